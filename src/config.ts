@@ -1,0 +1,108 @@
+/**
+ * Settings from environment variables, validated once at start-up into a frozen, typed object.
+ * A bad value stops the engine with a message naming the variable, its value and what it wants.
+ */
+import { resolve } from 'node:path';
+
+export interface Settings {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly mastBaseUrl: string;
+  readonly mastDownloadDir: string;
+  readonly mastToken: string | undefined;
+  readonly mastSearchTimeoutMs: number;
+  readonly chunkSize: number;
+  readonly maxConcurrentFiles: number;
+  readonly connectionsPerFile: number;
+  readonly maxRetries: number;
+  readonly retryBaseDelayMs: number;
+  readonly stateRetentionDays: number;
+  readonly autoResumeDownloads: boolean;
+  readonly mastCacheMaxBytes: number | undefined;
+  readonly maxFitsFileSizeMb: number;
+  readonly maxFitsArrayElements: number;
+  readonly workerThreads: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function number(env: Env, name: string, fallback: number, check: { min?: number; max?: number; integer?: boolean } = {}): number {
+  const text = raw(env, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  const wants = `${check.integer ? 'an integer' : 'a number'}${check.min !== undefined ? ` >= ${check.min}` : ''}${check.max !== undefined ? ` <= ${check.max}` : ''}`;
+  if (!Number.isFinite(value) || (check.integer && !Number.isInteger(value)) ||
+      (check.min !== undefined && value < check.min) || (check.max !== undefined && value > check.max)) {
+    throw new ConfigError(`${name}=${JSON.stringify(text)} is invalid: expected ${wants}`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const text = raw(env, name);
+  if (text === undefined) return fallback;
+  const t = text.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+  if (['0', 'false', 'no', 'off'].includes(t)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(text)} is invalid: expected true or false`);
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const text = raw(env, name) ?? fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(text)} is invalid: expected an http(s) URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(`${name}=${JSON.stringify(text)} is invalid: expected an http(s) URL`);
+  }
+  return text.replace(/\/+$/, '');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadSettings(env: Env = process.env): Settings {
+  const dataDir = resolve(raw(env, 'DATA_DIR') ?? './data');
+  const logLevel = (raw(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(logLevel)} is invalid: expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const cacheMax = raw(env, 'MAST_CACHE_MAX_BYTES');
+  return Object.freeze({
+    port: number(env, 'PORT', 8000, { min: 0, max: 65535, integer: true }),
+    host: raw(env, 'HOST') ?? '0.0.0.0',
+    dataDir,
+    mastBaseUrl: url(env, 'MAST_BASE_URL', 'https://mast.stsci.edu'),
+    mastDownloadDir: resolve(raw(env, 'MAST_DOWNLOAD_DIR') ?? resolve(dataDir, 'mast')),
+    mastToken: raw(env, 'MAST_TOKEN'),
+    mastSearchTimeoutMs: number(env, 'MAST_SEARCH_TIMEOUT', 120, { min: 1, max: 3600 }) * 1000,
+    chunkSize: number(env, 'CHUNK_SIZE', 5 * 1024 * 1024, { min: 64 * 1024, max: 1024 * 1024 * 1024, integer: true }),
+    maxConcurrentFiles: number(env, 'MAX_CONCURRENT_FILES', 3, { min: 1, max: 64, integer: true }),
+    connectionsPerFile: number(env, 'CONNECTIONS_PER_FILE', 1, { min: 1, max: 16, integer: true }),
+    maxRetries: number(env, 'MAX_RETRIES', 3, { min: 0, max: 100, integer: true }),
+    retryBaseDelayMs: number(env, 'RETRY_BASE_DELAY', 1.0, { min: 0, max: 600 }) * 1000,
+    stateRetentionDays: number(env, 'STATE_RETENTION_DAYS', 7, { min: 0, max: 3650 }),
+    autoResumeDownloads: boolean(env, 'AUTO_RESUME_DOWNLOADS', true),
+    mastCacheMaxBytes: cacheMax === undefined ? undefined : number(env, 'MAST_CACHE_MAX_BYTES', 0, { min: 1, integer: true }),
+    maxFitsFileSizeMb: number(env, 'MAX_FITS_FILE_SIZE_MB', 2048, { min: 1 }),
+    maxFitsArrayElements: number(env, 'MAX_FITS_ARRAY_ELEMENTS', 100_000_000, { min: 1, integer: true }),
+    workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),
+    logLevel: logLevel as Settings['logLevel'],
+  });
+}

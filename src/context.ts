@@ -1,0 +1,18 @@
+/**
+ * What the HTTP routes and the CLI share: settings, the worker pool, the path sandbox, the logger,
+ * and the long-lived services built on the core. Built once by `createEngineContext`.
+ */
+import type { Logger } from 'pino';
+import type { Settings } from './config.js';
+import type { WorkerPool } from './workers/pool.js';
+import type { PathSandbox } from './storage/path-sandbox.js';
+
+export interface EngineContext {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly pool: WorkerPool;
+  readonly sandbox: PathSandbox;
+  readonly version: string;
+  /** Things to stop, last-registered first, when the engine shuts down. */
+  readonly onClose: Array<() => Promise<void> | void>;
+}

@@ -1,0 +1,57 @@
+/**
+ * Assembles the engine: context (settings, logger, pool, sandbox, services) and the HTTP app.
+ * Used by `main.ts` and by the API tests (which call `startEngine` with their own settings).
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Settings } from './config.js';
+import type { EngineContext } from './context.js';
+import { createLogger } from './logger.js';
+import { buildServer, type App } from './server.js';
+import { PathSandbox } from './storage/path-sandbox.js';
+import { WorkerPool } from './workers/pool.js';
+import { VERSION } from './version.js';
+import { routeModules } from './routes/index.js';
+
+export interface Engine {
+  readonly app: App;
+  readonly ctx: EngineContext;
+  /** Stops accepting requests, persists in-flight work, closes the pool. */
+  close(): Promise<void>;
+}
+
+export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {
+  await mkdir(settings.dataDir, { recursive: true });
+  return {
+    settings,
+    logger,
+    pool: new WorkerPool({ threads: settings.workerThreads }),
+    sandbox: new PathSandbox(settings.dataDir),
+    version: VERSION,
+    onClose: [],
+  };
+}
+
+export async function startEngine(settings: Settings, logger?: Logger): Promise<Engine> {
+  const ctx = await createEngineContext(settings, logger);
+  const app = await buildServer(ctx, routeModules);
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    ctx,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        for (const stop of [...ctx.onClose].reverse()) {
+          try {
+            await stop();
+          } catch (err) {
+            ctx.logger.error({ err }, 'error while shutting down');
+          }
+        }
+        await ctx.pool.close();
+      })();
+      return closing;
+    },
+  };
+}

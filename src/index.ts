@@ -1,0 +1,3 @@
+/** The library entry point: the core modules, usable without the HTTP server. */
+export * from './errors.js';
+export { loadSettings, type Settings } from './config.js';

@@ -1,0 +1,92 @@
+/**
+ * Builds the Fastify application: OpenAPI (`/openapi.json`, Swagger UI at `/docs`), the error
+ * mapping to `{"detail": ...}` bodies, and the route plugins. Routes stay thin: schema in,
+ * core call, snake_case out.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { EngineContext } from './context.js';
+import { isEngineError } from './errors.js';
+import { rootRoutes } from './routes/root.js';
+
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** A route module: registers its routes on the app, using the shared context. */
+export type RouteModule = (app: App, ctx: EngineContext) => Promise<void> | void;
+
+/** FastAPI-style validation entry: where, what, which kind. */
+interface ValidationDetail {
+  loc: Array<string | number>;
+  msg: string;
+  type: string;
+}
+
+function validationDetails(err: FastifyError): ValidationDetail[] {
+  const context = err.validationContext ?? 'body';
+  return (err.validation ?? []).map((v) => {
+    const path = (v.instancePath ?? '').split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const params = v.params as Record<string, unknown>;
+    if (v.keyword === 'required' && typeof params.missingProperty === 'string') path.push(params.missingProperty);
+    if (v.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') path.push(params.additionalProperty);
+    const field = path.length ? path.join('.') : context;
+    const msg = v.keyword === 'required' ? 'Field required' : `${field}: ${v.message ?? 'invalid value'}`;
+    return { loc: [context, ...path], msg, type: v.keyword };
+  });
+}
+
+export async function buildServer(ctx: EngineContext, routeModules: RouteModule[] = []): Promise<App> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: 16 * 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as App;
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'JWST Data Processing Engine',
+        description: 'MAST search, resumable downloads, FITS, previews and analysis for JWST data.',
+        version: ctx.version,
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err.validation) {
+      return reply.status(422).send({ detail: validationDetails(err) });
+    }
+    if (isEngineError(err)) {
+      if (err.httpStatus >= 500) request.log.error({ err }, 'request failed');
+      for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+      return reply.status(err.httpStatus).send({ detail: err.message });
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      request.log.error({ err }, 'unhandled error');
+      return reply.status(500).send({ detail: 'Internal server error' });
+    }
+    // Fastify's own client errors (bad JSON, unsupported media type, body too large): say what, not how.
+    return reply.status(status).send({ detail: err.message });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ detail: 'Not Found' });
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  for (const register of [rootRoutes, ...routeModules]) {
+    await app.register(async (scoped) => register(scoped as App, ctx));
+  }
+  return app;
+}

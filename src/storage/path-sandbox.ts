@@ -1,0 +1,82 @@
+/**
+ * The one path sandbox every `file_path` parameter goes through: paths are relative to DATA_DIR,
+ * and whatever they name (after symlinks are followed) must stay inside it.
+ * Messages are the upstream engine's, so clients that show them keep working.
+ */
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
+import { AccessDeniedError, BadRequestError, NotFoundError } from '../errors.js';
+
+export interface ResolveOptions {
+  /** Accept directories instead of requiring a regular file. */
+  readonly allowDirectory?: boolean;
+  /** Only check the path's form and containment; it may not exist yet (for outputs). */
+  readonly mayNotExist?: boolean;
+}
+
+/** Rejects paths that can never be valid, before touching the file system. */
+export function checkRelativePath(relPath: string): void {
+  if (relPath.length === 0 || relPath.includes('\0')) throw new AccessDeniedError('Access denied: invalid path');
+  if (isAbsolute(relPath) || /^[a-zA-Z]:[\\/]/.test(relPath)) throw new AccessDeniedError('Access denied: invalid path');
+  const parts = relPath.split(/[\\/]+/);
+  if (parts.includes('..')) throw new AccessDeniedError('Access denied: invalid path');
+}
+
+/**
+ * Resolves `relPath` inside `root` and returns the real absolute path.
+ * Throws 403 for escapes, 404 for a missing file, 400 for a non-file.
+ */
+export async function resolveInside(root: string, relPath: string, options: ResolveOptions = {}): Promise<string> {
+  checkRelativePath(relPath);
+  const realRoot = await realpath(root).catch(() => root);
+  const candidate = join(realRoot, relPath);
+  let real: string;
+  try {
+    real = await realpath(candidate);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (options.mayNotExist) {
+        // The nearest existing ancestor must still be inside the root once its symlinks are followed.
+        await assertAncestorInside(realRoot, candidate);
+        return candidate;
+      }
+      throw new NotFoundError(`File not found: ${basename(relPath)}`);
+    }
+    throw new BadRequestError('Invalid file path');
+  }
+  if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+    throw new AccessDeniedError('Access denied: path outside allowed directory');
+  }
+  const info = await stat(real);
+  if (!info.isFile() && !(options.allowDirectory && info.isDirectory())) {
+    throw new BadRequestError('Path is not a file');
+  }
+  return real;
+}
+
+async function assertAncestorInside(realRoot: string, candidate: string): Promise<void> {
+  let dir = dirname(candidate);
+  for (;;) {
+    try {
+      const real = await realpath(dir);
+      if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+        throw new AccessDeniedError('Access denied: path outside allowed directory');
+      }
+      return;
+    } catch (err) {
+      if (err instanceof AccessDeniedError) throw err;
+      const parent = dirname(dir);
+      if (parent === dir) return;
+      dir = parent;
+    }
+  }
+}
+
+/** A sandbox bound to one root directory. */
+export class PathSandbox {
+  constructor(readonly root: string) {}
+
+  resolve(relPath: string, options?: ResolveOptions): Promise<string> {
+    return resolveInside(this.root, relPath, options);
+  }
+}

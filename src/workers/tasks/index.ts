@@ -1,0 +1,15 @@
+/**
+ * The task table the worker threads run. Each entry is a plain core function (pixels in, results
+ * out): the pool only moves arguments and results between threads. Add a task by importing its
+ * function here under a stable name.
+ */
+import { ping } from './ping.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are checked by each task's caller.
+export type TaskFunction = (payload: any) => unknown;
+
+export const tasks: Readonly<Record<string, TaskFunction>> = {
+  ping,
+};
+
+export type TaskName = keyof typeof tasks & string;

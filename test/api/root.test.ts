@@ -1,0 +1,46 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+
+describe('GET / and /health', () => {
+  let engine: TestEngine;
+  before(async () => {
+    engine = await startTestEngine();
+  });
+  after(async () => {
+    await engine.dispose();
+  });
+
+  it('answers the contract banner', async () => {
+    const res = await engine.app.inject({ method: 'GET', url: '/' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { message: 'JWST Data Processing Engine', status: 'running' });
+  });
+
+  it('reports real health checks', async () => {
+    const res = await engine.app.inject({ method: 'GET', url: '/health' });
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.equal(body.status, 'healthy');
+    assert.equal(body.service, 'jwst-processing-engine');
+    assert.equal(body.checks.data_dir_writable.ok, true);
+    assert.equal(body.checks.worker_pool.ok, true);
+    assert.match(body.version, /^\d+\.\d+\.\d+/);
+  });
+
+  it('serves OpenAPI at /openapi.json and Swagger UI at /docs', async () => {
+    const spec = await engine.app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(spec.statusCode, 200);
+    assert.match(spec.json().openapi, /^3\./);
+    assert.ok(spec.json().paths['/health']);
+    const docs = await engine.app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /swagger/i);
+  });
+
+  it('answers unknown paths with a detail body', async () => {
+    const res = await engine.app.inject({ method: 'GET', url: '/nope' });
+    assert.equal(res.statusCode, 404);
+    assert.deepEqual(res.json(), { detail: 'Not Found' });
+  });
+});
