@@ -1,0 +1,48 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { ConfigError, loadSettings } from '../src/config.js';
+
+describe('loadSettings', () => {
+  it('has the documented defaults', () => {
+    const s = loadSettings({});
+    assert.equal(s.port, 8000);
+    assert.equal(s.host, '0.0.0.0');
+    assert.equal(s.dataDir, resolve('./data'));
+    assert.equal(s.mastDownloadDir, resolve('./data/mast'));
+    assert.equal(s.mastBaseUrl, 'https://mast.stsci.edu');
+    assert.equal(s.chunkSize, 5 * 1024 * 1024);
+    assert.equal(s.maxConcurrentFiles, 3);
+    assert.equal(s.maxRetries, 3);
+    assert.equal(s.retryBaseDelayMs, 1000);
+    assert.equal(s.stateRetentionDays, 7);
+    assert.equal(s.mastSearchTimeoutMs, 120_000);
+    assert.equal(s.maxFitsFileSizeMb, 2048);
+    assert.equal(s.maxFitsArrayElements, 100_000_000);
+    assert.equal(s.logLevel, 'info');
+    assert.equal(s.mastToken, undefined);
+  });
+
+  it('derives MAST_DOWNLOAD_DIR from DATA_DIR and strips a trailing slash from MAST_BASE_URL', () => {
+    const s = loadSettings({ DATA_DIR: '/srv/jwst', MAST_BASE_URL: 'http://127.0.0.1:9999/' });
+    assert.equal(s.mastDownloadDir, '/srv/jwst/mast');
+    assert.equal(s.mastBaseUrl, 'http://127.0.0.1:9999');
+  });
+
+  it('rejects bad values with a message naming the variable', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ PORT: 'eighty' }, /PORT="eighty" is invalid: expected an integer/],
+      [{ PORT: '70000' }, /PORT/],
+      [{ CHUNK_SIZE: '1.5' }, /CHUNK_SIZE/],
+      [{ MAX_CONCURRENT_FILES: '0' }, /MAX_CONCURRENT_FILES="0" is invalid: expected an integer >= 1/],
+      [{ RETRY_BASE_DELAY: '-1' }, /RETRY_BASE_DELAY/],
+      [{ MAST_BASE_URL: 'ftp://x' }, /MAST_BASE_URL/],
+      [{ MAST_BASE_URL: 'not a url' }, /MAST_BASE_URL/],
+      [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+      [{ AUTO_RESUME_DOWNLOADS: 'maybe' }, /AUTO_RESUME_DOWNLOADS/],
+    ];
+    for (const [env, re] of cases) {
+      assert.throws(() => loadSettings(env), (err: unknown) => err instanceof ConfigError && re.test(err.message));
+    }
+  });
+});
