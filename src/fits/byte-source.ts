@@ -1,0 +1,188 @@
+/**
+ * Random access to the (decompressed) bytes of a FITS file. Plain files are read in place through a
+ * file handle; gzip-wrapped files (recognised by their magic bytes, whatever the name) are
+ * inflated once, into memory when small and into a temporary file when big, never beyond
+ * `maxFileBytes`. Unix-compress (.Z) files go through the pure LZW decoder of src/fits/compression.
+ */
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { FitsError } from './errors.js';
+
+export type Wrapper = 'none' | 'gzip' | 'compress';
+
+export interface ByteSource {
+  readonly size: number;
+  readonly wrapper: Wrapper;
+  /** Up to `length` bytes from `offset` (fewer only at the end of the stream). */
+  read(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface SourceOptions {
+  /** Largest (decompressed) stream accepted; FITS_TOO_LARGE beyond. */
+  maxFileBytes?: number;
+  /** Decompressed streams up to this size stay in memory; bigger ones go to a temp file. */
+  inMemoryBytes?: number;
+  /** Where temporary files for big decompressed streams go (default: the OS temp dir). */
+  tempDir?: string;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 ** 3;
+export const DEFAULT_IN_MEMORY_BYTES = 64 * 1024 ** 2;
+
+class BufferSource implements ByteSource {
+  constructor(private readonly buf: Buffer, readonly wrapper: Wrapper) {}
+  get size(): number {
+    return this.buf.length;
+  }
+  async read(offset: number, length: number): Promise<Buffer> {
+    const start = Math.min(offset, this.buf.length);
+    return this.buf.subarray(start, Math.min(this.buf.length, start + length));
+  }
+  async close(): Promise<void> {}
+}
+
+class FileSource implements ByteSource {
+  private closed = false;
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+    readonly wrapper: Wrapper,
+    private readonly cleanup?: () => Promise<void>,
+  ) {}
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (this.closed) throw new FitsError('FITS_IO', 'the FITS file is closed');
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    const buf = Buffer.allocUnsafe(n);
+    let done = 0;
+    while (done < n) {
+      const { bytesRead } = await this.fh.read(buf, done, n - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === n ? buf : buf.subarray(0, done);
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close();
+    if (this.cleanup) await this.cleanup();
+  }
+}
+
+/** Wrap an in-memory FITS byte stream. */
+export function bufferSource(buf: Buffer): ByteSource {
+  return new BufferSource(buf, 'none');
+}
+
+function tooLarge(what: string, limit: number): FitsError {
+  return new FitsError('FITS_TOO_LARGE', `${what} is larger than the limit of ${limit} bytes`);
+}
+
+export async function openSource(path: string, options: SourceOptions = {}): Promise<ByteSource> {
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw new FitsError('FITS_IO', `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new FitsError('FITS_BAD_ARGUMENT', `${path} is not a regular file`);
+    const head = Buffer.alloc(2);
+    if (st.size >= 2) await fh.read(head, 0, 2, 0);
+    if (st.size >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      await fh.close();
+      return await gunzipSource(path, maxBytes, options);
+    }
+    if (st.size >= 2 && head[0] === 0x1f && head[1] === 0x9d) {
+      await fh.close();
+      return await lzwSource(path, maxBytes);
+    }
+    if (st.size > maxBytes) throw tooLarge('the file', maxBytes);
+    return new FileSource(fh, st.size, 'none');
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function gunzipSource(path: string, maxBytes: number, options: SourceOptions): Promise<ByteSource> {
+  const memLimit = Math.min(options.inMemoryBytes ?? DEFAULT_IN_MEMORY_BYTES, maxBytes);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let spill: { dir: string; fh: FileHandle } | undefined;
+  const input = createReadStream(path);
+  const gunzip = createGunzip();
+  input.pipe(gunzip);
+  input.on('error', (err) => gunzip.destroy(err));
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) throw tooLarge('the decompressed file', maxBytes);
+      if (!spill && total > memLimit) {
+        const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'fits-gunzip-'));
+        spill = { dir, fh: await open(join(dir, 'data.fits'), 'w+') };
+        for (const c of chunks) await writeAll(spill.fh, c);
+        chunks.length = 0;
+      }
+      if (spill) await writeAll(spill.fh, chunk);
+      else chunks.push(chunk);
+    }
+  } catch (err) {
+    input.destroy();
+    gunzip.destroy();
+    if (spill) {
+      await spill.fh.close().catch(() => undefined);
+      await rm(spill.dir, { recursive: true, force: true });
+    }
+    if (err instanceof FitsError) throw err;
+    throw new FitsError('FITS_BAD_DATA', `gzip stream of ${path} is corrupt or truncated: ${(err as Error).message}`, { cause: err });
+  }
+  if (!spill) return new BufferSource(Buffer.concat(chunks, total), 'gzip');
+  const { dir, fh } = spill;
+  return new FileSource(fh, total, 'gzip', () => rm(dir, { recursive: true, force: true }));
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done);
+    done += bytesWritten;
+  }
+}
+
+type LzwDecoder = (buf: Uint8Array) => Uint8Array;
+
+/** The .Z decoder lives with the compression codecs; loaded lazily so this module works without it. */
+async function loadLzw(): Promise<LzwDecoder | undefined> {
+  const specifier = './compression/lzw.js';
+  try {
+    const mod = (await import(specifier)) as { decompressLzw?: LzwDecoder };
+    return typeof mod.decompressLzw === 'function' ? mod.decompressLzw : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function lzwSource(path: string, maxBytes: number): Promise<ByteSource> {
+  const st = await stat(path);
+  // LZW expands at most ~ 8x per input byte in practice; refuse inputs that could not fit the limit anyway.
+  if (st.size > maxBytes) throw tooLarge('the compressed file', maxBytes);
+  const decode = await loadLzw();
+  if (!decode) throw new FitsError('FITS_UNSUPPORTED', 'Unix-compress (.Z) files are not supported yet (no LZW decoder available)');
+  const { readFile } = await import('node:fs/promises');
+  let out: Uint8Array;
+  try {
+    out = decode(await readFile(path));
+  } catch (err) {
+    if (err instanceof FitsError) throw err;
+    throw new FitsError('FITS_BAD_DATA', `cannot decompress ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (out.length > maxBytes) throw tooLarge('the decompressed file', maxBytes);
+  return new BufferSource(Buffer.from(out.buffer, out.byteOffset, out.length), 'compress');
+}

@@ -1,0 +1,20 @@
+/** The FITS library's public API (no HTTP in here). */
+export { FitsError, isFitsError, type FitsErrorCode } from './errors.js';
+export {
+  BLOCK_LENGTH,
+  CARD_LENGTH,
+  COMMENTARY_KEYWORDS,
+  formatCard,
+  formatValue,
+  isComplex,
+  parseCard,
+  parseNumberToken,
+  recordValuedKeyword,
+  type Card,
+  type CardValue,
+  type Complex,
+  type NewCard,
+} from './card.js';
+export { Header, cardValueToJson, isEndRecord } from './header.js';
+export { bufferSource, openSource, type ByteSource, type SourceOptions, type Wrapper } from './byte-source.js';
+export { FitsFile, firstImageHdu, type Hdu, type HduKind, type OpenOptions } from './file.js';
