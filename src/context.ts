@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Settings } from './config.js';
 import type { WorkerPool } from './workers/pool.js';
 import type { PathSandbox } from './storage/path-sandbox.js';
+import type { MastClient } from './mast/client.js';
 
 export interface EngineContext {
   readonly settings: Settings;
@@ -13,6 +14,8 @@ export interface EngineContext {
   readonly pool: WorkerPool;
   readonly sandbox: PathSandbox;
   readonly version: string;
+  /** The MAST client (searches, name resolution, product lists), with its result cache. */
+  readonly mast: MastClient;
   /** Things to stop, last-registered first, when the engine shuts down. */
   readonly onClose: Array<() => Promise<void> | void>;
 }

@@ -12,6 +12,7 @@ import { PathSandbox } from './storage/path-sandbox.js';
 import { WorkerPool } from './workers/pool.js';
 import { VERSION } from './version.js';
 import { routeModules } from './routes/index.js';
+import { MastClient } from './mast/client.js';
 
 export interface Engine {
   readonly app: App;
@@ -22,13 +23,22 @@ export interface Engine {
 
 export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {
   await mkdir(settings.dataDir, { recursive: true });
+  const mast = new MastClient({
+    baseUrl: settings.mastBaseUrl,
+    token: settings.mastToken,
+    searchTimeoutMs: settings.mastSearchTimeoutMs,
+    maxRetries: settings.maxRetries,
+    retryBaseDelayMs: settings.retryBaseDelayMs,
+    logger,
+  });
   return {
     settings,
     logger,
     pool: new WorkerPool({ threads: settings.workerThreads }),
     sandbox: new PathSandbox(settings.dataDir),
     version: VERSION,
-    onClose: [],
+    mast,
+    onClose: [() => mast.close()],
   };
 }
 
