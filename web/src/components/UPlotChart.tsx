@@ -1,0 +1,38 @@
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+interface Props {
+  data: uPlot.AlignedData;
+  options: Omit<uPlot.Options, 'width' | 'height'>;
+  height?: number;
+  label: string;
+}
+
+/** uPlot in a React component, resized with its container. */
+export function UPlotChart({ data, options, height = 220, label }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const p = new uPlot({ ...options, width: Math.max(200, el.clientWidth), height }, data, el);
+    plot.current = p;
+    const ro = new ResizeObserver(() => p.setSize({ width: Math.max(200, el.clientWidth), height }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      p.destroy();
+      plot.current = null;
+    };
+    // Rebuild when the options change shape; data updates go through setData below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [options, height]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  return <div ref={box} role="img" aria-label={label} />;
+}

@@ -1,0 +1,226 @@
+import { useState, type FormEvent } from 'react';
+import { postJson, ApiError } from '../api/client.js';
+import type { MastRow, SearchResponse } from '../api/types.js';
+import { ResultsTable, type Column } from '../components/ResultsTable.js';
+import { Footprint } from '../components/Footprint.js';
+import { href } from '../router.js';
+import { fmt, isProprietary, mjdToDate } from '../util.js';
+
+type Mode = 'target' | 'coordinates' | 'observation' | 'program' | 'recent';
+
+const MODES: Array<[Mode, string]> = [
+  ['target', 'Target name'],
+  ['coordinates', 'Coordinates'],
+  ['observation', 'Observation ID'],
+  ['program', 'Program'],
+  ['recent', 'Recent releases'],
+];
+
+const INSTRUMENTS = ['', 'NIRCAM', 'NIRSPEC', 'MIRI', 'NIRISS', 'FGS'];
+
+const COLUMNS: Column<MastRow>[] = [
+  {
+    key: 'preview',
+    label: 'Preview',
+    render: (r) => (typeof r.jpegURL === 'string' && r.jpegURL ? <img className="thumb" src={previewUrl(r.jpegURL)} alt={`preview of ${r.obs_id ?? ''}`} loading="lazy" /> : <span className="muted">—</span>),
+  },
+  {
+    key: 'obs_id',
+    label: 'Observation',
+    sortValue: (r) => r.obs_id,
+    render: (r) => <a href={href('observation', { obs_id: r.obs_id })}>{r.obs_id}</a>,
+  },
+  { key: 'target', label: 'Target', sortValue: (r) => r.target_name, render: (r) => fmt(r.target_name) },
+  { key: 'instrument', label: 'Instrument', sortValue: (r) => r.instrument_name, render: (r) => fmt(r.instrument_name) },
+  { key: 'filters', label: 'Filters', sortValue: (r) => r.filters, render: (r) => fmt(r.filters) },
+  { key: 'calib', label: 'Level', sortValue: (r) => r.calib_level, render: (r) => fmt(r.calib_level) },
+  { key: 'exptime', label: 'Exposure (s)', sortValue: (r) => r.t_exptime, render: (r) => fmt(r.t_exptime, 5) },
+  { key: 'distance', label: 'Distance (°)', sortValue: (r) => distanceOf(r), render: (r) => fmt(distanceOf(r), 3) },
+  { key: 'release', label: 'Release', sortValue: (r) => r.t_obs_release, render: (r) => mjdToDate(r.t_obs_release) },
+  { key: 'footprint', label: 'Footprint', render: (r) => <Footprint region={r.s_region} /> },
+  {
+    key: 'rights',
+    label: 'Access',
+    sortValue: (r) => (isProprietary(r) ? 1 : 0),
+    render: (r) => (isProprietary(r) ? <span className="badge warn">proprietary</span> : <span className="badge ok">public</span>),
+  },
+];
+
+function distanceOf(r: MastRow): number | undefined {
+  const d = r.distance_deg ?? r.distance;
+  return typeof d === 'number' ? d : undefined;
+}
+
+/** MAST preview URLs may be mast: URIs; the browser needs HTTPS. */
+function previewUrl(u: string): string {
+  return u.startsWith('mast:') ? `https://mast.stsci.edu/portal/Download/file?uri=${encodeURIComponent(u)}` : u;
+}
+
+export function SearchPage() {
+  const [mode, setMode] = useState<Mode>('target');
+  const [target, setTarget] = useState('NGC 3132');
+  const [ra, setRa] = useState('151.755');
+  const [dec, setDec] = useState('-40.437');
+  const [radius, setRadius] = useState('0.2');
+  const [obsId, setObsId] = useState('');
+  const [program, setProgram] = useState('');
+  const [daysBack, setDaysBack] = useState('30');
+  const [instrument, setInstrument] = useState('');
+  const [filter, setFilter] = useState('');
+  const [levels, setLevels] = useState<number[]>([2, 3]);
+  const [productType, setProductType] = useState('');
+  const [includeProprietary, setIncludeProprietary] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<SearchResponse | null>(null);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const filters: Record<string, unknown> = {};
+    if (instrument) filters.instrument_name = instrument;
+    if (filter) filters.filters = filter;
+    if (productType) filters.dataproduct_type = productType;
+    if (includeProprietary) filters.include_proprietary = true;
+    const calib_level = levels.length ? levels : undefined;
+    try {
+      let res: SearchResponse;
+      switch (mode) {
+        case 'target':
+          res = await postJson('/mast/search/target', { target_name: target, radius: Number(radius), calib_level, filters });
+          break;
+        case 'coordinates':
+          res = await postJson('/mast/search/coordinates', { ra: numberOrText(ra), dec: numberOrText(dec), radius: Number(radius), calib_level, filters });
+          break;
+        case 'observation':
+          res = await postJson('/mast/search/observation', { obs_id: obsId, calib_level, filters });
+          break;
+        case 'program':
+          res = await postJson('/mast/search/program', { program_id: program, calib_level, filters });
+          break;
+        default:
+          res = await postJson('/mast/search/recent', { days_back: Number(daysBack), instrument: instrument || undefined, limit: 200, offset: 0 });
+      }
+      setResult(res);
+    } catch (err) {
+      setResult(null);
+      setError(err instanceof ApiError ? `${err.detail} (HTTP ${err.status})` : String(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="search-title">
+      <h1 id="search-title">Search MAST for JWST observations</h1>
+      <form className="panel" onSubmit={onSubmit}>
+        <div className="tabs" role="tablist" aria-label="Search by">
+          {MODES.map(([m, label]) => (
+            <button key={m} type="button" role="tab" aria-selected={mode === m} onClick={() => setMode(m)}>{label}</button>
+          ))}
+        </div>
+        <div className="row">
+          {mode === 'target' && (
+            <div className="field">
+              <label htmlFor="target">Target name</label>
+              <input id="target" value={target} onChange={(e) => setTarget(e.target.value)} required />
+            </div>
+          )}
+          {mode === 'coordinates' && (
+            <>
+              <div className="field">
+                <label htmlFor="ra">RA (deg or hh:mm:ss)</label>
+                <input id="ra" value={ra} onChange={(e) => setRa(e.target.value)} required />
+              </div>
+              <div className="field">
+                <label htmlFor="dec">Dec (deg or dd:mm:ss)</label>
+                <input id="dec" value={dec} onChange={(e) => setDec(e.target.value)} required />
+              </div>
+            </>
+          )}
+          {(mode === 'target' || mode === 'coordinates') && (
+            <div className="field">
+              <label htmlFor="radius">Radius (deg)</label>
+              <input id="radius" type="number" step="any" min="0.0001" max="10" value={radius} onChange={(e) => setRadius(e.target.value)} />
+            </div>
+          )}
+          {mode === 'observation' && (
+            <div className="field">
+              <label htmlFor="obsid">Observation ID (* wildcards)</label>
+              <input id="obsid" value={obsId} onChange={(e) => setObsId(e.target.value)} placeholder="jw02733-o001*" required />
+            </div>
+          )}
+          {mode === 'program' && (
+            <div className="field">
+              <label htmlFor="program">Program ID</label>
+              <input id="program" value={program} onChange={(e) => setProgram(e.target.value)} placeholder="2733" required />
+            </div>
+          )}
+          {mode === 'recent' && (
+            <div className="field">
+              <label htmlFor="days">Released in the last (days)</label>
+              <input id="days" type="number" min="1" max="365" value={daysBack} onChange={(e) => setDaysBack(e.target.value)} />
+            </div>
+          )}
+          <div className="field">
+            <label htmlFor="instrument">Instrument</label>
+            <select id="instrument" value={instrument} onChange={(e) => setInstrument(e.target.value)}>
+              {INSTRUMENTS.map((i) => <option key={i} value={i}>{i || 'Any'}</option>)}
+            </select>
+          </div>
+          {mode !== 'recent' && (
+            <>
+              <div className="field">
+                <label htmlFor="filter">Filter</label>
+                <input id="filter" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="F444W" />
+              </div>
+              <div className="field">
+                <label htmlFor="ptype">Product type</label>
+                <select id="ptype" value={productType} onChange={(e) => setProductType(e.target.value)}>
+                  <option value="">Any</option>
+                  <option value="image">image</option>
+                  <option value="spectrum">spectrum</option>
+                  <option value="cube">cube</option>
+                  <option value="timeseries">timeseries</option>
+                </select>
+              </div>
+              <fieldset className="field" style={{ border: 'none', padding: 0 }}>
+                <legend className="label">Calibration level</legend>
+                <div className="row">
+                  {[1, 2, 3, 4].map((l) => (
+                    <label key={l} style={{ display: 'flex', gap: 4, alignItems: 'center' }}>
+                      <input type="checkbox" checked={levels.includes(l)} onChange={(e) => setLevels((ls) => (e.target.checked ? [...ls, l].sort() : ls.filter((x) => x !== l)))} />
+                      {l}
+                    </label>
+                  ))}
+                </div>
+              </fieldset>
+              <label style={{ display: 'flex', gap: 6, alignItems: 'center' }}>
+                <input type="checkbox" checked={includeProprietary} onChange={(e) => setIncludeProprietary(e.target.checked)} />
+                Include proprietary
+              </label>
+            </>
+          )}
+          <button type="submit" className="primary" disabled={busy}>{busy ? 'Searching…' : 'Search'}</button>
+        </div>
+      </form>
+      {error && <p className="error" role="alert">{error}</p>}
+      {result && (
+        <div className="panel" aria-live="polite">
+          <ResultsTable
+            rows={result.results}
+            columns={COLUMNS}
+            rowKey={(r, i) => `${r.obs_id ?? ''}-${String(r.obsid ?? i)}`}
+            caption={`${result.result_count} observation${result.result_count === 1 ? '' : 's'}${result.total_count !== undefined && result.total_count !== result.result_count ? ` of ${result.total_count}` : ''}`}
+          />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function numberOrText(v: string): number | string {
+  const n = Number(v);
+  return v.trim() !== '' && Number.isFinite(n) ? n : v.trim();
+}
