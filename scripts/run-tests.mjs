@@ -24,6 +24,11 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// End-to-end tests drive the production build of the web interface: build it first.
+if (files.some((f) => f.startsWith('test/e2e/'))) {
+  const build = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
