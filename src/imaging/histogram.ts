@@ -1,0 +1,56 @@
+/**
+ * Histograms with numpy's `np.histogram(values, bins, range=(lo, hi))` binning rules (uniform edges
+ * from `np.linspace`, last bin closed, the same edge corrections), over finite values only.
+ */
+export interface Histogram {
+  readonly counts: number[];
+  readonly binEdges: number[];
+  readonly binCenters: number[];
+  readonly nBins: number;
+}
+
+/** numpy.linspace(start, stop, num) with endpoint. */
+export function linspace(start: number, stop: number, num: number): number[] {
+  const out = new Array<number>(num);
+  const div = num - 1;
+  const delta = stop - start;
+  const step = div > 0 ? delta / div : NaN;
+  for (let i = 0; i < num; i++) {
+    out[i] = step === 0 ? ((i / div) * delta) + start : i * step + start;
+  }
+  if (num > 1) out[num - 1] = stop;
+  return out;
+}
+
+/**
+ * Counts finite `values` (mapped through `f` when given) into `bins` equal bins over [lo, hi].
+ * When lo == hi numpy widens the range to [lo - 0.5, hi + 0.5]; so do we.
+ */
+export function histogram(values: ArrayLike<number>, bins: number, lo: number, hi: number, f?: (v: number) => number): Histogram {
+  let first = lo;
+  let last = hi;
+  if (!(Number.isFinite(first) && Number.isFinite(last))) {
+    first = 0;
+    last = 1;
+  }
+  if (first === last) {
+    first -= 0.5;
+    last += 0.5;
+  }
+  const edges = linspace(first, last, bins + 1);
+  const counts = new Float64Array(bins);
+  const norm = bins / (last - first);
+  for (let i = 0; i < values.length; i++) {
+    const raw = values[i]!;
+    const v = f ? f(raw) : raw;
+    if (v - v !== 0 || v < first || v > last) continue;
+    let idx = Math.trunc((v - first) * norm);
+    if (idx === bins) idx--;
+    if (v < edges[idx]!) idx--;
+    else if (idx !== bins - 1 && v >= edges[idx + 1]!) idx++;
+    counts[idx] += 1;
+  }
+  const centers = new Array<number>(bins);
+  for (let i = 0; i < bins; i++) centers[i] = (edges[i]! + edges[i + 1]!) / 2;
+  return { counts: Array.from(counts), binEdges: edges, binCenters: centers, nBins: bins };
+}

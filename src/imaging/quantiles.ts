@@ -1,0 +1,107 @@
+/**
+ * Order statistics and percentiles with numpy's default ("linear") method, computed by selection
+ * (average O(n)) rather than a full sort. Because every display stretch is non-decreasing, the
+ * percentile of a stretched image is the stretch applied to the two raw order statistics around the
+ * rank, then interpolated: `percentileOfMapped` gives numpy's `percentile(f(data), q)` exactly
+ * without materialising f(data).
+ */
+import type { NumericArray } from './finite.js';
+
+/** Rearranges `a` so that a[k] is the k-th smallest, smaller ones before, larger after (Floyd-Rivest style quickselect). */
+export function selectInPlace(a: NumericArray, k: number, lo = 0, hi = a.length - 1): void {
+  while (hi > lo) {
+    if (hi - lo > 600) {
+      // Floyd-Rivest: narrow the range with a sample first
+      const n = hi - lo + 1;
+      const i = k - lo + 1;
+      const z = Math.log(n);
+      const s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * (i - n / 2 < 0 ? -1 : 1);
+      const newLo = Math.max(lo, Math.floor(k - (i * s) / n + sd));
+      const newHi = Math.min(hi, Math.floor(k + ((n - i) * s) / n + sd));
+      selectInPlace(a, k, newLo, newHi);
+    }
+    const t = a[k]!;
+    let i = lo;
+    let j = hi;
+    swap(a, lo, k);
+    if (a[hi]! > t) swap(a, lo, hi);
+    while (i < j) {
+      swap(a, i, j);
+      i++;
+      j--;
+      while (a[i]! < t) i++;
+      while (a[j]! > t) j--;
+    }
+    if (a[lo] === t) swap(a, lo, j);
+    else {
+      j++;
+      swap(a, j, hi);
+    }
+    if (j <= k) lo = j + 1;
+    if (k <= j) hi = j - 1;
+  }
+}
+
+function swap(a: NumericArray, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
+}
+
+/**
+ * The order statistics at ranks `ks` (any order) of `values` (finite, mutated in place).
+ * Returns a map rank -> value.
+ */
+export function orderStatistics(values: NumericArray, ks: readonly number[]): Map<number, number> {
+  const sorted = [...new Set(ks)].filter((k) => k >= 0 && k < values.length).sort((a, b) => a - b);
+  const out = new Map<number, number>();
+  let lo = 0;
+  for (const k of sorted) {
+    selectInPlace(values, k, lo, values.length - 1);
+    out.set(k, values[k]!);
+    lo = k; // everything before k is <= values[k]; later ranks live in [k, end]
+  }
+  return out;
+}
+
+/** numpy's linear-method position for percentile q (0..100) of n values: [lower rank, upper rank, fraction]. */
+export function percentileRanks(q: number, n: number): [number, number, number] {
+  const virtual = (q / 100) * (n - 1);
+  const lo = Math.floor(virtual);
+  const frac = virtual - lo;
+  return [lo, Math.min(lo + 1, n - 1), frac];
+}
+
+/** numpy 1.24's `_lerp`: symmetric form that is exact at both ends. */
+export function lerp(a: number, b: number, t: number): number {
+  const diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+/**
+ * Percentiles (numpy linear) of f(values) for a non-decreasing f, for several q at once.
+ * `values` must hold only finite numbers; it is reordered. Empty input gives NaN.
+ */
+export function percentilesOfMapped(values: NumericArray, qs: readonly number[], f: (v: number) => number = (v) => v): number[] {
+  const n = values.length;
+  if (n === 0) return qs.map(() => NaN);
+  const ranks = qs.map((q) => percentileRanks(q, n));
+  const stats = orderStatistics(values, ranks.flatMap(([lo, hi]) => [lo, hi]));
+  return ranks.map(([lo, hi, frac]) => lerp(f(stats.get(lo)!), f(stats.get(hi)!), frac));
+}
+
+/** Percentile of a sorted array (numpy linear), mapped through a non-decreasing f. */
+export function percentileOfSorted(sorted: ArrayLike<number>, q: number, f: (v: number) => number = (v) => v): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const [lo, hi, frac] = percentileRanks(q, n);
+  return lerp(f(sorted[lo]!), f(sorted[hi]!), frac);
+}
+
+/** numpy's median of a sorted float64 array. */
+export function medianOfSorted(sorted: ArrayLike<number>): number {
+  const n = sorted.length;
+  const h = n >> 1;
+  return n % 2 === 1 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
+}

@@ -1,0 +1,144 @@
+/**
+ * Area-averaging resampling that ignores NaN: each output pixel is the mean of the input pixels it
+ * covers, weighted by overlap area, over finite inputs only (NaN when it covers none). No stride
+ * subsampling, so no aliasing; the same code enlarges (pixels become blocks, blended at edges).
+ * Rows are pushed in order (a whole plane or band by band), and output rows are finished as soon
+ * as no later input row touches them, so memory is the output plus two rows of accumulators.
+ */
+import type { ImagePlane } from '../core/image-plane.js';
+
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The largest size with the image's aspect that fits the box: one side equals the box's, the other
+ * is rounded (at least 1).
+ */
+export function fitInside(width: number, height: number, boxWidth: number, boxHeight: number): Size {
+  const scale = Math.min(boxWidth / width, boxHeight / height);
+  if (boxWidth / width <= boxHeight / height) {
+    return { width: boxWidth, height: Math.max(1, Math.min(boxHeight, Math.round(height * scale))) };
+  }
+  return { width: Math.max(1, Math.min(boxWidth, Math.round(width * scale))), height: boxHeight };
+}
+
+/** Overlaps of input cells [i, i+1) with output cells [o*s, (o+1)*s), s = inSize / outSize. */
+interface Contributions {
+  /** For input index i, entries start[i] .. start[i+1]-1 of `out` / `weight`. */
+  readonly start: Int32Array;
+  readonly out: Int32Array;
+  readonly weight: Float64Array;
+}
+
+function contributions(inSize: number, outSize: number): Contributions {
+  const s = inSize / outSize;
+  const start = new Int32Array(inSize + 1);
+  const outs: number[] = [];
+  const weights: number[] = [];
+  for (let i = 0; i < inSize; i++) {
+    start[i] = outs.length;
+    const first = Math.floor(i / s);
+    for (let o = first; o < outSize; o++) {
+      const lo = Math.max(i, o * s);
+      const hi = Math.min(i + 1, (o + 1) * s);
+      const w = hi - lo;
+      if (w <= 1e-12) {
+        if (o * s >= i + 1) break;
+        continue;
+      }
+      outs.push(o);
+      weights.push(w);
+    }
+  }
+  start[inSize] = outs.length;
+  return { start, out: Int32Array.from(outs), weight: Float64Array.from(weights) };
+}
+
+export class AreaResampler {
+  readonly output: Float32Array;
+  private readonly cols: Contributions;
+  private readonly rows: Contributions;
+  private readonly rowSum: Float64Array;
+  private readonly rowWeight: Float64Array;
+  private readonly pending = new Map<number, { sum: Float64Array; weight: Float64Array }>();
+  private nextInputRow = 0;
+
+  constructor(readonly inWidth: number, readonly inHeight: number, readonly outWidth: number, readonly outHeight: number) {
+    this.output = new Float32Array(outWidth * outHeight).fill(NaN);
+    this.cols = contributions(inWidth, outWidth);
+    this.rows = contributions(inHeight, outHeight);
+    this.rowSum = new Float64Array(outWidth);
+    this.rowWeight = new Float64Array(outWidth);
+  }
+
+  /** Adds `rowCount` consecutive input rows (row-major, `inWidth` each) starting at the next row. */
+  pushRows(data: ArrayLike<number>, rowCount = Math.floor(data.length / this.inWidth)): void {
+    const { inWidth, outWidth, cols, rows, rowSum, rowWeight } = this;
+    const cStart = cols.start;
+    const cOut = cols.out;
+    const cW = cols.weight;
+    for (let r = 0; r < rowCount; r++) {
+      const iy = this.nextInputRow++;
+      if (iy >= this.inHeight) throw new RangeError('more rows than the image has');
+      rowSum.fill(0);
+      rowWeight.fill(0);
+      const base = r * inWidth;
+      for (let ix = 0; ix < inWidth; ix++) {
+        const v = data[base + ix]!;
+        if (v - v !== 0) continue;
+        for (let k = cStart[ix]!, end = cStart[ix + 1]!; k < end; k++) {
+          const o = cOut[k]!;
+          const w = cW[k]!;
+          rowSum[o] += w * v;
+          rowWeight[o] += w;
+        }
+      }
+      for (let k = rows.start[iy]!, end = rows.start[iy + 1]!; k < end; k++) {
+        const oy = rows.out[k]!;
+        const wy = rows.weight[k]!;
+        let acc = this.pending.get(oy);
+        if (!acc) {
+          acc = { sum: new Float64Array(outWidth), weight: new Float64Array(outWidth) };
+          this.pending.set(oy, acc);
+        }
+        const { sum, weight } = acc;
+        for (let ox = 0; ox < outWidth; ox++) {
+          const w = rowWeight[ox]!;
+          if (w === 0) continue;
+          sum[ox] += wy * rowSum[ox]!;
+          weight[ox] += wy * w;
+        }
+      }
+      // Output rows before the first one the next input row touches are complete.
+      const nextFirst = this.nextInputRow < this.inHeight ? rows.out[rows.start[this.nextInputRow]!]! : this.outHeight;
+      for (const oy of [...this.pending.keys()]) if (oy < nextFirst) this.finishRow(oy);
+    }
+  }
+
+  private finishRow(oy: number): void {
+    const acc = this.pending.get(oy);
+    if (!acc) return;
+    this.pending.delete(oy);
+    const base = oy * this.outWidth;
+    for (let ox = 0; ox < this.outWidth; ox++) {
+      const w = acc.weight[ox]!;
+      if (w > 0) this.output[base + ox] = acc.sum[ox]! / w;
+    }
+  }
+
+  /** The resampled plane (call after every input row was pushed). */
+  finish(): ImagePlane<Float32Array> {
+    if (this.nextInputRow !== this.inHeight) throw new RangeError(`resampler got ${this.nextInputRow} of ${this.inHeight} rows`);
+    for (const oy of [...this.pending.keys()]) this.finishRow(oy);
+    return { width: this.outWidth, height: this.outHeight, data: this.output };
+  }
+}
+
+/** Resamples a whole plane to width x height by NaN-aware area averaging (a copy even when same size). */
+export function resampleArea(plane: ImagePlane, width: number, height: number): ImagePlane<Float32Array> {
+  const r = new AreaResampler(plane.width, plane.height, width, height);
+  r.pushRows(plane.data, plane.height);
+  return r.finish();
+}
