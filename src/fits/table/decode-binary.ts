@@ -1,0 +1,225 @@
+/**
+ * Decoding of binary-table cells from row bytes (big-endian) and heap bytes, with TSCAL/TZERO,
+ * the unsigned conventions, TNULL and TDIM applied.
+ */
+import { FitsError } from '../errors.js';
+import type { ArrayCell, BinaryCode, Complex, NullMode, NumericArray, TableCell, TableColumn } from './types.js';
+
+const TWO_63 = 1n << 63n;
+
+/** Raw stored elements: numbers for every numeric type, typed arrays sized exactly. */
+function readStored(code: BinaryCode, bytes: Uint8Array, pos: number, count: number): NumericArray {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (code) {
+    case 'B':
+      return bytes.slice(pos, pos + count);
+    case 'I': {
+      const out = new Int16Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getInt16(pos + 2 * i);
+      return out;
+    }
+    case 'J': {
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getInt32(pos + 4 * i);
+      return out;
+    }
+    case 'K': {
+      const out = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getBigInt64(pos + 8 * i);
+      return out;
+    }
+    case 'E': {
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(pos + 4 * i);
+      return out;
+    }
+    case 'D': {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i++) out[i] = view.getFloat64(pos + 8 * i);
+      return out;
+    }
+    case 'C': {
+      const out = new Float32Array(2 * count);
+      for (let i = 0; i < 2 * count; i++) out[i] = view.getFloat32(pos + 4 * i);
+      return out;
+    }
+    case 'M': {
+      const out = new Float64Array(2 * count);
+      for (let i = 0; i < 2 * count; i++) out[i] = view.getFloat64(pos + 8 * i);
+      return out;
+    }
+    default:
+      throw new FitsError('FITS_BAD_DATA', `internal: ${code} is not a numeric element type`);
+  }
+}
+
+/** Bytes that `count` elements of `code` occupy. */
+export function elementBytes(code: BinaryCode, count: number): number {
+  if (code === 'X') return Math.ceil(count / 8);
+  const size = { L: 1, B: 1, A: 1, I: 2, J: 4, K: 8, E: 4, D: 8, C: 8, M: 16 }[code];
+  return count * size;
+}
+
+function nullMask(col: TableColumn, stored: NumericArray): Uint8Array | undefined {
+  if (col.tnull === null || typeof col.tnull === 'string') return undefined;
+  let mask: Uint8Array | undefined;
+  if (stored instanceof BigInt64Array) {
+    const t = BigInt(col.tnull);
+    for (let i = 0; i < stored.length; i++) if (stored[i] === t) (mask ??= new Uint8Array(stored.length))[i] = 1;
+  } else {
+    const t = Number(col.tnull);
+    for (let i = 0; i < stored.length; i++) if (stored[i] === t) (mask ??= new Uint8Array(stored.length))[i] = 1;
+  }
+  return mask;
+}
+
+/** Apply TSCAL/TZERO: offset conventions keep integers exact; linear scaling gives float64. */
+function physical(col: TableColumn, stored: NumericArray, mask: Uint8Array | undefined): NumericArray {
+  if (col.scaling === 'none') return stored;
+  if (col.scaling === 'offset') {
+    switch (col.valueType) {
+      case 'int8': {
+        const out = new Int8Array(stored.length);
+        for (let i = 0; i < stored.length; i++) out[i] = (stored[i] as number) - 128;
+        return out;
+      }
+      case 'uint16': {
+        const out = new Uint16Array(stored.length);
+        for (let i = 0; i < stored.length; i++) out[i] = (stored[i] as number) + 32768;
+        return out;
+      }
+      case 'uint32': {
+        const out = new Uint32Array(stored.length);
+        for (let i = 0; i < stored.length; i++) out[i] = (stored[i] as number) + 2147483648;
+        return out;
+      }
+      case 'uint64': {
+        const out = new BigUint64Array(stored.length);
+        for (let i = 0; i < stored.length; i++) out[i] = BigInt.asUintN(64, (stored[i] as bigint) + TWO_63);
+        return out;
+      }
+      default:
+        return stored;
+    }
+  }
+  // Linear scaling to float64; for complex only the real part gets TZERO.
+  const out = new Float64Array(stored.length);
+  const complex = col.code === 'C' || col.code === 'M';
+  for (let i = 0; i < stored.length; i++) {
+    if (mask?.[i]) {
+      out[i] = Number.NaN;
+      continue;
+    }
+    const v = typeof stored[i] === 'bigint' ? Number(stored[i]) : (stored[i] as number);
+    out[i] = complex && i % 2 === 1 ? v * col.tscal : v * col.tscal + col.tzero;
+  }
+  return out;
+}
+
+function decodeString(bytes: Uint8Array, pos: number, width: number): string {
+  let end = pos;
+  const limit = pos + width;
+  while (end < limit && bytes[end] !== 0) end++;
+  let s = '';
+  for (let i = pos; i < end; i++) s += String.fromCharCode(bytes[i] as number);
+  return s.trimEnd();
+}
+
+function decodeLogical(byte: number): boolean | null {
+  if (byte === 0x54) return true;
+  if (byte === 0x46) return false;
+  return null;
+}
+
+function toComplex(values: NumericArray): Complex[] {
+  const out: Complex[] = [];
+  for (let i = 0; i + 1 < values.length; i += 2) out.push({ re: values[i] as number, im: values[i + 1] as number });
+  return out;
+}
+
+/**
+ * Decode `count` elements of the column's type at `bytes[pos..]` into a cell of `shape`
+ * (`[]` = scalar). Used for the fixed part of a row and for heap arrays alike.
+ */
+export function decodeElements(
+  col: TableColumn,
+  bytes: Uint8Array,
+  pos: number,
+  count: number,
+  shape: readonly number[],
+  nulls: NullMode,
+): TableCell {
+  const code = col.code as BinaryCode;
+  const scalar = shape.length === 0;
+  switch (code) {
+    case 'A': {
+      if (scalar) return decodeString(bytes, pos, count);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const width = n === 0 ? 0 : Math.floor(count / n);
+      const strings: string[] = [];
+      for (let i = 0; i < n; i++) strings.push(decodeString(bytes, pos + i * width, width));
+      return { shape, values: strings };
+    }
+    case 'L': {
+      const values: (boolean | null)[] = [];
+      for (let i = 0; i < count; i++) values.push(decodeLogical(bytes[pos + i] as number));
+      return scalar ? (values[0] ?? null) : { shape, values };
+    }
+    case 'X': {
+      const values: boolean[] = [];
+      for (let i = 0; i < count; i++) values.push((((bytes[pos + (i >> 3)] as number) >> (7 - (i & 7))) & 1) === 1);
+      return { shape: scalar ? [count] : shape, values };
+    }
+    default: {
+      const stored = readStored(code, bytes, pos, count);
+      const mask = nulls === 'mask' ? nullMask(col, stored) : undefined;
+      const values = physical(col, stored, mask);
+      const linear = col.scaling === 'linear';
+      if (code === 'C' || code === 'M') {
+        const complex = toComplex(values);
+        return scalar ? (complex[0] ?? null) : { shape, values: complex };
+      }
+      if (scalar) {
+        if (count === 0) return null;
+        if (mask?.[0] && !linear) return null;
+        return values[0] as number | bigint;
+      }
+      const cell: ArrayCell = mask && !linear ? { shape, values, nulls: mask } : { shape, values };
+      return cell;
+    }
+  }
+}
+
+/** Decode the fixed-width cell of `col` in the row starting at `rowStart`. */
+export function decodeFixedCell(col: TableColumn, bytes: Uint8Array, rowStart: number, nulls: NullMode): TableCell {
+  const shape = col.shape ?? [];
+  let count = col.repeat;
+  // With a TDIM that covers fewer elements than the repeat count, only those are part of the cell.
+  if (col.dim && col.code !== 'A' && col.code !== 'X') count = col.dim.reduce((a, b) => a * b, 1);
+  return decodeElements(col, bytes, rowStart + col.byteOffset, count, shape, nulls);
+}
+
+/** The (count, heap offset) pair of a P or Q descriptor. */
+export function readDescriptor(col: TableColumn, bytes: Uint8Array, rowStart: number): { count: number; offset: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const pos = rowStart + col.byteOffset;
+  if (col.varLength === 'P') {
+    return { count: view.getUint32(pos), offset: view.getUint32(pos + 4) };
+  }
+  const count = view.getBigUint64(pos);
+  const offset = view.getBigUint64(pos + 8);
+  if (count > BigInt(Number.MAX_SAFE_INTEGER) || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new FitsError('FITS_BAD_DATA', `column '${col.name}': Q descriptor (${count}, ${offset}) is beyond any heap`);
+  }
+  return { count: Number(count), offset: Number(offset) };
+}
+
+/** Shape of one variable-length cell: the TDIM when it matches the length, else a flat vector. */
+export function varCellShape(col: TableColumn, count: number): number[] {
+  if (col.code === 'A') {
+    if (col.dim && col.dim.length > 1 && col.dim.reduce((a, b) => a * b, 1) === count) return col.dim.slice(1).reverse();
+    return [];
+  }
+  if (col.dim && col.dim.reduce((a, b) => a * b, 1) === count) return col.dim.slice().reverse();
+  return [count];
+}

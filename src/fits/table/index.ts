@@ -1,0 +1,44 @@
+/**
+ * FITS tables: BINTABLE and ASCII TABLE reading (lazy, bounded), JSON views, column statistics,
+ * and the BINTABLE encoder used by the writer. See docs/fits-tables.md.
+ */
+export type {
+  ArrayCell,
+  AsciiCode,
+  BinaryCode,
+  TableSource,
+  HduRef,
+  HeaderLike,
+  NullMode,
+  NumericArray,
+  ScalarCell,
+  TableCell,
+  TableColumn,
+  TableDescription,
+  TableHduLike,
+  ValueType,
+} from './types.js';
+export { describeTable, tableKind } from './describe.js';
+export {
+  DEFAULT_MAX_TABLE_BYTES,
+  DEFAULT_ROW_LIMIT,
+  findColumn,
+  iterateTableChunks,
+  readColumn,
+  readTableRows,
+  resolveHdu,
+  type ReadColumnOptions,
+  type ReadRowsOptions,
+  type TableRows,
+} from './read.js';
+export {
+  cellToJson,
+  columnKeys,
+  columnToJson,
+  describeToJson,
+  isArrayCell,
+  rowsToJson,
+  type JsonOptions,
+  type JsonValue,
+} from './json.js';
+export { columnStats, statsColumns, type ColumnStats, type ColumnStatsOptions } from './stats.js';

@@ -1,0 +1,281 @@
+/**
+ * Lazy, bounded reading of table rows: only the requested row range (and the heap bytes its
+ * variable-length cells point at) is read, through `readBytes`, never the whole table.
+ */
+import { FitsError } from '../errors.js';
+import { decodeAsciiCell } from './decode-ascii.js';
+import { decodeElements, decodeFixedCell, elementBytes, readDescriptor, varCellShape } from './decode-binary.js';
+import { describeTable } from './describe.js';
+import type { BinaryCode, HduRef, TableSource, NullMode, TableCell, TableColumn, TableDescription, TableHduLike } from './types.js';
+
+/** Default cap on bytes read (rows + heap) by one call. */
+export const DEFAULT_MAX_TABLE_BYTES = 64 * 1024 * 1024;
+/** Default number of rows `readTableRows` returns when no limit is given. */
+export const DEFAULT_ROW_LIMIT = 100;
+/** Heap ranges closer than this are read together. */
+const HEAP_MERGE_GAP = 16 * 1024;
+
+export interface ReadRowsOptions {
+  /** First row (0-based). Default 0. */
+  readonly offset?: number;
+  /** Number of rows. Default 100 for readTableRows; all remaining rows for readColumn. */
+  readonly limit?: number;
+  /** Column subset, by name (exact, then case-insensitive) or 0-based index. Default all. */
+  readonly columns?: readonly (string | number)[];
+  /** 'mask' (default): TNULL values become null / NaN; 'raw': stored values, as astropy's FITS_rec. */
+  readonly nulls?: NullMode;
+  /** Refuse (FitsError FITS_TOO_LARGE, 413) to read more than this many bytes. Default 64 MiB. */
+  readonly maxBytes?: number;
+  /** An already computed description of the HDU (saves parsing the header again). */
+  readonly description?: TableDescription;
+}
+
+export interface TableRows {
+  readonly description: TableDescription;
+  /** The columns of each row, in this order. */
+  readonly columns: readonly TableColumn[];
+  /** Index of the first returned row. */
+  readonly offset: number;
+  /** rows[i][j] = cell of columns[j] in row offset + i. */
+  readonly rows: readonly (readonly TableCell[])[];
+}
+
+/** Resolve a column reference: exact name, then case-insensitive name, or a 0-based index. */
+export function findColumn(description: TableDescription, ref: string | number): TableColumn {
+  const cols = description.columns;
+  if (typeof ref === 'number') {
+    const col = Number.isInteger(ref) ? cols[ref] : undefined;
+    if (!col) throw new FitsError('FITS_BAD_ARGUMENT', `column index ${ref} is out of range (the table has ${cols.length} columns)`);
+    return col;
+  }
+  const exact = cols.find((c) => c.name === ref);
+  if (exact) return exact;
+  const lower = ref.toLowerCase();
+  const loose = cols.find((c) => c.name.toLowerCase() === lower);
+  if (loose) return loose;
+  throw new FitsError('FITS_BAD_ARGUMENT', `no column named '${ref}' (columns: ${cols.map((c) => c.name).join(', ')})`);
+}
+
+/** The HDU itself, or the one at that index of the file. */
+export function resolveHdu(file: TableSource, hdu: HduRef): TableHduLike {
+  if (typeof hdu !== 'number') return hdu;
+  const found = Number.isInteger(hdu) ? file.hdus?.[hdu] : undefined;
+  if (!found) throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${hdu} does not exist`);
+  return found;
+}
+
+function checkCount(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new FitsError('FITS_BAD_ARGUMENT', `${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
+async function readExact(file: TableSource, offset: number, length: number, what: string): Promise<Uint8Array> {
+  if (length === 0) return new Uint8Array(0);
+  const bytes = await file.readBytes(offset, length);
+  if (bytes.length < length) {
+    throw new FitsError('FITS_TRUNCATED', `the file ends inside ${what} (wanted ${length} bytes at ${offset}, got ${bytes.length})`);
+  }
+  return bytes;
+}
+
+interface HeapBlock {
+  start: number;
+  end: number;
+  bytes?: Uint8Array;
+}
+
+/** The heap bytes needed by a set of cells, read in as few merged ranges as possible. */
+class HeapWindow {
+  private readonly blocks: HeapBlock[] = [];
+
+  static async load(
+    file: TableSource,
+    dataOffset: number,
+    ranges: { start: number; end: number }[],
+  ): Promise<HeapWindow> {
+    const window = new HeapWindow();
+    const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
+    for (const r of sorted) {
+      const last = window.blocks[window.blocks.length - 1];
+      if (last && r.start <= last.end + HEAP_MERGE_GAP) last.end = Math.max(last.end, r.end);
+      else window.blocks.push({ start: r.start, end: r.end });
+    }
+    for (const b of window.blocks) {
+      b.bytes = await readExact(file, dataOffset + b.start, b.end - b.start, 'the table heap');
+    }
+    return window;
+  }
+
+  /** Bytes and position of the data-unit range [start, start + length). */
+  locate(start: number, length: number): { bytes: Uint8Array; pos: number } {
+    if (length === 0) return { bytes: new Uint8Array(0), pos: 0 };
+    let lo = 0;
+    let hi = this.blocks.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const b = this.blocks[mid] as HeapBlock;
+      if (start < b.start) hi = mid - 1;
+      else if (start >= b.end) lo = mid + 1;
+      else return { bytes: b.bytes as Uint8Array, pos: start - b.start };
+    }
+    throw new FitsError('FITS_BAD_DATA', 'internal: heap range was not loaded');
+  }
+}
+
+interface VarRef {
+  row: number;
+  col: number;
+  count: number;
+  start: number;
+  length: number;
+}
+
+/** Decode rows [offset, offset + n) whose bytes are `main` (already read). */
+async function decodeRows(
+  file: TableSource,
+  hdu: TableHduLike,
+  d: TableDescription,
+  columns: readonly TableColumn[],
+  main: Uint8Array,
+  n: number,
+  nulls: NullMode,
+  budget: number,
+): Promise<TableCell[][]> {
+  const rows: TableCell[][] = [];
+  const varRefs: VarRef[] = [];
+  const heapEnd = d.dataBytes;
+  let heapBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const rowStart = i * d.rowBytes;
+    const row: TableCell[] = [];
+    for (let j = 0; j < columns.length; j++) {
+      const col = columns[j] as TableColumn;
+      if (d.kind === 'ascii-table') row.push(decodeAsciiCell(col, main, rowStart, nulls, i));
+      else if (col.varLength === null) row.push(decodeFixedCell(col, main, rowStart, nulls));
+      else if (col.byteWidth === 0) row.push({ shape: [0], values: [] });
+      else {
+        const { count, offset } = readDescriptor(col, main, rowStart);
+        const length = elementBytes(col.code as BinaryCode, count);
+        const start = d.heapOffset + offset;
+        if (!Number.isSafeInteger(start + length) || start + length > heapEnd) {
+          throw new FitsError('FITS_BAD_DATA', `column '${col.name}': descriptor (${count} elements at heap offset ${offset}) points beyond the heap (PCOUNT = ${d.pcount})`);
+        }
+        heapBytes += length;
+        if (heapBytes > budget) {
+          throw new FitsError('FITS_TOO_LARGE', `the variable-length cells of the requested rows need more than ${budget} bytes; ask for fewer rows`);
+        }
+        varRefs.push({ row: i, col: j, count, start, length });
+        row.push(null);
+      }
+    }
+    rows.push(row);
+  }
+  if (varRefs.length > 0) {
+    const heap = await HeapWindow.load(file, hdu.dataOffset, varRefs.map((r) => ({ start: r.start, end: r.start + r.length })));
+    for (const ref of varRefs) {
+      const col = columns[ref.col] as TableColumn;
+      const { bytes, pos } = heap.locate(ref.start, ref.length);
+      const shape = varCellShape(col, ref.count);
+      (rows[ref.row] as TableCell[])[ref.col] = decodeElements(col, bytes, pos, ref.count, shape, nulls);
+    }
+  }
+  return rows;
+}
+
+function selectColumns(d: TableDescription, refs: readonly (string | number)[] | undefined): TableColumn[] {
+  if (!refs) return [...d.columns];
+  return refs.map((r) => findColumn(d, r));
+}
+
+/** Read the bytes of rows [offset, offset + n) of the main table. */
+async function readMain(file: TableSource, hdu: TableHduLike, d: TableDescription, offset: number, n: number): Promise<Uint8Array> {
+  return readExact(file, hdu.dataOffset + offset * d.rowBytes, n * d.rowBytes, `rows ${offset + 1}..${offset + n} of the table`);
+}
+
+/**
+ * Read a row range of a table, decoded to typed cells (see TableCell). Reads only those rows and
+ * the heap bytes their variable-length cells use.
+ */
+export async function readTableRows(file: TableSource, hduRef: HduRef, options: ReadRowsOptions = {}): Promise<TableRows> {
+  const hdu = resolveHdu(file, hduRef);
+  const d = options.description ?? describeTable(hdu);
+  const offset = checkCount(options.offset, 'offset', 0);
+  if (offset > d.nRows) throw new FitsError('FITS_BAD_ARGUMENT', `offset ${offset} is beyond the ${d.nRows} rows of the table`);
+  const limit = checkCount(options.limit, 'limit', DEFAULT_ROW_LIMIT);
+  const n = Math.min(limit, d.nRows - offset);
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_TABLE_BYTES;
+  const columns = selectColumns(d, options.columns);
+  const mainBytes = n * d.rowBytes;
+  if (mainBytes > maxBytes) {
+    throw new FitsError('FITS_TOO_LARGE', `${n} rows of ${d.rowBytes} bytes exceed the ${maxBytes}-byte read limit; ask for fewer rows`);
+  }
+  const main = await readMain(file, hdu, d, offset, n);
+  const rows = await decodeRows(file, hdu, d, columns, main, n, options.nulls ?? 'mask', maxBytes - mainBytes);
+  return { description: d, columns, offset, rows };
+}
+
+export interface ReadColumnOptions {
+  readonly offset?: number;
+  /** Default: all remaining rows. */
+  readonly limit?: number;
+  readonly nulls?: NullMode;
+  /** Cap on bytes read in total (default 256 MiB); the rows are read in chunks. */
+  readonly maxBytes?: number;
+  readonly description?: TableDescription;
+}
+
+/** Rows per chunk so a chunk stays near `chunkBytes`. */
+function chunkRows(rowBytes: number, chunkBytes = 4 * 1024 * 1024): number {
+  return Math.max(1, Math.floor(chunkBytes / Math.max(1, rowBytes)));
+}
+
+/**
+ * Iterate over a row range in chunks of whole rows, each decoded for `columns`. Memory stays
+ * bounded by the chunk size whatever NAXIS2 says.
+ */
+export async function* iterateTableChunks(
+  file: TableSource,
+  hduRef: HduRef,
+  options: ReadRowsOptions & { chunkBytes?: number } = {},
+): AsyncGenerator<TableRows> {
+  const hdu = resolveHdu(file, hduRef);
+  const d = options.description ?? describeTable(hdu);
+  const offset = checkCount(options.offset, 'offset', 0);
+  if (offset > d.nRows) throw new FitsError('FITS_BAD_ARGUMENT', `offset ${offset} is beyond the ${d.nRows} rows of the table`);
+  const end = offset + Math.min(checkCount(options.limit, 'limit', d.nRows), d.nRows - offset);
+  const columns = selectColumns(d, options.columns);
+  const step = chunkRows(d.rowBytes, options.chunkBytes);
+  const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+  let used = 0;
+  for (let start = offset; start < end; start += step) {
+    const n = Math.min(step, end - start);
+    used += n * d.rowBytes;
+    if (used > maxBytes) throw new FitsError('FITS_TOO_LARGE', `reading the column needs more than ${maxBytes} bytes`);
+    const main = await readMain(file, hdu, d, start, n);
+    const rows = await decodeRows(file, hdu, d, columns, main, n, options.nulls ?? 'mask', Math.max(0, maxBytes - used));
+    yield { description: d, columns, offset: start, rows };
+  }
+}
+
+/** All cells of one column over a row range (default: the whole table), read in chunks. */
+export async function readColumn(
+  file: TableSource,
+  hduRef: HduRef,
+  column: string | number,
+  options: ReadColumnOptions = {},
+): Promise<{ column: TableColumn; offset: number; cells: TableCell[] }> {
+  const hdu = resolveHdu(file, hduRef);
+  const d = options.description ?? describeTable(hdu);
+  const col = findColumn(d, column);
+  const cells: TableCell[] = [];
+  for await (const chunk of iterateTableChunks(file, hdu, {
+    ...options,
+    description: d,
+    columns: [col.index],
+    maxBytes: options.maxBytes ?? 256 * 1024 * 1024,
+  })) {
+    for (const row of chunk.rows) cells.push(row[0] as TableCell);
+  }
+  return { column: col, offset: options.offset ?? 0, cells };
+}
