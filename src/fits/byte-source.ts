@@ -40,7 +40,8 @@ class BufferSource implements ByteSource {
   }
   async read(offset: number, length: number): Promise<Buffer> {
     const start = Math.min(offset, this.buf.length);
-    return this.buf.subarray(start, Math.min(this.buf.length, start + length));
+    // A copy: callers byte-swap what they get in place.
+    return Buffer.from(this.buf.subarray(start, Math.min(this.buf.length, start + length)));
   }
   async close(): Promise<void> {}
 }

@@ -18,3 +18,21 @@ export {
 export { Header, cardValueToJson, isEndRecord } from './header.js';
 export { bufferSource, openSource, type ByteSource, type SourceOptions, type Wrapper } from './byte-source.js';
 export { FitsFile, firstImageHdu, type Hdu, type HduKind, type OpenOptions } from './file.js';
+export { bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian, rawToBigEndian, type RawArray, type Scaling } from './pixels.js';
+export {
+  DEFAULT_MAX_ELEMENTS,
+  hduScaling,
+  imageGeometry,
+  readPlane,
+  readPlaneRows,
+  readRandomGroups,
+  readRawPlane,
+  registerCompressedImageReader,
+  type CompressedImageReader,
+  type CompressedPlaneRequest,
+  type ImageGeometry,
+  type RandomGroups,
+  type ReadBandsOptions,
+  type ReadPlaneOptions,
+  type RowBand,
+} from './image.js';

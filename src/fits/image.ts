@@ -1,0 +1,255 @@
+/**
+ * Reading image pixels: a whole plane, a row range of one plane of a cube, or a stream of row
+ * bands, reading only the bytes needed. Values are physical (BSCALE/BZERO applied, integer BLANK
+ * -> NaN) and typed as astropy types them: Float32Array for BITPIX 8/16/-32, Float64Array for
+ * 32/64/-64. Tile-compressed images are served by the compression module through the same calls.
+ */
+import type { ImagePlane, PixelArray } from '../core/image-plane.js';
+import { FitsError } from './errors.js';
+import type { FitsFile, Hdu } from './file.js';
+import { type RawArray, type Scaling, bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian } from './pixels.js';
+
+export interface ReadPlaneOptions {
+  /** Indices for axes 3..n (0-based); default all zeros. */
+  plane?: readonly number[];
+  /** [start, end) of rows (0-based; FITS row 1 = 0); default all rows. */
+  rows?: readonly [number, number];
+  /** Throws FITS_TOO_LARGE (413) if the read would decode more elements. */
+  maxElements?: number;
+}
+
+export interface ReadBandsOptions extends ReadPlaneOptions {
+  /** Rows per band (default: about 4 MiB of stored bytes per band). */
+  bandRows?: number;
+}
+
+export interface RowBand {
+  /** First row of the band (0-based, in plane coordinates). */
+  readonly y0: number;
+  readonly rows: number;
+  readonly width: number;
+  readonly data: PixelArray;
+}
+
+export interface ImageGeometry {
+  readonly width: number;
+  readonly height: number;
+  /** Number of 2-D planes (product of axes 3..n). */
+  readonly planes: number;
+  /** Axes 3..n lengths (FITS order). */
+  readonly planeAxes: readonly number[];
+}
+
+/** What a compressed-image decoder must provide to serve readPlane for kind 'compressed-image'. */
+export interface CompressedPlaneRequest {
+  readonly plane: readonly number[];
+  readonly rows: readonly [number, number];
+  readonly maxElements: number;
+}
+export type CompressedImageReader = (file: FitsFile, hdu: Hdu, request: CompressedPlaneRequest) => Promise<ImagePlane>;
+
+let compressedReader: CompressedImageReader | undefined;
+
+/**
+ * Install the decoder for tile-compressed images. If none is registered, readPlane loads
+ * `./compression/index.js` and uses its `readCompressedImagePlane` export (same signature).
+ */
+export function registerCompressedImageReader(reader: CompressedImageReader | undefined): void {
+  compressedReader = reader;
+}
+
+async function getCompressedReader(): Promise<CompressedImageReader> {
+  if (compressedReader) return compressedReader;
+  const specifier = './compression/index.js';
+  try {
+    const mod = (await import(specifier)) as { readCompressedImagePlane?: CompressedImageReader };
+    if (typeof mod.readCompressedImagePlane === 'function') {
+      compressedReader = mod.readCompressedImagePlane;
+      return compressedReader;
+    }
+  } catch {
+    // fall through: module not there (yet)
+  }
+  throw new FitsError('FITS_UNSUPPORTED', 'tile-compressed images cannot be decoded: no decoder is available');
+}
+
+export const DEFAULT_MAX_ELEMENTS = 2 ** 30;
+const BAND_BYTES = 4 * 1024 * 1024;
+
+function resolveHdu(file: FitsFile, hdu: Hdu | number): Hdu {
+  return typeof hdu === 'number' ? file.hdu(hdu) : hdu;
+}
+
+/** Width, height and plane count of an image HDU (1-D images are one row). */
+export function imageGeometry(hdu: Hdu): ImageGeometry {
+  if (hdu.kind !== 'image' && hdu.kind !== 'compressed-image') {
+    throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${hdu.index} is a ${hdu.kind}, not an image`);
+  }
+  const axes = hdu.axes;
+  if (axes.length === 0 || axes.some((n) => n === 0)) {
+    throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${hdu.index} has no pixel data (NAXIS = ${axes.length}${axes.length ? `, axes ${axes.join('x')}` : ''})`);
+  }
+  const planeAxes = axes.slice(2);
+  return { width: axes[0]!, height: axes[1] ?? 1, planes: planeAxes.reduce((p, n) => p * n, 1), planeAxes };
+}
+
+/** The BSCALE/BZERO/BLANK rules that apply to an image HDU. */
+export function hduScaling(hdu: Hdu): Scaling {
+  return imageScaling(hdu.header, hdu.bitpix);
+}
+
+interface Section {
+  geometry: ImageGeometry;
+  planeIndex: number;
+  plane: number[];
+  y0: number;
+  y1: number;
+}
+
+function resolveSection(hdu: Hdu, options: ReadPlaneOptions): Section {
+  const geometry = imageGeometry(hdu);
+  const plane = [...(options.plane ?? [])];
+  if (plane.length > geometry.planeAxes.length) {
+    throw new FitsError('FITS_BAD_ARGUMENT', `plane has ${plane.length} indices but HDU ${hdu.index} has only ${geometry.planeAxes.length} axes beyond 2`);
+  }
+  while (plane.length < geometry.planeAxes.length) plane.push(0);
+  let planeIndex = 0;
+  let stride = 1;
+  plane.forEach((p, i) => {
+    const len = geometry.planeAxes[i]!;
+    if (!Number.isInteger(p) || p < 0 || p >= len) {
+      throw new FitsError('FITS_BAD_ARGUMENT', `plane index ${p} for axis ${i + 3} is outside 0..${len - 1}`);
+    }
+    planeIndex += p * stride;
+    stride *= len;
+  });
+  const [y0, y1] = options.rows ?? [0, geometry.height];
+  if (!Number.isInteger(y0) || !Number.isInteger(y1) || y0 < 0 || y1 > geometry.height || y0 >= y1) {
+    throw new FitsError('FITS_BAD_ARGUMENT', `row range [${y0}, ${y1}) is outside [0, ${geometry.height})`);
+  }
+  const elements = (y1 - y0) * geometry.width;
+  const max = options.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  if (elements > max) {
+    throw new FitsError('FITS_TOO_LARGE', `reading ${elements} pixels exceeds the limit of ${max}`);
+  }
+  return { geometry, planeIndex, plane, y0, y1 };
+}
+
+function sectionByteRange(hdu: Hdu, s: Section): { offset: number; length: number } {
+  const bpp = bytesPerPixel(hdu.storedBitpix);
+  const rowBytes = s.geometry.width * bpp;
+  const planeBytes = rowBytes * s.geometry.height;
+  return { offset: hdu.dataOffset + s.planeIndex * planeBytes + s.y0 * rowBytes, length: (s.y1 - s.y0) * rowBytes };
+}
+
+/** One 2-D plane (or a row range of it) as physical values. */
+export async function readPlane(file: FitsFile, hdu: Hdu | number, options: ReadPlaneOptions = {}): Promise<ImagePlane> {
+  const h = resolveHdu(file, hdu);
+  const s = resolveSection(h, options);
+  if (h.kind === 'compressed-image') {
+    const reader = await getCompressedReader();
+    return reader(file, h, { plane: s.plane, rows: [s.y0, s.y1], maxElements: options.maxElements ?? DEFAULT_MAX_ELEMENTS });
+  }
+  const { offset, length } = sectionByteRange(h, s);
+  const bytes = await file.readBytes(offset, length);
+  const data = decodeBand(bytes, hduScaling(h));
+  return { width: s.geometry.width, height: s.y1 - s.y0, data };
+}
+
+/**
+ * Stream a plane (or row range) as bands of whole rows, reading each band's bytes only when asked:
+ * memory stays at one band whatever the image size.
+ */
+export async function* readPlaneRows(file: FitsFile, hdu: Hdu | number, options: ReadBandsOptions = {}): AsyncGenerator<RowBand> {
+  const h = resolveHdu(file, hdu);
+  const s = resolveSection(h, { ...options, maxElements: Number.MAX_SAFE_INTEGER });
+  const width = s.geometry.width;
+  const bpp = bytesPerPixel(h.storedBitpix);
+  const bandRows = Math.max(1, Math.floor(options.bandRows ?? BAND_BYTES / (width * bpp)));
+  const max = options.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  if (bandRows * width > max) throw new FitsError('FITS_TOO_LARGE', `a band of ${bandRows * width} pixels exceeds the limit of ${max}`);
+  if (h.kind === 'compressed-image') {
+    const reader = await getCompressedReader();
+    for (let y = s.y0; y < s.y1; y += bandRows) {
+      const rows: [number, number] = [y, Math.min(s.y1, y + bandRows)];
+      const plane = await reader(file, h, { plane: s.plane, rows, maxElements: max });
+      yield { y0: y, rows: rows[1] - rows[0], width, data: plane.data };
+    }
+    return;
+  }
+  const scaling = hduScaling(h);
+  const { offset } = sectionByteRange(h, s);
+  const rowBytes = width * bpp;
+  for (let y = s.y0; y < s.y1; y += bandRows) {
+    const rows = Math.min(bandRows, s.y1 - y);
+    const bytes = await file.readBytes(offset + (y - s.y0) * rowBytes, rows * rowBytes);
+    yield { y0: y, rows, width, data: decodeBand(bytes, scaling) };
+  }
+}
+
+/** Stored (unscaled) values of a plane section, native-endian: what astropy gives with do_not_scale_image_data. */
+export async function readRawPlane(file: FitsFile, hdu: Hdu | number, options: ReadPlaneOptions = {}): Promise<{ width: number; height: number; bitpix: number; data: RawArray }> {
+  const h = resolveHdu(file, hdu);
+  if (h.kind !== 'image') throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${h.index} is a ${h.kind}; raw reading is for uncompressed images`);
+  const s = resolveSection(h, options);
+  const { offset, length } = sectionByteRange(h, s);
+  const bytes = await file.readBytes(offset, length);
+  return { width: s.geometry.width, height: s.y1 - s.y0, bitpix: h.storedBitpix, data: rawFromBigEndian(bytes, h.storedBitpix) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random groups
+
+export interface RandomGroups {
+  readonly gcount: number;
+  readonly pcount: number;
+  /** PTYPEn names (trimmed). */
+  readonly parameterNames: readonly string[];
+  /** Shape of each group's array, FITS order (NAXIS2..NAXISn). */
+  readonly groupAxes: readonly number[];
+  /** gcount x pcount parameter values, PSCALn/PZEROn applied (float64). */
+  readonly parameters: Float64Array;
+  /** gcount x prod(groupAxes) array values, BSCALE/BZERO/BLANK applied. */
+  readonly data: PixelArray;
+}
+
+/** Read every group of a random-groups HDU (parameters and arrays). */
+export async function readRandomGroups(file: FitsFile, hdu: Hdu | number, options: { maxElements?: number } = {}): Promise<RandomGroups> {
+  const h = resolveHdu(file, hdu);
+  if (h.kind !== 'random-groups') throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${h.index} is not a random-groups HDU`);
+  const groupAxes = h.storedAxes.slice(1);
+  const perGroup = groupAxes.length === 0 ? 0 : groupAxes.reduce((p, n) => p * n, 1);
+  const { gcount, pcount } = h;
+  const total = gcount * (pcount + perGroup);
+  const max = options.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  if (total > max) throw new FitsError('FITS_TOO_LARGE', `reading ${total} random-groups values exceeds the limit of ${max}`);
+  const scaling = imageScaling(h.header, h.storedBitpix);
+  const bytes = await file.readBytes(h.dataOffset, h.dataBytes);
+  const raw = rawFromBigEndian(bytes, h.storedBitpix);
+  const pscale: number[] = [];
+  const pzero: number[] = [];
+  const names: string[] = [];
+  for (let p = 1; p <= pcount; p++) {
+    pscale.push(h.header.getNumber(`PSCAL${p}`) ?? 1);
+    pzero.push(h.header.getNumber(`PZERO${p}`) ?? 0);
+    names.push((h.header.getString(`PTYPE${p}`) ?? '').trim());
+  }
+  const parameters = new Float64Array(gcount * pcount);
+  const data = scaling.output === 'float32' ? new Float32Array(gcount * perGroup) : new Float64Array(gcount * perGroup);
+  const toNumber = (v: number | bigint): number => (typeof v === 'bigint' ? Number(v) : v);
+  for (let g = 0; g < gcount; g++) {
+    const base = g * (pcount + perGroup);
+    for (let p = 0; p < pcount; p++) parameters[g * pcount + p] = toNumber(raw[base + p]!) * pscale[p]! + pzero[p]!;
+    const identity = scaling.bscale === 1 && scaling.bzero === 0;
+    const blank = scaling.blank === undefined ? undefined : Number(scaling.blank);
+    for (let i = 0; i < perGroup; i++) {
+      const r = toNumber(raw[base + pcount + i]!);
+      const out = g * perGroup + i;
+      if (blank !== undefined && r === blank) data[out] = NaN;
+      else if (identity) data[out] = r;
+      else if (scaling.output === 'float32') data[out] = Math.fround(r * Math.fround(scaling.bscale)) + Math.fround(scaling.bzero);
+      else data[out] = r * scaling.bscale + scaling.bzero;
+    }
+  }
+  return { gcount, pcount, parameterNames: names, groupAxes, parameters, data };
+}
