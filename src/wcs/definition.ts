@@ -1,0 +1,301 @@
+/**
+ * A WCS as plain data (structured-clone safe, so it crosses worker threads and JSON): what the
+ * header says after wcslib's normalisation (CD or CROTA turned into PC+CDELT, units to degrees/SI,
+ * deprecated keywords translated). `parseWcs` reads it from a header; `Wcs` evaluates it.
+ */
+import { WcsError } from './errors.js';
+import { headerNumber, headerString, type HeaderSource } from './header-source.js';
+import { angleFactor, spectralFactor, SPECTRAL_TYPES } from './units.js';
+import { cosd, sind } from './trig.js';
+
+export interface SipTerm {
+  readonly p: number;
+  readonly q: number;
+  readonly c: number;
+}
+
+/** SIP polynomials (Shupe et al. 2005): A/B forward (pixel -> focal), AP/BP reverse. */
+export interface SipDistortion {
+  readonly aOrder: number;
+  readonly bOrder: number;
+  readonly a: readonly SipTerm[];
+  readonly b: readonly SipTerm[];
+  readonly apOrder?: number;
+  readonly bpOrder?: number;
+  readonly ap?: readonly SipTerm[];
+  readonly bp?: readonly SipTerm[];
+}
+
+export interface PvCard {
+  /** Axis number, 1-based as in PVi_m. */
+  readonly i: number;
+  readonly m: number;
+  readonly value: number;
+}
+
+export interface WcsDefinition {
+  readonly naxis: number;
+  /** NAXISn of the image when known (not part of the WCS proper, used for footprints). */
+  readonly imageShape?: readonly number[];
+  readonly ctype: readonly string[];
+  readonly cunit: readonly string[];
+  /** 1-based, as in the header. */
+  readonly crpix: readonly number[];
+  readonly crval: readonly number[];
+  readonly cdelt: readonly number[];
+  /** Row-major naxis x naxis. */
+  readonly pc: readonly (readonly number[])[];
+  /** True when the header gave CDi_j (then cdelt is all ones and pc holds CD). */
+  readonly fromCd: boolean;
+  readonly pv: readonly PvCard[];
+  readonly lonpole?: number;
+  readonly latpole?: number;
+  readonly radesys?: string;
+  readonly equinox?: number;
+  readonly mjdObs?: number;
+  readonly dateObs?: string;
+  readonly sip?: SipDistortion;
+  /** Things parsed leniently, e.g. "CROTA2 converted to PC", "spectral algorithm F2W treated as linear". */
+  readonly warnings: readonly string[];
+}
+
+export interface ParseWcsOptions {
+  /** Alternate WCS letter A-Z; '' (default) for the primary description. */
+  readonly alt?: string;
+  /** Force the number of WCS axes (e.g. 2 for the celestial plane of a cube). */
+  readonly naxis?: number;
+}
+
+const MAX_AXES = 9;
+
+/** True when any WCS keyword is present at all. */
+export function hasWcsKeywords(h: HeaderSource, alt = ''): boolean {
+  for (const k of ['CTYPE1', 'CTYPE2', 'CRVAL1', 'CRPIX1', 'CD1_1', 'PC1_1', 'CDELT1']) {
+    if (h.get(k + alt) !== undefined) return true;
+  }
+  return false;
+}
+
+export function parseWcs(h: HeaderSource, options: ParseWcsOptions = {}): WcsDefinition {
+  const a = (options.alt ?? '').trim().toUpperCase();
+  if (a !== '' && !/^[A-Z]$/.test(a)) throw new WcsError(`Invalid alternate WCS letter '${options.alt}'`);
+  const warnings: string[] = [];
+  const has = (k: string) => h.get(k) !== undefined;
+
+  const naxisHdr = headerNumber(h, 'NAXIS') ?? 0;
+  // wcslib: the larger of NAXIS, WCSAXESa and the highest axis number in an indexed keyword.
+  let naxis = options.naxis;
+  if (naxis === undefined) {
+    naxis = Math.min(Math.max(naxisHdr, headerNumber(h, `WCSAXES${a}`) ?? 0), MAX_AXES);
+    for (let i = 1; i <= MAX_AXES; i++) {
+      for (const k of ['CTYPE', 'CRPIX', 'CRVAL', 'CDELT', 'CUNIT', 'CROTA']) if (has(`${k}${i}${a}`)) naxis = Math.max(naxis, i);
+      for (let j = 1; j <= MAX_AXES; j++) {
+        if (has(`PC${i}_${j}${a}`) || has(`CD${i}_${j}${a}`)) naxis = Math.max(naxis, i, j);
+      }
+    }
+  }
+  if (!Number.isInteger(naxis) || naxis < 1 || naxis > MAX_AXES) {
+    throw new WcsError(`Cannot build a WCS with ${naxis} axes`, 'WCS_NO_AXES');
+  }
+  const n = naxis;
+  const idx = Array.from({ length: n }, (_, i) => i + 1);
+
+  const ctype = idx.map((i) => (headerString(h, `CTYPE${i}${a}`) ?? '').trim().toUpperCase());
+  const cunit = idx.map((i) => (headerString(h, `CUNIT${i}${a}`) ?? '').trim());
+  const crpix = idx.map((i) => headerNumber(h, `CRPIX${i}${a}`) ?? 0);
+  const crval = idx.map((i) => headerNumber(h, `CRVAL${i}${a}`) ?? 0);
+  const cdelt = idx.map((i) => headerNumber(h, `CDELT${i}${a}`) ?? 1);
+  const imageShape: number[] = [];
+  for (let i = 1; i <= naxisHdr; i++) imageShape.push(headerNumber(h, `NAXIS${i}`) ?? 0);
+
+  // The linear part: PCi_j wins over CDi_j, which wins over CROTAi (wcslib's precedence).
+  const pcGiven: number[][] = idx.map(() => idx.map(() => NaN));
+  const cdGiven: number[][] = idx.map(() => idx.map(() => NaN));
+  let hasPc = false;
+  let hasCd = false;
+  for (let i = 1; i <= n; i++) {
+    for (let j = 1; j <= n; j++) {
+      const pc = headerNumber(h, `PC${i}_${j}${a}`) ?? (a === '' ? headerNumber(h, `PC${pad3(i)}${pad3(j)}`) : undefined);
+      if (pc !== undefined) {
+        pcGiven[i - 1]![j - 1] = pc;
+        hasPc = true;
+      }
+      const cd = headerNumber(h, `CD${i}_${j}${a}`) ?? (a === '' ? headerNumber(h, `CD${pad3(i)}${pad3(j)}`) : undefined);
+      if (cd !== undefined) {
+        cdGiven[i - 1]![j - 1] = cd;
+        hasCd = true;
+      }
+    }
+  }
+  const celestialAxes = findCelestialAxes(ctype);
+  let pc: number[][] = idx.map((_, r) => idx.map((__, c) => (r === c ? 1 : 0)));
+  let fromCd = false;
+  if (hasPc) {
+    pc = pcGiven.map((row, r) => row.map((v, c) => (Number.isNaN(v) ? (r === c ? 1 : 0) : v)));
+    if (hasCd) warnings.push('Both PCi_j and CDi_j present: PCi_j used');
+  } else if (hasCd) {
+    fromCd = true;
+    pc = cdGiven.map((row) => row.map((v) => (Number.isNaN(v) ? 0 : v)));
+    // cdfix: an axis with no CD entry at all gets a unit diagonal so the matrix stays invertible.
+    for (let k = 0; k < n; k++) {
+      const rowEmpty = pc[k]!.every((v) => v === 0);
+      const colEmpty = pc.every((row) => row[k] === 0);
+      if (rowEmpty && colEmpty) pc[k]![k] = 1;
+    }
+    for (let k = 0; k < n; k++) cdelt[k] = 1;
+  } else if (celestialAxes) {
+    const { lon, lat } = celestialAxes;
+    const rho = headerNumber(h, `CROTA${lat + 1}${a}`) ?? headerNumber(h, `CROTA${lon + 1}${a}`);
+    if (rho !== undefined && rho !== 0) {
+      if (cdelt[lon] === 0) throw new WcsError('CDELT of the longitude axis is zero', 'WCS_SINGULAR');
+      const lambda = cdelt[lat]! / cdelt[lon]!;
+      pc[lon]![lon] = cosd(rho);
+      pc[lat]![lat] = cosd(rho);
+      pc[lon]![lat] = -sind(rho) * lambda;
+      pc[lat]![lon] = sind(rho) / lambda;
+      warnings.push(`CROTA${lat + 1}=${rho} converted to PC`);
+    }
+  }
+
+  // PVi_m, plus the AIPS-era PROJPn (meaning PV on the latitude axis).
+  const pv: PvCard[] = [];
+  for (let i = 1; i <= n; i++) {
+    for (let m = 0; m <= 20; m++) {
+      const v = headerNumber(h, `PV${i}_${m}${a}`);
+      if (v !== undefined) pv.push({ i, m, value: v });
+    }
+  }
+  if (celestialAxes && a === '') {
+    const lat = celestialAxes.lat + 1;
+    for (let m = 0; m <= 9; m++) {
+      const v = headerNumber(h, `PROJP${m}`);
+      if (v !== undefined && !pv.some((p) => p.i === lat && p.m === m)) {
+        pv.push({ i: lat, m, value: v });
+        warnings.push(`PROJP${m} read as PV${lat}_${m}`);
+      }
+    }
+  }
+
+  // Units: celestial to degrees, spectral to SI (wcslib does this in wcsset).
+  for (let k = 0; k < n; k++) {
+    const isCel = celestialAxes !== undefined && (k === celestialAxes.lon || k === celestialAxes.lat);
+    let factor: number | undefined;
+    if (isCel) {
+      factor = angleFactor(cunit[k]!);
+      if (factor === undefined) throw new WcsError(`Unknown unit '${cunit[k]}' on celestial axis ${k + 1}`, 'WCS_BAD_UNIT');
+      cunit[k] = 'deg';
+    } else {
+      const sf = spectralFactor(ctype[k]!.slice(0, 4), cunit[k]!);
+      if (sf) {
+        factor = sf.factor;
+        cunit[k] = sf.canonical;
+      }
+    }
+    if (factor !== undefined && factor !== 1) {
+      crval[k] = crval[k]! * factor;
+      if (fromCd) pc[k] = pc[k]!.map((v) => v * factor!);
+      else cdelt[k] = cdelt[k]! * factor;
+    }
+  }
+
+  const lng = celestialAxes?.lon;
+  const pvLng = (m: number) => (lng === undefined ? undefined : pv.find((p) => p.i === lng + 1 && p.m === m)?.value);
+  const lonpole = headerNumber(h, `LONPOLE${a}`) ?? pvLng(3);
+  const latpole = headerNumber(h, `LATPOLE${a}`) ?? pvLng(4);
+  let radesys = headerString(h, `RADESYS${a}`)?.trim().toUpperCase();
+  if (radesys === undefined && a === '') {
+    radesys = headerString(h, 'RADECSYS')?.trim().toUpperCase();
+    if (radesys !== undefined) warnings.push('RADECSYS read as RADESYS');
+  }
+  let equinox = headerNumber(h, `EQUINOX${a}`);
+  if (equinox === undefined && a === '') equinox = headerNumber(h, 'EPOCH');
+
+  const sip = celestialAxes ? parseSip(h) : undefined;
+  for (let k = 0; k < n; k++) {
+    const t = ctype[k]!;
+    const spec = t.slice(0, 4);
+    if ((SPECTRAL_TYPES as readonly string[]).includes(spec) && t.length > 5 && t[4] === '-') {
+      const alg = t.slice(5);
+      if (alg !== 'LOG') warnings.push(`Spectral algorithm ${alg} on axis ${k + 1} is evaluated as linear`);
+    } else if (t.endsWith('-TAB')) {
+      warnings.push(`-TAB axis ${k + 1} is evaluated as linear (no lookup table)`);
+    }
+  }
+
+  return {
+    naxis: n,
+    imageShape,
+    ctype,
+    cunit,
+    crpix,
+    crval,
+    cdelt,
+    pc,
+    fromCd,
+    pv,
+    lonpole,
+    latpole,
+    radesys,
+    equinox,
+    mjdObs: headerNumber(h, 'MJD-OBS'),
+    dateObs: headerString(h, 'DATE-OBS')?.trim(),
+    sip,
+    warnings,
+  };
+}
+
+function pad3(i: number): string {
+  return String(i).padStart(3, '0');
+}
+
+const LON_PREFIX = /^(RA--|GLON|ELON|HLON|SLON|HPLN|[A-Z]LON|[A-Z]{2}LN)$/;
+const LAT_PREFIX = /^(DEC-|GLAT|ELAT|HLAT|SLAT|HPLT|[A-Z]LAT|[A-Z]{2}LT)$/;
+
+/** The longitude/latitude axis pair (0-based) when CTYPE names one with a projection code. */
+export function findCelestialAxes(ctype: readonly string[]): { lon: number; lat: number; code: string } | undefined {
+  let lon = -1;
+  let lat = -1;
+  for (let k = 0; k < ctype.length; k++) {
+    const t = ctype[k]!;
+    if (t.length < 8 || t[4] !== '-') continue;
+    const prefix = t.slice(0, 4);
+    if (lon < 0 && LON_PREFIX.test(prefix)) lon = k;
+    else if (lat < 0 && LAT_PREFIX.test(prefix)) lat = k;
+  }
+  if (lon < 0 || lat < 0) return undefined;
+  const code = ctype[lon]!.slice(5, 8);
+  if (ctype[lat]!.slice(5, 8) !== code) {
+    throw new WcsError(`Celestial axes disagree on the projection: ${ctype[lon]} vs ${ctype[lat]}`, 'WCS_BAD_CTYPE');
+  }
+  return { lon, lat, code };
+}
+
+function readSipTerms(h: HeaderSource, name: string, order: number): SipTerm[] {
+  const terms: SipTerm[] = [];
+  for (let p = 0; p <= order; p++) {
+    for (let q = 0; q <= order - p; q++) {
+      const c = headerNumber(h, `${name}_${p}_${q}`);
+      if (c !== undefined && c !== 0) terms.push({ p, q, c });
+    }
+  }
+  return terms;
+}
+
+function parseSip(h: HeaderSource): SipDistortion | undefined {
+  const aOrder = headerNumber(h, 'A_ORDER');
+  const bOrder = headerNumber(h, 'B_ORDER');
+  if (aOrder === undefined && bOrder === undefined) return undefined;
+  if (aOrder === undefined || bOrder === undefined) throw new WcsError('SIP header has A_ORDER without B_ORDER (or the reverse)', 'WCS_BAD_SIP');
+  if (aOrder < 0 || aOrder > 9 || bOrder < 0 || bOrder > 9) throw new WcsError('SIP orders must be between 0 and 9', 'WCS_BAD_SIP');
+  const apOrder = headerNumber(h, 'AP_ORDER');
+  const bpOrder = headerNumber(h, 'BP_ORDER');
+  return {
+    aOrder,
+    bOrder,
+    a: readSipTerms(h, 'A', aOrder),
+    b: readSipTerms(h, 'B', bOrder),
+    ...(apOrder !== undefined && bpOrder !== undefined
+      ? { apOrder, bpOrder, ap: readSipTerms(h, 'AP', apOrder), bp: readSipTerms(h, 'BP', bpOrder) }
+      : {}),
+  };
+}
