@@ -36,3 +36,15 @@ export {
   type ReadPlaneOptions,
   type RowBand,
 } from './image.js';
+export {
+  OnesComplementSum,
+  addSums,
+  applyChecksum,
+  computeDataSum,
+  encodeChecksum,
+  onesComplementSum,
+  verifyChecksum,
+  verifyChecksums,
+  type ChecksumResult,
+  type ChecksumState,
+} from './checksum.js';
