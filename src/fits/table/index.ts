@@ -42,3 +42,10 @@ export {
   type JsonValue,
 } from './json.js';
 export { columnStats, statsColumns, type ColumnStats, type ColumnStatsOptions } from './stats.js';
+export {
+  encodeBinTable,
+  type BinTableColumnSpec,
+  type EncodeBinTableOptions,
+  type EncodedBinTable,
+  type EncodeValue,
+} from './encode.js';
