@@ -1,0 +1,509 @@
+/**
+ * Reading tile-compressed images (FITS tile compression convention: Pence, White, Seaman et al.).
+ * The image is cut into ZTILEn-sized tiles, each compressed separately and stored as one row of a
+ * binary table. Only the tiles that intersect the requested rows of the requested plane are read
+ * and decoded, so a preview of a huge compressed image costs a few tiles.
+ */
+import type { FitsFile, Hdu } from '../file.js';
+import type { Header } from '../header.js';
+import { FitsError } from '../errors.js';
+import type { ImagePlane } from '../../core/image-plane.js';
+import { badData, unsupported } from './errors.js';
+import { decodeRice } from './rice.js';
+import { decodeGzipTile } from './gzip.js';
+import { decodeHcompress } from './hcompress.js';
+import { decodePlio } from './plio.js';
+import { dequantize, type QuantizeMethod } from './dither.js';
+import { type TableColumn, type TileTable, parseTileTable, readDescriptor, readScalar } from './tile-table.js';
+
+export type CompressionType = 'RICE_1' | 'GZIP_1' | 'GZIP_2' | 'HCOMPRESS_1' | 'PLIO_1' | 'NOCOMPRESS';
+
+export interface CompressedImageInfo {
+  readonly compression: CompressionType;
+  /** BITPIX of the uncompressed image. */
+  readonly zbitpix: number;
+  /** ZNAXISn (FITS order, [0] = width). */
+  readonly axes: readonly number[];
+  /** ZTILEn (FITS order). */
+  readonly tile: readonly number[];
+  /** Number of tiles along each axis. */
+  readonly tilesPerAxis: readonly number[];
+  /** RICE_1 parameters. */
+  readonly blocksize: number;
+  readonly bytepix: number;
+  /** HCOMPRESS_1 parameters. */
+  readonly hcompressScale: number;
+  readonly hcompressSmooth: boolean;
+  /** Float quantization ('NONE' = floats stored losslessly). */
+  readonly quantize: QuantizeMethod | 'NONE';
+  readonly ditherSeed: number;
+  /** Scaling of the uncompressed image (BSCALE/BZERO/BLANK inside the compressed header). */
+  readonly bscale: number;
+  readonly bzero: number;
+  readonly blank: number | undefined;
+  /** ZSCALE / ZZERO / ZBLANK given as keywords (when not per-tile columns). */
+  readonly zscale: number;
+  readonly zzero: number;
+  readonly zblank: number | undefined;
+  readonly table: TileTable;
+}
+
+export interface CompressedReadOptions {
+  /** Indices for axes 3..n (0-based); default all zeros. */
+  readonly plane?: readonly number[];
+  /** [start, end) rows (0-based, FITS row 1 = 0); default all rows. */
+  readonly rows?: readonly [number, number];
+  /** FITS_TOO_LARGE (413) if the read would produce more pixels than this. */
+  readonly maxElements?: number;
+}
+
+/** Largest tile accepted (pixels); bigger tiles are refused before anything is allocated. */
+const MAX_TILE_PIXELS = 1 << 28;
+/** Heap ranges closer than this are read together. */
+const COALESCE_GAP = 64 * 1024;
+const MAX_READ_CHUNK = 16 * 1024 * 1024;
+
+const COMPRESSION_TYPES: readonly CompressionType[] = ['RICE_1', 'GZIP_1', 'GZIP_2', 'HCOMPRESS_1', 'PLIO_1', 'NOCOMPRESS'];
+
+function badHeader(message: string): FitsError {
+  return new FitsError('FITS_BAD_HEADER', message);
+}
+
+/** ZNAMEi / ZVALi compression parameters, keyed by upper-case name. */
+function compressionParams(header: Header): Map<string, number> {
+  const params = new Map<string, number>();
+  for (let i = 1; i < 1000; i++) {
+    const name = header.getString(`ZNAME${i}`);
+    if (name === undefined) break;
+    const value = header.getNumber(`ZVAL${i}`);
+    if (value !== undefined) params.set(name.trim().toUpperCase(), value);
+  }
+  return params;
+}
+
+export function describeCompressedImage(hdu: Hdu): CompressedImageInfo {
+  const h = hdu.header;
+  if (h.get('ZIMAGE') !== true) throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${hdu.index} is not a tile-compressed image`);
+  const rawType = (h.getString('ZCMPTYPE') ?? '').trim().toUpperCase();
+  const compression = (rawType === 'RICE_ONE' ? 'RICE_1' : rawType) as CompressionType;
+  if (!COMPRESSION_TYPES.includes(compression)) {
+    throw unsupported(`tile compression '${rawType}' is not supported (RICE_1, GZIP_1, GZIP_2, HCOMPRESS_1, PLIO_1, NOCOMPRESS are)`);
+  }
+  const zbitpix = h.getNumber('ZBITPIX');
+  if (zbitpix === undefined || ![8, 16, 32, 64, -32, -64].includes(zbitpix)) throw badHeader(`compressed image: invalid ZBITPIX ${zbitpix}`);
+  const naxis = h.getNumber('ZNAXIS');
+  if (naxis === undefined || !Number.isInteger(naxis) || naxis < 0 || naxis > 999) throw badHeader(`compressed image: invalid ZNAXIS ${naxis}`);
+  const axes: number[] = [];
+  const tile: number[] = [];
+  const tilesPerAxis: number[] = [];
+  let tilePixels = 1;
+  let totalTiles = 1;
+  for (let i = 1; i <= naxis; i++) {
+    const n = h.getNumber(`ZNAXIS${i}`);
+    if (n === undefined || !Number.isSafeInteger(n) || n < 0) throw badHeader(`compressed image: invalid ZNAXIS${i} ${n}`);
+    const t = h.getNumber(`ZTILE${i}`) ?? (i === 1 ? n : 1);
+    if (!Number.isSafeInteger(t) || t < 1) throw badHeader(`compressed image: invalid ZTILE${i} ${t}`);
+    axes.push(n);
+    const tt = Math.min(t, Math.max(n, 1));
+    tile.push(tt);
+    tilePixels *= tt;
+    const count = n === 0 ? 0 : Math.ceil(n / tt);
+    tilesPerAxis.push(count);
+    totalTiles *= count;
+  }
+  if (tilePixels > MAX_TILE_PIXELS) {
+    throw new FitsError('FITS_TOO_LARGE', `compressed image tiles of ${tilePixels} pixels are larger than the supported ${MAX_TILE_PIXELS}`);
+  }
+  const table = parseTileTable(h, hdu.dataBytes);
+  if (naxis > 0 && totalTiles > table.rows) {
+    throw badData(`compressed image needs ${totalTiles} tiles but the table has ${table.rows} rows`);
+  }
+  if (!table.columns.has('COMPRESSED_DATA') && !table.columns.has('UNCOMPRESSED_DATA') && !table.columns.has('GZIP_COMPRESSED_DATA')) {
+    throw badHeader('compressed image table has no COMPRESSED_DATA column');
+  }
+
+  const params = compressionParams(h);
+  const hasScale = table.columns.has('ZSCALE') || h.has('ZSCALE');
+  const zquantiz = (h.getString('ZQUANTIZ') ?? '').trim().toUpperCase();
+  let quantize: QuantizeMethod | 'NONE';
+  if (zbitpix > 0 || !hasScale || zquantiz === 'NONE') quantize = 'NONE';
+  else if (zquantiz === 'SUBTRACTIVE_DITHER_1' || zquantiz === 'SUBTRACTIVE_DITHER_2') quantize = zquantiz;
+  else if (zquantiz === '' || zquantiz === 'NO_DITHER') quantize = 'NO_DITHER';
+  else throw unsupported(`float quantization '${zquantiz}' is not supported`);
+
+  // Without a BYTEPIX parameter the convention's default is 4 (older writers used 32-bit Rice
+  // coding even for 16-bit images, e.g. astropy's m13_rice.fits).
+  const bytepix = params.get('BYTEPIX') ?? 4;
+  const blocksize = params.get('BLOCKSIZE') ?? 32;
+  const blank = h.getNumber('BLANK');
+  return {
+    compression,
+    zbitpix,
+    axes,
+    tile,
+    tilesPerAxis,
+    blocksize,
+    bytepix: quantize !== 'NONE' && bytepix === 8 ? 4 : bytepix,
+    hcompressScale: params.get('SCALE') ?? 0,
+    hcompressSmooth: (params.get('SMOOTH') ?? 0) !== 0,
+    quantize,
+    ditherSeed: h.getNumber('ZDITHER0') ?? 1,
+    bscale: h.getNumber('BSCALE') ?? 1,
+    bzero: h.getNumber('BZERO') ?? 0,
+    blank: blank !== undefined && Number.isFinite(blank) ? blank : undefined,
+    zscale: h.getNumber('ZSCALE') ?? 1,
+    zzero: h.getNumber('ZZERO') ?? 0,
+    zblank: h.getNumber('ZBLANK'),
+    table,
+  };
+}
+
+/** Decoded pixels of one tile: integers as stored, or floats (already dequantized, NaN for nulls). */
+export type TileValues =
+  | { readonly kind: 'int'; readonly data: Int32Array | Float64Array }
+  | { readonly kind: 'float'; readonly data: Float32Array | Float64Array };
+
+interface TileBytes {
+  readonly compressed: Uint8Array | undefined;
+  readonly gzipFallback: Uint8Array | undefined;
+  readonly uncompressed: Uint8Array | undefined;
+}
+
+function bigEndianInts(bytes: Uint8Array, elemBytes: number, count: number, unsignedBytes: boolean): Int32Array | Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (elemBytes === 8) {
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8));
+    return out;
+  }
+  const out = new Int32Array(count);
+  if (elemBytes === 1) for (let i = 0; i < count; i++) out[i] = unsignedBytes ? bytes[i]! : (bytes[i]! << 24) >> 24;
+  else if (elemBytes === 2) for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2);
+  else for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4);
+  return out;
+}
+
+function bigEndianFloats(bytes: Uint8Array, elemBytes: number, count: number): Float32Array | Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (elemBytes === 4) {
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4);
+    return out;
+  }
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8);
+  return out;
+}
+
+/** Raw big-endian values of an UNCOMPRESSED_DATA array, by its element type letter. */
+function uncompressedValues(bytes: Uint8Array, type: string, count: number): TileValues {
+  switch (type) {
+    case 'E':
+      return { kind: 'float', data: bigEndianFloats(bytes, 4, count) };
+    case 'D':
+      return { kind: 'float', data: bigEndianFloats(bytes, 8, count) };
+    case 'B':
+      return { kind: 'int', data: bigEndianInts(bytes, 1, count, true) };
+    case 'I':
+      return { kind: 'int', data: bigEndianInts(bytes, 2, count, false) };
+    case 'J':
+      return { kind: 'int', data: bigEndianInts(bytes, 4, count, false) };
+    case 'K':
+      return { kind: 'int', data: bigEndianInts(bytes, 8, count, false) };
+    default:
+      throw badData(`UNCOMPRESSED_DATA of type ${type} is not supported`);
+  }
+}
+
+/** Runs the tile codec: integers as stored (quantized integers for float images). */
+function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: number, elemType: string): TileValues {
+  switch (info.compression) {
+    case 'RICE_1':
+      return { kind: 'int', data: decodeRice(bytes, count, info.blocksize, info.bytepix) };
+    case 'GZIP_1':
+    case 'GZIP_2': {
+      const { bytes: raw, elemBytes } = decodeGzipTile(bytes, count, info.compression === 'GZIP_2');
+      if (info.zbitpix < 0 && info.quantize === 'NONE') {
+        if (elemBytes !== 4 && elemBytes !== 8) throw badData(`GZIP tile of a float image holds ${elemBytes}-byte values`);
+        return { kind: 'float', data: bigEndianFloats(raw, elemBytes, count) };
+      }
+      return { kind: 'int', data: bigEndianInts(raw, elemBytes, count, info.zbitpix === 8) };
+    }
+    case 'HCOMPRESS_1': {
+      const tile = decodeHcompress(bytes, info.hcompressSmooth, count);
+      if (tile.nx * tile.ny !== count) throw badData(`HCOMPRESS_1 tile holds ${tile.nx * tile.ny} pixels, expected ${count}`);
+      return { kind: 'int', data: tile.data };
+    }
+    case 'PLIO_1': {
+      if (elemType !== 'I' && elemType !== 'J' && elemType !== 'B') throw badData(`PLIO_1 data of type ${elemType}`);
+      // PLIO lists are 16-bit words; writers store them as 1PI (or, rarely, as bytes)
+      const n = elemType === 'I' || elemType === 'B' ? bytes.length >> 1 : bytes.length >> 2;
+      const list = new Int16Array(n);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (elemType === 'J') for (let i = 0; i < n; i++) list[i] = view.getInt32(i * 4);
+      else for (let i = 0; i < n; i++) list[i] = view.getInt16(i * 2);
+      return { kind: 'int', data: decodePlio(list, count) };
+    }
+    case 'NOCOMPRESS':
+      return uncompressedValues(bytes, elemType, count);
+  }
+}
+
+/** Decodes one tile (0-based index = table row) into its values. */
+export function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex: number, tileBytes: TileBytes, count: number): TileValues {
+  const { table } = info;
+  const cols = table.columns;
+  let values: TileValues;
+  const compressedCol = cols.get('COMPRESSED_DATA');
+  if (tileBytes.compressed && tileBytes.compressed.length > 0 && compressedCol) {
+    values = decodeIntegers(info, tileBytes.compressed, count, compressedCol.type);
+  } else if (tileBytes.gzipFallback && tileBytes.gzipFallback.length > 0) {
+    // a tile that could not be quantized: gzip of the raw pixel bytes
+    const { bytes: raw, elemBytes } = decodeGzipTile(tileBytes.gzipFallback, count, false);
+    values =
+      info.zbitpix < 0
+        ? { kind: 'float', data: bigEndianFloats(raw, elemBytes, count) }
+        : { kind: 'int', data: bigEndianInts(raw, elemBytes, count, info.zbitpix === 8) };
+    return values;
+  } else if (tileBytes.uncompressed && tileBytes.uncompressed.length > 0) {
+    const col = cols.get('UNCOMPRESSED_DATA')!;
+    if (tileBytes.uncompressed.length < count * col.elemBytes) throw badData(`UNCOMPRESSED_DATA of tile ${tileIndex + 1} is too short`);
+    return uncompressedValues(tileBytes.uncompressed, col.type, count);
+  } else {
+    throw badData(`tile ${tileIndex + 1} of the compressed image has no data`);
+  }
+
+  if (values.kind === 'int' && info.quantize !== 'NONE') {
+    const scaleCol = cols.get('ZSCALE');
+    const zeroCol = cols.get('ZZERO');
+    const blankCol = cols.get('ZBLANK');
+    const scale = scaleCol ? readScalar(tableBytes, tileIndex, table.rowBytes, scaleCol) : info.zscale;
+    const zero = zeroCol ? readScalar(tableBytes, tileIndex, table.rowBytes, zeroCol) : info.zzero;
+    const blank = blankCol ? readScalar(tableBytes, tileIndex, table.rowBytes, blankCol) : info.zblank;
+    const out = info.zbitpix === -32 ? new Float32Array(count) : new Float64Array(count);
+    dequantize(values.data, out, {
+      method: info.quantize,
+      scale,
+      zero,
+      blank,
+      tileNumber: tileIndex + 1,
+      ditherSeed: info.ditherSeed,
+    });
+    return { kind: 'float', data: out };
+  }
+  return values;
+}
+
+interface HeapRange {
+  readonly start: number;
+  readonly length: number;
+}
+
+/** Reads the heap ranges needed, merging neighbours into fewer, larger reads. */
+async function readHeapRanges(file: FitsFile, base: number, ranges: readonly HeapRange[]): Promise<Map<string, Uint8Array>> {
+  const result = new Map<string, Uint8Array>();
+  const sorted = [...new Set(ranges.filter((r) => r.length > 0).map(rangeKey))]
+    .map((k) => {
+      const [s, l] = k.split(':');
+      return { start: Number(s), length: Number(l) };
+    })
+    .sort((a, b) => a.start - b.start);
+  let i = 0;
+  while (i < sorted.length) {
+    const first = sorted[i]!;
+    let end = first.start + first.length;
+    let j = i + 1;
+    while (j < sorted.length) {
+      const r = sorted[j]!;
+      const newEnd = Math.max(end, r.start + r.length);
+      if (r.start - end > COALESCE_GAP || newEnd - first.start > MAX_READ_CHUNK) break;
+      end = newEnd;
+      j++;
+    }
+    const chunk = await file.readBytes(base + first.start, end - first.start);
+    for (let k = i; k < j; k++) {
+      const r = sorted[k]!;
+      const off = r.start - first.start;
+      result.set(rangeKey(r), new Uint8Array(chunk.buffer, chunk.byteOffset + off, r.length));
+    }
+    i = j;
+  }
+  return result;
+}
+
+function rangeKey(r: HeapRange): string {
+  return `${r.start}:${r.length}`;
+}
+
+/**
+ * A tile-compressed image HDU opened for reading: the tile table is read once, then any row band of
+ * any plane can be decoded. Tiles decoded by the previous call are kept, so reading a plane in row
+ * bands that do not line up with the tiles decodes each tile once.
+ */
+export class CompressedImageReader {
+  private lastTiles = new Map<number, TileValues>();
+
+  private constructor(
+    private readonly file: FitsFile,
+    readonly hdu: Hdu,
+    readonly info: CompressedImageInfo,
+    private readonly tableBytes: Uint8Array,
+  ) {}
+
+  static async open(file: FitsFile, hdu: Hdu): Promise<CompressedImageReader> {
+    const info = describeCompressedImage(hdu);
+    const { rowBytes, rows } = info.table;
+    const tableBytes = await file.readBytes(hdu.dataOffset, rowBytes * rows);
+    return new CompressedImageReader(file, hdu, info, new Uint8Array(tableBytes.buffer, tableBytes.byteOffset, tableBytes.byteLength));
+  }
+
+  get width(): number {
+    return this.info.axes[0] ?? 0;
+  }
+
+  get height(): number {
+    return this.info.axes.length >= 2 ? this.info.axes[1]! : this.info.axes.length === 1 ? 1 : 0;
+  }
+
+  private descriptorRange(col: TableColumn | undefined, row: number): HeapRange | undefined {
+    if (!col || !col.descriptor) return undefined;
+    const { count, offset } = readDescriptor(this.tableBytes, row, this.info.table.rowBytes, col);
+    if (count === 0) return { start: 0, length: 0 };
+    const length = count * col.elemBytes;
+    if (count < 0 || offset < 0 || !Number.isSafeInteger(length) || offset + length > this.info.table.heapBytes) {
+      throw badData(`tile ${row + 1}: ${col.name} descriptor (${count} elements at heap offset ${offset}) points outside the ${this.info.table.heapBytes}-byte heap`);
+    }
+    return { start: offset, length };
+  }
+
+  /** Decodes the given plane's rows [start, end) into physical values (NaN = no data). */
+  async readPlane(options: CompressedReadOptions = {}): Promise<ImagePlane> {
+    const { info } = this;
+    const axes = info.axes;
+    if (axes.length === 0) throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${this.hdu.index} is a compressed image without axes`);
+    const width = this.width;
+    const height = this.height;
+    const [r0, r1] = options.rows ?? [0, height];
+    if (!Number.isInteger(r0) || !Number.isInteger(r1) || r0 < 0 || r1 > height || r0 > r1) {
+      throw new FitsError('FITS_BAD_ARGUMENT', `row range [${r0}, ${r1}) is outside the image's ${height} rows`);
+    }
+    const planeIdx: number[] = [];
+    for (let k = 2; k < axes.length; k++) {
+      const p = options.plane?.[k - 2] ?? 0;
+      if (!Number.isInteger(p) || p < 0 || p >= axes[k]!) {
+        throw new FitsError('FITS_BAD_ARGUMENT', `plane index ${p} for axis ${k + 1} is outside 0..${axes[k]! - 1}`);
+      }
+      planeIdx.push(p);
+    }
+    const nOut = width * (r1 - r0);
+    if (options.maxElements !== undefined && nOut > options.maxElements) {
+      throw new FitsError('FITS_TOO_LARGE', `reading ${width} x ${r1 - r0} pixels exceeds the limit of ${options.maxElements} elements`);
+    }
+    const wide = !(info.zbitpix === 8 || info.zbitpix === 16 || info.zbitpix === -32);
+    const out = wide ? new Float64Array(nOut) : new Float32Array(nOut);
+    if (nOut === 0) return { width, height: r1 - r0, data: out };
+
+    // which tiles: every tile along x, the tile rows covering [r0, r1), the tile holding the plane
+    const tile = info.tile;
+    const tpa = info.tilesPerAxis;
+    const stride: number[] = [];
+    let s = 1;
+    for (let k = 0; k < axes.length; k++) {
+      stride.push(s);
+      s *= tpa[k]!;
+    }
+    let planeTileBase = 0;
+    for (let k = 2; k < axes.length; k++) planeTileBase += Math.floor(planeIdx[k - 2]! / tile[k]!) * stride[k]!;
+    const tile1 = axes.length >= 2 ? tile[1]! : 1;
+    const ty0 = Math.floor(r0 / tile1);
+    const ty1 = Math.floor((r1 - 1) / tile1);
+    const wanted: number[] = [];
+    for (let ty = ty0; ty <= ty1; ty++) {
+      for (let tx = 0; tx < tpa[0]!; tx++) wanted.push(planeTileBase + ty * (axes.length >= 2 ? stride[1]! : 0) + tx);
+    }
+
+    const cols = info.table.columns;
+    const needRead = wanted.filter((t) => !this.lastTiles.has(t));
+    const ranges = new Map<number, { c?: HeapRange; g?: HeapRange; u?: HeapRange }>();
+    for (const t of needRead) {
+      ranges.set(t, {
+        c: this.descriptorRange(cols.get('COMPRESSED_DATA'), t),
+        g: this.descriptorRange(cols.get('GZIP_COMPRESSED_DATA'), t),
+        u: this.descriptorRange(cols.get('UNCOMPRESSED_DATA'), t),
+      });
+    }
+    const all: HeapRange[] = [];
+    for (const r of ranges.values()) for (const x of [r.c, r.g, r.u]) if (x) all.push(x);
+    const heap = await readHeapRanges(this.file, this.hdu.dataOffset + info.table.heapOffset, all);
+    const bytesOf = (r: HeapRange | undefined) => (r && r.length > 0 ? heap.get(rangeKey(r)) : undefined);
+
+    const decoded = new Map<number, TileValues>();
+    const { bscale, bzero } = info;
+    const nullInt = info.blank ?? info.zblank;
+    const scaled = bscale !== 1 || bzero !== 0;
+    for (const t of wanted) {
+      // actual tile extent (edge tiles are smaller) and position
+      let rem = t;
+      const tileCoord: number[] = [];
+      for (let k = 0; k < axes.length; k++) {
+        tileCoord.push(rem % tpa[k]!);
+        rem = Math.floor(rem / tpa[k]!);
+      }
+      const dims = tileCoord.map((c, k) => Math.min(tile[k]!, axes[k]! - c * tile[k]!));
+      const count = dims.reduce((a, b) => a * b, 1);
+      let values = this.lastTiles.get(t);
+      if (!values) {
+        const r = ranges.get(t)!;
+        values = decodeTile(info, this.tableBytes, t, { compressed: bytesOf(r.c), gzipFallback: bytesOf(r.g), uncompressed: bytesOf(r.u) }, count);
+      }
+      if (values.data.length < count) throw badData(`tile ${t + 1} decoded to ${values.data.length} pixels, expected ${count}`);
+      decoded.set(t, values);
+
+      // offset of our plane inside the tile
+      let slab = 0;
+      let plane = 1;
+      for (let k = 0; k < axes.length; k++) {
+        if (k >= 2) slab += (planeIdx[k - 2]! - tileCoord[k]! * tile[k]!) * plane;
+        plane *= dims[k]!;
+      }
+      const d0 = dims[0]!;
+      const x0 = tileCoord[0]! * tile[0]!;
+      const y0 = axes.length >= 2 ? tileCoord[1]! * tile1 : 0;
+      const yStart = Math.max(r0, y0);
+      const yEnd = Math.min(r1, y0 + (axes.length >= 2 ? dims[1]! : 1));
+      const src = values.data;
+      const isInt = values.kind === 'int';
+      for (let y = yStart; y < yEnd; y++) {
+        const si = slab + (y - y0) * d0;
+        const di = (y - r0) * width + x0;
+        if (isInt) {
+          for (let i = 0; i < d0; i++) {
+            const v = src[si + i]!;
+            out[di + i] = nullInt !== undefined && v === nullInt ? NaN : v * bscale + bzero;
+          }
+        } else if (scaled) {
+          for (let i = 0; i < d0; i++) out[di + i] = src[si + i]! * bscale + bzero;
+        } else {
+          for (let i = 0; i < d0; i++) out[di + i] = src[si + i]!;
+        }
+      }
+    }
+    this.lastTiles = decoded;
+    return { width, height: r1 - r0, data: out };
+  }
+}
+
+/** Opens the tile table of a compressed image HDU (kind 'compressed-image') for repeated reads. */
+export function openCompressedImage(file: FitsFile, hdu: Hdu): Promise<CompressedImageReader> {
+  return CompressedImageReader.open(file, hdu);
+}
+
+/**
+ * One plane (or a band of its rows) of a tile-compressed image as physical values, exactly like
+ * readPlane does for a plain image: BSCALE/BZERO applied, BLANK/ZBLANK -> NaN, Float32Array for
+ * ZBITPIX 8/16/-32, Float64Array for 32/64/-64.
+ */
+export async function readCompressedPlane(file: FitsFile, hdu: Hdu, options: CompressedReadOptions = {}): Promise<ImagePlane> {
+  const reader = await CompressedImageReader.open(file, hdu);
+  return reader.readPlane(options);
+}

@@ -1,0 +1,474 @@
+/**
+ * HCOMPRESS_1 decoder, written from R. White's description of H-compress (White 1992, "High-
+ * performance compression of astronomical images"; FITS tile compression convention, sec. 4).
+ *
+ * Stream: magic 0xDD 0x99, nx, ny, scale (big-endian int32), the sum of all pixels (int64), the
+ * number of bit planes of the three coefficient quadrants (3 bytes), then the quadtree-coded bit
+ * planes of the four quadrants of the H-transform, an end nybble 0, then one sign bit per non-zero
+ * coefficient. Decoding multiplies by `scale` and applies the inverse H-transform (optionally
+ * smoothed). `nx` is the slow axis and `ny` the fast one, so the output is row-major.
+ *
+ * Arithmetic is done on doubles with floor-based equivalents of the two's-complement shifts and
+ * masks of the reference description, so 32-bit images (whose coefficients need 64 bits) decode
+ * exactly as long as values stay below 2^53.
+ */
+import { badData } from './errors.js';
+
+class BitInput {
+  private pos: number;
+  private buffer = 0;
+  private bitsToGo = 0;
+
+  constructor(
+    private readonly data: Uint8Array,
+    start: number,
+  ) {
+    this.pos = start;
+  }
+
+  /** Restarts bit reading at the next whole byte. */
+  restart(): void {
+    this.bitsToGo = 0;
+    this.buffer = 0;
+  }
+
+  private nextByte(): number {
+    if (this.pos >= this.data.length) throw badData('HCOMPRESS_1: compressed tile ends early');
+    return this.data[this.pos++]!;
+  }
+
+  bit(): number {
+    if (this.bitsToGo === 0) {
+      this.buffer = this.nextByte();
+      this.bitsToGo = 8;
+    }
+    this.bitsToGo--;
+    return (this.buffer >> this.bitsToGo) & 1;
+  }
+
+  /** Reads n <= 8 bits, most significant first. */
+  bits(n: number): number {
+    if (this.bitsToGo < n) {
+      this.buffer = ((this.buffer & 0xff) << 8) | this.nextByte();
+      this.bitsToGo += 8;
+    }
+    this.bitsToGo -= n;
+    return (this.buffer >> this.bitsToGo) & ((1 << n) - 1);
+  }
+
+  nybble(): number {
+    return this.bits(4);
+  }
+
+  /** The fixed Huffman code of the quadtree's 4-bit values. */
+  huffman(): number {
+    let c = this.bits(3);
+    if (c < 4) return 1 << c;
+    c = (c << 1) | this.bit();
+    if (c < 13) return HUFF4[c - 8]!;
+    c = (c << 1) | this.bit();
+    if (c < 31) return HUFF5[c - 26]!;
+    c = (c << 1) | this.bit();
+    return c === 62 ? 0 : 14;
+  }
+}
+
+// codes 8..12 (4 bits) and 26..30 (5 bits) of the fixed Huffman table
+const HUFF4 = [3, 5, 10, 12, 15];
+const HUFF5 = [6, 7, 9, 11, 13];
+
+function ceilLog2(n: number): number {
+  let log2n = 0;
+  while (1 << log2n < n) log2n++;
+  return log2n;
+}
+
+/**
+ * Expands 4-bit codes of a[(nx+1)/2][(ny+1)/2] (row length ny2) into 0/1 values of b[nx][ny] with
+ * row length `n`; a and b may be the same array (copy from the end first).
+ */
+function quadCopy(a: Uint8Array, nx: number, ny: number, b: Uint8Array, n: number): void {
+  const nx2 = (nx + 1) >> 1;
+  const ny2 = (ny + 1) >> 1;
+  let k = ny2 * nx2 - 1;
+  for (let i = nx2 - 1; i >= 0; i--) {
+    let s = 2 * (n * i + ny2 - 1);
+    for (let j = ny2 - 1; j >= 0; j--) {
+      b[s] = a[k--]!;
+      s -= 2;
+    }
+  }
+  let i = 0;
+  for (; i < nx - 1; i += 2) {
+    let s00 = n * i;
+    let s10 = s00 + n;
+    let j = 0;
+    for (; j < ny - 1; j += 2) {
+      const v = b[s00]!;
+      b[s10 + 1] = v & 1;
+      b[s10] = (v >> 1) & 1;
+      b[s00 + 1] = (v >> 2) & 1;
+      b[s00] = (v >> 3) & 1;
+      s00 += 2;
+      s10 += 2;
+    }
+    if (j < ny) {
+      const v = b[s00]!;
+      b[s10] = (v >> 1) & 1;
+      b[s00] = (v >> 3) & 1;
+    }
+  }
+  if (i < nx) {
+    let s00 = n * i;
+    let j = 0;
+    for (; j < ny - 1; j += 2) {
+      const v = b[s00]!;
+      b[s00 + 1] = (v >> 2) & 1;
+      b[s00] = (v >> 3) & 1;
+      s00 += 2;
+    }
+    if (j < ny) b[s00] = (b[s00]! >> 3) & 1;
+  }
+}
+
+/** Adds bit plane `planeVal` of the 4-bit codes in `codes` into the quadrant of `a` at `off`. */
+function insertBitPlane(
+  codes: Uint8Array,
+  nx: number,
+  ny: number,
+  a: Float64Array,
+  off: number,
+  n: number,
+  planeVal: number,
+): void {
+  // Each coefficient receives each plane at most once, so adding is the same as OR-ing the bit.
+  let k = 0;
+  let i = 0;
+  for (; i < nx - 1; i += 2) {
+    let s00 = off + n * i;
+    let j = 0;
+    for (; j < ny - 1; j += 2) {
+      const v = codes[k++]!;
+      if (v !== 0) {
+        if (v & 8) a[s00] += planeVal;
+        if (v & 4) a[s00 + 1] += planeVal;
+        if (v & 2) a[s00 + n] += planeVal;
+        if (v & 1) a[s00 + n + 1] += planeVal;
+      }
+      s00 += 2;
+    }
+    if (j < ny) {
+      const v = codes[k++]!;
+      if (v & 8) a[s00] += planeVal;
+      if (v & 2) a[s00 + n] += planeVal;
+    }
+  }
+  if (i < nx) {
+    let s00 = off + n * i;
+    let j = 0;
+    for (; j < ny - 1; j += 2) {
+      const v = codes[k++]!;
+      if (v & 8) a[s00] += planeVal;
+      if (v & 4) a[s00 + 1] += planeVal;
+      s00 += 2;
+    }
+    if (j < ny) {
+      const v = codes[k++]!;
+      if (v & 8) a[s00] += planeVal;
+    }
+  }
+}
+
+/** Decodes the bit planes of one quadrant (nqx x nqy, row length n, starting at `off`). */
+function decodeQuadrant(
+  input: BitInput,
+  a: Float64Array,
+  off: number,
+  n: number,
+  nqx: number,
+  nqy: number,
+  nbitplanes: number,
+): void {
+  if (nqx <= 0 || nqy <= 0) {
+    if (nbitplanes > 0) throw badData('HCOMPRESS_1: bit planes given for an empty quadrant');
+    return;
+  }
+  const log2n = ceilLog2(Math.max(nqx, nqy));
+  const nqx2 = (nqx + 1) >> 1;
+  const nqy2 = (nqy + 1) >> 1;
+  const scratch = new Uint8Array(nqx2 * nqy2);
+  for (let bit = nbitplanes - 1; bit >= 0; bit--) {
+    const planeVal = 2 ** bit;
+    const format = input.nybble();
+    if (format === 0) {
+      // bit plane written directly, 4 pixels per nybble
+      for (let i = 0; i < scratch.length; i++) scratch[i] = input.nybble();
+    } else if (format === 0xf) {
+      scratch[0] = input.huffman();
+      let nx = 1;
+      let ny = 1;
+      let nfx = nqx;
+      let nfy = nqy;
+      let c = 1 << log2n;
+      for (let k = 1; k < log2n; k++) {
+        // generates n[k-1] = (n[k]+1)/2 with n[log2n] = nqx (resp. nqy)
+        c >>= 1;
+        nx <<= 1;
+        ny <<= 1;
+        if (nfx <= c) nx -= 1;
+        else nfx -= c;
+        if (nfy <= c) ny -= 1;
+        else nfy -= c;
+        quadCopy(scratch, nx, ny, scratch, ny);
+        for (let i = nx * ny - 1; i >= 0; i--) if (scratch[i] !== 0) scratch[i] = input.huffman();
+      }
+    } else {
+      throw badData(`HCOMPRESS_1: bad bit-plane format code ${format}`);
+    }
+    insertBitPlane(scratch, nqx, nqy, a, off, n, planeVal);
+  }
+}
+
+/** Reverses the coefficient shuffle of n elements with stride n2 starting at `off`. */
+function unshuffle(a: Float64Array, off: number, n: number, n2: number, tmp: Float64Array): void {
+  const nhalf = (n + 1) >> 1;
+  let pt = 0;
+  for (let i = nhalf, p = off + n2 * nhalf; i < n; i++, p += n2) tmp[pt++] = a[p]!;
+  for (let i = nhalf - 1, p2 = off + n2 * (nhalf - 1), p1 = off + 2 * n2 * (nhalf - 1); i >= 0; i--) {
+    a[p1] = a[p2]!;
+    p2 -= n2;
+    p1 -= 2 * n2;
+  }
+  pt = 0;
+  for (let i = 1, p = off + n2; i < n; i += 2, p += 2 * n2) a[p] = tmp[pt++]!;
+}
+
+/** Rounds x to a multiple of `bit` (a power of two), adding `rnd` first: (x + rnd) & -bit. */
+function roundTo(x: number, rnd: number, bit: number): number {
+  return Math.floor((x + rnd) / bit) * bit;
+}
+
+/** The bit of value `bit` in the two's-complement representation of integer x. */
+function bitOf(x: number, bit: number): number {
+  const q = Math.floor(x / bit);
+  return q - 2 * Math.floor(q / 2) === 0 ? 0 : bit;
+}
+
+/** Smooths the coefficients toward interpolated values (H-compress "smooth" option). */
+function hsmooth(a: Float64Array, nxtop: number, nytop: number, ny: number, scale: number): void {
+  const smax = scale >> 1;
+  if (smax <= 0) return;
+  const ny2 = ny << 1;
+  const clampS = (s: number, div: number) => {
+    const q = s >= 0 ? Math.floor(s / div) : Math.floor((s + div - 1) / div);
+    return Math.max(Math.min(q, smax), -smax);
+  };
+  // x differences
+  for (let i = 2; i < nxtop - 2; i += 2) {
+    let s00 = ny * i;
+    let s10 = s00 + ny;
+    for (let j = 0; j < nytop; j += 2) {
+      const hm = a[s00 - ny2]!;
+      const h0 = a[s00]!;
+      const hp = a[s00 + ny2]!;
+      let diff = hp - hm;
+      const dmax = Math.max(Math.min(hp - h0, h0 - hm), 0) * 4;
+      const dmin = Math.min(Math.max(hp - h0, h0 - hm), 0) * 4;
+      if (dmin < dmax) {
+        diff = Math.max(Math.min(diff, dmax), dmin);
+        a[s10] = a[s10]! + clampS(diff - a[s10]! * 8, 8);
+      }
+      s00 += 2;
+      s10 += 2;
+    }
+  }
+  // y differences
+  for (let i = 0; i < nxtop; i += 2) {
+    let s00 = ny * i + 2;
+    for (let j = 2; j < nytop - 2; j += 2) {
+      const hm = a[s00 - 2]!;
+      const h0 = a[s00]!;
+      const hp = a[s00 + 2]!;
+      let diff = hp - hm;
+      const dmax = Math.max(Math.min(hp - h0, h0 - hm), 0) * 4;
+      const dmin = Math.min(Math.max(hp - h0, h0 - hm), 0) * 4;
+      if (dmin < dmax) {
+        diff = Math.max(Math.min(diff, dmax), dmin);
+        a[s00 + 1] = a[s00 + 1]! + clampS(diff - a[s00 + 1]! * 8, 8);
+      }
+      s00 += 2;
+    }
+  }
+  // curvature
+  for (let i = 2; i < nxtop - 2; i += 2) {
+    let s00 = ny * i + 2;
+    let s10 = s00 + ny;
+    for (let j = 2; j < nytop - 2; j += 2) {
+      const hmm = a[s00 - ny2 - 2]!;
+      const hpm = a[s00 + ny2 - 2]!;
+      const hmp = a[s00 - ny2 + 2]!;
+      const hpp = a[s00 + ny2 + 2]!;
+      const h0 = a[s00]!;
+      let diff = hpp + hmm - hmp - hpm;
+      const hx2 = a[s10]! * 2;
+      const hy2 = a[s00 + 1]! * 2;
+      let m1 = Math.min(Math.max(hpp - h0, 0) - hx2 - hy2, Math.max(h0 - hpm, 0) + hx2 - hy2);
+      let m2 = Math.min(Math.max(h0 - hmp, 0) - hx2 + hy2, Math.max(hmm - h0, 0) + hx2 + hy2);
+      const dmax = Math.min(m1, m2) * 16;
+      m1 = Math.max(Math.min(hpp - h0, 0) - hx2 - hy2, Math.min(h0 - hpm, 0) + hx2 - hy2);
+      m2 = Math.max(Math.min(h0 - hmp, 0) - hx2 + hy2, Math.min(hmm - h0, 0) + hx2 + hy2);
+      const dmin = Math.max(m1, m2) * 16;
+      if (dmin < dmax) {
+        diff = Math.max(Math.min(diff, dmax), dmin);
+        a[s10 + 1] = a[s10 + 1]! + clampS(diff - a[s10 + 1]! * 64, 64);
+      }
+      s00 += 2;
+      s10 += 2;
+    }
+  }
+}
+
+/** Inverse H-transform of the nx x ny coefficient array, in place. */
+function hinv(a: Float64Array, nx: number, ny: number, smooth: boolean, scale: number): void {
+  const log2n = ceilLog2(Math.max(nx, ny));
+  if (log2n === 0) return; // a single pixel: the sum is the value
+  const tmp = new Float64Array((Math.max(nx, ny) + 1) >> 1);
+  let shift = 1;
+  let bit0 = 2 ** (log2n - 1);
+  let bit1 = bit0 * 2;
+  let bit2 = bit0 * 4;
+  let prnd0 = Math.floor(bit0 / 2);
+  let prnd1 = bit1 / 2;
+  const prnd2 = bit2 / 2;
+  let nrnd0 = prnd0 - 1;
+  let nrnd1 = prnd1 - 1;
+  const nrnd2 = prnd2 - 1;
+  a[0] = roundTo(a[0]!, a[0]! >= 0 ? prnd2 : nrnd2, bit2);
+
+  let nxtop = 1;
+  let nytop = 1;
+  let nxf = nx;
+  let nyf = ny;
+  let c = 1 << log2n;
+  for (let k = log2n - 1; k >= 0; k--) {
+    c >>= 1;
+    nxtop <<= 1;
+    nytop <<= 1;
+    if (nxf <= c) nxtop -= 1;
+    else nxf -= c;
+    if (nyf <= c) nytop -= 1;
+    else nyf -= c;
+    if (k === 0) {
+      // last pass: bit0 is 1, so no rounding of hc, and the sums are divided by 4
+      nrnd0 = 0;
+      shift = 2;
+    }
+    const div = shift === 1 ? 2 : 4;
+    for (let i = 0; i < nxtop; i++) unshuffle(a, ny * i, nytop, 1, tmp);
+    for (let j = 0; j < nytop; j++) unshuffle(a, j, nxtop, ny, tmp);
+    if (smooth) hsmooth(a, nxtop, nytop, ny, scale);
+    const oddx = nxtop % 2;
+    const oddy = nytop % 2;
+    let i = 0;
+    for (; i < nxtop - oddx; i += 2) {
+      let s00 = ny * i;
+      let s10 = s00 + ny;
+      for (let j = 0; j < nytop - oddy; j += 2) {
+        let h0 = a[s00]!;
+        let hx = a[s10]!;
+        let hy = a[s00 + 1]!;
+        let hc = a[s10 + 1]!;
+        hx = roundTo(hx, hx >= 0 ? prnd1 : nrnd1, bit1);
+        hy = roundTo(hy, hy >= 0 ? prnd1 : nrnd1, bit1);
+        hc = roundTo(hc, hc >= 0 ? prnd0 : nrnd0, bit0);
+        const lowbit0 = bitOf(hc, bit0);
+        hx = hx >= 0 ? hx - lowbit0 : hx + lowbit0;
+        hy = hy >= 0 ? hy - lowbit0 : hy + lowbit0;
+        const lowbit1 = (bitOf(hc, bit1) ^ bitOf(hx, bit1) ^ bitOf(hy, bit1)) === 0 ? 0 : bit1;
+        h0 = h0 >= 0 ? h0 + lowbit0 - lowbit1 : h0 + (lowbit0 === 0 ? lowbit1 : lowbit0 - lowbit1);
+        a[s10 + 1] = Math.floor((h0 + hx + hy + hc) / div);
+        a[s10] = Math.floor((h0 + hx - hy - hc) / div);
+        a[s00 + 1] = Math.floor((h0 - hx + hy - hc) / div);
+        a[s00] = Math.floor((h0 - hx - hy + hc) / div);
+        s00 += 2;
+        s10 += 2;
+      }
+      if (oddy) {
+        let h0 = a[s00]!;
+        let hx = a[s10]!;
+        hx = roundTo(hx, hx >= 0 ? prnd1 : nrnd1, bit1);
+        const lowbit1 = bitOf(hx, bit1);
+        h0 = h0 >= 0 ? h0 - lowbit1 : h0 + lowbit1;
+        a[s10] = Math.floor((h0 + hx) / div);
+        a[s00] = Math.floor((h0 - hx) / div);
+      }
+    }
+    if (oddx) {
+      let s00 = ny * i;
+      let j = 0;
+      for (; j < nytop - oddy; j += 2) {
+        let h0 = a[s00]!;
+        let hy = a[s00 + 1]!;
+        hy = roundTo(hy, hy >= 0 ? prnd1 : nrnd1, bit1);
+        const lowbit1 = bitOf(hy, bit1);
+        h0 = h0 >= 0 ? h0 - lowbit1 : h0 + lowbit1;
+        a[s00 + 1] = Math.floor((h0 + hy) / div);
+        a[s00] = Math.floor((h0 - hy) / div);
+        s00 += 2;
+      }
+      if (oddy) a[s00] = Math.floor(a[s00]! / div);
+    }
+    bit2 = bit1;
+    bit1 = bit0;
+    bit0 = bit0 / 2;
+    prnd1 = prnd0;
+    prnd0 = Math.floor(prnd0 / 2);
+    nrnd1 = nrnd0;
+    nrnd0 = prnd0 - 1;
+  }
+}
+
+export interface HcompressTile {
+  /** Slow dimension (tile rows). */
+  readonly nx: number;
+  /** Fast dimension (tile columns). */
+  readonly ny: number;
+  readonly scale: number;
+  /** Pixel values, row-major (ny fastest). */
+  readonly data: Float64Array;
+}
+
+/**
+ * Decodes one HCOMPRESS_1 tile. `maxPixels` bounds the size the stream may declare (the tile's own
+ * size), so a corrupt header cannot make us allocate more.
+ */
+export function decodeHcompress(input: Uint8Array, smooth: boolean, maxPixels: number): HcompressTile {
+  if (input.length < 25) throw badData('HCOMPRESS_1: compressed tile is too short');
+  if (input[0] !== 0xdd || input[1] !== 0x99) throw badData('HCOMPRESS_1: bad magic number');
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const nx = view.getInt32(2);
+  const ny = view.getInt32(6);
+  const scale = view.getInt32(10);
+  if (nx <= 0 || ny <= 0 || nx * ny > maxPixels) {
+    throw badData(`HCOMPRESS_1: tile declares ${nx} x ${ny} pixels, more than the ${maxPixels} it can hold`);
+  }
+  const sumall = view.getInt32(14) * 4294967296 + view.getUint32(18);
+  const planes = [input[22]!, input[23]!, input[24]!];
+  if (planes.some((p) => p > 52)) throw badData(`HCOMPRESS_1: ${Math.max(...planes)} bit planes is more than supported`);
+
+  const a = new Float64Array(nx * ny);
+  const bits = new BitInput(input, 25);
+  const nx2 = (nx + 1) >> 1;
+  const ny2 = (ny + 1) >> 1;
+  decodeQuadrant(bits, a, 0, ny, nx2, ny2, planes[0]!);
+  decodeQuadrant(bits, a, ny2, ny, nx2, ny >> 1, planes[1]!);
+  decodeQuadrant(bits, a, ny * nx2, ny, nx >> 1, ny2, planes[1]!);
+  decodeQuadrant(bits, a, ny * nx2 + ny2, ny, nx >> 1, ny >> 1, planes[2]!);
+  if (bits.nybble() !== 0) throw badData('HCOMPRESS_1: bad bit plane values (no end code)');
+  bits.restart();
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0 && bits.bit() !== 0) a[i] = -a[i]!;
+  a[0] = sumall;
+  if (scale > 1) for (let i = 0; i < a.length; i++) a[i] = a[i]! * scale;
+  hinv(a, nx, ny, smooth, scale);
+  return { nx, ny, scale, data: a };
+}

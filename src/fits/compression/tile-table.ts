@@ -1,0 +1,124 @@
+/**
+ * The binary table that carries a tile-compressed image: one row per tile, with the compressed
+ * bytes in a variable-length array column (P or Q descriptor into the heap) and optional per-tile
+ * ZSCALE / ZZERO / ZBLANK columns. Only what tile decompression needs is parsed here; general
+ * tables live in src/fits/table/.
+ */
+import type { Header } from '../header.js';
+import { FitsError } from '../errors.js';
+
+export interface TableColumn {
+  readonly name: string;
+  /** Byte offset of the field inside a row. */
+  readonly offset: number;
+  readonly repeat: number;
+  /** Type letter of the field (for P/Q: the letter of the array elements). */
+  readonly type: string;
+  /** 'P' (32-bit) or 'Q' (64-bit) for variable-length arrays, else undefined. */
+  readonly descriptor: 'P' | 'Q' | undefined;
+  /** Bytes of one element of `type`. */
+  readonly elemBytes: number;
+}
+
+export interface TileTable {
+  readonly rowBytes: number;
+  readonly rows: number;
+  /** Offset of the heap from the start of the data unit. */
+  readonly heapOffset: number;
+  readonly heapBytes: number;
+  readonly columns: ReadonlyMap<string, TableColumn>;
+}
+
+const TYPE_BYTES: Readonly<Record<string, number>> = {
+  L: 1, B: 1, A: 1, I: 2, J: 4, K: 8, E: 4, D: 8, C: 8, M: 16, X: 1,
+};
+
+function badHeader(message: string): FitsError {
+  return new FitsError('FITS_BAD_HEADER', message);
+}
+
+function fieldBytes(repeat: number, type: string, descriptor: 'P' | 'Q' | undefined): number {
+  if (descriptor === 'P') return repeat * 8;
+  if (descriptor === 'Q') return repeat * 16;
+  if (type === 'X') return Math.ceil(repeat / 8);
+  return repeat * (TYPE_BYTES[type] ?? 0);
+}
+
+export function parseTform(tform: string, column: number): { repeat: number; type: string; descriptor: 'P' | 'Q' | undefined } {
+  const m = /^\s*(\d*)\s*([LXBIJKAEDCMPQ])\s*([LXBIJKAEDCM])?/i.exec(tform);
+  if (!m) throw badHeader(`compressed image table: TFORM${column} = '${tform}' is not a valid binary table format`);
+  const repeat = m[1] ? Number(m[1]) : 1;
+  const letter = m[2]!.toUpperCase();
+  if (letter === 'P' || letter === 'Q') {
+    if (!m[3]) throw badHeader(`compressed image table: TFORM${column} = '${tform}' has no array element type`);
+    return { repeat, type: m[3].toUpperCase(), descriptor: letter };
+  }
+  return { repeat, type: letter, descriptor: undefined };
+}
+
+export function parseTileTable(header: Header, dataBytes: number): TileTable {
+  const rowBytes = header.getNumber('NAXIS1');
+  const rows = header.getNumber('NAXIS2');
+  const fields = header.getNumber('TFIELDS') ?? 0;
+  const pcount = header.getNumber('PCOUNT') ?? 0;
+  if (rowBytes === undefined || rows === undefined || !Number.isSafeInteger(rowBytes) || !Number.isSafeInteger(rows) || rowBytes < 0 || rows < 0) {
+    throw badHeader('compressed image table: NAXIS1/NAXIS2 missing or invalid');
+  }
+  if (!Number.isInteger(fields) || fields < 0 || fields > 999) throw badHeader(`compressed image table: invalid TFIELDS ${fields}`);
+  const tableBytes = rowBytes * rows;
+  const heapOffset = header.getNumber('THEAP') ?? tableBytes;
+  if (!Number.isSafeInteger(heapOffset) || heapOffset < tableBytes) throw badHeader(`compressed image table: invalid THEAP ${heapOffset}`);
+  const heapBytes = Math.max(0, Math.min(tableBytes + pcount, dataBytes) - heapOffset);
+
+  const columns = new Map<string, TableColumn>();
+  let offset = 0;
+  for (let i = 1; i <= fields; i++) {
+    const tform = header.getString(`TFORM${i}`);
+    if (tform === undefined) throw badHeader(`compressed image table: TFORM${i} is missing`);
+    const { repeat, type, descriptor } = parseTform(tform, i);
+    const name = (header.getString(`TTYPE${i}`) ?? '').trim().toUpperCase();
+    const width = fieldBytes(repeat, type, descriptor);
+    if (name && !columns.has(name)) {
+      columns.set(name, { name, offset, repeat, type, descriptor, elemBytes: TYPE_BYTES[type] ?? 1 });
+    }
+    offset += width;
+  }
+  if (offset > rowBytes) throw badHeader(`compressed image table: columns need ${offset} bytes per row but NAXIS1 is ${rowBytes}`);
+  return { rowBytes, rows, heapOffset, heapBytes, columns };
+}
+
+/** Reads the (count, heap offset) descriptor of a P or Q column in one row. */
+export function readDescriptor(table: Uint8Array, row: number, rowBytes: number, col: TableColumn): { count: number; offset: number } {
+  const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  const at = row * rowBytes + col.offset;
+  if (col.descriptor === 'P') {
+    const count = view.getInt32(at);
+    const offset = view.getInt32(at + 4);
+    return { count, offset };
+  }
+  const count = Number(view.getBigInt64(at));
+  const offset = Number(view.getBigInt64(at + 8));
+  return { count, offset };
+}
+
+/** Reads a scalar numeric field (ZSCALE, ZZERO, ZBLANK) of one row. */
+export function readScalar(table: Uint8Array, row: number, rowBytes: number, col: TableColumn): number {
+  const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  const at = row * rowBytes + col.offset;
+  switch (col.type) {
+    case 'D':
+      return view.getFloat64(at);
+    case 'E':
+      return view.getFloat32(at);
+    case 'J':
+      return view.getInt32(at);
+    case 'I':
+      return view.getInt16(at);
+    case 'K':
+      return Number(view.getBigInt64(at));
+    case 'B':
+      return view.getUint8(at);
+    default:
+      throw badHeader(`compressed image table: column ${col.name} has unsupported type ${col.type}`);
+  }
+}
