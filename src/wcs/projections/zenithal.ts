@@ -101,27 +101,23 @@ export class Sin implements Projection {
       out[1] = atan2d(Math.sqrt((1 - r) * (1 + r)), r);
       return;
     }
+    // Solve for z = 1 - sin(theta) rather than sin(theta): exact near the native pole.
     const { xi, eta } = this;
-    const a = xi * xi + eta * eta + 1;
-    const b = xi * (xp - xi) + eta * (yp - eta);
-    const c = (xp - xi) * (xp - xi) + (yp - eta) * (yp - eta) - 1;
-    const disc = b * b - a * c;
+    const r2 = xp * xp + yp * yp;
+    const a = 1 + xi * xi + eta * eta;
+    const bb = 1 + xp * xi + yp * eta;
+    const disc = bb * bb - a * r2;
     if (disc < 0) return setNaN(out);
     const sq = Math.sqrt(disc);
-    const s1 = (-b + sq) / a;
-    const s2 = (-b - sq) / a;
-    // The root nearer the native pole (larger sin theta) is the visible one.
-    let s = Math.max(s1, s2);
-    if (s > 1 + 1e-13) {
-      if (Math.min(s1, s2) >= -1 - 1e-13 && Math.min(s1, s2) <= 1) s = Math.min(s1, s2);
-      else return setNaN(out);
-    }
-    s = Math.min(1, Math.max(-1, s));
-    const z = 1 - s;
+    let z = bb + sq === 0 ? NaN : r2 / (bb + sq);
+    if (!(z >= -1e-13)) z = (bb + sq) / a;
+    if (z < 0) z = 0;
+    if (z > 2 + 1e-13) return setNaN(out);
+    z = Math.min(z, 2);
     const xr = xp - xi * z;
     const yr = yp - eta * z;
     out[0] = xr === 0 && yr === 0 ? 0 : atan2d(xr, -yr);
-    out[1] = asind(s);
+    out[1] = 90 - 2 * asind(Math.sqrt(z / 2));
   }
 
   fromNative(phi: number, theta: number, out: Float64Array): void {
