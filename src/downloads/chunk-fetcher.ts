@@ -1,0 +1,201 @@
+/**
+ * One HTTP exchange for a byte range, over undici, with every check made before a byte is handed
+ * on: a 206 must start exactly where we asked and not run past where we asked to stop; a 200 to a
+ * Range request is refused (RangeIgnoredError, the file restarts from 0); 416 carries the server's
+ * length; 401/403/404 are permanent; 429/5xx carry Retry-After. Redirects are followed by hand so
+ * the MAST token is sent to the MAST origin only, never to a storage host it redirects to.
+ */
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import {
+  DownloadError, NetworkError, PermanentHttpError, RangeIgnoredError, RangeMismatchError,
+  RetryableHttpError, StalledError, TooManyRedirectsError, TransferAbortedError, UnsatisfiableRangeError,
+} from './errors.js';
+import { isStrongEtag, parseContentRange, parseLength, rangeHeader } from './http-range.js';
+import { parseRetryAfter } from './retry.js';
+
+export interface ChunkFetcherOptions {
+  /** undici dispatcher; its per-origin connection limit is the per-host bound. */
+  readonly dispatcher: Dispatcher;
+  /** MAST token, sent as `Authorization: token …` to `tokenOrigin` only. */
+  readonly token?: string;
+  readonly tokenOrigin?: string;
+  /** No header or body byte for this long counts as a stall (retryable). */
+  readonly stallTimeoutMs: number;
+  readonly userAgent?: string;
+  readonly maxRedirects?: number;
+}
+
+/** What the server says about a file before we fetch it. */
+export interface RemoteFileInfo {
+  /** Length in bytes, undefined when the server does not say (dynamically generated files). */
+  readonly totalBytes: number | undefined;
+  readonly etag: string | undefined;
+  readonly lastModified: string | undefined;
+  readonly acceptRanges: boolean;
+}
+
+export interface RangeRequest {
+  readonly url: string;
+  /** First byte wanted. */
+  readonly start: number;
+  /** Last byte wanted, inclusive; undefined means to the end. */
+  readonly end?: number;
+  /** Send a Range header at all (false: plain GET of the whole file). */
+  readonly ranged: boolean;
+  /** Validator for If-Range: a strong ETag or a Last-Modified date. */
+  readonly ifRange?: string;
+}
+
+export interface RangeResponse {
+  readonly status: 200 | 206;
+  /** Offset of the first body byte in the file. */
+  readonly start: number;
+  /** Bytes the body will carry, when known. */
+  readonly length: number | undefined;
+  /** Full file length, when known. */
+  readonly totalBytes: number | undefined;
+  readonly etag: string | undefined;
+  readonly lastModified: string | undefined;
+  readonly body: Dispatcher.ResponseData['body'];
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function createDownloadAgent(connectionsPerHost: number): Agent {
+  return new Agent({ connections: connectionsPerHost, pipelining: 1, keepAliveTimeout: 10_000 });
+}
+
+export class ChunkFetcher {
+  private readonly options: ChunkFetcherOptions;
+
+  constructor(options: ChunkFetcherOptions) {
+    this.options = options;
+  }
+
+  /** HEAD the file (GET bytes=0-0 when HEAD is refused) to learn its length and validators. */
+  async probe(url: string, signal: AbortSignal): Promise<RemoteFileInfo> {
+    const head = await this.send(url, 'HEAD', {}, signal);
+    await head.body.dump().catch(() => undefined);
+    if (head.statusCode === 200) {
+      return {
+        totalBytes: parseLength(head.headers['content-length']),
+        etag: header(head.headers, 'etag'),
+        lastModified: header(head.headers, 'last-modified'),
+        acceptRanges: /bytes/i.test(header(head.headers, 'accept-ranges') ?? ''),
+      };
+    }
+    if (head.statusCode !== 405 && head.statusCode !== 501) throw this.statusError(head.statusCode, head.headers, head.url);
+    const get = await this.send(url, 'GET', { range: rangeHeader(0, 0) }, signal);
+    await get.body.dump().catch(() => undefined);
+    if (get.statusCode === 206) {
+      const cr = parseContentRange(get.headers['content-range']);
+      return { totalBytes: cr?.total, etag: header(get.headers, 'etag'), lastModified: header(get.headers, 'last-modified'), acceptRanges: true };
+    }
+    if (get.statusCode === 200) {
+      return { totalBytes: parseLength(get.headers['content-length']), etag: header(get.headers, 'etag'), lastModified: header(get.headers, 'last-modified'), acceptRanges: false };
+    }
+    throw this.statusError(get.statusCode, get.headers, get.url);
+  }
+
+  /** Opens a GET for a range and validates the answer; the caller streams `body`. */
+  async open(req: RangeRequest, signal: AbortSignal): Promise<RangeResponse> {
+    const extra: Record<string, string> = {};
+    if (req.ranged) {
+      extra.range = rangeHeader(req.start, req.end);
+      if (req.ifRange) extra['if-range'] = req.ifRange;
+    }
+    const res = await this.send(req.url, 'GET', extra, signal);
+    const { statusCode, headers } = res;
+    const etag = header(headers, 'etag');
+    const lastModified = header(headers, 'last-modified');
+    if (statusCode === 206) {
+      const cr = parseContentRange(headers['content-range']);
+      const fail = (why: string) => {
+        res.body.destroy();
+        return new RangeMismatchError(`${why} (asked ${extra.range ?? 'no range'}, got Content-Range ${header(headers, 'content-range') ?? 'none'})`);
+      };
+      if (!req.ranged) throw fail('206 to a request without Range');
+      if (!cr || cr.start === undefined || cr.end === undefined) throw fail('206 without a usable Content-Range');
+      if (cr.start !== req.start) throw fail('206 starts at the wrong byte');
+      if (req.end !== undefined && cr.end > req.end) throw fail('206 runs past the requested end');
+      const length = parseLength(headers['content-length']);
+      if (length !== undefined && length !== cr.end - cr.start + 1) throw fail('Content-Length disagrees with Content-Range');
+      return { status: 206, start: cr.start, length: cr.end - cr.start + 1, totalBytes: cr.total, etag, lastModified, body: res.body };
+    }
+    if (statusCode === 200) {
+      if (req.ranged) {
+        res.body.destroy();
+        // If-Range failed (new version) or the server cannot do ranges; the caller tells them apart.
+        throw new RangeIgnoredError({ totalBytes: parseLength(headers['content-length']), etag, lastModified });
+      }
+      const length = parseLength(headers['content-length']);
+      return { status: 200, start: 0, length, totalBytes: length, etag, lastModified, body: res.body };
+    }
+    await res.body.dump().catch(() => undefined);
+    if (statusCode === 416) throw new UnsatisfiableRangeError(parseContentRange(headers['content-range'])?.total);
+    throw this.statusError(statusCode, headers, res.url);
+  }
+
+  /** Names an error thrown while reading a body (reset, stall, short body). */
+  mapError(err: unknown): Error {
+    return toDownloadError(err, undefined, this.options.stallTimeoutMs);
+  }
+
+  private statusError(status: number, headers: Headers, url: string): DownloadError {
+    if (status === 408 || status === 425 || status === 429 || status >= 500) {
+      return new RetryableHttpError(status, url, parseRetryAfter(headers['retry-after']));
+    }
+    return new PermanentHttpError(status, url);
+  }
+
+  private async send(url: string, method: 'GET' | 'HEAD', extra: Record<string, string>, signal: AbortSignal): Promise<Dispatcher.ResponseData & { url: string }> {
+    const maxRedirects = this.options.maxRedirects ?? 5;
+    let current = url;
+    for (let hop = 0; hop <= maxRedirects; hop++) {
+      const headers: Record<string, string> = {
+        'accept-encoding': 'identity',
+        'user-agent': this.options.userAgent ?? 'jwst-processing-engine',
+        ...extra,
+      };
+      if (this.options.token && this.options.tokenOrigin && new URL(current).origin === this.options.tokenOrigin) {
+        headers.authorization = `token ${this.options.token}`;
+      }
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(current, {
+          method,
+          headers,
+          signal,
+          dispatcher: this.options.dispatcher,
+          headersTimeout: this.options.stallTimeoutMs,
+          bodyTimeout: this.options.stallTimeoutMs,
+        });
+      } catch (err) {
+        throw toDownloadError(err, signal, this.options.stallTimeoutMs);
+      }
+      const location = header(res.headers, 'location');
+      if ([301, 302, 303, 307, 308].includes(res.statusCode) && location) {
+        await res.body.dump().catch(() => undefined);
+        current = new URL(location, current).toString();
+        continue;
+      }
+      return Object.assign(res, { url: current });
+    }
+    throw new TooManyRedirectsError(url);
+  }
+}
+
+/** Maps undici and socket errors (and aborts) onto our named errors. */
+export function toDownloadError(err: unknown, signal: AbortSignal | undefined, stallTimeoutMs: number): Error {
+  if (err instanceof DownloadError) return err;
+  if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new TransferAbortedError(String(signal.reason));
+  if (err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.HeadersTimeoutError) return new StalledError(stallTimeoutMs);
+  if (err instanceof undiciErrors.ResponseContentLengthMismatchError) return new NetworkError('body length differs from Content-Length', err);
+  const e = err as NodeJS.ErrnoException;
+  return new NetworkError(`network error: ${e?.code ?? ''} ${e?.message ?? String(err)}`.trim(), err);
+}

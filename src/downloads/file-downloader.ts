@@ -1,0 +1,438 @@
+/**
+ * Downloads one file into `{name}.part` and renames it only after verification.
+ *
+ * Order of business: probe (HEAD) → reuse a verified final file → compare validators with the
+ * bytes already on disk (a changed file restarts from 0) → fetch the missing byte ranges in
+ * CHUNK_SIZE pieces, over one connection or several → check size, FITS CHECKSUM/DATASUM →
+ * SHA-256 → rename. Every byte written is recorded in `entry.ranges` right after the write, so
+ * pause, crash or ENOSPC lose nothing that reached the disk.
+ */
+import { addRange, clipRanges, coveredBytes, missingRanges, prefixEnd, splitIntoChunks, type ByteRange } from './byte-ranges.js';
+import type { ChunkFetcher, RemoteFileInfo } from './chunk-fetcher.js';
+import { ContentDigest, digestFile, type DigestResult } from './content-digest.js';
+import {
+  DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
+  UnsatisfiableRangeError, VerificationError,
+} from './errors.js';
+import type { FileLayer, WritableFile } from './file-layer.js';
+import { hasChecksumFailure, type FitsChecksumReport } from './fits-checksum.js';
+import { isStrongEtag } from './http-range.js';
+import type { FileEntry, FitsVerdict } from './job.js';
+import { retryDelayMs, sleep, type RetryPolicy } from './retry.js';
+
+export interface FileDownloaderOptions {
+  readonly fetcher: ChunkFetcher;
+  readonly fs: FileLayer;
+  readonly chunkSize: number;
+  /** Connections for one file (CONNECTIONS_PER_FILE); used when the file spans several chunks. */
+  readonly connectionsPerFile: number;
+  readonly retry: RetryPolicy;
+  readonly random?: () => number;
+}
+
+export interface FileDownloadHooks {
+  /** Bytes that crossed the network in this run and reached the disk. */
+  onBytes(bytes: number): void;
+  /** The entry changed (ranges, length, status); save it soon. */
+  onProgress(): void;
+  /** Something worth a log line (a retry, a restart). */
+  onNotice?(message: string, data?: Record<string, unknown>): void;
+}
+
+/** Bytes gathered from the socket before one write: fewer syscalls, bounded memory. */
+const WRITE_BATCH = 256 * 1024;
+
+type Mode = 'chunked' | 'whole';
+
+export class FileDownloader {
+  constructor(private readonly options: FileDownloaderOptions) {}
+
+  /**
+   * Brings `entry` to `complete`, or throws: TransferAbortedError (the signal's reason) on pause or
+   * cancel, DiskFullError, VerificationError, or the last DownloadError after the retries.
+   */
+  async download(entry: FileEntry, signal: AbortSignal, hooks: FileDownloadHooks): Promise<void> {
+    const run = new FileRun(this.options, entry, signal, hooks);
+    await run.execute();
+  }
+}
+
+class FileRun {
+  private readonly part: string;
+  private remote!: RemoteFileInfo;
+  private restarts = 0;
+  private verifyRestartUsed = false;
+  /** Bytes that came from an earlier run (only those can be blamed on a mixed version). */
+  private readonly initialBytes: number;
+
+  constructor(
+    private readonly o: FileDownloaderOptions,
+    private readonly entry: FileEntry,
+    private readonly signal: AbortSignal,
+    private readonly hooks: FileDownloadHooks,
+  ) {
+    this.part = `${entry.localPath}.part`;
+    this.initialBytes = coveredBytes(entry.ranges);
+  }
+
+  async execute(): Promise<void> {
+    const { entry } = this;
+    entry.status = 'downloading';
+    entry.error = null;
+    entry.startedAt ??= new Date().toISOString();
+    this.remote = await this.withRetries(() => this.o.fetcher.probe(entry.url, this.signal));
+
+    if (await this.reuseFinishedFile()) return;
+    await this.reconcileWithDisk();
+
+    for (;;) {
+      try {
+        const mode: Mode = this.remote.totalBytes !== undefined ? 'chunked' : 'whole';
+        const streamed = mode === 'chunked' ? await this.fetchChunked() : await this.fetchWhole();
+        await this.finish(streamed);
+        return;
+      } catch (err) {
+        if (this.signal.aborted || !(err instanceof DownloadError)) throw err;
+        if (err instanceof RangeIgnoredError) {
+          if (this.changedFrom(err)) await this.restartFromZero('file changed on the server (If-Range answered 200)');
+          else {
+            this.hooks.onNotice?.('server ignores Range; fetching the whole file in one stream', { file: entry.filename });
+            await this.resetBytes();
+            this.remote = { ...this.remote, acceptRanges: false };
+            await this.guardRestarts(err);
+            const streamed = await this.fetchWhole();
+            await this.finish(streamed);
+            return;
+          }
+        } else if (err instanceof FileChangedError) {
+          await this.restartFromZero(err.message);
+        } else if (err instanceof UnsatisfiableRangeError) {
+          // 416: believe the disk if it already holds the whole file; otherwise the file changed.
+          if (err.totalBytes !== undefined && err.totalBytes === entry.totalBytes && coveredBytes(entry.ranges) === err.totalBytes) {
+            await this.finish(undefined);
+            return;
+          }
+          await this.restartFromZero(`server length is now ${err.totalBytes ?? 'unknown'} (416)`);
+        } else if (err instanceof VerificationError && err.retryFromZero && !this.verifyRestartUsed) {
+          this.verifyRestartUsed = true;
+          await this.restartFromZero(`verification failed on resumed bytes (${err.message}); fetching again from byte 0`);
+        } else throw err;
+        await this.guardRestarts(err);
+      }
+    }
+  }
+
+  /** A final file of the server's length that verifies is kept as it is. */
+  private async reuseFinishedFile(): Promise<boolean> {
+    const { entry, remote } = this;
+    const size = await this.o.fs.size(entry.localPath);
+    if (size === undefined || remote.totalBytes === undefined || size !== remote.totalBytes) return false;
+    const digest = (await digestFile(this.o.fs, entry.localPath, size, undefined, this.signal)).finish();
+    if (hasChecksumFailure(digest.fits)) return false;
+    this.complete(digest, size);
+    await this.o.fs.remove(this.part);
+    this.hooks.onNotice?.('file already on disk and verified; not downloaded again', { file: entry.filename });
+    return true;
+  }
+
+  /** Keeps the bytes on disk that belong to the server's current version of the file. */
+  private async reconcileWithDisk(): Promise<void> {
+    const { entry, remote } = this;
+    const hadBytes = entry.ranges.length > 0 || entry.sequential;
+    const changed =
+      hadBytes &&
+      ((entry.etag !== null && remote.etag !== undefined && entry.etag !== remote.etag) ||
+        (entry.lastModified !== null && remote.lastModified !== undefined && entry.lastModified !== remote.lastModified) ||
+        (entry.ranges.length > 0 && entry.totalBytes !== undefined && remote.totalBytes !== undefined && entry.totalBytes !== remote.totalBytes));
+    entry.etag = remote.etag ?? null;
+    entry.lastModified = remote.lastModified ?? null;
+    if (remote.totalBytes !== undefined) entry.totalBytes = remote.totalBytes;
+    if (changed) {
+      this.hooks.onNotice?.('file changed on the server since the last run; restarting it from byte 0', { file: entry.filename });
+      await this.resetBytes();
+      return;
+    }
+    const partSize = (await this.o.fs.size(this.part)) ?? 0;
+    let ranges = clipRanges(entry.ranges, partSize);
+    // Written in order: everything up to the .part size is good, even bytes the last save missed.
+    if (entry.sequential && ranges.length <= 1 && prefixEnd(ranges) === coveredBytes(ranges)) ranges = partSize > 0 ? [[0, partSize]] : [];
+    if (remote.totalBytes !== undefined && partSize > remote.totalBytes) {
+      await this.resetBytes();
+      return;
+    }
+    entry.ranges = ranges;
+    this.hooks.onProgress();
+  }
+
+  private changedFrom(info: { totalBytes?: number | undefined; etag?: string | undefined; lastModified?: string | undefined }): boolean {
+    const e = this.entry;
+    return (
+      (info.etag !== undefined && e.etag !== null && info.etag !== e.etag) ||
+      (info.lastModified !== undefined && e.lastModified !== null && info.lastModified !== e.lastModified) ||
+      (info.totalBytes !== undefined && e.totalBytes !== undefined && info.totalBytes !== e.totalBytes)
+    );
+  }
+
+  private async restartFromZero(why: string): Promise<void> {
+    this.hooks.onNotice?.(`restarting from byte 0: ${why}`, { file: this.entry.filename });
+    await this.resetBytes();
+    this.remote = await this.withRetries(() => this.o.fetcher.probe(this.entry.url, this.signal));
+    this.entry.etag = this.remote.etag ?? null;
+    this.entry.lastModified = this.remote.lastModified ?? null;
+    this.entry.totalBytes = this.remote.totalBytes;
+  }
+
+  private async guardRestarts(err: Error): Promise<void> {
+    this.restarts++;
+    if (this.restarts > this.o.retry.maxRetries + 1) throw err;
+    await sleep(retryDelayMs(this.restarts, this.o.retry, undefined, this.o.random), this.signal);
+  }
+
+  private async resetBytes(): Promise<void> {
+    await this.o.fs.remove(this.part);
+    this.entry.ranges = [];
+    this.entry.sequential = true;
+    this.hooks.onProgress();
+  }
+
+  private ifRange(): string | undefined {
+    if (isStrongEtag(this.entry.etag ?? undefined)) return this.entry.etag!;
+    return this.entry.lastModified ?? undefined;
+  }
+
+  /** Fetches the missing ranges; returns the streamed digest when bytes were written in order. */
+  private async fetchChunked(): Promise<ContentDigest | undefined> {
+    const { entry } = this;
+    const total = entry.totalBytes!;
+    const gaps = missingRanges(entry.ranges, total);
+    const chunks = splitIntoChunks(gaps, this.o.chunkSize);
+    const workers = Math.max(1, Math.min(this.o.connectionsPerFile, chunks.length));
+    const inOrder = workers === 1 && (entry.ranges.length === 0 || (entry.ranges.length === 1 && entry.ranges[0]![0] === 0));
+    entry.sequential = inOrder;
+    const digest = inOrder ? await this.primeDigest(prefixEnd(entry.ranges)) : undefined;
+    const file = await this.o.fs.openWritable(this.part);
+    const local = new AbortController();
+    const onAbort = () => local.abort(this.signal.reason);
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const queue = [...chunks];
+      let firstError: unknown;
+      const worker = async () => {
+        for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
+          if (firstError !== undefined) return;
+          try {
+            await this.fetchChunk(file, chunk, local.signal, digest);
+          } catch (err) {
+            if (firstError === undefined) {
+              firstError = err;
+              // One file-level failure stops the sibling connections of this file.
+              local.abort(err);
+            }
+            return;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: workers }, worker));
+      if (this.signal.aborted) throw this.signal.reason;
+      if (firstError !== undefined) throw firstError;
+      await file.sync();
+      return digest;
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+      await file.close().catch(() => undefined);
+    }
+  }
+
+  private async fetchChunk(file: WritableFile, [start, end]: ByteRange, signal: AbortSignal, digest: ContentDigest | undefined): Promise<void> {
+    let pos = start;
+    let failures = 0;
+    while (pos < end) {
+      const before = pos;
+      try {
+        const res = await this.o.fetcher.open({ url: this.entry.url, start: pos, end: end - 1, ranged: true, ifRange: this.ifRange() }, signal);
+        if (this.changedFrom(res)) {
+          res.body.destroy();
+          throw new FileChangedError('file changed on the server between chunks (ETag, Last-Modified or length differ)');
+        }
+        const stop = res.start + res.length!;
+        const cursor = { pos };
+        try {
+          await this.pump(file, res.body, cursor, stop, digest);
+        } finally {
+          pos = cursor.pos;
+        }
+        if (pos < stop) throw new TruncatedBodyError(stop - before, pos - before);
+      } catch (err) {
+        if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : err;
+        if (err instanceof DiskFullError || !(err instanceof DownloadError)) throw err;
+        if (err instanceof RangeIgnoredError || err instanceof FileChangedError || err instanceof UnsatisfiableRangeError) throw err;
+        if (!err.retryable) throw err;
+        // Progress resets the count: a flaky link that still moves data is not a failing chunk.
+        failures = pos > before ? 1 : failures + 1;
+        if (failures > this.o.retry.maxRetries) throw err;
+        this.hooks.onNotice?.(`retrying chunk: ${err.message}`, { file: this.entry.filename, at: pos, retry: failures });
+        await sleep(retryDelayMs(failures, this.o.retry, err.retryAfterMs, this.o.random), signal);
+      }
+    }
+  }
+
+  /** One stream from the current prefix (or 0) to the end: no length known, or no Range support. */
+  private async fetchWhole(): Promise<ContentDigest | undefined> {
+    const { entry } = this;
+    let failures = 0;
+    let digest: ContentDigest | undefined;
+    for (;;) {
+      const from = this.remote.acceptRanges ? prefixEnd(entry.ranges) : 0;
+      if (from === 0 && entry.ranges.length > 0) await this.resetBytes();
+      digest = await this.primeDigest(from);
+      entry.sequential = true;
+      const file = await this.o.fs.openWritable(this.part);
+      let pos = from;
+      try {
+        const res = await this.o.fetcher.open({ url: entry.url, start: from, ranged: from > 0, ifRange: this.ifRange() }, this.signal);
+        if (res.status === 200) {
+          if (pos > 0 || entry.ranges.length > 0) await file.truncate(0);
+          entry.ranges = [];
+          pos = 0;
+          digest = new ContentDigest();
+          if (res.totalBytes !== undefined) entry.totalBytes = res.totalBytes;
+          entry.etag = res.etag ?? entry.etag;
+          entry.lastModified = res.lastModified ?? entry.lastModified;
+        }
+        const stop = res.length === undefined ? Number.POSITIVE_INFINITY : res.start + res.length;
+        const cursor = { pos };
+        try {
+          await this.pump(file, res.body, cursor, stop, digest);
+        } finally {
+          pos = cursor.pos;
+        }
+        if (Number.isFinite(stop) && pos < stop) throw new TruncatedBodyError(stop, pos);
+        if (entry.totalBytes === undefined || !Number.isFinite(stop)) entry.totalBytes = pos;
+        await file.sync();
+        return digest;
+      } catch (err) {
+        if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : err;
+        if (err instanceof RangeIgnoredError) {
+          // Asked to continue, got the whole file: start over from byte 0 without Range.
+          this.remote = { ...this.remote, acceptRanges: false };
+        } else if (err instanceof DiskFullError || !(err instanceof DownloadError) || !err.retryable) throw err;
+        failures++;
+        if (failures > this.o.retry.maxRetries) throw err;
+        const e = err as DownloadError;
+        this.hooks.onNotice?.(`retrying stream: ${e.message}`, { file: entry.filename, at: pos, retry: failures });
+        await sleep(retryDelayMs(failures, this.o.retry, e.retryAfterMs, this.o.random), this.signal);
+      } finally {
+        await file.close().catch(() => undefined);
+      }
+    }
+  }
+
+  /** A digest already fed with the first `length` bytes of the .part file. */
+  private async primeDigest(length: number): Promise<ContentDigest> {
+    if (length === 0) return new ContentDigest();
+    return digestFile(this.o.fs, this.part, length, undefined, this.signal);
+  }
+
+  /**
+   * Streams a body into the file from `pos`, in batches, recording each write. Bytes received
+   * before an error are written first (they are good), then the error goes on.
+   */
+  private async pump(file: WritableFile, body: AsyncIterable<Buffer>, cursor: { pos: number }, stop: number, digest: ContentDigest | undefined): Promise<void> {
+    const pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      pending.length = 0;
+      pendingBytes = 0;
+      try {
+        await file.write(data, cursor.pos);
+      } catch (err) {
+        if (err instanceof DiskFullError && err.bytesWritten > 0) {
+          this.record(cursor.pos, data.subarray(0, err.bytesWritten), digest);
+          cursor.pos += err.bytesWritten;
+        }
+        throw err;
+      }
+      this.record(cursor.pos, data, digest);
+      cursor.pos += data.length;
+    };
+    try {
+      for await (const chunk of body) {
+        if (cursor.pos + pendingBytes + chunk.length > stop) throw new RangeMismatchError(`server sent more bytes than announced (past byte ${stop})`);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH) await flush();
+      }
+    } catch (err) {
+      if (!(err instanceof DiskFullError) && !(err instanceof RangeMismatchError)) await flush();
+      throw err instanceof DownloadError || this.signal.aborted ? err : this.o.fetcher.mapError(err);
+    }
+    await flush();
+  }
+
+  private record(pos: number, data: Uint8Array, digest: ContentDigest | undefined): void {
+    this.entry.ranges = addRange(this.entry.ranges, pos, pos + data.length);
+    digest?.update(data);
+    this.hooks.onBytes(data.length);
+    this.hooks.onProgress();
+  }
+
+  /** Size, FITS checksums and SHA-256, then the rename that makes the file visible. */
+  private async finish(streamed: ContentDigest | undefined): Promise<void> {
+    const { entry } = this;
+    const size = (await this.o.fs.size(this.part)) ?? 0;
+    if (entry.totalBytes !== undefined && size !== entry.totalBytes) {
+      await this.resetBytes();
+      throw new VerificationError(`size on disk ${size} differs from the server's ${entry.totalBytes}`);
+    }
+    const digest = streamed && streamed.bytes === size ? streamed.finish() : (await digestFile(this.o.fs, this.part, size, undefined, this.signal)).finish();
+    if (hasChecksumFailure(digest.fits)) {
+      const why = describeChecksumFailure(digest.fits);
+      const reused = this.initialBytes > 0;
+      await this.resetBytes();
+      throw new VerificationError(`FITS checksum does not verify: ${why}`, { retryFromZero: reused });
+    }
+    await this.o.fs.rename(this.part, entry.localPath);
+    this.complete(digest, size);
+  }
+
+  private complete(digest: DigestResult, size: number): void {
+    const e = this.entry;
+    e.totalBytes = size;
+    e.ranges = size > 0 ? [[0, size]] : [];
+    e.sha256 = digest.sha256;
+    e.fitsChecksum = fitsVerdict(digest.fits);
+    e.status = 'complete';
+    e.error = null;
+    e.completedAt = new Date().toISOString();
+    this.hooks.onProgress();
+  }
+
+  private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    for (let failures = 0; ; ) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : err;
+        if (!(err instanceof DownloadError) || !err.retryable) throw err;
+        failures++;
+        if (failures > this.o.retry.maxRetries) throw err;
+        this.hooks.onNotice?.(`retrying: ${err.message}`, { file: this.entry.filename, retry: failures });
+        await sleep(retryDelayMs(failures, this.o.retry, err.retryAfterMs, this.o.random), this.signal);
+      }
+    }
+  }
+}
+
+export function fitsVerdict(report: FitsChecksumReport): FitsVerdict {
+  if (!report.isFits) return 'not_fits';
+  return report.hdus.some((h) => h.checksum === 'valid' || h.datasum === 'valid') ? 'valid' : 'absent';
+}
+
+function describeChecksumFailure(report: FitsChecksumReport): string {
+  return report.hdus
+    .filter((h) => h.checksum === 'invalid' || h.datasum === 'invalid')
+    .map((h) => `HDU ${h.index}${h.checksum === 'invalid' ? ' CHECKSUM' : ''}${h.datasum === 'invalid' ? ' DATASUM' : ''}`)
+    .join(', ');
+}

@@ -1,0 +1,107 @@
+/**
+ * The file system as the downloader sees it: positional writes into `.part` files, stat, rename.
+ * Behind an interface so tests can inject ENOSPC at an exact byte without filling a real disk.
+ * ENOSPC/EDQUOT become DiskFullError carrying how many bytes of the failed write did land.
+ */
+import { open, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { DiskFullError } from './errors.js';
+
+export interface WritableFile {
+  /** Writes all of `data` at `position`, or throws (DiskFullError with the bytes that landed). */
+  write(data: Uint8Array, position: number): Promise<void>;
+  truncate(length: number): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ReadableFile {
+  read(into: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface FileLayer {
+  /** Opens for writing, creating the file when missing, never truncating. */
+  openWritable(path: string): Promise<WritableFile>;
+  openReadable(path: string): Promise<ReadableFile>;
+  /** Size in bytes, or undefined when the file does not exist. */
+  size(path: string): Promise<number | undefined>;
+  rename(from: string, to: string): Promise<void>;
+  /** Removes the file; missing files are fine. */
+  remove(path: string): Promise<void>;
+  /** Bytes available to us on the file system holding `dir`, or undefined when unknown. */
+  freeBytes(dir: string): Promise<number | undefined>;
+}
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+class NodeWritableFile implements WritableFile {
+  constructor(private readonly handle: FileHandle, private readonly path: string) {}
+
+  async write(data: Uint8Array, position: number): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      try {
+        const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
+        done += bytesWritten;
+      } catch (err) {
+        if (isNoSpace(err)) throw new DiskFullError(`disk full while writing ${this.path}`, done, err);
+        throw err;
+      }
+    }
+  }
+
+  truncate(length: number): Promise<void> {
+    return this.handle.truncate(length);
+  }
+
+  sync(): Promise<void> {
+    return this.handle.sync();
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+export const nodeFileLayer: FileLayer = {
+  async openWritable(path) {
+    // 'a' would ignore positions on Linux; 'r+' needs the file to exist.
+    const handle = await open(path, 'r+').catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      return open(path, 'w+');
+    });
+    return new NodeWritableFile(handle, path);
+  },
+  async openReadable(path) {
+    const handle = await open(path, 'r');
+    return {
+      read: async (into, position) => (await handle.read(into, 0, into.length, position)).bytesRead,
+      close: () => handle.close(),
+    };
+  },
+  async size(path) {
+    try {
+      return (await stat(path)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  },
+  rename: (from, to) => rename(from, to),
+  async remove(path) {
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  },
+  async freeBytes(dir) {
+    try {
+      const s = await statfs(dir);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      return undefined;
+    }
+  },
+};

@@ -1,0 +1,292 @@
+/**
+ * The download job: its model, its state machine, and its saved form.
+ *
+ * Job:  queued → fetching_products → downloading → complete | failed | paused | cancelled
+ *       paused | failed → queued (resume);  complete and cancelled are final.
+ * File: pending | downloading | paused | complete | failed
+ *
+ * The saved form (`JobJson`, snake_case, versioned) extends the upstream state file
+ * (contract §3.5) with what exact resumption needs: downloaded byte ranges and validators.
+ */
+import { ConflictError } from '../errors.js';
+import { coveredBytes, isValidRangeList, type ByteRange } from './byte-ranges.js';
+
+export const JOB_STATUSES = ['queued', 'fetching_products', 'downloading', 'complete', 'failed', 'paused', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const FILE_STATUSES = ['pending', 'downloading', 'paused', 'complete', 'failed'] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+/** Why a job is paused: only `user` pauses wait for a person; the others resume automatically. */
+export type PauseReason = 'user' | 'shutdown' | 'interrupted' | 'disk_full';
+export type FitsVerdict = 'valid' | 'absent' | 'not_fits';
+
+export interface FileEntry {
+  filename: string;
+  url: string;
+  dataUri: string | null;
+  /** Absolute path of the finished file. */
+  localPath: string;
+  /** Path relative to DATA_DIR (what `file_path` parameters take). */
+  relativePath: string;
+  /** Server length; undefined until known (no Content-Length). */
+  totalBytes: number | undefined;
+  /** Byte ranges of the `.part` file already written and checked. */
+  ranges: ByteRange[];
+  /** Written strictly in order (one connection): the `.part` size is then exact after a crash. */
+  sequential: boolean;
+  status: FileStatus;
+  error: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+  sha256: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  fitsChecksum: FitsVerdict | null;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly obsId: string;
+  readonly productType: string;
+  readonly calibLevel: number[] | null;
+  readonly subgroup: string[] | null;
+  readonly productId: string | null;
+  /** Absolute folder of this observation's files. */
+  readonly downloadDir: string;
+  files: FileEntry[];
+  status: JobStatus;
+  pauseReason: PauseReason | null;
+  error: string | null;
+  message: string;
+  readonly createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  updatedAt: string;
+}
+
+const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  queued: ['fetching_products', 'downloading', 'paused', 'cancelled', 'failed'],
+  fetching_products: ['downloading', 'complete', 'failed', 'paused', 'cancelled'],
+  downloading: ['complete', 'failed', 'paused', 'cancelled'],
+  paused: ['queued', 'cancelled'],
+  failed: ['queued', 'cancelled'],
+  complete: [],
+  cancelled: [],
+};
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to);
+}
+
+export class JobStateError extends ConflictError {
+  constructor(job: Job, to: JobStatus) {
+    super(`Job ${job.id} cannot go from ${job.status} to ${to}`, 'DOWNLOAD_BAD_TRANSITION');
+  }
+}
+
+/** Moves a job to `to`, refusing transitions the machine does not allow (cancel is never undone). */
+export function transition(job: Job, to: JobStatus, now: Date = new Date()): void {
+  if (!canTransition(job.status, to)) throw new JobStateError(job, to);
+  job.status = to;
+  job.updatedAt = now.toISOString();
+  if (to !== 'paused') job.pauseReason = null;
+  if (to === 'complete' || to === 'cancelled') job.completedAt ??= now.toISOString();
+}
+
+export const isFinal = (status: JobStatus): boolean => status === 'complete' || status === 'cancelled';
+/** Running or waiting to run. */
+export const isActive = (status: JobStatus): boolean => status === 'queued' || status === 'fetching_products' || status === 'downloading';
+export const isResumable = (job: Job): boolean =>
+  (job.status === 'paused' || job.status === 'failed') && job.files.some((f) => f.status !== 'complete') || (job.status === 'paused' && job.files.length === 0);
+
+export function fileDownloadedBytes(file: FileEntry): number {
+  if (file.status === 'complete') return file.totalBytes ?? coveredBytes(file.ranges);
+  return coveredBytes(file.ranges);
+}
+
+export function jobTotals(job: Job): { totalBytes: number; downloadedBytes: number; completedFiles: number } {
+  let totalBytes = 0;
+  let downloadedBytes = 0;
+  let completedFiles = 0;
+  for (const f of job.files) {
+    totalBytes += f.totalBytes ?? 0;
+    downloadedBytes += fileDownloadedBytes(f);
+    if (f.status === 'complete') completedFiles++;
+  }
+  return { totalBytes, downloadedBytes, completedFiles };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saved form
+
+export const JOB_SCHEMA_VERSION = 1;
+
+export interface FileJson {
+  filename: string;
+  url: string;
+  data_uri: string | null;
+  local_path: string;
+  relative_path: string;
+  total_bytes: number;
+  total_known: boolean;
+  downloaded_bytes: number;
+  status: FileStatus;
+  error: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  sha256: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  ranges: Array<[number, number]>;
+  sequential: boolean;
+  fits_checksum: FitsVerdict | null;
+}
+
+export interface JobJson {
+  schema_version: number;
+  job_id: string;
+  obs_id: string;
+  product_type: string;
+  calib_level: number[] | null;
+  subgroup: string[] | null;
+  product_id: string | null;
+  download_dir: string;
+  files: FileJson[];
+  total_bytes: number;
+  downloaded_bytes: number;
+  status: JobStatus;
+  pause_reason: PauseReason | null;
+  message: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  error: string | null;
+  saved_at: string;
+}
+
+export function jobToJson(job: Job, now: Date = new Date()): JobJson {
+  const totals = jobTotals(job);
+  return {
+    schema_version: JOB_SCHEMA_VERSION,
+    job_id: job.id,
+    obs_id: job.obsId,
+    product_type: job.productType,
+    calib_level: job.calibLevel,
+    subgroup: job.subgroup,
+    product_id: job.productId,
+    download_dir: job.downloadDir,
+    files: job.files.map((f) => ({
+      filename: f.filename,
+      url: f.url,
+      data_uri: f.dataUri,
+      local_path: f.localPath,
+      relative_path: f.relativePath,
+      total_bytes: f.totalBytes ?? 0,
+      total_known: f.totalBytes !== undefined,
+      downloaded_bytes: fileDownloadedBytes(f),
+      status: f.status,
+      error: f.error,
+      started_at: f.startedAt,
+      completed_at: f.completedAt,
+      sha256: f.sha256,
+      etag: f.etag,
+      last_modified: f.lastModified,
+      ranges: f.ranges.map(([a, b]) => [a, b]),
+      sequential: f.sequential,
+      fits_checksum: f.fitsChecksum,
+    })),
+    total_bytes: totals.totalBytes,
+    downloaded_bytes: totals.downloadedBytes,
+    status: job.status,
+    pause_reason: job.pauseReason,
+    message: job.message,
+    created_at: job.createdAt,
+    started_at: job.startedAt,
+    completed_at: job.completedAt,
+    error: job.error,
+    saved_at: now.toISOString(),
+  };
+}
+
+export const JOB_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export class InvalidJobJsonError extends Error {
+  constructor(why: string) {
+    super(`invalid job state: ${why}`);
+    this.name = 'InvalidJobJsonError';
+  }
+}
+
+const str = (v: unknown, name: string): string => {
+  if (typeof v !== 'string') throw new InvalidJobJsonError(`${name} must be a string`);
+  return v;
+};
+const strOrNull = (v: unknown, name: string): string | null => (v === null || v === undefined ? null : str(v, name));
+const int = (v: unknown, name: string): number => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidJobJsonError(`${name} must be a non-negative integer`);
+  return v;
+};
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new InvalidJobJsonError(`${name} must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Reads a saved job, accepting the upstream engine's older state files (no ranges, no version). */
+export function jobFromJson(value: unknown): Job {
+  if (typeof value !== 'object' || value === null) throw new InvalidJobJsonError('not an object');
+  const o = value as Record<string, unknown>;
+  const version = o.schema_version === undefined ? 0 : int(o.schema_version, 'schema_version');
+  if (version > JOB_SCHEMA_VERSION) throw new InvalidJobJsonError(`schema_version ${version} is newer than this engine`);
+  const id = str(o.job_id, 'job_id');
+  if (!JOB_ID_PATTERN.test(id)) throw new InvalidJobJsonError('job_id has invalid characters');
+  // Upstream wrote `pending` for a job not started yet.
+  const status = o.status === 'pending' ? 'queued' : oneOf(o.status, JOB_STATUSES, 'status');
+  if (!Array.isArray(o.files)) throw new InvalidJobJsonError('files must be a list');
+  const downloadDir = str(o.download_dir, 'download_dir');
+  const files = o.files.map((raw, i): FileEntry => {
+    if (typeof raw !== 'object' || raw === null) throw new InvalidJobJsonError(`files[${i}] is not an object`);
+    const f = raw as Record<string, unknown>;
+    const total = int(f.total_bytes ?? 0, `files[${i}].total_bytes`);
+    const known = typeof f.total_known === 'boolean' ? f.total_known : total > 0;
+    const ranges = f.ranges === undefined ? [] : f.ranges;
+    if (!isValidRangeList(ranges)) throw new InvalidJobJsonError(`files[${i}].ranges is malformed`);
+    const filename = str(f.filename, `files[${i}].filename`);
+    return {
+      filename,
+      url: str(f.url, `files[${i}].url`),
+      dataUri: strOrNull(f.data_uri, `files[${i}].data_uri`),
+      localPath: str(f.local_path, `files[${i}].local_path`),
+      relativePath: typeof f.relative_path === 'string' ? f.relative_path : filename,
+      totalBytes: known ? total : undefined,
+      ranges: ranges.map(([a, b]): ByteRange => [a, b]),
+      // Upstream files were written in order; their .part size is their progress.
+      sequential: typeof f.sequential === 'boolean' ? f.sequential : true,
+      status: oneOf(f.status, FILE_STATUSES, `files[${i}].status`),
+      error: strOrNull(f.error, `files[${i}].error`),
+      startedAt: strOrNull(f.started_at, `files[${i}].started_at`),
+      completedAt: strOrNull(f.completed_at, `files[${i}].completed_at`),
+      sha256: strOrNull(f.sha256, `files[${i}].sha256`),
+      etag: strOrNull(f.etag, `files[${i}].etag`),
+      lastModified: strOrNull(f.last_modified, `files[${i}].last_modified`),
+      fitsChecksum: f.fits_checksum === null || f.fits_checksum === undefined ? null : oneOf(f.fits_checksum, ['valid', 'absent', 'not_fits'] as const, `files[${i}].fits_checksum`),
+    };
+  });
+  const savedAt = typeof o.saved_at === 'string' ? o.saved_at : new Date(0).toISOString();
+  return {
+    id,
+    obsId: str(o.obs_id, 'obs_id'),
+    productType: typeof o.product_type === 'string' ? o.product_type : 'SCIENCE',
+    calibLevel: Array.isArray(o.calib_level) ? o.calib_level.map((v, i) => int(v, `calib_level[${i}]`)) : null,
+    subgroup: Array.isArray(o.subgroup) ? o.subgroup.map((v, i) => str(v, `subgroup[${i}]`)) : null,
+    productId: strOrNull(o.product_id, 'product_id'),
+    downloadDir,
+    files,
+    status,
+    pauseReason: o.pause_reason === null || o.pause_reason === undefined ? null : oneOf(o.pause_reason, ['user', 'shutdown', 'interrupted', 'disk_full'] as const, 'pause_reason'),
+    error: strOrNull(o.error, 'error'),
+    message: typeof o.message === 'string' ? o.message : '',
+    createdAt: typeof o.created_at === 'string' ? o.created_at : (strOrNull(o.started_at, 'started_at') ?? savedAt),
+    startedAt: strOrNull(o.started_at, 'started_at'),
+    completedAt: strOrNull(o.completed_at, 'completed_at'),
+    updatedAt: savedAt,
+  };
+}

@@ -1,0 +1,204 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile, stat } from 'node:fs/promises';
+import { FileDownloader } from '../../src/downloads/file-downloader.js';
+import { nodeFileLayer, type FileLayer } from '../../src/downloads/file-layer.js';
+import { DiskFullError, PermanentHttpError, TransferAbortedError, VerificationError } from '../../src/downloads/errors.js';
+import type { FileEntry } from '../../src/downloads/job.js';
+import { diskThatFillsUp, entryFor, fakeServer, seededBytes, sha256, tempDir, testFetcher } from './helpers.js';
+
+const CHUNK = 16 * 1024;
+const RETRY = { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 2000 };
+
+describe('FileDownloader against the fake Download/file endpoint', () => {
+  let fake: Awaited<ReturnType<typeof fakeServer>>;
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let n = 0;
+  before(async () => {
+    fake = await fakeServer();
+    tmp = await tempDir();
+  });
+  after(async () => {
+    await fake.server.close();
+    await tmp.remove();
+  });
+
+  function setup(size: number, faults: Parameters<typeof fake.endpoint.addFile>[2] = {}, opts: { connections?: number; stallMs?: number; fs?: FileLayer } = {}) {
+    const name = `f${++n}_cal.fits`;
+    const uri = `mast:JWST/product/${name}`;
+    const data = seededBytes(size, n);
+    fake.endpoint.addFile(uri, data, faults);
+    const entry = entryFor(tmp.dir, name, fake.url(uri));
+    const downloader = new FileDownloader({
+      fetcher: testFetcher(opts.stallMs ?? 2000),
+      fs: opts.fs ?? nodeFileLayer,
+      chunkSize: CHUNK,
+      connectionsPerFile: opts.connections ?? 1,
+      retry: RETRY,
+    });
+    const notices: string[] = [];
+    const run = (signal: AbortSignal = new AbortController().signal) =>
+      downloader.download(entry, signal, { onBytes: () => undefined, onProgress: () => undefined, onNotice: (m) => notices.push(m) });
+    return { uri, data, entry, run, notices };
+  }
+
+  async function assertIdentical(entry: FileEntry, data: Buffer) {
+    assert.equal(entry.status, 'complete');
+    const onDisk = await readFile(entry.localPath);
+    assert.equal(sha256(onDisk), sha256(data));
+    assert.equal(entry.sha256, sha256(data));
+    await assert.rejects(stat(`${entry.localPath}.part`), { code: 'ENOENT' });
+  }
+
+  it('downloads in Range chunks and records the SHA-256', async () => {
+    const t = setup(100_000);
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+    const gets = fake.endpoint.requests.filter((r) => r.uri === t.uri && r.method === 'GET');
+    assert.equal(gets.length, Math.ceil(100_000 / CHUNK));
+    assert.ok(gets.every((r) => r.status === 206 && r.ifRange !== undefined));
+  });
+
+  it('survives a connection reset mid-chunk and resumes from the exact byte', async () => {
+    const t = setup(80_000, { resetMidBody: { count: 2, afterBytes: 5000 } });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+    const gets = fake.endpoint.requests.filter((r) => r.uri === t.uri && r.method === 'GET');
+    // A TCP reset may discard bytes still in the kernel buffer: the retry starts at what arrived.
+    assert.match(gets[1]!.range!, new RegExp(`^bytes=(0|5000)-${CHUNK - 1}$`));
+    assert.match(gets[2]!.range!, new RegExp(`-${CHUNK - 1}$`));
+  });
+
+  it('retries a burst of 5xx answers', async () => {
+    const t = setup(40_000, { serverErrors: 3 });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('fails the file when 5xx outlast MAX_RETRIES', async () => {
+    const t = setup(40_000, { serverErrors: 10 });
+    await assert.rejects(t.run(), /HTTP 503/);
+    assert.notEqual(t.entry.status, 'complete');
+  });
+
+  it('waits as long as Retry-After says on 429', async () => {
+    const t = setup(20_000, { rateLimited: { count: 1, retryAfterSeconds: 1 } });
+    const started = Date.now();
+    await t.run();
+    assert.ok(Date.now() - started >= 950, 'Retry-After honoured');
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('restarts from byte 0 when a Range request is answered 200 (never appends)', async () => {
+    const t = setup(50_000, { ignoreRange: true });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('keeps the good bytes of a truncated body and fetches the rest', async () => {
+    const t = setup(50_000, { truncateBody: { count: 3, afterBytes: 3000 } });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+    const gets = fake.endpoint.requests.filter((r) => r.uri === t.uri && r.method === 'GET');
+    assert.deepEqual(gets.slice(0, 4).map((r) => r.range), ['bytes=0-16383', 'bytes=3000-16383', 'bytes=6000-16383', 'bytes=9000-16383']);
+  });
+
+  it('restarts when the file changes between chunks (If-Range) and ends with the new version', async () => {
+    const t = setup(60_000);
+    const next = seededBytes(61_000, 999);
+    fake.endpoint.setFaults(t.uri, { changeAfterGets: { gets: 2, data: next } });
+    await t.run();
+    await assertIdentical(t.entry, next);
+  });
+
+  it('detects a change between chunks even without validators (length differs)', async () => {
+    const t = setup(60_000, { noEtag: true, noLastModified: true });
+    const next = seededBytes(70_000, 777);
+    fake.endpoint.setFaults(t.uri, { noEtag: true, noLastModified: true, changeAfterGets: { gets: 1, data: next } });
+    await t.run();
+    await assertIdentical(t.entry, next);
+  });
+
+  it('gives up on a stalled server within the stall timeout and retries', async () => {
+    const t = setup(40_000, { stallBody: { count: 1, afterBytes: 2000 } }, { stallMs: 300 });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('answers 416 by checking the disk: a complete .part is finished, not refetched', async () => {
+    const t = setup(30_000, { force416: 1 });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('downloads a file served without Content-Length', async () => {
+    const t = setup(45_000, { noContentLength: true });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('fails at once on 404 with a clear message', async () => {
+    const t = setup(10_000, { status: 404 });
+    await assert.rejects(t.run(), (err: unknown) => err instanceof PermanentHttpError && /404: not found/.test(err.message));
+    const gets = fake.endpoint.requests.filter((r) => r.uri === t.uri);
+    assert.equal(gets.length, 1, 'no retry of a permanent error');
+  });
+
+  it('uses several connections for one file when asked', async () => {
+    const t = setup(200_000, {}, { connections: 4 });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('pauses on ENOSPC keeping every byte written, then resumes after space is freed', async () => {
+    const disk = diskThatFillsUp(30_000);
+    const t = setup(90_000, {}, { fs: disk });
+    await assert.rejects(t.run(), DiskFullError);
+    assert.equal(t.entry.ranges[0]![1], 30_000);
+    assert.equal((await stat(`${t.entry.localPath}.part`)).size, 30_000);
+    disk.capacity = Number.POSITIVE_INFINITY;
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('stops on abort leaving an exact .part that a later run continues', async () => {
+    const t = setup(120_000, { bytesPerSecond: 200_000 });
+    const c = new AbortController();
+    setTimeout(() => c.abort(new TransferAbortedError('paused')), 250);
+    await assert.rejects(t.run(c.signal), TransferAbortedError);
+    const have = t.entry.ranges[0]![1];
+    assert.ok(have > 0 && have < 120_000);
+    assert.equal((await stat(`${t.entry.localPath}.part`)).size, have);
+    fake.endpoint.setFaults(t.uri, {});
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+    const afterPause = fake.endpoint.requests.filter((r) => r.uri === t.uri && r.method === 'GET').at(-Math.ceil((120_000 - have) / CHUNK));
+    assert.match(afterPause!.range!, new RegExp(`^bytes=${have}-`));
+  });
+
+  it('does not download again a final file already on disk that verifies', async () => {
+    const t = setup(20_000);
+    await writeFile(t.entry.localPath, t.data);
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+    assert.equal(fake.endpoint.requests.filter((r) => r.uri === t.uri && r.method === 'GET').length, 0);
+  });
+
+  it('never completes a FITS file whose CHECKSUM fails', async () => {
+    const bad = await readFile(new URL('../../../shared/fits-corpus/astropy-checksum_false.fits', import.meta.url));
+    const t = setup(10);
+    fake.endpoint.addFile(t.uri, bad);
+    await assert.rejects(t.run(), VerificationError);
+    assert.notEqual(t.entry.status, 'complete');
+    await assert.rejects(stat(t.entry.localPath), { code: 'ENOENT' });
+  });
+
+  it('completes a FITS file whose CHECKSUM and DATASUM verify', async () => {
+    const good = await readFile(new URL('../../../shared/fits-corpus/astropy-checksum.fits', import.meta.url));
+    const t = setup(10);
+    fake.endpoint.addFile(t.uri, good);
+    await t.run();
+    await assertIdentical(t.entry, good);
+    assert.equal(t.entry.fitsChecksum, 'valid');
+  });
+});

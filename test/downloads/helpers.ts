@@ -1,0 +1,90 @@
+/** Shared pieces of the download tests: seeded data, a fake server, a file entry, an injectable disk. */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChunkFetcher, createDownloadAgent } from '../../src/downloads/chunk-fetcher.js';
+import { DiskFullError } from '../../src/downloads/errors.js';
+import { nodeFileLayer, type FileLayer } from '../../src/downloads/file-layer.js';
+import type { FileEntry } from '../../src/downloads/job.js';
+import { FakeDownloadEndpoint, startDownloadServer } from '../fake-mast/download-endpoint.js';
+
+export function seededBytes(length: number, seed = 1): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let a = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (t ^ (t >>> 14)) & 0xff;
+  }
+  return out;
+}
+
+export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+export async function tempDir(prefix = 'jwst-dl-'): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export async function fakeServer() {
+  const endpoint = new FakeDownloadEndpoint();
+  const server = await startDownloadServer(endpoint);
+  return { endpoint, server, url: (uri: string) => FakeDownloadEndpoint.urlFor(server.url, uri) };
+}
+
+export function testFetcher(stallTimeoutMs = 2000, extra: { token?: string; tokenOrigin?: string } = {}): ChunkFetcher {
+  return new ChunkFetcher({ dispatcher: createDownloadAgent(8), stallTimeoutMs, ...extra });
+}
+
+export function entryFor(dir: string, filename: string, url: string): FileEntry {
+  return {
+    filename,
+    url,
+    dataUri: null,
+    localPath: join(dir, filename),
+    relativePath: filename,
+    totalBytes: undefined,
+    ranges: [],
+    sequential: true,
+    status: 'pending',
+    error: null,
+    startedAt: null,
+    completedAt: null,
+    sha256: null,
+    etag: null,
+    lastModified: null,
+    fitsChecksum: null,
+  };
+}
+
+/** The real file system, except that writes fail with ENOSPC once `capacity` bytes are written. */
+export function diskThatFillsUp(capacity: number): FileLayer & { written: number; capacity: number } {
+  const layer = {
+    ...nodeFileLayer,
+    written: 0,
+    capacity,
+    async openWritable(path: string) {
+      const inner = await nodeFileLayer.openWritable(path);
+      return {
+        ...inner,
+        write: async (data: Uint8Array, position: number) => {
+          const room = Math.max(0, layer.capacity - layer.written);
+          if (data.length <= room) {
+            await inner.write(data, position);
+            layer.written += data.length;
+            return;
+          }
+          if (room > 0) await inner.write(data.subarray(0, room), position);
+          layer.written += room;
+          throw new DiskFullError(`disk full while writing ${path}`, room, Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+        },
+        truncate: (n: number) => inner.truncate(n),
+        sync: () => inner.sync(),
+        close: () => inner.close(),
+      };
+    },
+  };
+  return layer;
+}

@@ -1,0 +1,257 @@
+/**
+ * The fake MAST `Download/file` endpoint (mast-protocol.md §4.2, §6.5): HEAD and GET with
+ * Accept-Ranges, ETag/Last-Modified, 206/416 and If-Range, plus per-file switches for every
+ * failure the downloader must survive. Usable inside the fake MAST server (`handle(req, res)`)
+ * or standalone (`startDownloadServer`).
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface CountedFault {
+  /** How many requests (from now on) suffer it. */
+  count: number;
+  /** Body bytes sent before the fault strikes. */
+  afterBytes: number;
+}
+
+export interface DownloadFaults {
+  /** Every request for the file gets this status (401, 403, 404, ...). */
+  status?: number;
+  /** 401 unless `Authorization: token <t>` or cookie `mast_token=<t>`. */
+  requireToken?: string;
+  /** The next N GETs answer 503 (HTML body, like nginx). */
+  serverErrors?: number;
+  /** The next N GETs answer 429 with this Retry-After. */
+  rateLimited?: { count: number; retryAfterSeconds: number };
+  /** The next N GET bodies are cut by a TCP reset after `afterBytes`. */
+  resetMidBody?: CountedFault;
+  /** The next N GET bodies end (connection closed) after `afterBytes`, short of Content-Length. */
+  truncateBody?: CountedFault;
+  /** The next N GET bodies stop sending after `afterBytes` and hang. */
+  stallBody?: CountedFault;
+  /** Answer every Range request with 200 and the whole file. */
+  ignoreRange?: boolean;
+  /** No Content-Length (chunked body; HEAD without length). */
+  noContentLength?: boolean;
+  /** The next N Range GETs answer 416 with the real length. */
+  force416?: number;
+  /** After this many GETs, the file is replaced by `data` (new ETag and Last-Modified). */
+  changeAfterGets?: { gets: number; data: Buffer };
+  /** Redirect (302) to this origin's `/storage/file?uri=` (same fake behind another port). */
+  redirectToOrigin?: string;
+  /** Send no more than this many body bytes per second. */
+  bytesPerSecond?: number;
+  noEtag?: boolean;
+  noLastModified?: boolean;
+  /** Status for HEAD only (e.g. 405 when HEAD is refused). */
+  headStatus?: number;
+}
+
+export interface FakeFile {
+  data: Buffer;
+  etag: string;
+  lastModified: string;
+  version: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  uri: string;
+  range: string | undefined;
+  ifRange: string | undefined;
+  authorization: string | undefined;
+  status: number;
+}
+
+function etagOf(data: Buffer, version: number): string {
+  return `"${createHash('sha256').update(data).digest('hex').slice(0, 16)}-${version}"`;
+}
+
+export class FakeDownloadEndpoint {
+  readonly files = new Map<string, FakeFile>();
+  readonly faults = new Map<string, DownloadFaults>();
+  readonly requests: RecordedRequest[] = [];
+  private readonly getCounts = new Map<string, number>();
+  private readonly openSockets = new Set<Socket>();
+
+  /** Serves `data` under the MAST URI `uri` (e.g. `mast:JWST/product/x_cal.fits`). */
+  addFile(uri: string, data: Buffer, faults: DownloadFaults = {}): void {
+    const version = (this.files.get(uri)?.version ?? 0) + 1;
+    this.files.set(uri, { data, etag: etagOf(data, version), lastModified: new Date(Date.UTC(2024, 0, 1) + version * 1000).toUTCString(), version });
+    this.faults.set(uri, faults);
+  }
+
+  setFaults(uri: string, faults: DownloadFaults): void {
+    this.faults.set(uri, faults);
+  }
+
+  /** The `{base}/api/v0.1/Download/file?uri=` URL clients use. */
+  static urlFor(base: string, uri: string): string {
+    return `${base}/api/v0.1/Download/file?uri=${encodeURIComponent(uri).replace(/%3A/gi, ':').replace(/%2F/gi, '/')}`;
+  }
+
+  /** Handles the request when it is for this endpoint; returns false otherwise. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = url.pathname.replace(/\/+$/, '');
+    const isMast = path === '/api/v0.1/Download/file';
+    const isStorage = path === '/storage/file';
+    if (!isMast && !isStorage) return false;
+    if (req.socket) {
+      this.openSockets.add(req.socket);
+      req.socket.once('close', () => this.openSockets.delete(req.socket));
+    }
+    const uri = url.searchParams.get('uri') ?? '';
+    const record = (status: number) =>
+      this.requests.push({
+        method: req.method ?? 'GET',
+        path,
+        uri,
+        range: req.headers.range,
+        ifRange: req.headers['if-range'] as string | undefined,
+        authorization: req.headers.authorization,
+        status,
+      });
+    const fail = (status: number, headers: Record<string, string> = {}, body = `<html><body><h1>${status}</h1></body></html>`) => {
+      record(status);
+      res.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(body), ...headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return true;
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, { allow: 'GET, HEAD' });
+    const faults = this.faults.get(uri) ?? {};
+    let file = this.files.get(uri);
+    if (!file) return fail(404);
+    if (faults.status) return fail(faults.status);
+    if (faults.requireToken) {
+      const auth = req.headers.authorization;
+      const cookie = req.headers.cookie ?? '';
+      if (auth !== `token ${faults.requireToken}` && !cookie.split(/;\s*/).includes(`mast_token=${faults.requireToken}`)) return fail(401);
+    }
+    if (isMast && faults.redirectToOrigin) {
+      record(302);
+      res.writeHead(302, { location: `${faults.redirectToOrigin}/storage/file?uri=${encodeURIComponent(uri)}`, 'content-length': 0 });
+      res.end();
+      return true;
+    }
+    if (req.method === 'HEAD' && faults.headStatus) return fail(faults.headStatus);
+
+    if (req.method === 'GET') {
+      const n = (this.getCounts.get(uri) ?? 0) + 1;
+      this.getCounts.set(uri, n);
+      if (faults.changeAfterGets && n > faults.changeAfterGets.gets) {
+        const next = faults.changeAfterGets.data;
+        delete faults.changeAfterGets;
+        this.files.set(uri, { data: next, etag: etagOf(next, file.version + 1), lastModified: new Date(Date.parse(file.lastModified) + 60_000).toUTCString(), version: file.version + 1 });
+        file = this.files.get(uri)!;
+      }
+      if (faults.serverErrors && faults.serverErrors > 0) {
+        faults.serverErrors--;
+        return fail(503, {}, '<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>');
+      }
+      if (faults.rateLimited && faults.rateLimited.count > 0) {
+        faults.rateLimited.count--;
+        return fail(429, { 'retry-after': String(faults.rateLimited.retryAfterSeconds) });
+      }
+    }
+
+    const total = file.data.length;
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+    if (!faults.noEtag) headers.etag = file.etag;
+    if (!faults.noLastModified) headers['last-modified'] = file.lastModified;
+
+    let start = 0;
+    let end = total - 1;
+    let status = 200;
+    const range = req.headers.range;
+    const ifRange = req.headers['if-range'];
+    const ifRangeOk = ifRange === undefined || ifRange === file.etag || ifRange === file.lastModified;
+    if (range && !faults.ignoreRange && ifRangeOk) {
+      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+      if (m && (m[1] !== '' || m[2] !== '')) {
+        if (m[1] === '') {
+          start = Math.max(0, total - Number(m[2]));
+        } else {
+          start = Number(m[1]);
+          end = m[2] === '' ? total - 1 : Math.min(Number(m[2]), total - 1);
+        }
+        const force = req.method === 'GET' && faults.force416 !== undefined && faults.force416 > 0;
+        if (force) faults.force416!--;
+        if (force || start >= total || end < start) return fail(416, { 'content-range': `bytes */${total}` });
+        status = 206;
+        headers['content-range'] = `bytes ${start}-${end}/${total}`;
+      }
+    }
+    const body = file.data.subarray(start, end + 1);
+    if (!faults.noContentLength) headers['content-length'] = String(body.length);
+    record(status);
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD') {
+      res.end();
+      return true;
+    }
+    void this.sendBody(req, res, body, faults);
+    return true;
+  }
+
+  /** Connections still open (a stalled body keeps one). */
+  destroyOpenSockets(): void {
+    for (const s of this.openSockets) s.destroy();
+    this.openSockets.clear();
+  }
+
+  private async sendBody(req: IncomingMessage, res: ServerResponse, body: Buffer, faults: DownloadFaults): Promise<void> {
+    const take = (f: CountedFault | undefined): number | undefined => {
+      if (!f || f.count <= 0) return undefined;
+      f.count--;
+      return f.afterBytes;
+    };
+    const resetAt = take(faults.resetMidBody);
+    const truncateAt = resetAt === undefined ? take(faults.truncateBody) : undefined;
+    const stallAt = resetAt === undefined && truncateAt === undefined ? take(faults.stallBody) : undefined;
+    const cut = resetAt ?? truncateAt ?? stallAt;
+    const limit = cut === undefined ? body.length : Math.min(cut, body.length);
+    const piece = faults.bytesPerSecond ? Math.max(1, Math.floor(faults.bytesPerSecond / 20)) : 64 * 1024;
+    let closed = false;
+    req.socket.once('close', () => (closed = true));
+    for (let pos = 0; pos < limit && !closed; pos += piece) {
+      const ok = res.write(body.subarray(pos, Math.min(limit, pos + piece)));
+      if (faults.bytesPerSecond) await new Promise((r) => setTimeout(r, 50));
+      else if (!ok) await new Promise((r) => res.once('drain', r).once('close', r));
+    }
+    if (closed) return;
+    if (resetAt !== undefined) {
+      await new Promise((r) => setTimeout(r, 5));
+      req.socket.resetAndDestroy();
+    } else if (truncateAt !== undefined) {
+      await new Promise((r) => setTimeout(r, 5));
+      req.socket.destroy();
+    } else if (stallAt !== undefined) {
+      // Hang: keep the socket open, send nothing, until the client gives up.
+    } else res.end();
+  }
+}
+
+/** A plain HTTP server with only the download endpoint, on a free loopback port. */
+export async function startDownloadServer(endpoint: FakeDownloadEndpoint): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (!endpoint.handle(req, res)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"detail":"Not Found"}');
+    }
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    async close() {
+      endpoint.destroyOpenSockets();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
