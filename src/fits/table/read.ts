@@ -9,7 +9,9 @@ import { describeTable } from './describe.js';
 import type { BinaryCode, HduRef, TableSource, NullMode, TableCell, TableColumn, TableDescription, TableHduLike } from './types.js';
 
 /** Default cap on bytes read (rows + heap) by one call. */
-export const DEFAULT_MAX_TABLE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_TABLE_BYTES = 32 * 1024 * 1024;
+/** Rows wider than this are refused by the chunked readers (a chunk holds at least one row). */
+export const MAX_CHUNK_ROW_BYTES = 64 * 1024 * 1024;
 /** Default number of rows `readTableRows` returns when no limit is given. */
 export const DEFAULT_ROW_LIMIT = 100;
 /** Heap ranges closer than this are read together. */
@@ -24,7 +26,7 @@ export interface ReadRowsOptions {
   readonly columns?: readonly (string | number)[];
   /** 'mask' (default): TNULL values become null / NaN; 'raw': stored values, as astropy's FITS_rec. */
   readonly nulls?: NullMode;
-  /** Refuse (FitsError FITS_TOO_LARGE, 413) to read more than this many bytes. Default 64 MiB. */
+  /** Refuse (FitsError FITS_TOO_LARGE, 413) to read more than this many bytes. Default 32 MiB. */
   readonly maxBytes?: number;
   /** An already computed description of the HDU (saves parsing the header again). */
   readonly description?: TableDescription;
@@ -245,6 +247,9 @@ export async function* iterateTableChunks(
   if (offset > d.nRows) throw new FitsError('FITS_BAD_ARGUMENT', `offset ${offset} is beyond the ${d.nRows} rows of the table`);
   const end = offset + Math.min(checkCount(options.limit, 'limit', d.nRows), d.nRows - offset);
   const columns = selectColumns(d, options.columns);
+  if (d.rowBytes > MAX_CHUNK_ROW_BYTES && end > offset) {
+    throw new FitsError('FITS_TOO_LARGE', `rows of ${d.rowBytes} bytes are too wide to read in bounded chunks`);
+  }
   const step = chunkRows(d.rowBytes, options.chunkBytes);
   const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
   let used = 0;
