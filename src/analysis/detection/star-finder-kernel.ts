@@ -1,0 +1,78 @@
+/**
+ * The DAOFIND density-enhancement kernel (Stetson 1987) as photutils' `_StarFinderKernel`: an
+ * elliptical Gaussian (FWHM, ratio, theta in degrees) cut at sigma_radius sigma (always keeping
+ * pixels within 2 px of the centre), shifted to zero sum over the footprint and scaled by
+ * 1/(sum g^2 - (sum g)^2 / npixels), so convolving gives the least-squares peak amplitude.
+ */
+import { ValidationError } from '../../errors.js';
+
+/** 1 / (2 sqrt(2 ln 2)) */
+export const FWHM_TO_SIGMA = 1 / (2 * Math.sqrt(2 * Math.log(2)));
+
+export class StarFinderKernel {
+  readonly xsigma: number;
+  readonly ysigma: number;
+  readonly nx: number;
+  readonly ny: number;
+  readonly xc: number;
+  readonly yc: number;
+  /** 1 inside the footprint. */
+  readonly mask: Uint8Array;
+  readonly npixels: number;
+  /** exp(-elliptical radius), unmasked, peak 1. */
+  readonly gaussianUnmasked: Float64Array;
+  /** The zero-sum convolution kernel. */
+  readonly data: Float64Array;
+  readonly relerr: number;
+
+  constructor(readonly fwhm: number, readonly ratio = 1.0, readonly theta = 0.0, readonly sigmaRadius = 1.5) {
+    if (!(fwhm > 0)) throw new ValidationError('fwhm must be positive');
+    if (!(ratio > 0 && ratio <= 1)) throw new ValidationError('ratio must be positive and <= 1');
+    if (!(sigmaRadius > 0)) throw new ValidationError('sigma_radius must be positive');
+    this.xsigma = fwhm * FWHM_TO_SIGMA;
+    this.ysigma = this.xsigma * ratio;
+    const t = (theta * Math.PI) / 180;
+    const cost = Math.cos(t);
+    const sint = Math.sin(t);
+    const xs2 = this.xsigma ** 2;
+    const ys2 = this.ysigma ** 2;
+    const a = cost ** 2 / (2 * xs2) + sint ** 2 / (2 * ys2);
+    const b = 0.5 * cost * sint * (1 / xs2 - 1 / ys2);
+    const c = sint ** 2 / (2 * xs2) + cost ** 2 / (2 * ys2);
+    const f = sigmaRadius ** 2 / 2;
+    const denom = a * c - b * b;
+    this.nx = 2 * Math.trunc(Math.max(2, Math.sqrt((c * f) / denom))) + 1;
+    this.ny = 2 * Math.trunc(Math.max(2, Math.sqrt((a * f) / denom))) + 1;
+    if (this.nx * this.ny > 1_000_000) throw new ValidationError('fwhm is too large for the star finder kernel');
+    this.xc = this.nx >> 1;
+    this.yc = this.ny >> 1;
+    const n = this.nx * this.ny;
+    this.mask = new Uint8Array(n);
+    this.gaussianUnmasked = new Float64Array(n);
+    const g = new Float64Array(n);
+    let npix = 0;
+    let gsum = 0;
+    let g2sum = 0;
+    for (let y = 0; y < this.ny; y++) {
+      for (let x = 0; x < this.nx; x++) {
+        const dx = x - this.xc;
+        const dy = y - this.yc;
+        const er = a * dx * dx + 2 * b * dx * dy + c * dy * dy;
+        const cr = Math.sqrt(dx * dx + dy * dy);
+        const i = y * this.nx + x;
+        const m = er <= f || cr <= 2 ? 1 : 0;
+        this.mask[i] = m;
+        this.gaussianUnmasked[i] = Math.exp(-er);
+        g[i] = this.gaussianUnmasked[i]! * m;
+        npix += m;
+        gsum += g[i]!;
+        g2sum += g[i]! * g[i]!;
+      }
+    }
+    this.npixels = npix;
+    const den = g2sum - (gsum * gsum) / npix;
+    this.relerr = 1 / Math.sqrt(den);
+    this.data = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.data[i] = ((g[i]! - gsum / npix) / den) * this.mask[i]!;
+  }
+}

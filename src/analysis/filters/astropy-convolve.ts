@@ -1,0 +1,144 @@
+/**
+ * `astropy.convolution.convolve` (direct, not FFT) for the separable kernels astropy names
+ * Gaussian2DKernel (theta 0) and Box2DKernel, with its NaN treatment:
+ *  - nan_treatment 'interpolate': NaN samples are left out and each output is divided by the sum
+ *    of the kernel weights that met valid samples (values beyond the edge count as valid:
+ *    'fill' pads with fill_value, 'extend' repeats the edge, 'wrap' wraps);
+ *  - nan_treatment 'fill': NaN samples become fill_value.
+ *  - boundary null: outputs whose kernel leaves the array are 0 (astropy's boundary=None).
+ * preserve_nan puts NaN back where the input had it.
+ * Kernel sizes as astropy: Gaussian x_size = odd ceiling of 8*stddev; Box size = odd ceiling of
+ * width, weights from 'linear_interp' discretisation (half weight on straddled edge pixels).
+ */
+import type { ImagePlane } from '../../core/image-plane.js';
+import { ValidationError } from '../../errors.js';
+import { extendedIndices, type BoundaryMode } from './boundary.js';
+
+export type ConvolveBoundary = 'fill' | 'extend' | 'wrap' | null;
+export type NanTreatment = 'interpolate' | 'fill';
+
+export function roundUpToOdd(value: number): number {
+  const i = Math.ceil(value);
+  return i % 2 === 0 ? i + 1 : i;
+}
+
+/** Gaussian2DKernel's 1-D factor (mode 'center'), unnormalised. */
+export function gaussianKernel1d(stddev: number, size = roundUpToOdd(8 * stddev)): Float64Array {
+  if (!(stddev > 0)) throw new ValidationError('stddev must be > 0');
+  const w = new Float64Array(size);
+  const c = (size - 1) / 2;
+  for (let i = 0; i < size; i++) w[i] = Math.exp(-((i - c) ** 2) / (2 * stddev * stddev));
+  return w;
+}
+
+/** Box2DKernel's 1-D factor (mode 'linear_interp'). */
+export function boxKernel1d(width: number): Float64Array {
+  if (!(width > 0)) throw new ValidationError('width must be > 0');
+  const size = roundUpToOdd(width);
+  const w = new Float64Array(size);
+  const c = (size - 1) / 2;
+  const inside = (t: number): number => (Math.abs(t) <= width / 2 ? 1 : 0);
+  for (let i = 0; i < size; i++) w[i] = (inside(i - c - 0.5) + inside(i - c + 0.5)) / 2;
+  return w;
+}
+
+export interface AstropyConvolveOptions {
+  readonly boundary?: ConvolveBoundary;
+  readonly fillValue?: number;
+  readonly nanTreatment?: NanTreatment;
+  readonly preserveNan?: boolean;
+  readonly normalizeKernel?: boolean;
+}
+
+const PAD_MODE: Record<'fill' | 'extend' | 'wrap', BoundaryMode> = { fill: 'constant', extend: 'nearest', wrap: 'wrap' };
+
+/** 1-D pass of a (symmetric, odd) kernel over rows or columns with a boundary; null = skip edges. */
+function pass(src: Float64Array, width: number, height: number, k: Float64Array, axis: 'x' | 'y', boundary: ConvolveBoundary, fill: number, out: Float64Array): void {
+  const n = axis === 'x' ? width : height;
+  const lines = axis === 'x' ? height : width;
+  const stride = axis === 'x' ? 1 : width;
+  const lineStep = axis === 'x' ? width : 1;
+  const L = k.length;
+  const h = L >> 1;
+  const idx = extendedIndices(n, h, h, boundary === null ? 'constant' : PAD_MODE[boundary]);
+  const line = new Float64Array(n + 2 * h);
+  for (let l = 0; l < lines; l++) {
+    const base = l * lineStep;
+    for (let j = 0; j < line.length; j++) {
+      const t = idx[j]!;
+      line[j] = t < 0 ? fill : src[base + t * stride]!;
+    }
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      // true convolution flips the kernel: k[L-1-t]; our kernels are symmetric anyway
+      for (let t = 0; t < L; t++) s += k[L - 1 - t]! * line[i + t]!;
+      out[base + i * stride] = s;
+    }
+  }
+}
+
+export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky: Float64Array, options: AstropyConvolveOptions = {}): Float64Array {
+  const boundary = options.boundary === undefined ? 'fill' : options.boundary;
+  const fill = options.fillValue ?? 0;
+  const nanTreatment = options.nanTreatment ?? 'interpolate';
+  const normalize = options.normalizeKernel ?? true;
+  const { width, height, data } = plane;
+  if (kx.length % 2 === 0 || ky.length % 2 === 0) throw new ValidationError('kernel sizes must be odd');
+  if (boundary === null && (width <= 2 * (kx.length >> 1) || height <= 2 * (ky.length >> 1))) {
+    throw new ValidationError("for boundary=None the kernel must be smaller than the image; use 'fill', 'extend' or 'wrap'");
+  }
+  let kernelSum = 0;
+  for (const a of kx) for (const b of ky) kernelSum += a * b;
+  const n = width * height;
+  const values = new Float64Array(n);
+  const valid = new Float64Array(n);
+  const wasNaN = new Uint8Array(n);
+  let anyNaN = false;
+  for (let i = 0; i < n; i++) {
+    const v = data[i]!;
+    if (Number.isNaN(v)) {
+      wasNaN[i] = 1;
+      anyNaN = true;
+      values[i] = nanTreatment === 'fill' ? fill : 0;
+      valid[i] = nanTreatment === 'fill' ? 1 : 0;
+    } else {
+      values[i] = v;
+      valid[i] = 1;
+    }
+  }
+  const interpolate = nanTreatment === 'interpolate' && anyNaN;
+  const tmp = new Float64Array(n);
+  const top = new Float64Array(n);
+  pass(values, width, height, ky, 'y', boundary, fill, tmp);
+  pass(tmp, width, height, kx, 'x', boundary, fill, top);
+  const out = top;
+  if (interpolate) {
+    const bot = new Float64Array(n);
+    const fillValid = Number.isNaN(fill) ? 0 : 1;
+    pass(valid, width, height, ky, 'y', boundary, fillValid, tmp);
+    pass(tmp, width, height, kx, 'x', boundary, fillValid, bot);
+    // a NaN fill value must not poison the numerator: those samples are simply absent
+    if (Number.isNaN(fill)) {
+      pass(values, width, height, ky, 'y', boundary, 0, tmp);
+      pass(tmp, width, height, kx, 'x', boundary, 0, top);
+    }
+    for (let i = 0; i < n; i++) {
+      const b = bot[i]!;
+      out[i] = b === 0 ? NaN : top[i]! / b;
+    }
+    if (!normalize) for (let i = 0; i < n; i++) out[i]! *= kernelSum;
+  } else if (normalize) {
+    for (let i = 0; i < n; i++) out[i]! /= kernelSum;
+  }
+  if (boundary === null) {
+    const hx = kx.length >> 1;
+    const hy = ky.length >> 1;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (y < hy || y >= height - hy || x < hx || x >= width - hx) out[y * width + x] = 0;
+      }
+    }
+  }
+  if (options.preserveNan) for (let i = 0; i < n; i++) if (wasNaN[i]) out[i] = NaN;
+  return out;
+}

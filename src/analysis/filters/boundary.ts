@@ -1,0 +1,44 @@
+/**
+ * scipy.ndimage boundary modes as an index map: where does index i (possibly outside [0, n))
+ * read from? -1 means "the constant value" (mode 'constant').
+ *   reflect  (d c b a | a b c d | d c b a)   half-sample symmetric (scipy default)
+ *   mirror   (d c b | a b c d | c b a)       whole-sample symmetric
+ *   nearest  (a a a | a b c d | d d d)
+ *   wrap     (a b c d | a b c d | a b c d)
+ *   constant (k k k | a b c d | k k k)
+ */
+export type BoundaryMode = 'reflect' | 'mirror' | 'nearest' | 'wrap' | 'constant';
+export const BOUNDARY_MODES: readonly BoundaryMode[] = ['reflect', 'mirror', 'nearest', 'wrap', 'constant'];
+
+export function mapIndex(i: number, n: number, mode: BoundaryMode): number {
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+    case 'constant':
+      return -1;
+    case 'nearest':
+      return i < 0 ? 0 : n - 1;
+    case 'wrap':
+      return ((i % n) + n) % n;
+    case 'reflect': {
+      if (n === 1) return 0;
+      const period = 2 * n;
+      let k = ((i % period) + period) % period;
+      if (k >= n) k = period - 1 - k;
+      return k;
+    }
+    case 'mirror': {
+      if (n === 1) return 0;
+      const period = 2 * n - 2;
+      let k = ((i % period) + period) % period;
+      if (k >= n) k = period - k;
+      return k;
+    }
+  }
+}
+
+/** Index maps for a line of length n extended by `before` and `after` samples. */
+export function extendedIndices(n: number, before: number, after: number, mode: BoundaryMode): Int32Array {
+  const out = new Int32Array(n + before + after);
+  for (let j = 0; j < out.length; j++) out[j] = mapIndex(j - before, n, mode);
+  return out;
+}

@@ -1,0 +1,117 @@
+/**
+ * Connected-component labelling of a boolean image (scipy.ndimage.label semantics): 4- or
+ * 8-connectivity, labels 1..n numbered in raster order of each component's first pixel (row 0
+ * first, x fastest). Two passes with union-find.
+ */
+export type Connectivity = 4 | 8;
+
+export interface Labelled {
+  readonly labels: Int32Array;
+  readonly count: number;
+}
+
+function find(parent: Int32Array, i: number): number {
+  while (parent[i] !== i) {
+    parent[i] = parent[parent[i]!]!;
+    i = parent[i]!;
+  }
+  return i;
+}
+
+function union(parent: Int32Array, a: number, b: number): number {
+  const ra = find(parent, a);
+  const rb = find(parent, b);
+  if (ra === rb) return ra;
+  if (ra < rb) {
+    parent[rb] = ra;
+    return ra;
+  }
+  parent[ra] = rb;
+  return rb;
+}
+
+/**
+ * Labels the pixels where `on(i)` is true inside the window [x0, x0+w) x [y0, y0+h) of an image
+ * `stride` pixels wide; the result is a w*h label array for the window.
+ */
+export function labelWindow(on: (i: number) => boolean, stride: number, x0: number, y0: number, w: number, h: number, connectivity: Connectivity): Labelled {
+  const labels = new Int32Array(w * h);
+  let parent = new Int32Array(64);
+  let next = 1;
+  for (let y = 0; y < h; y++) {
+    const src = (y0 + y) * stride + x0;
+    for (let x = 0; x < w; x++) {
+      if (!on(src + x)) continue;
+      const i = y * w + x;
+      let l = 0;
+      const join = (j: number): void => {
+        const m = labels[j]!;
+        if (m === 0) return;
+        l = l === 0 ? find(parent, m) : union(parent, l, m);
+      };
+      if (x > 0) join(i - 1);
+      if (y > 0) {
+        join(i - w);
+        if (connectivity === 8) {
+          if (x > 0) join(i - w - 1);
+          if (x < w - 1) join(i - w + 1);
+        }
+      }
+      if (l === 0) {
+        if (next >= parent.length) {
+          const grown = new Int32Array(parent.length * 2);
+          grown.set(parent);
+          parent = grown;
+        }
+        parent[next] = next;
+        l = next++;
+      }
+      labels[i] = l;
+    }
+  }
+  // final labels in order of first appearance in raster order
+  const finalOf = new Int32Array(next);
+  let count = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (l === 0) continue;
+    const r = find(parent, l);
+    if (finalOf[r] === 0) finalOf[r] = ++count;
+    labels[i] = finalOf[r]!;
+  }
+  return { labels, count };
+}
+
+export function labelImage(mask: Uint8Array, width: number, height: number, connectivity: Connectivity = 8): Labelled {
+  return labelWindow((i) => mask[i] !== 0, width, 0, 0, width, height, connectivity);
+}
+
+/** Pixel counts per label (index 0 = background). */
+export function labelAreas(labels: Int32Array, count: number): Int32Array {
+  const areas = new Int32Array(count + 1);
+  for (let i = 0; i < labels.length; i++) areas[labels[i]!]!++;
+  return areas;
+}
+
+/** Bounding boxes per label: [xmin, xmax, ymin, ymax] (inclusive), 4 entries per label from 1. */
+export function labelBoxes(labels: Int32Array, width: number, count: number): Int32Array {
+  const boxes = new Int32Array((count + 1) * 4);
+  for (let l = 1; l <= count; l++) {
+    boxes[l * 4] = 2147483647;
+    boxes[l * 4 + 1] = -1;
+    boxes[l * 4 + 2] = 2147483647;
+    boxes[l * 4 + 3] = -1;
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (l === 0) continue;
+    const x = i % width;
+    const y = (i - x) / width;
+    const b = l * 4;
+    if (x < boxes[b]!) boxes[b] = x;
+    if (x > boxes[b + 1]!) boxes[b + 1] = x;
+    if (y < boxes[b + 2]!) boxes[b + 2] = y;
+    if (y > boxes[b + 3]!) boxes[b + 3] = y;
+  }
+  return boxes;
+}
