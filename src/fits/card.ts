@@ -270,8 +270,9 @@ export function formatCard(card: NewCard): string[] {
 
   if (typeof value === 'string') {
     const escaped = value.replace(/'/g, "''");
+    // Fixed format as astropy writes it: at least 8 characters inside the quotes, field padded to 20.
     const single = `'${escaped.padEnd(8, ' ')}'`;
-    if (prefix.length + single.length <= 80) return [withComment(prefix + single, comment)];
+    if (prefix.length + single.length <= 80) return [withComment(prefix + (hierarch ? single : single.padEnd(20, ' ')), comment)];
     if (hierarch) throw new FitsError('FITS_BAD_CARD', `string value too long for HIERARCH keyword ${keyword}`);
     return formatLongString(prefix, value, comment);
   }

@@ -48,3 +48,14 @@ export {
   type ChecksumResult,
   type ChecksumState,
 } from './checksum.js';
+export {
+  FitsWriter,
+  encodeFits,
+  writeFits,
+  type HduSpec,
+  type ImageData,
+  type ImageHdu,
+  type ImageSink,
+  type ImageSpec,
+  type TableHduSpec,
+} from './writer.js';
