@@ -8,12 +8,13 @@ import type { FitsFile, Hdu } from '../file.js';
 import type { Header } from '../header.js';
 import { FitsError } from '../errors.js';
 import type { ImagePlane } from '../../core/image-plane.js';
+import { imageScaling } from '../pixels.js';
 import { badData, unsupported } from './errors.js';
 import { decodeRice } from './rice.js';
 import { decodeGzipTile } from './gzip.js';
 import { decodeHcompress } from './hcompress.js';
 import { decodePlio } from './plio.js';
-import { dequantize, type QuantizeMethod } from './dither.js';
+import { NULL_VALUE, dequantize, type QuantizeMethod } from './dither.js';
 import { type TableColumn, type TileTable, parseTileTable, readDescriptor, readScalar } from './tile-table.js';
 
 export type CompressionType = 'RICE_1' | 'GZIP_1' | 'GZIP_2' | 'HCOMPRESS_1' | 'PLIO_1' | 'NOCOMPRESS';
@@ -135,7 +136,8 @@ export function describeCompressedImage(hdu: Hdu): CompressedImageInfo {
   // coding even for 16-bit images, e.g. astropy's m13_rice.fits).
   const bytepix = params.get('BYTEPIX') ?? 4;
   const blocksize = params.get('BLOCKSIZE') ?? 32;
-  const blank = h.getNumber('BLANK');
+  // the uncompressed image's BSCALE/BZERO/BLANK, with the same rules as a plain image
+  const scaling = imageScaling(h, zbitpix);
   return {
     compression,
     zbitpix,
@@ -148,9 +150,9 @@ export function describeCompressedImage(hdu: Hdu): CompressedImageInfo {
     hcompressSmooth: (params.get('SMOOTH') ?? 0) !== 0,
     quantize,
     ditherSeed: h.getNumber('ZDITHER0') ?? 1,
-    bscale: h.getNumber('BSCALE') ?? 1,
-    bzero: h.getNumber('BZERO') ?? 0,
-    blank: blank !== undefined && Number.isFinite(blank) ? blank : undefined,
+    bscale: scaling.bscale,
+    bzero: scaling.bzero,
+    blank: scaling.blank === undefined ? undefined : Number(scaling.blank),
     zscale: h.getNumber('ZSCALE') ?? 1,
     zzero: h.getNumber('ZZERO') ?? 0,
     zblank: h.getNumber('ZBLANK'),
@@ -279,7 +281,9 @@ export function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, ti
     const blankCol = cols.get('ZBLANK');
     const scale = scaleCol ? readScalar(tableBytes, tileIndex, table.rowBytes, scaleCol) : info.zscale;
     const zero = zeroCol ? readScalar(tableBytes, tileIndex, table.rowBytes, zeroCol) : info.zzero;
-    const blank = blankCol ? readScalar(tableBytes, tileIndex, table.rowBytes, blankCol) : info.zblank;
+    // Without ZBLANK, the integer the quantization convention reserves for undefined pixels still
+    // means NaN: some writers (astropy < 5.3) store NaNs that way but omit the ZBLANK keyword.
+    const blank = blankCol ? readScalar(tableBytes, tileIndex, table.rowBytes, blankCol) : (info.zblank ?? NULL_VALUE);
     const out = info.zbitpix === -32 ? new Float32Array(count) : new Float64Array(count);
     dequantize(values.data, out, {
       method: info.quantize,
@@ -439,8 +443,10 @@ export class CompressedImageReader {
 
     const decoded = new Map<number, TileValues>();
     const { bscale, bzero } = info;
-    const nullInt = info.blank ?? info.zblank;
+    const nullInt = info.blank ?? info.zblank ?? NaN; // NaN never equals a stored integer
     const scaled = bscale !== 1 || bzero !== 0;
+    const s32 = Math.fround(bscale);
+    const z32 = Math.fround(bzero);
     for (const t of wanted) {
       // actual tile extent (edge tiles are smaller) and position
       let rem = t;
@@ -476,10 +482,16 @@ export class CompressedImageReader {
       for (let y = yStart; y < yEnd; y++) {
         const si = slab + (y - y0) * d0;
         const di = (y - r0) * width + x0;
-        if (isInt) {
+        if (isInt && wide) {
           for (let i = 0; i < d0; i++) {
             const v = src[si + i]!;
-            out[di + i] = nullInt !== undefined && v === nullInt ? NaN : v * bscale + bzero;
+            out[di + i] = v === nullInt ? NaN : v * bscale + bzero;
+          }
+        } else if (isInt) {
+          // astropy scales float32 images in float32: each step rounds (matches readPlane)
+          for (let i = 0; i < d0; i++) {
+            const v = src[si + i]!;
+            out[di + i] = v === nullInt ? NaN : scaled ? Math.fround(v * s32) + z32 : v;
           }
         } else if (scaled) {
           for (let i = 0; i < d0; i++) out[di + i] = src[si + i]! * bscale + bzero;
@@ -506,4 +518,36 @@ export function openCompressedImage(file: FitsFile, hdu: Hdu): Promise<Compresse
 export async function readCompressedPlane(file: FitsFile, hdu: Hdu, options: CompressedReadOptions = {}): Promise<ImagePlane> {
   const reader = await CompressedImageReader.open(file, hdu);
   return reader.readPlane(options);
+}
+
+/** What src/fits/image.ts passes for a compressed plane request. */
+export interface CompressedPlaneRequest {
+  readonly plane: readonly number[];
+  readonly rows: readonly [number, number];
+  readonly maxElements: number;
+}
+
+// One reader per open file and HDU, so row bands of the same image reuse the tile table and the
+// tiles decoded for the previous band. Dropped with the FitsFile.
+const readers = new WeakMap<FitsFile, Map<number, Promise<CompressedImageReader>>>();
+
+function cachedReader(file: FitsFile, hdu: Hdu): Promise<CompressedImageReader> {
+  let perFile = readers.get(file);
+  if (!perFile) {
+    perFile = new Map();
+    readers.set(file, perFile);
+  }
+  let reader = perFile.get(hdu.index);
+  if (!reader) {
+    reader = CompressedImageReader.open(file, hdu);
+    reader.catch(() => perFile!.delete(hdu.index));
+    perFile.set(hdu.index, reader);
+  }
+  return reader;
+}
+
+/** The hook src/fits/image.ts calls for readPlane/readPlaneRows on kind 'compressed-image'. */
+export async function readCompressedImagePlane(file: FitsFile, hdu: Hdu, request: CompressedPlaneRequest): Promise<ImagePlane> {
+  const reader = await cachedReader(file, hdu);
+  return reader.readPlane(request);
 }

@@ -11,6 +11,8 @@
  */
 
 export const N_RANDOM = 10000;
+/** The integer reserved for undefined (NaN) pixels in quantized tiles. */
+export const NULL_VALUE = -2147483647;
 /** The integer stored for an exact 0.0 under SUBTRACTIVE_DITHER_2. */
 export const ZERO_VALUE = -2147483646;
 

@@ -4,12 +4,14 @@ export { decodeGzipTile, inflateBounded, unshuffleBytes } from './gzip.js';
 export { decodeHcompress, type HcompressTile } from './hcompress.js';
 export { decodePlio } from './plio.js';
 export { decompressLzw, isLzwCompressed, type LzwOptions } from './lzw.js';
-export { dequantize, ditherRandomValues, N_RANDOM, ZERO_VALUE, type DequantizeParams, type QuantizeMethod } from './dither.js';
+export { dequantize, ditherRandomValues, N_RANDOM, NULL_VALUE, ZERO_VALUE, type DequantizeParams, type QuantizeMethod } from './dither.js';
 export {
   CompressedImageReader,
   describeCompressedImage,
   openCompressedImage,
+  readCompressedImagePlane,
   readCompressedPlane,
+  type CompressedPlaneRequest,
   type CompressedImageInfo,
   type CompressedReadOptions,
   type CompressionType,
