@@ -20,6 +20,7 @@ export type {
 } from './types.js';
 export { describeTable, tableKind } from './describe.js';
 export {
+  DEFAULT_MAX_CELLS,
   DEFAULT_MAX_TABLE_BYTES,
   DEFAULT_ROW_LIMIT,
   findColumn,

@@ -14,6 +14,12 @@ export const DEFAULT_MAX_TABLE_BYTES = 32 * 1024 * 1024;
 export const MAX_CHUNK_ROW_BYTES = 64 * 1024 * 1024;
 /** Default number of rows `readTableRows` returns when no limit is given. */
 export const DEFAULT_ROW_LIMIT = 100;
+/** Default cap on cells (rows x columns) decoded by one readTableRows call. */
+export const DEFAULT_MAX_CELLS = 10_000_000;
+/** Rows of zero width carry no bytes, so their count alone must be bounded. */
+const MAX_ZERO_WIDTH_ROWS = 1_000_000;
+/** Elements decoded per chunk by the chunked readers (and heap bytes per chunk). */
+const CHUNK_ELEMENTS = 4 * 1024 * 1024;
 /** Heap ranges closer than this are read together. */
 const HEAP_MERGE_GAP = 16 * 1024;
 
@@ -28,6 +34,8 @@ export interface ReadRowsOptions {
   readonly nulls?: NullMode;
   /** Refuse (FitsError FITS_TOO_LARGE, 413) to read more than this many bytes. Default 32 MiB. */
   readonly maxBytes?: number;
+  /** Refuse (FITS_TOO_LARGE) to decode more than this many cells (rows x columns). Default 10^7. */
+  readonly maxCells?: number;
   /** An already computed description of the HDU (saves parsing the header again). */
   readonly description?: TableDescription;
 }
@@ -163,7 +171,8 @@ async function decodeRows(
         if (!Number.isSafeInteger(start + length) || start + length > heapEnd) {
           throw new FitsError('FITS_BAD_DATA', `column '${col.name}': descriptor (${count} elements at heap offset ${offset}) points beyond the heap (PCOUNT = ${d.pcount})`);
         }
-        heapBytes += length;
+        // Count elements as well as bytes: a bit (X) array expands 8-fold when decoded.
+        heapBytes += Math.max(length, count);
         if (heapBytes > budget) {
           throw new FitsError('FITS_TOO_LARGE', `the variable-length cells of the requested rows need more than ${budget} bytes; ask for fewer rows`);
         }
@@ -183,6 +192,11 @@ async function decodeRows(
     }
   }
   return rows;
+}
+
+/** Elements one row of these columns decodes to (VLA cells count 1 here; their heap is checked apart). */
+function elementsPerRow(columns: readonly TableColumn[]): number {
+  return Math.max(1, columns.reduce((sum, c) => sum + Math.max(1, c.varLength ? 1 : c.code === 'A' ? 1 : c.repeat), 0));
 }
 
 function selectColumns(d: TableDescription, refs: readonly (string | number)[] | undefined): TableColumn[] {
@@ -211,6 +225,10 @@ export async function readTableRows(file: TableSource, hduRef: HduRef, options: 
   const mainBytes = n * d.rowBytes;
   if (mainBytes > maxBytes) {
     throw new FitsError('FITS_TOO_LARGE', `${n} rows of ${d.rowBytes} bytes exceed the ${maxBytes}-byte read limit; ask for fewer rows`);
+  }
+  const maxCells = options.maxCells ?? DEFAULT_MAX_CELLS;
+  if (n * elementsPerRow(columns) > maxCells) {
+    throw new FitsError('FITS_TOO_LARGE', `${n} rows of ${columns.length} columns exceed the ${maxCells}-element limit; ask for fewer rows`);
   }
   const main = await readMain(file, hdu, d, offset, n);
   const rows = await decodeRows(file, hdu, d, columns, main, n, options.nulls ?? 'mask', maxBytes - mainBytes);
@@ -247,10 +265,15 @@ export async function* iterateTableChunks(
   if (offset > d.nRows) throw new FitsError('FITS_BAD_ARGUMENT', `offset ${offset} is beyond the ${d.nRows} rows of the table`);
   const end = offset + Math.min(checkCount(options.limit, 'limit', d.nRows), d.nRows - offset);
   const columns = selectColumns(d, options.columns);
+  if (d.rowBytes === 0 && end - offset > MAX_ZERO_WIDTH_ROWS) {
+    throw new FitsError('FITS_TOO_LARGE', `${end - offset} rows of zero width: refusing to iterate over them`);
+  }
   if (d.rowBytes > MAX_CHUNK_ROW_BYTES && end > offset) {
     throw new FitsError('FITS_TOO_LARGE', `rows of ${d.rowBytes} bytes are too wide to read in bounded chunks`);
   }
-  const step = chunkRows(d.rowBytes, options.chunkBytes);
+  const perRow = elementsPerRow(columns);
+  if (perRow > CHUNK_ELEMENTS) throw new FitsError('FITS_TOO_LARGE', `rows of ${perRow} elements are too large to read in bounded chunks`);
+  const step = Math.max(1, Math.min(chunkRows(d.rowBytes, options.chunkBytes), Math.floor(CHUNK_ELEMENTS / perRow)));
   const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
   let used = 0;
   for (let start = offset; start < end; start += step) {
@@ -258,7 +281,7 @@ export async function* iterateTableChunks(
     used += n * d.rowBytes;
     if (used > maxBytes) throw new FitsError('FITS_TOO_LARGE', `reading the column needs more than ${maxBytes} bytes`);
     const main = await readMain(file, hdu, d, start, n);
-    const rows = await decodeRows(file, hdu, d, columns, main, n, options.nulls ?? 'mask', Math.max(0, maxBytes - used));
+    const rows = await decodeRows(file, hdu, d, columns, main, n, options.nulls ?? 'mask', Math.min(CHUNK_ELEMENTS, Math.max(0, maxBytes - used)));
     yield { description: d, columns, offset: start, rows };
   }
 }
