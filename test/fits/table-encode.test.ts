@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BLOCK_LENGTH, formatCard, type NewCard } from '../../src/fits/card.js';
 import { FitsFile } from '../../src/fits/file.js';
+import { verifyChecksums } from '../../src/fits/checksum.js';
+import { encodeFits } from '../../src/fits/writer.js';
 import {
   columnStats,
   encodeBinTable,
@@ -159,6 +161,19 @@ describe('encodeBinTable', () => {
     assert.equal(t.nRows, 0);
     const file = await FitsFile.fromBuffer(assemble(t));
     assert.deepEqual((await readTableRows(file, 1)).rows, []);
+  });
+
+  it('goes through the FITS writer: CHECKSUM valid, rows equal, fitsverify clean', async () => {
+    const t = encodeBinTable(EVERY_TYPE, { extname: 'ALL', cards: [{ keyword: 'NINPUTS', value: 2 }] });
+    const bytes = await encodeFits([{ axes: [] }, { type: 'table', ...t }]);
+    const file = await FitsFile.fromBuffer(bytes);
+    assert.equal(file.hdus[1]?.name, 'ALL');
+    assert.equal(file.hdus[1]?.header.get('NINPUTS'), 2);
+    const sums = await verifyChecksums(file);
+    assert.ok(sums.every((r) => r.checksum === 'valid' && r.datasum === 'valid'), JSON.stringify(sums));
+    const direct = await FitsFile.fromBuffer(assemble(t));
+    assert.deepEqual(rowsToJson(await readTableRows(file, 1), { nan: 'string' }), rowsToJson(await readTableRows(direct, 1), { nan: 'string' }));
+    if (HAVE_FITSVERIFY) assert.match(fitsverify(bytes), /0 warning\(s\) and 0 error\(s\)/);
   });
 
   it('produces files fitsverify accepts with no warnings or errors', { skip: !HAVE_FITSVERIFY && 'fitsverify not installed' }, () => {
