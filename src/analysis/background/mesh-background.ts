@@ -16,7 +16,7 @@
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
 import { checkMask, type PixelMask } from '../mask.js';
-import { SigmaClip } from '../stats/sigma-clip.js';
+import { SigmaClip, clipToFinalBounds } from '../stats/sigma-clip.js';
 import { medianInPlace } from '../stats/select.js';
 import { backgroundEstimators, rmsEstimators, type BkgEstimatorName, type BkgRmsEstimatorName } from './estimators.js';
 import { splineZoom } from './spline-zoom.js';
@@ -123,7 +123,7 @@ export class MeshBackground {
           }
         }
         if (boxN - n > threshold) continue;
-        if (this.clip) n = this.clip.clipInPlace(buf, n).count;
+        if (this.clip) n = clipToFinalBounds(this.clip, buf, n, copy);
         if (boxN - n > threshold) continue;
         const b = by * nbx + bx;
         copy.set(buf.subarray(0, n));

@@ -93,6 +93,23 @@ export class SigmaClip {
   }
 }
 
+/**
+ * astropy's fast C path (used whenever SigmaClip runs along an axis, as in Background2D): the
+ * same iterations, but the surviving set is every original value inside the *final* bounds, so
+ * values clipped early can come back. `values[0..n)` are compacted in place; returns the count.
+ */
+export function clipToFinalBounds(clip: SigmaClip, values: Float64Array, n: number, scratch: Float64Array): number {
+  scratch.set(values.subarray(0, n));
+  const r = clip.clipInPlace(scratch, n);
+  if (r.iterations === 0) return n;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v >= r.lower && v <= r.upper) values[k++] = v;
+  }
+  return k;
+}
+
 export interface ClippedStats {
   readonly mean: number;
   readonly median: number;
