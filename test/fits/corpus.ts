@@ -38,6 +38,11 @@ export interface RefHdu {
   n_raw_cards: number;
   header_blocks: number;
   n_cards_astropy: number;
+  COMMENT: number;
+  HISTORY: number;
+  CONTINUE: number;
+  HIERARCH: number;
+  blank: number;
   header: Record<string, RefValue>;
   cards: [string, RefValue, string][];
   image?: {
