@@ -199,6 +199,8 @@ function bigEndianFloats(bytes: Uint8Array, elemBytes: number, count: number): F
 
 /** Raw big-endian values of an UNCOMPRESSED_DATA array, by its element type letter. */
 function uncompressedValues(bytes: Uint8Array, type: string, count: number): TileValues {
+  const width = { E: 4, D: 8, B: 1, I: 2, J: 4, K: 8 }[type] ?? 1;
+  if (bytes.length < count * width) throw badData(`uncompressed tile holds ${bytes.length} bytes, expected ${count * width}`);
   switch (type) {
     case 'E':
       return { kind: 'float', data: bigEndianFloats(bytes, 4, count) };
@@ -269,7 +271,6 @@ export function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, ti
     return values;
   } else if (tileBytes.uncompressed && tileBytes.uncompressed.length > 0) {
     const col = cols.get('UNCOMPRESSED_DATA')!;
-    if (tileBytes.uncompressed.length < count * col.elemBytes) throw badData(`UNCOMPRESSED_DATA of tile ${tileIndex + 1} is too short`);
     return uncompressedValues(tileBytes.uncompressed, col.type, count);
   } else {
     throw badData(`tile ${tileIndex + 1} of the compressed image has no data`);

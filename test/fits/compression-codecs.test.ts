@@ -1,0 +1,218 @@
+/**
+ * Unit tests of the tile codecs on hand-made inputs. The Rice encoder below is a test-only
+ * implementation of the published algorithm, used to round-trip many block shapes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { FitsError } from '../../src/fits/errors.js';
+import {
+  N_RANDOM,
+  ZERO_VALUE,
+  decodeGzipTile,
+  decodeHcompress,
+  decodePlio,
+  decodeRice,
+  decompressLzw,
+  dequantize,
+  ditherRandomValues,
+  unshuffleBytes,
+} from '../../src/fits/compression/index.js';
+
+const isFitsError = (e: unknown) => e instanceof FitsError && e.code === 'FITS_BAD_DATA';
+
+/** Test-only Rice encoder (first value raw, then per block: fs code, unary high part, fs low bits). */
+function encodeRice(values: ArrayLike<number>, blocksize: number, bytepix: 1 | 2 | 4): Uint8Array {
+  const fsBits = { 1: 3, 2: 4, 4: 5 }[bytepix];
+  const fsMax = { 1: 6, 2: 14, 4: 25 }[bytepix];
+  const bBits = bytepix * 8;
+  const bits: number[] = [];
+  const put = (v: number, n: number) => {
+    for (let k = n - 1; k >= 0; k--) bits.push(Math.floor(v / 2 ** k) % 2);
+  };
+  const mod = 2 ** bBits;
+  const first = ((values[0]! % mod) + mod) % mod;
+  put(first, bBits);
+  let last = values[0]!;
+  for (let i = 0; i < values.length; i += blocksize) {
+    const block: number[] = [];
+    for (let j = i; j < Math.min(values.length, i + blocksize); j++) {
+      // difference modulo 2^bBits, as a signed value, zig-zag mapped
+      let d = (((values[j]! - last) % mod) + mod) % mod;
+      if (d >= mod / 2) d -= mod;
+      block.push(d >= 0 ? 2 * d : -2 * d - 1);
+      last = values[j]!;
+    }
+    const sum = block.reduce((a, b) => a + b, 0);
+    if (sum === 0) {
+      put(0, fsBits);
+      continue;
+    }
+    const dpsum = (sum - block.length / 2 - 1) / block.length;
+    let fs = 0;
+    for (let p = Math.floor(dpsum); p > 0; p = Math.floor(p / 2)) fs++;
+    if (fs >= fsMax) {
+      put(fsMax + 1, fsBits);
+      for (const m of block) put(m, bBits);
+    } else {
+      put(fs + 1, fsBits);
+      for (const m of block) {
+        const top = Math.floor(m / 2 ** fs);
+        for (let z = 0; z < top; z++) bits.push(0);
+        bits.push(1);
+        put(m % 2 ** fs, fs);
+      }
+    }
+  }
+  while (bits.length % 8) bits.push(0);
+  const out = new Uint8Array(bits.length / 8);
+  for (let i = 0; i < out.length; i++) for (let k = 0; k < 8; k++) out[i] = (out[i]! << 1) | bits[i * 8 + k]!;
+  return out;
+}
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+test('RICE_1: a hand-made stream (first pixel, one all-zero block) gives three equal pixels', () => {
+  // bytepix 2: first pixel 0x0005, then fs code 0000 (all differences zero)
+  assert.deepEqual(Array.from(decodeRice(Uint8Array.from([0x00, 0x05, 0x00]), 3, 32, 2)), [5, 5, 5]);
+});
+
+for (const bytepix of [1, 2, 4] as const) {
+  for (const blocksize of [16, 32]) {
+    test(`RICE_1 round trip: bytepix ${bytepix}, blocksize ${blocksize}, flat / noisy / extreme blocks`, () => {
+      const rnd = seeded(bytepix * 100 + blocksize);
+      const n = 1000;
+      const lo = bytepix === 1 ? 0 : -(2 ** (bytepix * 8 - 1));
+      const span = 2 ** (bytepix * 8);
+      const values: number[] = [];
+      for (let i = 0; i < n; i++) {
+        if (i < 100) values.push(lo + 7); // low-entropy blocks
+        else if (i < 400) values.push(Math.round(lo + span / 2 + (rnd() - 0.5) * 40)); // small differences
+        else if (i < 600) values.push(Math.floor(lo + rnd() * span)); // high-entropy blocks
+        else values.push(Math.round(lo + span / 2 + Math.sin(i / 30) * span * 0.01 + rnd() * 5));
+      }
+      const decoded = decodeRice(encodeRice(values, blocksize, bytepix), n, blocksize, bytepix);
+      assert.deepEqual(Array.from(decoded), values.map((v) => v || 0)); // no -0 in an Int32Array
+    });
+  }
+}
+
+test('RICE_1: bad parameters and truncated streams are FitsErrors', () => {
+  assert.throws(() => decodeRice(new Uint8Array(10), 5, 32, 3), isFitsError);
+  assert.throws(() => decodeRice(new Uint8Array(10), 5, 0, 2), isFitsError);
+  assert.throws(() => decodeRice(new Uint8Array(1), 5, 32, 2), isFitsError);
+  const full = encodeRice(Array.from({ length: 200 }, (_, i) => (i * 7919) % 1000), 32, 2);
+  assert.throws(() => decodeRice(full.subarray(0, full.length >> 1), 200, 32, 2), isFitsError);
+});
+
+test('GZIP_2: the byte shuffle is undone, GZIP_1 inflates plain big-endian bytes', () => {
+  const values = Int32Array.from([1, -2, 0x01020304, 1000000]);
+  const be = Buffer.alloc(16);
+  values.forEach((v, i) => be.writeInt32BE(v, i * 4));
+  const shuffled = Buffer.alloc(16);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) shuffled[j * 4 + i] = be[i * 4 + j]!;
+  assert.deepEqual(Buffer.from(unshuffleBytes(shuffled, 4)), be);
+  const g2 = decodeGzipTile(gzipSync(shuffled), 4, true);
+  assert.equal(g2.elemBytes, 4);
+  assert.deepEqual(Buffer.from(g2.bytes), be);
+  const g1 = decodeGzipTile(gzipSync(be), 8, false);
+  assert.equal(g1.elemBytes, 2, 'element width follows from the inflated length');
+});
+
+test('GZIP: a tile that inflates beyond its size, or is not gzip, is a FitsError', () => {
+  assert.throws(() => decodeGzipTile(gzipSync(Buffer.alloc(1 << 20)), 100, false), isFitsError);
+  assert.throws(() => decodeGzipTile(Uint8Array.from([1, 2, 3, 4, 5]), 4, false), isFitsError);
+  assert.throws(() => decodeGzipTile(gzipSync(Buffer.alloc(7)), 2, false), isFitsError);
+});
+
+test('PLIO_1: a hand-made line list (set value, runs, zeros, increments)', () => {
+  const op = (code: number, data: number) => (code << 12) | data;
+  const body = [
+    op(1, 7), 0, // SH: value = 7 + (0 << 12)
+    op(4, 3), // HN: 3 pixels of 7
+    op(0, 2), // ZN: 2 zeros
+    op(6, 1), // IS: value 8, one pixel
+    op(5, 3), // PN: 2 zeros then one 8
+    op(7, 5), // DS: value 3, one pixel
+    op(1, 5), 1, // SH: value 5 + 4096
+    op(4, 2),
+  ];
+  const words = Int16Array.from([0, 0, 3 + body.length, ...body]);
+  assert.deepEqual(Array.from(decodePlio(words, 16)), [7, 7, 7, 0, 0, 8, 0, 0, 8, 3, 4101, 4101, 0, 0, 0, 0]);
+  // output is cut at the tile size
+  assert.deepEqual(Array.from(decodePlio(words, 4)), [7, 7, 7, 0]);
+  assert.throws(() => decodePlio(Int16Array.from([0, 0, 99, 1]), 4), isFitsError);
+  assert.throws(() => decodePlio(Int16Array.from([0, 0]), 4), isFitsError);
+});
+
+test('HCOMPRESS_1: bad magic, truncation and oversized headers are FitsErrors without big allocations', () => {
+  assert.throws(() => decodeHcompress(new Uint8Array(40), false, 100), isFitsError);
+  const header = Buffer.alloc(40);
+  header[0] = 0xdd;
+  header[1] = 0x99;
+  header.writeInt32BE(1_000_000, 2);
+  header.writeInt32BE(1_000_000, 6);
+  assert.throws(() => decodeHcompress(header, false, 300 * 300), isFitsError);
+  header.writeInt32BE(4, 2);
+  header.writeInt32BE(4, 6);
+  header[22] = 60; // more bit planes than a double holds
+  assert.throws(() => decodeHcompress(header, false, 16), isFitsError);
+  header[22] = 3;
+  header.fill(0xff, 25);
+  assert.throws(() => decodeHcompress(header, false, 16), isFitsError);
+});
+
+test('dither: the convention random sequence and the three quantization methods', () => {
+  const r = ditherRandomValues();
+  assert.equal(r.length, N_RANDOM);
+  assert.equal(r[0], Math.fround(16807 / 2147483647));
+  assert.ok(r.every((v) => v > 0 && v < 1));
+
+  const out = new Float64Array(3);
+  dequantize([1, 2, -5], out, { method: 'NO_DITHER', scale: 0.5, zero: 10, blank: -5, tileNumber: 1, ditherSeed: 1 });
+  assert.deepEqual(Array.from(out), [10.5, 11, NaN]);
+
+  // DITHER_1, tile 1, ZDITHER0 1: seed index 0, first offset floor(r[0] * 500) = 0
+  dequantize([4, 4, 4], out, { method: 'SUBTRACTIVE_DITHER_1', scale: 2, zero: 1, tileNumber: 1, ditherSeed: 1 });
+  assert.deepEqual(Array.from(out), [0, 1, 2].map((k) => (4 - r[k]! + 0.5) * 2 + 1));
+  // tile 3 with ZDITHER0 9999 wraps the seed index to (2 + 9998) % 10000 = 0
+  const wrapped = new Float64Array(3);
+  dequantize([4, 4, 4], wrapped, { method: 'SUBTRACTIVE_DITHER_1', scale: 2, zero: 1, tileNumber: 3, ditherSeed: 9999 });
+  assert.deepEqual(Array.from(wrapped), Array.from(out));
+
+  dequantize([ZERO_VALUE, 4, 7], out, { method: 'SUBTRACTIVE_DITHER_2', scale: 2, zero: 1, blank: 7, tileNumber: 1, ditherSeed: 1 });
+  assert.equal(out[0], 0);
+  assert.equal(out[1], (4 - r[1]! + 0.5) * 2 + 1, 'a zero pixel still advances the sequence');
+  assert.ok(Number.isNaN(out[2]));
+});
+
+test('dither: the random walk moves to the next seed after 10000 pixels', () => {
+  const r = ditherRandomValues();
+  const n = 10100;
+  const out = new Float64Array(n);
+  dequantize(new Int32Array(n), out, { method: 'SUBTRACTIVE_DITHER_1', scale: 1, zero: 0, tileNumber: 1, ditherSeed: 1 });
+  const start = Math.floor(r[0]! * 500);
+  const firstWrap = N_RANDOM - start; // pixel at which the offset reaches 10000
+  assert.equal(out[firstWrap - 1], -r[N_RANDOM - 1]! + 0.5);
+  assert.equal(out[firstWrap], -r[Math.floor(r[1]! * 500)]! + 0.5);
+});
+
+test('LZW (.Z): bad magic, bad flags and corrupt codes are FitsErrors', () => {
+  assert.throws(() => decompressLzw(Uint8Array.from([0x1f, 0x8b, 8])), isFitsError);
+  assert.throws(() => decompressLzw(Uint8Array.from([0x1f, 0x9d, 0x80 | 30, 0, 0])), isFitsError);
+  // first code 0x1ff (a dictionary code before any entry exists)
+  assert.throws(() => decompressLzw(Uint8Array.from([0x1f, 0x9d, 0x90, 0xff, 0x01, 0, 0])), isFitsError);
+  assert.deepEqual(Array.from(decompressLzw(Uint8Array.from([0x1f, 0x9d, 0x90]))), []);
+  // 'A' (65) then 'B' (66) as two 9-bit codes, LSB first
+  const codes = [65, 66];
+  let acc = 0n;
+  codes.forEach((c, i) => (acc |= BigInt(c) << BigInt(9 * i)));
+  const bytes = [Number(acc & 0xffn), Number((acc >> 8n) & 0xffn), Number((acc >> 16n) & 0xffn)];
+  assert.equal(Buffer.from(decompressLzw(Uint8Array.from([0x1f, 0x9d, 0x90, ...bytes]))).toString('latin1'), 'AB');
+});
