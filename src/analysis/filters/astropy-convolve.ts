@@ -107,16 +107,19 @@ export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky
     }
   }
   const interpolate = nanTreatment === 'interpolate' && anyNaN;
+  // the 2-D pad is constant, so after the pass along y it holds fill * sum(ky)
+  let sumKy = 0;
+  for (const v of ky) sumKy += v;
   const tmp = new Float64Array(n);
   const top = new Float64Array(n);
   pass(values, width, height, ky, 'y', boundary, fill, tmp);
-  pass(tmp, width, height, kx, 'x', boundary, fill, top);
+  pass(tmp, width, height, kx, 'x', boundary, fill * sumKy, top);
   const out = top;
   if (interpolate) {
     const bot = new Float64Array(n);
     const fillValid = Number.isNaN(fill) ? 0 : 1;
     pass(valid, width, height, ky, 'y', boundary, fillValid, tmp);
-    pass(tmp, width, height, kx, 'x', boundary, fillValid, bot);
+    pass(tmp, width, height, kx, 'x', boundary, fillValid * sumKy, bot);
     // a NaN fill value must not poison the numerator: those samples are simply absent
     if (Number.isNaN(fill)) {
       pass(values, width, height, ky, 'y', boundary, 0, tmp);

@@ -1,0 +1,82 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { gaussianFilter, medianFilter, uniformFilter } from '../../src/analysis/filters/ndimage.js';
+import { astropyConvolveSeparable, boxKernel1d, gaussianKernel1d } from '../../src/analysis/filters/astropy-convolve.js';
+import { unsharpMask } from '../../src/analysis/filters/unsharp-mask.js';
+import { cleanOutliers } from '../../src/analysis/filters/clean-outliers.js';
+import type { ImagePlane } from '../../src/core/image-plane.js';
+import { IMAGE_KEYS, gridMaxRelDiff, referencePlane, references, sampleGrid } from './fixtures.js';
+
+/** Grid cells whose filter window (half-width h) holds no NaN: there scipy's answer is defined. */
+function nanFreeWindowGrid(plane: ImagePlane, grid: Array<Array<number | null>>, h: number, step: number): Array<Array<number | null>> {
+  return grid.map((row, j) =>
+    row.map((v, i) => {
+      const x = i * step;
+      const y = j * step;
+      for (let yy = y - h; yy <= y + h; yy++) {
+        for (let xx = x - h; xx <= x + h; xx++) {
+          const cx = Math.min(Math.max(xx, 0), plane.width - 1);
+          const cy = Math.min(Math.max(yy, 0), plane.height - 1);
+          if (!Number.isFinite(plane.data[cy * plane.width + cx]!)) return null;
+        }
+      }
+      return v;
+    }),
+  );
+}
+
+describe('filters against scipy.ndimage 1.10 and astropy.convolution 5.2', () => {
+  for (const key of IMAGE_KEYS) {
+    it(`gaussian, median, box (scipy modes) on ${key}`, async () => {
+      const { plane } = await referencePlane(key);
+      const ref = references().images[key]!.results;
+      const step = references().grid_step;
+      const { width, height } = plane;
+      const g = gaussianFilter(plane, { sigma: 2, mode: 'reflect' });
+      let d = gridMaxRelDiff(sampleGrid(g, width, height), nanFreeWindowGrid(plane, ref.gaussian_filter.grid, 8, step));
+      assert.ok(d.max < 1e-9, `gaussian ${d.max} ${d.where}`);
+      const gc = gaussianFilter(plane, { sigma: 1.5, mode: 'constant', cval: 1 });
+      d = gridMaxRelDiff(sampleGrid(gc, width, height), nanFreeWindowGrid(plane, ref.gaussian_filter_constant.grid, 6, step));
+      assert.ok(d.max < 1e-9, `gaussian constant ${d.max} ${d.where}`);
+      const m = medianFilter(plane, 5, 'reflect');
+      d = gridMaxRelDiff(sampleGrid(m, width, height), nanFreeWindowGrid(plane, ref.median_filter.grid, 2, step));
+      assert.ok(d.max < 1e-12, `median ${d.max} ${d.where}`);
+      const b = uniformFilter(plane, 4, 'mirror');
+      d = gridMaxRelDiff(sampleGrid(b, width, height), nanFreeWindowGrid(plane, ref.box_filter.grid, 2, step));
+      assert.ok(d.max < 1e-9, `box ${d.max} ${d.where}`);
+    });
+
+    it(`astropy convolve (NaN interpolated), unsharp mask, outlier cleaning on ${key}`, async () => {
+      const { plane } = await referencePlane(key);
+      const ref = references().images[key]!.results;
+      const { width, height } = plane;
+      const k = gaussianKernel1d(2);
+      const c = astropyConvolveSeparable(plane, k, k);
+      let d = gridMaxRelDiff(sampleGrid(c, width, height), ref.convolve.grid);
+      assert.ok(d.max < 1e-9, `convolve ${d.max} ${d.where}`);
+      const kb = boxKernel1d(5);
+      const cb = astropyConvolveSeparable(plane, kb, kb, { boundary: 'extend', preserveNan: true });
+      d = gridMaxRelDiff(sampleGrid(cb, width, height), ref.convolve_box_extend.grid);
+      assert.ok(d.max < 1e-9, `convolve box ${d.max} ${d.where}`);
+      const u = unsharpMask(plane, 2, 1.5);
+      d = gridMaxRelDiff(sampleGrid(u, width, height), ref.unsharp_mask.grid, 1e-6);
+      assert.ok(d.max < 1e-9, `unsharp ${d.max} ${d.where}`);
+      const cl = cleanOutliers(plane, 5, 3);
+      assert.equal(cl.n_replaced, ref.clean_outliers.n_replaced);
+      d = gridMaxRelDiff(sampleGrid(cl.data, width, height), ref.clean_outliers.grid);
+      assert.ok(d.max < 1e-9, `clean ${d.max} ${d.where}`);
+    });
+  }
+
+  it('keeps no-data pixels NaN and ignores them in neighbours', () => {
+    const data = new Float32Array(25).fill(1);
+    data[12] = NaN;
+    const plane = { width: 5, height: 5, data };
+    const g = gaussianFilter(plane, { sigma: 1 });
+    assert.ok(Number.isNaN(g[12]!));
+    assert.ok(Math.abs(g[11]! - 1) < 1e-12);
+    const m = medianFilter(plane, 3);
+    assert.ok(Number.isNaN(m[12]!));
+    assert.equal(m[13], 1);
+  });
+});
