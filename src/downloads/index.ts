@@ -1,0 +1,16 @@
+/** The download engine: chunked, resumable, verified downloads of MAST products, as jobs. */
+export { DownloadManager, formatBytes, type DownloadManagerOptions, type CreateJobRequest, type JobProgress, type FileProgress, type DownloadLogger } from './download-manager.js';
+export { type ProductSource, type ProductQuery, type RemoteProduct, type MastProductRow, mastDownloadUrl, mastProductSource, productsFromRows, StaticProductSource } from './product-source.js';
+export { type Job, type JobStatus, type FileEntry, type FileStatus, type PauseReason, type JobJson, jobToJson, jobFromJson, isActive, isResumable, JOB_STATUSES } from './job.js';
+export { type JobStore, MemoryJobStore } from './job-store.js';
+export { FileJobStore, STATE_DIR_NAME } from './file-job-store.js';
+export { type JobQueue, type JobHandler, InProcessJobQueue } from './job-queue.js';
+export { ChunkFetcher, createDownloadAgent, type RemoteFileInfo } from './chunk-fetcher.js';
+export { FileDownloader } from './file-downloader.js';
+export { type FileLayer, type WritableFile, nodeFileLayer } from './file-layer.js';
+export { FitsChecksumAccumulator, type FitsChecksumReport, hasChecksumFailure } from './fits-checksum.js';
+export { ContentDigest, digestFile } from './content-digest.js';
+export { SpeedMeter, etaSeconds } from './speed-meter.js';
+export { type RetryPolicy, DEFAULT_RETRY_POLICY, retryDelayMs, parseRetryAfter } from './retry.js';
+export { sanitizeFilename, validateObsId } from './paths.js';
+export * from './errors.js';

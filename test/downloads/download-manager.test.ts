@@ -1,0 +1,288 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, stat, utimes, writeFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DownloadManager, type DownloadManagerOptions } from '../../src/downloads/download-manager.js';
+import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
+import { FileJobStore } from '../../src/downloads/file-job-store.js';
+import { MemoryJobStore } from '../../src/downloads/job-store.js';
+import { nodeFileLayer } from '../../src/downloads/file-layer.js';
+import type { Job } from '../../src/downloads/job.js';
+import type { DownloadFaults } from '../fake-mast/download-endpoint.js';
+import { diskThatFillsUp, fakeServer, seededBytes, sha256, tempDir } from './helpers.js';
+
+describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
+  let fake: Awaited<ReturnType<typeof fakeServer>>;
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  const products = new StaticProductSource();
+  const managers: DownloadManager[] = [];
+  let seq = 0;
+
+  before(async () => {
+    fake = await fakeServer();
+    tmp = await tempDir();
+  });
+  after(async () => {
+    for (const m of managers) await m.close();
+    await fake.server.close();
+    await tmp.remove();
+  });
+
+  /** An observation of `sizes.length` files on the fake; returns its id and contents. */
+  function observation(sizes: number[], faults: Array<DownloadFaults | undefined> = []) {
+    const obsId = `jw0${++seq}-o001_t001_nircam`;
+    const list: RemoteProduct[] = [];
+    const data = new Map<string, Buffer>();
+    sizes.forEach((size, i) => {
+      const filename = `${obsId}_${i}_cal.fits`;
+      const uri = `mast:JWST/product/${filename}`;
+      const bytes = seededBytes(size, seq * 100 + i);
+      fake.endpoint.addFile(uri, bytes, faults[i] ?? {});
+      data.set(filename, bytes);
+      list.push({ filename, url: fake.url(uri), dataUri: uri, size });
+    });
+    products.set(obsId, list);
+    return { obsId, data, uris: list.map((p) => p.dataUri!) };
+  }
+
+  function manager(dir: string, extra: Partial<DownloadManagerOptions> = {}): DownloadManager {
+    const m = new DownloadManager({
+      downloadDir: join(dir, 'mast'),
+      dataDir: dir,
+      products,
+      chunkSize: 16 * 1024,
+      maxConcurrentFiles: 2,
+      retry: { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 50 },
+      stallTimeoutMs: 2000,
+      persistIntervalMs: 100,
+      progressIntervalMs: 50,
+      ...extra,
+    });
+    managers.push(m);
+    return m;
+  }
+
+  async function assertFilesIdentical(job: Job, data: Map<string, Buffer>) {
+    for (const f of job.files) {
+      const expected = data.get(f.filename)!;
+      assert.equal(f.status, 'complete', `${f.filename} complete`);
+      assert.equal(sha256(await readFile(f.localPath)), sha256(expected), `${f.filename} byte-identical`);
+      assert.equal(f.sha256, sha256(expected));
+    }
+  }
+
+  it('downloads every file of an observation and saves the final state', async () => {
+    const dir = join(tmp.dir, 'a');
+    const m = manager(dir);
+    await m.start();
+    const obs = observation([40_000, 70_000, 5_000]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    const done = await m.waitUntilSettled(job.id);
+    assert.equal(done.status, 'complete');
+    await assertFilesIdentical(done, obs.data);
+    const saved = JSON.parse(await readFile(join(dir, 'mast', '.download_state', `${job.id}.json`), 'utf8'));
+    assert.equal(saved.status, 'complete');
+    assert.equal(saved.files.length, 3);
+    assert.equal(saved.downloaded_bytes, 115_000);
+    assert.equal(done.files[0]!.relativePath, `mast/${obs.obsId}/${obs.obsId}_0_cal.fits`);
+    const p = m.progress(done);
+    assert.equal(p.percent, 100);
+    assert.equal(p.isFinished, true);
+  });
+
+  it('fails only the product that answers 404, with a clear message, and completes the others', async () => {
+    const m = manager(join(tmp.dir, 'b'));
+    await m.start();
+    const obs = observation([30_000, 30_000, 30_000], [undefined, { status: 404 }, undefined]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    const done = await m.waitUntilSettled(job.id);
+    assert.equal(done.status, 'failed');
+    assert.match(done.error!, /1 file\(s\) failed to download: .*_1_cal\.fits \(HTTP 404: not found/);
+    const [a, b, c] = done.files;
+    assert.equal(b!.status, 'failed');
+    await assertFilesIdentical({ ...done, files: [a!, c!] }, obs.data);
+    assert.equal(m.progress(done).isResumable, true);
+  });
+
+  it('pauses a job with partial files and resumes each file from its exact byte', async () => {
+    const m = manager(join(tmp.dir, 'c'));
+    await m.start();
+    const obs = observation([150_000, 150_000], [{ bytesPerSecond: 300_000 }, { bytesPerSecond: 300_000 }]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    await new Promise((r) => setTimeout(r, 300));
+    const paused = await m.pause(job.id);
+    assert.equal(paused.status, 'paused');
+    assert.equal(paused.pauseReason, 'user');
+    const partial = paused.files.map((f) => f.ranges[0]?.[1] ?? 0);
+    assert.ok(partial.some((n) => n > 0 && n < 150_000), `partial bytes ${partial}`);
+    for (const [i, f] of paused.files.entries()) {
+      if (partial[i]! > 0) assert.equal((await stat(`${f.localPath}.part`)).size, partial[i]);
+    }
+    // Nothing moves while paused.
+    const before = fake.endpoint.requests.length;
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(fake.endpoint.requests.length, before, 'no requests while paused');
+    for (const uri of obs.uris) fake.endpoint.setFaults(uri, {});
+    await m.resume(job.id);
+    const done = await m.waitUntilSettled(job.id);
+    assert.equal(done.status, 'complete');
+    await assertFilesIdentical(done, obs.data);
+    const resumedRanges = fake.endpoint.requests.slice(before).filter((r) => r.method === 'GET').map((r) => r.range);
+    for (const n of partial) if (n > 0) assert.ok(resumedRanges.some((r) => r?.startsWith(`bytes=${n}-`)), `resumed at ${n}`);
+  });
+
+  it('two resumes racing: one wins, the other gets 409', async () => {
+    const m = manager(join(tmp.dir, 'd'));
+    await m.start();
+    const obs = observation([60_000], [{ bytesPerSecond: 200_000 }]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    await new Promise((r) => setTimeout(r, 100));
+    await m.pause(job.id);
+    const results = await Promise.allSettled([m.resume(job.id), m.resume(job.id)]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.equal(rejected.reason.httpStatus, 409);
+    fake.endpoint.setFaults(obs.uris[0]!, {});
+    assert.equal((await m.waitUntilSettled(job.id)).status, 'complete');
+  });
+
+  it('cancel is final: the running job stops and never turns into paused or resumable', async () => {
+    const m = manager(join(tmp.dir, 'e'));
+    await m.start();
+    const obs = observation([200_000], [{ bytesPerSecond: 200_000 }]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    await new Promise((r) => setTimeout(r, 150));
+    const { job: cancelled, wasActive } = await m.cancel(job.id);
+    assert.equal(wasActive, true);
+    assert.equal(cancelled.status, 'cancelled');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(m.get(job.id)!.status, 'cancelled');
+    assert.equal(m.progress(cancelled).isResumable, false);
+    assert.ok(!m.resumable().some((j) => j.id === job.id));
+    await assert.rejects(m.resume(job.id), { httpStatus: 400 });
+    const saved = await new FileJobStore(m.downloadDir).load(job.id);
+    assert.equal(saved!.status, 'cancelled');
+  });
+
+  it('pauses on a full disk with a clear error, keeps the bytes, and completes after space is freed', async () => {
+    const disk = diskThatFillsUp(50_000);
+    const m = manager(join(tmp.dir, 'f'), { fs: disk, maxConcurrentFiles: 1 });
+    await m.start();
+    const obs = observation([40_000, 40_000]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    const stopped = await m.waitUntilSettled(job.id);
+    assert.equal(stopped.status, 'paused');
+    assert.equal(stopped.pauseReason, 'disk_full');
+    assert.match(stopped.error!, /Disk full/);
+    assert.equal(stopped.files[0]!.status, 'complete');
+    assert.equal(stopped.files[1]!.ranges[0]![1], 10_000);
+    assert.equal((await stat(`${stopped.files[1]!.localPath}.part`)).size, 10_000);
+    disk.capacity = Number.POSITIVE_INFINITY;
+    await m.resume(job.id);
+    const done = await m.waitUntilSettled(job.id);
+    assert.equal(done.status, 'complete');
+    await assertFilesIdentical(done, obs.data);
+  });
+
+  it('refuses to start when the disk has too little free space', async () => {
+    const m = manager(join(tmp.dir, 'g'), { fs: { ...nodeFileLayer, freeBytes: async () => 1000 } });
+    await m.start();
+    const obs = observation([40_000]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    const stopped = await m.waitUntilSettled(job.id);
+    assert.equal(stopped.status, 'paused');
+    assert.equal(stopped.pauseReason, 'disk_full');
+    assert.match(stopped.error!, /not enough free disk space/);
+  });
+
+  it('after a restart finds unfinished jobs and resumes them from the bytes on disk', async () => {
+    const dir = join(tmp.dir, 'h');
+    const obs = observation([120_000], [{ bytesPerSecond: 200_000 }]);
+    const first = manager(dir);
+    await first.start();
+    const job = await first.createJob({ obsId: obs.obsId });
+    await new Promise((r) => setTimeout(r, 250));
+    await first.close();
+    const saved = await new FileJobStore(join(dir, 'mast')).load(job.id);
+    assert.equal(saved!.status, 'paused');
+    assert.equal(saved!.pauseReason, 'shutdown');
+    const have = saved!.files[0]!.ranges[0]![1];
+    assert.ok(have > 0);
+    fake.endpoint.setFaults(obs.uris[0]!, {});
+    const mark = fake.endpoint.requests.length;
+    const second = manager(dir);
+    await second.start();
+    const done = await second.waitUntilSettled(job.id);
+    assert.equal(done.status, 'complete');
+    await assertFilesIdentical(done, obs.data);
+    const firstGet = fake.endpoint.requests.slice(mark).find((r) => r.method === 'GET');
+    assert.match(firstGet!.range!, new RegExp(`^bytes=${have}-`));
+  });
+
+  it('with auto-resume off, an interrupted job waits in the resumable list', async () => {
+    const dir = join(tmp.dir, 'i');
+    const store = new MemoryJobStore();
+    const obs = observation([100_000], [{ bytesPerSecond: 150_000 }]);
+    const first = manager(dir, { store });
+    await first.start();
+    const job = await first.createJob({ obsId: obs.obsId });
+    await new Promise((r) => setTimeout(r, 200));
+    await first.close();
+    const second = manager(dir, { store, autoResume: false });
+    await second.start();
+    assert.deepEqual(second.resumable().map((j) => j.id), [job.id]);
+    assert.equal(second.get(job.id)!.status, 'paused');
+  });
+
+  it('saves byte progress at most about once a second per job, and every state change', async () => {
+    const saves: string[] = [];
+    const store = new MemoryJobStore();
+    const counting = { ...store, save: async (j: Job) => { saves.push(j.status); await store.save(j); }, load: store.load.bind(store), list: store.list.bind(store), delete: store.delete.bind(store) };
+    const m = manager(join(tmp.dir, 'j'), { store: counting, persistIntervalMs: 500 });
+    await m.start();
+    const obs = observation([150_000], [{ bytesPerSecond: 100_000 }]);
+    const started = Date.now();
+    const job = await m.createJob({ obsId: obs.obsId });
+    await m.waitUntilSettled(job.id);
+    const seconds = (Date.now() - started) / 1000;
+    const progressSaves = saves.filter((s) => s === 'downloading').length;
+    assert.ok(seconds > 1, 'long enough to see the throttle');
+    // Dozens of writes happened; saves stay near one per interval (plus the state changes).
+    assert.ok(progressSaves <= Math.ceil(seconds / 0.5) + 3, `${progressSaves} saves in ${seconds.toFixed(1)} s`);
+    assert.deepEqual([...new Set(saves)], ['queued', 'fetching_products', 'downloading', 'complete']);
+  });
+
+  it('removes old finished state and orphaned .part files, keeping what live jobs need', async () => {
+    const dir = join(tmp.dir, 'k');
+    const store = new FileJobStore(join(dir, 'mast'));
+    const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    const base = { obsId: 'jwold', productType: 'SCIENCE', calibLevel: null, subgroup: null, productId: null, downloadDir: join(dir, 'mast', 'jwold'), files: [], pauseReason: null, error: null, message: '', createdAt: old, startedAt: old, updatedAt: old };
+    await store.save({ ...base, id: 'oldcomplete', status: 'complete', completedAt: old });
+    await store.save({ ...base, id: 'recentdone', status: 'complete', completedAt: new Date().toISOString() });
+    await mkdir(join(dir, 'mast', 'jwold'), { recursive: true });
+    const orphan = join(dir, 'mast', 'jwold', 'orphan.fits.part');
+    await writeFile(orphan, 'x');
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
+    await utimes(orphan, tenDaysAgo, tenDaysAgo);
+    const m = manager(dir, { stateRetentionDays: 7 });
+    await m.start();
+    const left = (await readdir(join(dir, 'mast', '.download_state'))).sort();
+    assert.deepEqual(left, ['recentdone.json']);
+    await assert.rejects(stat(orphan), { code: 'ENOENT' });
+  });
+
+  it('evicts least recently used observations above MAST_CACHE_MAX_BYTES, never one in use', async () => {
+    const dir = join(tmp.dir, 'l');
+    for (const [name, age] of [['jwA', 3], ['jwB', 2], ['jwC', 1]] as const) {
+      await mkdir(join(dir, 'mast', name), { recursive: true });
+      const f = join(dir, 'mast', name, 'x.fits');
+      await writeFile(f, Buffer.alloc(10_000));
+      const t = new Date(Date.now() - age * 3_600_000);
+      await utimes(f, t, t);
+    }
+    const m = manager(dir, { cacheMaxBytes: 15_000 });
+    await m.start();
+    const left = (await readdir(join(dir, 'mast'))).filter((n) => n.startsWith('jw')).sort();
+    assert.deepEqual(left, ['jwC']);
+  });
+});
