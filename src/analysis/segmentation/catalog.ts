@@ -1,7 +1,7 @@
 /**
  * A source catalogue from a segmentation map, with photutils `SourceCatalog` definitions:
- * centroid = first moments of the (background-subtracted) data inside the segment (masked and
- * NaN pixels count as 0); covariance = second central moments / M00, with SourceExtractor's 1/12
+ * centroid = first moments of the (background-subtracted) data inside the segment (masked, NaN
+ * and negative pixels count as 0, which keeps the variances positive); covariance = second central moments / M00, with SourceExtractor's 1/12
  * added to the diagonal while the determinant is below (1/12)^2; semimajor/semiminor sigma =
  * sqrt of its eigenvalues; orientation = 0.5*atan2(2 cxy, cxx - cyy) in degrees from +x;
  * ellipticity = 1 - b/a; eccentricity = sqrt(1 - b^2/a^2). Positions are 0-based pixel
@@ -77,6 +77,7 @@ export function sourceCatalog(data: ArrayLike<number>, segm: SegmentationImage, 
         if (v > max) max = v;
         if (v < min) min = v;
         if (options.error) err2 += options.error[i]! ** 2;
+        if (v < 0) continue;
         // moments relative to the cutout origin, as photutils
         m00 += v;
         m10 += v * (x - x0);
@@ -93,7 +94,7 @@ export function sourceCatalog(data: ArrayLike<number>, segm: SegmentationImage, 
         const i = y * width + x;
         if (labels[i] !== l) continue;
         const v = value(i);
-        if (!Number.isFinite(v)) continue;
+        if (!Number.isFinite(v) || v < 0) continue;
         const dx = x - x0 - cx;
         const dy = y - y0 - cy;
         mu20 += v * dx * dx;
