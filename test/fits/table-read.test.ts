@@ -12,6 +12,7 @@ import {
   describeTable,
   encodeBinTable,
   readColumn,
+  readNumericColumn,
   readTableRows,
   rowsToJson,
   type TableSource,
@@ -201,6 +202,51 @@ describe('lazy and bounded reading', () => {
       await assert.rejects(readTableRows(file, 1, { limit: -1 }), isFitsError('FITS_BAD_ARGUMENT'));
       await assert.rejects(readTableRows(file, 0), isFitsError('FITS_BAD_ARGUMENT'));
       assert.deepEqual((await readTableRows(file, 1, { offset: 2 })).rows, []);
+    } finally {
+      await file.close();
+    }
+  });
+});
+
+describe('readNumericColumn', () => {
+  it('returns fixed-width vectors flat, equal to the decoded cells', async () => {
+    const file = await FitsFile.open(join(CORPUS, 'reproject-bayestar.fits.gz'));
+    try {
+      const col = await readNumericColumn(file, 1, 'PROB', { offset: 10, limit: 2 });
+      assert.equal(col.elementsPerRow, 1024);
+      assert.equal(col.values.length, 2048);
+      const cells = await readTableRows(file, 1, { offset: 10, limit: 2 });
+      const first = cells.rows[1]![0] as { values: Float32Array };
+      assert.deepEqual(Array.from(col.values.subarray(1024)), Array.from(first.values));
+      await assert.rejects(readNumericColumn(file, 1, 'PROB', { maxElements: 1000 }), isFitsError('FITS_TOO_LARGE'));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('concatenates variable-length rows with offsets and masks TNULL as NaN', async () => {
+    const file = await FitsFile.open(join(CORPUS, 'cfitsio-testprog.std.fits'));
+    try {
+      const col = await readNumericColumn(file, 5, 'Jvalue', { limit: 3 });
+      assert.equal(col.elementsPerRow, null);
+      assert.deepEqual(Array.from(col.rowOffsets!), [0, 1, 3, 6]);
+      assert.ok(Number.isNaN(col.values[1]!), 'TNULL 88 is NaN');
+      assert.equal(col.values[2], 2);
+      const raw = await readNumericColumn(file, 5, 'Jvalue', { limit: 3, nulls: 'raw' });
+      assert.equal(raw.values[1], 88);
+      await assert.rejects(readNumericColumn(file, 5, 'Avalue'), isFitsError('FITS_BAD_ARGUMENT'));
+    } finally {
+      await file.close();
+    }
+  });
+
+  it('reads ASCII columns with blank fields as NaN', async () => {
+    const file = await FitsFile.open(join(CORPUS, 'astropy-ascii.fits'));
+    try {
+      const a = await readNumericColumn(file, 1, 'a');
+      assert.equal(a.values.length, 5);
+      assert.equal(a.values[0], 10.123);
+      assert.equal(a.values.filter(Number.isNaN).length, 1);
     } finally {
       await file.close();
     }

@@ -223,3 +223,63 @@ export function varCellShape(col: TableColumn, count: number): number[] {
   if (col.dim && col.dim.reduce((a, b) => a * b, 1) === count) return col.dim.slice().reverse();
   return [count];
 }
+
+/**
+ * Visit the physical values of `count` numeric elements at `bytes[pos..]` as float64, without
+ * building cells (the fast path of statistics and numeric columns). `isNull` is true for TNULL
+ * elements with `nulls: 'mask'` (their value is then NaN).
+ */
+export function forEachNumber(
+  col: TableColumn,
+  bytes: Uint8Array,
+  pos: number,
+  count: number,
+  nulls: NullMode,
+  visit: (value: number, isNull: boolean) => void,
+): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const code = col.code as BinaryCode;
+  const size = ELEMENT_SIZE[code];
+  const checkNull = nulls === 'mask' && col.tnull !== null && typeof col.tnull !== 'string';
+  const tnull = checkNull ? Number(col.tnull) : 0;
+  const tnullBig = checkNull && code === 'K' ? BigInt(col.tnull as number | bigint) : 0n;
+  const scale = col.tscal;
+  const zero = col.tzero;
+  for (let i = 0; i < count; i++) {
+    const p = pos + i * size;
+    let raw: number;
+    switch (code) {
+      case 'B':
+        raw = view.getUint8(p);
+        break;
+      case 'I':
+        raw = view.getInt16(p);
+        break;
+      case 'J':
+        raw = view.getInt32(p);
+        break;
+      case 'K': {
+        const big = view.getBigInt64(p);
+        if (checkNull && big === tnullBig) {
+          visit(Number.NaN, true);
+          continue;
+        }
+        // The uint64 convention: exact in bigint, rounded once to float64.
+        visit(col.scaling === 'offset' ? Number(BigInt.asUintN(64, big + TWO_63)) : Number(big) * scale + zero, false);
+        continue;
+      }
+      case 'E':
+        raw = view.getFloat32(p);
+        break;
+      case 'D':
+        raw = view.getFloat64(p);
+        break;
+      default:
+        throw new FitsError('FITS_BAD_DATA', `internal: ${code} is not a real-valued element type`);
+    }
+    if (checkNull && raw === tnull) visit(Number.NaN, true);
+    else visit(raw * scale + zero, false);
+  }
+}
+
+const ELEMENT_SIZE: Readonly<Record<BinaryCode, number>> = { L: 1, X: 1, B: 1, A: 1, I: 2, J: 4, K: 8, E: 4, D: 8, C: 8, M: 16 };

@@ -24,12 +24,14 @@ export {
   DEFAULT_MAX_TABLE_BYTES,
   DEFAULT_ROW_LIMIT,
   findColumn,
+  iterateRowBlocks,
   iterateTableChunks,
   readColumn,
   readTableRows,
   resolveHdu,
   type ReadColumnOptions,
   type ReadRowsOptions,
+  type RowBlock,
   type TableRows,
 } from './read.js';
 export {
@@ -50,3 +52,9 @@ export {
   type EncodedBinTable,
   type EncodeValue,
 } from './encode.js';
+export {
+  DEFAULT_MAX_NUMERIC_ELEMENTS,
+  readNumericColumn,
+  type NumericColumn,
+  type ReadNumericOptions,
+} from './numeric.js';

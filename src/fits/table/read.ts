@@ -250,21 +250,28 @@ function chunkRows(rowBytes: number, chunkBytes = 4 * 1024 * 1024): number {
   return Math.max(1, Math.floor(chunkBytes / Math.max(1, rowBytes)));
 }
 
+export interface RowBlock {
+  /** Index of the first row of the block. */
+  readonly start: number;
+  readonly n: number;
+  /** The block's row bytes (n * NAXIS1). */
+  readonly bytes: Uint8Array;
+}
+
 /**
- * Iterate over a row range in chunks of whole rows, each decoded for `columns`. Memory stays
- * bounded by the chunk size whatever NAXIS2 says.
+ * Raw row bytes of [offset, offset + limit) in blocks of whole rows, sized so a block stays near
+ * `chunkBytes` and decodes to at most a few million elements of `columns`.
  */
-export async function* iterateTableChunks(
+export async function* iterateRowBlocks(
   file: TableSource,
-  hduRef: HduRef,
-  options: ReadRowsOptions & { chunkBytes?: number } = {},
-): AsyncGenerator<TableRows> {
-  const hdu = resolveHdu(file, hduRef);
-  const d = options.description ?? describeTable(hdu);
+  hdu: TableHduLike,
+  d: TableDescription,
+  columns: readonly TableColumn[],
+  options: { offset?: number; limit?: number; chunkBytes?: number; maxBytes?: number } = {},
+): AsyncGenerator<RowBlock> {
   const offset = checkCount(options.offset, 'offset', 0);
   if (offset > d.nRows) throw new FitsError('FITS_BAD_ARGUMENT', `offset ${offset} is beyond the ${d.nRows} rows of the table`);
   const end = offset + Math.min(checkCount(options.limit, 'limit', d.nRows), d.nRows - offset);
-  const columns = selectColumns(d, options.columns);
   if (d.rowBytes === 0 && end - offset > MAX_ZERO_WIDTH_ROWS) {
     throw new FitsError('FITS_TOO_LARGE', `${end - offset} rows of zero width: refusing to iterate over them`);
   }
@@ -279,10 +286,26 @@ export async function* iterateTableChunks(
   for (let start = offset; start < end; start += step) {
     const n = Math.min(step, end - start);
     used += n * d.rowBytes;
-    if (used > maxBytes) throw new FitsError('FITS_TOO_LARGE', `reading the column needs more than ${maxBytes} bytes`);
-    const main = await readMain(file, hdu, d, start, n);
-    const rows = await decodeRows(file, hdu, d, columns, main, n, options.nulls ?? 'mask', Math.min(CHUNK_ELEMENTS, Math.max(0, maxBytes - used)));
-    yield { description: d, columns, offset: start, rows };
+    if (used > maxBytes) throw new FitsError('FITS_TOO_LARGE', `the read needs more than ${maxBytes} bytes`);
+    yield { start, n, bytes: await readMain(file, hdu, d, start, n) };
+  }
+}
+
+/**
+ * Iterate over a row range in chunks of whole rows, each decoded for `columns`. Memory stays
+ * bounded by the chunk size whatever NAXIS2 says.
+ */
+export async function* iterateTableChunks(
+  file: TableSource,
+  hduRef: HduRef,
+  options: ReadRowsOptions & { chunkBytes?: number } = {},
+): AsyncGenerator<TableRows> {
+  const hdu = resolveHdu(file, hduRef);
+  const d = options.description ?? describeTable(hdu);
+  const columns = selectColumns(d, options.columns);
+  for await (const block of iterateRowBlocks(file, hdu, d, columns, options)) {
+    const rows = await decodeRows(file, hdu, d, columns, block.bytes, block.n, options.nulls ?? 'mask', CHUNK_ELEMENTS);
+    yield { description: d, columns, offset: block.start, rows };
   }
 }
 

@@ -4,9 +4,11 @@
  * included), as float64 physical values. Matches REFERENCE.json's `column_stats` (astropy) with
  * `nulls: 'raw'`; with the default `nulls: 'mask'` TNULL values are left out and counted apart.
  */
+import { decodeAsciiCell } from './decode-ascii.js';
+import { forEachNumber } from './decode-binary.js';
 import { describeTable } from './describe.js';
 import { isArrayCell } from './json.js';
-import { iterateTableChunks, resolveHdu } from './read.js';
+import { iterateRowBlocks, resolveHdu } from './read.js';
 import type { HduRef, TableSource, NullMode, TableCell, TableColumn, TableDescription, TableHduLike } from './types.js';
 
 export interface ColumnStats {
@@ -25,6 +27,11 @@ const NUMERIC = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 
 /** Columns that get statistics: fixed-width numeric columns with at least one element per row. */
 export function statsColumns(d: TableDescription): TableColumn[] {
   return d.columns.filter((c) => c.varLength === null && NUMERIC.has(c.valueType) && c.repeat > 0 && c.byteWidth > 0);
+}
+
+/** Elements of a fixed cell (a TDIM may cover fewer than the repeat count). */
+function cellCount(col: TableColumn): number {
+  return col.dim ? col.dim.reduce((a, b) => a * b, 1) : col.repeat;
 }
 
 class Accumulator {
@@ -103,13 +110,17 @@ export async function columnStats(
   const out: Record<string, ColumnStats> = {};
   if (wanted.length === 0 || d.nRows === 0) return out;
   const acc = wanted.map(() => new Accumulator());
-  for await (const chunk of iterateTableChunks(file, hdu, {
-    description: d,
-    columns: wanted.map((c) => c.index),
-    nulls: options.nulls ?? 'mask',
-    chunkBytes: options.chunkBytes,
-  })) {
-    for (const row of chunk.rows) row.forEach((cell, j) => acc[j]?.addCell(cell));
+  const nulls = options.nulls ?? 'mask';
+  for await (const block of iterateRowBlocks(file, hdu, d, wanted, { chunkBytes: options.chunkBytes })) {
+    wanted.forEach((col, j) => {
+      const a = acc[j] as Accumulator;
+      const visit = (v: number, isNull: boolean) => (isNull ? a.nulls++ : a.add(v));
+      for (let r = 0; r < block.n; r++) {
+        const rowStart = r * d.rowBytes;
+        if (d.kind === 'ascii-table') a.addCell(decodeAsciiCell(col, block.bytes, rowStart, nulls, block.start + r));
+        else forEachNumber(col, block.bytes, rowStart + col.byteOffset, cellCount(col), nulls, visit);
+      }
+    });
   }
   wanted.forEach((c, j) => {
     const key = c.name in out ? `${c.name}#${c.index}` : c.name;
