@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FitsFile } from '../../src/fits/file.js';
 import { readPlane, readPlaneRows } from '../../src/fits/image.js';
 import { FitsError } from '../../src/fits/errors.js';
-import { CompressedImageReader, decompressLzw, describeCompressedImage, readCompressedPlane } from '../../src/fits/compression/index.js';
+import { CompressedImageReader, decompressLzw, decompressTable, describeCompressedImage, openDecompressedTable, readCompressedPlane } from '../../src/fits/compression/index.js';
 import { CORPUS_DIR, close, corpusPath, refNumber, referenceFiles, statistics, type RefStats } from './corpus.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -168,11 +168,21 @@ test('maxElements refuses a read that is too large with FITS_TOO_LARGE', async (
   });
 });
 
-test('nomtam-bt12.fits.fz (compressed table) is reported as such, not decoded as an image', async () => {
+test('nomtam-bt12.fits.fz (ZTABLE, GZIP_1/GZIP_2 columns, 1QB descriptors) decompresses to nomtam-bt12.fits byte for byte', async () => {
   await withFile(corpusPath('nomtam-bt12.fits.fz'), async (f) => {
     const hdu = f.hdus[1]!;
     assert.equal(hdu.kind, 'compressed-table');
     assert.throws(() => describeCompressedImage(hdu), (e: unknown) => e instanceof FitsError);
+    const table = await decompressTable(f, hdu);
+    await withFile(corpusPath('nomtam-bt12.fits'), async (orig) => {
+      const o = orig.hdus[1]!;
+      assert.deepEqual(table.data, await orig.readBytes(o.dataOffset, o.dataBytes));
+      assert.deepEqual(table.header.records(), o.header.records());
+    });
+    const mem = await openDecompressedTable(f, hdu);
+    assert.equal(mem.hdus[1]!.kind, 'bintable');
+    assert.deepEqual(mem.hdus[1]!.storedAxes, [134, 50]);
+    await assert.rejects(decompressTable(f, hdu, { maxBytes: 1000 }), (e: unknown) => e instanceof FitsError && e.code === 'FITS_TOO_LARGE');
   });
 });
 

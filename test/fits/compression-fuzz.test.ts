@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { FitsFile } from '../../src/fits/file.js';
 import { readPlane } from '../../src/fits/image.js';
 import { FitsError } from '../../src/fits/errors.js';
-import { decodeGzipTile, decodeHcompress, decodePlio, decodeRice, decompressLzw } from '../../src/fits/compression/index.js';
+import { decodeGzipTile, decodeHcompress, decodePlio, decodeRice, decompressLzw, decompressTable } from '../../src/fits/compression/index.js';
 import { corpusPath } from './corpus.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -98,5 +98,27 @@ test('fuzz: plausible HCOMPRESS headers with random bodies give only FitsError',
       onlyFitsErrors(() => decodeHcompress(Uint8Array.from([...head, ...planes, ...body]), true, nx * ny));
     }),
     { numRuns: 400, seed: 11 },
+  );
+});
+
+test('fuzz: mutated data of the compressed table nomtam-bt12.fits.fz decompresses or fails with FitsError', async () => {
+  const original = readFileSync(corpusPath('nomtam-bt12.fits.fz'));
+  const probe = await FitsFile.fromBuffer(original);
+  const { dataOffset, dataBytes } = probe.hdus[1]!;
+  await probe.close();
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.record({ at: fc.nat(), value: fc.nat(255) }), { minLength: 1, maxLength: 8 }), async (mutations) => {
+      const buf = Buffer.from(original);
+      for (const m of mutations) buf[dataOffset + (m.at % dataBytes)] = m.value;
+      const file = await FitsFile.fromBuffer(buf);
+      try {
+        await decompressTable(file, file.hdus[1]!);
+      } catch (e) {
+        if (!(e instanceof FitsError)) throw e;
+      } finally {
+        await file.close();
+      }
+    }),
+    { numRuns: 100, seed: 3 },
   );
 });

@@ -17,3 +17,4 @@ export {
   type CompressionType,
   type TileValues,
 } from './compressed-image.js';
+export { decompressTable, openDecompressedTable, type DecompressTableOptions, type DecompressedTable } from './compressed-table.js';
