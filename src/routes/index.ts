@@ -1,11 +1,15 @@
 /** Every HTTP route module, registered in this order by the server. */
 import type { RouteModule } from '../server.js';
 import { libraryRoutes } from './library.js';
+import { viewerRoutes } from './viewer.js';
+import { fitsViewerRoutes } from './fits-viewer.js';
 import { webAppRoutes } from './web-app.js';
 import { mastRoutes } from './mast.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
+  viewerRoutes,
+  fitsViewerRoutes,
   webAppRoutes,
   mastRoutes,
 ];

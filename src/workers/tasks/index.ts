@@ -4,12 +4,14 @@
  * function here under a stable name.
  */
 import { ping } from './ping.js';
+import { viewerTasks } from './viewer.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are checked by each task's caller.
 export type TaskFunction = (payload: any) => unknown;
 
 export const tasks: Readonly<Record<string, TaskFunction>> = {
   ping,
+  ...viewerTasks,
 };
 
 export type TaskName = keyof typeof tasks & string;

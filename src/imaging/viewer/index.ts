@@ -1,0 +1,7 @@
+/** File-level viewer operations (used by the worker tasks and the CLI). */
+export * from './source.js';
+export * from './preview-file.js';
+export * from './histogram-file.js';
+export * from './pixeldata-file.js';
+export * from './fits-contents.js';
+export * from './cutout.js';

@@ -1,0 +1,82 @@
+/** Preview and thumbnail of a FITS file: the first image HDU, one slice, read whole or in bands. */
+import { getColormap } from '../colormaps/index.js';
+import type { AppliedDisplay, DisplayOptions } from '../display.js';
+import type { ImageFormat } from '../encode.js';
+import { ImagingError } from '../errors.js';
+import { BandReducer, renderPlane, renderReduced, type RenderedImage } from '../preview.js';
+import type { Rgba } from '../rasterize.js';
+import { openImage, planeBands, readWholePlane, type ViewerLimits } from './source.js';
+
+export interface PreviewFileRequest {
+  readonly path: string;
+  readonly sliceIndex: number;
+  readonly display: DisplayOptions;
+  readonly colormap: string;
+  readonly width: number;
+  readonly height: number;
+  readonly format: ImageFormat;
+  readonly quality: number;
+  readonly nanColor: Rgba;
+  readonly limits: ViewerLimits;
+}
+
+export interface PreviewFileResult {
+  readonly image: Uint8Array;
+  readonly mediaType: string;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 2 | 3 | 4;
+  readonly nSlices: number;
+  readonly currentSlice: number;
+  readonly applied: AppliedDisplay;
+  /** 'memory': plane read whole, exact statistics; 'bands': streamed, statistics from a sample. */
+  readonly mode: 'memory' | 'bands';
+}
+
+export async function previewFile(req: PreviewFileRequest): Promise<PreviewFileResult> {
+  const colormap = getColormap(req.colormap);
+  if (!colormap) throw new ImagingError(`Invalid colormap '${req.colormap}'`);
+  const img = await openImage(req.path, req.sliceIndex, req.limits);
+  try {
+    const options = { display: req.display, colormap, width: req.width, height: req.height, format: req.format, quality: req.quality, nanColor: req.nanColor };
+    let rendered: RenderedImage;
+    if (img.inMemory) {
+      rendered = await renderPlane(await readWholePlane(img, req.limits), options);
+    } else {
+      const reducer = new BandReducer(img.width, img.height, req.width, req.height);
+      for await (const band of planeBands(img, req.limits)) reducer.push(band);
+      rendered = await renderReduced(reducer.finish(), reducer.stats, options);
+    }
+    return {
+      image: new Uint8Array(rendered.image.buffer, rendered.image.byteOffset, rendered.image.byteLength),
+      mediaType: rendered.mediaType,
+      width: rendered.width,
+      height: rendered.height,
+      channels: rendered.channels,
+      nSlices: img.slice.nSlices,
+      currentSlice: img.slice.current,
+      applied: rendered.applied,
+      mode: img.inMemory ? 'memory' : 'bands',
+    };
+  } finally {
+    await img.file.close();
+  }
+}
+
+/** POST /thumbnail: zscale, grey, 256 px on the longer side, PNG, middle slice. */
+export const THUMBNAIL_SIZE = 256;
+
+export function thumbnailFile(path: string, limits: ViewerLimits): Promise<PreviewFileResult> {
+  return previewFile({
+    path,
+    sliceIndex: -1,
+    display: { stretch: 'zscale' },
+    colormap: 'gray',
+    width: THUMBNAIL_SIZE,
+    height: THUMBNAIL_SIZE,
+    format: 'png',
+    quality: 90,
+    nanColor: { r: 0, g: 0, b: 0, a: 0 },
+    limits,
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Opening the image a viewer request is about, with the limits every endpoint applies the same way:
+ * - MAX_FITS_FILE_SIZE_MB bounds the file (on disk, and the decompressed stream of .gz/.Z): 413.
+ * - MAX_FITS_ARRAY_ELEMENTS bounds what is decoded at once. A plane within it is read whole; a
+ *   bigger one is read in row bands that each stay within it (413 only if one row is too wide).
+ * Only the requested plane of a cube is read, never the whole cube.
+ */
+import { stat } from 'node:fs/promises';
+import type { PixelArray } from '../../core/image-plane.js';
+import type { ImagePlane } from '../../core/image-plane.js';
+import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
+import { FitsFile, firstImageHdu, readPlane, readPlaneRows, type Hdu } from '../../fits/index.js';
+import { chooseSlice, type SliceChoice } from '../cube-info.js';
+
+export interface ViewerLimits {
+  /** MAX_FITS_FILE_SIZE_MB in bytes. */
+  readonly maxFileBytes: number;
+  /** MAX_FITS_ARRAY_ELEMENTS. */
+  readonly maxElements: number;
+  /** Planes up to this many pixels (and within maxElements) are held whole; default 50 M. */
+  readonly inMemoryElements?: number;
+}
+
+export const DEFAULT_IN_MEMORY_ELEMENTS = 50_000_000;
+
+const MB = 1024 * 1024;
+
+/** The upstream 413 message for a file over MAX_FITS_FILE_SIZE_MB. */
+export function fileTooLarge(bytes: number, maxBytes: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`File too large: ${(bytes / MB).toFixed(1)}MB exceeds maximum ${(maxBytes / MB).toFixed(1)}MB`, 'FILE_TOO_LARGE');
+}
+
+/** The upstream 413 message for an array over MAX_FITS_ARRAY_ELEMENTS. */
+export function imageTooLarge(elements: number, max: number): PayloadTooLargeError {
+  const f = (n: number) => n.toLocaleString('en-US');
+  return new PayloadTooLargeError(`Image too large: ${f(elements)} pixels exceeds maximum ${f(max)}`, 'IMAGE_TOO_LARGE');
+}
+
+export async function checkFileSize(path: string, limits: ViewerLimits): Promise<number> {
+  const { size } = await stat(path);
+  if (size > limits.maxFileBytes) throw fileTooLarge(size, limits.maxFileBytes);
+  return size;
+}
+
+export async function openFits(path: string, limits: ViewerLimits): Promise<FitsFile> {
+  await checkFileSize(path, limits);
+  try {
+    return await FitsFile.open(path, { maxFileBytes: limits.maxFileBytes });
+  } catch (err) {
+    if (err instanceof Error && (err as { code?: string }).code === 'FITS_TOO_LARGE' && /stream|file/i.test(err.message)) {
+      throw new PayloadTooLargeError(`File too large: its decompressed size exceeds maximum ${(limits.maxFileBytes / MB).toFixed(1)}MB`, 'FILE_TOO_LARGE');
+    }
+    throw err;
+  }
+}
+
+export interface OpenedImage {
+  readonly file: FitsFile;
+  readonly hdu: Hdu;
+  readonly width: number;
+  readonly height: number;
+  readonly slice: SliceChoice;
+  /** True when the plane is read whole; false when it is streamed in bands. */
+  readonly inMemory: boolean;
+  readonly bandRows: number;
+}
+
+/** Opens the file and picks the first image HDU and the slice (contract rules). Close `file` when done. */
+export async function openImage(path: string, sliceIndex: number, limits: ViewerLimits): Promise<OpenedImage> {
+  const file = await openFits(path, limits);
+  try {
+    const hdu = firstImageHdu(file);
+    if (!hdu) throw new BadRequestError('No image data found in FITS file', 'NO_IMAGE_DATA');
+    return describeImage(file, hdu, sliceIndex, limits);
+  } catch (err) {
+    await file.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+export function describeImage(file: FitsFile, hdu: Hdu, sliceIndex: number, limits: ViewerLimits): OpenedImage {
+  const width = hdu.axes[0]!;
+  const height = hdu.axes[1] ?? 1;
+  const elements = width * height;
+  if (width > limits.maxElements) throw imageTooLarge(width, limits.maxElements);
+  const inMemory = elements <= Math.min(limits.maxElements, limits.inMemoryElements ?? DEFAULT_IN_MEMORY_ELEMENTS);
+  // Bands of about 4 M pixels, never more than the decode limit.
+  const bandRows = Math.max(1, Math.min(Math.floor(limits.maxElements / width), Math.ceil(4_000_000 / width)));
+  return { file, hdu, width, height, slice: chooseSlice(hdu.axes, sliceIndex), inMemory, bandRows };
+}
+
+export async function readWholePlane(img: OpenedImage, limits: ViewerLimits): Promise<ImagePlane> {
+  return readPlane(img.file, img.hdu, { plane: img.slice.plane, maxElements: limits.maxElements });
+}
+
+/** The plane as consecutive row bands (one band when it is held whole). */
+export async function* planeBands(img: OpenedImage, limits: ViewerLimits): AsyncGenerator<PixelArray> {
+  if (img.inMemory) {
+    yield (await readWholePlane(img, limits)).data;
+    return;
+  }
+  for await (const band of readPlaneRows(img.file, img.hdu, { plane: img.slice.plane, bandRows: img.bandRows, maxElements: limits.maxElements })) {
+    yield band.data;
+  }
+}

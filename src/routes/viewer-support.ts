@@ -1,0 +1,84 @@
+/**
+ * What the viewer routes share: the limits from settings, resolving `file_path` (sandbox + size
+ * guard before any work is queued), strong ETags with If-None-Match -> 304, and a byte-bounded
+ * LRU of rendered answers.
+ */
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EngineContext } from '../context.js';
+import { fileTooLarge, type ViewerLimits } from '../imaging/viewer/source.js';
+
+export function viewerLimits(ctx: EngineContext): ViewerLimits {
+  return { maxFileBytes: ctx.settings.maxFitsFileSizeMb * 1024 * 1024, maxElements: ctx.settings.maxFitsArrayElements };
+}
+
+export interface ResolvedFile {
+  readonly path: string;
+  /** Changes when the file changes: part of every ETag. */
+  readonly version: string;
+}
+
+/** Sandbox (403/404/400) then MAX_FITS_FILE_SIZE_MB (413), cheap checks on the event loop. */
+export async function resolveFitsPath(ctx: EngineContext, filePath: string): Promise<ResolvedFile> {
+  const path = await ctx.sandbox.resolve(filePath);
+  const st = await stat(path);
+  const limits = viewerLimits(ctx);
+  if (st.size > limits.maxFileBytes) throw fileTooLarge(st.size, limits.maxFileBytes);
+  return { path, version: `${st.ino}-${st.size}-${st.mtimeMs}` };
+}
+
+export function etagOf(kind: string, file: ResolvedFile, params: unknown): string {
+  const h = createHash('sha256').update(kind).update('\0').update(file.path).update('\0').update(file.version).update('\0').update(JSON.stringify(params));
+  return `"${h.digest('base64url').slice(0, 32)}"`;
+}
+
+/** True (and the 304 is sent) when the client already has this representation. */
+export function notModified(request: FastifyRequest, reply: FastifyReply, etag: string, headers: Record<string, string> = {}): boolean {
+  const header = request.headers['if-none-match'];
+  if (!header) return false;
+  const tags = header.split(',').map((t) => t.trim().replace(/^W\//, ''));
+  if (!tags.includes(etag) && !tags.includes('*')) return false;
+  reply.status(304).header('etag', etag).header('cache-control', 'no-cache').headers(headers).send();
+  return true;
+}
+
+/** A least-recently-used map bounded by the summed size of its values. */
+export class ByteLru<V> {
+  private readonly map = new Map<string, { value: V; size: number }>();
+  private total = 0;
+
+  constructor(readonly maxBytes: number, readonly maxEntryBytes = maxBytes / 4) {}
+
+  get(key: string): V | undefined {
+    const hit = this.map.get(key);
+    if (!hit) return undefined;
+    this.map.delete(key);
+    this.map.set(key, hit);
+    return hit.value;
+  }
+
+  set(key: string, value: V, size: number): void {
+    if (size > this.maxEntryBytes) return;
+    const old = this.map.get(key);
+    if (old) {
+      this.total -= old.size;
+      this.map.delete(key);
+    }
+    this.map.set(key, { value, size });
+    this.total += size;
+    for (const [k, v] of this.map) {
+      if (this.total <= this.maxBytes) break;
+      this.map.delete(k);
+      this.total -= v.size;
+    }
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The viewer endpoints of the contract (§1.1): GET /preview/{data_id}, POST /thumbnail,
+ * GET /histogram/{data_id}, GET /pixeldata/{data_id}, GET /cubeinfo/{data_id}. Parameters, defaults
+ * and 400 messages are the upstream engine's; the defects of §7.1 are fixed (NaN masked, exact
+ * output size, grey PNG without alpha unless needed, 256 px thumbnails, p_* percentile keys,
+ * one slice read). All decoding runs in the worker pool; answers carry ETags (304 on
+ * If-None-Match) and rendered images are kept in a bounded cache.
+ */
+import { Type } from 'typebox';
+import type { App } from '../server.js';
+import type { EngineContext } from '../context.js';
+import { parseHistogramParams, parsePixelDataParams, parsePreviewParams } from '../imaging/options.js';
+import type { HistogramResult, PixelDataResult, PreviewFileRequest, PreviewFileResult } from '../imaging/viewer/index.js';
+import type { CubeInfo } from '../imaging/cube-info.js';
+import { ByteLru, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
+
+const DataId = Type.Object({ data_id: Type.String() });
+
+const PreviewQuery = Type.Object({
+  file_path: Type.String({ description: 'FITS file, relative to DATA_DIR' }),
+  cmap: Type.Optional(Type.String({ default: 'grayscale' })),
+  width: Type.Optional(Type.Integer({ default: 1000, description: 'box width (10-8000); the image fits the box, aspect kept' })),
+  height: Type.Optional(Type.Integer({ default: 1000 })),
+  stretch: Type.Optional(Type.String({ default: 'zscale', description: 'zscale, asinh, log, sqrt, power, histeq, linear' })),
+  gamma: Type.Optional(Type.Number({ default: 1.0 })),
+  black_point: Type.Optional(Type.Number({ default: 0.0, description: 'percentile fraction (0-1) of the stretched pixels mapped to black' })),
+  white_point: Type.Optional(Type.Number({ default: 1.0 })),
+  asinh_a: Type.Optional(Type.Number({ default: 0.1 })),
+  slice_index: Type.Optional(Type.Integer({ default: -1, description: '-1 = middle slice of a cube' })),
+  format: Type.Optional(Type.String({ default: 'png', description: 'png, jpeg or webp' })),
+  quality: Type.Optional(Type.Integer({ default: 90 })),
+  nan_color: Type.Optional(Type.String({ description: "colour of no-data pixels: 'transparent' (default; black in JPEG), '#rrggbb', '#rrggbbaa' or 'r,g,b[,a]'" })),
+  embed_avm: Type.Optional(Type.Boolean({ default: false, description: 'accepted for compatibility; AVM embedding is not done by this endpoint' })),
+  avm_metadata: Type.Optional(Type.String({ default: '' })),
+});
+
+const HistogramQuery = Type.Object({
+  file_path: Type.String(),
+  bins: Type.Optional(Type.Integer({ default: 256 })),
+  slice_index: Type.Optional(Type.Integer({ default: -1 })),
+  stretch: Type.Optional(Type.String({ default: 'zscale' })),
+  gamma: Type.Optional(Type.Number({ default: 1.0 })),
+  black_point: Type.Optional(Type.Number({ default: 0.0 })),
+  white_point: Type.Optional(Type.Number({ default: 1.0 })),
+  asinh_a: Type.Optional(Type.Number({ default: 0.1 })),
+});
+
+const PixelDataQuery = Type.Object({
+  file_path: Type.String(),
+  max_size: Type.Optional(Type.Integer({ default: 1200 })),
+  slice_index: Type.Optional(Type.Integer({ default: -1 })),
+});
+
+const FileQuery = Type.Object({ file_path: Type.String() });
+const ThumbnailBody = Type.Object({ file_path: Type.String() });
+
+interface CachedImage {
+  readonly image: Buffer;
+  readonly mediaType: string;
+  readonly headers: Record<string, string>;
+}
+
+/** Rendered previews and thumbnails kept in memory (bytes). */
+export const RENDER_CACHE_BYTES = 64 * 1024 * 1024;
+
+export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> {
+  const cache = new ByteLru<CachedImage>(RENDER_CACHE_BYTES);
+  const jsonCache = new ByteLru<{ body: unknown; headers: Record<string, string> }>(16 * 1024 * 1024);
+
+  app.get('/preview/:data_id', {
+    schema: { summary: 'Stretched, colour-mapped preview image (PNG, JPEG or WebP) of the first image HDU', params: DataId, querystring: PreviewQuery },
+  }, async (request, reply) => {
+    const q = request.query;
+    const req = parsePreviewParams(q);
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const normalized = { ...req, colormap: req.colormap.name };
+    const etag = etagOf('preview', file, normalized);
+    const hit = cache.get(etag);
+    if (notModified(request, reply, etag, hit?.headers)) return reply;
+    if (hit) return reply.type(hit.mediaType).header('etag', etag).header('cache-control', 'no-cache').headers(hit.headers).send(hit.image);
+    const payload: PreviewFileRequest = {
+      path: file.path,
+      sliceIndex: req.sliceIndex,
+      display: req.display,
+      colormap: req.colormap.name,
+      width: req.width,
+      height: req.height,
+      format: req.format,
+      quality: req.quality,
+      nanColor: req.nanColor,
+      limits: viewerLimits(ctx),
+    };
+    const r = await ctx.pool.run<PreviewFileResult>('viewer.preview', payload);
+    const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
+    const headers = {
+      'x-cube-slices': String(r.nSlices),
+      'x-cube-current': String(r.currentSlice),
+      'x-stretch-applied': r.applied.stretch,
+    };
+    cache.set(etag, { image, mediaType: r.mediaType, headers }, image.byteLength);
+    return reply.type(r.mediaType).header('etag', etag).header('cache-control', 'no-cache').headers(headers).send(image);
+  });
+
+  app.post('/thumbnail', {
+    schema: {
+      summary: 'Grey zscale PNG thumbnail, 256 px on its longer side, as base64',
+      body: ThumbnailBody,
+      response: { 200: Type.Object({ thumbnail_base64: Type.String() }) },
+    },
+  }, async (request) => {
+    const file = await resolveFitsPath(ctx, request.body.file_path);
+    const etag = etagOf('thumbnail', file, {});
+    const hit = cache.get(etag);
+    if (hit) return { thumbnail_base64: hit.image.toString('base64') };
+    const r = await ctx.pool.run<PreviewFileResult>('viewer.thumbnail', { path: file.path, limits: viewerLimits(ctx) });
+    const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
+    cache.set(etag, { image, mediaType: r.mediaType, headers: {} }, image.byteLength);
+    return { thumbnail_base64: image.toString('base64') };
+  });
+
+  app.get('/histogram/:data_id', {
+    schema: { summary: 'Histograms, percentiles and stats of the stretched finite pixels', params: DataId, querystring: HistogramQuery },
+  }, async (request, reply) => {
+    const q = request.query;
+    const req = parseHistogramParams(q);
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const etag = etagOf('histogram', file, req);
+    if (notModified(request, reply, etag)) return reply;
+    let body = jsonCache.get(etag)?.body as Omit<HistogramResult, never> | undefined;
+    if (!body) {
+      body = await ctx.pool.run<HistogramResult>('viewer.histogram', { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx) });
+      jsonCache.set(etag, { body, headers: {} }, 64 * req.bins + 2048);
+    }
+    return reply.header('etag', etag).header('cache-control', 'no-cache').send({ data_id: request.params.data_id, ...body });
+  });
+
+  app.get('/pixeldata/:data_id', {
+    schema: {
+      summary: 'Area-averaged float32 pixels (base64, or raw with Accept: application/octet-stream), WCS block and units',
+      params: DataId,
+      querystring: PixelDataQuery,
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    const req = parsePixelDataParams(q);
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const raw = /application\/octet-stream/i.test(request.headers.accept ?? '');
+    const etag = etagOf('pixeldata', file, { ...req, raw });
+    if (notModified(request, reply, etag)) return reply;
+    const r = await ctx.pool.run<PixelDataResult>('viewer.pixeldata', {
+      path: file.path,
+      sliceIndex: req.sliceIndex,
+      maxSize: req.maxSize,
+      limits: viewerLimits(ctx),
+      encoding: raw ? 'raw' : 'base64',
+    });
+    reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (raw) {
+      const bytes = r.raw!;
+      return reply
+        .type('application/octet-stream')
+        .headers({
+          'x-image-width': String(r.preview_shape[1]),
+          'x-image-height': String(r.preview_shape[0]),
+          'x-original-width': String(r.original_shape[1]),
+          'x-original-height': String(r.original_shape[0]),
+          'x-scale-factor': String(r.scale_factor),
+          'x-pixel-format': 'float32-le; row 0 = FITS row 1',
+          'x-cube-slices': String(r.n_slices),
+          'x-cube-current': String(r.current_slice),
+          'x-units': r.units.replace(/[^\x20-\x7e]/g, '?'),
+        })
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+    return reply.send({
+      data_id: request.params.data_id,
+      original_shape: r.original_shape,
+      preview_shape: r.preview_shape,
+      scale_factor: r.scale_factor,
+      wcs: r.wcs,
+      units: r.units,
+      pixels: r.pixels,
+    });
+  });
+
+  app.get('/cubeinfo/:data_id', {
+    schema: { summary: 'Slice count and axis-3 WCS of the first HDU with three or more axes', params: DataId, querystring: FileQuery },
+  }, async (request, reply) => {
+    const file = await resolveFitsPath(ctx, request.query.file_path);
+    const etag = etagOf('cubeinfo', file, {});
+    if (notModified(request, reply, etag)) return reply;
+    const info = await ctx.pool.run<CubeInfo>('viewer.cubeinfo', { path: file.path, limits: viewerLimits(ctx) });
+    return reply.header('etag', etag).header('cache-control', 'no-cache').send({ data_id: request.params.data_id, ...info });
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * Viewer tasks (previews, thumbnails, histograms, pixel data, cube info, FITS contents, cutouts):
+ * everything that opens a FITS file or touches pixels for src/routes/viewer*.ts runs here, off the
+ * event loop. Each entry is a core function from src/imaging/viewer.
+ */
+import {
+  cubeInfoFile,
+  cutoutFile,
+  fitsHeaderFile,
+  fitsInfoFile,
+  fitsTableFile,
+  histogramFile,
+  pixelDataFile,
+  previewFile,
+  thumbnailFile,
+  type CutoutRequest,
+  type HistogramFileRequest,
+  type PixelDataRequest,
+  type PreviewFileRequest,
+  type TableRequest,
+  type ViewerLimits,
+} from '../../imaging/viewer/index.js';
+
+interface PathPayload {
+  readonly path: string;
+  readonly limits: ViewerLimits;
+}
+
+export const viewerTasks = {
+  'viewer.preview': (p: PreviewFileRequest) => previewFile(p),
+  'viewer.thumbnail': (p: PathPayload) => thumbnailFile(p.path, p.limits),
+  'viewer.histogram': (p: HistogramFileRequest) => histogramFile(p),
+  'viewer.pixeldata': (p: PixelDataRequest) => pixelDataFile(p),
+  'viewer.cubeinfo': (p: PathPayload) => cubeInfoFile(p.path, p.limits),
+  'viewer.fits-info': (p: PathPayload) => fitsInfoFile(p.path, p.limits),
+  'viewer.fits-header': (p: PathPayload & { hdu?: string | number }) => fitsHeaderFile(p.path, p.hdu, p.limits),
+  'viewer.fits-table': (p: TableRequest) => fitsTableFile(p),
+  'viewer.fits-cutout': (p: CutoutRequest) => cutoutFile(p),
+} as const;
