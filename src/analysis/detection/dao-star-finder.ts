@@ -197,7 +197,8 @@ export class DaoStarFinder {
     let sAbs = 0;
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++) {
-        const v = ccut[j * nx + i]!;
+        // the peak pixel itself is left out (photutils zeroes it)
+        const v = j === cyc && i === cxc ? 0 : ccut[j * nx + i]!;
         sAbs += Math.abs(v);
         if (j <= cyc && i > cxc) q1 += v;
         if (j < cyc && i <= cxc) q2 += v;

@@ -36,7 +36,9 @@ function circleTriangle(px: number, py: number, qx: number, qy: number): number 
     const mx = (ax + bx) / 2;
     const my = (ay + by) / 2;
     const cross = ax * by - ay * bx;
-    if (mx * mx + my * my <= 1) area += cross / 2;
+    // a line that misses or only touches the circle lies outside it (its midpoint may be the
+    // tangent point itself)
+    if (disc > 0 && mx * mx + my * my <= 1) area += cross / 2;
     else area += Math.atan2(cross, ax * bx + ay * by) / 2;
   }
   return area;
