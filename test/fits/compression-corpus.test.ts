@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FitsFile } from '../../src/fits/file.js';
 import { readPlane, readPlaneRows } from '../../src/fits/image.js';
 import { FitsError } from '../../src/fits/errors.js';
-import { CompressedImageReader, decompressLzw, decompressTable, describeCompressedImage, openDecompressedTable, readCompressedPlane } from '../../src/fits/compression/index.js';
+import { TiledImageReader, decompressLzw, decompressTable, describeCompressedImage, openDecompressedTable, readCompressedPlane } from '../../src/fits/compression/index.js';
 import { CORPUS_DIR, close, corpusPath, refNumber, referenceFiles, statistics, type RefStats } from './corpus.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -153,7 +153,7 @@ test('only the tiles of the requested rows are read', async () => {
       bytesRead += length;
       return original(offset, length);
     };
-    const reader = await CompressedImageReader.open(f, hdu);
+    const reader = await TiledImageReader.open(f, hdu);
     const tableBytes = bytesRead;
     await reader.readPlane({ rows: [10, 12] });
     const heapRead = bytesRead - tableBytes;

@@ -9,6 +9,7 @@ import type { Header } from '../header.js';
 import { FitsError } from '../errors.js';
 import type { ImagePlane } from '../../core/image-plane.js';
 import { imageScaling } from '../pixels.js';
+import type { CompressedPlaneRequest } from '../image.js';
 import { badData, unsupported } from './errors.js';
 import { decodeRice } from './rice.js';
 import { decodeGzipTile } from './gzip.js';
@@ -345,7 +346,7 @@ function rangeKey(r: HeapRange): string {
  * any plane can be decoded. Tiles decoded by the previous call are kept, so reading a plane in row
  * bands that do not line up with the tiles decodes each tile once.
  */
-export class CompressedImageReader {
+export class TiledImageReader {
   private lastTiles = new Map<number, TileValues>();
 
   private constructor(
@@ -355,11 +356,11 @@ export class CompressedImageReader {
     private readonly tableBytes: Uint8Array,
   ) {}
 
-  static async open(file: FitsFile, hdu: Hdu): Promise<CompressedImageReader> {
+  static async open(file: FitsFile, hdu: Hdu): Promise<TiledImageReader> {
     const info = describeCompressedImage(hdu);
     const { rowBytes, rows } = info.table;
     const tableBytes = await file.readBytes(hdu.dataOffset, rowBytes * rows);
-    return new CompressedImageReader(file, hdu, info, new Uint8Array(tableBytes.buffer, tableBytes.byteOffset, tableBytes.byteLength));
+    return new TiledImageReader(file, hdu, info, new Uint8Array(tableBytes.buffer, tableBytes.byteOffset, tableBytes.byteLength));
   }
 
   get width(): number {
@@ -507,8 +508,8 @@ export class CompressedImageReader {
 }
 
 /** Opens the tile table of a compressed image HDU (kind 'compressed-image') for repeated reads. */
-export function openCompressedImage(file: FitsFile, hdu: Hdu): Promise<CompressedImageReader> {
-  return CompressedImageReader.open(file, hdu);
+export function openCompressedImage(file: FitsFile, hdu: Hdu): Promise<TiledImageReader> {
+  return TiledImageReader.open(file, hdu);
 }
 
 /**
@@ -517,22 +518,16 @@ export function openCompressedImage(file: FitsFile, hdu: Hdu): Promise<Compresse
  * ZBITPIX 8/16/-32, Float64Array for 32/64/-64.
  */
 export async function readCompressedPlane(file: FitsFile, hdu: Hdu, options: CompressedReadOptions = {}): Promise<ImagePlane> {
-  const reader = await CompressedImageReader.open(file, hdu);
+  const reader = await TiledImageReader.open(file, hdu);
   return reader.readPlane(options);
 }
 
-/** What src/fits/image.ts passes for a compressed plane request. */
-export interface CompressedPlaneRequest {
-  readonly plane: readonly number[];
-  readonly rows: readonly [number, number];
-  readonly maxElements: number;
-}
 
 // One reader per open file and HDU, so row bands of the same image reuse the tile table and the
 // tiles decoded for the previous band. Dropped with the FitsFile.
-const readers = new WeakMap<FitsFile, Map<number, Promise<CompressedImageReader>>>();
+const readers = new WeakMap<FitsFile, Map<number, Promise<TiledImageReader>>>();
 
-function cachedReader(file: FitsFile, hdu: Hdu): Promise<CompressedImageReader> {
+function cachedReader(file: FitsFile, hdu: Hdu): Promise<TiledImageReader> {
   let perFile = readers.get(file);
   if (!perFile) {
     perFile = new Map();
@@ -540,7 +535,7 @@ function cachedReader(file: FitsFile, hdu: Hdu): Promise<CompressedImageReader> 
   }
   let reader = perFile.get(hdu.index);
   if (!reader) {
-    reader = CompressedImageReader.open(file, hdu);
+    reader = TiledImageReader.open(file, hdu);
     reader.catch(() => perFile!.delete(hdu.index));
     perFile.set(hdu.index, reader);
   }

@@ -6,12 +6,11 @@ export { decodePlio } from './plio.js';
 export { decompressLzw, isLzwCompressed, type LzwOptions } from './lzw.js';
 export { dequantize, ditherRandomValues, N_RANDOM, NULL_VALUE, ZERO_VALUE, type DequantizeParams, type QuantizeMethod } from './dither.js';
 export {
-  CompressedImageReader,
+  TiledImageReader,
   describeCompressedImage,
   openCompressedImage,
   readCompressedImagePlane,
   readCompressedPlane,
-  type CompressedPlaneRequest,
   type CompressedImageInfo,
   type CompressedReadOptions,
   type CompressionType,
