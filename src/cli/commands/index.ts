@@ -1,6 +1,9 @@
 /** Every CLI command module; each adds its command(s) to the program. */
 import type { Command } from 'commander';
+import { searchCommands } from './search.js';
 
 export type CommandModule = (program: Command) => void;
 
-export const commandModules: CommandModule[] = [];
+export const commandModules: CommandModule[] = [
+  searchCommands,
+];
