@@ -16,9 +16,10 @@ export type MastRow = Record<string, unknown> & {
   s_dec?: number;
   s_region?: string;
   jpegURL?: string | null;
+  jpegURL_https?: string | null;
   dataRights?: string;
+  /** arcseconds from the cone's centre */
   distance?: number;
-  distance_deg?: number;
 };
 
 export interface SearchResponse {

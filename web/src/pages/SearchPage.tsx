@@ -22,7 +22,10 @@ const COLUMNS: Column<MastRow>[] = [
   {
     key: 'preview',
     label: 'Preview',
-    render: (r) => (typeof r.jpegURL === 'string' && r.jpegURL ? <img className="thumb" src={previewUrl(r.jpegURL)} alt={`preview of ${r.obs_id ?? ''}`} loading="lazy" /> : <span className="muted">—</span>),
+    render: (r) => {
+      const src = previewOf(r);
+      return src ? <img className="thumb" src={src} alt={`preview of ${r.obs_id ?? ''}`} loading="lazy" /> : <span className="muted">—</span>;
+    },
   },
   {
     key: 'obs_id',
@@ -35,7 +38,7 @@ const COLUMNS: Column<MastRow>[] = [
   { key: 'filters', label: 'Filters', sortValue: (r) => r.filters, render: (r) => fmt(r.filters) },
   { key: 'calib', label: 'Level', sortValue: (r) => r.calib_level, render: (r) => fmt(r.calib_level) },
   { key: 'exptime', label: 'Exposure (s)', sortValue: (r) => r.t_exptime, render: (r) => fmt(r.t_exptime, 5) },
-  { key: 'distance', label: 'Distance (°)', sortValue: (r) => distanceOf(r), render: (r) => fmt(distanceOf(r), 3) },
+  { key: 'distance', label: 'Distance (″)', sortValue: (r) => distanceOf(r), render: (r) => fmt(distanceOf(r), 3) },
   { key: 'release', label: 'Release', sortValue: (r) => r.t_obs_release, render: (r) => mjdToDate(r.t_obs_release) },
   { key: 'footprint', label: 'Footprint', render: (r) => <Footprint region={r.s_region} /> },
   {
@@ -46,14 +49,15 @@ const COLUMNS: Column<MastRow>[] = [
   },
 ];
 
+/** Cone searches give each row's distance from the centre in arcseconds. */
 function distanceOf(r: MastRow): number | undefined {
-  const d = r.distance_deg ?? r.distance;
-  return typeof d === 'number' ? d : undefined;
+  return typeof r.distance === 'number' ? r.distance : undefined;
 }
 
-/** MAST preview URLs may be mast: URIs; the browser needs HTTPS. */
-function previewUrl(u: string): string {
-  return u.startsWith('mast:') ? `https://mast.stsci.edu/portal/Download/file?uri=${encodeURIComponent(u)}` : u;
+/** The engine gives `mast:` preview URIs also as HTTPS URLs (jpegURL_https). */
+function previewOf(r: MastRow): string | null {
+  const u = typeof r.jpegURL_https === 'string' ? r.jpegURL_https : r.jpegURL;
+  return typeof u === 'string' && /^https?:/.test(u) ? u : null;
 }
 
 export function SearchPage() {
@@ -79,8 +83,8 @@ export function SearchPage() {
     setBusy(true);
     setError(null);
     const filters: Record<string, unknown> = {};
-    if (instrument) filters.instrument_name = instrument;
-    if (filter) filters.filters = filter;
+    if (instrument) filters.instrument = instrument;
+    if (filter) filters.filter = filter;
     if (productType) filters.dataproduct_type = productType;
     if (includeProprietary) filters.include_proprietary = true;
     const calib_level = levels.length ? levels : undefined;
@@ -88,16 +92,16 @@ export function SearchPage() {
       let res: SearchResponse;
       switch (mode) {
         case 'target':
-          res = await postJson('/mast/search/target', { target_name: target, radius: Number(radius), calib_level, filters });
+          res = await postJson('/mast/search/target', { target_name: target, radius: Number(radius), calib_level, filters, limit: 500 });
           break;
         case 'coordinates':
-          res = await postJson('/mast/search/coordinates', { ra: numberOrText(ra), dec: numberOrText(dec), radius: Number(radius), calib_level, filters });
+          res = await postJson('/mast/search/coordinates', { ra: numberOrText(ra), dec: numberOrText(dec), radius: Number(radius), calib_level, filters, limit: 500 });
           break;
         case 'observation':
-          res = await postJson('/mast/search/observation', { obs_id: obsId, calib_level, filters });
+          res = await postJson('/mast/search/observation', { obs_id: obsId, calib_level, filters, limit: 500 });
           break;
         case 'program':
-          res = await postJson('/mast/search/program', { program_id: program, calib_level, filters });
+          res = await postJson('/mast/search/program', { program_id: program, calib_level, filters, limit: 500 });
           break;
         default:
           res = await postJson('/mast/search/recent', { days_back: Number(daysBack), instrument: instrument || undefined, limit: 200, offset: 0 });
