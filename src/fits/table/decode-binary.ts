@@ -225,61 +225,68 @@ export function varCellShape(col: TableColumn, count: number): number[] {
 }
 
 /**
- * Visit the physical values of `count` numeric elements at `bytes[pos..]` as float64, without
- * building cells (the fast path of statistics and numeric columns). `isNull` is true for TNULL
- * elements with `nulls: 'mask'` (their value is then NaN).
+ * Physical values (float64) of a fixed-width real-valued column over a block of `nRows` rows, in
+ * one pass per column (the fast path of statistics and numeric columns). TNULL elements are NaN
+ * and flagged in `nullMask` when `nulls` is 'mask'.
  */
-export function forEachNumber(
+export function decodeNumericBlock(
   col: TableColumn,
   bytes: Uint8Array,
-  pos: number,
-  count: number,
+  rowBytes: number,
+  nRows: number,
+  perRow: number,
   nulls: NullMode,
-  visit: (value: number, isNull: boolean) => void,
-): void {
+): { values: Float64Array; nullMask: Uint8Array | null } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const code = col.code as BinaryCode;
   const size = ELEMENT_SIZE[code];
+  const values = new Float64Array(nRows * perRow);
   const checkNull = nulls === 'mask' && col.tnull !== null && typeof col.tnull !== 'string';
+  const nullMask = checkNull ? new Uint8Array(values.length) : null;
   const tnull = checkNull ? Number(col.tnull) : 0;
-  const tnullBig = checkNull && code === 'K' ? BigInt(col.tnull as number | bigint) : 0n;
   const scale = col.tscal;
   const zero = col.tzero;
-  for (let i = 0; i < count; i++) {
-    const p = pos + i * size;
-    let raw: number;
+  let k = 0;
+  for (let r = 0; r < nRows; r++) {
+    const base = r * rowBytes + col.byteOffset;
     switch (code) {
-      case 'B':
-        raw = view.getUint8(p);
-        break;
-      case 'I':
-        raw = view.getInt16(p);
-        break;
-      case 'J':
-        raw = view.getInt32(p);
-        break;
-      case 'K': {
-        const big = view.getBigInt64(p);
-        if (checkNull && big === tnullBig) {
-          visit(Number.NaN, true);
-          continue;
-        }
-        // The uint64 convention: exact in bigint, rounded once to float64.
-        visit(col.scaling === 'offset' ? Number(BigInt.asUintN(64, big + TWO_63)) : Number(big) * scale + zero, false);
-        continue;
-      }
       case 'E':
-        raw = view.getFloat32(p);
+        for (let e = 0; e < perRow; e++) values[k++] = view.getFloat32(base + 4 * e) * scale + zero;
         break;
       case 'D':
-        raw = view.getFloat64(p);
+        for (let e = 0; e < perRow; e++) values[k++] = view.getFloat64(base + 8 * e) * scale + zero;
         break;
+      case 'B':
+      case 'I':
+      case 'J':
+        for (let e = 0; e < perRow; e++) {
+          const p = base + size * e;
+          const raw = code === 'B' ? view.getUint8(p) : code === 'I' ? view.getInt16(p) : view.getInt32(p);
+          if (nullMask && raw === tnull) {
+            nullMask[k] = 1;
+            values[k++] = Number.NaN;
+          } else values[k++] = raw * scale + zero;
+        }
+        break;
+      case 'K': {
+        const tnullBig = checkNull ? BigInt(col.tnull as number | bigint) : 0n;
+        for (let e = 0; e < perRow; e++) {
+          const big = view.getBigInt64(base + 8 * e);
+          if (nullMask && big === tnullBig) {
+            nullMask[k] = 1;
+            values[k++] = Number.NaN;
+          } else {
+            // The uint64 convention: exact in bigint, rounded once to float64.
+            values[k++] = col.scaling === 'offset' ? Number(BigInt.asUintN(64, big + TWO_63)) : Number(big) * scale + zero;
+          }
+        }
+        break;
+      }
       default:
         throw new FitsError('FITS_BAD_DATA', `internal: ${code} is not a real-valued element type`);
     }
-    if (checkNull && raw === tnull) visit(Number.NaN, true);
-    else visit(raw * scale + zero, false);
   }
+  return { values, nullMask };
 }
 
 const ELEMENT_SIZE: Readonly<Record<BinaryCode, number>> = { L: 1, X: 1, B: 1, A: 1, I: 2, J: 4, K: 8, E: 4, D: 8, C: 8, M: 16 };

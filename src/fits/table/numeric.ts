@@ -5,7 +5,7 @@
  */
 import { FitsError } from '../errors.js';
 import { decodeAsciiCell } from './decode-ascii.js';
-import { forEachNumber } from './decode-binary.js';
+import { decodeNumericBlock } from './decode-binary.js';
 import { describeTable } from './describe.js';
 import { isArrayCell } from './json.js';
 import { findColumn, iterateRowBlocks, iterateTableChunks, resolveHdu } from './read.js';
@@ -81,12 +81,15 @@ export async function readNumericColumn(
     values[k++] = v;
   };
   for await (const block of iterateRowBlocks(file, hdu, d, [col], { offset, limit: options.limit })) {
-    for (let r = 0; r < block.n; r++) {
-      const rowStart = r * d.rowBytes;
-      if (d.kind === 'ascii-table') {
-        const cell = decodeAsciiCell(col, block.bytes, rowStart, nulls, block.start + r);
+    if (d.kind === 'ascii-table') {
+      for (let r = 0; r < block.n; r++) {
+        const cell = decodeAsciiCell(col, block.bytes, r * d.rowBytes, nulls, block.start + r);
         put(cell === null ? Number.NaN : Number(cell));
-      } else forEachNumber(col, block.bytes, rowStart + col.byteOffset, perRow, nulls, put);
+      }
+    } else {
+      const { values: part } = decodeNumericBlock(col, block.bytes, d.rowBytes, block.n, perRow, nulls);
+      values.set(part, k);
+      k += part.length;
     }
   }
   return { column: col, offset, rows, values, elementsPerRow: perRow, rowOffsets: null };

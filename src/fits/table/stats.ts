@@ -5,7 +5,7 @@
  * `nulls: 'raw'`; with the default `nulls: 'mask'` TNULL values are left out and counted apart.
  */
 import { decodeAsciiCell } from './decode-ascii.js';
-import { forEachNumber } from './decode-binary.js';
+import { decodeNumericBlock } from './decode-binary.js';
 import { describeTable } from './describe.js';
 import { isArrayCell } from './json.js';
 import { iterateRowBlocks, resolveHdu } from './read.js';
@@ -56,6 +56,29 @@ class Accumulator {
     else this.comp += v - t + this.sum;
     this.sum = t;
     this.count++;
+  }
+
+  addAll(values: Float64Array, nullMask: Uint8Array | null): void {
+    let { min, max, sum, comp, count, nan } = this;
+    for (let i = 0; i < values.length; i++) {
+      if (nullMask !== null && nullMask[i] === 1) {
+        this.nulls++;
+        continue;
+      }
+      const v = values[i] as number;
+      if (v !== v) {
+        nan++;
+        continue;
+      }
+      if (v < min) min = v;
+      if (v > max) max = v;
+      const t = sum + v;
+      if (Math.abs(sum) >= Math.abs(v)) comp += sum - t + v;
+      else comp += v - t + sum;
+      sum = t;
+      count++;
+    }
+    Object.assign(this, { min, max, sum, comp, count, nan });
   }
 
   addCell(cell: TableCell): void {
@@ -114,12 +137,12 @@ export async function columnStats(
   for await (const block of iterateRowBlocks(file, hdu, d, wanted, { chunkBytes: options.chunkBytes })) {
     wanted.forEach((col, j) => {
       const a = acc[j] as Accumulator;
-      const visit = (v: number, isNull: boolean) => (isNull ? a.nulls++ : a.add(v));
-      for (let r = 0; r < block.n; r++) {
-        const rowStart = r * d.rowBytes;
-        if (d.kind === 'ascii-table') a.addCell(decodeAsciiCell(col, block.bytes, rowStart, nulls, block.start + r));
-        else forEachNumber(col, block.bytes, rowStart + col.byteOffset, cellCount(col), nulls, visit);
+      if (d.kind === 'ascii-table') {
+        for (let r = 0; r < block.n; r++) a.addCell(decodeAsciiCell(col, block.bytes, r * d.rowBytes, nulls, block.start + r));
+        return;
       }
+      const { values, nullMask } = decodeNumericBlock(col, block.bytes, d.rowBytes, block.n, cellCount(col), nulls);
+      a.addAll(values, nullMask);
     });
   }
   wanted.forEach((c, j) => {
