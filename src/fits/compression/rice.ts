@@ -37,21 +37,27 @@ export function decodeRice(input: Uint8Array, count: number, blocksize: number, 
   const len = input.length;
   if (len < bytepix + 1) throw badData('RICE_1: compressed tile is too short');
   const { fsBits, fsMax, bBits } = p;
+  // A zero-padded copy lets the hot loops read ahead without bounds checks; running past the real
+  // end is detected afterwards from the read position.
+  const buf = new Uint8Array(len + 8);
+  buf.set(input);
+  // values wrap to the stored width: unsigned 8-bit, signed 16 or 32-bit
+  const unsigned8 = bytepix === 1;
+  const sh = 32 - bBits;
 
   let c = 0;
   let lastpix = 0;
-  for (let k = 0; k < bytepix; k++) lastpix = (lastpix << 8) | input[c++]!;
-  // Reading past the end yields zero bytes; the position check at the end reports the overrun.
-  let b = input[c++]!;
+  for (let k = 0; k < bytepix; k++) lastpix = (lastpix << 8) | buf[c++]!;
+  lastpix = unsigned8 ? lastpix & 0xff : (lastpix << sh) >> sh;
+  let b = buf[c++]!;
   let nbits = 8;
   let i = 0;
-  const wrap = bytepix === 4 ? (v: number) => v | 0 : bytepix === 2 ? (v: number) => (v << 16) >> 16 : (v: number) => v & 0xff;
 
   while (i < count) {
+    if (c > len + 4) throw badData('RICE_1: compressed tile ends before all pixels were decoded');
     nbits -= fsBits;
     while (nbits < 0) {
-      b = (b << 8) | (c < len ? input[c]! : 0);
-      c++;
+      b = (b << 8) | buf[c++]!;
       nbits += 8;
     }
     const fs = (b >>> nbits) - 1;
@@ -59,22 +65,18 @@ export function decodeRice(input: Uint8Array, count: number, blocksize: number, 
     const imax = Math.min(i + blocksize, count);
     if (fs < 0) {
       // low-entropy block: all differences are zero
-      const v = wrap(lastpix);
-      for (; i < imax; i++) out[i] = v;
-      lastpix = v;
+      for (; i < imax; i++) out[i] = lastpix;
     } else if (fs === fsMax) {
       // high-entropy block: differences stored raw in bBits bits
       for (; i < imax; i++) {
         let k = bBits - nbits;
         let diff = k >= 32 ? 0 : b << k;
         for (k -= 8; k >= 0; k -= 8) {
-          b = c < len ? input[c]! : 0;
-          c++;
+          b = buf[c++]!;
           diff |= b << k;
         }
         if (nbits > 0) {
-          b = c < len ? input[c]! : 0;
-          c++;
+          b = buf[c++]!;
           diff |= b >>> -k;
           b &= (1 << nbits) - 1;
         } else {
@@ -82,8 +84,8 @@ export function decodeRice(input: Uint8Array, count: number, blocksize: number, 
         }
         diff >>>= 0;
         if (bBits < 32) diff &= (1 << bBits) - 1;
-        const mapped = (diff & 1) === 0 ? diff >>> 1 : ~(diff >>> 1);
-        lastpix = wrap(mapped + lastpix);
+        const v = ((diff & 1) === 0 ? diff >>> 1 : ~(diff >>> 1)) + lastpix;
+        lastpix = unsigned8 ? v & 0xff : (v << sh) >> sh;
         out[i] = lastpix;
       }
     } else if (fs > fsMax) {
@@ -94,25 +96,23 @@ export function decodeRice(input: Uint8Array, count: number, blocksize: number, 
         while (b === 0) {
           if (c >= len) throw badData('RICE_1: compressed tile ends inside a block');
           nbits += 8;
-          b = input[c++]!;
+          b = buf[c++]!;
         }
         const nzero = nbits - (32 - Math.clz32(b));
         nbits -= nzero + 1;
         b ^= 1 << nbits;
         nbits -= fs;
         while (nbits < 0) {
-          b = (b << 8) | (c < len ? input[c] : 0)!;
-          c++;
+          b = (b << 8) | buf[c++]!;
           nbits += 8;
         }
         const diff = ((nzero << fs) | (b >>> nbits)) >>> 0;
         b &= (1 << nbits) - 1;
-        const mapped = (diff & 1) === 0 ? diff >>> 1 : ~(diff >>> 1);
-        lastpix = wrap(mapped + lastpix);
+        const v = ((diff & 1) === 0 ? diff >>> 1 : ~(diff >>> 1)) + lastpix;
+        lastpix = unsigned8 ? v & 0xff : (v << sh) >> sh;
         out[i] = lastpix;
       }
     }
-    if (c > len + 1) throw badData('RICE_1: compressed tile ends before all pixels were decoded');
   }
   if (c > len) throw badData('RICE_1: compressed tile ends before all pixels were decoded');
   return out;
