@@ -2,12 +2,13 @@
  * Interpolating reprojection, equivalent to reproject 0.10's `reproject_interp` on 2-D celestial
  * images: for each output pixel, map its centre into the input and sample (nearest, bilinear or
  * bicubic). Returns the data and a footprint (1 where the output pixel got a value, 0 where not).
- * Work is done row by row so memory is the output region plus a few row buffers.
+ * Work is done in strips of rows so memory is the output region plus a few strip buffers.
  */
 import { ReprojectError } from './errors.js';
 import { planeWcs, type CelestialImage, type OutputGrid, type PixelRegion } from './grid.js';
 import { createSampler, type Interpolation, type Sampler } from './interpolation.js';
 import { PixelMapper } from './pixel-mapper.js';
+import { LatticeMapper } from './lattice-mapper.js';
 import { Wcs } from '../wcs/index.js';
 
 export interface ReprojectOptions {
@@ -16,6 +17,8 @@ export interface ReprojectOptions {
   readonly roundtrip?: boolean;
   /** Only compute this part of the output grid (the result is the region's size). */
   readonly region?: PixelRegion;
+  /** Map every output pixel through both WCSs instead of interpolating on a 16-px lattice. */
+  readonly exactPositions?: boolean;
 }
 
 export interface ReprojectResult {
@@ -33,8 +36,10 @@ export class Reprojector {
   private readonly sampler: Sampler;
   readonly outputWcs: Wcs;
   readonly inputWcs: Wcs;
+  private readonly lattice: LatticeMapper;
+  private readonly exactPositions: boolean;
 
-  constructor(input: CelestialImage, output: OutputGrid | Wcs, options: Pick<ReprojectOptions, 'order' | 'roundtrip'> = {}) {
+  constructor(input: CelestialImage, output: OutputGrid | Wcs, options: Pick<ReprojectOptions, 'order' | 'roundtrip' | 'exactPositions'> = {}) {
     this.inputWcs = planeWcs(input.wcs);
     this.outputWcs = output instanceof Wcs ? output : planeWcs(output.wcs);
     if (input.plane.width * input.plane.height !== input.plane.data.length) {
@@ -42,6 +47,8 @@ export class Reprojector {
     }
     this.mapper = new PixelMapper(this.outputWcs, this.inputWcs, options.roundtrip ?? true);
     this.sampler = createSampler(input.plane, options.order ?? 'bilinear');
+    this.lattice = new LatticeMapper(this.mapper);
+    this.exactPositions = options.exactPositions ?? false;
   }
 
   /**
@@ -50,19 +57,20 @@ export class Reprojector {
    */
   run(region: PixelRegion, data: Float64Array | Float32Array, footprint?: Float32Array): void {
     const w = region.x1 - region.x0;
-    const xs = new Float64Array(w);
-    const ys = new Float64Array(w);
-    const ix = new Float64Array(w);
-    const iy = new Float64Array(w);
-    for (let i = 0; i < w; i++) xs[i] = region.x0 + i;
-    for (let y = region.y0; y < region.y1; y++) {
-      ys.fill(y);
-      this.mapper.map(xs, ys, w, ix, iy);
-      const row = (y - region.y0) * w;
-      for (let i = 0; i < w; i++) {
+    // Strips of rows: the lattice mapper interpolates positions inside 16x16 cells.
+    const stripRows = Math.max(1, Math.min(region.y1 - region.y0, Math.floor(262_144 / Math.max(1, w))));
+    const ix = new Float64Array(w * stripRows);
+    const iy = new Float64Array(w * stripRows);
+    for (let ys = region.y0; ys < region.y1; ys += stripRows) {
+      const rows = Math.min(stripRows, region.y1 - ys);
+      if (this.exactPositions) this.lattice.mapExact(region.x0, ys, w, rows, ix, iy);
+      else this.lattice.map(region.x0, ys, w, rows, ix, iy);
+      const base = (ys - region.y0) * w;
+      const n = w * rows;
+      for (let i = 0; i < n; i++) {
         const v = this.sampler.sample(ix[i]!, iy[i]!);
-        data[row + i] = v;
-        if (footprint) footprint[row + i] = Number.isNaN(v) ? 0 : 1;
+        data[base + i] = v;
+        if (footprint) footprint[base + i] = Number.isNaN(v) ? 0 : 1;
       }
     }
   }
