@@ -48,7 +48,9 @@ export async function renderReduced(reduced: ImagePlane, stats: DisplayStatistic
 async function encode(plane: ImagePlane, applied: AppliedDisplay, map: (v: number) => number, options: RenderOptions): Promise<RenderedImage> {
   const raster = rasterize(plane, { applied, map }, options.colormap, options.nanColor ?? TRANSPARENT);
   const image = await encodeRaster(raster, { format: options.format, quality: options.quality });
-  return { image, mediaType: MEDIA_TYPES[options.format], width: raster.width, height: raster.height, channels: raster.channels, applied };
+  // JPEG has no alpha: the encoder flattened it away.
+  const channels = options.format === 'jpeg' && (raster.channels === 2 || raster.channels === 4) ? ((raster.channels - 1) as 1 | 3) : raster.channels;
+  return { image, mediaType: MEDIA_TYPES[options.format], width: raster.width, height: raster.height, channels, applied };
 }
 
 /**
