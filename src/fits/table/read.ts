@@ -106,10 +106,16 @@ class HeapWindow {
   ): Promise<HeapWindow> {
     const window = new HeapWindow();
     const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
+    // Merging reads bytes nobody asked for; keep that waste below max(1 MiB, what was asked).
+    const needed = sorted.reduce((s, r) => s + (r.end - r.start), 0);
+    let wasteLeft = Math.max(1024 * 1024, needed);
     for (const r of sorted) {
       const last = window.blocks[window.blocks.length - 1];
-      if (last && r.start <= last.end + HEAP_MERGE_GAP) last.end = Math.max(last.end, r.end);
-      else window.blocks.push({ start: r.start, end: r.end });
+      const gap = last ? r.start - last.end : Infinity;
+      if (last && gap <= HEAP_MERGE_GAP && gap <= wasteLeft) {
+        wasteLeft -= Math.max(0, gap);
+        last.end = Math.max(last.end, r.end);
+      } else window.blocks.push({ start: r.start, end: r.end });
     }
     for (const b of window.blocks) {
       b.bytes = await readExact(file, dataOffset + b.start, b.end - b.start, 'the table heap');
@@ -141,13 +147,14 @@ interface VarRef {
   length: number;
 }
 
-/** Decode rows [offset, offset + n) whose bytes are `main` (already read). */
+/** Decode rows [firstRow, firstRow + n) whose bytes are `main` (already read). */
 async function decodeRows(
   file: TableSource,
   hdu: TableHduLike,
   d: TableDescription,
   columns: readonly TableColumn[],
   main: Uint8Array,
+  firstRow: number,
   n: number,
   nulls: NullMode,
   budget: number,
@@ -161,7 +168,7 @@ async function decodeRows(
     const row: TableCell[] = [];
     for (let j = 0; j < columns.length; j++) {
       const col = columns[j] as TableColumn;
-      if (d.kind === 'ascii-table') row.push(decodeAsciiCell(col, main, rowStart, nulls, i));
+      if (d.kind === 'ascii-table') row.push(decodeAsciiCell(col, main, rowStart, nulls, firstRow + i));
       else if (col.varLength === null) row.push(decodeFixedCell(col, main, rowStart, nulls));
       else if (col.byteWidth === 0) row.push({ shape: [0], values: [] });
       else {
@@ -231,7 +238,7 @@ export async function readTableRows(file: TableSource, hduRef: HduRef, options: 
     throw new FitsError('FITS_TOO_LARGE', `${n} rows of ${columns.length} columns exceed the ${maxCells}-element limit; ask for fewer rows`);
   }
   const main = await readMain(file, hdu, d, offset, n);
-  const rows = await decodeRows(file, hdu, d, columns, main, n, options.nulls ?? 'mask', maxBytes - mainBytes);
+  const rows = await decodeRows(file, hdu, d, columns, main, offset, n, options.nulls ?? 'mask', maxBytes - mainBytes);
   return { description: d, columns, offset, rows };
 }
 
@@ -304,7 +311,7 @@ export async function* iterateTableChunks(
   const d = options.description ?? describeTable(hdu);
   const columns = selectColumns(d, options.columns);
   for await (const block of iterateRowBlocks(file, hdu, d, columns, options)) {
-    const rows = await decodeRows(file, hdu, d, columns, block.bytes, block.n, options.nulls ?? 'mask', CHUNK_ELEMENTS);
+    const rows = await decodeRows(file, hdu, d, columns, block.bytes, block.start, block.n, options.nulls ?? 'mask', CHUNK_ELEMENTS);
     yield { description: d, columns, offset: block.start, rows };
   }
 }
