@@ -230,7 +230,7 @@ function decodeQuadrant(
 }
 
 /** Reverses the coefficient shuffle of n elements with stride n2 starting at `off`. */
-function unshuffle(a: Float64Array, off: number, n: number, n2: number, tmp: Float64Array): void {
+function unshuffle(a: Float64Array | Int32Array, off: number, n: number, n2: number, tmp: Float64Array | Int32Array): void {
   const nhalf = (n + 1) >> 1;
   let pt = 0;
   for (let i = nhalf, p = off + n2 * nhalf; i < n; i++, p += n2) tmp[pt++] = a[p]!;
@@ -255,7 +255,7 @@ function bitOf(x: number, bit: number): number {
 }
 
 /** Smooths the coefficients toward interpolated values (H-compress "smooth" option). */
-function hsmooth(a: Float64Array, nxtop: number, nytop: number, ny: number, scale: number): void {
+function hsmooth(a: Float64Array | Int32Array, nxtop: number, nytop: number, ny: number, scale: number): void {
   const smax = scale >> 1;
   if (smax <= 0) return;
   const ny2 = ny << 1;
@@ -428,6 +428,108 @@ function hinv(a: Float64Array, nx: number, ny: number, smooth: boolean, scale: n
   }
 }
 
+/**
+ * The same inverse transform in 32-bit integer arithmetic (what the reference uses for 8/16-bit
+ * images): exact whenever every coefficient fits in 32 bits, and several times faster.
+ */
+function hinv32(a: Int32Array, nx: number, ny: number, smooth: boolean, scale: number): void {
+  const log2n = ceilLog2(Math.max(nx, ny));
+  if (log2n === 0) return;
+  const tmp = new Int32Array((Math.max(nx, ny) + 1) >> 1);
+  let shift = 1;
+  let bit0 = 1 << (log2n - 1);
+  let bit1 = bit0 << 1;
+  let mask0 = -bit0;
+  let mask1 = mask0 << 1;
+  const mask2 = mask0 << 2;
+  let prnd0 = bit0 >> 1;
+  let prnd1 = bit1 >> 1;
+  const prnd2 = bit1;
+  let nrnd0 = prnd0 - 1;
+  let nrnd1 = prnd1 - 1;
+  const nrnd2 = prnd2 - 1;
+  a[0] = (a[0]! + (a[0]! >= 0 ? prnd2 : nrnd2)) & mask2;
+  let nxtop = 1;
+  let nytop = 1;
+  let nxf = nx;
+  let nyf = ny;
+  let c = 1 << log2n;
+  for (let k = log2n - 1; k >= 0; k--) {
+    c >>= 1;
+    nxtop <<= 1;
+    nytop <<= 1;
+    if (nxf <= c) nxtop -= 1;
+    else nxf -= c;
+    if (nyf <= c) nytop -= 1;
+    else nyf -= c;
+    if (k === 0) {
+      nrnd0 = 0;
+      shift = 2;
+    }
+    for (let i = 0; i < nxtop; i++) unshuffle(a, ny * i, nytop, 1, tmp);
+    for (let j = 0; j < nytop; j++) unshuffle(a, j, nxtop, ny, tmp);
+    if (smooth) hsmooth(a, nxtop, nytop, ny, scale);
+    const oddx = nxtop % 2;
+    const oddy = nytop % 2;
+    let i = 0;
+    for (; i < nxtop - oddx; i += 2) {
+      let s00 = ny * i;
+      let s10 = s00 + ny;
+      for (let j = 0; j < nytop - oddy; j += 2) {
+        let h0 = a[s00]!;
+        let hx = a[s10]!;
+        let hy = a[s00 + 1]!;
+        let hc = a[s10 + 1]!;
+        hx = (hx + (hx >= 0 ? prnd1 : nrnd1)) & mask1;
+        hy = (hy + (hy >= 0 ? prnd1 : nrnd1)) & mask1;
+        hc = (hc + (hc >= 0 ? prnd0 : nrnd0)) & mask0;
+        const lowbit0 = hc & bit0;
+        hx = hx >= 0 ? hx - lowbit0 : hx + lowbit0;
+        hy = hy >= 0 ? hy - lowbit0 : hy + lowbit0;
+        const lowbit1 = (hc ^ hx ^ hy) & bit1;
+        h0 = h0 >= 0 ? h0 + lowbit0 - lowbit1 : h0 + (lowbit0 === 0 ? lowbit1 : lowbit0 - lowbit1);
+        a[s10 + 1] = (h0 + hx + hy + hc) >> shift;
+        a[s10] = (h0 + hx - hy - hc) >> shift;
+        a[s00 + 1] = (h0 - hx + hy - hc) >> shift;
+        a[s00] = (h0 - hx - hy + hc) >> shift;
+        s00 += 2;
+        s10 += 2;
+      }
+      if (oddy) {
+        let h0 = a[s00]!;
+        let hx = a[s10]!;
+        hx = (hx + (hx >= 0 ? prnd1 : nrnd1)) & mask1;
+        const lowbit1 = hx & bit1;
+        h0 = h0 >= 0 ? h0 - lowbit1 : h0 + lowbit1;
+        a[s10] = (h0 + hx) >> shift;
+        a[s00] = (h0 - hx) >> shift;
+      }
+    }
+    if (oddx) {
+      let s00 = ny * i;
+      for (let j = 0; j < nytop - oddy; j += 2) {
+        let h0 = a[s00]!;
+        let hy = a[s00 + 1]!;
+        hy = (hy + (hy >= 0 ? prnd1 : nrnd1)) & mask1;
+        const lowbit1 = hy & bit1;
+        h0 = h0 >= 0 ? h0 - lowbit1 : h0 + lowbit1;
+        a[s00 + 1] = (h0 + hy) >> shift;
+        a[s00] = (h0 - hy) >> shift;
+        s00 += 2;
+      }
+      if (oddy) a[s00] = a[s00]! >> shift;
+    }
+    bit1 = bit0;
+    bit0 >>= 1;
+    mask1 = mask0;
+    mask0 >>= 1;
+    prnd1 = prnd0;
+    prnd0 >>= 1;
+    nrnd1 = nrnd0;
+    nrnd0 = prnd0 - 1;
+  }
+}
+
 export interface HcompressTile {
   /** Slow dimension (tile rows). */
   readonly nx: number;
@@ -469,6 +571,19 @@ export function decodeHcompress(input: Uint8Array, smooth: boolean, maxPixels: n
   for (let i = 0; i < a.length; i++) if (a[i] !== 0 && bits.bit() !== 0) a[i] = -a[i]!;
   a[0] = sumall;
   if (scale > 1) for (let i = 0; i < a.length; i++) a[i] = a[i]! * scale;
-  hinv(a, nx, ny, smooth, scale);
+  // 32-bit integer arithmetic when every coefficient (and the sums formed from four of them)
+  // stays well inside 32 bits, as for 8/16-bit images; doubles otherwise.
+  let maxAbs = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]!);
+    if (v > maxAbs) maxAbs = v;
+  }
+  if (maxAbs < 2 ** 28) {
+    const ints = Int32Array.from(a);
+    hinv32(ints, nx, ny, smooth, scale);
+    for (let i = 0; i < a.length; i++) a[i] = ints[i]!;
+  } else {
+    hinv(a, nx, ny, smooth, scale);
+  }
   return { nx, ny, scale, data: a };
 }
