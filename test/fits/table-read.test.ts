@@ -133,6 +133,30 @@ describe('binary tables: TNULL, scaling and nulls', () => {
   });
 });
 
+describe('binary tables: shapes', () => {
+  it('splits A columns by TDIM (w, n) even when w * n < repeat, and gives zero-width columns as empty arrays', async () => {
+    const t = encodeBinTable([
+      { name: 'S', format: '30A', dim: [10, 2], values: ['abcdefghij0123456789xxxxxxxxxx'] },
+      { name: 'Z', format: '0D', values: [[]] },
+      { name: 'V', format: '6I', dim: [3, 2], values: [new Int16Array([1, 2, 3, 4, 5, 6])] },
+    ]);
+    const file = await FitsFile.fromBuffer(fitsWithExtension(t.cards, t.data));
+    const d = describeTable(file.hdus[1]!);
+    assert.deepEqual(d.columns.map((c) => c.shape), [[2], [0], [2, 3]]);
+    assert.deepEqual(rowsToJson(await readTableRows(file, 1)), [{ S: ['abcdefghij', '0123456789'], Z: [], V: [[1, 2, 3], [4, 5, 6]] }]);
+  });
+
+  it('names columns without TTYPEn COL<n>', async () => {
+    const t = encodeBinTable([{ name: 'A', format: 'J', values: [5] }]);
+    const cards = t.cards.filter((c) => c.keyword !== 'TTYPE1');
+    const file = await FitsFile.fromBuffer(fitsWithExtension(cards, t.data));
+    const d = describeTable(file.hdus[1]!);
+    assert.equal(d.columns[0]?.name, 'COL1');
+    assert.equal(d.columns[0]?.ttype, null);
+    assert.deepEqual(rowsToJson(await readTableRows(file, 1, { columns: ['col1'] })), [{ COL1: 5 }]);
+  });
+});
+
 describe('lazy and bounded reading', () => {
   it('reads only the requested rows of a 12 MB table', async () => {
     const file = await FitsFile.open(join(CORPUS, 'reproject-bayestar.fits.gz'));

@@ -155,7 +155,8 @@ export function decodeElements(
     case 'A': {
       if (scalar) return decodeString(bytes, pos, count);
       const n = shape.reduce((a, b) => a * b, 1);
-      const width = n === 0 ? 0 : Math.floor(count / n);
+      // TDIM (w, n1, n2, ...): strings of w characters (w may leave unused bytes at the end).
+      const width = col.dim && col.dim.length > 1 ? (col.dim[0] as number) : n === 0 ? 0 : Math.floor(count / n);
       const strings: string[] = [];
       for (let i = 0; i < n; i++) strings.push(decodeString(bytes, pos + i * width, width));
       return { shape, values: strings };
