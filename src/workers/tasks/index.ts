@@ -5,6 +5,7 @@
  */
 import { ping } from './ping.js';
 import { viewerTasks } from './viewer.js';
+import { analysisTasks } from './analysis.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are checked by each task's caller.
 export type TaskFunction = (payload: any) => unknown;
@@ -12,6 +13,7 @@ export type TaskFunction = (payload: any) => unknown;
 export const tasks: Readonly<Record<string, TaskFunction>> = {
   ping,
   ...viewerTasks,
+  ...analysisTasks,
 };
 
 export type TaskName = keyof typeof tasks & string;

@@ -1,0 +1,50 @@
+/** Schema pieces and helpers the algorithm definitions share. */
+import { Type } from 'typebox';
+import type { ImagePlane } from '../../core/image-plane.js';
+import { validValues, type PixelMask } from '../mask.js';
+import { SigmaClip, sigmaClippedStatsOf, type ClippedStats } from '../stats/sigma-clip.js';
+
+export const Sigma = (def: number, description = 'Number of standard deviations for the clipping limits') =>
+  Type.Number({ default: def, exclusiveMinimum: 0, maximum: 1000, description });
+export const Maxiters = (def: number) => Type.Integer({ default: def, minimum: 1, maximum: 1000, description: 'Maximum number of sigma-clipping iterations' });
+export const BoundaryModeSchema = Type.Union(
+  [Type.Literal('reflect'), Type.Literal('mirror'), Type.Literal('nearest'), Type.Literal('wrap'), Type.Literal('constant')],
+  { default: 'reflect', description: 'scipy.ndimage boundary mode' },
+);
+/** An integer size, or [ny, nx] (numpy axis order, as photutils). */
+export const SizePair = (def: number, max: number, description: string) =>
+  Type.Union([Type.Integer({ minimum: 1, maximum: max }), Type.Tuple([Type.Integer({ minimum: 1, maximum: max }), Type.Integer({ minimum: 1, maximum: max })])], { default: def, description });
+
+export const NullableNumber = (description: string, extra: Record<string, unknown> = {}) =>
+  Type.Union([Type.Number(extra), Type.Null()], { default: null, description });
+
+export const AnyResult = Type.Object({}, { additionalProperties: true });
+
+export function clippedStats(plane: ImagePlane, mask?: PixelMask, sigma = 3, maxiters = 5): ClippedStats {
+  return sigmaClippedStatsOf(validValues(plane, mask), new SigmaClip({ sigma, maxiters }));
+}
+
+export function subtract(plane: ImagePlane, background: number | ArrayLike<number>): ImagePlane<Float64Array> {
+  const data = new Float64Array(plane.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = plane.data[i]! - (typeof background === 'number' ? background : background[i]!);
+  return { width: plane.width, height: plane.height, data };
+}
+
+/** JSON-safe number: non-finite values become null. */
+export function num(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+export function jsonRow<T extends object>(row: T): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'number' ? num(v) : v;
+  return out;
+}
+
+/** Applies the image mask to a plane as NaN (the algorithms' no-data). */
+export function withMask(plane: ImagePlane, mask?: PixelMask): ImagePlane {
+  if (!mask) return plane;
+  const data = Float64Array.from(plane.data);
+  for (let i = 0; i < data.length; i++) if (mask[i]) data[i] = NaN;
+  return { width: plane.width, height: plane.height, data };
+}

@@ -1,0 +1,100 @@
+/** find_stars (DAOStarFinder) and estimate_fwhm. */
+import { Type } from 'typebox';
+import { DaoStarFinder } from '../detection/dao-star-finder.js';
+import { fitGaussianCentroid } from '../detection/gaussian-centroid.js';
+import { estimateFwhm } from '../detection/fwhm.js';
+import { FWHM_TO_SIGMA } from '../detection/star-finder-kernel.js';
+import { defineAlgorithm } from '../registry.js';
+import { AnyResult, NullableNumber, clippedStats, jsonRow, num, subtract, withMask } from './common.js';
+
+export const findStars = defineAlgorithm({
+  name: 'find_stars',
+  description:
+    'Point sources as photutils DAOStarFinder (Stetson 1987) on the image minus its sigma-clipped median: zero-sum Gaussian kernel, local maxima above threshold, sharpness and roundness cuts. centroid "gaussian" refines positions with a 2-D Gaussian fit.',
+  inputs: ['image'],
+  outputs: [],
+  parameters: Type.Object(
+    {
+      threshold: NullableNumber('Absolute threshold above the background (default: nsigma * clipped std)'),
+      nsigma: Type.Number({ default: 5, exclusiveMinimum: 0, maximum: 1000 }),
+      fwhm: Type.Number({ default: 3.0, exclusiveMinimum: 0, maximum: 100 }),
+      ratio: Type.Number({ default: 1.0, exclusiveMinimum: 0, maximum: 1 }),
+      theta: Type.Number({ default: 0.0, minimum: -360, maximum: 360, description: 'Kernel major axis angle, degrees from +x' }),
+      sigma_radius: Type.Number({ default: 1.5, exclusiveMinimum: 0, maximum: 10 }),
+      sharplo: Type.Number({ default: 0.2 }),
+      sharphi: Type.Number({ default: 1.0 }),
+      roundlo: Type.Number({ default: -1.0 }),
+      roundhi: Type.Number({ default: 1.0 }),
+      exclude_border: Type.Boolean({ default: false }),
+      brightest: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
+      peakmax: NullableNumber('Reject stars whose peak is at or above this'),
+      centroid: Type.Union([Type.Literal('daofind'), Type.Literal('gaussian')], { default: 'daofind' }),
+      max_rows: Type.Integer({ default: 10000, minimum: 0, maximum: 1_000_000 }),
+    },
+    { additionalProperties: false },
+  ),
+  result: AnyResult,
+  run(input, p) {
+    const plane = withMask(input.plane, input.mask);
+    const s = clippedStats(plane, undefined, 3, 5);
+    const sub = subtract(plane, s.median);
+    const threshold = p.threshold ?? p.nsigma * s.std;
+    const finder = new DaoStarFinder({
+      threshold,
+      fwhm: p.fwhm,
+      ratio: p.ratio,
+      theta: p.theta,
+      sigmaRadius: p.sigma_radius,
+      sharplo: p.sharplo,
+      sharphi: p.sharphi,
+      roundlo: p.roundlo,
+      roundhi: p.roundhi,
+      excludeBorder: p.exclude_border,
+      brightest: p.brightest,
+      peakmax: p.peakmax,
+    });
+    const stars = finder.findStars(sub);
+    const rows = stars.slice(0, p.max_rows).map((st) => {
+      let { xcentroid, ycentroid } = st;
+      if (p.centroid === 'gaussian') {
+        const fit = fitGaussianCentroid(sub.data, sub.width, sub.height, xcentroid, ycentroid, p.fwhm * FWHM_TO_SIGMA, 1.5 * p.fwhm);
+        if (fit) {
+          xcentroid = fit.x;
+          ycentroid = fit.y;
+        }
+      }
+      const row: Record<string, unknown> = jsonRow({ ...st, xcentroid, ycentroid });
+      if (input.pixelToWorld) {
+        const [ra, dec] = input.pixelToWorld(xcentroid, ycentroid);
+        row.ra = num(ra);
+        row.dec = num(dec);
+      }
+      return row;
+    });
+    return { results: { n_sources: stars.length, threshold, background: num(s.median), noise: num(s.std), stars: rows, truncated: stars.length > p.max_rows } };
+  },
+});
+
+export const estimateFwhmAlgorithm = defineAlgorithm({
+  name: 'estimate_fwhm',
+  description: 'FWHM of the point sources: second moments of the brightest DAOStarFinder stars (pixel integration removed), median over the stars.',
+  inputs: ['image'],
+  outputs: [],
+  parameters: Type.Object(
+    {
+      threshold: NullableNumber('Absolute detection threshold (default: nsigma * clipped std)'),
+      nsigma: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 1000 }),
+      fwhm: Type.Number({ default: 3.0, exclusiveMinimum: 0, maximum: 100, description: 'Initial guess' }),
+      max_sources: Type.Integer({ default: 100, minimum: 3, maximum: 100000 }),
+    },
+    { additionalProperties: false },
+  ),
+  result: AnyResult,
+  run(input, p) {
+    const plane = withMask(input.plane, input.mask);
+    const s = clippedStats(plane, undefined, 3, 5);
+    const sub = subtract(plane, s.median);
+    const r = estimateFwhm(sub, { threshold: p.threshold ?? p.nsigma * s.std, fwhm: p.fwhm, maxSources: p.max_sources });
+    return { results: { fwhm: num(r.fwhm), fwhm_std: num(r.fwhm_std), n_sources: r.n_sources, fwhm_sharpness: r.fwhm_sharpness, sources: r.per_source.map(jsonRow) } };
+  },
+});
