@@ -14,7 +14,7 @@ export interface DownloadRequestContext {
   readonly url: URL;
   /** The decoded `uri` query parameter, or null. */
   readonly uri: string | null;
-  /** The file for `uri` (case-insensitive), if the dataset has it. */
+  /** The file for `uri` (case-insensitive), if the dataset has it; already loaded, so `file.bytes()` works. */
   readonly file: FakeFile | undefined;
   lookup(uri: string): FakeFile | undefined;
   /** True when the request carries a valid `Authorization: token ...` or `mast_token` cookie. */

@@ -1,9 +1,33 @@
 /**
  * Deterministic contents of the fake MAST's JWST product files: FITS images with SCI/ERR/DQ
  * extensions and a TAN WCS written as PC + CDELT (as JWST cal/i2d headers), spectral cubes,
- * x1d tables, and small text/preview files. Same name and size → same bytes, always.
+ * x1d tables, and small text/preview files, written with the engine's own FITS writer
+ * (src/fits/writer.ts, so CHECKSUM/DATASUM too). Same name and size → same bytes, always.
+ * Sizes come from a "skeleton" encoding (every axis 1), so listing products never generates data.
  */
-import { fitsSize, writeFits, type Card, type Hdu } from './fits-bytes.js';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { NewCard } from '../../src/fits/card.js';
+import { FitsWriter, encodeFits, type HduSpec, type ImageData } from '../../src/fits/writer.js';
+import { encodeBinTable } from '../../src/fits/table/encode.js';
+
+export type CardValue = string | number | boolean | { float: number };
+export type Card = readonly [key: string, value: CardValue | null, comment?: string];
+
+type ArrayCtor = new (n: number) => ImageData;
+
+/** One HDU to write: header spec, and the data made on demand (absent for data-less HDUs). */
+type Hdu =
+  | { readonly kind: 'image'; readonly axes: readonly number[]; readonly extname?: string; readonly cards: readonly Card[]; readonly ctor?: ArrayCtor; readonly data?: () => ImageData }
+  | { readonly kind: 'table'; readonly hdu: HduSpec };
+
+const BLOCK = 2880;
+const pad = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
+
+function toNewCard([keyword, value, comment]: Card): NewCard {
+  if (value !== null && typeof value === 'object') return { keyword, value: value.float, ...(comment ? { comment } : {}), float: true };
+  return { keyword, value, ...(comment ? { comment } : {}) };
+}
 
 export type FileKind = 'i2d' | 'cal' | 'rate' | 'uncal' | 'segm' | 'crf' | 's3d' | 'x1d' | 'jpg' | 'ecsv' | 'asn' | 'filler';
 
@@ -144,20 +168,16 @@ function imageHdus(spec: FileSpec, model: string): Hdu[] {
   const n = side(spec);
   let sci: Float32Array | undefined;
   const data = () => (sci ??= scene(spec, n));
-  const ext = (name: string, extra: Card[] = []): Card[] => [['EXTNAME', name, 'extension name'], ...extra];
-  const sciCards: Card[] = [...ext('SCI'), ['BUNIT', spec.kind === 'rate' ? 'DN/s' : 'MJy/sr', 'physical units of the array values'], ...wcsCards(spec, n)];
+  const bunit: Card = ['BUNIT', spec.kind === 'rate' ? 'DN/s' : 'MJy/sr', 'physical units of the array values'];
   return [
-    { kind: 'image', bitpix: 8, shape: [], cards: primaryCards(spec, model) },
-    { kind: 'image', bitpix: -32, shape: [n, n], cards: sciCards, fill: (v) => data().forEach((x, i) => v.setFloat32(i * 4, x, false)) },
+    { kind: 'image', axes: [], cards: primaryCards(spec, model) },
+    { kind: 'image', axes: [n, n], extname: 'SCI', cards: [bunit, ...wcsCards(spec, n)], ctor: Float32Array, data },
     {
-      kind: 'image', bitpix: -32, shape: [n, n], cards: [...ext('ERR', [['BUNIT', 'MJy/sr']]), ...wcsCards(spec, n)],
-      fill: (v) => data().forEach((x, i) => v.setFloat32(i * 4, Number.isNaN(x) ? NaN : 0.05 + 0.1 * Math.sqrt(Math.abs(x)), false)),
+      kind: 'image', axes: [n, n], extname: 'ERR', cards: [bunit, ...wcsCards(spec, n)], ctor: Float32Array,
+      data: () => data().map((x) => (Number.isNaN(x) ? NaN : 0.05 + 0.1 * Math.sqrt(Math.abs(x)))),
     },
-    {
-      // DQ is uint32 in JWST files: stored as int32 with BZERO = 2**31.
-      kind: 'image', bitpix: 32, shape: [n, n], cards: [...ext('DQ'), ['BZERO', 2147483648], ['BSCALE', 1], ...wcsCards(spec, n)],
-      fill: (v) => data().forEach((x, i) => v.setInt32(i * 4, (Number.isNaN(x) ? 1 : 0) - 2147483648, false)),
-    },
+    // DQ is uint32 in JWST files (stored as int32 with BZERO = 2**31 by the writer); 1 = DO_NOT_USE.
+    { kind: 'image', axes: [n, n], extname: 'DQ', cards: wcsCards(spec, n), ctor: Uint32Array, data: () => Uint32Array.from(data(), (x) => (Number.isNaN(x) ? 1 : 0)) },
   ];
 }
 
@@ -166,12 +186,10 @@ function uncalHdus(spec: FileSpec): Hdu[] {
   const groups = 2;
   const rnd = prng(hash(spec.filename));
   return [
-    { kind: 'image', bitpix: 8, shape: [], cards: primaryCards(spec, 'Level1bModel') },
+    { kind: 'image', axes: [], cards: primaryCards(spec, 'Level1bModel') },
     {
-      kind: 'image', bitpix: 16, shape: [n, n, groups, 1], cards: [['EXTNAME', 'SCI'], ['BZERO', 32768], ['BSCALE', 1], ['BUNIT', 'DN']],
-      fill: (v) => {
-        for (let i = 0; i < n * n * groups; i++) v.setInt16(i * 2, 10000 + Math.floor(rnd() * 50) + (i >= n * n ? 300 : 0) - 32768, false);
-      },
+      kind: 'image', axes: [n, n, groups, 1], extname: 'SCI', cards: [['BUNIT', 'DN']], ctor: Uint16Array,
+      data: () => Uint16Array.from({ length: n * n * groups }, (_, i) => 10000 + Math.floor(rnd() * 50) + (i >= n * n ? 300 : 0)),
     },
   ];
 }
@@ -179,12 +197,14 @@ function uncalHdus(spec: FileSpec): Hdu[] {
 function segmHdus(spec: FileSpec): Hdu[] {
   const n = side(spec);
   return [
-    { kind: 'image', bitpix: 8, shape: [], cards: primaryCards(spec, 'SegmentationMapModel') },
+    { kind: 'image', axes: [], cards: primaryCards(spec, 'SegmentationMapModel') },
     {
-      kind: 'image', bitpix: 32, shape: [n, n], cards: [['EXTNAME', 'SCI'], ...wcsCards(spec, n)],
-      fill: (v) => {
-        for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) v.setInt32((y * n + x) * 4, ((x >> 5) + (y >> 5)) % 7 === 0 ? 1 + ((x >> 5) ^ (y >> 5)) : 0, false);
-      },
+      kind: 'image', axes: [n, n], extname: 'SCI', cards: wcsCards(spec, n), ctor: Int32Array,
+      data: () => Int32Array.from({ length: n * n }, (_, i) => {
+        const x = i % n;
+        const y = Math.floor(i / n);
+        return ((x >> 5) + (y >> 5)) % 7 === 0 ? 1 + ((x >> 5) ^ (y >> 5)) : 0;
+      }),
     },
   ];
 }
@@ -204,11 +224,12 @@ function cubeHdus(spec: FileSpec): Hdu[] {
     const w = Math.floor(i / (n * n));
     return base[i % (n * n)]! * (1 + 0.5 * Math.exp(-0.5 * ((w - 40) / 2) ** 2));
   };
+  const count = n * n * nw;
   return [
-    { kind: 'image', bitpix: 8, shape: [], cards: primaryCards(spec, 'IFUCubeModel') },
-    { kind: 'image', bitpix: -32, shape: [n, n, nw], cards: [['EXTNAME', 'SCI'], ['BUNIT', 'MJy/sr'], ...cube3], fill: (v) => { for (let i = 0; i < n * n * nw; i++) v.setFloat32(i * 4, val(i), false); } },
-    { kind: 'image', bitpix: -32, shape: [n, n, nw], cards: [['EXTNAME', 'ERR'], ['BUNIT', 'MJy/sr'], ...cube3], fill: (v) => { for (let i = 0; i < n * n * nw; i++) v.setFloat32(i * 4, 0.1, false); } },
-    { kind: 'image', bitpix: 32, shape: [n, n, nw], cards: [['EXTNAME', 'DQ'], ['BZERO', 2147483648], ...cube3], fill: (v) => { for (let i = 0; i < n * n * nw; i++) v.setInt32(i * 4, -2147483648, false); } },
+    { kind: 'image', axes: [], cards: primaryCards(spec, 'IFUCubeModel') },
+    { kind: 'image', axes: [n, n, nw], extname: 'SCI', cards: [['BUNIT', 'MJy/sr'], ...cube3], ctor: Float32Array, data: () => Float32Array.from({ length: count }, (_, i) => val(i)) },
+    { kind: 'image', axes: [n, n, nw], extname: 'ERR', cards: [['BUNIT', 'MJy/sr'], ...cube3], ctor: Float32Array, data: () => new Float32Array(count).fill(0.1) },
+    { kind: 'image', axes: [n, n, nw], extname: 'DQ', cards: cube3, ctor: Uint32Array, data: () => new Uint32Array(count) },
   ];
 }
 
@@ -217,21 +238,23 @@ function x1dHdus(spec: FileSpec): Hdu[] {
   const wl = new Float64Array(rows).map((_, i) => 11.55 + i * 0.003);
   const flux = new Float64Array(rows).map((_, i) => 0.02 + 0.05 * Math.exp(-0.5 * ((i - 160) / 4) ** 2));
   const err = new Float64Array(rows).fill(0.001);
+  const table = encodeBinTable(
+    [{ name: 'WAVELENGTH', unit: 'um', values: wl }, { name: 'FLUX', unit: 'Jy', values: flux }, { name: 'FLUX_ERROR', unit: 'Jy', values: err }],
+    { extname: 'EXTRACT1D', cards: [{ keyword: 'SPORDER', value: 1 }] },
+  );
   return [
-    { kind: 'image', bitpix: 8, shape: [], cards: primaryCards(spec, 'MultiSpecModel') },
-    {
-      kind: 'bintable', rows, cards: [['EXTNAME', 'EXTRACT1D'], ['SPORDER', 1]],
-      columns: [{ name: 'WAVELENGTH', unit: 'um', values: wl }, { name: 'FLUX', unit: 'Jy', values: flux }, { name: 'FLUX_ERROR', unit: 'Jy', values: err }],
-    },
+    { kind: 'image', axes: [], cards: primaryCards(spec, 'MultiSpecModel') },
+    { kind: 'table', hdu: { type: 'table', cards: table.cards, data: table.data } },
   ];
 }
 
-function fillerHdus(spec: FileSpec): Hdu[] {
-  const size = spec.fillerSize ?? 5760;
-  return [{ kind: 'image', bitpix: 8, shape: [size - 2880], cards: [['ORIGIN', 'fake MAST'], ['FILENAME', spec.filename]] }];
+/** An HST-style placeholder of an exact size: one primary HDU of bytes (zeros). */
+function fillerHdus(spec: FileSpec, headerBytes = BLOCK): Hdu[] {
+  const length = Math.max(1, (spec.fillerSize ?? 2 * BLOCK) - headerBytes);
+  return [{ kind: 'image', axes: [length], cards: [['ORIGIN', 'fake MAST'], ['FILENAME', spec.filename]], ctor: Uint8Array, data: () => new Uint8Array(length) }];
 }
 
-export function hdusFor(spec: FileSpec): Hdu[] | undefined {
+function hdusFor(spec: FileSpec): Hdu[] | undefined {
   switch (spec.kind) {
     case 'i2d': return imageHdus(spec, 'ImageModel');
     case 'cal': case 'crf': return imageHdus(spec, 'ImageModel');
@@ -263,13 +286,62 @@ function textContent(spec: FileSpec): Buffer {
   return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]), body, Buffer.from([0xff, 0xd9])]);
 }
 
-/** Exact size of the file, computed without generating image data. */
-export function fileSize(spec: FileSpec): number {
-  const hdus = hdusFor(spec);
-  return hdus ? fitsSize(hdus) : textContent(spec).length;
+function asSpec(h: Hdu, skeleton: boolean): HduSpec {
+  if (h.kind === 'table') return h.hdu;
+  const base = { extname: h.extname, cards: h.cards.map(toNewCard) };
+  if (!h.data || !h.ctor) return { ...base, axes: h.axes };
+  if (skeleton) return { ...base, axes: h.axes.map(() => 1), data: new h.ctor(1) };
+  return { ...base, axes: h.axes, data: h.data() };
 }
 
-export function fileBytes(spec: FileSpec): Buffer {
-  const hdus = hdusFor(spec);
-  return hdus ? writeFits(hdus) : textContent(spec);
+function dataBytes(h: Hdu): number {
+  if (h.kind === 'table') return h.hdu.type === 'table' ? h.hdu.data.length : 0;
+  if (!h.ctor || h.axes.length === 0) return 0;
+  const per = (new h.ctor(0) as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  return h.axes.reduce((a, b) => a * b, 1) * per;
+}
+
+/** HDUs of a FITS product; fillers are sized so the whole file has exactly `fillerSize` bytes. */
+async function plan(spec: FileSpec): Promise<Hdu[] | undefined> {
+  if (spec.kind !== 'filler') return hdusFor(spec);
+  const probe = await encodeFits(fillerHdus(spec).map((h) => asSpec(h, true)));
+  return fillerHdus(spec, probe.length - BLOCK);
+}
+
+/** Exact size of the file, computed from a skeleton (every axis 1) without generating data. */
+export async function fileSize(spec: FileSpec): Promise<number> {
+  const hdus = await plan(spec);
+  if (!hdus) return textContent(spec).length;
+  const skeleton = await encodeFits(hdus.map((h) => asSpec(h, true)));
+  let size = skeleton.length;
+  for (const h of hdus) {
+    if (h.kind === 'image' && h.data && h.ctor) size += pad(dataBytes(h)) - BLOCK;
+  }
+  return size;
+}
+
+/** Writes the file to `path` (through a temporary name) unless a file of `size` bytes is there. */
+export async function materialize(spec: FileSpec, path: string, size: number): Promise<Buffer> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.size === size) return readFile(path);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const hdus = await plan(spec);
+  if (hdus) {
+    const w = await FitsWriter.create(tmp);
+    try {
+      for (const h of hdus) await w.write(asSpec(h, false));
+      await w.close();
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  } else {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(tmp, textContent(spec));
+  }
+  await rename(tmp, path);
+  const bytes = await readFile(path);
+  if (bytes.length !== size) throw new Error(`fake MAST: ${spec.filename} is ${bytes.length} bytes, its product row says ${size}`);
+  return bytes;
 }

@@ -67,8 +67,10 @@ export interface LoggedRequest {
 export interface FakeMastOptions {
   readonly port?: number;
   readonly host?: string;
-  /** Side of i2d images (default 256). */
+  /** Side of i2d images (default 256; cal/rate half, uncal a quarter). Larger for benchmarks. */
   readonly imageSize?: number;
+  /** Disk cache of generated files (default $TMPDIR/jwst-fake-mast/v<version>-<imageSize>). */
+  readonly cacheDir?: string;
   /** Tokens accepted for exclusive-access data (default ["fake-mast-token"]). */
   readonly tokens?: readonly string[];
   readonly quiet?: boolean;
@@ -94,13 +96,13 @@ export class FakeMast {
   private server!: Server;
   url = '';
 
-  private constructor(private readonly options: FakeMastOptions) {
-    this.dataset = buildDataset({ imageSize: options.imageSize ?? 256 });
+  private constructor(options: FakeMastOptions, dataset: FakeDataset) {
+    this.dataset = dataset;
     this.tokens = new Set(options.tokens ?? ['fake-mast-token']);
   }
 
   static async start(options: FakeMastOptions = {}): Promise<FakeMast> {
-    const fake = new FakeMast(options);
+    const fake = new FakeMast(options, await buildDataset({ imageSize: options.imageSize ?? 256, cacheDir: options.cacheDir }));
     await fake.loadDownloadHandler();
     fake.server = createServer((req, res) => {
       fake.handle(req, res).catch((err: unknown) => {
@@ -252,9 +254,11 @@ export class FakeMast {
     if (path === '/api/v0.1/Download/file' || path === '/api/v0.1/Download/file/') {
       if (await this.applyFault(this.takeFault('download'), req, res)) return;
       const uri = url.searchParams.get('uri');
+      const file = uri ? this.lookup(uri) : undefined;
+      await file?.load(); // handlers may call file.bytes() synchronously
       const ctx: DownloadRequestContext = {
         req, res, url, uri,
-        file: uri ? this.lookup(uri) : undefined,
+        file,
         lookup: (u) => this.lookup(u),
         authorized: this.authorized(req),
         switches: this.downloadSwitches,
