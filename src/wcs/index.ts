@@ -6,3 +6,4 @@ export { Wcs, subDefinition, type CelestialAxes } from './wcs.js';
 export { wcsToCards, wcsToRecord, type WcsCard } from './to-header.js';
 export { frameOf, frameKeywords, frameRotation, convertFrame, rotateLonLat, sameFrame, type CelestialFrame, type FrameSystem, type Matrix3 } from './frames.js';
 export { createProjection, SUPPORTED_PROJECTIONS, type Projection } from './projections/index.js';
+export { avmSpatial, buildAvmXmp, embedAvm, embedXmpInJpeg, embedXmpInPng, parseAvmMetadataJson, type AvmMetadata, type AvmSpatial } from './avm.js';
