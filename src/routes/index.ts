@@ -5,6 +5,9 @@ import { viewerRoutes } from './viewer.js';
 import { fitsViewerRoutes } from './fits-viewer.js';
 import { webAppRoutes } from './web-app.js';
 import { mastRoutes } from './mast.js';
+import { downloadRoutes } from './downloads.js';
+import { processRoutes } from './process.js';
+import { analysisRoutes } from './analysis.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
@@ -12,4 +15,7 @@ export const routeModules: RouteModule[] = [
   fitsViewerRoutes,
   webAppRoutes,
   mastRoutes,
+  downloadRoutes,
+  processRoutes,
+  analysisRoutes,
 ];
