@@ -162,8 +162,11 @@ export function describeCompressedImage(hdu: Hdu): CompressedImageInfo {
 }
 
 /** Decoded pixels of one tile: integers as stored, or floats (already dequantized, NaN for nulls). */
+/** Stored integers of a tile (int64 tiles as doubles). */
+export type IntArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float64Array;
+
 export type TileValues =
-  | { readonly kind: 'int'; readonly data: Int32Array | Float64Array }
+  | { readonly kind: 'int'; readonly data: IntArray }
   | { readonly kind: 'float'; readonly data: Float32Array | Float64Array };
 
 interface TileBytes {
@@ -172,17 +175,20 @@ interface TileBytes {
   readonly uncompressed: Uint8Array | undefined;
 }
 
-function bigEndianInts(bytes: Uint8Array, elemBytes: number, count: number, unsignedBytes: boolean): Int32Array | Float64Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (elemBytes === 8) {
-    const out = new Float64Array(count);
-    for (let i = 0; i < count; i++) out[i] = Number(view.getBigInt64(i * 8));
-    return out;
+function bigEndianInts(bytes: Uint8Array, elemBytes: number, count: number, unsignedBytes: boolean): IntArray {
+  if (elemBytes === 1) {
+    const u = bytes.subarray(0, count);
+    return unsignedBytes ? u : new Int8Array(u.buffer, u.byteOffset, count);
   }
-  const out = new Int32Array(count);
-  if (elemBytes === 1) for (let i = 0; i < count; i++) out[i] = unsignedBytes ? bytes[i]! : (bytes[i]! << 24) >> 24;
-  else if (elemBytes === 2) for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2);
-  else for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4);
+  // copy to an aligned native-endian buffer, then view it with the right type
+  const aligned = new Uint8Array(count * elemBytes);
+  aligned.set(bytes.subarray(0, count * elemBytes));
+  const copy = Buffer.from(aligned.buffer);
+  if (elemBytes === 2) return new Int16Array(copy.swap16().buffer, 0, count);
+  if (elemBytes === 4) return new Int32Array(copy.swap32().buffer, 0, count);
+  const big = new BigInt64Array(copy.swap64().buffer, 0, count);
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = Number(big[i]!);
   return out;
 }
 
@@ -465,7 +471,8 @@ export class TiledImageReader {
         values = decodeTile(info, this.tableBytes, t, { compressed: bytesOf(r.c), gzipFallback: bytesOf(r.g), uncompressed: bytesOf(r.u) }, count);
       }
       if (values.data.length < count) throw badData(`tile ${t + 1} decoded to ${values.data.length} pixels, expected ${count}`);
-      decoded.set(t, values);
+      // keep the last tile row: the next row band starts inside it when bands and tiles do not align
+      if (axes.length < 2 || tileCoord[1] === ty1) decoded.set(t, values);
 
       // offset of our plane inside the tile
       let slab = 0;

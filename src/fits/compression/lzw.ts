@@ -12,7 +12,7 @@ const BLOCK_MODE = 0x80;
 const CLEAR = 256;
 
 export interface LzwOptions {
-  /** Refuse to produce more than this many bytes (default 4 GiB - 1, the largest Uint8Array). */
+  /** Refuse to produce more than this many bytes (default 1 GiB): a small .Z can expand enormously. */
   readonly maxOutputBytes?: number;
 }
 
@@ -27,7 +27,7 @@ export function decompressLzw(buf: Uint8Array, options: LzwOptions = {}): Uint8A
   const maxBits = flags & 0x1f;
   const blockMode = (flags & BLOCK_MODE) !== 0;
   if (maxBits < 9 || maxBits > 16) throw badData(`compress (.Z): unsupported maximum code width ${maxBits}`);
-  const maxOut = options.maxOutputBytes ?? 2 ** 32 - 1;
+  const maxOut = Math.min(options.maxOutputBytes ?? 2 ** 30, 2 ** 32 - 1);
 
   const maxCodes = 1 << maxBits;
   const prefix = new Uint16Array(maxCodes);
