@@ -133,6 +133,9 @@ export function describeCompressedImage(hdu: Hdu): CompressedImageInfo {
   else if (zquantiz === '' || zquantiz === 'NO_DITHER') quantize = 'NO_DITHER';
   else throw unsupported(`float quantization '${zquantiz}' is not supported`);
 
+  if (zbitpix < 0 && quantize === 'NONE' && (compression === 'RICE_1' || compression === 'HCOMPRESS_1' || compression === 'PLIO_1')) {
+    throw badHeader(`compressed image: ${compression} needs quantized floats, but ZBITPIX ${zbitpix} has no ZSCALE (or ZQUANTIZ = 'NONE')`);
+  }
   // Without a BYTEPIX parameter the convention's default is 4 (older writers used 32-bit Rice
   // coding even for 16-bit images, e.g. astropy's m13_rice.fits).
   const bytepix = params.get('BYTEPIX') ?? 4;
