@@ -1,9 +1,13 @@
 /** Every CLI command module; each adds its command(s) to the program. */
 import type { Command } from 'commander';
 import { searchCommands } from './search.js';
+import { previewCommands } from './preview.js';
+import { analyzeCommands } from './analyze.js';
 
 export type CommandModule = (program: Command) => void;
 
 export const commandModules: CommandModule[] = [
   searchCommands,
+  previewCommands,
+  analyzeCommands,
 ];
