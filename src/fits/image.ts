@@ -219,7 +219,9 @@ export async function readRandomGroups(file: FitsFile, hdu: Hdu | number, option
   if (h.kind !== 'random-groups') throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${h.index} is not a random-groups HDU`);
   const groupAxes = h.storedAxes.slice(1);
   const perGroup = groupAxes.length === 0 ? 0 : groupAxes.reduce((p, n) => p * n, 1);
-  const { gcount, pcount } = h;
+  const { pcount } = h;
+  // No values at all (e.g. GROUPS = T with NAXIS = 0): GCOUNT is meaningless, do not loop over it.
+  const gcount = pcount + perGroup === 0 ? 0 : h.gcount;
   const total = gcount * (pcount + perGroup);
   const max = options.maxElements ?? DEFAULT_MAX_ELEMENTS;
   if (total > max) throw new FitsError('FITS_TOO_LARGE', `reading ${total} random-groups values exceeds the limit of ${max}`);
