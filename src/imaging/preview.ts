@@ -9,8 +9,8 @@ import type { Colormap } from './colormaps/index.js';
 import { buildDisplayMapping, type AppliedDisplay, type DisplayOptions } from './display.js';
 import { encodeRaster, MEDIA_TYPES, type ImageFormat } from './encode.js';
 import { rasterize, TRANSPARENT, type Rgba } from './rasterize.js';
-import { AreaResampler, fitInside, resampleArea } from './resample.js';
-import { SampledStatistics, type DisplayStatistics } from './statistics.js';
+import { AreaResampler, fitInside } from './resample.js';
+import { SampledStatistics, statisticsOf, type DisplayStatistics } from './statistics.js';
 
 export interface RenderOptions {
   readonly display: DisplayOptions;
@@ -34,8 +34,11 @@ export interface RenderedImage {
 
 export async function renderPlane(plane: ImagePlane, options: RenderOptions): Promise<RenderedImage> {
   const size = fitInside(plane.width, plane.height, options.width, options.height);
-  const mapping = buildDisplayMapping(plane.data, options.display);
-  const resampled = resampleArea(plane, size.width, size.height);
+  // One pass resamples and counts finite pixels; the statistics reuse that count/min/max.
+  const resampler = new AreaResampler(plane.width, plane.height, size.width, size.height);
+  resampler.pushRows(plane.data, plane.height);
+  const resampled = resampler.finish();
+  const mapping = buildDisplayMapping(statisticsOf(plane.data, resampler.summary, { width: plane.width, finiteCounts: resampler.rowFiniteCounts }), options.display);
   return encode(resampled, mapping.applied, mapping.map, options);
 }
 

@@ -6,6 +6,7 @@
  * as no later input row touches them, so memory is the output plus two rows of accumulators.
  */
 import type { ImagePlane } from '../core/image-plane.js';
+import type { FiniteSummary } from './finite.js';
 
 export interface Size {
   readonly width: number;
@@ -64,6 +65,12 @@ export class AreaResampler {
   private readonly rowWeight: Float64Array;
   private readonly pending = new Map<number, { sum: Float64Array; weight: Float64Array }>();
   private nextInputRow = 0;
+  private readonly runs: { first: Int32Array; last: Int32Array; wFirst: Float64Array; wLast: Float64Array } | undefined;
+  private count = 0;
+  /** Finite values per input row (lets the zscale sample skip rows). */
+  readonly rowFiniteCounts: Int32Array;
+  private min = Infinity;
+  private max = -Infinity;
 
   constructor(readonly inWidth: number, readonly inHeight: number, readonly outWidth: number, readonly outHeight: number) {
     this.output = new Float32Array(outWidth * outHeight).fill(NaN);
@@ -71,30 +78,42 @@ export class AreaResampler {
     this.rows = contributions(inHeight, outHeight);
     this.rowSum = new Float64Array(outWidth);
     this.rowWeight = new Float64Array(outWidth);
+    this.rowFiniteCounts = new Int32Array(inHeight);
+    if (inWidth >= outWidth) {
+      // Invert the per-input contributions into per-output runs of input columns.
+      const { start, out, weight } = this.cols;
+      const first = new Int32Array(outWidth).fill(-1);
+      const last = new Int32Array(outWidth);
+      const wFirst = new Float64Array(outWidth);
+      const wLast = new Float64Array(outWidth);
+      for (let i = 0; i < inWidth; i++) {
+        for (let k = start[i]!; k < start[i + 1]!; k++) {
+          const o = out[k]!;
+          if (first[o] === -1) {
+            first[o] = i;
+            wFirst[o] = weight[k]!;
+          }
+          last[o] = i;
+          wLast[o] = weight[k]!;
+        }
+      }
+      this.runs = { first, last, wFirst, wLast };
+    }
   }
 
   /** Adds `rowCount` consecutive input rows (row-major, `inWidth` each) starting at the next row. */
   pushRows(data: ArrayLike<number>, rowCount = Math.floor(data.length / this.inWidth)): void {
-    const { inWidth, outWidth, cols, rows, rowSum, rowWeight } = this;
-    const cStart = cols.start;
-    const cOut = cols.out;
-    const cW = cols.weight;
+    const { inWidth, outWidth, rows, rowSum, rowWeight } = this;
     for (let r = 0; r < rowCount; r++) {
       const iy = this.nextInputRow++;
       if (iy >= this.inHeight) throw new RangeError('more rows than the image has');
       rowSum.fill(0);
       rowWeight.fill(0);
       const base = r * inWidth;
-      for (let ix = 0; ix < inWidth; ix++) {
-        const v = data[base + ix]!;
-        if (v - v !== 0) continue;
-        for (let k = cStart[ix]!, end = cStart[ix + 1]!; k < end; k++) {
-          const o = cOut[k]!;
-          const w = cW[k]!;
-          rowSum[o] += w * v;
-          rowWeight[o] += w;
-        }
-      }
+      const countBefore = this.count;
+      if (this.runs) this.horizontalRuns(data, base);
+      else this.horizontalGeneral(data, base);
+      this.rowFiniteCounts[iy] = this.count - countBefore;
       for (let k = rows.start[iy]!, end = rows.start[iy + 1]!; k < end; k++) {
         const oy = rows.out[k]!;
         const wy = rows.weight[k]!;
@@ -114,6 +133,90 @@ export class AreaResampler {
       // Output rows before the first one the next input row touches are complete.
       const nextFirst = this.nextInputRow < this.inHeight ? rows.out[rows.start[this.nextInputRow]!]! : this.outHeight;
       for (const oy of [...this.pending.keys()]) if (oy < nextFirst) this.finishRow(oy);
+    }
+  }
+
+  /** Finite values seen so far: count, min, max (gathered in the same pass, for the display statistics). */
+  get summary(): FiniteSummary {
+    return this.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: this.count, min: this.min, max: this.max };
+  }
+
+  /**
+   * Shrinking: output column ox averages input columns first..last, fully weighted inside and
+   * partially at both ends. Walking output-major keeps the sums in locals (no per-pixel stores).
+   * A column split between two outputs is counted in the statistics once, by the first of them.
+   */
+  private horizontalRuns(data: ArrayLike<number>, base: number): void {
+    const { rowSum, rowWeight } = this;
+    const { first, last, wFirst, wLast } = this.runs!;
+    let count = 0;
+    let min = this.min;
+    let max = this.max;
+    let counted = -1; // last input column already counted
+    for (let ox = 0, n = this.outWidth; ox < n; ox++) {
+      const a = first[ox]!;
+      const b = last[ox]!;
+      let sum = 0;
+      let weight = 0;
+      let v = data[base + a]!;
+      if (v - v === 0) {
+        const w = wFirst[ox]!;
+        sum += w * v;
+        weight += w;
+        if (a > counted) {
+          count++;
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+      let inner = 0;
+      let innerSum = 0;
+      for (let i = base + a + 1, end = base + b; i < end; i++) {
+        v = data[i]!;
+        if (v - v !== 0) continue;
+        innerSum += v;
+        inner++;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      sum += innerSum;
+      weight += inner;
+      count += inner;
+      if (b > a) {
+        v = data[base + b]!;
+        if (v - v === 0) {
+          const w = wLast[ox]!;
+          sum += w * v;
+          weight += w;
+          count++;
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+      counted = b;
+      rowSum[ox] = sum;
+      rowWeight[ox] = weight;
+    }
+    this.count += count;
+    this.min = min;
+    this.max = max;
+  }
+
+  private horizontalGeneral(data: ArrayLike<number>, base: number): void {
+    const { rowSum, rowWeight } = this;
+    const { start, out, weight } = this.cols;
+    for (let ix = 0, n = this.inWidth; ix < n; ix++) {
+      const v = data[base + ix]!;
+      if (v - v !== 0) continue;
+      this.count++;
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+      for (let k = start[ix]!, end = start[ix + 1]!; k < end; k++) {
+        const o = out[k]!;
+        const w = weight[k]!;
+        rowSum[o] += w * v;
+        rowWeight[o] += w;
+      }
     }
   }
 

@@ -1,10 +1,11 @@
 /**
  * What the display pipeline needs to know about the finite pixels: count, min, max, astropy's
  * zscale sample, and the finite values themselves (for percentiles and histogram equalization).
- * `statisticsOf` computes them exactly from an in-memory plane; `SampledStatistics` gathers them
+ * `statisticsOf` computes them exactly from an in-memory plane (pass `known` when count/min/max
+ * were already gathered, e.g. by the resampler, to save a pass); `SampledStatistics` gathers them
  * band by band for images too large to hold (see band-reducer.ts).
  */
-import { finiteValues, summarizeFinite, zscaleSample, type FiniteSummary } from './finite.js';
+import { finiteValues, summarizeFinite, zscaleSample, zscaleSampleByRows, type FiniteSummary } from './finite.js';
 
 export interface DisplayStatistics {
   readonly summary: FiniteSummary;
@@ -16,12 +17,14 @@ export interface DisplayStatistics {
   readonly sampled: boolean;
 }
 
-export function statisticsOf(data: ArrayLike<number>): DisplayStatistics {
-  const summary = summarizeFinite(data);
+export function statisticsOf(data: ArrayLike<number>, known?: FiniteSummary, rows?: { width: number; finiteCounts: Int32Array }): DisplayStatistics {
+  const summary = known ?? summarizeFinite(data);
   return {
     summary,
     sampled: false,
-    zscaleSample: (n) => zscaleSample(data, summary.count, n),
+    zscaleSample: (n) => (rows && summary.count !== data.length
+      ? zscaleSampleByRows(data, rows.width, rows.finiteCounts, summary.count, n)
+      : zscaleSample(data, summary.count, n)),
     finiteValues: () => finiteValues(data, summary.count),
   };
 }

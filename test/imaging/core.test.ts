@@ -6,6 +6,7 @@ import { histogram, linspace } from '../../src/imaging/histogram.js';
 import { AreaResampler, fitInside, resampleArea } from '../../src/imaging/resample.js';
 import { BandReducer } from '../../src/imaging/preview.js';
 import { buildDisplayMapping } from '../../src/imaging/display.js';
+import { summarizeFinite, zscaleSample, zscaleSampleByRows } from '../../src/imaging/finite.js';
 import { planeOf, reference, relClose } from './reference.js';
 
 describe('stretches (astropy formulas, clip=True)', () => {
@@ -125,6 +126,17 @@ describe('area resampling', () => {
     const r = new AreaResampler(w, h, 10, 14);
     for (let y = 0; y < h; y += 5) r.pushRows(data.subarray(y * w, Math.min(h, y + 5) * w));
     assert.deepEqual(Array.from(r.finish().data), Array.from(whole.data));
+  });
+
+  it('the resampler counts every finite pixel once (count/min/max), whatever the factor', () => {
+    for (const [w, h, ow, oh] of [[37, 53, 10, 14], [100, 7, 33, 7], [64, 64, 64, 64], [20, 20, 40, 40], [4096, 3, 1000, 1]]) {
+      const data = Float32Array.from({ length: w * h }, (_, i) => (i % 7 === 0 ? NaN : Math.cos(i) * 50));
+      const r = new AreaResampler(w, h, ow, oh);
+      r.pushRows(data, h);
+      assert.deepEqual(r.summary, summarizeFinite(data), `${w}x${h} -> ${ow}x${oh}`);
+      const s = r.summary;
+      assert.deepEqual(zscaleSampleByRows(data, w, r.rowFiniteCounts, s.count, 50), zscaleSample(data, s.count, 50));
+    }
   });
 
   it('BandReducer statistics: exact count/min/max, zscale equal to the in-memory one without NaN', () => {

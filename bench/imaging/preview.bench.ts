@@ -1,0 +1,132 @@
+/**
+ * Preview and thumbnail rendering, ours vs the original engine's Python chain (contract §4.2:
+ * astropy + numpy + matplotlib, rebuilt in preview.py), side by side:
+ *   - 1000-px PNG preview and 256-px thumbnail of a 4096x4096 float32 image (with a NaN border),
+ *   - the same of the middle slice of a 2048x2048x50 float32 cube.
+ * Each side runs in its own process per case; times are the median of BENCH_REPEAT runs (default 3)
+ * after the first, peak RSS is the process's maximum resident set.
+ * The inputs (~900 MB) are written once to bench/out/imaging/ (kept for re-runs; delete to rebuild).
+ *
+ * Usage: npm run bench -- imaging        (BENCH_REPEAT=5, BENCH_SMALL=1 for 1024 / 512x512x10 inputs)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FitsWriter } from '../../src/fits/index.js';
+import { PYTHON, pythonHas } from '../lib/python.js';
+
+interface SideResult {
+  times: number[];
+  base_rss: number;
+  peak_rss: number;
+  width: number;
+  height: number;
+  color_type: number;
+  bytes: number;
+  mode?: string;
+}
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const outDir = join(root, 'bench', 'out', 'imaging');
+const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+const small = process.env.BENCH_SMALL === '1';
+const imageSize = small ? 1024 : 4096;
+const cube = small ? { size: 512, depth: 10 } : { size: 2048, depth: 50 };
+
+/** Deterministic sky-like float32 rows: noisy background, a gradient, a few bright sources. */
+function skyRows(width: number, y0: number, rows: number, height: number, seed: number, nanBorder: number): Float32Array {
+  const out = new Float32Array(width * rows);
+  let s = (seed * 2654435761 + y0 * 40503) >>> 0;
+  for (let r = 0; r < rows; r++) {
+    const y = y0 + r;
+    for (let x = 0; x < width; x++) {
+      s = (s * 1664525 + 1013904223) >>> 0;
+      const noise = (s / 4294967296 - 0.5) * 6;
+      let v = 100 + 0.01 * x + 0.005 * y + noise;
+      for (let k = 1; k <= 5; k++) {
+        const cx = (width * k) / 6;
+        const cy = (height * (6 - k)) / 6;
+        const d2 = (x - cx) ** 2 + (y - cy) ** 2;
+        if (d2 < 400) v += 5000 * Math.exp(-d2 / 20);
+      }
+      const border = x < nanBorder || y < nanBorder || x >= width - nanBorder || y >= height - nanBorder;
+      out[r * width + x] = border ? NaN : v;
+    }
+  }
+  return out;
+}
+
+async function writeInput(path: string, width: number, height: number, depth: number): Promise<void> {
+  if (existsSync(path)) return;
+  const w = await FitsWriter.create(path);
+  const axes = depth > 1 ? [width, height, depth] : [width, height];
+  const sink = await w.beginImage({ axes, bitpix: -32, cards: [{ keyword: 'BUNIT', value: 'MJy/sr' }] });
+  const band = 256;
+  for (let k = 0; k < depth; k++) {
+    for (let y = 0; y < height; y += band) {
+      await sink.write(skyRows(width, y, Math.min(band, height - y), height, k + 1, depth > 1 ? 0 : 16));
+    }
+  }
+  await sink.end();
+  await w.close();
+}
+
+function run(cmd: string, args: string[]): SideResult {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as SideResult;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Median after the first run (warm), or the only run. */
+function warm(times: number[]): number {
+  return median(times.length > 1 ? times.slice(1) : times);
+}
+
+const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+
+mkdirSync(outDir, { recursive: true });
+const imagePath = join(outDir, `image-${imageSize}.fits`);
+const cubePath = join(outDir, `cube-${cube.size}x${cube.depth}.fits`);
+console.log(`writing inputs to ${outDir} (once) ...`);
+await writeInput(imagePath, imageSize, imageSize, 1);
+await writeInput(cubePath, cube.size, cube.size, cube.depth);
+
+const python = pythonHas('astropy', 'numpy', 'matplotlib');
+if (!python) console.log('Python reference skipped: /usr/bin/python3 needs astropy, numpy and matplotlib');
+
+const cases: Array<[string, 'preview' | 'thumbnail', string]> = [
+  [`${imageSize}x${imageSize} float32, 1000 px PNG`, 'preview', imagePath],
+  [`${imageSize}x${imageSize} float32, thumbnail`, 'thumbnail', imagePath],
+  [`${cube.size}x${cube.size}x${cube.depth} cube slice, 1000 px PNG`, 'preview', cubePath],
+  [`${cube.size}x${cube.size}x${cube.depth} cube slice, thumbnail`, 'thumbnail', cubePath],
+];
+const rows: string[][] = [];
+for (const [label, kind, path] of cases) {
+  const ours = run(process.execPath, ['--import', 'tsx', join('bench', 'imaging', 'preview-case.ts'), kind, path, String(repeat)]);
+  const py = python ? run(PYTHON, [join('bench', 'imaging', 'preview.py'), kind, path, String(repeat)]) : undefined;
+  const t = warm(ours.times);
+  const tp = py ? warm(py.times) : NaN;
+  rows.push([
+    label,
+    `${(t * 1000).toFixed(0)} ms`,
+    py ? `${(tp * 1000).toFixed(0)} ms` : '-',
+    py ? `${(tp / t).toFixed(1)}x` : '-',
+    `${mib(ours.peak_rss)} (+${mib(ours.peak_rss - ours.base_rss)})`,
+    py ? `${mib(py.peak_rss)} (+${mib(py.peak_rss - py.base_rss)})` : '-',
+    `${ours.width}x${ours.height} ct${ours.color_type}`,
+    py ? `${py.width}x${py.height} ct${py.color_type}` : '-',
+  ]);
+}
+const header = ['case', 'ours', 'python', 'speed-up', 'ours peak RSS MiB (+over start)', 'python peak RSS MiB (+over imports)', 'ours output', 'python output'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+console.log(`\npreview rendering, median of ${Math.max(1, repeat - 1)} warm run(s) per case; ct = PNG colour type (0 grey, 4 grey+alpha, 6 RGBA)`);
+console.log(line(header));
+for (const r of rows) console.log(line(r));
