@@ -7,6 +7,7 @@ import type { Settings } from './config.js';
 import type { WorkerPool } from './workers/pool.js';
 import type { PathSandbox } from './storage/path-sandbox.js';
 import type { MastClient } from './mast/client.js';
+import type { DownloadManager } from './downloads/download-manager.js';
 
 export interface EngineContext {
   readonly settings: Settings;
@@ -16,6 +17,8 @@ export interface EngineContext {
   readonly version: string;
   /** The MAST client (searches, name resolution, product lists), with its result cache. */
   readonly mast: MastClient;
+  /** Download jobs (chunked, resumable, verified), started and recovered at start-up. */
+  readonly downloads: DownloadManager;
   /** Things to stop, last-registered first, when the engine shuts down. */
   readonly onClose: Array<() => Promise<void> | void>;
 }

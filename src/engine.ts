@@ -13,6 +13,7 @@ import { WorkerPool } from './workers/pool.js';
 import { VERSION } from './version.js';
 import { routeModules } from './routes/index.js';
 import { MastClient } from './mast/client.js';
+import { downloadManagerFromSettings, mastClientProductSource } from './downloads/service.js';
 
 export interface Engine {
   readonly app: App;
@@ -31,6 +32,8 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     retryBaseDelayMs: settings.retryBaseDelayMs,
     logger,
   });
+  const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { logger: logger.child({ module: 'downloads' }) });
+  await downloads.start();
   return {
     settings,
     logger,
@@ -38,7 +41,9 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     sandbox: new PathSandbox(settings.dataDir),
     version: VERSION,
     mast,
-    onClose: [() => mast.close()],
+    downloads,
+    // Downloads stop first (last registered runs first): transfers paused and state saved.
+    onClose: [() => mast.close(), () => downloads.close()],
   };
 }
 

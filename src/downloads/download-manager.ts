@@ -7,7 +7,7 @@
  * final; state changes are saved at once, byte progress at most once a second; after a crash the
  * unfinished jobs are found again (and resumed when AUTO_RESUME_DOWNLOADS).
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
@@ -506,6 +506,8 @@ export class DownloadManager {
     rt.speed.reset();
     // Job-level signal: the queue's (pause, cancel, shutdown) or a full disk in any of its files.
     const local = new AbortController();
+    // Every file, chunk request and backoff of the job listens to this signal.
+    setMaxListeners(0, local.signal);
     const onQueueAbort = () => local.abort(queueSignal.reason);
     queueSignal.addEventListener('abort', onQueueAbort, { once: true });
     const signal = local.signal;

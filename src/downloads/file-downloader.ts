@@ -7,6 +7,7 @@
  * SHA-256 → rename. Every byte written is recorded in `entry.ranges` right after the write, so
  * pause, crash or ENOSPC lose nothing that reached the disk.
  */
+import { setMaxListeners } from 'node:events';
 import { addRange, clipRanges, coveredBytes, missingRanges, prefixEnd, splitIntoChunks, type ByteRange } from './byte-ranges.js';
 import type { ChunkFetcher, RemoteFileInfo } from './chunk-fetcher.js';
 import { ContentDigest, digestFile, type DigestResult } from './content-digest.js';
@@ -212,6 +213,7 @@ class FileRun {
     const digest = inOrder ? await this.primeDigest(prefixEnd(entry.ranges)) : undefined;
     const file = await this.o.fs.openWritable(this.part);
     const local = new AbortController();
+    setMaxListeners(0, local.signal);
     const onAbort = () => local.abort(this.signal.reason);
     this.signal.addEventListener('abort', onAbort, { once: true });
     try {

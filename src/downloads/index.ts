@@ -14,3 +14,4 @@ export { SpeedMeter, etaSeconds } from './speed-meter.js';
 export { type RetryPolicy, DEFAULT_RETRY_POLICY, retryDelayMs, parseRetryAfter } from './retry.js';
 export { sanitizeFilename, validateObsId } from './paths.js';
 export * from './errors.js';
+export { downloadManagerFromSettings, mastClientProductSource } from './service.js';

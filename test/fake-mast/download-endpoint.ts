@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { DownloadHandler } from './download-types.js';
 
 export interface CountedFault {
   /** How many requests (from now on) suffer it. */
@@ -99,9 +100,10 @@ export class FakeDownloadEndpoint {
     const isMast = path === '/api/v0.1/Download/file';
     const isStorage = path === '/storage/file';
     if (!isMast && !isStorage) return false;
-    if (req.socket) {
-      this.openSockets.add(req.socket);
-      req.socket.once('close', () => this.openSockets.delete(req.socket));
+    const socket = req.socket;
+    if (socket && !this.openSockets.has(socket)) {
+      this.openSockets.add(socket);
+      socket.once('close', () => this.openSockets.delete(socket));
     }
     const uri = url.searchParams.get('uri') ?? '';
     const record = (status: number) =>
@@ -215,7 +217,7 @@ export class FakeDownloadEndpoint {
     const limit = cut === undefined ? body.length : Math.min(cut, body.length);
     const piece = faults.bytesPerSecond ? Math.max(1, Math.floor(faults.bytesPerSecond / 20)) : 64 * 1024;
     let closed = false;
-    req.socket.once('close', () => (closed = true));
+    res.once('close', () => (closed = true));
     for (let pos = 0; pos < limit && !closed; pos += piece) {
       const ok = res.write(body.subarray(pos, Math.min(limit, pos + piece)));
       if (faults.bytesPerSecond) await new Promise((r) => setTimeout(r, 50));
@@ -255,3 +257,35 @@ export async function startDownloadServer(endpoint: FakeDownloadEndpoint): Promi
     },
   };
 }
+
+/**
+ * The hook the fake MAST server (server.ts) delegates `Download/file` to. Files come from the
+ * fake's dataset; faults come from the server's download switches, keyed by URI or `*`
+ * (`fake.setDownloadSwitches({ 'mast:JWST/product/x.fits': { serverErrors: 2 } })`).
+ */
+export const handleDownload: DownloadHandler = ({ req, res, uri, file, authorized, switches, state }) => {
+  let endpoint = state.get('endpoint') as FakeDownloadEndpoint | undefined;
+  if (!endpoint) {
+    endpoint = new FakeDownloadEndpoint();
+    state.set('endpoint', endpoint);
+  }
+  const seen = (state.get('faultSources') as Map<string, unknown> | undefined) ?? new Map<string, unknown>();
+  state.set('faultSources', seen);
+  if (uri && file) {
+    if (!endpoint.files.has(uri)) endpoint.addFile(uri, file.bytes());
+    const source = (switches[uri] ?? switches['*'] ?? {}) as DownloadFaults;
+    if (seen.get(uri) !== source) {
+      seen.set(uri, source);
+      endpoint.setFaults(uri, source);
+    }
+    if (file.dataRights !== 'PUBLIC' && !authorized) {
+      res.writeHead(401, { 'content-type': 'text/plain' });
+      res.end('Unauthorized: this file is under exclusive access; send a valid token.');
+      return;
+    }
+  }
+  if (!endpoint.handle(req, res)) {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('File not found');
+  }
+};

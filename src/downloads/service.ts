@@ -1,0 +1,47 @@
+/**
+ * Builds the download manager from the engine settings, with the MAST client as product source.
+ * Used by the engine (HTTP) and by the CLI, so both behave the same.
+ */
+import type { Settings } from '../config.js';
+import type { MastClient } from '../mast/client.js';
+import { DownloadManager, type DownloadLogger, type DownloadManagerOptions } from './download-manager.js';
+import { productsFromRows, type ProductSource } from './product-source.js';
+
+/** The MAST client's product list, filtered by the downloader's query (type, level, subgroup, id). */
+export function mastClientProductSource(client: MastClient, baseUrl: string): ProductSource {
+  return {
+    async listProducts(obsId, query, signal) {
+      const list = await client.listProducts(obsId, {}, signal);
+      return productsFromRows(list.products, query, baseUrl);
+    },
+  };
+}
+
+export function downloadManagerFromSettings(
+  settings: Settings,
+  products: ProductSource,
+  options: { logger?: DownloadLogger } & Partial<DownloadManagerOptions> = {},
+): DownloadManager {
+  return new DownloadManager({
+    downloadDir: settings.mastDownloadDir,
+    dataDir: settings.dataDir,
+    products,
+    mastBaseUrl: settings.mastBaseUrl,
+    token: settings.mastToken,
+    chunkSize: settings.chunkSize,
+    maxConcurrentFiles: settings.maxConcurrentFiles,
+    connectionsPerFile: settings.connectionsPerFile,
+    retry: { maxRetries: settings.maxRetries, baseDelayMs: settings.retryBaseDelayMs },
+    autoResume: settings.autoResumeDownloads,
+    stateRetentionDays: settings.stateRetentionDays,
+    cacheMaxBytes: settings.mastCacheMaxBytes,
+    stallTimeoutMs: stallTimeoutFromEnv(),
+    ...options,
+  });
+}
+
+/** DOWNLOAD_STALL_TIMEOUT (seconds, default 60): no byte for this long restarts the request. */
+function stallTimeoutFromEnv(): number {
+  const v = Number(process.env.DOWNLOAD_STALL_TIMEOUT);
+  return Number.isFinite(v) && v > 0 ? v * 1000 : 60_000;
+}

@@ -1,0 +1,397 @@
+/**
+ * Download job endpoints (contract §1.5 and §3) over the DownloadManager, plus
+ * `GET /mast/download/jobs` and the Server-Sent Events stream `GET /mast/download/events/{job_id}`.
+ * Shapes are the contract's (snake_case, `files` as absolute paths); additions: `job_id` and
+ * `status` where useful, `relative_files`, and per file `relative_path`, `sha256`, `error`.
+ * No GET deletes anything.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import type { App } from '../server.js';
+import type { EngineContext } from '../context.js';
+import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
+import { validateObsId, type DownloadManager, type Job, type JobProgress } from '../downloads/index.js';
+
+function nullable<T extends TSchema>(t: T) {
+  const schema = t as unknown as { type?: unknown };
+  return Type.Optional(Type.Unsafe<Static<T> | null>({ ...t, type: [schema.type, 'null'] }));
+}
+
+const JOB_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+const ObsId = Type.String({ minLength: 1, maxLength: 128, description: 'observation id, [A-Za-z0-9._-]' });
+const ProductType = nullable(Type.String({ maxLength: 32, pattern: '^[A-Za-z]+$', default: 'SCIENCE', description: 'SCIENCE (default), PREVIEW, AUXILIARY, ... or ALL' }));
+const CalibLevel = nullable(Type.Array(Type.Integer({ minimum: 0, maximum: 4 }), { maxItems: 5 }));
+const Subgroup = nullable(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,20}$' }), { maxItems: 20, description: 'productSubGroupDescription values, e.g. I2D, CAL' }));
+
+const DownloadBody = Type.Object({ obs_id: ObsId, product_type: ProductType, product_id: nullable(Type.String({ maxLength: 512 })) });
+const ChunkedBody = Type.Object({
+  obs_id: ObsId,
+  product_type: ProductType,
+  resume_job_id: nullable(Type.String({ maxLength: 64 })),
+  calib_level: CalibLevel,
+  subgroup: Subgroup,
+});
+const JobParams = Type.Object({ job_id: Type.String({ maxLength: 128 }) });
+const DismissQuery = Type.Object({ delete_files: Type.Optional(Type.Boolean({ default: false })) });
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const FileProgressSchema = Type.Object({
+  filename: Type.String(),
+  total_bytes: Type.Integer(),
+  downloaded_bytes: Type.Integer(),
+  progress_percent: Type.Number(),
+  status: Type.String(),
+  local_path: Type.String(),
+  relative_path: Type.String(),
+  sha256: NullableString,
+  fits_checksum: NullableString,
+  error: NullableString,
+});
+const ChunkedProgress = Type.Object({
+  job_id: Type.String(),
+  obs_id: Type.String(),
+  stage: Type.String(),
+  status: Type.String(),
+  message: Type.String(),
+  progress: Type.Integer(),
+  total_files: Type.Integer(),
+  downloaded_files: Type.Integer(),
+  failed_files: Type.Integer(),
+  current_file: NullableString,
+  files: Type.Array(Type.String(), { description: 'absolute paths of completed files' }),
+  relative_files: Type.Array(Type.String(), { description: 'the same, relative to DATA_DIR' }),
+  error: NullableString,
+  started_at: NullableString,
+  completed_at: NullableString,
+  created_at: Type.String(),
+  download_dir: Type.String(),
+  is_complete: Type.Boolean(),
+  total_bytes: Type.Integer(),
+  downloaded_bytes: Type.Integer(),
+  download_progress_percent: Type.Number(),
+  speed_bytes_per_sec: Type.Number(),
+  eta_seconds: Type.Union([Type.Number(), Type.Null()]),
+  file_progress: Type.Array(FileProgressSchema),
+  is_resumable: Type.Boolean(),
+  pause_reason: NullableString,
+});
+const LegacyProgress = Type.Object({
+  job_id: Type.String(),
+  obs_id: Type.String(),
+  stage: Type.String(),
+  message: Type.String(),
+  progress: Type.Integer(),
+  total_files: Type.Integer(),
+  downloaded_files: Type.Integer(),
+  current_file: NullableString,
+  files: Type.Array(Type.String()),
+  error: NullableString,
+  started_at: NullableString,
+  completed_at: NullableString,
+  download_dir: NullableString,
+  is_complete: Type.Boolean(),
+  total_bytes: Type.Integer(),
+  downloaded_bytes: Type.Integer(),
+  download_progress_percent: Type.Number(),
+  speed_bytes_per_sec: Type.Number(),
+  eta_seconds: Type.Union([Type.Number(), Type.Null()]),
+});
+const StartResponse = Type.Object({ job_id: Type.String(), obs_id: Type.String(), message: Type.String() });
+const ChunkedStartResponse = Type.Object({ job_id: Type.String(), obs_id: Type.String(), message: Type.String(), is_resume: Type.Boolean() });
+const PauseResumeResponse = Type.Object({ job_id: Type.String(), status: Type.String(), message: Type.String() });
+const DownloadResponse = Type.Object({
+  status: Type.String(),
+  obs_id: Type.String(),
+  files: Type.Array(Type.String()),
+  file_count: Type.Integer(),
+  download_dir: NullableString,
+  error: NullableString,
+  timestamp: Type.String(),
+  job_id: Type.String(),
+});
+const ResumableSummary = Type.Object({
+  job_id: Type.String(),
+  obs_id: Type.String(),
+  total_bytes: Type.Integer(),
+  downloaded_bytes: Type.Integer(),
+  progress_percent: Type.Number(),
+  status: Type.String(),
+  total_files: Type.Integer(),
+  completed_files: Type.Integer(),
+  started_at: NullableString,
+  pause_reason: NullableString,
+  error: NullableString,
+});
+const ResumableResponse = Type.Object({ jobs: Type.Array(ResumableSummary), count: Type.Integer() });
+const JobsResponse = Type.Object({ jobs: Type.Array(ChunkedProgress), count: Type.Integer() });
+const DismissResponse = Type.Object({ job_id: Type.String(), dismissed: Type.Boolean(), deleted_files: Type.Integer() });
+
+/** The contract's progress-chunked shape (plus additions), from the core's progress. */
+export function chunkedProgressJson(p: JobProgress): Static<typeof ChunkedProgress> {
+  const done = p.files.filter((f) => f.status === 'complete');
+  return {
+    job_id: p.jobId,
+    obs_id: p.obsId,
+    stage: p.status,
+    status: p.status,
+    message: p.message,
+    progress: Math.floor(p.percent),
+    total_files: p.totalFiles,
+    downloaded_files: p.completedFiles,
+    failed_files: p.failedFiles,
+    current_file: p.currentFile,
+    files: done.map((f) => f.localPath),
+    relative_files: done.map((f) => f.relativePath),
+    error: p.error,
+    started_at: p.startedAt,
+    completed_at: p.completedAt,
+    created_at: p.createdAt,
+    download_dir: p.downloadDir,
+    is_complete: p.isFinished,
+    total_bytes: p.totalBytes,
+    downloaded_bytes: p.downloadedBytes,
+    download_progress_percent: p.percent,
+    speed_bytes_per_sec: p.speedBytesPerSec,
+    eta_seconds: p.etaSeconds,
+    file_progress: p.files.map((f) => ({
+      filename: f.filename,
+      total_bytes: f.totalBytes,
+      downloaded_bytes: f.downloadedBytes,
+      progress_percent: f.percent,
+      status: f.status,
+      local_path: f.localPath,
+      relative_path: f.relativePath,
+      sha256: f.sha256,
+      fits_checksum: f.fitsChecksum,
+      error: f.error,
+    })),
+    is_resumable: p.isResumable,
+    pause_reason: p.pauseReason,
+  };
+}
+
+function legacyProgressJson(p: JobProgress): Static<typeof LegacyProgress> {
+  const round1 = (x: number) => Math.round(x * 10) / 10;
+  return {
+    job_id: p.jobId,
+    obs_id: p.obsId,
+    stage: p.status,
+    message: p.message,
+    progress: Math.floor(p.percent),
+    total_files: p.totalFiles,
+    downloaded_files: p.completedFiles,
+    current_file: p.currentFile,
+    files: p.files.filter((f) => f.status === 'complete').map((f) => f.localPath),
+    error: p.error,
+    started_at: p.startedAt,
+    completed_at: p.completedAt,
+    download_dir: p.downloadDir,
+    is_complete: p.isFinished,
+    total_bytes: p.totalBytes,
+    downloaded_bytes: p.downloadedBytes,
+    download_progress_percent: round1(p.percent),
+    speed_bytes_per_sec: Math.round(p.speedBytesPerSec),
+    eta_seconds: p.etaSeconds === null ? null : Math.round(p.etaSeconds),
+  };
+}
+
+function checkObsId(obsId: string): void {
+  validateObsId(obsId);
+}
+
+/** A job id that cannot exist is simply not found (as upstream), not a validation error. */
+async function findJob(downloads: DownloadManager, jobId: string, message = `Job ${jobId} not found`): Promise<Job> {
+  const job = JOB_ID.test(jobId) ? await downloads.getOrLoad(jobId) : undefined;
+  if (!job) throw new NotFoundError(message, 'DOWNLOAD_JOB_NOT_FOUND');
+  return job;
+}
+
+/** Synchronous download budget (upstream MAST_DOWNLOAD_TIMEOUT, 600 s). */
+function syncTimeoutSeconds(): number {
+  const v = Number(process.env.MAST_DOWNLOAD_TIMEOUT);
+  return Number.isFinite(v) && v > 0 ? v : 600;
+}
+
+export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void> {
+  const downloads = ctx.downloads;
+  const tags = ['downloads'];
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...streams]) end();
+  });
+
+  app.post('/mast/download', {
+    schema: { tags, summary: 'Download an observation (or one product) and wait for it', body: DownloadBody, response: { 200: DownloadResponse } },
+  }, async (req) => {
+    checkObsId(req.body.obs_id);
+    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', productId: req.body.product_id ?? null });
+    const timeout = syncTimeoutSeconds();
+    const signal = AbortSignal.timeout(timeout * 1000);
+    let settled: Job;
+    try {
+      settled = await downloads.waitUntilSettled(job.id, signal);
+    } catch (err) {
+      if (signal.aborted) throw new UpstreamTimeoutError(`Download timed out after ${timeout} seconds. The files may be very large. It continues as job ${job.id}.`, 'DOWNLOAD_TIMEOUT');
+      throw err;
+    }
+    const p = downloads.progress(settled);
+    const files = p.files.filter((f) => f.status === 'complete').map((f) => f.localPath);
+    return {
+      status: settled.status === 'complete' ? 'completed' : settled.status,
+      obs_id: settled.obsId,
+      files,
+      file_count: files.length,
+      download_dir: settled.downloadDir,
+      error: settled.error,
+      timestamp: new Date().toISOString(),
+      job_id: settled.id,
+    };
+  });
+
+  app.post('/mast/download/start', {
+    schema: { tags, summary: 'Start a download job (legacy shape)', body: DownloadBody, response: { 200: StartResponse } },
+  }, async (req) => {
+    checkObsId(req.body.obs_id);
+    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', productId: req.body.product_id ?? null });
+    return { job_id: job.id, obs_id: job.obsId, message: 'Download started' };
+  });
+
+  app.get('/mast/download/progress/:job_id', {
+    schema: { tags, summary: 'Progress of a job (legacy shape)', params: JobParams, response: { 200: LegacyProgress } },
+  }, async (req) => legacyProgressJson(downloads.progress(await findJob(downloads, req.params.job_id))));
+
+  app.post('/mast/download/start-chunked', {
+    schema: { tags, summary: 'Start (or resume) a chunked, resumable download job', body: ChunkedBody, response: { 200: ChunkedStartResponse } },
+  }, async (req) => {
+    const { obs_id, resume_job_id } = req.body;
+    if (resume_job_id && JOB_ID.test(resume_job_id)) {
+      const existing = await downloads.getOrLoad(resume_job_id);
+      if (existing && (existing.status === 'paused' || existing.status === 'failed' || downloads.progress(existing).status === 'queued')) {
+        const job = await downloads.resume(resume_job_id);
+        return { job_id: job.id, obs_id: job.obsId, message: 'Download resumed', is_resume: true };
+      }
+    }
+    checkObsId(obs_id);
+    const job = await downloads.createJob({ obsId: obs_id, productType: req.body.product_type ?? 'SCIENCE', calibLevel: req.body.calib_level ?? null, subgroup: req.body.subgroup ?? null });
+    return { job_id: job.id, obs_id: job.obsId, message: 'Chunked download started', is_resume: false };
+  });
+
+  app.get('/mast/download/progress-chunked/:job_id', {
+    schema: { tags, summary: 'Byte-level progress of a job', params: JobParams, response: { 200: ChunkedProgress } },
+  }, async (req) => chunkedProgressJson(downloads.progress(await findJob(downloads, req.params.job_id))));
+
+  app.post('/mast/download/resume/:job_id', {
+    schema: { tags, summary: 'Resume a paused or failed job from the bytes on disk', params: JobParams, response: { 200: PauseResumeResponse } },
+  }, async (req) => {
+    const id = req.params.job_id;
+    await findJob(downloads, id, `No resumable state found for job ${id}`);
+    const job = await downloads.resume(id);
+    return { job_id: job.id, status: 'resuming', message: 'Download resumed' };
+  });
+
+  app.post('/mast/download/pause/:job_id', {
+    schema: { tags, summary: 'Pause a running job (transfers stop, bytes stay)', params: JobParams, response: { 200: PauseResumeResponse } },
+  }, async (req) => {
+    const id = req.params.job_id;
+    await findJob(downloads, id, `No active download for job ${id}`);
+    const job = await downloads.pause(id);
+    return { job_id: job.id, status: 'paused', message: 'Download paused' };
+  });
+
+  app.post('/mast/download/cancel/:job_id', {
+    schema: { tags, summary: 'Cancel a job for good', params: JobParams, response: { 200: PauseResumeResponse } },
+  }, async (req) => {
+    const id = req.params.job_id;
+    await findJob(downloads, id, `No download found for job ${id}`);
+    const { job, wasActive } = await downloads.cancel(id);
+    return { job_id: job.id, status: 'cancelled', message: wasActive ? 'Download cancelled' : 'Download marked as cancelled' };
+  });
+
+  app.get('/mast/download/resumable', {
+    schema: { tags, summary: 'Jobs that can be resumed (read only)', response: { 200: ResumableResponse } },
+  }, async () => {
+    const jobs = downloads.resumable().map((job) => {
+      const p = downloads.progress(job);
+      return {
+        job_id: p.jobId,
+        obs_id: p.obsId,
+        total_bytes: p.totalBytes,
+        downloaded_bytes: p.downloadedBytes,
+        progress_percent: p.percent,
+        status: p.status,
+        total_files: p.totalFiles,
+        completed_files: p.completedFiles,
+        started_at: p.startedAt,
+        pause_reason: p.pauseReason,
+        error: p.error,
+      };
+    });
+    return { jobs, count: jobs.length };
+  });
+
+  app.delete('/mast/download/resumable/:job_id', {
+    schema: { tags, summary: 'Dismiss a job (cancelling it if it runs), optionally deleting its files', params: JobParams, querystring: DismissQuery, response: { 200: DismissResponse } },
+  }, async (req) => {
+    const id = req.params.job_id;
+    await findJob(downloads, id);
+    const { deletedFiles } = await downloads.dismiss(id, req.query.delete_files ?? false);
+    return { job_id: id, dismissed: true, deleted_files: deletedFiles };
+  });
+
+  app.get('/mast/download/jobs', {
+    schema: { tags, summary: 'Every known job with its progress', response: { 200: JobsResponse } },
+  }, async () => {
+    const jobs = downloads.list().map((j) => chunkedProgressJson(downloads.progress(j)));
+    return { jobs, count: jobs.length };
+  });
+
+  app.get('/mast/download/events/:job_id', {
+    schema: {
+      tags,
+      summary: 'Server-Sent Events: `progress` events (the progress-chunked shape) on every change, at most 4 per second; `end` when the job is finished or dismissed',
+      params: JobParams,
+    },
+  }, async (req, reply) => {
+    const job = await findJob(downloads, req.params.job_id);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let seq = 0;
+    let open = true;
+    const send = (event: string, data: unknown) => {
+      if (open) raw.write(`event: ${event}\nid: ${++seq}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    let unsubscribe = () => {};
+    const ping = setInterval(() => open && raw.write(': ping\n\n'), 15_000);
+    const end = () => {
+      if (!open) return;
+      open = false;
+      clearInterval(ping);
+      unsubscribe();
+      streams.delete(end);
+      raw.end();
+    };
+    streams.add(end);
+    req.raw.on('close', end);
+    const first = downloads.progress(job);
+    send('progress', chunkedProgressJson(first));
+    if (first.isFinished) {
+      send('end', { job_id: job.id, status: job.status });
+      end();
+      return;
+    }
+    unsubscribe = downloads.subscribe(
+      job.id,
+      (p) => {
+        send('progress', chunkedProgressJson(p));
+        if (p.isFinished) {
+          send('end', { job_id: p.jobId, status: p.status });
+          end();
+        }
+      },
+      () => {
+        send('end', { job_id: job.id, status: 'dismissed' });
+        end();
+      },
+    );
+  });
+}
