@@ -357,7 +357,7 @@ export class FakeMast {
   private present(row: Row): Row {
     const out: Row = {};
     for (const [k, v] of Object.entries(row)) out[k] = this.switches.idsAsStrings && ID_COLUMNS.has(k) && v !== null ? String(v) : v;
-    out._selected_ = null;
+    if (!('Column1' in row)) out._selected_ = null; // counts come without the UI column (countsResp.json)
     return out;
   }
 
@@ -464,7 +464,7 @@ function fieldsOf(rows: Row[]): Array<{ name: string; type: string }> {
     const sample = rows.find((r) => r[name] !== null && r[name] !== undefined)?.[name];
     return { name, type: typeof sample === 'number' ? 'float' : typeof sample === 'boolean' ? 'boolean' : 'string' };
   });
-  if (names.length) fields.push({ name: '_selected_', type: 'boolean' });
+  if (names.length && !names.includes('Column1')) fields.push({ name: '_selected_', type: 'boolean' });
   return fields;
 }
 
