@@ -211,6 +211,16 @@ describe('POST /mast/products', () => {
     assert.deepEqual(nulls.body.products.map((p: { productFilename: string }) => p.productFilename), ['jw01039-o004_t001_miri_ch3-long_s3d.fits', 'jw01039-o004_t001_miri_ch3-long_x1d.fits']);
   });
 
+  it('works whether MAST sends ids as numbers or as strings', async () => {
+    fake.set({ idsAsStrings: true });
+    const r = await post('/mast/products', { obs_id: 'jw02733-o002_t001_miri_f770w', product_subgroup: 'I2D' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.products[0].obsID, '87602452');
+    assert.deepEqual(r.body.obsids, ['87602452']);
+    const s = await post('/mast/search/observation', { obs_id: 'jw02733-o002_t001_miri_f770w' });
+    assert.equal(s.body.results[0].obsid, '87602452');
+  });
+
   it('404 for an unknown observation, 422 for a bad obs_id', async () => {
     const r = await post('/mast/products', { obs_id: 'jw99999-o001_t001_nircam_clear-f000w' });
     assert.equal(r.status, 404);
