@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { searchCommands } from './search.js';
 import { previewCommands } from './preview.js';
+import { fitsInfoCommands } from './fits-info.js';
 import { analyzeCommands } from './analyze.js';
 
 export type CommandModule = (program: Command) => void;
@@ -9,5 +10,6 @@ export type CommandModule = (program: Command) => void;
 export const commandModules: CommandModule[] = [
   searchCommands,
   previewCommands,
+  fitsInfoCommands,
   analyzeCommands,
 ];
