@@ -76,8 +76,11 @@ async function getCompressedReader(): Promise<CompressedImageReader> {
 export const DEFAULT_MAX_ELEMENTS = 2 ** 30;
 const BAND_BYTES = 4 * 1024 * 1024;
 
-function resolveHdu(file: FitsFile, hdu: Hdu | number): Hdu {
-  return typeof hdu === 'number' ? file.hdu(hdu) : hdu;
+/** An HDU object, its index, or its EXTNAME. */
+export type HduRef = Hdu | number | string;
+
+function resolveHdu(file: FitsFile, hdu: HduRef): Hdu {
+  return typeof hdu === 'number' || typeof hdu === 'string' ? file.hdu(hdu) : hdu;
 }
 
 /** Width, height and plane count of an image HDU (1-D images are one row). */
@@ -143,7 +146,7 @@ function sectionByteRange(hdu: Hdu, s: Section): { offset: number; length: numbe
 }
 
 /** One 2-D plane (or a row range of it) as physical values. */
-export async function readPlane(file: FitsFile, hdu: Hdu | number, options: ReadPlaneOptions = {}): Promise<ImagePlane> {
+export async function readPlane(file: FitsFile, hdu: HduRef, options: ReadPlaneOptions = {}): Promise<ImagePlane> {
   const h = resolveHdu(file, hdu);
   const s = resolveSection(h, options);
   if (h.kind === 'compressed-image') {
@@ -160,7 +163,7 @@ export async function readPlane(file: FitsFile, hdu: Hdu | number, options: Read
  * Stream a plane (or row range) as bands of whole rows, reading each band's bytes only when asked:
  * memory stays at one band whatever the image size.
  */
-export async function* readPlaneRows(file: FitsFile, hdu: Hdu | number, options: ReadBandsOptions = {}): AsyncGenerator<RowBand> {
+export async function* readPlaneRows(file: FitsFile, hdu: HduRef, options: ReadBandsOptions = {}): AsyncGenerator<RowBand> {
   const h = resolveHdu(file, hdu);
   const s = resolveSection(h, { ...options, maxElements: Number.MAX_SAFE_INTEGER });
   const width = s.geometry.width;
@@ -188,7 +191,7 @@ export async function* readPlaneRows(file: FitsFile, hdu: Hdu | number, options:
 }
 
 /** Stored (unscaled) values of a plane section, native-endian: what astropy gives with do_not_scale_image_data. */
-export async function readRawPlane(file: FitsFile, hdu: Hdu | number, options: ReadPlaneOptions = {}): Promise<{ width: number; height: number; bitpix: number; data: RawArray }> {
+export async function readRawPlane(file: FitsFile, hdu: HduRef, options: ReadPlaneOptions = {}): Promise<{ width: number; height: number; bitpix: number; data: RawArray }> {
   const h = resolveHdu(file, hdu);
   if (h.kind !== 'image') throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${h.index} is a ${h.kind}; raw reading is for uncompressed images`);
   const s = resolveSection(h, options);
@@ -214,7 +217,7 @@ export interface RandomGroups {
 }
 
 /** Read every group of a random-groups HDU (parameters and arrays). */
-export async function readRandomGroups(file: FitsFile, hdu: Hdu | number, options: { maxElements?: number } = {}): Promise<RandomGroups> {
+export async function readRandomGroups(file: FitsFile, hdu: HduRef, options: { maxElements?: number } = {}): Promise<RandomGroups> {
   const h = resolveHdu(file, hdu);
   if (h.kind !== 'random-groups') throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${h.index} is not a random-groups HDU`);
   const groupAxes = h.storedAxes.slice(1);

@@ -30,6 +30,7 @@ export {
   registerCompressedImageReader,
   type CompressedImageReader,
   type CompressedPlaneRequest,
+  type HduRef,
   type ImageGeometry,
   type RandomGroups,
   type ReadBandsOptions,

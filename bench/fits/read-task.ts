@@ -1,0 +1,66 @@
+/**
+ * One measurement of bench/fits/read.bench.ts, run in its own process so that its peak RSS is its own.
+ * Usage: tsx bench/fits/read-task.ts sci|stats FILE REPEAT  -> prints one JSON line.
+ */
+import { FitsFile, readPlane, readPlaneRows } from '../../src/fits/index.js';
+
+const [task, path, repeatText] = process.argv.slice(2);
+const repeat = Number(repeatText ?? 3);
+
+interface Moments {
+  n: number;
+  nan: number;
+  min: number;
+  max: number;
+  sum: number;
+  sumsq: number;
+}
+
+function accumulate(m: Moments, data: Float32Array | Float64Array): void {
+  let { n, nan, min, max, sum, sumsq } = m;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v !== v) {
+      nan++;
+      continue;
+    }
+    n++;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    sumsq += v * v;
+  }
+  Object.assign(m, { n, nan, min, max, sum, sumsq });
+}
+
+async function sci(): Promise<{ seconds: number; bytes: number; check: number }> {
+  const t0 = performance.now();
+  const file = await FitsFile.open(path!);
+  const plane = await readPlane(file, file.hdu('SCI'));
+  await file.close();
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, bytes: plane.data.length * 4, check: plane.data[plane.data.length >> 1]! };
+}
+
+async function stats(): Promise<{ seconds: number; bytes: number; check: number; mean: number; std: number; nan: number }> {
+  const t0 = performance.now();
+  const file = await FitsFile.open(path!);
+  const m: Moments = { n: 0, nan: 0, min: Infinity, max: -Infinity, sum: 0, sumsq: 0 };
+  let bytes = 0;
+  for (const hdu of file.hdus) {
+    if (hdu.kind !== 'image' || hdu.axes.length < 2) continue;
+    for await (const band of readPlaneRows(file, hdu)) {
+      accumulate(m, band.data);
+      bytes += band.data.length * Math.abs(hdu.bitpix) / 8;
+    }
+  }
+  await file.close();
+  const seconds = (performance.now() - t0) / 1000;
+  const mean = m.sum / m.n;
+  return { seconds, bytes, check: m.max, mean, std: Math.sqrt(m.sumsq / m.n - mean * mean), nan: m.nan };
+}
+
+const runs = [];
+for (let i = 0; i < repeat; i++) runs.push(task === 'sci' ? await sci() : await stats());
+const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+console.log(JSON.stringify({ ...best, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
