@@ -157,7 +157,7 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-type LzwDecoder = (buf: Uint8Array) => Uint8Array;
+type LzwDecoder = (buf: Uint8Array, options?: { maxOutputBytes?: number }) => Uint8Array;
 
 /** The .Z decoder lives with the compression codecs; loaded lazily so this module works without it. */
 async function loadLzw(): Promise<LzwDecoder | undefined> {
@@ -179,9 +179,13 @@ async function lzwSource(path: string, maxBytes: number): Promise<ByteSource> {
   const { readFile } = await import('node:fs/promises');
   let out: Uint8Array;
   try {
-    out = decode(await readFile(path));
+    out = decode(await readFile(path), { maxOutputBytes: Math.min(maxBytes, 2 ** 32 - 1) });
   } catch (err) {
-    if (err instanceof FitsError) throw err;
+    if (err instanceof FitsError) {
+      // The decoder reports its output limit as bad data; it is our size limit.
+      if (/limit|more than|exceed/i.test(err.message) && err.code !== 'FITS_TOO_LARGE') throw new FitsError('FITS_TOO_LARGE', err.message, { cause: err });
+      throw err;
+    }
     throw new FitsError('FITS_BAD_DATA', `cannot decompress ${path}: ${(err as Error).message}`, { cause: err });
   }
   if (out.length > maxBytes) throw tooLarge('the decompressed file', maxBytes);

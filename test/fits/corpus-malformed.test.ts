@@ -138,6 +138,13 @@ describe('synthetic damage', () => {
     await assert.rejects(FitsFile.open(await tmpFile('bomb.gz', bomb), { maxFileBytes: 1024 * 1024 }), isFitsError('FITS_TOO_LARGE'));
   });
 
+  it('.Z (LZW) files open through the compression module and respect the size limit', async () => {
+    const f = await FitsFile.open(corpusPath('astropy-lzw.fits.Z'));
+    assert.equal(f.wrapper, 'compress');
+    await f.close();
+    await assert.rejects(FitsFile.open(corpusPath('astropy-lzw.fits.Z'), { maxFileBytes: 10000 }), isFitsError('FITS_TOO_LARGE'));
+  });
+
   it('big gzip streams go to a temporary file and still read', async () => {
     const gz = gzipSync(await readFile(corpusPath('astropy-m13.fits')));
     const f = await FitsFile.open(await tmpFile('m13.fits.gz', gz), { inMemoryBytes: 10000 });
