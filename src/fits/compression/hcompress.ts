@@ -14,68 +14,83 @@
  */
 import { badData } from './errors.js';
 
+/**
+ * MSB-first bit reader with up to 32 bits of look-ahead. Reading may run a few bytes past the end
+ * (zeros) so that look-ahead is cheap; `consumed` and the fill limit catch real overruns.
+ */
 class BitInput {
+  private readonly data: Uint8Array;
+  private readonly limit: number;
   private pos: number;
   private buffer = 0;
-  private bitsToGo = 0;
+  private nb = 0; // valid bits at the bottom of `buffer`
 
-  constructor(
-    private readonly data: Uint8Array,
-    start: number,
-  ) {
+  constructor(input: Uint8Array, start: number) {
+    this.data = new Uint8Array(input.length + 8);
+    this.data.set(input);
+    this.limit = input.length + 4;
     this.pos = start;
   }
 
-  /** Restarts bit reading at the next whole byte. */
+  private fill(): void {
+    while (this.nb <= 24) {
+      if (this.pos >= this.limit) throw badData('HCOMPRESS_1: compressed tile ends early');
+      this.buffer = (this.buffer << 8) | this.data[this.pos++]!;
+      this.nb += 8;
+    }
+  }
+
+  /** Bytes used so far (a partly used byte counts). */
+  get consumed(): number {
+    return this.pos - (this.nb >> 3);
+  }
+
+  /** Drops the rest of the current byte: the next read starts on a byte boundary. */
   restart(): void {
-    this.bitsToGo = 0;
+    this.pos -= this.nb >> 3;
+    this.nb = 0;
     this.buffer = 0;
   }
 
-  private nextByte(): number {
-    if (this.pos >= this.data.length) throw badData('HCOMPRESS_1: compressed tile ends early');
-    return this.data[this.pos++]!;
-  }
-
   bit(): number {
-    if (this.bitsToGo === 0) {
-      this.buffer = this.nextByte();
-      this.bitsToGo = 8;
-    }
-    this.bitsToGo--;
-    return (this.buffer >> this.bitsToGo) & 1;
+    if (this.nb < 1) this.fill();
+    this.nb--;
+    return (this.buffer >>> this.nb) & 1;
   }
 
-  /** Reads n <= 8 bits, most significant first. */
+  /** Reads n <= 24 bits. */
   bits(n: number): number {
-    if (this.bitsToGo < n) {
-      this.buffer = ((this.buffer & 0xff) << 8) | this.nextByte();
-      this.bitsToGo += 8;
-    }
-    this.bitsToGo -= n;
-    return (this.buffer >> this.bitsToGo) & ((1 << n) - 1);
+    if (this.nb < n) this.fill();
+    this.nb -= n;
+    return (this.buffer >>> this.nb) & ((1 << n) - 1);
   }
 
   nybble(): number {
     return this.bits(4);
   }
 
-  /** The fixed Huffman code of the quadtree's 4-bit values. */
+  /** The fixed Huffman code of the quadtree's 4-bit values (3 to 6 bits), by table look-up. */
   huffman(): number {
-    let c = this.bits(3);
-    if (c < 4) return 1 << c;
-    c = (c << 1) | this.bit();
-    if (c < 13) return HUFF4[c - 8]!;
-    c = (c << 1) | this.bit();
-    if (c < 31) return HUFF5[c - 26]!;
-    c = (c << 1) | this.bit();
-    return c === 62 ? 0 : 14;
+    if (this.nb < 6) this.fill();
+    const entry = HUFFMAN[(this.buffer >>> (this.nb - 6)) & 63]!;
+    this.nb -= entry >> 4;
+    return entry & 15;
   }
 }
 
-// codes 8..12 (4 bits) and 26..30 (5 bits) of the fixed Huffman table
-const HUFF4 = [3, 5, 10, 12, 15];
-const HUFF5 = [6, 7, 9, 11, 13];
+// The quadtree code of each 4-bit value (White's table): [code, length in bits].
+const HUFFMAN_CODES: readonly (readonly [number, number])[] = [
+  [0x3e, 6], [0x00, 3], [0x01, 3], [0x08, 4], [0x02, 3], [0x09, 4], [0x1a, 5], [0x1b, 5],
+  [0x03, 3], [0x1c, 5], [0x0a, 4], [0x1d, 5], [0x0b, 4], [0x1e, 5], [0x3f, 6], [0x0c, 4],
+];
+/** 6-bit prefix -> (length << 4) | value. */
+const HUFFMAN = (() => {
+  const table = new Uint8Array(64);
+  HUFFMAN_CODES.forEach(([code, len], value) => {
+    for (let suffix = 0; suffix < 1 << (6 - len); suffix++) table[(code << (6 - len)) | suffix] = (len << 4) | value;
+  });
+  return table;
+})();
 
 function ceilLog2(n: number): number {
   let log2n = 0;
@@ -131,17 +146,48 @@ function quadCopy(a: Uint8Array, nx: number, ny: number, b: Uint8Array, n: numbe
   }
 }
 
-/** Adds bit plane `planeVal` of the 4-bit codes in `codes` into the quadrant of `a` at `off`. */
-function insertBitPlane(
-  codes: Uint8Array,
-  nx: number,
-  ny: number,
-  a: Float64Array,
-  off: number,
-  n: number,
-  planeVal: number,
-): void {
-  // Each coefficient receives each plane at most once, so adding is the same as OR-ing the bit.
+/**
+ * Sets bit `bit` of the quadrant of `a` at `off` (row length n) from the 4-bit codes of a
+ * ((nx+1)/2) x ((ny+1)/2) grid: bit 3 -> [i][j], 2 -> [i][j+1], 1 -> [i+1][j], 0 -> [i+1][j+1].
+ */
+function insertBitPlane32(codes: Uint8Array, nx: number, ny: number, a: Int32Array, off: number, n: number, bit: number): void {
+  let k = 0;
+  let i = 0;
+  for (; i < nx - 1; i += 2) {
+    let s00 = off + n * i;
+    let j = 0;
+    for (; j < ny - 1; j += 2) {
+      const v = codes[k++]!;
+      if (v !== 0) {
+        a[s00] |= ((v >> 3) & 1) << bit;
+        a[s00 + 1] |= ((v >> 2) & 1) << bit;
+        a[s00 + n] |= ((v >> 1) & 1) << bit;
+        a[s00 + n + 1] |= (v & 1) << bit;
+      }
+      s00 += 2;
+    }
+    if (j < ny) {
+      const v = codes[k++]!;
+      a[s00] |= ((v >> 3) & 1) << bit;
+      a[s00 + n] |= ((v >> 1) & 1) << bit;
+    }
+  }
+  if (i < nx) {
+    let s00 = off + n * i;
+    let j = 0;
+    for (; j < ny - 1; j += 2) {
+      const v = codes[k++]!;
+      a[s00] |= ((v >> 3) & 1) << bit;
+      a[s00 + 1] |= ((v >> 2) & 1) << bit;
+      s00 += 2;
+    }
+    if (j < ny) a[s00] |= ((codes[k++]! >> 3) & 1) << bit;
+  }
+}
+
+/** The same for doubles (bit planes above 30): adding 2^bit equals setting the bit, as each is set once. */
+function insertBitPlane64(codes: Uint8Array, nx: number, ny: number, a: Float64Array, off: number, n: number, bit: number): void {
+  const planeVal = 2 ** bit;
   let k = 0;
   let i = 0;
   for (; i < nx - 1; i += 2) {
@@ -172,17 +218,14 @@ function insertBitPlane(
       if (v & 4) a[s00 + 1] += planeVal;
       s00 += 2;
     }
-    if (j < ny) {
-      const v = codes[k++]!;
-      if (v & 8) a[s00] += planeVal;
-    }
+    if (j < ny && codes[k++]! & 8) a[s00] += planeVal;
   }
 }
 
 /** Decodes the bit planes of one quadrant (nqx x nqy, row length n, starting at `off`). */
 function decodeQuadrant(
   input: BitInput,
-  a: Float64Array,
+  a: Float64Array | Int32Array,
   off: number,
   n: number,
   nqx: number,
@@ -198,7 +241,6 @@ function decodeQuadrant(
   const nqy2 = (nqy + 1) >> 1;
   const scratch = new Uint8Array(nqx2 * nqy2);
   for (let bit = nbitplanes - 1; bit >= 0; bit--) {
-    const planeVal = 2 ** bit;
     const format = input.nybble();
     if (format === 0) {
       // bit plane written directly, 4 pixels per nybble
@@ -225,7 +267,8 @@ function decodeQuadrant(
     } else {
       throw badData(`HCOMPRESS_1: bad bit-plane format code ${format}`);
     }
-    insertBitPlane(scratch, nqx, nqy, a, off, n, planeVal);
+    if (a instanceof Int32Array) insertBitPlane32(scratch, nqx, nqy, a, off, n, bit);
+    else insertBitPlane64(scratch, nqx, nqy, a, off, n, bit);
   }
 }
 
@@ -530,6 +573,36 @@ function hinv32(a: Int32Array, nx: number, ny: number, smooth: boolean, scale: n
   }
 }
 
+/**
+ * Reads one sign bit per non-zero coefficient, puts the sum of all pixels in a[0], and returns the
+ * largest magnitude (monomorphic copies for the two array types keep the loops fast).
+ */
+function applySigns32(a: Int32Array, bits: BitInput, sumall: number): number {
+  let maxAbs = Math.abs(sumall);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v !== 0) {
+      if (bits.bit() !== 0) a[i] = -v;
+      if (v > maxAbs) maxAbs = v;
+    }
+  }
+  a[0] = sumall;
+  return maxAbs;
+}
+
+function applySigns64(a: Float64Array, bits: BitInput, sumall: number): number {
+  let maxAbs = Math.abs(sumall);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v !== 0) {
+      if (bits.bit() !== 0) a[i] = -v;
+      if (v > maxAbs) maxAbs = v;
+    }
+  }
+  a[0] = sumall;
+  return maxAbs;
+}
+
 export interface HcompressTile {
   /** Slow dimension (tile rows). */
   readonly nx: number;
@@ -537,7 +610,7 @@ export interface HcompressTile {
   readonly ny: number;
   readonly scale: number;
   /** Pixel values, row-major (ny fastest). */
-  readonly data: Float64Array;
+  readonly data: Int32Array | Float64Array;
 }
 
 /**
@@ -558,7 +631,9 @@ export function decodeHcompress(input: Uint8Array, smooth: boolean, maxPixels: n
   const planes = [input[22]!, input[23]!, input[24]!];
   if (planes.some((p) => p > 52)) throw badData(`HCOMPRESS_1: ${Math.max(...planes)} bit planes is more than supported`);
 
-  const a = new Float64Array(nx * ny);
+  // 32-bit integers while every value fits (bit planes <= 30, as for 8/16-bit images), else doubles
+  const useInt = Math.max(...planes) <= 30 && Math.abs(sumall) < 2 ** 30;
+  const a = useInt ? new Int32Array(nx * ny) : new Float64Array(nx * ny);
   const bits = new BitInput(input, 25);
   const nx2 = (nx + 1) >> 1;
   const ny2 = (ny + 1) >> 1;
@@ -568,22 +643,20 @@ export function decodeHcompress(input: Uint8Array, smooth: boolean, maxPixels: n
   decodeQuadrant(bits, a, ny * nx2 + ny2, ny, nx >> 1, ny >> 1, planes[2]!);
   if (bits.nybble() !== 0) throw badData('HCOMPRESS_1: bad bit plane values (no end code)');
   bits.restart();
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0 && bits.bit() !== 0) a[i] = -a[i]!;
-  a[0] = sumall;
-  if (scale > 1) for (let i = 0; i < a.length; i++) a[i] = a[i]! * scale;
-  // 32-bit integer arithmetic when every coefficient (and the sums formed from four of them)
-  // stays well inside 32 bits, as for 8/16-bit images; doubles otherwise.
-  let maxAbs = 0;
-  for (let i = 0; i < a.length; i++) {
-    const v = Math.abs(a[i]!);
-    if (v > maxAbs) maxAbs = v;
-  }
-  if (maxAbs < 2 ** 28) {
-    const ints = Int32Array.from(a);
+  const maxAbs = a instanceof Int32Array ? applySigns32(a, bits, sumall) : applySigns64(a, bits, sumall);
+  if (bits.consumed > input.length) throw badData('HCOMPRESS_1: compressed tile ends early');
+
+  // The inverse transform in 32-bit arithmetic is exact when every scaled coefficient stays
+  // below 2^28 (sums of four then stay inside 32 bits); otherwise use doubles.
+  const factor = scale > 1 ? scale : 1;
+  if (useInt && maxAbs * factor < 2 ** 28) {
+    const ints = a as Int32Array;
+    if (factor > 1) for (let i = 0; i < ints.length; i++) ints[i] = ints[i]! * factor;
     hinv32(ints, nx, ny, smooth, scale);
-    for (let i = 0; i < a.length; i++) a[i] = ints[i]!;
-  } else {
-    hinv(a, nx, ny, smooth, scale);
+    return { nx, ny, scale, data: ints };
   }
-  return { nx, ny, scale, data: a };
+  const dbl = useInt ? Float64Array.from(a) : (a as Float64Array);
+  if (factor > 1) for (let i = 0; i < dbl.length; i++) dbl[i] = dbl[i]! * factor;
+  hinv(dbl, nx, ny, smooth, scale);
+  return { nx, ny, scale, data: dbl };
 }
