@@ -4,6 +4,7 @@ import { searchCommands } from './search.js';
 import { previewCommands } from './preview.js';
 import { fitsInfoCommands } from './fits-info.js';
 import { analyzeCommands } from './analyze.js';
+import { downloadCommands } from './download.js';
 
 export type CommandModule = (program: Command) => void;
 
@@ -12,4 +13,5 @@ export const commandModules: CommandModule[] = [
   previewCommands,
   fitsInfoCommands,
   analyzeCommands,
+  downloadCommands,
 ];

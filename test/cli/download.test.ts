@@ -1,0 +1,82 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FakeMast } from '../fake-mast/server.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+let fake: FakeMast;
+let dataDir: string;
+
+function cli(args: string[], onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, MAST_BASE_URL: fake.url, DATA_DIR: dataDir, CHUNK_SIZE: '65536', MAX_RETRIES: '1', RETRY_BASE_DELAY: '0.01', LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    onStart?.(child);
+  });
+}
+
+before(async () => {
+  fake = await FakeMast.start({ imageSize: 256 });
+  dataDir = await mkdtemp(join(tmpdir(), 'cli-download-'));
+});
+after(async () => {
+  await fake.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('jwst-engine download', () => {
+  it('downloads an observation, printing each verified file with its SHA-256', async () => {
+    const r = await cli(['download', 'jw01039-o004_t001_miri_ch3-long', '--no-progress']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /✓ jw01039-o004_t001_miri_ch3-long_s3d\.fits \(.*\) sha256 [0-9a-f]{64}/);
+    assert.match(r.stdout, /^2 files, .* in .*jw01039-o004_t001_miri_ch3-long\n$/);
+    const bytes = await readFile(join(dataDir, 'mast', 'jw01039-o004_t001_miri_ch3-long', 'jw01039-o004_t001_miri_ch3-long_x1d.fits'));
+    assert.equal(sha(bytes), sha(fake.dataset.files.get('mast:jwst/product/jw01039-o004_t001_miri_ch3-long_x1d.fits')!.bytes()));
+  });
+
+  it('Ctrl-C pauses (exit 130); running it again resumes to the end', async () => {
+    fake.setDownloadSwitches({ '*': { bytesPerSecond: 300_000 } });
+    const first = await cli(['download', 'jw02733-o002_t001_miri_f770w', '--no-progress'], (child) => {
+      let sent = false;
+      child.stderr!.on('data', () => {
+        if (!sent) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 800);
+        }
+      });
+    });
+    assert.equal(first.code, 130, first.stderr);
+    assert.match(first.stderr, /Paused\. Run the same command again to resume\./);
+    fake.reset();
+    const second = await cli(['download', 'jw02733-o002_t001_miri_f770w', '--no-progress', '--json']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, /Resuming job [0-9a-f]{12}: .* already on disk/);
+    const body = JSON.parse(second.stdout);
+    assert.equal(body.status, 'complete');
+    for (const f of body.files) {
+      const want = fake.dataset.files.get(`mast:jwst/product/${f.filename}`.toLowerCase())!.bytes();
+      assert.equal(f.sha256, sha(want));
+      assert.equal(sha(await readFile(f.path)), sha(want));
+    }
+  });
+
+  it('rejects a bad obs_id', async () => {
+    const r = await cli(['download', '../x']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /obs_id contains invalid characters/);
+  });
+});
