@@ -491,10 +491,14 @@ export class TiledImageReader {
       const yEnd = Math.min(r1, y0 + (axes.length >= 2 ? dims[1]! : 1));
       const src = values.data;
       const isInt = values.kind === 'int';
+      // plain copies (no nulls, no scaling) go through TypedArray.set, which converts natively
+      const plainCopy = !scaled && (!isInt || Number.isNaN(nullInt));
       for (let y = yStart; y < yEnd; y++) {
         const si = slab + (y - y0) * d0;
         const di = (y - r0) * width + x0;
-        if (isInt && wide) {
+        if (plainCopy) {
+          out.set(src.subarray(si, si + d0), di);
+        } else if (isInt && wide) {
           for (let i = 0; i < d0; i++) {
             const v = src[si + i]!;
             out[di + i] = v === nullInt ? NaN : v * bscale + bzero;
