@@ -100,7 +100,7 @@ export function DownloadsPage() {
             <span>ETA {formatDuration(j.eta_seconds)}</span>
           </div>
           {j.error && <p className="error">{j.error}</p>}
-          <details open={ACTIVE.has(j.stage)}>
+          <details open={j.file_progress.length <= 20}>
             <summary>{j.downloaded_files} of {j.total_files} files</summary>
             <table>
               <thead><tr><th scope="col">File</th><th scope="col">Progress</th><th scope="col">Bytes</th><th scope="col">Status</th></tr></thead>

@@ -1,0 +1,46 @@
+/**
+ * The engine and the fake MAST together on loopback ports, for end-to-end tests and `npm run demo`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSettings } from '../../src/config.js';
+import { startEngine, type Engine } from '../../src/engine.js';
+import { FakeMast } from '../fake-mast/server.js';
+
+export interface Stack {
+  readonly fake: FakeMast;
+  readonly engine: Engine;
+  readonly url: string;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: { port?: number; dataDir?: string; env?: Record<string, string>; logLevel?: string } = {}): Promise<Stack> {
+  const fake = await FakeMast.start({ quiet: true });
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'jwst-e2e-')));
+  const settings = loadSettings({
+    DATA_DIR: dataDir,
+    MAST_BASE_URL: fake.url,
+    LOG_LEVEL: options.logLevel ?? 'silent',
+    WORKER_THREADS: '2',
+    CHUNK_SIZE: String(64 * 1024),
+    RETRY_BASE_DELAY: '0.05',
+    ...options.env,
+  });
+  const engine = await startEngine(settings);
+  await engine.app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+  const addr = engine.app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    fake,
+    engine,
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    async close() {
+      await engine.close();
+      await fake.close();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * The web interface end to end, in real headless Chromium (Debian's, driven by playwright-core)
+ * against the engine and the fake MAST: search, products, a download with pause and resume, the
+ * viewer (stretch, RA/Dec read-out, region statistics) and a 3-channel composite. Screenshots of
+ * each main screen go to docs/screenshots/ (linked from the README).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startStack, type Stack } from './harness.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+const OBS = 'jw02733-o001_t001_nircam_clear-f090w';
+
+describe('web interface, end to end', { timeout: 240_000 }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's chromium (.ci/run does)`);
+    stack = await startStack();
+    // Slow the fake's downloads so progress can be watched and paused.
+    stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    await mkdir(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  async function shot(name: string): Promise<void> {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  }
+
+  it('searches a target and lists its observations', async () => {
+    await page.goto(`${stack.url}/app/`);
+    await page.getByLabel('Target name').fill('NGC 3132');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const link = page.getByRole('link', { name: OBS });
+    await link.waitFor({ timeout: 30_000 });
+    const caption = await page.locator('caption').first().textContent();
+    assert.match(caption ?? '', /\d+ observations?/);
+    await shot('search');
+  });
+
+  it('opens an observation and downloads products while the progress bar moves, with pause and resume', async () => {
+    await page.getByRole('link', { name: OBS }).click();
+    await page.getByRole('heading', { name: `Observation ${OBS}` }).waitFor();
+    const i2d = `${OBS}_i2d.fits`;
+    await page.getByRole('checkbox', { name: `select ${i2d}` }).check();
+    await shot('products');
+    await page.getByRole('button', { name: /Download selected/ }).click();
+    await page.getByRole('heading', { name: 'Downloads' }).waitFor();
+    const job = page.locator('article[data-job-id]').first();
+    await job.waitFor();
+    const bar = job.getByRole('progressbar').first();
+    const first = Number(await bar.getAttribute('aria-valuenow'));
+    await page.waitForFunction(
+      ([sel, v]) => Number(document.querySelector(sel as string)?.getAttribute('aria-valuenow')) > (v as number),
+      ['article[data-job-id] [role=progressbar]', first] as const,
+      { timeout: 30_000 },
+    );
+    await job.getByRole('button', { name: 'Pause' }).click();
+    await job.getByTestId('job-stage').filter({ hasText: 'paused' }).waitFor({ timeout: 15_000 });
+    const pausedAt = Number(await bar.getAttribute('aria-valuenow'));
+    assert.ok(pausedAt < 100, 'paused before the end');
+    await shot('downloads');
+    stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 20_000_000 } });
+    await job.getByRole('button', { name: 'Resume' }).click();
+    await job.getByTestId('job-stage').filter({ hasText: 'complete' }).waitFor({ timeout: 60_000 });
+    assert.equal(Number(await bar.getAttribute('aria-valuenow')), 100);
+  });
+
+  it('opens a downloaded file in the viewer, changes the stretch and sees the image change', async () => {
+    await page.getByRole('link', { name: `${OBS}_i2d.fits` }).first().click();
+    const img = page.getByTestId('preview-image');
+    await img.waitFor();
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid=preview-image]') as HTMLImageElement | null;
+      return !!el && el.complete && el.naturalWidth > 0;
+    });
+    const before = await img.screenshot();
+    const srcBefore = await img.getAttribute('src');
+    await page.getByLabel('Stretch', { exact: true }).selectOption('log');
+    await page.waitForFunction((old) => {
+      const el = document.querySelector('[data-testid=preview-image]') as HTMLImageElement | null;
+      return !!el && el.getAttribute('src') !== old && el.complete && el.naturalWidth > 0;
+    }, srcBefore);
+    await page.waitForTimeout(300);
+    const afterShot = await img.screenshot();
+    assert.ok(!before.equals(afterShot), 'the rendered image changed');
+    await shot('viewer');
+  });
+
+  it("reads a pixel's value and RA/Dec under the cursor", async () => {
+    const stage = page.getByTestId('viewer-stage');
+    const box = await stage.boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const readout = page.getByTestId('cursor-readout');
+    await page.waitForFunction(() => /RA=/.test(document.querySelector('[data-testid=cursor-readout]')?.textContent ?? ''));
+    const text = (await readout.textContent()) ?? '';
+    assert.match(text, /RA=10h07m/); // NGC 3132 is at RA 10h07m
+    assert.match(text, /Dec=-40°/);
+  });
+
+  it('takes region statistics of a rectangle drawn on the image', async () => {
+    await page.getByRole('radio', { name: 'rectangle' }).check();
+    const stage = page.getByTestId('viewer-stage');
+    const box = await stage.boundingBox();
+    assert.ok(box);
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx - 40, cy - 30);
+    await page.mouse.down();
+    await page.mouse.move(cx + 40, cy + 30, { steps: 5 });
+    await page.mouse.up();
+    await page.getByRole('button', { name: 'Measure' }).click();
+    const table = page.getByTestId('region-stats');
+    await table.waitFor({ timeout: 30_000 });
+    const text = (await table.textContent()) ?? '';
+    assert.match(text, /pixel_count/);
+    assert.match(text, /mean/);
+    await shot('region-statistics');
+  });
+
+  it('builds a 3-channel composite', async () => {
+    // Two more NIRCam filters of the same field, straight from the fake's data set.
+    for (const f of ['f187n', 'f212n']) {
+      const name = `jw02733-o001_t001_nircam_clear-${f}_i2d.fits`;
+      const file = stack.fake.dataset.files.get(`mast:jwst/product/${name}`);
+      assert.ok(file, `fake file ${name}`);
+      await mkdir(join(stack.dataDir, 'mast', `jw02733-o001_t001_nircam_clear-${f}`), { recursive: true });
+      await writeFile(join(stack.dataDir, 'mast', `jw02733-o001_t001_nircam_clear-${f}`, name), await file.load());
+    }
+    await page.goto(`${stack.url}/app/#/composite`);
+    const files = [`f090w`, `f187n`, `f212n`].map((f) => `mast/jw02733-o001_t001_nircam_clear-${f}/jw02733-o001_t001_nircam_clear-${f}_i2d.fits`);
+    for (let i = 0; i < 3; i++) {
+      const select = page.locator(`#ch${i}-files`);
+      await select.locator('option').first().waitFor({ state: 'attached' });
+      await select.selectOption([files[i] as string]);
+    }
+    await page.getByRole('button', { name: 'Generate composite' }).click();
+    const out = page.getByTestId('generated-image');
+    await out.waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => ((document.querySelector('[data-testid=generated-image]') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0);
+    const dims = await out.evaluate((el) => [(el as HTMLImageElement).naturalWidth, (el as HTMLImageElement).naturalHeight]);
+    assert.ok(Math.max(dims[0] ?? 0, dims[1] ?? 0) > 100, `composite size ${dims.join('x')}`);
+    await shot('composite');
+  });
+
+  it('lists downloaded files in the library with thumbnails', async () => {
+    await page.goto(`${stack.url}/app/#/library`);
+    await page.getByRole('heading', { name: `Observation ${OBS}` }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('img.thumb').length > 0, undefined, { timeout: 30_000 });
+    await shot('library');
+  });
+});
