@@ -18,6 +18,8 @@ export interface ByteSource {
   readonly wrapper: Wrapper;
   /** Up to `length` bytes from `offset` (fewer only at the end of the stream). */
   read(offset: number, length: number): Promise<Buffer>;
+  /** Fill `target` from `offset`; returns the bytes read (fewer only at the end of the stream). */
+  readInto(target: Uint8Array, offset: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,12 @@ class BufferSource implements ByteSource {
     // A copy: callers byte-swap what they get in place.
     return Buffer.from(this.buf.subarray(start, Math.min(this.buf.length, start + length)));
   }
+  async readInto(target: Uint8Array, offset: number): Promise<number> {
+    const start = Math.min(offset, this.buf.length);
+    const n = Math.min(target.length, this.buf.length - start);
+    target.set(this.buf.subarray(start, start + n));
+    return n;
+  }
   async close(): Promise<void> {}
 }
 
@@ -55,16 +63,21 @@ class FileSource implements ByteSource {
     private readonly cleanup?: () => Promise<void>,
   ) {}
   async read(offset: number, length: number): Promise<Buffer> {
-    if (this.closed) throw new FitsError('FITS_IO', 'the FITS file is closed');
     const n = Math.max(0, Math.min(length, this.size - offset));
     const buf = Buffer.allocUnsafe(n);
+    const done = await this.readInto(buf, offset);
+    return done === n ? buf : buf.subarray(0, done);
+  }
+  async readInto(target: Uint8Array, offset: number): Promise<number> {
+    if (this.closed) throw new FitsError('FITS_IO', 'the FITS file is closed');
+    const n = Math.max(0, Math.min(target.length, this.size - offset));
     let done = 0;
     while (done < n) {
-      const { bytesRead } = await this.fh.read(buf, done, n - done, offset + done);
+      const { bytesRead } = await this.fh.read(target, done, n - done, offset + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    return done === n ? buf : buf.subarray(0, done);
+    return done;
   }
   async close(): Promise<void> {
     if (this.closed) return;

@@ -116,6 +116,15 @@ export class FitsFile {
     return buf;
   }
 
+  /** Fill `target` with the bytes at `offset` of the (decompressed) stream, or FITS_TRUNCATED. */
+  async readInto(target: Uint8Array, offset: number): Promise<void> {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new FitsError('FITS_BAD_ARGUMENT', `invalid offset ${offset}`);
+    const n = await this.source.readInto(target, offset);
+    if (n < target.length) {
+      throw new FitsError('FITS_TRUNCATED', `file ends at byte ${this.source.size}, ${target.length - n} bytes short of the ${target.length} bytes needed at offset ${offset}`);
+    }
+  }
+
   /** Find an HDU by index, or by EXTNAME (case-insensitive) and optional EXTVER. */
   hdu(which: number | string, ver?: number): Hdu {
     if (typeof which === 'number') {

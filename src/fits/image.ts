@@ -7,6 +7,7 @@
 import type { ImagePlane, PixelArray } from '../core/image-plane.js';
 import { FitsError } from './errors.js';
 import type { FitsFile, Hdu } from './file.js';
+import { releaseBuffer, takeBuffer } from './buffer-pool.js';
 import { type RawArray, type Scaling, bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian } from './pixels.js';
 
 export interface ReadPlaneOptions {
@@ -154,8 +155,17 @@ export async function readPlane(file: FitsFile, hdu: HduRef, options: ReadPlaneO
     return reader(file, h, { plane: s.plane, rows: [s.y0, s.y1], maxElements: options.maxElements ?? DEFAULT_MAX_ELEMENTS });
   }
   const { offset, length } = sectionByteRange(h, s);
-  const bytes = await file.readBytes(offset, length);
-  const data = decodeBand(bytes, hduScaling(h));
+  const bytes = takeBuffer(length);
+  await file.readInto(bytes, offset);
+  const scaling = hduScaling(h);
+  const aliases = scaling.bscale === 1 && scaling.bzero === 0 && (scaling.bitpix === -32 || scaling.bitpix === -64);
+  if (aliases) return { width: s.geometry.width, height: s.y1 - s.y0, data: decodeBand(bytes, scaling) };
+  // Integer or scaled data: decode into a (pooled) float array and give the raw bytes back to the pool.
+  const n = length / bytesPerPixel(h.storedBitpix);
+  const outBytes = takeBuffer(n * (scaling.output === 'float32' ? 4 : 8));
+  const out = scaling.output === 'float32' ? new Float32Array(outBytes.buffer, outBytes.byteOffset, n) : new Float64Array(outBytes.buffer, outBytes.byteOffset, n);
+  const data = decodeBand(bytes, scaling, out, 0);
+  releaseBuffer(bytes);
   return { width: s.geometry.width, height: s.y1 - s.y0, data };
 }
 

@@ -60,3 +60,4 @@ export {
   type ImageSpec,
   type TableHduSpec,
 } from './writer.js';
+export { releaseBuffer, releasePlane, setBufferPoolLimit, takeBuffer } from './buffer-pool.js';
