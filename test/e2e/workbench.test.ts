@@ -67,11 +67,7 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     await job.waitFor();
     const bar = job.getByRole('progressbar').first();
     const first = Number(await bar.getAttribute('aria-valuenow'));
-    await page.waitForFunction(
-      ([sel, v]) => Number(document.querySelector(sel as string)?.getAttribute('aria-valuenow')) > (v as number),
-      ['article[data-job-id] [role=progressbar]', first] as const,
-      { timeout: 30_000 },
-    );
+    await page.waitForFunction(`Number(document.querySelector('article[data-job-id] [role=progressbar]')?.getAttribute('aria-valuenow')) > ${first}`, undefined, { timeout: 30_000 });
     await job.getByRole('button', { name: 'Pause' }).click();
     await job.getByTestId('job-stage').filter({ hasText: 'paused' }).waitFor({ timeout: 15_000 });
     const pausedAt = Number(await bar.getAttribute('aria-valuenow'));
@@ -87,17 +83,11 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     await page.getByRole('link', { name: `${OBS}_i2d.fits` }).first().click();
     const img = page.getByTestId('preview-image');
     await img.waitFor();
-    await page.waitForFunction(() => {
-      const el = document.querySelector('[data-testid=preview-image]') as HTMLImageElement | null;
-      return !!el && el.complete && el.naturalWidth > 0;
-    });
+    await page.waitForFunction(`(() => { const el = document.querySelector('[data-testid=preview-image]'); return !!el && el.complete && el.naturalWidth > 0; })()`);
     const before = await img.screenshot();
     const srcBefore = await img.getAttribute('src');
     await page.getByLabel('Stretch', { exact: true }).selectOption('log');
-    await page.waitForFunction((old) => {
-      const el = document.querySelector('[data-testid=preview-image]') as HTMLImageElement | null;
-      return !!el && el.getAttribute('src') !== old && el.complete && el.naturalWidth > 0;
-    }, srcBefore);
+    await page.waitForFunction(`(() => { const el = document.querySelector('[data-testid=preview-image]'); return !!el && el.getAttribute('src') !== ${JSON.stringify(srcBefore)} && el.complete && el.naturalWidth > 0; })()`);
     await page.waitForTimeout(300);
     const afterShot = await img.screenshot();
     assert.ok(!before.equals(afterShot), 'the rendered image changed');
@@ -110,7 +100,7 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     assert.ok(box);
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     const readout = page.getByTestId('cursor-readout');
-    await page.waitForFunction(() => /RA=/.test(document.querySelector('[data-testid=cursor-readout]')?.textContent ?? ''));
+    await page.waitForFunction(`/RA=/.test(document.querySelector('[data-testid=cursor-readout]')?.textContent ?? '')`);
     const text = (await readout.textContent()) ?? '';
     assert.match(text, /RA=10h07m/); // NGC 3132 is at RA 10h07m
     assert.match(text, /Dec=-40°/);
@@ -155,8 +145,8 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Generate composite' }).click();
     const out = page.getByTestId('generated-image');
     await out.waitFor({ timeout: 60_000 });
-    await page.waitForFunction(() => ((document.querySelector('[data-testid=generated-image]') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0);
-    const dims = await out.evaluate((el) => [(el as HTMLImageElement).naturalWidth, (el as HTMLImageElement).naturalHeight]);
+    await page.waitForFunction(`(document.querySelector('[data-testid=generated-image]')?.naturalWidth ?? 0) > 0`);
+    const dims = (await page.evaluate(`[document.querySelector('[data-testid=generated-image]').naturalWidth, document.querySelector('[data-testid=generated-image]').naturalHeight]`)) as number[];
     assert.ok(Math.max(dims[0] ?? 0, dims[1] ?? 0) > 100, `composite size ${dims.join('x')}`);
     await shot('composite');
   });
@@ -164,7 +154,7 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
   it('lists downloaded files in the library with thumbnails', async () => {
     await page.goto(`${stack.url}/app/#/library`);
     await page.getByRole('heading', { name: `Observation ${OBS}` }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('img.thumb').length > 0, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`document.querySelectorAll('img.thumb').length > 0`, undefined, { timeout: 30_000 });
     await shot('library');
   });
 });
