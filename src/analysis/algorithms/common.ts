@@ -1,8 +1,9 @@
 /** Schema pieces and helpers the algorithm definitions share. */
 import { Type } from 'typebox';
 import type { ImagePlane } from '../../core/image-plane.js';
-import { validValues, type PixelMask } from '../mask.js';
-import { SigmaClip, sigmaClippedStatsOf, type ClippedStats } from '../stats/sigma-clip.js';
+import type { PixelMask } from '../mask.js';
+import type { ClippedStats } from '../stats/sigma-clip.js';
+import { streamingSigmaClippedStats } from '../stats/streaming-sigma-clip.js';
 
 export const Sigma = (def: number, description = 'Number of standard deviations for the clipping limits') =>
   Type.Number({ default: def, exclusiveMinimum: 0, maximum: 1000, description });
@@ -21,13 +22,20 @@ export const NullableNumber = (description: string, extra: Record<string, unknow
 export const AnyResult = Type.Object({}, { additionalProperties: true });
 
 export function clippedStats(plane: ImagePlane, mask?: PixelMask, sigma = 3, maxiters = 5): ClippedStats {
-  return sigmaClippedStatsOf(validValues(plane, mask), new SigmaClip({ sigma, maxiters }));
+  return streamingSigmaClippedStats(plane.data, mask, { sigmaLower: sigma, sigmaUpper: sigma, maxiters, cenfunc: 'median' });
 }
 
 export function subtract(plane: ImagePlane, background: number | ArrayLike<number>): ImagePlane<Float64Array> {
   const data = new Float64Array(plane.data.length);
   for (let i = 0; i < data.length; i++) data[i] = plane.data[i]! - (typeof background === 'number' ? background : background[i]!);
   return { width: plane.width, height: plane.height, data };
+}
+
+/** factor * values, as a new float64 array (typed-array .from with a map function is very slow). */
+export function scaled(values: ArrayLike<number>, factor: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < out.length; i++) out[i] = values[i]! * factor;
+  return out;
 }
 
 /** JSON-safe number: non-finite values become null. */

@@ -12,7 +12,7 @@ import { SigmaClip, sigmaClippedStatsOf } from '../stats/sigma-clip.js';
 import { biweightLocation, biweightScale, madStd } from '../stats/robust.js';
 import { findSources } from '../segmentation/source-finder.js';
 import { sourceCatalog } from '../segmentation/catalog.js';
-import { AnyResult, jsonRow, num } from './common.js';
+import { AnyResult, jsonRow, num, scaled } from './common.js';
 import { computeBackground } from './background.js';
 import { SizePair } from './common.js';
 
@@ -104,7 +104,7 @@ export const standardPipeline = defineAlgorithm({
         () =>
           findSources(
             { width: plane.width, height: plane.height, data: smooth },
-            { threshold: Float64Array.from(bkg.rms, (r) => p.nsigma * r), npixels: p.npixels, connectivity: p.connectivity, deblend: p.deblend, nlevels: p.nlevels, contrast: p.contrast, kernelFwhm: null, pixelToWorld: input.pixelToWorld },
+            { threshold: scaled(bkg.rms, p.nsigma), npixels: p.npixels, connectivity: p.connectivity, deblend: p.deblend, nlevels: p.nlevels, contrast: p.contrast, kernelFwhm: null, pixelToWorld: input.pixelToWorld },
           ),
         (r) => ({ n_sources: r.segmentation.nlabels }),
       );

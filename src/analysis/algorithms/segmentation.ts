@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { ValidationError } from '../../errors.js';
 import { defineAlgorithm } from '../registry.js';
 import { findSources } from '../segmentation/source-finder.js';
-import { AnyResult, NullableNumber, jsonRow, num } from './common.js';
+import { AnyResult, NullableNumber, jsonRow, num, scaled } from './common.js';
 import { backgroundParameters, computeBackground } from './background.js';
 
 export const segmentationParameters = {
@@ -60,7 +60,7 @@ export const segmentation = defineAlgorithm({
     }
     let threshold: number | Float64Array;
     if (p.threshold !== null) threshold = p.threshold;
-    else if (bkg) threshold = Float64Array.from(bkg.rms, (r) => p.nsigma * r);
+    else if (bkg) threshold = scaled(bkg.rms, p.nsigma);
     else throw new ValidationError("segmentation with background 'none' needs an explicit threshold");
     ctx.progress(0.3, 'detecting');
     const found = findSources(

@@ -4,7 +4,7 @@ import { ValidationError } from '../../errors.js';
 import { defineAlgorithm } from '../registry.js';
 import { validValues } from '../mask.js';
 import { basicStatistics } from '../stats/basic.js';
-import { SigmaClip, sigmaClippedStatsOf } from '../stats/sigma-clip.js';
+import { streamingSigmaClippedStats } from '../stats/streaming-sigma-clip.js';
 import { biweightLocation, biweightScale, madStd } from '../stats/robust.js';
 import { percentilesSorted } from '../stats/select.js';
 import { signalToNoise } from '../stats/snr.js';
@@ -44,10 +44,15 @@ export const sigmaClippedStatistics = defineAlgorithm({
   ),
   result: Type.Object({ mean: Num, median: Num, std: Num, n_pixels: Type.Integer(), n_clipped: Type.Integer(), sigma: Type.Number(), maxiters: Type.Integer() }),
   run(input, p) {
-    const values = validValues(input.plane, input.mask);
-    const n = values.length;
-    const clip = new SigmaClip({ sigma: p.sigma, sigmaLower: p.sigma_lower ?? undefined, sigmaUpper: p.sigma_upper ?? undefined, maxiters: p.maxiters, cenfunc: p.cenfunc });
-    const s = sigmaClippedStatsOf(values, clip, p.std_ddof);
+    let n = 0;
+    for (let i = 0; i < input.plane.data.length; i++) if (Number.isFinite(input.plane.data[i]!) && !(input.mask && input.mask[i])) n++;
+    const s = streamingSigmaClippedStats(input.plane.data, input.mask, {
+      sigmaLower: p.sigma_lower ?? p.sigma,
+      sigmaUpper: p.sigma_upper ?? p.sigma,
+      maxiters: p.maxiters,
+      cenfunc: p.cenfunc,
+      stdDdof: p.std_ddof,
+    });
     return { results: { mean: num(s.mean), median: num(s.median), std: num(s.std), n_pixels: s.n, n_clipped: n - s.n, sigma: p.sigma, maxiters: p.maxiters } };
   },
 });

@@ -89,45 +89,37 @@ export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky
   }
   let kernelSum = 0;
   for (const a of kx) for (const b of ky) kernelSum += a * b;
+  let sumKy = 0;
+  for (const v of ky) sumKy += v;
   const n = width * height;
-  const values = new Float64Array(n);
-  const valid = new Float64Array(n);
-  const wasNaN = new Uint8Array(n);
-  let anyNaN = false;
+  // the convolution runs in place in one array; no-data pixels enter as 0 (or fill_value)
+  const out = new Float64Array(n);
+  const nanIdx: number[] = [];
   for (let i = 0; i < n; i++) {
     const v = data[i]!;
     if (Number.isNaN(v)) {
-      wasNaN[i] = 1;
-      anyNaN = true;
-      values[i] = nanTreatment === 'fill' ? fill : 0;
-      valid[i] = nanTreatment === 'fill' ? 1 : 0;
-    } else {
-      values[i] = v;
-      valid[i] = 1;
-    }
+      nanIdx.push(i);
+      out[i] = nanTreatment === 'fill' ? fill : 0;
+    } else out[i] = v;
   }
-  const interpolate = nanTreatment === 'interpolate' && anyNaN;
-  // the 2-D pad is constant, so after the pass along y it holds fill * sum(ky)
-  let sumKy = 0;
-  for (const v of ky) sumKy += v;
-  const tmp = new Float64Array(n);
-  const top = new Float64Array(n);
-  pass(values, width, height, ky, 'y', boundary, fill, tmp);
-  pass(tmp, width, height, kx, 'x', boundary, fill * sumKy, top);
-  const out = top;
+  const interpolate = nanTreatment === 'interpolate' && nanIdx.length > 0;
+  const fillIsNaN = Number.isNaN(fill);
+  // a NaN fill value is "no data" beyond the edge: it adds nothing and weighs nothing
+  const padValue = fillIsNaN && interpolate ? 0 : fill;
+  // the 2-D pad is constant, so after the pass along y it holds pad * sum(ky)
+  pass(out, width, height, ky, 'y', boundary, padValue, out);
+  pass(out, width, height, kx, 'x', boundary, padValue * sumKy, out);
   if (interpolate) {
-    const bot = new Float64Array(n);
-    const fillValid = Number.isNaN(fill) ? 0 : 1;
-    pass(valid, width, height, ky, 'y', boundary, fillValid, tmp);
-    pass(tmp, width, height, kx, 'x', boundary, fillValid * sumKy, bot);
-    // a NaN fill value must not poison the numerator: those samples are simply absent
-    if (Number.isNaN(fill)) {
-      pass(values, width, height, ky, 'y', boundary, 0, tmp);
-      pass(tmp, width, height, kx, 'x', boundary, 0, top);
-    }
-    for (let i = 0; i < n; i++) {
-      const b = bot[i]!;
-      out[i] = b === 0 ? NaN : top[i]! / b;
+    if (fillIsNaN || nanIdx.length * 20 > n) {
+      // many holes (or a NaN pad): the weight of valid samples by the same separable passes
+      const bot = new Float64Array(n).fill(1);
+      for (const i of nanIdx) bot[i] = 0;
+      const padValid = fillIsNaN ? 0 : 1;
+      pass(bot, width, height, ky, 'y', boundary, padValid, bot);
+      pass(bot, width, height, kx, 'x', boundary, padValid * sumKy, bot);
+      for (let i = 0; i < n; i++) out[i] = bot[i] === 0 ? NaN : out[i]! / bot[i]!;
+    } else {
+      divideNearHoles(out, data, width, height, kx, ky, boundary, nanIdx, kernelSum);
     }
     if (!normalize) for (let i = 0; i < n; i++) out[i]! *= kernelSum;
   } else if (normalize) {
@@ -142,6 +134,65 @@ export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky
       }
     }
   }
-  if (options.preserveNan) for (let i = 0; i < n; i++) if (wasNaN[i]) out[i] = NaN;
+  if (options.preserveNan) for (const i of nanIdx) out[i] = NaN;
   return out;
+}
+
+/**
+ * NaN interpolation with few holes: the weight of the valid samples is the kernel sum minus the
+ * weights that fall on holes, scattered from each hole (pixels far from holes just divide by the
+ * kernel sum). Where most taps are holes the weight is summed directly instead, to avoid
+ * cancellation; where all are, the answer is NaN as astropy's.
+ */
+function divideNearHoles(out: Float64Array, data: ArrayLike<number>, width: number, height: number, kx: Float64Array, ky: Float64Array, boundary: ConvolveBoundary, nanIdx: number[], kernelSum: number): void {
+  const hx = kx.length >> 1;
+  const hy = ky.length >> 1;
+  const taps = kx.length * ky.length;
+  const lost = new Float64Array(out.length);
+  const lostCount = new Uint16Array(out.length);
+  const mapX = extendedIndices(width, hx, hx, boundary === null ? 'constant' : PAD_MODE[boundary]);
+  const mapY = extendedIndices(height, hy, hy, boundary === null ? 'constant' : PAD_MODE[boundary]);
+  const isHole = (x: number, y: number): boolean => Number.isNaN(data[y * width + x]!);
+  for (const i of nanIdx) {
+    const x = i % width;
+    const y = (i - x) / width;
+    // every output pixel whose footprint reaches this hole, directly or through the boundary map
+    for (let b = -hy; b <= hy; b++) {
+      const yy = y - b;
+      if (yy < 0 || yy >= height) continue;
+      for (let a = -hx; a <= hx; a++) {
+        const xx = x - a;
+        if (xx < 0 || xx >= width) continue;
+        const j = yy * width + xx;
+        lost[j]! += kx[a + hx]! * ky[b + hy]!;
+        lostCount[j]!++;
+      }
+    }
+  }
+  // 'extend' and 'wrap' can also bring holes in through the edge: those pixels are summed directly
+  const nearEdge = (x: number, y: number): boolean => x < hx || y < hy || x >= width - hx || y >= height - hy;
+  const edgeBoundary = boundary !== 'fill' && boundary !== null;
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const i = y * width + x;
+    const c = lostCount[i]!;
+    const edgeRisk = edgeBoundary && nearEdge(x, y);
+    if (c === 0 && !edgeRisk) {
+      out[i]! /= kernelSum;
+      continue;
+    }
+    if (!edgeRisk && c * 2 <= taps) {
+      out[i]! /= kernelSum - lost[i]!;
+      continue;
+    }
+    let bot = 0;
+    for (let b = 0; b < ky.length; b++) {
+      const yy = mapY[y + b]!;
+      for (let a = 0; a < kx.length; a++) {
+        const xx = mapX[x + a]!;
+        // beyond the edge with 'fill' (or None): the fill value is a valid sample
+        if (yy < 0 || xx < 0 || !isHole(xx, yy)) bot += kx[kx.length - 1 - a]! * ky[ky.length - 1 - b]!;
+      }
+    }
+    out[i] = bot === 0 ? NaN : out[i]! / bot;
+  }
 }

@@ -31,30 +31,35 @@ function union(parent: Int32Array, a: number, b: number): number {
 }
 
 /**
- * Labels the pixels where `on(i)` is true inside the window [x0, x0+w) x [y0, y0+h) of an image
- * `stride` pixels wide; the result is a w*h label array for the window.
+ * Labels the pixels set in `on` (a w*h mask of the window, 1 = foreground); the result is a w*h
+ * label array.
  */
-export function labelWindow(on: (i: number) => boolean, stride: number, x0: number, y0: number, w: number, h: number, connectivity: Connectivity): Labelled {
+export function labelMask(on: Uint8Array, w: number, h: number, connectivity: Connectivity): Labelled {
   const labels = new Int32Array(w * h);
-  let parent = new Int32Array(64);
+  let parent = new Int32Array(256);
   let next = 1;
+  const eight = connectivity === 8;
   for (let y = 0; y < h; y++) {
-    const src = (y0 + y) * stride + x0;
+    const row = y * w;
     for (let x = 0; x < w; x++) {
-      if (!on(src + x)) continue;
-      const i = y * w + x;
+      const i = row + x;
+      if (on[i] === 0) continue;
       let l = 0;
-      const join = (j: number): void => {
-        const m = labels[j]!;
-        if (m === 0) return;
-        l = l === 0 ? find(parent, m) : union(parent, l, m);
-      };
-      if (x > 0) join(i - 1);
+      // neighbours already visited: left, and the row above (up-left, up, up-right for 8)
+      if (x > 0 && labels[i - 1] !== 0) l = find(parent, labels[i - 1]!);
       if (y > 0) {
-        join(i - w);
-        if (connectivity === 8) {
-          if (x > 0) join(i - w - 1);
-          if (x < w - 1) join(i - w + 1);
+        const up = i - w;
+        const m = labels[up]!;
+        if (m !== 0) l = l === 0 ? find(parent, m) : union(parent, l, m);
+        if (eight) {
+          if (x > 0) {
+            const a = labels[up - 1]!;
+            if (a !== 0) l = l === 0 ? find(parent, a) : union(parent, l, a);
+          }
+          if (x < w - 1) {
+            const b = labels[up + 1]!;
+            if (b !== 0) l = l === 0 ? find(parent, b) : union(parent, l, b);
+          }
         }
       }
       if (l === 0) {
@@ -82,8 +87,18 @@ export function labelWindow(on: (i: number) => boolean, stride: number, x0: numb
   return { labels, count };
 }
 
+/** As labelMask, with the foreground given by a predicate over the window's own indices. */
+export function labelWindow(on: (i: number) => boolean, stride: number, x0: number, y0: number, w: number, h: number, connectivity: Connectivity): Labelled {
+  const mask = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const src = (y0 + y) * stride + x0;
+    for (let x = 0; x < w; x++) if (on(src + x)) mask[y * w + x] = 1;
+  }
+  return labelMask(mask, w, h, connectivity);
+}
+
 export function labelImage(mask: Uint8Array, width: number, height: number, connectivity: Connectivity = 8): Labelled {
-  return labelWindow((i) => mask[i] !== 0, width, 0, 0, width, height, connectivity);
+  return labelMask(mask, width, height, connectivity);
 }
 
 /** Pixel counts per label (index 0 = background). */
