@@ -12,6 +12,7 @@ import type { EngineContext } from '../context.js';
 import { parseHistogramParams, parsePixelDataParams, parsePreviewParams } from '../imaging/options.js';
 import type { HistogramResult, PixelDataResult, PreviewFileRequest, PreviewFileResult } from '../imaging/viewer/index.js';
 import type { CubeInfo } from '../imaging/cube-info.js';
+import { parseAvmMetadataJson } from '../wcs/index.js';
 import { ByteLru, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 const DataId = Type.Object({ data_id: Type.String() });
@@ -30,8 +31,8 @@ const PreviewQuery = Type.Object({
   format: Type.Optional(Type.String({ default: 'png', description: 'png, jpeg or webp' })),
   quality: Type.Optional(Type.Integer({ default: 90 })),
   nan_color: Type.Optional(Type.String({ description: "colour of no-data pixels: 'transparent' (default; black in JPEG), '#rrggbb', '#rrggbbaa' or 'r,g,b[,a]'" })),
-  embed_avm: Type.Optional(Type.Boolean({ default: false, description: 'accepted for compatibility; AVM embedding is not done by this endpoint' })),
-  avm_metadata: Type.Optional(Type.String({ default: '' })),
+  embed_avm: Type.Optional(Type.Boolean({ default: false, description: 'embed AVM 1.2 XMP (PNG iTXt / JPEG APP1), spatial fields from the WCS of the image as written' })),
+  avm_metadata: Type.Optional(Type.String({ default: '', description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
 });
 
 const HistogramQuery = Type.Object({
@@ -73,7 +74,8 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     const q = request.query;
     const req = parsePreviewParams(q);
     const file = await resolveFitsPath(ctx, q.file_path);
-    const normalized = { ...req, colormap: req.colormap.name };
+    const avm = q.embed_avm ? parseAvmMetadataJson(q.avm_metadata ?? '') : undefined;
+    const normalized = { ...req, colormap: req.colormap.name, avm };
     const etag = etagOf('preview', file, normalized);
     const hit = cache.get(etag);
     if (notModified(request, reply, etag, hit?.headers)) return reply;
@@ -89,6 +91,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
       quality: req.quality,
       nanColor: req.nanColor,
       limits: viewerLimits(ctx),
+      avm,
     };
     const r = await ctx.pool.run<PreviewFileResult>('viewer.preview', payload);
     const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
@@ -96,6 +99,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
       'x-cube-slices': String(r.nSlices),
       'x-cube-current': String(r.currentSlice),
       'x-stretch-applied': r.applied.stretch,
+      ...(avm ? { 'x-avm-embedded': String(r.avmEmbedded) } : {}),
     };
     cache.set(etag, { image, mediaType: r.mediaType, headers }, image.byteLength);
     return reply.type(r.mediaType).header('etag', etag).header('cache-control', 'no-cache').headers(headers).send(image);

@@ -87,6 +87,22 @@ describe('viewer API', () => {
       assert.equal(webp.headers['content-type'], 'image/webp');
     });
 
+    it('embed_avm writes AVM XMP with the spatial fields of the image as written (PNG and JPEG)', async () => {
+      const meta = encodeURIComponent(JSON.stringify({ target_name: 'NGC 3132', instrument: 'MIRI', facility: 'JWST' }));
+      for (const format of ['png', 'jpeg']) {
+        const res = await get(`/preview/x?file_path=${miri}&width=200&height=200&format=${format}&embed_avm=true&avm_metadata=${meta}`);
+        assert.equal(res.statusCode, 200);
+        assert.equal(res.headers['x-avm-embedded'], 'true');
+        const text = res.rawPayload.toString('latin1');
+        assert.match(text, /Spatial\.ReferenceDimension/);
+        assert.match(text, /NGC 3132/);
+        assert.match(text, /-0\.00000977792/, 'scale of the 200 px image: CDELT x 64/200');
+      }
+      const plain = await get(`/preview/x?file_path=${miri}&width=200&height=200`);
+      assert.equal(plain.headers['x-avm-embedded'], undefined);
+      assert.doesNotMatch(plain.rawPayload.toString('latin1'), /Spatial\./);
+    });
+
     it('cube slicing: -1 is the middle, indices are clamped, each slice is its own plane', async () => {
       const mid = await get('/preview/x?file_path=cube.fits&stretch=linear&width=40&height=40');
       assert.equal(mid.headers['x-cube-slices'], '5');

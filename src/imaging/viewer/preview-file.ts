@@ -6,6 +6,8 @@ import { ImagingError } from '../errors.js';
 import { BandReducer, renderPlane, renderReduced, type RenderedImage } from '../preview.js';
 import type { Rgba } from '../rasterize.js';
 import { openImage, planeBands, readWholePlane, type ViewerLimits } from './source.js';
+import { avmSpatial, embedAvm, parseWcs, type AvmMetadata, type AvmSpatial } from '../../wcs/index.js';
+import type { Hdu } from '../../fits/index.js';
 
 export interface PreviewFileRequest {
   readonly path: string;
@@ -18,6 +20,8 @@ export interface PreviewFileRequest {
   readonly quality: number;
   readonly nanColor: Rgba;
   readonly limits: ViewerLimits;
+  /** Embed AVM 1.2 XMP (spatial fields from the HDU's WCS, for the image as written) with this metadata. */
+  readonly avm?: AvmMetadata;
 }
 
 export interface PreviewFileResult {
@@ -31,6 +35,17 @@ export interface PreviewFileResult {
   readonly applied: AppliedDisplay;
   /** 'memory': plane read whole, exact statistics; 'bands': streamed, statistics from a sample. */
   readonly mode: 'memory' | 'bands';
+  /** True when AVM XMP was embedded (PNG and JPEG only). */
+  readonly avmEmbedded: boolean;
+}
+
+/** AVM spatial fields of the written image, or undefined when the HDU has no usable celestial WCS. */
+function avmFor(hdu: Hdu, width: number, height: number, outWidth: number, outHeight: number): AvmSpatial | undefined {
+  try {
+    return avmSpatial(parseWcs(hdu.header), width, height, outWidth, outHeight);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function previewFile(req: PreviewFileRequest): Promise<PreviewFileResult> {
@@ -47,8 +62,15 @@ export async function previewFile(req: PreviewFileRequest): Promise<PreviewFileR
       for await (const band of planeBands(img, req.limits)) reducer.push(band);
       rendered = await renderReduced(reducer.finish(), reducer.stats, options);
     }
+    let image = rendered.image;
+    let avmEmbedded = false;
+    if (req.avm && req.format !== 'webp') {
+      image = embedAvm(image, avmFor(img.hdu, img.width, img.height, rendered.width, rendered.height), req.avm);
+      avmEmbedded = true;
+    }
     return {
-      image: new Uint8Array(rendered.image.buffer, rendered.image.byteOffset, rendered.image.byteLength),
+      image: new Uint8Array(image.buffer, image.byteOffset, image.byteLength),
+      avmEmbedded,
       mediaType: rendered.mediaType,
       width: rendered.width,
       height: rendered.height,
