@@ -216,3 +216,98 @@ test('LZW (.Z): bad magic, bad flags and corrupt codes are FitsErrors', () => {
   const bytes = [Number(acc & 0xffn), Number((acc >> 8n) & 0xffn), Number((acc >> 16n) & 0xffn)];
   assert.equal(Buffer.from(decompressLzw(Uint8Array.from([0x1f, 0x9d, 0x90, ...bytes]))).toString('latin1'), 'AB');
 });
+
+/** Test-only Unix compress (.Z) encoder: LZW, block mode, 8-code groups flushed on width change / clear. */
+function compressLzw(input: Uint8Array, maxBits = 16, clearWhenFull = false): Uint8Array {
+  const out: number[] = [0x1f, 0x9d, 0x80 | maxBits];
+  const maxMax = 1 << maxBits;
+  let nBits = 9;
+  let maxCode = (1 << nBits) - 1;
+  let freeEnt = 257;
+  let clearFlag = false;
+  let group: number[] = []; // codes of the current group, written when full or flushed
+  let groupBits = 0;
+  const flushGroup = (n: number) => {
+    // pack the codes LSB-first into exactly n bytes (a partial group is padded to n bytes)
+    let acc = 0n;
+    let pos = 0n;
+    for (const c of group) {
+      acc |= BigInt(c) << pos;
+      pos += BigInt(nBits);
+    }
+    const bytes = Number(pos + 7n) >> 3;
+    for (let i = 0; i < n && (i < bytes || group.length === 8); i++) out.push(Number((acc >> BigInt(8 * i)) & 0xffn));
+    if (group.length < 8) for (let i = bytes; i < n; i++) out.push(0);
+    group = [];
+    groupBits = 0;
+  };
+  const output = (code: number) => {
+    group.push(code);
+    groupBits += nBits;
+    if (group.length === 8) flushGroup(nBits);
+    if (freeEnt > maxCode || clearFlag) {
+      if (group.length > 0) flushGroup(nBits);
+      if (clearFlag) {
+        nBits = 9;
+        maxCode = (1 << nBits) - 1;
+        clearFlag = false;
+      } else {
+        nBits++;
+        maxCode = nBits === maxBits ? maxMax : (1 << nBits) - 1;
+      }
+    }
+  };
+  if (input.length === 0) return Uint8Array.from(out);
+  let dict = new Map<number, number>();
+  let ent = input[0]!;
+  for (let i = 1; i < input.length; i++) {
+    const c = input[i]!;
+    const key = ent * 256 + c;
+    const hit = dict.get(key);
+    if (hit !== undefined) {
+      ent = hit;
+      continue;
+    }
+    output(ent);
+    ent = c;
+    if (freeEnt < maxMax) dict.set(key, freeEnt++);
+    else if (clearWhenFull) {
+      dict = new Map();
+      freeEnt = 257;
+      clearFlag = true;
+      output(256);
+    }
+  }
+  output(ent);
+  // final partial group: only the bytes that hold bits
+  if (group.length > 0) {
+    let acc = 0n;
+    let pos = 0n;
+    for (const c of group) {
+      acc |= BigInt(c) << pos;
+      pos += BigInt(nBits);
+    }
+    const bytes = Number(pos + 7n) >> 3;
+    for (let i = 0; i < bytes; i++) out.push(Number((acc >> BigInt(8 * i)) & 0xffn));
+  }
+  return Uint8Array.from(out);
+}
+
+test('LZW (.Z): round trips through a test-side compress encoder (9..16-bit codes, table full, CLEAR)', () => {
+  const rnd = seeded(99);
+  const random = new Uint8Array(90_000).map(() => Math.floor(rnd() * 256));
+  const text = new Uint8Array(120_000).map((_, i) => 'abcdefghij klmnop'.charCodeAt((i * i) % 17) ^ (rnd() < 0.05 ? 1 : 0));
+  const cases: [Uint8Array, number, boolean][] = [
+    [random, 16, false], // reaches 16-bit codes and a full table
+    [random, 16, true],
+    [text, 12, true], // clears repeatedly
+    [text, 16, false],
+    [random.subarray(0, 5000), 9, true], // maxbits 9: codes widen to 10 bits once the table is full
+    [new Uint8Array(0), 16, false],
+  ];
+  for (const [data, bits, clear] of cases) {
+    const decoded = decompressLzw(compressLzw(data, bits, clear));
+    assert.equal(Buffer.compare(Buffer.from(decoded), Buffer.from(data)), 0, `${data.length} bytes, ${bits} bits, clear ${clear}`);
+  }
+  assert.throws(() => decompressLzw(compressLzw(random, 16, false), { maxOutputBytes: 1000 }), isFitsError);
+});

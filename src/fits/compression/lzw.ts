@@ -76,7 +76,10 @@ export function decompressLzw(buf: Uint8Array, options: LzwOptions = {}): Uint8A
   };
 
   for (;;) {
-    if (freeEnt > maxCode && nBits < maxBits) {
+    // As compress and gzip do: no check against maxBits here. For maxBits >= 10 the width stops at
+    // maxBits (maxCode becomes the table size); with maxBits = 9 the codes grow to 10 bits once the
+    // table is full, a quirk of the original tool that real streams contain.
+    if (freeEnt > maxCode) {
       skipGroup();
       nBits++;
       maxCode = nBits === maxBits ? maxCodes : (1 << nBits) - 1;
