@@ -8,6 +8,8 @@ import { mastRoutes } from './mast.js';
 import { downloadRoutes } from './downloads.js';
 import { processRoutes } from './process.js';
 import { analysisRoutes } from './analysis.js';
+import { compositeRoutes } from './composite.js';
+import { mosaicRoutes } from './mosaic.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
@@ -18,4 +20,6 @@ export const routeModules: RouteModule[] = [
   downloadRoutes,
   processRoutes,
   analysisRoutes,
+  compositeRoutes,
+  mosaicRoutes,
 ];

@@ -6,6 +6,7 @@
 import { ping } from './ping.js';
 import { viewerTasks } from './viewer.js';
 import { analysisTasks } from './analysis.js';
+import { reprojectTasks } from './reproject.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are checked by each task's caller.
 export type TaskFunction = (payload: any) => unknown;
@@ -14,6 +15,7 @@ export const tasks: Readonly<Record<string, TaskFunction>> = {
   ping,
   ...viewerTasks,
   ...analysisTasks,
+  ...reprojectTasks,
 };
 
 export type TaskName = keyof typeof tasks & string;

@@ -1,0 +1,63 @@
+/**
+ * Integer block averaging (NaN-aware) with the matching WCS: the anti-aliasing step before an
+ * image is reprojected onto a much coarser grid. Pixel edges stay aligned, so the new reference
+ * pixel is (CRPIX - 0.5) / k + 0.5 and the matrix (and SIP coefficients) scale with k.
+ */
+import type { ImagePlane } from '../core/image-plane.js';
+import type { SipTerm, WcsDefinition } from '../wcs/index.js';
+import type { CelestialImage } from './grid.js';
+
+function scaleSip(terms: readonly SipTerm[] | undefined, k: number): SipTerm[] | undefined {
+  return terms?.map((t) => ({ ...t, c: t.c * k ** (t.p + t.q - 1) }));
+}
+
+/** The WCS of the image binned by k x k (celestial plane, pixel axes 1 and 2). */
+export function binWcs(def: WcsDefinition, k: number): WcsDefinition {
+  const crpix = def.crpix.map((c, i) => (i < 2 ? (c - 0.5) / k + 0.5 : c));
+  // Scaling the pixel-axis columns of the matrix by k (CD, or PC with CDELT kept) scales CDELT*PC.
+  const pc = def.pc.map((row) => row.map((v, j) => (j < 2 ? v * k : v)));
+  const sip = def.sip
+    ? {
+        ...def.sip,
+        a: scaleSip(def.sip.a, k)!,
+        b: scaleSip(def.sip.b, k)!,
+        ...(def.sip.ap ? { ap: scaleSip(def.sip.ap, k), bp: scaleSip(def.sip.bp, k) } : {}),
+      }
+    : undefined;
+  return { ...def, crpix, pc, sip, imageShape: def.imageShape?.map((n, i) => (i < 2 ? Math.ceil(n / k) : n)) };
+}
+
+/** k x k block mean ignoring NaN (a block with no finite pixel is NaN). */
+export function binPlane(plane: ImagePlane, k: number): ImagePlane<Float32Array> {
+  const { width: w, height: h, data } = plane;
+  const bw = Math.ceil(w / k);
+  const bh = Math.ceil(h / k);
+  const sum = new Float64Array(bw);
+  const cnt = new Uint32Array(bw);
+  const out = new Float32Array(bw * bh);
+  for (let by = 0; by < bh; by++) {
+    sum.fill(0);
+    cnt.fill(0);
+    const yEnd = Math.min(h, (by + 1) * k);
+    for (let y = by * k; y < yEnd; y++) {
+      const row = y * w;
+      for (let x = 0; x < w; x++) {
+        const v = data[row + x]!;
+        if (v === v && v !== Infinity && v !== -Infinity) {
+          const b = (x / k) | 0;
+          sum[b]! += v;
+          cnt[b]! += 1;
+        }
+      }
+    }
+    for (let b = 0; b < bw; b++) out[by * bw + b] = cnt[b] ? sum[b]! / cnt[b]! : NaN;
+  }
+  return { width: bw, height: bh, data: out };
+}
+
+/** Bins the image when the target pixel is at least twice its own (factor floor(target/own)). */
+export function binForTarget(image: CelestialImage, ownScale: number, targetScale: number): CelestialImage {
+  const k = Math.floor(targetScale / ownScale);
+  if (!(k >= 2)) return image;
+  return { plane: binPlane(image.plane, k), wcs: binWcs(image.wcs, k) };
+}

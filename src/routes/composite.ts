@@ -1,0 +1,138 @@
+/**
+ * POST /composite/generate (contract §1.3) plus any number of coloured channels, an optional crop,
+ * AVM metadata, and `?async=true` background jobs with progress (GET /composite/jobs/{id},
+ * GET /composite/jobs/{id}/result). The image keeps the sky's aspect ratio inside the
+ * width x height box; the overall adjustment is applied once to the combined image.
+ */
+import { Type, type Static } from 'typebox';
+import type { App } from '../server.js';
+import type { EngineContext } from '../context.js';
+import { ValidationError } from '../errors.js';
+import type { CompositeOutput, CompositeSpec } from '../reproject/composite.js';
+import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
+import { parseAvmMetadataJson } from '../wcs/index.js';
+import { viewerLimits } from './viewer-support.js';
+import { channelColor, displayOf, nullable, nullableEnum, skyLimits, SkyJobs } from './sky-support.js';
+
+
+
+const ChannelConfig = Type.Object({
+  file_paths: Type.Array(Type.String(), { minItems: 1, description: 'FITS files relative to DATA_DIR; several are mosaicked (NaN-aware mean)' }),
+  stretch: nullable(Type.String({ description: 'zscale, asinh, log, sqrt, power, histeq, linear (unknown -> zscale)' })),
+  black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),
+  asinh_a: nullable(Type.Number({ minimum: 0.001, maximum: 1 })),
+  curve: nullableEnum(TONE_CURVES, {}),
+  color: nullable(Type.String({ description: "channel colour: '#rrggbb' or a name (red, green, blue, cyan, magenta, yellow, orange, purple, white)" })),
+  hue: nullable(Type.Number({ minimum: 0, maximum: 360, description: 'channel colour as a hue in degrees (full saturation)' })),
+  rgb: nullable(Type.Array(Type.Number({ minimum: 0, maximum: 1 }), { minItems: 3, maxItems: 3, description: 'channel colour as RGB weights' })),
+});
+
+const Overall = Type.Object({
+  stretch: nullable(Type.String({ pattern: '^(zscale|asinh|log|sqrt|power|histeq|linear)$' })),
+  black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),
+  asinh_a: nullable(Type.Number({ minimum: 0.001, maximum: 1 })),
+});
+
+const CompositeRequest = Type.Object({
+  red: nullable(ChannelConfig),
+  green: nullable(ChannelConfig),
+  blue: nullable(ChannelConfig),
+  channels: nullable(Type.Array(ChannelConfig, { minItems: 1, maxItems: 16, description: 'any number of channels, each with its colour (instead of or after red/green/blue)' })),
+  overall: nullable(Overall),
+  output_format: nullableEnum(['png', 'jpeg'] as const, {}),
+  quality: nullable(Type.Integer({ minimum: 1, maximum: 100 })),
+  width: nullable(Type.Integer({ minimum: 1, maximum: 4096, description: 'box width; the image fits inside, aspect kept' })),
+  height: nullable(Type.Integer({ minimum: 1, maximum: 4096 })),
+  crop: nullable(Type.Array(Type.Number({ minimum: 0, maximum: 1 }), { minItems: 4, maxItems: 4, description: '[x0, y0, x1, y1] fractions of the common grid (y up), applied before fitting the box' })),
+  embed_avm: nullable(Type.Boolean({})),
+  avm_metadata: nullable(Type.String({ description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
+});
+type CompositeBody = Static<typeof CompositeRequest>;
+type ChannelBody = Static<typeof ChannelConfig>;
+
+const AsyncQuery = Type.Object({ async: Type.Optional(Type.Boolean({ description: 'run as a background job (202 + job id)' })) });
+const JobParams = Type.Object({ job_id: Type.String() });
+
+export async function compositeSpec(ctx: EngineContext, body: CompositeBody, fallbacks: string[]): Promise<CompositeSpec> {
+  const legacy: Array<[ChannelBody | null | undefined, [number, number, number]]> = [[body.red, [1, 0, 0]], [body.green, [0, 1, 0]], [body.blue, [0, 0, 1]]];
+  const given = legacy.filter(([c]) => c);
+  if (given.length > 0 && given.length < 3 && !body.channels) throw new ValidationError('red, green and blue must all be given (or use channels)');
+  const configs: Array<[ChannelBody, [number, number, number] | undefined]> = [
+    ...given.map(([c, color]) => [c!, color] as [ChannelBody, [number, number, number]]),
+    ...(body.channels ?? []).map((c) => [c, undefined] as [ChannelBody, undefined]),
+  ];
+  if (configs.length === 0) throw new ValidationError('Give red, green and blue, or channels');
+  const channels = [];
+  for (const [c, fallback] of configs) {
+    const paths = [];
+    for (const p of c.file_paths) paths.push(await ctx.sandbox.resolve(p));
+    channels.push({
+      paths,
+      color: channelColor(c, fallback),
+      display: displayOf(c, fallbacks),
+      curve: (c.curve ?? 'linear') as ToneCurve,
+    });
+  }
+  const o = body.overall;
+  const crop = body.crop ?? undefined;
+  if (crop && !(crop[2]! > crop[0]! && crop[3]! > crop[1]!)) throw new ValidationError('crop must be [x0, y0, x1, y1] with x1 > x0 and y1 > y0');
+  const overallDisplay = o ? displayOf(o, fallbacks) : undefined;
+  return {
+    channels,
+    overall: overallDisplay
+      ? { stretch: overallDisplay.stretch, blackPoint: overallDisplay.blackPoint ?? 0, whitePoint: overallDisplay.whitePoint ?? 1, gamma: overallDisplay.gamma ?? 1, asinhA: overallDisplay.asinhA ?? 0.1 }
+      : undefined,
+    width: body.width ?? 1000,
+    height: body.height ?? 1000,
+    crop: crop as [number, number, number, number] | undefined,
+    format: body.output_format ?? 'png',
+    quality: body.quality ?? 95,
+    embedAvm: body.embed_avm ?? true,
+    avm: parseAvmMetadataJson(body.avm_metadata ?? ''),
+    limits: viewerLimits(ctx),
+    maxGridPixels: skyLimits.maxCompositeGridPixels,
+  };
+}
+
+function imageResult(r: CompositeOutput, fallbacks: string[]) {
+  const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
+  const headers: Record<string, string> = { 'x-image-width': String(r.width), 'x-image-height': String(r.height) };
+  if (fallbacks.length) headers['x-stretch-fallback'] = fallbacks.join(',');
+  return { body: image, mediaType: r.mediaType, headers };
+}
+
+export async function compositeRoutes(app: App, ctx: EngineContext): Promise<void> {
+  const jobs = new SkyJobs(ctx);
+
+  app.post('/composite/generate', {
+    schema: {
+      summary: 'Colour composite (PNG/JPEG) of any number of channels on a common celestial grid, aspect kept, AVM embedded',
+      body: CompositeRequest,
+      querystring: AsyncQuery,
+    },
+  }, async (request, reply) => {
+    const fallbacks: string[] = [];
+    const spec = await compositeSpec(ctx, request.body, fallbacks);
+    const render = (progress?: (f: number, s: string) => void) => jobs.run<CompositeOutput>('reproject.composite', spec, progress).then((r) => imageResult(r, fallbacks));
+    if (request.query.async) {
+      const job = jobs.start('composite', render);
+      return reply.status(202).send(jobs.status(job, '/composite/jobs'));
+    }
+    const r = await render();
+    return reply.type(r.mediaType).headers(r.headers).send(r.body);
+  });
+
+  app.get('/composite/jobs/:job_id', { schema: { summary: 'Progress of a background composite', params: JobParams } }, async (request) =>
+    jobs.status(jobs.get('composite', request.params.job_id), '/composite/jobs'));
+
+  app.get('/composite/jobs/:job_id/result', { schema: { summary: 'The finished composite image', params: JobParams } }, async (request, reply) => {
+    const job = jobs.get('composite', request.params.job_id);
+    if (job.status === 'failed') return reply.status(job.error!.status).send({ detail: job.error!.detail });
+    if (job.status !== 'done' || !job.result) return reply.status(409).send({ detail: 'Job not finished' });
+    return reply.type(job.result.mediaType).headers(job.result.headers).send(job.result.body);
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * What the composite and mosaic routes share: their size limits (environment, read once), colour
+ * parsing, the display options of a request, and background jobs with progress for long renders
+ * (POST with `?async=true` -> 202 and a job to poll).
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { MessageChannel } from 'node:worker_threads';
+import type { EngineContext } from '../context.js';
+import { BadRequestError, EngineError, NotFoundError, ValidationError } from '../errors.js';
+import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
+import type { TaskName } from '../workers/tasks/index.js';
+import { Type, type Static, type TSchema } from 'typebox';
+
+/**
+ * Optional, and null accepted (the .NET backend sends explicit nulls). Scalars use a JSON type
+ * array rather than anyOf-with-null: with type coercion on, anyOf would turn 0 or false into null
+ * and skip the range checks.
+ */
+export function nullable<T extends TSchema>(t: T) {
+  const type = (t as { type?: unknown }).type;
+  if (typeof type === 'string' && ['number', 'integer', 'string', 'boolean'].includes(type)) {
+    return Type.Optional(Type.Unsafe<Static<T> | null>({ ...t, type: [type, 'null'] }));
+  }
+  return Type.Optional(Type.Union([t, Type.Null()]));
+}
+
+/** An optional, nullable string enum. */
+export function nullableEnum<const V extends readonly string[]>(values: V, options: { default?: V[number]; description?: string } = {}) {
+  return Type.Optional(Type.Unsafe<V[number] | null>({ type: ['string', 'null'], enum: [...values, null], ...options }));
+}
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const v = Number(raw);
+  return Number.isSafeInteger(v) && v > 0 ? v : fallback;
+}
+
+/** MAX_COMPOSITE_REPROJECT_PIXELS and MAX_MOSAIC_OUTPUT_PIXELS (contract defaults 64,000,000). */
+export const skyLimits = {
+  maxCompositeGridPixels: envInt('MAX_COMPOSITE_REPROJECT_PIXELS', 64_000_000),
+  maxMosaicOutputPixels: envInt('MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000),
+};
+
+export interface RawDisplay {
+  stretch?: string | null;
+  black_point?: number | null;
+  white_point?: number | null;
+  gamma?: number | null;
+  asinh_a?: number | null;
+}
+
+/** Upstream behaviour: an unknown stretch name falls back to zscale (reported, not an error). */
+export function displayOf(raw: RawDisplay, fallbacks: string[], fallbackStretch: StretchName = 'zscale'): DisplayOptions {
+  let stretch = (raw.stretch ?? fallbackStretch) as StretchName;
+  if (!(STRETCH_NAMES as readonly string[]).includes(stretch)) {
+    fallbacks.push(String(raw.stretch));
+    stretch = 'zscale';
+  }
+  const blackPoint = raw.black_point ?? 0;
+  const whitePoint = raw.white_point ?? 1;
+  if (!(whitePoint > blackPoint)) throw new ValidationError('white_point must be greater than black_point');
+  return { stretch, blackPoint, whitePoint, gamma: raw.gamma ?? 1, asinhA: raw.asinh_a ?? 0.1 };
+}
+
+const NAMED: Record<string, [number, number, number]> = {
+  red: [1, 0, 0], green: [0, 1, 0], blue: [0, 0, 1], cyan: [0, 1, 1], magenta: [1, 0, 1], yellow: [1, 1, 0],
+  orange: [1, 0.5, 0], purple: [0.5, 0, 1], white: [1, 1, 1], grey: [0.5, 0.5, 0.5], gray: [0.5, 0.5, 0.5],
+};
+
+/** HSV (h, 1, 1) as RGB weights. */
+export function hueToRgb(hue: number): [number, number, number] {
+  const h = (((hue % 360) + 360) % 360) / 60;
+  const x = 1 - Math.abs((h % 2) - 1);
+  const table: Array<[number, number, number]> = [[1, x, 0], [x, 1, 0], [0, 1, x], [0, x, 1], [x, 0, 1], [1, 0, x]];
+  return table[Math.floor(h) % 6]!;
+}
+
+/** A channel colour from `color` ('#rrggbb' or a name), `hue` (degrees) or `rgb` weights (0..1). */
+export function channelColor(spec: { color?: string | null; hue?: number | null; rgb?: number[] | null }, fallback?: [number, number, number]): [number, number, number] {
+  if (spec.rgb) {
+    if (spec.rgb.length !== 3 || spec.rgb.some((v) => !(v >= 0 && v <= 1))) throw new ValidationError('rgb must be three weights between 0 and 1');
+    return [spec.rgb[0]!, spec.rgb[1]!, spec.rgb[2]!];
+  }
+  if (spec.hue !== undefined && spec.hue !== null) return hueToRgb(spec.hue);
+  if (spec.color) {
+    const c = spec.color.trim().toLowerCase();
+    if (NAMED[c]) return NAMED[c]!;
+    const m = /^#?([0-9a-f]{6})$/.exec(c);
+    if (m) {
+      const n = parseInt(m[1]!, 16);
+      return [((n >> 16) & 255) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255];
+    }
+    throw new BadRequestError(`Invalid color '${spec.color}': use '#rrggbb', a name (${Object.keys(NAMED).join(', ')}), hue or rgb`);
+  }
+  if (fallback) return fallback;
+  throw new ValidationError('Each channel needs a color, hue or rgb');
+}
+
+/** A background render the client polls. */
+interface Job {
+  readonly id: string;
+  readonly kind: string;
+  status: 'running' | 'done' | 'failed';
+  progress: number;
+  stage: string;
+  error?: { status: number; detail: string };
+  result?: { body: Buffer | { path: string }; mediaType: string; headers: Record<string, string> };
+  finishedAt?: number;
+}
+
+const JOB_TTL_MS = 30 * 60 * 1000;
+
+export class SkyJobs {
+  private readonly jobs = new Map<string, Job>();
+
+  constructor(private readonly ctx: EngineContext) {
+    ctx.onClose.push(() => this.clear());
+  }
+
+  /** Runs a pool task with a progress port; `finish` turns the task result into the response. */
+  run<T>(task: TaskName, payload: object, onProgress?: (fraction: number, stage: string) => void): Promise<T> {
+    const channel = new MessageChannel();
+    channel.port1.on('message', (m: { fraction: number; stage: string }) => onProgress?.(m.fraction, m.stage));
+    channel.port1.unref();
+    return this.ctx.pool
+      .run<T>(task, { ...payload, progressPort: channel.port2 }, [channel.port2 as unknown as ArrayBuffer])
+      .finally(() => channel.port1.close());
+  }
+
+  start(kind: string, work: (progress: (fraction: number, stage: string) => void) => Promise<NonNullable<Job['result']>>): Job {
+    this.prune();
+    const job: Job = { id: randomUUID(), kind, status: 'running', progress: 0, stage: 'queued' };
+    this.jobs.set(job.id, job);
+    work((fraction, stage) => {
+      job.progress = Math.max(job.progress, Math.min(1, fraction));
+      job.stage = stage;
+    }).then(
+      (result) => {
+        job.result = result;
+        job.status = 'done';
+        job.progress = 1;
+        job.stage = 'done';
+        job.finishedAt = Date.now();
+      },
+      (err: unknown) => {
+        job.status = 'failed';
+        job.error = err instanceof EngineError ? { status: err.httpStatus, detail: err.message } : { status: 500, detail: 'Internal server error' };
+        job.finishedAt = Date.now();
+        if (!(err instanceof EngineError)) this.ctx.logger.error({ err }, `${kind} job failed`);
+      },
+    );
+    return job;
+  }
+
+  get(kind: string, id: string): Job {
+    const job = this.jobs.get(id);
+    if (!job || job.kind !== kind) throw new NotFoundError(`Job not found: ${id}`);
+    return job;
+  }
+
+  status(job: Job, base: string): Record<string, unknown> {
+    return {
+      job_id: job.id,
+      status: job.status,
+      progress: Math.round(job.progress * 1000) / 10,
+      stage: job.stage,
+      error: job.error?.detail ?? null,
+      result_url: job.status === 'done' ? `${base}/${job.id}/result` : null,
+    };
+  }
+
+  private prune(): void {
+    const now = Date.now();
+    for (const [id, job] of this.jobs) {
+      if (job.finishedAt !== undefined && now - job.finishedAt > JOB_TTL_MS) {
+        this.jobs.delete(id);
+        const body = job.result?.body;
+        if (body && !Buffer.isBuffer(body)) void rm(body.path, { force: true });
+      }
+    }
+  }
+
+  private async clear(): Promise<void> {
+    for (const job of this.jobs.values()) {
+      const body = job.result?.body;
+      if (body && !Buffer.isBuffer(body)) await rm(body.path, { force: true });
+    }
+    this.jobs.clear();
+  }
+}
