@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       py ? `max rel diff of sums ${Math.max(...py.aperture_photometry.sums.map((v, i) => Math.abs(phot.out[i]!.aperture_sum - v) / Math.abs(v))).toExponential(1)}` : ''],
   ];
   process.stdout.write(`\nanalysis on a ${size}x${size} float32 image (CPU seconds, median of ${repeat} runs; Node ${process.version})\n`);
-  process.stdout.write(`${'case'.padEnd(44)} ${'ours (cpu s)'padStart(12)} ${'python (cpu s)'.padStart(14)} ${'speed-up'.padStart(9)}  check\n`);
+  process.stdout.write(`${'case'.padEnd(44)} ${'ours (cpu s)'.padStart(12)} ${'python (cpu s)'.padStart(14)} ${'speed-up'.padStart(9)}  check\n`);
   for (const [name, ours, theirs, check] of rows) {
     process.stdout.write(`${name.padEnd(44)} ${ours.toFixed(3).padStart(12)} ${(theirs === undefined ? '-' : theirs.toFixed(3)).padStart(14)} ${(theirs === undefined ? '-' : `${(theirs / ours).toFixed(1)}x`).padStart(9)}  ${check}\n`);
   }
