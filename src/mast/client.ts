@@ -392,8 +392,10 @@ export class MastClient {
     let pending = this.inflight.get(key);
     if (!pending) {
       this.mastCalls++;
+      const started = Date.now();
       pending = invokeAll(this.transport, deadline, service, params, this.invokeOptions())
         .then((r) => {
+          this.opts.logger?.debug({ service, rows: r.rows.length, exchanges: r.exchanges, ms: Date.now() - started }, 'MAST query');
           const value = { rows: r.rows, totalRows: r.totalRows };
           this.cache.set(key, value);
           return value;

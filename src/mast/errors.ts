@@ -56,3 +56,13 @@ export class MastInputError extends ValidationError {
     this.field = field;
   }
 }
+
+/** The query matches more rows than the engine will fetch: the caller must narrow it (422). */
+export class MastQueryTooBroadError extends ValidationError {
+  constructor(service: string, rows: number, maxRows: number) {
+    super(
+      `The ${service} query matches ${rows} rows, more than the ${maxRows} this engine fetches. Narrow the search (a smaller radius, calibration levels, an instrument or a filter).`,
+      'MAST_QUERY_TOO_BROAD',
+    );
+  }
+}

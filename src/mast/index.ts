@@ -22,6 +22,7 @@ export type { ResolvedTarget, ResolverOptions } from './resolver.js';
 export type { MastRow, MastValue, MastField, ObservationRow, ProductRow } from './types.js';
 export {
   MastServiceError, MastUnavailableError, MastTimeoutError, TargetNotResolvedError, ObservationNotFoundError, MastInputError,
+  MastQueryTooBroadError,
 } from './errors.js';
 export { angularSeparationDeg, parseAngle, normalizeRa, toMjd, fromMjd } from './sky.js';
 export { isValidMastUri, downloadUrl, httpsForm, DOWNLOAD_PATH } from './urls.js';

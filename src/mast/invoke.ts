@@ -5,7 +5,7 @@
  * cacheBreaker. `ERROR` becomes a MastServiceError carrying MAST's `msg`.
  */
 import { randomUUID } from 'node:crypto';
-import { MastServiceError, MastUnavailableError } from './errors.js';
+import { MastQueryTooBroadError, MastServiceError, MastUnavailableError } from './errors.js';
 import type { Deadline, MastTransport } from './transport.js';
 import type { MastField, MastRow } from './types.js';
 
@@ -107,9 +107,7 @@ export async function invokeAll(
     totalRows = toCount(paging?.rowsFiltered) ?? toCount(paging?.rowsTotal) ?? rows.length;
     pages = toCount(paging?.pagesFiltered) ?? 1;
     if (rows.length > options.maxRows || totalRows > options.maxRows) {
-      throw new MastUnavailableError(
-        `The ${service} query matches ${totalRows} rows, more than the ${options.maxRows} this engine fetches. Narrow the search (smaller radius, a calibration level, an instrument).`,
-      );
+      throw new MastQueryTooBroadError(service, Math.max(rows.length, totalRows), options.maxRows);
     }
     if (data.length === 0) break; // a page past the end, or an empty result
   }

@@ -132,6 +132,17 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
   const mast = ctx.mast;
   const tags = ['mast'];
 
+  app.post('/mast/resolve', {
+    schema: {
+      tags, summary: 'Resolve a target name to RA/Dec (degrees, ICRS) with MAST',
+      body: Type.Object({ target_name: TargetName }),
+      response: { 200: Type.Object({ target_name: Type.String(), ra: Type.Number(), dec: Type.Number(), canonical_name: Type.Union([Type.String(), Type.Null()]), resolver: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+    },
+  }, async (req) => {
+    const r = await mast.resolveName(req.body.target_name.trim());
+    return { target_name: req.body.target_name, ra: r.ra, dec: r.dec, canonical_name: r.canonicalName, resolver: r.resolver };
+  });
+
   app.post('/mast/search/target', {
     schema: { tags, summary: 'Cone search around a resolved target name', body: TargetBody, response: { 200: SearchResponse, ...errors } },
   }, async (req, reply) => withInputErrors(reply, async () => {

@@ -93,6 +93,18 @@ describe('POST /mast/search/target', () => {
   });
 });
 
+describe('POST /mast/resolve', () => {
+  it('resolves a name, 404 for an unknown one, 422 for an empty one', async () => {
+    const r = await post('/mast/resolve', { target_name: 'Southern Ring Nebula' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { target_name: 'Southern Ring Nebula', ra: 151.75735, dec: -40.436406, canonical_name: 'NGC 3132', resolver: 'SIMBAD' });
+    const miss = await post('/mast/resolve', { target_name: 'Nowhere Object 42' });
+    assert.equal(miss.status, 404);
+    assert.match(miss.body.detail, /^Could not resolve target "Nowhere Object 42"/);
+    assert422(await post('/mast/resolve', { target_name: '' }), 'target_name');
+  });
+});
+
 describe('POST /mast/search/coordinates', () => {
   it('accepts degrees and sexagesimal strings alike', async () => {
     const deg = await post('/mast/search/coordinates', { ra: 151.755, dec: -40.437, radius: 0.1, calib_level: [3] });

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { FakeMast } from '../fake-mast/server.js';
 import {
   MastClient, MastServiceError, MastTimeoutError, MastUnavailableError, ObservationNotFoundError, TargetNotResolvedError,
-  listObservationProducts, type MastClientOptions,
+  listObservationProducts, MastQueryTooBroadError, type MastClientOptions,
 } from '../../src/mast/index.js';
 
 let fake: FakeMast;
@@ -247,6 +247,15 @@ describe('searches', () => {
     assert.deepEqual(f444.rows.map((r) => r.filters).sort(), ['F444W;F405N', 'F444W;F470N']);
     assert.equal((await c.searchTarget({ ...q, dataproductType: ['cube'] })).totalCount, 0);
     assert.equal((await c.searchTarget({ ...q, intentType: ['science'] })).totalCount, 10);
+  });
+
+  it('refuses a query broader than maxRows with a 422 asking to narrow it', async () => {
+    await assert.rejects(client({ maxRows: 20, pageSize: 7 }).searchProgram({ programId: 2733 }), (e: unknown) => {
+      assert.ok(e instanceof MastQueryTooBroadError);
+      assert.equal(e.httpStatus, 422);
+      assert.match(e.message, /matches 30 rows, more than the 20 this engine fetches\. Narrow the search/);
+      return true;
+    });
   });
 
   it('limit/offset slice server-side and report the total', async () => {
