@@ -69,12 +69,18 @@ export function dequantize(input: ArrayLike<number>, out: Float32Array | Float64
   let iseed = (((p.tileNumber - 1 + p.ditherSeed - 1) % N_RANDOM) + N_RANDOM) % N_RANDOM;
   let next = Math.floor(rand[iseed]! * 500);
   const dither2 = method === 'SUBTRACTIVE_DITHER_2';
-  for (let i = 0; i < n; i++) {
-    const v = input[i]!;
-    if (hasBlank && v === blank) out[i] = NaN;
-    else if (dither2 && v === ZERO_VALUE) out[i] = 0;
-    else out[i] = (v - rand[next]! + 0.5) * scale + zero;
-    next++;
+  const nullValue = hasBlank ? blank : NaN; // NaN never equals a stored integer
+  const zeroValue = dither2 ? ZERO_VALUE : NaN;
+  let i = 0;
+  while (i < n) {
+    // run until the offset reaches the end of the sequence, then move to the next seed
+    const end = Math.min(n, i + (N_RANDOM - next));
+    for (; i < end; i++, next++) {
+      const v = input[i]!;
+      if (v === nullValue) out[i] = NaN;
+      else if (v === zeroValue) out[i] = 0;
+      else out[i] = (v - rand[next]! + 0.5) * scale + zero;
+    }
     if (next === N_RANDOM) {
       iseed++;
       if (iseed === N_RANDOM) iseed = 0;
