@@ -39,7 +39,7 @@ export function parseAngle(input: number | string, kind: 'ra' | 'dec'): number {
   }
   const text = input.trim();
   if (text === '') throw new MastInputError(kind, 'must not be empty');
-  const plainDeg = text.replace(/(deg|d|°)$/i, '');
+  const plainDeg = text.replace(/\s*(deg|d|°)$/i, '');
   if (NUMBER.test(plainDeg)) return Number(plainDeg);
   const sign = text.startsWith('-') ? -1 : 1;
   const body = text.replace(/^[+-]\s*/, '');

@@ -27,6 +27,7 @@ describe('parseAngle', () => {
     assert.equal(parseAngle(151.755, 'ra'), 151.755);
     assert.equal(parseAngle('151.755', 'ra'), 151.755);
     assert.equal(parseAngle('-40.437d', 'dec'), -40.437);
+    assert.equal(parseAngle('151.755 deg', 'ra'), 151.755);
   });
   it('reads sexagesimal RA as hours and Dec as degrees', () => {
     assert.ok(Math.abs(parseAngle('10:07:01.764', 'ra') - 151.75735) < 1e-6);
