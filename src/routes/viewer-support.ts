@@ -82,3 +82,20 @@ export class ByteLru<V> {
     return this.map.size;
   }
 }
+
+/** Runs `work` once per key at a time: identical concurrent requests share one render. */
+export class SingleFlight<V> {
+  private readonly inFlight = new Map<string, Promise<V>>();
+
+  run(key: string, work: () => Promise<V>): Promise<V> {
+    const existing = this.inFlight.get(key);
+    if (existing) return existing;
+    const p = work().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  get size(): number {
+    return this.inFlight.size;
+  }
+}

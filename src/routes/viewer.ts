@@ -13,7 +13,7 @@ import { parseHistogramParams, parsePixelDataParams, parsePreviewParams } from '
 import type { HistogramResult, PixelDataResult, PreviewFileRequest, PreviewFileResult } from '../imaging/viewer/index.js';
 import type { CubeInfo } from '../imaging/cube-info.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
-import { ByteLru, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 const DataId = Type.Object({ data_id: Type.String() });
 
@@ -67,6 +67,7 @@ export const RENDER_CACHE_BYTES = 64 * 1024 * 1024;
 export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> {
   const cache = new ByteLru<CachedImage>(RENDER_CACHE_BYTES);
   const jsonCache = new ByteLru<{ body: unknown; headers: Record<string, string> }>(16 * 1024 * 1024);
+  const renders = new SingleFlight<PreviewFileResult>();
 
   app.get('/preview/:data_id', {
     schema: { summary: 'Stretched, colour-mapped preview image (PNG, JPEG or WebP) of the first image HDU', params: DataId, querystring: PreviewQuery },
@@ -93,7 +94,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
       limits: viewerLimits(ctx),
       avm,
     };
-    const r = await ctx.pool.run<PreviewFileResult>('viewer.preview', payload);
+    const r = await renders.run(etag, () => ctx.pool.run<PreviewFileResult>('viewer.preview', payload));
     const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     const headers = {
       'x-cube-slices': String(r.nSlices),
@@ -116,7 +117,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     const etag = etagOf('thumbnail', file, {});
     const hit = cache.get(etag);
     if (hit) return { thumbnail_base64: hit.image.toString('base64') };
-    const r = await ctx.pool.run<PreviewFileResult>('viewer.thumbnail', { path: file.path, limits: viewerLimits(ctx) });
+    const r = await renders.run(etag, () => ctx.pool.run<PreviewFileResult>('viewer.thumbnail', { path: file.path, limits: viewerLimits(ctx) }));
     const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     cache.set(etag, { image, mediaType: r.mediaType, headers: {} }, image.byteLength);
     return { thumbnail_base64: image.toString('base64') };

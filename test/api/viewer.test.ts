@@ -176,6 +176,25 @@ describe('viewer API', () => {
     });
   });
 
+  it('histogram, pixeldata, cubeinfo and /fits/info also answer 304 to a matching If-None-Match', async () => {
+    for (const url of [`/histogram/x?file_path=${miri}`, `/pixeldata/x?file_path=${miri}`, `/cubeinfo/x?file_path=cube.fits`, `/fits/info?file_path=${miri}`]) {
+      const first = await get(url);
+      assert.equal(first.statusCode, 200, url);
+      const etag = first.headers.etag as string;
+      assert.ok(etag, url);
+      assert.equal((await get(url, { 'if-none-match': etag })).statusCode, 304, url);
+      assert.equal((await get(url, { 'if-none-match': '"other"' })).statusCode, 200, url);
+    }
+  });
+
+  it('identical concurrent previews are rendered once and get identical bytes', async () => {
+    const url = `/preview/x?file_path=${miri}&width=333&height=333&cmap=magma`;
+    const [a, b, c] = await Promise.all([get(url), get(url), get(url)]);
+    assert.deepEqual(a.rawPayload, b.rawPayload);
+    assert.deepEqual(a.rawPayload, c.rawPayload);
+    assert.equal(a.headers.etag, c.headers.etag);
+  });
+
   describe('POST /thumbnail', () => {
     it('a 256 px PNG on the longer side, grey, as base64', async () => {
       for (const [file, want] of [[miri, [256, 256]], ['wide.fits', [256, 128]], ['cube.fits', [256, 192]]] as const) {
