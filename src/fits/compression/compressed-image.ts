@@ -61,6 +61,8 @@ export interface CompressedReadOptions {
 
 /** Largest tile accepted (pixels); bigger tiles are refused before anything is allocated. */
 const MAX_TILE_PIXELS = 1 << 28;
+/** Largest tile table (one row per tile) read into memory. */
+const MAX_TILE_TABLE_BYTES = 256 * 1024 * 1024;
 /** Heap ranges closer than this are read together. */
 const COALESCE_GAP = 64 * 1024;
 const MAX_READ_CHUNK = 16 * 1024 * 1024;
@@ -117,6 +119,9 @@ export function describeCompressedImage(hdu: Hdu): CompressedImageInfo {
     throw new FitsError('FITS_TOO_LARGE', `compressed image tiles of ${tilePixels} pixels are larger than the supported ${MAX_TILE_PIXELS}`);
   }
   const table = parseTileTable(h, hdu.dataBytes);
+  if (table.rowBytes * table.rows > MAX_TILE_TABLE_BYTES) {
+    throw new FitsError('FITS_TOO_LARGE', `compressed image tile table of ${table.rowBytes * table.rows} bytes is larger than the supported ${MAX_TILE_TABLE_BYTES}`);
+  }
   if (naxis > 0 && totalTiles > table.rows) {
     throw badData(`compressed image needs ${totalTiles} tiles but the table has ${table.rows} rows`);
   }
@@ -164,10 +169,10 @@ export function describeCompressedImage(hdu: Hdu): CompressedImageInfo {
   };
 }
 
-/** Decoded pixels of one tile: integers as stored, or floats (already dequantized, NaN for nulls). */
 /** Stored integers of a tile (int64 tiles as doubles). */
 export type IntArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float64Array;
 
+/** Decoded pixels of one tile: integers as stored, or floats (already dequantized, NaN for nulls). */
 export type TileValues =
   | { readonly kind: 'int'; readonly data: IntArray }
   | { readonly kind: 'float'; readonly data: Float32Array | Float64Array };

@@ -72,6 +72,7 @@ export async function decompressTable(file: FitsFile, hdu: Hdu, options: Decompr
   if (offset !== rowBytes) throw badData(`compressed table: columns add up to ${offset} bytes per row, ZNAXIS1 is ${rowBytes}`);
 
   const table = parseTileTable(h, hdu.dataBytes);
+  if (table.rowBytes * table.rows > maxBytes) throw new FitsError('FITS_TOO_LARGE', `compressed table of ${table.rowBytes * table.rows} bytes of tile rows is larger than the limit of ${maxBytes}`);
   const tiles = rows === 0 ? 0 : Math.ceil(rows / tileLen);
   if (table.rows < tiles) throw badData(`compressed table needs ${tiles} tiles but has ${table.rows} rows`);
   const tableBytes = new Uint8Array(await file.readBytes(hdu.dataOffset, table.rowBytes * table.rows));
