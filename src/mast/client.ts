@@ -223,36 +223,46 @@ export class MastClient {
    */
   async listProducts(obsId: string, filters: ProductFilters = {}, signal?: AbortSignal): Promise<ProductList> {
     const id = obsId.trim();
-    const observations = await this.searchObservation({ obsId: id, includeProprietary: true, signal });
-    const obsids = [...new Set(observations.rows.map((r) => r.obsid).filter((v) => v !== undefined && v !== null && v !== '').map(String))];
-    if (obsids.length === 0) throw new ObservationNotFoundError(id);
-    const all = await this.listProductsByObsids(obsids, {}, signal);
-    const products = filterProducts(all, filters);
-    return { obsId: id, obsids, products, unfilteredCount: all.length };
+    if (!id) throw new MastInputError('obs_id', 'must not be empty');
+    const deadline = this.deadline(signal); // one budget for the lookup and the product lists
+    try {
+      const params = { columns: '*', filters: [...this.baseFilters({ includeProprietary: true }), discreteFilter('obs_id', [id])] };
+      const { rows } = await this.cachedInvoke('Mast.Caom.Filtered', params, deadline);
+      const obsids = [...new Set(rows.map((r) => r.obsid).filter((v) => v !== undefined && v !== null && v !== '').map(String))];
+      if (obsids.length === 0) throw new ObservationNotFoundError(id);
+      const all = await this.productsOf(obsids, deadline);
+      return { obsId: id, obsids, products: filterProducts(all, filters), unfilteredCount: all.length };
+    } finally {
+      deadline.dispose();
+    }
   }
 
   /** Products of CAOM obsids (numbers or strings), batched, de-duplicated by dataURI, filtered. */
   async listProductsByObsids(obsids: ReadonlyArray<string | number>, filters: ProductFilters = {}, signal?: AbortSignal): Promise<ProductRow[]> {
     const ids = [...new Set(obsids.map((o) => String(o).trim()))];
     for (const id of ids) if (!/^\d{1,20}$/.test(id)) throw new MastInputError('obsid', `must be a numeric CAOM obsid, got ${JSON.stringify(id)}`);
-    const batch = Math.max(1, this.opts.productBatchSize ?? 5);
     const deadline = this.deadline(signal);
     try {
-      const seen = new Set<string>();
-      const out: ProductRow[] = [];
-      for (let i = 0; i < ids.length; i += batch) {
-        const { rows } = await this.cachedInvoke('Mast.Caom.Products', { obsid: ids.slice(i, i + batch).join(',') }, deadline);
-        for (const row of rows) {
-          const uri = row.dataURI;
-          if (typeof uri !== 'string' || seen.has(uri)) continue;
-          seen.add(uri);
-          out.push(this.productRow(row));
-        }
-      }
-      return filterProducts(out, filters);
+      return filterProducts(await this.productsOf(ids, deadline), filters);
     } finally {
       deadline.dispose();
     }
+  }
+
+  private async productsOf(ids: string[], deadline: Deadline): Promise<ProductRow[]> {
+    const batch = Math.max(1, this.opts.productBatchSize ?? 5);
+    const seen = new Set<string>();
+    const out: ProductRow[] = [];
+    for (let i = 0; i < ids.length; i += batch) {
+      const { rows } = await this.cachedInvoke('Mast.Caom.Products', { obsid: ids.slice(i, i + batch).join(',') }, deadline);
+      for (const row of rows) {
+        const uri = row.dataURI;
+        if (typeof uri !== 'string' || seen.has(uri)) continue;
+        seen.add(uri);
+        out.push(this.productRow(row));
+      }
+    }
+    return out;
   }
 
   /** Any invoke service, uncached (for tools and diagnostics). */
