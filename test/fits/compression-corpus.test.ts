@@ -144,6 +144,16 @@ test('row ranges and row bands of a compressed image equal the same rows of the 
   });
 });
 
+test('concurrent band reads of one compressed image give the right rows', async () => {
+  const expected = m13Pixels();
+  await withFile(corpusPath('astropy-m13_rice.fits'), async (f) => {
+    const bands = await Promise.all(Array.from({ length: 10 }, (_, k) => readPlane(f, 1, { rows: [k * 30, k * 30 + 30] })));
+    bands.forEach((band, k) => {
+      for (let i = 0; i < band.data.length; i++) assert.equal(band.data[i], expected[k * 30 * 300 + i]);
+    });
+  });
+});
+
 test('only the tiles of the requested rows are read', async () => {
   await withFile(corpusPath('astropy-m13_gzip.fits'), async (f) => {
     const hdu = f.hdus[1]!;

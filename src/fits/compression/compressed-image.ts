@@ -443,7 +443,9 @@ export class TiledImageReader {
     }
 
     const cols = info.table.columns;
-    const needRead = wanted.filter((t) => !this.lastTiles.has(t));
+    // a snapshot: concurrent reads on the same reader each keep a consistent view of the cache
+    const cached = this.lastTiles;
+    const needRead = wanted.filter((t) => !cached.has(t));
     const ranges = new Map<number, { c?: HeapRange; g?: HeapRange; u?: HeapRange }>();
     for (const t of needRead) {
       ranges.set(t, {
@@ -473,7 +475,7 @@ export class TiledImageReader {
       }
       const dims = tileCoord.map((c, k) => Math.min(tile[k]!, axes[k]! - c * tile[k]!));
       const count = dims.reduce((a, b) => a * b, 1);
-      let values = this.lastTiles.get(t);
+      let values = cached.get(t);
       if (!values) {
         const r = ranges.get(t)!;
         values = decodeTile(info, this.tableBytes, t, { compressed: bytesOf(r.c), gzipFallback: bytesOf(r.g), uncompressed: bytesOf(r.u) }, count);
