@@ -57,6 +57,7 @@ async function series(n: number, concurrency: number, once: () => Promise<void>,
 }
 
 const fake = await startFake();
+process.on('exit', () => fake.child.kill('SIGTERM')); // never leave the fake running
 const settings = loadSettings({ ...process.env, MAST_BASE_URL: fake.url, LOG_LEVEL: 'silent', WORKER_THREADS: '1', DATA_DIR: `${root}/bench/out/mast-data` });
 const engine = await startEngine(settings);
 await engine.app.listen({ port: 0, host: '127.0.0.1' });
