@@ -8,7 +8,7 @@ import type { ImagePlane, PixelArray } from '../core/image-plane.js';
 import { FitsError } from './errors.js';
 import type { FitsFile, Hdu } from './file.js';
 import { releaseBuffer, takeBuffer } from './buffer-pool.js';
-import { type RawArray, type Scaling, bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian } from './pixels.js';
+import { type RawArray, type Scaling, bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian, swapInPlace } from './pixels.js';
 
 export interface ReadPlaneOptions {
   /** Indices for axes 3..n (0-based); default all zeros. */
@@ -146,6 +146,31 @@ function sectionByteRange(hdu: Hdu, s: Section): { offset: number; length: numbe
   return { offset: hdu.dataOffset + s.planeIndex * planeBytes + s.y0 * rowBytes, length: (s.y1 - s.y0) * rowBytes };
 }
 
+const PIPELINE_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Read big-endian bytes and swap them to native order, in 4 MiB chunks with two reads in flight:
+ * each chunk is swapped while it is still in cache and while the next one is being read.
+ */
+async function readNative(file: FitsFile, target: Buffer, offset: number, bytesPer: number): Promise<void> {
+  if (target.length <= PIPELINE_CHUNK) {
+    await file.readInto(target, offset);
+    swapInPlace(target, bytesPer);
+    return;
+  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < target.length) {
+      const start = next;
+      next += PIPELINE_CHUNK;
+      const part = target.subarray(start, Math.min(target.length, start + PIPELINE_CHUNK));
+      await file.readInto(part, offset + start);
+      swapInPlace(part, bytesPer);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+}
+
 /** One 2-D plane (or a row range of it) as physical values. */
 export async function readPlane(file: FitsFile, hdu: HduRef, options: ReadPlaneOptions = {}): Promise<ImagePlane> {
   const h = resolveHdu(file, hdu);
@@ -156,15 +181,15 @@ export async function readPlane(file: FitsFile, hdu: HduRef, options: ReadPlaneO
   }
   const { offset, length } = sectionByteRange(h, s);
   const bytes = takeBuffer(length);
-  await file.readInto(bytes, offset);
+  await readNative(file, bytes, offset, bytesPerPixel(h.storedBitpix));
   const scaling = hduScaling(h);
   const aliases = scaling.bscale === 1 && scaling.bzero === 0 && (scaling.bitpix === -32 || scaling.bitpix === -64);
-  if (aliases) return { width: s.geometry.width, height: s.y1 - s.y0, data: decodeBand(bytes, scaling) };
+  if (aliases) return { width: s.geometry.width, height: s.y1 - s.y0, data: decodeBand(bytes, scaling, undefined, 0, true) };
   // Integer or scaled data: decode into a (pooled) float array and give the raw bytes back to the pool.
   const n = length / bytesPerPixel(h.storedBitpix);
   const outBytes = takeBuffer(n * (scaling.output === 'float32' ? 4 : 8));
   const out = scaling.output === 'float32' ? new Float32Array(outBytes.buffer, outBytes.byteOffset, n) : new Float64Array(outBytes.buffer, outBytes.byteOffset, n);
-  const data = decodeBand(bytes, scaling, out, 0);
+  const data = decodeBand(bytes, scaling, out, 0, true);
   releaseBuffer(bytes);
   return { width: s.geometry.width, height: s.y1 - s.y0, data };
 }

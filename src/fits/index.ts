@@ -18,7 +18,7 @@ export {
 export { Header, cardValueToJson, isEndRecord } from './header.js';
 export { bufferSource, openSource, type ByteSource, type SourceOptions, type Wrapper } from './byte-source.js';
 export { FitsFile, firstImageHdu, type Hdu, type HduKind, type OpenOptions } from './file.js';
-export { bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian, rawToBigEndian, type RawArray, type Scaling } from './pixels.js';
+export { bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian, rawToBigEndian, swapInPlace, type RawArray, type Scaling } from './pixels.js';
 export {
   DEFAULT_MAX_ELEMENTS,
   hduScaling,

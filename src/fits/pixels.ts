@@ -47,14 +47,12 @@ export function imageScaling(header: Header, bitpix: number): Scaling {
  * Turn a band of big-endian bytes into native-endian raw values, in place when aligned.
  * The Buffer must not be used as bytes afterwards.
  */
-export function rawFromBigEndian(bytes: Buffer, bitpix: number): RawArray {
+export function rawFromBigEndian(bytes: Buffer, bitpix: number, alreadyNative = false): RawArray {
   const bpp = bytesPerPixel(bitpix);
   const n = Math.floor(bytes.length / bpp);
   let buf = bytes.length === n * bpp ? bytes : bytes.subarray(0, n * bpp);
   if (bpp > 1 && buf.byteOffset % bpp !== 0) buf = Buffer.from(buf); // typed views need aligned offsets
-  if (bpp === 2) buf.swap16();
-  else if (bpp === 4) buf.swap32();
-  else if (bpp === 8) buf.swap64();
+  if (!alreadyNative) swapInPlace(buf, bpp);
   const ab = buf.buffer;
   const off = buf.byteOffset;
   switch (bitpix) {
@@ -73,6 +71,13 @@ export function rawFromBigEndian(bytes: Buffer, bitpix: number): RawArray {
   }
 }
 
+/** Swap big-endian words of `bytesPer` bytes in place (native <-> FITS order on little-endian hosts). */
+export function swapInPlace(buf: Buffer, bytesPer: number): void {
+  if (bytesPer === 2) buf.swap16();
+  else if (bytesPer === 4) buf.swap32();
+  else if (bytesPer === 8) buf.swap64();
+}
+
 /** Native raw values back to big-endian bytes (for the writer). Does not modify `raw`. */
 export function rawToBigEndian(raw: RawArray): Buffer {
   const copy = Buffer.from(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
@@ -88,8 +93,14 @@ export function rawToBigEndian(raw: RawArray): Buffer {
  * When the result can alias the swapped bytes (float32 or float64 with no scaling), and `out` is
  * not given, the returned array is a view on `bytes` (no copy).
  */
-export function decodeBand(bytes: Buffer, scaling: Scaling, out?: Float32Array | Float64Array, outOffset = 0): Float32Array | Float64Array {
-  const raw = rawFromBigEndian(bytes, scaling.bitpix);
+export function decodeBand(
+  bytes: Buffer,
+  scaling: Scaling,
+  out?: Float32Array | Float64Array,
+  outOffset = 0,
+  alreadyNative = false,
+): Float32Array | Float64Array {
+  const raw = rawFromBigEndian(bytes, scaling.bitpix, alreadyNative);
   const n = raw.length;
   const identity = scaling.bscale === 1 && scaling.bzero === 0;
   if (!out) {

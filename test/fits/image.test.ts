@@ -1,7 +1,10 @@
 /** Image sections: row ranges and cube planes read only their bytes and equal the same part of the whole. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FitsError, FitsFile, firstImageHdu, imageGeometry, readPlane, readPlaneRows } from '../../src/fits/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FitsError, FitsFile, firstImageHdu, imageGeometry, readPlane, readPlaneRows, releasePlane, writeFits } from '../../src/fits/index.js';
 import { corpusPath } from './corpus.js';
 
 describe('image sections', () => {
@@ -49,5 +52,30 @@ describe('image sections', () => {
     assert.equal(f.hdu('sci', 2).index, 4);
     assert.throws(() => f.hdu('NOPE'), FitsError);
     await f.close();
+  });
+
+  it('planes larger than one read chunk (pipelined reads) decode exactly, also from reused memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fits-image-'));
+    try {
+      const w = 1500;
+      const f32 = Float32Array.from({ length: w * w }, (_, i) => (i % 1001 === 0 ? NaN : i * 0.25));
+      const i32 = Int32Array.from({ length: w * w }, (_, i) => i * 3 - 1_000_000);
+      const path = join(dir, 'big.fits');
+      await writeFits(path, [{ axes: [] }, { data: f32, axes: [w, w], extname: 'F' }, { data: i32, axes: [w, w], extname: 'I', bscale: 2, bzero: 1, bitpix: 32 }]);
+      const f = await FitsFile.open(path);
+      for (let round = 0; round < 2; round++) {
+        const a = await readPlane(f, 'F');
+        for (let k = 0; k < f32.length; k += 997) assert.ok(Object.is(a.data[k], f32[k]), `F pixel ${k}`);
+        assert.ok(Object.is(a.data[f32.length - 1], f32[f32.length - 1]));
+        const b = await readPlane(f, 'I');
+        assert.ok(b.data instanceof Float64Array);
+        for (let k = 0; k < i32.length; k += 991) assert.equal(b.data[k], Math.round((i32[k]! - 1) / 2) * 2 + 1, `I pixel ${k}`);
+        releasePlane(a);
+        releasePlane(b);
+      }
+      await f.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
