@@ -126,6 +126,14 @@ describe('GET /algorithms, POST /process, /process/jobs', () => {
     }
   });
 
+  it('writes outputs the viewer endpoints can render', async () => {
+    const res = await engine.app.inject({ method: 'POST', url: '/process', payload: { data_id: 'v', file_path: 'data/synthetic.fits', algorithm: 'background_2d', parameters: { box_size: 32 } } });
+    const file = (res.json().output_files as string[]).find((f) => f.endsWith('_background_subtracted.fits'))!;
+    const preview = await engine.app.inject({ method: 'GET', url: `/preview/v?file_path=${encodeURIComponent(file)}&width=100&height=100` });
+    assert.equal(preview.statusCode, 200, preview.body.slice(0, 200));
+    assert.match(String(preview.headers['content-type']), /image\/png/);
+  });
+
   it('reads a real JWST product (SCI with ERR) from the corpus', async () => {
     const res = await engine.app.inject({ method: 'POST', url: '/process', payload: { data_id: 'm', file_path: 'data/miri.fits', algorithm: 'sigma_clipped_statistics' } });
     assert.equal(res.statusCode, 200, res.body);

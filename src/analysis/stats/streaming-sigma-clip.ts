@@ -24,33 +24,23 @@ class RangeStats {
   private readonly hist = new Uint32Array(BINS);
   private gather = new Float64Array(1024);
 
-  constructor(
-    private readonly data: PixelArray,
-    private readonly mask: PixelMask | undefined,
-    private readonly ddof: number,
-  ) {}
+  private readonly data: PixelArray;
 
-  /** Count of values in [lo, hi]. */
-  count(lo: number, hi: number): number {
-    const { data, mask } = this;
-    let n = 0;
+  constructor(data: PixelArray, mask: PixelMask | undefined, private readonly ddof: number) {
+    // masked pixels become NaN once, so the hot loops need no mask test
     if (mask) {
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i]!;
-        if (v >= lo && v <= hi && mask[i] === 0) n++;
-      }
-    } else {
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i]!;
-        if (v >= lo && v <= hi) n++;
-      }
-    }
-    return n;
+      const copy = Float64Array.from(data);
+      for (let i = 0; i < copy.length; i++) if (mask[i]) copy[i] = NaN;
+      this.data = copy;
+    } else this.data = data;
   }
 
-  /** Mean, std (ddof) and numpy median of the values in [lo, hi]. */
-  stats(lo: number, hi: number, wantMedian: boolean): PassStats {
-    const { data, mask } = this;
+  /**
+   * Mean, std (ddof) and numpy median of the values in [lo, hi]; undefined (after a single scan)
+   * when their count equals `unlessCount`.
+   */
+  stats(lo: number, hi: number, wantMedian: boolean, unlessCount = -1): PassStats | undefined {
+    const { data } = this;
     const len = data.length;
     let n = 0;
     let sum = 0;
@@ -58,13 +48,14 @@ class RangeStats {
     let max = -Infinity;
     for (let i = 0; i < len; i++) {
       const v = data[i]!;
-      if (v >= lo && v <= hi && (mask === undefined || mask[i] === 0)) {
+      if (v >= lo && v <= hi) {
         n++;
         sum += v;
         if (v < min) min = v;
         if (v > max) max = v;
       }
     }
+    if (n === unlessCount) return undefined;
     if (n === 0) return { count: 0, mean: NaN, std: NaN, median: NaN };
     const mean = sum / n;
     const hist = this.hist;
@@ -73,7 +64,7 @@ class RangeStats {
     let ss = 0;
     for (let i = 0; i < len; i++) {
       const v = data[i]!;
-      if (v >= lo && v <= hi && (mask === undefined || mask[i] === 0)) {
+      if (v >= lo && v <= hi) {
         const d = v - mean;
         ss += d * d;
         let b = Math.floor((v - min) * scale);
@@ -104,23 +95,34 @@ class RangeStats {
       }
       acc += c;
     }
-    const pick = (bin: number, rank: number): number => {
-      const size = hist[bin]!;
+    // gather the values of the bin(s) holding the middle rank(s); usually one bin
+    const gather = (binA: number, binB: number): number => {
+      const size = hist[binA]! + (binB !== binA ? hist[binB]! : 0);
       if (this.gather.length < size) this.gather = new Float64Array(size);
       const g = this.gather;
       let k = 0;
       for (let i = 0; i < len; i++) {
         const v = data[i]!;
-        if (v >= lo && v <= hi && (mask === undefined || mask[i] === 0)) {
+        if (v >= lo && v <= hi) {
           let b = Math.floor((v - min) * scale);
           if (b >= BINS) b = BINS - 1;
-          if (b === bin) g[k++] = v;
+          if (b === binA || b === binB) g[k++] = v;
         }
       }
-      return selectInPlace(g, rank, 0, k - 1);
+      return k;
     };
-    const v1 = pick(b1, r1 - before1);
-    const v2 = r2 === r1 ? v1 : b2 === b1 ? pick(b1, r2 - before1) : pick(b2, r2 - before2);
+    const k = gather(b1, b2);
+    const g = this.gather;
+    // ranks within the gathered values (bins b1..b2 are adjacent in order when they differ)
+    const v1 = selectInPlace(g, r1 - before1, 0, k - 1);
+    let v2 = v1;
+    if (r2 !== r1) {
+      // the next order statistic: the smallest value right of the selected position
+      const at = r1 - before1;
+      v2 = Infinity;
+      for (let i = at + 1; i < k; i++) if (g[i]! < v2) v2 = g[i]!;
+    }
+    void before2;
     return { count: n, mean, std, median: r1 === r2 ? v1 : (v1 + v2) / 2 };
   }
 }
@@ -138,18 +140,19 @@ export function streamingSigmaClippedStats(data: PixelArray, mask: PixelMask | u
   const rs = new RangeStats(data, mask, 0);
   let lo = -Number.MAX_VALUE;
   let hi = Number.MAX_VALUE;
-  let current = rs.stats(lo, hi, true);
+  let current = rs.stats(lo, hi, true)!;
   if (current.count === 0) return { mean: NaN, median: NaN, std: NaN, n: 0 };
   for (let it = 0; it < o.maxiters; it++) {
     const cen = o.cenfunc === 'median' ? current.median : current.mean;
     const nlo = Math.max(lo, cen - current.std * o.sigmaLower);
     const nhi = Math.min(hi, cen + current.std * o.sigmaUpper);
-    const n = rs.count(nlo, nhi);
-    if (n === current.count) break;
+    // one scan both counts the survivors and, when something was clipped, starts their statistics
+    const next = rs.stats(nlo, nhi, true, current.count);
+    if (next === undefined) break; // nothing clipped: converged, the current statistics stand
     lo = nlo;
     hi = nhi;
-    current = n === 0 ? { count: 0, mean: NaN, std: NaN, median: NaN } : rs.stats(lo, hi, true);
-    if (n === 0) break;
+    current = next;
+    if (next.count === 0) break;
   }
   let std = current.std;
   const ddof = o.stdDdof ?? 0;
