@@ -15,7 +15,7 @@ export function ObservationPage({ obsId }: { obsId: string }) {
     if (!obsId) return;
     setProducts(null);
     setError(null);
-    postJson<ProductsResponse>('/mast/products', { obs_id: obsId, product_type: 'ALL' })
+    postJson<ProductsResponse>('/mast/products', { obs_id: obsId, product_type: 'ALL', extension: '*' })
       .then((r) => setProducts(r.products))
       .catch((err) => setError(err instanceof ApiError ? err.detail : String(err)));
   }, [obsId]);
