@@ -15,7 +15,7 @@ import { buildDisplayMapping, colormapIndex, encodeRaster, MEDIA_TYPES, type Col
 import type { ViewerLimits } from '../imaging/viewer/source.js';
 import { avmSpatial, embedAvm, Wcs, wcsToCards, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
 import { binForTarget } from './bin.js';
-import { coaddBands, reprojectAndCoadd, type CombineMethod } from './coadd.js';
+import { coaddBands, type CombineMethod } from './coadd.js';
 import { ReprojectError } from './errors.js';
 import type { CelestialImage, OutputGrid } from './grid.js';
 import { fitGridInBox } from './grid-fit.js';
@@ -105,28 +105,30 @@ export async function renderMosaicImage(spec: MosaicImageSpec, onProgress?: Prog
     }
     tiles.push(binForTarget({ plane: { width: img.plane.width, height: img.plane.height, data: mapped }, wcs: img.wcs }, scaleOf(img.wcs), target));
   }
-  const mosaic = await reprojectAndCoadd(tiles, grid, {
+  const { width, height } = grid;
+  const lut = spec.colormap.lut;
+  // Bands go straight into the 8-bit raster: no full-size float mosaic is held.
+  const pixels = new Uint8Array(width * height * 3);
+  await coaddBands(tiles, grid, {
     combine: spec.combine,
     method: spec.interpolation ?? 'bilinear',
     matchBackground: spec.matchBackground,
     onProgress: (p) => onProgress?.(0.5 + 0.45 * p, 'combining'),
-  });
-  const { width, height } = grid;
-  const lut = spec.colormap.lut;
-  const pixels = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    const src = y * width;
-    const dst = (height - 1 - y) * width;
-    for (let x = 0; x < width; x++) {
-      const v = mosaic.data[src + x]!;
-      if (v !== v) continue; // no coverage: black
-      const k = colormapIndex(Math.min(1, Math.max(0, v)));
-      const p = 3 * (dst + x);
-      pixels[p] = lut[3 * k]!;
-      pixels[p + 1] = lut[3 * k + 1]!;
-      pixels[p + 2] = lut[3 * k + 2]!;
+  }, (band) => {
+    for (let y = band.y0; y < band.y1; y++) {
+      const src = (y - band.y0) * width;
+      const dst = (height - 1 - y) * width;
+      for (let x = 0; x < width; x++) {
+        const v = band.data[src + x]!;
+        if (v !== v) continue; // no coverage: black
+        const k = colormapIndex(Math.min(1, Math.max(0, v)));
+        const p = 3 * (dst + x);
+        pixels[p] = lut[3 * k]!;
+        pixels[p + 1] = lut[3 * k + 1]!;
+        pixels[p + 2] = lut[3 * k + 2]!;
+      }
     }
-  }
+  });
   let image = await encodeRaster({ width, height, channels: 3, pixels }, { format: spec.format, quality: spec.quality });
   if (spec.embedAvm) image = embedAvm(image, avmSpatial(grid.wcs, width, height), spec.avm ?? { facility: 'JWST' });
   onProgress?.(1, 'done');
