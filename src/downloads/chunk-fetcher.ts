@@ -116,7 +116,7 @@ export class ChunkFetcher {
     if (statusCode === 206) {
       const cr = parseContentRange(headers['content-range']);
       const fail = (why: string) => {
-        res.body.destroy();
+        dropBody(res.body);
         return new RangeMismatchError(`${why} (asked ${extra.range ?? 'no range'}, got Content-Range ${header(headers, 'content-range') ?? 'none'})`);
       };
       if (!req.ranged) throw fail('206 to a request without Range');
@@ -129,7 +129,7 @@ export class ChunkFetcher {
     }
     if (statusCode === 200) {
       if (req.ranged) {
-        res.body.destroy();
+        dropBody(res.body);
         // If-Range failed (new version) or the server cannot do ranges; the caller tells them apart.
         throw new RangeIgnoredError({ totalBytes: parseLength(headers['content-length']), etag, lastModified });
       }
@@ -188,6 +188,12 @@ export class ChunkFetcher {
     }
     throw new TooManyRedirectsError(url);
   }
+}
+
+/** Gives up a response body without reading it (an unread body must not raise an unhandled error). */
+export function dropBody(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 /** Maps undici and socket errors (and aborts) onto our named errors. */

@@ -50,7 +50,7 @@ export interface DownloadManagerOptions {
   readonly chunkSize?: number;
   readonly maxConcurrentFiles?: number;
   readonly connectionsPerFile?: number;
-  /** Connections to one host at most (default: files × connections per file, at most 16). */
+  /** Connections to one host at most (default: 2 × files × connections per file, at most 16). */
   readonly connectionsPerHost?: number;
   readonly retry?: Partial<RetryPolicy>;
   /** Seconds without a byte before a transfer counts as stalled (default 60 s). */
@@ -159,7 +159,8 @@ export class DownloadManager {
     this.fs = options.fs ?? nodeFileLayer;
     if (options.fetcher) this.fetcher = options.fetcher;
     else {
-      this.ownAgent = createDownloadAgent(options.connectionsPerHost ?? Math.min(16, files * perFile));
+      // Each transfer may hold one request ahead of the one it streams.
+      this.ownAgent = createDownloadAgent(options.connectionsPerHost ?? Math.min(16, files * perFile * 2));
       this.fetcher = new ChunkFetcher({
         dispatcher: this.ownAgent,
         token: options.token,

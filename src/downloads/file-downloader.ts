@@ -9,7 +9,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { addRange, clipRanges, coveredBytes, missingRanges, prefixEnd, splitIntoChunks, type ByteRange } from './byte-ranges.js';
-import type { ChunkFetcher, RemoteFileInfo } from './chunk-fetcher.js';
+import { dropBody, type ChunkFetcher, type RangeResponse, type RemoteFileInfo } from './chunk-fetcher.js';
 import { ContentDigest, digestFile, type DigestResult } from './content-digest.js';
 import {
   DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
@@ -41,7 +41,7 @@ export interface FileDownloadHooks {
 }
 
 /** Bytes gathered from the socket before one write: fewer syscalls, bounded memory. */
-const WRITE_BATCH = 256 * 1024;
+const WRITE_BATCH = 1024 * 1024;
 
 type Mode = 'chunked' | 'whole';
 
@@ -220,18 +220,43 @@ class FileRun {
       const queue = [...chunks];
       let firstError: unknown;
       const worker = async () => {
-        for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
-          if (firstError !== undefined) return;
-          try {
-            await this.fetchChunk(file, chunk, local.signal, digest);
-          } catch (err) {
-            if (firstError === undefined) {
-              firstError = err;
-              // One file-level failure stops the sibling connections of this file.
-              local.abort(err);
+        // The next piece is requested while the current one streams, hiding the round trip;
+        // it is dropped (freeing its connection) whenever the current piece has to be retried.
+        let ahead = undefined as { chunk: ByteRange; response: Promise<RangeResponse> } | undefined;
+        const lookahead: Lookahead = {
+          start: () => {
+            if (ahead || firstError !== undefined) return;
+            const next = queue.shift();
+            if (next) ahead = { chunk: next, response: this.openEarly(next, local.signal) };
+          },
+          drop: () => {
+            if (!ahead) return;
+            discard(ahead.response);
+            queue.unshift(ahead.chunk);
+            ahead = undefined;
+          },
+        };
+        try {
+          for (let chunk = queue.shift(); chunk; ) {
+            if (firstError !== undefined) return;
+            const early = ahead?.response;
+            ahead = undefined;
+            try {
+              await this.fetchChunk(file, chunk, local.signal, digest, early, lookahead);
+            } catch (err) {
+              if (firstError === undefined) {
+                firstError = err;
+                // One file-level failure stops the sibling connections of this file.
+                local.abort(err);
+              }
+              return;
             }
-            return;
+            // `ahead` was set by lookahead.start() during fetchChunk (TypeScript cannot see that).
+            const next = ahead as { chunk: ByteRange } | undefined;
+            chunk = next?.chunk ?? queue.shift();
           }
+        } finally {
+          if (ahead) discard(ahead.response);
         }
       };
       await Promise.all(Array.from({ length: workers }, worker));
@@ -245,18 +270,29 @@ class FileRun {
     }
   }
 
-  private async fetchChunk(file: WritableFile, [start, end]: ByteRange, signal: AbortSignal, digest: ContentDigest | undefined): Promise<void> {
+  /** Requests a piece ahead of time; its failure surfaces when (and if) it is awaited. */
+  private openEarly([start, end]: ByteRange, signal: AbortSignal): Promise<RangeResponse> {
+    const response = this.o.fetcher.open({ url: this.entry.url, start, end: end - 1, ranged: true, ifRange: this.ifRange() }, signal);
+    response.catch(() => undefined);
+    return response;
+  }
+
+  private async fetchChunk(file: WritableFile, [start, end]: ByteRange, signal: AbortSignal, digest: ContentDigest | undefined, early: Promise<RangeResponse> | undefined, lookahead: Lookahead): Promise<void> {
     let pos = start;
     let failures = 0;
+    let pending = early;
     while (pos < end) {
       const before = pos;
       try {
-        const res = await this.o.fetcher.open({ url: this.entry.url, start: pos, end: end - 1, ranged: true, ifRange: this.ifRange() }, signal);
+        const opening = pending ?? this.o.fetcher.open({ url: this.entry.url, start: pos, end: end - 1, ranged: true, ifRange: this.ifRange() }, signal);
+        pending = undefined;
+        const res = await opening;
         if (this.changedFrom(res)) {
-          res.body.destroy();
+          dropBody(res.body);
           throw new FileChangedError('file changed on the server between chunks (ETag, Last-Modified or length differ)');
         }
         const stop = res.start + res.length!;
+        lookahead.start();
         const cursor = { pos };
         try {
           await this.pump(file, res.body, cursor, stop, digest);
@@ -266,6 +302,7 @@ class FileRun {
         if (pos < stop) throw new TruncatedBodyError(stop - before, pos - before);
       } catch (err) {
         if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : err;
+        lookahead.drop();
         if (err instanceof DiskFullError || !(err instanceof DownloadError)) throw err;
         if (err instanceof RangeIgnoredError || err instanceof FileChangedError || err instanceof UnsatisfiableRangeError) throw err;
         if (!err.retryable) throw err;
@@ -336,47 +373,80 @@ class FileRun {
   }
 
   /**
-   * Streams a body into the file from `pos`, in batches, recording each write. Bytes received
-   * before an error are written first (they are good), then the error goes on.
+   * Streams a body into the file from `cursor.pos`. Bytes are gathered into one of two reusable
+   * 1 MiB buffers; while one is being written, the other fills from the socket, so network and
+   * disk overlap, writes stay strictly in order, and no garbage is made per batch. Each batch is
+   * recorded only once on disk; bytes received before an error are written before it goes on.
    */
   private async pump(file: WritableFile, body: AsyncIterable<Buffer>, cursor: { pos: number }, stop: number, digest: ContentDigest | undefined): Promise<void> {
-    const pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = async () => {
-      if (pendingBytes === 0) return;
-      const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-      pending.length = 0;
-      pendingBytes = 0;
-      try {
-        await file.write(data, cursor.pos);
-      } catch (err) {
-        if (err instanceof DiskFullError && err.bytesWritten > 0) {
-          this.record(cursor.pos, data.subarray(0, err.bytesWritten), digest);
-          cursor.pos += err.bytesWritten;
-        }
-        throw err;
-      }
-      this.record(cursor.pos, data, digest);
-      cursor.pos += data.length;
+    const buffers = [Buffer.allocUnsafeSlow(WRITE_BATCH), Buffer.allocUnsafeSlow(WRITE_BATCH)];
+    let current = 0;
+    let fill = 0;
+    let inflight: Promise<void> | undefined;
+    let writeError: unknown;
+    let queued = cursor.pos;
+    const issue = (buf: Buffer, length: number): void => {
+      const data = buf.subarray(0, length);
+      const at = queued;
+      queued += length;
+      // Hash on this thread while the write runs on the pool.
+      digest?.update(data);
+      inflight = file.write(data, at).then(
+        () => {
+          this.record(at, length);
+          cursor.pos = at + length;
+        },
+        (err: unknown) => {
+          if (err instanceof DiskFullError && err.bytesWritten > 0) {
+            this.record(at, err.bytesWritten);
+            cursor.pos = at + err.bytesWritten;
+          }
+          writeError = err;
+        },
+      );
+    };
+    const settle = async (): Promise<void> => {
+      if (inflight) await inflight;
+      inflight = undefined;
+      if (writeError !== undefined) throw writeError;
+    };
+    const flushCurrent = async (): Promise<void> => {
+      await settle();
+      if (fill === 0) return;
+      issue(buffers[current]!, fill);
+      current ^= 1;
+      fill = 0;
+      await settle();
     };
     try {
       for await (const chunk of body) {
-        if (cursor.pos + pendingBytes + chunk.length > stop) throw new RangeMismatchError(`server sent more bytes than announced (past byte ${stop})`);
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= WRITE_BATCH) await flush();
+        if (queued + fill + chunk.length > stop) throw new RangeMismatchError(`server sent more bytes than announced (past byte ${stop})`);
+        let offset = 0;
+        while (offset < chunk.length) {
+          const n = Math.min(WRITE_BATCH - fill, chunk.length - offset);
+          chunk.copy(buffers[current]!, fill, offset, offset + n);
+          fill += n;
+          offset += n;
+          if (fill === WRITE_BATCH) {
+            await settle();
+            issue(buffers[current]!, fill);
+            current ^= 1;
+            fill = 0;
+          }
+        }
       }
     } catch (err) {
-      if (!(err instanceof DiskFullError) && !(err instanceof RangeMismatchError)) await flush();
+      // The bytes that did arrive are good: keep them (unless the disk or the server is the problem).
+      if (!(err instanceof DiskFullError) && !(err instanceof RangeMismatchError) && writeError === undefined) await flushCurrent();
+      else await settle().catch(() => undefined);
       throw err instanceof DownloadError || this.signal.aborted ? err : this.o.fetcher.mapError(err);
     }
-    await flush();
+    await flushCurrent();
   }
 
-  private record(pos: number, data: Uint8Array, digest: ContentDigest | undefined): void {
-    this.entry.ranges = addRange(this.entry.ranges, pos, pos + data.length);
-    digest?.update(data);
-    this.hooks.onBytes(data.length);
+  private record(pos: number, length: number): void {
+    this.entry.ranges = addRange(this.entry.ranges, pos, pos + length);
+    this.hooks.onBytes(length);
     this.hooks.onProgress();
   }
 
@@ -425,6 +495,17 @@ class FileRun {
       }
     }
   }
+}
+
+interface Lookahead {
+  /** Request the next piece now (called once the current response has been accepted). */
+  start(): void;
+  /** Give the early request up and put its piece back in the queue. */
+  drop(): void;
+}
+
+function discard(response: Promise<RangeResponse>): void {
+  response.then((r) => dropBody(r.body), () => undefined);
 }
 
 export function fitsVerdict(report: FitsChecksumReport): FitsVerdict {

@@ -107,7 +107,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('pauses a job with partial files and resumes each file from its exact byte', async () => {
     const m = manager(join(tmp.dir, 'c'));
     await m.start();
-    const obs = observation([150_000, 150_000], [{ bytesPerSecond: 300_000 }, { bytesPerSecond: 300_000 }]);
+    const obs = observation([150_000, 150_000], [{ bytesPerSecond: 100_000 }, { bytesPerSecond: 100_000 }]);
     const job = await m.createJob({ obsId: obs.obsId });
     await new Promise((r) => setTimeout(r, 300));
     const paused = await m.pause(job.id);
@@ -134,7 +134,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('two resumes racing: one wins, the other gets 409', async () => {
     const m = manager(join(tmp.dir, 'd'));
     await m.start();
-    const obs = observation([60_000], [{ bytesPerSecond: 200_000 }]);
+    const obs = observation([60_000], [{ bytesPerSecond: 60_000 }]);
     const job = await m.createJob({ obsId: obs.obsId });
     await new Promise((r) => setTimeout(r, 100));
     await m.pause(job.id);
@@ -149,7 +149,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('cancel is final: the running job stops and never turns into paused or resumable', async () => {
     const m = manager(join(tmp.dir, 'e'));
     await m.start();
-    const obs = observation([200_000], [{ bytesPerSecond: 200_000 }]);
+    const obs = observation([200_000], [{ bytesPerSecond: 60_000 }]);
     const job = await m.createJob({ obsId: obs.obsId });
     await new Promise((r) => setTimeout(r, 150));
     const { job: cancelled, wasActive } = await m.cancel(job.id);
@@ -197,7 +197,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
 
   it('after a restart finds unfinished jobs and resumes them from the bytes on disk', async () => {
     const dir = join(tmp.dir, 'h');
-    const obs = observation([120_000], [{ bytesPerSecond: 200_000 }]);
+    const obs = observation([120_000], [{ bytesPerSecond: 60_000 }]);
     const first = manager(dir);
     await first.start();
     const job = await first.createJob({ obsId: obs.obsId });
@@ -222,7 +222,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('with auto-resume off, an interrupted job waits in the resumable list', async () => {
     const dir = join(tmp.dir, 'i');
     const store = new MemoryJobStore();
-    const obs = observation([100_000], [{ bytesPerSecond: 150_000 }]);
+    const obs = observation([100_000], [{ bytesPerSecond: 60_000 }]);
     const first = manager(dir, { store });
     await first.start();
     const job = await first.createJob({ obsId: obs.obsId });
@@ -240,7 +240,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const counting = { ...store, save: async (j: Job) => { saves.push(j.status); await store.save(j); }, load: store.load.bind(store), list: store.list.bind(store), delete: store.delete.bind(store) };
     const m = manager(join(tmp.dir, 'j'), { store: counting, persistIntervalMs: 500 });
     await m.start();
-    const obs = observation([150_000], [{ bytesPerSecond: 100_000 }]);
+    const obs = observation([150_000], [{ bytesPerSecond: 50_000 }]);
     const started = Date.now();
     const job = await m.createJob({ obsId: obs.obsId });
     await m.waitUntilSettled(job.id);

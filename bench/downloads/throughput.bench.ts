@@ -1,0 +1,160 @@
+/**
+ * Loopback download throughput: one 1 GiB file, and 40 files of 25 MiB, from a local HTTP server,
+ * with the engine's downloader, curl and aria2c in the same run. Wall time, MiB/s, peak RSS and
+ * CPU seconds per GiB, each tool in its own process under /usr/bin/time; the engine's client is
+ * bundled with esbuild and run by plain node (as in production, no TypeScript loader).
+ *
+ * BENCH_DOWNLOAD_SCALE=0.1 shrinks the sizes while developing; BENCH_DOWNLOAD_RUNS (default 2)
+ * takes the best of N runs per row.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomFillSync } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const MiB = 1024 * 1024;
+const scale = Number(process.env.BENCH_DOWNLOAD_SCALE ?? 1);
+const runs = Number(process.env.BENCH_DOWNLOAD_RUNS ?? 2);
+const bigSize = Math.round(1024 * MiB * scale);
+const smallSize = Math.round(25 * MiB * scale);
+const smallCount = 40;
+
+interface Measure {
+  wallS: number;
+  cpuS: number;
+  rssMiB: number;
+}
+
+async function writeRandomFile(path: string, size: number): Promise<void> {
+  const block = Buffer.alloc(8 * MiB);
+  randomFillSync(block);
+  const out = createWriteStream(path);
+  for (let done = 0, i = 0; done < size; i++) {
+    const n = Math.min(block.length, size - done);
+    block.writeUInt32LE(i, 0);
+    if (!out.write(block.subarray(0, n))) await new Promise<void>((r) => out.once('drain', () => r()));
+    done += n;
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measure {
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %U %S %M', cmd, ...args], { encoding: 'utf8', env, maxBuffer: 64 * MiB });
+  const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('__TIME__'));
+  if (r.status !== 0 || !line) throw new Error(`${cmd} failed (${r.status}): ${r.stderr?.slice(-2000)}`);
+  const [, wall, user, sys, rssKb] = line.split(' ').map(Number) as [number, number, number, number, number];
+  return { wallS: wall, cpuS: user + sys, rssMiB: rssKb / 1024 };
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) {
+    const s = await stat(join(dir, name));
+    if (s.isFile() && !name.endsWith('.part')) total += s.size;
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  for (const tool of ['curl', 'aria2c']) {
+    if (spawnSync('which', [tool]).status !== 0) {
+      process.stdout.write(`${tool} is not installed (apt-get install curl aria2); skipping the download benchmark\n`);
+      return;
+    }
+  }
+  const work = await mkdtemp(join(tmpdir(), 'bench-downloads-'));
+  try {
+    const src = join(work, 'src');
+    await mkdir(src);
+    process.stdout.write(`writing test data (${((bigSize + smallCount * smallSize) / MiB).toFixed(0)} MiB) in ${work} ...\n`);
+    await writeRandomFile(join(src, 'big.bin'), bigSize);
+    const smallNames = Array.from({ length: smallCount }, (_, i) => `small-${String(i).padStart(2, '0')}.bin`);
+    for (const n of smallNames) await writeRandomFile(join(src, n), smallSize);
+
+    const outJs = join(work, 'js');
+    await build({ entryPoints: { client: join(here, 'client.ts'), 'range-server': join(here, 'range-server.ts') }, bundle: true, platform: 'node', format: 'esm', target: 'node20', outdir: outJs, outExtension: { '.js': '.mjs' }, banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'error' });
+
+    const server = spawn(process.execPath, [join(outJs, 'range-server.mjs'), src], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.stdout!.once('data', (d: Buffer) => {
+        const m = /listening (\d+)/.exec(d.toString());
+        if (m) resolve(Number(m[1]));
+        else reject(new Error(`server said ${d.toString()}`));
+      });
+      server.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const scenarios = [
+        { label: `1 × ${(bigSize / MiB).toFixed(0)} MiB`, names: ['big.bin'], bytes: bigSize },
+        { label: `${smallCount} × ${(smallSize / MiB).toFixed(1)} MiB`, names: smallNames, bytes: smallCount * smallSize },
+      ];
+      const rows: Array<{ scenario: string; tool: string; m: Measure; bytes: number }> = [];
+      for (const s of scenarios) {
+        const contenders: Array<{ tool: string; run: (out: string) => Measure }> = [
+          { tool: 'engine (1 conn/file, 3 files)', run: (out) => timed(process.execPath, [join(outJs, 'client.mjs'), `${base}`, out, '1', '3', ...s.names]) },
+          ...(s.names.length === 1 ? [{ tool: 'engine (4 conns/file)', run: (out: string) => timed(process.execPath, [join(outJs, 'client.mjs'), `${base}`, out, '4', '3', ...s.names]) }] : []),
+          {
+            tool: 'curl (3 parallel)',
+            run: (out) => timed('curl', ['-s', '-f', '--parallel', '--parallel-max', '3', ...s.names.flatMap((n) => ['-o', join(out, n), `${base}/files/${n}`])]),
+          },
+          {
+            tool: 'aria2c (1 conn/file, 3 files)',
+            // Several URIs on aria2c's command line are mirrors of ONE file: list them in a file.
+            run: (out) => {
+              const list = join(work, 'aria2-list.txt');
+              writeFileSync(list, s.names.map((n) => `${base}/files/${n}`).join('\n') + '\n');
+              return timed('aria2c', ['-q', '-x1', '-s1', '-j3', '--file-allocation=none', '--allow-overwrite=true', '--auto-file-renaming=false', '-d', out, '-i', list]);
+            },
+          },
+          ...(s.names.length === 1 ? [{ tool: 'aria2c (4 conns/file)', run: (out: string) => timed('aria2c', ['-q', '-x4', '-s4', '-k1M', '--file-allocation=none', '--allow-overwrite=true', '--auto-file-renaming=false', '-d', out, `${base}/files/${s.names[0]}`]) }] : []),
+        ];
+        for (const c of contenders) {
+          let best: Measure | undefined;
+          for (let i = 0; i < runs; i++) {
+            const out = join(work, 'out');
+            await rm(out, { recursive: true, force: true });
+            await mkdir(out, { recursive: true });
+            const m = c.run(out);
+            const got = await dirBytes(existsSync(join(out, 'bench')) ? join(out, 'bench') : out);
+            if (got !== s.bytes) throw new Error(`${c.tool}: ${got} bytes on disk, expected ${s.bytes}`);
+            if (!best || m.wallS < best.wallS) best = m;
+          }
+          rows.push({ scenario: s.label, tool: c.tool, m: best!, bytes: s.bytes });
+        }
+      }
+      printTable(rows);
+    } finally {
+      server.kill();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function printTable(rows: Array<{ scenario: string; tool: string; m: Measure; bytes: number }>): void {
+  const lines = [['scenario', 'tool', 'wall s', 'MiB/s', 'vs best ref', 'peak RSS MiB', 'CPU s/GiB']];
+  for (const r of rows) {
+    const refs = rows.filter((x) => x.scenario === r.scenario && (x.tool.startsWith('curl') || x.tool.startsWith('aria2c')));
+    const bestRef = Math.min(...refs.map((x) => x.m.wallS));
+    lines.push([
+      r.scenario,
+      r.tool,
+      r.m.wallS.toFixed(2),
+      (r.bytes / MiB / r.m.wallS).toFixed(0),
+      `${(r.m.wallS / bestRef).toFixed(2)}×`,
+      r.m.rssMiB.toFixed(0),
+      (r.m.cpuS / (r.bytes / (1024 * MiB))).toFixed(2),
+    ]);
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  for (const l of lines) process.stdout.write(`${l.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
+  process.stdout.write('(vs best ref: wall time relative to the faster of curl and aria2c for the same scenario; lower is better)\n');
+}
+
+await main();
