@@ -33,6 +33,28 @@ export interface PvCard {
   readonly value: number;
 }
 
+/** Where a -TAB axis keeps its lookup table (PSi_0/1/2, PVi_1/2/3). */
+export interface TabRequest {
+  /** 0-based WCS axis. */
+  readonly axis: number;
+  readonly extname: string;
+  readonly extver: number;
+  readonly extlevel: number;
+  readonly coordColumn: string;
+  readonly indexColumn?: string;
+  /** Which axis of the coordinate array this WCS axis is (PVi_3, 1-based). */
+  readonly coordAxis: number;
+}
+
+/** The lookup table of a one-dimensional -TAB axis. */
+export interface TabArray {
+  readonly axis: number;
+  /** Coordinate values C_k, k = 1..K. */
+  readonly coords: readonly number[];
+  /** Index vector I_k (default 1..K), strictly monotonic. */
+  readonly index?: readonly number[];
+}
+
 export interface WcsDefinition {
   readonly naxis: number;
   /** NAXISn of the image when known (not part of the WCS proper, used for footprints). */
@@ -55,6 +77,9 @@ export interface WcsDefinition {
   readonly mjdObs?: number;
   readonly dateObs?: string;
   readonly sip?: SipDistortion;
+  /** -TAB axes and where their tables are (attach the arrays with `attachTabArrays`). */
+  readonly tabRequests?: readonly TabRequest[];
+  readonly tabArrays?: readonly TabArray[];
   /** Things parsed leniently, e.g. "CROTA2 converted to PC", "spectral algorithm F2W treated as linear". */
   readonly warnings: readonly string[];
 }
@@ -211,6 +236,7 @@ export function parseWcs(h: HeaderSource, options: ParseWcsOptions = {}): WcsDef
   if (equinox === undefined && a === '') equinox = headerNumber(h, 'EPOCH');
 
   const sip = celestialAxes ? parseSip(h) : undefined;
+  const tabRequests: TabRequest[] = [];
   for (let k = 0; k < n; k++) {
     const t = ctype[k]!;
     const spec = t.slice(0, 4);
@@ -218,7 +244,16 @@ export function parseWcs(h: HeaderSource, options: ParseWcsOptions = {}): WcsDef
       const alg = t.slice(5);
       if (alg !== 'LOG') warnings.push(`Spectral algorithm ${alg} on axis ${k + 1} is evaluated as linear`);
     } else if (t.endsWith('-TAB')) {
-      warnings.push(`-TAB axis ${k + 1} is evaluated as linear (no lookup table)`);
+      tabRequests.push({
+        axis: k,
+        extname: (headerString(h, `PS${k + 1}_0${a}`) ?? '').trim(),
+        extver: headerNumber(h, `PV${k + 1}_1${a}`) ?? 1,
+        extlevel: headerNumber(h, `PV${k + 1}_2${a}`) ?? 1,
+        coordColumn: (headerString(h, `PS${k + 1}_1${a}`) ?? '').trim(),
+        indexColumn: headerString(h, `PS${k + 1}_2${a}`)?.trim() || undefined,
+        coordAxis: headerNumber(h, `PV${k + 1}_3${a}`) ?? 1,
+      });
+      warnings.push(`-TAB axis ${k + 1} is evaluated as linear until its table is attached`);
     }
   }
 
@@ -240,6 +275,7 @@ export function parseWcs(h: HeaderSource, options: ParseWcsOptions = {}): WcsDef
     mjdObs: headerNumber(h, 'MJD-OBS'),
     dateObs: headerString(h, 'DATE-OBS')?.trim(),
     sip,
+    ...(tabRequests.length ? { tabRequests } : {}),
     warnings,
   };
 }

@@ -10,6 +10,7 @@ import { frameOf, type CelestialFrame } from './frames.js';
 import type { HeaderSource } from './header-source.js';
 import { createProjection, type Projection } from './projections/index.js';
 import { Sip } from './sip.js';
+import { TabAxis } from './tab.js';
 import { solveCelestialPole, SphericalRotation, type CelestialPole } from './sphere.js';
 
 export interface CelestialAxes {
@@ -62,6 +63,7 @@ export class Wcs {
   private readonly ref: Float64Array;
   private readonly crval: Float64Array;
   private readonly logAxis: boolean[];
+  private readonly tab: Array<TabAxis | undefined>;
   private readonly rotation: SphericalRotation | undefined;
   private readonly x0: number = 0;
   private readonly y0: number = 0;
@@ -82,6 +84,10 @@ export class Wcs {
     this.ref = Float64Array.from(def.crpix, (v) => v - 1);
     this.crval = Float64Array.from(def.crval);
     this.logAxis = def.ctype.map((t) => t.length > 5 && t[4] === '-' && t.slice(5) === 'LOG');
+    this.tab = def.ctype.map((_, k) => {
+      const t = def.tabArrays?.find((a) => a.axis === k);
+      return t ? new TabAxis(t) : undefined;
+    });
 
     const axes = findCelestialAxes(def.ctype);
     if (axes) {
@@ -160,7 +166,8 @@ export class Wcs {
     const world = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const c = this.crval[i]!;
-      world[i] = this.logAxis[i] ? c * Math.exp(x[i]! / c) : c + x[i]!;
+      const tab = this.tab[i];
+      world[i] = tab ? tab.forward(c + x[i]!) : this.logAxis[i] ? c * Math.exp(x[i]! / c) : c + x[i]!;
     }
     const cel = this.celestial;
     if (cel) {
@@ -177,7 +184,8 @@ export class Wcs {
     const x = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const c = this.crval[i]!;
-      x[i] = this.logAxis[i] ? c * Math.log(world[i]! / c) : world[i]! - c;
+      const tab = this.tab[i];
+      x[i] = tab ? tab.inverse(world[i]!) - c : this.logAxis[i] ? c * Math.log(world[i]! / c) : world[i]! - c;
     }
     const cel = this.celestial;
     if (cel) {
