@@ -5,10 +5,11 @@
  * `maxFileBytes`. Unix-compress (.Z) files go through the pure LZW decoder of src/fits/compression.
  */
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { decompressLzw } from './compression/lzw.js';
 import { FitsError } from './errors.js';
 
 export type Wrapper = 'none' | 'gzip' | 'compress';
@@ -32,7 +33,7 @@ export interface SourceOptions {
   tempDir?: string;
 }
 
-export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 ** 3;
+export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 ** 3;
 export const DEFAULT_IN_MEMORY_BYTES = 64 * 1024 ** 2;
 
 class BufferSource implements ByteSource {
@@ -170,29 +171,13 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-type LzwDecoder = (buf: Uint8Array, options?: { maxOutputBytes?: number }) => Uint8Array;
-
-/** The .Z decoder lives with the compression codecs; loaded lazily so this module works without it. */
-async function loadLzw(): Promise<LzwDecoder | undefined> {
-  const specifier = './compression/lzw.js';
-  try {
-    const mod = (await import(specifier)) as { decompressLzw?: LzwDecoder };
-    return typeof mod.decompressLzw === 'function' ? mod.decompressLzw : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function lzwSource(path: string, maxBytes: number): Promise<ByteSource> {
   const st = await stat(path);
   // LZW expands at most ~ 8x per input byte in practice; refuse inputs that could not fit the limit anyway.
   if (st.size > maxBytes) throw tooLarge('the compressed file', maxBytes);
-  const decode = await loadLzw();
-  if (!decode) throw new FitsError('FITS_UNSUPPORTED', 'Unix-compress (.Z) files are not supported yet (no LZW decoder available)');
-  const { readFile } = await import('node:fs/promises');
   let out: Uint8Array;
   try {
-    out = decode(await readFile(path), { maxOutputBytes: Math.min(maxBytes, 2 ** 32 - 1) });
+    out = decompressLzw(await readFile(path), { maxOutputBytes: Math.min(maxBytes, 2 ** 32 - 1) });
   } catch (err) {
     if (err instanceof FitsError) {
       // The decoder reports its output limit as bad data; it is our size limit.

@@ -8,6 +8,7 @@ import type { ImagePlane, PixelArray } from '../core/image-plane.js';
 import { FitsError } from './errors.js';
 import type { FitsFile, Hdu } from './file.js';
 import { releaseBuffer, takeBuffer } from './buffer-pool.js';
+import { readCompressedImagePlane } from './compression/compressed-image.js';
 import { type RawArray, type Scaling, bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian, swapInPlace } from './pixels.js';
 
 export interface ReadPlaneOptions {
@@ -49,29 +50,18 @@ export interface CompressedPlaneRequest {
 }
 export type CompressedImageReader = (file: FitsFile, hdu: Hdu, request: CompressedPlaneRequest) => Promise<ImagePlane>;
 
-let compressedReader: CompressedImageReader | undefined;
+let compressedReader: CompressedImageReader = readCompressedImagePlane;
 
 /**
- * Install the decoder for tile-compressed images. If none is registered, readPlane loads
- * `./compression/index.js` and uses its `readCompressedImagePlane` export (same signature).
+ * Replace the decoder for tile-compressed images (default: `readCompressedImagePlane` of
+ * src/fits/compression); `undefined` restores the default.
  */
 export function registerCompressedImageReader(reader: CompressedImageReader | undefined): void {
-  compressedReader = reader;
+  compressedReader = reader ?? readCompressedImagePlane;
 }
 
 async function getCompressedReader(): Promise<CompressedImageReader> {
-  if (compressedReader) return compressedReader;
-  const specifier = './compression/index.js';
-  try {
-    const mod = (await import(specifier)) as { readCompressedImagePlane?: CompressedImageReader };
-    if (typeof mod.readCompressedImagePlane === 'function') {
-      compressedReader = mod.readCompressedImagePlane;
-      return compressedReader;
-    }
-  } catch {
-    // fall through: module not there (yet)
-  }
-  throw new FitsError('FITS_UNSUPPORTED', 'tile-compressed images cannot be decoded: no decoder is available');
+  return compressedReader;
 }
 
 export const DEFAULT_MAX_ELEMENTS = 2 ** 30;
