@@ -112,7 +112,7 @@ try {
   console.log('MiB/s: "first" = first read in a fresh process (fresh memory); "repeat" = best later read in the same process');
   console.log('(ours hands the previous plane back with releasePlane; astropy frees it). Best over alternating runs.');
   console.log('');
-  console.log('| task | reader | first MiB/s | repeat MiB/s | peak RSS MiB | vs astropy (first / repeat) | same answer |');
+  console.log('| task | reader | first MiB/s | repeat MiB/s | peak RSS MiB | throughput ours/astropy (first / repeat) | same answer |');
   console.log('|---|---|---:|---:|---:|---:|---|');
   for (const { name, results } of rows) {
     const astropy = results.find((x) => x.label.startsWith('astropy'))?.r;
