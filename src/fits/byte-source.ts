@@ -43,8 +43,11 @@ class BufferSource implements ByteSource {
   }
   async read(offset: number, length: number): Promise<Buffer> {
     const start = Math.min(offset, this.buf.length);
-    // A copy: callers byte-swap what they get in place.
-    return Buffer.from(this.buf.subarray(start, Math.min(this.buf.length, start + length)));
+    // A copy in its own memory: callers byte-swap what they get in place, and may transfer it to another thread.
+    const part = this.buf.subarray(start, Math.min(this.buf.length, start + length));
+    const copy = Buffer.allocUnsafeSlow(part.length);
+    copy.set(part);
+    return copy;
   }
   async readInto(target: Uint8Array, offset: number): Promise<number> {
     const start = Math.min(offset, this.buf.length);
@@ -65,7 +68,7 @@ class FileSource implements ByteSource {
   ) {}
   async read(offset: number, length: number): Promise<Buffer> {
     const n = Math.max(0, Math.min(length, this.size - offset));
-    const buf = Buffer.allocUnsafe(n);
+    const buf = Buffer.allocUnsafeSlow(n); // own ArrayBuffer (not Node's shared pool): transferable, aligned
     const done = await this.readInto(buf, offset);
     return done === n ? buf : buf.subarray(0, done);
   }

@@ -51,7 +51,12 @@ export function rawFromBigEndian(bytes: Buffer, bitpix: number, alreadyNative = 
   const bpp = bytesPerPixel(bitpix);
   const n = Math.floor(bytes.length / bpp);
   let buf = bytes.length === n * bpp ? bytes : bytes.subarray(0, n * bpp);
-  if (bpp > 1 && buf.byteOffset % bpp !== 0) buf = Buffer.from(buf); // typed views need aligned offsets
+  if (bpp > 1 && buf.byteOffset % bpp !== 0) {
+    // Typed views need aligned offsets; copy into memory of our own (never Node's shared pool).
+    const aligned = Buffer.allocUnsafeSlow(buf.length);
+    aligned.set(buf);
+    buf = aligned;
+  }
   if (!alreadyNative) swapInPlace(buf, bpp);
   const ab = buf.buffer;
   const off = buf.byteOffset;
