@@ -41,7 +41,7 @@ export interface CompositeSpec {
   readonly embedAvm: boolean;
   readonly avm?: AvmMetadata;
   readonly limits: ViewerLimits;
-  readonly interpolation?: Interpolation;
+  readonly interpolation?: Interpolation | 'exact';
   /** Largest common grid accepted before fitting (MAX_COMPOSITE_REPROJECT_PIXELS). */
   readonly maxGridPixels?: number;
 }

@@ -32,7 +32,7 @@ export interface MosaicCommon {
   readonly files: readonly MosaicFileSpec[];
   readonly combine: CombineMethod;
   readonly matchBackground?: boolean;
-  readonly interpolation?: Interpolation;
+  readonly interpolation?: Interpolation | 'exact';
   readonly limits: ViewerLimits;
   /** MAX_MOSAIC_OUTPUT_PIXELS. */
   readonly maxOutputPixels: number;

@@ -48,6 +48,7 @@ const CompositeRequest = Type.Object({
   width: nullable(Type.Integer({ minimum: 1, maximum: 4096, description: 'box width; the image fits inside, aspect kept' })),
   height: nullable(Type.Integer({ minimum: 1, maximum: 4096 })),
   crop: nullable(Type.Array(Type.Number({ minimum: 0, maximum: 1 }), { minItems: 4, maxItems: 4, description: '[x0, y0, x1, y1] fractions of the common grid (y up), applied before fitting the box' })),
+  interpolation: nullableEnum(['bilinear', 'nearest', 'bicubic', 'exact'] as const, { description: 'resampling onto the common grid (default bilinear)' }),
   embed_avm: nullable(Type.Boolean({})),
   avm_metadata: nullable(Type.String({ description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
 });
@@ -95,6 +96,7 @@ export async function compositeSpec(ctx: EngineContext, body: CompositeBody, fal
     avm: parseAvmMetadataJson(body.avm_metadata ?? ''),
     limits: viewerLimits(ctx),
     maxGridPixels: skyLimits.maxCompositeGridPixels,
+    interpolation: body.interpolation ?? 'bilinear',
   };
 }
 

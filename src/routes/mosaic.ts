@@ -39,6 +39,7 @@ const MosaicRequest = Type.Object({
   combine_method: nullableEnum(['mean', 'sum', 'first', 'last', 'min', 'max', 'median'] as const, {}),
   cmap: nullable(Type.String({})),
   match_background: nullable(Type.Boolean({ description: 'subtract per-tile background offsets measured in the overlaps' })),
+  interpolation: nullableEnum(['bilinear', 'nearest', 'bicubic', 'exact'] as const, { description: "resampling: bilinear (default, as reproject_interp), nearest, bicubic, or exact (flux-conserving area overlap)" }),
   embed_avm: nullable(Type.Boolean({})),
   avm_metadata: nullable(Type.String()),
 });
@@ -71,6 +72,7 @@ async function prepare(ctx: EngineContext, body: MosaicBody, fallbacks: string[]
       files,
       combine: body.combine_method ?? 'mean',
       matchBackground: body.match_background ?? false,
+      interpolation: body.interpolation ?? 'bilinear',
       limits: viewerLimits(ctx),
       maxOutputPixels: skyLimits.maxMosaicOutputPixels,
     },

@@ -127,6 +127,13 @@ describe('POST /mosaic/generate and /mosaic/footprint', () => {
     }
   });
 
+  it('supports the exact (flux-conserving) and bicubic methods', async () => {
+    for (const interpolation of ['exact', 'bicubic', 'nearest']) {
+      const res = await engine.app.inject({ method: 'POST', url: '/mosaic/generate', payload: { files, output_format: 'fits', interpolation, combine_method: 'median' } });
+      assert.equal(res.statusCode, 200, `${interpolation}: ${res.body}`);
+    }
+  });
+
   it('answers contract errors', async () => {
     const one = await engine.app.inject({ method: 'POST', url: '/mosaic/generate', payload: { files: [files[0]] } });
     assert.equal(one.statusCode, 422);
