@@ -64,6 +64,11 @@ export interface DisplayMapping {
   readonly applied: AppliedDisplay;
   /** Raw value -> display value in [0, 1]; NaN for non-finite input or an image without finite pixels. */
   map(value: number): number;
+  /**
+   * Set when map(v) is exactly clip((v - vmin) / span, 0, 1) (zscale or linear, no levels, no
+   * gamma), so renderers can inline it; they must give the same result as map().
+   */
+  readonly affine?: { readonly vmin: number; readonly span: number };
 }
 
 function clip01(x: number): number {
@@ -144,7 +149,11 @@ export function buildDisplayMapping(source: ArrayLike<number> | DisplayStatistic
     ? (v: number) => (v - v !== 0 ? NaN : clip01(levels(stretched(v))))
     : (v: number) => (v - v !== 0 ? NaN : clip01(clip01(levels(stretched(v))) ** gammaExponent));
 
+  const affine = (o.stretch === 'zscale' || o.stretch === 'linear') && levels === clip01 && gammaExponent === null && span > 0
+    ? { vmin, span }
+    : undefined;
   return {
+    affine,
     applied: {
       ...base,
       interval: o.stretch === 'zscale' ? 'zscale' : 'minmax',

@@ -31,7 +31,27 @@ export function rasterize(plane: ImagePlane, mapping: DisplayMapping, cmap: Colo
   // Display indices first (one pass), so the channel layout can depend on whether NaN occurs.
   const index = new Int16Array(n);
   let hasNaN = false;
-  for (let y = 0; y < height; y++) {
+  const affine = mapping.affine;
+  if (affine) {
+    // Inlined map(): clip((v - vmin) / span), then matplotlib's index; identical results.
+    const { vmin, span } = affine;
+    for (let y = 0; y < height; y++) {
+      const src = y * width;
+      const dst = (height - 1 - y) * width;
+      for (let x = 0; x < width; x++) {
+        const v = data[src + x]!;
+        if (v - v !== 0) {
+          index[dst + x] = -1;
+          hasNaN = true;
+          continue;
+        }
+        let d = (v - vmin) / span;
+        d = d < 0 ? 0 : d > 1 ? 1 : d;
+        const k = Math.floor(d * 256);
+        index[dst + x] = k > 255 ? 255 : k;
+      }
+    }
+  } else for (let y = 0; y < height; y++) {
     const src = y * width;
     const dst = (height - 1 - y) * width;
     for (let x = 0; x < width; x++) {

@@ -112,3 +112,19 @@ describe('rasterize and encode', () => {
     assert.equal(parseColor('nonsense'), undefined);
   });
 });
+
+describe('rasterize fast path', () => {
+  it('the inlined affine mapping gives the same indices as map()', () => {
+    const c = reference.cases.find((x) => x.name === 'synthetic-nan-inf')!;
+    const plane = planeOf(c);
+    for (const stretch of ['zscale', 'linear'] as const) {
+      const m = buildDisplayMapping(plane.data, { stretch });
+      assert.ok(m.affine, stretch);
+      const fast = rasterize(plane, m, getColormap('gray')!);
+      const slow = rasterize(plane, { applied: m.applied, map: m.map }, getColormap('gray')!);
+      assert.deepEqual(fast.pixels, slow.pixels);
+    }
+    assert.equal(buildDisplayMapping(plane.data, { stretch: 'zscale', gamma: 2 }).affine, undefined);
+    assert.equal(buildDisplayMapping(plane.data, { stretch: 'asinh' }).affine, undefined);
+  });
+});

@@ -3,9 +3,10 @@ import { getColormap } from '../colormaps/index.js';
 import type { AppliedDisplay, DisplayOptions } from '../display.js';
 import type { ImageFormat } from '../encode.js';
 import { ImagingError } from '../errors.js';
-import { BandReducer, renderPlane, renderReduced, type RenderedImage } from '../preview.js';
+import { renderReduced } from '../preview.js';
+import { reduceBands } from './band-render.js';
 import type { Rgba } from '../rasterize.js';
-import { openImage, planeBands, readWholePlane, type ViewerLimits } from './source.js';
+import { openImage, type ViewerLimits } from './source.js';
 import { avmSpatial, embedAvm, parseWcs, type AvmMetadata, type AvmSpatial } from '../../wcs/index.js';
 import type { Hdu } from '../../fits/index.js';
 
@@ -33,8 +34,8 @@ export interface PreviewFileResult {
   readonly nSlices: number;
   readonly currentSlice: number;
   readonly applied: AppliedDisplay;
-  /** 'memory': plane read whole, exact statistics; 'bands': streamed, statistics from a sample. */
-  readonly mode: 'memory' | 'bands';
+  /** 'exact': statistics as astropy on the whole plane; 'sampled': percentiles from a sample of an enormous plane. */
+  readonly mode: 'exact' | 'sampled';
   /** True when AVM XMP was embedded (PNG and JPEG only). */
   readonly avmEmbedded: boolean;
 }
@@ -54,14 +55,8 @@ export async function previewFile(req: PreviewFileRequest): Promise<PreviewFileR
   const img = await openImage(req.path, req.sliceIndex, req.limits);
   try {
     const options = { display: req.display, colormap, width: req.width, height: req.height, format: req.format, quality: req.quality, nanColor: req.nanColor };
-    let rendered: RenderedImage;
-    if (img.inMemory) {
-      rendered = await renderPlane(await readWholePlane(img, req.limits), options);
-    } else {
-      const reducer = new BandReducer(img.width, img.height, req.width, req.height);
-      for await (const band of planeBands(img, req.limits)) reducer.push(band);
-      rendered = await renderReduced(reducer.finish(), reducer.stats, options);
-    }
+    const { reduced, stats } = await reduceBands(img, req.limits, { width: req.width, height: req.height }, req.display);
+    const rendered = await renderReduced(reduced, stats, options);
     let image = rendered.image;
     let avmEmbedded = false;
     if (req.avm && req.format !== 'webp') {
@@ -78,7 +73,7 @@ export async function previewFile(req: PreviewFileRequest): Promise<PreviewFileR
       nSlices: img.slice.nSlices,
       currentSlice: img.slice.current,
       applied: rendered.applied,
-      mode: img.inMemory ? 'memory' : 'bands',
+      mode: stats.sampled ? 'sampled' : 'exact',
     };
   } finally {
     await img.file.close();

@@ -1,0 +1,128 @@
+/**
+ * Rendering a plane streamed in row bands, with statistics exactly as on the whole plane:
+ * - one pass resamples and counts finite pixels per row (plus min and max);
+ * - the zscale sample is astropy's (every stride-th finite value, stride from the finite count):
+ *   taken during the pass when every pixel is finite, otherwise read back from just the rows that
+ *   hold the sampled values, found through the per-row counts;
+ * - percentiles (levels) and histogram equalisation need every finite value: a second pass
+ *   collects them (or a systematic sample of at most `maxValues` for enormous planes).
+ */
+import type { PixelArray } from '../../core/image-plane.js';
+import type { ImagePlane } from '../../core/image-plane.js';
+import type { DisplayOptions } from '../display.js';
+import type { FiniteSummary } from '../finite.js';
+import { AreaResampler, fitInside } from '../resample.js';
+import type { DisplayStatistics } from '../statistics.js';
+import { planeBands, planeRows, type OpenedImage, type ViewerLimits } from './source.js';
+
+const ZSCALE_SAMPLES = 1000;
+/** Finite values collected for exact percentiles; beyond, a systematic sample. */
+export const MAX_COLLECTED_VALUES = 32_000_000;
+
+export interface ReducedPlane {
+  readonly reduced: ImagePlane<Float32Array>;
+  readonly stats: DisplayStatistics;
+}
+
+export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: { width: number; height: number }, display: DisplayOptions): Promise<ReducedPlane> {
+  const { width, height } = img;
+  const total = width * height;
+  const size = fitInside(width, height, box.width, box.height);
+  const resampler = new AreaResampler(width, height, size.width, size.height);
+  // The zscale sample if every pixel turns out finite: flat indices 0, s, 2s, ...
+  const stride0 = Math.max(1, Math.trunc(Math.max(1, total / ZSCALE_SAMPLES)));
+  const pre = new Float64Array(Math.min(ZSCALE_SAMPLES, Math.ceil(total / stride0)));
+  let offset = 0;
+  for await (const band of planeBands(img, limits)) {
+    resampler.pushRows(band);
+    const end = offset + band.length;
+    for (let j = Math.ceil(offset / stride0); j < pre.length && j * stride0 < end; j++) pre[j] = band[j * stride0 - offset]!;
+    offset = end;
+  }
+  const reduced = resampler.finish();
+  const summary = resampler.summary;
+
+  const zscale = display.stretch === 'zscale'
+    ? summary.count === total ? pre : await sampleByRank(img, limits, resampler.rowFiniteCounts, summary.count)
+    : new Float64Array(0);
+  const needValues = display.stretch === 'histeq' || (display.blackPoint ?? 0) > 0 || (display.whitePoint ?? 1) < 1;
+  const values = needValues && summary.count > 0 ? await collectFinite(img, limits, summary) : { values: new Float64Array(0), sampled: false };
+  let handedOut = false;
+  const stats: DisplayStatistics = {
+    summary,
+    sampled: values.sampled,
+    zscaleSample: () => zscale.slice(),
+    finiteValues: () => {
+      // The first caller may reorder the array; later ones get a copy.
+      if (handedOut) return values.values.slice();
+      handedOut = true;
+      return values.values;
+    },
+  };
+  return { reduced, stats };
+}
+
+/** astropy's zscale sample, reading back only the rows that hold sampled values. */
+async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: Int32Array, count: number): Promise<Float64Array> {
+  if (count === 0) return new Float64Array(0);
+  const stride = Math.max(1, Math.trunc(Math.max(1, count / ZSCALE_SAMPLES)));
+  const size = Math.min(ZSCALE_SAMPLES, Math.ceil(count / stride));
+  // Which row holds each sampled rank, and how many finite values come before that row.
+  const rowOf = new Int32Array(size);
+  const before = new Float64Array(size);
+  let row = 0;
+  let seen = 0;
+  for (let j = 0; j < size; j++) {
+    const rank = j * stride;
+    while (seen + rowCounts[row]! <= rank) seen += rowCounts[row++]!;
+    rowOf[j] = row;
+    before[j] = seen;
+  }
+  const out = new Float64Array(size);
+  // Read runs of consecutive needed rows together.
+  let j = 0;
+  while (j < size) {
+    const first = rowOf[j]!;
+    let last = first;
+    let k = j;
+    while (k + 1 < size && rowOf[k + 1]! <= last + 1) last = rowOf[++k]!;
+    let jj = j;
+    for await (const piece of planeRows(img, limits, first, last + 1)) {
+      const rows = piece.data.length / img.width;
+      while (jj <= k && rowOf[jj]! < piece.y0 + rows) {
+        const r = rowOf[jj]! - piece.y0;
+        out[jj] = nthFinite(piece.data, r * img.width, img.width, jj * stride - before[jj]!);
+        jj++;
+      }
+    }
+    j = k + 1;
+  }
+  return out;
+}
+
+function nthFinite(data: PixelArray, start: number, length: number, n: number): number {
+  let seen = 0;
+  for (let i = start, end = start + length; i < end; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) continue;
+    if (seen === n) return v;
+    seen++;
+  }
+  return NaN;
+}
+
+/** Every finite value (second pass), or a systematic sample when there are too many. */
+async function collectFinite(img: OpenedImage, limits: ViewerLimits, summary: FiniteSummary): Promise<{ values: Float64Array; sampled: boolean }> {
+  const step = Math.max(1, Math.ceil(summary.count / MAX_COLLECTED_VALUES));
+  const values = new Float64Array(Math.ceil(summary.count / step));
+  let seen = 0;
+  let n = 0;
+  for await (const band of planeBands(img, limits)) {
+    for (let i = 0; i < band.length; i++) {
+      const v = band[i]!;
+      if (v - v !== 0) continue;
+      if (seen++ % step === 0 && n < values.length) values[n++] = v;
+    }
+  }
+  return { values: n === values.length ? values : values.subarray(0, n), sampled: step > 1 };
+}
