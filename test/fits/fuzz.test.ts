@@ -6,6 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -123,5 +126,30 @@ describe('fuzz: mutated corpus files give only FitsErrors', () => {
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 400), seed: Number(process.env.FUZZ_SEED ?? 20261128) },
     );
+  });
+
+  it('mutated gzip wrappers', { timeout: 120_000 }, async () => {
+    const gz = referenceFiles().filter((f) => f.wrapper === 'gzip' && f.size < 40_000).map((f) => readFileSync(corpusPath(f.file)));
+    const dir = await mkdtemp(join(tmpdir(), 'fits-fuzz-gz-'));
+    try {
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.nat(gz.length - 1), fc.array(mutationArb.filter((m) => m.kind === 'flip' || m.kind === 'truncate' || m.kind === 'bytes'), { minLength: 1, maxLength: 3 }), async (which, mutations) => {
+          const path = join(dir, `case-${n++}.gz`);
+          await writeFile(path, mutate(gz[which]!, mutations));
+          try {
+            const file = await FitsFile.open(path, { ...LIMITS, maxFileBytes: 64 * 1024 * 1024 });
+            await file.close();
+          } catch (err) {
+            if (!(err instanceof FitsError)) throw new Error(`${JSON.stringify(mutations)}: ${err instanceof Error ? err.stack : String(err)}`);
+          } finally {
+            await rm(path, { force: true });
+          }
+        }),
+        { numRuns: Math.ceil(Number(process.env.FUZZ_RUNS ?? 400) / 4), seed: Number(process.env.FUZZ_SEED ?? 20261128) },
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
