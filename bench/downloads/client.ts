@@ -18,6 +18,7 @@ const manager = new DownloadManager({
   connectionsPerFile: Number(perFile),
   maxConcurrentFiles: Number(files),
   autoResume: false,
+  syncData: process.env.DOWNLOAD_FSYNC !== '0',
 });
 await manager.start();
 const job = await manager.createJob({ obsId: 'bench' });

@@ -98,6 +98,8 @@ async function main(): Promise<void> {
       for (const s of scenarios) {
         const contenders: Array<{ tool: string; run: (out: string) => Measure }> = [
           { tool: 'engine (1 conn/file, 3 files)', run: (out) => timed(process.execPath, [join(outJs, 'client.mjs'), `${base}`, out, '1', '3', ...s.names]) },
+          // curl and aria2c never fsync; this row compares like with like.
+          { tool: 'engine, no fsync (DOWNLOAD_FSYNC=0)', run: (out) => timed(process.execPath, [join(outJs, 'client.mjs'), `${base}`, out, '1', '3', ...s.names], { ...process.env, DOWNLOAD_FSYNC: '0' }) },
           ...(s.names.length === 1 ? [{ tool: 'engine (4 conns/file)', run: (out: string) => timed(process.execPath, [join(outJs, 'client.mjs'), `${base}`, out, '4', '3', ...s.names]) }] : []),
           {
             tool: 'curl (3 parallel)',
@@ -120,6 +122,8 @@ async function main(): Promise<void> {
             const out = join(work, 'out');
             await rm(out, { recursive: true, force: true });
             await mkdir(out, { recursive: true });
+            // Start every run with no dirty pages left by the previous one (or by the test data).
+            spawnSync('sync');
             const m = c.run(out);
             const got = await dirBytes(existsSync(join(out, 'bench')) ? join(out, 'bench') : out);
             if (got !== s.bytes) throw new Error(`${c.tool}: ${got} bytes on disk, expected ${s.bytes}`);

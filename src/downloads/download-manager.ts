@@ -55,6 +55,8 @@ export interface DownloadManagerOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Seconds without a byte before a transfer counts as stalled (default 60 s). */
   readonly stallTimeoutMs?: number;
+  /** fsync each file before marking it complete, so `complete` survives a power cut (default true). */
+  readonly syncData?: boolean;
   readonly autoResume?: boolean;
   readonly stateRetentionDays?: number;
   readonly cacheMaxBytes?: number;
@@ -169,7 +171,7 @@ export class DownloadManager {
       });
     }
     const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.downloader = new FileDownloader({ fetcher: this.fetcher, fs: this.fs, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, connectionsPerFile: perFile, retry });
+    this.downloader = new FileDownloader({ fetcher: this.fetcher, fs: this.fs, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, connectionsPerFile: perFile, retry, syncData: options.syncData });
     this.persister = new JobPersister(this.store, {
       intervalMs: options.persistIntervalMs ?? 1000,
       onError: (job, err) => this.log.error({ err, jobId: job.id }, 'could not save download state'),

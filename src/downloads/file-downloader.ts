@@ -29,6 +29,8 @@ export interface FileDownloaderOptions {
   readonly connectionsPerFile: number;
   readonly retry: RetryPolicy;
   readonly random?: () => number;
+  /** fsync each finished file before it is renamed and marked complete (default true). */
+  readonly syncData?: boolean;
 }
 
 export interface FileDownloadHooks {
@@ -262,7 +264,7 @@ class FileRun {
       await Promise.all(Array.from({ length: workers }, worker));
       if (this.signal.aborted) throw this.signal.reason;
       if (firstError !== undefined) throw firstError;
-      await file.sync();
+      if (this.o.syncData !== false) await file.sync();
       return digest;
     } finally {
       this.signal.removeEventListener('abort', onAbort);
@@ -347,7 +349,7 @@ class FileRun {
         }
         if (Number.isFinite(stop) && pos < stop) throw new TruncatedBodyError(stop, pos);
         if (entry.totalBytes === undefined || !Number.isFinite(stop)) entry.totalBytes = pos;
-        await file.sync();
+        if (this.o.syncData !== false) await file.sync();
         return digest;
       } catch (err) {
         if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : err;

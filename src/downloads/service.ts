@@ -36,6 +36,7 @@ export function downloadManagerFromSettings(
     stateRetentionDays: settings.stateRetentionDays,
     cacheMaxBytes: settings.mastCacheMaxBytes,
     stallTimeoutMs: stallTimeoutFromEnv(),
+    syncData: !/^(0|false|no|off)$/i.test(process.env.DOWNLOAD_FSYNC ?? ''),
     ...options,
   });
 }
