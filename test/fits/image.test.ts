@@ -82,9 +82,9 @@ describe('image sections', () => {
   it('pixel arrays own their memory, so worker threads can transfer them', async () => {
     const f = await FitsFile.open(corpusPath('sunpy-gzip_test.fits.gz'));
     const plane = await readPlane(f, 0);
-    const moved = structuredClone(plane.data, { transfer: [plane.data.buffer] });
+    const moved = structuredClone(plane.data, { transfer: [plane.data.buffer as ArrayBuffer] });
     assert.equal(moved.length, 32 * 32);
-    for await (const band of readPlaneRows(f, 0, { bandRows: 3 })) structuredClone(band.data, { transfer: [band.data.buffer] });
+    for await (const band of readPlaneRows(f, 0, { bandRows: 3 })) structuredClone(band.data, { transfer: [band.data.buffer as ArrayBuffer] });
     await f.close();
   });
 });
