@@ -20,6 +20,7 @@ import { SigmaClip, clipToFinalBounds } from '../stats/sigma-clip.js';
 import { medianInPlace } from '../stats/select.js';
 import { backgroundEstimators, rmsEstimators, type BkgEstimatorName, type BkgRmsEstimatorName } from './estimators.js';
 import { splineZoom } from './spline-zoom.js';
+import { SortedBox, clipSorted, sortedBackground, sortedRms } from './sorted-box.js';
 
 export interface MeshBackgroundOptions {
   /** [ny, nx] or one size for both. */
@@ -108,6 +109,9 @@ export class MeshBackground {
     const bkgFn = backgroundEstimators[this.bkgEstimator];
     const rmsFn = rmsEstimators[this.bkgrmsEstimator];
     const copy = new Float64Array(boxN);
+    // float32 images (most JWST products): sort each box once, then clipping and estimators
+    // work on ranges of the sorted values
+    const sortedBox = data instanceof Float32Array && this.clip?.cenfunc !== 'mean' ? new SortedBox(boxN) : undefined;
     let nkept = 0;
     for (let by = 0; by < nby; by++) {
       for (let bx = 0; bx < nbx; bx++) {
@@ -123,9 +127,22 @@ export class MeshBackground {
           }
         }
         if (boxN - n > threshold) continue;
+        const b = by * nbx + bx;
+        if (sortedBox) {
+          const vals = sortedBox.values;
+          for (let i = 0; i < n; i++) vals[i] = buf[i]!;
+          sortedBox.sort(n);
+          const a = sortedBox.sorted;
+          const [s0, e0] = this.clip ? clipSorted(a, n, this.clip.sigmaLower, this.clip.sigmaUpper, this.clip.maxiters) : [0, n];
+          if (boxN - (e0 - s0) > threshold) continue;
+          bkg[b] = sortedBackground(a, s0, e0, this.bkgEstimator);
+          rms[b] = sortedRms(a, s0, e0, this.bkgrmsEstimator);
+          kept[b] = 1;
+          nkept++;
+          continue;
+        }
         if (this.clip) n = clipToFinalBounds(this.clip, buf, n, copy);
         if (boxN - n > threshold) continue;
-        const b = by * nbx + bx;
         copy.set(buf.subarray(0, n));
         bkg[b] = bkgFn.estimate(copy, n);
         rms[b] = rmsFn.estimate(buf, n);

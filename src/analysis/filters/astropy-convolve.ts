@@ -148,51 +148,58 @@ function divideNearHoles(out: Float64Array, data: ArrayLike<number>, width: numb
   const hx = kx.length >> 1;
   const hy = ky.length >> 1;
   const taps = kx.length * ky.length;
-  const lost = new Float64Array(out.length);
-  const lostCount = new Uint16Array(out.length);
+  // holes grouped by row (nanIdx is in raster order)
+  const rowStart = new Int32Array(height + 1);
+  for (const i of nanIdx) rowStart[Math.floor(i / width) + 1]!++;
+  for (let y = 0; y < height; y++) rowStart[y + 1]! += rowStart[y]!;
+  const lost = new Float64Array(width);
+  const lostCount = new Uint16Array(width);
   const mapX = extendedIndices(width, hx, hx, boundary === null ? 'constant' : PAD_MODE[boundary]);
   const mapY = extendedIndices(height, hy, hy, boundary === null ? 'constant' : PAD_MODE[boundary]);
   const isHole = (x: number, y: number): boolean => Number.isNaN(data[y * width + x]!);
-  for (const i of nanIdx) {
-    const x = i % width;
-    const y = (i - x) / width;
-    // every output pixel whose footprint reaches this hole, directly or through the boundary map
-    for (let b = -hy; b <= hy; b++) {
-      const yy = y - b;
-      if (yy < 0 || yy >= height) continue;
-      for (let a = -hx; a <= hx; a++) {
-        const xx = x - a;
-        if (xx < 0 || xx >= width) continue;
-        const j = yy * width + xx;
-        lost[j]! += kx[a + hx]! * ky[b + hy]!;
-        lostCount[j]!++;
-      }
-    }
-  }
   // 'extend' and 'wrap' can also bring holes in through the edge: those pixels are summed directly
   const nearEdge = (x: number, y: number): boolean => x < hx || y < hy || x >= width - hx || y >= height - hy;
   const edgeBoundary = boundary !== 'fill' && boundary !== null;
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const i = y * width + x;
-    const c = lostCount[i]!;
-    const edgeRisk = edgeBoundary && nearEdge(x, y);
-    if (c === 0 && !edgeRisk) {
-      out[i]! /= kernelSum;
-      continue;
-    }
-    if (!edgeRisk && c * 2 <= taps) {
-      out[i]! /= kernelSum - lost[i]!;
-      continue;
-    }
-    let bot = 0;
-    for (let b = 0; b < ky.length; b++) {
-      const yy = mapY[y + b]!;
-      for (let a = 0; a < kx.length; a++) {
-        const xx = mapX[x + a]!;
-        // beyond the edge with 'fill' (or None): the fill value is a valid sample
-        if (yy < 0 || xx < 0 || !isHole(xx, yy)) bot += kx[kx.length - 1 - a]! * ky[ky.length - 1 - b]!;
+  for (let y = 0; y < height; y++) {
+    lost.fill(0);
+    lostCount.fill(0);
+    // every hole within hy rows scatters its kernel weights onto the output pixels it reaches
+    for (let b = -hy; b <= hy; b++) {
+      const sy = y + b;
+      if (sy < 0 || sy >= height) continue;
+      const wy = ky[b + hy]!;
+      for (let k = rowStart[sy]!; k < rowStart[sy + 1]!; k++) {
+        const hxPos = nanIdx[k]! - sy * width;
+        for (let a = -hx; a <= hx; a++) {
+          const xx = hxPos - a;
+          if (xx < 0 || xx >= width) continue;
+          lost[xx]! += kx[a + hx]! * wy;
+          lostCount[xx]!++;
+        }
       }
     }
-    out[i] = bot === 0 ? NaN : out[i]! / bot;
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const c = lostCount[x]!;
+      const edgeRisk = edgeBoundary && nearEdge(x, y);
+      if (c === 0 && !edgeRisk) {
+        out[i]! /= kernelSum;
+        continue;
+      }
+      if (!edgeRisk && c * 2 <= taps) {
+        out[i]! /= kernelSum - lost[x]!;
+        continue;
+      }
+      let bot = 0;
+      for (let b = 0; b < ky.length; b++) {
+        const yy = mapY[y + b]!;
+        for (let a = 0; a < kx.length; a++) {
+          const xx = mapX[x + a]!;
+          // beyond the edge with 'fill' (or None): the fill value is a valid sample
+          if (yy < 0 || xx < 0 || !isHole(xx, yy)) bot += kx[kx.length - 1 - a]! * ky[ky.length - 1 - b]!;
+        }
+      }
+      out[i] = bot === 0 ? NaN : out[i]! / bot;
+    }
   }
 }

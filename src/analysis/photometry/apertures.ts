@@ -5,7 +5,7 @@
  * (i, j) covers [i - 0.5, i + 0.5] x [j - 0.5, j + 0.5].
  */
 import { ValidationError } from '../../errors.js';
-import { circlePixelOverlap, ellipsePixelOverlap } from './exact-overlap.js';
+import { circleBlockOverlap, circlePixelOverlap, ellipsePixelOverlap } from './exact-overlap.js';
 
 export type ApertureShape =
   | { readonly kind: 'circle'; readonly r: number }
@@ -106,6 +106,12 @@ export function exactWeights(shape: ApertureShape, x: number, y: number): Apertu
   const w = x1 - x0 + 1;
   const h = y1 - y0 + 1;
   const weights = new Float64Array(w * h);
+  if (shape.kind === 'circle' || shape.kind === 'circular-annulus') {
+    const rOut = shape.kind === 'circle' ? shape.r : shape.rOut;
+    circleBlockOverlap(x0 - 0.5 - x, y0 - 0.5 - y, w, h, rOut, weights);
+    if (shape.kind === 'circular-annulus' && shape.rIn > 0) circleBlockOverlap(x0 - 0.5 - x, y0 - 0.5 - y, w, h, shape.rIn, weights, -1);
+    return { x0, y0, w, h, weights, area: shapeArea(shape) };
+  }
   for (let j = 0; j < h; j++) {
     const dy = y0 + j - 0.5 - y;
     for (let i = 0; i < w; i++) {

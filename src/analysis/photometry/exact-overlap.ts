@@ -81,6 +81,62 @@ export function ellipsePixelOverlap(x0: number, y0: number, a: number, b: number
   return unitCirclePolygonArea(us, vs) * a * b;
 }
 
+/**
+ * Signed area of the circle of radius r (centred at the origin) inside [0, x] x [0, y], odd in x
+ * and in y. For x, y >= 0: below the height y the circle's half-width is u* = sqrt(r^2 - y^2), so
+ * the area is y * min(x, u*) plus, when x > u*, the integral of sqrt(r^2 - u^2) from u* to x.
+ */
+export function cornerArea(x: number, y: number, r: number): number {
+  const sx = x < 0 ? -1 : 1;
+  const sy = y < 0 ? -1 : 1;
+  const ax = Math.min(Math.abs(x), r);
+  const ay = Math.min(Math.abs(y), r);
+  const r2 = r * r;
+  if (ax * ax + ay * ay <= r2) return sx * sy * ax * ay;
+  const ustar = Math.sqrt(r2 - ay * ay);
+  return sx * sy * (ay * ustar + halfChordIntegral(ax, r) - halfChordIntegral(ustar, r));
+}
+
+/** Antiderivative of sqrt(r^2 - u^2) for 0 <= u <= r. */
+function halfChordIntegral(u: number, r: number): number {
+  const r2 = r * r;
+  return 0.5 * (u * Math.sqrt(Math.max(0, r2 - u * u)) + r2 * Math.asin(Math.min(1, u / r)));
+}
+
+/**
+ * Exact overlap of every pixel of a w x h block with a circle: the corner function is evaluated
+ * once per pixel corner (shared by four pixels) and each pixel's area is the difference of its
+ * corners. Pixel (i, j) spans [x0 + i, x0 + i + 1] x [y0 + j, y0 + j + 1] relative to the centre.
+ */
+export function circleBlockOverlap(x0: number, y0: number, w: number, h: number, r: number, out: Float64Array, sign = 1): void {
+  const cw = w + 1;
+  const g = new Float64Array(cw * (h + 1));
+  for (let j = 0; j <= h; j++) for (let i = 0; i <= w; i++) g[j * cw + i] = cornerArea(x0 + i, y0 + j, r);
+  const r2 = r * r;
+  for (let j = 0; j < h; j++) {
+    const ya = y0 + j;
+    const yb = ya + 1;
+    const ny = ya > 0 ? ya : yb < 0 ? yb : 0;
+    const fy = Math.max(Math.abs(ya), Math.abs(yb));
+    for (let i = 0; i < w; i++) {
+      const xa = x0 + i;
+      const xb = xa + 1;
+      const nx = xa > 0 ? xa : xb < 0 ? xb : 0;
+      let v: number;
+      if (nx * nx + ny * ny >= r2) v = 0;
+      else {
+        const fx = Math.max(Math.abs(xa), Math.abs(xb));
+        if (fx * fx + fy * fy <= r2) v = 1;
+        else {
+          const a = g[(j + 1) * cw + i + 1]! - g[(j + 1) * cw + i]! - g[j * cw + i + 1]! + g[j * cw + i]!;
+          v = a < 0 ? 0 : a > 1 ? 1 : a;
+        }
+      }
+      out[j * w + i]! += sign * v;
+    }
+  }
+}
+
 /** Fraction of the pixel [x0, x0+1] x [y0, y0+1] (relative to the centre) inside a circle of radius r. */
 export function circlePixelOverlap(x0: number, y0: number, r: number): number {
   // quick answers: the nearest and farthest points of the square from the centre
@@ -90,5 +146,8 @@ export function circlePixelOverlap(x0: number, y0: number, r: number): number {
   const fx = Math.max(Math.abs(x0), Math.abs(x0 + 1));
   const fy = Math.max(Math.abs(y0), Math.abs(y0 + 1));
   if (fx * fx + fy * fy <= r * r) return 1;
-  return unitCirclePolygonArea([x0 / r, (x0 + 1) / r, (x0 + 1) / r, x0 / r], [y0 / r, y0 / r, (y0 + 1) / r, (y0 + 1) / r]) * r * r;
+  const x1 = x0 + 1;
+  const y1 = y0 + 1;
+  const a = cornerArea(x1, y1, r) - cornerArea(x0, y1, r) - cornerArea(x1, y0, r) + cornerArea(x0, y0, r);
+  return Math.min(1, Math.max(0, a));
 }
