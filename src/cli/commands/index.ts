@@ -5,6 +5,7 @@ import { previewCommands } from './preview.js';
 import { fitsInfoCommands } from './fits-info.js';
 import { analyzeCommands } from './analyze.js';
 import { downloadCommands } from './download.js';
+import { skyCommands } from './sky.js';
 
 export type CommandModule = (program: Command) => void;
 
@@ -14,4 +15,5 @@ export const commandModules: CommandModule[] = [
   fitsInfoCommands,
   analyzeCommands,
   downloadCommands,
+  skyCommands,
 ];
