@@ -2,8 +2,10 @@
  * Streaming FITS CHECKSUM/DATASUM verification (FITS 4.0 Appendix J): the 32-bit ones'-complement
  * sum of every HDU (header + data) must be -0 when CHECKSUM is present, and the sum of the data
  * must equal DATASUM. Fed the file's bytes in order, in pieces of any size, so a download can be
- * verified in the same pass that writes it; memory stays at one header block.
+ * verified in the same pass that writes it; memory stays at one header block. The sums
+ * themselves are src/fits/checksum.ts's (`OnesComplementSum`, `addSums`).
  */
+import { addSums, OnesComplementSum } from '../fits/checksum.js';
 
 export type SumVerdict = 'valid' | 'invalid' | 'absent';
 
@@ -23,19 +25,6 @@ export interface FitsChecksumReport {
 
 const BLOCK = 2880;
 const MAX_HEADER_BLOCKS = 10_000;
-
-/** Folds separate high/low 16-bit sums into one 32-bit ones'-complement sum. */
-export function foldOnesComplement(hi: number, lo: number): number {
-  let h = hi;
-  let l = lo;
-  while (h > 0xffff || l > 0xffff) {
-    const hc = Math.floor(h / 65536);
-    const lc = Math.floor(l / 65536);
-    h = (h % 65536) + lc;
-    l = (l % 65536) + hc;
-  }
-  return h * 65536 + l;
-}
 
 interface HduKeys {
   bitpix: number;
@@ -82,13 +71,9 @@ export class FitsChecksumAccumulator {
   private blockFill = 0;
   private headerBlocks = 0;
   private keys: HduKeys = FitsChecksumAccumulator.freshKeys();
-  private headerHi = 0;
-  private headerLo = 0;
-  private dataHi = 0;
-  private dataLo = 0;
+  private headerSum = new OnesComplementSum();
+  private dataSum = new OnesComplementSum();
   private dataRemaining = 0;
-  private readonly carry = new Uint8Array(4);
-  private carryLen = 0;
   private readonly hdus: HduChecksum[] = [];
   private midHdu = false;
 
@@ -110,7 +95,7 @@ export class FitsChecksumAccumulator {
         }
       } else {
         const take = Math.min(this.dataRemaining, buf.length - pos);
-        this.sumData(buf, pos, pos + take);
+        this.dataSum.add(buf.subarray(pos, pos + take));
         pos += take;
         this.dataRemaining -= take;
         if (this.dataRemaining === 0) this.finishHdu();
@@ -141,9 +126,7 @@ export class FitsChecksumAccumulator {
       this.midHdu = true;
     }
     this.headerBlocks++;
-    const [hi, lo] = sumWords(this.block, 0, BLOCK);
-    this.headerHi += hi;
-    this.headerLo += lo;
+    this.headerSum.add(this.block);
     for (let c = 0; c < BLOCK; c += 80) {
       const card = text.slice(c, c + 80);
       const key = card.slice(0, 8).trimEnd();
@@ -170,25 +153,9 @@ export class FitsChecksumAccumulator {
     if (this.headerBlocks > MAX_HEADER_BLOCKS) this.phase = 'stopped';
   }
 
-  private sumData(buf: Uint8Array, start: number, end: number): void {
-    let s = start;
-    if (this.carryLen > 0) {
-      while (this.carryLen < 4 && s < end) this.carry[this.carryLen++] = buf[s++]!;
-      if (this.carryLen < 4) return;
-      this.dataHi += (this.carry[0]! << 8) | this.carry[1]!;
-      this.dataLo += (this.carry[2]! << 8) | this.carry[3]!;
-      this.carryLen = 0;
-    }
-    const whole = s + Math.floor((end - s) / 4) * 4;
-    const [hi, lo] = sumWords(buf, s, whole);
-    this.dataHi += hi;
-    this.dataLo += lo;
-    for (let i = whole; i < end; i++) this.carry[this.carryLen++] = buf[i]!;
-  }
-
   private finishHdu(): void {
-    const dataSum = foldOnesComplement(this.dataHi, this.dataLo);
-    const hduSum = foldOnesComplement(this.headerHi + this.dataHi, this.headerLo + this.dataLo);
+    const dataSum = this.dataSum.value();
+    const hduSum = addSums(this.headerSum.value(), dataSum);
     const { checksum, datasum } = this.keys;
     this.hdus.push({
       index: this.hdus.length,
@@ -196,31 +163,12 @@ export class FitsChecksumAccumulator {
       datasum: datasum === undefined || datasum.trim() === '' ? 'absent' : /^\d+$/.test(datasum.trim()) && Number(datasum.trim()) === dataSum ? 'valid' : 'invalid',
     });
     this.keys = FitsChecksumAccumulator.freshKeys();
-    this.headerHi = this.headerLo = this.dataHi = this.dataLo = 0;
+    this.headerSum = new OnesComplementSum();
+    this.dataSum = new OnesComplementSum();
     this.headerBlocks = 0;
-    this.carryLen = 0;
     this.midHdu = false;
     this.phase = 'header';
   }
-}
-
-/** High and low 16-bit halves of the big-endian 32-bit words in buf[start, end), summed. */
-function sumWords(buf: Uint8Array, start: number, end: number): [number, number] {
-  let hiTotal = 0;
-  let loTotal = 0;
-  // Inner sums stay small integers (fast in V8); they are flushed into doubles every 16 Ki words.
-  for (let blockStart = start; blockStart < end; blockStart += 65536) {
-    const blockEnd = Math.min(end, blockStart + 65536);
-    let hi = 0;
-    let lo = 0;
-    for (let i = blockStart; i < blockEnd; i += 4) {
-      hi += (buf[i]! << 8) | buf[i + 1]!;
-      lo += (buf[i + 2]! << 8) | buf[i + 3]!;
-    }
-    hiTotal += hi;
-    loTotal += lo;
-  }
-  return [hiTotal, loTotal];
 }
 
 /** True when a report shows a CHECKSUM or DATASUM that does not verify. */
