@@ -186,6 +186,41 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
     assert.equal(fake.endpoint.requests.filter((r) => r.uri === t.uri && r.method === 'GET').length, 0);
   });
 
+  it('fails at once on 401 and 403, naming the token', async () => {
+    const a = setup(1000, { status: 401 });
+    await assert.rejects(a.run(), /HTTP 401: not authorized \(set MAST_TOKEN/);
+    const b = setup(1000, { status: 403 });
+    await assert.rejects(b.run(), /HTTP 403: access forbidden/);
+  });
+
+  it('falls back to GET bytes=0-0 when HEAD is refused', async () => {
+    const t = setup(30_000, { headStatus: 405 });
+    await t.run();
+    await assertIdentical(t.entry, t.data);
+  });
+
+  it('follows redirects to a storage host, sending the MAST token to the MAST origin only', async () => {
+    const storage = await fakeServer();
+    try {
+      const name = 'redirected_i2d.fits';
+      const uri = `mast:JWST/product/${name}`;
+      const data = seededBytes(50_000, 4242);
+      fake.endpoint.addFile(uri, data, { redirectToOrigin: storage.server.url, requireToken: 'sekrit' });
+      storage.endpoint.addFile(uri, data);
+      const entry = entryFor(tmp.dir, name, fake.url(uri));
+      const origin = new URL(fake.server.url).origin;
+      const downloader = new FileDownloader({ fetcher: testFetcher(2000, { token: 'sekrit', tokenOrigin: origin }), fs: nodeFileLayer, chunkSize: CHUNK, connectionsPerFile: 1, retry: RETRY });
+      await downloader.download(entry, new AbortController().signal, { onBytes: () => undefined, onProgress: () => undefined });
+      await assertIdentical(entry, data);
+      const atMast = fake.endpoint.requests.filter((r) => r.uri === uri);
+      const atStorage = storage.endpoint.requests.filter((r) => r.uri === uri);
+      assert.ok(atMast.length > 0 && atMast.every((r) => r.authorization === 'token sekrit' && r.status === 302));
+      assert.ok(atStorage.length > 0 && atStorage.every((r) => r.authorization === undefined), 'no token to the storage host');
+    } finally {
+      await storage.server.close();
+    }
+  });
+
   it('never completes a FITS file whose CHECKSUM fails', async () => {
     const bad = await readFile(new URL('../../../shared/fits-corpus/astropy-checksum_false.fits', import.meta.url));
     const t = setup(10);
