@@ -58,7 +58,7 @@ export interface OpenOptions extends SourceOptions {
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_HDUS = 10_000;
 const VALID_BITPIX = new Set([8, 16, 32, 64, -32, -64]);
-const HEADER_READ_BLOCKS = 16;
+const HEADER_READ_BLOCKS = 64;
 
 export class FitsFile {
   /** Problems that did not stop reading (trailing bytes, missing padding, odd header text). */
@@ -200,9 +200,12 @@ async function readHeaderRecords(
   const records: string[] = [];
   let pos = start;
   let nonAscii = 0;
+  // Most headers are a few blocks: start small, then read more at a time.
+  let blocksPerRead = 4;
   for (;;) {
     if (pos - start >= maxHeader) throw new FitsError('FITS_TOO_LARGE', `HDU ${index}: no END card within ${maxHeader} header bytes`);
-    const want = Math.min(HEADER_READ_BLOCKS * BLOCK_LENGTH, maxHeader - (pos - start));
+    const want = Math.min(blocksPerRead * BLOCK_LENGTH, maxHeader - (pos - start));
+    blocksPerRead = Math.min(blocksPerRead * 2, HEADER_READ_BLOCKS);
     const chunk = await source.read(pos, want);
     const whole = Math.floor(chunk.length / BLOCK_LENGTH) * BLOCK_LENGTH;
     if (whole === 0) {

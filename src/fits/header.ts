@@ -150,23 +150,29 @@ export class Header {
     const existing = this.lookup().get(k);
     const old = existing === undefined ? undefined : this._cards[existing];
     const card = makeCard({ keyword: k, value, comment: comment ?? old?.comment ?? '', float: options.float });
-    if (existing !== undefined) {
-      this._cards[existing] = card;
-    } else {
-      const anchor = options.before ?? options.after;
-      const at = anchor === undefined ? undefined : this.lookup().get(this.normalise(anchor));
-      if (at === undefined) this._cards.push(card);
-      else this._cards.splice(options.before !== undefined ? at : at + 1, 0, card);
-    }
-    this.index = undefined;
     this.rvkc = undefined;
+    if (existing !== undefined) {
+      this._cards[existing] = card; // same position: the index stays valid
+      return this;
+    }
+    const anchor = options.before ?? options.after;
+    const at = anchor === undefined ? undefined : this.lookup().get(this.normalise(anchor));
+    if (at === undefined) {
+      // Appending keeps the index valid too (no quadratic rebuilds when a header is built card by card).
+      this._cards.push(card);
+      if (card.kind === 'value') this.lookup().set(card.keyword, this._cards.length - 1);
+    } else {
+      this._cards.splice(options.before !== undefined ? at : at + 1, 0, card);
+      this.index = undefined;
+    }
     return this;
   }
 
   /** Append a card (commentary cards may repeat). */
   add(card: NewCard): this {
-    this._cards.push(makeCard(card));
-    this.index = undefined;
+    const made = makeCard(card);
+    this._cards.push(made);
+    if (made.kind === 'value' && !this.lookup().has(made.keyword)) this.lookup().set(made.keyword, this._cards.length - 1);
     this.rvkc = undefined;
     return this;
   }
