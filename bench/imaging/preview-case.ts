@@ -10,20 +10,25 @@ const repeat = Number(repeatText ?? 3);
 const limits: ViewerLimits = { maxFileBytes: 4096 * 1024 * 1024, maxElements: 100_000_000 };
 const baseRss = process.resourceUsage().maxRSS * 1024;
 const times: number[] = [];
+const cpu: number[] = [];
 let last: Awaited<ReturnType<typeof previewFile>> | undefined;
 for (let i = 0; i < repeat; i++) {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   last = kind === 'thumbnail'
     ? await thumbnailFile(path!, limits)
     : await previewFile({
       path: path!, sliceIndex: -1, display: { stretch: 'zscale' }, colormap: 'gray', width: 1000, height: 1000,
       format: 'png', quality: 90, nanColor: { r: 0, g: 0, b: 0, a: 0 }, limits,
     });
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1e6);
   times.push((performance.now() - t0) / 1000);
 }
 const png = Buffer.from(last!.image);
 console.log(JSON.stringify({
   times,
+  cpu,
   base_rss: baseRss,
   peak_rss: process.resourceUsage().maxRSS * 1024,
   width: png.readUInt32BE(16),

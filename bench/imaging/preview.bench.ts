@@ -3,8 +3,9 @@
  * astropy + numpy + matplotlib, rebuilt in preview.py), side by side:
  *   - 1000-px PNG preview and 256-px thumbnail of a 4096x4096 float32 image (with a NaN border),
  *   - the same of the middle slice of a 2048x2048x50 float32 cube.
- * Each side runs in its own process per case; times are the median of BENCH_REPEAT runs (default 3)
- * after the first, peak RSS is the process's maximum resident set.
+ * Each side runs in its own process per case; wall and CPU (user + system, all threads) times are
+ * medians of BENCH_REPEAT runs (default 3) after the first; peak RSS is the process's maximum
+ * resident set. On a loaded machine the CPU-time ratio is the steadier figure.
  * The inputs (~900 MB) are written once to bench/out/imaging/ (kept for re-runs; delete to rebuild).
  *
  * Usage: npm run bench -- imaging        (BENCH_REPEAT=5, BENCH_SMALL=1 for 1024 / 512x512x10 inputs)
@@ -18,6 +19,7 @@ import { PYTHON, pythonHas } from '../lib/python.js';
 
 interface SideResult {
   times: number[];
+  cpu: number[];
   base_rss: number;
   peak_rss: number;
   width: number;
@@ -113,18 +115,20 @@ for (const [label, kind, path] of cases) {
   const py = python ? run(PYTHON, [join('bench', 'imaging', 'preview.py'), kind, path, String(repeat)]) : undefined;
   const t = warm(ours.times);
   const tp = py ? warm(py.times) : NaN;
+  const c = warm(ours.cpu);
+  const cp = py ? warm(py.cpu) : NaN;
   rows.push([
     label,
-    `${(t * 1000).toFixed(0)} ms`,
-    py ? `${(tp * 1000).toFixed(0)} ms` : '-',
-    py ? `${(tp / t).toFixed(1)}x` : '-',
+    `${(t * 1000).toFixed(0)} / ${(c * 1000).toFixed(0)} ms`,
+    py ? `${(tp * 1000).toFixed(0)} / ${(cp * 1000).toFixed(0)} ms` : '-',
+    py ? `${(tp / t).toFixed(1)}x / ${(cp / c).toFixed(1)}x` : '-',
     `${mib(ours.peak_rss)} (+${mib(ours.peak_rss - ours.base_rss)})`,
     py ? `${mib(py.peak_rss)} (+${mib(py.peak_rss - py.base_rss)})` : '-',
     `${ours.width}x${ours.height} ct${ours.color_type}`,
     py ? `${py.width}x${py.height} ct${py.color_type}` : '-',
   ]);
 }
-const header = ['case', 'ours', 'python', 'speed-up', 'ours peak RSS MiB (+over start)', 'python peak RSS MiB (+over imports)', 'ours output', 'python output'];
+const header = ['case', 'ours wall / CPU', 'python wall / CPU', 'speed-up wall / CPU', 'ours peak RSS MiB (+over start)', 'python peak RSS MiB (+over imports)', 'ours output', 'python output'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log(`\npreview rendering, median of ${Math.max(1, repeat - 1)} warm run(s) per case; ct = PNG colour type (0 grey, 4 grey+alpha, 6 RGBA)`);

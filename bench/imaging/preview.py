@@ -5,7 +5,7 @@ for the benchmark: astropy + numpy + matplotlib, exactly the steps the upstream 
 cube outright, since it counts the whole cube).
 
 Usage: preview.py CASE PATH REPEAT     CASE = preview | thumbnail
-Prints one JSON line: times (s), peak RSS (bytes) after imports and at the end, output size.
+Prints one JSON line: wall and CPU times (s), peak RSS (bytes) after imports and at the end, output size.
 """
 import io, json, resource, struct, sys, time
 
@@ -91,14 +91,18 @@ def main():
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     fn = preview if case == 'preview' else thumbnail
     times = []
+    cpu = []
     png = b''
     for _ in range(repeat):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         png = fn(path)
+        cpu.append(time.process_time() - c0)
         times.append(time.perf_counter() - t0)
     w, h = struct.unpack('>II', png[16:24])
     print(json.dumps({
         'times': times,
+        'cpu': cpu,
         'base_rss': base_rss,
         'peak_rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         'width': w, 'height': h, 'color_type': png[25], 'bytes': len(png),

@@ -64,6 +64,7 @@ export class AreaResampler {
   private readonly rowSum: Float64Array;
   private readonly rowWeight: Float64Array;
   private readonly pending = new Map<number, { sum: Float64Array; weight: Float64Array }>();
+  private readonly spare: Array<{ sum: Float64Array; weight: Float64Array }> = [];
   private nextInputRow = 0;
   private readonly runs: { first: Int32Array; last: Int32Array; wFirst: Float64Array; wLast: Float64Array } | undefined;
   private count = 0;
@@ -119,7 +120,8 @@ export class AreaResampler {
         const wy = rows.weight[k]!;
         let acc = this.pending.get(oy);
         if (!acc) {
-          acc = { sum: new Float64Array(outWidth), weight: new Float64Array(outWidth) };
+          // Reuse the accumulators of finished rows (zeroed) rather than allocating per row.
+          acc = this.spare.pop() ?? { sum: new Float64Array(outWidth), weight: new Float64Array(outWidth) };
           this.pending.set(oy, acc);
         }
         const { sum, weight } = acc;
@@ -229,6 +231,9 @@ export class AreaResampler {
       const w = acc.weight[ox]!;
       if (w > 0) this.output[base + ox] = acc.sum[ox]! / w;
     }
+    acc.sum.fill(0);
+    acc.weight.fill(0);
+    this.spare.push(acc);
   }
 
   /** The resampled plane (call after every input row was pushed). */
