@@ -12,7 +12,7 @@
  */
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
-import { extendedIndices, type BoundaryMode } from './boundary.js';
+import { correlateColumns, extendedIndices, type BoundaryMode } from './boundary.js';
 
 export type ConvolveBoundary = 'fill' | 'extend' | 'wrap' | null;
 export type NanTreatment = 'interpolate' | 'fill';
@@ -107,35 +107,43 @@ export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky
   // a NaN fill value is "no data" beyond the edge: it adds nothing and weighs nothing
   const padValue = fillIsNaN && interpolate ? 0 : fill;
   // the 2-D pad is constant, so after the pass along y it holds pad * sum(ky)
-  pass(out, width, height, ky, 'y', boundary, padValue, out);
-  pass(out, width, height, kx, 'x', boundary, padValue * sumKy, out);
+  const conv = new Float64Array(n);
+  columns(out, width, height, ky, boundary, padValue, conv);
+  pass(conv, width, height, kx, 'x', boundary, padValue * sumKy, conv);
   if (interpolate) {
     if (fillIsNaN || nanIdx.length * 20 > n) {
       // many holes (or a NaN pad): the weight of valid samples by the same separable passes
-      const bot = new Float64Array(n).fill(1);
-      for (const i of nanIdx) bot[i] = 0;
+      const valid = out.fill(1);
+      for (const i of nanIdx) valid[i] = 0;
       const padValid = fillIsNaN ? 0 : 1;
-      pass(bot, width, height, ky, 'y', boundary, padValid, bot);
+      const bot = new Float64Array(n);
+      columns(valid, width, height, ky, boundary, padValid, bot);
       pass(bot, width, height, kx, 'x', boundary, padValid * sumKy, bot);
-      for (let i = 0; i < n; i++) out[i] = bot[i] === 0 ? NaN : out[i]! / bot[i]!;
+      for (let i = 0; i < n; i++) conv[i] = bot[i] === 0 ? NaN : conv[i]! / bot[i]!;
     } else {
-      divideNearHoles(out, data, width, height, kx, ky, boundary, nanIdx, kernelSum);
+      divideNearHoles(conv, data, width, height, kx, ky, boundary, nanIdx, kernelSum);
     }
-    if (!normalize) for (let i = 0; i < n; i++) out[i]! *= kernelSum;
+    if (!normalize) for (let i = 0; i < n; i++) conv[i]! *= kernelSum;
   } else if (normalize) {
-    for (let i = 0; i < n; i++) out[i]! /= kernelSum;
+    for (let i = 0; i < n; i++) conv[i]! /= kernelSum;
   }
   if (boundary === null) {
     const hx = kx.length >> 1;
     const hy = ky.length >> 1;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
-        if (y < hy || y >= height - hy || x < hx || x >= width - hx) out[y * width + x] = 0;
+        if (y < hy || y >= height - hy || x < hx || x >= width - hx) conv[y * width + x] = 0;
       }
     }
   }
-  if (options.preserveNan) for (const i of nanIdx) out[i] = NaN;
-  return out;
+  if (options.preserveNan) for (const i of nanIdx) conv[i] = NaN;
+  return conv;
+}
+
+/** The y pass of a true convolution (kernel flipped) with astropy's boundaries. */
+function columns(src: Float64Array, width: number, height: number, k: Float64Array, boundary: ConvolveBoundary, fill: number, out: Float64Array): void {
+  const flipped = Float64Array.from(k).reverse();
+  correlateColumns(src, width, height, flipped, k.length >> 1, boundary === null ? 'constant' : PAD_MODE[boundary], fill, out);
 }
 
 /**

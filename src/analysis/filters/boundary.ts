@@ -42,3 +42,28 @@ export function extendedIndices(n: number, before: number, after: number, mode: 
   for (let j = 0; j < out.length; j++) out[j] = mapIndex(j - before, n, mode);
   return out;
 }
+
+/**
+ * The pass along y of a separable filter, row by row (cache friendly): out row y is the sum over
+ * t of weights[t] * src row (y - before + t), rows beyond the edge mapped by `mode` ('constant'
+ * rows are `cval`). `out` must not be `src`.
+ */
+export function correlateColumns(src: ArrayLike<number>, width: number, height: number, weights: ArrayLike<number>, before: number, mode: BoundaryMode, cval: number, out: Float64Array): void {
+  const L = weights.length;
+  const idx = extendedIndices(height, before, L - 1 - before, mode);
+  for (let y = 0; y < height; y++) {
+    const o = y * width;
+    for (let x = 0; x < width; x++) out[o + x] = 0;
+    for (let t = 0; t < L; t++) {
+      const r = idx[y + t]!;
+      const w = weights[t]!;
+      if (r < 0) {
+        const c = w * cval;
+        for (let x = 0; x < width; x++) out[o + x]! += c;
+      } else {
+        const s = r * width;
+        for (let x = 0; x < width; x++) out[o + x]! += w * src[s + x]!;
+      }
+    }
+  }
+}

@@ -12,7 +12,7 @@
  */
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
-import { extendedIndices, type BoundaryMode } from './boundary.js';
+import { correlateColumns, extendedIndices, type BoundaryMode } from './boundary.js';
 import { selectInPlace } from '../stats/select.js';
 
 export interface Grid {
@@ -80,15 +80,14 @@ export function separableFilter(plane: ImagePlane, wx: Float64Array, wy: Float64
       valid[i] = 1;
     } else anyNaN = true;
   }
-  const tmp = new Float64Array(n);
   const out = new Float64Array(n);
-  correlate1d(values, width, height, wy, 'y', mode, cval, tmp);
-  correlate1d(tmp, width, height, wx, 'x', mode, cval, out);
+  correlateColumns(values, width, height, wy, wy.length >> 1, mode, cval, out);
+  correlate1d(out, width, height, wx, 'x', mode, cval, out);
   if (!anyNaN) return out;
-  const wsum = new Float64Array(n);
+  const wsum = values;
   // the constant boundary counts as valid data (it is a value), as in scipy
-  correlate1d(valid, width, height, wy, 'y', mode, 1, tmp);
-  correlate1d(tmp, width, height, wx, 'x', mode, 1, wsum);
+  correlateColumns(valid, width, height, wy, wy.length >> 1, mode, 1, wsum);
+  correlate1d(wsum, width, height, wx, 'x', mode, 1, wsum);
   for (let i = 0; i < n; i++) {
     out[i] = valid[i] === 0 || wsum[i]! <= 0 ? NaN : out[i]! / wsum[i]!;
   }
