@@ -4,7 +4,11 @@
  * is done with a plane can hand its memory back with `releasePlane` and the next read of a similar
  * size reuses it. Never release a plane that is still in use: its memory will be overwritten.
  */
+import { constants } from 'node:buffer';
 import type { ImagePlane } from '../core/image-plane.js';
+import { FitsError } from './errors.js';
+
+const MAX_LENGTH = constants.MAX_LENGTH;
 
 const MIN_POOLED = 1 << 20;
 let maxPooledBytes = 512 * 1024 * 1024;
@@ -25,7 +29,12 @@ export function takeBuffer(bytes: number): Buffer {
       return Buffer.from(ab, 0, bytes);
     }
   }
-  return Buffer.allocUnsafeSlow(bytes);
+  if (bytes > MAX_LENGTH) throw new FitsError('FITS_TOO_LARGE', `cannot hold ${bytes} bytes in one buffer (limit ${MAX_LENGTH})`);
+  try {
+    return Buffer.allocUnsafeSlow(bytes);
+  } catch (err) {
+    throw new FitsError('FITS_TOO_LARGE', `cannot allocate ${bytes} bytes`, { cause: err });
+  }
 }
 
 /** Give a buffer's memory back to the pool (only whole, large ArrayBuffers are kept). */

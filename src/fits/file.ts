@@ -3,6 +3,7 @@
  * where the data unit starts and how long it is). Pixel and table data are read later, on demand,
  * through `readBytes`, so a multi-gigabyte file costs only its headers to open.
  */
+import { constants } from 'node:buffer';
 import { BLOCK_LENGTH, CARD_LENGTH } from './card.js';
 import { type ByteSource, type SourceOptions, type Wrapper, bufferSource, openSource } from './byte-source.js';
 import { FitsError } from './errors.js';
@@ -58,6 +59,7 @@ export interface OpenOptions extends SourceOptions {
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_HDUS = 10_000;
 const VALID_BITPIX = new Set([8, 16, 32, 64, -32, -64]);
+const MAX_BUFFER_LENGTH = constants.MAX_LENGTH;
 const HEADER_READ_BLOCKS = 64;
 
 export class FitsFile {
@@ -109,6 +111,7 @@ export class FitsFile {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
       throw new FitsError('FITS_BAD_ARGUMENT', `invalid byte range ${offset}+${length}`);
     }
+    if (length > MAX_BUFFER_LENGTH) throw new FitsError('FITS_TOO_LARGE', `cannot read ${length} bytes into one buffer (limit ${MAX_BUFFER_LENGTH})`);
     const buf = await this.source.read(offset, length);
     if (buf.length < length) {
       throw new FitsError('FITS_TRUNCATED', `file ends at byte ${this.source.size}, ${length - buf.length} bytes short of the ${length} bytes needed at offset ${offset}`);

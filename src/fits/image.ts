@@ -161,8 +161,22 @@ async function readNative(file: FitsFile, target: Buffer, offset: number, bytesP
   await Promise.all([worker(), worker()]);
 }
 
+/** An allocation the engine cannot make is a size problem of the request, not a crash. */
+async function guardMemory<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RangeError) throw new FitsError('FITS_TOO_LARGE', `not enough memory for this read: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 /** One 2-D plane (or a row range of it) as physical values. */
 export async function readPlane(file: FitsFile, hdu: HduRef, options: ReadPlaneOptions = {}): Promise<ImagePlane> {
+  return guardMemory(() => readPlaneImpl(file, hdu, options));
+}
+
+async function readPlaneImpl(file: FitsFile, hdu: HduRef, options: ReadPlaneOptions): Promise<ImagePlane> {
   const h = resolveHdu(file, hdu);
   const s = resolveSection(h, options);
   if (h.kind === 'compressed-image') {
@@ -217,6 +231,10 @@ export async function* readPlaneRows(file: FitsFile, hdu: HduRef, options: ReadB
 
 /** Stored (unscaled) values of a plane section, native-endian: what astropy gives with do_not_scale_image_data. */
 export async function readRawPlane(file: FitsFile, hdu: HduRef, options: ReadPlaneOptions = {}): Promise<{ width: number; height: number; bitpix: number; data: RawArray }> {
+  return guardMemory(() => readRawPlaneImpl(file, hdu, options));
+}
+
+async function readRawPlaneImpl(file: FitsFile, hdu: HduRef, options: ReadPlaneOptions): Promise<{ width: number; height: number; bitpix: number; data: RawArray }> {
   const h = resolveHdu(file, hdu);
   if (h.kind !== 'image') throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${h.index} is a ${h.kind}; raw reading is for uncompressed images`);
   const s = resolveSection(h, options);
@@ -243,6 +261,10 @@ export interface RandomGroups {
 
 /** Read every group of a random-groups HDU (parameters and arrays). */
 export async function readRandomGroups(file: FitsFile, hdu: HduRef, options: { maxElements?: number } = {}): Promise<RandomGroups> {
+  return guardMemory(() => readRandomGroupsImpl(file, hdu, options));
+}
+
+async function readRandomGroupsImpl(file: FitsFile, hdu: HduRef, options: { maxElements?: number }): Promise<RandomGroups> {
   const h = resolveHdu(file, hdu);
   if (h.kind !== 'random-groups') throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${h.index} is not a random-groups HDU`);
   const groupAxes = h.storedAxes.slice(1);
