@@ -1,10 +1,10 @@
 /** Image sections: row ranges and cube planes read only their bytes and equal the same part of the whole. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FitsError, FitsFile, firstImageHdu, imageGeometry, readPlane, readPlaneRows, releasePlane, writeFits } from '../../src/fits/index.js';
+import { FitsError, FitsFile, Header, firstImageHdu, imageGeometry, readPlane, readPlaneRows, releasePlane, writeFits } from '../../src/fits/index.js';
 import { corpusPath } from './corpus.js';
 
 describe('image sections', () => {
@@ -86,5 +86,34 @@ describe('image sections', () => {
     assert.equal(moved.length, 32 * 32);
     for await (const band of readPlaneRows(f, 0, { bandRows: 3 })) structuredClone(band.data, { transfer: [band.data.buffer as ArrayBuffer] });
     await f.close();
+  });
+
+  it('a 4 GiB cube is indexed and sectioned in bounded memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fits-4g-'));
+    try {
+      // Header declaring 4096 x 4096 x 64 float32 (4 GiB); the data is a sparse hole of zeros.
+      const h = new Header();
+      h.set('SIMPLE', true).set('BITPIX', -32).set('NAXIS', 3).set('NAXIS1', 4096).set('NAXIS2', 4096).set('NAXIS3', 64);
+      const head = h.toBuffer();
+      const path = join(dir, 'cube.fits');
+      const fh = await open(path, 'w');
+      await fh.write(head, 0, head.length, 0);
+      await fh.truncate(head.length + 4096 * 4096 * 64 * 4);
+      await fh.close();
+      const before = process.memoryUsage().rss;
+      const f = await FitsFile.open(path);
+      assert.equal(f.hdus[0]!.dataBytes, 4 * 1024 ** 3);
+      const part = await readPlane(f, 0, { plane: [63], rows: [4000, 4096] });
+      assert.equal(part.data.length, 96 * 4096);
+      assert.equal(part.data[0], 0);
+      await assert.rejects(readPlane(f, 0, { maxElements: 1_000_000 }), (e: unknown) => e instanceof FitsError && e.code === 'FITS_TOO_LARGE');
+      let rows = 0;
+      for await (const band of readPlaneRows(f, 0, { plane: [32] })) rows += band.rows;
+      assert.equal(rows, 4096);
+      await f.close();
+      assert.ok(process.memoryUsage().rss - before < 256 * 1024 * 1024, 'memory stayed bounded');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
