@@ -2,7 +2,8 @@
  * The `wcs` block of /pixeldata: the reference point and the CD matrix the frontend's TAN inverse
  * uses. Unlike the upstream engine (which ignored PC_i_j), every header form becomes the CD matrix
  * astropy would use: CDi_j as given; otherwise CDELTi x PCi_j (PC defaults to the identity);
- * otherwise CDELT with the old CROTA2 rotation. A header without CTYPE/CRVAL/CRPIX for axes 1-2 has
+ * otherwise CDELT with the old CROTA2 rotation; angles in arcsec/arcmin/mas/rad (CUNITi) become
+ * degrees. A header without CTYPE/CRVAL/CRPIX for axes 1-2 has
  * no sky WCS: null (a reference pixel of 0 at RA 0 is valid and kept).
  */
 export interface KeywordSource {
@@ -68,18 +69,36 @@ export function pixelWcsBlock(header: KeywordSource): PixelWcsBlock | null {
       cd = [s1, 0, 0, s2];
     }
   }
+  // Angles in degrees whatever CUNITi says (wcslib's unit fix, as astropy applies it).
+  const u1 = unitToDegrees(str(header, 'CUNIT1'));
+  const u2 = unitToDegrees(str(header, 'CUNIT2'));
   return {
     crpix1: num(header, 'CRPIX1') ?? 0,
     crpix2: num(header, 'CRPIX2') ?? 0,
-    crval1: num(header, 'CRVAL1') ?? 0,
-    crval2: num(header, 'CRVAL2') ?? 0,
-    cdelt1: cdelt1 ?? cd[0],
-    cdelt2: cdelt2 ?? cd[3],
-    cd1_1: cd[0],
-    cd1_2: cd[1],
-    cd2_1: cd[2],
-    cd2_2: cd[3],
+    crval1: (num(header, 'CRVAL1') ?? 0) * u1,
+    crval2: (num(header, 'CRVAL2') ?? 0) * u2,
+    cdelt1: (cdelt1 ?? cd[0]) * u1,
+    cdelt2: (cdelt2 ?? cd[3]) * u2,
+    cd1_1: cd[0] * u1,
+    cd1_2: cd[1] * u1,
+    cd2_1: cd[2] * u2,
+    cd2_2: cd[3] * u2,
     ctype1: str(header, 'CTYPE1') ?? '',
     ctype2: str(header, 'CTYPE2') ?? '',
   };
+}
+
+function unitToDegrees(unit: string | undefined): number {
+  switch ((unit ?? '').trim().toLowerCase()) {
+    case 'arcsec':
+      return 1 / 3600;
+    case 'arcmin':
+      return 1 / 60;
+    case 'mas':
+      return 1 / 3_600_000;
+    case 'rad':
+      return 180 / Math.PI;
+    default:
+      return 1;
+  }
 }
