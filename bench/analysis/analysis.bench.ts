@@ -72,6 +72,8 @@ function timed<T>(fn: () => T, n: number): { seconds: number; out: T } {
   const times: number[] = [];
   let out!: T;
   for (let i = 0; i < n; i++) {
+    // start each run with a clean heap so one case's garbage is not billed to the next
+    (globalThis as { gc?: () => void }).gc?.();
     const t0 = process.cpuUsage();
     out = fn();
     const d = process.cpuUsage(t0);
