@@ -3,11 +3,12 @@ import { WcsError } from '../errors.js';
 import { Ait, Car, Cea, Mer, Mol, Par, Sfl } from './cylindrical.js';
 import { Hpx } from './healpix.js';
 import type { Projection, ProjectionParameters } from './types.js';
-import { Arc, Azp, Sin, Stg, Tan, Zea, Zpn } from './zenithal.js';
+import { Air, Arc, Azp, Sin, Stg, Szp, Tan, Zea, Zpn } from './zenithal.js';
+import { Bon, Cod, Coe, Coo, Cop } from './conic.js';
 
 export type { Projection, ProjectionParameters } from './types.js';
 
-export const SUPPORTED_PROJECTIONS = ['TAN', 'SIN', 'ARC', 'ZEA', 'STG', 'AZP', 'ZPN', 'CAR', 'CEA', 'MER', 'SFL', 'GLS', 'PAR', 'MOL', 'AIT', 'HPX'] as const;
+export const SUPPORTED_PROJECTIONS = ['TAN', 'SIN', 'ARC', 'ZEA', 'STG', 'AZP', 'SZP', 'ZPN', 'AIR', 'CAR', 'CEA', 'MER', 'SFL', 'GLS', 'PAR', 'MOL', 'AIT', 'COP', 'COE', 'COD', 'COO', 'BON', 'HPX'] as const;
 
 export function createProjection(code: string, pv: ProjectionParameters = []): Projection {
   try {
@@ -19,6 +20,13 @@ export function createProjection(code: string, pv: ProjectionParameters = []): P
       case 'STG': return new Stg();
       case 'AZP': return new Azp(pv);
       case 'ZPN': return new Zpn(pv);
+      case 'SZP': return new Szp(pv);
+      case 'AIR': return new Air(pv);
+      case 'COP': return new Cop(pv);
+      case 'COE': return new Coe(pv);
+      case 'COD': return new Cod(pv);
+      case 'COO': return new Coo(pv);
+      case 'BON': return new Bon(pv);
       case 'CAR': return new Car();
       case 'CEA': return new Cea(pv);
       case 'MER': return new Mer();

@@ -324,3 +324,101 @@ export class Zpn extends Zenithal {
     return this.poly(zd) * R0;
   }
 }
+
+/** SZP, slant zenithal perspective: mu = PV2_1, phi_c = PV2_2, theta_c = PV2_3 (default 90). */
+export class Szp implements Projection {
+  readonly code = 'SZP';
+  readonly phi0 = 0;
+  readonly theta0 = 90;
+  private readonly xp: number;
+  private readonly yp: number;
+  private readonly zp: number;
+
+  constructor(pv: ProjectionParameters) {
+    const mu = pv[1] ?? 0;
+    const phic = pv[2] ?? 0;
+    const thetac = pv[3] ?? 90;
+    this.xp = -mu * cosd(thetac) * sind(phic);
+    this.yp = mu * cosd(thetac) * cosd(phic);
+    this.zp = mu * sind(thetac) + 1;
+    if (this.zp === 0) throw new Error('SZP with mu*sin(theta_c) = -1 is undefined');
+  }
+
+  toNative(x: number, y: number, out: Float64Array): void {
+    const X = x / R0;
+    const Y = y / R0;
+    const x1 = (X - this.xp) / this.zp;
+    const y1 = (Y - this.yp) / this.zp;
+    // (X - z x1)^2 + (Y - z y1)^2 = 2z - z^2 with z = 1 - sin(theta): the SIN-slant quadratic.
+    const r2 = X * X + Y * Y;
+    const a = 1 + x1 * x1 + y1 * y1;
+    const bb = 1 + X * x1 + Y * y1;
+    const disc = bb * bb - a * r2;
+    if (disc < 0) return setNaN(out);
+    const sq = Math.sqrt(disc);
+    let z = bb + sq === 0 ? NaN : r2 / (bb + sq);
+    if (!(z >= -1e-13)) z = (bb + sq) / a;
+    if (z < 0) z = 0;
+    if (z > 2 + 1e-13) return setNaN(out);
+    z = Math.min(z, 2);
+    const xr = X - z * x1;
+    const yr = Y - z * y1;
+    out[0] = xr === 0 && yr === 0 ? 0 : atan2d(xr, -yr);
+    out[1] = 90 - 2 * asind(Math.sqrt(z / 2));
+  }
+
+  fromNative(phi: number, theta: number, out: Float64Array): void {
+    const ct = cosd(theta);
+    const z = 1 - sind(theta);
+    const d = this.zp - z;
+    if (d <= 0) return setNaN(out);
+    out[0] = (R0 * (this.zp * ct * sind(phi) - this.xp * z)) / d;
+    out[1] = (-R0 * (this.zp * ct * cosd(phi) + this.yp * z)) / d;
+  }
+}
+
+/** AIR, Airy's minimum-error zenithal: theta_b = PV2_1 (default 90). */
+export class Air extends Zenithal {
+  readonly code = 'AIR';
+  private readonly cb: number;
+
+  constructor(pv: ProjectionParameters) {
+    super();
+    const thetaB = pv[1] ?? 90;
+    if (thetaB === 90) {
+      this.cb = -0.5;
+    } else if (thetaB > -90 && thetaB < 90) {
+      const xb = ((90 - thetaB) / 2) * D2R;
+      this.cb = Math.log(Math.cos(xb)) / (Math.tan(xb) * Math.tan(xb));
+    } else {
+      throw new Error(`AIR needs -90 < PV2_1 <= 90, got ${thetaB}`);
+    }
+  }
+
+  /** R(xi) / R0 with xi = (90 - theta)/2 in radians. */
+  private rOf(xi: number): number {
+    if (xi === 0) return 0;
+    const t = Math.tan(xi);
+    return -2 * (Math.log(Math.cos(xi)) / t + this.cb * t);
+  }
+
+  protected radiusOf(theta: number): number {
+    if (theta <= -90) return NaN;
+    return R0 * this.rOf(((90 - theta) / 2) * D2R);
+  }
+
+  protected thetaOf(r: number): number {
+    const target = r / R0;
+    if (target === 0) return 90;
+    // R(xi) increases on (0, pi/2): bisect, then polish with secant steps.
+    let lo = 0;
+    let hi = Math.PI / 2 - 1e-12;
+    if (this.rOf(hi) < target) return NaN;
+    for (let i = 0; i < 200 && hi - lo > 1e-16; i++) {
+      const mid = (lo + hi) / 2;
+      if (this.rOf(mid) < target) lo = mid;
+      else hi = mid;
+    }
+    return 90 - ((lo + hi) / 2) * 2 * (180 / Math.PI);
+  }
+}
