@@ -301,6 +301,8 @@ export interface ImageSink {
 
 export class FitsWriter {
   private hduCount = 0;
+  /** (XTENSION, EXTNAME) -> EXTVERs used, to keep every extension's identity unique (fitsverify warns otherwise). */
+  private readonly identities = new Map<string, Set<number>>();
   private busy = false;
   private closed = false;
 
@@ -335,6 +337,25 @@ export class FitsWriter {
     if (this.busy) throw new FitsError('FITS_BAD_ARGUMENT', 'an image stream is still open; call end() first');
   }
 
+  /**
+   * Two extensions with the same type, EXTNAME and EXTVER are ambiguous: when EXTVER was not given,
+   * the next free version is written instead.
+   */
+  private claimIdentity(header: Header, type: string): void {
+    const name = header.getString('EXTNAME')?.trim().toUpperCase();
+    if (!name) return;
+    const key = `${type}\u0000${name}`;
+    const used = this.identities.get(key) ?? new Set<number>();
+    this.identities.set(key, used);
+    const explicit = header.getNumber('EXTVER');
+    let ver = explicit ?? 1;
+    if (explicit === undefined && used.has(ver)) {
+      while (used.has(ver)) ver++;
+      header.set('EXTVER', ver, 'extension version', { after: 'EXTNAME' });
+    }
+    used.add(ver);
+  }
+
   /** An empty primary HDU is written first when the first HDU added is not an image. */
   private async ensurePrimary(): Promise<void> {
     if (this.hduCount === 0) await this.writeImage({ axes: [] });
@@ -362,6 +383,7 @@ export class FitsWriter {
       blank = t.bitpix === 8 ? 255 : t.bitpix === 16 ? -32768 : t.bitpix === 32 ? -2147483648 : -2147483648;
     }
     const header = imageHeader(spec, t, blank, this.hduCount === 0);
+    if (this.hduCount > 0) this.claimIdentity(header, 'IMAGE');
     finalizeHeader(header);
     applyChecksum(header, 0);
     const headerBytes = header.toBuffer();
@@ -398,6 +420,7 @@ export class FitsWriter {
     this.checkIdle();
     await this.ensurePrimary();
     const header = tableHeader(spec);
+    this.claimIdentity(header, String(header.get('XTENSION') ?? '').trim());
     finalizeHeader(header);
     const sum = new OnesComplementSum().add(spec.data).value();
     applyChecksum(header, sum);

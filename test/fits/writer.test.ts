@@ -155,4 +155,21 @@ describe('writer round trips', () => {
     const { readdir } = await import('node:fs/promises');
     assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('bad.fits')), []);
   });
+
+  it('repeated EXTNAMEs get distinct EXTVERs; variable-length tables pass fitsverify', async (t) => {
+    const path = join(dir, 'repeat.fits');
+    const table = encodeBinTable([{ name: 'VLA', values: [[1, 2, 3], [4], [5, 6]], format: '1PJ' }, { name: 'S', values: ['x', 'yy', 'zzz'] }], { extname: 'T' });
+    await writeFits(path, [
+      { axes: [] },
+      { data: new Float32Array(4), axes: [2, 2], extname: 'SCI' },
+      { data: new Float32Array(4), axes: [2, 2], extname: 'SCI' },
+      { data: new Float32Array(4), axes: [2, 2], extname: 'SCI', extver: 7 },
+      { type: 'table', ...table },
+      { type: 'table', ...table },
+    ]);
+    await checkFile(path, t);
+    const f = await FitsFile.open(path);
+    assert.deepEqual(f.hdus.map((h) => `${h.name}/${h.ver}`), ['PRIMARY/1', 'SCI/1', 'SCI/2', 'SCI/7', 'T/1', 'T/2']);
+    await f.close();
+  });
 });
