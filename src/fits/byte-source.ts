@@ -4,7 +4,7 @@
  * inflated once, into memory when small and into a temporary file when big, never beyond
  * `maxFileBytes`. Unix-compress (.Z) files go through the pure LZW decoder of src/fits/compression.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import { type FileHandle, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +129,19 @@ export async function openSource(path: string, options: SourceOptions = {}): Pro
   }
 }
 
+/** Temporary directories of decompressed files still open; removed at exit if never closed. */
+const tempDirs = new Set<string>();
+let exitHook = false;
+
+function trackTempDir(dir: string): void {
+  tempDirs.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
 async function gunzipSource(path: string, maxBytes: number, options: SourceOptions): Promise<ByteSource> {
   const memLimit = Math.min(options.inMemoryBytes ?? DEFAULT_IN_MEMORY_BYTES, maxBytes);
   const chunks: Buffer[] = [];
@@ -144,6 +157,7 @@ async function gunzipSource(path: string, maxBytes: number, options: SourceOptio
       if (total > maxBytes) throw tooLarge('the decompressed file', maxBytes);
       if (!spill && total > memLimit) {
         const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'fits-gunzip-'));
+        trackTempDir(dir);
         spill = { dir, fh: await open(join(dir, 'data.fits'), 'w+') };
         for (const c of chunks) await writeAll(spill.fh, c);
         chunks.length = 0;
@@ -156,6 +170,7 @@ async function gunzipSource(path: string, maxBytes: number, options: SourceOptio
     gunzip.destroy();
     if (spill) {
       await spill.fh.close().catch(() => undefined);
+      tempDirs.delete(spill.dir);
       await rm(spill.dir, { recursive: true, force: true });
     }
     if (err instanceof FitsError) throw err;
@@ -163,7 +178,10 @@ async function gunzipSource(path: string, maxBytes: number, options: SourceOptio
   }
   if (!spill) return new BufferSource(Buffer.concat(chunks, total), 'gzip');
   const { dir, fh } = spill;
-  return new FileSource(fh, total, 'gzip', () => rm(dir, { recursive: true, force: true }));
+  return new FileSource(fh, total, 'gzip', async () => {
+    tempDirs.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+  });
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
