@@ -95,8 +95,10 @@ export function transition(job: Job, to: JobStatus, now: Date = new Date()): voi
 export const isFinal = (status: JobStatus): boolean => status === 'complete' || status === 'cancelled';
 /** Running or waiting to run. */
 export const isActive = (status: JobStatus): boolean => status === 'queued' || status === 'fetching_products' || status === 'downloading';
+/** Paused or failed with something left to do (a job paused before its product list is resumable too). */
 export const isResumable = (job: Job): boolean =>
-  (job.status === 'paused' || job.status === 'failed') && job.files.some((f) => f.status !== 'complete') || (job.status === 'paused' && job.files.length === 0);
+  ((job.status === 'paused' || job.status === 'failed') && job.files.some((f) => f.status !== 'complete')) ||
+  (job.status === 'paused' && job.files.length === 0);
 
 export function fileDownloadedBytes(file: FileEntry): number {
   if (file.status === 'complete') return file.totalBytes ?? coveredBytes(file.ranges);
