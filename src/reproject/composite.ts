@@ -10,13 +10,12 @@ import type { DisplayOptions } from '../imaging/index.js';
 import { buildDisplayMapping, encodeRaster, MEDIA_TYPES } from '../imaging/index.js';
 import type { ViewerLimits } from '../imaging/viewer/source.js';
 import { avmSpatial, embedAvm, Wcs, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
-import { binForTarget } from './bin.js';
 import { reprojectAndCoadd } from './coadd.js';
 import { ReprojectError } from './errors.js';
 import type { OutputGrid } from './grid.js';
 import { cropGrid, fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { loadCelestialImage, loadImageShape, type ImageShape } from './load.js';
+import { binFactorFor, loadCelestialImageBinned, loadImageShape, type ImageShape } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 import { applyCurve, applyOverall, type OverallAdjustment, type ToneCurve } from './tone.js';
 
@@ -80,12 +79,12 @@ function pixelScale(def: WcsDefinition): number {
 }
 
 /** One channel: its files' NaN-aware mean on the grid, as display values in [0, 1] (NaN = none). */
-async function channelValues(channel: CompositeChannelSpec, grid: OutputGrid, spec: CompositeSpec): Promise<Float32Array> {
+async function channelValues(channel: CompositeChannelSpec, grid: OutputGrid, spec: CompositeSpec, shapes: ReadonlyMap<string, ImageShape>): Promise<Float32Array> {
   const target = pixelScale(grid.wcs);
   const images = [];
   for (const path of channel.paths) {
-    const img = await loadCelestialImage(path, spec.limits);
-    images.push(binForTarget(img, pixelScale(img.wcs), target));
+    // Inputs much finer than the output are block-averaged while they stream in (anti-aliasing, bounded memory).
+    images.push(await loadCelestialImageBinned(path, spec.limits, binFactorFor(shapes.get(path)!.wcs, target)));
   }
   const mosaic = await reprojectAndCoadd(images, grid, { combine: 'mean', method: spec.interpolation ?? 'bilinear' });
   const mapping = buildDisplayMapping(mosaic.data, channel.display);
@@ -103,6 +102,7 @@ export async function renderComposite(spec: CompositeSpec, onProgress?: (fractio
   const shapes = [];
   for (const p of allPaths) shapes.push(await loadImageShape(p, spec.limits));
   const grid = compositeGrid(shapes, spec);
+  const shapeByPath = new Map(shapes.map((sh) => [sh.path, sh]));
   const n = grid.width * grid.height;
   const rgb = new Float32Array(n * 3);
   const covered = new Uint8Array(n);
@@ -113,7 +113,7 @@ export async function renderComposite(spec: CompositeSpec, onProgress?: (fractio
   for (let ci = 0; ci < spec.channels.length; ci++) {
     const channel = spec.channels[ci]!;
     onProgress?.(ci / spec.channels.length, `channel ${ci + 1}`);
-    const values = await channelValues(channel, grid, spec);
+    const values = await channelValues(channel, grid, spec, shapeByPath);
     const [r, g, b] = channel.color.map((w) => w / norm) as [number, number, number];
     for (let i = 0; i < n; i++) {
       const v = values[i]!;

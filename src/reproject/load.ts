@@ -4,10 +4,11 @@
  */
 import { basename } from 'node:path';
 import { BadRequestError } from '../errors.js';
-import type { Header } from '../fits/index.js';
+import { readPlaneRows, type Header } from '../fits/index.js';
 import { openImage, readWholePlane, type ViewerLimits } from '../imaging/viewer/source.js';
 import { findCelestialAxes, parseWcs, subDefinition, Wcs, WcsError, type WcsDefinition } from '../wcs/index.js';
 import type { CelestialImage } from './grid.js';
+import { binWcs } from './bin.js';
 
 export interface LoadedImage extends CelestialImage {
   readonly path: string;
@@ -78,6 +79,75 @@ export async function loadCelestialImage(path: string, limits: ViewerLimits): Pr
     const plane = await readWholePlane(img, limits);
     const primary = img.file.hdus[0];
     return { path, name, plane, wcs, header: img.hdu.header, primaryHeader: primary && primary !== img.hdu ? primary.header : undefined };
+  } finally {
+    await img.file.close().catch(() => undefined);
+  }
+}
+
+/** Smallest pixel scale of a WCS (degrees). */
+export function finestScale(def: WcsDefinition): number {
+  const [sx, sy] = new Wcs(def).pixelScales();
+  return Math.min(sx, sy);
+}
+
+/** The block size that brings an image's pixels close to (not above) a target pixel size. */
+export function binFactorFor(def: WcsDefinition, targetScale: number): number {
+  const k = Math.floor(targetScale / finestScale(def));
+  return k >= 2 ? k : 1;
+}
+
+/**
+ * The image block-averaged k x k (NaN-aware) while its row bands stream from the file, so only
+ * the binned plane is ever held: inputs larger than MAX_FITS_ARRAY_ELEMENTS or memory still work
+ * when the output is coarse. k = 1 reads the plane whole.
+ */
+export async function loadCelestialImageBinned(path: string, limits: ViewerLimits, k: number): Promise<LoadedImage> {
+  if (k < 2) return loadCelestialImage(path, limits);
+  const img = await openImage(path, -1, limits);
+  try {
+    const name = basename(path);
+    const wcs = celestialWcsOf(img.hdu.header, name);
+    const { width: w, height: h } = img;
+    const bw = Math.ceil(w / k);
+    const bh = Math.ceil(h / k);
+    const out = new Float32Array(bw * bh);
+    const sum = new Float64Array(bw);
+    const cnt = new Uint32Array(bw);
+    let current = 0;
+    const flush = (by: number) => {
+      for (let b = 0; b < bw; b++) out[by * bw + b] = cnt[b] ? sum[b]! / cnt[b]! : NaN;
+      sum.fill(0);
+      cnt.fill(0);
+    };
+    for await (const band of readPlaneRows(img.file, img.hdu, { plane: img.slice.plane, bandRows: img.bandRows, maxElements: limits.maxElements })) {
+      const data = band.data;
+      for (let r = 0; r < band.rows; r++) {
+        const by = Math.floor((band.y0 + r) / k);
+        if (by !== current) {
+          flush(current);
+          current = by;
+        }
+        const row = r * w;
+        for (let x = 0; x < w; x++) {
+          const v = data[row + x]!;
+          if (v === v && v !== Infinity && v !== -Infinity) {
+            const b = (x / k) | 0;
+            sum[b]! += v;
+            cnt[b]! += 1;
+          }
+        }
+      }
+    }
+    flush(current);
+    const primary = img.file.hdus[0];
+    return {
+      path,
+      name,
+      plane: { width: bw, height: bh, data: out },
+      wcs: binWcs(wcs, k),
+      header: img.hdu.header,
+      primaryHeader: primary && primary !== img.hdu ? primary.header : undefined,
+    };
   } finally {
     await img.file.close().catch(() => undefined);
   }

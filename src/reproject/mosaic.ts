@@ -14,13 +14,12 @@ import { encodeBinTable } from '../fits/table/index.js';
 import { buildDisplayMapping, colormapIndex, encodeRaster, MEDIA_TYPES, type Colormap, type DisplayOptions } from '../imaging/index.js';
 import type { ViewerLimits } from '../imaging/viewer/source.js';
 import { avmSpatial, embedAvm, Wcs, wcsToCards, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
-import { binForTarget } from './bin.js';
 import { coaddBands, type CombineMethod } from './coadd.js';
 import { ReprojectError } from './errors.js';
 import type { CelestialImage, OutputGrid } from './grid.js';
 import { fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { loadCelestialImage, loadImageShape, type ImageShape, type LoadedImage } from './load.js';
+import { binFactorFor, loadCelestialImage, loadCelestialImageBinned, loadImageShape, type ImageShape, type LoadedImage } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 
 export interface MosaicFileSpec {
@@ -95,15 +94,16 @@ export async function renderMosaicImage(spec: MosaicImageSpec, onProgress?: Prog
   const tiles: CelestialImage[] = [];
   for (let k = 0; k < spec.files.length; k++) {
     onProgress?.((0.5 * k) / spec.files.length, `stretching ${basename(spec.files[k]!.path)}`);
-    const img = await loadCelestialImage(spec.files[k]!.path, spec.limits);
-    // Each file's own stretch, from its own full-resolution pixels.
+    // Files much finer than the output are block-averaged while streaming (bounded memory); the
+    // stretch then comes from the averaged pixels, as a preview of that size would.
+    const img = await loadCelestialImageBinned(spec.files[k]!.path, spec.limits, binFactorFor(shapes[k]!.wcs, target));
     const mapping = buildDisplayMapping(img.plane.data, spec.files[k]!.display);
     const mapped = new Float32Array(img.plane.data.length);
     for (let i = 0; i < mapped.length; i++) {
       const v = img.plane.data[i]!;
       mapped[i] = v === v ? mapping.map(v) : NaN;
     }
-    tiles.push(binForTarget({ plane: { width: img.plane.width, height: img.plane.height, data: mapped }, wcs: img.wcs }, scaleOf(img.wcs), target));
+    tiles.push({ plane: { width: img.plane.width, height: img.plane.height, data: mapped }, wcs: img.wcs });
   }
   const { width, height } = grid;
   const lut = spec.colormap.lut;

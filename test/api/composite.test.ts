@@ -145,3 +145,25 @@ describe('POST /composite/generate', () => {
     assert.equal((await engine.app.inject({ method: 'GET', url: '/composite/jobs/nope' })).statusCode, 404);
   });
 });
+
+describe('POST /composite/generate with inputs larger than MAX_FITS_ARRAY_ELEMENTS', () => {
+  let engine: TestEngine;
+  before(async () => {
+    engine = await startTestEngine({ MAX_FITS_ARRAY_ELEMENTS: '5000' });
+    const base = { ra: 150.1, dec: 2.2, width: 120, height: 60, scale: 1e-4 };
+    await writeTile(engine.dataDir, { ...base, name: 'big/r.fits', value: (x) => x });
+    await writeTile(engine.dataDir, { ...base, name: 'big/g.fits', value: (_x, y) => y });
+    await writeTile(engine.dataDir, { ...base, name: 'big/b.fits', value: (x, y) => x + y });
+  });
+  after(async () => engine.dispose());
+
+  it('streams and block-averages them when the output is coarse, 413 when it is not', async () => {
+    const ch = (f: string) => ({ file_paths: [f], stretch: 'linear' });
+    const payload = { red: ch('big/r.fits'), green: ch('big/g.fits'), blue: ch('big/b.fits') };
+    const coarse = await engine.app.inject({ method: 'POST', url: '/composite/generate', payload: { ...payload, width: 30, height: 30 } });
+    assert.equal(coarse.statusCode, 200, coarse.body);
+    assert.deepEqual([(await sharp(coarse.rawPayload).metadata()).width, (await sharp(coarse.rawPayload).metadata()).height], [30, 15]);
+    const full = await engine.app.inject({ method: 'POST', url: '/composite/generate', payload: { ...payload, width: 120, height: 120 } });
+    assert.equal(full.statusCode, 413, full.body);
+  });
+});
