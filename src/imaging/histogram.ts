@@ -54,3 +54,27 @@ export function histogram(values: ArrayLike<number>, bins: number, lo: number, h
   for (let i = 0; i < bins; i++) centers[i] = (edges[i]! + edges[i + 1]!) / 2;
   return { counts: Array.from(counts), binEdges: edges, binCenters: centers, nBins: bins };
 }
+
+/**
+ * `histogram(values, bins, 0, 1, v => clip((v - min) / span))` without a callback: the upstream
+ * raw histogram of min/max-normalised values, same arithmetic and binning.
+ */
+export function histogramNormalized(values: ArrayLike<number>, bins: number, min: number, span: number): Histogram {
+  if (span === 0) return histogram(values, bins, 0, 0, (v) => (v - v === 0 ? 0 : NaN));
+  const edges = linspace(0, 1, bins + 1);
+  const counts = new Float64Array(bins);
+  for (let i = 0; i < values.length; i++) {
+    const raw = values[i]!;
+    if (raw - raw !== 0) continue;
+    let v = (raw - min) / span;
+    v = v < 0 ? 0 : v > 1 ? 1 : v;
+    let idx = Math.trunc(v * bins);
+    if (idx === bins) idx--;
+    if (v < edges[idx]!) idx--;
+    else if (idx !== bins - 1 && v >= edges[idx + 1]!) idx++;
+    counts[idx] += 1;
+  }
+  const centers = new Array<number>(bins);
+  for (let i = 0; i < bins; i++) centers[i] = (edges[i]! + edges[i + 1]!) / 2;
+  return { counts: Array.from(counts), binEdges: edges, binCenters: centers, nBins: bins };
+}

@@ -34,6 +34,7 @@ describe('viewer limits: MAX_FITS_FILE_SIZE_MB and MAX_FITS_ARRAY_ELEMENTS the s
   describe('array elements bound what is decoded at once, not what can be previewed', () => {
     let engine: TestEngine;
     let reference: TestEngine;
+    const reference_ = { get app() { return reference.app; }, get dataDir() { return reference.dataDir; } };
     before(async () => {
       engine = await startTestEngine({ MAX_FITS_ARRAY_ELEMENTS: '5000' });
       reference = await startTestEngine();
@@ -70,6 +71,21 @@ describe('viewer limits: MAX_FITS_FILE_SIZE_MB and MAX_FITS_ARRAY_ELEMENTS the s
       assert.deepEqual(h.histogram.counts, hr.histogram.counts);
       assert.equal(h.histogram.counts.reduce((x: number, y: number) => x + y, 0), 60000 - 600);
       assert.ok(Math.abs(h.stats.mean - hr.stats.mean) < 1e-9);
+    });
+
+    it('histograms exclude NaN and infinities, whole or band by band (fixture counts)', async () => {
+      const { reference, planeOf } = await import('../imaging/reference.js');
+      const { encodeFits } = await import('../../src/fits/index.js');
+      const { writeFile } = await import('node:fs/promises');
+      const c = reference.cases.find((x) => x.name === 'synthetic-nan-inf')!;
+      const plane = planeOf(c);
+      const bytes = await encodeFits([{ axes: [plane.width, plane.height], data: plane.data }]);
+      for (const e of [engine, reference_]) {
+        await writeFile(`${e.dataDir}/synthetic.fits`, bytes);
+        const body = (await e.app.inject({ url: '/histogram/x?file_path=synthetic.fits&bins=64&stretch=linear' })).json();
+        assert.deepEqual(body.raw_histogram.counts, c.raw_histogram.counts);
+        assert.equal(body.histogram.counts.reduce((a: number, b: number) => a + b, 0), c.finite_count);
+      }
     });
 
     it('413 when even one row, or a cutout, is over the limit', async () => {

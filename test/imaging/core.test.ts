@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsinhStretch, CompositeStretch, HistEqStretch, LinearStretch, LogStretch, PowerStretch, SqrtStretch } from '../../src/imaging/stretches.js';
 import { orderStatistics, percentilesOfMapped, selectInPlace } from '../../src/imaging/quantiles.js';
-import { histogram, linspace } from '../../src/imaging/histogram.js';
+import { histogram, histogramNormalized, linspace } from '../../src/imaging/histogram.js';
 import { AreaResampler, fitInside, resampleArea } from '../../src/imaging/resample.js';
 import { BandReducer } from '../../src/imaging/preview.js';
 import { buildDisplayMapping } from '../../src/imaging/display.js';
@@ -56,6 +56,14 @@ describe('order statistics and percentiles', () => {
       assert.equal(stats.get(n - 1), sorted[n - 1]);
     }
   });
+  it('many ranks at once equal sorting', () => {
+    const a = Float64Array.from({ length: 20001 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const sorted = a.slice().sort();
+    const ks = [0, 1, 99, 100, 5000, 5001, 10000, 19999, 20000, 15000, 15001];
+    const got = orderStatistics(a.slice(), ks);
+    for (const k of ks) assert.equal(got.get(k), sorted[k], `rank ${k}`);
+  });
+
   it('numpy linear percentiles', () => {
     const v = Float64Array.from([1, 2, 3, 4]);
     assert.deepEqual(percentilesOfMapped(v, [0, 50, 100, 25]), [1, 2.5, 4, 1.75]);
@@ -75,6 +83,18 @@ describe('histogram (numpy rules)', () => {
     assert.deepEqual(h.binEdges, [2.5, 3, 3.5]);
     assert.deepEqual(h.counts, [0, 2]);
   });
+  it('histogramNormalized equals the callback form', () => {
+    const c = reference.cases.find((x) => x.name === 'synthetic-nan-inf')!;
+    const data = planeOf(c).data;
+    const fin = Array.from(data).filter((v) => Number.isFinite(v));
+    const min = Math.min(...fin);
+    const span = Math.max(...fin) - min;
+    const a = histogramNormalized(data, 64, min, span);
+    const b = histogram(data, 64, 0, 1, (v) => (Number.isFinite(v) ? Math.min(1, Math.max(0, (v - min) / span)) : NaN));
+    assert.deepEqual(a, b);
+    assert.deepEqual(a.counts, c.raw_histogram.counts);
+  });
+
   it('linspace ends exactly at stop', () => {
     assert.equal(linspace(0, 0.3, 4)[3], 0.3);
   });

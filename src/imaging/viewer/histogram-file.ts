@@ -7,10 +7,13 @@
  * count exactly. Percentiles are exact for planes held whole (sampled for huge band-read planes).
  */
 import { buildDisplayMapping, type AppliedDisplay, type DisplayOptions } from '../display.js';
-import { histogram, type Histogram } from '../histogram.js';
+import { histogram, histogramNormalized, type Histogram } from '../histogram.js';
 import { percentilesOfMapped } from '../quantiles.js';
 import { SampledStatistics, statisticsOf, type DisplayStatistics } from '../statistics.js';
 import { openImage, planeBands, readWholePlane, type ViewerLimits } from './source.js';
+
+/** Planes with at most this many finite pixels are histogrammed from one mapped copy (8 bytes each). */
+export const MAX_MAPPED_VALUES = 32_000_000;
 
 export const HISTOGRAM_PERCENTILES = [0.5, 1, 5, 25, 50, 75, 95, 99, 99.5] as const;
 
@@ -66,9 +69,41 @@ export async function histogramOf(source: ArrayLike<number>[] | (() => AsyncGene
       };
     }
     const span = max - min;
-    const normalize = span === 0 ? () => 0 : (v: number) => Math.min(1, Math.max(0, (v - min) / span));
     const sMin = mapping.map(min);
     const sMax = mapping.map(max);
+    if (!stats.sampled && count <= MAX_MAPPED_VALUES) {
+      // Every finite value in memory: map each once, then histogram, moments and percentiles
+      // work on the mapped array without calling the mapping again.
+      const values = stats.finiteValues();
+      const raw = histogramNormalized(values, req.bins, min, span);
+      if (mapping.affine) {
+        const { vmin, span: width } = mapping.affine;
+        for (let i = 0; i < values.length; i++) {
+          const d = (values[i]! - vmin) / width;
+          values[i] = d < 0 ? 0 : d > 1 ? 1 : d;
+        }
+      } else {
+        for (let i = 0; i < values.length; i++) values[i] = mapping.map(values[i]!);
+      }
+      const h = histogram(values, req.bins, sMin, sMax);
+      let total = 0;
+      for (let i = 0; i < values.length; i++) total += values[i]!;
+      const mean = total / values.length;
+      let ss = 0;
+      for (let i = 0; i < values.length; i++) {
+        const d = values[i]! - mean;
+        ss += d * d;
+      }
+      const std = Math.sqrt(ss / values.length);
+      const ps = percentilesOfMapped(values, HISTOGRAM_PERCENTILES.map((p) => p));
+      return {
+        histogram: toJson(h),
+        raw_histogram: toJson(raw),
+        percentiles: Object.fromEntries(HISTOGRAM_PERCENTILES.map((p, i) => [percentileKey(p), ps[i]!])),
+        stats: { min: sMin, max: sMax, mean, std },
+        stretch: mapping.applied,
+      };
+    }
     const counts = new Float64Array(req.bins);
     const rawCounts = new Float64Array(req.bins);
     let sum = 0;
@@ -76,7 +111,7 @@ export async function histogramOf(source: ArrayLike<number>[] | (() => AsyncGene
     // Two passes for std (numpy computes it around the mean): sums first, then squared deviations.
     for await (const band of bands()) {
       const h = histogram(band, req.bins, sMin, sMax, mapping.map);
-      const r = histogram(band, req.bins, 0, span === 0 ? 0 : 1, normalize);
+      const r = histogramNormalized(band, req.bins, min, span);
       for (let i = 0; i < req.bins; i++) {
         counts[i] += h.counts[i]!;
         rawCounts[i] += r.counts[i]!;
