@@ -12,7 +12,8 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
     DATA_DIR=/app/data \
-    MAST_DOWNLOAD_DIR=/app/data/mast
+    MAST_DOWNLOAD_DIR=/app/data/mast \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 WORKDIR /app
 RUN groupadd --gid 1001 engine && useradd --uid 1001 --gid engine --create-home engine \
     && mkdir -p /app/data && chown engine:engine /app/data
