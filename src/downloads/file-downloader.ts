@@ -332,7 +332,8 @@ class FileRun {
       try {
         const res = await this.o.fetcher.open({ url: entry.url, start: from, ranged: from > 0, ifRange: this.ifRange() }, this.signal);
         if (res.status === 200) {
-          if (pos > 0 || entry.ranges.length > 0) await file.truncate(0);
+          // The whole file from byte 0: nothing already in the .part may survive past its end.
+          await file.truncate(0);
           entry.ranges = [];
           pos = 0;
           digest = new ContentDigest();
