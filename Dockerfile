@@ -5,6 +5,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
@@ -20,6 +21,7 @@ RUN groupadd --gid 1001 engine && useradd --uid 1001 --gid engine --create-home 
 COPY --from=build --chown=engine:engine /app/package.json ./
 COPY --from=build --chown=engine:engine /app/node_modules ./node_modules
 COPY --from=build --chown=engine:engine /app/dist ./dist
+COPY --from=build --chown=engine:engine /app/web/dist ./web/dist
 USER engine
 EXPOSE 8000
 VOLUME ["/app/data"]
