@@ -75,6 +75,8 @@ describe('chunked download jobs over HTTP', () => {
       assert.equal(f.total_bytes, expected.length);
       assert.equal(f.sha256, sha(expected));
       assert.equal(sha(await readFile(f.local_path)), sha(expected));
+      // The fake's FITS products carry CHECKSUM/DATASUM (written by src/fits/writer): verified on the way in.
+      assert.equal(f.fits_checksum, 'valid', f.filename);
     }
     assert.equal(p.is_resumable, false);
   });
