@@ -17,8 +17,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImagePlane } from '../../src/core/image-plane.js';
-import { validValues } from '../../src/analysis/mask.js';
-import { SigmaClip, sigmaClippedStatsOf } from '../../src/analysis/stats/sigma-clip.js';
+import { streamingSigmaClippedStats } from '../../src/analysis/stats/streaming-sigma-clip.js';
 import { MeshBackground } from '../../src/analysis/background/mesh-background.js';
 import { astropyConvolveSeparable, gaussianKernel1d } from '../../src/analysis/filters/astropy-convolve.js';
 import { detectSources } from '../../src/analysis/segmentation/detect.js';
@@ -97,7 +96,7 @@ async function main(): Promise<void> {
   if (!existsSync(imagePath)) writeFileSync(imagePath, Buffer.from(plane.data.buffer));
   writeFileSync(posPath, JSON.stringify(positions));
 
-  const scs = timed(() => sigmaClippedStatsOf(validValues(plane), new SigmaClip({ sigma: 3, maxiters: 5 })), repeat);
+  const scs = timed(() => streamingSigmaClippedStats(plane.data, undefined, { sigmaLower: 3, sigmaUpper: 3, maxiters: 5, cenfunc: 'median' }), repeat);
   const seg = timed(() => {
     const bkg = new MeshBackground({ boxSize: 64, filterSize: 3, sigma: 3, maxiters: 10 }).compute(plane);
     const sub = new Float64Array(plane.data.length);

@@ -36,6 +36,82 @@ class RangeStats {
   }
 
   /**
+   * As `stats` in one scan plus the gather: sums of (x - shift) and (x - shift)^2 (shift close to
+   * the mean keeps the variance exact to rounding) and the histogram over [lo, hi] itself,
+   * which must be finite.
+   */
+  statsShifted(lo: number, hi: number, shift: number, unlessCount: number): PassStats | undefined {
+    const { data } = this;
+    const len = data.length;
+    const hist = this.hist;
+    hist.fill(0);
+    const scale = hi > lo ? BINS / (hi - lo) : 0;
+    let n = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < len; i++) {
+      const v = data[i]!;
+      if (v >= lo && v <= hi) {
+        n++;
+        const d = v - shift;
+        s1 += d;
+        s2 += d * d;
+        let b = Math.floor((v - lo) * scale);
+        if (b >= BINS) b = BINS - 1;
+        hist[b]!++;
+      }
+    }
+    if (n === unlessCount) return undefined;
+    if (n === 0) return { count: 0, mean: NaN, std: NaN, median: NaN };
+    const mean = shift + s1 / n;
+    const std = Math.sqrt(Math.max(0, (s2 - (s1 * s1) / n) / (n - this.ddof)));
+    return { count: n, mean, std, median: this.medianFromHistogram(n, lo, hi, lo, scale) };
+  }
+
+  /** numpy median of the n values in [lo, hi] whose histogram (bins from `min` by `scale`) is built. */
+  private medianFromHistogram(n: number, lo: number, hi: number, min: number, scale: number): number {
+    const { data } = this;
+    const len = data.length;
+    const hist = this.hist;
+    const r1 = (n - 1) >> 1;
+    const r2 = n >> 1;
+    let acc = 0;
+    let b1 = -1;
+    let b2 = -1;
+    let before1 = 0;
+    for (let b = 0; b < BINS; b++) {
+      const c = hist[b]!;
+      if (b1 < 0 && acc + c > r1) {
+        b1 = b;
+        before1 = acc;
+      }
+      if (acc + c > r2) {
+        b2 = b;
+        break;
+      }
+      acc += c;
+    }
+    const size = hist[b1]! + (b2 !== b1 ? hist[b2]! : 0);
+    if (this.gather.length < size) this.gather = new Float64Array(size);
+    const g = this.gather;
+    let k = 0;
+    for (let i = 0; i < len; i++) {
+      const v = data[i]!;
+      if (v >= lo && v <= hi) {
+        let b = Math.floor((v - min) * scale);
+        if (b >= BINS) b = BINS - 1;
+        if (b === b1 || b === b2) g[k++] = v;
+      }
+    }
+    const at = r1 - before1;
+    const v1 = selectInPlace(g, at, 0, k - 1);
+    if (r2 === r1) return v1;
+    let v2 = Infinity;
+    for (let i = at + 1; i < k; i++) if (g[i]! < v2) v2 = g[i]!;
+    return (v1 + v2) / 2;
+  }
+
+  /**
    * Mean, std (ddof) and numpy median of the values in [lo, hi]; undefined (after a single scan)
    * when their count equals `unlessCount`.
    */
@@ -146,8 +222,8 @@ export function streamingSigmaClippedStats(data: PixelArray, mask: PixelMask | u
     const cen = o.cenfunc === 'median' ? current.median : current.mean;
     const nlo = Math.max(lo, cen - current.std * o.sigmaLower);
     const nhi = Math.min(hi, cen + current.std * o.sigmaUpper);
-    // one scan both counts the survivors and, when something was clipped, starts their statistics
-    const next = rs.stats(nlo, nhi, true, current.count);
+    // one scan both counts the survivors and, when something was clipped, gives their statistics
+    const next = Number.isFinite(nlo) && Number.isFinite(nhi) ? rs.statsShifted(nlo, nhi, current.mean, current.count) : rs.stats(nlo, nhi, true, current.count);
     if (next === undefined) break; // nothing clipped: converged, the current statistics stand
     lo = nlo;
     hi = nhi;
