@@ -38,7 +38,7 @@ export function CompositePage() {
     setError(null);
     try {
       const body = {
-        channels: channels.map((c) => ({ file_paths: c.files, color: rgbOf(c.color), stretch: c.stretch, black_point: c.black_point, white_point: c.white_point })),
+        channels: channels.map((c) => ({ file_paths: c.files, rgb: rgbOf(c.color), stretch: c.stretch, black_point: c.black_point, white_point: c.white_point })),
         output_format: format,
         width: size,
         height: size,
