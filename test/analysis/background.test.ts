@@ -53,6 +53,23 @@ describe('MeshBackground against photutils 1.6 Background2D', () => {
     }
   }
 
+  for (const key of IMAGE_KEYS) {
+    it(`edge_method crop and filter_threshold on ${key} (1e-4 relative, IDW ties by box index)`, async () => {
+      const { plane } = await referencePlane(key);
+      const img = references().images[key]!;
+      const crop = new MeshBackground({ boxSize: img.params.box!, filterSize: 3, edgeMethod: 'crop' }).compute(plane);
+      let d = gridMaxRelDiff(sampleGrid(crop.background, plane.width, plane.height), img.results.background_2d_crop.grid);
+      assert.ok(d.max < 1e-4, `crop ${d.max} ${d.where}`);
+      d = gridMaxRelDiff(sampleGrid(crop.backgroundRms, plane.width, plane.height), img.results.background_2d_crop.rms_grid);
+      assert.ok(d.max < 1e-4, `crop rms ${d.max} ${d.where}`);
+      const thr = new MeshBackground({ boxSize: img.params.box!, filterSize: 3, filterThreshold: img.results.sigma_clipped_statistics.median }).compute(plane);
+      d = gridMaxRelDiff(sampleGrid(thr.background, plane.width, plane.height), img.results.background_2d_threshold.grid);
+      assert.ok(d.max < 1e-4, `threshold ${d.max} ${d.where}`);
+      d = gridMaxRelDiff(sampleGrid(thr.backgroundRms, plane.width, plane.height), img.results.background_2d_threshold.rms_grid);
+      assert.ok(d.max < 1e-4, `threshold rms ${d.max} ${d.where}`);
+    });
+  }
+
   it('rejects a box larger than the image and an all-masked image', () => {
     const plane = { width: 10, height: 10, data: new Float32Array(100).fill(NaN) };
     assert.throws(() => new MeshBackground({ boxSize: 20 }).compute(plane), /larger than the image/);
