@@ -24,7 +24,8 @@ export function binWcs(def: WcsDefinition, k: number): WcsDefinition {
         ...(def.sip.ap ? { ap: scaleSip(def.sip.ap, k), bp: scaleSip(def.sip.bp, k) } : {}),
       }
     : undefined;
-  return { ...def, crpix, pc, sip, imageShape: def.imageShape?.map((n, i) => (i < 2 ? Math.ceil(n / k) : n)) };
+  // Lookup tables are in unbinned pixels: dropped (images are loaded without them anyway).
+  return { ...def, crpix, pc, sip, lookupTables: undefined, imageShape: def.imageShape?.map((n, i) => (i < 2 ? Math.ceil(n / k) : n)) };
 }
 
 /** k x k block mean ignoring NaN (a block with no finite pixel is NaN). */

@@ -55,6 +55,25 @@ export interface TabArray {
   readonly index?: readonly number[];
 }
 
+/** A Paper IV lookup-table distortion (CPDISj / D2IMDISj = 'Lookup') and where its table is. */
+export interface LookupRequest {
+  readonly kind: 'cpdis' | 'd2im';
+  /** 0-based pixel axis the correction applies to. */
+  readonly axis: number;
+  readonly extname: 'WCSDVARR' | 'D2IMARR';
+  readonly extver: number;
+}
+
+/** A lookup table: an image whose own CRPIX/CRVAL/CDELT map image pixels onto table pixels. */
+export interface LookupTable extends LookupRequest {
+  readonly width: number;
+  readonly height: number;
+  readonly data: ArrayLike<number>;
+  readonly crpix: readonly [number, number];
+  readonly crval: readonly [number, number];
+  readonly cdelt: readonly [number, number];
+}
+
 export interface WcsDefinition {
   readonly naxis: number;
   /** NAXISn of the image when known (not part of the WCS proper, used for footprints). */
@@ -80,6 +99,9 @@ export interface WcsDefinition {
   /** -TAB axes and where their tables are (attach the arrays with `attachTabArrays`). */
   readonly tabRequests?: readonly TabRequest[];
   readonly tabArrays?: readonly TabArray[];
+  /** Lookup-table distortions named by the header (attach the tables with `attachLookupTables`). */
+  readonly lookupRequests?: readonly LookupRequest[];
+  readonly lookupTables?: readonly LookupTable[];
   /** Things parsed leniently, e.g. "CROTA2 converted to PC", "spectral algorithm F2W treated as linear". */
   readonly warnings: readonly string[];
 }
@@ -236,6 +258,7 @@ export function parseWcs(h: HeaderSource, options: ParseWcsOptions = {}): WcsDef
   if (equinox === undefined && a === '') equinox = headerNumber(h, 'EPOCH');
 
   const sip = celestialAxes ? parseSip(h) : undefined;
+  const lookupRequests = a === '' ? parseLookups(h, warnings) : [];
   const tabRequests: TabRequest[] = [];
   for (let k = 0; k < n; k++) {
     const t = ctype[k]!;
@@ -276,6 +299,7 @@ export function parseWcs(h: HeaderSource, options: ParseWcsOptions = {}): WcsDef
     dateObs: headerString(h, 'DATE-OBS')?.trim(),
     sip,
     ...(tabRequests.length ? { tabRequests } : {}),
+    ...(lookupRequests.length ? { lookupRequests } : {}),
     warnings,
   };
 }
@@ -334,4 +358,28 @@ function parseSip(h: HeaderSource): SipDistortion | undefined {
       ? { apOrder, bpOrder, ap: readSipTerms(h, 'AP', apOrder), bp: readSipTerms(h, 'BP', bpOrder) }
       : {}),
   };
+}
+
+/** CPDIS1/2 and D2IMDIS1/2 'Lookup' distortions with two independent pixel axes (1, 2). */
+function parseLookups(h: HeaderSource, warnings: string[]): LookupRequest[] {
+  const out: LookupRequest[] = [];
+  for (const [kind, dis, rec, extname] of [['cpdis', 'CPDIS', 'DP', 'WCSDVARR'], ['d2im', 'D2IMDIS', 'D2IM', 'D2IMARR']] as const) {
+    for (let j = 1; j <= 2; j++) {
+      const type = headerString(h, `${dis}${j}`)?.trim().toUpperCase();
+      if (!type) continue;
+      if (type !== 'LOOKUP') {
+        warnings.push(`${dis}${j} = '${type}' is not supported (ignored)`);
+        continue;
+      }
+      const naxes = headerNumber(h, `${rec}${j}.NAXES`) ?? 2;
+      const a1 = headerNumber(h, `${rec}${j}.AXIS.1`) ?? 1;
+      const a2 = headerNumber(h, `${rec}${j}.AXIS.2`) ?? 2;
+      if (naxes !== 2 || a1 !== 1 || a2 !== 2) {
+        warnings.push(`${dis}${j}: only lookup tables over pixel axes (1, 2) are supported (ignored)`);
+        continue;
+      }
+      out.push({ kind, axis: j - 1, extname, extver: headerNumber(h, `${rec}${j}.EXTVER`) ?? 1 });
+    }
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 /** FITS World Coordinate Systems (wcslib semantics) for the engine. */
 export { WcsError } from './errors.js';
 export { recordHeader, headerNumber, headerString, type HeaderSource, type HeaderValue } from './header-source.js';
-export { parseWcs, hasWcsKeywords, findCelestialAxes, type WcsDefinition, type SipDistortion, type SipTerm, type PvCard, type ParseWcsOptions, type TabArray, type TabRequest } from './definition.js';
+export { parseWcs, hasWcsKeywords, findCelestialAxes, type WcsDefinition, type SipDistortion, type SipTerm, type PvCard, type ParseWcsOptions, type TabArray, type TabRequest, type LookupRequest, type LookupTable } from './definition.js';
+export { attachLookupTables, LookupDistortion, lookupValue, type LookupReader } from './lookup.js';
 export { attachTabArrays, TabAxis, type TabColumnReader } from './tab.js';
 export { Wcs, subDefinition, type CelestialAxes } from './wcs.js';
 export { wcsToCards, wcsToRecord, type WcsCard } from './to-header.js';

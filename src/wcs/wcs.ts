@@ -11,6 +11,7 @@ import type { HeaderSource } from './header-source.js';
 import { createProjection, type Projection } from './projections/index.js';
 import { Sip } from './sip.js';
 import { TabAxis } from './tab.js';
+import { LookupDistortion } from './lookup.js';
 import { solveCelestialPole, SphericalRotation, type CelestialPole } from './sphere.js';
 
 export interface CelestialAxes {
@@ -68,7 +69,10 @@ export class Wcs {
   private readonly x0: number = 0;
   private readonly y0: number = 0;
   private readonly sip: Sip | undefined;
+  private readonly lookup: LookupDistortion | undefined;
   private readonly buf = new Float64Array(2);
+  private readonly tmp = new Float64Array(2);
+  private readonly tmp2 = new Float64Array(2);
 
   static fromHeader(header: HeaderSource, options: ParseWcsOptions = {}): Wcs {
     return new Wcs(parseWcs(header, options));
@@ -116,6 +120,80 @@ export class Wcs {
       this.celestial = undefined;
     }
     this.sip = def.sip ? new Sip(def.sip) : undefined;
+    this.lookup = def.lookupTables?.length ? new LookupDistortion(def.lookupTables) : undefined;
+  }
+
+  /**
+   * 0-based pixel -> offsets from CRPIX after every distortion (what CDELT*PC multiplies), as
+   * astropy's pix2foc: D2IM first, then SIP and CPDIS offsets evaluated there and added.
+   */
+  private toFocal(px: number, py: number, out: Float64Array): void {
+    let x1 = px + 1;
+    let y1 = py + 1;
+    const lk = this.lookup;
+    if (lk?.hasD2im) {
+      const t = this.tmp;
+      t[0] = x1;
+      t[1] = y1;
+      lk.applyD2im(t);
+      x1 = t[0]!;
+      y1 = t[1]!;
+    }
+    const u = x1 - this.ref[0]! - 1;
+    const v = y1 - this.ref[1]! - 1;
+    let fu = u;
+    let fv = v;
+    if (this.sip) {
+      this.sip.forward(u, v, this.tmp2);
+      fu = this.tmp2[0]!;
+      fv = this.tmp2[1]!;
+    }
+    if (lk) {
+      const d = this.tmp2;
+      d[0] = 0;
+      d[1] = 0;
+      lk.addCpdis(x1, y1, d);
+      fu += d[0]!;
+      fv += d[1]!;
+    }
+    out[0] = fu;
+    out[1] = fv;
+  }
+
+  /** Inverse of toFocal: focal offsets -> 0-based pixel (Newton; analytic Jacobian for SIP alone). */
+  private fromFocal(U: number, V: number, out: Float64Array): void {
+    if (!this.lookup) {
+      this.sip!.inverse(U, V, out);
+      out[0] = out[0]! + this.ref[0]!;
+      out[1] = out[1]! + this.ref[1]!;
+      return;
+    }
+    let px = U + this.ref[0]!;
+    let py = V + this.ref[1]!;
+    const f = this.buf;
+    const h = 1e-3;
+    for (let iter = 0; iter < 60; iter++) {
+      this.toFocal(px, py, f);
+      const ru = f[0]! - U;
+      const rv = f[1]! - V;
+      this.toFocal(px + h, py, f);
+      const j11 = (f[0]! - U - ru) / h;
+      const j21 = (f[1]! - V - rv) / h;
+      this.toFocal(px, py + h, f);
+      const j12 = (f[0]! - U - ru) / h;
+      const j22 = (f[1]! - V - rv) / h;
+      const det = j11 * j22 - j12 * j21;
+      if (!(Math.abs(det) > 0)) break;
+      const sx = (j22 * ru - j12 * rv) / det;
+      const sy = (-j21 * ru + j11 * rv) / det;
+      px -= sx;
+      py -= sy;
+      if (Math.abs(sx) < 1e-12 && Math.abs(sy) < 1e-12) break;
+    }
+    this.toFocal(px, py, f);
+    const ok = Math.abs(f[0]! - U) < 1e-8 && Math.abs(f[1]! - V) < 1e-8;
+    out[0] = ok ? px : NaN;
+    out[1] = ok ? py : NaN;
   }
 
   /** True when there is a celestial axis pair with a projection. */
@@ -123,9 +201,9 @@ export class Wcs {
     return this.celestial !== undefined;
   }
 
-  /** True when SIP distortion is present. */
+  /** True when SIP or lookup-table distortion is present. */
   get hasDistortion(): boolean {
-    return this.sip !== undefined;
+    return this.sip !== undefined || this.lookup !== undefined;
   }
 
   /** 0-based pixel -> world (degrees on celestial axes, SI on spectral axes), distortion included. */
@@ -152,8 +230,8 @@ export class Wcs {
     if (pixel.length !== n) throw new WcsError(`Expected ${n} pixel coordinates, got ${pixel.length}`, 'WCS_BAD_INPUT');
     const d = new Float64Array(n);
     for (let j = 0; j < n; j++) d[j] = pixel[j]! - this.ref[j]!;
-    if (distort && this.sip && n >= 2) {
-      this.sip.forward(d[0]!, d[1]!, this.buf);
+    if (distort && this.hasDistortion && n >= 2) {
+      this.toFocal(pixel[0]!, pixel[1]!, this.buf);
       d[0] = this.buf[0]!;
       d[1] = this.buf[1]!;
     }
@@ -199,10 +277,10 @@ export class Wcs {
       for (let i = 0; i < n; i++) s += this.mi[j * n + i]! * x[i]!;
       d[j] = s;
     }
-    if (distort && this.sip && n >= 2) {
-      this.sip.inverse(d[0]!, d[1]!, this.buf);
-      d[0] = this.buf[0]!;
-      d[1] = this.buf[1]!;
+    if (distort && this.hasDistortion && n >= 2) {
+      this.fromFocal(d[0]!, d[1]!, this.buf);
+      d[0] = this.buf[0]! - this.ref[0]!;
+      d[1] = this.buf[1]! - this.ref[1]!;
     }
     return d.map((v, j) => v + this.ref[j]!);
   }
@@ -246,12 +324,12 @@ export class Wcs {
     const rx = this.ref[0]!, ry = this.ref[1]!;
     const lonFirst = this.celestial!.lon === 0;
     const out = this.buf;
-    const sip = this.sip;
+    const distorted = this.hasDistortion;
     for (let k = 0; k < xs.length; k++) {
       let dx = xs[k]! - rx;
       let dy = ys[k]! - ry;
-      if (sip) {
-        sip.forward(dx, dy, out);
+      if (distorted) {
+        this.toFocal(xs[k]!, ys[k]!, out);
         dx = out[0]!;
         dy = out[1]!;
       }
@@ -272,20 +350,22 @@ export class Wcs {
     const rx = this.ref[0]!, ry = this.ref[1]!;
     const lonFirst = this.celestial!.lon === 0;
     const out = this.buf;
-    const sip = this.sip;
+    const distorted = this.hasDistortion;
+    const res = new Float64Array(2);
     for (let k = 0; k < lon.length; k++) {
       this.celestialToIntermediate(lon[k]!, lat[k]!, out);
       const a = lonFirst ? out[0]! : out[1]!;
       const b = lonFirst ? out[1]! : out[0]!;
-      let dx = i00 * a + i01 * b;
-      let dy = i10 * a + i11 * b;
-      if (sip) {
-        sip.inverse(dx, dy, out);
-        dx = out[0]!;
-        dy = out[1]!;
+      const dx = i00 * a + i01 * b;
+      const dy = i10 * a + i11 * b;
+      if (distorted) {
+        this.fromFocal(dx, dy, res);
+        xs[k] = res[0]!;
+        ys[k] = res[1]!;
+      } else {
+        xs[k] = dx + rx;
+        ys[k] = dy + ry;
       }
-      xs[k] = dx + rx;
-      ys[k] = dy + ry;
     }
   }
 
@@ -348,5 +428,7 @@ export function subDefinition(def: WcsDefinition, axes: readonly number[]): WcsD
     pc: axes.map((r) => axes.map((c) => def.pc[r]![c]!)),
     pv: pvs,
     sip: keepsSip ? def.sip : undefined,
+    lookupRequests: keepsSip ? def.lookupRequests : undefined,
+    lookupTables: keepsSip ? def.lookupTables : undefined,
   };
 }
