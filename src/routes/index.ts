@@ -4,6 +4,7 @@ import { libraryRoutes } from './library.js';
 import { viewerRoutes } from './viewer.js';
 import { fitsViewerRoutes } from './fits-viewer.js';
 import { webAppRoutes } from './web-app.js';
+import { wcsRoutes } from './wcs.js';
 import { mastRoutes } from './mast.js';
 import { downloadRoutes } from './downloads.js';
 import { processRoutes } from './process.js';
@@ -16,6 +17,7 @@ export const routeModules: RouteModule[] = [
   viewerRoutes,
   fitsViewerRoutes,
   webAppRoutes,
+  wcsRoutes,
   mastRoutes,
   downloadRoutes,
   processRoutes,

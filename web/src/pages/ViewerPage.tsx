@@ -4,7 +4,7 @@ import { getJson, postJson, query, ApiError } from '../api/client.js';
 import type { CubeInfo, HduInfo, HistogramResponse, PixelData, RegionStats } from '../api/types.js';
 import { ImageStage, type ImagePoint, type RegionShape } from '../components/ImageStage.js';
 import { UPlotChart } from '../components/UPlotChart.js';
-import { formatDec, formatRa, tanPixelToWorld } from '../wcs.js';
+import { formatDec, formatRa } from '../format-sky.js';
 import { fmt } from '../util.js';
 import { TablePanel } from './viewer/TablePanel.js';
 import { HeaderPanel } from './viewer/HeaderPanel.js';
@@ -49,6 +49,8 @@ export function ViewerPage({ filePath }: { filePath: string }) {
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<'histogram' | 'header' | 'table' | 'region'>('histogram');
   const [loading, setLoading] = useState(true);
+  const [world, setWorld] = useState<{ x: number; y: number; lon: number; lat: number; frame: string } | null>(null);
+  const [hasWcs, setHasWcs] = useState(true);
 
   const dataId = 'viewer';
   const common = useMemo(() => ({ file_path: filePath, slice_index: s.slice_index }), [filePath, s.slice_index]);
@@ -89,6 +91,32 @@ export function ViewerPage({ filePath }: { filePath: string }) {
     };
   }, [filePath, common, s.stretch, s.gamma, s.black_point, s.white_point, s.asinh_a]);
 
+  // RA/Dec under the cursor from the engine's own WCS (SIP and every projection), asked for once the
+  // cursor rests for a moment; the newest answer wins.
+  useEffect(() => {
+    if (!hover || !filePath || !hasWcs) return;
+    let live = true;
+    const t = setTimeout(() => {
+      postJson<{ world: Array<Array<number | null>>; frame: string }>('/wcs/pixel-to-world', { file_path: filePath, pixels: [[hover.x, hover.y]] })
+        .then((r) => {
+          const [lon, lat] = r.world[0] ?? [];
+          if (live && typeof lon === 'number' && typeof lat === 'number') setWorld({ x: hover.x, y: hover.y, lon, lat, frame: r.frame });
+        })
+        .catch((err) => {
+          if (live && err instanceof ApiError && err.status === 400) setHasWcs(false); // no celestial WCS
+        });
+    }, 40);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [hover, filePath, hasWcs]);
+
+  useEffect(() => {
+    setHasWcs(true);
+    setWorld(null);
+  }, [filePath]);
+
   async function measure(r: RegionShape) {
     setRegion(r);
     try {
@@ -112,12 +140,14 @@ export function ViewerPage({ filePath }: { filePath: string }) {
     const px = Math.min(pw - 1, Math.max(0, Math.floor(((hover.x + 0.5) / origW) * pw)));
     const py = Math.min(ph - 1, Math.max(0, Math.floor(((hover.y + 0.5) / origH) * ph)));
     const v = values[py * pw + px];
-    const world = meta.wcs ? tanPixelToWorld(meta.wcs, hover.x, hover.y) : null;
     const value = v === undefined || Number.isNaN(v) ? 'no data' : `${fmt(v, 6)} ${meta.units}`;
     const pos = `x=${(hover.x + 1).toFixed(1)} y=${(hover.y + 1).toFixed(1)}`;
-    return world
-      ? `${pos}  value=${value}  RA=${formatRa(world.ra)} Dec=${formatDec(world.dec)} (${world.ra.toFixed(6)}°, ${world.dec.toFixed(6)}°)`
-      : `${pos}  value=${value}`;
+    const near = world && Math.abs(world.x - hover.x) < 2 && Math.abs(world.y - hover.y) < 2;
+    if (!near || !world) return `${pos}  value=${value}`;
+    const sky = world.frame === 'galactic'
+      ? `l=${world.lon.toFixed(6)}° b=${world.lat.toFixed(6)}°`
+      : `RA=${formatRa(world.lon)} Dec=${formatDec(world.lat)} (${world.lon.toFixed(6)}°, ${world.lat.toFixed(6)}°)`;
+    return `${pos}  value=${value}  ${sky}`;
   })();
 
   const spectralValue = cube?.axis3 && settings.slice_index >= 0
