@@ -6,7 +6,7 @@
  *      smoothing (FWHM 3, 5x5) + detect_sources (3 x RMS, 10 pixels) + deblend_sources
  *      (32 levels, contrast 0.001);
  *   3. exact-overlap circular aperture photometry (r = 5) of the 1,000 stars.
- * Times are CPU seconds (user + system, all threads) of each side's process, medians of BENCH_REPEAT
+ * Each case runs once untimed (warm-up), then times are CPU seconds (user + system, all threads) of each side's process, medians of BENCH_REPEAT
  * runs (default 3; the segmentation case runs half as often): on a shared machine wall time
  * mostly measures the neighbours.
  * The input is written once to bench/out/analysis/.
@@ -69,7 +69,8 @@ function makeImage(): { plane: ImagePlane<Float32Array>; positions: Array<[numbe
 /** Median CPU seconds (user + system) of n runs: the machine may be shared, wall time is noisy. */
 function timed<T>(fn: () => T, n: number): { seconds: number; out: T } {
   const times: number[] = [];
-  let out!: T;
+  // one untimed warm-up run (JIT compilation; the Python side warms up the same way)
+  let out: T = fn();
   for (let i = 0; i < n; i++) {
     // start each run with a clean heap so one case's garbage is not billed to the next
     (globalThis as { gc?: () => void }).gc?.();

@@ -23,7 +23,7 @@ warnings.simplefilter('ignore')
 def timed(fn, repeat):
     # CPU time of this process (all threads): the machine may be shared, wall time is noisy
     times = []
-    out = None
+    out = fn()  # untimed warm-up, as the TypeScript side
     for _ in range(repeat):
         t0 = time.process_time()
         out = fn()
