@@ -30,9 +30,17 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 /**
  * Parses an angle given as a number, a decimal string ("151.755", "151.755d") or sexagesimal
  * ("10h07m01.2s", "10:07:01.2", "10 07 01.2" for RA in hours; "-40d26m11s", "-40:26:11" for Dec).
- * RA sexagesimal is read as hours (the astronomical convention), Dec as degrees.
+ * RA sexagesimal is read as hours (the astronomical convention), Dec as degrees. The result must
+ * be a valid coordinate: RA in [0, 360), Dec in [-90, 90] (MastInputError naming the field if not).
  */
 export function parseAngle(input: number | string, kind: 'ra' | 'dec'): number {
+  const value = readAngle(input, kind);
+  if (kind === 'ra' && !(value >= 0 && value < 360)) throw new MastInputError('ra', `must be in [0, 360) degrees, got ${value}`);
+  if (kind === 'dec' && !(value >= -90 && value <= 90)) throw new MastInputError('dec', `must be in [-90, 90] degrees, got ${value}`);
+  return value;
+}
+
+function readAngle(input: number | string, kind: 'ra' | 'dec'): number {
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) throw new MastInputError(kind, 'must be a finite number');
     return input;

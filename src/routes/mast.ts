@@ -122,12 +122,6 @@ async function withInputErrors<T>(reply: FastifyReply, run: () => Promise<T>): P
   }
 }
 
-function checkRange(field: 'ra' | 'dec', value: number): number {
-  if (field === 'ra' && !(value >= 0 && value < 360)) throw new MastInputError('ra', `must be in [0, 360) degrees, got ${value}`);
-  if (field === 'dec' && !(value >= -90 && value <= 90)) throw new MastInputError('dec', `must be in [-90, 90] degrees, got ${value}`);
-  return value;
-}
-
 export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
   const mast = ctx.mast;
   const tags = ['mast'];
@@ -157,8 +151,8 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     schema: { tags, summary: 'Cone search around RA/Dec (degrees or sexagesimal)', body: CoordinatesBody, response: { 200: SearchResponse, ...errors } },
   }, async (req, reply) => withInputErrors(reply, async () => {
     const b = req.body;
-    const ra = checkRange('ra', parseAngle(b.ra, 'ra'));
-    const dec = checkRange('dec', parseAngle(b.dec, 'dec'));
+    const ra = parseAngle(b.ra, 'ra');
+    const dec = parseAngle(b.dec, 'dec');
     const radius = b.radius ?? 0.2;
     const calib = b.calib_level ?? [2, 3];
     const r = await mast.searchCoordinates({ ra, dec, radius, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });

@@ -44,6 +44,13 @@ describe('parseAngle', () => {
     assert.throws(() => parseAngle('10h00m', 'dec'), /hours/);
     assert.throws(() => parseAngle(Number.NaN, 'dec'), /finite/);
   });
+  it('rejects positions off the sky: RA outside [0, 360), Dec outside [-90, 90]', () => {
+    assert.throws(() => parseAngle(360, 'ra'), (e: unknown) => e instanceof MastInputError && e.field === 'ra' && /\[0, 360\)/.test(e.message));
+    assert.throws(() => parseAngle('24:00:00', 'ra'), (e: unknown) => e instanceof MastInputError && e.field === 'ra');
+    assert.throws(() => parseAngle('-90:00:01', 'dec'), (e: unknown) => e instanceof MastInputError && e.field === 'dec' && /\[-90, 90\]/.test(e.message));
+    assert.equal(parseAngle(0, 'ra'), 0);
+    assert.equal(parseAngle('-90', 'dec'), -90);
+  });
 });
 
 describe('MJD', () => {

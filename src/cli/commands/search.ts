@@ -177,8 +177,6 @@ export function searchCommands(program: Command): void {
     .action(async (raText: string, decText: string, o: SearchOpts) => {
       const ra = parseAngle(raText, 'ra');
       const dec = parseAngle(decText, 'dec');
-      if (!(ra >= 0 && ra < 360)) throw new MastInputError('ra', `must be in [0, 360) degrees, got ${ra}`);
-      if (!(dec >= -90 && dec <= 90)) throw new MastInputError('dec', `must be in [-90, 90] degrees, got ${dec}`);
       const radius = num(o.radius, 'radius', 0.2)!;
       const calib = levels(o.calibLevel, [2, 3]);
       await run(o, (c) => c.searchCoordinates({ ra, dec, radius, calibLevel: calib, ...filters(o) }),
