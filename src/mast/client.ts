@@ -417,6 +417,11 @@ export class MastClient {
   }
 }
 
+/** Sum of the known product sizes, in bytes (products of unknown size count as 0). */
+export function totalProductBytes(products: readonly ProductRow[]): number {
+  return products.reduce((n, p) => n + (p.size ?? 0), 0);
+}
+
 /** Client-side product filters (AND across kinds, OR within one kind), as astroquery's filter_products. */
 export function filterProducts(products: ProductRow[], f: ProductFilters): ProductRow[] {
   const types = f.productType?.map((t) => t.toUpperCase());

@@ -13,7 +13,7 @@ import type { MastClient, ProductFilters } from './client.js';
 import type { ProductRow } from './types.js';
 
 export {
-  MastClient, filterProducts,
+  MastClient, filterProducts, totalProductBytes,
   type MastClientOptions, type SearchResult, type ConeSearch, type TargetSearch, type ObservationSearch,
   type ProgramSearch, type RecentSearch, type SearchCommon, type Paging, type ProductFilters, type ProductList,
 } from './client.js';

@@ -9,7 +9,8 @@ import { Type, type Static, type TSchema } from 'typebox';
 import type { FastifyReply } from 'fastify';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import { MastInputError, parseAngle, type ObservationFilters, type SearchResult } from '../mast/index.js';
+import { MastInputError, parseAngle, type ObservationFilters } from '../mast/index.js';
+import { productsResponse, searchResponse } from './mast-json.js';
 
 /**
  * `T | null`, optional. Written as one JSON-schema `type: [t, "null"]` rather than `anyOf`: with
@@ -95,21 +96,6 @@ function filtersOf(f: FiltersIn | undefined, proprietaryByDefault = false): Obse
   };
 }
 
-function envelope(searchType: string, queryParams: Record<string, unknown>, r: SearchResult, limit: number | null, offset: number) {
-  return {
-    search_type: searchType,
-    query_params: queryParams,
-    results: r.rows,
-    result_count: r.rows.length,
-    total_count: r.totalCount,
-    limit,
-    offset,
-    cached: r.cached,
-    ...(r.resolved ? { resolved: { ra: r.resolved.ra, dec: r.resolved.dec, canonical_name: r.resolved.canonicalName, resolver: r.resolved.resolver } } : {}),
-    timestamp: new Date().toISOString(),
-  };
-}
-
 /** Our own input checks answer like schema validation: 422 with a FastAPI-style list naming the field. */
 async function withInputErrors<T>(reply: FastifyReply, run: () => Promise<T>): Promise<T | FastifyReply> {
   try {
@@ -144,7 +130,7 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const radius = b.radius ?? 0.2;
     const calib = b.calib_level ?? [2, 3];
     const r = await mast.searchTarget({ targetName: b.target_name.trim(), radius, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
-    return envelope('target', { target_name: b.target_name, radius, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b.limit ?? null, b.offset ?? 0);
+    return searchResponse('target', { target_name: b.target_name, radius, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
   }));
 
   app.post('/mast/search/coordinates', {
@@ -156,7 +142,7 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const radius = b.radius ?? 0.2;
     const calib = b.calib_level ?? [2, 3];
     const r = await mast.searchCoordinates({ ra, dec, radius, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
-    return envelope('coordinates', { ra, dec, radius, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b.limit ?? null, b.offset ?? 0);
+    return searchResponse('coordinates', { ra, dec, radius, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
   }));
 
   app.post('/mast/search/observation', {
@@ -168,7 +154,7 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     // wildcard search hides such data by default, like the other searches).
     const f = filtersOf(b.filters, !b.obs_id.includes('*'));
     const r = await mast.searchObservation({ obsId: b.obs_id, calibLevel: calib ?? undefined, ...f, limit: b.limit ?? undefined, offset: b.offset ?? undefined });
-    return envelope('observation_id', { obs_id: b.obs_id, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b.limit ?? null, b.offset ?? 0);
+    return searchResponse('observation_id', { obs_id: b.obs_id, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
   }));
 
   app.post('/mast/search/program', {
@@ -177,7 +163,7 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const b = req.body;
     const calib = b.calib_level ?? [2, 3];
     const r = await mast.searchProgram({ programId: b.program_id, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
-    return envelope('program_id', { program_id: b.program_id, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b.limit ?? null, b.offset ?? 0);
+    return searchResponse('program_id', { program_id: b.program_id, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
   }));
 
   app.post('/mast/search/recent', {
@@ -188,7 +174,7 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const limit = b.limit ?? 50;
     const offset = b.offset ?? 0;
     const r = await mast.searchRecent({ daysBack, instrument: b.instrument ? [b.instrument] : undefined, limit, offset });
-    return envelope('recent_releases', { days_back: daysBack, instrument: b.instrument ?? null, limit, offset }, r, limit, offset);
+    return searchResponse('recent_releases', { days_back: daysBack, instrument: b.instrument ?? null, limit, offset }, r, { limit, offset });
   }));
 
   app.post('/mast/products', {
@@ -197,19 +183,12 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const b = req.body;
     const types = list(b.product_type) ?? ['SCIENCE'];
     const exts = list(b.extension) ?? ['fits'];
-    const { products, obsids } = await mast.listProducts(b.obs_id, {
+    return productsResponse(await mast.listProducts(b.obs_id, {
       productType: types.some((t) => t === '*' || t.toUpperCase() === 'ALL') ? undefined : types,
       extension: exts.includes('*') ? undefined : exts,
       calibLevel: b.calib_level ?? undefined,
       productSubGroup: list(b.product_subgroup),
       mrpOnly: b.mrp_only ?? false,
-    });
-    return {
-      obs_id: b.obs_id,
-      products,
-      product_count: products.length,
-      total_bytes: products.reduce((n, p) => n + (p.size ?? 0), 0),
-      obsids,
-    };
+    }));
   }));
 }

@@ -6,9 +6,10 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config.js';
 import {
-  MastClient, fromMjd, parseAngle, MastInputError,
-  type ObservationFilters, type ObservationRow, type ProductRow, type SearchResult,
+  MastClient, fromMjd, parseAngle, MastInputError, totalProductBytes,
+  type ObservationFilters, type ObservationRow, type ProductRow,
 } from '../../mast/index.js';
+import { productsResponse, searchResponse } from '../../routes/mast-json.js';
 
 interface CommonOpts {
   json?: boolean;
@@ -115,7 +116,7 @@ export function humanBytes(n: number | null): string {
 export function formatProducts(obsId: string, products: ProductRow[]): string {
   if (products.length === 0) return `No products of ${obsId} match.`;
   const body = products.map((p) => [p.productFilename, p.productType, p.productSubGroupDescription ?? '', String(p.calib_level ?? ''), humanBytes(p.size)]);
-  const total = products.reduce((n, p) => n + (p.size ?? 0), 0);
+  const total = totalProductBytes(products);
   return `${renderTable(['file', 'type', 'subgroup', 'level', 'size'], body, [false, false, false, true, true])}\n\n${products.length} product${products.length === 1 ? '' : 's'}, ${humanBytes(total)}`;
 }
 
@@ -127,18 +128,6 @@ async function run<T>(opts: CommonOpts, work: (c: MastClient) => Promise<T>, pri
   } finally {
     await c.close();
   }
-}
-
-function envelope(searchType: string, queryParams: Record<string, unknown>, r: SearchResult) {
-  return {
-    search_type: searchType,
-    query_params: queryParams,
-    results: r.rows,
-    result_count: r.rows.length,
-    total_count: r.totalCount,
-    ...(r.resolved ? { resolved: { ra: r.resolved.ra, dec: r.resolved.dec, canonical_name: r.resolved.canonicalName, resolver: r.resolved.resolver } } : {}),
-    timestamp: new Date().toISOString(),
-  };
 }
 
 function searchOptions(cmd: Command, opts: { radius?: boolean; defaultLevels?: string } = {}): Command {
@@ -164,9 +153,10 @@ export function searchCommands(program: Command): void {
     .action(async (name: string, o: SearchOpts) => {
       const radius = num(o.radius, 'radius', 0.2)!;
       const calib = levels(o.calibLevel, [2, 3]);
-      await run(o, (c) => c.searchTarget({ targetName: name, radius, calibLevel: calib, ...filters(o) }),
+      const f = filters(o);
+      await run(o, (c) => c.searchTarget({ targetName: name, radius, calibLevel: calib, ...f }),
         (r) => `${r.resolved ? `${name} → RA ${r.resolved.ra.toFixed(6)}, Dec ${r.resolved.dec.toFixed(6)}${r.resolved.canonicalName ? ` (${r.resolved.canonicalName})` : ''}, radius ${radius}°\n\n` : ''}${formatObservations(r.rows, r.totalCount, true)}`,
-        (r) => envelope('target', { target_name: name, radius, calib_level: calib ?? null }, r));
+        (r) => searchResponse('target', { target_name: name, radius, calib_level: calib ?? null }, r, f));
     });
 
   searchOptions(search.command('coords <ra> <dec>').description('cone search around RA/Dec (degrees or sexagesimal, RA in hours)'), { radius: true, defaultLevels: '2,3' })
@@ -179,9 +169,10 @@ export function searchCommands(program: Command): void {
       const dec = parseAngle(decText, 'dec');
       const radius = num(o.radius, 'radius', 0.2)!;
       const calib = levels(o.calibLevel, [2, 3]);
-      await run(o, (c) => c.searchCoordinates({ ra, dec, radius, calibLevel: calib, ...filters(o) }),
+      const f = filters(o);
+      await run(o, (c) => c.searchCoordinates({ ra, dec, radius, calibLevel: calib, ...f }),
         (r) => formatObservations(r.rows, r.totalCount, true),
-        (r) => envelope('coordinates', { ra, dec, radius, calib_level: calib ?? null }, r));
+        (r) => searchResponse('coordinates', { ra, dec, radius, calib_level: calib ?? null }, r, f));
     });
 
   searchOptions(search.command('obs <obs_id>').description("observations by obs_id; * wildcards allowed (quote them: 'jw02733-o001*')"))
@@ -190,15 +181,16 @@ export function searchCommands(program: Command): void {
       const f = filters(o);
       await run(o, (c) => c.searchObservation({ obsId, calibLevel: calib, ...f, includeProprietary: o.includeProprietary ?? !obsId.includes('*') }),
         (r) => formatObservations(r.rows, r.totalCount, false),
-        (r) => envelope('observation_id', { obs_id: obsId, calib_level: calib ?? null }, r));
+        (r) => searchResponse('observation_id', { obs_id: obsId, calib_level: calib ?? null }, r, f));
     });
 
   searchOptions(search.command('program <program_id>').description('observations of a JWST program, e.g. 2733'), { defaultLevels: '2,3' })
     .action(async (programId: string, o: SearchOpts) => {
       const calib = levels(o.calibLevel, [2, 3]);
-      await run(o, (c) => c.searchProgram({ programId, calibLevel: calib, ...filters(o) }),
+      const f = filters(o);
+      await run(o, (c) => c.searchProgram({ programId, calibLevel: calib, ...f }),
         (r) => formatObservations(r.rows, r.totalCount, false),
-        (r) => envelope('program_id', { program_id: programId, calib_level: calib ?? null }, r));
+        (r) => searchResponse('program_id', { program_id: programId, calib_level: calib ?? null }, r, f));
     });
 
   search.command('recent')
@@ -213,9 +205,10 @@ export function searchCommands(program: Command): void {
     .action(async (o: SearchOpts & { days: string }) => {
       const daysBack = num(o.days, 'days', 30)!;
       if (!(daysBack >= 1 && daysBack <= 365)) throw new MastInputError('days', 'must be between 1 and 365');
-      await run(o, (c) => c.searchRecent({ daysBack, instrument: o.instrument, limit: num(o.limit, 'limit'), offset: num(o.offset, 'offset') }),
+      const paging = { limit: num(o.limit, 'limit'), offset: num(o.offset, 'offset') };
+      await run(o, (c) => c.searchRecent({ daysBack, instrument: o.instrument, ...paging }),
         (r) => formatObservations(r.rows, r.totalCount, false),
-        (r) => envelope('recent_releases', { days_back: daysBack, instrument: o.instrument?.[0] ?? null, limit: num(o.limit, 'limit'), offset: num(o.offset, 'offset') }, r));
+        (r) => searchResponse('recent_releases', { days_back: daysBack, instrument: o.instrument?.[0] ?? null, ...paging }, r, paging));
     });
 
   program.command('products <obs_id>')
@@ -238,6 +231,6 @@ export function searchCommands(program: Command): void {
         mrpOnly: o.mrp ?? false,
       }),
       (r) => formatProducts(obsId, r.products),
-      (r) => ({ obs_id: obsId, products: r.products, product_count: r.products.length, total_bytes: r.products.reduce((n, p) => n + (p.size ?? 0), 0), obsids: r.obsids }));
+      productsResponse);
     });
 }
