@@ -24,8 +24,10 @@ export function binWcs(def: WcsDefinition, k: number): WcsDefinition {
         ...(def.sip.ap ? { ap: scaleSip(def.sip.ap, k), bp: scaleSip(def.sip.bp, k) } : {}),
       }
     : undefined;
+  // DSS pixel terms (p + 1 + CNPIX - 0.5) * PIXELSZ keep their value with PIXELSZ*k and CNPIX/k.
+  const dss = def.dss ? { ...def.dss, xpixelsz: def.dss.xpixelsz * k, ypixelsz: def.dss.ypixelsz * k, cnpix1: def.dss.cnpix1 / k, cnpix2: def.dss.cnpix2 / k } : undefined;
   // Lookup tables are in unbinned pixels: dropped (images are loaded without them anyway).
-  return { ...def, crpix, pc, sip, lookupTables: undefined, imageShape: def.imageShape?.map((n, i) => (i < 2 ? Math.ceil(n / k) : n)) };
+  return { ...def, crpix, pc, sip, dss, lookupTables: undefined, imageShape: def.imageShape?.map((n, i) => (i < 2 ? Math.ceil(n / k) : n)) };
 }
 
 /** k x k block mean ignoring NaN (a block with no finite pixel is NaN). */

@@ -74,6 +74,18 @@ export interface LookupTable extends LookupRequest {
   readonly cdelt: readonly [number, number];
 }
 
+/** The DSS plate model (AMD polynomial, 13 astrometric terms per axis) of a DSS image. */
+export interface DssPlate {
+  readonly amdx: readonly number[];
+  readonly amdy: readonly number[];
+  readonly ppo3: number;
+  readonly ppo6: number;
+  readonly xpixelsz: number;
+  readonly ypixelsz: number;
+  readonly cnpix1: number;
+  readonly cnpix2: number;
+}
+
 export interface WcsDefinition {
   readonly naxis: number;
   /** NAXISn of the image when known (not part of the WCS proper, used for footprints). */
@@ -102,6 +114,8 @@ export interface WcsDefinition {
   /** Lookup-table distortions named by the header (attach the tables with `attachLookupTables`). */
   readonly lookupRequests?: readonly LookupRequest[];
   readonly lookupTables?: readonly LookupTable[];
+  /** DSS plate solution: the AMD polynomial replaces the linear matrix (as wcslib's DSS distortion). */
+  readonly dss?: DssPlate;
   /** Things parsed leniently, e.g. "CROTA2 converted to PC", "spectral algorithm F2W treated as linear". */
   readonly warnings: readonly string[];
 }
@@ -124,6 +138,10 @@ export function hasWcsKeywords(h: HeaderSource, alt = ''): boolean {
 }
 
 export function parseWcs(h: HeaderSource, options: ParseWcsOptions = {}): WcsDefinition {
+  if (!options.alt && !options.naxis) {
+    const dss = parseDssPlate(h);
+    if (dss) return dss;
+  }
   const a = (options.alt ?? '').trim().toUpperCase();
   if (a !== '' && !/^[A-Z]$/.test(a)) throw new WcsError(`Invalid alternate WCS letter '${options.alt}'`);
   const warnings: string[] = [];
@@ -382,4 +400,63 @@ function parseLookups(h: HeaderSource, warnings: string[]): LookupRequest[] {
     }
   }
   return out;
+}
+
+/**
+ * A Digitized Sky Survey plate solution (PLTRAH.., PPO3/6, XPIXELSZ, CNPIX, AMDX/AMDY) as wcslib
+ * reads it: TAN about the plate centre, CRPIX/CD from the linear part of the AMD model (what
+ * astropy reports), and the full 13-term AMD polynomial as the pixel -> standard-coordinate map.
+ */
+function parseDssPlate(h: HeaderSource): WcsDefinition | undefined {
+  const n = (k: string) => headerNumber(h, k);
+  const need = ['PLTRAH', 'PLTRAM', 'PLTRAS', 'PLTDECD', 'PLTDECM', 'PLTDECS', 'PPO3', 'PPO6', 'XPIXELSZ', 'YPIXELSZ', 'CNPIX1', 'CNPIX2', 'AMDX1', 'AMDX2', 'AMDY1', 'AMDY2'];
+  if (need.some((k) => n(k) === undefined)) return undefined;
+  const sign = (headerString(h, 'PLTDECSN') ?? '+').trim().startsWith('-') ? -1 : 1;
+  const ra = 15 * (n('PLTRAH')! + n('PLTRAM')! / 60 + n('PLTRAS')! / 3600);
+  const dec = sign * (n('PLTDECD')! + n('PLTDECM')! / 60 + n('PLTDECS')! / 3600);
+  const [a1, a2, a3] = [n('AMDX1')!, n('AMDX2')!, n('AMDX3') ?? 0];
+  const [b1, b2, b3] = [n('AMDY1')!, n('AMDY2')!, n('AMDY3') ?? 0];
+  const xp = n('XPIXELSZ')!;
+  const yp = n('YPIXELSZ')!;
+  const det = a1 * b1 - a2 * b2;
+  if (det === 0 || xp === 0 || yp === 0) throw new WcsError('Singular DSS plate solution', 'WCS_SINGULAR');
+  // Plate position (mm) where the linear model gives xi = eta = 0.
+  const xmm = (-a3 * b1 + a2 * b3) / det;
+  const ymm = (-a1 * b3 + b2 * a3) / det;
+  const crpix1 = (n('PPO3')! - 1000 * xmm) / xp - n('CNPIX1')! + 0.5;
+  const crpix2 = (n('PPO6')! + 1000 * ymm) / yp - n('CNPIX2')! + 0.5;
+  const k = 1000 * 3600;
+  const naxis = headerNumber(h, 'NAXIS') ?? 2;
+  const imageShape: number[] = [];
+  for (let i = 1; i <= naxis; i++) imageShape.push(headerNumber(h, `NAXIS${i}`) ?? 0);
+  const equinox = headerNumber(h, 'EQUINOX') ?? 2000;
+  return {
+    naxis: 2,
+    imageShape,
+    ctype: ['RA---TAN', 'DEC--TAN'],
+    cunit: ['deg', 'deg'],
+    crpix: [crpix1, crpix2],
+    crval: [ra, dec],
+    cdelt: [1, 1],
+    pc: [
+      [(-a1 * xp) / k, (a2 * yp) / k],
+      [(-b2 * xp) / k, (b1 * yp) / k],
+    ],
+    fromCd: true,
+    pv: [],
+    radesys: equinox < 1984 ? 'FK4' : 'FK5',
+    equinox,
+    mjdObs: headerNumber(h, 'MJD-OBS'),
+    dss: {
+      amdx: Array.from({ length: 13 }, (_, i) => n(`AMDX${i + 1}`) ?? 0),
+      amdy: Array.from({ length: 13 }, (_, i) => n(`AMDY${i + 1}`) ?? 0),
+      ppo3: n('PPO3')!,
+      ppo6: n('PPO6')!,
+      xpixelsz: xp,
+      ypixelsz: yp,
+      cnpix1: n('CNPIX1')!,
+      cnpix2: n('CNPIX2')!,
+    },
+    warnings: ['DSS plate solution: TAN about the plate centre with the AMD polynomial (as wcslib)'],
+  };
 }

@@ -5,7 +5,7 @@
  * present (as in `all_pix2world`); the `Core` variants leave it out (as `wcs_pix2world`).
  */
 import { WcsError } from './errors.js';
-import { findCelestialAxes, parseWcs, type ParseWcsOptions, type PvCard, type WcsDefinition } from './definition.js';
+import { findCelestialAxes, parseWcs, type DssPlate, type ParseWcsOptions, type PvCard, type WcsDefinition } from './definition.js';
 import { frameOf, type CelestialFrame } from './frames.js';
 import type { HeaderSource } from './header-source.js';
 import { createProjection, type Projection } from './projections/index.js';
@@ -70,6 +70,7 @@ export class Wcs {
   private readonly y0: number = 0;
   private readonly sip: Sip | undefined;
   private readonly lookup: LookupDistortion | undefined;
+  private readonly dss: DssPlate | undefined;
   private readonly buf = new Float64Array(2);
   private readonly tmp = new Float64Array(2);
   private readonly tmp2 = new Float64Array(2);
@@ -121,6 +122,52 @@ export class Wcs {
     }
     this.sip = def.sip ? new Sip(def.sip) : undefined;
     this.lookup = def.lookupTables?.length ? new LookupDistortion(def.lookupTables) : undefined;
+    this.dss = def.dss && def.naxis === 2 ? def.dss : undefined;
+  }
+
+  /** DSS: 0-based pixel -> standard coordinates (xi, eta) in degrees through the AMD polynomial. */
+  private dssStandard(px: number, py: number, out: Float64Array): void {
+    const d = this.dss!;
+    const x = (d.ppo3 - (px + 1 + d.cnpix1 - 0.5) * d.xpixelsz) / 1000;
+    const y = ((py + 1 + d.cnpix2 - 0.5) * d.ypixelsz - d.ppo6) / 1000;
+    const a = d.amdx;
+    const b = d.amdy;
+    const r2 = x * x + y * y;
+    const xi = a[0]! * x + a[1]! * y + a[2]! + a[3]! * x * x + a[4]! * x * y + a[5]! * y * y + a[6]! * r2
+      + a[7]! * x * x * x + a[8]! * x * x * y + a[9]! * x * y * y + a[10]! * y * y * y + a[11]! * x * r2 + a[12]! * x * r2 * r2;
+    const eta = b[0]! * y + b[1]! * x + b[2]! + b[3]! * y * y + b[4]! * x * y + b[5]! * x * x + b[6]! * r2
+      + b[7]! * y * y * y + b[8]! * x * y * y + b[9]! * x * x * y + b[10]! * x * x * x + b[11]! * y * r2 + b[12]! * y * r2 * r2;
+    out[0] = xi / 3600;
+    out[1] = eta / 3600;
+  }
+
+  /** DSS inverse: standard coordinates (degrees) -> 0-based pixel, Newton from the linear guess. */
+  private dssPixel(xi: number, eta: number, out: Float64Array): void {
+    const mi = this.mi;
+    let px = mi[0]! * xi + mi[1]! * eta + this.ref[0]!;
+    let py = mi[2]! * xi + mi[3]! * eta + this.ref[1]!;
+    const f = this.tmp;
+    const h = 1e-3;
+    for (let iter = 0; iter < 50; iter++) {
+      this.dssStandard(px, py, f);
+      const r0 = f[0]! - xi;
+      const r1 = f[1]! - eta;
+      this.dssStandard(px + h, py, f);
+      const j11 = (f[0]! - xi - r0) / h;
+      const j21 = (f[1]! - eta - r1) / h;
+      this.dssStandard(px, py + h, f);
+      const j12 = (f[0]! - xi - r0) / h;
+      const j22 = (f[1]! - eta - r1) / h;
+      const det = j11 * j22 - j12 * j21;
+      if (!(Math.abs(det) > 0)) break;
+      const sx = (j22 * r0 - j12 * r1) / det;
+      const sy = (-j21 * r0 + j11 * r1) / det;
+      px -= sx;
+      py -= sy;
+      if (Math.abs(sx) < 1e-12 && Math.abs(sy) < 1e-12) break;
+    }
+    out[0] = px;
+    out[1] = py;
   }
 
   /**
@@ -249,6 +296,11 @@ export class Wcs {
     }
     const cel = this.celestial;
     if (cel) {
+      if (this.dss) {
+        this.dssStandard(pixel[0]!, pixel[1]!, this.buf);
+        x[0] = this.buf[0]!;
+        x[1] = this.buf[1]!;
+      }
       this.intermediateToCelestial(x[cel.lon]!, x[cel.lat]!, this.buf);
       world[cel.lon] = this.buf[0]!;
       world[cel.lat] = this.buf[1]!;
@@ -270,6 +322,10 @@ export class Wcs {
       this.celestialToIntermediate(world[cel.lon]!, world[cel.lat]!, this.buf);
       x[cel.lon] = this.buf[0]!;
       x[cel.lat] = this.buf[1]!;
+    }
+    if (this.dss) {
+      this.dssPixel(x[0]!, x[1]!, this.buf);
+      return [this.buf[0]!, this.buf[1]!];
     }
     const d = new Array<number>(n);
     for (let j = 0; j < n; j++) {
@@ -319,6 +375,14 @@ export class Wcs {
    */
   celestialPixelToWorld(xs: ArrayLike<number>, ys: ArrayLike<number>, lon: Float64Array, lat: Float64Array): void {
     this.requirePlane();
+    if (this.dss) {
+      for (let k = 0; k < xs.length; k++) {
+        const w = this.p2w([xs[k]!, ys[k]!], true);
+        lon[k] = w[0]!;
+        lat[k] = w[1]!;
+      }
+      return;
+    }
     const m = this.m;
     const m00 = m[0]!, m01 = m[1]!, m10 = m[2]!, m11 = m[3]!;
     const rx = this.ref[0]!, ry = this.ref[1]!;
@@ -345,6 +409,14 @@ export class Wcs {
   /** Batch (lon, lat) -> 0-based pixel x/y for a 2-axis celestial WCS. */
   celestialWorldToPixel(lon: ArrayLike<number>, lat: ArrayLike<number>, xs: Float64Array, ys: Float64Array): void {
     this.requirePlane();
+    if (this.dss) {
+      for (let k = 0; k < lon.length; k++) {
+        const p = this.w2p([lon[k]!, lat[k]!], true);
+        xs[k] = p[0]!;
+        ys[k] = p[1]!;
+      }
+      return;
+    }
     const mi = this.mi;
     const i00 = mi[0]!, i01 = mi[1]!, i10 = mi[2]!, i11 = mi[3]!;
     const rx = this.ref[0]!, ry = this.ref[1]!;

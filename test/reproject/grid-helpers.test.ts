@@ -25,6 +25,20 @@ describe('binning keeps the sky', () => {
     }
   });
 
+  it('binWcs keeps a DSS plate solution on the sky', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { SHARED_DIR } = await import('../helpers/paths.js');
+    const ref = JSON.parse(readFileSync(join(SHARED_DIR, 'fits-corpus/REFERENCE.json'), 'utf8')) as { files: Array<{ file: string; hdus: Array<{ cards: Array<[string, string | number]> }> }> };
+    const cards = ref.files.find((f) => f.file === 'astropy-dss.14.29.56-62.41.05.fits.gz')!.hdus[0]!.cards;
+    const def = parseWcs(recordHeader(cards.map((c) => [c[0], c[1]] as const)));
+    assert.ok(def.dss);
+    const k = 5;
+    const full = new Wcs(def);
+    const binned = new Wcs(binWcs(def, k));
+    assert.ok(near(binned.pixelToWorld([3, 7]), full.pixelToWorld([3 * k + 2, 7 * k + 2]), 1e-11));
+  });
+
   it('binPlane averages finite values only', () => {
     const plane = { width: 3, height: 2, data: Float32Array.of(1, NaN, 5, 3, 4, NaN) };
     const b = binPlane(plane, 2);

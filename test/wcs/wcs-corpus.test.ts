@@ -23,7 +23,6 @@ const reference = JSON.parse(readFileSync(join(SHARED_DIR, 'fits-corpus/REFERENC
 
 /** Not implemented on purpose, with the reason (see docs/wcs-reproject.md). */
 const KNOWN_GAPS: Record<string, string> = {
-  'astropy-dss.14.29.56-62.41.05.fits.gz#0': 'DSS plate-solution keywords (wcslib translates them; we read the TAN/CD cards only)',
   'astropy-tab-time-last-axis.fits#0': '-TAB axis needs the WCS-TABLE extension (celestial axes still checked)',
 };
 
