@@ -43,7 +43,7 @@ describe('POST /mosaic/generate and /mosaic/footprint', () => {
 
   const files = [{ file_path: 'm/a.fits', stretch: 'linear' }, { file_path: 'm/b.fits', stretch: 'linear' }];
 
-  it('writes a FITS mosaic on the optimal grid with provenance and SRCMETA, valid for fitsverify', async () => {
+  it('writes a FITS mosaic on the optimal grid with provenance and SRCMETA, valid for fitsverify', async (t) => {
     const res = await engine.app.inject({ method: 'POST', url: '/mosaic/generate', payload: { files, output_format: 'fits', combine_method: 'mean' } });
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.headers['content-type'], 'application/fits');
@@ -51,7 +51,9 @@ describe('POST /mosaic/generate and /mosaic/footprint', () => {
     writeFileSync(path, res.rawPayload);
     if (hasFitsverify) {
       const v = spawnSync('fitsverify', ['-q', '-e', path], { encoding: 'utf8' });
-      assert.match(v.stdout + v.stderr, /OK|0 warnings and 0 errors/i, v.stdout + v.stderr);
+      assert.match(v.stdout + v.stderr, /verification OK/i, v.stdout + v.stderr);
+    } else {
+      t.diagnostic('fitsverify not installed (Debian package fitsverify): FITS validity not checked');
     }
     const file = await FitsFile.open(path);
     try {
