@@ -12,7 +12,7 @@ import { PathSandbox } from './storage/path-sandbox.js';
 import { WorkerPool } from './workers/pool.js';
 import { VERSION } from './version.js';
 import { routeModules } from './routes/index.js';
-import { MastClient } from './mast/client.js';
+import { mastClientFromSettings } from './mast/from-settings.js';
 import { downloadManagerFromSettings, mastClientProductSource } from './downloads/service.js';
 
 export interface Engine {
@@ -24,14 +24,7 @@ export interface Engine {
 
 export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {
   await mkdir(settings.dataDir, { recursive: true });
-  const mast = new MastClient({
-    baseUrl: settings.mastBaseUrl,
-    token: settings.mastToken,
-    searchTimeoutMs: settings.mastSearchTimeoutMs,
-    maxRetries: settings.maxRetries,
-    retryBaseDelayMs: settings.retryBaseDelayMs,
-    logger,
-  });
+  const mast = mastClientFromSettings(settings, { logger });
   const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { logger: logger.child({ module: 'downloads' }) });
   await downloads.start();
   return {

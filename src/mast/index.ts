@@ -18,6 +18,7 @@ export {
   type ProgramSearch, type RecentSearch, type SearchCommon, type Paging, type ProductFilters, type ProductList,
 } from './client.js';
 export type { ObservationFilters } from './criteria.js';
+export { mastClientFromSettings } from './from-settings.js';
 export type { ResolvedTarget, ResolverOptions } from './resolver.js';
 export type { MastRow, MastValue, MastField, ObservationRow, ProductRow } from './types.js';
 export {

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { loadSettings } from '../../config.js';
 import {
-  MastClient, fromMjd, parseAngle, MastInputError, totalProductBytes,
+  MastClient, mastClientFromSettings, fromMjd, parseAngle, MastInputError, totalProductBytes,
   type ObservationFilters, type ObservationRow, type ProductRow,
 } from '../../mast/index.js';
 import { productsResponse, searchResponse } from '../../routes/mast-json.js';
@@ -51,13 +51,7 @@ function levels(value: string | undefined, fallback: number[] | undefined): numb
 function client(opts: CommonOpts): MastClient {
   const settings = loadSettings(opts.mastUrl ? { ...process.env, MAST_BASE_URL: opts.mastUrl } : process.env);
   const timeout = num(opts.timeout, 'timeout');
-  return new MastClient({
-    baseUrl: settings.mastBaseUrl,
-    token: settings.mastToken,
-    searchTimeoutMs: timeout === undefined ? settings.mastSearchTimeoutMs : timeout * 1000,
-    maxRetries: settings.maxRetries,
-    retryBaseDelayMs: settings.retryBaseDelayMs,
-  });
+  return mastClientFromSettings(settings, timeout === undefined ? {} : { searchTimeoutMs: timeout * 1000 });
 }
 
 function filters(o: SearchOpts): ObservationFilters & { limit?: number; offset?: number } {
