@@ -97,6 +97,8 @@ async function main(): Promise<void> {
   if (!existsSync(imagePath)) writeFileSync(imagePath, Buffer.from(plane.data.buffer));
   writeFileSync(posPath, JSON.stringify(positions));
 
+  const mask = new Uint8Array(plane.data.length);
+  const phot = timed(() => aperturePhotometry(plane, { positions, aperture: { kind: 'circle', r: 5 }, mask }), repeat);
   const scs = timed(() => streamingSigmaClippedStats(plane.data, undefined, { sigmaLower: 3, sigmaUpper: 3, maxiters: 5, cenfunc: 'median' }), repeat);
   const seg = timed(() => {
     const bkg = new MeshBackground({ boxSize: 64, filterSize: 3, sigma: 3, maxiters: 10 }).compute(plane);
@@ -110,8 +112,6 @@ async function main(): Promise<void> {
     const deb = deblendSources(conv, segm, { npixels: 10, nlevels: 32, contrast: 0.001 });
     return { bkg, segm, deb };
   }, Math.max(1, Math.floor(repeat / 2)));
-  const mask = new Uint8Array(plane.data.length);
-  const phot = timed(() => aperturePhotometry(plane, { positions, aperture: { kind: 'circle', r: 5 }, mask }), repeat);
 
   let py: PyResult | undefined;
   if (pythonHas('photutils', 'astropy', 'numpy')) {
