@@ -264,7 +264,9 @@ export function parseWcs(h: HeaderSource, options: ParseWcsOptions = {}): WcsDef
   }
 
   const lng = celestialAxes?.lon;
-  const pvLng = (m: number) => (lng === undefined ? undefined : pv.find((p) => p.i === lng + 1 && p.m === m)?.value);
+  // TPV uses PVi_m of both celestial axes as polynomial coefficients, not as LONPOLE/LATPOLE.
+  const isTpv = celestialAxes?.code === 'TPV';
+  const pvLng = (m: number) => (lng === undefined || isTpv ? undefined : pv.find((p) => p.i === lng + 1 && p.m === m)?.value);
   const lonpole = headerNumber(h, `LONPOLE${a}`) ?? pvLng(3);
   const latpole = headerNumber(h, `LATPOLE${a}`) ?? pvLng(4);
   let radesys = headerString(h, `RADESYS${a}`)?.trim().toUpperCase();

@@ -12,6 +12,7 @@ import { createProjection, type Projection } from './projections/index.js';
 import { Sip } from './sip.js';
 import { TabAxis } from './tab.js';
 import { LookupDistortion } from './lookup.js';
+import { TpvPolynomial } from './tpv.js';
 import { solveCelestialPole, SphericalRotation, type CelestialPole } from './sphere.js';
 
 export interface CelestialAxes {
@@ -71,6 +72,7 @@ export class Wcs {
   private readonly sip: Sip | undefined;
   private readonly lookup: LookupDistortion | undefined;
   private readonly dss: DssPlate | undefined;
+  private readonly tpv: TpvPolynomial | undefined;
   private readonly buf = new Float64Array(2);
   private readonly tmp = new Float64Array(2);
   private readonly tmp2 = new Float64Array(2);
@@ -97,9 +99,11 @@ export class Wcs {
     const axes = findCelestialAxes(def.ctype);
     if (axes) {
       const latPv: Array<number | undefined> = [];
-      for (const p of def.pv) if (p.i === axes.lat + 1) latPv[p.m] = p.value;
-      const projection = createProjection(axes.code, latPv);
-      const lngPv = (m: number) => def.pv.find((p: PvCard) => p.i === axes.lon + 1 && p.m === m)?.value;
+      const isTpv = axes.code === 'TPV';
+      if (!isTpv) for (const p of def.pv) if (p.i === axes.lat + 1) latPv[p.m] = p.value;
+      const projection = createProjection(isTpv ? 'TAN' : axes.code, latPv);
+      this.tpv = isTpv ? new TpvPolynomial(def.pv, axes.lon, axes.lat) : undefined;
+      const lngPv = (m: number) => (isTpv ? undefined : def.pv.find((p: PvCard) => p.i === axes.lon + 1 && p.m === m)?.value);
       const phi0 = lngPv(1) ?? projection.phi0;
       const theta0 = lngPv(2) ?? projection.theta0;
       if (lngPv(0)) {
@@ -119,6 +123,7 @@ export class Wcs {
       this.celestial = { lon: axes.lon, lat: axes.lat, projection, pole, frame: frameOf(def) };
     } else {
       this.celestial = undefined;
+      this.tpv = undefined;
     }
     this.sip = def.sip ? new Sip(def.sip) : undefined;
     this.lookup = def.lookupTables?.length ? new LookupDistortion(def.lookupTables) : undefined;
@@ -344,6 +349,11 @@ export class Wcs {
   /** Intermediate world coordinates (degrees) of the celestial pair -> (lon, lat). */
   intermediateToCelestial(x: number, y: number, out: Float64Array): void {
     const cel = this.celestial!;
+    if (this.tpv) {
+      this.tpv.forward(x, y, out);
+      x = out[0]!;
+      y = out[1]!;
+    }
     cel.projection.toNative(x + this.x0, y + this.y0, out);
     let phi = out[0]!;
     let theta = out[1]!;
@@ -367,6 +377,7 @@ export class Wcs {
     cel.projection.fromNative(out[0]!, out[1]!, out);
     out[0] = out[0]! - this.x0;
     out[1] = out[1]! - this.y0;
+    if (this.tpv && !Number.isNaN(out[0]!)) this.tpv.inverse(out[0]!, out[1]!, out);
   }
 
   /**

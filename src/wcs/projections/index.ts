@@ -8,7 +8,7 @@ import { Bon, Cod, Coe, Coo, Cop } from './conic.js';
 
 export type { Projection, ProjectionParameters } from './types.js';
 
-export const SUPPORTED_PROJECTIONS = ['TAN', 'SIN', 'ARC', 'ZEA', 'STG', 'AZP', 'SZP', 'ZPN', 'AIR', 'CAR', 'CEA', 'MER', 'SFL', 'GLS', 'PAR', 'MOL', 'AIT', 'COP', 'COE', 'COD', 'COO', 'BON', 'HPX'] as const;
+export const SUPPORTED_PROJECTIONS = ['TAN', 'SIN', 'ARC', 'ZEA', 'STG', 'AZP', 'SZP', 'ZPN', 'AIR', 'CAR', 'CEA', 'MER', 'SFL', 'GLS', 'PAR', 'MOL', 'AIT', 'COP', 'COE', 'COD', 'COO', 'BON', 'HPX', 'TPV'] as const;
 
 export function createProjection(code: string, pv: ProjectionParameters = []): Projection {
   try {
