@@ -1,9 +1,9 @@
 /**
  * One side of bench/imaging/preview.bench.ts, in its own process so its peak RSS is its own:
- * renders CASE (preview | thumbnail) of PATH REPEAT times with the engine's core (the same call
+ * renders CASE (preview | thumbnail | histogram) of PATH REPEAT times with the engine's core (the same call
  * the worker task makes) and prints one JSON line.
  */
-import { previewFile, thumbnailFile, type ViewerLimits } from '../../src/imaging/viewer/index.js';
+import { histogramFile, previewFile, thumbnailFile, type ViewerLimits } from '../../src/imaging/viewer/index.js';
 
 const [kind, path, repeatText] = process.argv.slice(2);
 const repeat = Number(repeatText ?? 3);
@@ -15,6 +15,14 @@ let last: Awaited<ReturnType<typeof previewFile>> | undefined;
 for (let i = 0; i < repeat; i++) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  if (kind === 'histogram') {
+    const h = await histogramFile({ path: path!, sliceIndex: -1, bins: 256, display: { stretch: 'zscale' }, limits });
+    JSON.stringify(h);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
+    times.push((performance.now() - t0) / 1000);
+    continue;
+  }
   last = kind === 'thumbnail'
     ? await thumbnailFile(path!, limits)
     : await previewFile({
@@ -25,7 +33,7 @@ for (let i = 0; i < repeat; i++) {
   cpu.push((c.user + c.system) / 1e6);
   times.push((performance.now() - t0) / 1000);
 }
-const png = Buffer.from(last!.image);
+const png = last ? Buffer.from(last.image) : Buffer.alloc(32);
 console.log(JSON.stringify({
   times,
   cpu,
@@ -35,5 +43,5 @@ console.log(JSON.stringify({
   height: png.readUInt32BE(20),
   color_type: png[25],
   bytes: png.length,
-  mode: last!.mode,
+  mode: last?.mode,
 }));

@@ -2,7 +2,8 @@
  * Preview and thumbnail rendering, ours vs the original engine's Python chain (contract §4.2:
  * astropy + numpy + matplotlib, rebuilt in preview.py), side by side:
  *   - 1000-px PNG preview and 256-px thumbnail of a 4096x4096 float32 image (with a NaN border),
- *   - the same of the middle slice of a 2048x2048x50 float32 cube.
+ *   - the same of the middle slice of a 2048x2048x50 float32 cube;
+ *   - GET /histogram's computation (256 bins, zscale, percentiles, stats) on both.
  * Each side runs in its own process per case; wall and CPU (user + system, all threads) times are
  * medians of BENCH_REPEAT runs (default 3) after the first; peak RSS is the process's maximum
  * resident set. On a loaded machine the CPU-time ratio is the steadier figure.
@@ -103,11 +104,13 @@ await writeInput(cubePath, cube.size, cube.size, cube.depth);
 const python = pythonHas('astropy', 'numpy', 'matplotlib');
 if (!python) console.log('Python reference skipped: /usr/bin/python3 needs astropy, numpy and matplotlib');
 
-const cases: Array<[string, 'preview' | 'thumbnail', string]> = [
+const cases: Array<[string, 'preview' | 'thumbnail' | 'histogram', string]> = [
   [`${imageSize}x${imageSize} float32, 1000 px PNG`, 'preview', imagePath],
   [`${imageSize}x${imageSize} float32, thumbnail`, 'thumbnail', imagePath],
   [`${cube.size}x${cube.size}x${cube.depth} cube slice, 1000 px PNG`, 'preview', cubePath],
   [`${cube.size}x${cube.size}x${cube.depth} cube slice, thumbnail`, 'thumbnail', cubePath],
+  [`${imageSize}x${imageSize} float32, histogram (256 bins)`, 'histogram', imagePath],
+  [`${cube.size}x${cube.size}x${cube.depth} cube slice, histogram`, 'histogram', cubePath],
 ];
 const rows: string[][] = [];
 for (const [label, kind, path] of cases) {
@@ -124,8 +127,8 @@ for (const [label, kind, path] of cases) {
     py ? `${(tp / t).toFixed(1)}x / ${(cp / c).toFixed(1)}x` : '-',
     `${mib(ours.peak_rss)} (+${mib(ours.peak_rss - ours.base_rss)})`,
     py ? `${mib(py.peak_rss)} (+${mib(py.peak_rss - py.base_rss)})` : '-',
-    `${ours.width}x${ours.height} ct${ours.color_type}`,
-    py ? `${py.width}x${py.height} ct${py.color_type}` : '-',
+    kind === 'histogram' ? 'JSON' : `${ours.width}x${ours.height} ct${ours.color_type}`,
+    py ? (kind === 'histogram' ? 'JSON' : `${py.width}x${py.height} ct${py.color_type}`) : '-',
   ]);
 }
 const header = ['case', 'ours wall / CPU', 'python wall / CPU', 'speed-up wall / CPU', 'ours peak RSS MiB (+over start)', 'python peak RSS MiB (+over imports)', 'ours output', 'python output'];

@@ -4,7 +4,7 @@ for the benchmark: astropy + numpy + matplotlib, exactly the steps the upstream 
 (without the 413 guards: the upstream MAX_FITS_ARRAY_ELEMENTS default would refuse the 2048x2048x50
 cube outright, since it counts the whole cube).
 
-Usage: preview.py CASE PATH REPEAT     CASE = preview | thumbnail
+Usage: preview.py CASE PATH REPEAT     CASE = preview | thumbnail | histogram (GET /histogram's chain, 256 bins, zscale)
 Prints one JSON line: wall and CPU times (s), peak RSS (bytes) after imports and at the end, output size.
 """
 import io, json, resource, struct, sys, time
@@ -86,10 +86,40 @@ def thumbnail(path):
         return buf.getvalue()
 
 
+def compute_histogram(data, bins=256):
+    valid = data[~np.isnan(data)]
+    counts, edges = np.histogram(valid, bins=bins, range=(float(np.min(valid)), float(np.max(valid))))
+    return {'counts': counts.tolist(), 'bin_edges': edges.tolist(), 'bin_centers': ((edges[:-1] + edges[1:]) / 2).tolist()}
+
+
+def histogram(path, bins=256, slice_index=-1):
+    with fits.open(path) as hdul:
+        data = None
+        for hdu in hdul:
+            if hdu.data is not None and len(hdu.data.shape) >= 2:
+                data = hdu.data.astype(np.float64)
+                break
+        if len(data.shape) > 2:
+            if slice_index < 0:
+                slice_index = data.shape[0] // 2
+            data = data[max(0, min(slice_index, data.shape[0] - 1))]
+        while len(data.shape) > 2:
+            data = data[data.shape[0] // 2]
+        data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+        raw = compute_histogram(normalize_to_range(data), bins)
+        stretched, _, _ = zscale_stretch(data)
+        stretched = np.clip(stretched, 0, 1)
+        hist = compute_histogram(stretched, bins)
+        values = np.percentile(stretched[~np.isnan(stretched)], [0.5, 1, 5, 25, 50, 75, 95, 99, 99.5])
+        valid = stretched[~np.isnan(stretched)]
+        stats = [float(np.min(valid)), float(np.max(valid)), float(np.mean(valid)), float(np.std(valid))]
+        return json.dumps({'h': hist, 'r': raw, 'p': values.tolist(), 's': stats}).encode()
+
+
 def main():
     case, path, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    fn = preview if case == 'preview' else thumbnail
+    fn = {'preview': preview, 'thumbnail': thumbnail, 'histogram': histogram}[case]
     times = []
     cpu = []
     png = b''
@@ -99,7 +129,7 @@ def main():
         png = fn(path)
         cpu.append(time.process_time() - c0)
         times.append(time.perf_counter() - t0)
-    w, h = struct.unpack('>II', png[16:24])
+    w, h = struct.unpack('>II', png[16:24]) if png[:4] == b'\x89PNG' else (0, 0)
     print(json.dumps({
         'times': times,
         'cpu': cpu,

@@ -22,6 +22,45 @@ export function linspace(start: number, stop: number, num: number): number[] {
   return out;
 }
 
+/** Uniform bins over [first, last] with numpy's edge rules; `index` returns -1 outside. */
+export class UniformBins {
+  readonly first: number;
+  readonly last: number;
+  readonly edges: number[];
+  private readonly norm: number;
+  constructor(readonly bins: number, lo: number, hi: number) {
+    let first = lo;
+    let last = hi;
+    if (!(Number.isFinite(first) && Number.isFinite(last))) {
+      first = 0;
+      last = 1;
+    }
+    if (first === last) {
+      first -= 0.5;
+      last += 0.5;
+    }
+    this.first = first;
+    this.last = last;
+    this.edges = linspace(first, last, bins + 1);
+    this.norm = bins / (last - first);
+  }
+
+  index(v: number): number {
+    if (v - v !== 0 || v < this.first || v > this.last) return -1;
+    let idx = Math.trunc((v - this.first) * this.norm);
+    if (idx === this.bins) idx--;
+    if (v < this.edges[idx]!) idx--;
+    else if (idx !== this.bins - 1 && v >= this.edges[idx + 1]!) idx++;
+    return idx;
+  }
+
+  result(counts: ArrayLike<number>): Histogram {
+    const centers = new Array<number>(this.bins);
+    for (let i = 0; i < this.bins; i++) centers[i] = (this.edges[i]! + this.edges[i + 1]!) / 2;
+    return { counts: Array.from(counts), binEdges: this.edges, binCenters: centers, nBins: this.bins };
+  }
+}
+
 /**
  * Counts finite `values` (mapped through `f` when given) into `bins` equal bins over [lo, hi].
  * When lo == hi numpy widens the range to [lo - 0.5, hi + 0.5]; so do we.

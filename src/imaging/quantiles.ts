@@ -110,3 +110,64 @@ export function medianOfSorted(sorted: ArrayLike<number>): number {
   const h = n >> 1;
   return n % 2 === 1 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
 }
+
+/**
+ * numpy linear percentiles of finite `values` whose range [lo, hi] is known, in two linear passes:
+ * count values into 65 536 equal buckets, then collect only the buckets holding the wanted ranks
+ * and select inside them. Exact (same order statistics as sorting); `values` is not modified.
+ */
+export function percentilesByBuckets(values: ArrayLike<number>, qs: readonly number[], lo: number, hi: number): number[] {
+  const n = values.length;
+  if (n === 0) return qs.map(() => NaN);
+  if (!(hi > lo)) return qs.map(() => lo);
+  const B = 65_536;
+  const scale = B / (hi - lo);
+  const bucketOf = (v: number) => {
+    const b = Math.floor((v - lo) * scale);
+    return b < 0 ? 0 : b >= B ? B - 1 : b;
+  };
+  const counts = new Int32Array(B);
+  for (let i = 0; i < n; i++) counts[bucketOf(values[i]!)]++;
+  const start = new Float64Array(B + 1); // number of values in buckets before b
+  for (let b = 0; b < B; b++) start[b + 1] = start[b]! + counts[b]!;
+  const ranks = qs.map((q) => percentileRanks(q, n));
+  const wanted = new Map<number, number[]>(); // bucket -> ranks inside it
+  const locate = (k: number) => {
+    let a = 0;
+    let z = B - 1;
+    while (a < z) {
+      const m = (a + z + 1) >> 1;
+      if (start[m]! <= k) a = m;
+      else z = m - 1;
+    }
+    return a;
+  };
+  for (const [r0, r1] of ranks) {
+    for (const k of [r0, r1]) {
+      const b = locate(k);
+      const list = wanted.get(b) ?? [];
+      list.push(k);
+      wanted.set(b, list);
+    }
+  }
+  // slot[b] >= 0 marks a wanted bucket; its values go to arrays[slot[b]].
+  const slot = new Int32Array(B).fill(-1);
+  const buckets = [...wanted.keys()];
+  const arrays = buckets.map((b, i) => {
+    slot[b] = i;
+    return new Float64Array(counts[b]!);
+  });
+  const fill = new Int32Array(buckets.length);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    const s = slot[bucketOf(v)]!;
+    if (s >= 0) arrays[s]![fill[s]!++] = v;
+  }
+  const stat = new Map<number, number>();
+  for (const [b, ks] of wanted) {
+    const arr = arrays[slot[b]!]!;
+    const local = orderStatistics(arr, ks.map((k) => k - start[b]!));
+    for (const k of ks) stat.set(k, local.get(k - start[b]!)!);
+  }
+  return ranks.map(([r0, r1, frac]) => lerp(stat.get(r0)!, stat.get(r1)!, frac));
+}

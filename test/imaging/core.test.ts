@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsinhStretch, CompositeStretch, HistEqStretch, LinearStretch, LogStretch, PowerStretch, SqrtStretch } from '../../src/imaging/stretches.js';
-import { orderStatistics, percentilesOfMapped, selectInPlace } from '../../src/imaging/quantiles.js';
+import { orderStatistics, percentilesByBuckets, percentilesOfMapped, selectInPlace } from '../../src/imaging/quantiles.js';
 import { histogram, histogramNormalized, linspace } from '../../src/imaging/histogram.js';
 import { AreaResampler, fitInside, resampleArea } from '../../src/imaging/resample.js';
 import { BandReducer } from '../../src/imaging/preview.js';
@@ -62,6 +62,13 @@ describe('order statistics and percentiles', () => {
     const ks = [0, 1, 99, 100, 5000, 5001, 10000, 19999, 20000, 15000, 15001];
     const got = orderStatistics(a.slice(), ks);
     for (const k of ks) assert.equal(got.get(k), sorted[k], `rank ${k}`);
+  });
+
+  it('bucketed percentiles equal selection, with heavy ties and clipped ends', () => {
+    const a = Float64Array.from({ length: 50001 }, (_, i) => (i % 10 === 0 ? 0 : i % 13 === 0 ? 1 : (Math.sin(i) + 1) / 2));
+    const qs = [0, 0.5, 1, 5, 25, 50, 75, 95, 99, 99.5, 100];
+    assert.deepEqual(percentilesByBuckets(a, qs, 0, 1), percentilesOfMapped(a.slice(), qs));
+    assert.deepEqual(percentilesByBuckets(Float64Array.from([3, 3, 3]), [50], 3, 3), [3]);
   });
 
   it('numpy linear percentiles', () => {

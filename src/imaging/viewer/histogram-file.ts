@@ -7,8 +7,8 @@
  * count exactly. Percentiles are exact for planes held whole (sampled for huge band-read planes).
  */
 import { buildDisplayMapping, type AppliedDisplay, type DisplayOptions } from '../display.js';
-import { histogram, histogramNormalized, type Histogram } from '../histogram.js';
-import { percentilesOfMapped } from '../quantiles.js';
+import { histogram, histogramNormalized, UniformBins, type Histogram } from '../histogram.js';
+import { percentilesByBuckets, percentilesOfMapped } from '../quantiles.js';
 import { SampledStatistics, statisticsOf, type DisplayStatistics } from '../statistics.js';
 import { openImage, planeBands, readWholePlane, type ViewerLimits } from './source.js';
 
@@ -71,36 +71,31 @@ export async function histogramOf(source: ArrayLike<number>[] | (() => AsyncGene
     const span = max - min;
     const sMin = mapping.map(min);
     const sMax = mapping.map(max);
-    if (!stats.sampled && count <= MAX_MAPPED_VALUES) {
-      // Every finite value in memory: map each once, then histogram, moments and percentiles
-      // work on the mapped array without calling the mapping again.
-      const values = stats.finiteValues();
-      const raw = histogramNormalized(values, req.bins, min, span);
-      if (mapping.affine) {
-        const { vmin, span: width } = mapping.affine;
-        for (let i = 0; i < values.length; i++) {
-          const d = (values[i]! - vmin) / width;
-          values[i] = d < 0 ? 0 : d > 1 ? 1 : d;
-        }
-      } else {
-        for (let i = 0; i < values.length; i++) values[i] = mapping.map(values[i]!);
-      }
-      const h = histogram(values, req.bins, sMin, sMax);
-      let total = 0;
-      for (let i = 0; i < values.length; i++) total += values[i]!;
+    if (Array.isArray(source) && source.length === 1 && !stats.sampled && count <= MAX_MAPPED_VALUES) {
+      // The plane is in memory: map each finite pixel once into one array; histogram, moments
+      // and percentiles then work on it without calling the mapping again.
+      const data = source[0]!;
+      // One pass: raw bin, mapped value, stretched bin and the sum; a second for the std.
+      const rawBins = new UniformBins(req.bins, 0, span === 0 ? 0 : 1);
+      const bins = new UniformBins(req.bins, sMin, sMax);
+      const rawCounts = new Float64Array(req.bins);
+      const counts = new Float64Array(req.bins);
+      const values = new Float64Array(count);
+      const total = fusedPass(data, values, min, span, rawBins, rawCounts, bins, counts, mapping.affine, mapping.map);
       const mean = total / values.length;
       let ss = 0;
       for (let i = 0; i < values.length; i++) {
         const d = values[i]! - mean;
         ss += d * d;
       }
-      const std = Math.sqrt(ss / values.length);
-      const ps = percentilesOfMapped(values, HISTOGRAM_PERCENTILES.map((p) => p));
+      const raw = rawBins.result(rawCounts);
+      const h = bins.result(counts);
+      const ps = percentilesByBuckets(values, HISTOGRAM_PERCENTILES.map((p) => p), sMin, sMax);
       return {
         histogram: toJson(h),
         raw_histogram: toJson(raw),
         percentiles: Object.fromEntries(HISTOGRAM_PERCENTILES.map((p, i) => [percentileKey(p), ps[i]!])),
-        stats: { min: sMin, max: sMax, mean, std },
+        stats: { min: sMin, max: sMax, mean, std: Math.sqrt(ss / values.length) },
         stretch: mapping.applied,
       };
     }
@@ -160,4 +155,65 @@ export async function histogramFile(req: HistogramFileRequest): Promise<Histogra
   } finally {
     await img.file.close();
   }
+}
+
+/**
+ * The in-memory histogram pass, kept in its own small function so the JIT optimises it as one
+ * loop: raw bin of the min/max-normalised value, mapped value (stored), stretched bin, and the sum.
+ */
+function fusedPass(
+  data: ArrayLike<number>,
+  values: Float64Array,
+  min: number,
+  span: number,
+  rawBins: UniformBins,
+  rawCounts: Float64Array,
+  bins: UniformBins,
+  counts: Float64Array,
+  affine: { readonly vmin: number; readonly span: number } | undefined,
+  map: (v: number) => number,
+): number {
+  const nb = bins.bins;
+  const rFirst = rawBins.first;
+  const rLast = rawBins.last;
+  const rNorm = nb / (rLast - rFirst);
+  const rEdges = Float64Array.from(rawBins.edges);
+  const sFirst = bins.first;
+  const sLast = bins.last;
+  const sNorm = nb / (sLast - sFirst);
+  const sEdges = Float64Array.from(bins.edges);
+  const aMin = affine ? affine.vmin : 0;
+  const aSpan = affine ? affine.span : 1;
+  let j = 0;
+  let total = 0;
+  for (let i = 0, n = data.length; i < n; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) continue;
+    let r = span === 0 ? 0 : (v - min) / span;
+    r = r < 0 ? 0 : r > 1 ? 1 : r;
+    if (r >= rFirst && r <= rLast) {
+      let k = Math.trunc((r - rFirst) * rNorm);
+      if (k === nb) k--;
+      if (r < rEdges[k]!) k--;
+      else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
+      rawCounts[k] += 1;
+    }
+    let m: number;
+    if (affine) {
+      m = (v - aMin) / aSpan;
+      m = m < 0 ? 0 : m > 1 ? 1 : m;
+    } else {
+      m = map(v);
+    }
+    values[j++] = m;
+    total += m;
+    if (m >= sFirst && m <= sLast) {
+      let k = Math.trunc((m - sFirst) * sNorm);
+      if (k === nb) k--;
+      if (m < sEdges[k]!) k--;
+      else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
+      counts[k] += 1;
+    }
+  }
+  return total;
 }
