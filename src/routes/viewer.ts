@@ -13,6 +13,10 @@ import { parseHistogramParams, parsePixelDataParams, parsePreviewParams } from '
 import type { HistogramResult, PixelDataResult, PreviewFileRequest, PreviewFileResult } from '../imaging/viewer/index.js';
 import type { CubeInfo } from '../imaging/cube-info.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
+import { CONTRACT_COLORMAPS, MATPLOTLIB_VERSION, colormapNames, getColormap } from '../imaging/colormaps/index.js';
+import { STRETCH_NAMES } from '../imaging/display.js';
+import { IMAGE_FORMATS } from '../imaging/encode.js';
+import { NotFoundError } from '../errors.js';
 import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 const DataId = Type.Object({ data_id: Type.String() });
@@ -188,6 +192,32 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     });
   });
 
+  app.get('/colormaps', {
+    schema: {
+      summary: 'Colormap names the viewer accepts, with their 256 colours (matplotlib tables) for colour bars',
+      querystring: Type.Object({ colors: Type.Optional(Type.Boolean({ default: false, description: 'include the 256 #rrggbb entries of each' })) }),
+    },
+  }, async (request) => {
+    const names = colormapNames().sort();
+    const withColors = request.query.colors === true;
+    return {
+      default: 'grayscale',
+      contract: [...CONTRACT_COLORMAPS],
+      stretches: [...STRETCH_NAMES],
+      formats: [...IMAGE_FORMATS],
+      matplotlib_version: MATPLOTLIB_VERSION,
+      colormaps: names.map((name) => ({ name, ...(withColors ? { colors: colormapHex(name) } : {}) })),
+    };
+  });
+
+  app.get('/colormaps/:name', {
+    schema: { summary: 'The 256 colours of one colormap, as #rrggbb (entry i is used for display values in [i/256, (i+1)/256))', params: Type.Object({ name: Type.String() }) },
+  }, async (request) => {
+    const colors = colormapHex(request.params.name);
+    if (!colors) throw new NotFoundError(`Unknown colormap '${request.params.name}'`);
+    return { name: request.params.name, colors };
+  });
+
   app.get('/cubeinfo/:data_id', {
     schema: { summary: 'Slice count and axis-3 WCS of the first HDU with three or more axes', params: DataId, querystring: FileQuery },
   }, async (request, reply) => {
@@ -197,4 +227,14 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     const info = await ctx.pool.run<CubeInfo>('viewer.cubeinfo', { path: file.path, limits: viewerLimits(ctx) });
     return reply.header('etag', etag).header('cache-control', 'no-cache').send({ data_id: request.params.data_id, ...info });
   });
+}
+
+function colormapHex(name: string): string[] | undefined {
+  const cmap = getColormap(name);
+  if (!cmap) return undefined;
+  const out: string[] = [];
+  for (let i = 0; i < 256; i++) {
+    out.push(`#${[cmap.lut[3 * i]!, cmap.lut[3 * i + 1]!, cmap.lut[3 * i + 2]!].map((c) => c.toString(16).padStart(2, '0')).join('')}`);
+  }
+  return out;
 }

@@ -301,6 +301,22 @@ describe('viewer API', () => {
     });
   });
 
+  describe('GET /colormaps', () => {
+    it('lists names (contract ones first-class), stretches and formats; one map gives 256 colours', async () => {
+      const body = (await get('/colormaps')).json();
+      assert.equal(body.default, 'grayscale');
+      assert.deepEqual(body.contract, ['grayscale', 'gray', 'inferno', 'magma', 'viridis', 'plasma', 'hot', 'cool', 'rainbow', 'jet']);
+      assert.ok(body.colormaps.some((c: { name: string }) => c.name === 'cividis'));
+      assert.deepEqual(body.formats, ['png', 'jpeg', 'webp']);
+      const viridis = (await get('/colormaps/viridis')).json();
+      assert.equal(viridis.colors.length, 256);
+      assert.equal(viridis.colors[0], '#440154');
+      assert.equal(viridis.colors[255], '#fde724');
+      assert.equal((await get('/colormaps/nope')).statusCode, 404);
+      assert.equal((await get('/colormaps?colors=true')).json().colormaps[0].colors.length, 256);
+    });
+  });
+
   describe('GET /cubeinfo/{data_id}', () => {
     it('cube and non-cube answers', async () => {
       assert.deepEqual((await get('/cubeinfo/c?file_path=cube.fits')).json(), {
