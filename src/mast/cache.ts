@@ -6,8 +6,9 @@ export interface TtlCacheOptions {
   /** How long an entry stays fresh. */
   readonly ttlMs: number;
   readonly maxEntries: number;
-  /** Upper bound on the sum of entry sizes (as reported by `sizeOf`). */
+  /** Upper bound on the sum of entry sizes (given to `set`, else as reported by `sizeOf`). */
   readonly maxBytes: number;
+  /** Size of a value when `set` is not told it (default: its JSON length, which costs a stringify). */
   readonly sizeOf?: (value: unknown) => number;
   readonly now?: () => number;
 }
@@ -58,9 +59,11 @@ export class TtlCache<V> {
     return entry.value;
   }
 
-  set(key: string, value: V, ttlMs = this.opts.ttlMs): void {
+  /** Stores `value`; `size` (bytes) spares measuring it when the caller already knows it. */
+  set(key: string, value: V, options: { readonly ttlMs?: number | undefined; readonly size?: number | undefined } = {}): void {
+    const ttlMs = options.ttlMs ?? this.opts.ttlMs;
     if (ttlMs <= 0 || this.opts.maxEntries <= 0) return;
-    const size = this.opts.sizeOf(value);
+    const size = options.size ?? this.opts.sizeOf(value);
     if (size > this.opts.maxBytes) return; // too big to cache at all
     this.delete(key);
     this.map.set(key, { value, expires: this.opts.now() + ttlMs, size });

@@ -407,7 +407,7 @@ export class MastClient {
         .then((r) => {
           this.opts.logger?.debug({ service, rows: r.rows.length, exchanges: r.exchanges, ms: Date.now() - started }, 'MAST query');
           const value = { rows: r.rows, totalRows: r.totalRows };
-          this.cache.set(key, value);
+          this.cache.set(key, value, { size: r.bytes });
           return value;
         })
         .finally(() => this.inflight.delete(key));

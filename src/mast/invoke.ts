@@ -37,6 +37,8 @@ export interface InvokeResult {
   readonly totalRows: number;
   /** HTTP exchanges used (polls + pages), for diagnostics and tests. */
   readonly exchanges: number;
+  /** Size of the answers' bodies (characters): what the rows cost to hold, without measuring them again. */
+  readonly bytes: number;
 }
 
 interface Envelope {
@@ -77,14 +79,16 @@ export async function invokeAll(
   let fields: MastField[] = [];
   let totalRows = 0;
   let exchanges = 0;
+  let bytes = 0;
   for (let page = 1, pages = 1; page <= pages; page++) {
     const form = encodeRequestForm({ ...base, page });
     let env: Envelope;
     for (;;) {
       const started = Date.now();
-      const json = await transport.requestJson({ method: 'POST', url: INVOKE_PATH, form, deadline, what: service });
+      const res = await transport.requestJson({ method: 'POST', url: INVOKE_PATH, form, deadline, what: service });
       exchanges++;
-      env = asEnvelope(json, service);
+      env = asEnvelope(res.json, service);
+      if (env.status !== 'EXECUTING') bytes += res.bytes;
       if (env.status !== 'EXECUTING') break;
       // MAST normally holds the request while executing; do not spin if it did not.
       if (Date.now() - started < options.pollDelayMs) await new Promise((r) => setTimeout(r, options.pollDelayMs));
@@ -111,7 +115,7 @@ export async function invokeAll(
     }
     if (data.length === 0) break; // a page past the end, or an empty result
   }
-  return { rows, fields, totalRows, exchanges };
+  return { rows, fields, totalRows, exchanges, bytes };
 }
 
 function asEnvelope(json: unknown, service: string): Envelope {

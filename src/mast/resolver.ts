@@ -59,7 +59,7 @@ export class NameResolver {
         this.inflight.set(key, pending);
       }
       hit = await pending;
-      this.cache.set(key, hit, hit ? undefined : this.options.missTtlMs ?? 5 * 60_000);
+      this.cache.set(key, hit, { ttlMs: hit ? undefined : this.options.missTtlMs ?? 5 * 60_000 });
     }
     if (!hit) throw new TargetNotResolvedError(name);
     return { ...hit, name };
@@ -83,15 +83,15 @@ export class NameResolver {
     if (this.options.kind === 'santa') {
       const q = new URLSearchParams({ name, outputFormat: 'json', resolveAll: 'false' });
       for (const r of this.options.resolvers ?? []) q.append('resolver', r);
-      json = await this.transport.requestJson({ method: 'GET', url: `${base}/Santa-war/query?${q}`, deadline, what: 'name resolution' });
+      ({ json } = await this.transport.requestJson({ method: 'GET', url: `${base}/Santa-war/query?${q}`, deadline, what: 'name resolution' }));
     } else {
       const req = { service: 'Mast.Name.Lookup', params: { input: name, format: 'json' } };
-      json = await this.transport.requestJson({
+      ({ json } = await this.transport.requestJson({
         method: 'GET',
         url: `${base}${INVOKE_PATH}?request=${pyQuote(JSON.stringify(req))}`,
         deadline,
         what: 'Mast.Name.Lookup',
-      });
+      }));
     }
     if (json && typeof json === 'object' && (json as { status?: unknown }).status === 'ERROR') {
       throw new MastServiceError('Mast.Name.Lookup', String((json as { msg?: unknown }).msg ?? ''));

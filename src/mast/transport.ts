@@ -82,8 +82,15 @@ export interface JsonRequest {
   readonly what: string;
 }
 
+export interface JsonResponse {
+  readonly json: unknown;
+  /** Size of the body, in characters of its text (what a cache entry of it costs, roughly). */
+  readonly bytes: number;
+}
+
 type Failure =
   | { kind: 'network'; message: string; cause: unknown }
+  | { kind: 'too-large'; message: string }
   | { kind: 'timeout'; message: string; cause?: unknown }
   | { kind: 'http'; status: number; message: string; retryAfterMs?: number }
   | { kind: 'html'; status: number; message: string };
@@ -114,7 +121,7 @@ export class MastTransport {
   }
 
   /** Sends the request (retrying what is worth retrying) and returns the parsed JSON body. */
-  async requestJson(req: JsonRequest): Promise<unknown> {
+  async requestJson(req: JsonRequest): Promise<JsonResponse> {
     const url = this.resolveUrl(req.url);
     let last: Failure | undefined;
     for (let attempt = 0; attempt <= this.opts.maxRetries; attempt++) {
@@ -128,7 +135,7 @@ export class MastTransport {
       }
       if (req.deadline.expired()) break;
       const outcome = await this.once(url, req);
-      if (outcome.ok) return outcome.json;
+      if (outcome.ok) return outcome.response;
       last = outcome.failure;
       if (!isRetryable(last)) throw this.toError(req, last, attempt + 1);
     }
@@ -155,7 +162,7 @@ export class MastTransport {
     return h;
   }
 
-  private async once(url: string, req: JsonRequest): Promise<{ ok: true; json: unknown } | { ok: false; failure: Failure }> {
+  private async once(url: string, req: JsonRequest): Promise<{ ok: true; response: JsonResponse } | { ok: false; failure: Failure }> {
     const timeoutMs = Math.max(1, Math.min(this.opts.requestTimeoutMs, req.deadline.remainingMs()));
     const perRequest = new AbortController();
     const timer = setTimeout(() => perRequest.abort(new RequestTimedOut(timeoutMs)), timeoutMs);
@@ -170,7 +177,9 @@ export class MastTransport {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const body = await readText(res.body, this.opts.maxBodyBytes ?? 512 * 1024 * 1024);
+      const maxBytes = this.opts.maxBodyBytes ?? 512 * 1024 * 1024;
+      const body = await readText(res.body, maxBytes);
+      if (body === undefined) return { ok: false, failure: { kind: 'too-large', message: `an answer larger than ${maxBytes} bytes` } };
       const contentType = String(res.headers['content-type'] ?? '');
       const looksHtml = /html/i.test(contentType) || /^\s*</.test(body);
       if (res.statusCode >= 400) {
@@ -190,9 +199,9 @@ export class MastTransport {
         return { ok: false, failure: { kind: 'html', status: res.statusCode, message: `an HTML page instead of JSON (HTTP ${res.statusCode}${htmlTitle(body) ? `, "${htmlTitle(body)}"` : ''})` } };
       }
       try {
-        return { ok: true, json: body.trim() === '' ? null : JSON.parse(body) };
-      } catch (err) {
-        return { ok: false, failure: { kind: 'html', status: res.statusCode, message: `a body that is not JSON (HTTP ${res.statusCode})`, } };
+        return { ok: true, response: { json: body.trim() === '' ? null : JSON.parse(body), bytes: body.length } };
+      } catch {
+        return { ok: false, failure: { kind: 'html', status: res.statusCode, message: `a body that is not JSON (HTTP ${res.statusCode})` } };
       }
     } catch (err) {
       if (req.deadline.signal.aborted) return { ok: false, failure: { kind: 'timeout', message: 'the search deadline passed', cause: err } };
@@ -216,6 +225,8 @@ export class MastTransport {
         return new MastUnavailableError(`MAST is unreachable at ${where}${tries}: ${failure.message}. Check MAST_BASE_URL and the network, or try again later.`, { cause: failure.cause });
       case 'html':
         return new MastUnavailableError(`MAST answered the ${req.what} request with ${failure.message}${tries}; it may be down for maintenance. Try again later.`);
+      case 'too-large':
+        return new MastUnavailableError(`MAST answered the ${req.what} request with ${failure.message}, more than this engine accepts. Narrow the search.`);
       case 'http':
         if (failure.status === 504) {
           return new MastTimeoutError(`MAST timed out answering the ${req.what} request${tries}: ${failure.message}. Try a smaller search radius or a more specific query.`);
@@ -230,7 +241,7 @@ export class MastTransport {
 
 function isRetryable(f: Failure): boolean {
   if (f.kind === 'http') return RETRY_STATUSES.has(f.status);
-  return true;
+  return f.kind !== 'too-large'; // the same query would fetch the same oversized answer
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -265,7 +276,8 @@ function htmlTitle(body: string): string {
   return m ? m[1]!.trim() : '';
 }
 
-async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+/** The body as text, or undefined (and the rest discarded) once it passes `maxBytes`. */
+async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
@@ -273,7 +285,7 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number)
     total += b.length;
     if (total > maxBytes) {
       body.destroy();
-      throw new Error(`response larger than ${maxBytes} bytes`);
+      return undefined;
     }
     chunks.push(b);
   }
