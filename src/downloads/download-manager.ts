@@ -10,7 +10,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { enforceCacheBound } from './cache-bound.js';
 import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
 import { DiskFullError, DownloadError, TransferAbortedError } from './errors.js';
@@ -24,8 +24,8 @@ import {
 import { JobPersister } from './job-persister.js';
 import { InProcessJobQueue, type JobQueue } from './job-queue.js';
 import { assertJobId, type JobStore } from './job-store.js';
-import { fileInside, observationDir, relativeInside, sanitizeFilename, validateObsId } from './paths.js';
-import type { ProductSource, RemoteProduct } from './product-source.js';
+import { fileInside, observationDir, relativeInside, sanitizeFilename, validateObsId, validateProductSelection } from './paths.js';
+import type { ProductQuery, ProductSource, RemoteProduct } from './product-source.js';
 import { applyRetention } from './retention.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { FileSlots } from './scheduler.js';
@@ -76,6 +76,12 @@ export interface CreateJobRequest {
   readonly calibLevel?: readonly number[] | null;
   readonly subgroup?: readonly string[] | null;
   readonly productId?: string | null;
+  /**
+   * Exact productFilename values to download. The product list is fetched when the job is
+   * created and every name must be in it (else ValidationError naming the unknown ones); the
+   * type, level and subgroup filters do not apply to a selection.
+   */
+  readonly productFilenames?: readonly string[] | null;
 }
 
 export interface FileProgress {
@@ -259,6 +265,10 @@ export class DownloadManager {
   async createJob(request: CreateJobRequest): Promise<Job> {
     if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
     validateObsId(request.obsId);
+    const selection = request.productFilenames ? validateProductSelection(request.productFilenames) : null;
+    // A selection is checked against the product list now, so unknown names are the caller's 422.
+    const selected = selection ? await this.listSelection(request.obsId, selection) : undefined;
+    if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
     const now = new Date().toISOString();
     const job: Job = {
       id: randomUUID().replace(/-/g, '').slice(0, 12),
@@ -267,6 +277,7 @@ export class DownloadManager {
       calibLevel: request.calibLevel ? [...request.calibLevel] : null,
       subgroup: request.subgroup ? [...request.subgroup] : null,
       productId: request.productId ?? null,
+      productFilenames: selection,
       downloadDir: observationDir(this.downloadDir, request.obsId),
       files: [],
       status: 'queued',
@@ -278,11 +289,28 @@ export class DownloadManager {
       completedAt: null,
       updatedAt: now,
     };
+    if (selected) {
+      job.files = this.entriesFor(job, selected);
+      job.message = `Queued for download (${job.files.length} selected files)`;
+    }
     this.jobs.set(job.id, job);
     await this.persister.flush(job);
     this.emit(job, true);
     this.queue.enqueue(job.id);
     return job;
+  }
+
+  /** The products named by a selection, in the listing's order; every name must be listed. */
+  private async listSelection(obsId: string, names: readonly string[], signal: AbortSignal = AbortSignal.timeout(300_000)): Promise<RemoteProduct[]> {
+    const query: ProductQuery = { productType: 'ALL', calibLevel: null, subgroup: null, productId: null, productFilenames: names };
+    const products = (await this.o.products.listProducts(obsId, query, signal)).filter((p) => names.includes(p.filename));
+    const listed = new Set(products.map((p) => p.filename));
+    const unknown = names.filter((n) => !listed.has(n));
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, 20).join(', ') + (unknown.length > 20 ? `, … (${unknown.length - 20} more)` : '');
+      throw new ValidationError(`product_filenames: ${unknown.length} name(s) not among the products of ${obsId}: ${shown}`, 'DOWNLOAD_UNKNOWN_PRODUCTS');
+    }
+    return products;
   }
 
   /** Continues a paused or failed job from the bytes on disk; 409 when it already runs. */
@@ -520,7 +548,9 @@ export class DownloadManager {
         job.message = 'Fetching product information from MAST...';
         await this.persister.flush(job);
         this.emit(job, true);
-        const products = await this.o.products.listProducts(job.obsId, { productType: job.productType, calibLevel: job.calibLevel, subgroup: job.subgroup, productId: job.productId }, signal);
+        const products = job.productFilenames
+          ? await this.listSelection(job.obsId, job.productFilenames, signal)
+          : await this.o.products.listProducts(job.obsId, { productType: job.productType, calibLevel: job.calibLevel, subgroup: job.subgroup, productId: job.productId }, signal);
         signal.throwIfAborted();
         job.files = this.entriesFor(job, products);
         if (job.files.length === 0) {

@@ -12,6 +12,6 @@ export { FitsChecksumAccumulator, type FitsChecksumReport, hasChecksumFailure } 
 export { ContentDigest, digestFile } from './content-digest.js';
 export { SpeedMeter, etaSeconds } from './speed-meter.js';
 export { type RetryPolicy, DEFAULT_RETRY_POLICY, retryDelayMs, parseRetryAfter } from './retry.js';
-export { sanitizeFilename, validateObsId } from './paths.js';
+export { sanitizeFilename, validateObsId, validateProductSelection, PRODUCT_FILENAME_PATTERN, MAX_SELECTED_PRODUCTS } from './paths.js';
 export * from './errors.js';
 export { downloadManagerFromSettings, mastClientProductSource } from './service.js';

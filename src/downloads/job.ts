@@ -50,6 +50,8 @@ export interface Job {
   readonly calibLevel: number[] | null;
   readonly subgroup: string[] | null;
   readonly productId: string | null;
+  /** The user's selection of productFilename values (null: every product the filters keep). */
+  readonly productFilenames: readonly string[] | null;
   /** Absolute folder of this observation's files. */
   readonly downloadDir: string;
   files: FileEntry[];
@@ -151,6 +153,7 @@ export interface JobJson {
   calib_level: number[] | null;
   subgroup: string[] | null;
   product_id: string | null;
+  product_filenames: string[] | null;
   download_dir: string;
   files: FileJson[];
   total_bytes: number;
@@ -175,6 +178,7 @@ export function jobToJson(job: Job, now: Date = new Date()): JobJson {
     calib_level: job.calibLevel,
     subgroup: job.subgroup,
     product_id: job.productId,
+    product_filenames: job.productFilenames ? [...job.productFilenames] : null,
     download_dir: job.downloadDir,
     files: job.files.map((f) => ({
       filename: f.filename,
@@ -280,6 +284,7 @@ export function jobFromJson(value: unknown): Job {
     calibLevel: Array.isArray(o.calib_level) ? o.calib_level.map((v, i) => int(v, `calib_level[${i}]`)) : null,
     subgroup: Array.isArray(o.subgroup) ? o.subgroup.map((v, i) => str(v, `subgroup[${i}]`)) : null,
     productId: strOrNull(o.product_id, 'product_id'),
+    productFilenames: Array.isArray(o.product_filenames) ? o.product_filenames.map((v, i) => str(v, `product_filenames[${i}]`)) : null,
     downloadDir,
     files,
     status,

@@ -10,6 +10,21 @@ export function validateObsId(obsId: string): void {
   if (!OBS_ID.test(obsId) || /^\.+$/.test(obsId)) throw new ValidationError('obs_id contains invalid characters', 'DOWNLOAD_BAD_OBS_ID');
 }
 
+/** A product file name as a selection may name it: one path component of [A-Za-z0-9._-], no leading dot. */
+export const PRODUCT_FILENAME_PATTERN = '^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$';
+const PRODUCT_FILENAME = new RegExp(PRODUCT_FILENAME_PATTERN);
+/** Most product names a selection may hold (an observation has a few hundred at most). */
+export const MAX_SELECTED_PRODUCTS = 1000;
+
+/** Checks a selection of product file names (`product_filenames`, `--file`); returns it without duplicates. */
+export function validateProductSelection(names: readonly string[]): string[] {
+  if (names.length === 0) throw new ValidationError('product_filenames must name at least one product', 'DOWNLOAD_BAD_SELECTION');
+  if (names.length > MAX_SELECTED_PRODUCTS) throw new ValidationError(`product_filenames names ${names.length} products; at most ${MAX_SELECTED_PRODUCTS} are allowed`, 'DOWNLOAD_BAD_SELECTION');
+  const bad = names.filter((n) => typeof n !== 'string' || !PRODUCT_FILENAME.test(n));
+  if (bad.length > 0) throw new ValidationError(`product_filenames: not a plain file name: ${bad.slice(0, 10).map((n) => JSON.stringify(n)).join(', ')}`, 'DOWNLOAD_BAD_SELECTION');
+  return [...new Set(names)];
+}
+
 /**
  * A product file name reduced to one safe path component: percent-decoded, last path segment,
  * characters outside [A-Za-z0-9._-] replaced by `_`, no leading dots. Names that are empty

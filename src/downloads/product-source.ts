@@ -10,6 +10,11 @@ export interface ProductQuery {
   readonly subgroup: readonly string[] | null;
   /** One product only (the contract's `product_id`: a file name, obsid or dataURI). */
   readonly productId: string | null;
+  /**
+   * Exact productFilename values to download (a user's selection). When set, only these products
+   * are kept and the type, level and subgroup filters do not apply: the names are the choice.
+   */
+  readonly productFilenames?: readonly string[] | null;
 }
 
 export interface RemoteProduct {
@@ -48,14 +53,18 @@ export interface MastProductRow {
 export function productsFromRows(rows: readonly MastProductRow[], query: ProductQuery, baseUrl: string): RemoteProduct[] {
   const type = query.productType.toUpperCase();
   const subgroups = query.subgroup?.map((s) => s.toUpperCase()) ?? null;
+  const selected = query.productFilenames ? new Set(query.productFilenames) : null;
   const out: RemoteProduct[] = [];
   for (const row of rows) {
     const filename = typeof row.productFilename === 'string' ? row.productFilename : undefined;
     const dataUri = typeof row.dataURI === 'string' ? row.dataURI : undefined;
     if (!filename || !dataUri) continue;
-    if (type !== 'ALL' && String(row.productType ?? '').toUpperCase() !== type) continue;
-    if (query.calibLevel && query.calibLevel.length > 0 && !query.calibLevel.includes(Number(row.calib_level))) continue;
-    if (subgroups && !subgroups.includes(String(row.productSubGroupDescription ?? '').toUpperCase())) continue;
+    const wanted = selected
+      ? selected.has(filename)
+      : (type === 'ALL' || String(row.productType ?? '').toUpperCase() === type) &&
+        (!query.calibLevel || query.calibLevel.length === 0 || query.calibLevel.includes(Number(row.calib_level))) &&
+        (!subgroups || subgroups.includes(String(row.productSubGroupDescription ?? '').toUpperCase()));
+    if (!wanted) continue;
     if (query.productId && ![filename, dataUri, String(row.obsID ?? ''), String(row.obs_id ?? '')].includes(query.productId)) continue;
     const size = Number(row.size);
     out.push({ filename, url: mastDownloadUrl(baseUrl, dataUri), dataUri, size: Number.isSafeInteger(size) && size > 0 ? size : undefined });
@@ -85,7 +94,11 @@ export class StaticProductSource implements ProductSource {
     this.calls.push({ obsId, query });
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     signal.throwIfAborted();
-    const list = this.byObsId.get(obsId) ?? [];
+    let list = this.byObsId.get(obsId) ?? [];
+    if (query.productFilenames) {
+      const selected = new Set(query.productFilenames);
+      list = list.filter((p) => selected.has(p.filename));
+    }
     return query.productId ? list.filter((p) => p.filename === query.productId || p.dataUri === query.productId) : list;
   }
 }

@@ -9,7 +9,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
-import { validateObsId, type DownloadManager, type Job, type JobProgress } from '../downloads/index.js';
+import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type Job, type JobProgress } from '../downloads/index.js';
 
 function nullable<T extends TSchema>(t: T) {
   const schema = t as unknown as { type?: unknown };
@@ -22,6 +22,12 @@ const ProductType = nullable(Type.String({ maxLength: 32, pattern: '^[A-Za-z]+$'
 const CalibLevel = nullable(Type.Array(Type.Integer({ minimum: 0, maximum: 4 }), { maxItems: 5 }));
 const Subgroup = nullable(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,20}$' }), { maxItems: 20, description: 'productSubGroupDescription values, e.g. I2D, CAL' }));
 
+const ProductFilenames = nullable(Type.Array(Type.String({ pattern: PRODUCT_FILENAME_PATTERN, maxLength: 255 }), {
+  minItems: 1,
+  maxItems: MAX_SELECTED_PRODUCTS,
+  description: 'productFilename values (from /mast/products) to download; only these, whatever product_type, calib_level and subgroup say',
+}));
+
 const DownloadBody = Type.Object({ obs_id: ObsId, product_type: ProductType, product_id: nullable(Type.String({ maxLength: 512 })) });
 const ChunkedBody = Type.Object({
   obs_id: ObsId,
@@ -29,6 +35,7 @@ const ChunkedBody = Type.Object({
   resume_job_id: nullable(Type.String({ maxLength: 64 })),
   calib_level: CalibLevel,
   subgroup: Subgroup,
+  product_filenames: ProductFilenames,
 });
 const JobParams = Type.Object({ job_id: Type.String({ maxLength: 128 }) });
 const DismissQuery = Type.Object({ delete_files: Type.Optional(Type.Boolean({ default: false })) });
@@ -271,7 +278,13 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
       }
     }
     checkObsId(obs_id);
-    const job = await downloads.createJob({ obsId: obs_id, productType: req.body.product_type ?? 'SCIENCE', calibLevel: req.body.calib_level ?? null, subgroup: req.body.subgroup ?? null });
+    const job = await downloads.createJob({
+      obsId: obs_id,
+      productType: req.body.product_type ?? 'SCIENCE',
+      calibLevel: req.body.calib_level ?? null,
+      subgroup: req.body.subgroup ?? null,
+      productFilenames: req.body.product_filenames ?? null,
+    });
     return { job_id: job.id, obs_id: job.obsId, message: 'Chunked download started', is_resume: false };
   });
 

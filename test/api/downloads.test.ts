@@ -119,6 +119,28 @@ describe('chunked download jobs over HTTP', () => {
     assert.equal((await call('GET', '/mast/download/progress-chunked/..%2F..%2Fetc')).status, 404);
   });
 
+  it('product_filenames: downloads exactly the ticked products (whatever product_type says), persists the selection, 422 naming unknown names', async () => {
+    const chosen = [`${OBS}_x1d.fits`, `${OBS}_s3d.jpg`];
+    const start = await call('POST', '/mast/download/start-chunked', { obs_id: OBS, product_type: 'SCIENCE', product_filenames: chosen });
+    assert.equal(start.status, 200, JSON.stringify(start.body));
+    const p = await until(start.body.job_id, (x) => x.is_complete);
+    assert.equal(p.stage, 'complete', JSON.stringify(p));
+    assert.deepEqual(p.file_progress.map((f: Json) => f.filename).sort(), [...chosen].sort());
+    for (const f of p.file_progress) assert.equal(sha(await readFile(f.local_path)), sha(fakeBytes(f.filename)));
+    const state = JSON.parse(await readFile(join(engine.dataDir, 'mast', '.download_state', `${start.body.job_id}.json`), 'utf8'));
+    assert.deepEqual(state.product_filenames, chosen);
+
+    const unknown = await call('POST', '/mast/download/start-chunked', { obs_id: OBS, product_filenames: [`${OBS}_x1d.fits`, 'jw_missing_i2d.fits'] });
+    assert.equal(unknown.status, 422, JSON.stringify(unknown.body));
+    assert.match(unknown.body.detail, /1 name\(s\) not among the products of jw01039-o004_t001_miri_ch3-long: jw_missing_i2d\.fits$/);
+    for (const bad of [['../x.fits'], ['a/b'], [], ['.x'], Array.from({ length: 1001 }, (_, i) => `f${i}.fits`)]) {
+      const r = await call('POST', '/mast/download/start-chunked', { obs_id: OBS, product_filenames: bad });
+      assert.equal(r.status, 422, JSON.stringify(bad).slice(0, 40));
+      assert.match(JSON.stringify(r.body), /product_filenames/);
+    }
+    assert.equal((await call('POST', '/mast/download/start-chunked', { obs_id: OBS, product_filenames: null })).status, 200);
+  });
+
   it('pause then resume over HTTP continues partial files to byte-identical results; racing resumes get one 409', async () => {
     fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });
     const { body } = await call('POST', '/mast/download/start-chunked', { obs_id: OBS_BIG });

@@ -74,6 +74,19 @@ describe('jwst-engine download', () => {
     }
   });
 
+  it('--file downloads only the named products; an unknown name fails with a message naming it', async () => {
+    const obs = 'jw01039-o004_t001_miri_ch3-long';
+    const r = await cli(['download', obs, '--file', `${obs}_s3d.jpg`, '--file', `${obs}_x1d.fits`, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const body = JSON.parse(r.stdout);
+    assert.equal(body.status, 'complete');
+    assert.deepEqual(body.files.map((f: { filename: string }) => f.filename).sort(), [`${obs}_s3d.jpg`, `${obs}_x1d.fits`]);
+    for (const f of body.files) assert.equal(f.sha256, sha(fake.dataset.files.get(`mast:jwst/product/${f.filename}`)!.bytes()));
+    const bad = await cli(['download', obs, '--file', 'nope_i2d.fits']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /not among the products of jw01039-o004_t001_miri_ch3-long: nope_i2d\.fits/);
+  });
+
   it('rejects a bad obs_id', async () => {
     const r = await cli(['download', '../x']);
     assert.equal(r.code, 1);

@@ -8,6 +8,7 @@ import { FileJobStore } from '../../src/downloads/file-job-store.js';
 import { MemoryJobStore } from '../../src/downloads/job-store.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
 import type { Job } from '../../src/downloads/job.js';
+import { ValidationError } from '../../src/errors.js';
 import type { DownloadFaults } from '../fake-mast/download-endpoint.js';
 import { diskThatFillsUp, fakeServer, seededBytes, sha256, tempDir } from './helpers.js';
 
@@ -219,6 +220,48 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     assert.match(firstGet!.range!, new RegExp(`^bytes=${have}-`));
   });
 
+  it('a product selection downloads exactly the named files, refuses unknown names, and survives pause, restart and recovery', async () => {
+    const dir = join(tmp.dir, 'sel');
+    const obs = observation([90_000, 30_000, 90_000], [{ bytesPerSecond: 150_000 }, undefined, { bytesPerSecond: 150_000 }]);
+    const names = [...obs.data.keys()];
+    const chosen = [names[2]!, names[0]!];
+    const first = manager(dir);
+    await first.start();
+    await assert.rejects(first.createJob({ obsId: obs.obsId, productFilenames: [names[0]!, 'nope_i2d.fits', 'other.fits'] }), (err: unknown) =>
+      err instanceof ValidationError && err.message.includes('2 name(s) not among the products') && err.message.includes('nope_i2d.fits, other.fits'));
+    await assert.rejects(first.createJob({ obsId: obs.obsId, productFilenames: ['../escape.fits'] }), ValidationError);
+    // The filters do not narrow a selection (a PREVIEW type would match none of these files).
+    const job = await first.createJob({ obsId: obs.obsId, productType: 'PREVIEW', productFilenames: chosen });
+    assert.deepEqual(job.files.map((f) => f.filename).sort(), [...chosen].sort());
+    await new Promise((r) => setTimeout(r, 200));
+    await first.pause(job.id);
+    await first.close();
+    const saved = JSON.parse(await readFile(join(dir, 'mast', '.download_state', `${job.id}.json`), 'utf8'));
+    assert.deepEqual(saved.product_filenames, chosen);
+    assert.equal(saved.files.length, 2);
+    for (const uri of obs.uris) fake.endpoint.setFaults(uri, {});
+    const second = manager(dir, { autoResume: false });
+    await second.start();
+    const again = second.get(job.id)!;
+    assert.deepEqual(again.productFilenames, chosen);
+    await second.resume(job.id);
+    const done = await second.waitUntilSettled(job.id);
+    assert.equal(done.status, 'complete');
+    assert.deepEqual(done.files.map((f) => f.filename).sort(), [...chosen].sort());
+    await assertFilesIdentical(done, obs.data);
+    assert.equal(fake.endpoint.requests.some((r) => r.uri === obs.uris[1]), false, 'the unselected file is never requested');
+
+    // A job that crashed before its product list was taken lists the selection again at restart.
+    const crashed = { ...saved, job_id: 'crashedsel1', status: 'downloading', files: [], product_filenames: [names[1]!] };
+    await writeFile(join(dir, 'mast', '.download_state', 'crashedsel1.json'), JSON.stringify(crashed));
+    const third = manager(dir);
+    await third.start();
+    const recovered = await third.waitUntilSettled('crashedsel1');
+    assert.equal(recovered.status, 'complete', recovered.error ?? '');
+    assert.deepEqual(recovered.files.map((f) => f.filename), [names[1]!]);
+    await assertFilesIdentical(recovered, obs.data);
+  });
+
   it('with auto-resume off, an interrupted job waits in the resumable list', async () => {
     const dir = join(tmp.dir, 'i');
     const store = new MemoryJobStore();
@@ -256,7 +299,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const dir = join(tmp.dir, 'k');
     const store = new FileJobStore(join(dir, 'mast'));
     const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
-    const base = { obsId: 'jwold', productType: 'SCIENCE', calibLevel: null, subgroup: null, productId: null, downloadDir: join(dir, 'mast', 'jwold'), files: [], pauseReason: null, error: null, message: '', createdAt: old, startedAt: old, updatedAt: old };
+    const base = { obsId: 'jwold', productType: 'SCIENCE', calibLevel: null, subgroup: null, productId: null, productFilenames: null, downloadDir: join(dir, 'mast', 'jwold'), files: [], pauseReason: null, error: null, message: '', createdAt: old, startedAt: old, updatedAt: old };
     await store.save({ ...base, id: 'oldcomplete', status: 'complete', completedAt: old });
     await store.save({ ...base, id: 'recentdone', status: 'complete', completedAt: new Date().toISOString() });
     await mkdir(join(dir, 'mast', 'jwold'), { recursive: true });

@@ -16,6 +16,7 @@ export function sampleJob(id: string, overrides: Partial<Job> = {}): Job {
     calibLevel: [2, 3],
     subgroup: ['I2D'],
     productId: null,
+    productFilenames: ['a_i2d.fits', 'b_cal.fits'],
     downloadDir: '/data/mast/jw02733-o001_t001_nircam_clear-f090w',
     files: [
       {

@@ -5,7 +5,8 @@ import { addRange, coveredBytes, missingRanges, splitIntoChunks, clipRanges } fr
 import { parseContentRange, rangeHeader, isStrongEtag } from '../../src/downloads/http-range.js';
 import { parseRetryAfter, retryDelayMs } from '../../src/downloads/retry.js';
 import { SpeedMeter, etaSeconds } from '../../src/downloads/speed-meter.js';
-import { sanitizeFilename, validateObsId } from '../../src/downloads/paths.js';
+import { sanitizeFilename, validateObsId, validateProductSelection } from '../../src/downloads/paths.js';
+import { ValidationError } from '../../src/errors.js';
 import { mastDownloadUrl, productsFromRows } from '../../src/downloads/product-source.js';
 
 describe('byte ranges', () => {
@@ -105,5 +106,15 @@ describe('paths and names', () => {
     assert.deepEqual(productsFromRows(rows, { ...q, calibLevel: [2] }, 'http://m').map((p) => p.filename), ['a_cal.fits']);
     assert.deepEqual(productsFromRows(rows, { ...q, subgroup: ['i2d'] }, 'http://m').map((p) => p.filename), ['a_i2d.fits']);
     assert.deepEqual(productsFromRows(rows, { ...q, productType: 'ALL' }, 'http://m').length, 3);
+    // A selection names exact products: the type, level and subgroup filters do not apply to it.
+    assert.deepEqual(productsFromRows(rows, { ...q, calibLevel: [2], productFilenames: ['a.jpg', 'a_i2d.fits'] }, 'http://m').map((p) => p.filename), ['a_i2d.fits', 'a.jpg']);
+  });
+  it('validates a product selection: plain file names, at least one, at most 1000, duplicates dropped', () => {
+    assert.deepEqual(validateProductSelection(['a_i2d.fits', 'b.fits', 'a_i2d.fits']), ['a_i2d.fits', 'b.fits']);
+    for (const bad of [['../x.fits'], ['a/b.fits'], ['.hidden'], [''], ['a b.fits'], ['x'.repeat(256)]]) {
+      assert.throws(() => validateProductSelection(bad), (err: unknown) => err instanceof ValidationError && /not a plain file name/.test(err.message), JSON.stringify(bad));
+    }
+    assert.throws(() => validateProductSelection([]), /at least one/);
+    assert.throws(() => validateProductSelection(Array.from({ length: 1001 }, (_, i) => `f${i}.fits`)), /at most 1000/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `jwst-engine download OBS_ID [--product-type] [--calib-level] [--subgroup]`: the same download
+ * `jwst-engine download OBS_ID [--product-type] [--calib-level] [--subgroup] [--file NAME]...`: the same download
  * engine as the HTTP API, in this process, with progress bars (total and per file: bytes, speed,
  * ETA). Ctrl-C pauses (bytes and state stay on disk); running the same command again resumes.
  */
@@ -7,12 +7,13 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadSettings } from '../../config.js';
 import { MastClient } from '../../mast/index.js';
-import { downloadManagerFromSettings, formatBytes, mastClientProductSource, validateObsId, type DownloadManager, type Job, type JobProgress } from '../../downloads/index.js';
+import { downloadManagerFromSettings, formatBytes, mastClientProductSource, validateObsId, validateProductSelection, type DownloadManager, type Job, type JobProgress } from '../../downloads/index.js';
 
 interface DownloadOpts {
   productType: string;
   calibLevel?: string;
   subgroup?: string;
+  file: string[];
   mastUrl?: string;
   progress: boolean;
   json?: boolean;
@@ -34,13 +35,19 @@ function levels(value: string | undefined): number[] | null {
 
 const sameList = <T>(a: readonly T[] | null, b: readonly T[] | null) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+const sortedOrNull = (names: readonly string[] | null) => (names ? [...names].sort() : null);
+
 /** The unfinished job for the same request, if an earlier run left one. */
-function findResumable(manager: DownloadManager, obsId: string, productType: string, calibLevel: number[] | null, subgroup: string[] | null): Job | undefined {
+function findResumable(manager: DownloadManager, obsId: string, productType: string, calibLevel: number[] | null, subgroup: string[] | null, files: string[] | null): Job | undefined {
   return manager
     .resumable()
-    .filter((j) => j.obsId === obsId && j.productType === productType && sameList(j.calibLevel, calibLevel) && sameList(j.subgroup?.map((s) => s.toUpperCase()) ?? null, subgroup?.map((s) => s.toUpperCase()) ?? null))
+    .filter((j) => j.obsId === obsId && sameList(sortedOrNull(j.productFilenames), sortedOrNull(files)))
+    // A selection ignores the filters, so only selection-less jobs compare them.
+    .filter((j) => files !== null || (j.productType === productType && sameList(j.calibLevel, calibLevel) && sameList(j.subgroup?.map((s) => s.toUpperCase()) ?? null, subgroup?.map((s) => s.toUpperCase()) ?? null)))
     .at(-1);
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function speedText(p: JobProgress): string {
   return p.speedBytesPerSec > 0 ? `${formatBytes(Math.round(p.speedBytesPerSec))}/s` : '-';
@@ -116,6 +123,7 @@ export function downloadCommands(program: Command): void {
     .option('--product-type <type>', 'SCIENCE, PREVIEW, AUXILIARY, ... or ALL', 'SCIENCE')
     .option('--calib-level <levels>', 'calibration levels, e.g. "2,3" (default: all)')
     .option('--subgroup <names>', 'product subgroups, e.g. "I2D,CAL"')
+    .option('--file <name>', 'download only this product (a productFilename; repeat for several); the filters above then do not apply', collect, [])
     .option('--mast-url <url>', 'MAST base URL (default: MAST_BASE_URL)')
     .option('--no-progress', 'plain lines instead of progress bars')
     .option('--json', 'print the final progress as JSON on stdout')
@@ -124,6 +132,7 @@ export function downloadCommands(program: Command): void {
       const productType = o.productType.toUpperCase();
       const calibLevel = levels(o.calibLevel);
       const subgroup = list(o.subgroup);
+      const files = o.file.length > 0 ? validateProductSelection(o.file) : null;
       const settings = loadSettings({ ...process.env, ...(o.mastUrl ? { MAST_BASE_URL: o.mastUrl } : {}) });
       const mast = new MastClient({ baseUrl: settings.mastBaseUrl, token: settings.mastToken, searchTimeoutMs: settings.mastSearchTimeoutMs, maxRetries: settings.maxRetries, retryBaseDelayMs: settings.retryBaseDelayMs });
       // This command resumes only its own job; other interrupted jobs wait for the service.
@@ -142,13 +151,13 @@ export function downloadCommands(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         await manager.start();
-        const previous = findResumable(manager, obsId, productType, calibLevel, subgroup);
+        const previous = findResumable(manager, obsId, productType, calibLevel, subgroup, files);
         if (previous) {
           const p = manager.progress(previous);
           view.line(`Resuming job ${previous.id}: ${formatBytes(p.downloadedBytes)} of ${formatBytes(p.totalBytes)} already on disk`);
           job = await manager.resume(previous.id);
         } else {
-          job = await manager.createJob({ obsId, productType, calibLevel, subgroup });
+          job = await manager.createJob({ obsId, productType, calibLevel, subgroup, productFilenames: files });
           view.line(`Job ${job.id}: ${obsId} → ${job.downloadDir}`);
         }
         const unsubscribe = manager.subscribe(job.id, (p) => view.update(p));
