@@ -2,8 +2,8 @@
 import { Type } from 'typebox';
 import { MeshBackground } from '../background/mesh-background.js';
 import { defineAlgorithm, type OutputImage } from '../registry.js';
-import { AnyResult, Maxiters, Sigma, clippedStats, num } from './common.js';
-import { SizePair } from './common.js';
+import { AnyResult, Maxiters, Sigma, SizePair, clippedStats, num } from './common.js';
+import type { ImagePlane } from '../../core/image-plane.js';
 
 export const backgroundParameters = {
   method: Type.Union([Type.Literal('mesh'), Type.Literal('global')], { default: 'mesh', description: "'mesh' = Background2D; 'global' = one sigma-clipped median and std" }),
@@ -41,7 +41,7 @@ type BackgroundParams = {
   fill_value: number;
 };
 
-export function computeBackground(input: { plane: import('../../core/image-plane.js').ImagePlane; mask?: Uint8Array }, p: BackgroundParams): BackgroundMaps {
+export function computeBackground(input: { plane: ImagePlane; mask?: Uint8Array }, p: BackgroundParams): BackgroundMaps {
   const { plane } = input;
   const n = plane.data.length;
   if (p.method === 'global') {

@@ -12,9 +12,8 @@ import { SigmaClip, sigmaClippedStatsOf } from '../stats/sigma-clip.js';
 import { biweightLocation, biweightScale, madStd } from '../stats/robust.js';
 import { findSources } from '../segmentation/source-finder.js';
 import { sourceCatalog } from '../segmentation/catalog.js';
-import { AnyResult, jsonRow, num, scaled } from './common.js';
+import { AnyResult, SizePair, jsonRow, num, scaled } from './common.js';
 import { computeBackground } from './background.js';
-import { SizePair } from './common.js';
 
 export const standardPipeline = defineAlgorithm({
   name: 'standard_pipeline',

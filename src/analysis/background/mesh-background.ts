@@ -19,7 +19,8 @@ import { checkMask, type PixelMask } from '../mask.js';
 import { SigmaClip, clipToFinalBounds } from '../stats/sigma-clip.js';
 import { medianInPlace } from '../stats/select.js';
 import { backgroundEstimators, rmsEstimators, type BkgEstimatorName, type BkgRmsEstimatorName } from './estimators.js';
-import { splineZoom } from './spline-zoom.js';
+import { prefilter2d, splineZoom } from './spline-zoom.js';
+import { mapIndex } from '../filters/boundary.js';
 import { SortedBox, clipSorted, sortedBackground, sortedRms } from './sorted-box.js';
 
 export interface MeshBackgroundOptions {
@@ -256,8 +257,8 @@ function zoomMesh(mesh: Float64Array, nx: number, ny: number, boxX: number, boxY
   if (pad) {
     out = splineZoom(mesh, nx, ny, boxX, boxY, width, height);
   } else {
-    // 'crop': zoom straight to the image size (grid mode off would differ; photutils passes
-    // grid_mode only for 'pad', so scipy's default grid_mode=False applies here)
+    // 'crop': zoom straight to the image size; photutils passes grid_mode only for 'pad', so
+    // scipy's default grid_mode=False applies here
     out = zoomNoGrid(mesh, nx, ny, width, height);
   }
   for (let i = 0; i < out.length; i++) {
@@ -282,8 +283,6 @@ function zoomNoGrid(mesh: Float64Array, nx: number, ny: number, width: number, h
   return out;
 }
 
-import { prefilter2d } from './spline-zoom.js';
-import { mapIndex } from '../filters/boundary.js';
 
 function splineZoomAt(mesh: Float64Array, nx: number, ny: number): (x: number, y: number) => number {
   const c = prefilter2d(mesh, nx, ny);
