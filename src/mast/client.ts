@@ -158,34 +158,21 @@ export class MastClient {
 
   /** Name → position (cached). Throws TargetNotResolvedError (404) for unknown names. */
   async resolveName(name: string, signal?: AbortSignal): Promise<ResolvedTarget> {
-    const deadline = this.deadline(signal);
-    try {
-      return await this.resolver.resolve(name, deadline);
-    } finally {
-      deadline.dispose();
-    }
+    return this.withDeadline(signal, (deadline) => this.resolver.resolve(name, deadline));
   }
 
   /** Cone search around a resolved target name. */
   async searchTarget(q: TargetSearch): Promise<SearchResult> {
-    const deadline = this.deadline(q.signal);
-    try {
+    return this.withDeadline(q.signal, async (deadline) => {
       const resolved = await this.resolver.resolve(q.targetName, deadline);
       const result = await this.cone({ ...q, ra: resolved.ra, dec: resolved.dec }, deadline);
       return { ...result, resolved };
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 
   /** Cone search: every observation within `radius` degrees (great circle) of (ra, dec). */
   async searchCoordinates(q: ConeSearch): Promise<SearchResult> {
-    const deadline = this.deadline(q.signal);
-    try {
-      return await this.cone(q, deadline);
-    } finally {
-      deadline.dispose();
-    }
+    return this.withDeadline(q.signal, (deadline) => this.cone(q, deadline));
   }
 
   /** Observations by obs_id (exact or with `*` wildcards). */
@@ -224,29 +211,22 @@ export class MastClient {
   async listProducts(obsId: string, filters: ProductFilters = {}, signal?: AbortSignal): Promise<ProductList> {
     const id = obsId.trim();
     if (!id) throw new MastInputError('obs_id', 'must not be empty');
-    const deadline = this.deadline(signal); // one budget for the lookup and the product lists
-    try {
+    // one budget for the lookup and the product lists
+    return this.withDeadline(signal, async (deadline) => {
       const params = { columns: '*', filters: [...this.baseFilters({ includeProprietary: true }), discreteFilter('obs_id', [id])] };
       const { rows } = await this.cachedInvoke('Mast.Caom.Filtered', params, deadline);
       const obsids = [...new Set(rows.map((r) => r.obsid).filter((v) => v !== undefined && v !== null && v !== '').map(String))];
       if (obsids.length === 0) throw new ObservationNotFoundError(id);
       const all = await this.productsOf(obsids, deadline);
       return { obsId: id, obsids, products: filterProducts(all, filters), unfilteredCount: all.length };
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 
   /** Products of CAOM obsids (numbers or strings), batched, de-duplicated by dataURI, filtered. */
   async listProductsByObsids(obsids: ReadonlyArray<string | number>, filters: ProductFilters = {}, signal?: AbortSignal): Promise<ProductRow[]> {
     const ids = [...new Set(obsids.map((o) => String(o).trim()))];
     for (const id of ids) if (!/^\d{1,20}$/.test(id)) throw new MastInputError('obsid', `must be a numeric CAOM obsid, got ${JSON.stringify(id)}`);
-    const deadline = this.deadline(signal);
-    try {
-      return filterProducts(await this.productsOf(ids, deadline), filters);
-    } finally {
-      deadline.dispose();
-    }
+    return this.withDeadline(signal, async (deadline) => filterProducts(await this.productsOf(ids, deadline), filters));
   }
 
   private async productsOf(ids: string[], deadline: Deadline): Promise<ProductRow[]> {
@@ -267,13 +247,8 @@ export class MastClient {
 
   /** Any invoke service, uncached (for tools and diagnostics). */
   async invoke(service: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<InvokeResult> {
-    const deadline = this.deadline(signal);
-    try {
-      this.mastCalls++;
-      return await invokeAll(this.transport, deadline, service, params, this.invokeOptions());
-    } finally {
-      deadline.dispose();
-    }
+    this.mastCalls++;
+    return this.withDeadline(signal, (deadline) => invokeAll(this.transport, deadline, service, params, this.invokeOptions()));
   }
 
   /** The HTTPS Download/file URL of a `mast:` URI. */
@@ -296,8 +271,14 @@ export class MastClient {
 
   // ---------------------------------------------------------------------------------------------
 
-  private deadline(signal?: AbortSignal): Deadline {
-    return new Deadline(this.opts.searchTimeoutMs, signal);
+  /** Runs one operation under its own overall budget (MAST_SEARCH_TIMEOUT), all requests included. */
+  private async withDeadline<T>(signal: AbortSignal | undefined, run: (deadline: Deadline) => Promise<T>): Promise<T> {
+    const deadline = new Deadline(this.opts.searchTimeoutMs, signal);
+    try {
+      return await run(deadline);
+    } finally {
+      deadline.dispose();
+    }
   }
 
   private invokeOptions() {
@@ -321,7 +302,7 @@ export class MastClient {
       filters: this.baseFilters(q),
       position: `${ra}, ${q.dec}, ${q.radius}`,
     };
-    const { rows, cached } = await this.cachedInvokeFlag('Mast.Caom.Filtered.Position', params, deadline);
+    const { rows, cached } = await this.cachedInvoke('Mast.Caom.Filtered.Position', params, deadline);
     const withDistance = rows.map((r) => {
       const row: ObservationRow = { ...r };
       if (typeof row.distance !== 'number') {
@@ -342,15 +323,13 @@ export class MastClient {
     q: SearchCommon,
     arrange: (rows: ObservationRow[]) => ObservationRow[],
   ): Promise<SearchResult> {
-    const deadline = this.deadline(q.signal);
-    try {
+    return this.withDeadline(q.signal, async (deadline) => {
       const params = { columns: '*', filters: [...this.baseFilters(q), ...extra] };
-      const { rows, cached } = await this.cachedInvokeFlag('Mast.Caom.Filtered', params, deadline);
-      const matching = arrange(rows.map((r) => ({ ...r }) as ObservationRow).filter((r) => this.matches(r, q)));
+      const { rows, cached } = await this.cachedInvoke('Mast.Caom.Filtered', params, deadline);
+      // The cached rows are shared: filter and sort a new array, and copy only the page returned.
+      const matching = arrange((rows as ObservationRow[]).filter((r) => this.matches(r, q)));
       return this.page(matching, q, cached);
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 
   private matches(row: ObservationRow, q: SearchCommon): boolean {
@@ -391,11 +370,8 @@ export class MastClient {
     };
   }
 
-  private async cachedInvoke(service: string, params: Record<string, unknown>, deadline: Deadline): Promise<CachedQuery> {
-    return (await this.cachedInvokeFlag(service, params, deadline));
-  }
-
-  private async cachedInvokeFlag(service: string, params: Record<string, unknown>, deadline: Deadline): Promise<CachedQuery & { cached: boolean }> {
+  /** One MAST query through the cache; identical concurrent queries share one MAST call. */
+  private async cachedInvoke(service: string, params: Record<string, unknown>, deadline: Deadline): Promise<CachedQuery & { cached: boolean }> {
     const key = `${service} ${JSON.stringify(params)}`;
     const hit = this.cache.get(key);
     if (hit) return { ...hit, cached: true };
