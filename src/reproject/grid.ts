@@ -1,5 +1,5 @@
 /** Output grids and rectangular regions of them. */
-import { frameRotation, rotateLonLat, Wcs, type WcsDefinition } from '../wcs/index.js';
+import { frameConverter, Wcs, type WcsDefinition } from '../wcs/index.js';
 import type { ImagePlane } from '../core/image-plane.js';
 
 /** A target pixel grid: a 2-axis celestial WCS and its size. */
@@ -48,11 +48,11 @@ export function footprintRegion(inputWcs: Wcs, inWidth: number, inHeight: number
   const lon = new Float64Array(4);
   const lat = new Float64Array(4);
   inputWcs.celestialPixelToWorld(xs, ys, lon, lat);
-  const m = frameRotation(inputWcs.celestial!.frame, outputWcs.celestial!.frame);
-  if (m) {
+  const convert = frameConverter(inputWcs.celestial!.frame, outputWcs.celestial!.frame);
+  if (convert) {
     const t = new Float64Array(2);
     for (let k = 0; k < 4; k++) {
-      rotateLonLat(m, lon[k]!, lat[k]!, t);
+      convert(lon[k]!, lat[k]!, t);
       lon[k] = t[0]!;
       lat[k] = t[1]!;
     }

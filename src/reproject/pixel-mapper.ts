@@ -4,12 +4,12 @@
  * back to the output grid misses by more than one pixel is dropped (NaN), which removes the
  * far-side images of all-sky projections.
  */
-import { frameRotation, rotateLonLat, type Matrix3, type Wcs } from '../wcs/index.js';
+import { frameConverter, type FrameConverter, type Wcs } from '../wcs/index.js';
 import { ReprojectError } from './errors.js';
 
 export class PixelMapper {
-  private readonly toInput: Matrix3 | undefined;
-  private readonly toOutput: Matrix3 | undefined;
+  private readonly toInput: FrameConverter | undefined;
+  private readonly toOutput: FrameConverter | undefined;
   private lon = new Float64Array(0);
   private lat = new Float64Array(0);
   private ox = new Float64Array(0);
@@ -24,8 +24,8 @@ export class PixelMapper {
     if (!output.celestial || !input.celestial || output.naxis !== 2 || input.naxis !== 2) {
       throw new ReprojectError('Reprojection needs 2-axis celestial WCSs on both sides (use celestialPlane())', 'REPROJECT_NOT_CELESTIAL');
     }
-    this.toInput = frameRotation(output.celestial.frame, input.celestial.frame);
-    this.toOutput = frameRotation(input.celestial.frame, output.celestial.frame);
+    this.toInput = frameConverter(output.celestial.frame, input.celestial.frame);
+    this.toOutput = frameConverter(input.celestial.frame, output.celestial.frame);
   }
 
   private ensure(n: number): void {
@@ -37,12 +37,12 @@ export class PixelMapper {
     }
   }
 
-  private rotate(m: Matrix3 | undefined, n: number): void {
-    if (!m) return;
+  private rotate(convert: FrameConverter | undefined, n: number): void {
+    if (!convert) return;
     const { lon, lat, tmp } = this;
     for (let k = 0; k < n; k++) {
       if (Number.isNaN(lon[k]!)) continue;
-      rotateLonLat(m, lon[k]!, lat[k]!, tmp);
+      convert(lon[k]!, lat[k]!, tmp);
       lon[k] = tmp[0]!;
       lat[k] = tmp[1]!;
     }

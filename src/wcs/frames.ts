@@ -2,7 +2,10 @@
  * Celestial reference frames and the rotations between them, following astropy's definitions:
  * ICRS -> FK5 by the frame-bias matrix of USNO Circular 179, FK5 precession by the IAU 2006
  * (Capitaine et al. 2003) angles, FK5 J2000 -> Galactic by the north galactic pole and l0 that
- * astropy uses. FK4 (B1950 with E-terms) and the ecliptic frames are recognised but not converted.
+ * astropy uses; FK4 (Besselian equinox, with or without the E-terms of aberration) as astropy:
+ * Newcomb precession, the B1950 -> J2000 matrix with its rotating-system correction at the
+ * observation epoch (default: the equinox), E-terms from the 1980 obliquity. Ecliptic frames are
+ * recognised but not converted.
  */
 import { WcsError } from './errors.js';
 import type { WcsDefinition } from './definition.js';
@@ -15,6 +18,8 @@ export interface CelestialFrame {
   readonly system: FrameSystem;
   /** Julian (FK5) or Besselian (FK4) equinox in years; only for fk5/fk4. */
   readonly equinox?: number;
+  /** FK4 only: observation epoch (Julian year) of the rotating-system correction; default the equinox. */
+  readonly obstime?: number;
 }
 
 export type Matrix3 = readonly [number, number, number, number, number, number, number, number, number];
@@ -60,7 +65,8 @@ export function frameKeywords(frame: CelestialFrame): { lon: string; lat: string
 
 export function sameFrame(a: CelestialFrame, b: CelestialFrame): boolean {
   if (a.system !== b.system) return false;
-  if (a.system === 'fk5' || a.system === 'fk4' || a.system === 'fk4-no-e') return (a.equinox ?? 0) === (b.equinox ?? 0);
+  if (a.system === 'fk5') return (a.equinox ?? 2000) === (b.equinox ?? 2000);
+  if (a.system === 'fk4' || a.system === 'fk4-no-e') return (a.equinox ?? 1950) === (b.equinox ?? 1950) && a.obstime === b.obstime;
   return true;
 }
 
@@ -122,7 +128,7 @@ function fk5J2000ToGalactic(): Matrix3 {
   return multiply(multiply(rot(180 - lon0, 'z'), rot(90 - ngpDec, 'y')), rot(ngpRa, 'z'));
 }
 
-/** Matrix taking unit vectors of `frame` to ICRS. */
+/** Matrix taking unit vectors of a linear frame (ICRS, FK5, Galactic) to ICRS. */
 function toIcrs(frame: CelestialFrame): Matrix3 {
   const bias = icrsToFk5J2000();
   switch (frame.system) {
@@ -139,14 +145,135 @@ function toIcrs(frame: CelestialFrame): Matrix3 {
   }
 }
 
+type Vec3 = [number, number, number];
+
+const JD_B1950 = 2433282.42345905;
+
+function besselianJd(b: number): number {
+  return 2415020.31352 + (b - 1900) * 365.242198781;
+}
+
+function julianYear(jd: number): number {
+  return 2000 + (jd - 2451545) / 365.25;
+}
+
+/** Newcomb's precession between Besselian epochs (astropy's _precession_matrix_besselian). */
+function newcomb(epoch1: number, epoch2: number): Matrix3 {
+  const t1 = (epoch1 - 1850) / 1000;
+  const dt = (epoch2 - 1850) / 1000 - t1;
+  const zeta = polyval([17.995, 30.24 - 0.27 * t1, 23035.545 + t1 * 139.72 + 0.06 * t1 * t1, 0], dt) / 3600;
+  const z = polyval([18.325, 109.48 + 0.39 * t1, 23035.545 + t1 * 139.72 + 0.06 * t1 * t1, 0], dt) / 3600;
+  const theta = polyval([-41.8, -42.65 - 0.37 * t1, 20051.12 - 85.29 * t1 - 0.37 * t1 * t1, 0], dt) / 3600;
+  return multiply(multiply(rot(-z, 'z'), rot(theta, 'y')), rot(-zeta, 'z'));
+}
+
+const B1950_TO_J2000: Matrix3 = [
+  0.9999256794956877, -0.0111814832204662, -0.0048590038153592,
+  0.0111814832391717, 0.9999374848933135, -0.0000271625947142,
+  0.0048590037723143, -0.000027170293744, 0.9999881946023742,
+];
+const FK4_CORR: Matrix3 = [
+  -0.0026455262e-6, -1.1539918689e-6, 2.111134619e-6,
+  1.1540628161e-6, -0.0129042997e-6, 0.0236021478e-6,
+  -2.1112979048e-6, -0.0056024448e-6, 0.0102587734e-6,
+];
+
+/** FK4 (no E-terms, B1950) -> FK5 J2000, with the correction for FK4's rotation at `obsJyear`. */
+function fk4BMatrix(obsJyear: number): Matrix3 {
+  const t = (obsJyear - 1950) / 100;
+  return B1950_TO_J2000.map((v, i) => v + FK4_CORR[i]! * t) as unknown as Matrix3;
+}
+
+/** E-terms of aberration at a Besselian equinox (astropy's fk4_e_terms, 1980 obliquity). */
+function eTerms(equinox: number): Vec3 {
+  const jd = besselianJd(equinox);
+  const k = (0.0056932 * Math.PI) / 180;
+  const T = (jd - JD_B1950) / 36525;
+  const e = polyval([-0.000000126, -0.00004193, 0.01673011], T);
+  const g = ((polyval([0.012, 1.65, 6190.67, 1015489.951], T) / 3600) * Math.PI) / 180;
+  const t = (jd - 2451545) / 36525;
+  const o = (((84381.448 + (-46.815 + (-0.00059 + 0.001813 * t) * t) * t) / 3600) * Math.PI) / 180;
+  return [e * k * Math.sin(g), -e * k * Math.cos(g) * Math.cos(o), -e * k * Math.cos(g) * Math.sin(o)];
+}
+
+function apply(m: Matrix3, v: Vec3): Vec3 {
+  return [m[0] * v[0] + m[1] * v[1] + m[2] * v[2], m[3] * v[0] + m[4] * v[1] + m[5] * v[2], m[6] * v[0] + m[7] * v[1] + m[8] * v[2]];
+}
+
+function normalize(v: Vec3): Vec3 {
+  const n = Math.hypot(v[0], v[1], v[2]);
+  return [v[0] / n, v[1] / n, v[2] / n];
+}
+
+function isFk4(f: CelestialFrame): boolean {
+  return f.system === 'fk4' || f.system === 'fk4-no-e';
+}
+
+/** FK4 or FK4-NO-E unit vector -> ICRS. */
+function fk4ToIcrs(frame: CelestialFrame, v: Vec3): Vec3 {
+  const equinox = frame.equinox ?? 1950;
+  let r = v;
+  if (frame.system === 'fk4') {
+    const a = eTerms(equinox);
+    const d = a[0] * r[0] + a[1] * r[1] + a[2] * r[2];
+    r = normalize([r[0] - a[0] + d * r[0], r[1] - a[1] + d * r[1], r[2] - a[2] + d * r[2]]);
+  }
+  const obs = frame.obstime ?? julianYear(besselianJd(equinox));
+  const m = multiply(transpose(icrsToFk5J2000()), multiply(fk4BMatrix(obs), newcomb(equinox, 1950)));
+  return apply(m, r);
+}
+
+/** ICRS unit vector -> FK4 or FK4-NO-E. */
+function icrsToFk4(frame: CelestialFrame, v: Vec3): Vec3 {
+  const equinox = frame.equinox ?? 1950;
+  const obs = frame.obstime ?? julianYear(besselianJd(equinox));
+  const m = multiply(newcomb(1950, equinox), multiply(transpose(fk4BMatrix(obs)), icrsToFk5J2000()));
+  let r = apply(m, v);
+  if (frame.system === 'fk4') {
+    const a = eTerms(equinox);
+    const r0 = r;
+    for (let i = 0; i < 10; i++) {
+      const d = 1 + a[0] * r[0] + a[1] * r[1] + a[2] * r[2];
+      r = [(a[0] + r0[0]) / d, (a[1] + r0[1]) / d, (a[2] + r0[2]) / d];
+    }
+    r = normalize(r);
+  }
+  return r;
+}
+
 /**
  * The rotation taking unit vectors in `from` to unit vectors in `to`, or undefined when the
- * frames are the same (no conversion needed).
+ * frames are the same (no conversion needed). FK4 conversions are not a pure rotation: use
+ * `frameConverter` for them.
  */
 export function frameRotation(from: CelestialFrame, to: CelestialFrame): Matrix3 | undefined {
   if (sameFrame(from, to)) return undefined;
   if ((from.system === 'unknown' || to.system === 'unknown') && from.system === to.system) return undefined;
   return multiply(transpose(toIcrs(to)), toIcrs(from));
+}
+
+/** (lon, lat) degrees in one frame -> the other, written into out; undefined when no conversion is needed. */
+export type FrameConverter = (lon: number, lat: number, out: Float64Array) => void;
+
+export function frameConverter(from: CelestialFrame, to: CelestialFrame): FrameConverter | undefined {
+  if (sameFrame(from, to)) return undefined;
+  if (!isFk4(from) && !isFk4(to)) {
+    const m = frameRotation(from, to);
+    return m ? (lon, lat, out) => rotateLonLat(m, lon, lat, out) : undefined;
+  }
+  const icrs: CelestialFrame = { system: 'icrs' };
+  const pre = isFk4(from) ? undefined : frameRotation(from, icrs);
+  const post = isFk4(to) ? undefined : frameRotation(icrs, to);
+  return (lon, lat, out) => {
+    const cl = cosd(lat);
+    let v: Vec3 = [cl * cosd(lon), cl * sind(lon), sind(lat)];
+    v = isFk4(from) ? fk4ToIcrs(from, v) : pre ? apply(pre, v) : v;
+    v = isFk4(to) ? icrsToFk4(to, v) : post ? apply(post, v) : v;
+    let l = (Math.atan2(v[1], v[0]) * 180) / Math.PI;
+    if (l < 0) l += 360;
+    out[0] = l;
+    out[1] = (Math.atan2(v[2], Math.hypot(v[0], v[1])) * 180) / Math.PI;
+  };
 }
 
 /** Applies a frame rotation to (lon, lat) in degrees, in place into out. */
@@ -166,9 +293,9 @@ export function rotateLonLat(m: Matrix3, lon: number, lat: number, out: Float64A
 
 /** Converts (lon, lat) degrees between frames. */
 export function convertFrame(lon: number, lat: number, from: CelestialFrame, to: CelestialFrame): [number, number] {
-  const m = frameRotation(from, to);
-  if (!m) return [lon, lat];
+  const conv = frameConverter(from, to);
+  if (!conv) return [lon, lat];
   const out = new Float64Array(2);
-  rotateLonLat(m, lon, lat, out);
+  conv(lon, lat, out);
   return [out[0]!, out[1]!];
 }

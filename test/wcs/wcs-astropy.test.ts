@@ -80,5 +80,10 @@ describe('celestial frame conversions against astropy.coordinates', () => {
   it('ICRS -> FK5 J2000', () => check(f.icrs!, f.icrs_to_fk5_j2000!, (a, d) => convertFrame(a, d, { system: 'icrs' }, { system: 'fk5', equinox: 2000 })));
   it('ICRS -> FK5 J1975 (precession)', () => check(f.icrs!, f.icrs_to_fk5_j1975!, (a, d) => convertFrame(a, d, { system: 'icrs' }, { system: 'fk5', equinox: 1975 })));
   it('ICRS -> Galactic', () => check(f.icrs!, f.icrs_to_galactic!, (a, d) => convertFrame(a, d, { system: 'icrs' }, { system: 'galactic' })));
+  it('ICRS -> FK4 B1950 (E-terms, obstime = equinox)', () => check(f.icrs!, f.icrs_to_fk4_b1950!, (a, d) => convertFrame(a, d, { system: 'icrs' }, { system: 'fk4', equinox: 1950 })));
+  it('ICRS -> FK4 B1950 with obstime J1985.5', () => check(f.icrs!, f['icrs_to_fk4_b1950_obstime_j1985.5']!, (a, d) => convertFrame(a, d, { system: 'icrs' }, { system: 'fk4', equinox: 1950, obstime: 1985.5 })));
+  it('ICRS -> FK4-NO-E B1950', () => check(f.icrs!, f.icrs_to_fk4noe_b1950!, (a, d) => convertFrame(a, d, { system: 'icrs' }, { system: 'fk4-no-e', equinox: 1950 })));
+  it('ICRS -> FK4 B1900 (Newcomb precession)', () => check(f.icrs!, f.icrs_to_fk4_b1900!, (a, d) => convertFrame(a, d, { system: 'icrs' }, { system: 'fk4', equinox: 1900 })));
+  it('FK4 B1950 -> ICRS', () => check(f.icrs!, f.fk4_b1950_to_icrs!, (a, d) => convertFrame(a, d, { system: 'fk4', equinox: 1950 }, { system: 'icrs' })));
   it('Galactic -> ICRS', () => check(f.galactic_input!, f.galactic_to_icrs!, (a, d) => convertFrame(a, d, { system: 'galactic' }, { system: 'icrs' })));
 });
