@@ -20,6 +20,12 @@ export interface Settings {
   readonly stateRetentionDays: number;
   readonly autoResumeDownloads: boolean;
   readonly mastCacheMaxBytes: number | undefined;
+  /** DOWNLOAD_STALL_TIMEOUT (s): no header or body byte for this long drops and retries a request. */
+  readonly downloadStallTimeoutMs: number;
+  /** DOWNLOAD_FSYNC: fsync each downloaded file before it is renamed and marked complete. */
+  readonly downloadFsync: boolean;
+  /** MAST_DOWNLOAD_TIMEOUT (s): budget of the synchronous POST /mast/download. */
+  readonly mastDownloadTimeoutMs: number;
   readonly maxFitsFileSizeMb: number;
   readonly maxFitsArrayElements: number;
   readonly workerThreads: number;
@@ -100,6 +106,9 @@ export function loadSettings(env: Env = process.env): Settings {
     stateRetentionDays: number(env, 'STATE_RETENTION_DAYS', 7, { min: 0, max: 3650 }),
     autoResumeDownloads: boolean(env, 'AUTO_RESUME_DOWNLOADS', true),
     mastCacheMaxBytes: cacheMax === undefined ? undefined : number(env, 'MAST_CACHE_MAX_BYTES', 0, { min: 1, integer: true }),
+    downloadStallTimeoutMs: number(env, 'DOWNLOAD_STALL_TIMEOUT', 60, { min: 0.1, max: 3600 }) * 1000,
+    downloadFsync: boolean(env, 'DOWNLOAD_FSYNC', true),
+    mastDownloadTimeoutMs: number(env, 'MAST_DOWNLOAD_TIMEOUT', 600, { min: 0.1, max: 86_400 }) * 1000,
     maxFitsFileSizeMb: number(env, 'MAX_FITS_FILE_SIZE_MB', 2048, { min: 1 }),
     maxFitsArrayElements: number(env, 'MAX_FITS_ARRAY_ELEMENTS', 100_000_000, { min: 1, integer: true }),
     workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),

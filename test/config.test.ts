@@ -21,6 +21,17 @@ describe('loadSettings', () => {
     assert.equal(s.maxFitsArrayElements, 100_000_000);
     assert.equal(s.logLevel, 'info');
     assert.equal(s.mastToken, undefined);
+    assert.equal(s.downloadStallTimeoutMs, 60_000);
+    assert.equal(s.downloadFsync, true);
+    assert.equal(s.mastDownloadTimeoutMs, 600_000);
+  });
+
+  it('reads the download timeouts in seconds and DOWNLOAD_FSYNC as a boolean', () => {
+    const s = loadSettings({ DOWNLOAD_STALL_TIMEOUT: '2.5', DOWNLOAD_FSYNC: 'off', MAST_DOWNLOAD_TIMEOUT: '30' });
+    assert.equal(s.downloadStallTimeoutMs, 2500);
+    assert.equal(s.downloadFsync, false);
+    assert.equal(s.mastDownloadTimeoutMs, 30_000);
+    assert.equal(loadSettings({ DOWNLOAD_FSYNC: '1' }).downloadFsync, true);
   });
 
   it('derives MAST_DOWNLOAD_DIR from DATA_DIR and strips a trailing slash from MAST_BASE_URL', () => {
@@ -40,6 +51,10 @@ describe('loadSettings', () => {
       [{ MAST_BASE_URL: 'not a url' }, /MAST_BASE_URL/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
       [{ AUTO_RESUME_DOWNLOADS: 'maybe' }, /AUTO_RESUME_DOWNLOADS/],
+      [{ DOWNLOAD_STALL_TIMEOUT: '0' }, /DOWNLOAD_STALL_TIMEOUT="0" is invalid: expected a number >= 0.1/],
+      [{ DOWNLOAD_STALL_TIMEOUT: 'soon' }, /DOWNLOAD_STALL_TIMEOUT/],
+      [{ DOWNLOAD_FSYNC: 'sometimes' }, /DOWNLOAD_FSYNC="sometimes" is invalid: expected true or false/],
+      [{ MAST_DOWNLOAD_TIMEOUT: '-5' }, /MAST_DOWNLOAD_TIMEOUT/],
     ];
     for (const [env, re] of cases) {
       assert.throws(() => loadSettings(env), (err: unknown) => err instanceof ConfigError && re.test(err.message));

@@ -35,14 +35,8 @@ export function downloadManagerFromSettings(
     autoResume: settings.autoResumeDownloads,
     stateRetentionDays: settings.stateRetentionDays,
     cacheMaxBytes: settings.mastCacheMaxBytes,
-    stallTimeoutMs: stallTimeoutFromEnv(),
-    syncData: !/^(0|false|no|off)$/i.test(process.env.DOWNLOAD_FSYNC ?? ''),
+    stallTimeoutMs: settings.downloadStallTimeoutMs,
+    syncData: settings.downloadFsync,
     ...options,
   });
-}
-
-/** DOWNLOAD_STALL_TIMEOUT (seconds, default 60): no byte for this long restarts the request. */
-function stallTimeoutFromEnv(): number {
-  const v = Number(process.env.DOWNLOAD_STALL_TIMEOUT);
-  return Number.isFinite(v) && v > 0 ? v * 1000 : 60_000;
 }

@@ -212,12 +212,6 @@ async function findJob(downloads: DownloadManager, jobId: string, message = `Job
   return job;
 }
 
-/** Synchronous download budget (upstream MAST_DOWNLOAD_TIMEOUT, 600 s). */
-function syncTimeoutSeconds(): number {
-  const v = Number(process.env.MAST_DOWNLOAD_TIMEOUT);
-  return Number.isFinite(v) && v > 0 ? v : 600;
-}
-
 export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void> {
   const downloads = ctx.downloads;
   const tags = ['downloads'];
@@ -231,8 +225,9 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
   }, async (req) => {
     checkObsId(req.body.obs_id);
     const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', productId: req.body.product_id ?? null });
-    const timeout = syncTimeoutSeconds();
-    const signal = AbortSignal.timeout(timeout * 1000);
+    // Synchronous download budget (upstream MAST_DOWNLOAD_TIMEOUT, 600 s).
+    const timeout = ctx.settings.mastDownloadTimeoutMs / 1000;
+    const signal = AbortSignal.timeout(ctx.settings.mastDownloadTimeoutMs);
     let settled: Job;
     try {
       settled = await downloads.waitUntilSettled(job.id, signal);

@@ -91,6 +91,18 @@ describe('chunked download jobs over HTTP', () => {
     assert.match(r.body.timestamp, /Z$/);
   });
 
+  it('POST /mast/download answers 504 after MAST_DOWNLOAD_TIMEOUT (from the settings); the job goes on', async () => {
+    const slow = await startTestEngine({ MAST_BASE_URL: fake.url, CHUNK_SIZE: '65536', AUTO_RESUME_DOWNLOADS: 'false', MAST_DOWNLOAD_TIMEOUT: '0.3' });
+    try {
+      fake.setDownloadSwitches({ '*': { bytesPerSecond: 100_000 } });
+      const r = await slow.app.inject({ method: 'POST', url: '/mast/download', payload: { obs_id: OBS } });
+      assert.equal(r.statusCode, 504, r.body);
+      assert.match(r.json().detail, /^Download timed out after 0\.3 seconds\. The files may be very large\. It continues as job [0-9a-f]{12}\.$/);
+    } finally {
+      await slow.dispose();
+    }
+  });
+
   it('legacy start + progress', async () => {
     const s = await call('POST', '/mast/download/start', { obs_id: OBS });
     assert.equal(s.body.message, 'Download started');
