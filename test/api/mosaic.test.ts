@@ -136,6 +136,26 @@ describe('POST /mosaic/generate and /mosaic/footprint', () => {
     }
   });
 
+  it('runs a FITS mosaic as a background job and serves the file', async () => {
+    const res = await engine.app.inject({ method: 'POST', url: '/mosaic/generate?async=true', payload: { files, output_format: 'fits' } });
+    assert.equal(res.statusCode, 202, res.body);
+    const id = res.json().job_id as string;
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 300; i++) {
+      status = (await engine.app.inject({ method: 'GET', url: `/mosaic/jobs/${id}` })).json();
+      if (status.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(status.status, 'done', JSON.stringify(status));
+    const result = await engine.app.inject({ method: 'GET', url: `/mosaic/jobs/${id}/result` });
+    assert.equal(result.statusCode, 200);
+    assert.equal(result.headers['content-type'], 'application/fits');
+    assert.equal(result.rawPayload.subarray(0, 9).toString('latin1'), 'SIMPLE  =');
+    // Validation errors come back at once, not as a failed job.
+    const bad = await engine.app.inject({ method: 'POST', url: '/mosaic/generate?async=true', payload: { files, output_format: 'fits', width: 10 } });
+    assert.equal(bad.statusCode, 400);
+  });
+
   it('answers contract errors', async () => {
     const one = await engine.app.inject({ method: 'POST', url: '/mosaic/generate', payload: { files: [files[0]] } });
     assert.equal(one.statusCode, 422);
