@@ -9,7 +9,7 @@ import { type FileHandle, mkdtemp, open, readFile, rm, stat } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { decompressLzw } from './compression/lzw.js';
+import { decompressLzw, isLzwCompressed } from './compression/lzw.js';
 import { FitsError } from './errors.js';
 
 export type Wrapper = 'none' | 'gzip' | 'compress';
@@ -117,7 +117,7 @@ export async function openSource(path: string, options: SourceOptions = {}): Pro
       await fh.close();
       return await gunzipSource(path, maxBytes, options);
     }
-    if (st.size >= 2 && head[0] === 0x1f && head[1] === 0x9d) {
+    if (isLzwCompressed(head)) {
       await fh.close();
       return await lzwSource(path, maxBytes);
     }
