@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { PixelArray } from '../../core/image-plane.js';
 import type { ImagePlane } from '../../core/image-plane.js';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
-import { FitsFile, firstImageHdu, readPlane, readPlaneRows, registerCompressedImageReader, type Hdu } from '../../fits/index.js';
+import { FitsFile, bytesPerPixel, decodeBand, firstImageHdu, hduScaling, readPlane, readPlaneRows, registerCompressedImageReader, type Hdu } from '../../fits/index.js';
 import { readCompressedImagePlane } from '../../fits/compression/index.js';
 import { chooseSlice, type SliceChoice } from '../cube-info.js';
 
@@ -102,10 +102,16 @@ export async function readWholePlane(img: OpenedImage, limits: ViewerLimits): Pr
 }
 
 /**
- * The plane as consecutive row bands. Tile-compressed planes that fit in memory come as one band
- * (their tiles may span several row bands, which would decode them more than once).
+ * The plane as consecutive row bands. Uncompressed planes are read into one reused buffer (no
+ * allocation per band), so a band is only valid until the next one is requested: consume it
+ * synchronously. Tile-compressed planes that fit in memory come as one band (their tiles may span
+ * several row bands, which would decode them more than once).
  */
 export async function* planeBands(img: OpenedImage, limits: ViewerLimits): AsyncGenerator<PixelArray> {
+  if (img.hdu.kind === 'image') {
+    yield* uncompressedBands(img);
+    return;
+  }
   if (img.inMemory && img.hdu.kind === 'compressed-image') {
     yield (await readWholePlane(img, limits)).data;
     return;
@@ -122,5 +128,31 @@ export async function* planeRows(img: OpenedImage, limits: ViewerLimits, y0: num
     const end = Math.min(y1, y + step);
     const plane = await readPlane(img.file, img.hdu, { plane: img.slice.plane, rows: [y, end], maxElements: limits.maxElements });
     yield { y0: y, data: plane.data };
+  }
+}
+
+/** Bands of an uncompressed image plane through one reused byte buffer and one output array. */
+async function* uncompressedBands(img: OpenedImage): AsyncGenerator<PixelArray> {
+  const hdu = img.hdu;
+  const bpp = bytesPerPixel(hdu.storedBitpix);
+  const rowBytes = img.width * bpp;
+  // Offset of the plane: indices of axes 3..n, first axis fastest.
+  let planeIndex = 0;
+  let stride = 1;
+  hdu.axes.slice(2).forEach((len, i) => {
+    planeIndex += (img.slice.plane[i] ?? 0) * stride;
+    stride *= len;
+  });
+  const base = hdu.dataOffset + planeIndex * rowBytes * img.height;
+  const scaling = hduScaling(hdu);
+  const aliases = scaling.bscale === 1 && scaling.bzero === 0 && (scaling.bitpix === -32 || scaling.bitpix === -64);
+  const bytes = Buffer.allocUnsafeSlow(img.bandRows * rowBytes);
+  const outLength = img.bandRows * img.width;
+  const out = aliases ? undefined : scaling.output === 'float32' ? new Float32Array(outLength) : new Float64Array(outLength);
+  for (let y = 0; y < img.height; y += img.bandRows) {
+    const rows = Math.min(img.bandRows, img.height - y);
+    const view = bytes.subarray(0, rows * rowBytes);
+    await img.file.readInto(view, base + y * rowBytes);
+    yield decodeBand(view, scaling, out ? out.subarray(0, rows * img.width) : undefined);
   }
 }
