@@ -51,6 +51,14 @@ describe('WCS headers', () => {
     assert.deepEqual(plane.pixelToWorld([3, 4]), cube.pixelToWorld([3, 4, 0]).slice(0, 2));
   });
 
+  it('reads an alternate description (keywords with the letter suffix)', () => {
+    const alt = Wcs.fromHeader(recordHeader({ ...jwst, CTYPE1A: 'GLON-CAR', CTYPE2A: 'GLAT-CAR', CRPIX1A: 1, CRPIX2A: 1, CRVAL1A: 10, CRVAL2A: 0, CDELT1A: -0.1, CDELT2A: 0.1 }), { alt: 'A' });
+    assert.deepEqual(alt.celestial!.frame, { system: 'galactic' });
+    const w = alt.pixelToWorld([10, 20]);
+    assert.ok(Math.abs(w[0]! - 9) < 1e-12 && Math.abs(w[1]! - 2) < 1e-12, String(w));
+    assert.throws(() => parseWcs(recordHeader(jwst), { alt: '1' }), WcsError);
+  });
+
   it('returns NaN outside an all-sky projection instead of throwing', () => {
     const ait = Wcs.fromHeader(recordHeader({ NAXIS: 2, CTYPE1: 'RA---AIT', CTYPE2: 'DEC--AIT', CRPIX1: 180.5, CRPIX2: 90.5, CDELT1: -1, CDELT2: 1, CRVAL1: 0, CRVAL2: 0 }));
     const w = ait.pixelToWorld([0, 0]);
