@@ -60,10 +60,6 @@ export function registerCompressedImageReader(reader: CompressedImageReader | un
   compressedReader = reader ?? readCompressedImagePlane;
 }
 
-async function getCompressedReader(): Promise<CompressedImageReader> {
-  return compressedReader;
-}
-
 export const DEFAULT_MAX_ELEMENTS = 2 ** 30;
 const BAND_BYTES = 4 * 1024 * 1024;
 
@@ -180,8 +176,7 @@ async function readPlaneImpl(file: FitsFile, hdu: HduRef, options: ReadPlaneOpti
   const h = resolveHdu(file, hdu);
   const s = resolveSection(h, options);
   if (h.kind === 'compressed-image') {
-    const reader = await getCompressedReader();
-    return reader(file, h, { plane: s.plane, rows: [s.y0, s.y1], maxElements: options.maxElements ?? DEFAULT_MAX_ELEMENTS });
+    return compressedReader(file, h, { plane: s.plane, rows: [s.y0, s.y1], maxElements: options.maxElements ?? DEFAULT_MAX_ELEMENTS });
   }
   const { offset, length } = sectionByteRange(h, s);
   const bytes = takeBuffer(length);
@@ -211,10 +206,9 @@ export async function* readPlaneRows(file: FitsFile, hdu: HduRef, options: ReadB
   const max = options.maxElements ?? DEFAULT_MAX_ELEMENTS;
   if (bandRows * width > max) throw new FitsError('FITS_TOO_LARGE', `a band of ${bandRows * width} pixels exceeds the limit of ${max}`);
   if (h.kind === 'compressed-image') {
-    const reader = await getCompressedReader();
     for (let y = s.y0; y < s.y1; y += bandRows) {
       const rows: [number, number] = [y, Math.min(s.y1, y + bandRows)];
-      const plane = await reader(file, h, { plane: s.plane, rows, maxElements: max });
+      const plane = await compressedReader(file, h, { plane: s.plane, rows, maxElements: max });
       yield { y0: y, rows: rows[1] - rows[0], width, data: plane.data };
     }
     return;
@@ -276,8 +270,9 @@ async function readRandomGroupsImpl(file: FitsFile, hdu: HduRef, options: { maxE
   const max = options.maxElements ?? DEFAULT_MAX_ELEMENTS;
   if (total > max) throw new FitsError('FITS_TOO_LARGE', `reading ${total} random-groups values exceeds the limit of ${max}`);
   const scaling = imageScaling(h.header, h.storedBitpix);
-  const bytes = await file.readBytes(h.dataOffset, h.dataBytes);
-  const raw = rawFromBigEndian(bytes, h.storedBitpix);
+  const bpp = bytesPerPixel(h.storedBitpix);
+  const raw = rawFromBigEndian(await file.readBytes(h.dataOffset, h.dataBytes), h.storedBitpix);
+  const native = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const pscale: number[] = [];
   const pzero: number[] = [];
   const names: string[] = [];
@@ -292,16 +287,9 @@ async function readRandomGroupsImpl(file: FitsFile, hdu: HduRef, options: { maxE
   for (let g = 0; g < gcount; g++) {
     const base = g * (pcount + perGroup);
     for (let p = 0; p < pcount; p++) parameters[g * pcount + p] = toNumber(raw[base + p]!) * pscale[p]! + pzero[p]!;
-    const identity = scaling.bscale === 1 && scaling.bzero === 0;
-    const blank = scaling.blank === undefined ? undefined : Number(scaling.blank);
-    for (let i = 0; i < perGroup; i++) {
-      const r = toNumber(raw[base + pcount + i]!);
-      const out = g * perGroup + i;
-      if (blank !== undefined && r === blank) data[out] = NaN;
-      else if (identity) data[out] = r;
-      else if (scaling.output === 'float32') data[out] = Math.fround(r * Math.fround(scaling.bscale)) + Math.fround(scaling.bzero);
-      else data[out] = r * scaling.bscale + scaling.bzero;
-    }
+    // The group's array: the same BSCALE/BZERO/BLANK decoding as an image band.
+    const start = (base + pcount) * bpp;
+    if (perGroup > 0) decodeBand(native.subarray(start, start + perGroup * bpp), scaling, data, g * perGroup, true);
   }
   return { gcount, pcount, parameterNames: names, groupAxes, parameters, data };
 }

@@ -86,10 +86,7 @@ export function swapInPlace(buf: Buffer, bytesPer: number): void {
 /** Native raw values back to big-endian bytes (for the writer). Does not modify `raw`. */
 export function rawToBigEndian(raw: RawArray): Buffer {
   const copy = Buffer.from(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
-  const bpp = raw.BYTES_PER_ELEMENT;
-  if (bpp === 2) copy.swap16();
-  else if (bpp === 4) copy.swap32();
-  else if (bpp === 8) copy.swap64();
+  swapInPlace(copy, raw.BYTES_PER_ELEMENT);
   return copy;
 }
 
