@@ -52,8 +52,7 @@ export class Reprojector {
   }
 
   /**
-   * Fills `data`/`footprint` (region-sized, row-major) for the output region; `onRow` (optional)
-   * receives each finished row index for progress reporting.
+   * Fills `data`/`footprint` (region-sized, row-major) for the output region.
    */
   run(region: PixelRegion, data: Float64Array | Float32Array, footprint?: Float32Array): void {
     const w = region.x1 - region.x0;
