@@ -322,12 +322,8 @@ interface HeapRange {
 /** Reads the heap ranges needed, merging neighbours into fewer, larger reads. */
 async function readHeapRanges(file: FitsFile, base: number, ranges: readonly HeapRange[]): Promise<Map<string, Uint8Array>> {
   const result = new Map<string, Uint8Array>();
-  const sorted = [...new Set(ranges.filter((r) => r.length > 0).map(rangeKey))]
-    .map((k) => {
-      const [s, l] = k.split(':');
-      return { start: Number(s), length: Number(l) };
-    })
-    .sort((a, b) => a.start - b.start);
+  // Repeated ranges need no de-duplication: a range inside the current read just joins it.
+  const sorted = ranges.filter((r) => r.length > 0).sort((a, b) => a.start - b.start);
   let i = 0;
   while (i < sorted.length) {
     const first = sorted[i]!;
@@ -336,7 +332,7 @@ async function readHeapRanges(file: FitsFile, base: number, ranges: readonly Hea
     while (j < sorted.length) {
       const r = sorted[j]!;
       const newEnd = Math.max(end, r.start + r.length);
-      if (r.start - end > COALESCE_GAP || newEnd - first.start > MAX_READ_CHUNK) break;
+      if (r.start - end > COALESCE_GAP || (newEnd > end && newEnd - first.start > MAX_READ_CHUNK)) break;
       end = newEnd;
       j++;
     }
@@ -526,11 +522,6 @@ export class TiledImageReader {
     this.lastTiles = decoded;
     return { width, height: r1 - r0, data: out };
   }
-}
-
-/** Opens the tile table of a compressed image HDU (kind 'compressed-image') for repeated reads. */
-export function openCompressedImage(file: FitsFile, hdu: Hdu): Promise<TiledImageReader> {
-  return TiledImageReader.open(file, hdu);
 }
 
 /**

@@ -8,7 +8,6 @@ export { dequantize, ditherRandomValues, N_RANDOM, NULL_VALUE, ZERO_VALUE, type 
 export {
   TiledImageReader,
   describeCompressedImage,
-  openCompressedImage,
   readCompressedImagePlane,
   readCompressedPlane,
   type CompressedImageInfo,
