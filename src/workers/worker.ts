@@ -5,7 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import { EngineError } from '../errors.js';
-import { tasks } from './tasks/index.js';
+import { tasks, type TaskFunction } from './tasks/index.js';
 
 (globalThis as { __workerThreadId?: number }).__workerThreadId = threadId;
 
@@ -19,12 +19,13 @@ export type TaskOutcome =
   | { readonly ok: false; readonly error: { code: string; message: string; httpStatus: number; name: string; stack?: string } };
 
 export default async function runTask(message: TaskMessage): Promise<TaskOutcome> {
-  const fn = tasks[message.task];
+  const table: Readonly<Record<string, TaskFunction>> = tasks;
+  const fn = Object.hasOwn(table, message.task) ? table[message.task] : undefined;
   if (!fn) {
     return { ok: false, error: { code: 'UNKNOWN_TASK', message: `unknown worker task ${message.task}`, httpStatus: 500, name: 'EngineError' } };
   }
   try {
-    return { ok: true, value: await fn(message.payload) };
+    return { ok: true, value: await fn(message.payload as never) };
   } catch (err) {
     if (err instanceof EngineError) {
       return { ok: false, error: { code: err.code, message: err.message, httpStatus: err.httpStatus, name: err.name } };

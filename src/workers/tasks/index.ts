@@ -8,14 +8,15 @@ import { viewerTasks } from './viewer.js';
 import { analysisTasks } from './analysis.js';
 import { reprojectTasks } from './reproject.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- payloads are checked by each task's caller.
-export type TaskFunction = (payload: any) => unknown;
+/** Any one-argument task (`never`: every payload type fits; each caller passes its task's payload). */
+export type TaskFunction = (payload: never) => unknown;
 
-export const tasks: Readonly<Record<string, TaskFunction>> = {
+export const tasks = {
   ping,
   ...viewerTasks,
   ...analysisTasks,
   ...reprojectTasks,
-};
+} satisfies Readonly<Record<string, TaskFunction>>;
 
-export type TaskName = keyof typeof tasks & string;
+/** The task names, so a misspelt name in `pool.run` is a compile error. */
+export type TaskName = keyof typeof tasks;
