@@ -6,7 +6,6 @@
  * Errors: 422 bad input (field named), 404 unknown target/observation, 502 MAST failed, 504 timeout.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import type { FastifyReply } from 'fastify';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { MastInputError, parseAngle, type ObservationFilters } from '../mast/index.js';
@@ -96,21 +95,16 @@ function filtersOf(f: FiltersIn | undefined, proprietaryByDefault = false): Obse
   };
 }
 
-/** Our own input checks answer like schema validation: 422 with a FastAPI-style list naming the field. */
-async function withInputErrors<T>(reply: FastifyReply, run: () => Promise<T>): Promise<T | FastifyReply> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof MastInputError) {
-      return reply.status(422).send({ detail: [{ loc: ['body', err.field], msg: err.message, type: 'value_error' }] });
-    }
-    throw err;
-  }
-}
-
 export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
   const mast = ctx.mast;
   const tags = ['mast'];
+
+  // The core's own input checks answer like schema validation: 422 with a FastAPI-style list naming
+  // the field. Scoped to these routes; every other error goes on to the server's handler.
+  app.setErrorHandler((err, _req, reply) => {
+    if (!(err instanceof MastInputError)) throw err;
+    return reply.status(422).send({ detail: [{ loc: ['body', err.field], msg: err.message, type: 'value_error' }] });
+  });
 
   app.post('/mast/resolve', {
     schema: {
@@ -125,17 +119,17 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
 
   app.post('/mast/search/target', {
     schema: { tags, summary: 'Cone search around a resolved target name', body: TargetBody, response: { 200: SearchResponse, ...errors } },
-  }, async (req, reply) => withInputErrors(reply, async () => {
+  }, async (req) => {
     const b = req.body;
     const radius = b.radius ?? 0.2;
     const calib = b.calib_level ?? [2, 3];
     const r = await mast.searchTarget({ targetName: b.target_name.trim(), radius, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
     return searchResponse('target', { target_name: b.target_name, radius, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
-  }));
+  });
 
   app.post('/mast/search/coordinates', {
     schema: { tags, summary: 'Cone search around RA/Dec (degrees or sexagesimal)', body: CoordinatesBody, response: { 200: SearchResponse, ...errors } },
-  }, async (req, reply) => withInputErrors(reply, async () => {
+  }, async (req) => {
     const b = req.body;
     const ra = parseAngle(b.ra, 'ra');
     const dec = parseAngle(b.dec, 'dec');
@@ -143,11 +137,11 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const calib = b.calib_level ?? [2, 3];
     const r = await mast.searchCoordinates({ ra, dec, radius, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
     return searchResponse('coordinates', { ra, dec, radius, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
-  }));
+  });
 
   app.post('/mast/search/observation', {
     schema: { tags, summary: 'Observations by obs_id (* wildcards allowed)', body: ObservationBody, response: { 200: SearchResponse, ...errors } },
-  }, async (req, reply) => withInputErrors(reply, async () => {
+  }, async (req) => {
     const b = req.body;
     const calib = b.calib_level ?? null;
     // An exact id names one observation: it is shown even in its exclusive-access period (a
@@ -155,31 +149,31 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const f = filtersOf(b.filters, !b.obs_id.includes('*'));
     const r = await mast.searchObservation({ obsId: b.obs_id, calibLevel: calib ?? undefined, ...f, limit: b.limit ?? undefined, offset: b.offset ?? undefined });
     return searchResponse('observation_id', { obs_id: b.obs_id, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
-  }));
+  });
 
   app.post('/mast/search/program', {
     schema: { tags, summary: 'Observations of a JWST program (proposal)', body: ProgramBody, response: { 200: SearchResponse, ...errors } },
-  }, async (req, reply) => withInputErrors(reply, async () => {
+  }, async (req) => {
     const b = req.body;
     const calib = b.calib_level ?? [2, 3];
     const r = await mast.searchProgram({ programId: b.program_id, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
     return searchResponse('program_id', { program_id: b.program_id, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
-  }));
+  });
 
   app.post('/mast/search/recent', {
     schema: { tags, summary: 'Observations released in the last days_back days, newest first', body: RecentBody, response: { 200: SearchResponse, ...errors } },
-  }, async (req, reply) => withInputErrors(reply, async () => {
+  }, async (req) => {
     const b = req.body;
     const daysBack = b.days_back ?? 30;
     const limit = b.limit ?? 50;
     const offset = b.offset ?? 0;
     const r = await mast.searchRecent({ daysBack, instrument: b.instrument ? [b.instrument] : undefined, limit, offset });
     return searchResponse('recent_releases', { days_back: daysBack, instrument: b.instrument ?? null, limit, offset }, r, { limit, offset });
-  }));
+  });
 
   app.post('/mast/products', {
     schema: { tags, summary: "An observation's products (default: SCIENCE .fits), de-duplicated", body: ProductsBody, response: { 200: ProductsResponse, ...errors } },
-  }, async (req, reply) => withInputErrors(reply, async () => {
+  }, async (req) => {
     const b = req.body;
     const types = list(b.product_type) ?? ['SCIENCE'];
     const exts = list(b.extension) ?? ['fits'];
@@ -190,5 +184,5 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
       productSubGroup: list(b.product_subgroup),
       mrpOnly: b.mrp_only ?? false,
     }));
-  }));
+  });
 }
