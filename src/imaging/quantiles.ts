@@ -112,62 +112,97 @@ export function medianOfSorted(sorted: ArrayLike<number>): number {
 }
 
 /**
- * numpy linear percentiles of finite `values` whose range [lo, hi] is known, in two linear passes:
- * count values into 65 536 equal buckets, then collect only the buckets holding the wanted ranks
- * and select inside them. Exact (same order statistics as sorting); `values` is not modified.
+ * Exact numpy-linear percentiles in two linear passes over values whose range [lo, hi] is known,
+ * without holding them: pass 1 `count`s every value into 65 536 equal buckets; `plan` finds the
+ * buckets holding the wanted ranks; pass 2 `collect`s only those buckets' values; `result` selects
+ * inside them. The passes may stream the values from anywhere, in the same order or not.
+ */
+export class BucketQuantiles {
+  static readonly BUCKETS = 65_536;
+  readonly counts = new Int32Array(BucketQuantiles.BUCKETS);
+  private readonly scale: number;
+  private n = 0;
+  private slot: Int32Array | undefined;
+  private arrays: Float64Array[] = [];
+  private fill: Int32Array = new Int32Array(0);
+  private wanted = new Map<number, number[]>();
+  private start = new Float64Array(0);
+  private ranks: Array<[number, number, number]> = [];
+
+  constructor(readonly lo: number, readonly hi: number) {
+    this.scale = hi > lo ? BucketQuantiles.BUCKETS / (hi - lo) : 0;
+  }
+
+  bucketOf(v: number): number {
+    const b = Math.floor((v - this.lo) * this.scale);
+    return b < 0 ? 0 : b >= BucketQuantiles.BUCKETS ? BucketQuantiles.BUCKETS - 1 : b;
+  }
+
+  count(v: number): void {
+    this.counts[this.bucketOf(v)]++;
+    this.n++;
+  }
+
+  /** After pass 1: which buckets pass 2 must collect for percentiles `qs` (0..100). */
+  plan(qs: readonly number[]): void {
+    const B = BucketQuantiles.BUCKETS;
+    this.start = new Float64Array(B + 1);
+    for (let b = 0; b < B; b++) this.start[b + 1] = this.start[b]! + this.counts[b]!;
+    this.ranks = qs.map((q) => percentileRanks(q, this.n));
+    const locate = (k: number) => {
+      let a = 0;
+      let z = B - 1;
+      while (a < z) {
+        const m = (a + z + 1) >> 1;
+        if (this.start[m]! <= k) a = m;
+        else z = m - 1;
+      }
+      return a;
+    };
+    for (const [r0, r1] of this.ranks) {
+      for (const k of [r0, r1]) {
+        const b = locate(k);
+        const list = this.wanted.get(b) ?? [];
+        list.push(k);
+        this.wanted.set(b, list);
+      }
+    }
+    this.slot = new Int32Array(B).fill(-1);
+    const buckets = [...this.wanted.keys()];
+    this.arrays = buckets.map((b, i) => {
+      this.slot![b] = i;
+      return new Float64Array(this.counts[b]!);
+    });
+    this.fill = new Int32Array(buckets.length);
+  }
+
+  collect(v: number): void {
+    const s = this.slot![this.bucketOf(v)]!;
+    if (s >= 0) this.arrays[s]![this.fill[s]!++] = v;
+  }
+
+  result(): number[] {
+    if (this.n === 0) return this.ranks.map(() => NaN);
+    if (!(this.hi > this.lo)) return this.ranks.map(() => this.lo);
+    const stat = new Map<number, number>();
+    for (const [b, ks] of this.wanted) {
+      const local = orderStatistics(this.arrays[this.slot![b]!]!, ks.map((k) => k - this.start[b]!));
+      for (const k of ks) stat.set(k, local.get(k - this.start[b]!)!);
+    }
+    return this.ranks.map(([r0, r1, frac]) => lerp(stat.get(r0)!, stat.get(r1)!, frac));
+  }
+}
+
+/**
+ * numpy linear percentiles of finite `values` whose range [lo, hi] is known (BucketQuantiles over
+ * an array). Exact; `values` is not modified.
  */
 export function percentilesByBuckets(values: ArrayLike<number>, qs: readonly number[], lo: number, hi: number): number[] {
-  const n = values.length;
-  if (n === 0) return qs.map(() => NaN);
+  if (values.length === 0) return qs.map(() => NaN);
   if (!(hi > lo)) return qs.map(() => lo);
-  const B = 65_536;
-  const scale = B / (hi - lo);
-  const bucketOf = (v: number) => {
-    const b = Math.floor((v - lo) * scale);
-    return b < 0 ? 0 : b >= B ? B - 1 : b;
-  };
-  const counts = new Int32Array(B);
-  for (let i = 0; i < n; i++) counts[bucketOf(values[i]!)]++;
-  const start = new Float64Array(B + 1); // number of values in buckets before b
-  for (let b = 0; b < B; b++) start[b + 1] = start[b]! + counts[b]!;
-  const ranks = qs.map((q) => percentileRanks(q, n));
-  const wanted = new Map<number, number[]>(); // bucket -> ranks inside it
-  const locate = (k: number) => {
-    let a = 0;
-    let z = B - 1;
-    while (a < z) {
-      const m = (a + z + 1) >> 1;
-      if (start[m]! <= k) a = m;
-      else z = m - 1;
-    }
-    return a;
-  };
-  for (const [r0, r1] of ranks) {
-    for (const k of [r0, r1]) {
-      const b = locate(k);
-      const list = wanted.get(b) ?? [];
-      list.push(k);
-      wanted.set(b, list);
-    }
-  }
-  // slot[b] >= 0 marks a wanted bucket; its values go to arrays[slot[b]].
-  const slot = new Int32Array(B).fill(-1);
-  const buckets = [...wanted.keys()];
-  const arrays = buckets.map((b, i) => {
-    slot[b] = i;
-    return new Float64Array(counts[b]!);
-  });
-  const fill = new Int32Array(buckets.length);
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    const s = slot[bucketOf(v)]!;
-    if (s >= 0) arrays[s]![fill[s]!++] = v;
-  }
-  const stat = new Map<number, number>();
-  for (const [b, ks] of wanted) {
-    const arr = arrays[slot[b]!]!;
-    const local = orderStatistics(arr, ks.map((k) => k - start[b]!));
-    for (const k of ks) stat.set(k, local.get(k - start[b]!)!);
-  }
-  return ranks.map(([r0, r1, frac]) => lerp(stat.get(r0)!, stat.get(r1)!, frac));
+  const bq = new BucketQuantiles(lo, hi);
+  for (let i = 0; i < values.length; i++) bq.count(values[i]!);
+  bq.plan(qs);
+  for (let i = 0; i < values.length; i++) bq.collect(values[i]!);
+  return bq.result();
 }

@@ -62,6 +62,63 @@ export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: {
   return { reduced, stats };
 }
 
+/**
+ * The display statistics of a streamed plane without resampling it (for the histogram): one pass
+ * for count/min/max and per-row finite counts, then the zscale sample and, when the display needs
+ * them, the finite values, exactly as `reduceBands` gets them.
+ */
+export async function scanStatistics(img: OpenedImage, limits: ViewerLimits, display: DisplayOptions): Promise<DisplayStatistics> {
+  const { width, height } = img;
+  const total = width * height;
+  const rowCounts = new Int32Array(height);
+  const stride0 = Math.max(1, Math.trunc(Math.max(1, total / ZSCALE_SAMPLES)));
+  const pre = new Float64Array(Math.min(ZSCALE_SAMPLES, Math.ceil(total / stride0)));
+  const acc = { count: 0, min: Infinity, max: -Infinity };
+  let offset = 0;
+  for await (const band of planeBands(img, limits)) {
+    scanBand(band, width, offset / width, rowCounts, acc);
+    const end = offset + band.length;
+    for (let j = Math.ceil(offset / stride0); j < pre.length && j * stride0 < end; j++) pre[j] = band[j * stride0 - offset]!;
+    offset = end;
+  }
+  const summary: FiniteSummary = acc.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: acc.count, min: acc.min, max: acc.max };
+  const zscale = display.stretch === 'zscale'
+    ? summary.count === total ? pre : await sampleByRank(img, limits, rowCounts, summary.count)
+    : new Float64Array(0);
+  const needValues = display.stretch === 'histeq' || (display.blackPoint ?? 0) > 0 || (display.whitePoint ?? 1) < 1;
+  const values = needValues && summary.count > 0 ? await collectFinite(img, limits, summary) : { values: new Float64Array(0), sampled: false };
+  let handedOut = false;
+  return {
+    summary,
+    sampled: values.sampled,
+    zscaleSample: () => zscale.slice(),
+    finiteValues: () => {
+      if (handedOut) return values.values.slice();
+      handedOut = true;
+      return values.values;
+    },
+  };
+}
+
+function scanBand(band: PixelArray, width: number, firstRow: number, rowCounts: Int32Array, acc: { count: number; min: number; max: number }): void {
+  let { count, min, max } = acc;
+  for (let r = 0, rows = band.length / width; r < rows; r++) {
+    let c = 0;
+    for (let i = r * width, end = i + width; i < end; i++) {
+      const v = band[i]!;
+      if (v - v !== 0) continue;
+      c++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    rowCounts[firstRow + r] = c;
+    count += c;
+  }
+  acc.count = count;
+  acc.min = min;
+  acc.max = max;
+}
+
 /** astropy's zscale sample, reading back only the rows that hold sampled values. */
 async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: Int32Array, count: number): Promise<Float64Array> {
   if (count === 0) return new Float64Array(0);
