@@ -85,6 +85,17 @@ describe('registry algorithms against the reference stack', () => {
       });
     });
 
+    it(`segmentation (global background, smoothing, deblending) on ${key}: same labels and fluxes`, async () => {
+      const { plane } = await referencePlane(key);
+      const ref = references().images[key]!.results.segmentation_algorithm;
+      const params = references().images[key]!.params;
+      const out = run('segmentation', { plane }, { nsigma: 3, npixels: params.npixels, kernel_fwhm: params.fwhm });
+      assert.equal(out.results.n_sources, ref.n_sources);
+      if (ref.n_sources === 0) return;
+      assert.deepEqual(runLength(out.images![0]!.data as Int32Array), ref.rle);
+      (out.results.catalog as Array<{ segment_flux: number }>).forEach((row, i) => close(row.segment_flux, ref.segment_flux[i], 1e-8, `flux ${i}`));
+    });
+
     it(`find_stars and standard_pipeline on ${key}`, async () => {
       const { plane } = await referencePlane(key);
       const ref = references().images[key]!.results;
