@@ -8,7 +8,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import { MastInputError, parseAngle, type ObservationFilters } from '../mast/index.js';
+import { MastInputError, parseAngle, type ObservationFilters, type Paging } from '../mast/index.js';
 import { productsResponse, searchResponse } from './mast-json.js';
 
 /**
@@ -85,14 +85,29 @@ const errors = { 404: ErrorBody, 422: ErrorBody, 502: ErrorBody, 504: ErrorBody 
 type FiltersIn = Static<typeof Filters>;
 const list = (v: readonly string[] | null | undefined): string[] | undefined => (v === null || v === undefined || v.length === 0 ? undefined : [...v]);
 
-function filtersOf(f: FiltersIn | undefined, proprietaryByDefault = false): ObservationFilters {
+interface SearchBodyCommon {
+  readonly filters?: FiltersIn;
+  readonly limit?: number | null;
+  readonly offset?: number | null;
+}
+
+/** The narrowing and paging every observation search body carries, as the core takes them. */
+function criteriaOf(b: SearchBodyCommon, proprietaryByDefault = false): ObservationFilters & Paging {
+  const f = b.filters;
   return {
     instrument: list(f?.instrument),
     filter: list(f?.filter),
     dataproductType: list(f?.dataproduct_type),
     intentType: list(f?.intentType),
     includeProprietary: f?.include_proprietary ?? proprietaryByDefault,
+    limit: b.limit ?? undefined,
+    offset: b.offset ?? undefined,
   };
+}
+
+/** `query_params` echoes the request, with `filters` only when they were given. */
+function echo(b: SearchBodyCommon, params: Record<string, unknown>): Record<string, unknown> {
+  return b.filters ? { ...params, filters: b.filters } : params;
 }
 
 export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
@@ -123,8 +138,8 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const b = req.body;
     const radius = b.radius ?? 0.2;
     const calib = b.calib_level ?? [2, 3];
-    const r = await mast.searchTarget({ targetName: b.target_name.trim(), radius, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
-    return searchResponse('target', { target_name: b.target_name, radius, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
+    const r = await mast.searchTarget({ targetName: b.target_name.trim(), radius, calibLevel: calib, ...criteriaOf(b) });
+    return searchResponse('target', echo(b, { target_name: b.target_name, radius, calib_level: calib }), r, b);
   });
 
   app.post('/mast/search/coordinates', {
@@ -135,8 +150,8 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const dec = parseAngle(b.dec, 'dec');
     const radius = b.radius ?? 0.2;
     const calib = b.calib_level ?? [2, 3];
-    const r = await mast.searchCoordinates({ ra, dec, radius, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
-    return searchResponse('coordinates', { ra, dec, radius, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
+    const r = await mast.searchCoordinates({ ra, dec, radius, calibLevel: calib, ...criteriaOf(b) });
+    return searchResponse('coordinates', echo(b, { ra, dec, radius, calib_level: calib }), r, b);
   });
 
   app.post('/mast/search/observation', {
@@ -146,9 +161,8 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     const calib = b.calib_level ?? null;
     // An exact id names one observation: it is shown even in its exclusive-access period (a
     // wildcard search hides such data by default, like the other searches).
-    const f = filtersOf(b.filters, !b.obs_id.includes('*'));
-    const r = await mast.searchObservation({ obsId: b.obs_id, calibLevel: calib ?? undefined, ...f, limit: b.limit ?? undefined, offset: b.offset ?? undefined });
-    return searchResponse('observation_id', { obs_id: b.obs_id, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
+    const r = await mast.searchObservation({ obsId: b.obs_id, calibLevel: calib ?? undefined, ...criteriaOf(b, !b.obs_id.includes('*')) });
+    return searchResponse('observation_id', echo(b, { obs_id: b.obs_id, calib_level: calib }), r, b);
   });
 
   app.post('/mast/search/program', {
@@ -156,8 +170,8 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
   }, async (req) => {
     const b = req.body;
     const calib = b.calib_level ?? [2, 3];
-    const r = await mast.searchProgram({ programId: b.program_id, calibLevel: calib, ...filtersOf(b.filters), limit: b.limit ?? undefined, offset: b.offset ?? undefined });
-    return searchResponse('program_id', { program_id: b.program_id, calib_level: calib, ...(b.filters ? { filters: b.filters } : {}) }, r, b);
+    const r = await mast.searchProgram({ programId: b.program_id, calibLevel: calib, ...criteriaOf(b) });
+    return searchResponse('program_id', echo(b, { program_id: b.program_id, calib_level: calib }), r, b);
   });
 
   app.post('/mast/search/recent', {
