@@ -8,13 +8,45 @@
  * as soon as it is done, so an output larger than memory can be streamed to disk.
  */
 import { ReprojectError } from './errors.js';
+import type { ImagePlane } from '../core/image-plane.js';
+import type { Wcs, WcsDefinition } from '../wcs/index.js';
 import { footprintRegion, intersectRegions, planeWcs, regionArea, type CelestialImage, type OutputGrid, type PixelRegion } from './grid.js';
+import { PixelMapper } from './pixel-mapper.js';
 import type { Interpolation } from './interpolation.js';
 import { createRegionReprojector, type RegionReprojector } from './region-reprojector.js';
 import { median, solveBackgroundCorrections } from './background.js';
 
 export type CombineMethod = 'mean' | 'sum' | 'median' | 'min' | 'max' | 'first' | 'last';
 export const COMBINE_METHODS: readonly CombineMethod[] = ['mean', 'sum', 'median', 'min', 'max', 'first', 'last'];
+
+/**
+ * An input read on demand, a range of rows at a time: each output band loads only the input rows
+ * it maps onto, so a mosaic of inputs that do not fit in memory together still completes.
+ */
+export interface RowSourceImage {
+  readonly wcs: WcsDefinition;
+  readonly width: number;
+  readonly height: number;
+  /** Rows [y0, y1) of the image (0-based, FITS row 1 = 0). */
+  readRows(y0: number, y1: number): Promise<ImagePlane>;
+}
+
+export type CoaddInput = CelestialImage | RowSourceImage;
+
+function isRowSource(input: CoaddInput): input is RowSourceImage {
+  return typeof (input as RowSourceImage).readRows === 'function';
+}
+
+/** The WCS of rows [y0, ...) of an image: the same sky with the row origin moved. */
+export function shiftRows(def: WcsDefinition, y0: number): WcsDefinition {
+  if (y0 === 0) return def;
+  return {
+    ...def,
+    crpix: def.crpix.map((c, i) => (i === 1 ? c - y0 : c)),
+    dss: def.dss ? { ...def.dss, cnpix2: def.dss.cnpix2 + y0 } : undefined,
+    lookupTables: undefined,
+  };
+}
 
 export interface CoaddOptions {
   readonly combine?: CombineMethod;
@@ -52,23 +84,81 @@ export interface CoaddResult {
 interface Prepared {
   readonly index: number;
   readonly region: PixelRegion;
-  readonly reprojector: RegionReprojector;
+  /** A reprojector able to fill `region` (an in-memory input has one for everything). */
+  reprojectorFor(region: PixelRegion): Promise<RegionReprojector | undefined>;
 }
 
-function prepare(inputs: readonly CelestialImage[], grid: OutputGrid, options: CoaddOptions): Prepared[] {
+/** Rows of margin around the mapped area: the interpolation kernel's reach (bicubic: prefilter decay). */
+const ROW_MARGIN: Record<string, number> = { nearest: 2, bilinear: 3, exact: 3, bicubic: 24 };
+
+function lazyReprojector(input: RowSourceImage, outWcs: Wcs, options: CoaddOptions): Prepared['reprojectorFor'] {
+  const inWcs = planeWcs(input.wcs);
+  const mapper = new PixelMapper(outWcs, inWcs, false);
+  const method = options.method ?? 'bilinear';
+  const margin = ROW_MARGIN[method] ?? 3;
+  return async (region) => {
+    // Input rows reached from the region's outline (the mapping is smooth; the margin covers curvature).
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const add = (x: number, y: number) => {
+      xs.push(x);
+      ys.push(y);
+    };
+    for (let x = region.x0 - 0.5; x < region.x1; x += 8) {
+      add(x, region.y0 - 0.5);
+      add(x, region.y1 - 0.5);
+    }
+    for (let y = region.y0 - 0.5; y < region.y1; y += 8) {
+      add(region.x0 - 0.5, y);
+      add(region.x1 - 0.5, y);
+    }
+    add(region.x1 - 0.5, region.y1 - 0.5);
+    const n = xs.length;
+    const ix = new Float64Array(n);
+    const iy = new Float64Array(n);
+    mapper.map(Float64Array.from(xs), Float64Array.from(ys), n, ix, iy);
+    let lo = Infinity;
+    let hi = -Infinity;
+    let finite = 0;
+    for (let k = 0; k < n; k++) {
+      if (!Number.isFinite(iy[k]!) || !Number.isFinite(ix[k]!)) continue;
+      finite++;
+      lo = Math.min(lo, iy[k]!);
+      hi = Math.max(hi, iy[k]!);
+    }
+    let y0 = 0;
+    let y1 = input.height;
+    if (finite === n) {
+      y0 = Math.max(0, Math.floor(lo) - margin);
+      y1 = Math.min(input.height, Math.ceil(hi) + margin + 1);
+      if (y1 <= y0) return undefined;
+    }
+    const plane = await input.readRows(y0, y1);
+    return createRegionReprojector({ plane, wcs: shiftRows(input.wcs, y0) }, outWcs, method, options.roundtrip ?? true);
+  };
+}
+
+function prepare(inputs: readonly CoaddInput[], grid: OutputGrid, options: CoaddOptions): Prepared[] {
   const outWcs = planeWcs(grid.wcs);
   const prepared: Prepared[] = [];
   inputs.forEach((input, index) => {
     const inWcs = planeWcs(input.wcs);
-    const region = footprintRegion(inWcs, input.plane.width, input.plane.height, outWcs, grid.width, grid.height);
+    const width = isRowSource(input) ? input.width : input.plane.width;
+    const height = isRowSource(input) ? input.height : input.plane.height;
+    const region = footprintRegion(inWcs, width, height, outWcs, grid.width, grid.height);
     if (!region || regionArea(region) === 0) return;
-    prepared.push({ index, region, reprojector: createRegionReprojector(input, outWcs, options.method ?? 'bilinear', options.roundtrip ?? true) });
+    if (isRowSource(input)) {
+      prepared.push({ index, region, reprojectorFor: lazyReprojector(input, outWcs, options) });
+    } else {
+      const r = createRegionReprojector(input, outWcs, options.method ?? 'bilinear', options.roundtrip ?? true);
+      prepared.push({ index, region, reprojectorFor: async () => r });
+    }
   });
   return prepared;
 }
 
 /** Median offsets between every overlapping pair (NaN where they do not overlap). */
-function backgroundOffsets(prepared: Prepared[], n: number, maxSamples: number): number[][] {
+async function backgroundOffsets(prepared: Prepared[], n: number, maxSamples: number): Promise<number[][]> {
   const offsets = Array.from({ length: n }, () => new Array<number>(n).fill(NaN));
   for (let a = 0; a < prepared.length; a++) {
     for (let b = a + 1; b < prepared.length; b++) {
@@ -83,10 +173,13 @@ function backgroundOffsets(prepared: Prepared[], n: number, maxSamples: number):
       let count = 0;
       const da = new Float64Array(w);
       const db = new Float64Array(w);
+      const ra = await pa.reprojectorFor(overlap);
+      const rb = await pb.reprojectorFor(overlap);
+      if (!ra || !rb) continue;
       for (let y = overlap.y0; y < overlap.y1; y += step) {
         const row = { x0: overlap.x0, x1: overlap.x1, y0: y, y1: y + 1 };
-        pa.reprojector.run(row, da);
-        pb.reprojector.run(row, db);
+        ra.run(row, da);
+        rb.run(row, db);
         for (let i = 0; i < w; i++) {
           const d = da[i]! - db[i]!;
           if (!Number.isNaN(d)) diffs[count++] = d;
@@ -103,7 +196,7 @@ function backgroundOffsets(prepared: Prepared[], n: number, maxSamples: number):
 
 /** Runs the coadd band by band, handing each band to `sink`; returns the background corrections. */
 export async function coaddBands(
-  inputs: readonly CelestialImage[],
+  inputs: readonly CoaddInput[],
   grid: OutputGrid,
   options: CoaddOptions,
   sink: (band: CoaddBand) => void | Promise<void>,
@@ -115,7 +208,7 @@ export async function coaddBands(
   const prepared = prepare(inputs, grid, options);
   let corrections = new Array<number>(inputs.length).fill(0);
   if (options.matchBackground && prepared.length > 1) {
-    corrections = solveBackgroundCorrections(backgroundOffsets(prepared, inputs.length, 4_000_000), options.backgroundReference);
+    corrections = solveBackgroundCorrections(await backgroundOffsets(prepared, inputs.length, 4_000_000), options.backgroundReference);
   }
   const budget = Math.max(width, options.bandPixels ?? 4_194_304);
   // Median keeps one value per input per pixel; the others a fixed number of accumulators.
@@ -136,8 +229,10 @@ export async function coaddBands(
       const r = intersectRegions(p.region, band);
       if (!r) continue;
       const rw = r.x1 - r.x0;
+      const reprojector = await p.reprojectorFor(r);
+      if (!reprojector) continue;
       const tmp = new Float64Array(regionArea(r));
-      p.reprojector.run(r, tmp);
+      reprojector.run(r, tmp);
       const corr = corrections[p.index]!;
       if (combine === 'median') {
         const full = new Float64Array(n).fill(NaN);
@@ -191,7 +286,7 @@ export async function coaddBands(
 }
 
 /** The whole mosaic in memory (use `coaddBands` to stream bigger-than-memory outputs). */
-export async function reprojectAndCoadd(inputs: readonly CelestialImage[], grid: OutputGrid, options: CoaddOptions = {}): Promise<CoaddResult> {
+export async function reprojectAndCoadd(inputs: readonly CoaddInput[], grid: OutputGrid, options: CoaddOptions = {}): Promise<CoaddResult> {
   const { width, height } = grid;
   const data = new Float32Array(width * height);
   const footprint = new Float32Array(width * height);

@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import { BadRequestError } from '../errors.js';
-import { readPlaneRows, type Header } from '../fits/index.js';
+import { readPlane, readPlaneRows, type Header } from '../fits/index.js';
 import { openImage, readWholePlane, type ViewerLimits } from '../imaging/viewer/source.js';
 import { findCelestialAxes, parseWcs, subDefinition, Wcs, WcsError, type WcsDefinition } from '../wcs/index.js';
 import type { CelestialImage } from './grid.js';
@@ -150,5 +150,31 @@ export async function loadCelestialImageBinned(path: string, limits: ViewerLimit
     };
   } finally {
     await img.file.close().catch(() => undefined);
+  }
+}
+
+/** An image read a range of rows at a time (for band-wise mosaics); close it when done. */
+export interface OpenRowSource {
+  readonly wcs: WcsDefinition;
+  readonly width: number;
+  readonly height: number;
+  readRows(y0: number, y1: number): Promise<import('../core/image-plane.js').ImagePlane>;
+  close(): Promise<void>;
+}
+
+export async function openRowSource(path: string, limits: ViewerLimits): Promise<OpenRowSource> {
+  const img = await openImage(path, -1, limits);
+  try {
+    const wcs = celestialWcsOf(img.hdu.header, basename(path));
+    return {
+      wcs,
+      width: img.width,
+      height: img.height,
+      readRows: (y0, y1) => readPlane(img.file, img.hdu, { plane: img.slice.plane, rows: [y0, y1], maxElements: limits.maxElements }),
+      close: () => img.file.close(),
+    };
+  } catch (err) {
+    await img.file.close().catch(() => undefined);
+    throw err;
   }
 }

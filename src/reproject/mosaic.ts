@@ -19,7 +19,7 @@ import { ReprojectError } from './errors.js';
 import type { CelestialImage, OutputGrid } from './grid.js';
 import { fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { binFactorFor, loadCelestialImage, loadCelestialImageBinned, loadImageShape, type ImageShape, type LoadedImage } from './load.js';
+import { binFactorFor, loadCelestialImageBinned, loadImageShape, openRowSource, type ImageShape, type OpenRowSource } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 
 export interface MosaicFileSpec {
@@ -237,10 +237,8 @@ export interface MosaicFitsOutput {
 export async function writeMosaicFits(spec: MosaicFitsSpec, onProgress?: Progress): Promise<MosaicFitsOutput> {
   const shapes = await shapesOf(spec);
   const grid = mosaicGrid(shapes, spec.maxOutputPixels);
-  const images: LoadedImage[] = [];
-  for (const file of spec.files) images.push(await loadCelestialImage(file.path, spec.limits));
   const gridCards = wcsToCards(grid.wcs).filter((c) => c.keyword !== 'WCSAXES');
-  const header = [...gridCards.map((c) => ({ keyword: c.keyword, value: c.value, comment: c.comment })), ...provenanceCards(images, spec.combine, spec.now ?? new Date())];
+  const header = [...gridCards.map((c) => ({ keyword: c.keyword, value: c.value, comment: c.comment })), ...provenanceCards(shapes, spec.combine, spec.now ?? new Date())];
   // Identical RADESYS/EQUINOX already come from the grid's frame; drop the copied duplicates.
   const seen = new Set<string>();
   const cards = header.filter((c) => {
@@ -249,11 +247,22 @@ export async function writeMosaicFits(spec: MosaicFitsSpec, onProgress?: Progres
     seen.add(c.keyword);
     return true;
   });
+  // Inputs are read band by band (only the rows each output band needs), so memory stays bounded.
+  const sources: OpenRowSource[] = [];
+  try {
+    for (const file of spec.files) sources.push(await openRowSource(file.path, spec.limits));
+    return await writeBands(spec, grid, cards, sources, shapes, onProgress);
+  } finally {
+    for (const src of sources) await src.close().catch(() => undefined);
+  }
+}
+
+async function writeBands(spec: MosaicFitsSpec, grid: OutputGrid, cards: NewCard[], sources: OpenRowSource[], shapes: ImageShape[], onProgress?: Progress): Promise<MosaicFitsOutput> {
   const writer = await FitsWriter.create(spec.outputPath);
   let ok = false;
   try {
     const sink = await writer.beginImage({ axes: [grid.width, grid.height], bitpix: -32, extname: 'MOSAIC', cards }, new Float32Array(0));
-    await coaddBands(images, grid, {
+    await coaddBands(sources, grid, {
       combine: spec.combine,
       method: spec.interpolation ?? 'bilinear',
       matchBackground: spec.matchBackground,
@@ -263,7 +272,7 @@ export async function writeMosaicFits(spec: MosaicFitsSpec, onProgress?: Progres
       await sink.write(Float32Array.from(band.data));
     });
     await sink.end();
-    await writer.writeTable(srcmetaTable(images));
+    await writer.writeTable(srcmetaTable(shapes));
     ok = true;
   } finally {
     if (ok) await writer.close();
