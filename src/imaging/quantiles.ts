@@ -120,7 +120,8 @@ export function medianOfSorted(sorted: ArrayLike<number>): number {
 export class BucketQuantiles {
   static readonly BUCKETS = 65_536;
   readonly counts = new Int32Array(BucketQuantiles.BUCKETS);
-  private readonly scale: number;
+  /** Buckets per unit value (public so hot loops can inline `count`; then call `added`). */
+  readonly scale: number;
   private n = 0;
   private slot: Int32Array | undefined;
   private arrays: Float64Array[] = [];
@@ -141,6 +142,11 @@ export class BucketQuantiles {
   count(v: number): void {
     this.counts[this.bucketOf(v)]++;
     this.n++;
+  }
+
+  /** For callers that increment `counts[bucketOf(v)]` themselves: how many values they added. */
+  added(n: number): void {
+    this.n += n;
   }
 
   /** After pass 1: which buckets pass 2 must collect for percentiles `qs` (0..100). */

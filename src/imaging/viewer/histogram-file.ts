@@ -114,18 +114,58 @@ function binBand(
   band: ArrayLike<number>, min: number, span: number, rawBins: UniformBins, rawCounts: Float64Array,
   bins: UniformBins, counts: Float64Array, quantiles: BucketQuantiles, affine: Affine, map: (v: number) => number,
 ): number {
+  // Everything inlined (no calls per pixel): this loop is the histogram's cost.
+  const nb = bins.bins;
+  const rFirst = rawBins.first;
+  const rNorm = nb / (rawBins.last - rFirst);
+  const rLast = rawBins.last;
+  const rEdges = Float64Array.from(rawBins.edges);
+  const sFirst = bins.first;
+  const sLast = bins.last;
+  const sNorm = nb / (sLast - sFirst);
+  const sEdges = Float64Array.from(bins.edges);
+  const qCounts = quantiles.counts;
+  const qLo = quantiles.lo;
+  const qScale = quantiles.scale;
+  const qMax = qCounts.length - 1;
+  const aMin = affine ? affine.vmin : 0;
+  const aSpan = affine ? affine.span : 1;
+  const isAffine = affine !== undefined;
   let total = 0;
-  for (let i = 0, n = band.length; i < n; i++) {
+  let n = 0;
+  for (let i = 0, len = band.length; i < len; i++) {
     const v = band[i]!;
     if (v - v !== 0) continue;
+    n++;
     let r = span === 0 ? 0 : (v - min) / span;
     r = r < 0 ? 0 : r > 1 ? 1 : r;
-    rawCounts[rawBins.index(r)] += 1;
-    const m = mapped(v, affine, map);
-    counts[bins.index(m)] += 1;
-    quantiles.count(m);
+    if (r >= rFirst && r <= rLast) {
+      let k = Math.trunc((r - rFirst) * rNorm);
+      if (k === nb) k--;
+      if (r < rEdges[k]!) k--;
+      else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
+      rawCounts[k] += 1;
+    }
+    let m: number;
+    if (isAffine) {
+      m = (v - aMin) / aSpan;
+      m = m < 0 ? 0 : m > 1 ? 1 : m;
+    } else {
+      m = map(v);
+    }
+    if (m >= sFirst && m <= sLast) {
+      let k = Math.trunc((m - sFirst) * sNorm);
+      if (k === nb) k--;
+      if (m < sEdges[k]!) k--;
+      else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
+      counts[k] += 1;
+    }
+    let q = Math.floor((m - qLo) * qScale);
+    q = q < 0 ? 0 : q > qMax ? qMax : q;
+    qCounts[q]++;
     total += m;
   }
+  quantiles.added(n);
   return total;
 }
 
