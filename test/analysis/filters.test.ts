@@ -80,3 +80,12 @@ describe('filters against scipy.ndimage 1.10 and astropy.convolution 5.2', () =>
     assert.equal(m[13], 1);
   });
 });
+
+describe('work guards', () => {
+  it('refuse filters and kernels that would run for hours, with a 422 naming the parameter', async () => {
+    const { medianFilter: mf, gaussianFilter: gf } = await import('../../src/analysis/filters/ndimage.js');
+    const big = { width: 4096, height: 4096, data: new Float32Array(1) };
+    assert.throws(() => mf(big, 101), (e: Error & { httpStatus?: number }) => e.httpStatus === 422 && /median_filter size/.test(e.message));
+    assert.throws(() => gf(big, { sigma: 300 }), (e: Error & { httpStatus?: number }) => e.httpStatus === 422 && /too large/.test(e.message));
+  });
+});

@@ -103,6 +103,7 @@ export class MeshBackground {
     if (this.excludePercentile === 100) threshold -= 1;
 
     const nb = nbx * nby;
+    if (nb > 4_000_000) throw new ValidationError(`box_size (${boxY}, ${boxX}) makes ${nb} boxes; use larger boxes`);
     const bkg = new Float64Array(nb).fill(NaN);
     const rms = new Float64Array(nb).fill(NaN);
     const kept = new Uint8Array(nb);
@@ -155,6 +156,10 @@ export class MeshBackground {
       throw new ValidationError(`All boxes contain more than ${this.excludePercentile} percent masked pixels (or all are completely masked); check the data or increase exclude_percentile`);
     }
     if (nkept < nb) {
+      // brute-force IDW costs (excluded x kept) distance evaluations
+      if ((nb - nkept) * nkept > 2e7) {
+        throw new ValidationError(`${nb - nkept} of ${nb} boxes need interpolation; use larger boxes or a higher exclude_percentile`);
+      }
       fillByIdw(bkg, rms, kept, nbx, nby);
     }
     const unfiltered = Float64Array.from(bkg);

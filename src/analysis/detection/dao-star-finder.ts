@@ -74,6 +74,7 @@ export class DaoStarFinder {
       }
     }
     const nt = tw.length;
+    if (nt * width * height > 4e9) throw new ValidationError(`fwhm ${this.options.fwhm} is too large for a ${width}x${height} image`);
     for (let y = 0; y < height; y++) {
       const interiorY = y - k.yc >= 0 && y + k.yc < height;
       for (let x = 0; x < width; x++) {

@@ -87,6 +87,7 @@ export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky
   if (boundary === null && (width <= 2 * (kx.length >> 1) || height <= 2 * (ky.length >> 1))) {
     throw new ValidationError("for boundary=None the kernel must be smaller than the image; use 'fill', 'extend' or 'wrap'");
   }
+  if (width * height * (kx.length + ky.length) > 8e9) throw new ValidationError(`kernel of ${kx.length}x${ky.length} is too large for a ${width}x${height} image`);
   let kernelSum = 0;
   for (const a of kx) for (const b of ky) kernelSum += a * b;
   let sumKy = 0;

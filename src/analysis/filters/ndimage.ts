@@ -69,6 +69,7 @@ function correlate1d(src: Float64Array, width: number, height: number, weights: 
 /** Separable correlation with NaN handled by normalised convolution. `wy` along rows' index y. */
 export function separableFilter(plane: ImagePlane, wx: Float64Array, wy: Float64Array, mode: BoundaryMode, cval = 0): Float64Array {
   const { width, height, data } = plane;
+  if (width * height * (wx.length + wy.length) > 8e9) throw new ValidationError(`filter of ${wx.length}x${wy.length} is too large for a ${width}x${height} image`);
   const n = width * height;
   const values = new Float64Array(n);
   const valid = new Float64Array(n);
@@ -124,6 +125,8 @@ export function medianFilter(plane: ImagePlane, size: number | readonly [number,
   const [sy, sx] = typeof size === 'number' ? [size, size] : size;
   if (!(Number.isInteger(sx) && Number.isInteger(sy) && sx >= 1 && sy >= 1)) throw new ValidationError('size must be a positive integer');
   const { width, height, data } = plane;
+  // a guard against requests that would run for hours
+  if (width * height * sx * sy > 4e9) throw new ValidationError(`median_filter size ${sx}x${sy} is too large for a ${width}x${height} image`);
   const bx = sx >> 1;
   const by = sy >> 1;
   const ix = extendedIndices(width, bx, sx - 1 - bx, mode);

@@ -39,6 +39,9 @@ export function deblendSources(data: ArrayLike<number>, segm: SegmentationImage,
   const { width, height } = segm;
   const out = Int32Array.from(segm.labels);
   const areas = labelAreas(segm.labels, segm.nlabels);
+  let work = 0;
+  for (let l = 1; l <= segm.nlabels; l++) if (areas[l]! >= options.npixels * 2) work += areas[l]!;
+  if (work * nlevels > 5e9) throw new ValidationError(`deblending ${work} source pixels at ${nlevels} levels is too much work; lower nlevels or raise the threshold`);
   const boxes = labelBoxes(segm.labels, width, segm.nlabels);
   let lastLabel = segm.nlabels;
   for (let label = 1; label <= segm.nlabels; label++) {
