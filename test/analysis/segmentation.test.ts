@@ -30,6 +30,15 @@ describe('segmentation against photutils 1.6 detect_sources / deblend_sources / 
       const deblended = deblendSources(conv, segm, { npixels: img.params.npixels!, nlevels: 32, contrast: 0.001 });
       assert.equal(deblended.nlabels, ref.deblended_nlabels);
       assert.deepEqual(runLength(deblended.labels), ref.deblended_rle);
+      for (const [mode, conn] of [['linear', 8], ['sinh', 8], ['exponential', 4]] as const) {
+        const r = ref[`${mode}_${conn}`];
+        const s4 = detectSources(convPlane, { threshold, npixels: img.params.npixels!, connectivity: conn });
+        assert.equal(s4.nlabels, r.nlabels, `${mode}/${conn}`);
+        if (r.nlabels === 0) continue;
+        const d4 = deblendSources(conv, s4, { npixels: img.params.npixels!, nlevels: 16, contrast: 0.005, mode, connectivity: conn });
+        assert.equal(d4.nlabels, r.deblended_nlabels, `${mode}/${conn} deblended`);
+        assert.deepEqual(runLength(d4.labels), r.rle, `${mode}/${conn} labels`);
+      }
       const cat = sourceCatalog(sub, deblended);
       assert.equal(cat.length, ref.catalog.length);
       cat.forEach((row, i) => {
