@@ -13,7 +13,8 @@ import { decodeGzipTile } from './gzip.js';
 import { decodeRice } from './rice.js';
 import { parseTform, parseTileTable, readDescriptor } from './tile-table.js';
 
-const ELEM_BYTES: Readonly<Record<string, number>> = { L: 1, B: 1, A: 1, I: 2, J: 4, K: 8, E: 4, D: 8, C: 4, M: 8 };
+/** Bytes of one stored number: complex values are pairs, shuffled (GZIP_2) component by component. */
+const NUMBER_BYTES: Readonly<Record<string, number>> = { L: 1, X: 1, B: 1, A: 1, I: 2, J: 4, K: 8, E: 4, D: 8, C: 4, M: 8 };
 const COLUMN_CODECS = ['GZIP_1', 'GZIP_2', 'RICE_1', 'NOCOMPRESS'] as const;
 type ColumnCodec = (typeof COLUMN_CODECS)[number];
 
@@ -61,9 +62,8 @@ export async function decompressTable(file: FitsFile, hdu: Hdu, options: Decompr
   for (let i = 1; i <= fields; i++) {
     const zform = h.getString(`ZFORM${i}`);
     if (zform === undefined) throw new FitsError('FITS_BAD_HEADER', `compressed table: ZFORM${i} is missing`);
-    const { repeat, type, descriptor } = parseTform(zform, i);
+    const { repeat, type, descriptor, byteWidth: width } = parseTform(zform, i, 'ZFORM');
     if (descriptor) throw unsupported(`compressed table column ${i} ('${zform}') is a variable-length array, which is not supported`);
-    const width = type === 'X' ? Math.ceil(repeat / 8) : repeat * (type === 'C' ? 8 : type === 'M' ? 16 : ELEM_BYTES[type]!);
     const codec = (h.getString(`ZCTYP${i}`) ?? 'NOCOMPRESS').trim().toUpperCase() as ColumnCodec;
     if (!COLUMN_CODECS.includes(codec)) throw unsupported(`compressed table column ${i}: compression '${codec}' is not supported`);
     columns.push({ offset, width, repeat, type, codec });
@@ -118,10 +118,10 @@ function storedColumns(h: Header, fields: number): { offset: number; descriptor:
   const cols: { offset: number; descriptor: 'P' | 'Q'; type: string }[] = [];
   let offset = 0;
   for (let i = 1; i <= fields; i++) {
-    const { repeat, type, descriptor } = parseTform(h.getString(`TFORM${i}`) ?? '', i);
+    const { type, descriptor, byteWidth } = parseTform(h.getString(`TFORM${i}`) ?? '', i);
     if (!descriptor) throw badData(`compressed table: stored column ${i} is not a variable-length array`);
     cols.push({ offset, descriptor, type });
-    offset += repeat * (descriptor === 'P' ? 8 : 16);
+    offset += byteWidth;
   }
   return cols;
 }
@@ -129,7 +129,7 @@ function storedColumns(h: Header, fields: number): { offset: number; descriptor:
 /** One column of one tile back to its big-endian bytes (rows x field width). */
 function decodeColumn(src: Uint8Array, col: OriginalColumn, expected: number): Uint8Array {
   if (expected === 0) return new Uint8Array(0);
-  const elem = col.type === 'X' ? 1 : ELEM_BYTES[col.type]!;
+  const elem = NUMBER_BYTES[col.type]!;
   const elems = expected / elem;
   switch (col.codec) {
     case 'NOCOMPRESS':

@@ -6,6 +6,8 @@
  */
 import type { Header } from '../header.js';
 import { FitsError } from '../errors.js';
+import { ELEMENT_BYTES, parseBinaryTform } from '../table/tform.js';
+import type { BinaryCode } from '../table/types.js';
 
 export interface TableColumn {
   readonly name: string;
@@ -29,31 +31,18 @@ export interface TileTable {
   readonly columns: ReadonlyMap<string, TableColumn>;
 }
 
-const TYPE_BYTES: Readonly<Record<string, number>> = {
-  L: 1, B: 1, A: 1, I: 2, J: 4, K: 8, E: 4, D: 8, C: 8, M: 16, X: 1,
-};
-
 function badHeader(message: string): FitsError {
   return new FitsError('FITS_BAD_HEADER', message);
 }
 
-function fieldBytes(repeat: number, type: string, descriptor: 'P' | 'Q' | undefined): number {
-  if (descriptor === 'P') return repeat * 8;
-  if (descriptor === 'Q') return repeat * 16;
-  if (type === 'X') return Math.ceil(repeat / 8);
-  return repeat * (TYPE_BYTES[type] ?? 0);
-}
-
-export function parseTform(tform: string, column: number): { repeat: number; type: string; descriptor: 'P' | 'Q' | undefined } {
-  const m = /^\s*(\d*)\s*([LXBIJKAEDCMPQ])\s*([LXBIJKAEDCM])?/i.exec(tform);
-  if (!m) throw badHeader(`compressed image table: TFORM${column} = '${tform}' is not a valid binary table format`);
-  const repeat = m[1] ? Number(m[1]) : 1;
-  const letter = m[2]!.toUpperCase();
-  if (letter === 'P' || letter === 'Q') {
-    if (!m[3]) throw badHeader(`compressed image table: TFORM${column} = '${tform}' has no array element type`);
-    return { repeat, type: m[3].toUpperCase(), descriptor: letter };
-  }
-  return { repeat, type: letter, descriptor: undefined };
+/** A TFORM (or ZFORM) in the terms tile decoding uses; parsed by the table module's parser. */
+export function parseTform(
+  tform: string,
+  column: number,
+  keyword = 'TFORM',
+): { repeat: number; type: BinaryCode; descriptor: 'P' | 'Q' | undefined; byteWidth: number } {
+  const t = parseBinaryTform(tform, column, keyword);
+  return { repeat: t.repeat, type: t.code, descriptor: t.varLength ?? undefined, byteWidth: t.byteWidth };
 }
 
 export function parseTileTable(header: Header, dataBytes: number): TileTable {
@@ -75,13 +64,12 @@ export function parseTileTable(header: Header, dataBytes: number): TileTable {
   for (let i = 1; i <= fields; i++) {
     const tform = header.getString(`TFORM${i}`);
     if (tform === undefined) throw badHeader(`compressed image table: TFORM${i} is missing`);
-    const { repeat, type, descriptor } = parseTform(tform, i);
+    const { repeat, type, descriptor, byteWidth } = parseTform(tform, i);
     const name = (header.getString(`TTYPE${i}`) ?? '').trim().toUpperCase();
-    const width = fieldBytes(repeat, type, descriptor);
     if (name && !columns.has(name)) {
-      columns.set(name, { name, offset, repeat, type, descriptor, elemBytes: TYPE_BYTES[type] ?? 1 });
+      columns.set(name, { name, offset, repeat, type, descriptor, elemBytes: ELEMENT_BYTES[type] });
     }
-    offset += width;
+    offset += byteWidth;
   }
   if (offset > rowBytes) throw badHeader(`compressed image table: columns need ${offset} bytes per row but NAXIS1 is ${rowBytes}`);
   return { rowBytes, rows, heapOffset, heapBytes, columns };

@@ -53,13 +53,6 @@ function readStored(code: BinaryCode, bytes: Uint8Array, pos: number, count: num
   }
 }
 
-/** Bytes that `count` elements of `code` occupy. */
-export function elementBytes(code: BinaryCode, count: number): number {
-  if (code === 'X') return Math.ceil(count / 8);
-  const size = { L: 1, B: 1, A: 1, I: 2, J: 4, K: 8, E: 4, D: 8, C: 8, M: 16 }[code];
-  return count * size;
-}
-
 function nullMask(col: TableColumn, stored: NumericArray): Uint8Array | undefined {
   if (col.tnull === null || typeof col.tnull === 'string') return undefined;
   let mask: Uint8Array | undefined;

@@ -5,7 +5,7 @@
  */
 import type { NewCard } from '../card.js';
 import { FitsError } from '../errors.js';
-import { ELEMENT_BYTES, formatBinaryTform, parseBinaryTform, type BinaryTform } from './tform.js';
+import { ELEMENT_BYTES, elementBytes, formatBinaryTform, parseBinaryTform, type BinaryTform } from './tform.js';
 import type { BinaryCode, Complex, NumericArray } from './types.js';
 
 /** One cell value given to the encoder. Arrays make vector (or variable-length) cells. */
@@ -261,14 +261,6 @@ function writeInteger(plan: Plan, code: BinaryCode, v: Element, out: DataView, p
   else out.setBigInt64(p, stored);
 }
 
-function cellLength(cell: readonly Element[] | NumericArray | string): number {
-  return cell.length;
-}
-
-function varBytes(code: BinaryCode, count: number): number {
-  return code === 'X' ? Math.ceil(count / 8) : count * ELEMENT_BYTES[code];
-}
-
 /** Build a BINTABLE HDU (header cards + data bytes) from columns. */
 export function encodeBinTable(columns: readonly BinTableColumnSpec[], options: EncodeBinTableOptions = {}): EncodedBinTable {
   if (columns.length > 999) throw new FitsError('FITS_BAD_ARGUMENT', 'a table has at most 999 columns');
@@ -281,13 +273,13 @@ export function encodeBinTable(columns: readonly BinTableColumnSpec[], options: 
     if (!plan.tform.varLength) return null;
     return plan.cells.map((cell) => {
       const offset = heapBytes;
-      heapBytes += varBytes(plan.tform.code, cellLength(cell));
+      heapBytes += elementBytes(plan.tform.code, cell.length);
       return offset;
     });
   });
   plans.forEach((plan, j) => {
     if (!plan.tform.varLength) return;
-    const max = plan.cells.reduce((m, c) => Math.max(m, cellLength(c)), 0);
+    const max = plan.cells.reduce((m, c) => Math.max(m, c.length), 0);
     let letter = plan.tform.varLength;
     if (letter === 'P' && (heapBytes > 0xffffffff || max > 0xffffffff)) {
       if (columns[j]?.format) throw new FitsError('FITS_BAD_ARGUMENT', `column '${plan.spec.name}': the heap is too large for P descriptors; use Q`);
@@ -310,7 +302,7 @@ export function encodeBinTable(columns: readonly BinTableColumnSpec[], options: 
       const pos = r * rowBytes + fieldOffset;
       const cell = plan.cells[r] as readonly Element[] | NumericArray | string;
       if (t.varLength) {
-        const count = cellLength(cell);
+        const count = cell.length;
         const heapOffset = (heapOffsets[j] as number[])[r] as number;
         writeElements(plan, t.code, cell, count, view, mainBytes + heapOffset, r);
         if (t.varLength === 'P') {

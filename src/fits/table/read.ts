@@ -4,8 +4,9 @@
  */
 import { FitsError } from '../errors.js';
 import { decodeAsciiCell } from './decode-ascii.js';
-import { decodeElements, decodeFixedCell, elementBytes, readDescriptor, varCellShape } from './decode-binary.js';
+import { decodeElements, decodeFixedCell, readDescriptor, varCellShape } from './decode-binary.js';
 import { describeTable } from './describe.js';
+import { elementBytes } from './tform.js';
 import type { BinaryCode, HduRef, TableSource, NullMode, TableCell, TableColumn, TableDescription, TableHduLike } from './types.js';
 
 /** Default cap on bytes read (rows + heap) by one call. */

@@ -4,10 +4,15 @@
 import { FitsError } from '../errors.js';
 import type { AsciiCode, BinaryCode } from './types.js';
 
-/** Bytes per element of each binary element type (X is counted in bits, see fieldBytes). */
+/** Bytes per element of each binary element type (X is counted in bits, see elementBytes). */
 export const ELEMENT_BYTES: Readonly<Record<BinaryCode, number>> = {
   L: 1, X: 1, B: 1, I: 2, J: 4, K: 8, A: 1, E: 4, D: 8, C: 8, M: 16,
 };
+
+/** Bytes that `count` elements of `code` occupy (X: bits, rounded up to whole bytes). */
+export function elementBytes(code: BinaryCode, count: number): number {
+  return code === 'X' ? Math.ceil(count / 8) : count * ELEMENT_BYTES[code];
+}
 
 export interface BinaryTform {
   readonly repeat: number;
@@ -24,20 +29,22 @@ const MAX_REPEAT = 2 ** 40;
 const BINARY_RE = /^(\d*)([LXBIJKAEDCMPQ])(.*)$/;
 const VLA_RE = /^([LXBIJKAEDCM])(?:\((\d+)\))?/;
 
-export function parseBinaryTform(raw: string, column: number): BinaryTform {
+/** `keyword` names the card in messages (ZFORM for the original columns of a compressed table). */
+export function parseBinaryTform(raw: string, column: number, keyword = 'TFORM'): BinaryTform {
   const text = raw.trim().toUpperCase();
   const m = BINARY_RE.exec(text);
-  if (!m) throw new FitsError('FITS_BAD_HEADER', `TFORM${column} = '${raw}' is not a binary table format`);
+  const card = `${keyword}${column} = '${raw}'`;
+  if (!m) throw new FitsError('FITS_BAD_HEADER', `${card} is not a binary table format`);
   const repeat = m[1] === '' ? 1 : Number(m[1]);
   if (!Number.isSafeInteger(repeat) || repeat > MAX_REPEAT) {
-    throw new FitsError('FITS_BAD_HEADER', `TFORM${column} = '${raw}' has an impossible repeat count`);
+    throw new FitsError('FITS_BAD_HEADER', `${card} has an impossible repeat count`);
   }
   const letter = m[2] as BinaryCode | 'P' | 'Q';
   if (letter === 'P' || letter === 'Q') {
     const v = VLA_RE.exec(m[3] ?? '');
-    if (!v) throw new FitsError('FITS_BAD_HEADER', `TFORM${column} = '${raw}': a ${letter} column needs an element type`);
+    if (!v) throw new FitsError('FITS_BAD_HEADER', `${card}: a ${letter} column needs an element type`);
     if (repeat > 1) {
-      throw new FitsError('FITS_BAD_HEADER', `TFORM${column} = '${raw}': a variable-length column has a repeat count of 0 or 1`);
+      throw new FitsError('FITS_BAD_HEADER', `${card}: a variable-length column has a repeat count of 0 or 1`);
     }
     const max = v[2] === undefined ? null : Number(v[2]);
     return {
@@ -48,9 +55,7 @@ export function parseBinaryTform(raw: string, column: number): BinaryTform {
       byteWidth: repeat * (letter === 'P' ? 8 : 16),
     };
   }
-  const code = letter;
-  const byteWidth = code === 'X' ? Math.ceil(repeat / 8) : repeat * ELEMENT_BYTES[code];
-  return { repeat, code, varLength: null, maxVarLength: null, byteWidth };
+  return { repeat, code: letter, varLength: null, maxVarLength: null, byteWidth: elementBytes(letter, repeat) };
 }
 
 export interface AsciiTform {
