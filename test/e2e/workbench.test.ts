@@ -52,6 +52,8 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     await link.waitFor({ timeout: 30_000 });
     const caption = await page.locator('caption').first().textContent();
     assert.match(caption ?? '', /\d+ observations?/);
+    // MAST's preview JPEGs (through their HTTPS form) are shown beside each observation.
+    await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].some((i) => i.complete && i.naturalWidth > 0)`, undefined, { timeout: 30_000 });
     await shot('search');
   });
 
@@ -150,6 +152,62 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     assert.ok(Math.max(dims[0] ?? 0, dims[1] ?? 0) > 100, `composite size ${dims.join('x')}`);
     await out.scrollIntoViewIfNeeded();
     await shot('composite');
+  });
+
+  it('builds a mosaic from two tiles after showing their footprints', async () => {
+    await page.goto(`${stack.url}/app/#/mosaic`);
+    const select = page.locator('#mosaic-files');
+    await select.locator('option').first().waitFor({ state: 'attached' });
+    await select.selectOption(['f187n', 'f212n'].map((f) => `mast/jw02733-o001_t001_nircam_clear-${f}/jw02733-o001_t001_nircam_clear-${f}_i2d.fits`));
+    await page.getByRole('button', { name: 'Show footprints' }).click();
+    await page.getByRole('img', { name: /Footprints of the chosen files/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('svg polygon').count(), 2);
+    await page.getByRole('button', { name: 'Generate mosaic' }).click();
+    const out = page.getByTestId('generated-image');
+    await out.waitFor({ timeout: 60_000 });
+    await page.waitForFunction(`(document.querySelector('[data-testid=generated-image]')?.naturalWidth ?? 0) > 0`);
+    await shot('mosaic');
+  });
+
+  it('steps through a spectral cube with its wavelength slider and plots a 1-D spectrum', async () => {
+    const dir = join(stack.dataDir, 'mast', 'jw01039-o004_t001_miri_ch3-long');
+    await mkdir(dir, { recursive: true });
+    for (const kind of ['s3d', 'x1d']) {
+      const name = `jw01039-o004_t001_miri_ch3-long_${kind}.fits`;
+      const file = stack.fake.dataset.files.get(`mast:jwst/product/${name}`);
+      assert.ok(file, `fake file ${name}`);
+      await writeFile(join(dir, name), await file.load());
+    }
+    await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent('mast/jw01039-o004_t001_miri_ch3-long/jw01039-o004_t001_miri_ch3-long_s3d.fits')}`);
+    const slider = page.locator('#slice');
+    await slider.waitFor({ timeout: 30_000 });
+    const label = page.locator('label[for=slice]');
+    await page.waitForFunction(`/Wavelength slice \\d+ of \\d+ \\([\\d.e+-]+ um\\)/.test(document.querySelector('label[for=slice]')?.textContent ?? '')`);
+    const src = await page.getByTestId('preview-image').getAttribute('src');
+    await slider.fill('3');
+    await page.waitForFunction(`document.querySelector('[data-testid=preview-image]')?.getAttribute('src') !== ${JSON.stringify(src)}`);
+    assert.match((await label.textContent()) ?? '', /slice 4 of/);
+    await shot('cube');
+
+    await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent('mast/jw01039-o004_t001_miri_ch3-long/jw01039-o004_t001_miri_ch3-long_x1d.fits')}`);
+    await page.getByRole('img', { name: 'Spectrum plot' }).waitFor({ timeout: 30_000 });
+    assert.ok((await page.locator('table').last().locator('tbody tr').count()) > 0, 'spectrum rows shown');
+    await shot('spectrum');
+  });
+
+  it('reads well on a phone-sized screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      await phone.goto(`${stack.url}/app/#/search`);
+      await phone.getByLabel('Target name').fill('NGC 3132');
+      await phone.getByRole('button', { name: 'Search', exact: true }).click();
+      await phone.getByRole('link', { name: OBS }).waitFor({ timeout: 30_000 });
+      const overflow = await phone.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      assert.ok((overflow as number) <= 1, `page is ${String(overflow)} px wider than the screen`);
+      await phone.screenshot({ path: join(SHOTS, 'phone-search.png') });
+    } finally {
+      await phone.close();
+    }
   });
 
   it('lists downloaded files in the library with thumbnails', async () => {

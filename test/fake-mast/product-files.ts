@@ -5,6 +5,7 @@
  * (src/fits/writer.ts, so CHECKSUM/DATASUM too). Same name and size → same bytes, always.
  * Sizes come from a "skeleton" encoding (every axis 1), so listing products never generates data.
  */
+import sharp from 'sharp';
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { NewCard } from '../../src/fits/card.js';
@@ -268,7 +269,7 @@ function hdusFor(spec: FileSpec): Hdu[] | undefined {
   }
 }
 
-function textContent(spec: FileSpec): Buffer {
+async function textContent(spec: FileSpec): Promise<Buffer> {
   if (spec.kind === 'ecsv') {
     const rnd = prng(hash(spec.filename));
     const lines = ['# %ECSV 1.0', '# ---', '# datatype:', '# - {name: label, datatype: int64}', '# - {name: sky_centroid.ra, unit: deg, datatype: float64}',
@@ -279,11 +280,27 @@ function textContent(spec: FileSpec): Buffer {
   if (spec.kind === 'asn') {
     return Buffer.from(JSON.stringify({ asn_type: 'image3', asn_rule: 'candidate_Asn_Lv3Image', program: spec.program, target: spec.target, products: [{ name: spec.obsId, members: [] }] }, null, 4) + '\n');
   }
-  // 'jpg': a JPEG-framed deterministic payload (SOI, APP0/JFIF, bytes, EOI); not a decodable picture.
+  return previewJpeg(spec);
+}
+
+/**
+ * 'jpg': a real, decodable preview (a ring nebula with stars, seeded by the file name) so web pages
+ * can show MAST-style preview images. Encoded by sharp: deterministic for a given libvips.
+ */
+async function previewJpeg(spec: FileSpec): Promise<Buffer> {
+  const side = 128;
   const rnd = prng(hash(spec.filename));
-  const body = Buffer.alloc(4096);
-  for (let i = 0; i < body.length; i++) body[i] = Math.floor(rnd() * 255);
-  return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]), body, Buffer.from([0xff, 0xd9])]);
+  const px = new Uint8Array(side * side);
+  const stars = Array.from({ length: 12 }, () => [rnd() * side, rnd() * side, 80 + rnd() * 175] as const);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const r = Math.hypot(x - side / 2, y - side / 2) / (side / 2);
+      let v = 110 * Math.exp(-(((r - 0.55) / 0.18) ** 2));
+      for (const [sx, sy, b] of stars) v += b * Math.exp(-((x - sx) ** 2 + (y - sy) ** 2) / 3);
+      px[y * side + x] = Math.min(255, Math.round(v));
+    }
+  }
+  return sharp(Buffer.from(px.buffer), { raw: { width: side, height: side, channels: 1 } }).jpeg({ quality: 80 }).toBuffer();
 }
 
 function asSpec(h: Hdu, skeleton: boolean): HduSpec {
@@ -311,7 +328,7 @@ async function plan(spec: FileSpec): Promise<Hdu[] | undefined> {
 /** Exact size of the file, computed from a skeleton (every axis 1) without generating data. */
 export async function fileSize(spec: FileSpec): Promise<number> {
   const hdus = await plan(spec);
-  if (!hdus) return textContent(spec).length;
+  if (!hdus) return (await textContent(spec)).length;
   const skeleton = await encodeFits(hdus.map((h) => asSpec(h, true)));
   let size = skeleton.length;
   for (const h of hdus) {
@@ -338,7 +355,7 @@ export async function materialize(spec: FileSpec, path: string, size: number): P
     }
   } else {
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(tmp, textContent(spec));
+    await writeFile(tmp, await textContent(spec));
   }
   await rename(tmp, path);
   const bytes = await readFile(path);

@@ -122,7 +122,7 @@ describe('fuzz: mutated corpus files give only FitsErrors', () => {
             throw new Error(`${corpus[which]!.name} ${JSON.stringify(mutations)}: ${err instanceof Error ? err.stack : String(err)}`);
           }
         }
-        assert.ok(Date.now() - started < 5000, 'one case took more than 5 s');
+        assert.ok(Date.now() - started < 20_000, 'one case took more than 20 s (a hang)');
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 400), seed: Number(process.env.FUZZ_SEED ?? 20261128) },
     );

@@ -126,6 +126,7 @@ export interface HduInfo {
   dimensions?: number[];
   shape?: number[];
   bitpix?: number;
+  header?: Array<{ keyword: string; value: unknown; comment?: string }>;
   cards?: Array<{ keyword: string; value: unknown; comment?: string }> | Array<[string, unknown, string]>;
   [k: string]: unknown;
 }

@@ -53,6 +53,11 @@ export function ViewerPage({ filePath }: { filePath: string }) {
   const [hasWcs, setHasWcs] = useState(true);
 
   const dataId = 'viewer';
+  // A file without an image (an x1d spectrum, a catalogue) opens on its tables instead.
+  const hasImage = hdus !== null && hdus.some((h) => /image/.test(h.type) && (h.dimensions?.length ?? 0) >= 2 && (h.dimensions ?? []).every((n) => n > 0));
+  useEffect(() => {
+    if (hdus && !hasImage) setTab('table');
+  }, [hdus, hasImage]);
   const common = useMemo(() => ({ file_path: filePath, slice_index: s.slice_index }), [filePath, s.slice_index]);
   const previewSrc = `/preview/${dataId}${query({ ...common, stretch: s.stretch, cmap: s.cmap, black_point: s.black_point, white_point: s.white_point, gamma: s.gamma, asinh_a: s.asinh_a, width: 1600, height: 1600 })}`;
 
@@ -62,11 +67,15 @@ export function ViewerPage({ filePath }: { filePath: string }) {
     setRegion(null);
     setRegionStats(null);
     getJson<CubeInfo>(`/cubeinfo/${dataId}${query({ file_path: filePath })}`).then(setCube, () => setCube(null));
-    getJson<{ hdus: HduInfo[] }>(`/fits/info${query({ file_path: filePath })}`).then((r) => setHdus(r.hdus), () => setHdus(null));
+    setHdus(null);
+    getJson<{ hdus: HduInfo[] }>(`/fits/info${query({ file_path: filePath })}`).then(
+      (r) => setHdus(r.hdus),
+      (err) => setError(err instanceof ApiError ? err.detail : String(err)),
+    );
   }, [filePath]);
 
   useEffect(() => {
-    if (!filePath) return;
+    if (!filePath || !hasImage) return;
     let live = true;
     getJson<PixelData>(`/pixeldata/${dataId}${query({ ...common, max_size: 1200 })}`)
       .then((meta) => {
@@ -78,10 +87,10 @@ export function ViewerPage({ filePath }: { filePath: string }) {
     return () => {
       live = false;
     };
-  }, [filePath, common]);
+  }, [filePath, common, hasImage]);
 
   useEffect(() => {
-    if (!filePath) return;
+    if (!filePath || !hasImage) return;
     let live = true;
     getJson<HistogramResponse>(`/histogram/${dataId}${query({ ...common, bins: 256, stretch: s.stretch, gamma: s.gamma, black_point: s.black_point, white_point: s.white_point, asinh_a: s.asinh_a })}`)
       .then((h) => live && setHistogram(h))
@@ -89,7 +98,7 @@ export function ViewerPage({ filePath }: { filePath: string }) {
     return () => {
       live = false;
     };
-  }, [filePath, common, s.stretch, s.gamma, s.black_point, s.white_point, s.asinh_a]);
+  }, [filePath, common, hasImage, s.stretch, s.gamma, s.black_point, s.white_point, s.asinh_a]);
 
   // RA/Dec under the cursor from the engine's own WCS (SIP and every projection), asked for once the
   // cursor rests for a moment; the newest answer wins.
@@ -150,17 +159,17 @@ export function ViewerPage({ filePath }: { filePath: string }) {
     return `${pos}  value=${value}  ${sky}`;
   })();
 
-  const spectralValue = cube?.axis3 && settings.slice_index >= 0
-    ? cube.axis3.crval3 + (settings.slice_index + 1 - cube.axis3.crpix3) * cube.axis3.cdelt3
-    : null;
   const currentSlice = settings.slice_index >= 0 ? settings.slice_index : Math.floor((cube?.n_slices ?? 1) / 2);
+  const spectralValue = cube?.axis3 ? cube.axis3.crval3 + (currentSlice + 1 - cube.axis3.crpix3) * cube.axis3.cdelt3 : null;
 
   if (!filePath) return <p>Open a file from the <a href="#/library">library</a>.</p>;
   return (
     <section aria-labelledby="viewer-title">
       <h1 id="viewer-title" style={{ wordBreak: 'break-all' }}>{filePath}</h1>
       {error && <p className="error" role="alert">{error}</p>}
-      <div className="grid-2">
+      {hdus === null && !error && <p className="muted" aria-live="polite">Reading the file…</p>}
+      {hdus && !hasImage && <p className="muted">This file has no image HDU: its tables are shown below.</p>}
+      {hasImage && <div className="grid-2">
         <div>
           <ImageStage
             src={previewSrc}
@@ -223,7 +232,7 @@ export function ViewerPage({ filePath }: { filePath: string }) {
             </div>
           </div>
         </div>
-      </div>
+      </div>}
       <div className="panel">
         <div className="tabs" role="tablist" aria-label="Details">
           {(['histogram', 'header', 'table', 'region'] as const).map((t) => (

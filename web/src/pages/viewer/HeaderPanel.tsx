@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { HduInfo } from '../../api/types.js';
 
 function cardLines(h: HduInfo): string {
-  const cards = h.cards ?? [];
+  const cards = h.header ?? h.cards ?? [];
   return cards
     .map((c) => {
       const [k, v, com] = Array.isArray(c) ? c : [c.keyword, c.value, c.comment ?? ''];
