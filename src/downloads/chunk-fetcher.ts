@@ -4,8 +4,9 @@
  * Range request is refused (RangeIgnoredError, the file restarts from 0); 416 carries the server's
  * length; 401/403/404 are permanent; 429/5xx carry Retry-After. Redirects are followed by hand so
  * the MAST token is sent to the MAST origin only, never to a storage host it redirects to.
+ * Transport: the engine's own HTTP/1.1 client (http1-client.ts), built for bulk bodies.
  */
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Http1Client, type HttpHeaders, type HttpResponse, type ResponseBody } from './http1-client.js';
 import {
   DownloadError, NetworkError, PermanentHttpError, RangeIgnoredError, RangeMismatchError,
   RetryableHttpError, StalledError, TooManyRedirectsError, TransferAbortedError, UnsatisfiableRangeError,
@@ -14,8 +15,8 @@ import { isStrongEtag, parseContentRange, parseLength, rangeHeader } from './htt
 import { parseRetryAfter } from './retry.js';
 
 export interface ChunkFetcherOptions {
-  /** undici dispatcher; its per-origin connection limit is the per-host bound. */
-  readonly dispatcher: Dispatcher;
+  /** Connection pool; its per-origin connection limit is the per-host bound. */
+  readonly dispatcher: Http1Client;
   /** MAST token, sent as `Authorization: token …` to `tokenOrigin` only. */
   readonly token?: string;
   readonly tokenOrigin?: string;
@@ -56,18 +57,18 @@ export interface RangeResponse {
   readonly totalBytes: number | undefined;
   readonly etag: string | undefined;
   readonly lastModified: string | undefined;
-  readonly body: Dispatcher.ResponseData['body'];
+  readonly body: ResponseBody;
 }
 
-type Headers = Record<string, string | string[] | undefined>;
+type Headers = HttpHeaders;
 
 function header(headers: Headers, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function createDownloadAgent(connectionsPerHost: number): Agent {
-  return new Agent({ connections: connectionsPerHost, pipelining: 1, keepAliveTimeout: 10_000 });
+export function createDownloadAgent(connectionsPerHost: number): Http1Client {
+  return new Http1Client({ connectionsPerOrigin: connectionsPerHost, keepAliveMs: 10_000 });
 }
 
 export class ChunkFetcher {
@@ -80,7 +81,7 @@ export class ChunkFetcher {
   /** HEAD the file (GET bytes=0-0 when HEAD is refused) to learn its length and validators. */
   async probe(url: string, signal: AbortSignal): Promise<RemoteFileInfo> {
     const head = await this.send(url, 'HEAD', {}, signal);
-    await head.body.dump().catch(() => undefined);
+    head.body.discard();
     if (head.statusCode === 200) {
       return {
         totalBytes: parseLength(head.headers['content-length']),
@@ -91,7 +92,7 @@ export class ChunkFetcher {
     }
     if (head.statusCode !== 405 && head.statusCode !== 501) throw this.statusError(head.statusCode, head.headers, head.url);
     const get = await this.send(url, 'GET', { range: rangeHeader(0, 0) }, signal);
-    await get.body.dump().catch(() => undefined);
+    get.body.discard();
     if (get.statusCode === 206) {
       const cr = parseContentRange(get.headers['content-range']);
       return { totalBytes: cr?.total, etag: header(get.headers, 'etag'), lastModified: header(get.headers, 'last-modified'), acceptRanges: true };
@@ -136,7 +137,7 @@ export class ChunkFetcher {
       const length = parseLength(headers['content-length']);
       return { status: 200, start: 0, length, totalBytes: length, etag, lastModified, body: res.body };
     }
-    await res.body.dump().catch(() => undefined);
+    res.body.discard();
     if (statusCode === 416) throw new UnsatisfiableRangeError(parseContentRange(headers['content-range'])?.total);
     throw this.statusError(statusCode, headers, res.url);
   }
@@ -153,7 +154,7 @@ export class ChunkFetcher {
     return new PermanentHttpError(status, url);
   }
 
-  private async send(url: string, method: 'GET' | 'HEAD', extra: Record<string, string>, signal: AbortSignal): Promise<Dispatcher.ResponseData & { url: string }> {
+  private async send(url: string, method: 'GET' | 'HEAD', extra: Record<string, string>, signal: AbortSignal): Promise<HttpResponse & { url: string }> {
     const maxRedirects = this.options.maxRedirects ?? 5;
     let current = url;
     for (let hop = 0; hop <= maxRedirects; hop++) {
@@ -165,43 +166,33 @@ export class ChunkFetcher {
       if (this.options.token && this.options.tokenOrigin && new URL(current).origin === this.options.tokenOrigin) {
         headers.authorization = `token ${this.options.token}`;
       }
-      let res: Dispatcher.ResponseData;
+      let res: HttpResponse;
       try {
-        res = await request(current, {
-          method,
-          headers,
-          signal,
-          dispatcher: this.options.dispatcher,
-          headersTimeout: this.options.stallTimeoutMs,
-          bodyTimeout: this.options.stallTimeoutMs,
-        });
+        res = await this.options.dispatcher.request(current, { method, headers, signal, timeoutMs: this.options.stallTimeoutMs });
       } catch (err) {
         throw toDownloadError(err, signal, this.options.stallTimeoutMs);
       }
       const location = header(res.headers, 'location');
       if ([301, 302, 303, 307, 308].includes(res.statusCode) && location) {
-        await res.body.dump().catch(() => undefined);
+        res.body.discard();
         current = new URL(location, current).toString();
         continue;
       }
-      return Object.assign(res, { url: current });
+      return { ...res, url: current };
     }
     throw new TooManyRedirectsError(url);
   }
 }
 
-/** Gives up a response body without reading it (an unread body must not raise an unhandled error). */
-export function dropBody(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => undefined);
-  body.destroy();
+/** Gives up a response body without reading it (its connection is closed). */
+export function dropBody(body: ResponseBody): void {
+  body.discard();
 }
 
 /** Maps undici and socket errors (and aborts) onto our named errors. */
 export function toDownloadError(err: unknown, signal: AbortSignal | undefined, stallTimeoutMs: number): Error {
   if (err instanceof DownloadError) return err;
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new TransferAbortedError(String(signal.reason));
-  if (err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.HeadersTimeoutError) return new StalledError(stallTimeoutMs);
-  if (err instanceof undiciErrors.ResponseContentLengthMismatchError) return new NetworkError('body length differs from Content-Length', err);
   const e = err as NodeJS.ErrnoException;
   return new NetworkError(`network error: ${e?.code ?? ''} ${e?.message ?? String(err)}`.trim(), err);
 }

@@ -10,6 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import { addRange, clipRanges, coveredBytes, missingRanges, prefixEnd, splitIntoChunks, type ByteRange } from './byte-ranges.js';
 import { dropBody, type ChunkFetcher, type RangeResponse, type RemoteFileInfo } from './chunk-fetcher.js';
+import { READ_SIZE, type ResponseBody } from './http1-client.js';
 import { ContentDigest, digestFile, type DigestResult } from './content-digest.js';
 import {
   DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
@@ -43,7 +44,7 @@ export interface FileDownloadHooks {
 }
 
 /** Bytes gathered from the socket before one write: fewer syscalls, bounded memory. */
-const WRITE_BATCH = 1024 * 1024;
+const WRITE_BATCH = 2 * 1024 * 1024;
 
 type Mode = 'chunked' | 'whole';
 
@@ -376,75 +377,89 @@ class FileRun {
   }
 
   /**
-   * Streams a body into the file from `cursor.pos`. Bytes are gathered into one of two reusable
-   * 1 MiB buffers; while one is being written, the other fills from the socket, so network and
-   * disk overlap, writes stay strictly in order, and no garbage is made per batch. Each batch is
-   * recorded only once on disk; bytes received before an error are written before it goes on.
+   * Streams a body into the file from `cursor.pos`. The connection hands over its bytes
+   * synchronously; they are copied into one of a few reusable WRITE_BATCH buffers. A full buffer
+   * is written (writes chained, strictly in order) while the next one fills, so network and disk
+   * overlap; the connection is paused whenever no buffer could take another read. No garbage is
+   * made per packet. Each batch is recorded only once on disk; bytes received before an error
+   * are written before it goes on.
    */
-  private async pump(file: WritableFile, body: AsyncIterable<Buffer>, cursor: { pos: number }, stop: number, digest: ContentDigest | undefined): Promise<void> {
-    const buffers = [Buffer.allocUnsafeSlow(WRITE_BATCH), Buffer.allocUnsafeSlow(WRITE_BATCH)];
-    let current = 0;
+  private async pump(file: WritableFile, body: ResponseBody, cursor: { pos: number }, stop: number, digest: ContentDigest | undefined): Promise<void> {
+    const spare: Buffer[] = [Buffer.allocUnsafeSlow(WRITE_BATCH)];
+    let current: Buffer = Buffer.allocUnsafeSlow(WRITE_BATCH);
     let fill = 0;
-    let inflight: Promise<void> | undefined;
-    let writeError: unknown;
     let queued = cursor.pos;
-    const issue = (buf: Buffer, length: number): void => {
-      const data = buf.subarray(0, length);
+    let chain: Promise<void> = Promise.resolve();
+    let writeError: unknown;
+    let overrun = false;
+    let waiting = false;
+    // Room for the largest piece a connection hands over without a pause.
+    const canTakeMore = () => spare.length > 0 || WRITE_BATCH - fill >= READ_SIZE;
+    const issue = (): void => {
+      const buf = current;
+      const length = fill;
       const at = queued;
       queued += length;
+      current = spare.pop() ?? Buffer.allocUnsafeSlow(WRITE_BATCH);
+      fill = 0;
+      const data = buf.subarray(0, length);
       // Hash on this thread while the write runs on the pool.
       digest?.update(data);
-      inflight = file.write(data, at).then(
-        () => {
-          this.record(at, length);
-          cursor.pos = at + length;
-        },
-        (err: unknown) => {
-          if (err instanceof DiskFullError && err.bytesWritten > 0) {
-            this.record(at, err.bytesWritten);
-            cursor.pos = at + err.bytesWritten;
+      chain = chain
+        .then(async () => {
+          if (writeError !== undefined) return;
+          try {
+            await file.write(data, at);
+            this.record(at, length);
+            cursor.pos = at + length;
+          } catch (err) {
+            if (err instanceof DiskFullError && err.bytesWritten > 0) {
+              this.record(at, err.bytesWritten);
+              cursor.pos = at + err.bytesWritten;
+            }
+            writeError = err;
+            body.discard();
           }
-          writeError = err;
-        },
-      );
-    };
-    const settle = async (): Promise<void> => {
-      if (inflight) await inflight;
-      inflight = undefined;
-      if (writeError !== undefined) throw writeError;
-    };
-    const flushCurrent = async (): Promise<void> => {
-      await settle();
-      if (fill === 0) return;
-      issue(buffers[current]!, fill);
-      current ^= 1;
-      fill = 0;
-      await settle();
-    };
-    try {
-      for await (const chunk of body) {
-        if (queued + fill + chunk.length > stop) throw new RangeMismatchError(`server sent more bytes than announced (past byte ${stop})`);
-        let offset = 0;
-        while (offset < chunk.length) {
-          const n = Math.min(WRITE_BATCH - fill, chunk.length - offset);
-          chunk.copy(buffers[current]!, fill, offset, offset + n);
-          fill += n;
-          offset += n;
-          if (fill === WRITE_BATCH) {
-            await settle();
-            issue(buffers[current]!, fill);
-            current ^= 1;
-            fill = 0;
+        })
+        .finally(() => {
+          spare.push(buf);
+          if (waiting && canTakeMore() && writeError === undefined) {
+            waiting = false;
+            body.resume();
           }
-        }
+        });
+    };
+    const sink = (chunk: Buffer): boolean => {
+      if (writeError !== undefined || overrun) return false;
+      if (queued + fill + chunk.length > stop) {
+        overrun = true;
+        body.discard();
+        return false;
       }
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(WRITE_BATCH - fill, chunk.length - offset);
+        chunk.copy(current, fill, offset, offset + n);
+        fill += n;
+        offset += n;
+        if (fill === WRITE_BATCH) issue();
+      }
+      if (canTakeMore()) return true;
+      waiting = true;
+      return false;
+    };
+    let failure: unknown;
+    try {
+      await body.pipe(sink);
     } catch (err) {
-      // The bytes that did arrive are good: keep them (unless the disk or the server is the problem).
-      if (!(err instanceof DiskFullError) && !(err instanceof RangeMismatchError) && writeError === undefined) await flushCurrent();
-      else await settle().catch(() => undefined);
-      throw err instanceof DownloadError || this.signal.aborted ? err : this.o.fetcher.mapError(err);
+      failure = err;
     }
-    await flushCurrent();
+    if (overrun) failure = new RangeMismatchError(`server sent more bytes than announced (past byte ${stop})`);
+    // The bytes that did arrive are good: keep them (unless the disk or the server is the problem).
+    if (fill > 0 && writeError === undefined && !overrun) issue();
+    await chain;
+    if (writeError !== undefined) throw writeError;
+    if (failure !== undefined) throw failure instanceof DownloadError || this.signal.aborted ? failure : this.o.fetcher.mapError(failure);
   }
 
   private record(pos: number, length: number): void {
