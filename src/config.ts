@@ -28,6 +28,8 @@ export interface Settings {
   readonly mastDownloadTimeoutMs: number;
   readonly maxFitsFileSizeMb: number;
   readonly maxFitsArrayElements: number;
+  readonly maxCompositeReprojectPixels: number;
+  readonly maxMosaicOutputPixels: number;
   readonly workerThreads: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -111,6 +113,8 @@ export function loadSettings(env: Env = process.env): Settings {
     mastDownloadTimeoutMs: number(env, 'MAST_DOWNLOAD_TIMEOUT', 600, { min: 0.1, max: 86_400 }) * 1000,
     maxFitsFileSizeMb: number(env, 'MAX_FITS_FILE_SIZE_MB', 2048, { min: 1 }),
     maxFitsArrayElements: number(env, 'MAX_FITS_ARRAY_ELEMENTS', 100_000_000, { min: 1, integer: true }),
+    maxCompositeReprojectPixels: number(env, 'MAX_COMPOSITE_REPROJECT_PIXELS', 64_000_000, { min: 1, integer: true }),
+    maxMosaicOutputPixels: number(env, 'MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000, { min: 1, integer: true }),
     workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),
     logLevel: logLevel as Settings['logLevel'],
   });

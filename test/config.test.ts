@@ -19,6 +19,8 @@ describe('loadSettings', () => {
     assert.equal(s.mastSearchTimeoutMs, 120_000);
     assert.equal(s.maxFitsFileSizeMb, 2048);
     assert.equal(s.maxFitsArrayElements, 100_000_000);
+    assert.equal(s.maxCompositeReprojectPixels, 64_000_000);
+    assert.equal(s.maxMosaicOutputPixels, 64_000_000);
     assert.equal(s.logLevel, 'info');
     assert.equal(s.mastToken, undefined);
     assert.equal(s.downloadStallTimeoutMs, 60_000);
@@ -50,6 +52,7 @@ describe('loadSettings', () => {
       [{ MAST_BASE_URL: 'ftp://x' }, /MAST_BASE_URL/],
       [{ MAST_BASE_URL: 'not a url' }, /MAST_BASE_URL/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+      [{ MAX_MOSAIC_OUTPUT_PIXELS: '0' }, /MAX_MOSAIC_OUTPUT_PIXELS/],
       [{ AUTO_RESUME_DOWNLOADS: 'maybe' }, /AUTO_RESUME_DOWNLOADS/],
       [{ DOWNLOAD_STALL_TIMEOUT: '0' }, /DOWNLOAD_STALL_TIMEOUT="0" is invalid: expected a number >= 0.1/],
       [{ DOWNLOAD_STALL_TIMEOUT: 'soon' }, /DOWNLOAD_STALL_TIMEOUT/],

@@ -12,7 +12,7 @@ import type { CompositeOutput, CompositeSpec } from '../reproject/composite.js';
 import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { viewerLimits } from './viewer-support.js';
-import { channelColor, displayOf, nullable, nullableEnum, skyLimits, SkyJobs } from './sky-support.js';
+import { channelColor, displayOf, nullable, nullableEnum, SkyJobs } from './sky-support.js';
 
 
 
@@ -95,7 +95,7 @@ export async function compositeSpec(ctx: EngineContext, body: CompositeBody, fal
     embedAvm: body.embed_avm ?? true,
     avm: parseAvmMetadataJson(body.avm_metadata ?? ''),
     limits: viewerLimits(ctx),
-    maxGridPixels: skyLimits.maxCompositeGridPixels,
+    maxGridPixels: ctx.settings.maxCompositeReprojectPixels,
     interpolation: body.interpolation ?? 'bilinear',
   };
 }

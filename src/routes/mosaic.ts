@@ -17,7 +17,7 @@ import type { MosaicFitsOutput, MosaicImageOutput } from '../reproject/mosaic.js
 import type { FootprintTaskResult } from '../workers/tasks/reproject.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
-import { displayOf, nullable, nullableEnum, skyLimits, SkyJobs } from './sky-support.js';
+import { displayOf, nullable, nullableEnum, SkyJobs } from './sky-support.js';
 
 
 const MosaicFile = Type.Object({
@@ -74,7 +74,7 @@ async function prepare(ctx: EngineContext, body: MosaicBody, fallbacks: string[]
       matchBackground: body.match_background ?? false,
       interpolation: body.interpolation ?? 'bilinear',
       limits: viewerLimits(ctx),
-      maxOutputPixels: skyLimits.maxMosaicOutputPixels,
+      maxOutputPixels: ctx.settings.maxMosaicOutputPixels,
     },
     cmap,
   } as const;

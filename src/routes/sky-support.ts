@@ -30,19 +30,6 @@ export function nullableEnum<const V extends readonly string[]>(values: V, optio
   return Type.Optional(Type.Unsafe<V[number] | null>({ type: ['string', 'null'], enum: [...values, null], ...options }));
 }
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const v = Number(raw);
-  return Number.isSafeInteger(v) && v > 0 ? v : fallback;
-}
-
-/** MAX_COMPOSITE_REPROJECT_PIXELS and MAX_MOSAIC_OUTPUT_PIXELS (contract defaults 64,000,000). */
-export const skyLimits = {
-  maxCompositeGridPixels: envInt('MAX_COMPOSITE_REPROJECT_PIXELS', 64_000_000),
-  maxMosaicOutputPixels: envInt('MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000),
-};
-
 export interface RawDisplay {
   stretch?: string | null;
   black_point?: number | null;
