@@ -386,7 +386,7 @@ export class TiledImageReader {
     const { count, offset } = readDescriptor(this.tableBytes, row, this.info.table.rowBytes, col);
     if (count === 0) return { start: 0, length: 0 };
     const length = count * col.elemBytes;
-    if (count < 0 || offset < 0 || !Number.isSafeInteger(length) || offset + length > this.info.table.heapBytes) {
+    if (!Number.isSafeInteger(length) || offset + length > this.info.table.heapBytes) {
       throw badData(`tile ${row + 1}: ${col.name} descriptor (${count} elements at heap offset ${offset}) points outside the ${this.info.table.heapBytes}-byte heap`);
     }
     return { start: offset, length };

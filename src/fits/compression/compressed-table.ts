@@ -87,7 +87,7 @@ export async function decompressTable(file: FitsFile, hdu: Hdu, options: Decompr
       const sc = stored[i]!;
       const { count, offset: heapOff } = readDescriptor(tableBytes, t, table.rowBytes, { ...sc, name: `column ${i + 1}`, repeat: 1, elemBytes: 1 });
       const expected = tileRows * col.width;
-      if (count < 0 || heapOff < 0 || heapOff + count > table.heapBytes) {
+      if (heapOff + count > table.heapBytes) {
         throw badData(`compressed table tile ${t + 1}, column ${i + 1}: descriptor points outside the heap`);
       }
       const src = new Uint8Array(await file.readBytes(hdu.dataOffset + table.heapOffset + heapOff, count));

@@ -6,6 +6,7 @@
  */
 import type { Header } from '../header.js';
 import { FitsError } from '../errors.js';
+import { descriptorAt } from '../table/decode-binary.js';
 import { ELEMENT_BYTES, parseBinaryTform } from '../table/tform.js';
 import type { BinaryCode } from '../table/types.js';
 
@@ -77,16 +78,7 @@ export function parseTileTable(header: Header, dataBytes: number): TileTable {
 
 /** Reads the (count, heap offset) descriptor of a P or Q column in one row. */
 export function readDescriptor(table: Uint8Array, row: number, rowBytes: number, col: TableColumn): { count: number; offset: number } {
-  const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
-  const at = row * rowBytes + col.offset;
-  if (col.descriptor === 'P') {
-    const count = view.getInt32(at);
-    const offset = view.getInt32(at + 4);
-    return { count, offset };
-  }
-  const count = Number(view.getBigInt64(at));
-  const offset = Number(view.getBigInt64(at + 8));
-  return { count, offset };
+  return descriptorAt(table, row * rowBytes + col.offset, col.descriptor === 'P' ? 'P' : 'Q', `tile ${row + 1}, column ${col.name}`);
 }
 
 /** Reads a scalar numeric field (ZSCALE, ZZERO, ZBLANK) of one row. */

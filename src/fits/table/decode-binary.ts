@@ -195,15 +195,20 @@ export function decodeFixedCell(col: TableColumn, bytes: Uint8Array, rowStart: n
 
 /** The (count, heap offset) pair of a P or Q descriptor. */
 export function readDescriptor(col: TableColumn, bytes: Uint8Array, rowStart: number): { count: number; offset: number } {
+  return descriptorAt(bytes, rowStart + col.byteOffset, col.varLength === 'P' ? 'P' : 'Q', `column '${col.name}'`);
+}
+
+/**
+ * The (element count, heap offset) pair of a P (two 32-bit) or Q (two 64-bit) descriptor at byte
+ * `pos`, read unsigned; FITS_BAD_DATA when a Q value is beyond any addressable heap.
+ */
+export function descriptorAt(bytes: Uint8Array, pos: number, kind: 'P' | 'Q', what: string): { count: number; offset: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const pos = rowStart + col.byteOffset;
-  if (col.varLength === 'P') {
-    return { count: view.getUint32(pos), offset: view.getUint32(pos + 4) };
-  }
+  if (kind === 'P') return { count: view.getUint32(pos), offset: view.getUint32(pos + 4) };
   const count = view.getBigUint64(pos);
   const offset = view.getBigUint64(pos + 8);
   if (count > BigInt(Number.MAX_SAFE_INTEGER) || offset > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new FitsError('FITS_BAD_DATA', `column '${col.name}': Q descriptor (${count}, ${offset}) is beyond any heap`);
+    throw new FitsError('FITS_BAD_DATA', `${what}: Q descriptor (${count}, ${offset}) is beyond any heap`);
   }
   return { count: Number(count), offset: Number(offset) };
 }
