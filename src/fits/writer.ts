@@ -6,7 +6,7 @@
  * (same size) once the data sum is known, so a gigabyte image never sits in memory.
  */
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
-import { BLOCK_LENGTH, type CardValue, type NewCard } from './card.js';
+import { BLOCK_LENGTH, COMMENTARY_KEYWORDS, type CardValue, type NewCard } from './card.js';
 import { OnesComplementSum, applyChecksum } from './checksum.js';
 import { FitsError } from './errors.js';
 import { Header } from './header.js';
@@ -216,9 +216,8 @@ function addExtraCards(h: Header, spec: { header?: Header; cards?: readonly NewC
     else h.add({ keyword: c.keyword, value: typeof c.value === 'string' ? c.value : '' });
   }
   for (const c of spec.cards ?? []) {
-    if (isStructural(c.keyword) && !['COMMENT', 'HISTORY', ''].includes(c.keyword.toUpperCase())) continue;
-    if (['COMMENT', 'HISTORY', ''].includes(c.keyword.toUpperCase())) h.add(c);
-    else h.set(c.keyword, (c.value ?? null) as CardValue, c.comment, { float: c.float });
+    if (COMMENTARY_KEYWORDS.has(c.keyword.toUpperCase())) h.add(c);
+    else if (!isStructural(c.keyword)) h.set(c.keyword, (c.value ?? null) as CardValue, c.comment, { float: c.float });
   }
 }
 
@@ -276,11 +275,7 @@ class FileTarget implements Target {
   position = 0;
   constructor(private readonly fh: FileHandle) {}
   async write(buf: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, this.position + done);
-      done += bytesWritten;
-    }
+    await this.writeAt(buf, this.position);
     this.position += buf.length;
   }
   async writeAt(buf: Uint8Array, position: number): Promise<void> {
