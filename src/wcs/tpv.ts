@@ -4,6 +4,9 @@
  * TPV terms up to 7th order (r = sqrt(x^2 + y^2)); the inverse is solved by Newton's method.
  */
 import type { PvCard } from './definition.js';
+import { solveNewton2d, type NewtonOptions } from './newton.js';
+
+const TPV_NEWTON: NewtonOptions = { step: 1e-7, maxIterations: 60, tolerance: 1e-15 };
 
 /** Term k of the TPV basis for (u, v): v and u swap roles for the second axis. */
 function terms(u: number, v: number, out: Float64Array): void {
@@ -21,6 +24,7 @@ export class TpvPolynomial {
   private readonly c2 = new Float64Array(40);
   private readonly t = new Float64Array(40);
   private readonly f = new Float64Array(2);
+  private readonly forwardMap = this.forward.bind(this);
 
   constructor(pv: readonly PvCard[], lonAxis: number, latAxis: number) {
     const own = (axis: number, c: Float64Array) => {
@@ -45,29 +49,6 @@ export class TpvPolynomial {
   }
 
   inverse(xi: number, eta: number, out: Float64Array): void {
-    let x = xi;
-    let y = eta;
-    const f = this.f;
-    const h = 1e-7;
-    for (let iter = 0; iter < 60; iter++) {
-      this.forward(x, y, f);
-      const r0 = f[0]! - xi;
-      const r1 = f[1]! - eta;
-      this.forward(x + h, y, f);
-      const j11 = (f[0]! - xi - r0) / h;
-      const j21 = (f[1]! - eta - r1) / h;
-      this.forward(x, y + h, f);
-      const j12 = (f[0]! - xi - r0) / h;
-      const j22 = (f[1]! - eta - r1) / h;
-      const det = j11 * j22 - j12 * j21;
-      if (!(Math.abs(det) > 0)) break;
-      const sx = (j22 * r0 - j12 * r1) / det;
-      const sy = (-j21 * r0 + j11 * r1) / det;
-      x -= sx;
-      y -= sy;
-      if (Math.abs(sx) < 1e-15 && Math.abs(sy) < 1e-15) break;
-    }
-    out[0] = x;
-    out[1] = y;
+    solveNewton2d(this.forwardMap, xi, eta, xi, eta, TPV_NEWTON, this.f, out);
   }
 }

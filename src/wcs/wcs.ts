@@ -13,7 +13,11 @@ import { Sip } from './sip.js';
 import { TabAxis } from './tab.js';
 import { LookupDistortion } from './lookup.js';
 import { TpvPolynomial } from './tpv.js';
+import { solveNewton2d, type NewtonOptions, type PlaneMap } from './newton.js';
 import { solveCelestialPole, SphericalRotation, type CelestialPole } from './sphere.js';
+
+/** Newton inverse of a pixel-space polynomial: steps of 1e-3 pixel, converged at 1e-12 pixel. */
+const PIXEL_NEWTON: NewtonOptions = { step: 1e-3, maxIterations: 60, tolerance: 1e-12 };
 
 export interface CelestialAxes {
   /** 0-based indices of the longitude and latitude axes. */
@@ -76,6 +80,8 @@ export class Wcs {
   private readonly buf = new Float64Array(2);
   private readonly tmp = new Float64Array(2);
   private readonly tmp2 = new Float64Array(2);
+  private readonly dssStandardMap: PlaneMap = (x, y, out) => this.dssStandard(x, y, out);
+  private readonly toFocalMap: PlaneMap = (x, y, out) => this.toFocal(x, y, out);
 
   static fromHeader(header: HeaderSource, options: ParseWcsOptions = {}): Wcs {
     return new Wcs(parseWcs(header, options));
@@ -149,30 +155,9 @@ export class Wcs {
   /** DSS inverse: standard coordinates (degrees) -> 0-based pixel, Newton from the linear guess. */
   private dssPixel(xi: number, eta: number, out: Float64Array): void {
     const mi = this.mi;
-    let px = mi[0]! * xi + mi[1]! * eta + this.ref[0]!;
-    let py = mi[2]! * xi + mi[3]! * eta + this.ref[1]!;
-    const f = this.tmp;
-    const h = 1e-3;
-    for (let iter = 0; iter < 50; iter++) {
-      this.dssStandard(px, py, f);
-      const r0 = f[0]! - xi;
-      const r1 = f[1]! - eta;
-      this.dssStandard(px + h, py, f);
-      const j11 = (f[0]! - xi - r0) / h;
-      const j21 = (f[1]! - eta - r1) / h;
-      this.dssStandard(px, py + h, f);
-      const j12 = (f[0]! - xi - r0) / h;
-      const j22 = (f[1]! - eta - r1) / h;
-      const det = j11 * j22 - j12 * j21;
-      if (!(Math.abs(det) > 0)) break;
-      const sx = (j22 * r0 - j12 * r1) / det;
-      const sy = (-j21 * r0 + j11 * r1) / det;
-      px -= sx;
-      py -= sy;
-      if (Math.abs(sx) < 1e-12 && Math.abs(sy) < 1e-12) break;
-    }
-    out[0] = px;
-    out[1] = py;
+    const px = mi[0]! * xi + mi[1]! * eta + this.ref[0]!;
+    const py = mi[2]! * xi + mi[3]! * eta + this.ref[1]!;
+    solveNewton2d(this.dssStandardMap, xi, eta, px, py, PIXEL_NEWTON, this.tmp, out);
   }
 
   /**
@@ -220,28 +205,10 @@ export class Wcs {
       out[1] = out[1]! + this.ref[1]!;
       return;
     }
-    let px = U + this.ref[0]!;
-    let py = V + this.ref[1]!;
+    solveNewton2d(this.toFocalMap, U, V, U + this.ref[0]!, V + this.ref[1]!, PIXEL_NEWTON, this.buf, out);
+    const px = out[0]!;
+    const py = out[1]!;
     const f = this.buf;
-    const h = 1e-3;
-    for (let iter = 0; iter < 60; iter++) {
-      this.toFocal(px, py, f);
-      const ru = f[0]! - U;
-      const rv = f[1]! - V;
-      this.toFocal(px + h, py, f);
-      const j11 = (f[0]! - U - ru) / h;
-      const j21 = (f[1]! - V - rv) / h;
-      this.toFocal(px, py + h, f);
-      const j12 = (f[0]! - U - ru) / h;
-      const j22 = (f[1]! - V - rv) / h;
-      const det = j11 * j22 - j12 * j21;
-      if (!(Math.abs(det) > 0)) break;
-      const sx = (j22 * ru - j12 * rv) / det;
-      const sy = (-j21 * ru + j11 * rv) / det;
-      px -= sx;
-      py -= sy;
-      if (Math.abs(sx) < 1e-12 && Math.abs(sy) < 1e-12) break;
-    }
     this.toFocal(px, py, f);
     const ok = Math.abs(f[0]! - U) < 1e-8 && Math.abs(f[1]! - V) < 1e-8;
     out[0] = ok ? px : NaN;
