@@ -76,6 +76,29 @@ export class Stg extends Zenithal {
   }
 }
 
+/**
+ * The slant quadratic shared by SIN (with PV2_1/PV2_2) and SZP: (X - z sx)^2 + (Y - z sy)^2 =
+ * 2z - z^2 in X = x/R0, Y = y/R0, solved for z = 1 - sin(theta) rather than sin(theta) so that it
+ * stays exact near the native pole; writes (phi, theta), or NaN off the sphere.
+ */
+function slantToNative(X: number, Y: number, sx: number, sy: number, out: Float64Array): void {
+  const r2 = X * X + Y * Y;
+  const a = 1 + sx * sx + sy * sy;
+  const bb = 1 + X * sx + Y * sy;
+  const disc = bb * bb - a * r2;
+  if (disc < 0) return setNaN(out);
+  const sq = Math.sqrt(disc);
+  let z = bb + sq === 0 ? NaN : r2 / (bb + sq);
+  if (!(z >= -1e-13)) z = (bb + sq) / a;
+  if (z < 0) z = 0;
+  if (z > 2 + 1e-13) return setNaN(out);
+  z = Math.min(z, 2);
+  const xr = X - z * sx;
+  const yr = Y - z * sy;
+  out[0] = xr === 0 && yr === 0 ? 0 : atan2d(xr, -yr);
+  out[1] = 90 - 2 * asind(Math.sqrt(z / 2));
+}
+
 /** SIN, orthographic, with the slant parameters xi = PV2_1, eta = PV2_2 (NCP is xi=0, eta=cot delta0). */
 export class Sin implements Projection {
   readonly code = 'SIN';
@@ -101,23 +124,7 @@ export class Sin implements Projection {
       out[1] = atan2d(Math.sqrt((1 - r) * (1 + r)), r);
       return;
     }
-    // Solve for z = 1 - sin(theta) rather than sin(theta): exact near the native pole.
-    const { xi, eta } = this;
-    const r2 = xp * xp + yp * yp;
-    const a = 1 + xi * xi + eta * eta;
-    const bb = 1 + xp * xi + yp * eta;
-    const disc = bb * bb - a * r2;
-    if (disc < 0) return setNaN(out);
-    const sq = Math.sqrt(disc);
-    let z = bb + sq === 0 ? NaN : r2 / (bb + sq);
-    if (!(z >= -1e-13)) z = (bb + sq) / a;
-    if (z < 0) z = 0;
-    if (z > 2 + 1e-13) return setNaN(out);
-    z = Math.min(z, 2);
-    const xr = xp - xi * z;
-    const yr = yp - eta * z;
-    out[0] = xr === 0 && yr === 0 ? 0 : atan2d(xr, -yr);
-    out[1] = 90 - 2 * asind(Math.sqrt(z / 2));
+    slantToNative(xp, yp, this.xi, this.eta, out);
   }
 
   fromNative(phi: number, theta: number, out: Float64Array): void {
@@ -347,24 +354,7 @@ export class Szp implements Projection {
   toNative(x: number, y: number, out: Float64Array): void {
     const X = x / R0;
     const Y = y / R0;
-    const x1 = (X - this.xp) / this.zp;
-    const y1 = (Y - this.yp) / this.zp;
-    // (X - z x1)^2 + (Y - z y1)^2 = 2z - z^2 with z = 1 - sin(theta): the SIN-slant quadratic.
-    const r2 = X * X + Y * Y;
-    const a = 1 + x1 * x1 + y1 * y1;
-    const bb = 1 + X * x1 + Y * y1;
-    const disc = bb * bb - a * r2;
-    if (disc < 0) return setNaN(out);
-    const sq = Math.sqrt(disc);
-    let z = bb + sq === 0 ? NaN : r2 / (bb + sq);
-    if (!(z >= -1e-13)) z = (bb + sq) / a;
-    if (z < 0) z = 0;
-    if (z > 2 + 1e-13) return setNaN(out);
-    z = Math.min(z, 2);
-    const xr = X - z * x1;
-    const yr = Y - z * y1;
-    out[0] = xr === 0 && yr === 0 ? 0 : atan2d(xr, -yr);
-    out[1] = 90 - 2 * asind(Math.sqrt(z / 2));
+    slantToNative(X, Y, (X - this.xp) / this.zp, (Y - this.yp) / this.zp, out);
   }
 
   fromNative(phi: number, theta: number, out: Float64Array): void {
