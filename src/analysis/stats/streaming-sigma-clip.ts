@@ -26,7 +26,7 @@ class RangeStats {
 
   private readonly data: PixelArray;
 
-  constructor(data: PixelArray, mask: PixelMask | undefined, private readonly ddof: number) {
+  constructor(data: PixelArray, mask: PixelMask | undefined) {
     // masked pixels become NaN once, so the hot loops need no mask test
     if (mask) {
       const copy = Float64Array.from(data);
@@ -64,11 +64,14 @@ class RangeStats {
     if (n === unlessCount) return undefined;
     if (n === 0) return { count: 0, mean: NaN, std: NaN, median: NaN };
     const mean = shift + s1 / n;
-    const std = Math.sqrt(Math.max(0, (s2 - (s1 * s1) / n) / (n - this.ddof)));
+    const std = Math.sqrt(Math.max(0, (s2 - (s1 * s1) / n) / n));
     return { count: n, mean, std, median: this.medianFromHistogram(n, lo, hi, lo, scale) };
   }
 
-  /** numpy median of the n values in [lo, hi] whose histogram (bins from `min` by `scale`) is built. */
+  /**
+   * numpy median of the n values in [lo, hi] whose histogram (bins from `min` by `scale`) is built:
+   * gathers the values of the bin(s) holding the middle rank(s), usually one, and selects there.
+   */
   private medianFromHistogram(n: number, lo: number, hi: number, min: number, scale: number): number {
     const { data } = this;
     const len = data.length;
@@ -112,10 +115,10 @@ class RangeStats {
   }
 
   /**
-   * Mean, std (ddof) and numpy median of the values in [lo, hi]; undefined (after a single scan)
+   * Mean, population std and numpy median of the values in [lo, hi]; undefined (after a single scan)
    * when their count equals `unlessCount`.
    */
-  stats(lo: number, hi: number, wantMedian: boolean, unlessCount = -1): PassStats | undefined {
+  stats(lo: number, hi: number, unlessCount = -1): PassStats | undefined {
     const { data } = this;
     const len = data.length;
     let n = 0;
@@ -148,58 +151,8 @@ class RangeStats {
         hist[b]!++;
       }
     }
-    const std = Math.sqrt(ss / (n - this.ddof));
-    if (!wantMedian) return { count: n, mean, std, median: NaN };
-    // ranks of the middle value(s), 0-based
-    const r1 = (n - 1) >> 1;
-    const r2 = n >> 1;
-    let acc = 0;
-    let b1 = -1;
-    let b2 = -1;
-    let before1 = 0;
-    let before2 = 0;
-    for (let b = 0; b < BINS; b++) {
-      const c = hist[b]!;
-      if (b1 < 0 && acc + c > r1) {
-        b1 = b;
-        before1 = acc;
-      }
-      if (acc + c > r2) {
-        b2 = b;
-        before2 = acc;
-        break;
-      }
-      acc += c;
-    }
-    // gather the values of the bin(s) holding the middle rank(s); usually one bin
-    const gather = (binA: number, binB: number): number => {
-      const size = hist[binA]! + (binB !== binA ? hist[binB]! : 0);
-      if (this.gather.length < size) this.gather = new Float64Array(size);
-      const g = this.gather;
-      let k = 0;
-      for (let i = 0; i < len; i++) {
-        const v = data[i]!;
-        if (v >= lo && v <= hi) {
-          let b = Math.floor((v - min) * scale);
-          if (b >= BINS) b = BINS - 1;
-          if (b === binA || b === binB) g[k++] = v;
-        }
-      }
-      return k;
-    };
-    const k = gather(b1, b2);
-    const g = this.gather;
-    // ranks within the gathered values (bins b1..b2 are adjacent in order when they differ)
-    const v1 = selectInPlace(g, r1 - before1, 0, k - 1);
-    let v2 = v1;
-    if (r2 !== r1) {
-      // the next order statistic: the smallest value right of the selected position
-      const at = r1 - before1;
-      v2 = Infinity;
-      for (let i = at + 1; i < k; i++) if (g[i]! < v2) v2 = g[i]!;
-    }
-    void before2;
-    return { count: n, mean, std, median: r1 === r2 ? v1 : (v1 + v2) / 2 };
+    const std = Math.sqrt(ss / n);
+    return { count: n, mean, std, median: this.medianFromHistogram(n, lo, hi, min, scale) };
   }
 }
 
@@ -213,17 +166,17 @@ export interface StreamingClipOptions {
 
 export function streamingSigmaClippedStats(data: PixelArray, mask: PixelMask | undefined, o: StreamingClipOptions): ClippedStats {
   // clipping uses the population std; the final std may use another ddof
-  const rs = new RangeStats(data, mask, 0);
+  const rs = new RangeStats(data, mask);
   let lo = -Number.MAX_VALUE;
   let hi = Number.MAX_VALUE;
-  let current = rs.stats(lo, hi, true)!;
+  let current = rs.stats(lo, hi)!;
   if (current.count === 0) return { mean: NaN, median: NaN, std: NaN, n: 0 };
   for (let it = 0; it < o.maxiters; it++) {
     const cen = o.cenfunc === 'median' ? current.median : current.mean;
     const nlo = Math.max(lo, cen - current.std * o.sigmaLower);
     const nhi = Math.min(hi, cen + current.std * o.sigmaUpper);
     // one scan both counts the survivors and, when something was clipped, gives their statistics
-    const next = Number.isFinite(nlo) && Number.isFinite(nhi) ? rs.statsShifted(nlo, nhi, current.mean, current.count) : rs.stats(nlo, nhi, true, current.count);
+    const next = Number.isFinite(nlo) && Number.isFinite(nhi) ? rs.statsShifted(nlo, nhi, current.mean, current.count) : rs.stats(nlo, nhi, current.count);
     if (next === undefined) break; // nothing clipped: converged, the current statistics stand
     lo = nlo;
     hi = nhi;
