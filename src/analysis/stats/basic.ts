@@ -1,8 +1,8 @@
 /** Basic NaN-aware statistics (the original `compute_basic_stats`): numpy nan* semantics, std ddof=0. */
 import type { ImagePlane } from '../../core/image-plane.js';
-import { validValues, type PixelMask } from '../mask.js';
+import { countInvalid, validValues, type PixelMask } from '../mask.js';
 import { medianInPlace } from './select.js';
-import { meanOf, stdOf } from './sigma-clip.js';
+import { stdOf } from './sigma-clip.js';
 
 export interface BasicStats {
   readonly min: number;
@@ -31,16 +31,10 @@ export function basicStatsOf(values: Float64Array, nNan = 0): BasicStats {
     sum += v;
   }
   const mean = sum / n;
-  const std = stdOf(values, n, 0, meanOf(values, n));
+  const std = stdOf(values, n, 0, mean);
   return { min, max, mean, median: medianInPlace(values), std, sum, n_pixels: n, n_nan: nNan };
 }
 
 export function basicStatistics(plane: ImagePlane, mask?: PixelMask): BasicStats {
-  const values = validValues(plane, mask);
-  let nNan = 0;
-  for (let i = 0; i < plane.data.length; i++) {
-    const v = plane.data[i]!;
-    if (v - v !== 0) nNan++;
-  }
-  return basicStatsOf(values, nNan);
+  return basicStatsOf(validValues(plane, mask), countInvalid(plane));
 }

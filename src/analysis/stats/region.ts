@@ -6,8 +6,7 @@
  */
 import type { ImagePlane } from '../../core/image-plane.js';
 import { BadRequestError, ValidationError } from '../../errors.js';
-import { medianInPlace } from './select.js';
-import { meanOf, stdOf } from './sigma-clip.js';
+import { basicStatsOf } from './basic.js';
 
 export type YOrigin = 'bottom' | 'top';
 
@@ -102,16 +101,6 @@ export function regionStatistics(plane: ImagePlane, region: Region, yOrigin: YOr
   const values = new Float64Array(n);
   let k = 0;
   for (let i = 0; i < mask.length; i++) if (mask[i] && Number.isFinite(data[i]!)) values[k++] = data[i]!;
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sum += v;
-  }
-  const mean = meanOf(values, n);
-  const std = stdOf(values, n, 0, mean);
-  return { mean, median: medianInPlace(values), std, min, max, sum, pixel_count: n };
+  const { mean, median, std, min, max, sum } = basicStatsOf(values);
+  return { mean, median, std, min, max, sum, pixel_count: n };
 }
