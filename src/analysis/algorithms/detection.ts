@@ -4,8 +4,17 @@ import { DaoStarFinder } from '../detection/dao-star-finder.js';
 import { fitGaussianCentroid } from '../detection/gaussian-centroid.js';
 import { estimateFwhm } from '../detection/fwhm.js';
 import { FWHM_TO_SIGMA } from '../detection/star-finder-kernel.js';
-import { defineAlgorithm } from '../registry.js';
+import { defineAlgorithm, type AlgorithmInput } from '../registry.js';
+import type { ClippedStats } from '../stats/sigma-clip.js';
+import type { ImagePlane } from '../../core/image-plane.js';
 import { AnyResult, NullableNumber, clippedStats, jsonRow, num, subtract, withMask } from './common.js';
+
+/** The star finders' input: the image (masked pixels NaN) minus its 3-sigma clipped median. */
+function minusClippedMedian(input: AlgorithmInput): { sub: ImagePlane<Float64Array>; s: ClippedStats } {
+  const plane = withMask(input.plane, input.mask);
+  const s = clippedStats(plane, undefined, 3, 5);
+  return { sub: subtract(plane, s.median), s };
+}
 
 export const findStars = defineAlgorithm({
   name: 'find_stars',
@@ -35,9 +44,7 @@ export const findStars = defineAlgorithm({
   ),
   result: AnyResult,
   run(input, p) {
-    const plane = withMask(input.plane, input.mask);
-    const s = clippedStats(plane, undefined, 3, 5);
-    const sub = subtract(plane, s.median);
+    const { sub, s } = minusClippedMedian(input);
     const threshold = p.threshold ?? p.nsigma * s.std;
     const finder = new DaoStarFinder({
       threshold,
@@ -91,9 +98,7 @@ export const estimateFwhmAlgorithm = defineAlgorithm({
   ),
   result: AnyResult,
   run(input, p) {
-    const plane = withMask(input.plane, input.mask);
-    const s = clippedStats(plane, undefined, 3, 5);
-    const sub = subtract(plane, s.median);
+    const { sub, s } = minusClippedMedian(input);
     const r = estimateFwhm(sub, { threshold: p.threshold ?? p.nsigma * s.std, fwhm: p.fwhm, maxSources: p.max_sources });
     return { results: { fwhm: num(r.fwhm), fwhm_std: num(r.fwhm_std), n_sources: r.n_sources, fwhm_sharpness: r.fwhm_sharpness, sources: r.per_source.map(jsonRow) } };
   },
