@@ -30,32 +30,65 @@ export function binWcs(def: WcsDefinition, k: number): WcsDefinition {
   return { ...def, crpix, pc, sip, dss, lookupTables: undefined, imageShape: def.imageShape?.map((n, i) => (i < 2 ? Math.ceil(n / k) : n)) };
 }
 
+/**
+ * k x k block means ignoring NaN (a block with no finite pixel is NaN), fed one image row at a
+ * time in increasing order, so a caller streaming row bands from a file holds only the output.
+ */
+export class RowBinner {
+  readonly width: number;
+  readonly height: number;
+  private readonly out: Float32Array;
+  private readonly sum: Float64Array;
+  private readonly cnt: Uint32Array;
+  private block = 0;
+
+  constructor(private readonly imageWidth: number, imageHeight: number, private readonly k: number) {
+    this.width = Math.ceil(imageWidth / k);
+    this.height = Math.ceil(imageHeight / k);
+    this.out = new Float32Array(this.width * this.height);
+    this.sum = new Float64Array(this.width);
+    this.cnt = new Uint32Array(this.width);
+  }
+
+  /** Adds image row y, whose pixels are data[offset .. offset + imageWidth). */
+  addRow(y: number, data: ArrayLike<number>, offset: number): void {
+    const by = Math.floor(y / this.k);
+    if (by !== this.block) {
+      this.flush();
+      this.block = by;
+    }
+    const { sum, cnt, k } = this;
+    for (let x = 0; x < this.imageWidth; x++) {
+      const v = data[offset + x]!;
+      if (v === v && v !== Infinity && v !== -Infinity) {
+        const b = (x / k) | 0;
+        sum[b]! += v;
+        cnt[b]! += 1;
+      }
+    }
+  }
+
+  /** The binned plane, once every row has been added. */
+  finish(): ImagePlane<Float32Array> {
+    this.flush();
+    return { width: this.width, height: this.height, data: this.out };
+  }
+
+  private flush(): void {
+    const { sum, cnt, out, width } = this;
+    const base = this.block * width;
+    for (let b = 0; b < width; b++) out[base + b] = cnt[b] ? sum[b]! / cnt[b]! : NaN;
+    sum.fill(0);
+    cnt.fill(0);
+  }
+}
+
 /** k x k block mean ignoring NaN (a block with no finite pixel is NaN). */
 export function binPlane(plane: ImagePlane, k: number): ImagePlane<Float32Array> {
   const { width: w, height: h, data } = plane;
-  const bw = Math.ceil(w / k);
-  const bh = Math.ceil(h / k);
-  const sum = new Float64Array(bw);
-  const cnt = new Uint32Array(bw);
-  const out = new Float32Array(bw * bh);
-  for (let by = 0; by < bh; by++) {
-    sum.fill(0);
-    cnt.fill(0);
-    const yEnd = Math.min(h, (by + 1) * k);
-    for (let y = by * k; y < yEnd; y++) {
-      const row = y * w;
-      for (let x = 0; x < w; x++) {
-        const v = data[row + x]!;
-        if (v === v && v !== Infinity && v !== -Infinity) {
-          const b = (x / k) | 0;
-          sum[b]! += v;
-          cnt[b]! += 1;
-        }
-      }
-    }
-    for (let b = 0; b < bw; b++) out[by * bw + b] = cnt[b] ? sum[b]! / cnt[b]! : NaN;
-  }
-  return { width: bw, height: bh, data: out };
+  const binner = new RowBinner(w, h, k);
+  for (let y = 0; y < h; y++) binner.addRow(y, data, y * w);
+  return binner.finish();
 }
 
 /** Bins the image when the target pixel is at least twice its own (factor floor(target/own)). */

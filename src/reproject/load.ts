@@ -8,7 +8,7 @@ import { readPlane, readPlaneRows, type Header } from '../fits/index.js';
 import { openImage, readWholePlane, type ViewerLimits } from '../imaging/viewer/source.js';
 import { findCelestialAxes, parseWcs, subDefinition, Wcs, WcsError, type WcsDefinition } from '../wcs/index.js';
 import type { CelestialImage } from './grid.js';
-import { binWcs } from './bin.js';
+import { binWcs, RowBinner } from './bin.js';
 
 export interface LoadedImage extends CelestialImage {
   readonly path: string;
@@ -107,43 +107,15 @@ export async function loadCelestialImageBinned(path: string, limits: ViewerLimit
   try {
     const name = basename(path);
     const wcs = celestialWcsOf(img.hdu.header, name);
-    const { width: w, height: h } = img;
-    const bw = Math.ceil(w / k);
-    const bh = Math.ceil(h / k);
-    const out = new Float32Array(bw * bh);
-    const sum = new Float64Array(bw);
-    const cnt = new Uint32Array(bw);
-    let current = 0;
-    const flush = (by: number) => {
-      for (let b = 0; b < bw; b++) out[by * bw + b] = cnt[b] ? sum[b]! / cnt[b]! : NaN;
-      sum.fill(0);
-      cnt.fill(0);
-    };
+    const binner = new RowBinner(img.width, img.height, k);
     for await (const band of readPlaneRows(img.file, img.hdu, { plane: img.slice.plane, bandRows: img.bandRows, maxElements: limits.maxElements })) {
-      const data = band.data;
-      for (let r = 0; r < band.rows; r++) {
-        const by = Math.floor((band.y0 + r) / k);
-        if (by !== current) {
-          flush(current);
-          current = by;
-        }
-        const row = r * w;
-        for (let x = 0; x < w; x++) {
-          const v = data[row + x]!;
-          if (v === v && v !== Infinity && v !== -Infinity) {
-            const b = (x / k) | 0;
-            sum[b]! += v;
-            cnt[b]! += 1;
-          }
-        }
-      }
+      for (let r = 0; r < band.rows; r++) binner.addRow(band.y0 + r, band.data, r * img.width);
     }
-    flush(current);
     const primary = img.file.hdus[0];
     return {
       path,
       name,
-      plane: { width: bw, height: bh, data: out },
+      plane: binner.finish(),
       wcs: binWcs(wcs, k),
       header: img.hdu.header,
       primaryHeader: primary && primary !== img.hdu ? primary.header : undefined,

@@ -45,6 +45,28 @@ describe('binning keeps the sky', () => {
     assert.deepEqual([b.width, b.height], [2, 1]);
     assert.deepEqual(Array.from(b.data), [Math.fround(8 / 3), 5]);
   });
+
+  it('loadCelestialImageBinned streams bands that do not align with the blocks into binPlane\'s answer', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeTile } = await import('../api/sky-files.js');
+    const { loadCelestialImage, loadCelestialImageBinned } = await import('../../src/reproject/load.js');
+    const dir = await mkdtemp(join(tmpdir(), 'bin-'));
+    try {
+      const value = (x: number, y: number) => (x > 20 && x < 26 && y > 4 && y < 9 ? NaN : x * 0.5 + y * y * 0.01);
+      await writeTile(dir, { name: 't.fits', ra: 10, dec: 20, width: 50, height: 31, scale: 1e-4, value });
+      const path = join(dir, 't.fits');
+      const whole = await loadCelestialImage(path, { maxFileBytes: 1e9, maxElements: 1e9 });
+      // 350 elements per read: bands of 7 rows against blocks of 3
+      const streamed = await loadCelestialImageBinned(path, { maxFileBytes: 1e9, maxElements: 350, inMemoryElements: 0 }, 3);
+      const expected = binPlane(whole.plane, 3);
+      assert.deepEqual([streamed.plane.width, streamed.plane.height], [expected.width, expected.height]);
+      assert.deepEqual(Array.from(streamed.plane.data), Array.from(expected.data));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('grid fitting and cropping', () => {
