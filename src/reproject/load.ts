@@ -3,6 +3,7 @@
  * rule), the middle plane of a cube, its 2-axis celestial WCS, and the headers for provenance.
  */
 import { basename } from 'node:path';
+import type { ImagePlane } from '../core/image-plane.js';
 import { BadRequestError } from '../errors.js';
 import { readPlane, readPlaneRows, type Header } from '../fits/index.js';
 import { openImage, readWholePlane, type ViewerLimits } from '../imaging/viewer/source.js';
@@ -30,18 +31,13 @@ export interface ImageShape {
 }
 
 function celestialWcsOf(header: Header, name: string): WcsDefinition {
-  let def: WcsDefinition;
+  let plane: WcsDefinition;
   try {
-    def = parseWcs(header);
-  } catch (err) {
-    if (err instanceof WcsError) throw new BadRequestError(`Invalid WCS in FITS file: ${name}: ${err.message}`, 'NO_CELESTIAL_WCS');
-    throw err;
-  }
-  const axes = findCelestialAxes(def.ctype);
-  if (!axes) throw new BadRequestError(`No celestial WCS found in FITS file: ${name}`, 'NO_CELESTIAL_WCS');
-  if (axes.lon > 1 || axes.lat > 1) throw new BadRequestError(`The celestial axes are not the image axes in FITS file: ${name}`, 'NO_CELESTIAL_WCS');
-  const plane = def.naxis === 2 ? def : subDefinition(def, [0, 1]);
-  try {
+    const def = parseWcs(header);
+    const axes = findCelestialAxes(def.ctype);
+    if (!axes) throw new BadRequestError(`No celestial WCS found in FITS file: ${name}`, 'NO_CELESTIAL_WCS');
+    if (axes.lon > 1 || axes.lat > 1) throw new BadRequestError(`The celestial axes are not the image axes in FITS file: ${name}`, 'NO_CELESTIAL_WCS');
+    plane = def.naxis === 2 ? def : subDefinition(def, [0, 1]);
     new Wcs(plane); // validates the pole, matrix and projection now, with a 400
   } catch (err) {
     if (err instanceof WcsError) throw new BadRequestError(`Invalid WCS in FITS file: ${name}: ${err.message}`, 'NO_CELESTIAL_WCS');
@@ -50,13 +46,15 @@ function celestialWcsOf(header: Header, name: string): WcsDefinition {
   return plane;
 }
 
-/** Header-only: size and WCS of the first image HDU (no pixels decoded). */
-export async function loadImageShape(path: string, limits: ViewerLimits): Promise<ImageShape> {
+type OpenedImage = Awaited<ReturnType<typeof openImage>>;
+
+/** Opens the first image HDU, hands it to `use` with its size, WCS and headers, and closes the file. */
+async function withCelestialImage<T>(path: string, limits: ViewerLimits, use: (img: OpenedImage, shape: ImageShape) => Promise<T>): Promise<T> {
   const img = await openImage(path, -1, limits);
   try {
     const name = basename(path);
     const primary = img.file.hdus[0];
-    return {
+    return await use(img, {
       path,
       name,
       width: img.width,
@@ -64,24 +62,22 @@ export async function loadImageShape(path: string, limits: ViewerLimits): Promis
       wcs: celestialWcsOf(img.hdu.header, name),
       header: img.hdu.header,
       primaryHeader: primary && primary !== img.hdu ? primary.header : undefined,
-    };
+    });
   } finally {
     await img.file.close().catch(() => undefined);
   }
 }
 
+/** Header-only: size and WCS of the first image HDU (no pixels decoded). */
+export function loadImageShape(path: string, limits: ViewerLimits): Promise<ImageShape> {
+  return withCelestialImage(path, limits, async (_, shape) => shape);
+}
+
 /** Pixels (middle plane of a cube), WCS and headers of the first image HDU. */
-export async function loadCelestialImage(path: string, limits: ViewerLimits): Promise<LoadedImage> {
-  const img = await openImage(path, -1, limits);
-  try {
-    const name = basename(path);
-    const wcs = celestialWcsOf(img.hdu.header, name);
-    const plane = await readWholePlane(img, limits);
-    const primary = img.file.hdus[0];
-    return { path, name, plane, wcs, header: img.hdu.header, primaryHeader: primary && primary !== img.hdu ? primary.header : undefined };
-  } finally {
-    await img.file.close().catch(() => undefined);
-  }
+export function loadCelestialImage(path: string, limits: ViewerLimits): Promise<LoadedImage> {
+  return withCelestialImage(path, limits, async (img, { name, wcs, header, primaryHeader }) => (
+    { path, name, plane: await readWholePlane(img, limits), wcs, header, primaryHeader }
+  ));
 }
 
 /** Smallest pixel scale of a WCS (degrees). */
@@ -103,26 +99,13 @@ export function binFactorFor(def: WcsDefinition, targetScale: number): number {
  */
 export async function loadCelestialImageBinned(path: string, limits: ViewerLimits, k: number): Promise<LoadedImage> {
   if (k < 2) return loadCelestialImage(path, limits);
-  const img = await openImage(path, -1, limits);
-  try {
-    const name = basename(path);
-    const wcs = celestialWcsOf(img.hdu.header, name);
+  return withCelestialImage(path, limits, async (img, { name, wcs, header, primaryHeader }) => {
     const binner = new RowBinner(img.width, img.height, k);
     for await (const band of readPlaneRows(img.file, img.hdu, { plane: img.slice.plane, bandRows: img.bandRows, maxElements: limits.maxElements })) {
       for (let r = 0; r < band.rows; r++) binner.addRow(band.y0 + r, band.data, r * img.width);
     }
-    const primary = img.file.hdus[0];
-    return {
-      path,
-      name,
-      plane: binner.finish(),
-      wcs: binWcs(wcs, k),
-      header: img.hdu.header,
-      primaryHeader: primary && primary !== img.hdu ? primary.header : undefined,
-    };
-  } finally {
-    await img.file.close().catch(() => undefined);
-  }
+    return { path, name, plane: binner.finish(), wcs: binWcs(wcs, k), header, primaryHeader };
+  });
 }
 
 /** An image read a range of rows at a time (for band-wise mosaics); close it when done. */
@@ -130,7 +113,7 @@ export interface OpenRowSource {
   readonly wcs: WcsDefinition;
   readonly width: number;
   readonly height: number;
-  readRows(y0: number, y1: number): Promise<import('../core/image-plane.js').ImagePlane>;
+  readRows(y0: number, y1: number): Promise<ImagePlane>;
   close(): Promise<void>;
 }
 
