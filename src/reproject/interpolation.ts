@@ -18,6 +18,16 @@ export interface Sampler {
   sample(x: number, y: number): number;
 }
 
+/** Inside the sampled area: the image plus the outer half of its outer pixels. */
+function covers(w: number, h: number, x: number, y: number): boolean {
+  return x >= -0.5 && x <= w - 0.5 && y >= -0.5 && y <= h - 0.5;
+}
+
+/** Index i clamped to [0, n - 1]: the edge-replicated padding. */
+function edge(i: number, n: number): number {
+  return i < 0 ? 0 : i >= n ? n - 1 : i;
+}
+
 export function createSampler(plane: ImagePlane, order: Interpolation): Sampler {
   switch (order) {
     case 'nearest': return new NearestSampler(plane);
@@ -30,15 +40,9 @@ class NearestSampler implements Sampler {
   constructor(private readonly plane: ImagePlane) {}
   sample(x: number, y: number): number {
     const { width: w, height: h, data } = this.plane;
-    if (!(x >= -0.5 && x <= w - 0.5 && y >= -0.5 && y <= h - 0.5)) return NaN;
+    if (!covers(w, h, x, y)) return NaN;
     // Padded position x+1, nearest index floor(x+1.5), back to the image and clamped (edge pad).
-    let ix = Math.floor(x + 1.5) - 1;
-    let iy = Math.floor(y + 1.5) - 1;
-    if (ix < 0) ix = 0;
-    else if (ix >= w) ix = w - 1;
-    if (iy < 0) iy = 0;
-    else if (iy >= h) iy = h - 1;
-    return data[iy * w + ix]!;
+    return data[edge(Math.floor(y + 1.5) - 1, h) * w + edge(Math.floor(x + 1.5) - 1, w)]!;
   }
 }
 
@@ -46,7 +50,7 @@ class BilinearSampler implements Sampler {
   constructor(private readonly plane: ImagePlane) {}
   sample(x: number, y: number): number {
     const { width: w, height: h, data } = this.plane;
-    if (!(x >= -0.5 && x <= w - 0.5 && y >= -0.5 && y <= h - 0.5)) return NaN;
+    if (!covers(w, h, x, y)) return NaN;
     const px = x + 1;
     const py = y + 1;
     const fx = Math.floor(px);
@@ -54,20 +58,10 @@ class BilinearSampler implements Sampler {
     const tx = px - fx;
     const ty = py - fy;
     // Padded indices fx, fx+1 map to image indices fx-1, fx, clamped to the edge.
-    let x0 = fx - 1;
-    let x1 = fx;
-    let y0 = fy - 1;
-    let y1 = fy;
-    if (x0 < 0) x0 = 0;
-    if (x1 > w - 1) x1 = w - 1;
-    if (x1 < 0) x1 = 0;
-    if (x0 > w - 1) x0 = w - 1;
-    if (y0 < 0) y0 = 0;
-    if (y1 > h - 1) y1 = h - 1;
-    if (y1 < 0) y1 = 0;
-    if (y0 > h - 1) y0 = h - 1;
-    const r0 = y0 * w;
-    const r1 = y1 * w;
+    const x0 = edge(fx - 1, w);
+    const x1 = edge(fx, w);
+    const r0 = edge(fy - 1, h) * w;
+    const r1 = edge(fy, h) * w;
     const v00 = data[r0 + x0]!;
     const v10 = data[r0 + x1]!;
     const v01 = data[r1 + x0]!;
@@ -127,9 +121,9 @@ class BicubicSampler implements Sampler {
     const c = new Float64Array(this.pw * this.ph);
     let nan = false;
     for (let py = 0; py < this.ph; py++) {
-      const sy = Math.min(Math.max(py - 1, 0), h - 1);
+      const sy = edge(py - 1, h);
       for (let px = 0; px < this.pw; px++) {
-        const sx = Math.min(Math.max(px - 1, 0), w - 1);
+        const sx = edge(px - 1, w);
         const v = data[sy * w + sx]!;
         if (Number.isNaN(v)) nan = true;
         c[py * this.pw + px] = Number.isNaN(v) ? 0 : v;
@@ -154,16 +148,16 @@ class BicubicSampler implements Sampler {
 
   sample(x: number, y: number): number {
     const { width: w, height: h, data } = this.plane;
-    if (!(x >= -0.5 && x <= w - 0.5 && y >= -0.5 && y <= h - 0.5)) return NaN;
+    if (!covers(w, h, x, y)) return NaN;
     const px = x + 1;
     const py = y + 1;
     const fx = Math.floor(px);
     const fy = Math.floor(py);
     if (this.hasNaN) {
       for (let j = -1; j <= 2; j++) {
-        const sy = Math.min(Math.max(mirror(fy + j, this.ph) - 1, 0), h - 1);
+        const sy = edge(mirror(fy + j, this.ph) - 1, h);
         for (let i = -1; i <= 2; i++) {
-          const sx = Math.min(Math.max(mirror(fx + i, this.pw) - 1, 0), w - 1);
+          const sx = edge(mirror(fx + i, this.pw) - 1, w);
           if (Number.isNaN(data[sy * w + sx]!)) return this.fallback.sample(x, y);
         }
       }
