@@ -12,9 +12,7 @@ import type { CompositeOutput, CompositeSpec } from '../reproject/composite.js';
 import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { viewerLimits } from './viewer-support.js';
-import { channelColor, displayOf, nullable, nullableEnum, SkyJobs } from './sky-support.js';
-
-
+import { AsyncQuery, channelColor, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
 
 const ChannelConfig = Type.Object({
   file_paths: Type.Array(Type.String(), { minItems: 1, description: 'FITS files relative to DATA_DIR; several are mosaicked (NaN-aware mean)' }),
@@ -54,9 +52,6 @@ const CompositeRequest = Type.Object({
 });
 type CompositeBody = Static<typeof CompositeRequest>;
 type ChannelBody = Static<typeof ChannelConfig>;
-
-const AsyncQuery = Type.Object({ async: Type.Optional(Type.Boolean({ description: 'run as a background job (202 + job id)' })) });
-const JobParams = Type.Object({ job_id: Type.String() });
 
 export async function compositeSpec(ctx: EngineContext, body: CompositeBody, fallbacks: string[]): Promise<CompositeSpec> {
   const legacy: Array<[ChannelBody | null | undefined, [number, number, number]]> = [[body.red, [1, 0, 0]], [body.green, [0, 1, 0]], [body.blue, [0, 0, 1]]];
@@ -132,9 +127,7 @@ export async function compositeRoutes(app: App, ctx: EngineContext): Promise<voi
     jobs.status(jobs.get('composite', request.params.job_id), '/composite/jobs'));
 
   app.get('/composite/jobs/:job_id/result', { schema: { summary: 'The finished composite image', params: JobParams } }, async (request, reply) => {
-    const job = jobs.get('composite', request.params.job_id);
-    if (job.status === 'failed') return reply.status(job.error!.status).send({ detail: job.error!.detail });
-    if (job.status !== 'done' || !job.result) return reply.status(409).send({ detail: 'Job not finished' });
-    return reply.type(job.result.mediaType).headers(job.result.headers).send(job.result.body);
+    const result = jobs.result('composite', request.params.job_id);
+    return reply.type(result.mediaType).headers(result.headers).send(result.body);
   });
 }

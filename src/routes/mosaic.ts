@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyReply } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
@@ -17,8 +18,7 @@ import type { MosaicFitsOutput, MosaicImageOutput } from '../reproject/mosaic.js
 import type { FootprintTaskResult } from '../workers/tasks/reproject.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
-import { displayOf, nullable, nullableEnum, SkyJobs } from './sky-support.js';
-
+import { AsyncQuery, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
 
 const MosaicFile = Type.Object({
   file_path: Type.String(),
@@ -46,9 +46,6 @@ const MosaicRequest = Type.Object({
 type MosaicBody = Static<typeof MosaicRequest>;
 
 const FootprintRequest = Type.Object({ file_paths: Type.Array(Type.String(), { minItems: 1 }) });
-
-const AsyncQuery = Type.Object({ async: Type.Optional(Type.Boolean({})) });
-const JobParams = Type.Object({ job_id: Type.String() });
 
 interface Rendered {
   body: Buffer | { path: string };
@@ -80,12 +77,13 @@ async function prepare(ctx: EngineContext, body: MosaicBody, fallbacks: string[]
   } as const;
 }
 
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
 export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> {
   const jobs = new SkyJobs(ctx);
 
-  const render = async (body: MosaicBody, progress?: (f: number, s: string) => void): Promise<Rendered> => {
-    const fallbacks: string[] = [];
-    const p = await prepare(ctx, body, fallbacks);
+  /** Renders a prepared request (validated and resolved once, before any sync or async work). */
+  const render = async (body: MosaicBody, p: Prepared, fallbacks: readonly string[], progress?: (f: number, s: string) => void): Promise<Rendered> => {
     const headers: Record<string, string> = {};
     if (fallbacks.length) headers['x-stretch-fallback'] = fallbacks.join(',');
     if (p.format === 'fits') {
@@ -117,7 +115,7 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
     return { body: Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength), mediaType: r.mediaType, headers };
   };
 
-  const send = (reply: import('fastify').FastifyReply, r: Rendered, removeAfter: boolean) => {
+  const send = (reply: FastifyReply, r: Rendered, removeAfter: boolean) => {
     reply.type(r.mediaType).headers(r.headers);
     if (Buffer.isBuffer(r.body)) return reply.send(r.body);
     const path = r.body.path;
@@ -129,22 +127,20 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
   app.post('/mosaic/generate', {
     schema: { summary: 'WCS mosaic of several files as PNG, JPEG (AVM embedded) or FITS (provenance + SRCMETA)', body: MosaicRequest, querystring: AsyncQuery },
   }, async (request, reply) => {
+    const fallbacks: string[] = [];
+    const p = await prepare(ctx, request.body, fallbacks); // 4xx now, before any work is queued
     if (request.query.async) {
-      await prepare(ctx, request.body, []); // validate now, fail fast with 4xx
-      const job = jobs.start('mosaic', (progress) => render(request.body, progress));
+      const job = jobs.start('mosaic', (progress) => render(request.body, p, fallbacks, progress));
       return reply.status(202).send(jobs.status(job, '/mosaic/jobs'));
     }
-    return send(reply, await render(request.body), true);
+    return send(reply, await render(request.body, p, fallbacks), true);
   });
 
   app.get('/mosaic/jobs/:job_id', { schema: { summary: 'Progress of a background mosaic', params: JobParams } }, async (request) =>
     jobs.status(jobs.get('mosaic', request.params.job_id), '/mosaic/jobs'));
 
   app.get('/mosaic/jobs/:job_id/result', { schema: { summary: 'The finished mosaic', params: JobParams } }, async (request, reply) => {
-    const job = jobs.get('mosaic', request.params.job_id);
-    if (job.status === 'failed') return reply.status(job.error!.status).send({ detail: job.error!.detail });
-    if (job.status !== 'done' || !job.result) return reply.status(409).send({ detail: 'Job not finished' });
-    return send(reply, job.result, false);
+    return send(reply, jobs.result('mosaic', request.params.job_id), false);
   });
 
   app.post('/mosaic/footprint', {

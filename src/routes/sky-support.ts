@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { MessageChannel } from 'node:worker_threads';
 import type { EngineContext } from '../context.js';
-import { EngineError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
 import type { TaskName } from '../workers/tasks/index.js';
 import { Type, type Static, type TSchema } from 'typebox';
@@ -52,6 +52,10 @@ export function displayOf(raw: RawDisplay, fallbacks: string[], fallbackStretch:
 }
 
 export { channelColor, hueToRgb } from '../reproject/colors.js';
+
+/** `?async=true` and the job id of the background-render routes. */
+export const AsyncQuery = Type.Object({ async: Type.Optional(Type.Boolean({ description: 'run as a background job (202 + job id)' })) });
+export const JobParams = Type.Object({ job_id: Type.String() });
 
 /** A background render the client polls. */
 interface Job {
@@ -107,6 +111,17 @@ export class SkyJobs {
       },
     );
     return job;
+  }
+
+  /**
+   * The result of a finished job: a failed job answers with its own error (status and detail, as
+   * the synchronous request would have), an unfinished one with 409.
+   */
+  result(kind: string, id: string): NonNullable<Job['result']> {
+    const job = this.get(kind, id);
+    if (job.status === 'failed') throw new EngineError('JOB_FAILED', job.error!.detail, job.error!.status);
+    if (job.status !== 'done' || !job.result) throw new ConflictError('Job not finished');
+    return job.result;
   }
 
   get(kind: string, id: string): Job {
