@@ -144,6 +144,26 @@ describe('POST /composite/generate', () => {
     assert.equal(result.headers['content-type'], 'image/png');
     assert.equal((await engine.app.inject({ method: 'GET', url: '/composite/jobs/nope' })).statusCode, 404);
   });
+
+  it('a failed background job answers its result with the error the request would have had', async () => {
+    const res = await engine.app.inject({
+      method: 'POST',
+      url: '/composite/generate?async=true',
+      payload: { red: channel('c/red.fits'), green: channel('c/nowcs.fits'), blue: channel('c/blue.fits'), width: 100, height: 100 },
+    });
+    assert.equal(res.statusCode, 202);
+    const id = res.json().job_id as string;
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 200; i++) {
+      status = (await engine.app.inject({ method: 'GET', url: `/composite/jobs/${id}` })).json();
+      if (status.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(status.status, 'failed');
+    const result = await engine.app.inject({ method: 'GET', url: `/composite/jobs/${id}/result` });
+    assert.equal(result.statusCode, 400);
+    assert.match(result.json().detail, /No celestial WCS/);
+  });
 });
 
 describe('POST /composite/generate with inputs larger than MAX_FITS_ARRAY_ELEMENTS', () => {
