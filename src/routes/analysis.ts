@@ -28,17 +28,6 @@ const Body = Type.Object({
   y_origin: Type.Optional(Type.Union([Type.Literal('bottom'), Type.Literal('top')], { default: 'bottom', description: "'bottom': y is the numpy row (row 0 = FITS row 1), as the original contract; 'top': y counts from the top row" })),
 });
 
-type BodyT = {
-  file_path: string;
-  region_type: 'rectangle' | 'ellipse' | 'polygon';
-  rectangle?: { x: number; y: number; width: number; height: number } | null;
-  ellipse?: { cx: number; cy: number; rx: number; ry: number } | null;
-  polygon?: { points: Array<[number, number]> } | null;
-  hdu_index?: number;
-  slice_index?: number | null;
-  y_origin?: 'bottom' | 'top';
-};
-
 const Stats = Type.Object({
   mean: Type.Number(),
   median: Type.Number(),
@@ -52,7 +41,7 @@ const Stats = Type.Object({
 
 export async function analysisRoutes(app: App, ctx: EngineContext): Promise<void> {
   app.post('/analysis/region-statistics', { schema: { summary: 'Statistics of the finite pixels in a rectangle, ellipse or polygon', tags: ['analysis'], body: Body, response: { 200: Stats } } }, async (request) => {
-    const body = request.body as BodyT;
+    const body = request.body;
     let region: Region;
     if (body.region_type === 'rectangle') {
       if (!body.rectangle) throw new BadRequestError("Rectangle region is required when region_type is 'rectangle'");

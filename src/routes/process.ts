@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import { NotFoundError } from '../errors.js';
+import { EngineError, NotFoundError } from '../errors.js';
 import { algorithms } from '../analysis/algorithms/index.js';
 import type { ProcessFileRequest, ProcessFileResult } from '../analysis/process-file.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
@@ -22,14 +22,7 @@ const ProcessBody = Type.Object({
   hdu: Type.Optional(Type.Union([Type.Integer({ minimum: -1 }), Type.Null()], { description: 'HDU index (default: first image HDU)' })),
   slice_index: Type.Optional(Type.Union([Type.Integer({ minimum: -1 }), Type.Null()], { description: 'Cube plane (default: middle)' })),
 });
-type ProcessBodyT = {
-  data_id: string;
-  file_path: string;
-  algorithm: string;
-  parameters?: Record<string, unknown>;
-  hdu?: number | null;
-  slice_index?: number | null;
-};
+type ProcessBodyT = Static<typeof ProcessBody>;
 
 const JobId = Type.Object({ job_id: Type.String() });
 
@@ -99,14 +92,14 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
   }));
 
   app.post('/process', { schema: { summary: 'Run one analysis algorithm on a FITS image (worker pool)', tags: ['analysis'], body: ProcessBody } }, async (request) => {
-    const body = request.body as ProcessBodyT;
+    const body = request.body;
     const payload = await prepare(ctx, body);
     const r = await ctx.pool.run<ProcessFileResult>('analysis.process', payload);
     return response(body, r);
   });
 
   app.post('/process/jobs', { schema: { summary: 'Start an analysis as a job with progress', tags: ['analysis'], body: ProcessBody } }, async (request, reply) => {
-    const body = request.body as ProcessBodyT;
+    const body = request.body;
     const payload = await prepare(ctx, body);
     const job: Job = {
       job_id: randomBytes(8).toString('hex'),
@@ -150,11 +143,11 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
           job.result = response(body, r);
         },
         (err: unknown) => {
-          const e = err as { httpStatus?: number; message?: string };
+          const status = err instanceof EngineError ? err.httpStatus : 500;
           job.status = 'failed';
           job.message = 'failed';
-          job.error = { status_code: e.httpStatus ?? 500, detail: (e.httpStatus ?? 500) >= 500 ? 'Processing failed' : (e.message ?? 'failed') };
-          if ((e.httpStatus ?? 500) >= 500) ctx.logger.error({ err }, 'analysis job failed');
+          job.error = { status_code: status, detail: status < 500 && err instanceof EngineError ? err.message : 'Processing failed' };
+          if (status >= 500) ctx.logger.error({ err }, 'analysis job failed');
         },
       )
       .finally(() => {
@@ -165,7 +158,7 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
   });
 
   app.get('/process/jobs/:job_id', { schema: { summary: 'State, progress and (when done) result of an analysis job', tags: ['analysis'], params: JobId } }, async (request) => {
-    const { job_id } = request.params as { job_id: string };
+    const { job_id } = request.params;
     const job = jobs.get(job_id);
     if (!job) throw new NotFoundError(`Job not found: ${job_id}`);
     return job;
