@@ -8,12 +8,13 @@
 import { basename } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import type { ImagePlane } from '../core/image-plane.js';
-import { BadRequestError, ValidationError } from '../errors.js';
-import { FitsFile, firstImageHdu, readPlane, type Hdu } from '../fits/index.js';
+import { ValidationError } from '../errors.js';
+import { FitsFile, readPlane, type Hdu } from '../fits/index.js';
 import { Wcs } from '../wcs/wcs.js';
 import { algorithms } from './algorithms/index.js';
 import type { AlgorithmInput } from './registry.js';
 import { writeOutputImages } from './output.js';
+import { choosePlane, pickImageHdu, planeOptions } from './image-file.js';
 
 export interface ProcessFileRequest {
   readonly algorithm: string;
@@ -57,45 +58,21 @@ interface LoadedImage {
   pixelToWorld?: (x: number, y: number) => readonly [number, number];
 }
 
-function pickHdu(file: FitsFile, index: number | null | undefined): Hdu {
-  if (index === undefined || index === null || index < 0) {
-    const h = firstImageHdu(file);
-    if (!h) throw new BadRequestError('No image data found in FITS file');
-    return h;
-  }
-  if (index >= file.hdus.length) throw new BadRequestError(`HDU index ${index} out of range (file has ${file.hdus.length} HDUs)`);
-  const h = file.hdus[index]!;
-  if ((h.kind !== 'image' && h.kind !== 'compressed-image') || h.axes.length < 2 || h.axes.some((a) => a === 0)) {
-    throw new BadRequestError(`HDU ${index} is not an image with at least 2 axes`);
-  }
-  return h;
-}
-
 async function loadImage(path: string, hduIndex: number | null | undefined, sliceIndex: number | null | undefined, wantError: boolean, o: { maxElements?: number; maxFileBytes?: number }): Promise<LoadedImage> {
   const file = await FitsFile.open(path, o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {});
   try {
-    const hdu = pickHdu(file, hduIndex);
-    const extra = hdu.axes.slice(2);
-    const nSlices = extra.length ? extra[0]! : 1;
-    let slice: number | null = null;
-    let plane: number[] | undefined;
-    if (extra.length) {
-      const s = sliceIndex === undefined || sliceIndex === null || sliceIndex < 0 ? Math.floor(nSlices / 2) : sliceIndex;
-      if (s >= nSlices) throw new BadRequestError(`slice_index ${s} out of range (cube has ${nSlices} slices)`);
-      slice = s;
-      plane = [s, ...extra.slice(1).map((n) => Math.floor(n / 2))];
-    }
-    const opts = { ...(plane ? { plane } : {}), ...(o.maxElements ? { maxElements: o.maxElements } : {}) };
-    const image = await readPlane(file, hdu, opts);
+    const hdu = pickImageHdu(file, hduIndex);
+    const { plane, slice, nSlices } = choosePlane(hdu, sliceIndex);
+    const image = await readPlane(file, hdu, planeOptions(hdu, plane, o.maxElements));
     const loaded: LoadedImage = { plane: image, hdu, slice, nSlices };
     const sameShape = (h: Hdu): boolean => h.axes.length >= 2 && h.axes[0] === hdu.axes[0] && h.axes[1] === hdu.axes[1];
     if (wantError) {
       const err = file.hdus.find((h) => h.name.toUpperCase() === 'ERR' && h !== hdu && sameShape(h));
-      if (err) loaded.error = await readPlane(file, err, h2plane(err, plane, o.maxElements));
+      if (err) loaded.error = await readPlane(file, err, planeOptions(err, plane, o.maxElements));
     }
     const dq = file.hdus.find((h) => h.name.toUpperCase() === 'DQ' && h !== hdu && sameShape(h));
     if (dq) {
-      const d = await readPlane(file, dq, h2plane(dq, plane, o.maxElements));
+      const d = await readPlane(file, dq, planeOptions(dq, plane, o.maxElements));
       const mask = new Uint8Array(d.data.length);
       let any = false;
       // JWST DQ bit 0 is DO_NOT_USE
@@ -123,11 +100,6 @@ async function loadImage(path: string, hduIndex: number | null | undefined, slic
   } finally {
     await file.close();
   }
-}
-
-function h2plane(h: Hdu, plane: number[] | undefined, maxElements?: number): { plane?: number[]; maxElements?: number } {
-  const p = plane && h.axes.length > 2 ? plane.slice(0, h.axes.length - 2) : undefined;
-  return { ...(p ? { plane: p } : {}), ...(maxElements ? { maxElements } : {}) };
 }
 
 export async function processFile(req: ProcessFileRequest): Promise<ProcessFileResult> {
