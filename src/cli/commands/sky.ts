@@ -36,6 +36,18 @@ function int(v: string | undefined, name: string): number | undefined {
   return n;
 }
 
+/** PNG or JPEG from the output file's extension. */
+function imageFormatOf(output: string): 'png' | 'jpeg' | undefined {
+  const ext = extname(output).toLowerCase();
+  return ext === '.png' ? 'png' : ext === '.jpg' || ext === '.jpeg' ? 'jpeg' : undefined;
+}
+
+/** Ends the progress line and says what was written. */
+function reportWritten(output: string, size: { width: number; height: number }, quiet: boolean | undefined): void {
+  process.stderr.write(quiet ? '' : '\n');
+  process.stdout.write(`wrote ${output} (${size.width}x${size.height})\n`);
+}
+
 const progress = (quiet: boolean | undefined) => (f: number, stage: string) => {
   if (!quiet) process.stderr.write(`\r${(f * 100).toFixed(0).padStart(3)}% ${stage.padEnd(40)}`);
 };
@@ -67,19 +79,16 @@ export function skyCommands(program: Command): void {
         maxOutputPixels: Number.MAX_SAFE_INTEGER,
       };
       if (ext === '.fits' || ext === '.fit' || ext === '.fts') {
-        const r = await writeMosaicFits({ ...common, outputPath: resolve(o.output) }, progress(o.quiet));
-        process.stderr.write(o.quiet ? '' : '\n');
-        process.stdout.write(`wrote ${o.output} (${r.width}x${r.height})\n`);
+        reportWritten(o.output, await writeMosaicFits({ ...common, outputPath: resolve(o.output) }, progress(o.quiet)), o.quiet);
         return;
       }
-      const format = ext === '.png' ? 'png' : ext === '.jpg' || ext === '.jpeg' ? 'jpeg' : undefined;
+      const format = imageFormatOf(o.output);
       if (!format) throw new Error('output must end in .fits, .png or .jpg');
       const colormap = getColormap(o.cmap);
       if (!colormap) throw new Error(`unknown colormap ${o.cmap}`);
       const r = await renderMosaicImage({ ...common, format, quality: 95, colormap, width: int(o.width, 'width'), height: int(o.height, 'height'), embedAvm: true }, progress(o.quiet));
       await writeFile(o.output, r.image);
-      process.stderr.write(o.quiet ? '' : '\n');
-      process.stdout.write(`wrote ${o.output} (${r.width}x${r.height})\n`);
+      reportWritten(o.output, r, o.quiet);
     });
 
   program
@@ -104,13 +113,11 @@ export function skyCommands(program: Command): void {
           curve: 'linear' as const,
         };
       });
-      const ext = extname(o.output).toLowerCase();
-      const format = ext === '.png' ? 'png' : ext === '.jpg' || ext === '.jpeg' ? 'jpeg' : undefined;
+      const format = imageFormatOf(o.output);
       if (!format) throw new Error('output must end in .png or .jpg');
       const r = await renderComposite({ channels, width: int(o.width, 'width')!, height: int(o.height, 'height')!, format, quality: 95, embedAvm: true, limits: limits() }, progress(o.quiet));
       await writeFile(o.output, r.image);
-      process.stderr.write(o.quiet ? '' : '\n');
-      process.stdout.write(`wrote ${o.output} (${r.width}x${r.height})\n`);
+      reportWritten(o.output, r, o.quiet);
     });
 
   program
