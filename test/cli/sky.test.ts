@@ -49,4 +49,11 @@ describe('CLI: mosaic, composite, footprint, wcs', () => {
     const text = run(['wcs', join(SHARED_DIR, 'fits-corpus/astropy-m13.fits'), '--pixel', '149.5,149.5']);
     assert.match(text, /pixel 149\.5,149\.5 -> world 250\.422600000 36\.460200000/);
   });
+
+  it('wcs says which option is malformed instead of printing NaN', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'wcs', join(SHARED_DIR, 'fits-corpus/astropy-m13.fits'), '--pixel', '149.5'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--pixel expects two numbers as a,b, got "149\.5"/);
+    assert.doesNotMatch(r.stdout, /NaN/);
+  });
 });

@@ -151,8 +151,15 @@ export function skyCommands(program: Command): void {
       const cel = wcs.celestial!;
       const [sx, sy] = wcs.pixelScales();
       process.stdout.write(`${basename(file)}: ${shape.width}x${shape.height}, ${shape.wcs.ctype.join(' ')}, frame ${cel.frame.system}${cel.frame.equinox ? ` ${cel.frame.equinox}` : ''}, scale ${(sx * 3600).toFixed(4)}" x ${(sy * 3600).toFixed(4)}"${wcs.hasDistortion ? ', SIP' : ''}\n`);
-      const pair = (s: string) => s.split(',').map(Number) as [number, number];
-      if (o.pixel) process.stdout.write(`pixel ${o.pixel} -> world ${wcs.pixelToWorld(pair(o.pixel)).map((v) => v.toFixed(9)).join(' ')}\n`);
-      if (o.world) process.stdout.write(`world ${o.world} -> pixel ${wcs.worldToPixel(pair(o.world)).map((v) => v.toFixed(6)).join(' ')}\n`);
+      const pair = (s: string, option: string): [number, number] => {
+        const v = s.split(',').map((t) => (t.trim() === '' ? NaN : Number(t)));
+        if (v.length !== 2 || !v.every(Number.isFinite)) throw new Error(`--${option} expects two numbers as a,b, got "${s}"`);
+        return [v[0]!, v[1]!];
+      };
+      // both checked before anything is printed
+      const pixel = o.pixel === undefined ? undefined : pair(o.pixel, 'pixel');
+      const world = o.world === undefined ? undefined : pair(o.world, 'world');
+      if (pixel) process.stdout.write(`pixel ${o.pixel} -> world ${wcs.pixelToWorld(pixel).map((v) => v.toFixed(9)).join(' ')}\n`);
+      if (world) process.stdout.write(`world ${o.world} -> pixel ${wcs.worldToPixel(world).map((v) => v.toFixed(6)).join(' ')}\n`);
     });
 }
