@@ -12,7 +12,7 @@
  */
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
-import { correlateColumns, extendedIndices, type BoundaryMode } from './boundary.js';
+import { correlateColumns, correlateRows, extendedIndices, type BoundaryMode } from './boundary.js';
 
 export type ConvolveBoundary = 'fill' | 'extend' | 'wrap' | null;
 export type NanTreatment = 'interpolate' | 'fill';
@@ -52,29 +52,15 @@ export interface AstropyConvolveOptions {
 
 const PAD_MODE: Record<'fill' | 'extend' | 'wrap', BoundaryMode> = { fill: 'constant', extend: 'nearest', wrap: 'wrap' };
 
-/** 1-D pass of a (symmetric, odd) kernel over rows or columns with a boundary; null = skip edges. */
-function pass(src: Float64Array, width: number, height: number, k: Float64Array, axis: 'x' | 'y', boundary: ConvolveBoundary, fill: number, out: Float64Array): void {
-  const n = axis === 'x' ? width : height;
-  const lines = axis === 'x' ? height : width;
-  const stride = axis === 'x' ? 1 : width;
-  const lineStep = axis === 'x' ? width : 1;
-  const L = k.length;
-  const h = L >> 1;
-  const idx = extendedIndices(n, h, h, boundary === null ? 'constant' : PAD_MODE[boundary]);
-  const line = new Float64Array(n + 2 * h);
-  for (let l = 0; l < lines; l++) {
-    const base = l * lineStep;
-    for (let j = 0; j < line.length; j++) {
-      const t = idx[j]!;
-      line[j] = t < 0 ? fill : src[base + t * stride]!;
-    }
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      // true convolution flips the kernel: k[L-1-t]; our kernels are symmetric anyway
-      for (let t = 0; t < L; t++) s += k[L - 1 - t]! * line[i + t]!;
-      out[base + i * stride] = s;
-    }
-  }
+/** The scipy boundary mode that pads like astropy's boundary (None pads with the fill, then trims). */
+function padMode(boundary: ConvolveBoundary): BoundaryMode {
+  return boundary === null ? 'constant' : PAD_MODE[boundary];
+}
+
+/** True convolution along x: correlation with the flipped kernel (odd length, centred). */
+function rows(src: Float64Array, width: number, height: number, k: Float64Array, boundary: ConvolveBoundary, fill: number, out: Float64Array): void {
+  const flipped = Float64Array.from(k).reverse();
+  correlateRows(src, width, height, flipped, k.length >> 1, padMode(boundary), fill, out);
 }
 
 export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky: Float64Array, options: AstropyConvolveOptions = {}): Float64Array {
@@ -110,7 +96,7 @@ export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky
   // the 2-D pad is constant, so after the pass along y it holds pad * sum(ky)
   const conv = new Float64Array(n);
   columns(out, width, height, ky, boundary, padValue, conv);
-  pass(conv, width, height, kx, 'x', boundary, padValue * sumKy, conv);
+  rows(conv, width, height, kx, boundary, padValue * sumKy, conv);
   if (interpolate) {
     if (fillIsNaN || nanIdx.length * 20 > n) {
       // many holes (or a NaN pad): the weight of valid samples by the same separable passes
@@ -119,7 +105,7 @@ export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky
       const padValid = fillIsNaN ? 0 : 1;
       const bot = new Float64Array(n);
       columns(valid, width, height, ky, boundary, padValid, bot);
-      pass(bot, width, height, kx, 'x', boundary, padValid * sumKy, bot);
+      rows(bot, width, height, kx, boundary, padValid * sumKy, bot);
       for (let i = 0; i < n; i++) conv[i] = bot[i] === 0 ? NaN : conv[i]! / bot[i]!;
     } else {
       divideNearHoles(conv, data, width, height, kx, ky, boundary, nanIdx, kernelSum);
@@ -144,7 +130,7 @@ export function astropyConvolveSeparable(plane: ImagePlane, kx: Float64Array, ky
 /** The y pass of a true convolution (kernel flipped) with astropy's boundaries. */
 function columns(src: Float64Array, width: number, height: number, k: Float64Array, boundary: ConvolveBoundary, fill: number, out: Float64Array): void {
   const flipped = Float64Array.from(k).reverse();
-  correlateColumns(src, width, height, flipped, k.length >> 1, boundary === null ? 'constant' : PAD_MODE[boundary], fill, out);
+  correlateColumns(src, width, height, flipped, k.length >> 1, padMode(boundary), fill, out);
 }
 
 /**
@@ -163,8 +149,8 @@ function divideNearHoles(out: Float64Array, data: ArrayLike<number>, width: numb
   for (let y = 0; y < height; y++) rowStart[y + 1]! += rowStart[y]!;
   const lost = new Float64Array(width);
   const lostCount = new Uint16Array(width);
-  const mapX = extendedIndices(width, hx, hx, boundary === null ? 'constant' : PAD_MODE[boundary]);
-  const mapY = extendedIndices(height, hy, hy, boundary === null ? 'constant' : PAD_MODE[boundary]);
+  const mapX = extendedIndices(width, hx, hx, padMode(boundary));
+  const mapY = extendedIndices(height, hy, hy, padMode(boundary));
   const isHole = (x: number, y: number): boolean => Number.isNaN(data[y * width + x]!);
   // 'extend' and 'wrap' can also bring holes in through the edge: those pixels are summed directly
   const nearEdge = (x: number, y: number): boolean => x < hx || y < hy || x >= width - hx || y >= height - hy;

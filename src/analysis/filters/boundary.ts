@@ -67,3 +67,26 @@ export function correlateColumns(src: ArrayLike<number>, width: number, height: 
     }
   }
 }
+
+/**
+ * The pass along x of a separable filter: out[y, i] is the sum over t of weights[t] * src row y at
+ * (i - before + t), samples beyond the edge mapped by `mode` ('constant' ones are `cval`). `out`
+ * may be `src` (each row is copied, extended, before it is written).
+ */
+export function correlateRows(src: Float64Array, width: number, height: number, weights: ArrayLike<number>, before: number, mode: BoundaryMode, cval: number, out: Float64Array): void {
+  const L = weights.length;
+  const idx = extendedIndices(width, before, L - 1 - before, mode);
+  const line = new Float64Array(width + L - 1);
+  for (let y = 0; y < height; y++) {
+    const base = y * width;
+    for (let j = 0; j < line.length; j++) {
+      const k = idx[j]!;
+      line[j] = k < 0 ? cval : src[base + k]!;
+    }
+    for (let i = 0; i < width; i++) {
+      let s = 0;
+      for (let t = 0; t < L; t++) s += weights[t]! * line[i + t]!;
+      out[base + i] = s;
+    }
+  }
+}

@@ -12,7 +12,7 @@
  */
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
-import { correlateColumns, extendedIndices, type BoundaryMode } from './boundary.js';
+import { correlateColumns, correlateRows, extendedIndices, type BoundaryMode } from './boundary.js';
 import { selectInPlace } from '../stats/select.js';
 
 export interface Grid {
@@ -38,34 +38,6 @@ export function gaussianWeights(sigma: number, truncate = 4.0): Float64Array {
   return w;
 }
 
-/**
- * Correlates every row (axis 'x') or column (axis 'y') of `src` with `weights` (origin 0:
- * centre at weights.length >> 1). `valid` (1 = counted) gives the normalised-convolution weights.
- */
-function correlate1d(src: Float64Array, width: number, height: number, weights: Float64Array, axis: 'x' | 'y', mode: BoundaryMode, cval: number, out: Float64Array): void {
-  const n = axis === 'x' ? width : height;
-  const lines = axis === 'x' ? height : width;
-  const stride = axis === 'x' ? 1 : width;
-  const lineStep = axis === 'x' ? width : 1;
-  const L = weights.length;
-  const before = L >> 1;
-  const after = L - 1 - before;
-  const idx = extendedIndices(n, before, after, mode);
-  const line = new Float64Array(n + L - 1);
-  for (let l = 0; l < lines; l++) {
-    const base = l * lineStep;
-    for (let j = 0; j < line.length; j++) {
-      const k = idx[j]!;
-      line[j] = k < 0 ? cval : src[base + k * stride]!;
-    }
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let t = 0; t < L; t++) s += weights[t]! * line[i + t]!;
-      out[base + i * stride] = s;
-    }
-  }
-}
-
 /** Separable correlation with NaN handled by normalised convolution. `wy` along rows' index y. */
 export function separableFilter(plane: ImagePlane, wx: Float64Array, wy: Float64Array, mode: BoundaryMode, cval = 0): Float64Array {
   const { width, height, data } = plane;
@@ -83,12 +55,12 @@ export function separableFilter(plane: ImagePlane, wx: Float64Array, wy: Float64
   }
   const out = new Float64Array(n);
   correlateColumns(values, width, height, wy, wy.length >> 1, mode, cval, out);
-  correlate1d(out, width, height, wx, 'x', mode, cval, out);
+  correlateRows(out, width, height, wx, wx.length >> 1, mode, cval, out);
   if (!anyNaN) return out;
   const wsum = values;
   // the constant boundary counts as valid data (it is a value), as in scipy
   correlateColumns(valid, width, height, wy, wy.length >> 1, mode, 1, wsum);
-  correlate1d(wsum, width, height, wx, 'x', mode, 1, wsum);
+  correlateRows(wsum, width, height, wx, wx.length >> 1, mode, 1, wsum);
   for (let i = 0; i < n; i++) {
     out[i] = valid[i] === 0 || wsum[i]! <= 0 ? NaN : out[i]! / wsum[i]!;
   }
