@@ -33,15 +33,6 @@ export function validValues(plane: ImagePlane, mask?: PixelMask): Float64Array {
   return out;
 }
 
-/** A float64 copy where masked and non-finite pixels are NaN (the analysis working form). */
-export function toMaskedFloat64(plane: ImagePlane, mask?: PixelMask): Float64Array {
-  checkMask(plane, mask);
-  const { data } = plane;
-  const out = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = isValid(data, mask, i) ? data[i]! : NaN;
-  return out;
-}
-
 export function countInvalid(plane: ImagePlane): number {
   let n = 0;
   const { data } = plane;

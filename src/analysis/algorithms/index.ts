@@ -28,5 +28,3 @@ export const algorithms = new AlgorithmRegistry([
   cleanOutliersAlgorithm,
   standardPipeline,
 ]);
-
-export const ALGORITHM_NAMES = algorithms.names;

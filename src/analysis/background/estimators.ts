@@ -15,8 +15,6 @@ import { MAD_TO_STD } from '../stats/robust.js';
 
 export type BkgEstimatorName = 'median' | 'mean' | 'sextractor' | 'mmm';
 export type BkgRmsEstimatorName = 'std' | 'mad_std';
-export const BKG_ESTIMATORS: readonly BkgEstimatorName[] = ['median', 'mean', 'sextractor', 'mmm'];
-export const BKG_RMS_ESTIMATORS: readonly BkgRmsEstimatorName[] = ['std', 'mad_std'];
 
 export interface BackgroundEstimator {
   /** Estimate from values[0..n) (may reorder them). */

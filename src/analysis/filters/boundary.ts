@@ -8,7 +8,6 @@
  *   constant (k k k | a b c d | k k k)
  */
 export type BoundaryMode = 'reflect' | 'mirror' | 'nearest' | 'wrap' | 'constant';
-export const BOUNDARY_MODES: readonly BoundaryMode[] = ['reflect', 'mirror', 'nearest', 'wrap', 'constant'];
 
 export function mapIndex(i: number, n: number, mode: BoundaryMode): number {
   if (i >= 0 && i < n) return i;

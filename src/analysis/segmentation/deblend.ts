@@ -9,7 +9,7 @@
  * original ones and everything is renumbered consecutively.
  */
 import { ValidationError } from '../../errors.js';
-import { labelMask, labelAreas, labelBoxes, type Connectivity } from './label.js';
+import { labelImage, labelAreas, labelBoxes, type Connectivity } from './label.js';
 import { relabelConsecutive, type SegmentationImage } from './segmentation-image.js';
 import { watershed } from './watershed.js';
 
@@ -98,7 +98,7 @@ function multithreshold(cut: Float64Array, inSeg: Uint8Array, w: number, h: numb
   const on = new Uint8Array(w * h);
   for (const t of thresholds) {
     for (let i = 0; i < on.length; i++) on[i] = inSeg[i] === 1 && cut[i]! > t ? 1 : 0;
-    const { labels, count } = labelMask(on, w, h, connectivity);
+    const { labels, count } = labelImage(on, w, h, connectivity);
     if (count === 0) continue;
     const areas = labelAreas(labels, count);
     const ids: number[] = [];
@@ -137,7 +137,7 @@ function makeMarkers(levels: Level[], w: number, h: number, connectivity: Connec
       for (let p = 0; p < markers.length; p++) if (lower.labels[p] === lo) markers[p] = upper.labels[p] !== 0 ? 1 : 0;
     }
     if (relabel) {
-      const { labels, count } = labelMask(markers, w, h, connectivity);
+      const { labels, count } = labelImage(markers, w, h, connectivity);
       levels[i + 1] = { labels, ids: Array.from({ length: count }, (_, k) => k + 1) };
     } else {
       levels[i + 1] = lower;

@@ -31,10 +31,10 @@ function union(parent: Int32Array, a: number, b: number): number {
 }
 
 /**
- * Labels the pixels set in `on` (a w*h mask of the window, 1 = foreground); the result is a w*h
- * label array.
+ * Labels the pixels set in `on` (a w*h mask, 1 = foreground) with 4- or 8-connectivity; the
+ * result is a w*h label array.
  */
-export function labelMask(on: Uint8Array, w: number, h: number, connectivity: Connectivity): Labelled {
+export function labelImage(on: Uint8Array, w: number, h: number, connectivity: Connectivity = 8): Labelled {
   const labels = new Int32Array(w * h);
   let parent = new Int32Array(256);
   let next = 1;
@@ -85,20 +85,6 @@ export function labelMask(on: Uint8Array, w: number, h: number, connectivity: Co
     labels[i] = finalOf[r]!;
   }
   return { labels, count };
-}
-
-/** As labelMask, with the foreground given by a predicate over the window's own indices. */
-export function labelWindow(on: (i: number) => boolean, stride: number, x0: number, y0: number, w: number, h: number, connectivity: Connectivity): Labelled {
-  const mask = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const src = (y0 + y) * stride + x0;
-    for (let x = 0; x < w; x++) if (on(src + x)) mask[y * w + x] = 1;
-  }
-  return labelMask(mask, w, h, connectivity);
-}
-
-export function labelImage(mask: Uint8Array, width: number, height: number, connectivity: Connectivity = 8): Labelled {
-  return labelMask(mask, width, height, connectivity);
 }
 
 /** Pixel counts per label (index 0 = background). */
