@@ -9,13 +9,13 @@
 import type { DisplayOptions } from '../imaging/index.js';
 import { buildDisplayMapping, encodeRaster, MEDIA_TYPES } from '../imaging/index.js';
 import type { ViewerLimits } from '../imaging/viewer/source.js';
-import { avmSpatial, embedAvm, Wcs, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
+import { avmSpatial, embedAvm, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
 import { reprojectAndCoadd } from './coadd.js';
 import { ReprojectError } from './errors.js';
 import type { OutputGrid } from './grid.js';
 import { cropGrid, fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { binFactorFor, loadCelestialImageBinned, loadImageShape, type ImageShape } from './load.js';
+import { binFactorFor, finestScale, loadCelestialImageBinned, loadImageShape, type ImageShape } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 import { applyCurve, applyOverall, type OverallAdjustment, type ToneCurve } from './tone.js';
 
@@ -73,14 +73,9 @@ export function compositeGrid(shapes: readonly ImageShape[], spec: Pick<Composit
   return fitGridInBox(grid, spec.width, spec.height);
 }
 
-function pixelScale(def: WcsDefinition): number {
-  const [sx, sy] = new Wcs(def).pixelScales();
-  return Math.min(sx, sy);
-}
-
 /** One channel: its files' NaN-aware mean on the grid, as display values in [0, 1] (NaN = none). */
 async function channelValues(channel: CompositeChannelSpec, grid: OutputGrid, spec: CompositeSpec, shapes: ReadonlyMap<string, ImageShape>): Promise<Float32Array> {
-  const target = pixelScale(grid.wcs);
+  const target = finestScale(grid.wcs);
   const images = [];
   for (const path of channel.paths) {
     // Inputs much finer than the output are block-averaged while they stream in (anti-aliasing, bounded memory).

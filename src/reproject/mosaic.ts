@@ -13,13 +13,13 @@ import { FitsWriter } from '../fits/index.js';
 import { encodeBinTable } from '../fits/table/index.js';
 import { buildDisplayMapping, colormapIndex, encodeRaster, MEDIA_TYPES, type Colormap, type DisplayOptions } from '../imaging/index.js';
 import type { ViewerLimits } from '../imaging/viewer/source.js';
-import { avmSpatial, embedAvm, Wcs, wcsToCards, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
+import { avmSpatial, embedAvm, wcsToCards, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
 import { coaddBands, type CombineMethod } from './coadd.js';
 import { ReprojectError } from './errors.js';
 import type { CelestialImage, OutputGrid } from './grid.js';
 import { fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { binFactorFor, loadCelestialImageBinned, loadImageShape, openRowSource, type ImageShape, type OpenRowSource } from './load.js';
+import { binFactorFor, finestScale, loadCelestialImageBinned, loadImageShape, openRowSource, type ImageShape, type OpenRowSource } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 
 export interface MosaicFileSpec {
@@ -74,11 +74,6 @@ async function shapesOf(spec: MosaicCommon): Promise<ImageShape[]> {
   return shapes;
 }
 
-function scaleOf(def: WcsDefinition): number {
-  const [sx, sy] = new Wcs(def).pixelScales();
-  return Math.min(sx, sy);
-}
-
 export interface MosaicImageOutput {
   readonly image: Buffer;
   readonly mediaType: string;
@@ -90,7 +85,7 @@ export interface MosaicImageOutput {
 export async function renderMosaicImage(spec: MosaicImageSpec, onProgress?: Progress): Promise<MosaicImageOutput> {
   const shapes = await shapesOf(spec);
   const grid = fitGridInBox(mosaicGrid(shapes, spec.maxOutputPixels), spec.width, spec.height);
-  const target = scaleOf(grid.wcs);
+  const target = finestScale(grid.wcs);
   const tiles: CelestialImage[] = [];
   for (let k = 0; k < spec.files.length; k++) {
     onProgress?.((0.5 * k) / spec.files.length, `stretching ${basename(spec.files[k]!.path)}`);
