@@ -76,12 +76,9 @@ export async function compositeSpec(ctx: EngineContext, body: CompositeBody, fal
   const o = body.overall;
   const crop = body.crop ?? undefined;
   if (crop && !(crop[2]! > crop[0]! && crop[3]! > crop[1]!)) throw new ValidationError('crop must be [x0, y0, x1, y1] with x1 > x0 and y1 > y0');
-  const overallDisplay = o ? displayOf(o, fallbacks) : undefined;
   return {
     channels,
-    overall: overallDisplay
-      ? { stretch: overallDisplay.stretch, blackPoint: overallDisplay.blackPoint ?? 0, whitePoint: overallDisplay.whitePoint ?? 1, gamma: overallDisplay.gamma ?? 1, asinhA: overallDisplay.asinhA ?? 0.1 }
-      : undefined,
+    overall: o ? displayOf(o, fallbacks) : undefined,
     width: body.width ?? 1000,
     height: body.height ?? 1000,
     crop: crop as [number, number, number, number] | undefined,

@@ -9,6 +9,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { EngineContext } from '../context.js';
 import { ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
+import type { OverallAdjustment } from '../reproject/tone.js';
 import type { TaskName } from '../workers/tasks/index.js';
 import { Type, type Static, type TSchema } from 'typebox';
 
@@ -39,7 +40,8 @@ export interface RawDisplay {
 }
 
 /** Upstream behaviour: an unknown stretch name falls back to zscale (reported, not an error). */
-export function displayOf(raw: RawDisplay, fallbacks: string[], fallbackStretch: StretchName = 'zscale'): DisplayOptions {
+/** Every option set (defaults filled in), so the result also serves as a composite's overall adjustment. */
+export function displayOf(raw: RawDisplay, fallbacks: string[], fallbackStretch: StretchName = 'zscale'): DisplayOptions & OverallAdjustment {
   let stretch = (raw.stretch ?? fallbackStretch) as StretchName;
   if (!(STRETCH_NAMES as readonly string[]).includes(stretch)) {
     fallbacks.push(String(raw.stretch));
