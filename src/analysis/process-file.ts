@@ -75,8 +75,8 @@ async function loadImage(path: string, hduIndex: number | null | undefined, slic
       const d = await readPlane(file, dq, planeOptions(dq, plane, o.maxElements));
       const mask = new Uint8Array(d.data.length);
       let any = false;
-      // JWST DQ bit 0 is DO_NOT_USE
-      for (let i = 0; i < mask.length; i++) if (Number(d.data[i]) % 2 === 1) {
+      // JWST DQ bit 0 is DO_NOT_USE (& 1, not % 2: an int32 DQ holds bit 31 as a negative number)
+      for (let i = 0; i < mask.length; i++) if ((Number(d.data[i]) & 1) === 1) {
         mask[i] = 1;
         any = true;
       }
