@@ -102,6 +102,11 @@ async function loadImage(path: string, hduIndex: number | null | undefined, slic
   }
 }
 
+/** The file name without its directory and its FITS extension (.fits/.fit/.fts, optionally compressed). */
+export function fitsStem(path: string): string {
+  return basename(path).replace(/\.(fits|fit|fts)(\.gz|\.fz|\.Z)?$/i, '');
+}
+
 export async function processFile(req: ProcessFileRequest): Promise<ProcessFileResult> {
   const t0 = performance.now();
   const def = algorithms.get(req.algorithm);
@@ -131,7 +136,7 @@ export async function processFile(req: ProcessFileRequest): Promise<ProcessFileR
     progress(0.92, 'writing outputs');
     const names = await writeOutputImages(output.images, {
       dir: req.outputDir,
-      prefix: req.outputPrefix ?? `${basename(req.filePath).replace(/\.(fits|fit|fts)(\.gz|\.fz|\.Z)?$/i, '')}_${req.algorithm}`,
+      prefix: req.outputPrefix ?? `${fitsStem(req.filePath)}_${req.algorithm}`,
       width: img.plane.width,
       height: img.plane.height,
       header: img.hdu.header,

@@ -4,14 +4,14 @@
  * progress). Unknown algorithms and bad parameters are 422 naming the problem, before any work.
  */
 import { randomBytes } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { EngineError, NotFoundError } from '../errors.js';
 import { algorithms } from '../analysis/algorithms/index.js';
-import type { ProcessFileRequest, ProcessFileResult } from '../analysis/process-file.js';
+import { fitsStem, type ProcessFileRequest, type ProcessFileResult } from '../analysis/process-file.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 const ProcessBody = Type.Object({
@@ -53,7 +53,7 @@ async function prepare(ctx: EngineContext, body: ProcessBodyT): Promise<ProcessF
     otherFilePath = (await resolveFitsPath(ctx, String(parameters.other_file_path))).path;
   }
   const limits = viewerLimits(ctx);
-  const stem = basename(body.file_path).replace(/\.(fits|fit|fts)(\.gz|\.fz|\.Z)?$/i, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+  const stem = fitsStem(body.file_path).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
   return {
     algorithm: body.algorithm,
     parameters,
