@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import type { ImagePlane } from '../../core/image-plane.js';
 import type { PixelMask } from '../mask.js';
+import type { AlgorithmInput } from '../registry.js';
 import type { ClippedStats } from '../stats/sigma-clip.js';
 import { streamingSigmaClippedStats } from '../stats/streaming-sigma-clip.js';
 
@@ -29,6 +30,15 @@ export function subtract(plane: ImagePlane, background: number | ArrayLike<numbe
   const data = new Float64Array(plane.data.length);
   for (let i = 0; i < data.length; i++) data[i] = plane.data[i]! - (typeof background === 'number' ? background : background[i]!);
   return { width: plane.width, height: plane.height, data };
+}
+
+/** The image minus a background map (or nothing), masked pixels NaN: what detection runs on. */
+export function backgroundSubtracted(input: AlgorithmInput, background?: ArrayLike<number>): Float64Array {
+  const { plane, mask } = input;
+  const n = plane.data.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = mask && mask[i] ? NaN : plane.data[i]! - (background ? background[i]! : 0);
+  return out;
 }
 
 /** factor * values, as a new float64 array (typed-array .from with a map function is very slow). */

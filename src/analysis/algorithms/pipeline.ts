@@ -12,7 +12,7 @@ import { SigmaClip, sigmaClippedStatsOf } from '../stats/sigma-clip.js';
 import { biweightLocation, biweightScale, madStd } from '../stats/robust.js';
 import { findSources } from '../segmentation/source-finder.js';
 import { sourceCatalog } from '../segmentation/catalog.js';
-import { AnyResult, SizePair, jsonRow, num, scaled } from './common.js';
+import { AnyResult, SizePair, backgroundSubtracted, jsonRow, num, scaled } from './common.js';
 import { computeBackground } from './background.js';
 
 export const standardPipeline = defineAlgorithm({
@@ -60,15 +60,7 @@ export const standardPipeline = defineAlgorithm({
         }),
       (r) => r.summary,
     );
-    const sub = time(
-      'subtract',
-      () => {
-        const d = new Float64Array(n);
-        for (let i = 0; i < n; i++) d[i] = input.mask && input.mask[i] ? NaN : plane.data[i]! - bkg.background[i]!;
-        return d;
-      },
-      () => ({}),
-    );
+    const sub = time('subtract', () => backgroundSubtracted(input, bkg.background), () => ({}));
     const subPlane = { width: plane.width, height: plane.height, data: sub };
     ctx.progress(0.35, 'noise reduction');
     const smooth = time(

@@ -3,10 +3,11 @@ import { Type } from 'typebox';
 import { ValidationError } from '../../errors.js';
 import { defineAlgorithm } from '../registry.js';
 import { findSources } from '../segmentation/source-finder.js';
-import { AnyResult, NullableNumber, jsonRow, num, scaled } from './common.js';
+import { medianInPlace } from '../stats/select.js';
+import { AnyResult, NullableNumber, backgroundSubtracted, jsonRow, num, scaled } from './common.js';
 import { backgroundParameters, computeBackground } from './background.js';
 
-export const segmentationParameters = {
+const segmentationParameters = {
   threshold: NullableNumber('Detection threshold in data units above the background (default: nsigma * background RMS)'),
   nsigma: Type.Number({ default: 3, exclusiveMinimum: 0, maximum: 1000, description: 'Threshold in units of the background RMS when threshold is null' }),
   background: Type.Union([Type.Literal('mesh'), Type.Literal('global'), Type.Literal('none')], { default: 'global', description: 'Background to subtract first' }),
@@ -52,12 +53,7 @@ export const segmentation = defineAlgorithm({
             coverage_mask: 'none',
             fill_value: 0,
           });
-    const n = plane.data.length;
-    const sub = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const masked = input.mask && input.mask[i];
-      sub[i] = masked ? NaN : plane.data[i]! - (bkg ? bkg.background[i]! : 0);
-    }
+    const sub = backgroundSubtracted(input, bkg?.background);
     let threshold: number | Float64Array;
     if (p.threshold !== null) threshold = p.threshold;
     else if (bkg) threshold = scaled(bkg.rms, p.nsigma);
@@ -84,7 +80,7 @@ export const segmentation = defineAlgorithm({
         n_sources: found.segmentation.nlabels,
         n_sources_before_deblending: found.nlabelsBeforeDeblend,
         threshold: typeof threshold === 'number' ? threshold : null,
-        threshold_median: typeof threshold === 'number' ? threshold : num(median(threshold)),
+        threshold_median: typeof threshold === 'number' ? threshold : num(medianInPlace(Float64Array.from(threshold))),
         background: bkg?.summary ?? null,
         catalog: found.catalog.slice(0, p.max_rows).map(jsonRow),
         catalog_truncated: found.catalog.length > p.max_rows,
@@ -93,9 +89,3 @@ export const segmentation = defineAlgorithm({
     };
   },
 });
-
-function median(a: Float64Array): number {
-  const c = Float64Array.from(a).sort();
-  const h = c.length >> 1;
-  return c.length % 2 ? c[h]! : (c[h - 1]! + c[h]!) / 2;
-}
