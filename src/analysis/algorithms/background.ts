@@ -1,5 +1,5 @@
 /** background_2d: photutils Background2D equivalent (mesh) or a global sigma-clipped background. */
-import { Type } from 'typebox';
+import { Type, type Static, type TObject } from 'typebox';
 import { MeshBackground } from '../background/mesh-background.js';
 import { defineAlgorithm, type OutputImage } from '../registry.js';
 import { AnyResult, Maxiters, Sigma, SizePair, clippedStats, num } from './common.js';
@@ -26,20 +26,8 @@ export interface BackgroundMaps {
   readonly summary: Record<string, unknown>;
 }
 
-type BackgroundParams = {
-  method: 'mesh' | 'global';
-  box_size: number | [number, number];
-  filter_size: number | [number, number];
-  sigma: number;
-  maxiters: number;
-  exclude_percentile: number;
-  bkg_estimator: 'sextractor' | 'median' | 'mean' | 'mmm';
-  bkgrms_estimator: 'std' | 'mad_std';
-  edge_method: 'pad' | 'crop';
-  filter_threshold: number | null;
-  coverage_mask: 'none' | 'nan';
-  fill_value: number;
-};
+/** The background options as the schema states them (defaults filled in by validation). */
+type BackgroundParams = Static<TObject<typeof backgroundParameters>>;
 
 export function computeBackground(input: { plane: ImagePlane; mask?: Uint8Array }, p: BackgroundParams): BackgroundMaps {
   const { plane } = input;
@@ -94,7 +82,7 @@ export const background2d = defineAlgorithm({
   result: AnyResult,
   run(input, p, ctx) {
     ctx.progress(0.1, 'estimating background');
-    const maps = computeBackground(input, p as BackgroundParams);
+    const maps = computeBackground(input, p);
     ctx.progress(0.9, 'background done');
     const { plane } = input;
     let sub = 0;
