@@ -30,7 +30,7 @@ export const gaussianFilterAlgorithm = defineAlgorithm({
   parameters: Type.Object({ sigma: SigmaPair, mode: BoundaryModeSchema, cval: Type.Number({ default: 0 }), truncate: Type.Number({ default: 4.0, exclusiveMinimum: 0, maximum: 20 }) }, { additionalProperties: false }),
   result: AnyResult,
   run(input, p) {
-    const out = gaussianFilter(withMask(input.plane, input.mask), { sigma: p.sigma as number | [number, number], mode: p.mode, cval: p.cval, truncate: p.truncate });
+    const out = gaussianFilter(withMask(input.plane, input.mask), { sigma: p.sigma, mode: p.mode, cval: p.cval, truncate: p.truncate });
     return filtered(out, 'filtered', `gaussian_filter sigma=${JSON.stringify(p.sigma)}`);
   },
 });
@@ -43,7 +43,7 @@ export const medianFilterAlgorithm = defineAlgorithm({
   parameters: Type.Object({ size: SizePair(3, 101, 'Window size, or [ny, nx]'), mode: BoundaryModeSchema, cval: Type.Number({ default: 0 }) }, { additionalProperties: false }),
   result: AnyResult,
   run(input, p) {
-    const out = medianFilter(withMask(input.plane, input.mask), p.size as number | [number, number], p.mode, p.cval);
+    const out = medianFilter(withMask(input.plane, input.mask), p.size, p.mode, p.cval);
     return filtered(out, 'filtered', `median_filter size=${JSON.stringify(p.size)}`);
   },
 });
@@ -56,7 +56,7 @@ export const boxFilterAlgorithm = defineAlgorithm({
   parameters: Type.Object({ size: SizePair(3, 1001, 'Box size, or [ny, nx]'), mode: BoundaryModeSchema, cval: Type.Number({ default: 0 }) }, { additionalProperties: false }),
   result: AnyResult,
   run(input, p) {
-    const out = uniformFilter(withMask(input.plane, input.mask), p.size as number | [number, number], p.mode, p.cval);
+    const out = uniformFilter(withMask(input.plane, input.mask), p.size, p.mode, p.cval);
     return filtered(out, 'filtered', `box_filter size=${JSON.stringify(p.size)}`);
   },
 });

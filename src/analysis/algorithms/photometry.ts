@@ -47,7 +47,7 @@ export const aperturePhotometryAlgorithm = defineAlgorithm({
     }
     const error = p.use_error && input.error ? input.error.data : undefined;
     const rows = aperturePhotometry(input.plane, {
-      positions: p.positions as Array<[number, number]>,
+      positions: p.positions,
       aperture,
       annulus,
       error,
