@@ -1,4 +1,5 @@
 /** Comparing WCS answers: angular distance on the sky for celestial axes, absolute elsewhere. */
+import assert from 'node:assert/strict';
 import type { Wcs } from '../../src/wcs/wcs.js';
 
 /** JSON numbers as REFERENCE.json and our fixtures write them (NaN as "NaN" or null). */
@@ -43,4 +44,29 @@ export function pixelError(got: readonly number[], want: readonly number[]): num
     max = Math.max(max, Math.abs(g - w));
   }
   return max;
+}
+
+/** One HDU's `wcs` block of a REFERENCE file: astropy's pixel <-> world pairs. */
+export interface ReferencePairs {
+  readonly pixel_to_world: ReadonlyArray<{ pixel_0based: number[]; world: unknown[] }>;
+  readonly world_to_pixel: ReadonlyArray<{ world: unknown[]; pixel_0based: unknown[] }>;
+}
+
+/** A REFERENCE file: the `wcs` block of each HDU of each corpus file. */
+export interface ReferenceFile {
+  readonly files: ReadonlyArray<{ file: string; hdus: ReadonlyArray<{ wcs?: ReferencePairs }> }>;
+}
+
+/** Every pair both ways: world within 1e-9 degrees, pixel within 1e-6. */
+export function assertMatchesReference(wcs: Wcs, ref: ReferencePairs): void {
+  for (const p of ref.pixel_to_world) {
+    const want = p.world.map(jsonNumber);
+    const got = wcs.pixelToWorld(p.pixel_0based);
+    assert.ok(worldError(wcs, got, want) <= 1e-9, `pixel ${p.pixel_0based}: ${got} vs ${want}`);
+  }
+  for (const p of ref.world_to_pixel) {
+    const want = p.pixel_0based.map(jsonNumber);
+    const got = wcs.worldToPixel(p.world.map(jsonNumber));
+    assert.ok(pixelError(got, want) <= 1e-6, `world ${p.world}: ${got} vs ${want}`);
+  }
 }
