@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { waitForJob } from './sky-jobs.js';
 import { writeTile } from './sky-files.js';
 
 const hasExiftool = spawnSync('exiftool', ['-ver'], { stdio: 'ignore' }).status === 0;
@@ -131,12 +132,7 @@ describe('POST /composite/generate', () => {
     });
     assert.equal(res.statusCode, 202);
     const id = res.json().job_id as string;
-    let status: Record<string, unknown> = {};
-    for (let i = 0; i < 200; i++) {
-      status = (await engine.app.inject({ method: 'GET', url: `/composite/jobs/${id}` })).json();
-      if (status.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const status = await waitForJob(engine, `/composite/jobs/${id}`);
     assert.equal(status.status, 'done');
     assert.equal(status.progress, 100);
     const result = await engine.app.inject({ method: 'GET', url: `/composite/jobs/${id}/result` });
@@ -153,12 +149,7 @@ describe('POST /composite/generate', () => {
     });
     assert.equal(res.statusCode, 202);
     const id = res.json().job_id as string;
-    let status: Record<string, unknown> = {};
-    for (let i = 0; i < 200; i++) {
-      status = (await engine.app.inject({ method: 'GET', url: `/composite/jobs/${id}` })).json();
-      if (status.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const status = await waitForJob(engine, `/composite/jobs/${id}`);
     assert.equal(status.status, 'failed');
     const result = await engine.app.inject({ method: 'GET', url: `/composite/jobs/${id}/result` });
     assert.equal(result.statusCode, 400);

@@ -14,6 +14,7 @@ import { readTableRows } from '../../src/fits/table/index.js';
 import { findOptimalCelestialWcs } from '../../src/reproject/index.js';
 import { parseWcs, recordHeader, Wcs } from '../../src/wcs/index.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { waitForJob } from './sky-jobs.js';
 import { tileCards, writeTile, type TileSpec } from './sky-files.js';
 
 const hasFitsverify = spawnSync('fitsverify', ['-h'], { stdio: 'ignore' }).error === undefined;
@@ -140,12 +141,7 @@ describe('POST /mosaic/generate and /mosaic/footprint', () => {
     const res = await engine.app.inject({ method: 'POST', url: '/mosaic/generate?async=true', payload: { files, output_format: 'fits' } });
     assert.equal(res.statusCode, 202, res.body);
     const id = res.json().job_id as string;
-    let status: Record<string, unknown> = {};
-    for (let i = 0; i < 300; i++) {
-      status = (await engine.app.inject({ method: 'GET', url: `/mosaic/jobs/${id}` })).json();
-      if (status.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const status = await waitForJob(engine, `/mosaic/jobs/${id}`);
     assert.equal(status.status, 'done', JSON.stringify(status));
     const result = await engine.app.inject({ method: 'GET', url: `/mosaic/jobs/${id}/result` });
     assert.equal(result.statusCode, 200);
