@@ -12,7 +12,8 @@ import type { CompositeOutput, CompositeSpec } from '../reproject/composite.js';
 import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { viewerLimits } from './viewer-support.js';
-import { AsyncQuery, channelColor, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
+import { channelColor } from '../reproject/colors.js';
+import { AsyncQuery, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
 
 const ChannelConfig = Type.Object({
   file_paths: Type.Array(Type.String(), { minItems: 1, description: 'FITS files relative to DATA_DIR; several are mosaicked (NaN-aware mean)' }),
@@ -53,7 +54,7 @@ const CompositeRequest = Type.Object({
 type CompositeBody = Static<typeof CompositeRequest>;
 type ChannelBody = Static<typeof ChannelConfig>;
 
-export async function compositeSpec(ctx: EngineContext, body: CompositeBody, fallbacks: string[]): Promise<CompositeSpec> {
+async function compositeSpec(ctx: EngineContext, body: CompositeBody, fallbacks: string[]): Promise<CompositeSpec> {
   const legacy: Array<[ChannelBody | null | undefined, [number, number, number]]> = [[body.red, [1, 0, 0]], [body.green, [0, 1, 0]], [body.blue, [0, 0, 1]]];
   const given = legacy.filter(([c]) => c);
   if (given.length > 0 && given.length < 3 && !body.channels) throw new ValidationError('red, green and blue must all be given (or use channels)');

@@ -1,7 +1,7 @@
 /**
- * What the composite and mosaic routes share: their size limits (environment, read once), colour
- * parsing, the display options of a request, and background jobs with progress for long renders
- * (POST with `?async=true` -> 202 and a job to poll).
+ * What the composite and mosaic routes share: nullable schema pieces, the display options of a
+ * request, and background jobs with progress for long renders (POST with `?async=true` -> 202
+ * and a job to poll).
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -52,8 +52,6 @@ export function displayOf(raw: RawDisplay, fallbacks: string[], fallbackStretch:
   if (!(whitePoint > blackPoint)) throw new ValidationError('white_point must be greater than black_point');
   return { stretch, blackPoint, whitePoint, gamma: raw.gamma ?? 1, asinhA: raw.asinh_a ?? 0.1 };
 }
-
-export { channelColor, hueToRgb } from '../reproject/colors.js';
 
 /** `?async=true` and the job id of the background-render routes. */
 export const AsyncQuery = Type.Object({ async: Type.Optional(Type.Boolean({ description: 'run as a background job (202 + job id)' })) });
