@@ -15,7 +15,7 @@ import { ReprojectError } from './errors.js';
 import type { OutputGrid } from './grid.js';
 import { cropGrid, fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { binFactorFor, finestScale, loadCelestialImageBinned, loadImageShape, type ImageShape } from './load.js';
+import { binFactorFor, finestScale, loadCelestialImageBinned, loadImageShapes, type ImageShape } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 import { applyCurve, applyOverall, type OverallAdjustment, type ToneCurve } from './tone.js';
 
@@ -55,7 +55,7 @@ export interface CompositeOutput {
 
 /** The common grid of all inputs, cropped and fitted to the box. */
 export function compositeGrid(shapes: readonly ImageShape[], spec: Pick<CompositeSpec, 'width' | 'height' | 'crop' | 'maxGridPixels'>): OutputGrid {
-  let grid = findOptimalCelestialWcs(shapes.map((s) => ({ wcs: s.wcs, width: s.width, height: s.height })));
+  let grid = findOptimalCelestialWcs(shapes);
   const max = spec.maxGridPixels ?? Infinity;
   if (grid.width * grid.height > max) {
     const f = (n: number) => n.toLocaleString('en-US');
@@ -94,8 +94,7 @@ async function channelValues(channel: CompositeChannelSpec, grid: OutputGrid, sp
 export async function renderComposite(spec: CompositeSpec, onProgress?: (fraction: number, stage: string) => void): Promise<CompositeOutput> {
   if (spec.channels.length === 0) throw new ReprojectError('A composite needs at least one channel', 'COMPOSITE_NO_CHANNEL', 422);
   const allPaths = [...new Set(spec.channels.flatMap((c) => c.paths))];
-  const shapes = [];
-  for (const p of allPaths) shapes.push(await loadImageShape(p, spec.limits));
+  const shapes = await loadImageShapes(allPaths, spec.limits);
   const grid = compositeGrid(shapes, spec);
   const shapeByPath = new Map(shapes.map((sh) => [sh.path, sh]));
   const n = grid.width * grid.height;

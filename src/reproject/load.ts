@@ -73,6 +73,13 @@ export function loadImageShape(path: string, limits: ViewerLimits): Promise<Imag
   return withCelestialImage(path, limits, async (_, shape) => shape);
 }
 
+/** loadImageShape of each path, in order. */
+export async function loadImageShapes(paths: readonly string[], limits: ViewerLimits): Promise<ImageShape[]> {
+  const shapes = [];
+  for (const path of paths) shapes.push(await loadImageShape(path, limits));
+  return shapes;
+}
+
 /** Pixels (middle plane of a cube), WCS and headers of the first image HDU. */
 export function loadCelestialImage(path: string, limits: ViewerLimits): Promise<LoadedImage> {
   return withCelestialImage(path, limits, async (img, { name, wcs, header, primaryHeader }) => (

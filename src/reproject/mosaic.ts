@@ -19,7 +19,7 @@ import { ReprojectError } from './errors.js';
 import type { CelestialImage, OutputGrid } from './grid.js';
 import { fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { binFactorFor, finestScale, loadCelestialImageBinned, loadImageShape, openRowSource, type ImageShape, type OpenRowSource } from './load.js';
+import { binFactorFor, finestScale, loadCelestialImageBinned, loadImageShapes, openRowSource, type ImageShape, type OpenRowSource } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 
 export interface MosaicFileSpec {
@@ -61,17 +61,15 @@ const f = (n: number) => n.toLocaleString('en-US');
 
 /** The native common grid, with the contract's 413 above MAX_MOSAIC_OUTPUT_PIXELS. */
 export function mosaicGrid(shapes: readonly ImageShape[], maxOutputPixels: number): OutputGrid {
-  const grid = findOptimalCelestialWcs(shapes.map((s) => ({ wcs: s.wcs, width: s.width, height: s.height })));
+  const grid = findOptimalCelestialWcs(shapes);
   if (grid.width * grid.height > maxOutputPixels) {
     throw new ReprojectError(`Mosaic output too large: exceeds MAX_MOSAIC_OUTPUT_PIXELS (${f(maxOutputPixels)})`, 'MOSAIC_TOO_LARGE', 413);
   }
   return grid;
 }
 
-async function shapesOf(spec: MosaicCommon): Promise<ImageShape[]> {
-  const shapes = [];
-  for (const file of spec.files) shapes.push(await loadImageShape(file.path, spec.limits));
-  return shapes;
+function shapesOf(spec: MosaicCommon): Promise<ImageShape[]> {
+  return loadImageShapes(spec.files.map((f) => f.path), spec.limits);
 }
 
 export interface MosaicImageOutput {
