@@ -194,7 +194,7 @@ export function srcmetaTable(sources: ReadonlyArray<{ name: string; header: Head
       filename.push(s.name.slice(0, 120));
       keyword.push(c.keyword.slice(0, 32));
       const v = c.value;
-      const text = v === undefined || v === null ? '' : typeof v === 'object' && !(typeof v === 'bigint') ? JSON.stringify(v) : String(v);
+      const text = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
       value.push(text.slice(0, 512));
       comment.push((c.comment ?? '').slice(0, 256));
     }
