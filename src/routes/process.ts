@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
@@ -13,6 +12,7 @@ import { EngineError, NotFoundError } from '../errors.js';
 import { algorithms } from '../analysis/algorithms/index.js';
 import { fitsStem, type ProcessFileRequest, type ProcessFileResult } from '../analysis/process-file.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { runWithProgress } from './pool-progress.js';
 
 const ProcessBody = Type.Object({
   data_id: Type.String({ description: 'Client identifier of the data set (echoed in result_id)' }),
@@ -121,8 +121,7 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
         if (j.status === 'completed' || j.status === 'failed') jobs.delete(id);
       }
     }
-    const channel = new MessageChannel();
-    channel.port1.on('message', (m: { progress: number; message: string }) => {
+    runWithProgress<ProcessFileResult, { progress: number; message: string }>(ctx, 'analysis.process', payload, (m) => {
       if (job.status === 'queued') {
         job.status = 'running';
         job.started_at = new Date().toISOString();
@@ -131,10 +130,7 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
         job.progress = m.progress;
         job.message = m.message;
       }
-    });
-    channel.port1.unref();
-    ctx.pool
-      .run<ProcessFileResult>('analysis.process', { ...payload, progressPort: channel.port2 }, [channel.port2] as unknown as ArrayBuffer[])
+    })
       .then(
         (r) => {
           job.status = 'completed';
@@ -152,7 +148,6 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
       )
       .finally(() => {
         job.finished_at = new Date().toISOString();
-        channel.port1.close();
       });
     return reply.status(202).send({ job_id: job.job_id, status: job.status, progress: job.progress, algorithm: job.algorithm, status_url: `/process/jobs/${job.job_id}` });
   });

@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { MessageChannel } from 'node:worker_threads';
 import type { EngineContext } from '../context.js';
 import { ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
 import type { OverallAdjustment } from '../reproject/tone.js';
 import type { TaskName } from '../workers/tasks/index.js';
+import { runWithProgress } from './pool-progress.js';
 import { Type, type Static, type TSchema } from 'typebox';
 
 /**
@@ -80,12 +80,7 @@ export class SkyJobs {
 
   /** Runs a pool task with a progress port; `finish` turns the task result into the response. */
   run<T>(task: TaskName, payload: object, onProgress?: (fraction: number, stage: string) => void): Promise<T> {
-    const channel = new MessageChannel();
-    channel.port1.on('message', (m: { fraction: number; stage: string }) => onProgress?.(m.fraction, m.stage));
-    channel.port1.unref();
-    return this.ctx.pool
-      .run<T>(task, { ...payload, progressPort: channel.port2 }, [channel.port2 as unknown as ArrayBuffer])
-      .finally(() => channel.port1.close());
+    return runWithProgress<T, { fraction: number; stage: string }>(this.ctx, task, payload, (m) => onProgress?.(m.fraction, m.stage));
   }
 
   start(kind: string, work: (progress: (fraction: number, stage: string) => void) => Promise<NonNullable<Job['result']>>): Job {
