@@ -26,7 +26,7 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install Debian's chromium (.ci/run does)`);
     stack = await startStack();
     // Slow the fake's downloads so progress can be watched and paused.
-    stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });
+    stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 150_000 } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -67,6 +67,8 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     await page.getByRole('heading', { name: 'Downloads' }).waitFor();
     const job = page.locator('article[data-job-id]').first();
     await job.waitFor();
+    // Only the ticked product is downloaded.
+    await job.getByText('of 1 files').waitFor({ timeout: 30_000 });
     const bar = job.getByRole('progressbar').first();
     const first = Number(await bar.getAttribute('aria-valuenow'));
     await page.waitForFunction(`Number(document.querySelector('article[data-job-id] [role=progressbar]')?.getAttribute('aria-valuenow')) > ${first}`, undefined, { timeout: 30_000 });
