@@ -13,6 +13,8 @@ export interface GridInput {
   readonly wcs: WcsDefinition;
   readonly width: number;
   readonly height: number;
+  /** Names the input in errors (a file name); "image N" otherwise. */
+  readonly name?: string;
 }
 
 export interface OptimalWcsOptions {
@@ -126,16 +128,17 @@ export function findOptimalCelestialWcs(inputs: readonly GridInput[], options: O
   const refSum: [number, number, number] = [0, 0, 0];
   const resolutions: number[] = [];
   let frame = options.frame;
-  for (const input of inputs) {
+  for (const [i, input] of inputs.entries()) {
+    const label = input.name ?? `image ${i + 1}`;
     let wcs = new Wcs(input.wcs);
-    if (!wcs.celestial) throw new ReprojectError('WCS does not have celestial components', 'REPROJECT_NOT_CELESTIAL');
+    if (!wcs.celestial) throw new ReprojectError(`${label}: its WCS has no celestial axes`, 'REPROJECT_NOT_CELESTIAL');
     if (wcs.naxis !== 2) wcs = new Wcs(subDefinition(input.wcs, [wcs.celestial.lon, wcs.celestial.lat]));
     const cel = wcs.celestial!;
     frame ??= cel.frame;
     const { width: nx, height: ny } = input;
     for (const [x, y] of [[-0.5, -0.5], [nx - 0.5, -0.5], [nx - 0.5, ny - 0.5], [-0.5, ny - 0.5]] as const) {
       const [lon, lat] = wcs.pixelToWorld([x, y]);
-      if (Number.isNaN(lon!) || Number.isNaN(lat!)) throw new ReprojectError('An image corner has no sky position', 'REPROJECT_BAD_WCS');
+      if (Number.isNaN(lon!) || Number.isNaN(lat!)) throw new ReprojectError(`${label}: the corner (${x}, ${y}) has no sky position`, 'REPROJECT_BAD_WCS');
       corners.push(convertFrame(lon!, lat!, cel.frame, icrs));
     }
     const ref = wcs.pixelToWorld([wcs.definition.crpix[0]! - 1, wcs.definition.crpix[1]! - 1]);

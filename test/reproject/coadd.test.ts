@@ -56,6 +56,13 @@ describe('findOptimalCelestialWcs vs reproject 0.10', () => {
     }
   });
 
+  it('names the input whose corner is off the sky', () => {
+    // a SIN image 400 degrees wide: its corners are beyond the projection's horizon
+    const offSky = { wcs: wcsOf({ NAXIS: 2, NAXIS1: 400, NAXIS2: 400, CTYPE1: 'RA---SIN', CTYPE2: 'DEC--SIN', CRPIX1: 200.5, CRPIX2: 200.5, CRVAL1: 10, CRVAL2: 20, CDELT1: -1, CDELT2: 1 }), width: 400, height: 400 };
+    assert.throws(() => findOptimalCelestialWcs([gridInputs[0]!, { ...offSky, name: 'wide.fits' }]), /^ReprojectError: wide\.fits: the corner \(-0\.5, -0\.5\) has no sky position$/);
+    assert.throws(() => findOptimalCelestialWcs([gridInputs[0]!, offSky]), /image 2: the corner/);
+  });
+
   it('uses the frame asked for', () => {
     const grid = findOptimalCelestialWcs(gridInputs, { frame: { system: 'galactic' } });
     assert.equal(grid.wcs.ctype[0], 'GLON-TAN');
