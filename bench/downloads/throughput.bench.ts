@@ -2,7 +2,8 @@
  * Loopback download throughput: one 1 GiB file, and 40 files of 25 MiB, from a local HTTP server,
  * with the engine's downloader, curl and aria2c in the same run. Wall time, MiB/s, peak RSS and
  * CPU seconds per GiB, each tool in its own process under /usr/bin/time; the engine's client is
- * bundled with esbuild and run by plain node (as in production, no TypeScript loader).
+ * bundled with esbuild and run by plain node (as in production, no TypeScript loader), its digest
+ * worker bundled beside it.
  *
  * BENCH_DOWNLOAD_SCALE=0.1 shrinks the sizes while developing; BENCH_DOWNLOAD_RUNS (default 2)
  * takes the best of N runs per row.
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     for (const n of smallNames) await writeRandomFile(join(src, n), smallSize);
 
     const outJs = join(work, 'js');
-    await build({ entryPoints: { client: join(here, 'client.ts'), 'range-server': join(here, 'range-server.ts') }, bundle: true, platform: 'node', format: 'esm', target: 'node20', outdir: outJs, outExtension: { '.js': '.mjs' }, banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'error' });
+    await build({ entryPoints: { client: join(here, 'client.ts'), 'range-server': join(here, 'range-server.ts'), 'digest-worker': join(here, '../../src/downloads/digest-worker.ts') }, bundle: true, platform: 'node', format: 'esm', target: 'node20', outdir: outJs, outExtension: { '.js': '.mjs' }, banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'error' });
 
     const server = spawn(process.execPath, [join(outJs, 'range-server.mjs'), src], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve, reject) => {

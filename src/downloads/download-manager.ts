@@ -15,6 +15,7 @@ import { enforceCacheBound } from './cache-bound.js';
 import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
 import { DiskFullError, DownloadError, TransferAbortedError } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './file-layer.js';
+import { DigestService } from './digest-service.js';
 import { FileDownloader } from './file-downloader.js';
 import { FileJobStore } from './file-job-store.js';
 import {
@@ -144,6 +145,7 @@ export class DownloadManager {
   private readonly fetcher: ChunkFetcher;
   private readonly ownAgent: ReturnType<typeof createDownloadAgent> | undefined;
   private readonly downloader: FileDownloader;
+  private readonly digests = new DigestService();
   private readonly persister: JobPersister;
   private readonly slots: FileSlots;
   private readonly jobs = new Map<string, Job>();
@@ -177,7 +179,7 @@ export class DownloadManager {
       });
     }
     const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.downloader = new FileDownloader({ fetcher: this.fetcher, fs: this.fs, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, connectionsPerFile: perFile, retry, syncData: options.syncData });
+    this.downloader = new FileDownloader({ fetcher: this.fetcher, fs: this.fs, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, connectionsPerFile: perFile, retry, syncData: options.syncData, digests: this.digests });
     this.persister = new JobPersister(this.store, {
       intervalMs: options.persistIntervalMs ?? 1000,
       onError: (job, err) => this.log.error({ err, jobId: job.id }, 'could not save download state'),
@@ -237,6 +239,7 @@ export class DownloadManager {
     await this.persister.drain(this.jobs.values());
     for (const job of this.jobs.values()) await this.persister.flush(job);
     await this.ownAgent?.close().catch(() => undefined);
+    await this.digests.close().catch(() => undefined);
   }
 
   /** Retention and the optional cache bound. */

@@ -11,7 +11,8 @@ import { setMaxListeners } from 'node:events';
 import { addRange, clipRanges, coveredBytes, missingRanges, prefixEnd, splitIntoChunks, type ByteRange } from './byte-ranges.js';
 import { dropBody, type ChunkFetcher, type RangeResponse, type RemoteFileInfo } from './chunk-fetcher.js';
 import { READ_SIZE, type ResponseBody } from './http1-client.js';
-import { ContentDigest, digestFile, type DigestResult } from './content-digest.js';
+import type { DigestResult } from './content-digest.js';
+import { DigestService, feedFile, sharedBuffers, type StreamDigest } from './digest-service.js';
 import {
   DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
   UnsatisfiableRangeError, VerificationError,
@@ -32,7 +33,11 @@ export interface FileDownloaderOptions {
   readonly random?: () => number;
   /** fsync each finished file before it is renamed and marked complete (default true). */
   readonly syncData?: boolean;
+  /** Where SHA-256 and FITS checksums are computed (default: on this thread). */
+  readonly digests?: DigestService;
 }
+
+const inThreadDigests = new DigestService({ useWorker: false });
 
 export interface FileDownloadHooks {
   /** Bytes that crossed the network in this run and reached the disk. */
@@ -44,7 +49,7 @@ export interface FileDownloadHooks {
 }
 
 /** Bytes gathered from the socket before one write: fewer syscalls, bounded memory. */
-const WRITE_BATCH = 2 * 1024 * 1024;
+const WRITE_BATCH = sharedBuffers.size;
 
 type Mode = 'chunked' | 'whole';
 
@@ -131,7 +136,7 @@ class FileRun {
     const { entry, remote } = this;
     const size = await this.o.fs.size(entry.localPath);
     if (size === undefined || remote.totalBytes === undefined || size !== remote.totalBytes) return false;
-    const digest = (await digestFile(this.o.fs, entry.localPath, size, undefined, this.signal)).finish();
+    const digest = await this.digestOf(entry.localPath, size);
     if (hasChecksumFailure(digest.fits)) return false;
     this.complete(digest, size);
     await this.o.fs.remove(this.part);
@@ -205,7 +210,7 @@ class FileRun {
   }
 
   /** Fetches the missing ranges; returns the streamed digest when bytes were written in order. */
-  private async fetchChunked(): Promise<ContentDigest | undefined> {
+  private async fetchChunked(): Promise<StreamDigest | undefined> {
     const { entry } = this;
     const total = entry.totalBytes!;
     const gaps = missingRanges(entry.ranges, total);
@@ -280,7 +285,7 @@ class FileRun {
     return response;
   }
 
-  private async fetchChunk(file: WritableFile, [start, end]: ByteRange, signal: AbortSignal, digest: ContentDigest | undefined, early: Promise<RangeResponse> | undefined, lookahead: Lookahead): Promise<void> {
+  private async fetchChunk(file: WritableFile, [start, end]: ByteRange, signal: AbortSignal, digest: StreamDigest | undefined, early: Promise<RangeResponse> | undefined, lookahead: Lookahead): Promise<void> {
     let pos = start;
     let failures = 0;
     let pending = early;
@@ -319,13 +324,14 @@ class FileRun {
   }
 
   /** One stream from the current prefix (or 0) to the end: no length known, or no Range support. */
-  private async fetchWhole(): Promise<ContentDigest | undefined> {
+  private async fetchWhole(): Promise<StreamDigest | undefined> {
     const { entry } = this;
     let failures = 0;
-    let digest: ContentDigest | undefined;
+    let digest: StreamDigest | undefined;
     for (;;) {
       const from = this.remote.acceptRanges ? prefixEnd(entry.ranges) : 0;
       if (from === 0 && entry.ranges.length > 0) await this.resetBytes();
+      digest?.dispose();
       digest = await this.primeDigest(from);
       entry.sequential = true;
       const file = await this.o.fs.openWritable(this.part);
@@ -337,7 +343,8 @@ class FileRun {
           await file.truncate(0);
           entry.ranges = [];
           pos = 0;
-          digest = new ContentDigest();
+          digest.dispose();
+          digest = this.newDigest();
           if (res.totalBytes !== undefined) entry.totalBytes = res.totalBytes;
           entry.etag = res.etag ?? entry.etag;
           entry.lastModified = res.lastModified ?? entry.lastModified;
@@ -371,9 +378,26 @@ class FileRun {
   }
 
   /** A digest already fed with the first `length` bytes of the .part file. */
-  private async primeDigest(length: number): Promise<ContentDigest> {
-    if (length === 0) return new ContentDigest();
-    return digestFile(this.o.fs, this.part, length, undefined, this.signal);
+  private async primeDigest(length: number): Promise<StreamDigest> {
+    const digest = this.newDigest();
+    if (length > 0) await feedFile(digest, this.o.fs, this.part, length, this.signal);
+    return digest;
+  }
+
+  private newDigest(): StreamDigest {
+    return (this.o.digests ?? inThreadDigests).create();
+  }
+
+  /** SHA-256 and FITS checksums of the first `size` bytes of a file on disk. */
+  private async digestOf(path: string, size: number): Promise<DigestResult> {
+    for (const service of [this.o.digests ?? inThreadDigests, inThreadDigests]) {
+      const digest = service.create();
+      await feedFile(digest, this.o.fs, path, size, this.signal);
+      const result = await digest.finish().catch(() => undefined);
+      if (result) return result;
+      // The digest worker failed meanwhile: read the file again on this thread.
+    }
+    throw new Error('unreachable');
   }
 
   /**
@@ -384,50 +408,60 @@ class FileRun {
    * made per packet. Each batch is recorded only once on disk; bytes received before an error
    * are written before it goes on.
    */
-  private async pump(file: WritableFile, body: ResponseBody, cursor: { pos: number }, stop: number, digest: ContentDigest | undefined): Promise<void> {
-    const spare: Buffer[] = [Buffer.allocUnsafeSlow(WRITE_BATCH)];
-    let current: Buffer = Buffer.allocUnsafeSlow(WRITE_BATCH);
+  private async pump(file: WritableFile, body: ResponseBody, cursor: { pos: number }, stop: number, digest: StreamDigest | undefined): Promise<void> {
+    // Shared memory from a pool: the digest worker reads these buffers in place.
+    const owned: Buffer[] = [];
+    const newBuffer = () => {
+      const buf = sharedBuffers.take();
+      owned.push(buf);
+      return buf;
+    };
+    const spare: Buffer[] = [newBuffer()];
+    let current: Buffer = newBuffer();
     let fill = 0;
     let queued = cursor.pos;
     let chain: Promise<void> = Promise.resolve();
+    let releases: Promise<void> = Promise.resolve();
     let writeError: unknown;
     let overrun = false;
     let waiting = false;
-    // Room for the largest piece a connection hands over without a pause.
-    const canTakeMore = () => spare.length > 0 || WRITE_BATCH - fill >= READ_SIZE;
+    // Room for the largest piece a connection hands over, without filling the current buffer
+    // unless a spare one is ready (so at most two buffers exist, whatever the disk or hash speed).
+    const canTakeMore = () => spare.length > 0 || WRITE_BATCH - fill > READ_SIZE;
     const issue = (): void => {
       const buf = current;
       const length = fill;
       const at = queued;
       queued += length;
-      current = spare.pop() ?? Buffer.allocUnsafeSlow(WRITE_BATCH);
+      current = spare.pop() ?? newBuffer();
       fill = 0;
       const data = buf.subarray(0, length);
-      // Hash on this thread while the write runs on the pool.
-      digest?.update(data);
-      chain = chain
-        .then(async () => {
-          if (writeError !== undefined) return;
-          try {
-            await file.write(data, at);
-            this.record(at, length);
-            cursor.pos = at + length;
-          } catch (err) {
-            if (err instanceof DiskFullError && err.bytesWritten > 0) {
-              this.record(at, err.bytesWritten);
-              cursor.pos = at + err.bytesWritten;
-            }
-            writeError = err;
-            body.discard();
+      // Hashed on the digest worker while the write runs on the libuv pool.
+      const hashed = digest?.update(data);
+      chain = chain.then(async () => {
+        if (writeError !== undefined) return;
+        try {
+          await file.write(data, at);
+          this.record(at, length);
+          cursor.pos = at + length;
+        } catch (err) {
+          if (err instanceof DiskFullError && err.bytesWritten > 0) {
+            this.record(at, err.bytesWritten);
+            cursor.pos = at + err.bytesWritten;
           }
-        })
-        .finally(() => {
-          spare.push(buf);
-          if (waiting && canTakeMore() && writeError === undefined) {
-            waiting = false;
-            body.resume();
-          }
-        });
+          writeError = err;
+          body.discard();
+        }
+      });
+      // The buffer is free again once it is both on disk and hashed.
+      const released = Promise.all([chain, hashed]).then(() => {
+        spare.push(buf);
+        if (waiting && canTakeMore() && writeError === undefined) {
+          waiting = false;
+          body.resume();
+        }
+      });
+      releases = Promise.all([releases, released]).then(() => undefined);
     };
     const sink = (chunk: Buffer): boolean => {
       if (writeError !== undefined || overrun) return false;
@@ -458,6 +492,8 @@ class FileRun {
     // The bytes that did arrive are good: keep them (unless the disk or the server is the problem).
     if (fill > 0 && writeError === undefined && !overrun) issue();
     await chain;
+    await releases;
+    for (const buf of owned) sharedBuffers.give(buf);
     if (writeError !== undefined) throw writeError;
     if (failure !== undefined) throw failure instanceof DownloadError || this.signal.aborted ? failure : this.o.fetcher.mapError(failure);
   }
@@ -469,14 +505,18 @@ class FileRun {
   }
 
   /** Size, FITS checksums and SHA-256, then the rename that makes the file visible. */
-  private async finish(streamed: ContentDigest | undefined): Promise<void> {
+  private async finish(streamed: StreamDigest | undefined): Promise<void> {
     const { entry } = this;
     const size = (await this.o.fs.size(this.part)) ?? 0;
     if (entry.totalBytes !== undefined && size !== entry.totalBytes) {
       await this.resetBytes();
       throw new VerificationError(`size on disk ${size} differs from the server's ${entry.totalBytes}`);
     }
-    const digest = streamed && streamed.bytes === size ? streamed.finish() : (await digestFile(this.o.fs, this.part, size, undefined, this.signal)).finish();
+    // The digest fed while streaming, when it saw exactly these bytes; else the file is read again.
+    let digest: DigestResult | undefined;
+    if (streamed && streamed.bytes === size) digest = await streamed.finish().catch(() => undefined);
+    else streamed?.dispose();
+    digest ??= await this.digestOf(this.part, size);
     if (hasChecksumFailure(digest.fits)) {
       const why = describeChecksumFailure(digest.fits);
       const reused = this.initialBytes > 0;

@@ -1,0 +1,206 @@
+/**
+ * Streaming digests (SHA-256 + FITS CHECKSUM/DATASUM) computed on a worker thread, so hashing
+ * (~0.5 CPU s/GiB) runs beside the event loop that moves the bytes instead of on it.
+ *
+ * `update(data)` resolves once the worker has hashed `data`: until then the caller must not
+ * change those bytes. Data in a SharedArrayBuffer is read in place (no copy); other data is
+ * copied into the message. If the worker cannot start or dies, digests are computed on this
+ * thread, or (for a stream cut short) `finish()` rejects and the caller reads the file again.
+ */
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ContentDigest, type DigestResult } from './content-digest.js';
+import type { FileLayer } from './file-layer.js';
+
+export interface StreamDigest {
+  update(data: Uint8Array): Promise<void>;
+  /** Bytes fed so far (NaN once the digest is unusable). */
+  readonly bytes: number;
+  finish(): Promise<DigestResult>;
+  /** Gives the digest up without a result. */
+  dispose(): void;
+}
+
+export type DigestRequest =
+  | { op: 'update'; id: number; seq: number; buffer: ArrayBufferLike; offset: number; length: number }
+  | { op: 'finish'; id: number; seq: number }
+  | { op: 'drop'; id: number; seq: number };
+export type DigestReply = { seq: number; result?: DigestResult; error?: string };
+
+/** Hashing on this thread (no worker, or a broken one). */
+class InThreadDigest implements StreamDigest {
+  private readonly d = new ContentDigest();
+  get bytes(): number {
+    return this.d.bytes;
+  }
+  async update(data: Uint8Array): Promise<void> {
+    this.d.update(data);
+  }
+  async finish(): Promise<DigestResult> {
+    return this.d.finish();
+  }
+  dispose(): void {}
+}
+
+function workerFile(): string | undefined {
+  // digest-worker.ts under tsx, .js when compiled, .mjs when bundled beside the bundle.
+  const here = fileURLToPath(import.meta.url);
+  const path = fileURLToPath(new URL(`./digest-worker${extname(here)}`, import.meta.url));
+  return existsSync(path) ? path : undefined;
+}
+
+export class DigestService {
+  private worker: Worker | undefined;
+  private failed = false;
+  private nextId = 1;
+  private nextSeq = 1;
+  private readonly waiting = new Map<number, { resolve: (r: DigestReply) => void }>();
+
+  /** `useWorker: false` hashes on this thread; `workerFile` replaces the worker script (tests). */
+  constructor(private readonly options: { useWorker?: boolean; workerFile?: string } = {}) {}
+
+  create(): StreamDigest {
+    const worker = this.ensureWorker();
+    if (!worker) return new InThreadDigest();
+    const id = this.nextId++;
+    let bytes = 0;
+    let broken = false;
+    const send = (m: DigestRequest, transfer?: ArrayBuffer[]): Promise<DigestReply> =>
+      new Promise((resolve) => {
+        // A dead worker drops messages silently: answer at once instead of waiting forever.
+        if (this.failed || this.worker !== worker) {
+          resolve({ seq: m.seq, error: 'digest worker is not running' });
+          return;
+        }
+        // A worker with work in flight keeps the process alive; an idle one does not.
+        if (this.waiting.size === 0) worker.ref();
+        this.waiting.set(m.seq, { resolve });
+        try {
+          worker.postMessage(m, transfer);
+        } catch (err) {
+          this.waiting.delete(m.seq);
+          resolve({ seq: m.seq, error: err instanceof Error ? err.message : String(err) });
+        }
+      });
+    return {
+      get bytes() {
+        return broken ? Number.NaN : bytes;
+      },
+      update: async (data) => {
+        if (broken) return;
+        bytes += data.length;
+        let message: DigestRequest;
+        let transfer: ArrayBuffer[] | undefined;
+        if (data.buffer instanceof SharedArrayBuffer) {
+          message = { op: 'update', id, seq: this.nextSeq++, buffer: data.buffer, offset: data.byteOffset, length: data.length };
+        } else {
+          // A fresh copy (Buffer#slice would be a view into a pooled allocation).
+          const copy = new Uint8Array(data.length);
+          copy.set(data);
+          message = { op: 'update', id, seq: this.nextSeq++, buffer: copy.buffer, offset: 0, length: copy.length };
+          transfer = [copy.buffer as ArrayBuffer];
+        }
+        const reply = await send(message, transfer);
+        if (reply.error) broken = true;
+      },
+      finish: async () => {
+        if (broken) throw new Error('digest worker failed');
+        const reply = await send({ op: 'finish', id, seq: this.nextSeq++ });
+        if (reply.error || !reply.result) throw new Error(`digest worker failed: ${reply.error ?? 'no result'}`);
+        return reply.result;
+      },
+      dispose: () => {
+        if (!broken && !this.failed) worker.postMessage({ op: 'drop', id, seq: 0 } satisfies DigestRequest);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.failed = true;
+    if (w) await w.terminate();
+  }
+
+  private ensureWorker(): Worker | undefined {
+    if (this.worker || this.failed || this.options.useWorker === false) return this.worker;
+    const file = this.options.workerFile ?? workerFile();
+    if (!file) {
+      this.failed = true;
+      return undefined;
+    }
+    // Under tsx (tests, `npm run dev`) the worker is TypeScript: register tsx in the thread first.
+    const url = JSON.stringify(pathToFileURL(file).href);
+    const source = file.endsWith('.ts') ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${url}))` : `import(${url})`;
+    const worker = new Worker(source, { eval: true });
+    worker.unref();
+    worker.on('message', (reply: DigestReply) => {
+      const w = this.waiting.get(reply.seq);
+      if (!w) return;
+      this.waiting.delete(reply.seq);
+      if (this.waiting.size === 0) worker.unref();
+      w.resolve(reply);
+    });
+    const fail = (why: string) => {
+      this.failed = true;
+      this.worker = undefined;
+      for (const [seq, w] of this.waiting) w.resolve({ seq, error: why });
+      this.waiting.clear();
+    };
+    worker.on('error', (err) => fail(err.message));
+    worker.on('exit', () => fail('digest worker exited'));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+const FEED_PIECE = 2 * 1024 * 1024;
+
+/**
+ * Reusable shared-memory buffers. They must be reused, not left to the garbage collector: once
+ * the digest worker has seen a SharedArrayBuffer, its memory lives until both threads collect it,
+ * and the worker's small heap is rarely collected.
+ */
+export class SharedBufferPool {
+  private readonly free: Buffer[] = [];
+  constructor(readonly size: number, private readonly keep = 16) {}
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.from(new SharedArrayBuffer(this.size));
+  }
+
+  give(buf: Buffer): void {
+    if (buf.length === this.size && this.free.length < this.keep) this.free.push(buf);
+  }
+}
+
+/** The buffers of download streams and file digests (2 MiB each). */
+export const sharedBuffers = new SharedBufferPool(FEED_PIECE);
+
+/** Feeds bytes [0, length) of `path` into `digest`, reading the next piece while the last one is hashed. */
+export async function feedFile(digest: StreamDigest, fs: FileLayer, path: string, length: number | undefined, signal?: AbortSignal): Promise<void> {
+  const file = await fs.openReadable(path);
+  const buffers = [sharedBuffers.take(), sharedBuffers.take()];
+  const hashing: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+  try {
+    for (let pos = 0, i = 0; ; i ^= 1) {
+      signal?.throwIfAborted();
+      const want = length === undefined ? FEED_PIECE : Math.min(FEED_PIECE, length - pos);
+      if (want <= 0) break;
+      await hashing[i];
+      const buf = buffers[i]!;
+      const n = await file.read(want === FEED_PIECE ? buf : buf.subarray(0, want), pos);
+      if (n === 0) break;
+      hashing[i] = digest.update(buf.subarray(0, n));
+      pos += n;
+    }
+    await Promise.all(hashing);
+  } finally {
+    // Only buffers no digest still reads go back to the pool.
+    await Promise.allSettled(hashing);
+    for (const b of buffers) sharedBuffers.give(b);
+    await file.close();
+  }
+}

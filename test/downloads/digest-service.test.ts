@@ -1,0 +1,73 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ContentDigest } from '../../src/downloads/content-digest.js';
+import { DigestService, feedFile, sharedBuffers } from '../../src/downloads/digest-service.js';
+import { nodeFileLayer } from '../../src/downloads/file-layer.js';
+import { seededBytes, sha256, tempDir } from './helpers.js';
+
+describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => {
+  const services: DigestService[] = [];
+  after(async () => {
+    for (const s of services) await s.close();
+  });
+
+  it('gives the same answer as hashing on this thread, for shared and ordinary buffers', async () => {
+    const service = new DigestService();
+    services.push(service);
+    const data = seededBytes(5 * 1024 * 1024 + 123, 7);
+    const digest = service.create();
+    const shared = sharedBuffers.take();
+    for (let pos = 0; pos < data.length; pos += shared.length) {
+      const n = data.copy(shared, 0, pos, Math.min(data.length, pos + shared.length));
+      await digest.update(shared.subarray(0, n));
+    }
+    await digest.update(Buffer.from('tail'));
+    sharedBuffers.give(shared);
+    const expected = new ContentDigest();
+    expected.update(data);
+    expected.update(Buffer.from('tail'));
+    const want = expected.finish();
+    const got = await digest.finish();
+    assert.equal(got.sha256, want.sha256);
+    assert.equal(got.bytes, data.length + 4);
+    assert.deepEqual(got.fits, want.fits);
+  });
+
+  it('digests a file on disk (feedFile)', async () => {
+    const tmp = await tempDir();
+    try {
+      const data = seededBytes(3 * 1024 * 1024 + 5, 3);
+      const path = join(tmp.dir, 'f.bin');
+      await writeFile(path, data);
+      const service = new DigestService();
+      services.push(service);
+      const digest = service.create();
+      await feedFile(digest, nodeFileLayer, path, 1_000_000);
+      assert.equal((await digest.finish()).sha256, sha256(data.subarray(0, 1_000_000)));
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('a worker that dies: pending updates settle, finish rejects, later digests run on this thread', async () => {
+    const tmp = await tempDir();
+    try {
+      const script = join(tmp.dir, 'dying-worker.mjs');
+      await writeFile(script, "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => { throw new Error('worker crashed'); });\n");
+      const service = new DigestService({ workerFile: script });
+      services.push(service);
+      const first = service.create();
+      await first.update(Buffer.from('abc'));
+      await first.update(Buffer.from('def'));
+      assert.ok(Number.isNaN(first.bytes));
+      await assert.rejects(first.finish());
+      const second = service.create();
+      await second.update(Buffer.from('abc'));
+      assert.equal((await second.finish()).sha256, sha256(Buffer.from('abc')));
+    } finally {
+      await tmp.remove();
+    }
+  });
+});
