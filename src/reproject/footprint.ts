@@ -3,7 +3,7 @@
  * FITS order (pixel 1,1 then N1,1 then N1,N2 then 1,N2), the centre, a bounding box that is right
  * across RA 0/360 and over the poles, and the pairwise overlap of the footprints.
  */
-import { convertFrame, Wcs, type CelestialFrame, type WcsDefinition } from '../wcs/index.js';
+import { convertFrame, lonLatToVector, vectorToLonLat, Wcs, type CelestialFrame, type WcsDefinition } from '../wcs/index.js';
 
 export interface FootprintInput {
   readonly wcs: WcsDefinition;
@@ -70,19 +70,13 @@ export function footprintOf(input: FootprintInput): Footprint {
   };
 }
 
-function vec(ra: number, dec: number): [number, number, number] {
-  const a = (ra * Math.PI) / 180;
-  const d = (dec * Math.PI) / 180;
-  return [Math.cos(d) * Math.cos(a), Math.cos(d) * Math.sin(a), Math.sin(d)];
-}
-
 /** True when the polygon (small, convex, any orientation) contains the point, tested on the sphere. */
 function containsPoint(poly: ReadonlyArray<[number, number]>, p: [number, number]): boolean {
-  const v = vec(p[0], p[1]);
+  const v = lonLatToVector(p[0], p[1]);
   let sign = 0;
   for (let i = 0; i < poly.length; i++) {
-    const a = vec(...poly[i]!);
-    const b = vec(...poly[(i + 1) % poly.length]!);
+    const a = lonLatToVector(...poly[i]!);
+    const b = lonLatToVector(...poly[(i + 1) % poly.length]!);
     const n = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
     const s = Math.sign(n[0]! * v[0] + n[1]! * v[1] + n[2]! * v[2]);
     if (s === 0) continue;
@@ -177,9 +171,9 @@ export function pairwiseOverlaps(footprints: readonly Footprint[]): Overlap[] {
     for (let b = a + 1; b < footprints.length; b++) {
       const fa = footprints[a]!;
       const fb = footprints[b]!;
-      const c = vec(fa.centerRa, fa.centerDec).map((v, i) => v + vec(fb.centerRa, fb.centerDec)[i]!);
-      const ra0 = (Math.atan2(c[1]!, c[0]!) * 180) / Math.PI;
-      const dec0 = (Math.atan2(c[2]!, Math.hypot(c[0]!, c[1]!)) * 180) / Math.PI;
+      const va = lonLatToVector(fa.centerRa, fa.centerDec);
+      const vb = lonLatToVector(fb.centerRa, fb.centerDec);
+      const [ra0, dec0] = vectorToLonLat([va[0] + vb[0], va[1] + vb[1], va[2] + vb[2]]);
       const pa = fa.polygon.map((p) => project(ra0, dec0, p));
       const pb = fb.polygon.map((p) => project(ra0, dec0, p));
       if ([...pa, ...pb].some(([x, y]) => !Number.isFinite(x) || !Number.isFinite(y) || Math.hypot(x, y) > 80)) continue;

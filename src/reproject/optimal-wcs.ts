@@ -5,7 +5,7 @@
  * pixels, RA increasing to the left), size the bounding box of all image corners; optionally
  * rotated to the minimum-area rectangle around them.
  */
-import { convertFrame, frameKeywords, subDefinition, Wcs, type CelestialFrame, type WcsDefinition } from '../wcs/index.js';
+import { convertFrame, frameKeywords, lonLatToVector, subDefinition, vectorToLonLat, Wcs, type CelestialFrame, type WcsDefinition } from '../wcs/index.js';
 import { ReprojectError } from './errors.js';
 import type { OutputGrid } from './grid.js';
 
@@ -35,18 +35,6 @@ function roundHalfEven(v: number): number {
   if (d < 0.5) return f;
   if (d > 0.5) return f + 1;
   return f % 2 === 0 ? f : f + 1;
-}
-
-function lonLatToVector(lon: number, lat: number): [number, number, number] {
-  const l = (lon * Math.PI) / 180;
-  const b = (lat * Math.PI) / 180;
-  return [Math.cos(b) * Math.cos(l), Math.cos(b) * Math.sin(l), Math.sin(b)];
-}
-
-function vectorToLonLat(v: readonly [number, number, number]): [number, number] {
-  let lon = (Math.atan2(v[1], v[0]) * 180) / Math.PI;
-  if (lon < 0) lon += 360;
-  return [lon, (Math.atan2(v[2], Math.hypot(v[0], v[1])) * 180) / Math.PI];
 }
 
 export function makeCelestialDefinition(frame: CelestialFrame, projection: string, crval: [number, number], cdelt: number, crpix: [number, number], pc: [number, number, number, number] = [1, 0, 0, 1]): WcsDefinition {

@@ -11,6 +11,7 @@ import { WcsError } from './errors.js';
 import type { WcsDefinition } from './definition.js';
 import { findCelestialAxes } from './definition.js';
 import { cosd, sind } from './trig.js';
+import { directionInto, lonLatToVector, type Vec3 } from './unit-vector.js';
 
 export type FrameSystem = 'icrs' | 'fk5' | 'fk4' | 'fk4-no-e' | 'galactic' | 'ecliptic' | 'helioprojective' | 'supergalactic' | 'unknown';
 
@@ -145,7 +146,6 @@ function toIcrs(frame: CelestialFrame): Matrix3 {
   }
 }
 
-type Vec3 = [number, number, number];
 
 const JD_B1950 = 2433282.42345905;
 
@@ -265,14 +265,10 @@ export function frameConverter(from: CelestialFrame, to: CelestialFrame): FrameC
   const pre = isFk4(from) ? undefined : frameRotation(from, icrs);
   const post = isFk4(to) ? undefined : frameRotation(icrs, to);
   return (lon, lat, out) => {
-    const cl = cosd(lat);
-    let v: Vec3 = [cl * cosd(lon), cl * sind(lon), sind(lat)];
+    let v = lonLatToVector(lon, lat);
     v = isFk4(from) ? fk4ToIcrs(from, v) : pre ? apply(pre, v) : v;
     v = isFk4(to) ? icrsToFk4(to, v) : post ? apply(post, v) : v;
-    let l = (Math.atan2(v[1], v[0]) * 180) / Math.PI;
-    if (l < 0) l += 360;
-    out[0] = l;
-    out[1] = (Math.atan2(v[2], Math.hypot(v[0], v[1])) * 180) / Math.PI;
+    directionInto(v[0], v[1], v[2], out);
   };
 }
 
@@ -282,13 +278,7 @@ export function rotateLonLat(m: Matrix3, lon: number, lat: number, out: Float64A
   const x = cl * cosd(lon);
   const y = cl * sind(lon);
   const z = sind(lat);
-  const X = m[0] * x + m[1] * y + m[2] * z;
-  const Y = m[3] * x + m[4] * y + m[5] * z;
-  const Z = m[6] * x + m[7] * y + m[8] * z;
-  let l = (Math.atan2(Y, X) * 180) / Math.PI;
-  if (l < 0) l += 360;
-  out[0] = l;
-  out[1] = (Math.atan2(Z, Math.hypot(X, Y)) * 180) / Math.PI;
+  directionInto(m[0] * x + m[1] * y + m[2] * z, m[3] * x + m[4] * y + m[5] * z, m[6] * x + m[7] * y + m[8] * z, out);
 }
 
 /** Converts (lon, lat) degrees between frames. */

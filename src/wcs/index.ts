@@ -7,5 +7,6 @@ export { attachTabArrays, TabAxis, type TabColumnReader } from './tab.js';
 export { Wcs, subDefinition, type CelestialAxes } from './wcs.js';
 export { wcsToCards, wcsToRecord, type WcsCard } from './to-header.js';
 export { frameOf, frameKeywords, frameRotation, frameConverter, convertFrame, rotateLonLat, sameFrame, type FrameConverter, type CelestialFrame, type FrameSystem, type Matrix3 } from './frames.js';
+export { lonLatToVector, vectorToLonLat, directionInto, type Vec3 } from './unit-vector.js';
 export { createProjection, SUPPORTED_PROJECTIONS, type Projection } from './projections/index.js';
 export { avmSpatial, buildAvmXmp, embedAvm, embedXmpInJpeg, embedXmpInPng, parseAvmMetadataJson, type AvmMetadata, type AvmSpatial } from './avm.js';
