@@ -13,15 +13,12 @@ import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { viewerLimits } from './viewer-support.js';
 import { channelColor } from '../reproject/colors.js';
-import { AsyncQuery, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
+import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
 
 const ChannelConfig = Type.Object({
   file_paths: Type.Array(Type.String(), { minItems: 1, description: 'FITS files relative to DATA_DIR; several are mosaicked (NaN-aware mean)' }),
   stretch: nullable(Type.String({ description: 'zscale, asinh, log, sqrt, power, histeq, linear (unknown -> zscale)' })),
-  black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
-  white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
-  gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),
-  asinh_a: nullable(Type.Number({ minimum: 0.001, maximum: 1 })),
+  ...DisplayLevels,
   curve: nullableEnum(TONE_CURVES, {}),
   color: nullable(Type.String({ description: "channel colour: '#rrggbb' or a name (red, green, blue, cyan, magenta, yellow, orange, purple, white)" })),
   hue: nullable(Type.Number({ minimum: 0, maximum: 360, description: 'channel colour as a hue in degrees (full saturation)' })),
@@ -30,10 +27,7 @@ const ChannelConfig = Type.Object({
 
 const Overall = Type.Object({
   stretch: nullable(Type.String({ pattern: '^(zscale|asinh|log|sqrt|power|histeq|linear)$' })),
-  black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
-  white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
-  gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),
-  asinh_a: nullable(Type.Number({ minimum: 0.001, maximum: 1 })),
+  ...DisplayLevels,
 });
 
 const CompositeRequest = Type.Object({

@@ -18,15 +18,12 @@ import type { MosaicFitsOutput, MosaicImageOutput } from '../reproject/mosaic.js
 import type { FootprintTaskResult } from '../workers/tasks/reproject.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
-import { AsyncQuery, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
+import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
 
 const MosaicFile = Type.Object({
   file_path: Type.String(),
   stretch: nullable(Type.String({})),
-  black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
-  white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
-  gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),
-  asinh_a: nullable(Type.Number({ minimum: 0.001, maximum: 1 })),
+  ...DisplayLevels,
 });
 
 

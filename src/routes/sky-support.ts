@@ -31,6 +31,14 @@ export function nullableEnum<const V extends readonly string[]>(values: V, optio
   return Type.Optional(Type.Unsafe<V[number] | null>({ type: ['string', 'null'], enum: [...values, null], ...options }));
 }
 
+/** The display levels every channel, file and overall adjustment accepts (besides its stretch). */
+export const DisplayLevels = {
+  black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),
+  asinh_a: nullable(Type.Number({ minimum: 0.001, maximum: 1 })),
+};
+
 export interface RawDisplay {
   stretch?: string | null;
   black_point?: number | null;
