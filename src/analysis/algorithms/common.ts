@@ -17,6 +17,14 @@ export const BoundaryModeSchema = Type.Union(
 export const SizePair = (def: number, max: number, description: string) =>
   Type.Union([Type.Integer({ minimum: 1, maximum: max }), Type.Tuple([Type.Integer({ minimum: 1, maximum: max }), Type.Integer({ minimum: 1, maximum: max })])], { default: def, description });
 
+/** Connected-component and deblending options shared by segmentation and the standard pipeline. */
+export const DeblendParameters = {
+  connectivity: Type.Union([Type.Literal(4), Type.Literal(8)], { default: 8 }),
+  deblend: Type.Boolean({ default: true }),
+  nlevels: Type.Integer({ default: 32, minimum: 1, maximum: 1000 }),
+  contrast: Type.Number({ default: 0.001, minimum: 0, maximum: 1 }),
+};
+
 export const NullableNumber = (description: string, extra: Record<string, unknown> = {}) =>
   Type.Union([Type.Number(extra), Type.Null()], { default: null, description });
 

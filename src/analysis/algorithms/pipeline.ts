@@ -12,7 +12,7 @@ import { SigmaClip, sigmaClippedStatsOf } from '../stats/sigma-clip.js';
 import { biweightLocation, biweightScale, madStd } from '../stats/robust.js';
 import { findSources } from '../segmentation/source-finder.js';
 import { sourceCatalog } from '../segmentation/catalog.js';
-import { AnyResult, SizePair, backgroundSubtracted, jsonRow, num, scaled } from './common.js';
+import { AnyResult, DeblendParameters, SizePair, backgroundSubtracted, jsonRow, num, scaled } from './common.js';
 import { computeBackground } from './background.js';
 
 export const standardPipeline = defineAlgorithm({
@@ -30,10 +30,7 @@ export const standardPipeline = defineAlgorithm({
       detect: Type.Boolean({ default: true }),
       nsigma: Type.Number({ default: 5.0, exclusiveMinimum: 0 }),
       npixels: Type.Integer({ default: 10, minimum: 1, maximum: 1_000_000 }),
-      connectivity: Type.Union([Type.Literal(4), Type.Literal(8)], { default: 8 }),
-      deblend: Type.Boolean({ default: true }),
-      nlevels: Type.Integer({ default: 32, minimum: 1, maximum: 1000 }),
-      contrast: Type.Number({ default: 0.001, minimum: 0, maximum: 1 }),
+      ...DeblendParameters,
       max_rows: Type.Integer({ default: 10000, minimum: 0, maximum: 1_000_000 }),
       write_images: Type.Boolean({ default: true }),
     },

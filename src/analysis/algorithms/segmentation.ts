@@ -4,7 +4,7 @@ import { ValidationError } from '../../errors.js';
 import { defineAlgorithm } from '../registry.js';
 import { findSources } from '../segmentation/source-finder.js';
 import { medianInPlace } from '../stats/select.js';
-import { AnyResult, NullableNumber, backgroundSubtracted, jsonRow, num, scaled } from './common.js';
+import { AnyResult, DeblendParameters, NullableNumber, backgroundSubtracted, jsonRow, num, scaled } from './common.js';
 import { backgroundParameters, computeBackground } from './background.js';
 
 const segmentationParameters = {
@@ -15,10 +15,7 @@ const segmentationParameters = {
   filter_size: backgroundParameters.filter_size,
   kernel_fwhm: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 100 }), Type.Null()], { default: 3.0, description: 'Smooth with a Gaussian of this FWHM before thresholding (null: no smoothing)' }),
   npixels: Type.Integer({ default: 10, minimum: 1, maximum: 1_000_000, description: 'Minimum connected pixels of a source' }),
-  connectivity: Type.Union([Type.Literal(4), Type.Literal(8)], { default: 8 }),
-  deblend: Type.Boolean({ default: true }),
-  nlevels: Type.Integer({ default: 32, minimum: 1, maximum: 1000 }),
-  contrast: Type.Number({ default: 0.001, minimum: 0, maximum: 1 }),
+  ...DeblendParameters,
   mode: Type.Union([Type.Literal('exponential'), Type.Literal('linear'), Type.Literal('sinh')], { default: 'exponential' }),
 };
 
