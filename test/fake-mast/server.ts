@@ -15,11 +15,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildDataset, type Cell, type FakeDataset, type FakeFile, type Row } from './dataset.js';
-import type { DownloadHandler, DownloadRequestContext } from './download-types.js';
+import { handleDownload } from './download-endpoint.js';
+import type { DownloadRequestContext } from './download-types.js';
 import { SHARED_DIR } from '../helpers/paths.js';
 
 export interface Switches {
@@ -91,7 +91,6 @@ export class FakeMast {
   private readonly jobs = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
   private readonly tokens: Set<string>;
-  private downloadHandler: DownloadHandler = builtinDownload;
   private columnsConfig: Record<string, unknown> | undefined;
   private server!: Server;
   url = '';
@@ -103,7 +102,6 @@ export class FakeMast {
 
   static async start(options: FakeMastOptions = {}): Promise<FakeMast> {
     const fake = new FakeMast(options, await buildDataset({ imageSize: options.imageSize ?? 256, cacheDir: options.cacheDir }));
-    await fake.loadDownloadHandler();
     fake.server = createServer((req, res) => {
       fake.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) {
@@ -163,14 +161,6 @@ export class FakeMast {
   }
 
   // ---------------------------------------------------------------------------------------------
-
-  private async loadDownloadHandler(): Promise<void> {
-    const here = fileURLToPath(new URL('.', import.meta.url));
-    if (existsSync(join(here, 'download-endpoint.ts')) || existsSync(join(here, 'download-endpoint.js'))) {
-      const mod = (await import('./download-endpoint.js' as string)) as { handleDownload?: DownloadHandler };
-      if (typeof mod.handleDownload === 'function') this.downloadHandler = mod.handleDownload;
-    }
-  }
 
   private takeFault(scope: FaultScope, service?: string): Fault | undefined {
     const i = this.faults.findIndex((f) => {
@@ -265,7 +255,7 @@ export class FakeMast {
         state: this.downloadState,
         baseUrl: this.url,
       };
-      return this.downloadHandler(ctx);
+      return handleDownload(ctx);
     }
     if (path === '/whoami') {
       const ok = this.authorized(req);
@@ -502,24 +492,3 @@ function readBody(req: IncomingMessage): Promise<string> {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-/** Until download-endpoint.ts exists: 404 unknown, 401 exclusive access without token, 200 full body. */
-const builtinDownload: DownloadHandler = ({ req, res, file, authorized }) => {
-  if (!file) {
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('File not found');
-    return;
-  }
-  if (file.dataRights !== 'PUBLIC' && !authorized) {
-    res.writeHead(401, { 'content-type': 'text/plain' });
-    res.end('Unauthorized: this file is under exclusive access; send a valid token.');
-    return;
-  }
-  res.writeHead(200, {
-    'content-type': file.contentType,
-    'content-length': file.size,
-    'content-disposition': `attachment; filename="${file.filename}"`,
-  });
-  if (req.method === 'HEAD') res.end();
-  else res.end(file.bytes());
-};
