@@ -39,11 +39,3 @@ export function solveBackgroundCorrections(offsets: ReadonlyArray<ReadonlyArray<
   }
   return corrections;
 }
-
-/** Median of the finite values (sorted copy; NaN when none). */
-export function median(values: Float64Array | Float32Array, count = values.length): number {
-  if (count === 0) return NaN;
-  const v = Float64Array.from(values.subarray(0, count)).sort();
-  const mid = count >> 1;
-  return count % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-}

@@ -14,7 +14,8 @@ import { footprintRegion, intersectRegions, planeWcs, regionArea, type Celestial
 import { PixelMapper } from './pixel-mapper.js';
 import type { Interpolation } from './interpolation.js';
 import { createRegionReprojector, type RegionReprojector } from './region-reprojector.js';
-import { median, solveBackgroundCorrections } from './background.js';
+import { medianInPlace } from '../analysis/stats/select.js';
+import { solveBackgroundCorrections } from './background.js';
 
 export type CombineMethod = 'mean' | 'sum' | 'median' | 'min' | 'max' | 'first' | 'last';
 export const COMBINE_METHODS: readonly CombineMethod[] = ['mean', 'sum', 'median', 'min', 'max', 'first', 'last'];
@@ -186,7 +187,7 @@ async function backgroundOffsets(prepared: Prepared[], n: number, maxSamples: nu
         }
       }
       if (count === 0) continue;
-      const m = median(diffs, count);
+      const m = medianInPlace(diffs, count);
       offsets[pa.index]![pb.index] = m;
       offsets[pb.index]![pa.index] = -m;
     }
@@ -271,7 +272,8 @@ export async function coaddBands(
           if (!Number.isNaN(v)) vals[c++] = v;
         }
         count[k] = c;
-        acc[k] = c === 0 ? NaN : median(vals, c);
+        // vals is scratch: selecting in place needs no copy or sort per pixel
+        acc[k] = c === 0 ? NaN : medianInPlace(vals, c);
       }
     } else {
       for (let k = 0; k < n; k++) {
