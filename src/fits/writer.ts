@@ -10,18 +10,10 @@ import { BLOCK_LENGTH, COMMENTARY_KEYWORDS, type CardValue, type NewCard } from 
 import { OnesComplementSum, applyChecksum } from './checksum.js';
 import { FitsError } from './errors.js';
 import { Header } from './header.js';
+import type { NumericArray } from './table/types.js';
 
-export type ImageData =
-  | Float32Array
-  | Float64Array
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+/** Any numeric typed array (the same set a table cell can hold). */
+export type ImageData = NumericArray;
 
 export interface ImageSpec {
   /** NAXISn in FITS order (axes[0] = width). Empty for a data-less HDU. */
