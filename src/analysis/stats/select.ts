@@ -69,12 +69,6 @@ export function percentileInPlace(a: NumArray, q: number, n = a.length): number 
   return vlo + (vhi - vlo) * frac;
 }
 
-/** numpy.median of a copy (input untouched). */
-export function median(values: ArrayLike<number>): number {
-  const a = Float64Array.from(values as ArrayLike<number>);
-  return medianInPlace(a);
-}
-
 /** Several percentiles at once from one sorted copy (cheaper than repeated selection for many q). */
 export function percentilesSorted(sorted: NumArray, qs: readonly number[]): number[] {
   const n = sorted.length;
