@@ -42,6 +42,18 @@ function asReal(value: CardValue | undefined, keyword: string, fallback: number)
   throw new FitsError('FITS_BAD_HEADER', `${keyword} must be a number, found ${String(value)}`);
 }
 
+const REAL_NUMERIC: ReadonlySet<ValueType> = new Set<ValueType>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64']);
+
+/** A column whose values are real numbers (not logical, bits, strings or complex). */
+export function isRealNumeric(col: TableColumn): boolean {
+  return REAL_NUMERIC.has(col.valueType);
+}
+
+/** Elements of one fixed-width numeric cell (a TDIM may cover fewer than the repeat count). */
+export function numericCellElements(col: TableColumn): number {
+  return col.dim ? col.dim.reduce((a, b) => a * b, 1) : col.repeat;
+}
+
 export function tableKind(header: HeaderLike): 'bintable' | 'ascii-table' | undefined {
   const x = asString(header.get('XTENSION'))?.trim().toUpperCase();
   if (x === 'BINTABLE' || x === 'A3DTABLE') return 'bintable';

@@ -6,7 +6,7 @@
 import { FitsError } from '../errors.js';
 import { decodeAsciiCell } from './decode-ascii.js';
 import { decodeNumericBlock } from './decode-binary.js';
-import { describeTable } from './describe.js';
+import { describeTable, isRealNumeric, numericCellElements } from './describe.js';
 import { isArrayCell } from './json.js';
 import { findColumn, iterateRowBlocks, iterateTableChunks, resolveHdu } from './read.js';
 import type { HduRef, NullMode, TableColumn, TableDescription, TableSource } from './types.js';
@@ -34,7 +34,6 @@ export interface ReadNumericOptions {
   readonly description?: TableDescription;
 }
 
-const NUMERIC = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64']);
 export const DEFAULT_MAX_NUMERIC_ELEMENTS = 16 * 1024 * 1024;
 
 export async function readNumericColumn(
@@ -46,7 +45,7 @@ export async function readNumericColumn(
   const hdu = resolveHdu(file, hduRef);
   const d = options.description ?? describeTable(hdu);
   const col = findColumn(d, column);
-  if (!NUMERIC.has(col.valueType)) {
+  if (!isRealNumeric(col)) {
     throw new FitsError('FITS_BAD_ARGUMENT', `column '${col.name}' (${col.tform}) is not a real-valued numeric column`);
   }
   const offset = options.offset ?? 0;
@@ -72,7 +71,7 @@ export async function readNumericColumn(
     return { column: col, offset, rows, values: Float64Array.from(parts), elementsPerRow: null, rowOffsets };
   }
 
-  const perRow = col.code === 'A' ? 1 : col.dim ? col.dim.reduce((a, b) => a * b, 1) : col.repeat;
+  const perRow = numericCellElements(col);
   const total = rows * perRow;
   if (total > maxElements) throw new FitsError('FITS_TOO_LARGE', `column '${col.name}' has ${total} elements in the requested rows (limit ${maxElements})`);
   const values = new Float64Array(total);

@@ -6,7 +6,7 @@
  */
 import { decodeAsciiCell } from './decode-ascii.js';
 import { decodeNumericBlock } from './decode-binary.js';
-import { describeTable } from './describe.js';
+import { describeTable, isRealNumeric, numericCellElements } from './describe.js';
 import { isArrayCell } from './json.js';
 import { iterateRowBlocks, resolveHdu } from './read.js';
 import type { HduRef, TableSource, NullMode, TableCell, TableColumn, TableDescription, TableHduLike } from './types.js';
@@ -22,16 +22,9 @@ export interface ColumnStats {
   readonly count: number;
 }
 
-const NUMERIC = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64']);
-
 /** Columns that get statistics: fixed-width numeric columns with at least one element per row. */
 export function statsColumns(d: TableDescription): TableColumn[] {
-  return d.columns.filter((c) => c.varLength === null && NUMERIC.has(c.valueType) && c.repeat > 0 && c.byteWidth > 0);
-}
-
-/** Elements of a fixed cell (a TDIM may cover fewer than the repeat count). */
-function cellCount(col: TableColumn): number {
-  return col.dim ? col.dim.reduce((a, b) => a * b, 1) : col.repeat;
+  return d.columns.filter((c) => c.varLength === null && isRealNumeric(c) && c.repeat > 0 && c.byteWidth > 0);
 }
 
 class Accumulator {
@@ -141,7 +134,7 @@ export async function columnStats(
         for (let r = 0; r < block.n; r++) a.addCell(decodeAsciiCell(col, block.bytes, r * d.rowBytes, nulls, block.start + r));
         return;
       }
-      const { values, nullMask } = decodeNumericBlock(col, block.bytes, d.rowBytes, block.n, cellCount(col), nulls);
+      const { values, nullMask } = decodeNumericBlock(col, block.bytes, d.rowBytes, block.n, numericCellElements(col), nulls);
       a.addAll(values, nullMask);
     });
   }
