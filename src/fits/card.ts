@@ -127,16 +127,6 @@ function commentAfter(rest: string): { comment: string; junk: boolean } {
   return { comment: slash < 0 ? '' : cleanComment(t.slice(slash + 1)), junk: true };
 }
 
-/** The keyword of a raw record as this library names it (HIERARCH prefix removed). */
-export function recordKeyword(record: string): string {
-  const head = record.slice(0, 8).trimEnd().toUpperCase();
-  if (head === 'HIERARCH') {
-    const eq = record.indexOf('=', 8);
-    if (eq > 8) return record.slice(8, eq).trim().toUpperCase();
-  }
-  return head;
-}
-
 /**
  * Parse one logical card from its records: the first record plus any CONTINUE records that the
  * header assigned to it (astropy attaches every CONTINUE record to the card before it).
@@ -269,9 +259,8 @@ export function formatCard(card: NewCard): string[] {
   if (prefix.length > 78) throw new FitsError('FITS_BAD_CARD', `keyword too long: ${keyword}`);
 
   if (typeof value === 'string') {
-    const escaped = value.replace(/'/g, "''");
     // Fixed format as astropy writes it: at least 8 characters inside the quotes, field padded to 20.
-    const single = `'${escaped.padEnd(8, ' ')}'`;
+    const single = formatValue(value);
     if (prefix.length + single.length <= 80) return [withComment(prefix + (hierarch ? single : single.padEnd(20, ' ')), comment)];
     if (hierarch) throw new FitsError('FITS_BAD_CARD', `string value too long for HIERARCH keyword ${keyword}`);
     return formatLongString(prefix, value, comment);
