@@ -65,7 +65,7 @@ interface ValueParse {
 }
 
 /** Parse the value-and-comment field (everything after the value indicator). */
-export function parseValueField(field: string): ValueParse {
+function parseValueField(field: string): ValueParse {
   let i = 0;
   while (i < field.length && field[i] === ' ') i++;
   if (i >= field.length) return { value: null, comment: '' };

@@ -5,7 +5,7 @@
 import { BLOCK_LENGTH, CARD_LENGTH, type Card, type CardValue, type NewCard, formatCard, isComplex, parseCard, recordValuedKeyword } from './card.js';
 import { FitsError } from './errors.js';
 
-export const END_RECORD = 'END'.padEnd(CARD_LENGTH, ' ');
+const END_RECORD = 'END'.padEnd(CARD_LENGTH, ' ');
 
 export class Header {
   private _cards: Card[];

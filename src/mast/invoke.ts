@@ -56,7 +56,7 @@ export function pyQuote(text: string): string {
     .replace(/%2F/g, '/');
 }
 
-export function encodeRequestForm(req: object): string {
+function encodeRequestForm(req: object): string {
   return `request=${pyQuote(JSON.stringify(req))}`;
 }
 

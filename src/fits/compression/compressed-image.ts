@@ -269,7 +269,7 @@ function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: num
 }
 
 /** Decodes one tile (0-based index = table row) into its values. */
-export function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex: number, tileBytes: TileBytes, count: number): TileValues {
+function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex: number, tileBytes: TileBytes, count: number): TileValues {
   const { table } = info;
   const cols = table.columns;
   let values: TileValues;

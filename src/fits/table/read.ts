@@ -12,7 +12,7 @@ import type { BinaryCode, HduRef, TableSource, NullMode, TableCell, TableColumn,
 /** Default cap on bytes read (rows + heap) by one call. */
 export const DEFAULT_MAX_TABLE_BYTES = 32 * 1024 * 1024;
 /** Rows wider than this are refused by the chunked readers (a chunk holds at least one row). */
-export const MAX_CHUNK_ROW_BYTES = 64 * 1024 * 1024;
+const MAX_CHUNK_ROW_BYTES = 64 * 1024 * 1024;
 /** Default number of rows `readTableRows` returns when no limit is given. */
 export const DEFAULT_ROW_LIMIT = 100;
 /** Default cap on cells (rows x columns) decoded by one readTableRows call. */
