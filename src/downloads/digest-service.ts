@@ -165,7 +165,7 @@ const FEED_PIECE = 2 * 1024 * 1024;
  */
 export class SharedBufferPool {
   private readonly free: Buffer[] = [];
-  constructor(readonly size: number, private readonly keep = 16) {}
+  constructor(readonly size: number, private readonly keep = 32) {}
 
   take(): Buffer {
     return this.free.pop() ?? Buffer.from(new SharedArrayBuffer(this.size));

@@ -185,7 +185,14 @@ export class DownloadManager {
       onError: (job, err) => this.log.error({ err, jobId: job.id }, 'could not save download state'),
     });
     this.slots = new FileSlots(files);
-    this.queue.process((jobId, signal) => this.runJob(jobId, signal));
+    this.queue.process(async (jobId, signal) => {
+      try {
+        await this.runJob(jobId, signal);
+      } finally {
+        // Once the queue has let the job go (after this handler returns), waiters may settle.
+        setImmediate(() => this.events.emit(`settled:${jobId}`));
+      }
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -510,9 +517,11 @@ export class DownloadManager {
         reject(signal?.reason);
       };
       const unsubscribe = this.subscribe(jobId, check, check);
+      this.events.on(`settled:${jobId}`, check);
       const timer = setInterval(check, 200);
       const done = () => {
         unsubscribe();
+        this.events.off(`settled:${jobId}`, check);
         clearInterval(timer);
         signal?.removeEventListener('abort', onAbort);
       };

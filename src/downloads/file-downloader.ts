@@ -10,9 +10,10 @@
 import { setMaxListeners } from 'node:events';
 import { addRange, clipRanges, coveredBytes, missingRanges, prefixEnd, splitIntoChunks, type ByteRange } from './byte-ranges.js';
 import { dropBody, type ChunkFetcher, type RangeResponse, type RemoteFileInfo } from './chunk-fetcher.js';
-import { READ_SIZE, type ResponseBody } from './http1-client.js';
+import type { ResponseBody } from './http1-client.js';
 import type { DigestResult } from './content-digest.js';
-import { DigestService, feedFile, sharedBuffers, type StreamDigest } from './digest-service.js';
+import { BatchWriter } from './batch-writer.js';
+import { DigestService, feedFile, type StreamDigest } from './digest-service.js';
 import {
   DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
   UnsatisfiableRangeError, VerificationError,
@@ -48,8 +49,6 @@ export interface FileDownloadHooks {
   onNotice?(message: string, data?: Record<string, unknown>): void;
 }
 
-/** Bytes gathered from the socket before one write: fewer syscalls, bounded memory. */
-const WRITE_BATCH = sharedBuffers.size;
 
 type Mode = 'chunked' | 'whole';
 
@@ -227,7 +226,16 @@ class FileRun {
     try {
       const queue = [...chunks];
       let firstError: unknown;
+      let digestBroken = false;
+      const fail = (err: unknown) => {
+        if (firstError !== undefined) return;
+        firstError = err;
+        // One file-level failure stops the sibling connections of this file.
+        local.abort(err);
+      };
       const worker = async () => {
+        // One writer per connection, kept across its pieces (no flush-and-wait between them).
+        let writer: BatchWriter | undefined;
         // The next piece is requested while the current one streams, hiding the round trip;
         // it is dropped (freeing its connection) whenever the current piece has to be retried.
         let ahead = undefined as { chunk: ByteRange; response: Promise<RangeResponse> } | undefined;
@@ -249,29 +257,32 @@ class FileRun {
             if (firstError !== undefined) return;
             const early = ahead?.response;
             ahead = undefined;
+            writer ??= new BatchWriter(file, chunk[0], digest, (at, length) => this.record(at, length));
             try {
-              await this.fetchChunk(file, chunk, local.signal, digest, early, lookahead);
+              await this.fetchChunk(writer, chunk, local.signal, early, lookahead);
             } catch (err) {
-              if (firstError === undefined) {
-                firstError = err;
-                // One file-level failure stops the sibling connections of this file.
-                local.abort(err);
-              }
+              fail(err);
               return;
             }
             // `ahead` was set by lookahead.start() during fetchChunk (TypeScript cannot see that).
             const next = ahead as { chunk: ByteRange } | undefined;
             chunk = next?.chunk ?? queue.shift();
           }
+          await writer?.drain().catch(fail);
         } finally {
           if (ahead) discard(ahead.response);
+          // Bytes received before a failure or a pause are written (and recorded) before the file closes.
+          await writer?.close();
+          if (writer?.digestBroken) digestBroken = true;
         }
       };
       await Promise.all(Array.from({ length: workers }, worker));
       if (this.signal.aborted) throw this.signal.reason;
       if (firstError !== undefined) throw firstError;
       if (this.o.syncData !== false) await file.sync();
-      return digest;
+      if (!digestBroken) return digest;
+      digest?.dispose();
+      return undefined;
     } finally {
       this.signal.removeEventListener('abort', onAbort);
       await file.close().catch(() => undefined);
@@ -285,7 +296,7 @@ class FileRun {
     return response;
   }
 
-  private async fetchChunk(file: WritableFile, [start, end]: ByteRange, signal: AbortSignal, digest: StreamDigest | undefined, early: Promise<RangeResponse> | undefined, lookahead: Lookahead): Promise<void> {
+  private async fetchChunk(writer: BatchWriter, [start, end]: ByteRange, signal: AbortSignal, early: Promise<RangeResponse> | undefined, lookahead: Lookahead): Promise<void> {
     let pos = start;
     let failures = 0;
     let pending = early;
@@ -301,11 +312,10 @@ class FileRun {
         }
         const stop = res.start + res.length!;
         lookahead.start();
-        const cursor = { pos };
         try {
-          await this.pump(file, res.body, cursor, stop, digest);
+          await this.take(writer, res.body, pos, stop);
         } finally {
-          pos = cursor.pos;
+          pos = writer.received;
         }
         if (pos < stop) throw new TruncatedBodyError(stop - before, pos - before);
       } catch (err) {
@@ -336,6 +346,7 @@ class FileRun {
       entry.sequential = true;
       const file = await this.o.fs.openWritable(this.part);
       let pos = from;
+      let writer: BatchWriter | undefined;
       try {
         const res = await this.o.fetcher.open({ url: entry.url, start: from, ranged: from > 0, ifRange: this.ifRange() }, this.signal);
         if (res.status === 200) {
@@ -350,13 +361,14 @@ class FileRun {
           entry.lastModified = res.lastModified ?? entry.lastModified;
         }
         const stop = res.length === undefined ? Number.POSITIVE_INFINITY : res.start + res.length;
-        const cursor = { pos };
+        writer = new BatchWriter(file, pos, digest, (at, length) => this.record(at, length));
         try {
-          await this.pump(file, res.body, cursor, stop, digest);
+          await this.take(writer, res.body, pos, stop);
         } finally {
-          pos = cursor.pos;
+          pos = writer.received;
         }
         if (Number.isFinite(stop) && pos < stop) throw new TruncatedBodyError(stop, pos);
+        await writer.drain();
         if (entry.totalBytes === undefined || !Number.isFinite(stop)) entry.totalBytes = pos;
         if (this.o.syncData !== false) await file.sync();
         return digest;
@@ -372,6 +384,7 @@ class FileRun {
         this.hooks.onNotice?.(`retrying stream: ${e.message}`, { file: entry.filename, at: pos, retry: failures });
         await sleep(retryDelayMs(failures, this.o.retry, e.retryAfterMs, this.o.random), this.signal);
       } finally {
+        await writer?.close();
         await file.close().catch(() => undefined);
       }
     }
@@ -400,102 +413,13 @@ class FileRun {
     throw new Error('unreachable');
   }
 
-  /**
-   * Streams a body into the file from `cursor.pos`. The connection hands over its bytes
-   * synchronously; they are copied into one of a few reusable WRITE_BATCH buffers. A full buffer
-   * is written (writes chained, strictly in order) while the next one fills, so network and disk
-   * overlap; the connection is paused whenever no buffer could take another read. No garbage is
-   * made per packet. Each batch is recorded only once on disk; bytes received before an error
-   * are written before it goes on.
-   */
-  private async pump(file: WritableFile, body: ResponseBody, cursor: { pos: number }, stop: number, digest: StreamDigest | undefined): Promise<void> {
-    // Shared memory from a pool: the digest worker reads these buffers in place.
-    const owned: Buffer[] = [];
-    const newBuffer = () => {
-      const buf = sharedBuffers.take();
-      owned.push(buf);
-      return buf;
-    };
-    const spare: Buffer[] = [newBuffer()];
-    let current: Buffer = newBuffer();
-    let fill = 0;
-    let queued = cursor.pos;
-    let chain: Promise<void> = Promise.resolve();
-    let releases: Promise<void> = Promise.resolve();
-    let writeError: unknown;
-    let overrun = false;
-    let waiting = false;
-    // Room for the largest piece a connection hands over, without filling the current buffer
-    // unless a spare one is ready (so at most two buffers exist, whatever the disk or hash speed).
-    const canTakeMore = () => spare.length > 0 || WRITE_BATCH - fill > READ_SIZE;
-    const issue = (): void => {
-      const buf = current;
-      const length = fill;
-      const at = queued;
-      queued += length;
-      current = spare.pop() ?? newBuffer();
-      fill = 0;
-      const data = buf.subarray(0, length);
-      // Hashed on the digest worker while the write runs on the libuv pool.
-      const hashed = digest?.update(data);
-      chain = chain.then(async () => {
-        if (writeError !== undefined) return;
-        try {
-          await file.write(data, at);
-          this.record(at, length);
-          cursor.pos = at + length;
-        } catch (err) {
-          if (err instanceof DiskFullError && err.bytesWritten > 0) {
-            this.record(at, err.bytesWritten);
-            cursor.pos = at + err.bytesWritten;
-          }
-          writeError = err;
-          body.discard();
-        }
-      });
-      // The buffer is free again once it is both on disk and hashed.
-      const released = Promise.all([chain, hashed]).then(() => {
-        spare.push(buf);
-        if (waiting && canTakeMore() && writeError === undefined) {
-          waiting = false;
-          body.resume();
-        }
-      });
-      releases = Promise.all([releases, released]).then(() => undefined);
-    };
-    const sink = (chunk: Buffer): boolean => {
-      if (writeError !== undefined || overrun) return false;
-      if (queued + fill + chunk.length > stop) {
-        overrun = true;
-        body.discard();
-        return false;
-      }
-      let offset = 0;
-      while (offset < chunk.length) {
-        const n = Math.min(WRITE_BATCH - fill, chunk.length - offset);
-        chunk.copy(current, fill, offset, offset + n);
-        fill += n;
-        offset += n;
-        if (fill === WRITE_BATCH) issue();
-      }
-      if (canTakeMore()) return true;
-      waiting = true;
-      return false;
-    };
-    let failure: unknown;
+  /** Streams one body through the writer; errors come out named (DownloadError or the abort reason). */
+  private async take(writer: BatchWriter, body: ResponseBody, pos: number, stop: number): Promise<void> {
     try {
-      await body.pipe(sink);
+      await writer.take(body, pos, stop);
     } catch (err) {
-      failure = err;
+      throw err instanceof DownloadError || this.signal.aborted ? err : this.o.fetcher.mapError(err);
     }
-    if (overrun) failure = new RangeMismatchError(`server sent more bytes than announced (past byte ${stop})`);
-    // The bytes that did arrive are good: keep them (unless the disk or the server is the problem).
-    if (fill > 0 && writeError === undefined && !overrun) issue();
-    await chain;
-    await releases;
-    for (const buf of owned) sharedBuffers.give(buf);
-    if (writeError !== undefined) throw writeError;
-    if (failure !== undefined) throw failure instanceof DownloadError || this.signal.aborted ? failure : this.o.fetcher.mapError(failure);
   }
 
   private record(pos: number, length: number): void {

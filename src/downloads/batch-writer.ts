@@ -1,0 +1,187 @@
+/**
+ * Turns response bodies into large in-order writes of one file. Bytes handed over by the
+ * connection are copied into one of a few pooled WRITE_BATCH buffers; a full buffer is written
+ * (writes chained, strictly in order) and hashed on the digest worker while the other one fills,
+ * so network, disk and hashing overlap. The connection is paused whenever no buffer could take
+ * another read, so memory stays at BUFFERS buffers whatever the disk or hash speed.
+ *
+ * The writer lives across the bodies of consecutive Range requests: the tail of one piece is
+ * issued at its end but not waited for, so the next piece streams at once. On a slow link a
+ * buffer is also written once it has held bytes for FLUSH_AFTER_MS, so a crash loses little and
+ * progress moves. `onWritten` reports every range that reached the disk, right after its write.
+ */
+import { DiskFullError, RangeMismatchError } from './errors.js';
+import type { WritableFile } from './file-layer.js';
+import { sharedBuffers, type StreamDigest } from './digest-service.js';
+import { READ_SIZE, type ResponseBody } from './http1-client.js';
+
+export const WRITE_BATCH = sharedBuffers.size;
+/** Buffers per writer: one filling, the others being written and hashed (4 × 2 MiB measured best). */
+const BUFFERS = 4;
+/** Bytes are not kept in memory longer than this before being written. */
+const FLUSH_AFTER_MS = 1000;
+
+export class BatchWriter {
+  private readonly owned: Buffer[] = [];
+  private readonly spare: Buffer[] = [];
+  private current: Buffer;
+  private fill = 0;
+  /** File position of `current[0]`. */
+  private queued: number;
+  private chain: Promise<void> = Promise.resolve();
+  private releases: Promise<void> = Promise.resolve();
+  private writeError: unknown;
+  private body: ResponseBody | undefined;
+  private stop = Number.POSITIVE_INFINITY;
+  private overrun = false;
+  private waiting = false;
+  private closed = false;
+  /** When the current buffer received its first byte. */
+  private bufferedSince = 0;
+  /** The digest saw bytes out of file order: it must not be used. */
+  digestBroken = false;
+
+  constructor(
+    private readonly file: WritableFile,
+    start: number,
+    private readonly digest: StreamDigest | undefined,
+    private readonly onWritten: (pos: number, length: number) => void,
+  ) {
+    this.queued = start;
+    this.current = this.newBuffer();
+    for (let i = 1; i < BUFFERS; i++) this.spare.push(this.newBuffer());
+  }
+
+  /** Position after the last byte received (buffered or written). */
+  get received(): number {
+    return this.queued + this.fill;
+  }
+
+  /**
+   * Streams `body`, whose first byte belongs at `pos`, up to `stop` at most. Resolves when the
+   * body ends (its bytes may still be in a buffer); rejects with the body's error, or
+   * RangeMismatchError when the server sends more than announced, or the write error.
+   */
+  async take(body: ResponseBody, pos: number, stop: number): Promise<void> {
+    if (this.writeError !== undefined) throw this.writeError;
+    if (pos !== this.received) {
+      this.flush();
+      this.queued = pos;
+      if (this.digest) this.digestBroken = true;
+    }
+    const bodyStart = pos;
+    this.body = body;
+    this.stop = stop;
+    this.overrun = false;
+    let failure: unknown;
+    try {
+      await body.pipe(this.sink);
+    } catch (err) {
+      failure = err;
+    } finally {
+      this.body = undefined;
+      this.waiting = false;
+    }
+    if (this.writeError !== undefined) {
+      await this.settle();
+      throw this.writeError;
+    }
+    if (this.overrun) {
+      // Not a byte of a body that overran is kept, when none of it has been issued yet.
+      if (bodyStart >= this.queued) this.fill = bodyStart - this.queued;
+      throw new RangeMismatchError(`server sent more bytes than announced (past byte ${stop})`);
+    }
+    if (failure !== undefined) throw failure;
+    // Written while the next piece streams (not waited for), when a buffer is free to go on with.
+    if (this.spare.length > 0) this.flush();
+  }
+
+  /** Writes everything buffered and waits for every write and hash; throws a write error. */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.settle();
+    if (this.writeError !== undefined) throw this.writeError;
+  }
+
+  /** Drains (keeping the bytes already received) and gives the buffers back to the pool. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.drain().catch(() => undefined);
+    this.closed = true;
+    for (const buf of this.owned) sharedBuffers.give(buf);
+  }
+
+  private readonly sink = (chunk: Buffer): boolean => {
+    if (this.writeError !== undefined || this.overrun) return false;
+    if (this.queued + this.fill + chunk.length > this.stop) {
+      this.overrun = true;
+      this.body?.discard();
+      return false;
+    }
+    if (this.fill === 0) this.bufferedSince = performance.now();
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(WRITE_BATCH - this.fill, chunk.length - offset);
+      chunk.copy(this.current, this.fill, offset, offset + n);
+      this.fill += n;
+      offset += n;
+      if (this.fill === WRITE_BATCH) {
+        this.flush();
+        this.bufferedSince = performance.now();
+      }
+    }
+    if (this.fill > 0 && performance.now() - this.bufferedSince > FLUSH_AFTER_MS && this.spare.length > 0) this.flush();
+    if (this.canTakeMore()) return true;
+    this.waiting = true;
+    return false;
+  };
+
+  /** Room for the largest read without filling the current buffer, unless a spare one is ready. */
+  private canTakeMore(): boolean {
+    return this.spare.length > 0 || WRITE_BATCH - this.fill > READ_SIZE;
+  }
+
+  private newBuffer(): Buffer {
+    const buf = sharedBuffers.take();
+    this.owned.push(buf);
+    return buf;
+  }
+
+  private async settle(): Promise<void> {
+    await this.chain;
+    await this.releases;
+  }
+
+  /** Issues the write (and hash) of the current buffer. */
+  private flush(): void {
+    if (this.fill === 0) return;
+    const buf = this.current;
+    const length = this.fill;
+    const at = this.queued;
+    this.queued += length;
+    this.current = this.spare.pop() ?? this.newBuffer();
+    this.fill = 0;
+    const data = buf.subarray(0, length);
+    const hashed = this.digest?.update(data);
+    this.chain = this.chain.then(async () => {
+      if (this.writeError !== undefined) return;
+      try {
+        await this.file.write(data, at);
+        this.onWritten(at, length);
+      } catch (err) {
+        if (err instanceof DiskFullError && err.bytesWritten > 0) this.onWritten(at, err.bytesWritten);
+        this.writeError = err;
+        this.body?.discard();
+      }
+    });
+    // The buffer is free again once it is both on disk and hashed.
+    const released = Promise.all([this.chain, hashed]).then(() => {
+      this.spare.push(buf);
+      if (this.waiting && this.canTakeMore() && this.writeError === undefined) {
+        this.waiting = false;
+        this.body?.resume();
+      }
+    });
+    this.releases = Promise.all([this.releases, released]).then(() => undefined);
+  }
+}
