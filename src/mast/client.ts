@@ -14,7 +14,7 @@ import { MastInputError, ObservationNotFoundError } from './errors.js';
 import { invokeAll, type InvokeResult } from './invoke.js';
 import { NameResolver, type ResolvedTarget, type ResolverOptions } from './resolver.js';
 import { angularSeparationDeg, normalizeRa, toMjd } from './sky.js';
-import { Deadline, MastTransport } from './transport.js';
+import { Deadline, MastTransport, withinDeadline } from './transport.js';
 import type { MastRow, ObservationRow, ProductRow } from './types.js';
 import { httpsForm, isValidMastUri, downloadUrl } from './urls.js';
 import type { Dispatcher } from 'undici';
@@ -379,17 +379,24 @@ export class MastClient {
     if (!pending) {
       this.mastCalls++;
       const started = Date.now();
-      pending = invokeAll(this.transport, deadline, service, params, this.invokeOptions())
+      // The shared query has a budget of its own: one caller giving up (its signal, or its deadline
+      // that began earlier) must not fail the others waiting for the same answer.
+      const own = new Deadline(this.opts.searchTimeoutMs);
+      pending = invokeAll(this.transport, own, service, params, this.invokeOptions())
         .then((r) => {
           this.opts.logger?.debug({ service, rows: r.rows.length, exchanges: r.exchanges, ms: Date.now() - started }, 'MAST query');
           const value = { rows: r.rows, totalRows: r.totalRows };
           this.cache.set(key, value, { size: r.bytes });
           return value;
         })
-        .finally(() => this.inflight.delete(key));
+        .finally(() => {
+          own.dispose();
+          this.inflight.delete(key);
+        });
+      pending.catch(() => undefined); // observed by the callers still waiting, if any
       this.inflight.set(key, pending);
     }
-    return { ...(await pending), cached: false };
+    return { ...(await withinDeadline(pending, deadline)), cached: false };
   }
 }
 

@@ -6,7 +6,7 @@
 import { TtlCache } from './cache.js';
 import { MastServiceError, TargetNotResolvedError } from './errors.js';
 import { INVOKE_PATH, pyQuote } from './invoke.js';
-import type { Deadline, MastTransport } from './transport.js';
+import { Deadline, withinDeadline, type MastTransport } from './transport.js';
 
 export interface ResolverOptions {
   /** `mast` = Mast.Name.Lookup on the invoke API; `santa` = MAST's SANTA resolver. */
@@ -55,10 +55,16 @@ export class NameResolver {
     if (hit === undefined) {
       let pending = this.inflight.get(key);
       if (!pending) {
-        pending = this.lookupVariants(name, deadline).finally(() => this.inflight.delete(key));
+        // Shared by every caller asking meanwhile, so it runs on a budget of its own (see MastClient).
+        const own = new Deadline(deadline.totalMs);
+        pending = this.lookupVariants(name, own).finally(() => {
+          own.dispose();
+          this.inflight.delete(key);
+        });
+        pending.catch(() => undefined);
         this.inflight.set(key, pending);
       }
-      hit = await pending;
+      hit = await withinDeadline(pending, deadline);
       this.cache.set(key, hit, { ttlMs: hit ? undefined : this.options.missTtlMs ?? 5 * 60_000 });
     }
     if (!hit) throw new TargetNotResolvedError(name);

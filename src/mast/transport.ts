@@ -43,6 +43,23 @@ export class Deadline {
   }
 }
 
+/** The error of a search whose overall budget (MAST_SEARCH_TIMEOUT) ran out, or whose caller gave up. */
+export function budgetExceeded(deadline: Deadline): MastTimeoutError {
+  return new MastTimeoutError(
+    `MAST search timed out after ${formatSeconds(deadline.totalMs)} seconds. Try a smaller search radius or a more specific query.`,
+  );
+}
+
+/** Waits for `work`, but no longer than `deadline` allows; the work itself goes on for its other waiters. */
+export function withinDeadline<T>(work: Promise<T>, deadline: Deadline): Promise<T> {
+  if (deadline.signal.aborted) return Promise.reject(budgetExceeded(deadline));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(budgetExceeded(deadline));
+    deadline.signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => deadline.signal.removeEventListener('abort', onAbort));
+  });
+}
+
 class DeadlineExceeded extends Error {
   constructor() {
     super('deadline exceeded');
@@ -139,11 +156,7 @@ export class MastTransport {
       last = outcome.failure;
       if (!isRetryable(last)) throw this.toError(req, last, attempt + 1);
     }
-    if (req.deadline.expired() || !last) {
-      throw new MastTimeoutError(
-        `MAST search timed out after ${formatSeconds(req.deadline.totalMs)} seconds. Try a smaller search radius or a more specific query.`,
-      );
-    }
+    if (req.deadline.expired() || !last) throw budgetExceeded(req.deadline);
     throw this.toError(req, last, this.opts.maxRetries + 1);
   }
 

@@ -287,6 +287,19 @@ describe('searches', () => {
     assert.equal(fake.invokes().length, 2);
   });
 
+  it('a caller giving up does not fail the others sharing its query', async () => {
+    fake.set({ executingPolls: 2, executingHoldMs: 150 });
+    const c = client();
+    const quitter = new AbortController();
+    const q = { programId: 2733 };
+    const first = c.searchProgram({ ...q, signal: quitter.signal });
+    const second = c.searchProgram(q);
+    setTimeout(() => quitter.abort(), 50);
+    await assert.rejects(first, MastTimeoutError);
+    assert.equal((await second).totalCount, 30);
+    assert.equal(new Set(fake.invokes('Mast.Caom.Filtered').map((r) => r.body)).size, 1, 'one shared MAST job');
+  });
+
   it('sends the token as Authorization: token ... to MAST only', async () => {
     await client({ token: 'fake-mast-token' }).searchProgram({ programId: 2733 });
     assert.equal(fake.invokes()[0]!.headers.authorization, 'token fake-mast-token');
