@@ -36,6 +36,8 @@ export class BatchWriter {
   private overrun = false;
   private waiting = false;
   private closed = false;
+  /** Resolved whenever a buffer comes back. */
+  private readonly freed: Array<() => void> = [];
   /** When the current buffer received its first byte. */
   private bufferedSince = 0;
   /** The digest saw bytes out of file order: it must not be used. */
@@ -65,6 +67,9 @@ export class BatchWriter {
   async take(body: ResponseBody, pos: number, stop: number): Promise<void> {
     if (this.writeError !== undefined) throw this.writeError;
     if (pos !== this.received) {
+      // A jump (pieces of one connection need not be adjacent): write what is buffered first,
+      // waiting for a free buffer rather than allocating one.
+      while (this.fill > 0 && this.spare.length === 0 && this.writeError === undefined) await new Promise<void>((r) => this.freed.push(r));
       this.flush();
       this.queued = pos;
       if (this.digest) this.digestBroken = true;
@@ -177,6 +182,7 @@ export class BatchWriter {
     // The buffer is free again once it is both on disk and hashed.
     const released = Promise.all([this.chain, hashed]).then(() => {
       this.spare.push(buf);
+      for (const wake of this.freed.splice(0)) wake();
       if (this.waiting && this.canTakeMore() && this.writeError === undefined) {
         this.waiting = false;
         this.body?.resume();
