@@ -367,7 +367,8 @@ export class FitsWriter {
     const t = storedType(spec, sample);
     let blank = spec.blank;
     if (blank === undefined && t.bitpix > 0 && sample && sample.length === expected && hasNaN(sample)) {
-      blank = t.bitpix === 8 ? 255 : t.bitpix === 16 ? -32768 : t.bitpix === 32 ? -2147483648 : -2147483648;
+      // The type's minimum (BITPIX 8 is unsigned: its maximum); -2^63 is exact as a double.
+      blank = t.bitpix === 8 ? 255 : t.bitpix === 16 ? -32768 : t.bitpix === 32 ? -2147483648 : -9223372036854775808;
     }
     const header = imageHeader(spec, t, blank, this.hduCount === 0);
     if (this.hduCount > 0) this.claimIdentity(header, 'IMAGE');

@@ -109,6 +109,15 @@ describe('writer round trips', () => {
     await f.close();
   });
 
+  it('NaN in 64-bit integer data -> BLANK = -2^63 (outside what 32-bit data could hold)', async () => {
+    const values = Float64Array.from([1, NaN, -2147483648, 3e12]);
+    const f = await FitsFile.fromBuffer(await encodeFits([{ data: values, axes: [4, 1], bitpix: 64 }]));
+    assert.equal(f.hdus[0]!.header.get('BLANK'), -9223372036854775808n);
+    const plane = await readPlane(f, 0);
+    assert.deepEqual([...plane.data], [1, NaN, -2147483648, 3e12]);
+    await f.close();
+  });
+
   it('cubes streamed in bands, tables, carried-over cards and long strings', async (t) => {
     const path = join(dir, 'mixed.fits');
     const carried = new Header();
