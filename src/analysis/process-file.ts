@@ -11,6 +11,7 @@ import type { ImagePlane } from '../core/image-plane.js';
 import { ValidationError } from '../errors.js';
 import { FitsFile, readPlane, type Hdu } from '../fits/index.js';
 import { Wcs } from '../wcs/wcs.js';
+import { WcsError } from '../wcs/errors.js';
 import { algorithms } from './algorithms/index.js';
 import type { AlgorithmInput } from './registry.js';
 import { writeOutputImages } from './output.js';
@@ -93,8 +94,9 @@ async function loadImage(path: string, hduIndex: number | null | undefined, slic
           return [w[c2.lon]!, w[c2.lat]!] as const;
         };
       }
-    } catch {
-      // no usable WCS: no RA/Dec columns
+    } catch (err) {
+      // No usable WCS means no RA/Dec columns; anything else is a real failure.
+      if (!(err instanceof WcsError)) throw err;
     }
     return loaded;
   } finally {

@@ -48,18 +48,6 @@ export interface CompressedPlaneRequest {
   readonly rows: readonly [number, number];
   readonly maxElements: number;
 }
-export type CompressedImageReader = (file: FitsFile, hdu: Hdu, request: CompressedPlaneRequest) => Promise<ImagePlane>;
-
-let compressedReader: CompressedImageReader = readCompressedImagePlane;
-
-/**
- * Replace the decoder for tile-compressed images (default: `readCompressedImagePlane` of
- * src/fits/compression); `undefined` restores the default.
- */
-export function registerCompressedImageReader(reader: CompressedImageReader | undefined): void {
-  compressedReader = reader ?? readCompressedImagePlane;
-}
-
 export const DEFAULT_MAX_ELEMENTS = 2 ** 30;
 const BAND_BYTES = 4 * 1024 * 1024;
 
@@ -176,7 +164,7 @@ async function readPlaneImpl(file: FitsFile, hdu: HduRef, options: ReadPlaneOpti
   const h = resolveHdu(file, hdu);
   const s = resolveSection(h, options);
   if (h.kind === 'compressed-image') {
-    return compressedReader(file, h, { plane: s.plane, rows: [s.y0, s.y1], maxElements: options.maxElements ?? DEFAULT_MAX_ELEMENTS });
+    return readCompressedImagePlane(file, h, { plane: s.plane, rows: [s.y0, s.y1], maxElements: options.maxElements ?? DEFAULT_MAX_ELEMENTS });
   }
   const { offset, length } = sectionByteRange(h, s);
   const bytes = takeBuffer(length);
@@ -208,7 +196,7 @@ export async function* readPlaneRows(file: FitsFile, hdu: HduRef, options: ReadB
   if (h.kind === 'compressed-image') {
     for (let y = s.y0; y < s.y1; y += bandRows) {
       const rows: [number, number] = [y, Math.min(s.y1, y + bandRows)];
-      const plane = await compressedReader(file, h, { plane: s.plane, rows, maxElements: max });
+      const plane = await readCompressedImagePlane(file, h, { plane: s.plane, rows, maxElements: max });
       yield { y0: y, rows: rows[1] - rows[0], width, data: plane.data };
     }
     return;

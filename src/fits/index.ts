@@ -27,8 +27,6 @@ export {
   readPlaneRows,
   readRandomGroups,
   readRawPlane,
-  registerCompressedImageReader,
-  type CompressedImageReader,
   type CompressedPlaneRequest,
   type HduRef,
   type ImageGeometry,

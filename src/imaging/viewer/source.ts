@@ -9,8 +9,7 @@ import { stat } from 'node:fs/promises';
 import type { PixelArray } from '../../core/image-plane.js';
 import type { ImagePlane } from '../../core/image-plane.js';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
-import { FitsFile, bytesPerPixel, decodeBand, firstImageHdu, hduScaling, readPlane, readPlaneRows, registerCompressedImageReader, type Hdu } from '../../fits/index.js';
-import { readCompressedImagePlane } from '../../fits/compression/index.js';
+import { FitsFile, bytesPerPixel, decodeBand, firstImageHdu, hduScaling, readPlane, readPlaneRows, type Hdu } from '../../fits/index.js';
 import { chooseSlice, type SliceChoice } from '../cube-info.js';
 
 export interface ViewerLimits {
@@ -25,10 +24,6 @@ export interface ViewerLimits {
 export const DEFAULT_IN_MEMORY_ELEMENTS = 50_000_000;
 /** Pixels per streamed band. */
 export const BAND_PIXELS = 262_144;
-
-// Install the tile-compressed image decoder explicitly: the FITS core's lazy dynamic import does not
-// resolve inside worker threads under tsx (tests, `npm run dev`).
-registerCompressedImageReader(readCompressedImagePlane);
 
 const MB = 1024 * 1024;
 
