@@ -1,5 +1,5 @@
 /**
- * One HTTP exchange for a byte range, over undici, with every check made before a byte is handed
+ * One HTTP exchange for a byte range, with every check made before a byte is handed
  * on: a 206 must start exactly where we asked and not run past where we asked to stop; a 200 to a
  * Range request is refused (RangeIgnoredError, the file restarts from 0); 416 carries the server's
  * length; 401/403/404 are permanent; 429/5xx carry Retry-After. Redirects are followed by hand so
@@ -9,7 +9,7 @@
 import { Http1Client, type HttpHeaders, type HttpResponse, type ResponseBody } from './http1-client.js';
 import {
   DownloadError, NetworkError, PermanentHttpError, RangeIgnoredError, RangeMismatchError,
-  RetryableHttpError, StalledError, TooManyRedirectsError, TransferAbortedError, UnsatisfiableRangeError,
+  RetryableHttpError, TooManyRedirectsError, TransferAbortedError, UnsatisfiableRangeError,
 } from './errors.js';
 import { isStrongEtag, parseContentRange, parseLength, rangeHeader } from './http-range.js';
 import { parseRetryAfter } from './retry.js';
@@ -189,7 +189,7 @@ export function dropBody(body: ResponseBody): void {
   body.discard();
 }
 
-/** Maps undici and socket errors (and aborts) onto our named errors. */
+/** Maps transport and socket errors (and aborts) onto our named errors. */
 export function toDownloadError(err: unknown, signal: AbortSignal | undefined, stallTimeoutMs: number): Error {
   if (err instanceof DownloadError) return err;
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new TransferAbortedError(String(signal.reason));

@@ -18,7 +18,7 @@ import {
   DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
   UnsatisfiableRangeError, VerificationError,
 } from './errors.js';
-import type { FileLayer, WritableFile } from './file-layer.js';
+import type { FileLayer } from './file-layer.js';
 import { hasChecksumFailure, type FitsChecksumReport } from './fits-checksum.js';
 import { isStrongEtag } from './http-range.js';
 import type { FileEntry, FitsVerdict } from './job.js';

@@ -1,6 +1,6 @@
 /**
  * File slots: at most MAX_CONCURRENT_FILES transfers at once across every job. (The per-host
- * connection bound is the undici agent's; connections per file are the file downloader's.)
+ * connection bound is the HTTP client's (Http1Client); connections per file are the file downloader's.)
  */
 export class FileSlots {
   private free: number;
