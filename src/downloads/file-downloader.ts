@@ -18,7 +18,7 @@ import {
   DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
   UnsatisfiableRangeError, VerificationError,
 } from './errors.js';
-import type { FileLayer } from './file-layer.js';
+import type { FileLayer, WritableFile } from './file-layer.js';
 import { hasChecksumFailure, type FitsChecksumReport } from './fits-checksum.js';
 import { isStrongEtag } from './http-range.js';
 import type { FileEntry, FitsVerdict } from './job.js';
@@ -219,6 +219,7 @@ class FileRun {
     entry.sequential = inOrder;
     const digest = inOrder ? await this.primeDigest(prefixEnd(entry.ranges)) : undefined;
     const file = await this.o.fs.openWritable(this.part);
+    const syncer = this.o.syncData !== false ? new BackgroundSync(file) : undefined;
     const local = new AbortController();
     setMaxListeners(0, local.signal);
     const onAbort = () => local.abort(this.signal.reason);
@@ -257,7 +258,10 @@ class FileRun {
             if (firstError !== undefined) return;
             const early = ahead?.response;
             ahead = undefined;
-            writer ??= new BatchWriter(file, chunk[0], digest, (at, length) => this.record(at, length));
+            writer ??= new BatchWriter(file, chunk[0], digest, (at, length) => {
+              this.record(at, length);
+              syncer?.written(length);
+            });
             try {
               await this.fetchChunk(writer, chunk, local.signal, early, lookahead);
             } catch (err) {
@@ -279,12 +283,14 @@ class FileRun {
       await Promise.all(Array.from({ length: workers }, worker));
       if (this.signal.aborted) throw this.signal.reason;
       if (firstError !== undefined) throw firstError;
+      await syncer?.settle();
       if (this.o.syncData !== false) await file.sync();
       if (!digestBroken) return digest;
       digest?.dispose();
       return undefined;
     } finally {
       this.signal.removeEventListener('abort', onAbort);
+      await syncer?.settle().catch(() => undefined);
       await file.close().catch(() => undefined);
     }
   }
@@ -345,6 +351,7 @@ class FileRun {
       digest = await this.primeDigest(from);
       entry.sequential = true;
       const file = await this.o.fs.openWritable(this.part);
+      const syncer = this.o.syncData !== false ? new BackgroundSync(file) : undefined;
       let pos = from;
       let writer: BatchWriter | undefined;
       try {
@@ -361,7 +368,10 @@ class FileRun {
           entry.lastModified = res.lastModified ?? entry.lastModified;
         }
         const stop = res.length === undefined ? Number.POSITIVE_INFINITY : res.start + res.length;
-        writer = new BatchWriter(file, pos, digest, (at, length) => this.record(at, length));
+        writer = new BatchWriter(file, pos, digest, (at, length) => {
+          this.record(at, length);
+          syncer?.written(length);
+        });
         try {
           await this.take(writer, res.body, pos, stop);
         } finally {
@@ -370,6 +380,7 @@ class FileRun {
         if (Number.isFinite(stop) && pos < stop) throw new TruncatedBodyError(stop, pos);
         await writer.drain();
         if (entry.totalBytes === undefined || !Number.isFinite(stop)) entry.totalBytes = pos;
+        await syncer?.settle();
         if (this.o.syncData !== false) await file.sync();
         return digest;
       } catch (err) {
@@ -385,6 +396,7 @@ class FileRun {
         await sleep(retryDelayMs(failures, this.o.retry, e.retryAfterMs, this.o.random), this.signal);
       } finally {
         await writer?.close();
+        await syncer?.settle().catch(() => undefined);
         await file.close().catch(() => undefined);
       }
     }
@@ -476,6 +488,31 @@ class FileRun {
         await sleep(retryDelayMs(failures, this.o.retry, err.retryAfterMs, this.o.random), this.signal);
       }
     }
+  }
+}
+
+/**
+ * fsync in the background every SYNC_EVERY bytes written, so the kernel writes the file back while
+ * it downloads and the final fsync (before `complete`) has little left to do. Never awaited by
+ * the transfer; errors are left to the final fsync, which reports them.
+ */
+class BackgroundSync {
+  private static readonly SYNC_EVERY = 32 * 1024 * 1024;
+  private pending = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly file: WritableFile) {}
+
+  written(bytes: number): void {
+    this.pending += bytes;
+    if (this.pending < BackgroundSync.SYNC_EVERY || this.running) return;
+    this.pending = 0;
+    this.running = this.file.sync().catch(() => undefined).finally(() => (this.running = undefined));
+  }
+
+  /** Waits for a background fsync in flight (the file must not close under it). */
+  async settle(): Promise<void> {
+    await this.running;
   }
 }
 
