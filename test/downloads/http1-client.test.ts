@@ -1,0 +1,111 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Http1Client, type HttpResponse } from '../../src/downloads/http1-client.js';
+import { seededBytes } from './helpers.js';
+
+const data = seededBytes(3 * 1024 * 1024 + 11, 5);
+
+async function readAll(res: HttpResponse, pauseEvery = 0): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  await res.body.pipe((chunk) => {
+    parts.push(Buffer.from(chunk));
+    if (pauseEvery && ++n % pauseEvery === 0) {
+      setTimeout(() => res.body.resume(), 5);
+      return false;
+    }
+    return true;
+  });
+  return Buffer.concat(parts);
+}
+
+describe('Http1Client', () => {
+  let server: Server;
+  let base: string;
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  let open = 0;
+  let maxOpen = 0;
+
+  before(async () => {
+    server = createServer(async (req, res) => {
+      if (req.url === '/chunked') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        // Many small chunks, so chunk headers fall across reads.
+        for (let pos = 0; pos < 200_000; pos += 7_001) {
+          res.write(data.subarray(pos, Math.min(200_000, pos + 7_001)));
+          if (pos % 70_010 === 0) await new Promise((r) => setTimeout(r, 2));
+        }
+        res.end();
+      } else if (req.url === '/slow') {
+        res.writeHead(200, { 'content-length': String(data.length) });
+        res.write(data.subarray(0, 1000));
+        // never finishes: for abort and stall
+      } else {
+        res.writeHead(200, { 'content-length': String(data.length) });
+        res.end(req.method === 'HEAD' ? undefined : data);
+      }
+    });
+    server.on('connection', (s) => {
+      connections++;
+      open++;
+      maxOpen = Math.max(maxOpen, open);
+      sockets.add(s);
+      s.on('close', () => {
+        open--;
+        sockets.delete(s);
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const get = (client: Http1Client, path: string, signal = new AbortController().signal, method: 'GET' | 'HEAD' = 'GET') =>
+    client.request(`${base}${path}`, { method, headers: {}, signal, timeoutMs: 2000 });
+
+  it('reads Content-Length and chunked bodies byte for byte, with pauses, over one kept-alive connection', async () => {
+    const client = new Http1Client({ connectionsPerOrigin: 4 });
+    const before = connections;
+    assert.ok((await readAll(await get(client, '/file'), 3)).equals(data));
+    const chunked = await get(client, '/chunked');
+    assert.equal(chunked.headers['transfer-encoding'], 'chunked');
+    assert.ok((await readAll(chunked)).equals(data.subarray(0, 200_000)));
+    const head = await get(client, '/file', undefined, 'HEAD');
+    assert.equal(head.headers['content-length'], String(data.length));
+    await readAll(head);
+    assert.equal(connections - before, 1, 'one connection for three sequential requests');
+    await client.close();
+  });
+
+  it('keeps to its connection limit and still answers after the server closed its kept-alive connections', async () => {
+    const client = new Http1Client({ connectionsPerOrigin: 2 });
+    maxOpen = open;
+    const bodies = await Promise.all(Array.from({ length: 5 }, async () => readAll(await get(client, '/file'))));
+    for (const b of bodies) assert.ok(b.equals(data));
+    assert.ok(maxOpen <= 2, `at most 2 connections open (saw ${maxOpen})`);
+    // The server drops every idle connection; the next request must still succeed.
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok((await readAll(await get(client, '/file'))).equals(data));
+    await client.close();
+  });
+
+  it('rejects a body with the abort reason, and a silent server with a stall error', async () => {
+    const client = new Http1Client({ connectionsPerOrigin: 2 });
+    const controller = new AbortController();
+    const res = await get(client, '/slow', controller.signal);
+    const reading = readAll(res);
+    setTimeout(() => controller.abort(new Error('paused by user')), 20);
+    await assert.rejects(reading, /paused by user/);
+    const stalled = await client.request(`${base}/slow`, { method: 'GET', headers: {}, signal: new AbortController().signal, timeoutMs: 150 });
+    await assert.rejects(readAll(stalled), (err: Error) => err.name === 'StalledError' || /no data for 150 ms/.test(err.message));
+    await client.close();
+  });
+});
