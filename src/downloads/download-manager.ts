@@ -19,7 +19,7 @@ import { DigestService } from './digest-service.js';
 import { FileDownloader } from './file-downloader.js';
 import { FileJobStore } from './file-job-store.js';
 import {
-  canTransition, fileDownloadedBytes, isActive, isResumable, jobTotals, transition,
+  canTransition, fileDownloadedBytes, isActive, isResumable, jobTotals, newFileEntry, transition,
   type FileEntry, type Job, type JobStatus, type PauseReason,
 } from './job.js';
 import { JobPersister } from './job-persister.js';
@@ -704,24 +704,8 @@ export class DownloadManager {
       if (seen.has(filename)) continue;
       seen.add(filename);
       const localPath = error ? `${job.downloadDir}/.invalid` : fileInside(job.downloadDir, filename);
-      out.push({
-        filename,
-        url: p.url,
-        dataUri: p.dataUri,
-        localPath,
-        relativePath: relativeInside(this.o.dataDir, localPath) ?? relativeInside(this.downloadDir, localPath) ?? filename,
-        totalBytes: p.size,
-        ranges: [],
-        sequential: true,
-        status: error ? 'failed' : 'pending',
-        error,
-        startedAt: null,
-        completedAt: null,
-        sha256: null,
-        etag: null,
-        lastModified: null,
-        fitsChecksum: null,
-      });
+      const relativePath = relativeInside(this.o.dataDir, localPath) ?? relativeInside(this.downloadDir, localPath) ?? filename;
+      out.push(newFileEntry({ filename, url: p.url, dataUri: p.dataUri, localPath, relativePath, totalBytes: p.size }, error));
     }
     return out;
   }

@@ -102,6 +102,23 @@ export const isResumable = (job: Job): boolean =>
   ((job.status === 'paused' || job.status === 'failed') && job.files.some((f) => f.status !== 'complete')) ||
   (job.status === 'paused' && job.files.length === 0);
 
+/** A file not started yet: the fields that identify it, nothing transferred, nothing verified. */
+export function newFileEntry(init: Pick<FileEntry, 'filename' | 'url' | 'dataUri' | 'localPath' | 'relativePath' | 'totalBytes'>, error: string | null = null): FileEntry {
+  return {
+    ...init,
+    ranges: [],
+    sequential: true,
+    status: error ? 'failed' : 'pending',
+    error,
+    startedAt: null,
+    completedAt: null,
+    sha256: null,
+    etag: null,
+    lastModified: null,
+    fitsChecksum: null,
+  };
+}
+
 export function fileDownloadedBytes(file: FileEntry): number {
   if (file.status === 'complete') return file.totalBytes ?? coveredBytes(file.ranges);
   return coveredBytes(file.ranges);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ChunkFetcher, createDownloadAgent } from '../../src/downloads/chunk-fetcher.js';
 import { DiskFullError } from '../../src/downloads/errors.js';
 import { nodeFileLayer, type FileLayer } from '../../src/downloads/file-layer.js';
-import type { FileEntry } from '../../src/downloads/job.js';
+import { newFileEntry, type FileEntry } from '../../src/downloads/job.js';
 import { FakeDownloadEndpoint, startDownloadServer } from '../fake-mast/download-endpoint.js';
 
 export function seededBytes(length: number, seed = 1): Buffer {
@@ -39,24 +39,7 @@ export function testFetcher(stallTimeoutMs = 2000, extra: { token?: string; toke
 }
 
 export function entryFor(dir: string, filename: string, url: string): FileEntry {
-  return {
-    filename,
-    url,
-    dataUri: null,
-    localPath: join(dir, filename),
-    relativePath: filename,
-    totalBytes: undefined,
-    ranges: [],
-    sequential: true,
-    status: 'pending',
-    error: null,
-    startedAt: null,
-    completedAt: null,
-    sha256: null,
-    etag: null,
-    lastModified: null,
-    fitsChecksum: null,
-  };
+  return newFileEntry({ filename, url, dataUri: null, localPath: join(dir, filename), relativePath: filename, totalBytes: undefined });
 }
 
 /** The real file system, except that writes fail with ENOSPC once `capacity` bytes are written. */
