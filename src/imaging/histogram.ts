@@ -66,32 +66,14 @@ export class UniformBins {
  * When lo == hi numpy widens the range to [lo - 0.5, hi + 0.5]; so do we.
  */
 export function histogram(values: ArrayLike<number>, bins: number, lo: number, hi: number, f?: (v: number) => number): Histogram {
-  let first = lo;
-  let last = hi;
-  if (!(Number.isFinite(first) && Number.isFinite(last))) {
-    first = 0;
-    last = 1;
-  }
-  if (first === last) {
-    first -= 0.5;
-    last += 0.5;
-  }
-  const edges = linspace(first, last, bins + 1);
+  const uniform = new UniformBins(bins, lo, hi);
   const counts = new Float64Array(bins);
-  const norm = bins / (last - first);
   for (let i = 0; i < values.length; i++) {
     const raw = values[i]!;
-    const v = f ? f(raw) : raw;
-    if (v - v !== 0 || v < first || v > last) continue;
-    let idx = Math.trunc((v - first) * norm);
-    if (idx === bins) idx--;
-    if (v < edges[idx]!) idx--;
-    else if (idx !== bins - 1 && v >= edges[idx + 1]!) idx++;
-    counts[idx] += 1;
+    const idx = uniform.index(f ? f(raw) : raw);
+    if (idx >= 0) counts[idx] += 1;
   }
-  const centers = new Array<number>(bins);
-  for (let i = 0; i < bins; i++) centers[i] = (edges[i]! + edges[i + 1]!) / 2;
-  return { counts: Array.from(counts), binEdges: edges, binCenters: centers, nBins: bins };
+  return uniform.result(counts);
 }
 
 /**
