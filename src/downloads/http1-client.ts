@@ -298,11 +298,11 @@ class Connection {
   private stallTimer: NodeJS.Timeout | undefined;
   private stallMs = 0;
 
-  constructor(url: URL, onClose: (c: Connection) => void) {
+  constructor(url: URL, onClose: (c: Connection) => void, ca?: Http1ClientOptions['ca']) {
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (url.protocol === 'https:') {
-      this.socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] });
+      this.socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(ca ? { ca } : {}) });
       this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     } else {
       const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
@@ -397,6 +397,8 @@ export interface Http1ClientOptions {
   readonly connectionsPerOrigin: number;
   /** Idle keep-alive connections are closed after this long (default 10 s). */
   readonly keepAliveMs?: number;
+  /** Extra certificate authorities trusted for https (default: the system's). */
+  readonly ca?: string | Buffer | Array<string | Buffer>;
 }
 
 export class Http1Client {
@@ -527,7 +529,7 @@ export class Http1Client {
       const pool = this.pool(u.origin);
       const i = pool.idle.indexOf(c);
       if (i >= 0) pool.idle.splice(i, 1);
-    });
+    }, this.options.ca);
   }
 
   /** The exchange on `conn` is over: keep the connection for the next request, or close it. */

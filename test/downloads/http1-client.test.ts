@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Http1Client, type HttpResponse } from '../../src/downloads/http1-client.js';
 import { seededBytes } from './helpers.js';
@@ -107,5 +109,30 @@ describe('Http1Client', () => {
     const stalled = await client.request(`${base}/slow`, { method: 'GET', headers: {}, signal: new AbortController().signal, timeoutMs: 150 });
     await assert.rejects(readAll(stalled), (err: Error) => err.name === 'StalledError' || /no data for 150 ms/.test(err.message));
     await client.close();
+  });
+
+  it('downloads over HTTPS (TLS) byte for byte, trusting the given certificate authority and refusing an unknown one', async () => {
+    const tlsDir = new URL('../fixtures/tls/', import.meta.url);
+    const cert = readFileSync(new URL('localhost-cert.pem', tlsDir));
+    const key = readFileSync(new URL('localhost-key.pem', tlsDir));
+    const https = createHttpsServer({ cert, key }, (req, res) => {
+      res.writeHead(200, { 'content-length': String(data.length) });
+      res.end(data);
+    });
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', () => r()));
+    const url = `https://localhost:${(https.address() as AddressInfo).port}/file`;
+    try {
+      const trusting = new Http1Client({ connectionsPerOrigin: 1, ca: cert });
+      const res = await trusting.request(url, { method: 'GET', headers: {}, signal: new AbortController().signal, timeoutMs: 5000 });
+      assert.equal(res.statusCode, 200);
+      assert.ok((await readAll(res, 5)).equals(data));
+      await trusting.close();
+      const strict = new Http1Client({ connectionsPerOrigin: 1 });
+      await assert.rejects(strict.request(url, { method: 'GET', headers: {}, signal: new AbortController().signal, timeoutMs: 5000 }));
+      await strict.close();
+    } finally {
+      https.closeAllConnections();
+      await new Promise((r) => https.close(r));
+    }
   });
 });
