@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineContext } from '../context.js';
-import { fileTooLarge, type ViewerLimits } from '../imaging/viewer/source.js';
+import { fileTooLarge, limitsFromSettings, type ViewerLimits } from '../imaging/viewer/source.js';
 
 export function viewerLimits(ctx: EngineContext): ViewerLimits {
-  return { maxFileBytes: ctx.settings.maxFitsFileSizeMb * 1024 * 1024, maxElements: ctx.settings.maxFitsArrayElements };
+  return limitsFromSettings(ctx.settings);
 }
 
 export interface ResolvedFile {

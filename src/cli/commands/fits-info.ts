@@ -6,11 +6,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config.js';
-import { fitsHeaderFile, fitsInfoFile, type ViewerLimits } from '../../imaging/viewer/index.js';
+import { fitsHeaderFile, fitsInfoFile, limitsFromSettings, type ViewerLimits } from '../../imaging/viewer/index.js';
 
 function limits(): ViewerLimits {
-  const s = loadSettings();
-  return { maxFileBytes: s.maxFitsFileSizeMb * 1024 * 1024, maxElements: s.maxFitsArrayElements };
+  return limitsFromSettings(loadSettings());
 }
 
 const TYPE_NAMES: Record<string, string> = {

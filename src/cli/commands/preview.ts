@@ -8,7 +8,7 @@ import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config.js';
 import { parsePreviewParams } from '../../imaging/options.js';
-import { previewFile } from '../../imaging/viewer/index.js';
+import { limitsFromSettings, previewFile } from '../../imaging/viewer/index.js';
 
 interface PreviewOpts {
   output: string;
@@ -86,7 +86,7 @@ export function previewCommands(program: Command): void {
         format: req.format,
         quality: req.quality,
         nanColor: req.nanColor,
-        limits: { maxFileBytes: settings.maxFitsFileSizeMb * 1024 * 1024, maxElements: settings.maxFitsArrayElements },
+        limits: limitsFromSettings(settings),
       });
       await writeFile(opts.output, r.image);
       const a = r.applied;

@@ -18,10 +18,10 @@ import { loadImageShape } from '../../reproject/load.js';
 import { renderMosaicImage, writeMosaicFits } from '../../reproject/mosaic.js';
 import { channelColor, hueToRgb } from '../../reproject/colors.js';
 import { Wcs } from '../../wcs/index.js';
+import { limitsFromSettings } from '../../imaging/viewer/index.js';
 
 function limits() {
-  const s = loadSettings();
-  return { maxFileBytes: s.maxFitsFileSizeMb * 1024 * 1024, maxElements: s.maxFitsArrayElements };
+  return limitsFromSettings(loadSettings());
 }
 
 function stretchOf(name: string): StretchName {

@@ -5,6 +5,7 @@
  *   bigger one is read in row bands that each stay within it (413 only if one row is too wide).
  * Only the requested plane of a cube is read, never the whole cube.
  */
+import type { Settings } from '../../config.js';
 import { stat } from 'node:fs/promises';
 import type { PixelArray } from '../../core/image-plane.js';
 import type { ImagePlane } from '../../core/image-plane.js';
@@ -19,6 +20,11 @@ export interface ViewerLimits {
   readonly maxElements: number;
   /** Planes up to this many pixels (and within maxElements) are held whole; default 50 M. */
   readonly inMemoryElements?: number;
+}
+
+/** MAX_FITS_FILE_SIZE_MB and MAX_FITS_ARRAY_ELEMENTS as the limits every reader applies. */
+export function limitsFromSettings(settings: Pick<Settings, 'maxFitsFileSizeMb' | 'maxFitsArrayElements'>): ViewerLimits {
+  return { maxFileBytes: settings.maxFitsFileSizeMb * 1024 * 1024, maxElements: settings.maxFitsArrayElements };
 }
 
 export const DEFAULT_IN_MEMORY_ELEMENTS = 50_000_000;
