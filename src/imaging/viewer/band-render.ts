@@ -42,13 +42,24 @@ export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: {
   const reduced = resampler.finish();
   const summary = resampler.summary;
 
+  return { reduced, stats: await displayStatistics(img, limits, display, summary, pre, resampler.rowFiniteCounts) };
+}
+
+/**
+ * What the display needs once a first pass has the count/min/max, the per-row finite counts and the
+ * zscale sample assuming every pixel is finite: the real zscale sample (a second, targeted read when
+ * some are not) and, for histeq or black/white points, the finite values.
+ */
+async function displayStatistics(
+  img: OpenedImage, limits: ViewerLimits, display: DisplayOptions, summary: FiniteSummary, pre: Float64Array, rowCounts: Int32Array,
+): Promise<DisplayStatistics> {
   const zscale = display.stretch === 'zscale'
-    ? summary.count === total ? pre : await sampleByRank(img, limits, resampler.rowFiniteCounts, summary.count)
+    ? summary.count === img.width * img.height ? pre : await sampleByRank(img, limits, rowCounts, summary.count)
     : new Float64Array(0);
   const needValues = display.stretch === 'histeq' || (display.blackPoint ?? 0) > 0 || (display.whitePoint ?? 1) < 1;
   const values = needValues && summary.count > 0 ? await collectFinite(img, limits, summary) : { values: new Float64Array(0), sampled: false };
   let handedOut = false;
-  const stats: DisplayStatistics = {
+  return {
     summary,
     sampled: values.sampled,
     zscaleSample: () => zscale.slice(),
@@ -59,7 +70,6 @@ export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: {
       return values.values;
     },
   };
-  return { reduced, stats };
 }
 
 /**
@@ -82,22 +92,7 @@ export async function scanStatistics(img: OpenedImage, limits: ViewerLimits, dis
     offset = end;
   }
   const summary: FiniteSummary = acc.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: acc.count, min: acc.min, max: acc.max };
-  const zscale = display.stretch === 'zscale'
-    ? summary.count === total ? pre : await sampleByRank(img, limits, rowCounts, summary.count)
-    : new Float64Array(0);
-  const needValues = display.stretch === 'histeq' || (display.blackPoint ?? 0) > 0 || (display.whitePoint ?? 1) < 1;
-  const values = needValues && summary.count > 0 ? await collectFinite(img, limits, summary) : { values: new Float64Array(0), sampled: false };
-  let handedOut = false;
-  return {
-    summary,
-    sampled: values.sampled,
-    zscaleSample: () => zscale.slice(),
-    finiteValues: () => {
-      if (handedOut) return values.values.slice();
-      handedOut = true;
-      return values.values;
-    },
-  };
+  return displayStatistics(img, limits, display, summary, pre, rowCounts);
 }
 
 function scanBand(band: PixelArray, width: number, firstRow: number, rowCounts: Int32Array, acc: { count: number; min: number; max: number }): void {
