@@ -121,10 +121,16 @@ function sectionByteRange(hdu: Hdu, s: Section): { offset: number; length: numbe
 }
 
 const PIPELINE_CHUNK = 4 * 1024 * 1024;
+/**
+ * Reads in flight at once (libuv's thread pool has 4 threads): the kernel's copies out of the page
+ * cache, and the page faults of fresh memory they take, then run on every core. Measured on
+ * 2 cores, 64 MiB plane, fresh process with huge pages: 2 in flight 11.3 ms, 3 9.7 ms, 4 9.3 ms.
+ */
+const READS_IN_FLIGHT = 4;
 
 /**
- * Read big-endian bytes and swap them to native order, in 4 MiB chunks with two reads in flight:
- * each chunk is swapped while it is still in cache and while the next one is being read.
+ * Read big-endian bytes and swap them to native order, in 4 MiB chunks with READS_IN_FLIGHT reads
+ * in flight: each chunk is swapped while it is still in cache and while the next ones are read.
  */
 async function readNative(file: FitsFile, target: Buffer, offset: number, bytesPer: number): Promise<void> {
   if (target.length <= PIPELINE_CHUNK) {
@@ -142,7 +148,7 @@ async function readNative(file: FitsFile, target: Buffer, offset: number, bytesP
       swapInPlace(part, bytesPer);
     }
   };
-  await Promise.all([worker(), worker()]);
+  await Promise.all(Array.from({ length: READS_IN_FLIGHT }, worker));
 }
 
 /** An allocation the engine cannot make is a size problem of the request, not a crash. */
