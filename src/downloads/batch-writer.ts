@@ -1,6 +1,7 @@
 /**
- * Turns response bodies into large in-order writes of one file. Bytes handed over by the
- * connection are copied into one of a few pooled WRITE_BATCH buffers; a full buffer is written
+ * Turns response bodies into large in-order writes of one file. The connection reads body bytes
+ * straight into one of a few pooled WRITE_BATCH buffers (a BodyTarget; bytes that arrive another
+ * way are copied in through the sink); a full buffer is written
  * (writes chained, strictly in order) and hashed on the digest worker while the other one fills,
  * so network, disk and hashing overlap. The connection is paused whenever no buffer could take
  * another read, so memory stays at BUFFERS buffers whatever the disk or hash speed.
@@ -13,7 +14,7 @@
 import { DiskFullError, RangeMismatchError } from './errors.js';
 import type { WritableFile } from './file-layer.js';
 import { sharedBuffers, type StreamDigest } from './digest-service.js';
-import { READ_SIZE, type ResponseBody } from './http1-client.js';
+import { READ_SIZE, type BodyTarget, type ResponseBody } from './http1-client.js';
 
 export const WRITE_BATCH = sharedBuffers.size;
 /** Buffers per writer: one filling, the others being written and hashed (4 × 2 MiB measured best). */
@@ -80,7 +81,7 @@ export class BatchWriter {
     this.overrun = false;
     let failure: unknown;
     try {
-      await body.pipe(this.sink);
+      await body.pipe(this.sink, this.target);
     } catch (err) {
       failure = err;
     } finally {
@@ -135,11 +136,38 @@ export class BatchWriter {
         this.bufferedSince = performance.now();
       }
     }
+    return this.afterFill();
+  };
+
+  /**
+   * Lends the free end of the current buffer to the connection (bounded by `stop`). Without a
+   * spare buffer the last byte is kept back: filling `current` would force a flush with nothing
+   * to go on with. Nothing moves `current` until `filled` (see BodyTarget).
+   */
+  private readonly target: BodyTarget = {
+    lend: () => {
+      if (this.writeError !== undefined || this.overrun) return undefined;
+      const room = Math.min(WRITE_BATCH - this.fill - (this.spare.length > 0 ? 0 : 1), this.stop - this.received);
+      return room > 0 ? this.current.subarray(this.fill, this.fill + room) : undefined;
+    },
+    filled: (n) => {
+      if (this.fill === 0) this.bufferedSince = performance.now();
+      this.fill += n;
+      if (this.fill === WRITE_BATCH) {
+        this.flush();
+        this.bufferedSince = performance.now();
+      }
+      return this.afterFill();
+    },
+  };
+
+  /** After bytes came in: flush a buffer held too long; false (pause) when no more can be taken. */
+  private afterFill(): boolean {
     if (this.fill > 0 && performance.now() - this.bufferedSince > FLUSH_AFTER_MS && this.spare.length > 0) this.flush();
     if (this.canTakeMore()) return true;
     this.waiting = true;
     return false;
-  };
+  }
 
   /** Room for the largest read without filling the current buffer, unless a spare one is ready. */
   private canTakeMore(): boolean {

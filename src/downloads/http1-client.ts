@@ -5,9 +5,11 @@
  *
  * Why not undici: on loopback its `request()` streams cost ~0.7 CPU s/GiB of JavaScript (socket
  * buffers allocated per read, Readable plumbing, a promise per chunk), more than the kernel's
- * whole share. Here a plain-TCP connection reads into one reusable buffer (net `onread`) and the
- * body bytes are handed synchronously to the consumer, which copies them once into its write
- * buffer: no garbage per packet. TLS connections use ordinary `data` events (decryption dominates).
+ * whole share. Here a plain-TCP connection reads with net `onread`: into memory the body's
+ * consumer lends (a BodyTarget: the kernel copies straight into the write buffer, no copy in
+ * JavaScript), or else into one reusable buffer whose bytes are handed synchronously to the
+ * consumer's sink. No garbage per packet. TLS connections use ordinary `data` events (decryption
+ * dominates).
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -37,13 +39,30 @@ export interface HttpResponse {
 /** Consumer of body bytes: `chunk` is valid only during the call; return false to pause. */
 export type BodySink = (chunk: Buffer) => boolean;
 
+/**
+ * A consumer that lends its own memory so the socket reads body bytes straight into it.
+ * `lend()` is asked after every socket read while the body flows: the next read lands at the
+ * start of the returned region (at most its length), then `filled(n)` says how many bytes did.
+ * Between the two, the region must stay untouched and owned by the consumer; it stays so because
+ * the consumer only moves on inside `filled`/its sink, or once the body has ended or failed (and
+ * a body that fails mid-way closes its connection, which ends all reads).
+ */
+export interface BodyTarget {
+  /** Where the next bytes may land, or undefined to receive them through the sink instead. */
+  lend(): Uint8Array | undefined;
+  /** `n` bytes were read into the start of the last lent region; return false to pause. */
+  filled(n: number): boolean;
+}
+
 export interface ResponseBody {
   /**
    * Hands every body byte to `sink`, in order. After `sink` returns false no more bytes come
    * until `resume()`. Resolves at the end of the body; rejects on a network error, stall, abort
    * or a body shorter than announced (after every byte that did arrive was handed over).
+   * With a `target`, bytes are read into its lent memory whenever it lends some (plain-TCP
+   * connections with a known body length); `sink` receives the rest.
    */
-  pipe(sink: BodySink): Promise<void>;
+  pipe(sink: BodySink, target?: BodyTarget): Promise<void>;
   resume(): void;
   /** Gives the body up; its connection is closed unless the body already ended. */
   discard(): void;
@@ -51,6 +70,7 @@ export interface ResponseBody {
 
 class Body implements ResponseBody {
   private sink: BodySink | undefined;
+  private target: BodyTarget | undefined;
   private readonly pending: Buffer[] = [];
   private paused = false;
   private ended = false;
@@ -71,6 +91,17 @@ class Body implements ResponseBody {
     this.pause();
   }
 
+  /** From the connection: where the next bytes may be read in place (only while flowing). */
+  lend(): Uint8Array | undefined {
+    if (!this.target || !this.sink || this.paused || this.pending.length > 0 || this.discarded || this.ended || this.error) return undefined;
+    return this.target.lend();
+  }
+
+  /** From the connection: `n` bytes were read into the region `lend()` returned last. */
+  filled(n: number): void {
+    if (n > 0 && !this.target!.filled(n)) this.pause();
+  }
+
   end(): void {
     this.ended = true;
     this.maybeSettle();
@@ -82,9 +113,10 @@ class Body implements ResponseBody {
     this.maybeSettle();
   }
 
-  pipe(sink: BodySink): Promise<void> {
+  pipe(sink: BodySink, target?: BodyTarget): Promise<void> {
     if (this.sink) throw new Error('body is already being read');
     this.sink = sink;
+    this.target = target;
     return new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
       this.resume();
@@ -174,6 +206,30 @@ class Exchange {
     }
     if (this.phase === 'body') this.feedBody(data);
     else this.reusable = false; // bytes after the response: the connection is not trustworthy
+  }
+
+  /** A region of the body consumer's memory for the next read, bounded by the bytes still due. */
+  lend(): Uint8Array | undefined {
+    const f = this.framing;
+    if (this.phase !== 'body' || f.kind !== 'length' || f.remaining === 0) return undefined;
+    const region = this.body?.lend();
+    if (!region || region.length === 0) return undefined;
+    return region.length > f.remaining ? region.subarray(0, f.remaining) : region;
+  }
+
+  /** `n` bytes were read into the region `lend()` gave out. */
+  filledInPlace(n: number): void {
+    const f = this.framing;
+    if (this.phase !== 'body' || f.kind !== 'length') {
+      this.fail(new NetworkError('bytes read in place outside a body'));
+      return;
+    }
+    this.gotBytes = true;
+    const take = Math.min(f.remaining, n);
+    f.remaining -= take;
+    if (take < n) this.reusable = false;
+    this.body!.filled(take);
+    if (f.remaining === 0) this.finish();
   }
 
   /** End of the stream (the server closed the connection). */
@@ -297,6 +353,10 @@ class Connection {
   idleTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private stallMs = 0;
+  /** Plain TCP: where reads land when no body lends memory. */
+  private scratch: Buffer | undefined;
+  /** The body memory handed to the socket for its next read, if any. */
+  private lent: Uint8Array | undefined;
 
   constructor(url: URL, onClose: (c: Connection) => void, ca?: Http1ClientOptions['ca']) {
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
@@ -305,14 +365,16 @@ class Connection {
       this.socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(ca ? { ca } : {}) });
       this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     } else {
-      const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
+      this.scratch = Buffer.allocUnsafeSlow(READ_SIZE);
       this.socket = net.connect({
         host,
         port,
         onread: {
-          buffer,
+          // Asked again after every read: the next read's destination.
+          buffer: () => this.nextReadBuffer(),
           callback: (n: number, buf: Uint8Array) => {
-            this.onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+            if (buf === this.lent && buf !== this.scratch) this.onReadInPlace(n);
+            else this.onData(Buffer.from(buf.buffer, buf.byteOffset, n));
             return true;
           },
         },
@@ -369,6 +431,22 @@ class Connection {
         this.destroy();
       }, this.stallMs);
     }
+  }
+
+  private nextReadBuffer(): Uint8Array {
+    this.lent = this.exchange?.phase === 'body' ? this.exchange.lend() : undefined;
+    return this.lent ?? this.scratch!;
+  }
+
+  private onReadInPlace(n: number): void {
+    this.lent = undefined;
+    const ex = this.exchange;
+    if (!ex || ex.phase !== 'body') {
+      this.destroy();
+      return;
+    }
+    this.touch();
+    ex.filledInPlace(n);
   }
 
   private onData(chunk: Buffer): void {

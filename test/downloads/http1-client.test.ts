@@ -86,6 +86,55 @@ describe('Http1Client', () => {
     await client.close();
   });
 
+  it('reads a body straight into lent memory, mixing with the sink after pauses, and never past a lent region', async () => {
+    const client = new Http1Client({ connectionsPerOrigin: 1 });
+    for (const regionBytes of [1, 4096, 100_003, 1 << 20]) {
+      const res = await get(client, '/file');
+      const out = Buffer.alloc(data.length + 64, 0xee);
+      let at = 0;
+      let lentEnd = -1;
+      let inPlace = 0;
+      let copied = 0;
+      let fills = 0;
+      // Lends [at, at+regionBytes); pauses after every fifth read and resumes later (the first
+      // read after a resume comes through the sink, as a copy).
+      const pauseNow = () => {
+        if (++fills % 5 !== 0) return true;
+        setTimeout(() => res.body.resume(), 2);
+        return false;
+      };
+      await res.body.pipe(
+        (chunk) => {
+          chunk.copy(out, at);
+          at += chunk.length;
+          copied += chunk.length;
+          return pauseNow();
+        },
+        {
+          lend: () => {
+            lentEnd = at + regionBytes;
+            return out.subarray(at, lentEnd);
+          },
+          filled: (n) => {
+            assert.ok(at + n <= lentEnd, 'a read stays inside the lent region');
+            at += n;
+            inPlace += n;
+            return pauseNow();
+          },
+        },
+      );
+      assert.equal(at, data.length);
+      assert.ok(out.subarray(0, data.length).equals(data), `body intact with ${regionBytes}-byte regions`);
+      assert.ok(out.subarray(data.length).every((b) => b === 0xee), 'nothing written past the body');
+      // Small regions: a few reads in place, then a pause, then a whole socket read copied.
+      assert.ok(regionBytes < 1 << 20 ? inPlace > 0 : inPlace > copied, `bytes read in place with ${regionBytes}-byte regions (${inPlace} in place, ${copied} copied)`);
+    }
+    // The connection is reused afterwards, and a plain sink still sees every byte.
+    assert.ok((await readAll(await get(client, '/file'))).equals(data));
+    await client.close();
+    while (open > 0) await new Promise((r) => setTimeout(r, 5));
+  });
+
   it('keeps to its connection limit and still answers after the server closed its kept-alive connections', async () => {
     const client = new Http1Client({ connectionsPerOrigin: 2 });
     maxOpen = open;
