@@ -1,10 +1,13 @@
 /**
  * Downloads one file into `{name}.part` and renames it only after verification.
  *
- * Order of business: probe (HEAD) → reuse a verified final file → compare validators with the
- * bytes already on disk (a changed file restarts from 0) → fetch the missing byte ranges in
- * CHUNK_SIZE pieces, over one connection or several → check size, FITS CHECKSUM/DATASUM →
- * SHA-256 → rename. Every byte written is recorded in `entry.ranges` right after the write, so
+ * Order of business: probe → reuse a verified final file → compare validators with the bytes
+ * already on disk (a changed file restarts from 0) → fetch the missing byte ranges in CHUNK_SIZE
+ * pieces, over one connection or several → check size, FITS CHECKSUM/DATASUM → SHA-256 → rename.
+ * The probe of a file with nothing on disk is the Range request for its first chunk (its
+ * Content-Range tells the length, with the validators), which is then streamed: no HEAD round
+ * trip per file. Files with bytes on disk, and servers that do not answer that request with a
+ * 206 and a length, are probed with HEAD first. Every byte written is recorded in `entry.ranges` right after the write, so
  * pause, crash or ENOSPC lose nothing that reached the disk.
  */
 import { setMaxListeners } from 'node:events';
@@ -88,15 +91,28 @@ class FileRun {
     entry.status = 'downloading';
     entry.error = null;
     entry.startedAt ??= new Date().toISOString();
-    this.remote = await this.withRetries(() => this.o.fetcher.probe(entry.url, this.signal));
+    const first = await this.openFirstChunk();
+    try {
+      if (first) this.remote = first.info;
+      else {
+        this.remote = await this.withRetries(() => this.o.fetcher.probe(entry.url, this.signal));
+        if (await this.reuseFinishedFile()) return;
+      }
+      await this.reconcileWithDisk();
+      await this.transfer(first);
+    } finally {
+      // Whatever happened, the first response does not hold its connection (a no-op once read).
+      if (first) dropBody(first.response.body);
+    }
+  }
 
-    if (await this.reuseFinishedFile()) return;
-    await this.reconcileWithDisk();
-
-    for (;;) {
+  /** Fetches and finishes the file, starting over where the server's answers require it. */
+  private async transfer(first: FirstChunk | undefined): Promise<void> {
+    const { entry } = this;
+    for (let prefetched = first; ; prefetched = undefined) {
       try {
         const mode: Mode = this.remote.totalBytes !== undefined ? 'chunked' : 'whole';
-        const streamed = mode === 'chunked' ? await this.fetchChunked() : await this.fetchWhole();
+        const streamed = mode === 'chunked' ? await this.fetchChunked(prefetched) : await this.fetchWhole();
         await this.finish(streamed);
         return;
       } catch (err) {
@@ -128,6 +144,33 @@ class FileRun {
         await this.guardRestarts(err);
       }
     }
+  }
+
+  /**
+   * For a file with nothing on disk (no entry ranges, no .part, no final file): the Range request
+   * of its first chunk, which also tells the length and validators. Undefined when the file has
+   * bytes on disk or the answer is not a 206 with a length (then HEAD decides, as for any file).
+   */
+  private async openFirstChunk(): Promise<FirstChunk | undefined> {
+    const { entry } = this;
+    if (entry.ranges.length > 0 || (await this.o.fs.size(this.part)) !== undefined || (await this.o.fs.size(entry.localPath)) !== undefined) return undefined;
+    let res: RangeResponse;
+    try {
+      res = await this.withRetries(() => this.o.fetcher.open({ url: entry.url, start: 0, end: this.o.chunkSize - 1, ranged: true }, this.signal));
+    } catch (err) {
+      // Permanent answers (404...) are as final as HEAD's; a 200 or 416 is left to HEAD to explain.
+      if (err instanceof RangeIgnoredError || err instanceof UnsatisfiableRangeError) return undefined;
+      throw err;
+    }
+    if (res.status !== 206 || res.totalBytes === undefined) {
+      dropBody(res.body);
+      return undefined;
+    }
+    return {
+      info: { totalBytes: res.totalBytes, etag: res.etag, lastModified: res.lastModified, acceptRanges: true },
+      chunk: [res.start, res.start + res.length!],
+      response: res,
+    };
   }
 
   /** A final file of the server's length that verifies is kept as it is. */
@@ -208,12 +251,21 @@ class FileRun {
     return this.entry.lastModified ?? undefined;
   }
 
-  /** Fetches the missing ranges; returns the streamed digest when bytes were written in order. */
-  private async fetchChunked(): Promise<StreamDigest | undefined> {
+  /**
+   * Fetches the missing ranges; returns the streamed digest when bytes were written in order.
+   * `first`, the already open response of the first chunk, is streamed by the first connection.
+   */
+  private async fetchChunked(first?: FirstChunk): Promise<StreamDigest | undefined> {
     const { entry } = this;
     const total = entry.totalBytes!;
     const gaps = missingRanges(entry.ranges, total);
     const chunks = splitIntoChunks(gaps, this.o.chunkSize);
+    let prefetched: { chunk: ByteRange; response: Promise<RangeResponse> } | undefined;
+    if (first) {
+      const [start, end] = chunks[0] ?? [];
+      if (start === first.chunk[0] && end === first.chunk[1]) prefetched = { chunk: chunks.shift()!, response: Promise.resolve(first.response) };
+      else dropBody(first.response.body);
+    }
     const workers = Math.max(1, Math.min(this.o.connectionsPerFile, chunks.length));
     const inOrder = workers === 1 && (entry.ranges.length === 0 || (entry.ranges.length === 1 && entry.ranges[0]![0] === 0));
     entry.sequential = inOrder;
@@ -239,7 +291,8 @@ class FileRun {
         let writer: BatchWriter | undefined;
         // The next piece is requested while the current one streams, hiding the round trip;
         // it is dropped (freeing its connection) whenever the current piece has to be retried.
-        let ahead = undefined as { chunk: ByteRange; response: Promise<RangeResponse> } | undefined;
+        let ahead = prefetched as { chunk: ByteRange; response: Promise<RangeResponse> } | undefined;
+        prefetched = undefined;
         const lookahead: Lookahead = {
           start: () => {
             if (ahead || firstError !== undefined) return;
@@ -254,7 +307,7 @@ class FileRun {
           },
         };
         try {
-          for (let chunk = queue.shift(); chunk; ) {
+          for (let chunk = ahead?.chunk ?? queue.shift(); chunk; ) {
             if (firstError !== undefined) return;
             const early = ahead?.response;
             ahead = undefined;
@@ -514,6 +567,13 @@ class BackgroundSync {
   async settle(): Promise<void> {
     await this.running;
   }
+}
+
+/** The open response of a file's first chunk, and what it told about the file. */
+interface FirstChunk {
+  readonly info: RemoteFileInfo;
+  readonly chunk: ByteRange;
+  readonly response: RangeResponse;
 }
 
 interface Lookahead {

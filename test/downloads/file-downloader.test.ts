@@ -54,9 +54,15 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
     const t = setup(100_000);
     await t.run();
     await assertIdentical(t.entry, t.data);
-    const gets = fake.endpoint.requests.filter((r) => r.uri === t.uri && r.method === 'GET');
+    const requests = fake.endpoint.requests.filter((r) => r.uri === t.uri);
+    const gets = requests.filter((r) => r.method === 'GET');
     assert.equal(gets.length, Math.ceil(100_000 / CHUNK));
-    assert.ok(gets.every((r) => r.status === 206 && r.ifRange !== undefined));
+    assert.equal(requests.length, gets.length, 'no HEAD: the first chunk tells the length and validators');
+    // The first request has no validator to send yet; every later one guards against a change.
+    assert.ok(gets.every((r) => r.status === 206));
+    assert.equal(gets[0]!.range, `bytes=0-${CHUNK - 1}`);
+    assert.equal(gets[0]!.ifRange, undefined);
+    assert.ok(gets.slice(1).every((r) => r.ifRange !== undefined));
   });
 
   it('survives a connection reset mid-chunk and resumes from the exact byte', async () => {
