@@ -1,6 +1,7 @@
 /**
- * Streaming digests (SHA-256 + FITS CHECKSUM/DATASUM) computed on a worker thread, so hashing
- * (~0.5 CPU s/GiB) runs beside the event loop that moves the bytes instead of on it.
+ * Streaming digests (SHA-256 + FITS CHECKSUM/DATASUM) computed on worker threads, so hashing
+ * (~0.5 CPU s/GiB) runs beside the event loop that moves the bytes instead of on it, and the
+ * streams of files downloaded at once hash on different cores.
  *
  * `update(data)` resolves once the worker has hashed `data`: until then the caller must not
  * change those bytes. Data in a SharedArrayBuffer is read in place (no copy); other data is
@@ -8,6 +9,7 @@
  * thread, or (for a stream cut short) `finish()` rejects and the caller reads the file again.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -51,89 +53,22 @@ function workerFile(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-export class DigestService {
+/** One digest worker thread and the replies it still owes. */
+class DigestThread {
   private worker: Worker | undefined;
-  private failed = false;
-  private nextId = 1;
-  private nextSeq = 1;
+  failed = false;
+  /** Digests created on this thread and not yet finished or dropped. */
+  active = 0;
   private readonly waiting = new Map<number, { resolve: (r: DigestReply) => void }>();
 
-  /** `useWorker: false` hashes on this thread; `workerFile` replaces the worker script (tests). */
-  constructor(private readonly options: { useWorker?: boolean; workerFile?: string } = {}) {}
+  constructor(private readonly file: string) {}
 
-  create(): StreamDigest {
-    const worker = this.ensureWorker();
-    if (!worker) return new InThreadDigest();
-    const id = this.nextId++;
-    let bytes = 0;
-    let broken = false;
-    const send = (m: DigestRequest, transfer?: ArrayBuffer[]): Promise<DigestReply> =>
-      new Promise((resolve) => {
-        // A dead worker drops messages silently: answer at once instead of waiting forever.
-        if (this.failed || this.worker !== worker) {
-          resolve({ seq: m.seq, error: 'digest worker is not running' });
-          return;
-        }
-        // A worker with work in flight keeps the process alive; an idle one does not.
-        if (this.waiting.size === 0) worker.ref();
-        this.waiting.set(m.seq, { resolve });
-        try {
-          worker.postMessage(m, transfer);
-        } catch (err) {
-          this.waiting.delete(m.seq);
-          resolve({ seq: m.seq, error: err instanceof Error ? err.message : String(err) });
-        }
-      });
-    return {
-      get bytes() {
-        return broken ? Number.NaN : bytes;
-      },
-      update: async (data) => {
-        if (broken) return;
-        bytes += data.length;
-        let message: DigestRequest;
-        let transfer: ArrayBuffer[] | undefined;
-        if (data.buffer instanceof SharedArrayBuffer) {
-          message = { op: 'update', id, seq: this.nextSeq++, buffer: data.buffer, offset: data.byteOffset, length: data.length };
-        } else {
-          // A fresh copy (Buffer#slice would be a view into a pooled allocation).
-          const copy = new Uint8Array(data.length);
-          copy.set(data);
-          message = { op: 'update', id, seq: this.nextSeq++, buffer: copy.buffer, offset: 0, length: copy.length };
-          transfer = [copy.buffer as ArrayBuffer];
-        }
-        const reply = await send(message, transfer);
-        if (reply.error) broken = true;
-      },
-      finish: async () => {
-        if (broken) throw new Error('digest worker failed');
-        const reply = await send({ op: 'finish', id, seq: this.nextSeq++ });
-        if (reply.error || !reply.result) throw new Error(`digest worker failed: ${reply.error ?? 'no result'}`);
-        return reply.result;
-      },
-      dispose: () => {
-        if (!broken && !this.failed) worker.postMessage({ op: 'drop', id, seq: 0 } satisfies DigestRequest);
-      },
-    };
-  }
-
-  async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    this.failed = true;
-    if (w) await w.terminate();
-  }
-
-  private ensureWorker(): Worker | undefined {
-    if (this.worker || this.failed || this.options.useWorker === false) return this.worker;
-    const file = this.options.workerFile ?? workerFile();
-    if (!file) {
-      this.failed = true;
-      return undefined;
-    }
+  /** The running worker, started on first use; undefined once it failed. */
+  get(): Worker | undefined {
+    if (this.worker || this.failed) return this.worker;
     // Under tsx (tests, `npm run dev`) the worker is TypeScript: register tsx in the thread first.
-    const url = JSON.stringify(pathToFileURL(file).href);
-    const source = file.endsWith('.ts') ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${url}))` : `import(${url})`;
+    const url = JSON.stringify(pathToFileURL(this.file).href);
+    const source = this.file.endsWith('.ts') ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${url}))` : `import(${url})`;
     const worker = new Worker(source, { eval: true });
     worker.unref();
     worker.on('message', (reply: DigestReply) => {
@@ -153,6 +88,114 @@ export class DigestService {
     worker.on('exit', () => fail('digest worker exited'));
     this.worker = worker;
     return worker;
+  }
+
+  send(worker: Worker, m: DigestRequest, transfer?: ArrayBuffer[]): Promise<DigestReply> {
+    return new Promise((resolve) => {
+      // A dead worker drops messages silently: answer at once instead of waiting forever.
+      if (this.failed || this.worker !== worker) {
+        resolve({ seq: m.seq, error: 'digest worker is not running' });
+        return;
+      }
+      // A worker with work in flight keeps the process alive; an idle one does not.
+      if (this.waiting.size === 0) worker.ref();
+      this.waiting.set(m.seq, { resolve });
+      try {
+        worker.postMessage(m, transfer);
+      } catch (err) {
+        this.waiting.delete(m.seq);
+        resolve({ seq: m.seq, error: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.failed = true;
+    if (w) await w.terminate();
+  }
+}
+
+/** Digest threads by default: two, so that concurrent files hash on both cores of a small machine. */
+const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+
+export class DigestService {
+  private threads: DigestThread[] | undefined;
+  private nextId = 1;
+  private nextSeq = 1;
+
+  /**
+   * `useWorker: false` hashes on this thread; `workerFile` replaces the worker script (tests);
+   * `threads` worker threads share the streams (each stream stays on one, which hashes it in order).
+   */
+  constructor(private readonly options: { useWorker?: boolean; workerFile?: string; threads?: number } = {}) {}
+
+  create(): StreamDigest {
+    const thread = this.pickThread();
+    const worker = thread?.get();
+    if (!thread || !worker) return new InThreadDigest();
+    const id = this.nextId++;
+    thread.active++;
+    let done = false;
+    const settle = () => {
+      if (!done) thread.active--;
+      done = true;
+    };
+    let bytes = 0;
+    let broken = false;
+    return {
+      get bytes() {
+        return broken ? Number.NaN : bytes;
+      },
+      update: async (data) => {
+        if (broken) return;
+        bytes += data.length;
+        let message: DigestRequest;
+        let transfer: ArrayBuffer[] | undefined;
+        if (data.buffer instanceof SharedArrayBuffer) {
+          message = { op: 'update', id, seq: this.nextSeq++, buffer: data.buffer, offset: data.byteOffset, length: data.length };
+        } else {
+          // A fresh copy (Buffer#slice would be a view into a pooled allocation).
+          const copy = new Uint8Array(data.length);
+          copy.set(data);
+          message = { op: 'update', id, seq: this.nextSeq++, buffer: copy.buffer, offset: 0, length: copy.length };
+          transfer = [copy.buffer as ArrayBuffer];
+        }
+        const reply = await thread.send(worker, message, transfer);
+        if (reply.error) broken = true;
+      },
+      finish: async () => {
+        settle();
+        if (broken) throw new Error('digest worker failed');
+        const reply = await thread.send(worker, { op: 'finish', id, seq: this.nextSeq++ });
+        if (reply.error || !reply.result) throw new Error(`digest worker failed: ${reply.error ?? 'no result'}`);
+        return reply.result;
+      },
+      dispose: () => {
+        if (done) return; // finished or already dropped
+        settle();
+        if (!broken && !thread.failed) worker.postMessage({ op: 'drop', id, seq: 0 } satisfies DigestRequest);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const threads = this.threads ?? [];
+    this.threads = [];
+    await Promise.all(threads.map((t) => t.close()));
+  }
+
+  /** The live thread with the fewest streams; undefined when hashing must stay on this thread. */
+  private pickThread(): DigestThread | undefined {
+    if (this.options.useWorker === false) return undefined;
+    if (!this.threads) {
+      const file = this.options.workerFile ?? workerFile();
+      this.threads = file ? Array.from({ length: Math.max(1, this.options.threads ?? DEFAULT_THREADS) }, () => new DigestThread(file)) : [];
+    }
+    let best: DigestThread | undefined;
+    for (const t of this.threads) if (!t.failed && (!best || t.active < best.active)) best = t;
+    return best;
   }
 }
 

@@ -75,6 +75,8 @@ class FileRun {
   private verifyRestartUsed = false;
   /** Bytes that came from an earlier run (only those can be blamed on a mixed version). */
   private readonly initialBytes: number;
+  /** Every digest this run created: disposed at the end, so a failed run leaves none behind. */
+  private readonly digests = new Set<StreamDigest>();
 
   constructor(
     private readonly o: FileDownloaderOptions,
@@ -101,8 +103,11 @@ class FileRun {
       await this.reconcileWithDisk();
       await this.transfer(first);
     } finally {
-      // Whatever happened, the first response does not hold its connection (a no-op once read).
+      // Whatever happened, the first response does not hold its connection (a no-op once read),
+      // and no digest stays open on a digest thread (a no-op for finished ones).
       if (first) dropBody(first.response.body);
+      for (const d of this.digests) d.dispose();
+      this.digests.clear();
     }
   }
 
@@ -463,13 +468,18 @@ class FileRun {
   }
 
   private newDigest(): StreamDigest {
-    return (this.o.digests ?? inThreadDigests).create();
+    return this.track((this.o.digests ?? inThreadDigests).create());
+  }
+
+  private track(digest: StreamDigest): StreamDigest {
+    this.digests.add(digest);
+    return digest;
   }
 
   /** SHA-256 and FITS checksums of the first `size` bytes of a file on disk. */
   private async digestOf(path: string, size: number): Promise<DigestResult> {
     for (const service of [this.o.digests ?? inThreadDigests, inThreadDigests]) {
-      const digest = service.create();
+      const digest = this.track(service.create());
       await feedFile(digest, this.o.fs, path, size, this.signal);
       const result = await digest.finish().catch(() => undefined);
       if (result) return result;

@@ -51,21 +51,24 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
     }
   });
 
-  it('a worker that dies: pending updates settle, finish rejects, later digests run on this thread', async () => {
+  it('workers that die: pending updates settle, finish rejects, later digests go to a live worker, then to this thread', async () => {
     const tmp = await tempDir();
     try {
       const script = join(tmp.dir, 'dying-worker.mjs');
       await writeFile(script, "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => { throw new Error('worker crashed'); });\n");
-      const service = new DigestService({ workerFile: script });
+      const service = new DigestService({ workerFile: script, threads: 2 });
       services.push(service);
-      const first = service.create();
-      await first.update(Buffer.from('abc'));
-      await first.update(Buffer.from('def'));
-      assert.ok(Number.isNaN(first.bytes));
-      await assert.rejects(first.finish());
-      const second = service.create();
-      await second.update(Buffer.from('abc'));
-      assert.equal((await second.finish()).sha256, sha256(Buffer.from('abc')));
+      // Each of the two threads takes a stream and dies with it.
+      for (let i = 0; i < 2; i++) {
+        const doomed = service.create();
+        await doomed.update(Buffer.from('abc'));
+        await doomed.update(Buffer.from('def'));
+        assert.ok(Number.isNaN(doomed.bytes));
+        await assert.rejects(doomed.finish());
+      }
+      const last = service.create();
+      await last.update(Buffer.from('abc'));
+      assert.equal((await last.finish()).sha256, sha256(Buffer.from('abc')));
     } finally {
       await tmp.remove();
     }
