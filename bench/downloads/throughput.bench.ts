@@ -5,8 +5,8 @@
  * bundled with esbuild and run by plain node (as in production, no TypeScript loader), its digest
  * worker bundled beside it.
  *
- * BENCH_DOWNLOAD_SCALE=0.1 shrinks the sizes while developing; BENCH_DOWNLOAD_RUNS (default 2)
- * takes the best of N runs per row.
+ * BENCH_DOWNLOAD_SCALE=0.1 shrinks the sizes while developing; BENCH_DOWNLOAD_RUNS (default 3)
+ * takes the best of N rounds per row (each round runs every tool once, in turn).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { build } from 'esbuild';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MiB = 1024 * 1024;
 const scale = Number(process.env.BENCH_DOWNLOAD_SCALE ?? 1);
-const runs = Number(process.env.BENCH_DOWNLOAD_RUNS ?? 2);
+const runs = Number(process.env.BENCH_DOWNLOAD_RUNS ?? 3);
 const bigSize = Math.round(1024 * MiB * scale);
 const smallSize = Math.round(25 * MiB * scale);
 const smallCount = 40;
@@ -117,9 +117,11 @@ async function main(): Promise<void> {
           },
           ...(s.names.length === 1 ? [{ tool: 'aria2c (4 conns/file)', run: (out: string) => timed('aria2c', ['-q', '-x4', '-s4', '-k1M', '--file-allocation=none', '--allow-overwrite=true', '--auto-file-renaming=false', '-d', out, `${base}/files/${s.names[0]}`]) }] : []),
         ];
-        for (const c of contenders) {
-          let best: Measure | undefined;
-          for (let i = 0; i < runs; i++) {
+        // Rounds of every contender in turn (not all runs of one, then the next): on a shared VM the
+        // cost of memory moves over minutes, and alternating lets every tool see the same machine.
+        const best: Array<Measure | undefined> = contenders.map(() => undefined);
+        for (let i = 0; i < runs; i++) {
+          for (const [k, c] of contenders.entries()) {
             const out = join(work, 'out');
             await rm(out, { recursive: true, force: true });
             await mkdir(out, { recursive: true });
@@ -128,10 +130,10 @@ async function main(): Promise<void> {
             const m = c.run(out);
             const got = await dirBytes(existsSync(join(out, 'bench')) ? join(out, 'bench') : out);
             if (got !== s.bytes) throw new Error(`${c.tool}: ${got} bytes on disk, expected ${s.bytes}`);
-            if (!best || m.wallS < best.wallS) best = m;
+            if (!best[k] || m.wallS < best[k]!.wallS) best[k] = m;
           }
-          rows.push({ scenario: s.label, tool: c.tool, m: best!, bytes: s.bytes });
         }
+        contenders.forEach((c, k) => rows.push({ scenario: s.label, tool: c.tool, m: best[k]!, bytes: s.bytes }));
       }
       printTable(rows);
     } finally {
