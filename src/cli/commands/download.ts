@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadSettings } from '../../config.js';
-import { MastClient } from '../../mast/index.js';
+import { mastClientFromSettings } from '../../mast/index.js';
 import { downloadManagerFromSettings, formatBytes, mastClientProductSource, validateObsId, validateProductSelection, type DownloadManager, type Job, type JobProgress } from '../../downloads/index.js';
 
 interface DownloadOpts {
@@ -134,7 +134,7 @@ export function downloadCommands(program: Command): void {
       const subgroup = list(o.subgroup);
       const files = o.file.length > 0 ? validateProductSelection(o.file) : null;
       const settings = loadSettings({ ...process.env, ...(o.mastUrl ? { MAST_BASE_URL: o.mastUrl } : {}) });
-      const mast = new MastClient({ baseUrl: settings.mastBaseUrl, token: settings.mastToken, searchTimeoutMs: settings.mastSearchTimeoutMs, maxRetries: settings.maxRetries, retryBaseDelayMs: settings.retryBaseDelayMs });
+      const mast = mastClientFromSettings(settings);
       // This command resumes only its own job; other interrupted jobs wait for the service.
       const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { autoResume: false });
       const view = new ProgressView(o.progress && process.stderr.isTTY === true && !o.json);
