@@ -1,33 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FakeMast } from '../fake-mast/server.js';
+import { runCli } from '../helpers/cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 let fake: FakeMast;
 let dataDir: string;
 
-function cli(args: string[], onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, MAST_BASE_URL: fake.url, DATA_DIR: dataDir, CHUNK_SIZE: '65536', MAX_RETRIES: '1', RETRY_BASE_DELAY: '0.01', LOG_LEVEL: 'silent' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    onStart?.(child);
-  });
-}
+const cli = (args: string[], onStart?: (child: ChildProcess) => void) =>
+  runCli(args, { MAST_BASE_URL: fake.url, DATA_DIR: dataDir, CHUNK_SIZE: '65536', MAX_RETRIES: '1', RETRY_BASE_DELAY: '0.01' }, onStart);
 
 before(async () => {
   fake = await FakeMast.start({ imageSize: 256 });

@@ -1,27 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { FakeMast } from '../fake-mast/server.js';
+import { runCli } from '../helpers/cli.js';
 import { formatObservations, humanBytes, renderTable } from '../../src/cli/commands/search.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let fake: FakeMast;
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, MAST_BASE_URL: fake.url, MAX_RETRIES: '1', RETRY_BASE_DELAY: '0.01', LOG_LEVEL: 'silent' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => runCli(args, { MAST_BASE_URL: fake.url, MAX_RETRIES: '1', RETRY_BASE_DELAY: '0.01' });
 
 before(async () => {
   fake = await FakeMast.start();

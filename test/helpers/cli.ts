@@ -1,5 +1,5 @@
 /** Runs the CLI (src/cli/main.ts through tsx) in a child process and collects its output. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT } from './paths.js';
 
 export interface CliResult {
@@ -8,8 +8,11 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** `jwst-engine ...args` from the repository root; `env` adds to the environment (LOG_LEVEL silent by default). */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+/**
+ * `jwst-engine ...args` from the repository root; `env` adds to the environment (LOG_LEVEL silent by default).
+ * `onStart` gets the child as soon as it is spawned (e.g. to send it SIGINT).
+ */
+export function runCli(args: readonly string[], env: Record<string, string> = {}, onStart?: (child: ChildProcess) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
     let stdout = '';
@@ -18,5 +21,6 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    onStart?.(child);
   });
 }
