@@ -7,6 +7,7 @@
 import type { FitsFile, Hdu } from '../file.js';
 import type { Header } from '../header.js';
 import { FitsError } from '../errors.js';
+import { type ByteRange, HeapBytes } from '../heap-ranges.js';
 import type { ImagePlane } from '../../core/image-plane.js';
 import { imageScaling } from '../pixels.js';
 import type { CompressedPlaneRequest } from '../image.js';
@@ -65,6 +66,7 @@ const MAX_TILE_PIXELS = 1 << 28;
 const MAX_TILE_TABLE_BYTES = 256 * 1024 * 1024;
 /** Heap ranges closer than this are read together. */
 const COALESCE_GAP = 64 * 1024;
+/** A merged heap read stops growing at this size. */
 const MAX_READ_CHUNK = 16 * 1024 * 1024;
 
 const COMPRESSION_TYPES: readonly CompressionType[] = ['RICE_1', 'GZIP_1', 'GZIP_2', 'HCOMPRESS_1', 'PLIO_1', 'NOCOMPRESS'];
@@ -314,43 +316,6 @@ function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex
   return values;
 }
 
-interface HeapRange {
-  readonly start: number;
-  readonly length: number;
-}
-
-/** Reads the heap ranges needed, merging neighbours into fewer, larger reads. */
-async function readHeapRanges(file: FitsFile, base: number, ranges: readonly HeapRange[]): Promise<Map<string, Uint8Array>> {
-  const result = new Map<string, Uint8Array>();
-  // Repeated ranges need no de-duplication: a range inside the current read just joins it.
-  const sorted = ranges.filter((r) => r.length > 0).sort((a, b) => a.start - b.start);
-  let i = 0;
-  while (i < sorted.length) {
-    const first = sorted[i]!;
-    let end = first.start + first.length;
-    let j = i + 1;
-    while (j < sorted.length) {
-      const r = sorted[j]!;
-      const newEnd = Math.max(end, r.start + r.length);
-      if (r.start - end > COALESCE_GAP || (newEnd > end && newEnd - first.start > MAX_READ_CHUNK)) break;
-      end = newEnd;
-      j++;
-    }
-    const chunk = await file.readBytes(base + first.start, end - first.start);
-    for (let k = i; k < j; k++) {
-      const r = sorted[k]!;
-      const off = r.start - first.start;
-      result.set(rangeKey(r), new Uint8Array(chunk.buffer, chunk.byteOffset + off, r.length));
-    }
-    i = j;
-  }
-  return result;
-}
-
-function rangeKey(r: HeapRange): string {
-  return `${r.start}:${r.length}`;
-}
-
 /**
  * A tile-compressed image HDU opened for reading: the tile table is read once, then any row band of
  * any plane can be decoded. Tiles decoded by the previous call are kept, so reading a plane in row
@@ -381,7 +346,7 @@ export class TiledImageReader {
     return this.info.axes.length >= 2 ? this.info.axes[1]! : this.info.axes.length === 1 ? 1 : 0;
   }
 
-  private descriptorRange(col: TableColumn | undefined, row: number): HeapRange | undefined {
+  private descriptorRange(col: TableColumn | undefined, row: number): ByteRange | undefined {
     if (!col || !col.descriptor) return undefined;
     const { count, offset } = readDescriptor(this.tableBytes, row, this.info.table.rowBytes, col);
     if (count === 0) return { start: 0, length: 0 };
@@ -442,7 +407,7 @@ export class TiledImageReader {
     // a snapshot: concurrent reads on the same reader each keep a consistent view of the cache
     const cached = this.lastTiles;
     const needRead = wanted.filter((t) => !cached.has(t));
-    const ranges = new Map<number, { c?: HeapRange; g?: HeapRange; u?: HeapRange }>();
+    const ranges = new Map<number, { c?: ByteRange; g?: ByteRange; u?: ByteRange }>();
     for (const t of needRead) {
       ranges.set(t, {
         c: this.descriptorRange(cols.get('COMPRESSED_DATA'), t),
@@ -450,10 +415,12 @@ export class TiledImageReader {
         u: this.descriptorRange(cols.get('UNCOMPRESSED_DATA'), t),
       });
     }
-    const all: HeapRange[] = [];
+    const all: ByteRange[] = [];
     for (const r of ranges.values()) for (const x of [r.c, r.g, r.u]) if (x) all.push(x);
-    const heap = await readHeapRanges(this.file, this.hdu.dataOffset + info.table.heapOffset, all);
-    const bytesOf = (r: HeapRange | undefined) => (r && r.length > 0 ? heap.get(rangeKey(r)) : undefined);
+    const heapBase = this.hdu.dataOffset + info.table.heapOffset;
+    const limits = { maxGap: COALESCE_GAP, maxReadBytes: MAX_READ_CHUNK };
+    const heap = await HeapBytes.load(all, limits, (start, length) => this.file.readBytes(heapBase + start, length));
+    const bytesOf = (r: ByteRange | undefined) => (r && r.length > 0 ? heap.view(r.start, r.length) : undefined);
 
     const decoded = new Map<number, TileValues>();
     const { bscale, bzero } = info;

@@ -3,6 +3,7 @@
  * variable-length cells point at) is read, through `readBytes`, never the whole table.
  */
 import { FitsError } from '../errors.js';
+import { HeapBytes } from '../heap-ranges.js';
 import { decodeAsciiCell } from './decode-ascii.js';
 import { decodeElements, decodeFixedCell, readDescriptor, varCellShape } from './decode-binary.js';
 import { describeTable } from './describe.js';
@@ -23,6 +24,8 @@ const MAX_ZERO_WIDTH_ROWS = 1_000_000;
 const CHUNK_ELEMENTS = 4 * 1024 * 1024;
 /** Heap ranges closer than this are read together. */
 const HEAP_MERGE_GAP = 16 * 1024;
+/** Merging reads bytes nobody asked for; that waste stays below max(this, the bytes asked for). */
+const HEAP_MIN_WASTE_BUDGET = 1024 * 1024;
 
 export interface ReadRowsOptions {
   /** First row (0-based). Default 0. */
@@ -90,56 +93,6 @@ async function readExact(file: TableSource, offset: number, length: number, what
   return bytes;
 }
 
-interface HeapBlock {
-  start: number;
-  end: number;
-  bytes?: Uint8Array;
-}
-
-/** The heap bytes needed by a set of cells, read in as few merged ranges as possible. */
-class HeapWindow {
-  private readonly blocks: HeapBlock[] = [];
-
-  static async load(
-    file: TableSource,
-    dataOffset: number,
-    ranges: { start: number; end: number }[],
-  ): Promise<HeapWindow> {
-    const window = new HeapWindow();
-    const sorted = ranges.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
-    // Merging reads bytes nobody asked for; keep that waste below max(1 MiB, what was asked).
-    const needed = sorted.reduce((s, r) => s + (r.end - r.start), 0);
-    let wasteLeft = Math.max(1024 * 1024, needed);
-    for (const r of sorted) {
-      const last = window.blocks[window.blocks.length - 1];
-      const gap = last ? r.start - last.end : Infinity;
-      if (last && gap <= HEAP_MERGE_GAP && gap <= wasteLeft) {
-        wasteLeft -= Math.max(0, gap);
-        last.end = Math.max(last.end, r.end);
-      } else window.blocks.push({ start: r.start, end: r.end });
-    }
-    for (const b of window.blocks) {
-      b.bytes = await readExact(file, dataOffset + b.start, b.end - b.start, 'the table heap');
-    }
-    return window;
-  }
-
-  /** Bytes and position of the data-unit range [start, start + length). */
-  locate(start: number, length: number): { bytes: Uint8Array; pos: number } {
-    if (length === 0) return { bytes: new Uint8Array(0), pos: 0 };
-    let lo = 0;
-    let hi = this.blocks.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const b = this.blocks[mid] as HeapBlock;
-      if (start < b.start) hi = mid - 1;
-      else if (start >= b.end) lo = mid + 1;
-      else return { bytes: b.bytes as Uint8Array, pos: start - b.start };
-    }
-    throw new FitsError('FITS_BAD_DATA', 'internal: heap range was not loaded');
-  }
-}
-
 interface VarRef {
   row: number;
   col: number;
@@ -191,7 +144,9 @@ async function decodeRows(
     rows.push(row);
   }
   if (varRefs.length > 0) {
-    const heap = await HeapWindow.load(file, hdu.dataOffset, varRefs.map((r) => ({ start: r.start, end: r.start + r.length })));
+    const needed = varRefs.reduce((sum, r) => sum + r.length, 0);
+    const limits = { maxGap: HEAP_MERGE_GAP, maxWasteBytes: Math.max(HEAP_MIN_WASTE_BUDGET, needed) };
+    const heap = await HeapBytes.load(varRefs, limits, (start, length) => readExact(file, hdu.dataOffset + start, length, 'the table heap'));
     for (const ref of varRefs) {
       const col = columns[ref.col] as TableColumn;
       const { bytes, pos } = heap.locate(ref.start, ref.length);
