@@ -6,7 +6,7 @@
  * file reading and writing around it).
  */
 import type { Static, TSchema } from 'typebox';
-import { Value } from 'typebox/value';
+import { Compile, type Validator } from 'typebox/compile';
 import type { ImagePlane } from '../core/image-plane.js';
 import { ValidationError } from '../errors.js';
 import type { PixelMask } from './mask.js';
@@ -66,6 +66,8 @@ export class UnknownAlgorithmError extends ValidationError {
 
 export class AlgorithmRegistry {
   private readonly byName = new Map<string, AlgorithmDefinition>();
+  /** One compiled validator per algorithm, built on its first use and kept (compiling is the costly part). */
+  private readonly validators = new Map<string, Validator>();
 
   constructor(definitions: readonly AlgorithmDefinition[]) {
     for (const d of definitions) {
@@ -88,6 +90,15 @@ export class AlgorithmRegistry {
     return d;
   }
 
+  private validator(def: AlgorithmDefinition): Validator {
+    let v = this.validators.get(def.name);
+    if (!v) {
+      v = Compile(def.parameters);
+      this.validators.set(def.name, v);
+    }
+    return v;
+  }
+
   /**
    * Fills defaults and validates; throws a 422 naming each bad parameter. With `coerce`, string
    * values (CLI `--param k=v`) are converted to the schema's types first.
@@ -97,12 +108,13 @@ export class AlgorithmRegistry {
     if (parameters !== undefined && parameters !== null && (typeof parameters !== 'object' || Array.isArray(parameters))) {
       throw new ValidationError('parameters must be an object');
     }
+    const validator = this.validator(def);
     let value: unknown = structuredClone(parameters ?? {});
-    if (options.coerce) value = Value.Convert(def.parameters, value);
-    value = Value.Default(def.parameters, value);
-    if (!Value.Check(def.parameters, value)) {
+    if (options.coerce) value = validator.Convert(value);
+    value = validator.Default(value);
+    if (!validator.Check(value)) {
       const problems = new Map<string, string>();
-      for (const e of Value.Errors(def.parameters, value)) {
+      for (const e of validator.Errors(value)) {
         if (e.keyword === 'boolean') continue;
         const extra = (e.params as { additionalProperties?: string[] }).additionalProperties;
         if (extra) {
