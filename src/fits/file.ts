@@ -7,6 +7,7 @@ import { constants } from 'node:buffer';
 import { BLOCK_LENGTH, CARD_LENGTH } from './card.js';
 import { type ByteSource, type SourceOptions, type Wrapper, bufferSource, openSource } from './byte-source.js';
 import { FitsError } from './errors.js';
+import { resolveHdu } from './hdu-ref.js';
 import { Header, isEndRecord } from './header.js';
 
 export type HduKind =
@@ -130,11 +131,7 @@ export class FitsFile {
 
   /** Find an HDU by index, or by EXTNAME (case-insensitive) and optional EXTVER. */
   hdu(which: number | string, ver?: number): Hdu {
-    if (typeof which === 'number') {
-      const h = this.hdus[which];
-      if (!h) throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${which} does not exist (the file has ${this.hdus.length})`);
-      return h;
-    }
+    if (typeof which === 'number') return resolveHdu(this, which);
     const name = which.trim().toUpperCase();
     const h = this.hdus.find((x) => x.name.toUpperCase() === name && (ver === undefined || x.ver === ver));
     if (!h) throw new FitsError('FITS_BAD_ARGUMENT', `no HDU named ${JSON.stringify(which)}${ver === undefined ? '' : ` with EXTVER ${ver}`}`);

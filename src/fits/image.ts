@@ -7,6 +7,7 @@
 import type { ImagePlane, PixelArray } from '../core/image-plane.js';
 import { FitsError } from './errors.js';
 import type { FitsFile, Hdu } from './file.js';
+import { resolveHdu } from './hdu-ref.js';
 import { releaseBuffer, takeBuffer } from './buffer-pool.js';
 import { readCompressedImagePlane } from './compression/compressed-image.js';
 import { type RawArray, type Scaling, bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian, swapInPlace } from './pixels.js';
@@ -53,10 +54,6 @@ const BAND_BYTES = 4 * 1024 * 1024;
 
 /** An HDU object, its index, or its EXTNAME. */
 export type HduRef = Hdu | number | string;
-
-function resolveHdu(file: FitsFile, hdu: HduRef): Hdu {
-  return typeof hdu === 'number' || typeof hdu === 'string' ? file.hdu(hdu) : hdu;
-}
 
 /** Width, height and plane count of an image HDU (1-D images are one row). */
 export function imageGeometry(hdu: Hdu): ImageGeometry {

@@ -19,6 +19,7 @@ export type {
   ValueType,
 } from './types.js';
 export { describeTable, tableKind } from './describe.js';
+export { resolveHdu } from '../hdu-ref.js';
 export {
   DEFAULT_MAX_CELLS,
   DEFAULT_MAX_TABLE_BYTES,
@@ -28,7 +29,6 @@ export {
   iterateTableChunks,
   readColumn,
   readTableRows,
-  resolveHdu,
   type ReadColumnOptions,
   type ReadRowsOptions,
   type RowBlock,

@@ -4,11 +4,12 @@
  * ASCII fields are NaN. Variable-length columns are concatenated, with row offsets.
  */
 import { FitsError } from '../errors.js';
+import { resolveHdu } from '../hdu-ref.js';
 import { decodeAsciiCell } from './decode-ascii.js';
 import { decodeNumericBlock } from './decode-binary.js';
 import { describeTable, isRealNumeric, numericCellElements } from './describe.js';
 import { isArrayCell } from './json.js';
-import { findColumn, iterateRowBlocks, iterateTableChunks, resolveHdu } from './read.js';
+import { findColumn, iterateRowBlocks, iterateTableChunks } from './read.js';
 import type { HduRef, NullMode, TableColumn, TableDescription, TableSource } from './types.js';
 
 export interface NumericColumn {

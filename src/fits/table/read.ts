@@ -3,6 +3,7 @@
  * variable-length cells point at) is read, through `readBytes`, never the whole table.
  */
 import { FitsError } from '../errors.js';
+import { resolveHdu } from '../hdu-ref.js';
 import { HeapBytes } from '../heap-ranges.js';
 import { decodeAsciiCell } from './decode-ascii.js';
 import { decodeElements, decodeFixedCell, readDescriptor, varCellShape } from './decode-binary.js';
@@ -68,14 +69,6 @@ export function findColumn(description: TableDescription, ref: string | number):
   const loose = cols.find((c) => c.name.toLowerCase() === lower);
   if (loose) return loose;
   throw new FitsError('FITS_BAD_ARGUMENT', `no column named '${ref}' (columns: ${cols.map((c) => c.name).join(', ')})`);
-}
-
-/** The HDU itself, or the one at that index of the file. */
-export function resolveHdu(file: TableSource, hdu: HduRef): TableHduLike {
-  if (typeof hdu !== 'number') return hdu;
-  const found = Number.isInteger(hdu) ? file.hdus?.[hdu] : undefined;
-  if (!found) throw new FitsError('FITS_BAD_ARGUMENT', `HDU ${hdu} does not exist`);
-  return found;
 }
 
 function checkCount(value: number | undefined, name: string, fallback: number): number {

@@ -4,11 +4,12 @@
  * included), as float64 physical values. Matches REFERENCE.json's `column_stats` (astropy) with
  * `nulls: 'raw'`; with the default `nulls: 'mask'` TNULL values are left out and counted apart.
  */
+import { resolveHdu } from '../hdu-ref.js';
 import { decodeAsciiCell } from './decode-ascii.js';
 import { decodeNumericBlock } from './decode-binary.js';
 import { describeTable, isRealNumeric, numericCellElements } from './describe.js';
 import { isArrayCell } from './json.js';
-import { iterateRowBlocks, resolveHdu } from './read.js';
+import { iterateRowBlocks } from './read.js';
 import type { HduRef, TableSource, NullMode, TableCell, TableColumn, TableDescription, TableHduLike } from './types.js';
 
 export interface ColumnStats {
