@@ -200,11 +200,8 @@ async function lzwSource(path: string, maxBytes: number): Promise<ByteSource> {
   try {
     out = decompressLzw(await readFile(path), { maxOutputBytes: Math.min(maxBytes, 2 ** 32 - 1) });
   } catch (err) {
-    if (err instanceof FitsError) {
-      // The decoder reports its output limit as bad data; it is our size limit.
-      if (/limit|more than|exceed/i.test(err.message) && err.code !== 'FITS_TOO_LARGE') throw new FitsError('FITS_TOO_LARGE', err.message, { cause: err });
-      throw err;
-    }
+    // The decoder's own errors already say what went wrong (FITS_TOO_LARGE past maxOutputBytes).
+    if (err instanceof FitsError) throw err;
     throw new FitsError('FITS_BAD_DATA', `cannot decompress ${path}: ${(err as Error).message}`, { cause: err });
   }
   if (out.length > maxBytes) throw tooLarge('the decompressed file', maxBytes);

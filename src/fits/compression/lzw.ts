@@ -4,6 +4,7 @@
  * A quirk of the original tool matters for compatibility: codes are read in groups of 8, and when
  * the code width grows or the table is cleared, the rest of the current group is skipped.
  */
+import { FitsError } from '../errors.js';
 import { badData } from './errors.js';
 
 const MAGIC0 = 0x1f;
@@ -12,7 +13,10 @@ const BLOCK_MODE = 0x80;
 const CLEAR = 256;
 
 export interface LzwOptions {
-  /** Refuse to produce more than this many bytes (default 1 GiB): a small .Z can expand enormously. */
+  /**
+   * Refuse (FitsError FITS_TOO_LARGE) to produce more than this many bytes (default 1 GiB): a small
+   * .Z can expand enormously.
+   */
   readonly maxOutputBytes?: number;
 }
 
@@ -39,7 +43,7 @@ export function decompressLzw(buf: Uint8Array, options: LzwOptions = {}): Uint8A
   let outLen = 0;
   const ensure = (extra: number) => {
     if (outLen + extra <= out.length) return;
-    if (outLen + extra > maxOut) throw badData(`compress (.Z): output exceeds the ${maxOut}-byte limit`);
+    if (outLen + extra > maxOut) throw new FitsError('FITS_TOO_LARGE', `compress (.Z): output exceeds the ${maxOut}-byte limit`);
     const grown = new Uint8Array(Math.min(maxOut, Math.max(out.length * 2, outLen + extra)));
     grown.set(out.subarray(0, outLen));
     out = grown;
