@@ -15,7 +15,7 @@ import { ReprojectError } from './errors.js';
 import type { OutputGrid } from './grid.js';
 import { cropGrid, fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { binFactorFor, finestScale, loadCelestialImageBinned, loadImageShapes, type ImageShape } from './load.js';
+import { binFactorFor, finestScale, withCelestialImages, type ImageShape, type OpenedCelestialImage } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 import { applyCurve, applyOverall, type OverallAdjustment, type ToneCurve } from './tone.js';
 
@@ -74,12 +74,13 @@ export function compositeGrid(shapes: readonly ImageShape[], spec: Pick<Composit
 }
 
 /** One channel: its files' NaN-aware mean on the grid, as display values in [0, 1] (NaN = none). */
-async function channelValues(channel: CompositeChannelSpec, grid: OutputGrid, spec: CompositeSpec, shapes: ReadonlyMap<string, ImageShape>): Promise<Float32Array> {
+async function channelValues(channel: CompositeChannelSpec, grid: OutputGrid, spec: CompositeSpec, inputs: ReadonlyMap<string, OpenedCelestialImage>): Promise<Float32Array> {
   const target = finestScale(grid.wcs);
   const images = [];
   for (const path of channel.paths) {
     // Inputs much finer than the output are block-averaged while they stream in (anti-aliasing, bounded memory).
-    images.push(await loadCelestialImageBinned(path, spec.limits, binFactorFor(shapes.get(path)!.wcs, target)));
+    const input = inputs.get(path)!;
+    images.push(await input.readBinned(binFactorFor(input.wcs, target)));
   }
   const mosaic = await reprojectAndCoadd(images, grid, { combine: 'mean', method: spec.interpolation ?? 'bilinear' });
   const mapping = buildDisplayMapping(mosaic.data, channel.display);
@@ -94,30 +95,34 @@ async function channelValues(channel: CompositeChannelSpec, grid: OutputGrid, sp
 export async function renderComposite(spec: CompositeSpec, onProgress?: (fraction: number, stage: string) => void): Promise<CompositeOutput> {
   if (spec.channels.length === 0) throw new ReprojectError('A composite needs at least one channel', 'COMPOSITE_NO_CHANNEL', 422);
   const allPaths = [...new Set(spec.channels.flatMap((c) => c.paths))];
-  const shapes = await loadImageShapes(allPaths, spec.limits);
-  const grid = compositeGrid(shapes, spec);
-  const shapeByPath = new Map(shapes.map((sh) => [sh.path, sh]));
-  const n = grid.width * grid.height;
-  const rgb = new Float32Array(n * 3);
-  const covered = new Uint8Array(n);
-  // Normalise so that every channel at full brightness gives at most white.
-  const sums = [0, 0, 0];
-  for (const c of spec.channels) for (let k = 0; k < 3; k++) sums[k]! += c.color[k]!;
-  const norm = Math.max(1, ...sums);
-  for (let ci = 0; ci < spec.channels.length; ci++) {
-    const channel = spec.channels[ci]!;
-    onProgress?.(ci / spec.channels.length, `channel ${ci + 1}`);
-    const values = await channelValues(channel, grid, spec, shapeByPath);
-    const [r, g, b] = channel.color.map((w) => w / norm) as [number, number, number];
-    for (let i = 0; i < n; i++) {
-      const v = values[i]!;
-      if (v !== v) continue;
-      covered[i] = 1;
-      rgb[3 * i]! += r * v;
-      rgb[3 * i + 1]! += g * v;
-      rgb[3 * i + 2]! += b * v;
+  // Each file is opened once: its header plans the grid, then its pixels are read from the same handle.
+  const { grid, rgb, covered } = await withCelestialImages(allPaths, spec.limits, async (inputs) => {
+    const grid = compositeGrid(inputs, spec);
+    const inputByPath = new Map(inputs.map((img) => [img.path, img]));
+    const n = grid.width * grid.height;
+    const rgb = new Float32Array(n * 3);
+    const covered = new Uint8Array(n);
+    // Normalise so that every channel at full brightness gives at most white.
+    const sums = [0, 0, 0];
+    for (const c of spec.channels) for (let k = 0; k < 3; k++) sums[k]! += c.color[k]!;
+    const norm = Math.max(1, ...sums);
+    for (let ci = 0; ci < spec.channels.length; ci++) {
+      const channel = spec.channels[ci]!;
+      onProgress?.(ci / spec.channels.length, `channel ${ci + 1}`);
+      const values = await channelValues(channel, grid, spec, inputByPath);
+      const [r, g, b] = channel.color.map((w) => w / norm) as [number, number, number];
+      for (let i = 0; i < n; i++) {
+        const v = values[i]!;
+        if (v !== v) continue;
+        covered[i] = 1;
+        rgb[3 * i]! += r * v;
+        rgb[3 * i + 1]! += g * v;
+        rgb[3 * i + 2]! += b * v;
+      }
     }
-  }
+    return { grid, rgb, covered };
+  });
+  const n = grid.width * grid.height;
   for (let i = 0; i < n; i++) if (!covered[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = NaN;
   if (spec.overall) applyOverall(rgb, spec.overall);
   onProgress?.(0.95, 'encoding');

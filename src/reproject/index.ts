@@ -10,7 +10,7 @@ export { findOptimalCelestialWcs, makeCelestialDefinition, type GridInput, type 
 export { coaddBands, reprojectAndCoadd, shiftRows, COMBINE_METHODS, type CombineMethod, type CoaddOptions, type CoaddBand, type CoaddResult, type CoaddInput, type RowSourceImage } from './coadd.js';
 export { fitGridInBox, cropGrid, scaleGrid } from './grid-fit.js';
 export { binPlane, binWcs, binForTarget } from './bin.js';
-export { loadCelestialImage, loadCelestialImageBinned, loadImageShape, openRowSource, binFactorFor, type LoadedImage, type ImageShape, type OpenRowSource } from './load.js';
+export { loadCelestialImage, loadCelestialImageBinned, loadImageShape, openRowSource, openCelestialImage, openCelestialImages, withCelestialImages, binFactorFor, type LoadedImage, type ImageShape, type OpenRowSource, type OpenedCelestialImage } from './load.js';
 export { footprintOf, boundingBox, pairwiseOverlaps, type Footprint, type BoundingBox, type Overlap, type FootprintInput } from './footprint.js';
 export { renderComposite, compositeGrid, type CompositeSpec, type CompositeChannelSpec, type CompositeOutput } from './composite.js';
 export { renderMosaicImage, writeMosaicFits, mosaicGrid, provenanceCards, srcmetaTable, type MosaicImageSpec, type MosaicFitsSpec } from './mosaic.js';

@@ -5,8 +5,9 @@
 import { basename } from 'node:path';
 import type { ImagePlane } from '../core/image-plane.js';
 import { BadRequestError } from '../errors.js';
-import { readPlane, readPlaneRows, type Header } from '../fits/index.js';
-import { openImage, readWholePlane, type ViewerLimits } from '../imaging/viewer/source.js';
+import { readPlane, readPlaneRows, type Header, type OpenOptions } from '../fits/index.js';
+import { DEFAULT_IN_MEMORY_BYTES } from '../fits/byte-source.js';
+import { openImage, readWholePlane, type OpenedImage, type ViewerLimits } from '../imaging/viewer/source.js';
 import { findCelestialAxes, parseWcs, subDefinition, Wcs, WcsError, type WcsDefinition } from '../wcs/index.js';
 import type { CelestialImage } from './grid.js';
 import { binWcs, RowBinner } from './bin.js';
@@ -46,15 +47,25 @@ function celestialWcsOf(header: Header, name: string): WcsDefinition {
   return plane;
 }
 
-type OpenedImage = Awaited<ReturnType<typeof openImage>>;
+/**
+ * An input opened once for a whole request: its size, WCS and headers plan the output grid, then
+ * its pixels are read from the same open file (no second open, no second gunzip). Close it when done.
+ */
+export interface OpenedCelestialImage extends ImageShape {
+  /** Pixels, block-averaged k x k while the row bands stream in (k < 2: the plane read whole). */
+  readBinned(k: number): Promise<LoadedImage>;
+  /** Rows [y0, y1) of the plane (for band-wise mosaics). */
+  readRows(y0: number, y1: number): Promise<ImagePlane>;
+  close(): Promise<void>;
+}
 
-/** Opens the first image HDU, hands it to `use` with its size, WCS and headers, and closes the file. */
-async function withCelestialImage<T>(path: string, limits: ViewerLimits, use: (img: OpenedImage, shape: ImageShape) => Promise<T>): Promise<T> {
-  const img = await openImage(path, -1, limits);
+/** Opens the first image HDU of a file and parses its celestial WCS (a 400 without one). */
+export async function openCelestialImage(path: string, limits: ViewerLimits, options: Pick<OpenOptions, 'inMemoryBytes'> = {}): Promise<OpenedCelestialImage> {
+  const img = await openImage(path, -1, limits, options);
   try {
     const name = basename(path);
     const primary = img.file.hdus[0];
-    return await use(img, {
+    const shape: ImageShape = {
       path,
       name,
       width: img.width,
@@ -62,29 +73,73 @@ async function withCelestialImage<T>(path: string, limits: ViewerLimits, use: (i
       wcs: celestialWcsOf(img.hdu.header, name),
       header: img.hdu.header,
       primaryHeader: primary && primary !== img.hdu ? primary.header : undefined,
-    });
-  } finally {
+    };
+    return {
+      ...shape,
+      readBinned: (k) => readCelestialImage(img, shape, limits, k),
+      readRows: (y0, y1) => readPlane(img.file, img.hdu, { plane: img.slice.plane, rows: [y0, y1], maxElements: limits.maxElements }),
+      close: () => img.file.close(),
+    };
+  } catch (err) {
     await img.file.close().catch(() => undefined);
+    throw err;
   }
+}
+
+/**
+ * openCelestialImage of each path, in order, all held open together (closed again if one fails).
+ * Gzip inputs share one in-memory budget for their decompressed bytes (the rest go to temp files),
+ * so holding many open at once costs no more memory than reading one.
+ */
+export async function openCelestialImages(paths: readonly string[], limits: ViewerLimits): Promise<OpenedCelestialImage[]> {
+  const inMemoryBytes = Math.floor(DEFAULT_IN_MEMORY_BYTES / Math.max(1, paths.length));
+  const opened: OpenedCelestialImage[] = [];
+  try {
+    for (const path of paths) opened.push(await openCelestialImage(path, limits, { inMemoryBytes }));
+    return opened;
+  } catch (err) {
+    await closeAll(opened);
+    throw err;
+  }
+}
+
+/** openCelestialImages, handed to `use`, and all closed again whatever happens. */
+export async function withCelestialImages<T>(paths: readonly string[], limits: ViewerLimits, use: (images: OpenedCelestialImage[]) => Promise<T>): Promise<T> {
+  const images = await openCelestialImages(paths, limits);
+  try {
+    return await use(images);
+  } finally {
+    await closeAll(images);
+  }
+}
+
+/** Closes every image (errors ignored: the caller is already done or failing). */
+export async function closeAll(images: ReadonlyArray<{ close(): Promise<void> }>): Promise<void> {
+  for (const img of images) await img.close().catch(() => undefined);
+}
+
+/** Opens the image, hands it to `use`, and closes the file whatever happens. */
+async function withCelestialImage<T>(path: string, limits: ViewerLimits, use: (img: OpenedCelestialImage) => Promise<T>): Promise<T> {
+  const img = await openCelestialImage(path, limits);
+  try {
+    return await use(img);
+  } finally {
+    await img.close().catch(() => undefined);
+  }
+}
+
+function shapeOf({ path, name, width, height, wcs, header, primaryHeader }: ImageShape): ImageShape {
+  return { path, name, width, height, wcs, header, primaryHeader };
 }
 
 /** Header-only: size and WCS of the first image HDU (no pixels decoded). */
 export function loadImageShape(path: string, limits: ViewerLimits): Promise<ImageShape> {
-  return withCelestialImage(path, limits, async (_, shape) => shape);
-}
-
-/** loadImageShape of each path, in order. */
-export async function loadImageShapes(paths: readonly string[], limits: ViewerLimits): Promise<ImageShape[]> {
-  const shapes = [];
-  for (const path of paths) shapes.push(await loadImageShape(path, limits));
-  return shapes;
+  return withCelestialImage(path, limits, async (img) => shapeOf(img));
 }
 
 /** Pixels (middle plane of a cube), WCS and headers of the first image HDU. */
 export function loadCelestialImage(path: string, limits: ViewerLimits): Promise<LoadedImage> {
-  return withCelestialImage(path, limits, async (img, { name, wcs, header, primaryHeader }) => (
-    { path, name, plane: await readWholePlane(img, limits), wcs, header, primaryHeader }
-  ));
+  return withCelestialImage(path, limits, (img) => img.readBinned(1));
 }
 
 /** Smallest pixel scale of a WCS (degrees). */
@@ -104,15 +159,18 @@ export function binFactorFor(def: WcsDefinition, targetScale: number): number {
  * the binned plane is ever held: inputs larger than MAX_FITS_ARRAY_ELEMENTS or memory still work
  * when the output is coarse. k = 1 reads the plane whole.
  */
-export async function loadCelestialImageBinned(path: string, limits: ViewerLimits, k: number): Promise<LoadedImage> {
-  if (k < 2) return loadCelestialImage(path, limits);
-  return withCelestialImage(path, limits, async (img, { name, wcs, header, primaryHeader }) => {
-    const binner = new RowBinner(img.width, img.height, k);
-    for await (const band of readPlaneRows(img.file, img.hdu, { plane: img.slice.plane, bandRows: img.bandRows, maxElements: limits.maxElements })) {
-      for (let r = 0; r < band.rows; r++) binner.addRow(band.y0 + r, band.data, r * img.width);
-    }
-    return { path, name, plane: binner.finish(), wcs: binWcs(wcs, k), header, primaryHeader };
-  });
+export function loadCelestialImageBinned(path: string, limits: ViewerLimits, k: number): Promise<LoadedImage> {
+  return withCelestialImage(path, limits, (img) => img.readBinned(k));
+}
+
+async function readCelestialImage(img: OpenedImage, shape: ImageShape, limits: ViewerLimits, k: number): Promise<LoadedImage> {
+  const { path, name, wcs, header, primaryHeader } = shape;
+  if (k < 2) return { path, name, plane: await readWholePlane(img, limits), wcs, header, primaryHeader };
+  const binner = new RowBinner(img.width, img.height, k);
+  for await (const band of readPlaneRows(img.file, img.hdu, { plane: img.slice.plane, bandRows: img.bandRows, maxElements: limits.maxElements })) {
+    for (let r = 0; r < band.rows; r++) binner.addRow(band.y0 + r, band.data, r * img.width);
+  }
+  return { path, name, plane: binner.finish(), wcs: binWcs(wcs, k), header, primaryHeader };
 }
 
 /** An image read a range of rows at a time (for band-wise mosaics); close it when done. */
@@ -124,19 +182,6 @@ export interface OpenRowSource {
   close(): Promise<void>;
 }
 
-export async function openRowSource(path: string, limits: ViewerLimits): Promise<OpenRowSource> {
-  const img = await openImage(path, -1, limits);
-  try {
-    const wcs = celestialWcsOf(img.hdu.header, basename(path));
-    return {
-      wcs,
-      width: img.width,
-      height: img.height,
-      readRows: (y0, y1) => readPlane(img.file, img.hdu, { plane: img.slice.plane, rows: [y0, y1], maxElements: limits.maxElements }),
-      close: () => img.file.close(),
-    };
-  } catch (err) {
-    await img.file.close().catch(() => undefined);
-    throw err;
-  }
+export function openRowSource(path: string, limits: ViewerLimits): Promise<OpenRowSource> {
+  return openCelestialImage(path, limits);
 }

@@ -19,7 +19,7 @@ import { ReprojectError } from './errors.js';
 import type { CelestialImage, OutputGrid } from './grid.js';
 import { fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
-import { binFactorFor, finestScale, loadCelestialImageBinned, loadImageShapes, openRowSource, type ImageShape, type OpenRowSource } from './load.js';
+import { binFactorFor, finestScale, withCelestialImages, type ImageShape, type OpenedCelestialImage } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 
 export interface MosaicFileSpec {
@@ -68,8 +68,9 @@ export function mosaicGrid(shapes: readonly ImageShape[], maxOutputPixels: numbe
   return grid;
 }
 
-function shapesOf(spec: MosaicCommon): Promise<ImageShape[]> {
-  return loadImageShapes(spec.files.map((f) => f.path), spec.limits);
+/** Every input opened once for the request (header for the grid, then pixels), closed after `use`. */
+function withInputs<T>(spec: MosaicCommon, use: (inputs: OpenedCelestialImage[]) => Promise<T>): Promise<T> {
+  return withCelestialImages(spec.files.map((f) => f.path), spec.limits, use);
 }
 
 export interface MosaicImageOutput {
@@ -81,23 +82,26 @@ export interface MosaicImageOutput {
 }
 
 export async function renderMosaicImage(spec: MosaicImageSpec, onProgress?: Progress): Promise<MosaicImageOutput> {
-  const shapes = await shapesOf(spec);
-  const grid = fitGridInBox(mosaicGrid(shapes, spec.maxOutputPixels), spec.width, spec.height);
-  const target = finestScale(grid.wcs);
-  const tiles: CelestialImage[] = [];
-  for (let k = 0; k < spec.files.length; k++) {
-    onProgress?.((0.5 * k) / spec.files.length, `stretching ${basename(spec.files[k]!.path)}`);
-    // Files much finer than the output are block-averaged while streaming (bounded memory); the
-    // stretch then comes from the averaged pixels, as a preview of that size would.
-    const img = await loadCelestialImageBinned(spec.files[k]!.path, spec.limits, binFactorFor(shapes[k]!.wcs, target));
-    const mapping = buildDisplayMapping(img.plane.data, spec.files[k]!.display);
-    const mapped = new Float32Array(img.plane.data.length);
-    for (let i = 0; i < mapped.length; i++) {
-      const v = img.plane.data[i]!;
-      mapped[i] = v === v ? mapping.map(v) : NaN;
+  // The files are closed once their stretched tiles are in memory, before the combine.
+  const { grid, tiles } = await withInputs(spec, async (inputs) => {
+    const grid = fitGridInBox(mosaicGrid(inputs, spec.maxOutputPixels), spec.width, spec.height);
+    const target = finestScale(grid.wcs);
+    const tiles: CelestialImage[] = [];
+    for (let k = 0; k < spec.files.length; k++) {
+      onProgress?.((0.5 * k) / spec.files.length, `stretching ${basename(spec.files[k]!.path)}`);
+      // Files much finer than the output are block-averaged while streaming (bounded memory); the
+      // stretch then comes from the averaged pixels, as a preview of that size would.
+      const img = await inputs[k]!.readBinned(binFactorFor(inputs[k]!.wcs, target));
+      const mapping = buildDisplayMapping(img.plane.data, spec.files[k]!.display);
+      const mapped = new Float32Array(img.plane.data.length);
+      for (let i = 0; i < mapped.length; i++) {
+        const v = img.plane.data[i]!;
+        mapped[i] = v === v ? mapping.map(v) : NaN;
+      }
+      tiles.push({ plane: { width: img.plane.width, height: img.plane.height, data: mapped }, wcs: img.wcs });
     }
-    tiles.push({ plane: { width: img.plane.width, height: img.plane.height, data: mapped }, wcs: img.wcs });
-  }
+    return { grid, tiles };
+  });
   const { width, height } = grid;
   const lut = spec.colormap.lut;
   // Bands go straight into the 8-bit raster: no full-size float mosaic is held.
@@ -227,11 +231,15 @@ export interface MosaicFitsOutput {
   readonly wcs: WcsDefinition;
 }
 
-export async function writeMosaicFits(spec: MosaicFitsSpec, onProgress?: Progress): Promise<MosaicFitsOutput> {
-  const shapes = await shapesOf(spec);
-  const grid = mosaicGrid(shapes, spec.maxOutputPixels);
+export function writeMosaicFits(spec: MosaicFitsSpec, onProgress?: Progress): Promise<MosaicFitsOutput> {
+  // Inputs are read band by band (only the rows each output band needs), so memory stays bounded.
+  return withInputs(spec, (inputs) => writeMosaicFitsFrom(inputs, spec, onProgress));
+}
+
+async function writeMosaicFitsFrom(inputs: OpenedCelestialImage[], spec: MosaicFitsSpec, onProgress?: Progress): Promise<MosaicFitsOutput> {
+  const grid = mosaicGrid(inputs, spec.maxOutputPixels);
   const gridCards = wcsToCards(grid.wcs).filter((c) => c.keyword !== 'WCSAXES');
-  const header = [...gridCards.map((c) => ({ keyword: c.keyword, value: c.value, comment: c.comment })), ...provenanceCards(shapes, spec.combine, spec.now ?? new Date())];
+  const header = [...gridCards.map((c) => ({ keyword: c.keyword, value: c.value, comment: c.comment })), ...provenanceCards(inputs, spec.combine, spec.now ?? new Date())];
   // Identical RADESYS/EQUINOX already come from the grid's frame; drop the copied duplicates.
   const seen = new Set<string>();
   const cards = header.filter((c) => {
@@ -240,17 +248,10 @@ export async function writeMosaicFits(spec: MosaicFitsSpec, onProgress?: Progres
     seen.add(c.keyword);
     return true;
   });
-  // Inputs are read band by band (only the rows each output band needs), so memory stays bounded.
-  const sources: OpenRowSource[] = [];
-  try {
-    for (const file of spec.files) sources.push(await openRowSource(file.path, spec.limits));
-    return await writeBands(spec, grid, cards, sources, shapes, onProgress);
-  } finally {
-    for (const src of sources) await src.close().catch(() => undefined);
-  }
+  return writeBands(spec, grid, cards, inputs, onProgress);
 }
 
-async function writeBands(spec: MosaicFitsSpec, grid: OutputGrid, cards: NewCard[], sources: OpenRowSource[], shapes: ImageShape[], onProgress?: Progress): Promise<MosaicFitsOutput> {
+async function writeBands(spec: MosaicFitsSpec, grid: OutputGrid, cards: NewCard[], sources: OpenedCelestialImage[], onProgress?: Progress): Promise<MosaicFitsOutput> {
   const writer = await FitsWriter.create(spec.outputPath);
   let ok = false;
   try {
@@ -265,7 +266,7 @@ async function writeBands(spec: MosaicFitsSpec, grid: OutputGrid, cards: NewCard
       await sink.write(Float32Array.from(band.data));
     });
     await sink.end();
-    await writer.writeTable(srcmetaTable(shapes));
+    await writer.writeTable(srcmetaTable(sources));
     ok = true;
   } finally {
     if (ok) await writer.close();

@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import type { PixelArray } from '../../core/image-plane.js';
 import type { ImagePlane } from '../../core/image-plane.js';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
-import { FitsFile, bytesPerPixel, decodeBand, firstImageHdu, hduScaling, readPlane, readPlaneRows, type Hdu } from '../../fits/index.js';
+import { FitsFile, bytesPerPixel, decodeBand, firstImageHdu, hduScaling, readPlane, readPlaneRows, type Hdu, type OpenOptions } from '../../fits/index.js';
 import { chooseSlice, type SliceChoice } from '../cube-info.js';
 
 export interface ViewerLimits {
@@ -50,10 +50,11 @@ export async function checkFileSize(path: string, limits: ViewerLimits): Promise
   return size;
 }
 
-export async function openFits(path: string, limits: ViewerLimits): Promise<FitsFile> {
+/** `options.inMemoryBytes`: how much of a gzip file's decompressed bytes stay in memory (beyond: a temp file). */
+export async function openFits(path: string, limits: ViewerLimits, options: Pick<OpenOptions, 'inMemoryBytes'> = {}): Promise<FitsFile> {
   await checkFileSize(path, limits);
   try {
-    return await FitsFile.open(path, { maxFileBytes: limits.maxFileBytes });
+    return await FitsFile.open(path, { ...options, maxFileBytes: limits.maxFileBytes });
   } catch (err) {
     if (err instanceof Error && (err as { code?: string }).code === 'FITS_TOO_LARGE' && /stream|file/i.test(err.message)) {
       throw new PayloadTooLargeError(`File too large: its decompressed size exceeds maximum ${(limits.maxFileBytes / MB).toFixed(1)}MB`, 'FILE_TOO_LARGE');
@@ -74,8 +75,8 @@ export interface OpenedImage {
 }
 
 /** Opens the file and picks the first image HDU and the slice (contract rules). Close `file` when done. */
-export async function openImage(path: string, sliceIndex: number, limits: ViewerLimits): Promise<OpenedImage> {
-  const file = await openFits(path, limits);
+export async function openImage(path: string, sliceIndex: number, limits: ViewerLimits, options: Pick<OpenOptions, 'inMemoryBytes'> = {}): Promise<OpenedImage> {
+  const file = await openFits(path, limits, options);
   try {
     const hdu = firstImageHdu(file);
     if (!hdu) throw new BadRequestError('No image data found in FITS file', 'NO_IMAGE_DATA');
