@@ -65,10 +65,17 @@ class FileSource implements ByteSource {
     readonly size: number,
     readonly wrapper: Wrapper,
     private readonly cleanup?: () => Promise<void>,
+    /** The file's first bytes, read when it was opened (serves the first header read). */
+    private readonly prefix?: Buffer,
   ) {}
   async read(offset: number, length: number): Promise<Buffer> {
     const n = Math.max(0, Math.min(length, this.size - offset));
     const buf = Buffer.allocUnsafeSlow(n); // own ArrayBuffer (not Node's shared pool): transferable, aligned
+    if (this.prefix && offset + n <= this.prefix.length) {
+      if (this.closed) throw new FitsError('FITS_IO', 'the FITS file is closed');
+      this.prefix.copy(buf, 0, offset, offset + n);
+      return buf;
+    }
     const done = await this.readInto(buf, offset);
     return done === n ? buf : buf.subarray(0, done);
   }
@@ -100,6 +107,9 @@ function tooLarge(what: string, limit: number): FitsError {
   return new FitsError('FITS_TOO_LARGE', `${what} is larger than the limit of ${limit} bytes`);
 }
 
+/** Bytes read at open: four header blocks, what the HDU scan reads first. */
+const PREFIX_BYTES = 4 * 2880;
+
 export async function openSource(path: string, options: SourceOptions = {}): Promise<ByteSource> {
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let fh: FileHandle;
@@ -111,9 +121,17 @@ export async function openSource(path: string, options: SourceOptions = {}): Pro
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new FitsError('FITS_BAD_ARGUMENT', `${path} is not a regular file`);
-    const head = Buffer.alloc(2);
-    if (st.size >= 2) await fh.read(head, 0, 2, 0);
-    if (st.size >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    // The first header blocks, read once: the magic number of a compressed file, or the start of
+    // the primary header (served from memory when the HDUs are scanned).
+    const want = Buffer.alloc(Math.min(st.size, PREFIX_BYTES));
+    let got = 0;
+    while (got < want.length) {
+      const { bytesRead } = await fh.read(want, got, want.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    const head = want.subarray(0, got);
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
       await fh.close();
       return await gunzipSource(path, maxBytes, options);
     }
@@ -122,7 +140,7 @@ export async function openSource(path: string, options: SourceOptions = {}): Pro
       return await lzwSource(path, maxBytes);
     }
     if (st.size > maxBytes) throw tooLarge('the file', maxBytes);
-    return new FileSource(fh, st.size, 'none');
+    return new FileSource(fh, st.size, 'none', undefined, head);
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw err;

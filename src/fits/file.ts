@@ -166,16 +166,12 @@ async function scanHdus(source: ByteSource, options: OpenOptions, warnings: stri
   while (offset < size) {
     const index = hdus.length;
     if (index >= maxHdus) throw new FitsError('FITS_TOO_LARGE', `more than ${maxHdus} HDUs`);
-    if (index > 0) {
-      const peek = await source.read(offset, Math.min(BLOCK_LENGTH, size - offset));
-      const text = peek.toString('latin1');
-      if (peek.length < BLOCK_LENGTH || !text.startsWith('XTENSION')) {
-        const blank = /^[\0 ]*$/.test(text);
-        warnings.push(`${size - offset} bytes after HDU ${index - 1} ignored (${blank ? 'padding' : 'not an extension header'})`);
-        break;
-      }
+    const read = await readHeaderRecords(source, offset, maxHeader, index, warnings);
+    if ('trailing' in read) {
+      warnings.push(`${size - offset} bytes after HDU ${index - 1} ignored (${read.trailing})`);
+      break;
     }
-    const { records, blocks } = await readHeaderRecords(source, offset, maxHeader, index, warnings);
+    const { records, blocks } = read;
     const header = Header.fromRecords(records);
     const hdu = describeHdu(header, index, offset, offset + blocks * BLOCK_LENGTH, records.length, blocks);
     const dataEnd = hdu.dataOffset + hdu.dataBytes;
@@ -196,7 +192,7 @@ async function readHeaderRecords(
   maxHeader: number,
   index: number,
   warnings: string[],
-): Promise<{ records: string[]; blocks: number }> {
+): Promise<{ records: string[]; blocks: number } | { trailing: 'padding' | 'not an extension header' }> {
   const records: string[] = [];
   let pos = start;
   let nonAscii = 0;
@@ -207,6 +203,12 @@ async function readHeaderRecords(
     const want = Math.min(blocksPerRead * BLOCK_LENGTH, maxHeader - (pos - start));
     blocksPerRead = Math.min(blocksPerRead * 2, HEADER_READ_BLOCKS);
     const chunk = await source.read(pos, want);
+    if (index > 0 && pos === start) {
+      // What follows an HDU is an extension only if a whole block starting with XTENSION is there
+      // (the first read of the header tells; no separate peek).
+      const first = chunk.toString('latin1', 0, Math.min(chunk.length, BLOCK_LENGTH));
+      if (chunk.length < BLOCK_LENGTH || !first.startsWith('XTENSION')) return { trailing: /^[\0 ]*$/.test(first) ? 'padding' : 'not an extension header' };
+    }
     const whole = Math.floor(chunk.length / BLOCK_LENGTH) * BLOCK_LENGTH;
     if (whole === 0) {
       if (index === 0 && start === 0 && records.length === 0) {
