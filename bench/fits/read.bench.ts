@@ -6,7 +6,7 @@
  * Both files are written by our writer into a temporary directory and deleted afterwards. Each
  * measurement runs in its own process, so the peak RSS reported is that measurement's alone.
  *
- * Usage: npm run bench -- fits/read      (env BENCH_FITS_MB=1024, BENCH_REPEAT=3)
+ * Usage: npm run bench -- fits/read      (env BENCH_FITS_MB=1024, BENCH_REPEAT=5)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
