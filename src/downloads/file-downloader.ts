@@ -4,11 +4,13 @@
  * Order of business: probe → reuse a verified final file → compare validators with the bytes
  * already on disk (a changed file restarts from 0) → fetch the missing byte ranges in CHUNK_SIZE
  * pieces, over one connection or several → check size, FITS CHECKSUM/DATASUM → SHA-256 → rename.
+ * Every byte written is recorded in `entry.ranges` right after the write, so pause, crash or
+ * ENOSPC lose nothing that reached the disk.
+ *
  * The probe of a file with nothing on disk is the Range request for its first chunk (its
  * Content-Range tells the length, with the validators), which is then streamed: no HEAD round
  * trip per file. Files with bytes on disk, and servers that do not answer that request with a
- * 206 and a length, are probed with HEAD first. Every byte written is recorded in `entry.ranges` right after the write, so
- * pause, crash or ENOSPC lose nothing that reached the disk.
+ * 206 and a length, are probed with HEAD first.
  */
 import { setMaxListeners } from 'node:events';
 import { addRange, clipRanges, coveredBytes, missingRanges, prefixEnd, splitIntoChunks, type ByteRange } from './byte-ranges.js';
@@ -271,7 +273,7 @@ class FileRun {
       if (start === first.chunk[0] && end === first.chunk[1]) prefetched = { chunk: chunks.shift()!, response: Promise.resolve(first.response) };
       else dropBody(first.response.body);
     }
-    const workers = Math.max(1, Math.min(this.o.connectionsPerFile, chunks.length));
+    const workers = Math.max(1, Math.min(this.o.connectionsPerFile, chunks.length + (prefetched ? 1 : 0)));
     const inOrder = workers === 1 && (entry.ranges.length === 0 || (entry.ranges.length === 1 && entry.ranges[0]![0] === 0));
     entry.sequential = inOrder;
     const digest = inOrder ? await this.primeDigest(prefixEnd(entry.ranges)) : undefined;
