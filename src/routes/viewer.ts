@@ -10,7 +10,8 @@ import { Type } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { parseHistogramParams, parsePixelDataParams, parsePreviewParams } from '../imaging/options.js';
-import type { HistogramResult, PixelDataResult, PreviewFileRequest, PreviewFileResult } from '../imaging/viewer/index.js';
+import type { HistogramResult, PixelDataResult, PreviewFileResult } from '../imaging/viewer/index.js';
+import { previewFileRequest } from '../imaging/viewer/preview-file.js';
 import type { CubeInfo } from '../imaging/cube-info.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { CONTRACT_COLORMAPS, MATPLOTLIB_VERSION, colormapNames, getColormap } from '../imaging/colormaps/index.js';
@@ -85,19 +86,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     const hit = cache.get(etag);
     if (notModified(request, reply, etag, hit?.headers)) return reply;
     if (hit) return reply.type(hit.mediaType).header('etag', etag).header('cache-control', 'no-cache').headers(hit.headers).send(hit.image);
-    const payload: PreviewFileRequest = {
-      path: file.path,
-      sliceIndex: req.sliceIndex,
-      display: req.display,
-      colormap: req.colormap.name,
-      width: req.width,
-      height: req.height,
-      format: req.format,
-      quality: req.quality,
-      nanColor: req.nanColor,
-      limits: viewerLimits(ctx),
-      avm,
-    };
+    const payload = previewFileRequest(file.path, req, viewerLimits(ctx), avm);
     const r = await renders.run(etag, () => ctx.pool.run<PreviewFileResult>('viewer.preview', payload));
     const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     const headers = {

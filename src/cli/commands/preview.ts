@@ -8,7 +8,7 @@ import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config.js';
 import { parsePreviewParams } from '../../imaging/options.js';
-import { limitsFromSettings, previewFile } from '../../imaging/viewer/index.js';
+import { limitsFromSettings, previewFile, previewFileRequest } from '../../imaging/viewer/index.js';
 
 interface PreviewOpts {
   output: string;
@@ -76,18 +76,7 @@ export function previewCommands(program: Command): void {
         nan_color: opts.nanColor,
       });
       const settings = loadSettings();
-      const r = await previewFile({
-        path: resolve(file),
-        sliceIndex: req.sliceIndex,
-        display: req.display,
-        colormap: req.colormap.name,
-        width: req.width,
-        height: req.height,
-        format: req.format,
-        quality: req.quality,
-        nanColor: req.nanColor,
-        limits: limitsFromSettings(settings),
-      });
+      const r = await previewFile(previewFileRequest(resolve(file), req, limitsFromSettings(settings)));
       await writeFile(opts.output, r.image);
       const a = r.applied;
       const limits = a.vmin === null ? 'no finite pixels' : `limits ${a.vmin.toPrecision(6)} .. ${a.vmax!.toPrecision(6)}`;

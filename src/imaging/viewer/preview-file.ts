@@ -9,6 +9,7 @@ import type { Rgba } from '../rasterize.js';
 import { openImage, type ViewerLimits } from './source.js';
 import { avmSpatial, embedAvm, parseWcs, type AvmMetadata, type AvmSpatial } from '../../wcs/index.js';
 import type { Hdu } from '../../fits/index.js';
+import type { PreviewRequest } from '../options.js';
 
 export interface PreviewFileRequest {
   readonly path: string;
@@ -38,6 +39,23 @@ export interface PreviewFileResult {
   readonly mode: 'exact' | 'sampled';
   /** True when AVM XMP was embedded (PNG and JPEG only). */
   readonly avmEmbedded: boolean;
+}
+
+/** The file-level request for a parsed preview request (the same for GET /preview and `jwst-engine preview`). */
+export function previewFileRequest(path: string, req: PreviewRequest, limits: ViewerLimits, avm?: AvmMetadata): PreviewFileRequest {
+  return {
+    path,
+    sliceIndex: req.sliceIndex,
+    display: req.display,
+    colormap: req.colormap.name,
+    width: req.width,
+    height: req.height,
+    format: req.format,
+    quality: req.quality,
+    nanColor: req.nanColor,
+    limits,
+    avm,
+  };
 }
 
 /** AVM spatial fields of the written image, or undefined when the HDU has no usable celestial WCS. */
