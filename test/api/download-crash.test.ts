@@ -5,29 +5,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FakeMast } from '../fake-mast/server.js';
 import type { FakeDownloadEndpoint } from '../fake-mast/download-endpoint.js';
+import { freePort, spawnEngine, waitForHealth, type SpawnedEngine } from '../helpers/engine-process.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 type Json = Record<string, any>;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 let fake: FakeMast;
 before(async () => {
@@ -38,37 +25,22 @@ after(async () => {
 });
 
 class EngineProcess {
-  child!: ChildProcess;
-  stderr = '';
+  /** The running (or last) engine process; a restart replaces it. */
+  proc?: SpawnedEngine;
   constructor(readonly port: number, readonly dataDir: string) {}
 
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        PORT: String(this.port),
-        HOST: '127.0.0.1',
-        DATA_DIR: this.dataDir,
-        LOG_LEVEL: 'warn',
-        WORKER_THREADS: '1',
-        MAST_BASE_URL: fake.url,
-        CHUNK_SIZE: '65536',
-        RETRY_BASE_DELAY: '0.01',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    this.proc = spawnEngine({
+      PORT: String(this.port),
+      HOST: '127.0.0.1',
+      DATA_DIR: this.dataDir,
+      LOG_LEVEL: 'warn',
+      WORKER_THREADS: '1',
+      MAST_BASE_URL: fake.url,
+      CHUNK_SIZE: '65536',
+      RETRY_BASE_DELAY: '0.01',
     });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    const until = Date.now() + 30_000;
-    for (;;) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${this.port}/health`)).ok) return;
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > until) throw new Error(`engine did not come up: ${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForHealth(this.port, this.proc);
   }
 
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> {
@@ -91,9 +63,8 @@ class EngineProcess {
   }
 
   stop(signal: NodeJS.Signals): Promise<number | null> {
-    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
-    this.child.kill(signal);
-    return exited;
+    this.proc!.child.kill(signal);
+    return this.proc!.exited;
   }
 }
 
@@ -116,7 +87,7 @@ for (const [signal, obsId] of [['SIGKILL', 'jw09992-o004_t001_miri_f770w'], ['SI
         const before = await engine.waitFor(id, (p) => p.downloaded_bytes > 150_000);
         assert.equal(before.stage, 'downloading');
         const code = await engine.stop(signal);
-        if (signal === 'SIGTERM') assert.equal(code, 0, engine.stderr);
+        if (signal === 'SIGTERM') assert.equal(code, 0, engine.proc?.stderr());
 
         const state = JSON.parse(await readFile(join(dataDir, 'mast', '.download_state', `${id}.json`), 'utf8')) as Json;
         assert.equal(state.status, signal === 'SIGKILL' ? 'downloading' : 'paused');
@@ -152,7 +123,7 @@ for (const [signal, obsId] of [['SIGKILL', 'jw09992-o004_t001_miri_f770w'], ['SI
         }
         await engine.stop('SIGTERM');
       } finally {
-        engine.child?.kill('SIGKILL');
+        engine.proc?.child.kill('SIGKILL');
         await rm(dataDir, { recursive: true, force: true });
       }
     });

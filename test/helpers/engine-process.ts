@@ -1,0 +1,53 @@
+/**
+ * The engine as a real child process (src/main.ts through tsx), for tests of what only a process
+ * shows: signals, restarts, start-up failures. API tests that need no process use engine.ts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { REPO_ROOT } from './paths.js';
+
+/** A local port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface SpawnedEngine {
+  readonly child: ChildProcess;
+  /** The exit code (null when a signal ended it); listened for from the spawn on, so no exit is missed. */
+  readonly exited: Promise<number | null>;
+  /** What the engine has written to stderr so far. */
+  stderr(): string;
+}
+
+/** Starts `node --import tsx src/main.ts` from the repository root, `env` added to this process's environment. */
+export function spawnEngine(env: Record<string, string>): SpawnedEngine {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Polls GET /health on the port until it answers 200; throws (with the engine's stderr) after `deadlineMs`. */
+export async function waitForHealth(port: number, engine: SpawnedEngine, deadlineMs = 30_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > until) throw new Error(`engine did not come up: ${engine.stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
