@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobStore } from '../../src/downloads/job-store.js';
-import type { Job } from '../../src/downloads/job.js';
+import { newFileEntry, type Job } from '../../src/downloads/job.js';
 
 export function sampleJob(id: string, overrides: Partial<Job> = {}): Job {
   const now = new Date('2026-01-02T03:04:05.000Z').toISOString();
@@ -37,24 +37,15 @@ export function sampleJob(id: string, overrides: Partial<Job> = {}): Job {
         lastModified: 'Mon, 01 Jan 2024 00:00:00 GMT',
         fitsChecksum: null,
       },
-      {
+      // Not started yet, size unknown.
+      newFileEntry({
         filename: 'b_cal.fits',
         url: 'https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:JWST/product/b_cal.fits',
         dataUri: null,
         localPath: '/data/mast/jw02733-o001_t001_nircam_clear-f090w/b_cal.fits',
         relativePath: 'mast/jw02733-o001_t001_nircam_clear-f090w/b_cal.fits',
         totalBytes: undefined,
-        ranges: [],
-        sequential: true,
-        status: 'pending',
-        error: null,
-        startedAt: null,
-        completedAt: null,
-        sha256: null,
-        etag: null,
-        lastModified: null,
-        fitsChecksum: null,
-      },
+      }),
     ],
     status: 'paused',
     pauseReason: 'user',
