@@ -107,6 +107,11 @@ async function main(): Promise<void> {
             run: (out) => timed('curl', ['-s', '-f', '--parallel', '--parallel-max', '3', ...s.names.flatMap((n) => ['-o', join(out, n), `${base}/files/${n}`])]),
           },
           {
+            // What the engine's default (fsync before `complete`) compares with: the files on disk.
+            tool: 'curl, then sync (durable)',
+            run: (out) => timed('sh', ['-c', `curl -s -f --parallel --parallel-max 3 ${s.names.map((n) => `-o ${join(out, n)} ${base}/files/${n}`).join(' ')} && sync`]),
+          },
+          {
             tool: 'aria2c (1 conn/file, 3 files)',
             // Several URIs on aria2c's command line are mirrors of ONE file: list them in a file.
             run: (out) => {
@@ -119,9 +124,13 @@ async function main(): Promise<void> {
         ];
         // Rounds of every contender in turn (not all runs of one, then the next): on a shared VM the
         // cost of memory moves over minutes, and alternating lets every tool see the same machine.
+        // Each round runs them in a different (seeded) order, so no tool always follows the same
+        // one: on this VM the page cache is slow to refill right after some tools' output is
+        // deleted (the host takes freed memory back), which hits whoever runs next.
         const best: Array<Measure | undefined> = contenders.map(() => undefined);
         for (let i = 0; i < runs; i++) {
-          for (const [k, c] of contenders.entries()) {
+          for (const k of shuffled(contenders.length, i + 1)) {
+            const c = contenders[k]!;
             const out = join(work, 'out');
             await rm(out, { recursive: true, force: true });
             await mkdir(out, { recursive: true });
@@ -144,10 +153,23 @@ async function main(): Promise<void> {
   }
 }
 
+/** 0..n-1 in an order fixed by `seed` (seed 1, the first round, keeps the listed order). */
+function shuffled(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (seed === 1) return order;
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
 function printTable(rows: Array<{ scenario: string; tool: string; m: Measure; bytes: number }>): void {
   const lines = [['scenario', 'tool', 'wall s', 'MiB/s', 'vs best ref', 'peak RSS MiB', 'CPU s/GiB']];
   for (const r of rows) {
-    const refs = rows.filter((x) => x.scenario === r.scenario && (x.tool.startsWith('curl') || x.tool.startsWith('aria2c')));
+    const refs = rows.filter((x) => x.scenario === r.scenario && (x.tool.startsWith('curl (') || x.tool.startsWith('aria2c')));
     const bestRef = Math.min(...refs.map((x) => x.m.wallS));
     lines.push([
       r.scenario,
@@ -161,7 +183,8 @@ function printTable(rows: Array<{ scenario: string; tool: string; m: Measure; by
   }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const l of lines) process.stdout.write(`${l.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
-  process.stdout.write('(vs best ref: wall time relative to the faster of curl and aria2c for the same scenario; lower is better)\n');
+  process.stdout.write('(vs best ref: wall time relative to the faster of curl and aria2c for the same scenario; lower is better.\n');
+  process.stdout.write(' curl and aria2c never fsync: compare the engine without fsync with them, and the engine default with "curl, then sync")\n');
 }
 
 await main();
