@@ -29,7 +29,7 @@ import { fileInside, observationDir, relativeInside, sanitizeFilename, validateO
 import type { ProductQuery, ProductSource, RemoteProduct } from './product-source.js';
 import { applyRetention } from './retention.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import { FileSlots } from './scheduler.js';
+import { FileSlots, type SlotTicket } from './scheduler.js';
 import { etaSeconds, SpeedMeter } from './speed-meter.js';
 
 export interface DownloadLogger {
@@ -51,7 +51,7 @@ export interface DownloadManagerOptions {
   readonly chunkSize?: number;
   readonly maxConcurrentFiles?: number;
   readonly connectionsPerFile?: number;
-  /** Connections to one host at most (default: 2 × files × connections per file, at most 16). */
+  /** Connections to one host at most (default: files × (2 × connections per file + 1), at most 32). */
   readonly connectionsPerHost?: number;
   readonly retry?: Partial<RetryPolicy>;
   /** Seconds without a byte before a transfer counts as stalled (default 60 s). */
@@ -167,10 +167,16 @@ export class DownloadManager {
     const perFile = options.connectionsPerFile ?? 1;
     this.queue = options.queue ?? new InProcessJobQueue(Math.max(4, files));
     this.fs = options.fs ?? nodeFileLayer;
+    // Each streaming connection may hold one request ahead of the one it streams; beyond those,
+    // a connection per slot lets the next file send its first request while the one before it
+    // finishes (FileSlots). Files only prepare on connections beyond the streaming ones, so a
+    // preparing file can never hold a connection a streaming file waits for.
+    const streamingConnections = files * perFile * 2;
+    const perHost = options.connectionsPerHost ?? Math.min(32, streamingConnections + files);
+    const prepareAhead = options.fetcher ? 0 : Math.max(0, Math.min(files, perHost - streamingConnections));
     if (options.fetcher) this.fetcher = options.fetcher;
     else {
-      // Each transfer may hold one request ahead of the one it streams.
-      this.ownAgent = createDownloadAgent(options.connectionsPerHost ?? Math.min(16, files * perFile * 2));
+      this.ownAgent = createDownloadAgent(perHost);
       this.fetcher = new ChunkFetcher({
         dispatcher: this.ownAgent,
         token: options.token,
@@ -184,7 +190,7 @@ export class DownloadManager {
       intervalMs: options.persistIntervalMs ?? 1000,
       onError: (job, err) => this.log.error({ err, jobId: job.id }, 'could not save download state'),
     });
-    this.slots = new FileSlots(files);
+    this.slots = new FileSlots(files, prepareAhead);
     this.queue.process(async (jobId, signal) => {
       try {
         await this.runJob(jobId, signal);
@@ -644,13 +650,16 @@ export class DownloadManager {
   }
 
   private async runFile(job: Job, file: FileEntry, signal: AbortSignal, jobAbort: AbortController): Promise<void> {
-    let release: (() => void) | undefined;
+    let ticket: SlotTicket | undefined;
     const rt = this.runtime(job.id);
     try {
-      release = await this.slots.acquire(signal);
+      ticket = await this.slots.enter(signal);
+      const slot = ticket;
       rt.currentFile = file.filename;
       await this.downloader.download(file, signal, {
         onBytes: (n) => rt.speed.add(n),
+        beforeStreaming: () => slot.stream(signal),
+        onAllRequested: () => slot.handOver(),
         onProgress: () => {
           this.persister.touch(job);
           this.emit(job, false);
@@ -674,7 +683,7 @@ export class DownloadManager {
         if (!(err instanceof DownloadError)) this.log.error({ err, jobId: job.id, file: file.filename }, 'unexpected download error');
       }
     } finally {
-      release?.();
+      ticket?.release();
       if (rt.currentFile === file.filename) rt.currentFile = job.files.find((f) => f.status === 'downloading')?.filename ?? null;
       this.persister.touch(job);
       this.emit(job, true);

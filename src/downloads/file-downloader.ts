@@ -52,6 +52,16 @@ export interface FileDownloadHooks {
   onProgress(): void;
   /** Something worth a log line (a retry, a restart). */
   onNotice?(message: string, data?: Record<string, unknown>): void;
+  /**
+   * Set-up is done (disk checks, validators, the first request sent): resolves when the file may
+   * stream bytes (the scheduler's slot). Rejects to stop (abort).
+   */
+  beforeStreaming?(): Promise<void>;
+  /**
+   * Every byte of the file has been requested: what is left is streaming the last pieces and
+   * verifying (a retry may still request again). Called at most once per download.
+   */
+  onAllRequested?(): void;
 }
 
 
@@ -79,6 +89,7 @@ class FileRun {
   private readonly initialBytes: number;
   /** Every digest this run created: disposed at the end, so a failed run leaves none behind. */
   private readonly digests = new Set<StreamDigest>();
+  private allRequestedSaid = false;
 
   constructor(
     private readonly o: FileDownloaderOptions,
@@ -103,6 +114,7 @@ class FileRun {
         if (await this.reuseFinishedFile()) return;
       }
       await this.reconcileWithDisk();
+      await this.hooks.beforeStreaming?.();
       await this.transfer(first);
     } finally {
       // Whatever happened, the first response does not hold its connection (a no-op once read),
@@ -305,6 +317,7 @@ class FileRun {
             if (ahead || firstError !== undefined) return;
             const next = queue.shift();
             if (next) ahead = { chunk: next, response: this.openEarly(next, local.signal) };
+            if (queue.length === 0) this.allRequested();
           },
           drop: () => {
             if (!ahead) return;
@@ -318,6 +331,8 @@ class FileRun {
             if (firstError !== undefined) return;
             const early = ahead?.response;
             ahead = undefined;
+            // This piece is requested now (or already was): the file may be all requested.
+            if (queue.length === 0) this.allRequested();
             writer ??= new BatchWriter(file, chunk[0], digest, (at, length) => {
               this.record(at, length);
               syncer?.written(length);
@@ -416,6 +431,7 @@ class FileRun {
       let writer: BatchWriter | undefined;
       try {
         const res = await this.o.fetcher.open({ url: entry.url, start: from, ranged: from > 0, ifRange: this.ifRange() }, this.signal);
+        this.allRequested();
         if (res.status === 200) {
           // The whole file from byte 0: nothing already in the .part may survive past its end.
           await file.truncate(0);
@@ -471,6 +487,12 @@ class FileRun {
 
   private newDigest(): StreamDigest {
     return this.track((this.o.digests ?? inThreadDigests).create());
+  }
+
+  private allRequested(): void {
+    if (this.allRequestedSaid) return;
+    this.allRequestedSaid = true;
+    this.hooks.onAllRequested?.();
   }
 
   private track(digest: StreamDigest): StreamDigest {
