@@ -21,7 +21,8 @@ import {
   type ViewerLimits,
 } from '../../imaging/viewer/index.js';
 
-interface PathPayload {
+/** A file and the viewer limits (exported: the declaration of the task table names it). */
+export interface PathPayload {
   readonly path: string;
   readonly limits: ViewerLimits;
 }
