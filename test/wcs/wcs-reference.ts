@@ -10,8 +10,11 @@ export function jsonNumber(v: unknown): number {
   return v as number;
 }
 
-/** Largest per-axis error in degrees (celestial longitude scaled by cos(lat), wrapped at 360). */
-export function worldError(wcs: Wcs, got: readonly number[], want: readonly number[]): number {
+/**
+ * Largest of `diff(got, want, axis)` over the axes; an axis NaN on one side only is an infinite
+ * error, NaN on both sides agrees.
+ */
+function maxAxisError(got: readonly number[], want: readonly number[], diff: (g: number, w: number, axis: number) => number): number {
   let max = 0;
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
@@ -20,30 +23,24 @@ export function worldError(wcs: Wcs, got: readonly number[], want: readonly numb
       if (Number.isNaN(w) !== Number.isNaN(g)) return Infinity;
       continue;
     }
-    let d = Math.abs(g - w);
-    const cel = wcs.celestial;
-    if (cel && i === cel.lon) {
-      d = Math.abs(((d + 180) % 360) - 180) * Math.cos((want[cel.lat]! * Math.PI) / 180);
-    } else if (!cel || i !== cel.lat) {
-      d = d / Math.max(1, Math.abs(w)); // relative on spectral/linear axes (Hz, m/s are large)
-    }
-    max = Math.max(max, d);
+    max = Math.max(max, diff(g, w, i));
   }
   return max;
 }
 
+/** Largest per-axis error in degrees (celestial longitude scaled by cos(lat), wrapped at 360). */
+export function worldError(wcs: Wcs, got: readonly number[], want: readonly number[]): number {
+  const cel = wcs.celestial;
+  return maxAxisError(got, want, (g, w, i) => {
+    const d = Math.abs(g - w);
+    if (cel && i === cel.lon) return Math.abs(((d + 180) % 360) - 180) * Math.cos((want[cel.lat]! * Math.PI) / 180);
+    if (!cel || i !== cel.lat) return d / Math.max(1, Math.abs(w)); // relative on spectral/linear axes (Hz, m/s are large)
+    return d;
+  });
+}
+
 export function pixelError(got: readonly number[], want: readonly number[]): number {
-  let max = 0;
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    const g = got[i]!;
-    if (Number.isNaN(w) || Number.isNaN(g)) {
-      if (Number.isNaN(w) !== Number.isNaN(g)) return Infinity;
-      continue;
-    }
-    max = Math.max(max, Math.abs(g - w));
-  }
-  return max;
+  return maxAxisError(got, want, (g, w) => Math.abs(g - w));
 }
 
 /** One HDU's `wcs` block of a REFERENCE file: astropy's pixel <-> world pairs. */
