@@ -1,0 +1,91 @@
+/**
+ * What runs a job of one kind. A handler gets the validated inputs, a progress reporter and an
+ * AbortSignal; it returns the result and the files it wrote. Handlers know nothing of queues,
+ * stores or HTTP, so the same handler runs in the API process, in `jwst-engine worker`, or in a
+ * test.
+ *
+ * Stopping: the signal aborts with a `JobStop` (cancel, pause, shutdown). A handler stops soon
+ * after, keeping what lets it continue (a download keeps its `.part` bytes) and returns or throws;
+ * the service decides the state from the stop, not from what the handler threw.
+ */
+import { ValidationError } from '../errors.js';
+import type { JobOutput, JobRecord, JsonObject } from './types.js';
+
+export type JobStopKind = 'cancel' | 'pause' | 'shutdown';
+
+/** The reason a job's signal aborts with. */
+export class JobStop extends Error {
+  constructor(readonly kind: JobStopKind) {
+    super(kind === 'cancel' ? 'job cancelled' : kind === 'pause' ? 'job paused' : 'engine shutting down');
+    this.name = 'JobStop';
+  }
+}
+
+export function stopOf(signal: AbortSignal): JobStop | undefined {
+  return signal.aborted && signal.reason instanceof JobStop ? signal.reason : undefined;
+}
+
+/** Reports progress: `fraction` 0–1 (clamped, never goes back), `stage` what happens now. */
+export type ProgressReporter = (fraction: number, stage?: string) => void;
+
+export interface JobRunContext<I extends JsonObject = JsonObject> {
+  /** The record as it was when the run started (a copy). */
+  readonly job: Readonly<JobRecord>;
+  readonly inputs: I;
+  readonly signal: AbortSignal;
+  readonly progress: ProgressReporter;
+  /** True when a previous run of this job was cut (restart, pause, stalled worker). */
+  readonly resumed: boolean;
+  /** The job's own output folder `DATA_DIR/processed/{job id}` (created on first call). */
+  outputDir(): Promise<string>;
+  /** Saves kind-specific resume state with the record (throttled; the last one wins). */
+  checkpoint(state: JsonObject): void;
+}
+
+export interface JobRunResult {
+  readonly result?: JsonObject | null;
+  /** Files in the job's output folder (paths relative to DATA_DIR). */
+  readonly outputs?: readonly JobOutput[];
+}
+
+export interface JobHandler<I extends JsonObject = JsonObject> {
+  readonly kind: string;
+  /** Pause/resume supported (the run stops at a JobStop('pause') and a later run continues). */
+  readonly pausable?: boolean;
+  /**
+   * Which concurrency lane the job runs in (`compute` shares the render gate with interactive
+   * renders; `transfer` for downloads). Default `compute`.
+   */
+  readonly lane?: JobLane;
+  /** Validates and normalises inputs at submit time (throw a ValidationError). */
+  parse?(inputs: JsonObject): I;
+  run(ctx: JobRunContext<I>): Promise<JobRunResult>;
+  /** Frees what the job holds beyond its output folder, when the job is removed. */
+  remove?(job: Readonly<JobRecord>, options: { readonly deleteFiles: boolean }): Promise<void>;
+}
+
+export type JobLane = 'compute' | 'transfer';
+
+export class JobHandlerRegistry {
+  private readonly handlers = new Map<string, JobHandler>();
+
+  register<I extends JsonObject>(handler: JobHandler<I>): this {
+    if (this.handlers.has(handler.kind)) throw new Error(`job kind ${handler.kind} is registered twice`);
+    this.handlers.set(handler.kind, handler as unknown as JobHandler);
+    return this;
+  }
+
+  get(kind: string): JobHandler {
+    const handler = this.handlers.get(kind);
+    if (!handler) throw new ValidationError(`Unknown job kind ${JSON.stringify(kind)}`, 'JOB_UNKNOWN_KIND');
+    return handler;
+  }
+
+  has(kind: string): boolean {
+    return this.handlers.has(kind);
+  }
+
+  kinds(): string[] {
+    return [...this.handlers.keys()];
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The job core: every long operation of the engine (download, analysis, composite, mosaic,
+ * observation mosaic, footprint of many files) is a job of this module. No HTTP here.
+ *
+ * Design (for whoever adds a backend, a store or a kind):
+ *
+ * - One record (`JobRecord`, types.ts): id, kind, state, progress 0–1 + stage message,
+ *   created/started/finished/updated, owner, inputs, result + outputs (files under
+ *   DATA_DIR/processed/{id}), error {code, message, httpStatus}, attempts, pauseReason and a
+ *   kind-specific `checkpoint` for resuming. Plain JSON: any store keeps it as is.
+ * - One state machine (state.ts): queued → running → completed | failed | cancelled, running ⇄
+ *   paused (through queued on resume), running → queued when a run is cut (restart, stalled
+ *   worker), failed → queued (retry). `transition` refuses the rest.
+ * - Handlers by kind (handlers.ts): `run({inputs, signal, progress, checkpoint, outputDir,
+ *   resumed})` → `{result, outputs}`. The signal aborts with a `JobStop` (cancel | pause |
+ *   shutdown); the service, not the handler, decides the resulting state. `pausable` kinds
+ *   (downloads) continue on their next run from what they kept. `lane` picks a concurrency lane:
+ *   `compute` (renders, analyses: shares the render gate) or `transfer` (downloads).
+ * - A store (store.ts `JobStore`): insert, conditional update (`expect` states, so terminal states
+ *   written by one process stick against another), get, list (filters, paging, newest first),
+ *   countByState, delete. Embedded: `SqliteJobStore` (DATA_DIR/jobs.sqlite, WAL). A PostgreSQL
+ *   or Redis store implements the same interface and passes test/jobs/store.conformance.ts.
+ * - A backend (backend.ts `JobBackend`): enqueue a ticket {id, kind, lane}, stop(id, JobStop),
+ *   has, stats (queue depth, running, capacity per lane), health (liveness hook: "Redis
+ *   reachable"), close. It calls the service's `runner(jobId, signal)` to run a job locally; the
+ *   runner reads the record from the store, so a worker process needs only the same store,
+ *   registry and DATA_DIR. `InProcessBackend` is the embedded default; a BullMQ backend hands
+ *   tickets to workers and relays stops (pub/sub) to the node running the job.
+ * - One event stream (events.ts `JobEventBus`): `created`, `state` (every change, at once),
+ *   `progress` (throttled), `removed`, each carrying the whole record. `LocalJobEvents` serves one
+ *   process; a Redis pub/sub bus lets API nodes hear jobs running on workers (SSE, waiters).
+ * - The service (service.ts `JobService`) ties them: submit, get, list, cancel, pause, resume,
+ *   remove, subscribe, waitUntilSettled, readiness; at start it re-queues jobs a crash cut
+ *   (`recoverOnStart`, off for distributed backends) and, unless `runLocally` is false (API node
+ *   without workers), starts the backend with its runner. On close, local runs stop with
+ *   JobStop('shutdown') and go back to `queued`, so the next start resumes them.
+ */
+export * from './types.js';
+export * from './state.js';
+export * from './events.js';
+export * from './handlers.js';
+export * from './store.js';
+export * from './backend.js';
+export * from './service.js';

@@ -1,0 +1,435 @@
+/**
+ * The job service: the one place that creates jobs, moves them through the state machine, keeps
+ * their records in the store and tells subscribers. Routes, the CLI and workers use it; it uses a
+ * store (where records live), a backend (where jobs run), an event bus and the handler registry.
+ *
+ * The record of a job running here is live in memory: progress is published at most every
+ * `progressIntervalMs` and written at most every `persistIntervalMs`; state changes are written
+ * and published at once. Terminal states stick: writes are conditional on the stored state.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConflictError, EngineError, NotFoundError } from '../errors.js';
+import type { JobBackend, JobRunner } from './backend.js';
+import { LocalJobEvents, type JobEventBus, type JobEventListener } from './events.js';
+import { JobHandlerRegistry, JobStop, stopOf, type JobRunContext } from './handlers.js';
+import { isActive, isFinished, transition } from './state.js';
+import type { JobPage, JobQuery, JobStore } from './store.js';
+import { copyRecord, isJobId, type JobError, type JobEvent, type JobRecord, type JsonObject } from './types.js';
+
+export interface JobLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface JobServiceOptions {
+  readonly store: JobStore;
+  readonly backend: JobBackend;
+  readonly handlers: JobHandlerRegistry;
+  /** DATA_DIR: outputs go to `DATA_DIR/processed/{job id}`. */
+  readonly dataDir: string;
+  readonly events?: JobEventBus;
+  readonly logger?: JobLogger;
+  /** Progress events per job at most this often (default 250 ms). */
+  readonly progressIntervalMs?: number;
+  /** Progress written to the store at most this often (default 1000 ms). */
+  readonly persistIntervalMs?: number;
+  /** Runs a job may start before a cut run counts as failed (default 3). */
+  readonly maxAttempts?: number;
+  /**
+   * Run jobs in this process (default true). An API node with no local workers sets false: it
+   * submits and controls jobs, workers elsewhere run them.
+   */
+  readonly runLocally?: boolean;
+  /**
+   * Re-queue jobs found `running` at start (they were cut by a crash). Default true; a
+   * distributed backend with stalled-job detection sets false (workers elsewhere may still run them).
+   */
+  readonly recoverOnStart?: boolean;
+}
+
+export interface SubmitOptions {
+  readonly owner?: string | null;
+}
+
+export interface Readiness {
+  /** Jobs waiting to run. */
+  readonly queueDepth: number;
+  readonly running: number;
+  /** Jobs that may run at once on this node's backend. */
+  readonly capacity: number;
+  /** running / capacity (1 when there is no capacity). */
+  readonly saturation: number;
+  readonly lanes: Readonly<Record<string, { queued: number; running: number; capacity: number }>>;
+}
+
+const silent: JobLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export const INTERRUPTED: JobError = { code: 'JOB_INTERRUPTED', message: 'interrupted by service restart too many times', httpStatus: 500 };
+
+/** The client-safe error of a failed run. */
+export function jobErrorOf(err: unknown): JobError {
+  if (err instanceof EngineError) {
+    return { code: err.code, message: err.httpStatus >= 500 ? 'Processing failed' : err.message, httpStatus: err.httpStatus };
+  }
+  return { code: 'INTERNAL', message: 'Processing failed', httpStatus: 500 };
+}
+
+interface Live {
+  job: JobRecord;
+  publishTimer: NodeJS.Timeout | undefined;
+  lastPublish: number;
+  persistTimer: NodeJS.Timeout | undefined;
+  lastPersist: number;
+  persisting: Promise<unknown> | undefined;
+}
+
+export class JobService {
+  readonly store: JobStore;
+  readonly backend: JobBackend;
+  readonly handlers: JobHandlerRegistry;
+  readonly events: JobEventBus;
+  readonly dataDir: string;
+  private readonly o: JobServiceOptions;
+  private readonly log: JobLogger;
+  private readonly live = new Map<string, Live>();
+  private started = false;
+  private closed = false;
+
+  constructor(options: JobServiceOptions) {
+    this.o = options;
+    this.store = options.store;
+    this.backend = options.backend;
+    this.handlers = options.handlers;
+    this.events = options.events ?? new LocalJobEvents();
+    this.dataDir = options.dataDir;
+    this.log = options.logger ?? silent;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Life cycle
+
+  /** Finds jobs cut by a crash again (re-queued), queues the queued ones, starts the backend. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    if (this.o.recoverOnStart ?? true) await this.recover();
+    if (this.o.runLocally ?? true) await this.backend.start(this.runner);
+  }
+
+  private async recover(): Promise<void> {
+    const max = this.o.maxAttempts ?? 3;
+    const page = await this.store.list({ states: ['running', 'queued'], limit: Number.MAX_SAFE_INTEGER });
+    // Oldest first, so jobs start in the order they were asked for.
+    for (const job of page.jobs.reverse()) {
+      if (job.state === 'running') {
+        if (job.attempts >= max) {
+          transition(job, 'failed');
+          job.error = INTERRUPTED;
+          job.stage = 'Interrupted';
+        } else {
+          transition(job, 'queued');
+          job.stage = 'Interrupted by a restart; queued again';
+        }
+        await this.store.update(job, ['running']);
+        this.log.info({ jobId: job.id, kind: job.kind, state: job.state }, 'job cut by a restart found again');
+      }
+      if (job.state === 'queued') await this.enqueue(job);
+    }
+  }
+
+  /** Stops local runs (re-queued, so the next start resumes them) and closes the backend. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.backend.close(new JobStop('shutdown'));
+    await this.events.close();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Commands
+
+  async submit(kind: string, inputs: JsonObject, options: SubmitOptions = {}): Promise<JobRecord> {
+    if (this.closed) throw new ConflictError('The job service is shutting down', 'JOB_SERVICE_CLOSED');
+    const handler = this.handlers.get(kind);
+    const parsed = handler.parse ? handler.parse(inputs) : inputs;
+    const now = new Date().toISOString();
+    const job: JobRecord = {
+      id: randomUUID(),
+      kind,
+      state: 'queued',
+      progress: 0,
+      stage: 'Queued',
+      createdAt: now,
+      startedAt: null,
+      finishedAt: null,
+      updatedAt: now,
+      owner: options.owner ?? null,
+      inputs: parsed,
+      result: null,
+      outputs: [],
+      error: null,
+      pauseReason: null,
+      attempts: 0,
+      checkpoint: null,
+    };
+    await this.store.insert(job);
+    this.publish('created', job);
+    await this.enqueue(job);
+    return copyRecord(job);
+  }
+
+  /**
+   * Cancels a job that is not finished. Returns false (and the job) when it already was.
+   * Resolves once a local run has stopped.
+   */
+  async cancel(id: string): Promise<{ cancelled: boolean; job: JobRecord }> {
+    const job = await this.require(id);
+    if (isFinished(job.state)) return { cancelled: false, job };
+    if (job.state === 'queued' || job.state === 'paused') {
+      transition(job, 'cancelled');
+      job.stage = 'Cancelled';
+      if (await this.store.update(job, ['queued', 'paused'])) {
+        await this.backend.stop(id, new JobStop('cancel'));
+        this.publish('state', job);
+        return { cancelled: true, job: copyRecord(job) };
+      }
+    }
+    // Running (here or elsewhere): the run settles the record as cancelled.
+    await this.backend.stop(id, new JobStop('cancel'));
+    const after = await this.require(id);
+    return { cancelled: after.state === 'cancelled' || !isFinished(after.state), job: after };
+  }
+
+  /** Pauses a queued or running job of a pausable kind (its next run continues where it stopped). */
+  async pause(id: string): Promise<JobRecord> {
+    const job = await this.require(id);
+    if (!this.handlers.get(job.kind).pausable) throw new ConflictError(`Jobs of kind ${job.kind} cannot be paused`, 'JOB_NOT_PAUSABLE');
+    if (job.state === 'paused') return job;
+    if (job.state === 'queued') {
+      transition(job, 'paused');
+      job.stage = 'Paused';
+      if (await this.store.update(job, ['queued'])) {
+        await this.backend.stop(id, new JobStop('pause'));
+        this.publish('state', job);
+        return copyRecord(job);
+      }
+    } else if (job.state !== 'running') {
+      transition(job, 'paused'); // throws the transition error
+    }
+    await this.backend.stop(id, new JobStop('pause'));
+    return this.require(id);
+  }
+
+  /** Queues a paused (or failed) job again. */
+  async resume(id: string): Promise<JobRecord> {
+    const job = await this.require(id);
+    if (job.state === 'queued' || job.state === 'running') return job;
+    const from = job.state;
+    transition(job, 'queued');
+    job.stage = 'Queued';
+    job.error = null;
+    if (from === 'failed') job.attempts = 0;
+    if (!(await this.store.update(job, [from]))) throw new ConflictError(`Job ${id} changed meanwhile; try again`, 'JOB_CHANGED');
+    this.publish('state', job);
+    await this.enqueue(job);
+    return copyRecord(job);
+  }
+
+  /**
+   * Forgets a job: cancels it when it is not finished, deletes its output folder, lets its
+   * handler free the rest (`deleteFiles`: also files outside the output folder the job made).
+   */
+  async remove(id: string, options: { deleteFiles?: boolean } = {}): Promise<void> {
+    const job = await this.require(id);
+    if (!isFinished(job.state)) await this.cancel(id);
+    const final = (await this.store.get(id)) ?? job;
+    await rm(this.outputDirOf(id), { recursive: true, force: true });
+    await this.handlers.get(final.kind).remove?.(final, { deleteFiles: options.deleteFiles ?? false });
+    await this.store.delete(id);
+    this.publish('removed', final);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Queries
+
+  /** The job (live when it runs here), or undefined. */
+  async get(id: string): Promise<JobRecord | undefined> {
+    if (!isJobId(id)) return undefined;
+    const live = this.live.get(id);
+    if (live) return copyRecord(live.job);
+    return this.store.get(id);
+  }
+
+  async require(id: string): Promise<JobRecord> {
+    const job = await this.get(id);
+    if (!job) throw new NotFoundError('Job not found', 'JOB_NOT_FOUND');
+    return job;
+  }
+
+  async list(query: JobQuery = {}): Promise<JobPage> {
+    const page = await this.store.list(query);
+    return { total: page.total, jobs: page.jobs.map((j) => (this.live.has(j.id) ? copyRecord(this.live.get(j.id)!.job) : j)) };
+  }
+
+  subscribe(jobId: string | undefined, listener: JobEventListener): () => void {
+    return this.events.subscribe(jobId, listener);
+  }
+
+  /** Resolves with the record once the job is no longer queued or running. */
+  async waitUntilSettled(id: string, signal?: AbortSignal): Promise<JobRecord> {
+    return new Promise<JobRecord>((resolve, reject) => {
+      let done = false;
+      const finish = (fn: () => void) => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const check = (job: JobRecord | undefined) => {
+        if (!job) finish(() => reject(new NotFoundError('Job not found', 'JOB_NOT_FOUND')));
+        else if (!isActive(job.state)) finish(() => resolve(copyRecord(job)));
+      };
+      const onAbort = () => finish(() => reject(signal?.reason));
+      const unsubscribe = this.subscribe(id, (e) => (e.type === 'removed' ? check(undefined) : check(e.job)));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.get(id).then(check, (err: unknown) => finish(() => reject(err)));
+    });
+  }
+
+  async readiness(): Promise<Readiness> {
+    const s = await this.backend.stats();
+    return { queueDepth: s.queued, running: s.running, capacity: s.capacity, saturation: s.capacity > 0 ? Math.min(1, s.running / s.capacity) : 1, lanes: s.lanes };
+  }
+
+  /** `DATA_DIR/processed/{id}`: the job's own output folder. */
+  outputDirOf(id: string): string {
+    if (!isJobId(id)) throw new NotFoundError('Job not found', 'JOB_NOT_FOUND');
+    return join(this.dataDir, 'processed', id);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Running
+
+  private async enqueue(job: JobRecord): Promise<void> {
+    const handler = this.handlers.has(job.kind) ? this.handlers.get(job.kind) : undefined;
+    await this.backend.enqueue({ id: job.id, kind: job.kind, lane: handler?.lane ?? 'compute' });
+  }
+
+  /** Runs one job to its end in this process (the backend calls it). */
+  readonly runner: JobRunner = async (id, signal) => {
+    const job = await this.store.get(id);
+    if (!job || job.state !== 'queued') return;
+    if (!this.handlers.has(job.kind)) {
+      transition(job, 'failed');
+      job.error = { code: 'JOB_UNKNOWN_KIND', message: `No handler for jobs of kind ${job.kind} on this node`, httpStatus: 500 };
+      if (await this.store.update(job, ['queued'])) this.publish('state', job);
+      return;
+    }
+    const handler = this.handlers.get(job.kind);
+    const resumed = job.attempts > 0;
+    transition(job, 'running');
+    job.error = null;
+    job.stage = resumed ? 'Resuming' : 'Starting';
+    if (!(await this.store.update(job, ['queued']))) return; // cancelled or paused meanwhile
+    const live: Live = { job, publishTimer: undefined, lastPublish: 0, persistTimer: undefined, lastPersist: Date.now(), persisting: undefined };
+    this.live.set(id, live);
+    this.publish('state', job);
+    const ctx: JobRunContext = {
+      job: copyRecord(job),
+      inputs: job.inputs,
+      signal,
+      resumed,
+      progress: (fraction, stage) => {
+        if (job.state !== 'running') return;
+        const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : job.progress;
+        job.progress = Math.max(job.progress, f);
+        if (stage !== undefined) job.stage = stage;
+        this.touch(live);
+      },
+      outputDir: async () => {
+        const dir = this.outputDirOf(id);
+        await mkdir(dir, { recursive: true });
+        return dir;
+      },
+      checkpoint: (state) => {
+        job.checkpoint = state;
+        this.touch(live);
+      },
+    };
+    try {
+      const out = await handler.run(ctx);
+      const stop = stopOf(signal);
+      if (stop) this.settleStopped(job, stop);
+      else {
+        job.result = out.result ?? null;
+        job.outputs = [...(out.outputs ?? [])];
+        transition(job, 'completed');
+        job.stage = 'Completed';
+      }
+    } catch (err) {
+      const stop = stopOf(signal);
+      if (stop) this.settleStopped(job, stop);
+      else {
+        transition(job, 'failed');
+        job.error = jobErrorOf(err);
+        job.stage = 'Failed';
+        if (job.error.httpStatus >= 500) this.log.error({ err, jobId: id, kind: job.kind }, 'job failed');
+      }
+    } finally {
+      if (live.publishTimer) clearTimeout(live.publishTimer);
+      if (live.persistTimer) clearTimeout(live.persistTimer);
+      await live.persisting;
+      this.live.delete(id);
+      job.updatedAt = new Date().toISOString();
+      if (await this.store.update(job, ['running'])) this.publish('state', job);
+      else this.publish('state', (await this.store.get(id)) ?? job);
+    }
+  };
+
+  private settleStopped(job: JobRecord, stop: JobStop): void {
+    if (stop.kind === 'cancel') {
+      transition(job, 'cancelled');
+      job.stage = 'Cancelled';
+    } else if (stop.kind === 'pause') {
+      transition(job, 'paused', undefined, 'user');
+      job.stage = 'Paused';
+    } else {
+      // Shutdown: queued again, so the next start runs it (a pausable job continues).
+      transition(job, 'queued');
+      job.stage = 'Interrupted by shutdown; queued again';
+    }
+  }
+
+  /** Progress changed: publish and persist, each throttled. */
+  private touch(live: Live): void {
+    const now = Date.now();
+    const pInterval = this.o.progressIntervalMs ?? 250;
+    if (!live.publishTimer) {
+      live.publishTimer = setTimeout(() => {
+        live.publishTimer = undefined;
+        live.lastPublish = Date.now();
+        if (live.job.state === 'running') this.publish('progress', live.job);
+      }, Math.max(0, pInterval - (now - live.lastPublish)));
+      live.publishTimer.unref?.();
+    }
+    const sInterval = this.o.persistIntervalMs ?? 1000;
+    if (!live.persistTimer) {
+      live.persistTimer = setTimeout(() => {
+        live.persistTimer = undefined;
+        live.lastPersist = Date.now();
+        if (live.job.state !== 'running') return;
+        live.job.updatedAt = new Date().toISOString();
+        live.persisting = this.store.update(live.job, ['running']).catch((err: unknown) => this.log.warn({ err, jobId: live.job.id }, 'could not save job progress'));
+      }, Math.max(0, sInterval - (now - live.lastPersist)));
+      live.persistTimer.unref?.();
+    }
+  }
+
+  private publish(type: JobEvent['type'], job: JobRecord): void {
+    this.events.publish({ type, job: copyRecord(job) });
+  }
+}

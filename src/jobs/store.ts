@@ -1,0 +1,98 @@
+/**
+ * Where job records live. The embedded default is `SqliteJobStore` (DATA_DIR/jobs.sqlite);
+ * `MemoryJobStore` serves tests and embedding; PostgreSQL or Redis stores implement the same
+ * interface. Every store passes test/jobs/store.conformance.ts.
+ *
+ * `update` is conditional: it writes only when the stored state is one of `expect`, so that a
+ * terminal state written by one process is never overwritten by another (cancel on an API node
+ * while a worker finishes).
+ */
+import type { JobRecord, JobState } from './types.js';
+import { copyRecord } from './types.js';
+
+export interface JobQuery {
+  readonly kinds?: readonly string[];
+  readonly states?: readonly JobState[];
+  /** Only this owner's jobs (undefined: everyone's). */
+  readonly owner?: string | null;
+  /** Newest first; default 50. */
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface JobPage {
+  readonly jobs: JobRecord[];
+  /** Jobs matching the query, all pages. */
+  readonly total: number;
+}
+
+export interface JobStore {
+  /** Adds a new record (its id must be new). */
+  insert(job: JobRecord): Promise<void>;
+  /**
+   * Replaces the record when its stored state is one of `expect` (any state when omitted);
+   * returns false (and writes nothing) otherwise or when the record is gone.
+   */
+  update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean>;
+  get(id: string): Promise<JobRecord | undefined>;
+  list(query?: JobQuery): Promise<JobPage>;
+  /** Counts by state (for readiness). */
+  countByState(): Promise<Record<JobState, number>>;
+  delete(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function emptyCounts(): Record<JobState, number> {
+  return { queued: 0, running: 0, paused: 0, completed: 0, failed: 0, cancelled: 0 };
+}
+
+export function matches(job: JobRecord, q: JobQuery): boolean {
+  if (q.kinds && q.kinds.length > 0 && !q.kinds.includes(job.kind)) return false;
+  if (q.states && q.states.length > 0 && !q.states.includes(job.state)) return false;
+  if (q.owner !== undefined && job.owner !== q.owner) return false;
+  return true;
+}
+
+/** Newest first, ties by id, so pages are stable. */
+export function newestFirst(a: JobRecord, b: JobRecord): number {
+  return b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
+}
+
+export class MemoryJobStore implements JobStore {
+  private readonly records = new Map<string, JobRecord>();
+
+  async insert(job: JobRecord): Promise<void> {
+    if (this.records.has(job.id)) throw new Error(`job ${job.id} exists`);
+    this.records.set(job.id, copyRecord(job));
+  }
+
+  async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
+    const stored = this.records.get(job.id);
+    if (!stored || (expect && !expect.includes(stored.state))) return false;
+    this.records.set(job.id, copyRecord(job));
+    return true;
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const job = this.records.get(id);
+    return job ? copyRecord(job) : undefined;
+  }
+
+  async list(query: JobQuery = {}): Promise<JobPage> {
+    const all = [...this.records.values()].filter((j) => matches(j, query)).sort(newestFirst);
+    const offset = query.offset ?? 0;
+    return { jobs: all.slice(offset, offset + (query.limit ?? 50)).map(copyRecord), total: all.length };
+  }
+
+  async countByState(): Promise<Record<JobState, number>> {
+    const counts = emptyCounts();
+    for (const j of this.records.values()) counts[j.state]++;
+    return counts;
+  }
+
+  async delete(id: string): Promise<void> {
+    this.records.delete(id);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,82 @@
+/**
+ * The one job record every long operation shares (downloads, analyses, composites, mosaics,
+ * footprints). Plain JSON data, so any store (SQLite, PostgreSQL, Redis) can keep it as is.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export const JOB_STATES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Why a job is paused: only `user` waits for a person; `shutdown` resumes at the next start. */
+export type JobPauseReason = 'user' | 'shutdown';
+
+export interface JobError {
+  /** Stable code from the error catalogue (e.g. `FITS_TOO_LARGE`, `JOB_INTERRUPTED`). */
+  readonly code: string;
+  /** Client-safe message (no paths, no stack). */
+  readonly message: string;
+  /** HTTP status the synchronous request would have answered with (a hint for routes). */
+  readonly httpStatus: number;
+}
+
+/** A file a job produced, owned by the job (removed with it). */
+export interface JobOutput {
+  /** File name shown to people. */
+  readonly name: string;
+  /** Path relative to DATA_DIR (never absolute on the wire). */
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly mediaType: string;
+}
+
+export interface JobRecord {
+  /** Unique id (`[A-Za-z0-9_-]{1,64}`; new jobs get a UUID). */
+  readonly id: string;
+  /** Handler kind: `download`, `analysis`, `composite`, `mosaic`, `footprint`, ... */
+  readonly kind: string;
+  state: JobState;
+  /** 0–1. */
+  progress: number;
+  /** What the job does now, for people ("Reprojecting 3 of 8", "Queued"). */
+  stage: string;
+  readonly createdAt: string;
+  /** First time it ran. */
+  startedAt: string | null;
+  /** When it reached completed, failed or cancelled. */
+  finishedAt: string | null;
+  /** Every write of the record. */
+  updatedAt: string;
+  /** Who asked (user id), or null when anonymous. */
+  readonly owner: string | null;
+  /** What the handler needs to run the job (validated at submit). */
+  readonly inputs: JsonObject;
+  /** The structured answer of a finished job (kind-specific). */
+  result: JsonObject | null;
+  /** Files the job produced. */
+  outputs: JobOutput[];
+  error: JobError | null;
+  pauseReason: JobPauseReason | null;
+  /** How many times a run started (a restart or a stalled worker re-runs the job). */
+  attempts: number;
+  /** Kind-specific state a handler saves to resume where it stopped (e.g. a download's files). */
+  checkpoint: JsonObject | null;
+}
+
+/** What subscribers hear: the record after every state change, and throttled progress. */
+export interface JobEvent {
+  readonly type: 'created' | 'state' | 'progress' | 'removed';
+  readonly job: JobRecord;
+}
+
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isJobId(value: string): boolean {
+  return JOB_ID_PATTERN.test(value);
+}
+
+/** A deep copy (records cross module and process boundaries as data, never shared objects). */
+export function copyRecord(job: JobRecord): JobRecord {
+  return structuredClone(job);
+}

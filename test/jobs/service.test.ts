@@ -1,0 +1,217 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ValidationError } from '../../src/errors.js';
+import {
+  JobStop, JobTransitionError, MemoryJobStore, transition, type JobEvent, type JobHandler, type JsonObject,
+} from '../../src/jobs/index.js';
+import { gate, makeService, tempDir, untilAborted } from './helpers.js';
+import { sampleRecord } from './store.conformance.js';
+
+const echo: JobHandler = {
+  kind: 'echo',
+  async run({ inputs, progress, outputDir, job }) {
+    progress(0.25, 'first quarter');
+    progress(0.1, 'never backwards');
+    const dir = await outputDir();
+    await writeFile(join(dir, 'out.txt'), 'hello');
+    progress(0.9, 'almost');
+    return { result: { echoed: inputs }, outputs: [{ name: 'out.txt', path: `processed/${job.id}/out.txt`, sizeBytes: 5, mediaType: 'text/plain' }] };
+  },
+};
+
+describe('JobService', () => {
+  it('runs a job to completed with its result, outputs and one event stream', async () => {
+    const { dir, cleanup } = await tempDir();
+    const jobs = makeService(dir, [echo]);
+    await jobs.start();
+    try {
+      const events: JobEvent[] = [];
+      jobs.subscribe(undefined, (e) => events.push(e));
+      const job = await jobs.submit('echo', { a: 1 }, { owner: 'ann' });
+      assert.equal(job.state, 'queued');
+      const done = await jobs.waitUntilSettled(job.id);
+      assert.equal(done.state, 'completed');
+      assert.equal(done.progress, 1);
+      assert.equal(done.owner, 'ann');
+      assert.deepEqual(done.result, { echoed: { a: 1 } });
+      assert.equal(done.outputs[0]?.path, `processed/${job.id}/out.txt`);
+      assert.ok(done.startedAt && done.finishedAt && done.finishedAt >= done.startedAt);
+      assert.equal(done.attempts, 1);
+      const states = events.filter((e) => e.type !== 'progress').map((e) => `${e.type}:${e.job.state}`);
+      assert.deepEqual(states, ['created:queued', 'state:running', 'state:completed']);
+      const progress = events.map((e) => e.job.progress);
+      assert.deepEqual([...progress].sort((a, b) => a - b), progress, 'progress never goes back');
+      await jobs.remove(job.id);
+      await assert.rejects(stat(jobs.outputDirOf(job.id)), /ENOENT/);
+      assert.equal(await jobs.get(job.id), undefined);
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
+
+  it('records a typed error (client errors verbatim, others without their message)', async () => {
+    const { dir, cleanup } = await tempDir();
+    const jobs = makeService(dir, [
+      { kind: 'bad', run: async () => { throw new ValidationError('sigma must be positive', 'BAD_SIGMA'); } },
+      { kind: 'boom', run: async () => { throw new Error('/secret/path exploded'); } },
+    ]);
+    await jobs.start();
+    try {
+      const bad = await jobs.waitUntilSettled((await jobs.submit('bad', {})).id);
+      assert.equal(bad.state, 'failed');
+      assert.deepEqual(bad.error, { code: 'BAD_SIGMA', message: 'sigma must be positive', httpStatus: 422 });
+      const boom = await jobs.waitUntilSettled((await jobs.submit('boom', {})).id);
+      assert.deepEqual(boom.error, { code: 'INTERNAL', message: 'Processing failed', httpStatus: 500 });
+      await assert.rejects(jobs.submit('nope', {}), { code: 'JOB_UNKNOWN_KIND' });
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
+
+  it('cancels a running job through its signal, and a queued one before it runs', async () => {
+    const { dir, cleanup } = await tempDir();
+    const started = gate();
+    let reason: unknown;
+    let ranSecond = false;
+    const jobs = makeService(dir, [
+      { kind: 'forever', async run({ signal }) { started.open(); await untilAborted(signal); reason = signal.reason; return {}; } },
+      { kind: 'second', async run() { ranSecond = true; return {}; } },
+    ], new MemoryJobStore(), 1);
+    await jobs.start();
+    try {
+      const a = await jobs.submit('forever', {});
+      const b = await jobs.submit('second', {});
+      await started.wait;
+      const cb = await jobs.cancel(b.id);
+      assert.equal(cb.cancelled, true);
+      assert.equal(cb.job.state, 'cancelled');
+      const ca = await jobs.cancel(a.id);
+      assert.equal(ca.job.state, 'cancelled');
+      assert.ok(reason instanceof JobStop && reason.kind === 'cancel');
+      assert.equal((await jobs.cancel(a.id)).cancelled, false, 'a finished job is not cancelled again');
+      assert.equal(ranSecond, false);
+      await assert.rejects(jobs.resume(a.id), JobTransitionError);
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
+
+  it('pauses and resumes a pausable job, which continues from its checkpoint', async () => {
+    const { dir, cleanup } = await tempDir();
+    const runs: Array<{ resumed: boolean; checkpoint: JsonObject | null }> = [];
+    let running = gate();
+    const jobs = makeService(dir, [{
+      kind: 'dl',
+      pausable: true,
+      lane: 'transfer',
+      async run({ signal, checkpoint, resumed, job }) {
+        runs.push({ resumed, checkpoint: job.checkpoint });
+        if (runs.length === 1) {
+          checkpoint({ bytes: 100 });
+          running.open();
+          await untilAborted(signal);
+          return {};
+        }
+        return { result: { bytes: 200 } };
+      },
+    }, { kind: 'plain', run: async () => ({}) }]);
+    await jobs.start();
+    try {
+      const job = await jobs.submit('dl', {});
+      await running.wait;
+      const paused = await jobs.pause(job.id);
+      assert.equal(paused.state, 'paused');
+      assert.equal(paused.pauseReason, 'user');
+      const resumed = await jobs.resume(job.id);
+      assert.equal(resumed.state, 'queued');
+      const done = await jobs.waitUntilSettled(job.id);
+      assert.equal(done.state, 'completed');
+      assert.deepEqual(runs, [{ resumed: false, checkpoint: null }, { resumed: true, checkpoint: { bytes: 100 } }]);
+      running = gate();
+      const plain = await jobs.submit('plain', {});
+      await assert.rejects(jobs.pause(plain.id), { code: 'JOB_NOT_PAUSABLE' });
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
+
+  it('re-queues runs cut by shutdown or a crash; the next start runs them again', async () => {
+    const { dir, cleanup } = await tempDir();
+    const store = new MemoryJobStore();
+    const started = gate();
+    let first = true;
+    const handler: JobHandler = {
+      kind: 'slow',
+      async run({ signal, resumed }) {
+        if (first) {
+          first = false;
+          started.open();
+          await untilAborted(signal);
+          throw new Error('stopped');
+        }
+        return { result: { resumed } };
+      },
+    };
+    const a = makeService(dir, [handler], store);
+    await a.start();
+    const job = await a.submit('slow', {});
+    await started.wait;
+    await a.close();
+    assert.equal((await store.get(job.id))?.state, 'queued');
+    // A crash: records left `running`, one of them out of attempts.
+    await store.insert(sampleRecord('crashed', { kind: 'slow', state: 'running', attempts: 1, createdAt: '2026-01-01T00:00:00.000Z' }));
+    await store.insert(sampleRecord('hopeless', { kind: 'slow', state: 'running', attempts: 3 }));
+    const b = makeService(dir, [handler], store);
+    await b.start();
+    try {
+      const again = await b.waitUntilSettled(job.id);
+      assert.equal(again.state, 'completed');
+      assert.deepEqual(again.result, { resumed: true });
+      assert.equal((await b.waitUntilSettled('crashed')).state, 'completed');
+      const hopeless = await b.require('hopeless');
+      assert.equal(hopeless.state, 'failed');
+      assert.equal(hopeless.error?.code, 'JOB_INTERRUPTED');
+    } finally {
+      await b.close();
+      await cleanup();
+    }
+  });
+
+  it('the state machine refuses what it does not allow', () => {
+    const job = sampleRecord('t', { state: 'completed' });
+    assert.throws(() => transition(job, 'running'), JobTransitionError);
+    const q = sampleRecord('q');
+    transition(q, 'running');
+    assert.equal(q.attempts, 1);
+    transition(q, 'paused');
+    assert.throws(() => transition(q, 'completed'), JobTransitionError);
+    transition(q, 'queued');
+    transition(q, 'cancelled');
+    assert.throws(() => transition(q, 'queued'), JobTransitionError);
+  });
+
+  it('reports readiness: queue depth and saturation', async () => {
+    const { dir, cleanup } = await tempDir();
+    const started = gate();
+    const jobs = makeService(dir, [{ kind: 'hold', async run({ signal }) { started.open(); await untilAborted(signal); return {}; } }], new MemoryJobStore(), 1);
+    await jobs.start();
+    try {
+      await jobs.submit('hold', {});
+      await jobs.submit('hold', {});
+      await started.wait;
+      const r = await jobs.readiness();
+      assert.equal(r.running, 1);
+      assert.equal(r.queueDepth, 1);
+      assert.equal(r.lanes.compute?.capacity, 1);
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
+});
