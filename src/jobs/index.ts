@@ -42,3 +42,4 @@ export * from './handlers.js';
 export * from './store.js';
 export * from './backend.js';
 export * from './service.js';
+export { SqliteJobStore, JOBS_DB_NAME } from './sqlite-store.js';

@@ -1,0 +1,112 @@
+/**
+ * The embedded job store: one SQLite database, `DATA_DIR/jobs.sqlite` (better-sqlite3), in WAL
+ * mode. Each record is kept whole as JSON, beside the columns queries filter and sort on. A
+ * committed write survives SIGKILL (WAL, synchronous=NORMAL: a power cut may lose the last
+ * transactions, never corrupt the file). Statements are synchronous and take microseconds; the
+ * interface is async so a PostgreSQL store can implement it too.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { emptyCounts, type JobPage, type JobQuery, type JobStore } from './store.js';
+import { JOB_STATES, type JobRecord, type JobState } from './types.js';
+
+export const JOBS_DB_NAME = 'jobs.sqlite';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  owner TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
+CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (kind, created_at DESC);
+`;
+
+export class SqliteJobStore implements JobStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly insertStmt: Database.Statement;
+  private readonly getStmt: Database.Statement<[string], { record: string }>;
+  private readonly deleteStmt: Database.Statement;
+
+  constructor(path: string) {
+    this.path = path;
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    // Several processes (API, workers on a shared volume) may write: wait for the lock, do not fail.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.insertStmt = this.db.prepare('INSERT INTO jobs (id, kind, state, owner, created_at, updated_at, record) VALUES (@id, @kind, @state, @owner, @createdAt, @updatedAt, @record)');
+    this.getStmt = this.db.prepare('SELECT record FROM jobs WHERE id = ?');
+    this.deleteStmt = this.db.prepare('DELETE FROM jobs WHERE id = ?');
+  }
+
+  async insert(job: JobRecord): Promise<void> {
+    this.insertStmt.run(row(job));
+  }
+
+  async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
+    const states = expect ?? JOB_STATES;
+    const sql = `UPDATE jobs SET state = @state, updated_at = @updatedAt, record = @record WHERE id = @id AND state IN (${states.map(() => '?').join(', ')})`;
+    const info = this.db.prepare(sql).run(row(job), ...states);
+    return info.changes === 1;
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const r = this.getStmt.get(id);
+    return r ? (JSON.parse(r.record) as JobRecord) : undefined;
+  }
+
+  async list(query: JobQuery = {}): Promise<JobPage> {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (query.kinds && query.kinds.length > 0) {
+      where.push(`kind IN (${query.kinds.map(() => '?').join(', ')})`);
+      params.push(...query.kinds);
+    }
+    if (query.states && query.states.length > 0) {
+      where.push(`state IN (${query.states.map(() => '?').join(', ')})`);
+      params.push(...query.states);
+    }
+    if (query.owner === null) where.push('owner IS NULL');
+    else if (query.owner !== undefined) {
+      where.push('owner = ?');
+      params.push(query.owner);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs ${clause}`).get(...params) as { n: number }).n;
+    const limit = Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER);
+    const rows = this.db
+      .prepare(`SELECT record FROM jobs ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
+      .all(...params, limit === Number.MAX_SAFE_INTEGER ? -1 : limit, query.offset ?? 0) as Array<{ record: string }>;
+    return { total, jobs: rows.map((r) => JSON.parse(r.record) as JobRecord) };
+  }
+
+  async countByState(): Promise<Record<JobState, number>> {
+    const counts = emptyCounts();
+    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{ state: JobState; n: number }>) {
+      if (r.state in counts) counts[r.state] = r.n;
+    }
+    return counts;
+  }
+
+  async delete(id: string): Promise<void> {
+    this.deleteStmt.run(id);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function row(job: JobRecord): Record<string, string | null> {
+  return { id: job.id, kind: job.kind, state: job.state, owner: job.owner, createdAt: job.createdAt, updatedAt: job.updatedAt, record: JSON.stringify(job) };
+}
