@@ -11,6 +11,7 @@ import { processRoutes } from './process.js';
 import { analysisRoutes } from './analysis.js';
 import { compositeRoutes } from './composite.js';
 import { mosaicRoutes } from './mosaic.js';
+import { viewerTileRoutes } from './viewer-tiles.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
@@ -24,4 +25,5 @@ export const routeModules: RouteModule[] = [
   analysisRoutes,
   compositeRoutes,
   mosaicRoutes,
+  viewerTileRoutes,
 ];

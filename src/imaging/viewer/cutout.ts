@@ -5,7 +5,8 @@
  * pointing at the same sky. The region is clipped to the image; an empty overlap is a 400.
  */
 import { BadRequestError } from '../../errors.js';
-import { encodeFits, readPlane, type Hdu } from '../../fits/index.js';
+import { encodeFits, readPlane } from '../../fits/index.js';
+import { pickImageHdu } from './image-hdu.js';
 import { chooseSlice } from '../cube-info.js';
 import { imageTooLarge, openFits, type ViewerLimits } from './source.js';
 
@@ -28,17 +29,6 @@ export interface CutoutResult {
   readonly width: number;
   readonly height: number;
   readonly hdu: number;
-}
-
-function pickImageHdu(hdus: readonly Hdu[], ref: string | number | undefined): Hdu {
-  const isImage = (h: Hdu) => (h.kind === 'image' || h.kind === 'compressed-image') && h.axes.length >= 2 && h.axes.every((n) => n > 0);
-  let h: Hdu | undefined;
-  if (ref === undefined || ref === '') h = hdus.find(isImage);
-  else if (typeof ref === 'number' || /^\d+$/.test(String(ref).trim())) h = hdus[Number(ref)];
-  else h = hdus.find((x) => x.name.toUpperCase() === String(ref).trim().toUpperCase());
-  if (!h) throw new BadRequestError(ref === undefined || ref === '' ? 'No image data found in FITS file' : `HDU '${ref}' does not exist`, 'NO_SUCH_HDU');
-  if (!isImage(h)) throw new BadRequestError(`HDU ${h.index} (${h.name || 'unnamed'}) is not an image with at least two axes`, 'NOT_AN_IMAGE');
-  return h;
 }
 
 export async function cutoutFile(req: CutoutRequest): Promise<CutoutResult> {

@@ -5,3 +5,8 @@ export * from './histogram-file.js';
 export * from './pixeldata-file.js';
 export * from './fits-contents.js';
 export * from './cutout.js';
+export * from './image-hdu.js';
+export * from './tiles.js';
+export * from './pixel-values.js';
+export * from './image-info.js';
+export * from './plane-stats.js';

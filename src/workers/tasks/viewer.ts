@@ -20,6 +20,20 @@ import {
   type TableRequest,
   type ViewerLimits,
 } from '../../imaging/viewer/index.js';
+import {
+  imageInfoFile,
+  pixelSpectrumFile,
+  pixelValuesFile,
+  planeStatsFile,
+  skyGridFile,
+  tileFile,
+  type ImageInfoRequest,
+  type PixelSpectrumRequest,
+  type PixelValuesRequest,
+  type PlaneStatsRequest,
+  type SkyGridRequest,
+  type TileRequest,
+} from '../../imaging/viewer/index.js';
 
 /** A file and the viewer limits (exported: the declaration of the task table names it). */
 export interface PathPayload {
@@ -37,4 +51,10 @@ export const viewerTasks = {
   'viewer.fits-header': (p: PathPayload & { hdu?: string | number }) => fitsHeaderFile(p.path, p.hdu, p.limits),
   'viewer.fits-table': (p: TableRequest) => fitsTableFile(p),
   'viewer.fits-cutout': (p: CutoutRequest) => cutoutFile(p),
+  'viewer.image-info': (p: ImageInfoRequest) => imageInfoFile(p),
+  'viewer.tile': (p: TileRequest) => tileFile(p),
+  'viewer.pixel-values': (p: PixelValuesRequest) => pixelValuesFile(p),
+  'viewer.pixel-spectrum': (p: PixelSpectrumRequest) => pixelSpectrumFile(p),
+  'viewer.plane-stats': (p: PlaneStatsRequest) => planeStatsFile(p),
+  'viewer.sky-grid': (p: SkyGridRequest) => skyGridFile(p),
 } as const;

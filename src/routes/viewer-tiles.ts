@@ -1,0 +1,191 @@
+/**
+ * The tiled viewer's endpoints (new; CARTA-style): float32 tiles of any image plane at
+ * power-of-two levels, the true values of native pixels with RA/Dec, plane statistics in data
+ * units, a cube pixel's spectrum, the image layout (HDUs, levels, compass, scale) and sky grid
+ * lines from the engine's WCS. Everything that opens a file runs in the worker pool; answers carry
+ * ETags (304 on If-None-Match) and tiles are kept in a bounded cache.
+ */
+import { Type } from 'typebox';
+import type { App } from '../server.js';
+import type { EngineContext } from '../context.js';
+import { BadRequestError } from '../errors.js';
+import type { ImageInfo, PixelSpectrum, PixelValuesResult, PlaneStats, SkyGridResult, TileResult } from '../imaging/viewer/index.js';
+import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
+
+export const MAX_VALUE_POINTS = 100;
+const MAX_COORD = 10_000_000;
+
+const FilePath = Type.String({ minLength: 1, maxLength: 1024, description: 'FITS file, relative to DATA_DIR' });
+const Hdu = Type.Optional(Type.String({ maxLength: 64, description: '0-based HDU index or EXTNAME (SCI, ERR, DQ, WHT, ...); default the first image HDU' }));
+const Slice = Type.Optional(Type.Integer({ minimum: -1, maximum: MAX_COORD, default: -1, description: 'cube slice (last FITS axis); -1 = the middle' }));
+const Coord = (description: string) => Type.Integer({ minimum: 0, maximum: MAX_COORD, description });
+const Real = (description: string) => Type.Optional(Type.Number({ minimum: -1e300, maximum: 1e300, description }));
+
+const hduRef = (h: string | undefined) => (h === undefined || h.trim() === '' ? undefined : h.trim());
+
+/** "x,y;x,y;..." -> pairs (0-based pixels). */
+export function parsePoints(text: string): Array<[number, number]> {
+  const pairs = text.split(';').map((p) => p.trim()).filter(Boolean);
+  if (pairs.length === 0) throw new BadRequestError('Points must hold at least one "x,y" pair');
+  if (pairs.length > MAX_VALUE_POINTS) throw new BadRequestError(`At most ${MAX_VALUE_POINTS} points per request`);
+  return pairs.map((p) => {
+    const parts = p.split(',').map((v) => Number(v.trim()));
+    if (parts.length !== 2 || !parts.every((v) => Number.isFinite(v) && Math.abs(v) <= MAX_COORD)) {
+      throw new BadRequestError(`Point '${p.slice(0, 40)}' is not "x,y" with two numbers`);
+    }
+    return [parts[0]!, parts[1]!];
+  });
+}
+
+export const TILE_CACHE_BYTES = 96 * 1024 * 1024;
+
+export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<void> {
+  const tiles = new ByteLru<TileResult>(TILE_CACHE_BYTES, 4 * 1024 * 1024);
+  const flights = new SingleFlight<TileResult>();
+
+  app.get('/viewer/image', {
+    schema: {
+      summary: "Layout of an image HDU for the tiled viewer: the file's image HDUs, size, slices, units, tile levels, sky orientation (compass, pixel scale) and spectral axis",
+      querystring: Type.Object({ file_path: FilePath, hdu: Hdu, slice_index: Slice }),
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const params = { hdu: hduRef(q.hdu), sliceIndex: q.slice_index ?? -1 };
+    const etag = etagOf('viewer-image', file, params);
+    if (notModified(request, reply, etag)) return reply;
+    const info = await ctx.pool.run<ImageInfo>('viewer.image-info', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    return reply.header('etag', etag).header('cache-control', 'no-cache').send({ file_path: q.file_path, ...info });
+  });
+
+  app.get('/viewer/tile', {
+    schema: {
+      summary: 'A float32 tile (little-endian, row 0 = its lowest FITS row) of an image plane at a power-of-two level: level L pixels are NaN-aware means of 2^L x 2^L native pixels; level 0 is the data',
+      querystring: Type.Object({
+        file_path: FilePath,
+        hdu: Hdu,
+        slice_index: Slice,
+        level: Type.Integer({ minimum: 0, maximum: 30, description: '0 = native pixels; each level halves the resolution' }),
+        x: Coord('tile column (0 = left)'),
+        y: Coord('tile row (0 = bottom, FITS row 1)'),
+      }),
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const params = { hdu: hduRef(q.hdu), sliceIndex: q.slice_index ?? -1, level: q.level, tx: q.x, ty: q.y };
+    const etag = etagOf('viewer-tile', file, params);
+    let tile = tiles.get(etag);
+    const headers = (t: TileResult) => ({
+      'x-tile-width': String(t.width),
+      'x-tile-height': String(t.height),
+      'x-tile-x0': String(t.x0),
+      'x-tile-y0': String(t.y0),
+      'x-tile-factor': String(t.factor),
+      'x-tile-levels': String(t.levels),
+      'x-image-width': String(t.imageWidth),
+      'x-image-height': String(t.imageHeight),
+      'x-cube-slices': String(t.nSlices),
+      'x-cube-current': String(t.currentSlice),
+      'x-pixel-format': 'float32-le',
+      'x-exact-values': String(t.exact && t.level === 0),
+      'x-units': t.bunit.replace(/[^\x20-\x7e]/g, '?'),
+    });
+    if (notModified(request, reply, etag, tile ? headers(tile) : {})) return reply;
+    if (!tile) {
+      tile = await flights.run(etag, () => ctx.pool.run<TileResult>('viewer.tile', { path: file.path, ...params, limits: viewerLimits(ctx) }));
+      tiles.set(etag, tile, tile.data.byteLength + 512);
+    }
+    return reply
+      .type('application/octet-stream')
+      .header('etag', etag)
+      .header('cache-control', 'no-cache')
+      .headers(headers(tile))
+      .send(Buffer.from(tile.data.buffer, tile.data.byteOffset, tile.data.byteLength));
+  });
+
+  app.get('/viewer/values', {
+    schema: {
+      summary: 'True values of native pixels (the cursor read-out) with BUNIT and RA/Dec from the HDU WCS',
+      querystring: Type.Object({
+        file_path: FilePath,
+        hdu: Hdu,
+        slice_index: Slice,
+        points: Type.String({ minLength: 3, maxLength: 4000, description: `"x,y;x,y;...": 0-based pixels, at most ${MAX_VALUE_POINTS}` }),
+      }),
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    const points = parsePoints(q.points);
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const params = { hdu: hduRef(q.hdu), sliceIndex: q.slice_index ?? -1, points };
+    const etag = etagOf('viewer-values', file, params);
+    if (notModified(request, reply, etag)) return reply;
+    const r = await ctx.pool.run<PixelValuesResult>('viewer.pixel-values', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
+  });
+
+  app.get('/viewer/spectrum', {
+    schema: {
+      summary: "A cube pixel's value in every slice (its spectrum); the slice world values are in /viewer/image",
+      querystring: Type.Object({ file_path: FilePath, hdu: Hdu, x: Coord('0-based column'), y: Coord('0-based row') }),
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const params = { hdu: hduRef(q.hdu), x: q.x, y: q.y };
+    const etag = etagOf('viewer-spectrum', file, params);
+    if (notModified(request, reply, etag)) return reply;
+    const r = await ctx.pool.run<PixelSpectrum>('viewer.pixel-spectrum', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
+  });
+
+  app.get('/viewer/stats', {
+    schema: {
+      summary: 'Statistics of an image plane in data units: min, max, mean, std, percentiles, zscale limits and a histogram (for colour limits and the histogram panel)',
+      querystring: Type.Object({
+        file_path: FilePath,
+        hdu: Hdu,
+        slice_index: Slice,
+        bins: Type.Optional(Type.Integer({ minimum: 10, maximum: 4096, default: 256 })),
+        lo: Real('histogram range start (data units)'),
+        hi: Real('histogram range end (data units)'),
+      }),
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    if (q.lo !== undefined && q.hi !== undefined && !(q.hi > q.lo)) throw new BadRequestError('hi must be greater than lo');
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const params = { hdu: hduRef(q.hdu), sliceIndex: q.slice_index ?? -1, bins: q.bins ?? 256, lo: q.lo, hi: q.hi };
+    const etag = etagOf('viewer-stats', file, params);
+    if (notModified(request, reply, etag)) return reply;
+    const r = await ctx.pool.run<PlaneStats>('viewer.plane-stats', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
+  });
+
+  app.get('/viewer/grid', {
+    schema: {
+      summary: "RA/Dec (or l/b) grid lines over a region of the image, traced through the HDU's own WCS (rotation and SIP/TPV distortion included); pixel polylines with sexagesimal labels",
+      querystring: Type.Object({
+        file_path: FilePath,
+        hdu: Hdu,
+        x0: Real('region left (0-based pixel); default the whole image'),
+        y0: Real('region bottom'),
+        x1: Real('region right'),
+        y1: Real('region top'),
+        lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'about how many lines of each kind' })),
+      }),
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    const given = [q.x0, q.y0, q.x1, q.y1].filter((v) => v !== undefined).length;
+    if (given !== 0 && given !== 4) throw new BadRequestError('Give all of x0, y0, x1, y1 or none');
+    if (given === 4 && !(q.x1! > q.x0! && q.y1! > q.y0!)) throw new BadRequestError('The region must have x1 > x0 and y1 > y0');
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const params = { hdu: hduRef(q.hdu), rect: given === 4 ? { x0: q.x0!, y0: q.y0!, x1: q.x1!, y1: q.y1! } : undefined, lines: q.lines ?? 5 };
+    const etag = etagOf('viewer-grid', file, params);
+    if (notModified(request, reply, etag)) return reply;
+    const r = await ctx.pool.run<SkyGridResult>('viewer.sky-grid', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
+  });
+}
