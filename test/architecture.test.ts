@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
@@ -28,6 +28,64 @@ describe('architecture', () => {
         for (const re of FORBIDDEN) {
           const m = re.exec(text);
           if (m) offences.push(`${relative(SRC, file)}: ${m[0]}`);
+        }
+      }
+    }
+    assert.deepEqual(offences, []);
+  });
+});
+
+/**
+ * A clone is self-contained: no code of the repository reads a path outside it (people clone the
+ * project with nothing beside it). Relative paths in the code (`'../x'`, `new URL('../..', ...)`,
+ * Python's `join(HERE, '..', '..')`) are resolved from the file's own folder and must stay inside
+ * the clone; the team's reference folder and machine-specific absolute paths are refused outright.
+ */
+describe('self-contained clone', () => {
+  const ROOT = fileURLToPath(new URL('..', import.meta.url));
+  const AREAS = ['src', 'test', 'bench', 'scripts', 'web', '.ci'];
+  const CODE = /\.(ts|tsx|mts|mjs|js|cjs|py|sh)$|^run$/;
+  const SKIP_DIRS = new Set(['node_modules', 'dist', 'out']);
+  const SELF = fileURLToPath(import.meta.url);
+  // Built from pieces so this file does not match itself.
+  const OUTSIDE = [new RegExp(['', 'work', ''].join('/')), new RegExp(`\\b${'shared'}/(fits-corpus|mast-samples|docs)\\b`), /\bSHARED_DIR\s*,\s*['"]\.\./];
+
+  function codeFiles(dir: string): string[] {
+    return readdirSync(dir).flatMap((name) => {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) return SKIP_DIRS.has(name) ? [] : codeFiles(full);
+      return CODE.test(name) && full !== SELF ? [full] : [];
+    });
+  }
+
+  /** Every relative path written in the text, as the number of `..` steps and what follows. */
+  function relativePaths(text: string): string[] {
+    const out: string[] = [];
+    for (const m of text.matchAll(/(?<![\w.])((?:\.\.\/)+[\w.\-/]*|\.\.(?=['"`]))/g)) out.push(m[1]!);
+    // Python: os.path.join(HERE, '..', '..', 'x')
+    for (const m of text.matchAll(/(['"])\.\.\1(?:\s*,\s*(['"])\.\.\2)*/g)) out.push(Array(m[0].split('..').length - 1).fill('..').join('/'));
+    return out;
+  }
+
+  it('reads nothing outside the repository', () => {
+    const offences: string[] = [];
+    for (const area of AREAS) {
+      let files: string[];
+      try {
+        files = codeFiles(join(ROOT, area));
+      } catch {
+        continue; // an area the repository does not have
+      }
+      for (const file of files) {
+        const text = readFileSync(file, 'utf8');
+        const where = relative(ROOT, file);
+        for (const re of OUTSIDE) {
+          const m = re.exec(text);
+          if (m) offences.push(`${where}: ${m[0]}`);
+        }
+        for (const p of relativePaths(text)) {
+          const target = relative(ROOT, join(dirname(file), p));
+          if (target.startsWith('..')) offences.push(`${where}: '${p}' leaves the repository`);
         }
       }
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImagePlane } from '../../src/core/image-plane.js';
 import { FitsFile, readPlane } from '../../src/fits/index.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/analysis/', import.meta.url));
 
@@ -54,7 +54,7 @@ export function syntheticPlane(): ImagePlane {
 export async function referencePlane(key: string): Promise<{ plane: ImagePlane; err?: ImagePlane }> {
   const ref = references().images[key]!;
   if (!ref.file) return { plane: syntheticPlane() };
-  const file = await FitsFile.open(join(SHARED_DIR, 'fits-corpus', ref.file));
+  const file = await FitsFile.open(join(FIXTURES_DIR, 'fits-corpus', ref.file));
   try {
     const plane = await readPlane(file, ref.hdu!);
     const errHdu = file.hdus.find((h) => h.name === 'ERR');

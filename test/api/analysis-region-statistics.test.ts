@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { references } from '../analysis/fixtures.js';
 
 interface RegionRef {
@@ -19,7 +19,7 @@ describe('POST /analysis/region-statistics against numpy', () => {
     engine = await startTestEngine();
     await mkdir(join(engine.dataDir, 'corpus'), { recursive: true });
     for (const key of ['m13', 'miri'] as const) {
-      await copyFile(join(SHARED_DIR, 'fits-corpus', references().images[key]!.file!), join(engine.dataDir, 'corpus', `${key}.fits`));
+      await copyFile(join(FIXTURES_DIR, 'fits-corpus', references().images[key]!.file!), join(engine.dataDir, 'corpus', `${key}.fits`));
     }
   });
   after(async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { writeFits } from '../../src/fits/writer.js';
 import { FitsFile, readPlane } from '../../src/fits/index.js';
 import { syntheticPlane, syntheticTruth } from '../analysis/fixtures.js';
@@ -56,7 +56,7 @@ describe('GET /algorithms, POST /process, /process/jobs', () => {
       },
       { axes: [plane.width, plane.height], data: new Float32Array(plane.data.length).fill(0.5), extname: 'ERR' },
     ]);
-    await copyFile(join(SHARED_DIR, 'fits-corpus', 'snoww3d-jwst_miri_small.fits'), join(engine.dataDir, 'data', 'miri.fits'));
+    await copyFile(join(FIXTURES_DIR, 'fits-corpus', 'snoww3d-jwst_miri_small.fits'), join(engine.dataDir, 'data', 'miri.fits'));
   });
   after(async () => {
     await engine.dispose();

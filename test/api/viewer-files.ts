@@ -2,9 +2,9 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeFits } from '../../src/fits/index.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 
-export const CORPUS = join(SHARED_DIR, 'fits-corpus');
+export const CORPUS = join(FIXTURES_DIR, 'fits-corpus');
 
 export async function copyCorpus(dataDir: string, name: string, as = name): Promise<string> {
   await copyFile(join(CORPUS, name), join(dataDir, as));

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 
 interface RefPair { pixel_0based: number[]; world: number[] }
@@ -17,8 +17,8 @@ describe('WCS endpoints', () => {
   let reference: RefFile[];
   before(async () => {
     engine = await startTestEngine();
-    reference = (JSON.parse(await readFile(join(SHARED_DIR, 'fits-corpus', 'REFERENCE.json'), 'utf8')) as { files: RefFile[] }).files;
-    for (const f of FILES) await copyFile(join(SHARED_DIR, 'fits-corpus', f), join(engine.dataDir, f));
+    reference = (JSON.parse(await readFile(join(FIXTURES_DIR, 'fits-corpus', 'REFERENCE.json'), 'utf8')) as { files: RefFile[] }).files;
+    for (const f of FILES) await copyFile(join(FIXTURES_DIR, 'fits-corpus', f), join(engine.dataDir, f));
   });
   after(async () => engine.dispose());
 

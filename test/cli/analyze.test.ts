@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseParams } from '../../src/cli/commands/analyze.js';
 import { runCli } from '../helpers/cli.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { references } from '../analysis/fixtures.js';
 
-const M13 = join(SHARED_DIR, 'fits-corpus', 'astropy-m13.fits');
+const M13 = join(FIXTURES_DIR, 'fits-corpus', 'astropy-m13.fits');
 
 const cli = (...args: string[]) => runCli(args);
 

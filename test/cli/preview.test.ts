@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { spawnSync } from 'node:child_process';
-import { REPO_ROOT, SHARED_DIR } from '../helpers/paths.js';
+import { REPO_ROOT, FIXTURES_DIR } from '../helpers/paths.js';
 
-const corpus = (name: string) => join(SHARED_DIR, 'fits-corpus', name);
+const corpus = (name: string) => join(FIXTURES_DIR, 'fits-corpus', name);
 
 /** Runs the CLI in a child process (its stdout must not mix with the test reporter's). */
 async function run(args: string[]): Promise<string> {

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { FitsFile } from '../../src/fits/index.js';
 import { writeTile } from '../api/sky-files.js';
 import { runCli } from '../helpers/cli.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 
 async function run(args: string[]): Promise<string> {
   const r = await runCli(args);
@@ -46,12 +46,12 @@ describe('CLI: mosaic, composite, footprint, wcs', () => {
     const fp = JSON.parse(await run(['footprint', join(dir, 'a.fits'), join(dir, 'b.fits'), '--json']));
     assert.equal(fp.footprints.length, 2);
     assert.equal(fp.overlaps.length, 1);
-    const text = await run(['wcs', join(SHARED_DIR, 'fits-corpus/astropy-m13.fits'), '--pixel', '149.5,149.5']);
+    const text = await run(['wcs', join(FIXTURES_DIR, 'fits-corpus/astropy-m13.fits'), '--pixel', '149.5,149.5']);
     assert.match(text, /pixel 149\.5,149\.5 -> world 250\.422600000 36\.460200000/);
   });
 
   it('wcs says which option is malformed instead of printing NaN', async () => {
-    const r = await runCli(['wcs', join(SHARED_DIR, 'fits-corpus/astropy-m13.fits'), '--pixel', '149.5']);
+    const r = await runCli(['wcs', join(FIXTURES_DIR, 'fits-corpus/astropy-m13.fits'), '--pixel', '149.5']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--pixel expects two numbers as a,b, got "149\.5"/);
     assert.doesNotMatch(r.stdout, /NaN/);

@@ -228,7 +228,7 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
   });
 
   it('never completes a FITS file whose CHECKSUM fails', async () => {
-    const bad = await readFile(new URL('../../../shared/fits-corpus/astropy-checksum_false.fits', import.meta.url));
+    const bad = await readFile(new URL('../fixtures/fits-corpus/astropy-checksum_false.fits', import.meta.url));
     const t = setup(10);
     fake.endpoint.addFile(t.uri, bad);
     await assert.rejects(t.run(), VerificationError);
@@ -237,7 +237,7 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
   });
 
   it('completes a FITS file whose CHECKSUM and DATASUM verify', async () => {
-    const good = await readFile(new URL('../../../shared/fits-corpus/astropy-checksum.fits', import.meta.url));
+    const good = await readFile(new URL('../fixtures/fits-corpus/astropy-checksum.fits', import.meta.url));
     const t = setup(10);
     fake.endpoint.addFile(t.uri, good);
     await t.run();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { FitsChecksumAccumulator } from '../../src/downloads/fits-checksum.js';
 
-const corpus = new URL('../../../shared/fits-corpus/', import.meta.url);
+const corpus = new URL('../fixtures/fits-corpus/', import.meta.url);
 interface RefFile { file: string; checksums?: Array<{ hdu: number; checksum: string; datasum: string }> }
 const reference = JSON.parse(readFileSync(new URL('REFERENCE.json', corpus), 'utf8')) as { files: RefFile[] };
 

@@ -2,19 +2,28 @@
  * The web interface end to end, in real headless Chromium (Debian's, driven by playwright-core)
  * against the engine and the fake MAST: search, products, a download with pause and resume, the
  * viewer (stretch, RA/Dec read-out, region statistics) and a 3-channel composite. Screenshots of
- * each main screen go to docs/screenshots/ (linked from the README).
+ * each main screen go to test-output/screenshots/ (`npm run screenshots`: docs/screenshots/, linked
+ * from the README).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+/**
+ * Where screenshots go: an ignored folder (test-output/screenshots) so a test run changes no
+ * tracked file; `npm run screenshots` sets SCREENSHOTS_DIR=docs/screenshots to refresh the README's.
+ */
+function screenshotsDir(): string {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return resolve(root, process.env.SCREENSHOTS_DIR ?? 'test-output/screenshots');
+}
+const SHOTS = screenshotsDir();
 const OBS = 'jw02733-o001_t001_nircam_clear-f090w';
 
 describe('web interface, end to end', { timeout: 240_000 }, () => {

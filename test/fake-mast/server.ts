@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { buildDataset, type Cell, type FakeDataset, type FakeFile, type Row } from './dataset.js';
 import { handleDownload } from './download-endpoint.js';
 import type { DownloadRequestContext } from './download-types.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 
 export interface Switches {
   /** EXECUTING answers before COMPLETE, for each new job (request minus page). */
@@ -292,7 +292,7 @@ export class FakeMast {
 
   private columnsconfig(id: string, res: ServerResponse): void {
     if (id === 'Mast.Caom.Cone' || id === 'Mast.Caom.Filtered' || id === 'Mast.Caom.Filtered.Position') {
-      this.columnsConfig ??= JSON.parse(readFileSync(join(SHARED_DIR, 'mast-samples', 'columnsconfig.json'), 'utf8')) as Record<string, unknown>;
+      this.columnsConfig ??= JSON.parse(readFileSync(join(FIXTURES_DIR, 'mast-samples', 'columnsconfig.json'), 'utf8')) as Record<string, unknown>;
       return json(res, this.columnsConfig);
     }
     if (id === 'Mast.Caom.Products') {

@@ -1,9 +1,9 @@
 /** Shared access to the FITS corpus and its REFERENCE.json (astropy 5.2.1 answers) for the FITS tests. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 
-export const CORPUS_DIR = join(SHARED_DIR, 'fits-corpus');
+export const CORPUS_DIR = join(FIXTURES_DIR, 'fits-corpus');
 
 export type RefValue = number | string | boolean | null | RefValue[] | { [k: string]: RefValue };
 

@@ -20,9 +20,9 @@ import {
   type TableHduLike,
   type TableSource,
 } from '../../src/fits/table/index.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 
-const CORPUS = join(SHARED_DIR, 'fits-corpus');
+const CORPUS = join(FIXTURES_DIR, 'fits-corpus');
 /** Any single run taking longer than this counts as a hang. */
 const RUN_TIMEOUT_MS = 5000;
 

@@ -18,10 +18,10 @@ import {
   rowsToJson,
   type TableSource,
 } from '../../src/fits/table/index.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { asciiTableCards, fitsWithExtension } from './table-helpers.js';
 
-const CORPUS = join(SHARED_DIR, 'fits-corpus');
+const CORPUS = join(FIXTURES_DIR, 'fits-corpus');
 
 /** A FitsFile wrapper that records every byte range read. */
 function spy(file: FitsFile): { source: TableSource; reads: [number, number][] } {

@@ -19,9 +19,9 @@ import {
   type TableCell,
   type TableColumn,
 } from '../../src/fits/table/index.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 
-const CORPUS = join(SHARED_DIR, 'fits-corpus');
+const CORPUS = join(FIXTURES_DIR, 'fits-corpus');
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface RefColumn {

@@ -1,6 +1,15 @@
-/** Where the shared, read-only material lives: `../shared` beside the repository (CI has it there). */
+/**
+ * Where the tests' read-only material lives: `test/fixtures/` inside the repository (the FITS
+ * corpus with its astropy answers, the captured MAST responses), so a plain clone runs the tests.
+ */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const SHARED_DIR = resolve(REPO_ROOT, '../shared');
+export const FIXTURES_DIR = resolve(REPO_ROOT, 'test/fixtures');
+/** The FITS corpus (see its SOURCES.md) and REFERENCE.json, astropy's answers for it. */
+export const CORPUS_PATH = resolve(FIXTURES_DIR, 'fits-corpus');
+/** Real MAST responses (see its SOURCES.md). */
+export const MAST_SAMPLES_PATH = resolve(FIXTURES_DIR, 'mast-samples');
+/** @deprecated The old name of FIXTURES_DIR (same layout: fits-corpus/, mast-samples/), kept for branches in flight. */
+export const SHARED_DIR = FIXTURES_DIR;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { encodeFits } from '../../src/fits/index.js';
 import { previewFile, type ViewerLimits } from '../../src/imaging/viewer/index.js';
 import type { StretchName } from '../../src/imaging/display.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { planeOf, reference, relClose } from './reference.js';
 
 /** Planes streamed in bands of a few rows must give astropy's statistics on the whole plane. */
@@ -16,7 +16,7 @@ describe('band-streamed previews keep exact statistics', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'band-render-'));
     for (const c of reference.cases) {
-      if (c.name.endsWith('.fits')) files.set(c.name, join(SHARED_DIR, 'fits-corpus', c.name));
+      if (c.name.endsWith('.fits')) files.set(c.name, join(FIXTURES_DIR, 'fits-corpus', c.name));
       else {
         const path = join(dir, `${c.name}.fits`);
         const plane = planeOf(c);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FitsFile, firstImageHdu } from '../../src/fits/index.js';
 import { pixelWcsBlock } from '../../src/imaging/wcs-block.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 
 interface Case { file: string; cd: number[]; crpix: number[]; crval: number[]; ctype: string[] }
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/imaging/wcs-blocks.json', import.meta.url), 'utf8')) as { cases: Case[] };
@@ -12,7 +12,7 @@ const fixture = JSON.parse(readFileSync(new URL('../fixtures/imaging/wcs-blocks.
 describe('pixel WCS block on corpus headers equals astropy pixel_scale_matrix (make-wcs-block-fixtures.py)', () => {
   for (const c of fixture.cases) {
     it(c.file, async () => {
-      const file = await FitsFile.open(join(SHARED_DIR, 'fits-corpus', c.file));
+      const file = await FitsFile.open(join(FIXTURES_DIR, 'fits-corpus', c.file));
       try {
         const w = pixelWcsBlock(firstImageHdu(file)!.header)!;
         assert.ok(w, 'a WCS block');

@@ -28,8 +28,8 @@ describe('binning keeps the sky', () => {
   it('binWcs keeps a DSS plate solution on the sky', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { SHARED_DIR } = await import('../helpers/paths.js');
-    const ref = JSON.parse(readFileSync(join(SHARED_DIR, 'fits-corpus/REFERENCE.json'), 'utf8')) as { files: Array<{ file: string; hdus: Array<{ cards: Array<[string, string | number]> }> }> };
+    const { FIXTURES_DIR } = await import('../helpers/paths.js');
+    const ref = JSON.parse(readFileSync(join(FIXTURES_DIR, 'fits-corpus/REFERENCE.json'), 'utf8')) as { files: Array<{ file: string; hdus: Array<{ cards: Array<[string, string | number]> }> }> };
     const cards = ref.files.find((f) => f.file === 'astropy-dss.14.29.56-62.41.05.fits.gz')!.hdus[0]!.cards;
     const def = parseWcs(recordHeader(cards.map((c) => [c[0], c[1]] as const)));
     assert.ok(def.dss);

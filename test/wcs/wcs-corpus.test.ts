@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { recordHeader, type HeaderValue } from '../../src/wcs/header-source.js';
 import { Wcs } from '../../src/wcs/wcs.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { jsonNumber, pixelError, worldError } from './wcs-reference.js';
 
 interface PairP2W { pixel_0based: number[]; world: unknown[]; world_core_no_distortion: unknown[] }
@@ -19,7 +19,7 @@ interface RefHdu {
   wcs?: { ctype: string[]; has_sip: boolean; has_cpdis: boolean; has_det2im: boolean; lonpole: unknown; latpole: unknown; pixel_to_world: PairP2W[]; world_to_pixel: PairW2P[] };
 }
 
-const reference = JSON.parse(readFileSync(join(SHARED_DIR, 'fits-corpus/REFERENCE.json'), 'utf8')) as { files: Array<{ file: string; hdus?: RefHdu[] }> };
+const reference = JSON.parse(readFileSync(join(FIXTURES_DIR, 'fits-corpus/REFERENCE.json'), 'utf8')) as { files: Array<{ file: string; hdus?: RefHdu[] }> };
 
 /** Not implemented on purpose, with the reason (see docs/wcs-reproject.md). */
 const KNOWN_GAPS: Record<string, string> = {

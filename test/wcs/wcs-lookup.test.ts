@@ -9,10 +9,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FitsFile, readPlane } from '../../src/fits/index.js';
 import { attachLookupTables, headerNumber, parseWcs, Wcs } from '../../src/wcs/index.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { assertMatchesReference, type ReferenceFile } from './wcs-reference.js';
 
-const CORPUS = join(SHARED_DIR, 'fits-corpus');
+const CORPUS = join(FIXTURES_DIR, 'fits-corpus');
 
 describe('lookup-table distortions', () => {
   it('astropy-dist_lookup.fits.gz: SIP + D2IM + CPDIS as astropy 8.0.1', async () => {

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { FitsFile } from '../../src/fits/index.js';
 import { readColumn } from '../../src/fits/table/index.js';
 import { attachTabArrays, parseWcs, TabAxis, Wcs } from '../../src/wcs/index.js';
-import { SHARED_DIR } from '../helpers/paths.js';
+import { FIXTURES_DIR } from '../helpers/paths.js';
 import { assertMatchesReference, type ReferenceFile } from './wcs-reference.js';
 
-const CORPUS = join(SHARED_DIR, 'fits-corpus');
+const CORPUS = join(FIXTURES_DIR, 'fits-corpus');
 
 describe('-TAB axes', () => {
   it('astropy-tab-time-last-axis.fits: all three axes as astropy 5.2.1', async () => {
