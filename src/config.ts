@@ -32,6 +32,16 @@ export interface Settings {
   readonly maxMosaicOutputPixels: number;
   readonly workerThreads: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** MAX_CONCURRENT_RENDERS: renders and analyses running at once (interactive and jobs). */
+  readonly maxConcurrentRenders: number;
+  /** RENDER_QUEUE_DEPTH: interactive renders that may wait for a slot before 429. */
+  readonly renderQueueDepth: number;
+  /** RENDER_QUEUE_WAIT_SECONDS: how long an interactive render waits for a slot before 429. */
+  readonly renderQueueWaitMs: number;
+  /** JOB_OUTPUT_RETENTION_HOURS: finished jobs with outputs (and their files) kept this long. */
+  readonly jobOutputRetentionMs: number;
+  /** JOB_OUTPUT_MAX_BYTES: total size of DATA_DIR/processed; the oldest finished jobs go first. */
+  readonly jobOutputMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -117,5 +127,10 @@ export function loadSettings(env: Env = process.env): Settings {
     maxMosaicOutputPixels: number(env, 'MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000, { min: 1, integer: true }),
     workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),
     logLevel: logLevel as Settings['logLevel'],
+    maxConcurrentRenders: number(env, 'MAX_CONCURRENT_RENDERS', 2, { min: 1, max: 256, integer: true }),
+    renderQueueDepth: number(env, 'RENDER_QUEUE_DEPTH', 4, { min: 0, max: 10_000, integer: true }),
+    renderQueueWaitMs: number(env, 'RENDER_QUEUE_WAIT_SECONDS', 15, { min: 0, max: 3600 }) * 1000,
+    jobOutputRetentionMs: number(env, 'JOB_OUTPUT_RETENTION_HOURS', 168, { min: 0, max: 87_600 }) * 3_600_000,
+    jobOutputMaxBytes: number(env, 'JOB_OUTPUT_MAX_BYTES', 10 * 1024 ** 3, { min: 1, integer: true }),
   });
 }

@@ -8,6 +8,7 @@ import type { WorkerPool } from './workers/pool.js';
 import type { PathSandbox } from './storage/path-sandbox.js';
 import type { MastClient } from './mast/client.js';
 import type { DownloadManager } from './downloads/download-manager.js';
+import type { JobService, RenderGate } from './jobs/index.js';
 
 export interface EngineContext {
   readonly settings: Settings;
@@ -19,6 +20,10 @@ export interface EngineContext {
   readonly mast: MastClient;
   /** Download jobs (chunked, resumable, verified), started and recovered at start-up. */
   readonly downloads: DownloadManager;
+  /** Every long operation as a job (src/jobs): records in DATA_DIR/jobs.sqlite, one event stream. */
+  readonly jobs: JobService;
+  /** At most MAX_CONCURRENT_RENDERS renders and analyses at once (interactive: 429 past it). */
+  readonly renderGate: RenderGate;
   /** Things to stop, last-registered first, when the engine shuts down. */
   readonly onClose: Array<() => Promise<void> | void>;
 }

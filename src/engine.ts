@@ -14,6 +14,8 @@ import { VERSION } from './version.js';
 import { routeModules } from './routes/index.js';
 import { mastClientFromSettings } from './mast/from-settings.js';
 import { downloadManagerFromSettings, mastClientProductSource } from './downloads/service.js';
+import { jobServiceFromSettings, registerJobKinds } from './routes/job-kinds.js';
+import { RenderGate } from './jobs/index.js';
 
 export interface Engine {
   readonly app: App;
@@ -27,7 +29,8 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   const mast = mastClientFromSettings(settings, { logger });
   const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { logger: logger.child({ module: 'downloads' }) });
   await downloads.start();
-  return {
+  const jobs = jobServiceFromSettings(settings, logger.child({ module: 'jobs' }));
+  const ctx: EngineContext = {
     settings,
     logger,
     pool: new WorkerPool({ threads: settings.workerThreads }),
@@ -35,9 +38,14 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     version: VERSION,
     mast,
     downloads,
-    // Downloads stop first (last registered runs first): transfers paused and state saved.
-    onClose: [() => mast.close(), () => downloads.close()],
+    jobs,
+    renderGate: new RenderGate(settings.maxConcurrentRenders, settings.renderQueueDepth, settings.renderQueueWaitMs),
+    // Jobs, then downloads stop first (last registered runs first): runs re-queued, state saved.
+    onClose: [() => mast.close(), () => downloads.close(), () => jobs.store.close(), () => jobs.close()],
   };
+  registerJobKinds(ctx);
+  await jobs.start();
+  return ctx;
 }
 
 export async function startEngine(settings: Settings, logger?: Logger): Promise<Engine> {

@@ -43,3 +43,4 @@ export * from './store.js';
 export * from './backend.js';
 export * from './service.js';
 export { SqliteJobStore, JOBS_DB_NAME } from './sqlite-store.js';
+export { RenderGate, RenderBusyError, type Release } from './render-gate.js';

@@ -4,6 +4,7 @@
  * GET /composite/jobs/{id}/result). The image keeps the sky's aspect ratio inside the
  * width x height box; the overall adjustment is applied once to the combined image.
  */
+import { createReadStream } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
@@ -13,7 +14,8 @@ import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { viewerLimits } from './viewer-support.js';
 import { channelColor } from '../reproject/colors.js';
-import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
+import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, skyJobHandler, SkyJobs, type Rendered } from './sky-support.js';
+import type { JobHandler, JsonObject } from '../jobs/index.js';
 
 const ChannelConfig = Type.Object({
   file_paths: Type.Array(Type.String(), { minItems: 1, description: 'FITS files relative to DATA_DIR; several are mosaicked (NaN-aware mean)' }),
@@ -87,11 +89,23 @@ async function compositeSpec(ctx: EngineContext, body: CompositeBody, fallbacks:
   };
 }
 
-function imageResult(r: CompositeOutput, fallbacks: string[]) {
+function imageResult(r: CompositeOutput, fallbacks: string[]): Rendered {
   const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
   const headers: Record<string, string> = { 'x-image-width': String(r.width), 'x-image-height': String(r.height) };
   if (fallbacks.length) headers['x-stretch-fallback'] = fallbacks.join(',');
   return { body: image, mediaType: r.mediaType, headers };
+}
+
+/** Validates, resolves and renders one request (the sync route and the job run the same code). */
+async function renderComposite(ctx: EngineContext, jobs: SkyJobs, body: CompositeBody, progress?: (f: number, s: string) => void): Promise<Rendered> {
+  const fallbacks: string[] = [];
+  const spec = await compositeSpec(ctx, body, fallbacks);
+  return imageResult(await jobs.run<CompositeOutput>('reproject.composite', spec, progress), fallbacks);
+}
+
+export function compositeJobHandler(ctx: EngineContext): JobHandler {
+  const jobs = new SkyJobs(ctx);
+  return skyJobHandler(ctx, 'composite', (inputs, progress) => renderComposite(ctx, jobs, inputs as unknown as CompositeBody, progress));
 }
 
 export async function compositeRoutes(app: App, ctx: EngineContext): Promise<void> {
@@ -104,22 +118,20 @@ export async function compositeRoutes(app: App, ctx: EngineContext): Promise<voi
       querystring: AsyncQuery,
     },
   }, async (request, reply) => {
-    const fallbacks: string[] = [];
-    const spec = await compositeSpec(ctx, request.body, fallbacks);
-    const render = (progress?: (f: number, s: string) => void) => jobs.run<CompositeOutput>('reproject.composite', spec, progress).then((r) => imageResult(r, fallbacks));
     if (request.query.async) {
-      const job = jobs.start('composite', render);
+      await compositeSpec(ctx, request.body, []); // 4xx now, before the job is queued
+      const job = await jobs.start('composite', request.body as unknown as JsonObject);
       return reply.status(202).send(jobs.status(job, '/composite/jobs'));
     }
-    const r = await render();
+    const r = await jobs.interactive(() => renderComposite(ctx, jobs, request.body));
     return reply.type(r.mediaType).headers(r.headers).send(r.body);
   });
 
   app.get('/composite/jobs/:job_id', { schema: { summary: 'Progress of a background composite', params: JobParams } }, async (request) =>
-    jobs.status(jobs.get('composite', request.params.job_id), '/composite/jobs'));
+    jobs.status(await jobs.get('composite', request.params.job_id), '/composite/jobs'));
 
   app.get('/composite/jobs/:job_id/result', { schema: { summary: 'The finished composite image', params: JobParams } }, async (request, reply) => {
-    const result = jobs.result('composite', request.params.job_id);
-    return reply.type(result.mediaType).headers(result.headers).send(result.body);
+    const result = await jobs.result('composite', request.params.job_id);
+    return reply.type(result.mediaType).headers(result.headers).send(createReadStream((result.body as { path: string }).path));
   });
 }

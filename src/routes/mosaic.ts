@@ -2,7 +2,8 @@
  * POST /mosaic/generate (PNG, JPEG or FITS with provenance keywords and the SRCMETA table) and
  * POST /mosaic/footprint (contract §1.4), with the defects of §7.1 fixed: NaN and no coverage are
  * never zeros, each file's own stretch is used, the aspect ratio is kept, footprints read headers
- * only and are right across RA 0/360. `?async=true` runs /mosaic/generate as a background job.
+ * only and are right across RA 0/360. `?async=true` runs /mosaic/generate or /mosaic/footprint as a
+ * background job (a core job of kind mosaic or footprint).
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,7 +19,8 @@ import type { MosaicFitsOutput, MosaicImageOutput } from '../reproject/mosaic.js
 import type { FootprintTaskResult } from '../workers/tasks/reproject.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
-import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, SkyJobs } from './sky-support.js';
+import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, skyJobHandler, SkyJobs, type Rendered } from './sky-support.js';
+import type { JobHandler, JsonObject, JsonValue } from '../jobs/index.js';
 
 const MosaicFile = Type.Object({
   file_path: Type.String(),
@@ -43,12 +45,7 @@ const MosaicRequest = Type.Object({
 type MosaicBody = Static<typeof MosaicRequest>;
 
 const FootprintRequest = Type.Object({ file_paths: Type.Array(Type.String(), { minItems: 1 }) });
-
-interface Rendered {
-  body: Buffer | { path: string };
-  mediaType: string;
-  headers: Record<string, string>;
-}
+type FootprintBody = Static<typeof FootprintRequest>;
 
 async function prepare(ctx: EngineContext, body: MosaicBody, fallbacks: string[]) {
   const format = body.output_format ?? 'png';
@@ -76,41 +73,72 @@ async function prepare(ctx: EngineContext, body: MosaicBody, fallbacks: string[]
 
 type Prepared = Awaited<ReturnType<typeof prepare>>;
 
-export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> {
-  const jobs = new SkyJobs(ctx);
-
-  /** Renders a prepared request (validated and resolved once, before any sync or async work). */
-  const render = async (body: MosaicBody, p: Prepared, fallbacks: readonly string[], progress?: (f: number, s: string) => void): Promise<Rendered> => {
-    const headers: Record<string, string> = {};
-    if (fallbacks.length) headers['x-stretch-fallback'] = fallbacks.join(',');
-    if (p.format === 'fits') {
-      const dir = await mkdtemp(join(tmpdir(), 'jwst-mosaic-'));
-      const outputPath = join(dir, 'mosaic.fits');
-      try {
-        const r = await jobs.run<MosaicFitsOutput>('reproject.mosaic-fits', { ...p.common, outputPath }, progress);
-        headers['x-image-width'] = String(r.width);
-        headers['x-image-height'] = String(r.height);
-        headers['content-disposition'] = 'attachment; filename="mosaic.fits"';
-        return { body: { path: r.path }, mediaType: 'application/fits', headers };
-      } catch (err) {
-        await rm(dir, { recursive: true, force: true });
-        throw err;
-      }
-    }
-    const r = await jobs.run<MosaicImageOutput>('reproject.mosaic-image', {
-      ...p.common,
-      format: p.format,
-      quality: body.quality ?? 95,
-      colormap: p.cmap,
-      width: body.width ?? undefined,
-      height: body.height ?? undefined,
-      embedAvm: body.embed_avm ?? true,
-      avm: parseAvmMetadataJson(body.avm_metadata ?? ''),
-    }, progress);
+/** Renders a prepared request; a FITS result is written in `dir` (a temp folder or the job's own). */
+async function render(jobs: SkyJobs, body: MosaicBody, p: Prepared, fallbacks: readonly string[], dir: string, progress?: (f: number, s: string) => void): Promise<Rendered> {
+  const headers: Record<string, string> = {};
+  if (fallbacks.length) headers['x-stretch-fallback'] = fallbacks.join(',');
+  if (p.format === 'fits') {
+    const r = await jobs.run<MosaicFitsOutput>('reproject.mosaic-fits', { ...p.common, outputPath: join(dir, 'mosaic.fits') }, progress);
     headers['x-image-width'] = String(r.width);
     headers['x-image-height'] = String(r.height);
-    return { body: Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength), mediaType: r.mediaType, headers };
+    headers['content-disposition'] = 'attachment; filename="mosaic.fits"';
+    return { body: { path: r.path }, mediaType: 'application/fits', headers };
+  }
+  const r = await jobs.run<MosaicImageOutput>('reproject.mosaic-image', {
+    ...p.common,
+    format: p.format,
+    quality: body.quality ?? 95,
+    colormap: p.cmap,
+    width: body.width ?? undefined,
+    height: body.height ?? undefined,
+    embedAvm: body.embed_avm ?? true,
+    avm: parseAvmMetadataJson(body.avm_metadata ?? ''),
+  }, progress);
+  headers['x-image-width'] = String(r.width);
+  headers['x-image-height'] = String(r.height);
+  return { body: Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength), mediaType: r.mediaType, headers };
+}
+
+async function footprints(ctx: EngineContext, filePaths: readonly string[]): Promise<JsonObject> {
+  const paths = [];
+  for (const p of filePaths) paths.push((await resolveFitsPath(ctx, p)).path);
+  const r = await ctx.pool.run<FootprintTaskResult>('reproject.footprint', { paths, limits: viewerLimits(ctx) });
+  return {
+    footprints: r.footprints.map((f, i) => ({
+      file_path: filePaths[i]!,
+      corners_ra: f.cornersRa,
+      corners_dec: f.cornersDec,
+      center_ra: f.centerRa,
+      center_dec: f.centerDec,
+      polygon: f.polygon as unknown as JsonValue,
+      width: f.width,
+      height: f.height,
+    })),
+    bounding_box: { min_ra: r.boundingBox.minRa, max_ra: r.boundingBox.maxRa, min_dec: r.boundingBox.minDec, max_dec: r.boundingBox.maxDec, wraps_ra: r.boundingBox.wrapsRa },
+    overlaps: r.overlaps.map((o) => ({ a: o.a, b: o.b, file_a: filePaths[o.a]!, file_b: filePaths[o.b]!, area_deg2: o.areaDeg2, fraction_of_a: o.fractionOfA, fraction_of_b: o.fractionOfB })),
+    n_files: r.footprints.length,
   };
+}
+
+/** Mosaic and footprint jobs (the footprint result is its JSON answer, kept as an output too). */
+export function mosaicJobHandlers(ctx: EngineContext): JobHandler[] {
+  const jobs = new SkyJobs(ctx);
+  return [
+    skyJobHandler(ctx, 'mosaic', async (inputs, progress, dir) => {
+      const body = inputs as unknown as MosaicBody;
+      const fallbacks: string[] = [];
+      return render(jobs, body, await prepare(ctx, body, fallbacks), fallbacks, dir, progress);
+    }),
+    skyJobHandler(ctx, 'footprint', async (inputs) => ({
+      body: Buffer.from(JSON.stringify(await footprints(ctx, (inputs as unknown as FootprintBody).file_paths))),
+      mediaType: 'application/json',
+      headers: {},
+    })),
+  ];
+}
+
+export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> {
+  const jobs = new SkyJobs(ctx);
 
   const send = (reply: FastifyReply, r: Rendered, removeAfter: boolean) => {
     reply.type(r.mediaType).headers(r.headers);
@@ -127,39 +155,43 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
     const fallbacks: string[] = [];
     const p = await prepare(ctx, request.body, fallbacks); // 4xx now, before any work is queued
     if (request.query.async) {
-      const job = jobs.start('mosaic', (progress) => render(request.body, p, fallbacks, progress));
+      const job = await jobs.start('mosaic', request.body as unknown as JsonObject);
       return reply.status(202).send(jobs.status(job, '/mosaic/jobs'));
     }
-    return send(reply, await render(request.body, p, fallbacks), true);
+    const rendered = await jobs.interactive(async () => {
+      // Only a FITS mosaic is written to a file (a temporary folder removed once it is sent).
+      const dir = p.format === 'fits' ? await mkdtemp(join(tmpdir(), 'jwst-mosaic-')) : tmpdir();
+      try {
+        return await render(jobs, request.body, p, fallbacks, dir);
+      } catch (err) {
+        if (p.format === 'fits') await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    });
+    return send(reply, rendered, true);
   });
 
-  app.get('/mosaic/jobs/:job_id', { schema: { summary: 'Progress of a background mosaic', params: JobParams } }, async (request) =>
-    jobs.status(jobs.get('mosaic', request.params.job_id), '/mosaic/jobs'));
+  /** Mosaic and footprint jobs share the /mosaic/jobs routes. */
+  const kindOf = async (id: string) => ((await ctx.jobs.get(id))?.kind === 'footprint' ? 'footprint' : 'mosaic');
 
-  app.get('/mosaic/jobs/:job_id/result', { schema: { summary: 'The finished mosaic', params: JobParams } }, async (request, reply) => {
-    return send(reply, jobs.result('mosaic', request.params.job_id), false);
+  app.get('/mosaic/jobs/:job_id', { schema: { summary: 'Progress of a background mosaic or footprint', params: JobParams } }, async (request) => {
+    const id = request.params.job_id;
+    return jobs.status(await jobs.get(await kindOf(id), id), '/mosaic/jobs');
+  });
+
+  app.get('/mosaic/jobs/:job_id/result', { schema: { summary: 'The finished mosaic (or footprint JSON)', params: JobParams } }, async (request, reply) => {
+    const id = request.params.job_id;
+    return send(reply, await jobs.result(await kindOf(id), id), false);
   });
 
   app.post('/mosaic/footprint', {
-    schema: { summary: 'Sky footprint of each file (corners in FITS order, polygon), bounding box across RA 0/360, pairwise overlaps', body: FootprintRequest },
-  }, async (request) => {
-    const paths = [];
-    for (const p of request.body.file_paths) paths.push((await resolveFitsPath(ctx, p)).path);
-    const r = await ctx.pool.run<FootprintTaskResult>('reproject.footprint', { paths, limits: viewerLimits(ctx) });
-    return {
-      footprints: r.footprints.map((f, i) => ({
-        file_path: request.body.file_paths[i],
-        corners_ra: f.cornersRa,
-        corners_dec: f.cornersDec,
-        center_ra: f.centerRa,
-        center_dec: f.centerDec,
-        polygon: f.polygon,
-        width: f.width,
-        height: f.height,
-      })),
-      bounding_box: { min_ra: r.boundingBox.minRa, max_ra: r.boundingBox.maxRa, min_dec: r.boundingBox.minDec, max_dec: r.boundingBox.maxDec, wraps_ra: r.boundingBox.wrapsRa },
-      overlaps: r.overlaps.map((o) => ({ a: o.a, b: o.b, file_a: request.body.file_paths[o.a], file_b: request.body.file_paths[o.b], area_deg2: o.areaDeg2, fraction_of_a: o.fractionOfA, fraction_of_b: o.fractionOfB })),
-      n_files: r.footprints.length,
-    };
+    schema: { summary: 'Sky footprint of each file (corners in FITS order, polygon), bounding box across RA 0/360, pairwise overlaps', body: FootprintRequest, querystring: AsyncQuery },
+  }, async (request, reply) => {
+    if (request.query.async) {
+      for (const p of request.body.file_paths) await resolveFitsPath(ctx, p);
+      const job = await jobs.start('footprint', request.body as unknown as JsonObject);
+      return reply.status(202).send(jobs.status(job, '/mosaic/jobs'));
+    }
+    return footprints(ctx, request.body.file_paths);
   });
 }

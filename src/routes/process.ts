@@ -1,14 +1,16 @@
 /**
- * The algorithm registry over HTTP: GET /algorithms, POST /process (runs in the worker pool and
- * answers when done), POST /process/jobs + GET /process/jobs/{id} (the same work as a job with
- * progress). Unknown algorithms and bad parameters are 422 naming the problem, before any work.
+ * The algorithm registry over HTTP: GET /algorithms, POST /process (answers when done), POST
+ * /process/jobs + GET /process/jobs/{id} (the same work, polled). Both are core jobs of kind
+ * `analysis` (src/jobs): outputs in DATA_DIR/processed/{job id}, removed with the job. Unknown algorithms and bad parameters are 422 naming the problem, before any work.
  */
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import { EngineError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
+import type { JobHandler, JobOutput, JobRecord, JsonObject } from '../jobs/index.js';
+import { jobFailure, untilAbort } from './job-support.js';
 import { algorithms } from '../analysis/algorithms/index.js';
 import { fitsStem, type ProcessFileRequest, type ProcessFileResult } from '../analysis/process-file.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
@@ -24,28 +26,13 @@ const ProcessBody = Type.Object({
 });
 type ProcessBodyT = Static<typeof ProcessBody>;
 
-const JobId = Type.Object({ job_id: Type.String() });
+const JobId = Type.Object({ job_id: Type.String({ maxLength: 64 }) });
 
-type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
-
-interface Job {
-  job_id: string;
-  data_id: string;
-  algorithm: string;
-  status: JobStatus;
-  progress: number;
-  message: string;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  result: Record<string, unknown> | null;
-  error: { status_code: number; detail: string } | null;
-}
-
-const MAX_JOBS = 500;
+/** The job kind every analysis runs as (POST /process waits for it, POST /process/jobs does not). */
+export const ANALYSIS_KIND = 'analysis';
 
 /** Validates everything cheap on the event loop and builds the worker payload. */
-async function prepare(ctx: EngineContext, body: ProcessBodyT): Promise<ProcessFileRequest> {
+async function prepare(ctx: EngineContext, body: ProcessBodyT, output?: { dir: string; relativeDir: string }): Promise<ProcessFileRequest> {
   const parameters = algorithms.validateParameters(body.algorithm, body.parameters ?? {});
   const file = await resolveFitsPath(ctx, body.file_path);
   let otherFilePath: string | undefined;
@@ -61,9 +48,8 @@ async function prepare(ctx: EngineContext, body: ProcessBodyT): Promise<ProcessF
     hdu: body.hdu ?? null,
     sliceIndex: body.slice_index ?? null,
     ...(otherFilePath ? { otherFilePath } : {}),
-    outputDir: join(ctx.settings.dataDir, 'processed'),
-    outputRelativeDir: 'processed/',
-    outputPrefix: `${stem}_${body.algorithm}_${randomBytes(4).toString('hex')}`,
+    ...(output ? { outputDir: output.dir, outputRelativeDir: output.relativeDir } : {}),
+    outputPrefix: `${stem}_${body.algorithm}`,
     maxElements: limits.maxElements,
     maxFileBytes: limits.maxFileBytes,
     engine: `jwst-processing-engine ${ctx.version}`,
@@ -84,79 +70,69 @@ function response(body: ProcessBodyT, r: ProcessFileResult): Record<string, unkn
   };
 }
 
-export async function processRoutes(app: App, ctx: EngineContext): Promise<void> {
-  const jobs = new Map<string, Job>();
+/** Runs analyses as jobs: outputs in the job's own folder, one render-gate slot while it runs. */
+export function analysisJobHandler(ctx: EngineContext): JobHandler {
+  return {
+    kind: ANALYSIS_KIND,
+    lane: 'compute',
+    async run({ inputs, signal, progress, outputDir, job }) {
+      const body = inputs as unknown as ProcessBodyT;
+      const dir = await outputDir();
+      const payload = await prepare(ctx, body, { dir, relativeDir: `processed/${job.id}/` });
+      const r = await ctx.renderGate.run(
+        () => untilAbort(runWithProgress<ProcessFileResult, { progress: number; message: string }>(ctx, 'analysis.process', payload, (m) => progress(m.progress, m.message)), signal),
+        { interactive: false, signal },
+      );
+      const outputs: JobOutput[] = [];
+      for (const rel of r.output_files) {
+        const info = await stat(join(ctx.settings.dataDir, rel));
+        outputs.push({ name: basename(rel), path: rel, sizeBytes: info.size, mediaType: 'application/fits' });
+      }
+      return { result: response(body, r) as unknown as JsonObject, outputs };
+    },
+  };
+}
 
+/** The contract's job body, mapped from the core record. */
+function processJobWire(job: JobRecord): Record<string, unknown> {
+  return {
+    job_id: job.id,
+    data_id: job.inputs.data_id,
+    algorithm: job.inputs.algorithm,
+    status: job.state,
+    progress: job.progress,
+    message: job.state === 'completed' ? 'done' : job.state === 'failed' ? 'failed' : job.stage,
+    created_at: job.createdAt,
+    started_at: job.startedAt,
+    finished_at: job.finishedAt,
+    result: job.result,
+    error: job.error ? { status_code: job.error.httpStatus, detail: job.error.message } : null,
+  };
+}
+
+export async function processRoutes(app: App, ctx: EngineContext): Promise<void> {
   app.get('/algorithms', { schema: { summary: 'The analysis algorithms with their parameter and result schemas', tags: ['analysis'] } }, async () => ({
     algorithms: algorithms.describe(),
   }));
 
-  app.post('/process', { schema: { summary: 'Run one analysis algorithm on a FITS image (worker pool)', tags: ['analysis'], body: ProcessBody } }, async (request) => {
-    const body = request.body;
-    const payload = await prepare(ctx, body);
-    const r = await ctx.pool.run<ProcessFileResult>('analysis.process', payload);
-    return response(body, r);
+  app.post('/process', { schema: { summary: 'Run one analysis algorithm on a FITS image (as a job; answers when done)', tags: ['analysis'], body: ProcessBody } }, async (request) => {
+    await prepare(ctx, request.body); // 4xx now, before any work is queued
+    const submitted = await ctx.jobs.submit(ANALYSIS_KIND, request.body as unknown as JsonObject);
+    const job = await ctx.jobs.waitUntilSettled(submitted.id);
+    if (job.state !== 'completed' || !job.result) throw jobFailure(job);
+    return job.result;
   });
 
   app.post('/process/jobs', { schema: { summary: 'Start an analysis as a job with progress', tags: ['analysis'], body: ProcessBody } }, async (request, reply) => {
-    const body = request.body;
-    const payload = await prepare(ctx, body);
-    const job: Job = {
-      job_id: randomBytes(8).toString('hex'),
-      data_id: body.data_id,
-      algorithm: body.algorithm,
-      status: 'queued',
-      progress: 0,
-      message: 'queued',
-      created_at: new Date().toISOString(),
-      started_at: null,
-      finished_at: null,
-      result: null,
-      error: null,
-    };
-    jobs.set(job.job_id, job);
-    if (jobs.size > MAX_JOBS) {
-      for (const [id, j] of jobs) {
-        if (jobs.size <= MAX_JOBS) break;
-        if (j.status === 'completed' || j.status === 'failed') jobs.delete(id);
-      }
-    }
-    runWithProgress<ProcessFileResult, { progress: number; message: string }>(ctx, 'analysis.process', payload, (m) => {
-      if (job.status === 'queued') {
-        job.status = 'running';
-        job.started_at = new Date().toISOString();
-      }
-      if (job.status === 'running') {
-        job.progress = m.progress;
-        job.message = m.message;
-      }
-    })
-      .then(
-        (r) => {
-          job.status = 'completed';
-          job.progress = 1;
-          job.message = 'done';
-          job.result = response(body, r);
-        },
-        (err: unknown) => {
-          const status = err instanceof EngineError ? err.httpStatus : 500;
-          job.status = 'failed';
-          job.message = 'failed';
-          job.error = { status_code: status, detail: status < 500 && err instanceof EngineError ? err.message : 'Processing failed' };
-          if (status >= 500) ctx.logger.error({ err }, 'analysis job failed');
-        },
-      )
-      .finally(() => {
-        job.finished_at = new Date().toISOString();
-      });
-    return reply.status(202).send({ job_id: job.job_id, status: job.status, progress: job.progress, algorithm: job.algorithm, status_url: `/process/jobs/${job.job_id}` });
+    await prepare(ctx, request.body);
+    const job = await ctx.jobs.submit(ANALYSIS_KIND, request.body as unknown as JsonObject);
+    return reply.status(202).send({ job_id: job.id, status: job.state, progress: job.progress, algorithm: request.body.algorithm, status_url: `/process/jobs/${job.id}` });
   });
 
   app.get('/process/jobs/:job_id', { schema: { summary: 'State, progress and (when done) result of an analysis job', tags: ['analysis'], params: JobId } }, async (request) => {
     const { job_id } = request.params;
-    const job = jobs.get(job_id);
-    if (!job) throw new NotFoundError(`Job not found: ${job_id}`);
-    return job;
+    const job = await ctx.jobs.get(job_id);
+    if (!job || job.kind !== ANALYSIS_KIND) throw new NotFoundError(`Job not found: ${job_id}`);
+    return processJobWire(job);
   });
-
 }

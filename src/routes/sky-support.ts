@@ -1,11 +1,13 @@
 /**
  * What the composite and mosaic routes share: nullable schema pieces, the display options of a
  * request, and background jobs with progress for long renders (POST with `?async=true` -> 202
- * and a job to poll).
+ * and a job to poll), which are core jobs (src/jobs) of kind composite, mosaic or footprint.
  */
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { EngineContext } from '../context.js';
+import type { JobHandler, JobRecord, JsonObject, ProgressReporter } from '../jobs/index.js';
+import { untilAbort } from './job-support.js';
 import { ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
 import type { OverallAdjustment } from '../reproject/tone.js';
@@ -63,103 +65,94 @@ export function displayOf(raw: RawDisplay, fallbacks: string[], fallbackStretch:
 
 /** `?async=true` and the job id of the background-render routes. */
 export const AsyncQuery = Type.Object({ async: Type.Optional(Type.Boolean({ description: 'run as a background job (202 + job id)' })) });
-export const JobParams = Type.Object({ job_id: Type.String() });
+export const JobParams = Type.Object({ job_id: Type.String({ maxLength: 64 }) });
 
-/** A background render the client polls. */
-interface Job {
-  readonly id: string;
-  readonly kind: string;
-  status: 'running' | 'done' | 'failed';
-  progress: number;
-  stage: string;
-  error?: { status: number; detail: string };
-  result?: { body: Buffer | { path: string }; mediaType: string; headers: Record<string, string> };
-  finishedAt?: number;
+/** What a render produced: bytes or a file, its media type and the headers to send. */
+export interface Rendered {
+  readonly body: Buffer | { path: string };
+  readonly mediaType: string;
+  readonly headers: Record<string, string>;
 }
 
-const JOB_TTL_MS = 30 * 60 * 1000;
+/**
+ * How a kind renders from its inputs (the request body, validated again at run time); a file it
+ * writes goes in `dir` (the job's own folder).
+ */
+export type SkyRender = (inputs: JsonObject, progress: ProgressReporter, dir: string) => Promise<Rendered>;
 
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'application/fits': 'fits', 'application/json': 'json' };
+
+/**
+ * A composite, mosaic or footprint as a core job: one render-gate slot while it renders, the
+ * result written to the job's own folder as `{kind}.{ext}` (an output of the job).
+ */
+export function skyJobHandler(ctx: EngineContext, kind: string, render: SkyRender): JobHandler {
+  return {
+    kind,
+    lane: 'compute',
+    async run({ inputs, signal, progress, outputDir, job }) {
+      const dir = await outputDir();
+      const r = await ctx.renderGate.run(() => untilAbort(render(inputs, progress, dir), signal), { interactive: false, signal });
+      const name = `${kind}.${EXTENSIONS[r.mediaType] ?? 'bin'}`;
+      const target = join(dir, name);
+      if (Buffer.isBuffer(r.body)) await writeFile(target, r.body);
+      else if (r.body.path !== target) await rename(r.body.path, target);
+      const size = (await stat(target)).size;
+      return {
+        result: { media_type: r.mediaType, headers: r.headers, output: name },
+        outputs: [{ name, path: `processed/${job.id}/${name}`, sizeBytes: size, mediaType: r.mediaType }],
+      };
+    },
+  };
+}
+
+/** The background-render routes' view of core jobs of one kind (their contract shapes). */
 export class SkyJobs {
-  private readonly jobs = new Map<string, Job>();
+  constructor(private readonly ctx: EngineContext) {}
 
-  constructor(private readonly ctx: EngineContext) {
-    ctx.onClose.push(() => this.clear());
-  }
-
-  /** Runs a pool task with a progress port; `finish` turns the task result into the response. */
+  /** Runs a pool task with a progress port (synchronous renders and job renders alike). */
   run<T>(task: TaskName, payload: object, onProgress?: (fraction: number, stage: string) => void): Promise<T> {
     return runWithProgress<T, { fraction: number; stage: string }>(this.ctx, task, payload, (m) => onProgress?.(m.fraction, m.stage));
   }
 
-  start(kind: string, work: (progress: (fraction: number, stage: string) => void) => Promise<NonNullable<Job['result']>>): Job {
-    this.prune();
-    const job: Job = { id: randomUUID(), kind, status: 'running', progress: 0, stage: 'queued' };
-    this.jobs.set(job.id, job);
-    work((fraction, stage) => {
-      job.progress = Math.max(job.progress, Math.min(1, fraction));
-      job.stage = stage;
-    }).then(
-      (result) => {
-        job.result = result;
-        job.status = 'done';
-        job.progress = 1;
-        job.stage = 'done';
-        job.finishedAt = Date.now();
-      },
-      (err: unknown) => {
-        job.status = 'failed';
-        job.error = err instanceof EngineError ? { status: err.httpStatus, detail: err.message } : { status: 500, detail: 'Internal server error' };
-        job.finishedAt = Date.now();
-        if (!(err instanceof EngineError)) this.ctx.logger.error({ err }, `${kind} job failed`);
-      },
-    );
-    return job;
+  /** An interactive render: a render-gate slot now or soon, else 429 with Retry-After. */
+  interactive<T>(work: () => Promise<T>): Promise<T> {
+    return this.ctx.renderGate.run(work, { interactive: true });
+  }
+
+  start(kind: string, inputs: JsonObject): Promise<JobRecord> {
+    return this.ctx.jobs.submit(kind, inputs);
   }
 
   /**
    * The result of a finished job: a failed job answers with its own error (status and detail, as
    * the synchronous request would have), an unfinished one with 409.
    */
-  result(kind: string, id: string): NonNullable<Job['result']> {
-    const job = this.get(kind, id);
-    if (job.status === 'failed') throw new EngineError('JOB_FAILED', job.error!.detail, job.error!.status);
-    if (job.status !== 'done' || !job.result) throw new ConflictError('Job not finished');
-    return job.result;
+  async result(kind: string, id: string): Promise<Rendered> {
+    const job = await this.get(kind, id);
+    if (job.state === 'failed' && job.error) throw new EngineError(job.error.code, job.error.message, job.error.httpStatus);
+    const output = job.outputs[0];
+    if (job.state !== 'completed' || !job.result || !output) throw new ConflictError('Job not finished');
+    const headers = (job.result.headers ?? {}) as Record<string, string>;
+    return { body: { path: join(this.ctx.settings.dataDir, output.path) }, mediaType: output.mediaType, headers };
   }
 
-  get(kind: string, id: string): Job {
-    const job = this.jobs.get(id);
+  async get(kind: string, id: string): Promise<JobRecord> {
+    const job = await this.ctx.jobs.get(id);
     if (!job || job.kind !== kind) throw new NotFoundError(`Job not found: ${id}`);
     return job;
   }
 
-  status(job: Job, base: string): Record<string, unknown> {
+  /** The contract's status body: running | done | failed, progress in percent. */
+  status(job: JobRecord, base: string): Record<string, unknown> {
+    const status = job.state === 'completed' ? 'done' : job.state === 'failed' || job.state === 'cancelled' ? 'failed' : 'running';
     return {
       job_id: job.id,
-      status: job.status,
+      status,
       progress: Math.round(job.progress * 1000) / 10,
-      stage: job.stage,
-      error: job.error?.detail ?? null,
-      result_url: job.status === 'done' ? `${base}/${job.id}/result` : null,
+      stage: job.state === 'completed' ? 'done' : job.state === 'queued' ? 'queued' : job.stage,
+      error: job.error?.message ?? (job.state === 'cancelled' ? 'Cancelled' : null),
+      result_url: status === 'done' ? `${base}/${job.id}/result` : null,
     };
-  }
-
-  private prune(): void {
-    const now = Date.now();
-    for (const [id, job] of this.jobs) {
-      if (job.finishedAt !== undefined && now - job.finishedAt > JOB_TTL_MS) {
-        this.jobs.delete(id);
-        const body = job.result?.body;
-        if (body && !Buffer.isBuffer(body)) void rm(body.path, { force: true });
-      }
-    }
-  }
-
-  private async clear(): Promise<void> {
-    for (const job of this.jobs.values()) {
-      const body = job.result?.body;
-      if (body && !Buffer.isBuffer(body)) await rm(body.path, { force: true });
-    }
-    this.jobs.clear();
   }
 }

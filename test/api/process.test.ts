@@ -90,7 +90,7 @@ describe('GET /algorithms, POST /process, /process/jobs', () => {
       for (const [k, v] of Object.entries(parameters)) assert.deepEqual(body.parameters[k], v);
       assert.ok(Object.keys(body.parameters).length >= Object.keys(parameters).length);
       for (const f of body.output_files as string[]) {
-        assert.match(f, /^processed\/synthetic_/);
+        assert.match(f, /^processed\/[0-9a-f-]{36}\/synthetic_/);
         const file = await FitsFile.open(join(engine.dataDir, f));
         try {
           const h = file.hdus[0]!;

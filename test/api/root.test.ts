@@ -25,7 +25,20 @@ describe('GET / and /health', () => {
     assert.equal(body.service, 'jwst-processing-engine');
     assert.equal(body.checks.data_dir_writable.ok, true);
     assert.equal(body.checks.worker_pool.ok, true);
+    assert.equal(body.checks.job_backend.ok, true);
     assert.match(body.version, /^\d+\.\d+\.\d+/);
+  });
+
+  it('reports readiness apart: job queue depth, render gate and worker saturation', async () => {
+    const res = await engine.app.inject({ method: 'GET', url: '/health/ready' });
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.equal(body.ready, true);
+    assert.equal(body.jobs.backend, 'in-process');
+    assert.equal(body.jobs.queue_depth, 0);
+    assert.ok(body.jobs.lanes.compute.capacity >= 1);
+    assert.equal(body.render_gate.slots, 2);
+    assert.equal(body.worker_pool.answered, true);
   });
 
   it('serves OpenAPI at /openapi.json and Swagger UI at /docs', async () => {
