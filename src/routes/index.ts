@@ -12,6 +12,7 @@ import { analysisRoutes } from './analysis.js';
 import { compositeRoutes } from './composite.js';
 import { mosaicRoutes } from './mosaic.js';
 import { viewerTileRoutes } from './viewer-tiles.js';
+import { tableRoutes } from './tables.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
@@ -26,4 +27,5 @@ export const routeModules: RouteModule[] = [
   compositeRoutes,
   mosaicRoutes,
   viewerTileRoutes,
+  tableRoutes,
 ];

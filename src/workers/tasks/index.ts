@@ -7,6 +7,7 @@ import { ping } from './ping.js';
 import { viewerTasks } from './viewer.js';
 import { analysisTasks } from './analysis.js';
 import { reprojectTasks } from './reproject.js';
+import { tablesTasks } from './tables.js';
 
 /** Any one-argument task (`never`: every payload type fits; each caller passes its task's payload). */
 export type TaskFunction = (payload: never) => unknown;
@@ -16,6 +17,7 @@ export const tasks = {
   ...viewerTasks,
   ...analysisTasks,
   ...reprojectTasks,
+  ...tablesTasks,
 } satisfies Readonly<Record<string, TaskFunction>>;
 
 /** The task names, so a misspelt name in `pool.run` is a compile error. */
