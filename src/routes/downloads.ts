@@ -7,6 +7,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import type { App } from '../server.js';
+import { eventStreams } from './sse.js';
 import type { EngineContext } from '../context.js';
 import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
 import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type Job, type JobProgress } from '../downloads/index.js';
@@ -215,10 +216,7 @@ async function findJob(downloads: DownloadManager, jobId: string, message = `Job
 export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void> {
   const downloads = ctx.downloads;
   const tags = ['downloads'];
-  const streams = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const end of [...streams]) end();
-  });
+  const streams = eventStreams(app);
 
   app.post('/mast/download', {
     schema: { tags, summary: 'Download an observation (or one product) and wait for it', body: DownloadBody, response: { 200: DownloadResponse } },
@@ -360,26 +358,11 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     },
   }, async (req, reply) => {
     const job = await findJob(downloads, req.params.job_id);
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let seq = 0;
-    let open = true;
-    const send = (event: string, data: unknown) => {
-      if (open) raw.write(`event: ${event}\nid: ${++seq}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
+    const stream = streams.open(req, reply);
+    const send = stream.send;
+    const end = stream.end;
     let unsubscribe = () => {};
-    const ping = setInterval(() => open && raw.write(': ping\n\n'), 15_000);
-    const end = () => {
-      if (!open) return;
-      open = false;
-      clearInterval(ping);
-      unsubscribe();
-      streams.delete(end);
-      raw.end();
-    };
-    streams.add(end);
-    req.raw.on('close', end);
+    stream.onEnd(() => unsubscribe());
     const first = downloads.progress(job);
     send('progress', chunkedProgressJson(first));
     if (first.isFinished) {

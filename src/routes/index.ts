@@ -11,6 +11,7 @@ import { processRoutes } from './process.js';
 import { analysisRoutes } from './analysis.js';
 import { compositeRoutes } from './composite.js';
 import { mosaicRoutes } from './mosaic.js';
+import { jobRoutes } from './jobs.js';
 import { viewerTileRoutes } from './viewer-tiles.js';
 import { tableRoutes } from './tables.js';
 
@@ -28,4 +29,5 @@ export const routeModules: RouteModule[] = [
   mosaicRoutes,
   viewerTileRoutes,
   tableRoutes,
+  jobRoutes,
 ];

@@ -1,0 +1,172 @@
+/**
+ * The jobs API (upstream's latest `/api/jobs`, camelCase like its other `/api` facades) over the
+ * job core: list with filters and paging, get, cancel, pause/resume, delete, output preview,
+ * download and save, and `GET /api/jobs/{id}/events` (Server-Sent Events) for every kind.
+ *
+ * There is no authentication in this engine yet: every job is listed (`owner` is recorded for
+ * when there is). "Save to library" keeps the output: it is copied out of the job's folder
+ * (which retention and DELETE remove) to DATA_DIR/saved/{job id}/{name}; the library (issue #18)
+ * can index that folder.
+ */
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Type } from 'typebox';
+import type { App } from '../server.js';
+import type { EngineContext } from '../context.js';
+import { EngineError, NotFoundError } from '../errors.js';
+import { JOB_STATES, isFinished, type JobOutput, type JobRecord, type JobState } from '../jobs/index.js';
+import { eventStreams } from './sse.js';
+
+const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const OutputParams = Type.Object({ id: Type.String({ maxLength: 64 }), index: Type.Integer({ minimum: 0, maximum: 10_000 }) });
+const ListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ default: 50, description: 'page size, clamped to 1-200' })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+  kind: Type.Optional(Type.String({ maxLength: 200, description: 'comma-separated kinds (download, analysis, composite, mosaic, footprint)' })),
+  status: Type.Optional(Type.String({ maxLength: 200, description: `comma-separated states (${JOB_STATES.join(', ')}; succeeded = completed)` })),
+  all: Type.Optional(Type.Boolean({ description: "accepted for upstream compatibility: without authentication every job is listed" })),
+});
+const PreviewQuery = Type.Object({
+  cmap: Type.Optional(Type.String({ maxLength: 40 })),
+  stretch: Type.Optional(Type.String({ maxLength: 40 })),
+  sliceIndex: Type.Optional(Type.Integer({ minimum: -1, maximum: 1_000_000 })),
+});
+const DeleteQuery = Type.Object({ delete_files: Type.Optional(Type.Boolean({ default: false })) });
+
+/** Upstream's status words: `succeeded` for completed; ours are kept in `state`. */
+const statusOf = (state: JobState): string => (state === 'completed' ? 'succeeded' : state);
+
+function suffixOf(name: string): string {
+  const m = /\.(fits\.gz|fits|fit|png|jpe?g|json|ecsv)$/i.exec(name);
+  return m ? m[1]!.toLowerCase() : '';
+}
+
+/** The wire form of a record (upstream JobRecord fields, plus ours). */
+export function jobWire(job: JobRecord, cancelRequested = false): Record<string, unknown> {
+  return {
+    jobId: job.id,
+    type: job.kind,
+    userId: job.owner,
+    status: statusOf(job.state),
+    state: job.state,
+    cancelRequested,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    updatedAt: job.updatedAt,
+    request: job.inputs,
+    progress: { fraction: job.progress, message: job.stage, currentStage: job.stage },
+    pauseReason: job.pauseReason,
+    attempts: job.attempts,
+    result: isFinished(job.state) || job.outputs.length > 0
+      ? {
+          ...(job.result ?? {}),
+          outputs: job.outputs.map((o, i) => ({ index: i, name: o.name, storageKey: o.path, suffix: suffixOf(o.name), sizeBytes: o.sizeBytes, mediaType: o.mediaType })),
+        }
+      : null,
+    error: job.error?.message ?? null,
+    errorCode: job.error?.code ?? null,
+  };
+}
+
+function csv<T extends string>(text: string | undefined, map: (v: string) => T | undefined): T[] | undefined {
+  if (!text) return undefined;
+  const out: T[] = [];
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const v = map(part);
+    if (v === undefined) throw new EngineError('JOB_BAD_FILTER', `Unknown value ${JSON.stringify(part)}`, 422);
+    out.push(v);
+  }
+  return out;
+}
+
+export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
+  const tags = ['jobs'];
+  const streams = eventStreams(app);
+  const jobs = ctx.jobs;
+
+  const output = async (id: string, index: number): Promise<{ job: JobRecord; out: JobOutput; path: string }> => {
+    const job = await jobs.require(id);
+    const out = job.outputs[index];
+    if (!out) throw new NotFoundError('Output not found', 'JOB_OUTPUT_NOT_FOUND');
+    const path = join(ctx.settings.dataDir, out.path);
+    if (!(await stat(path).then((s) => s.isFile(), () => false))) throw new NotFoundError('Output not found', 'JOB_OUTPUT_NOT_FOUND');
+    return { job, out, path };
+  };
+
+  app.get('/api/jobs', { schema: { tags, summary: 'Jobs of every kind, newest first, with filters and paging', querystring: ListQuery } }, async (req) => {
+    const limit = Math.min(200, Math.max(1, req.query.limit ?? 50));
+    const offset = req.query.offset ?? 0;
+    const kinds = csv(req.query.kind, (v) => (/^[a-z_-]{1,40}$/.test(v) ? v : undefined));
+    const states = csv(req.query.status, (v) => (v === 'succeeded' ? 'completed' : (JOB_STATES as readonly string[]).includes(v) ? (v as JobState) : undefined));
+    const page = await jobs.list({ kinds, states, limit, offset });
+    return { jobs: page.jobs.map((j) => jobWire(j)), total: page.total, limit, offset };
+  });
+
+  app.get('/api/jobs/:id', { schema: { tags, summary: 'One job', params: Id } }, async (req) => jobWire(await jobs.require(req.params.id)));
+
+  app.post('/api/jobs/:id/cancel', { schema: { tags, summary: 'Cancel a job that is not finished', params: Id } }, async (req) => {
+    const { cancelled, job } = await jobs.cancel(req.params.id);
+    return cancelled ? { cancelRequested: true, status: statusOf(job.state) } : { cancelRequested: false, status: statusOf(job.state) };
+  });
+
+  app.post('/api/jobs/:id/pause', { schema: { tags, summary: 'Pause a job of a pausable kind', params: Id } }, async (req) => jobWire(await jobs.pause(req.params.id)));
+
+  app.post('/api/jobs/:id/resume', { schema: { tags, summary: 'Queue a paused or failed job again', params: Id } }, async (req) => jobWire(await jobs.resume(req.params.id)));
+
+  app.delete('/api/jobs/:id', { schema: { tags, summary: 'Forget a job (cancelled first if it runs) and delete its outputs', params: Id, querystring: DeleteQuery } }, async (req) => {
+    await jobs.remove(req.params.id, { deleteFiles: req.query.delete_files ?? false });
+    return { jobId: req.params.id, deleted: true };
+  });
+
+  app.get('/api/jobs/:id/outputs/:index/download', { schema: { tags, summary: 'An output file, as an attachment', params: OutputParams } }, async (req, reply) => {
+    const { out, path } = await output(req.params.id, req.params.index);
+    return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${out.name.replace(/["\\\r\n]/g, '_')}"`).send(createReadStream(path));
+  });
+
+  app.get('/api/jobs/:id/outputs/:index/preview', { schema: { tags, summary: 'A preview of an output: images as they are, FITS through the preview renderer', params: OutputParams, querystring: PreviewQuery } }, async (req, reply) => {
+    const { job, out, path } = await output(req.params.id, req.params.index);
+    if (out.mediaType === 'image/png' || out.mediaType === 'image/jpeg') return reply.type(out.mediaType).send(createReadStream(path));
+    if (!/\.(fits|fit|fits\.gz)$/i.test(out.name)) throw new EngineError('JOB_OUTPUT_NOT_PREVIEWABLE', 'Only FITS and image outputs can be previewed', 415);
+    const q = new URLSearchParams({ file_path: out.path, width: '1000', height: '1000' });
+    if (req.query.cmap) q.set('cmap', req.query.cmap);
+    if (req.query.stretch) q.set('stretch', req.query.stretch);
+    if (req.query.sliceIndex !== undefined) q.set('slice_index', String(req.query.sliceIndex));
+    return reply.redirect(`/preview/${encodeURIComponent(job.id)}?${q.toString()}`, 307);
+  });
+
+  app.post('/api/jobs/:id/outputs/:index/save', { schema: { tags, summary: 'Keep an output beyond the job (DATA_DIR/saved/{job id}/{name})', params: OutputParams } }, async (req, reply) => {
+    const { job, out, path } = await output(req.params.id, req.params.index);
+    if (!/\.(fits|fit|fits\.gz|ecsv|png|jpe?g)$/i.test(out.name)) throw new EngineError('JOB_OUTPUT_NOT_SAVABLE', 'Only FITS, ECSV and image outputs can be saved', 415);
+    const relative = `saved/${job.id}/${out.name}`;
+    const target = join(ctx.settings.dataDir, relative);
+    const exists = await stat(target).then(() => true, () => false);
+    if (!exists) {
+      await mkdir(join(ctx.settings.dataDir, 'saved', job.id), { recursive: true });
+      await copyFile(path, target);
+    }
+    return reply.status(201).send({ dataId: relative, filePath: relative, created: !exists });
+  });
+
+  app.get('/api/jobs/:id/events', {
+    schema: { tags, summary: 'Server-Sent Events: `job` (the record, on every change, progress at most 4 per second); `end` when it is finished or removed', params: Id },
+  }, async (req, reply) => {
+    const first = await jobs.require(req.params.id);
+    const stream = streams.open(req, reply);
+    const endWith = (status: string) => {
+      stream.send('end', { jobId: first.id, status });
+      stream.end();
+    };
+    // Subscribe before sending the first record, so no change between the two is lost.
+    const unsubscribe = jobs.subscribe(first.id, (e) => {
+      if (e.type === 'removed') return endWith('removed');
+      stream.send('job', jobWire(e.job));
+      if (isFinished(e.job.state)) endWith(statusOf(e.job.state));
+    });
+    stream.onEnd(unsubscribe);
+    const now = (await jobs.get(first.id)) ?? first;
+    stream.send('job', jobWire(now));
+    if (isFinished(now.state)) endWith(statusOf(now.state));
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Server-Sent Events for the job routes: headers that defeat proxy buffering, numbered events, a
+ * comment ping every 15 s, and every open stream ended when the server closes (so shutdown
+ * never waits for a client that keeps listening).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../server.js';
+
+export interface EventStream {
+  send(event: string, data: unknown): void;
+  /** Ends the stream (idempotent); also called when the client goes or the server closes. */
+  end(): void;
+  /** Runs `fn` when the stream ends, whoever ended it. */
+  onEnd(fn: () => void): void;
+}
+
+/** One per route module: `open` starts a stream on a request; all end on app close. */
+export function eventStreams(app: App): { open(request: FastifyRequest, reply: FastifyReply): EventStream } {
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...streams]) end();
+  });
+  return {
+    open(request, reply) {
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      let seq = 0;
+      let open = true;
+      const endHandlers: Array<() => void> = [];
+      const ping = setInterval(() => open && raw.write(': ping\n\n'), 15_000);
+      const end = () => {
+        if (!open) return;
+        open = false;
+        clearInterval(ping);
+        streams.delete(end);
+        for (const fn of endHandlers) fn();
+        raw.end();
+      };
+      streams.add(end);
+      request.raw.on('close', end);
+      return {
+        send(event, data) {
+          if (open) raw.write(`event: ${event}\nid: ${++seq}\ndata: ${JSON.stringify(data)}\n\n`);
+        },
+        end,
+        onEnd(fn) {
+          if (open) endHandlers.push(fn);
+          else fn();
+        },
+      };
+    },
+  };
+}
