@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY web ./web
 RUN npm run build && npm prune --omit=dev
@@ -27,4 +28,6 @@ EXPOSE 8000
 VOLUME ["/app/data"]
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10s \
   CMD node -e "fetch('http://127.0.0.1:8000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Exec form: node itself is PID 1 and handles SIGTERM (src/main.ts stops cleanly), so `docker stop`
+# shuts the engine down without waiting for the kill timeout.
 CMD ["node", "dist/main.js"]

@@ -3,6 +3,8 @@
  * `jwst-engine`: the command-line face of the same core the HTTP API uses.
  * Each command lives in `commands/<name>.ts` and registers itself on the program.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { commandModules } from './commands/index.js';
@@ -17,8 +19,22 @@ export function buildProgram(): Command {
   return program;
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
-if (isMain) {
+/**
+ * Run when this file is the program, however it was reached: `node dist/cli/main.js`, or a bin link
+ * (`npm install -g`, `npx`, `npm link`, any symlink, whatever its name). Both sides are compared as
+ * real paths, so links and relative paths resolve to this file.
+ */
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false; // argv[1] is not a file (node -e, a REPL): imported, not run
+  }
+}
+
+if (invokedDirectly()) {
   buildProgram().parseAsync(process.argv).catch((err: unknown) => {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
