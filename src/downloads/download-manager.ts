@@ -151,6 +151,8 @@ export class DownloadManager {
   private readonly jobs = new Map<string, Job>();
   private readonly runtimes = new Map<string, Runtime>();
   private readonly resuming = new Set<string>();
+  /** One running job per observation folder: the tail of each folder's turns (see observationTurn). */
+  private readonly folderTurns = new Map<string, Promise<void>>();
   private readonly events = new EventEmitter();
   private readonly log: DownloadLogger;
   private dailyTimer: NodeJS.Timeout | undefined;
@@ -282,6 +284,9 @@ export class DownloadManager {
     if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
     validateObsId(request.obsId);
     const selection = request.productFilenames ? validateProductSelection(request.productFilenames) : null;
+    // A request for files a queued or running job already fetches joins that job.
+    const joined = this.activeJobCovering(request, selection);
+    if (joined) return joined;
     // A selection is checked against the product list now, so unknown names are the caller's 422.
     const selected = selection ? await this.listSelection(request.obsId, selection) : undefined;
     if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
@@ -395,7 +400,11 @@ export class DownloadManager {
     if (isActive(job.status)) await this.cancel(jobId);
     let deletedFiles = 0;
     if (deleteFiles) {
+      // Files another job lists (running, paused or complete) stay: they are its files too.
+      const shared = new Set<string>();
+      for (const other of this.jobs.values()) if (other.id !== jobId) for (const f of other.files) shared.add(f.localPath);
       for (const f of job.files) {
+        if (shared.has(f.localPath)) continue;
         for (const path of [f.localPath, `${f.localPath}.part`]) {
           if (relativeInside(this.downloadDir, path) === undefined) continue;
           if ((await this.fs.size(path)) !== undefined) {
@@ -560,7 +569,9 @@ export class DownloadManager {
     const onQueueAbort = () => local.abort(queueSignal.reason);
     queueSignal.addEventListener('abort', onQueueAbort, { once: true });
     const signal = local.signal;
+    let endTurn: (() => void) | undefined;
     try {
+      endTurn = await this.observationTurn(job, signal);
       if (job.files.length === 0) {
         transition(job, 'fetching_products');
         job.message = 'Fetching product information from MAST...';
@@ -599,6 +610,7 @@ export class DownloadManager {
         }
       }
     } finally {
+      endTurn?.();
       queueSignal.removeEventListener('abort', onQueueAbort);
       if (isActive(job.status)) this.settle(job);
       for (const f of job.files) if (f.status === 'downloading') f.status = 'paused';
@@ -607,6 +619,59 @@ export class DownloadManager {
       this.emit(job, true);
       if ((job.status as JobStatus) === 'complete') void this.applyCacheBound().catch(() => undefined);
     }
+  }
+
+  /**
+   * Waits until no other job of the same observation folder runs, so two jobs never write the
+   * same `.part` (a later job then finds the files the earlier one finished, verified, on disk).
+   * Returns the function that lets the next job in.
+   */
+  private async observationTurn(job: Job, signal: AbortSignal): Promise<() => void> {
+    const key = job.downloadDir;
+    const previous = this.folderTurns.get(key);
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = (previous ?? Promise.resolve()).then(() => mine);
+    this.folderTurns.set(key, tail);
+    const end = () => {
+      release();
+      if (this.folderTurns.get(key) === tail) this.folderTurns.delete(key);
+    };
+    if (!previous) return end;
+    job.message = 'Waiting for another download of this observation to finish';
+    this.emit(job, true);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        void previous.then(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    } catch (err) {
+      end();
+      throw err;
+    }
+    return end;
+  }
+
+  /** A queued or running job of the observation that fetches every file `request` asks for. */
+  private activeJobCovering(request: CreateJobRequest, selection: string[] | null): Job | undefined {
+    const same = (a: readonly unknown[] | null | undefined, b: readonly unknown[] | null | undefined) =>
+      JSON.stringify(a ? [...a].map(String).sort() : null) === JSON.stringify(b ? [...b].map(String).sort() : null);
+    for (const job of this.jobs.values()) {
+      if (!isActive(job.status) || job.obsId !== request.obsId) continue;
+      const sameFilters = (request.productType ?? 'SCIENCE') === job.productType && same(request.calibLevel, job.calibLevel) &&
+        same(request.subgroup, job.subgroup) && (request.productId ?? null) === job.productId;
+      if (!selection && !job.productFilenames && sameFilters) return job;
+      if (selection) {
+        const names = job.productFilenames ?? (job.files.length > 0 ? job.files.map((f) => f.filename) : null);
+        if (names && selection.every((n) => names.includes(n))) return job;
+      }
+    }
+    return undefined;
   }
 
   /** Decides the end state of a job whose transfers have all returned. */

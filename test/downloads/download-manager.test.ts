@@ -328,4 +328,77 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const left = (await readdir(join(dir, 'mast'))).filter((n) => n.startsWith('jw')).sort();
     assert.deepEqual(left, ['jwC']);
   });
+
+  // One observation, one download at a time (issue #13's measured failures).
+
+  /** Every complete file's recorded SHA-256 is the SHA-256 of the bytes on disk. */
+  async function assertShaMatchesDisk(job: Job) {
+    for (const f of job.files) {
+      assert.equal(f.status, 'complete', `${f.filename} complete`);
+      assert.equal(f.sha256, sha256(await readFile(f.localPath)), `${f.filename}: the recorded SHA-256 is the file's`);
+    }
+  }
+
+  it('concurrent pairs for one observation: an equal request joins the running job, another waits its turn; never one .part for two', async () => {
+    const dir = join(tmp.dir, 'pairs');
+    const m = manager(dir);
+    await m.start();
+    for (let pair = 0; pair < 6; pair++) {
+      const obs = observation([60_000, 30_000], [{ bytesPerSecond: 600_000 }]);
+      const [a, b] = await Promise.all([m.createJob({ obsId: obs.obsId }), m.createJob({ obsId: obs.obsId })]);
+      assert.equal(b.id, a.id, 'the same request joins the job that fetches it');
+      // Another request for the observation (other filters) is its own job and waits for the first.
+      const c = await m.createJob({ obsId: obs.obsId, calibLevel: [2, 3] });
+      assert.notEqual(c.id, a.id);
+      const [da, dc] = await Promise.all([m.waitUntilSettled(a.id), m.waitUntilSettled(c.id)]);
+      assert.equal(da.status, 'complete', da.error ?? '');
+      assert.equal(dc.status, 'complete', dc.error ?? '');
+      await assertFilesIdentical(da, obs.data);
+      await assertFilesIdentical(dc, obs.data);
+      // A selection of files a running job already fetches joins it.
+      const again = await m.createJob({ obsId: obs.obsId, calibLevel: [9] });
+      const joined = await m.createJob({ obsId: obs.obsId, calibLevel: [9] });
+      assert.equal(joined.id, again.id);
+      await m.waitUntilSettled(again.id);
+    }
+  });
+
+  it('a file changed on the server mid-run: every job ends with the SHA-256 of the version on disk', async () => {
+    const dir = join(tmp.dir, 'changed');
+    const m = manager(dir);
+    await m.start();
+    for (let run = 0; run < 4; run++) {
+      const newVersion = seededBytes(64_000, 9000 + run);
+      const obs = observation([64_000, 20_000], [{ changeAfterGets: { gets: 2, data: newVersion }, bytesPerSecond: 400_000 }]);
+      const a = await m.createJob({ obsId: obs.obsId });
+      const b = await m.createJob({ obsId: obs.obsId, calibLevel: [3] });
+      const [da, db] = await Promise.all([m.waitUntilSettled(a.id), m.waitUntilSettled(b.id)]);
+      for (const job of [da, db]) {
+        assert.equal(job.status, 'complete', job.error ?? '');
+        await assertShaMatchesDisk(job);
+      }
+      const changed = da.files.find((f) => f.filename.endsWith('_0_cal.fits'))!;
+      assert.equal(sha256(await readFile(changed.localPath)), sha256(newVersion), 'the new version is on disk');
+    }
+  });
+
+  it('dismissing with delete_files during another job keeps every file the other job lists', async () => {
+    const dir = join(tmp.dir, 'dismiss-shared');
+    const m = manager(dir);
+    await m.start();
+    const obs = observation([20_000, 120_000], [undefined, { bytesPerSecond: 120_000 }]);
+    const [small, slow] = [...obs.data.keys()];
+    const a = await m.createJob({ obsId: obs.obsId, productFilenames: [small!] });
+    assert.equal((await m.waitUntilSettled(a.id)).status, 'complete');
+    const b = await m.createJob({ obsId: obs.obsId, productFilenames: [small!, slow!] });
+    assert.notEqual(b.id, a.id);
+    while (!m.get(b.id)!.files.some((f) => f.filename === slow && f.ranges.length > 0)) await new Promise((r) => setTimeout(r, 20));
+    const { deletedFiles } = await m.dismiss(a.id, true);
+    assert.equal(deletedFiles, 0, 'the only file of the dismissed job is listed by the running one');
+    const done = await m.waitUntilSettled(b.id);
+    assert.equal(done.status, 'complete', done.error ?? '');
+    await assertFilesIdentical(done, obs.data);
+    // Once no other job lists them, dismissing deletes them.
+    assert.equal((await m.dismiss(b.id, true)).deletedFiles, 2);
+  });
 });
