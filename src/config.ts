@@ -42,6 +42,12 @@ export interface Settings {
   readonly jobOutputRetentionMs: number;
   /** JOB_OUTPUT_MAX_BYTES: total size of DATA_DIR/processed; the oldest finished jobs go first. */
   readonly jobOutputMaxBytes: number;
+  /** DATABASE_URL: postgres://... puts the library (and other records) in PostgreSQL; unset = embedded SQLite. */
+  readonly databaseUrl: string | undefined;
+  /** DATABASE_FILE: the embedded SQLite file (default DATA_DIR/engine.db). */
+  readonly databaseFile: string;
+  /** LIBRARY_SCAN_ON_START: scan DATA_DIR for files placed by hand when the engine starts. */
+  readonly libraryScanOnStart: boolean;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +99,13 @@ function url(env: Env, name: string, fallback: string): string {
   return text.replace(/\/+$/, '');
 }
 
+function databaseUrl(env: Env): string | undefined {
+  const text = raw(env, 'DATABASE_URL');
+  if (text === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\/\S+$/i.test(text)) throw new ConfigError('DATABASE_URL is invalid: expected a postgres:// URL');
+  return text;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -132,5 +145,8 @@ export function loadSettings(env: Env = process.env): Settings {
     renderQueueWaitMs: number(env, 'RENDER_QUEUE_WAIT_SECONDS', 15, { min: 0, max: 3600 }) * 1000,
     jobOutputRetentionMs: number(env, 'JOB_OUTPUT_RETENTION_HOURS', 168, { min: 0, max: 87_600 }) * 3_600_000,
     jobOutputMaxBytes: number(env, 'JOB_OUTPUT_MAX_BYTES', 10 * 1024 ** 3, { min: 1, integer: true }),
+    databaseUrl: databaseUrl(env),
+    databaseFile: resolve(raw(env, 'DATABASE_FILE') ?? resolve(dataDir, 'engine.db')),
+    libraryScanOnStart: boolean(env, 'LIBRARY_SCAN_ON_START', true),
   });
 }

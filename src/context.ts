@@ -9,6 +9,7 @@ import type { PathSandbox } from './storage/path-sandbox.js';
 import type { MastClient } from './mast/client.js';
 import type { DownloadManager } from './downloads/download-manager.js';
 import type { JobService, RenderGate } from './jobs/index.js';
+import type { LibraryService } from './library/service.js';
 
 export interface EngineContext {
   readonly settings: Settings;
@@ -24,6 +25,8 @@ export interface EngineContext {
   readonly jobs: JobService;
   /** At most MAX_CONCURRENT_RENDERS renders and analyses at once (interactive: 429 past it). */
   readonly renderGate: RenderGate;
+  /** The data library: records of every FITS/ECSV file, in the engine's database (src/db). */
+  readonly library: LibraryService;
   /** Things to stop, last-registered first, when the engine shuts down. */
   readonly onClose: Array<() => Promise<void> | void>;
 }

@@ -16,6 +16,7 @@ import { mastClientFromSettings } from './mast/from-settings.js';
 import { downloadManagerFromSettings, mastClientProductSource } from './downloads/service.js';
 import { jobServiceFromSettings, registerJobKinds } from './routes/job-kinds.js';
 import { RenderGate } from './jobs/index.js';
+import { libraryFromSettings } from './library/from-settings.js';
 
 export interface Engine {
   readonly app: App;
@@ -27,21 +28,34 @@ export interface Engine {
 export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {
   await mkdir(settings.dataDir, { recursive: true });
   const mast = mastClientFromSettings(settings, { logger });
-  const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { logger: logger.child({ module: 'downloads' }) });
+  const pool = new WorkerPool({ threads: settings.workerThreads });
+  const library = await libraryFromSettings(settings, pool, logger.child({ module: 'library' }));
+  const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
+    logger: logger.child({ module: 'downloads' }),
+    // Every downloaded file becomes a library record before its job completes.
+    onFileComplete: async (f) => {
+      await library.registerCompletedFile({ path: f.localPath, source: 'download', sha256: f.sha256 });
+    },
+  });
   await downloads.start();
   const jobs = jobServiceFromSettings(settings, logger.child({ module: 'jobs' }));
+  if (settings.libraryScanOnStart) {
+    void library.scan().catch((err: unknown) => logger.warn({ err }, 'library scan failed'));
+  }
   const ctx: EngineContext = {
     settings,
     logger,
-    pool: new WorkerPool({ threads: settings.workerThreads }),
+    pool,
     sandbox: new PathSandbox(settings.dataDir),
     version: VERSION,
     mast,
     downloads,
     jobs,
+    library,
     renderGate: new RenderGate(settings.maxConcurrentRenders, settings.renderQueueDepth, settings.renderQueueWaitMs),
-    // Jobs, then downloads stop first (last registered runs first): runs re-queued, state saved.
-    onClose: [() => mast.close(), () => downloads.close(), () => jobs.store.close(), () => jobs.close()],
+    // Jobs, then downloads stop first (last registered runs first): runs re-queued, state saved;
+    // the library closes last (its database may still be written by the steps before).
+    onClose: [() => library.close(), () => mast.close(), () => downloads.close(), () => jobs.store.close(), () => jobs.close()],
   };
   registerJobKinds(ctx);
   await jobs.start();

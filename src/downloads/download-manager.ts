@@ -69,6 +69,19 @@ export interface DownloadManagerOptions {
   /** How often progress events are emitted per job (default 250 ms). */
   readonly progressIntervalMs?: number;
   readonly logger?: DownloadLogger;
+  /**
+   * Called when a file is complete (verified, renamed into place), before the job can complete:
+   * the library registers its record here. A failure is logged, never fails the download.
+   */
+  readonly onFileComplete?: (file: CompletedDownload) => Promise<void> | void;
+}
+
+export interface CompletedDownload {
+  readonly jobId: string;
+  readonly obsId: string;
+  readonly localPath: string;
+  readonly relativePath: string;
+  readonly sha256: string | null;
 }
 
 export interface CreateJobRequest {
@@ -732,6 +745,13 @@ export class DownloadManager {
         onNotice: (message, data) => this.log.info({ jobId: job.id, ...data }, message),
       });
       this.log.debug({ jobId: job.id, file: file.filename, sha256: file.sha256 }, 'file complete');
+      if (this.o.onFileComplete && file.status === 'complete') {
+        try {
+          await this.o.onFileComplete({ jobId: job.id, obsId: job.obsId, localPath: file.localPath, relativePath: file.relativePath, sha256: file.sha256 ?? null });
+        } catch (err) {
+          this.log.warn({ err, jobId: job.id, file: file.filename }, 'file-complete hook failed');
+        }
+      }
     } catch (err) {
       if (err instanceof DiskFullError) {
         file.status = 'paused';

@@ -1,0 +1,32 @@
+/**
+ * Builds the library from the engine settings: opens the database (SQLite in DATA_DIR, or
+ * PostgreSQL with DATABASE_URL), runs the migrations, and renders stored thumbnails in the
+ * worker pool. Used by the engine and by the CLI.
+ */
+import type { Settings } from '../config.js';
+import { openDatabase } from '../db/index.js';
+import type { WorkerPool } from '../workers/pool.js';
+import type { PreviewFileResult } from '../imaging/viewer/preview-file.js';
+import { limitsFromSettings } from '../imaging/viewer/source.js';
+import { LIBRARY_MIGRATIONS } from './schema.js';
+import { LibraryService, type LibraryLogger } from './service.js';
+
+export async function libraryFromSettings(settings: Settings, pool: WorkerPool | undefined, logger?: LibraryLogger): Promise<LibraryService> {
+  const { db, applied } = await openDatabase({
+    databaseUrl: settings.databaseUrl,
+    sqliteFile: settings.databaseFile,
+    migrations: [LIBRARY_MIGRATIONS],
+  });
+  if (applied.length) logger?.info({ database: db.description, applied: applied.map((m) => `${m.component}:${m.version}`) }, 'database migrated');
+  return new LibraryService({
+    db,
+    dataDir: settings.dataDir,
+    logger,
+    thumbnailer: pool
+      ? async (path) => {
+          const r = await pool.run<PreviewFileResult>('viewer.thumbnail', { path, limits: limitsFromSettings(settings) });
+          return { mediaType: r.mediaType, bytes: r.image };
+        }
+      : undefined,
+  });
+}

@@ -1,0 +1,252 @@
+/**
+ * The library: records for every FITS/ECSV file under DATA_DIR. Downloads and job outputs call
+ * `registerCompletedFile` when a file completes; `scan` finds files placed by hand and notices
+ * deleted ones (headers only, never pixel data). `resolve` turns a data_id into its sandboxed path
+ * for the viewer and analysis routes. No HTTP in here.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { Database } from '../db/index.js';
+import { NotFoundError } from '../errors.js';
+import { readFileFacts, isLibraryFile } from './facts.js';
+import { SqlRecordRepository, type RecordRepository } from './repository.js';
+import { canSee, type LibraryRecord, type RecordSource, type Viewer, type Visibility } from './record.js';
+
+export interface Thumbnail {
+  readonly mediaType: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface LibraryLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface LibraryServiceOptions {
+  readonly db: Database;
+  readonly dataDir: string;
+  /** Renders a stored thumbnail for a completed file (pixel work; the engine runs it in the pool). */
+  readonly thumbnailer?: (absPath: string) => Promise<Thumbnail>;
+  /** Visibility of records nobody owns (scanned or single-user files): default 'public'. */
+  readonly defaultVisibility?: Visibility;
+  readonly logger?: LibraryLogger;
+}
+
+export interface CompletedFile {
+  /** Absolute, or relative to DATA_DIR. */
+  readonly path: string;
+  readonly source: RecordSource;
+  /** Already known (downloads verify it); computed when absent. */
+  readonly sha256?: string | null;
+  readonly jobId?: string | null;
+  readonly inputIds?: readonly string[];
+  readonly owner?: string | null;
+  readonly visibility?: Visibility;
+  readonly description?: string | null;
+  /** Wait for the stored thumbnail (default: rendered in the background). */
+  readonly awaitThumbnail?: boolean;
+}
+
+export interface ScanReport {
+  readonly files: number;
+  readonly added: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly missing: number;
+  readonly restored: number;
+  readonly durationMs: number;
+}
+
+/** Record ids are UUIDs: anything else is a path. */
+export const DATA_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(runners);
+}
+
+export class LibraryService {
+  readonly repo: RecordRepository;
+  readonly db: Database;
+  readonly dataDir: string;
+  private readonly options: LibraryServiceOptions;
+  private scanning: Promise<ScanReport> | undefined;
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(options: LibraryServiceOptions) {
+    this.options = options;
+    this.db = options.db;
+    this.dataDir = options.dataDir;
+    this.repo = new SqlRecordRepository(options.db);
+  }
+
+  /** DATA_DIR-relative with '/' separators, or undefined when `path` is outside DATA_DIR. */
+  relativePath(path: string): string | undefined {
+    const abs = isAbsolute(path) ? path : join(this.dataDir, path);
+    const rel = relative(this.dataDir, abs);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+    return rel.split(sep).join('/');
+  }
+
+  /**
+   * The record of a file that just completed (download, job output, import): facts from its
+   * headers, size, checksum, lineage and owner, then its thumbnail. Returns the record.
+   */
+  async registerCompletedFile(file: CompletedFile): Promise<LibraryRecord> {
+    const rel = this.relativePath(file.path);
+    if (rel === undefined) throw new NotFoundError('File is outside the data directory');
+    const abs = join(this.dataDir, rel);
+    const info = await stat(abs);
+    const [facts, sha256] = await Promise.all([readFileFacts(abs, rel), file.sha256 ? Promise.resolve(file.sha256) : sha256File(abs)]);
+    const record = await this.repo.upsertFile({
+      ...facts,
+      path: rel,
+      sizeBytes: info.size,
+      fileMtimeMs: info.mtimeMs,
+      sha256,
+      source: file.source,
+      jobId: file.jobId ?? null,
+      inputIds: file.inputIds ?? [],
+      owner: file.owner ?? null,
+      visibility: file.visibility ?? (file.owner ? 'private' : this.options.defaultVisibility ?? 'public'),
+      description: file.description ?? null,
+    });
+    if (this.options.thumbnailer && (record.dataType === 'image' || record.dataType === 'cube')) {
+      // Rendering reads pixels: downloads do not wait for it unless asked.
+      const render = this.storeThumbnail(record, abs).then(() => undefined, (err: unknown) => this.options.logger?.warn({ err, path: rel }, 'thumbnail failed'));
+      if (file.awaitThumbnail) await render;
+      else {
+        this.background.add(render);
+        void render.finally(() => this.background.delete(render));
+      }
+    }
+    return (await this.repo.get(record.dataId)) ?? record;
+  }
+
+  /** Resolves when the thumbnails being rendered in the background are stored. */
+  async idle(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
+  }
+
+  private async storeThumbnail(record: LibraryRecord, abs: string): Promise<Thumbnail | undefined> {
+    if (!this.options.thumbnailer) return undefined;
+    const thumb = await this.options.thumbnailer(abs);
+    await this.repo.setThumbnail(record.dataId, thumb.mediaType, thumb.bytes);
+    return thumb;
+  }
+
+  /** The stored thumbnail, rendered and stored on first use for images; undefined for tables. */
+  async thumbnail(record: LibraryRecord): Promise<Thumbnail | undefined> {
+    const stored = await this.repo.getThumbnail(record.dataId);
+    if (stored) return stored;
+    if (record.dataType !== 'image' && record.dataType !== 'cube') return undefined;
+    try {
+      return await this.storeThumbnail(record, join(this.dataDir, record.path));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A record the viewer may see, by id; 404 otherwise (private records are not revealed). */
+  async resolve(dataId: string, viewer: Viewer, message = 'The requested data was not found.'): Promise<LibraryRecord> {
+    const record = DATA_ID.test(dataId) ? await this.repo.get(dataId) : undefined;
+    if (!record || !canSee(viewer, record)) throw new NotFoundError(message, 'DATA_NOT_FOUND');
+    return record;
+  }
+
+  /**
+   * Walks DATA_DIR for FITS/ECSV files: new ones get records, changed ones (size or mtime) are
+   * re-read, unchanged ones cost a stat, and records whose file is gone are marked missing.
+   * One scan at a time: a second call shares the running one.
+   */
+  scan(options: { concurrency?: number } = {}): Promise<ScanReport> {
+    this.scanning ??= this.runScan(options.concurrency ?? 16).finally(() => {
+      this.scanning = undefined;
+    });
+    return this.scanning;
+  }
+
+  private async runScan(concurrency: number): Promise<ScanReport> {
+    const started = performance.now();
+    const known = await this.repo.scanIndex();
+    const seen = new Set<string>();
+    const toRead: Array<{ rel: string; size: number; mtimeMs: number }> = [];
+    let unchanged = 0;
+    let restored: string[] = [];
+
+    const dirs = [this.dataDir];
+    while (dirs.length > 0) {
+      const dir = dirs.pop()!;
+      let handle;
+      try {
+        handle = await opendir(dir, { bufferSize: 256 });
+      } catch {
+        continue;
+      }
+      const files: string[] = [];
+      for await (const entry of handle) {
+        if (entry.name.startsWith('.')) continue; // state folders, partial downloads
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) dirs.push(full);
+        else if (entry.isFile() && isLibraryFile(entry.name)) files.push(full);
+      }
+      await eachLimited(files, concurrency, async (full) => {
+        const info = await stat(full).catch(() => undefined);
+        if (!info) return;
+        const rel = relative(this.dataDir, full).split(sep).join('/');
+        seen.add(rel);
+        const k = known.get(rel);
+        if (k && k.sizeBytes === info.size && k.fileMtimeMs === Math.round(info.mtimeMs)) {
+          unchanged++;
+          if (k.missing) restored.push(k.dataId);
+        } else {
+          toRead.push({ rel, size: info.size, mtimeMs: info.mtimeMs });
+        }
+      });
+    }
+
+    let added = 0;
+    let updated = 0;
+    await eachLimited(toRead, concurrency, async ({ rel, size, mtimeMs }) => {
+      const facts = await readFileFacts(join(this.dataDir, rel), rel);
+      await this.repo.upsertFile({
+        ...facts, path: rel, sizeBytes: size, fileMtimeMs: mtimeMs, source: 'scan',
+        visibility: this.options.defaultVisibility ?? 'public',
+      });
+      if (known.has(rel)) updated++;
+      else added++;
+    });
+
+    const gone = [...known.entries()].filter(([path, k]) => !k.missing && !seen.has(path)).map(([, k]) => k.dataId);
+    await this.repo.setMissing(gone, true);
+    if (restored.length) await this.repo.setMissing(restored, false);
+    const report: ScanReport = {
+      files: seen.size, added, updated, unchanged, missing: gone.length, restored: restored.length,
+      durationMs: Math.round(performance.now() - started),
+    };
+    restored = [];
+    this.options.logger?.info({ ...report }, 'library scan done');
+    return report;
+  }
+
+  async close(): Promise<void> {
+    await this.scanning?.catch(() => undefined);
+    await this.idle();
+    await this.db.close();
+  }
+}
