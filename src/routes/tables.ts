@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import type { TableInfo, TablePage } from '../tables/index.js';
+import type { CubeSpectrum, SpectralData, TableInfo, TablePage } from '../tables/index.js';
 import { etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 const FilePath = Type.String({ maxLength: 1024, description: 'FITS or .ecsv file, relative to DATA_DIR' });
@@ -19,6 +19,28 @@ const TableDataQuery = Type.Object({
   sort_column: Type.Optional(Type.String({ maxLength: 256 })),
   sort_direction: Type.Optional(Type.String({ maxLength: 8, default: 'asc', description: "'desc', or ascending" })),
   search: Type.Optional(Type.String({ maxLength: 200, description: 'case-insensitive substring of any cell as printed' })),
+});
+
+const Units = {
+  flux_unit: Type.Optional(Type.String({ maxLength: 32, description: 'convert flux columns to MJy/sr, Jy, ABmag or erg/s/cm2/Angstrom' })),
+  wavelength_unit: Type.Optional(Type.String({ maxLength: 16, description: 'convert wavelengths to um, nm or Angstrom' })),
+};
+
+const SpectralQuery = Type.Object({
+  file_path: FilePath,
+  hdu_index: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, description: 'table HDU; default 1 (FITS) or 0 (ECSV)' })),
+  ...Units,
+});
+
+const CubeSpectrumQuery = Type.Object({
+  file_path: FilePath,
+  hdu: Type.Optional(Type.String({ maxLength: 72, description: 'cube HDU index or EXTNAME (default SCI, else the first 3-axis image)' })),
+  x: Type.Number({ minimum: -1e9, maximum: 1e9, description: '0-based column of the first pixel' }),
+  y: Type.Number({ minimum: -1e9, maximum: 1e9, description: '0-based row (numpy order, row 0 = FITS row 1)' }),
+  width: Type.Optional(Type.Integer({ default: 1, minimum: 1, maximum: 100_000 })),
+  height: Type.Optional(Type.Integer({ default: 1, minimum: 1, maximum: 100_000 })),
+  reduce: Type.Optional(Type.Union([Type.Literal('sum'), Type.Literal('mean')], { default: 'sum', description: 'of the finite pixels in each slice' })),
+  ...Units,
 });
 
 export async function tableRoutes(app: App, ctx: EngineContext): Promise<void> {
@@ -44,5 +66,29 @@ export async function tableRoutes(app: App, ctx: EngineContext): Promise<void> {
     if (notModified(request, reply, etag)) return reply;
     const page = await ctx.pool.run<TablePage>('tables.page', { path: file.path, ...options(), ...params });
     return reply.header('etag', etag).send(page);
+  });
+
+  app.get('/analysis/spectral-data', {
+    schema: { summary: 'A 1-D spectrum from a table (x1d/c1d FITS, or ECSV): the known columns, wavelength first, with optional unit conversion', tags: ['analysis'], querystring: SpectralQuery },
+  }, async (request, reply) => {
+    const q = request.query;
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const params = { hduIndex: q.hdu_index ?? null, fluxUnit: q.flux_unit ?? null, wavelengthUnit: q.wavelength_unit ?? null };
+    const etag = etagOf('spectral-data', file, params);
+    if (notModified(request, reply, etag)) return reply;
+    const r = await ctx.pool.run<SpectralData>('tables.spectral-data', { path: file.path, ...options(), ...params });
+    return reply.header('etag', etag).send(r);
+  });
+
+  app.get('/analysis/cube-spectrum', {
+    schema: { summary: 'The spectrum of a pixel or a rectangle of a spectral cube (_s3d): NaN-aware sum or mean per slice, wavelengths from the WCS (linear, -LOG, -TAB)', tags: ['analysis'], querystring: CubeSpectrumQuery },
+  }, async (request, reply) => {
+    const q = request.query;
+    const file = await resolveFitsPath(ctx, q.file_path);
+    const params = { hdu: q.hdu ?? null, x: q.x, y: q.y, width: q.width ?? 1, height: q.height ?? 1, reduce: q.reduce ?? 'sum', fluxUnit: q.flux_unit ?? null, wavelengthUnit: q.wavelength_unit ?? null };
+    const etag = etagOf('cube-spectrum', file, params);
+    if (notModified(request, reply, etag)) return reply;
+    const r = await ctx.pool.run<CubeSpectrum>('tables.cube-spectrum', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    return reply.header('etag', etag).send(r);
   });
 }

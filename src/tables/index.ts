@@ -10,3 +10,6 @@ export { openTables, isEcsvPath, DEFAULT_MAX_ECSV_BYTES, type ColumnInfo, type O
 export { tableInfo, tablePage, MAX_PAGE_SIZE, type PageRequest, type TableInfo, type TablePage } from './page.js';
 export { tableInfoFile, tablePageFile, type TableFileRequest, type TablePageFileRequest } from './files.js';
 export { displayJson, pyStr, pyFloat, pyFloat32 } from './pystr.js';
+export { spectralData, spectralDataFile, MAX_SPECTRUM_POINTS, type SpectralData, type SpectralDataRequest } from './spectrum/table-spectrum.js';
+export { cubeSpectrumFile, type CubeSpectrum, type CubeSpectrumRequest, type Reduce } from './spectrum/cube-spectrum.js';
+export { convertFlux, convertWavelength, parseFluxUnit, parseWavelengthUnit, FLUX_UNITS, WAVELENGTH_UNITS, type FluxUnit, type WavelengthUnit } from './spectrum/units.js';

@@ -70,6 +70,8 @@ export interface OpenedTables {
   readonly fileName: string;
   readonly format: 'fits' | 'ecsv';
   readonly hdus: readonly HduEntry[];
+  /** PIXAR_SR of the file (primary header), for surface-brightness conversions. */
+  readonly pixelAreaSr: number | null;
   table(index: number): TableHandle;
   close(): Promise<void>;
 }
@@ -318,6 +320,7 @@ export async function openTables(path: string, options: OpenTablesOptions): Prom
       fileName,
       format: 'ecsv',
       hdus: [{ index: 0, name: handle.name, hduType: 'ECSV', table: true }],
+      pixelAreaSr: typeof table.meta.PIXAR_SR === 'number' ? table.meta.PIXAR_SR : null,
       table(index) {
         if (index !== 0) throw new TableError('TABLE_BAD_ARGUMENT', `HDU index ${index} out of range (an ECSV file has one table, index 0)`);
         return handle;
@@ -327,10 +330,12 @@ export async function openTables(path: string, options: OpenTablesOptions): Prom
   }
   const file = await FitsFile.open(path, { maxFileBytes: options.maxFileBytes });
   const hdus = file.hdus.map((h) => ({ index: h.index, name: h.name, hduType: hduType(h), table: h.index > 0 && (h.kind === 'bintable' || h.kind === 'ascii-table') }));
+  const pixar = file.hdus.map((h) => h.header.get('PIXAR_SR')).find((v) => typeof v === 'number');
   return {
     fileName,
     format: 'fits',
     hdus,
+    pixelAreaSr: typeof pixar === 'number' ? pixar : null,
     table(index) {
       const entry = hdus[index];
       if (!Number.isInteger(index) || !entry) throw new TableError('TABLE_BAD_ARGUMENT', `HDU index ${index} out of range (file has ${hdus.length} HDUs)`);
