@@ -31,6 +31,11 @@ export interface Settings {
   readonly maxCompositeReprojectPixels: number;
   readonly maxMosaicOutputPixels: number;
   readonly workerThreads: number;
+  /** N-channel composites (issue #16): memory budget, downscale verdict, file caps. */
+  readonly maxCompositeMemoryBytes: number;
+  readonly compositeDownscaleFailThreshold: number;
+  readonly maxCompositeRequestFiles: number;
+  readonly maxCompositeEstimateFiles: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** MAX_CONCURRENT_RENDERS: renders and analyses running at once (interactive and jobs). */
   readonly maxConcurrentRenders: number;
@@ -139,6 +144,10 @@ export function loadSettings(env: Env = process.env): Settings {
     maxCompositeReprojectPixels: number(env, 'MAX_COMPOSITE_REPROJECT_PIXELS', 64_000_000, { min: 1, integer: true }),
     maxMosaicOutputPixels: number(env, 'MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000, { min: 1, integer: true }),
     workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),
+    maxCompositeMemoryBytes: number(env, 'MAX_COMPOSITE_MEMORY_BYTES', 3e9, { min: 1e8 }),
+    compositeDownscaleFailThreshold: number(env, 'COMPOSITE_DOWNSCALE_FAIL_THRESHOLD', 0.85, { min: 0, max: 1 }),
+    maxCompositeRequestFiles: number(env, 'MAX_COMPOSITE_REQUEST_FILES', 100, { min: 1, max: 10_000, integer: true }),
+    maxCompositeEstimateFiles: number(env, 'MAX_COMPOSITE_ESTIMATE_FILES', 500, { min: 1, max: 100_000, integer: true }),
     logLevel: logLevel as Settings['logLevel'],
     maxConcurrentRenders: number(env, 'MAX_CONCURRENT_RENDERS', 2, { min: 1, max: 256, integer: true }),
     renderQueueDepth: number(env, 'RENDER_QUEUE_DEPTH', 4, { min: 0, max: 10_000, integer: true }),

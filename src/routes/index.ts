@@ -14,6 +14,7 @@ import { mosaicRoutes } from './mosaic.js';
 import { jobRoutes } from './jobs.js';
 import { viewerTileRoutes } from './viewer-tiles.js';
 import { tableRoutes } from './tables.js';
+import { compositeNChannelRoutes } from './composite-nchannel.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
@@ -30,4 +31,5 @@ export const routeModules: RouteModule[] = [
   viewerTileRoutes,
   tableRoutes,
   jobRoutes,
+  compositeNChannelRoutes,
 ];

@@ -8,6 +8,7 @@ import { viewerTasks } from './viewer.js';
 import { analysisTasks } from './analysis.js';
 import { reprojectTasks } from './reproject.js';
 import { tablesTasks } from './tables.js';
+import { compositeTasks } from './composite.js';
 
 /** Any one-argument task (`never`: every payload type fits; each caller passes its task's payload). */
 export type TaskFunction = (payload: never) => unknown;
@@ -18,6 +19,7 @@ export const tasks = {
   ...analysisTasks,
   ...reprojectTasks,
   ...tablesTasks,
+  ...compositeTasks,
 } satisfies Readonly<Record<string, TaskFunction>>;
 
 /** The task names, so a misspelt name in `pool.run` is a compile error. */

@@ -1,0 +1,345 @@
+/**
+ * The N-channel colour composite (upstream-latest §1.3, without the defects of §10): channels of
+ * any colour plus an optional luminance channel are reprojected onto one grid sized from the
+ * requested canvas, background-neutralised, tone-mapped one by one, combined (weights normalised
+ * so that all channels at full scale give white), feathered across instrument seams, given the
+ * overall adjustment, sharpening and saturation, then cropped to the lit area, rotated and placed
+ * on the exact output canvas. No-coverage pixels are black and never count in any statistic.
+ */
+import { encodeRaster, MEDIA_TYPES } from '../imaging/index.js';
+import type { ViewerLimits } from '../imaging/viewer/source.js';
+import { gaussianFilter } from '../analysis/filters/ndimage.js';
+import { EngineError, ValidationError } from '../errors.js';
+import { withCelestialImages, type ImageShape, type OpenedCelestialImage } from '../reproject/load.js';
+import type { OutputGrid } from '../reproject/grid.js';
+import { applyOverall, type OverallAdjustment } from '../reproject/tone.js';
+import { avmSpatial, embedAvm, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
+import { autoStretchParams } from './auto-stretch.js';
+import { compose, contentBox, cropImage, IDENTITY, placeOnCanvas, rotateImage, toBytes, type Affine, type RgbImage } from './canvas.js';
+import { channelOnGrid, readChannelFiles, skyLevel } from './channel-data.js';
+import { adjustSaturation, hslToRgb, isNeutralSaturation, rgbToHsl, srgbEncode, type SaturationAdjustment } from './color.js';
+import { autoFeatherStrength, featherMask, instrumentScale } from './feather.js';
+import { planGridOrThrow, type GridPlan } from './grid-plan.js';
+import { qualityMetrics, type QualityMetrics } from './quality.js';
+import { toneChannel, type ChannelTone } from './tone.js';
+
+export interface NChannelChannel {
+  readonly label: string;
+  readonly paths: readonly string[];
+  readonly tone: ChannelTone;
+  /** Colour channel: multiplier; luminance: blend strength. 0..2. */
+  readonly weight: number;
+  /** RGB weights 0..1, or 'luminance'. */
+  readonly color: readonly [number, number, number] | 'luminance';
+  readonly wavelengthUm?: number;
+  /** Tone parameters chosen from the data (auto-stretch.ts) instead of `tone`. */
+  readonly autoStretch?: boolean;
+}
+
+export interface Sharpening {
+  readonly radius: number;
+  readonly amount: number;
+  readonly threshold: number;
+}
+
+export interface NChannelSpec {
+  readonly channels: readonly NChannelChannel[];
+  readonly overall?: OverallAdjustment;
+  readonly backgroundNeutralization: boolean;
+  /** null: automatic (only with more than one instrument); 0: off. */
+  readonly featherStrength: number | null;
+  readonly sharpening?: Sharpening;
+  readonly saturation?: SaturationAdjustment;
+  readonly rotationDegrees: number;
+  readonly cropCenterX: number;
+  readonly cropCenterY: number;
+  readonly cropZoom: number;
+  readonly width: number;
+  readonly height: number;
+  readonly format: 'png' | 'jpeg';
+  readonly quality: number;
+  readonly embedAvm: boolean;
+  readonly avm?: AvmMetadata;
+  readonly limits: ViewerLimits;
+  readonly memoryLimitBytes: number;
+  readonly failThreshold: number;
+  readonly allowForceDownscale: boolean;
+}
+
+export type PipelineStage = 'reproject' | 'background_neutralize' | 'stretch' | 'combine' | 'encode';
+
+export interface ProgressEvent {
+  readonly stage: PipelineStage;
+  readonly message: string;
+  readonly filter?: string;
+  /** 1-based. */
+  readonly index?: number;
+  readonly total?: number;
+}
+
+export interface PipelineHooks {
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Rejects when the client has gone (awaited between steps, so pending messages are seen). */
+  readonly checkCancelled?: () => Promise<void>;
+}
+
+export interface NChannelOutput {
+  readonly image: Uint8Array;
+  readonly mediaType: string;
+  readonly width: number;
+  readonly height: number;
+  readonly quality: QualityMetrics;
+  readonly plan: Omit<GridPlan, 'grid'>;
+  readonly autoFeather: boolean;
+  readonly featherStrength: number;
+}
+
+/** Checks that need no file: one luminance at most, a colour channel, unique labels. */
+export function validateChannels(channels: readonly NChannelChannel[]): void {
+  if (channels.filter((c) => c.color === 'luminance').length > 1) throw new ValidationError('At most one luminance channel is allowed per composite');
+  if (!channels.some((c) => c.color !== 'luminance')) throw new ValidationError('At least one color channel (hue or rgb) is required');
+  const seen = new Set<string>();
+  for (const c of channels) {
+    if (seen.has(c.label)) throw new ValidationError(`Duplicate channel label '${c.label}'`);
+    seen.add(c.label);
+  }
+}
+
+/** INSTRUME of the first file of a channel (primary header first), upper case, or undefined. */
+export function instrumentOf(shape: Pick<ImageShape, 'header' | 'primaryHeader'>): string | undefined {
+  const v = shape.primaryHeader?.getString('INSTRUME') ?? shape.header.getString('INSTRUME');
+  return v ? v.trim().toUpperCase() : undefined;
+}
+
+/** Channels reprojected onto the grid (linear, NaN = no coverage), neutralised when asked. */
+export async function channelsOnGrid(
+  spec: { readonly channels: ReadonlyArray<Pick<NChannelChannel, 'label' | 'paths'>>; readonly backgroundNeutralization: boolean },
+  grid: OutputGrid,
+  inputs: ReadonlyMap<string, OpenedCelestialImage>,
+  hooks: PipelineHooks = {},
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  const total = spec.channels.length;
+  for (const [i, c] of spec.channels.entries()) {
+    await hooks.checkCancelled?.();
+    hooks.onProgress?.({ stage: 'reproject', message: `Reprojecting ${c.label}`, filter: c.label, index: i + 1, total });
+    const images = await readChannelFiles(c.paths.map((p) => inputs.get(p)!), grid);
+    out.push(await channelOnGrid(images, grid, spec.backgroundNeutralization));
+  }
+  if (spec.backgroundNeutralization) {
+    await hooks.checkCancelled?.();
+    hooks.onProgress?.({ stage: 'background_neutralize', message: 'Neutralising sky backgrounds' });
+    for (const data of out) neutralize(data);
+  }
+  return out;
+}
+
+/** Subtracts the sigma-clipped median sky and clips at 0 (covered pixels stay data). */
+export function neutralize(data: Float32Array): void {
+  const sky = skyLevel(data).median;
+  if (!Number.isFinite(sky)) return;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v === v) data[i] = v > sky ? v - sky : 0;
+  }
+}
+
+interface Group {
+  readonly sum: Float32Array;
+  readonly weights: [number, number, number];
+  readonly covered: Uint8Array;
+  pixels: number;
+}
+
+/** Linear RGB of a set of groups, each plane divided by its weight sum (at least 1). */
+function combineGroups(groups: readonly Group[], n: number): Float32Array {
+  const w = [0, 0, 0];
+  for (const g of groups) for (let k = 0; k < 3; k++) w[k]! += g.weights[k]!;
+  const norm = Math.max(1, ...w);
+  const rgb = new Float32Array(n * 3);
+  for (const g of groups) for (let i = 0; i < rgb.length; i++) rgb[i]! += g.sum[i]!;
+  for (let i = 0; i < rgb.length; i++) rgb[i]! /= norm;
+  return rgb;
+}
+
+/** LRGB: HSL lightness of the colour moved towards the luminance by `weight` (linear values). */
+function blendLuminance(rgb: Float32Array, lum: Float32Array, weight: number): void {
+  const hsl = new Float64Array(3);
+  const c = new Float64Array(3);
+  for (let i = 0; i < lum.length; i++) {
+    const l = lum[i]!;
+    if (l !== l) continue;
+    rgbToHsl(rgb[3 * i]!, rgb[3 * i + 1]!, rgb[3 * i + 2]!, hsl);
+    const L = Math.min(1, Math.max(0, hsl[2]! * (1 - weight) + l * weight));
+    hslToRgb(hsl[0]!, hsl[1]!, L, c);
+    rgb[3 * i] = c[0]!;
+    rgb[3 * i + 1] = c[1]!;
+    rgb[3 * i + 2] = c[2]!;
+  }
+}
+
+/** Unsharp mask on the luminance of the (encoded) picture, only where there is coverage. */
+function sharpen(rgb: Float32Array, covered: Uint8Array, width: number, height: number, s: Sharpening): void {
+  const n = width * height;
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = 0.2126 * rgb[3 * i]! + 0.7152 * rgb[3 * i + 1]! + 0.0722 * rgb[3 * i + 2]!;
+  const blurred = gaussianFilter({ width, height, data: y }, { sigma: s.radius, mode: 'nearest' });
+  for (let i = 0; i < n; i++) {
+    if (!covered[i]) continue;
+    const d = y[i]! - blurred[i]!;
+    if (Math.abs(d) < s.threshold) continue;
+    for (let k = 0; k < 3; k++) rgb[3 * i + k] = Math.min(1, Math.max(0, rgb[3 * i + k]! + s.amount * d));
+  }
+}
+
+/** The grid WCS seen through an affine map from canvas pixels (FITS orientation, 0-based) to grid pixels. */
+export function canvasWcs(def: WcsDefinition, m: Affine): WcsDefinition {
+  // intermediate = L (p_grid - crpix) with p_grid = A q + t (1-based both) -> L A (q - crpix')
+  const L = def.pc.map((row, i) => row.map((v, j) => (i < 2 && j < 2 ? v * def.cdelt[j]! : v)));
+  const [[l00, l01], [l10, l11]] = L as [[number, number], [number, number]];
+  const la = [[l00 * m.a + l01 * m.d, l00 * m.b + l01 * m.e], [l10 * m.a + l11 * m.d, l10 * m.b + l11 * m.e]];
+  // t for 1-based pixels: p1 = A (q1 - 1) + t0 + 1
+  const rx = def.crpix[0]! - 1 - m.c;
+  const ry = def.crpix[1]! - 1 - m.f;
+  const det = m.a * m.e - m.b * m.d;
+  const qx = (m.e * rx - m.b * ry) / det + 1;
+  const qy = (-m.d * rx + m.a * ry) / det + 1;
+  return { ...def, crpix: [qx, qy, ...def.crpix.slice(2)], cdelt: [1, 1, ...def.cdelt.slice(2)], pc: [la[0]!, la[1]!], fromCd: true, naxis: 2, sip: undefined, lookupTables: undefined, lookupRequests: undefined };
+}
+
+/** Canvas (display rows, top first) -> grid (FITS rows) as an affine map in FITS orientation. */
+function fitsMap(displayMap: Affine, canvasHeight: number, gridHeight: number): Affine {
+  // q = (u, v) FITS canvas -> display (u, H-1-v) -> display grid -> FITS grid (x, Hg-1-y)
+  const toDisplay: Affine = { a: 1, b: 0, c: 0, d: 0, e: -1, f: canvasHeight - 1 };
+  const toFits: Affine = { a: 1, b: 0, c: 0, d: 0, e: -1, f: gridHeight - 1 };
+  return compose(compose(toDisplay, displayMap), toFits);
+}
+
+export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = {}): Promise<NChannelOutput> {
+  validateChannels(spec.channels);
+  const allPaths = [...new Set(spec.channels.flatMap((c) => c.paths))];
+  const progress = hooks.onProgress ?? (() => undefined);
+  return withCelestialImages(allPaths, spec.limits, async (inputs) => {
+    const byPath = new Map(inputs.map((img) => [img.path, img]));
+    const plan = planGridOrThrow(inputs, {
+      width: spec.width, height: spec.height, zoom: spec.cropZoom, channelCount: spec.channels.length,
+      memoryLimitBytes: spec.memoryLimitBytes, failThreshold: spec.failThreshold, allowForceDownscale: spec.allowForceDownscale,
+    });
+    const { grid } = plan;
+    const n = grid.width * grid.height;
+    const data = await channelsOnGrid(spec, grid, byPath, hooks);
+
+    // Instrument groups for seam feathering (one group when a single instrument is known).
+    const instruments = spec.channels.map((c) => instrumentOf(byPath.get(c.paths[0]!)!));
+    const colourIdx = spec.channels.map((c, i) => (c.color === 'luminance' ? -1 : i)).filter((i) => i >= 0);
+    const known = [...new Set(colourIdx.map((i) => instruments[i]).filter((v): v is string => !!v))];
+    const multi = known.length > 1 && colourIdx.length > 1;
+    let featherStrength = 0;
+    let autoFeather = false;
+    if (spec.featherStrength !== null) featherStrength = spec.featherStrength;
+    else if (multi) {
+      autoFeather = true;
+      featherStrength = autoFeatherStrength(colourIdx.map((i) => instrumentScale(instruments[i] ?? '', spec.channels[i]!.wavelengthUm)));
+    }
+    const groupKey = (i: number) => (multi && featherStrength > 0 ? instruments[i] ?? '' : '');
+    const groups = new Map<string, Group>();
+    const covered = new Uint8Array(n);
+    let lum: Float32Array | undefined;
+    let lumWeight = 0;
+    for (const [ci, c] of spec.channels.entries()) {
+      await hooks.checkCancelled?.();
+      progress({ stage: 'stretch', message: `Stretching ${c.label}`, filter: c.label, index: ci + 1, total: spec.channels.length });
+      const tone = c.autoStretch ? autoStretchParams(data[ci]!, instruments[ci]).tone : c.tone;
+      const values = toneChannel(data[ci]!, tone);
+      for (let i = 0; i < n; i++) if (values[i] === values[i]) covered[i] = 1;
+      if (c.color === 'luminance') {
+        lum = values;
+        lumWeight = Math.min(1, c.weight);
+        continue;
+      }
+      const key = groupKey(ci);
+      let g = groups.get(key);
+      if (!g) {
+        g = { sum: new Float32Array(n * 3), weights: [0, 0, 0], covered: new Uint8Array(n), pixels: 0 };
+        groups.set(key, g);
+      }
+      const [r, gg, b] = c.color;
+      for (let k = 0; k < 3; k++) g.weights[k]! += c.color[k]!;
+      const w = c.weight;
+      for (let i = 0; i < n; i++) {
+        const v0 = values[i]!;
+        if (v0 !== v0) continue;
+        if (!g.covered[i]) g.pixels++;
+        g.covered[i] = 1;
+        const v = Math.min(1, v0 * w);
+        g.sum[3 * i]! += r * v;
+        g.sum[3 * i + 1]! += gg * v;
+        g.sum[3 * i + 2]! += b * v;
+      }
+      data[ci] = new Float32Array(0); // release the channel
+    }
+
+    await hooks.checkCancelled?.();
+    progress({ stage: 'combine', message: 'Combining channels' });
+    const all = [...groups.values()];
+    let rgb = combineGroups(all, n);
+    if (all.length > 1) {
+      // the instrument covering most pixels is the base; each other one fades in from its edge
+      const majority = all.reduce((a, b) => (b.pixels > a.pixels ? b : a));
+      const radius = Math.max(Math.floor(Math.min(grid.width, grid.height) * featherStrength), 20);
+      for (const minority of all.filter((g) => g !== majority)) {
+        const mask = featherMask(minority.covered, grid.width, grid.height, radius);
+        if (!mask) continue;
+        const base = combineGroups(all.filter((g) => g !== minority), n);
+        for (let i = 0; i < n; i++) {
+          if (!minority.covered[i]) continue;
+          const m = mask[i]!;
+          for (let k = 0; k < 3; k++) rgb[3 * i + k] = base[3 * i + k]! * (1 - m) + rgb[3 * i + k]! * m;
+        }
+      }
+    }
+    if (lum) blendLuminance(rgb, lum, lumWeight);
+    for (let i = 0; i < n; i++) {
+      if (!covered[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = NaN;
+      else for (let k = 0; k < 3; k++) rgb[3 * i + k] = srgbEncode(rgb[3 * i + k]!);
+    }
+    if (spec.overall) applyOverall(rgb, spec.overall);
+    for (let i = 0; i < rgb.length; i++) if (rgb[i] !== rgb[i]) rgb[i] = 0;
+    if (spec.sharpening && spec.sharpening.amount > 0) sharpen(rgb, covered, grid.width, grid.height, spec.sharpening);
+    if (spec.saturation && !isNeutralSaturation(spec.saturation)) adjustSaturation(rgb, spec.saturation);
+
+    await hooks.checkCancelled?.();
+    progress({ stage: 'encode', message: 'Encoding image' });
+    // Display orientation: FITS row 1 at the bottom.
+    const flipped = new Float32Array(n * 3);
+    for (let y = 0; y < grid.height; y++) flipped.set(rgb.subarray(3 * y * grid.width, 3 * (y + 1) * grid.width), 3 * (grid.height - 1 - y) * grid.width);
+    rgb = new Float32Array(0);
+    let picture: RgbImage = { width: grid.width, height: grid.height, data: flipped };
+    let map: Affine = IDENTITY;
+    const box = contentBox(picture);
+    if (box) {
+      picture = cropImage(picture, box);
+      map = { ...IDENTITY, c: box.x0, f: box.y0 };
+    }
+    const quality = qualityMetrics(picture);
+    if (Math.abs(spec.rotationDegrees) > 0.01) {
+      const r = rotateImage(picture, spec.rotationDegrees);
+      picture = r.image;
+      map = compose(r.map, map);
+    }
+    const placed = placeOnCanvas(picture, { width: spec.width, height: spec.height, zoom: spec.cropZoom, centerX: spec.cropCenterX, centerY: spec.cropCenterY });
+    map = compose(placed.map, map);
+    let image: Uint8Array = await encodeRaster({ width: spec.width, height: spec.height, channels: 3, pixels: toBytes(placed.image) }, { format: spec.format, quality: spec.quality });
+    if (spec.embedAvm) {
+      try {
+        const wcs = canvasWcs(grid.wcs, fitsMap(map, spec.height, grid.height));
+        image = embedAvm(Buffer.from(image), avmSpatial(wcs, spec.width, spec.height), spec.avm ?? { facility: 'JWST' });
+      } catch (err) {
+        if (!(err instanceof EngineError)) throw err; // a projection AVM cannot describe: no spatial tags
+        image = embedAvm(Buffer.from(image), undefined, spec.avm ?? { facility: 'JWST' });
+      }
+    }
+    const { grid: _grid, ...planInfo } = plan;
+    return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, plan: planInfo, autoFeather, featherStrength };
+  });
+}

@@ -1,0 +1,304 @@
+/**
+ * The N-channel composite routes of upstream-latest §1.1-1.2: POST /composite/generate-nchannel
+ * (image bytes with quality, feather and budget headers), /composite/generate-nchannel-stream
+ * (NDJSON progress events, then the image), /composite/estimate (memory pre-check from headers)
+ * and /composite/analyze-channels (auto-stretch suggestions). The pixel work runs in the worker
+ * pool (src/composite); a client that disconnects stops the render at its next step.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { PassThrough } from 'node:stream';
+import { Type, type Static } from 'typebox';
+import type { FastifyReply } from 'fastify';
+import type { App } from '../server.js';
+import type { EngineContext } from '../context.js';
+import { EngineError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { STRETCH_NAMES, type StretchName } from '../imaging/index.js';
+import { hueToRgb } from '../reproject/colors.js';
+import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
+import type { NChannelChannel, NChannelOutput, NChannelSpec, ProgressEvent } from '../composite/pipeline.js';
+import type { ChannelAnalysis } from '../composite/analyze.js';
+import type { EstimateResponse } from '../composite/estimate.js';
+import { parseAvmMetadataJson } from '../wcs/index.js';
+import type { TaskName } from '../workers/tasks/index.js';
+import { viewerLimits } from './viewer-support.js';
+import { nullable, nullableEnum } from './sky-support.js';
+
+const Path = Type.String({ minLength: 1, maxLength: 1024 });
+
+const ChannelColor = Type.Object({
+  hue: nullable(Type.Number({ minimum: 0, maximum: 360 })),
+  // components are range-checked by hand for the upstream's message
+  rgb: nullable(Type.Array(Type.Number(), { minItems: 3, maxItems: 3 })),
+  luminance: nullable(Type.Boolean()),
+});
+
+const NChannelConfig = Type.Object({
+  file_paths: Type.Array(Path, { minItems: 1, maxItems: 100, description: 'FITS files relative to DATA_DIR; several are background-matched and averaged' }),
+  stretch: nullable(Type.String({ maxLength: 32, description: 'zscale, asinh (default), log, sqrt, power, histeq, linear; unknown -> zscale, reported in X-Composite-Stretch-Fallbacks' })),
+  black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),
+  asinh_a: nullable(Type.Number({ minimum: 0.001, maximum: 1 })),
+  curve: nullableEnum(TONE_CURVES, {}),
+  weight: nullable(Type.Number({ minimum: 0, maximum: 2, description: 'colour: multiplier; luminance: blend strength' })),
+  color: ChannelColor,
+  label: nullable(Type.String({ minLength: 1, maxLength: 64 })),
+  wavelength_um: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
+  auto_stretch: nullable(Type.Boolean({ description: 'tone parameters from the data; default: on when no tone field is given' })),
+});
+
+const Overall = Type.Object({
+  stretch: nullable(Type.String({ pattern: '^(zscale|asinh|log|sqrt|power|histeq|linear)$' })),
+  black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),
+  asinh_a: nullable(Type.Number({ minimum: 0.001, maximum: 1 })),
+});
+
+const Sharpening = Type.Object({
+  radius: nullable(Type.Number({ minimum: 0.5, maximum: 10 })),
+  amount: nullable(Type.Number({ minimum: 0, maximum: 3 })),
+  threshold: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+});
+
+const Saturation = Type.Object({
+  saturation: nullable(Type.Number({ minimum: 0, maximum: 2 })),
+  vibrancy: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  hue_rotation: nullable(Type.Number({ minimum: -30, maximum: 30 })),
+});
+
+const NChannelRequest = Type.Object({
+  channels: Type.Array(NChannelConfig, { minItems: 1, maxItems: 20 }),
+  overall: nullable(Overall),
+  sharpening: nullable(Sharpening),
+  saturation: nullable(Saturation),
+  background_neutralization: nullable(Type.Boolean()),
+  feather_strength: nullable(Type.Number({ minimum: 0, maximum: 1, description: 'null: automatic across instruments; 0: off' })),
+  rotation_degrees: nullable(Type.Number({ minimum: -180, maximum: 180, description: 'positive = clockwise' })),
+  crop_center_x: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  crop_center_y: nullable(Type.Number({ minimum: 0, maximum: 1 })),
+  crop_zoom: nullable(Type.Number({ minimum: 0.1, maximum: 5, description: '1 = fit' })),
+  output_format: nullableEnum(['png', 'jpeg'] as const, {}),
+  quality: nullable(Type.Integer({ minimum: 1, maximum: 100 })),
+  width: nullable(Type.Integer({ minimum: 1, maximum: 4096, description: 'exact canvas width' })),
+  height: nullable(Type.Integer({ minimum: 1, maximum: 4096, description: 'exact canvas height' })),
+  debug_masks: nullable(Type.Boolean({ description: 'not supported: 400 when true' })),
+  allow_force_downscale: nullable(Type.Boolean()),
+  embed_avm: nullable(Type.Boolean({ description: 'AVM (sky position) metadata in the image (default true)' })),
+  avm_metadata: nullable(Type.String({ maxLength: 8192, description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
+});
+type NChannelBody = Static<typeof NChannelRequest>;
+type ChannelBody = Static<typeof NChannelConfig>;
+
+const AnalyzeRequest = Type.Object({
+  channels: Type.Array(NChannelConfig, { minItems: 1, maxItems: 20 }),
+  background_neutralization: nullable(Type.Boolean()),
+});
+
+/** The colour of a channel: exactly one of hue, rgb, luminance=true. */
+function colorOf(c: ChannelBody['color']): NChannelChannel['color'] {
+  const given = [c.hue !== undefined && c.hue !== null, !!c.rgb, c.luminance === true].filter(Boolean).length;
+  if (given === 0) throw new ValidationError('Provide one of: hue, rgb, or luminance=true');
+  if (given > 1) throw new ValidationError('Provide only one of: hue, rgb, or luminance=true');
+  if (c.luminance) return 'luminance';
+  if (c.rgb) {
+    c.rgb.forEach((v, i) => {
+      if (!(v >= 0 && v <= 1)) throw new ValidationError(`RGB component ${i} value ${v} outside [0, 1]`);
+    });
+    return [c.rgb[0]!, c.rgb[1]!, c.rgb[2]!];
+  }
+  return hueToRgb(c.hue!);
+}
+
+const TONE_FIELDS = ['stretch', 'black_point', 'white_point', 'gamma', 'asinh_a', 'curve'] as const;
+
+async function channelsOf(ctx: EngineContext, channels: readonly ChannelBody[], fallbacks: string[]): Promise<NChannelChannel[]> {
+  const total = channels.reduce((n, c) => n + c.file_paths.length, 0);
+  if (total > ctx.settings.maxCompositeRequestFiles) {
+    throw new PayloadTooLargeError(`Composite request has ${total} files (max ${ctx.settings.maxCompositeRequestFiles}, MAX_COMPOSITE_REQUEST_FILES)`);
+  }
+  const out: NChannelChannel[] = [];
+  for (const [i, c] of channels.entries()) {
+    const label = c.label ?? `ch${i}`;
+    let stretch = (c.stretch ?? 'asinh') as StretchName;
+    if (!(STRETCH_NAMES as readonly string[]).includes(stretch)) {
+      fallbacks.push(`${label}:${c.stretch}->zscale`);
+      stretch = 'zscale';
+    }
+    const blackPoint = c.black_point ?? 0;
+    const whitePoint = c.white_point ?? 1;
+    if (!(whitePoint > blackPoint)) throw new ValidationError(`Channel ${label}: white_point must be greater than black_point`);
+    const paths = [];
+    for (const p of c.file_paths) paths.push(await ctx.sandbox.resolve(p));
+    out.push({
+      label,
+      paths,
+      tone: { stretch, blackPoint, whitePoint, gamma: c.gamma ?? 1, asinhA: c.asinh_a ?? 0.05, curve: (c.curve ?? 'linear') as ToneCurve },
+      weight: c.weight ?? 1,
+      color: colorOf(c.color),
+      wavelengthUm: c.wavelength_um ?? undefined,
+      autoStretch: c.auto_stretch ?? TONE_FIELDS.every((k) => c[k] === undefined || c[k] === null),
+    });
+  }
+  return out;
+}
+
+/** Checks that need no file (before any I/O), then the spec the worker renders. */
+async function nchannelSpec(ctx: EngineContext, body: NChannelBody, fallbacks: string[]): Promise<NChannelSpec> {
+  if (body.debug_masks) throw new EngineError('BAD_REQUEST', 'debug_masks is not supported by this engine', 400);
+  const lums = body.channels.filter((c) => c.color.luminance === true).length;
+  if (lums > 1) throw new ValidationError('At most one luminance channel is allowed per composite');
+  if (lums === body.channels.length) throw new ValidationError('At least one color channel (hue or rgb) is required');
+  const channels = await channelsOf(ctx, body.channels, fallbacks);
+  const labels = new Set<string>();
+  for (const c of channels) {
+    if (labels.has(c.label)) throw new ValidationError(`Duplicate channel label '${c.label}'`);
+    labels.add(c.label);
+  }
+  const o = body.overall;
+  return {
+    channels,
+    overall: o ? { stretch: (o.stretch ?? 'linear') as StretchName, blackPoint: o.black_point ?? 0, whitePoint: o.white_point ?? 1, gamma: o.gamma ?? 1, asinhA: o.asinh_a ?? 0.1 } : undefined,
+    backgroundNeutralization: body.background_neutralization ?? true,
+    featherStrength: body.feather_strength ?? null,
+    sharpening: body.sharpening ? { radius: body.sharpening.radius ?? 1.5, amount: body.sharpening.amount ?? 0, threshold: body.sharpening.threshold ?? 0 } : undefined,
+    saturation: body.saturation ? { saturation: body.saturation.saturation ?? 1, vibrancy: body.saturation.vibrancy ?? 0, hueRotation: body.saturation.hue_rotation ?? 0 } : undefined,
+    rotationDegrees: body.rotation_degrees ?? 0,
+    cropCenterX: body.crop_center_x ?? 0.5,
+    cropCenterY: body.crop_center_y ?? 0.5,
+    cropZoom: body.crop_zoom ?? 1,
+    width: body.width ?? 1000,
+    height: body.height ?? 1000,
+    format: body.output_format ?? 'png',
+    quality: body.quality ?? 95,
+    embedAvm: body.embed_avm ?? true,
+    avm: parseAvmMetadataJson(body.avm_metadata ?? ''),
+    limits: viewerLimits(ctx),
+    memoryLimitBytes: ctx.settings.maxCompositeMemoryBytes,
+    failThreshold: ctx.settings.compositeDownscaleFailThreshold,
+    allowForceDownscale: body.allow_force_downscale ?? false,
+  };
+}
+
+/** The upstream's response headers of a rendered composite. */
+export function compositeHeaders(r: NChannelOutput, fallbacks: readonly string[]): Record<string, string> {
+  const q = r.quality;
+  const h: Record<string, string> = {
+    'x-quality-score': String(q.score),
+    'x-quality-snr': String(q.snr),
+    'x-quality-balance': String(q.balance),
+    'x-quality-spread': String(q.spread),
+    'x-quality-coverage': String(q.coverage),
+    'x-composite-auto-feather': String(r.autoFeather),
+    'x-composite-feather-strength': r.featherStrength.toFixed(3),
+    'x-composite-budget-status': r.plan.status,
+  };
+  if (r.plan.sideFactor < 1) {
+    h['x-composite-was-downscaled'] = 'true';
+    h['x-composite-original-shape'] = r.plan.originalShape.join(',');
+    h['x-composite-output-shape'] = r.plan.outputShape.join(',');
+    h['x-composite-side-factor'] = r.plan.sideFactor.toFixed(3);
+  }
+  if (fallbacks.length) h['x-composite-stretch-fallbacks'] = fallbacks.join(',');
+  return h;
+}
+
+/**
+ * Runs a composite task with a control port: progress events arrive in `onEvent`; when the client
+ * goes away before the reply is sent, the task is told to stop.
+ */
+function runControlled<T>(ctx: EngineContext, task: TaskName, payload: object, reply: FastifyReply, onEvent?: (e: ProgressEvent) => void): Promise<T> {
+  const channel = new MessageChannel();
+  channel.port1.on('message', (m: { event?: ProgressEvent }) => {
+    if (m.event) onEvent?.(m.event);
+  });
+  channel.port1.unref();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) channel.port1.postMessage('cancel');
+  };
+  reply.raw.on('close', onClose);
+  return ctx.pool
+    .run<T>(task, { ...payload, controlPort: channel.port2 }, [channel.port2 as unknown as ArrayBuffer])
+    .finally(() => {
+      reply.raw.off('close', onClose);
+      channel.port1.close();
+    });
+}
+
+export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Promise<void> {
+  app.post('/composite/generate-nchannel', {
+    schema: {
+      summary: 'N-channel colour composite (hue/rgb/luminance channels, per-channel tone, neutral background, feathering, rotation, crop) on an exact canvas, with a quality score',
+      body: NChannelRequest,
+    },
+  }, async (request, reply) => {
+    const fallbacks: string[] = [];
+    const spec = await nchannelSpec(ctx, request.body, fallbacks);
+    const r = await runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, reply);
+    const body = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
+    return reply.type(r.mediaType).headers(compositeHeaders(r, fallbacks)).send(body);
+  });
+
+  app.post('/composite/generate-nchannel-stream', {
+    schema: {
+      summary: 'The N-channel composite as NDJSON: progress events per stage, then a complete event with the image (base64) and its headers, or an error event',
+      body: NChannelRequest,
+    },
+  }, async (request, reply) => {
+    const stream = new PassThrough();
+    const send = (o: Record<string, unknown>) => {
+      if (!stream.writableEnded) stream.write(`${JSON.stringify(o)}\n`);
+    };
+    const fallbacks: string[] = [];
+    void (async () => {
+      try {
+        const spec = await nchannelSpec(ctx, request.body, fallbacks);
+        const r = await runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, reply, (e) => send({ event: 'progress', ...e }));
+        const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
+        const headers = { 'content-type': r.mediaType, 'content-length': String(image.length), ...compositeHeaders(r, fallbacks) };
+        send({ event: 'complete', image_b64: image.toString('base64'), content_type: r.mediaType, headers });
+      } catch (err) {
+        if (err instanceof EngineError) {
+          if (err.code !== 'CANCELLED') send({ event: 'error', detail: err.message, status_code: err.httpStatus });
+        } else {
+          request.log.error({ err }, 'composite stream failed');
+          send({ event: 'error', detail: 'An internal error occurred', status_code: 500 });
+        }
+      } finally {
+        stream.end();
+      }
+    })();
+    return reply.type('application/x-ndjson').send(stream);
+  });
+
+  app.post('/composite/estimate', {
+    schema: { summary: 'Memory and pixel pre-check of a composite request (headers only): would it fit, at what grid size', body: NChannelRequest },
+  }, async (request) => {
+    const body = request.body;
+    const files = body.channels.reduce((n, c) => n + c.file_paths.length, 0);
+    if (files > ctx.settings.maxCompositeEstimateFiles) {
+      throw new PayloadTooLargeError(`Estimate input exceeds soft cap: ${files} files (max ${ctx.settings.maxCompositeEstimateFiles}, MAX_COMPOSITE_ESTIMATE_FILES)`);
+    }
+    const channels = [];
+    for (const c of body.channels) {
+      const paths = [];
+      for (const p of c.file_paths) paths.push(await ctx.sandbox.resolve(p));
+      channels.push({ paths });
+    }
+    return ctx.pool.run<EstimateResponse>('composite.estimate', {
+      channels, limits: viewerLimits(ctx), width: body.width ?? 1000, height: body.height ?? 1000, zoom: body.crop_zoom ?? 1,
+      memoryLimitBytes: ctx.settings.maxCompositeMemoryBytes, failThreshold: ctx.settings.compositeDownscaleFailThreshold,
+    });
+  });
+
+  app.post('/composite/analyze-channels', {
+    schema: { summary: 'Per-channel histograms, statistics and auto-stretch suggestions on a small common grid', body: AnalyzeRequest },
+  }, async (request, reply) => {
+    const channels = await channelsOf(ctx, request.body.channels, []);
+    return runControlled<{ channels: ChannelAnalysis[] }>(ctx, 'composite.analyze', {
+      channels: channels.map((c) => ({ label: c.label, paths: c.paths })),
+      backgroundNeutralization: request.body.background_neutralization ?? true,
+      limits: viewerLimits(ctx),
+    }, reply);
+  });
+}
