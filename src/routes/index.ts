@@ -15,6 +15,7 @@ import { jobRoutes } from './jobs.js';
 import { viewerTileRoutes } from './viewer-tiles.js';
 import { tableRoutes } from './tables.js';
 import { compositeNChannelRoutes } from './composite-nchannel.js';
+import { discoveryRoutes } from './discovery.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
@@ -32,4 +33,5 @@ export const routeModules: RouteModule[] = [
   tableRoutes,
   jobRoutes,
   compositeNChannelRoutes,
+  discoveryRoutes,
 ];
