@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-const CORE = ['core', 'fits', 'wcs', 'imaging', 'analysis', 'mast', 'downloads', 'reproject', 'storage', 'db', 'tables', 'library', 'composite'];
+const CORE = ['core', 'fits', 'wcs', 'imaging', 'analysis', 'mast', 'downloads', 'reproject', 'storage', 'db', 'tables', 'library', 'composite', 'discovery'];
 const FORBIDDEN = [/from ['"]fastify['"]/, /from ['"]@fastify\//, /from ['"]commander['"]/, /from ['"]cli-progress['"]/, /from ['"](\.\.\/)+routes\//, /from ['"](\.\.\/)+cli\//, /from ['"](\.\.\/)+server\.js['"]/];
 
 function files(dir: string): string[] {
