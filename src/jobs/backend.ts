@@ -6,8 +6,16 @@
  */
 import type { JobLane, JobStop } from './handlers.js';
 
+export interface JobRunOptions {
+  /**
+   * The job's previous run was cut on another node (its worker died: a stalled BullMQ job), so a
+   * record still `running` is taken over: re-queued (counting the attempt) and run here.
+   */
+  readonly reclaim?: boolean;
+}
+
 /** Runs one job here, to its end; `signal` aborts with a JobStop. Never throws. */
-export type JobRunner = (jobId: string, signal: AbortSignal) => Promise<void>;
+export type JobRunner = (jobId: string, signal: AbortSignal, options?: JobRunOptions) => Promise<void>;
 
 export interface JobTicket {
   readonly id: string;

@@ -120,24 +120,27 @@ export class JobService {
   }
 
   private async recover(): Promise<void> {
-    const max = this.o.maxAttempts ?? 3;
     const page = await this.store.list({ states: ['running', 'queued'], limit: Number.MAX_SAFE_INTEGER });
     // Oldest first, so jobs start in the order they were asked for.
     for (const job of page.jobs.reverse()) {
-      if (job.state === 'running') {
-        if (job.attempts >= max) {
-          transition(job, 'failed');
-          job.error = INTERRUPTED;
-          job.stage = 'Interrupted';
-        } else {
-          transition(job, 'queued');
-          job.stage = 'Interrupted by a restart; queued again';
-        }
-        await this.store.update(job, ['running']);
-        this.log.info({ jobId: job.id, kind: job.kind, state: job.state }, 'job cut by a restart found again');
-      }
+      if (job.state === 'running') await this.requeueCut(job, 'restart');
       if (job.state === 'queued') await this.enqueue(job);
     }
+  }
+
+  /** A run cut by a restart or a dead worker: queued again, or failed after `maxAttempts` runs. */
+  private async requeueCut(job: JobRecord, by: 'restart' | 'stalled worker'): Promise<'queued' | 'failed' | undefined> {
+    if (job.attempts >= (this.o.maxAttempts ?? 3)) {
+      transition(job, 'failed');
+      job.error = INTERRUPTED;
+      job.stage = 'Interrupted';
+    } else {
+      transition(job, 'queued');
+      job.stage = `Interrupted by a ${by}; queued again`;
+    }
+    if (!(await this.store.update(job, ['running']))) return undefined;
+    this.log.info({ jobId: job.id, kind: job.kind, state: job.state }, `job cut by a ${by} found again`);
+    return job.state === 'failed' ? 'failed' : 'queued';
   }
 
   /** Stops local runs (re-queued, so the next start resumes them) and closes the backend. */
@@ -320,8 +323,12 @@ export class JobService {
   }
 
   /** Runs one job to its end in this process (the backend calls it). */
-  readonly runner: JobRunner = async (id, signal) => {
+  readonly runner: JobRunner = async (id, signal, options = {}) => {
     const job = await this.store.get(id);
+    if (job?.state === 'running' && options.reclaim && !this.live.has(id)) {
+      const now = await this.requeueCut(job, 'stalled worker');
+      if (now !== 'queued') return now === 'failed' ? this.publish('state', job) : undefined;
+    }
     if (!job || job.state !== 'queued') return;
     if (!this.handlers.has(job.kind)) {
       transition(job, 'failed');
