@@ -53,6 +53,22 @@ export interface Settings {
   readonly databaseFile: string;
   /** LIBRARY_SCAN_ON_START: scan DATA_DIR for files placed by hand when the engine starts. */
   readonly libraryScanOnStart: boolean;
+  /** REDIS_URL: jobs go through BullMQ queues on this Redis (scale-out); unset: jobs run in-process. */
+  readonly redisUrl: string | undefined;
+  /** JOB_QUEUE_PREFIX: Redis key prefix of queues, channels and the worker registry. */
+  readonly jobQueuePrefix: string;
+  /** JOB_QUEUE_COMPUTE / JOB_QUEUE_TRANSFER: BullMQ queue names of the two lanes. */
+  readonly jobQueueCompute: string;
+  readonly jobQueueTransfer: string;
+  /** RUN_LOCAL_WORKERS: this process runs jobs; false (with REDIS_URL) makes an API node that only submits and controls. */
+  readonly runLocalWorkers: boolean;
+  /** WORKER_CONCURRENCY_COMPUTE / _TRANSFER: jobs a node takes from the queues at once per lane (unset: the in-process defaults). */
+  readonly workerConcurrencyCompute: number | undefined;
+  readonly workerConcurrencyTransfer: number | undefined;
+  /** JOB_LOCK_DURATION (s): a worker that has not renewed a job's lock this long is presumed dead and its job is run elsewhere. */
+  readonly jobLockDurationMs: number;
+  /** JOB_STALLED_INTERVAL (s): how often workers look for such jobs. */
+  readonly jobStalledIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +127,34 @@ function databaseUrl(env: Env): string | undefined {
   return text;
 }
 
+function redisUrl(env: Env, name: string): string | undefined {
+  const text = raw(env, name);
+  if (text === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(text);
+  } catch {
+    parsed = undefined;
+  }
+  // The value may hold a password: never echo it.
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || !parsed.hostname) {
+    throw new ConfigError(`${name} is invalid: expected redis://[user:password@]host[:port][/db] or rediss://...`);
+  }
+  return text;
+}
+
+function optionalNumber(env: Env, name: string, check: { min?: number; max?: number; integer?: boolean }): number | undefined {
+  return raw(env, name) === undefined ? undefined : number(env, name, 0, check);
+}
+
+function name(env: Env, variable: string, fallback: string): string {
+  const text = raw(env, variable) ?? fallback;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(text)) {
+    throw new ConfigError(`${variable}=${JSON.stringify(text)} is invalid: expected 1-64 letters, digits, '_', '.' or '-'`);
+  }
+  return text;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -157,5 +201,29 @@ export function loadSettings(env: Env = process.env): Settings {
     databaseUrl: databaseUrl(env),
     databaseFile: resolve(raw(env, 'DATABASE_FILE') ?? resolve(dataDir, 'engine.db')),
     libraryScanOnStart: boolean(env, 'LIBRARY_SCAN_ON_START', true),
+    ...jobQueueSettings(env),
   });
+}
+
+function jobQueueSettings(env: Env): Pick<Settings, 'redisUrl' | 'jobQueuePrefix' | 'jobQueueCompute' | 'jobQueueTransfer' | 'runLocalWorkers' |
+  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs'> {
+  const redis = redisUrl(env, 'REDIS_URL');
+  const runLocalWorkers = boolean(env, 'RUN_LOCAL_WORKERS', true);
+  if (!runLocalWorkers && redis === undefined) {
+    throw new ConfigError('RUN_LOCAL_WORKERS=false needs REDIS_URL: without Redis no other process could run the jobs');
+  }
+  const compute = name(env, 'JOB_QUEUE_COMPUTE', 'jobs-compute');
+  const transfer = name(env, 'JOB_QUEUE_TRANSFER', 'jobs-transfer');
+  if (compute === transfer) throw new ConfigError(`JOB_QUEUE_COMPUTE and JOB_QUEUE_TRANSFER must differ (both ${JSON.stringify(compute)})`);
+  return {
+    redisUrl: redis,
+    jobQueuePrefix: name(env, 'JOB_QUEUE_PREFIX', 'jwst'),
+    jobQueueCompute: compute,
+    jobQueueTransfer: transfer,
+    runLocalWorkers,
+    workerConcurrencyCompute: optionalNumber(env, 'WORKER_CONCURRENCY_COMPUTE', { min: 0, max: 256, integer: true }),
+    workerConcurrencyTransfer: optionalNumber(env, 'WORKER_CONCURRENCY_TRANSFER', { min: 0, max: 256, integer: true }),
+    jobLockDurationMs: number(env, 'JOB_LOCK_DURATION', 30, { min: 1, max: 3600 }) * 1000,
+    jobStalledIntervalMs: number(env, 'JOB_STALLED_INTERVAL', 15, { min: 0.1, max: 3600 }) * 1000,
+  };
 }

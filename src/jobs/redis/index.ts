@@ -6,3 +6,4 @@
 export * from './connection.js';
 export * from './events.js';
 export * from './bullmq-backend.js';
+export * from './from-settings.js';
