@@ -81,9 +81,9 @@ describe('BullMQ job backend', () => {
 
   it('runs jobs submitted on the API node on both workers; their events reach the API node', async () => {
     // Two held jobs with one slot per worker: each worker must take one.
-    const held = [await api.jobs.submit('hold', {}), await api.jobs.submit('hold', {})];
     const seen: JobEvent[] = [];
     const off = api.jobs.subscribe(undefined, (e) => seen.push(e));
+    const held = [await api.jobs.submit('hold', {}), await api.jobs.submit('hold', {})];
     await Promise.all(held.map((j) => untilHolding(j.id)));
     const running = await Promise.all(held.map((j) => api.jobs.require(j.id)));
     assert.deepEqual(running.map((j) => j.state), ['running', 'running']);
