@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Settings } from './config.js';
 import type { EngineContext } from './context.js';
 import { createLogger } from './logger.js';
-import { buildServer, type App } from './server.js';
+import { buildServer, type App, type RouteModule } from './server.js';
 import { PathSandbox } from './storage/path-sandbox.js';
 import { WorkerPool } from './workers/pool.js';
 import { VERSION } from './version.js';
@@ -62,9 +62,10 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   return ctx;
 }
 
-export async function startEngine(settings: Settings, logger?: Logger): Promise<Engine> {
+/** `modules`: the route modules to serve (a job worker serves none beyond / and /health). */
+export async function startEngine(settings: Settings, logger?: Logger, modules: RouteModule[] = routeModules): Promise<Engine> {
   const ctx = await createEngineContext(settings, logger);
-  const app = await buildServer(ctx, routeModules);
+  const app = await buildServer(ctx, modules);
   let closing: Promise<void> | undefined;
   return {
     app,

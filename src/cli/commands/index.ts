@@ -6,6 +6,7 @@ import { fitsInfoCommands } from './fits-info.js';
 import { analyzeCommands } from './analyze.js';
 import { downloadCommands } from './download.js';
 import { skyCommands } from './sky.js';
+import { workerCommands } from './worker.js';
 
 export type CommandModule = (program: Command) => void;
 
@@ -16,4 +17,5 @@ export const commandModules: CommandModule[] = [
   analyzeCommands,
   downloadCommands,
   skyCommands,
+  workerCommands,
 ];

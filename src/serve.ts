@@ -1,0 +1,49 @@
+/**
+ * Runs an engine process as a service: reads the settings (a bad one exits 2 with its message),
+ * starts, listens, and on SIGTERM/SIGINT stops accepting, lets in-flight work finish or persist,
+ * and exits 0 (1 when stopping fails or takes over 30 s). Used by `npm start` (main.ts) and by
+ * the job worker (worker.ts).
+ */
+import { ConfigError, loadSettings, type Settings } from './config.js';
+import type { Engine } from './engine.js';
+
+export async function serve(start: (settings: Settings) => Promise<Engine>, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let engine: Engine;
+  try {
+    engine = await start(loadSettings(env));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { app, ctx } = engine;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ctx.logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      ctx.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    engine.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        ctx.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await app.listen({ port: ctx.settings.port, host: ctx.settings.host });
+}
+
+/** Last resort of a process entry point. */
+export function fatal(err: unknown): never {
+  process.stderr.write(`Fatal: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+}
