@@ -38,7 +38,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     },
   });
   await downloads.start();
-  const jobs = jobServiceFromSettings(settings, logger.child({ module: 'jobs' }));
+  const jobs = await jobServiceFromSettings(settings, logger.child({ module: 'jobs' }));
   if (settings.libraryScanOnStart) {
     void library.scan().catch((err: unknown) => logger.warn({ err }, 'library scan failed'));
   }

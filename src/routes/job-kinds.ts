@@ -5,19 +5,35 @@
 import { join } from 'node:path';
 import type { Settings } from '../config.js';
 import type { EngineContext } from '../context.js';
-import { InProcessBackend, JobHandlerRegistry, JobService, JOBS_DB_NAME, SqliteJobStore, type JobLogger } from '../jobs/index.js';
+import { JobHandlerRegistry, JobService, JOBS_DB_NAME, SqliteJobStore, type JobLogger } from '../jobs/index.js';
+import { jobRuntimeFromSettings } from '../jobs/redis/index.js';
 import { analysisJobHandler } from './process.js';
 import { compositeJobHandler } from './composite.js';
 import { mosaicJobHandlers } from './mosaic.js';
 
-/** The embedded job service: records in DATA_DIR/jobs.sqlite, jobs run in this process. */
-export function jobServiceFromSettings(settings: Settings, logger?: JobLogger): JobService {
+/**
+ * The job service: records in DATA_DIR/jobs.sqlite; jobs run in this process, or through BullMQ
+ * queues on REDIS_URL (src/jobs/redis) on any worker that shares DATA_DIR.
+ */
+export async function jobServiceFromSettings(settings: Settings, logger?: JobLogger): Promise<JobService> {
+  const store = new SqliteJobStore(join(settings.dataDir, JOBS_DB_NAME));
+  const handlers = new JobHandlerRegistry();
+  const runtime = await jobRuntimeFromSettings(settings, {
+    store,
+    capacity: { compute: settings.maxConcurrentRenders, transfer: Math.max(4, settings.maxConcurrentFiles) },
+    laneOf: (kind) => (handlers.has(kind) ? handlers.get(kind).lane ?? 'compute' : 'compute'),
+    logger,
+  });
+  logger?.info({ jobs: runtime.description, localWorkers: runtime.runLocally }, 'job backend');
   return new JobService({
-    store: new SqliteJobStore(join(settings.dataDir, JOBS_DB_NAME)),
-    backend: new InProcessBackend({ compute: settings.maxConcurrentRenders, transfer: Math.max(4, settings.maxConcurrentFiles) }),
-    handlers: new JobHandlerRegistry(),
+    store,
+    backend: runtime.backend,
+    events: runtime.events,
+    handlers,
     dataDir: settings.dataDir,
     logger,
+    runLocally: runtime.runLocally,
+    recoverOnStart: runtime.recoverOnStart,
   });
 }
 

@@ -27,7 +27,16 @@ export interface SpawnedEngine {
 
 /** Starts `node --import tsx src/main.ts` from the repository root, `env` added to this process's environment. */
 export function spawnEngine(env: Record<string, string>): SpawnedEngine {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  return spawnScript(['src/main.ts'], env);
+}
+
+/** Starts a job worker, `jwst-engine worker` (src/cli/main.ts through tsx); it serves /health on PORT. */
+export function spawnWorker(env: Record<string, string>): SpawnedEngine {
+  return spawnScript(['src/cli/main.ts', 'worker'], env);
+}
+
+function spawnScript(args: readonly string[], env: Record<string, string>): SpawnedEngine {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

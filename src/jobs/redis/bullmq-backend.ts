@@ -111,7 +111,8 @@ export class BullMqBackend implements JobBackend {
       this.queues.set(lane, queue);
     }
     if (o.queuedJobs) {
-      void this.sweep();
+      // First sweep a moment after start, once the node has registered its job kinds.
+      setTimeout(() => void this.sweep(), 1000).unref();
       if ((o.sweepIntervalMs ?? 30_000) > 0) {
         this.sweeper = setInterval(() => void this.sweep(), o.sweepIntervalMs ?? 30_000);
         this.sweeper.unref();
