@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Settings } from '../config.js';
 import type { EngineContext } from '../context.js';
 import { JobHandlerRegistry, JobService, JOBS_DB_NAME, SqliteJobStore, type JobLogger } from '../jobs/index.js';
-import { jobRuntimeFromSettings } from '../jobs/redis/index.js';
+import { jobRuntimeFromSettings } from '../jobs/redis/from-settings.js';
 import { analysisJobHandler } from './process.js';
 import { compositeJobHandler } from './composite.js';
 import { mosaicJobHandlers } from './mosaic.js';

@@ -1,7 +1,8 @@
 /**
  * Where jobs run, from the settings: in this process (no REDIS_URL, the embedded default), or
  * through BullMQ queues on Redis with a Redis event bus (REDIS_URL). The job service is built the
- * same way in both cases from what this returns.
+ * same way in both cases from what this returns. BullMQ and ioredis are only loaded with REDIS_URL
+ * (an embedded engine starts without them).
  */
 import type { Settings } from '../../config.js';
 import { InProcessBackend, type JobBackend } from '../backend.js';
@@ -9,9 +10,6 @@ import type { JobEventBus } from '../events.js';
 import type { JobLane } from '../handlers.js';
 import type { JobLogger } from '../service.js';
 import type { JobStore } from '../store.js';
-import { BullMqBackend } from './bullmq-backend.js';
-import { redactedUrl } from './connection.js';
-import { RedisJobEvents } from './events.js';
 
 export interface JobRuntime {
   readonly backend: JobBackend;
@@ -44,6 +42,9 @@ export async function jobRuntimeFromSettings(settings: JobRuntimeSettings, o: Jo
   if (!settings.redisUrl) {
     return { backend: new InProcessBackend(o.capacity), events: undefined, runLocally: true, recoverOnStart: true, description: 'in-process' };
   }
+  const [{ BullMqBackend }, { RedisJobEvents }, { redactedUrl }] = await Promise.all([
+    import('./bullmq-backend.js'), import('./events.js'), import('./connection.js'),
+  ]);
   const url = settings.redisUrl;
   const prefix = settings.jobQueuePrefix;
   const backend = new BullMqBackend({
