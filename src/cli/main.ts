@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { commandModules } from './commands/index.js';
+import { cliErrorMessage } from './error-message.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -36,7 +37,7 @@ function invokedDirectly(): boolean {
 
 if (invokedDirectly()) {
   buildProgram().parseAsync(process.argv).catch((err: unknown) => {
-    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`error: ${cliErrorMessage(err)}\n`);
     process.exit(1);
   });
 }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadSettings } from '../../config.js';
 import { mastClientFromSettings } from '../../mast/index.js';
+import { barLayout, etaText, fitName, type BarLayout } from '../progress-format.js';
 import { downloadManagerFromSettings, formatBytes, mastClientProductSource, validateObsId, validateProductSelection, type DownloadManager, type Job, type JobProgress } from '../../downloads/index.js';
 
 interface DownloadOpts {
@@ -53,12 +54,6 @@ function speedText(p: JobProgress): string {
   return p.speedBytesPerSec > 0 ? `${formatBytes(Math.round(p.speedBytesPerSec))}/s` : '-';
 }
 
-function etaText(p: JobProgress): string {
-  if (p.etaSeconds === null) return '-';
-  const s = Math.round(p.etaSeconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
 /** Bars on a terminal; plain lines otherwise (logs, pipes, tests). */
 class ProgressView {
   private readonly multi: cliProgress.MultiBar | undefined;
@@ -66,11 +61,14 @@ class ProgressView {
   private readonly fileBars = new Map<string, cliProgress.SingleBar>();
   private readonly announced = new Set<string>();
   private lastStatus = '';
+  private readonly layout: BarLayout;
 
   constructor(private readonly bars: boolean) {
+    // Sized for the terminal (cli-progress' own {eta} prints NULL/INF, so ours is {etaText}).
+    this.layout = barLayout(process.stderr.columns);
     if (bars) {
       this.multi = new cliProgress.MultiBar(
-        { format: ' {name} |{bar}| {percentage}% | {done}/{size} | {speed} | ETA {eta}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, barsize: 30, autopadding: true },
+        { format: this.layout.format, hideCursor: true, clearOnComplete: false, stopOnComplete: false, barsize: this.layout.barSize, autopadding: true },
         cliProgress.Presets.shades_classic,
       );
     }
@@ -90,13 +88,13 @@ class ProgressView {
       }
       return;
     }
-    const totals = { name: 'total'.padEnd(28), done: formatBytes(p.downloadedBytes), size: formatBytes(p.totalBytes), speed: speedText(p), eta: etaText(p) };
+    const totals = { name: fitName('total', this.layout.nameWidth), done: formatBytes(p.downloadedBytes), size: formatBytes(p.totalBytes), speed: speedText(p), etaText: etaText(p.etaSeconds) };
     if (!this.total && p.totalFiles > 0) this.total = this.multi.create(Math.max(1, p.totalBytes), p.downloadedBytes, totals);
     this.total?.setTotal(Math.max(1, p.totalBytes));
     this.total?.update(p.downloadedBytes, totals);
     for (const f of p.files) {
       let bar = this.fileBars.get(f.filename);
-      const payload = { name: f.filename.length > 28 ? `…${f.filename.slice(-27)}` : f.filename.padEnd(28), done: formatBytes(f.downloadedBytes), size: formatBytes(f.totalBytes), speed: f.status, eta: f.status === 'complete' ? '0s' : '-' };
+      const payload = { name: fitName(f.filename, this.layout.nameWidth), done: formatBytes(f.downloadedBytes), size: formatBytes(f.totalBytes), speed: f.status, etaText: f.status === 'complete' ? '0s' : '--' };
       if (!bar && (f.status === 'downloading' || f.downloadedBytes > 0)) {
         bar = this.multi.create(Math.max(1, f.totalBytes), f.downloadedBytes, payload);
         this.fileBars.set(f.filename, bar);
