@@ -16,6 +16,7 @@ import { viewerTileRoutes } from './viewer-tiles.js';
 import { tableRoutes } from './tables.js';
 import { compositeNChannelRoutes } from './composite-nchannel.js';
 import { discoveryRoutes } from './discovery.js';
+import { detectSourcesRoutes } from './detect-sources.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
@@ -31,6 +32,7 @@ export const routeModules: RouteModule[] = [
   mosaicRoutes,
   viewerTileRoutes,
   tableRoutes,
+  detectSourcesRoutes,
   jobRoutes,
   compositeNChannelRoutes,
   discoveryRoutes,

@@ -106,21 +106,31 @@ async function searchRows(t: TableHandle, term: string, maxCells: number): Promi
   return out.slice(0, n);
 }
 
-export async function tablePage(t: TableHandle, req: PageRequest): Promise<TablePage> {
-  if (!Number.isInteger(req.pageSize) || req.pageSize < 1 || req.pageSize > MAX_PAGE_SIZE) throw new TableError('TABLE_BAD_ARGUMENT', `page_size must be between 1 and ${MAX_PAGE_SIZE}`);
-  if (!Number.isInteger(req.page) || req.page < 0) throw new TableError('TABLE_BAD_ARGUMENT', 'page must be >= 0');
+export interface RowOrder {
+  /** Rows after the search. */
+  readonly total: number;
+  /** Row numbers in display order, or undefined for table order. */
+  readonly order: Uint32Array | undefined;
+  readonly sortIndex: number;
+  readonly descending: boolean;
+  readonly term: string;
+}
+
+/** Search, then sort: which rows, in which order (shared by table-data and the CLI). */
+export async function orderRows(t: TableHandle, req: Pick<PageRequest, 'sortColumn' | 'sortDirection' | 'search' | 'maxSearchCells'>): Promise<RowOrder> {
   const term = (req.search ?? '').trim().toLowerCase();
   const descending = req.sortDirection === 'desc';
   const sortIndex = req.sortColumn ? findColumnIndex(t.columns, req.sortColumn) : -1;
   const matches = term ? await searchRows(t, term, req.maxSearchCells ?? DEFAULT_MAX_SEARCH_CELLS) : undefined;
   const total = matches ? matches.length : t.nRows;
   const order = sortIndex >= 0 ? await t.argsort(sortIndex, descending, matches) : matches;
-  const lastPage = Math.max(0, Math.ceil(total / req.pageSize) - 1);
-  const page = Math.min(req.page, lastPage);
-  const from = page * req.pageSize;
-  const to = Math.min(total, from + req.pageSize);
+  return { total, order, sortIndex, descending, term };
+}
+
+/** Rows [from, to) of an ordering as display objects keyed by column name. */
+export async function displayRows(t: TableHandle, o: RowOrder, from: number, to: number): Promise<{ rowNumbers: number[]; rows: Record<string, DisplayValue>[] }> {
   const rowNumbers: number[] = [];
-  for (let i = from; i < to; i++) rowNumbers.push(order ? (order[i] as number) : i);
+  for (let i = from; i < Math.min(to, o.total); i++) rowNumbers.push(o.order ? (o.order[i] as number) : i);
   const cells = await t.rowsAt(rowNumbers);
   const rows = cells.map((row) => {
     const obj: Record<string, DisplayValue> = {};
@@ -129,6 +139,18 @@ export async function tablePage(t: TableHandle, req: PageRequest): Promise<Table
     });
     return obj;
   });
+  return { rowNumbers, rows };
+}
+
+export async function tablePage(t: TableHandle, req: PageRequest): Promise<TablePage> {
+  if (!Number.isInteger(req.pageSize) || req.pageSize < 1 || req.pageSize > MAX_PAGE_SIZE) throw new TableError('TABLE_BAD_ARGUMENT', `page_size must be between 1 and ${MAX_PAGE_SIZE}`);
+  if (!Number.isInteger(req.page) || req.page < 0) throw new TableError('TABLE_BAD_ARGUMENT', 'page must be >= 0');
+  const o = await orderRows(t, req);
+  const { total, sortIndex, descending, term } = o;
+  const lastPage = Math.max(0, Math.ceil(total / req.pageSize) - 1);
+  const page = Math.min(req.page, lastPage);
+  const from = page * req.pageSize;
+  const { rowNumbers, rows } = await displayRows(t, o, from, from + req.pageSize);
   return {
     hdu_index: t.index,
     hdu_name: t.name,

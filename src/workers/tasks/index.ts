@@ -9,6 +9,7 @@ import { analysisTasks } from './analysis.js';
 import { reprojectTasks } from './reproject.js';
 import { tablesTasks } from './tables.js';
 import { compositeTasks } from './composite.js';
+import { detectTasks } from './detect.js';
 
 /** Any one-argument task (`never`: every payload type fits; each caller passes its task's payload). */
 export type TaskFunction = (payload: never) => unknown;
@@ -20,6 +21,7 @@ export const tasks = {
   ...reprojectTasks,
   ...tablesTasks,
   ...compositeTasks,
+  ...detectTasks,
 } satisfies Readonly<Record<string, TaskFunction>>;
 
 /** The task names, so a misspelt name in `pool.run` is a compile error. */
