@@ -12,6 +12,7 @@ import type { FastifyReply } from 'fastify';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { EngineError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { RenderBusyError } from '../jobs/index.js';
 import { STRETCH_NAMES, type StretchName } from '../imaging/index.js';
 import { hueToRgb } from '../reproject/colors.js';
 import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
@@ -225,6 +226,20 @@ function runControlled<T>(ctx: EngineContext, task: TaskName, payload: object, r
     });
 }
 
+/** An aborted signal when the client goes away before the reply is sent (stops waiting for a slot). */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new EngineError('CANCELLED', 'The client went away', 499));
+  });
+  return controller.signal;
+}
+
+/** A render under the render gate (upstream §7.1): a slot now or soon, else 429 with Retry-After. */
+function gatedRender(ctx: EngineContext, spec: NChannelSpec, reply: FastifyReply, onEvent?: (e: ProgressEvent) => void): Promise<NChannelOutput> {
+  return ctx.renderGate.run(() => runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, reply, onEvent), { interactive: true, signal: clientGone(reply) });
+}
+
 export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Promise<void> {
   app.post('/composite/generate-nchannel', {
     schema: {
@@ -234,7 +249,7 @@ export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Pro
   }, async (request, reply) => {
     const fallbacks: string[] = [];
     const spec = await nchannelSpec(ctx, request.body, fallbacks);
-    const r = await runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, reply);
+    const r = await gatedRender(ctx, spec, reply);
     const body = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     return reply.type(r.mediaType).headers(compositeHeaders(r, fallbacks)).send(body);
   });
@@ -253,13 +268,14 @@ export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Pro
     void (async () => {
       try {
         const spec = await nchannelSpec(ctx, request.body, fallbacks);
-        const r = await runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, reply, (e) => send({ event: 'progress', ...e }));
+        const r = await gatedRender(ctx, spec, reply, (e) => send({ event: 'progress', ...e }));
         const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
         const headers = { 'content-type': r.mediaType, 'content-length': String(image.length), ...compositeHeaders(r, fallbacks) };
         send({ event: 'complete', image_b64: image.toString('base64'), content_type: r.mediaType, headers });
       } catch (err) {
         if (err instanceof EngineError) {
-          if (err.code !== 'CANCELLED') send({ event: 'error', detail: err.message, status_code: err.httpStatus });
+          const retry = err instanceof RenderBusyError ? { retry_after: Number(err.headers['retry-after']) } : {};
+          if (err.code !== 'CANCELLED') send({ event: 'error', detail: err.message, status_code: err.httpStatus, ...retry });
         } else {
           request.log.error({ err }, 'composite stream failed');
           send({ event: 'error', detail: 'An internal error occurred', status_code: 500 });
