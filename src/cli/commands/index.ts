@@ -6,6 +6,7 @@ import { fitsInfoCommands } from './fits-info.js';
 import { analyzeCommands } from './analyze.js';
 import { downloadCommands } from './download.js';
 import { skyCommands } from './sky.js';
+import { tableCommands } from './tables.js';
 import { workerCommands } from './worker.js';
 
 export type CommandModule = (program: Command) => void;
@@ -18,4 +19,5 @@ export const commandModules: CommandModule[] = [
   downloadCommands,
   skyCommands,
   workerCommands,
+  tableCommands,
 ];
