@@ -16,6 +16,7 @@ import { viewerTileRoutes } from './viewer-tiles.js';
 import { tableRoutes } from './tables.js';
 import { compositeNChannelRoutes } from './composite-nchannel.js';
 import { discoveryRoutes } from './discovery.js';
+import { observationMosaicRoutes } from './observation-mosaic.js';
 import { detectSourcesRoutes } from './detect-sources.js';
 
 export const routeModules: RouteModule[] = [
@@ -36,4 +37,5 @@ export const routeModules: RouteModule[] = [
   jobRoutes,
   compositeNChannelRoutes,
   discoveryRoutes,
+  observationMosaicRoutes,
 ];

@@ -7,6 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { EngineError } from '../../errors.js';
 import { analyzeChannels, type AnalyzeSpec } from '../../composite/analyze.js';
 import { estimateComposite, type EstimateSpec } from '../../composite/estimate.js';
+import { writeObservationMosaic, type ObservationMosaicSpec } from '../../composite/observation-mosaic.js';
 import { renderNChannel, type NChannelSpec, type PipelineHooks } from '../../composite/pipeline.js';
 
 type WithPort<T> = T & { controlPort?: MessagePort };
@@ -42,4 +43,5 @@ export const compositeTasks = {
   'composite.nchannel': (p: WithPort<NChannelSpec>) => withControl(p.controlPort, (hooks) => renderNChannel(p, hooks)),
   'composite.analyze': (p: WithPort<AnalyzeSpec>) => withControl(p.controlPort, (hooks) => analyzeChannels(p, hooks)),
   'composite.estimate': (p: EstimateSpec) => estimateComposite(p),
+  'composite.observation-mosaic': (p: ObservationMosaicSpec) => writeObservationMosaic(p),
 } as const;
