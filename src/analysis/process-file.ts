@@ -106,7 +106,7 @@ async function loadImage(path: string, hduIndex: number | null | undefined, slic
 
 /** The file name without its directory and its FITS extension (.fits/.fit/.fts, optionally compressed). */
 export function fitsStem(path: string): string {
-  return basename(path).replace(/\.(fits|fit|fts)(\.gz|\.fz|\.Z)?$/i, '');
+  return basename(path).replace(/\.(fits|fit|fts)(\.gz|\.bz2|\.fz|\.Z)?$/i, '');
 }
 
 export async function processFile(req: ProcessFileRequest): Promise<ProcessFileResult> {

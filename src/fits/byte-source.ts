@@ -2,17 +2,20 @@
  * Random access to the (decompressed) bytes of a FITS file. Plain files are read in place through a
  * file handle; gzip-wrapped files (recognised by their magic bytes, whatever the name) are
  * inflated once, into memory when small and into a temporary file when big, never beyond
- * `maxFileBytes`. Unix-compress (.Z) files go through the pure LZW decoder of src/fits/compression.
+ * `maxFileBytes`; bzip2-wrapped files (.fits.bz2, unbzip2-stream) the same way. Unix-compress (.Z)
+ * files go through the pure LZW decoder of src/fits/compression.
  */
 import { createReadStream, rmSync } from 'node:fs';
 import { type FileHandle, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import unbzip2Stream from 'unbzip2-stream';
 import { decompressLzw, isLzwCompressed } from './compression/lzw.js';
 import { FitsError } from './errors.js';
 
-export type Wrapper = 'none' | 'gzip' | 'compress';
+export type Wrapper = 'none' | 'gzip' | 'bzip2' | 'compress';
 
 export interface ByteSource {
   readonly size: number;
@@ -135,6 +138,10 @@ export async function openSource(path: string, options: SourceOptions = {}): Pro
       await fh.close();
       return await gunzipSource(path, maxBytes, options);
     }
+    if (isBzip2(head)) {
+      await fh.close();
+      return await gunzipSource(path, maxBytes, options, 'bzip2');
+    }
     if (isLzwCompressed(head)) {
       await fh.close();
       return await lzwSource(path, maxBytes);
@@ -160,21 +167,58 @@ function trackTempDir(dir: string): void {
   });
 }
 
-async function gunzipSource(path: string, maxBytes: number, options: SourceOptions): Promise<ByteSource> {
+/** bzip2 magic: "BZh", the block size '1'-'9', then the first block's (or the end-of-stream) magic. */
+function isBzip2(head: Buffer): boolean {
+  return head.length >= 10 && head.toString('latin1', 0, 3) === 'BZh' && head[3]! >= 0x31 && head[3]! <= 0x39 &&
+    (head.readUIntBE(4, 6) === 0x314159265359 || head.readUIntBE(4, 6) === 0x177245385090);
+}
+
+/** The decompressing stream of a wrapper, as a modern Readable fed from `input`. */
+function decompressor(wrapper: 'gzip' | 'bzip2', input: Readable): Readable {
+  if (wrapper === 'gzip') {
+    const gunzip: Transform = createGunzip();
+    input.pipe(gunzip);
+    input.on('error', (err) => gunzip.destroy(err));
+    return gunzip;
+  }
+  // unbzip2-stream is a classic (through) stream: relay it into a Readable, pausing it while the
+  // reader is behind (backpressure), so memory stays at a few bzip2 blocks.
+  const bunzip = unbzip2Stream();
+  const out = new Readable({
+    read: () => void bunzip.resume(),
+    destroy: (err, done) => {
+      input.destroy();
+      bunzip.destroy();
+      done(err);
+    },
+  });
+  bunzip.on('data', (chunk: Buffer) => {
+    if (!out.push(chunk)) bunzip.pause();
+  });
+  bunzip.on('end', () => out.push(null));
+  bunzip.on('error', (err: Error) => out.destroy(err));
+  input.on('error', (err) => out.destroy(err));
+  input.pipe(bunzip);
+  return out;
+}
+
+/**
+ * A gzip or bzip2 file decompressed as it streams: counted against maxBytes chunk by chunk (a bomb
+ * stops at the limit, not after), kept in memory up to inMemoryBytes, spilled to a temp file beyond.
+ */
+async function gunzipSource(path: string, maxBytes: number, options: SourceOptions, wrapper: 'gzip' | 'bzip2' = 'gzip'): Promise<ByteSource> {
   const memLimit = Math.min(options.inMemoryBytes ?? DEFAULT_IN_MEMORY_BYTES, maxBytes);
   const chunks: Buffer[] = [];
   let total = 0;
   let spill: { dir: string; fh: FileHandle } | undefined;
   const input = createReadStream(path);
-  const gunzip = createGunzip();
-  input.pipe(gunzip);
-  input.on('error', (err) => gunzip.destroy(err));
+  const gunzip = decompressor(wrapper, input);
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       total += chunk.length;
       if (total > maxBytes) throw tooLarge('the decompressed file', maxBytes);
       if (!spill && total > memLimit) {
-        const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'fits-gunzip-'));
+        const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), `fits-${wrapper}-`));
         trackTempDir(dir);
         spill = { dir, fh: await open(join(dir, 'data.fits'), 'w+') };
         for (const c of chunks) await writeAll(spill.fh, c);
@@ -192,11 +236,11 @@ async function gunzipSource(path: string, maxBytes: number, options: SourceOptio
       await rm(spill.dir, { recursive: true, force: true });
     }
     if (err instanceof FitsError) throw err;
-    throw new FitsError('FITS_BAD_DATA', `gzip stream of ${path} is corrupt or truncated: ${(err as Error).message}`, { cause: err });
+    throw new FitsError('FITS_BAD_DATA', `${wrapper} stream of ${path} is corrupt or truncated: ${(err as Error).message}`, { cause: err });
   }
-  if (!spill) return new BufferSource(Buffer.concat(chunks, total), 'gzip');
+  if (!spill) return new BufferSource(Buffer.concat(chunks, total), wrapper);
   const { dir, fh } = spill;
-  return new FileSource(fh, total, 'gzip', async () => {
+  return new FileSource(fh, total, wrapper, async () => {
     tempDirs.delete(dir);
     await rm(dir, { recursive: true, force: true });
   });

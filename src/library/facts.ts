@@ -8,7 +8,7 @@ import { FitsFile, type Header } from '../fits/index.js';
 import { levelFromHeader, levelFromName, observationIdFrom, stem } from './classify.js';
 import type { DataType, FileFacts, SkyPoint } from './record.js';
 
-export const FITS_NAME = /\.(fits|fit|fts)(\.gz|\.fz)?$|\.fz$/i;
+export const FITS_NAME = /\.(fits|fit|fts)(\.gz|\.bz2|\.fz)?$|\.fz$/i;
 export const ECSV_NAME = /\.ecsv$/i;
 
 export function isLibraryFile(name: string): boolean {

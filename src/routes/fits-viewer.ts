@@ -90,7 +90,7 @@ export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<vo
       sliceIndex: q.slice_index ?? -1,
       limits: viewerLimits(ctx),
     });
-    const name = basename(q.file_path).replace(/\.fits?(\.gz|\.z)?$/i, '').replace(/[^A-Za-z0-9._-]/g, '_');
+    const name = basename(q.file_path).replace(/\.fits?(\.gz|\.bz2|\.z)?$/i, '').replace(/[^A-Za-z0-9._-]/g, '_');
     return reply
       .type('application/fits')
       .header('content-disposition', `attachment; filename="${name}_cutout_${r.x}_${r.y}_${r.width}x${r.height}.fits"`)

@@ -26,7 +26,7 @@ export interface ListLibraryOptions {
   readonly maxDepth?: number;
 }
 
-const FITS_NAME = /\.(fits|fit|fts)(\.gz|\.fz)?$|\.fz$/i;
+const FITS_NAME = /\.(fits|fit|fts)(\.gz|\.bz2|\.fz)?$|\.fz$/i;
 
 export async function listLibrary(dataDir: string, options: ListLibraryOptions = {}): Promise<{ groups: LibraryGroup[]; truncated: boolean }> {
   const maxFiles = options.maxFiles ?? 5000;

@@ -26,7 +26,7 @@ export function fitsInfoCommands(program: Command): void {
   program
     .command('info')
     .description('list the HDUs of a FITS file: index, name, version, type, cards, dimensions, BITPIX')
-    .argument('<file>', 'FITS file (.fits, .fits.gz, .fz ...)')
+    .argument('<file>', 'FITS file (.fits, .fits.gz, .fits.bz2, .fz ...)')
     .option('--json', 'print the JSON of GET /fits/info')
     .action(async (file: string, opts: { json?: boolean }) => {
       const info = await fitsInfoFile(resolve(file), limits());

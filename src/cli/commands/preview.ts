@@ -44,7 +44,7 @@ export function previewCommands(program: Command): void {
   program
     .command('preview')
     .description('render a FITS image (first image HDU; one slice of a cube) to PNG, JPEG or WebP')
-    .argument('<file>', 'FITS file (.fits, .fits.gz, .fz ...)')
+    .argument('<file>', 'FITS file (.fits, .fits.gz, .fits.bz2, .fz ...)')
     .requiredOption('-o, --output <path>', 'output image (.png, .jpg, .webp)')
     .option('--stretch <name>', 'zscale, asinh, log, sqrt, power, histeq or linear', 'zscale')
     .option('--cmap <name>', 'colormap (matplotlib tables: grayscale, viridis, inferno, magma, ...)', 'grayscale')
