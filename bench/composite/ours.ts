@@ -1,0 +1,43 @@
+/**
+ * Our side of the N-channel composite benchmarks, in its own process (time and peak RSS):
+ *   ours.ts nchannel <file>...       one channel per file, hues spread blue->red, defaults, 2000 px
+ *   ours.ts observation <file>...    observation mosaic (background matched) to FITS
+ * Prints one JSON line: seconds, peak RSS (MB), output size.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderNChannel } from '../../src/composite/pipeline.js';
+import { writeObservationMosaic } from '../../src/composite/observation-mosaic.js';
+import { chromaticOrderHues } from '../../src/discovery/colors.js';
+import { hueToRgb } from '../../src/reproject/colors.js';
+
+const [mode, ...files] = process.argv.slice(2);
+const limits = { maxFileBytes: 4 * 1024 ** 3, maxElements: 200_000_000 };
+const size = Number(process.env.BENCH_CANVAS ?? 2000);
+const t0 = performance.now();
+let width = 0;
+let height = 0;
+if (mode === 'nchannel') {
+  const hues = chromaticOrderHues(files.length);
+  const r = await renderNChannel({
+    channels: files.map((path, k) => ({
+      label: `ch${k}`, paths: [path], weight: 1, color: hueToRgb(hues[k]!), autoStretch: true,
+      tone: { stretch: 'asinh', blackPoint: 0, whitePoint: 1, gamma: 1, asinhA: 0.05, curve: 'linear' },
+    })),
+    backgroundNeutralization: true, featherStrength: null, rotationDegrees: 0, cropCenterX: 0.5, cropCenterY: 0.5, cropZoom: 1,
+    width: size, height: size, format: 'png', quality: 95, embedAvm: true, limits, memoryLimitBytes: 3e9, failThreshold: 0.85, allowForceDownscale: false,
+  });
+  width = r.width;
+  height = r.height;
+} else if (mode === 'observation') {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-obs-'));
+  const r = await writeObservationMosaic({ paths: files, maxOutputPixels: 64_000_000, batchSize: 10, backgroundMatch: true, outputPath: join(dir, 'm.fits'), limits });
+  width = r.width;
+  height = r.height;
+  await rm(dir, { recursive: true, force: true });
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+const seconds = (performance.now() - t0) / 1000;
+console.log(JSON.stringify({ seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, width, height }));
