@@ -30,21 +30,26 @@ export function spawnEngine(env: Record<string, string>): SpawnedEngine {
   return spawnScript(['src/main.ts'], env);
 }
 
-/** Starts a job worker, `jwst-engine worker` (src/cli/main.ts through tsx); it serves /health on PORT. */
-export function spawnWorker(env: Record<string, string>): SpawnedEngine {
-  return spawnScript(['src/cli/main.ts', 'worker'], env);
+/**
+ * Starts a job worker, `jwst-engine worker` (src/cli/main.ts through tsx); it serves /health on
+ * PORT. Its stdout (the JSON log) is kept: `stdout()`.
+ */
+export function spawnWorker(env: Record<string, string>): SpawnedEngine & { stdout(): string } {
+  return spawnScript(['src/cli/main.ts', 'worker'], env, true);
 }
 
-function spawnScript(args: readonly string[], env: Record<string, string>): SpawnedEngine {
+function spawnScript(args: readonly string[], env: Record<string, string>, keepStdout = false): SpawnedEngine & { stdout(): string } {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
+  return { child, exited, stderr: () => stderr, stdout: () => stdout };
 }
 
 /** Polls GET /health on the port until it answers 200; throws (with the engine's stderr) after `deadlineMs`. */

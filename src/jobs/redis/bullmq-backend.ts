@@ -167,6 +167,7 @@ export class BullMqBackend implements JobBackend {
       if (pending === 'cancel' || pending === 'pause') controller.abort(new JobStop(pending));
       // Started before and cut (the worker died or was stopped): the record may still say running.
       const reclaim = bull.attemptsStarted > 1 || bull.stalledCounter > 0;
+      this.log.info({ jobId: id, kind: bull.data.kind, node: this.node, reclaim }, 'job taken by this worker');
       await runner(id, controller.signal, { reclaim });
     } finally {
       this.runs.delete(id);

@@ -1,0 +1,189 @@
+/**
+ * The scale-out deployment as real processes: a private Redis (AOF), one API process with no local
+ * workers and two `jwst-engine worker` processes sharing DATA_DIR. 20 mixed jobs (analyses, a
+ * mosaic, a footprint, downloads from the fake MAST); both workers run some; one worker is
+ * SIGKILLed while it runs jobs and Redis is restarted once; every job completes with the right
+ * outputs, and the jobs the dead worker was running are finished by the other one.
+ *
+ * Downloads are still run by the API process's download service (they are not job-core kinds
+ * yet), so here they show that a Redis restart does not disturb them.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FakeMast } from '../../fake-mast/server.js';
+import { freePort, spawnEngine, spawnWorker, waitForHealth, type SpawnedEngine } from '../../helpers/engine-process.js';
+import { TestRedis } from '../../helpers/redis.js';
+import { writeTile } from '../../api/sky-files.js';
+import { tempDir } from './cluster.js';
+
+type Json = Record<string, any>;
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('scale-out: API node without workers, two worker processes, Redis', () => {
+  let redis: TestRedis;
+  let fake: FakeMast;
+  let dirs: { dir: string; cleanup: () => Promise<void> };
+  let api: SpawnedEngine;
+  let apiPort: number;
+  const workers: Array<ReturnType<typeof spawnWorker>> = [];
+  let env: Record<string, string>;
+
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
+    const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text.startsWith('{') ? (JSON.parse(text) as Json) : { raw: text } };
+  };
+
+  /** Polls a status route until `done` accepts the body (the API may be briefly cut from Redis). */
+  const until = async (path: string, done: (b: Json) => boolean): Promise<Json> => {
+    for (;;) {
+      const r = await call('GET', path).catch(() => undefined);
+      if (r?.status === 200 && done(r.body)) return r.body;
+      await sleep(100);
+    }
+  };
+
+  const startWorker = async (): Promise<ReturnType<typeof spawnWorker>> => {
+    const port = await freePort();
+    const w = spawnWorker({ ...env, PORT: String(port), LOG_LEVEL: 'info' });
+    await waitForHealth(port, w, 120_000);
+    return w;
+  };
+
+  /** Job ids each worker took, from its log. */
+  const taken = (w: ReturnType<typeof spawnWorker>): string[] =>
+    w.stdout().split('\n').filter((l) => l.includes('job taken by this worker')).map((l) => (JSON.parse(l) as Json).jobId as string);
+
+  before(async () => {
+    redis = await TestRedis.start({ persistence: 'aof' });
+    fake = await FakeMast.start({ imageSize: 256 });
+    dirs = await tempDir('cluster-');
+    // Inputs: two overlapping tiles for the mosaic, a larger image for slower analyses.
+    const tile = (name: string, ra: number, size: number) => writeTile(dirs.dir, {
+      name, ra, dec: 20, width: size, height: size, scale: 1e-4, value: (x, y) => Math.sin(x / 7) * Math.cos(y / 5) + ((x * 31 + y * 17) % 13) / 13,
+    });
+    await tile('m/a.fits', 150, 200);
+    await tile('m/b.fits', 150.01, 200);
+    await tile('m/big.fits', 150, 1200);
+    apiPort = await freePort();
+    env = {
+      HOST: '127.0.0.1', DATA_DIR: dirs.dir, REDIS_URL: redis.url, JOB_QUEUE_PREFIX: 'cluster-test', LOG_LEVEL: 'warn',
+      WORKER_THREADS: '1', MAST_BASE_URL: fake.url, CHUNK_SIZE: '65536', RETRY_BASE_DELAY: '0.01',
+      JOB_LOCK_DURATION: '2', JOB_STALLED_INTERVAL: '0.5', WORKER_CONCURRENCY_COMPUTE: '2', LIBRARY_SCAN_ON_START: 'false',
+    };
+    api = spawnEngine({ ...env, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' });
+    await waitForHealth(apiPort, api, 120_000);
+    workers.push(await startWorker(), await startWorker());
+  });
+
+  after(async () => {
+    for (const p of [api, ...workers]) p?.child.kill('SIGKILL');
+    await Promise.all([api, ...workers].map((p) => p?.exited));
+    await redis?.stop();
+    await fake?.close();
+    await dirs?.cleanup();
+  });
+
+  it('runs 20 mixed jobs on both workers through a worker SIGKILL and a Redis restart', async () => {
+    fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });
+    const algorithms: Array<[string, string, Json]> = [
+      ['m/big.fits', 'background_2d', { box_size: 64, filter_size: 3 }],
+      ['m/big.fits', 'segmentation', { nsigma: 2, npixels: 10, background: 'mesh', box_size: 64 }],
+      ['m/big.fits', 'gaussian_filter', { sigma: 2 }],
+      ['m/big.fits', 'sigma_clipped_statistics', { sigma: 3, maxiters: 5 }],
+      ['m/a.fits', 'statistics', {}],
+      ['m/a.fits', 'percentiles', { percentiles: [1, 50, 99] }],
+      ['m/b.fits', 'biweight', {}],
+      ['m/b.fits', 'median_filter', { size: 3 }],
+    ];
+    // Each analysis twice: the two runs must agree (one of them may have been cut and re-run).
+    const analyses: Array<{ id: string; key: string }> = [];
+    for (let round = 0; round < 2; round++) {
+      for (const [file, algorithm, parameters] of algorithms) {
+        const r = await call('POST', '/process/jobs', { data_id: `${algorithm}-${round}`, algorithm, parameters, file_path: file });
+        assert.equal(r.status, 202, JSON.stringify(r.body));
+        analyses.push({ id: r.body.job_id as string, key: `${file}:${algorithm}` });
+      }
+    }
+    const mosaic = await call('POST', '/mosaic/generate?async=true', { files: [{ file_path: 'm/a.fits' }, { file_path: 'm/b.fits' }], width: 200 });
+    assert.equal(mosaic.status, 202, JSON.stringify(mosaic.body));
+    const footprint = await call('POST', '/mosaic/footprint?async=true', { file_paths: ['m/a.fits', 'm/b.fits'] });
+    assert.equal(footprint.status, 202, JSON.stringify(footprint.body));
+    const downloads: string[] = [];
+    for (const obs of ['jw09992-o004_t001_miri_f770w', 'jw09992-o003_t001_miri_f770w']) {
+      const r = await call('POST', '/mast/download/start-chunked', { obs_id: obs });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      downloads.push(r.body.job_id as string);
+    }
+    assert.equal(analyses.length + 2 + downloads.length, 20);
+
+    // Kill the worker that runs jobs now, mid-run.
+    let victim: ReturnType<typeof spawnWorker> | undefined;
+    let cut: string[] = [];
+    while (!victim) {
+      for (const w of workers) {
+        const mine = taken(w);
+        const states = await Promise.all(mine.map(async (id) => ({ id, job: (await call('GET', `/api/jobs/${id}`)).body })));
+        const running = states.filter((s) => s.job.state === 'running' || s.job.status === 'running').map((s) => s.id);
+        if (running.length > 0) {
+          victim = w;
+          cut = running;
+          break;
+        }
+      }
+      if (!victim) await sleep(50);
+    }
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const killedAt = new Date().toISOString();
+    await redis.restart('kill');
+
+    for (const a of analyses) await until(`/process/jobs/${a.id}`, (b) => b.status === 'completed' || b.status === 'failed');
+    const results = new Map<string, Json[]>();
+    for (const a of analyses) {
+      const b = (await call('GET', `/process/jobs/${a.id}`)).body;
+      assert.equal(b.status, 'completed', JSON.stringify(b));
+      results.set(a.key, [...(results.get(a.key) ?? []), b.result.results]);
+    }
+    for (const [key, [first, second]] of results) assert.deepEqual(first, second, `${key}: both runs agree`);
+
+    // The sky job routes keep the contract's words: done / failed.
+    const m = await until(`/mosaic/jobs/${mosaic.body.job_id}`, (b) => b.status === 'done' || b.status === 'failed');
+    assert.equal(m.status, 'done', JSON.stringify(m));
+    const png = await fetch(`http://127.0.0.1:${apiPort}/mosaic/jobs/${mosaic.body.job_id}/result`);
+    assert.equal(png.status, 200);
+    assert.deepEqual([...new Uint8Array(await png.arrayBuffer()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    const f = await until(`/mosaic/jobs/${footprint.body.job_id}`, (b) => b.status === 'done' || b.status === 'failed');
+    assert.equal(f.status, 'done', JSON.stringify(f));
+    const fp = (await (await fetch(`http://127.0.0.1:${apiPort}/mosaic/jobs/${footprint.body.job_id}/result`)).json()) as Json;
+    assert.equal(fp.n_files, 2);
+
+    fake.setDownloadSwitches({ '*': {} });
+    for (const id of downloads) {
+      const done = await until(`/mast/download/progress-chunked/${id}`, (b) => b.is_complete === true);
+      assert.equal(done.stage, 'complete', JSON.stringify(done));
+      for (const file of done.file_progress as Json[]) {
+        const expected = fake.dataset.files.get(`mast:jwst/product/${file.filename}`.toLowerCase())!.bytes();
+        assert.equal(sha(await readFile(file.local_path)), sha(expected), `${file.filename} identical`);
+      }
+    }
+
+    // Both workers ran some; the jobs the dead worker was running were finished by the other one.
+    const survivor = workers.find((w) => w !== victim)!;
+    assert.ok(taken(victim).length > 0 && taken(survivor).length > 0);
+    for (const id of cut) {
+      const job = (await call('GET', `/api/jobs/${id}`)).body;
+      const finishedAt = (job.finishedAt ?? job.finished_at) as string;
+      if (finishedAt < killedAt && !taken(survivor).includes(id)) continue; // it ended just before the kill
+      assert.ok(taken(survivor).includes(id), `${id} reclaimed by the surviving worker`);
+    }
+  });
+});
