@@ -72,8 +72,8 @@ async function run(setup: Setup, redis: TestRedis | undefined, dataDir: string):
         await sleep(5);
       }
     };
-    // Warm-up (pool threads, code paths).
-    await settled(await submit(-1));
+    // Warm-up (pool threads, code paths), a few jobs at once so that every worker gets some.
+    await Promise.all((await Promise.all(Array.from({ length: 4 * Math.max(1, setup.workers) }, (_, i) => submit(-1 - i)))).map(settled));
 
     const t0 = performance.now();
     const ids = await Promise.all(Array.from({ length: N }, (_, i) => submit(i)));
