@@ -17,7 +17,7 @@ export default defineConfig({
     // `npm run web:dev` proxies the API to a running engine on :8000.
     proxy: Object.fromEntries(
       ['/mast', '/preview', '/thumbnail', '/histogram', '/pixeldata', '/cubeinfo', '/fits', '/library', '/analysis',
-        '/process', '/algorithms', '/composite', '/mosaic', '/health'].map((p) => [p, 'http://127.0.0.1:8000']),
+        '/process', '/algorithms', '/composite', '/mosaic', '/health', '/viewer', '/colormaps', '/wcs'].map((p) => [p, 'http://127.0.0.1:8000']),
     ),
   },
 });

@@ -27,7 +27,7 @@ export function App() {
       case 'library':
         return <LibraryPage />;
       case 'viewer':
-        return <ViewerPage filePath={route.params.get('file') ?? ''} />;
+        return <ViewerPage route={route} />;
       case 'composite':
         return <CompositePage />;
       case 'mosaic':

@@ -1,31 +1,34 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type uPlot from 'uplot';
 import { getJson, postJson, query, ApiError } from '../api/client.js';
-import type { CubeInfo, HduInfo, HistogramResponse, PixelData, RegionStats } from '../api/types.js';
-import { ImageStage, type ImagePoint, type RegionShape } from '../components/ImageStage.js';
+import type { HduInfo, RegionStats } from '../api/types.js';
+import { TiledImage, type ImagePoint, type RegionShape } from '../components/TiledImage.js';
 import { UPlotChart } from '../components/UPlotChart.js';
 import { formatDec, formatRa } from '../format-sky.js';
+import type { Route } from '../router.js';
 import { fmt } from '../util.js';
+import { GPU_STRETCHES, type Display, type GpuStretch, type View } from '../viewer/gl-renderer.js';
+import type { PlaneRef } from '../viewer/tiles.js';
+import { LIMIT_PRESETS, dqBits, presetLabel, presetLimits, type LimitPreset } from '../viewer/display-math.js';
+import { readViewerState, writeViewerState, type ViewerUrlState } from '../viewer/url-state.js';
+import { CompassAndScale, GridOverlay } from '../viewer/overlays.js';
+import { Colorbar } from '../viewer/Colorbar.js';
+import { DataHistogram } from '../viewer/DataHistogram.js';
+import type { ImageInfo, PixelValues, PlaneStats, SkyGrid } from '../viewer/types.js';
 import { TablePanel } from './viewer/TablePanel.js';
 import { HeaderPanel } from './viewer/HeaderPanel.js';
 
-const STRETCHES = ['zscale', 'asinh', 'log', 'sqrt', 'power', 'histeq', 'linear'];
-const CMAPS = ['grayscale', 'inferno', 'magma', 'viridis', 'plasma', 'hot', 'cool', 'rainbow', 'jet'];
-const PERCENTILE_KEYS = ['p_0_5', 'p_1', 'p_5', 'p_25', 'p_50', 'p_75', 'p_95', 'p_99', 'p_99_5'];
+const CMAPS = ['grayscale', 'inferno', 'magma', 'viridis', 'plasma', 'hot', 'cool', 'rainbow', 'jet', 'cividis', 'turbo', 'cubehelix', 'coolwarm', 'gist_heat'];
+const GREY = Array.from({ length: 256 }, (_, i) => `#${i.toString(16).padStart(2, '0').repeat(3)}`);
 
-interface Settings {
-  stretch: string;
-  cmap: string;
-  black_point: number;
-  white_point: number;
-  gamma: number;
-  asinh_a: number;
-  slice_index: number;
+interface Readout {
+  x: number;
+  y: number;
+  value?: number | null;
+  world?: [number, number] | null;
 }
 
-const DEFAULTS: Settings = { stretch: 'zscale', cmap: 'grayscale', black_point: 0, white_point: 1, gamma: 1, asinh_a: 0.1, slice_index: -1 };
-
-/** Waits until a value has stopped changing for `ms` before passing it on (sliders fire often). */
+/** Waits until a value has stopped changing for `ms` before passing it on. */
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
   useEffect(() => {
@@ -35,38 +38,53 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
-export function ViewerPage({ filePath }: { filePath: string }) {
-  const [settings, setSettings] = useState<Settings>(DEFAULTS);
-  const s = useDebounced(settings, 150);
-  const [cube, setCube] = useState<CubeInfo | null>(null);
+export function ViewerPage({ route }: { route: Route }) {
+  const [state, setState] = useState<ViewerUrlState>(() => readViewerState(route.params));
+  const [view, setView] = useState<View | null>(() => viewFromState(readViewerState(route.params)));
+  // Back/Forward (or an edited address) brings another state: take it whole.
+  useEffect(() => {
+    const s = readViewerState(route.params);
+    setState(s);
+    setView(viewFromState(s));
+  }, [route]);
+  const filePath = state.file;
   const [hdus, setHdus] = useState<HduInfo[] | null>(null);
-  const [pixels, setPixels] = useState<{ meta: PixelData; values: Float32Array } | null>(null);
-  const [histogram, setHistogram] = useState<HistogramResponse | null>(null);
-  const [hover, setHover] = useState<ImagePoint | null>(null);
+  const [info, setInfo] = useState<ImageInfo | null>(null);
+  const [stats, setStats] = useState<PlaneStats | null>(null);
+  const [colormaps, setColormaps] = useState<Record<string, string[]>>({});
+  const [grid, setGrid] = useState<SkyGrid | null>(null);
+  const [hover, setHover] = useState<{ p: ImagePoint; tileValue?: number } | null>(null);
+  const [readout, setReadout] = useState<Readout | null>(null);
   const [regionMode, setRegionMode] = useState<'none' | 'rectangle' | 'ellipse'>('none');
   const [region, setRegion] = useState<RegionShape | null>(null);
   const [regionStats, setRegionStats] = useState<RegionStats | null>(null);
+  const [spectrum, setSpectrum] = useState<{ x: number; y: number; values: Array<number | null> } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [tab, setTab] = useState<'histogram' | 'header' | 'table' | 'region'>('histogram');
-  const [loading, setLoading] = useState(true);
-  const [world, setWorld] = useState<{ x: number; y: number; lon: number; lat: number; frame: string } | null>(null);
-  const [hasWcs, setHasWcs] = useState(true);
+  const [tab, setTab] = useState<'histogram' | 'header' | 'table' | 'region' | 'spectrum'>('histogram');
 
-  const dataId = 'viewer';
-  // A file without an image (an x1d spectrum, a catalogue) opens on its tables instead.
-  const hasImage = hdus !== null && hdus.some((h) => /image/.test(h.type) && (h.dimensions?.length ?? 0) >= 2 && (h.dimensions ?? []).every((n) => n > 0));
+  const update = useCallback((patch: Partial<ViewerUrlState>, push = false) => {
+    setState((s) => {
+      const next = { ...s, ...patch };
+      writeViewerState(next, push);
+      return next;
+    });
+  }, []);
+
+  // The view goes to the URL once it rests (pan and zoom fire many times a second).
+  const restingView = useDebounced(view, 250);
   useEffect(() => {
-    if (hdus && !hasImage) setTab('table');
-  }, [hdus, hasImage]);
-  const common = useMemo(() => ({ file_path: filePath, slice_index: s.slice_index }), [filePath, s.slice_index]);
-  const previewSrc = `/preview/${dataId}${query({ ...common, stretch: s.stretch, cmap: s.cmap, black_point: s.black_point, white_point: s.white_point, gamma: s.gamma, asinh_a: s.asinh_a, width: 1600, height: 1600 })}`;
+    if (restingView) update({ zoom: restingView.scale, cx: restingView.cx, cy: restingView.cy });
+  }, [restingView, update]);
+
+  useEffect(() => {
+    getJson<{ colormaps: Array<{ name: string; colors: string[] }> }>('/colormaps?colors=true')
+      .then((r) => setColormaps(Object.fromEntries(r.colormaps.map((c) => [c.name, c.colors]))))
+      .catch(() => undefined);
+  }, []);
 
   useEffect(() => {
     if (!filePath) return;
     setError(null);
-    setRegion(null);
-    setRegionStats(null);
-    getJson<CubeInfo>(`/cubeinfo/${dataId}${query({ file_path: filePath })}`).then(setCube, () => setCube(null));
     setHdus(null);
     getJson<{ hdus: HduInfo[] }>(`/fits/info${query({ file_path: filePath })}`).then(
       (r) => setHdus(r.hdus),
@@ -74,65 +92,152 @@ export function ViewerPage({ filePath }: { filePath: string }) {
     );
   }, [filePath]);
 
+  // A file without an image (an x1d spectrum, a catalogue) opens on its tables instead.
+  const hasImage = hdus !== null && hdus.some((h) => /image/.test(h.type) && (h.dimensions?.length ?? 0) >= 2 && (h.dimensions ?? []).every((n) => n > 0));
+  useEffect(() => {
+    if (hdus && !hasImage) setTab('table');
+  }, [hdus, hasImage]);
+
+  const planeQuery = useMemo(() => ({ file_path: filePath, hdu: state.hdu, slice_index: state.slice ?? -1 }), [filePath, state.hdu, state.slice]);
   useEffect(() => {
     if (!filePath || !hasImage) return;
     let live = true;
-    getJson<PixelData>(`/pixeldata/${dataId}${query({ ...common, max_size: 1200 })}`)
-      .then((meta) => {
-        if (!live) return;
-        const bin = Uint8Array.from(atob(meta.pixels), (c) => c.charCodeAt(0));
-        setPixels({ meta, values: new Float32Array(bin.buffer, bin.byteOffset, bin.byteLength / 4) });
-      })
+    setRegion(null);
+    setRegionStats(null);
+    getJson<ImageInfo>(`/viewer/image${query(planeQuery)}`)
+      .then((i) => live && setInfo(i))
       .catch((err) => live && setError(err instanceof ApiError ? err.detail : String(err)));
+    setStats(null);
+    getJson<PlaneStats>(`/viewer/stats${query({ ...planeQuery, bins: 200 })}`)
+      .then((s) => live && setStats(s))
+      .catch(() => live && setStats(null));
     return () => {
       live = false;
     };
-  }, [filePath, common, hasImage]);
+  }, [filePath, hasImage, planeQuery]);
 
+  const plane = useMemo<PlaneRef | null>(() => info && {
+    filePath,
+    hdu: info.hdu.index,
+    slice: info.hdu.current_slice,
+    width: info.hdu.width,
+    height: info.hdu.height,
+    levels: info.levels,
+    tileSize: info.tile_size,
+  }, [info, filePath]);
+
+  // Until the plane's statistics arrive (a full pass over the data), the first frame uses the
+  // 0.5-99.5 % values of the coarsest tile (the tile store asks for the same tile: one read).
+  const [provisional, setProvisional] = useState<[number, number] | null>(null);
   useEffect(() => {
-    if (!filePath || !hasImage) return;
+    setProvisional(null);
+    if (!plane) return;
     let live = true;
-    getJson<HistogramResponse>(`/histogram/${dataId}${query({ ...common, bins: 256, stretch: s.stretch, gamma: s.gamma, black_point: s.black_point, white_point: s.white_point, asinh_a: s.asinh_a })}`)
-      .then((h) => live && setHistogram(h))
-      .catch(() => live && setHistogram(null));
+    const q = { file_path: plane.filePath, hdu: plane.hdu, slice_index: plane.slice, level: plane.levels - 1, x: 0, y: 0 };
+    fetch(`/viewer/tile${query(q)}`)
+      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(String(r.status)))))
+      .then((buf) => {
+        const v = Float32Array.from(new Float32Array(buf).filter((x) => Number.isFinite(x))).sort();
+        if (live && v.length) setProvisional([v[Math.floor(v.length * 0.005)]!, v[Math.min(v.length - 1, Math.floor(v.length * 0.995))]!]);
+      })
+      .catch(() => undefined);
     return () => {
       live = false;
     };
-  }, [filePath, common, hasImage, s.stretch, s.gamma, s.black_point, s.white_point, s.asinh_a]);
+  }, [plane]);
 
-  // RA/Dec under the cursor from the engine's own WCS (SIP and every projection), asked for once the
-  // cursor rests for a moment; the newest answer wins.
+  const limits = useMemo<[number, number] | null>(() => {
+    if (state.preset === 'manual' && state.lo !== undefined && state.hi !== undefined) return [state.lo, state.hi];
+    return stats ? presetLimits(state.preset === 'manual' ? 'zscale' : state.preset, stats) : provisional;
+  }, [state.preset, state.lo, state.hi, stats, provisional]);
+
+  const display = useMemo<Display>(() => ({
+    vmin: limits?.[0] ?? 0,
+    vmax: limits?.[1] ?? 1,
+    stretch: state.stretch,
+    gamma: state.gamma,
+    asinhA: state.asinhA,
+    colors: colormaps[state.cmap] ?? GREY,
+    flags: info?.hdu.bit_flags ?? false,
+  }), [limits, state.stretch, state.gamma, state.asinhA, state.cmap, colormaps, info]);
+
+  // Grid lines for the part of the image in view (rounded so small pans reuse an answer).
+  const gridView = useDebounced(view, 300);
   useEffect(() => {
-    if (!hover || !filePath || !hasWcs) return;
+    if (!info?.orientation || !state.grid || !gridView) {
+      setGrid(null);
+      return;
+    }
+    let live = true;
+    const el = document.querySelector('[data-testid=viewer-stage]');
+    const hw = (el?.clientWidth ?? 800) / 2 / gridView.scale;
+    const hh = (el?.clientHeight ?? 600) / 2 / gridView.scale;
+    const q = (v: number) => Math.round(v);
+    const x0 = Math.max(-0.5, q(gridView.cx - hw));
+    const x1 = Math.min(info.hdu.width - 0.5, q(gridView.cx + hw));
+    const y0 = Math.max(-0.5, q(gridView.cy - hh));
+    const y1 = Math.min(info.hdu.height - 0.5, q(gridView.cy + hh));
+    if (!(x1 > x0 && y1 > y0)) return;
+    getJson<SkyGrid>(`/viewer/grid${query({ file_path: filePath, hdu: info.hdu.index, x0, y0, x1, y1, lines: 5 })}`)
+      .then((g) => live && setGrid(g))
+      .catch(() => live && setGrid(null));
+    return () => {
+      live = false;
+    };
+  }, [info, state.grid, gridView, filePath]);
+
+  // The cursor read-out: the native pixel's true value from its loaded level-0 tile when float32
+  // holds the data exactly, otherwise (and for RA/Dec) from the engine once the cursor rests.
+  const pixel = hover ? { x: Math.round(hover.p.x), y: Math.round(hover.p.y) } : null;
+  useEffect(() => {
+    if (!pixel || !info) {
+      setReadout(null);
+      return;
+    }
+    const exact = info.hdu.exact_tiles && hover?.tileValue !== undefined;
+    setReadout((r) => ({
+      x: pixel.x,
+      y: pixel.y,
+      value: exact ? (Number.isNaN(hover!.tileValue!) ? null : hover!.tileValue) : r && r.x === pixel.x && r.y === pixel.y ? r.value : undefined,
+      world: r && r.x === pixel.x && r.y === pixel.y ? r.world : undefined,
+    }));
     let live = true;
     const t = setTimeout(() => {
-      postJson<{ world: Array<Array<number | null>>; frame: string }>('/wcs/pixel-to-world', { file_path: filePath, pixels: [[hover.x, hover.y]] })
+      getJson<PixelValues>(`/viewer/values${query({ ...planeQuery, hdu: info.hdu.index, points: `${pixel.x},${pixel.y}` })}`)
         .then((r) => {
-          const [lon, lat] = r.world[0] ?? [];
-          if (live && typeof lon === 'number' && typeof lat === 'number') setWorld({ x: hover.x, y: hover.y, lon, lat, frame: r.frame });
+          const v = r.values[0];
+          if (live && v) setReadout({ x: pixel.x, y: pixel.y, value: v.value, world: v.world });
         })
-        .catch((err) => {
-          if (live && err instanceof ApiError && err.status === 400) setHasWcs(false); // no celestial WCS
-        });
-    }, 40);
+        .catch(() => undefined);
+    }, 60);
     return () => {
       live = false;
       clearTimeout(t);
     };
-  }, [hover, filePath, hasWcs]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [pixel?.x, pixel?.y, info, planeQuery]);
 
-  useEffect(() => {
-    setHasWcs(true);
-    setWorld(null);
-  }, [filePath]);
+  async function pickSpectrum(p: ImagePoint) {
+    if (!info || info.hdu.n_slices < 2) return;
+    const x = Math.round(p.x);
+    const y = Math.round(p.y);
+    try {
+      const r = await getJson<{ values: Array<number | null> }>(`/viewer/spectrum${query({ file_path: filePath, hdu: info.hdu.index, x, y })}`);
+      setSpectrum({ x, y, values: r.values });
+      setTab('spectrum');
+    } catch (err) {
+      setError(err instanceof ApiError ? err.detail : String(err));
+    }
+  }
 
   async function measure(r: RegionShape) {
     setRegion(r);
     try {
+      const common = { file_path: filePath, y_origin: 'bottom', slice_index: state.slice ?? -1 };
       const body =
         r.kind === 'rectangle'
-          ? { file_path: filePath, region_type: 'rectangle', rectangle: { x: Math.max(0, r.x0), y: Math.max(0, r.y0), width: r.x1 - r.x0 + 1, height: r.y1 - r.y0 + 1 }, y_origin: 'bottom', slice_index: s.slice_index }
-          : { file_path: filePath, region_type: 'ellipse', ellipse: { cx: Math.max(0, r.cx), cy: Math.max(0, r.cy), rx: r.rx, ry: r.ry }, y_origin: 'bottom', slice_index: s.slice_index };
+          ? { ...common, region_type: 'rectangle', rectangle: { x: Math.max(0, r.x0), y: Math.max(0, r.y0), width: r.x1 - r.x0 + 1, height: r.y1 - r.y0 + 1 } }
+          : { ...common, region_type: 'ellipse', ellipse: { cx: Math.max(0, r.cx), cy: Math.max(0, r.cy), rx: r.rx, ry: r.ry } };
       setRegionStats(await postJson<RegionStats>('/analysis/region-statistics', body));
       setTab('region');
     } catch (err) {
@@ -141,26 +246,22 @@ export function ViewerPage({ filePath }: { filePath: string }) {
     }
   }
 
-  const [origH, origW] = pixels?.meta.original_shape ?? [0, 0];
-  const readout = (() => {
-    if (!hover || !pixels) return 'Move the cursor over the image';
-    const { meta, values } = pixels;
-    const [ph, pw] = meta.preview_shape;
-    const px = Math.min(pw - 1, Math.max(0, Math.floor(((hover.x + 0.5) / origW) * pw)));
-    const py = Math.min(ph - 1, Math.max(0, Math.floor(((hover.y + 0.5) / origH) * ph)));
-    const v = values[py * pw + px];
-    const value = v === undefined || Number.isNaN(v) ? 'no data' : `${fmt(v, 6)} ${meta.units}`;
-    const pos = `x=${(hover.x + 1).toFixed(1)} y=${(hover.y + 1).toFixed(1)}`;
-    const near = world && Math.abs(world.x - hover.x) < 2 && Math.abs(world.y - hover.y) < 2;
-    if (!near || !world) return `${pos}  value=${value}`;
-    const sky = world.frame === 'galactic'
-      ? `l=${world.lon.toFixed(6)}° b=${world.lat.toFixed(6)}°`
-      : `RA=${formatRa(world.lon)} Dec=${formatDec(world.lat)} (${world.lon.toFixed(6)}°, ${world.lat.toFixed(6)}°)`;
-    return `${pos}  value=${value}  ${sky}`;
+  const unit = info?.hdu.bunit ?? '';
+  const readoutText = (() => {
+    if (!readout) return 'Move the cursor over the image (tap on a touch screen)';
+    const v = readout.value;
+    const value = v === undefined ? '…' : v === null ? 'no data (NaN)' : info?.hdu.bit_flags ? `${v} = ${dqBits(v)}` : `${fmt(v, 7)} ${unit}`;
+    const pos = `FITS (1-based) x=${readout.x + 1} y=${readout.y + 1} · 0-based x=${readout.x} y=${readout.y}`;
+    const w = readout.world;
+    const sky = !w ? '' : info?.frame === 'galactic'
+      ? ` · l=${w[0].toFixed(6)}° b=${w[1].toFixed(6)}°`
+      : ` · RA=${formatRa(w[0])} Dec=${formatDec(w[1])} (${w[0].toFixed(6)}°, ${w[1].toFixed(6)}°)`;
+    return `value=${value} · ${pos}${sky}`;
   })();
 
-  const currentSlice = settings.slice_index >= 0 ? settings.slice_index : Math.floor((cube?.n_slices ?? 1) / 2);
-  const spectralValue = cube?.axis3 ? cube.axis3.crval3 + (currentSlice + 1 - cube.axis3.crpix3) * cube.axis3.cdelt3 : null;
+  const n = info?.hdu.n_slices ?? 1;
+  const currentSlice = info?.hdu.current_slice ?? 0;
+  const wave = info?.spectral?.values?.[currentSlice];
 
   if (!filePath) return <p>Open a file from the <a href="#/library">library</a>.</p>;
   return (
@@ -171,53 +272,77 @@ export function ViewerPage({ filePath }: { filePath: string }) {
       {hdus && !hasImage && <p className="muted">This file has no image HDU: its tables are shown below.</p>}
       {hasImage && <div className="grid-2">
         <div>
-          <ImageStage
-            src={previewSrc}
-            originalWidth={origW || 1}
-            originalHeight={origH || 1}
+          <TiledImage
+            plane={plane}
+            display={display}
+            view={view}
+            onView={setView}
+            onHover={(p, tileValue) => setHover(p ? { p, tileValue } : null)}
+            onPick={(p) => void pickSpectrum(p)}
             regionMode={regionMode}
             region={region}
-            onHover={setHover}
-            onRegion={(r) => setRegion(r)}
-            onLoad={() => setLoading(false)}
+            onRegion={setRegion}
+            hold={!limits}
+            overlay={(toScreen, size) => (
+              <>
+                {grid && state.grid && <GridOverlay grid={grid} toScreen={toScreen} size={size} />}
+                {info && view && <CompassAndScale info={info} scale={view.scale} size={size} />}
+              </>
+            )}
           />
-          <p className="readout" aria-live="off" data-testid="cursor-readout">{readout}</p>
-          {loading && <p className="muted" aria-live="polite">Rendering…</p>}
+          <p className="readout" aria-live="off" data-testid="cursor-readout" data-x={readout?.x ?? ''} data-y={readout?.y ?? ''}
+            data-value={readout?.value === undefined ? '' : String(readout.value)} data-world={readout?.world ? readout.world.join(',') : ''}>{readoutText}</p>
+          <Colorbar display={display} unit={unit} />
         </div>
         <div>
           <div className="panel">
             <h2>Display</h2>
+            {info && info.hdus.length > 1 && (
+              <div className="field">
+                <label htmlFor="hdu">Extension</label>
+                <select id="hdu" value={info.hdu.index} onChange={(e) => { update({ hdu: Number(e.target.value), preset: 'zscale', lo: undefined, hi: undefined }, true); }}>
+                  {info.hdus.map((h) => <option key={h.index} value={h.index}>{h.index}: {h.name || 'unnamed'} ({h.width}×{h.height}{h.n_slices > 1 ? `×${h.n_slices}` : ''}{h.bunit ? `, ${h.bunit}` : ''})</option>)}
+                </select>
+              </div>
+            )}
             <div className="row">
               <div className="field">
                 <label htmlFor="stretch">Stretch</label>
-                <select id="stretch" value={settings.stretch} onChange={(e) => setSettings({ ...settings, stretch: e.target.value })}>
-                  {STRETCHES.map((x) => <option key={x} value={x}>{x}</option>)}
+                <select id="stretch" value={state.stretch} onChange={(e) => update({ stretch: e.target.value as GpuStretch })}>
+                  {GPU_STRETCHES.map((x) => <option key={x} value={x}>{x}</option>)}
                 </select>
               </div>
               <div className="field">
                 <label htmlFor="cmap">Colormap</label>
-                <select id="cmap" value={settings.cmap} onChange={(e) => setSettings({ ...settings, cmap: e.target.value })}>
+                <select id="cmap" value={state.cmap} onChange={(e) => update({ cmap: e.target.value })}>
                   {CMAPS.map((x) => <option key={x} value={x}>{x}</option>)}
                 </select>
               </div>
             </div>
-            <Slider id="bp" label="Black point" min={0} max={0.99} step={0.005} value={settings.black_point} onChange={(v) => setSettings({ ...settings, black_point: Math.min(v, settings.white_point - 0.01) })} />
-            <Slider id="wp" label="White point" min={0.01} max={1} step={0.005} value={settings.white_point} onChange={(v) => setSettings({ ...settings, white_point: Math.max(v, settings.black_point + 0.01) })} />
-            <Slider id="gamma" label="Gamma" min={0.1} max={5} step={0.05} value={settings.gamma} onChange={(v) => setSettings({ ...settings, gamma: v })} />
-            <Slider id="asinh" label="Asinh softening" min={0.001} max={1} step={0.001} value={settings.asinh_a} onChange={(v) => setSettings({ ...settings, asinh_a: v })} />
-            {cube?.is_cube && (
+            <div className="row" role="group" aria-label="Limits">
+              {LIMIT_PRESETS.map((p) => (
+                <button key={p} type="button" aria-pressed={state.preset === p} onClick={() => update({ preset: p as LimitPreset, lo: undefined, hi: undefined })}>{presetLabel(p)}</button>
+              ))}
+            </div>
+            <div className="row">
+              <NumberField id="lo" label={`Black (${unit || 'value'})`} value={display.vmin} onChange={(v) => update({ preset: 'manual', lo: v, hi: display.vmax })} />
+              <NumberField id="hi" label={`White (${unit || 'value'})`} value={display.vmax} onChange={(v) => update({ preset: 'manual', lo: display.vmin, hi: v })} />
+            </div>
+            <Slider id="gamma" label="Gamma" min={0.1} max={5} step={0.05} value={state.gamma} onChange={(v) => update({ gamma: v })} />
+            {state.stretch === 'asinh' && <Slider id="asinh" label="Asinh softening" min={0.001} max={1} step={0.001} value={state.asinhA} onChange={(v) => update({ asinhA: v })} />}
+            {n > 1 && (
               <div className="field">
                 <label htmlFor="slice">
-                  {cube.slice_label} slice {currentSlice + 1} of {cube.n_slices}
-                  {spectralValue !== null ? ` (${fmt(spectralValue, 6)} ${cube.slice_unit})` : ''}
+                  {info?.spectral?.ctype.toUpperCase().startsWith('WAVE') ? 'Wavelength slice' : 'Slice'} {currentSlice + 1} of {n}{wave !== undefined ? ` (${fmt(wave, 6)} ${info?.spectral?.cunit ?? ''})` : ''}
                 </label>
-                <input id="slice" type="range" min={0} max={cube.n_slices - 1} value={currentSlice} onChange={(e) => setSettings({ ...settings, slice_index: Number(e.target.value) })} />
+                <input id="slice" type="range" min={0} max={n - 1} value={currentSlice} onChange={(e) => update({ slice: Number(e.target.value) })} />
+                <p className="muted">Click a pixel to plot its spectrum.</p>
               </div>
             )}
-            <div className="row" style={{ marginTop: 8 }}>
-              <button type="button" onClick={() => setSettings(DEFAULTS)}>Reset</button>
-              <a href={previewSrc.replace('width=1600&height=1600', 'width=4000&height=4000')} download="preview.png">Download PNG</a>
-            </div>
+            <label style={{ display: 'flex', gap: 6, alignItems: 'center' }}>
+              <input type="checkbox" checked={state.grid} onChange={(e) => update({ grid: e.target.checked })} disabled={!info?.orientation} />
+              RA/Dec grid{info && !info.orientation ? ' (no celestial WCS)' : ''}
+            </label>
           </div>
           <div className="panel">
             <h2>Region statistics</h2>
@@ -235,21 +360,21 @@ export function ViewerPage({ filePath }: { filePath: string }) {
       </div>}
       <div className="panel">
         <div className="tabs" role="tablist" aria-label="Details">
-          {(['histogram', 'header', 'table', 'region'] as const).map((t) => (
+          {(['histogram', 'header', 'table', 'region', ...(n > 1 ? ['spectrum' as const] : [])] as const).map((t) => (
             <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
               {t === 'header' ? 'Header & HDUs' : t === 'table' ? 'Tables & spectra' : t[0]?.toUpperCase() + t.slice(1)}
             </button>
           ))}
         </div>
-        {tab === 'histogram' && <HistogramPanel histogram={histogram} />}
+        {tab === 'histogram' && (stats ? <DataHistogram stats={stats} vmin={display.vmin} vmax={display.vmax} unit={unit} onLimits={(lo, hi) => update({ preset: 'manual', lo, hi })} /> : <p className="muted">No histogram.</p>)}
         {tab === 'header' && <HeaderPanel hdus={hdus} filePath={filePath} />}
         {tab === 'table' && <TablePanel hdus={hdus} filePath={filePath} />}
         {tab === 'region' && (
           regionStats ? (
             <table data-testid="region-stats" aria-label="Region statistics">
               <tbody>
-                {Object.entries(regionStats).map(([k, v]) => (
-                  <tr key={k}><th scope="row">{k}</th><td>{fmt(v, 7)}</td></tr>
+                {Object.entries(regionStats).filter(([k]) => k !== 'y_origin').map(([k, v]) => (
+                  <tr key={k}><th scope="row">{k}</th><td>{fmt(v, 7)}{typeof v === 'number' && k !== 'pixel_count' && !/count|pixels/.test(k) ? ` ${unit}` : ''}</td></tr>
                 ))}
               </tbody>
             </table>
@@ -257,8 +382,33 @@ export function ViewerPage({ filePath }: { filePath: string }) {
             <p className="muted">Choose rectangle or ellipse, drag on the image, then Measure.</p>
           )
         )}
+        {tab === 'spectrum' && <SpectrumPanel spectrum={spectrum} info={info} />}
       </div>
     </section>
+  );
+}
+
+function viewFromState(s: ViewerUrlState): View | null {
+  return s.zoom !== undefined && s.cx !== undefined && s.cy !== undefined ? { scale: s.zoom, cx: s.cx, cy: s.cy } : null;
+}
+
+function SpectrumPanel({ spectrum, info }: { spectrum: { x: number; y: number; values: Array<number | null> } | null; info: ImageInfo | null }) {
+  const xs = useMemo(() => spectrum?.values.map((_, k) => info?.spectral?.values?.[k] ?? k + 1) ?? [], [spectrum, info]);
+  const data = useMemo<uPlot.AlignedData>(() => [xs, spectrum?.values ?? []], [xs, spectrum]);
+  const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => ({
+    scales: { x: { time: false } },
+    axes: [
+      { stroke: '#9aa7b4', grid: { stroke: '#30363d' }, label: info?.spectral?.values ? `${info.spectral.ctype || 'wavelength'} (${info.spectral.cunit})` : 'slice' },
+      { stroke: '#9aa7b4', grid: { stroke: '#30363d' }, label: info?.hdu.bunit || 'value', size: 70 },
+    ],
+    series: [{ label: 'wavelength' }, { label: 'value', stroke: '#58a6ff' }],
+  }), [info]);
+  if (!spectrum) return <p className="muted">Click a pixel of the cube to plot its spectrum.</p>;
+  return (
+    <div data-testid="pixel-spectrum">
+      <p className="muted">Spectrum of pixel x={spectrum.x + 1}, y={spectrum.y + 1} (FITS, 1-based)</p>
+      <UPlotChart data={data} options={options} label={`Spectrum of pixel ${spectrum.x + 1}, ${spectrum.y + 1}`} />
+    </div>
   );
 }
 
@@ -271,44 +421,18 @@ function Slider({ id, label, min, max, step, value, onChange }: { id: string; la
   );
 }
 
-function HistogramPanel({ histogram }: { histogram: HistogramResponse | null }) {
-  const data = useMemo<uPlot.AlignedData>(() => (histogram ? [histogram.histogram.bin_centers, histogram.histogram.counts] : [[], []]), [histogram]);
-  const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
-    const marks = histogram ? PERCENTILE_KEYS.map((k) => [k, histogram.percentiles[k]] as const).filter((m): m is readonly [string, number] => typeof m[1] === 'number') : [];
-    return {
-      scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [{ stroke: '#9aa7b4', grid: { stroke: '#30363d' } }, { stroke: '#9aa7b4', grid: { stroke: '#30363d' } }],
-      series: [{ label: 'stretched value' }, { label: 'pixels', stroke: '#58a6ff', fill: 'rgba(88,166,255,0.3)', paths: undefined }],
-      legend: { show: true },
-      hooks: {
-        draw: [
-          (u: uPlot) => {
-            const ctx = u.ctx;
-            ctx.save();
-            ctx.strokeStyle = '#f0b429';
-            ctx.fillStyle = '#f0b429';
-            ctx.font = `${10 * devicePixelRatio}px sans-serif`;
-            for (const [k, v] of marks) {
-              const x = u.valToPos(v, 'x', true);
-              ctx.beginPath();
-              ctx.moveTo(x, u.bbox.top);
-              ctx.lineTo(x, u.bbox.top + u.bbox.height);
-              ctx.stroke();
-              ctx.fillText(k.replace('p_', '').replace('_', '.'), x + 2, u.bbox.top + 12 * devicePixelRatio);
-            }
-            ctx.restore();
-          },
-        ],
-      },
-    };
-  }, [histogram]);
-  if (!histogram) return <p className="muted">No histogram.</p>;
+function NumberField({ id, label, value, onChange }: { id: string; label: string; value: number; onChange: (v: number) => void }) {
+  const [text, setText] = useState(String(+value.toPrecision(6)));
+  const focused = useRef(false);
+  useEffect(() => {
+    if (!focused.current) setText(String(+value.toPrecision(6)));
+  }, [value]);
   return (
-    <div>
-      <UPlotChart data={data} options={options} label="Histogram of the stretched image with percentile markers" />
-      <p className="muted">
-        {Object.entries(histogram.stats).map(([k, v]) => `${k} ${fmt(v, 5)}`).join(' · ')}
-      </p>
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} type="number" step="any" value={text} onFocus={() => { focused.current = true; }}
+        onBlur={() => { focused.current = false; setText(String(+value.toPrecision(6))); }}
+        onChange={(e) => { setText(e.target.value); const v = Number(e.target.value); if (e.target.value !== '' && Number.isFinite(v)) onChange(v); }} />
     </div>
   );
 }
