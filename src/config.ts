@@ -69,6 +69,19 @@ export interface Settings {
   readonly jobLockDurationMs: number;
   /** JOB_STALLED_INTERVAL (s): how often workers look for such jobs. */
   readonly jobStalledIntervalMs: number;
+  /** Users (docs/library.md): JWT_SECRET_KEY (HS256) and/or JWT_JWKS_URL (RS256/ES256); AUTH_ENABLED for API keys alone. */
+  readonly jwtSecretKey: string | undefined;
+  readonly jwtJwksUrl: string | undefined;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly jwtClockSkewSeconds: number;
+  readonly authEnabled: boolean;
+  /** PUBLIC_MODE (or upstream's CE_MODE): anonymous read-only /api/* over public records only. */
+  readonly publicMode: boolean;
+  /** CORS_ALLOWED_ORIGINS: comma list; unset = no CORS headers (same-origin web app). */
+  readonly corsAllowedOrigins: readonly string[];
+  /** RATE_LIMIT_PER_MINUTE: requests per client per minute (0 = off; default 120 in public mode). */
+  readonly rateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +168,28 @@ function name(env: Env, variable: string, fallback: string): string {
   return text;
 }
 
+function authSettings(env: Env) {
+  const jwtSecretKey = raw(env, 'JWT_SECRET_KEY');
+  const jwks = raw(env, 'JWT_JWKS_URL');
+  const jwtJwksUrl = jwks === undefined ? undefined : url(env, 'JWT_JWKS_URL', jwks);
+  const publicMode = boolean(env, 'PUBLIC_MODE', boolean(env, 'CE_MODE', false));
+  const corsAllowedOrigins = (raw(env, 'CORS_ALLOWED_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  // Credentials are allowed, so a wildcard would let any site act as the signed-in user.
+  if (corsAllowedOrigins.includes('*')) throw new ConfigError('CORS_ALLOWED_ORIGINS="*" is refused: list the origins (credentials are allowed)');
+  if (jwtSecretKey !== undefined && jwtSecretKey.length < 32) throw new ConfigError('JWT_SECRET_KEY is too short: expected at least 32 characters');
+  return {
+    jwtSecretKey,
+    jwtJwksUrl,
+    jwtIssuer: raw(env, 'JWT_ISSUER') ?? 'JwstDataAnalysis',
+    jwtAudience: raw(env, 'JWT_AUDIENCE') ?? 'JwstDataAnalysisClient',
+    jwtClockSkewSeconds: number(env, 'JWT_CLOCK_SKEW_SECONDS', 30, { min: 0, max: 3600 }),
+    authEnabled: jwtSecretKey !== undefined || jwtJwksUrl !== undefined || boolean(env, 'AUTH_ENABLED', false),
+    publicMode,
+    corsAllowedOrigins,
+    rateLimitPerMinute: number(env, 'RATE_LIMIT_PER_MINUTE', publicMode ? 120 : 0, { min: 0, max: 1_000_000, integer: true }),
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -202,6 +237,7 @@ export function loadSettings(env: Env = process.env): Settings {
     databaseFile: resolve(raw(env, 'DATABASE_FILE') ?? resolve(dataDir, 'engine.db')),
     libraryScanOnStart: boolean(env, 'LIBRARY_SCAN_ON_START', true),
     ...jobQueueSettings(env),
+    ...authSettings(env),
   });
 }
 

@@ -10,6 +10,7 @@ import type { MastClient } from './mast/client.js';
 import type { DownloadManager } from './downloads/download-manager.js';
 import type { JobService, RenderGate } from './jobs/index.js';
 import type { LibraryService } from './library/service.js';
+import type { Authenticator } from './auth/authenticator.js';
 
 export interface EngineContext {
   readonly settings: Settings;
@@ -27,6 +28,8 @@ export interface EngineContext {
   readonly renderGate: RenderGate;
   /** The data library: records of every FITS/ECSV file, in the engine's database (src/db). */
   readonly library: LibraryService;
+  /** Users: bearer tokens (JWT, API keys) to identities; off unless an auth setting is given. */
+  readonly auth: Authenticator;
   /** Things to stop, last-registered first, when the engine shuts down. */
   readonly onClose: Array<() => Promise<void> | void>;
 }

@@ -17,6 +17,7 @@ import { downloadManagerFromSettings, mastClientProductSource } from './download
 import { jobServiceFromSettings, registerJobKinds } from './routes/job-kinds.js';
 import { RenderGate } from './jobs/index.js';
 import { libraryFromSettings } from './library/from-settings.js';
+import { Authenticator } from './auth/authenticator.js';
 
 export interface Engine {
   readonly app: App;
@@ -52,6 +53,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     downloads,
     jobs,
     library,
+    auth: new Authenticator(settings, library.db),
     renderGate: new RenderGate(settings.maxConcurrentRenders, settings.renderQueueDepth, settings.renderQueueWaitMs),
     // Jobs, then downloads stop first (last registered runs first): runs re-queued, state saved;
     // the library closes last (its database may still be written by the steps before).

@@ -10,6 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { EngineContext } from './context.js';
 import { isEngineError } from './errors.js';
 import { rootRoutes } from './routes/root.js';
+import { installAccess } from './routes/access.js';
 
 export type App = FastifyInstance<
   import('node:http').Server,
@@ -84,6 +85,8 @@ export async function buildServer(ctx: EngineContext, routeModules: RouteModule[
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Users, public mode, CORS, rate limits and data_id resolution: before every route.
+  await installAccess(app, ctx);
 
   for (const register of [rootRoutes, ...routeModules]) {
     await app.register(async (scoped) => register(scoped as App, ctx));

@@ -1,6 +1,7 @@
 /** Every HTTP route module, registered in this order by the server. */
 import type { RouteModule } from '../server.js';
 import { libraryRoutes } from './library.js';
+import { jwstDataRoutes } from './jwstdata.js';
 import { viewerRoutes } from './viewer.js';
 import { fitsViewerRoutes } from './fits-viewer.js';
 import { webAppRoutes } from './web-app.js';
@@ -21,6 +22,7 @@ import { detectSourcesRoutes } from './detect-sources.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
+  jwstDataRoutes,
   viewerRoutes,
   fitsViewerRoutes,
   webAppRoutes,
