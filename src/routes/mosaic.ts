@@ -113,10 +113,12 @@ async function footprints(ctx: EngineContext, filePaths: readonly string[]): Pro
       polygon: f.polygon as unknown as JsonValue,
       width: f.width,
       height: f.height,
+      instrument: f.instrument,
     })),
     bounding_box: { min_ra: r.boundingBox.minRa, max_ra: r.boundingBox.maxRa, min_dec: r.boundingBox.minDec, max_dec: r.boundingBox.maxDec, wraps_ra: r.boundingBox.wrapsRa },
     overlaps: r.overlaps.map((o) => ({ a: o.a, b: o.b, file_a: filePaths[o.a]!, file_b: filePaths[o.b]!, area_deg2: o.areaDeg2, fraction_of_a: o.fractionOfA, fraction_of_b: o.fractionOfB })),
     n_files: r.footprints.length,
+    overlap_warning: r.overlapWarning,
   };
 }
 

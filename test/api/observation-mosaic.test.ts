@@ -96,6 +96,15 @@ describe('POST /mosaic/generate-observation', () => {
     assert.equal(plain.statusCode, 200);
   });
 
+  it('footprints name the instrument and warn about disconnected groups', async () => {
+    await writeTile(engine.dataDir, { name: 'obs/far.fits', ra: 151, dec: 2, width: 20, height: 20, scale: SCALE, value: () => 1 });
+    const together = (await engine.app.inject({ method: 'POST', url: '/mosaic/footprint', payload: { file_paths: tiles.map((t) => t.name) } })).json();
+    assert.equal(together.overlap_warning, null);
+    assert.equal(together.footprints[0].instrument, 'NIRCAM');
+    const apart = (await engine.app.inject({ method: 'POST', url: '/mosaic/footprint', payload: { file_paths: ['obs/a.fits', 'obs/far.fits'] } })).json();
+    assert.match(apart.overlap_warning, /^These 2 files form 2 spatially disconnected groups/);
+  });
+
   it('refuses fewer than two files and too small an output', async () => {
     const one = await engine.app.inject({ method: 'POST', url: '/mosaic/generate-observation', payload: { file_paths: ['obs/a.fits'] } });
     assert.equal(one.statusCode, 422);

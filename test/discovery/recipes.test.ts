@@ -124,3 +124,14 @@ describe('discovery routes', () => {
     assert.deepEqual(featured.json()[0].mastSearchParams, { target: 'NGC 3132', searchRadius: null });
   });
 });
+
+describe('footprint overlap warning', () => {
+  it('names disconnected groups with their instruments', async () => {
+    const { overlapWarning, separationArcmin } = await import('../../src/discovery/overlap.js');
+    assert.ok(Math.abs(separationArcmin(10, 0, 10, 1) - 60) < 1e-9);
+    const near = [{ name: 'a.fits', instrument: 'NIRCAM', ra: 150, dec: 2 }, { name: 'b.fits', instrument: 'MIRI', ra: 150.02, dec: 2 }];
+    assert.equal(overlapWarning(near), null);
+    const w = overlapWarning([...near, { name: 'c.fits', instrument: null, ra: 151, dec: 2 }]);
+    assert.equal(w, 'These 3 files form 2 spatially disconnected groups — the composite may have large gaps.\nGroup 1: a.fits, b.fits (MIRI, NIRCAM)\nGroup 2: c.fits\nConsider compositing each group separately.');
+  });
+});

@@ -4,6 +4,9 @@
  * name); progress, when a MessagePort is passed, is posted as { fraction, stage }.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { basename } from 'node:path';
+import { instrumentOf } from '../../composite/pipeline.js';
+import { overlapWarning } from '../../discovery/overlap.js';
 import { ImagingError, getColormap } from '../../imaging/index.js';
 import type { ViewerLimits } from '../../imaging/viewer/source.js';
 import { renderComposite, type CompositeSpec } from '../../reproject/composite.js';
@@ -27,7 +30,8 @@ async function withPort<T>(port: MessagePort | undefined, run: () => Promise<T>)
 }
 
 export interface FootprintTaskResult {
-  readonly footprints: Array<Footprint & { width: number; height: number }>;
+  readonly footprints: Array<Footprint & { width: number; height: number; instrument: string | null }>;
+  readonly overlapWarning: string | null;
   readonly boundingBox: BoundingBox;
   readonly overlaps: Overlap[];
 }
@@ -45,8 +49,9 @@ export const reprojectTasks = {
     const footprints = [];
     for (const path of p.paths) {
       const s = await loadImageShape(path, p.limits);
-      footprints.push({ ...footprintOf(s), width: s.width, height: s.height });
+      footprints.push({ ...footprintOf(s), width: s.width, height: s.height, instrument: instrumentOf(s) ?? null });
     }
-    return { footprints, boundingBox: boundingBox(footprints), overlaps: pairwiseOverlaps(footprints) };
+    const placed = footprints.map((f, i) => ({ name: basename(p.paths[i]!), instrument: f.instrument, ra: f.centerRa, dec: f.centerDec }));
+    return { footprints, boundingBox: boundingBox(footprints), overlaps: pairwiseOverlaps(footprints), overlapWarning: overlapWarning(placed) };
   },
 } as const;
