@@ -13,3 +13,4 @@ export { displayJson, pyStr, pyFloat, pyFloat32 } from './pystr.js';
 export { spectralData, spectralDataFile, MAX_SPECTRUM_POINTS, type SpectralData, type SpectralDataRequest } from './spectrum/table-spectrum.js';
 export { cubeSpectrumFile, type CubeSpectrum, type CubeSpectrumRequest, type Reduce } from './spectrum/cube-spectrum.js';
 export { convertFlux, convertWavelength, parseFluxUnit, parseWavelengthUnit, FLUX_UNITS, WAVELENGTH_UNITS, type FluxUnit, type WavelengthUnit } from './spectrum/units.js';
+export { writeEcsv, catalogToEcsv, type EcsvWriteColumn, type EcsvWriteTable, type EcsvScalar } from './ecsv/write.js';
