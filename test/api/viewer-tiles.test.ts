@@ -15,6 +15,7 @@ import { ZScaleInterval } from '../../src/imaging/intervals.js';
 import { Wcs } from '../../src/wcs/index.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { writeCube } from './viewer-files.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 const W = 1100;
 const H = 700;
@@ -27,17 +28,6 @@ const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/viewer/sip-rotated-
   points: Array<{ ra_s: number; dec_5as: number; x: number; y: number }>;
 };
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WCS_CARDS = [
   { keyword: 'CTYPE1', value: 'RA---TAN' }, { keyword: 'CTYPE2', value: 'DEC--TAN' },

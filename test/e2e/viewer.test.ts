@@ -14,21 +14,12 @@ import sharp from 'sharp';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
 import { startStack, type Stack } from './harness.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const N = 4000;
 const BRIGHT = { x: 2345, y: 1234 };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('full-resolution viewer, end to end', { timeout: 300_000 }, () => {
   let stack: Stack;

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import type { NewCard } from '../../src/fits/card.js';
 import { FitsWriter, encodeFits, type HduSpec, type ImageData } from '../../src/fits/writer.js';
 import { encodeBinTable } from '../../src/fits/table/encode.js';
+import { mulberry32 as prng } from '../helpers/prng.js';
 
 export type CardValue = string | number | boolean | { float: number };
 export type Card = readonly [key: string, value: CardValue | null, comment?: string];
@@ -53,17 +54,6 @@ export interface FileSpec {
   readonly fillerSize?: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, so the bytes depend only on the file name. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hash(text: string): number {
   let h = 2166136261;

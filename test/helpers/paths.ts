@@ -11,5 +11,3 @@ export const FIXTURES_DIR = resolve(REPO_ROOT, 'test/fixtures');
 export const CORPUS_PATH = resolve(FIXTURES_DIR, 'fits-corpus');
 /** Real MAST responses (see its SOURCES.md). */
 export const MAST_SAMPLES_PATH = resolve(FIXTURES_DIR, 'mast-samples');
-/** @deprecated The old name of FIXTURES_DIR (same layout: fits-corpus/, mast-samples/), kept for branches in flight. */
-export const SHARED_DIR = FIXTURES_DIR;
