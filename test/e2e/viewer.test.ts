@@ -59,13 +59,25 @@ describe('full-resolution viewer, end to end', { timeout: 300_000 }, () => {
   const level = async () => Number(await page.getByTestId('tile-canvas').getAttribute('data-level'));
   const urlParams = async () => new URLSearchParams((await page.evaluate('location.hash') as string).split('?')[1] ?? '');
 
-  /** The read-out once it holds a value: pixel and value read together. */
-  async function readoutAt(sx: number, sy: number): Promise<{ x: number; y: number; value: string }> {
+  /**
+   * The read-out once it holds a value for the pixel under the cursor, read in the same step as
+   * the wait: after a move the read-out first shows the new pixel with no value (the value comes
+   * from the engine), and before React sees the move it still shows the old pixel. `near` (the
+   * pixel expected from the view, within `tol`) rules out that stale one.
+   */
+  async function readoutAt(sx: number, sy: number, near?: { x: number; y: number; tol: number }): Promise<{ x: number; y: number; value: string }> {
     await page.mouse.move(sx, sy);
-    await page.waitForFunction(`(() => { const el = document.querySelector('[data-testid=cursor-readout]'); return !!el && el.dataset.value !== '' && el.dataset.x !== ''; })()`, undefined, { timeout: 30_000 }).catch(async (err) => {
+    const handle = await page.waitForFunction(`(() => {
+      const n = ${JSON.stringify(near ?? null)};
+      const d = document.querySelector('[data-testid=cursor-readout]')?.dataset;
+      if (!d || !d.value || !d.x) return false;
+      const got = { x: Number(d.x), y: Number(d.y), value: d.value };
+      if (n && (Math.abs(got.x - n.x) > n.tol || Math.abs(got.y - n.y) > n.tol)) return false;
+      return got;
+    })()`, undefined, { timeout: 30_000 }).catch(async (err) => {
       throw new Error(`no read-out at (${sx}, ${sy}): ${await page.getByTestId('cursor-readout').textContent()}: ${err}`);
     });
-    return page.evaluate(`(() => { const d = document.querySelector('[data-testid=cursor-readout]').dataset; return { x: Number(d.x), y: Number(d.y), value: d.value }; })()`);
+    return (await handle.jsonValue()) as { x: number; y: number; value: string };
   }
 
   it('opens the 4000 x 4000 image fitted, from coarse tiles, with grid, compass, scale bar and colour bar', async () => {
@@ -125,10 +137,10 @@ describe('full-resolution viewer, end to end', { timeout: 300_000 }, () => {
       for (let i = 0; i < 10; i++) {
         const sx = left + r() * (right - left);
         const sy = top + r() * (bottom - top);
-        const got = await readoutAt(sx, sy);
         // The pixel under the cursor, from the view in the URL (within rounding).
         const ex = vcx! + (sx - box.x - Math.floor(box.width / 2) - 0.5) / zoom!;
         const ey = vcy! - (sy - box.y - Math.floor(box.height / 2) - 0.5) / zoom!;
+        const got = await readoutAt(sx, sy, { x: ex, y: ey, tol: 1 + 1 / zoom! });
         assert.ok(Math.abs(got.x - ex) <= 1 + 1 / zoom! && Math.abs(got.y - ey) <= 1 + 1 / zoom!, `${label}: pixel (${got.x}, ${got.y}) for (${ex}, ${ey})`);
         const want = data[got.y * N + got.x]!;
         assert.equal(got.value, Number.isNaN(want) ? 'null' : String(want), `${label}: value at (${got.x}, ${got.y})`);
