@@ -15,7 +15,7 @@ import { routeModules } from './routes/index.js';
 import { mastClientFromSettings } from './mast/from-settings.js';
 import { downloadManagerFromSettings, mastClientProductSource } from './downloads/service.js';
 import { jobServiceFromSettings, registerJobKinds } from './routes/job-kinds.js';
-import { RenderGate } from './jobs/index.js';
+import { JobOutputRetention, RenderGate } from './jobs/index.js';
 import { libraryFromSettings } from './library/from-settings.js';
 import { Authenticator } from './auth/authenticator.js';
 
@@ -61,6 +61,16 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   };
   registerJobKinds(ctx);
   await jobs.start();
+  // Finished jobs' outputs (DATA_DIR/processed/{id}) bounded by age and total size: on a timer and
+  // after every run that ends here. Stops before the job service and its store close.
+  const retention = new JobOutputRetention({
+    service: jobs,
+    retentionMs: settings.jobOutputRetentionMs,
+    maxBytes: settings.jobOutputMaxBytes,
+    logger: logger.child({ module: 'job-retention' }),
+  });
+  retention.start();
+  ctx.onClose.push(() => retention.close());
   return ctx;
 }
 

@@ -34,6 +34,9 @@
  *   (`recoverOnStart`, off for distributed backends) and, unless `runLocally` is false (API node
  *   without workers), starts the backend with its runner. On close, local runs stop with
  *   JobStop('shutdown') and go back to `queued`, so the next start resumes them.
+ * - Output retention (retention.ts `JobOutputRetention`): finished jobs are removed, record and
+ *   output folder, past JOB_OUTPUT_RETENTION_HOURS, and oldest-finished first while the output
+ *   folders exceed JOB_OUTPUT_MAX_BYTES; never a queued, running or paused job.
  */
 export * from './types.js';
 export * from './state.js';
@@ -43,4 +46,5 @@ export * from './store.js';
 export * from './backend.js';
 export * from './service.js';
 export { SqliteJobStore, JOBS_DB_NAME } from './sqlite-store.js';
+export { JobOutputRetention, folderBytes, type OutputRetentionOptions, type RetentionReport } from './retention.js';
 export { RenderGate, RenderBusyError, type Release } from './render-gate.js';

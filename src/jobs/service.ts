@@ -95,6 +95,7 @@ export class JobService {
   private readonly o: JobServiceOptions;
   private readonly log: JobLogger;
   private readonly live = new Map<string, Live>();
+  private readonly runEndListeners = new Set<(job: JobRecord) => void>();
   private started = false;
   private closed = false;
 
@@ -250,7 +251,8 @@ export class JobService {
     if (!isFinished(job.state)) await this.cancel(id);
     const final = (await this.store.get(id)) ?? job;
     await rm(this.outputDirOf(id), { recursive: true, force: true });
-    await this.handlers.get(final.kind).remove?.(final, { deleteFiles: options.deleteFiles ?? false });
+    // A node without the kind's handler (an older worker) still removes the record and folder.
+    if (this.handlers.has(final.kind)) await this.handlers.get(final.kind).remove?.(final, { deleteFiles: options.deleteFiles ?? false });
     await this.store.delete(id);
     this.publish('removed', final);
   }
@@ -275,6 +277,15 @@ export class JobService {
   async list(query: JobQuery = {}): Promise<JobPage> {
     const page = await this.store.list(query);
     return { total: page.total, jobs: page.jobs.map((j) => (this.live.has(j.id) ? copyRecord(this.live.get(j.id)!.job) : j)) };
+  }
+
+  /**
+   * Calls `listener` with the record each time a run in this process ends (whatever its state);
+   * output retention prunes then. Returns the function that stops it.
+   */
+  onRunEnd(listener: (job: JobRecord) => void): () => void {
+    this.runEndListeners.add(listener);
+    return () => this.runEndListeners.delete(listener);
   }
 
   subscribe(jobId: string | undefined, listener: JobEventListener): () => void {
@@ -394,6 +405,13 @@ export class JobService {
       job.updatedAt = new Date().toISOString();
       if (await this.store.update(job, ['running'])) this.publish('state', job);
       else this.publish('state', (await this.store.get(id)) ?? job);
+      for (const listener of this.runEndListeners) {
+        try {
+          listener(copyRecord(job));
+        } catch (err) {
+          this.log.warn({ err, jobId: id }, 'run-end listener failed');
+        }
+      }
     }
   };
 

@@ -1,0 +1,192 @@
+/**
+ * Output retention: the files a job writes live in its own folder, `DATA_DIR/processed/{job id}`,
+ * listed in its record and removed with it. This bounds them:
+ *
+ * - by age: a finished job (completed, failed, cancelled) is removed, record and folder, once it
+ *   finished more than `retentionMs` ago (0: no age bound);
+ * - by size: while the job folders together hold more than `maxBytes`, the finished job that
+ *   finished first is removed, then the next.
+ *
+ * A job that is queued, running or paused is never touched, nor its folder. A folder whose job
+ * record is gone (a crash between the two deletes, a run that wrote after its job was removed) is
+ * deleted once it is older than `orphanGraceMs`. Loose files in `processed/` (not in a job folder)
+ * are neither counted nor touched.
+ *
+ * `prune()` runs on a timer and after every run that ends on this node (`JobService.onRunEnd`);
+ * runs never overlap (a request while one runs makes one more run after it). Several nodes may
+ * prune at once: a job another node removed meanwhile is skipped. The clock is injectable so tests
+ * move time instead of sleeping.
+ */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NotFoundError } from '../errors.js';
+import type { JobLogger, JobService } from './service.js';
+import { isJobId, type JobRecord } from './types.js';
+
+export interface OutputRetentionOptions {
+  readonly service: JobService;
+  /** Finished jobs are removed this long after they finished (0: kept until the size bound). */
+  readonly retentionMs: number;
+  /** Job folders together hold at most this many bytes (oldest finished jobs removed first). */
+  readonly maxBytes: number;
+  /** Milliseconds since the epoch (default Date.now). */
+  readonly now?: () => number;
+  /** Timer period of `start()` (default 10 minutes). */
+  readonly intervalMs?: number;
+  /** A folder without a job record is deleted once this old (default 1 hour). */
+  readonly orphanGraceMs?: number;
+  readonly logger?: JobLogger;
+}
+
+export interface RetentionReport {
+  /** Jobs removed because they finished too long ago. */
+  readonly expired: string[];
+  /** Jobs removed to bring the total under `maxBytes`. */
+  readonly evicted: string[];
+  /** Folders deleted because their job is gone. */
+  readonly orphans: string[];
+  /** Bytes in job folders before and after. */
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+}
+
+const FINISHED = ['completed', 'failed', 'cancelled'] as const;
+
+/** Bytes of the regular files under `dir` (0 when it does not exist). */
+export async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) total += await folderBytes(path);
+    else if (e.isFile()) total += await stat(path).then((s) => s.size, () => 0);
+  }
+  return total;
+}
+
+const finishedAt = (job: JobRecord): number => Date.parse(job.finishedAt ?? job.updatedAt);
+
+export class JobOutputRetention {
+  private readonly o: OutputRetentionOptions;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private unhook: (() => void) | undefined;
+  private running: Promise<RetentionReport> | undefined;
+  private next: Promise<RetentionReport> | undefined;
+  private closed = false;
+
+  constructor(options: OutputRetentionOptions) {
+    this.o = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Prunes now, then every `intervalMs` and after every run that ends on this node. */
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => this.schedule(), this.o.intervalMs ?? 600_000);
+    this.timer.unref?.();
+    this.unhook = this.o.service.onRunEnd(() => this.schedule());
+    this.schedule();
+  }
+
+  /** Asks for a prune soon (coalesced with one that runs). */
+  schedule(): void {
+    if (this.closed) return;
+    void this.prune().catch((err: unknown) => this.o.logger?.warn({ err }, 'job output retention failed'));
+  }
+
+  /**
+   * One pass (or, while one runs, the pass after it). Resolves with what that pass removed.
+   */
+  prune(): Promise<RetentionReport> {
+    if (!this.running) {
+      this.running = this.pass().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    // Callers during a pass share one pass after it (what they asked for may have changed).
+    this.next ??= this.running.catch(() => undefined).then(() => {
+      this.next = undefined;
+      return this.prune();
+    });
+    return this.next;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.unhook?.();
+    await this.next?.catch(() => undefined);
+    await this.running?.catch(() => undefined);
+  }
+
+  private async pass(): Promise<RetentionReport> {
+    const service = this.o.service;
+    const now = this.now();
+    const root = join(service.dataDir, 'processed');
+    const finished = (await service.store.list({ states: [...FINISHED], limit: Number.MAX_SAFE_INTEGER })).jobs
+      .sort((a, b) => finishedAt(a) - finishedAt(b) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const expired: string[] = [];
+    const evicted: string[] = [];
+    const orphans: string[] = [];
+
+    // Sizes of every job folder, before anything is removed.
+    const sizes = new Map<string, number>();
+    const folders = await readdir(root, { withFileTypes: true }).catch(() => []);
+    for (const e of folders) {
+      if (e.isDirectory() && isJobId(e.name)) sizes.set(e.name, await folderBytes(join(root, e.name)));
+    }
+    let total = [...sizes.values()].reduce((a, b) => a + b, 0);
+    const bytesBefore = total;
+
+    const remove = async (job: JobRecord): Promise<boolean> => {
+      try {
+        await service.remove(job.id);
+      } catch (err) {
+        if (err instanceof NotFoundError) return false; // another node removed it first
+        throw err;
+      }
+      total -= sizes.get(job.id) ?? 0;
+      sizes.delete(job.id);
+      return true;
+    };
+
+    const kept: JobRecord[] = [];
+    for (const job of finished) {
+      if (this.o.retentionMs > 0 && finishedAt(job) + this.o.retentionMs <= now) {
+        if (await remove(job)) expired.push(job.id);
+      } else kept.push(job);
+    }
+    for (const job of kept) {
+      if (total <= this.o.maxBytes) break;
+      if ((sizes.get(job.id) ?? 0) === 0) continue; // removing it frees nothing
+      if (await remove(job)) evicted.push(job.id);
+    }
+
+    // Folders whose job is gone.
+    const known = new Set(finished.map((j) => j.id));
+    const grace = this.o.orphanGraceMs ?? 3_600_000;
+    for (const id of sizes.keys()) {
+      if (known.has(id) || (await service.store.get(id))) continue;
+      const dir = join(root, id);
+      const mtime = await stat(dir).then((s) => s.mtimeMs, () => undefined);
+      if (mtime === undefined || mtime + grace > now) continue;
+      await rm(dir, { recursive: true, force: true });
+      total -= sizes.get(id) ?? 0;
+      orphans.push(id);
+    }
+
+    const report: RetentionReport = { expired, evicted, orphans, bytesBefore, bytesAfter: total };
+    if (expired.length || evicted.length || orphans.length) {
+      this.o.logger?.info({ expired: expired.length, evicted: evicted.length, orphans: orphans.length, bytesBefore, bytesAfter: total }, 'job output retention applied');
+    }
+    return report;
+  }
+}
