@@ -36,6 +36,10 @@ export interface Settings {
   readonly compositeDownscaleFailThreshold: number;
   readonly maxCompositeRequestFiles: number;
   readonly maxCompositeEstimateFiles: number;
+  /** Input bounds (issue #14, docs/limits.md): files per footprint / mosaic request, overlaps per footprint answer. */
+  readonly maxFootprintFiles: number;
+  readonly maxFootprintOverlaps: number;
+  readonly maxMosaicFiles: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** MAX_CONCURRENT_RENDERS: renders and analyses running at once (interactive and jobs). */
   readonly maxConcurrentRenders: number;
@@ -227,6 +231,9 @@ export function loadSettings(env: Env = process.env): Settings {
     compositeDownscaleFailThreshold: number(env, 'COMPOSITE_DOWNSCALE_FAIL_THRESHOLD', 0.85, { min: 0, max: 1 }),
     maxCompositeRequestFiles: number(env, 'MAX_COMPOSITE_REQUEST_FILES', 100, { min: 1, max: 10_000, integer: true }),
     maxCompositeEstimateFiles: number(env, 'MAX_COMPOSITE_ESTIMATE_FILES', 500, { min: 1, max: 100_000, integer: true }),
+    maxFootprintFiles: number(env, 'MAX_FOOTPRINT_FILES', 500, { min: 1, max: 10_000, integer: true }),
+    maxFootprintOverlaps: number(env, 'MAX_FOOTPRINT_OVERLAPS', 10_000, { min: 1, max: 1_000_000, integer: true }),
+    maxMosaicFiles: number(env, 'MAX_MOSAIC_FILES', 100, { min: 2, max: 10_000, integer: true }),
     logLevel: logLevel as Settings['logLevel'],
     maxConcurrentRenders: number(env, 'MAX_CONCURRENT_RENDERS', 2, { min: 1, max: 256, integer: true }),
     renderQueueDepth: number(env, 'RENDER_QUEUE_DEPTH', 4, { min: 0, max: 10_000, integer: true }),

@@ -164,27 +164,68 @@ function clip(subject: Array<[number, number]>, clipper: Array<[number, number]>
   return out;
 }
 
-/** Pairwise overlaps (only pairs that overlap), areas from a tangent plane at the pair's centre. */
-export function pairwiseOverlaps(footprints: readonly Footprint[]): Overlap[] {
-  const out: Overlap[] = [];
+/** The overlap of footprints a and b (null when they do not overlap), areas from a tangent plane at the pair's centre. */
+function overlapOf(footprints: readonly Footprint[], a: number, b: number): Overlap | null {
+  const fa = footprints[a]!;
+  const fb = footprints[b]!;
+  const va = lonLatToVector(fa.centerRa, fa.centerDec);
+  const vb = lonLatToVector(fb.centerRa, fb.centerDec);
+  const [ra0, dec0] = vectorToLonLat([va[0] + vb[0], va[1] + vb[1], va[2] + vb[2]]);
+  const pa = fa.polygon.map((p) => project(ra0, dec0, p));
+  const pb = fb.polygon.map((p) => project(ra0, dec0, p));
+  if ([...pa, ...pb].some(([x, y]) => !Number.isFinite(x) || !Number.isFinite(y) || Math.hypot(x, y) > 80)) return null;
+  const ccw = (p: Array<[number, number]>) => (area(p) < 0 ? [...p].reverse() : p);
+  const A = ccw(pa);
+  const B = ccw(pb);
+  const inter = clip(A, B);
+  const ai = inter.length >= 3 ? Math.abs(area(inter)) : 0;
+  if (ai <= 0) return null;
+  return { a, b, areaDeg2: ai, fractionOfA: ai / Math.abs(area(A)), fractionOfB: ai / Math.abs(area(B)) };
+}
+
+/** Largest angular distance (degrees) of a footprint's polygon from its centre. */
+function radiusDeg(f: Footprint): number {
+  const c = lonLatToVector(f.centerRa, f.centerDec);
+  let r = 0;
+  for (const [ra, dec] of f.polygon) {
+    const v = lonLatToVector(ra, dec);
+    const cos = Math.min(1, Math.max(-1, c[0] * v[0] + c[1] * v[1] + c[2] * v[2]));
+    r = Math.max(r, (Math.acos(cos) * 180) / Math.PI);
+  }
+  return Number.isFinite(r) ? r : 180;
+}
+
+/** A window of the pairwise overlaps: `overlaps` from `offset`, at most `limit`, and the `total` count. */
+export interface OverlapPage {
+  readonly overlaps: Overlap[];
+  readonly total: number;
+}
+
+/**
+ * Pairwise overlaps in (a, b) order, keeping only the window [offset, offset + limit): the count of
+ * all of them is exact, but memory stays bounded by `limit` however many files overlap. Pairs whose
+ * bounding circles are apart are skipped before any projection.
+ */
+export function overlapPage(footprints: readonly Footprint[], offset = 0, limit = Number.POSITIVE_INFINITY): OverlapPage {
+  const overlaps: Overlap[] = [];
+  const centres = footprints.map((f) => lonLatToVector(f.centerRa, f.centerDec));
+  const radii = footprints.map(radiusDeg);
+  let total = 0;
   for (let a = 0; a < footprints.length; a++) {
     for (let b = a + 1; b < footprints.length; b++) {
-      const fa = footprints[a]!;
-      const fb = footprints[b]!;
-      const va = lonLatToVector(fa.centerRa, fa.centerDec);
-      const vb = lonLatToVector(fb.centerRa, fb.centerDec);
-      const [ra0, dec0] = vectorToLonLat([va[0] + vb[0], va[1] + vb[1], va[2] + vb[2]]);
-      const pa = fa.polygon.map((p) => project(ra0, dec0, p));
-      const pb = fb.polygon.map((p) => project(ra0, dec0, p));
-      if ([...pa, ...pb].some(([x, y]) => !Number.isFinite(x) || !Number.isFinite(y) || Math.hypot(x, y) > 80)) continue;
-      const ccw = (p: Array<[number, number]>) => (area(p) < 0 ? [...p].reverse() : p);
-      const A = ccw(pa);
-      const B = ccw(pb);
-      const inter = clip(A, B);
-      const ai = inter.length >= 3 ? Math.abs(area(inter)) : 0;
-      if (ai <= 0) continue;
-      out.push({ a, b, areaDeg2: ai, fractionOfA: ai / Math.abs(area(A)), fractionOfB: ai / Math.abs(area(B)) });
+      const ca = centres[a]!, cb = centres[b]!;
+      const cos = Math.min(1, Math.max(-1, ca[0] * cb[0] + ca[1] * cb[1] + ca[2] * cb[2]));
+      if ((Math.acos(cos) * 180) / Math.PI > radii[a]! + radii[b]! + 1e-9) continue;
+      const o = overlapOf(footprints, a, b);
+      if (!o) continue;
+      if (total >= offset && overlaps.length < limit) overlaps.push(o);
+      total++;
     }
   }
-  return out;
+  return { overlaps, total };
+}
+
+/** Pairwise overlaps (only pairs that overlap), areas from a tangent plane at the pair's centre. */
+export function pairwiseOverlaps(footprints: readonly Footprint[]): Overlap[] {
+  return overlapPage(footprints).overlaps;
 }

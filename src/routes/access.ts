@@ -20,6 +20,7 @@ import type { EngineContext } from '../context.js';
 import { AuthError, INVALID_TOKEN, NOT_AUTHENTICATED, type Identity } from '../auth/index.js';
 import { ANONYMOUS, EVERYONE, type Viewer } from '../library/index.js';
 import { DATA_ID } from '../library/service.js';
+import { MAX_FILES_CEILING } from './input-limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,7 +79,9 @@ function viewerOf(identity: Identity): Viewer {
 async function fillDataIds(ctx: EngineContext, viewer: Viewer, node: unknown, depth: number): Promise<void> {
   if (depth > 4 || node === null || typeof node !== 'object') return;
   if (Array.isArray(node)) {
-    for (const item of node.slice(0, 200)) await fillDataIds(ctx, viewer, item, depth + 1);
+    // A list over the schema ceiling is refused by validation (422): fill nothing in it.
+    if (node.length > MAX_FILES_CEILING) return;
+    for (const item of node) await fillDataIds(ctx, viewer, item, depth + 1);
     return;
   }
   const o = node as Record<string, unknown>;
@@ -86,8 +89,8 @@ async function fillDataIds(ctx: EngineContext, viewer: Viewer, node: unknown, de
   if (typeof o.data_id === 'string' && o.file_path === undefined && DATA_ID.test(o.data_id)) o.file_path = await pathOf(o.data_id);
   if (typeof o.file_path === 'string' && DATA_ID.test(o.file_path)) o.file_path = await pathOf(o.file_path);
   if (Array.isArray(o.data_ids) && o.file_paths === undefined) o.file_paths = o.data_ids;
-  if (Array.isArray(o.file_paths)) {
-    o.file_paths = await Promise.all(o.file_paths.slice(0, 1000).map(async (p) => (typeof p === 'string' && DATA_ID.test(p) ? pathOf(p) : p)));
+  if (Array.isArray(o.file_paths) && o.file_paths.length <= MAX_FILES_CEILING && o.file_paths.some((p) => typeof p === 'string' && DATA_ID.test(p))) {
+    o.file_paths = await Promise.all(o.file_paths.map(async (p) => (typeof p === 'string' && DATA_ID.test(p) ? pathOf(p) : p)));
   }
   for (const [k, v] of Object.entries(o)) {
     if (k !== 'file_paths' && k !== 'data_ids' && v !== null && typeof v === 'object') await fillDataIds(ctx, viewer, v, depth + 1);

@@ -19,32 +19,40 @@ import type { MosaicFitsOutput, MosaicImageOutput } from '../reproject/mosaic.js
 import type { FootprintTaskResult } from '../workers/tasks/reproject.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { checkFileCount, distinct, FilePath, MAX_FILES_CEILING, MAX_JSON_TEXT_LENGTH, MAX_NAME_LENGTH } from './input-limits.js';
 import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, skyJobHandler, SkyJobs, type Rendered } from './sky-support.js';
 import type { JobHandler, JsonObject, JsonValue } from '../jobs/index.js';
 
 const MosaicFile = Type.Object({
-  file_path: Type.String(),
-  stretch: nullable(Type.String({})),
+  file_path: FilePath(),
+  stretch: nullable(Type.String({ maxLength: MAX_NAME_LENGTH })),
   ...DisplayLevels,
 });
 
 
 const MosaicRequest = Type.Object({
-  files: Type.Array(MosaicFile, { minItems: 2 }),
+  files: Type.Array(MosaicFile, { minItems: 2, maxItems: MAX_FILES_CEILING, description: 'tiles (at most MAX_MOSAIC_FILES, default 100)' }),
   output_format: nullableEnum(['png', 'jpeg', 'fits'] as const, {}),
   quality: nullable(Type.Integer({ minimum: 1, maximum: 100 })),
   width: nullable(Type.Integer({ exclusiveMinimum: 0, maximum: 8000, description: 'box width; the image fits inside, aspect kept' })),
   height: nullable(Type.Integer({ exclusiveMinimum: 0, maximum: 8000 })),
   combine_method: nullableEnum(['mean', 'sum', 'first', 'last', 'min', 'max', 'median'] as const, {}),
-  cmap: nullable(Type.String({})),
+  cmap: nullable(Type.String({ maxLength: MAX_NAME_LENGTH })),
   match_background: nullable(Type.Boolean({ description: 'subtract per-tile background offsets measured in the overlaps' })),
   interpolation: nullableEnum(['bilinear', 'nearest', 'bicubic', 'exact'] as const, { description: "resampling: bilinear (default, as reproject_interp), nearest, bicubic, or exact (flux-conserving area overlap)" }),
   embed_avm: nullable(Type.Boolean({})),
-  avm_metadata: nullable(Type.String()),
+  avm_metadata: nullable(Type.String({ maxLength: MAX_JSON_TEXT_LENGTH })),
 });
 type MosaicBody = Static<typeof MosaicRequest>;
 
-const FootprintRequest = Type.Object({ file_paths: Type.Array(Type.String(), { minItems: 1 }) });
+const FootprintRequest = Type.Object({
+  file_paths: Type.Array(FilePath(), {
+    minItems: 1, maxItems: MAX_FILES_CEILING,
+    description: 'FITS files relative to DATA_DIR (at most MAX_FOOTPRINT_FILES, default 500; repeated paths count once)',
+  }),
+  overlap_offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_FILES_CEILING ** 2, default: 0, description: 'first overlapping pair returned (paging)' })),
+  overlap_limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'most pairs returned (default and ceiling MAX_FOOTPRINT_OVERLAPS, default 10000)' })),
+});
 type FootprintBody = Static<typeof FootprintRequest>;
 
 async function prepare(ctx: EngineContext, body: MosaicBody, fallbacks: string[]) {
@@ -52,6 +60,7 @@ async function prepare(ctx: EngineContext, body: MosaicBody, fallbacks: string[]
   const cmap = body.cmap ?? 'grayscale';
   if (!getColormap(cmap)) throw new BadRequestError(`Invalid colormap '${cmap}'. Must be one of: ${colormapNames().join(', ')}`);
   if (format === 'fits' && (body.width || body.height)) throw new BadRequestError('Width/height resizing is not supported for FITS output');
+  checkFileCount(body.files.length, ctx.settings.maxMosaicFiles, 'MAX_MOSAIC_FILES', 'Mosaic request');
   const files = [];
   for (const f of body.files) {
     const resolved = await resolveFitsPath(ctx, f.file_path);
@@ -99,10 +108,26 @@ async function render(jobs: SkyJobs, body: MosaicBody, p: Prepared, fallbacks: r
   return { body: Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength), mediaType: r.mediaType, headers };
 }
 
-async function footprints(ctx: EngineContext, filePaths: readonly string[]): Promise<JsonObject> {
-  const paths = [];
-  for (const p of filePaths) paths.push((await resolveFitsPath(ctx, p)).path);
-  const r = await ctx.pool.run<FootprintTaskResult>('reproject.footprint', { paths, limits: viewerLimits(ctx) });
+/** The files of a footprint request, checked and resolved; the same file named twice counts once. */
+async function footprintFiles(ctx: EngineContext, body: FootprintBody): Promise<{ filePaths: string[]; paths: string[]; removed: number }> {
+  checkFileCount(body.file_paths.length, ctx.settings.maxFootprintFiles, 'MAX_FOOTPRINT_FILES', 'Footprint request');
+  const named = distinct(body.file_paths);
+  const resolved = [];
+  for (const p of named.unique) resolved.push({ filePath: p, path: (await resolveFitsPath(ctx, p)).path });
+  const files = distinct(resolved, (r) => r.path);
+  return { filePaths: files.unique.map((f) => f.filePath), paths: files.unique.map((f) => f.path), removed: named.removed + files.removed };
+}
+
+/**
+ * Footprints of every file, and a page of the overlapping pairs: at most MAX_FOOTPRINT_OVERLAPS
+ * pairs (or `overlap_limit`) from `overlap_offset`, with `overlap_count` of them all and
+ * `overlaps_truncated` when more follow.
+ */
+async function footprints(ctx: EngineContext, body: FootprintBody): Promise<JsonObject> {
+  const { filePaths, paths, removed } = await footprintFiles(ctx, body);
+  const overlapOffset = body.overlap_offset ?? 0;
+  const overlapLimit = Math.min(body.overlap_limit ?? ctx.settings.maxFootprintOverlaps, ctx.settings.maxFootprintOverlaps);
+  const r = await ctx.pool.run<FootprintTaskResult>('reproject.footprint', { paths, limits: viewerLimits(ctx), overlapOffset, overlapLimit });
   return {
     footprints: r.footprints.map((f, i) => ({
       file_path: filePaths[i]!,
@@ -119,6 +144,10 @@ async function footprints(ctx: EngineContext, filePaths: readonly string[]): Pro
     overlaps: r.overlaps.map((o) => ({ a: o.a, b: o.b, file_a: filePaths[o.a]!, file_b: filePaths[o.b]!, area_deg2: o.areaDeg2, fraction_of_a: o.fractionOfA, fraction_of_b: o.fractionOfB })),
     n_files: r.footprints.length,
     overlap_warning: r.overlapWarning,
+    overlap_count: r.overlapCount,
+    overlap_offset: overlapOffset,
+    overlaps_truncated: overlapOffset + r.overlaps.length < r.overlapCount,
+    duplicates_removed: removed,
   };
 }
 
@@ -132,7 +161,7 @@ export function mosaicJobHandlers(ctx: EngineContext): JobHandler[] {
       return render(jobs, body, await prepare(ctx, body, fallbacks), fallbacks, dir, progress);
     }),
     skyJobHandler(ctx, 'footprint', async (inputs) => ({
-      body: Buffer.from(JSON.stringify(await footprints(ctx, (inputs as unknown as FootprintBody).file_paths))),
+      body: Buffer.from(JSON.stringify(await footprints(ctx, inputs as unknown as FootprintBody))),
       mediaType: 'application/json',
       headers: {},
     })),
@@ -190,10 +219,10 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
     schema: { summary: 'Sky footprint of each file (corners in FITS order, polygon), bounding box across RA 0/360, pairwise overlaps', body: FootprintRequest, querystring: AsyncQuery },
   }, async (request, reply) => {
     if (request.query.async) {
-      for (const p of request.body.file_paths) await resolveFitsPath(ctx, p);
+      await footprintFiles(ctx, request.body); // 4xx now, before the job is queued
       const job = await jobs.start('footprint', request.body as unknown as JsonObject);
       return reply.status(202).send(jobs.status(job, '/mosaic/jobs'));
     }
-    return footprints(ctx, request.body.file_paths);
+    return footprints(ctx, request.body);
   });
 }

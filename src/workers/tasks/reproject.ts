@@ -10,7 +10,7 @@ import { overlapWarning } from '../../discovery/overlap.js';
 import { ImagingError, getColormap } from '../../imaging/index.js';
 import type { ViewerLimits } from '../../imaging/viewer/source.js';
 import { renderComposite, type CompositeSpec } from '../../reproject/composite.js';
-import { boundingBox, footprintOf, pairwiseOverlaps, type BoundingBox, type Footprint, type Overlap } from '../../reproject/footprint.js';
+import { boundingBox, footprintOf, overlapPage, type BoundingBox, type Footprint, type Overlap } from '../../reproject/footprint.js';
 import { loadImageShape } from '../../reproject/load.js';
 import { renderMosaicImage, writeMosaicFits, type MosaicFitsSpec, type MosaicImageSpec } from '../../reproject/mosaic.js';
 
@@ -33,7 +33,9 @@ export interface FootprintTaskResult {
   readonly footprints: Array<Footprint & { width: number; height: number; instrument: string | null }>;
   readonly overlapWarning: string | null;
   readonly boundingBox: BoundingBox;
+  /** The requested window of the overlapping pairs, and how many pairs overlap in all. */
   readonly overlaps: Overlap[];
+  readonly overlapCount: number;
 }
 
 export const reprojectTasks = {
@@ -45,13 +47,14 @@ export const reprojectTasks = {
       return renderMosaicImage({ ...p, colormap }, reporter(p.progressPort));
     }),
   'reproject.mosaic-fits': (p: WithPort<MosaicFitsSpec>) => withPort(p.progressPort, () => writeMosaicFits(p, reporter(p.progressPort))),
-  'reproject.footprint': async (p: { paths: string[]; limits: ViewerLimits }): Promise<FootprintTaskResult> => {
+  'reproject.footprint': async (p: { paths: string[]; limits: ViewerLimits; overlapOffset?: number; overlapLimit?: number }): Promise<FootprintTaskResult> => {
     const footprints = [];
     for (const path of p.paths) {
       const s = await loadImageShape(path, p.limits);
       footprints.push({ ...footprintOf(s), width: s.width, height: s.height, instrument: instrumentOf(s) ?? null });
     }
     const placed = footprints.map((f, i) => ({ name: basename(p.paths[i]!), instrument: f.instrument, ra: f.centerRa, dec: f.centerDec }));
-    return { footprints, boundingBox: boundingBox(footprints), overlaps: pairwiseOverlaps(footprints), overlapWarning: overlapWarning(placed) };
+    const page = overlapPage(footprints, p.overlapOffset ?? 0, p.overlapLimit ?? Number.POSITIVE_INFINITY);
+    return { footprints, boundingBox: boundingBox(footprints), overlaps: page.overlaps, overlapCount: page.total, overlapWarning: overlapWarning(placed) };
   },
 } as const;
