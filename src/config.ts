@@ -40,6 +40,8 @@ export interface Settings {
   readonly maxFootprintFiles: number;
   readonly maxFootprintOverlaps: number;
   readonly maxMosaicFiles: number;
+  /** MAX_PHOTOMETRY_POSITIONS: apertures in one aperture_photometry request (its answer has a row each). */
+  readonly maxPhotometryPositions: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** MAX_CONCURRENT_RENDERS: renders and analyses running at once (interactive and jobs). */
   readonly maxConcurrentRenders: number;
@@ -234,6 +236,7 @@ export function loadSettings(env: Env = process.env): Settings {
     maxFootprintFiles: number(env, 'MAX_FOOTPRINT_FILES', 500, { min: 1, max: 10_000, integer: true }),
     maxFootprintOverlaps: number(env, 'MAX_FOOTPRINT_OVERLAPS', 10_000, { min: 1, max: 1_000_000, integer: true }),
     maxMosaicFiles: number(env, 'MAX_MOSAIC_FILES', 100, { min: 2, max: 10_000, integer: true }),
+    maxPhotometryPositions: number(env, 'MAX_PHOTOMETRY_POSITIONS', 10_000, { min: 1, max: 100_000, integer: true }),
     logLevel: logLevel as Settings['logLevel'],
     maxConcurrentRenders: number(env, 'MAX_CONCURRENT_RENDERS', 2, { min: 1, max: 256, integer: true }),
     renderQueueDepth: number(env, 'RENDER_QUEUE_DEPTH', 4, { min: 0, max: 10_000, integer: true }),

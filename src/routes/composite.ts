@@ -13,22 +13,23 @@ import type { CompositeOutput, CompositeSpec } from '../reproject/composite.js';
 import { TONE_CURVES, type ToneCurve } from '../reproject/tone.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { viewerLimits } from './viewer-support.js';
+import { checkFileCount, FilePath, MAX_FILES_CEILING, MAX_JSON_TEXT_LENGTH, MAX_NAME_LENGTH } from './input-limits.js';
 import { channelColor } from '../reproject/colors.js';
 import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, skyJobHandler, SkyJobs, type Rendered } from './sky-support.js';
 import type { JobHandler, JsonObject } from '../jobs/index.js';
 
 const ChannelConfig = Type.Object({
-  file_paths: Type.Array(Type.String(), { minItems: 1, description: 'FITS files relative to DATA_DIR; several are mosaicked (NaN-aware mean)' }),
-  stretch: nullable(Type.String({ description: 'zscale, asinh, log, sqrt, power, histeq, linear (unknown -> zscale)' })),
+  file_paths: Type.Array(FilePath(), { minItems: 1, maxItems: MAX_FILES_CEILING, description: 'FITS files relative to DATA_DIR; several are mosaicked (NaN-aware mean); at most MAX_COMPOSITE_REQUEST_FILES (default 100) over all channels' }),
+  stretch: nullable(Type.String({ maxLength: MAX_NAME_LENGTH, description: 'zscale, asinh, log, sqrt, power, histeq, linear (unknown -> zscale)' })),
   ...DisplayLevels,
   curve: nullableEnum(TONE_CURVES, {}),
-  color: nullable(Type.String({ description: "channel colour: '#rrggbb' or a name (red, green, blue, cyan, magenta, yellow, orange, purple, white)" })),
+  color: nullable(Type.String({ maxLength: MAX_NAME_LENGTH, description: "channel colour: '#rrggbb' or a name (red, green, blue, cyan, magenta, yellow, orange, purple, white)" })),
   hue: nullable(Type.Number({ minimum: 0, maximum: 360, description: 'channel colour as a hue in degrees (full saturation)' })),
   rgb: nullable(Type.Array(Type.Number({ minimum: 0, maximum: 1 }), { minItems: 3, maxItems: 3, description: 'channel colour as RGB weights' })),
 });
 
 const Overall = Type.Object({
-  stretch: nullable(Type.String({ pattern: '^(zscale|asinh|log|sqrt|power|histeq|linear)$' })),
+  stretch: nullable(Type.String({ maxLength: 16, pattern: '^(zscale|asinh|log|sqrt|power|histeq|linear)$' })),
   ...DisplayLevels,
 });
 
@@ -45,10 +46,16 @@ const CompositeRequest = Type.Object({
   crop: nullable(Type.Array(Type.Number({ minimum: 0, maximum: 1 }), { minItems: 4, maxItems: 4, description: '[x0, y0, x1, y1] fractions of the common grid (y up), applied before fitting the box' })),
   interpolation: nullableEnum(['bilinear', 'nearest', 'bicubic', 'exact'] as const, { description: 'resampling onto the common grid (default bilinear)' }),
   embed_avm: nullable(Type.Boolean({})),
-  avm_metadata: nullable(Type.String({ description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
+  avm_metadata: nullable(Type.String({ maxLength: MAX_JSON_TEXT_LENGTH, description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
 });
 type CompositeBody = Static<typeof CompositeRequest>;
 type ChannelBody = Static<typeof ChannelConfig>;
+
+/** 413 when the channels name more files than MAX_COMPOSITE_REQUEST_FILES in all (before any file is read). */
+function checkCompositeFiles(ctx: EngineContext, body: CompositeBody): void {
+  const files = [body.red, body.green, body.blue, ...(body.channels ?? [])].reduce((n, c) => n + (c?.file_paths.length ?? 0), 0);
+  checkFileCount(files, ctx.settings.maxCompositeRequestFiles, 'MAX_COMPOSITE_REQUEST_FILES', 'Composite request');
+}
 
 async function compositeSpec(ctx: EngineContext, body: CompositeBody, fallbacks: string[]): Promise<CompositeSpec> {
   const legacy: Array<[ChannelBody | null | undefined, [number, number, number]]> = [[body.red, [1, 0, 0]], [body.green, [0, 1, 0]], [body.blue, [0, 0, 1]]];
@@ -59,6 +66,7 @@ async function compositeSpec(ctx: EngineContext, body: CompositeBody, fallbacks:
     ...(body.channels ?? []).map((c) => [c, undefined] as [ChannelBody, undefined]),
   ];
   if (configs.length === 0) throw new ValidationError('Give red, green and blue, or channels');
+  checkCompositeFiles(ctx, body);
   const channels = [];
   for (const [c, fallback] of configs) {
     const paths = [];
@@ -118,6 +126,7 @@ export async function compositeRoutes(app: App, ctx: EngineContext): Promise<voi
       querystring: AsyncQuery,
     },
   }, async (request, reply) => {
+    checkCompositeFiles(ctx, request.body); // before waiting for a render slot
     if (request.query.async) {
       await compositeSpec(ctx, request.body, []); // 4xx now, before the job is queued
       const job = await jobs.start('composite', request.body as unknown as JsonObject);

@@ -8,7 +8,8 @@ import { basename, join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, PayloadTooLargeError } from '../errors.js';
+import { FilePath, MAX_NAME_LENGTH } from './input-limits.js';
 import type { JobHandler, JobOutput, JobRecord, JsonObject } from '../jobs/index.js';
 import { jobFailure, untilAbort } from './job-support.js';
 import { algorithms } from '../analysis/algorithms/index.js';
@@ -17,12 +18,12 @@ import { resolveFitsPath, viewerLimits } from './viewer-support.js';
 import { runWithProgress } from './pool-progress.js';
 
 const ProcessBody = Type.Object({
-  data_id: Type.String({ description: 'Client identifier of the data set (echoed in result_id)' }),
-  file_path: Type.String({ description: 'FITS file relative to DATA_DIR' }),
-  algorithm: Type.String({ description: `One of: ${algorithms.names.join(', ')}` }),
+  data_id: Type.String({ maxLength: MAX_NAME_LENGTH, description: 'Client identifier of the data set (echoed in result_id)' }),
+  file_path: FilePath({ description: 'FITS file relative to DATA_DIR' }),
+  algorithm: Type.String({ maxLength: 64, description: `One of: ${algorithms.names.join(', ')}` }),
   parameters: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Algorithm parameters; see GET /algorithms for each schema' })),
-  hdu: Type.Optional(Type.Union([Type.Integer({ minimum: -1 }), Type.Null()], { description: 'HDU index (default: first image HDU)' })),
-  slice_index: Type.Optional(Type.Union([Type.Integer({ minimum: -1 }), Type.Null()], { description: 'Cube plane (default: middle)' })),
+  hdu: Type.Optional(Type.Union([Type.Integer({ minimum: -1, maximum: 100_000 }), Type.Null()], { description: 'HDU index (default: first image HDU)' })),
+  slice_index: Type.Optional(Type.Union([Type.Integer({ minimum: -1, maximum: 1_000_000_000 }), Type.Null()], { description: 'Cube plane (default: middle)' })),
 });
 type ProcessBodyT = Static<typeof ProcessBody>;
 
@@ -31,9 +32,18 @@ const JobId = Type.Object({ job_id: Type.String({ maxLength: 64 }) });
 /** The job kind every analysis runs as (POST /process waits for it, POST /process/jobs does not). */
 export const ANALYSIS_KIND = 'analysis';
 
+/** Inputs whose answer has a row each are capped by a setting (413 before any work). */
+function checkAnswerSize(ctx: EngineContext, algorithm: string, parameters: Record<string, unknown>): void {
+  const positions = parameters.positions;
+  if (algorithm === 'aperture_photometry' && Array.isArray(positions) && positions.length > ctx.settings.maxPhotometryPositions) {
+    throw new PayloadTooLargeError(`aperture_photometry has ${positions.length} positions (max ${ctx.settings.maxPhotometryPositions}, MAX_PHOTOMETRY_POSITIONS)`);
+  }
+}
+
 /** Validates everything cheap on the event loop and builds the worker payload. */
 async function prepare(ctx: EngineContext, body: ProcessBodyT, output?: { dir: string; relativeDir: string }): Promise<ProcessFileRequest> {
   const parameters = algorithms.validateParameters(body.algorithm, body.parameters ?? {});
+  checkAnswerSize(ctx, body.algorithm, parameters);
   const file = await resolveFitsPath(ctx, body.file_path);
   let otherFilePath: string | undefined;
   if (algorithms.get(body.algorithm).inputs.includes('second_image')) {

@@ -14,7 +14,7 @@ describe('bounded file lists and footprint overlaps', () => {
   let engine: TestEngine;
   let roomy: TestEngine;
   before(async () => {
-    engine = await startTestEngine({ MAX_FOOTPRINT_OVERLAPS: '5', MAX_MOSAIC_FILES: '3' });
+    engine = await startTestEngine({ MAX_FOOTPRINT_OVERLAPS: '5', MAX_MOSAIC_FILES: '3', MAX_PHOTOMETRY_POSITIONS: '10' });
     roomy = await startTestEngine({ MAX_FOOTPRINT_FILES: '10000' });
     for (let i = 0; i < 8; i++) await writeTile(engine.dataDir, tile(i));
     await writeTile(roomy.dataDir, tile(0));
@@ -79,5 +79,31 @@ describe('bounded file lists and footprint overlaps', () => {
     const res = await engine.app.inject({ method: 'POST', url: '/mosaic/generate', payload: { files } });
     assert.equal(res.statusCode, 413, res.body);
     assert.match(res.json().detail, /4 files \(max 3, MAX_MOSAIC_FILES\)/);
+  });
+
+  it('caps the files of a composite at MAX_COMPOSITE_REQUEST_FILES over all channels (2,000 files: 413)', async () => {
+    const channel = (n: number) => ({ file_paths: Array(n).fill('lim/t0.fits') });
+    const res = await roomy.app.inject({ method: 'POST', url: '/composite/generate', payload: { red: channel(700), green: channel(700), blue: channel(600) } });
+    assert.equal(res.statusCode, 413, res.body);
+    assert.match(res.json().detail, /2000 files \(max 100, MAX_COMPOSITE_REQUEST_FILES\)/);
+    const channels = await roomy.app.inject({ method: 'POST', url: '/composite/generate?async=true', payload: { channels: [channel(60), channel(41)] } });
+    assert.equal(channels.statusCode, 413, channels.body);
+  });
+
+  it('caps aperture_photometry positions at MAX_PHOTOMETRY_POSITIONS (413), one answer row per allowed position', async () => {
+    const positions = (n: number) => Array.from({ length: n }, (_, i) => [i % 20, Math.floor(i / 20)]);
+    const body = (n: number) => ({ data_id: 'x', file_path: 'lim/t0.fits', algorithm: 'aperture_photometry', parameters: { positions: positions(n), r: 2 } });
+    const over = await engine.app.inject({ method: 'POST', url: '/process', payload: body(11) });
+    assert.equal(over.statusCode, 413, over.body);
+    assert.match(over.json().detail, /11 positions \(max 10, MAX_PHOTOMETRY_POSITIONS\)/);
+    const asJob = await engine.app.inject({ method: 'POST', url: '/process/jobs', payload: body(11) });
+    assert.equal(asJob.statusCode, 413, asJob.body);
+    const ok = await engine.app.inject({ method: 'POST', url: '/process', payload: body(10) });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(ok.json().results.photometry.length, 10);
+    // Past the schema ceiling (100,000) positions are refused by the parameter schema itself.
+    const ceiling = await roomy.app.inject({ method: 'POST', url: '/process', payload: body(100_001) });
+    assert.equal(ceiling.statusCode, 422, ceiling.body.slice(0, 300));
+    assert.match(ceiling.json().detail, /positions/);
   });
 });

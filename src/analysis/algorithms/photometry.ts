@@ -6,6 +6,9 @@ import type { ApertureShape } from '../photometry/apertures.js';
 import { defineAlgorithm } from '../registry.js';
 import { AnyResult, NullableNumber, jsonRow, num } from './common.js';
 
+/** Schema ceiling of `positions` (the HTTP engine's MAX_PHOTOMETRY_POSITIONS is at most this). */
+export const MAX_APERTURE_POSITIONS = 100_000;
+
 export const aperturePhotometryAlgorithm = defineAlgorithm({
   name: 'aperture_photometry',
   description:
@@ -14,7 +17,7 @@ export const aperturePhotometryAlgorithm = defineAlgorithm({
   outputs: [],
   parameters: Type.Object(
     {
-      positions: Type.Array(Type.Tuple([Type.Number(), Type.Number()]), { minItems: 1, maxItems: 1_000_000, description: '[[x, y], ...] 0-based pixel coordinates, pixel centres at integers, y from the bottom row' }),
+      positions: Type.Array(Type.Tuple([Type.Number({ minimum: -1e9, maximum: 1e9 }), Type.Number({ minimum: -1e9, maximum: 1e9 })]), { minItems: 1, maxItems: MAX_APERTURE_POSITIONS, description: '[[x, y], ...] 0-based pixel coordinates, pixel centres at integers, y from the bottom row (at most MAX_PHOTOMETRY_POSITIONS, default 10000, over HTTP)' }),
       shape: Type.Union([Type.Literal('circle'), Type.Literal('ellipse')], { default: 'circle' }),
       r: Type.Number({ default: 3.0, exclusiveMinimum: 0, maximum: 10000 }),
       a: NullableNumber('Ellipse semi-major axis (pixels)', { exclusiveMinimum: 0, maximum: 10000 }),

@@ -135,7 +135,7 @@ export const compare = defineAlgorithm({
   outputs: ['difference'],
   parameters: Type.Object(
     {
-      other_file_path: Type.String({ minLength: 1, description: 'Second image, relative to DATA_DIR' }),
+      other_file_path: Type.String({ minLength: 1, maxLength: 4096, description: 'Second image, relative to DATA_DIR' }),
       other_hdu: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { default: null, description: 'HDU of the second image (default: first image HDU)' }),
       write_difference: Type.Boolean({ default: false, description: 'Write the difference image as FITS' }),
     },
