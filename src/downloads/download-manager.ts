@@ -89,11 +89,13 @@ export interface CreateJobRequest {
   readonly productType?: string;
   readonly calibLevel?: readonly number[] | null;
   readonly subgroup?: readonly string[] | null;
+  /** File extensions (default `fits`, `*` for every one): the shared selection rule's. */
+  readonly extension?: readonly string[] | null;
   readonly productId?: string | null;
   /**
    * Exact productFilename values to download. The product list is fetched when the job is
    * created and every name must be in it (else ValidationError naming the unknown ones); the
-   * type, level and subgroup filters do not apply to a selection.
+   * type, level, subgroup and extension filters do not apply to a selection.
    */
   readonly productFilenames?: readonly string[] | null;
 }
@@ -310,6 +312,7 @@ export class DownloadManager {
       productType: request.productType ?? 'SCIENCE',
       calibLevel: request.calibLevel ? [...request.calibLevel] : null,
       subgroup: request.subgroup ? [...request.subgroup] : null,
+      extension: request.extension && request.extension.length > 0 ? [...request.extension] : null,
       productId: request.productId ?? null,
       productFilenames: selection,
       downloadDir: observationDir(this.downloadDir, request.obsId),
@@ -336,7 +339,7 @@ export class DownloadManager {
 
   /** The products named by a selection, in the listing's order; every name must be listed. */
   private async listSelection(obsId: string, names: readonly string[], signal: AbortSignal = AbortSignal.timeout(300_000)): Promise<RemoteProduct[]> {
-    const query: ProductQuery = { productType: 'ALL', calibLevel: null, subgroup: null, productId: null, productFilenames: names };
+    const query: ProductQuery = { filenames: names };
     const products = (await this.o.products.listProducts(obsId, query, signal)).filter((p) => names.includes(p.filename));
     const listed = new Set(products.map((p) => p.filename));
     const unknown = names.filter((n) => !listed.has(n));
@@ -592,7 +595,9 @@ export class DownloadManager {
         this.emit(job, true);
         const products = job.productFilenames
           ? await this.listSelection(job.obsId, job.productFilenames, signal)
-          : await this.o.products.listProducts(job.obsId, { productType: job.productType, calibLevel: job.calibLevel, subgroup: job.subgroup, productId: job.productId }, signal);
+          : await this.o.products.listProducts(job.obsId, {
+            productType: [job.productType], calibLevel: job.calibLevel, subgroup: job.subgroup, extension: job.extension, productId: job.productId,
+          }, signal);
         signal.throwIfAborted();
         job.files = this.entriesFor(job, products);
         if (job.files.length === 0) {
@@ -677,7 +682,8 @@ export class DownloadManager {
     for (const job of this.jobs.values()) {
       if (!isActive(job.status) || job.obsId !== request.obsId) continue;
       const sameFilters = (request.productType ?? 'SCIENCE') === job.productType && same(request.calibLevel, job.calibLevel) &&
-        same(request.subgroup, job.subgroup) && (request.productId ?? null) === job.productId;
+        same(request.subgroup, job.subgroup) && same(request.extension?.length ? request.extension : null, job.extension) &&
+        (request.productId ?? null) === job.productId;
       if (!selection && !job.productFilenames && sameFilters) return job;
       if (selection) {
         const names = job.productFilenames ?? (job.files.length > 0 ? job.files.map((f) => f.filename) : null);

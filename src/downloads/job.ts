@@ -49,6 +49,8 @@ export interface Job {
   readonly productType: string;
   readonly calibLevel: number[] | null;
   readonly subgroup: string[] | null;
+  /** File extensions of the selection rule (null: its default, `fits`). */
+  readonly extension: string[] | null;
   readonly productId: string | null;
   /** The user's selection of productFilename values (null: every product the filters keep). */
   readonly productFilenames: readonly string[] | null;
@@ -169,6 +171,7 @@ export interface JobJson {
   product_type: string;
   calib_level: number[] | null;
   subgroup: string[] | null;
+  extension?: string[] | null;
   product_id: string | null;
   product_filenames: string[] | null;
   download_dir: string;
@@ -194,6 +197,7 @@ export function jobToJson(job: Job, now: Date = new Date()): JobJson {
     product_type: job.productType,
     calib_level: job.calibLevel,
     subgroup: job.subgroup,
+    extension: job.extension,
     product_id: job.productId,
     product_filenames: job.productFilenames ? [...job.productFilenames] : null,
     download_dir: job.downloadDir,
@@ -300,6 +304,7 @@ export function jobFromJson(value: unknown): Job {
     productType: typeof o.product_type === 'string' ? o.product_type : 'SCIENCE',
     calibLevel: Array.isArray(o.calib_level) ? o.calib_level.map((v, i) => int(v, `calib_level[${i}]`)) : null,
     subgroup: Array.isArray(o.subgroup) ? o.subgroup.map((v, i) => str(v, `subgroup[${i}]`)) : null,
+    extension: Array.isArray(o.extension) ? o.extension.map((v, i) => str(v, `extension[${i}]`)) : null,
     productId: strOrNull(o.product_id, 'product_id'),
     productFilenames: Array.isArray(o.product_filenames) ? o.product_filenames.map((v, i) => str(v, `product_filenames[${i}]`)) : null,
     downloadDir,

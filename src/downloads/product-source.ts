@@ -1,21 +1,17 @@
 /**
  * Where the list of files of an observation comes from. The downloader depends on this small
  * interface only; `mastProductSource` adapts the MAST client, tests use `StaticProductSource`.
+ * Products are picked by the one selection rule of the library (`selectProducts` in
+ * src/mast/product-selection.ts), the same `/mast/products` and the CLI use.
  */
-export interface ProductQuery {
-  /** `SCIENCE` (default), `PREVIEW`, `AUXILIARY`, ... or `ALL`. */
-  readonly productType: string;
-  readonly calibLevel: readonly number[] | null;
-  /** productSubGroupDescription values (e.g. `I2D`, `CAL`), case-insensitive. */
-  readonly subgroup: readonly string[] | null;
-  /** One product only (the contract's `product_id`: a file name, obsid or dataURI). */
-  readonly productId: string | null;
-  /**
-   * Exact productFilename values to download (a user's selection). When set, only these products
-   * are kept and the type, level and subgroup filters do not apply: the names are the choice.
-   */
-  readonly productFilenames?: readonly string[] | null;
-}
+import { selectProducts, type ProductSelection, type SelectableProduct } from '../mast/product-selection.js';
+
+/**
+ * What to download: the shared product selection (type `SCIENCE` and extension `fits` by default,
+ * `ALL`/`*` for every one; calibration levels, subgroups; `filenames` for a user's exact choice;
+ * `productId` for one product).
+ */
+export type ProductQuery = ProductSelection;
 
 export interface RemoteProduct {
   /** productFilename. */
@@ -38,38 +34,18 @@ export function mastDownloadUrl(baseUrl: string, dataUri: string): string {
 }
 
 /** A product row as MAST's `Mast.Caom.Products` returns it (only the columns used here). */
-export interface MastProductRow {
-  readonly productFilename?: unknown;
-  readonly dataURI?: unknown;
+export interface MastProductRow extends SelectableProduct {
   readonly size?: unknown;
-  readonly productType?: unknown;
-  readonly calib_level?: unknown;
-  readonly productSubGroupDescription?: unknown;
-  readonly obsID?: unknown;
-  readonly obs_id?: unknown;
 }
 
-/** Applies the query to MAST product rows and turns them into downloadable products. */
+/** Applies the shared selection rule to MAST product rows and turns them into downloadable products. */
 export function productsFromRows(rows: readonly MastProductRow[], query: ProductQuery, baseUrl: string): RemoteProduct[] {
-  const type = query.productType.toUpperCase();
-  const subgroups = query.subgroup?.map((s) => s.toUpperCase()) ?? null;
-  const selected = query.productFilenames ? new Set(query.productFilenames) : null;
-  const out: RemoteProduct[] = [];
-  for (const row of rows) {
-    const filename = typeof row.productFilename === 'string' ? row.productFilename : undefined;
-    const dataUri = typeof row.dataURI === 'string' ? row.dataURI : undefined;
-    if (!filename || !dataUri) continue;
-    const wanted = selected
-      ? selected.has(filename)
-      : (type === 'ALL' || String(row.productType ?? '').toUpperCase() === type) &&
-        (!query.calibLevel || query.calibLevel.length === 0 || query.calibLevel.includes(Number(row.calib_level))) &&
-        (!subgroups || subgroups.includes(String(row.productSubGroupDescription ?? '').toUpperCase()));
-    if (!wanted) continue;
-    if (query.productId && ![filename, dataUri, String(row.obsID ?? ''), String(row.obs_id ?? '')].includes(query.productId)) continue;
+  return selectProducts(rows, query).map((row) => {
+    const filename = row.productFilename as string;
+    const dataUri = row.dataURI as string;
     const size = Number(row.size);
-    out.push({ filename, url: mastDownloadUrl(baseUrl, dataUri), dataUri, size: Number.isSafeInteger(size) && size > 0 ? size : undefined });
-  }
-  return out;
+    return { filename, url: mastDownloadUrl(baseUrl, dataUri), dataUri, size: Number.isSafeInteger(size) && size > 0 ? size : undefined };
+  });
 }
 
 /** Adapts any function returning MAST product rows for an observation (the MAST client's). */
@@ -95,8 +71,8 @@ export class StaticProductSource implements ProductSource {
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     signal.throwIfAborted();
     let list = this.byObsId.get(obsId) ?? [];
-    if (query.productFilenames) {
-      const selected = new Set(query.productFilenames);
+    if (query.filenames) {
+      const selected = new Set(query.filenames);
       list = list.filter((p) => selected.has(p.filename));
     }
     return query.productId ? list.filter((p) => p.filename === query.productId || p.dataUri === query.productId) : list;

@@ -4,14 +4,15 @@
  */
 import type { Settings } from '../config.js';
 import type { MastClient } from '../mast/client.js';
+import { ALL_PRODUCTS } from '../mast/product-selection.js';
 import { DownloadManager, type DownloadLogger, type DownloadManagerOptions } from './download-manager.js';
 import { productsFromRows, type ProductSource } from './product-source.js';
 
-/** The MAST client's product list, filtered by the downloader's query (type, level, subgroup, id). */
+/** The MAST client's product list, picked by the shared selection rule (the same as `/mast/products`). */
 export function mastClientProductSource(client: MastClient, baseUrl: string): ProductSource {
   return {
     async listProducts(obsId, query, signal) {
-      const list = await client.listProducts(obsId, {}, signal);
+      const list = await client.listProducts(obsId, ALL_PRODUCTS, signal);
       return productsFromRows(list.products, query, baseUrl);
     },
   };

@@ -12,6 +12,7 @@ import {
 } from './criteria.js';
 import { MastInputError, ObservationNotFoundError } from './errors.js';
 import { invokeAll, type InvokeResult } from './invoke.js';
+import { selectProducts, type ProductSelection } from './product-selection.js';
 import { NameResolver, type ResolvedTarget, type ResolverOptions } from './resolver.js';
 import { angularSeparationDeg, normalizeRa, toMjd } from './sky.js';
 import { Deadline, MastTransport, withinDeadline } from './transport.js';
@@ -98,24 +99,12 @@ export interface SearchResult {
   readonly cached: boolean;
 }
 
-export interface ProductFilters {
-  /** productType values, e.g. ["SCIENCE"], ["SCIENCE", "PREVIEW"] (case-insensitive). */
-  readonly productType?: readonly string[] | undefined;
-  readonly calibLevel?: readonly number[] | undefined;
-  /** productSubGroupDescription values, e.g. ["I2D", "CAL"] (case-insensitive). */
-  readonly productSubGroup?: readonly string[] | undefined;
-  /** File extensions, e.g. ["fits"] or [".jpg"]; "fits" also matches ".fits.gz" is NOT implied. */
-  readonly extension?: readonly string[] | undefined;
-  /** Only "Minimum Recommended Products". */
-  readonly mrpOnly?: boolean | undefined;
-}
-
 export interface ProductList {
   readonly obsId: string;
   /** CAOM obsids the products were listed for. */
   readonly obsids: string[];
   readonly products: ProductRow[];
-  /** Products before filtering (after de-duplication). */
+  /** Products before the selection (after de-duplication by dataURI). */
   readonly unfilteredCount: number;
 }
 
@@ -205,10 +194,12 @@ export class MastClient {
   }
 
   /**
-   * Products of one observation (by obs_id), de-duplicated by dataURI and filtered.
-   * Throws ObservationNotFoundError (404) when MAST does not know the obs_id.
+   * Products of one observation (by obs_id), de-duplicated by dataURI, then picked by the one
+   * product-selection rule (`selectProducts`: default SCIENCE `.fits`, one per file name; pass
+   * `ALL_PRODUCTS` for every product). Throws ObservationNotFoundError (404) when MAST does not
+   * know the obs_id.
    */
-  async listProducts(obsId: string, filters: ProductFilters = {}, signal?: AbortSignal): Promise<ProductList> {
+  async listProducts(obsId: string, selection: ProductSelection = {}, signal?: AbortSignal): Promise<ProductList> {
     const id = obsId.trim();
     if (!id) throw new MastInputError('obs_id', 'must not be empty');
     // one budget for the lookup and the product lists
@@ -218,15 +209,15 @@ export class MastClient {
       const obsids = [...new Set(rows.map((r) => r.obsid).filter((v) => v !== undefined && v !== null && v !== '').map(String))];
       if (obsids.length === 0) throw new ObservationNotFoundError(id);
       const all = await this.productsOf(obsids, deadline);
-      return { obsId: id, obsids, products: filterProducts(all, filters), unfilteredCount: all.length };
+      return { obsId: id, obsids, products: selectProducts(all, selection), unfilteredCount: all.length };
     });
   }
 
-  /** Products of CAOM obsids (numbers or strings), batched, de-duplicated by dataURI, filtered. */
-  async listProductsByObsids(obsids: ReadonlyArray<string | number>, filters: ProductFilters = {}, signal?: AbortSignal): Promise<ProductRow[]> {
+  /** Products of CAOM obsids (numbers or strings), batched, de-duplicated by dataURI, picked by `selectProducts`. */
+  async listProductsByObsids(obsids: ReadonlyArray<string | number>, selection: ProductSelection = {}, signal?: AbortSignal): Promise<ProductRow[]> {
     const ids = [...new Set(obsids.map((o) => String(o).trim()))];
     for (const id of ids) if (!/^\d{1,20}$/.test(id)) throw new MastInputError('obsid', `must be a numeric CAOM obsid, got ${JSON.stringify(id)}`);
-    return this.withDeadline(signal, async (deadline) => filterProducts(await this.productsOf(ids, deadline), filters));
+    return this.withDeadline(signal, async (deadline) => selectProducts(await this.productsOf(ids, deadline), selection));
   }
 
   private async productsOf(ids: string[], deadline: Deadline): Promise<ProductRow[]> {
@@ -403,19 +394,4 @@ export class MastClient {
 /** Sum of the known product sizes, in bytes (products of unknown size count as 0). */
 export function totalProductBytes(products: readonly ProductRow[]): number {
   return products.reduce((n, p) => n + (p.size ?? 0), 0);
-}
-
-/** Client-side product filters (AND across kinds, OR within one kind), as astroquery's filter_products. */
-export function filterProducts(products: ProductRow[], f: ProductFilters): ProductRow[] {
-  const types = f.productType?.map((t) => t.toUpperCase());
-  const groups = f.productSubGroup?.map((t) => t.toUpperCase());
-  const exts = f.extension?.map((e) => `.${e.replace(/^\./, '').toLowerCase()}`);
-  return products.filter((p) => {
-    if (types?.length && !types.includes(p.productType.toUpperCase())) return false;
-    if (f.calibLevel?.length && (p.calib_level === null || !f.calibLevel.includes(p.calib_level))) return false;
-    if (groups?.length && !groups.includes(String(p.productSubGroupDescription ?? '').toUpperCase())) return false;
-    if (exts?.length && !exts.some((e) => p.productFilename.toLowerCase().endsWith(e))) return false;
-    if (f.mrpOnly && p.productGroupDescription !== 'Minimum Recommended Products') return false;
-    return true;
-  });
 }

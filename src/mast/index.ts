@@ -5,19 +5,25 @@
  *   const { rows } = await mast.searchTarget({ targetName: 'NGC 3132', radius: 0.2, calibLevel: [2, 3] });
  *   const { products } = await mast.listProducts('jw02733-o001_t001_nircam_clear-f090w', { productType: ['SCIENCE'], extension: ['fits'] });
  *
- * For the downloads module: `listObservationProducts(client, obsId, filters)` returns ProductRow[]
- * (obs_id, dataURI, productFilename, size, productType, calib_level, productSubGroupDescription,
- * download_url, ...), de-duplicated by dataURI.
+ * Every product list goes through the one selection rule (`selectProducts`, product-selection.ts:
+ * default SCIENCE `.fits`, one row per file name). `listObservationProducts(client, obsId, selection)`
+ * returns ProductRow[] (obs_id, dataURI, productFilename, size, productType, calib_level,
+ * productSubGroupDescription, download_url, ...).
  */
-import type { MastClient, ProductFilters } from './client.js';
+import type { MastClient } from './client.js';
+import type { ProductSelection } from './product-selection.js';
 import type { ProductRow } from './types.js';
 
 export {
-  MastClient, filterProducts, totalProductBytes,
+  MastClient, totalProductBytes,
   type MastClientOptions, type SearchResult, type ConeSearch, type TargetSearch, type ObservationSearch,
-  type ProgramSearch, type RecentSearch, type SearchCommon, type Paging, type ProductFilters, type ProductList,
+  type ProgramSearch, type RecentSearch, type SearchCommon, type Paging, type ProductList,
 } from './client.js';
 export type { ObservationFilters } from './criteria.js';
+export {
+  selectProducts, resolveSelection, productMatches, ALL_PRODUCTS, DEFAULT_PRODUCT_TYPES, DEFAULT_EXTENSIONS,
+  type ProductSelection, type ResolvedSelection, type SelectableProduct,
+} from './product-selection.js';
 export { mastClientFromSettings } from './from-settings.js';
 export type { ResolvedTarget, ResolverOptions } from './resolver.js';
 export type { MastRow, MastValue, MastField, ObservationRow, ProductRow } from './types.js';
@@ -30,15 +36,15 @@ export { isValidMastUri, downloadUrl, httpsForm, DOWNLOAD_PATH } from './urls.js
 export { TtlCache, type CacheStats } from './cache.js';
 
 /**
- * An observation's products for downloading: de-duplicated by dataURI, filtered by product type,
- * calibration level, subgroup (I2D, CAL, ...) and file extension. Throws ObservationNotFoundError
+ * An observation's products, picked by the one selection rule (`selectProducts`: product type,
+ * calibration level, subgroup (I2D, CAL, ...), file extension; one per file name). Throws ObservationNotFoundError
  * (404) for an unknown obs_id, MastUnavailableError (502) / MastTimeoutError (504) when MAST fails.
  */
 export async function listObservationProducts(
   client: MastClient,
   obsId: string,
-  filters: ProductFilters = {},
+  selection: ProductSelection = {},
   signal?: AbortSignal,
 ): Promise<ProductRow[]> {
-  return (await client.listProducts(obsId, filters, signal)).products;
+  return (await client.listProducts(obsId, selection, signal)).products;
 }

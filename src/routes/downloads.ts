@@ -21,21 +21,23 @@ const JOB_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const ObsId = Type.String({ minLength: 1, maxLength: 128, description: 'observation id, [A-Za-z0-9._-]' });
 const ProductType = nullable(Type.String({ maxLength: 32, pattern: '^[A-Za-z]+$', default: 'SCIENCE', description: 'SCIENCE (default), PREVIEW, AUXILIARY, ... or ALL' }));
 const CalibLevel = nullable(Type.Array(Type.Integer({ minimum: 0, maximum: 4 }), { maxItems: 5 }));
+const Extension = nullable(Type.Array(Type.String({ pattern: '^\\.?[A-Za-z0-9.*]{1,12}$' }), { maxItems: 20, description: 'file extensions (default fits; "*" for every extension), as /mast/products takes them' }));
 const Subgroup = nullable(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,20}$' }), { maxItems: 20, description: 'productSubGroupDescription values, e.g. I2D, CAL' }));
 
 const ProductFilenames = nullable(Type.Array(Type.String({ pattern: PRODUCT_FILENAME_PATTERN, maxLength: 255 }), {
   minItems: 1,
   maxItems: MAX_SELECTED_PRODUCTS,
-  description: 'productFilename values (from /mast/products) to download; only these, whatever product_type, calib_level and subgroup say',
+  description: 'productFilename values (from /mast/products) to download; only these, whatever product_type, calib_level, subgroup and extension say',
 }));
 
-const DownloadBody = Type.Object({ obs_id: ObsId, product_type: ProductType, product_id: nullable(Type.String({ maxLength: 512 })) });
+const DownloadBody = Type.Object({ obs_id: ObsId, product_type: ProductType, extension: Extension, product_id: nullable(Type.String({ maxLength: 512 })) });
 const ChunkedBody = Type.Object({
   obs_id: ObsId,
   product_type: ProductType,
   resume_job_id: nullable(Type.String({ maxLength: 64 })),
   calib_level: CalibLevel,
   subgroup: Subgroup,
+  extension: Extension,
   product_filenames: ProductFilenames,
 });
 const JobParams = Type.Object({ job_id: Type.String({ maxLength: 128 }) });
@@ -222,7 +224,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Download an observation (or one product) and wait for it', body: DownloadBody, response: { 200: DownloadResponse } },
   }, async (req) => {
     checkObsId(req.body.obs_id);
-    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', productId: req.body.product_id ?? null });
+    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', extension: req.body.extension ?? null, productId: req.body.product_id ?? null });
     // Synchronous download budget (upstream MAST_DOWNLOAD_TIMEOUT, 600 s).
     const timeout = ctx.settings.mastDownloadTimeoutMs / 1000;
     const signal = AbortSignal.timeout(ctx.settings.mastDownloadTimeoutMs);
@@ -251,7 +253,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Start a download job (legacy shape)', body: DownloadBody, response: { 200: StartResponse } },
   }, async (req) => {
     checkObsId(req.body.obs_id);
-    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', productId: req.body.product_id ?? null });
+    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', extension: req.body.extension ?? null, productId: req.body.product_id ?? null });
     return { job_id: job.id, obs_id: job.obsId, message: 'Download started' };
   });
 
@@ -276,6 +278,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
       productType: req.body.product_type ?? 'SCIENCE',
       calibLevel: req.body.calib_level ?? null,
       subgroup: req.body.subgroup ?? null,
+      extension: req.body.extension ?? null,
       productFilenames: req.body.product_filenames ?? null,
     });
     return { job_id: job.id, obs_id: job.obsId, message: 'Chunked download started', is_resume: false };

@@ -189,13 +189,12 @@ export async function mastRoutes(app: App, ctx: EngineContext): Promise<void> {
     schema: { tags, summary: "An observation's products (default: SCIENCE .fits), de-duplicated", body: ProductsBody, response: { 200: ProductsResponse, ...errors } },
   }, async (req) => {
     const b = req.body;
-    const types = list(b.product_type) ?? ['SCIENCE'];
-    const exts = list(b.extension) ?? ['fits'];
+    // the one product-selection rule (src/mast/product-selection.ts) fills in the defaults
     return productsResponse(await mast.listProducts(b.obs_id, {
-      productType: types.some((t) => t === '*' || t.toUpperCase() === 'ALL') ? undefined : types,
-      extension: exts.includes('*') ? undefined : exts,
+      productType: list(b.product_type),
+      extension: list(b.extension),
       calibLevel: b.calib_level ?? undefined,
-      productSubGroup: list(b.product_subgroup),
+      subgroup: list(b.product_subgroup),
       mrpOnly: b.mrp_only ?? false,
     }));
   });

@@ -299,7 +299,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const dir = join(tmp.dir, 'k');
     const store = new FileJobStore(join(dir, 'mast'));
     const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
-    const base = { obsId: 'jwold', productType: 'SCIENCE', calibLevel: null, subgroup: null, productId: null, productFilenames: null, downloadDir: join(dir, 'mast', 'jwold'), files: [], pauseReason: null, error: null, message: '', createdAt: old, startedAt: old, updatedAt: old };
+    const base = { obsId: 'jwold', productType: 'SCIENCE', calibLevel: null, subgroup: null, extension: null, productId: null, productFilenames: null, downloadDir: join(dir, 'mast', 'jwold'), files: [], pauseReason: null, error: null, message: '', createdAt: old, startedAt: old, updatedAt: old };
     await store.save({ ...base, id: 'oldcomplete', status: 'complete', completedAt: old });
     await store.save({ ...base, id: 'recentdone', status: 'complete', completedAt: new Date().toISOString() });
     await mkdir(join(dir, 'mast', 'jwold'), { recursive: true });

@@ -15,6 +15,7 @@ export function sampleJob(id: string, overrides: Partial<Job> = {}): Job {
     productType: 'SCIENCE',
     calibLevel: [2, 3],
     subgroup: ['I2D'],
+    extension: null,
     productId: null,
     productFilenames: ['a_i2d.fits', 'b_cal.fits'],
     downloadDir: '/data/mast/jw02733-o001_t001_nircam_clear-f090w',

@@ -101,13 +101,15 @@ describe('paths and names', () => {
       { productFilename: 'a_cal.fits', dataURI: 'mast:JWST/product/a_cal.fits', size: 20, productType: 'SCIENCE', calib_level: 2, productSubGroupDescription: 'CAL' },
       { productFilename: 'a.jpg', dataURI: 'mast:JWST/product/a.jpg', size: 5, productType: 'PREVIEW', calib_level: 3, productSubGroupDescription: null },
     ];
-    const q = { productType: 'SCIENCE', calibLevel: null, subgroup: null, productId: null };
+    const q = { productType: ['SCIENCE'], calibLevel: null, subgroup: null, productId: null };
     assert.deepEqual(productsFromRows(rows, q, 'http://m').map((p) => p.filename), ['a_i2d.fits', 'a_cal.fits']);
     assert.deepEqual(productsFromRows(rows, { ...q, calibLevel: [2] }, 'http://m').map((p) => p.filename), ['a_cal.fits']);
     assert.deepEqual(productsFromRows(rows, { ...q, subgroup: ['i2d'] }, 'http://m').map((p) => p.filename), ['a_i2d.fits']);
-    assert.deepEqual(productsFromRows(rows, { ...q, productType: 'ALL' }, 'http://m').length, 3);
-    // A selection names exact products: the type, level and subgroup filters do not apply to it.
-    assert.deepEqual(productsFromRows(rows, { ...q, calibLevel: [2], productFilenames: ['a.jpg', 'a_i2d.fits'] }, 'http://m').map((p) => p.filename), ['a_i2d.fits', 'a.jpg']);
+    // every type, but still the default extension (fits); every type and extension with '*'
+    assert.deepEqual(productsFromRows(rows, { ...q, productType: ['ALL'] }, 'http://m').length, 2);
+    assert.deepEqual(productsFromRows(rows, { ...q, productType: ['ALL'], extension: ['*'] }, 'http://m').length, 3);
+    // A selection names exact products: the type, level, subgroup and extension filters do not apply to it.
+    assert.deepEqual(productsFromRows(rows, { ...q, calibLevel: [2], filenames: ['a.jpg', 'a_i2d.fits'] }, 'http://m').map((p) => p.filename), ['a_i2d.fits', 'a.jpg']);
   });
   it('validates a product selection: plain file names, at least one, at most 1000, duplicates dropped', () => {
     assert.deepEqual(validateProductSelection(['a_i2d.fits', 'b.fits', 'a_i2d.fits']), ['a_i2d.fits', 'b.fits']);

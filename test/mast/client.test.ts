@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { FakeMast } from '../fake-mast/server.js';
 import {
   MastClient, MastServiceError, MastTimeoutError, MastUnavailableError, ObservationNotFoundError, TargetNotResolvedError,
-  listObservationProducts, MastQueryTooBroadError, type MastClientOptions,
+  listObservationProducts, MastQueryTooBroadError, ALL_PRODUCTS, type MastClientOptions,
 } from '../../src/mast/index.js';
 
 let fake: FakeMast;
@@ -69,7 +69,7 @@ describe('invoke protocol', () => {
       const c = client();
       const r = await c.searchObservation({ obsId: 'jw02733-o001_t001_nircam_clear-f090w' });
       assert.equal(typeof r.rows[0]!.obsid, idsAsStrings ? 'string' : 'number');
-      const list = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w', { productSubGroup: ['I2D'] });
+      const list = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w', { subgroup: ['I2D'] });
       assert.equal(list.products.length, 1);
       assert.equal(String(list.products[0]!.obsID), '87602454');
     }
@@ -311,7 +311,7 @@ describe('searches', () => {
 describe('products', () => {
   it('lists, de-duplicates by dataURI and filters', async () => {
     const c = client();
-    const { products, obsids, unfilteredCount } = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w');
+    const { products, obsids, unfilteredCount } = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w', ALL_PRODUCTS);
     assert.deepEqual(obsids, ['87602454']);
     assert.equal(unfilteredCount, 13);
     assert.equal(products.length, 13);
@@ -322,7 +322,10 @@ describe('products', () => {
     }
     const sci = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w', { productType: ['science'], extension: ['.fits'] });
     assert.equal(sci.products.length, 10);
-    const cal = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w', { productSubGroup: ['cal'], calibLevel: [2] });
+    // the shared rule's defaults are exactly SCIENCE .fits
+    const byDefault = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w');
+    assert.deepEqual(byDefault.products.map((p) => p.productFilename), sci.products.map((p) => p.productFilename));
+    const cal = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w', { subgroup: ['cal'], calibLevel: [2] });
     assert.deepEqual(cal.products.map((p) => p.productFilename), ['jw02733001001_02106_00001_nrcb1_cal.fits', 'jw02733001001_02106_00001_nrcb2_cal.fits']);
     const mrp = await c.listProducts('jw02733-o001_t001_nircam_clear-f090w', { mrpOnly: true, extension: ['fits'] });
     assert.equal(mrp.products.length, 3);
@@ -330,7 +333,7 @@ describe('products', () => {
 
   it('de-duplicates products shared by several obsids and batches obsids', async () => {
     const c = client({ productBatchSize: 1 });
-    const rows = await c.listProductsByObsids([87602454, '87610050', 87610051]);
+    const rows = await c.listProductsByObsids([87602454, '87610050', 87610051], ALL_PRODUCTS);
     const uris = rows.map((r) => r.dataURI);
     assert.equal(new Set(uris).size, uris.length);
     assert.equal(rows.length, 15, '13 of the level-3 obs + the two level-2 previews');

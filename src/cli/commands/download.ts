@@ -14,6 +14,8 @@ interface DownloadOpts {
   productType: string;
   calibLevel?: string;
   subgroup?: string;
+  ext: string[];
+  all?: boolean;
   file: string[];
   mastUrl?: string;
   progress: boolean;
@@ -39,12 +41,12 @@ const sameList = <T>(a: readonly T[] | null, b: readonly T[] | null) => JSON.str
 const sortedOrNull = (names: readonly string[] | null) => (names ? [...names].sort() : null);
 
 /** The unfinished job for the same request, if an earlier run left one. */
-function findResumable(manager: DownloadManager, obsId: string, productType: string, calibLevel: number[] | null, subgroup: string[] | null, files: string[] | null): Job | undefined {
+function findResumable(manager: DownloadManager, obsId: string, productType: string, calibLevel: number[] | null, subgroup: string[] | null, extension: string[] | null, files: string[] | null): Job | undefined {
   return manager
     .resumable()
     .filter((j) => j.obsId === obsId && sameList(sortedOrNull(j.productFilenames), sortedOrNull(files)))
     // A selection ignores the filters, so only selection-less jobs compare them.
-    .filter((j) => files !== null || (j.productType === productType && sameList(j.calibLevel, calibLevel) && sameList(j.subgroup?.map((s) => s.toUpperCase()) ?? null, subgroup?.map((s) => s.toUpperCase()) ?? null)))
+    .filter((j) => files !== null || (j.productType === productType && sameList(j.calibLevel, calibLevel) && sameList(j.extension, extension) && sameList(j.subgroup?.map((s) => s.toUpperCase()) ?? null, subgroup?.map((s) => s.toUpperCase()) ?? null)))
     .at(-1);
 }
 
@@ -121,13 +123,17 @@ export function downloadCommands(program: Command): void {
     .option('--product-type <type>', 'SCIENCE, PREVIEW, AUXILIARY, ... or ALL', 'SCIENCE')
     .option('--calib-level <levels>', 'calibration levels, e.g. "2,3" (default: all)')
     .option('--subgroup <names>', 'product subgroups, e.g. "I2D,CAL"')
+    .option('-e, --ext <ext>', 'file extension (default fits; "*" for every one); repeatable', collect, [])
+    .option('-a, --all', 'every product of the observation (product type ALL, every extension)')
     .option('--file <name>', 'download only this product (a productFilename; repeat for several); the filters above then do not apply', collect, [])
     .option('--mast-url <url>', 'MAST base URL (default: MAST_BASE_URL)')
     .option('--no-progress', 'plain lines instead of progress bars')
     .option('--json', 'print the final progress as JSON on stdout')
     .action(async (obsId: string, o: DownloadOpts) => {
       validateObsId(obsId);
-      const productType = o.productType.toUpperCase();
+      // the shared product-selection rule (src/mast/product-selection.ts) fills in the defaults
+      const productType = o.all ? 'ALL' : o.productType.toUpperCase();
+      const extension = o.ext.length > 0 ? o.ext : o.all ? ['*'] : null;
       const calibLevel = levels(o.calibLevel);
       const subgroup = list(o.subgroup);
       const files = o.file.length > 0 ? validateProductSelection(o.file) : null;
@@ -149,13 +155,13 @@ export function downloadCommands(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         await manager.start();
-        const previous = findResumable(manager, obsId, productType, calibLevel, subgroup, files);
+        const previous = findResumable(manager, obsId, productType, calibLevel, subgroup, extension, files);
         if (previous) {
           const p = manager.progress(previous);
           view.line(`Resuming job ${previous.id}: ${formatBytes(p.downloadedBytes)} of ${formatBytes(p.totalBytes)} already on disk`);
           job = await manager.resume(previous.id);
         } else {
-          job = await manager.createJob({ obsId, productType, calibLevel, subgroup, productFilenames: files });
+          job = await manager.createJob({ obsId, productType, calibLevel, subgroup, extension, productFilenames: files });
           view.line(`Job ${job.id}: ${obsId} → ${job.downloadDir}`);
         }
         const unsubscribe = manager.subscribe(job.id, (p) => view.update(p));

@@ -218,9 +218,9 @@ export function searchCommands(program: Command): void {
     .option('--timeout <seconds>', 'overall budget')
     .action(async (obsId: string, o: CommonOpts & { type?: string[]; subgroup?: string[]; calibLevel?: string; ext?: string[]; all?: boolean; mrp?: boolean }) => {
       await run(o, (c) => c.listProducts(obsId, {
-        productType: o.type ?? (o.all ? undefined : ['SCIENCE']),
-        extension: o.ext ?? (o.all ? undefined : ['fits']),
-        productSubGroup: o.subgroup,
+        productType: o.type ?? (o.all ? ['ALL'] : undefined),
+        extension: o.ext ?? (o.all ? ['*'] : undefined),
+        subgroup: o.subgroup,
         calibLevel: levels(o.calibLevel, undefined),
         mrpOnly: o.mrp ?? false,
       }),
