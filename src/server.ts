@@ -11,6 +11,7 @@ import type { EngineContext } from './context.js';
 import { isEngineError } from './errors.js';
 import { rootRoutes } from './routes/root.js';
 import { installAccess } from './routes/access.js';
+import { schemaCompilers } from './lazy-compilers.js';
 
 export type App = FastifyInstance<
   import('node:http').Server,
@@ -43,11 +44,17 @@ function validationDetails(err: FastifyError): ValidationDetail[] {
   });
 }
 
-export async function buildServer(ctx: EngineContext, routeModules: RouteModule[] = []): Promise<App> {
+export interface BuildServerOptions {
+  /** Compile each route's schemas on its first use (default) rather than all before listening. */
+  readonly lazySchemas?: boolean;
+}
+
+export async function buildServer(ctx: EngineContext, routeModules: RouteModule[] = [], options: BuildServerOptions = {}): Promise<App> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: 16 * 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
+    schemaController: { compilersFactory: schemaCompilers(options.lazySchemas ?? true) },
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
 
   await app.register(swagger, {

@@ -4,7 +4,8 @@
  * (RS256/ES256, JWT_JWKS_URL), or from an API key for scripts and the CLI. No HTTP in here: the
  * HTTP layer maps AuthError to 401/403 with WWW-Authenticate.
  */
-import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+// jose loads on the first token to verify: an engine without users starts without it.
+import type { createRemoteJWKSet, JWTPayload } from 'jose';
 import { EngineError } from '../errors.js';
 
 export interface Identity {
@@ -72,19 +73,23 @@ export function identityFromClaims(payload: JWTPayload, via: Identity['via'] = '
 /** Verifies JWTs the way the settings say; one instance per engine (the JWKS is cached). */
 export class JwtVerifier {
   private readonly secret: Uint8Array | undefined;
-  private readonly jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private readonly jwksUrl: URL | undefined;
+  /** Made on first use; kept, so its key cache lives as long as the engine. */
+  private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
 
   constructor(private readonly settings: AuthSettings) {
     this.secret = settings.jwtSecretKey ? new TextEncoder().encode(settings.jwtSecretKey) : undefined;
-    this.jwks = settings.jwtJwksUrl ? createRemoteJWKSet(new URL(settings.jwtJwksUrl), { cooldownDuration: 30_000, timeoutDuration: 5000 }) : undefined;
+    this.jwksUrl = settings.jwtJwksUrl ? new URL(settings.jwtJwksUrl) : undefined;
   }
 
   get configured(): boolean {
-    return this.secret !== undefined || this.jwks !== undefined;
+    return this.secret !== undefined || this.jwksUrl !== undefined;
   }
 
   async verify(token: string): Promise<Identity> {
     if (!this.configured) throw new AuthError('Authentication is not configured on the engine', 503);
+    const { createRemoteJWKSet, decodeProtectedHeader, errors: joseErrors, jwtVerify } = await import('jose');
+    if (this.jwksUrl) this.jwks ??= createRemoteJWKSet(this.jwksUrl, { cooldownDuration: 30_000, timeoutDuration: 5000 });
     let alg: string | undefined;
     try {
       alg = decodeProtectedHeader(token).alg;

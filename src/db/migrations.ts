@@ -6,7 +6,8 @@
  */
 import type { Database, Queryable } from './database.js';
 import { SqliteDatabase } from './sqlite.js';
-import { PostgresDatabase } from './postgres.js';
+// Type only: pg loads only when a PostgreSQL database is opened (an embedded engine starts without it).
+import type { PostgresDatabase } from './postgres.js';
 
 export interface Migration {
   readonly version: number;
@@ -70,8 +71,9 @@ export async function migrate(db: Database, sets: readonly MigrationSet[]): Prom
     }
     return applied;
   }
-  if (db instanceof PostgresDatabase) {
-    await db.withAdvisoryLock(MIGRATION_LOCK, async (conn) => {
+  if (db.kind === 'postgres') {
+    const pgDb = db as PostgresDatabase;
+    await pgDb.withAdvisoryLock(MIGRATION_LOCK, async (conn) => {
       await conn.script(BOOKKEEPING);
       for (const set of sets) {
         const done = await appliedVersions(conn, set.component);

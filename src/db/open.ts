@@ -7,7 +7,6 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Database } from './database.js';
 import { SqliteDatabase } from './sqlite.js';
-import { PostgresDatabase } from './postgres.js';
 import { migrate, type AppliedMigration, type MigrationSet } from './migrations.js';
 
 export interface OpenDatabaseOptions {
@@ -27,6 +26,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<{ db: 
   let db: Database;
   if (options.databaseUrl !== undefined) {
     if (!isPostgresUrl(options.databaseUrl)) throw new Error('DATABASE_URL must be a postgres:// URL');
+    // pg loads only here: an embedded engine starts without it.
+    const { PostgresDatabase } = await import('./postgres.js');
     db = new PostgresDatabase(options.databaseUrl, { maxConnections: options.maxConnections });
   } else {
     await mkdir(dirname(options.sqliteFile), { recursive: true });

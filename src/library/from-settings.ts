@@ -4,7 +4,7 @@
  * worker pool. Used by the engine and by the CLI.
  */
 import type { Settings } from '../config.js';
-import { openDatabase } from '../db/index.js';
+import { openDatabase } from '../db/open.js'; // not db/index: it loads pg
 import type { WorkerPool } from '../workers/pool.js';
 import type { PreviewFileResult } from '../imaging/viewer/preview-file.js';
 import { limitsFromSettings } from '../imaging/viewer/source.js';
