@@ -24,6 +24,8 @@ export interface Settings {
   readonly downloadStallTimeoutMs: number;
   /** DOWNLOAD_FSYNC: fsync each downloaded file before it is renamed and marked complete. */
   readonly downloadFsync: boolean;
+  /** DOWNLOAD_ALLOWED_HOSTS: mirrors a MAST download may redirect to, beside MAST_BASE_URL's host. */
+  readonly downloadAllowedHosts: readonly string[];
   /** MAST_DOWNLOAD_TIMEOUT (s): budget of the synchronous POST /mast/download. */
   readonly mastDownloadTimeoutMs: number;
   readonly maxFitsFileSizeMb: number;
@@ -196,6 +198,17 @@ function authSettings(env: Env) {
   };
 }
 
+/** DOWNLOAD_ALLOWED_HOSTS: comma-separated `host`, `host:port` or `*.domain` entries. */
+function hostList(env: Env, name: string): string[] {
+  const entries = (raw(env, name) ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const e of entries) {
+    if (!/^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*(:\d{1,5})?$/.test(e) && !/^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(e)) {
+      throw new ConfigError(`${name} entry ${JSON.stringify(e)} is invalid: expected host, host:port or *.domain (comma-separated)`);
+    }
+  }
+  return entries;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadSettings(env: Env = process.env): Settings {
@@ -223,6 +236,7 @@ export function loadSettings(env: Env = process.env): Settings {
     mastCacheMaxBytes: cacheMax === undefined ? undefined : number(env, 'MAST_CACHE_MAX_BYTES', 0, { min: 1, integer: true }),
     downloadStallTimeoutMs: number(env, 'DOWNLOAD_STALL_TIMEOUT', 60, { min: 0.1, max: 3600 }) * 1000,
     downloadFsync: boolean(env, 'DOWNLOAD_FSYNC', true),
+    downloadAllowedHosts: hostList(env, 'DOWNLOAD_ALLOWED_HOSTS'),
     mastDownloadTimeoutMs: number(env, 'MAST_DOWNLOAD_TIMEOUT', 600, { min: 0.1, max: 86_400 }) * 1000,
     maxFitsFileSizeMb: number(env, 'MAX_FITS_FILE_SIZE_MB', 2048, { min: 1 }),
     maxFitsArrayElements: number(env, 'MAX_FITS_ARRAY_ELEMENTS', 100_000_000, { min: 1, integer: true }),

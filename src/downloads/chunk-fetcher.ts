@@ -3,15 +3,17 @@
  * on: a 206 must start exactly where we asked and not run past where we asked to stop; a 200 to a
  * Range request is refused (RangeIgnoredError, the file restarts from 0); 416 carries the server's
  * length; 401/403/404 are permanent; 429/5xx carry Retry-After. Redirects are followed by hand so
- * the MAST token is sent to the MAST origin only, never to a storage host it redirects to.
+ * the MAST token is sent to the MAST origin only, never to a storage host it redirects to, and only
+ * to hosts the redirect policy allows (redirect-policy.ts; others: RedirectRefusedError).
  * Transport: the engine's own HTTP/1.1 client (http1-client.ts), built for bulk bodies.
  */
 import { Http1Client, type HttpHeaders, type HttpResponse, type ResponseBody } from './http1-client.js';
 import {
   DownloadError, NetworkError, PermanentHttpError, RangeIgnoredError, RangeMismatchError,
-  RetryableHttpError, TooManyRedirectsError, TransferAbortedError, UnsatisfiableRangeError,
+  RedirectRefusedError, RetryableHttpError, TooManyRedirectsError, TransferAbortedError, UnsatisfiableRangeError,
 } from './errors.js';
 import { isStrongEtag, parseContentRange, parseLength, rangeHeader } from './http-range.js';
+import { redirectAllowList, type RedirectPolicy } from './redirect-policy.js';
 import { parseRetryAfter } from './retry.js';
 
 export interface ChunkFetcherOptions {
@@ -24,6 +26,8 @@ export interface ChunkFetcherOptions {
   readonly stallTimeoutMs: number;
   readonly userAgent?: string;
   readonly maxRedirects?: number;
+  /** Hosts a redirect may lead to; default: the host of the URL first asked (no loopback/private unless it is one). */
+  readonly redirects?: RedirectPolicy;
 }
 
 /** What the server says about a file before we fetch it. */
@@ -156,6 +160,7 @@ export class ChunkFetcher {
 
   private async send(url: string, method: 'GET' | 'HEAD', extra: Record<string, string>, signal: AbortSignal): Promise<HttpResponse & { url: string }> {
     const maxRedirects = this.options.maxRedirects ?? 5;
+    const policy = this.options.redirects ?? redirectAllowList(url);
     let current = url;
     for (let hop = 0; hop <= maxRedirects; hop++) {
       const headers: Record<string, string> = {
@@ -175,7 +180,15 @@ export class ChunkFetcher {
       const location = header(res.headers, 'location');
       if ([301, 302, 303, 307, 308].includes(res.statusCode) && location) {
         res.body.discard();
-        current = new URL(location, current).toString();
+        let target: URL;
+        try {
+          target = new URL(location, current);
+        } catch {
+          throw new RedirectRefusedError('the Location header is not a URL');
+        }
+        const why = policy.refusal(target);
+        if (why) throw new RedirectRefusedError(why);
+        current = target.toString();
         continue;
       }
       return { ...res, url: current };

@@ -27,6 +27,7 @@ import { InProcessJobQueue, type JobQueue } from './job-queue.js';
 import { assertJobId, type JobStore } from './job-store.js';
 import { fileInside, observationDir, relativeInside, sanitizeFilename, validateObsId, validateProductSelection } from './paths.js';
 import type { ProductQuery, ProductSource, RemoteProduct } from './product-source.js';
+import { redirectAllowList } from './redirect-policy.js';
 import { applyRetention } from './retention.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { FileSlots, type SlotTicket } from './scheduler.js';
@@ -47,6 +48,8 @@ export interface DownloadManagerOptions {
   readonly products: ProductSource;
   /** Origin that receives the MAST token (MAST_BASE_URL). */
   readonly mastBaseUrl?: string;
+  /** Mirrors a download may be redirected to beside MAST_BASE_URL's host (DOWNLOAD_ALLOWED_HOSTS). */
+  readonly allowedHosts?: readonly string[];
   readonly token?: string;
   readonly chunkSize?: number;
   readonly maxConcurrentFiles?: number;
@@ -198,6 +201,7 @@ export class DownloadManager {
         dispatcher: this.ownAgent,
         token: options.token,
         tokenOrigin: options.mastBaseUrl ? new URL(options.mastBaseUrl).origin : undefined,
+        redirects: options.mastBaseUrl ? redirectAllowList(options.mastBaseUrl, options.allowedHosts) : undefined,
         stallTimeoutMs: options.stallTimeoutMs ?? 60_000,
       });
     }

@@ -93,6 +93,16 @@ export class TooManyRedirectsError extends DownloadError {
   }
 }
 
+/**
+ * A redirect to a host downloads may not come from (not MAST_BASE_URL's host or an allowed mirror,
+ * or a loopback/private address): the file fails at once and nothing from that host is saved.
+ */
+export class RedirectRefusedError extends DownloadError {
+  constructor(why: string) {
+    super('DOWNLOAD_REDIRECT_REFUSED', `redirect refused (DOWNLOAD_REDIRECT_REFUSED): ${why}`, { retryable: false });
+  }
+}
+
 /** ENOSPC (or too little free space before starting): the job pauses; bytes written so far stay valid. */
 export class DiskFullError extends DownloadError {
   /** Bytes of the failed write that did reach the disk. */

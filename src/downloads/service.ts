@@ -28,6 +28,7 @@ export function downloadManagerFromSettings(
     dataDir: settings.dataDir,
     products,
     mastBaseUrl: settings.mastBaseUrl,
+    allowedHosts: settings.downloadAllowedHosts,
     token: settings.mastToken,
     chunkSize: settings.chunkSize,
     maxConcurrentFiles: settings.maxConcurrentFiles,

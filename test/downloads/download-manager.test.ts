@@ -105,6 +105,29 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     assert.equal(m.progress(done).isResumable, true);
   });
 
+  it('a redirect from the MAST download URL to a loopback address fails the file with DOWNLOAD_REDIRECT_REFUSED; nothing is saved', async () => {
+    const storage = await fakeServer();
+    try {
+      // MAST_BASE_URL is the real (public) MAST here; the product URL answers with a redirect to this machine.
+      const m = manager(join(tmp.dir, 'redir'), { mastBaseUrl: 'https://mast.stsci.edu', allowedHosts: ['127.0.0.1'] });
+      await m.start();
+      const obs = observation([20_000, 20_000], [{ redirectToOrigin: storage.server.url }, undefined]);
+      storage.endpoint.addFile(obs.uris[0]!, Buffer.from('a body from an internal service'));
+      const job = await m.createJob({ obsId: obs.obsId });
+      const done = await m.waitUntilSettled(job.id);
+      assert.equal(done.status, 'failed');
+      assert.match(done.error!, /1 file\(s\) failed to download: .*_0_cal\.fits \(redirect refused \(DOWNLOAD_REDIRECT_REFUSED\): 127\.0\.0\.1 is a loopback or private address\)/);
+      assert.equal(storage.endpoint.requests.length, 0);
+      const [refused, other] = done.files;
+      assert.equal(refused!.status, 'failed');
+      await assert.rejects(stat(refused!.localPath), { code: 'ENOENT' });
+      await assert.rejects(stat(`${refused!.localPath}.part`), { code: 'ENOENT' });
+      assert.equal(other!.status, 'complete');
+    } finally {
+      await storage.server.close();
+    }
+  });
+
   it('pauses a job with partial files and resumes each file from its exact byte', async () => {
     const m = manager(join(tmp.dir, 'c'));
     await m.start();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { FileDownloader } from '../../src/downloads/file-downloader.js';
 import { nodeFileLayer, type FileLayer } from '../../src/downloads/file-layer.js';
-import { DiskFullError, PermanentHttpError, TransferAbortedError, VerificationError } from '../../src/downloads/errors.js';
+import { DiskFullError, PermanentHttpError, RedirectRefusedError, TransferAbortedError, VerificationError } from '../../src/downloads/errors.js';
 import type { FileEntry } from '../../src/downloads/job.js';
 import { diskThatFillsUp, entryFor, fakeServer, seededBytes, sha256, tempDir, testFetcher } from './helpers.js';
 
@@ -222,6 +222,28 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
       const atStorage = storage.endpoint.requests.filter((r) => r.uri === uri);
       assert.ok(atMast.length > 0 && atMast.every((r) => r.authorization === 'token sekrit' && r.status === 302));
       assert.ok(atStorage.length > 0 && atStorage.every((r) => r.authorization === undefined), 'no token to the storage host');
+    } finally {
+      await storage.server.close();
+    }
+  });
+
+  it('refuses a redirect to a host that is not allowed: nothing is fetched there and nothing is saved', async () => {
+    const storage = await fakeServer();
+    try {
+      const name = 'spoofed_i2d.fits';
+      const uri = `mast:JWST/product/${name}`;
+      // A compromised answer points at the machine itself under another name (not MAST's host).
+      const elsewhere = storage.server.url.replace('127.0.0.1', 'localhost');
+      fake.endpoint.addFile(uri, seededBytes(20_000, 77), { redirectToOrigin: elsewhere });
+      storage.endpoint.addFile(uri, Buffer.from('internal service body'));
+      const entry = entryFor(tmp.dir, name, fake.url(uri));
+      const downloader = new FileDownloader({ fetcher: testFetcher(2000), fs: nodeFileLayer, chunkSize: CHUNK, connectionsPerFile: 1, retry: RETRY });
+      await assert.rejects(downloader.download(entry, new AbortController().signal, { onBytes: () => undefined, onProgress: () => undefined }),
+        (e: unknown) => e instanceof RedirectRefusedError && e.code === 'DOWNLOAD_REDIRECT_REFUSED' && /localhost is neither the host of MAST_BASE_URL nor in DOWNLOAD_ALLOWED_HOSTS/.test(e.message));
+      assert.notEqual(entry.status, 'complete');
+      assert.equal(storage.endpoint.requests.length, 0, 'the disallowed host was never asked');
+      await assert.rejects(stat(entry.localPath), { code: 'ENOENT' });
+      await assert.rejects(stat(`${entry.localPath}.part`), { code: 'ENOENT' });
     } finally {
       await storage.server.close();
     }
