@@ -129,7 +129,7 @@ export async function compositeRoutes(app: App, ctx: EngineContext): Promise<voi
     checkCompositeFiles(ctx, request.body); // before waiting for a render slot
     if (request.query.async) {
       await compositeSpec(ctx, request.body, []); // 4xx now, before the job is queued
-      const job = await jobs.start('composite', request.body as unknown as JsonObject);
+      const job = await jobs.start('composite', request.body as unknown as JsonObject, request);
       return reply.status(202).send(jobs.status(job, '/composite/jobs'));
     }
     const r = await jobs.interactive(() => renderComposite(ctx, jobs, request.body));
@@ -137,10 +137,10 @@ export async function compositeRoutes(app: App, ctx: EngineContext): Promise<voi
   });
 
   app.get('/composite/jobs/:job_id', { schema: { summary: 'Progress of a background composite', params: JobParams } }, async (request) =>
-    jobs.status(await jobs.get('composite', request.params.job_id), '/composite/jobs'));
+    jobs.status(await jobs.get('composite', request.params.job_id, request), '/composite/jobs'));
 
   app.get('/composite/jobs/:job_id/result', { schema: { summary: 'The finished composite image', params: JobParams } }, async (request, reply) => {
-    const result = await jobs.result('composite', request.params.job_id);
+    const result = await jobs.result('composite', request.params.job_id, request);
     return reply.type(result.mediaType).headers(result.headers).send(createReadStream((result.body as { path: string }).path));
   });
 }

@@ -1,6 +1,9 @@
 /** What routes that run work as core jobs share. */
-import { EngineError } from '../errors.js';
+import type { FastifyRequest } from 'fastify';
+import type { EngineContext } from '../context.js';
+import { EngineError, NotFoundError } from '../errors.js';
 import type { JobRecord } from '../jobs/index.js';
+import type { Viewer } from '../library/index.js';
 
 /** The error a synchronous route answers with when the job it waited for did not complete. */
 export function jobFailure(job: JobRecord): EngineError {
@@ -23,4 +26,33 @@ export function untilAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T>
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** The owner of a job this request submits: the authenticated user, or null (no users, internal). */
+export function jobOwnerOf(request: FastifyRequest): string | null {
+  return request.identity?.userId ?? null;
+}
+
+/**
+ * Whose jobs this request sees: undefined for everyone's (no users configured, an admin, the
+ * engine's own requests), else the user's id (null for the anonymous).
+ */
+export function jobScopeOf(request: FastifyRequest): string | null | undefined {
+  const viewer = request.viewer as Viewer | null;
+  if (!viewer || viewer.kind === 'everyone') return undefined;
+  if (viewer.kind === 'user') return viewer.admin ? undefined : viewer.userId;
+  return null;
+}
+
+/**
+ * The job, when this request may see it. Another user's job is 404 like a missing one, so its
+ * existence does not leak. `detail`: the route's own not-found message.
+ */
+export async function visibleJob(ctx: EngineContext, request: FastifyRequest, id: string, kinds?: readonly string[], detail = 'Job not found'): Promise<JobRecord> {
+  const job = await ctx.jobs.get(id);
+  const scope = jobScopeOf(request);
+  if (!job || (kinds && !kinds.includes(job.kind)) || (scope !== undefined && job.owner !== scope)) {
+    throw new NotFoundError(detail, 'JOB_NOT_FOUND');
+  }
+  return job;
 }

@@ -3,20 +3,23 @@
  * job core: list with filters and paging, get, cancel, pause/resume, delete, output preview,
  * download and save, and `GET /api/jobs/{id}/events` (Server-Sent Events) for every kind.
  *
- * There is no authentication in this engine yet: every job is listed (`owner` is recorded for
- * when there is). "Save to library" keeps the output: it is copied out of the job's folder
+ * Owners: with users on (src/auth), a job belongs to the user who submitted it (`userId`); a user
+ * lists and reaches only their own jobs (another user's job is 404, as if it did not exist),
+ * an admin everyone's. Without users every job is everyone's. "Save to library" keeps the output: it is copied out of the job's folder
  * (which retention and DELETE remove) to DATA_DIR/saved/{job id}/{name}; the library (issue #18)
  * can index that folder.
  */
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { EngineError, NotFoundError } from '../errors.js';
 import { JOB_STATES, isFinished, type JobOutput, type JobRecord, type JobState } from '../jobs/index.js';
 import { eventStreams } from './sse.js';
+import { jobScopeOf, visibleJob } from './job-support.js';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const OutputParams = Type.Object({ id: Type.String({ maxLength: 64 }), index: Type.Integer({ minimum: 0, maximum: 10_000 }) });
@@ -25,7 +28,7 @@ const ListQuery = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
   kind: Type.Optional(Type.String({ maxLength: 200, description: 'comma-separated kinds (download, analysis, composite, mosaic, footprint)' })),
   status: Type.Optional(Type.String({ maxLength: 200, description: `comma-separated states (${JOB_STATES.join(', ')}; succeeded = completed)` })),
-  all: Type.Optional(Type.Boolean({ description: "accepted for upstream compatibility: without authentication every job is listed" })),
+  all: Type.Optional(Type.Boolean({ description: "accepted for upstream compatibility: an admin always lists every user's jobs, a user only their own" })),
 });
 const PreviewQuery = Type.Object({
   cmap: Type.Optional(Type.String({ maxLength: 40 })),
@@ -86,8 +89,10 @@ export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
   const streams = eventStreams(app);
   const jobs = ctx.jobs;
 
-  const output = async (id: string, index: number): Promise<{ job: JobRecord; out: JobOutput; path: string }> => {
-    const job = await jobs.require(id);
+  const visible = (req: FastifyRequest, id: string) => visibleJob(ctx, req, id);
+
+  const output = async (req: FastifyRequest, id: string, index: number): Promise<{ job: JobRecord; out: JobOutput; path: string }> => {
+    const job = await visible(req, id);
     const out = job.outputs[index];
     if (!out) throw new NotFoundError('Output not found', 'JOB_OUTPUT_NOT_FOUND');
     const path = join(ctx.settings.dataDir, out.path);
@@ -100,33 +105,35 @@ export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
     const offset = req.query.offset ?? 0;
     const kinds = csv(req.query.kind, (v) => (/^[a-z_-]{1,40}$/.test(v) ? v : undefined));
     const states = csv(req.query.status, (v) => (v === 'succeeded' ? 'completed' : (JOB_STATES as readonly string[]).includes(v) ? (v as JobState) : undefined));
-    const page = await jobs.list({ kinds, states, limit, offset });
+    const page = await jobs.list({ kinds, states, limit, offset, owner: jobScopeOf(req) });
     return { jobs: page.jobs.map((j) => jobWire(j)), total: page.total, limit, offset };
   });
 
-  app.get('/api/jobs/:id', { schema: { tags, summary: 'One job', params: Id } }, async (req) => jobWire(await jobs.require(req.params.id)));
+  app.get('/api/jobs/:id', { schema: { tags, summary: 'One job', params: Id } }, async (req) => jobWire(await visible(req, req.params.id)));
 
   app.post('/api/jobs/:id/cancel', { schema: { tags, summary: 'Cancel a job that is not finished', params: Id } }, async (req) => {
+    await visible(req, req.params.id);
     const { cancelled, job } = await jobs.cancel(req.params.id);
     return cancelled ? { cancelRequested: true, status: statusOf(job.state) } : { cancelRequested: false, status: statusOf(job.state) };
   });
 
-  app.post('/api/jobs/:id/pause', { schema: { tags, summary: 'Pause a job of a pausable kind', params: Id } }, async (req) => jobWire(await jobs.pause(req.params.id)));
+  app.post('/api/jobs/:id/pause', { schema: { tags, summary: 'Pause a job of a pausable kind', params: Id } }, async (req) => jobWire(await jobs.pause((await visible(req, req.params.id)).id)));
 
-  app.post('/api/jobs/:id/resume', { schema: { tags, summary: 'Queue a paused or failed job again', params: Id } }, async (req) => jobWire(await jobs.resume(req.params.id)));
+  app.post('/api/jobs/:id/resume', { schema: { tags, summary: 'Queue a paused or failed job again', params: Id } }, async (req) => jobWire(await jobs.resume((await visible(req, req.params.id)).id)));
 
   app.delete('/api/jobs/:id', { schema: { tags, summary: 'Forget a job (cancelled first if it runs) and delete its outputs', params: Id, querystring: DeleteQuery } }, async (req) => {
+    await visible(req, req.params.id);
     await jobs.remove(req.params.id, { deleteFiles: req.query.delete_files ?? false });
     return { jobId: req.params.id, deleted: true };
   });
 
   app.get('/api/jobs/:id/outputs/:index/download', { schema: { tags, summary: 'An output file, as an attachment', params: OutputParams } }, async (req, reply) => {
-    const { out, path } = await output(req.params.id, req.params.index);
+    const { out, path } = await output(req, req.params.id, req.params.index);
     return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${out.name.replace(/["\\\r\n]/g, '_')}"`).send(createReadStream(path));
   });
 
   app.get('/api/jobs/:id/outputs/:index/preview', { schema: { tags, summary: 'A preview of an output: images as they are, FITS through the preview renderer', params: OutputParams, querystring: PreviewQuery } }, async (req, reply) => {
-    const { job, out, path } = await output(req.params.id, req.params.index);
+    const { job, out, path } = await output(req, req.params.id, req.params.index);
     if (out.mediaType === 'image/png' || out.mediaType === 'image/jpeg') return reply.type(out.mediaType).send(createReadStream(path));
     if (!/\.(fits|fit|fits\.gz)$/i.test(out.name)) throw new EngineError('JOB_OUTPUT_NOT_PREVIEWABLE', 'Only FITS and image outputs can be previewed', 415);
     const q = new URLSearchParams({ file_path: out.path, width: '1000', height: '1000' });
@@ -137,7 +144,7 @@ export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
   });
 
   app.post('/api/jobs/:id/outputs/:index/save', { schema: { tags, summary: 'Keep an output beyond the job (DATA_DIR/saved/{job id}/{name})', params: OutputParams } }, async (req, reply) => {
-    const { job, out, path } = await output(req.params.id, req.params.index);
+    const { job, out, path } = await output(req, req.params.id, req.params.index);
     if (!/\.(fits|fit|fits\.gz|ecsv|png|jpe?g)$/i.test(out.name)) throw new EngineError('JOB_OUTPUT_NOT_SAVABLE', 'Only FITS, ECSV and image outputs can be saved', 415);
     const relative = `saved/${job.id}/${out.name}`;
     const target = join(ctx.settings.dataDir, relative);
@@ -152,7 +159,7 @@ export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
   app.get('/api/jobs/:id/events', {
     schema: { tags, summary: 'Server-Sent Events: `job` (the record, on every change, progress at most 4 per second); `end` when it is finished or removed', params: Id },
   }, async (req, reply) => {
-    const first = await jobs.require(req.params.id);
+    const first = await visible(req, req.params.id);
     const stream = streams.open(req, reply);
     const endWith = (status: string) => {
       stream.send('end', { jobId: first.id, status });

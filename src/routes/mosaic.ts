@@ -186,7 +186,7 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
     const fallbacks: string[] = [];
     const p = await prepare(ctx, request.body, fallbacks); // 4xx now, before any work is queued
     if (request.query.async) {
-      const job = await jobs.start('mosaic', request.body as unknown as JsonObject);
+      const job = await jobs.start('mosaic', request.body as unknown as JsonObject, request);
       return reply.status(202).send(jobs.status(job, '/mosaic/jobs'));
     }
     const rendered = await jobs.interactive(async () => {
@@ -207,12 +207,12 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
 
   app.get('/mosaic/jobs/:job_id', { schema: { summary: 'Progress of a background mosaic or footprint', params: JobParams } }, async (request) => {
     const id = request.params.job_id;
-    return jobs.status(await jobs.get(await kindOf(id), id), '/mosaic/jobs');
+    return jobs.status(await jobs.get(await kindOf(id), id, request), '/mosaic/jobs');
   });
 
   app.get('/mosaic/jobs/:job_id/result', { schema: { summary: 'The finished mosaic (or footprint JSON)', params: JobParams } }, async (request, reply) => {
     const id = request.params.job_id;
-    return send(reply, await jobs.result(await kindOf(id), id), false);
+    return send(reply, await jobs.result(await kindOf(id), id, request), false);
   });
 
   app.post('/mosaic/footprint', {
@@ -220,7 +220,7 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
   }, async (request, reply) => {
     if (request.query.async) {
       await footprintFiles(ctx, request.body); // 4xx now, before the job is queued
-      const job = await jobs.start('footprint', request.body as unknown as JsonObject);
+      const job = await jobs.start('footprint', request.body as unknown as JsonObject, request);
       return reply.status(202).send(jobs.status(job, '/mosaic/jobs'));
     }
     return footprints(ctx, request.body);

@@ -8,10 +8,10 @@ import { basename, join } from 'node:path';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import { NotFoundError, PayloadTooLargeError } from '../errors.js';
+import { PayloadTooLargeError } from '../errors.js';
 import { FilePath, MAX_NAME_LENGTH } from './input-limits.js';
 import type { JobHandler, JobOutput, JobRecord, JsonObject } from '../jobs/index.js';
-import { jobFailure, untilAbort } from './job-support.js';
+import { jobFailure, jobOwnerOf, untilAbort, visibleJob } from './job-support.js';
 import { algorithms } from '../analysis/algorithms/index.js';
 import { fitsStem, type ProcessFileRequest, type ProcessFileResult } from '../analysis/process-file.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
@@ -127,7 +127,7 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
 
   app.post('/process', { schema: { summary: 'Run one analysis algorithm on a FITS image (as a job; answers when done)', tags: ['analysis'], body: ProcessBody } }, async (request) => {
     await prepare(ctx, request.body); // 4xx now, before any work is queued
-    const submitted = await ctx.jobs.submit(ANALYSIS_KIND, request.body as unknown as JsonObject);
+    const submitted = await ctx.jobs.submit(ANALYSIS_KIND, request.body as unknown as JsonObject, { owner: jobOwnerOf(request) });
     const job = await ctx.jobs.waitUntilSettled(submitted.id);
     if (job.state !== 'completed' || !job.result) throw jobFailure(job);
     return job.result;
@@ -135,14 +135,12 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
 
   app.post('/process/jobs', { schema: { summary: 'Start an analysis as a job with progress', tags: ['analysis'], body: ProcessBody } }, async (request, reply) => {
     await prepare(ctx, request.body);
-    const job = await ctx.jobs.submit(ANALYSIS_KIND, request.body as unknown as JsonObject);
+    const job = await ctx.jobs.submit(ANALYSIS_KIND, request.body as unknown as JsonObject, { owner: jobOwnerOf(request) });
     return reply.status(202).send({ job_id: job.id, status: job.state, progress: job.progress, algorithm: request.body.algorithm, status_url: `/process/jobs/${job.id}` });
   });
 
   app.get('/process/jobs/:job_id', { schema: { summary: 'State, progress and (when done) result of an analysis job', tags: ['analysis'], params: JobId } }, async (request) => {
     const { job_id } = request.params;
-    const job = await ctx.jobs.get(job_id);
-    if (!job || job.kind !== ANALYSIS_KIND) throw new NotFoundError(`Job not found: ${job_id}`);
-    return processJobWire(job);
+    return processJobWire(await visibleJob(ctx, request, job_id, [ANALYSIS_KIND], `Job not found: ${job_id}`));
   });
 }

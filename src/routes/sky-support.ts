@@ -7,8 +7,9 @@ import { rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineContext } from '../context.js';
 import type { JobHandler, JobRecord, JsonObject, ProgressReporter } from '../jobs/index.js';
-import { untilAbort } from './job-support.js';
-import { ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
+import type { FastifyRequest } from 'fastify';
+import { jobOwnerOf, untilAbort, visibleJob } from './job-support.js';
+import { ConflictError, EngineError, ValidationError } from '../errors.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
 import type { OverallAdjustment } from '../reproject/tone.js';
 import type { TaskName } from '../workers/tasks/index.js';
@@ -120,16 +121,17 @@ export class SkyJobs {
     return this.ctx.renderGate.run(work, { interactive: true });
   }
 
-  start(kind: string, inputs: JsonObject): Promise<JobRecord> {
-    return this.ctx.jobs.submit(kind, inputs);
+  /** Submits a job owned by the request's user. */
+  start(kind: string, inputs: JsonObject, request: FastifyRequest): Promise<JobRecord> {
+    return this.ctx.jobs.submit(kind, inputs, { owner: jobOwnerOf(request) });
   }
 
   /**
    * The result of a finished job: a failed job answers with its own error (status and detail, as
    * the synchronous request would have), an unfinished one with 409.
    */
-  async result(kind: string, id: string): Promise<Rendered> {
-    const job = await this.get(kind, id);
+  async result(kind: string, id: string, request: FastifyRequest): Promise<Rendered> {
+    const job = await this.get(kind, id, request);
     if (job.state === 'failed' && job.error) throw new EngineError(job.error.code, job.error.message, job.error.httpStatus);
     const output = job.outputs[0];
     if (job.state !== 'completed' || !job.result || !output) throw new ConflictError('Job not finished');
@@ -137,10 +139,9 @@ export class SkyJobs {
     return { body: { path: join(this.ctx.settings.dataDir, output.path) }, mediaType: output.mediaType, headers };
   }
 
-  async get(kind: string, id: string): Promise<JobRecord> {
-    const job = await this.ctx.jobs.get(id);
-    if (!job || job.kind !== kind) throw new NotFoundError(`Job not found: ${id}`);
-    return job;
+  /** The job when it is of `kind` and the request may see it (another user's job is 404). */
+  get(kind: string, id: string, request: FastifyRequest): Promise<JobRecord> {
+    return visibleJob(this.ctx, request, id, [kind], `Job not found: ${id}`);
   }
 
   /** The contract's status body: running | done | failed, progress in percent. */
