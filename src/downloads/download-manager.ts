@@ -393,7 +393,11 @@ export class DownloadManager {
     return job;
   }
 
-  /** Cancels for good: transfers stop, `.part` files stay until dismissed; never becomes paused. */
+  /**
+   * Cancels for good: transfers stop and the job's `.part` files are removed at once (completed
+   * files stay; a `.part` another unfinished job of the folder lists is left to it); never becomes
+   * paused.
+   */
   async cancel(jobId: string): Promise<{ job: Job; wasActive: boolean }> {
     assertJobId(jobId);
     const job = await this.getOrLoad(jobId);
@@ -407,9 +411,31 @@ export class DownloadManager {
     job.message = 'Download cancelled';
     await this.queue.abort(jobId, new TransferAbortedError('cancelled by user'));
     for (const f of job.files) if (f.status === 'downloading' || f.status === 'pending') f.status = 'paused';
+    // The handler has returned (queue.abort waits): no transfer of this job writes any more.
+    await this.removePartFiles(job);
     await this.persister.flush(job);
     this.emit(job, true);
     return { job, wasActive };
+  }
+
+  /** Removes the `.part` files of a cancelled job's unfinished files; their recorded bytes go with them. */
+  private async removePartFiles(job: Job): Promise<void> {
+    const kept = new Set<string>();
+    for (const other of this.jobs.values()) {
+      if (other.id !== job.id && other.status !== 'cancelled') for (const f of other.files) kept.add(f.localPath);
+    }
+    for (const f of job.files) {
+      if (f.status === 'complete' || kept.has(f.localPath)) continue;
+      const part = `${f.localPath}.part`;
+      if (relativeInside(this.downloadDir, part) === undefined) continue;
+      try {
+        if ((await this.fs.size(part)) !== undefined) await this.fs.remove(part);
+        f.ranges = [];
+      } catch (err) {
+        // Retention removes it later; the cancel itself has happened.
+        this.log.warn({ err, jobId: job.id, file: f.filename }, 'could not remove the .part file of a cancelled download');
+      }
+    }
   }
 
   /** Forgets a job (cancelling it first if it runs); optionally deletes its files and `.part`s. */

@@ -190,7 +190,7 @@ describe('chunked download jobs over HTTP', () => {
     assert.equal((await until(body.job_id, (p) => p.is_complete)).stage, 'complete');
   });
 
-  it('cancel is final and dismiss deletes the files and .part files', async () => {
+  it('cancel is final and removes the .part files at once; dismiss deletes the completed files', async () => {
     fake.setDownloadSwitches({ '*': { bytesPerSecond: 200_000 } });
     const { body } = await call('POST', '/mast/download/start-chunked', { obs_id: 'jw09992-o002_t001_miri_f770w' });
     const id = body.job_id;
@@ -203,14 +203,19 @@ describe('chunked download jobs over HTTP', () => {
     assert.equal(p.is_complete, true);
     assert.equal(p.is_resumable, false);
     assert.equal((await call('POST', `/mast/download/resume/${id}`)).status, 400);
-    const parts = p.file_progress.filter((f: Json) => f.downloaded_bytes > 0 && f.status !== 'complete');
-    assert.ok(parts.length > 0);
-    await stat(`${parts[0].local_path}.part`);
+    const unfinished = p.file_progress.filter((f: Json) => f.status !== 'complete');
+    const finished = p.file_progress.filter((f: Json) => f.status === 'complete');
+    assert.ok(unfinished.length > 0);
+    for (const f of unfinished) {
+      await assert.rejects(stat(`${f.local_path}.part`), { code: 'ENOENT' }, `${f.filename}.part removed by cancel`);
+      assert.equal(f.downloaded_bytes, 0);
+    }
+    for (const f of finished) await stat(f.local_path);
     const d = await call('DELETE', `/mast/download/resumable/${id}?delete_files=true`);
     assert.equal(d.status, 200);
     assert.equal(d.body.dismissed, true);
-    assert.ok(d.body.deleted_files >= 1);
-    await assert.rejects(stat(`${parts[0].local_path}.part`), { code: 'ENOENT' });
+    assert.equal(d.body.deleted_files, finished.length);
+    for (const f of finished) await assert.rejects(stat(f.local_path), { code: 'ENOENT' });
     assert.equal((await call('GET', `/mast/download/progress-chunked/${id}`)).status, 404);
   });
 

@@ -188,6 +188,42 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     assert.equal(saved!.status, 'cancelled');
   });
 
+  it('cancel removes the .part files at once and keeps completed files; dismissing without delete_files keeps them too', async () => {
+    const m = manager(join(tmp.dir, 'cancel-parts'));
+    await m.start();
+    const obs = observation([20_000, 300_000], [undefined, { bytesPerSecond: 60_000 }]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    const [small, big] = [...obs.data.keys()];
+    const [done, slow] = [small, big].map((name) => () => m.get(job.id)!.files.find((f) => f.filename === name));
+    while (!(done()?.status === 'complete' && (slow()?.ranges.length ?? 0) > 0)) await new Promise((r) => setTimeout(r, 20));
+    const slowPart = `${slow()!.localPath}.part`;
+    await stat(slowPart);
+    const { job: cancelled } = await m.cancel(job.id);
+    assert.equal(cancelled.status, 'cancelled');
+    await assert.rejects(stat(slowPart), { code: 'ENOENT' }, 'the .part is gone when cancel answers');
+    assert.deepEqual(slow()!.ranges, []);
+    assert.equal(sha256(await readFile(done()!.localPath)), sha256(obs.data.get(done()!.filename)!), 'the completed file stays');
+    const saved = await new FileJobStore(m.downloadDir).load(job.id);
+    assert.deepEqual(saved!.files.find((f) => f.filename === big)!.ranges, []);
+    const donePath = done()!.localPath;
+    assert.equal((await m.dismiss(job.id, false)).deletedFiles, 0);
+    await stat(donePath);
+    await assert.rejects(stat(slowPart), { code: 'ENOENT' });
+  });
+
+  it('cancelling a paused job removes its .part files too', async () => {
+    const m = manager(join(tmp.dir, 'cancel-paused'));
+    await m.start();
+    const obs = observation([200_000], [{ bytesPerSecond: 60_000 }]);
+    const job = await m.createJob({ obsId: obs.obsId });
+    while ((m.get(job.id)!.files[0]?.ranges.length ?? 0) === 0) await new Promise((r) => setTimeout(r, 20));
+    const paused = await m.pause(job.id);
+    const part = `${paused.files[0]!.localPath}.part`;
+    await stat(part);
+    await m.cancel(job.id);
+    await assert.rejects(stat(part), { code: 'ENOENT' });
+  });
+
   it('pauses on a full disk with a clear error, keeps the bytes, and completes after space is freed', async () => {
     const disk = diskThatFillsUp(50_000);
     const m = manager(join(tmp.dir, 'f'), { fs: disk, maxConcurrentFiles: 1 });
