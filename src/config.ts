@@ -33,6 +33,10 @@ export interface Settings {
   readonly maxCompositeReprojectPixels: number;
   readonly maxMosaicOutputPixels: number;
   readonly workerThreads: number;
+  /** TASK_ABORT_GRACE_MS: a stopped worker task that reaches no stop check this long has its thread terminated. */
+  readonly taskAbortGraceMs: number;
+  /** SHUTDOWN_TIMEOUT_MS: budget of a SIGTERM/SIGINT shutdown; past it the process exits 1. */
+  readonly shutdownTimeoutMs: number;
   /** N-channel composites (issue #16): memory budget, downscale verdict, file caps. */
   readonly maxCompositeMemoryBytes: number;
   readonly compositeDownscaleFailThreshold: number;
@@ -243,6 +247,8 @@ export function loadSettings(env: Env = process.env): Settings {
     maxCompositeReprojectPixels: number(env, 'MAX_COMPOSITE_REPROJECT_PIXELS', 64_000_000, { min: 1, integer: true }),
     maxMosaicOutputPixels: number(env, 'MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000, { min: 1, integer: true }),
     workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),
+    taskAbortGraceMs: number(env, 'TASK_ABORT_GRACE_MS', 500, { min: 0, max: 600_000, integer: true }),
+    shutdownTimeoutMs: number(env, 'SHUTDOWN_TIMEOUT_MS', 8000, { min: 100, max: 3_600_000, integer: true }),
     maxCompositeMemoryBytes: number(env, 'MAX_COMPOSITE_MEMORY_BYTES', 3e9, { min: 1e8 }),
     compositeDownscaleFailThreshold: number(env, 'COMPOSITE_DOWNSCALE_FAIL_THRESHOLD', 0.85, { min: 0, max: 1 }),
     maxCompositeRequestFiles: number(env, 'MAX_COMPOSITE_REQUEST_FILES', 100, { min: 1, max: 10_000, integer: true }),

@@ -30,6 +30,11 @@ export interface EngineContext {
   readonly library: LibraryService;
   /** Users: bearer tokens (JWT, API keys) to identities; off unless an auth setting is given. */
   readonly auth: Authenticator;
+  /**
+   * Aborts (with a 503 UnavailableError) when the engine starts shutting down: in-flight requests
+   * stop their work and answer 503, new ones are refused (routes/request-signal.ts).
+   */
+  readonly shutdown: AbortSignal;
   /** Things to stop, last-registered first, when the engine shuts down. */
   readonly onClose: Array<() => Promise<void> | void>;
 }

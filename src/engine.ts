@@ -11,6 +11,7 @@ import { buildServer, type App, type RouteModule } from './server.js';
 import { PathSandbox } from './storage/path-sandbox.js';
 import { WorkerPool } from './workers/pool.js';
 import { VERSION } from './version.js';
+import { UnavailableError } from './errors.js';
 import { routeModules } from './routes/index.js';
 import { mastClientFromSettings } from './mast/from-settings.js';
 import { downloadManagerFromSettings, mastClientProductSource } from './downloads/service.js';
@@ -22,14 +23,46 @@ import { Authenticator } from './auth/authenticator.js';
 export interface Engine {
   readonly app: App;
   readonly ctx: EngineContext;
-  /** Stops accepting requests, persists in-flight work, closes the pool. */
+  /**
+   * Shuts down: refuses new requests, stops in-flight ones (503), pauses downloads and re-queues
+   * jobs (state saved), stops pool work, closes the services and the pool.
+   */
   close(): Promise<void>;
+}
+
+/** The controller behind each context's `shutdown` signal (only `Engine.close` aborts it). */
+const shutdowns = new WeakMap<EngineContext, AbortController>();
+
+/**
+ * Stops all work at once: requests are refused or stopped (they answer 503), every job run is
+ * stopped (re-queued; downloads paused by shutdown with their state and `.part` bytes saved), every
+ * worker task is stopped. Then the HTTP server, the services and the pool close.
+ */
+async function shutdownEngine(app: App, ctx: EngineContext): Promise<void> {
+  const reason = new UnavailableError('The engine is shutting down; retry in a moment');
+  shutdowns.get(ctx)?.abort(reason);
+  const http = app.close();
+  // Job signals and download transfers are aborted synchronously by these calls, before the pool
+  // stops the tasks, so a job sees its own stop (and is re-queued) rather than the pool's error.
+  const work = [ctx.jobs.close(), ctx.downloads.close()];
+  ctx.pool.stopAll(reason);
+  for (const r of await Promise.allSettled([...work, http])) {
+    if (r.status === 'rejected') ctx.logger.error({ err: r.reason }, 'error while shutting down');
+  }
+  for (const stop of [...ctx.onClose].reverse()) {
+    try {
+      await stop();
+    } catch (err) {
+      ctx.logger.error({ err }, 'error while shutting down');
+    }
+  }
+  await ctx.pool.close();
 }
 
 export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {
   await mkdir(settings.dataDir, { recursive: true });
   const mast = mastClientFromSettings(settings, { logger });
-  const pool = new WorkerPool({ threads: settings.workerThreads });
+  const pool = new WorkerPool({ threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs });
   const library = await libraryFromSettings(settings, pool, logger.child({ module: 'library' }));
   const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
     logger: logger.child({ module: 'downloads' }),
@@ -43,6 +76,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   if (settings.libraryScanOnStart) {
     void library.scan().catch((err: unknown) => logger.warn({ err }, 'library scan failed'));
   }
+  const shutdown = new AbortController();
   const ctx: EngineContext = {
     settings,
     logger,
@@ -55,10 +89,12 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     library,
     auth: new Authenticator(settings, library.db),
     renderGate: new RenderGate(settings.maxConcurrentRenders, settings.renderQueueDepth, settings.renderQueueWaitMs),
+    shutdown: shutdown.signal,
     // Jobs, then downloads stop first (last registered runs first): runs re-queued, state saved;
     // the library closes last (its database may still be written by the steps before).
     onClose: [() => library.close(), () => mast.close(), () => downloads.close(), () => jobs.store.close(), () => jobs.close()],
   };
+  shutdowns.set(ctx, shutdown);
   registerJobKinds(ctx);
   await jobs.start();
   // Finished jobs' outputs (DATA_DIR/processed/{id}) bounded by age and total size: on a timer and
@@ -83,17 +119,7 @@ export async function startEngine(settings: Settings, logger?: Logger, modules: 
     app,
     ctx,
     close() {
-      closing ??= (async () => {
-        await app.close();
-        for (const stop of [...ctx.onClose].reverse()) {
-          try {
-            await stop();
-          } catch (err) {
-            ctx.logger.error({ err }, 'error while shutting down');
-          }
-        }
-        await ctx.pool.close();
-      })();
+      closing ??= shutdownEngine(app, ctx);
       return closing;
     },
   };

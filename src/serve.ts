@@ -1,8 +1,9 @@
 /**
  * Runs an engine process as a service: reads the settings (a bad one exits 2 with its message),
- * starts, listens, and on SIGTERM/SIGINT stops accepting, lets in-flight work finish or persist,
- * and exits 0 (1 when stopping fails or takes over 30 s). Used by `npm start` (main.ts) and by
- * the job worker (worker.ts).
+ * starts, listens, and on SIGTERM/SIGINT shuts down (Engine.close: new requests refused, in-flight
+ * ones answered 503, downloads paused and jobs re-queued with their state saved, pool work
+ * stopped) and exits 0; 1 when stopping fails or takes longer than SHUTDOWN_TIMEOUT_MS (8 s, inside
+ * Docker's 10 s grace period). Used by `npm start` (main.ts) and by the job worker (worker.ts).
  */
 import { ConfigError, loadSettings, type Settings } from './config.js';
 import type { Engine } from './engine.js';
@@ -27,7 +28,7 @@ export async function serve(start: (settings: Settings) => Promise<Engine>, env:
     const force = setTimeout(() => {
       ctx.logger.error('shutdown took too long; exiting');
       process.exit(1);
-    }, 30_000);
+    }, ctx.settings.shutdownTimeoutMs);
     force.unref();
     engine.close().then(
       () => process.exit(0),

@@ -53,6 +53,8 @@ export async function buildServer(ctx: EngineContext, routeModules: RouteModule[
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: 16 * 1024 * 1024,
+    // While shutting down, requests are answered by the hook below ({"detail"} 503), not Fastify's body.
+    return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
     schemaController: { compilersFactory: schemaCompilers(options.lazySchemas ?? true) },
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
@@ -89,6 +91,13 @@ export async function buildServer(ctx: EngineContext, routeModules: RouteModule[
 
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ detail: 'Not Found' });
+  });
+
+  // Shutting down: new requests (e.g. on kept-alive connections) are refused with 503.
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!ctx.shutdown.aborted) return;
+    reply.header('connection', 'close');
+    throw ctx.shutdown.reason;
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -16,6 +16,7 @@ import { algorithms } from './algorithms/index.js';
 import type { AlgorithmInput } from './registry.js';
 import { writeOutputImages } from './output.js';
 import { choosePlane, pickImageHdu, planeOptions } from './image-file.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 
 export interface ProcessFileRequest {
   readonly algorithm: string;
@@ -113,7 +114,9 @@ export async function processFile(req: ProcessFileRequest): Promise<ProcessFileR
   const t0 = performance.now();
   const def = algorithms.get(req.algorithm);
   const parameters = algorithms.validateParameters(req.algorithm, req.parameters);
+  // Every stage boundary is also a point where a stopped task ends.
   const progress = (fraction: number, message?: string): void => {
+    throwIfCancelled();
     req.progressPort?.postMessage({ progress: Math.max(0, Math.min(1, fraction)), message: message ?? '' });
   };
   progress(0.01, 'reading');

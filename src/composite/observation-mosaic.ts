@@ -19,6 +19,7 @@ import { binFactorFor, finestScale, withCelestialImages, type OpenedCelestialIma
 import { findOptimalCelestialWcs } from '../reproject/optimal-wcs.js';
 import { wcsToCards } from '../wcs/index.js';
 import { skyLevel } from './channel-data.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 
 export interface ObservationMosaicSpec {
   readonly paths: readonly string[];
@@ -86,6 +87,7 @@ export async function writeObservationMosaic(spec: ObservationMosaicSpec, onProg
     if (spec.backgroundMatch && n > 1) {
       const signals: number[] = [];
       for (const [i, img] of inputs.entries()) {
+        throwIfCancelled();
         const tile = await img.readBinned(binFor(img, gridScale, budget));
         const s = tileBackground(tile.plane.data);
         backgrounds[i] = s.background;
@@ -100,6 +102,7 @@ export async function writeObservationMosaic(spec: ObservationMosaicSpec, onProg
     const outWcs = planeWcs(grid.wcs);
     for (let b = 0; b < n; b += spec.batchSize) {
       for (let i = b; i < Math.min(n, b + spec.batchSize); i++) {
+        throwIfCancelled();
         const img = inputs[i]!;
         const tile = await img.readBinned(binFor(img, gridScale, budget));
         const { width: tw, height: th } = tile.plane;

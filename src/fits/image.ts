@@ -11,6 +11,7 @@ import { resolveHdu } from './hdu-ref.js';
 import { releaseBuffer, takeBuffer } from './buffer-pool.js';
 import { readCompressedImagePlane } from './compression/compressed-image.js';
 import { type RawArray, type Scaling, bytesPerPixel, decodeBand, imageScaling, rawFromBigEndian, swapInPlace } from './pixels.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 
 export interface ReadPlaneOptions {
   /** Indices for axes 3..n (0-based); default all zeros. */
@@ -138,6 +139,7 @@ async function readNative(file: FitsFile, target: Buffer, offset: number, bytesP
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < target.length) {
+      throwIfCancelled();
       const start = next;
       next += PIPELINE_CHUNK;
       const part = target.subarray(start, Math.min(target.length, start + PIPELINE_CHUNK));
@@ -198,6 +200,7 @@ export async function* readPlaneRows(file: FitsFile, hdu: HduRef, options: ReadB
   if (bandRows * width > max) throw new FitsError('FITS_TOO_LARGE', `a band of ${bandRows * width} pixels exceeds the limit of ${max}`);
   if (h.kind === 'compressed-image') {
     for (let y = s.y0; y < s.y1; y += bandRows) {
+      throwIfCancelled();
       const rows: [number, number] = [y, Math.min(s.y1, y + bandRows)];
       const plane = await readCompressedImagePlane(file, h, { plane: s.plane, rows, maxElements: max });
       yield { y0: y, rows: rows[1] - rows[0], width, data: plane.data };
@@ -208,6 +211,7 @@ export async function* readPlaneRows(file: FitsFile, hdu: HduRef, options: ReadB
   const { offset } = sectionByteRange(h, s);
   const rowBytes = width * bpp;
   for (let y = s.y0; y < s.y1; y += bandRows) {
+    throwIfCancelled();
     const rows = Math.min(bandRows, s.y1 - y);
     const bytes = await file.readBytes(offset + (y - s.y0) * rowBytes, rows * rowBytes);
     yield { y0: y, rows, width, data: decodeBand(bytes, scaling) };

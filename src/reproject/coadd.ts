@@ -16,6 +16,7 @@ import type { Interpolation } from './interpolation.js';
 import { createRegionReprojector, type RegionReprojector } from './region-reprojector.js';
 import { medianInPlace } from '../analysis/stats/select.js';
 import { solveBackgroundCorrections } from './background.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 
 export type CombineMethod = 'mean' | 'sum' | 'median' | 'min' | 'max' | 'first' | 'last';
 export const COMBINE_METHODS: readonly CombineMethod[] = ['mean', 'sum', 'median', 'min', 'max', 'first', 'last'];
@@ -163,6 +164,7 @@ async function backgroundOffsets(prepared: Prepared[], n: number, maxSamples: nu
   const offsets = Array.from({ length: n }, () => new Array<number>(n).fill(NaN));
   for (let a = 0; a < prepared.length; a++) {
     for (let b = a + 1; b < prepared.length; b++) {
+      throwIfCancelled();
       const pa = prepared[a]!;
       const pb = prepared[b]!;
       const overlap = intersectRegions(pa.region, pb.region);
@@ -227,6 +229,7 @@ export async function coaddBands(
     else if (combine === 'first' || combine === 'last') acc.fill(NaN);
     let slot = 0;
     for (const p of prepared) {
+      throwIfCancelled();
       const r = intersectRegions(p.region, band);
       if (!r) continue;
       const rw = r.x1 - r.x0;

@@ -18,6 +18,7 @@ import type { Interpolation } from './interpolation.js';
 import { binFactorFor, finestScale, withCelestialImages, type ImageShape, type OpenedCelestialImage } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
 import { applyCurve, applyOverall, type OverallAdjustment, type ToneCurve } from './tone.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 
 export interface CompositeChannelSpec {
   readonly paths: readonly string[];
@@ -108,6 +109,7 @@ export async function renderComposite(spec: CompositeSpec, onProgress?: (fractio
     const norm = Math.max(1, ...sums);
     for (let ci = 0; ci < spec.channels.length; ci++) {
       const channel = spec.channels[ci]!;
+      throwIfCancelled();
       onProgress?.(ci / spec.channels.length, `channel ${ci + 1}`);
       const values = await channelValues(channel, grid, spec, inputByPath);
       const [r, g, b] = channel.color.map((w) => w / norm) as [number, number, number];

@@ -21,6 +21,7 @@ import { fitGridInBox } from './grid-fit.js';
 import type { Interpolation } from './interpolation.js';
 import { binFactorFor, finestScale, withCelestialImages, type ImageShape, type OpenedCelestialImage } from './load.js';
 import { findOptimalCelestialWcs } from './optimal-wcs.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 
 export interface MosaicFileSpec {
   readonly path: string;
@@ -88,6 +89,7 @@ export async function renderMosaicImage(spec: MosaicImageSpec, onProgress?: Prog
     const target = finestScale(grid.wcs);
     const tiles: CelestialImage[] = [];
     for (let k = 0; k < spec.files.length; k++) {
+      throwIfCancelled();
       onProgress?.((0.5 * k) / spec.files.length, `stretching ${basename(spec.files[k]!.path)}`);
       // Files much finer than the output are block-averaged while streaming (bounded memory); the
       // stretch then comes from the averaged pixels, as a preview of that size would.

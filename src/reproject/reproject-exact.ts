@@ -9,6 +9,7 @@
 import type { Wcs } from '../wcs/index.js';
 import { planeWcs, type CelestialImage } from './grid.js';
 import { PixelMapper } from './pixel-mapper.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 
 /** Area of the part of a convex polygon inside the square [x0,x0+1] x [y0,y0+1]. */
 function clippedArea(px: Float64Array, py: Float64Array, n: number, x0: number, y0: number, bx: Float64Array, by: Float64Array, cx: Float64Array, cy: Float64Array): number {
@@ -73,6 +74,7 @@ export class ExactReprojector {
     const qx = new Float64Array(4), qy = new Float64Array(4);
     const b1x = new Float64Array(16), b1y = new Float64Array(16), b2x = new Float64Array(16), b2y = new Float64Array(16);
     for (let y = region.y0; y < region.y1; y++) {
+      throwIfCancelled();
       ys.fill(y + 0.5);
       this.mapper.map(xs, ys, nc, topX, topY);
       const row = (y - region.y0) * rw;

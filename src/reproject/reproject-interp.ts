@@ -10,6 +10,7 @@ import { createSampler, type Interpolation, type Sampler } from './interpolation
 import { PixelMapper } from './pixel-mapper.js';
 import { LatticeMapper } from './lattice-mapper.js';
 import { Wcs } from '../wcs/index.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 
 export interface ReprojectOptions {
   readonly order?: Interpolation;
@@ -61,6 +62,7 @@ export class Reprojector {
     const ix = new Float64Array(w * stripRows);
     const iy = new Float64Array(w * stripRows);
     for (let ys = region.y0; ys < region.y1; ys += stripRows) {
+      throwIfCancelled();
       const rows = Math.min(stripRows, region.y1 - ys);
       if (this.exactPositions) this.lattice.mapExact(region.x0, ys, w, rows, ix, iy);
       else this.lattice.map(region.x0, ys, w, rows, ix, iy);

@@ -10,6 +10,7 @@ import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import type { Region, RegionStats } from '../analysis/stats/region.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { requestSignal } from './request-signal.js';
 
 const Rectangle = Type.Object({ x: Type.Integer({ minimum: 0 }), y: Type.Integer({ minimum: 0 }), width: Type.Integer({ exclusiveMinimum: 0 }), height: Type.Integer({ exclusiveMinimum: 0 }) });
 const Ellipse = Type.Object({ cx: Type.Number({ minimum: 0 }), cy: Type.Number({ minimum: 0 }), rx: Type.Number({ exclusiveMinimum: 0 }), ry: Type.Number({ exclusiveMinimum: 0 }) });
@@ -40,7 +41,7 @@ const Stats = Type.Object({
 });
 
 export async function analysisRoutes(app: App, ctx: EngineContext): Promise<void> {
-  app.post('/analysis/region-statistics', { schema: { summary: 'Statistics of the finite pixels in a rectangle, ellipse or polygon', tags: ['analysis'], body: Body, response: { 200: Stats } } }, async (request) => {
+  app.post('/analysis/region-statistics', { schema: { summary: 'Statistics of the finite pixels in a rectangle, ellipse or polygon', tags: ['analysis'], body: Body, response: { 200: Stats } } }, async (request, reply) => {
     const body = request.body;
     let region: Region;
     if (body.region_type === 'rectangle') {
@@ -64,7 +65,7 @@ export async function analysisRoutes(app: App, ctx: EngineContext): Promise<void
       sliceIndex: body.slice_index ?? null,
       maxElements: limits.maxElements,
       maxFileBytes: limits.maxFileBytes,
-    });
+    }, { signal: requestSignal(ctx, request, reply) });
     return { mean: r.mean, median: r.median, std: r.std, min: r.min, max: r.max, sum: r.sum, pixel_count: r.pixel_count, y_origin: yOrigin };
   });
 }

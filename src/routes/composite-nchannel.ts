@@ -8,7 +8,6 @@
 import { MessageChannel } from 'node:worker_threads';
 import { PassThrough } from 'node:stream';
 import { Type, type Static } from 'typebox';
-import type { FastifyReply } from 'fastify';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { EngineError, PayloadTooLargeError, ValidationError } from '../errors.js';
@@ -23,6 +22,7 @@ import { parseAvmMetadataJson } from '../wcs/index.js';
 import type { TaskName } from '../workers/tasks/index.js';
 import { viewerLimits } from './viewer-support.js';
 import { nullable, nullableEnum } from './sky-support.js';
+import { requestSignal } from './request-signal.js';
 
 const Path = Type.String({ minLength: 1, maxLength: 1024 });
 
@@ -205,39 +205,23 @@ export function compositeHeaders(r: NChannelOutput, fallbacks: readonly string[]
 }
 
 /**
- * Runs a composite task with a control port: progress events arrive in `onEvent`; when the client
- * goes away before the reply is sent, the task is told to stop.
+ * Runs a composite task with a control port for its progress events (`onEvent`); the request's
+ * signal stops it when the client goes away or the engine shuts down.
  */
-function runControlled<T>(ctx: EngineContext, task: TaskName, payload: object, reply: FastifyReply, onEvent?: (e: ProgressEvent) => void): Promise<T> {
+function runControlled<T>(ctx: EngineContext, task: TaskName, payload: object, signal: AbortSignal, onEvent?: (e: ProgressEvent) => void): Promise<T> {
   const channel = new MessageChannel();
   channel.port1.on('message', (m: { event?: ProgressEvent }) => {
     if (m.event) onEvent?.(m.event);
   });
   channel.port1.unref();
-  const onClose = () => {
-    if (!reply.raw.writableFinished) channel.port1.postMessage('cancel');
-  };
-  reply.raw.on('close', onClose);
   return ctx.pool
-    .run<T>(task, { ...payload, controlPort: channel.port2 }, [channel.port2 as unknown as ArrayBuffer])
-    .finally(() => {
-      reply.raw.off('close', onClose);
-      channel.port1.close();
-    });
-}
-
-/** An aborted signal when the client goes away before the reply is sent (stops waiting for a slot). */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new EngineError('CANCELLED', 'The client went away', 499));
-  });
-  return controller.signal;
+    .run<T>(task, { ...payload, controlPort: channel.port2 }, { transferList: [channel.port2], signal })
+    .finally(() => channel.port1.close());
 }
 
 /** A render under the render gate (upstream §7.1): a slot now or soon, else 429 with Retry-After. */
-function gatedRender(ctx: EngineContext, spec: NChannelSpec, reply: FastifyReply, onEvent?: (e: ProgressEvent) => void): Promise<NChannelOutput> {
-  return ctx.renderGate.run(() => runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, reply, onEvent), { interactive: true, signal: clientGone(reply) });
+function gatedRender(ctx: EngineContext, spec: NChannelSpec, signal: AbortSignal, onEvent?: (e: ProgressEvent) => void): Promise<NChannelOutput> {
+  return ctx.renderGate.run(() => runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, signal, onEvent), { interactive: true, signal });
 }
 
 export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Promise<void> {
@@ -249,7 +233,7 @@ export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Pro
   }, async (request, reply) => {
     const fallbacks: string[] = [];
     const spec = await nchannelSpec(ctx, request.body, fallbacks);
-    const r = await gatedRender(ctx, spec, reply);
+    const r = await gatedRender(ctx, spec, requestSignal(ctx, request, reply));
     const body = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     return reply.type(r.mediaType).headers(compositeHeaders(r, fallbacks)).send(body);
   });
@@ -268,7 +252,7 @@ export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Pro
     void (async () => {
       try {
         const spec = await nchannelSpec(ctx, request.body, fallbacks);
-        const r = await gatedRender(ctx, spec, reply, (e) => send({ event: 'progress', ...e }));
+        const r = await gatedRender(ctx, spec, requestSignal(ctx, request, reply), (e) => send({ event: 'progress', ...e }));
         const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
         const headers = { 'content-type': r.mediaType, 'content-length': String(image.length), ...compositeHeaders(r, fallbacks) };
         send({ event: 'complete', image_b64: image.toString('base64'), content_type: r.mediaType, headers });
@@ -289,7 +273,7 @@ export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Pro
 
   app.post('/composite/estimate', {
     schema: { summary: 'Memory and pixel pre-check of a composite request (headers only): would it fit, at what grid size', body: NChannelRequest },
-  }, async (request) => {
+  }, async (request, reply) => {
     const body = request.body;
     const files = body.channels.reduce((n, c) => n + c.file_paths.length, 0);
     if (files > ctx.settings.maxCompositeEstimateFiles) {
@@ -304,7 +288,7 @@ export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Pro
     return ctx.pool.run<EstimateResponse>('composite.estimate', {
       channels, limits: viewerLimits(ctx), width: body.width ?? 1000, height: body.height ?? 1000, zoom: body.crop_zoom ?? 1,
       memoryLimitBytes: ctx.settings.maxCompositeMemoryBytes, failThreshold: ctx.settings.compositeDownscaleFailThreshold,
-    });
+    }, { signal: requestSignal(ctx, request, reply) });
   });
 
   app.post('/composite/analyze-channels', {
@@ -315,6 +299,6 @@ export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Pro
       channels: channels.map((c) => ({ label: c.label, paths: c.paths })),
       backgroundNeutralization: request.body.background_neutralization ?? true,
       limits: viewerLimits(ctx),
-    }, reply);
+    }, requestSignal(ctx, request, reply));
   });
 }

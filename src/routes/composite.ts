@@ -17,6 +17,7 @@ import { checkFileCount, FilePath, MAX_FILES_CEILING, MAX_JSON_TEXT_LENGTH, MAX_
 import { channelColor } from '../reproject/colors.js';
 import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, skyJobHandler, SkyJobs, type Rendered } from './sky-support.js';
 import type { JobHandler, JsonObject } from '../jobs/index.js';
+import { requestSignal } from './request-signal.js';
 
 const ChannelConfig = Type.Object({
   file_paths: Type.Array(FilePath(), { minItems: 1, maxItems: MAX_FILES_CEILING, description: 'FITS files relative to DATA_DIR; several are mosaicked (NaN-aware mean); at most MAX_COMPOSITE_REQUEST_FILES (default 100) over all channels' }),
@@ -105,15 +106,15 @@ function imageResult(r: CompositeOutput, fallbacks: string[]): Rendered {
 }
 
 /** Validates, resolves and renders one request (the sync route and the job run the same code). */
-async function renderComposite(ctx: EngineContext, jobs: SkyJobs, body: CompositeBody, progress?: (f: number, s: string) => void): Promise<Rendered> {
+async function renderComposite(ctx: EngineContext, jobs: SkyJobs, body: CompositeBody, signal: AbortSignal, progress?: (f: number, s: string) => void): Promise<Rendered> {
   const fallbacks: string[] = [];
   const spec = await compositeSpec(ctx, body, fallbacks);
-  return imageResult(await jobs.run<CompositeOutput>('reproject.composite', spec, progress), fallbacks);
+  return imageResult(await jobs.run<CompositeOutput>('reproject.composite', spec, signal, progress), fallbacks);
 }
 
 export function compositeJobHandler(ctx: EngineContext): JobHandler {
   const jobs = new SkyJobs(ctx);
-  return skyJobHandler(ctx, 'composite', (inputs, progress) => renderComposite(ctx, jobs, inputs as unknown as CompositeBody, progress));
+  return skyJobHandler(ctx, 'composite', (inputs, progress, _dir, signal) => renderComposite(ctx, jobs, inputs as unknown as CompositeBody, signal, progress));
 }
 
 export async function compositeRoutes(app: App, ctx: EngineContext): Promise<void> {
@@ -132,7 +133,8 @@ export async function compositeRoutes(app: App, ctx: EngineContext): Promise<voi
       const job = await jobs.start('composite', request.body as unknown as JsonObject, request);
       return reply.status(202).send(jobs.status(job, '/composite/jobs'));
     }
-    const r = await jobs.interactive(() => renderComposite(ctx, jobs, request.body));
+    const signal = requestSignal(ctx, request, reply);
+    const r = await jobs.interactive(() => renderComposite(ctx, jobs, request.body, signal), signal);
     return reply.type(r.mediaType).headers(r.headers).send(r.body);
   });
 

@@ -9,6 +9,7 @@ import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import { DETECT_METHODS, type DetectMethod, type DetectSourcesResult } from '../analysis/detect-sources.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { requestSignal } from './request-signal.js';
 
 const Body = Type.Object({
   file_path: Type.String({ maxLength: 1024 }),
@@ -21,7 +22,7 @@ const Body = Type.Object({
 });
 
 export async function detectSourcesRoutes(app: App, ctx: EngineContext): Promise<void> {
-  app.post('/analysis/detect-sources', { schema: { summary: 'Sources of an image in one call: background, then DAOStarFinder or segmentation', tags: ['analysis'], body: Body } }, async (request) => {
+  app.post('/analysis/detect-sources', { schema: { summary: 'Sources of an image in one call: background, then DAOStarFinder or segmentation', tags: ['analysis'], body: Body } }, async (request, reply) => {
     const b = request.body;
     const method = b.method ?? 'auto';
     if (!(DETECT_METHODS as readonly string[]).includes(method)) throw new BadRequestError(`Invalid method '${method}'. Must be one of: ${DETECT_METHODS.join(', ')}`);
@@ -37,6 +38,6 @@ export async function detectSourcesRoutes(app: App, ctx: EngineContext): Promise
       hduIndex: b.hdu_index ?? -1,
       maxElements: limits.maxElements,
       maxFileBytes: limits.maxFileBytes,
-    });
+    }, { signal: requestSignal(ctx, request, reply) });
   });
 }

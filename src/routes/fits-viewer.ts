@@ -10,6 +10,7 @@ import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import type { CutoutResult, FitsInfo } from '../imaging/viewer/index.js';
 import { etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { requestSignal } from './request-signal.js';
 
 const HduParam = Type.Optional(Type.String({ description: '0-based HDU index or EXTNAME' }));
 
@@ -22,7 +23,7 @@ export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<vo
     const file = await resolveFitsPath(ctx, request.query.file_path);
     const etag = etagOf('fits-info', file, {});
     if (notModified(request, reply, etag)) return reply;
-    const info = await ctx.pool.run<FitsInfo>('viewer.fits-info', { path: file.path, limits: viewerLimits(ctx) });
+    const info = await ctx.pool.run<FitsInfo>('viewer.fits-info', { path: file.path, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).send({ file_path: request.query.file_path, ...info });
   });
 
@@ -32,7 +33,7 @@ export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<vo
     const file = await resolveFitsPath(ctx, request.query.file_path);
     const etag = etagOf('fits-header', file, { hdu: request.query.hdu });
     if (notModified(request, reply, etag)) return reply;
-    const header = await ctx.pool.run<object>('viewer.fits-header', { path: file.path, hdu: request.query.hdu, limits: viewerLimits(ctx) });
+    const header = await ctx.pool.run<object>('viewer.fits-header', { path: file.path, hdu: request.query.hdu, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).send({ file_path: request.query.file_path, ...header });
   });
 
@@ -57,7 +58,7 @@ export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<vo
     const file = await resolveFitsPath(ctx, q.file_path);
     const etag = etagOf('fits-table', file, { hdu: q.hdu, columns, offset, limit });
     if (notModified(request, reply, etag)) return reply;
-    const rows = await ctx.pool.run<object>('viewer.fits-table', { path: file.path, hdu: q.hdu, columns, offset, limit, limits: viewerLimits(ctx) });
+    const rows = await ctx.pool.run<object>('viewer.fits-table', { path: file.path, hdu: q.hdu, columns, offset, limit, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).send({ file_path: q.file_path, ...rows });
   });
 
@@ -89,7 +90,7 @@ export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<vo
       height: q.height,
       sliceIndex: q.slice_index ?? -1,
       limits: viewerLimits(ctx),
-    });
+    }, { signal: requestSignal(ctx, request, reply) });
     const name = basename(q.file_path).replace(/\.fits?(\.gz|\.bz2|\.z)?$/i, '').replace(/[^A-Za-z0-9._-]/g, '_');
     return reply
       .type('application/fits')

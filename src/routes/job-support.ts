@@ -12,9 +12,8 @@ export function jobFailure(job: JobRecord): EngineError {
 }
 
 /**
- * Settles with `work`, or rejects with the signal's reason as soon as it aborts: a job stops at
- * once on cancel or shutdown, while the pool task it started finishes unobserved (its output is
- * in the job's own folder, removed with the job).
+ * Settles with `work`, or rejects with the signal's reason as soon as it aborts (for waits that
+ * take no signal themselves; work that does, e.g. a pool task, is stopped by the same signal).
  */
 export function untilAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {

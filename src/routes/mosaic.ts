@@ -22,6 +22,7 @@ import { resolveFitsPath, viewerLimits } from './viewer-support.js';
 import { checkFileCount, distinct, FilePath, MAX_FILES_CEILING, MAX_JSON_TEXT_LENGTH, MAX_NAME_LENGTH } from './input-limits.js';
 import { AsyncQuery, DisplayLevels, displayOf, JobParams, nullable, nullableEnum, skyJobHandler, SkyJobs, type Rendered } from './sky-support.js';
 import type { JobHandler, JsonObject, JsonValue } from '../jobs/index.js';
+import { requestSignal } from './request-signal.js';
 
 const MosaicFile = Type.Object({
   file_path: FilePath(),
@@ -83,11 +84,11 @@ async function prepare(ctx: EngineContext, body: MosaicBody, fallbacks: string[]
 type Prepared = Awaited<ReturnType<typeof prepare>>;
 
 /** Renders a prepared request; a FITS result is written in `dir` (a temp folder or the job's own). */
-async function render(jobs: SkyJobs, body: MosaicBody, p: Prepared, fallbacks: readonly string[], dir: string, progress?: (f: number, s: string) => void): Promise<Rendered> {
+async function render(jobs: SkyJobs, body: MosaicBody, p: Prepared, fallbacks: readonly string[], dir: string, signal: AbortSignal, progress?: (f: number, s: string) => void): Promise<Rendered> {
   const headers: Record<string, string> = {};
   if (fallbacks.length) headers['x-stretch-fallback'] = fallbacks.join(',');
   if (p.format === 'fits') {
-    const r = await jobs.run<MosaicFitsOutput>('reproject.mosaic-fits', { ...p.common, outputPath: join(dir, 'mosaic.fits') }, progress);
+    const r = await jobs.run<MosaicFitsOutput>('reproject.mosaic-fits', { ...p.common, outputPath: join(dir, 'mosaic.fits') }, signal, progress);
     headers['x-image-width'] = String(r.width);
     headers['x-image-height'] = String(r.height);
     headers['content-disposition'] = 'attachment; filename="mosaic.fits"';
@@ -102,7 +103,7 @@ async function render(jobs: SkyJobs, body: MosaicBody, p: Prepared, fallbacks: r
     height: body.height ?? undefined,
     embedAvm: body.embed_avm ?? true,
     avm: parseAvmMetadataJson(body.avm_metadata ?? ''),
-  }, progress);
+  }, signal, progress);
   headers['x-image-width'] = String(r.width);
   headers['x-image-height'] = String(r.height);
   return { body: Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength), mediaType: r.mediaType, headers };
@@ -123,11 +124,11 @@ async function footprintFiles(ctx: EngineContext, body: FootprintBody): Promise<
  * pairs (or `overlap_limit`) from `overlap_offset`, with `overlap_count` of them all and
  * `overlaps_truncated` when more follow.
  */
-async function footprints(ctx: EngineContext, body: FootprintBody): Promise<JsonObject> {
+async function footprints(ctx: EngineContext, body: FootprintBody, signal: AbortSignal): Promise<JsonObject> {
   const { filePaths, paths, removed } = await footprintFiles(ctx, body);
   const overlapOffset = body.overlap_offset ?? 0;
   const overlapLimit = Math.min(body.overlap_limit ?? ctx.settings.maxFootprintOverlaps, ctx.settings.maxFootprintOverlaps);
-  const r = await ctx.pool.run<FootprintTaskResult>('reproject.footprint', { paths, limits: viewerLimits(ctx), overlapOffset, overlapLimit });
+  const r = await ctx.pool.run<FootprintTaskResult>('reproject.footprint', { paths, limits: viewerLimits(ctx), overlapOffset, overlapLimit }, { signal });
   return {
     footprints: r.footprints.map((f, i) => ({
       file_path: filePaths[i]!,
@@ -155,13 +156,13 @@ async function footprints(ctx: EngineContext, body: FootprintBody): Promise<Json
 export function mosaicJobHandlers(ctx: EngineContext): JobHandler[] {
   const jobs = new SkyJobs(ctx);
   return [
-    skyJobHandler(ctx, 'mosaic', async (inputs, progress, dir) => {
+    skyJobHandler(ctx, 'mosaic', async (inputs, progress, dir, signal) => {
       const body = inputs as unknown as MosaicBody;
       const fallbacks: string[] = [];
-      return render(jobs, body, await prepare(ctx, body, fallbacks), fallbacks, dir, progress);
+      return render(jobs, body, await prepare(ctx, body, fallbacks), fallbacks, dir, signal, progress);
     }),
-    skyJobHandler(ctx, 'footprint', async (inputs) => ({
-      body: Buffer.from(JSON.stringify(await footprints(ctx, inputs as unknown as FootprintBody))),
+    skyJobHandler(ctx, 'footprint', async (inputs, _progress, _dir, signal) => ({
+      body: Buffer.from(JSON.stringify(await footprints(ctx, inputs as unknown as FootprintBody, signal))),
       mediaType: 'application/json',
       headers: {},
     })),
@@ -189,16 +190,17 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
       const job = await jobs.start('mosaic', request.body as unknown as JsonObject, request);
       return reply.status(202).send(jobs.status(job, '/mosaic/jobs'));
     }
+    const signal = requestSignal(ctx, request, reply);
     const rendered = await jobs.interactive(async () => {
       // Only a FITS mosaic is written to a file (a temporary folder removed once it is sent).
       const dir = p.format === 'fits' ? await mkdtemp(join(tmpdir(), 'jwst-mosaic-')) : tmpdir();
       try {
-        return await render(jobs, request.body, p, fallbacks, dir);
+        return await render(jobs, request.body, p, fallbacks, dir, signal);
       } catch (err) {
         if (p.format === 'fits') await rm(dir, { recursive: true, force: true });
         throw err;
       }
-    });
+    }, signal);
     return send(reply, rendered, true);
   });
 
@@ -223,6 +225,6 @@ export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> 
       const job = await jobs.start('footprint', request.body as unknown as JsonObject, request);
       return reply.status(202).send(jobs.status(job, '/mosaic/jobs'));
     }
-    return footprints(ctx, request.body);
+    return footprints(ctx, request.body, requestSignal(ctx, request, reply));
   });
 }

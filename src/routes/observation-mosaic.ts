@@ -13,6 +13,7 @@ import type { EngineContext } from '../context.js';
 import type { ObservationMosaicResult } from '../composite/observation-mosaic.js';
 import { viewerLimits } from './viewer-support.js';
 import { nullable, nullableEnum } from './sky-support.js';
+import { requestSignal } from './request-signal.js';
 
 const ObservationMosaicRequest = Type.Object({
   file_paths: Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 2, maxItems: 500 }),
@@ -31,6 +32,7 @@ export async function observationMosaicRoutes(app: App, ctx: EngineContext): Pro
     for (const p of body.file_paths) paths.push(await ctx.sandbox.resolve(p));
     const dir = await mkdtemp(join(tmpdir(), 'jwst-obs-mosaic-'));
     const outputPath = join(dir, 'observation-mosaic.fits');
+    const signal = requestSignal(ctx, request, reply);
     try {
       const r = await ctx.renderGate.run(() => ctx.pool.run<ObservationMosaicResult>('composite.observation-mosaic', {
         paths,
@@ -39,7 +41,7 @@ export async function observationMosaicRoutes(app: App, ctx: EngineContext): Pro
         backgroundMatch: body.background_match ?? true,
         outputPath,
         limits: viewerLimits(ctx),
-      }), { interactive: false });
+      }, { signal }), { interactive: false, signal });
       const stream = createReadStream(outputPath);
       stream.on('close', () => void rm(dir, { recursive: true, force: true }));
       return reply

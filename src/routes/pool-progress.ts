@@ -7,12 +7,11 @@ import { MessageChannel } from 'node:worker_threads';
 import type { EngineContext } from '../context.js';
 import type { TaskName } from '../workers/tasks/index.js';
 
-export function runWithProgress<T, M>(ctx: EngineContext, task: TaskName, payload: object, onMessage: (message: M) => void): Promise<T> {
+export function runWithProgress<T, M>(ctx: EngineContext, task: TaskName, payload: object, onMessage: (message: M) => void, signal?: AbortSignal): Promise<T> {
   const channel = new MessageChannel();
   channel.port1.on('message', onMessage);
   channel.port1.unref();
-  // pool.run types its transfer list as ArrayBuffer[]; a MessagePort is transferable as well
   return ctx.pool
-    .run<T>(task, { ...payload, progressPort: channel.port2 }, [channel.port2 as unknown as ArrayBuffer])
+    .run<T>(task, { ...payload, progressPort: channel.port2 }, { transferList: [channel.port2], ...(signal ? { signal } : {}) })
     .finally(() => channel.port1.close());
 }

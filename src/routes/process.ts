@@ -12,6 +12,7 @@ import { PayloadTooLargeError } from '../errors.js';
 import { FilePath, MAX_NAME_LENGTH } from './input-limits.js';
 import type { JobHandler, JobOutput, JobRecord, JsonObject } from '../jobs/index.js';
 import { jobFailure, jobOwnerOf, untilAbort, visibleJob } from './job-support.js';
+import { requestSignal } from './request-signal.js';
 import { algorithms } from '../analysis/algorithms/index.js';
 import { fitsStem, type ProcessFileRequest, type ProcessFileResult } from '../analysis/process-file.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
@@ -90,7 +91,7 @@ export function analysisJobHandler(ctx: EngineContext): JobHandler {
       const dir = await outputDir();
       const payload = await prepare(ctx, body, { dir, relativeDir: `processed/${job.id}/` });
       const r = await ctx.renderGate.run(
-        () => untilAbort(runWithProgress<ProcessFileResult, { progress: number; message: string }>(ctx, 'analysis.process', payload, (m) => progress(m.progress, m.message)), signal),
+        () => runWithProgress<ProcessFileResult, { progress: number; message: string }>(ctx, 'analysis.process', payload, (m) => progress(m.progress, m.message), signal),
         { interactive: false, signal },
       );
       const outputs: JobOutput[] = [];
@@ -125,10 +126,15 @@ export async function processRoutes(app: App, ctx: EngineContext): Promise<void>
     algorithms: algorithms.describe(),
   }));
 
-  app.post('/process', { schema: { summary: 'Run one analysis algorithm on a FITS image (as a job; answers when done)', tags: ['analysis'], body: ProcessBody } }, async (request) => {
+  app.post('/process', { schema: { summary: 'Run one analysis algorithm on a FITS image (as a job; answers when done)', tags: ['analysis'], body: ProcessBody } }, async (request, reply) => {
     await prepare(ctx, request.body); // 4xx now, before any work is queued
+    const signal = requestSignal(ctx, request, reply);
+    signal.throwIfAborted();
     const submitted = await ctx.jobs.submit(ANALYSIS_KIND, request.body as unknown as JsonObject, { owner: jobOwnerOf(request) });
-    const job = await ctx.jobs.waitUntilSettled(submitted.id);
+    // The job is this request's: when the client goes away (or the engine shuts down) it is cancelled.
+    const cancel = () => void ctx.jobs.cancel(submitted.id).catch((err: unknown) => request.log.warn({ err }, 'could not cancel the analysis job'));
+    signal.addEventListener('abort', cancel, { once: true });
+    const job = await untilAbort(ctx.jobs.waitUntilSettled(submitted.id), signal).finally(() => signal.removeEventListener('abort', cancel));
     if (job.state !== 'completed' || !job.result) throw jobFailure(job);
     return job.result;
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { EngineContext } from '../context.js';
 import type { JobHandler, JobRecord, JsonObject, ProgressReporter } from '../jobs/index.js';
 import type { FastifyRequest } from 'fastify';
-import { jobOwnerOf, untilAbort, visibleJob } from './job-support.js';
+import { jobOwnerOf, visibleJob } from './job-support.js';
 import { ConflictError, EngineError, ValidationError } from '../errors.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
 import type { OverallAdjustment } from '../reproject/tone.js';
@@ -79,7 +79,7 @@ export interface Rendered {
  * How a kind renders from its inputs (the request body, validated again at run time); a file it
  * writes goes in `dir` (the job's own folder).
  */
-export type SkyRender = (inputs: JsonObject, progress: ProgressReporter, dir: string) => Promise<Rendered>;
+export type SkyRender = (inputs: JsonObject, progress: ProgressReporter, dir: string, signal: AbortSignal) => Promise<Rendered>;
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'application/fits': 'fits', 'application/json': 'json' };
 
@@ -93,7 +93,8 @@ export function skyJobHandler(ctx: EngineContext, kind: string, render: SkyRende
     lane: 'compute',
     async run({ inputs, signal, progress, outputDir, job }) {
       const dir = await outputDir();
-      const r = await ctx.renderGate.run(() => untilAbort(render(inputs, progress, dir), signal), { interactive: false, signal });
+      // The render stops (its pool task too) when the job's signal aborts: cancel, pause, shutdown.
+      const r = await ctx.renderGate.run(() => render(inputs, progress, dir, signal), { interactive: false, signal });
       const name = `${kind}.${EXTENSIONS[r.mediaType] ?? 'bin'}`;
       const target = join(dir, name);
       if (Buffer.isBuffer(r.body)) await writeFile(target, r.body);
@@ -111,14 +112,17 @@ export function skyJobHandler(ctx: EngineContext, kind: string, render: SkyRende
 export class SkyJobs {
   constructor(private readonly ctx: EngineContext) {}
 
-  /** Runs a pool task with a progress port (synchronous renders and job renders alike). */
-  run<T>(task: TaskName, payload: object, onProgress?: (fraction: number, stage: string) => void): Promise<T> {
-    return runWithProgress<T, { fraction: number; stage: string }>(this.ctx, task, payload, (m) => onProgress?.(m.fraction, m.stage));
+  /**
+   * Runs a pool task with a progress port (synchronous renders and job renders alike); `signal`
+   * (the request's or the job's) stops it.
+   */
+  run<T>(task: TaskName, payload: object, signal: AbortSignal, onProgress?: (fraction: number, stage: string) => void): Promise<T> {
+    return runWithProgress<T, { fraction: number; stage: string }>(this.ctx, task, payload, (m) => onProgress?.(m.fraction, m.stage), signal);
   }
 
-  /** An interactive render: a render-gate slot now or soon, else 429 with Retry-After. */
-  interactive<T>(work: () => Promise<T>): Promise<T> {
-    return this.ctx.renderGate.run(work, { interactive: true });
+  /** An interactive render: a render-gate slot now or soon, else 429 with Retry-After; `signal` gives the slot up. */
+  interactive<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.ctx.renderGate.run(work, { interactive: true, signal });
   }
 
   /** Submits a job owned by the request's user. */

@@ -8,6 +8,7 @@ import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import type { CubeSpectrum, SpectralData, TableInfo, TablePage } from '../tables/index.js';
 import { etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { requestSignal } from './request-signal.js';
 
 const FilePath = Type.String({ maxLength: 1024, description: 'FITS or .ecsv file, relative to DATA_DIR' });
 
@@ -52,7 +53,7 @@ export async function tableRoutes(app: App, ctx: EngineContext): Promise<void> {
     const file = await resolveFitsPath(ctx, request.query.file_path);
     const etag = etagOf('table-info', file, {});
     if (notModified(request, reply, etag)) return reply;
-    const info = await ctx.pool.run<TableInfo>('tables.info', { path: file.path, ...options() });
+    const info = await ctx.pool.run<TableInfo>('tables.info', { path: file.path, ...options() }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).send(info);
   });
 
@@ -64,7 +65,7 @@ export async function tableRoutes(app: App, ctx: EngineContext): Promise<void> {
     const params = { hduIndex: q.hdu_index ?? 0, page: q.page ?? 0, pageSize: q.page_size ?? 100, sortColumn: q.sort_column ?? null, sortDirection: q.sort_direction ?? 'asc', search: q.search ?? null };
     const etag = etagOf('table-data', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const page = await ctx.pool.run<TablePage>('tables.page', { path: file.path, ...options(), ...params });
+    const page = await ctx.pool.run<TablePage>('tables.page', { path: file.path, ...options(), ...params }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).send(page);
   });
 
@@ -76,7 +77,7 @@ export async function tableRoutes(app: App, ctx: EngineContext): Promise<void> {
     const params = { hduIndex: q.hdu_index ?? null, fluxUnit: q.flux_unit ?? null, wavelengthUnit: q.wavelength_unit ?? null };
     const etag = etagOf('spectral-data', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const r = await ctx.pool.run<SpectralData>('tables.spectral-data', { path: file.path, ...options(), ...params });
+    const r = await ctx.pool.run<SpectralData>('tables.spectral-data', { path: file.path, ...options(), ...params }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).send(r);
   });
 
@@ -88,7 +89,7 @@ export async function tableRoutes(app: App, ctx: EngineContext): Promise<void> {
     const params = { hdu: q.hdu ?? null, x: q.x, y: q.y, width: q.width ?? 1, height: q.height ?? 1, reduce: q.reduce ?? 'sum', fluxUnit: q.flux_unit ?? null, wavelengthUnit: q.wavelength_unit ?? null };
     const etag = etagOf('cube-spectrum', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const r = await ctx.pool.run<CubeSpectrum>('tables.cube-spectrum', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    const r = await ctx.pool.run<CubeSpectrum>('tables.cube-spectrum', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).send(r);
   });
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineContext } from '../context.js';
+import { untilAbort } from './job-support.js';
 import { fileTooLarge, limitsFromSettings, type ViewerLimits } from '../imaging/viewer/source.js';
 
 export function viewerLimits(ctx: EngineContext): ViewerLimits {
@@ -83,16 +84,42 @@ export class ByteLru<V> {
   }
 }
 
-/** Runs `work` once per key at a time: identical concurrent requests share one render. */
+/**
+ * Runs `work` once per key at a time: identical concurrent requests share one render. Each caller
+ * passes its own signal; the shared work's signal aborts only when every caller has gone (a
+ * caller that goes rejects at once with its own reason).
+ */
 export class SingleFlight<V> {
-  private readonly inFlight = new Map<string, Promise<V>>();
+  private readonly inFlight = new Map<string, { promise: Promise<V>; waiters: number; controller: AbortController }>();
 
-  run(key: string, work: () => Promise<V>): Promise<V> {
-    const existing = this.inFlight.get(key);
-    if (existing) return existing;
-    const p = work().finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, p);
-    return p;
+  run(key: string, work: (signal: AbortSignal) => Promise<V>, signal?: AbortSignal): Promise<V> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    let flight = this.inFlight.get(key);
+    if (!flight) {
+      const controller = new AbortController();
+      const promise = work(controller.signal).finally(() => {
+        if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+      });
+      const entry = { promise, waiters: 0, controller };
+      flight = entry;
+      this.inFlight.set(key, entry);
+    }
+    if (!signal) {
+      flight.waiters = Number.POSITIVE_INFINITY; // someone waits for good: never aborted
+      return flight.promise;
+    }
+    const f = flight;
+    f.waiters++;
+    const leave = () => {
+      if (--f.waiters === 0) {
+        if (this.inFlight.get(key) === f) this.inFlight.delete(key); // a later caller starts afresh
+        f.controller.abort(signal.reason);
+      }
+    };
+    const mine = untilAbort(f.promise, signal);
+    signal.addEventListener('abort', leave, { once: true });
+    f.promise.then(() => signal.removeEventListener('abort', leave), () => signal.removeEventListener('abort', leave));
+    return mine;
   }
 
   get size(): number {

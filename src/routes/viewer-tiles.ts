@@ -10,6 +10,7 @@ import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import type { ImageInfo, PixelSpectrum, PixelValuesResult, PlaneStats, SkyGridResult, TileResult } from '../imaging/viewer/index.js';
+import { requestSignal } from './request-signal.js';
 import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 export const MAX_VALUE_POINTS = 100;
@@ -54,7 +55,7 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     const params = { hdu: hduRef(q.hdu), sliceIndex: q.slice_index ?? -1 };
     const etag = etagOf('viewer-image', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const info = await ctx.pool.run<ImageInfo>('viewer.image-info', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    const info = await ctx.pool.run<ImageInfo>('viewer.image-info', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).header('cache-control', 'no-cache').send({ file_path: q.file_path, ...info });
   });
 
@@ -93,7 +94,7 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     });
     if (notModified(request, reply, etag, tile ? headers(tile) : {})) return reply;
     if (!tile) {
-      tile = await flights.run(etag, () => ctx.pool.run<TileResult>('viewer.tile', { path: file.path, ...params, limits: viewerLimits(ctx) }));
+      tile = await flights.run(etag, (signal) => ctx.pool.run<TileResult>('viewer.tile', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal }), requestSignal(ctx, request, reply));
       tiles.set(etag, tile, tile.data.byteLength + 512);
     }
     return reply
@@ -121,7 +122,7 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     const params = { hdu: hduRef(q.hdu), sliceIndex: q.slice_index ?? -1, points };
     const etag = etagOf('viewer-values', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const r = await ctx.pool.run<PixelValuesResult>('viewer.pixel-values', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    const r = await ctx.pool.run<PixelValuesResult>('viewer.pixel-values', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
   });
 
@@ -136,7 +137,7 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     const params = { hdu: hduRef(q.hdu), x: q.x, y: q.y };
     const etag = etagOf('viewer-spectrum', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const r = await ctx.pool.run<PixelSpectrum>('viewer.pixel-spectrum', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    const r = await ctx.pool.run<PixelSpectrum>('viewer.pixel-spectrum', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
   });
 
@@ -159,7 +160,7 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     const params = { hdu: hduRef(q.hdu), sliceIndex: q.slice_index ?? -1, bins: q.bins ?? 256, lo: q.lo, hi: q.hi };
     const etag = etagOf('viewer-stats', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const r = await ctx.pool.run<PlaneStats>('viewer.plane-stats', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    const r = await ctx.pool.run<PlaneStats>('viewer.plane-stats', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
   });
 
@@ -185,7 +186,7 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     const params = { hdu: hduRef(q.hdu), rect: given === 4 ? { x0: q.x0!, y0: q.y0!, x1: q.x1!, y1: q.y1! } : undefined, lines: q.lines ?? 5 };
     const etag = etagOf('viewer-grid', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const r = await ctx.pool.run<SkyGridResult>('viewer.sky-grid', { path: file.path, ...params, limits: viewerLimits(ctx) });
+    const r = await ctx.pool.run<SkyGridResult>('viewer.sky-grid', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
   });
 }

@@ -18,6 +18,7 @@ import { CONTRACT_COLORMAPS, MATPLOTLIB_VERSION, colormapNames, getColormap } fr
 import { STRETCH_NAMES } from '../imaging/display.js';
 import { IMAGE_FORMATS } from '../imaging/encode.js';
 import { NotFoundError } from '../errors.js';
+import { requestSignal } from './request-signal.js';
 import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 const DataId = Type.Object({ data_id: Type.String() });
@@ -87,7 +88,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     if (notModified(request, reply, etag, hit?.headers)) return reply;
     if (hit) return reply.type(hit.mediaType).header('etag', etag).header('cache-control', 'no-cache').headers(hit.headers).send(hit.image);
     const payload = previewFileRequest(file.path, req, viewerLimits(ctx), avm);
-    const r = await renders.run(etag, () => ctx.pool.run<PreviewFileResult>('viewer.preview', payload));
+    const r = await renders.run(etag, (signal) => ctx.pool.run<PreviewFileResult>('viewer.preview', payload, { signal }), requestSignal(ctx, request, reply));
     const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     const headers = {
       'x-cube-slices': String(r.nSlices),
@@ -105,12 +106,12 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
       body: ThumbnailBody,
       response: { 200: Type.Object({ thumbnail_base64: Type.String() }) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const file = await resolveFitsPath(ctx, request.body.file_path);
     const etag = etagOf('thumbnail', file, {});
     const hit = cache.get(etag);
     if (hit) return { thumbnail_base64: hit.image.toString('base64') };
-    const r = await renders.run(etag, () => ctx.pool.run<PreviewFileResult>('viewer.thumbnail', { path: file.path, limits: viewerLimits(ctx) }));
+    const r = await renders.run(etag, (signal) => ctx.pool.run<PreviewFileResult>('viewer.thumbnail', { path: file.path, limits: viewerLimits(ctx) }, { signal }), requestSignal(ctx, request, reply));
     const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     cache.set(etag, { image, mediaType: r.mediaType, headers: {} }, image.byteLength);
     return { thumbnail_base64: image.toString('base64') };
@@ -126,7 +127,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     if (notModified(request, reply, etag)) return reply;
     let body = jsonCache.get(etag)?.body as Omit<HistogramResult, never> | undefined;
     if (!body) {
-      body = await ctx.pool.run<HistogramResult>('viewer.histogram', { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx) });
+      body = await ctx.pool.run<HistogramResult>('viewer.histogram', { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
       jsonCache.set(etag, { body, headers: {} }, 64 * req.bins + 2048);
     }
     return reply.header('etag', etag).header('cache-control', 'no-cache').send({ data_id: request.params.data_id, ...body });
@@ -151,7 +152,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
       maxSize: req.maxSize,
       limits: viewerLimits(ctx),
       encoding: raw ? 'raw' : 'base64',
-    });
+    }, { signal: requestSignal(ctx, request, reply) });
     reply.header('etag', etag).header('cache-control', 'no-cache');
     if (raw) {
       const bytes = r.raw!;
@@ -213,7 +214,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     const file = await resolveFitsPath(ctx, request.query.file_path);
     const etag = etagOf('cubeinfo', file, {});
     if (notModified(request, reply, etag)) return reply;
-    const info = await ctx.pool.run<CubeInfo>('viewer.cubeinfo', { path: file.path, limits: viewerLimits(ctx) });
+    const info = await ctx.pool.run<CubeInfo>('viewer.cubeinfo', { path: file.path, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
     return reply.header('etag', etag).header('cache-control', 'no-cache').send({ data_id: request.params.data_id, ...info });
   });
 }

@@ -2,12 +2,20 @@
  * The worker-thread pool (piscina) that runs every CPU-heavy task off the event loop: FITS
  * decoding, previews, analysis, reprojection. Downloads and progress polls stay responsive while
  * a mosaic renders.
+ *
+ * Stopping a task: `run(..., { signal })`. When the signal aborts (the client went away, the job
+ * was cancelled, the engine shuts down: `stopAll`), a task still waiting in the queue leaves it at
+ * once; a running one gets its stop flag set in shared memory and ends at its next
+ * `throwIfCancelled()` (between bands, tiles, rows, sources). One that has not ended
+ * `abortGraceMs` later has its thread terminated (piscina's own abort), so the work really stops
+ * either way. `run` then rejects with the signal's reason, once the task has ended.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { EngineError } from '../errors.js';
-import type { TaskMessage, TaskOutcome } from './worker.js';
+import { CancelledError } from '../core/cancellation.js';
+import { CONTROL_SLOTS, CONTROL_STARTED, CONTROL_STOP, type TaskMessage, type TaskOutcome } from './worker.js';
 import type { TaskName } from './tasks/index.js';
 
 /** Re-created on the main thread from a worker's flattened error. */
@@ -20,6 +28,28 @@ export class WorkerTaskError extends EngineError {
 export interface WorkerPoolOptions {
   /** Threads; 0 means one per core, at least 2. */
   readonly threads?: number;
+  /** How long a stopped task may take to reach its next check before its thread is terminated (default 500 ms). */
+  readonly abortGraceMs?: number;
+}
+
+export interface RunOptions {
+  /** Objects moved to the worker rather than copied (ArrayBuffers, MessagePorts). */
+  readonly transferList?: ReadonlyArray<ArrayBuffer | import('node:worker_threads').MessagePort>;
+  /** Aborting it stops the task (see the module comment); `run` rejects with its reason. */
+  readonly signal?: AbortSignal;
+}
+
+export interface PoolStats {
+  /** Tasks submitted and not yet ended (queued or running). */
+  readonly active: number;
+  readonly queued: number;
+  readonly threads: number;
+  /** Tasks asked to stop so far. */
+  readonly stopped: number;
+  /** Of those, tasks that ended at one of their own checks (CancelledError) before finishing. */
+  readonly cancelled: number;
+  /** Of those, tasks whose thread had to be terminated (they reached no check in time). */
+  readonly terminated: number;
 }
 
 function workerFilename(): string {
@@ -28,12 +58,24 @@ function workerFilename(): string {
   return fileURLToPath(new URL(`./worker${ext}`, import.meta.url));
 }
 
+/** What `run` rejects with once its signal aborted: the reason when it is an Error. */
+function reasonOf(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new CancelledError();
+}
+
 export class WorkerPool {
   private readonly piscina: Piscina;
+  private readonly abortGraceMs: number;
+  private readonly stopping = new AbortController();
   private closed = false;
+  private active = 0;
+  private stopped = 0;
+  private cancelled = 0;
+  private terminated = 0;
 
   constructor(options: WorkerPoolOptions = {}) {
     const threads = options.threads && options.threads > 0 ? options.threads : Math.max(2, availableParallelism());
+    this.abortGraceMs = options.abortGraceMs ?? 500;
     this.piscina = new Piscina({
       filename: workerFilename(),
       minThreads: 1,
@@ -50,19 +92,83 @@ export class WorkerPool {
     return this.piscina.queueSize;
   }
 
+  stats(): PoolStats {
+    return { active: this.active, queued: this.piscina.queueSize, threads: this.piscina.threads.length, stopped: this.stopped, cancelled: this.cancelled, terminated: this.terminated };
+  }
+
   /** Runs `task` in a worker thread; its EngineErrors come back as EngineErrors. */
-  async run<T>(task: TaskName, payload: unknown, transferList?: ArrayBuffer[]): Promise<T> {
+  async run<T>(task: TaskName, payload: unknown, options: RunOptions = {}): Promise<T> {
     if (this.closed) throw new EngineError('POOL_CLOSED', 'The worker pool is shut down', 503);
-    const message: TaskMessage = { task, payload };
-    const outcome = (await this.piscina.run(message, transferList ? { transferList } : undefined)) as TaskOutcome;
+    const signals = [this.stopping.signal, ...(options.signal ? [options.signal] : [])];
+    const aborted = signals.find((s) => s.aborted);
+    if (aborted) throw reasonOf(aborted);
+
+    const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
+    const hard = new AbortController();
+    let by: AbortSignal | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = (event: Event) => {
+      if (by) return;
+      by = event.target as AbortSignal;
+      this.stopped++;
+      Atomics.store(control, CONTROL_STOP, 1);
+      if (Atomics.load(control, CONTROL_STARTED) === 0) {
+        hard.abort(by.reason); // still queued: it leaves the queue
+        return;
+      }
+      grace = setTimeout(() => {
+        this.terminated++;
+        hard.abort(by?.reason);
+      }, this.abortGraceMs);
+      grace.unref();
+    };
+    for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+
+    const message: TaskMessage = { task, payload, control };
+    const transferList = options.transferList as unknown as ArrayBuffer[] | undefined;
+    this.active++;
+    let outcome: TaskOutcome;
+    try {
+      outcome = (await this.piscina.run(message, { signal: hard.signal, ...(transferList ? { transferList } : {}) })) as TaskOutcome;
+    } catch (err) {
+      if (by) throw reasonOf(by);
+      throw err;
+    } finally {
+      this.active--;
+      if (grace) clearTimeout(grace);
+      for (const s of signals) s.removeEventListener('abort', onAbort);
+    }
     if (outcome.ok) return outcome.value as T;
+    if (by && outcome.error.code === 'CANCELLED') {
+      this.cancelled++;
+      throw reasonOf(by);
+    }
     const { code, message: text, httpStatus, stack } = outcome.error;
     throw new WorkerTaskError(code, text, httpStatus, stack);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops every task, queued or running (as their own signals would), and refuses new ones:
+   * `run` rejects with `reason` (the first step of a shutdown).
+   */
+  stopAll(reason: Error): void {
+    if (!this.stopping.signal.aborted) this.stopping.abort(reason);
+  }
+
+  /** Stops every task (see stopAll) and ends the threads; waits at most `timeoutMs` for them. */
+  async close(timeoutMs = 2_000): Promise<void> {
     if (this.closed) return;
+    this.stopAll(new EngineError('POOL_CLOSED', 'The worker pool is shut down', 503));
     this.closed = true;
-    await this.piscina.close();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), timeoutMs);
+      timer.unref();
+    });
+    try {
+      if ((await Promise.race([this.piscina.close({ force: true }).then(() => 'closed' as const), late])) === 'late') await this.piscina.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

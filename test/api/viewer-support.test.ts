@@ -26,4 +26,34 @@ describe('viewer route helpers', () => {
     assert.equal(sf.size, 0);
     assert.equal(await sf.run('k', work), 2);
   });
+
+  it('SingleFlight stops the shared run only when every caller has gone', async () => {
+    const sf = new SingleFlight<string>();
+    let shared: AbortSignal | undefined;
+    const work = (signal: AbortSignal) => {
+      shared = signal;
+      return new Promise<string>((resolve, reject) => {
+        const t = setTimeout(() => resolve('done'), 200);
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(signal.reason as Error);
+        });
+      });
+    };
+    const a = new AbortController();
+    const b = new AbortController();
+    const pa = sf.run('k', work, a.signal);
+    const pb = sf.run('k', work, b.signal);
+    a.abort(new Error('a went away'));
+    await assert.rejects(pa, /a went away/);
+    assert.equal(shared?.aborted, false, 'b still waits: the run goes on');
+    assert.equal(await pb, 'done');
+
+    const c = new AbortController();
+    const pc = sf.run('k2', work, c.signal);
+    c.abort(new Error('c went away'));
+    await assert.rejects(pc, /c went away/);
+    assert.equal(shared?.aborted, true, 'nobody waits: the run is stopped');
+    assert.equal(sf.size, 0);
+  });
 });

@@ -22,6 +22,7 @@ import { backgroundEstimators, rmsEstimators, type BkgEstimatorName, type BkgRms
 import { prefilter2d, splineZoom } from './spline-zoom.js';
 import { mapIndex } from '../filters/boundary.js';
 import { SortedBox, clipSorted, sortedBackground, sortedRms } from './sorted-box.js';
+import { throwIfCancelled } from '../../core/cancellation.js';
 
 export interface MeshBackgroundOptions {
   /** [ny, nx] or one size for both. */
@@ -116,6 +117,7 @@ export class MeshBackground {
     const sortedBox = data instanceof Float32Array && this.clip?.cenfunc !== 'mean' ? new SortedBox(boxN) : undefined;
     let nkept = 0;
     for (let by = 0; by < nby; by++) {
+      throwIfCancelled();
       for (let bx = 0; bx < nbx; bx++) {
         let n = 0;
         const y0 = by * boxY;

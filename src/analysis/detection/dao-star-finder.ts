@@ -13,6 +13,7 @@ import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
 import type { PixelMask } from '../mask.js';
 import { StarFinderKernel } from './star-finder-kernel.js';
+import { throwIfCancelled } from '../../core/cancellation.js';
 
 export interface DaoStarFinderOptions {
   readonly threshold: number;
@@ -76,6 +77,7 @@ export class DaoStarFinder {
     const nt = tw.length;
     if (nt * width * height > 4e9) throw new ValidationError(`fwhm ${this.options.fwhm} is too large for a ${width}x${height} image`);
     for (let y = 0; y < height; y++) {
+      throwIfCancelled();
       const interiorY = y - k.yc >= 0 && y + k.yc < height;
       for (let x = 0; x < width; x++) {
         let s = 0;

@@ -12,6 +12,7 @@ import { checkMask, type PixelMask } from '../mask.js';
 import { SigmaClip } from '../stats/sigma-clip.js';
 import { medianInPlace } from '../stats/select.js';
 import { centerWeights, exactWeights, validateShape, type ApertureShape } from './apertures.js';
+import { throwIfCancelled } from '../../core/cancellation.js';
 
 export interface PhotometryOptions {
   readonly positions: ReadonlyArray<readonly [number, number]>;
@@ -54,6 +55,7 @@ export function aperturePhotometry(plane: ImagePlane, options: PhotometryOptions
   let scratch = new Float64Array(256);
   options.positions.forEach(([x, y], k) => {
     if (!Number.isFinite(x) || !Number.isFinite(y)) throw new ValidationError(`position ${k} is not finite`);
+    if ((k & 255) === 0) throwIfCancelled();
     const ap = exactWeights(options.aperture, x, y);
     let sum = 0;
     let varSum = 0;

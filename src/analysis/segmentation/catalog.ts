@@ -9,6 +9,7 @@
  */
 import type { SegmentationImage } from './segmentation-image.js';
 import { labelBoxes } from './label.js';
+import { throwIfCancelled } from '../../core/cancellation.js';
 
 export interface SourceRow {
   label: number;
@@ -54,6 +55,7 @@ export function sourceCatalog(data: ArrayLike<number>, segm: SegmentationImage, 
   };
   const rows: SourceRow[] = [];
   for (let l = 1; l <= nlabels; l++) {
+    if ((l & 255) === 0) throwIfCancelled();
     const x0 = boxes[l * 4]!;
     const x1 = boxes[l * 4 + 1]!;
     const y0 = boxes[l * 4 + 2]!;

@@ -12,6 +12,7 @@ import { ValidationError } from '../../errors.js';
 import { labelImage, labelAreas, labelBoxes, type Connectivity } from './label.js';
 import { relabelConsecutive, type SegmentationImage } from './segmentation-image.js';
 import { watershed } from './watershed.js';
+import { throwIfCancelled } from '../../core/cancellation.js';
 
 export type DeblendMode = 'exponential' | 'linear' | 'sinh';
 
@@ -46,6 +47,7 @@ export function deblendSources(data: ArrayLike<number>, segm: SegmentationImage,
   let lastLabel = segm.nlabels;
   for (let label = 1; label <= segm.nlabels; label++) {
     if (areas[label]! < options.npixels * 2) continue;
+    throwIfCancelled();
     const x0 = boxes[label * 4]!;
     const x1 = boxes[label * 4 + 1]!;
     const y0 = boxes[label * 4 + 2]!;

@@ -12,6 +12,7 @@ import type { ImagePlane } from '../../core/image-plane.js';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
 import { FitsFile, bytesPerPixel, decodeBand, firstImageHdu, hduScaling, readPlane, readPlaneRows, type Hdu, type OpenOptions } from '../../fits/index.js';
 import { chooseSlice, type SliceChoice } from '../cube-info.js';
+import { throwIfCancelled } from '../../core/cancellation.js';
 
 export interface ViewerLimits {
   /** MAX_FITS_FILE_SIZE_MB in bytes. */
@@ -127,6 +128,7 @@ export async function* planeBands(img: OpenedImage, limits: ViewerLimits): Async
 export async function* planeRows(img: OpenedImage, limits: ViewerLimits, y0: number, y1: number): AsyncGenerator<{ y0: number; data: PixelArray }> {
   const step = Math.max(1, Math.floor(limits.maxElements / img.width));
   for (let y = y0; y < y1; y += step) {
+    throwIfCancelled();
     const end = Math.min(y1, y + step);
     const plane = await readPlane(img.file, img.hdu, { plane: img.slice.plane, rows: [y, end], maxElements: limits.maxElements });
     yield { y0: y, data: plane.data };
@@ -152,6 +154,7 @@ async function* uncompressedBands(img: OpenedImage): AsyncGenerator<PixelArray> 
   const outLength = img.bandRows * img.width;
   const out = aliases ? undefined : scaling.output === 'float32' ? new Float32Array(outLength) : new Float64Array(outLength);
   for (let y = 0; y < img.height; y += img.bandRows) {
+    throwIfCancelled();
     const rows = Math.min(img.bandRows, img.height - y);
     const view = bytes.subarray(0, rows * rowBytes);
     await img.file.readInto(view, base + y * rowBytes);

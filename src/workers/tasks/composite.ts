@@ -1,10 +1,10 @@
 /**
  * N-channel composite tasks (src/composite) for src/routes/composite-nchannel.ts. With a
- * `controlPort`, the task posts { event } progress messages on it and stops at the next step when
- * it receives 'cancel' (the client went away).
+ * `controlPort`, the task posts { event } progress messages on it; it stops at the next step once
+ * the pool's stop flag is set (the client went away, the engine shuts down).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { EngineError } from '../../errors.js';
+import { throwIfCancelled } from '../../core/cancellation.js';
 import { analyzeChannels, type AnalyzeSpec } from '../../composite/analyze.js';
 import { estimateComposite, type EstimateSpec } from '../../composite/estimate.js';
 import { writeObservationMosaic, type ObservationMosaicSpec } from '../../composite/observation-mosaic.js';
@@ -12,25 +12,12 @@ import { renderNChannel, type NChannelSpec, type PipelineHooks } from '../../com
 
 type WithPort<T> = T & { controlPort?: MessagePort };
 
-/** Thrown inside a task whose client went away; never reaches a client. */
-export class RenderCancelledError extends EngineError {
-  constructor() {
-    super('CANCELLED', 'The render was cancelled', 499);
-  }
-}
-
 async function withControl<T>(port: MessagePort | undefined, run: (hooks: PipelineHooks) => Promise<T>): Promise<T> {
-  if (!port) return run({});
-  let cancelled = false;
-  port.on('message', (m) => {
-    if (m === 'cancel') cancelled = true;
-  });
+  const checkCancelled = async () => throwIfCancelled();
+  if (!port) return run({ checkCancelled });
   const hooks: PipelineHooks = {
     onProgress: (event) => port.postMessage({ event }),
-    checkCancelled: async () => {
-      await new Promise((r) => setImmediate(r)); // lets a pending 'cancel' message arrive
-      if (cancelled) throw new RenderCancelledError();
-    },
+    checkCancelled,
   };
   try {
     return await run(hooks);
