@@ -18,8 +18,9 @@
  *   `compute` (renders, analyses: shares the render gate) or `transfer` (downloads).
  * - A store (store.ts `JobStore`): insert, conditional update (`expect` states, so terminal states
  *   written by one process stick against another), get, list (filters, paging, newest first),
- *   countByState, delete. Embedded: `SqliteJobStore` (DATA_DIR/jobs.sqlite, WAL). A PostgreSQL
- *   or Redis store implements the same interface and passes test/jobs/store.conformance.ts.
+ *   countByState, delete. Embedded: `SqliteJobStore` (DATA_DIR/jobs.sqlite, WAL). With
+ *   DATABASE_URL: `DbJobStore` (db-store.ts) on the shared src/db database (table `job_records`,
+ *   migrations of component `jobs`). Every store passes test/jobs/store.conformance.ts.
  * - A backend (backend.ts `JobBackend`): enqueue a ticket {id, kind, lane}, stop(id, JobStop),
  *   has, stats (queue depth, running, capacity per lane), health (liveness hook: "Redis
  *   reachable"), close. It calls the service's `runner(jobId, signal)` to run a job locally; the
@@ -46,5 +47,6 @@ export * from './store.js';
 export * from './backend.js';
 export * from './service.js';
 export { SqliteJobStore, JOBS_DB_NAME } from './sqlite-store.js';
+export { DbJobStore, JOB_MIGRATIONS, type DbJobStoreOptions } from './db-store.js';
 export { JobOutputRetention, folderBytes, type OutputRetentionOptions, type RetentionReport } from './retention.js';
 export { RenderGate, RenderBusyError, type Release } from './render-gate.js';

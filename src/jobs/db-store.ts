@@ -1,0 +1,131 @@
+/**
+ * The job store on the engine's shared database (src/db): with DATABASE_URL (PostgreSQL) every
+ * engine and worker machine keeps job records in that one database, beside the library, so no
+ * node needs a SQLite file on a shared volume. It runs on the embedded SQLite backend too (tests
+ * hold both to one contract), but the embedded default stays `SqliteJobStore` (DATA_DIR/jobs.sqlite).
+ *
+ * Like `SqliteJobStore`, each record is kept whole as JSON text beside the columns queries filter
+ * and sort on; `update` is one conditional statement (`WHERE state IN (...)`), so a terminal state
+ * written by one node sticks against another on any backend.
+ */
+import type { Database, MigrationSet, SqlValue } from '../db/index.js';
+import { emptyCounts, type JobPage, type JobQuery, type JobStore } from './store.js';
+import { JOB_STATES, type JobRecord, type JobState } from './types.js';
+
+/** The `jobs` component's schema: table `job_records` (ids and times sort bytewise on PostgreSQL). */
+export const JOB_MIGRATIONS: MigrationSet = {
+  component: 'jobs',
+  migrations: [
+    {
+      version: 1,
+      name: 'job records',
+      sqlite: `
+CREATE TABLE job_records (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  owner TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX job_records_by_created ON job_records (created_at DESC, id DESC);
+CREATE INDEX job_records_by_state ON job_records (state);
+CREATE INDEX job_records_by_owner ON job_records (owner, created_at DESC);
+`,
+      postgres: `
+CREATE TABLE job_records (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  owner TEXT,
+  created_at TEXT COLLATE "C" NOT NULL,
+  updated_at TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX job_records_by_created ON job_records (created_at DESC, id DESC);
+CREATE INDEX job_records_by_state ON job_records (state);
+CREATE INDEX job_records_by_owner ON job_records (owner, created_at DESC);
+`,
+    },
+  ],
+};
+
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+export interface DbJobStoreOptions {
+  /** Close the database with the store (default true: the store opened it for itself). */
+  readonly ownsDatabase?: boolean;
+}
+
+/** A JobStore on a migrated src/db database (run `JOB_MIGRATIONS` first, e.g. through openDatabase). */
+export class DbJobStore implements JobStore {
+  private closed = false;
+
+  constructor(readonly db: Database, private readonly options: DbJobStoreOptions = {}) {}
+
+  get description(): string {
+    return this.db.description;
+  }
+
+  async insert(job: JobRecord): Promise<void> {
+    await this.db.run('INSERT INTO job_records (id, kind, state, owner, created_at, updated_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [job.id, job.kind, job.state, job.owner, job.createdAt, job.updatedAt, JSON.stringify(job)]);
+  }
+
+  async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
+    const states = expect ?? JOB_STATES;
+    const changed = await this.db.run(
+      `UPDATE job_records SET state = ?, owner = ?, updated_at = ?, record = ? WHERE id = ? AND state IN (${marks(states.length)})`,
+      [job.state, job.owner, job.updatedAt, JSON.stringify(job), job.id, ...states]);
+    return changed === 1;
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const rows = await this.db.query<{ record: string }>('SELECT record FROM job_records WHERE id = ?', [id]);
+    return rows[0] ? (JSON.parse(rows[0].record) as JobRecord) : undefined;
+  }
+
+  async list(query: JobQuery = {}): Promise<JobPage> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.kinds && query.kinds.length > 0) {
+      where.push(`kind IN (${marks(query.kinds.length)})`);
+      params.push(...query.kinds);
+    }
+    if (query.states && query.states.length > 0) {
+      where.push(`state IN (${marks(query.states.length)})`);
+      params.push(...query.states);
+    }
+    if (query.owner === null) where.push('owner IS NULL');
+    else if (query.owner !== undefined) {
+      where.push('owner = ?');
+      params.push(query.owner);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const count = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM job_records ${clause}`, params);
+    const limit = Math.max(0, Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER));
+    const rows = await this.db.query<{ record: string }>(
+      `SELECT record FROM job_records ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+      [...params, limit, Math.max(0, query.offset ?? 0)]);
+    return { total: Number(count[0]?.n ?? 0), jobs: rows.map((r) => JSON.parse(r.record) as JobRecord) };
+  }
+
+  async countByState(): Promise<Record<JobState, number>> {
+    const counts = emptyCounts();
+    for (const r of await this.db.query<{ state: JobState; n: number | string }>('SELECT state, COUNT(*) AS n FROM job_records GROUP BY state')) {
+      if (r.state in counts) counts[r.state] = Number(r.n);
+    }
+    return counts;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.run('DELETE FROM job_records WHERE id = ?', [id]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.options.ownsDatabase ?? true) await this.db.close();
+  }
+}

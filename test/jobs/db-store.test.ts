@@ -1,0 +1,62 @@
+/** DbJobStore (the job store on src/db) holds the JobStore contract on SQLite and on a private PostgreSQL. */
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { openDatabase, schemaVersions } from '../../src/db/index.js';
+import { DbJobStore, JOB_MIGRATIONS } from '../../src/jobs/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSettings } from '../../src/config.js';
+import { jobServiceFromSettings } from '../../src/routes/job-kinds.js';
+import { SqliteJobStore } from '../../src/jobs/index.js';
+import { forEachBackend } from '../helpers/db-backends.js';
+import { jobStoreConformance, sampleRecord } from './store.conformance.js';
+
+forEachBackend('DbJobStore', (target) => {
+  const open = (fresh: { databaseUrl: string | undefined; sqliteFile: string }) => async () =>
+    new DbJobStore((await openDatabase({ databaseUrl: fresh.databaseUrl, sqliteFile: fresh.sqliteFile, migrations: [JOB_MIGRATIONS] })).db);
+
+  jobStoreConformance(`DbJobStore on ${target.kind}`, async () => {
+    const fresh = await target.fresh();
+    return { store: await open(fresh)(), reopen: open(fresh) };
+  });
+
+  it('migrates once (component jobs, version 1) and keeps paging stable on equal creation times', async () => {
+    const fresh = await target.fresh();
+    const first = await open(fresh)();
+    const again = await open(fresh)(); // a second node starting on the same database
+    try {
+      assert.equal((await schemaVersions(first.db)).jobs, 1);
+      for (const id of ['b', 'a', 'C', 'c']) await first.insert(sampleRecord(id));
+      const ids = (await again.list({ limit: 10 })).jobs.map((j) => j.id);
+      assert.deepEqual(ids, ['c', 'b', 'a', 'C'], 'ties by id, bytewise, newest first');
+      assert.equal((await again.list({ limit: 2, offset: 3 })).jobs.length, 1);
+    } finally {
+      await first.close();
+      await again.close();
+    }
+  });
+
+  it('the engine keeps job records in the database of DATABASE_URL (PostgreSQL), else in DATA_DIR/jobs.sqlite', async () => {
+    const fresh = await target.fresh();
+    const env = { DATA_DIR: fresh.dataDir, LOG_LEVEL: 'silent', ...(fresh.databaseUrl ? { DATABASE_URL: fresh.databaseUrl } : {}) };
+    const jobs = await jobServiceFromSettings(loadSettings(env));
+    jobs.handlers.register({ kind: 'echo', run: async ({ inputs }) => ({ result: { echoed: inputs } }) });
+    await jobs.start();
+    try {
+      const job = await jobs.submit('echo', { n: 1 }, { owner: 'ann' });
+      assert.equal((await jobs.waitUntilSettled(job.id)).state, 'completed');
+      if (target.kind === 'postgres') {
+        assert.ok(jobs.store instanceof DbJobStore);
+        assert.equal(existsSync(join(fresh.dataDir, 'jobs.sqlite')), false);
+        const rows = await jobs.store.db.query<{ id: string; state: string; owner: string }>('SELECT id, state, owner FROM job_records');
+        assert.deepEqual(rows.map((r) => ({ ...r })), [{ id: job.id, state: 'completed', owner: 'ann' }]);
+      } else {
+        assert.ok(jobs.store instanceof SqliteJobStore);
+        assert.equal(existsSync(join(fresh.dataDir, 'jobs.sqlite')), true);
+      }
+    } finally {
+      await jobs.close();
+      await jobs.store.close();
+    }
+  });
+});
