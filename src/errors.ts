@@ -1,16 +1,22 @@
 /**
- * The error catalogue. Every error the engine raises on purpose is an `EngineError` with a stable
- * code and the HTTP status it maps to. Routes never build status codes by hand: they throw (or let
- * the core throw) and the server's error handler turns the error into `{"detail": message}`.
- * Core modules (fits/, mast/, downloads/, ...) know nothing of HTTP; `httpStatus` is only a hint
- * the HTTP layer reads.
+ * The engine's errors. Every error the engine raises on purpose is an `EngineError` with a stable
+ * code from the error catalogue (src/error-catalogue.ts), which also gives the HTTP status it maps
+ * to. Routes never build status codes by hand: they throw (or let the core throw) and the server's
+ * error handler turns the error into `{"detail": message}`. Core modules (fits/, mast/,
+ * downloads/, ...) know nothing of HTTP; `httpStatus` is only a hint the HTTP layer reads.
  */
+import { catalogueEntry } from './error-catalogue.js';
+
 export class EngineError extends Error {
   readonly code: string;
   readonly httpStatus: number;
   /** Extra headers an HTTP layer should send with this error (e.g. Retry-After). */
   readonly headers: Readonly<Record<string, string>>;
 
+  /**
+   * `httpStatus` is used only for a code the catalogue does not list (the catalogue test fails on
+   * such a code); a catalogued code always answers with the catalogue's status.
+   */
   constructor(
     code: string,
     message: string,
@@ -20,7 +26,7 @@ export class EngineError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.httpStatus = httpStatus;
+    this.httpStatus = catalogueEntry(code)?.status ?? httpStatus;
     this.headers = options.headers ?? {};
   }
 }

@@ -3,12 +3,15 @@
  * mapping to `{"detail": ...}` bodies, and the route plugins. Routes stay thin: schema in,
  * core call, snake_case out.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Socket } from 'node:net';
 import type { EngineContext } from './context.js';
-import { isEngineError } from './errors.js';
+import { EngineError, isEngineError } from './errors.js';
+import { catalogueMessage, ERROR_CATALOGUE } from './error-catalogue.js';
+import { toClientError } from './client-text.js';
 import { rootRoutes } from './routes/root.js';
 import { installAccess } from './routes/access.js';
 import { schemaCompilers } from './lazy-compilers.js';
@@ -44,6 +47,61 @@ function validationDetails(err: FastifyError): ValidationDetail[] {
   });
 }
 
+/**
+ * Fastify's own errors (body too large, bad JSON, media type, URL, rate limit) as catalogued
+ * EngineErrors with the catalogue's fixed text: the client never reads Fastify's message, which
+ * may echo the request.
+ */
+function fromFastifyError(err: FastifyError): EngineError | undefined {
+  const status = typeof err.statusCode === 'number' ? err.statusCode : undefined;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new EngineError('BODY_TOO_LARGE', catalogueMessage('BODY_TOO_LARGE'), 413);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new EngineError('UNSUPPORTED_MEDIA_TYPE', catalogueMessage('UNSUPPORTED_MEDIA_TYPE'), 415);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new EngineError('INVALID_JSON', catalogueMessage('INVALID_JSON'), 400);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new EngineError('URL_TOO_LONG', catalogueMessage('URL_TOO_LONG'), 414);
+    case 'FST_ERR_BAD_URL':
+      return new EngineError('BAD_URL', catalogueMessage('BAD_URL'), 400);
+    default:
+      break;
+  }
+  if (status === 429) return new EngineError('RATE_LIMITED', err.message, 429);
+  if (status === 400 && err instanceof SyntaxError) return new EngineError('INVALID_JSON', catalogueMessage('INVALID_JSON'), 400);
+  if (status !== undefined && status >= 400 && status < 500) return new EngineError('CLIENT_ERROR', catalogueMessage('CLIENT_ERROR'), 400);
+  return undefined;
+}
+
+/** Any error as the catalogued, client-safe EngineError the client gets. */
+export function httpErrorOf(err: unknown, dataDir?: string): EngineError {
+  if (!isEngineError(err) && err instanceof Error) {
+    const fastify = fromFastifyError(err as FastifyError);
+    if (fastify) return fastify;
+  }
+  return toClientError(err, { dataDir });
+}
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request (headers over 16 KiB, a request
+ * that took too long, malformed HTTP): a JSON `{"detail"}` answer, then the socket closes.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e =
+    err.code === 'HPE_HEADER_OVERFLOW' ? new EngineError('HEADERS_TOO_LARGE', catalogueMessage('HEADERS_TOO_LARGE'), 431)
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new EngineError('REQUEST_TIMEOUT', catalogueMessage('REQUEST_TIMEOUT'), 408)
+    : new EngineError('CLIENT_ERROR', catalogueMessage('CLIENT_ERROR'), 400);
+  const body = JSON.stringify({ detail: e.message });
+  const reason = e.httpStatus === 431 ? 'Request Header Fields Too Large' : e.httpStatus === 408 ? 'Request Timeout' : 'Bad Request';
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${e.httpStatus} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
 export interface BuildServerOptions {
   /** Compile each route's schemas on its first use (default) rather than all before listening. */
   readonly lazySchemas?: boolean;
@@ -55,6 +113,12 @@ export async function buildServer(ctx: EngineContext, routeModules: RouteModule[
     bodyLimit: 16 * 1024 * 1024,
     // While shutting down, requests are answered by the hook below ({"detail"} 503), not Fastify's body.
     return503OnClosing: false,
+    clientErrorHandler,
+    // A path segment over maxParamLength, an undecodable URL: through the error handler below.
+    frameworkErrors: (err, _request, reply) => {
+      const e = httpErrorOf(err);
+      void (reply as FastifyReply).status(e.httpStatus).send({ detail: e.message });
+    },
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
     schemaController: { compilersFactory: schemaCompilers(options.lazySchemas ?? true) },
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
@@ -73,24 +137,17 @@ export async function buildServer(ctx: EngineContext, routeModules: RouteModule[
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err.validation) {
-      return reply.status(422).send({ detail: validationDetails(err) });
+      return reply.status(ERROR_CATALOGUE.VALIDATION_FAILED.status).send({ detail: validationDetails(err) });
     }
-    if (isEngineError(err)) {
-      if (err.httpStatus >= 500) request.log.error({ err }, 'request failed');
-      for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-      return reply.status(err.httpStatus).send({ detail: err.message });
-    }
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) {
-      request.log.error({ err }, 'unhandled error');
-      return reply.status(500).send({ detail: 'Internal server error' });
-    }
-    // Fastify's own client errors (bad JSON, unsupported media type, body too large): say what, not how.
-    return reply.status(status).send({ detail: err.message });
+    const e = httpErrorOf(err, ctx.settings.dataDir);
+    if (e.httpStatus >= 500) request.log.error({ err }, e.code === 'INTERNAL' ? 'unhandled error' : 'request failed');
+    for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
+    return reply.status(e.httpStatus).send({ detail: e.message });
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ detail: 'Not Found' });
+  app.setNotFoundHandler((_request, reply) => {
+    const e = new EngineError('ROUTE_NOT_FOUND', catalogueMessage('ROUTE_NOT_FOUND'), 404);
+    reply.status(e.httpStatus).send({ detail: e.message });
   });
 
   // Shutting down: new requests (e.g. on kept-alive connections) are refused with 503.

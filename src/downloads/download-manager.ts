@@ -7,6 +7,7 @@
  * final; state changes are saved at once, byte progress at most once a second; after a crash the
  * unfinished jobs are found again (and resumed when AUTO_RESUME_DOWNLOADS).
  */
+import { clientText } from '../client-text.js';
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -652,7 +653,7 @@ export class DownloadManager {
       else if (!signal.aborted) {
         if (canTransition(job.status, 'failed')) {
           transition(job, 'failed');
-          job.error = err instanceof Error ? err.message : String(err);
+          job.error = clientText(err, { dataDir: this.o.dataDir, internalMessage: 'unexpected error' });
           job.message = 'Download failed';
           this.log.warn({ err, jobId }, 'download job failed');
         }
@@ -752,7 +753,7 @@ export class DownloadManager {
     transition(job, 'paused');
     if (stop.kind === 'disk_full') {
       job.pauseReason = 'disk_full';
-      job.error = `Disk full: ${stop.error?.message ?? 'no space left'}. Free some space and resume; the bytes already written are kept.`;
+      job.error = `Disk full: ${stop.error ? clientText(stop.error, { dataDir: this.o.dataDir }) : 'no space left'}. Free some space and resume; the bytes already written are kept.`;
       job.message = 'Paused: disk full';
     } else if (stop.kind === 'shutdown') {
       job.pauseReason = 'shutdown';
@@ -791,7 +792,7 @@ export class DownloadManager {
     } catch (err) {
       if (err instanceof DiskFullError) {
         file.status = 'paused';
-        file.error = err.message;
+        file.error = clientText(err, { dataDir: this.o.dataDir });
         if (!signal.aborted) {
           rt.stop = { kind: 'disk_full', error: err };
           jobAbort.abort(err);
@@ -800,7 +801,7 @@ export class DownloadManager {
         if (file.status !== 'complete') file.status = 'paused';
       } else {
         file.status = 'failed';
-        file.error = err instanceof DownloadError ? err.message : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+        file.error = clientText(err, { dataDir: this.o.dataDir, internalMessage: 'unexpected error' });
         if (!(err instanceof DownloadError)) this.log.error({ err, jobId: job.id, file: file.filename }, 'unexpected download error');
       }
     } finally {

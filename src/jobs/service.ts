@@ -10,7 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, EngineError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { catalogueEntry } from '../error-catalogue.js';
+import { toClientError } from '../client-text.js';
 import type { JobBackend, JobRunner } from './backend.js';
 import { LocalJobEvents, type JobEventBus, type JobEventListener } from './events.js';
 import { JobHandlerRegistry, JobStop, stopOf, type JobRunContext } from './handlers.js';
@@ -69,12 +71,16 @@ const silent: JobLogger = { info: () => undefined, warn: () => undefined, error:
 
 export const INTERRUPTED: JobError = { code: 'JOB_INTERRUPTED', message: 'interrupted by service restart too many times', httpStatus: 500 };
 
-/** The client-safe error of a failed run. */
-export function jobErrorOf(err: unknown): JobError {
-  if (err instanceof EngineError) {
-    return { code: err.code, message: err.httpStatus >= 500 ? 'Processing failed' : err.message, httpStatus: err.httpStatus };
-  }
-  return { code: 'INTERNAL', message: 'Processing failed', httpStatus: 500 };
+/**
+ * The client-safe error of a failed run: its catalogued code and status, a message with no server
+ * path or raw system text (src/client-text.ts); server-side failures say only "Processing failed",
+ * except system errors (disk full, permission denied), whose plain sentence tells the user what
+ * is wrong.
+ */
+export function jobErrorOf(err: unknown, dataDir?: string): JobError {
+  const e = toClientError(err, { dataDir });
+  const system = catalogueEntry(e.code)?.area === 'system';
+  return { code: e.code, message: e.httpStatus >= 500 && !system ? 'Processing failed' : e.message, httpStatus: e.httpStatus };
 }
 
 interface Live {
@@ -343,7 +349,7 @@ export class JobService {
     if (!job || job.state !== 'queued') return;
     if (!this.handlers.has(job.kind)) {
       transition(job, 'failed');
-      job.error = { code: 'JOB_UNKNOWN_KIND', message: `No handler for jobs of kind ${job.kind} on this node`, httpStatus: 500 };
+      job.error = { code: 'JOB_NO_HANDLER', message: `No handler for jobs of kind ${job.kind} on this node`, httpStatus: 500 };
       if (await this.store.update(job, ['queued'])) this.publish('state', job);
       return;
     }
@@ -393,7 +399,7 @@ export class JobService {
       if (stop) this.settleStopped(job, stop);
       else {
         transition(job, 'failed');
-        job.error = jobErrorOf(err);
+        job.error = jobErrorOf(err, this.dataDir);
         job.stage = 'Failed';
         if (job.error.httpStatus >= 500) this.log.error({ err, jobId: id, kind: job.kind }, 'job failed');
       }

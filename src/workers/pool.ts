@@ -20,8 +20,8 @@ import type { TaskName } from './tasks/index.js';
 
 /** Re-created on the main thread from a worker's flattened error. */
 export class WorkerTaskError extends EngineError {
-  constructor(code: string, message: string, httpStatus: number, readonly workerStack?: string) {
-    super(code, message, httpStatus);
+  constructor(code: string, message: string, httpStatus: number, readonly workerStack?: string, headers: Record<string, string> = {}) {
+    super(code, message, httpStatus, { headers });
   }
 }
 
@@ -143,8 +143,8 @@ export class WorkerPool {
       this.cancelled++;
       throw reasonOf(by);
     }
-    const { code, message: text, httpStatus, stack } = outcome.error;
-    throw new WorkerTaskError(code, text, httpStatus, stack);
+    const { message: text, httpStatus, stack, headers } = outcome.error;
+    throw new WorkerTaskError(outcome.error.code, text, httpStatus, stack, { ...headers });
   }
 
   /**

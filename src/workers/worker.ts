@@ -1,7 +1,9 @@
 /**
  * Entry point of each worker thread. It runs one named task and never lets an exception escape
- * as-is: engine errors are flattened to plain data (classes do not survive structured cloning),
- * and the pool turns them back into EngineError on the main thread.
+ * as-is: engine errors are flattened to plain data (classes do not survive structured cloning)
+ * with their code, status and headers, and the pool turns them back into EngineError on the main
+ * thread. Other errors cross as catalogued codes too: system errors as IO_* with a plain sentence,
+ * anything else as INTERNAL; their raw text only travels in `stack`, for the log.
  *
  * A task may come with a `control` array over shared memory (see pool.ts): the thread marks it
  * started, and the task's loops stop at their next `throwIfCancelled()` once the main thread sets
@@ -10,6 +12,7 @@
 import { threadId } from 'node:worker_threads';
 import { EngineError } from '../errors.js';
 import { CancelledError, withCancellation } from '../core/cancellation.js';
+import { toClientError } from '../client-text.js';
 import { tasks, type TaskFunction } from './tasks/index.js';
 
 (globalThis as { __workerThreadId?: number }).__workerThreadId = threadId;
@@ -28,21 +31,37 @@ export interface TaskMessage {
 
 export type TaskOutcome =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: { code: string; message: string; httpStatus: number; name: string; stack?: string } };
+  | { readonly ok: false; readonly error: FlatError };
+
+/** An error as it crosses the thread boundary. */
+export interface FlatError {
+  readonly code: string;
+  readonly message: string;
+  readonly httpStatus: number;
+  readonly name: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly stack?: string;
+}
+
+/** `err` as plain data that keeps its catalogued code (structured cloning drops classes). */
+export function flattenError(err: unknown): FlatError {
+  if (err instanceof EngineError) {
+    return { code: err.code, message: err.message, httpStatus: err.httpStatus, name: err.name, headers: { ...err.headers } };
+  }
+  const e = toClientError(err);
+  const raw = err instanceof Error ? err : new Error(String(err));
+  return { code: e.code, message: e.message, httpStatus: e.httpStatus, name: raw.name, stack: raw.stack ?? raw.message };
+}
 
 function failure(err: unknown): TaskOutcome {
-  if (err instanceof EngineError) {
-    return { ok: false, error: { code: err.code, message: err.message, httpStatus: err.httpStatus, name: err.name } };
-  }
-  const e = err instanceof Error ? err : new Error(String(err));
-  return { ok: false, error: { code: 'INTERNAL', message: e.message, httpStatus: 500, name: e.name, stack: e.stack } };
+  return { ok: false, error: flattenError(err) };
 }
 
 export default async function runTask(message: TaskMessage): Promise<TaskOutcome> {
   const table: Readonly<Record<string, TaskFunction>> = tasks;
   const fn = Object.hasOwn(table, message.task) ? table[message.task] : undefined;
   if (!fn) {
-    return { ok: false, error: { code: 'UNKNOWN_TASK', message: `unknown worker task ${message.task}`, httpStatus: 500, name: 'EngineError' } };
+    return { ok: false, error: flattenError(new EngineError('UNKNOWN_TASK', `unknown worker task ${message.task}`, 500)) };
   }
   const control = message.control;
   if (control) {
