@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { catalogueEntry } from '../error-catalogue.js';
 import { toClientError } from '../client-text.js';
@@ -50,6 +51,8 @@ export interface JobServiceOptions {
    * distributed backend with stalled-job detection sets false (workers elsewhere may still run them).
    */
   readonly recoverOnStart?: boolean;
+  /** First wait before writing the end of a run again when the store failed (default 500 ms, doubling to 30 s). */
+  readonly storeRetryMs?: number;
 }
 
 export interface SubmitOptions {
@@ -104,6 +107,8 @@ export class JobService {
   private readonly runEndListeners = new Set<(job: JobRecord) => void>();
   private started = false;
   private closed = false;
+  /** Aborted by close(): cuts the waits between retries of a failed store write. */
+  private readonly closing = new AbortController();
 
   constructor(options: JobServiceOptions) {
     this.o = options;
@@ -154,6 +159,7 @@ export class JobService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     await this.backend.close(new JobStop('shutdown'));
     await this.events.close();
   }
@@ -409,8 +415,8 @@ export class JobService {
       await live.persisting;
       this.live.delete(id);
       job.updatedAt = new Date().toISOString();
-      if (await this.store.update(job, ['running'])) this.publish('state', job);
-      else this.publish('state', (await this.store.get(id)) ?? job);
+      if (await this.settle(job)) this.publish('state', job);
+      else this.publish('state', (await this.store.get(id).catch(() => undefined)) ?? job);
       for (const listener of this.runEndListeners) {
         try {
           listener(copyRecord(job));
@@ -420,6 +426,25 @@ export class JobService {
       }
     }
   };
+
+  /**
+   * Writes the end of a run. The store may be unreachable (database down): the write is retried,
+   * backing off up to 30 s, until it answers or the service closes, so a finished run is never
+   * left `running` with nobody to run it (meanwhile its queue ticket stays taken, so no other
+   * worker starts it). Returns whether the record was still `running` (false: cancelled elsewhere).
+   */
+  private async settle(job: JobRecord): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.update(job, ['running']);
+      } catch (err) {
+        if (this.closed) throw err;
+        const wait = Math.min(30_000, (this.o.storeRetryMs ?? 500) * 2 ** Math.min(attempt, 10));
+        this.log.warn({ err, jobId: job.id, state: job.state, retryInMs: wait }, 'could not save the end of a job run; retrying');
+        await sleep(wait, undefined, { signal: this.closing.signal }).catch(() => undefined);
+      }
+    }
+  }
 
   private settleStopped(job: JobRecord, stop: JobStop): void {
     if (stop.kind === 'cancel') {

@@ -4,7 +4,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError } from '../../src/errors.js';
 import {
-  JobStop, JobTransitionError, MemoryJobStore, transition, type JobEvent, type JobHandler, type JsonObject,
+  InProcessBackend, JobHandlerRegistry, JobService, JobStop, JobTransitionError, MemoryJobStore, transition, type JobEvent, type JobHandler, type JsonObject,
 } from '../../src/jobs/index.js';
 import { gate, makeService, tempDir, untilAborted } from './helpers.js';
 import { sampleRecord } from './store.conformance.js';
@@ -209,6 +209,35 @@ describe('JobService', () => {
       assert.equal(r.running, 1);
       assert.equal(r.queueDepth, 1);
       assert.equal(r.lanes.compute?.capacity, 1);
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
+});
+
+describe('JobService with a failing store', () => {
+  it('writes the end of a run again until the store answers (database down), never leaving it running', async () => {
+    const { dir, cleanup } = await tempDir();
+    let failures = 3;
+    class FlakyStore extends MemoryJobStore {
+      override async update(...args: Parameters<MemoryJobStore['update']>): Promise<boolean> {
+        if (args[0].state === 'completed' && failures > 0) {
+          failures--;
+          throw new Error('connection refused');
+        }
+        return super.update(...args);
+      }
+    }
+    const registry = new JobHandlerRegistry().register(echo);
+    const jobs = new JobService({ store: new FlakyStore(), backend: new InProcessBackend({ compute: 1, transfer: 1 }), handlers: registry, dataDir: dir, storeRetryMs: 1 });
+    await jobs.start();
+    try {
+      const job = await jobs.submit('echo', { a: 1 });
+      const done = await jobs.waitUntilSettled(job.id);
+      assert.equal(done.state, 'completed');
+      assert.equal(failures, 0);
+      assert.equal((await jobs.store.get(job.id))?.state, 'completed');
     } finally {
       await jobs.close();
       await cleanup();
