@@ -30,6 +30,8 @@ export interface Settings {
   readonly mastDownloadTimeoutMs: number;
   readonly maxFitsFileSizeMb: number;
   readonly maxFitsArrayElements: number;
+  /** MAX_DECOMPRESSION_RATIO: a .gz/.bz2/.Z input may decompress to at most this many times its size (0 = off). */
+  readonly maxDecompressionRatio: number;
   readonly maxCompositeReprojectPixels: number;
   readonly maxMosaicOutputPixels: number;
   readonly workerThreads: number;
@@ -244,6 +246,7 @@ export function loadSettings(env: Env = process.env): Settings {
     mastDownloadTimeoutMs: number(env, 'MAST_DOWNLOAD_TIMEOUT', 600, { min: 0.1, max: 86_400 }) * 1000,
     maxFitsFileSizeMb: number(env, 'MAX_FITS_FILE_SIZE_MB', 2048, { min: 1 }),
     maxFitsArrayElements: number(env, 'MAX_FITS_ARRAY_ELEMENTS', 100_000_000, { min: 1, integer: true }),
+    maxDecompressionRatio: number(env, 'MAX_DECOMPRESSION_RATIO', 200, { min: 0, max: 1_000_000 }),
     maxCompositeReprojectPixels: number(env, 'MAX_COMPOSITE_REPROJECT_PIXELS', 64_000_000, { min: 1, integer: true }),
     maxMosaicOutputPixels: number(env, 'MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000, { min: 1, integer: true }),
     workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),

@@ -33,6 +33,8 @@ export interface DetectSourcesRequest {
   readonly hduIndex: number;
   readonly maxElements?: number;
   readonly maxFileBytes?: number;
+  /** Largest expansion of a compressed input over its size (0 or unset: none). */
+  readonly maxExpansionRatio?: number;
 }
 
 export interface DetectedSource {
@@ -166,7 +168,7 @@ export function detectSourcesInPlane(image: ImagePlane, req: Omit<DetectSourcesR
 }
 
 export async function detectSourcesFile(req: DetectSourcesRequest): Promise<DetectSourcesResult & { hdu_index: number; slice_index: number | null; width: number; height: number }> {
-  const file = await FitsFile.open(req.filePath, req.maxFileBytes ? { maxFileBytes: req.maxFileBytes } : {});
+  const file = await FitsFile.open(req.filePath, { ...(req.maxFileBytes ? { maxFileBytes: req.maxFileBytes } : {}), maxExpansionRatio: req.maxExpansionRatio ?? 0 });
   try {
     const hdu = pickImageHdu(file, req.hduIndex);
     const [w = 0, h = 0] = hdu.axes;

@@ -35,6 +35,8 @@ export interface ProcessFileRequest {
   readonly outputRelativeDir?: string;
   readonly maxElements?: number;
   readonly maxFileBytes?: number;
+  /** Largest expansion of a compressed input over its size (0 or unset: none). */
+  readonly maxExpansionRatio?: number;
   readonly engine?: string;
   /** Progress messages {progress, message} are posted here (jobs). */
   readonly progressPort?: MessagePort;
@@ -60,8 +62,8 @@ interface LoadedImage {
   pixelToWorld?: (x: number, y: number) => readonly [number, number];
 }
 
-async function loadImage(path: string, hduIndex: number | null | undefined, sliceIndex: number | null | undefined, wantError: boolean, o: { maxElements?: number; maxFileBytes?: number }): Promise<LoadedImage> {
-  const file = await FitsFile.open(path, o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {});
+async function loadImage(path: string, hduIndex: number | null | undefined, sliceIndex: number | null | undefined, wantError: boolean, o: { maxElements?: number; maxFileBytes?: number; maxExpansionRatio?: number }): Promise<LoadedImage> {
+  const file = await FitsFile.open(path, { ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}), maxExpansionRatio: o.maxExpansionRatio ?? 0 });
   try {
     const hdu = pickImageHdu(file, hduIndex);
     const { plane, slice, nSlices } = choosePlane(hdu, sliceIndex);

@@ -15,10 +15,12 @@ export interface RegionFileRequest {
   readonly sliceIndex?: number | null;
   readonly maxElements?: number;
   readonly maxFileBytes?: number;
+  /** Largest expansion of a compressed input over its size (0 or unset: none). */
+  readonly maxExpansionRatio?: number;
 }
 
 export async function regionStatisticsOfFile(req: RegionFileRequest): Promise<RegionStats & { width: number; height: number; hdu: number }> {
-  const file = await FitsFile.open(req.filePath, req.maxFileBytes ? { maxFileBytes: req.maxFileBytes } : {});
+  const file = await FitsFile.open(req.filePath, { ...(req.maxFileBytes ? { maxFileBytes: req.maxFileBytes } : {}), maxExpansionRatio: req.maxExpansionRatio ?? 0 });
   try {
     const hdu = pickImageHdu(file, req.hduIndex);
     const { plane } = choosePlane(hdu, req.sliceIndex);

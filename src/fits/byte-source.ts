@@ -34,6 +34,29 @@ export interface SourceOptions {
   inMemoryBytes?: number;
   /** Where temporary files for big decompressed streams go (default: the OS temp dir). */
   tempDir?: string;
+  /**
+   * Largest expansion of a gzip, bzip2 or .Z file over its compressed size (a decompression bomb
+   * stops as soon as it passes it, not after); streams up to EXPANSION_FREE_BYTES are never refused
+   * for it. Unset or 0: no ratio limit (maxFileBytes still holds).
+   */
+  maxExpansionRatio?: number;
+  /** Decompressed streams up to this size are never refused for their ratio (default EXPANSION_FREE_BYTES). */
+  expansionFreeBytes?: number;
+}
+
+/** Decompressed streams this small are never refused for their expansion ratio (headers and tiny images compress a lot). */
+export const EXPANSION_FREE_BYTES = 16 * 1024 ** 2;
+
+/** The most bytes a compressed file of `compressedBytes` may decompress to under the options. */
+function decompressedLimit(compressedBytes: number, maxBytes: number, options: SourceOptions): { limit: number; byRatio: boolean } {
+  const ratio = options.maxExpansionRatio;
+  if (!ratio || ratio <= 0) return { limit: maxBytes, byRatio: false };
+  const byRatio = Math.max(options.expansionFreeBytes ?? EXPANSION_FREE_BYTES, ratio * compressedBytes);
+  return byRatio < maxBytes ? { limit: byRatio, byRatio: true } : { limit: maxBytes, byRatio: false };
+}
+
+function expandsTooMuch(ratio: number, compressedBytes: number): FitsError {
+  return new FitsError('FITS_TOO_LARGE', `the decompressed file expands more than ${ratio} times its compressed size of ${compressedBytes} bytes`);
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 ** 3;
@@ -136,15 +159,15 @@ export async function openSource(path: string, options: SourceOptions = {}): Pro
     const head = want.subarray(0, got);
     if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
       await fh.close();
-      return await gunzipSource(path, maxBytes, options);
+      return await gunzipSource(path, st.size, maxBytes, options);
     }
     if (isBzip2(head)) {
       await fh.close();
-      return await gunzipSource(path, maxBytes, options, 'bzip2');
+      return await gunzipSource(path, st.size, maxBytes, options, 'bzip2');
     }
     if (isLzwCompressed(head)) {
       await fh.close();
-      return await lzwSource(path, maxBytes);
+      return await lzwSource(path, st.size, maxBytes, options);
     }
     if (st.size > maxBytes) throw tooLarge('the file', maxBytes);
     return new FileSource(fh, st.size, 'none', undefined, head);
@@ -206,8 +229,9 @@ function decompressor(wrapper: 'gzip' | 'bzip2', input: Readable): Readable {
  * A gzip or bzip2 file decompressed as it streams: counted against maxBytes chunk by chunk (a bomb
  * stops at the limit, not after), kept in memory up to inMemoryBytes, spilled to a temp file beyond.
  */
-async function gunzipSource(path: string, maxBytes: number, options: SourceOptions, wrapper: 'gzip' | 'bzip2' = 'gzip'): Promise<ByteSource> {
-  const memLimit = Math.min(options.inMemoryBytes ?? DEFAULT_IN_MEMORY_BYTES, maxBytes);
+async function gunzipSource(path: string, compressedBytes: number, maxBytes: number, options: SourceOptions, wrapper: 'gzip' | 'bzip2' = 'gzip'): Promise<ByteSource> {
+  const { limit, byRatio } = decompressedLimit(compressedBytes, maxBytes, options);
+  const memLimit = Math.min(options.inMemoryBytes ?? DEFAULT_IN_MEMORY_BYTES, limit);
   const chunks: Buffer[] = [];
   let total = 0;
   let spill: { dir: string; fh: FileHandle } | undefined;
@@ -216,7 +240,7 @@ async function gunzipSource(path: string, maxBytes: number, options: SourceOptio
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       total += chunk.length;
-      if (total > maxBytes) throw tooLarge('the decompressed file', maxBytes);
+      if (total > limit) throw byRatio ? expandsTooMuch(options.maxExpansionRatio!, compressedBytes) : tooLarge('the decompressed file', maxBytes);
       if (!spill && total > memLimit) {
         const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), `fits-${wrapper}-`));
         trackTempDir(dir);
@@ -254,14 +278,16 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-async function lzwSource(path: string, maxBytes: number): Promise<ByteSource> {
-  const st = await stat(path);
+async function lzwSource(path: string, compressedBytes: number, maxBytes: number, options: SourceOptions): Promise<ByteSource> {
   // LZW expands at most ~ 8x per input byte in practice; refuse inputs that could not fit the limit anyway.
-  if (st.size > maxBytes) throw tooLarge('the compressed file', maxBytes);
+  if (compressedBytes > maxBytes) throw tooLarge('the compressed file', maxBytes);
+  const { limit, byRatio } = decompressedLimit(compressedBytes, maxBytes, options);
   let out: Uint8Array;
   try {
-    out = decompressLzw(await readFile(path), { maxOutputBytes: Math.min(maxBytes, 2 ** 32 - 1) });
+    // The decoder stops as soon as its output would pass the limit.
+    out = decompressLzw(await readFile(path), { maxOutputBytes: Math.min(limit, 2 ** 32 - 1) });
   } catch (err) {
+    if (err instanceof FitsError && err.code === 'FITS_TOO_LARGE' && byRatio) throw expandsTooMuch(options.maxExpansionRatio!, compressedBytes);
     // The decoder's own errors already say what went wrong (FITS_TOO_LARGE past maxOutputBytes).
     if (err instanceof FitsError) throw err;
     throw new FitsError('FITS_BAD_DATA', `cannot decompress ${path}: ${(err as Error).message}`, { cause: err });

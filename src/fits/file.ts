@@ -72,6 +72,8 @@ export class FitsFile {
     private readonly source: ByteSource,
     readonly hdus: readonly Hdu[],
     warnings: string[],
+    /** The limit the file was opened with: also bounds what a tile-compressed HDU declares it decompresses to. */
+    readonly maxFileBytes: number | undefined = undefined,
   ) {
     this.warnings = warnings;
   }
@@ -82,7 +84,7 @@ export class FitsFile {
     try {
       const warnings: string[] = [];
       const hdus = await scanHdus(source, options, warnings);
-      return new FitsFile(path, source, hdus, warnings);
+      return new FitsFile(path, source, hdus, warnings, options.maxFileBytes);
     } catch (err) {
       await source.close().catch(() => undefined);
       throw err;
@@ -94,7 +96,7 @@ export class FitsFile {
     const source = bufferSource(buf);
     const warnings: string[] = [];
     const hdus = await scanHdus(source, options, warnings);
-    return new FitsFile(name, source, hdus, warnings);
+    return new FitsFile(name, source, hdus, warnings, options.maxFileBytes);
   }
 
   /** Size of the (decompressed) FITS byte stream. */

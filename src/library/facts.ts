@@ -57,8 +57,14 @@ const METADATA_KEYS: Array<[string, string]> = [
   ['dateObs', 'DATE-OBS'], ['telescope', 'TELESCOP'], ['calVersion', 'CAL_VER'], ['bunit', 'BUNIT'],
 ];
 
-export async function readFitsFacts(absPath: string, relPath: string): Promise<FileFacts> {
-  const file = await FitsFile.open(absPath, { maxHdus: 1000 });
+/** Bounds of the read (unset: the FITS library's defaults). */
+export interface FactsLimits {
+  readonly maxFileBytes?: number;
+  readonly maxExpansionRatio?: number;
+}
+
+export async function readFitsFacts(absPath: string, relPath: string, limits: FactsLimits = {}): Promise<FileFacts> {
+  const file = await FitsFile.open(absPath, { maxHdus: 1000, ...limits });
   try {
     const primary = file.hdus[0]?.header;
     const image = file.hdus.find((h) => (h.kind === 'image' || h.kind === 'compressed-image') && h.axes.length >= 2 && h.axes.every((n) => n > 0));
@@ -128,9 +134,9 @@ export async function readEcsvFacts(absPath: string, relPath: string): Promise<F
 }
 
 /** Facts for any library file; a file the readers cannot make sense of still gets name-based facts. */
-export async function readFileFacts(absPath: string, relPath: string): Promise<FileFacts> {
+export async function readFileFacts(absPath: string, relPath: string, limits: FactsLimits = {}): Promise<FileFacts> {
   try {
-    return ECSV_NAME.test(relPath) ? await readEcsvFacts(absPath, relPath) : await readFitsFacts(absPath, relPath);
+    return ECSV_NAME.test(relPath) ? await readEcsvFacts(absPath, relPath) : await readFitsFacts(absPath, relPath, limits);
   } catch {
     const name = relPath.split('/').pop() ?? relPath;
     return {

@@ -22,6 +22,7 @@ export async function libraryFromSettings(settings: Settings, pool: WorkerPool |
     db,
     dataDir: settings.dataDir,
     logger,
+    readLimits: { maxExpansionRatio: settings.maxDecompressionRatio },
     thumbnailer: pool
       ? async (path) => {
           const r = await pool.run<PreviewFileResult>('viewer.thumbnail', { path, limits: limitsFromSettings(settings) });

@@ -10,7 +10,7 @@ import { opendir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Database } from '../db/index.js';
 import { NotFoundError } from '../errors.js';
-import { readFileFacts, isLibraryFile } from './facts.js';
+import { readFileFacts, isLibraryFile, type FactsLimits } from './facts.js';
 import { SqlRecordRepository, type RecordRepository } from './repository.js';
 import { canSee, type LibraryRecord, type RecordSource, type Viewer, type Visibility } from './record.js';
 
@@ -32,6 +32,8 @@ export interface LibraryServiceOptions {
   /** Visibility of records nobody owns (scanned or single-user files): default 'public'. */
   readonly defaultVisibility?: Visibility;
   readonly logger?: LibraryLogger;
+  /** Bounds of the header read of a compressed file (MAX_DECOMPRESSION_RATIO): a bomb is not inflated to index it. */
+  readonly readLimits?: FactsLimits;
 }
 
 export interface CompletedFile {
@@ -112,7 +114,7 @@ export class LibraryService {
     if (rel === undefined) throw new NotFoundError('File is outside the data directory');
     const abs = join(this.dataDir, rel);
     const info = await stat(abs);
-    const [facts, sha256] = await Promise.all([readFileFacts(abs, rel), file.sha256 ? Promise.resolve(file.sha256) : sha256File(abs)]);
+    const [facts, sha256] = await Promise.all([readFileFacts(abs, rel, this.options.readLimits), file.sha256 ? Promise.resolve(file.sha256) : sha256File(abs)]);
     const record = await this.repo.upsertFile({
       ...facts,
       path: rel,
@@ -223,7 +225,7 @@ export class LibraryService {
     let added = 0;
     let updated = 0;
     await eachLimited(toRead, concurrency, async ({ rel, size, mtimeMs }) => {
-      const facts = await readFileFacts(join(this.dataDir, rel), rel);
+      const facts = await readFileFacts(join(this.dataDir, rel), rel, this.options.readLimits);
       await this.repo.upsertFile({
         ...facts, path: rel, sizeBytes: size, fileMtimeMs: mtimeMs, source: 'scan',
         visibility: this.options.defaultVisibility ?? 'public',

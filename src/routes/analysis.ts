@@ -65,6 +65,7 @@ export async function analysisRoutes(app: App, ctx: EngineContext): Promise<void
       sliceIndex: body.slice_index ?? null,
       maxElements: limits.maxElements,
       maxFileBytes: limits.maxFileBytes,
+      maxExpansionRatio: limits.maxExpansionRatio ?? 0,
     }, { signal: requestSignal(ctx, request, reply) });
     return { mean: r.mean, median: r.median, std: r.std, min: r.min, max: r.max, sum: r.sum, pixel_count: r.pixel_count, y_origin: yOrigin };
   });

@@ -38,6 +38,7 @@ export async function detectSourcesRoutes(app: App, ctx: EngineContext): Promise
       hduIndex: b.hdu_index ?? -1,
       maxElements: limits.maxElements,
       maxFileBytes: limits.maxFileBytes,
+      maxExpansionRatio: limits.maxExpansionRatio ?? 0,
     }, { signal: requestSignal(ctx, request, reply) });
   });
 }

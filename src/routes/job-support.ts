@@ -1,4 +1,5 @@
 /** What routes that run work as core jobs share. */
+import { rm } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import type { EngineContext } from '../context.js';
 import { EngineError, NotFoundError } from '../errors.js';
@@ -54,4 +55,18 @@ export async function visibleJob(ctx: EngineContext, request: FastifyRequest, id
     throw new NotFoundError(detail, 'JOB_NOT_FOUND');
   }
   return job;
+}
+
+/**
+ * Runs a job's work that writes into its own folder `dir`; when the work fails (not when it is
+ * stopped: a stopped pool task may still be writing, and the folder goes with the job), the folder
+ * and whatever it holds are removed, so a refused or broken input leaves nothing in DATA_DIR/processed.
+ */
+export async function cleanOnFailure<T>(dir: string, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!signal.aborted) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
 }

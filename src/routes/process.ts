@@ -11,7 +11,7 @@ import type { EngineContext } from '../context.js';
 import { PayloadTooLargeError } from '../errors.js';
 import { FilePath, MAX_NAME_LENGTH } from './input-limits.js';
 import type { JobHandler, JobOutput, JobRecord, JsonObject } from '../jobs/index.js';
-import { jobFailure, jobOwnerOf, untilAbort, visibleJob } from './job-support.js';
+import { cleanOnFailure, jobFailure, jobOwnerOf, untilAbort, visibleJob } from './job-support.js';
 import { requestSignal } from './request-signal.js';
 import { algorithms } from '../analysis/algorithms/index.js';
 import { fitsStem, type ProcessFileRequest, type ProcessFileResult } from '../analysis/process-file.js';
@@ -63,6 +63,7 @@ async function prepare(ctx: EngineContext, body: ProcessBodyT, output?: { dir: s
     outputPrefix: `${stem}_${body.algorithm}`,
     maxElements: limits.maxElements,
     maxFileBytes: limits.maxFileBytes,
+    maxExpansionRatio: limits.maxExpansionRatio ?? 0,
     engine: `jwst-processing-engine ${ctx.version}`,
   };
 }
@@ -89,11 +90,13 @@ export function analysisJobHandler(ctx: EngineContext): JobHandler {
     async run({ inputs, signal, progress, outputDir, job }) {
       const body = inputs as unknown as ProcessBodyT;
       const dir = await outputDir();
-      const payload = await prepare(ctx, body, { dir, relativeDir: `processed/${job.id}/` });
-      const r = await ctx.renderGate.run(
-        () => runWithProgress<ProcessFileResult, { progress: number; message: string }>(ctx, 'analysis.process', payload, (m) => progress(m.progress, m.message), signal),
-        { interactive: false, signal },
-      );
+      const r = await cleanOnFailure(dir, signal, async () => {
+        const payload = await prepare(ctx, body, { dir, relativeDir: `processed/${job.id}/` });
+        return ctx.renderGate.run(
+          () => runWithProgress<ProcessFileResult, { progress: number; message: string }>(ctx, 'analysis.process', payload, (m) => progress(m.progress, m.message), signal),
+          { interactive: false, signal },
+        );
+      });
       const outputs: JobOutput[] = [];
       for (const rel of r.output_files) {
         const info = await stat(join(ctx.settings.dataDir, rel));

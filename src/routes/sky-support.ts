@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { EngineContext } from '../context.js';
 import type { JobHandler, JobRecord, JsonObject, ProgressReporter } from '../jobs/index.js';
 import type { FastifyRequest } from 'fastify';
-import { jobOwnerOf, visibleJob } from './job-support.js';
+import { cleanOnFailure, jobOwnerOf, visibleJob } from './job-support.js';
 import { ConflictError, EngineError, ValidationError } from '../errors.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
 import type { OverallAdjustment } from '../reproject/tone.js';
@@ -94,7 +94,7 @@ export function skyJobHandler(ctx: EngineContext, kind: string, render: SkyRende
     async run({ inputs, signal, progress, outputDir, job }) {
       const dir = await outputDir();
       // The render stops (its pool task too) when the job's signal aborts: cancel, pause, shutdown.
-      const r = await ctx.renderGate.run(() => render(inputs, progress, dir, signal), { interactive: false, signal });
+      const r = await cleanOnFailure(dir, signal, () => ctx.renderGate.run(() => render(inputs, progress, dir, signal), { interactive: false, signal }));
       const name = `${kind}.${EXTENSIONS[r.mediaType] ?? 'bin'}`;
       const target = join(dir, name);
       if (Buffer.isBuffer(r.body)) await writeFile(target, r.body);

@@ -45,7 +45,7 @@ const CubeSpectrumQuery = Type.Object({
 });
 
 export async function tableRoutes(app: App, ctx: EngineContext): Promise<void> {
-  const options = () => ({ maxFileBytes: viewerLimits(ctx).maxFileBytes });
+  const options = () => ({ maxFileBytes: viewerLimits(ctx).maxFileBytes, maxExpansionRatio: viewerLimits(ctx).maxExpansionRatio ?? 0 });
 
   app.get('/analysis/table-info', {
     schema: { summary: 'The tables of a FITS file (every table HDU) or an ECSV file (one table): columns with dtype, unit, format, shape', tags: ['analysis'], querystring: Type.Object({ file_path: FilePath }) },

@@ -78,6 +78,8 @@ export interface OpenedTables {
 
 export interface OpenTablesOptions {
   readonly maxFileBytes: number;
+  /** Largest expansion of a compressed file over its size (see SourceOptions). */
+  readonly maxExpansionRatio?: number;
   /** ECSV text is parsed whole: refuse larger files (413). Default 256 MiB. */
   readonly maxEcsvBytes?: number;
 }
@@ -328,7 +330,7 @@ export async function openTables(path: string, options: OpenTablesOptions): Prom
       close: () => Promise.resolve(),
     };
   }
-  const file = await FitsFile.open(path, { maxFileBytes: options.maxFileBytes });
+  const file = await FitsFile.open(path, { maxFileBytes: options.maxFileBytes, maxExpansionRatio: options.maxExpansionRatio ?? 0 });
   const hdus = file.hdus.map((h) => ({ index: h.index, name: h.name, hduType: hduType(h), table: h.index > 0 && (h.kind === 'bintable' || h.kind === 'ascii-table') }));
   const pixar = file.hdus.map((h) => h.header.get('PIXAR_SR')).find((v) => typeof v === 'number');
   return {

@@ -333,6 +333,12 @@ export class TiledImageReader {
 
   static async open(file: FitsFile, hdu: Hdu): Promise<TiledImageReader> {
     const info = describeCompressedImage(hdu);
+    // The tiles decompress to what the header declares (each tile is bounded by its own size when
+    // inflated); the whole must stay within the limit the file was opened with, as a .gz's stream does.
+    const declared = info.axes.reduce((n, a) => n * a, info.axes.length ? 1 : 0) * (Math.abs(info.zbitpix) / 8);
+    if (file.maxFileBytes !== undefined && declared > file.maxFileBytes) {
+      throw new FitsError('FITS_TOO_LARGE', `the tile-compressed image of HDU ${hdu.index} decompresses to ${declared} bytes, more than the limit of ${file.maxFileBytes} bytes`);
+    }
     const { rowBytes, rows } = info.table;
     const tableBytes = await file.readBytes(hdu.dataOffset, rowBytes * rows);
     return new TiledImageReader(file, hdu, info, new Uint8Array(tableBytes.buffer, tableBytes.byteOffset, tableBytes.byteLength));

@@ -19,13 +19,15 @@ export interface ViewerLimits {
   readonly maxFileBytes: number;
   /** MAX_FITS_ARRAY_ELEMENTS. */
   readonly maxElements: number;
+  /** MAX_DECOMPRESSION_RATIO: a .gz/.bz2/.Z file may decompress to at most this many times its size (0 = no ratio limit). */
+  readonly maxExpansionRatio?: number;
   /** Planes up to this many pixels (and within maxElements) are held whole; default 50 M. */
   readonly inMemoryElements?: number;
 }
 
 /** MAX_FITS_FILE_SIZE_MB and MAX_FITS_ARRAY_ELEMENTS as the limits every reader applies. */
-export function limitsFromSettings(settings: Pick<Settings, 'maxFitsFileSizeMb' | 'maxFitsArrayElements'>): ViewerLimits {
-  return { maxFileBytes: settings.maxFitsFileSizeMb * 1024 * 1024, maxElements: settings.maxFitsArrayElements };
+export function limitsFromSettings(settings: Pick<Settings, 'maxFitsFileSizeMb' | 'maxFitsArrayElements'> & Partial<Pick<Settings, 'maxDecompressionRatio'>>): ViewerLimits {
+  return { maxFileBytes: settings.maxFitsFileSizeMb * 1024 * 1024, maxElements: settings.maxFitsArrayElements, maxExpansionRatio: settings.maxDecompressionRatio ?? 0 };
 }
 
 export const DEFAULT_IN_MEMORY_ELEMENTS = 50_000_000;
@@ -45,6 +47,11 @@ export function imageTooLarge(elements: number, max: number): PayloadTooLargeErr
   return new PayloadTooLargeError(`Image too large: ${f(elements)} pixels exceeds maximum ${f(max)}`, 'IMAGE_TOO_LARGE');
 }
 
+/** A compressed file that expands more than MAX_DECOMPRESSION_RATIO times (stopped while decompressing). */
+export function decompressionBomb(ratio: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`File too large: it decompresses to more than ${ratio} times its compressed size (MAX_DECOMPRESSION_RATIO)`, 'FILE_TOO_LARGE');
+}
+
 export async function checkFileSize(path: string, limits: ViewerLimits): Promise<number> {
   const { size } = await stat(path);
   if (size > limits.maxFileBytes) throw fileTooLarge(size, limits.maxFileBytes);
@@ -55,8 +62,11 @@ export async function checkFileSize(path: string, limits: ViewerLimits): Promise
 export async function openFits(path: string, limits: ViewerLimits, options: Pick<OpenOptions, 'inMemoryBytes'> = {}): Promise<FitsFile> {
   await checkFileSize(path, limits);
   try {
-    return await FitsFile.open(path, { ...options, maxFileBytes: limits.maxFileBytes });
+    return await FitsFile.open(path, { ...options, maxFileBytes: limits.maxFileBytes, maxExpansionRatio: limits.maxExpansionRatio ?? 0 });
   } catch (err) {
+    if (err instanceof Error && (err as { code?: string }).code === 'FITS_TOO_LARGE' && /times its compressed size/.test(err.message)) {
+      throw decompressionBomb(limits.maxExpansionRatio ?? 0);
+    }
     if (err instanceof Error && (err as { code?: string }).code === 'FITS_TOO_LARGE' && /stream|file/i.test(err.message)) {
       throw new PayloadTooLargeError(`File too large: its decompressed size exceeds maximum ${(limits.maxFileBytes / MB).toFixed(1)}MB`, 'FILE_TOO_LARGE');
     }
