@@ -12,7 +12,7 @@
  * deleted once it is older than `orphanGraceMs`. Loose files in `processed/` (not in a job folder)
  * are neither counted nor touched.
  *
- * `prune()` runs on a timer and after every run that ends on this node (`JobService.onRunEnd`);
+ * `prune()` runs on a timer and shortly after runs end on this node (`JobService.onRunEnd`);
  * runs never overlap (a request while one runs makes one more run after it). Several nodes may
  * prune at once: a job another node removed meanwhile is skipped. The clock is injectable so tests
  * move time instead of sleeping.
@@ -33,6 +33,11 @@ export interface OutputRetentionOptions {
   readonly now?: () => number;
   /** Timer period of `start()` (default 10 minutes). */
   readonly intervalMs?: number;
+  /**
+   * After a run ends, the pass waits this long first (default 1 s), so a burst of jobs ending
+   * together costs one pass, not one each.
+   */
+  readonly afterRunDelayMs?: number;
   /** A folder without a job record is deleted once this old (default 1 hour). */
   readonly orphanGraceMs?: number;
   readonly logger?: JobLogger;
@@ -76,6 +81,9 @@ export class JobOutputRetention {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private unhook: (() => void) | undefined;
+  private afterRun: NodeJS.Timeout | undefined;
+  /** Folder sizes of finished jobs (their folders no longer change), so passes stat only new ones. */
+  private readonly finishedSizes = new Map<string, { finishedAt: string | null; bytes: number }>();
   private running: Promise<RetentionReport> | undefined;
   private next: Promise<RetentionReport> | undefined;
   private closed = false;
@@ -90,7 +98,14 @@ export class JobOutputRetention {
     if (this.timer || this.closed) return;
     this.timer = setInterval(() => this.schedule(), this.o.intervalMs ?? 600_000);
     this.timer.unref?.();
-    this.unhook = this.o.service.onRunEnd(() => this.schedule());
+    this.unhook = this.o.service.onRunEnd(() => {
+      if (this.afterRun || this.closed) return;
+      this.afterRun = setTimeout(() => {
+        this.afterRun = undefined;
+        this.schedule();
+      }, this.o.afterRunDelayMs ?? 1000);
+      this.afterRun.unref?.();
+    });
     this.schedule();
   }
 
@@ -121,6 +136,7 @@ export class JobOutputRetention {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.afterRun) clearTimeout(this.afterRun);
     this.timer = undefined;
     this.unhook?.();
     await this.next?.catch(() => undefined);
@@ -137,12 +153,20 @@ export class JobOutputRetention {
     const evicted: string[] = [];
     const orphans: string[] = [];
 
-    // Sizes of every job folder, before anything is removed.
+    // Sizes of every job folder, before anything is removed (a finished job's folder is measured once).
+    const finishedIds = new Map(finished.map((j) => [j.id, j.finishedAt]));
     const sizes = new Map<string, number>();
     const folders = await readdir(root, { withFileTypes: true }).catch(() => []);
     for (const e of folders) {
-      if (e.isDirectory() && isJobId(e.name)) sizes.set(e.name, await folderBytes(join(root, e.name)));
+      if (!e.isDirectory() || !isJobId(e.name)) continue;
+      // Keyed by the finish time too: a failed job retried and finished again is measured again.
+      const cached = this.finishedSizes.get(e.name);
+      const done = finishedIds.get(e.name);
+      const bytes = cached && done !== undefined && cached.finishedAt === done ? cached.bytes : await folderBytes(join(root, e.name));
+      sizes.set(e.name, bytes);
+      if (done !== undefined) this.finishedSizes.set(e.name, { finishedAt: done, bytes });
     }
+    for (const id of this.finishedSizes.keys()) if (!sizes.has(id) || !finishedIds.has(id)) this.finishedSizes.delete(id);
     let total = [...sizes.values()].reduce((a, b) => a + b, 0);
     const bytesBefore = total;
 
@@ -155,6 +179,7 @@ export class JobOutputRetention {
       }
       total -= sizes.get(job.id) ?? 0;
       sizes.delete(job.id);
+      this.finishedSizes.delete(job.id);
       return true;
     };
 
@@ -171,7 +196,7 @@ export class JobOutputRetention {
     }
 
     // Folders whose job is gone.
-    const known = new Set(finished.map((j) => j.id));
+    const known = finishedIds;
     const grace = this.o.orphanGraceMs ?? 3_600_000;
     for (const id of sizes.keys()) {
       if (known.has(id) || (await service.store.get(id))) continue;

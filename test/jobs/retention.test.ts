@@ -130,7 +130,7 @@ describe('job output retention', () => {
     const { dir, cleanup } = await tempDir();
     const jobs = makeService(dir, [writer]);
     await jobs.start();
-    const retention = new JobOutputRetention({ service: jobs, retentionMs: 0, maxBytes: 150, intervalMs: 3_600_000 });
+    const retention = new JobOutputRetention({ service: jobs, retentionMs: 0, maxBytes: 150, intervalMs: 3_600_000, afterRunDelayMs: 0 });
     retention.start();
     try {
       const first = await finish(jobs, 100);
