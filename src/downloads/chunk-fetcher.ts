@@ -14,7 +14,7 @@ import {
 } from './errors.js';
 import { isStrongEtag, parseContentRange, parseLength, rangeHeader } from './http-range.js';
 import { redirectAllowList, type RedirectPolicy } from './redirect-policy.js';
-import { parseRetryAfter } from './retry.js';
+import { parseRetryAfter } from '../core/retry.js';
 
 export interface ChunkFetcherOptions {
   /** Connection pool; its per-origin connection limit is the per-host bound. */

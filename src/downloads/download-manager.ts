@@ -30,7 +30,7 @@ import { fileInside, observationDir, relativeInside, sanitizeFilename, validateO
 import type { ProductQuery, ProductSource, RemoteProduct } from './product-source.js';
 import { redirectAllowList } from './redirect-policy.js';
 import { applyRetention } from './retention.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY_POLICY, type Clock, type RetryPolicy } from '../core/retry.js';
 import { FileSlots, type SlotTicket } from './scheduler.js';
 import { etaSeconds, SpeedMeter } from './speed-meter.js';
 
@@ -58,6 +58,8 @@ export interface DownloadManagerOptions {
   /** Connections to one host at most (default: files × (2 × connections per file + 1), at most 32). */
   readonly connectionsPerHost?: number;
   readonly retry?: Partial<RetryPolicy>;
+  /** Time for the waits between retries (tests inject one that does not sleep). */
+  readonly retryClock?: Clock;
   /** Seconds without a byte before a transfer counts as stalled (default 60 s). */
   readonly stallTimeoutMs?: number;
   /** fsync each file before marking it complete, so `complete` survives a power cut (default true). */
@@ -207,7 +209,7 @@ export class DownloadManager {
       });
     }
     const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.downloader = new FileDownloader({ fetcher: this.fetcher, fs: this.fs, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, connectionsPerFile: perFile, retry, syncData: options.syncData, digests: this.digests });
+    this.downloader = new FileDownloader({ fetcher: this.fetcher, fs: this.fs, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, connectionsPerFile: perFile, retry, clock: options.retryClock, syncData: options.syncData, digests: this.digests });
     this.persister = new JobPersister(this.store, {
       intervalMs: options.persistIntervalMs ?? 1000,
       onError: (job, err) => this.log.error({ err, jobId: job.id }, 'could not save download state'),

@@ -27,7 +27,7 @@ import type { FileLayer, WritableFile } from './file-layer.js';
 import { hasChecksumFailure, type FitsChecksumReport } from './fits-checksum.js';
 import { isStrongEtag } from './http-range.js';
 import type { FileEntry, FitsVerdict } from './job.js';
-import { retryDelayMs, sleep, type RetryPolicy } from './retry.js';
+import { Retrier, systemClock, withRetry, type Clock, type RetryPolicy } from '../core/retry.js';
 
 export interface FileDownloaderOptions {
   readonly fetcher: ChunkFetcher;
@@ -37,6 +37,8 @@ export interface FileDownloaderOptions {
   readonly connectionsPerFile: number;
   readonly retry: RetryPolicy;
   readonly random?: () => number;
+  /** Time for the waits between retries (tests inject one that does not sleep). */
+  readonly clock?: Clock;
   /** fsync each finished file before it is renamed and marked complete (default true). */
   readonly syncData?: boolean;
   /** Where SHA-256 and FITS checksums are computed (default: on this thread). */
@@ -83,7 +85,7 @@ export class FileDownloader {
 class FileRun {
   private readonly part: string;
   private remote!: RemoteFileInfo;
-  private restarts = 0;
+  private restarts: Retrier | undefined;
   private verifyRestartUsed = false;
   /** Bytes that came from an earlier run (only those can be blamed on a mixed version). */
   private readonly initialBytes: number;
@@ -253,9 +255,13 @@ class FileRun {
   }
 
   private async guardRestarts(err: Error): Promise<void> {
-    this.restarts++;
-    if (this.restarts > this.o.retry.maxRetries + 1) throw err;
-    await sleep(retryDelayMs(this.restarts, this.o.retry, undefined, this.o.random), this.signal);
+    // A restart from byte 0 is allowed once more than a retry (the first is no failure of the link).
+    this.restarts ??= this.retrier({ ...this.o.retry, maxRetries: this.o.retry.maxRetries + 1 }, this.signal);
+    await this.restarts.wait(err);
+  }
+
+  private retrier(policy: RetryPolicy, signal: AbortSignal): Retrier {
+    return new Retrier(policy, { clock: this.o.clock, random: this.o.random, signal });
   }
 
   private async resetBytes(): Promise<void> {
@@ -379,7 +385,7 @@ class FileRun {
 
   private async fetchChunk(writer: BatchWriter, [start, end]: ByteRange, signal: AbortSignal, early: Promise<RangeResponse> | undefined, lookahead: Lookahead): Promise<void> {
     let pos = start;
-    let failures = 0;
+    const retrier = this.retrier(this.o.retry, signal);
     let pending = early;
     while (pos < end) {
       const before = pos;
@@ -406,10 +412,10 @@ class FileRun {
         if (err instanceof RangeIgnoredError || err instanceof FileChangedError || err instanceof UnsatisfiableRangeError) throw err;
         if (!err.retryable) throw err;
         // Progress resets the count: a flaky link that still moves data is not a failing chunk.
-        failures = pos > before ? 1 : failures + 1;
-        if (failures > this.o.retry.maxRetries) throw err;
-        this.hooks.onNotice?.(`retrying chunk: ${err.message}`, { file: this.entry.filename, at: pos, retry: failures });
-        await sleep(retryDelayMs(failures, this.o.retry, err.retryAfterMs, this.o.random), signal);
+        const delay = retrier.next({ retryAfterMs: err.retryAfterMs, progressed: pos > before });
+        if (delay === undefined) throw err;
+        this.hooks.onNotice?.(`retrying chunk: ${err.message}`, { file: this.entry.filename, at: pos, retry: retrier.retries });
+        await (this.o.clock ?? systemClock).sleep(delay, signal);
       }
     }
   }
@@ -417,7 +423,7 @@ class FileRun {
   /** One stream from the current prefix (or 0) to the end: no length known, or no Range support. */
   private async fetchWhole(): Promise<StreamDigest | undefined> {
     const { entry } = this;
-    let failures = 0;
+    const retrier = this.retrier(this.o.retry, this.signal);
     let digest: StreamDigest | undefined;
     for (;;) {
       const from = this.remote.acceptRanges ? prefixEnd(entry.ranges) : 0;
@@ -465,11 +471,11 @@ class FileRun {
           // Asked to continue, got the whole file: start over from byte 0 without Range.
           this.remote = { ...this.remote, acceptRanges: false };
         } else if (err instanceof DiskFullError || !(err instanceof DownloadError) || !err.retryable) throw err;
-        failures++;
-        if (failures > this.o.retry.maxRetries) throw err;
         const e = err as DownloadError;
-        this.hooks.onNotice?.(`retrying stream: ${e.message}`, { file: entry.filename, at: pos, retry: failures });
-        await sleep(retryDelayMs(failures, this.o.retry, e.retryAfterMs, this.o.random), this.signal);
+        const delay = retrier.next({ retryAfterMs: e.retryAfterMs });
+        if (delay === undefined) throw err;
+        this.hooks.onNotice?.(`retrying stream: ${e.message}`, { file: entry.filename, at: pos, retry: retrier.retries });
+        await (this.o.clock ?? systemClock).sleep(delay, this.signal);
       } finally {
         await writer?.close();
         await syncer?.settle().catch(() => undefined);
@@ -563,18 +569,13 @@ class FileRun {
   }
 
   private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
-    for (let failures = 0; ; ) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : err;
-        if (!(err instanceof DownloadError) || !err.retryable) throw err;
-        failures++;
-        if (failures > this.o.retry.maxRetries) throw err;
-        this.hooks.onNotice?.(`retrying: ${err.message}`, { file: this.entry.filename, retry: failures });
-        await sleep(retryDelayMs(failures, this.o.retry, err.retryAfterMs, this.o.random), this.signal);
-      }
-    }
+    return withRetry(fn, this.o.retry, (err) => {
+      if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : err;
+      return err instanceof DownloadError && err.retryable ? { retryAfterMs: err.retryAfterMs } : false;
+    }, {
+      clock: this.o.clock, random: this.o.random, signal: this.signal,
+      onRetry: (err, retry) => this.hooks.onNotice?.(`retrying: ${(err as Error).message}`, { file: this.entry.filename, retry }),
+    });
   }
 }
 

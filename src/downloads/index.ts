@@ -14,7 +14,7 @@ export { type FileLayer, type WritableFile, nodeFileLayer } from './file-layer.j
 export { FitsChecksumAccumulator, type FitsChecksumReport, hasChecksumFailure } from './fits-checksum.js';
 export { ContentDigest, digestFile } from './content-digest.js';
 export { SpeedMeter, etaSeconds } from './speed-meter.js';
-export { type RetryPolicy, DEFAULT_RETRY_POLICY, retryDelayMs, parseRetryAfter } from './retry.js';
+export { type RetryPolicy, type Clock, DEFAULT_RETRY_POLICY, backoffDelayMs, parseRetryAfter, Retrier, withRetry, systemClock } from '../core/retry.js';
 export { sanitizeFilename, validateObsId, validateProductSelection, PRODUCT_FILENAME_PATTERN, MAX_SELECTED_PRODUCTS } from './paths.js';
 export * from './errors.js';
 export { downloadManagerFromSettings, mastClientProductSource } from './service.js';

@@ -5,6 +5,7 @@
  * bounded by an overall deadline (MAST_SEARCH_TIMEOUT).
  */
 import type { Logger } from 'pino';
+import type { Clock } from '../core/retry.js';
 import { TtlCache, type CacheStats } from './cache.js';
 import {
   discreteFilter, observationFilterObjects, rangeFilter, rowMatches,
@@ -31,6 +32,8 @@ export interface MastClientOptions {
   readonly requestTimeoutMs?: number;
   readonly maxRetries?: number;
   readonly retryBaseDelayMs?: number;
+  /** Time for the waits between retries (the shared policy of src/core/retry.ts; tests inject one that does not sleep). */
+  readonly retryClock?: Clock | undefined;
   /** Rows per MAST page (default 5000). */
   readonly pageSize?: number;
   /** Refuse queries matching more rows than this (default 200 000). */
@@ -133,6 +136,7 @@ export class MastClient {
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       maxRetries: options.maxRetries ?? 3,
       retryBaseDelayMs: options.retryBaseDelayMs ?? 500,
+      clock: options.retryClock,
       userAgent: options.userAgent ?? 'jwst-processing-engine (MAST client)',
       logger: options.logger,
       dispatcher: options.dispatcher,

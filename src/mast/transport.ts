@@ -1,12 +1,14 @@
 /**
  * HTTP to MAST with the failure handling astroquery lacks: a per-request timeout (no hung
- * sockets), an overall deadline, and bounded retries with jittered exponential backoff on
- * connection errors, 429 (honouring Retry-After), 502/503/504 and HTML error pages.
+ * sockets), an overall deadline, and bounded retries on connection errors, 429, 502/503/504 and
+ * HTML error pages with the engine's one retry policy (src/core/retry.ts: jittered exponential
+ * backoff, Retry-After, the deadline as budget, an injectable clock).
  * The token is sent only to the configured MAST origin and never logged.
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { MastTimeoutError, MastUnavailableError } from './errors.js';
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, Retrier, systemClock, type Clock, type RetryPolicy } from '../core/retry.js';
 
 /** An overall time budget shared by every request of one search. */
 export class Deadline {
@@ -81,6 +83,8 @@ export interface TransportOptions {
   readonly requestTimeoutMs: number;
   readonly maxRetries: number;
   readonly retryBaseDelayMs: number;
+  /** Time for the waits between retries (tests inject one that does not sleep). */
+  readonly clock?: Clock | undefined;
   readonly userAgent: string;
   readonly logger?: Logger | undefined;
   readonly dispatcher?: Dispatcher | undefined;
@@ -125,8 +129,11 @@ export class MastTransport {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
 
+  private readonly retryPolicy: RetryPolicy;
+
   constructor(options: TransportOptions) {
     this.opts = options;
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, maxRetries: options.maxRetries, baseDelayMs: options.retryBaseDelayMs };
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.origin = new URL(this.baseUrl).origin;
     this.ownsDispatcher = options.dispatcher === undefined;
@@ -141,23 +148,24 @@ export class MastTransport {
   async requestJson(req: JsonRequest): Promise<JsonResponse> {
     const url = this.resolveUrl(req.url);
     let last: Failure | undefined;
-    for (let attempt = 0; attempt <= this.opts.maxRetries; attempt++) {
-      if (attempt > 0 && last) {
-        const delay = last.kind === 'http' && last.retryAfterMs !== undefined
-          ? last.retryAfterMs
-          : this.opts.retryBaseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-        if (delay >= req.deadline.remainingMs()) break;
-        this.opts.logger?.debug({ what: req.what, attempt, delayMs: Math.round(delay), reason: last.message }, 'retrying MAST request');
-        await sleep(delay, req.deadline.signal).catch(() => undefined);
-      }
+    // The shared retry policy (src/core/retry.ts); the request's deadline is the retry budget.
+    const clock = this.opts.clock ?? systemClock;
+    const retrier = new Retrier(this.retryPolicy, { clock, budgetMs: req.deadline.remainingMs() });
+    for (let attempt = 1; ; attempt++) {
       if (req.deadline.expired()) break;
       const outcome = await this.once(url, req);
       if (outcome.ok) return outcome.response;
       last = outcome.failure;
-      if (!isRetryable(last)) throw this.toError(req, last, attempt + 1);
+      if (!isRetryable(last)) throw this.toError(req, last, attempt);
+      const delay = retrier.next({ retryAfterMs: last.kind === 'http' ? last.retryAfterMs : undefined });
+      if (delay === undefined) {
+        if (req.deadline.expired()) break;
+        throw this.toError(req, last, attempt);
+      }
+      this.opts.logger?.debug({ what: req.what, attempt: attempt + 1, delayMs: Math.round(delay), reason: last.message }, 'retrying MAST request');
+      await clock.sleep(delay, req.deadline.signal).catch(() => undefined);
     }
-    if (req.deadline.expired() || !last) throw budgetExceeded(req.deadline);
-    throw this.toError(req, last, this.opts.maxRetries + 1);
+    throw budgetExceeded(req.deadline);
   }
 
   async close(): Promise<void> {
@@ -276,14 +284,6 @@ function describeNetworkError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function parseRetryAfter(value: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
 function htmlTitle(body: string): string {
   const m = /<title>([^<]{0,200})<\/title>/i.exec(body) ?? /<h1>([^<]{0,200})<\/h1>/i.exec(body);
   return m ? m[1]!.trim() : '';
@@ -303,21 +303,6 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number)
     chunks.push(b);
   }
   return Buffer.concat(chunks, total).toString('utf8');
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function formatSeconds(ms: number): string {

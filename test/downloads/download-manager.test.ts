@@ -9,6 +9,7 @@ import { MemoryJobStore } from '../../src/downloads/job-store.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
 import type { Job } from '../../src/downloads/job.js';
 import { ValidationError } from '../../src/errors.js';
+import { ManualClock } from '../../src/core/retry.js';
 import type { DownloadFaults } from '../fake-mast/download-endpoint.js';
 import { diskThatFillsUp, fakeServer, seededBytes, sha256, tempDir } from './helpers.js';
 
@@ -54,6 +55,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
       chunkSize: 16 * 1024,
       maxConcurrentFiles: 2,
       retry: { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 50 },
+      // the shared retry helper waits on this clock: retries without sleeping
+      retryClock: new ManualClock(),
       stallTimeoutMs: 2000,
       persistIntervalMs: 100,
       progressIntervalMs: 50,

@@ -5,6 +5,7 @@ import { FileDownloader } from '../../src/downloads/file-downloader.js';
 import { nodeFileLayer, type FileLayer } from '../../src/downloads/file-layer.js';
 import { DiskFullError, PermanentHttpError, RedirectRefusedError, TransferAbortedError, VerificationError } from '../../src/downloads/errors.js';
 import type { FileEntry } from '../../src/downloads/job.js';
+import { ManualClock } from '../../src/core/retry.js';
 import { diskThatFillsUp, entryFor, fakeServer, seededBytes, sha256, tempDir, testFetcher } from './helpers.js';
 
 const CHUNK = 16 * 1024;
@@ -29,7 +30,10 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
     const data = seededBytes(size, n);
     fake.endpoint.addFile(uri, data, faults);
     const entry = entryFor(tmp.dir, name, fake.url(uri));
+    // The shared retry helper waits on this clock: no real sleeping between retries.
+    const clock = new ManualClock();
     const downloader = new FileDownloader({
+      clock,
       fetcher: testFetcher(opts.stallMs ?? 2000),
       fs: opts.fs ?? nodeFileLayer,
       chunkSize: CHUNK,
@@ -39,7 +43,7 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
     const notices: string[] = [];
     const run = (signal: AbortSignal = new AbortController().signal) =>
       downloader.download(entry, signal, { onBytes: () => undefined, onProgress: () => undefined, onNotice: (m) => notices.push(m) });
-    return { uri, data, entry, run, notices };
+    return { uri, data, entry, run, notices, clock };
   }
 
   async function assertIdentical(entry: FileEntry, data: Buffer) {
@@ -79,19 +83,27 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
     const t = setup(40_000, { serverErrors: 3 });
     await t.run();
     await assertIdentical(t.entry, t.data);
+    // exponential backoff with jitter (base 5 ms): 5-7.5, 10-15, 20-30 ms, waited on the injected clock
+    assert.equal(t.clock.sleeps.length, 3);
+    t.clock.sleeps.forEach((ms, i) => assert.ok(ms >= 5 * 2 ** i && ms <= 7.5 * 2 ** i, `retry ${i + 1}: ${ms} ms`));
   });
 
   it('fails the file when 5xx outlast MAX_RETRIES', async () => {
     const t = setup(40_000, { serverErrors: 10 });
     await assert.rejects(t.run(), /HTTP 503/);
     assert.notEqual(t.entry.status, 'complete');
+    assert.equal(t.clock.sleeps.length, RETRY.maxRetries, 'the retry budget, then the error');
   });
 
-  it('waits as long as Retry-After says on 429', async () => {
+  it('waits as long as Retry-After says on 429 (capped at maxRetryAfterMs)', async () => {
     const t = setup(20_000, { rateLimited: { count: 1, retryAfterSeconds: 1 } });
-    const started = Date.now();
     await t.run();
-    assert.ok(Date.now() - started >= 950, 'Retry-After honoured');
+    // Retry-After (1 s) wins over the backoff (5-7.5 ms); the injected clock waited it, no real sleep.
+    assert.deepEqual(t.clock.sleeps, [1000], 'Retry-After honoured');
+    await assertIdentical(t.entry, t.data);
+    const capped = setup(20_000, { rateLimited: { count: 1, retryAfterSeconds: 3600 } });
+    await capped.run();
+    assert.deepEqual(capped.clock.sleeps, [RETRY.maxRetryAfterMs]);
     await assertIdentical(t.entry, t.data);
   });
 

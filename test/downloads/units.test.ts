@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { addRange, coveredBytes, missingRanges, splitIntoChunks, clipRanges } from '../../src/downloads/byte-ranges.js';
 import { parseContentRange, rangeHeader, isStrongEtag } from '../../src/downloads/http-range.js';
-import { parseRetryAfter, retryDelayMs } from '../../src/downloads/retry.js';
 import { SpeedMeter, etaSeconds } from '../../src/downloads/speed-meter.js';
 import { sanitizeFilename, validateObsId, validateProductSelection } from '../../src/downloads/paths.js';
 import { ValidationError } from '../../src/errors.js';
@@ -42,24 +41,6 @@ describe('HTTP range headers', () => {
     for (const bad of ['bytes 9-1/100', 'bytes 0-100/100', 'items 0-1/2', 'bytes */*', '', undefined]) assert.equal(parseContentRange(bad), undefined, String(bad));
     assert.equal(isStrongEtag('"x"'), true);
     assert.equal(isStrongEtag('W/"x"'), false);
-  });
-});
-
-describe('retry policy', () => {
-  const policy = { maxRetries: 3, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
-  it('backs off exponentially with up to 50 % jitter', () => {
-    assert.equal(retryDelayMs(1, policy, undefined, () => 0), 1000);
-    assert.equal(retryDelayMs(2, policy, undefined, () => 0), 2000);
-    assert.equal(retryDelayMs(3, policy, undefined, () => 0.999999), 4000 + 4000 * 0.5 * 0.999999);
-    assert.equal(retryDelayMs(10, policy, undefined, () => 0), 30_000);
-  });
-  it('honours Retry-After (seconds or date), capped', () => {
-    assert.equal(retryDelayMs(1, policy, 7000, () => 0), 7000);
-    assert.equal(retryDelayMs(1, policy, 10_000_000, () => 0), 300_000);
-    assert.equal(parseRetryAfter('3'), 3000);
-    assert.equal(parseRetryAfter('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT')), 10_000);
-    assert.equal(parseRetryAfter('soon'), undefined);
-    assert.equal(parseRetryAfter(undefined), undefined);
   });
 });
 

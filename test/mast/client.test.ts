@@ -1,6 +1,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { ManualClock } from '../../src/core/retry.js';
 import { FakeMast } from '../fake-mast/server.js';
 import {
   MastClient, MastServiceError, MastTimeoutError, MastUnavailableError, ObservationNotFoundError, TargetNotResolvedError,
@@ -90,21 +91,39 @@ describe('retries and timeouts', () => {
     fake.fault({ mode: 'http', status: 503, times: 1 })
       .fault({ mode: 'reset', times: 1 })
       .fault({ mode: 'html-200', times: 1 })
-      .fault({ mode: 'http', status: 429, retryAfter: '0', times: 1 });
-    const r = await client({ maxRetries: 5 }).searchProgram({ programId: 2733 });
+      .fault({ mode: 'http', status: 429, retryAfter: '3', times: 1 });
+    // The shared retry helper (src/core/retry.ts) waits on the injected clock: no real sleeping.
+    const clock = new ManualClock();
+    const started = Date.now();
+    const r = await client({ maxRetries: 5, retryClock: clock }).searchProgram({ programId: 2733 });
     assert.equal(r.totalCount, 30);
     assert.equal(fake.invokes('Mast.Caom.Filtered').length, 5);
+    assert.equal(clock.sleeps.length, 4);
+    // backoff 5 ms·2^(n-1) plus up to 50 % jitter; the 429's Retry-After (3 s) wins for the last wait
+    clock.sleeps.slice(0, 3).forEach((ms, i) => assert.ok(ms >= 5 * 2 ** i && ms <= 7.5 * 2 ** i, `retry ${i + 1}: ${ms} ms`));
+    assert.equal(clock.sleeps[3], 3000);
+    assert.ok(Date.now() - started < 3000, 'the Retry-After was not slept for real');
+  });
+
+  it('a Retry-After past the search budget ends the retries at once', async () => {
+    fake.fault({ mode: 'http', status: 429, retryAfter: '60', times: 1 });
+    const clock = new ManualClock();
+    await assert.rejects(client({ maxRetries: 5, retryClock: clock }).searchProgram({ programId: 2733 }), (e: unknown) => e instanceof MastUnavailableError);
+    assert.deepEqual(clock.sleeps, []);
+    assert.equal(fake.invokes('Mast.Caom.Filtered').length, 1);
   });
 
   it('gives up after maxRetries with a 502 naming the failure', async () => {
     fake.fault({ mode: 'http', status: 503, times: Infinity });
-    await assert.rejects(client({ maxRetries: 2 }).searchProgram({ programId: 2733 }), (e: unknown) => {
+    const clock = new ManualClock();
+    await assert.rejects(client({ maxRetries: 2, retryClock: clock }).searchProgram({ programId: 2733 }), (e: unknown) => {
       assert.ok(e instanceof MastUnavailableError);
       assert.equal(e.httpStatus, 502);
       assert.match(e.message, /after 3 attempts: HTTP 503 \(503 Service Temporarily Unavailable\)/);
       return true;
     });
     assert.equal(fake.invokes().length, 3);
+    assert.equal(clock.sleeps.length, 2);
   });
 
   it('maps a persistent HTML 504 from MAST to a 504', async () => {
