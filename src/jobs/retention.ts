@@ -9,8 +9,8 @@
  *
  * A job that is queued, running or paused is never touched, nor its folder. A folder whose job
  * record is gone (a crash between the two deletes, a run that wrote after its job was removed) is
- * deleted once it is older than `orphanGraceMs`. Loose files in `processed/` (not in a job folder)
- * are neither counted nor touched.
+ * deleted once it is older than `orphanGraceMs` (only UUID-named folders, the ids the service
+ * gives). Loose files in `processed/`, and folders that are no job's, are neither counted nor touched.
  *
  * `prune()` runs on a timer and shortly after runs end on this node (`JobService.onRunEnd`);
  * runs never overlap (a request while one runs makes one more run after it). Several nodes may
@@ -56,6 +56,7 @@ export interface RetentionReport {
 }
 
 const FINISHED = ['completed', 'failed', 'cancelled'] as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Bytes of the regular files under `dir` (0 when it does not exist). */
 export async function folderBytes(dir: string): Promise<number> {
@@ -153,15 +154,22 @@ export class JobOutputRetention {
     const evicted: string[] = [];
     const orphans: string[] = [];
 
-    // Sizes of every job folder, before anything is removed (a finished job's folder is measured once).
+    // Sizes of the job folders, before anything is removed (a finished job's folder is measured
+    // once). A folder whose record is gone is an orphan only when UUID-named (the ids the service
+    // gives): a folder someone made by hand in processed/ is no job's, neither counted nor deleted.
     const finishedIds = new Map(finished.map((j) => [j.id, j.finishedAt]));
     const sizes = new Map<string, number>();
+    const orphanCandidates: string[] = [];
     const folders = await readdir(root, { withFileTypes: true }).catch(() => []);
     for (const e of folders) {
       if (!e.isDirectory() || !isJobId(e.name)) continue;
+      const done = finishedIds.get(e.name);
+      if (done === undefined && !(await service.store.get(e.name))) {
+        if (!UUID.test(e.name)) continue;
+        orphanCandidates.push(e.name);
+      }
       // Keyed by the finish time too: a failed job retried and finished again is measured again.
       const cached = this.finishedSizes.get(e.name);
-      const done = finishedIds.get(e.name);
       const bytes = cached && done !== undefined && cached.finishedAt === done ? cached.bytes : await folderBytes(join(root, e.name));
       sizes.set(e.name, bytes);
       if (done !== undefined) this.finishedSizes.set(e.name, { finishedAt: done, bytes });
@@ -169,6 +177,18 @@ export class JobOutputRetention {
     for (const id of this.finishedSizes.keys()) if (!sizes.has(id) || !finishedIds.has(id)) this.finishedSizes.delete(id);
     let total = [...sizes.values()].reduce((a, b) => a + b, 0);
     const bytesBefore = total;
+
+    // Orphans past the grace time first: they free space no job needs.
+    const grace = this.o.orphanGraceMs ?? 3_600_000;
+    for (const id of orphanCandidates) {
+      const dir = join(root, id);
+      const mtime = await stat(dir).then((st) => st.mtimeMs, () => undefined);
+      if (mtime === undefined || mtime + grace > now) continue;
+      await rm(dir, { recursive: true, force: true });
+      total -= sizes.get(id) ?? 0;
+      sizes.delete(id);
+      orphans.push(id);
+    }
 
     const remove = async (job: JobRecord): Promise<boolean> => {
       try {
@@ -193,19 +213,6 @@ export class JobOutputRetention {
       if (total <= this.o.maxBytes) break;
       if ((sizes.get(job.id) ?? 0) === 0) continue; // removing it frees nothing
       if (await remove(job)) evicted.push(job.id);
-    }
-
-    // Folders whose job is gone.
-    const known = finishedIds;
-    const grace = this.o.orphanGraceMs ?? 3_600_000;
-    for (const id of sizes.keys()) {
-      if (known.has(id) || (await service.store.get(id))) continue;
-      const dir = join(root, id);
-      const mtime = await stat(dir).then((s) => s.mtimeMs, () => undefined);
-      if (mtime === undefined || mtime + grace > now) continue;
-      await rm(dir, { recursive: true, force: true });
-      total -= sizes.get(id) ?? 0;
-      orphans.push(id);
     }
 
     const report: RetentionReport = { expired, evicted, orphans, bytesBefore, bytesAfter: total };

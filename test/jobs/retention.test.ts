@@ -150,7 +150,7 @@ describe('job output retention', () => {
     }
   });
 
-  it('deletes a folder whose job is gone once it is older than the grace time; leaves loose files alone', async () => {
+  it('deletes a (UUID-named) folder whose job is gone once it is older than the grace time; leaves loose files and other folders alone', async () => {
     const { dir, cleanup } = await tempDir();
     const jobs = makeService(dir, [writer]);
     await jobs.start();
@@ -162,18 +162,23 @@ describe('job output retention', () => {
       await mkdir(orphan, { recursive: true });
       await writeFile(join(orphan, 'left.fits'), Buffer.alloc(50));
       await writeFile(join(dir, 'processed', 'loose.fits'), Buffer.alloc(70));
+      const byHand = join(dir, 'processed', 'my-notes');
+      await mkdir(byHand);
+      await writeFile(join(byHand, 'keep.txt'), Buffer.alloc(30));
+      await utimes(byHand, new Date(0), new Date(0));
       const old = new Date(now - 10 * 60_000);
       await utimes(orphan, old, old);
 
       let report = await retention.prune();
       assert.deepEqual(report.orphans, [], 'younger than the grace time');
-      assert.equal(report.bytesBefore, 60, 'loose files are not counted');
+      assert.equal(report.bytesBefore, 60, 'loose files and folders that are no job\'s are not counted');
 
       now += 2 * HOUR;
       report = await retention.prune();
       assert.equal(report.orphans.length, 1);
       assert.equal(await exists(orphan), false);
       assert.equal(await exists(join(dir, 'processed', 'loose.fits')), true);
+      assert.equal(await exists(join(byHand, 'keep.txt')), true, 'a folder that is no job\'s is never deleted');
       assert.equal((await jobs.get(kept))?.state, 'completed');
     } finally {
       await retention.close();
