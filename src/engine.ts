@@ -41,22 +41,30 @@ const shutdowns = new WeakMap<EngineContext, AbortController>();
 async function shutdownEngine(app: App, ctx: EngineContext): Promise<void> {
   const reason = new UnavailableError('The engine is shutting down; retry in a moment');
   shutdowns.get(ctx)?.abort(reason);
-  const http = app.close();
+  const t0 = Date.now();
+  const step = <T>(name: string, p: Promise<T>): Promise<T> =>
+    p.finally(() => ctx.logger.debug({ step: name, ms: Date.now() - t0 }, 'shutdown step done'));
+  const http = step('http server', app.close());
   // Job signals and download transfers are aborted synchronously by these calls, before the pool
   // stops the tasks, so a job sees its own stop (and is re-queued) rather than the pool's error.
-  const work = [ctx.jobs.close(), ctx.downloads.close()];
+  const work = [step('jobs', ctx.jobs.close()), step('downloads', ctx.downloads.close())];
   ctx.pool.stopAll(reason);
-  for (const r of await Promise.allSettled([...work, http])) {
+  for (const r of await Promise.allSettled(work)) {
     if (r.status === 'rejected') ctx.logger.error({ err: r.reason }, 'error while shutting down');
   }
+  // In-flight requests have answered by now (their work was stopped); a connection still open a
+  // moment later (a client that does not read its answer) is cut.
+  const late = setTimeout(() => app.server.closeAllConnections(), 1000);
+  await http.catch((err: unknown) => ctx.logger.error({ err }, 'error while shutting down'));
+  clearTimeout(late);
   for (const stop of [...ctx.onClose].reverse()) {
     try {
-      await stop();
+      await step('service', Promise.resolve(stop()));
     } catch (err) {
       ctx.logger.error({ err }, 'error while shutting down');
     }
   }
-  await ctx.pool.close();
+  await step('pool', ctx.pool.close());
 }
 
 export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {

@@ -150,11 +150,13 @@ export async function buildServer(ctx: EngineContext, routeModules: RouteModule[
     reply.status(e.httpStatus).send({ detail: e.message });
   });
 
-  // Shutting down: new requests (e.g. on kept-alive connections) are refused with 503.
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!ctx.shutdown.aborted) return;
-    reply.header('connection', 'close');
-    throw ctx.shutdown.reason;
+  // Shutting down: new requests (e.g. on kept-alive connections) are refused with 503, and every
+  // answer closes its connection, so the server is left with none once in-flight requests answered.
+  app.addHook('onRequest', async () => {
+    if (ctx.shutdown.aborted) throw ctx.shutdown.reason;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (ctx.shutdown.aborted) reply.header('connection', 'close');
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

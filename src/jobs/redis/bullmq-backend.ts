@@ -157,6 +157,12 @@ export class BullMqBackend implements JobBackend {
     const runner = this.runner;
     if (!runner) throw new Error('job backend not started');
     const id = bull.data.id;
+    if (this.closed) {
+      // Taken while this node shuts down (a fetch already under way when the runs stopped, e.g. the
+      // ticket a stopped run just put back): back to the queue, untouched, for another worker.
+      await bull.moveToWait(token);
+      throw new WaitingError();
+    }
     const controller = new AbortController();
     let finished: () => void = () => undefined;
     const run: LocalRun = { controller, done: new Promise<void>((r) => (finished = r)) };
