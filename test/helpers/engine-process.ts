@@ -53,7 +53,7 @@ function spawnScript(args: readonly string[], env: Record<string, string>, keepS
 }
 
 /** Polls GET /health on the port until it answers 200; throws (with the engine's stderr) after `deadlineMs`. */
-export async function waitForHealth(port: number, engine: SpawnedEngine, deadlineMs = 30_000): Promise<void> {
+export async function waitForHealth(port: number, engine: SpawnedEngine, deadlineMs = 90_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     try {
