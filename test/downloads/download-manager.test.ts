@@ -194,7 +194,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('cancel removes the .part files at once and keeps completed files; dismissing without delete_files keeps them too', async () => {
     const m = manager(join(tmp.dir, 'cancel-parts'));
     await m.start();
-    const obs = observation([20_000, 300_000], [undefined, { bytesPerSecond: 60_000 }]);
+    // the big file takes ~20 s: still unfinished when cancelled, even on a loaded machine
+    const obs = observation([20_000, 1_000_000], [undefined, { bytesPerSecond: 50_000 }]);
     const job = await m.createJob({ obsId: obs.obsId });
     const [small, big] = [...obs.data.keys()];
     const [done, slow] = [small, big].map((name) => () => m.get(job.id)!.files.find((f) => f.filename === name));
