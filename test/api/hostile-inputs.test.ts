@@ -46,9 +46,28 @@ interface Regression {
   readonly method: string;
   readonly url: string;
   readonly payload?: string;
+  readonly headers?: Readonly<Record<string, string>>;
   readonly body?: unknown;
   /** Statuses the case must get (besides the campaign's rules). */
   readonly expect?: readonly number[];
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every string under an `error`, `detail` or `message` key (job and file errors in answers). */
+function errorTexts(v: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > 20 || v === null || typeof v !== 'object') return out;
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'string' && /^(error|detail|message)$/.test(k)) out.push(x);
+    else errorTexts(x, out, depth + 1);
+  }
+  return out;
 }
 
 function expand(v: unknown): unknown {
@@ -64,7 +83,7 @@ function expand(v: unknown): unknown {
 
 function requestOf(c: Regression): HostileRequest {
   const payload = c.body !== undefined ? JSON.stringify(expand(c.body)) : c.payload;
-  return payload === undefined ? { method: c.method, url: c.url } : { method: c.method, url: c.url, payload };
+  return { method: c.method, url: c.url, ...(payload === undefined ? {} : { payload }), ...(c.headers ? { headers: c.headers } : {}) };
 }
 
 /** Files placed in DATA_DIR so generated file paths sometimes reach real work. */
@@ -106,10 +125,12 @@ describe(`hostile inputs (seed ${SEED}, budget ${BUDGET_MS} ms)`, () => {
 
   /** Sends `req` and checks the answer; returns the problem found, or undefined. */
   async function problemWith(req: HostileRequest, expect?: readonly number[]): Promise<string | undefined> {
+    const headers = { ...(req.payload === undefined ? {} : { 'content-type': 'application/json' }), ...req.headers };
     const sent = engine.app.inject({
       method: req.method as 'GET',
       url: req.url,
-      ...(req.payload === undefined ? {} : { payload: req.payload, headers: { 'content-type': 'application/json' } }),
+      headers,
+      ...(req.payload === undefined ? {} : { payload: req.payload }),
     });
     let timer: NodeJS.Timeout | undefined;
     const res = await Promise.race([sent, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ANSWER_TIMEOUT_MS)))]);
@@ -120,7 +141,13 @@ describe(`hostile inputs (seed ${SEED}, budget ${BUDGET_MS} ms)`, () => {
     if (expect && !expect.includes(status)) return `status ${status}, expected one of ${expect.join(', ')}: ${res.body.slice(0, 300)}`;
     if (status === 503 && HEALTH.test(req.url)) return undefined;
     if (status >= 500) return `status ${status}: ${res.body.slice(0, 300)}`;
-    if (status < 400) return undefined;
+    if (status < 400) {
+      // Success answers may name server paths where the contract says so (download_dir,
+      // local_path); their error texts may not.
+      const texts = /json/.test(String(res.headers['content-type'])) ? errorTexts(safeJson(res.body)) : [];
+      const leak = texts.find((t) => t.includes(engine.dataDir) || /\bE[A-Z]{3,}: /.test(t));
+      return leak === undefined ? undefined : `status ${status} carries an error text with a server path or system message: ${leak.slice(0, 300)}`;
+    }
     if (!CLIENT_ERRORS.has(status)) return `unexpected status ${status}: ${res.body.slice(0, 300)}`;
     if (!/application\/json/.test(String(res.headers['content-type']))) return `status ${status} without a JSON body: ${res.body.slice(0, 200)}`;
     let body: unknown;
@@ -134,6 +161,7 @@ describe(`hostile inputs (seed ${SEED}, budget ${BUDGET_MS} ms)`, () => {
     if (keys.length !== 1 || keys[0] !== 'detail') return `status ${status} body is not {"detail"}: ${res.body.slice(0, 200)}`;
     if (typeof detail !== 'string' && !(status === 422 && Array.isArray(detail))) return `status ${status} detail is neither a string nor a 422 list`;
     if (res.body.includes(engine.dataDir)) return `status ${status} detail shows the server path: ${res.body.slice(0, 200)}`;
+    if (/\bE[A-Z]{3,}: /.test(res.body)) return `status ${status} detail shows a raw system message: ${res.body.slice(0, 200)}`;
     return undefined;
   }
 
@@ -156,12 +184,17 @@ describe(`hostile inputs (seed ${SEED}, budget ${BUDGET_MS} ms)`, () => {
 
   it('answers every generated request below 500 with a {"detail"} error, within the memory bound', async () => {
     const hits = new Map<string, number>();
-    const arbitrary = fc.integer({ min: 0, max: routes.length - 1 }).chain((i) => requestFor(routes[i]!, files).map((req) => ({ route: routes[i]!, req })));
+    const one = fc.integer({ min: 0, max: routes.length - 1 }).chain((i) => requestFor(routes[i]!, files).map((req) => ({ route: routes[i]!, req })));
+    // Up to 4 requests at once, so that busy answers (429) and races are part of the campaign.
+    const arbitrary = fc.array(one, { minLength: 1, maxLength: 4 });
     const result = await fc.check(
-      fc.asyncProperty(arbitrary, async ({ route, req }) => {
-        const key = `${route.method} ${route.path}`;
-        hits.set(key, (hits.get(key) ?? 0) + 1);
-        const problem = await problemWith(req);
+      fc.asyncProperty(arbitrary, async (batch) => {
+        for (const { route } of batch) hits.set(`${route.method} ${route.path}`, (hits.get(`${route.method} ${route.path}`) ?? 0) + 1);
+        const found = await Promise.all(batch.map(async ({ req }) => {
+          const problem = await problemWith(req);
+          return problem ? `${describeReq(req)}: ${problem}` : undefined;
+        }));
+        const problem = found.find((p) => p !== undefined);
         if (problem) throw new Error(problem);
         if (peakRss > RSS_BOUND) throw new Error(`peak RSS ${(peakRss / 1024 ** 2).toFixed(0)} MB over the bound`);
       }),
@@ -170,10 +203,10 @@ describe(`hostile inputs (seed ${SEED}, budget ${BUDGET_MS} ms)`, () => {
     const total = [...hits.values()].reduce((a, b) => a + b, 0);
     console.log(`hostile-inputs: ${total} requests over ${hits.size}/${routes.length} routes, peak RSS ${(peakRss / 1024 ** 2).toFixed(0)} MB, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
     if (result.failed) {
-      const [{ req }] = result.counterexample as [{ req: HostileRequest }];
+      const [batch] = result.counterexample as [Array<{ req: HostileRequest }>];
       // Ready to paste into test/fixtures/hostile/regressions.json (with a note).
-      console.log(`hostile-inputs: regression case: ${JSON.stringify({ ...req, note: '' })}`);
-      assert.fail(`seed ${SEED}, path ${result.counterexamplePath}: ${describeReq(req)}: ${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)}`);
+      for (const { req } of batch) console.log(`hostile-inputs: regression case: ${JSON.stringify({ note: '', ...req })}`);
+      assert.fail(`seed ${SEED}, path ${result.counterexamplePath}: ${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)}`);
     }
     assert.ok(total > routes.length, `only ${total} requests in the budget`);
   });

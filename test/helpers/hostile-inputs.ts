@@ -45,9 +45,23 @@ export interface Route {
 export interface HostileRequest {
   readonly method: string;
   readonly url: string;
-  /** The raw body sent with Content-Type application/json (absent: no body). */
+  /** The raw body (absent: no body). */
   readonly payload?: string;
+  /** Extra headers; a body goes with Content-Type application/json unless these say otherwise. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** Headers a client should not be able to hurt the engine with. */
+const hostileHeaders: fc.Arbitrary<Record<string, string>> = fc.oneof(
+  fc.constantFrom<Record<string, string>>(
+    { 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'multipart/form-data; boundary=x' },
+    { 'content-type': 'application/json; charset=utf-16' }, { 'content-type': 'application/octet-stream' },
+    { authorization: 'Bearer not.a.jwt' }, { authorization: `Bearer ${'A'.repeat(4000)}` }, { authorization: 'Basic Zm9vOmJhcg==' },
+    { 'x-api-key': 'jwk_nope' }, { range: 'bytes=0-1,2-3,4-5' }, { 'if-none-match': '"x", W/"y"' }, { 'accept-encoding': 'br;q=2, *;q=-1' },
+    { 'content-encoding': 'gzip' }, { 'x-forwarded-for': '127.0.0.1, ::1' }, { origin: 'https://evil.example' },
+  ),
+  fc.dictionary(fc.constantFrom('accept', 'authorization', 'x-api-key', 'if-none-match', 'range', 'cookie'), fc.string({ unit: 'binary-ascii', maxLength: 200 }).map((v) => v.replace(/[\r\n\0]/g, '')), { maxKeys: 2 }),
+);
 
 interface OpenApiDoc {
   readonly paths: Readonly<Record<string, Readonly<Record<string, {
@@ -199,13 +213,13 @@ export function requestFor(route: Route, files: readonly string[]): fc.Arbitrary
       { weight: 1, arbitrary: fc.constantFrom('{', '{"a":', '[1,2', 'null', '"x"', '{"file_path": "\\ud800"}', '\u0000', '{"a":1,"a":2}', `{"x": ${'['.repeat(10_000)}}`) },
     )
     : fc.constant(undefined);
-  return fc.tuple(pathArb, queryArb, bodyArb).map(([pv, qv, payload]) => {
+  return fc.tuple(pathArb, queryArb, bodyArb, fc.option(hostileHeaders, { freq: 8, nil: undefined })).map(([pv, qv, payload, headers]) => {
     let path = route.path;
     pathParams.forEach((p, i) => {
       const v = pv[i];
       path = path.replace(`{${p.name}}`, encodeURIComponent(typeof v === 'object' ? JSON.stringify(v) : String(v)));
     });
     const query = queryString(queryParams.map((p, i) => [p.name, qv[i]] as const).filter(([, v]) => v !== undefined));
-    return payload === undefined ? { method: route.method, url: path + query } : { method: route.method, url: path + query, payload };
+    return { method: route.method, url: path + query, ...(payload === undefined ? {} : { payload }), ...(headers ? { headers } : {}) };
   });
 }
