@@ -11,21 +11,22 @@ import { BadRequestError } from '../errors.js';
 import type { Region, RegionStats } from '../analysis/stats/region.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
 import { requestSignal } from './request-signal.js';
+import { FilePath, PIXEL } from './input-limits.js';
 
-const Rectangle = Type.Object({ x: Type.Integer({ minimum: 0 }), y: Type.Integer({ minimum: 0 }), width: Type.Integer({ exclusiveMinimum: 0 }), height: Type.Integer({ exclusiveMinimum: 0 }) });
-const Ellipse = Type.Object({ cx: Type.Number({ minimum: 0 }), cy: Type.Number({ minimum: 0 }), rx: Type.Number({ exclusiveMinimum: 0 }), ry: Type.Number({ exclusiveMinimum: 0 }) });
+const Rectangle = Type.Object({ x: Type.Integer({ minimum: 0, maximum: PIXEL.maximum }), y: Type.Integer({ minimum: 0, maximum: PIXEL.maximum }), width: Type.Integer({ exclusiveMinimum: 0, maximum: PIXEL.maximum }), height: Type.Integer({ exclusiveMinimum: 0, maximum: PIXEL.maximum }) });
+const Ellipse = Type.Object({ cx: Type.Number({ minimum: 0, maximum: PIXEL.maximum }), cy: Type.Number({ minimum: 0, maximum: PIXEL.maximum }), rx: Type.Number({ exclusiveMinimum: 0, maximum: PIXEL.maximum }), ry: Type.Number({ exclusiveMinimum: 0, maximum: PIXEL.maximum }) });
 const Polygon = Type.Object({
-  points: Type.Array(Type.Tuple([Type.Number(), Type.Number()]), { minItems: 3, maxItems: 10000, description: '[[x, y], ...] vertices in pixel coordinates (pixel centres at integers)' }),
+  points: Type.Array(Type.Unsafe<[number, number]>(Type.Array(Type.Number(PIXEL), { minItems: 2, maxItems: 2 })), { minItems: 3, maxItems: 10000, description: '[[x, y], ...] vertices in pixel coordinates (pixel centres at integers)' }),
 });
 
 const Body = Type.Object({
-  file_path: Type.String(),
+  file_path: FilePath(),
   region_type: Type.Union([Type.Literal('rectangle'), Type.Literal('ellipse'), Type.Literal('polygon')]),
   rectangle: Type.Optional(Type.Union([Rectangle, Type.Null()])),
   ellipse: Type.Optional(Type.Union([Ellipse, Type.Null()])),
   polygon: Type.Optional(Type.Union([Polygon, Type.Null()])),
-  hdu_index: Type.Optional(Type.Integer({ default: -1, minimum: -1 })),
-  slice_index: Type.Optional(Type.Union([Type.Integer({ minimum: -1 }), Type.Null()])),
+  hdu_index: Type.Optional(Type.Integer({ default: -1, minimum: -1, maximum: 100_000 })),
+  slice_index: Type.Optional(Type.Union([Type.Integer({ minimum: -1, maximum: 1_000_000_000 }), Type.Null()])),
   y_origin: Type.Optional(Type.Union([Type.Literal('bottom'), Type.Literal('top')], { default: 'bottom', description: "'bottom': y is the numpy row (row 0 = FITS row 1), as the original contract; 'top': y counts from the top row" })),
 });
 

@@ -23,13 +23,14 @@ import type { TaskName } from '../workers/tasks/index.js';
 import { viewerLimits } from './viewer-support.js';
 import { nullable, nullableEnum } from './sky-support.js';
 import { requestSignal } from './request-signal.js';
+import { ANY_NUMBER } from './input-limits.js';
 
 const Path = Type.String({ minLength: 1, maxLength: 1024 });
 
 const ChannelColor = Type.Object({
   hue: nullable(Type.Number({ minimum: 0, maximum: 360 })),
   // components are range-checked by hand for the upstream's message
-  rgb: nullable(Type.Array(Type.Number(), { minItems: 3, maxItems: 3 })),
+  rgb: nullable(Type.Array(Type.Number(ANY_NUMBER), { minItems: 3, maxItems: 3 })),
   luminance: nullable(Type.Boolean()),
 });
 
@@ -49,7 +50,7 @@ const NChannelConfig = Type.Object({
 });
 
 const Overall = Type.Object({
-  stretch: nullable(Type.String({ pattern: '^(zscale|asinh|log|sqrt|power|histeq|linear)$' })),
+  stretch: nullable(Type.String({ maxLength: 16, pattern: '^(zscale|asinh|log|sqrt|power|histeq|linear)$' })),
   black_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
   white_point: nullable(Type.Number({ minimum: 0, maximum: 1 })),
   gamma: nullable(Type.Number({ exclusiveMinimum: 0, maximum: 5 })),

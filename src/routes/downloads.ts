@@ -21,8 +21,8 @@ const JOB_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const ObsId = Type.String({ minLength: 1, maxLength: 128, description: 'observation id, [A-Za-z0-9._-]' });
 const ProductType = nullable(Type.String({ maxLength: 32, pattern: '^[A-Za-z]+$', default: 'SCIENCE', description: 'SCIENCE (default), PREVIEW, AUXILIARY, ... or ALL' }));
 const CalibLevel = nullable(Type.Array(Type.Integer({ minimum: 0, maximum: 4 }), { maxItems: 5 }));
-const Extension = nullable(Type.Array(Type.String({ pattern: '^\\.?[A-Za-z0-9.*]{1,12}$' }), { maxItems: 20, description: 'file extensions (default fits; "*" for every extension), as /mast/products takes them' }));
-const Subgroup = nullable(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,20}$' }), { maxItems: 20, description: 'productSubGroupDescription values, e.g. I2D, CAL' }));
+const Extension = nullable(Type.Array(Type.String({ pattern: '^\\.?[A-Za-z0-9.*]{1,12}$', maxLength: 13 }), { maxItems: 20, description: 'file extensions (default fits; "*" for every extension), as /mast/products takes them' }));
+const Subgroup = nullable(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,20}$', maxLength: 20 }), { maxItems: 20, description: 'productSubGroupDescription values, e.g. I2D, CAL' }));
 
 const ProductFilenames = nullable(Type.Array(Type.String({ pattern: PRODUCT_FILENAME_PATTERN, maxLength: 255 }), {
   minItems: 1,

@@ -11,14 +11,15 @@ import { BadRequestError } from '../errors.js';
 import type { CutoutResult, FitsInfo } from '../imaging/viewer/index.js';
 import { etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 import { requestSignal } from './request-signal.js';
+import { ANY_INT, FilePath } from './input-limits.js';
 
-const HduParam = Type.Optional(Type.String({ description: '0-based HDU index or EXTNAME' }));
+const HduParam = Type.Optional(Type.String({ maxLength: 72, description: '0-based HDU index or EXTNAME' }));
 
 export const MAX_TABLE_ROWS = 10_000;
 
 export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<void> {
   app.get('/fits/info', {
-    schema: { summary: 'Every HDU: index, name, type, dimensions, BITPIX and header cards', querystring: Type.Object({ file_path: Type.String() }) },
+    schema: { summary: 'Every HDU: index, name, type, dimensions, BITPIX and header cards', querystring: Type.Object({ file_path: FilePath() }) },
   }, async (request, reply) => {
     const file = await resolveFitsPath(ctx, request.query.file_path);
     const etag = etagOf('fits-info', file, {});
@@ -28,7 +29,7 @@ export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<vo
   });
 
   app.get('/fits/header', {
-    schema: { summary: 'One HDU header (cards and 80-column text); default the primary HDU', querystring: Type.Object({ file_path: Type.String(), hdu: HduParam }) },
+    schema: { summary: 'One HDU header (cards and 80-column text); default the primary HDU', querystring: Type.Object({ file_path: FilePath(), hdu: HduParam }) },
   }, async (request, reply) => {
     const file = await resolveFitsPath(ctx, request.query.file_path);
     const etag = etagOf('fits-header', file, { hdu: request.query.hdu });
@@ -41,11 +42,11 @@ export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<vo
     schema: {
       summary: 'Rows of a BINTABLE or ASCII TABLE as JSON (default: the first table HDU)',
       querystring: Type.Object({
-        file_path: Type.String(),
+        file_path: FilePath(),
         hdu: HduParam,
-        columns: Type.Optional(Type.String({ description: 'comma-separated column names or 0-based indices' })),
-        offset: Type.Optional(Type.Integer({ default: 0 })),
-        limit: Type.Optional(Type.Integer({ default: 100, description: `1-${MAX_TABLE_ROWS}` })),
+        columns: Type.Optional(Type.String({ maxLength: 65_536, description: 'comma-separated column names or 0-based indices' })),
+        offset: Type.Optional(Type.Integer({ default: 0, ...ANY_INT })),
+        limit: Type.Optional(Type.Integer({ default: 100, ...ANY_INT, description: `1-${MAX_TABLE_ROWS}` })),
       }),
     },
   }, async (request, reply) => {
@@ -66,13 +67,13 @@ export async function fitsViewerRoutes(app: App, ctx: EngineContext): Promise<vo
     schema: {
       summary: 'A rectangle of an image HDU as a FITS file, WCS kept right (CRPIX shifted)',
       querystring: Type.Object({
-        file_path: Type.String(),
+        file_path: FilePath(),
         hdu: HduParam,
-        x: Type.Integer({ description: '0-based first column (FITS pixel x+1)' }),
-        y: Type.Integer({ description: '0-based first row (FITS row y+1, counted from the bottom)' }),
-        width: Type.Integer(),
-        height: Type.Integer(),
-        slice_index: Type.Optional(Type.Integer({ default: -1, description: 'plane of a cube (-1 = middle)' })),
+        x: Type.Integer({ ...ANY_INT, description: '0-based first column (FITS pixel x+1)' }),
+        y: Type.Integer({ ...ANY_INT, description: '0-based first row (FITS row y+1, counted from the bottom)' }),
+        width: Type.Integer(ANY_INT),
+        height: Type.Integer(ANY_INT),
+        slice_index: Type.Optional(Type.Integer({ default: -1, ...ANY_INT, description: 'plane of a cube (-1 = middle)' })),
       }),
     },
   }, async (request, reply) => {

@@ -38,3 +38,12 @@ export function distinct<T>(values: readonly T[], key: (v: T) => string = String
   }
   return { unique, removed: values.length - unique.length };
 }
+
+/**
+ * Outer bounds of a number whose real range the handler checks itself with the contract's own
+ * message (e.g. 'Width must be between 10 and 8000 pixels'): wide enough never to pre-empt it.
+ */
+export const ANY_INT = { minimum: -2_147_483_648, maximum: 2_147_483_647 } as const;
+export const ANY_NUMBER = { minimum: -1e15, maximum: 1e15 } as const;
+/** A pixel coordinate or size (0-based, fractional allowed). */
+export const PIXEL = { minimum: -1e9, maximum: 1e9 } as const;

@@ -20,11 +20,12 @@ import { EngineError, NotFoundError } from '../errors.js';
 import { JOB_STATES, isFinished, type JobOutput, type JobRecord, type JobState } from '../jobs/index.js';
 import { eventStreams } from './sse.js';
 import { jobScopeOf, visibleJob } from './job-support.js';
+import { ANY_INT } from './input-limits.js';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const OutputParams = Type.Object({ id: Type.String({ maxLength: 64 }), index: Type.Integer({ minimum: 0, maximum: 10_000 }) });
 const ListQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ default: 50, description: 'page size, clamped to 1-200' })),
+  limit: Type.Optional(Type.Integer({ default: 50, ...ANY_INT, description: 'page size, clamped to 1-200' })),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
   kind: Type.Optional(Type.String({ maxLength: 200, description: 'comma-separated kinds (download, analysis, composite, mosaic, footprint)' })),
   status: Type.Optional(Type.String({ maxLength: 200, description: `comma-separated states (${JOB_STATES.join(', ')}; succeeded = completed)` })),

@@ -26,9 +26,9 @@ const OneOrMany = (pattern: string, description: string) =>
 const CalibLevel = nullable(Type.Array(Type.Integer({ minimum: 0, maximum: 4 }), { maxItems: 5, description: 'calibration levels; default [2, 3] (observation search: all levels)' }));
 const Radius = Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.2, description: 'cone radius in degrees, (0, 10]' });
 const Limit = nullable(Type.Integer({ minimum: 1, maximum: 5000, description: 'rows returned (default: all)' }));
-const Offset = nullable(Type.Integer({ minimum: 0, description: 'rows skipped (default 0)' }));
+const Offset = nullable(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'rows skipped (default 0)' }));
 const TargetName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$' });
-const Angle = Type.Union([Type.Number(), Type.String({ maxLength: 40 })], { description: 'degrees, or sexagesimal (RA in hours: "10:07:01.8", "10h07m01.8s"; Dec: "-40:26:11")' });
+const Angle = Type.Union([Type.Number({ minimum: -1e6, maximum: 1e6 }), Type.String({ maxLength: 40 })], { description: 'degrees, or sexagesimal (RA in hours: "10:07:01.8", "10h07m01.8s"; Dec: "-40:26:11")' });
 const ObsIdPattern = '^(?=.*[A-Za-z0-9]{3})[A-Za-z0-9*][A-Za-z0-9_*-]{0,127}$';
 const ObsIdExact = '^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$';
 
@@ -42,16 +42,16 @@ const Filters = nullable(Type.Object({
 
 const TargetBody = Type.Object({ target_name: TargetName, radius: Type.Optional(Radius), calib_level: CalibLevel, filters: Filters, limit: Limit, offset: Offset });
 const CoordinatesBody = Type.Object({ ra: Angle, dec: Angle, radius: Type.Optional(Radius), calib_level: CalibLevel, filters: Filters, limit: Limit, offset: Offset });
-const ObservationBody = Type.Object({ obs_id: Type.String({ pattern: ObsIdPattern, description: 'obs_id, * wildcards allowed' }), calib_level: CalibLevel, filters: Filters, limit: Limit, offset: Offset });
-const ProgramBody = Type.Object({ program_id: Type.String({ pattern: '^(?:[jJ][wW])?\\d{1,5}$', description: 'JWST program (proposal) id, e.g. 2733' }), calib_level: CalibLevel, filters: Filters, limit: Limit, offset: Offset });
+const ObservationBody = Type.Object({ obs_id: Type.String({ pattern: ObsIdPattern, maxLength: 128, description: 'obs_id, * wildcards allowed' }), calib_level: CalibLevel, filters: Filters, limit: Limit, offset: Offset });
+const ProgramBody = Type.Object({ program_id: Type.String({ pattern: '^(?:[jJ][wW])?\\d{1,5}$', maxLength: 7, description: 'JWST program (proposal) id, e.g. 2733' }), calib_level: CalibLevel, filters: Filters, limit: Limit, offset: Offset });
 const RecentBody = Type.Object({
   days_back: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 30 })),
-  instrument: nullable(Type.String({ pattern: '^[A-Za-z]{3,10}$' })),
+  instrument: nullable(Type.String({ pattern: '^[A-Za-z]{3,10}$', maxLength: 10 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, default: 0 })),
 });
 const ProductsBody = Type.Object({
-  obs_id: Type.String({ pattern: ObsIdExact }),
+  obs_id: Type.String({ pattern: ObsIdExact, maxLength: 128 }),
   product_type: nullable(OneOrMany('^[A-Za-z*]{1,20}$', 'productType values (default SCIENCE; "ALL" for every type)')),
   calib_level: CalibLevel,
   product_subgroup: nullable(OneOrMany('^[A-Za-z0-9_-]{1,20}$', 'productSubGroupDescription, e.g. I2D, CAL, S3D, X1D')),

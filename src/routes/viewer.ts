@@ -19,47 +19,48 @@ import { STRETCH_NAMES } from '../imaging/display.js';
 import { IMAGE_FORMATS } from '../imaging/encode.js';
 import { NotFoundError } from '../errors.js';
 import { requestSignal } from './request-signal.js';
+import { ANY_INT, ANY_NUMBER, FilePath, MAX_JSON_TEXT_LENGTH, MAX_NAME_LENGTH, MAX_PATH_LENGTH } from './input-limits.js';
 import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
-const DataId = Type.Object({ data_id: Type.String() });
+const DataId = Type.Object({ data_id: Type.String({ maxLength: MAX_PATH_LENGTH }) });
 
 const PreviewQuery = Type.Object({
-  file_path: Type.String({ description: 'FITS file, relative to DATA_DIR' }),
-  cmap: Type.Optional(Type.String({ default: 'grayscale' })),
-  width: Type.Optional(Type.Integer({ default: 1000, description: 'box width (10-8000); the image fits the box, aspect kept' })),
-  height: Type.Optional(Type.Integer({ default: 1000 })),
-  stretch: Type.Optional(Type.String({ default: 'zscale', description: 'zscale, asinh, log, sqrt, power, histeq, linear' })),
-  gamma: Type.Optional(Type.Number({ default: 1.0 })),
-  black_point: Type.Optional(Type.Number({ default: 0.0, description: 'percentile fraction (0-1) of the stretched pixels mapped to black' })),
-  white_point: Type.Optional(Type.Number({ default: 1.0 })),
-  asinh_a: Type.Optional(Type.Number({ default: 0.1 })),
-  slice_index: Type.Optional(Type.Integer({ default: -1, description: '-1 = middle slice of a cube' })),
-  format: Type.Optional(Type.String({ default: 'png', description: 'png, jpeg or webp' })),
-  quality: Type.Optional(Type.Integer({ default: 90 })),
-  nan_color: Type.Optional(Type.String({ description: "colour of no-data pixels: 'transparent' (default; black in JPEG), '#rrggbb', '#rrggbbaa' or 'r,g,b[,a]'" })),
+  file_path: FilePath({ description: 'FITS file, relative to DATA_DIR' }),
+  cmap: Type.Optional(Type.String({ default: 'grayscale', maxLength: MAX_NAME_LENGTH })),
+  width: Type.Optional(Type.Integer({ default: 1000, ...ANY_INT, description: 'box width (10-8000); the image fits the box, aspect kept' })),
+  height: Type.Optional(Type.Integer({ default: 1000, ...ANY_INT })),
+  stretch: Type.Optional(Type.String({ default: 'zscale', maxLength: MAX_NAME_LENGTH, description: 'zscale, asinh, log, sqrt, power, histeq, linear' })),
+  gamma: Type.Optional(Type.Number({ default: 1.0, ...ANY_NUMBER })),
+  black_point: Type.Optional(Type.Number({ default: 0.0, ...ANY_NUMBER, description: 'percentile fraction (0-1) of the stretched pixels mapped to black' })),
+  white_point: Type.Optional(Type.Number({ default: 1.0, ...ANY_NUMBER })),
+  asinh_a: Type.Optional(Type.Number({ default: 0.1, ...ANY_NUMBER })),
+  slice_index: Type.Optional(Type.Integer({ default: -1, ...ANY_INT, description: '-1 = middle slice of a cube' })),
+  format: Type.Optional(Type.String({ default: 'png', maxLength: 16, description: 'png, jpeg or webp' })),
+  quality: Type.Optional(Type.Integer({ default: 90, ...ANY_INT })),
+  nan_color: Type.Optional(Type.String({ maxLength: 64, description: "colour of no-data pixels: 'transparent' (default; black in JPEG), '#rrggbb', '#rrggbbaa' or 'r,g,b[,a]'" })),
   embed_avm: Type.Optional(Type.Boolean({ default: false, description: 'embed AVM 1.2 XMP (PNG iTXt / JPEG APP1), spatial fields from the WCS of the image as written' })),
-  avm_metadata: Type.Optional(Type.String({ default: '', description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
+  avm_metadata: Type.Optional(Type.String({ default: '', maxLength: MAX_JSON_TEXT_LENGTH, description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
 });
 
 const HistogramQuery = Type.Object({
-  file_path: Type.String(),
-  bins: Type.Optional(Type.Integer({ default: 256 })),
-  slice_index: Type.Optional(Type.Integer({ default: -1 })),
-  stretch: Type.Optional(Type.String({ default: 'zscale' })),
-  gamma: Type.Optional(Type.Number({ default: 1.0 })),
-  black_point: Type.Optional(Type.Number({ default: 0.0 })),
-  white_point: Type.Optional(Type.Number({ default: 1.0 })),
-  asinh_a: Type.Optional(Type.Number({ default: 0.1 })),
+  file_path: FilePath(),
+  bins: Type.Optional(Type.Integer({ default: 256, ...ANY_INT })),
+  slice_index: Type.Optional(Type.Integer({ default: -1, ...ANY_INT })),
+  stretch: Type.Optional(Type.String({ default: 'zscale', maxLength: MAX_NAME_LENGTH })),
+  gamma: Type.Optional(Type.Number({ default: 1.0, ...ANY_NUMBER })),
+  black_point: Type.Optional(Type.Number({ default: 0.0, ...ANY_NUMBER })),
+  white_point: Type.Optional(Type.Number({ default: 1.0, ...ANY_NUMBER })),
+  asinh_a: Type.Optional(Type.Number({ default: 0.1, ...ANY_NUMBER })),
 });
 
 const PixelDataQuery = Type.Object({
-  file_path: Type.String(),
-  max_size: Type.Optional(Type.Integer({ default: 1200 })),
-  slice_index: Type.Optional(Type.Integer({ default: -1 })),
+  file_path: FilePath(),
+  max_size: Type.Optional(Type.Integer({ default: 1200, ...ANY_INT })),
+  slice_index: Type.Optional(Type.Integer({ default: -1, ...ANY_INT })),
 });
 
-const FileQuery = Type.Object({ file_path: Type.String() });
-const ThumbnailBody = Type.Object({ file_path: Type.String() });
+const FileQuery = Type.Object({ file_path: FilePath() });
+const ThumbnailBody = Type.Object({ file_path: FilePath() });
 
 interface CachedImage {
   readonly image: Buffer;
@@ -201,7 +202,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
   });
 
   app.get('/colormaps/:name', {
-    schema: { summary: 'The 256 colours of one colormap, as #rrggbb (entry i is used for display values in [i/256, (i+1)/256))', params: Type.Object({ name: Type.String() }) },
+    schema: { summary: 'The 256 colours of one colormap, as #rrggbb (entry i is used for display values in [i/256, (i+1)/256))', params: Type.Object({ name: Type.String({ maxLength: MAX_NAME_LENGTH }) }) },
   }, async (request) => {
     const colors = colormapHex(request.params.name);
     if (!colors) throw new NotFoundError(`Unknown colormap '${request.params.name}'`);

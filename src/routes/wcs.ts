@@ -10,15 +10,16 @@ import type { EngineContext } from '../context.js';
 import { frameOf, Wcs } from '../wcs/index.js';
 import { loadImageShape } from '../reproject/load.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { ANY_NUMBER, FilePath } from './input-limits.js';
 
 const MAX_POINTS = 10_000;
-const Point = Type.Array(Type.Number(), { minItems: 2, maxItems: 2 });
+const Point = Type.Array(Type.Number(ANY_NUMBER), { minItems: 2, maxItems: 2 });
 const PixelBody = Type.Object({
-  file_path: Type.String({ minLength: 1 }),
+  file_path: FilePath({ minLength: 1 }),
   pixels: Type.Array(Point, { minItems: 1, maxItems: MAX_POINTS, description: '[[x, y], ...] 0-based pixel coordinates' }),
 });
 const WorldBody = Type.Object({
-  file_path: Type.String({ minLength: 1 }),
+  file_path: FilePath({ minLength: 1 }),
   world: Type.Array(Point, { minItems: 1, maxItems: MAX_POINTS, description: '[[lon, lat], ...] degrees in the image frame' }),
 });
 const Answer = Type.Object({
