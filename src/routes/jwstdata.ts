@@ -11,6 +11,7 @@ import type { EngineContext } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { CALIBRATION_LEVELS, InvalidCursorError, canEdit, type CalibrationLevel, type LibraryRecord } from '../library/index.js';
 import { internalHeaders } from './access.js';
+import { requestSignal } from './request-signal.js';
 
 const NOT_FOUND = 'The requested data was not found.';
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -206,10 +207,15 @@ export async function jwstDataRoutes(app: App, ctx: EngineContext): Promise<void
       const record = await ctx.library.resolve(request.params.id, request.viewer, NOT_FOUND);
       const query = snakeQuery(request.query as Record<string, unknown>);
       query.set('file_path', record.path);
+      // The forwarded request stops with this one (its client gone, or shutdown).
+      const signal = requestSignal(ctx, request, reply);
       const forwarded = await app.inject({
         method: 'GET',
         url: `/${kind}/${record.dataId}?${query.toString()}`,
         headers: { ...internalHeaders(), ...(request.headers['if-none-match'] ? { 'if-none-match': request.headers['if-none-match'] } : {}), ...(request.headers.accept ? { accept: request.headers.accept } : {}) },
+        signal,
+      }).catch((err: unknown) => {
+        throw signal.aborted ? signal.reason : err;
       });
       for (const [k, v] of Object.entries(forwarded.headers)) {
         if (v !== undefined && !['content-length', 'connection', 'transfer-encoding', 'date', 'keep-alive'].includes(k)) reply.header(k, v);

@@ -103,6 +103,17 @@ describe('a client that goes away stops its work', () => {
   it('mosaic: POST /mosaic/generate', async () => {
     await abandoned('/mosaic/generate', json(MOSAIC));
   });
+
+  it('render of a library record: GET /api/jwstdata/{id}/preview (forwarded to /preview)', async () => {
+    assert.equal((await call('POST', '/api/jwstdata/scan')).status, 200);
+    let id: string | undefined;
+    await until('the record of big/huge.fits', async () => {
+      const list = (await (await fetch(`${base}/api/jwstdata`)).json()) as Array<Record<string, unknown>>;
+      id = list.find((r) => JSON.stringify(r).includes('huge.fits'))?.id as string | undefined;
+      return id !== undefined;
+    }, 60_000);
+    await abandoned(`/api/jwstdata/${id}/preview?width=4000&height=4000`);
+  });
 });
 
 describe('a cancelled job stops its work', () => {
