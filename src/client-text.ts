@@ -67,6 +67,9 @@ const SYSTEM_WORDS: Readonly<Record<string, string>> = {
   ENOMEM: 'out of memory',
 };
 
+/** Network errno names: in a message they read as a failed connection. */
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+
 /** Top-level folders of a server's file system: an absolute path starting with one is a server path. */
 const SERVER_ROOTS = new Set([
   'app', 'bin', 'boot', 'data', 'dev', 'etc', 'home', 'lib', 'lib64', 'media', 'mnt', 'nix', 'opt', 'private', 'proc',
@@ -82,7 +85,8 @@ const localRoots = (): string[] => [process.cwd(), tmpdir(), homedir()].map(firs
 /** An absolute path not preceded by a word, a colon, a slash or a dot (so URLs and ratios stay). */
 const ABSOLUTE_PATH = /(?<![\w:/.~\-])\/[^\s'"`,;()<>[\]{}|]+/g;
 /** Node's system messages: `ENOENT: no such file or directory, open '/x'` (optionally `-> '/y'`, optionally after its code). */
-const SYSTEM_MESSAGE = /(?:\bE[A-Z0-9]{2,} (?=E[A-Z0-9]{2,}: ))?\b(E[A-Z0-9]{2,}): [a-z][^,\n']*(?:, [a-z]+(?: '([^']*)')?(?: -> '[^']*')?)?/g;
+const ERRNO = `(?:${[...Object.keys(SYSTEM_WORDS), ...NETWORK_CODES].join('|')})`;
+const SYSTEM_MESSAGE = new RegExp(`(?:\\b${ERRNO} (?=${ERRNO}: ))?\\b(${ERRNO}): [a-z][^,\\n']*(?:, [a-z]+(?: '([^']*)')?(?: -> '[^']*')?)?`, 'g');
 const SYSTEM_WORD = new RegExp(`\\b(${Object.keys(SYSTEM_WORDS).join('|')})\\b`, 'g');
 
 function stripPath(path: string, dataDir: string | undefined, roots: Set<string>): string {
@@ -118,6 +122,7 @@ export function scrubText(text: string, options: ClientTextOptions = {}): string
 }
 
 function systemSentence(errno: string): string {
+  if (NETWORK_CODES.has(errno)) return 'A network connection failed';
   const code = Object.hasOwn(SYSTEM_CODES, errno) ? SYSTEM_CODES[errno]! : 'IO_FAILED';
   return catalogueMessage(code);
 }
@@ -132,7 +137,7 @@ export function systemErrorCode(err: unknown): string | undefined {
 /** The system error `err` as the EngineError a client may see (IO_*), or undefined. */
 function fromSystemError(err: unknown): EngineError | undefined {
   const errno = systemErrorCode(err);
-  if (!errno) return undefined;
+  if (!errno || NETWORK_CODES.has(errno)) return undefined;
   const code = Object.hasOwn(SYSTEM_CODES, errno) ? SYSTEM_CODES[errno]! : 'IO_FAILED';
   switch (code) {
     case 'IO_NOT_FOUND':

@@ -46,7 +46,10 @@ describe('client-text', () => {
       'HTTP 404: not found on the server (https://mast.stsci.edu/api/v0.1/Download/file?uri=mast:JWST/product/x.fits)',
       'Check the id with POST /mast/search/observation.',
       'body ended after 10/20 bytes',
+      'MAST rejected the search query: ERROR: invalid input, try again',
+      'redirect refused (DOWNLOAD_REDIRECT_REFUSED): 127.0.0.1 is a loopback or private address',
     ]) assert.equal(scrubText(kept, { dataDir }), kept);
+    assert.equal(scrubText("network error: ECONNRESET ECONNRESET: socket hang up, read", { dataDir }), 'network error: a network connection failed');
   });
 
   it('turns system errors into catalogued codes and anything unexpected into INTERNAL', () => {

@@ -30,6 +30,9 @@ const ANSWER_TIMEOUT_MS = 30_000;
 /** Statuses a client may get for a bad request; anything else (and any 5xx) is a finding. */
 const CLIENT_ERRORS = new Set([400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 431]);
 
+/** Node's system error names, which a client should never read. */
+const RAW_SYSTEM = /\bE(NOENT|ACCES|NOSPC|IO|PERM|ROFS|ISDIR|NOTDIR|EXIST|MFILE|NFILE|BUSY|NAMETOOLONG|CONNRESET|CONNREFUSED|PIPE)\b/;
+
 /** Health probes answer 503 with their own report when a check fails (e.g. a loaded machine): not an error answer. */
 const HEALTH = /^\/(api\/)?health(\/ready)?(\?|$)/;
 
@@ -145,7 +148,7 @@ describe(`hostile inputs (seed ${SEED}, budget ${BUDGET_MS} ms)`, () => {
       // Success answers may name server paths where the contract says so (download_dir,
       // local_path); their error texts may not.
       const texts = /json/.test(String(res.headers['content-type'])) ? errorTexts(safeJson(res.body)) : [];
-      const leak = texts.find((t) => t.includes(engine.dataDir) || /\bE[A-Z]{3,}: /.test(t));
+      const leak = texts.find((t) => t.includes(engine.dataDir) || RAW_SYSTEM.test(t));
       return leak === undefined ? undefined : `status ${status} carries an error text with a server path or system message: ${leak.slice(0, 300)}`;
     }
     if (!CLIENT_ERRORS.has(status)) return `unexpected status ${status}: ${res.body.slice(0, 300)}`;
@@ -161,7 +164,7 @@ describe(`hostile inputs (seed ${SEED}, budget ${BUDGET_MS} ms)`, () => {
     if (keys.length !== 1 || keys[0] !== 'detail') return `status ${status} body is not {"detail"}: ${res.body.slice(0, 200)}`;
     if (typeof detail !== 'string' && !(status === 422 && Array.isArray(detail))) return `status ${status} detail is neither a string nor a 422 list`;
     if (res.body.includes(engine.dataDir)) return `status ${status} detail shows the server path: ${res.body.slice(0, 200)}`;
-    if (/\bE[A-Z]{3,}: /.test(res.body)) return `status ${status} detail shows a raw system message: ${res.body.slice(0, 200)}`;
+    if (RAW_SYSTEM.test(res.body)) return `status ${status} detail shows a raw system message: ${res.body.slice(0, 200)}`;
     return undefined;
   }
 
