@@ -2,6 +2,7 @@
  * Assembles the engine: context (settings, logger, pool, sandbox, services) and the HTTP app.
  * Used by `main.ts` and by the API tests (which call `startEngine` with their own settings).
  */
+import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Settings } from './config.js';
@@ -85,6 +86,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     void library.scan().catch((err: unknown) => logger.warn({ err }, 'library scan failed'));
   }
   const shutdown = new AbortController();
+  setMaxListeners(0, shutdown.signal); // one listener per in-flight request
   const ctx: EngineContext = {
     settings,
     logger,

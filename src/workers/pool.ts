@@ -10,6 +10,7 @@
  * `abortGraceMs` later has its thread terminated (piscina's own abort), so the work really stops
  * either way. `run` then rejects with the signal's reason, once the task has ended.
  */
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -76,6 +77,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions = {}) {
     const threads = options.threads && options.threads > 0 ? options.threads : Math.max(2, availableParallelism());
     this.abortGraceMs = options.abortGraceMs ?? 500;
+    setMaxListeners(0, this.stopping.signal); // one listener per task submitted
     this.piscina = new Piscina({
       filename: workerFilename(),
       minThreads: 1,

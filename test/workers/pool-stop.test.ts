@@ -110,6 +110,21 @@ describe('WorkerPool stops tasks', () => {
     }
   });
 
+  it('runs many tasks at once without a listener-leak warning', async () => {
+    const pool = new WorkerPool({ threads: 1 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      await Promise.all(Array.from({ length: 40 }, () => pool.run('ping', {})));
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
+    } finally {
+      process.off('warning', onWarning);
+      await pool.close();
+    }
+  });
+
   it('stopAll stops running work and refuses new tasks with its reason', async () => {
     const pool = new WorkerPool({ threads: 1, abortGraceMs: 60_000 });
     try {
