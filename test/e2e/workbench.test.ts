@@ -196,7 +196,8 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     const label = page.locator('label[for=slice]');
     await page.waitForFunction(`/Wavelength slice \\d+ of \\d+ \\([\\d.e+-]+ um\\)/.test(document.querySelector('label[for=slice]')?.textContent ?? '')`);
     await slider.fill('3');
-    await page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).get('slice') === '3' && document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
+    // The canvas says which slice its "ready" is about: the previous slice stays ready until the new one is asked for.
+    await page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).get('slice') === '3' && document.querySelector('[data-testid=tile-canvas]')?.dataset.slice === '3' && document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
     assert.match((await label.textContent()) ?? '', /slice 4 of/);
     await shot('cube');
 

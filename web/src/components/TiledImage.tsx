@@ -114,7 +114,11 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     if (!r || !plane) return;
     const s = new TileStore(r, plane, schedule);
     store.current = s;
-    if (canvas.current) canvas.current.dataset.ready = 'false';
+    if (canvas.current) {
+      canvas.current.dataset.ready = 'false';
+      // Which plane "ready" is about (tests and tools wait for a given slice to be drawn).
+      canvas.current.dataset.slice = String(plane.slice);
+    }
     schedule();
     return () => {
       s.close();

@@ -260,7 +260,8 @@ export function ViewerPage({ route }: { route: Route }) {
   })();
 
   const n = info?.hdu.n_slices ?? 1;
-  const currentSlice = info?.hdu.current_slice ?? 0;
+  // The slice asked for, at once (the slider must not jump back while its plane loads).
+  const currentSlice = state.slice !== undefined && state.slice >= 0 && state.slice < n ? state.slice : info?.hdu.current_slice ?? 0;
   const wave = info?.spectral?.values?.[currentSlice];
 
   if (!filePath) return <p>Open a file from the <a href="#/library">library</a>.</p>;
