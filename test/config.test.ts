@@ -28,6 +28,19 @@ describe('loadSettings', () => {
     assert.equal(s.mastDownloadTimeoutMs, 600_000);
   });
 
+  it('has the input limits of docs/limits.md, each within its schema ceiling', () => {
+    const s = loadSettings({});
+    assert.equal(s.maxFootprintFiles, 500);
+    assert.equal(s.maxFootprintOverlaps, 10_000);
+    assert.equal(s.maxMosaicFiles, 100);
+    assert.equal(s.maxPhotometryPositions, 10_000);
+    assert.equal(s.maxDecompressionRatio, 200);
+    assert.equal(loadSettings({ MAX_DECOMPRESSION_RATIO: '0' }).maxDecompressionRatio, 0);
+    for (const [name, value] of [['MAX_FOOTPRINT_FILES', '10001'], ['MAX_MOSAIC_FILES', '1'], ['MAX_PHOTOMETRY_POSITIONS', '100001'], ['MAX_FOOTPRINT_OVERLAPS', '0'], ['MAX_DECOMPRESSION_RATIO', '-1']]) {
+      assert.throws(() => loadSettings({ [name!]: value! }), (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${name}=`));
+    }
+  });
+
   it('reads the download timeouts in seconds and DOWNLOAD_FSYNC as a boolean', () => {
     const s = loadSettings({ DOWNLOAD_STALL_TIMEOUT: '2.5', DOWNLOAD_FSYNC: 'off', MAST_DOWNLOAD_TIMEOUT: '30' });
     assert.equal(s.downloadStallTimeoutMs, 2500);
