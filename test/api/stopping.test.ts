@@ -139,3 +139,24 @@ describe('a cancelled job stops its work', () => {
     assert.equal((await call('GET', `/process/jobs/${id}`)).body.status, 'cancelled');
   });
 });
+
+describe('engine shutdown (last: it closes the engine)', () => {
+  it('in-flight requests answer 503 {"detail"}, an NDJSON composite stream ends with a 503 error event; the pool ends idle', async () => {
+    const mosaic = fetch(`${base}/mosaic/generate`, json(MOSAIC)).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const stream = fetch(`${base}/composite/generate-nchannel-stream`, json({
+      channels: [{ file_paths: ['big/a.fits'], color: { hue: 0 } }, { file_paths: ['big/b.fits'], color: { hue: 120 } }, { file_paths: ['big/huge.fits'], color: { hue: 240 } }],
+      width: 4000, height: 4000,
+    })).then(async (r) => ({ status: r.status, body: await r.text() }));
+    await until('both renders to run', () => engine.ctx.renderGate.stats().active === 2 && stats().active >= 2);
+    const closing = engine.close();
+    const m = await mosaic;
+    assert.equal(m.status, 503, m.body.slice(0, 200));
+    assert.equal(typeof (JSON.parse(m.body) as { detail: unknown }).detail, 'string');
+    const s = await stream;
+    assert.equal(s.status, 200);
+    const last = JSON.parse(s.body.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    assert.deepEqual([last.event, last.status_code], ['error', 503], s.body.slice(-300));
+    await closing;
+    assert.equal(stats().active, 0);
+  });
+});
