@@ -202,10 +202,16 @@ export function dropBody(body: ResponseBody): void {
   body.discard();
 }
 
+const LOCAL_FS_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'EIO', 'EISDIR', 'ENOTDIR', 'EBADF', 'EDQUOT', 'EFBIG', 'ENOENT']);
+
 /** Maps transport and socket errors (and aborts) onto our named errors. */
 export function toDownloadError(err: unknown, signal: AbortSignal | undefined, stallTimeoutMs: number): Error {
   if (err instanceof DownloadError) return err;
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new TransferAbortedError(String(signal.reason));
   const e = err as NodeJS.ErrnoException;
+  // A file-system error on the .part file (it names its path, or has a code sockets never give;
+  // writes by descriptor name no path) is the disk's, not the network's: retrying the transfer
+  // cannot help, so it fails the file as it is.
+  if (typeof e?.path === 'string' || LOCAL_FS_CODES.has(e?.code ?? '')) return err as Error;
   return new NetworkError(`network error: ${e?.code ?? ''} ${e?.message ?? String(err)}`.trim(), err);
 }

@@ -7,6 +7,8 @@ import { SpeedMeter, etaSeconds } from '../../src/downloads/speed-meter.js';
 import { sanitizeFilename, validateObsId, validateProductSelection } from '../../src/downloads/paths.js';
 import { ValidationError } from '../../src/errors.js';
 import { mastDownloadUrl, productsFromRows } from '../../src/downloads/product-source.js';
+import { toDownloadError } from '../../src/downloads/chunk-fetcher.js';
+import { NetworkError } from '../../src/downloads/errors.js';
 
 describe('byte ranges', () => {
   it('merges, measures and finds gaps (property)', () => {
@@ -99,5 +101,20 @@ describe('paths and names', () => {
     }
     assert.throws(() => validateProductSelection([]), /at least one/);
     assert.throws(() => validateProductSelection(Array.from({ length: 1001 }, (_, i) => `f${i}.fits`)), /at most 1000/);
+  });
+});
+
+describe('toDownloadError', () => {
+  const sys = (code: string, extra: Record<string, string>) => Object.assign(new Error(`${code}: boom`), { code, ...extra });
+  it('keeps a file-system error (it names a path) as it is: the disk\'s fault is not retried as the network\'s', () => {
+    const err = sys('EIO', { syscall: 'write', path: '/data/mast/x.fits.part' });
+    assert.equal(toDownloadError(err, undefined, 1000), err);
+    const byDescriptor = sys('EIO', { syscall: 'write' }); // a write to an open handle names no path
+    assert.equal(toDownloadError(byDescriptor, undefined, 1000), byDescriptor);
+  });
+  it('turns a socket error into a retryable NetworkError', () => {
+    const mapped = toDownloadError(sys('ECONNRESET', { syscall: 'read' }), undefined, 1000);
+    assert.ok(mapped instanceof NetworkError);
+    assert.equal(mapped.retryable, true);
   });
 });
