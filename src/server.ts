@@ -140,7 +140,9 @@ export async function buildServer(ctx: EngineContext, routeModules: RouteModule[
       return reply.status(ERROR_CATALOGUE.VALIDATION_FAILED.status).send({ detail: validationDetails(err) });
     }
     const e = httpErrorOf(err, ctx.settings.dataDir);
-    if (e.httpStatus >= 500) request.log.error({ err }, e.code === 'INTERNAL' ? 'unhandled error' : 'request failed');
+    // 503 is a state the engine is in (shutting down, busy), not a fault: a warning, without a stack.
+    if (e.httpStatus === 503) request.log.warn({ code: e.code }, `request refused: ${e.message}`);
+    else if (e.httpStatus >= 500) request.log.error({ err }, e.code === 'INTERNAL' ? 'unhandled error' : 'request failed');
     for (const [k, v] of Object.entries(e.headers)) reply.header(k, v);
     return reply.status(e.httpStatus).send({ detail: e.message });
   });
