@@ -18,7 +18,7 @@ import { requestSignal } from './request-signal.js';
 const ObservationMosaicRequest = Type.Object({
   file_paths: Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 2, maxItems: 500 }),
   combine_method: nullableEnum(['mean'] as const, {}),
-  max_output_pixels: nullable(Type.Integer({ minimum: 10_000, maximum: 256_000_000, description: 'largest output grid (default 64 M)' })),
+  max_output_pixels: nullable(Type.Integer({ minimum: 10_000, maximum: 256_000_000, description: 'largest output grid (default 64 M; at most MAX_MOSAIC_OUTPUT_PIXELS: the grid shrinks to fit)' })),
   batch_size: nullable(Type.Integer({ minimum: 4, maximum: 20, description: 'files per progress step (each file is interpolated once)' })),
   background_match: nullable(Type.Boolean({ description: 'subtract each file\'s background and match signal gains (default true)' })),
 });
@@ -36,7 +36,8 @@ export async function observationMosaicRoutes(app: App, ctx: EngineContext): Pro
     try {
       const r = await ctx.renderGate.run(() => ctx.pool.run<ObservationMosaicResult>('composite.observation-mosaic', {
         paths,
-        maxOutputPixels: body.max_output_pixels ?? 64_000_000,
+        // The grid shrinks to fit: a bigger request is held to the operator's MAX_MOSAIC_OUTPUT_PIXELS.
+        maxOutputPixels: Math.min(body.max_output_pixels ?? 64_000_000, ctx.settings.maxMosaicOutputPixels),
         batchSize: body.batch_size ?? 10,
         backgroundMatch: body.background_match ?? true,
         outputPath,

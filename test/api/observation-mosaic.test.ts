@@ -3,7 +3,7 @@
  * different sky pedestals and detector gains come out as one consistent image (background and
  * gain matched), NaN where nothing covers, with the upstream's FITS keywords; request limits.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -112,5 +112,18 @@ describe('POST /mosaic/generate-observation', () => {
     assert.equal(tiny.statusCode, 422);
     const missing = await engine.app.inject({ method: 'POST', url: '/mosaic/generate-observation', payload: { file_paths: ['obs/a.fits', 'obs/zz.fits'] } });
     assert.equal(missing.statusCode, 404);
+  });
+
+  it('holds max_output_pixels to MAX_MOSAIC_OUTPUT_PIXELS: the grid shrinks to fit', async () => {
+    const small = await startTestEngine({ MAX_MOSAIC_OUTPUT_PIXELS: '2000' });
+    try {
+      await cp(join(engine.dataDir, 'obs'), join(small.dataDir, 'obs'), { recursive: true });
+      const res = await small.app.inject({ method: 'POST', url: '/mosaic/generate-observation', payload: { file_paths: tiles.map((t) => t.name), max_output_pixels: 256_000_000 } });
+      assert.equal(res.statusCode, 200, res.body.slice(0, 300));
+      const pixels = Number(res.headers['x-mosaic-width']) * Number(res.headers['x-mosaic-height']);
+      assert.ok(pixels > 0 && pixels <= 2000, `${pixels} pixels`);
+    } finally {
+      await small.dispose();
+    }
   });
 });
