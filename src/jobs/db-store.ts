@@ -8,8 +8,8 @@
  * and sort on; `update` is one conditional statement (`WHERE state IN (...)`), so a terminal state
  * written by one node sticks against another on any backend.
  */
-import type { Database, MigrationSet, SqlValue } from '../db/index.js';
-import { emptyCounts, type JobPage, type JobQuery, type JobStore } from './store.js';
+import type { Database, MigrationSet } from '../db/index.js';
+import { emptyCounts, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore } from './store.js';
 import { JOB_STATES, type JobRecord, type JobState } from './types.js';
 
 /** The `jobs` component's schema: table `job_records` (ids and times sort bytewise on PostgreSQL). */
@@ -51,7 +51,6 @@ CREATE INDEX job_records_by_owner ON job_records (owner, created_at DESC);
   ],
 };
 
-const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 export interface DbJobStoreOptions {
   /** Close the database with the store (default true: the store opened it for itself). */
@@ -76,7 +75,7 @@ export class DbJobStore implements JobStore {
   async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
     const states = expect ?? JOB_STATES;
     const changed = await this.db.run(
-      `UPDATE job_records SET state = ?, owner = ?, updated_at = ?, record = ? WHERE id = ? AND state IN (${marks(states.length)})`,
+      `UPDATE job_records SET state = ?, owner = ?, updated_at = ?, record = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`,
       [job.state, job.owner, job.updatedAt, JSON.stringify(job), job.id, ...states]);
     return changed === 1;
   }
@@ -87,22 +86,7 @@ export class DbJobStore implements JobStore {
   }
 
   async list(query: JobQuery = {}): Promise<JobPage> {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (query.kinds && query.kinds.length > 0) {
-      where.push(`kind IN (${marks(query.kinds.length)})`);
-      params.push(...query.kinds);
-    }
-    if (query.states && query.states.length > 0) {
-      where.push(`state IN (${marks(query.states.length)})`);
-      params.push(...query.states);
-    }
-    if (query.owner === null) where.push('owner IS NULL');
-    else if (query.owner !== undefined) {
-      where.push('owner = ?');
-      params.push(query.owner);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { clause, params } = jobQueryWhere(query);
     const count = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM job_records ${clause}`, params);
     const limit = Math.max(0, Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER));
     const rows = await this.db.query<{ record: string }>(

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { emptyCounts, type JobPage, type JobQuery, type JobStore } from './store.js';
+import { emptyCounts, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore } from './store.js';
 import { JOB_STATES, type JobRecord, type JobState } from './types.js';
 
 export const JOBS_DB_NAME = 'jobs.sqlite';
@@ -55,7 +55,7 @@ export class SqliteJobStore implements JobStore {
 
   async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
     const states = expect ?? JOB_STATES;
-    const sql = `UPDATE jobs SET state = @state, updated_at = @updatedAt, record = @record WHERE id = @id AND state IN (${states.map(() => '?').join(', ')})`;
+    const sql = `UPDATE jobs SET state = @state, updated_at = @updatedAt, record = @record WHERE id = @id AND state IN (${sqlMarks(states.length)})`;
     const info = this.db.prepare(sql).run(row(job), ...states);
     return info.changes === 1;
   }
@@ -66,22 +66,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async list(query: JobQuery = {}): Promise<JobPage> {
-    const where: string[] = [];
-    const params: Array<string | number> = [];
-    if (query.kinds && query.kinds.length > 0) {
-      where.push(`kind IN (${query.kinds.map(() => '?').join(', ')})`);
-      params.push(...query.kinds);
-    }
-    if (query.states && query.states.length > 0) {
-      where.push(`state IN (${query.states.map(() => '?').join(', ')})`);
-      params.push(...query.states);
-    }
-    if (query.owner === null) where.push('owner IS NULL');
-    else if (query.owner !== undefined) {
-      where.push('owner = ?');
-      params.push(query.owner);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { clause, params } = jobQueryWhere(query);
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM jobs ${clause}`).get(...params) as { n: number }).n;
     const limit = Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER);
     const rows = this.db

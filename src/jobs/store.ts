@@ -20,6 +20,29 @@ export interface JobQuery {
   readonly offset?: number;
 }
 
+/** `?, ?, ?` for n SQL parameters. */
+export const sqlMarks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** The WHERE clause (with `?` parameters) that selects a query's jobs, for the SQL stores. */
+export function jobQueryWhere(query: JobQuery): { clause: string; params: string[] } {
+  const where: string[] = [];
+  const params: string[] = [];
+  if (query.kinds && query.kinds.length > 0) {
+    where.push(`kind IN (${sqlMarks(query.kinds.length)})`);
+    params.push(...query.kinds);
+  }
+  if (query.states && query.states.length > 0) {
+    where.push(`state IN (${sqlMarks(query.states.length)})`);
+    params.push(...query.states);
+  }
+  if (query.owner === null) where.push('owner IS NULL');
+  else if (query.owner !== undefined) {
+    where.push('owner = ?');
+    params.push(query.owner);
+  }
+  return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
 export interface JobPage {
   readonly jobs: JobRecord[];
   /** Jobs matching the query, all pages. */
