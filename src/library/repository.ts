@@ -83,6 +83,8 @@ export interface RecordRepository {
   /** Every record's path with what a scan compares (size, mtime). */
   scanIndex(): Promise<Map<string, ScanEntry>>;
   setMissing(dataIds: readonly string[], missing: boolean): Promise<number>;
+  /** Brings the query planner's statistics up to date, after many records changed at once. */
+  refreshStatistics(): Promise<void>;
   setThumbnail(dataId: string, mediaType: string, bytes: Uint8Array): Promise<void>;
   getThumbnail(dataId: string): Promise<{ mediaType: string; bytes: Uint8Array } | undefined>;
   /** Non-archived, present L2a/L2b/L3 records per observation, as the viewer may see them. */
@@ -307,6 +309,16 @@ export class SqlRecordRepository implements RecordRepository {
       out.set(String(r.path), { dataId: String(r.data_id), sizeBytes: Number(r.size_bytes), fileMtimeMs: Number(r.file_mtime_ms), missing: Number(r.missing) === 1 });
     }
     return out;
+  }
+
+  /**
+   * Without statistics (a fresh table, or one that grew by a large scan) both databases answer a
+   * user's page (public OR own, newest first) by collecting and sorting every visible record:
+   * seconds at 1,000,000 records. With them they walk the date index and stop after one page
+   * (< 1 ms). SQLite has no automatic ANALYZE; PostgreSQL's autovacuum comes later. Same SQL on both.
+   */
+  async refreshStatistics(): Promise<void> {
+    await this.db.run('ANALYZE library_records');
   }
 
   async setMissing(dataIds: readonly string[], missing: boolean): Promise<number> {

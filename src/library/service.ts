@@ -14,6 +14,9 @@ import { readFileFacts, isLibraryFile, type FactsLimits } from './facts.js';
 import { SqlRecordRepository, type RecordRepository } from './repository.js';
 import { canSee, type LibraryRecord, type RecordSource, type Viewer, type Visibility } from './record.js';
 
+/** A scan that changed this many records refreshes the planner's statistics. */
+const STATISTICS_REFRESH_CHANGES = 1000;
+
 export interface Thumbnail {
   readonly mediaType: string;
   readonly bytes: Uint8Array;
@@ -237,6 +240,8 @@ export class LibraryService {
     const gone = [...known.entries()].filter(([path, k]) => !k.missing && !seen.has(path)).map(([, k]) => k.dataId);
     await this.repo.setMissing(gone, true);
     if (restored.length) await this.repo.setMissing(restored, false);
+    // Many records changed at once: the planner's statistics are stale (see refreshStatistics).
+    if (added + updated + gone.length + restored.length >= STATISTICS_REFRESH_CHANGES) await this.repo.refreshStatistics();
     const report: ScanReport = {
       files: seen.size, added, updated, unchanged, missing: gone.length, restored: restored.length,
       durationMs: Math.round(performance.now() - started),
