@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Settings } from '../config.js';
 import type { EngineContext } from '../context.js';
-import { openDatabase } from '../db/index.js';
+import { openDatabase } from '../db/open.js'; // not db/index: it loads pg
 import { DbJobStore, JobHandlerRegistry, JobService, JOB_MIGRATIONS, JOBS_DB_NAME, SqliteJobStore, type JobLogger, type JobStore } from '../jobs/index.js';
 import { jobRuntimeFromSettings } from '../jobs/redis/from-settings.js';
 import { analysisJobHandler } from './process.js';

@@ -5,7 +5,7 @@
  * serialises into several stored columns (SkyCoord, Time, Quantity) are rebuilt as it does on
  * read (`meta.__serialized_columns__`). See docs/fits-tables.md.
  */
-import { parseDocument } from 'yaml';
+import { loadYaml } from './yaml.js';
 import type { ArrayCell, TableCell } from '../../fits/table/types.js';
 import { TableError } from '../errors.js';
 import { parsePyJson, type PyJson } from './json-values.js';
@@ -88,7 +88,7 @@ function parseHeader(lines: readonly string[]): Header {
     yamlLines.push(body);
   }
   if (!started) bad('ECSV header has no "---" line');
-  const doc = parseDocument(yamlLines.join('\n'), { customTags: ['omap'], uniqueKeys: false });
+  const doc = loadYaml().parseDocument(yamlLines.join('\n'), { customTags: ['omap'], uniqueKeys: false });
   if (doc.errors.length > 0) bad(`ECSV header is not valid YAML: ${doc.errors[0]?.message.split('\n')[0] ?? ''}`);
   const y = plain(doc.toJS({ maxAliasCount: 1000 }));
   if (!isObject(y)) bad('ECSV header must be a YAML mapping');

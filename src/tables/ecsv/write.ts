@@ -4,7 +4,8 @@
  * with units, formats, descriptions and table meta. `catalogToEcsv` turns the engine's catalogue
  * rows (find_stars, segmentation, detect-sources) into such a table.
  */
-import { Document, YAMLMap, YAMLSeq } from 'yaml';
+import type { YAMLMap, YAMLSeq } from 'yaml';
+import { loadYaml } from './yaml.js';
 import { TableError } from '../errors.js';
 import { pyFloat } from '../pystr.js';
 import { quoteEcsvField } from './split.js';
@@ -64,7 +65,7 @@ export function writeEcsv(table: EcsvWriteTable): string {
   if (delimiter !== ' ') header.delimiter = delimiter;
   if (table.meta && Object.keys(table.meta).length) header.meta = table.meta;
   header.schema = 'astropy-2.0';
-  const doc = new Document(header);
+  const doc = new (loadYaml().Document)(header);
   const list = doc.get('datatype') as YAMLSeq;
   for (const item of list.items) (item as YAMLMap).flow = true;
   const yaml = doc.toString({ lineWidth: 0 }).trimEnd();
