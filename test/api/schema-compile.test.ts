@@ -36,10 +36,16 @@ describe('route schemas', () => {
         { method: 'POST' as const, url: '/mast/search/target', payload: { target_name: 5, radius: 'x' } },
         { method: 'POST' as const, url: '/mast/search/target', payload: {} },
         { method: 'GET' as const, url: '/' },
+        // Ajv coerces "-Infinity" to a number and lets it past `minimum`: refused as 422 by the guard.
+        { method: 'POST' as const, url: '/mast/search/recent', payload: { offset: '-Infinity' } },
       ]) {
         const [a, b] = await Promise.all([engine.app.inject(req), eager.inject(req)]);
         assert.equal(a.statusCode, b.statusCode, req.url);
         assert.equal(a.body, b.body, req.url);
+        if ((req.payload as { offset?: string } | undefined)?.offset === '-Infinity') {
+          assert.equal(a.statusCode, 422);
+          assert.match(a.body, /finite/);
+        }
       }
     } finally {
       await eager.close();
