@@ -6,6 +6,7 @@
  */
 // jose loads on the first token to verify: an engine without users starts without it.
 import type { createRemoteJWKSet, JWTPayload } from 'jose';
+import type { Settings } from '../config.js';
 import { EngineError } from '../errors.js';
 
 export interface Identity {
@@ -18,15 +19,8 @@ export interface Identity {
   readonly via: 'jwt' | 'api-key';
 }
 
-export interface AuthSettings {
-  readonly jwtSecretKey: string | undefined;
-  readonly jwtJwksUrl: string | undefined;
-  readonly jwtIssuer: string;
-  readonly jwtAudience: string;
-  readonly jwtClockSkewSeconds: number;
-  /** Users exist: a JWT source is set or AUTH_ENABLED=true (API keys only). */
-  readonly authEnabled: boolean;
-}
+/** The settings users depend on (authEnabled: a JWT source is set or AUTH_ENABLED=true, API keys only). */
+export type AuthSettings = Pick<Settings, 'jwtSecretKey' | 'jwtJwksUrl' | 'jwtIssuer' | 'jwtAudience' | 'jwtClockSkewSeconds' | 'authEnabled'>;
 
 export const ROLE_CLAIM = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
 export const ADMIN_ROLE = 'Admin';
