@@ -19,6 +19,7 @@ import { downloadManagerFromSettings, mastClientProductSource } from './download
 import { jobServiceFromSettings, registerJobKinds } from './routes/job-kinds.js';
 import { JobOutputRetention, RenderGate } from './jobs/index.js';
 import { libraryFromSettings } from './library/from-settings.js';
+import { recordJobOutputs } from './library/job-outputs.js';
 import { Authenticator } from './auth/authenticator.js';
 
 export interface Engine {
@@ -82,6 +83,13 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   });
   await downloads.start();
   const jobs = await jobServiceFromSettings(settings, logger.child({ module: 'jobs' }));
+  // Records follow jobs of every kind: outputs recorded before the job is marked completed; a removed job's gone files noticed.
+  jobs.beforeComplete(async (job) => {
+    await recordJobOutputs(library, job);
+  });
+  const stopNoticing = jobs.subscribe(undefined, (e) => {
+    if (e.type === 'removed') void library.noticeGoneJobFiles(e.job.id).catch((err: unknown) => logger.warn({ err, jobId: e.job.id }, 'library: could not check a removed job\'s files'));
+  });
   if (settings.libraryScanOnStart) {
     void library.scan().catch((err: unknown) => logger.warn({ err }, 'library scan failed'));
   }
@@ -102,7 +110,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     shutdown: shutdown.signal,
     // Jobs, then downloads stop first (last registered runs first): runs re-queued, state saved;
     // the library closes last (its database may still be written by the steps before).
-    onClose: [() => library.close(), () => mast.close(), () => downloads.close(), () => jobs.store.close(), () => jobs.close()],
+    onClose: [() => library.close(), () => mast.close(), () => downloads.close(), () => jobs.store.close(), () => jobs.close(), stopNoticing],
   };
   shutdowns.set(ctx, shutdown);
   registerJobKinds(ctx);

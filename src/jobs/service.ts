@@ -55,6 +55,9 @@ export interface JobServiceOptions {
   readonly storeRetryMs?: number;
 }
 
+/** Work that must be done before a successful run is marked completed (see `beforeComplete`). */
+export type CompletionHook = (job: Readonly<JobRecord>) => Promise<void>;
+
 export interface SubmitOptions {
   readonly owner?: string | null;
 }
@@ -105,6 +108,7 @@ export class JobService {
   private readonly log: JobLogger;
   private readonly live = new Map<string, Live>();
   private readonly runEndListeners = new Set<(job: JobRecord) => void>();
+  private readonly completionHooks = new Set<CompletionHook>();
   private started = false;
   private closed = false;
   /** Aborted by close(): cuts the waits between retries of a failed store write. */
@@ -292,6 +296,17 @@ export class JobService {
   }
 
   /**
+   * Runs `hook` with the record of every run that succeeded, before it is marked `completed` (for
+   * every kind): whoever sees the job completed finds what the hook wrote (the library's records
+   * of its outputs). A hook that throws fails the job (its error is the job's). Returns the
+   * function that removes it.
+   */
+  beforeComplete(hook: CompletionHook): () => void {
+    this.completionHooks.add(hook);
+    return () => this.completionHooks.delete(hook);
+  }
+
+  /**
    * Calls `listener` with the record each time a run in this process ends (whatever its state);
    * output retention prunes then. Returns the function that stops it.
    */
@@ -397,6 +412,7 @@ export class JobService {
       else {
         job.result = out.result ?? null;
         job.outputs = [...(out.outputs ?? [])];
+        for (const hook of this.completionHooks) await hook(copyRecord(job));
         transition(job, 'completed');
         job.stage = 'Completed';
       }

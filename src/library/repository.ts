@@ -77,6 +77,8 @@ export interface RecordRepository {
   upsertFile(input: FileRecordInput, q?: Queryable): Promise<LibraryRecord>;
   get(dataId: string, q?: Queryable): Promise<LibraryRecord | undefined>;
   getByPath(path: string, q?: Queryable): Promise<LibraryRecord | undefined>;
+  /** The records of these paths (those that have one), by path. */
+  getByPaths(paths: readonly string[]): Promise<Map<string, LibraryRecord>>;
   list(query: RecordQuery): Promise<RecordPage>;
   update(dataId: string, patch: RecordPatch): Promise<LibraryRecord | undefined>;
   remove(dataId: string): Promise<boolean>;
@@ -215,6 +217,16 @@ export class SqlRecordRepository implements RecordRepository {
   async getByPath(path: string, q: Queryable = this.db): Promise<LibraryRecord | undefined> {
     const rows = await q.query(`SELECT ${COLUMNS} FROM library_records WHERE path = ?`, [path]);
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async getByPaths(paths: readonly string[]): Promise<Map<string, LibraryRecord>> {
+    const out = new Map<string, LibraryRecord>();
+    for (let i = 0; i < paths.length; i += 500) {
+      const batch = paths.slice(i, i + 500);
+      const rows = await this.db.query(`SELECT ${COLUMNS} FROM library_records WHERE path IN (${batch.map(() => '?').join(', ')})`, batch);
+      for (const r of rows) out.set(String(r.path), toRecord(r));
+    }
+    return out;
   }
 
   private where(query: RecordQuery): { sql: string; params: SqlValue[] } {

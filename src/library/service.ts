@@ -12,7 +12,7 @@ import type { Database } from '../db/index.js';
 import { NotFoundError } from '../errors.js';
 import { readFileFacts, isLibraryFile, type FactsLimits } from './facts.js';
 import { SqlRecordRepository, type RecordRepository } from './repository.js';
-import { canSee, type LibraryRecord, type RecordSource, type Viewer, type Visibility } from './record.js';
+import { EVERYONE, canSee, type LibraryRecord, type RecordSource, type Viewer, type Visibility } from './record.js';
 
 /** A scan that changed this many records refreshes the planner's statistics. */
 const STATISTICS_REFRESH_CHANGES = 1000;
@@ -117,7 +117,10 @@ export class LibraryService {
     if (rel === undefined) throw new NotFoundError('File is outside the data directory');
     const abs = join(this.dataDir, rel);
     const info = await stat(abs);
-    const [facts, sha256] = await Promise.all([readFileFacts(abs, rel, this.options.readLimits), file.sha256 ? Promise.resolve(file.sha256) : sha256File(abs)]);
+    // A file registered already, unchanged since (a download's file, then its job's outputs), keeps its checksum.
+    const known = file.sha256 ? undefined : await this.repo.getByPath(rel);
+    const knownSha = known?.sha256 && known.sizeBytes === info.size && known.fileMtimeMs === Math.round(info.mtimeMs) ? known.sha256 : undefined;
+    const [facts, sha256] = await Promise.all([readFileFacts(abs, rel, this.options.readLimits), file.sha256 ?? knownSha ?? sha256File(abs)]);
     const record = await this.repo.upsertFile({
       ...facts,
       path: rel,
@@ -167,11 +170,59 @@ export class LibraryService {
     }
   }
 
-  /** A record the viewer may see, by id; 404 otherwise (private records are not revealed). */
+  /**
+   * A record the viewer may see, by id; 404 otherwise (private records are not revealed). Its file
+   * is looked at (one stat): a file deleted on disk marks the record missing and answers 404, a
+   * file back again clears the mark.
+   */
   async resolve(dataId: string, viewer: Viewer, message = 'The requested data was not found.'): Promise<LibraryRecord> {
     const record = DATA_ID.test(dataId) ? await this.repo.get(dataId) : undefined;
     if (!record || !canSee(viewer, record)) throw new NotFoundError(message, 'DATA_NOT_FOUND');
-    return record;
+    const present = await this.fileExists(record.path);
+    if (present === record.missing) await this.repo.setMissing([record.dataId], !present);
+    if (!present) throw new NotFoundError(message, 'DATA_NOT_FOUND');
+    return present === !record.missing ? record : { ...record, missing: false };
+  }
+
+  /** The record of a DATA_DIR-relative (or absolute) path or of a record id, whoever owns it. */
+  async recordOf(pathOrId: string): Promise<LibraryRecord | undefined> {
+    if (DATA_ID.test(pathOrId)) return this.repo.get(pathOrId);
+    const rel = this.relativePath(pathOrId);
+    return rel === undefined ? undefined : this.repo.getByPath(rel);
+  }
+
+  private async fileExists(rel: string): Promise<boolean> {
+    return stat(join(this.dataDir, rel)).then((s) => s.isFile(), () => false);
+  }
+
+  /** Marks the records of a job whose files are gone missing (after the job was removed). Returns how many. */
+  async noticeGoneJobFiles(jobId: string): Promise<number> {
+    const gone: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.repo.list({ viewer: EVERYONE, jobId, includeArchived: true, limit: 1000, cursor });
+      for (const r of page.records) if (!(await this.fileExists(r.path))) gone.push(r.dataId);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return gone.length ? this.repo.setMissing(gone, true) : 0;
+  }
+
+  /**
+   * The records of files listed on disk (DATA_DIR-relative paths), by path. A file without one yet
+   * (placed by hand since the last scan) gets it now from its headers, as a scan would.
+   */
+  async recordsForPaths(paths: readonly string[], concurrency = 8): Promise<Map<string, LibraryRecord>> {
+    const found = await this.repo.getByPaths(paths);
+    const unknown = paths.filter((p) => !found.has(p));
+    await eachLimited(unknown, concurrency, async (rel) => {
+      const info = await stat(join(this.dataDir, rel)).catch(() => undefined);
+      if (!info) return;
+      const facts = await readFileFacts(join(this.dataDir, rel), rel, this.options.readLimits);
+      found.set(rel, await this.repo.upsertFile({
+        ...facts, path: rel, sizeBytes: info.size, fileMtimeMs: info.mtimeMs, source: 'scan', visibility: this.options.defaultVisibility ?? 'public',
+      }));
+    });
+    return found;
   }
 
   /**

@@ -6,8 +6,8 @@
  * Owners: with users on (src/auth), a job belongs to the user who submitted it (`userId`); a user
  * lists and reaches only their own jobs (another user's job is 404, as if it did not exist),
  * an admin everyone's. Without users every job is everyone's. "Save to library" keeps the output: it is copied out of the job's folder
- * (which retention and DELETE remove) to DATA_DIR/saved/{job id}/{name}; the library (issue #18)
- * can index that folder.
+ * (which retention and DELETE remove) to DATA_DIR/saved/{job id}/{name}; a FITS/ECSV copy becomes a
+ * library record of its own (its `dataId`), with the job's lineage.
  */
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import type { EngineContext } from '../context.js';
 import { EngineError, NotFoundError } from '../errors.js';
 import { JOB_STATES, isFinished, type JobOutput, type JobRecord, type JobState } from '../jobs/index.js';
 import { eventStreams } from './sse.js';
+import { isLibraryFile } from '../library/facts.js';
 import { jobScopeOf, visibleJob } from './job-support.js';
 import { ANY_INT } from './input-limits.js';
 
@@ -154,7 +155,12 @@ export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
       await mkdir(join(ctx.settings.dataDir, 'saved', job.id), { recursive: true });
       await copyFile(path, target);
     }
-    return reply.status(201).send({ dataId: relative, filePath: relative, created: !exists });
+    // A FITS/ECSV copy is a library record of its own, with the job's lineage (an image is a plain file).
+    const made = await ctx.library.recordOf(out.path);
+    const record = isLibraryFile(relative)
+      ? await ctx.library.registerCompletedFile({ path: relative, source: 'job', jobId: job.id, inputIds: made?.inputIds ?? [], owner: job.owner })
+      : undefined;
+    return reply.status(201).send({ dataId: record?.dataId ?? relative, filePath: relative, created: !exists });
   });
 
   app.get('/api/jobs/:id/events', {

@@ -1,11 +1,17 @@
-/** `GET /library`: the FITS files on disk, by observation, as paths relative to DATA_DIR. */
+/**
+ * `GET /library`: the FITS files on disk, by observation, as paths relative to DATA_DIR, each with
+ * its library record's `data_id` (a file placed since the last scan gets its record here, from its
+ * headers). With users on, files of records the caller may not see are left out.
+ */
 import { Type } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { listLibrary } from '../storage/library.js';
+import { canSee } from '../library/record.js';
 
 const LibraryFileSchema = Type.Object({
   file_path: Type.String({ description: 'relative to DATA_DIR; pass it as file_path to the viewer endpoints' }),
+  data_id: Type.Union([Type.String(), Type.Null()], { description: "the file's library record (GET /api/jwstdata/{id}); takes the place of file_path anywhere; null only for a file gone while listing" }),
   name: Type.String(),
   size_bytes: Type.Integer(),
   modified_at: Type.String(),
@@ -21,16 +27,18 @@ const LibraryResponse = Type.Object({
 });
 
 export async function libraryRoutes(app: App, ctx: EngineContext): Promise<void> {
-  app.get('/library', { schema: { summary: 'FITS files on disk, grouped by observation', response: { 200: LibraryResponse } } }, async () => {
+  app.get('/library', { schema: { summary: 'FITS files on disk, grouped by observation', response: { 200: LibraryResponse } } }, async (request) => {
     const { groups, truncated } = await listLibrary(ctx.settings.dataDir, { mastDir: ctx.settings.mastDownloadDir });
-    return {
-      groups: groups.map((g) => ({
-        key: g.key,
-        kind: g.kind,
-        files: g.files.map((f) => ({ file_path: f.filePath, name: f.name, size_bytes: f.sizeBytes, modified_at: f.modifiedAt })),
-      })),
-      file_count: groups.reduce((n, g) => n + g.files.length, 0),
-      truncated,
-    };
+    const records = await ctx.library.recordsForPaths(groups.flatMap((g) => g.files.map((f) => f.filePath)));
+    const shown = groups.map((g) => ({
+      key: g.key,
+      kind: g.kind,
+      files: g.files.flatMap((f) => {
+        const record = records.get(f.filePath);
+        if (record && !canSee(request.viewer, record)) return [];
+        return [{ file_path: f.filePath, data_id: record?.dataId ?? null, name: f.name, size_bytes: f.sizeBytes, modified_at: f.modifiedAt }];
+      }),
+    })).filter((g) => g.files.length > 0);
+    return { groups: shown, file_count: shown.reduce((n, g) => n + g.files.length, 0), truncated };
   });
 }

@@ -1,0 +1,72 @@
+/**
+ * Records follow jobs, whatever their kind: the FITS/ECSV outputs of a job that completes become
+ * library records with their lineage (the job, and the records of the files it was made from),
+ * and when a job is removed its records whose files are gone are marked missing. The job core
+ * calls these through its generic hooks (JobService.beforeComplete and its `removed` events); this
+ * module knows jobs only by the few fields below.
+ */
+import type { LibraryService } from './service.js';
+import { isLibraryFile } from './facts.js';
+import type { LibraryRecord } from './record.js';
+
+/** What the library reads of a finished job. */
+export interface FinishedJob {
+  readonly id: string;
+  readonly kind: string;
+  readonly owner: string | null;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly outputs: ReadonlyArray<{ readonly path: string }>;
+}
+
+/** Request keys that name input files (or records) in every kind's inputs, nested channels included. */
+const FILE_KEYS = new Set(['file_path', 'file_paths', 'other_file_path', 'data_id', 'data_ids', 'local_path', 'local_paths']);
+const MAX_DEPTH = 5;
+const MAX_INPUTS = 2000;
+
+/** Every string under a file key of the inputs, in order, once. */
+export function inputFileNames(inputs: unknown): string[] {
+  const out = new Set<string>();
+  const visit = (node: unknown, depth: number, fileKey: boolean) => {
+    if (out.size >= MAX_INPUTS || depth > MAX_DEPTH) return;
+    if (typeof node === 'string') {
+      if (fileKey && node) out.add(node);
+    } else if (Array.isArray(node)) {
+      for (const item of node) visit(item, depth + 1, fileKey);
+    } else if (node !== null && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) visit(v, depth + 1, FILE_KEYS.has(k));
+    }
+  };
+  visit(inputs, 0, false);
+  return [...out];
+}
+
+/** Downloads keep MAST's public files public and unowned; every other kind's outputs are its owner's. */
+function sourceOf(kind: string): 'download' | 'job' {
+  return kind === 'download' || kind.startsWith('download') ? 'download' : 'job';
+}
+
+/**
+ * Registers the job's library files (FITS, ECSV) as records made by the job from its input
+ * records. Idempotent (a re-run refreshes the same records). Returns the records.
+ */
+export async function recordJobOutputs(library: LibraryService, job: FinishedJob): Promise<LibraryRecord[]> {
+  const files = job.outputs.filter((o) => isLibraryFile(o.path));
+  if (files.length === 0) return [];
+  const inputIds: string[] = [];
+  for (const name of inputFileNames(job.inputs)) {
+    const record = await library.recordOf(name);
+    if (record && !inputIds.includes(record.dataId)) inputIds.push(record.dataId);
+  }
+  const source = sourceOf(job.kind);
+  const out: LibraryRecord[] = [];
+  for (const file of files) {
+    out.push(await library.registerCompletedFile({
+      path: file.path,
+      source,
+      jobId: job.id,
+      inputIds: source === 'job' ? inputIds : [],
+      owner: source === 'job' ? job.owner : null,
+    }));
+  }
+  return out;
+}
