@@ -12,6 +12,7 @@ import { FitsFile, readPlane } from '../fits/index.js';
 import type { ImagePlane } from '../core/image-plane.js';
 import { computeBackground } from './algorithms/background.js';
 import { DaoStarFinder } from './detection/dao-star-finder.js';
+import { IrafStarFinder } from './detection/iraf-star-finder.js';
 import { estimateFwhm } from './detection/fwhm.js';
 import { findSources } from './segmentation/source-finder.js';
 import { choosePlane, pickImageHdu, planeOptions } from './image-file.js';
@@ -51,7 +52,7 @@ export interface DetectedSource {
 export interface DetectSourcesResult {
   sources: DetectedSource[];
   n_sources: number;
-  method: 'daofind' | 'segmentation';
+  method: 'daofind' | 'iraf' | 'segmentation';
   threshold_sigma: number;
   threshold_value: number;
   estimated_fwhm: number | null;
@@ -70,7 +71,6 @@ function median(values: number[]): number {
 
 /** Detection on an image plane already read (NaN = no data). */
 export function detectSourcesInPlane(image: ImagePlane, req: Omit<DetectSourcesRequest, 'filePath' | 'hduIndex'>): DetectSourcesResult {
-  if (req.method === 'iraf') throw new BadRequestError("method 'iraf' (IRAFStarFinder) is not available in this engine yet; use daofind, segmentation or auto");
   const n = image.width * image.height;
   const data = new Float64Array(n);
   const noData = new Uint8Array(n);
@@ -145,6 +145,14 @@ export function detectSourcesInPlane(image: ImagePlane, req: Omit<DetectSourcesR
     } catch {
       estimated = null; // fewer than three stars: nothing to measure
     }
+  } else if (method === 'iraf') {
+    const finder = new IrafStarFinder({ threshold: thresholdValue, fwhm: req.fwhm, sharplo: 0.2, sharphi: 1, roundlo: -1, roundhi: 1, excludeBorder: true });
+    sources = finder
+      .findStars(subPlane)
+      .filter((s) => centredOnData(s.xcentroid, s.ycentroid))
+      .map((s, i) => ({ id: i + 1, xcentroid: s.xcentroid, ycentroid: s.ycentroid, flux: fin(s.flux), sharpness: fin(s.sharpness), roundness: fin(s.roundness), fwhm: fin(s.fwhm), peak: fin(s.peak) }));
+    const fwhms = sources.map((s) => s.fwhm).filter((v): v is number => v !== null);
+    estimated = fwhms.length ? fin(median(fwhms)) : null;
   } else {
     const threshold = new Float64Array(n);
     for (let i = 0; i < n; i++) threshold[i] = k * (bkg.rms[i] as number);

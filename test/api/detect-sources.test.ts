@@ -1,7 +1,7 @@
 /**
  * POST /analysis/detect-sources against the upstream pipeline run with photutils 1.6
  * (test/fixtures/detect/make_detect.py): auto's choice, the same sources, centroids within 0.01 px
- * for S/N > 20, validation messages.
+ * for S/N > 20 (also with method iraf), validation messages.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +66,23 @@ describe('POST /analysis/detect-sources', () => {
     const got = (await post({ file_path: 'uniform.fits', method: 'segmentation' })).json() as Got;
     compare(got, expected.uniform_segmentation as Ref, 0.01);
   });
+
+  for (const image of ['uniform', 'varying'] as const) {
+    it(`iraf (IRAFStarFinder) on the ${image} image: sources, centroids and FWHMs as photutils`, async () => {
+      const res = await post({ file_path: `${image}.fits`, method: 'iraf' });
+      assert.equal(res.statusCode, 200, res.body);
+      type Shape = { fwhm: number; sharpness: number; roundness: number };
+      const got = res.json() as Omit<Got, 'sources'> & { sources: (Got['sources'][number] & Shape)[] };
+      const ref = expected[`${image}_iraf`] as Omit<Ref, 'sources'> & { sources: (Ref['sources'][number] & Shape)[] };
+      compare(got, ref, 0.01);
+      assert.equal(got.n_sources, ref.sources.length, 'the same number of sources');
+      for (const s of ref.sources) {
+        const m = got.sources.find((g) => Math.hypot(g.xcentroid - s.x, g.ycentroid - s.y) < 0.01);
+        assert.ok(m, `source at (${s.x}, ${s.y})`);
+        for (const c of ['fwhm', 'sharpness', 'roundness'] as const) assert.ok(Math.abs(m[c] - s[c]) <= 1e-6 * Math.max(1, Math.abs(s[c])), `${c}: ${m[c]} vs ${s[c]}`);
+      }
+    });
+  }
 
   it('validates like upstream', async () => {
     const bad = await post({ file_path: 'uniform.fits', method: 'magic' });

@@ -1,6 +1,7 @@
-/** find_stars (DAOStarFinder) and estimate_fwhm. */
+/** find_stars (DAOStarFinder or IRAFStarFinder) and estimate_fwhm. */
 import { Type } from 'typebox';
 import { DaoStarFinder } from '../detection/dao-star-finder.js';
+import { IrafStarFinder } from '../detection/iraf-star-finder.js';
 import { fitGaussianCentroid } from '../detection/gaussian-centroid.js';
 import { estimateFwhm } from '../detection/fwhm.js';
 import { FWHM_TO_SIGMA } from '../detection/star-finder-kernel.js';
@@ -19,14 +20,16 @@ function minusClippedMedian(input: AlgorithmInput): { sub: ImagePlane<Float64Arr
 export const findStars = defineAlgorithm({
   name: 'find_stars',
   description:
-    'Point sources as photutils DAOStarFinder (Stetson 1987) on the image minus its sigma-clipped median: zero-sum Gaussian kernel, local maxima above threshold, sharpness and roundness cuts. centroid "gaussian" refines positions with a 2-D Gaussian fit.',
+    'Point sources as photutils DAOStarFinder (Stetson 1987) or, with finder "iraf", IRAFStarFinder (IRAF starfind: moments of the sky-subtracted footprint) on the image minus its sigma-clipped median: zero-sum Gaussian kernel, local maxima above threshold, sharpness and roundness cuts. centroid "gaussian" refines positions with a 2-D Gaussian fit.',
   inputs: ['image'],
   outputs: [],
   parameters: Type.Object(
     {
+      finder: Type.Union([Type.Literal('daofind'), Type.Literal('iraf')], { default: 'daofind', description: 'daofind (DAOStarFinder) or iraf (IRAFStarFinder; the sharpness/roundness limits apply to its own definitions: photutils\' IRAF defaults are sharplo 0.5, sharphi 2, roundlo 0, roundhi 0.2; ratio and theta are ignored)' }),
       threshold: NullableNumber('Absolute threshold above the background (default: nsigma * clipped std)'),
       nsigma: Type.Number({ default: 5, exclusiveMinimum: 0, maximum: 1000 }),
       fwhm: Type.Number({ default: 3.0, exclusiveMinimum: 0, maximum: 100 }),
+      minsep_fwhm: Type.Number({ default: 2.5, minimum: 0, maximum: 20, description: 'iraf: minimum peak separation in FWHMs' }),
       ratio: Type.Number({ default: 1.0, exclusiveMinimum: 0, maximum: 1 }),
       theta: Type.Number({ default: 0.0, minimum: -360, maximum: 360, description: 'Kernel major axis angle, degrees from +x' }),
       sigma_radius: Type.Number({ default: 1.5, exclusiveMinimum: 0, maximum: 10 }),
@@ -46,21 +49,11 @@ export const findStars = defineAlgorithm({
   run(input, p) {
     const { sub, s } = minusClippedMedian(input);
     const threshold = p.threshold ?? p.nsigma * s.std;
-    const finder = new DaoStarFinder({
-      threshold,
-      fwhm: p.fwhm,
-      ratio: p.ratio,
-      theta: p.theta,
-      sigmaRadius: p.sigma_radius,
-      sharplo: p.sharplo,
-      sharphi: p.sharphi,
-      roundlo: p.roundlo,
-      roundhi: p.roundhi,
-      excludeBorder: p.exclude_border,
-      brightest: p.brightest,
-      peakmax: p.peakmax,
-    });
-    const stars = finder.findStars(sub);
+    const limits = { sharplo: p.sharplo, sharphi: p.sharphi, roundlo: p.roundlo, roundhi: p.roundhi, excludeBorder: p.exclude_border, brightest: p.brightest, peakmax: p.peakmax };
+    const stars: Array<{ xcentroid: number; ycentroid: number }> =
+      p.finder === 'iraf'
+        ? new IrafStarFinder({ threshold, fwhm: p.fwhm, sigmaRadius: p.sigma_radius, minsepFwhm: p.minsep_fwhm, ...limits }).findStars(sub)
+        : new DaoStarFinder({ threshold, fwhm: p.fwhm, ratio: p.ratio, theta: p.theta, sigmaRadius: p.sigma_radius, ...limits }).findStars(sub);
     const rows = stars.slice(0, p.max_rows).map((st) => {
       let { xcentroid, ycentroid } = st;
       if (p.centroid === 'gaussian') {

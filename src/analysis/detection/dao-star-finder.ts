@@ -12,8 +12,7 @@
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
 import type { PixelMask } from '../mask.js';
-import { StarFinderKernel } from './star-finder-kernel.js';
-import { throwIfCancelled } from '../../core/cancellation.js';
+import { StarFinderKernel, convolveStarKernel, zeroNoData } from './star-finder-kernel.js';
 
 export interface DaoStarFinderOptions {
   readonly threshold: number;
@@ -57,57 +56,12 @@ export class DaoStarFinder {
 
   /** scipy.ndimage.convolve(data, kernel, mode='constant', cval=0). */
   convolve(data: Float64Array, width: number, height: number): Float64Array {
-    const k = this.kernel;
-    const out = new Float64Array(width * height);
-    // build the non-zero taps once (the kernel is symmetric under 180° rotation, so convolution
-    // equals correlation)
-    const tx: number[] = [];
-    const ty: number[] = [];
-    const tw: number[] = [];
-    for (let y = 0; y < k.ny; y++) {
-      for (let x = 0; x < k.nx; x++) {
-        const w = k.data[(k.ny - 1 - y) * k.nx + (k.nx - 1 - x)]!;
-        if (w !== 0) {
-          tx.push(x - k.xc);
-          ty.push(y - k.yc);
-          tw.push(w);
-        }
-      }
-    }
-    const nt = tw.length;
-    if (nt * width * height > 4e9) throw new ValidationError(`fwhm ${this.options.fwhm} is too large for a ${width}x${height} image`);
-    for (let y = 0; y < height; y++) {
-      throwIfCancelled();
-      const interiorY = y - k.yc >= 0 && y + k.yc < height;
-      for (let x = 0; x < width; x++) {
-        let s = 0;
-        if (interiorY && x - k.xc >= 0 && x + k.xc < width) {
-          const base = y * width + x;
-          for (let t = 0; t < nt; t++) s += tw[t]! * data[base + ty[t]! * width + tx[t]!]!;
-        } else {
-          for (let t = 0; t < nt; t++) {
-            const xx = x + tx[t]!;
-            const yy = y + ty[t]!;
-            if (xx >= 0 && yy >= 0 && xx < width && yy < height) s += tw[t]! * data[yy * width + xx]!;
-          }
-        }
-        out[y * width + x] = s;
-      }
-    }
-    return out;
+    return convolveStarKernel(this.kernel, data, width, height);
   }
 
   findStars(plane: ImagePlane, mask?: PixelMask): StarRow[] {
     const { width, height } = plane;
-    const n = width * height;
-    const data = new Float64Array(n);
-    const noData = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = plane.data[i]!;
-      if (Number.isFinite(v)) data[i] = v;
-      else noData[i] = 1;
-      if (mask && mask[i]) noData[i] = 1;
-    }
+    const { data, noData } = zeroNoData(plane, mask);
     const conv = this.convolve(data, width, height);
     const peaks = this.findPeaks(conv, width, height, noData);
     const rows = peaks.map(([x, y]) => this.measure(data, conv, width, height, x, y));

@@ -5,6 +5,9 @@
  * 1/(sum g^2 - (sum g)^2 / npixels), so convolving gives the least-squares peak amplitude.
  */
 import { ValidationError } from '../../errors.js';
+import { throwIfCancelled } from '../../core/cancellation.js';
+import type { ImagePlane } from '../../core/image-plane.js';
+import type { PixelMask } from '../mask.js';
 
 /** 1 / (2 sqrt(2 ln 2)) */
 export const FWHM_TO_SIGMA = 1 / (2 * Math.sqrt(2 * Math.log(2)));
@@ -75,4 +78,62 @@ export class StarFinderKernel {
     this.data = new Float64Array(n);
     for (let i = 0; i < n; i++) this.data[i] = ((g[i]! - gsum / npix) / den) * this.mask[i]!;
   }
+}
+
+/** scipy.ndimage.convolve(data, kernel.data, mode='constant', cval=0), as photutils' `_filter_data`. */
+export function convolveStarKernel(k: StarFinderKernel, data: Float64Array, width: number, height: number): Float64Array {
+  const out = new Float64Array(width * height);
+  // build the non-zero taps once (the kernel is symmetric under 180° rotation, so convolution
+  // equals correlation)
+  const tx: number[] = [];
+  const ty: number[] = [];
+  const tw: number[] = [];
+  for (let y = 0; y < k.ny; y++) {
+    for (let x = 0; x < k.nx; x++) {
+      const w = k.data[(k.ny - 1 - y) * k.nx + (k.nx - 1 - x)]!;
+      if (w !== 0) {
+        tx.push(x - k.xc);
+        ty.push(y - k.yc);
+        tw.push(w);
+      }
+    }
+  }
+  const nt = tw.length;
+  if (nt * width * height > 4e9) throw new ValidationError(`fwhm ${k.fwhm} is too large for a ${width}x${height} image`);
+  for (let y = 0; y < height; y++) {
+    throwIfCancelled();
+    const interiorY = y - k.yc >= 0 && y + k.yc < height;
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      if (interiorY && x - k.xc >= 0 && x + k.xc < width) {
+        const base = y * width + x;
+        for (let t = 0; t < nt; t++) s += tw[t]! * data[base + ty[t]! * width + tx[t]!]!;
+      } else {
+        for (let t = 0; t < nt; t++) {
+          const xx = x + tx[t]!;
+          const yy = y + ty[t]!;
+          if (xx >= 0 && yy >= 0 && xx < width && yy < height) s += tw[t]! * data[yy * width + xx]!;
+        }
+      }
+      out[y * width + x] = s;
+    }
+  }
+  return out;
+}
+
+/**
+ * The star finders' working copy: no-data (non-finite or masked) pixels read as 0 (the sky, as
+ * callers subtract the background first) and are flagged in `noData` so no peak is taken there.
+ */
+export function zeroNoData(plane: ImagePlane, mask?: PixelMask): { data: Float64Array; noData: Uint8Array } {
+  const n = plane.width * plane.height;
+  const data = new Float64Array(n);
+  const noData = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = plane.data[i]!;
+    if (Number.isFinite(v)) data[i] = v;
+    else noData[i] = 1;
+    if (mask && mask[i]) noData[i] = 1;
+  }
+  return { data, noData };
 }
