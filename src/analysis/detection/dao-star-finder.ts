@@ -12,7 +12,7 @@
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
 import type { PixelMask } from '../mask.js';
-import { StarFinderKernel, convolveStarKernel, zeroNoData } from './star-finder-kernel.js';
+import { StarFinderKernel, convolveStarKernel, brightestNumbered, findConvolvedPeaks, zeroNoData } from './star-finder-kernel.js';
 
 export interface DaoStarFinderOptions {
   readonly threshold: number;
@@ -70,7 +70,7 @@ export class DaoStarFinder {
     const sharphi = o.sharphi ?? 1.0;
     const roundlo = o.roundlo ?? -1.0;
     const roundhi = o.roundhi ?? 1.0;
-    let kept = rows.filter(
+    const kept = rows.filter(
       (r) =>
         r !== undefined &&
         r.sharpness > sharplo &&
@@ -81,46 +81,19 @@ export class DaoStarFinder {
         r.roundness2 < roundhi &&
         (o.peakmax === undefined || o.peakmax === null || r.peak < o.peakmax),
     ) as StarRow[];
-    if (o.brightest) {
-      kept = kept
-        .map((r, i) => ({ r, i }))
-        .sort((a, b) => b.r.flux - a.r.flux || b.i - a.i)
-        .slice(0, o.brightest)
-        .map((e) => e.r);
-    }
-    kept.forEach((r, i) => (r.id = i + 1));
-    return kept;
+    return brightestNumbered(kept, o.brightest);
   }
 
   /** Local maxima over the kernel footprint (maximum_filter, cval 0) above the effective threshold. */
   private findPeaks(conv: Float64Array, width: number, height: number, noData: Uint8Array): Array<[number, number]> {
     const k = this.kernel;
-    const fx: number[] = [];
-    const fy: number[] = [];
+    const dx: number[] = [];
+    const dy: number[] = [];
     for (let y = 0; y < k.ny; y++) for (let x = 0; x < k.nx; x++) if (k.mask[y * k.nx + x]) {
-      fx.push(x - k.xc);
-      fy.push(y - k.yc);
+      dx.push(x - k.xc);
+      dy.push(y - k.yc);
     }
-    const out: Array<[number, number]> = [];
-    const t = this.thresholdEff;
-    const exclude = this.options.excludeBorder ?? false;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const i = y * width + x;
-        const v = conv[i]!;
-        if (!(v > t) || noData[i]) continue;
-        if (exclude && !(x > k.xc && y > k.yc && x < width - k.xc && y < height - k.yc)) continue;
-        let isMax = true;
-        for (let f = 0; f < fx.length && isMax; f++) {
-          const xx = x + fx[f]!;
-          const yy = y + fy[f]!;
-          const u = xx >= 0 && yy >= 0 && xx < width && yy < height ? conv[yy * width + xx]! : 0;
-          if (u > v) isMax = false;
-        }
-        if (isMax) out.push([x, y]);
-      }
-    }
-    return out;
+    return findConvolvedPeaks(conv, width, height, noData, { dx, dy }, this.thresholdEff, this.options.excludeBorder ? k : null);
   }
 
   private measure(data: Float64Array, conv: Float64Array, width: number, height: number, px: number, py: number): StarRow | undefined {

@@ -15,7 +15,7 @@
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
 import type { PixelMask } from '../mask.js';
-import { StarFinderKernel, convolveStarKernel, zeroNoData } from './star-finder-kernel.js';
+import { StarFinderKernel, convolveStarKernel, brightestNumbered, findConvolvedPeaks, zeroNoData } from './star-finder-kernel.js';
 
 export interface IrafStarFinderOptions {
   readonly threshold: number;
@@ -71,7 +71,7 @@ export class IrafStarFinder {
     const sharphi = o.sharphi ?? 2.0;
     const roundlo = o.roundlo ?? 0.0;
     const roundhi = o.roundhi ?? 0.2;
-    let kept = this.findPeaks(conv, width, height, noData)
+    const kept = this.findPeaks(conv, width, height, noData)
       .map(([x, y]) => this.measure(data, conv, width, height, x, y))
       .filter(
         (r) =>
@@ -82,47 +82,19 @@ export class IrafStarFinder {
           r.roundness < roundhi &&
           (o.peakmax === undefined || o.peakmax === null || r.peak < o.peakmax),
       );
-    if (o.brightest) {
-      kept = kept
-        .map((r, i) => ({ r, i }))
-        .sort((a, b) => b.r.flux - a.r.flux || b.i - a.i)
-        .slice(0, o.brightest)
-        .map((e) => e.r);
-    }
-    kept.forEach((r, i) => (r.id = i + 1));
-    return kept;
+    return brightestNumbered(kept, o.brightest);
   }
 
-  /** find_peaks over a circular footprint (maximum_filter, cval 0), in raster order. */
+  /** find_peaks over a circular footprint of radius minSeparation (maximum_filter, cval 0). */
   private findPeaks(conv: Float64Array, width: number, height: number, noData: Uint8Array): Array<[number, number]> {
     const r = this.minSeparation;
-    const fx: number[] = [];
-    const fy: number[] = [];
-    for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) if (dx * dx + dy * dy <= r * r && (dx || dy)) {
-      fx.push(dx);
-      fy.push(dy);
+    const dx: number[] = [];
+    const dy: number[] = [];
+    for (let y = -r; y <= r; y++) for (let x = -r; x <= r; x++) if (x * x + y * y <= r * r && (x || y)) {
+      dx.push(x);
+      dy.push(y);
     }
-    const k = this.kernel;
-    const exclude = this.options.excludeBorder ?? false;
-    const t = this.options.threshold;
-    const out: Array<[number, number]> = [];
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const i = y * width + x;
-        const v = conv[i]!;
-        if (!(v > t) || noData[i]) continue;
-        if (exclude && !(x > k.xc && y > k.yc && x < width - k.xc && y < height - k.yc)) continue;
-        let isMax = true;
-        for (let f = 0; f < fx.length && isMax; f++) {
-          const xx = x + fx[f]!;
-          const yy = y + fy[f]!;
-          const u = xx >= 0 && yy >= 0 && xx < width && yy < height ? conv[yy * width + xx]! : 0;
-          if (u > v) isMax = false;
-        }
-        if (isMax) out.push([x, y]);
-      }
-    }
-    return out;
+    return findConvolvedPeaks(conv, width, height, noData, { dx, dy }, this.options.threshold, this.options.excludeBorder ? this.kernel : null);
   }
 
   private measure(data: Float64Array, conv: Float64Array, width: number, height: number, px: number, py: number): IrafStarRow {

@@ -137,3 +137,53 @@ export function zeroNoData(plane: ImagePlane, mask?: PixelMask): { data: Float64
   }
   return { data, noData };
 }
+
+/**
+ * photutils' `find_peaks` on the convolved image: pixels above `threshold` that no pixel of the
+ * footprint (offsets from the centre; outside the image reads 0, as maximum_filter with cval 0)
+ * exceeds, in raster order; never at a no-data pixel; with `excludeBorder`, not within the
+ * kernel's half-size of the edges.
+ */
+export function findConvolvedPeaks(
+  conv: Float64Array,
+  width: number,
+  height: number,
+  noData: Uint8Array,
+  footprint: { readonly dx: readonly number[]; readonly dy: readonly number[] },
+  threshold: number,
+  excludeBorder: { readonly xc: number; readonly yc: number } | null,
+): Array<[number, number]> {
+  const { dx: fx, dy: fy } = footprint;
+  const out: Array<[number, number]> = [];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const v = conv[i]!;
+      if (!(v > threshold) || noData[i]) continue;
+      if (excludeBorder && !(x > excludeBorder.xc && y > excludeBorder.yc && x < width - excludeBorder.xc && y < height - excludeBorder.yc)) continue;
+      let isMax = true;
+      for (let f = 0; f < fx.length && isMax; f++) {
+        const xx = x + fx[f]!;
+        const yy = y + fy[f]!;
+        const u = xx >= 0 && yy >= 0 && xx < width && yy < height ? conv[yy * width + xx]! : 0;
+        if (u > v) isMax = false;
+      }
+      if (isMax) out.push([x, y]);
+    }
+  }
+  return out;
+}
+
+/** photutils' `brightest`: the N largest fluxes (argsort reversed), then ids 1..n. */
+export function brightestNumbered<R extends { id: number; flux: number }>(rows: R[], brightest: number | null | undefined): R[] {
+  let kept = rows;
+  if (brightest) {
+    kept = rows
+      .map((r, i) => ({ r, i }))
+      .sort((a, b) => b.r.flux - a.r.flux || b.i - a.i)
+      .slice(0, brightest)
+      .map((e) => e.r);
+  }
+  kept.forEach((r, i) => (r.id = i + 1));
+  return kept;
+}
