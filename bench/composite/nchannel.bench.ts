@@ -6,20 +6,12 @@
  * Figures mean something only on a quiet machine. Smoke run: BENCH_TILE=256 BENCH_CANVAS=200.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compositeInputs, mosaicInputs } from '../reproject/inputs.js';
-import { printTable, runReference, type SideResult } from '../reproject/side-by-side.js';
-
-function runOurs(mode: string, files: string[]): SideResult {
-  const script = fileURLToPath(new URL('./ours.ts', import.meta.url));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode, ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`ours.ts ${mode} failed: ${r.stderr}`);
-  const lines = r.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!) as SideResult;
-}
+import { printTable, runReference } from '../reproject/side-by-side.js';
+import { runOursComposite as runOurs } from './run-ours.js';
 
 const reference = (script: string, files: string[]) => runReference(fileURLToPath(new URL(script, import.meta.url)), files);
 

@@ -62,6 +62,27 @@ export async function mosaicInputs(dir: string, n = 2048): Promise<string[]> {
   return paths;
 }
 
+/**
+ * `cols x rows` tiles of n x n in a grid overlapping by ~200 px, each with its own sky pedestal
+ * (the observation-mosaic memory benchmark: 20 x 10 tiles of 2048^2 span ~37 000 x 18 700 px).
+ */
+export async function gridTiles(dir: string, n: number, cols: number, rows: number): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const step = (n - 200) * SCALE;
+  const dec0 = -27.79 - ((rows - 1) * step) / 2;
+  const paths: string[] = [];
+  for (let j = 0; j < rows; j++) {
+    for (let i = 0; i < cols; i++) {
+      const k = j * cols + i;
+      const dec = dec0 + j * step;
+      const path = join(dir, `tile${String(k).padStart(3, '0')}.fits`);
+      await writeTile(path, n, 53.16 - (i * step) / Math.cos((dec * Math.PI) / 180), dec, (k % 7) - 3, 1000 + k);
+      paths.push(path);
+    }
+  }
+  return paths;
+}
+
 /** Three 2048x2048 images of the same field (three "filters", slightly offset and rotated). */
 export async function compositeInputs(dir: string, n = 2048): Promise<string[]> {
   await mkdir(dir, { recursive: true });

@@ -20,6 +20,9 @@ import type { ChannelAnalysis } from '../composite/analyze.js';
 import type { EstimateResponse } from '../composite/estimate.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import type { TaskName } from '../workers/tasks/index.js';
+import type { JobHandler, JsonObject, ProgressReporter } from '../jobs/index.js';
+import { AsyncQuery, skyJobHandler } from './sky-support.js';
+import { jobOwnerOf } from './job-support.js';
 import { viewerLimits } from './viewer-support.js';
 import { nullable, nullableEnum } from './sky-support.js';
 import { requestSignal } from './request-signal.js';
@@ -225,15 +228,53 @@ function gatedRender(ctx: EngineContext, spec: NChannelSpec, signal: AbortSignal
   return ctx.renderGate.run(() => runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, signal, onEvent), { interactive: true, signal });
 }
 
+/** Where each stage's events fall in a job's progress (the .NET consumer's windows). */
+const STAGE_WINDOWS: Record<ProgressEvent['stage'], [number, number]> = {
+  reproject: [0.1, 0.5], background_neutralize: [0.5, 0.55], stretch: [0.55, 0.8], combine: [0.8, 0.9], encode: [0.9, 0.95],
+};
+
+/** A progress event as a job's fraction and stage text. */
+export function jobProgressOf(e: ProgressEvent, progress: ProgressReporter): void {
+  const [lo, hi] = STAGE_WINDOWS[e.stage];
+  const part = e.index && e.total ? (e.index - 1) / e.total : 0;
+  progress(lo + (hi - lo) * part, e.message);
+}
+
+/** The N-channel composite as a core job (kind `composite-nchannel`): its image is the job's output. */
+export function compositeNChannelJobHandler(ctx: EngineContext): JobHandler {
+  return skyJobHandler(ctx, 'composite-nchannel', async (inputs, progress, _dir, signal) => {
+    const fallbacks: string[] = [];
+    const spec = await nchannelSpec(ctx, inputs as unknown as NChannelBody, fallbacks);
+    const r = await runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, signal, (e) => jobProgressOf(e, progress));
+    return { body: Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength), mediaType: r.mediaType, headers: compositeHeaders(r, fallbacks) };
+  });
+}
+
+/** The 202 answer of a render submitted as a job: where to follow it and fetch its output. */
+export function jobAccepted(id: string): Record<string, string> {
+  return {
+    job_id: id,
+    status: 'queued',
+    job_url: `/api/jobs/${id}`,
+    events_url: `/api/jobs/${id}/events`,
+    output_url: `/api/jobs/${id}/outputs/0/download`,
+  };
+}
+
 export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Promise<void> {
   app.post('/composite/generate-nchannel', {
     schema: {
-      summary: 'N-channel colour composite (hue/rgb/luminance channels, per-channel tone, neutral background, feathering, rotation, crop) on an exact canvas, with a quality score',
+      summary: 'N-channel colour composite (hue/rgb/luminance channels, per-channel tone, neutral background, feathering, rotation, crop) on an exact canvas, with a quality score; `?async=true`: a job (202, progress on /api/jobs/{id}/events)',
       body: NChannelRequest,
+      querystring: AsyncQuery,
     },
   }, async (request, reply) => {
     const fallbacks: string[] = [];
     const spec = await nchannelSpec(ctx, request.body, fallbacks);
+    if (request.query.async) {
+      const job = await ctx.jobs.submit('composite-nchannel', request.body as unknown as JsonObject, { owner: jobOwnerOf(request) });
+      return reply.status(202).send(jobAccepted(job.id));
+    }
     const r = await gatedRender(ctx, spec, requestSignal(ctx, request, reply));
     const body = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     return reply.type(r.mediaType).headers(compositeHeaders(r, fallbacks)).send(body);

@@ -11,6 +11,8 @@ import { jobRuntimeFromSettings } from '../jobs/redis/from-settings.js';
 import { analysisJobHandler } from './process.js';
 import { compositeJobHandler } from './composite.js';
 import { mosaicJobHandlers } from './mosaic.js';
+import { compositeNChannelJobHandler } from './composite-nchannel.js';
+import { observationMosaicJobHandler } from './observation-mosaic.js';
 
 /**
  * Where job records live: with DATABASE_URL, the shared PostgreSQL database (table job_records,
@@ -52,5 +54,5 @@ export async function jobServiceFromSettings(settings: Settings, logger?: JobLog
 
 export function registerJobKinds(ctx: EngineContext): void {
   const registry = ctx.jobs.handlers;
-  for (const handler of [analysisJobHandler(ctx), compositeJobHandler(ctx), ...mosaicJobHandlers(ctx)]) registry.register(handler);
+  for (const handler of [analysisJobHandler(ctx), compositeJobHandler(ctx), compositeNChannelJobHandler(ctx), observationMosaicJobHandler(ctx), ...mosaicJobHandlers(ctx)]) registry.register(handler);
 }

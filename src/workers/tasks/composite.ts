@@ -30,5 +30,12 @@ export const compositeTasks = {
   'composite.nchannel': (p: WithPort<NChannelSpec>) => withControl(p.controlPort, (hooks) => renderNChannel(p, hooks)),
   'composite.analyze': (p: WithPort<AnalyzeSpec>) => withControl(p.controlPort, (hooks) => analyzeChannels(p, hooks)),
   'composite.estimate': (p: EstimateSpec) => estimateComposite(p),
-  'composite.observation-mosaic': (p: ObservationMosaicSpec) => writeObservationMosaic(p),
+  'composite.observation-mosaic': async (p: ObservationMosaicSpec & { progressPort?: MessagePort }) => {
+    const port = p.progressPort;
+    try {
+      return await writeObservationMosaic(p, port ? (fraction, stage) => port.postMessage({ fraction, stage }) : undefined);
+    } finally {
+      port?.close();
+    }
+  },
 } as const;
