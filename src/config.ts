@@ -44,6 +44,9 @@ export interface Settings {
   readonly compositeDownscaleFailThreshold: number;
   readonly maxCompositeRequestFiles: number;
   readonly maxCompositeEstimateFiles: number;
+  /** COMPOSITE_CACHE_MAX_BYTES / COMPOSITE_CACHE_TTL_SECONDS: reprojected channels kept for re-renders (0 bytes: off). */
+  readonly compositeCacheMaxBytes: number;
+  readonly compositeCacheTtlSeconds: number;
   /** Input bounds (issue #14, docs/limits.md): files per footprint / mosaic request, overlaps per footprint answer. */
   readonly maxFootprintFiles: number;
   readonly maxFootprintOverlaps: number;
@@ -256,6 +259,8 @@ export function loadSettings(env: Env = process.env): Settings {
     compositeDownscaleFailThreshold: number(env, 'COMPOSITE_DOWNSCALE_FAIL_THRESHOLD', 0.85, { min: 0, max: 1 }),
     maxCompositeRequestFiles: number(env, 'MAX_COMPOSITE_REQUEST_FILES', 100, { min: 1, max: 10_000, integer: true }),
     maxCompositeEstimateFiles: number(env, 'MAX_COMPOSITE_ESTIMATE_FILES', 500, { min: 1, max: 100_000, integer: true }),
+    compositeCacheMaxBytes: number(env, 'COMPOSITE_CACHE_MAX_BYTES', 512 * 1024 ** 2, { min: 0, integer: true }),
+    compositeCacheTtlSeconds: number(env, 'COMPOSITE_CACHE_TTL_SECONDS', 600, { min: 1, max: 86_400, integer: true }),
     maxFootprintFiles: number(env, 'MAX_FOOTPRINT_FILES', 500, { min: 1, max: 10_000, integer: true }),
     maxFootprintOverlaps: number(env, 'MAX_FOOTPRINT_OVERLAPS', 10_000, { min: 1, max: 1_000_000, integer: true }),
     maxMosaicFiles: number(env, 'MAX_MOSAIC_FILES', 100, { min: 2, max: 10_000, integer: true }),

@@ -22,6 +22,10 @@ import { autoFeatherStrength, featherMask, instrumentScale } from './feather.js'
 import { planGridOrThrow, type GridPlan } from './grid-plan.js';
 import { qualityMetrics, type QualityMetrics } from './quality.js';
 import { toneChannel, type ChannelTone } from './tone.js';
+import { blurCovered, resolutionSigmas } from './resolution.js';
+import { maskPanels } from './debug-masks.js';
+import { gridKey, sharedCopy, type CachedChannel, type ChannelCacheView } from './reproject-cache.js';
+import { finestScale } from '../reproject/load.js';
 
 export interface NChannelChannel {
   readonly label: string;
@@ -64,6 +68,10 @@ export interface NChannelSpec {
   readonly memoryLimitBytes: number;
   readonly failThreshold: number;
   readonly allowForceDownscale: boolean;
+  /** Answer the coverage panels of the colour channels instead of the picture (upstream `debug_masks`). */
+  readonly debugMasks?: boolean;
+  /** The reprojection cache's entries for these channels (reproject-cache.ts); absent: no cache. */
+  readonly cache?: ChannelCacheView;
 }
 
 export type PipelineStage = 'reproject' | 'background_neutralize' | 'stretch' | 'combine' | 'encode';
@@ -92,6 +100,14 @@ export interface NChannelOutput {
   readonly plan: Omit<GridPlan, 'grid'>;
   readonly autoFeather: boolean;
   readonly featherStrength: number;
+  /** Channels reprojected by this render, for the cache (`channel` = index in the request). */
+  readonly cacheEntries?: ReadonlyArray<CachedChannel & { readonly channel: number }>;
+  /** How many channels came from the cache. */
+  readonly cacheHits: number;
+  /** Resolution blur sigma per channel, grid pixels (0 = none). */
+  readonly blurSigmas: readonly number[];
+  /** With `debugMasks`: the colour channels shown, and a warning when instrument blending would apply. */
+  readonly debug?: { readonly channels: readonly string[]; readonly warning: string | null };
 }
 
 /** Checks that need no file: one luminance at most, a colour channel, unique labels. */
@@ -111,20 +127,45 @@ export function instrumentOf(shape: Pick<ImageShape, 'header' | 'primaryHeader'>
   return v ? v.trim().toUpperCase() : undefined;
 }
 
-/** Channels reprojected onto the grid (linear, NaN = no coverage), neutralised when asked. */
+export interface ChannelsOnGridOptions {
+  /** Cached channels to use, and where to hand the freshly reprojected ones. */
+  readonly cache?: ChannelCacheView;
+  readonly onReprojected?: (entry: CachedChannel & { channel: number }) => void;
+  /** Resolution blur per channel (grid pixels, 0 = none), applied before neutralisation. */
+  readonly blurSigmas?: readonly number[];
+}
+
+/**
+ * Channels reprojected onto the grid (linear, NaN = no coverage), blurred and neutralised when
+ * asked. A channel in the cache (same files, matching and grid) is copied from it, not reprojected.
+ */
 export async function channelsOnGrid(
   spec: { readonly channels: ReadonlyArray<Pick<NChannelChannel, 'label' | 'paths'>>; readonly backgroundNeutralization: boolean },
   grid: OutputGrid,
   inputs: ReadonlyMap<string, OpenedCelestialImage>,
   hooks: PipelineHooks = {},
+  options: ChannelsOnGridOptions = {},
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   const total = spec.channels.length;
+  const gk = options.cache ? gridKey(grid) : '';
+  const cached = new Map((options.cache?.entries ?? []).map((e) => [e.key, e.data]));
   for (const [i, c] of spec.channels.entries()) {
     await hooks.checkCancelled?.();
+    const key = options.cache ? `${options.cache.channelKeys[i]}\n${gk}` : '';
+    const hit = options.cache ? cached.get(key) : undefined;
+    if (hit) {
+      out.push(Float32Array.from(hit)); // blur and neutralisation change it
+      continue;
+    }
     hooks.onProgress?.({ stage: 'reproject', message: `Reprojecting ${c.label}`, filter: c.label, index: i + 1, total });
     const images = await readChannelFiles(c.paths.map((p) => inputs.get(p)!), grid);
-    out.push(await channelOnGrid(images, grid, spec.backgroundNeutralization));
+    const data = await channelOnGrid(images, grid, spec.backgroundNeutralization);
+    if (options.cache && options.onReprojected) options.onReprojected({ channel: i, key, data: sharedCopy(data) });
+    out.push(data);
+  }
+  for (const [i, sigma] of (options.blurSigmas ?? []).entries()) {
+    if (sigma > 0) blurCovered(out[i]!, grid.width, grid.height, sigma);
   }
   if (spec.backgroundNeutralization) {
     await hooks.checkCancelled?.();
@@ -227,10 +268,16 @@ export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = 
     });
     const { grid } = plan;
     const n = grid.width * grid.height;
-    const data = await channelsOnGrid(spec, grid, byPath, hooks);
+    const instruments = spec.channels.map((c) => instrumentOf(byPath.get(c.paths[0]!)!));
+    const blurSigmas = resolutionSigmas(
+      spec.channels.map((c, i) => ({ instrument: instruments[i], nativeScale: Math.min(...c.paths.map((p) => finestScale(byPath.get(p)!.wcs))) })),
+      finestScale(grid.wcs),
+    );
+    const cacheEntries: Array<CachedChannel & { channel: number }> = [];
+    const data = await channelsOnGrid(spec, grid, byPath, hooks, { cache: spec.cache, onReprojected: (e) => cacheEntries.push(e), blurSigmas });
+    const cacheHits = spec.cache ? spec.channels.length - cacheEntries.length : 0;
 
     // Instrument groups for seam feathering (one group when a single instrument is known).
-    const instruments = spec.channels.map((c) => instrumentOf(byPath.get(c.paths[0]!)!));
     const colourIdx = spec.channels.map((c, i) => (c.color === 'luminance' ? -1 : i)).filter((i) => i >= 0);
     const known = [...new Set(colourIdx.map((i) => instruments[i]).filter((v): v is string => !!v))];
     const multi = known.length > 1 && colourIdx.length > 1;
@@ -240,6 +287,17 @@ export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = 
     else if (multi) {
       autoFeather = true;
       featherStrength = autoFeatherStrength(colourIdx.map((i) => instrumentScale(instruments[i] ?? '', spec.channels[i]!.wavelengthUm)));
+    }
+    const { grid: _g, ...planInfo } = plan;
+    const extras = { plan: planInfo, autoFeather, featherStrength, cacheEntries: spec.cache ? cacheEntries : undefined, cacheHits, blurSigmas };
+    if (spec.debugMasks) {
+      const shown = colourIdx.map((i) => spec.channels[i]!);
+      const panels = maskPanels(colourIdx.map((i) => data[i]!), grid.width, grid.height, spec.width, spec.height);
+      const image = await encodeRaster({ width: panels.width, height: panels.height, channels: 1, pixels: panels.pixels }, { format: 'png' });
+      const warning = multi && featherStrength > 0
+        ? `Channels from ${known.length} instruments (${known.join(', ')}): their seams are feathered (strength ${featherStrength.toFixed(3)})`
+        : null;
+      return { image, mediaType: MEDIA_TYPES.png, width: panels.width, height: panels.height, quality: { score: 1, snr: 0, balance: 0, spread: 0, coverage: 0 }, ...extras, debug: { channels: shown.map((c) => c.label), warning } };
     }
     const groupKey = (i: number) => (multi && featherStrength > 0 ? instruments[i] ?? '' : '');
     const groups = new Map<string, Group>();
@@ -339,7 +397,6 @@ export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = 
         image = embedAvm(Buffer.from(image), undefined, spec.avm ?? { facility: 'JWST' });
       }
     }
-    const { grid: _grid, ...planInfo } = plan;
-    return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, plan: planInfo, autoFeather, featherStrength };
+    return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, ...extras };
   });
 }

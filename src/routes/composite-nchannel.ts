@@ -6,6 +6,7 @@
  * pool (src/composite); a client that disconnects stops the render at its next step.
  */
 import { MessageChannel } from 'node:worker_threads';
+import { stat } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
@@ -27,6 +28,18 @@ import { viewerLimits } from './viewer-support.js';
 import { nullable, nullableEnum } from './sky-support.js';
 import { requestSignal } from './request-signal.js';
 import { ANY_NUMBER } from './input-limits.js';
+import { channelKey, ReprojectionCache } from '../composite/reproject-cache.js';
+
+/** One reprojection cache per engine (COMPOSITE_CACHE_MAX_BYTES, COMPOSITE_CACHE_TTL_SECONDS). */
+const caches = new WeakMap<EngineContext, ReprojectionCache>();
+export function reprojectionCacheOf(ctx: EngineContext): ReprojectionCache {
+  let cache = caches.get(ctx);
+  if (!cache) {
+    cache = new ReprojectionCache(ctx.settings.compositeCacheMaxBytes, ctx.settings.compositeCacheTtlSeconds * 1000);
+    caches.set(ctx, cache);
+  }
+  return cache;
+}
 
 const Path = Type.String({ minLength: 1, maxLength: 1024 });
 
@@ -87,7 +100,7 @@ const NChannelRequest = Type.Object({
   quality: nullable(Type.Integer({ minimum: 1, maximum: 100 })),
   width: nullable(Type.Integer({ minimum: 1, maximum: 4096, description: 'exact canvas width' })),
   height: nullable(Type.Integer({ minimum: 1, maximum: 4096, description: 'exact canvas height' })),
-  debug_masks: nullable(Type.Boolean({ description: 'not supported: 400 when true' })),
+  debug_masks: nullable(Type.Boolean({ description: 'answer a grayscale PNG of one coverage panel per colour channel (X-Debug-Channels, X-Debug-Warning) instead of the picture' })),
   allow_force_downscale: nullable(Type.Boolean()),
   embed_avm: nullable(Type.Boolean({ description: 'AVM (sky position) metadata in the image (default true)' })),
   avm_metadata: nullable(Type.String({ maxLength: 8192, description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
@@ -150,7 +163,6 @@ async function channelsOf(ctx: EngineContext, channels: readonly ChannelBody[], 
 
 /** Checks that need no file (before any I/O), then the spec the worker renders. */
 async function nchannelSpec(ctx: EngineContext, body: NChannelBody, fallbacks: string[]): Promise<NChannelSpec> {
-  if (body.debug_masks) throw new EngineError('BAD_REQUEST', 'debug_masks is not supported by this engine', 400);
   const lums = body.channels.filter((c) => c.color.luminance === true).length;
   if (lums > 1) throw new ValidationError('At most one luminance channel is allowed per composite');
   if (lums === body.channels.length) throw new ValidationError('At least one color channel (hue or rgb) is required');
@@ -161,10 +173,28 @@ async function nchannelSpec(ctx: EngineContext, body: NChannelBody, fallbacks: s
     labels.add(c.label);
   }
   const o = body.overall;
+  const limits = viewerLimits(ctx);
+  const backgroundNeutralization = body.background_neutralization ?? true;
+  const cache = reprojectionCacheOf(ctx);
+  let cacheView: NChannelSpec['cache'];
+  if (cache.enabled) {
+    const channelKeys = [];
+    for (const c of channels) {
+      const files = [];
+      for (const path of c.paths) {
+        const st = await stat(path);
+        files.push({ path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+      }
+      channelKeys.push(channelKey(files, backgroundNeutralization, limits));
+    }
+    cacheView = { channelKeys, entries: cache.lookup(channelKeys) };
+  }
   return {
     channels,
+    debugMasks: body.debug_masks ?? false,
+    cache: cacheView,
     overall: o ? { stretch: (o.stretch ?? 'linear') as StretchName, blackPoint: o.black_point ?? 0, whitePoint: o.white_point ?? 1, gamma: o.gamma ?? 1, asinhA: o.asinh_a ?? 0.1 } : undefined,
-    backgroundNeutralization: body.background_neutralization ?? true,
+    backgroundNeutralization,
     featherStrength: body.feather_strength ?? null,
     sharpening: body.sharpening ? { radius: body.sharpening.radius ?? 1.5, amount: body.sharpening.amount ?? 0, threshold: body.sharpening.threshold ?? 0 } : undefined,
     saturation: body.saturation ? { saturation: body.saturation.saturation ?? 1, vibrancy: body.saturation.vibrancy ?? 0, hueRotation: body.saturation.hue_rotation ?? 0 } : undefined,
@@ -178,7 +208,7 @@ async function nchannelSpec(ctx: EngineContext, body: NChannelBody, fallbacks: s
     quality: body.quality ?? 95,
     embedAvm: body.embed_avm ?? true,
     avm: parseAvmMetadataJson(body.avm_metadata ?? ''),
-    limits: viewerLimits(ctx),
+    limits,
     memoryLimitBytes: ctx.settings.maxCompositeMemoryBytes,
     failThreshold: ctx.settings.compositeDownscaleFailThreshold,
     allowForceDownscale: body.allow_force_downscale ?? false,
@@ -205,6 +235,11 @@ export function compositeHeaders(r: NChannelOutput, fallbacks: readonly string[]
     h['x-composite-side-factor'] = r.plan.sideFactor.toFixed(3);
   }
   if (fallbacks.length) h['x-composite-stretch-fallbacks'] = fallbacks.join(',');
+  if (r.debug) {
+    h['x-debug-channels'] = r.debug.channels.join(',');
+    if (r.debug.warning) h['x-debug-warning'] = r.debug.warning;
+  }
+  h['x-composite-cache'] = `${r.cacheHits}/${r.blurSigmas.length}`;
   return h;
 }
 
@@ -223,9 +258,17 @@ function runControlled<T>(ctx: EngineContext, task: TaskName, payload: object, s
     .finally(() => channel.port1.close());
 }
 
+/** Renders in the pool and keeps the channels it reprojected in the engine's cache. */
+async function renderCached(ctx: EngineContext, spec: NChannelSpec, signal: AbortSignal, onEvent?: (e: ProgressEvent) => void): Promise<NChannelOutput> {
+  const r = await runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, signal, onEvent);
+  const cache = reprojectionCacheOf(ctx);
+  for (const e of r.cacheEntries ?? []) cache.put({ key: e.key, data: e.data }, spec.cache!.channelKeys[e.channel]!);
+  return r;
+}
+
 /** A render under the render gate (upstream §7.1): a slot now or soon, else 429 with Retry-After. */
 function gatedRender(ctx: EngineContext, spec: NChannelSpec, signal: AbortSignal, onEvent?: (e: ProgressEvent) => void): Promise<NChannelOutput> {
-  return ctx.renderGate.run(() => runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, signal, onEvent), { interactive: true, signal });
+  return ctx.renderGate.run(() => renderCached(ctx, spec, signal, onEvent), { interactive: true, signal });
 }
 
 /** Where each stage's events fall in a job's progress (the .NET consumer's windows). */
@@ -245,7 +288,7 @@ export function compositeNChannelJobHandler(ctx: EngineContext): JobHandler {
   return skyJobHandler(ctx, 'composite-nchannel', async (inputs, progress, _dir, signal) => {
     const fallbacks: string[] = [];
     const spec = await nchannelSpec(ctx, inputs as unknown as NChannelBody, fallbacks);
-    const r = await runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, signal, (e) => jobProgressOf(e, progress));
+    const r = await renderCached(ctx, spec, signal, (e) => jobProgressOf(e, progress));
     return { body: Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength), mediaType: r.mediaType, headers: compositeHeaders(r, fallbacks) };
   });
 }

@@ -16,6 +16,8 @@ export interface TileSpec {
   readonly value: (x: number, y: number) => number;
   readonly filter?: string;
   readonly noWcs?: boolean;
+  /** INSTRUME of the primary header (default NIRCAM). */
+  readonly instrument?: string;
 }
 
 export function tileCards(t: TileSpec): NewCard[] {
@@ -45,7 +47,7 @@ export async function writeTile(dataDir: string, t: TileSpec): Promise<string> {
   const data = new Float32Array(t.width * t.height);
   for (let y = 0; y < t.height; y++) for (let x = 0; x < t.width; x++) data[y * t.width + x] = t.value(x, y);
   const w = await FitsWriter.create(path);
-  await w.writeImage({ axes: [], cards: [{ keyword: 'TELESCOP', value: 'JWST' }, { keyword: 'INSTRUME', value: 'NIRCAM' }, { keyword: 'FILTER', value: t.filter ?? 'F200W' }] });
+  await w.writeImage({ axes: [], cards: [{ keyword: 'TELESCOP', value: 'JWST' }, { keyword: 'INSTRUME', value: t.instrument ?? 'NIRCAM' }, { keyword: 'FILTER', value: t.filter ?? 'F200W' }] });
   await w.writeImage({ axes: [t.width, t.height], data, extname: 'SCI', cards: [...(t.noWcs ? [] : tileCards(t)), { keyword: 'BUNIT', value: 'MJy/sr' }] });
   await w.close();
   return t.name;
