@@ -24,6 +24,7 @@ try {
   const ours = runOursComposite('observation', tiles);
   const ref = process.env.BENCH_OBS_REFERENCE === '1' ? runReference(fileURLToPath(new URL('./observation.py', import.meta.url)), tiles) : undefined;
   printTable(`observation mosaic, ${tiles.length} tiles ${n}x${n} into <= 64 M px, background matched, FITS out`, ours, ref);
+  if (process.env.BENCH_OBS_REFERENCE !== '1') console.log('(the reference side runs with BENCH_OBS_REFERENCE=1)');
   console.log(`peak RSS ${ours.peakRssMb.toFixed(0)} MB (bound: 1536 MB), grid ${ours.width}x${ours.height} = ${((ours.width * ours.height) / 1e6).toFixed(1)} M px`);
   if (ours.peakRssMb >= 1536) process.exitCode = 1;
 } finally {
