@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compositeInputs, mosaicInputs } from '../reproject/inputs.js';
-import { printTable, runReference } from '../reproject/side-by-side.js';
-import { runOursComposite as runOurs } from './run-ours.js';
+import { printTable, runOurs as runSide, runReference } from '../reproject/side-by-side.js';
+
+const runOurs = (mode: string, files: string[]) => runSide(mode, files, new URL('./ours.ts', import.meta.url));
 
 const reference = (script: string, files: string[]) => runReference(fileURLToPath(new URL(script, import.meta.url)), files);
 

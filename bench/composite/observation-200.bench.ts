@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gridTiles } from '../reproject/inputs.js';
-import { printTable, runReference } from '../reproject/side-by-side.js';
-import { runOursComposite } from './run-ours.js';
+import { printTable, runOurs as runSide, runReference } from '../reproject/side-by-side.js';
+
+const runOurs = (mode: string, files: string[]) => runSide(mode, files, new URL('./ours.ts', import.meta.url));
 
 const files = Number(process.env.BENCH_OBS_FILES ?? 200);
 const n = Number(process.env.BENCH_TILE ?? 2048);
@@ -21,7 +22,7 @@ try {
   const t0 = performance.now();
   const tiles = (await gridTiles(dir, n, cols, Math.ceil(files / cols))).slice(0, files);
   console.log(`wrote ${tiles.length} tiles of ${n}x${n} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const ours = runOursComposite('observation', tiles);
+  const ours = runOurs('observation', tiles);
   const ref = process.env.BENCH_OBS_REFERENCE === '1' ? runReference(fileURLToPath(new URL('./observation.py', import.meta.url)), tiles) : undefined;
   printTable(`observation mosaic, ${tiles.length} tiles ${n}x${n} into <= 64 M px, background matched, FITS out`, ours, ref);
   if (process.env.BENCH_OBS_REFERENCE !== '1') console.log('(the reference side runs with BENCH_OBS_REFERENCE=1)');

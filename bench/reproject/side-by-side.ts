@@ -10,8 +10,9 @@ export interface SideResult {
   readonly height: number;
 }
 
-export function runOurs(mode: string, files: string[]): SideResult {
-  const script = fileURLToPath(new URL('./ours.ts', import.meta.url));
+/** Our side: `script` (default bench/reproject/ours.ts) `mode` `files...` in its own process; its last JSON line. */
+export function runOurs(mode: string, files: string[], scriptUrl: URL = new URL('./ours.ts', import.meta.url)): SideResult {
+  const script = fileURLToPath(scriptUrl);
   const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode, ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`ours.ts ${mode} failed: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
