@@ -3,6 +3,7 @@
  * A bad value stops the engine with a message naming the variable, its value and what it wants.
  */
 import { resolve } from 'node:path';
+import { loadStorageSettings, type StorageSettings, StorageSettingsError } from './storage/settings.js';
 
 export interface Settings {
   readonly port: number;
@@ -99,6 +100,8 @@ export interface Settings {
   readonly corsAllowedOrigins: readonly string[];
   /** RATE_LIMIT_PER_MINUTE: requests per client per minute (0 = off; default 120 in public mode). */
   readonly rateLimitPerMinute: number;
+  /** STORAGE_PROVIDER, S3_*, STORAGE_READ_CACHE_MB, STORAGE_READ_BLOCK_KB (docs/storage.md). */
+  readonly storage: StorageSettings;
 }
 
 export class ConfigError extends Error {
@@ -276,7 +279,17 @@ export function loadSettings(env: Env = process.env): Settings {
     libraryScanOnStart: boolean(env, 'LIBRARY_SCAN_ON_START', true),
     ...jobQueueSettings(env),
     ...authSettings(env),
+    storage: storageSettings(env),
   });
+}
+
+function storageSettings(env: Env): StorageSettings {
+  try {
+    return loadStorageSettings(env);
+  } catch (err) {
+    if (err instanceof StorageSettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 function jobQueueSettings(env: Env): Pick<Settings, 'redisUrl' | 'jobQueuePrefix' | 'jobQueueCompute' | 'jobQueueTransfer' | 'runLocalWorkers' |

@@ -35,6 +35,7 @@ export const ERROR_AREAS = {
   mast: 'MAST',
   downloads: 'Downloads',
   jobs: 'Jobs and the worker pool',
+  storage: 'Object storage (local files or S3)',
 } as const;
 
 export type ErrorArea = keyof typeof ERROR_AREAS;
@@ -201,6 +202,12 @@ export const ERROR_CATALOGUE = {
   JOB_OUTPUT_NOT_SAVABLE: e(415, 'jobs', 'Only FITS, ECSV and image outputs can be saved to the library.'),
   POOL_CLOSED: e(503, 'jobs', 'The worker pool is shut down.'),
   UNKNOWN_TASK: e(500, 'jobs', 'A worker was asked for a task it does not have.'),
+
+  // Object storage (src/storage, docs/storage.md).
+  STORAGE_BAD_KEY: e(400, 'storage', 'An object key the storage refuses: empty, longer than 1024 characters, with a NUL byte, a `..` segment or a leading `/`.'),
+  STORAGE_NOT_FOUND: e(404, 'storage', 'No object (or file) under this key, or no multipart upload with this id.'),
+  STORAGE_FAILED: e(502, 'storage', 'The object store refused or failed a request (credentials, network, a server error).'),
+  STORAGE_UNSUPPORTED: e(501, 'storage', 'An operation the configured storage provider does not offer.'),
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -137,6 +137,11 @@ function tooLarge(what: string, limit: number): FitsError {
 const PREFIX_BYTES = 4 * 2880;
 
 export async function openSource(path: string, options: SourceOptions = {}): Promise<ByteSource> {
+  if (path.startsWith('s3://')) {
+    // An object in S3: ranged reads through the storage layer (loaded only when one is opened).
+    const { openObjectLocation } = await import('../storage/object-source.js');
+    return openObjectLocation(path, options, openSource);
+  }
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let fh: FileHandle;
   try {
