@@ -3,7 +3,7 @@
  * A bad value stops the engine with a message naming the variable, its value and what it wants.
  */
 import { resolve } from 'node:path';
-import { loadStorageSettings, type StorageSettings, StorageSettingsError } from './storage/settings.js';
+import type { S3Settings, StorageSettings } from './storage/settings.js';
 
 export interface Settings {
   readonly port: number;
@@ -279,17 +279,51 @@ export function loadSettings(env: Env = process.env): Settings {
     libraryScanOnStart: boolean(env, 'LIBRARY_SCAN_ON_START', true),
     ...jobQueueSettings(env),
     ...authSettings(env),
-    storage: storageSettings(env),
+    storage: loadStorageSettings(env),
   });
 }
 
-function storageSettings(env: Env): StorageSettings {
-  try {
-    return loadStorageSettings(env);
-  } catch (err) {
-    if (err instanceof StorageSettingsError) throw new ConfigError(err.message);
-    throw err;
+/** S3 settings under a variable prefix (S3_ for the engine's store); undefined without a bucket. */
+export function loadS3Settings(env: Env, prefix = 'S3_', defaults: Partial<S3Settings> = {}): S3Settings | undefined {
+  const bucket = raw(env, `${prefix}BUCKET`) ?? defaults.bucket;
+  if (bucket === undefined) return undefined;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError(`${prefix}BUCKET=${JSON.stringify(bucket)} is invalid: expected an S3 bucket name (3-63 lower-case letters, digits, '.', '-')`);
   }
+  const accessKeyId = raw(env, `${prefix}ACCESS_KEY_ID`) ?? raw(env, `${prefix}ACCESS_KEY`);
+  const secretAccessKey = raw(env, `${prefix}SECRET_ACCESS_KEY`) ?? raw(env, `${prefix}SECRET_KEY`);
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError(`${prefix}ACCESS_KEY_ID and ${prefix}SECRET_ACCESS_KEY go together: set both or neither`);
+  }
+  const endpoint = raw(env, `${prefix}ENDPOINT`) === undefined ? defaults.endpoint : url(env, `${prefix}ENDPOINT`, '');
+  const publicEndpoint = raw(env, `${prefix}PUBLIC_ENDPOINT`) === undefined ? undefined : url(env, `${prefix}PUBLIC_ENDPOINT`, '');
+  return {
+    bucket,
+    endpoint,
+    region: raw(env, `${prefix}REGION`) ?? defaults.region ?? raw(env, 'AWS_REGION') ?? 'us-east-1',
+    forcePathStyle: boolean(env, `${prefix}FORCE_PATH_STYLE`, defaults.forcePathStyle ?? endpoint !== undefined),
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: raw(env, `${prefix}SESSION_TOKEN`),
+    anonymous: boolean(env, `${prefix}ANONYMOUS`, defaults.anonymous ?? false),
+    publicEndpoint,
+  };
+}
+
+/** STORAGE_PROVIDER, S3_*, STORAGE_READ_CACHE_MB, STORAGE_READ_BLOCK_KB (docs/storage.md). */
+export function loadStorageSettings(env: Env): StorageSettings {
+  const provider = (raw(env, 'STORAGE_PROVIDER') ?? 'local').toLowerCase();
+  if (provider !== 'local' && provider !== 's3') {
+    throw new ConfigError(`STORAGE_PROVIDER=${JSON.stringify(provider)} is invalid: expected local or s3`);
+  }
+  const s3 = loadS3Settings(env);
+  if (provider === 's3' && s3 === undefined) throw new ConfigError('STORAGE_PROVIDER=s3 needs S3_BUCKET');
+  return {
+    provider,
+    s3,
+    readCacheBytes: number(env, 'STORAGE_READ_CACHE_MB', 256, { min: 0, max: 1_048_576, integer: true }) * 1024 * 1024,
+    readBlockBytes: number(env, 'STORAGE_READ_BLOCK_KB', 64, { min: 4, max: 65_536, integer: true }) * 1024,
+  };
 }
 
 function jobQueueSettings(env: Env): Pick<Settings, 'redisUrl' | 'jobQueuePrefix' | 'jobQueueCompute' | 'jobQueueTransfer' | 'runLocalWorkers' |

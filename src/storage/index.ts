@@ -12,7 +12,7 @@ export { checkKey, checkPrefix, joinKey, MAX_KEY_BYTES } from './keys.js';
 export { StorageError, isStorageNotFound } from './errors.js';
 export { LocalStorage } from './local.js';
 export { S3Storage } from './s3.js';
-export { loadStorageSettings, loadS3Settings, type StorageSettings, type S3Settings } from './settings.js';
+export type { StorageSettings, S3Settings } from './settings.js';
 
 /** The provider the settings name: local files under `dataDir`, or the S3 bucket. */
 export function storageFromSettings(settings: StorageSettings, dataDir: string): StorageProvider {

@@ -7,7 +7,8 @@
 import { StorageError } from './errors.js';
 import { BlockCache } from './read-cache.js';
 import { S3Storage } from './s3.js';
-import { loadStorageSettings, type StorageSettings } from './settings.js';
+import { loadStorageSettings } from '../config.js';
+import type { StorageSettings } from './settings.js';
 
 const S3_LOCATION = /^s3:\/\/([^/]+)\/(.+)$/s;
 

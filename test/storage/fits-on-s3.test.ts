@@ -17,7 +17,7 @@ import { BlockCache } from '../../src/storage/read-cache.js';
 import { configureStorage, readCache, registerObjectStore, unregisterObjectStore } from '../../src/storage/registry.js';
 import { openObjectSource } from '../../src/storage/object-source.js';
 import { openSource } from '../../src/fits/byte-source.js';
-import { loadStorageSettings } from '../../src/storage/settings.js';
+import { loadStorageSettings } from '../../src/config.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
 const W = 1024;
