@@ -14,12 +14,21 @@ interface Props<T> {
   rowKey: (row: T, index: number) => string;
   caption: string;
   pageSize?: number;
+  /** Page (0-based) and sort held by the caller (e.g. in the URL); the table keeps its own otherwise. */
+  page?: number;
+  onPage?: (page: number) => void;
+  sort?: { key: string; dir: 1 | -1 } | null;
+  onSort?: (sort: { key: string; dir: 1 | -1 }) => void;
 }
 
-/** A sortable, paged table with keyboard-reachable headers. */
-export function ResultsTable<T>({ rows, columns, rowKey, caption, pageSize = 25 }: Props<T>) {
-  const [sort, setSort] = useState<{ key: string; dir: 1 | -1 } | null>(null);
-  const [page, setPage] = useState(0);
+/** A sortable, paged table with keyboard-reachable headers; on a phone each row is a card of labelled cells (styles.css). */
+export function ResultsTable<T>({ rows, columns, rowKey, caption, pageSize = 25, ...held }: Props<T>) {
+  const [ownSort, setOwnSort] = useState<{ key: string; dir: 1 | -1 } | null>(null);
+  const [ownPage, setOwnPage] = useState(0);
+  const sort = held.onSort ? held.sort ?? null : ownSort;
+  const page = held.onPage ? held.page ?? 0 : ownPage;
+  const setPage = (p: number) => (held.onPage ?? setOwnPage)(p);
+  const setSort = (f: (s: { key: string; dir: 1 | -1 } | null) => { key: string; dir: 1 | -1 }) => (held.onSort ?? setOwnSort)(f(sort));
   const sorted = useMemo(() => {
     if (!sort) return rows;
     const col = columns.find((c) => c.key === sort.key);
@@ -41,7 +50,7 @@ export function ResultsTable<T>({ rows, columns, rowKey, caption, pageSize = 25 
   return (
     <div>
       <div className="table-wrap">
-        <table>
+        <table className="cards-on-phone">
           <caption className="muted" style={{ textAlign: 'left' }}>{caption}</caption>
           <thead>
             <tr>
@@ -62,7 +71,7 @@ export function ResultsTable<T>({ rows, columns, rowKey, caption, pageSize = 25 
             {visible.map((row, i) => (
               <tr key={rowKey(row, i + current * pageSize)}>
                 {columns.map((c) => (
-                  <td key={c.key}>{c.render(row)}</td>
+                  <td key={c.key} data-label={c.label}>{c.render(row)}</td>
                 ))}
               </tr>
             ))}

@@ -1,12 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { postJson, ApiError } from '../api/client.js';
 import type { MastRow, SearchResponse } from '../api/types.js';
 import { ResultsTable, type Column } from '../components/ResultsTable.js';
 import { Footprint } from '../components/Footprint.js';
 import { href } from '../router.js';
+import { cacheResults, cachedResults, readSearchState, writeSearchState, type SearchForm, type SearchMode } from './search-url.js';
 import { fmt, isProprietary, mjdToDate } from '../util.js';
 
-type Mode = 'target' | 'coordinates' | 'observation' | 'program' | 'recent';
+type Mode = SearchMode;
 
 const MODES: Array<[Mode, string]> = [
   ['target', 'Target name'],
@@ -61,25 +62,49 @@ function previewOf(r: MastRow): string | null {
 }
 
 export function SearchPage() {
-  const [mode, setMode] = useState<Mode>('target');
-  const [target, setTarget] = useState('NGC 3132');
-  const [ra, setRa] = useState('151.755');
-  const [dec, setDec] = useState('-40.437');
-  const [radius, setRadius] = useState('0.2');
-  const [obsId, setObsId] = useState('');
-  const [program, setProgram] = useState('');
-  const [daysBack, setDaysBack] = useState('30');
-  const [instrument, setInstrument] = useState('');
-  const [filter, setFilter] = useState('');
-  const [levels, setLevels] = useState<number[]>([2, 3]);
-  const [productType, setProductType] = useState('');
-  const [includeProprietary, setIncludeProprietary] = useState(false);
+  // The form, the search that was run and the results' page and sort live in the URL (search-url.ts).
+  const [initial] = useState(() => readSearchState(new URLSearchParams(window.location.hash.split('?')[1] ?? '')));
+  const [mode, setMode] = useState<Mode>(initial.form.mode);
+  const [target, setTarget] = useState(initial.form.target);
+  const [ra, setRa] = useState(initial.form.ra);
+  const [dec, setDec] = useState(initial.form.dec);
+  const [radius, setRadius] = useState(initial.form.radius);
+  const [obsId, setObsId] = useState(initial.form.obsId);
+  const [program, setProgram] = useState(initial.form.program);
+  const [daysBack, setDaysBack] = useState(initial.form.daysBack);
+  const [instrument, setInstrument] = useState(initial.form.instrument);
+  const [filter, setFilter] = useState(initial.form.filter);
+  const [levels, setLevels] = useState<number[]>(initial.form.levels);
+  const [productType, setProductType] = useState(initial.form.productType);
+  const [includeProprietary, setIncludeProprietary] = useState(initial.form.includeProprietary);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<SearchResponse | null>(null);
+  const [ran, setRan] = useState<SearchForm | null>(initial.run ? initial.form : null);
+  const [result, setResult] = useState<SearchResponse | null>(() => (initial.run ? cachedResults<SearchResponse>(initial.form) : null));
+  const [page, setPage] = useState(initial.page);
+  const [sort, setSort] = useState(initial.sort);
+  const form: SearchForm = { mode, target, ra, dec, radius, obsId, program, daysBack, instrument, filter, levels, productType, includeProprietary };
+
+  // The URL follows the form as typed, the search run, and the results' page and sort.
+  const formKey = JSON.stringify(form);
+  useEffect(() => {
+    writeSearchState({ form: ran ?? form, run: ran !== null, page, sort });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [formKey, ran, page, sort]);
+
+  // A link or reload with run=1 whose answer is not kept in this tab: search again.
+  useEffect(() => {
+    if (initial.run && !result) void runSearch(initial.form, initial.page);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   async function onSubmit(e: FormEvent) {
     e.preventDefault();
+    await runSearch(form, 0);
+  }
+
+  async function runSearch(f: SearchForm, firstPage: number) {
+    const { mode, target, ra, dec, radius, obsId, program, daysBack, instrument, filter, levels, productType, includeProprietary } = f;
     setBusy(true);
     setError(null);
     const filters: Record<string, unknown> = {};
@@ -107,8 +132,12 @@ export function SearchPage() {
           res = await postJson('/mast/search/recent', { days_back: Number(daysBack), instrument: instrument || undefined, limit: 200, offset: 0 });
       }
       setResult(res);
+      setRan(f);
+      setPage(firstPage);
+      cacheResults(f, res);
     } catch (err) {
       setResult(null);
+      setRan(null);
       setError(err instanceof ApiError ? `${err.detail} (HTTP ${err.status})` : String(err));
     } finally {
       setBusy(false);
@@ -216,6 +245,10 @@ export function SearchPage() {
             rows={result.results}
             columns={COLUMNS}
             rowKey={(r, i) => `${r.obs_id ?? ''}-${String(r.obsid ?? i)}`}
+            page={page}
+            onPage={setPage}
+            sort={sort}
+            onSort={setSort}
             caption={`${result.result_count} observation${result.result_count === 1 ? '' : 's'}${result.total_count !== undefined && result.total_count !== result.result_count ? ` of ${result.total_count}` : ''}`}
           />
         </div>

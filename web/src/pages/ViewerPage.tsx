@@ -11,7 +11,10 @@ import { GPU_STRETCHES, type Display, type GpuStretch, type View } from '../view
 import type { PlaneRef } from '../viewer/tiles.js';
 import { LIMIT_PRESETS, dqBits, presetLabel, presetLimits, type LimitPreset } from '../viewer/display-math.js';
 import { readViewerState, writeViewerState, type ViewerUrlState } from '../viewer/url-state.js';
-import { CompassAndScale, GridOverlay } from '../viewer/overlays.js';
+import { CompassAndScale, GridOverlay, OverlayLayer, addOverlay, listOverlays, updateOverlay, useOverlays } from '../viewer/overlays.js';
+import { OverlayPanel } from '../viewer/OverlayPanel.js';
+import { PhotometryResult, ToolsPanel, type PhotometrySettings } from '../viewer/ToolsPanel.js';
+import { circleOutline, photometryAt, type PhotometryRow } from '../viewer/overlay-sources.js';
 import { Colorbar } from '../viewer/Colorbar.js';
 import { DataHistogram } from '../viewer/DataHistogram.js';
 import type { ImageInfo, PixelValues, PlaneStats, SkyGrid } from '../viewer/types.js';
@@ -60,7 +63,11 @@ export function ViewerPage({ route }: { route: Route }) {
   const [regionStats, setRegionStats] = useState<RegionStats | null>(null);
   const [spectrum, setSpectrum] = useState<{ x: number; y: number; values: Array<number | null> } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [tab, setTab] = useState<'histogram' | 'header' | 'table' | 'region' | 'spectrum'>('histogram');
+  const [tab, setTab] = useState<'histogram' | 'header' | 'table' | 'region' | 'spectrum' | 'photometry'>('histogram');
+  const overlays = useOverlays(filePath);
+  const [photometry, setPhotometry] = useState<PhotometrySettings>({ on: false, r: 5, rIn: 8, rOut: 12 });
+  const [photRow, setPhotRow] = useState<PhotometryRow | null>(null);
+  const [stageSize, setStageSize] = useState({ width: 800, height: 600 });
 
   const update = useCallback((patch: Partial<ViewerUrlState>, push = false) => {
     setState((s) => {
@@ -217,6 +224,23 @@ export function ViewerPage({ route }: { route: Route }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pixel?.x, pixel?.y, info, planeQuery]);
 
+  async function measurePhotometry(p: ImagePoint) {
+    if (!info) return;
+    const { r, rIn, rOut } = photometry;
+    const annulus = rIn !== null && rOut !== null && rOut > rIn;
+    try {
+      const row = await photometryAt(filePath, info.hdu.index, info.hdu.current_slice, p.x, p.y, r, annulus ? rIn : null, annulus ? rOut : null);
+      setPhotRow(row);
+      setTab('photometry');
+      const rings = [circleOutline(row.xcenter, row.ycenter, r, `${fmt(row.aperture_sum, 5)}`), ...(annulus ? [circleOutline(row.xcenter, row.ycenter, rIn), circleOutline(row.xcenter, row.ycenter, rOut)] : [])];
+      const existing = listOverlays().find((o) => o.imageFile === filePath && o.kind === 'photometry');
+      if (existing) updateOverlay(existing.id, { outlines: [...existing.outlines, ...rings], visible: true });
+      else addOverlay({ imageFile: filePath, name: 'apertures', kind: 'photometry', markers: [], outlines: rings, color: '#ffa657' });
+    } catch (err) {
+      setError(err instanceof ApiError ? err.detail : String(err));
+    }
+  }
+
   async function pickSpectrum(p: ImagePoint) {
     if (!info || info.hdu.n_slices < 2) return;
     const x = Math.round(p.x);
@@ -279,14 +303,16 @@ export function ViewerPage({ route }: { route: Route }) {
             view={view}
             onView={setView}
             onHover={(p, tileValue) => setHover(p ? { p, tileValue } : null)}
-            onPick={(p) => void pickSpectrum(p)}
+            onPick={(p) => void (photometry.on ? measurePhotometry(p) : pickSpectrum(p))}
             regionMode={regionMode}
             region={region}
             onRegion={setRegion}
             hold={!limits}
+            tools={({ size }) => <StageSize size={size} onSize={setStageSize} />}
             overlay={(toScreen, size) => (
               <>
                 {grid && state.grid && <GridOverlay grid={grid} toScreen={toScreen} size={size} />}
+                {view && <OverlayLayer overlays={overlays} toScreen={toScreen} scale={view.scale} size={size} />}
                 {info && view && <CompassAndScale info={info} scale={view.scale} size={size} />}
               </>
             )}
@@ -345,6 +371,11 @@ export function ViewerPage({ route }: { route: Route }) {
               RA/Dec grid{info && !info.orientation ? ' (no celestial WCS)' : ''}
             </label>
           </div>
+          {info && (
+            <ToolsPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} image={info.hdu} view={view} screen={stageSize}
+              drawn={region} photometry={photometry} onPhotometry={setPhotometry} />
+          )}
+          {info && <OverlayPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} frame={info.frame} drawn={region} />}
           <div className="panel">
             <h2>Region statistics</h2>
             <div className="row" role="radiogroup" aria-label="Region tool">
@@ -361,7 +392,7 @@ export function ViewerPage({ route }: { route: Route }) {
       </div>}
       <div className="panel">
         <div className="tabs" role="tablist" aria-label="Details">
-          {(['histogram', 'header', 'table', 'region', ...(n > 1 ? ['spectrum' as const] : [])] as const).map((t) => (
+          {(['histogram', 'header', 'table', 'region', ...(n > 1 ? ['spectrum' as const] : []), ...(photRow ? ['photometry' as const] : [])] as const).map((t) => (
             <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
               {t === 'header' ? 'Header & HDUs' : t === 'table' ? 'Tables & spectra' : t[0]?.toUpperCase() + t.slice(1)}
             </button>
@@ -384,9 +415,18 @@ export function ViewerPage({ route }: { route: Route }) {
           )
         )}
         {tab === 'spectrum' && <SpectrumPanel spectrum={spectrum} info={info} />}
+        {tab === 'photometry' && <PhotometryResult row={photRow} unit={unit} />}
       </div>
     </section>
   );
+}
+
+/** Passes the stage's size up (for a cutout of the view) without drawing anything. */
+function StageSize({ size, onSize }: { size: { width: number; height: number }; onSize: (s: { width: number; height: number }) => void }) {
+  useEffect(() => {
+    if (size.width > 0) onSize(size);
+  }, [size.width, size.height, onSize]); // eslint-disable-line react-hooks/exhaustive-deps
+  return null;
 }
 
 function viewFromState(s: ViewerUrlState): View | null {

@@ -1,5 +1,7 @@
-/** SVG overlays of the viewer: the sky grid, a compass (N/E) and a scale bar in arcseconds. */
+/** SVG overlays of the viewer: the sky grid, a compass (N/E), a scale bar in arcseconds, and the overlay list (catalogues, regions, footprints). */
+import { useMemo, useSyncExternalStore } from 'react';
 import type { ToScreen } from '../components/TiledImage.js';
+import type { Ds9Region } from './ds9-regions.js';
 import { arcsecLabel, roundArcsec } from './display-math.js';
 import type { ImageInfo, SkyGrid } from './types.js';
 
@@ -58,6 +60,113 @@ export function CompassAndScale({ info, scale, size }: { info: ImageInfo; scale:
         <line x1={size.width - 20 - barPx} y1={size.height - 20} x2={size.width - 20} y2={size.height - 20} stroke="#fff" strokeWidth={3} />
         <text x={size.width - 20 - barPx / 2} y={size.height - 28} fill="#fff" textAnchor="middle" stroke="#000" strokeWidth={3} style={{ paintOrder: 'stroke' }}>{arcsecLabel(bar)}</text>
       </g>
+    </g>
+  );
+}
+
+/**
+ * Overlays drawn over the image: catalogue markers, DS9 regions, footprints of other files and
+ * photometry apertures, all in 0-based native pixels of the image they belong to (`imageFile`).
+ * The list is a small store outside React so any panel (the viewer's own, a table panel) can add
+ * one: `addOverlay(...)`, or `overlayFromSky(...)`/`overlayFromPixels(...)` in overlay-sources.ts.
+ */
+export interface OverlayMarker {
+  x: number;
+  y: number;
+  label?: string;
+}
+
+export interface OverlayOutline {
+  points: Array<[number, number]>;
+  closed: boolean;
+  label?: string;
+  exclude?: boolean;
+}
+
+export interface ViewerOverlay {
+  id: string;
+  /** The image (path relative to DATA_DIR) whose pixels the overlay is in. */
+  imageFile: string;
+  name: string;
+  kind: 'catalogue' | 'regions' | 'footprint' | 'photometry';
+  color: string;
+  visible: boolean;
+  markers: OverlayMarker[];
+  outlines: OverlayOutline[];
+  /** Marker radius in screen pixels (catalogues) or null to draw markers as native-size circles. */
+  markerRadius?: number;
+  /** The DS9 regions it was read from (kept for export). */
+  regions?: Ds9Region[];
+  /** Why some rows or regions were not drawn. */
+  warnings?: string[];
+}
+
+let overlays: readonly ViewerOverlay[] = [];
+const listeners = new Set<() => void>();
+const emit = () => listeners.forEach((l) => l());
+let nextId = 1;
+
+export const OVERLAY_COLOURS = ['#39d353', '#ff7b72', '#d2a8ff', '#ffa657', '#79c0ff', '#f778ba'];
+
+export function addOverlay(o: Omit<ViewerOverlay, 'id' | 'visible' | 'color'> & { color?: string }): string {
+  const id = `overlay-${nextId++}`;
+  overlays = [...overlays, { ...o, id, visible: true, color: o.color ?? OVERLAY_COLOURS[(nextId - 2) % OVERLAY_COLOURS.length]! }];
+  emit();
+  return id;
+}
+
+export function updateOverlay(id: string, patch: Partial<Omit<ViewerOverlay, 'id'>>): void {
+  overlays = overlays.map((o) => (o.id === id ? { ...o, ...patch } : o));
+  emit();
+}
+
+export function removeOverlay(id: string): void {
+  overlays = overlays.filter((o) => o.id !== id);
+  emit();
+}
+
+export function listOverlays(): readonly ViewerOverlay[] {
+  return overlays;
+}
+
+function subscribe(l: () => void): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+
+/** The overlays of one image, live. */
+export function useOverlays(imageFile: string): ViewerOverlay[] {
+  const all = useSyncExternalStore(subscribe, listOverlays);
+  return useMemo(() => all.filter((o) => o.imageFile === imageFile), [all, imageFile]);
+}
+
+/** Every visible overlay: outlines as polylines, markers as circles with their labels. */
+export function OverlayLayer({ overlays: list, toScreen, scale, size }: { overlays: readonly ViewerOverlay[]; toScreen: ToScreen; scale: number; size: { width: number; height: number } }) {
+  return (
+    <g data-testid="overlays">
+      {list.filter((o) => o.visible).map((o) => (
+        <g key={o.id} data-overlay={o.name} data-kind={o.kind} stroke={o.color} fill="none" strokeWidth={1.5}>
+          {o.outlines.map((l, i) => {
+            const d = l.points.map(([x, y], k) => {
+              const [sx, sy] = toScreen({ x, y });
+              return `${k ? 'L' : 'M'}${sx.toFixed(1)},${sy.toFixed(1)}`;
+            }).join('') + (l.closed ? 'Z' : '');
+            const [lx, ly] = l.label && l.points[0] ? toScreen({ x: l.points[0][0], y: l.points[0][1] }) : [0, 0];
+            return (
+              <g key={i} data-testid="overlay-outline">
+                <path d={d} strokeDasharray={l.exclude ? '4 3' : undefined} data-points={l.points.map((p) => p.map((v) => +v.toFixed(4)).join(',')).join(' ')} />
+                {l.label && <text x={lx + 3} y={ly - 3} fill={o.color} stroke="#000" strokeWidth={3} fontSize={11} style={{ paintOrder: 'stroke' }}>{l.label}</text>}
+              </g>
+            );
+          })}
+          {o.markers.map((m, i) => {
+            const [sx, sy] = toScreen(m);
+            if (sx < -20 || sy < -20 || sx > size.width + 20 || sy > size.height + 20) return null;
+            const r = o.markerRadius ?? Math.max(4, 3 * scale);
+            return <circle key={i} data-testid="overlay-marker" cx={sx} cy={sy} r={r} data-x={m.x} data-y={m.y}><title>{m.label ?? `${m.x.toFixed(2)}, ${m.y.toFixed(2)}`}</title></circle>;
+          })}
+        </g>
+      ))}
     </g>
   );
 }
