@@ -3,7 +3,8 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../../src/config.js';
 import { startEngine, type Engine } from '../../src/engine.js';
 import { FakeMast } from '../fake-mast/server.js';
@@ -43,4 +44,13 @@ export async function startStack(options: { port?: number; dataDir?: string; env
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Where e2e screenshots go: an ignored folder (test-output/screenshots) so a test run changes no
+ * tracked file; `npm run screenshots` sets SCREENSHOTS_DIR=docs/screenshots to refresh the README's.
+ */
+export function screenshotsDir(): string {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return resolve(root, process.env.SCREENSHOTS_DIR ?? 'test-output/screenshots');
 }

@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
-import { startStack, type Stack } from './harness.js';
+import { screenshotsDir, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const W = 600;
@@ -169,6 +169,8 @@ describe('viewer overlays and tools, end to end', { timeout: 300_000 }, () => {
     const want = FLUX * (1 - Math.exp(-25 / (2 * SIGMA * SIGMA)));
     assert.ok(Math.abs(sum - want) < 0.02 * FLUX, `background-subtracted sum ${sum}, expected about ${want}`);
     assert.ok((await page.locator('[data-overlay=apertures] path').count()) >= 3, 'aperture and annulus drawn');
+    await mkdir(screenshotsDir(), { recursive: true });
+    await page.screenshot({ path: join(screenshotsDir(), 'viewer-overlays.png') });
     await page.getByLabel('Click a source for aperture photometry').uncheck();
   });
 

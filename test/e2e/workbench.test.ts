@@ -9,20 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startStack, type Stack } from './harness.js';
+import { screenshotsDir, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/**
- * Where screenshots go: an ignored folder (test-output/screenshots) so a test run changes no
- * tracked file; `npm run screenshots` sets SCREENSHOTS_DIR=docs/screenshots to refresh the README's.
- */
-function screenshotsDir(): string {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  return resolve(root, process.env.SCREENSHOTS_DIR ?? 'test-output/screenshots');
-}
 const SHOTS = screenshotsDir();
 const OBS = 'jw02733-o001_t001_nircam_clear-f090w';
 
@@ -64,6 +55,31 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     // MAST's preview JPEGs (through their HTTPS form) are shown beside each observation.
     await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].some((i) => i.complete && i.naturalWidth > 0)`, undefined, { timeout: 30_000 });
     await shot('search');
+  });
+
+  it('keeps the search form and its results in the URL: Back from an observation shows them again', async () => {
+    const params = new URLSearchParams((await page.evaluate('location.hash') as string).split('?')[1]);
+    assert.equal(params.get('run'), '1');
+    assert.equal(params.get('target'), null, 'the default target is left out of the link');
+    const caption = await page.locator('caption').first().textContent();
+    const searches: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/mast/search/')) searches.push(r.url()); });
+    await page.getByRole('link', { name: OBS }).click();
+    await page.getByRole('heading', { name: `Observation ${OBS}` }).waitFor();
+    await page.goBack();
+    await page.getByRole('link', { name: OBS }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('caption').first().textContent(), caption);
+    assert.equal(await page.getByLabel('Target name').inputValue(), 'NGC 3132');
+    assert.deepEqual(searches, [], 'the results come back from this tab, not from a new search');
+    // A shared link runs the search it names.
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${stack.url}/app/#/search?mode=target&target=${encodeURIComponent('NGC 3132')}&run=1`);
+      await other.getByRole('link', { name: OBS }).waitFor({ timeout: 30_000 });
+      assert.equal(await other.locator('caption').first().textContent(), caption);
+    } finally {
+      await other.close();
+    }
   });
 
   it('opens an observation and downloads products while the progress bar moves, with pause and resume', async () => {
@@ -122,6 +138,7 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
 
   it('takes region statistics of a rectangle drawn on the image', async () => {
     await page.getByRole('radio', { name: 'rectangle' }).check();
+    await page.evaluate('window.scrollTo(0, 0)'); // the radio may have scrolled the image partly out of the window
     const stage = page.getByTestId('viewer-stage');
     const box = await stage.boundingBox();
     assert.ok(box);
@@ -214,6 +231,12 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
       await phone.getByLabel('Target name').fill('NGC 3132');
       await phone.getByRole('button', { name: 'Search', exact: true }).click();
       await phone.getByRole('link', { name: OBS }).waitFor({ timeout: 30_000 });
+      // Each result is a card that shows every column, labelled.
+      const tr = `document.querySelector('table.cards-on-phone tbody tr')`;
+      assert.equal(await phone.evaluate(`getComputedStyle(${tr}).display`), 'block');
+      const labels = await phone.evaluate(`[...${tr}.querySelectorAll('td')].filter((td) => td.getBoundingClientRect().height > 0).map((td) => getComputedStyle(td, '::before').content)`) as string[];
+      assert.equal(labels.length, 11, `all 11 columns shown: ${JSON.stringify(labels)}`);
+      assert.ok(labels.includes('"Observation"') && labels.includes('"Access"'), JSON.stringify(labels));
       const overflow = await phone.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       assert.ok((overflow as number) <= 1, `page is ${String(overflow)} px wider than the screen`);
       await phone.screenshot({ path: join(SHOTS, 'phone-search.png') });

@@ -371,11 +371,6 @@ export function ViewerPage({ route }: { route: Route }) {
               RA/Dec grid{info && !info.orientation ? ' (no celestial WCS)' : ''}
             </label>
           </div>
-          {info && (
-            <ToolsPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} image={info.hdu} view={view} screen={stageSize}
-              drawn={region} photometry={photometry} onPhotometry={setPhotometry} />
-          )}
-          {info && <OverlayPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} frame={info.frame} drawn={region} />}
           <div className="panel">
             <h2>Region statistics</h2>
             <div className="row" role="radiogroup" aria-label="Region tool">
@@ -388,6 +383,11 @@ export function ViewerPage({ route }: { route: Route }) {
               <button type="button" disabled={!region} onClick={() => region && void measure(region)}>Measure</button>
             </div>
           </div>
+          {info && (
+            <ToolsPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} image={info.hdu} view={view} screen={stageSize}
+              drawn={region} photometry={photometry} onPhotometry={setPhotometry} />
+          )}
+          {info && <OverlayPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} frame={info.frame} drawn={region} />}
         </div>
       </div>}
       <div className="panel">
