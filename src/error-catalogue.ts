@@ -79,6 +79,7 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: e(403, 'auth', 'The user lacks the role, or the resource belongs to someone else.'),
   AUTH_NOT_CONFIGURED: e(503, 'auth', 'Authentication is required but no key source can verify tokens.'),
   DATA_NOT_FOUND: e(404, 'auth', 'No data record with this id visible to the caller.'),
+  API_KEY_NOT_FOUND: e(404, 'auth', "No API key with this id (or not the caller's)."),
 
   // FITS.
   FITS_NOT_FITS: e(400, 'fits', 'Not a FITS file at all (empty, wrong magic).'),

@@ -44,9 +44,17 @@ export class ApiKeys {
     return { userId: row.user_id, username: null, email: null, roles: [row.role], admin: row.role === ADMIN_ROLE, via: 'api-key' };
   }
 
+  /** Every key (of one user when `userId` is given), oldest first; never the secrets. */
   async list(userId?: string): Promise<ApiKeyInfo[]> {
-    const rows = await this.db.query(`SELECT key_id, user_id, role, name, created_at, last_used_at, revoked FROM api_keys${userId ? ' WHERE user_id = ?' : ''} ORDER BY created_at`,
-      userId ? [userId] : []);
+    return userId ? this.select('WHERE user_id = ?', [userId]) : this.select('', []);
+  }
+
+  async get(keyId: string): Promise<ApiKeyInfo | undefined> {
+    return (await this.select('WHERE key_id = ?', [keyId]))[0];
+  }
+
+  private async select(where: string, params: string[]): Promise<ApiKeyInfo[]> {
+    const rows = await this.db.query(`SELECT key_id, user_id, role, name, created_at, last_used_at, revoked FROM api_keys ${where} ORDER BY created_at`, params);
     return rows.map((r) => ({
       keyId: String(r.key_id), userId: String(r.user_id), role: String(r.role), name: String(r.name), createdAt: String(r.created_at),
       lastUsedAt: r.last_used_at === null ? null : String(r.last_used_at), revoked: Number(r.revoked) === 1,

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { commandModules } from './commands/index.js';
 import { cliErrorMessage } from './error-message.js';
+import { remoteOptions } from './remote.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .name('jwst-engine')
     .description('JWST data from the terminal: MAST search, downloads, FITS inspection, previews and analysis')
     .version(VERSION);
+  remoteOptions(program);
   for (const register of commandModules) register(program);
   return program;
 }

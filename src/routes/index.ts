@@ -2,6 +2,7 @@
 import type { RouteModule } from '../server.js';
 import { libraryRoutes } from './library.js';
 import { jwstDataRoutes } from './jwstdata.js';
+import { apiKeyRoutes } from './api-keys.js';
 import { viewerRoutes } from './viewer.js';
 import { fitsViewerRoutes } from './fits-viewer.js';
 import { webAppRoutes } from './web-app.js';
@@ -23,6 +24,7 @@ import { detectSourcesRoutes } from './detect-sources.js';
 export const routeModules: RouteModule[] = [
   libraryRoutes,
   jwstDataRoutes,
+  apiKeyRoutes,
   viewerRoutes,
   fitsViewerRoutes,
   webAppRoutes,

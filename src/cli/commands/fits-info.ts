@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadSettings } from '../../config.js';
+import { textTable } from '../text-table.js';
 import { fitsHeaderFile, fitsInfoFile, limitsFromSettings, type ViewerLimits } from '../../imaging/viewer/index.js';
 
 function limits(): ViewerLimits {
@@ -43,11 +44,8 @@ export function fitsInfoCommands(program: Command): void {
         h.shape.length ? `(${h.shape.join(', ')})` : '()',
         String(h.bitpix),
       ]);
-      const header = ['No.', 'Name', 'Ver', 'Type', 'Cards', 'Dimensions', 'BITPIX'];
-      const widths = header.map((t, i) => Math.max(t.length, ...rows.map((r) => r[i]!.length)));
-      const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-      process.stdout.write(`Filename: ${file}${info.wrapper !== 'none' ? ` (${info.wrapper})` : ''}\n${line(header)}\n`);
-      for (const r of rows) process.stdout.write(`${line(r)}\n`);
+      process.stdout.write(`Filename: ${file}${info.wrapper !== 'none' ? ` (${info.wrapper})` : ''}\n`);
+      process.stdout.write(textTable(['No.', 'Name', 'Ver', 'Type', 'Cards', 'Dimensions', 'BITPIX'], rows));
       for (const w of info.warnings) process.stdout.write(`warning: ${w}\n`);
     });
 

@@ -8,6 +8,8 @@ import { downloadCommands } from './download.js';
 import { skyCommands } from './sky.js';
 import { tableCommands } from './tables.js';
 import { workerCommands } from './worker.js';
+import { libraryCommands } from './library.js';
+import { apiKeyCommands } from './api-key.js';
 
 export type CommandModule = (program: Command) => void;
 
@@ -20,4 +22,6 @@ export const commandModules: CommandModule[] = [
   skyCommands,
   workerCommands,
   tableCommands,
+  libraryCommands,
+  apiKeyCommands,
 ];
