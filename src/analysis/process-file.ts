@@ -14,7 +14,8 @@ import { Wcs } from '../wcs/wcs.js';
 import { WcsError } from '../wcs/errors.js';
 import { algorithms } from './algorithms/index.js';
 import type { AlgorithmInput } from './registry.js';
-import { writeOutputImages } from './output.js';
+import { historyCards, writeOutputImages } from './output.js';
+import { catalogTables, writeOutputTables, type TableFormat } from './output-tables.js';
 import { choosePlane, pickImageHdu, planeOptions } from './image-file.js';
 import { throwIfCancelled } from '../core/cancellation.js';
 
@@ -33,6 +34,8 @@ export interface ProcessFileRequest {
   readonly outputPrefix?: string;
   /** Prefix put before output names in the answer (e.g. 'processed/'). */
   readonly outputRelativeDir?: string;
+  /** Save the catalogues of the results as tables too (ECSV, FITS or both); default none. */
+  readonly tableFormat?: TableFormat;
   readonly maxElements?: number;
   readonly maxFileBytes?: number;
   /** Largest expansion of a compressed input over its size (0 or unset: none). */
@@ -153,6 +156,20 @@ export async function processFile(req: ProcessFileRequest): Promise<ProcessFileR
       engine: req.engine ?? 'jwst-processing-engine',
     });
     outputFiles = names.map((n) => `${req.outputRelativeDir ?? ''}${n}`);
+  }
+  const tables = req.outputDir && req.tableFormat && req.tableFormat !== 'none' ? catalogTables(output.results) : [];
+  if (req.outputDir && tables.length) {
+    progress(0.96, 'writing tables');
+    const source = `${basename(req.filePath)}[${img.hdu.index}]${img.slice !== null ? ` slice ${img.slice}` : ''}`;
+    const engine = req.engine ?? 'jwst-processing-engine';
+    const names = await writeOutputTables(tables, {
+      dir: req.outputDir,
+      prefix: req.outputPrefix ?? `${fitsStem(req.filePath)}_${req.algorithm}`,
+      format: req.tableFormat ?? 'none',
+      meta: { engine, algorithm: req.algorithm, source, parameters },
+      history: historyCards(engine, req.algorithm, parameters, source, 'catalogue'),
+    });
+    outputFiles.push(...names.map((n) => `${req.outputRelativeDir ?? ''}${n}`));
   }
   const t3 = performance.now();
   progress(1, 'done');

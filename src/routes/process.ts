@@ -15,6 +15,7 @@ import { cleanOnFailure, jobFailure, jobOwnerOf, untilAbort, visibleJob } from '
 import { requestSignal } from './request-signal.js';
 import { algorithms } from '../analysis/algorithms/index.js';
 import { fitsStem, type ProcessFileRequest, type ProcessFileResult } from '../analysis/process-file.js';
+import { TABLE_FORMATS } from '../analysis/output-tables.js';
 import { resolveFitsPath, viewerLimits } from './viewer-support.js';
 import { runWithProgress } from './pool-progress.js';
 
@@ -25,6 +26,11 @@ const ProcessBody = Type.Object({
   parameters: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Algorithm parameters; see GET /algorithms for each schema' })),
   hdu: Type.Optional(Type.Union([Type.Integer({ minimum: -1, maximum: 100_000 }), Type.Null()], { description: 'HDU index (default: first image HDU)' })),
   slice_index: Type.Optional(Type.Union([Type.Integer({ minimum: -1, maximum: 1_000_000_000 }), Type.Null()], { description: 'Cube plane (default: middle)' })),
+  table_format: Type.Optional(
+    Type.Union(TABLE_FORMATS.map((f) => Type.Literal(f)), {
+      description: 'Also save the catalogues of the results (find_stars stars, segmentation catalog, ...) as ECSV, a FITS binary table, or both (default none)',
+    }),
+  ),
 });
 type ProcessBodyT = Static<typeof ProcessBody>;
 
@@ -61,6 +67,7 @@ async function prepare(ctx: EngineContext, body: ProcessBodyT, output?: { dir: s
     ...(otherFilePath ? { otherFilePath } : {}),
     ...(output ? { outputDir: output.dir, outputRelativeDir: output.relativeDir } : {}),
     outputPrefix: `${stem}_${body.algorithm}`,
+    tableFormat: body.table_format ?? 'none',
     maxElements: limits.maxElements,
     maxFileBytes: limits.maxFileBytes,
     maxExpansionRatio: limits.maxExpansionRatio ?? 0,
@@ -100,7 +107,7 @@ export function analysisJobHandler(ctx: EngineContext): JobHandler {
       const outputs: JobOutput[] = [];
       for (const rel of r.output_files) {
         const info = await stat(join(ctx.settings.dataDir, rel));
-        outputs.push({ name: basename(rel), path: rel, sizeBytes: info.size, mediaType: 'application/fits' });
+        outputs.push({ name: basename(rel), path: rel, sizeBytes: info.size, mediaType: rel.endsWith('.ecsv') ? 'text/x-ecsv' : 'application/fits' });
       }
       return { result: response(body, r) as unknown as JsonObject, outputs };
     },

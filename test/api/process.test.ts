@@ -134,6 +134,33 @@ describe('GET /algorithms, POST /process, /process/jobs', () => {
     assert.match(String(preview.headers['content-type']), /image\/png/);
   });
 
+  it('saves the catalogues as ECSV and FITS tables (table_format) that the table routes read back equal', async () => {
+    for (const [algorithm, key] of [['find_stars', 'stars'], ['segmentation', 'catalog']] as const) {
+      const res = await engine.app.inject({ method: 'POST', url: '/process', payload: { data_id: 't', file_path: 'data/synthetic.fits', algorithm, parameters: CASES[algorithm], table_format: 'both' } });
+      assert.equal(res.statusCode, 200, res.body.slice(0, 300));
+      const body = res.json() as { results: Record<string, Array<Record<string, number>>>; output_files: string[] };
+      const rows = body.results[key]!;
+      assert.ok(rows.length > 5);
+      const ecsv = body.output_files.find((f) => f.endsWith(`_${key}.ecsv`));
+      const fits = body.output_files.find((f) => f.endsWith(`_${key}.fits`));
+      assert.ok(ecsv && fits, body.output_files.join(', '));
+      for (const [file, hdu] of [[ecsv, 0], [fits, 1]] as const) {
+        const page = await engine.app.inject({ method: 'GET', url: `/analysis/table-data?file_path=${encodeURIComponent(file)}&hdu_index=${hdu}&page_size=500` });
+        assert.equal(page.statusCode, 200, page.body.slice(0, 300));
+        const p = page.json() as { total_rows: number; columns: Array<{ name: string; unit: string | null }>; rows: Array<Record<string, number | null>> };
+        assert.equal(p.total_rows, rows.length, file);
+        for (const c of ['xcentroid', 'ycentroid']) {
+          rows.forEach((r, i) => assert.equal(p.rows[i]![c], r[c], `${file} row ${i} ${c}`));
+        }
+        assert.equal(p.columns.find((c) => c.name === 'xcentroid')?.unit, 'pix');
+      }
+    }
+    const none = (await engine.app.inject({ method: 'POST', url: '/process', payload: { data_id: 't', file_path: 'data/synthetic.fits', algorithm: 'find_stars', parameters: CASES.find_stars } })).json() as { output_files: string[] };
+    assert.deepEqual(none.output_files, [], 'no tables unless asked');
+    const bad = await engine.app.inject({ method: 'POST', url: '/process', payload: { data_id: 't', file_path: 'data/synthetic.fits', algorithm: 'find_stars', table_format: 'csv' } });
+    assert.equal(bad.statusCode, 422);
+  });
+
   it('reads a real JWST product (SCI with ERR) from the corpus', async () => {
     const res = await engine.app.inject({ method: 'POST', url: '/process', payload: { data_id: 'm', file_path: 'data/miri.fits', algorithm: 'sigma_clipped_statistics' } });
     assert.equal(res.statusCode, 200, res.body);

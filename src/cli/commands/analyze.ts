@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { algorithms } from '../../analysis/algorithms/index.js';
 import { processFile } from '../../analysis/process-file.js';
+import { TABLE_FORMATS } from '../../analysis/output-tables.js';
 
 interface AnalyzeOpts {
   param: string[];
@@ -15,6 +16,7 @@ interface AnalyzeOpts {
   hdu?: string;
   slice?: string;
   outputDir?: string;
+  tables?: string;
   list?: boolean;
 }
 
@@ -65,6 +67,7 @@ export function analyzeCommands(program: Command): void {
     .option('--hdu <n>', 'HDU index (default: first image HDU)')
     .option('--slice <n>', 'cube slice (default: middle)')
     .option('--output-dir <dir>', 'write output images (FITS) here')
+    .option('--tables <format>', `with --output-dir, also save the result catalogues as tables: ${TABLE_FORMATS.join(', ')}`, 'none')
     .option('--list', 'list the algorithms and their parameters')
     .action(async (file: string | undefined, algorithm: string | undefined, opts: AnalyzeOpts) => {
       if (opts.list || !file || !algorithm) {
@@ -78,6 +81,8 @@ export function analyzeCommands(program: Command): void {
       }
       // validate (with string coercion for bare values) before reading anything
       const parameters = algorithms.validateParameters(algorithm, parseParams(opts.param), { coerce: true });
+      const tableFormat = TABLE_FORMATS.find((f) => f === opts.tables);
+      if (!tableFormat) throw new Error(`--tables must be one of: ${TABLE_FORMATS.join(', ')}`);
       const other = parameters.other_file_path;
       const result = await processFile({
         algorithm,
@@ -86,7 +91,7 @@ export function analyzeCommands(program: Command): void {
         hdu: integer(opts.hdu, 'hdu') ?? null,
         sliceIndex: integer(opts.slice, 'slice') ?? null,
         ...(typeof other === 'string' ? { otherFilePath: resolve(other) } : {}),
-        ...(opts.outputDir ? { outputDir: resolve(opts.outputDir), outputRelativeDir: `${resolve(opts.outputDir)}/` } : {}),
+        ...(opts.outputDir ? { outputDir: resolve(opts.outputDir), outputRelativeDir: `${resolve(opts.outputDir)}/`, tableFormat } : {}),
       });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
