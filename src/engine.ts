@@ -10,6 +10,7 @@ import type { EngineContext } from './context.js';
 import { createLogger } from './logger.js';
 import { buildServer, type App, type RouteModule } from './server.js';
 import { PathSandbox } from './storage/path-sandbox.js';
+import { S3Storage } from './storage/s3.js';
 import { WorkerPool } from './workers/pool.js';
 import { VERSION } from './version.js';
 import { UnavailableError } from './errors.js';
@@ -99,7 +100,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     settings,
     logger,
     pool,
-    sandbox: new PathSandbox(settings.dataDir),
+    sandbox: new PathSandbox(settings.dataDir, settings.storage.provider === 's3' && settings.storage.s3 ? new S3Storage(settings.storage.s3) : undefined),
     version: VERSION,
     mast,
     downloads,

@@ -14,6 +14,7 @@ import { createGunzip } from 'node:zlib';
 import unbzip2Stream from 'unbzip2-stream';
 import { decompressLzw, isLzwCompressed } from './compression/lzw.js';
 import { FitsError } from './errors.js';
+import { openObjectLocation } from '../storage/object-source.js';
 
 export type Wrapper = 'none' | 'gzip' | 'bzip2' | 'compress';
 
@@ -137,11 +138,8 @@ function tooLarge(what: string, limit: number): FitsError {
 const PREFIX_BYTES = 4 * 2880;
 
 export async function openSource(path: string, options: SourceOptions = {}): Promise<ByteSource> {
-  if (path.startsWith('s3://')) {
-    // An object in S3: ranged reads through the storage layer (loaded only when one is opened).
-    const { openObjectLocation } = await import('../storage/object-source.js');
-    return openObjectLocation(path, options, openSource);
-  }
+  // An object in S3: ranged reads through the storage layer (the AWS SDK loads with the first one).
+  if (path.startsWith('s3://')) return openObjectLocation(path, options, openSource);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let fh: FileHandle;
   try {

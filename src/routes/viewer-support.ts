@@ -4,7 +4,6 @@
  * LRU of rendered answers.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineContext } from '../context.js';
 import { untilAbort } from './job-support.js';
@@ -22,11 +21,10 @@ export interface ResolvedFile {
 
 /** Sandbox (403/404/400) then MAX_FITS_FILE_SIZE_MB (413), cheap checks on the event loop. */
 export async function resolveFitsPath(ctx: EngineContext, filePath: string): Promise<ResolvedFile> {
-  const path = await ctx.sandbox.resolve(filePath);
-  const st = await stat(path);
+  const { path, size, version } = await ctx.sandbox.resolveInput(filePath);
   const limits = viewerLimits(ctx);
-  if (st.size > limits.maxFileBytes) throw fileTooLarge(st.size, limits.maxFileBytes);
-  return { path, version: `${st.ino}-${st.size}-${st.mtimeMs}` };
+  if (size > limits.maxFileBytes) throw fileTooLarge(size, limits.maxFileBytes);
+  return { path, version };
 }
 
 export function etagOf(kind: string, file: ResolvedFile, params: unknown): string {

@@ -6,6 +6,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { AccessDeniedError, BadRequestError, NotFoundError } from '../errors.js';
+import type { StorageProvider } from './provider.js';
 
 export interface ResolveOptions {
   /** Accept directories instead of requiring a regular file. */
@@ -72,11 +73,36 @@ async function assertAncestorInside(realRoot: string, candidate: string): Promis
   }
 }
 
-/** A sandbox bound to one root directory. */
+/** An input file as the readers take it: a local path or an `s3://bucket/key` location. */
+export interface ResolvedInput {
+  readonly path: string;
+  readonly size: number;
+  /** Changes when the file changes (ETags of answers include it). */
+  readonly version: string;
+}
+
+/**
+ * A sandbox bound to one root directory and, with STORAGE_PROVIDER=s3, the object store: inputs are
+ * looked up as objects first (key = the relative path, checked by the key rules), then as files
+ * under the root (job outputs and saved files are still written locally).
+ */
 export class PathSandbox {
-  constructor(readonly root: string) {}
+  constructor(readonly root: string, readonly objects?: StorageProvider) {}
 
   resolve(relPath: string, options?: ResolveOptions): Promise<string> {
     return resolveInside(this.root, relPath, options);
+  }
+
+  /** An existing input file: the object when there is one, else the local file (403/404/400 as resolve). */
+  async resolveInput(relPath: string): Promise<ResolvedInput> {
+    checkRelativePath(relPath);
+    if (this.objects) {
+      const key = relPath.split(/[\\/]+/).filter((p) => p !== '' && p !== '.').join('/');
+      const found = await this.objects.stat(key);
+      if (found) return { path: this.objects.location(key), size: found.size, version: `${found.etag}-${found.size}` };
+    }
+    const path = await resolveInside(this.root, relPath);
+    const st = await stat(path);
+    return { path, size: st.size, version: `${st.ino}-${st.size}-${st.mtimeMs}` };
   }
 }

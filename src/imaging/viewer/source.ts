@@ -53,6 +53,8 @@ export function decompressionBomb(ratio: number): PayloadTooLargeError {
 }
 
 export async function checkFileSize(path: string, limits: ViewerLimits): Promise<number> {
+  // An object (s3://): its size is checked when it is opened (one HEAD, not two).
+  if (path.startsWith('s3://')) return 0;
   const { size } = await stat(path);
   if (size > limits.maxFileBytes) throw fileTooLarge(size, limits.maxFileBytes);
   return size;
