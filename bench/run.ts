@@ -1,15 +1,45 @@
 /**
  * `npm run bench`: runs every `bench/**\/*.bench.ts` in turn (each a standalone script that prints
  * its own table, including the Python reference side by side when /usr/bin/python3 has the stack).
- * Usage: npm run bench [-- name-substring ...]
+ *
+ * Every Node process a bench starts is preloaded with bench/lib/event-loop-monitor.mjs, and the
+ * runner prints each process's event-loop delay (p99 and max) after its bench: a bench that blocks
+ * its loop shows it here.
+ *
+ * Usage: npm run bench [-- [--json[=FILE]] name-substring ...]
+ *   --json  also writes the results machine-readably (default bench/out/results-<UTC time>.json):
+ *           per bench its exit status, duration, event-loop delays, the figures it recorded with
+ *           bench/lib/results.ts (recordResult) and its printed output, plus the commit, Node
+ *           version, CPU count and load average, so that a later run can be compared.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const jsonArg = args.find((a) => a === '--json' || a.startsWith('--json='));
+const filters = args.filter((a) => !a.startsWith('--'));
+
+interface EventLoopDelay {
+  pid: number;
+  script: string;
+  seconds: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+interface BenchRun {
+  file: string;
+  status: number | null;
+  seconds: number;
+  eventLoop: EventLoopDelay[];
+  results: unknown[];
+  output: string;
+}
 
 function walk(dir: string, out: string[]): string[] {
   for (const name of readdirSync(dir)) {
@@ -20,14 +50,79 @@ function walk(dir: string, out: string[]): string[] {
   return out;
 }
 
+function readLines<T>(path: string): T[] {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** Runs one bench, its stdout shown as it comes and kept for the JSON file. */
+function runBench(file: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', file], { cwd: root, env, stdio: ['inherit', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => {
+      chunks.push(b);
+      process.stdout.write(b);
+    });
+    child.on('close', (status) => resolve({ status, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
 const files = walk(join(root, 'bench'), [])
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
+const scratch = mkdtempSync(join(tmpdir(), 'bench-run-'));
+const monitor = pathToFileURL(join(root, 'bench', 'lib', 'event-loop-monitor.mjs')).href;
+const runs: BenchRun[] = [];
 let failed = 0;
-for (const file of files) {
-  process.stdout.write(`\n=== ${file} ===\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', file], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) failed++;
+try {
+  for (const [i, file] of files.entries()) {
+    process.stdout.write(`\n=== ${file} ===\n`);
+    const eldFile = join(scratch, `eld-${i}.jsonl`);
+    const resultsFile = join(scratch, `results-${i}.jsonl`);
+    const env = {
+      ...process.env,
+      BENCH_ELD_FILE: eldFile,
+      BENCH_RESULTS_FILE: resultsFile,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${monitor}`.trim(),
+    };
+    const t0 = performance.now();
+    const { status, output } = await runBench(file, env);
+    const seconds = (performance.now() - t0) / 1000;
+    if (status !== 0) failed++;
+    const eventLoop = readLines<EventLoopDelay>(eldFile).filter((e) => e.seconds >= 0.5);
+    const busiest = [...eventLoop].sort((a, b) => b.p99_ms - a.p99_ms).slice(0, 4);
+    if (busiest.length) {
+      process.stdout.write(
+        `event-loop delay p99 / max (per Node process, worst ${busiest.length} of ${eventLoop.length}): ` +
+          busiest.map((e) => `${relative(root, e.script) || e.script} ${e.p99_ms} / ${e.max_ms} ms`).join('; ') +
+          '\n',
+      );
+    }
+    runs.push({ file, status, seconds, eventLoop, results: readLines(resultsFile), output });
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
 }
 process.stdout.write(`\n${files.length - failed} benchmarks ran, ${failed} failed\n`);
+
+if (jsonArg) {
+  const stamp = new Date().toISOString();
+  const out = jsonArg.includes('=')
+    ? jsonArg.slice('--json='.length)
+    : join(root, 'bench', 'out', `results-${stamp.replace(/[:.]/g, '-')}.json`);
+  const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+  mkdirSync(join(out, '..'), { recursive: true });
+  const doc = { date: stamp, commit, node: process.version, cpus: cpus().length, loadavg: loadavg(), filters, benches: runs };
+  writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
+  process.stdout.write(`results written to ${relative(process.cwd(), out) || out}\n`);
+}
 process.exit(failed ? 1 : 0);

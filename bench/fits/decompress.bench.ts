@@ -1,8 +1,12 @@
 /**
  * Decode throughput of tile-compressed images (RICE_1, GZIP_1, GZIP_2, HCOMPRESS_1 on int16 and
- * RICE_1 on dithered float32) at ~2048x2048, ours vs astropy side by side. The compressed files
- * are written by astropy into a temporary directory at bench time (we have no encoders), so this
- * bench needs /usr/bin/python3 with astropy; without it, it says so and exits 0.
+ * RICE_1 on dithered float32) at ~2048x2048, ours vs astropy (cfitsio) side by side. The compressed
+ * files are written by astropy into a temporary directory at bench time (we have no encoders), so
+ * this bench needs /usr/bin/python3 with astropy; without it, it says so and exits 0.
+ *
+ * Rounds alternate: astropy decodes every file (2 reads in one process, the best kept), then we do
+ * (one read per file, in this process, warm after the first round); the figures are the best of
+ * BENCH_REPEAT rounds of each side, wall and CPU time.
  *
  * Usage: npm run bench -- decompress        (env BENCH_SIZE=1024 BENCH_REPEAT=3 for a quick run)
  */
@@ -13,14 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { FitsFile } from '../../src/fits/file.js';
 import { readPlane } from '../../src/fits/image.js';
 import { pythonHas, runPythonJson } from '../lib/python.js';
+import { recordResult } from '../lib/results.js';
 
-interface PyResult {
+interface PyCase {
   path: string;
   compressed_bytes: number;
   pixels: number;
-  best_s: number;
-  median_s: number;
-  best_cpu_s: number;
   sum: number;
 }
 
@@ -32,47 +34,57 @@ if (!pythonHas('astropy', 'numpy')) {
   process.exit(0);
 }
 
+async function decodeOnce(path: string): Promise<{ wall: number; cpu: number; sum: number }> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const file = await FitsFile.open(path);
+  const plane = await readPlane(file, 1);
+  await file.close();
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  let sum = 0;
+  for (let k = 0; k < plane.data.length; k++) if (!Number.isNaN(plane.data[k])) sum += plane.data[k]!;
+  return { wall, cpu: (c.user + c.system) / 1e6, sum };
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'bench-decompress-'));
 let peakRss = process.memoryUsage().rss;
 try {
   const script = fileURLToPath(new URL('./decompress.py', import.meta.url));
-  const py = runPythonJson<{ astropy: string; results: Record<string, PyResult> }>(script, [dir, String(size), String(repeat)]);
-  const rows: string[][] = [];
-  for (const [name, r] of Object.entries(py.results)) {
-    const times: number[] = [];
-    const cpu: number[] = [];
-    let sum = 0;
-    for (let i = 0; i < repeat; i++) {
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      const file = await FitsFile.open(r.path);
-      const plane = await readPlane(file, 1);
-      await file.close();
-      times.push((performance.now() - t0) / 1000);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1e6);
+  const made = runPythonJson<{ astropy: string; results: Record<string, PyCase> }>(script, ['write', dir, String(size)]);
+  const cases = Object.entries(made.results);
+  const paths = cases.map(([, c]) => c.path);
+  const ours = new Map(cases.map(([name]) => [name, { wall: [] as number[], cpu: [] as number[], sum: NaN }]));
+  const theirs = new Map(cases.map(([name]) => [name, { wall: [] as number[], cpu: [] as number[] }]));
+  for (let round = 0; round < repeat; round++) {
+    const py = runPythonJson<Record<string, { best_s: number; best_cpu_s: number }>>(script, ['time', '2', ...paths]);
+    for (const [name, c] of cases) {
+      theirs.get(name)!.wall.push(py[c.path]!.best_s);
+      theirs.get(name)!.cpu.push(py[c.path]!.best_cpu_s);
+      const r = await decodeOnce(c.path);
+      const o = ours.get(name)!;
+      o.wall.push(r.wall);
+      o.cpu.push(r.cpu);
+      o.sum = r.sum;
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      if (i === 0) for (let k = 0; k < plane.data.length; k++) if (!Number.isNaN(plane.data[k])) sum += plane.data[k]!;
     }
-    const best = Math.min(...times);
-    const bestCpu = Math.min(...cpu);
-    const mb = (r.pixels * 2) / 1e6; // uncompressed int16-equivalent megabytes
-    const same = Math.abs(sum - r.sum) <= 1e-6 * Math.max(1, Math.abs(r.sum));
-    rows.push([
-      name,
-      (r.compressed_bytes / 1e6).toFixed(2),
-      `${(mb / best).toFixed(1)}`,
-      `${(mb / r.best_s).toFixed(1)}`,
-      (r.best_s / best).toFixed(2),
-      `${(mb / bestCpu).toFixed(1)}`,
-      `${(mb / r.best_cpu_s).toFixed(1)}`,
-      same ? 'yes' : `NO (${sum} vs ${r.sum})`,
-    ]);
   }
-  const header = ['codec', 'stored MB', 'ours MB/s', `astropy ${py.astropy} MB/s`, 'ours/astropy', 'ours MB/cpu-s', 'astropy MB/cpu-s', 'same sum'];
+  const rows: string[][] = [];
+  const refName = `astropy ${made.astropy} (cfitsio)`;
+  for (const [name, c] of cases) {
+    const o = ours.get(name)!;
+    const t = theirs.get(name)!;
+    const mb = (c.pixels * 2) / 1e6; // uncompressed int16-equivalent megabytes
+    const [ow, oc, tw, tc] = [o.wall, o.cpu, t.wall, t.cpu].map((xs) => mb / Math.min(...xs)) as [number, number, number, number];
+    const same = Math.abs(o.sum - c.sum) <= 1e-6 * Math.max(1, Math.abs(c.sum));
+    rows.push([name, (c.compressed_bytes / 1e6).toFixed(2), ow.toFixed(1), tw.toFixed(1), (ow / tw).toFixed(2), oc.toFixed(1), tc.toFixed(1), (oc / tc).toFixed(2), same ? 'yes' : `NO (${o.sum} vs ${c.sum})`]);
+    recordResult({ case: name, metric: 'MB/s wall', ours: ow, reference: tw, referenceName: refName, higherIsBetter: true, extra: { size, rounds: repeat } });
+    recordResult({ case: name, metric: 'MB/s CPU', ours: oc, reference: tc, referenceName: refName, higherIsBetter: true, extra: { size, rounds: repeat, sameSum: same } });
+  }
+  const header = ['codec', 'stored MB', 'ours MB/s', `astropy ${made.astropy} MB/s`, 'ratio', 'ours MB/cpu-s', 'astropy MB/cpu-s', 'CPU ratio', 'same sum'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  console.log(`tile decompression, ${size}x${size} image (MB of 16-bit pixels decoded per second of wall and of CPU time, best of ${repeat})`);
+  console.log(`tile decompression, ${size}x${size} image (MB of 16-bit pixels decoded per second of wall and of CPU time; best of ${repeat} alternating rounds)`);
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);

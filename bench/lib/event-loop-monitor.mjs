@@ -1,0 +1,34 @@
+/**
+ * Preloaded by bench/run.ts into every Node process of a benchmark (NODE_OPTIONS=--import): samples
+ * the event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution) for the whole life of
+ * the process and, at exit, appends one JSON line to $BENCH_ELD_FILE:
+ *   {"pid", "script", "seconds", "p50_ms", "p99_ms", "max_ms"}
+ * Plain JavaScript so that it also loads in children started without tsx. Prints nothing: benches
+ * parse their children's stdout.
+ */
+import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const file = process.env.BENCH_ELD_FILE;
+if (file) {
+  const started = performance.now();
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  process.on('exit', () => {
+    h.disable();
+    const ms = (ns) => Math.round(ns / 1e4) / 100;
+    const line = {
+      pid: process.pid,
+      script: process.argv.slice(1).find((a) => !a.startsWith('-')) ?? '',
+      seconds: Math.round(performance.now() - started) / 1000,
+      p50_ms: h.count ? ms(h.percentile(50)) : 0,
+      p99_ms: h.count ? ms(h.percentile(99)) : 0,
+      max_ms: h.count ? ms(h.max) : 0,
+    };
+    try {
+      appendFileSync(file, `${JSON.stringify(line)}\n`);
+    } catch {
+      // the runner has gone; nothing to report to
+    }
+  });
+}
