@@ -223,6 +223,47 @@ export function varCellShape(col: TableColumn, count: number): number[] {
   return [count];
 }
 
+// One small function per element type, so V8 optimises each loop on its own type feedback.
+function gatherFloat64(view: DataView, base: number, rowBytes: number, nRows: number, out: Float64Array, at: number): number {
+  for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[at + r] = view.getFloat64(p);
+  return nRows;
+}
+
+function gatherFloat32(view: DataView, base: number, rowBytes: number, nRows: number, out: Float64Array, at: number): number {
+  for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[at + r] = view.getFloat32(p);
+  return nRows;
+}
+
+/**
+ * Fast path of decodeNumericBlock for float columns (E, D), which have no TNULL: writes the values of
+ * `nRows` rows straight into `out` from index `at` and returns how many it wrote, or -1 for any
+ * other column type. Without TSCAL/TZERO the values are copied as stored (-0 stays -0, as numpy's
+ * astype does); with them each is `v * scale + zero`, as decodeNumericBlock computes it.
+ */
+export function decodeRealColumnInto(col: TableColumn, bytes: Uint8Array, rowBytes: number, nRows: number, perRow: number, out: Float64Array, at: number): number {
+  const code = col.code as BinaryCode;
+  if (code !== 'E' && code !== 'D') return -1;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const scale = col.tscal;
+  const zero = col.tzero;
+  const plain = scale === 1 && zero === 0;
+  if (perRow === 1) {
+    const n = code === 'D' ? gatherFloat64(view, col.byteOffset, rowBytes, nRows, out, at) : gatherFloat32(view, col.byteOffset, rowBytes, nRows, out, at);
+    if (!plain) for (let k = at; k < at + n; k++) out[k] = out[k]! * scale + zero;
+    return n;
+  }
+  let k = at;
+  let base = col.byteOffset;
+  const size = code === 'D' ? 8 : 4;
+  for (let r = 0; r < nRows; r++, base += rowBytes) {
+    for (let e = 0; e < perRow; e++) {
+      const v = size === 8 ? view.getFloat64(base + 8 * e) : view.getFloat32(base + 4 * e);
+      out[k++] = plain ? v : v * scale + zero;
+    }
+  }
+  return k - at;
+}
+
 /**
  * Physical values (float64) of a fixed-width real-valued column over a block of `nRows` rows, in
  * one pass per column (the fast path of statistics and numeric columns). TNULL elements are NaN

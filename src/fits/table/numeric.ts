@@ -6,7 +6,7 @@
 import { FitsError } from '../errors.js';
 import { resolveHdu } from '../hdu-ref.js';
 import { decodeAsciiCell } from './decode-ascii.js';
-import { decodeNumericBlock } from './decode-binary.js';
+import { decodeNumericBlock, decodeRealColumnInto } from './decode-binary.js';
 import { describeTable, isRealNumeric, numericCellElements } from './describe.js';
 import { isArrayCell } from './json.js';
 import { findColumn, iterateRowBlocks, iterateTableChunks } from './read.js';
@@ -80,13 +80,18 @@ export async function readNumericColumn(
   const put = (v: number) => {
     values[k++] = v;
   };
-  for await (const block of iterateRowBlocks(file, hdu, d, [col], { offset, limit: options.limit })) {
+  for await (const block of iterateRowBlocks(file, hdu, d, [col], { offset, limit: options.limit, reuseBuffer: true })) {
     if (d.kind === 'ascii-table') {
       for (let r = 0; r < block.n; r++) {
         const cell = decodeAsciiCell(col, block.bytes, r * d.rowBytes, nulls, block.start + r);
         put(cell === null ? Number.NaN : Number(cell));
       }
     } else {
+      const wrote = decodeRealColumnInto(col, block.bytes, d.rowBytes, block.n, perRow, values, k);
+      if (wrote >= 0) {
+        k += wrote;
+        continue;
+      }
       const { values: part } = decodeNumericBlock(col, block.bytes, d.rowBytes, block.n, perRow, nulls);
       values.set(part, k);
       k += part.length;

@@ -223,7 +223,7 @@ export async function* iterateRowBlocks(
   hdu: TableHduLike,
   d: TableDescription,
   columns: readonly TableColumn[],
-  options: { offset?: number; limit?: number; chunkBytes?: number; maxBytes?: number } = {},
+  options: { offset?: number; limit?: number; chunkBytes?: number; maxBytes?: number; reuseBuffer?: boolean } = {},
 ): AsyncGenerator<RowBlock> {
   const offset = checkCount(options.offset, 'offset', 0);
   if (offset > d.nRows) throw new FitsError('FITS_BAD_ARGUMENT', `offset ${offset} is beyond the ${d.nRows} rows of the table`);
@@ -239,11 +239,21 @@ export async function* iterateRowBlocks(
   const step = Math.max(1, Math.min(chunkRows(d.rowBytes, options.chunkBytes), Math.floor(CHUNK_ELEMENTS / perRow)));
   const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
   let used = 0;
+  // With reuseBuffer, every block is read into the same buffer (valid until the next block): a
+  // column scan then touches one chunk of fresh memory instead of the whole table's size.
+  let shared: Uint8Array | undefined;
   for (let start = offset; start < end; start += step) {
     const n = Math.min(step, end - start);
     used += n * d.rowBytes;
     if (used > maxBytes) throw new FitsError('FITS_TOO_LARGE', `the read needs more than ${maxBytes} bytes`);
-    yield { start, n, bytes: await readMain(file, hdu, d, start, n) };
+    if (options.reuseBuffer && file.readInto && n * d.rowBytes > 0) {
+      shared ??= new Uint8Array(Math.min(step, end - offset) * d.rowBytes);
+      const bytes = shared.subarray(0, n * d.rowBytes);
+      await file.readInto(bytes, hdu.dataOffset + start * d.rowBytes);
+      yield { start, n, bytes };
+    } else {
+      yield { start, n, bytes: await readMain(file, hdu, d, start, n) };
+    }
   }
 }
 

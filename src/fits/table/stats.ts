@@ -128,7 +128,7 @@ export async function columnStats(
   if (wanted.length === 0 || d.nRows === 0) return out;
   const acc = wanted.map(() => new Accumulator());
   const nulls = options.nulls ?? 'mask';
-  for await (const block of iterateRowBlocks(file, hdu, d, wanted, { chunkBytes: options.chunkBytes })) {
+  for await (const block of iterateRowBlocks(file, hdu, d, wanted, { chunkBytes: options.chunkBytes, reuseBuffer: true })) {
     wanted.forEach((col, j) => {
       const a = acc[j] as Accumulator;
       if (d.kind === 'ascii-table') {

@@ -18,6 +18,8 @@ export interface HeaderLike {
 export interface TableSource {
   /** Exactly `length` bytes at `offset` of the (decompressed) FITS stream. */
   readBytes(offset: number, length: number): Promise<Uint8Array>;
+  /** Optional: fills `target` with the bytes at `offset` (FitsFile has it); lets a scan reuse one buffer. */
+  readInto?(target: Uint8Array, offset: number): Promise<void>;
   /** The HDU index, so HDUs can be given by number. */
   readonly hdus?: readonly TableHduLike[];
 }
