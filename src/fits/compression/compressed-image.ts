@@ -237,10 +237,12 @@ function uncompressedValues(bytes: Uint8Array, type: string, count: number): Til
 }
 
 /** Runs the tile codec: integers as stored (quantized integers for float images). */
-function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: number, elemType: string): TileValues {
+function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: number, elemType: string, scratch?: TileScratch): TileValues {
   switch (info.compression) {
-    case 'RICE_1':
-      return { kind: 'int', data: decodeRice(bytes, count, info.blocksize, info.bytepix) };
+    case 'RICE_1': {
+      const data = decodeRice(bytes, count, info.blocksize, info.bytepix, scratch?.ints(count));
+      return { kind: 'int', data: data.length === count ? data : data.subarray(0, count) };
+    }
     case 'GZIP_1':
     case 'GZIP_2': {
       const { bytes: raw, elemBytes } = decodeGzipTile(bytes, count, info.compression === 'GZIP_2');
@@ -271,13 +273,42 @@ function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: num
 }
 
 /** Decodes one tile (0-based index = table row) into its values. */
-function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex: number, tileBytes: TileBytes, count: number): TileValues {
+/**
+ * Buffers reused from tile to tile for tiles that are copied into the output and then dropped: a
+ * 4096x4096 image in row tiles would otherwise allocate 4096 arrays of each kind, and the garbage
+ * collector's work on them cost as much as the decoding.
+ */
+class TileScratch {
+  private i32 = new Int32Array(0);
+  private f32 = new Float32Array(0);
+  private f64 = new Float64Array(0);
+
+  ints(count: number): Int32Array {
+    if (this.i32.length < count) this.i32 = new Int32Array(count);
+    return this.i32.subarray(0, count);
+  }
+
+  floats(count: number, wide: boolean): Float32Array | Float64Array {
+    if (wide) {
+      if (this.f64.length < count) this.f64 = new Float64Array(count);
+      return this.f64.subarray(0, count);
+    }
+    if (this.f32.length < count) this.f32 = new Float32Array(count);
+    return this.f32.subarray(0, count);
+  }
+}
+
+/**
+ * Decodes one tile (0-based index = table row) into its values. With `scratch`, the values may live
+ * in its buffers: valid until the next call with the same scratch.
+ */
+function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex: number, tileBytes: TileBytes, count: number, scratch?: TileScratch): TileValues {
   const { table } = info;
   const cols = table.columns;
   let values: TileValues;
   const compressedCol = cols.get('COMPRESSED_DATA');
   if (tileBytes.compressed && tileBytes.compressed.length > 0 && compressedCol) {
-    values = decodeIntegers(info, tileBytes.compressed, count, compressedCol.type);
+    values = decodeIntegers(info, tileBytes.compressed, count, compressedCol.type, scratch);
   } else if (tileBytes.gzipFallback && tileBytes.gzipFallback.length > 0) {
     // a tile that could not be quantized: gzip of the raw pixel bytes
     const { bytes: raw, elemBytes } = decodeGzipTile(tileBytes.gzipFallback, count, false);
@@ -302,7 +333,8 @@ function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex
     // Without ZBLANK, the integer the quantization convention reserves for undefined pixels still
     // means NaN: some writers (astropy < 5.3) store NaNs that way but omit the ZBLANK keyword.
     const blank = blankCol ? readScalar(tableBytes, tileIndex, table.rowBytes, blankCol) : (info.zblank ?? NULL_VALUE);
-    const out = info.zbitpix === -32 ? new Float32Array(count) : new Float64Array(count);
+    const wide = info.zbitpix !== -32;
+    const out = scratch ? scratch.floats(count, wide) : wide ? new Float64Array(count) : new Float32Array(count);
     dequantize(values.data, out, {
       method: info.quantize,
       scale,
@@ -429,6 +461,7 @@ export class TiledImageReader {
     const bytesOf = (r: ByteRange | undefined) => (r && r.length > 0 ? heap.view(r.start, r.length) : undefined);
 
     const decoded = new Map<number, TileValues>();
+    const scratch = new TileScratch();
     const { bscale, bzero } = info;
     const nullInt = info.blank ?? info.zblank ?? NaN; // NaN never equals a stored integer
     const scaled = bscale !== 1 || bzero !== 0;
@@ -444,14 +477,16 @@ export class TiledImageReader {
       }
       const dims = tileCoord.map((c, k) => Math.min(tile[k]!, axes[k]! - c * tile[k]!));
       const count = dims.reduce((a, b) => a * b, 1);
+      // keep the last tile row: the next row band starts inside it when bands and tiles do not align
+      const keep = axes.length < 2 || tileCoord[1] === ty1;
       let values = cached.get(t);
       if (!values) {
         const r = ranges.get(t)!;
-        values = decodeTile(info, this.tableBytes, t, { compressed: bytesOf(r.c), gzipFallback: bytesOf(r.g), uncompressed: bytesOf(r.u) }, count);
+        const tileBytes = { compressed: bytesOf(r.c), gzipFallback: bytesOf(r.g), uncompressed: bytesOf(r.u) };
+        values = decodeTile(info, this.tableBytes, t, tileBytes, count, keep ? undefined : scratch);
       }
       if (values.data.length < count) throw badData(`tile ${t + 1} decoded to ${values.data.length} pixels, expected ${count}`);
-      // keep the last tile row: the next row band starts inside it when bands and tiles do not align
-      if (axes.length < 2 || tileCoord[1] === ty1) decoded.set(t, values);
+      if (keep) decoded.set(t, values);
 
       // offset of our plane inside the tile
       let slab = 0;
