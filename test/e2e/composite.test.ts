@@ -1,0 +1,115 @@
+/**
+ * The composite workbench end to end in Debian's Chromium (playwright-core): three NIRCam
+ * filters of the fake MAST's NGC 3132 picked per channel, a live low-resolution preview with the
+ * quality score, then the full resolution; a colour picked, the luminance box, and rotation and
+ * pan by dragging the preview, each answered by a new render whose channels come from the
+ * engine's reprojection cache.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startStack, type Stack } from './harness.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FILTERS = ['f090w', 'f187n', 'f212n'];
+
+describe('composite workbench, end to end', { timeout: 240_000 }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
+    stack = await startStack();
+    for (const f of FILTERS) {
+      const name = `jw02733-o001_t001_nircam_clear-${f}_i2d.fits`;
+      const file = stack.fake.dataset.files.get(`mast:jwst/product/${name}`);
+      assert.ok(file, `fake file ${name}`);
+      await mkdir(join(stack.dataDir, 'mast', `jw02733-o001_t001_nircam_clear-${f}`), { recursive: true });
+      await writeFile(join(stack.dataDir, 'mast', `jw02733-o001_t001_nircam_clear-${f}`, name), await file.load());
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1366, height: 1100 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  const stateText = () => page.getByTestId('preview-state').textContent();
+  /** Resolves with the next full-resolution (1000 px) render's response (register before acting). */
+  const nextFull = (also: (body: { channels: Array<{ color: unknown }> }) => boolean = () => true) => page.waitForResponse((r) => {
+    if (!r.url().endsWith('/composite/generate-nchannel') || r.status() !== 200) return false;
+    const body = JSON.parse(r.request().postData() ?? '{}') as { width?: number; channels: Array<{ color: unknown }> };
+    return body.width === 1000 && also(body);
+  }, { timeout: 90_000 });
+  const fullShown = () => page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
+
+  it('previews at low resolution, then full resolution, with the quality score; colour, luminance, rotate and pan by dragging re-render from the cache', async () => {
+    const renders: Array<{ width: number; cache: string | null; body: Record<string, unknown> }> = [];
+    page.on('response', (res) => {
+      if (!res.url().endsWith('/composite/generate-nchannel') || res.status() !== 200) return;
+      const body = JSON.parse(res.request().postData() ?? '{}') as Record<string, unknown>;
+      renders.push({ width: body.width as number, cache: res.headers()['x-composite-cache'] ?? null, body });
+    });
+    await page.goto(`${stack.url}/app/#/composite`);
+    for (const [i, f] of FILTERS.entries()) {
+      const select = page.locator(`#ch${i}-files`);
+      await select.locator('option').first().waitFor({ state: 'attached' });
+      await select.selectOption([`mast/jw02733-o001_t001_nircam_clear-${f}/jw02733-o001_t001_nircam_clear-${f}_i2d.fits`]);
+    }
+    await page.getByTestId('composite-preview').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
+    const quality = await page.getByTestId('quality-score').textContent();
+    const score = Number(/quality ([\d.]+) \/ 5/.exec(quality ?? '')?.[1]);
+    assert.ok(score >= 1 && score <= 5, `quality score shown: ${quality}`);
+    assert.ok(renders.some((r) => r.width === 360) && renders.some((r) => r.width === 1000), `preview then full: ${JSON.stringify(renders)}`);
+
+    // A colour change: a new preview, its channels from the cache.
+    const before = renders.length;
+    let full = nextFull();
+    await page.locator('#ch0-color').fill('#3355ff');
+    await full;
+    await fullShown();
+    const after = renders.slice(before);
+    assert.ok(after.length >= 1 && after.every((r) => r.cache === '3/3'), `re-renders from the cache: ${JSON.stringify(after.map((r) => [r.width, r.cache]))}`);
+
+    // Rotate by dragging (rotate mode): a quarter turn around the centre is about +90 degrees.
+    await page.locator('#comp-drag').selectOption('rotate');
+    const box = (await page.getByTestId('composite-preview').boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx + 150, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx + 106, cy + 106, { steps: 4 });
+    await page.mouse.move(cx, cy + 150, { steps: 4 });
+    await page.mouse.up();
+    const rotation = Number(await page.locator('#comp-rotation').inputValue());
+    assert.ok(Math.abs(rotation - 90) < 3, `rotation after dragging a quarter turn clockwise: ${rotation}`);
+
+    // Pan by dragging once zoomed in.
+    await page.locator('#comp-drag').selectOption('pan');
+    await page.locator('#comp-zoom').fill('2');
+    await page.mouse.move(cx, cy);
+    await page.mouse.down();
+    await page.mouse.move(cx - 96, cy, { steps: 4 });
+    await page.mouse.up();
+    full = nextFull((b) => JSON.stringify(b.channels[2]?.color) === '{"luminance":true}');
+    await page.locator('#ch2-lum').check();
+    await full;
+    await fullShown();
+    assert.match(await stateText() ?? '', /Full resolution \(1000 px\)/);
+    const last = JSON.parse((await full).request().postData()!) as { crop_zoom: number; crop_center_x: number; rotation_degrees: number; channels: Array<{ color: unknown }> };
+    assert.equal(last.crop_zoom, 2);
+    assert.ok(Math.abs(last.crop_center_x - 0.6) < 0.02, `dragging 96 px left at zoom 2 pans right: ${last.crop_center_x}`);
+    assert.ok(Math.abs(last.rotation_degrees - rotation) < 1e-6);
+    assert.deepEqual(last.channels[2]!.color, { luminance: true });
+  });
+});
