@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startStack, type Stack } from './harness.js';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FILTERS = ['f090w', 'f187n', 'f212n'];
@@ -31,10 +31,7 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
       await mkdir(join(stack.dataDir, 'mast', `jw02733-o001_t001_nircam_clear-${f}`), { recursive: true });
       await writeFile(join(stack.dataDir, 'mast', `jw02733-o001_t001_nircam_clear-${f}`, name), await file.load());
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 1100 } });
   });
 

@@ -54,3 +54,12 @@ export function screenshotsDir(): string {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   return resolve(root, process.env.SCREENSHOTS_DIR ?? 'test-output/screenshots');
 }
+
+/** Debian's headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium) with software GL, no background traffic. */
+export async function launchChromium(): Promise<import('playwright-core').Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
