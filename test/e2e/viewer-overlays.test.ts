@@ -55,7 +55,13 @@ describe('viewer overlays and tools, end to end', { timeout: 300_000 }, () => {
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
     stack = await startStack();
-    const data = new Float32Array(W * H).fill(1);
+    // A background of 1 with a little deterministic noise (so zscale has a range), and the stars.
+    const data = new Float32Array(W * H);
+    let seed = 7;
+    for (let i = 0; i < data.length; i++) {
+      seed = (seed * 16807) % 2147483647;
+      data[i] = 1 + ((seed / 2147483647) - 0.5) * 0.04;
+    }
     for (const [sx, sy] of STARS) {
       for (let y = Math.floor(sy - 8); y <= sy + 8; y++) {
         for (let x = Math.floor(sx - 8); x <= sx + 8; x++) {
