@@ -38,7 +38,7 @@ const shutdowns = new WeakMap<EngineContext, AbortController>();
 
 /**
  * Stops all work at once: requests are refused or stopped (they answer 503), every job run is
- * stopped (re-queued; downloads paused by shutdown with their state and `.part` bytes saved), every
+ * stopped (re-queued; downloads with their checkpoint and `.part` bytes saved), every
  * worker task is stopped. Then the HTTP server, the services and the pool close.
  */
 async function shutdownEngine(app: App, ctx: EngineContext): Promise<void> {
@@ -50,7 +50,8 @@ async function shutdownEngine(app: App, ctx: EngineContext): Promise<void> {
   const http = step('http server', app.close());
   // Job signals and download transfers are aborted synchronously by these calls, before the pool
   // stops the tasks, so a job sees its own stop (and is re-queued) rather than the pool's error.
-  const work = [step('jobs', ctx.jobs.close()), step('downloads', ctx.downloads.close())];
+  // Downloads are jobs: their transfers stop with the job runs; their connections close after.
+  const work = [step('jobs', ctx.jobs.close().then(() => ctx.downloads.close()))];
   ctx.pool.stopAll(reason);
   for (const r of await Promise.allSettled(work)) {
     if (r.status === 'rejected') ctx.logger.error({ err: r.reason }, 'error while shutting down');
@@ -75,15 +76,16 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   const mast = mastClientFromSettings(settings, { logger });
   const pool = new WorkerPool({ threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs });
   const library = await libraryFromSettings(settings, pool, logger.child({ module: 'library' }));
+  const jobs = await jobServiceFromSettings(settings, logger.child({ module: 'jobs' }));
+  // Downloads are jobs of kind `download` of this service (registered here, run wherever it runs jobs).
   const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
+    jobs,
     logger: logger.child({ module: 'downloads' }),
     // Every downloaded file becomes a library record before its job completes.
     onFileComplete: async (f) => {
       await library.registerCompletedFile({ path: f.localPath, source: 'download', sha256: f.sha256 });
     },
   });
-  await downloads.start();
-  const jobs = await jobServiceFromSettings(settings, logger.child({ module: 'jobs' }));
   // Records follow jobs of every kind: outputs recorded before the job is marked completed; a removed job's gone files noticed.
   jobs.beforeComplete(async (job) => {
     await recordJobOutputs(library, job);
@@ -116,6 +118,8 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   shutdowns.set(ctx, shutdown);
   registerJobKinds(ctx);
   await jobs.start();
+  // Imports older engines' download state once, then the download folder's housekeeping.
+  await downloads.start();
   // Finished jobs' outputs (DATA_DIR/processed/{id}) bounded by age and total size: on a timer and
   // after every run that ends here. Stops before the job service and its store close.
   const retention = new JobOutputRetention({

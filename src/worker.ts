@@ -12,15 +12,14 @@ import { startEngine, type Engine } from './engine.js';
 import { fatal, serve } from './serve.js';
 
 /**
- * A worker's settings: REDIS_URL is required and the process always runs jobs. It leaves to the
- * API node what is not a queued job: the download service's own jobs (not resumed here, so two
- * processes never continue one download) and the library scan at start.
+ * A worker's settings: REDIS_URL is required and the process always runs jobs (downloads
+ * included: they are job-core kinds). It leaves the library scan at start to the API node.
  */
 export function workerSettings(settings: Settings): Settings {
   if (!settings.redisUrl) {
     throw new ConfigError('REDIS_URL is not set: a worker takes its jobs from the Redis queues the API nodes fill');
   }
-  return Object.freeze({ ...settings, runLocalWorkers: true, autoResumeDownloads: false, libraryScanOnStart: false });
+  return Object.freeze({ ...settings, runLocalWorkers: true, libraryScanOnStart: false });
 }
 
 /** Starts a worker (no API routes beyond / and /health). */

@@ -5,7 +5,7 @@
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { STATE_DIR_NAME } from './file-job-store.js';
+import { STATE_DIR_NAME } from './legacy-state.js';
 
 export interface CacheBoundReport {
   readonly totalBytesBefore: number;

@@ -1,31 +1,40 @@
 /**
- * The download service: creates jobs, runs them through the job queue, keeps their state in the
- * job store, and reports progress. HTTP routes and the CLI are thin layers over this class.
+ * The download service: downloads are jobs of the job core (kind `download`, lane `transfer`,
+ * pausable). This class registers the kind's handler (the run: product list, chunked transfers,
+ * verification) with a `JobService` and maps its records to the download view (`Job`, job.ts) the
+ * `/mast/download/*` routes and the CLI speak. The record is the one source of truth: state from
+ * the core's state machine, the files' byte ranges and validators in its checkpoint, events on the
+ * core's stream, so `/api/jobs` lists and controls downloads too, and a `jwst-engine worker` on any
+ * machine sharing DATA_DIR runs them when REDIS_URL is set.
  *
  * Guarantees: a file is `complete` only after verification; pause stops every transfer and frees
- * its connection and file handle, resume continues each file from its exact byte, cancel is
- * final; state changes are saved at once, byte progress at most once a second; after a crash the
- * unfinished jobs are found again (and resumed when AUTO_RESUME_DOWNLOADS).
+ * its connection and file handle, resume continues each file from its exact byte (on any node),
+ * cancel is final and removes the job's `.part` files; byte progress is checkpointed at most once a
+ * second (the service's persist interval), every state change at once; one observation is written
+ * by one job at a time, across processes (observation-lock.ts).
  */
 import { clientText } from '../client-text.js';
-import { EventEmitter, setMaxListeners } from 'node:events';
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { join } from 'node:path';
+import { BadRequestError, ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
+import {
+  InProcessBackend, JobHandlerRegistry, JobPauseRequest, JobService, JOBS_DB_NAME, SqliteJobStore, isActive as isCoreActive,
+  type JobHandler, type JobRecord, type JobRunContext, type JobRunResult, type JobStore as CoreJobStore, type JsonObject,
+} from '../jobs/index.js';
 import { enforceCacheBound } from './cache-bound.js';
 import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
-import { DiskFullError, DownloadError, TransferAbortedError } from './errors.js';
+import { DiskFullError, DownloadError } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './file-layer.js';
 import { DigestService } from './digest-service.js';
 import { FileDownloader } from './file-downloader.js';
-import { FileJobStore } from './file-job-store.js';
 import {
-  canTransition, fileDownloadedBytes, isActive, isResumable, jobTotals, newFileEntry, transition,
-  type FileEntry, type Job, type JobStatus, type PauseReason,
+  fileDownloadedBytes, isResumable, jobFromJson, jobToJson, jobTotals, newFileEntry, requestJson,
+  type FileEntry, type Job, type JobJson, type JobStatus, type PauseReason,
 } from './job.js';
-import { JobPersister } from './job-persister.js';
-import { InProcessJobQueue, type JobQueue } from './job-queue.js';
-import { assertJobId, type JobStore } from './job-store.js';
+import { markImported, readLegacyStates } from './legacy-state.js';
+import { lockObservation } from './observation-lock.js';
 import { fileInside, observationDir, relativeInside, sanitizeFilename, validateObsId, validateProductSelection } from './paths.js';
 import type { ProductQuery, ProductSource, RemoteProduct } from './product-source.js';
 import { redirectAllowList } from './redirect-policy.js';
@@ -33,6 +42,9 @@ import { applyRetention } from './retention.js';
 import { DEFAULT_RETRY_POLICY, type Clock, type RetryPolicy } from '../core/retry.js';
 import { FileSlots, type SlotTicket } from './scheduler.js';
 import { etaSeconds, SpeedMeter } from './speed-meter.js';
+
+/** The job-core kind of downloads. */
+export const DOWNLOAD_KIND = 'download';
 
 export interface DownloadLogger {
   info(obj: object, msg?: string): void;
@@ -47,6 +59,19 @@ export interface DownloadManagerOptions {
   /** DATA_DIR, for the relative paths reported beside absolute ones. */
   readonly dataDir: string;
   readonly products: ProductSource;
+  /**
+   * The engine's job service: download records live in its store beside every other job and run
+   * on its backend (in-process, or BullMQ workers). Without it the manager makes its own (the CLI,
+   * tests): records in `jobStore` (default DATA_DIR/jobs.sqlite), runs in this process.
+   */
+  readonly jobs?: JobService;
+  /** The store of the manager's own job service (only without `jobs`). */
+  readonly jobStore?: CoreJobStore;
+  /**
+   * Only without `jobs`: find runs a crash cut at start (default true). The CLI sets false: the
+   * store may be shared with a running engine whose jobs are not its to resume.
+   */
+  readonly recoverOnStart?: boolean;
   /** Origin that receives the MAST token (MAST_BASE_URL). */
   readonly mastBaseUrl?: string;
   /** Mirrors a download may be redirected to beside MAST_BASE_URL's host (DOWNLOAD_ALLOWED_HOSTS). */
@@ -64,15 +89,15 @@ export interface DownloadManagerOptions {
   readonly stallTimeoutMs?: number;
   /** fsync each file before marking it complete, so `complete` survives a power cut (default true). */
   readonly syncData?: boolean;
+  /** AUTO_RESUME_DOWNLOADS: a download cut by a crash is queued again at start (default true); false: it waits, paused (`interrupted`). */
   readonly autoResume?: boolean;
   readonly stateRetentionDays?: number;
   readonly cacheMaxBytes?: number;
-  readonly store?: JobStore;
-  readonly queue?: JobQueue;
   readonly fs?: FileLayer;
   readonly fetcher?: ChunkFetcher;
+  /** Only without `jobs`: progress written to the store at most this often (default 1000 ms). */
   readonly persistIntervalMs?: number;
-  /** How often progress events are emitted per job (default 250 ms). */
+  /** How often progress events are published per job (default 250 ms). */
   readonly progressIntervalMs?: number;
   readonly logger?: DownloadLogger;
   /**
@@ -145,37 +170,94 @@ export interface JobProgress {
   readonly files: readonly FileProgress[];
 }
 
-type StopReason = { kind: 'pause' | 'cancel' | 'shutdown' | 'disk_full'; error?: DiskFullError };
+const silentLogger: DownloadLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
-interface Runtime {
-  speed: SpeedMeter;
-  currentFile: string | null;
-  stop: StopReason | undefined;
-  lastEmit: number;
-  emitTimer: NodeJS.Timeout | undefined;
+const ALL = Number.MAX_SAFE_INTEGER;
+
+/** The record's inputs: the request, snake_case like the saved form (no server path: /api/jobs shows them). */
+const inputsOf = (job: Job): JsonObject => requestJson(job) as unknown as JsonObject;
+
+const STATUS_OF_STATE: Readonly<Record<JobRecord['state'], JobStatus>> = {
+  queued: 'queued', running: 'downloading', paused: 'paused', completed: 'complete', failed: 'failed', cancelled: 'cancelled',
+};
+
+/**
+ * The download view of a record: its checkpoint (the saved form) or, before the first run, its
+ * inputs; the status, times and owner from the record (the core's state machine is the only one).
+ */
+export function downloadJobOf(record: JobRecord): Job {
+  const saved = (record.checkpoint ?? { ...record.inputs, download_dir: '', files: [], status: 'queued', message: '' }) as unknown as Partial<JobJson>;
+  const job = jobFromJson({ ...saved, job_id: record.id, status: 'queued' });
+  const running = record.state === 'running';
+  let status = STATUS_OF_STATE[record.state];
+  // A running record is waiting (for its observation's turn), listing products or downloading.
+  if (running) status = saved.status === 'fetching_products' || saved.status === 'downloading' ? saved.status : 'queued';
+  const pauseReason: PauseReason | null = record.state === 'paused' ? (saved.pause_reason ?? record.pauseReason ?? 'user') : null;
+  let error: string | null = null;
+  if (record.state === 'failed') error = saved.error ?? record.error?.message ?? 'Download failed';
+  else if (record.state === 'cancelled') error = 'Cancelled by user';
+  else if (record.state === 'paused' && pauseReason === 'disk_full') error = saved.error ?? null;
+  const messages: Partial<Record<JobStatus, string>> = {
+    complete: saved.message || `Downloaded ${job.files.length} files`,
+    failed: 'Download failed',
+    cancelled: 'Download cancelled',
+  };
+  const pausedMessage: Record<PauseReason, string> = {
+    user: 'Download paused', shutdown: 'Paused by engine shutdown', interrupted: 'Interrupted by an engine restart', disk_full: 'Paused: disk full',
+  };
+  let message = messages[status] ?? (running ? saved.message || record.stage : record.stage);
+  if (status === 'paused' && pauseReason) message = pausedMessage[pauseReason];
+  if (record.state === 'queued') message = record.stage === 'Queued' ? (saved.message || 'Queued for download') : record.stage;
+  // Transfers of a run that is not going on (stopped, or its node died) are not moving.
+  if (!running) for (const f of job.files) if (f.status === 'downloading' || (record.state === 'cancelled' && f.status === 'pending')) f.status = 'paused';
+  return {
+    ...job,
+    status,
+    pauseReason,
+    error,
+    message,
+    createdAt: record.createdAt,
+    startedAt: record.startedAt,
+    completedAt: record.state === 'completed' || record.state === 'cancelled' ? record.finishedAt : null,
+    updatedAt: record.updatedAt,
+    owner: record.owner,
+    speedBytesPerSec: running ? job.speedBytesPerSec : 0,
+    currentFile: running ? job.currentFile : null,
+  };
 }
 
-const silentLogger: DownloadLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+/** The core state a saved (legacy) download status stands for. */
+function legacyState(job: Job, autoResume: boolean): { state: JobRecord['state']; pauseReason: PauseReason | null } {
+  switch (job.status) {
+    case 'complete': return { state: 'completed', pauseReason: null };
+    case 'failed': return { state: 'failed', pauseReason: null };
+    case 'cancelled': return { state: 'cancelled', pauseReason: null };
+    case 'paused': return autoResume && job.pauseReason !== 'user' ? { state: 'queued', pauseReason: null } : { state: 'paused', pauseReason: job.pauseReason ?? 'user' };
+    default: return autoResume ? { state: 'queued', pauseReason: null } : { state: 'paused', pauseReason: 'interrupted' };
+  }
+}
 
 export class DownloadManager {
   readonly downloadDir: string;
+  /** The job service downloads are records of. */
+  readonly jobs: JobService;
+  private readonly ownsJobs: boolean;
   private readonly o: DownloadManagerOptions;
-  private readonly store: JobStore;
-  private readonly queue: JobQueue;
   private readonly fs: FileLayer;
   private readonly fetcher: ChunkFetcher;
   private readonly ownAgent: ReturnType<typeof createDownloadAgent> | undefined;
   private readonly downloader: FileDownloader;
   private readonly digests = new DigestService();
-  private readonly persister: JobPersister;
   private readonly slots: FileSlots;
-  private readonly jobs = new Map<string, Job>();
-  private readonly runtimes = new Map<string, Runtime>();
+  /** Download views of the jobs running in this process (live objects, changed by their runs). */
+  private readonly live = new Map<string, Job>();
+  /** Last view seen of every download job this process heard of (for the synchronous `get`). */
+  private readonly known = new Map<string, Job>();
   private readonly resuming = new Set<string>();
-  /** One running job per observation folder: the tail of each folder's turns (see observationTurn). */
-  private readonly folderTurns = new Map<string, Promise<void>>();
-  private readonly events = new EventEmitter();
+  /** createJob's check-then-submit, one at a time in this process (so equal requests join). */
+  private creating: Promise<unknown> = Promise.resolve();
   private readonly log: DownloadLogger;
+  private unsubscribeAll: (() => void) | undefined;
   private dailyTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private started = false;
@@ -184,11 +266,8 @@ export class DownloadManager {
     this.o = options;
     this.downloadDir = options.downloadDir;
     this.log = options.logger ?? silentLogger;
-    this.events.setMaxListeners(0);
-    this.store = options.store ?? new FileJobStore(options.downloadDir, { onBadFile: (file, err) => this.log.warn({ file, err }, 'unreadable download state file skipped') });
     const files = options.maxConcurrentFiles ?? 3;
     const perFile = options.connectionsPerFile ?? 1;
-    this.queue = options.queue ?? new InProcessJobQueue(Math.max(4, files));
     this.fs = options.fs ?? nodeFileLayer;
     // Each streaming connection may hold one request ahead of the one it streams; beyond those,
     // a connection per slot lets the next file send its first request while the one before it
@@ -210,138 +289,197 @@ export class DownloadManager {
     }
     const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.downloader = new FileDownloader({ fetcher: this.fetcher, fs: this.fs, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, connectionsPerFile: perFile, retry, clock: options.retryClock, syncData: options.syncData, digests: this.digests });
-    this.persister = new JobPersister(this.store, {
-      intervalMs: options.persistIntervalMs ?? 1000,
-      onError: (job, err) => this.log.error({ err, jobId: job.id }, 'could not save download state'),
-    });
     this.slots = new FileSlots(files, prepareAhead);
-    this.queue.process(async (jobId, signal) => {
-      try {
-        await this.runJob(jobId, signal);
-      } finally {
-        // Once the queue has let the job go (after this handler returns), waiters may settle.
-        setImmediate(() => this.events.emit(`settled:${jobId}`));
-      }
+    this.ownsJobs = options.jobs === undefined;
+    this.jobs = options.jobs ?? new JobService({
+      store: options.jobStore ?? new SqliteJobStore(join(options.dataDir, JOBS_DB_NAME)),
+      backend: new InProcessBackend({ compute: 1, transfer: Math.max(4, files) }),
+      handlers: new JobHandlerRegistry(),
+      dataDir: options.dataDir,
+      logger: this.log,
+      progressIntervalMs: options.progressIntervalMs,
+      persistIntervalMs: options.persistIntervalMs,
+      recoverOnStart: options.recoverOnStart ?? true,
     });
+    this.jobs.handlers.register(this.handler());
+    this.unsubscribeAll = this.jobs.subscribe(undefined, (e) => {
+      if (e.job.kind !== DOWNLOAD_KIND) return;
+      if (e.type === 'removed') this.known.delete(e.job.id);
+      else if (!this.live.has(e.job.id)) this.known.set(e.job.id, downloadJobOf(e.job));
+    });
+  }
+
+  /** The job-core handler of kind `download`. */
+  private handler(): JobHandler {
+    return {
+      kind: DOWNLOAD_KIND,
+      lane: 'transfer',
+      pausable: true,
+      holdAfterCrash: !(this.o.autoResume ?? true),
+      parse: (inputs) => {
+        validateObsId(String(inputs.obs_id));
+        return inputs;
+      },
+      run: (ctx) => this.runJob(ctx),
+      cancelled: async (record) => {
+        const job = downloadJobOf(record);
+        if (await this.removePartFiles(job)) return jobToJson(job) as unknown as JsonObject;
+        return undefined;
+      },
+      remove: async (record, { deleteFiles }) => ({ deleted_files: deleteFiles ? await this.deleteFiles(downloadJobOf(record)) : 0 }),
+    };
   }
 
   // ------------------------------------------------------------------------------------------
   // Life cycle
 
-  /** Finds unfinished jobs again (resuming them when allowed) and runs the housekeeping. */
+  /** Imports older engines' state files once, starts the own job service, runs the housekeeping. */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     await mkdir(this.downloadDir, { recursive: true });
-    if (this.store instanceof FileJobStore) await this.store.removeStaleTemporaries().catch(() => 0);
-    for (const job of await this.store.list()) {
-      if (isActive(job.status)) {
-        // It was running when the engine stopped (crash or kill -9).
-        transition(job, 'paused');
-        job.pauseReason = 'interrupted';
-        job.message = 'Interrupted by an engine restart';
-      }
-      for (const f of job.files) if (f.status === 'downloading') f.status = 'paused';
-      this.jobs.set(job.id, job);
-    }
+    await this.importLegacyState();
+    if (this.ownsJobs) await this.jobs.start();
     await this.housekeeping();
-    const auto = this.o.autoResume ?? true;
-    for (const job of this.jobs.values()) {
-      if (job.status !== 'paused') continue;
-      if (auto && job.pauseReason !== 'user') {
-        this.log.info({ jobId: job.id, obsId: job.obsId }, 'resuming unfinished download');
-        await this.resume(job.id).catch((err: unknown) => this.log.warn({ err, jobId: job.id }, 'could not resume'));
-      } else await this.persister.flush(job);
-    }
     this.dailyTimer = setInterval(() => void this.housekeeping(), 86_400_000);
     this.dailyTimer.unref();
   }
 
-  /** Stops every transfer, saves every job (as paused by shutdown, so a restart resumes it). */
+  /**
+   * `.download_state/*.json` of older engines become job records (same id, the file as the
+   * checkpoint), once: each imported file is renamed `*.json.imported`. A job that was running or
+   * paused by a restart is queued again (AUTO_RESUME_DOWNLOADS), else it waits, paused.
+   */
+  private async importLegacyState(): Promise<void> {
+    const autoResume = this.o.autoResume ?? true;
+    for (const { job, file } of await readLegacyStates(this.downloadDir, (name, err) => this.log.warn({ file: name, err }, 'unreadable download state file skipped'))) {
+      try {
+        if (!(await this.jobs.store.get(job.id))) {
+          const { state, pauseReason } = legacyState(job, autoResume);
+          const finished = state === 'completed' || state === 'failed' || state === 'cancelled';
+          const record: JobRecord = {
+            id: job.id,
+            kind: DOWNLOAD_KIND,
+            state: state === 'queued' ? 'paused' : state,
+            progress: 0,
+            stage: job.message,
+            createdAt: job.createdAt,
+            startedAt: job.startedAt,
+            finishedAt: finished ? (job.completedAt ?? job.updatedAt) : null,
+            updatedAt: new Date().toISOString(),
+            owner: null,
+            inputs: inputsOf(job),
+            result: null,
+            outputs: [],
+            error: state === 'failed' ? { code: 'DOWNLOAD_FAILED', message: job.error ?? 'Download failed', httpStatus: 502 } : null,
+            pauseReason: state === 'queued' ? 'interrupted' : pauseReason,
+            attempts: 0,
+            checkpoint: jobToJson({ ...job, status: state === 'queued' ? 'paused' : job.status, pauseReason: state === 'queued' ? 'interrupted' : pauseReason }) as unknown as JsonObject,
+          };
+          const totals = jobTotals(job);
+          record.progress = totals.totalBytes > 0 ? Math.min(1, totals.downloadedBytes / totals.totalBytes) : state === 'completed' ? 1 : 0;
+          await this.jobs.store.insert(record);
+          // Queued through the service, so it is handed to a runner like any resumed job.
+          if (state === 'queued') await this.jobs.resume(job.id);
+          this.log.info({ jobId: job.id, obsId: job.obsId, state }, 'download state of an older engine imported');
+        }
+        await markImported(file);
+      } catch (err) {
+        // Another process imported it meanwhile, or the store is away: the next start tries again.
+        this.log.warn({ err, jobId: job.id }, 'could not import download state');
+      }
+    }
+  }
+
+  /** Stops the transfers of this process (its runs go back to the queue with their bytes kept). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.dailyTimer) clearInterval(this.dailyTimer);
-    for (const job of this.jobs.values()) if (isActive(job.status)) this.runtime(job.id).stop = { kind: 'shutdown' };
-    await this.queue.close(new TransferAbortedError('engine shutting down'));
-    for (const job of this.jobs.values()) {
-      if (job.status === 'queued') {
-        // Waiting in the queue, never started: keep it resumable.
-        transition(job, 'paused');
-        job.pauseReason = 'shutdown';
-      }
-      const rt = this.runtimes.get(job.id);
-      if (rt?.emitTimer) clearTimeout(rt.emitTimer);
+    this.unsubscribeAll?.();
+    if (this.ownsJobs) {
+      await this.jobs.close();
+      await this.jobs.store.close();
     }
-    await this.persister.drain(this.jobs.values());
-    for (const job of this.jobs.values()) await this.persister.flush(job);
     await this.ownAgent?.close().catch(() => undefined);
     await this.digests.close().catch(() => undefined);
   }
 
-  /** Retention and the optional cache bound. */
+  /** Orphaned `.part` files and the optional cache bound. */
   async housekeeping(): Promise<void> {
     try {
-      const live = [...this.jobs.values()].filter((j) => !['complete', 'cancelled'].includes(j.status));
-      const report = await applyRetention({ store: this.store, downloadDir: this.downloadDir, retentionDays: this.o.stateRetentionDays ?? 7, liveJobs: live });
-      for (const id of report.removedStates) this.jobs.delete(id);
-      if (report.removedStates.length || report.removedPartFiles.length) this.log.info(report, 'download retention applied');
-      await this.applyCacheBound();
+      const live = (await this.list()).filter((j) => j.status !== 'complete' && j.status !== 'cancelled');
+      const report = await applyRetention({ downloadDir: this.downloadDir, retentionDays: this.o.stateRetentionDays ?? 7, liveJobs: live });
+      if (report.removedPartFiles.length) this.log.info(report, 'download retention applied');
+      await this.applyCacheBound(live);
     } catch (err) {
       this.log.warn({ err }, 'download housekeeping failed');
     }
   }
 
-  private async applyCacheBound(): Promise<void> {
+  private async applyCacheBound(live?: Job[]): Promise<void> {
     if (!this.o.cacheMaxBytes) return;
-    const protectedObs = new Set([...this.jobs.values()].filter((j) => j.status !== 'complete' && j.status !== 'cancelled').map((j) => j.obsId));
-    const report = await enforceCacheBound(this.downloadDir, this.o.cacheMaxBytes, protectedObs);
+    const unfinished = live ?? (await this.list()).filter((j) => j.status !== 'complete' && j.status !== 'cancelled');
+    const report = await enforceCacheBound(this.downloadDir, this.o.cacheMaxBytes, new Set(unfinished.map((j) => j.obsId)));
     if (report.evicted.length) this.log.info(report, 'download cache bound applied (least recently used observations removed)');
   }
 
   // ------------------------------------------------------------------------------------------
   // Commands
 
-  async createJob(request: CreateJobRequest): Promise<Job> {
+  /**
+   * A new download job (its owner: the submitting user, or null), or the queued or running job
+   * that already fetches every file asked for (joined, whoever submitted it).
+   */
+  async createJob(request: CreateJobRequest, options: { owner?: string | null } = {}): Promise<Job> {
     if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
     validateObsId(request.obsId);
     const selection = request.productFilenames ? validateProductSelection(request.productFilenames) : null;
-    // A request for files a queued or running job already fetches joins that job.
-    const joined = this.activeJobCovering(request, selection);
-    if (joined) return joined;
     // A selection is checked against the product list now, so unknown names are the caller's 422.
     const selected = selection ? await this.listSelection(request.obsId, selection) : undefined;
-    if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
-    const now = new Date().toISOString();
-    const job: Job = {
-      id: randomUUID().replace(/-/g, '').slice(0, 12),
-      obsId: request.obsId,
-      productType: request.productType ?? 'SCIENCE',
-      calibLevel: request.calibLevel ? [...request.calibLevel] : null,
-      subgroup: request.subgroup ? [...request.subgroup] : null,
-      extension: request.extension && request.extension.length > 0 ? [...request.extension] : null,
-      productId: request.productId ?? null,
-      productFilenames: selection,
-      downloadDir: observationDir(this.downloadDir, request.obsId),
-      files: [],
-      status: 'queued',
-      pauseReason: null,
-      error: null,
-      message: 'Queued for download',
-      createdAt: now,
-      startedAt: null,
-      completedAt: null,
-      updatedAt: now,
-    };
-    if (selected) {
-      job.files = this.entriesFor(job, selected);
-      job.message = `Queued for download (${job.files.length} selected files)`;
-    }
-    this.jobs.set(job.id, job);
-    await this.persister.flush(job);
-    this.emit(job, true);
-    this.queue.enqueue(job.id);
-    return job;
+    const turn = this.creating.then(async () => {
+      // A request for files a queued or running job already fetches joins that job.
+      const joined = await this.activeJobCovering(request, selection);
+      if (joined) return joined;
+      if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
+      const now = new Date().toISOString();
+      const job: Job = {
+        id: randomUUID().replace(/-/g, '').slice(0, 12),
+        obsId: request.obsId,
+        productType: request.productType ?? 'SCIENCE',
+        calibLevel: request.calibLevel ? [...request.calibLevel] : null,
+        subgroup: request.subgroup ? [...request.subgroup] : null,
+        extension: request.extension && request.extension.length > 0 ? [...request.extension] : null,
+        productId: request.productId ?? null,
+        productFilenames: selection,
+        downloadDir: observationDir(this.downloadDir, request.obsId),
+        files: [],
+        status: 'queued',
+        pauseReason: null,
+        error: null,
+        message: 'Queued for download',
+        createdAt: now,
+        startedAt: null,
+        completedAt: null,
+        updatedAt: now,
+        owner: options.owner ?? null,
+        speedBytesPerSec: 0,
+        currentFile: null,
+      };
+      if (selected) {
+        job.files = this.entriesFor(job, selected);
+        job.message = `Queued for download (${job.files.length} selected files)`;
+      }
+      const record = await this.submit(job);
+      return downloadJobOf(record);
+    });
+    this.creating = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async submit(job: Job): Promise<JobRecord> {
+    // The saved form goes in as the first checkpoint (a selection's files are known already).
+    return this.jobs.submit(DOWNLOAD_KIND, inputsOf(job), { owner: job.owner, id: job.id, checkpoint: jobToJson(job) as unknown as JsonObject });
   }
 
   /** The products named by a selection, in the listing's order; every name must be listed. */
@@ -357,158 +495,147 @@ export class DownloadManager {
     return products;
   }
 
-  /** Continues a paused or failed job from the bytes on disk; 409 when it already runs. */
+  /** The download record `jobId`, or undefined (also for another kind's job). */
+  private async record(jobId: string): Promise<JobRecord | undefined> {
+    const record = await this.jobs.get(jobId);
+    return record?.kind === DOWNLOAD_KIND ? record : undefined;
+  }
+
+  /** Continues a paused or failed job from the bytes on disk (on any node); 409 when it already runs. */
   async resume(jobId: string): Promise<Job> {
-    assertJobId(jobId);
     if (this.resuming.has(jobId)) throw new ConflictError(`Job ${jobId} is already being resumed`, 'DOWNLOAD_RESUME_CONFLICT');
     this.resuming.add(jobId);
     try {
-      const job = await this.getOrLoad(jobId);
-      if (!job) throw new NotFoundError(`No resumable state found for job ${jobId}`, 'DOWNLOAD_JOB_NOT_FOUND');
-      if (isActive(job.status) || this.queue.has(jobId)) throw new ConflictError(`Job ${jobId} is already being resumed`, 'DOWNLOAD_RESUME_CONFLICT');
-      if (job.status !== 'paused' && job.status !== 'failed') throw new BadRequestError(`Job ${jobId} is not resumable (status: ${job.status})`, 'DOWNLOAD_NOT_RESUMABLE');
+      const record = await this.record(jobId);
+      if (!record) throw new NotFoundError(`No resumable state found for job ${jobId}`, 'DOWNLOAD_JOB_NOT_FOUND');
+      if (isCoreActive(record.state)) throw new ConflictError(`Job ${jobId} is already being resumed`, 'DOWNLOAD_RESUME_CONFLICT');
+      if (record.state !== 'paused' && record.state !== 'failed') throw new BadRequestError(`Job ${jobId} is not resumable (status: ${downloadJobOf(record).status})`, 'DOWNLOAD_NOT_RESUMABLE');
       if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
-      transition(job, 'queued');
-      job.error = null;
-      job.message = 'Resuming download...';
-      for (const f of job.files) if (f.status === 'failed' || f.status === 'paused' || f.status === 'downloading') f.status = 'pending';
-      this.runtime(jobId).stop = undefined;
-      await this.persister.flush(job);
-      this.emit(job, true);
-      this.queue.enqueue(job.id);
-      return job;
+      try {
+        return downloadJobOf(await this.jobs.resume(jobId));
+      } catch (err) {
+        if (err instanceof EngineError && err.code === 'JOB_CHANGED') throw new ConflictError(`Job ${jobId} is already being resumed`, 'DOWNLOAD_RESUME_CONFLICT');
+        throw err;
+      }
     } finally {
       this.resuming.delete(jobId);
     }
   }
 
-  /** Stops the job's transfers; bytes stay on disk; the job waits for `resume`. */
+  /** Stops the job's transfers (wherever it runs); bytes stay on disk; the job waits for `resume`. */
   async pause(jobId: string): Promise<Job> {
-    assertJobId(jobId);
-    const job = this.jobs.get(jobId);
-    if (!job || !(isActive(job.status) || job.status === 'paused')) throw new NotFoundError(`No active download for job ${jobId}`, 'DOWNLOAD_NOT_ACTIVE');
-    if (job.status === 'paused') return job;
-    this.runtime(jobId).stop = { kind: 'pause' };
-    await this.queue.abort(jobId, new TransferAbortedError('paused by user'));
-    if (isActive(job.status)) this.settleStopped(job, { kind: 'pause' });
-    await this.persister.flush(job);
-    this.emit(job, true);
-    return job;
+    const record = await this.record(jobId);
+    if (!record || !(isCoreActive(record.state) || record.state === 'paused')) throw new NotFoundError(`No active download for job ${jobId}`, 'DOWNLOAD_NOT_ACTIVE');
+    return downloadJobOf(await this.jobs.pause(jobId));
   }
 
   /**
-   * Cancels for good: transfers stop and the job's `.part` files are removed at once (completed
-   * files stay; a `.part` another unfinished job of the folder lists is left to it); never becomes
-   * paused.
+   * Cancels for good: transfers stop and the job's `.part` files are removed (completed files
+   * stay; a `.part` another unfinished job of the folder lists is left to it); never becomes paused.
    */
   async cancel(jobId: string): Promise<{ job: Job; wasActive: boolean }> {
-    assertJobId(jobId);
-    const job = await this.getOrLoad(jobId);
-    if (!job) throw new NotFoundError(`No download found for job ${jobId}`, 'DOWNLOAD_JOB_NOT_FOUND');
-    if (job.status === 'cancelled') return { job, wasActive: false };
-    if (job.status === 'complete') throw new ConflictError(`Job ${jobId} is already complete`, 'DOWNLOAD_ALREADY_COMPLETE');
-    const wasActive = isActive(job.status);
-    this.runtime(jobId).stop = { kind: 'cancel' };
-    transition(job, 'cancelled');
-    job.error = 'Cancelled by user';
-    job.message = 'Download cancelled';
-    await this.queue.abort(jobId, new TransferAbortedError('cancelled by user'));
-    for (const f of job.files) if (f.status === 'downloading' || f.status === 'pending') f.status = 'paused';
-    // The handler has returned (queue.abort waits): no transfer of this job writes any more.
-    await this.removePartFiles(job);
-    await this.persister.flush(job);
-    this.emit(job, true);
-    return { job, wasActive };
+    const record = await this.record(jobId);
+    if (!record) throw new NotFoundError(`No download found for job ${jobId}`, 'DOWNLOAD_JOB_NOT_FOUND');
+    if (record.state === 'cancelled') return { job: downloadJobOf(record), wasActive: false };
+    if (record.state === 'completed') throw new ConflictError(`Job ${jobId} is already complete`, 'DOWNLOAD_ALREADY_COMPLETE');
+    const wasActive = isCoreActive(record.state);
+    await this.jobs.cancel(jobId);
+    return { job: downloadJobOf((await this.record(jobId)) ?? record), wasActive };
   }
 
-  /** Removes the `.part` files of a cancelled job's unfinished files; their recorded bytes go with them. */
-  private async removePartFiles(job: Job): Promise<void> {
-    const kept = new Set<string>();
-    for (const other of this.jobs.values()) {
-      if (other.id !== job.id && other.status !== 'cancelled') for (const f of other.files) kept.add(f.localPath);
-    }
+  /** Other download jobs' files (absolute paths); `unfinishedOnly`: of jobs that may still write. */
+  private async filesOfOthers(jobId: string, unfinishedOnly: boolean): Promise<Set<string>> {
+    const page = await this.jobs.store.list({ kinds: [DOWNLOAD_KIND], limit: ALL, ...(unfinishedOnly ? { states: ['queued', 'running', 'paused', 'failed'] as const } : {}) });
+    const paths = new Set<string>();
+    for (const other of page.jobs) if (other.id !== jobId) for (const f of downloadJobOf(other).files) paths.add(f.localPath);
+    return paths;
+  }
+
+  /**
+   * Removes the `.part` files of a cancelled job's unfinished files; their recorded bytes go with
+   * them. Returns whether the view changed (ranges dropped).
+   */
+  private async removePartFiles(job: Job): Promise<boolean> {
+    const kept = await this.filesOfOthers(job.id, true);
+    let changed = false;
     for (const f of job.files) {
       if (f.status === 'complete' || kept.has(f.localPath)) continue;
       const part = `${f.localPath}.part`;
       if (relativeInside(this.downloadDir, part) === undefined) continue;
       try {
         if ((await this.fs.size(part)) !== undefined) await this.fs.remove(part);
+        if (f.ranges.length > 0) changed = true;
         f.ranges = [];
       } catch (err) {
         // Retention removes it later; the cancel itself has happened.
         this.log.warn({ err, jobId: job.id, file: f.filename }, 'could not remove the .part file of a cancelled download');
       }
     }
+    return changed;
+  }
+
+  /**
+   * Deletes a dismissed job's files and `.part`s, except those another download job lists
+   * (running, paused or complete: they are its files too). Returns how many were deleted.
+   */
+  private async deleteFiles(job: Job): Promise<number> {
+    const shared = await this.filesOfOthers(job.id, false);
+    let deleted = 0;
+    for (const f of job.files) {
+      if (shared.has(f.localPath)) continue;
+      for (const path of [f.localPath, `${f.localPath}.part`]) {
+        if (relativeInside(this.downloadDir, path) === undefined) continue;
+        if ((await this.fs.size(path)) !== undefined) {
+          await this.fs.remove(path);
+          deleted++;
+        }
+      }
+    }
+    return deleted;
   }
 
   /** Forgets a job (cancelling it first if it runs); optionally deletes its files and `.part`s. */
   async dismiss(jobId: string, deleteFiles: boolean): Promise<{ deletedFiles: number }> {
-    assertJobId(jobId);
-    const job = await this.getOrLoad(jobId);
-    if (!job) throw new NotFoundError(`Job ${jobId} not found`, 'DOWNLOAD_JOB_NOT_FOUND');
-    if (isActive(job.status)) await this.cancel(jobId);
-    let deletedFiles = 0;
-    if (deleteFiles) {
-      // Files another job lists (running, paused or complete) stay: they are its files too.
-      const shared = new Set<string>();
-      for (const other of this.jobs.values()) if (other.id !== jobId) for (const f of other.files) shared.add(f.localPath);
-      for (const f of job.files) {
-        if (shared.has(f.localPath)) continue;
-        for (const path of [f.localPath, `${f.localPath}.part`]) {
-          if (relativeInside(this.downloadDir, path) === undefined) continue;
-          if ((await this.fs.size(path)) !== undefined) {
-            await this.fs.remove(path);
-            deletedFiles++;
-          }
-        }
-      }
-    }
-    this.persister.forget(jobId);
-    await this.store.delete(jobId);
-    this.jobs.delete(jobId);
-    const rt = this.runtimes.get(jobId);
-    if (rt?.emitTimer) clearTimeout(rt.emitTimer);
-    this.runtimes.delete(jobId);
-    this.events.emit(`end:${jobId}`);
-    return { deletedFiles };
+    if (!(await this.record(jobId))) throw new NotFoundError(`Job ${jobId} not found`, 'DOWNLOAD_JOB_NOT_FOUND');
+    const freed = await this.jobs.remove(jobId, { deleteFiles });
+    this.known.delete(jobId);
+    const n = freed && typeof freed.deleted_files === 'number' ? freed.deleted_files : 0;
+    return { deletedFiles: n };
   }
 
   // ------------------------------------------------------------------------------------------
   // Queries
 
+  /** The job as this process last saw it (live while it runs here); `getOrLoad` reads the store. */
   get(jobId: string): Job | undefined {
-    return this.jobs.get(jobId);
+    return this.live.get(jobId) ?? this.known.get(jobId);
   }
 
+  /** The job from its record (live when it runs here), or undefined. */
   async getOrLoad(jobId: string): Promise<Job | undefined> {
-    const mem = this.jobs.get(jobId);
-    if (mem) return mem;
-    const loaded = await this.store.load(jobId);
-    if (!loaded) return undefined;
-    // Another caller may have loaded it meanwhile: keep one object per job.
-    const again = this.jobs.get(jobId);
-    if (again) return again;
-    if (isActive(loaded.status) && !this.queue.has(jobId)) {
-      transition(loaded, 'paused');
-      loaded.pauseReason = 'interrupted';
-    }
-    this.jobs.set(jobId, loaded);
-    return loaded;
+    const live = this.live.get(jobId);
+    if (live) return live;
+    const record = await this.record(jobId);
+    if (!record) return undefined;
+    const job = downloadJobOf(record);
+    this.known.set(jobId, job);
+    return job;
   }
 
-  list(): Job[] {
-    return [...this.jobs.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  /** Every download job (of `owner` when given), oldest first. */
+  async list(owner?: string | null): Promise<Job[]> {
+    const page = await this.jobs.list({ kinds: [DOWNLOAD_KIND], limit: ALL, ...(owner !== undefined ? { owner } : {}) });
+    return page.jobs.map((r) => this.live.get(r.id) ?? downloadJobOf(r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  resumable(): Job[] {
-    return this.list().filter((j) => isResumable(j) && !this.queue.has(j.id));
+  async resumable(owner?: string | null): Promise<Job[]> {
+    return (await this.list(owner)).filter((j) => isResumable(j));
   }
 
   progress(job: Job): JobProgress {
     const totals = jobTotals(job);
-    const rt = this.runtimes.get(job.id);
     const running = job.status === 'downloading';
-    const speed = running && rt ? rt.speed.rate() : 0;
+    const speed = running ? job.speedBytesPerSec : 0;
     const eta = running ? etaSeconds(totals.totalBytes - totals.downloadedBytes, speed) : job.status === 'complete' ? 0 : undefined;
     const finished = job.status === 'complete' || job.status === 'failed' || job.status === 'cancelled';
     return {
@@ -521,7 +648,7 @@ export class DownloadManager {
       totalFiles: job.files.length,
       completedFiles: totals.completedFiles,
       failedFiles: job.files.filter((f) => f.status === 'failed').length,
-      currentFile: running ? rt?.currentFile ?? null : null,
+      currentFile: running ? job.currentFile : null,
       totalBytes: totals.totalBytes,
       downloadedBytes: totals.downloadedBytes,
       percent: totals.totalBytes > 0 ? Math.min(100, (totals.downloadedBytes / totals.totalBytes) * 100) : job.status === 'complete' ? 100 : 0,
@@ -532,7 +659,7 @@ export class DownloadManager {
       completedAt: job.completedAt,
       downloadDir: job.downloadDir,
       isFinished: finished,
-      isResumable: isResumable(job) && !this.queue.has(job.id),
+      isResumable: isResumable(job),
       files: job.files.map((f) => {
         const total = f.totalBytes ?? 0;
         const done = fileDownloadedBytes(f);
@@ -552,80 +679,73 @@ export class DownloadManager {
     };
   }
 
-  /** Calls `listener` with the job's progress on every state change and at most every 250 ms. */
+  /**
+   * Calls `listener` with the job's progress on every state change and on progress events (at
+   * most every 250 ms), wherever it runs; `onEnd` when the job is dismissed.
+   */
   subscribe(jobId: string, listener: (progress: JobProgress) => void, onEnd?: () => void): () => void {
-    const name = `update:${jobId}`;
-    this.events.on(name, listener);
-    if (onEnd) this.events.on(`end:${jobId}`, onEnd);
-    return () => {
-      this.events.off(name, listener);
-      if (onEnd) this.events.off(`end:${jobId}`, onEnd);
-    };
-  }
-
-  /** Resolves when the job is no longer queued or running. */
-  waitUntilSettled(jobId: string, signal?: AbortSignal): Promise<Job> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const job = this.jobs.get(jobId);
-        if (!job) {
-          done();
-          reject(new NotFoundError(`Job ${jobId} not found`));
-        } else if (!isActive(job.status) && !this.queue.has(jobId)) {
-          done();
-          resolve(job);
-        }
-      };
-      const onAbort = () => {
-        done();
-        reject(signal?.reason);
-      };
-      const unsubscribe = this.subscribe(jobId, check, check);
-      this.events.on(`settled:${jobId}`, check);
-      const timer = setInterval(check, 200);
-      const done = () => {
-        unsubscribe();
-        this.events.off(`settled:${jobId}`, check);
-        clearInterval(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      check();
+    return this.jobs.subscribe(jobId, (e) => {
+      if (e.type === 'removed') onEnd?.();
+      else listener(this.progress(downloadJobOf(e.job)));
     });
   }
 
-  // ------------------------------------------------------------------------------------------
-  // Running a job
-
-  private runtime(jobId: string): Runtime {
-    let rt = this.runtimes.get(jobId);
-    if (!rt) {
-      rt = { speed: new SpeedMeter(), currentFile: null, stop: undefined, lastEmit: 0, emitTimer: undefined };
-      this.runtimes.set(jobId, rt);
-    }
-    return rt;
+  /** Resolves when the job is no longer queued or running. */
+  async waitUntilSettled(jobId: string, signal?: AbortSignal): Promise<Job> {
+    if (!(await this.record(jobId))) throw new NotFoundError(`Job ${jobId} not found`, 'DOWNLOAD_JOB_NOT_FOUND');
+    const record = await this.jobs.waitUntilSettled(jobId, signal);
+    const job = downloadJobOf(record);
+    this.known.set(jobId, job);
+    return job;
   }
 
-  private async runJob(jobId: string, queueSignal: AbortSignal): Promise<void> {
-    const job = this.jobs.get(jobId);
-    if (!job || job.status !== 'queued') return;
-    const rt = this.runtime(jobId);
-    rt.speed.reset();
-    // Job-level signal: the queue's (pause, cancel, shutdown) or a full disk in any of its files.
+  // ------------------------------------------------------------------------------------------
+  // Running a job (the handler's run, on whichever node took the job)
+
+  private async runJob(ctx: JobRunContext): Promise<JobRunResult> {
+    const job = downloadJobOf(ctx.job);
+    job.status = 'queued';
+    const id = job.id;
+    this.live.set(id, job);
+    const speed = new SpeedMeter();
+    // Job-level signal: the core's (pause, cancel, shutdown) or a full disk in any of its files.
     const local = new AbortController();
     // Every file, chunk request and backoff of the job listens to this signal.
     setMaxListeners(0, local.signal);
-    const onQueueAbort = () => local.abort(queueSignal.reason);
-    queueSignal.addEventListener('abort', onQueueAbort, { once: true });
+    const onStop = () => local.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) onStop();
+    else ctx.signal.addEventListener('abort', onStop, { once: true });
     const signal = local.signal;
-    let endTurn: (() => void) | undefined;
+    let saveTimer: NodeJS.Timeout | undefined;
+    const save = () => {
+      if (saveTimer) clearTimeout(saveTimer);
+      saveTimer = undefined;
+      job.speedBytesPerSec = job.status === 'downloading' ? speed.rate() : 0;
+      job.updatedAt = new Date().toISOString();
+      ctx.checkpoint(jobToJson(job) as unknown as JsonObject);
+      const t = jobTotals(job);
+      ctx.progress(t.totalBytes > 0 ? t.downloadedBytes / t.totalBytes : 0, job.message);
+    };
+    const touch = () => {
+      if (saveTimer) return;
+      saveTimer = setTimeout(save, Math.max(25, Math.floor((this.o.progressIntervalMs ?? 250) / 2)));
+      saveTimer.unref();
+    };
+    let diskFull: DiskFullError | undefined;
+    let unlock: (() => Promise<void>) | undefined;
     try {
-      endTurn = await this.observationTurn(job, signal);
+      await mkdir(job.downloadDir, { recursive: true });
+      unlock = await lockObservation(job.downloadDir, id, {
+        isRunning: async (holder) => (await this.jobs.get(holder))?.state === 'running',
+        waitForHolder: (holder, s) => this.waitWhileRunning(holder, s),
+      }, signal, () => {
+        job.message = 'Waiting for another download of this observation to finish';
+        save();
+      });
       if (job.files.length === 0) {
-        transition(job, 'fetching_products');
+        job.status = 'fetching_products';
         job.message = 'Fetching product information from MAST...';
-        await this.persister.flush(job);
-        this.emit(job, true);
+        save();
         const products = job.productFilenames
           ? await this.listSelection(job.obsId, job.productFilenames, signal)
           : await this.o.products.listProducts(job.obsId, {
@@ -634,86 +754,99 @@ export class DownloadManager {
         signal.throwIfAborted();
         job.files = this.entriesFor(job, products);
         if (job.files.length === 0) {
-          transition(job, 'complete');
+          job.status = 'complete';
           job.message = 'No files to download';
-          return;
+          return { result: { files: [] } };
         }
       }
-      transition(job, 'downloading');
-      job.startedAt ??= new Date().toISOString();
-      for (const f of job.files) if (f.status !== 'complete' && f.status !== 'failed') f.status = 'pending';
+      job.status = 'downloading';
+      // A run after an earlier one (resume, restart, another worker) retries the failed files too.
+      for (const f of job.files) {
+        if (f.status === 'complete') continue;
+        if (f.status !== 'failed' || (ctx.resumed && !f.localPath.endsWith('/.invalid'))) {
+          f.status = 'pending';
+          f.error = null;
+        }
+      }
+      job.error = null;
       const totals = jobTotals(job);
       job.message = `Downloading ${job.files.length} files (${formatBytes(totals.totalBytes)})...`;
-      await this.persister.flush(job);
-      this.emit(job, true);
+      save();
       await this.checkDiskSpace(job);
-      await mkdir(job.downloadDir, { recursive: true });
       const todo = job.files.filter((f) => f.status === 'pending');
-      await Promise.all(todo.map((f) => this.runFile(job, f, signal, local)));
-    } catch (err) {
-      if (err instanceof DiskFullError) rt.stop = { kind: 'disk_full', error: err };
-      else if (!signal.aborted) {
-        if (canTransition(job.status, 'failed')) {
-          transition(job, 'failed');
-          job.error = clientText(err, { dataDir: this.o.dataDir, internalMessage: 'unexpected error' });
-          job.message = 'Download failed';
-          this.log.warn({ err, jobId }, 'download job failed');
-        }
+      await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, touch, (err) => (diskFull ??= err))));
+      if (diskFull) throw diskFull;
+      signal.throwIfAborted();
+      const failed = job.files.filter((f) => f.status === 'failed');
+      if (failed.length > 0) {
+        job.status = 'failed';
+        job.error = `${failed.length} file(s) failed to download: ${failed.map((f) => `${f.filename} (${f.error ?? 'error'})`).join('; ')}`;
+        job.message = 'Download failed';
+        throw new EngineError('DOWNLOAD_FAILED', job.error, 502);
       }
-    } finally {
-      endTurn?.();
-      queueSignal.removeEventListener('abort', onQueueAbort);
-      if (isActive(job.status)) this.settle(job);
-      for (const f of job.files) if (f.status === 'downloading') f.status = 'paused';
-      rt.currentFile = null;
-      await this.persister.flush(job);
-      this.emit(job, true);
-      if ((job.status as JobStatus) === 'complete') void this.applyCacheBound().catch(() => undefined);
-    }
-  }
-
-  /**
-   * Waits until no other job of the same observation folder runs, so two jobs never write the
-   * same `.part` (a later job then finds the files the earlier one finished, verified, on disk).
-   * Returns the function that lets the next job in.
-   */
-  private async observationTurn(job: Job, signal: AbortSignal): Promise<() => void> {
-    const key = job.downloadDir;
-    const previous = this.folderTurns.get(key);
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = (previous ?? Promise.resolve()).then(() => mine);
-    this.folderTurns.set(key, tail);
-    const end = () => {
-      release();
-      if (this.folderTurns.get(key) === tail) this.folderTurns.delete(key);
-    };
-    if (!previous) return end;
-    job.message = 'Waiting for another download of this observation to finish';
-    this.emit(job, true);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        void previous.then(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
+      if (!job.files.every((f) => f.status === 'complete')) throw new JobPauseRequest('interrupted');
+      job.status = 'complete';
+      job.message = `Downloaded ${job.files.length} files`;
+      void this.applyCacheBound().catch(() => undefined);
+      return { result: { files: job.files.map((f) => f.relativePath), download_dir: relativeInside(this.o.dataDir, job.downloadDir) ?? job.obsId } };
     } catch (err) {
-      end();
+      if (err instanceof DiskFullError) {
+        job.status = 'paused';
+        job.pauseReason = 'disk_full';
+        job.error = `Disk full: ${clientText(err, { dataDir: this.o.dataDir })}. Free some space and resume; the bytes already written are kept.`;
+        job.message = 'Paused: disk full';
+        throw new JobPauseRequest('disk_full', job.error);
+      }
+      if (!signal.aborted && job.status !== 'failed') {
+        job.status = 'failed';
+        job.error = clientText(err, { dataDir: this.o.dataDir, internalMessage: 'unexpected error' });
+        job.message = 'Download failed';
+        this.log.warn({ err, jobId: id }, 'download job failed');
+      }
       throw err;
+    } finally {
+      ctx.signal.removeEventListener('abort', onStop);
+      await unlock?.().catch(() => undefined);
+      for (const f of job.files) if (f.status === 'downloading') f.status = 'paused';
+      job.currentFile = null;
+      save();
+      this.live.delete(id);
     }
-    return end;
   }
 
-  /** A queued or running job of the observation that fetches every file `request` asks for. */
-  private activeJobCovering(request: CreateJobRequest, selection: string[] | null): Job | undefined {
+  /** Resolves once job `holderId` may have stopped running (its next state event, or 1 s). */
+  private waitWhileRunning(holderId: string, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => {
+        done();
+        resolve();
+      }, 1000);
+      const unsubscribe = this.jobs.subscribe(holderId, (e) => {
+        if (e.type === 'progress') return;
+        done();
+        resolve();
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** A queued or running download of the observation that fetches every file `request` asks for. */
+  private async activeJobCovering(request: CreateJobRequest, selection: string[] | null): Promise<Job | undefined> {
     const same = (a: readonly unknown[] | null | undefined, b: readonly unknown[] | null | undefined) =>
       JSON.stringify(a ? [...a].map(String).sort() : null) === JSON.stringify(b ? [...b].map(String).sort() : null);
-    for (const job of this.jobs.values()) {
-      if (!isActive(job.status) || job.obsId !== request.obsId) continue;
+    const page = await this.jobs.list({ kinds: [DOWNLOAD_KIND], states: ['queued', 'running'], limit: ALL });
+    for (const record of page.jobs.reverse()) {
+      const job = this.live.get(record.id) ?? downloadJobOf(record);
+      if (job.obsId !== request.obsId) continue;
       const sameFilters = (request.productType ?? 'SCIENCE') === job.productType && same(request.calibLevel, job.calibLevel) &&
         same(request.subgroup, job.subgroup) && same(request.extension?.length ? request.extension : null, job.extension) &&
         (request.productId ?? null) === job.productId;
@@ -726,61 +859,17 @@ export class DownloadManager {
     return undefined;
   }
 
-  /** Decides the end state of a job whose transfers have all returned. */
-  private settle(job: Job): void {
-    const stop = this.runtime(job.id).stop;
-    if (stop) {
-      this.settleStopped(job, stop);
-      return;
-    }
-    const failed = job.files.filter((f) => f.status === 'failed');
-    if (failed.length > 0) {
-      transition(job, 'failed');
-      job.error = `${failed.length} file(s) failed to download: ${failed.map((f) => `${f.filename} (${f.error ?? 'error'})`).join('; ')}`;
-      job.message = 'Download failed';
-      return;
-    }
-    if (job.files.every((f) => f.status === 'complete')) {
-      transition(job, 'complete');
-      job.error = null;
-      job.message = `Downloaded ${job.files.length} files`;
-      return;
-    }
-    transition(job, 'paused');
-    job.pauseReason = 'interrupted';
-  }
-
-  private settleStopped(job: Job, stop: StopReason): void {
-    if (job.status === 'cancelled' || stop.kind === 'cancel') return;
-    transition(job, 'paused');
-    if (stop.kind === 'disk_full') {
-      job.pauseReason = 'disk_full';
-      job.error = `Disk full: ${stop.error ? clientText(stop.error, { dataDir: this.o.dataDir }) : 'no space left'}. Free some space and resume; the bytes already written are kept.`;
-      job.message = 'Paused: disk full';
-    } else if (stop.kind === 'shutdown') {
-      job.pauseReason = 'shutdown';
-      job.message = 'Paused by engine shutdown';
-    } else {
-      job.pauseReason = 'user';
-      job.message = 'Download paused';
-    }
-  }
-
-  private async runFile(job: Job, file: FileEntry, signal: AbortSignal, jobAbort: AbortController): Promise<void> {
+  private async runFile(job: Job, file: FileEntry, signal: AbortSignal, jobAbort: AbortController, speed: SpeedMeter, touch: () => void, onDiskFull: (err: DiskFullError) => void): Promise<void> {
     let ticket: SlotTicket | undefined;
-    const rt = this.runtime(job.id);
     try {
       ticket = await this.slots.enter(signal);
       const slot = ticket;
-      rt.currentFile = file.filename;
+      job.currentFile = file.filename;
       await this.downloader.download(file, signal, {
-        onBytes: (n) => rt.speed.add(n),
+        onBytes: (n) => speed.add(n),
         beforeStreaming: () => slot.stream(signal),
         onAllRequested: () => slot.handOver(),
-        onProgress: () => {
-          this.persister.touch(job);
-          this.emit(job, false);
-        },
+        onProgress: touch,
         onNotice: (message, data) => this.log.info({ jobId: job.id, ...data }, message),
       });
       this.log.debug({ jobId: job.id, file: file.filename, sha256: file.sha256 }, 'file complete');
@@ -796,7 +885,7 @@ export class DownloadManager {
         file.status = 'paused';
         file.error = clientText(err, { dataDir: this.o.dataDir });
         if (!signal.aborted) {
-          rt.stop = { kind: 'disk_full', error: err };
+          onDiskFull(err);
           jobAbort.abort(err);
         }
       } else if (signal.aborted) {
@@ -808,9 +897,8 @@ export class DownloadManager {
       }
     } finally {
       ticket?.release();
-      if (rt.currentFile === file.filename) rt.currentFile = job.files.find((f) => f.status === 'downloading')?.filename ?? null;
-      this.persister.touch(job);
-      this.emit(job, true);
+      if (job.currentFile === file.filename) job.currentFile = job.files.find((f) => f.status === 'downloading')?.filename ?? null;
+      touch();
     }
   }
 
@@ -843,24 +931,6 @@ export class DownloadManager {
     return out;
   }
 
-  /** Progress events: state changes at once, byte progress at most every `progressIntervalMs`. */
-  private emit(job: Job, now: boolean): void {
-    const rt = this.runtime(job.id);
-    const interval = this.o.progressIntervalMs ?? 250;
-    const fire = () => {
-      rt.emitTimer = undefined;
-      rt.lastEmit = Date.now();
-      this.events.emit(`update:${job.id}`, this.progress(job));
-    };
-    if (now) {
-      if (rt.emitTimer) clearTimeout(rt.emitTimer);
-      fire();
-      return;
-    }
-    if (rt.emitTimer) return;
-    rt.emitTimer = setTimeout(fire, Math.max(0, interval - (Date.now() - rt.lastEmit)));
-    rt.emitTimer.unref();
-  }
 }
 
 export function formatBytes(n: number): string {

@@ -1,10 +1,9 @@
 /** The download engine: chunked, resumable, verified downloads of MAST products, as jobs. */
-export { DownloadManager, formatBytes, type DownloadManagerOptions, type CreateJobRequest, type JobProgress, type FileProgress, type DownloadLogger } from './download-manager.js';
+export { DownloadManager, DOWNLOAD_KIND, downloadJobOf, formatBytes, type DownloadManagerOptions, type CreateJobRequest, type JobProgress, type FileProgress, type DownloadLogger } from './download-manager.js';
 export { type ProductSource, type ProductQuery, type RemoteProduct, type MastProductRow, mastDownloadUrl, mastProductSource, productsFromRows, StaticProductSource } from './product-source.js';
 export { type Job, type JobStatus, type FileEntry, type FileStatus, type PauseReason, type JobJson, jobToJson, jobFromJson, isActive, isResumable, JOB_STATUSES } from './job.js';
-export { type JobStore, MemoryJobStore } from './job-store.js';
-export { FileJobStore, STATE_DIR_NAME } from './file-job-store.js';
-export { type JobQueue, type JobHandler, InProcessJobQueue } from './job-queue.js';
+export { readLegacyStates, STATE_DIR_NAME } from './legacy-state.js';
+export { lockObservation, OBSERVATION_LOCK_NAME } from './observation-lock.js';
 export { ChunkFetcher, createDownloadAgent, type RemoteFileInfo } from './chunk-fetcher.js';
 export { FileDownloader } from './file-downloader.js';
 export { Http1Client, type HttpResponse, type ResponseBody } from './http1-client.js';

@@ -1,14 +1,16 @@
 /**
- * The download job: its model, its state machine, and its saved form.
+ * The download view of a job-core record (kind `download`): what the download routes, the CLI and
+ * the run itself see, and its saved form, the record's checkpoint.
  *
- * Job:  queued → fetching_products → downloading → complete | failed | paused | cancelled
- *       paused | failed → queued (resume);  complete and cancelled are final.
+ * Status (the wire's words, from the core's state; the core's state machine is the only one):
+ *   queued → (running:) fetching_products → downloading → complete | failed | paused | cancelled
  * File: pending | downloading | paused | complete | failed
  *
  * The saved form (`JobJson`, snake_case, versioned) extends the upstream state file
- * (contract §3.5) with what exact resumption needs: downloaded byte ranges and validators.
+ * (contract §3.5) with what exact resumption needs: downloaded byte ranges and validators. It is
+ * the record's `checkpoint`; older engines' `.download_state/*.json` files have the same form and
+ * are imported once (legacy-state.ts).
  */
-import { ConflictError } from '../errors.js';
 import { coveredBytes, isValidRangeList, type ByteRange } from './byte-ranges.js';
 
 export const JOB_STATUSES = ['queued', 'fetching_products', 'downloading', 'complete', 'failed', 'paused', 'cancelled'] as const;
@@ -65,38 +67,14 @@ export interface Job {
   startedAt: string | null;
   completedAt: string | null;
   updatedAt: string;
+  /** Who asked (the record's owner), or null. */
+  owner: string | null;
+  /** Bytes per second over the last seconds of the current run (0 when not running). */
+  speedBytesPerSec: number;
+  /** A file being transferred now, or null. */
+  currentFile: string | null;
 }
 
-const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  queued: ['fetching_products', 'downloading', 'paused', 'cancelled', 'failed'],
-  fetching_products: ['downloading', 'complete', 'failed', 'paused', 'cancelled'],
-  downloading: ['complete', 'failed', 'paused', 'cancelled'],
-  paused: ['queued', 'cancelled'],
-  failed: ['queued', 'cancelled'],
-  complete: [],
-  cancelled: [],
-};
-
-export function canTransition(from: JobStatus, to: JobStatus): boolean {
-  return from === to || TRANSITIONS[from].includes(to);
-}
-
-export class JobStateError extends ConflictError {
-  constructor(job: Job, to: JobStatus) {
-    super(`Job ${job.id} cannot go from ${job.status} to ${to}`, 'DOWNLOAD_BAD_TRANSITION');
-  }
-}
-
-/** Moves a job to `to`, refusing transitions the machine does not allow (cancel is never undone). */
-export function transition(job: Job, to: JobStatus, now: Date = new Date()): void {
-  if (!canTransition(job.status, to)) throw new JobStateError(job, to);
-  job.status = to;
-  job.updatedAt = now.toISOString();
-  if (to !== 'paused') job.pauseReason = null;
-  if (to === 'complete' || to === 'cancelled') job.completedAt ??= now.toISOString();
-}
-
-export const isFinal = (status: JobStatus): boolean => status === 'complete' || status === 'cancelled';
 /** Running or waiting to run. */
 export const isActive = (status: JobStatus): boolean => status === 'queued' || status === 'fetching_products' || status === 'downloading';
 /** Paused or failed with something left to do (a job paused before its product list is resumable too). */
@@ -186,13 +164,14 @@ export interface JobJson {
   completed_at: string | null;
   error: string | null;
   saved_at: string;
+  /** While running: the measured speed and the file in flight (for nodes that do not run it). */
+  speed_bytes_per_sec?: number;
+  current_file?: string | null;
 }
 
-export function jobToJson(job: Job, now: Date = new Date()): JobJson {
-  const totals = jobTotals(job);
+/** What was asked for, snake_case as saved (a download record's inputs: no server path). */
+export function requestJson(job: Job): Pick<JobJson, 'obs_id' | 'product_type' | 'calib_level' | 'subgroup' | 'extension' | 'product_id' | 'product_filenames'> {
   return {
-    schema_version: JOB_SCHEMA_VERSION,
-    job_id: job.id,
     obs_id: job.obsId,
     product_type: job.productType,
     calib_level: job.calibLevel,
@@ -200,6 +179,15 @@ export function jobToJson(job: Job, now: Date = new Date()): JobJson {
     extension: job.extension,
     product_id: job.productId,
     product_filenames: job.productFilenames ? [...job.productFilenames] : null,
+  };
+}
+
+export function jobToJson(job: Job, now: Date = new Date()): JobJson {
+  const totals = jobTotals(job);
+  return {
+    schema_version: JOB_SCHEMA_VERSION,
+    job_id: job.id,
+    ...requestJson(job),
     download_dir: job.downloadDir,
     files: job.files.map((f) => ({
       filename: f.filename,
@@ -231,6 +219,8 @@ export function jobToJson(job: Job, now: Date = new Date()): JobJson {
     completed_at: job.completedAt,
     error: job.error,
     saved_at: now.toISOString(),
+    speed_bytes_per_sec: job.speedBytesPerSec,
+    current_file: job.currentFile,
   };
 }
 
@@ -317,5 +307,8 @@ export function jobFromJson(value: unknown): Job {
     startedAt: strOrNull(o.started_at, 'started_at'),
     completedAt: strOrNull(o.completed_at, 'completed_at'),
     updatedAt: savedAt,
+    owner: null,
+    speedBytesPerSec: typeof o.speed_bytes_per_sec === 'number' && Number.isFinite(o.speed_bytes_per_sec) && o.speed_bytes_per_sec >= 0 ? o.speed_bytes_per_sec : 0,
+    currentFile: typeof o.current_file === 'string' ? o.current_file : null,
   };
 }

@@ -1,25 +1,23 @@
 /**
- * Housekeeping at start-up and once a day: state files of finished jobs and orphaned `.part`
- * files older than STATE_RETENTION_DAYS go; stale temporary state files too. `.part` files that a
- * live job still needs are never touched, whatever their age.
+ * Housekeeping of the download folder at start-up and once a day: orphaned `.part` files older
+ * than STATE_RETENTION_DAYS go. `.part` files a download that is not finished (or failed, so it
+ * may be resumed) still lists are never touched, whatever their age. The job records of finished
+ * downloads are bounded like every job's (JOB_OUTPUT_RETENTION_HOURS, src/jobs/retention.ts).
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from './job.js';
-import type { JobStore } from './job-store.js';
-import { STATE_DIR_NAME } from './file-job-store.js';
+import { STATE_DIR_NAME } from './legacy-state.js';
 
 export interface RetentionOptions {
-  readonly store: JobStore;
   readonly downloadDir: string;
   readonly retentionDays: number;
-  /** Jobs still alive (not finished); their `.part` files are kept. */
+  /** Jobs that may still need their `.part` files (not complete, not cancelled). */
   readonly liveJobs: readonly Job[];
   readonly now?: number;
 }
 
 export interface RetentionReport {
-  readonly removedStates: string[];
   readonly removedPartFiles: string[];
 }
 
@@ -28,15 +26,6 @@ const DAY_MS = 86_400_000;
 export async function applyRetention(options: RetentionOptions): Promise<RetentionReport> {
   const now = options.now ?? Date.now();
   const cutoff = now - options.retentionDays * DAY_MS;
-  const removedStates: string[] = [];
-  for (const job of await options.store.list()) {
-    if (job.status !== 'complete' && job.status !== 'cancelled' && job.status !== 'failed') continue;
-    const when = Date.parse(job.completedAt ?? job.updatedAt);
-    if (Number.isFinite(when) && when < cutoff) {
-      await options.store.delete(job.id);
-      removedStates.push(job.id);
-    }
-  }
   const needed = new Set<string>();
   for (const job of options.liveJobs) for (const f of job.files) needed.add(`${f.localPath}.part`);
   const removedPartFiles: string[] = [];
@@ -56,5 +45,5 @@ export async function applyRetention(options: RetentionOptions): Promise<Retenti
       }
     }
   }
-  return { removedStates, removedPartFiles };
+  return { removedPartFiles };
 }

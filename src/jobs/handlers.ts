@@ -9,7 +9,7 @@
  * the service decides the state from the stop, not from what the handler threw.
  */
 import { ValidationError } from '../errors.js';
-import type { JobOutput, JobRecord, JsonObject } from './types.js';
+import type { JobOutput, JobPauseReason, JobRecord, JsonObject } from './types.js';
 
 export type JobStopKind = 'cancel' | 'pause' | 'shutdown';
 
@@ -18,6 +18,17 @@ export class JobStop extends Error {
   constructor(readonly kind: JobStopKind) {
     super(kind === 'cancel' ? 'job cancelled' : kind === 'pause' ? 'job paused' : 'engine shutting down');
     this.name = 'JobStop';
+  }
+}
+
+/**
+ * Thrown by a handler that cannot go on but keeps what it did (a full disk): the job becomes
+ * `paused` with this reason instead of `failed`, and a resume continues it.
+ */
+export class JobPauseRequest extends Error {
+  constructor(readonly reason: JobPauseReason, message = `job paused: ${reason}`) {
+    super(message);
+    this.name = 'JobPauseRequest';
   }
 }
 
@@ -60,8 +71,22 @@ export interface JobHandler<I extends JsonObject = JsonObject> {
   /** Validates and normalises inputs at submit time (throw a ValidationError). */
   parse?(inputs: JsonObject): I;
   run(ctx: JobRunContext<I>): Promise<JobRunResult>;
-  /** Frees what the job holds beyond its output folder, when the job is removed. */
-  remove?(job: Readonly<JobRecord>, options: { readonly deleteFiles: boolean }): Promise<void>;
+  /**
+   * Frees what the job holds beyond its output folder, when the job is removed; what it returns
+   * (e.g. how many files it deleted) is what `JobService.remove` returns.
+   */
+  remove?(job: Readonly<JobRecord>, options: { readonly deleteFiles: boolean }): Promise<JsonObject | void>;
+  /**
+   * Called once a job is cancelled (after its run stopped, or at once when it was queued or
+   * paused) to free what only a resumed run would need (a download's `.part` files). A returned
+   * checkpoint replaces the stored one.
+   */
+  cancelled?(job: Readonly<JobRecord>): Promise<JsonObject | void>;
+  /**
+   * A run of this kind cut by a crash waits for a person (`paused`, reason `interrupted`) instead
+   * of being queued again at the next start (downloads with AUTO_RESUME_DOWNLOADS=false).
+   */
+  readonly holdAfterCrash?: boolean;
 }
 
 export type JobLane = 'compute' | 'transfer';

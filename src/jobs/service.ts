@@ -16,7 +16,7 @@ import { catalogueEntry } from '../error-catalogue.js';
 import { toClientError } from '../client-text.js';
 import type { JobBackend, JobRunner } from './backend.js';
 import { LocalJobEvents, type JobEventBus, type JobEventListener } from './events.js';
-import { JobHandlerRegistry, JobStop, stopOf, type JobRunContext } from './handlers.js';
+import { JobHandlerRegistry, JobPauseRequest, JobStop, stopOf, type JobRunContext } from './handlers.js';
 import { isActive, isFinished, transition } from './state.js';
 import type { JobPage, JobQuery, JobStore } from './store.js';
 import { copyRecord, isJobId, type JobError, type JobEvent, type JobRecord, type JsonObject } from './types.js';
@@ -60,6 +60,10 @@ export type CompletionHook = (job: Readonly<JobRecord>) => Promise<void>;
 
 export interface SubmitOptions {
   readonly owner?: string | null;
+  /** The id to give the job (a kind with its own id form, e.g. downloads' 12 hex digits); default a UUID. */
+  readonly id?: string;
+  /** A first checkpoint (what the kind already knows at submit, e.g. a download's selected files). */
+  readonly checkpoint?: JsonObject;
 }
 
 export interface Readiness {
@@ -85,8 +89,10 @@ export const INTERRUPTED: JobError = { code: 'JOB_INTERRUPTED', message: 'interr
  */
 export function jobErrorOf(err: unknown, dataDir?: string): JobError {
   const e = toClientError(err, { dataDir });
-  const system = catalogueEntry(e.code)?.area === 'system';
-  return { code: e.code, message: e.httpStatus >= 500 && !system ? 'Processing failed' : e.message, httpStatus: e.httpStatus };
+  // System errors and download errors (MAST's answers, already client-safe) keep their sentence.
+  const area = catalogueEntry(e.code)?.area;
+  const plain = area === 'system' || area === 'downloads';
+  return { code: e.code, message: e.httpStatus >= 500 && !plain ? 'Processing failed' : e.message, httpStatus: e.httpStatus };
 }
 
 interface Live {
@@ -139,6 +145,12 @@ export class JobService {
     const page = await this.store.list({ states: ['running', 'queued'], limit: Number.MAX_SAFE_INTEGER });
     // Oldest first, so jobs start in the order they were asked for.
     for (const job of page.jobs.reverse()) {
+      if (job.state === 'running' && this.handlers.has(job.kind) && this.handlers.get(job.kind).holdAfterCrash) {
+        transition(job, 'paused', undefined, 'interrupted');
+        job.stage = 'Interrupted by a restart; waiting for resume';
+        if (await this.store.update(job, ['running'])) this.publish('state', job);
+        continue;
+      }
       if (job.state === 'running') await this.requeueCut(job, 'restart');
       if (job.state === 'queued') await this.enqueue(job);
     }
@@ -175,9 +187,10 @@ export class JobService {
     if (this.closed) throw new ConflictError('The job service is shutting down', 'JOB_SERVICE_CLOSED');
     const handler = this.handlers.get(kind);
     const parsed = handler.parse ? handler.parse(inputs) : inputs;
+    if (options.id !== undefined && !isJobId(options.id)) throw new Error(`invalid job id ${JSON.stringify(options.id)}`);
     const now = new Date().toISOString();
     const job: JobRecord = {
-      id: randomUUID(),
+      id: options.id ?? randomUUID(),
       kind,
       state: 'queued',
       progress: 0,
@@ -193,7 +206,7 @@ export class JobService {
       error: null,
       pauseReason: null,
       attempts: 0,
-      checkpoint: null,
+      checkpoint: options.checkpoint ?? null,
     };
     await this.store.insert(job);
     this.publish('created', job);
@@ -213,6 +226,7 @@ export class JobService {
       job.stage = 'Cancelled';
       if (await this.store.update(job, ['queued', 'paused'])) {
         await this.backend.stop(id, new JobStop('cancel'));
+        await this.afterCancel(job);
         this.publish('state', job);
         return { cancelled: true, job: copyRecord(job) };
       }
@@ -262,15 +276,32 @@ export class JobService {
    * Forgets a job: cancels it when it is not finished, deletes its output folder, lets its
    * handler free the rest (`deleteFiles`: also files outside the output folder the job made).
    */
-  async remove(id: string, options: { deleteFiles?: boolean } = {}): Promise<void> {
+  async remove(id: string, options: { deleteFiles?: boolean } = {}): Promise<JsonObject | void> {
     const job = await this.require(id);
     if (!isFinished(job.state)) await this.cancel(id);
     const final = (await this.store.get(id)) ?? job;
     await rm(this.outputDirOf(id), { recursive: true, force: true });
     // A node without the kind's handler (an older worker) still removes the record and folder.
-    if (this.handlers.has(final.kind)) await this.handlers.get(final.kind).remove?.(final, { deleteFiles: options.deleteFiles ?? false });
+    let freed: JsonObject | void = undefined;
+    if (this.handlers.has(final.kind)) freed = await this.handlers.get(final.kind).remove?.(final, { deleteFiles: options.deleteFiles ?? false });
     await this.store.delete(id);
     this.publish('removed', final);
+    return freed;
+  }
+
+  /** The kind's `cancelled` hook (frees what only a resumed run needed); its checkpoint is kept. */
+  private async afterCancel(job: JobRecord): Promise<void> {
+    const hook = this.handlers.has(job.kind) ? this.handlers.get(job.kind).cancelled : undefined;
+    if (!hook) return;
+    try {
+      const checkpoint = await hook(copyRecord(job));
+      if (checkpoint) {
+        job.checkpoint = checkpoint;
+        await this.store.update(job, ['cancelled']);
+      }
+    } catch (err) {
+      this.log.warn({ err, jobId: job.id, kind: job.kind }, 'cancel hook failed');
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -419,7 +450,10 @@ export class JobService {
     } catch (err) {
       const stop = stopOf(signal);
       if (stop) this.settleStopped(job, stop);
-      else {
+      else if (err instanceof JobPauseRequest) {
+        transition(job, 'paused', undefined, err.reason);
+        job.stage = 'Paused';
+      } else {
         transition(job, 'failed');
         job.error = jobErrorOf(err, this.dataDir);
         job.stage = 'Failed';
@@ -431,8 +465,10 @@ export class JobService {
       await live.persisting;
       this.live.delete(id);
       job.updatedAt = new Date().toISOString();
-      if (await this.settle(job)) this.publish('state', job);
-      else this.publish('state', (await this.store.get(id).catch(() => undefined)) ?? job);
+      if (await this.settle(job)) {
+        if ((job.state as string) === 'cancelled') await this.afterCancel(job);
+        this.publish('state', job);
+      } else this.publish('state', (await this.store.get(id).catch(() => undefined)) ?? job);
       for (const listener of this.runEndListeners) {
         try {
           listener(copyRecord(job));

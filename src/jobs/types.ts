@@ -9,8 +9,12 @@ export type JsonObject = { [key: string]: JsonValue };
 export const JOB_STATES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-/** Why a job is paused: only `user` waits for a person; `shutdown` resumes at the next start. */
-export type JobPauseReason = 'user' | 'shutdown';
+/**
+ * Why a job is paused: `user` (asked for), `shutdown`, `interrupted` (a run cut by a crash, held
+ * for a person by a kind that does not resume by itself), `disk_full` (a download that ran out of
+ * space: it keeps its bytes and waits for resume).
+ */
+export type JobPauseReason = 'user' | 'shutdown' | 'interrupted' | 'disk_full';
 
 export interface JobError {
   /** Stable code from the error catalogue (e.g. `FITS_TOO_LARGE`, `JOB_INTERRUPTED`). */

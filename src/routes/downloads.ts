@@ -1,16 +1,20 @@
 /**
- * Download job endpoints (contract §1.5 and §3) over the DownloadManager, plus
+ * Download job endpoints (contract §1.5 and §3) over the DownloadManager (downloads are job-core
+ * records of kind `download`; these routes map them to the contract's shapes), plus
  * `GET /mast/download/jobs` and the Server-Sent Events stream `GET /mast/download/events/{job_id}`.
  * Shapes are the contract's (snake_case, `files` as absolute paths); additions: `job_id` and
  * `status` where useful, `relative_files`, and per file `relative_path`, `sha256`, `error`.
- * No GET deletes anything.
+ * No GET deletes anything. Owners: with users on, a download belongs to the user who started it;
+ * another user's job answers 404 like a missing one (an admin reaches every job), as /api/jobs.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import type { FastifyRequest } from 'fastify';
 import type { App } from '../server.js';
 import { eventStreams } from './sse.js';
 import type { EngineContext } from '../context.js';
 import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
 import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type Job, type JobProgress } from '../downloads/index.js';
+import { jobOwnerOf, jobScopeOf } from './job-support.js';
 
 function nullable<T extends TSchema>(t: T) {
   const schema = t as unknown as { type?: unknown };
@@ -208,12 +212,17 @@ function checkObsId(obsId: string): void {
   validateObsId(obsId);
 }
 
-/** A job id that cannot exist is simply not found (as upstream), not a validation error. */
-async function findJob(downloads: DownloadManager, jobId: string, message = `Job ${jobId} not found`): Promise<Job> {
+/**
+ * The download job, when this request may see it. A job id that cannot exist is simply not found
+ * (as upstream), not a validation error; so is another user's job.
+ */
+async function findJob(downloads: DownloadManager, req: FastifyRequest, jobId: string, message = `Job ${jobId} not found`): Promise<Job> {
   const job = JOB_ID.test(jobId) ? await downloads.getOrLoad(jobId) : undefined;
-  if (!job) throw new NotFoundError(message, 'DOWNLOAD_JOB_NOT_FOUND');
+  const scope = jobScopeOf(req);
+  if (!job || (scope !== undefined && job.owner !== scope)) throw new NotFoundError(message, 'DOWNLOAD_JOB_NOT_FOUND');
   return job;
 }
+
 
 export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void> {
   const downloads = ctx.downloads;
@@ -224,7 +233,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Download an observation (or one product) and wait for it', body: DownloadBody, response: { 200: DownloadResponse } },
   }, async (req) => {
     checkObsId(req.body.obs_id);
-    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', extension: req.body.extension ?? null, productId: req.body.product_id ?? null });
+    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', extension: req.body.extension ?? null, productId: req.body.product_id ?? null }, { owner: jobOwnerOf(req) });
     // Synchronous download budget (upstream MAST_DOWNLOAD_TIMEOUT, 600 s).
     const timeout = ctx.settings.mastDownloadTimeoutMs / 1000;
     const signal = AbortSignal.timeout(ctx.settings.mastDownloadTimeoutMs);
@@ -253,13 +262,13 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Start a download job (legacy shape)', body: DownloadBody, response: { 200: StartResponse } },
   }, async (req) => {
     checkObsId(req.body.obs_id);
-    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', extension: req.body.extension ?? null, productId: req.body.product_id ?? null });
+    const job = await downloads.createJob({ obsId: req.body.obs_id, productType: req.body.product_type ?? 'SCIENCE', extension: req.body.extension ?? null, productId: req.body.product_id ?? null }, { owner: jobOwnerOf(req) });
     return { job_id: job.id, obs_id: job.obsId, message: 'Download started' };
   });
 
   app.get('/mast/download/progress/:job_id', {
     schema: { tags, summary: 'Progress of a job (legacy shape)', params: JobParams, response: { 200: LegacyProgress } },
-  }, async (req) => legacyProgressJson(downloads.progress(await findJob(downloads, req.params.job_id))));
+  }, async (req) => legacyProgressJson(downloads.progress(await findJob(downloads, req, req.params.job_id))));
 
   app.post('/mast/download/start-chunked', {
     schema: { tags, summary: 'Start (or resume) a chunked, resumable download job', body: ChunkedBody, response: { 200: ChunkedStartResponse } },
@@ -267,7 +276,8 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     const { obs_id, resume_job_id } = req.body;
     if (resume_job_id && JOB_ID.test(resume_job_id)) {
       const existing = await downloads.getOrLoad(resume_job_id);
-      if (existing && (existing.status === 'paused' || existing.status === 'failed' || downloads.progress(existing).status === 'queued')) {
+      const scope = jobScopeOf(req);
+      if (existing && (scope === undefined || existing.owner === scope) && (existing.status === 'paused' || existing.status === 'failed' || downloads.progress(existing).status === 'queued')) {
         const job = await downloads.resume(resume_job_id);
         return { job_id: job.id, obs_id: job.obsId, message: 'Download resumed', is_resume: true };
       }
@@ -280,19 +290,19 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
       subgroup: req.body.subgroup ?? null,
       extension: req.body.extension ?? null,
       productFilenames: req.body.product_filenames ?? null,
-    });
+    }, { owner: jobOwnerOf(req) });
     return { job_id: job.id, obs_id: job.obsId, message: 'Chunked download started', is_resume: false };
   });
 
   app.get('/mast/download/progress-chunked/:job_id', {
     schema: { tags, summary: 'Byte-level progress of a job', params: JobParams, response: { 200: ChunkedProgress } },
-  }, async (req) => chunkedProgressJson(downloads.progress(await findJob(downloads, req.params.job_id))));
+  }, async (req) => chunkedProgressJson(downloads.progress(await findJob(downloads, req, req.params.job_id))));
 
   app.post('/mast/download/resume/:job_id', {
     schema: { tags, summary: 'Resume a paused or failed job from the bytes on disk', params: JobParams, response: { 200: PauseResumeResponse } },
   }, async (req) => {
     const id = req.params.job_id;
-    await findJob(downloads, id, `No resumable state found for job ${id}`);
+    await findJob(downloads, req, id, `No resumable state found for job ${id}`);
     const job = await downloads.resume(id);
     return { job_id: job.id, status: 'resuming', message: 'Download resumed' };
   });
@@ -301,7 +311,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Pause a running job (transfers stop, bytes stay)', params: JobParams, response: { 200: PauseResumeResponse } },
   }, async (req) => {
     const id = req.params.job_id;
-    await findJob(downloads, id, `No active download for job ${id}`);
+    await findJob(downloads, req, id, `No active download for job ${id}`);
     const job = await downloads.pause(id);
     return { job_id: job.id, status: 'paused', message: 'Download paused' };
   });
@@ -310,15 +320,15 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Cancel a job for good', params: JobParams, response: { 200: PauseResumeResponse } },
   }, async (req) => {
     const id = req.params.job_id;
-    await findJob(downloads, id, `No download found for job ${id}`);
+    await findJob(downloads, req, id, `No download found for job ${id}`);
     const { job, wasActive } = await downloads.cancel(id);
     return { job_id: job.id, status: 'cancelled', message: wasActive ? 'Download cancelled' : 'Download marked as cancelled' };
   });
 
   app.get('/mast/download/resumable', {
     schema: { tags, summary: 'Jobs that can be resumed (read only)', response: { 200: ResumableResponse } },
-  }, async () => {
-    const jobs = downloads.resumable().map((job) => {
+  }, async (req) => {
+    const jobs = (await downloads.resumable(jobScopeOf(req))).map((job) => {
       const p = downloads.progress(job);
       return {
         job_id: p.jobId,
@@ -341,15 +351,15 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Dismiss a job (cancelling it if it runs), optionally deleting its files', params: JobParams, querystring: DismissQuery, response: { 200: DismissResponse } },
   }, async (req) => {
     const id = req.params.job_id;
-    await findJob(downloads, id);
+    await findJob(downloads, req, id);
     const { deletedFiles } = await downloads.dismiss(id, req.query.delete_files ?? false);
     return { job_id: id, dismissed: true, deleted_files: deletedFiles };
   });
 
   app.get('/mast/download/jobs', {
     schema: { tags, summary: 'Every known job with its progress', response: { 200: JobsResponse } },
-  }, async () => {
-    const jobs = downloads.list().map((j) => chunkedProgressJson(downloads.progress(j)));
+  }, async (req) => {
+    const jobs = (await downloads.list(jobScopeOf(req))).map((j) => chunkedProgressJson(downloads.progress(j)));
     return { jobs, count: jobs.length };
   });
 
@@ -360,7 +370,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
       params: JobParams,
     },
   }, async (req, reply) => {
-    const job = await findJob(downloads, req.params.job_id);
+    const job = await findJob(downloads, req, req.params.job_id);
     const stream = streams.open(req, reply);
     const send = stream.send;
     const end = stream.end;

@@ -2,29 +2,18 @@
  * The engine's job kinds and the job service built from the settings. Used by the engine (API
  * process) and by job workers, so every process that runs jobs knows the same kinds.
  */
-import { join } from 'node:path';
 import type { Settings } from '../config.js';
 import type { EngineContext } from '../context.js';
-import { openDatabase } from '../db/open.js'; // not db/index: it loads pg
-import { DbJobStore, JobHandlerRegistry, JobService, JOB_MIGRATIONS, JOBS_DB_NAME, SqliteJobStore, type JobLogger, type JobStore } from '../jobs/index.js';
+import { JobHandlerRegistry, JobService, type JobLogger } from '../jobs/index.js';
+import { jobStoreFromSettings } from '../jobs/store-from-settings.js';
+
+export { jobStoreFromSettings };
 import { jobRuntimeFromSettings } from '../jobs/redis/from-settings.js';
 import { analysisJobHandler } from './process.js';
 import { compositeJobHandler } from './composite.js';
 import { mosaicJobHandlers } from './mosaic.js';
 import { compositeNChannelJobHandler } from './composite-nchannel.js';
 import { observationMosaicJobHandler } from './observation-mosaic.js';
-
-/**
- * Where job records live: with DATABASE_URL, the shared PostgreSQL database (table job_records,
- * migrated here), so every engine and worker machine reads the same records without sharing a
- * SQLite file; otherwise the embedded DATA_DIR/jobs.sqlite.
- */
-export async function jobStoreFromSettings(settings: Settings, logger?: JobLogger): Promise<JobStore> {
-  if (settings.databaseUrl === undefined) return new SqliteJobStore(join(settings.dataDir, JOBS_DB_NAME));
-  const { db, applied } = await openDatabase({ databaseUrl: settings.databaseUrl, sqliteFile: settings.databaseFile, migrations: [JOB_MIGRATIONS], maxConnections: 5 });
-  if (applied.length) logger?.info({ database: db.description, applied: applied.map((m) => `${m.component}:${m.version}`) }, 'job store migrated');
-  return new DbJobStore(db);
-}
 
 /**
  * The job service: records in the job store (above); jobs run in this process, or through BullMQ

@@ -4,6 +4,7 @@
  * the job is saved as paused (by shutdown) and resumed by the next start.
  */
 import { after, before, describe, it } from 'node:test';
+import { JOBS_DB_NAME, SqliteJobStore } from '../../src/jobs/index.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -89,8 +90,14 @@ for (const [signal, obsId] of [['SIGKILL', 'jw09992-o004_t001_miri_f770w'], ['SI
         const code = await engine.stop(signal);
         if (signal === 'SIGTERM') assert.equal(code, 0, engine.proc?.stderr());
 
-        const state = JSON.parse(await readFile(join(dataDir, 'mast', '.download_state', `${id}.json`), 'utf8')) as Json;
-        assert.equal(state.status, signal === 'SIGKILL' ? 'downloading' : 'paused');
+        // The download is a job-core record (DATA_DIR/jobs.sqlite); its checkpoint is the saved form.
+        const store = new SqliteJobStore(join(dataDir, JOBS_DB_NAME));
+        const record = (await store.get(id))!;
+        await store.close();
+        assert.equal(record.kind, 'download');
+        assert.equal(record.state, signal === 'SIGKILL' ? 'running' : 'queued');
+        const state = record.checkpoint as Json;
+        assert.equal(state.status, 'downloading');
         // After kill -9 the saved state may lag the disk by up to a second: the .part files are the truth.
         const partial: Json[] = [];
         const partialSizes = new Map<string, number>();

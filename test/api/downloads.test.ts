@@ -139,8 +139,10 @@ describe('chunked download jobs over HTTP', () => {
     assert.equal(p.stage, 'complete', JSON.stringify(p));
     assert.deepEqual(p.file_progress.map((f: Json) => f.filename).sort(), [...chosen].sort());
     for (const f of p.file_progress) assert.equal(sha(await readFile(f.local_path)), sha(fakeBytes(f.filename)));
-    const state = JSON.parse(await readFile(join(engine.dataDir, 'mast', '.download_state', `${start.body.job_id}.json`), 'utf8'));
-    assert.deepEqual(state.product_filenames, chosen);
+    const record = (await engine.ctx.jobs.get(start.body.job_id))!;
+    assert.equal(record.kind, 'download');
+    assert.deepEqual(record.inputs.product_filenames, chosen);
+    assert.deepEqual((record.checkpoint as Json).product_filenames, chosen);
 
     const unknown = await call('POST', '/mast/download/start-chunked', { obs_id: OBS, product_filenames: [`${OBS}_x1d.fits`, 'jw_missing_i2d.fits'] });
     assert.equal(unknown.status, 422, JSON.stringify(unknown.body));

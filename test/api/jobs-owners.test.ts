@@ -3,19 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
+import { TEST_JWT_SECRET, testToken } from '../helpers/jwt.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { writeFits } from '../../src/fits/writer.js';
 import { syntheticPlane } from '../analysis/fixtures.js';
 
-const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const SECRET = TEST_JWT_SECRET;
 const ANALYSIS = { data_id: 'j', file_path: 'data/synthetic.fits', algorithm: 'gaussian_filter', parameters: { sigma: 2 } };
 
-function token(sub: string, role = 'User'): Promise<string> {
-  return new SignJWT({ sub, role }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt()
-    .setIssuer('JwstDataAnalysis').setAudience('JwstDataAnalysisClient').setExpirationTime('10m')
-    .sign(new TextEncoder().encode(SECRET));
-}
+const token = (sub: string, role?: string) => testToken(sub, role, SECRET);
 
 describe('job owners (users on)', () => {
   let engine: TestEngine;

@@ -2,10 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, utimes, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DownloadManager, type DownloadManagerOptions } from '../../src/downloads/download-manager.js';
+import { DownloadManager, downloadJobOf, type DownloadManagerOptions } from '../../src/downloads/download-manager.js';
 import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
-import { FileJobStore } from '../../src/downloads/file-job-store.js';
-import { MemoryJobStore } from '../../src/downloads/job-store.js';
+import { MemoryJobStore, type JobRecord, type JobState } from '../../src/jobs/index.js';
+import { jobToJson } from '../../src/downloads/job.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
 import type { Job } from '../../src/downloads/job.js';
 import { ValidationError } from '../../src/errors.js';
@@ -66,6 +66,11 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     return m;
   }
 
+  /** The job as its record says (the one source of truth: the job core's store). */
+  async function stored(m: DownloadManager, id: string): Promise<Job> {
+    return downloadJobOf((await m.jobs.store.get(id))!);
+  }
+
   async function assertFilesIdentical(job: Job, data: Map<string, Buffer>) {
     for (const f of job.files) {
       const expected = data.get(f.filename)!;
@@ -75,16 +80,21 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     }
   }
 
-  it('downloads every file of an observation and saves the final state', async () => {
+  it('downloads every file of an observation as a job-core record (kind download) and saves the final state', async () => {
     const dir = join(tmp.dir, 'a');
     const m = manager(dir);
     await m.start();
     const obs = observation([40_000, 70_000, 5_000]);
-    const job = await m.createJob({ obsId: obs.obsId });
+    const job = await m.createJob({ obsId: obs.obsId }, { owner: 'alice' });
     const done = await m.waitUntilSettled(job.id);
     assert.equal(done.status, 'complete');
     await assertFilesIdentical(done, obs.data);
-    const saved = JSON.parse(await readFile(join(dir, 'mast', '.download_state', `${job.id}.json`), 'utf8'));
+    const record = (await m.jobs.store.get(job.id))!;
+    assert.equal(record.kind, 'download');
+    assert.equal(record.state, 'completed');
+    assert.equal(record.owner, 'alice');
+    assert.equal(record.progress, 1);
+    const saved = jobToJson(downloadJobOf(record));
     assert.equal(saved.status, 'complete');
     assert.equal(saved.files.length, 3);
     assert.equal(saved.downloaded_bytes, 115_000);
@@ -185,10 +195,10 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(m.get(job.id)!.status, 'cancelled');
     assert.equal(m.progress(cancelled).isResumable, false);
-    assert.ok(!m.resumable().some((j) => j.id === job.id));
+    assert.ok(!(await m.resumable()).some((j) => j.id === job.id));
     await assert.rejects(m.resume(job.id), { httpStatus: 400 });
-    const saved = await new FileJobStore(m.downloadDir).load(job.id);
-    assert.equal(saved!.status, 'cancelled');
+    const saved = await stored(m, job.id);
+    assert.equal(saved.status, 'cancelled');
   });
 
   it('cancel removes the .part files at once and keeps completed files; dismissing without delete_files keeps them too', async () => {
@@ -207,8 +217,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     await assert.rejects(stat(slowPart), { code: 'ENOENT' }, 'the .part is gone when cancel answers');
     assert.deepEqual(slow()!.ranges, []);
     assert.equal(sha256(await readFile(done()!.localPath)), sha256(obs.data.get(done()!.filename)!), 'the completed file stays');
-    const saved = await new FileJobStore(m.downloadDir).load(job.id);
-    assert.deepEqual(saved!.files.find((f) => f.filename === big)!.ranges, []);
+    const saved = await stored(m, job.id);
+    assert.deepEqual(saved.files.find((f) => f.filename === big)!.ranges, []);
     const donePath = done()!.localPath;
     assert.equal((await m.dismiss(job.id, false)).deletedFiles, 0);
     await stat(donePath);
@@ -267,10 +277,12 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const job = await first.createJob({ obsId: obs.obsId });
     await new Promise((r) => setTimeout(r, 250));
     await first.close();
-    const saved = await new FileJobStore(join(dir, 'mast')).load(job.id);
-    assert.equal(saved!.status, 'paused');
-    assert.equal(saved!.pauseReason, 'shutdown');
-    const have = saved!.files[0]!.ranges[0]![1];
+    // Stopped by the shutdown: queued again in the store (DATA_DIR/jobs.sqlite), its bytes kept.
+    const third = manager(dir, { recoverOnStart: false });
+    const saved = (await third.getOrLoad(job.id))!;
+    assert.equal(saved.status, 'queued');
+    await third.close();
+    const have = saved.files[0]!.ranges[0]![1];
     assert.ok(have > 0);
     fake.endpoint.setFaults(obs.uris[0]!, {});
     const mark = fake.endpoint.requests.length;
@@ -299,13 +311,15 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     await new Promise((r) => setTimeout(r, 200));
     await first.pause(job.id);
     await first.close();
-    const saved = JSON.parse(await readFile(join(dir, 'mast', '.download_state', `${job.id}.json`), 'utf8'));
+    const peek = manager(dir, { recoverOnStart: false });
+    const saved = jobToJson((await peek.getOrLoad(job.id))!);
+    await peek.close();
     assert.deepEqual(saved.product_filenames, chosen);
     assert.equal(saved.files.length, 2);
     for (const uri of obs.uris) fake.endpoint.setFaults(uri, {});
     const second = manager(dir, { autoResume: false });
     await second.start();
-    const again = second.get(job.id)!;
+    const again = (await second.getOrLoad(job.id))!;
     assert.deepEqual(again.productFilenames, chosen);
     await second.resume(job.id);
     const done = await second.waitUntilSettled(job.id);
@@ -314,8 +328,10 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     await assertFilesIdentical(done, obs.data);
     assert.equal(fake.endpoint.requests.some((r) => r.uri === obs.uris[1]), false, 'the unselected file is never requested');
 
-    // A job that crashed before its product list was taken lists the selection again at restart.
+    // An older engine's state file (imported once at start) of a job that crashed before its
+    // product list was taken: it lists the selection again.
     const crashed = { ...saved, job_id: 'crashedsel1', status: 'downloading', files: [], product_filenames: [names[1]!] };
+    await mkdir(join(dir, 'mast', '.download_state'), { recursive: true });
     await writeFile(join(dir, 'mast', '.download_state', 'crashedsel1.json'), JSON.stringify(crashed));
     const third = manager(dir);
     await third.start();
@@ -323,48 +339,63 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     assert.equal(recovered.status, 'complete', recovered.error ?? '');
     assert.deepEqual(recovered.files.map((f) => f.filename), [names[1]!]);
     await assertFilesIdentical(recovered, obs.data);
+    assert.deepEqual(await readdir(join(dir, 'mast', '.download_state')), ['crashedsel1.json.imported'], 'imported once');
   });
 
-  it('with auto-resume off, an interrupted job waits in the resumable list', async () => {
+  it('with auto-resume off, a job cut by a crash waits in the resumable list', async () => {
     const dir = join(tmp.dir, 'i');
     const store = new MemoryJobStore();
     const obs = observation([100_000], [{ bytesPerSecond: 60_000 }]);
-    const first = manager(dir, { store });
+    const first = manager(dir, { jobStore: store });
     await first.start();
     const job = await first.createJob({ obsId: obs.obsId });
-    await new Promise((r) => setTimeout(r, 200));
-    await first.close();
-    const second = manager(dir, { store, autoResume: false });
+    while ((await store.get(job.id))!.state !== 'running') await new Promise((r) => setTimeout(r, 20));
+    // The record as a crash (kill -9) leaves it: still `running`.
+    const crashed = new MemoryJobStore();
+    await crashed.insert((await store.get(job.id))!);
+    const second = manager(join(tmp.dir, 'i2'), { jobStore: crashed, autoResume: false });
     await second.start();
-    assert.deepEqual(second.resumable().map((j) => j.id), [job.id]);
-    assert.equal(second.get(job.id)!.status, 'paused');
+    assert.deepEqual((await second.resumable()).map((j) => j.id), [job.id]);
+    const held = (await second.getOrLoad(job.id))!;
+    assert.equal(held.status, 'paused');
+    assert.equal(held.pauseReason, 'interrupted');
+    await first.close();
   });
 
   it('saves byte progress at most about once a second per job, and every state change', async () => {
-    const saves: string[] = [];
-    const store = new MemoryJobStore();
-    const counting = { ...store, save: async (j: Job) => { saves.push(j.status); await store.save(j); }, load: store.load.bind(store), list: store.list.bind(store), delete: store.delete.bind(store) };
-    const m = manager(join(tmp.dir, 'j'), { store: counting, persistIntervalMs: 500 });
+    const saves: JobState[] = [];
+    class CountingStore extends MemoryJobStore {
+      override async insert(j: JobRecord): Promise<void> {
+        saves.push(j.state);
+        await super.insert(j);
+      }
+      override async update(j: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
+        saves.push(j.state);
+        return super.update(j, expect);
+      }
+    }
+    const m = manager(join(tmp.dir, 'j'), { jobStore: new CountingStore(), persistIntervalMs: 500 });
     await m.start();
     const obs = observation([150_000], [{ bytesPerSecond: 50_000 }]);
     const started = Date.now();
     const job = await m.createJob({ obsId: obs.obsId });
     await m.waitUntilSettled(job.id);
     const seconds = (Date.now() - started) / 1000;
-    const progressSaves = saves.filter((s) => s === 'downloading').length;
+    const progressSaves = saves.filter((s) => s === 'running').length;
     assert.ok(seconds > 1, 'long enough to see the throttle');
     // Dozens of writes happened; saves stay near one per interval (plus the state changes).
     assert.ok(progressSaves <= Math.ceil(seconds / 0.5) + 3, `${progressSaves} saves in ${seconds.toFixed(1)} s`);
-    assert.deepEqual([...new Set(saves)], ['queued', 'fetching_products', 'downloading', 'complete']);
+    assert.deepEqual([...new Set(saves)], ['queued', 'running', 'completed']);
   });
 
-  it('removes old finished state and orphaned .part files, keeping what live jobs need', async () => {
+  it('imports older engines\' state files once as job records, and removes orphaned .part files', async () => {
     const dir = join(tmp.dir, 'k');
-    const store = new FileJobStore(join(dir, 'mast'));
     const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
-    const base = { obsId: 'jwold', productType: 'SCIENCE', calibLevel: null, subgroup: null, extension: null, productId: null, productFilenames: null, downloadDir: join(dir, 'mast', 'jwold'), files: [], pauseReason: null, error: null, message: '', createdAt: old, startedAt: old, updatedAt: old };
-    await store.save({ ...base, id: 'oldcomplete', status: 'complete', completedAt: old });
-    await store.save({ ...base, id: 'recentdone', status: 'complete', completedAt: new Date().toISOString() });
+    const base: Job = { id: '', obsId: 'jwold', productType: 'SCIENCE', calibLevel: null, subgroup: null, extension: null, productId: null, productFilenames: null, downloadDir: join(dir, 'mast', 'jwold'), files: [], status: 'complete', pauseReason: null, error: null, message: '', createdAt: old, startedAt: old, completedAt: old, updatedAt: old, owner: null, speedBytesPerSec: 0, currentFile: null };
+    await mkdir(join(dir, 'mast', '.download_state'), { recursive: true });
+    await writeFile(join(dir, 'mast', '.download_state', 'oldcomplete.json'), JSON.stringify(jobToJson({ ...base, id: 'oldcomplete' })));
+    await writeFile(join(dir, 'mast', '.download_state', 'oldpaused.json'), JSON.stringify(jobToJson({ ...base, id: 'oldpaused', status: 'paused', pauseReason: 'user', completedAt: null })));
+    await writeFile(join(dir, 'mast', '.download_state', 'broken.json'), '{');
     await mkdir(join(dir, 'mast', 'jwold'), { recursive: true });
     const orphan = join(dir, 'mast', 'jwold', 'orphan.fits.part');
     await writeFile(orphan, 'x');
@@ -373,8 +404,17 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const m = manager(dir, { stateRetentionDays: 7 });
     await m.start();
     const left = (await readdir(join(dir, 'mast', '.download_state'))).sort();
-    assert.deepEqual(left, ['recentdone.json']);
+    assert.deepEqual(left, ['broken.json', 'oldcomplete.json.imported', 'oldpaused.json.imported']);
+    assert.equal((await m.jobs.store.get('oldcomplete'))!.state, 'completed');
+    const paused = (await m.getOrLoad('oldpaused'))!;
+    assert.equal(paused.status, 'paused');
+    assert.equal(paused.pauseReason, 'user');
     await assert.rejects(stat(orphan), { code: 'ENOENT' });
+    // A second start reads nothing again.
+    await m.close();
+    const again = manager(dir, { stateRetentionDays: 7 });
+    await again.start();
+    assert.deepEqual((await again.list()).map((j) => j.id).sort(), ['oldcomplete', 'oldpaused']);
   });
 
   it('evicts least recently used observations above MAST_CACHE_MAX_BYTES, never one in use', async () => {

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadSettings } from '../../config.js';
+import { jobStoreFromSettings } from '../../jobs/store-from-settings.js';
 import { mastClientFromSettings } from '../../mast/index.js';
 import { barLayout, etaText, fitName, type BarLayout } from '../progress-format.js';
 import { downloadManagerFromSettings, formatBytes, mastClientProductSource, validateObsId, validateProductSelection, type DownloadManager, type Job, type JobProgress } from '../../downloads/index.js';
@@ -41,9 +42,8 @@ const sameList = <T>(a: readonly T[] | null, b: readonly T[] | null) => JSON.str
 const sortedOrNull = (names: readonly string[] | null) => (names ? [...names].sort() : null);
 
 /** The unfinished job for the same request, if an earlier run left one. */
-function findResumable(manager: DownloadManager, obsId: string, productType: string, calibLevel: number[] | null, subgroup: string[] | null, extension: string[] | null, files: string[] | null): Job | undefined {
-  return manager
-    .resumable()
+async function findResumable(manager: DownloadManager, obsId: string, productType: string, calibLevel: number[] | null, subgroup: string[] | null, extension: string[] | null, files: string[] | null): Promise<Job | undefined> {
+  return (await manager.resumable())
     .filter((j) => j.obsId === obsId && sameList(sortedOrNull(j.productFilenames), sortedOrNull(files)))
     // A selection ignores the filters, so only selection-less jobs compare them.
     .filter((j) => files !== null || (j.productType === productType && sameList(j.calibLevel, calibLevel) && sameList(j.extension, extension) && sameList(j.subgroup?.map((s) => s.toUpperCase()) ?? null, subgroup?.map((s) => s.toUpperCase()) ?? null)))
@@ -139,8 +139,9 @@ export function downloadCommands(program: Command): void {
       const files = o.file.length > 0 ? validateProductSelection(o.file) : null;
       const settings = loadSettings({ ...process.env, ...(o.mastUrl ? { MAST_BASE_URL: o.mastUrl } : {}) });
       const mast = mastClientFromSettings(settings);
-      // This command resumes only its own job; other interrupted jobs wait for the service.
-      const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { autoResume: false });
+      // Records in the engine's job store (DATA_DIR/jobs.sqlite, or DATABASE_URL's): this command
+      // runs and resumes only its own job; other jobs (maybe an engine's, running now) are left alone.
+      const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { autoResume: false, recoverOnStart: false, jobStore: await jobStoreFromSettings(settings) });
       const view = new ProgressView(o.progress && process.stderr.isTTY === true && !o.json);
       let job: Job | undefined;
       let interrupted = false;
@@ -155,7 +156,7 @@ export function downloadCommands(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         await manager.start();
-        const previous = findResumable(manager, obsId, productType, calibLevel, subgroup, extension, files);
+        const previous = await findResumable(manager, obsId, productType, calibLevel, subgroup, extension, files);
         if (previous) {
           const p = manager.progress(previous);
           view.line(`Resuming job ${previous.id}: ${formatBytes(p.downloadedBytes)} of ${formatBytes(p.totalBytes)} already on disk`);
