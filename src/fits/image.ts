@@ -20,6 +20,12 @@ export interface ReadPlaneOptions {
   rows?: readonly [number, number];
   /** Throws FITS_TOO_LARGE (413) if the read would decode more elements. */
   maxElements?: number;
+  /**
+   * [start, end) of columns: only these pixels of each row are read (one read per row, a few in
+   * flight), so a cutout of a wide image moves its own bytes, not whole rows (ranged GETs on S3).
+   * Uncompressed images only; default all columns.
+   */
+  cols?: readonly [number, number];
 }
 
 export interface ReadBandsOptions extends ReadPlaneOptions {
@@ -172,18 +178,51 @@ async function readPlaneImpl(file: FitsFile, hdu: HduRef, options: ReadPlaneOpti
     return readCompressedImagePlane(file, h, { plane: s.plane, rows: [s.y0, s.y1], maxElements: options.maxElements ?? DEFAULT_MAX_ELEMENTS });
   }
   const { offset, length } = sectionByteRange(h, s);
+  const bpp = bytesPerPixel(h.storedBitpix);
+  const [x0, x1] = options.cols ?? [0, s.geometry.width];
+  if (!Number.isInteger(x0) || !Number.isInteger(x1) || x0 < 0 || x1 > s.geometry.width || x0 >= x1) {
+    throw new FitsError('FITS_BAD_ARGUMENT', `column range [${x0}, ${x1}) is outside [0, ${s.geometry.width})`);
+  }
+  if (x1 - x0 < s.geometry.width) {
+    const rowBytes = s.geometry.width * bpp;
+    const bytes = takeBuffer((s.y1 - s.y0) * (x1 - x0) * bpp);
+    await readRowSegments(file, bytes, offset + x0 * bpp, rowBytes, (x1 - x0) * bpp);
+    swapInPlace(bytes, bpp);
+    return decodeSection(bytes, hduScaling(h), x1 - x0, s.y1 - s.y0, bpp);
+  }
   const bytes = takeBuffer(length);
-  await readNative(file, bytes, offset, bytesPerPixel(h.storedBitpix));
-  const scaling = hduScaling(h);
+  await readNative(file, bytes, offset, bpp);
+  return decodeSection(bytes, hduScaling(h), s.geometry.width, s.y1 - s.y0, bpp);
+}
+
+/** Native-order stored values -> physical values (aliasing the bytes for unscaled floats). */
+function decodeSection(bytes: Buffer, scaling: Scaling, width: number, height: number, bpp: number): ImagePlane {
   const aliases = scaling.bscale === 1 && scaling.bzero === 0 && (scaling.bitpix === -32 || scaling.bitpix === -64);
-  if (aliases) return { width: s.geometry.width, height: s.y1 - s.y0, data: decodeBand(bytes, scaling, undefined, 0, true) };
+  if (aliases) return { width, height, data: decodeBand(bytes, scaling, undefined, 0, true) };
   // Integer or scaled data: decode into a (pooled) float array and give the raw bytes back to the pool.
-  const n = length / bytesPerPixel(h.storedBitpix);
+  const n = bytes.length / bpp;
   const outBytes = takeBuffer(n * (scaling.output === 'float32' ? 4 : 8));
   const out = scaling.output === 'float32' ? new Float32Array(outBytes.buffer, outBytes.byteOffset, n) : new Float64Array(outBytes.buffer, outBytes.byteOffset, n);
   const data = decodeBand(bytes, scaling, out, 0, true);
   releaseBuffer(bytes);
-  return { width: s.geometry.width, height: s.y1 - s.y0, data };
+  return { width, height, data };
+}
+
+/** Row segments in flight at once (each a ranged GET on object storage). */
+const SEGMENTS_IN_FLIGHT = 8;
+
+/** Reads `target.length / segmentBytes` segments, one per row, starting at `offset` and `rowBytes` apart. */
+async function readRowSegments(file: FitsFile, target: Buffer, offset: number, rowBytes: number, segmentBytes: number): Promise<void> {
+  const rows = target.length / segmentBytes;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < rows) {
+      throwIfCancelled();
+      const r = next++;
+      await file.readInto(target.subarray(r * segmentBytes, (r + 1) * segmentBytes), offset + r * rowBytes);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(rows, SEGMENTS_IN_FLIGHT) }, worker));
 }
 
 /**

@@ -21,6 +21,8 @@ import { objectStoreFor, parseObjectLocation, readBlockBytes, readCache } from '
 
 /** Reads of at least this many blocks bypass the cache (one request, exactly the bytes asked). */
 const DIRECT_BLOCKS = 16;
+/** Reads of at most blockBytes / this that miss the cache fetch exactly their bytes. */
+const SMALL_READ_FRACTION = 8;
 /** Bytes read at open to recognise a compressed object (and the first header blocks). */
 const HEAD_BYTES = 4 * 2880;
 
@@ -62,13 +64,12 @@ class ObjectByteSource implements ByteSource {
     const B = this.blockBytes;
     const first = Math.floor(offset / B);
     const last = Math.floor((offset + n - 1) / B);
-    if (last - first + 1 >= DIRECT_BLOCKS) {
-      const bytes = await this.fetch(offset, n);
-      target.set(bytes.subarray(0, n));
-      return Math.min(n, bytes.length);
-    }
+    if (last - first + 1 >= DIRECT_BLOCKS) return this.fetchInto(target, offset, n);
     const blocks: (Buffer | undefined)[] = [];
     for (let b = first; b <= last; b++) blocks.push(this.cache.get(this.id + b));
+    // A small read (a row segment of a cutout, a pixel) not in the cache: exactly its bytes, uncached,
+    // so scattered small reads move their own bytes and not a block each.
+    if (n <= B / SMALL_READ_FRACTION && blocks.some((b) => !b)) return this.fetchInto(target, offset, n);
     // Missing blocks in runs: one request per run of consecutive missing blocks.
     for (let i = 0; i < blocks.length; i++) {
       if (blocks[i]) continue;
@@ -94,6 +95,13 @@ class ObjectByteSource implements ByteSource {
       done += take;
     }
     return done;
+  }
+
+  private async fetchInto(target: Uint8Array, offset: number, n: number): Promise<number> {
+    const bytes = await this.fetch(offset, n);
+    const got = Math.min(n, bytes.length);
+    target.set(bytes.subarray(0, got));
+    return got;
   }
 
   private async fetch(offset: number, length: number): Promise<Buffer> {

@@ -95,6 +95,24 @@ describe('FITS on S3', () => {
     }
   });
 
+  it('reads a window (cols) with one small ranged GET per row, equal to the crop of whole rows', async () => {
+    const remote = await FitsFile.open('s3://engine/mast/jw1/big_i2d.fits');
+    try {
+      readCache().clear();
+      const before = { ...store.traffic };
+      const win = await readPlane(remote, 1, { rows: [300, 364], cols: [500, 564] });
+      const moved = store.traffic.bytesRead - before.bytesRead;
+      assert.equal(store.traffic.requests - before.requests, 64);
+      assert.equal(moved, 64 * 64 * 4);
+      assert.equal(win.width, 64);
+      const rows = await readPlane(remote, 1, { rows: [300, 364] });
+      for (let r = 0; r < 64; r++) assert.deepEqual(win.data.subarray(r * 64, (r + 1) * 64), rows.data.subarray(r * W + 500, r * W + 564));
+      await assert.rejects(readPlane(remote, 1, { rows: [0, 1], cols: [10, W + 1] }), /column range/);
+    } finally {
+      await remote.close();
+    }
+  });
+
   it('serves repeated small reads from the read cache', async () => {
     readCache().clear();
     const f1 = await FitsFile.open('s3://engine/mast/jw1/big_i2d.fits');
@@ -110,14 +128,14 @@ describe('FITS on S3', () => {
   it('evicts least recently used blocks beyond the budget', async () => {
     const cache = new BlockCache(256 * 1024);
     const source = await openObjectSource(store, 'mast/jw1/big_i2d.fits', { cache, blockBytes: 64 * 1024 }, openSource);
-    for (let b = 0; b < 8; b++) await source.read(b * 64 * 1024, 10);
+    for (let b = 0; b < 8; b++) await source.read(b * 64 * 1024, 16 * 1024); // not small reads: cached
     assert.ok(cache.stats.bytes <= 256 * 1024);
     assert.equal(cache.stats.blocks, 4);
     assert.ok(cache.stats.evictions >= 4);
     const requests = store.traffic.requests;
-    await source.read(7 * 64 * 1024, 10); // most recent: cached
+    await source.read(7 * 64 * 1024, 10); // most recent: cached (small reads are served from cached blocks)
     assert.equal(store.traffic.requests, requests);
-    await source.read(0, 10); // evicted: fetched again
+    await source.read(0, 16 * 1024); // evicted: fetched again
     assert.equal(store.traffic.requests, requests + 1);
     await source.close();
   });

@@ -50,9 +50,13 @@ export async function cutoutFile(req: CutoutRequest): Promise<CutoutResult> {
     // Rows are read whole (FITS stores rows contiguously); the row band must fit the decode limit.
     if (W * h > req.limits.maxElements) throw imageTooLarge(W * h, req.limits.maxElements);
     const slice = chooseSlice(hdu.axes, req.sliceIndex);
-    const band = await readPlane(file, hdu, { plane: slice.plane, rows: [y0, y1], maxElements: req.limits.maxElements });
+    // Only the cutout's columns are read (one read per row): on object storage, ranged GETs of its own bytes.
+    const cols: [number, number] | undefined = hdu.kind === 'image' ? [x0, x1] : undefined;
+    const band = await readPlane(file, hdu, { plane: slice.plane, rows: [y0, y1], maxElements: req.limits.maxElements, ...(cols ? { cols } : {}) });
+    const rowWidth = cols ? w : W;
+    const left = cols ? 0 : x0;
     const data = band.data instanceof Float32Array ? new Float32Array(w * h) : new Float64Array(w * h);
-    for (let r = 0; r < h; r++) data.set(band.data.subarray(r * W + x0, r * W + x0 + w), r * w);
+    for (let r = 0; r < h; r++) data.set(band.data.subarray(r * rowWidth + left, r * rowWidth + left + w), r * w);
 
     const header = hdu.header.clone();
     for (const card of hdu.header.cards) {
