@@ -3,6 +3,7 @@
  * engine's validation order and messages (contract §1.1; 400 each). The core below never sees
  * strings such as 'grayscale'.
  */
+import { parseSmoothParams, type RawSmoothParams, type SmoothOptions } from './smoothing.js';
 import { colormapNames, getColormap, type Colormap } from './colormaps/index.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from './display.js';
 import { IMAGE_FORMATS, type ImageFormat } from './encode.js';
@@ -18,7 +19,7 @@ export interface RawDisplayParams {
   slice_index?: number;
 }
 
-export interface RawPreviewParams extends RawDisplayParams {
+export interface RawPreviewParams extends RawDisplayParams, RawSmoothParams {
   cmap?: string;
   width?: number;
   height?: number;
@@ -36,12 +37,15 @@ export interface PreviewRequest {
   readonly quality: number;
   readonly nanColor: Rgba;
   readonly sliceIndex: number;
+  /** Smoothing of the full-resolution plane before anything else; null = off. */
+  readonly smooth: SmoothOptions | null;
 }
 
 export interface HistogramRequest {
   readonly display: Required<Omit<DisplayOptions, 'logA'>>;
   readonly bins: number;
   readonly sliceIndex: number;
+  readonly smooth: SmoothOptions | null;
 }
 
 const fail = (message: string): never => {
@@ -88,15 +92,16 @@ export function parsePreviewParams(p: RawPreviewParams): PreviewRequest {
   if (p.nan_color !== undefined && p.nan_color !== '') {
     nanColor = parseColor(p.nan_color) ?? fail(`Invalid nan_color '${p.nan_color}'. Use 'transparent', '#rrggbb', '#rrggbbaa' or 'r,g,b[,a]'`);
   }
-  return { display, colormap: colormap!, width, height, format: format as ImageFormat, quality, nanColor, sliceIndex: p.slice_index ?? -1 };
+  const smooth = parseSmoothParams(p);
+  return { display, colormap: colormap!, width, height, format: format as ImageFormat, quality, nanColor, sliceIndex: p.slice_index ?? -1, smooth };
 }
 
 /** GET /histogram's parameters: bins, gamma, stretch, levels, asinh_a, slice. */
-export function parseHistogramParams(p: RawDisplayParams & { bins?: number }): HistogramRequest {
+export function parseHistogramParams(p: RawDisplayParams & RawSmoothParams & { bins?: number }): HistogramRequest {
   const bins = p.bins ?? 256;
   if (!(bins >= 10 && bins <= 10000)) fail('Bins must be between 10 and 10000');
   const display = checkDisplay(p, (s) => `Invalid stretch '${s}'. Must be one of: ${sortedStretches}`, 'early');
-  return { display, bins, sliceIndex: p.slice_index ?? -1 };
+  return { display, bins, sliceIndex: p.slice_index ?? -1, smooth: parseSmoothParams(p) };
 }
 
 /** GET /pixeldata's parameters. */

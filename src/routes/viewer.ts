@@ -40,6 +40,9 @@ const PreviewQuery = Type.Object({
   nan_color: Type.Optional(Type.String({ maxLength: 64, description: "colour of no-data pixels: 'transparent' (default; black in JPEG), '#rrggbb', '#rrggbbaa' or 'r,g,b[,a]'" })),
   embed_avm: Type.Optional(Type.Boolean({ default: false, description: 'embed AVM 1.2 XMP (PNG iTXt / JPEG APP1), spatial fields from the WCS of the image as written' })),
   avm_metadata: Type.Optional(Type.String({ default: '', maxLength: MAX_JSON_TEXT_LENGTH, description: 'JSON {target_name, instrument, filter, description, facility, spectral_band}' })),
+  smooth_method: Type.Optional(Type.String({ default: '', maxLength: MAX_NAME_LENGTH, description: "'' (off), gaussian, median, box (scipy), astropy_gaussian, astropy_box: NaN-aware, on the full-resolution plane" })),
+  smooth_sigma: Type.Optional(Type.Number({ default: 1.0, ...ANY_NUMBER, description: 'Gaussian sigma in pixels (0.1-10)' })),
+  smooth_size: Type.Optional(Type.Integer({ default: 3, ...ANY_INT, description: 'odd window width for median/box (1-25)' })),
 });
 
 const HistogramQuery = Type.Object({
@@ -51,6 +54,9 @@ const HistogramQuery = Type.Object({
   black_point: Type.Optional(Type.Number({ default: 0.0, ...ANY_NUMBER })),
   white_point: Type.Optional(Type.Number({ default: 1.0, ...ANY_NUMBER })),
   asinh_a: Type.Optional(Type.Number({ default: 0.1, ...ANY_NUMBER })),
+  smooth_method: Type.Optional(Type.String({ default: '', maxLength: MAX_NAME_LENGTH, description: "'' (off), gaussian, median, box (scipy), astropy_gaussian, astropy_box: NaN-aware, on the full-resolution plane" })),
+  smooth_sigma: Type.Optional(Type.Number({ default: 1.0, ...ANY_NUMBER, description: 'Gaussian sigma in pixels (0.1-10)' })),
+  smooth_size: Type.Optional(Type.Integer({ default: 3, ...ANY_INT, description: 'odd window width for median/box (1-25)' })),
 });
 
 const PixelDataQuery = Type.Object({
@@ -128,7 +134,7 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     if (notModified(request, reply, etag)) return reply;
     let body = jsonCache.get(etag)?.body as Omit<HistogramResult, never> | undefined;
     if (!body) {
-      body = await ctx.pool.run<HistogramResult>('viewer.histogram', { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
+      body = await ctx.pool.run<HistogramResult>('viewer.histogram', { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx), smooth: req.smooth }, { signal: requestSignal(ctx, request, reply) });
       jsonCache.set(etag, { body, headers: {} }, 64 * req.bins + 2048);
     }
     return reply.header('etag', etag).header('cache-control', 'no-cache').send({ data_id: request.params.data_id, ...body });

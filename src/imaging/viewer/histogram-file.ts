@@ -10,7 +10,8 @@ import { buildDisplayMapping, type AppliedDisplay, type DisplayOptions } from '.
 import { histogram, UniformBins, type Histogram } from '../histogram.js';
 import { BucketQuantiles } from '../quantiles.js';
 import type { DisplayStatistics } from '../statistics.js';
-import { openImage, planeBands, type OpenedImage, type ViewerLimits } from './source.js';
+import { openImage, planeBands, withSmoothing, type OpenedImage, type ViewerLimits } from './source.js';
+import type { SmoothOptions } from '../smoothing.js';
 import { scanStatistics } from './band-render.js';
 
 export const HISTOGRAM_PERCENTILES = [0.5, 1, 5, 25, 50, 75, 95, 99, 99.5] as const;
@@ -41,6 +42,8 @@ export interface HistogramFileRequest {
   readonly bins: number;
   readonly display: DisplayOptions;
   readonly limits: ViewerLimits;
+  /** Smoothing of the full-resolution plane (GET /histogram smooth_*). */
+  readonly smooth?: SmoothOptions | null;
 }
 
 function toJson(h: Histogram): HistogramJson {
@@ -48,13 +51,14 @@ function toJson(h: Histogram): HistogramJson {
 }
 
 export async function histogramFile(req: HistogramFileRequest): Promise<HistogramResult> {
-  const img = await openImage(req.path, req.sliceIndex, req.limits);
+  const opened = await openImage(req.path, req.sliceIndex, req.limits);
   try {
+    const img = await withSmoothing(opened, req.smooth, req.limits);
     const cube_info = { n_slices: img.slice.nSlices, current_slice: img.slice.current };
     const stats = await scanStatistics(img, req.limits, req.display);
     return { ...(await streamedHistogram(img, req, stats)), cube_info };
   } finally {
-    await img.file.close();
+    await opened.file.close();
   }
 }
 

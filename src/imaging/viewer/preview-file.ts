@@ -6,7 +6,8 @@ import { ImagingError } from '../errors.js';
 import { renderReduced } from '../preview.js';
 import { reduceBands } from './band-render.js';
 import type { Rgba } from '../rasterize.js';
-import { openImage, type ViewerLimits } from './source.js';
+import { openImage, withSmoothing, type ViewerLimits } from './source.js';
+import type { SmoothOptions } from '../smoothing.js';
 import { avmSpatial, embedAvm, parseWcs, type AvmMetadata, type AvmSpatial } from '../../wcs/index.js';
 import type { Hdu } from '../../fits/index.js';
 import type { PreviewRequest } from '../options.js';
@@ -24,6 +25,8 @@ export interface PreviewFileRequest {
   readonly limits: ViewerLimits;
   /** Embed AVM 1.2 XMP (spatial fields from the HDU's WCS, for the image as written) with this metadata. */
   readonly avm?: AvmMetadata;
+  /** Smoothing of the full-resolution plane (GET /preview smooth_*). */
+  readonly smooth?: SmoothOptions | null;
 }
 
 export interface PreviewFileResult {
@@ -55,6 +58,7 @@ export function previewFileRequest(path: string, req: PreviewRequest, limits: Vi
     nanColor: req.nanColor,
     limits,
     avm,
+    smooth: req.smooth,
   };
 }
 
@@ -70,8 +74,9 @@ function avmFor(hdu: Hdu, width: number, height: number, outWidth: number, outHe
 export async function previewFile(req: PreviewFileRequest): Promise<PreviewFileResult> {
   const colormap = getColormap(req.colormap);
   if (!colormap) throw new ImagingError(`Invalid colormap '${req.colormap}'`);
-  const img = await openImage(req.path, req.sliceIndex, req.limits);
+  const opened = await openImage(req.path, req.sliceIndex, req.limits);
   try {
+    const img = await withSmoothing(opened, req.smooth, req.limits);
     const options = { display: req.display, colormap, width: req.width, height: req.height, format: req.format, quality: req.quality, nanColor: req.nanColor };
     const { reduced, stats } = await reduceBands(img, req.limits, { width: req.width, height: req.height }, req.display);
     const rendered = await renderReduced(reduced, stats, options);
@@ -94,7 +99,7 @@ export async function previewFile(req: PreviewFileRequest): Promise<PreviewFileR
       mode: stats.sampled ? 'sampled' : 'exact',
     };
   } finally {
-    await img.file.close();
+    await opened.file.close();
   }
 }
 

@@ -12,6 +12,7 @@ import type { ImagePlane } from '../../core/image-plane.js';
 import { BadRequestError, PayloadTooLargeError } from '../../errors.js';
 import { FitsFile, bytesPerPixel, decodeBand, firstImageHdu, hduScaling, readPlane, readPlaneRows, type Hdu, type OpenOptions } from '../../fits/index.js';
 import { chooseSlice, type SliceChoice } from '../cube-info.js';
+import { smoothPlane, type SmoothOptions } from '../smoothing.js';
 import { throwIfCancelled } from '../../core/cancellation.js';
 
 export interface ViewerLimits {
@@ -85,6 +86,22 @@ export interface OpenedImage {
   /** True when the plane is read whole; false when it is streamed in bands. */
   readonly inMemory: boolean;
   readonly bandRows: number;
+  /** The plane after smoothing (`withSmoothing`): served instead of the file's pixels. */
+  readonly smoothed?: Float64Array;
+}
+
+/** Smoothing reads the whole plane: larger planes are refused (413). */
+export const MAX_SMOOTH_PIXELS = 25_000_000;
+
+/** The image with its plane smoothed at full resolution (no-op for null). */
+export async function withSmoothing(img: OpenedImage, smooth: SmoothOptions | null | undefined, limits: ViewerLimits): Promise<OpenedImage> {
+  if (!smooth) return img;
+  const pixels = img.width * img.height;
+  if (pixels > MAX_SMOOTH_PIXELS) {
+    throw new PayloadTooLargeError(`Smoothing needs the whole plane in memory: ${pixels} pixels exceeds ${MAX_SMOOTH_PIXELS}; ask without smooth_method`, 'IMAGE_TOO_LARGE');
+  }
+  const plane = await readWholePlane(img, limits);
+  return { ...img, smoothed: smoothPlane(plane, smooth) };
 }
 
 /** Opens the file and picks the first image HDU and the slice (contract rules). Close `file` when done. */
@@ -123,6 +140,10 @@ export async function readWholePlane(img: OpenedImage, limits: ViewerLimits): Pr
  * several row bands, which would decode them more than once).
  */
 export async function* planeBands(img: OpenedImage, limits: ViewerLimits): AsyncGenerator<PixelArray> {
+  if (img.smoothed) {
+    yield img.smoothed;
+    return;
+  }
   if (img.hdu.kind === 'image') {
     yield* uncompressedBands(img);
     return;
@@ -138,6 +159,10 @@ export async function* planeBands(img: OpenedImage, limits: ViewerLimits): Async
 
 /** Rows [y0, y1) of the plane, read in pieces that respect the decode limit. */
 export async function* planeRows(img: OpenedImage, limits: ViewerLimits, y0: number, y1: number): AsyncGenerator<{ y0: number; data: PixelArray }> {
+  if (img.smoothed) {
+    yield { y0, data: img.smoothed.subarray(y0 * img.width, y1 * img.width) };
+    return;
+  }
   const step = Math.max(1, Math.floor(limits.maxElements / img.width));
   for (let y = y0; y < y1; y += step) {
     throwIfCancelled();
