@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
-import { screenshotsDir, startStack, type Stack } from './harness.js';
+import { screenshotsDir, launchChromium, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const W = 600;
@@ -79,10 +79,7 @@ describe('viewer overlays and tools, end to end', { timeout: 300_000 }, () => {
       '# - {name: sky_centroid.dec, unit: deg, datatype: float64}', 'label sky_centroid.ra sky_centroid.dec',
       ...world.map(([ra, dec], i) => `${i + 1} ${ra.toFixed(10)} ${dec.toFixed(10)}`)];
     await writeFile(join(stack.dataDir, IMAGE.replace('_i2d.fits', '_cat.ecsv')), `${ecsv.join('\n')}\n`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
     await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent(IMAGE)}&grid=0`);
     await page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });

@@ -11,9 +11,9 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
-import { startStack, type Stack } from './harness.js';
+import { launchChromium, startStack, type Stack } from './harness.js';
 import { mulberry32 as rng } from '../helpers/prng.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -43,10 +43,7 @@ describe('full-resolution viewer, end to end', { timeout: 300_000 }, () => {
       { keyword: 'BUNIT', value: 'MJy/sr' },
     ];
     await writeFile(join(stack.dataDir, 'big.fits'), await encodeFits([{ axes: [], cards: [] }, { axes: [N, N], data, extname: 'SCI', cards }]));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   });
 

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { screenshotsDir, startStack, type Stack } from './harness.js';
+import type { Browser, Page } from 'playwright-core';
+import { screenshotsDir, launchChromium, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = screenshotsDir();
@@ -27,10 +27,7 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     stack = await startStack();
     // Slow the fake's downloads so progress can be watched and paused.
     stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 150_000 } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     await mkdir(SHOTS, { recursive: true });
   });
