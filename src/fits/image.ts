@@ -21,7 +21,7 @@ export interface ReadPlaneOptions {
   /** Throws FITS_TOO_LARGE (413) if the read would decode more elements. */
   maxElements?: number;
   /**
-   * [start, end) of columns: only these pixels of each row are read (one read per row, a few in
+   * [start, end) of columns: only these pixels of each row are read (one read per row, 16 in
    * flight), so a cutout of a wide image moves its own bytes, not whole rows (ranged GETs on S3).
    * Uncompressed images only; default all columns.
    */
@@ -209,7 +209,7 @@ function decodeSection(bytes: Buffer, scaling: Scaling, width: number, height: n
 }
 
 /** Row segments in flight at once (each a ranged GET on object storage). */
-const SEGMENTS_IN_FLIGHT = 8;
+const SEGMENTS_IN_FLIGHT = 16;
 
 /** Reads `target.length / segmentBytes` segments, one per row, starting at `offset` and `rowBytes` apart. */
 async function readRowSegments(file: FitsFile, target: Buffer, offset: number, rowBytes: number, segmentBytes: number): Promise<void> {
