@@ -24,16 +24,21 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const SIZE = Number(process.env.BENCH_SIZE ?? 4096);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/** A sky-like plane: 100 + a gradient + hashed uniform noise, NaN in a 16-px band at the top and left. */
 async function writeImage(path: string, n: number): Promise<void> {
-  const data = new Float32Array(n * n);
-  let s = 1;
-  for (let i = 0; i < data.length; i++) {
-    s = (s * 16807) % 2147483647;
-    const x = i % n;
-    const y = (i - x) / n;
-    data[i] = x < 16 || y < 16 ? NaN : 100 + (s / 2147483647) * 6 + 0.01 * x;
+  const plane = new Float32Array(n * n);
+  for (let y = 0; y < n; y++) {
+    const row = plane.subarray(y * n, (y + 1) * n);
+    if (y < 16) {
+      row.fill(NaN);
+      continue;
+    }
+    for (let x = 0; x < n; x++) {
+      const h = Math.imul(Math.imul(x + 1, 0x9e3779b1) ^ Math.imul(y + 1, 0x85ebca6b), 0xc2b2ae35) >>> 0;
+      row[x] = x < 16 ? NaN : 100 + 0.01 * x + (h / 2 ** 32) * 6;
+    }
   }
-  await writeFile(path, await encodeFits([{ axes: [], cards: [] }, { axes: [n, n], data, extname: 'SCI', cards: [] }]));
+  await writeFile(path, await encodeFits([{ axes: [], cards: [] }, { axes: [n, n], data: plane, extname: 'SCI', cards: [] }]));
 }
 
 /** utime + stime of a process and all its threads, in seconds. */
