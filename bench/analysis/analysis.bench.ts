@@ -24,6 +24,7 @@ import { detectSources } from '../../src/analysis/segmentation/detect.js';
 import { deblendSources } from '../../src/analysis/segmentation/deblend.js';
 import { aperturePhotometry } from '../../src/analysis/photometry/aperture-photometry.js';
 import { PYTHON, pythonHas, runPythonJson } from '../lib/python.js';
+import { recordResult } from '../lib/results.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const outDir = join(root, 'bench', 'out', 'analysis');
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\nanalysis on a ${size}x${size} float32 image (CPU seconds, median of ${repeat} runs; Node ${process.version})\n`);
   process.stdout.write(`${'case'.padEnd(44)} ${'ours (cpu s)'.padStart(12)} ${'python (cpu s)'.padStart(14)} ${'speed-up'.padStart(9)}  check\n`);
   for (const [name, ours, theirs, check] of rows) {
+    recordResult({ case: name, metric: 's CPU (median)', ours, reference: theirs, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, repeat, check } });
     process.stdout.write(`${name.padEnd(44)} ${ours.toFixed(3).padStart(12)} ${(theirs === undefined ? '-' : theirs.toFixed(3)).padStart(14)} ${(theirs === undefined ? '-' : `${(theirs / ours).toFixed(1)}x`).padStart(9)}  ${check}\n`);
   }
 }

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FitsWriter } from '../../src/fits/index.js';
 import { PYTHON, pythonHas } from '../lib/python.js';
+import { recordResult } from '../lib/results.js';
 
 interface SideResult {
   times: number[];
@@ -120,6 +121,8 @@ for (const [label, kind, path] of cases) {
   const tp = py ? warm(py.times) : NaN;
   const c = warm(ours.cpu);
   const cp = py ? warm(py.cpu) : NaN;
+  recordResult({ case: label, metric: 's wall (median, warm)', ours: t, reference: py ? tp : undefined, referenceName: 'original Python chain', higherIsBetter: false, extra: { repeat } });
+  recordResult({ case: label, metric: 's CPU (median, warm)', ours: c, reference: py ? cp : undefined, referenceName: 'original Python chain', higherIsBetter: false, extra: { repeat, peakRssMiB: Math.round(ours.peak_rss / 2 ** 20) } });
   rows.push([
     label,
     `${(t * 1000).toFixed(0)} / ${(c * 1000).toFixed(0)} ms`,
