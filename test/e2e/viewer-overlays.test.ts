@@ -14,6 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
+import { encodeBinTable } from '../../src/fits/table/index.js';
 import { screenshotsDir, launchChromium, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -79,6 +80,13 @@ describe('viewer overlays and tools, end to end', { timeout: 300_000 }, () => {
       '# - {name: sky_centroid.dec, unit: deg, datatype: float64}', 'label sky_centroid.ra sky_centroid.dec',
       ...world.map(([ra, dec], i) => `${i + 1} ${ra.toFixed(10)} ${dec.toFixed(10)}`)];
     await writeFile(join(stack.dataDir, IMAGE.replace('_i2d.fits', '_cat.ecsv')), `${ecsv.join('\n')}\n`);
+    // The same sources as a FITS binary table with RA/DEC columns (the first three only).
+    const fitsCat = encodeBinTable([
+      { name: 'ID', values: Int32Array.from([1, 2, 3]) },
+      { name: 'RA', unit: 'deg', values: Float64Array.from(world.slice(0, 3).map((w) => w[0])) },
+      { name: 'DEC', unit: 'deg', values: Float64Array.from(world.slice(0, 3).map((w) => w[1])) },
+    ], { extname: 'CAT' });
+    await writeFile(join(stack.dataDir, DIR, 'sources.fits'), await encodeFits([{ axes: [] }, { type: 'table', ...fitsCat }]));
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
     await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent(IMAGE)}&grid=0`);
@@ -103,6 +111,15 @@ describe('viewer overlays and tools, end to end', { timeout: 300_000 }, () => {
     assert.equal(got.length, STARS.length);
     for (const s of STARS) assert.ok(nearest(s, got) < 1e-4, `a marker at (${s.join(', ')}): ${JSON.stringify(got)}`);
     assert.match((await page.getByTestId('overlay-item').first().textContent()) ?? '', /6 markers/);
+  });
+
+  it('draws a FITS table with RA/DEC columns as markers', async () => {
+    await page.getByLabel(/^Catalogue/).fill(`${DIR}/sources.fits`);
+    await page.getByRole('button', { name: 'Show catalogue' }).click();
+    await page.locator('[data-overlay^="sources.fits"] [data-testid=overlay-marker]').first().waitFor({ timeout: 30_000 });
+    const got = await markers('sources.fits');
+    assert.equal(got.length, 3);
+    for (const s of STARS.slice(0, 3)) assert.ok(nearest(s, got) < 1e-4, `a marker at (${s.join(', ')}): ${JSON.stringify(got)}`);
   });
 
   it('marks the stars found by find_stars', async () => {
