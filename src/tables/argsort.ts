@@ -87,3 +87,40 @@ export function argsortBy<K>(keys: (row: number) => K | null, compare: (a: K, b:
   order.sort((a, b) => sign * compare(keys(a) as K, keys(b) as K));
   return Uint32Array.from([...order, ...missing]);
 }
+
+/** Bytes per LSD pass over fixed-width strings: 6 bytes make an integer float64 holds exactly. */
+const STRING_CHUNK = 6;
+
+/**
+ * Stable argsort of fixed-width byte strings (a FITS `nA` column: `bytes` holds `width` bytes a
+ * row, row after row) in code-point order, as the strings read (cut at the first NUL, trailing
+ * spaces removed: both become 0 here, below every character). An LSD radix sort over 6-byte
+ * chunks, last chunk first, each pass `argsortNumbers` (stable): linear in rows x width, and the
+ * memory is the column's bytes plus ~40 bytes a row, never one JS string per row. `bytes` is
+ * normalised in place.
+ */
+export function argsortFixedStrings(bytes: Uint8Array, width: number, descending: boolean, rows?: Uint32Array): Uint32Array {
+  const n = width === 0 ? 0 : bytes.length / width;
+  for (let r = 0; r < n; r++) {
+    const base = r * width;
+    let end = width;
+    const nul = bytes.subarray(base, base + width).indexOf(0);
+    if (nul >= 0) end = nul;
+    while (end > 0 && bytes[base + end - 1] === 0x20) end--;
+    bytes.fill(0, base + end, base + width);
+  }
+  let order: Uint32Array | undefined = rows;
+  const keys = new Float64Array(n);
+  const passes = Math.max(1, Math.ceil(width / STRING_CHUNK));
+  for (let pass = passes - 1; pass >= 0; pass--) {
+    const from = pass * STRING_CHUNK;
+    const to = Math.min(width, from + STRING_CHUNK);
+    for (let r = 0; r < n; r++) {
+      let k = 0;
+      for (let b = from; b < from + STRING_CHUNK; b++) k = k * 256 + (b < to ? (bytes[r * width + b] as number) : 0);
+      keys[r] = k;
+    }
+    order = argsortNumbers(keys, descending, order);
+  }
+  return order ?? new Uint32Array(0);
+}

@@ -9,6 +9,7 @@ import { FitsFile, type Hdu } from '../fits/index.js';
 import {
   describeTable,
   isArrayCell,
+  iterateRowBlocks,
   iterateTableChunks,
   readNumericColumn,
   readTableRows,
@@ -21,7 +22,7 @@ import { TableError } from './errors.js';
 import { numpyDtype } from './ecsv/dtype.js';
 import { parseEcsv } from './ecsv/parse.js';
 import type { EcsvColumn, EcsvTable, LogicalColumn } from './ecsv/types.js';
-import { argsortBy, argsortNumbers } from './argsort.js';
+import { argsortBy, argsortFixedStrings, argsortNumbers } from './argsort.js';
 import type { CellTextOptions } from './pystr.js';
 
 /** Column metadata as the upstream table routes give it. */
@@ -169,6 +170,18 @@ class FitsTable implements TableHandle {
       // Only this column's values are kept: 8 bytes a row.
       const { values } = await readNumericColumn(this.file, this.hdu, col.index, { description: this.d, maxElements: this.nRows });
       return argsortNumbers(values, descending, subset);
+    }
+    if (col.code === 'A' && col.varLength === null && col.shape !== null && col.shape.length === 0 && this.hdu.kind === 'bintable') {
+      // Only this column's bytes are kept (its width a row), sorted without a string per row.
+      const w = col.byteWidth;
+      const bytes = new Uint8Array(this.nRows * w);
+      for await (const block of iterateRowBlocks(this.file, this.hdu, this.d, [col], { chunkBytes: 1024 * 1024 })) {
+        for (let k = 0; k < block.n; k++) {
+          const at = k * this.d.rowBytes + col.byteOffset;
+          bytes.set(block.bytes.subarray(at, at + w), (block.start + k) * w);
+        }
+      }
+      return argsortFixedStrings(bytes, w, descending, subset);
     }
     const keys: (TableCell | null)[] = new Array<TableCell | null>(this.nRows).fill(null);
     for await (const chunk of iterateTableChunks(this.file, this.hdu, { description: this.d, columns: [col.index] })) {
