@@ -50,6 +50,7 @@ const PUBLIC_ROUTES: Array<[string, RegExp]> = [
 const ANONYMOUS_ROUTES: Array<[string, RegExp]> = [
   ...PUBLIC_ROUTES,
   ['GET', /^\/health\/ready$/],
+  ['GET', /^\/auth\/me$/],
   ['GET', /^\/(docs|app)(\/.*)?$/],
   ['GET', /^\/openapi\.json$/],
   ['GET', /^\/favicon\.ico$/],

@@ -2,7 +2,7 @@
  * API keys over HTTP, for services and `jwst-engine api-key --engine URL`: POST/GET/DELETE
  * /auth/api-keys. An Admin creates keys for any user (role User or Admin), lists and revokes any;
  * a user creates, lists and revokes only their own keys, never with a role above theirs. The key
- * itself is shown once, in the answer to POST. Without users (no auth setting) there is nobody
+ * itself is shown once, in the answer to POST. GET /auth/me says who a token is (anyone may ask). Without users (no auth setting) there is nobody
  * to give a key to: 503. In public mode these routes do not exist (404, src/routes/access.ts).
  */
 import type { FastifyRequest } from 'fastify';
@@ -35,6 +35,23 @@ function caller(ctx: EngineContext, request: FastifyRequest): Identity {
 
 export async function apiKeyRoutes(app: App, ctx: EngineContext): Promise<void> {
   const keys = ctx.auth.apiKeys;
+
+  app.get('/auth/me', {
+    schema: {
+      tags,
+      summary: 'Who the token is (the web app signs in with it): user null without a token; authEnabled false in single-user mode',
+      response: { 200: Type.Object({
+        authEnabled: Type.Boolean(),
+        user: Type.Union([Type.Object({ userId: Type.String(), username: Type.Union([Type.String(), Type.Null()]), roles: Type.Array(Type.String()), admin: Type.Boolean(), via: Type.String() }), Type.Null()]),
+      }) },
+    },
+  }, async (request) => {
+    const id = request.identity;
+    return {
+      authEnabled: ctx.settings.authEnabled,
+      user: id ? { userId: id.userId, username: id.username, roles: [...id.roles], admin: id.admin, via: id.via } : null,
+    };
+  });
 
   app.post('/auth/api-keys', {
     schema: { tags, summary: 'Create an API key (shown once); for another user or with role Admin: Admin only', body: CreateBody, response: { 201: Type.Object({ key: Type.String(), ...KeyInfo.properties }) } },

@@ -65,6 +65,7 @@ const ListQuery = Type.Object({
   observationId: Type.Optional(Type.String({ maxLength: 200 })),
   dataType: Type.Optional(Type.Union([Type.Literal('image'), Type.Literal('cube'), Type.Literal('spectrum'), Type.Literal('table'), Type.Literal('other')])),
   mine: Type.Optional(Type.Boolean({ description: "only the caller's own records" })),
+  isPublic: Type.Optional(Type.Boolean({ description: 'only public (true) or only private (false) records' })),
   withTotal: Type.Optional(Type.Boolean({ default: false, description: 'X-Total-Count header' })),
 });
 
@@ -109,6 +110,7 @@ export async function jwstDataRoutes(app: App, ctx: EngineContext): Promise<void
       const page = await ctx.library.repo.list({
         viewer: request.viewer,
         mine: q.mine,
+        visibility: q.isPublic === undefined ? undefined : q.isPublic ? 'public' : 'private',
         levels: levels as CalibrationLevel[],
         instrument: q.instrument,
         filter: q.filter,

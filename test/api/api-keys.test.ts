@@ -15,6 +15,15 @@ describe('/auth/api-keys with users', () => {
   });
   after(() => engine.dispose());
 
+  it('GET /auth/me says who a token is, and answers without one', async () => {
+    const anonymous = await engine.app.inject({ method: 'GET', url: '/auth/me' });
+    assert.equal(anonymous.statusCode, 200);
+    assert.deepEqual(anonymous.json(), { authEnabled: true, user: null });
+    const me = (await engine.app.inject({ method: 'GET', url: '/auth/me', headers: as(alice) })).json();
+    assert.deepEqual(me.user, { userId: 'alice', username: null, roles: ['User'], admin: false, via: 'api-key' });
+    assert.equal((await engine.app.inject({ method: 'GET', url: '/auth/me', headers: as('jwk_bad_key') })).statusCode, 401);
+  });
+
   it('needs a token', async () => {
     const res = await engine.app.inject({ method: 'GET', url: '/auth/api-keys' });
     assert.equal(res.statusCode, 401);
@@ -69,6 +78,7 @@ describe('/auth/api-keys without users, and in public mode', () => {
     try {
       const res = await single.app.inject({ method: 'POST', url: '/auth/api-keys', payload: { name: 'x' } });
       assert.equal(res.statusCode, 503);
+      assert.deepEqual((await single.app.inject({ method: 'GET', url: '/auth/me' })).json(), { authEnabled: false, user: null });
     } finally {
       await single.dispose();
     }

@@ -6,6 +6,11 @@ import { LibraryPage } from './pages/LibraryPage.js';
 import { ViewerPage } from './pages/ViewerPage.js';
 import { CompositePage } from './pages/CompositePage.js';
 import { MosaicPage } from './pages/MosaicPage.js';
+import { SignIn, useMe } from './components/SignIn.js';
+import { installAuth } from './api/client.js';
+
+// Every engine request carries the signed-in token (installed before the first request).
+installAuth();
 
 const NAV: Array<[string, string]> = [
   ['search', 'Search'],
@@ -18,6 +23,7 @@ const NAV: Array<[string, string]> = [
 
 export function App() {
   const route = useRoute();
+  const me = useMe();
   const page = (() => {
     switch (route.page) {
       case 'observation':
@@ -25,7 +31,7 @@ export function App() {
       case 'downloads':
         return <DownloadsPage />;
       case 'library':
-        return <LibraryPage />;
+        return <LibraryPage me={me} />;
       case 'viewer':
         return <ViewerPage route={route} />;
       case 'composite':
@@ -33,7 +39,7 @@ export function App() {
       case 'mosaic':
         return <MosaicPage />;
       default:
-        return <SearchPage />;
+        return <SearchPage me={me} />;
     }
   })();
   const active = route.page === 'observation' ? 'search' : route.page;
@@ -51,6 +57,7 @@ export function App() {
             ))}
           </ul>
         </nav>
+        <SignIn me={me} />
       </header>
       <main id="main" tabIndex={-1}>{page}</main>
     </>

@@ -76,3 +76,65 @@ export function formatDuration(seconds: number | undefined | null): string {
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signing in: a pasted token (JWT or API key), kept in this browser, sent as Authorization on
+// every request the page makes to the engine (the viewer's and the pages' own fetches alike).
+
+const TOKEN_KEY = 'jwst-engine-token';
+export const AUTH_CHANGED = 'jwst-engine-auth-changed';
+
+export function getToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token: string | null): void {
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage off: the token lasts as long as the page
+  }
+  window.dispatchEvent(new Event(AUTH_CHANGED));
+}
+
+function sameOrigin(url: string): boolean {
+  try {
+    return new URL(url, window.location.href).origin === window.location.origin;
+  } catch {
+    return false;
+  }
+}
+
+let installed = false;
+
+/** Wraps the page's fetch once: same-origin requests carry `Authorization: Bearer <token>` when signed in. */
+export function installAuth(): void {
+  if (installed) return;
+  installed = true;
+  const original = window.fetch.bind(window);
+  window.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    const token = getToken();
+    const url = input instanceof Request ? input.url : String(input);
+    if (!token || !sameOrigin(url)) return original(input, init);
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    return original(input, { ...init, headers });
+  };
+}
+
+/** For what cannot send headers (<img src>, EventSource): the token as `access_token`. */
+export function withToken(url: string): string {
+  const token = getToken();
+  return token ? `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(token)}` : url;
+}
+
+/** GET returning the body and the answer's headers (paging by X-Next-Cursor). */
+export async function getJsonPage<T>(url: string, signal?: AbortSignal): Promise<{ body: T; headers: Headers }> {
+  const res = await fetch(url, { signal, headers: { accept: 'application/json' } });
+  return { body: await parse<T>(res), headers: res.headers };
+}

@@ -83,7 +83,7 @@ export interface JobProgress {
 }
 
 export interface LibraryResponse {
-  groups: Array<{ key: string; kind: 'observation' | 'folder'; files: Array<{ file_path: string; name: string; size_bytes: number; modified_at: string }> }>;
+  groups: Array<{ key: string; kind: 'observation' | 'folder'; files: Array<{ file_path: string; data_id: string | null; name: string; size_bytes: number; modified_at: string }> }>;
   file_count: number;
   truncated: boolean;
 }
@@ -139,4 +139,39 @@ export interface RegionStats {
   max: number;
   sum: number;
   pixel_count: number;
+}
+
+/** GET /auth/me */
+export interface Me {
+  authEnabled: boolean;
+  user: { userId: string; username: string | null; roles: string[]; admin: boolean; via: string } | null;
+}
+
+/** A library record (GET /api/jwstdata: the upstream JwstDataModel plus filePath and jobId). */
+export interface DataRecord {
+  id: string;
+  fileName: string;
+  filePath: string;
+  dataType: string;
+  fileSize: number;
+  processingLevel: string;
+  observationBaseId?: string;
+  userId?: string;
+  isPublic: boolean;
+  jobId?: string;
+  derivedFrom: string[];
+  hasThumbnail: boolean;
+  imageInfo?: { instrument?: string; filter?: string; targetName?: string };
+}
+
+export interface Lineage {
+  id: string;
+  jobId: string | null;
+  source: string;
+  inputs: Array<{ id: string; fileName: string | null; processingLevel: string | null }>;
+  outputs: Array<{ id: string; fileName: string; processingLevel: string; jobId: string | null }>;
+}
+
+export interface AvailabilityResponse {
+  results: Record<string, { available: boolean; dataIds: string[]; levels: string[]; bestLevel: string | null }>;
 }

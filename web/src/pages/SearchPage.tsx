@@ -1,6 +1,6 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { postJson, ApiError } from '../api/client.js';
-import type { MastRow, SearchResponse } from '../api/types.js';
+import type { AvailabilityResponse, MastRow, Me, SearchResponse } from '../api/types.js';
 import { ResultsTable, type Column } from '../components/ResultsTable.js';
 import { Footprint } from '../components/Footprint.js';
 import { href } from '../router.js';
@@ -50,6 +50,35 @@ const COLUMNS: Column<MastRow>[] = [
   },
 ];
 
+type Availability = AvailabilityResponse['results'];
+
+/** The observation column with the library badge: "already in your library at L3". */
+function withAvailability(columns: Column<MastRow>[], available: Availability): Column<MastRow>[] {
+  return columns.map((c) => (c.key !== 'obs_id' ? c : {
+    ...c,
+    render: (r: MastRow) => {
+      const a = r.obs_id ? available[r.obs_id] : undefined;
+      return (
+        <>
+          <a href={href('observation', { obs_id: r.obs_id })}>{r.obs_id}</a>
+          {a?.available && <> <a className="badge ok availability" href={href('library')} title={`${a.dataIds.length} file(s): ${a.levels.join(', ')}`}>already in your library{a.bestLevel ? ` at ${a.bestLevel}` : ''}</a></>}
+        </>
+      );
+    },
+  }));
+}
+
+/** Which of the results' observations the library holds (POST /api/jwstdata/check-availability, 50 per request). */
+async function checkAvailability(obsIds: string[]): Promise<Availability> {
+  const out: Availability = {};
+  const ids = [...new Set(obsIds)].slice(0, 500);
+  for (let i = 0; i < ids.length; i += 50) {
+    const r = await postJson<AvailabilityResponse>('/api/jwstdata/check-availability', { observationIds: ids.slice(i, i + 50) });
+    Object.assign(out, r.results);
+  }
+  return out;
+}
+
 /** Cone searches give each row's distance from the centre in arcseconds. */
 function distanceOf(r: MastRow): number | undefined {
   return typeof r.distance === 'number' ? r.distance : undefined;
@@ -61,7 +90,7 @@ function previewOf(r: MastRow): string | null {
   return typeof u === 'string' && /^https?:/.test(u) ? u : null;
 }
 
-export function SearchPage() {
+export function SearchPage({ me }: { me?: Me | null } = {}) {
   // The form, the search that was run and the results' page and sort live in the URL (search-url.ts).
   const [initial] = useState(() => readSearchState(new URLSearchParams(window.location.hash.split('?')[1] ?? '')));
   const [mode, setMode] = useState<Mode>(initial.form.mode);
@@ -78,6 +107,7 @@ export function SearchPage() {
   const [productType, setProductType] = useState(initial.form.productType);
   const [includeProprietary, setIncludeProprietary] = useState(initial.form.includeProprietary);
   const [busy, setBusy] = useState(false);
+  const [available, setAvailable] = useState<Availability>({});
   const [error, setError] = useState<string | null>(null);
   const [ran, setRan] = useState<SearchForm | null>(initial.run ? initial.form : null);
   const [result, setResult] = useState<SearchResponse | null>(() => (initial.run ? cachedResults<SearchResponse>(initial.form) : null));
@@ -143,6 +173,18 @@ export function SearchPage() {
       setBusy(false);
     }
   }
+
+  // The library badge: asked again for new results and when the signed-in user changes.
+  useEffect(() => {
+    const ids = (result?.results ?? []).map((r) => r.obs_id).filter((x): x is string => typeof x === 'string' && x !== '');
+    if (ids.length === 0) return setAvailable({});
+    let live = true;
+    checkAvailability(ids).then((a) => live && setAvailable(a), () => live && setAvailable({}));
+    return () => {
+      live = false;
+    };
+  }, [result, me]);
+  const columns = useMemo(() => withAvailability(COLUMNS, available), [available]);
 
   return (
     <section aria-labelledby="search-title">
@@ -243,7 +285,7 @@ export function SearchPage() {
         <div className="panel" aria-live="polite">
           <ResultsTable
             rows={result.results}
-            columns={COLUMNS}
+            columns={columns}
             rowKey={(r, i) => `${r.obs_id ?? ''}-${String(r.obsid ?? i)}`}
             page={page}
             onPage={setPage}
