@@ -83,7 +83,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     logger: logger.child({ module: 'downloads' }),
     // Every downloaded file becomes a library record before its job completes.
     onFileComplete: async (f) => {
-      await library.registerCompletedFile({ path: f.localPath, source: 'download', sha256: f.sha256 });
+      await library.registerCompletedFile({ path: f.localPath, source: 'download', sha256: f.sha256, jobId: f.jobId });
     },
   });
   // Records follow jobs of every kind: outputs recorded before the job is marked completed; a removed job's gone files noticed.

@@ -88,7 +88,8 @@ export function libraryCommands(program: Command): void {
         `  observation: ${record.observationBaseId ?? '-'}`,
         `  owner:       ${record.userId ?? '-'} (${record.isPublic ? 'public' : 'private'})`,
       ];
-      if (lineage.jobId || lineage.inputs.length) {
+      if (lineage.source === 'download') lines.push(`  downloaded:  from MAST${lineage.jobId ? ` by job ${lineage.jobId}` : ''}`);
+      else if (lineage.jobId || lineage.inputs.length) {
         lines.push(`  made from:   ${lineage.inputs.map((i) => i.fileName ?? i.id).join(', ') || '-'}${lineage.jobId ? ` by job ${lineage.jobId}` : ''}`);
       }
       for (const o of lineage.outputs) lines.push(`  used by:     ${o.fileName}${o.jobId ? ` (job ${o.jobId})` : ''}`);

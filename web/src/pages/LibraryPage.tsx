@@ -41,6 +41,7 @@ function LineageLine({ record }: { record: DataRecord }) {
   }, [record.id, made]);
   if (!made || !lineage) return null;
   const inputs = lineage.inputs.map((i) => i.fileName ?? 'a record you cannot see');
+  if (lineage.source === 'download') return <div className="muted lineage">downloaded from MAST{lineage.jobId ? <> by job <code>{lineage.jobId}</code></> : null}</div>;
   return (
     <div className="muted lineage">
       made from {inputs.length ? inputs.join(', ') : 'nothing recorded'}
