@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { deleteJson, getJson, postJson, ApiError, formatBytes, formatDuration } from '../api/client.js';
+import { deleteJson, getJson, postJson, ApiError, formatBytes, formatDuration, withToken } from '../api/client.js';
 import type { JobProgress } from '../api/types.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { href } from '../router.js';
@@ -13,7 +13,7 @@ export function DownloadsPage() {
 
   const follow = useCallback((jobId: string) => {
     if (streams.current.has(jobId)) return;
-    const es = new EventSource(`/mast/download/events/${encodeURIComponent(jobId)}`);
+    const es = new EventSource(withToken(`/mast/download/events/${encodeURIComponent(jobId)}`));
     streams.current.set(jobId, es);
     const onData = (ev: MessageEvent<string>) => {
       try {
