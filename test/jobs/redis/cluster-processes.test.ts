@@ -2,11 +2,10 @@
  * The scale-out deployment as real processes: a private Redis (AOF), one API process with no local
  * workers and two `jwst-engine worker` processes sharing DATA_DIR. 20 mixed jobs (analyses, a
  * mosaic, a footprint, downloads from the fake MAST); both workers run some; one worker is
- * SIGKILLed while it runs jobs and Redis is restarted once; every job completes with the right
- * outputs, and the jobs the dead worker was running are finished by the other one.
- *
- * Downloads are still run by the API process's download service (they are not job-core kinds
- * yet), so here they show that a Redis restart does not disturb them.
+ * SIGKILLed while it runs a download (and other jobs) and Redis is restarted once; every job
+ * completes with the right outputs, the jobs the dead worker was running are finished by the other
+ * one, and the cut download ends byte-identical having re-fetched no more than the chunks that were
+ * in flight (the Range requests the fake MAST served per file are counted).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FakeMast } from '../../fake-mast/server.js';
+import type { FakeDownloadEndpoint } from '../../fake-mast/download-endpoint.js';
 import { freePort, spawnEngine, spawnWorker, waitForHealth, type SpawnedEngine } from '../../helpers/engine-process.js';
 import { TestRedis } from '../../helpers/redis.js';
 import { writeTile } from '../../api/sky-files.js';
@@ -22,6 +22,7 @@ import { tempDir } from './cluster.js';
 type Json = Record<string, any>;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CHUNK = 65536;
 
 describe('scale-out: API node without workers, two worker processes, Redis', () => {
   let redis: TestRedis;
@@ -76,7 +77,7 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     apiPort = await freePort();
     env = {
       HOST: '127.0.0.1', DATA_DIR: dirs.dir, REDIS_URL: redis.url, JOB_QUEUE_PREFIX: 'cluster-test', LOG_LEVEL: 'warn',
-      WORKER_THREADS: '1', MAST_BASE_URL: fake.url, CHUNK_SIZE: '65536', RETRY_BASE_DELAY: '0.01',
+      WORKER_THREADS: '1', MAST_BASE_URL: fake.url, CHUNK_SIZE: String(CHUNK), RETRY_BASE_DELAY: '0.01',
       JOB_LOCK_DURATION: '2', JOB_STALLED_INTERVAL: '0.5', WORKER_CONCURRENCY_COMPUTE: '2', LIBRARY_SCAN_ON_START: 'false',
     };
     api = spawnEngine({ ...env, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' });
@@ -93,7 +94,8 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
   });
 
   it('runs 20 mixed jobs on both workers through a worker SIGKILL and a Redis restart', async () => {
-    fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });
+    // Slow enough that a download is mid-file when its worker is killed.
+    fake.setDownloadSwitches({ '*': { bytesPerSecond: 150_000 } });
     const algorithms: Array<[string, string, Json]> = [
       ['m/big.fits', 'background_2d', { box_size: 64, filter_size: 3 }],
       ['m/big.fits', 'segmentation', { nsigma: 2, npixels: 10, background: 'mesh', box_size: 64 }],
@@ -125,17 +127,24 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     }
     assert.equal(analyses.length + 2 + downloads.length, 20);
 
-    // Kill the worker that runs jobs now, mid-run.
+    // Kill the worker that runs a download now, mid-file (with whatever else it runs).
     let victim: ReturnType<typeof spawnWorker> | undefined;
     let cut: string[] = [];
+    let cutDownload: string | undefined;
     while (!victim) {
       for (const w of workers) {
         const mine = taken(w);
         const states = await Promise.all(mine.map(async (id) => ({ id, job: (await call('GET', `/api/jobs/${id}`)).body })));
-        const running = states.filter((s) => s.job.state === 'running' || s.job.status === 'running').map((s) => s.id);
-        if (running.length > 0) {
+        const running = states.filter((s) => s.job.state === 'running').map((s) => s.id);
+        const mid = [];
+        for (const id of running.filter((id) => downloads.includes(id))) {
+          const p = (await call('GET', `/mast/download/progress-chunked/${id}`)).body;
+          if (p.status === 'downloading' && (p.file_progress as Json[]).some((f) => f.downloaded_bytes > 0 && f.status !== 'complete')) mid.push(id);
+        }
+        if (mid.length > 0) {
           victim = w;
           cut = running;
+          cutDownload = mid[0];
           break;
         }
       }
@@ -167,14 +176,23 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     assert.equal(fp.n_files, 2);
 
     fake.setDownloadSwitches({ '*': {} });
+    const endpoint = fake.downloadState.get('endpoint') as FakeDownloadEndpoint;
     for (const id of downloads) {
       const done = await until(`/mast/download/progress-chunked/${id}`, (b) => b.is_complete === true);
       assert.equal(done.stage, 'complete', JSON.stringify(done));
       for (const file of done.file_progress as Json[]) {
         const expected = fake.dataset.files.get(`mast:jwst/product/${file.filename}`.toLowerCase())!.bytes();
         assert.equal(sha(await readFile(file.local_path)), sha(expected), `${file.filename} identical`);
+        // Every Range GET the fake served for this file, both runs: one per chunk, plus at most the
+        // pieces in flight when the worker died (one streaming and one asked ahead per connection).
+        const gets = endpoint.requests.filter((r) => r.method === 'GET' && r.uri.toLowerCase().endsWith(`/${file.filename}`.toLowerCase()));
+        const chunks = Math.ceil(expected.length / CHUNK);
+        assert.ok(gets.length <= chunks + (cut.includes(id) ? 2 : 0), `${file.filename}: ${gets.length} GETs for ${chunks} chunks`);
       }
     }
+    const reclaimed = (await call('GET', `/api/jobs/${cutDownload}`)).body;
+    assert.equal(reclaimed.type, 'download');
+    assert.ok(reclaimed.attempts >= 2, 'the cut download ran again');
 
     // Both workers ran some; the jobs the dead worker was running were finished by the other one.
     const survivor = workers.find((w) => w !== victim)!;
