@@ -80,6 +80,7 @@ export const ERROR_CATALOGUE = {
   AUTH_NOT_CONFIGURED: e(503, 'auth', 'Authentication is required but no key source can verify tokens.'),
   DATA_NOT_FOUND: e(404, 'auth', 'No data record with this id visible to the caller.'),
   API_KEY_NOT_FOUND: e(404, 'auth', "No API key with this id (or not the caller's)."),
+  USERS_DISABLED: e(404, 'auth', 'The engine runs without users (single-user mode): /auth/api-keys has nothing to manage.'),
 
   // FITS.
   FITS_NOT_FITS: e(400, 'fits', 'Not a FITS file at all (empty, wrong magic).'),

@@ -3,7 +3,7 @@
  * /auth/api-keys. An Admin creates keys for any user (role User or Admin), lists and revokes any;
  * a user creates, lists and revokes only their own keys, never with a role above theirs. The key
  * itself is shown once, in the answer to POST. GET /auth/me says who a token is (anyone may ask). Without users (no auth setting) there is nobody
- * to give a key to: 503. In public mode these routes do not exist (404, src/routes/access.ts).
+ * to give a key to: 404 USERS_DISABLED. In public mode these routes do not exist (404, src/routes/access.ts).
  */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -28,7 +28,9 @@ const KeyInfo = Type.Object({
 });
 
 function caller(ctx: EngineContext, request: FastifyRequest): Identity {
-  if (!ctx.settings.authEnabled) throw new AuthError('Authentication is not configured on the engine', 503);
+  // Single-user mode has no users to hold keys: the routes are absent, as in public mode (not a
+  // server fault, so not 503; the hostile-input campaign checks that no request answers 5xx).
+  if (!ctx.settings.authEnabled) throw new NotFoundError('This engine runs without users (single-user mode): it has no API keys', 'USERS_DISABLED');
   if (!request.identity) throw new AuthError(INSUFFICIENT_ROLE, 403);
   return request.identity;
 }

@@ -73,11 +73,13 @@ describe('/auth/api-keys with users', () => {
 });
 
 describe('/auth/api-keys without users, and in public mode', () => {
-  it('answers 503 without users (nobody to give a key to) and 404 in public mode', async () => {
+  it('answers 404 USERS_DISABLED without users (nobody to give a key to) and 404 in public mode', async () => {
     const single = await startTestEngine({ LIBRARY_SCAN_ON_START: 'false' });
     try {
       const res = await single.app.inject({ method: 'POST', url: '/auth/api-keys', payload: { name: 'x' } });
-      assert.equal(res.statusCode, 503);
+      assert.equal(res.statusCode, 404);
+      assert.match(res.json().detail, /single-user mode/);
+      assert.equal((await single.app.inject({ method: 'GET', url: '/auth/api-keys' })).statusCode, 404);
       assert.deepEqual((await single.app.inject({ method: 'GET', url: '/auth/me' })).json(), { authEnabled: false, user: null });
     } finally {
       await single.dispose();

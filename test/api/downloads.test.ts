@@ -25,7 +25,7 @@ async function progress(jobId: string): Promise<Json> {
   return r.body;
 }
 
-async function until(jobId: string, done: (p: Json) => boolean, timeoutMs = 15_000): Promise<Json> {
+async function until(jobId: string, done: (p: Json) => boolean, timeoutMs = 60_000): Promise<Json> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const p = await progress(jobId);
