@@ -324,9 +324,10 @@ async function loadEcsv(path: string, size: number, mtimeMs: number): Promise<Ec
 
 /** Open the tables of a FITS or ECSV file (`.ecsv` by name). The caller checks the sandbox. */
 export async function openTables(path: string, options: OpenTablesOptions): Promise<OpenedTables> {
-  const st = await stat(path);
   const fileName = basename(path);
   if (isEcsvPath(path)) {
+    // ECSV is read whole from a local file (an ECSV object in S3 is not supported: docs/storage.md).
+    const st = await stat(path);
     const max = options.maxEcsvBytes ?? DEFAULT_MAX_ECSV_BYTES;
     if (st.size > max) throw new TableError('TABLE_TOO_LARGE', `ECSV file too large: ${(st.size / 1048576).toFixed(1)}MB exceeds the ${(max / 1048576).toFixed(1)}MB an ECSV table may have (it is read whole)`);
     const table = await loadEcsv(path, st.size, st.mtimeMs);

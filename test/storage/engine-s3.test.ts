@@ -9,6 +9,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFits } from '../../src/fits/writer.js';
+import { encodeBinTable } from '../../src/fits/table/index.js';
 import { S3Storage } from '../../src/storage/index.js';
 import { freePort, spawnEngine, waitForHealth, type SpawnedEngine } from '../helpers/engine-process.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
@@ -31,6 +32,10 @@ describe('engine on S3 storage', () => {
     await store.write('mast/jw02733/jw02733_i2d.fits', await encodeFits([
       { axes: [], cards: [{ keyword: 'TELESCOP', value: 'JWST' }, { keyword: 'INSTRUME', value: 'NIRCAM' }] },
       { axes: [W, H], data, extname: 'SCI', cards: [{ keyword: 'BUNIT', value: 'MJy/sr' }] },
+    ]));
+    await store.write('mast/jw02733/jw02733_cat.fits', await encodeFits([
+      { axes: [] },
+      { type: 'table', ...encodeBinTable([{ name: 'flux', values: new Float64Array([1.5, 2.5, 3.5]) }]) },
     ]));
     dir = await mkdtemp(join(tmpdir(), 'engine-s3-'));
     const port = await freePort();
@@ -73,6 +78,14 @@ describe('engine on S3 storage', () => {
     const s = await stats.json() as { mean: number; pixel_count: number };
     assert.equal(s.pixel_count, 4);
     assert.equal(s.mean, (0 + 1 + 1000 + 1001) / 4);
+  });
+
+  it('reads FITS tables of an object (/analysis/table-info, /analysis/table-data)', async () => {
+    const info = await fetch(`${base}/analysis/table-info?file_path=mast/jw02733/jw02733_cat.fits`);
+    assert.equal(info.status, 200, await info.clone().text());
+    const data = await fetch(`${base}/analysis/table-data?file_path=mast/jw02733/jw02733_cat.fits&hdu_index=1`);
+    assert.equal(data.status, 200, await data.clone().text());
+    assert.match(await data.text(), /"flux"/);
   });
 
   it('answers 404 for a missing object and 403 for a key outside the rules; nothing lands on local disk', async () => {
