@@ -161,7 +161,6 @@ export const ERROR_CATALOGUE = {
 
   // Downloads.
   DOWNLOAD_BAD_OBS_ID: e(422, 'downloads', 'An observation id that cannot name a download folder.'),
-  DOWNLOAD_BAD_JOB_ID: e(422, 'downloads', 'A malformed download job id.'),
   DOWNLOAD_BAD_SELECTION: e(422, 'downloads', 'A product selection that selects nothing or contradicts itself.'),
   DOWNLOAD_UNKNOWN_PRODUCTS: e(422, 'downloads', 'Product files the observation does not have.'),
   DOWNLOAD_BAD_NAME: e(422, 'downloads', 'A product file name that cannot be made a safe local name.'),
@@ -170,7 +169,6 @@ export const ERROR_CATALOGUE = {
   DOWNLOAD_NOT_RESUMABLE: e(400, 'downloads', 'Only paused or failed jobs can be resumed.'),
   DOWNLOAD_RESUME_CONFLICT: e(409, 'downloads', 'The job is already being resumed.'),
   DOWNLOAD_ALREADY_COMPLETE: e(409, 'downloads', 'The job is already complete.'),
-  DOWNLOAD_BAD_TRANSITION: e(409, 'downloads', 'A job state change that is not allowed.'),
   DOWNLOAD_CLOSED: e(409, 'downloads', 'The download service is shutting down.'),
   DOWNLOAD_TIMEOUT: e(504, 'downloads', 'The synchronous download ran past MAST_DOWNLOAD_TIMEOUT; the job continues.'),
   DOWNLOAD_PERMANENT_HTTP: e(502, 'downloads', 'MAST refused a file (401/403/404 or another 4xx); retrying cannot help.'),
@@ -185,6 +183,7 @@ export const ERROR_CATALOGUE = {
   DOWNLOAD_TOO_MANY_REDIRECTS: e(502, 'downloads', 'Too many redirects from the download URL.'),
   DOWNLOAD_REDIRECT_REFUSED: e(502, 'downloads', 'A redirect to a host outside the allow-list (the MAST host and configured mirrors; never loopback or private addresses unless MAST_BASE_URL is one).'),
   DOWNLOAD_NO_SPACE: e(507, 'downloads', 'The disk is full; the job pauses and keeps its bytes.'),
+  DOWNLOAD_FAILED: e(502, 'downloads', 'A download job ended with files that failed (each file\'s error is in its progress); resume retries them.'),
   DOWNLOAD_VERIFY_FAILED: e(502, 'downloads', 'Size, FITS CHECKSUM/DATASUM or SHA-256 disagree; the file is never marked complete.'),
   DOWNLOAD_ABORTED: e(502, 'downloads', 'A transfer stopped on purpose (pause, cancel, shutdown).'),
 
