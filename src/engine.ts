@@ -81,9 +81,10 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
     jobs,
     logger: logger.child({ module: 'downloads' }),
-    // Every downloaded file becomes a library record before its job completes.
+    // Every downloaded file becomes a library record before its job completes, in its downloader's
+    // "my data"; MAST's archive files stay public (visible to everyone, as before users existed).
     onFileComplete: async (f) => {
-      await library.registerCompletedFile({ path: f.localPath, source: 'download', sha256: f.sha256, jobId: f.jobId });
+      await library.registerCompletedFile({ path: f.localPath, source: 'download', sha256: f.sha256, jobId: f.jobId, owner: f.owner, visibility: 'public' });
     },
   });
   // Records follow jobs of every kind: outputs recorded before the job is marked completed; a removed job's gone files noticed.

@@ -113,6 +113,8 @@ export interface CompletedDownload {
   readonly localPath: string;
   readonly relativePath: string;
   readonly sha256: string | null;
+  /** The download job's owner (the user who asked), or null without users. */
+  readonly owner: string | null;
 }
 
 export interface CreateJobRequest {
@@ -875,7 +877,7 @@ export class DownloadManager {
       this.log.debug({ jobId: job.id, file: file.filename, sha256: file.sha256 }, 'file complete');
       if (this.o.onFileComplete && file.status === 'complete') {
         try {
-          await this.o.onFileComplete({ jobId: job.id, obsId: job.obsId, localPath: file.localPath, relativePath: file.relativePath, sha256: file.sha256 ?? null });
+          await this.o.onFileComplete({ jobId: job.id, obsId: job.obsId, localPath: file.localPath, relativePath: file.relativePath, sha256: file.sha256 ?? null, owner: job.owner });
         } catch (err) {
           this.log.warn({ err, jobId: job.id, file: file.filename }, 'file-complete hook failed');
         }

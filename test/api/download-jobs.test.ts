@@ -66,6 +66,13 @@ describe('downloads as job-core jobs (/api/jobs) with owners', () => {
       assert.equal(sha(await readFile(f.local_path)), sha(want));
     }
 
+    // The files are in Alice's "my data", and public (MAST's archive files) for everyone else.
+    const mine = await call('GET', `/api/jwstdata?mine=true&observationId=${OBS}`, alice);
+    assert.equal(mine.status, 200, JSON.stringify(mine.body));
+    assert.equal((mine.body as unknown as Json[]).length, 2);
+    assert.equal((await call('GET', `/api/jwstdata?mine=true&observationId=${OBS}`, bob)).body.length, 0);
+    assert.equal((await call('GET', `/api/jwstdata?isPublic=true&observationId=${OBS}`, bob)).body.length, 2);
+
     // Bob: 404 on every route that reaches the job, and an empty list.
     for (const [method, url] of [
       ['GET', `/api/jobs/${id}`], ['GET', `/mast/download/progress-chunked/${id}`], ['GET', `/mast/download/progress/${id}`],
