@@ -218,6 +218,23 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent('mast/jw01039-o004_t001_miri_ch3-long/jw01039-o004_t001_miri_ch3-long_x1d.fits')}`);
     await page.getByRole('img', { name: 'Spectrum plot' }).waitFor({ timeout: 30_000 });
     assert.ok((await page.locator('table').last().locator('tbody tr').count()) > 0, 'spectrum rows shown');
+    // the spectrum in another unit: the plot asks the engine to convert
+    const converted = page.waitForResponse((r) => r.url().includes('/analysis/spectral-data') && r.url().includes('wavelength_unit=nm') && r.status() === 200);
+    await page.getByLabel('Wavelength unit').selectOption('nm');
+    await converted;
+    await page.getByRole('img', { name: 'Spectrum plot' }).waitFor({ timeout: 30_000 });
+    // the grid sorts on the server: a header click sorts ascending, a second one descending
+    const header = page.getByRole('button', { name: /^Sort by WAVELENGTH$/ });
+    await header.click();
+    await page.locator('th[aria-sort=ascending]').waitFor({ timeout: 30_000 });
+    const firstAsc = await page.locator('table').last().locator('tbody tr').first().locator('td').first().textContent();
+    await header.click();
+    await page.locator('th[aria-sort=descending]').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(`[...document.querySelectorAll('table')].pop()?.querySelector('tbody tr td')?.textContent !== ${JSON.stringify(firstAsc)}`, undefined, { timeout: 30_000 });
+    // a search no row matches gives an empty page
+    await page.getByLabel('Search rows').fill('no-such-text');
+    await page.getByLabel('Search rows').press('Enter');
+    await page.waitForFunction(`/of 0 matching/.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`, undefined, { timeout: 30_000 });
     await shot('spectrum');
   });
 
