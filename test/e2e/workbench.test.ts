@@ -224,7 +224,7 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     await converted;
     await page.getByRole('img', { name: 'Spectrum plot' }).waitFor({ timeout: 30_000 });
     // the grid sorts on the server: a header click sorts ascending, a second one descending
-    const header = page.getByRole('button', { name: /^Sort by WAVELENGTH$/ });
+    const header = page.getByTitle('Sort by WAVELENGTH');
     await header.click();
     await page.locator('th[aria-sort=ascending]').waitFor({ timeout: 30_000 });
     const firstAsc = await page.locator('table').last().locator('tbody tr').first().locator('td').first().textContent();
