@@ -86,6 +86,8 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     onFileComplete: async (f) => {
       await library.registerCompletedFile({ path: f.localPath, source: 'download', sha256: f.sha256, jobId: f.jobId, owner: f.owner, visibility: 'public' });
     },
+    // Dismissing a download with its files keeps those the library made other records from.
+    isFileReferenced: (path) => library.isReferenced(path),
   });
   // Records follow jobs of every kind: outputs recorded before the job is marked completed; a removed job's gone files noticed.
   jobs.beforeComplete(async (job) => {

@@ -105,6 +105,11 @@ export interface DownloadManagerOptions {
    * the library registers its record here. A failure is logged, never fails the download.
    */
   readonly onFileComplete?: (file: CompletedDownload) => Promise<void> | void;
+  /**
+   * Whether something outside the downloads still needs a file (the library: a record was made
+   * from it). Dismissing a job with its files keeps such a file. Absent: nothing else does.
+   */
+  readonly isFileReferenced?: (localPath: string) => Promise<boolean>;
 }
 
 export interface CompletedDownload {
@@ -578,13 +583,15 @@ export class DownloadManager {
 
   /**
    * Deletes a dismissed job's files and `.part`s, except those another download job lists
-   * (running, paused or complete: they are its files too). Returns how many were deleted.
+   * (running, paused or complete: they are its files too) and those the library still needs
+   * (`isFileReferenced`). Returns how many were deleted.
    */
   private async deleteFiles(job: Job): Promise<number> {
     const shared = await this.filesOfOthers(job.id, false);
     let deleted = 0;
     for (const f of job.files) {
       if (shared.has(f.localPath)) continue;
+      if (f.status === 'complete' && (await this.o.isFileReferenced?.(f.localPath))) continue;
       for (const path of [f.localPath, `${f.localPath}.part`]) {
         if (relativeInside(this.downloadDir, path) === undefined) continue;
         if ((await this.fs.size(path)) !== undefined) {

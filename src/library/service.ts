@@ -195,6 +195,19 @@ export class LibraryService {
     return stat(join(this.dataDir, rel)).then((s) => s.isFile(), () => false);
   }
 
+  /**
+   * Whether the library still needs this file (absolute or DATA_DIR-relative path): another record
+   * was made from it (lineage) and is still there. A download dismissed with its files keeps such
+   * a file, so a product's inputs never vanish under it.
+   */
+  async isReferenced(path: string): Promise<boolean> {
+    const rel = this.relativePath(path);
+    if (rel === undefined) return false;
+    const record = await this.repo.getByPath(rel);
+    if (!record) return false;
+    return (await this.repo.derivedFrom(record.dataId, EVERYONE)).some((r) => !r.missing);
+  }
+
   /** Marks the records of a job whose files are gone missing (after the job was removed). Returns how many. */
   async noticeGoneJobFiles(jobId: string): Promise<number> {
     const gone: string[] = [];

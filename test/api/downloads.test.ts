@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { FakeMast } from '../fake-mast/server.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { writeProduct } from '../library/fixtures.js';
 
 let fake: FakeMast;
 let engine: TestEngine;
@@ -219,6 +220,27 @@ describe('chunked download jobs over HTTP', () => {
     assert.equal(d.body.deleted_files, finished.length);
     for (const f of finished) await assert.rejects(stat(f.local_path), { code: 'ENOENT' });
     assert.equal((await call('GET', `/mast/download/progress-chunked/${id}`)).status, 404);
+  });
+
+  it('dismiss with delete_files keeps a file the library made another record from', async () => {
+    // An observation no other test here downloads (files another job lists are kept anyway).
+    const { body } = await call('POST', '/mast/download/start-chunked', { obs_id: 'jw09992-o004_t001_miri_f770w' });
+    const id = body.job_id;
+    const p = await until(id, (x) => x.is_complete);
+    assert.equal(p.stage, 'complete');
+    assert.ok(p.file_progress.length >= 2);
+    const [used, ...unused] = p.file_progress as Json[];
+    const usedRecord = await engine.ctx.library.repo.getByPath(used!.relative_path);
+    assert.ok(usedRecord, 'the downloaded file is a record');
+    // A product made from the first file (as a job's output would be).
+    const derived = join(engine.dataDir, 'processed', 'made-from-download.fits');
+    await writeProduct(engine.dataDir, { rel: 'processed/made-from-download.fits', instrument: 'MIRI' });
+    await engine.ctx.library.registerCompletedFile({ path: derived, source: 'job', inputIds: [usedRecord.dataId] });
+    const d = await call('DELETE', `/mast/download/resumable/${id}?delete_files=true`);
+    assert.equal(d.status, 200);
+    assert.equal(d.body.deleted_files, unused.length);
+    await stat(used!.local_path);
+    for (const f of unused) await assert.rejects(stat(f.local_path), { code: 'ENOENT' });
   });
 
   it('exclusive-access products without a token fail with a clear 401 message', async () => {
