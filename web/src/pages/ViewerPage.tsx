@@ -61,7 +61,7 @@ export function ViewerPage({ route }: { route: Route }) {
   const [regionMode, setRegionMode] = useState<'none' | 'rectangle' | 'ellipse'>('none');
   const [region, setRegion] = useState<RegionShape | null>(null);
   const [regionStats, setRegionStats] = useState<RegionStats | null>(null);
-  const [spectrum, setSpectrum] = useState<{ x: number; y: number; values: Array<number | null> } | null>(null);
+  const [spectrum, setSpectrum] = useState<CubeSpectrumView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<'histogram' | 'header' | 'table' | 'region' | 'spectrum' | 'photometry'>('histogram');
   const overlays = useOverlays(filePath);
@@ -93,6 +93,11 @@ export function ViewerPage({ route }: { route: Route }) {
     if (!filePath) return;
     setError(null);
     setHdus(null);
+    // An ECSV catalogue (`_cat.ecsv`) is one table and no FITS: the table routes read it as table 0.
+    if (/\.ecsv$/i.test(filePath)) {
+      setHdus([{ index: 0, name: 'ECSV table', type: 'table (ECSV)' }]);
+      return;
+    }
     getJson<{ hdus: HduInfo[] }>(`/fits/info${query({ file_path: filePath })}`).then(
       (r) => setHdus(r.hdus),
       (err) => setError(err instanceof ApiError ? err.detail : String(err)),
@@ -267,6 +272,21 @@ export function ViewerPage({ route }: { route: Route }) {
     } catch (err) {
       setRegionStats(null);
       setError(err instanceof ApiError ? err.detail : String(err));
+      return;
+    }
+    // On a cube, a rectangle also gives its mean spectrum (NaN-aware, wavelengths from the WCS).
+    if (info && info.hdu.n_slices > 1 && r.kind === 'rectangle') {
+      const x = Math.max(0, r.x0);
+      const y = Math.max(0, r.y0);
+      const width = r.x1 - x + 1;
+      const height = r.y1 - y + 1;
+      try {
+        const c = await getJson<{ wavelength_unit: string; data: { WAVELENGTH: Array<number | null>; FLUX: Array<number | null> } }>(
+          `/analysis/cube-spectrum${query({ file_path: filePath, hdu: info.hdu.index, x, y, width, height, reduce: 'mean' })}`);
+        setSpectrum({ x, y, width, height, values: c.data.FLUX, wavelengths: c.data.WAVELENGTH.map((w, k) => w ?? k + 1), wavelengthUnit: c.wavelength_unit });
+      } catch (err) {
+        setError(err instanceof ApiError ? err.detail : String(err));
+      }
     }
   }
 
@@ -400,7 +420,7 @@ export function ViewerPage({ route }: { route: Route }) {
         </div>
         {tab === 'histogram' && (stats ? <DataHistogram stats={stats} vmin={display.vmin} vmax={display.vmax} unit={unit} onLimits={(lo, hi) => update({ preset: 'manual', lo, hi })} /> : <p className="muted">No histogram.</p>)}
         {tab === 'header' && <HeaderPanel hdus={hdus} filePath={filePath} />}
-        {tab === 'table' && <TablePanel hdus={hdus} filePath={filePath} />}
+        {tab === 'table' && <TablePanel key={filePath} hdus={hdus} filePath={filePath} />}
         {tab === 'region' && (
           regionStats ? (
             <table data-testid="region-stats" aria-label="Region statistics">
@@ -433,8 +453,21 @@ function viewFromState(s: ViewerUrlState): View | null {
   return s.zoom !== undefined && s.cx !== undefined && s.cy !== undefined ? { scale: s.zoom, cx: s.cx, cy: s.cy } : null;
 }
 
-function SpectrumPanel({ spectrum, info }: { spectrum: { x: number; y: number; values: Array<number | null> } | null; info: ImageInfo | null }) {
-  const xs = useMemo(() => spectrum?.values.map((_, k) => info?.spectral?.values?.[k] ?? k + 1) ?? [], [spectrum, info]);
+/** A cube's spectrum at one pixel (`/viewer/spectrum`) or the mean over a rectangle (`/analysis/cube-spectrum`). */
+interface CubeSpectrumView {
+  x: number;
+  y: number;
+  /** A region's size (absent: one pixel). */
+  width?: number;
+  height?: number;
+  values: Array<number | null>;
+  /** The region's wavelengths as the engine gave them (absent: the slice wavelengths of `info`). */
+  wavelengths?: number[];
+  wavelengthUnit?: string;
+}
+
+function SpectrumPanel({ spectrum, info }: { spectrum: CubeSpectrumView | null; info: ImageInfo | null }) {
+  const xs = useMemo(() => spectrum?.wavelengths ?? spectrum?.values.map((_, k) => info?.spectral?.values?.[k] ?? k + 1) ?? [], [spectrum, info]);
   const data = useMemo<uPlot.AlignedData>(() => [xs, spectrum?.values ?? []], [xs, spectrum]);
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => ({
     scales: { x: { time: false } },
@@ -444,7 +477,16 @@ function SpectrumPanel({ spectrum, info }: { spectrum: { x: number; y: number; v
     ],
     series: [{ label: 'wavelength' }, { label: 'value', stroke: '#58a6ff' }],
   }), [info]);
-  if (!spectrum) return <p className="muted">Click a pixel of the cube to plot its spectrum.</p>;
+  if (!spectrum) return <p className="muted">Click a pixel of the cube to plot its spectrum, or measure a rectangle for its mean spectrum.</p>;
+  if (spectrum.width !== undefined && spectrum.height !== undefined) {
+    const what = `Mean spectrum of x=${spectrum.x + 1}–${spectrum.x + spectrum.width}, y=${spectrum.y + 1}–${spectrum.y + spectrum.height}`;
+    return (
+      <div data-testid="region-spectrum">
+        <p className="muted">{what} (FITS, 1-based; {spectrum.width * spectrum.height} pixels, no-data pixels left out){spectrum.wavelengthUnit ? ` against wavelength in ${spectrum.wavelengthUnit}` : ''}</p>
+        <UPlotChart data={data} options={options} label={what} />
+      </div>
+    );
+  }
   return (
     <div data-testid="pixel-spectrum">
       <p className="muted">Spectrum of pixel x={spectrum.x + 1}, y={spectrum.y + 1} (FITS, 1-based)</p>

@@ -47,7 +47,13 @@ export function TablePanel({ hdus, filePath }: { hdus: HduInfo[] | null; filePat
     if (chosen === null) return;
     setError(null);
     const q = { file_path: filePath, hdu_index: chosen, page, page_size: PAGE_SIZE, ...(sort ? { sort_column: sort.column, sort_direction: sort.direction } : {}), ...(search ? { search } : {}) };
-    getJson<TablePage>(`/analysis/table-data${query(q)}`).then(setData, (err) => setError(err instanceof ApiError ? err.detail : String(err)));
+    // Answers to an older request (another file, HDU, page or search) arrive late: drop them.
+    let current = true;
+    getJson<TablePage>(`/analysis/table-data${query(q)}`).then(
+      (r) => { if (current) setData(r); },
+      (err) => { if (current) setError(err instanceof ApiError ? err.detail : String(err)); },
+    );
+    return () => { current = false; };
   }, [filePath, chosen, page, sort, search]);
 
   const hasWavelength = data?.columns.some((c) => /^(WAVELENGTH|WAVE|LAMBDA)$/i.test(c.name)) ?? false;
@@ -55,7 +61,9 @@ export function TablePanel({ hdus, filePath }: { hdus: HduInfo[] | null; filePat
     setSpectrum(null);
     if (chosen === null || !hasWavelength) return;
     const q = { file_path: filePath, hdu_index: chosen, ...(waveUnit ? { wavelength_unit: waveUnit } : {}), ...(fluxUnit ? { flux_unit: fluxUnit } : {}) };
-    getJson<Spectrum>(`/analysis/spectral-data${query(q)}`).then(setSpectrum, () => setSpectrum(null));
+    let current = true;
+    getJson<Spectrum>(`/analysis/spectral-data${query(q)}`).then((r) => { if (current) setSpectrum(r); }, () => { if (current) setSpectrum(null); });
+    return () => { current = false; };
   }, [filePath, chosen, hasWavelength, waveUnit, fluxUnit]);
 
   const plot = useMemo(() => {
