@@ -44,6 +44,19 @@ const PUBLIC_ROUTES: Array<[string, RegExp]> = [
   ['GET', /^\/api\/jwstdata$/],
   ['GET', /^\/api\/jwstdata\/[^/]+\/(thumbnail|preview|histogram|pixeldata|cubeinfo|lineage)$/],
   ['POST', /^\/api\/jwstdata\/check-availability$/],
+  ['GET', /^\/api\/discovery\/featured$/],
+  ['POST', /^\/api\/discovery\/suggest-recipes$/],
+];
+
+/**
+ * The other public facades of §7.3 (MAST searches, composite, tables). Public mode serves them
+ * anonymously; with users on they need a token like the routes they forward to.
+ */
+const PUBLIC_FACADES: Array<[string, RegExp]> = [
+  ['POST', /^\/api\/mast\/search\/(target|coordinates|observation|program)$/],
+  ['POST', /^\/api\/mast\/whats-new$/],
+  ['POST', /^\/api\/composite\/generate-nchannel$/],
+  ['GET', /^\/api\/analysis\/(table-info|table-data|spectral-data)$/],
 ];
 
 /** Routes anyone may call when users are on (they show public data only to the anonymous). */
@@ -119,7 +132,7 @@ export async function installAccess(app: App, ctx: EngineContext): Promise<void>
       return;
     }
     if (s.publicMode) {
-      if (!matches(PUBLIC_ROUTES, request.method, path) && request.method !== 'OPTIONS') {
+      if (!matches(PUBLIC_ROUTES, request.method, path) && !matches(PUBLIC_FACADES, request.method, path) && request.method !== 'OPTIONS') {
         return reply.status(404).send({ detail: 'Not Found' });
       }
       request.viewer = ANONYMOUS;

@@ -20,6 +20,9 @@ import { compositeNChannelRoutes } from './composite-nchannel.js';
 import { discoveryRoutes } from './discovery.js';
 import { observationMosaicRoutes } from './observation-mosaic.js';
 import { detectSourcesRoutes } from './detect-sources.js';
+import { apiMastRoutes } from './api-mast.js';
+import { apiCompositeRoutes } from './api-composite.js';
+import { apiTableRoutes } from './api-tables.js';
 
 export const routeModules: RouteModule[] = [
   libraryRoutes,
@@ -42,4 +45,7 @@ export const routeModules: RouteModule[] = [
   compositeNChannelRoutes,
   discoveryRoutes,
   observationMosaicRoutes,
+  apiMastRoutes,
+  apiCompositeRoutes,
+  apiTableRoutes,
 ];

@@ -10,10 +10,9 @@ import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { CALIBRATION_LEVELS, InvalidCursorError, canEdit, type CalibrationLevel, type LibraryRecord } from '../library/index.js';
-import { internalHeaders } from './access.js';
-import { requestSignal } from './request-signal.js';
+import { forward, relay } from './forward.js';
 
-const NOT_FOUND = 'The requested data was not found.';
+export const NOT_FOUND = 'The requested data was not found.';
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** The upstream JwstDataModel (frontend/src/types/JwstDataTypes.ts), filled from our record. */
@@ -74,7 +73,7 @@ const AvailabilityBody = Type.Object({
 });
 
 /** camelCase query keys of the upstream facade to the viewer routes' snake_case. */
-function snakeQuery(query: Record<string, unknown>): URLSearchParams {
+export function snakeQuery(query: Record<string, unknown>): URLSearchParams {
   const out = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
     if (v === undefined || k === 'access_token' || k === 'file_path' || k === 'data_id') continue;
@@ -209,20 +208,7 @@ export async function jwstDataRoutes(app: App, ctx: EngineContext): Promise<void
       const record = await ctx.library.resolve(request.params.id, request.viewer, NOT_FOUND);
       const query = snakeQuery(request.query as Record<string, unknown>);
       query.set('file_path', record.path);
-      // The forwarded request stops with this one (its client gone, or shutdown).
-      const signal = requestSignal(ctx, request, reply);
-      const forwarded = await app.inject({
-        method: 'GET',
-        url: `/${kind}/${record.dataId}?${query.toString()}`,
-        headers: { ...internalHeaders(), ...(request.headers['if-none-match'] ? { 'if-none-match': request.headers['if-none-match'] } : {}), ...(request.headers.accept ? { accept: request.headers.accept } : {}) },
-        signal,
-      }).catch((err: unknown) => {
-        throw signal.aborted ? signal.reason : err;
-      });
-      for (const [k, v] of Object.entries(forwarded.headers)) {
-        if (v !== undefined && !['content-length', 'connection', 'transfer-encoding', 'date', 'keep-alive'].includes(k)) reply.header(k, v);
-      }
-      return reply.status(forwarded.statusCode).send(forwarded.rawPayload);
+      return relay(reply, await forward(app, ctx, request, reply, 'GET', `/${kind}/${record.dataId}?${query.toString()}`));
     });
   }
 }

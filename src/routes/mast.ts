@@ -16,7 +16,7 @@ import { productsResponse, searchResponse } from './mast-json.js';
  * Ajv's type coercion an `anyOf` branch can rewrite the value (null → [0]) before another branch
  * matches. A `string | string[]` field is declared as an array: coercion wraps a lone string.
  */
-function nullable<T extends TSchema>(t: T) {
+export function nullable<T extends TSchema>(t: T) {
   const schema = t as unknown as { type?: unknown };
   return Type.Optional(Type.Unsafe<Static<T> | null>({ ...t, type: [schema.type, 'null'] }));
 }

@@ -1,0 +1,40 @@
+/**
+ * The /api facades answer by forwarding to the engine's own routes (app.inject with the internal
+ * header, so the target route's guards, caches, render gate and ETags all apply and nothing is
+ * implemented twice). The forwarded request stops with the outer one (client gone, or shutdown).
+ */
+import type { FastifyReply, FastifyRequest, InjectOptions } from 'fastify';
+import type { App } from '../server.js';
+import type { EngineContext } from '../context.js';
+import { internalHeaders } from './access.js';
+import { requestSignal } from './request-signal.js';
+
+export interface Forwarded {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | string[] | number | undefined>;
+  readonly rawPayload: Buffer;
+}
+
+const HOP_BY_HOP = ['content-length', 'connection', 'transfer-encoding', 'date', 'keep-alive'];
+
+/** Sends `method url` (JSON `payload`, conditional/accept headers of the caller) to this engine. */
+export async function forward(app: App, ctx: EngineContext, request: FastifyRequest, reply: FastifyReply, method: 'GET' | 'POST', url: string, payload?: object): Promise<Forwarded> {
+  const signal = requestSignal(ctx, request, reply);
+  const pass: Record<string, string> = {};
+  for (const h of ['if-none-match', 'accept'] as const) {
+    const v = request.headers[h];
+    if (typeof v === 'string') pass[h] = v;
+  }
+  const options: InjectOptions = { method, url, headers: { ...internalHeaders(), ...pass }, signal, ...(payload ? { payload } : {}) };
+  return app.inject(options).catch((err: unknown) => {
+    throw signal.aborted ? signal.reason : err;
+  });
+}
+
+/** Copies the forwarded answer (status, headers `keep` accepts, bytes) onto `reply`. */
+export function relay(reply: FastifyReply, forwarded: Forwarded, keep: (header: string) => boolean = (h) => !HOP_BY_HOP.includes(h)): FastifyReply {
+  for (const [k, v] of Object.entries(forwarded.headers)) {
+    if (v !== undefined && keep(k)) reply.header(k, v);
+  }
+  return reply.status(forwarded.statusCode).send(forwarded.rawPayload);
+}
