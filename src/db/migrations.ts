@@ -61,12 +61,17 @@ export async function migrate(db: Database, sets: readonly MigrationSet[]): Prom
       const done = await appliedVersions(db, set.component);
       for (const m of set.migrations) {
         if (done.has(m.version)) continue;
-        await db.transaction(async (tx) => {
+        // Another process on the same file (an API node and a worker starting together) may be
+        // applying it now: look again under the write lock (BEGIN IMMEDIATE waits for theirs).
+        const ran = await db.transaction(async (tx) => {
+          const already = await tx.query('SELECT 1 AS x FROM schema_migrations WHERE component = ? AND version = ?', [set.component, m.version]);
+          if (already.length > 0) return false;
           db.execScript(m.sqlite);
           await tx.run('INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)',
             [set.component, m.version, m.name, new Date().toISOString()]);
+          return true;
         });
-        applied.push({ component: set.component, version: m.version, name: m.name });
+        if (ran) applied.push({ component: set.component, version: m.version, name: m.name });
       }
     }
     return applied;

@@ -2,8 +2,9 @@
  * SIGTERM with work in flight, on real processes: a long synchronous mosaic and a download from
  * the fake MAST are running. The engine exits 0 (it exits 1 past SHUTDOWN_TIMEOUT_MS, 8 s by
  * default, so exit 0 is the budget kept), the mosaic's client gets a 503 `{"detail"}` answer, the
- * download is saved as paused with its `.part` bytes on disk; started again on the same DATA_DIR,
+ * download is saved (re-queued) with its `.part` bytes on disk; started again on the same DATA_DIR,
  * the engine resumes the download from those bytes and finishes it byte-identical.
+ * (The download is re-queued, not paused: a shutdown re-queues every job; docs/jobs.md.)
  * Also the job worker (`jwst-engine worker`) stops cleanly on SIGTERM while it runs a job.
  */
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeMast } from '../fake-mast/server.js';
+import { JOBS_DB_NAME, SqliteJobStore } from '../../src/jobs/index.js';
 import { freePort, spawnEngine, spawnWorker, waitForHealth, type SpawnedEngine } from '../helpers/engine-process.js';
 import { TestRedis } from '../helpers/redis.js';
 import { writeTile } from './sky-files.js';
@@ -62,7 +64,7 @@ function client(port: number) {
 }
 
 describe('SIGTERM with a mosaic and a download in flight', () => {
-  it('answers 503, pauses the download with its bytes, exits 0; the next start finishes the download byte-identical', async () => {
+  it('answers 503, re-queues the download with its bytes, exits 0; the next start finishes the download byte-identical', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'shutdown-inflight-'));
     const port = await freePort();
     const env = {
@@ -107,9 +109,14 @@ describe('SIGTERM with a mosaic and a download in flight', () => {
       assert.match(answer.type, /application\/json/);
       assert.equal(typeof (JSON.parse(answer.text) as Json).detail, 'string');
 
-      // The download was paused by the shutdown, its state saved and its partial bytes kept.
-      const state = JSON.parse(await readFile(join(dataDir, 'mast', '.download_state', `${id}.json`), 'utf8')) as Json;
-      assert.equal(state.status, 'paused', JSON.stringify(state));
+      // The shutdown put the download back in the queue (a job-core record in DATA_DIR/jobs.sqlite,
+      // its checkpoint the saved form) and kept its partial bytes.
+      const store = new SqliteJobStore(join(dataDir, JOBS_DB_NAME));
+      const record = (await store.get(id))!;
+      await store.close();
+      assert.equal(record.kind, 'download');
+      assert.equal(record.state, 'queued', JSON.stringify(record));
+      const state = record.checkpoint as Json;
       let partialBytes = 0;
       for (const f of state.files as Json[]) {
         if (f.status === 'complete') continue;

@@ -38,6 +38,19 @@ forEachBackend('database layer', (target) => {
     await third.db.close();
   });
 
+  it('two connections opening one fresh database at once apply each migration once', async () => {
+    const where = await target.fresh();
+    // Both read "nothing applied" before either applies: the second must look again under the lock.
+    const [a, b] = await Promise.all([openDatabase({ ...where, migrations: [notesV2] }), openDatabase({ ...where, migrations: [notesV2] })]);
+    try {
+      assert.deepEqual([...a.applied, ...b.applied].map((m) => `${m.component}:${m.version}`).sort(), ['notes:1', 'notes:2']);
+      assert.deepEqual(await schemaVersions(a.db), { notes: 2 });
+    } finally {
+      await a.db.close();
+      await b.db.close();
+    }
+  });
+
   it('binds parameters, returns big integers as numbers and bytes as bytes', async () => {
     const { db } = await openDatabase({ ...(await target.fresh()), migrations: [notes] });
     try {
