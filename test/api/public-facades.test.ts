@@ -47,8 +47,6 @@ function sharedChecks(engine: () => TestEngine): void {
     assert.equal(c.statusCode, 200, c.body);
     assert.equal(c.json().search_type, 'coordinates');
     const o = await post(engine(), '/api/mast/search/observation', { obsId: 'jw02733-o001*', calibLevel: null });
-    const rgbNull = await post(engine(), "/api/composite/generate-nchannel", { channels: [{ dataIds: [ids.red], color: { hue: 0, rgb: null } }, { dataIds: [ids.blue], color: { hue: 200 } }], width: 8, height: 8 });
-    assert.equal(rgbNull.statusCode, 200, rgbNull.body);
     assert.equal(o.json().result_count, 6);
     const p = await post(engine(), '/api/mast/search/program', { programId: '2733', calibLevel: [3] });
     assert.equal(p.statusCode, 200, p.body);
@@ -84,6 +82,8 @@ function sharedChecks(engine: () => TestEngine): void {
     const jpeg = await post(engine(), '/api/composite/generate-nchannel', { channels: channels(), width: 32, height: 24, outputFormat: 'jpeg', quality: 80 });
     assert.equal(jpeg.statusCode, 200, jpeg.body);
     assert.equal(jpeg.headers['content-disposition'], 'attachment; filename="composite-nchannel.jpeg"');
+    const rgbNull = await post(engine(), '/api/composite/generate-nchannel', { channels: [{ dataIds: [ids.red], color: { hue: 0, rgb: null } }, { dataIds: [ids.blue], color: { hue: 200 } }], width: 8, height: 8 });
+    assert.equal(rgbNull.statusCode, 200, rgbNull.body);
   });
 
   it('composite: the .NET gateway messages, other field errors 400, unknown ids 404', async () => {
@@ -203,6 +203,25 @@ describe('api facades, public mode', () => {
     for (const [method, url] of [['POST', '/mast/search/target'], ['POST', '/mast/search/recent'], ['POST', '/composite/generate-nchannel'], ['GET', '/analysis/table-info?file_path=x'], ['POST', '/api/mast/search/recent'], ['GET', '/api/analysis/cube-spectrum']] as const) {
       const r = await engine.app.inject({ method, url, ...(method === 'POST' ? { payload: {} } : {}) });
       assert.equal(r.statusCode, 404, `${method} ${url}`);
+    }
+  });
+
+  it('a full renderer is 429 with Retry-After through the composite facade', async () => {
+    const gated = await startTestEngine({ DATA_DIR: dataDir, LIBRARY_SCAN_ON_START: 'false', PUBLIC_MODE: 'true', MAX_CONCURRENT_RENDERS: '1', RENDER_QUEUE_DEPTH: '0', RENDER_QUEUE_WAIT_SECONDS: '7' });
+    try {
+      const release = await gated.ctx.renderGate.enterInteractive();
+      try {
+        const r = await post(gated, '/api/composite/generate-nchannel', { channels: channels(), width: 16, height: 16 });
+        assert.equal(r.statusCode, 429, r.body);
+        assert.equal(r.headers['retry-after'], '7');
+        assert.equal(r.headers['content-disposition'], undefined);
+      } finally {
+        release();
+      }
+      const ok = await post(gated, '/api/composite/generate-nchannel', { channels: channels(), width: 16, height: 16 });
+      assert.equal(ok.statusCode, 200, ok.body);
+    } finally {
+      await gated.dispose();
     }
   });
 
