@@ -114,17 +114,23 @@ function sharedChecks(engine: () => TestEngine): void {
   it('table-info, table-data and spectral-data by dataId, as the /analysis routes answer', async () => {
     const info = await engine().app.inject({ url: `/api/analysis/table-info?dataId=${ids.table}` });
     assert.equal(info.statusCode, 200, info.body);
-    assert.equal(info.json().table_hdus[0].name, 'CAT');
+    assert.equal(info.json().fileName, 'sources_cat.fits');
+    assert.deepEqual(Object.keys(info.json().tableHdus[0]).sort(), ['columns', 'hduType', 'index', 'nColumns', 'nRows', 'name']);
+    assert.equal(info.json().tableHdus[0].name, 'CAT');
+    assert.ok('isArray' in info.json().tableHdus[0].columns[0] && 'arrayShape' in info.json().tableHdus[0].columns[0]);
     const page = await engine().app.inject({ url: `/api/analysis/table-data?dataId=${ids.table}&hduIndex=1&pageSize=5&page=1&sortColumn=ID&sortDirection=desc` });
     assert.equal(page.statusCode, 200, page.body);
     const p = page.json();
-    assert.deepEqual([p.page, p.page_size, p.total_rows, p.sort_direction], [1, 5, 50, 'desc']);
+    assert.deepEqual([p.hduIndex, p.page, p.pageSize, p.totalRows, p.totalColumns, p.sortColumn, p.sortDirection], [1, 1, 5, 50, 2, 'ID', 'desc']);
     assert.equal(p.rows[0].ID, 44);
     const bad = await engine().app.inject({ url: `/api/analysis/table-data?dataId=${ids.table}&hduIndex=1&pageSize=501` });
     assert.equal(bad.statusCode, 400);
     const spec = await engine().app.inject({ url: `/api/analysis/spectral-data?dataId=${ids.x1d}` });
     assert.equal(spec.statusCode, 200, spec.body);
-    assert.equal(spec.json().n_points, 50);
+    assert.equal(spec.json().nPoints, 50);
+    assert.equal(spec.json().hduIndex, 1);
+    assert.ok(Array.isArray(spec.json().data.WAVELENGTH), 'column names stay as they are');
+    assert.ok(spec.json().columns.every((c: { nPoints?: number }) => c.nPoints === 50));
     const missing = await engine().app.inject({ url: '/api/analysis/table-info?dataId=nope' });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().detail, NOT_FOUND);
@@ -173,7 +179,7 @@ describe('api facades, full mode', () => {
   it('private records are reachable in full mode (single user sees everything)', async () => {
     const r = await engine.app.inject({ url: `/api/analysis/table-info?dataId=${ids.secret}` });
     assert.equal(r.statusCode, 200, r.body);
-    assert.deepEqual(r.json().table_hdus, [], 'an image: no tables, but the record resolved');
+    assert.deepEqual(r.json().tableHdus, [], 'an image: no tables, but the record resolved');
   });
 });
 
