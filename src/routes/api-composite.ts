@@ -11,7 +11,7 @@ import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import { nullable } from './sky-support.js';
-import { forward, relay } from './forward.js';
+import { forward, relay, withErrorField } from './forward.js';
 import { nullable as nullableArray } from './mast.js';
 import { NOT_FOUND } from './jwstdata.js';
 
@@ -91,6 +91,7 @@ export async function apiCompositeRoutes(app: App, ctx: EngineContext): Promise<
   app.post('/api/composite/generate-nchannel', {
     schema: { tags: ['composite'], summary: 'N-channel composite of library records (camelCase facade of POST /composite/generate-nchannel)', body: Body },
     attachValidation: true,
+    onSend: withErrorField,
   }, async (request, reply) => {
     gatewayChecks(request.body);
     if (request.validationError) throw new BadRequestError(`Invalid request: ${request.validationError.message}`);

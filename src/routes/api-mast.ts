@@ -13,7 +13,7 @@ import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import { FEATURED_TARGETS } from '../discovery/curated.js';
 import { nullable } from './sky-support.js';
-import { forward, relay } from './forward.js';
+import { forward, relay, withErrorField } from './forward.js';
 import { nullable as nullableArray } from './mast.js';
 
 const Text = (max: number) => Type.String({ maxLength: max });
@@ -61,7 +61,7 @@ const RENAME = { targetName: 'target_name', calibLevel: 'calib_level', obsId: 'o
 
 export async function apiMastRoutes(app: App, ctx: EngineContext): Promise<void> {
   const facade = <S extends TSchema>(path: string, target: string, schema: S, summary: string, prepare: (b: Static<S>) => Record<string, unknown> = (b) => b as Record<string, unknown>) => {
-    app.post(path, { schema: { tags: ['mast'], summary, body: schema }, attachValidation: true }, async (request: FastifyRequest, reply: FastifyReply) => {
+    app.post(path, { schema: { tags: ['mast'], summary, body: schema }, attachValidation: true, onSend: withErrorField }, async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.validationError) throw new BadRequestError(`Invalid request: ${request.validationError.message}`);
       const forwarded = await forward(app, ctx, request, reply, 'POST', target, snakeBody(prepare(request.body as Static<S>), RENAME));
       // the snake_case routes answer field errors 422 (FastAPI); upstream's facades answer 400

@@ -9,7 +9,7 @@
 import { Type } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import { forward, relay } from './forward.js';
+import { forward, relay, withErrorField } from './forward.js';
 import { NOT_FOUND, snakeQuery } from './jwstdata.js';
 
 const DataId = Type.String({ minLength: 1, maxLength: 64, description: 'library record id' });
@@ -33,6 +33,7 @@ export async function apiTableRoutes(app: App, ctx: EngineContext): Promise<void
   for (const [kind, querystring] of Object.entries(Queries)) {
     app.get(`/api/analysis/${kind}`, {
       schema: { tags: ['analysis'], summary: `GET /analysis/${kind} of a library record by dataId (camelCase facade)`, querystring },
+      onSend: withErrorField,
     }, async (request, reply) => {
       const q = request.query as Record<string, unknown> & { dataId: string };
       const record = await ctx.library.resolve(q.dataId, request.viewer, NOT_FOUND);

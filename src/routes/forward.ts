@@ -38,3 +38,21 @@ export function relay(reply: FastifyReply, forwarded: Forwarded, keep: (header: 
   }
   return reply.status(forwarded.statusCode).send(forwarded.rawPayload);
 }
+
+/**
+ * Route `onSend` hook of the facades: an error answer `{"detail": "..."}` also carries the message
+ * as `error`, which upstream's frontend (ApiError.ts) reads; upstream's /api error shim sends both.
+ */
+export async function withErrorField(_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (reply.statusCode < 400 || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
+  try {
+    const body = JSON.parse(payload) as unknown;
+    if (body !== null && typeof body === 'object' && !Array.isArray(body) && !('error' in body)) {
+      const detail = (body as { detail?: unknown }).detail;
+      if (typeof detail === 'string') return JSON.stringify({ ...body, error: detail });
+    }
+  } catch {
+    // not JSON after all: sent as it is
+  }
+  return payload;
+}

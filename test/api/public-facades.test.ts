@@ -101,6 +101,7 @@ function sharedChecks(engine: () => TestEngine): void {
       const r = await post(engine(), '/api/composite/generate-nchannel', body);
       assert.equal(r.statusCode, 400, r.body);
       assert.equal(r.json().detail, detail);
+      assert.equal(r.json().error, detail, 'upstream frontend reads `error`');
     }
     const rgb = await post(engine(), '/api/composite/generate-nchannel', { channels: [{ dataIds: [ids.red], color: { rgb: [2, 0, 0] } }, { dataIds: [ids.blue], color: { hue: 200 } }] });
     assert.equal(rgb.statusCode, 400, 'an rgb component > 1 is a 400, not a 500 (upstream defect 22)');
@@ -134,6 +135,7 @@ function sharedChecks(engine: () => TestEngine): void {
     const missing = await engine().app.inject({ url: '/api/analysis/table-info?dataId=nope' });
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().detail, NOT_FOUND);
+    assert.equal(missing.json().error, NOT_FOUND);
     const noId = await engine().app.inject({ url: '/api/analysis/table-info' });
     assert.ok(noId.statusCode === 400 || noId.statusCode === 422, String(noId.statusCode));
   });
