@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { FakeMast } from '../fake-mast/server.js';
 import { writeProduct } from '../library/fixtures.js';
 import { loadSettings, ConfigError } from '../../src/config.js';
 
@@ -42,6 +43,7 @@ function conforms(value: unknown, shape: unknown, shapes: Record<string, unknown
 }
 
 let engine: TestEngine;
+let fake: FakeMast;
 let publicId: string;
 let privateId: string;
 
@@ -53,10 +55,12 @@ before(async () => {
   publicId = (await setup.ctx.library.registerCompletedFile({ path: PUBLIC, source: 'download', awaitThumbnail: true })).dataId;
   privateId = (await setup.ctx.library.registerCompletedFile({ path: PRIVATE, source: 'job', owner: 'alice' })).dataId;
   await setup.close();
-  engine = await startTestEngine({ DATA_DIR: setup.dataDir, PUBLIC_MODE: 'true', RATE_LIMIT_PER_MINUTE: '1000', CORS_ALLOWED_ORIGINS: 'https://sky.example' });
+  fake = await FakeMast.start();
+  engine = await startTestEngine({ DATA_DIR: setup.dataDir, PUBLIC_MODE: 'true', RATE_LIMIT_PER_MINUTE: '1000', CORS_ALLOWED_ORIGINS: 'https://sky.example', MAST_BASE_URL: fake.url });
 });
 after(async () => {
   await engine.dispose();
+  await fake.close();
 });
 
 describe('public read-only mode', () => {
