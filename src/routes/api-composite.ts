@@ -15,6 +15,7 @@ import { forward, relay, withErrorField } from './forward.js';
 import { nullable as nullableArray } from './mast.js';
 import { NOT_FOUND } from './jwstdata.js';
 
+/** Per channel (the schema's bound); the total is MAX_COMPOSITE_REQUEST_FILES, as upstream. */
 const MAX_INPUT_FILES = 100;
 const Num = (min: number, max: number) => nullable(Type.Number({ minimum: min, maximum: max }));
 const Tone = {
@@ -64,7 +65,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 const given = (v: unknown) => v !== undefined && v !== null;
 
 /** The .NET gateway's checks (its messages), before the schema's own. */
-export function gatewayChecks(body: unknown): void {
+export function gatewayChecks(body: unknown, maxFiles: number): void {
   const channels = isObject(body) ? body.channels : undefined;
   if (!Array.isArray(channels) || channels.length === 0) throw new BadRequestError('At least one channel configuration is required');
   let files = 0;
@@ -81,7 +82,7 @@ export function gatewayChecks(body: unknown): void {
     if (lum && (hue || rgb)) throw new BadRequestError('Luminance channel must not have Hue or Rgb');
     if (hue && rgb) throw new BadRequestError('Provide either Hue or Rgb, not both');
   }
-  if (files > MAX_INPUT_FILES) throw new BadRequestError(`Too many input files: ${files} exceeds maximum ${MAX_INPUT_FILES}`);
+  if (files > maxFiles) throw new BadRequestError(`Too many input files: ${files} exceeds maximum ${maxFiles}`);
 }
 
 const snake = (o: Record<string, unknown>): Record<string, unknown> =>
@@ -93,7 +94,7 @@ export async function apiCompositeRoutes(app: App, ctx: EngineContext): Promise<
     attachValidation: true,
     onSend: withErrorField,
   }, async (request, reply) => {
-    gatewayChecks(request.body);
+    gatewayChecks(request.body, ctx.settings.maxCompositeRequestFiles);
     if (request.validationError) throw new BadRequestError(`Invalid request: ${request.validationError.message}`);
     const { channels, allowForceDownscale: _a, debugMasks: _d, ...rest } = request.body as BodyIn;
     const resolved = [];

@@ -214,9 +214,12 @@ describe('api facades, public mode', () => {
     }
   });
 
-  it('a full renderer is 429 with Retry-After through the composite facade', async () => {
-    const gated = await startTestEngine({ DATA_DIR: dataDir, LIBRARY_SCAN_ON_START: 'false', PUBLIC_MODE: 'true', MAX_CONCURRENT_RENDERS: '1', RENDER_QUEUE_DEPTH: '0', RENDER_QUEUE_WAIT_SECONDS: '7' });
+  it('a full renderer is 429 with Retry-After through the composite facade; MAX_COMPOSITE_REQUEST_FILES caps the files', async () => {
+    const gated = await startTestEngine({ DATA_DIR: dataDir, LIBRARY_SCAN_ON_START: 'false', PUBLIC_MODE: 'true', MAX_CONCURRENT_RENDERS: '1', RENDER_QUEUE_DEPTH: '0', RENDER_QUEUE_WAIT_SECONDS: '7', MAX_COMPOSITE_REQUEST_FILES: '3' });
     try {
+      const many = await post(gated, '/api/composite/generate-nchannel', { channels: [{ dataIds: [ids.red, ids.red, ids.blue, ids.blue], color: { hue: 0 } }] });
+      assert.equal(many.statusCode, 400);
+      assert.equal(many.json().detail, 'Too many input files: 4 exceeds maximum 3', 'the cap is MAX_COMPOSITE_REQUEST_FILES');
       const release = await gated.ctx.renderGate.enterInteractive();
       try {
         const r = await post(gated, '/api/composite/generate-nchannel', { channels: channels(), width: 16, height: 16 });
