@@ -139,7 +139,14 @@ describe('job output retention', () => {
         if (e.type === 'removed') removed.open();
       });
       const second = await finish(jobs, 100); // 200 bytes > 150: the first goes once the second ends
-      await removed.wait;
+      // The after-run pass waits on an unref'd timer (it must not hold a process open): keep the
+      // loop alive meanwhile, or the test runner finds nothing left to wait for and fails the file.
+      const keepAlive = setInterval(() => undefined, 1000);
+      try {
+        await removed.wait;
+      } finally {
+        clearInterval(keepAlive);
+      }
       assert.equal(await jobs.get(first), undefined);
       assert.equal(await exists(jobs.outputDirOf(first)), false);
       assert.equal((await jobs.get(second))?.state, 'completed');

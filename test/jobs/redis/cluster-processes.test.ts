@@ -180,6 +180,10 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     for (const id of downloads) {
       const done = await until(`/mast/download/progress-chunked/${id}`, (b) => b.is_complete === true);
       assert.equal(done.stage, 'complete', JSON.stringify(done));
+      // Each run cut short (the SIGKILL; on a loaded machine also a run reclaimed after its lock
+      // lapsed while Redis restarted) may leave its pieces in flight to be fetched again.
+      const attempts = Number((await call('GET', `/api/jobs/${id}`)).body.attempts ?? 1);
+      const cuts = cut.includes(id) ? Math.max(1, attempts - 1) : Math.max(0, attempts - 1);
       for (const file of done.file_progress as Json[]) {
         const expected = fake.dataset.files.get(`mast:jwst/product/${file.filename}`.toLowerCase())!.bytes();
         assert.equal(sha(await readFile(file.local_path)), sha(expected), `${file.filename} identical`);
@@ -187,7 +191,7 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
         // pieces in flight when the worker died (one streaming and one asked ahead per connection).
         const gets = endpoint.requests.filter((r) => r.method === 'GET' && r.uri.toLowerCase().endsWith(`/${file.filename}`.toLowerCase()));
         const chunks = Math.ceil(expected.length / CHUNK);
-        assert.ok(gets.length <= chunks + (cut.includes(id) ? 2 : 0), `${file.filename}: ${gets.length} GETs for ${chunks} chunks`);
+        assert.ok(gets.length <= chunks + 2 * cuts, `${file.filename}: ${gets.length} GETs for ${chunks} chunks (${attempts} runs)`);
       }
     }
     const reclaimed = (await call('GET', `/api/jobs/${cutDownload}`)).body;
