@@ -11,7 +11,7 @@ import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import { nullable } from './sky-support.js';
-import { forward, relay, withErrorField } from './forward.js';
+import { fieldErrorAs400, forward, relay, withErrorField } from './forward.js';
 import { nullable as nullableArray } from './mast.js';
 import { NOT_FOUND } from './jwstdata.js';
 
@@ -107,8 +107,7 @@ export async function apiCompositeRoutes(app: App, ctx: EngineContext): Promise<
     const forwarded = await forward(app, ctx, request, reply, 'POST', '/composite/generate-nchannel', body);
     if (forwarded.statusCode !== 200) {
       // field errors are 400 at the gateway; 429 keeps its Retry-After
-      const statusCode = forwarded.statusCode === 422 ? 400 : forwarded.statusCode;
-      return relay(reply, { ...forwarded, statusCode }, (h) => h === 'content-type' || h === 'retry-after');
+      return relay(reply, fieldErrorAs400(forwarded), (h) => h === 'content-type' || h === 'retry-after');
     }
     const format = String(forwarded.headers['content-type']).includes('jpeg') ? 'jpeg' : 'png';
     reply.header('content-disposition', `attachment; filename="composite-nchannel.${format}"`);

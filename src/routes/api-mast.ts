@@ -13,7 +13,7 @@ import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import { FEATURED_TARGETS } from '../discovery/curated.js';
 import { nullable } from './sky-support.js';
-import { forward, relay, withErrorField } from './forward.js';
+import { fieldErrorAs400, forward, relay, withErrorField } from './forward.js';
 import { nullable as nullableArray } from './mast.js';
 
 const Text = (max: number) => Type.String({ maxLength: max });
@@ -65,7 +65,7 @@ export async function apiMastRoutes(app: App, ctx: EngineContext): Promise<void>
       if (request.validationError) throw new BadRequestError(`Invalid request: ${request.validationError.message}`);
       const forwarded = await forward(app, ctx, request, reply, 'POST', target, snakeBody(prepare(request.body as Static<S>), RENAME));
       // the snake_case routes answer field errors 422 (FastAPI); upstream's facades answer 400
-      return relay(reply, forwarded.statusCode === 422 ? { ...forwarded, statusCode: 400 } : forwarded);
+      return relay(reply, fieldErrorAs400(forwarded));
     });
   };
   facade('/api/mast/search/target', '/mast/search/target', Bodies.target, 'Cone search around a target name (featured-target aliases resolved), camelCase facade',

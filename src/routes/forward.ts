@@ -44,9 +44,10 @@ export function relay(reply: FastifyReply, forwarded: Forwarded, keep: (header: 
  * as `error`, which upstream's frontend (ApiError.ts) reads; upstream's /api error shim sends both.
  */
 export async function withErrorField(_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-  if (reply.statusCode < 400 || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
+  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+  if (reply.statusCode < 400 || text === undefined || !String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
   try {
-    const body = JSON.parse(payload) as unknown;
+    const body = JSON.parse(text) as unknown;
     if (body !== null && typeof body === 'object' && !Array.isArray(body) && !('error' in body)) {
       const detail = (body as { detail?: unknown }).detail;
       if (typeof detail === 'string') return JSON.stringify({ ...body, error: detail });
@@ -55,4 +56,22 @@ export async function withErrorField(_request: FastifyRequest, reply: FastifyRep
     // not JSON after all: sent as it is
   }
   return payload;
+}
+
+/**
+ * A forwarded 422 (a snake_case route's field error) as the facades answer it: 400 with one
+ * string `detail` naming the fields (upstream's facades mean 400; its list-in-detail is a defect).
+ */
+export function fieldErrorAs400(forwarded: Forwarded): Forwarded {
+  if (forwarded.statusCode !== 422) return forwarded;
+  let detail: unknown;
+  try {
+    detail = (JSON.parse(forwarded.rawPayload.toString('utf8')) as { detail?: unknown }).detail;
+  } catch {
+    detail = undefined;
+  }
+  const text = Array.isArray(detail)
+    ? detail.map((d: { loc?: unknown; msg?: unknown }) => `${Array.isArray(d.loc) ? d.loc.join('.') : 'body'}: ${String(d.msg ?? 'invalid')}`).join('; ')
+    : typeof detail === 'string' ? detail : 'Invalid request';
+  return { ...forwarded, statusCode: 400, rawPayload: Buffer.from(JSON.stringify({ detail: `Invalid request: ${text}` })) };
 }

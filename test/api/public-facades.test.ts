@@ -67,7 +67,8 @@ function sharedChecks(engine: () => TestEngine): void {
     ] as const) {
       const r = await post(engine(), url, body);
       assert.equal(r.statusCode, 400, `${url} ${JSON.stringify(body)} -> ${r.statusCode} ${r.body}`);
-      assert.ok(r.json().detail, r.body);
+      assert.equal(typeof r.json().detail, 'string', r.body);
+      assert.equal(r.json().error, r.json().detail);
     }
   });
 
