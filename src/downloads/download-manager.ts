@@ -726,12 +726,12 @@ export class DownloadManager {
     else ctx.signal.addEventListener('abort', onStop, { once: true });
     const signal = local.signal;
     let saveTimer: NodeJS.Timeout | undefined;
-    const save = () => {
+    const save = (now = false) => {
       if (saveTimer) clearTimeout(saveTimer);
       saveTimer = undefined;
       job.speedBytesPerSec = job.status === 'downloading' ? speed.rate() : 0;
       job.updatedAt = new Date().toISOString();
-      ctx.checkpoint(jobToJson(job) as unknown as JsonObject);
+      ctx.checkpoint(jobToJson(job) as unknown as JsonObject, { now });
       const t = jobTotals(job);
       ctx.progress(t.totalBytes > 0 ? t.downloadedBytes / t.totalBytes : 0, job.message);
     };
@@ -780,7 +780,8 @@ export class DownloadManager {
       job.error = null;
       const totals = jobTotals(job);
       job.message = `Downloading ${job.files.length} files (${formatBytes(totals.totalBytes)})...`;
-      save();
+      // The file list is stored before the first byte: a kill at any moment resumes from the .part files.
+      save(true);
       await this.checkDiskSpace(job);
       const todo = job.files.filter((f) => f.status === 'pending');
       await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, touch, (err) => (diskFull ??= err))));

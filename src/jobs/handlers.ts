@@ -49,8 +49,12 @@ export interface JobRunContext<I extends JsonObject = JsonObject> {
   readonly resumed: boolean;
   /** The job's own output folder `DATA_DIR/processed/{job id}` (created on first call). */
   outputDir(): Promise<string>;
-  /** Saves kind-specific resume state with the record (throttled; the last one wins). */
-  checkpoint(state: JsonObject): void;
+  /**
+   * Saves kind-specific resume state with the record (throttled; the last one wins). `now`
+   * writes it at once, for a state a crash must not lose (a download's list of files, made
+   * before its first byte, so a kill in the run's first second still resumes from the disk).
+   */
+  checkpoint(state: JsonObject, options?: { readonly now?: boolean }): void;
 }
 
 export interface JobRunResult {

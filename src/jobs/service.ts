@@ -431,9 +431,9 @@ export class JobService {
         await mkdir(dir, { recursive: true });
         return dir;
       },
-      checkpoint: (state) => {
+      checkpoint: (state, options) => {
         job.checkpoint = state;
-        this.touch(live);
+        this.touch(live, options?.now === true);
       },
     };
     try {
@@ -513,8 +513,19 @@ export class JobService {
   }
 
   /** Progress changed: publish and persist, each throttled. */
-  private touch(live: Live): void {
+  private touch(live: Live, persistNow = false): void {
     const now = Date.now();
+    if (persistNow) {
+      // Written now: the timer's write would come up to a second later.
+      if (live.persistTimer) clearTimeout(live.persistTimer);
+      live.persistTimer = undefined;
+      live.lastPersist = now;
+      if (live.job.state === 'running') {
+        live.job.updatedAt = new Date().toISOString();
+        const previous = live.persisting ?? Promise.resolve();
+        live.persisting = previous.then(() => this.store.update(live.job, ['running'])).then(() => undefined, (err: unknown) => this.log.warn({ err, jobId: live.job.id }, 'could not save job progress'));
+      }
+    }
     const pInterval = this.o.progressIntervalMs ?? 250;
     if (!live.publishTimer) {
       live.publishTimer = setTimeout(() => {
