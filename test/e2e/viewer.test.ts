@@ -96,11 +96,24 @@ describe('full-resolution viewer, end to end', { timeout: 300_000 }, () => {
     assert.equal(await level(), 0);
     assert.match((await page.getByTestId('zoom-level').textContent()) ?? '', /Zoom 100%/);
     const canvas = page.getByTestId('tile-canvas');
-    const box = (await canvas.boundingBox())!;
+    // The layout may still move after "ready" (a panel landing above the image shifts it): take
+    // the canvas's centre and the crop around it until two in a row agree.
+    let cx = 0;
+    let cy = 0;
+    let png: Buffer = Buffer.alloc(0);
+    for (let i = 0; i < 50; i++) {
+      const box = (await canvas.boundingBox())!;
+      const x = Math.floor(box.x + box.width / 2);
+      const y = Math.floor(box.y + box.height / 2);
+      const crop = await page.screenshot({ clip: { x: x - 4, y: y - 4, width: 9, height: 9 } });
+      const settled = x === cx && y === cy && crop.equals(png);
+      cx = x;
+      cy = y;
+      png = crop;
+      if (settled) break;
+      await page.waitForTimeout(100);
+    }
     // The view is centred on the bright pixel: it is the one white pixel at the centre.
-    const cx = Math.floor(box.x + box.width / 2);
-    const cy = Math.floor(box.y + box.height / 2);
-    const png = await page.screenshot({ clip: { x: cx - 4, y: cy - 4, width: 9, height: 9 } });
     const { data: rgb, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const grey = (x: number, y: number) => rgb[(y * info.width + x) * info.channels]!;
     let brightest = { x: 0, y: 0, v: -1 };
