@@ -731,9 +731,10 @@ export class DownloadManager {
       saveTimer = undefined;
       job.speedBytesPerSec = job.status === 'downloading' ? speed.rate() : 0;
       job.updatedAt = new Date().toISOString();
-      ctx.checkpoint(jobToJson(job) as unknown as JsonObject, { now });
+      const saved = ctx.checkpoint(jobToJson(job) as unknown as JsonObject, { now });
       const t = jobTotals(job);
       ctx.progress(t.totalBytes > 0 ? t.downloadedBytes / t.totalBytes : 0, job.message);
+      return saved;
     };
     const touch = () => {
       if (saveTimer) return;
@@ -784,7 +785,7 @@ export class DownloadManager {
       save(true);
       await this.checkDiskSpace(job);
       const todo = job.files.filter((f) => f.status === 'pending');
-      await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, touch, (err) => (diskFull ??= err))));
+      await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, { touch, saveNow: () => save(true) }, (err) => (diskFull ??= err))));
       if (diskFull) throw diskFull;
       signal.throwIfAborted();
       const failed = job.files.filter((f) => f.status === 'failed');
@@ -869,7 +870,7 @@ export class DownloadManager {
     return undefined;
   }
 
-  private async runFile(job: Job, file: FileEntry, signal: AbortSignal, jobAbort: AbortController, speed: SpeedMeter, touch: () => void, onDiskFull: (err: DiskFullError) => void): Promise<void> {
+  private async runFile(job: Job, file: FileEntry, signal: AbortSignal, jobAbort: AbortController, speed: SpeedMeter, saving: { touch: () => void; saveNow: () => Promise<void> }, onDiskFull: (err: DiskFullError) => void): Promise<void> {
     let ticket: SlotTicket | undefined;
     try {
       ticket = await this.slots.enter(signal);
@@ -879,7 +880,8 @@ export class DownloadManager {
         onBytes: (n) => speed.add(n),
         beforeStreaming: () => slot.stream(signal),
         onAllRequested: () => slot.handOver(),
-        onProgress: touch,
+        onProgress: saving.touch,
+        onLayout: saving.saveNow,
         onNotice: (message, data) => this.log.info({ jobId: job.id, ...data }, message),
       });
       this.log.debug({ jobId: job.id, file: file.filename, sha256: file.sha256 }, 'file complete');
@@ -908,7 +910,7 @@ export class DownloadManager {
     } finally {
       ticket?.release();
       if (job.currentFile === file.filename) job.currentFile = job.files.find((f) => f.status === 'downloading')?.filename ?? null;
-      touch();
+      saving.touch();
     }
   }
 

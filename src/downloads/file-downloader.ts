@@ -52,6 +52,12 @@ export interface FileDownloadHooks {
   onBytes(bytes: number): void;
   /** The entry changed (ranges, length, status); save it soon. */
   onProgress(): void;
+  /**
+   * How the bytes will be laid out is decided (in order from the start, or pieces anywhere):
+   * resolves once that is saved, before the first byte is written, so a resumed run knows
+   * whether it may trust the whole `.part` file (a kill in the file's first second included).
+   */
+  onLayout?(): Promise<void>;
   /** Something worth a log line (a retry, a restart). */
   onNotice?(message: string, data?: Record<string, unknown>): void;
   /**
@@ -293,7 +299,10 @@ class FileRun {
     }
     const workers = Math.max(1, Math.min(this.o.connectionsPerFile, chunks.length + (prefetched ? 1 : 0)));
     const inOrder = workers === 1 && (entry.ranges.length === 0 || (entry.ranges.length === 1 && entry.ranges[0]![0] === 0));
-    entry.sequential = inOrder;
+    if (entry.sequential !== inOrder) {
+      entry.sequential = inOrder;
+      await this.hooks.onLayout?.();
+    }
     const digest = inOrder ? await this.primeDigest(prefixEnd(entry.ranges)) : undefined;
     const file = await this.o.fs.openWritable(this.part);
     const syncer = this.o.syncData !== false ? new BackgroundSync(file) : undefined;

@@ -52,9 +52,10 @@ export interface JobRunContext<I extends JsonObject = JsonObject> {
   /**
    * Saves kind-specific resume state with the record (throttled; the last one wins). `now`
    * writes it at once, for a state a crash must not lose (a download's list of files, made
-   * before its first byte, so a kill in the run's first second still resumes from the disk).
+   * before its first byte, so a kill in the run's first second still resumes from the disk) and
+   * resolves once that write has landed (or failed, which is logged); otherwise it resolves at once.
    */
-  checkpoint(state: JsonObject, options?: { readonly now?: boolean }): void;
+  checkpoint(state: JsonObject, options?: { readonly now?: boolean }): Promise<void>;
 }
 
 export interface JobRunResult {

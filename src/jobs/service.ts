@@ -431,9 +431,10 @@ export class JobService {
         await mkdir(dir, { recursive: true });
         return dir;
       },
-      checkpoint: (state, options) => {
+      checkpoint: async (state, options) => {
         job.checkpoint = state;
         this.touch(live, options?.now === true);
+        if (options?.now === true) await live.persisting;
       },
     };
     try {

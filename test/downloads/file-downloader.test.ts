@@ -43,7 +43,7 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
     const notices: string[] = [];
     const run = (signal: AbortSignal = new AbortController().signal) =>
       downloader.download(entry, signal, { onBytes: () => undefined, onProgress: () => undefined, onNotice: (m) => notices.push(m) });
-    return { uri, data, entry, run, notices, clock };
+    return { uri, data, entry, run, notices, clock, downloader };
   }
 
   async function assertIdentical(entry: FileEntry, data: Buffer) {
@@ -168,6 +168,22 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
     const t = setup(200_000, {}, { connections: 4 });
     await t.run();
     await assertIdentical(t.entry, t.data);
+  });
+
+  it('saves a layout of pieces anywhere before its first byte (a resumed run must not take the .part for a prefix)', async () => {
+    const t = setup(200_000, {}, { connections: 4 });
+    assert.equal(t.entry.sequential, true, 'a new entry assumes bytes in order');
+    const seen: Array<{ sequential: boolean; partBytes: number }> = [];
+    await t.downloader.download(t.entry, new AbortController().signal, {
+      onBytes: () => undefined,
+      onProgress: () => undefined,
+      onLayout: async () => {
+        seen.push({ sequential: t.entry.sequential, partBytes: (await stat(`${t.entry.localPath}.part`).catch(() => undefined))?.size ?? 0 });
+        await new Promise((r) => setTimeout(r, 20));
+      },
+    });
+    await assertIdentical(t.entry, t.data);
+    assert.deepEqual(seen, [{ sequential: false, partBytes: 0 }]);
   });
 
   it('pauses on ENOSPC keeping every byte written, then resumes after space is freed', async () => {
