@@ -310,7 +310,9 @@ export function ViewerPage({ route }: { route: Route }) {
 
   if (!filePath) return <p>Open a file from the <a href="#/library">library</a>.</p>;
   return (
-    <section aria-labelledby="viewer-title">
+    // "provisional" while the colour limits come from the coarsest tile (the plane's statistics
+    // are on their way); tests and tools that read colours wait for "final".
+    <section aria-labelledby="viewer-title" data-testid="viewer" data-limits={state.preset === 'manual' && state.lo !== undefined && state.hi !== undefined ? 'final' : stats ? 'final' : 'provisional'}>
       <h1 id="viewer-title" style={{ wordBreak: 'break-all' }}>{filePath}</h1>
       {error && <p className="error" role="alert">{error}</p>}
       {hdus === null && !error && <p className="muted" aria-live="polite">Reading the file…</p>}
