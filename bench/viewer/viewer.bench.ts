@@ -1,27 +1,51 @@
 /**
- * The full-resolution viewer in Chromium (WebGL2 through SwiftShader here; a real GPU is faster),
- * side by side with the preview path it replaced:
- * - first full view of an i2d-sized image after the file is chosen (tiles drawn) vs. the 1600 px
- *   PNG preview loaded in an <img>;
- * - a stretch change (input to the next frame drawn, no server request);
- * - pan/zoom frame times (p50, p95) over a burst of wheel and drag steps;
- * - JS heap of the page after viewing a large mosaic-sized image at fit and at 100 %.
- * BENCH_VIEWER_SIZE (default 4096) and BENCH_VIEWER_MOSAIC (default 10000) set the image sizes;
- * smoke-run small (e.g. 1024 and 2048) on a shared machine: timings then mean nothing.
+ * The full-resolution viewer in Chromium, against its budgets (issue #15) and side by side with
+ * today's preview path (one zscale PNG rendered by the engine and shown in an <img>):
+ * - first full view of a SIZE² i2d after the file is chosen (the viewer's address set in the
+ *   running app, to the first frame with every tile of the level that fills the screen drawn) vs.
+ *   the 1600 px PNG preview loaded in an <img>; each run on a fresh copy of the file, so the
+ *   engine's caches are cold. Printed with the time split per stage (requests, GL set-up, texture
+ *   uploads, draws) from the page's resource timings and the viewer's own timings
+ *   (web/src/viewer/timing.ts);
+ * - a stretch change (input to the next frame, no request) vs. the preview re-rendered with it;
+ * - pan/zoom frame times (p50/p95 of requestAnimationFrame intervals) over a burst of wheel and
+ *   drag steps, and the draw calls' own cost, vs. the same burst moving an <img> by CSS transform;
+ * - memory of a MOSAIC² image at fit, at 100 % and after panning at 100 %: the page's JS heap and
+ *   the resident memory of the renderer and GPU processes (textures live in the GPU process).
+ *
+ * Environment: BENCH_VIEWER_SIZE (4096), BENCH_VIEWER_MOSAIC (10000; 0 skips it), BENCH_VIEWER_RUNS
+ * (3 first views), BENCH_VIEWER_GL: comma-separated Chromium GL set-ups to compare (default
+ * `swiftshader`; see GL_FLAGS), CHROMIUM_PATH. Figures go to bench/run.ts's --json through
+ * recordResult. Smoke-run small (1024 / 2048) on a shared machine: timings then mean nothing.
  */
 import { spawnSync } from 'node:child_process';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
-import { startStack } from '../../test/e2e/harness.js';
+import { startStack, type Stack } from '../../test/e2e/harness.js';
+import { median, recordResult } from '../lib/results.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SIZE = Number(process.env.BENCH_VIEWER_SIZE ?? 4096);
 const MOSAIC = Number(process.env.BENCH_VIEWER_MOSAIC ?? 10000);
+const RUNS = Math.max(1, Number(process.env.BENCH_VIEWER_RUNS ?? 3));
 const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Chromium GL set-ups (all software here: the machine has no GPU). */
+const GL_FLAGS: Record<string, string[]> = {
+  // ANGLE on SwiftShader's Vulkan (what the e2e tests use).
+  swiftshader: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  // ANGLE on the system's OpenGL through EGL: Mesa's llvmpipe (multi-threaded LLVM rasteriser).
+  'gl-egl': ['--use-gl=angle', '--use-angle=gl-egl', '--ignore-gpu-blocklist', '--enable-unsafe-swiftshader'],
+  // The legacy switch: Chromium maps it onto ANGLE's GL backend.
+  egl: ['--use-gl=egl', '--ignore-gpu-blocklist', '--enable-unsafe-swiftshader'],
+  // ANGLE's Vulkan backend: SwiftShader's Vulkan too, without the WebGL-specific path.
+  vulkan: ['--use-angle=vulkan', '--enable-features=Vulkan', '--enable-unsafe-swiftshader'],
+};
+const BUDGET = { firstViewMs: 500, stretchMs: 50, frameP95Ms: 17, memoryMB: 300 };
 
 async function writeImage(path: string, n: number): Promise<void> {
   const data = new Float32Array(n * n);
@@ -37,67 +61,197 @@ async function writeImage(path: string, n: number): Promise<void> {
   await writeFile(path, await encodeFits([{ axes: [], cards: [] }, { axes: [n, n], data, extname: 'SCI', cards }]));
 }
 
-const ready = (page: Page) => page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 300_000 });
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((q / 100) * xs.length))]!;
+const pct = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((q / 100) * xs.length))]! : NaN);
+const range = (xs: number[], digits = 0) => (xs.length === 1 ? xs[0]!.toFixed(digits) : `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`);
+const readyFn = `document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`;
+
+interface Stage {
+  name: string;
+  start: number;
+  end: number;
+  n: number;
+  busyMs: number;
+}
+
+/** Chooses the file in the running app (SPA navigation) and waits for its first complete frame; returns the split. */
+async function firstView(page: Page, file: string): Promise<{ total: number; stages: Stage[]; level: string }> {
+  await page.evaluate(`(() => { performance.clearResourceTimings(); performance.setResourceTimingBufferSize(2000); window.__viewerTimings = []; window.__t0 = performance.now(); location.hash = '#/viewer?file=${file}'; })()`);
+  await page.waitForFunction(readyFn, undefined, { timeout: 300_000, polling: 'raf' });
+  return (await page.evaluate(`(() => {
+    const t0 = window.__t0;
+    const timings = window.__viewerTimings;
+    const done = timings.find((e) => e.name === 'first-complete-frame');
+    const total = done.start + done.ms - t0;
+    const groups = new Map();
+    const add = (name, start, end) => {
+      const g = groups.get(name) ?? { name, start: Infinity, end: -Infinity, n: 0, busyMs: 0 };
+      g.start = Math.min(g.start, start - t0); g.end = Math.max(g.end, end - t0); g.n++; g.busyMs += end - start;
+      groups.set(name, g);
+    };
+    for (const r of performance.getEntriesByType('resource')) {
+      const u = new URL(r.name);
+      if (r.responseEnd - t0 > total + 1) continue;
+      const what = u.pathname === '/viewer/tile' ? 'GET /viewer/tile level ' + u.searchParams.get('level') : 'GET ' + u.pathname;
+      add(what, r.startTime, r.responseEnd);
+    }
+    for (const e of timings) if (e.start + e.ms - t0 <= total + 1 && e.name !== 'first-complete-frame') add(e.name, e.start, e.start + e.ms);
+    return { total, stages: [...groups.values()].sort((a, b) => a.start - b.start), level: done.detail ?? '' };
+  })()`)) as { total: number; stages: Stage[]; level: string };
+}
+
+/** Loads an image in an <img> and returns the time to its load event. */
+const imgLoad = (page: Page, src: string) => page.evaluate(`new Promise((resolve, reject) => { const t = performance.now(); const img = new Image(); img.onload = () => resolve(performance.now() - t); img.onerror = reject; img.src = ${JSON.stringify(src)}; })`) as Promise<number>;
+
+/** requestAnimationFrame intervals while a burst of wheel steps and a circular drag stream in. */
+async function frameBurst(page: Page, selector: string): Promise<number[]> {
+  const box = (await page.locator(selector).boundingBox())!;
+  await page.evaluate(`window.__frames = []; window.__framesOn = true; (function tick(t) { window.__frames.push(t); if (window.__framesOn) requestAnimationFrame(tick); })(performance.now())`);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let i = 0; i < 20; i++) await page.mouse.wheel(0, i < 10 ? -120 : 120);
+  await page.mouse.down();
+  for (let i = 0; i < 60; i++) await page.mouse.move(box.x + box.width / 2 + Math.sin(i / 6) * 200, box.y + box.height / 2 + Math.cos(i / 6) * 150);
+  await page.mouse.up();
+  return (await page.evaluate(`window.__framesOn = false; window.__frames.slice(1).map((t, i) => t - window.__frames[i])`)) as number[];
+}
+
+/** Resident memory (MiB) of the browser's renderer and GPU processes, from /proc. */
+async function processMemory(browser: Browser): Promise<{ renderer: number; gpu: number }> {
+  const cdp = await browser.newBrowserCDPSession();
+  try {
+    const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: Array<{ type: string; id: number }> };
+    const rss = async (pid: number) => {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+        return m ? Number(m[1]) / 1024 : 0;
+      } catch {
+        return 0;
+      }
+    };
+    let renderer = 0;
+    let gpu = 0;
+    for (const p of processInfo) {
+      if (p.type === 'renderer') renderer = Math.max(renderer, await rss(p.id));
+      if (p.type === 'GPU') gpu = await rss(p.id);
+    }
+    return { renderer, gpu };
+  } finally {
+    await cdp.detach();
+  }
+}
+
+async function benchGl(stack: Stack, gl: string, flags: string[], rows: string[][]): Promise<void> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-precise-memory-info', '--disable-background-networking', '--disable-component-update', ...flags] });
+  const extra = { gl, size: SIZE, runs: RUNS };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    await page.goto(`${stack.url}/app/#/library`);
+    const renderer = (await page.evaluate(`(() => { const g = document.createElement('canvas').getContext('webgl2'); if (!g) return 'no WebGL2'; const e = g.getExtension('WEBGL_debug_renderer_info'); return e ? g.getParameter(e.UNMASKED_RENDERER_WEBGL) : g.getParameter(g.RENDERER); })()`)) as string;
+    rows.push([`[${gl}] ${flags.join(' ')}`, renderer, '']);
+    if (renderer === 'no WebGL2') return;
+
+    // First full view, each on a fresh copy (cold engine caches), the preview path on another copy.
+    const views: Array<Awaited<ReturnType<typeof firstView>>> = [];
+    const previews: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const name = `i2d-${gl}-${run}.fits`;
+      const prev = `prev-${gl}-${run}.fits`;
+      await copyFile(join(stack.dataDir, 'i2d.fits'), join(stack.dataDir, name));
+      await copyFile(join(stack.dataDir, 'i2d.fits'), join(stack.dataDir, prev));
+      await page.evaluate(`location.hash = '#/library'`);
+      views.push(await firstView(page, name));
+      previews.push(await imgLoad(page, `/preview/bench?file_path=${prev}&width=1600&height=1600`));
+    }
+    const totals = views.map((v) => v.total);
+    rows.push([`first full view, ${SIZE}² (budget < ${BUDGET.firstViewMs} ms)`, `${range(totals)} ms`, `1600 px PNG preview: ${range(previews)} ms`, totals.every((t) => t < BUDGET.firstViewMs) ? 'met' : 'NOT met']);
+    recordResult({ case: `first full view ${SIZE}²`, metric: 'ms to first complete frame', ours: median(totals), reference: median(previews), referenceName: 'PNG preview 1600 px in <img>', higherIsBetter: false, extra: { ...extra, budget: BUDGET.firstViewMs, min: Math.min(...totals), max: Math.max(...totals) } });
+    // The split of the median run.
+    const mid = views[totals.indexOf([...totals].sort((a, b) => a - b)[Math.floor(totals.length / 2)]!)]!;
+    rows.push([`  stages of the median run (${mid.level}): start–end ms after the file is chosen`, '', '']);
+    for (const s of mid.stages) rows.push([`    ${s.name}${s.n > 1 ? ` ×${s.n}` : ''}`, `${s.start.toFixed(0)}–${s.end.toFixed(0)} ms`, `busy ${s.busyMs.toFixed(0)} ms`]);
+
+    // Stretch change to the next frame; the preview path needs a new render.
+    const stretchMs: number[] = [];
+    for (const s of ['log', 'sqrt', 'asinh', 'linear', 'log', 'sqrt', 'asinh', 'linear']) {
+      stretchMs.push((await page.evaluate(`new Promise((resolve) => {
+        const sel = document.getElementById('stretch'); const t = performance.now();
+        const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; setter.call(sel, ${JSON.stringify(s)});
+        sel.dispatchEvent(new Event('change', { bubbles: true }));
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t)));
+      })`)) as number);
+    }
+    const prevStretch: number[] = [];
+    for (const s of ['log', 'sqrt', 'asinh']) prevStretch.push(await imgLoad(page, `/preview/bench?file_path=prev-${gl}-0.fits&width=1600&height=1600&stretch=${s}`));
+    rows.push([`stretch change to next frame (budget < ${BUDGET.stretchMs} ms)`, `p50 ${pct(stretchMs, 50).toFixed(1)}, max ${Math.max(...stretchMs).toFixed(1)} ms`, `preview re-rendered: ${range(prevStretch)} ms`, Math.max(...stretchMs) < BUDGET.stretchMs ? 'met' : 'NOT met']);
+    recordResult({ case: 'stretch change', metric: 'ms to next frame (max of 8)', ours: Math.max(...stretchMs), reference: median(prevStretch), referenceName: 'PNG preview re-rendered', higherIsBetter: false, extra: { ...extra, budget: BUDGET.stretchMs, p50: pct(stretchMs, 50) } });
+
+    // Pan/zoom frames; the preview path moves one <img> by CSS transform on the same input.
+    await page.evaluate('window.__viewerTimings = []');
+    const frames = await frameBurst(page, '[data-testid=tile-canvas]');
+    const draws = ((await page.evaluate(`window.__viewerTimings.filter((e) => e.name === 'draw').map((e) => e.ms)`)) as number[]);
+    await page.evaluate(`(() => {
+      const d = document.createElement('div'); d.id = 'bench-img'; d.style.cssText = 'position:fixed;inset:0;overflow:hidden;background:#000;z-index:99999';
+      const img = new Image(); img.src = '/preview/bench?file_path=prev-${gl}-0.fits&width=1600&height=1600'; img.style.transformOrigin = '0 0';
+      d.append(img); document.body.append(d);
+      let s = 1, x = 0, y = 0, down = null;
+      const apply = () => { img.style.transform = 'translate(' + x + 'px,' + y + 'px) scale(' + s + ')'; };
+      d.addEventListener('wheel', (e) => { e.preventDefault(); const f = e.deltaY < 0 ? 1.25 : 0.8; x = e.clientX - (e.clientX - x) * f; y = e.clientY - (e.clientY - y) * f; s *= f; apply(); }, { passive: false });
+      d.addEventListener('pointerdown', (e) => { down = [e.clientX - x, e.clientY - y]; });
+      d.addEventListener('pointermove', (e) => { if (down) { x = e.clientX - down[0]; y = e.clientY - down[1]; apply(); } });
+      d.addEventListener('pointerup', () => { down = null; });
+    })()`);
+    await page.waitForFunction(`document.querySelector('#bench-img img').complete`);
+    const imgFrames = await frameBurst(page, '#bench-img');
+    await page.evaluate(`document.getElementById('bench-img').remove()`);
+    rows.push([`pan/zoom frame time (budget p95 < ${BUDGET.frameP95Ms} ms)`, `p50 ${pct(frames, 50).toFixed(1)}, p95 ${pct(frames, 95).toFixed(1)} ms (${frames.length} frames)`, `<img> by CSS transform: p50 ${pct(imgFrames, 50).toFixed(1)}, p95 ${pct(imgFrames, 95).toFixed(1)} ms`, pct(frames, 95) < BUDGET.frameP95Ms ? 'met' : 'NOT met']);
+    rows.push([`    draw calls (JS side, ${draws.length})`, `p50 ${pct(draws, 50).toFixed(1)}, p95 ${pct(draws, 95).toFixed(1)} ms`, '']);
+    recordResult({ case: 'pan/zoom', metric: 'frame time p95 ms', ours: pct(frames, 95), reference: pct(imgFrames, 95), referenceName: '<img> moved by CSS transform', higherIsBetter: false, extra: { ...extra, budget: BUDGET.frameP95Ms, p50: pct(frames, 50), frames: frames.length, drawP95: pct(draws, 95) } });
+
+    // Memory with a mosaic-sized image: at fit, at 100 % in its centre, after panning at 100 %.
+    if (MOSAIC > 0) {
+      await page.evaluate(`location.hash = '#/library'`);
+      await page.evaluate(`location.hash = '#/viewer?file=mosaic.fits'`);
+      await page.waitForFunction(readyFn, undefined, { timeout: 600_000 });
+      await page.getByRole('button', { name: 'Zoom to native pixels (100 %)' }).click();
+      await page.waitForFunction(readyFn, undefined, { timeout: 600_000 });
+      const box = (await page.getByTestId('tile-canvas').boundingBox())!;
+      for (let k = 0; k < 6; k++) {
+        await page.mouse.move(box.x + box.width - 20, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + 20, box.y + box.height / 2 + (k % 2 ? 300 : -300), { steps: 4 });
+        await page.mouse.up();
+        await page.waitForFunction(readyFn, undefined, { timeout: 600_000 });
+      }
+      await page.evaluate('window.gc && window.gc()');
+      const heap = ((await page.evaluate(`performance.memory ? performance.memory.usedJSHeapSize : NaN`)) as number) / 1048576;
+      const mem = await processMemory(browser);
+      const total = mem.renderer + mem.gpu;
+      rows.push([`memory, ${MOSAIC}² mosaic at fit, 100 %, 6 pans (budget < ${BUDGET.memoryMB} MB)`, `JS heap ${heap.toFixed(0)} MB`, `RSS renderer ${mem.renderer.toFixed(0)} + GPU process ${mem.gpu.toFixed(0)} = ${total.toFixed(0)} MB`, total < BUDGET.memoryMB ? 'met' : 'NOT met']);
+      recordResult({ case: `memory ${MOSAIC}² mosaic`, metric: 'MB resident (renderer + GPU process)', ours: total, higherIsBetter: false, extra: { ...extra, budget: BUDGET.memoryMB, jsHeapMB: heap, rendererMB: mem.renderer, gpuMB: mem.gpu } });
+    }
+  } finally {
+    await browser.close();
+  }
+}
 
 async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
   const build = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('web build failed');
+  const gls = (process.env.BENCH_VIEWER_GL ?? 'swiftshader').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const g of gls) if (!GL_FLAGS[g]) throw new Error(`BENCH_VIEWER_GL: unknown ${g} (${Object.keys(GL_FLAGS).join(', ')})`);
   const stack = await startStack();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-precise-memory-info'] });
-  const rows: Array<[string, string, string]> = [];
+  const rows: string[][] = [];
   try {
     await writeImage(join(stack.dataDir, 'i2d.fits'), SIZE);
-    await writeImage(join(stack.dataDir, 'mosaic.fits'), MOSAIC);
-    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-    await page.goto(`${stack.url}/app/#/library`);
-
-    // First full view: choosing the file to the tiles drawn (engine caches cold).
-    let t0 = Date.now();
-    await page.goto(`${stack.url}/app/#/viewer?file=i2d.fits`);
-    await ready(page);
-    const firstView = Date.now() - t0;
-    // The preview path it replaced: the 1600 px PNG (zscale) in an <img>, on a fresh engine cache key.
-    const previewMs = await page.evaluate(`new Promise((resolve) => { const t = performance.now(); const img = new Image(); img.onload = () => resolve(performance.now() - t); img.src = '/preview/bench?file_path=i2d.fits&width=1600&height=1600&gamma=1.0001'; })`) as number;
-    rows.push([`first full view, ${SIZE}² (budget < 500 ms)`, `${firstView} ms`, `preview PNG 1600 px: ${previewMs.toFixed(0)} ms`]);
-
-    // Stretch change: input to the next frame, measured in the page.
-    const stretchMs: number[] = [];
-    for (const s of ['log', 'sqrt', 'asinh', 'linear', 'log', 'sqrt']) {
-      stretchMs.push(await page.evaluate(`new Promise((resolve) => {
-        const sel = document.getElementById('stretch'); const t = performance.now();
-        const setter = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set; setter.call(sel, ${JSON.stringify(s)});
-        sel.dispatchEvent(new Event('change', { bubbles: true }));
-        requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t)));
-      })`) as number);
-    }
-    rows.push(['stretch change to next frame (budget < 50 ms)', `p50 ${pct(stretchMs, 50).toFixed(1)} ms`, `max ${Math.max(...stretchMs).toFixed(1)} ms`]);
-
-    // Pan/zoom: frame intervals while wheel and drag events stream in.
-    const box = (await page.getByTestId('tile-canvas').boundingBox())!;
-    await page.evaluate(`window.__frames = []; (function tick(t) { window.__frames.push(t); if (window.__frames.length < 100000) requestAnimationFrame(tick); })(performance.now())`);
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    for (let i = 0; i < 20; i++) await page.mouse.wheel(0, i < 10 ? -120 : 120);
-    await page.mouse.down();
-    for (let i = 0; i < 60; i++) await page.mouse.move(box.x + box.width / 2 + Math.sin(i / 6) * 200, box.y + box.height / 2 + Math.cos(i / 6) * 150);
-    await page.mouse.up();
-    const frames = await page.evaluate(`window.__frames.slice(1).map((t, i) => t - window.__frames[i])`) as number[];
-    rows.push(['pan/zoom frame time (budget p95 < 17 ms)', `p50 ${pct(frames, 50).toFixed(1)} ms`, `p95 ${pct(frames, 95).toFixed(1)} ms (${frames.length} frames)`]);
-
-    // Memory: a mosaic-sized image at fit, then at 100 % in its centre.
-    await page.goto(`${stack.url}/app/#/viewer?file=mosaic.fits`);
-    await ready(page);
-    await page.getByRole('button', { name: 'Zoom to native pixels (100 %)' }).click();
-    await ready(page);
-    const heap = await page.evaluate(`performance.memory ? performance.memory.usedJSHeapSize : NaN`) as number;
-    rows.push([`page JS heap, ${MOSAIC}² mosaic at fit then 100 % (budget < 300 MB)`, `${(heap / 1048576).toFixed(0)} MB`, 'textures live on the GPU side']);
+    if (MOSAIC > 0) await writeImage(join(stack.dataDir, 'mosaic.fits'), MOSAIC);
+    for (const g of gls) await benchGl(stack, g, GL_FLAGS[g]!, rows);
   } finally {
-    await browser.close();
     await stack.close();
   }
-  const w = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(`viewer bench (Chromium, SwiftShader WebGL2)\n${rows.map(([a, b, c]) => `${a.padEnd(w)}  ${b.padStart(14)}  ${c}`).join('\n')}\n`);
+  const w = Math.max(...rows.map((r) => r[0]!.length));
+  const w2 = Math.max(...rows.map((r) => r[1]!.length));
+  process.stdout.write(`viewer bench (Chromium ${CHROMIUM}, ${SIZE}² i2d, ${RUNS} first views)\n${'measure'.padEnd(w)}  ${'tiled viewer'.padEnd(w2)}  today's preview path\n`);
+  process.stdout.write(`${rows.map(([a, b, c, d]) => `${a!.padEnd(w)}  ${b!.padEnd(w2)}  ${c}${d ? `  [${d}]` : ''}`).join('\n')}\n`);
 }
 
 await main();

@@ -9,7 +9,7 @@ import { Type } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
-import type { ImageInfo, PixelSpectrum, PixelValuesResult, PlaneStats, SkyGridResult, TileResult } from '../imaging/viewer/index.js';
+import { TILE_SIZE, tileSetKey, type ImageInfo, type PixelSpectrum, type PixelValuesResult, type PlaneStats, type SkyGridResult, type TileResult } from '../imaging/viewer/index.js';
 import { requestSignal } from './request-signal.js';
 import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
@@ -42,7 +42,18 @@ export const TILE_CACHE_BYTES = 96 * 1024 * 1024;
 
 export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<void> {
   const tiles = new ByteLru<TileResult>(TILE_CACHE_BYTES, 4 * 1024 * 1024);
-  const flights = new SingleFlight<TileResult>();
+  // One pass over a plane gives a set of tiles (the coarse pyramid, or a row of tiles: see
+  // tileSetKey); concurrent requests for tiles of one set wait for the same pass.
+  const flights = new SingleFlight<TileResult[]>();
+  // Image sizes per file version and HDU reference, learnt from /viewer/image and tile answers,
+  // so that a tile request knows its set before the file is opened. Bounded.
+  const shapes = new Map<string, { width: number; height: number }>();
+  const shapeKey = (file: { path: string; version: string }, hdu: string | undefined) => `${file.path}\0${file.version}\0${hdu ?? ''}`;
+  const learnShape = (key: string, width: number, height: number) => {
+    shapes.delete(key);
+    shapes.set(key, { width, height });
+    if (shapes.size > 1000) shapes.delete(shapes.keys().next().value as string);
+  };
 
   app.get('/viewer/image', {
     schema: {
@@ -56,6 +67,8 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     const etag = etagOf('viewer-image', file, params);
     if (notModified(request, reply, etag)) return reply;
     const info = await ctx.pool.run<ImageInfo>('viewer.image-info', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
+    learnShape(shapeKey(file, params.hdu), info.hdu.width, info.hdu.height);
+    learnShape(shapeKey(file, String(info.hdu.index)), info.hdu.width, info.hdu.height);
     return reply.header('etag', etag).header('cache-control', 'no-cache').send({ file_path: q.file_path, ...info });
   });
 
@@ -94,8 +107,18 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     });
     if (notModified(request, reply, etag, tile ? headers(tile) : {})) return reply;
     if (!tile) {
-      tile = await flights.run(etag, (signal) => ctx.pool.run<TileResult>('viewer.tile', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal }), requestSignal(ctx, request, reply));
-      tiles.set(etag, tile, tile.data.byteLength + 512);
+      const shape = shapes.get(shapeKey(file, params.hdu));
+      const set = shape ? tileSetKey(shape.width, shape.height, q.level, q.x, q.y) : `${q.level}/${q.x}/${q.y}`;
+      const flight = `${file.path}\0${file.version}\0${params.hdu ?? ''}\0${params.sliceIndex}\0${set}`;
+      const done = await flights.run(flight, (signal) => ctx.pool.run<TileResult[]>('viewer.tile-set', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal }), requestSignal(ctx, request, reply));
+      // The pass's other tiles are kept under the ETags their own requests will have.
+      for (const t of done) {
+        const span = TILE_SIZE * t.factor;
+        const key = etagOf('viewer-tile', file, { ...params, level: t.level, tx: Math.round(t.x0 / span), ty: Math.round(t.y0 / span) });
+        if (!tiles.get(key)) tiles.set(key, t, t.data.byteLength + 512);
+      }
+      learnShape(shapeKey(file, params.hdu), done[0]!.imageWidth, done[0]!.imageHeight);
+      tile = done.find((t) => t.level === q.level && Math.round(t.x0 / (TILE_SIZE * t.factor)) === q.x && Math.round(t.y0 / (TILE_SIZE * t.factor)) === q.y) ?? done[0]!;
     }
     return reply
       .type('application/octet-stream')

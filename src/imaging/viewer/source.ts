@@ -172,8 +172,25 @@ export async function* planeRows(img: OpenedImage, limits: ViewerLimits, y0: num
   }
 }
 
-/** Bands of an uncompressed image plane through one reused byte buffer and one output array. */
-async function* uncompressedBands(img: OpenedImage): AsyncGenerator<PixelArray> {
+/**
+ * Rows [y0, y1) of the plane as consecutive bands with their first row. Uncompressed planes go
+ * through one reused buffer (as planeBands: consume each band synchronously); other planes are
+ * read as planeRows reads them.
+ */
+export async function* planeRowBands(img: OpenedImage, limits: ViewerLimits, y0: number, y1: number): AsyncGenerator<{ y0: number; data: PixelArray }> {
+  if (img.hdu.kind !== 'image' || img.smoothed) {
+    yield* planeRows(img, limits, y0, y1);
+    return;
+  }
+  let y = y0;
+  for await (const data of uncompressedBands(img, y0, y1)) {
+    yield { y0: y, data };
+    y += data.length / img.width;
+  }
+}
+
+/** Bands of an uncompressed image plane (rows [y0, y1)) through one reused byte buffer and one output array. */
+async function* uncompressedBands(img: OpenedImage, y0 = 0, y1 = img.height): AsyncGenerator<PixelArray> {
   const hdu = img.hdu;
   const bpp = bytesPerPixel(hdu.storedBitpix);
   const rowBytes = img.width * bpp;
@@ -190,9 +207,9 @@ async function* uncompressedBands(img: OpenedImage): AsyncGenerator<PixelArray> 
   const bytes = Buffer.allocUnsafeSlow(img.bandRows * rowBytes);
   const outLength = img.bandRows * img.width;
   const out = aliases ? undefined : scaling.output === 'float32' ? new Float32Array(outLength) : new Float64Array(outLength);
-  for (let y = 0; y < img.height; y += img.bandRows) {
+  for (let y = y0; y < y1; y += img.bandRows) {
     throwIfCancelled();
-    const rows = Math.min(img.bandRows, img.height - y);
+    const rows = Math.min(img.bandRows, y1 - y);
     const view = bytes.subarray(0, rows * rowBytes);
     await img.file.readInto(view, base + y * rowBytes);
     yield decodeBand(view, scaling, out ? out.subarray(0, rows * img.width) : undefined);

@@ -8,7 +8,7 @@
  */
 import { BadRequestError } from '../../errors.js';
 import { hduScaling } from '../../fits/index.js';
-import { planeRows, type OpenedImage, type ViewerLimits } from './source.js';
+import { planeRowBands, type OpenedImage, type ViewerLimits } from './source.js';
 import { bunitOf, withImageHdu, type HduRef } from './image-hdu.js';
 
 export const TILE_SIZE = 512;
@@ -78,14 +78,151 @@ export async function tileFile(req: TileRequest): Promise<TileResult> {
   return withImageHdu(req.path, req.hdu, req.sliceIndex, req.limits, (img) => readTile(img, req));
 }
 
+/**
+ * Grids of at most this many pixels are built whole in one pass over the plane, together with
+ * every coarser level (each level pixel's sum and count are the sums of its four children's).
+ * 2 M pixels of float64 sums and uint32 counts are 24 MB in the worker; the levels below and at
+ * fit (1024² of a 4096² image, 1250² of a 10000² mosaic) are of this size.
+ */
+export const PYRAMID_MAX_PIXELS = 2048 * 1024;
+
+/** The finest level >= 1 whose grid is built whole (the pyramid), or `levels` when none is. */
+export function pyramidBase(width: number, height: number): number {
+  const levels = levelCount(width, height);
+  for (let l = 1; l < levels; l++) {
+    const g = levelGeometry(width, height, l);
+    if (g.width * g.height <= PYRAMID_MAX_PIXELS) return l;
+  }
+  return levels;
+}
+
+/**
+ * Which pass serves a tile: the whole pyramid (levels >= pyramidBase, one pass over the plane),
+ * one row of tiles at a finer level (one pass over that band of rows), or the tile alone (level 0).
+ * Tiles with the same key come from the same pass, so concurrent requests can share it.
+ */
+export function tileSetKey(width: number, height: number, level: number, tx: number, ty: number): string {
+  if (level === 0) return `0/${tx}/${ty}`;
+  if (level >= pyramidBase(width, height)) return 'pyramid';
+  return `${level}/row/${ty}`;
+}
+
+/**
+ * The tile asked for and the others computed in the same pass (see tileSetKey): all tiles of the
+ * pyramid's levels, or all tiles of the asked tile's row at its level. The asked tile comes first.
+ * Level 0 is read tile by tile.
+ */
+export async function tileSetFile(req: TileRequest): Promise<TileResult[]> {
+  return withImageHdu(req.path, req.hdu, req.sliceIndex, req.limits, (img) => readTileSet(img, req));
+}
+
+export async function readTileSet(img: OpenedImage, req: Pick<TileRequest, 'level' | 'tx' | 'ty' | 'limits'>): Promise<TileResult[]> {
+  const { width: W, height: H } = img;
+  const levels = levelCount(W, H);
+  checkTile(W, H, req.level, req.tx, req.ty);
+  if (req.level === 0) return [await readTile(img, req)];
+  const base = pyramidBase(W, H);
+  const whole = req.level >= base;
+  const first = whole ? base : req.level;
+  const g = levelGeometry(W, H, first);
+  const f = g.factor;
+  // Level rows [gy0, gy1) of the grid: all of them, or the asked tile's row.
+  const gy0 = whole ? 0 : req.ty * TILE_SIZE;
+  const gy1 = whole ? g.height : Math.min(g.height, gy0 + TILE_SIZE);
+  const gw = g.width;
+  const gh = gy1 - gy0;
+  let sum = new Float64Array(gw * gh);
+  let count = new Uint32Array(gw * gh);
+  const shift = first;
+  // Cache-sized bands through one reused buffer (each consumed before the next is read).
+  for await (const { y0, data } of planeRowBands(img, req.limits, gy0 * f, Math.min(H, gy1 * f))) {
+    const rows = data.length / W;
+    for (let r = 0; r < rows; r++) {
+      const o = (((y0 + r) >> shift) - gy0) * gw;
+      const src = r * W;
+      // A block's row is summed locally, then added once (as readTile does).
+      for (let bx = 0; bx < gw; bx++) {
+        const xe = Math.min(W, (bx + 1) * f);
+        let s = 0;
+        let c = 0;
+        for (let x = bx * f; x < xe; x++) {
+          const v = data[src + x]!;
+          // v - v is 0 only for finite values (NaN and infinities give NaN).
+          if (v - v === 0) {
+            s += v;
+            c++;
+          }
+        }
+        sum[o + bx] += s;
+        count[o + bx] += c;
+      }
+    }
+  }
+  const out: TileResult[] = [];
+  const common = { levels, imageWidth: W, imageHeight: H, hdu: img.hdu.index, nSlices: img.slice.nSlices, currentSlice: img.slice.current, bunit: bunitOf(img.hdu), exact: float32Exact(img) };
+  const emit = (level: number, lw: number, lh: number, s: Float64Array, c: Uint32Array, tyFirst: number) => {
+    const lf = 2 ** level;
+    for (let ty = 0; ty * TILE_SIZE < lh; ty++) {
+      for (let tx = 0; tx * TILE_SIZE < lw; tx++) {
+        const ox = tx * TILE_SIZE;
+        const oy = ty * TILE_SIZE;
+        const ow = Math.min(TILE_SIZE, lw - ox);
+        const oh = Math.min(TILE_SIZE, lh - oy);
+        const t = new Float32Array(ow * oh);
+        for (let y = 0; y < oh; y++) {
+          const src = (oy + y) * lw + ox;
+          for (let x = 0; x < ow; x++) {
+            const n = c[src + x]!;
+            t[y * ow + x] = n ? s[src + x]! / n : NaN;
+          }
+        }
+        const tile: TileResult = { ...common, data: new Uint8Array(t.buffer), width: ow, height: oh, level, factor: lf, x0: ox * lf, y0: (tyFirst + ty) * TILE_SIZE * lf };
+        if (level === req.level && tx === req.tx && tyFirst + ty === req.ty) out.unshift(tile);
+        else out.push(tile);
+      }
+    }
+  };
+  emit(first, gw, gh, sum, count, whole ? 0 : req.ty);
+  if (whole) {
+    // Each coarser level from the one below: the same finite pixels, summed in another order.
+    let lw = gw;
+    let lh = gh;
+    for (let level = first + 1; level < levels; level++) {
+      const nw = Math.ceil(lw / 2);
+      const nh = Math.ceil(lh / 2);
+      const ns = new Float64Array(nw * nh);
+      const nc = new Uint32Array(nw * nh);
+      for (let y = 0; y < lh; y++) {
+        const o = (y >> 1) * nw;
+        for (let x = 0; x < lw; x++) {
+          ns[o + (x >> 1)] += sum[y * lw + x]!;
+          nc[o + (x >> 1)] += count[y * lw + x]!;
+        }
+      }
+      sum = ns;
+      count = nc;
+      lw = nw;
+      lh = nh;
+      emit(level, lw, lh, sum, count, 0);
+    }
+  }
+  return out;
+}
+
+function checkTile(W: number, H: number, level: number, tx: number, ty: number): void {
+  const levels = levelCount(W, H);
+  if (level < 0 || level >= levels) throw new BadRequestError(`Level must be between 0 and ${levels - 1} for this ${W}x${H} image`, 'BAD_TILE');
+  const g = levelGeometry(W, H, level);
+  if (tx < 0 || tx >= g.columns || ty < 0 || ty >= g.rows) {
+    throw new BadRequestError(`Tile (${tx}, ${ty}) is outside level ${level}, which has ${g.columns}x${g.rows} tiles`, 'BAD_TILE');
+  }
+}
+
 export async function readTile(img: OpenedImage, req: Pick<TileRequest, 'level' | 'tx' | 'ty' | 'limits'>): Promise<TileResult> {
   const { width: W, height: H } = img;
   const levels = levelCount(W, H);
-  if (req.level < 0 || req.level >= levels) throw new BadRequestError(`Level must be between 0 and ${levels - 1} for this ${W}x${H} image`, 'BAD_TILE');
+  checkTile(W, H, req.level, req.tx, req.ty);
   const g = levelGeometry(W, H, req.level);
-  if (req.tx < 0 || req.tx >= g.columns || req.ty < 0 || req.ty >= g.rows) {
-    throw new BadRequestError(`Tile (${req.tx}, ${req.ty}) is outside level ${req.level}, which has ${g.columns}x${g.rows} tiles`, 'BAD_TILE');
-  }
   const f = g.factor;
   const ox = req.tx * TILE_SIZE;
   const oy = req.ty * TILE_SIZE;
@@ -97,7 +234,7 @@ export async function readTile(img: OpenedImage, req: Pick<TileRequest, 'level' 
   const ny1 = Math.min(H, (oy + oh) * f);
   const out = new Float32Array(ow * oh);
   if (f === 1) {
-    for await (const { y0, data } of planeRows(img, req.limits, ny0, ny1)) {
+    for await (const { y0, data } of planeRowBands(img, req.limits, ny0, ny1)) {
       const rows = data.length / W;
       for (let r = 0; r < rows; r++) {
         const src = (r * W) + nx0;
@@ -108,7 +245,7 @@ export async function readTile(img: OpenedImage, req: Pick<TileRequest, 'level' 
   } else {
     const sum = new Float64Array(ow * oh);
     const count = new Uint32Array(ow * oh);
-    for await (const { y0, data } of planeRows(img, req.limits, ny0, ny1)) {
+    for await (const { y0, data } of planeRowBands(img, req.limits, ny0, ny1)) {
       const rows = data.length / W;
       for (let r = 0; r < rows; r++) {
         const base = ((((y0 + r - ny0) / f) | 0)) * ow;

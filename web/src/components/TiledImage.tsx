@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type PointerEvent, type ReactNode, type WheelEvent } from 'react';
 import { GlRenderer, screenCentre, type Display, type View } from '../viewer/gl-renderer.js';
 import { TileStore, type PlaneRef } from '../viewer/tiles.js';
+import { noteTiming } from '../viewer/timing.js';
 
 export interface ImagePoint {
   /** 0-based FITS pixel coordinates (x = column, y = row counted from FITS row 1; pixel centres are integers). */
@@ -52,6 +53,8 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
   const canvas = useRef<HTMLCanvasElement>(null);
   const renderer = useRef<GlRenderer | null>(null);
   const store = useRef<TileStore | null>(null);
+  // When the current plane's tile store started, until its first complete frame (for timing).
+  const planeStart = useRef<number | null>(null);
   const [size, setSize] = useState({ width: 0, height: 0 });
   const [glError, setGlError] = useState<string | null>(null);
   const frame = useRef(0);
@@ -73,8 +76,14 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
       return;
     }
     // While held, the tiles are still asked for: they are there when drawing starts.
+    const t0 = performance.now();
     const { tiles, complete, level } = s.tilesFor(v, z.width, z.height);
     r.draw(h ? [] : tiles, v, d, z.width, z.height);
+    noteTiming('draw', t0, `level ${level}, ${tiles.length} tiles`);
+    if (complete && !h && planeStart.current !== null) {
+      noteTiming('first-complete-frame', planeStart.current, `level ${level}`);
+      planeStart.current = null;
+    }
     c.dataset.ready = String(complete && !h);
     c.dataset.level = String(level);
   }, []);
@@ -114,6 +123,7 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     if (!r || !plane) return;
     const s = new TileStore(r, plane, schedule);
     store.current = s;
+    planeStart.current = performance.now();
     if (canvas.current) {
       canvas.current.dataset.ready = 'false';
       // Which plane "ready" is about (tests and tools wait for a given slice to be drawn).

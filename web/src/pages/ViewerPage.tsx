@@ -111,14 +111,20 @@ export function ViewerPage({ route }: { route: Route }) {
   }, [hdus, hasImage]);
 
   const planeQuery = useMemo(() => ({ file_path: filePath, hdu: state.hdu, slice_index: state.slice ?? -1 }), [filePath, state.hdu, state.slice]);
+  // The image's layout and statistics are asked for at once, beside /fits/info rather than after
+  // it (one round trip less before the first tiles); for a file without an image the answer is
+  // an error that is shown only if the HDU list says there is an image.
+  const [infoError, setInfoError] = useState<string | null>(null);
+  useEffect(() => setInfo(null), [filePath]);
   useEffect(() => {
-    if (!filePath || !hasImage) return;
+    if (!filePath || /\.ecsv$/i.test(filePath)) return;
     let live = true;
     setRegion(null);
     setRegionStats(null);
+    setInfoError(null);
     getJson<ImageInfo>(`/viewer/image${query(planeQuery)}`)
       .then((i) => live && setInfo(i))
-      .catch((err) => live && setError(err instanceof ApiError ? err.detail : String(err)));
+      .catch((err) => live && setInfoError(err instanceof ApiError ? err.detail : String(err)));
     setStats(null);
     getJson<PlaneStats>(`/viewer/stats${query({ ...planeQuery, bins: 200 })}`)
       .then((s) => live && setStats(s))
@@ -126,7 +132,10 @@ export function ViewerPage({ route }: { route: Route }) {
     return () => {
       live = false;
     };
-  }, [filePath, hasImage, planeQuery]);
+  }, [filePath, planeQuery]);
+  useEffect(() => {
+    if (hasImage && infoError) setError(infoError);
+  }, [hasImage, infoError]);
 
   const plane = useMemo<PlaneRef | null>(() => info && {
     filePath,

@@ -48,6 +48,8 @@ export interface GpuTile {
   readonly y1: number;
 }
 
+import { noteTiming } from './timing.js';
+
 const VERTEX = `#version 300 es
 in vec2 a_unit;
 uniform vec4 u_rect;   // tile x0, y0, x1, y1 in native pixel edges
@@ -107,8 +109,11 @@ export class GlRenderer {
   private cmapKey = '';
 
   static create(canvas: HTMLCanvasElement): GlRenderer | null {
+    const t0 = performance.now();
     const gl = canvas.getContext('webgl2', { preserveDrawingBuffer: true, premultipliedAlpha: false, antialias: false });
-    return gl ? new GlRenderer(gl) : null;
+    const r = gl ? new GlRenderer(gl) : null;
+    noteTiming('gl-init', t0);
+    return r;
   }
 
   private constructor(gl: WebGL2RenderingContext) {

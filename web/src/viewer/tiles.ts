@@ -5,6 +5,7 @@
  * the cursor read-out of a native pixel needs no request when its tile is loaded.
  */
 import type { GlRenderer, GpuTile, View } from './gl-renderer.js';
+import { noteTiming } from './timing.js';
 
 export interface PlaneRef {
   readonly filePath: string;
@@ -129,6 +130,7 @@ export class TileStore {
     const p = this.plane;
     const q = new URLSearchParams({ file_path: p.filePath, hdu: String(p.hdu), slice_index: String(p.slice), level: String(level), x: String(tx), y: String(ty) });
     try {
+      const t0 = performance.now();
       const res = await fetch(`/viewer/tile?${q}`);
       if (!res.ok || this.closed) return;
       const w = Number(res.headers.get('x-tile-width'));
@@ -137,8 +139,11 @@ export class TileStore {
       const y0 = Number(res.headers.get('x-tile-y0'));
       const f = Number(res.headers.get('x-tile-factor'));
       const values = new Float32Array(await res.arrayBuffer());
+      noteTiming('tile-fetch', t0, key);
       if (this.closed) return;
+      const t1 = performance.now();
       const texture = this.gl.upload(w, h, values);
+      noteTiming('tile-upload', t1, key);
       this.entries.set(key, { key, level, texture, x0, y0, x1: x0 + w * f, y1: y0 + h * f, width: w, values: level === 0 ? values : undefined });
       while (this.entries.size > MAX_TILES) {
         const [oldKey, old] = this.entries.entries().next().value as [string, Entry];
