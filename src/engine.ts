@@ -11,6 +11,7 @@ import { createLogger } from './logger.js';
 import { buildServer, type App, type RouteModule } from './server.js';
 import { PathSandbox } from './storage/path-sandbox.js';
 import { S3Storage } from './storage/s3.js';
+import { configureStorage, registerObjectStore } from './storage/registry.js';
 import { WorkerPool } from './workers/pool.js';
 import { VERSION } from './version.js';
 import { UnavailableError } from './errors.js';
@@ -75,8 +76,14 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   await mkdir(settings.dataDir, { recursive: true });
   const mast = mastClientFromSettings(settings, { logger });
   const pool = new WorkerPool({ threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs });
-  const library = await libraryFromSettings(settings, pool, logger.child({ module: 'library' }));
-  const jobs = await jobServiceFromSettings(settings, logger.child({ module: 'jobs' }));
+  // STORAGE_PROVIDER=s3: one provider for the process; s3:// locations of its bucket resolve to it.
+  const objects = settings.storage.provider === 's3' && settings.storage.s3 ? new S3Storage(settings.storage.s3) : undefined;
+  if (objects) {
+    configureStorage(settings.storage);
+    registerObjectStore(objects);
+  }
+  const library = await libraryFromSettings(settings, pool, logger.child({ module: 'library' }), objects);
+  const jobs = await jobServiceFromSettings(settings, logger.child({ module: 'jobs' }), objects);
   // Downloads are jobs of kind `download` of this service (registered here, run wherever it runs jobs).
   const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
     jobs,
@@ -105,7 +112,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     settings,
     logger,
     pool,
-    sandbox: new PathSandbox(settings.dataDir, settings.storage.provider === 's3' && settings.storage.s3 ? new S3Storage(settings.storage.s3) : undefined),
+    sandbox: new PathSandbox(settings.dataDir, objects),
     version: VERSION,
     mast,
     downloads,
@@ -116,7 +123,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     shutdown: shutdown.signal,
     // Jobs, then downloads stop first (last registered runs first): runs re-queued, state saved;
     // the library closes last (its database may still be written by the steps before).
-    onClose: [() => library.close(), () => mast.close(), () => downloads.close(), () => jobs.store.close(), () => jobs.close(), stopNoticing],
+    onClose: [() => objects?.close(), () => library.close(), () => mast.close(), () => downloads.close(), () => jobs.store.close(), () => jobs.close(), stopNoticing],
   };
   shutdowns.set(ctx, shutdown);
   registerJobKinds(ctx);

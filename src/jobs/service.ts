@@ -8,7 +8,8 @@
  * and published at once. Terminal states stick: writes are conditional on the stored state.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -19,6 +20,7 @@ import { LocalJobEvents, type JobEventBus, type JobEventListener } from './event
 import { JobHandlerRegistry, JobPauseRequest, JobStop, stopOf, type JobRunContext } from './handlers.js';
 import { isActive, isFinished, transition } from './state.js';
 import type { JobPage, JobQuery, JobStore } from './store.js';
+import type { StorageProvider } from '../storage/provider.js';
 import { copyRecord, isJobId, type JobError, type JobEvent, type JobRecord, type JsonObject } from './types.js';
 
 export interface JobLogger {
@@ -53,6 +55,12 @@ export interface JobServiceOptions {
   readonly recoverOnStart?: boolean;
   /** First wait before writing the end of a run again when the store failed (default 500 ms, doubling to 30 s). */
   readonly storeRetryMs?: number;
+  /**
+   * The object store (STORAGE_PROVIDER=s3): a completed run's outputs in its folder are written
+   * there under the same keys (`processed/{id}/{name}`) and the local folder is removed, so any node
+   * serves and reads them without a shared disk; removing the job deletes those objects.
+   */
+  readonly outputStore?: StorageProvider;
 }
 
 /** Work that must be done before a successful run is marked completed (see `beforeComplete`). */
@@ -281,6 +289,7 @@ export class JobService {
     if (!isFinished(job.state)) await this.cancel(id);
     const final = (await this.store.get(id)) ?? job;
     await rm(this.outputDirOf(id), { recursive: true, force: true });
+    await this.removeStoredOutputs(id);
     // A node without the kind's handler (an older worker) still removes the record and folder.
     let freed: JsonObject | void = undefined;
     if (this.handlers.has(final.kind)) freed = await this.handlers.get(final.kind).remove?.(final, { deleteFiles: options.deleteFiles ?? false });
@@ -377,6 +386,32 @@ export class JobService {
     return { queueDepth: s.queued, running: s.running, capacity: s.capacity, saturation: s.capacity > 0 ? Math.min(1, s.running / s.capacity) : 1, lanes: s.lanes };
   }
 
+  /**
+   * With an object store: the outputs in the job's folder (`processed/{id}/...`) become objects of
+   * the same keys, then the folder goes. Outputs elsewhere (a download's files) are left as they are.
+   */
+  private async storeOutputs(job: JobRecord): Promise<void> {
+    const store = this.o.outputStore;
+    if (!store) return;
+    const folder = `processed/${job.id}/`;
+    for (const out of job.outputs) {
+      if (!out.path.startsWith(folder)) continue;
+      const local = join(this.dataDir, out.path);
+      if (!(await stat(local).then((s) => s.isFile(), () => false))) continue;
+      await store.write(out.path, createReadStream(local));
+    }
+    await rm(this.outputDirOf(job.id), { recursive: true, force: true });
+  }
+
+  /** The objects of a removed job's folder (the store's listing: outputs of every run). */
+  private async removeStoredOutputs(id: string): Promise<void> {
+    const store = this.o.outputStore;
+    if (!store) return;
+    const keys: string[] = [];
+    for await (const o of store.list(`processed/${id}/`)) keys.push(o.key);
+    for (const key of keys) await store.delete(key);
+  }
+
   /** `DATA_DIR/processed/{id}`: the job's own output folder. */
   outputDirOf(id: string): string {
     if (!isJobId(id)) throw new NotFoundError('Job not found', 'JOB_NOT_FOUND');
@@ -444,6 +479,7 @@ export class JobService {
       else {
         job.result = out.result ?? null;
         job.outputs = [...(out.outputs ?? [])];
+        await this.storeOutputs(job);
         for (const hook of this.completionHooks) await hook(copyRecord(job));
         transition(job, 'completed');
         job.stage = 'Completed';

@@ -3,7 +3,7 @@
  * and the first SCI/image extension's header, for ECSV the `# ` meta
  * lines. What the headers lack comes from the file name (level, observation id).
  */
-import { open } from 'node:fs/promises';
+import { readLocationHead } from '../storage/locations.js';
 import { FitsFile, type Header } from '../fits/index.js';
 import { levelFromHeader, levelFromName, observationIdFrom, stem } from './classify.js';
 import type { DataType, FileFacts, SkyPoint } from './record.js';
@@ -99,15 +99,8 @@ export async function readFitsFacts(absPath: string, relPath: string, limits: Fa
 
 /** ECSV: the YAML-ish header lines (`# key: value`) up to the first data line, at most 64 KiB. */
 export async function readEcsvFacts(absPath: string, relPath: string): Promise<FileFacts> {
-  const handle = await open(absPath, 'r');
-  let head = '';
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    head = buf.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
+  // A local file or an object (one ranged GET): the meta lines are at the top.
+  const head = (await readLocationHead(absPath, 64 * 1024)).toString('utf8');
   const meta = new Map<string, string>();
   for (const line of head.split('\n')) {
     if (!line.startsWith('#')) break;

@@ -9,9 +9,11 @@ import type { WorkerPool } from '../workers/pool.js';
 import type { PreviewFileResult } from '../imaging/viewer/preview-file.js';
 import { limitsFromSettings } from '../imaging/viewer/source.js';
 import { LIBRARY_MIGRATIONS } from './schema.js';
+import type { StorageProvider } from '../storage/provider.js';
 import { LibraryService, type LibraryLogger } from './service.js';
 
-export async function libraryFromSettings(settings: Settings, pool: WorkerPool | undefined, logger?: LibraryLogger): Promise<LibraryService> {
+/** `objects`: the object store (STORAGE_PROVIDER=s3), where the library's files are looked up first. */
+export async function libraryFromSettings(settings: Settings, pool: WorkerPool | undefined, logger?: LibraryLogger, objects?: StorageProvider): Promise<LibraryService> {
   const { db, applied } = await openDatabase({
     databaseUrl: settings.databaseUrl,
     sqliteFile: settings.databaseFile,
@@ -21,6 +23,7 @@ export async function libraryFromSettings(settings: Settings, pool: WorkerPool |
   return new LibraryService({
     db,
     dataDir: settings.dataDir,
+    ...(objects ? { objects } : {}),
     logger,
     readLimits: { maxExpansionRatio: settings.maxDecompressionRatio },
     thumbnailer: pool

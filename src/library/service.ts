@@ -5,12 +5,13 @@
  * for the viewer and analysis routes. No HTTP in here.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Database } from '../db/index.js';
 import { NotFoundError } from '../errors.js';
 import { readFileFacts, isLibraryFile, type FactsLimits } from './facts.js';
+import { locationStream } from '../storage/locations.js';
+import type { StorageProvider } from '../storage/provider.js';
 import { SqlRecordRepository, type RecordRepository } from './repository.js';
 import { EVERYONE, canSee, type LibraryRecord, type RecordSource, type Viewer, type Visibility } from './record.js';
 
@@ -30,7 +31,12 @@ export interface LibraryLogger {
 export interface LibraryServiceOptions {
   readonly db: Database;
   readonly dataDir: string;
-  /** Renders a stored thumbnail for a completed file (pixel work; the engine runs it in the pool). */
+  /**
+   * The object store (STORAGE_PROVIDER=s3): a record's path is the key of an object there first,
+   * then a file under DATA_DIR; scans list both.
+   */
+  readonly objects?: StorageProvider;
+  /** Renders a stored thumbnail for a completed file (pixel work; the engine runs it in the pool). A local path or s3:// location. */
   readonly thumbnailer?: (absPath: string) => Promise<Thumbnail>;
   /** Visibility of records nobody owns (scanned or single-user files): default 'public'. */
   readonly defaultVisibility?: Visibility;
@@ -67,9 +73,10 @@ export interface ScanReport {
 /** Record ids are UUIDs: anything else is a path. */
 export const DATA_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** SHA-256 of a local file or an object (`s3://`), streamed. */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  for await (const chunk of await locationStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -100,6 +107,24 @@ export class LibraryService {
     this.repo = new SqlRecordRepository(options.db);
   }
 
+  /**
+   * Where the file of a DATA_DIR-relative path is: the object of that key when there is one, else
+   * the local file; undefined when neither exists.
+   */
+  async locate(rel: string): Promise<{ location: string; size: number; mtimeMs: number } | undefined> {
+    const objects = this.options.objects;
+    if (objects) {
+      const info = await objects.stat(rel).catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'STORAGE_BAD_KEY') return undefined;
+        throw err;
+      });
+      if (info) return { location: objects.location(rel), size: info.size, mtimeMs: info.modifiedAt.getTime() };
+    }
+    const abs = join(this.dataDir, rel);
+    const st = await stat(abs).catch(() => undefined);
+    return st?.isFile() ? { location: abs, size: st.size, mtimeMs: st.mtimeMs } : undefined;
+  }
+
   /** DATA_DIR-relative with '/' separators, or undefined when `path` is outside DATA_DIR. */
   relativePath(path: string): string | undefined {
     const abs = isAbsolute(path) ? path : join(this.dataDir, path);
@@ -115,8 +140,9 @@ export class LibraryService {
   async registerCompletedFile(file: CompletedFile): Promise<LibraryRecord> {
     const rel = this.relativePath(file.path);
     if (rel === undefined) throw new NotFoundError('File is outside the data directory');
-    const abs = join(this.dataDir, rel);
-    const info = await stat(abs);
+    const info = await this.locate(rel);
+    if (!info) throw new NotFoundError(`File not found: ${rel.split('/').pop() ?? rel}`);
+    const abs = info.location;
     // A file registered already, unchanged since (a download's file, then its job's outputs), keeps its checksum.
     const known = file.sha256 ? undefined : await this.repo.getByPath(rel);
     const knownSha = known?.sha256 && known.sizeBytes === info.size && known.fileMtimeMs === Math.round(info.mtimeMs) ? known.sha256 : undefined;
@@ -164,7 +190,8 @@ export class LibraryService {
     if (stored) return stored;
     if (record.dataType !== 'image' && record.dataType !== 'cube') return undefined;
     try {
-      return await this.storeThumbnail(record, join(this.dataDir, record.path));
+      const found = await this.locate(record.path);
+      return found ? await this.storeThumbnail(record, found.location) : undefined;
     } catch {
       return undefined;
     }
@@ -192,7 +219,7 @@ export class LibraryService {
   }
 
   private async fileExists(rel: string): Promise<boolean> {
-    return stat(join(this.dataDir, rel)).then((s) => s.isFile(), () => false);
+    return (await this.locate(rel)) !== undefined;
   }
 
   /**
@@ -228,9 +255,9 @@ export class LibraryService {
     const found = await this.repo.getByPaths(paths);
     const unknown = paths.filter((p) => !found.has(p));
     await eachLimited(unknown, concurrency, async (rel) => {
-      const info = await stat(join(this.dataDir, rel)).catch(() => undefined);
+      const info = await this.locate(rel).catch(() => undefined);
       if (!info) return;
-      const facts = await readFileFacts(join(this.dataDir, rel), rel, this.options.readLimits);
+      const facts = await readFileFacts(info.location, rel, this.options.readLimits);
       found.set(rel, await this.repo.upsertFile({
         ...facts, path: rel, sizeBytes: info.size, fileMtimeMs: info.mtimeMs, source: 'scan', visibility: this.options.defaultVisibility ?? 'public',
       }));
@@ -254,9 +281,30 @@ export class LibraryService {
     const started = performance.now();
     const known = await this.repo.scanIndex();
     const seen = new Set<string>();
-    const toRead: Array<{ rel: string; size: number; mtimeMs: number }> = [];
+    const toRead: Array<{ rel: string; size: number; mtimeMs: number; location: string }> = [];
     let unchanged = 0;
     let restored: string[] = [];
+    const consider = (rel: string, size: number, mtimeMs: number, location: string) => {
+      if (seen.has(rel)) return; // an object and a local file of the same path: the object is the record's
+      seen.add(rel);
+      const k = known.get(rel);
+      if (k && k.sizeBytes === size && k.fileMtimeMs === Math.round(mtimeMs)) {
+        unchanged++;
+        if (k.missing) restored.push(k.dataId);
+      } else {
+        toRead.push({ rel, size, mtimeMs, location });
+      }
+    };
+
+    // The object store first (one listing, no per-object request): what a node without a shared disk sees.
+    const objects = this.options.objects;
+    if (objects) {
+      for await (const o of objects.list('')) {
+        const name = o.key.split('/').pop() ?? o.key;
+        if (o.key.split('/').some((part) => part.startsWith('.')) || !isLibraryFile(name)) continue;
+        consider(o.key, o.size, o.modifiedAt.getTime(), objects.location(o.key));
+      }
+    }
 
     const dirs = [this.dataDir];
     while (dirs.length > 0) {
@@ -277,22 +325,14 @@ export class LibraryService {
       await eachLimited(files, concurrency, async (full) => {
         const info = await stat(full).catch(() => undefined);
         if (!info) return;
-        const rel = relative(this.dataDir, full).split(sep).join('/');
-        seen.add(rel);
-        const k = known.get(rel);
-        if (k && k.sizeBytes === info.size && k.fileMtimeMs === Math.round(info.mtimeMs)) {
-          unchanged++;
-          if (k.missing) restored.push(k.dataId);
-        } else {
-          toRead.push({ rel, size: info.size, mtimeMs: info.mtimeMs });
-        }
+        consider(relative(this.dataDir, full).split(sep).join('/'), info.size, info.mtimeMs, full);
       });
     }
 
     let added = 0;
     let updated = 0;
-    await eachLimited(toRead, concurrency, async ({ rel, size, mtimeMs }) => {
-      const facts = await readFileFacts(join(this.dataDir, rel), rel, this.options.readLimits);
+    await eachLimited(toRead, concurrency, async ({ rel, size, mtimeMs, location }) => {
+      const facts = await readFileFacts(location, rel, this.options.readLimits);
       await this.repo.upsertFile({
         ...facts, path: rel, sizeBytes: size, fileMtimeMs: mtimeMs, source: 'scan',
         visibility: this.options.defaultVisibility ?? 'public',

@@ -7,11 +7,13 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { stat } from 'node:fs/promises';
+import { isObjectLocation } from '../storage/registry.js';
+import { statLocation } from '../storage/locations.js';
 import { PassThrough } from 'node:stream';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
-import { EngineError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { EngineError, NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { RenderBusyError } from '../jobs/index.js';
 import { STRETCH_NAMES, type StretchName } from '../imaging/index.js';
 import { hueToRgb } from '../reproject/colors.js';
@@ -147,7 +149,7 @@ async function channelsOf(ctx: EngineContext, channels: readonly ChannelBody[], 
     const whitePoint = c.white_point ?? 1;
     if (!(whitePoint > blackPoint)) throw new ValidationError(`Channel ${label}: white_point must be greater than black_point`);
     const paths = [];
-    for (const p of c.file_paths) paths.push(await ctx.sandbox.resolve(p));
+    for (const p of c.file_paths) paths.push((await ctx.sandbox.resolveInput(p)).path);
     out.push({
       label,
       paths,
@@ -182,6 +184,13 @@ async function nchannelSpec(ctx: EngineContext, body: NChannelBody, fallbacks: s
     for (const c of channels) {
       const files = [];
       for (const path of c.paths) {
+        if (isObjectLocation(path)) {
+          // An object has no inode: its ETag (in the version) names its bytes.
+          const st = await statLocation(path);
+          if (!st) throw new NotFoundError(`File not found: ${path.split('/').pop() ?? ''}`);
+          files.push({ path: `${path}#${st.version}`, dev: 0, ino: 0, size: st.size, mtimeMs: st.mtimeMs });
+          continue;
+        }
         const st = await stat(path);
         files.push({ path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
       }
@@ -367,7 +376,7 @@ export async function compositeNChannelRoutes(app: App, ctx: EngineContext): Pro
     const channels = [];
     for (const c of body.channels) {
       const paths = [];
-      for (const p of c.file_paths) paths.push(await ctx.sandbox.resolve(p));
+      for (const p of c.file_paths) paths.push((await ctx.sandbox.resolveInput(p)).path);
       channels.push({ paths });
     }
     return ctx.pool.run<EstimateResponse>('composite.estimate', {

@@ -4,7 +4,7 @@
  * GET /composite/jobs/{id}/result). The image keeps the sky's aspect ratio inside the
  * width x height box; the overall adjustment is applied once to the combined image.
  */
-import { createReadStream } from 'node:fs';
+import { locationStream } from '../storage/locations.js';
 import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
@@ -71,7 +71,7 @@ async function compositeSpec(ctx: EngineContext, body: CompositeBody, fallbacks:
   const channels = [];
   for (const [c, fallback] of configs) {
     const paths = [];
-    for (const p of c.file_paths) paths.push(await ctx.sandbox.resolve(p));
+    for (const p of c.file_paths) paths.push((await ctx.sandbox.resolveInput(p)).path);
     channels.push({
       paths,
       color: channelColor(c, fallback),
@@ -143,6 +143,6 @@ export async function compositeRoutes(app: App, ctx: EngineContext): Promise<voi
 
   app.get('/composite/jobs/:job_id/result', { schema: { summary: 'The finished composite image', params: JobParams } }, async (request, reply) => {
     const result = await jobs.result('composite', request.params.job_id, request);
-    return reply.type(result.mediaType).headers(result.headers).send(createReadStream((result.body as { path: string }).path));
+    return reply.type(result.mediaType).headers(result.headers).send(await locationStream((result.body as { path: string }).path));
   });
 }

@@ -6,6 +6,7 @@ import type { Settings } from '../config.js';
 import type { EngineContext } from '../context.js';
 import { JobHandlerRegistry, JobService, type JobLogger } from '../jobs/index.js';
 import { jobStoreFromSettings } from '../jobs/store-from-settings.js';
+import type { StorageProvider } from '../storage/provider.js';
 
 export { jobStoreFromSettings };
 import { jobRuntimeFromSettings } from '../jobs/redis/from-settings.js';
@@ -17,9 +18,10 @@ import { observationMosaicJobHandler } from './observation-mosaic.js';
 
 /**
  * The job service: records in the job store (above); jobs run in this process, or through BullMQ
- * queues on REDIS_URL (src/jobs/redis) on any worker that shares DATA_DIR.
+ * queues on REDIS_URL (src/jobs/redis) on any worker that shares DATA_DIR, or, with `outputStore`
+ * (STORAGE_PROVIDER=s3), on any worker at all: outputs go to the object store.
  */
-export async function jobServiceFromSettings(settings: Settings, logger?: JobLogger): Promise<JobService> {
+export async function jobServiceFromSettings(settings: Settings, logger?: JobLogger, outputStore?: StorageProvider): Promise<JobService> {
   const store = await jobStoreFromSettings(settings, logger);
   const handlers = new JobHandlerRegistry();
   const runtime = await jobRuntimeFromSettings(settings, {
@@ -38,6 +40,7 @@ export async function jobServiceFromSettings(settings: Settings, logger?: JobLog
     logger,
     runLocally: runtime.runLocally,
     recoverOnStart: runtime.recoverOnStart,
+    ...(outputStore ? { outputStore } : {}),
   });
 }
 

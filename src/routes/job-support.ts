@@ -1,5 +1,6 @@
 /** What routes that run work as core jobs share. */
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import type { EngineContext } from '../context.js';
 import { EngineError, NotFoundError } from '../errors.js';
@@ -69,4 +70,16 @@ export async function cleanOnFailure<T>(dir: string, signal: AbortSignal, work: 
     if (!signal.aborted) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Where a job's output (a DATA_DIR-relative path) is now: the object of that key when the engine
+ * stores objects (outputs are moved there when their job completes, on whichever node ran it),
+ * else the local file; undefined when neither exists.
+ */
+export async function outputLocation(ctx: EngineContext, rel: string): Promise<string | undefined> {
+  const objects = ctx.sandbox.objects;
+  if (objects && (await objects.stat(rel))) return objects.location(rel);
+  const path = join(ctx.settings.dataDir, rel);
+  return (await stat(path).then((s) => s.isFile(), () => false)) ? path : undefined;
 }

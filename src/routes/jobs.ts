@@ -9,7 +9,7 @@
  * (which retention and DELETE remove) to DATA_DIR/saved/{job id}/{name}; a FITS/ECSV copy becomes a
  * library record of its own (its `dataId`), with the job's lineage.
  */
-import { createReadStream } from 'node:fs';
+import { locationStream } from '../storage/locations.js';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
@@ -20,7 +20,7 @@ import { EngineError, NotFoundError } from '../errors.js';
 import { JOB_STATES, isFinished, type JobOutput, type JobRecord, type JobState } from '../jobs/index.js';
 import { eventStreams } from './sse.js';
 import { isLibraryFile } from '../library/facts.js';
-import { jobScopeOf, visibleJob } from './job-support.js';
+import { jobScopeOf, outputLocation, visibleJob } from './job-support.js';
 import { ANY_INT } from './input-limits.js';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -97,8 +97,9 @@ export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
     const job = await visible(req, id);
     const out = job.outputs[index];
     if (!out) throw new NotFoundError('Output not found', 'JOB_OUTPUT_NOT_FOUND');
-    const path = join(ctx.settings.dataDir, out.path);
-    if (!(await stat(path).then((s) => s.isFile(), () => false))) throw new NotFoundError('Output not found', 'JOB_OUTPUT_NOT_FOUND');
+    // A local file, or the object the output became (STORAGE_PROVIDER=s3).
+    const path = await outputLocation(ctx, out.path);
+    if (!path) throw new NotFoundError('Output not found', 'JOB_OUTPUT_NOT_FOUND');
     return { job, out, path };
   };
 
@@ -131,12 +132,12 @@ export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
 
   app.get('/api/jobs/:id/outputs/:index/download', { schema: { tags, summary: 'An output file, as an attachment', params: OutputParams } }, async (req, reply) => {
     const { out, path } = await output(req, req.params.id, req.params.index);
-    return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${out.name.replace(/["\\\r\n]/g, '_')}"`).send(createReadStream(path));
+    return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${out.name.replace(/["\\\r\n]/g, '_')}"`).send(await locationStream(path));
   });
 
   app.get('/api/jobs/:id/outputs/:index/preview', { schema: { tags, summary: 'A preview of an output: images as they are, FITS through the preview renderer', params: OutputParams, querystring: PreviewQuery } }, async (req, reply) => {
     const { job, out, path } = await output(req, req.params.id, req.params.index);
-    if (out.mediaType === 'image/png' || out.mediaType === 'image/jpeg') return reply.type(out.mediaType).send(createReadStream(path));
+    if (out.mediaType === 'image/png' || out.mediaType === 'image/jpeg') return reply.type(out.mediaType).send(await locationStream(path));
     if (!/\.(fits|fit|fits\.gz)$/i.test(out.name)) throw new EngineError('JOB_OUTPUT_NOT_PREVIEWABLE', 'Only FITS and image outputs can be previewed', 415);
     const q = new URLSearchParams({ file_path: out.path, width: '1000', height: '1000' });
     if (req.query.cmap) q.set('cmap', req.query.cmap);
@@ -149,11 +150,19 @@ export async function jobRoutes(app: App, ctx: EngineContext): Promise<void> {
     const { job, out, path } = await output(req, req.params.id, req.params.index);
     if (!/\.(fits|fit|fits\.gz|ecsv|png|jpe?g)$/i.test(out.name)) throw new EngineError('JOB_OUTPUT_NOT_SAVABLE', 'Only FITS, ECSV and image outputs can be saved', 415);
     const relative = `saved/${job.id}/${out.name}`;
-    const target = join(ctx.settings.dataDir, relative);
-    const exists = await stat(target).then(() => true, () => false);
-    if (!exists) {
-      await mkdir(join(ctx.settings.dataDir, 'saved', job.id), { recursive: true });
-      await copyFile(path, target);
+    const objects = ctx.sandbox.objects;
+    let exists: boolean;
+    if (objects) {
+      // The copy is an object too: every node sees it.
+      exists = (await objects.stat(relative)) !== undefined;
+      if (!exists) await objects.write(relative, await locationStream(path));
+    } else {
+      const target = join(ctx.settings.dataDir, relative);
+      exists = await stat(target).then(() => true, () => false);
+      if (!exists) {
+        await mkdir(join(ctx.settings.dataDir, 'saved', job.id), { recursive: true });
+        await copyFile(path, target);
+      }
     }
     // A FITS/ECSV copy is a library record of its own, with the job's lineage (an image is a plain file).
     const made = await ctx.library.recordOf(out.path);

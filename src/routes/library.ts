@@ -28,7 +28,7 @@ const LibraryResponse = Type.Object({
 
 export async function libraryRoutes(app: App, ctx: EngineContext): Promise<void> {
   app.get('/library', { schema: { summary: 'FITS files on disk, grouped by observation', response: { 200: LibraryResponse } } }, async (request) => {
-    const { groups, truncated } = await listLibrary(ctx.settings.dataDir, { mastDir: ctx.settings.mastDownloadDir });
+    const { groups, truncated } = await listLibrary(ctx.settings.dataDir, { mastDir: ctx.settings.mastDownloadDir, ...(ctx.sandbox.objects ? { objects: ctx.sandbox.objects } : {}) });
     const records = await ctx.library.recordsForPaths(groups.flatMap((g) => g.files.map((f) => f.filePath)));
     const shown = groups.map((g) => ({
       key: g.key,

@@ -6,6 +6,7 @@
  * background job (a core job of kind mosaic or footprint).
  */
 import { createReadStream } from 'node:fs';
+import { locationStream } from '../storage/locations.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,11 +173,12 @@ export function mosaicJobHandlers(ctx: EngineContext): JobHandler[] {
 export async function mosaicRoutes(app: App, ctx: EngineContext): Promise<void> {
   const jobs = new SkyJobs(ctx);
 
-  const send = (reply: FastifyReply, r: Rendered, removeAfter: boolean) => {
+  const send = async (reply: FastifyReply, r: Rendered, removeAfter: boolean) => {
     reply.type(r.mediaType).headers(r.headers);
     if (Buffer.isBuffer(r.body)) return reply.send(r.body);
     const path = r.body.path;
-    const stream = createReadStream(path);
+    // A job's output may be an object (STORAGE_PROVIDER=s3); a synchronous render's is a temporary file.
+    const stream = removeAfter ? createReadStream(path) : await locationStream(path);
     if (removeAfter) stream.on('close', () => void rm(join(path, '..'), { recursive: true, force: true }));
     return reply.send(stream);
   };

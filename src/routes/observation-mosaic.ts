@@ -34,7 +34,7 @@ type ObservationMosaicBody = Static<typeof ObservationMosaicRequest>;
 /** Resolves the files (sandbox) and renders the FITS into `outputPath` under a background slot. */
 async function renderObservation(ctx: EngineContext, body: ObservationMosaicBody, outputPath: string, signal: AbortSignal, progress?: MosaicProgress): Promise<ObservationMosaicResult> {
   const paths: string[] = [];
-  for (const p of body.file_paths) paths.push(await ctx.sandbox.resolve(p));
+  for (const p of body.file_paths) paths.push((await ctx.sandbox.resolveInput(p)).path);
   const payload = {
     paths,
     // The grid shrinks to fit: a bigger request is held to the operator's MAX_MOSAIC_OUTPUT_PIXELS.
@@ -69,7 +69,7 @@ export async function observationMosaicRoutes(app: App, ctx: EngineContext): Pro
     },
   }, async (request, reply) => {
     const body = request.body;
-    for (const p of body.file_paths) await ctx.sandbox.resolve(p); // 403/404 before anything is queued
+    for (const p of body.file_paths) await ctx.sandbox.resolveInput(p); // 403/404 before anything is queued
     if (request.query.async) {
       const job = await ctx.jobs.submit('observation-mosaic', body as unknown as JsonObject, { owner: jobOwnerOf(request) });
       return reply.status(202).send(jobAccepted(job.id));

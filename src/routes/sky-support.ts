@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { EngineContext } from '../context.js';
 import type { JobHandler, JobRecord, JsonObject, ProgressReporter } from '../jobs/index.js';
 import type { FastifyRequest } from 'fastify';
-import { cleanOnFailure, jobOwnerOf, visibleJob } from './job-support.js';
-import { ConflictError, EngineError, ValidationError } from '../errors.js';
+import { cleanOnFailure, jobOwnerOf, outputLocation, visibleJob } from './job-support.js';
+import { ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging/index.js';
 import type { OverallAdjustment } from '../reproject/tone.js';
 import type { TaskName } from '../workers/tasks/index.js';
@@ -68,7 +68,7 @@ export function displayOf(raw: RawDisplay, fallbacks: string[], fallbackStretch:
 export const AsyncQuery = Type.Object({ async: Type.Optional(Type.Boolean({ description: 'run as a background job (202 + job id)' })) });
 export const JobParams = Type.Object({ job_id: Type.String({ maxLength: 64 }) });
 
-/** What a render produced: bytes or a file, its media type and the headers to send. */
+/** What a render produced: bytes or a file (a local path or s3:// location), its media type and the headers to send. */
 export interface Rendered {
   readonly body: Buffer | { path: string };
   readonly mediaType: string;
@@ -140,7 +140,9 @@ export class SkyJobs {
     const output = job.outputs[0];
     if (job.state !== 'completed' || !job.result || !output) throw new ConflictError('Job not finished');
     const headers = (job.result.headers ?? {}) as Record<string, string>;
-    return { body: { path: join(this.ctx.settings.dataDir, output.path) }, mediaType: output.mediaType, headers };
+    const location = await outputLocation(this.ctx, output.path);
+    if (!location) throw new NotFoundError('Output not found', 'JOB_OUTPUT_NOT_FOUND');
+    return { body: { path: location }, mediaType: output.mediaType, headers };
   }
 
   /** The job when it is of `kind` and the request may see it (another user's job is 404). */

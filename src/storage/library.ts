@@ -1,9 +1,11 @@
 /**
- * The FITS files on disk under DATA_DIR, grouped by observation (`mast/{obs_id}/...`) or by folder.
- * Paths are given relative to DATA_DIR (what every `file_path` parameter takes), never absolute.
+ * The FITS files on disk under DATA_DIR and, with STORAGE_PROVIDER=s3, the objects of the bucket,
+ * grouped by observation (`mast/{obs_id}/...`) or by folder. Paths are given relative to DATA_DIR
+ * (= object keys; what every `file_path` parameter takes), never absolute.
  */
 import { opendir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { StorageProvider } from './provider.js';
 
 export interface LibraryFile {
   readonly filePath: string;
@@ -24,6 +26,8 @@ export interface ListLibraryOptions {
   /** Stop after this many files (a bound for huge trees). */
   readonly maxFiles?: number;
   readonly maxDepth?: number;
+  /** The object store: its objects are listed first (an object and a local file of one path: the object). */
+  readonly objects?: StorageProvider;
 }
 
 const FITS_NAME = /\.(fits|fit|fts)(\.gz|\.bz2|\.fz)?$|\.fz$/i;
@@ -35,6 +39,37 @@ export async function listLibrary(dataDir: string, options: ListLibraryOptions =
   const groups = new Map<string, { kind: LibraryGroup['kind']; files: LibraryFile[] }>();
   let count = 0;
   let truncated = false;
+  const seen = new Set<string>();
+  const mastRel = relative(dataDir, mastDir).split(sep).join('/');
+  const mastPrefix = mastRel === '' ? '' : `${mastRel}/`;
+  const mastInside = !mastRel.startsWith('..') && !isAbsolute(mastRel);
+
+  const add = (filePath: string, sizeBytes: number, modifiedAt: Date): boolean => {
+    if (seen.has(filePath)) return true;
+    if (count >= maxFiles) {
+      truncated = true;
+      return false;
+    }
+    seen.add(filePath);
+    count++;
+    const parts = filePath.split('/');
+    const name = parts.pop() ?? filePath;
+    const inMast = mastInside && filePath.startsWith(mastPrefix);
+    const key = inMast ? filePath.slice(mastPrefix.length).split('/')[0] ?? '' : parts.join('/');
+    const id = `${inMast ? 'o' : 'f'}:${key}`;
+    const group = groups.get(id) ?? { kind: inMast ? 'observation' : 'folder', files: [] };
+    group.files.push({ filePath, name, sizeBytes, modifiedAt: modifiedAt.toISOString() });
+    groups.set(id, group);
+    return true;
+  };
+
+  if (options.objects) {
+    for await (const o of options.objects.list('')) {
+      const parts = o.key.split('/');
+      if (parts.length - 1 > maxDepth || parts.some((p) => p.startsWith('.')) || !FITS_NAME.test(parts.at(-1) ?? '')) continue;
+      if (!add(o.key, o.size, o.modifiedAt)) break;
+    }
+  }
 
   async function walk(dir: string, depth: number): Promise<void> {
     if (depth > maxDepth || truncated) return;
@@ -50,28 +85,15 @@ export async function listLibrary(dataDir: string, options: ListLibraryOptions =
       if (entry.isDirectory()) {
         await walk(full, depth + 1);
       } else if (entry.isFile() && FITS_NAME.test(entry.name)) {
-        if (count >= maxFiles) {
-          truncated = true;
-          return;
-        }
+        if (truncated) return;
         const info = await stat(full).catch(() => undefined);
         if (!info) continue;
-        count++;
-        const inMast = full.startsWith(mastDir + sep);
-        const key = inMast ? relative(mastDir, full).split(sep)[0] ?? '' : relative(dataDir, dir);
-        const group = groups.get(`${inMast ? 'o' : 'f'}:${key}`) ?? { kind: inMast ? 'observation' : 'folder', files: [] };
-        group.files.push({
-          filePath: relative(dataDir, full).split(sep).join('/'),
-          name: entry.name,
-          sizeBytes: info.size,
-          modifiedAt: info.mtime.toISOString(),
-        });
-        groups.set(`${inMast ? 'o' : 'f'}:${key}`, group);
+        if (!add(relative(dataDir, full).split(sep).join('/'), info.size, info.mtime)) return;
       }
     }
   }
 
-  await walk(dataDir, 0);
+  if (!truncated) await walk(dataDir, 0);
   const out: LibraryGroup[] = [...groups.entries()].map(([k, g]) => ({
     key: k.slice(2),
     kind: g.kind,

@@ -3,7 +3,8 @@
  * disk) or ECSV (parsed whole; one table at index 0), for the table routes and the CLI: column
  * metadata, rows by number, a streaming scan and sort keys of one column.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readLocation, statLocation } from '../storage/locations.js';
+import { NotFoundError } from '../errors.js';
 import { basename } from 'node:path';
 import { FitsFile, type Hdu } from '../fits/index.js';
 import {
@@ -305,13 +306,13 @@ class EcsvHandle implements TableHandle {
 const ecsvCache = new Map<string, EcsvTable>();
 const ECSV_CACHE_ENTRIES = 2;
 
-async function loadEcsv(path: string, size: number, mtimeMs: number): Promise<EcsvTable> {
-  const key = `${path}\0${size}\0${mtimeMs}`;
+async function loadEcsv(path: string, size: number, version: string): Promise<EcsvTable> {
+  const key = `${path}\0${size}\0${version}`;
   const hit = ecsvCache.get(key);
   if (hit) return hit;
   let table: EcsvTable;
   try {
-    table = parseEcsv(await readFile(path, 'utf8'));
+    table = parseEcsv((await readLocation(path)).toString('utf8'));
   } catch (err) {
     if (err instanceof TableError && err.code === 'TABLE_TOO_LARGE') throw err;
     const why = err instanceof TableError ? `: ${err.message}` : '';
@@ -326,11 +327,12 @@ async function loadEcsv(path: string, size: number, mtimeMs: number): Promise<Ec
 export async function openTables(path: string, options: OpenTablesOptions): Promise<OpenedTables> {
   const fileName = basename(path);
   if (isEcsvPath(path)) {
-    // ECSV is read whole from a local file (an ECSV object in S3 is not supported: docs/storage.md).
-    const st = await stat(path);
+    // ECSV is text: read whole (a local file, or one GET of the object), its size bounded first.
+    const st = await statLocation(path);
+    if (!st) throw new NotFoundError(`File not found: ${fileName}`);
     const max = options.maxEcsvBytes ?? DEFAULT_MAX_ECSV_BYTES;
     if (st.size > max) throw new TableError('TABLE_TOO_LARGE', `ECSV file too large: ${(st.size / 1048576).toFixed(1)}MB exceeds the ${(max / 1048576).toFixed(1)}MB an ECSV table may have (it is read whole)`);
-    const table = await loadEcsv(path, st.size, st.mtimeMs);
+    const table = await loadEcsv(path, st.size, st.version);
     const handle = new EcsvHandle(table, fileName.replace(/\.ecsv$/i, ''));
     return {
       fileName,
