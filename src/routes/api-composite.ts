@@ -12,7 +12,6 @@ import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import { nullable } from './sky-support.js';
 import { fieldErrorAs400, forward, relay, withErrorField } from './forward.js';
-import { nullable as nullableArray } from './mast.js';
 import { NOT_FOUND } from './jwstdata.js';
 
 /** Per channel (the schema's bound); the total is MAX_COMPOSITE_REQUEST_FILES, as upstream. */
@@ -33,7 +32,7 @@ const Channel = Type.Object({
   weight: Num(0, 2),
   color: Type.Object({
     hue: Num(0, 360),
-    rgb: nullableArray(Type.Array(Type.Number({ minimum: -1e6, maximum: 1e6 }), { minItems: 3, maxItems: 3 })),
+    rgb: nullable(Type.Array(Type.Number({ minimum: -1e6, maximum: 1e6 }), { minItems: 3, maxItems: 3 })),
     luminance: nullable(Type.Boolean()),
   }),
   label: nullable(Type.String({ minLength: 1, maxLength: 64 })),

@@ -14,10 +14,9 @@ import { BadRequestError } from '../errors.js';
 import { FEATURED_TARGETS } from '../discovery/curated.js';
 import { nullable } from './sky-support.js';
 import { fieldErrorAs400, forward, relay, withErrorField } from './forward.js';
-import { nullable as nullableArray } from './mast.js';
 
 const Text = (max: number) => Type.String({ maxLength: max });
-const CalibLevel = nullableArray(Type.Array(Type.Integer({ minimum: 0, maximum: 4 }), { maxItems: 5 }));
+const CalibLevel = nullable(Type.Array(Type.Integer({ minimum: 0, maximum: 4 }), { maxItems: 5 }));
 const Radius = nullable(Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'degrees, (0, 10]; default 0.2' }));
 const Limit = nullable(Type.Integer({ minimum: 1, maximum: 5000 }));
 const Offset = nullable(Type.Integer({ minimum: 0, maximum: 100_000_000 }));

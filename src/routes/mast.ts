@@ -5,21 +5,13 @@
  * `POST /mast/products` answers `{obs_id, products, product_count}` plus `total_bytes`.
  * Errors: 422 bad input (field named), 404 unknown target/observation, 502 MAST failed, 504 timeout.
  */
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { MastInputError, parseAngle, type ObservationFilters, type Paging } from '../mast/index.js';
 import { productsResponse, searchResponse } from './mast-json.js';
 
-/**
- * `T | null`, optional. Written as one JSON-schema `type: [t, "null"]` rather than `anyOf`: with
- * Ajv's type coercion an `anyOf` branch can rewrite the value (null → [0]) before another branch
- * matches. A `string | string[]` field is declared as an array: coercion wraps a lone string.
- */
-export function nullable<T extends TSchema>(t: T) {
-  const schema = t as unknown as { type?: unknown };
-  return Type.Optional(Type.Unsafe<Static<T> | null>({ ...t, type: [schema.type, 'null'] }));
-}
+import { nullable } from './nullable.js';
 const OneOrMany = (pattern: string, description: string) =>
   Type.Array(Type.String({ pattern, maxLength: 64 }), { maxItems: 20, description: `${description}; a string or a list of strings` });
 

@@ -14,25 +14,10 @@ import { STRETCH_NAMES, type DisplayOptions, type StretchName } from '../imaging
 import type { OverallAdjustment } from '../reproject/tone.js';
 import type { TaskName } from '../workers/tasks/index.js';
 import { runWithProgress } from './pool-progress.js';
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
 
-/**
- * Optional, and null accepted (the .NET backend sends explicit nulls). Scalars use a JSON type
- * array rather than anyOf-with-null: with type coercion on, anyOf would turn 0 or false into null
- * and skip the range checks.
- */
-export function nullable<T extends TSchema>(t: T) {
-  const type = (t as { type?: unknown }).type;
-  if (typeof type === 'string' && ['number', 'integer', 'string', 'boolean'].includes(type)) {
-    return Type.Optional(Type.Unsafe<Static<T> | null>({ ...t, type: [type, 'null'] }));
-  }
-  return Type.Optional(Type.Union([t, Type.Null()]));
-}
-
-/** An optional, nullable string enum. */
-export function nullableEnum<const V extends readonly string[]>(values: V, options: { default?: V[number]; description?: string } = {}) {
-  return Type.Optional(Type.Unsafe<V[number] | null>({ type: ['string', 'null'], enum: [...values, null], ...options }));
-}
+import { nullable, nullableEnum } from './nullable.js';
+export { nullable, nullableEnum };
 
 /** The display levels every channel, file and overall adjustment accepts (besides its stretch). */
 export const DisplayLevels = {

@@ -111,6 +111,16 @@ describe('POST /composite/generate-nchannel', () => {
     ...extra,
   });
 
+  it('takes an explicit null like an absent field (null colour arrays are not coerced to [0])', async () => {
+    const withNulls = rgbPayload({ channels: rgbPayload().channels.map((c, i) => ({ ...c, color: { hue: i * 120, rgb: null }, weight: null })) });
+    const without = rgbPayload({ channels: rgbPayload().channels.map((c, i) => ({ ...c, color: { hue: i * 120 } })) });
+    const a = await post(withNulls);
+    const b = await post(without);
+    assert.equal(a.statusCode, 200, a.body);
+    assert.equal(b.statusCode, 200, b.body);
+    assert.ok(a.rawPayload.equals(b.rawPayload));
+  });
+
   it('with one channel per colour equals the per-channel stretches stacked', async () => {
     const res = await post(rgbPayload());
     assert.equal(res.statusCode, 200, res.body);
