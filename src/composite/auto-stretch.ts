@@ -7,7 +7,7 @@
 import { percentilesOfMapped } from '../imaging/index.js';
 import { applyCurve, type ToneCurve } from '../reproject/tone.js';
 import { skyLevel } from './channel-data.js';
-import { channelStretch, type ChannelTone } from './tone.js';
+import { channelStretch, CoveredOrder, type ChannelTone } from './tone.js';
 
 export interface AutoStretchMeta {
   readonly dynamic_range: number;
@@ -49,7 +49,8 @@ function inverseCurve(curve: ToneCurve, y: number): number {
   return (lo + hi) / 2;
 }
 
-export function autoStretchParams(data: Float32Array, instrument?: string): AutoStretch {
+/** `order`: the channel's covered order statistics, shared with its tone mapping (tone.ts). */
+export function autoStretchParams(data: Float32Array, instrument?: string, order: CoveredOrder = new CoveredOrder(data)): AutoStretch {
   let covered = 0;
   let validCount = 0;
   for (let i = 0; i < data.length; i++) {
@@ -81,13 +82,11 @@ export function autoStretchParams(data: Float32Array, instrument?: string): Auto
   a = round(a, 4);
 
   // Simulate the render: the same stretch and levels, then the median of the lit pixels.
-  const s = channelStretch(data, { stretch: 'asinh', asinhA: a, gamma: 1 });
+  const s = channelStretch(data, { stretch: 'asinh', asinhA: a, gamma: 1 }, order);
   let lo = 0;
   let width = 1;
   if (blackPoint > 0 || whitePoint < 1) {
-    const finite = new Float64Array(covered);
-    for (let i = 0, k = 0; i < data.length; i++) if (data[i] === data[i]) finite[k++] = data[i]!;
-    const [bp, wp] = percentilesOfMapped(finite, [round(blackPoint, 4) * 100, whitePoint * 100], s.apply);
+    const [bp, wp] = order.percentiles([round(blackPoint, 4) * 100, whitePoint * 100], s.apply);
     if (wp! > bp!) {
       lo = bp!;
       width = wp! - bp!;

@@ -65,6 +65,22 @@ export function cropImage(img: RgbImage, box: Box): RgbImage {
   return { width: w, height: h, data: out };
 }
 
+/**
+ * The image upside down (row 0 becomes the last), keeping only `box` of the flipped image when
+ * given: flipping and cropping in one copy.
+ */
+export function flipRows(img: RgbImage, box?: Box): RgbImage {
+  const { x0, y0, x1, y1 } = box ?? { x0: 0, y0: 0, x1: img.width, y1: img.height };
+  const w = x1 - x0;
+  const h = y1 - y0;
+  const out = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const src = img.height - 1 - (y + y0);
+    out.set(img.data.subarray(3 * (src * img.width + x0), 3 * (src * img.width + x1)), 3 * y * w);
+  }
+  return { width: w, height: h, data: out };
+}
+
 /** Bilinear sample of channel k at (x, y); outside the image counts as black (scipy cval 0). */
 function sample(img: RgbImage, x: number, y: number, out: Float64Array): void {
   const x0 = Math.floor(x), y0 = Math.floor(y);

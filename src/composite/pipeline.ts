@@ -15,13 +15,13 @@ import type { OutputGrid } from '../reproject/grid.js';
 import { applyOverall, type OverallAdjustment } from '../reproject/tone.js';
 import { avmSpatial, embedAvm, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
 import { autoStretchParams } from './auto-stretch.js';
-import { compose, contentBox, cropImage, IDENTITY, placeOnCanvas, rotateImage, toBytes, type Affine, type RgbImage } from './canvas.js';
+import { compose, contentBox, flipRows, IDENTITY, placeOnCanvas, rotateImage, toBytes, type Affine, type RgbImage } from './canvas.js';
 import { channelOnGrid, readChannelFiles, skyLevel } from './channel-data.js';
 import { adjustSaturation, hslToRgb, isNeutralSaturation, rgbToHsl, srgbEncode, type SaturationAdjustment } from './color.js';
 import { autoFeatherStrength, featherMask, instrumentScale } from './feather.js';
 import { planGridOrThrow, type GridPlan } from './grid-plan.js';
 import { qualityMetrics, type QualityMetrics } from './quality.js';
-import { toneChannel, type ChannelTone } from './tone.js';
+import { CoveredOrder, toneChannel, type ChannelTone } from './tone.js';
 import { blurCovered, resolutionSigmas } from './resolution.js';
 import { maskPanels } from './debug-masks.js';
 import { gridKey, sharedCopy, type CachedChannel, type ChannelCacheView } from './reproject-cache.js';
@@ -193,10 +193,16 @@ interface Group {
 }
 
 /** Linear RGB of a set of groups, each plane divided by its weight sum (at least 1). */
-function combineGroups(groups: readonly Group[], n: number): Float32Array {
+function combineGroups(groups: readonly Group[], n: number, inPlace = false): Float32Array {
   const w = [0, 0, 0];
   for (const g of groups) for (let k = 0; k < 3; k++) w[k]! += g.weights[k]!;
   const norm = Math.max(1, ...w);
+  // One group that is not needed again (no feathering): its sum becomes the picture.
+  if (inPlace && groups.length === 1) {
+    const rgb = groups[0]!.sum;
+    if (norm !== 1) for (let i = 0; i < rgb.length; i++) rgb[i]! /= norm;
+    return rgb;
+  }
   const rgb = new Float32Array(n * 3);
   for (const g of groups) for (let i = 0; i < rgb.length; i++) rgb[i]! += g.sum[i]!;
   for (let i = 0; i < rgb.length; i++) rgb[i]! /= norm;
@@ -307,8 +313,9 @@ export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = 
     for (const [ci, c] of spec.channels.entries()) {
       await hooks.checkCancelled?.();
       progress({ stage: 'stretch', message: `Stretching ${c.label}`, filter: c.label, index: ci + 1, total: spec.channels.length });
-      const tone = c.autoStretch ? autoStretchParams(data[ci]!, instruments[ci]).tone : c.tone;
-      const values = toneChannel(data[ci]!, tone);
+      const order = new CoveredOrder(data[ci]!);
+      const tone = c.autoStretch ? autoStretchParams(data[ci]!, instruments[ci], order).tone : c.tone;
+      const values = toneChannel(data[ci]!, tone, data[ci]!, order);
       for (let i = 0; i < n; i++) if (values[i] === values[i]) covered[i] = 1;
       if (c.color === 'luminance') {
         lum = values;
@@ -340,7 +347,7 @@ export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = 
     await hooks.checkCancelled?.();
     progress({ stage: 'combine', message: 'Combining channels' });
     const all = [...groups.values()];
-    let rgb = combineGroups(all, n);
+    let rgb = combineGroups(all, n, true);
     if (all.length > 1) {
       // the instrument covering most pixels is the base; each other one fades in from its edge
       const majority = all.reduce((a, b) => (b.pixels > a.pixels ? b : a));
@@ -357,28 +364,27 @@ export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = 
       }
     }
     if (lum) blendLuminance(rgb, lum, lumWeight);
+    // No coverage is NaN for the overall adjustment, which skips it; without one it is black at once.
+    const none = spec.overall ? NaN : 0;
     for (let i = 0; i < n; i++) {
-      if (!covered[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = NaN;
+      if (!covered[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = none;
       else for (let k = 0; k < 3; k++) rgb[3 * i + k] = srgbEncode(rgb[3 * i + k]!);
     }
-    if (spec.overall) applyOverall(rgb, spec.overall);
-    for (let i = 0; i < rgb.length; i++) if (rgb[i] !== rgb[i]) rgb[i] = 0;
+    if (spec.overall) {
+      applyOverall(rgb, spec.overall);
+      for (let i = 0; i < rgb.length; i++) if (rgb[i] !== rgb[i]) rgb[i] = 0;
+    }
     if (spec.sharpening && spec.sharpening.amount > 0) sharpen(rgb, covered, grid.width, grid.height, spec.sharpening);
     if (spec.saturation && !isNeutralSaturation(spec.saturation)) adjustSaturation(rgb, spec.saturation);
 
     await hooks.checkCancelled?.();
     progress({ stage: 'encode', message: 'Encoding image' });
-    // Display orientation: FITS row 1 at the bottom.
-    const flipped = new Float32Array(n * 3);
-    for (let y = 0; y < grid.height; y++) flipped.set(rgb.subarray(3 * y * grid.width, 3 * (y + 1) * grid.width), 3 * (grid.height - 1 - y) * grid.width);
+    // Display orientation (FITS row 1 at the bottom), cropped to the lit box in the same copy.
+    const fitsBox = contentBox({ width: grid.width, height: grid.height, data: rgb });
+    const box = fitsBox && { x0: fitsBox.x0, x1: fitsBox.x1, y0: grid.height - fitsBox.y1, y1: grid.height - fitsBox.y0 };
+    let picture: RgbImage = flipRows({ width: grid.width, height: grid.height, data: rgb }, box);
     rgb = new Float32Array(0);
-    let picture: RgbImage = { width: grid.width, height: grid.height, data: flipped };
-    let map: Affine = IDENTITY;
-    const box = contentBox(picture);
-    if (box) {
-      picture = cropImage(picture, box);
-      map = { ...IDENTITY, c: box.x0, f: box.y0 };
-    }
+    let map: Affine = box ? { ...IDENTITY, c: box.x0, f: box.y0 } : IDENTITY;
     const quality = qualityMetrics(picture);
     if (Math.abs(spec.rotationDegrees) > 0.01) {
       const r = rotateImage(picture, spec.rotationDegrees);

@@ -27,8 +27,11 @@ export function qualityMetrics(img: RgbImage): QualityMetrics {
   const step = Math.max(1, Math.ceil(n / MAX_SAMPLE));
   let lit = 0;
   let sampled = 0;
-  const channels = [0, 1, 2].map(() => [] as number[]);
-  const all = new Float64Array(Math.ceil(n / step) * 3);
+  const samples = Math.ceil(n / step);
+  // typed arrays, not growing number[]s: up to 3 M values per picture
+  const channels = [0, 1, 2].map(() => new Float64Array(samples));
+  const litCount = [0, 0, 0];
+  const all = new Float64Array(samples * 3);
   let k = 0;
   for (let i = 0; i < n; i += step) {
     sampled++;
@@ -37,19 +40,20 @@ export function qualityMetrics(img: RgbImage): QualityMetrics {
     for (let c = 0; c < 3; c++) {
       const v = d[3 * i + c]!;
       all[k++] = v;
-      if (v > LIT) channels[c]!.push(v);
+      if (v > LIT) channels[c]![litCount[c]!++] = v;
     }
   }
   const coverage = lit / sampled;
   if (coverage < 0.001) return { score: 1, snr: 0, balance: 0, spread: 0, coverage: round2(coverage) };
   const snrs: number[] = [];
   const medians: number[] = [];
-  for (const values of channels) {
+  for (const [c, buffer] of channels.entries()) {
+    const values = buffer.subarray(0, litCount[c]!);
     if (values.length < 100) {
       snrs.push(0);
       continue;
     }
-    const st = streamingSigmaClippedStats(Float64Array.from(values), undefined, { sigmaLower: 3, sigmaUpper: 3, maxiters: 5, cenfunc: 'median' });
+    const st = streamingSigmaClippedStats(values, undefined, { sigmaLower: 3, sigmaUpper: 3, maxiters: 5, cenfunc: 'median' });
     snrs.push(st.std > 0 ? st.mean / st.std : 0);
     if (st.median > LIT) medians.push(st.median);
   }

@@ -5,7 +5,8 @@
  * by min-max, zscale by the zscale interval. Unlike upstream, every statistic is taken over the
  * covered pixels only (NaN = no coverage), so an empty border does not pull the levels down.
  */
-import { AsinhStretch, HistEqStretch, LinearStretch, LogStretch, PowerStretch, SqrtStretch, statisticsOf, ZScaleInterval, percentilesOfMapped, type Stretch } from '../imaging/index.js';
+import { AsinhStretch, HistEqStretch, LinearStretch, LogStretch, PowerStretch, SqrtStretch, statisticsOf, ZScaleInterval, type Stretch } from '../imaging/index.js';
+import { lerp, orderStatistics, percentileRanks } from '../imaging/quantiles.js';
 import { STRETCH_NAMES, type StretchName } from '../imaging/index.js';
 import { applyCurve, type ToneCurve } from '../reproject/tone.js';
 
@@ -33,6 +34,43 @@ function finiteCopy(data: ArrayLike<number>): Float64Array {
   return out;
 }
 
+/**
+ * numpy-linear percentiles of a channel's covered (finite) values, for several calls on the same,
+ * unchanged data: the finite values are copied once and every order statistic found is kept, so
+ * the auto-stretch and the tone mapping of a channel (which ask for the same 0.1/99.9 and level
+ * percentiles) select over the channel once instead of copying and selecting four times.
+ * The data must not change while the object is in use.
+ */
+export class CoveredOrder {
+  readonly count: number;
+  private values: Float64Array | undefined;
+  private readonly known = new Map<number, number>();
+
+  constructor(private readonly data: ArrayLike<number>) {
+    let n = 0;
+    for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! === 0) n++;
+    this.count = n;
+  }
+
+  /** As percentilesOfMapped(finite values, qs, f), f non-decreasing. */
+  percentiles(qs: readonly number[], f: (v: number) => number = (v) => v): number[] {
+    const n = this.count;
+    if (n === 0) return qs.map(() => NaN);
+    const ranks = qs.map((q) => percentileRanks(q, n));
+    const missing = ranks.flatMap(([lo, hi]) => [lo, hi]).filter((k) => !this.known.has(k));
+    if (missing.length > 0) {
+      this.values ??= finiteCopy(this.data);
+      for (const [k, v] of orderStatistics(this.values, missing)) this.known.set(k, v);
+    }
+    return ranks.map(([lo, hi, frac]) => lerp(f(this.known.get(lo)!), f(this.known.get(hi)!), frac));
+  }
+
+  /** The finite values (a copy the caller may reorder). */
+  finite(): Float64Array {
+    return this.values ? Float64Array.from(this.values) : finiteCopy(this.data);
+  }
+}
+
 const clip01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 
 /** Raw value -> normalised [0, 1] -> stretched, for one channel's data. */
@@ -43,17 +81,20 @@ export interface ChannelStretch {
   apply(v: number): number;
 }
 
-export function channelStretch(data: ArrayLike<number>, tone: Pick<ChannelTone, 'stretch' | 'asinhA' | 'gamma'>): ChannelStretch {
-  const finite = finiteCopy(data);
+export function channelStretch(
+  data: ArrayLike<number>,
+  tone: Pick<ChannelTone, 'stretch' | 'asinhA' | 'gamma'>,
+  order: CoveredOrder = new CoveredOrder(data),
+): ChannelStretch {
   let vmin = 0;
   let vmax = 1;
-  if (finite.length > 0) {
+  if (order.count > 0) {
     if (tone.stretch === 'zscale') {
       ({ vmin, vmax } = new ZScaleInterval().limitsFromSample(statisticsOf(data).zscaleSample(1000)));
     } else if (tone.stretch === 'linear') {
-      [vmin, vmax] = percentilesOfMapped(finite, [0, 100]) as [number, number];
+      [vmin, vmax] = order.percentiles([0, 100]) as [number, number];
     } else {
-      [vmin, vmax] = percentilesOfMapped(finite, [0.1, 99.9]) as [number, number];
+      [vmin, vmax] = order.percentiles([0.1, 99.9]) as [number, number];
     }
   }
   const span = vmax - vmin;
@@ -65,6 +106,7 @@ export function channelStretch(data: ArrayLike<number>, tone: Pick<ChannelTone, 
     case 'power': stretch = new PowerStretch(1 / tone.gamma); break;
     case 'histeq': {
       // astropy HistEqStretch over the normalised data
+      const finite = order.finite();
       const sorted = new Float64Array(finite.length);
       for (let i = 0; i < finite.length; i++) sorted[i] = span > 0 ? clip01((finite[i]! - vmin) / span) : 0;
       sorted.sort();
@@ -79,14 +121,14 @@ export function channelStretch(data: ArrayLike<number>, tone: Pick<ChannelTone, 
 
 /**
  * Tone-maps a channel into `out` (display values in [0, 1], NaN where `data` is NaN). `out` may be
- * `data` itself.
+ * `data` itself. `order`: the channel's order statistics already taken (by the auto-stretch).
  */
-export function toneChannel(data: Float32Array, tone: ChannelTone, out: Float32Array = data): Float32Array {
-  const s = channelStretch(data, tone);
+export function toneChannel(data: Float32Array, tone: ChannelTone, out: Float32Array = data, order: CoveredOrder = new CoveredOrder(data)): Float32Array {
+  const s = channelStretch(data, tone, order);
   let lo = 0;
   let width = 1;
   if (tone.blackPoint > 0 || tone.whitePoint < 1) {
-    const [bp, wp] = percentilesOfMapped(finiteCopy(data), [tone.blackPoint * 100, tone.whitePoint * 100], s.apply);
+    const [bp, wp] = order.percentiles([tone.blackPoint * 100, tone.whitePoint * 100], s.apply);
     if (wp! > bp!) {
       lo = bp!;
       width = wp! - bp!;

@@ -290,8 +290,35 @@ export async function coaddBands(
   return corrections;
 }
 
+/**
+ * One in-memory input: every combine method gives its value (or NaN), so it is reprojected once
+ * over its footprint straight into float32, without the bands' float64 accumulators (a composite
+ * channel of one file is this case; same values as the banded path to the lattice's 1e-7 px).
+ */
+function singleInput(input: CelestialImage, grid: OutputGrid, options: CoaddOptions): CoaddResult {
+  const { width, height } = grid;
+  const data = new Float32Array(width * height).fill(NaN);
+  const footprint = new Float32Array(width * height);
+  const outWcs = planeWcs(grid.wcs);
+  const region = footprintRegion(planeWcs(input.wcs), input.plane.width, input.plane.height, outWcs, width, height);
+  if (region && regionArea(region) > 0) {
+    const rw = region.x1 - region.x0;
+    const tmp = new Float32Array(regionArea(region));
+    const fp = new Float32Array(tmp.length);
+    createRegionReprojector(input, outWcs, options.method ?? 'bilinear', options.roundtrip ?? true).run(region, tmp, fp);
+    for (let y = region.y0; y < region.y1; y++) {
+      data.set(tmp.subarray((y - region.y0) * rw, (y - region.y0 + 1) * rw), y * width + region.x0);
+      footprint.set(fp.subarray((y - region.y0) * rw, (y - region.y0 + 1) * rw), y * width + region.x0);
+    }
+  }
+  options.onProgress?.(1);
+  return { width, height, data, footprint, corrections: [0] };
+}
+
 /** The whole mosaic in memory (use `coaddBands` to stream bigger-than-memory outputs). */
 export async function reprojectAndCoadd(inputs: readonly CoaddInput[], grid: OutputGrid, options: CoaddOptions = {}): Promise<CoaddResult> {
+  const combine = options.combine ?? 'mean';
+  if (inputs.length === 1 && !isRowSource(inputs[0]!) && COMBINE_METHODS.includes(combine)) return singleInput(inputs[0]!, grid, options);
   const { width, height } = grid;
   const data = new Float32Array(width * height);
   const footprint = new Float32Array(width * height);
