@@ -323,6 +323,8 @@ export function loadStorageSettings(env: Env): StorageSettings {
     s3,
     readCacheBytes: number(env, 'STORAGE_READ_CACHE_MB', 256, { min: 0, max: 1_048_576, integer: true }) * 1024 * 1024,
     readBlockBytes: number(env, 'STORAGE_READ_BLOCK_KB', 64, { min: 4, max: 65_536, integer: true }) * 1024,
+    // S3 refuses parts under 5 MiB (but the last) and uploads of more than 10,000 parts.
+    uploadPartBytes: number(env, 'S3_UPLOAD_PART_MB', 8, { min: 5, max: 5120, integer: true }) * 1024 * 1024,
   };
 }
 

@@ -29,6 +29,8 @@ import { DiskFullError, DownloadError } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './file-layer.js';
 import { DigestService } from './digest-service.js';
 import { FileDownloader } from './file-downloader.js';
+import { ObjectFileDownloader, objectKeyOf } from './object-downloader.js';
+import type { StorageProvider } from '../storage/provider.js';
 import {
   fileDownloadedBytes, isResumable, jobFromJson, jobToJson, jobTotals, newFileEntry, requestJson,
   type FileEntry, type Job, type JobJson, type JobStatus, type PauseReason,
@@ -95,6 +97,14 @@ export interface DownloadManagerOptions {
   readonly cacheMaxBytes?: number;
   readonly fs?: FileLayer;
   readonly fetcher?: ChunkFetcher;
+  /**
+   * Where finished files go when not on local disk (STORAGE_PROVIDER=s3): each file streams into
+   * a multipart upload under its key `mast/{obs_id}/{file}`, resumable from the checkpoint
+   * (object-downloader.ts). Absent: `.part` files under the download folder.
+   */
+  readonly objectStore?: StorageProvider;
+  /** Bytes per uploaded part into `objectStore` (default 8 MiB; at least 5 MiB). */
+  readonly partBytes?: number;
   /** Only without `jobs`: progress written to the store at most this often (default 1000 ms). */
   readonly persistIntervalMs?: number;
   /** How often progress events are published per job (default 250 ms). */
@@ -118,6 +128,8 @@ export interface CompletedDownload {
   readonly localPath: string;
   readonly relativePath: string;
   readonly sha256: string | null;
+  /** Where the file is: its local path, or `s3://bucket/key` when downloaded into object storage. */
+  readonly location: string;
   /** The download job's owner (the user who asked), or null without users. */
   readonly owner: string | null;
 }
@@ -254,6 +266,7 @@ export class DownloadManager {
   private readonly fetcher: ChunkFetcher;
   private readonly ownAgent: ReturnType<typeof createDownloadAgent> | undefined;
   private readonly downloader: FileDownloader;
+  private readonly objectDownloader: ObjectFileDownloader | undefined;
   private readonly digests = new DigestService();
   private readonly slots: FileSlots;
   /** Download views of the jobs running in this process (live objects, changed by their runs). */
@@ -296,6 +309,9 @@ export class DownloadManager {
     }
     const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.downloader = new FileDownloader({ fetcher: this.fetcher, fs: this.fs, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, connectionsPerFile: perFile, retry, clock: options.retryClock, syncData: options.syncData, digests: this.digests });
+    this.objectDownloader = options.objectStore
+      ? new ObjectFileDownloader({ fetcher: this.fetcher, store: options.objectStore, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, partBytes: options.partBytes ?? 8 * 1024 * 1024, retry, clock: options.retryClock })
+      : undefined;
     this.slots = new FileSlots(files, prepareAhead);
     this.ownsJobs = options.jobs === undefined;
     this.jobs = options.jobs ?? new JobService({
@@ -567,6 +583,19 @@ export class DownloadManager {
     let changed = false;
     for (const f of job.files) {
       if (f.status === 'complete' || kept.has(f.localPath)) continue;
+      if (f.upload) {
+        // Into object storage: the unfinished multipart upload and its parts are dropped.
+        try {
+          if (this.objectDownloader) await this.objectDownloader.abandon(f);
+          else if (this.o.objectStore) await this.o.objectStore.abortUpload(f.upload.key, f.upload.uploadId);
+          f.upload = null;
+          f.ranges = [];
+          changed = true;
+        } catch (err) {
+          this.log.warn({ err, jobId: job.id, file: f.filename }, 'could not abort the multipart upload of a cancelled download');
+        }
+        continue;
+      }
       const part = `${f.localPath}.part`;
       if (relativeInside(this.downloadDir, part) === undefined) continue;
       try {
@@ -592,6 +621,15 @@ export class DownloadManager {
     for (const f of job.files) {
       if (shared.has(f.localPath)) continue;
       if (f.status === 'complete' && (await this.o.isFileReferenced?.(f.localPath))) continue;
+      if (this.o.objectStore) {
+        // Downloaded into object storage: the object (or the unfinished upload) is what goes.
+        if (f.upload) await this.o.objectStore.abortUpload(f.upload.key, f.upload.uploadId).catch(() => undefined);
+        if (f.status === 'complete' && (await this.o.objectStore.stat(objectKeyOf(f)))) {
+          await this.o.objectStore.delete(objectKeyOf(f));
+          deleted++;
+        }
+        continue;
+      }
       for (const path of [f.localPath, `${f.localPath}.part`]) {
         if (relativeInside(this.downloadDir, path) === undefined) continue;
         if ((await this.fs.size(path)) !== undefined) {
@@ -783,7 +821,7 @@ export class DownloadManager {
       job.message = `Downloading ${job.files.length} files (${formatBytes(totals.totalBytes)})...`;
       // The file list is stored before the first byte: a kill at any moment resumes from the .part files.
       save(true);
-      await this.checkDiskSpace(job);
+      if (!this.objectDownloader) await this.checkDiskSpace(job);
       const todo = job.files.filter((f) => f.status === 'pending');
       await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, { touch, saveNow: () => save(true) }, (err) => (diskFull ??= err))));
       if (diskFull) throw diskFull;
@@ -876,7 +914,7 @@ export class DownloadManager {
       ticket = await this.slots.enter(signal);
       const slot = ticket;
       job.currentFile = file.filename;
-      await this.downloader.download(file, signal, {
+      await (this.objectDownloader ?? this.downloader).download(file, signal, {
         onBytes: (n) => speed.add(n),
         beforeStreaming: () => slot.stream(signal),
         onAllRequested: () => slot.handOver(),
@@ -887,7 +925,8 @@ export class DownloadManager {
       this.log.debug({ jobId: job.id, file: file.filename, sha256: file.sha256 }, 'file complete');
       if (this.o.onFileComplete && file.status === 'complete') {
         try {
-          await this.o.onFileComplete({ jobId: job.id, obsId: job.obsId, localPath: file.localPath, relativePath: file.relativePath, sha256: file.sha256 ?? null, owner: job.owner });
+          const location = this.o.objectStore ? this.o.objectStore.location(objectKeyOf(file)) : file.localPath;
+          await this.o.onFileComplete({ jobId: job.id, obsId: job.obsId, localPath: file.localPath, relativePath: file.relativePath, sha256: file.sha256 ?? null, location, owner: job.owner });
         } catch (err) {
           this.log.warn({ err, jobId: job.id, file: file.filename }, 'file-complete hook failed');
         }

@@ -5,7 +5,7 @@
  * verified in the same pass that writes it; memory stays at one header block. The sums
  * themselves are src/fits/checksum.ts's (`OnesComplementSum`, `addSums`).
  */
-import { addSums, OnesComplementSum } from '../fits/checksum.js';
+import { addSums, OnesComplementSum, type OnesSumState } from '../fits/checksum.js';
 
 export type SumVerdict = 'valid' | 'invalid' | 'absent';
 
@@ -24,6 +24,25 @@ export interface FitsChecksumReport {
 }
 
 const BLOCK = 2880;
+
+/** FitsChecksumAccumulator.snapshot(): plain JSON (saved in a download's checkpoint). */
+export interface FitsChecksumState {
+  readonly phase: 'header' | 'data' | 'stopped';
+  readonly isFits: boolean;
+  readonly sawFirstBlock: boolean;
+  /** The bytes of the header block being filled, base64. */
+  readonly block: string;
+  readonly headerBlocks: number;
+  readonly keys: {
+    readonly bitpix: number; readonly naxis: readonly number[]; readonly pcount: number; readonly gcount: number;
+    readonly groups: boolean; readonly checksum?: string | undefined; readonly datasum?: string | undefined;
+  };
+  readonly headerSum: OnesSumState;
+  readonly dataSum: OnesSumState;
+  readonly dataRemaining: number;
+  readonly hdus: readonly HduChecksum[];
+  readonly midHdu: boolean;
+}
 const MAX_HEADER_BLOCKS = 10_000;
 
 interface HduKeys {
@@ -101,6 +120,57 @@ export class FitsChecksumAccumulator {
         if (this.dataRemaining === 0) this.finishHdu();
       }
     }
+  }
+
+  /**
+   * The accumulator's whole state as plain JSON (the partial header block as base64), so a
+   * download resumed in another process continues the verification where it stopped.
+   */
+  snapshot(): FitsChecksumState {
+    return {
+      phase: this.phase, isFits: this.isFits, sawFirstBlock: this.sawFirstBlock,
+      block: Buffer.from(this.block.buffer, this.block.byteOffset, this.blockFill).toString('base64'),
+      headerBlocks: this.headerBlocks, keys: { ...this.keys, naxis: [...this.keys.naxis] },
+      headerSum: this.headerSum.state(), dataSum: this.dataSum.state(), dataRemaining: this.dataRemaining,
+      hdus: this.hdus.map((h) => ({ ...h })), midHdu: this.midHdu,
+    };
+  }
+
+  /** An accumulator continued from `snapshot()`; TypeError when the state is not one. */
+  static restore(state: FitsChecksumState): FitsChecksumAccumulator {
+    const bad = (why: string): never => {
+      throw new TypeError(`invalid FITS checksum state: ${why}`);
+    };
+    if (typeof state !== 'object' || state === null) bad('not an object');
+    const a = new FitsChecksumAccumulator();
+    if (!['header', 'data', 'stopped'].includes(state.phase)) bad('phase');
+    const block = Buffer.from(typeof state.block === 'string' ? state.block : '', 'base64');
+    if (block.length >= BLOCK) bad('block');
+    const nonNeg = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+    if (!nonNeg(state.headerBlocks) || !nonNeg(state.dataRemaining)) bad('counts');
+    const k = state.keys;
+    if (typeof k !== 'object' || k === null || !Array.isArray(k.naxis) || k.naxis.length > 999 || !k.naxis.every((n) => typeof n === 'number')) bad('keys');
+    if (!Array.isArray(state.hdus) || state.hdus.length > 100_000) bad('hdus');
+    a.phase = state.phase;
+    a.isFits = state.isFits === true;
+    a.sawFirstBlock = state.sawFirstBlock === true;
+    a.block.set(block);
+    a.blockFill = block.length;
+    a.headerBlocks = state.headerBlocks;
+    a.keys = {
+      bitpix: Number(k.bitpix), naxis: [...k.naxis], pcount: Number(k.pcount), gcount: Number(k.gcount), groups: k.groups === true,
+      checksum: typeof k.checksum === 'string' ? k.checksum : undefined, datasum: typeof k.datasum === 'string' ? k.datasum : undefined,
+    };
+    a.headerSum = OnesComplementSum.fromState(state.headerSum);
+    a.dataSum = OnesComplementSum.fromState(state.dataSum);
+    a.dataRemaining = state.dataRemaining;
+    const verdicts: readonly string[] = ['valid', 'invalid', 'absent'];
+    for (const h of state.hdus) {
+      if (!Number.isInteger(h.index) || !verdicts.includes(h.checksum) || !verdicts.includes(h.datasum)) bad('hdu');
+      a.hdus.push({ index: h.index, checksum: h.checksum, datasum: h.datasum });
+    }
+    a.midHdu = state.midHdu === true;
+    return a;
   }
 
   finish(): FitsChecksumReport {

@@ -12,6 +12,7 @@
  * are imported once (legacy-state.ts).
  */
 import { coveredBytes, isValidRangeList, type ByteRange } from './byte-ranges.js';
+import type { DigestState } from './resumable-digest.js';
 
 export const JOB_STATUSES = ['queued', 'fetching_products', 'downloading', 'complete', 'failed', 'paused', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -43,6 +44,24 @@ export interface FileEntry {
   etag: string | null;
   lastModified: string | null;
   fitsChecksum: FitsVerdict | null;
+  /**
+   * Downloads into object storage: the multipart upload the bytes go into (its id, the parts
+   * completed and the digest of their bytes), so a run after a crash continues the same upload.
+   * Null for local downloads and before the upload starts.
+   */
+  upload: UploadCheckpoint | null;
+}
+
+/** The state of a download's multipart upload, saved after every completed part. */
+export interface UploadCheckpoint {
+  /** The object's key (`mast/{obs_id}/{file}`). */
+  readonly key: string;
+  readonly uploadId: string;
+  readonly partBytes: number;
+  /** Completed parts 1..n, each `partBytes` long. */
+  readonly parts: ReadonlyArray<{ readonly partNumber: number; readonly etag: string; readonly size: number }>;
+  /** SHA-256 and FITS sums of the completed parts' bytes. */
+  readonly digest: DigestState;
 }
 
 export interface Job {
@@ -96,6 +115,7 @@ export function newFileEntry(init: Pick<FileEntry, 'filename' | 'url' | 'dataUri
     etag: null,
     lastModified: null,
     fitsChecksum: null,
+    upload: null,
   };
 }
 
@@ -140,6 +160,16 @@ export interface FileJson {
   ranges: Array<[number, number]>;
   sequential: boolean;
   fits_checksum: FitsVerdict | null;
+  /** Downloads into object storage: the multipart upload in progress (absent for local downloads). */
+  upload?: UploadJson | null;
+}
+
+export interface UploadJson {
+  key: string;
+  upload_id: string;
+  part_bytes: number;
+  parts: Array<{ part_number: number; etag: string; size: number }>;
+  digest: DigestState;
 }
 
 export interface JobJson {
@@ -208,6 +238,7 @@ export function jobToJson(job: Job, now: Date = new Date()): JobJson {
       ranges: f.ranges.map(([a, b]) => [a, b]),
       sequential: f.sequential,
       fits_checksum: f.fitsChecksum,
+      ...(f.upload ? { upload: uploadToJson(f.upload) } : {}),
     })),
     total_bytes: totals.totalBytes,
     downloaded_bytes: totals.downloadedBytes,
@@ -284,6 +315,7 @@ export function jobFromJson(value: unknown): Job {
       sha256: strOrNull(f.sha256, `files[${i}].sha256`),
       etag: strOrNull(f.etag, `files[${i}].etag`),
       lastModified: strOrNull(f.last_modified, `files[${i}].last_modified`),
+      upload: uploadFromJson(f.upload),
       fitsChecksum: f.fits_checksum === null || f.fits_checksum === undefined ? null : oneOf(f.fits_checksum, ['valid', 'absent', 'not_fits'] as const, `files[${i}].fits_checksum`),
     };
   });
@@ -311,4 +343,26 @@ export function jobFromJson(value: unknown): Job {
     speedBytesPerSec: typeof o.speed_bytes_per_sec === 'number' && Number.isFinite(o.speed_bytes_per_sec) && o.speed_bytes_per_sec >= 0 ? o.speed_bytes_per_sec : 0,
     currentFile: typeof o.current_file === 'string' ? o.current_file : null,
   };
+}
+
+function uploadToJson(u: UploadCheckpoint): UploadJson {
+  return {
+    key: u.key, upload_id: u.uploadId, part_bytes: u.partBytes,
+    parts: u.parts.map((p) => ({ part_number: p.partNumber, etag: p.etag, size: p.size })),
+    digest: u.digest,
+  };
+}
+
+/** A saved upload, or null when there is none or it is not usable (the file then starts over). */
+function uploadFromJson(v: unknown): UploadCheckpoint | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const u = v as Record<string, unknown>;
+  if (typeof u.key !== 'string' || typeof u.upload_id !== 'string' || !Number.isSafeInteger(u.part_bytes) || !Array.isArray(u.parts) || typeof u.digest !== 'object' || u.digest === null) return null;
+  const parts: Array<{ partNumber: number; etag: string; size: number }> = [];
+  for (const p of u.parts as unknown[]) {
+    const q = p as Record<string, unknown> | null;
+    if (!q || !Number.isInteger(q.part_number) || typeof q.etag !== 'string' || !Number.isSafeInteger(q.size)) return null;
+    parts.push({ partNumber: q.part_number as number, etag: q.etag, size: q.size as number });
+  }
+  return { key: u.key, uploadId: u.upload_id, partBytes: u.part_bytes as number, parts, digest: u.digest as DigestState };
 }

@@ -7,6 +7,7 @@ import type { MastClient } from '../mast/client.js';
 import { ALL_PRODUCTS } from '../mast/product-selection.js';
 import { DownloadManager, type DownloadLogger, type DownloadManagerOptions } from './download-manager.js';
 import { productsFromRows, type ProductSource } from './product-source.js';
+import { S3Storage } from '../storage/s3.js';
 
 /** The MAST client's product list, picked by the shared selection rule (the same as `/mast/products`). */
 export function mastClientProductSource(client: MastClient, baseUrl: string): ProductSource {
@@ -39,6 +40,8 @@ export function downloadManagerFromSettings(
     cacheMaxBytes: settings.mastCacheMaxBytes,
     stallTimeoutMs: settings.downloadStallTimeoutMs,
     syncData: settings.downloadFsync,
+    // STORAGE_PROVIDER=s3: downloads stream into the bucket (multipart, resumable), not to disk.
+    ...(settings.storage.provider === 's3' && settings.storage.s3 ? { objectStore: new S3Storage(settings.storage.s3), partBytes: settings.storage.uploadPartBytes } : {}),
     ...options,
   });
 }

@@ -11,6 +11,12 @@ import type { Header } from './header.js';
 const MOD = 4294967295; // 2^32 - 1: ones' complement addition is addition modulo this.
 const FOLD_WORDS = 1 << 20; // a double holds 2^20 words of 2^32 exactly
 
+export interface OnesSumState {
+  readonly acc: number;
+  readonly nonzero: boolean;
+  readonly pending: readonly number[];
+}
+
 /** Incremental ones' complement sum of big-endian 32-bit words (bytes may arrive in any chunking). */
 export class OnesComplementSum {
   private acc = 0;
@@ -54,6 +60,24 @@ export class OnesComplementSum {
     }
     this.acc = acc;
     this.nonzero = nonzero;
+  }
+
+  /** The running state, to continue the sum in another process (a download resumed after a crash). */
+  state(): OnesSumState {
+    return { acc: this.acc, nonzero: this.nonzero, pending: [...this.pending] };
+  }
+
+  /** A sum continued from `state()`. */
+  static fromState(state: OnesSumState): OnesComplementSum {
+    const sum = new OnesComplementSum();
+    const okByte = (b: unknown) => Number.isInteger(b) && (b as number) >= 0 && (b as number) <= 255;
+    if (!Number.isInteger(state.acc) || state.acc < 0 || state.acc > MOD || typeof state.nonzero !== 'boolean' || !Array.isArray(state.pending) || state.pending.length > 3 || !state.pending.every(okByte)) {
+      throw new TypeError('invalid ones\' complement sum state');
+    }
+    sum.acc = state.acc;
+    sum.nonzero = state.nonzero;
+    sum.pending = [...state.pending];
+    return sum;
   }
 
   /** The sum as an unsigned 32-bit value (a trailing partial word is padded with zero bytes). */

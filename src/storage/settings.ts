@@ -27,5 +27,7 @@ export interface StorageSettings {
   readonly readCacheBytes: number;
   /** STORAGE_READ_BLOCK_KB: the unit ranged reads are fetched and cached in. */
   readonly readBlockBytes: number;
+  /** S3_UPLOAD_PART_MB: the part size of downloads into the store (multipart uploads; 5 MiB at least). */
+  readonly uploadPartBytes: number;
 }
 
