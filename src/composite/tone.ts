@@ -136,6 +136,26 @@ export function toneChannel(data: Float32Array, tone: ChannelTone, out: Float32A
   }
   const exponent = tone.stretch !== 'power' && tone.gamma !== 1 ? 1 / tone.gamma : 1;
   const curve = tone.curve;
+  const span = s.vmax - s.vmin;
+  if (s.stretch instanceof AsinhStretch && span > 0) {
+    // The default stretch with its arithmetic written out (AsinhStretch.apply of (v - vmin) / span):
+    // the same values without two calls per pixel.
+    const { vmin } = s;
+    const a = s.stretch.a;
+    const den = Math.asinh(1 / a);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v !== v) {
+        out[i] = NaN;
+        continue;
+      }
+      let x = clip01((Math.asinh(clip01((v - vmin) / span) / a) / den - lo) / width);
+      if (exponent !== 1) x = x ** exponent;
+      if (curve !== 'linear') x = clip01(applyCurve(curve, x));
+      out[i] = x;
+    }
+    return out;
+  }
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v !== v) {

@@ -42,6 +42,16 @@ describe('CoveredOrder', () => {
     const shared = toneChannel(d, tone, new Float32Array(d.length), order);
     const fresh = toneChannel(d, tone, new Float32Array(d.length));
     assert.deepEqual(shared, fresh);
+    // the written-out asinh loop equals the stretch object's own apply, step by step
+    const st = channelStretch(d, tone);
+    const [bp, wp] = percentilesOfMapped(finite(d), [tone.blackPoint * 100, tone.whitePoint * 100], st.apply) as [number, number];
+    const clip = (x: number) => Math.min(1, Math.max(0, x));
+    const expected = Float32Array.from(d, (v) => {
+      if (Number.isNaN(v)) return NaN;
+      const x = clip((st.apply(v) - bp) / (wp - bp)) ** (1 / tone.gamma);
+      return clip(x * x * (3 - 2 * x));
+    });
+    assert.deepEqual(fresh, expected);
   });
 });
 
