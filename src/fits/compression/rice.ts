@@ -13,6 +13,7 @@
  * and one shift (the low bits); see docs/fits-compression.md "Benchmark" for the profile.
  */
 import { badData } from './errors.js';
+import { RICE_ERR_CODE, RICE_ERR_INSIDE, RICE_ERR_SHORT, wasmRiceDecode } from './wasm.js';
 
 interface RiceParams {
   readonly fsBits: number;
@@ -45,6 +46,30 @@ function padded(input: Uint8Array): Uint8Array {
  * returned, so a caller decoding many tiles can reuse one buffer.
  */
 export function decodeRice(input: Uint8Array, count: number, blocksize: number, bytepix: number, out?: Int32Array): Int32Array {
+  checkParams(input, count, blocksize, bytepix);
+  if (!out || out.length < count) out = new Int32Array(count);
+  if (count === 0) return out;
+  const status = wasmRiceDecode(input, count, blocksize, bytepix, out);
+  if (status === RICE_ERR_SHORT) throw badData('RICE_1: compressed tile ends before all pixels were decoded');
+  if (status === RICE_ERR_INSIDE) throw badData('RICE_1: compressed tile ends inside a block');
+  if (status <= RICE_ERR_CODE) throw badData(`RICE_1: invalid block code ${RICE_ERR_CODE - status}`);
+  if (status !== 0) throw badData(`RICE_1: decoder status ${status}`);
+  return out;
+}
+
+function checkParams(input: Uint8Array, count: number, blocksize: number, bytepix: number): void {
+  if (!PARAMS[bytepix]) throw badData(`RICE_1: unsupported BYTEPIX ${bytepix} (must be 1, 2 or 4)`);
+  if (!Number.isInteger(blocksize) || blocksize < 1 || blocksize > 1 << 20) {
+    throw badData(`RICE_1: invalid BLOCKSIZE ${blocksize}`);
+  }
+  if (count > 0 && input.length < bytepix + 1) throw badData('RICE_1: compressed tile is too short');
+}
+
+/**
+ * The TypeScript decoder, kept as the reference the WebAssembly one (codecs.c) is tested against:
+ * same results, same errors.
+ */
+export function decodeRiceReference(input: Uint8Array, count: number, blocksize: number, bytepix: number, out?: Int32Array): Int32Array {
   const p = PARAMS[bytepix];
   if (!p) throw badData(`RICE_1: unsupported BYTEPIX ${bytepix} (must be 1, 2 or 4)`);
   if (!Number.isInteger(blocksize) || blocksize < 1 || blocksize > 1 << 20) {
