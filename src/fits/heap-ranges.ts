@@ -88,6 +88,16 @@ export class HeapBytes {
     return { bytes: this.chunks[found] as Uint8Array, pos: start - read.start };
   }
 
+  /** True when [start, start + length) lies within one of the reads (so `view` can return it). */
+  contains(start: number, length: number): boolean {
+    try {
+      this.locate(start, length);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The bytes of [start, start + length), without copying (a plain Uint8Array, even over a Buffer). */
   view(start: number, length: number): Uint8Array {
     const { bytes, pos } = this.locate(start, length);

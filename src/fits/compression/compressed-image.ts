@@ -13,7 +13,7 @@ import { imageScaling } from '../pixels.js';
 import type { CompressedPlaneRequest } from '../image.js';
 import { badData, unsupported } from './errors.js';
 import { decodeRice } from './rice.js';
-import { decodeGzipTile } from './gzip.js';
+import { MAX_GZIP_RUN_BYTES, decodeGzipTile, gzipTileBytes, inflateGzipRun } from './gzip.js';
 import { decodeHcompress } from './hcompress.js';
 import { decodePlio } from './plio.js';
 import { NULL_VALUE, dequantize, type QuantizeMethod } from './dither.js';
@@ -185,10 +185,22 @@ interface TileBytes {
   readonly uncompressed: Uint8Array | undefined;
 }
 
-function bigEndianInts(bytes: Uint8Array, elemBytes: number, count: number, unsignedBytes: boolean): IntArray {
+function bigEndianInts(bytes: Uint8Array, elemBytes: number, count: number, unsignedBytes: boolean, scratch?: TileScratch): IntArray {
   if (elemBytes === 1) {
     const u = bytes.subarray(0, count);
     return unsignedBytes ? u : new Int8Array(u.buffer, u.byteOffset, count);
+  }
+  // 16 and 32 bits: one pass straight into the typed array (into the scratch buffer when the tile
+  // is dropped after copying), instead of an aligned copy, a byte swap and a view per tile
+  if (elemBytes === 2) {
+    const out = scratch ? scratch.int16(count) : new Int16Array(count);
+    for (let i = 0, j = 0; i < count; i++, j += 2) out[i] = (bytes[j]! << 8) | bytes[j + 1]!;
+    return out;
+  }
+  if (elemBytes === 4) {
+    const out = scratch ? scratch.ints(count) : new Int32Array(count);
+    for (let i = 0, j = 0; i < count; i++, j += 4) out[i] = (bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!;
+    return out;
   }
   // copy to an aligned native-endian buffer, then view it with the right type
   const aligned = new Uint8Array(count * elemBytes);
@@ -237,7 +249,7 @@ function uncompressedValues(bytes: Uint8Array, type: string, count: number): Til
 }
 
 /** Runs the tile codec: integers as stored (quantized integers for float images). */
-function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: number, elemType: string, scratch?: TileScratch): TileValues {
+function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: number, elemType: string, scratch?: TileScratch, inflated?: Uint8Array): TileValues {
   switch (info.compression) {
     case 'RICE_1': {
       const data = decodeRice(bytes, count, info.blocksize, info.bytepix, scratch?.ints(count));
@@ -245,12 +257,13 @@ function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: num
     }
     case 'GZIP_1':
     case 'GZIP_2': {
-      const { bytes: raw, elemBytes } = decodeGzipTile(bytes, count, info.compression === 'GZIP_2');
+      const shuffled = info.compression === 'GZIP_2';
+      const { bytes: raw, elemBytes } = inflated ? gzipTileBytes(inflated, count, shuffled) : decodeGzipTile(bytes, count, shuffled);
       if (info.zbitpix < 0 && info.quantize === 'NONE') {
         if (elemBytes !== 4 && elemBytes !== 8) throw badData(`GZIP tile of a float image holds ${elemBytes}-byte values`);
         return { kind: 'float', data: bigEndianFloats(raw, elemBytes, count) };
       }
-      return { kind: 'int', data: bigEndianInts(raw, elemBytes, count, info.zbitpix === 8) };
+      return { kind: 'int', data: bigEndianInts(raw, elemBytes, count, info.zbitpix === 8, scratch) };
     }
     case 'HCOMPRESS_1': {
       const tile = decodeHcompress(bytes, info.hcompressSmooth, count);
@@ -279,9 +292,15 @@ function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: num
  * collector's work on them cost as much as the decoding.
  */
 class TileScratch {
+  private i16 = new Int16Array(0);
   private i32 = new Int32Array(0);
   private f32 = new Float32Array(0);
   private f64 = new Float64Array(0);
+
+  int16(count: number): Int16Array {
+    if (this.i16.length < count) this.i16 = new Int16Array(count);
+    return this.i16.subarray(0, count);
+  }
 
   ints(count: number): Int32Array {
     if (this.i32.length < count) this.i32 = new Int32Array(count);
@@ -302,13 +321,13 @@ class TileScratch {
  * Decodes one tile (0-based index = table row) into its values. With `scratch`, the values may live
  * in its buffers: valid until the next call with the same scratch.
  */
-function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex: number, tileBytes: TileBytes, count: number, scratch?: TileScratch): TileValues {
+function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex: number, tileBytes: TileBytes, count: number, scratch?: TileScratch, inflated?: Uint8Array): TileValues {
   const { table } = info;
   const cols = table.columns;
   let values: TileValues;
   const compressedCol = cols.get('COMPRESSED_DATA');
   if (tileBytes.compressed && tileBytes.compressed.length > 0 && compressedCol) {
-    values = decodeIntegers(info, tileBytes.compressed, count, compressedCol.type, scratch);
+    values = decodeIntegers(info, tileBytes.compressed, count, compressedCol.type, scratch, inflated);
   } else if (tileBytes.gzipFallback && tileBytes.gzipFallback.length > 0) {
     // a tile that could not be quantized: gzip of the raw pixel bytes
     const { bytes: raw, elemBytes } = decodeGzipTile(tileBytes.gzipFallback, count, false);
@@ -395,6 +414,60 @@ export class TiledImageReader {
     return { start: offset, length };
   }
 
+  /** Pixels in tile `t` (edge tiles are smaller). */
+  private tilePixels(t: number): number {
+    const { axes, tile, tilesPerAxis } = this.info;
+    let rem = t;
+    let count = 1;
+    for (let k = 0; k < axes.length; k++) {
+      const c = rem % tilesPerAxis[k]!;
+      rem = Math.floor(rem / tilesPerAxis[k]!);
+      count *= Math.min(tile[k]!, axes[k]! - c * tile[k]!);
+    }
+    return count;
+  }
+
+  /**
+   * GZIP tiles stored back to back (as writers store consecutive tiles) are inflated a run at a
+   * time by inflateGzipRun; a tile not in the result is inflated on its own.
+   */
+  private inflateRuns(tiles: readonly number[], ranges: ReadonlyMap<number, { c?: ByteRange | undefined; g?: ByteRange | undefined; u?: ByteRange | undefined }>, heap: HeapBytes): Map<number, Uint8Array> {
+    const result = new Map<number, Uint8Array>();
+    let run: number[] = [];
+    let start = 0;
+    let end = 0;
+    let pixels = 0;
+    const flush = () => {
+      if (run.length > 1) {
+        const lengths = run.map((t) => ranges.get(t)!.c!.length);
+        const got = inflateGzipRun(heap.view(start, end - start), lengths, run.map((t) => this.tilePixels(t)));
+        if (got) run.forEach((t, k) => result.set(t, got[k]!));
+      }
+      run = [];
+    };
+    for (const t of tiles) {
+      const r = ranges.get(t)!;
+      const c = r.c;
+      // only plain compressed tiles; a tile with a fallback column entry goes its own way
+      if (!c || c.length === 0 || (r.g && r.g.length > 0) || (r.u && r.u.length > 0)) {
+        flush();
+        continue;
+      }
+      const n = this.tilePixels(t);
+      // contiguous with the run, within one heap read, and the run's output bounded (8 bytes a pixel at most)
+      if (run.length > 0 && (c.start !== end || (pixels + n) * 8 > MAX_GZIP_RUN_BYTES || !heap.contains(start, c.start + c.length - start))) flush();
+      if (run.length === 0) {
+        start = c.start;
+        pixels = 0;
+      }
+      run.push(t);
+      end = c.start + c.length;
+      pixels += n;
+    }
+    flush();
+    return result;
+  }
+
   /** Decodes the given plane's rows [start, end) into physical values (NaN = no data). */
   async readPlane(options: CompressedReadOptions = {}): Promise<ImagePlane> {
     const { info } = this;
@@ -460,6 +533,8 @@ export class TiledImageReader {
     const heap = await HeapBytes.load(all, limits, (start, length) => this.file.readBytes(heapBase + start, length));
     const bytesOf = (r: ByteRange | undefined) => (r && r.length > 0 ? heap.view(r.start, r.length) : undefined);
 
+    const inflated = info.compression === 'GZIP_1' || info.compression === 'GZIP_2' ? this.inflateRuns(needRead, ranges, heap) : undefined;
+
     const decoded = new Map<number, TileValues>();
     const scratch = new TileScratch();
     const { bscale, bzero } = info;
@@ -483,7 +558,7 @@ export class TiledImageReader {
       if (!values) {
         const r = ranges.get(t)!;
         const tileBytes = { compressed: bytesOf(r.c), gzipFallback: bytesOf(r.g), uncompressed: bytesOf(r.u) };
-        values = decodeTile(info, this.tableBytes, t, tileBytes, count, keep ? undefined : scratch);
+        values = decodeTile(info, this.tableBytes, t, tileBytes, count, keep ? undefined : scratch, inflated?.get(t));
       }
       if (values.data.length < count) throw badData(`tile ${t + 1} decoded to ${values.data.length} pixels, expected ${count}`);
       if (keep) decoded.set(t, values);

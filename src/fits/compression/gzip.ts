@@ -3,7 +3,7 @@
  * pixel bytes. GZIP_2 first shuffles the bytes so that all most-significant bytes come first, then
  * all second bytes, and so on, which makes the stream compress better.
  */
-import { unzipSync, constants as zlibConstants } from 'node:zlib';
+import { gunzipSync, unzipSync, constants as zlibConstants } from 'node:zlib';
 import { badData } from './errors.js';
 
 /**
@@ -51,10 +51,69 @@ export function decodeGzipTile(
   shuffled: boolean,
 ): { bytes: Uint8Array; elemBytes: number } {
   const what = shuffled ? 'GZIP_2' : 'GZIP_1';
-  const raw = inflateBounded(input, count * 8, what);
+  return gzipTileBytes(inflateBounded(input, count * 8, what), count, shuffled);
+}
+
+/**
+ * The element width of an inflated GZIP_1 / GZIP_2 tile (from its length) and its big-endian
+ * elements, the GZIP_2 shuffle undone.
+ */
+export function gzipTileBytes(raw: Uint8Array, count: number, shuffled: boolean): { bytes: Uint8Array; elemBytes: number } {
+  const what = shuffled ? 'GZIP_2' : 'GZIP_1';
   const elemBytes = count > 0 ? raw.length / count : 1;
   if (![1, 2, 4, 8].includes(elemBytes)) {
     throw badData(`${what}: tile inflates to ${raw.length} bytes, which is not ${count} pixels of 1, 2, 4 or 8 bytes`);
   }
   return { bytes: shuffled ? unshuffleBytes(raw, elemBytes) : raw, elemBytes };
+}
+
+/** Largest output of one inflateGzipRun call: the run's bytes are held until its tiles are copied. */
+export const MAX_GZIP_RUN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Inflates tiles stored back to back in the heap (`bytes` is their concatenation, `lengths` their
+ * sizes, `counts` their pixel counts) in one zlib call: each tile is a gzip member, and gunzip goes
+ * on from one member to the next. One call instead of one per tile saves zlib's stream set-up and
+ * Node's per-call overhead (~20 µs a tile, as much as inflating a 2048-pixel row tile).
+ *
+ * Taken only when every tile is a gzip member whose trailer (ISIZE, the inflated length, which zlib
+ * then verifies with the CRC) says `count × w` bytes with one width w of 1, 2, 4 or 8 for all;
+ * otherwise, or if zlib objects to anything, this returns undefined and the caller inflates tile by
+ * tile, which reports a corrupt tile precisely. Returns each tile's inflated bytes.
+ */
+export function inflateGzipRun(bytes: Uint8Array, lengths: readonly number[], counts: readonly number[]): Uint8Array[] | undefined {
+  let pos = 0;
+  let width = 0;
+  let total = 0;
+  const sizes: number[] = [];
+  for (let k = 0; k < lengths.length; k++) {
+    const len = lengths[k]!;
+    const count = counts[k]!;
+    // gzip header (1f 8b, deflate) + 8-byte trailer at least
+    if (len < 18 || count < 1 || bytes[pos] !== 0x1f || bytes[pos + 1] !== 0x8b || bytes[pos + 2] !== 8) return undefined;
+    const end = pos + len;
+    const isize = (bytes[end - 4]! | (bytes[end - 3]! << 8) | (bytes[end - 2]! << 16) | (bytes[end - 1]! << 24)) >>> 0;
+    const w = isize / count;
+    if (w !== 1 && w !== 2 && w !== 4 && w !== 8) return undefined;
+    if (width === 0) width = w;
+    else if (w !== width) return undefined;
+    sizes.push(isize);
+    total += isize;
+    pos = end;
+  }
+  if (pos !== bytes.length || total === 0 || total > MAX_GZIP_RUN_BYTES) return undefined;
+  let out: Buffer;
+  try {
+    out = gunzipSync(bytes, { maxOutputLength: total });
+  } catch {
+    return undefined;
+  }
+  if (out.length !== total) return undefined;
+  const tiles: Uint8Array[] = [];
+  let at = 0;
+  for (const size of sizes) {
+    tiles.push(new Uint8Array(out.buffer, out.byteOffset + at, size));
+    at += size;
+  }
+  return tiles;
 }
