@@ -5,11 +5,11 @@
  * (0xFFFFFFFF). Sums are computed in bounded bands so a gigabyte HDU costs a few MiB.
  */
 import { BLOCK_LENGTH } from './card.js';
+import { wasmOnesSum } from './compression/wasm.js';
 import type { FitsFile, Hdu } from './file.js';
 import type { Header } from './header.js';
 
 const MOD = 4294967295; // 2^32 - 1: ones' complement addition is addition modulo this.
-const FOLD_WORDS = 1 << 20; // a double holds 2^20 words of 2^32 exactly
 
 export interface OnesSumState {
   readonly acc: number;
@@ -23,8 +23,8 @@ export class OnesComplementSum {
   private nonzero = false;
   private pending: number[] = [];
 
-  /** Add bytes; `buf` may be byte-swapped in place when `mutable` is true (faster). */
-  add(buf: Uint8Array, mutable = false): this {
+  /** Add bytes. (`_mutable` once let the sum byte-swap `buf` in place; `buf` is never changed now.) */
+  add(buf: Uint8Array, _mutable = false): this {
     let start = 0;
     if (this.pending.length) {
       while (this.pending.length < 4 && start < buf.length) this.pending.push(buf[start++]!);
@@ -34,7 +34,7 @@ export class OnesComplementSum {
       this.pending = [];
     }
     const whole = start + Math.floor((buf.length - start) / 4) * 4;
-    if (whole > start) this.addAligned(buf.subarray(start, whole), mutable);
+    if (whole > start) this.addAligned(buf.subarray(start, whole));
     for (let i = whole; i < buf.length; i++) this.pending.push(buf[i]!);
     return this;
   }
@@ -44,22 +44,11 @@ export class OnesComplementSum {
     this.acc = (this.acc + w) % MOD;
   }
 
-  private addAligned(bytes: Uint8Array, mutable: boolean): void {
-    let b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    if (!mutable || b.byteOffset % 4 !== 0) b = Buffer.from(b); // copy: we swap in place
-    b.swap32();
-    const words = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
-    let acc = this.acc;
-    let nonzero = this.nonzero;
-    for (let i = 0; i < words.length; i += FOLD_WORDS) {
-      const end = Math.min(words.length, i + FOLD_WORDS);
-      let s = 0;
-      for (let j = i; j < end; j++) s += words[j]!;
-      if (s !== 0) nonzero = true;
-      acc = (acc + (s % MOD)) % MOD;
-    }
-    this.acc = acc;
-    this.nonzero = nonzero;
+  private addAligned(bytes: Uint8Array): void {
+    // WebAssembly (SIMD, codecs.c ones_sum) adds the words: no copy into a swappable buffer, no byte swap
+    const s = wasmOnesSum(bytes);
+    if (s !== 0) this.nonzero = true;
+    this.acc = (this.acc + (s % MOD)) % MOD;
   }
 
   /** The running state, to continue the sum in another process (a download resumed after a crash). */
