@@ -3,7 +3,8 @@
  * filters of the fake MAST's NGC 3132 picked per channel, a live low-resolution preview with the
  * quality score, then the full resolution; a colour picked, the luminance box, and rotation and
  * pan by dragging the preview, each answered by a new render whose channels come from the
- * engine's reprojection cache.
+ * engine's reprojection cache; a white point dragged on its slider renders previews only until
+ * the pointer is released, then the full resolution; a crop box framed on the preview.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,6 +81,7 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
 
     // Rotate by dragging (rotate mode): a quarter turn around the centre is about +90 degrees.
     await page.locator('#comp-drag').selectOption('rotate');
+    await page.getByTestId('composite-preview').scrollIntoViewIfNeeded();
     const box = (await page.getByTestId('composite-preview').boundingBox())!;
     const cx = box.x + box.width / 2;
     const cy = box.y + box.height / 2;
@@ -105,8 +107,79 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     assert.match(await stateText() ?? '', /Full resolution \(1000 px\)/);
     const last = JSON.parse((await full).request().postData()!) as { crop_zoom: number; crop_center_x: number; rotation_degrees: number; channels: Array<{ color: unknown }> };
     assert.equal(last.crop_zoom, 2);
-    assert.ok(Math.abs(last.crop_center_x - 0.6) < 0.02, `dragging 96 px left at zoom 2 pans right: ${last.crop_center_x}`);
+    // the picture follows the pointer: 96 px of the 480 px box at zoom 2 is 0.2 of the pan range
+    assert.ok(Math.abs(last.crop_center_x - 0.7) < 0.02, `dragging 96 px left at zoom 2 pans right: ${last.crop_center_x}`);
     assert.ok(Math.abs(last.rotation_degrees - rotation) < 1e-6);
     assert.deepEqual(last.channels[2]!.color, { luminance: true });
+  });
+
+  it('renders previews only while a slider is held and the full resolution on release; black/white/gamma/curve are sent', async () => {
+    let released = false;
+    const sent: Array<{ width: number; released: boolean; body: { channels: Array<Record<string, unknown>> } }> = [];
+    const onRequest = (r: import('playwright-core').Request) => {
+      if (!r.url().endsWith('/composite/generate-nchannel')) return;
+      const body = JSON.parse(r.postData() ?? '{}') as { width: number; channels: Array<Record<string, unknown>> };
+      sent.push({ width: body.width, released, body });
+    };
+    page.on('request', onRequest);
+    try {
+      // the full resolution of both changes: nothing renders after it
+      let full = nextFull((b) => (b.channels[0] as Record<string, unknown>).curve === 's_curve');
+      await page.locator('#ch0-stretch').selectOption('asinh');
+      await page.locator('#ch0-curve').selectOption('s_curve');
+      await full;
+      await fullShown();
+      const white = page.locator('#ch0-white');
+      await white.scrollIntoViewIfNeeded();
+      const box = (await white.boundingBox())!;
+      const y = box.y + box.height / 2;
+      sent.length = 0;
+      full = nextFull();
+      // nothing renders now, so the first preview answered from here on is of a held value
+      const preview = page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel') && r.status() === 200
+        && (JSON.parse(r.request().postData() ?? '{}') as { width?: number }).width === 360, { timeout: 60_000 });
+      // from the right end (1.0) towards the middle of the range, held
+      await page.mouse.move(box.x + box.width - 4, y);
+      await page.mouse.down();
+      for (let k = 1; k <= 6; k++) await page.mouse.move(box.x + box.width - 4 - k * (box.width / 14), y, { steps: 2 });
+      // a preview arrives while the pointer is still down
+      await preview;
+      const held = Number(await white.inputValue());
+      released = true;
+      await page.mouse.up();
+      const last = JSON.parse((await full).request().postData()!) as { channels: Array<Record<string, unknown>> };
+      await fullShown();
+      assert.ok(held < 0.9, `the slider moved: ${held}`);
+      assert.ok(sent.filter((r) => !r.released).every((r) => r.width === 360), `only previews while held: ${JSON.stringify(sent.map((r) => [r.width, r.released]))}`);
+      assert.ok(sent.some((r) => !r.released), 'previews while held');
+      assert.equal(last.channels[0]!.white_point, held, 'the full resolution renders the released value');
+      assert.equal(last.channels[0]!.black_point, 0);
+      assert.equal(last.channels[0]!.curve, 's_curve');
+      assert.equal(last.channels[0]!.gamma, 1);
+      assert.equal(last.channels[1]!.stretch, undefined, 'automatic channels send no tone field');
+    } finally {
+      page.off('request', onRequest);
+    }
+  });
+
+  it('frames a crop box on the preview: zoom by its size, centre on it', async () => {
+    await page.getByRole('button', { name: 'Reset view' }).click();
+    await page.locator('#comp-drag').selectOption('crop');
+    await fullShown();
+    await page.getByTestId('composite-preview').scrollIntoViewIfNeeded();
+    const box = (await page.getByTestId('composite-preview').boundingBox())!;
+    const full = nextFull((b) => (b as unknown as { crop_zoom: number }).crop_zoom === 4);
+    // the lower-right quarter's upper-left quarter: x and y from 0.5 to 0.75 of the box
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.75, { steps: 5 });
+    await page.getByTestId('crop-box').waitFor();
+    await page.mouse.up();
+    const body = JSON.parse((await full).request().postData()!) as { crop_zoom: number; crop_center_x: number; crop_center_y: number; rotation_degrees: number };
+    await fullShown();
+    // the box centre (0.625 of the picture at zoom 1) at the canvas centre: (0.625 x 4 - 0.5) / 3
+    assert.ok(Math.abs(body.crop_center_x - 2 / 3) < 0.01 && Math.abs(body.crop_center_y - 2 / 3) < 0.01, `crop centre ${body.crop_center_x}, ${body.crop_center_y}`);
+    assert.equal(body.rotation_degrees, 0);
+    assert.equal(await page.getByTestId('crop-box').count(), 0);
   });
 });

@@ -177,7 +177,9 @@ describe('web interface, end to end', { timeout: 240_000 }, () => {
     await page.waitForFunction(`(document.querySelector('[data-testid=generated-image]')?.naturalWidth ?? 0) > 0`);
     const dims = (await page.evaluate(`[document.querySelector('[data-testid=generated-image]').naturalWidth, document.querySelector('[data-testid=generated-image]').naturalHeight]`)) as number[];
     assert.ok(Math.max(dims[0] ?? 0, dims[1] ?? 0) > 100, `composite size ${dims.join('x')}`);
-    await out.scrollIntoViewIfNeeded();
+    // the page as it is used: controls beside the live preview, rendered at full resolution
+    await page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
+    await page.evaluate('window.scrollTo(0, 0)');
     await shot('composite');
   });
 

@@ -35,7 +35,8 @@ export function App() {
       case 'viewer':
         return <ViewerPage route={route} />;
       case 'composite':
-        return <CompositePage />;
+        // a new recipe link is a new composite
+        return <CompositePage key={route.params.get('channels') ?? ''} params={route.params} />;
       case 'mosaic':
         return <MosaicPage />;
       default:

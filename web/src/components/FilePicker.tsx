@@ -4,6 +4,11 @@ import type { LibraryResponse } from '../api/types.js';
 
 let cache: Promise<LibraryResponse> | null = null;
 
+/** Files were added (a download finished): the next picker asks the engine again. */
+export function invalidateLibrary(): void {
+  cache = null;
+}
+
 /** The library's FITS files as a multi-select (paths relative to DATA_DIR). */
 export function FilePicker({ id, label, value, onChange, multiple = true }: { id: string; label: string; value: string[]; onChange: (v: string[]) => void; multiple?: boolean }) {
   const [files, setFiles] = useState<string[]>([]);

@@ -3,6 +3,7 @@ import { postJson, ApiError } from '../api/client.js';
 import type { AvailabilityResponse, MastRow, Me, SearchResponse } from '../api/types.js';
 import { ResultsTable, type Column } from '../components/ResultsTable.js';
 import { Footprint } from '../components/Footprint.js';
+import { RecipePanel } from '../components/RecipePanel.js';
 import { href } from '../router.js';
 import { cacheResults, cachedResults, readSearchState, writeSearchState, type SearchForm, type SearchMode } from './search-url.js';
 import { fmt, isProprietary, mjdToDate } from '../util.js';
@@ -281,6 +282,7 @@ export function SearchPage({ me }: { me?: Me | null } = {}) {
         </div>
       </form>
       {error && <p className="error" role="alert">{error}</p>}
+      {result && <RecipePanel rows={result.results} target={ran?.mode === 'target' ? ran.target : ''} />}
       {result && (
         <div className="panel" aria-live="polite">
           <ResultsTable

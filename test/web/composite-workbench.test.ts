@@ -1,0 +1,92 @@
+/**
+ * The composite workbench's pure parts: which observations make a recipe's channels, the recipe
+ * link's channels, and the preview drags (pan, crop box) in the route's crop units, checked
+ * against the engine's own placement (src/composite/canvas.ts).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { compositeParams, parseLinkedChannels, planRecipe, suggestRequest, targetOf, type Recipe } from '../../web/src/recipes.js';
+import { cropTo, panBy, type View } from '../../web/src/composite-view.js';
+import type { MastRow } from '../../web/src/api/types.js';
+import { placement } from '../../src/composite/canvas.js';
+
+const row = (obs_id: string, filters: string, calib_level = 3, extra: Partial<MastRow> = {}): MastRow => ({
+  obs_id, filters, calib_level, instrument_name: 'NIRCAM/IMAGE', target_name: 'NGC-3132', dataproduct_type: 'image', s_ra: 151.755, s_dec: -40.437, t_obs_release: 59773.6, ...extra,
+});
+
+const recipe = (filters: string[], ids: string[]): Recipe => ({
+  name: 'test', rank: 1, filters, color_mapping: Object.fromEntries(filters.map((f, i) => [f, ['#0000ff', '#00ff00', '#ff0000', '#ffff00'][i]!])),
+  instruments: ['NIRCAM'], requires_mosaic: false, estimated_time_seconds: 10, observation_ids: ids, description: '', overlap_warning: null, tag: null, recommended_feather_strength: null,
+});
+
+describe('recipes in the workbench', () => {
+  it('sends rows with a filter and an instrument, and names the most frequent target', () => {
+    const rows = [row('a', 'F090W'), row('b', ''), { obs_id: 'c', filters: 'F200W' } as MastRow, row('d', 'F444W', 3, { target_name: 'OTHER' })];
+    const body = suggestRequest(rows, targetOf(rows)) as { target_name: string; observations: Array<Record<string, unknown>> };
+    assert.equal(body.target_name, 'NGC-3132');
+    assert.deepEqual(body.observations.map((o) => o.observation_id), ['a', 'd']);
+    assert.deepEqual(Object.keys(body.observations[0]!).sort(), ['dataproduct_type', 'filter', 'instrument', 'observation_id', 's_dec', 's_ra', 't_obs_release']);
+  });
+
+  it('gives each filter its level-3 observations: a two-filter observation counts for its narrow band, several make a mosaic channel', () => {
+    const rows = [
+      row('o1-f090w', 'F090W'), row('l2-f090w', 'F090W', 2),
+      row('o1-f444w-f470n', 'F444W;F470N'),
+      row('o1-f212n', 'F212N'), row('o2-f212n', 'F212N'),
+      row('not-in-recipe', 'F212N'),
+    ];
+    const plan = planRecipe(recipe(['F090W', 'F212N', 'F470N'], ['o1-f090w', 'l2-f090w', 'o1-f444w-f470n', 'o1-f212n', 'o2-f212n']), rows);
+    assert.deepEqual(plan.unavailable, []);
+    assert.deepEqual(plan.channels, [
+      { filter: 'F090W', color: '#0000ff', obsIds: ['o1-f090w'] },
+      { filter: 'F212N', color: '#00ff00', obsIds: ['o1-f212n', 'o2-f212n'] },
+      { filter: 'F470N', color: '#ff0000', obsIds: ['o1-f444w-f470n'] },
+    ]);
+    // Only level 2 for a filter: not buildable from these results.
+    assert.deepEqual(planRecipe(recipe(['F090W'], ['l2-f090w']), rows).unavailable, ['F090W']);
+  });
+
+  it('carries channels in the composite link and drops what is malformed', () => {
+    const params = compositeParams([{ label: 'F090W', color: '#0000ff', files: ['mast/a/a_i2d.fits'] }], 0.2, 'NIRCAM classic');
+    assert.equal(params.feather, '0.2');
+    assert.deepEqual(parseLinkedChannels(params.channels!), [{ label: 'F090W', color: '#0000ff', files: ['mast/a/a_i2d.fits'] }]);
+    assert.deepEqual(parseLinkedChannels('{'), []);
+    assert.deepEqual(parseLinkedChannels('{"a":1}'), []);
+    assert.deepEqual(parseLinkedChannels(JSON.stringify([{ label: 7, color: 'red', files: ['x.fits', 3] }, { files: [] }, null])), [{ label: '', color: '#ffffff', files: ['x.fits'] }]);
+  });
+});
+
+describe('preview drags in the route units', () => {
+  const W = 1000;
+  const base: View = { rotation: 0, zoom: 1, centerX: 0.5, centerY: 0.5, saturation: 1 };
+  /** Canvas x (0-1) that shows picture fraction p of a square picture, as the engine places it. */
+  const canvasOf = (v: View, p: number) => {
+    const pl = placement(W, W, { width: W, height: W, zoom: v.zoom, centerX: v.centerX, centerY: v.centerY });
+    return (p * pl.sw - pl.offX) / W;
+  };
+
+  it('panning keeps the picture under the pointer (crop_center over the scaled picture minus the canvas)', () => {
+    for (const zoom of [1.5, 2, 4]) {
+      const v = { ...base, zoom, centerX: 0.4 };
+      const grabbed = 0.55; // picture fraction under the pointer at box x = canvasOf(v, grabbed)
+      const before = canvasOf(v, grabbed);
+      const pan = panBy(v, -0.1, 0.05)!;
+      const after = canvasOf({ ...v, ...pan }, grabbed);
+      assert.ok(Math.abs(after - (before - 0.1)) < 2e-3, `zoom ${zoom}: ${before} -> ${after}`);
+    }
+    assert.equal(panBy(base, 0.2, 0.2), null, 'nothing to pan at zoom 1');
+  });
+
+  it('a framed box fills the canvas: zoom by its larger side, its centre at the canvas centre', () => {
+    for (const v of [base, { ...base, zoom: 2, centerX: 0.25, centerY: 0.8 }, { ...base, zoom: 0.5 }]) {
+      const box = { x0: 0.3, y0: 0.35, x1: 0.55, y1: 0.5 };
+      // the picture fractions at the box's centre, before
+      const pl = placement(W, W, { width: W, height: W, zoom: v.zoom, centerX: v.centerX, centerY: v.centerY });
+      const px = (((box.x0 + box.x1) / 2) * W + pl.offX) / pl.sw;
+      const framed = cropTo(v, box)!;
+      assert.ok(Math.abs(framed.zoom - Math.min(5, v.zoom / 0.25)) < 1e-3);
+      assert.ok(Math.abs(canvasOf({ ...v, ...framed }, px) - 0.5) < 2e-3, `box centre at the canvas centre (zoom ${v.zoom})`);
+    }
+    assert.equal(cropTo(base, { x0: 0.5, y0: 0.5, x1: 0.505, y1: 0.5 }), null, 'a click frames nothing');
+  });
+});
