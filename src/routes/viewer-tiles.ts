@@ -9,7 +9,7 @@ import { Type } from 'typebox';
 import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
-import { TILE_SIZE, tileSetKey, type ImageInfo, type PixelSpectrum, type PixelValuesResult, type PlaneStats, type SkyGridResult, type TileResult } from '../imaging/viewer/index.js';
+import { TILE_SIZE, checkRegionFile, readRegionFile, tileSetKey, type ImageInfo, type PixelSpectrum, type PixelValuesResult, type PlaneStats, type SkyGridResult, type TileResult } from '../imaging/viewer/index.js';
 import { requestSignal } from './request-signal.js';
 import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
@@ -126,6 +126,20 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
       .header('cache-control', 'no-cache')
       .headers(headers(tile))
       .send(Buffer.from(tile.data.buffer, tile.data.byteOffset, tile.data.byteLength));
+  });
+
+  app.get('/viewer/region-file', {
+    schema: {
+      summary: 'A DS9 region file (.reg or .txt, at most 1 MiB) on the engine as text, for region overlays named by path',
+      querystring: Type.Object({ file_path: Type.String({ minLength: 1, maxLength: 1024, description: 'region file, relative to DATA_DIR' }) }),
+    },
+  }, async (request, reply) => {
+    const { path, size, version } = await ctx.sandbox.resolveInput(request.query.file_path);
+    checkRegionFile(request.query.file_path, size);
+    const etag = etagOf('viewer-region-file', { path, version }, {});
+    if (notModified(request, reply, etag)) return reply;
+    const text = await readRegionFile(path);
+    return reply.type('text/plain; charset=utf-8').header('etag', etag).header('cache-control', 'no-cache').send(text);
   });
 
   app.get('/viewer/values', {

@@ -74,6 +74,23 @@ describe('tiled viewer API', () => {
     return { values, headers: res.headers as Record<string, string> };
   }
 
+  it('GET /viewer/region-file gives a .reg file as text, refusing other files, large ones and paths outside DATA_DIR', async () => {
+    const reg = '# Region file format: DS9 version 4.1\nimage\ncircle(10,20,3)\n';
+    await writeFile(join(engine.dataDir, 'stars.reg'), reg);
+    const ok = await get('/viewer/region-file?file_path=stars.reg');
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(ok.body, reg);
+    assert.match(String(ok.headers['content-type']), /^text\/plain/);
+    assert.equal((await get('/viewer/region-file?file_path=stars.reg', { 'if-none-match': String(ok.headers.etag) })).statusCode, 304);
+    const fits = await get('/viewer/region-file?file_path=jw_i2d.fits');
+    assert.equal(fits.statusCode, 400);
+    assert.match(fits.json().detail, /\.reg or \.txt/);
+    await writeFile(join(engine.dataDir, 'big.reg'), Buffer.alloc(1024 * 1024 + 1, 0x20));
+    assert.equal((await get('/viewer/region-file?file_path=big.reg')).statusCode, 413);
+    assert.equal((await get('/viewer/region-file?file_path=../etc/passwd.reg')).statusCode, 403);
+    assert.equal((await get('/viewer/region-file?file_path=missing.reg')).statusCode, 404);
+  });
+
   it('GET /viewer/image lists the image HDUs and lays out levels, units, compass and scale', async () => {
     const info = (await get('/viewer/image?file_path=jw_i2d.fits')).json();
     assert.deepEqual(info.hdus.map((h: { name: string }) => h.name), ['SCI', 'ERR', 'DQ']);

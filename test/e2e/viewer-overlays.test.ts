@@ -222,6 +222,54 @@ describe('viewer overlays and tools, end to end', { timeout: 300_000 }, () => {
     await page.getByRole('radio', { name: 'Pan' }).check();
   });
 
+  it('keeps the overlays in the URL: a region file on the engine by its path; reload, Back and Forward restore them', async () => {
+    const ov = async () => new URLSearchParams((await page.evaluate('location.hash') as string).split('?')[1]).getAll('ov');
+    const CAT = IMAGE.replace('_i2d.fits', '_cat.ecsv');
+    assert.deepEqual(await ov(), [`cat:${CAT}`, `cat:${DIR}/sources.fits`, 'find_stars:1:0', `fp:${OTHER}`], 'the overlays loaded by reference so far; the local stars.reg and the apertures are not named');
+    await writeFile(join(stack.dataDir, DIR, 'ring.reg'), ['# Region file format: DS9 version 4.1', 'image', 'circle(301,201,20) # text={ring}', ''].join('\n'));
+    await page.getByLabel(/^Region file on the engine/).fill(`${DIR}/ring.reg`);
+    await page.getByRole('button', { name: 'Show regions' }).click();
+    await page.locator('[data-overlay="ring.reg"] path').first().waitFor({ timeout: 30_000 });
+    // DS9's circle(301,201,20) about 0-based (300, 200), as a polygon of points near the circle.
+    for (const p of (await outlines('ring.reg'))[0]!) assert.ok(Math.abs(Math.hypot(p[0] - 300, p[1] - 200) - 20) < 0.05, `ring point ${p.join(', ')}`);
+    assert.equal((await ov()).at(-1), `reg:${DIR}/ring.reg`);
+    // Hiding one is kept too (in place: no new history entry).
+    await page.getByTestId('overlay-item').filter({ hasText: 'find_stars' }).getByRole('checkbox').uncheck();
+    await page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).getAll('ov').includes('~find_stars:1:0')`);
+    const named = await ov();
+
+    const drawn = async () => ({
+      catalogue: (await markers('jw09999')).length,
+      fits: (await markers('sources.fits')).length,
+      stars: (await markers('find_stars')).length,
+      footprint: (await outlines('footprints')).length,
+      ring: (await outlines('ring.reg')).length,
+      local: await page.locator('[data-overlay="stars.reg"]').count(),
+      items: await page.getByTestId('overlay-item').count(),
+    });
+    const settled = (want: Record<string, number>) => page.waitForFunction(`(() => {
+      const n = (sel) => document.querySelectorAll(sel).length;
+      const got = { catalogue: n('[data-overlay^="jw09999"] [data-testid=overlay-marker]'), fits: n('[data-overlay^="sources.fits"] [data-testid=overlay-marker]'),
+        stars: n('[data-overlay^="find_stars"] [data-testid=overlay-marker]'), footprint: n('[data-overlay^="footprints"] path'), ring: n('[data-overlay="ring.reg"] path') };
+      return Object.entries(${JSON.stringify(want)}).every(([k, v]) => got[k] === v);
+    })()`, undefined, { timeout: 90_000 });
+
+    await page.reload();
+    await page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
+    await settled({ catalogue: STARS.length, fits: 3, stars: 0, footprint: 1, ring: 1 });
+    assert.deepEqual(await drawn(), { catalogue: STARS.length, fits: 3, stars: 0, footprint: 1, ring: 1, local: 0, items: 5 }, 'restored from the URL, find_stars hidden; the local file is not');
+    assert.deepEqual(await ov(), named);
+    assert.equal(await page.getByTestId('overlay-item').filter({ hasText: 'find_stars' }).getByRole('checkbox').isChecked(), false);
+
+    // Back: before the ring was added (and find_stars shown); Forward: both again.
+    await page.goBack();
+    await settled({ catalogue: STARS.length, fits: 3, stars: STARS.length, footprint: 1, ring: 0 });
+    assert.deepEqual(await ov(), [`cat:${CAT}`, `cat:${DIR}/sources.fits`, 'find_stars:1:0', `fp:${OTHER}`]);
+    await page.goForward();
+    await settled({ catalogue: STARS.length, fits: 3, stars: 0, footprint: 1, ring: 1 });
+    assert.deepEqual(await ov(), named);
+  });
+
   it('on a phone: a tap reads out the pixel and two fingers pinch-zoom', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {

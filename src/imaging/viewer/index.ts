@@ -10,3 +10,4 @@ export * from './tiles.js';
 export * from './pixel-values.js';
 export * from './image-info.js';
 export * from './plane-stats.js';
+export * from './region-file.js';

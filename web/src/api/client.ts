@@ -39,6 +39,13 @@ export async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> 
   return parse<T>(await fetch(url, { signal, headers: { accept: 'application/json' } }));
 }
 
+/** A text answer (e.g. a region file); errors as getJson's. */
+export async function getText(url: string, signal?: AbortSignal): Promise<string> {
+  const res = await fetch(url, { signal });
+  if (res.ok) return res.text();
+  return parse<string>(res);
+}
+
 export async function postJson<T>(url: string, body: unknown, signal?: AbortSignal): Promise<T> {
   return parse<T>(
     await fetch(url, { method: 'POST', signal, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) }),

@@ -11,7 +11,8 @@ import { GPU_STRETCHES, type Display, type GpuStretch, type View } from '../view
 import type { PlaneRef } from '../viewer/tiles.js';
 import { LIMIT_PRESETS, dqBits, presetLabel, presetLimits, type LimitPreset } from '../viewer/display-math.js';
 import { readViewerState, writeViewerState, type ViewerUrlState } from '../viewer/url-state.js';
-import { CompassAndScale, GridOverlay, OverlayLayer, addOverlay, listOverlays, updateOverlay, useOverlays } from '../viewer/overlays.js';
+import { CompassAndScale, GridOverlay, OverlayLayer, addOverlay, listOverlays, removeOverlay, updateOverlay, useOverlays } from '../viewer/overlays.js';
+import { formatOverlaySpec, loadOverlaySource, parseOverlaySpec } from '../viewer/overlay-url.js';
 import { OverlayPanel } from '../viewer/OverlayPanel.js';
 import { PhotometryResult, ToolsPanel, type PhotometrySettings } from '../viewer/ToolsPanel.js';
 import { circleOutline, photometryAt, type PhotometryRow } from '../viewer/overlay-sources.js';
@@ -181,6 +182,48 @@ export function ViewerPage({ route }: { route: Route }) {
     colors: colormaps[state.cmap] ?? GREY,
     flags: info?.hdu.bit_flags ?? false,
   }), [limits, state.stretch, state.gamma, state.asinhA, state.cmap, colormaps, info]);
+
+  // Overlays named in the URL (reload, Back/Forward, a shared link): those missing are loaded
+  // again, those no longer named are removed, and each is shown or hidden as the URL says.
+  const overlaysKey = state.overlays.join('\n');
+  const wanted = useRef({ filePath, overlays: state.overlays });
+  wanted.current = { filePath, overlays: state.overlays };
+  const loadingOverlays = useRef(new Set<string>());
+  const frame = info?.frame ?? null;
+  const haveInfo = info !== null;
+  useEffect(() => {
+    if (!filePath || !haveInfo) return;
+    const specs = state.overlays.map(parseOverlaySpec).filter((x) => x !== null);
+    const want = new Map(specs.map((x) => [x.source, x.visible]));
+    const mine = () => listOverlays().filter((o) => o.imageFile === filePath && o.source !== undefined);
+    for (const o of mine()) {
+      const visible = want.get(o.source!);
+      if (visible === undefined) removeOverlay(o.id);
+      else if (visible !== o.visible) updateOverlay(o.id, { visible });
+    }
+    for (const source of want.keys()) {
+      const key = `${filePath}\0${source}`;
+      if (mine().some((o) => o.source === source) || loadingOverlays.current.has(key)) continue;
+      loadingOverlays.current.add(key);
+      loadOverlaySource(filePath, source, frame)
+        .then((fields) => {
+          // Still named by the URL (the user may have gone Back meanwhile), and not added by the panel.
+          const now = wanted.current.filePath === filePath ? wanted.current.overlays.map(parseOverlaySpec).find((x) => x?.source === source) : undefined;
+          if (now && !mine().some((o) => o.source === source)) addOverlay({ ...fields, source, visible: now.visible });
+        })
+        .catch((err) => setError(`Overlay ${source}: ${err instanceof ApiError ? err.detail : err instanceof Error ? err.message : String(err)}`))
+        .finally(() => loadingOverlays.current.delete(key));
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [filePath, overlaysKey, haveInfo, frame]);
+
+  /** After the overlay panel changed the overlays: their names to the URL (a new history entry unless only shown or hidden). */
+  const onOverlaysChanged = useCallback((what: 'added' | 'removed' | 'shown') => {
+    const specs = listOverlays()
+      .filter((o) => o.imageFile === filePath && o.source !== undefined)
+      .map((o) => formatOverlaySpec({ source: o.source!, visible: o.visible }));
+    update({ overlays: specs }, what !== 'shown');
+  }, [filePath, update]);
 
   // Grid lines for the part of the image in view (rounded so small pans reuse an answer).
   const gridView = useDebounced(view, 300);
@@ -418,7 +461,7 @@ export function ViewerPage({ route }: { route: Route }) {
             <ToolsPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} image={info.hdu} view={view} screen={stageSize}
               drawn={region} photometry={photometry} onPhotometry={setPhotometry} />
           )}
-          {info && <OverlayPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} frame={info.frame} drawn={region} />}
+          {info && <OverlayPanel imageFile={filePath} hdu={info.hdu.index} slice={info.hdu.current_slice} frame={info.frame} drawn={region} onChanged={onOverlaysChanged} />}
         </div>
       </div>}
       <div className="panel">

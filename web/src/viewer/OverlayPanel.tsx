@@ -10,6 +10,7 @@ import { formatDs9, type Ds9Region } from './ds9-regions.js';
 import { drawnToDs9, type DrawnShape } from './overlay-geometry.js';
 import { addOverlay, removeOverlay, updateOverlay, useOverlays } from './overlays.js';
 import { catalogueOverlay, detectionOverlay, footprintOverlay, regionsOverlay, type OverlayFields } from './overlay-sources.js';
+import { catalogueSource, detectionSource, footprintSource, regionFileOverlay, regionFileSource } from './overlay-url.js';
 
 /** The catalogue a JWST pipeline writes beside an i2d image: `..._i2d.fits` -> `..._cat.ecsv`. */
 export function catalogueOf(imageFile: string): string {
@@ -35,13 +36,16 @@ interface Props {
   frame: string | null;
   /** The rectangle or ellipse drawn on the image, exported with the regions. */
   drawn: DrawnShape | null;
+  /** Called after an overlay was added, removed, shown or hidden (the page writes the URL). */
+  onChanged?: (what: 'added' | 'removed' | 'shown') => void;
 }
 
-export function OverlayPanel({ imageFile, hdu, slice, frame, drawn }: Props) {
+export function OverlayPanel({ imageFile, hdu, slice, frame, drawn, onChanged }: Props) {
   const overlays = useOverlays(imageFile);
   const [table, setTable] = useState(() => catalogueOf(imageFile));
   const [files, setFiles] = useState<string[]>([]);
   const [others, setOthers] = useState<string[]>([]);
+  const [regionPath, setRegionPath] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -50,11 +54,13 @@ export function OverlayPanel({ imageFile, hdu, slice, frame, drawn }: Props) {
     getJson<LibraryResponse>('/library').then((l) => setFiles(l.groups.flatMap((g) => g.files.map((f) => f.file_path)).filter((f) => f !== imageFile)), () => setFiles([]));
   }, [imageFile]);
 
-  async function run(what: string, make: () => Promise<OverlayFields>) {
+  /** Loads an overlay; `source` names it in the URL when it can be loaded again (overlay-url.ts). */
+  async function run(what: string, make: () => Promise<OverlayFields>, source?: string) {
     setBusy(what);
     setError(null);
     try {
-      addOverlay(await make());
+      addOverlay({ ...(await make()), ...(source ? { source } : {}) });
+      onChanged?.('added');
     } catch (err) {
       setError(err instanceof ApiError ? err.detail : err instanceof Error ? err.message : String(err));
     } finally {
@@ -82,9 +88,9 @@ export function OverlayPanel({ imageFile, hdu, slice, frame, drawn }: Props) {
         <datalist id="overlay-files">{files.map((f) => <option key={f} value={f} />)}</datalist>
       </div>
       <div className="row">
-        <button type="button" disabled={!!busy || !table} onClick={() => void run('catalogue', () => catalogueOverlay(imageFile, table))}>Show catalogue</button>
-        <button type="button" disabled={!!busy} onClick={() => void run('find_stars', () => detectionOverlay(imageFile, hdu, slice, 'find_stars'))}>Find stars</button>
-        <button type="button" disabled={!!busy} onClick={() => void run('segmentation', () => detectionOverlay(imageFile, hdu, slice, 'segmentation'))}>Segmentation</button>
+        <button type="button" disabled={!!busy || !table} onClick={() => void run('catalogue', () => catalogueOverlay(imageFile, table), catalogueSource(table))}>Show catalogue</button>
+        <button type="button" disabled={!!busy} onClick={() => void run('find_stars', () => detectionOverlay(imageFile, hdu, slice, 'find_stars'), detectionSource('find_stars', hdu, slice))}>Find stars</button>
+        <button type="button" disabled={!!busy} onClick={() => void run('segmentation', () => detectionOverlay(imageFile, hdu, slice, 'segmentation'), detectionSource('segmentation', hdu, slice))}>Segmentation</button>
       </div>
       <div className="row">
         <label className="button-like">
@@ -95,12 +101,19 @@ export function OverlayPanel({ imageFile, hdu, slice, frame, drawn }: Props) {
       </div>
       <div className="row" style={{ alignItems: 'flex-end' }}>
         <div className="field" style={{ flex: 1, minWidth: 0 }}>
+          <label htmlFor="overlay-region-path">Region file on the engine (.reg, kept in the link)</label>
+          <input id="overlay-region-path" value={regionPath} placeholder="path/in/DATA_DIR.reg" onChange={(e) => setRegionPath(e.target.value)} />
+        </div>
+        <button type="button" disabled={!!busy || !regionPath.trim()} onClick={() => void run('regions', () => regionFileOverlay(imageFile, regionPath.trim(), frame), regionFileSource(regionPath.trim()))}>Show regions</button>
+      </div>
+      <div className="row" style={{ alignItems: 'flex-end' }}>
+        <div className="field" style={{ flex: 1, minWidth: 0 }}>
           <label htmlFor="overlay-footprints">Footprints of other files</label>
           <select id="overlay-footprints" multiple size={Math.min(4, Math.max(2, files.length))} value={others} onChange={(e) => setOthers(Array.from(e.target.selectedOptions).map((o) => o.value))}>
             {files.filter((f) => /\.fits(\.gz)?$/i.test(f)).map((f) => <option key={f} value={f}>{f}</option>)}
           </select>
         </div>
-        <button type="button" disabled={!!busy || others.length === 0} onClick={() => void run('footprints', () => footprintOverlay(imageFile, others))}>Show footprints</button>
+        <button type="button" disabled={!!busy || others.length === 0} onClick={() => void run('footprints', () => footprintOverlay(imageFile, others), footprintSource(others))}>Show footprints</button>
       </div>
       {busy && <p className="muted" aria-live="polite">Loading {busy}…</p>}
       {error && <p className="error" role="alert">{error}</p>}
@@ -109,11 +122,11 @@ export function OverlayPanel({ imageFile, hdu, slice, frame, drawn }: Props) {
           {overlays.map((o) => (
             <li key={o.id} data-testid="overlay-item">
               <label style={{ display: 'flex', gap: 6, alignItems: 'center' }}>
-                <input type="checkbox" checked={o.visible} onChange={(e) => updateOverlay(o.id, { visible: e.target.checked })} />
+                <input type="checkbox" checked={o.visible} onChange={(e) => { updateOverlay(o.id, { visible: e.target.checked }); onChanged?.('shown'); }} />
                 <span style={{ color: o.color }}>●</span> {o.name}: {o.markers.length ? `${o.markers.length} markers` : `${o.outlines.length} shapes`}
               </label>
               {o.warnings?.map((w) => <p key={w} className="muted" style={{ margin: '2px 0 0 24px' }}>{w}</p>)}
-              <button type="button" aria-label={`Remove ${o.name}`} onClick={() => removeOverlay(o.id)}>×</button>
+              <button type="button" aria-label={`Remove ${o.name}`} onClick={() => { removeOverlay(o.id); onChanged?.('removed'); }}>×</button>
             </li>
           ))}
         </ul>

@@ -99,6 +99,8 @@ export interface ViewerOverlay {
   regions?: Ds9Region[];
   /** Why some rows or regions were not drawn. */
   warnings?: string[];
+  /** What the overlay was loaded from, when it can be loaded again (its name in the URL: overlay-url.ts). */
+  source?: string;
 }
 
 let overlays: readonly ViewerOverlay[] = [];
@@ -108,9 +110,9 @@ let nextId = 1;
 
 export const OVERLAY_COLOURS = ['#39d353', '#ff7b72', '#d2a8ff', '#ffa657', '#79c0ff', '#f778ba'];
 
-export function addOverlay(o: Omit<ViewerOverlay, 'id' | 'visible' | 'color'> & { color?: string }): string {
+export function addOverlay(o: Omit<ViewerOverlay, 'id' | 'visible' | 'color'> & { color?: string; visible?: boolean }): string {
   const id = `overlay-${nextId++}`;
-  overlays = [...overlays, { ...o, id, visible: true, color: o.color ?? OVERLAY_COLOURS[(nextId - 2) % OVERLAY_COLOURS.length]! }];
+  overlays = [...overlays, { ...o, id, visible: o.visible ?? true, color: o.color ?? OVERLAY_COLOURS[(nextId - 2) % OVERLAY_COLOURS.length]! }];
   emit();
   return id;
 }

@@ -1,11 +1,13 @@
 /**
  * The viewer's state in the URL (`#/viewer?file=...&hdu=1&slice=3&stretch=asinh&cmap=inferno&lo=
- * &hi=&gamma=&zoom=&cx=&cy=&grid=1`), so a reload, Back/Forward or a shared link shows the same
- * view. Continuous changes (pan, zoom, limits) replace the history entry; choosing another HDU or
- * slice adds one.
+ * &hi=&gamma=&zoom=&cx=&cy=&grid=1&ov=...`), so a reload, Back/Forward or a shared link shows the same
+ * view with the same overlays (`ov`, once per overlay: overlay-url.ts). Continuous changes (pan,
+ * zoom, limits) replace the history entry; choosing another HDU or adding or removing an overlay
+ * adds one.
  */
 import { GPU_STRETCHES, type GpuStretch } from './gl-renderer.js';
 import { LIMIT_PRESETS, type LimitPreset } from './display-math.js';
+import { parseOverlaySpec } from './overlay-url.js';
 
 export interface ViewerUrlState {
   file: string;
@@ -22,6 +24,8 @@ export interface ViewerUrlState {
   cx?: number;
   cy?: number;
   grid: boolean;
+  /** Overlay specs (overlay-url.ts), in the order they were added. */
+  overlays: string[];
 }
 
 const num = (p: URLSearchParams, k: string): number | undefined => {
@@ -51,6 +55,7 @@ export function readViewerState(p: URLSearchParams): ViewerUrlState {
     cx: num(p, 'cx'),
     cy: num(p, 'cy'),
     grid: p.get('grid') !== '0',
+    overlays: p.getAll('ov').filter((o) => parseOverlaySpec(o) !== null),
   };
 }
 
@@ -73,6 +78,7 @@ export function viewerHash(s: ViewerUrlState): string {
   if (s.cx !== undefined) q.set('cx', s.cx.toFixed(2));
   if (s.cy !== undefined) q.set('cy', s.cy.toFixed(2));
   if (!s.grid) q.set('grid', '0');
+  for (const o of s.overlays) q.append('ov', o);
   return `#/viewer?${q.toString()}`;
 }
 
