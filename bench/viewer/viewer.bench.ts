@@ -2,7 +2,7 @@
  * The full-resolution viewer in Chromium, against its budgets (issue #15) and side by side with
  * today's preview path (one zscale PNG rendered by the engine and shown in an <img>):
  * - first full view of a SIZE² i2d after the file is chosen (the viewer's address set in the
- *   running app, to the first frame with every tile of the level that fills the screen drawn) vs.
+ *   running app, from the viewer without a file, to the first frame with every tile of the level that fills the screen drawn) vs.
  *   the 1600 px PNG preview loaded in an <img>; each run on a fresh copy of the file, so the
  *   engine's caches are cold. Printed with the time split per stage (requests, GL set-up, texture
  *   uploads, draws) from the page's resource timings and the viewer's own timings
@@ -144,7 +144,9 @@ async function benchGl(stack: Stack, gl: string, flags: string[], rows: string[]
   const extra = { gl, size: SIZE, runs: RUNS };
   try {
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-    await page.goto(`${stack.url}/app/#/library`);
+    // The viewer without a file between runs: the library page would ask the engine for a
+    // thumbnail of every copy, which then competes with the viewer for the worker pool.
+    await page.goto(`${stack.url}/app/#/viewer`);
     const renderer = (await page.evaluate(`(() => { const g = document.createElement('canvas').getContext('webgl2'); if (!g) return 'no WebGL2'; const e = g.getExtension('WEBGL_debug_renderer_info'); return e ? g.getParameter(e.UNMASKED_RENDERER_WEBGL) : g.getParameter(g.RENDERER); })()`)) as string;
     rows.push([`[${gl}] ${flags.join(' ')}`, renderer, '']);
     if (renderer === 'no WebGL2') return;
@@ -157,7 +159,7 @@ async function benchGl(stack: Stack, gl: string, flags: string[], rows: string[]
       const prev = `prev-${gl}-${run}.fits`;
       await copyFile(join(stack.dataDir, 'i2d.fits'), join(stack.dataDir, name));
       await copyFile(join(stack.dataDir, 'i2d.fits'), join(stack.dataDir, prev));
-      await page.evaluate(`location.hash = '#/library'`);
+      await page.evaluate(`location.hash = '#/viewer'`);
       views.push(await firstView(page, name));
       previews.push(await imgLoad(page, `/preview/bench?file_path=${prev}&width=1600&height=1600`));
     }
@@ -208,7 +210,7 @@ async function benchGl(stack: Stack, gl: string, flags: string[], rows: string[]
 
     // Memory with a mosaic-sized image: at fit, at 100 % in its centre, after panning at 100 %.
     if (MOSAIC > 0) {
-      await page.evaluate(`location.hash = '#/library'`);
+      await page.evaluate(`location.hash = '#/viewer'`);
       await page.evaluate(`location.hash = '#/viewer?file=mosaic.fits'`);
       await page.waitForFunction(readyFn, undefined, { timeout: 600_000 });
       await page.getByRole('button', { name: 'Zoom to native pixels (100 %)' }).click();

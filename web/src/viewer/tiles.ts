@@ -21,10 +21,18 @@ interface Entry extends GpuTile {
   readonly key: string;
   readonly level: number;
   readonly width: number;
-  readonly values?: Float32Array;
+  /** Level-0 values for the read-out (dropped from all but the newest KEEP_VALUES tiles). */
+  values?: Float32Array;
 }
 
-const MAX_TILES = 160;
+/**
+ * Textures kept: at least MIN_TILES (1 MB each for a full 512² R32F tile, in the GPU process), or
+ * twice what the current view needs plus a margin on a large screen. 160 tiles took a 10000²
+ * mosaic's renderer and GPU processes past 600 MB after some panning at 100 %.
+ */
+const MIN_TILES = 64;
+/** Level-0 tiles whose values stay in JS for the read-out (the others ask the engine). */
+const KEEP_VALUES = 24;
 const IN_FLIGHT = 6;
 
 export function levelFor(scale: number, levels: number): number {
@@ -38,6 +46,7 @@ export class TileStore {
   private readonly queue: Array<{ key: string; level: number; tx: number; ty: number }> = [];
   private active = 0;
   private closed = false;
+  private maxTiles = MIN_TILES;
 
   constructor(private readonly gl: GlRenderer, readonly plane: PlaneRef, private readonly onLoad: () => void) {}
 
@@ -75,6 +84,9 @@ export class TileStore {
     const out: GpuTile[] = [];
     let complete = true;
     const levels = level === this.plane.levels - 1 ? [level] : [this.plane.levels - 1, level];
+    let needed = 0;
+    for (const l of levels) needed += this.visible(l, view, cssWidth, cssHeight).length;
+    this.maxTiles = Math.max(MIN_TILES, 2 * needed + 8);
     for (const l of levels) {
       for (const [tx, ty] of this.visible(l, view, cssWidth, cssHeight)) {
         const e = this.touch(this.key(l, tx, ty));
@@ -145,10 +157,17 @@ export class TileStore {
       const texture = this.gl.upload(w, h, values);
       noteTiming('tile-upload', t1, key);
       this.entries.set(key, { key, level, texture, x0, y0, x1: x0 + w * f, y1: y0 + h * f, width: w, values: level === 0 ? values : undefined });
-      while (this.entries.size > MAX_TILES) {
+      while (this.entries.size > this.maxTiles) {
         const [oldKey, old] = this.entries.entries().next().value as [string, Entry];
         this.entries.delete(oldKey);
         this.gl.release(old.texture);
+      }
+      if (level === 0) {
+        // Newest last: keep the values of the newest KEEP_VALUES level-0 tiles only.
+        let kept = 0;
+        for (const e of [...this.entries.values()].reverse()) {
+          if (e.values && ++kept > KEEP_VALUES) e.values = undefined;
+        }
       }
       this.onLoad();
     } catch {
