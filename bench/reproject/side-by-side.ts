@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pythonHas, runPythonJson } from '../lib/python.js';
+import { recordResult } from '../lib/results.js';
 
 export interface SideResult {
   readonly seconds: number;
@@ -19,8 +20,11 @@ export function runOurs(mode: string, files: string[], scriptUrl: URL = new URL(
   return JSON.parse(lines[lines.length - 1]!) as SideResult;
 }
 
+let hasStack: boolean | undefined;
+
 export function runReference(script: string, files: string[]): SideResult | undefined {
-  if (!pythonHas('astropy', 'reproject', 'numpy', 'PIL')) return undefined;
+  hasStack ??= pythonHas('astropy', 'reproject', 'numpy', 'PIL');
+  if (!hasStack) return undefined;
   return runPythonJson<SideResult>(fileURLToPath(new URL(script, import.meta.url)), files);
 }
 
@@ -36,5 +40,44 @@ export function printTable(title: string, ours: SideResult, ref: SideResult | un
     console.log(`ratio (reference / ours): time ${(ref.seconds / ours.seconds).toFixed(2)}x, peak memory ${(ref.peakRssMb / ours.peakRssMb).toFixed(2)}x`);
   } else {
     console.log('(Python reference side skipped: /usr/bin/python3 lacks astropy/reproject/numpy/PIL)');
+  }
+}
+
+const REFERENCE_NAME = 'reproject 0.10 / astropy (upstream chain rebuilt)';
+
+/**
+ * Several rounds of each side: best time and peak RSS with their ranges, the ratios (time: best
+ * over best; memory: the reference's smallest peak over our largest), and the figures recorded
+ * for `npm run bench -- --json`.
+ */
+export function printRounds(title: string, caseName: string, ours: readonly SideResult[], ref: readonly SideResult[]): void {
+  const range = (xs: number[], digits: number) => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return xs.length > 1 ? `${lo.toFixed(digits)} (${lo.toFixed(digits)}-${hi.toFixed(digits)})` : lo.toFixed(digits);
+  };
+  const row = (name: string, rs: readonly SideResult[]) =>
+    `| ${name.padEnd(24)} | ${`${range(rs.map((r) => r.seconds), 2)} s`.padStart(24)} | ${`${range(rs.map((r) => r.peakRssMb), 0)} MB`.padStart(22)} | ${`${rs[0]!.width}x${rs[0]!.height}`.padStart(11)} |`;
+  console.log(`\n${title} (${ours.length} round${ours.length > 1 ? 's' : ''}, sides alternating)`);
+  console.log('| implementation           | time: best (range)       | peak RSS: best (range) |      output |');
+  console.log('|--------------------------|--------------------------|------------------------|-------------|');
+  console.log(row('jwst-processing-engine', ours));
+  const oursBest = Math.min(...ours.map((r) => r.seconds));
+  const oursPeak = Math.max(...ours.map((r) => r.peakRssMb));
+  const extra = { rounds: ours.length, oursWorstSeconds: Math.max(...ours.map((r) => r.seconds)), oursBestPeakRssMb: Math.min(...ours.map((r) => r.peakRssMb)) };
+  if (ref.length) {
+    console.log(row('reproject 0.10 / astropy', ref));
+    const refBest = Math.min(...ref.map((r) => r.seconds));
+    const refPeak = Math.min(...ref.map((r) => r.peakRssMb));
+    const t = refBest / oursBest;
+    const m = refPeak / oursPeak;
+    console.log(`ratio (reference / ours): time ${t.toFixed(2)}x (goal >= 5x: ${t >= 5 ? 'met' : 'NOT met'}), peak memory ${m.toFixed(2)}x (goal >= 2x: ${m >= 2 ? 'met' : 'NOT met'})`);
+    const refExtra = { refWorstSeconds: Math.max(...ref.map((r) => r.seconds)), refWorstPeakRssMb: Math.max(...ref.map((r) => r.peakRssMb)) };
+    recordResult({ case: caseName, metric: 's wall (best)', ours: oursBest, reference: refBest, referenceName: REFERENCE_NAME, higherIsBetter: false, extra: { ...extra, ...refExtra } });
+    recordResult({ case: caseName, metric: 'peak RSS MB (ours: largest, reference: smallest)', ours: oursPeak, reference: refPeak, referenceName: REFERENCE_NAME, higherIsBetter: false, extra: { ...extra, ...refExtra } });
+  } else {
+    console.log('(Python reference side skipped: /usr/bin/python3 lacks astropy/reproject/numpy/PIL, or not asked for)');
+    recordResult({ case: caseName, metric: 's wall (best)', ours: oursBest, higherIsBetter: false, extra });
+    recordResult({ case: caseName, metric: 'peak RSS MB (largest)', ours: oursPeak, higherIsBetter: false, extra });
   }
 }
