@@ -14,6 +14,8 @@ import type { FiniteSummary } from '../finite.js';
 import { AreaResampler, fitInside } from '../resample.js';
 import type { DisplayStatistics } from '../statistics.js';
 import { planeBands, planeRows, type OpenedImage, type ViewerLimits } from './source.js';
+import { hduScaling } from '../../fits/index.js';
+import { Float32Scan } from '../float32-keys.js';
 
 const ZSCALE_SAMPLES = 1000;
 /** Finite values collected for exact percentiles; beyond, a systematic sample. */
@@ -75,24 +77,39 @@ async function displayStatistics(
 /**
  * The display statistics of a streamed plane without resampling it (for the histogram): one pass
  * for count/min/max and per-row finite counts, then the zscale sample and, when the display needs
- * them, the finite values, exactly as `reduceBands` gets them.
+ * them, the finite values, exactly as `reduceBands` gets them. Float32 planes are scanned through
+ * their bits (see float32-keys.ts), which also gives `buckets`: the finite values' 65,536-bucket
+ * key histogram, for exact percentiles in one more pass.
  */
-export async function scanStatistics(img: OpenedImage, limits: ViewerLimits, display: DisplayOptions): Promise<DisplayStatistics> {
+export async function scanStatistics(img: OpenedImage, limits: ViewerLimits, display: DisplayOptions): Promise<{ stats: DisplayStatistics; buckets?: Float64Array }> {
   const { width, height } = img;
   const total = width * height;
   const rowCounts = new Int32Array(height);
   const stride0 = Math.max(1, Math.trunc(Math.max(1, total / ZSCALE_SAMPLES)));
   const pre = new Float64Array(Math.min(ZSCALE_SAMPLES, Math.ceil(total / stride0)));
   const acc = { count: 0, min: Infinity, max: -Infinity };
+  const keys = yieldsFloat32(img) ? new Float32Scan(width, rowCounts) : undefined;
   let offset = 0;
   for await (const band of planeBands(img, limits)) {
-    scanBand(band, width, offset / width, rowCounts, acc);
+    if (keys) keys.add(asFloat32(band), offset / width);
+    else scanBand(band, width, offset / width, rowCounts, acc);
     const end = offset + band.length;
     for (let j = Math.ceil(offset / stride0); j < pre.length && j * stride0 < end; j++) pre[j] = band[j * stride0 - offset]!;
     offset = end;
   }
-  const summary: FiniteSummary = acc.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: acc.count, min: acc.min, max: acc.max };
-  return displayStatistics(img, limits, display, summary, pre, rowCounts);
+  const summary: FiniteSummary = keys ? keys.finish() : acc.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: acc.count, min: acc.min, max: acc.max };
+  const stats = await displayStatistics(img, limits, display, summary, pre, rowCounts);
+  return keys ? { stats, buckets: keys.buckets } : { stats };
+}
+
+/** True when `planeBands` yields Float32Array bands (BITPIX 8, 16 and -32, not smoothed). */
+export function yieldsFloat32(img: OpenedImage): boolean {
+  return !img.smoothed && hduScaling(img.hdu).output === 'float32';
+}
+
+/** The band as float32 (it is one whenever `yieldsFloat32`; the copy is a safety net, exact for float32 values). */
+export function asFloat32(band: PixelArray): Float32Array {
+  return band instanceof Float32Array ? band : Float32Array.from(band);
 }
 
 function scanBand(band: PixelArray, width: number, firstRow: number, rowCounts: Int32Array, acc: { count: number; min: number; max: number }): void {
