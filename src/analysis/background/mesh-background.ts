@@ -260,14 +260,11 @@ function zoomMesh(mesh: Float64Array, nx: number, ny: number, boxX: number, boxY
     if (v > max) max = v;
   }
   if (max - min === 0) return new Float64Array(width * height).fill(min);
-  let out: Float64Array;
-  if (pad) {
-    out = splineZoom(mesh, nx, ny, boxX, boxY, width, height);
-  } else {
-    // 'crop': zoom straight to the image size; photutils passes grid_mode only for 'pad', so
-    // scipy's default grid_mode=False applies here
-    out = zoomNoGrid(mesh, nx, ny, width, height);
-  }
+  // clipped to the mesh's range as it is written
+  if (pad) return splineZoom(mesh, nx, ny, boxX, boxY, width, height, [min, max]);
+  // 'crop': zoom straight to the image size; photutils passes grid_mode only for 'pad', so
+  // scipy's default grid_mode=False applies here
+  const out = zoomNoGrid(mesh, nx, ny, width, height);
   for (let i = 0; i < out.length; i++) {
     const v = out[i]!;
     out[i] = v < min ? min : v > max ? max : v;

@@ -69,9 +69,10 @@ function axisTaps(nIn: number, nOut: number, keep: number): AxisTaps {
 
 /**
  * Zooms an nx-by-ny grid by integer factors (zx, zy) and returns the top-left keepW-by-keepH
- * window of the result (photutils pads the image to whole boxes, zooms, then crops).
+ * window of the result (photutils pads the image to whole boxes, zooms, then crops). With `clip`,
+ * each value is clipped to [lo, hi] as it is written (saves a pass over the full-size result).
  */
-export function splineZoom(grid: Float64Array, nx: number, ny: number, zx: number, zy: number, keepW: number, keepH: number): Float64Array {
+export function splineZoom(grid: Float64Array, nx: number, ny: number, zx: number, zy: number, keepW: number, keepH: number, clip?: readonly [number, number]): Float64Array {
   const coef = prefilter2d(grid, nx, ny);
   const tx = axisTaps(nx, nx * zx, keepW);
   const ty = axisTaps(ny, ny * zy, keepH);
@@ -100,6 +101,14 @@ export function splineZoom(grid: Float64Array, nx: number, ny: number, zx: numbe
     const w2 = ty.w[j + 2]!;
     const w3 = ty.w[j + 3]!;
     const o = y * keepW;
+    if (clip) {
+      const [lo, hi] = clip;
+      for (let x = 0; x < keepW; x++) {
+        const v = w0 * rows[r0 + x]! + w1 * rows[r1 + x]! + w2 * rows[r2 + x]! + w3 * rows[r3 + x]!;
+        out[o + x] = v < lo ? lo : v > hi ? hi : v;
+      }
+      continue;
+    }
     for (let x = 0; x < keepW; x++) {
       out[o + x] = w0 * rows[r0 + x]! + w1 * rows[r1 + x]! + w2 * rows[r2 + x]! + w3 * rows[r3 + x]!;
     }
