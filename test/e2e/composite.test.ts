@@ -113,7 +113,7 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     assert.deepEqual(last.channels[2]!.color, { luminance: true });
   });
 
-  it('renders previews only while a slider is held and the full resolution on release; black/white/gamma/curve are sent', async () => {
+  it('starts a manual stretch from the automatic tone, renders previews only while a slider is held and the full resolution on release', async () => {
     let released = false;
     const sent: Array<{ width: number; released: boolean; body: { channels: Array<Record<string, unknown>> } }> = [];
     const onRequest = (r: import('playwright-core').Request) => {
@@ -123,9 +123,14 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     };
     page.on('request', onRequest);
     try {
-      // the full resolution of both changes: nothing renders after it
-      let full = nextFull((b) => (b.channels[0] as Record<string, unknown>).curve === 's_curve');
+      // leaving automatic starts from the engine's automatic tone of the channel
+      const analysis = page.waitForResponse((r) => r.url().endsWith('/composite/analyze-channels') && r.status() === 200, { timeout: 60_000 });
+      let full = nextFull((b) => (b.channels[0] as Record<string, unknown>).stretch === 'asinh');
       await page.locator('#ch0-stretch').selectOption('asinh');
+      const suggested = ((await (await analysis).json()) as { channels: Array<{ params: { black_point: number; gamma: number } }> }).channels[0]!.params;
+      await full;
+      // the full resolution of the curve change: nothing renders after it
+      full = nextFull((b) => (b.channels[0] as Record<string, unknown>).curve === 's_curve');
       await page.locator('#ch0-curve').selectOption('s_curve');
       await full;
       await fullShown();
@@ -153,9 +158,9 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
       assert.ok(sent.filter((r) => !r.released).every((r) => r.width === 360), `only previews while held: ${JSON.stringify(sent.map((r) => [r.width, r.released]))}`);
       assert.ok(sent.some((r) => !r.released), 'previews while held');
       assert.equal(last.channels[0]!.white_point, held, 'the full resolution renders the released value');
-      assert.equal(last.channels[0]!.black_point, 0);
+      assert.ok(Math.abs((last.channels[0]!.black_point as number) - Math.min(suggested.black_point, 0.5)) < 1e-3, `black point from the analysis: ${String(last.channels[0]!.black_point)} vs ${suggested.black_point}`);
+      assert.ok(Math.abs((last.channels[0]!.gamma as number) - Math.min(Math.max(suggested.gamma, 0.2), 5)) < 0.01, `gamma from the analysis: ${String(last.channels[0]!.gamma)} vs ${suggested.gamma}`);
       assert.equal(last.channels[0]!.curve, 's_curve');
-      assert.equal(last.channels[0]!.gamma, 1);
       assert.equal(last.channels[1]!.stretch, undefined, 'automatic channels send no tone field');
     } finally {
       page.off('request', onRequest);

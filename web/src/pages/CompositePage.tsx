@@ -35,6 +35,8 @@ interface Channel {
   white: number;
   curve: (typeof CURVES)[number];
   gamma: number;
+  /** asinh softening (the route's asinh_a). */
+  asinhA: number;
   weight: number;
 }
 
@@ -47,7 +49,7 @@ interface Rendered {
   cache: string | null;
 }
 
-const channel = (color: string, label = '', files: string[] = []): Channel => ({ label, files, color, luminance: false, stretch: 'auto', black: 0, white: 1, curve: 'linear', gamma: 1, weight: 1 });
+const channel = (color: string, label = '', files: string[] = []): Channel => ({ label, files, color, luminance: false, stretch: 'auto', black: 0, white: 1, curve: 'linear', gamma: 1, asinhA: 0.05, weight: 1 });
 const START: Channel[] = [channel('#0000ff'), channel('#00ff00'), channel('#ff0000')];
 
 /** The page's first channels: a recipe link's, or blue, green and red to fill in. */
@@ -85,7 +87,7 @@ function compositeRequest(channels: readonly Channel[], view: View, size: number
       color: c.luminance ? { luminance: true } : { rgb: rgbOf(c.color) },
       weight: c.weight,
       // 'auto': no tone field, so the engine chooses them from the data
-      ...(c.stretch === 'auto' ? {} : { stretch: c.stretch, black_point: c.black, white_point: c.white, curve: c.curve, gamma: c.gamma }),
+      ...(c.stretch === 'auto' ? {} : { stretch: c.stretch, black_point: c.black, white_point: c.white, curve: c.curve, gamma: c.gamma, asinh_a: c.asinhA }),
     })),
     feather_strength: feather,
     rotation_degrees: round(view.rotation, 2),
@@ -97,6 +99,25 @@ function compositeRequest(channels: readonly Channel[], view: View, size: number
     width: size,
     height: size,
   };
+}
+
+/** The engine's automatic tone of a channel (POST /composite/analyze-channels), as the page's fields. */
+async function suggestedTone(c: Channel, label: string): Promise<Partial<Channel>> {
+  const res = await fetch('/composite/analyze-channels', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ channels: [{ file_paths: c.files, label, color: c.luminance ? { luminance: true } : { rgb: rgbOf(c.color) } }] }),
+  });
+  if (!res.ok) return {};
+  const body = (await res.json()) as { channels?: Array<{ params?: { black_point?: number; white_point?: number; gamma?: number; asinh_a?: number; curve?: string } }> };
+  const p = body.channels?.[0]?.params;
+  if (!p) return {};
+  const out: Partial<Channel> = {};
+  if (typeof p.black_point === 'number') out.black = round(clamp(p.black_point, 0, 0.5), 4);
+  if (typeof p.white_point === 'number') out.white = round(clamp(p.white_point, 0.5, 1), 4);
+  if (typeof p.gamma === 'number') out.gamma = round(clamp(p.gamma, 0.2, 5), 2);
+  if (typeof p.asinh_a === 'number') out.asinhA = round(clamp(p.asinh_a, 0.001, 1), 3);
+  if ((CURVES as readonly string[]).includes(p.curve ?? '')) out.curve = p.curve as Channel['curve'];
+  return out;
 }
 
 async function render(body: Record<string, unknown>, signal: AbortSignal): Promise<Rendered> {
@@ -133,6 +154,13 @@ export function CompositePage({ params = new URLSearchParams() }: { params?: URL
   const live = useRef<{ ctl: AbortController; preview: AbortController; timers: Array<ReturnType<typeof setTimeout>>; full: boolean; fullBody: Record<string, unknown> } | null>(null);
 
   const update = (i: number, c: Partial<Channel>) => setChannels((cs) => cs.map((x, j) => (j === i ? { ...x, ...c } : x)));
+  /** Leaving automatic starts from the engine's automatic tone of the channel, so the picture does not jump. */
+  const changeStretch = async (i: number, stretch: Channel['stretch']) => {
+    const c = channels[i]!;
+    let tone: Partial<Channel> = {};
+    if (c.stretch === 'auto' && stretch !== 'auto' && c.files.length > 0) tone = await suggestedTone(c, c.label || `ch${i + 1}`).catch(() => ({}));
+    update(i, { ...tone, stretch });
+  };
   const ready = channels.every((c) => c.files.length > 0) && channels.some((c) => !c.luminance) && channels.filter((c) => c.luminance).length <= 1
     && channels.every((c) => c.stretch === 'auto' || c.white > c.black);
 
@@ -291,7 +319,7 @@ export function CompositePage({ params = new URLSearchParams() }: { params?: URL
                 </div>
                 <div className="field">
                   <label htmlFor={`ch${i}-stretch`}>Stretch</label>
-                  <select id={`ch${i}-stretch`} value={c.stretch} onChange={(e) => update(i, { stretch: e.target.value as Channel['stretch'] })}>
+                  <select id={`ch${i}-stretch`} value={c.stretch} onChange={(e) => void changeStretch(i, e.target.value as Channel['stretch'])}>
                     {STRETCHES.map((s) => <option key={s} value={s}>{s === 'auto' ? 'automatic' : s}</option>)}
                   </select>
                 </div>
@@ -313,7 +341,11 @@ export function CompositePage({ params = new URLSearchParams() }: { params?: URL
                 </div>
                 <div className="field">
                   <label htmlFor={`ch${i}-gamma`}>Gamma {c.gamma.toFixed(2)}</label>
-                  <input id={`ch${i}-gamma`} type="range" min={0.2} max={3} step={0.05} value={c.gamma} disabled={c.stretch === 'auto'} onChange={(e) => update(i, { gamma: Number(e.target.value) })} />
+                  <input id={`ch${i}-gamma`} type="range" min={0.2} max={5} step={0.05} value={c.gamma} disabled={c.stretch === 'auto'} onChange={(e) => update(i, { gamma: Number(e.target.value) })} />
+                </div>
+                <div className="field">
+                  <label htmlFor={`ch${i}-asinh`}>Softening {c.asinhA.toFixed(3)}</label>
+                  <input id={`ch${i}-asinh`} type="range" min={0.001} max={1} step={0.001} value={c.asinhA} disabled={c.stretch !== 'asinh'} onChange={(e) => update(i, { asinhA: Number(e.target.value) })} />
                 </div>
                 <div className="field">
                   <label htmlFor={`ch${i}-weight`}>Weight {c.weight.toFixed(2)}</label>
