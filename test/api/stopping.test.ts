@@ -100,6 +100,28 @@ describe('a client that goes away stops its work', () => {
     }));
   });
 
+  it('N-channel composite: POST /composite/generate-nchannel', async () => {
+    await abandoned('/composite/generate-nchannel', json({
+      channels: [{ file_paths: ['big/a.fits'], color: { hue: 0 } }, { file_paths: ['big/b.fits'], color: { hue: 120 } }, { file_paths: ['big/a.fits', 'big/b.fits'], color: { hue: 240 } }],
+      width: 4000, height: 4000,
+    }));
+  });
+
+  it('N-channel composite stream: POST /composite/generate-nchannel-stream', async () => {
+    // the NDJSON answer starts at once (200), so the client goes away while reading the events
+    const controller = new AbortController();
+    const response = fetch(`${base}/composite/generate-nchannel-stream`, {
+      ...json({
+        channels: [{ file_paths: ['big/a.fits'], color: { hue: 0 } }, { file_paths: ['big/b.fits'], color: { hue: 120 } }, { file_paths: ['big/a.fits', 'big/b.fits'], color: { hue: 240 } }],
+        width: 4000, height: 4000,
+      }),
+      signal: controller.signal,
+    });
+    await assertStops(() => controller.abort());
+    const settled = await response.then((r) => r.text().then(() => 'read', () => 'aborted'), () => 'aborted');
+    assert.equal(settled, 'aborted', 'the client saw its own abort, not a complete answer');
+  });
+
   it('mosaic: POST /mosaic/generate', async () => {
     await abandoned('/mosaic/generate', json(MOSAIC));
   });
