@@ -29,6 +29,8 @@ export interface Settings {
   readonly downloadAllowedHosts: readonly string[];
   /** MAST_DOWNLOAD_TIMEOUT (s): budget of the synchronous POST /mast/download. */
   readonly mastDownloadTimeoutMs: number;
+  /** AWS_MIRROR_BUCKET, AWS_MIRROR_ENDPOINT: the AWS mirror of MAST that `source: "aws"` downloads read (anonymously). */
+  readonly awsMirror: { readonly bucket: string; readonly endpoint: string };
   readonly maxFitsFileSizeMb: number;
   readonly maxFitsArrayElements: number;
   /** MAX_DECOMPRESSION_RATIO: a .gz/.bz2/.Z input may decompress to at most this many times its size (0 = off). */
@@ -250,6 +252,7 @@ export function loadSettings(env: Env = process.env): Settings {
     downloadFsync: boolean(env, 'DOWNLOAD_FSYNC', true),
     downloadAllowedHosts: hostList(env, 'DOWNLOAD_ALLOWED_HOSTS'),
     mastDownloadTimeoutMs: number(env, 'MAST_DOWNLOAD_TIMEOUT', 600, { min: 0.1, max: 86_400 }) * 1000,
+    awsMirror: awsMirrorSettings(env),
     maxFitsFileSizeMb: number(env, 'MAX_FITS_FILE_SIZE_MB', 2048, { min: 1 }),
     maxFitsArrayElements: number(env, 'MAX_FITS_ARRAY_ELEMENTS', 100_000_000, { min: 1, integer: true }),
     maxDecompressionRatio: number(env, 'MAX_DECOMPRESSION_RATIO', 200, { min: 0, max: 1_000_000 }),
@@ -308,6 +311,15 @@ export function loadS3Settings(env: Env, prefix = 'S3_', defaults: Partial<S3Set
     anonymous: boolean(env, `${prefix}ANONYMOUS`, defaults.anonymous ?? false),
     publicEndpoint,
   };
+}
+
+/** The AWS mirror of MAST: public bucket (default stpubdata) at an endpoint (default AWS's). */
+function awsMirrorSettings(env: Env): { bucket: string; endpoint: string } {
+  const bucket = raw(env, 'AWS_MIRROR_BUCKET') ?? 'stpubdata';
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError(`AWS_MIRROR_BUCKET=${JSON.stringify(bucket)} is invalid: expected an S3 bucket name (3-63 lower-case letters, digits, '.', '-')`);
+  }
+  return { bucket, endpoint: url(env, 'AWS_MIRROR_ENDPOINT', 'https://s3.amazonaws.com') };
 }
 
 /** STORAGE_PROVIDER, S3_*, STORAGE_READ_CACHE_MB, STORAGE_READ_BLOCK_KB (docs/storage.md). */

@@ -25,15 +25,16 @@ import {
 } from '../jobs/index.js';
 import { enforceCacheBound } from './cache-bound.js';
 import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
-import { DiskFullError, DownloadError } from './errors.js';
+import { DiskFullError, DownloadError, PermanentHttpError } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './file-layer.js';
 import { DigestService } from './digest-service.js';
 import { FileDownloader } from './file-downloader.js';
+import { AwsMirror, DEFAULT_AWS_MIRROR } from './aws-mirror.js';
 import { ObjectFileDownloader, objectKeyOf } from './object-downloader.js';
 import type { StorageProvider } from '../storage/provider.js';
 import {
   fileDownloadedBytes, isResumable, jobFromJson, jobToJson, jobTotals, newFileEntry, requestJson,
-  type FileEntry, type Job, type JobJson, type JobStatus, type PauseReason,
+  type DownloadSource, type FileEntry, type Job, type JobJson, type JobStatus, type PauseReason,
 } from './job.js';
 import { markImported, readLegacyStates } from './legacy-state.js';
 import { lockObservation } from './observation-lock.js';
@@ -105,6 +106,8 @@ export interface DownloadManagerOptions {
   readonly objectStore?: StorageProvider;
   /** Bytes per uploaded part into `objectStore` (default 8 MiB; at least 5 MiB). */
   readonly partBytes?: number;
+  /** The AWS mirror jobs with `source: 'aws'` fetch from (default: bucket stpubdata on AWS, keys from MAST_BASE_URL's path lookup). */
+  readonly mirror?: AwsMirror;
   /** Only without `jobs`: progress written to the store at most this often (default 1000 ms). */
   readonly persistIntervalMs?: number;
   /** How often progress events are published per job (default 250 ms). */
@@ -148,6 +151,8 @@ export interface CreateJobRequest {
    * type, level, subgroup and extension filters do not apply to a selection.
    */
   readonly productFilenames?: readonly string[] | null;
+  /** `aws`: fetch from the AWS mirror (bucket stpubdata), MAST for files it lacks. Default `mast`. */
+  readonly source?: DownloadSource;
 }
 
 export interface FileProgress {
@@ -267,6 +272,7 @@ export class DownloadManager {
   private readonly ownAgent: ReturnType<typeof createDownloadAgent> | undefined;
   private readonly downloader: FileDownloader;
   private readonly objectDownloader: ObjectFileDownloader | undefined;
+  private readonly mirror: AwsMirror;
   private readonly digests = new DigestService();
   private readonly slots: FileSlots;
   /** Download views of the jobs running in this process (live objects, changed by their runs). */
@@ -312,6 +318,7 @@ export class DownloadManager {
     this.objectDownloader = options.objectStore
       ? new ObjectFileDownloader({ fetcher: this.fetcher, store: options.objectStore, chunkSize: options.chunkSize ?? 5 * 1024 * 1024, partBytes: options.partBytes ?? 8 * 1024 * 1024, retry, clock: options.retryClock })
       : undefined;
+    this.mirror = options.mirror ?? new AwsMirror(DEFAULT_AWS_MIRROR, options.mastBaseUrl ?? 'https://mast.stsci.edu', { token: options.token, logger: this.log });
     this.slots = new FileSlots(files, prepareAhead);
     this.ownsJobs = options.jobs === undefined;
     this.jobs = options.jobs ?? new JobService({
@@ -459,7 +466,7 @@ export class DownloadManager {
     validateObsId(request.obsId);
     const selection = request.productFilenames ? validateProductSelection(request.productFilenames) : null;
     // A selection is checked against the product list now, so unknown names are the caller's 422.
-    const selected = selection ? await this.listSelection(request.obsId, selection) : undefined;
+    const selected = selection ? await this.listSelection(request.obsId, selection, undefined, request.source ?? 'mast') : undefined;
     const turn = this.creating.then(async () => {
       // A request for files a queued or running job already fetches joins that job.
       const joined = await this.activeJobCovering(request, selection);
@@ -475,6 +482,7 @@ export class DownloadManager {
         extension: request.extension && request.extension.length > 0 ? [...request.extension] : null,
         productId: request.productId ?? null,
         productFilenames: selection,
+        source: request.source ?? 'mast',
         downloadDir: observationDir(this.downloadDir, request.obsId),
         files: [],
         status: 'queued',
@@ -506,9 +514,9 @@ export class DownloadManager {
   }
 
   /** The products named by a selection, in the listing's order; every name must be listed. */
-  private async listSelection(obsId: string, names: readonly string[], signal: AbortSignal = AbortSignal.timeout(300_000)): Promise<RemoteProduct[]> {
+  private async listSelection(obsId: string, names: readonly string[], signal: AbortSignal = AbortSignal.timeout(300_000), source: DownloadSource = 'mast'): Promise<RemoteProduct[]> {
     const query: ProductQuery = { filenames: names };
-    const products = (await this.o.products.listProducts(obsId, query, signal)).filter((p) => names.includes(p.filename));
+    const products = (await this.productSource(source).listProducts(obsId, query, signal)).filter((p) => names.includes(p.filename));
     const listed = new Set(products.map((p) => p.filename));
     const unknown = names.filter((n) => !listed.has(n));
     if (unknown.length > 0) {
@@ -516,6 +524,11 @@ export class DownloadManager {
       throw new ValidationError(`product_filenames: ${unknown.length} name(s) not among the products of ${obsId}: ${shown}`, 'DOWNLOAD_UNKNOWN_PRODUCTS');
     }
     return products;
+  }
+
+  /** MAST's product listing, pointing at the AWS mirror for `aws`. */
+  private productSource(source: DownloadSource = 'mast'): ProductSource {
+    return source === 'aws' ? this.mirror.source(this.o.products) : this.o.products;
   }
 
   /** The download record `jobId`, or undefined (also for another kind's job). */
@@ -795,8 +808,8 @@ export class DownloadManager {
         job.message = 'Fetching product information from MAST...';
         save();
         const products = job.productFilenames
-          ? await this.listSelection(job.obsId, job.productFilenames, signal)
-          : await this.o.products.listProducts(job.obsId, {
+          ? await this.listSelection(job.obsId, job.productFilenames, signal, job.source)
+          : await this.productSource(job.source).listProducts(job.obsId, {
             productType: [job.productType], calibLevel: job.calibLevel, subgroup: job.subgroup, extension: job.extension, productId: job.productId,
           }, signal);
         signal.throwIfAborted();
@@ -895,7 +908,7 @@ export class DownloadManager {
     const page = await this.jobs.list({ kinds: [DOWNLOAD_KIND], states: ['queued', 'running'], limit: ALL });
     for (const record of page.jobs.reverse()) {
       const job = this.live.get(record.id) ?? downloadJobOf(record);
-      if (job.obsId !== request.obsId) continue;
+      if (job.obsId !== request.obsId || (job.source ?? 'mast') !== (request.source ?? 'mast')) continue;
       const sameFilters = (request.productType ?? 'SCIENCE') === job.productType && same(request.calibLevel, job.calibLevel) &&
         same(request.subgroup, job.subgroup) && same(request.extension?.length ? request.extension : null, job.extension) &&
         (request.productId ?? null) === job.productId;
@@ -914,14 +927,28 @@ export class DownloadManager {
       ticket = await this.slots.enter(signal);
       const slot = ticket;
       job.currentFile = file.filename;
-      await (this.objectDownloader ?? this.downloader).download(file, signal, {
-        onBytes: (n) => speed.add(n),
+      const hooks = {
+        onBytes: (n: number) => speed.add(n),
         beforeStreaming: () => slot.stream(signal),
         onAllRequested: () => slot.handOver(),
         onProgress: saving.touch,
         onLayout: saving.saveNow,
-        onNotice: (message, data) => this.log.info({ jobId: job.id, ...data }, message),
-      });
+        onNotice: (message: string, data?: Record<string, unknown>) => this.log.info({ jobId: job.id, ...data }, message),
+      };
+      const downloader = this.objectDownloader ?? this.downloader;
+      try {
+        await downloader.download(file, signal, hooks);
+      } catch (err) {
+        // Not on the AWS mirror (AWS answers 403 for a missing key it will not list): from MAST.
+        const missing = err instanceof PermanentHttpError && (err.status === 403 || err.status === 404);
+        if (!missing || !file.fallbackUrl || signal.aborted) throw err;
+        this.log.info({ jobId: job.id, file: file.filename, status: (err as PermanentHttpError).status }, 'not on the AWS mirror; downloading from MAST');
+        await this.forgetBytes(file);
+        file.url = file.fallbackUrl;
+        file.fallbackUrl = null;
+        await saving.saveNow();
+        await downloader.download(file, signal, hooks);
+      }
       this.log.debug({ jobId: job.id, file: file.filename, sha256: file.sha256 }, 'file complete');
       if (this.o.onFileComplete && file.status === 'complete') {
         try {
@@ -953,6 +980,19 @@ export class DownloadManager {
     }
   }
 
+  /** Drops what a file holds of another source's bytes (its .part, or its unfinished upload). */
+  private async forgetBytes(file: FileEntry): Promise<void> {
+    if (file.upload) await this.objectDownloader?.abandon(file).catch(() => undefined);
+    file.upload = null;
+    if (relativeInside(this.downloadDir, file.localPath) !== undefined) await this.fs.remove(`${file.localPath}.part`).catch(() => undefined);
+    file.ranges = [];
+    file.sequential = true;
+    file.etag = null;
+    file.lastModified = null;
+    file.status = 'downloading';
+    file.error = null;
+  }
+
   private async checkDiskSpace(job: Job): Promise<void> {
     const free = await this.fs.freeBytes(this.downloadDir);
     if (free === undefined) return;
@@ -977,7 +1017,7 @@ export class DownloadManager {
       seen.add(filename);
       const localPath = error ? `${job.downloadDir}/.invalid` : fileInside(job.downloadDir, filename);
       const relativePath = relativeInside(this.o.dataDir, localPath) ?? relativeInside(this.downloadDir, localPath) ?? filename;
-      out.push(newFileEntry({ filename, url: p.url, dataUri: p.dataUri, localPath, relativePath, totalBytes: p.size }, error));
+      out.push(newFileEntry({ filename, url: p.url, fallbackUrl: p.fallbackUrl ?? null, dataUri: p.dataUri, localPath, relativePath, totalBytes: p.size }, error));
     }
     return out;
   }

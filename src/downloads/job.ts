@@ -21,10 +21,14 @@ export type FileStatus = (typeof FILE_STATUSES)[number];
 /** Why a job is paused: only `user` pauses wait for a person; the others resume automatically. */
 export type PauseReason = 'user' | 'shutdown' | 'interrupted' | 'disk_full';
 export type FitsVerdict = 'valid' | 'absent' | 'not_fits';
+/** Where products are fetched from: MAST, or the AWS mirror (bucket stpubdata) with MAST as fallback. */
+export type DownloadSource = 'mast' | 'aws';
 
 export interface FileEntry {
   filename: string;
   url: string;
+  /** MAST's URL while `url` is the AWS mirror's: taken when the mirror does not have the file. */
+  fallbackUrl: string | null;
   dataUri: string | null;
   /** Absolute path of the finished file. */
   localPath: string;
@@ -75,6 +79,8 @@ export interface Job {
   readonly productId: string | null;
   /** The user's selection of productFilename values (null: every product the filters keep). */
   readonly productFilenames: readonly string[] | null;
+  /** Where the products come from (`aws`: the mirror bucket, MAST for files it lacks). */
+  readonly source?: DownloadSource;
   /** Absolute folder of this observation's files. */
   readonly downloadDir: string;
   files: FileEntry[];
@@ -102,9 +108,10 @@ export const isResumable = (job: Job): boolean =>
   (job.status === 'paused' && job.files.length === 0);
 
 /** A file not started yet: the fields that identify it, nothing transferred, nothing verified. */
-export function newFileEntry(init: Pick<FileEntry, 'filename' | 'url' | 'dataUri' | 'localPath' | 'relativePath' | 'totalBytes'>, error: string | null = null): FileEntry {
+export function newFileEntry(init: Pick<FileEntry, 'filename' | 'url' | 'dataUri' | 'localPath' | 'relativePath' | 'totalBytes'> & { fallbackUrl?: string | null }, error: string | null = null): FileEntry {
   return {
     ...init,
+    fallbackUrl: init.fallbackUrl ?? null,
     ranges: [],
     sequential: true,
     status: error ? 'failed' : 'pending',
@@ -144,6 +151,8 @@ export const JOB_SCHEMA_VERSION = 1;
 export interface FileJson {
   filename: string;
   url: string;
+  /** MAST's URL while `url` is the AWS mirror's. */
+  fallback_url?: string | null;
   data_uri: string | null;
   local_path: string;
   relative_path: string;
@@ -182,6 +191,8 @@ export interface JobJson {
   extension?: string[] | null;
   product_id: string | null;
   product_filenames: string[] | null;
+  /** `aws`: products from the AWS mirror (absent: MAST). */
+  source?: DownloadSource;
   download_dir: string;
   files: FileJson[];
   total_bytes: number;
@@ -200,7 +211,7 @@ export interface JobJson {
 }
 
 /** What was asked for, snake_case as saved (a download record's inputs: no server path). */
-export function requestJson(job: Job): Pick<JobJson, 'obs_id' | 'product_type' | 'calib_level' | 'subgroup' | 'extension' | 'product_id' | 'product_filenames'> {
+export function requestJson(job: Job): Pick<JobJson, 'obs_id' | 'product_type' | 'calib_level' | 'subgroup' | 'extension' | 'product_id' | 'product_filenames' | 'source'> {
   return {
     obs_id: job.obsId,
     product_type: job.productType,
@@ -209,6 +220,8 @@ export function requestJson(job: Job): Pick<JobJson, 'obs_id' | 'product_type' |
     extension: job.extension,
     product_id: job.productId,
     product_filenames: job.productFilenames ? [...job.productFilenames] : null,
+    // Only when not the default, so MAST downloads keep the inputs they always had.
+    ...(job.source === 'aws' ? { source: job.source } : {}),
   };
 }
 
@@ -222,6 +235,7 @@ export function jobToJson(job: Job, now: Date = new Date()): JobJson {
     files: job.files.map((f) => ({
       filename: f.filename,
       url: f.url,
+      ...(f.fallbackUrl ? { fallback_url: f.fallbackUrl } : {}),
       data_uri: f.dataUri,
       local_path: f.localPath,
       relative_path: f.relativePath,
@@ -301,6 +315,7 @@ export function jobFromJson(value: unknown): Job {
     return {
       filename,
       url: str(f.url, `files[${i}].url`),
+      fallbackUrl: strOrNull(f.fallback_url, `files[${i}].fallback_url`),
       dataUri: strOrNull(f.data_uri, `files[${i}].data_uri`),
       localPath: str(f.local_path, `files[${i}].local_path`),
       relativePath: typeof f.relative_path === 'string' ? f.relative_path : filename,
@@ -329,6 +344,7 @@ export function jobFromJson(value: unknown): Job {
     extension: Array.isArray(o.extension) ? o.extension.map((v, i) => str(v, `extension[${i}]`)) : null,
     productId: strOrNull(o.product_id, 'product_id'),
     productFilenames: Array.isArray(o.product_filenames) ? o.product_filenames.map((v, i) => str(v, `product_filenames[${i}]`)) : null,
+    source: o.source === 'aws' ? 'aws' : 'mast',
     downloadDir,
     files,
     status,

@@ -21,6 +21,8 @@ export interface RemoteProduct {
   readonly dataUri: string | null;
   /** The listing's size column (a hint; the server's Content-Length decides). */
   readonly size: number | undefined;
+  /** Where to GET it when `url` (the AWS mirror) does not have it: MAST's URL. */
+  readonly fallbackUrl?: string;
 }
 
 export interface ProductSource {

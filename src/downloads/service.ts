@@ -8,6 +8,7 @@ import { ALL_PRODUCTS } from '../mast/product-selection.js';
 import { DownloadManager, type DownloadLogger, type DownloadManagerOptions } from './download-manager.js';
 import { productsFromRows, type ProductSource } from './product-source.js';
 import { S3Storage } from '../storage/s3.js';
+import { AwsMirror } from './aws-mirror.js';
 
 /** The MAST client's product list, picked by the shared selection rule (the same as `/mast/products`). */
 export function mastClientProductSource(client: MastClient, baseUrl: string): ProductSource {
@@ -40,6 +41,7 @@ export function downloadManagerFromSettings(
     cacheMaxBytes: settings.mastCacheMaxBytes,
     stallTimeoutMs: settings.downloadStallTimeoutMs,
     syncData: settings.downloadFsync,
+    mirror: new AwsMirror(settings.awsMirror, settings.mastBaseUrl, { token: settings.mastToken, logger: options.logger }),
     // STORAGE_PROVIDER=s3: downloads stream into the bucket (multipart, resumable), not to disk.
     ...(settings.storage.provider === 's3' && settings.storage.s3 ? { objectStore: new S3Storage(settings.storage.s3), partBytes: settings.storage.uploadPartBytes } : {}),
     ...options,

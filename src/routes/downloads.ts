@@ -43,6 +43,10 @@ const ChunkedBody = Type.Object({
   subgroup: Subgroup,
   extension: Extension,
   product_filenames: ProductFilenames,
+  source: Type.Optional(Type.Union([Type.Literal('mast'), Type.Literal('aws')], {
+    default: 'mast',
+    description: 'mast (default), or aws: the AWS mirror of MAST (bucket stpubdata, AWS_MIRROR_BUCKET), read anonymously with ranged GETs; files it does not hold come from MAST',
+  })),
 });
 const JobParams = Type.Object({ job_id: Type.String({ maxLength: 128 }) });
 const DismissQuery = Type.Object({ delete_files: Type.Optional(Type.Boolean({ default: false })) });
@@ -290,8 +294,29 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
       subgroup: req.body.subgroup ?? null,
       extension: req.body.extension ?? null,
       productFilenames: req.body.product_filenames ?? null,
+      source: req.body.source ?? 'mast',
     }, { owner: jobOwnerOf(req) });
     return { job_id: job.id, obs_id: job.obsId, message: 'Chunked download started', is_resume: false };
+  });
+
+  // Upstream's S3 download (from the AWS mirror): the chunked job with source "aws".
+  app.post('/mast/download/start-s3', {
+    schema: {
+      tags, summary: 'Start a resumable download from the AWS mirror of MAST (bucket stpubdata), MAST for files it lacks',
+      body: Type.Omit(ChunkedBody, ['source', 'resume_job_id']), response: { 200: ChunkedStartResponse },
+    },
+  }, async (req) => {
+    checkObsId(req.body.obs_id);
+    const job = await downloads.createJob({
+      obsId: req.body.obs_id,
+      productType: req.body.product_type ?? 'SCIENCE',
+      calibLevel: req.body.calib_level ?? null,
+      subgroup: req.body.subgroup ?? null,
+      extension: req.body.extension ?? null,
+      productFilenames: req.body.product_filenames ?? null,
+      source: 'aws',
+    }, { owner: jobOwnerOf(req) });
+    return { job_id: job.id, obs_id: job.obsId, message: 'Download from the AWS mirror started', is_resume: false };
   });
 
   app.get('/mast/download/progress-chunked/:job_id', {

@@ -8,6 +8,7 @@
  *   GET  /Santa-war/query                          SANTA name resolver
  *   GET|HEAD /api/v0.1/Download/file?uri=          files (delegated to download-endpoint.ts)
  *   GET  /whoami                                   token check
+ *   GET  /api/v0.1/path_lookup/?uri=…&use_cloud_path=True   keys in the AWS mirror (cloud.ts)
  *   /__fake/*                                      switches, faults, request log (see below)
  *
  * Switches are set per test with the JS API (`fake.set({...})`, `fake.fault({...})`) or over HTTP
@@ -21,6 +22,7 @@ import { buildDataset, type Cell, type FakeDataset, type FakeFile, type Row } fr
 import { handleDownload } from './download-endpoint.js';
 import type { DownloadRequestContext } from './download-types.js';
 import { FIXTURES_DIR } from '../helpers/paths.js';
+import { cloudKeyOf } from './cloud.js';
 
 export interface Switches {
   /** EXECUTING answers before COMPLETE, for each new job (request minus page). */
@@ -87,6 +89,8 @@ export class FakeMast {
   switches: Switches = { ...DEFAULT_SWITCHES };
   downloadSwitches: Record<string, unknown> = {};
   readonly downloadState = new Map<string, unknown>();
+  /** Lower-cased URIs the path lookup says are not in the AWS mirror (404). */
+  readonly notInCloud = new Set<string>();
   private faults: Fault[] = [];
   private readonly jobs = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
@@ -256,6 +260,21 @@ export class FakeMast {
         baseUrl: this.url,
       };
       return handleDownload(ctx);
+    }
+    if (path === '/api/v0.1/path_lookup' || path === '/api/v0.1/path_lookup/') {
+      // MAST's cloud path lookup: {uri: {status_code, path}}, path with a leading '/'; more than 40 URIs is a 414 there.
+      const uris = url.searchParams.getAll('uri');
+      if (uris.length > 40) {
+        res.writeHead(414, { 'content-type': 'text/html' });
+        res.end(nginxPage(414));
+        return;
+      }
+      const out: Record<string, { status_code: number; path: string | null }> = {};
+      for (const u of uris) {
+        const file = this.lookup(u);
+        out[u] = file && !this.notInCloud.has(u.trim().toLowerCase()) ? { status_code: 200, path: `/${cloudKeyOf(file.filename)}` } : { status_code: 404, path: null };
+      }
+      return json(res, out);
     }
     if (path === '/whoami') {
       const ok = this.authorized(req);
