@@ -121,7 +121,17 @@ async function suggestedTone(c: Channel, label: string): Promise<Partial<Channel
 }
 
 async function render(body: Record<string, unknown>, signal: AbortSignal): Promise<Rendered> {
-  const res = await fetch('/composite/generate-nchannel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  let res = await fetch('/composite/generate-nchannel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  // A full render gate (429, renders cancelled a moment ago may still hold their slots until
+  // their next step) is a wait, not an error: ask again after Retry-After while still wanted.
+  for (let tries = 0; res.status === 429 && tries < 20; tries++) {
+    const wait = Math.min(Math.max(Number(res.headers.get('retry-after')) || 1, 0.5), 5) * 1000;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, wait);
+      signal.addEventListener('abort', () => { clearTimeout(t); reject(new DOMException('aborted', 'AbortError')); }, { once: true });
+    });
+    res = await fetch('/composite/generate-nchannel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  }
   if (!res.ok) {
     const j = (await res.json().catch(() => ({}))) as { detail?: unknown };
     throw new Error(typeof j.detail === 'string' ? j.detail : `Request failed (HTTP ${res.status})`);
