@@ -5,24 +5,32 @@
  * bundled with esbuild and run by plain node (as in production, no TypeScript loader), its digest
  * worker bundled beside it.
  *
+ * The files are FITS (one header block with CHECKSUM and DATASUM, then random bytes as the data
+ * unit), so the engine verifies what it verifies on MAST's files: SHA-256 and the FITS checksums
+ * of every byte; its client fails if a checksum does not verify.
+ *
  * BENCH_DOWNLOAD_SCALE=0.1 shrinks the sizes while developing; BENCH_DOWNLOAD_RUNS (default 3)
  * takes the best of N rounds per row (each round runs every tool once, in turn).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { existsSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomFillSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { Header } from '../../src/fits/header.js';
+import { OnesComplementSum, applyChecksum } from '../../src/fits/checksum.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MiB = 1024 * 1024;
 const scale = Number(process.env.BENCH_DOWNLOAD_SCALE ?? 1);
 const runs = Number(process.env.BENCH_DOWNLOAD_RUNS ?? 3);
-const bigSize = Math.round(1024 * MiB * scale);
-const smallSize = Math.round(25 * MiB * scale);
+// FITS files are whole 2880-byte blocks
+const BLOCK = 2880;
+const bigSize = Math.round((1024 * MiB * scale) / BLOCK) * BLOCK;
+const smallSize = Math.round((25 * MiB * scale) / BLOCK) * BLOCK;
 const smallCount = 40;
 
 interface Measure {
@@ -31,17 +39,31 @@ interface Measure {
   rssMiB: number;
 }
 
-async function writeRandomFile(path: string, size: number): Promise<void> {
+/** A FITS file of `size` bytes (a multiple of 2880): a header block with valid CHECKSUM and DATASUM, then random data. */
+async function writeFitsFile(path: string, size: number): Promise<void> {
+  const dataBytes = size - BLOCK;
   const block = Buffer.alloc(8 * MiB);
   randomFillSync(block);
-  const out = createWriteStream(path);
-  for (let done = 0, i = 0; done < size; i++) {
-    const n = Math.min(block.length, size - done);
-    block.writeUInt32LE(i, 0);
-    if (!out.write(block.subarray(0, n))) await new Promise<void>((r) => out.once('drain', () => r()));
-    done += n;
+  const sum = new OnesComplementSum();
+  const out = await open(path, 'w');
+  try {
+    for (let done = 0, i = 0; done < dataBytes; i++) {
+      const n = Math.min(block.length, dataBytes - done);
+      block.writeUInt32LE(i, 0);
+      const piece = block.subarray(0, n);
+      sum.add(piece);
+      await out.write(piece, 0, n, BLOCK + done);
+      done += n;
+    }
+    const header = new Header();
+    header.set('SIMPLE', true).set('BITPIX', 8).set('NAXIS', 1).set('NAXIS1', dataBytes);
+    applyChecksum(header, sum.value());
+    const head = header.toBuffer();
+    if (head.length !== BLOCK) throw new Error(`header of ${head.length} bytes`);
+    await out.write(head, 0, BLOCK, 0);
+  } finally {
+    await out.close();
   }
-  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measure {
@@ -62,6 +84,7 @@ async function dirBytes(dir: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const cleanup: string[] = [];
   for (const tool of ['curl', 'aria2c']) {
     if (spawnSync('which', [tool]).status !== 0) {
       process.stdout.write(`${tool} is not installed (apt-get install curl aria2); skipping the download benchmark\n`);
@@ -72,13 +95,17 @@ async function main(): Promise<void> {
   try {
     const src = join(work, 'src');
     await mkdir(src);
-    process.stdout.write(`writing test data (${((bigSize + smallCount * smallSize) / MiB).toFixed(0)} MiB) in ${work} ...\n`);
-    await writeRandomFile(join(src, 'big.bin'), bigSize);
+    process.stdout.write(`writing test data (FITS files with CHECKSUM/DATASUM, ${((bigSize + smallCount * smallSize) / MiB).toFixed(0)} MiB) in ${work} ...\n`);
+    await writeFitsFile(join(src, 'big.bin'), bigSize);
     const smallNames = Array.from({ length: smallCount }, (_, i) => `small-${String(i).padStart(2, '0')}.bin`);
-    for (const n of smallNames) await writeRandomFile(join(src, n), smallSize);
+    for (const n of smallNames) await writeFitsFile(join(src, n), smallSize);
 
-    const outJs = join(work, 'js');
-    await build({ entryPoints: { client: join(here, 'client.ts'), 'range-server': join(here, 'range-server.ts'), 'digest-worker': join(here, '../../src/downloads/digest-worker.ts') }, bundle: true, platform: 'node', format: 'esm', target: 'node20', outdir: outJs, outExtension: { '.js': '.mjs' }, banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'error' });
+    // The bundle holds our code; npm packages stay external (native ones such as better-sqlite3
+    // cannot be bundled), resolved from the repository's node_modules as in production, so the
+    // bundle is written inside the repository (bench/out/ is ignored by git) and removed after.
+    const outJs = join(here, '..', 'out', `downloads-js-${process.pid}`);
+    cleanup.push(outJs);
+    await build({ entryPoints: { client: join(here, 'client.ts'), 'range-server': join(here, 'range-server.ts'), 'digest-worker': join(here, '../../src/downloads/digest-worker.ts') }, bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', outdir: outJs, outExtension: { '.js': '.mjs' }, banner: { js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __fu(new URL('.', import.meta.url));" }, logLevel: 'error' });
 
     const server = spawn(process.execPath, [join(outJs, 'range-server.mjs'), src], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve, reject) => {
@@ -150,6 +177,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await rm(work, { recursive: true, force: true });
+    for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
   }
 }
 
