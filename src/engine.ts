@@ -91,7 +91,10 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     // Every downloaded file becomes a library record before its job completes, in its downloader's
     // "my data"; MAST's archive files stay public (visible to everyone, as before users existed).
     onFileComplete: async (f) => {
-      await library.registerCompletedFile({ path: f.localPath, source: 'download', sha256: f.sha256, jobId: f.jobId, owner: f.owner, visibility: 'public' });
+      // In the bucket the file is the object of its relative path (the key): its local path names the
+      // DATA_DIR of the node that accepted the download, which is not this worker's without a shared disk.
+      const path = objects ? f.relativePath : f.localPath;
+      await library.registerCompletedFile({ path, source: 'download', sha256: f.sha256, jobId: f.jobId, owner: f.owner, visibility: 'public' });
     },
     // Dismissing a download with its files keeps those the library made other records from.
     isFileReferenced: (path) => library.isReferenced(path),
