@@ -7,6 +7,7 @@
  */
 import type { ImagePlane } from '../core/image-plane.js';
 import type { FiniteSummary } from './finite.js';
+import { bitsOf, floatOfKey } from './float32-keys.js';
 
 export interface Size {
   readonly width: number;
@@ -105,6 +106,7 @@ export class AreaResampler {
   /** Adds `rowCount` consecutive input rows (row-major, `inWidth` each) starting at the next row. */
   pushRows(data: ArrayLike<number>, rowCount = Math.floor(data.length / this.inWidth)): void {
     const { inWidth, outWidth, rows, rowSum, rowWeight } = this;
+    const bits = data instanceof Float32Array ? bitsOf(data) : undefined;
     for (let r = 0; r < rowCount; r++) {
       const iy = this.nextInputRow++;
       if (iy >= this.inHeight) throw new RangeError('more rows than the image has');
@@ -112,7 +114,8 @@ export class AreaResampler {
       rowWeight.fill(0);
       const base = r * inWidth;
       const countBefore = this.count;
-      if (this.runs) this.horizontalRuns(data, base);
+      if (this.runs && bits) this.horizontalRuns32(data as Float32Array, bits, base);
+      else if (this.runs) this.horizontalRuns(data, base);
       else this.horizontalGeneral(data, base);
       this.rowFiniteCounts[iy] = this.count - countBefore;
       for (let k = rows.start[iy]!, end = rows.start[iy + 1]!; k < end; k++) {
@@ -198,6 +201,75 @@ export class AreaResampler {
       counted = b;
       rowSum[ox] = sum;
       rowWeight[ox] = weight;
+    }
+    this.count += count;
+    this.min = min;
+    this.max = max;
+  }
+
+  /**
+   * horizontalRuns for float32 rows: the inner runs test finiteness on the bits and track min/max
+   * as order keys (integer compares; V8 runs them much faster than float ones), same results.
+   */
+  private horizontalRuns32(data: Float32Array, bits: Int32Array, base: number): void {
+    const { rowSum, rowWeight } = this;
+    const { first, last, wFirst, wLast } = this.runs!;
+    let count = 0;
+    let min = this.min;
+    let max = this.max;
+    let mn = 0x7fffffff;
+    let mx = -0x80000000;
+    let counted = -1; // last input column already counted
+    for (let ox = 0, n = this.outWidth; ox < n; ox++) {
+      const a = first[ox]!;
+      const b = last[ox]!;
+      let sum = 0;
+      let weight = 0;
+      let v = data[base + a]!;
+      if (v - v === 0) {
+        const w = wFirst[ox]!;
+        sum += w * v;
+        weight += w;
+        if (a > counted) {
+          count++;
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+      let inner = 0;
+      let innerSum = 0;
+      for (let i = base + a + 1, end = base + b; i < end; i++) {
+        const u = bits[i]!;
+        if ((u & 0x7f800000) === 0x7f800000) continue;
+        innerSum += data[i]!;
+        inner++;
+        const k = u ^ ((u >> 31) & 0x7fffffff);
+        if (k < mn) mn = k;
+        if (k > mx) mx = k;
+      }
+      sum += innerSum;
+      weight += inner;
+      count += inner;
+      if (b > a) {
+        v = data[base + b]!;
+        if (v - v === 0) {
+          const w = wLast[ox]!;
+          sum += w * v;
+          weight += w;
+          count++;
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+      counted = b;
+      rowSum[ox] = sum;
+      rowWeight[ox] = weight;
+    }
+    if (mn <= mx) {
+      const lo = floatOfKey(mn);
+      const hi = floatOfKey(mx);
+      if (lo < min) min = lo;
+      if (hi > max) max = hi;
     }
     this.count += count;
     this.min = min;
