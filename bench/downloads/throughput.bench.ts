@@ -14,14 +14,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomFillSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { Header } from '../../src/fits/header.js';
-import { OnesComplementSum, applyChecksum } from '../../src/fits/checksum.js';
+import { writeFitsFile } from './fits-file.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MiB = 1024 * 1024;
@@ -37,33 +35,6 @@ interface Measure {
   wallS: number;
   cpuS: number;
   rssMiB: number;
-}
-
-/** A FITS file of `size` bytes (a multiple of 2880): a header block with valid CHECKSUM and DATASUM, then random data. */
-async function writeFitsFile(path: string, size: number): Promise<void> {
-  const dataBytes = size - BLOCK;
-  const block = Buffer.alloc(8 * MiB);
-  randomFillSync(block);
-  const sum = new OnesComplementSum();
-  const out = await open(path, 'w');
-  try {
-    for (let done = 0, i = 0; done < dataBytes; i++) {
-      const n = Math.min(block.length, dataBytes - done);
-      block.writeUInt32LE(i, 0);
-      const piece = block.subarray(0, n);
-      sum.add(piece);
-      await out.write(piece, 0, n, BLOCK + done);
-      done += n;
-    }
-    const header = new Header();
-    header.set('SIMPLE', true).set('BITPIX', 8).set('NAXIS', 1).set('NAXIS1', dataBytes);
-    applyChecksum(header, sum.value());
-    const head = header.toBuffer();
-    if (head.length !== BLOCK) throw new Error(`header of ${head.length} bytes`);
-    await out.write(head, 0, BLOCK, 0);
-  } finally {
-    await out.close();
-  }
 }
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measure {
