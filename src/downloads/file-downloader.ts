@@ -27,7 +27,8 @@ import type { FileLayer, WritableFile } from './file-layer.js';
 import { hasChecksumFailure, type FitsChecksumReport } from './fits-checksum.js';
 import { isStrongEtag } from './http-range.js';
 import type { FileEntry, FitsVerdict } from './job.js';
-import { Retrier, systemClock, withRetry, type Clock, type RetryPolicy } from '../core/retry.js';
+import { Retrier, systemClock, type Clock, type RetryPolicy } from '../core/retry.js';
+import { withTransferRetries } from './transfer-retry.js';
 
 export interface FileDownloaderOptions {
   readonly fetcher: ChunkFetcher;
@@ -577,14 +578,8 @@ class FileRun {
     this.hooks.onProgress();
   }
 
-  private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, this.o.retry, (err) => {
-      if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : err;
-      return err instanceof DownloadError && err.retryable ? { retryAfterMs: err.retryAfterMs } : false;
-    }, {
-      clock: this.o.clock, random: this.o.random, signal: this.signal,
-      onRetry: (err, retry) => this.hooks.onNotice?.(`retrying: ${(err as Error).message}`, { file: this.entry.filename, retry }),
-    });
+  private withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    return withTransferRetries(fn, this.o, this.signal, (message, data) => this.hooks.onNotice?.(message, data), this.entry.filename);
   }
 }
 

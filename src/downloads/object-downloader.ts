@@ -24,7 +24,8 @@ import type { ResponseBody } from './http1-client.js';
 import type { FileEntry, UploadCheckpoint } from './job.js';
 import { ResumableDigest } from './resumable-digest.js';
 import type { DigestResult } from './content-digest.js';
-import { Retrier, systemClock, withRetry, type Clock, type RetryPolicy } from '../core/retry.js';
+import { Retrier, systemClock, type Clock, type RetryPolicy } from '../core/retry.js';
+import { withTransferRetries } from './transfer-retry.js';
 import { ResumableUpload, type UploadState } from '../storage/resumable-upload.js';
 import { MIN_PART_BYTES, type StorageProvider } from '../storage/provider.js';
 import { StorageError } from '../storage/errors.js';
@@ -379,13 +380,7 @@ class ObjectRun {
     return new Retrier(this.o.retry, { clock: this.o.clock, random: this.o.random, signal: this.signal });
   }
 
-  private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, this.o.retry, (err) => {
-      if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : err;
-      return err instanceof DownloadError && err.retryable ? { retryAfterMs: err.retryAfterMs } : false;
-    }, {
-      clock: this.o.clock, random: this.o.random, signal: this.signal,
-      onRetry: (err, retry) => this.hooks.onNotice?.(`retrying: ${(err as Error).message}`, { file: this.entry.filename, retry }),
-    });
+  private withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    return withTransferRetries(fn, this.o, this.signal, (message, data) => this.hooks.onNotice?.(message, data), this.entry.filename);
   }
 }
