@@ -4,7 +4,8 @@
  * metadata, rows by number, a streaming scan and sort keys of one column.
  */
 import { readLocation, statLocation } from '../storage/locations.js';
-import { NotFoundError } from '../errors.js';
+import { EngineError } from '../errors.js';
+import { catalogueMessage } from '../error-catalogue.js';
 import { basename } from 'node:path';
 import { FitsFile, type Hdu } from '../fits/index.js';
 import {
@@ -329,7 +330,8 @@ export async function openTables(path: string, options: OpenTablesOptions): Prom
   if (isEcsvPath(path)) {
     // ECSV is text: read whole (a local file, or one GET of the object), its size bounded first.
     const st = await statLocation(path);
-    if (!st) throw new NotFoundError(`File not found: ${fileName}`);
+    // The same answer as a FITS file that is not there (the ENOENT of a local open).
+    if (!st) throw new EngineError('IO_NOT_FOUND', catalogueMessage('IO_NOT_FOUND'), 404);
     const max = options.maxEcsvBytes ?? DEFAULT_MAX_ECSV_BYTES;
     if (st.size > max) throw new TableError('TABLE_TOO_LARGE', `ECSV file too large: ${(st.size / 1048576).toFixed(1)}MB exceeds the ${(max / 1048576).toFixed(1)}MB an ECSV table may have (it is read whole)`);
     const table = await loadEcsv(path, st.size, st.version);
