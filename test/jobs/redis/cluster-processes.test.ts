@@ -188,7 +188,8 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
         const expected = fake.dataset.files.get(`mast:jwst/product/${file.filename}`.toLowerCase())!.bytes();
         assert.equal(sha(await readFile(file.local_path)), sha(expected), `${file.filename} identical`);
         // Every Range GET the fake served for this file, both runs: one per chunk, plus at most the
-        // pieces in flight when the worker died (one streaming and one asked ahead per connection).
+        // pieces in flight when the worker died: one received but still in the write buffer (the
+        // writer does not wait for the disk between pieces), one streaming, one asked ahead.
         const gets = endpoint.requests.filter((r) => r.method === 'GET' && r.uri.toLowerCase().endsWith(`/${file.filename}`.toLowerCase()));
         // A retried piece (a keep-alive socket the fake closed under a loaded machine, say) drops
         // the piece asked ahead and asks both again: the workers' logs say how often that happened.
@@ -196,7 +197,7 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
           .filter((l) => l.includes('retrying chunk') && l.includes(`"file":"${file.filename}"`)).length;
         const chunks = Math.ceil(expected.length / CHUNK);
         assert.ok(
-          gets.length <= chunks + 2 * cuts + 2 * retries,
+          gets.length <= chunks + 3 * cuts + 2 * retries,
           `${file.filename}: ${gets.length} GETs for ${chunks} chunks (${attempts} runs, ${retries} retries): ${gets.map((g) => g.range ?? 'whole').join(' ')}`,
         );
       }
