@@ -25,10 +25,10 @@ import {
 } from './errors.js';
 import type { FileLayer, WritableFile } from './file-layer.js';
 import { hasChecksumFailure, type FitsChecksumReport } from './fits-checksum.js';
-import { isStrongEtag } from './http-range.js';
 import type { FileEntry, FitsVerdict } from './job.js';
 import { Retrier, systemClock, type Clock, type RetryPolicy } from '../core/retry.js';
 import { withTransferRetries } from './transfer-retry.js';
+import { changedFrom, ifRangeOf } from './validators.js';
 
 export interface FileDownloaderOptions {
   readonly fetcher: ChunkFetcher;
@@ -244,12 +244,7 @@ class FileRun {
   }
 
   private changedFrom(info: { totalBytes?: number | undefined; etag?: string | undefined; lastModified?: string | undefined }): boolean {
-    const e = this.entry;
-    return (
-      (info.etag !== undefined && e.etag !== null && info.etag !== e.etag) ||
-      (info.lastModified !== undefined && e.lastModified !== null && info.lastModified !== e.lastModified) ||
-      (info.totalBytes !== undefined && e.totalBytes !== undefined && info.totalBytes !== e.totalBytes)
-    );
+    return changedFrom(this.entry, info);
   }
 
   private async restartFromZero(why: string): Promise<void> {
@@ -279,8 +274,7 @@ class FileRun {
   }
 
   private ifRange(): string | undefined {
-    if (isStrongEtag(this.entry.etag ?? undefined)) return this.entry.etag!;
-    return this.entry.lastModified ?? undefined;
+    return ifRangeOf(this.entry);
   }
 
   /**

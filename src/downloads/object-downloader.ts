@@ -19,13 +19,13 @@ import {
 import type { FileDownloadHooks } from './file-downloader.js';
 import { fitsVerdict } from './file-downloader.js';
 import { hasChecksumFailure } from './fits-checksum.js';
-import { isStrongEtag } from './http-range.js';
 import type { ResponseBody } from './http1-client.js';
 import type { FileEntry, UploadCheckpoint } from './job.js';
 import { ResumableDigest } from './resumable-digest.js';
 import type { DigestResult } from './content-digest.js';
 import { Retrier, systemClock, type Clock, type RetryPolicy } from '../core/retry.js';
 import { withTransferRetries } from './transfer-retry.js';
+import { changedFrom, ifRangeOf } from './validators.js';
 import { ResumableUpload, type UploadState } from '../storage/resumable-upload.js';
 import { MIN_PART_BYTES, type StorageProvider } from '../storage/provider.js';
 import { StorageError } from '../storage/errors.js';
@@ -208,17 +208,11 @@ class ObjectRun {
   }
 
   private ifRange(): string | undefined {
-    if (isStrongEtag(this.entry.etag ?? undefined)) return this.entry.etag!;
-    return this.entry.lastModified ?? undefined;
+    return ifRangeOf(this.entry);
   }
 
   private changedFrom(info: { totalBytes?: number | undefined; etag?: string | undefined; lastModified?: string | undefined }): boolean {
-    const e = this.entry;
-    return (
-      (info.etag !== undefined && e.etag !== null && info.etag !== e.etag) ||
-      (info.lastModified !== undefined && e.lastModified !== null && info.lastModified !== e.lastModified) ||
-      (info.totalBytes !== undefined && e.totalBytes !== undefined && info.totalBytes !== e.totalBytes)
-    );
+    return changedFrom(this.entry, info);
   }
 
   /** Fetches the bytes after the upload's end, in order, in ranged GETs (or one GET without ranges). */
