@@ -95,11 +95,17 @@ describe('users (JWT_SECRET_KEY, JWT_JWKS_URL, API keys)', () => {
   let ids: { publicId: string; aliceId: string };
   let jwks: Server;
   let rsaPrivate: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let ecPrivate: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   before(async () => {
     const pair = await generateKeyPair('RS256');
     rsaPrivate = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    jwks = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [jwk] })));
+    const ec = await generateKeyPair('ES256');
+    ecPrivate = ec.privateKey;
+    const keys = [
+      { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' },
+      { ...(await exportJWK(ec.publicKey)), kid: 'k2', alg: 'ES256', use: 'sig' },
+    ];
+    jwks = createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys })));
     await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
     const port = (jwks.address() as AddressInfo).port;
     engine = await startTestEngine({ LIBRARY_SCAN_ON_START: 'false', JWT_SECRET_KEY: SECRET, JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` });
@@ -171,6 +177,19 @@ describe('users (JWT_SECRET_KEY, JWT_JWKS_URL, API keys)', () => {
       .setAudience('JwstDataAnalysisClient').setExpirationTime('5m').sign(rsaPrivate);
     const list = (await get('/api/jwstdata?mine=true', token)).json() as Array<{ id: string }>;
     assert.deepEqual(list.map((r) => r.id), [ids.aliceId]);
+  });
+
+  it('ES256 tokens verified with the JWKS URL; a token signed by a key not in the set, or with its kid but the wrong key, is refused', async () => {
+    const es = (kid: string, key: typeof ecPrivate) => new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'ES256', kid }).setIssuer('JwstDataAnalysis')
+      .setAudience('JwstDataAnalysisClient').setExpirationTime('5m').sign(key);
+    const list = (await get('/api/jwstdata?mine=true', await es('k2', ecPrivate))).json() as Array<{ id: string }>;
+    assert.deepEqual(list.map((r) => r.id), [ids.aliceId]);
+    const stranger = (await generateKeyPair('ES256')).privateKey;
+    for (const token of [await es('k2', stranger), await es('k9', stranger)]) {
+      const res = await get('/api/jwstdata', token);
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.json().detail, 'Invalid or expired token');
+    }
   });
 
   it('API keys act as their user; a revoked key is refused', async () => {
