@@ -77,7 +77,8 @@ export interface FeaturedTarget {
   readonly description: string;
   readonly instruments: readonly string[];
   readonly filterCount: number;
-  readonly compositePotential: 'excellent' | 'good' | 'fair';
+  /** The values upstream's frontend knows (its FeaturedTarget type and badge labels); others show as 'good'. */
+  readonly compositePotential: 'great' | 'good' | 'limited';
   readonly thumbnail: string | null;
   readonly mastSearchParams: { readonly target: string; readonly searchRadius: null };
 }
@@ -87,16 +88,16 @@ const featured = (name: string, catalogId: string, category: string, description
 
 /** Twelve well-observed targets for the workbench's discovery page. */
 export const FEATURED_TARGETS: readonly FeaturedTarget[] = [
-  featured('Southern Ring Nebula', 'NGC 3132', 'nebula', 'A planetary nebula: a dying star\'s shells of gas and dust', ['NIRCAM', 'MIRI'], 10, 'excellent'),
-  featured('Cosmic Cliffs', 'NGC 3324', 'nebula', 'The edge of a star-forming cavity in the Carina Nebula', ['NIRCAM', 'MIRI'], 10, 'excellent'),
-  featured('Pillars of Creation', 'M16', 'nebula', 'Columns of gas and dust in the Eagle Nebula', ['NIRCAM', 'MIRI'], 9, 'excellent'),
-  featured("Stephan's Quintet", 'NGC 7320', 'galaxy', 'A visual grouping of five galaxies, four of them interacting', ['NIRCAM', 'MIRI'], 9, 'excellent'),
-  featured("Webb's First Deep Field", 'SMACS 0723', 'deep_field', 'A galaxy cluster lensing thousands of distant galaxies', ['NIRCAM', 'MIRI', 'NIRISS'], 10, 'excellent'),
+  featured('Southern Ring Nebula', 'NGC 3132', 'nebula', 'A planetary nebula: a dying star\'s shells of gas and dust', ['NIRCAM', 'MIRI'], 10, 'great'),
+  featured('Cosmic Cliffs', 'NGC 3324', 'nebula', 'The edge of a star-forming cavity in the Carina Nebula', ['NIRCAM', 'MIRI'], 10, 'great'),
+  featured('Pillars of Creation', 'M16', 'nebula', 'Columns of gas and dust in the Eagle Nebula', ['NIRCAM', 'MIRI'], 9, 'great'),
+  featured("Stephan's Quintet", 'NGC 7320', 'galaxy', 'A visual grouping of five galaxies, four of them interacting', ['NIRCAM', 'MIRI'], 9, 'great'),
+  featured("Webb's First Deep Field", 'SMACS 0723', 'deep_field', 'A galaxy cluster lensing thousands of distant galaxies', ['NIRCAM', 'MIRI', 'NIRISS'], 10, 'great'),
   featured('NGC 346', 'NGC 346', 'cluster', 'A young star cluster in the Small Magellanic Cloud', ['NIRCAM', 'MIRI'], 8, 'good'),
   featured('Cartwheel Galaxy', 'ESO 350-40', 'galaxy', 'A ring galaxy shaped by a high-speed collision', ['NIRCAM', 'MIRI'], 9, 'good'),
   featured('Phantom Galaxy', 'M74', 'galaxy', 'A grand-design spiral seen face-on', ['NIRCAM', 'MIRI'], 8, 'good'),
   featured('Crab Nebula', 'M1', 'nebula', 'A supernova remnant with a pulsar at its heart', ['NIRCAM', 'MIRI'], 8, 'good'),
   featured('Cassiopeia A', 'Cas A', 'nebula', 'The expanding remnant of a massive star\'s explosion', ['NIRCAM', 'MIRI'], 9, 'good'),
   featured('Rho Ophiuchi', 'Rho Oph', 'nebula', 'The closest star-forming region to Earth', ['NIRCAM'], 6, 'good'),
-  featured('Jupiter', 'Jupiter', 'solar_system', 'The giant planet, its rings and moons', ['NIRCAM'], 3, 'fair'),
+  featured('Jupiter', 'Jupiter', 'solar_system', 'The giant planet, its rings and moons', ['NIRCAM'], 3, 'limited'),
 ];

@@ -28,9 +28,20 @@ function conforms(value: unknown, shape: unknown, shapes: Record<string, unknown
     if (shapes[shape] !== undefined) return conforms(value, shapes[shape], shapes, where);
     const optional = shape.endsWith('?');
     if (optional && value === undefined) return;
-    const kinds = shape.replace(/\?$/, '').split('|');
+    // Each alternative is a kind ('string', 'null'...), a quoted string value ("'great'"), or a named shape.
+    const options = shape.replace(/\?$/, '').split('|');
     const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-    assert.ok(kinds.includes(kind), `${where}: ${kinds.join('|')} expected, got ${kind}`);
+    const fits = options.some((o) => {
+      if (/^'.*'$/.test(o)) return value === o.slice(1, -1);
+      if (shapes[o] === undefined) return o === kind;
+      try {
+        conforms(value, shapes[o], shapes, where);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(fits, `${where}: ${options.join('|')} expected, got ${kind}${kind === 'string' ? ` '${String(value)}'` : ''}`);
     return;
   }
   if (Array.isArray(shape)) {
