@@ -45,6 +45,10 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
   // One pass over a plane gives a set of tiles (the coarse pyramid, or a row of tiles: see
   // tileSetKey); concurrent requests for tiles of one set wait for the same pass.
   const flights = new SingleFlight<TileResult[]>();
+  // Plane statistics (a pass over the plane, a few KB of JSON): kept per ETag, and concurrent
+  // requests for the same plane wait for one pass (the page asks again on Back, reload, a preset).
+  const statsCache = new ByteLru<PlaneStats>(4 * 1024 * 1024, 256 * 1024);
+  const statsFlights = new SingleFlight<PlaneStats>();
   // Image sizes per file version and HDU reference, learnt from /viewer/image and tile answers,
   // so that a tile request knows its set before the file is opened. Bounded.
   const shapes = new Map<string, { width: number; height: number }>();
@@ -197,7 +201,11 @@ export async function viewerTileRoutes(app: App, ctx: EngineContext): Promise<vo
     const params = { hdu: hduRef(q.hdu), sliceIndex: q.slice_index ?? -1, bins: q.bins ?? 256, lo: q.lo, hi: q.hi };
     const etag = etagOf('viewer-stats', file, params);
     if (notModified(request, reply, etag)) return reply;
-    const r = await ctx.pool.run<PlaneStats>('viewer.plane-stats', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal: requestSignal(ctx, request, reply) });
+    let r = statsCache.get(etag);
+    if (!r) {
+      r = await statsFlights.run(etag, (signal) => ctx.pool.run<PlaneStats>('viewer.plane-stats', { path: file.path, ...params, limits: viewerLimits(ctx) }, { signal }), requestSignal(ctx, request, reply));
+      statsCache.set(etag, r, 1024 + 16 * (r.histogram?.counts.length ?? 0));
+    }
     return reply.header('etag', etag).header('cache-control', 'no-cache').send(r);
   });
 
