@@ -9,7 +9,7 @@
  * written by one node sticks against another on any backend.
  */
 import type { Database, MigrationSet } from '../db/index.js';
-import { emptyCounts, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore } from './store.js';
+import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore } from './store.js';
 import { JOB_STATES, type JobRecord, type JobState } from './types.js';
 
 /** The `jobs` component's schema: table `job_records` (ids and times sort bytewise on PostgreSQL). */
@@ -48,6 +48,22 @@ CREATE INDEX job_records_by_state ON job_records (state);
 CREATE INDEX job_records_by_owner ON job_records (owner, created_at DESC);
 `,
     },
+    {
+      // When a job finished, as a column, so retention asks for "finished before T" instead of
+      // reading every finished record (filled from the records kept so far).
+      version: 2,
+      name: 'job records finished_at',
+      sqlite: `
+ALTER TABLE job_records ADD COLUMN finished_at TEXT;
+UPDATE job_records SET finished_at = ${finishedAtBackfill("json_extract(record, '$.finishedAt')")};
+CREATE INDEX job_records_by_finished ON job_records (finished_at);
+`,
+      postgres: `
+ALTER TABLE job_records ADD COLUMN finished_at TEXT COLLATE "C";
+UPDATE job_records SET finished_at = ${finishedAtBackfill("(record::jsonb ->> 'finishedAt')")};
+CREATE INDEX job_records_by_finished ON job_records (finished_at);
+`,
+    },
   ],
 };
 
@@ -68,15 +84,15 @@ export class DbJobStore implements JobStore {
   }
 
   async insert(job: JobRecord): Promise<void> {
-    await this.db.run('INSERT INTO job_records (id, kind, state, owner, created_at, updated_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [job.id, job.kind, job.state, job.owner, job.createdAt, job.updatedAt, JSON.stringify(job)]);
+    await this.db.run('INSERT INTO job_records (id, kind, state, owner, created_at, updated_at, record, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [job.id, job.kind, job.state, job.owner, job.createdAt, job.updatedAt, JSON.stringify(job), finishedTimeOf(job)]);
   }
 
   async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
     const states = expect ?? JOB_STATES;
     const changed = await this.db.run(
-      `UPDATE job_records SET state = ?, owner = ?, updated_at = ?, record = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`,
-      [job.state, job.owner, job.updatedAt, JSON.stringify(job), job.id, ...states]);
+      `UPDATE job_records SET state = ?, owner = ?, updated_at = ?, record = ?, finished_at = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`,
+      [job.state, job.owner, job.updatedAt, JSON.stringify(job), finishedTimeOf(job), job.id, ...states]);
     return changed === 1;
   }
 

@@ -21,6 +21,8 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../errors.js';
 import type { JobLogger, JobService } from './service.js';
+import { isFinished } from './state.js';
+import { finishedTimeOf } from './store.js';
 import { isJobId, type JobRecord } from './types.js';
 
 export interface OutputRetentionOptions {
@@ -75,7 +77,8 @@ export async function folderBytes(dir: string): Promise<number> {
   return total;
 }
 
-const finishedAt = (job: JobRecord): number => Date.parse(job.finishedAt ?? job.updatedAt);
+/** Ids per store query (the SQL stores put them in one IN list). */
+const ID_BATCH = 200;
 
 export class JobOutputRetention {
   private readonly o: OutputRetentionOptions;
@@ -148,33 +151,45 @@ export class JobOutputRetention {
     const service = this.o.service;
     const now = this.now();
     const root = join(service.dataDir, 'processed');
-    const finished = (await service.store.list({ states: [...FINISHED], limit: Number.MAX_SAFE_INTEGER })).jobs
-      .sort((a, b) => finishedAt(a) - finishedAt(b) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     const expired: string[] = [];
     const evicted: string[] = [];
     const orphans: string[] = [];
 
+    // The job folders and their records (fetched by id, a batch at a time: the pass reads the
+    // records of the folders on disk, never every finished record of the store).
+    const folderIds: string[] = [];
+    const folders = await readdir(root, { withFileTypes: true }).catch(() => []);
+    for (const e of folders) if (e.isDirectory() && isJobId(e.name)) folderIds.push(e.name);
+    const records = new Map<string, JobRecord>();
+    for (let i = 0; i < folderIds.length; i += ID_BATCH) {
+      const ids = folderIds.slice(i, i + ID_BATCH);
+      for (const job of (await service.store.list({ ids, limit: ids.length })).jobs) records.set(job.id, job);
+    }
+
     // Sizes of the job folders, before anything is removed (a finished job's folder is measured
     // once). A folder whose record is gone is an orphan only when UUID-named (the ids the service
     // gives): a folder someone made by hand in processed/ is no job's, neither counted nor deleted.
-    const finishedIds = new Map(finished.map((j) => [j.id, j.finishedAt]));
     const sizes = new Map<string, number>();
     const orphanCandidates: string[] = [];
-    const folders = await readdir(root, { withFileTypes: true }).catch(() => []);
-    for (const e of folders) {
-      if (!e.isDirectory() || !isJobId(e.name)) continue;
-      const done = finishedIds.get(e.name);
-      if (done === undefined && !(await service.store.get(e.name))) {
-        if (!UUID.test(e.name)) continue;
-        orphanCandidates.push(e.name);
+    const finishedWithFolder: JobRecord[] = [];
+    for (const id of folderIds) {
+      const job = records.get(id);
+      if (!job) {
+        if (!UUID.test(id)) continue;
+        orphanCandidates.push(id);
       }
+      const done = job && isFinished(job.state) ? finishedTimeOf(job) : null;
+      if (job && done !== null) finishedWithFolder.push(job);
       // Keyed by the finish time too: a failed job retried and finished again is measured again.
-      const cached = this.finishedSizes.get(e.name);
-      const bytes = cached && done !== undefined && cached.finishedAt === done ? cached.bytes : await folderBytes(join(root, e.name));
-      sizes.set(e.name, bytes);
-      if (done !== undefined) this.finishedSizes.set(e.name, { finishedAt: done, bytes });
+      const cached = this.finishedSizes.get(id);
+      const bytes = cached && done !== null && cached.finishedAt === done ? cached.bytes : await folderBytes(join(root, id));
+      sizes.set(id, bytes);
+      if (done !== null) this.finishedSizes.set(id, { finishedAt: done, bytes });
     }
-    for (const id of this.finishedSizes.keys()) if (!sizes.has(id) || !finishedIds.has(id)) this.finishedSizes.delete(id);
+    for (const [id, cached] of this.finishedSizes) {
+      const job = records.get(id);
+      if (!sizes.has(id) || !job || finishedTimeOf(job) !== cached.finishedAt) this.finishedSizes.delete(id);
+    }
     let total = [...sizes.values()].reduce((a, b) => a + b, 0);
     const bytesBefore = total;
 
@@ -203,15 +218,23 @@ export class JobOutputRetention {
       return true;
     };
 
-    const kept: JobRecord[] = [];
-    for (const job of finished) {
-      if (this.o.retentionMs > 0 && finishedAt(job) + this.o.retentionMs <= now) {
-        if (await remove(job)) expired.push(job.id);
-      } else kept.push(job);
+    // The age bound: the store finds the jobs that finished before the cut-off (an indexed
+    // column), folder or not (downloads have none); each is removed, so the next page starts at 0
+    // again. A job another node removed first is skipped (and gone, too).
+    if (this.o.retentionMs > 0) {
+      const before = new Date(now - this.o.retentionMs + 1).toISOString();
+      for (;;) {
+        const page = await service.store.list({ states: [...FINISHED], finishedBefore: before, limit: ID_BATCH });
+        for (const job of page.jobs) if (await remove(job)) expired.push(job.id);
+        if (page.jobs.length < ID_BATCH) break;
+      }
     }
-    for (const job of kept) {
+
+    // The size bound: the finished jobs with a folder, the one that finished first first.
+    const byFinish = (a: JobRecord, b: JobRecord) => finishedTimeOf(a)!.localeCompare(finishedTimeOf(b)!) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+    for (const job of finishedWithFolder.sort(byFinish)) {
       if (total <= this.o.maxBytes) break;
-      if ((sizes.get(job.id) ?? 0) === 0) continue; // removing it frees nothing
+      if (!sizes.has(job.id) || (sizes.get(job.id) ?? 0) === 0) continue; // expired above, or removing it frees nothing
       if (await remove(job)) evicted.push(job.id);
     }
 

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { emptyCounts, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore } from './store.js';
+import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore } from './store.js';
 import { JOB_STATES, type JobRecord, type JobState } from './types.js';
 
 export const JOBS_DB_NAME = 'jobs.sqlite';
@@ -21,12 +21,23 @@ CREATE TABLE IF NOT EXISTS jobs (
   owner TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
-  record TEXT NOT NULL
+  record TEXT NOT NULL,
+  finished_at TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
 CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (kind, created_at DESC);
 `;
+
+/**
+ * Files made before `finished_at` existed get the column, filled from the records, once (under the
+ * write lock: an API node and a worker opening the file together add it once).
+ */
+const ADD_FINISHED_AT = `
+ALTER TABLE jobs ADD COLUMN finished_at TEXT;
+UPDATE jobs SET finished_at = ${finishedAtBackfill("json_extract(record, '$.finishedAt')")};
+`;
+const FINISHED_INDEX = 'CREATE INDEX IF NOT EXISTS jobs_by_finished ON jobs (finished_at)';
 
 export class SqliteJobStore implements JobStore {
   readonly path: string;
@@ -44,7 +55,14 @@ export class SqliteJobStore implements JobStore {
     // Several processes (API, workers on a shared volume) may write: wait for the lock, do not fail.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    this.insertStmt = this.db.prepare('INSERT INTO jobs (id, kind, state, owner, created_at, updated_at, record) VALUES (@id, @kind, @state, @owner, @createdAt, @updatedAt, @record)');
+    const hasFinishedAt = () => (this.db.pragma('table_info(jobs)') as Array<{ name: string }>).some((c) => c.name === 'finished_at');
+    if (!hasFinishedAt()) {
+      this.db.transaction(() => {
+        if (!hasFinishedAt()) this.db.exec(ADD_FINISHED_AT);
+      }).immediate();
+    }
+    this.db.exec(FINISHED_INDEX);
+    this.insertStmt = this.db.prepare('INSERT INTO jobs (id, kind, state, owner, created_at, updated_at, record, finished_at) VALUES (@id, @kind, @state, @owner, @createdAt, @updatedAt, @record, @finishedAt)');
     this.getStmt = this.db.prepare('SELECT record FROM jobs WHERE id = ?');
     this.deleteStmt = this.db.prepare('DELETE FROM jobs WHERE id = ?');
   }
@@ -55,7 +73,7 @@ export class SqliteJobStore implements JobStore {
 
   async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
     const states = expect ?? JOB_STATES;
-    const sql = `UPDATE jobs SET state = @state, updated_at = @updatedAt, record = @record WHERE id = @id AND state IN (${sqlMarks(states.length)})`;
+    const sql = `UPDATE jobs SET state = @state, updated_at = @updatedAt, record = @record, finished_at = @finishedAt WHERE id = @id AND state IN (${sqlMarks(states.length)})`;
     const info = this.db.prepare(sql).run(row(job), ...states);
     return info.changes === 1;
   }
@@ -93,5 +111,5 @@ export class SqliteJobStore implements JobStore {
 }
 
 function row(job: JobRecord): Record<string, string | null> {
-  return { id: job.id, kind: job.kind, state: job.state, owner: job.owner, createdAt: job.createdAt, updatedAt: job.updatedAt, record: JSON.stringify(job) };
+  return { id: job.id, kind: job.kind, state: job.state, owner: job.owner, createdAt: job.createdAt, updatedAt: job.updatedAt, record: JSON.stringify(job), finishedAt: finishedTimeOf(job) };
 }

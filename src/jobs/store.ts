@@ -9,12 +9,20 @@
  */
 import type { JobRecord, JobState } from './types.js';
 import { copyRecord } from './types.js';
+import { isFinished } from './state.js';
 
 export interface JobQuery {
   readonly kinds?: readonly string[];
   readonly states?: readonly JobState[];
   /** Only this owner's jobs (undefined: everyone's). */
   readonly owner?: string | null;
+  /** Only these ids (an empty list: none). The SQL stores put them in one IN list: pass at most a few hundred. */
+  readonly ids?: readonly string[];
+  /**
+   * Only jobs that finished (completed, failed or cancelled) before this ISO time, by
+   * `finishedTimeOf` (the stores keep it in a column, so the query reads no other record).
+   */
+  readonly finishedBefore?: string;
   /** Newest first; default 50. */
   readonly limit?: number;
   readonly offset?: number;
@@ -39,6 +47,17 @@ export function jobQueryWhere(query: JobQuery): { clause: string; params: string
   else if (query.owner !== undefined) {
     where.push('owner = ?');
     params.push(query.owner);
+  }
+  if (query.ids) {
+    if (query.ids.length === 0) where.push('0 = 1');
+    else {
+      where.push(`id IN (${sqlMarks(query.ids.length)})`);
+      params.push(...query.ids);
+    }
+  }
+  if (query.finishedBefore !== undefined) {
+    where.push('finished_at < ?');
+    params.push(query.finishedBefore);
   }
   return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
@@ -69,10 +88,27 @@ export function emptyCounts(): Record<JobState, number> {
   return { queued: 0, running: 0, paused: 0, completed: 0, failed: 0, cancelled: 0 };
 }
 
+/**
+ * When a job finished, as the stores index it (column `finished_at`): its `finishedAt`, or, for a
+ * finished record without one (older records), its last write; null while it is not finished.
+ */
+export function finishedTimeOf(job: JobRecord): string | null {
+  return job.finishedAt ?? (isFinished(job.state) ? job.updatedAt : null);
+}
+
+/** The same value for records kept before the column existed (SQL over the stored JSON; `json` is the dialect's extraction of `$.finishedAt`). */
+export const finishedAtBackfill = (json: string): string =>
+  `COALESCE(${json}, CASE WHEN state IN ('completed', 'failed', 'cancelled') THEN updated_at END)`;
+
 export function matches(job: JobRecord, q: JobQuery): boolean {
   if (q.kinds && q.kinds.length > 0 && !q.kinds.includes(job.kind)) return false;
   if (q.states && q.states.length > 0 && !q.states.includes(job.state)) return false;
   if (q.owner !== undefined && job.owner !== q.owner) return false;
+  if (q.ids && !q.ids.includes(job.id)) return false;
+  if (q.finishedBefore !== undefined) {
+    const finished = finishedTimeOf(job);
+    if (finished === null || !(finished < q.finishedBefore)) return false;
+  }
   return true;
 }
 

@@ -20,12 +20,12 @@ forEachBackend('DbJobStore', (target) => {
     return { store: await open(fresh)(), reopen: open(fresh) };
   });
 
-  it('migrates once (component jobs, version 1) and keeps paging stable on equal creation times', async () => {
+  it('migrates once (component jobs, version 2) and keeps paging stable on equal creation times', async () => {
     const fresh = await target.fresh();
     const first = await open(fresh)();
     const again = await open(fresh)(); // a second node starting on the same database
     try {
-      assert.equal((await schemaVersions(first.db)).jobs, 1);
+      assert.equal((await schemaVersions(first.db)).jobs, JOB_MIGRATIONS.migrations.length);
       for (const id of ['b', 'a', 'C', 'c']) await first.insert(sampleRecord(id));
       const ids = (await again.list({ limit: 10 })).jobs.map((j) => j.id);
       assert.deepEqual(ids, ['c', 'b', 'a', 'C'], 'ties by id, bytewise, newest first');
@@ -33,6 +33,27 @@ forEachBackend('DbJobStore', (target) => {
     } finally {
       await first.close();
       await again.close();
+    }
+  });
+
+  it('version 2 fills finished_at from the records a version-1 database holds', async () => {
+    const fresh = await target.fresh();
+    const v1 = await openDatabase({ databaseUrl: fresh.databaseUrl, sqliteFile: fresh.sqliteFile, migrations: [{ component: 'jobs', migrations: JOB_MIGRATIONS.migrations.slice(0, 1) }] });
+    const done = sampleRecord('done', { state: 'completed', finishedAt: '2026-01-02T03:05:00.000Z', updatedAt: '2026-01-02T03:05:00.000Z' });
+    const legacy = sampleRecord('legacy', { state: 'cancelled', finishedAt: null, updatedAt: '2026-01-02T03:06:00.000Z' });
+    for (const j of [done, legacy, sampleRecord('queued')]) {
+      await v1.db.run('INSERT INTO job_records (id, kind, state, owner, created_at, updated_at, record) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [j.id, j.kind, j.state, j.owner, j.createdAt, j.updatedAt, JSON.stringify(j)]);
+    }
+    await v1.db.close();
+    const store = await open(fresh)();
+    try {
+      assert.equal((await schemaVersions(store.db)).jobs, 2);
+      const ids = async (before: string) => (await store.list({ finishedBefore: before })).jobs.map((j) => j.id).sort();
+      assert.deepEqual(await ids('2026-01-02T03:05:30.000Z'), ['done']);
+      assert.deepEqual(await ids('2026-01-02T04:00:00.000Z'), ['done', 'legacy']);
+    } finally {
+      await store.close();
     }
   });
 

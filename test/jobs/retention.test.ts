@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { JobOutputRetention, folderBytes, type JobHandler, type JobService } from '../../src/jobs/index.js';
+import { JobOutputRetention, MemoryJobStore, folderBytes, type JobHandler, type JobQuery, type JobService } from '../../src/jobs/index.js';
+import { sampleRecord } from './store.conformance.js';
 import { gate, makeService, tempDir, untilAborted } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -86,6 +87,41 @@ describe('job output retention', () => {
       assert.equal((await jobs.get(running))?.state, 'running');
       assert.equal(await exists(join(jobs.outputDirOf(running), 'partial.bin')), true);
       await jobs.cancel(running);
+    } finally {
+      await retention.close();
+      await jobs.close();
+      await cleanup();
+    }
+  });
+
+  it('asks the store for "finished before T" and for the folders\' records, never for every finished record', async () => {
+    const { dir, cleanup } = await tempDir();
+    const queries: JobQuery[] = [];
+    const store = new (class extends MemoryJobStore {
+      override list(query: JobQuery = {}) {
+        queries.push(query);
+        return super.list(query);
+      }
+    })();
+    const jobs = makeService(dir, [writer], store);
+    await jobs.start();
+    const retention = new JobOutputRetention({ service: jobs, retentionMs: 24 * HOUR, maxBytes: 1e9 });
+    try {
+      // 450 finished records without folders (downloads have none): three days old, or an hour.
+      const at = (hoursAgo: number, i: number) => new Date(Date.now() - hoursAgo * HOUR + i).toISOString();
+      for (let i = 0; i < 450; i++) {
+        const hoursAgo = i % 3 === 0 ? 1 : 72;
+        await store.insert(sampleRecord(`old-${i}`, { kind: 'writer', state: i % 2 ? 'completed' : 'failed', finishedAt: at(hoursAgo, i), updatedAt: at(hoursAgo, i) }));
+      }
+      const kept = await finish(jobs, 10); // with a folder
+      queries.length = 0;
+      const report = await retention.prune();
+      const asked = [...queries];
+      assert.equal(report.expired.length, 300, 'every record past the age, over more than one page');
+      assert.equal((await store.list({ limit: 1000 })).total, 151);
+      assert.equal((await jobs.get(kept))?.state, 'completed');
+      for (const q of asked) assert.ok(q.finishedBefore !== undefined || q.ids !== undefined, `a narrow query: ${JSON.stringify(q)}`);
+      assert.deepEqual(asked.find((q) => q.ids)?.ids, [kept]);
     } finally {
       await retention.close();
       await jobs.close();

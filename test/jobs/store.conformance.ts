@@ -106,6 +106,33 @@ export function jobStoreConformance(name: string, makeStore: () => Promise<{ sto
       }
     });
 
+    it('selects by ids and by "finished before T" (finishedAt, else the last write of a finished record)', async () => {
+      const { store, cleanup } = await makeStore();
+      try {
+        const at = (s: number) => `2026-01-02T03:04:${String(s).padStart(2, '0')}.000Z`;
+        await store.insert(sampleRecord('f1', { state: 'completed', finishedAt: at(10), updatedAt: at(10) }));
+        await store.insert(sampleRecord('f2', { state: 'failed', finishedAt: at(20), updatedAt: at(20) }));
+        await store.insert(sampleRecord('f3', { state: 'cancelled', finishedAt: null, updatedAt: at(15) }));
+        await store.insert(sampleRecord('r1', { state: 'running', updatedAt: at(5) }));
+        // A record written again keeps its column in step: f4 finishes late, f2 is retried (queued, not finished).
+        await store.insert(sampleRecord('f4', { state: 'running', updatedAt: at(1) }));
+        assert.equal(await store.update(sampleRecord('f4', { state: 'completed', finishedAt: at(30), updatedAt: at(30) })), true);
+        const ids = async (q: Parameters<JobStore['list']>[0]) => (await store.list(q)).jobs.map((j) => j.id).sort();
+        assert.deepEqual(await ids({ finishedBefore: at(16) }), ['f1', 'f3']);
+        assert.deepEqual(await ids({ finishedBefore: at(10) }), [], 'strictly before');
+        assert.deepEqual(await ids({ finishedBefore: at(59) }), ['f1', 'f2', 'f3', 'f4']);
+        assert.equal((await store.list({ finishedBefore: at(59), states: ['failed'] })).total, 1);
+        assert.equal(await store.update(sampleRecord('f2', { state: 'queued', finishedAt: null, updatedAt: at(40) })), true);
+        assert.deepEqual(await ids({ finishedBefore: at(59) }), ['f1', 'f3', 'f4']);
+        assert.deepEqual(await ids({ ids: ['f1', 'r1', 'nope'] }), ['f1', 'r1']);
+        assert.deepEqual(await ids({ ids: [] }), []);
+        assert.deepEqual(await ids({ ids: ['f1', 'f3', 'r1'], finishedBefore: at(12) }), ['f1']);
+      } finally {
+        await store.close();
+        await cleanup?.();
+      }
+    });
+
     it('deletes (an unknown id is fine) and keeps records across a reopen', async () => {
       const { store, reopen, cleanup } = await makeStore();
       let current = store;
