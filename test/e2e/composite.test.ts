@@ -9,10 +9,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, startStack, type Stack } from './harness.js';
+import { launchChromium, placeFakeI2d, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FILTERS = ['f090w', 'f187n', 'f212n'];
@@ -25,13 +23,7 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
     stack = await startStack();
-    for (const f of FILTERS) {
-      const name = `jw02733-o001_t001_nircam_clear-${f}_i2d.fits`;
-      const file = stack.fake.dataset.files.get(`mast:jwst/product/${name}`);
-      assert.ok(file, `fake file ${name}`);
-      await mkdir(join(stack.dataDir, 'mast', `jw02733-o001_t001_nircam_clear-${f}`), { recursive: true });
-      await writeFile(join(stack.dataDir, 'mast', `jw02733-o001_t001_nircam_clear-${f}`, name), await file.load());
-    }
+    await placeFakeI2d(stack, FILTERS);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 1100 } });
   });

@@ -1,7 +1,7 @@
 /**
  * The engine and the fake MAST together on loopback ports, for end-to-end tests and `npm run demo`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,20 @@ export async function startStack(options: { port?: number; dataDir?: string; env
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Puts the fake MAST's i2d files of NGC 3132 (jw02733-o001_t001_nircam_clear-{filter}) where a download would: DATA_DIR/mast/{obs}/{file}. */
+export async function placeFakeI2d(stack: Stack, filters: readonly string[]): Promise<string[]> {
+  const paths: string[] = [];
+  for (const f of filters) {
+    const obs = `jw02733-o001_t001_nircam_clear-${f}`;
+    const file = stack.fake.dataset.files.get(`mast:jwst/product/${obs}_i2d.fits`);
+    if (!file) throw new Error(`no fake file ${obs}_i2d.fits`);
+    await mkdir(join(stack.dataDir, 'mast', obs), { recursive: true });
+    await writeFile(join(stack.dataDir, 'mast', obs, `${obs}_i2d.fits`), await file.load());
+    paths.push(`mast/${obs}/${obs}_i2d.fits`);
+  }
+  return paths;
 }
 
 /**

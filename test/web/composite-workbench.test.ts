@@ -9,6 +9,7 @@ import { compositeParams, parseLinkedChannels, planRecipe, suggestRequest, targe
 import { cropTo, panBy, type View } from '../../web/src/composite-view.js';
 import type { MastRow } from '../../web/src/api/types.js';
 import { placement } from '../../src/composite/canvas.js';
+import { START_LOOK, START_OUTPUT, blocker, channel, compositeRequest, hueHex, previewSize, type Look, type Output } from '../../web/src/composite-request.js';
 
 const row = (obs_id: string, filters: string, calib_level = 3, extra: Partial<MastRow> = {}): MastRow => ({
   obs_id, filters, calib_level, instrument_name: 'NIRCAM/IMAGE', target_name: 'NGC-3132', dataproduct_type: 'image', s_ra: 151.755, s_dec: -40.437, t_obs_release: 59773.6, ...extra,
@@ -58,7 +59,7 @@ describe('recipes in the workbench', () => {
 
 describe('preview drags in the route units', () => {
   const W = 1000;
-  const base: View = { rotation: 0, zoom: 1, centerX: 0.5, centerY: 0.5, saturation: 1 };
+  const base: View = { rotation: 0, zoom: 1, centerX: 0.5, centerY: 0.5 };
   /** Canvas x (0-1) that shows picture fraction p of a square picture, as the engine places it. */
   const canvasOf = (v: View, p: number) => {
     const pl = placement(W, W, { width: W, height: W, zoom: v.zoom, centerX: v.centerX, centerY: v.centerY });
@@ -88,5 +89,55 @@ describe('preview drags in the route units', () => {
       assert.ok(Math.abs(canvasOf({ ...v, ...framed }, px) - 0.5) < 2e-3, `box centre at the canvas centre (zoom ${v.zoom})`);
     }
     assert.equal(cropTo(base, { x0: 0.5, y0: 0.5, x1: 0.505, y1: 0.5 }), null, 'a click frames nothing');
+  });
+});
+
+describe('the composite request of the page', () => {
+  const view: View = { rotation: 12.345, zoom: 1.5, centerX: 0.25, centerY: 0.75 };
+  const chans = [channel('#0000ff', 'F090W', ['a.fits']), { ...channel('#00ff00', '', ['b.fits']), hue: 120, wavelength: 1.87 }, { ...channel('#ff0000', 'L', ['c.fits']), luminance: true }];
+
+  it('sends each whole-picture adjustment only when it differs from the engine default', () => {
+    const body = compositeRequest(chans, view, START_LOOK, START_OUTPUT);
+    assert.equal(body.background_neutralization, true);
+    assert.equal(body.overall, null);
+    assert.equal(body.sharpening, null);
+    assert.equal(body.saturation, null);
+    assert.equal(body.feather_strength, null);
+    assert.equal(body.quality, null, 'PNG: no quality');
+    assert.deepEqual([body.width, body.height, body.output_format, body.embed_avm, body.avm_metadata, body.allow_force_downscale, body.debug_masks], [1000, 1000, 'png', true, null, false, false]);
+    assert.deepEqual([body.rotation_degrees, body.crop_zoom, body.crop_center_x, body.crop_center_y], [12.35, 1.5, 0.25, 0.75]);
+    const cs = body.channels as Array<Record<string, unknown>>;
+    assert.deepEqual(cs.map((c) => c.label), ['F090W', 'ch2', 'L']);
+    assert.deepEqual(cs.map((c) => c.color), [{ rgb: [0, 0, 1] }, { hue: 120 }, { luminance: true }]);
+    assert.deepEqual(cs.map((c) => c.wavelength_um), [undefined, 1.87, undefined]);
+    assert.ok(cs.every((c) => !('stretch' in c)), 'automatic channels send no tone field');
+
+    const look: Look = { neutralize: false, overall: { on: true, stretch: 'asinh', black: 0.01, white: 0.99, gamma: 1.2, asinhA: 0.2 }, sharpen: { radius: 2, amount: 0.8, threshold: 0.05 }, saturation: 1, vibrancy: 0.3, hueShift: -10, feather: 0.2 };
+    const out: Output = { ...START_OUTPUT, width: 800, height: 450, format: 'jpeg', quality: 80, forceDownscale: true, masks: true, avm: { ...START_OUTPUT.avm, target_name: 'NGC 3132', description: ' ' } };
+    const b = compositeRequest(chans, view, look, out);
+    assert.equal(b.background_neutralization, false);
+    assert.deepEqual(b.overall, { stretch: 'asinh', black_point: 0.01, white_point: 0.99, gamma: 1.2, asinh_a: 0.2 });
+    assert.deepEqual(b.sharpening, { radius: 2, amount: 0.8, threshold: 0.05 });
+    assert.deepEqual(b.saturation, { saturation: 1, vibrancy: 0.3, hue_rotation: -10 });
+    assert.deepEqual([b.feather_strength, b.width, b.height, b.output_format, b.quality, b.allow_force_downscale, b.debug_masks], [0.2, 800, 450, 'jpeg', 80, true, true]);
+    assert.equal(b.avm_metadata, JSON.stringify({ target_name: 'NGC 3132' }), 'blank AVM fields are left out');
+    assert.equal(compositeRequest(chans, view, look, { ...out, embedAvm: false }).avm_metadata, null);
+  });
+
+  it('previews the same settings as a JPEG with the canvas aspect, 360 px at most on its longest side', () => {
+    const out: Output = { ...START_OUTPUT, width: 800, height: 450, format: 'png' };
+    const p = compositeRequest(chans, view, START_LOOK, out, true);
+    assert.deepEqual([p.width, p.height, p.output_format, p.quality, p.embed_avm, p.avm_metadata], [360, 203, 'jpeg', null, false, null]);
+    assert.deepEqual(previewSize({ width: 200, height: 300 }), { width: 200, height: 300 }, 'never larger than the output');
+  });
+
+  it('names what keeps the page from rendering', () => {
+    assert.equal(blocker(chans), null);
+    assert.match(blocker([channel('#fff')]) ?? '', /files/);
+    assert.match(blocker([{ ...chans[2]! }]) ?? '', /colour/);
+    assert.match(blocker([chans[0]!, { ...chans[1]!, label: 'F090W' }]) ?? '', /F090W.*differ/);
+    assert.match(blocker([chans[0]!, chans[2]!, { ...chans[2]!, label: 'L2' }]) ?? '', /one channel can be the luminance/);
+    assert.equal(hueHex(120), '#00ff00');
+    assert.equal(hueHex(30), '#ff8000');
   });
 });

@@ -7,7 +7,6 @@ export interface View {
   zoom: number;
   centerX: number;
   centerY: number;
-  saturation: number;
 }
 
 export const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
