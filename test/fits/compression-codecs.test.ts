@@ -19,6 +19,7 @@ import {
   unshuffleBytes,
 } from '../../src/fits/compression/index.js';
 import { decodeRiceReference } from '../../src/fits/compression/rice.js';
+import { unshuffleInt16, unshuffleInt32 } from '../../src/fits/compression/gzip.js';
 
 const isFitsError = (e: unknown) => e instanceof FitsError && e.code === 'FITS_BAD_DATA';
 
@@ -162,6 +163,23 @@ test('GZIP_2: the byte shuffle is undone, GZIP_1 inflates plain big-endian bytes
   assert.deepEqual(Buffer.from(g2.bytes), be);
   const g1 = decodeGzipTile(gzipSync(be), 8, false);
   assert.equal(g1.elemBytes, 2, 'element width follows from the inflated length');
+});
+
+test('GZIP_2: the fused unshuffle of 16 and 32-bit integers equals unshuffleBytes then a big-endian read', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
+  for (const count of [1, 2, 3, 17, 2048]) {
+    for (const width of [2, 4] as const) {
+      const shuffled = Uint8Array.from({ length: count * width }, rnd);
+      const be = Buffer.from(unshuffleBytes(shuffled, width));
+      const expected = Array.from({ length: count }, (_, i) => (width === 2 ? be.readInt16BE(i * 2) : be.readInt32BE(i * 4)));
+      const got = width === 2 ? unshuffleInt16(shuffled, count) : unshuffleInt32(shuffled, count);
+      assert.deepEqual(Array.from(got), expected, `${count} x ${width} bytes`);
+      // into a reused buffer, as the image reader does
+      const into = width === 2 ? unshuffleInt16(shuffled, count, new Int16Array(count)) : unshuffleInt32(shuffled, count, new Int32Array(count));
+      assert.deepEqual(Array.from(into), expected);
+    }
+  }
 });
 
 test('GZIP: a tile that inflates beyond its size, or is not gzip, is a FitsError', () => {

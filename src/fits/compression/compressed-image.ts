@@ -13,7 +13,7 @@ import { imageScaling } from '../pixels.js';
 import type { CompressedPlaneRequest } from '../image.js';
 import { badData, unsupported } from './errors.js';
 import { decodeRice } from './rice.js';
-import { MAX_GZIP_RUN_BYTES, decodeGzipTile, gzipTileBytes, inflateGzipRun } from './gzip.js';
+import { MAX_GZIP_RUN_BYTES, decodeGzipTile, gzipElementBytes, inflateBounded, inflateGzipRun, unshuffleBytes, unshuffleInt16, unshuffleInt32 } from './gzip.js';
 import { decodeHcompress } from './hcompress.js';
 import { decodePlio } from './plio.js';
 import { NULL_VALUE, dequantize, type QuantizeMethod } from './dither.js';
@@ -258,11 +258,16 @@ function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: num
     case 'GZIP_1':
     case 'GZIP_2': {
       const shuffled = info.compression === 'GZIP_2';
-      const { bytes: raw, elemBytes } = inflated ? gzipTileBytes(inflated, count, shuffled) : decodeGzipTile(bytes, count, shuffled);
+      const inflatedBytes = inflated ?? inflateBounded(bytes, count * 8, info.compression);
+      const elemBytes = gzipElementBytes(inflatedBytes, count, shuffled);
       if (info.zbitpix < 0 && info.quantize === 'NONE') {
         if (elemBytes !== 4 && elemBytes !== 8) throw badData(`GZIP tile of a float image holds ${elemBytes}-byte values`);
-        return { kind: 'float', data: bigEndianFloats(raw, elemBytes, count) };
+        return { kind: 'float', data: bigEndianFloats(shuffled ? unshuffleBytes(inflatedBytes, elemBytes) : inflatedBytes, elemBytes, count) };
       }
+      // GZIP_2 integers: the shuffle is undone in the big-endian conversion's own pass
+      if (shuffled && elemBytes === 2) return { kind: 'int', data: unshuffleInt16(inflatedBytes, count, scratch?.int16(count)) };
+      if (shuffled && elemBytes === 4) return { kind: 'int', data: unshuffleInt32(inflatedBytes, count, scratch?.ints(count)) };
+      const raw = shuffled ? unshuffleBytes(inflatedBytes, elemBytes) : inflatedBytes;
       return { kind: 'int', data: bigEndianInts(raw, elemBytes, count, info.zbitpix === 8, scratch) };
     }
     case 'HCOMPRESS_1': {

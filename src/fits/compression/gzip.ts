@@ -41,6 +41,29 @@ export function unshuffleBytes(input: Uint8Array, elemBytes: number): Uint8Array
 }
 
 /**
+ * The 16-bit integers of an inflated GZIP_2 tile of `count` elements, the shuffle undone in the same
+ * pass as the big-endian conversion: the high bytes are raw[0, count), the low bytes raw[count,
+ * 2 count). One loop and no intermediate array (unshuffleBytes and then a byte swap cost two passes
+ * and a new array a tile). Writes into `out` when given.
+ */
+export function unshuffleInt16(raw: Uint8Array, count: number, out: Int16Array = new Int16Array(count)): Int16Array {
+  const hi = raw.subarray(0, count);
+  const lo = raw.subarray(count, 2 * count);
+  for (let i = 0; i < count; i++) out[i] = (hi[i]! << 8) | lo[i]!;
+  return out;
+}
+
+/** The 32-bit integers of an inflated GZIP_2 tile, as unshuffleInt16 (four byte planes). */
+export function unshuffleInt32(raw: Uint8Array, count: number, out: Int32Array = new Int32Array(count)): Int32Array {
+  const b0 = raw.subarray(0, count);
+  const b1 = raw.subarray(count, 2 * count);
+  const b2 = raw.subarray(2 * count, 3 * count);
+  const b3 = raw.subarray(3 * count, 4 * count);
+  for (let i = 0; i < count; i++) out[i] = (b0[i]! << 24) | (b1[i]! << 16) | (b2[i]! << 8) | b3[i]!;
+  return out;
+}
+
+/**
  * Inflates a GZIP_1 / GZIP_2 tile holding `count` big-endian elements. The element width is taken
  * from the inflated length (1, 2, 4 or 8 bytes): writers use the image's own width for integers but
  * 4-byte integers for quantized floats, and some older writers widen integers.
@@ -59,12 +82,17 @@ export function decodeGzipTile(
  * elements, the GZIP_2 shuffle undone.
  */
 export function gzipTileBytes(raw: Uint8Array, count: number, shuffled: boolean): { bytes: Uint8Array; elemBytes: number } {
-  const what = shuffled ? 'GZIP_2' : 'GZIP_1';
-  const elemBytes = count > 0 ? raw.length / count : 1;
-  if (![1, 2, 4, 8].includes(elemBytes)) {
-    throw badData(`${what}: tile inflates to ${raw.length} bytes, which is not ${count} pixels of 1, 2, 4 or 8 bytes`);
-  }
+  const elemBytes = gzipElementBytes(raw, count, shuffled);
   return { bytes: shuffled ? unshuffleBytes(raw, elemBytes) : raw, elemBytes };
+}
+
+/** The element width (1, 2, 4 or 8 bytes) of an inflated GZIP_1 / GZIP_2 tile of `count` elements, from its length. */
+export function gzipElementBytes(raw: Uint8Array, count: number, shuffled: boolean): number {
+  const elemBytes = count > 0 ? raw.length / count : 1;
+  if (elemBytes !== 1 && elemBytes !== 2 && elemBytes !== 4 && elemBytes !== 8) {
+    throw badData(`${shuffled ? 'GZIP_2' : 'GZIP_1'}: tile inflates to ${raw.length} bytes, which is not ${count} pixels of 1, 2, 4 or 8 bytes`);
+  }
+  return elemBytes;
 }
 
 /** Largest output of one inflateGzipRun call: the run's bytes are held until its tiles are copied. */
