@@ -9,6 +9,13 @@
  * `throwIfCancelled()` (between bands, tiles, rows, sources). One that has not ended
  * `abortGraceMs` later has its thread terminated (piscina's own abort), so the work really stops
  * either way. `run` then rejects with the signal's reason, once the task has ended.
+ *
+ * Order: tasks wait in this pool's own first-in, first-out queue and are handed to piscina only
+ * when a thread is free, so they start in the order they were submitted. Piscina's queue does not
+ * keep that order for tasks that carry an AbortSignal (all of ours): one that finds every thread
+ * busy is moved to the back of its skip queue (or, with `stricterFIFO`, newer tasks go to the
+ * front), so under a steady load some requests waited many times longer than the rest (issue #20,
+ * `npm run bench -- service`).
  */
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
@@ -73,9 +80,15 @@ export class WorkerPool {
   private stopped = 0;
   private cancelled = 0;
   private terminated = 0;
+  /** Tasks handed to piscina and not yet ended (at most `maxThreads`). */
+  private dispatched = 0;
+  /** Tasks waiting for a thread, oldest first. */
+  private readonly waiting: Array<() => void> = [];
+  private readonly maxThreads: number;
 
   constructor(options: WorkerPoolOptions = {}) {
     const threads = options.threads && options.threads > 0 ? options.threads : Math.max(2, availableParallelism());
+    this.maxThreads = threads;
     this.abortGraceMs = options.abortGraceMs ?? 500;
     setMaxListeners(0, this.stopping.signal); // one listener per task submitted
     this.piscina = new Piscina({
@@ -91,11 +104,11 @@ export class WorkerPool {
   }
 
   get queueSize(): number {
-    return this.piscina.queueSize;
+    return this.waiting.length + this.piscina.queueSize;
   }
 
   stats(): PoolStats {
-    return { active: this.active, queued: this.piscina.queueSize, threads: this.piscina.threads.length, stopped: this.stopped, cancelled: this.cancelled, terminated: this.terminated };
+    return { active: this.active, queued: this.queueSize, threads: this.piscina.threads.length, stopped: this.stopped, cancelled: this.cancelled, terminated: this.terminated };
   }
 
   /** Runs `task` in a worker thread; its EngineErrors come back as EngineErrors. */
@@ -131,7 +144,12 @@ export class WorkerPool {
     this.active++;
     let outcome: TaskOutcome;
     try {
-      outcome = (await this.piscina.run(message, { signal: hard.signal, ...(transferList ? { transferList } : {}) })) as TaskOutcome;
+      await this.turn(hard.signal);
+      try {
+        outcome = (await this.piscina.run(message, { signal: hard.signal, ...(transferList ? { transferList } : {}) })) as TaskOutcome;
+      } finally {
+        this.next();
+      }
     } catch (err) {
       if (by) throw reasonOf(by);
       throw err;
@@ -147,6 +165,34 @@ export class WorkerPool {
     }
     const { message: text, httpStatus, stack, headers } = outcome.error;
     throw new WorkerTaskError(outcome.error.code, text, httpStatus, stack, { ...headers });
+  }
+
+  /** Resolves when this task may go to a thread (first in, first out); rejects if `signal` aborts first. */
+  private turn(signal: AbortSignal): Promise<void> {
+    if (this.dispatched < this.maxThreads && this.waiting.length === 0) {
+      this.dispatched++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(grant);
+    });
+  }
+
+  /** A dispatched task has ended: its thread goes to the oldest waiting task. */
+  private next(): void {
+    const grant = this.waiting.shift();
+    if (grant) grant();
+    else this.dispatched--;
   }
 
   /**
