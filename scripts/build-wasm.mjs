@@ -20,7 +20,7 @@ if (!clang) {
 const tmp = mkdtempSync(join(tmpdir(), 'build-wasm-'));
 try {
   const out = join(tmp, 'codecs.wasm');
-  const flags = ['--target=wasm32', '-O3', '-nostdlib', '-mbulk-memory', '-msimd128', '-Wall', '-Wextra', '-Werror'];
+  const flags = ['--target=wasm32', '-O3', '-ffp-contract=off', '-nostdlib', '-mbulk-memory', '-msimd128', '-Wall', '-Wextra', '-Werror'];
   const link = ['-Wl,--no-entry', '-Wl,--export=__heap_base', '-Wl,--strip-all'];
   const run = spawnSync(clang, [...flags, ...link, '-o', out, join(dir, 'codecs.c')], { stdio: 'inherit' });
   if (run.status !== 0) process.exit(run.status ?? 1);

@@ -20,6 +20,9 @@ import {
 } from '../../src/fits/compression/index.js';
 import { decodeRiceReference } from '../../src/fits/compression/rice.js';
 import { unshuffleInt16, unshuffleInt32 } from '../../src/fits/compression/gzip.js';
+import { decodeRiceDequantized } from '../../src/fits/compression/rice.js';
+import { wasmDequantize } from '../../src/fits/compression/wasm.js';
+import { ditherSeedIndex, quantizeMethodCode, type QuantizeMethod } from '../../src/fits/compression/dither.js';
 
 const isFitsError = (e: unknown) => e instanceof FitsError && e.code === 'FITS_BAD_DATA';
 
@@ -258,6 +261,59 @@ test('dither: the random walk moves to the next seed after 10000 pixels', () => 
   const firstWrap = N_RANDOM - start; // pixel at which the offset reaches 10000
   assert.equal(out[firstWrap - 1], -r[N_RANDOM - 1]! + 0.5);
   assert.equal(out[firstWrap], -r[Math.floor(r[1]! * 500)]! + 0.5);
+});
+
+test('dither: the WebAssembly dequantize gives the TypeScript reference\'s bits (methods, blanks, zeros, float32/64, seeds that wrap, runs past the table end)', () => {
+  let seed = 11;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const bits = (a: Float32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+  let cases = 0;
+  for (const method of ['NO_DITHER', 'SUBTRACTIVE_DITHER_1', 'SUBTRACTIVE_DITHER_2'] as QuantizeMethod[]) {
+    for (const n of [1, 7, 2048, 10_000, 23_456]) {
+      for (const [tileNumber, ditherSeed] of [[1, 1], [3, 9999], [5000, 7321], [10_000, 10_000]] as const) {
+        const ints = Int32Array.from({ length: n }, () => {
+          const u = rnd();
+          return u < 0.02 ? -2147483647 : u < 0.04 ? ZERO_VALUE : u < 0.06 ? 123 : Math.round((rnd() - 0.5) * 2 ** 31);
+        });
+        for (const blank of [undefined, -2147483647, 123, 0.5]) {
+          const scale = rnd() * 3 + 1e-7;
+          const zero = (rnd() - 0.5) * 1e4;
+          const params = { method, scale, zero, blank, tileNumber, ditherSeed };
+          const q = { method: quantizeMethodCode(method), scale, zero, blank, seedIndex: ditherSeedIndex(tileNumber, ditherSeed) };
+          for (const Out of [Float32Array, Float64Array]) {
+            const ref = new Out(n);
+            dequantize(ints, ref, params);
+            const got = new Out(n);
+            wasmDequantize(ints, q, got);
+            assert.equal(bits(got), bits(ref), `${method} n=${n} tile ${tileNumber} seed ${ditherSeed} blank ${blank} ${Out.name}`);
+            cases++;
+          }
+        }
+      }
+    }
+  }
+  assert.equal(cases, 3 * 5 * 4 * 4 * 2);
+});
+
+test('RICE_1 quantized floats: decoding and restoring in one call gives decodeRice then dequantize, and the same errors', () => {
+  const values = Int32Array.from({ length: 3000 }, (_, i) => (i % 97 === 0 ? -2147483647 : Math.round(1000 * Math.sin(i / 50)) + (i % 7)));
+  const stream = encodeRice(values, 32, 4);
+  const q = { method: 1 as const, scale: 0.01, zero: 100, blank: -2147483647, seedIndex: ditherSeedIndex(17, 3) };
+  const ref = new Float32Array(values.length);
+  dequantize(decodeRice(stream, values.length, 32, 4), ref, { method: 'SUBTRACTIVE_DITHER_1', scale: 0.01, zero: 100, blank: -2147483647, tileNumber: 17, ditherSeed: 3 });
+  const got = decodeRiceDequantized(stream, values.length, 32, 4, q, new Float32Array(values.length));
+  assert.deepEqual(Buffer.from(got.buffer), Buffer.from(ref.buffer));
+  for (const cut of [stream.subarray(0, 20), stream.subarray(0, stream.length >> 1)]) {
+    const msg = (f: () => unknown) => {
+      try {
+        f();
+        return 'ok';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    assert.equal(msg(() => decodeRiceDequantized(cut, values.length, 32, 4, q, new Float32Array(values.length))), msg(() => decodeRice(cut, values.length, 32, 4)));
+  }
 });
 
 test('LZW (.Z): bad magic, bad flags and corrupt codes are FitsErrors', () => {

@@ -12,11 +12,12 @@ import type { ImagePlane } from '../../core/image-plane.js';
 import { imageScaling } from '../pixels.js';
 import type { CompressedPlaneRequest } from '../image.js';
 import { badData, unsupported } from './errors.js';
-import { decodeRice } from './rice.js';
+import { decodeRice, decodeRiceDequantized } from './rice.js';
+import { wasmDequantize, type WasmDequantize } from './wasm.js';
 import { MAX_GZIP_RUN_BYTES, decodeGzipTile, gzipElementBytes, inflateBounded, inflateGzipRun, unshuffleBytes, unshuffleInt16, unshuffleInt32 } from './gzip.js';
 import { decodeHcompress } from './hcompress.js';
 import { decodePlio } from './plio.js';
-import { NULL_VALUE, dequantize, type QuantizeMethod } from './dither.js';
+import { NULL_VALUE, dequantize, ditherSeedIndex, quantizeMethodCode, type QuantizeMethod } from './dither.js';
 import { type TableColumn, type TileTable, parseTileTable, readDescriptor, readScalar } from './tile-table.js';
 
 export type CompressionType = 'RICE_1' | 'GZIP_1' | 'GZIP_2' | 'HCOMPRESS_1' | 'PLIO_1' | 'NOCOMPRESS';
@@ -331,7 +332,13 @@ function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex
   const cols = table.columns;
   let values: TileValues;
   const compressedCol = cols.get('COMPRESSED_DATA');
-  if (tileBytes.compressed && tileBytes.compressed.length > 0 && compressedCol) {
+  if (tileBytes.compressed && tileBytes.compressed.length > 0 && compressedCol && info.compression === 'RICE_1' && info.quantize !== 'NONE') {
+    // quantized floats in RICE_1 (fpack's default for float images): decoded and restored in
+    // WebAssembly in one call
+    const q = quantization(info, tableBytes, tileIndex);
+    const out = floatTile(info, count, scratch);
+    return { kind: 'float', data: decodeRiceDequantized(tileBytes.compressed, count, info.blocksize, info.bytepix, q, out) };
+  } else if (tileBytes.compressed && tileBytes.compressed.length > 0 && compressedCol) {
     values = decodeIntegers(info, tileBytes.compressed, count, compressedCol.type, scratch, inflated);
   } else if (tileBytes.gzipFallback && tileBytes.gzipFallback.length > 0) {
     // a tile that could not be quantized: gzip of the raw pixel bytes
@@ -349,27 +356,35 @@ function decodeTile(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex
   }
 
   if (values.kind === 'int' && info.quantize !== 'NONE') {
-    const scaleCol = cols.get('ZSCALE');
-    const zeroCol = cols.get('ZZERO');
-    const blankCol = cols.get('ZBLANK');
-    const scale = scaleCol ? readScalar(tableBytes, tileIndex, table.rowBytes, scaleCol) : info.zscale;
-    const zero = zeroCol ? readScalar(tableBytes, tileIndex, table.rowBytes, zeroCol) : info.zzero;
-    // Without ZBLANK, the integer the quantization convention reserves for undefined pixels still
-    // means NaN: some writers (astropy < 5.3) store NaNs that way but omit the ZBLANK keyword.
-    const blank = blankCol ? readScalar(tableBytes, tileIndex, table.rowBytes, blankCol) : (info.zblank ?? NULL_VALUE);
-    const wide = info.zbitpix !== -32;
-    const out = scratch ? scratch.floats(count, wide) : wide ? new Float64Array(count) : new Float32Array(count);
-    dequantize(values.data, out, {
-      method: info.quantize,
-      scale,
-      zero,
-      blank,
-      tileNumber: tileIndex + 1,
-      ditherSeed: info.ditherSeed,
-    });
+    const q = quantization(info, tableBytes, tileIndex);
+    const out = floatTile(info, count, scratch);
+    if (values.data instanceof Int32Array) wasmDequantize(values.data, q, out);
+    else dequantize(values.data, out, { method: info.quantize, scale: q.scale, zero: q.zero, blank: q.blank, tileNumber: tileIndex + 1, ditherSeed: info.ditherSeed });
     return { kind: 'float', data: out };
   }
   return values;
+}
+
+/** The float array a quantized tile is restored into: float64 unless the image is float32. */
+function floatTile(info: CompressedImageInfo, count: number, scratch: TileScratch | undefined): Float32Array | Float64Array {
+  const wide = info.zbitpix !== -32;
+  return scratch ? scratch.floats(count, wide) : wide ? new Float64Array(count) : new Float32Array(count);
+}
+
+/** How the quantized integers of tile `tileIndex` become floats (its ZSCALE, ZZERO, ZBLANK and dither walk). */
+function quantization(info: CompressedImageInfo, tableBytes: Uint8Array, tileIndex: number): WasmDequantize {
+  const { table } = info;
+  const cols = table.columns;
+  const scaleCol = cols.get('ZSCALE');
+  const zeroCol = cols.get('ZZERO');
+  const blankCol = cols.get('ZBLANK');
+  const scale = scaleCol ? readScalar(tableBytes, tileIndex, table.rowBytes, scaleCol) : info.zscale;
+  const zero = zeroCol ? readScalar(tableBytes, tileIndex, table.rowBytes, zeroCol) : info.zzero;
+  // Without ZBLANK, the integer the quantization convention reserves for undefined pixels still
+  // means NaN: some writers (astropy < 5.3) store NaNs that way but omit the ZBLANK keyword.
+  const blank = blankCol ? readScalar(tableBytes, tileIndex, table.rowBytes, blankCol) : (info.zblank ?? NULL_VALUE);
+  const method = info.quantize === 'NONE' ? 'NO_DITHER' : info.quantize;
+  return { method: quantizeMethodCode(method), scale, zero, blank, seedIndex: ditherSeedIndex(tileIndex + 1, info.ditherSeed) };
 }
 
 /**

@@ -53,7 +53,21 @@ export interface DequantizeParams {
   readonly ditherSeed: number;
 }
 
-/** Converts quantized integers of one tile to floats, writing into `out` (same length). */
+/** Index in the random table of a tile's first seed: (tile number - 1 + ZDITHER0 - 1) mod 10000. */
+export function ditherSeedIndex(tileNumber: number, ditherSeed: number): number {
+  return (((tileNumber - 1 + ditherSeed - 1) % N_RANDOM) + N_RANDOM) % N_RANDOM;
+}
+
+/** The method's number in codecs.c's dequantize (0, 1, 2). */
+export function quantizeMethodCode(method: QuantizeMethod): 0 | 1 | 2 {
+  return method === 'NO_DITHER' ? 0 : method === 'SUBTRACTIVE_DITHER_1' ? 1 : 2;
+}
+
+/**
+ * Converts quantized integers of one tile to floats, writing into `out` (same length). The
+ * TypeScript reference of codecs.c's dequantize, which the image reader uses for 32-bit integers
+ * (compressed-image.ts); the tests check both give the same bits. Used for 8 and 16-bit integers.
+ */
 export function dequantize(input: ArrayLike<number>, out: Float32Array | Float64Array, p: DequantizeParams): void {
   const { scale, zero, blank, method } = p;
   const n = input.length;
@@ -66,7 +80,7 @@ export function dequantize(input: ArrayLike<number>, out: Float32Array | Float64
     return;
   }
   const rand = ditherRandomValues();
-  let iseed = (((p.tileNumber - 1 + p.ditherSeed - 1) % N_RANDOM) + N_RANDOM) % N_RANDOM;
+  let iseed = ditherSeedIndex(p.tileNumber, p.ditherSeed);
   let next = Math.floor(rand[iseed]! * 500);
   const dither2 = method === 'SUBTRACTIVE_DITHER_2';
   const nullValue = hasBlank ? blank : NaN; // NaN never equals a stored integer

@@ -13,7 +13,7 @@
  * and one shift (the low bits); see docs/fits-compression.md "Benchmark" for the profile.
  */
 import { badData } from './errors.js';
-import { RICE_ERR_CODE, RICE_ERR_INSIDE, RICE_ERR_SHORT, wasmRiceDecode } from './wasm.js';
+import { RICE_ERR_CODE, RICE_ERR_INSIDE, RICE_ERR_SHORT, wasmRiceDecode, wasmRiceDequantize, type WasmDequantize } from './wasm.js';
 
 interface RiceParams {
   readonly fsBits: number;
@@ -49,12 +49,27 @@ export function decodeRice(input: Uint8Array, count: number, blocksize: number, 
   checkParams(input, count, blocksize, bytepix);
   if (!out || out.length < count) out = new Int32Array(count);
   if (count === 0) return out;
-  const status = wasmRiceDecode(input, count, blocksize, bytepix, out);
+  checkStatus(wasmRiceDecode(input, count, blocksize, bytepix, out));
+  return out;
+}
+
+/**
+ * Decodes `count` quantized integers and restores them as floats in one go (codecs.c rice_decode
+ * then dequantize, without the integers leaving WebAssembly memory) into `out` (length >= count):
+ * the same values as decodeRice followed by dither.ts's dequantize, and the same errors.
+ */
+export function decodeRiceDequantized(input: Uint8Array, count: number, blocksize: number, bytepix: number, q: WasmDequantize, out: Float32Array | Float64Array): Float32Array | Float64Array {
+  checkParams(input, count, blocksize, bytepix);
+  if (count === 0) return out;
+  checkStatus(wasmRiceDequantize(input, count, blocksize, bytepix, q, out));
+  return out;
+}
+
+function checkStatus(status: number): void {
   if (status === RICE_ERR_SHORT) throw badData('RICE_1: compressed tile ends before all pixels were decoded');
   if (status === RICE_ERR_INSIDE) throw badData('RICE_1: compressed tile ends inside a block');
   if (status <= RICE_ERR_CODE) throw badData(`RICE_1: invalid block code ${RICE_ERR_CODE - status}`);
   if (status !== 0) throw badData(`RICE_1: decoder status ${status}`);
-  return out;
 }
 
 function checkParams(input: Uint8Array, count: number, blocksize: number, bytepix: number): void {

@@ -6,6 +6,7 @@
  * shrinks, like any wasm memory: at most one tile's stream and pixels, the largest tile seen).
  */
 import { CODECS_WASM_BASE64 } from './wasm/codecs-wasm.js';
+import { N_RANDOM, ditherRandomValues } from './dither.js';
 
 // The project compiles without the DOM lib, whose declarations hold WebAssembly's: the little used
 // here is declared locally.
@@ -24,6 +25,7 @@ interface CodecExports {
   readonly __heap_base: { readonly value: number };
   rice_decode(buf: number, len: number, count: number, blocksize: number, bytepix: number, out: number): number;
   ones_sum(buf: number, words: number): number;
+  dequantize(input: number, n: number, out: number, wide: number, method: number, scale: number, zero: number, hasBlank: number, blank: number, rand: number, iseed: number): void;
 }
 
 /** Zero bytes after a RICE_1 stream (RICE_PAD in codecs.c). */
@@ -34,6 +36,10 @@ export const RICE_ERR_INSIDE = -2;
 export const RICE_ERR_CODE = -1000;
 
 let codecs: CodecExports | undefined;
+/** Where the dither random table lives (N_RANDOM doubles, copied in on first use). */
+let randPtr = 0;
+let randLoaded = false;
+/** Where each call's input and output go: after the table. */
 let heapBase = 0;
 
 function instance(): CodecExports {
@@ -41,7 +47,8 @@ function instance(): CodecExports {
     // synchronous: the module is 4 KB, compiled once per thread in well under a millisecond
     const module = new wasm.Module(Buffer.from(CODECS_WASM_BASE64, 'base64'));
     codecs = new wasm.Instance(module, {}).exports as unknown as CodecExports;
-    heapBase = align(Number(codecs.__heap_base.value), 16);
+    randPtr = align(Number(codecs.__heap_base.value), 16);
+    heapBase = randPtr + N_RANDOM * 8;
   }
   return codecs;
 }
@@ -72,6 +79,62 @@ export function wasmRiceDecode(input: Uint8Array, count: number, blocksize: numb
   const status = c.rice_decode(inPtr, input.length, count, blocksize, bytepix, outPtr);
   if (status === 0) out.set(new Int32Array(buffer, outPtr, count));
   return status;
+}
+
+/** How quantized integers become floats (dither.ts DequantizeParams, resolved for the C side). */
+export interface WasmDequantize {
+  /** 0 NO_DITHER, 1 SUBTRACTIVE_DITHER_1, 2 SUBTRACTIVE_DITHER_2. */
+  readonly method: 0 | 1 | 2;
+  readonly scale: number;
+  readonly zero: number;
+  /** The stored integer meaning NaN, or undefined (also when it is no 32-bit integer: nothing can equal it). */
+  readonly blank: number | undefined;
+  /** Index of the tile's first seed in the random table (0..N_RANDOM-1). */
+  readonly seedIndex: number;
+}
+
+function dequantizeIn(c: CodecExports, intPtr: number, count: number, floatPtr: number, wide: boolean, q: WasmDequantize): void {
+  if (!randLoaded) {
+    new Float64Array(c.memory.buffer, randPtr, N_RANDOM).set(ditherRandomValues());
+    randLoaded = true;
+  }
+  const hasBlank = q.blank !== undefined && Number.isInteger(q.blank) && q.blank >= -0x80000000 && q.blank <= 0x7fffffff;
+  c.dequantize(intPtr, count, floatPtr, wide ? 1 : 0, q.method, q.scale, q.zero, hasBlank ? 1 : 0, hasBlank ? q.blank! : 0, randPtr, q.seedIndex);
+}
+
+/**
+ * RICE_1 decoding and the restoring of quantized floats of one tile in one visit to linear memory
+ * (codecs.c rice_decode, then dequantize on the integers where they are): the floats are copied
+ * into `out` (length >= count). Returns 0 or an error code (RICE_ERR_*), as wasmRiceDecode.
+ */
+export function wasmRiceDequantize(input: Uint8Array, count: number, blocksize: number, bytepix: number, q: WasmDequantize, out: Float32Array | Float64Array): number {
+  const c = instance();
+  const inPtr = heapBase;
+  const intPtr = align(inPtr + input.length + RICE_PAD, 16);
+  const floatPtr = align(intPtr + count * 4, 16);
+  const wide = out instanceof Float64Array;
+  const buffer = ensureMemory(c, floatPtr + count * (wide ? 8 : 4));
+  const bytes = new Uint8Array(buffer, inPtr, input.length + RICE_PAD);
+  bytes.set(input);
+  bytes.fill(0, input.length);
+  const status = c.rice_decode(inPtr, input.length, count, blocksize, bytepix, intPtr);
+  if (status !== 0) return status;
+  dequantizeIn(c, intPtr, count, floatPtr, wide, q);
+  out.set(wide ? new Float64Array(buffer, floatPtr, count) : new Float32Array(buffer, floatPtr, count));
+  return 0;
+}
+
+/** dither.ts's dequantize of 32-bit integers, in WebAssembly: `ints` copied in, the floats copied into `out`. */
+export function wasmDequantize(ints: Int32Array, q: WasmDequantize, out: Float32Array | Float64Array): void {
+  const c = instance();
+  const intPtr = heapBase;
+  const count = ints.length;
+  const floatPtr = align(intPtr + count * 4, 16);
+  const wide = out instanceof Float64Array;
+  const buffer = ensureMemory(c, floatPtr + count * (wide ? 8 : 4));
+  new Int32Array(buffer, intPtr, count).set(ints);
+  dequantizeIn(c, intPtr, count, floatPtr, wide, q);
+  out.set(wide ? new Float64Array(buffer, floatPtr, count) : new Float32Array(buffer, floatPtr, count));
 }
 
 /** Bytes copied into linear memory per ones_sum call (a 2 MiB download buffer goes in two). */

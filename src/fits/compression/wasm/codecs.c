@@ -144,6 +144,66 @@ int32_t rice_decode(const uint8_t *buf, u32 len, u32 count, u32 blocksize, u32 b
   return rice(buf, len, count, blocksize, out, 4, 5, 25, 32);
 }
 
+/*
+ * Restores one tile of quantized floats (FITS tile compression convention, sec. 5; dither.ts holds
+ * the TypeScript reference this reproduces bit for bit): `in` holds `n` stored integers, `out`
+ * receives float32 (wide = 0) or float64 values computed in double precision exactly as the
+ * reference orders the operations:
+ *   method 0 (NO_DITHER):              v * scale + zero
+ *   method 1 (SUBTRACTIVE_DITHER_1):   (v - rand[next] + 0.5) * scale + zero
+ *   method 2 (SUBTRACTIVE_DITHER_2):   as 1, and the stored ZERO_VALUE gives exactly 0.0
+ * `blank` (when has_blank) gives NaN. `rand` is the convention's 10000 random numbers (as doubles);
+ * the walk starts at seed index `iseed` with offset floor(rand[iseed] * 500) and moves to the next
+ * seed when the offset reaches 10000. No fused multiply-add: wasm32 has none (build-wasm.mjs also
+ * passes -ffp-contract=off).
+ */
+#define N_RANDOM 10000
+#define ZERO_VALUE (-2147483646)
+
+#define DEQUANTIZE_LOOP(T)                                                                     \
+  T *o = (T *)out;                                                                             \
+  if (method == 0) {                                                                           \
+    for (u32 i = 0; i < n; i++) {                                                              \
+      int32_t v = in[i];                                                                       \
+      double d = (double)v * scale + zero;                                                     \
+      if (has_blank && v == blank) d = __builtin_nan("");                                      \
+      o[i] = (T)d;                                                                             \
+    }                                                                                          \
+    return;                                                                                    \
+  }                                                                                            \
+  u32 next = (u32)(rand[iseed] * 500.0);                                                       \
+  u32 i = 0;                                                                                   \
+  while (i < n) {                                                                              \
+    /* a run up to the end of the table, then the walk moves to the next seed */               \
+    u32 len = N_RANDOM - next < n - i ? N_RANDOM - next : n - i;                               \
+    const int32_t *src = in + i;                                                               \
+    const double *r = rand + next;                                                             \
+    T *dst = o + i;                                                                            \
+    for (u32 k = 0; k < len; k++) {                                                            \
+      int32_t v = src[k];                                                                      \
+      double d = ((double)v - r[k] + 0.5) * scale + zero;                                      \
+      if (has_blank && v == blank) d = __builtin_nan("");                                      \
+      else if (method == 2 && v == ZERO_VALUE) d = 0.0;                                        \
+      dst[k] = (T)d;                                                                           \
+    }                                                                                          \
+    i += len;                                                                                  \
+    next += len;                                                                               \
+    if (next == N_RANDOM) {                                                                    \
+      iseed = iseed + 1 == N_RANDOM ? 0 : iseed + 1;                                           \
+      next = (u32)(rand[iseed] * 500.0);                                                       \
+    }                                                                                          \
+  }
+
+EXPORT("dequantize")
+void dequantize(const int32_t *in, u32 n, void *out, u32 wide, u32 method, double scale, double zero, u32 has_blank, int32_t blank,
+                const double *rand, u32 iseed) {
+  if (wide) {
+    DEQUANTIZE_LOOP(double)
+  } else {
+    DEQUANTIZE_LOOP(float)
+  }
+}
+
 #include <wasm_simd128.h>
 
 /*
