@@ -4,15 +4,30 @@
  * mixed sizes (256, 512, 1000 and 1600 px, PNG and JPEG). Every request has its own cache key (a
  * gamma perturbed by 1e-9 per request), so each one is rendered, none served from the render cache.
  * The engine runs in its own process (bench/service/server.ts, 2 pool workers); it reports
- * previews per second, latency p50/p90/p99/max, the engine's peak RSS (VmHWM), its CPU time over
- * the run as a share of both cores (from /proc/PID/stat, all threads), and (through the bench
- * runner's preload) its event-loop delay.
+ * previews per second, latency p50/p90/p99/max (and p99/p50: no request starved when < 10), the
+ * engine's peak RSS (VmHWM), and over the measured window:
+ *   - its CPU time as a share of all cores (/proc/PID/task/<tid>/schedstat, all threads): the
+ *     "busy" figure, which on a machine shared with other work measures the neighbours as well;
+ *   - its runnable share: CPU time plus time spent waiting on a run queue, over the wall time and
+ *     the cores. This is what the engine asked of the machine, whoever got the cores: >= 90 %
+ *     means CPU-bound even when neighbours took part of it; the two busiest threads (the pool
+ *     workers) are shown on their own;
+ *   - its event-loop delay (monitorEventLoopDelay in the engine process, the window only), beside
+ *     that of an idle Node process started by the bench at the same priority (the control): on a
+ *     shared machine most of a loop's delay is waiting for a core, which the control measures
+ *     too, so the difference is what the engine's own work on its loop adds;
+ *   - the bench process's own CPU (the clients share the cores with the engine).
+ *
+ * Latency is given over all requests and "steady": without each client's first request, which
+ * queued behind the other 99 sent at the same instant (its wait depends on its place in that
+ * burst, 1 to 100 renders); from then on each request of a first-in, first-out service waits for
+ * about one render of every other client.
  *
  * Usage: npm run bench -- service        (BENCH_CLIENTS, BENCH_SECONDS, BENCH_SIZE=4096, BENCH_WORKERS=2)
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +56,26 @@ async function writeImage(path: string, n: number): Promise<void> {
   await writeFile(path, await encodeFits([{ axes: [], cards: [] }, { axes: [n, n], data: plane, extname: 'SCI', cards: [] }]));
 }
 
-/** utime + stime of a process and all its threads, in seconds. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+/** Per thread of a process: nanoseconds on a CPU and waiting on a run queue (/proc/PID/task/TID/schedstat). */
+async function schedstat(pid: number): Promise<Map<string, { run: number; wait: number }>> {
+  const out = new Map<string, { run: number; wait: number }>();
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      const [run, wait] = (await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).split(' ').map(Number);
+      out.set(tid, { run: run!, wait: wait! });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** What each thread used between two snapshots, in seconds (threads started in between count from 0). */
+function schedDelta(a: Map<string, { run: number; wait: number }>, b: Map<string, { run: number; wait: number }>): Array<{ tid: string; run: number; wait: number }> {
+  return [...b].map(([tid, v]) => {
+    const before = a.get(tid) ?? { run: 0, wait: 0 };
+    return { tid, run: (v.run - before.run) / 1e9, wait: (v.wait - before.wait) / 1e9 };
+  });
 }
 
 async function peakRssMiB(pid: number): Promise<number> {
@@ -56,15 +86,51 @@ async function peakRssMiB(pid: number): Promise<number> {
 
 const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor((q / 100) * sorted.length))]!;
 
+/** An idle Node process measuring its own event-loop delay: `start` / `stop` on stdin, like server.ts. */
+const CONTROL = `
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const h = monitorEventLoopDelay({ resolution: 10 });
+const ms = (ns) => Math.round(ns / 1e4) / 100;
+require('node:readline').createInterface({ input: process.stdin }).on('line', (l) => {
+  if (l === 'start') { h.reset(); h.enable(); }
+  if (l === 'stop') { h.disable(); process.stdout.write(JSON.stringify({ eld: { p50_ms: ms(h.percentile(50)), p99_ms: ms(h.percentile(99)), max_ms: ms(h.max), count: h.count } }) + '\\n'); }
+}).on('close', () => process.exit(0));
+`;
+
+interface Eld {
+  readonly p50_ms: number;
+  readonly p99_ms: number;
+  readonly max_ms: number;
+  readonly count: number;
+}
+
+/** Sends `stop` to a process speaking the start/stop protocol and reads its {"eld"} line. */
+function stopEld(lines: ReturnType<typeof createInterface>, stdin: NodeJS.WritableStream): Promise<Eld> {
+  const line = new Promise<string>((resolve) => lines.once('line', resolve));
+  stdin.write('stop\n');
+  return line.then((l) => (JSON.parse(l) as { eld: Eld }).eld);
+}
+
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-throughput-'));
+const control = spawn(process.execPath, ['-e', CONTROL], { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['pipe', 'pipe', 'inherit'] });
+const controlLines = createInterface({ input: control.stdout! });
 const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'service', 'server.ts'), dataDir], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
 try {
   await writeImage(join(dataDir, 'image.fits'), SIZE);
   const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: server.stdout! }).once('line', resolve);
+    const lines = createInterface({ input: server.stdout! });
+    lines.once('line', (line) => {
+      lines.close();
+      resolve(line);
+    });
     server.once('exit', (code) => reject(new Error(`engine exited (${code})`)));
   });
   const { url, pid } = JSON.parse(first) as { url: string; pid: number };
+  const serverLines = createInterface({ input: server.stdout! });
+  const command = (line: string) => {
+    server.stdin!.write(`${line}\n`);
+    control.stdin!.write(`${line}\n`);
+  };
   const sizes = [256, 512, 1000, 1600];
   let seq = 0;
   const ask = async (): Promise<{ ms: number; width: number; ok: boolean }> => {
@@ -79,46 +145,78 @@ try {
   };
   // warm-up: every worker renders once
   await Promise.all(Array.from({ length: 4 }, ask));
-  const cpu0 = await cpuSeconds(pid);
+  command('start');
+  const sched0 = await schedstat(pid);
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
   const latencies: number[] = [];
+  const steadyLatencies: number[] = [];
   const bySize = new Map<number, number[]>();
   let failed = 0;
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (performance.now() < deadline) {
+      for (let k = 0; performance.now() < deadline; k++) {
         const r = await ask();
         if (!r.ok) failed++;
         latencies.push(r.ms);
+        if (k === 0) continue;
+        steadyLatencies.push(r.ms);
         if (!bySize.has(r.width)) bySize.set(r.width, []);
         bySize.get(r.width)!.push(r.ms);
       }
     }),
   );
   const elapsed = (performance.now() - t0) / 1000;
-  const cpu = (await cpuSeconds(pid)) - cpu0;
+  const threads = schedDelta(sched0, await schedstat(pid));
+  const clientUsage = process.cpuUsage(client0);
+  const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
+  const [eld, controlEld] = await Promise.all([stopEld(serverLines, server.stdin!), stopEld(controlLines, control.stdin!)]);
   const rss = await peakRssMiB(pid);
+  const cores = cpus().length;
+  const cpu = threads.reduce((t, x) => t + x.run, 0);
+  const runnable = threads.reduce((t, x) => t + x.run + x.wait, 0);
+  const busiest = [...threads].filter((x) => x.tid !== String(pid)).sort((a, b) => b.run - a.run).slice(0, 2);
+  const main = threads.find((x) => x.tid === String(pid)) ?? { run: 0, wait: 0 };
   const sorted = [...latencies].sort((a, b) => a - b);
   const rate = latencies.length / elapsed;
-  const busy = cpu / elapsed / cpus().length;
+  const busy = cpu / elapsed / cores;
+  const wanted = runnable / elapsed / cores;
+  const share = (x: number) => `${((x / elapsed) * 100).toFixed(0)} %`;
   const [p50, p90, p99] = [pct(sorted, 50), pct(sorted, 90), pct(sorted, 99)];
+  const steady = [...steadyLatencies].sort((a, b) => a - b);
+  const [s50, s99] = steady.length ? [pct(steady, 50), pct(steady, 99)] : [NaN, NaN];
   console.log(`service throughput: ${CLIENTS} clients, ${SIZE}x${SIZE} float32, ${elapsed.toFixed(1)} s, ${latencies.length} previews (${failed} failed)`);
   console.log(`  previews/s            ${rate.toFixed(2)}`);
   console.log(`  latency p50/p90/p99   ${(p50 / 1000).toFixed(2)} / ${(p90 / 1000).toFixed(2)} / ${(p99 / 1000).toFixed(2)} s (max ${(sorted[sorted.length - 1]! / 1000).toFixed(2)} s; p99/p50 ${(p99 / p50).toFixed(1)})`);
+  console.log(`  steady p50/p99        ${(s50 / 1000).toFixed(2)} / ${(s99 / 1000).toFixed(2)} s over ${steady.length} requests (each client's first left out; p99/p50 ${(s99 / s50).toFixed(2)}, goal < 10); per size:`);
   for (const [w, xs] of [...bySize].sort((a, b) => a[0] - b[0])) {
     const s = xs.sort((a, b) => a - b);
     console.log(`  ${String(w).padStart(4)} px: ${String(s.length).padStart(4)} requests, p50 ${(pct(s, 50) / 1000).toFixed(2)} s, p99 ${(pct(s, 99) / 1000).toFixed(2)} s`);
   }
-  console.log(`  engine CPU            ${cpu.toFixed(1)} s = ${(busy * 100).toFixed(0)} % of ${cpus().length} cores`);
+  console.log(`  engine CPU            ${cpu.toFixed(1)} s = ${(busy * 100).toFixed(0)} % of ${cores} cores busy (${(cpu / latencies.length).toFixed(2)} CPU-s a preview)`);
+  console.log(`  engine runnable       ${runnable.toFixed(1)} s = ${(wanted * 100).toFixed(0)} % of ${cores} cores (CPU + run-queue wait: what it asked for; goal >= 90 %)`);
+  console.log(`  busiest threads       ${busiest.map((x) => `on CPU ${share(x.run)}, runnable ${share(x.run + x.wait)}`).join('; ')} of the wall time`);
+  console.log(`  engine main thread    on CPU ${share(main.run)}, runnable ${share(main.run + main.wait)}; event-loop delay p50 ${eld.p50_ms} / p99 ${eld.p99_ms} / max ${eld.max_ms} ms (goal p99 < 20 ms)`);
+  console.log(`  idle control process  event-loop delay p50 ${controlEld.p50_ms} / p99 ${controlEld.p99_ms} / max ${controlEld.max_ms} ms (same priority: the machine's share of the engine's delay)`);
+  console.log(`  bench client CPU      ${clientCpu.toFixed(1)} s (${share(clientCpu)} of one core, on the same cores)`);
   console.log(`  engine peak RSS       ${rss.toFixed(0)} MiB`);
-  const extra = { clients: CLIENTS, seconds: SECONDS, size: SIZE, failed };
+  console.log(`  load average          ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const extra = { clients: CLIENTS, seconds: SECONDS, size: SIZE, failed, elapsed, loadavg1: loadavg()[0]! };
   recordResult({ case: 'previews', metric: 'previews/s', ours: rate, higherIsBetter: true, extra });
   recordResult({ case: 'previews', metric: 'latency p50 ms', ours: p50, higherIsBetter: false, extra });
   recordResult({ case: 'previews', metric: 'latency p99 ms', ours: p99, higherIsBetter: false, extra });
+  recordResult({ case: 'previews', metric: 'latency p99/p50', ours: p99 / p50, higherIsBetter: false, extra });
+  recordResult({ case: 'previews', metric: 'steady latency p50 ms', ours: s50, higherIsBetter: false, extra: { ...extra, requests: steady.length } });
+  recordResult({ case: 'previews', metric: 'steady latency p99 ms', ours: s99, higherIsBetter: false, extra: { ...extra, requests: steady.length } });
+  recordResult({ case: 'previews', metric: 'steady latency p99/p50', ours: s99 / s50, higherIsBetter: false, extra: { ...extra, requests: steady.length } });
   recordResult({ case: 'previews', metric: 'engine CPU share of all cores', ours: busy, higherIsBetter: true, extra });
+  recordResult({ case: 'previews', metric: 'engine runnable share of all cores', ours: wanted, higherIsBetter: true, extra });
+  recordResult({ case: 'previews', metric: 'engine event-loop delay p99 ms', ours: eld.p99_ms, reference: controlEld.p99_ms, referenceName: 'idle Node process at the same priority', higherIsBetter: false, extra: { ...extra, p50_ms: eld.p50_ms, max_ms: eld.max_ms, control_p50_ms: controlEld.p50_ms, control_max_ms: controlEld.max_ms } });
+  recordResult({ case: 'previews', metric: 'bench client CPU s', ours: clientCpu, higherIsBetter: false, extra });
   recordResult({ case: 'previews', metric: 'engine peak RSS MiB', ours: rss, higherIsBetter: false, extra });
 } finally {
+  control.stdin!.end();
   server.stdin!.end();
   await new Promise((resolve) => server.once('exit', resolve));
   await rm(dataDir, { recursive: true, force: true });
