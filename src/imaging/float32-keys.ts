@@ -40,8 +40,8 @@ export function bitsOf(data: Float32Array): Int32Array {
  */
 export class Float32Scan {
   count = 0;
-  private minKey = 0x7fffffff;
-  private maxKey = -0x80000000;
+  /** The smallest and largest keys so far. */
+  private readonly minMax = Int32Array.of(0x7fffffff, -0x80000000);
   /** Finite values per bucket (totals). */
   readonly buckets = new Float64Array(65_536);
   /** Per-band counts: int32 increments are several times faster than float64 ones in V8. */
@@ -52,31 +52,11 @@ export class Float32Scan {
 
   /** Adds the rows of `band` (whole rows of `width`), the first of them being row `firstRow`. */
   add(band: Float32Array, firstRow: number): void {
-    const bits = bitsOf(band);
-    const { width, rowCounts, part } = this;
     // int32 counters: flush before they could overflow
     if (this.partN + band.length > 0x7fffffff) this.flush();
     this.partN += band.length;
-    let mn = this.minKey;
-    let mx = this.maxKey;
-    let total = 0;
-    for (let r = 0, rows = band.length / width; r < rows; r++) {
-      let c = 0;
-      for (let i = r * width, end = i + width; i < end; i++) {
-        const u = bits[i]!;
-        if ((u & NON_FINITE_BITS) === NON_FINITE_BITS) continue;
-        c++;
-        const k = u ^ ((u >> 31) & 0x7fffffff);
-        if (k < mn) mn = k;
-        if (k > mx) mx = k;
-        part[(k >>> 16) ^ 0x8000]++;
-      }
-      rowCounts[firstRow + r] = c;
-      total += c;
-    }
-    this.count += total;
-    this.minKey = mn;
-    this.maxKey = mx;
+    const mm = this.minMax;
+    this.count += scanKeys(bitsOf(band), this.width, band.length / this.width, this.rowCounts, firstRow, this.part, mm);
   }
 
   private flush(): void {
@@ -93,7 +73,7 @@ export class Float32Scan {
   /** Call once every band was added. */
   finish(): { count: number; min: number; max: number } {
     this.flush();
-    return this.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: this.count, min: floatOfKey(this.minKey), max: floatOfKey(this.maxKey) };
+    return this.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: this.count, min: floatOfKey(this.minMax[0]!), max: floatOfKey(this.minMax[1]!) };
   }
 }
 
@@ -107,7 +87,8 @@ export class Float32OrderStatistics {
   /** Slot of each bucket that holds a wanted rank, -1 for the others. */
   readonly slotOf = new Int32Array(65_536).fill(-1);
   private readonly firstRank = new Map<number, number>();
-  private readonly counts: Float64Array;
+  /** Counts of the wanted buckets' values by low 16 bits: slot << 16 | low bits. */
+  readonly counts: Float64Array;
   private readonly bucketOfRank = new Map<number, number>();
 
   constructor(buckets: Float64Array, ranks: readonly number[]) {
@@ -132,15 +113,7 @@ export class Float32OrderStatistics {
 
   /** Counts the values of `band` that fall in the wanted buckets (the second pass). */
   add(band: Float32Array): void {
-    const bits = bitsOf(band);
-    const { slotOf, counts } = this;
-    // No finiteness test: NaN and infinities have buckets of their own, never wanted.
-    for (let i = 0, n = bits.length; i < n; i++) {
-      const u = bits[i]!;
-      const k = u ^ ((u >> 31) & 0x7fffffff);
-      const s = slotOf[(k >>> 16) ^ 0x8000]!;
-      if (s >= 0) counts[(s << 16) | (k & 0xffff)]++;
-    }
+    countWanted(bitsOf(band), this.slotOf, this.counts);
   }
 
   /** The value of rank `rank` (one of those planned). */
@@ -156,3 +129,67 @@ export class Float32OrderStatistics {
     return NaN;
   }
 }
+
+/*
+ * The hot loops are plain functions over typed arrays and numbers, so that V8 optimises each once
+ * with complete type feedback: written as class methods whose loops were compiled on-stack while
+ * the code after them had never run, they were deoptimised again and again ("insufficient type
+ * feedback") and ran several times slower. `warmUp` runs each on a few pixels when the module
+ * loads, which records feedback for every statement before the first real band.
+ */
+
+/**
+ * Finite count per row (into rowCounts[firstRow + r]), min and max keys (minMax[0], minMax[1],
+ * updated) and the bucket counts (`part`) of `rows` rows of `width` float32 bits; returns the
+ * finite count.
+ */
+export function scanKeys(bits: Int32Array, width: number, rows: number, rowCounts: Int32Array, firstRow: number, part: Int32Array, minMax: Int32Array): number {
+  let mn = minMax[0]!;
+  let mx = minMax[1]!;
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    let c = 0;
+    for (let i = r * width, end = i + width; i < end; i++) {
+      const u = bits[i]!;
+      if ((u & NON_FINITE_BITS) === NON_FINITE_BITS) continue;
+      c++;
+      const k = u ^ ((u >> 31) & 0x7fffffff);
+      if (k < mn) mn = k;
+      if (k > mx) mx = k;
+      part[(k >>> 16) ^ 0x8000]++;
+    }
+    rowCounts[firstRow + r] = c;
+    total += c;
+  }
+  minMax[0] = mn;
+  minMax[1] = mx;
+  return total;
+}
+
+/** Counts the keys of `bits` whose bucket has a slot (slotOf >= 0) into counts[slot << 16 | low bits]. */
+export function countWanted(bits: Int32Array, slotOf: Int32Array, counts: Float64Array): void {
+  // No finiteness test: NaN and infinities have buckets of their own, never wanted.
+  for (let i = 0, n = bits.length; i < n; i++) {
+    const u = bits[i]!;
+    const k = u ^ ((u >> 31) & 0x7fffffff);
+    const s = slotOf[(k >>> 16) ^ 0x8000]!;
+    if (s >= 0) counts[(s << 16) | (k & 0xffff)]++;
+  }
+}
+
+/** Sample pixels for warming the loops up: finite values of both signs, NaN and infinities. */
+export const WARM_UP_PIXELS = Float32Array.of(1.5, -2.25, NaN, 0, -0, Infinity, 3e-40, -Infinity, 7, 1e30, -1e-30, 2.5);
+
+function warmUp(): void {
+  const bits = bitsOf(WARM_UP_PIXELS);
+  const part = new Int32Array(65_536);
+  const rowCounts = new Int32Array(3);
+  const slotOf = new Int32Array(65_536).fill(-1);
+  for (const k of [1.5, 7, -2.25]) slotOf[bucketOfKey(keyOfBits(bitsOf(Float32Array.of(k))[0]!))] = 0;
+  const counts = new Float64Array(65_536);
+  for (let i = 0; i < 4; i++) {
+    scanKeys(bits, 4, 3, rowCounts, 0, part, Int32Array.of(0x7fffffff, -0x80000000));
+    countWanted(bits, slotOf, counts);
+  }
+}
+warmUp();

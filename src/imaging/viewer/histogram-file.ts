@@ -13,7 +13,8 @@ import type { DisplayStatistics } from '../statistics.js';
 import { openImage, planeBands, withSmoothing, type OpenedImage, type ViewerLimits } from './source.js';
 import type { SmoothOptions } from '../smoothing.js';
 import { asFloat32, scanStatistics } from './band-render.js';
-import { Float32OrderStatistics, NON_FINITE_BITS, bitsOf, floatOfKey } from '../float32-keys.js';
+import { floatOfKey } from '../float32-keys.js';
+import { Float32BinPass } from '../float32-histogram.js';
 import { lerp, percentileRanks } from '../quantiles.js';
 
 export const HISTOGRAM_PERCENTILES = [0.5, 1, 5, 25, 50, 75, 95, 99, 99.5] as const;
@@ -128,19 +129,14 @@ async function float32Histogram(img: OpenedImage, req: HistogramFileRequest, sta
   const rawBins = new UniformBins(req.bins, 0, span === 0 ? 0 : 1);
   const bins = new UniformBins(req.bins, sMin, sMax);
   const ranks = HISTOGRAM_PERCENTILES.map((p) => percentileRanks(p, count));
-  const order = new Float32OrderStatistics(buckets, ranks.flatMap(([r0, r1]) => [r0, r1]));
   // shift for the sums: the mapped lower edge of the median's bucket
   let b = 0;
   for (let seen = buckets[0]!; seen <= count / 2 && b < 65_535; ) seen += buckets[++b]!;
   const shift = mapped(floatOfKey(((b ^ 0x8000) << 16) | 0), affine, map);
-  const acc = new BinAccumulator(req.bins, shift);
-  for await (const band of planeBands(img, req.limits)) {
-    const f = asFloat32(band);
-    acc.add(f, min, span, rawBins, bins, affine, map);
-    order.add(f);
-  }
-  acc.flush();
-  const ps = ranks.map(([r0, r1, frac]) => lerp(mapped(order.value(r0), affine, map), mapped(order.value(r1), affine, map), frac));
+  const pass = new Float32BinPass({ bins: req.bins, min, max, rawEdges: rawBins.edges, edges: bins.edges, affine, shift, ranks: ranks.flatMap(([r0, r1]) => [r0, r1]) }, buckets, map);
+  for await (const band of planeBands(img, req.limits)) pass.add(asFloat32(band));
+  const acc = pass.merge([pass.counts()]);
+  const ps = ranks.map(([r0, r1, frac]) => lerp(mapped(acc.value(r0), affine, map), mapped(acc.value(r1), affine, map), frac));
   const d = acc.s1 / count;
   return {
     histogram: toJson(bins.result(acc.counts)),
@@ -149,87 +145,6 @@ async function float32Histogram(img: OpenedImage, req: HistogramFileRequest, sta
     stats: { min: sMin, max: sMax, mean: shift + d, std: Math.sqrt(Math.max(0, acc.s2 / count - d * d)) },
     stretch: mapping.applied,
   };
-}
-
-/** Raw and stretched bin counts and shifted sums of the mapped values, band by band. */
-class BinAccumulator {
-  readonly rawCounts: Float64Array;
-  readonly counts: Float64Array;
-  private readonly rawPart: Int32Array;
-  private readonly part: Int32Array;
-  s1 = 0;
-  s2 = 0;
-
-  constructor(nBins: number, private readonly shift: number) {
-    this.rawCounts = new Float64Array(nBins);
-    this.counts = new Float64Array(nBins);
-    this.rawPart = new Int32Array(nBins);
-    this.part = new Int32Array(nBins);
-  }
-
-  add(band: Float32Array, min: number, span: number, rawBins: UniformBins, bins: UniformBins, affine: Affine, map: (v: number) => number): void {
-    // Everything inlined (no calls per pixel): this loop is the histogram's cost. The arithmetic
-    // of each bin index is numpy's (divisions, edge corrections), so counts equal numpy's.
-    const bits = bitsOf(band);
-    const { rawPart, part, shift } = this;
-    const nb = bins.bins;
-    const rFirst = rawBins.first;
-    const rNorm = nb / (rawBins.last - rFirst);
-    const rLast = rawBins.last;
-    const rEdges = Float64Array.from(rawBins.edges);
-    const sFirst = bins.first;
-    const sLast = bins.last;
-    const sNorm = nb / (sLast - sFirst);
-    const sEdges = Float64Array.from(bins.edges);
-    const aMin = affine ? affine.vmin : 0;
-    const aSpan = affine ? affine.span : 1;
-    const isAffine = affine !== undefined;
-    let s1 = 0;
-    let s2 = 0;
-    for (let i = 0, len = band.length; i < len; i++) {
-      if ((bits[i]! & NON_FINITE_BITS) === NON_FINITE_BITS) continue;
-      const v = band[i]!;
-      let r = span === 0 ? 0 : (v - min) / span;
-      r = r < 0 ? 0 : r > 1 ? 1 : r;
-      if (r >= rFirst && r <= rLast) {
-        let k = ((r - rFirst) * rNorm) | 0;
-        if (k === nb) k--;
-        if (r < rEdges[k]!) k--;
-        else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
-        rawPart[k]++;
-      }
-      let m: number;
-      if (isAffine) {
-        m = (v - aMin) / aSpan;
-        m = m < 0 ? 0 : m > 1 ? 1 : m;
-      } else {
-        m = map(v);
-      }
-      if (m >= sFirst && m <= sLast) {
-        let k = ((m - sFirst) * sNorm) | 0;
-        if (k === nb) k--;
-        if (m < sEdges[k]!) k--;
-        else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
-        part[k]++;
-      }
-      const d = m - shift;
-      s1 += d;
-      s2 += d * d;
-    }
-    this.s1 += s1;
-    this.s2 += s2;
-    // a band holds fewer than 2^31 pixels: flush the int32 counters after each
-    this.flush();
-  }
-
-  flush(): void {
-    for (let k = 0; k < this.part.length; k++) {
-      this.rawCounts[k] += this.rawPart[k]!;
-      this.counts[k] += this.part[k]!;
-    }
-    this.rawPart.fill(0);
-    this.part.fill(0);
-  }
 }
 
 type Affine = { readonly vmin: number; readonly span: number } | undefined;

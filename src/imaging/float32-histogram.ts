@@ -1,0 +1,334 @@
+/**
+ * The counting pass of GET /histogram over a float32 plane, once a first pass (Float32Scan) gave
+ * the finite count, min, max and the 65,536-bucket histogram of the values' order keys (see
+ * float32-keys.ts). One loop per pixel does what needs every pixel, the sums of the mapped values
+ * (in pixel order, band by band, so the mean and std do not depend on how the plane is split), and
+ * looks up the pixel's bucket for the rest:
+ * - bin counts: the raw bin ((v - min) / span, numpy's arithmetic) and, for the affine (linear,
+ *   zscale) displays, the stretched bin are non-decreasing functions of the value, so a bucket
+ *   whose lowest and highest values fall in the same bin is counted whole from the first pass;
+ *   only the pixels of the few buckets that straddle a bin edge are binned one by one (the
+ *   stretched bins of other displays are binned per pixel, their mappings being transcendental);
+ * - percentiles: the pixels of the buckets holding the wanted ranks are counted by their low 16 bits
+ *   (Float32OrderStatistics).
+ * Counts are therefore those of binning every pixel. A plane can be split in row ranges counted
+ * separately (worker threads) and merged (`merge`) with exactly the same result.
+ */
+import { NON_FINITE_BITS, WARM_UP_PIXELS, Float32OrderStatistics, bitsOf, floatOfKey } from './float32-keys.js';
+
+/** Everything the counting pass depends on (plain data: it crosses to worker threads). */
+export interface Float32BinSetup {
+  readonly bins: number;
+  /** Finite min and max (raw bins are of (v - min) / (max - min)). */
+  readonly min: number;
+  readonly max: number;
+  /** Raw bins: edges over [rFirst, rLast] (UniformBins'). */
+  readonly rawEdges: readonly number[];
+  /** Stretched bins: edges over [sFirst, sLast]. */
+  readonly edges: readonly number[];
+  /** The affine display (v - vmin) / span clipped to [0, 1], or undefined for another mapping. */
+  readonly affine: { readonly vmin: number; readonly span: number } | undefined;
+  /** Subtracted from every mapped value before it is summed (a value near the median). */
+  readonly shift: number;
+  /** Ranks (among the finite values) whose values are wanted. */
+  readonly ranks: readonly number[];
+}
+
+// Flags of a bucket.
+const RAW_PER_PIXEL = 1;
+const STRETCHED_PER_PIXEL = 2;
+const WANTED = 4;
+
+// Parameters of the kernels, in one Float64Array (numbers only: one shape for V8).
+const P_MIN = 0;
+const P_SPAN = 1;
+const P_R_FIRST = 2;
+const P_R_LAST = 3;
+const P_S_FIRST = 4;
+const P_S_LAST = 5;
+const P_A_MIN = 6;
+const P_A_SPAN = 7;
+const P_SHIFT = 8;
+const P_COUNT = 9;
+
+/** The counts of one part of a plane (or of all of it): what `merge` adds up. */
+export interface Float32BinCounts {
+  readonly rawPart: Float64Array;
+  readonly part: Float64Array;
+  /** Float32OrderStatistics' counts of the wanted buckets' low bits. */
+  readonly order: Float64Array;
+  /** Sums of (mapped - shift) and of its square, per band, in band order. */
+  readonly bandSums: Float64Array;
+}
+
+export class Float32BinPass {
+  private readonly params = new Float64Array(P_COUNT);
+  private readonly rawEdges: Float64Array;
+  private readonly edges: Float64Array;
+  private readonly flags = new Int32Array(65_536);
+  private readonly order: Float32OrderStatistics;
+  private readonly rawPart: Int32Array;
+  private readonly part: Int32Array;
+  private readonly rawTotal: Float64Array;
+  private readonly total: Float64Array;
+  private readonly sums = new Float64Array(2);
+  private bandSums: number[] = [];
+
+  /**
+   * `buckets`: the first pass's finite counts per bucket (of the whole plane); `map`: the display
+   * mapping (used only when setup.affine is undefined; a function cannot cross to a worker, so a
+   * worker rebuilds it).
+   */
+  constructor(readonly setup: Float32BinSetup, private readonly buckets: Float64Array, private readonly map: (v: number) => number) {
+    const nb = setup.bins;
+    const p = this.params;
+    const span = setup.max - setup.min;
+    p[P_MIN] = setup.min;
+    p[P_SPAN] = span;
+    p[P_R_FIRST] = setup.rawEdges[0]!;
+    p[P_R_LAST] = setup.rawEdges[nb]!;
+    p[P_S_FIRST] = setup.edges[0]!;
+    p[P_S_LAST] = setup.edges[nb]!;
+    p[P_A_MIN] = setup.affine ? setup.affine.vmin : 0;
+    p[P_A_SPAN] = setup.affine ? setup.affine.span : 1;
+    p[P_SHIFT] = setup.shift;
+    this.rawEdges = Float64Array.from(setup.rawEdges);
+    this.edges = Float64Array.from(setup.edges);
+    this.rawPart = new Int32Array(nb);
+    this.part = new Int32Array(nb);
+    this.rawTotal = new Float64Array(nb);
+    this.total = new Float64Array(nb);
+    this.order = new Float32OrderStatistics(buckets, setup.ranks);
+    const { flags } = this;
+    const slotOf = this.order.slotOf;
+    for (let b = 0; b < 65_536; b++) {
+      if (buckets[b] === 0) continue;
+      const lo = floatOfKey(((b ^ 0x8000) << 16) | 0);
+      const hi = floatOfKey(((b ^ 0x8000) << 16) | 0xffff);
+      let f = slotOf[b]! >= 0 ? WANTED : 0;
+      if (rawBin(lo, p, this.rawEdges) !== rawBin(hi, p, this.rawEdges)) f |= RAW_PER_PIXEL;
+      if (!setup.affine || stretchedBin(lo, p, this.edges) !== stretchedBin(hi, p, this.edges)) f |= STRETCHED_PER_PIXEL;
+      flags[b] = f;
+    }
+  }
+
+  /** Counts one band (whole rows; bands in plane order). */
+  add(band: Float32Array): void {
+    const { params, rawEdges, edges, flags, rawPart, part, sums } = this;
+    const order = this.order;
+    if (this.setup.affine) countAffine(band, bitsOf(band), params, rawEdges, edges, flags, order.slotOf, order.counts, rawPart, part, sums);
+    else countMapped(band, bitsOf(band), params, rawEdges, edges, flags, order.slotOf, order.counts, rawPart, part, sums, this.map);
+    this.bandSums.push(sums[0]!, sums[1]!);
+    // int32 counters within a band (fewer than 2^31 pixels); float64 totals
+    for (let k = 0; k < part.length; k++) {
+      this.rawTotal[k] += rawPart[k]!;
+      this.total[k] += part[k]!;
+    }
+    rawPart.fill(0);
+    part.fill(0);
+  }
+
+  /** This pass's counts (after its bands), to `merge` with other parts'. */
+  counts(): Float32BinCounts {
+    return { rawPart: this.rawTotal, part: this.total, order: this.order.counts, bandSums: Float64Array.from(this.bandSums) };
+  }
+
+  /**
+   * Adds up `parts` (the counts of consecutive row ranges, in plane order; this pass's own are not
+   * included unless listed) and gives the histograms' counts, the sums and the values at the setup's ranks.
+   */
+  merge(parts: readonly Float32BinCounts[]): { rawCounts: Float64Array; counts: Float64Array; s1: number; s2: number; value: (rank: number) => number } {
+    const nb = this.setup.bins;
+    const rawCounts = new Float64Array(nb);
+    const counts = new Float64Array(nb);
+    const p = this.params;
+    // whole buckets
+    for (let b = 0; b < 65_536; b++) {
+      const n = this.buckets[b]!;
+      if (n === 0) continue;
+      const f = this.flags[b]!;
+      const lo = floatOfKey(((b ^ 0x8000) << 16) | 0);
+      if ((f & RAW_PER_PIXEL) === 0) {
+        const k = rawBin(lo, p, this.rawEdges);
+        if (k >= 0 && k < nb) rawCounts[k] += n;
+      }
+      if ((f & STRETCHED_PER_PIXEL) === 0) {
+        const k = stretchedBin(lo, p, this.edges);
+        if (k >= 0 && k < nb) counts[k] += n;
+      }
+    }
+    let s1 = 0;
+    let s2 = 0;
+    const order = new Float64Array(this.order.counts.length);
+    for (const part of parts) {
+      for (let k = 0; k < nb; k++) {
+        rawCounts[k] += part.rawPart[k]!;
+        counts[k] += part.part[k]!;
+      }
+      for (let i = 0; i < part.bandSums.length; i += 2) {
+        s1 += part.bandSums[i]!;
+        s2 += part.bandSums[i + 1]!;
+      }
+      for (let i = 0; i < order.length; i++) order[i] += part.order[i]!;
+    }
+    this.order.counts.set(order);
+    return { rawCounts, counts, s1, s2, value: (rank) => this.order.value(rank) };
+  }
+}
+
+/** The raw bin of v: -1 below the bins, `bins` above, as the kernels compute it. */
+function rawBin(v: number, p: Float64Array, e: Float64Array): number {
+  const nb = e.length - 1;
+  const span = p[P_SPAN]!;
+  let r = span === 0 ? 0 : (v - p[P_MIN]!) / span;
+  r = r < 0 ? 0 : r > 1 ? 1 : r;
+  return binOf(r, p[P_R_FIRST]!, p[P_R_LAST]!, e, nb);
+}
+
+/** The stretched bin of v under the affine display. */
+function stretchedBin(v: number, p: Float64Array, e: Float64Array): number {
+  let m = (v - p[P_A_MIN]!) / p[P_A_SPAN]!;
+  m = m < 0 ? 0 : m > 1 ? 1 : m;
+  return binOf(m, p[P_S_FIRST]!, p[P_S_LAST]!, e, e.length - 1);
+}
+
+function binOf(x: number, first: number, last: number, e: Float64Array, nb: number): number {
+  if (x < first) return -1;
+  if (x > last) return nb;
+  let k = ((x - first) * (nb / (last - first))) | 0;
+  if (k === nb) k--;
+  if (x < e[k]!) k--;
+  else if (k !== nb - 1 && x >= e[k + 1]!) k++;
+  return k;
+}
+
+/*
+ * The kernels: plain functions over typed arrays (see float32-keys.ts on why), one per display kind
+ * so that each stays monomorphic, warmed up when the module loads. The bin arithmetic is numpy's
+ * (divisions, edge corrections) and the same as binOf's, inlined.
+ */
+function countAffine(
+  band: Float32Array, bits: Int32Array, p: Float64Array, rEdges: Float64Array, sEdges: Float64Array, flags: Int32Array,
+  slotOf: Int32Array, order: Float64Array, rawPart: Int32Array, part: Int32Array, sums: Float64Array,
+): void {
+  const nb = part.length;
+  const min = p[P_MIN]!;
+  const span = p[P_SPAN]!;
+  const rFirst = p[P_R_FIRST]!;
+  const rLast = p[P_R_LAST]!;
+  const rNorm = nb / (rLast - rFirst);
+  const sFirst = p[P_S_FIRST]!;
+  const sLast = p[P_S_LAST]!;
+  const sNorm = nb / (sLast - sFirst);
+  const aMin = p[P_A_MIN]!;
+  const aSpan = p[P_A_SPAN]!;
+  const shift = p[P_SHIFT]!;
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0, len = band.length; i < len; i++) {
+    const u = bits[i]!;
+    if ((u & NON_FINITE_BITS) === NON_FINITE_BITS) continue;
+    const v = band[i]!;
+    let m = (v - aMin) / aSpan;
+    m = m < 0 ? 0 : m > 1 ? 1 : m;
+    const d = m - shift;
+    s1 += d;
+    s2 += d * d;
+    const key = u ^ ((u >> 31) & 0x7fffffff);
+    const b = (key >>> 16) ^ 0x8000;
+    const f = flags[b]!;
+    if (f === 0) continue;
+    if ((f & RAW_PER_PIXEL) !== 0) {
+      let r = span === 0 ? 0 : (v - min) / span;
+      r = r < 0 ? 0 : r > 1 ? 1 : r;
+      if (r >= rFirst && r <= rLast) {
+        let k = ((r - rFirst) * rNorm) | 0;
+        if (k === nb) k--;
+        if (r < rEdges[k]!) k--;
+        else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
+        rawPart[k]++;
+      }
+    }
+    if ((f & STRETCHED_PER_PIXEL) !== 0 && m >= sFirst && m <= sLast) {
+      let k = ((m - sFirst) * sNorm) | 0;
+      if (k === nb) k--;
+      if (m < sEdges[k]!) k--;
+      else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
+      part[k]++;
+    }
+    if ((f & WANTED) !== 0) order[(slotOf[b]! << 16) | (key & 0xffff)]++;
+  }
+  sums[0] = s1;
+  sums[1] = s2;
+}
+
+/** countAffine for a mapping that is not affine: one call per pixel, stretched bins per pixel. */
+function countMapped(
+  band: Float32Array, bits: Int32Array, p: Float64Array, rEdges: Float64Array, sEdges: Float64Array, flags: Int32Array,
+  slotOf: Int32Array, order: Float64Array, rawPart: Int32Array, part: Int32Array, sums: Float64Array, map: (v: number) => number,
+): void {
+  const nb = part.length;
+  const min = p[P_MIN]!;
+  const span = p[P_SPAN]!;
+  const rFirst = p[P_R_FIRST]!;
+  const rLast = p[P_R_LAST]!;
+  const rNorm = nb / (rLast - rFirst);
+  const sFirst = p[P_S_FIRST]!;
+  const sLast = p[P_S_LAST]!;
+  const sNorm = nb / (sLast - sFirst);
+  const shift = p[P_SHIFT]!;
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0, len = band.length; i < len; i++) {
+    const u = bits[i]!;
+    if ((u & NON_FINITE_BITS) === NON_FINITE_BITS) continue;
+    const v = band[i]!;
+    const m = map(v);
+    const d = m - shift;
+    s1 += d;
+    s2 += d * d;
+    if (m >= sFirst && m <= sLast) {
+      let k = ((m - sFirst) * sNorm) | 0;
+      if (k === nb) k--;
+      if (m < sEdges[k]!) k--;
+      else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
+      part[k]++;
+    }
+    const key = u ^ ((u >> 31) & 0x7fffffff);
+    const b = (key >>> 16) ^ 0x8000;
+    const f = flags[b]!;
+    if ((f & RAW_PER_PIXEL) !== 0) {
+      let r = span === 0 ? 0 : (v - min) / span;
+      r = r < 0 ? 0 : r > 1 ? 1 : r;
+      if (r >= rFirst && r <= rLast) {
+        let k = ((r - rFirst) * rNorm) | 0;
+        if (k === nb) k--;
+        if (r < rEdges[k]!) k--;
+        else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
+        rawPart[k]++;
+      }
+    }
+    if ((f & WANTED) !== 0) order[(slotOf[b]! << 16) | (key & 0xffff)]++;
+  }
+  sums[0] = s1;
+  sums[1] = s2;
+}
+
+/** Runs both kernels on a few pixels through every branch, so the first real band finds full type feedback. */
+function warmUp(): void {
+  const edges = Float64Array.of(0, 0.25, 0.5, 0.75, 1);
+  const p = Float64Array.of(-3, 10, 0, 1, 0, 1, -1, 4, 0.5);
+  const sums = new Float64Array(2);
+  const bits = bitsOf(WARM_UP_PIXELS);
+  const flags = new Int32Array(65_536).fill(RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED);
+  const slotOf = new Int32Array(65_536);
+  const order = new Float64Array(65_536);
+  const maps = [(v: number) => Math.min(1, Math.max(0, v / 8)), (v: number) => (v > 0 ? 1 : 0)];
+  for (let i = 0; i < 4; i++) {
+    p[P_SPAN] = i === 3 ? 0 : 10;
+    flags[0x8000] = i === 2 ? 0 : RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED; // the bucket of +0
+    countAffine(WARM_UP_PIXELS, bits, p, edges, edges, flags, slotOf, order, new Int32Array(4), new Int32Array(4), sums);
+    countMapped(WARM_UP_PIXELS, bits, p, edges, edges, flags, slotOf, order, new Int32Array(4), new Int32Array(4), sums, maps[i % 2]!);
+  }
+}
+warmUp();
