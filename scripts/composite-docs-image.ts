@@ -2,6 +2,7 @@
  * Makes docs/images/composite-default.png, the README's example of the N-channel composite with
  * default settings: the synthetic NIRCam nebula of test/helpers/nebula-scene.ts (F090W, F187N,
  * F444W) rendered with nothing but its files and hues, as POST /composite/generate-nchannel would.
+ * It prints the picture's exposure measures (test/helpers/exposure.ts).
  * Run by hand when the pipeline changes:  npx tsx scripts/composite-docs-image.ts
  */
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -11,7 +12,9 @@ import { renderNChannel } from '../src/composite/pipeline.js';
 import { limitsFromSettings } from '../src/imaging/viewer/source.js';
 import { loadSettings } from '../src/config.js';
 import { hueToRgb } from '../src/reproject/colors.js';
+import sharp from 'sharp';
 import { writeNebulaScene } from '../test/helpers/nebula-scene.js';
+import { measureExposure } from '../test/helpers/exposure.js';
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'composite-docs-'));
@@ -35,6 +38,11 @@ async function main(): Promise<void> {
     await mkdir(new URL('.', target), { recursive: true });
     await writeFile(target, out.image);
     console.log(`wrote ${target.pathname}: quality ${JSON.stringify(out.quality)}`);
+    // the issue's measures of this picture (the README and docs/composites.md quote them)
+    const { data, info } = await sharp(out.image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const e = measureExposure({ width: info.width, height: info.height, channels: info.channels, data }, scene.stars);
+    console.log(`median luminance ${e.medianLuminance.toFixed(3)}, white-clipped outside stars ${(100 * e.clippedFraction).toFixed(3)} %, `
+      + `sky medians R G B ${e.skyMedians.map((v) => v.toFixed(3)).join(' ')} (spread ${(Math.max(...e.skyMedians) - Math.min(...e.skyMedians)).toFixed(3)}, ${e.skyPixels} sky pixels)`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

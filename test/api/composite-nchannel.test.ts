@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { FIELD_ARCSEC, isSkyOffset, nearStar, writeNebulaScene, type WrittenScene } from '../helpers/nebula-scene.js';
+import { writeNebulaScene, type WrittenScene } from '../helpers/nebula-scene.js';
+import { measureExposure } from '../helpers/exposure.js';
 import { writeTile } from './sky-files.js';
 
 interface Raw { width: number; height: number; channels: number; data: Buffer }
@@ -18,11 +19,6 @@ async function pixels(buf: Buffer): Promise<Raw> {
   const { data, info } = await sharp(buf).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, channels: info.channels, data };
 }
-
-const median = (a: number[]) => {
-  const s = [...a].sort((p, q) => p - q);
-  return s[s.length >> 1]!;
-};
 
 /** numpy's linear percentile of a sorted array. */
 function percentile(sorted: Float64Array, q: number): number {
@@ -64,32 +60,11 @@ describe('POST /composite/generate-nchannel', () => {
     assert.equal(res.headers['content-type'], 'image/png');
     const img = await pixels(res.rawPayload);
     assert.deepEqual([img.width, img.height], [size, size]);
-    // The canvas shows the covered footprint (a square turned 2 degrees), cropped to its bounding box.
-    const span = FIELD_ARCSEC * 0.94 * (Math.cos(Math.PI / 90) + Math.sin(Math.PI / 90));
-    const lum: number[] = [];
-    const sky: number[][] = [[], [], []];
-    let clipped = 0;
-    let outsideStars = 0;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const i = (y * size + x) * img.channels;
-        const [r, g, b] = [img.data[i]!, img.data[i + 1]!, img.data[i + 2]!];
-        lum.push((0.2126 * r + 0.7152 * g + 0.0722 * b) / 255);
-        const dx = ((x + 0.5) / size - 0.5) * span;
-        const dy = -((y + 0.5) / size - 0.5) * span;
-        if (nearStar(dx, dy, scene.stars, 1.0)) continue;
-        outsideStars++;
-        if (Math.min(r, g, b) >= 254) clipped++;
-        const inside = Math.abs(dx) < span / 2 - 1.5 && Math.abs(dy) < span / 2 - 1.5;
-        if (inside && isSkyOffset(dx, dy)) [r, g, b].forEach((v, k) => sky[k]!.push(v / 255));
-      }
-    }
-    const medLum = median(lum);
-    assert.ok(medLum >= 0.15 && medLum <= 0.5, `median luminance ${medLum}`);
-    assert.ok(clipped / outsideStars < 0.005, `white-clipped outside stars: ${(100 * clipped / outsideStars).toFixed(2)} %`);
-    assert.ok(sky[0]!.length > 1000, `sky pixels measured: ${sky[0]!.length}`);
-    const skyMedians = sky.map(median);
-    assert.ok(Math.max(...skyMedians) - Math.min(...skyMedians) <= 0.02, `sky medians ${skyMedians}`);
+    const e = measureExposure(img, scene.stars);
+    assert.ok(e.medianLuminance >= 0.15 && e.medianLuminance <= 0.5, `median luminance ${e.medianLuminance}`);
+    assert.ok(e.clippedFraction < 0.005, `white-clipped outside stars: ${(100 * e.clippedFraction).toFixed(2)} %`);
+    assert.ok(e.skyPixels > 1000, `sky pixels measured: ${e.skyPixels}`);
+    assert.ok(Math.max(...e.skyMedians) - Math.min(...e.skyMedians) <= 0.02, `sky medians ${e.skyMedians}`);
     const score = Number(res.headers['x-quality-score']);
     assert.ok(score >= 1 && score <= 5, `score ${score}`);
     for (const h of ['x-quality-snr', 'x-quality-balance', 'x-quality-spread', 'x-quality-coverage']) assert.ok(Number.isFinite(Number(res.headers[h])), h);
