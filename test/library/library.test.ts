@@ -1,7 +1,7 @@
 /** The library (records, scan, lineage, visibility, paging) on both database backends. */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/index.js';
 import { EVERYONE, ANONYMOUS, LIBRARY_MIGRATIONS, LibraryService, levelFromName, observationIdFrom, parseSRegion, sha256File } from '../../src/library/index.js';
@@ -72,6 +72,31 @@ forEachBackend('library', (target) => {
       const again = await service.scan();
       assert.equal(again.unchanged, 5);
       assert.equal(again.added + again.updated, 0);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('writes a scan of many files in batches: every file once, a changed one updated', async () => {
+    const { service, dataDir } = await library(target);
+    try {
+      // 600 files: two full batches of records and a partial one (SCAN_BATCH 256).
+      const bytes = await readFile(await writeProduct(dataDir, { rel: 'many/jw01234-o000000_t001_nircam_i2d.fits', instrument: 'NIRCAM', filter: 'F200W' }));
+      for (let i = 1; i < 600; i++) await writeFile(join(dataDir, 'many', `jw01234-o${String(i).padStart(6, '0')}_t001_nircam_i2d.fits`), bytes);
+      const first = await service.scan();
+      assert.deepEqual([first.files, first.added, first.updated], [600, 600, 0]);
+      const listed = new Set<string>();
+      let cursor: string | undefined;
+      do {
+        const page = await service.repo.list({ viewer: EVERYONE, limit: 250, cursor, filter: 'F200W' });
+        for (const r of page.records) listed.add(r.path);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      assert.equal(listed.size, 600);
+      const changed = join(dataDir, 'many', 'jw01234-o000599_t001_nircam_i2d.fits');
+      await utimes(changed, new Date(), new Date(Date.now() + 5000));
+      const again = await service.scan();
+      assert.deepEqual([again.unchanged, again.updated, again.added], [599, 1, 0]);
     } finally {
       await service.close();
     }
