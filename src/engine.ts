@@ -104,7 +104,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     await recordJobOutputs(library, job);
   });
   const stopNoticing = jobs.subscribe(undefined, (e) => {
-    if (e.type === 'removed') void library.noticeGoneJobFiles(e.job.id).catch((err: unknown) => logger.warn({ err, jobId: e.job.id }, 'library: could not check a removed job\'s files'));
+    if (e.type === 'removed') library.noticeGoneJobFilesLater(e.job.id, (err) => logger.warn({ err, jobId: e.job.id }, 'library: could not check a removed job\'s files'));
   });
   if (settings.libraryScanOnStart) {
     void library.scan().catch((err: unknown) => logger.warn({ err }, 'library scan failed'));

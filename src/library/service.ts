@@ -175,7 +175,17 @@ export class LibraryService {
     return (await this.repo.get(record.dataId)) ?? record;
   }
 
-  /** Resolves when the thumbnails being rendered in the background are stored. */
+  /**
+   * `noticeGoneJobFiles` in the background (the job core's `removed` event does not wait): an
+   * error goes to `onError`; `idle()` and `close()` wait for it.
+   */
+  noticeGoneJobFilesLater(jobId: string, onError: (err: unknown) => void): void {
+    const work = this.noticeGoneJobFiles(jobId).then(() => undefined, onError);
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+  }
+
+  /** Resolves when the background work is done: thumbnails being rendered, removed jobs' files being checked. */
   async idle(): Promise<void> {
     while (this.background.size) await Promise.all([...this.background]);
   }
