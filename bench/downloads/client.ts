@@ -5,6 +5,9 @@
  */
 import { DownloadManager } from '../../src/downloads/download-manager.js';
 import { StaticProductSource } from '../../src/downloads/product-source.js';
+import { declareEventLoopRole } from '../lib/event-loop-role.js';
+
+declareEventLoopRole('engine');
 
 const [baseUrl, outDir, perFile, files, ...names] = process.argv.slice(2);
 if (!baseUrl || !outDir || !perFile || !files || names.length === 0) throw new Error('usage: client <baseUrl> <outDir> <connectionsPerFile> <maxConcurrentFiles> <name...>');

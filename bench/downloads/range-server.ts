@@ -6,6 +6,9 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, join } from 'node:path';
+import { declareEventLoopRole } from '../lib/event-loop-role.js';
+
+declareEventLoopRole('helper');
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: range-server <dir>');

@@ -2,7 +2,9 @@
  * Preloaded by bench/run.ts into every Node process of a benchmark (NODE_OPTIONS=--import): samples
  * the event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution) for the whole life of
  * the process and, at exit, appends one JSON line to $BENCH_ELD_FILE:
- *   {"pid", "script", "seconds", "p50_ms", "p99_ms", "max_ms"}
+ *   {"pid", "script", "role", "seconds", "p50_ms", "p99_ms", "max_ms"}
+ * where role is what the process declared with bench/lib/event-loop-role.ts (engine, harness,
+ * helper), 'harness' when it declared nothing.
  * Plain JavaScript so that it also loads in children started without tsx. Prints nothing: benches
  * parse their children's stdout.
  */
@@ -20,6 +22,7 @@ if (file) {
     const line = {
       pid: process.pid,
       script: process.argv.slice(1).find((a) => !a.startsWith('-')) ?? '',
+      role: globalThis[Symbol.for('jwst-bench.event-loop-role')] ?? 'harness',
       seconds: Math.round(performance.now() - started) / 1000,
       p50_ms: h.count ? ms(h.percentile(50)) : 0,
       p99_ms: h.count ? ms(h.percentile(99)) : 0,

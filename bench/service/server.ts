@@ -11,6 +11,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { startStack } from '../../test/e2e/harness.js';
+import { declareEventLoopRole } from '../lib/event-loop-role.js';
+
+declareEventLoopRole('engine');
 
 const dataDir = process.argv[2]!;
 const stack = await startStack({ dataDir, env: { WORKER_THREADS: process.env.BENCH_WORKERS ?? '2', RATE_LIMIT_PER_MINUTE: '0' } });

@@ -1,0 +1,17 @@
+/**
+ * What a benchmark process's event-loop delay stands for, read by bench/lib/event-loop-monitor.mjs
+ * at exit and printed by bench/run.ts beside the figure:
+ *   - 'engine': the engine's own main thread doing what it does in production (the service bench's
+ *     server, the download client): its p99 is the figure issue #20 holds to < 20 ms;
+ *   - 'harness': a bench process that computes on its main thread or runs the Python side with
+ *     spawnSync: its p99 is that work's length, not a property of the engine (which runs the same
+ *     code in its worker pool);
+ *   - 'helper': a test server (the range server, the fake MAST).
+ * A process that says nothing is listed as 'harness'.
+ */
+export type EventLoopRole = 'engine' | 'harness' | 'helper';
+
+/** Declares this process's role (children do not inherit it). */
+export function declareEventLoopRole(role: EventLoopRole): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for('jwst-bench.event-loop-role')] = role;
+}
