@@ -9,7 +9,11 @@ interface Props {
   label: string;
 }
 
-/** uPlot in a React component, resized with its container. */
+/**
+ * uPlot in a React component, resized with its container. The range of each scale in view is
+ * kept in the container's data-<scale>-min / -max (data-x-min, data-y-max, ...; a drag zooms x, a
+ * double-click resets it), so tests and assistive tools can read what the plot shows.
+ */
 export function UPlotChart({ data, options, height = 220, label }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -17,7 +21,12 @@ export function UPlotChart({ data, options, height = 220, label }: Props) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const p = new uPlot({ ...options, width: Math.max(200, el.clientWidth), height }, data, el);
+    const showScale = (u: uPlot, key: string): void => {
+      el.dataset[`${key}Min`] = String(u.scales[key]?.min ?? '');
+      el.dataset[`${key}Max`] = String(u.scales[key]?.max ?? '');
+    };
+    const hooks = { ...options.hooks, setScale: [...(options.hooks?.setScale ?? []), showScale] };
+    const p = new uPlot({ ...options, hooks, width: Math.max(200, el.clientWidth), height }, data, el);
     plot.current = p;
     const ro = new ResizeObserver(() => p.setSize({ width: Math.max(200, el.clientWidth), height }));
     ro.observe(el);
