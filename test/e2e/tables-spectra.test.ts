@@ -3,7 +3,8 @@
  * a 250-row x1d-like table pages through the server (Next/Previous rows, the range and the rows
  * shown follow, paging a sorted and a searched table too); its spectrum plot zooms on a drag
  * across it and resets on a double-click, and its flux unit is converted by the engine; a click on
- * a pixel of an _s3d cube plots that pixel's spectrum, the values of the pixel asked for.
+ * a pixel of an _s3d cube plots that pixel's spectrum, the values of the pixel asked for; a
+ * catalogue with x/y pixel columns only is overlaid on the image at its pixels.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -160,5 +161,19 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 240_0
       assert.ok(v === null ? want === null : want !== null && Math.abs(v - want) <= 1e-6 * Math.abs(want), `slice ${k}: ${v} vs ${want}`);
     });
     assert.equal(shown[4], null, 'the empty slice has no value');
+  });
+
+  it('overlays a catalogue with x/y pixel columns (no RA/Dec) at its pixels', async () => {
+    const rows: Array<[number, number, number]> = [[1, 1.5, 2.25], [2, 5, 6], [3, 7, 0.5]];
+    const ecsv = ['# %ECSV 1.0', '# ---', '# datatype:', '# - {name: label, datatype: int64}', '# - {name: xcentroid, unit: pix, datatype: float64}',
+      '# - {name: ycentroid, unit: pix, datatype: float64}', 'label xcentroid ycentroid', ...rows.map((r) => r.join(' '))];
+    await writeFile(join(stack.dataDir, DIR, 'pixels_cat.ecsv'), `${ecsv.join('\n')}\n`);
+    await page.getByLabel(/^Catalogue/).fill(`${DIR}/pixels_cat.ecsv`);
+    await page.getByRole('button', { name: 'Show catalogue' }).click();
+    const marker = '[data-overlay^="pixels_cat.ecsv"] [data-testid=overlay-marker]';
+    await page.locator(marker).first().waitFor({ timeout: 30_000 });
+    const got = (await page.evaluate(`[...document.querySelectorAll('${marker}')].map((c) => [Number(c.dataset.x), Number(c.dataset.y)])`)) as Array<[number, number]>;
+    assert.deepEqual(got, rows.map(([, x, y]) => [x, y]));
+    assert.match((await page.getByTestId('overlay-item').first().textContent()) ?? '', /3 markers/);
   });
 });
