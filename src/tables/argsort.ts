@@ -2,74 +2,111 @@
  * Stable argsorts for sorting tables by one column. Missing values (NaN, masked) go last in both
  * directions; equal keys keep table order (astropy's sort is not stable: defect 18).
  * Numbers use an LSD radix sort over the IEEE bits (4 passes of 16 bits, linear time), so 5
- * million rows sort in well under a second and 5 x 12 bytes per row of memory.
+ * million rows sort in well under a second and 6 x 4 bytes per row of memory.
  */
 
-/** Map a float64 to two uint32 words that compare like the number (NaN excluded). */
-function sortableWords(v: number, view: DataView): [number, number] {
-  view.setFloat64(0, v === 0 ? 0 : v); // -0 sorts with 0
-  let hi = view.getUint32(0);
-  let lo = view.getUint32(4);
-  if (hi & 0x80000000) {
-    hi = ~hi >>> 0;
-    lo = ~lo >>> 0;
-  } else hi = (hi | 0x80000000) >>> 0;
-  return [hi, lo];
-}
+/** Whether a Uint32Array view of a float64 holds its low word first (every platform Node runs on but s390x). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const DIGITS = 65536;
 
 /**
  * Indices of `rows` (default 0..n-1) ordered by keys[row]. `keys` NaN = missing.
  * Returns a new Uint32Array of row numbers.
+ *
+ * Each key becomes two uint32 words that compare like the number (sign bit flipped, negatives
+ * inverted; -0 as 0; all inverted again for descending), read through a Uint32Array view of one
+ * float64 (no allocation per row). The four 16-bit digits are counted in the same first pass, and
+ * each pass moves only what later passes read: the low words up to the second pass, the high
+ * words up to the third, the row numbers always.
  */
 export function argsortNumbers(keys: Float64Array, descending: boolean, rows?: Uint32Array): Uint32Array {
   const n = rows ? rows.length : keys.length;
-  let nPresent = 0;
   const missing: number[] = [];
   let idx = new Uint32Array(n);
   let hi = new Uint32Array(n);
   let lo = new Uint32Array(n);
-  const view = new DataView(new ArrayBuffer(8));
+  const f = new Float64Array(1);
+  const w = new Uint32Array(f.buffer);
+  const H = LITTLE_ENDIAN ? 1 : 0;
+  const L = 1 - H;
+  const flip = descending ? 0xffffffff : 0;
+  const counts = new Uint32Array(4 * DIGITS);
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const row = rows ? (rows[i] as number) : i;
     const v = keys[row] as number;
-    if (Number.isNaN(v)) {
+    if (v !== v) {
       missing.push(row);
       continue;
     }
-    const [h, l] = sortableWords(v, view);
-    idx[nPresent] = row;
-    hi[nPresent] = descending ? ~h >>> 0 : h;
-    lo[nPresent] = descending ? ~l >>> 0 : l;
-    nPresent++;
+    f[0] = v === 0 ? 0 : v; // -0 sorts with 0
+    let h = w[H] as number;
+    let l = w[L] as number;
+    if (h & 0x80000000) {
+      h = ~h;
+      l = ~l;
+    } else h |= 0x80000000;
+    h = (h ^ flip) >>> 0;
+    l = (l ^ flip) >>> 0;
+    idx[m] = row;
+    hi[m] = h;
+    lo[m] = l;
+    (counts[l & 0xffff] as number)++;
+    (counts[DIGITS + (l >>> 16)] as number)++;
+    (counts[2 * DIGITS + (h & 0xffff)] as number)++;
+    (counts[3 * DIGITS + (h >>> 16)] as number)++;
+    m++;
   }
-  let idx2 = new Uint32Array(nPresent);
-  let hi2 = new Uint32Array(nPresent);
-  let lo2 = new Uint32Array(nPresent);
-  const counts = new Uint32Array(65537);
-  for (let pass = 0; pass < 4; pass++) {
+  let idx2 = new Uint32Array(m);
+  let hi2 = new Uint32Array(m);
+  const lo2 = new Uint32Array(m);
+  for (let pass = 0; pass < 4 && m > 0; pass++) {
+    const base = pass * DIGITS;
     const words = pass < 2 ? lo : hi;
     const shift = pass % 2 === 0 ? 0 : 16;
-    counts.fill(0);
-    for (let i = 0; i < nPresent; i++) (counts[(((words[i] as number) >>> shift) & 0xffff) + 1] as number)++;
     // Skip a pass whose digit is the same everywhere (common for the low words of small integers).
-    let trivial = false;
-    for (let d = 1; d <= 65536; d++) if (counts[d] === nPresent) trivial = true;
-    if (trivial) continue;
-    for (let d = 1; d <= 65536; d++) counts[d] = (counts[d] as number) + (counts[d - 1] as number);
-    for (let i = 0; i < nPresent; i++) {
-      const d = ((words[i] as number) >>> shift) & 0xffff;
-      const at = (counts[d] as number)++;
-      idx2[at] = idx[i] as number;
-      hi2[at] = hi[i] as number;
-      lo2[at] = lo[i] as number;
+    if (counts[base + (((words[0] as number) >>> shift) & 0xffff)] === m) continue;
+    let sum = 0;
+    for (let d = 0; d < DIGITS; d++) {
+      const c = counts[base + d] as number;
+      counts[base + d] = sum;
+      sum += c;
+    }
+    if (pass === 0) {
+      for (let i = 0; i < m; i++) {
+        const l = lo[i] as number;
+        const at = (counts[l & 0xffff] as number)++;
+        idx2[at] = idx[i] as number;
+        hi2[at] = hi[i] as number;
+        lo2[at] = l;
+      }
+      lo = lo2;
+    } else if (pass === 1) {
+      for (let i = 0; i < m; i++) {
+        const at = (counts[DIGITS + ((lo[i] as number) >>> 16)] as number)++;
+        idx2[at] = idx[i] as number;
+        hi2[at] = hi[i] as number;
+      }
+    } else if (pass === 2) {
+      for (let i = 0; i < m; i++) {
+        const h = hi[i] as number;
+        const at = (counts[2 * DIGITS + (h & 0xffff)] as number)++;
+        idx2[at] = idx[i] as number;
+        hi2[at] = h;
+      }
+    } else {
+      for (let i = 0; i < m; i++) {
+        const at = (counts[3 * DIGITS + ((hi[i] as number) >>> 16)] as number)++;
+        idx2[at] = idx[i] as number;
+      }
     }
     [idx, idx2] = [idx2, idx];
-    [hi, hi2] = [hi2, hi];
-    [lo, lo2] = [lo2, lo];
+    if (pass < 3) [hi, hi2] = [hi2, hi];
   }
+  if (missing.length === 0 && idx.length === n) return idx;
   const out = new Uint32Array(n);
-  out.set(idx.subarray(0, nPresent));
-  for (let i = 0; i < missing.length; i++) out[nPresent + i] = missing[i] as number;
+  out.set(idx.subarray(0, m));
+  for (let i = 0; i < missing.length; i++) out[m + i] = missing[i] as number;
   return out;
 }
 
