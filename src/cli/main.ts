@@ -38,6 +38,13 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // A reader that goes away (`jwst-engine table big.fits --csv | head`) ends the output, as it ends
+  // any Unix tool's: exit quietly instead of dying on an unhandled EPIPE with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`error: ${cliErrorMessage(err)}\n`);
+    process.exit(1);
+  });
   buildProgram().parseAsync(process.argv).catch((err: unknown) => {
     process.stderr.write(`error: ${cliErrorMessage(err)}\n`);
     process.exit(1);

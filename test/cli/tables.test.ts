@@ -1,7 +1,11 @@
 /** CLI: `table` (search, sort, CSV/JSON/text) and `spectrum` (x1d table, cube region) on the fixtures. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeFits } from '../../src/fits/index.js';
+import { encodeBinTable } from '../../src/fits/table/index.js';
 import { runCli } from '../helpers/cli.js';
 import { FIXTURES_DIR } from '../helpers/paths.js';
 
@@ -21,6 +25,26 @@ describe('CLI: table, spectrum', () => {
     assert.equal(csv.length, 2);
     assert.match(csv[1] as string, /,with space,/);
     assert.match(await run(['table', cat, '--limit', '2']), /\.\.\. 38 more rows/);
+  });
+
+  it('table --csv into a reader that stops early (| head) exits quietly', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-epipe-'));
+    try {
+      // 20,000 rows of CSV (~600 kB): more than a pipe holds, so writes go on after the reader has gone.
+      const n = 20_000;
+      const table = encodeBinTable([
+        { name: 'ID', values: Int32Array.from({ length: n }, (_, i) => i) },
+        { name: 'FLUX', values: Float64Array.from({ length: n }, (_, i) => i / 7) },
+      ]);
+      await writeFile(join(dir, 't.fits'), await encodeFits([{ axes: [] }, { type: 'table', ...table }]));
+      const r = await runCli(['table', join(dir, 't.fits'), '--csv'], {}, (child) => {
+        child.stdout?.once('data', () => child.stdout?.destroy());
+      });
+      assert.equal(r.stderr, '', 'no EPIPE error or stack trace');
+      assert.equal(r.code, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('spectrum prints an x1d table and a cube region as CSV', async () => {
