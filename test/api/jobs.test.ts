@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startTestEngine } from '../helpers/engine.js';
 import { writeFits } from '../../src/fits/writer.js';
 import { syntheticPlane } from '../analysis/fixtures.js';
+import { writeTile, type TileSpec } from './sky-files.js';
 
 async function writeImage(dataDir: string): Promise<void> {
   await mkdir(join(dataDir, 'data'), { recursive: true });
@@ -106,6 +107,45 @@ describe('/api/jobs over the job core', () => {
     } finally {
       if (!closed) await engine.close();
       await (await import('node:fs/promises')).rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('streams GET /api/jobs/{id}/events for the sky kinds too (composite, mosaic, footprint), and serves their outputs', async () => {
+    const engine = await startTestEngine();
+    try {
+      const tile = (name: string, ra: number, value: number): TileSpec => ({ name, ra, dec: -5.39, width: 60, height: 50, scale: 2e-4, value: (x, y) => value + 0.1 * x + 0.05 * y });
+      for (const t of [tile('k/r.fits', 83.82, 10), tile('k/g.fits', 83.8205, 20), tile('k/b.fits', 83.821, 30)]) await writeTile(engine.dataDir, t);
+      const channel = (file: string) => ({ file_paths: [file], stretch: 'linear' });
+      const kinds: Array<[string, string, Record<string, unknown>]> = [
+        ['composite', '/composite/generate?async=true', { red: channel('k/r.fits'), green: channel('k/g.fits'), blue: channel('k/b.fits'), width: 64, height: 64 }],
+        ['mosaic', '/mosaic/generate?async=true', { files: [{ file_path: 'k/r.fits', stretch: 'linear' }, { file_path: 'k/b.fits', stretch: 'linear' }], output_format: 'fits' }],
+        ['footprint', '/mosaic/footprint?async=true', { file_paths: ['k/r.fits', 'k/g.fits', 'k/b.fits'] }],
+      ];
+      for (const [kind, url, payload] of kinds) {
+        const start = await engine.app.inject({ method: 'POST', url, payload });
+        assert.equal(start.statusCode, 202, `${kind}: ${start.body}`);
+        const id = start.json().job_id as string;
+        const sse = await engine.app.inject({ method: 'GET', url: `/api/jobs/${id}/events` });
+        assert.equal(sse.statusCode, 200, kind);
+        const stream = events(sse.body);
+        assert.deepEqual(stream.at(-1), ['end', { jobId: id, status: 'succeeded' }], `${kind}: ${sse.body.slice(0, 500)}`);
+        const records = stream.filter(([e]) => e === 'job').map(([, d]) => d);
+        assert.ok(records.length >= 1 && records.every((r) => r.type === kind && r.jobId === id), kind);
+        assert.equal(records.at(-1)!.status, 'succeeded', kind);
+        const got = (await engine.app.inject({ method: 'GET', url: `/api/jobs/${id}` })).json();
+        assert.equal(got.type, kind);
+        assert.deepEqual((await engine.app.inject({ method: 'GET', url: `/api/jobs?kind=${kind}` })).json().jobs.map((j: { jobId: string }) => j.jobId), [id]);
+        const outputs = (got.result?.outputs ?? []) as Array<{ storageKey: string }>;
+        if (kind !== 'footprint') {
+          assert.ok(outputs.length >= 1, `${kind} lists its output`);
+          const file = await engine.app.inject({ method: 'GET', url: `/api/jobs/${id}/outputs/0/download` });
+          assert.equal(file.statusCode, 200, kind);
+          const magic = file.rawPayload.subarray(0, 6).toString('latin1');
+          assert.equal(magic, kind === 'composite' ? '\x89PNG\r\n' : 'SIMPLE', kind);
+        }
+      }
+    } finally {
+      await engine.dispose();
     }
   });
 });

@@ -34,4 +34,25 @@ describe('a heavy preview never blocks the event loop', () => {
     assert.ok(answeredDuringPreview.includes('/health'), 'GET /health (which itself uses the pool) was answered before the preview finished');
     assert.ok(answeredDuringPreview.length >= 4, `only ${answeredDuringPreview.length} light answers during the preview`);
   });
+
+  it('liveness stays healthy under 200 concurrent previews (the pool\'s queue is deep; /health never waits for it)', async () => {
+    await writeRamp(engine.dataDir, 'load.fits', 400, 400);
+    let pending = 200;
+    const load = Array.from({ length: 200 }, (_, i) =>
+      engine.app.inject({ url: `/preview/x?file_path=load.fits&width=300&height=300&gamma=${(1 + i * 1e-6).toFixed(8)}` }).finally(() => pending--));
+    const probes: Array<{ status: number; body: string; during: boolean }> = [];
+    while (pending > 0) {
+      const res = await engine.app.inject({ url: '/health' });
+      probes.push({ status: res.statusCode, body: res.json().status, during: pending > 0 });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const answers = await Promise.all(load);
+    assert.ok(answers.every((r) => r.statusCode === 200), 'every preview rendered');
+    const during = probes.filter((p) => p.during);
+    assert.ok(during.length >= 3, `only ${during.length} probes answered during the load`);
+    assert.deepEqual([...new Set(probes.map((p) => `${p.status} ${p.body}`))], ['200 healthy'], 'no probe degraded');
+    // Readiness reports the load instead (its shape; whether it is saturated depends on timing).
+    const ready = (await engine.app.inject({ url: '/health/ready' })).json();
+    assert.equal(typeof ready.worker_pool.queued_tasks, 'number');
+  });
 });
