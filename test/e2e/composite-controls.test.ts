@@ -7,13 +7,15 @@
  * coverage masks), each checked in the request the page sends and in the picture the engine
  * answers (different bytes from the render before); then "Generate composite" as a job of the
  * jobs API, its progress on /api/jobs/{id}/events shown, and its output shown and downloadable,
- * equal byte for byte to the synchronous render of the same settings.
+ * equal byte for byte to the synchronous render of the same settings. Screenshot:
+ * composite-controls.png (`npm run screenshots` puts it in docs/screenshots/).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Browser, Page, Response } from 'playwright-core';
-import { launchChromium, placeFakeI2d, startStack, type Stack } from './harness.js';
+import { join } from 'node:path';
+import { launchChromium, placeFakeI2d, screenshotsDir, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FILTERS = ['f090w', 'f187n', 'f212n'];
@@ -219,5 +221,8 @@ describe('composite workbench controls, end to end', { timeout: 300_000 }, () =>
     assert.ok(shown.equals(last.bytes), 'the job\'s picture equals the synchronous render of the same settings');
     const record = (await (await fetch(`${stack.url}/api/jobs/${job.job_id}`)).json()) as { status: string; type: string };
     assert.deepEqual([record.status, record.type], ['succeeded', 'composite-nchannel']);
+    // the whole-picture and output controls beside the preview, the job's picture below
+    await page.locator('legend', { hasText: 'Whole picture' }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: join(screenshotsDir(), 'composite-controls.png') });
   });
 });
