@@ -7,7 +7,7 @@
  * coverage masks), each checked in the request the page sends and in the picture the engine
  * answers (different bytes from the render before); then "Generate composite" as a job of the
  * jobs API, its progress on /api/jobs/{id}/events shown, and its output shown and downloadable,
- * equal byte for byte to the synchronous render of the same settings. Screenshot:
+ * equal byte for byte to the synchronous render of the same settings; Cancel cancels the job. Screenshot:
  * composite-controls.png (`npm run screenshots` puts it in docs/screenshots/).
  */
 import { after, before, describe, it } from 'node:test';
@@ -224,5 +224,28 @@ describe('composite workbench controls, end to end', { timeout: 300_000 }, () =>
     // the whole-picture and output controls beside the preview, the job's picture below
     await page.locator('legend', { hasText: 'Whole picture' }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: join(screenshotsDir(), 'composite-controls.png') });
+  });
+
+  it('cancels a render job from the page', async () => {
+    // the job's event stream is held, so the page is still waiting when Cancel is clicked
+    const events = /\/api\/jobs\/[^/]+\/events$/;
+    await page.route(events, () => undefined);
+    try {
+      const submitted = page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel?async=true'), { timeout: 60_000 });
+      await page.getByRole('button', { name: 'Generate composite' }).click();
+      const job = (await (await submitted).json()) as { job_id: string };
+      await page.getByTestId('composite-job').waitFor();
+      const cancel = page.waitForRequest((r) => r.url().endsWith(`/api/jobs/${job.job_id}/cancel`) && r.method() === 'POST', { timeout: 30_000 });
+      await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await cancel;
+      await page.getByRole('alert').filter({ hasText: 'The render job was cancelled.' }).waitFor({ timeout: 30_000 });
+      assert.equal(await page.getByTestId('composite-job').count(), 0, 'the progress panel is gone');
+      assert.ok(await page.getByRole('button', { name: 'Generate composite' }).isEnabled());
+      // the job ended cancelled, or had finished before the cancel reached it
+      const record = (await (await fetch(`${stack.url}/api/jobs/${job.job_id}`)).json()) as { status: string };
+      assert.ok(['cancelled', 'succeeded'].includes(record.status), record.status);
+    } finally {
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }
   });
 });
