@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type PointerEvent, type ReactNode, type WheelEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent, type ReactNode, type WheelEvent } from 'react';
 import { GlRenderer, screenCentre, type Display, type View } from '../viewer/gl-renderer.js';
 import { TileStore, type PlaneRef } from '../viewer/tiles.js';
 import { noteTiming } from '../viewer/timing.js';
@@ -35,6 +35,15 @@ interface Props {
 }
 
 export const MIN_SCALE = 1 / 512;
+/**
+ * While a pan or zoom streams in (wheel, drag, pinch, arrow keys), frames are shaded at 1/FACTOR
+ * of the canvas's size in each direction and scaled up, and the full resolution is drawn once the
+ * view has rested for SETTLE_MS. The colour mapping runs per screen pixel; on a software
+ * rasteriser (no GPU) a full-size frame takes longer than a 60 Hz frame, a quarter of the pixels
+ * fits in one.
+ */
+const INTERACTIVE_FACTOR = 2;
+const SETTLE_MS = 150;
 export const MAX_SCALE = 64;
 
 export function fitView(plane: { width: number; height: number }, cssWidth: number, cssHeight: number): View {
@@ -58,6 +67,10 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
   const [size, setSize] = useState({ width: 0, height: 0 });
   const [glError, setGlError] = useState<string | null>(null);
   const frame = useRef(0);
+  // Until when the view counts as moving (frames drawn at reduced resolution), and the timer that
+  // draws the full resolution after it.
+  const movingUntil = useRef(0);
+  const settleTimer = useRef(0);
   const latest = useRef({ view, display, size, hold });
   latest.current = { view, display, size, hold };
   const pointers = useRef(new Map<number, { x: number; y: number }>());
@@ -70,6 +83,20 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     const { view: v, display: d, size: z, hold: h } = latest.current;
     const c = canvas.current;
     if (!r || !c || !v || z.width === 0) return;
+    const low = performance.now() < movingUntil.current;
+    const f = low ? INTERACTIVE_FACTOR : 1;
+    const bw = Math.max(1, Math.round(z.width / f));
+    const bh = Math.max(1, Math.round(z.height / f));
+    if (c.width !== bw || c.height !== bh) {
+      c.width = bw;
+      c.height = bh;
+    }
+    if (low) {
+      window.clearTimeout(settleTimer.current);
+      settleTimer.current = window.setTimeout(() => {
+        if (!frame.current) frame.current = requestAnimationFrame(draw);
+      }, movingUntil.current - performance.now() + 1);
+    }
     if (!s) {
       c.dataset.ready = 'false';
       r.draw([], v, d, z.width, z.height);
@@ -79,12 +106,13 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     const t0 = performance.now();
     const { tiles, complete, level } = s.tilesFor(v, z.width, z.height);
     r.draw(h ? [] : tiles, v, d, z.width, z.height);
-    noteTiming('draw', t0, `level ${level}, ${tiles.length} tiles`);
-    if (complete && !h && planeStart.current !== null) {
+    noteTiming(low ? 'draw-moving' : 'draw', t0, `level ${level}, ${tiles.length} tiles`);
+    (window as unknown as { __viewerMemory?: unknown }).__viewerMemory = s.memory();
+    if (complete && !h && !low && planeStart.current !== null) {
       noteTiming('first-complete-frame', planeStart.current, `level ${level}`);
       planeStart.current = null;
     }
-    c.dataset.ready = String(complete && !h);
+    c.dataset.ready = String(complete && !h && !low);
     c.dataset.level = String(level);
   }, []);
 
@@ -105,15 +133,16 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     const ro = new ResizeObserver(() => {
       const width = el.clientWidth;
       const height = el.clientHeight;
-      const dpr = window.devicePixelRatio || 1;
-      c.width = Math.round(width * dpr);
-      c.height = Math.round(height * dpr);
+      // The drawing buffer is sized by draw(): the canvas's CSS size, not device pixels (native
+      // pixels map to CSS pixels anyway, 100 % = one CSS pixel each, and on a 2x or 3x screen
+      // device pixels would be 4-9 times the fragments to shade; the canvas is scaled pixelated).
       setSize({ width, height });
     });
     ro.observe(el);
     return () => {
       ro.disconnect();
       if (frame.current) cancelAnimationFrame(frame.current);
+      window.clearTimeout(settleTimer.current);
     };
   }, []);
 
@@ -141,7 +170,12 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     if (plane && !view && size.width > 0) onView(fitView(plane, size.width, size.height));
   }, [plane, view, size, onView]);
 
-  useEffect(schedule, [view, display, size, hold, schedule]);
+  // Before the browser's next frame (a layout effect runs in the same task as the change), so the
+  // redraw lands in that frame rather than the one after.
+  useLayoutEffect(schedule, [view, display, size, hold, schedule]);
+  const moving = () => {
+    movingUntil.current = performance.now() + SETTLE_MS;
+  };
 
   const toImage = useCallback((clientX: number, clientY: number): ImagePoint | null => {
     const el = canvas.current;
@@ -173,6 +207,7 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
   const inside = (p: ImagePoint | null) => !!p && !!plane && p.x > -0.5 && p.y > -0.5 && p.x < plane.width - 0.5 && p.y < plane.height - 0.5;
 
   function onWheel(e: WheelEvent<HTMLDivElement>) {
+    moving();
     const rect = canvas.current!.getBoundingClientRect();
     zoomAt(e.deltaY < 0 ? 1.25 : 1 / 1.25, e.clientX - rect.left, e.clientY - rect.top);
   }
@@ -198,6 +233,7 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     if (d?.kind === 'pinch' && pointers.current.size === 2) {
       const [a, b] = [...pointers.current.values()];
       const rect = canvas.current!.getBoundingClientRect();
+      moving();
       zoomAt(Math.hypot(a!.x - b!.x, a!.y - b!.y) / (d.dist || 1), d.sx - rect.left, d.sy - rect.top, d.view);
       return;
     }
@@ -205,6 +241,7 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     if (!d || d.kind === 'region' || e.pointerType === 'mouse') report(inside(p) ? p : null);
     if (!d) return;
     if (Math.hypot(e.clientX - d.sx, e.clientY - d.sy) > 3) d.moved = true;
+    if (d.kind === 'pan') moving();
     if (d.kind === 'pan') onView({ ...d.view, cx: d.view.cx - (e.clientX - d.sx) / d.view.scale, cy: d.view.cy + (e.clientY - d.sy) / d.view.scale });
     else if (d.kind === 'region' && d.start && p) onRegion(shapeFrom(regionMode, d.start, p));
   }
@@ -224,10 +261,10 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
       case '-': case '_': zoomAt(0.8, size.width / 2, size.height / 2); break;
       case '0': fit(); break;
       case '1': onView({ ...view, scale: 1 }); break;
-      case 'ArrowLeft': onView({ ...view, cx: view.cx - step }); break;
-      case 'ArrowRight': onView({ ...view, cx: view.cx + step }); break;
-      case 'ArrowUp': onView({ ...view, cy: view.cy + step }); break;
-      case 'ArrowDown': onView({ ...view, cy: view.cy - step }); break;
+      case 'ArrowLeft': moving(); onView({ ...view, cx: view.cx - step }); break;
+      case 'ArrowRight': moving(); onView({ ...view, cx: view.cx + step }); break;
+      case 'ArrowUp': moving(); onView({ ...view, cy: view.cy + step }); break;
+      case 'ArrowDown': moving(); onView({ ...view, cy: view.cy - step }); break;
       default: return;
     }
     e.preventDefault();
@@ -274,7 +311,7 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
         onPointerLeave={(e) => e.pointerType === 'mouse' && onHover(null)}
         onKeyDown={onKeyDown}
       >
-        <canvas ref={canvas} data-testid="tile-canvas" style={{ width: '100%', height: '100%', display: 'block' }} />
+        <canvas ref={canvas} data-testid="tile-canvas" style={{ width: '100%', height: '100%', display: 'block', imageRendering: 'pixelated' }} />
         <svg aria-hidden="true">
           {view && overlay?.(toScreen, size)}
           {regionSvg}

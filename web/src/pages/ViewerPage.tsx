@@ -119,20 +119,17 @@ export function ViewerPage({ route }: { route: Route }) {
   useEffect(() => setInfo(null), [filePath]);
   useEffect(() => {
     if (!filePath || /\.ecsv$/i.test(filePath)) return;
-    let live = true;
+    const abort = new AbortController();
     setRegion(null);
     setRegionStats(null);
     setInfoError(null);
-    getJson<ImageInfo>(`/viewer/image${query(planeQuery)}`)
-      .then((i) => live && setInfo(i))
-      .catch((err) => live && setInfoError(err instanceof ApiError ? err.detail : String(err)));
     setStats(null);
-    getJson<PlaneStats>(`/viewer/stats${query({ ...planeQuery, bins: 200 })}`)
-      .then((s) => live && setStats(s))
-      .catch(() => live && setStats(null));
-    return () => {
-      live = false;
-    };
+    getJson<ImageInfo>(`/viewer/image${query(planeQuery)}`, abort.signal)
+      .then((i) => !abort.signal.aborted && setInfo(i))
+      .catch((err) => !abort.signal.aborted && setInfoError(err instanceof ApiError ? err.detail : String(err)));
+    // Requests of a file or plane left behind are cancelled (the engine stops their work), so
+    // they do not hold the worker pool while the next one is wanted.
+    return () => abort.abort();
   }, [filePath, planeQuery]);
   useEffect(() => {
     if (hasImage && infoError) setError(infoError);
@@ -149,24 +146,36 @@ export function ViewerPage({ route }: { route: Route }) {
   }, [info, filePath]);
 
   // Until the plane's statistics arrive (a full pass over the data), the first frame uses the
-  // 0.5-99.5 % values of the coarsest tile (the tile store asks for the same tile: one read).
+  // 0.5-99.5 % values of the coarsest tile (the tile store asks for the same tile: one pass gives
+  // it and the tiles of the fitted view). The statistics are asked for once that tile is here, so
+  // their pass never competes with the first view's for the engine's worker pool.
   const [provisional, setProvisional] = useState<[number, number] | null>(null);
+  const planeQueryKey = JSON.stringify(planeQuery);
+  const [statsGate, setStatsGate] = useState<string | null>(null);
   useEffect(() => {
     setProvisional(null);
     if (!plane) return;
-    let live = true;
+    const abort = new AbortController();
     const q = { file_path: plane.filePath, hdu: plane.hdu, slice_index: plane.slice, level: plane.levels - 1, x: 0, y: 0 };
-    fetch(`/viewer/tile${query(q)}`)
+    fetch(`/viewer/tile${query(q)}`, { signal: abort.signal })
       .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(String(r.status)))))
       .then((buf) => {
         const v = Float32Array.from(new Float32Array(buf).filter((x) => Number.isFinite(x))).sort();
-        if (live && v.length) setProvisional([v[Math.floor(v.length * 0.005)]!, v[Math.min(v.length - 1, Math.floor(v.length * 0.995))]!]);
+        if (v.length && !abort.signal.aborted) setProvisional([v[Math.floor(v.length * 0.005)]!, v[Math.min(v.length - 1, Math.floor(v.length * 0.995))]!]);
       })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
+      .catch(() => undefined)
+      .finally(() => !abort.signal.aborted && setStatsGate(planeQueryKey));
+    return () => abort.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [plane]);
+  useEffect(() => {
+    if (!filePath || statsGate !== planeQueryKey) return;
+    const abort = new AbortController();
+    getJson<PlaneStats>(`/viewer/stats${query({ ...planeQuery, bins: 200 })}`, abort.signal)
+      .then((s) => !abort.signal.aborted && setStats(s))
+      .catch(() => !abort.signal.aborted && setStats(null));
+    return () => abort.abort();
+  }, [filePath, planeQuery, planeQueryKey, statsGate]);
 
   const limits = useMemo<[number, number] | null>(() => {
     if (state.preset === 'manual' && state.lo !== undefined && state.hi !== undefined) return [state.lo, state.hi];

@@ -87,7 +87,7 @@ void main() {
     else if (u_stretch == 2) x = log(1000.0 * x + 1.0) / log(1001.0);
     else if (u_stretch == 3) x = asinh(x / u_a) / asinh(1.0 / u_a);
     else if (u_stretch == 4) x = x * x;
-    x = pow(x, 1.0 / u_gamma);
+    if (u_gamma != 1.0) x = pow(x, 1.0 / u_gamma);
   }
   float i = min(floor(x * 256.0), 255.0);
   color = vec4(texture(u_cmap, vec2((i + 0.5) / 256.0, 0.5)).rgb, 1.0);
@@ -107,10 +107,13 @@ export class GlRenderer {
   private readonly cmap: WebGLTexture;
   private readonly u: Record<string, WebGLUniformLocation | null>;
   private cmapKey = '';
+  private cmapColors: readonly string[] | null = null;
 
   static create(canvas: HTMLCanvasElement): GlRenderer | null {
     const t0 = performance.now();
-    const gl = canvas.getContext('webgl2', { preserveDrawingBuffer: true, premultipliedAlpha: false, antialias: false });
+    // No preserved drawing buffer: every frame is drawn whole, and preserving it costs a copy of the
+    // canvas per frame (and a buffer) in the GPU process.
+    const gl = canvas.getContext('webgl2', { preserveDrawingBuffer: false, premultipliedAlpha: false, antialias: false });
     const r = gl ? new GlRenderer(gl) : null;
     noteTiming('gl-init', t0);
     return r;
@@ -154,6 +157,8 @@ export class GlRenderer {
   }
 
   private setColormap(colors: readonly string[]): void {
+    if (colors === this.cmapColors) return;
+    this.cmapColors = colors;
     const key = colors.join('');
     if (key === this.cmapKey) return;
     this.cmapKey = key;

@@ -21,16 +21,20 @@ interface Entry extends GpuTile {
   readonly key: string;
   readonly level: number;
   readonly width: number;
+  /** Bytes of the texture. */
+  readonly bytes: number;
   /** Level-0 values for the read-out (dropped from all but the newest KEEP_VALUES tiles). */
   values?: Float32Array;
 }
 
 /**
  * Textures kept: at least MIN_TILES (1 MB each for a full 512² R32F tile, in the GPU process), or
- * twice what the current view needs plus a margin on a large screen. 160 tiles took a 10000²
- * mosaic's renderer and GPU processes past 600 MB after some panning at 100 %.
+ * what the current view needs plus half again and a margin on a large screen. 160 tiles took a
+ * 10000² mosaic's renderer and GPU processes past 600 MB after some panning at 100 %; a 1366 x 900
+ * screen needs at most 4 x 3 level-0 tiles (and the coarsest level's few) at any zoom, since the
+ * level is chosen so that its pixels are never smaller than screen pixels.
  */
-const MIN_TILES = 64;
+const MIN_TILES = 40;
 /** Level-0 tiles whose values stay in JS for the read-out (the others ask the engine). */
 const KEEP_VALUES = 24;
 const IN_FLIGHT = 6;
@@ -47,6 +51,8 @@ export class TileStore {
   private active = 0;
   private closed = false;
   private maxTiles = MIN_TILES;
+  /** Aborts the tile requests still in flight when the plane is closed. */
+  private readonly abort = new AbortController();
 
   constructor(private readonly gl: GlRenderer, readonly plane: PlaneRef, private readonly onLoad: () => void) {}
 
@@ -76,28 +82,46 @@ export class TileStore {
   }
 
   /**
-   * The loaded tiles to draw for a view, coarse to fine (the coarsest level underneath while the
-   * wanted one loads), and whether every wanted tile is there. Missing tiles are requested.
+   * The loaded tiles to draw for a view and whether every wanted tile is there. While the wanted
+   * level loads, the coarsest level is drawn underneath (coarse first, so finer tiles cover it);
+   * once it is complete only its own tiles are drawn (the coarse ones would be covered: on a
+   * software rasteriser every covered pixel shaded twice is time). Missing tiles are requested.
    */
   tilesFor(view: View, cssWidth: number, cssHeight: number): { tiles: GpuTile[]; complete: boolean; level: number } {
     const level = levelFor(view.scale, this.plane.levels);
-    const out: GpuTile[] = [];
+    const coarsest = this.plane.levels - 1;
+    const wanted = this.visible(level, view, cssWidth, cssHeight);
+    const under = level === coarsest ? [] : this.visible(coarsest, view, cssWidth, cssHeight);
+    this.maxTiles = Math.max(MIN_TILES, Math.ceil(1.5 * (wanted.length + under.length)) + 8);
+    const fine: GpuTile[] = [];
     let complete = true;
-    const levels = level === this.plane.levels - 1 ? [level] : [this.plane.levels - 1, level];
-    let needed = 0;
-    for (const l of levels) needed += this.visible(l, view, cssWidth, cssHeight).length;
-    this.maxTiles = Math.max(MIN_TILES, 2 * needed + 8);
-    for (const l of levels) {
-      for (const [tx, ty] of this.visible(l, view, cssWidth, cssHeight)) {
-        const e = this.touch(this.key(l, tx, ty));
-        if (e) out.push(e);
-        else {
-          if (l === level) complete = false;
-          this.request(l, tx, ty);
-        }
+    for (const [tx, ty] of wanted) {
+      const e = this.touch(this.key(level, tx, ty));
+      if (e) fine.push(e);
+      else {
+        complete = false;
+        this.request(level, tx, ty);
       }
     }
-    return { tiles: out, complete, level };
+    const coarse: GpuTile[] = [];
+    for (const [tx, ty] of under) {
+      // Kept fresh in the LRU either way: zooming out needs them at once.
+      const e = this.touch(this.key(coarsest, tx, ty));
+      if (e) coarse.push(e);
+      else if (!complete) this.request(coarsest, tx, ty);
+    }
+    return { tiles: complete ? fine : [...coarse, ...fine], complete, level };
+  }
+
+  /** Textures held now and their bytes (R32F: 4 per pixel), and the bytes of level-0 values kept in JS. */
+  memory(): { textures: number; textureBytes: number; valueBytes: number } {
+    let textureBytes = 0;
+    let valueBytes = 0;
+    for (const e of this.entries.values()) {
+      textureBytes += e.bytes;
+      valueBytes += e.values?.byteLength ?? 0;
+    }
+    return { textures: this.entries.size, textureBytes, valueBytes };
   }
 
   /** The level-0 value at a native pixel when its tile is loaded (undefined otherwise). */
@@ -143,7 +167,7 @@ export class TileStore {
     const q = new URLSearchParams({ file_path: p.filePath, hdu: String(p.hdu), slice_index: String(p.slice), level: String(level), x: String(tx), y: String(ty) });
     try {
       const t0 = performance.now();
-      const res = await fetch(`/viewer/tile?${q}`);
+      const res = await fetch(`/viewer/tile?${q}`, { signal: this.abort.signal });
       if (!res.ok || this.closed) return;
       const w = Number(res.headers.get('x-tile-width'));
       const h = Number(res.headers.get('x-tile-height'));
@@ -156,7 +180,7 @@ export class TileStore {
       const t1 = performance.now();
       const texture = this.gl.upload(w, h, values);
       noteTiming('tile-upload', t1, key);
-      this.entries.set(key, { key, level, texture, x0, y0, x1: x0 + w * f, y1: y0 + h * f, width: w, values: level === 0 ? values : undefined });
+      this.entries.set(key, { key, level, texture, x0, y0, x1: x0 + w * f, y1: y0 + h * f, width: w, bytes: values.byteLength, values: level === 0 ? values : undefined });
       while (this.entries.size > this.maxTiles) {
         const [oldKey, old] = this.entries.entries().next().value as [string, Entry];
         this.entries.delete(oldKey);
@@ -178,6 +202,7 @@ export class TileStore {
   /** Releases every texture. */
   close(): void {
     this.closed = true;
+    this.abort.abort();
     for (const e of this.entries.values()) this.gl.release(e.texture);
     this.entries.clear();
     this.queue.length = 0;
