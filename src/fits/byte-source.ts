@@ -5,7 +5,8 @@
  * `maxFileBytes`; bzip2-wrapped files (.fits.bz2, unbzip2-stream) the same way. Unix-compress (.Z)
  * files go through the pure LZW decoder of src/fits/compression.
  */
-import { createReadStream, rmSync } from 'node:fs';
+import { createReadStream, readSync, rmSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { type FileHandle, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,17 @@ class FileSource implements ByteSource {
     if (this.closed) throw new FitsError('FITS_IO', 'the FITS file is closed');
     const n = Math.max(0, Math.min(target.length, this.size - offset));
     let done = 0;
+    if (!isMainThread) {
+      // In a worker thread (the pool's, one task at a time) a read blocks nothing else: reading
+      // synchronously saves the hand-off to a libuv thread and back for each band (issue #20: the
+      // pool thread slept 13-19 % of a run of previews with async reads, 5-11 % with these).
+      while (done < n) {
+        const bytesRead = readSync(this.fh.fd, target, done, n - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done;
+    }
     while (done < n) {
       const { bytesRead } = await this.fh.read(target, done, n - done, offset + done);
       if (bytesRead === 0) break;
