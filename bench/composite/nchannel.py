@@ -59,4 +59,5 @@ canvas.paste(img, ((size - img.width) // 2, (size - img.height) // 2))
 buf = io.BytesIO()
 canvas.save(buf, format='PNG')
 seconds = time.perf_counter() - t0
-print(json.dumps({'seconds': seconds, 'peakRssMb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'width': size, 'height': size}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({'seconds': seconds, 'cpuSeconds': ru.ru_utime + ru.ru_stime, 'peakRssMb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'width': size, 'height': size}))

@@ -68,4 +68,5 @@ hdr['NCOMBINE'] = len(paths)
 with tempfile.TemporaryDirectory() as d:
     fits.PrimaryHDU(np.nan_to_num(arr).astype(np.float32), header=hdr).writeto(os.path.join(d, 'm.fits'))
 seconds = time.perf_counter() - t0
-print(json.dumps({'seconds': seconds, 'peakRssMb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'width': arr.shape[1], 'height': arr.shape[0]}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({'seconds': seconds, 'cpuSeconds': ru.ru_utime + ru.ru_stime, 'peakRssMb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'width': arr.shape[1], 'height': arr.shape[0]}))

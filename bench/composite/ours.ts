@@ -16,6 +16,7 @@ const [mode, ...files] = process.argv.slice(2);
 const limits = { maxFileBytes: 4 * 1024 ** 3, maxElements: 200_000_000 };
 const size = Number(process.env.BENCH_CANVAS ?? 2000);
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 let width = 0;
 let height = 0;
 if (mode === 'nchannel') {
@@ -40,4 +41,5 @@ if (mode === 'nchannel') {
   throw new Error(`unknown mode ${mode}`);
 }
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, width, height }));
+const cpu = process.cpuUsage(c0);
+console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: process.resourceUsage().maxRSS / 1024, width, height }));

@@ -1,5 +1,6 @@
 /** Runs our side (child node process) and the Python side on the same files; prints the table. */
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pythonHas, runPythonJson } from '../lib/python.js';
 import { recordResult } from '../lib/results.js';
@@ -9,6 +10,8 @@ export interface SideResult {
   readonly peakRssMb: number;
   readonly width: number;
   readonly height: number;
+  /** CPU time (user + system, all threads) over the same span as `seconds`, when the side reports it. */
+  readonly cpuSeconds?: number;
 }
 
 /** Our side: `script` (default bench/reproject/ours.ts) `mode` `files...` in its own process; its last JSON line. */
@@ -56,11 +59,15 @@ export function printRounds(title: string, caseName: string, ours: readonly Side
     const hi = Math.max(...xs);
     return xs.length > 1 ? `${lo.toFixed(digits)} (${lo.toFixed(digits)}-${hi.toFixed(digits)})` : lo.toFixed(digits);
   };
+  const cpu = (rs: readonly SideResult[]) => {
+    const xs = rs.map((r) => r.cpuSeconds).filter((x): x is number => x !== undefined);
+    return xs.length ? `${range(xs, 2)} s` : 'n/a';
+  };
   const row = (name: string, rs: readonly SideResult[]) =>
-    `| ${name.padEnd(24)} | ${`${range(rs.map((r) => r.seconds), 2)} s`.padStart(24)} | ${`${range(rs.map((r) => r.peakRssMb), 0)} MB`.padStart(22)} | ${`${rs[0]!.width}x${rs[0]!.height}`.padStart(11)} |`;
-  console.log(`\n${title} (${ours.length} round${ours.length > 1 ? 's' : ''}, sides alternating)`);
-  console.log('| implementation           | time: best (range)       | peak RSS: best (range) |      output |');
-  console.log('|--------------------------|--------------------------|------------------------|-------------|');
+    `| ${name.padEnd(24)} | ${`${range(rs.map((r) => r.seconds), 2)} s`.padStart(24)} | ${cpu(rs).padStart(24)} | ${`${range(rs.map((r) => r.peakRssMb), 0)} MB`.padStart(22)} | ${`${rs[0]!.width}x${rs[0]!.height}`.padStart(11)} |`;
+  console.log(`\n${title} (${ours.length} round${ours.length > 1 ? 's' : ''}, sides alternating; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+  console.log('| implementation           | wall: best (range)       | CPU: best (range)        | peak RSS: best (range) |      output |');
+  console.log('|--------------------------|--------------------------|--------------------------|------------------------|-------------|');
   console.log(row('jwst-processing-engine', ours));
   const oursBest = Math.min(...ours.map((r) => r.seconds));
   const oursPeak = Math.max(...ours.map((r) => r.peakRssMb));
@@ -72,6 +79,13 @@ export function printRounds(title: string, caseName: string, ours: readonly Side
     const t = refBest / oursBest;
     const m = refPeak / oursPeak;
     console.log(`ratio (reference / ours): time ${t.toFixed(2)}x (goal >= 5x: ${t >= 5 ? 'met' : 'NOT met'}), peak memory ${m.toFixed(2)}x (goal >= 2x: ${m >= 2 ? 'met' : 'NOT met'})`);
+    const oursCpu = ours.map((r) => r.cpuSeconds).filter((x): x is number => x !== undefined);
+    const refCpu = ref.map((r) => r.cpuSeconds).filter((x): x is number => x !== undefined);
+    if (oursCpu.length && refCpu.length) {
+      const c = Math.min(...refCpu) / Math.min(...oursCpu);
+      console.log(`CPU time ratio (reference / ours, best of each): ${c.toFixed(2)}x (a loaded machine stretches wall time, CPU time much less)`);
+      recordResult({ case: caseName, metric: 's CPU (best)', ours: Math.min(...oursCpu), reference: Math.min(...refCpu), referenceName: REFERENCE_NAME, higherIsBetter: false, extra });
+    }
     const refExtra = { refWorstSeconds: Math.max(...ref.map((r) => r.seconds)), refWorstPeakRssMb: Math.max(...ref.map((r) => r.peakRssMb)) };
     recordResult({ case: caseName, metric: 's wall (best)', ours: oursBest, reference: refBest, referenceName: REFERENCE_NAME, higherIsBetter: false, extra: { ...extra, ...refExtra } });
     recordResult({ case: caseName, metric: 'peak RSS MB (ours: largest, reference: smallest)', ours: oursPeak, reference: refPeak, referenceName: REFERENCE_NAME, higherIsBetter: false, extra: { ...extra, ...refExtra } });
