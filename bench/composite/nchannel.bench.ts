@@ -6,7 +6,9 @@
  * Each case runs BENCH_ROUNDS (default 5) rounds, the two sides alternating which goes first, so
  * that a shared machine's load falls on both alike; the table gives the best time and peak RSS of
  * each side with the range over the rounds, and the ratios of the bests (time) and of the
- * reference's smallest to our largest peak RSS (memory). BENCH_CASES=3,6,obs picks cases.
+ * reference's smallest to our largest peak RSS (memory), CPU time beside wall time. Ours renders
+ * on a worker pool as the engine does (ours.ts); BENCH_ONE_THREAD=1 adds our one-thread render as
+ * a third side in every round. BENCH_CASES=3,6,obs picks cases.
  * Smoke run: BENCH_TILE=256 BENCH_CANVAS=200 BENCH_ROUNDS=1.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,29 +18,47 @@ import { fileURLToPath } from 'node:url';
 import { compositeInputs, mosaicInputs } from '../reproject/inputs.js';
 import { printRounds, runOurs as runSide, runReference, type SideResult } from '../reproject/side-by-side.js';
 
-const runOurs = (mode: string, files: string[]) => runSide(mode, files, new URL('./ours.ts', import.meta.url));
+const runOurs = (mode: string, files: string[], env: Record<string, string> = {}) => runSide(mode, files, new URL('./ours.ts', import.meta.url), env);
 const reference = (script: string, files: string[]) => runReference(fileURLToPath(new URL(script, import.meta.url)), files);
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const cases = (process.env.BENCH_CASES ?? '3,6,obs').split(',');
 
-/** `rounds` alternating rounds of both sides (the reference first in odd rounds). */
-function alternate(ours: () => SideResult, ref: () => SideResult | undefined): { ours: SideResult[]; ref: SideResult[] } {
+const oneThread = process.env.BENCH_ONE_THREAD === '1';
+
+/**
+ * `rounds` alternating rounds of both sides (the reference first in odd rounds); with
+ * BENCH_ONE_THREAD=1 also our render in one thread (renderNChannel, no pool) in each round.
+ */
+function alternate(ours: () => SideResult, ref: () => SideResult | undefined, one?: () => SideResult): { ours: SideResult[]; ref: SideResult[]; one: SideResult[] } {
   const o: SideResult[] = [];
   const r: SideResult[] = [];
+  const s: SideResult[] = [];
   for (let k = 0; k < rounds; k++) {
     if (k % 2 === 1) {
       const x = ref();
       if (x) r.push(x);
     }
+    if (one && k % 2 === 1) s.push(one());
     o.push(ours());
+    if (one && k % 2 === 0) s.push(one());
     if (k % 2 === 0) {
       const x = ref();
       if (x) r.push(x);
     }
     process.stderr.write(`  round ${k + 1}/${rounds}: ours ${o.at(-1)!.seconds.toFixed(2)} s${r.length > k ? `, reference ${r.at(-1)!.seconds.toFixed(2)} s` : ''}\n`);
   }
-  return { ours: o, ref: r };
+  return { ours: o, ref: r, one: s };
+}
+
+function printOneThread(rs: readonly SideResult[], ref: readonly SideResult[]): void {
+  if (!rs.length) return;
+  const best = (xs: number[]) => Math.min(...xs);
+  const cpu = rs.map((x) => x.cpuSeconds ?? NaN);
+  const refCpu = ref.map((x) => x.cpuSeconds ?? NaN);
+  const peak = Math.max(...rs.map((x) => x.peakRssMb));
+  console.log(`ours in one thread (no pool): wall best ${best(rs.map((x) => x.seconds)).toFixed(2)} s, CPU best ${best(cpu).toFixed(2)} s, peak RSS (largest) ${peak.toFixed(0)} MB` +
+    (ref.length ? `; reference / one thread: wall ${(best(ref.map((x) => x.seconds)) / best(rs.map((x) => x.seconds))).toFixed(2)}x, CPU ${(best(refCpu) / best(cpu)).toFixed(2)}x, memory ${(Math.min(...ref.map((x) => x.peakRssMb)) / peak).toFixed(2)}x` : ''));
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-nchannel-'));
@@ -49,8 +69,9 @@ try {
   const six = [...three, ...(await compositeInputs(join(dir, 'b'), n))];
   for (const files of [three, six]) {
     if (!cases.includes(String(files.length))) continue;
-    const r = alternate(() => runOurs('nchannel', files), () => reference('./nchannel.py', files));
+    const r = alternate(() => runOurs('nchannel', files), () => reference('./nchannel.py', files), oneThread ? () => runOurs('nchannel', files, { BENCH_SERIAL: '1' }) : undefined);
     printRounds(`${files.length}-channel composite, inputs ${n}x${n}, ${canvas} px canvas`, `${files.length}-channel composite ${n}^2 -> ${canvas} px`, r.ours, r.ref);
+    printOneThread(r.one, r.ref);
   }
   if (cases.includes('obs')) {
     const tiles = await mosaicInputs(join(dir, 'm'), n);

@@ -15,9 +15,9 @@ export interface SideResult {
 }
 
 /** Our side: `script` (default bench/reproject/ours.ts) `mode` `files...` in its own process; its last JSON line. */
-export function runOurs(mode: string, files: string[], scriptUrl: URL = new URL('./ours.ts', import.meta.url)): SideResult {
+export function runOurs(mode: string, files: string[], scriptUrl: URL = new URL('./ours.ts', import.meta.url), env: Record<string, string> = {}): SideResult {
   const script = fileURLToPath(scriptUrl);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode, ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode, ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`ours.ts ${mode} failed: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as SideResult;

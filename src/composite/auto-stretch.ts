@@ -65,7 +65,11 @@ export function autoStretchParams(data: Float32Array, instrument?: string, order
   const valid = new Float32Array(validCount);
   for (let i = 0, k = 0; i < data.length; i++) if (data[i]! > 0) valid[k++] = data[i]!;
   const noise = skyLevel(valid).std;
-  const [vmin, vmax, p9999] = percentilesOfMapped(Float64Array.from(valid), [0.1, 99.9, 99.99]) as [number, number, number];
+  // the raw values of the simulated render's sample, taken before the selection below reorders `valid`
+  const step = Math.max(1, Math.floor(validCount / MAX_SIMULATED));
+  const sampled: number[] = [];
+  for (let i = 0; i < validCount; i += step) sampled.push(valid[i]!);
+  const [vmin, vmax, p9999] = percentilesOfMapped(valid, [0.1, 99.9, 99.99]) as [number, number, number];
   const range = vmax - vmin;
   if (!(range >= 1e-10) || !(noise >= 1e-15)) return fallback('constant_data', validCount, zeroFrac);
   const hdr = vmax / noise > 5000;
@@ -92,9 +96,7 @@ export function autoStretchParams(data: Float32Array, instrument?: string, order
       width = wp! - bp!;
     }
   }
-  const step = Math.max(1, Math.floor(validCount / MAX_SIMULATED));
-  const sample: number[] = [];
-  for (let i = 0; i < validCount; i += step) sample.push(clip((s.apply(valid[i]!) - lo) / width, 0, 1));
+  const sample = sampled.map((v) => clip((s.apply(v) - lo) / width, 0, 1));
   sample.sort((x, y) => x - y);
   const m = sample[sample.length >> 1]!;
   // curve(m^(1/gamma)) = target  ->  gamma = ln m / ln curve^-1(target)

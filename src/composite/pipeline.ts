@@ -133,6 +133,8 @@ export interface ChannelsOnGridOptions {
   readonly onReprojected?: (entry: CachedChannel & { channel: number }) => void;
   /** Resolution blur per channel (grid pixels, 0 = none), applied before neutralisation. */
   readonly blurSigmas?: readonly number[];
+  /** Only this channel (its index in `spec.channels`): the answer holds its data alone. */
+  readonly only?: number;
 }
 
 /**
@@ -150,7 +152,9 @@ export async function channelsOnGrid(
   const total = spec.channels.length;
   const gk = options.cache ? gridKey(grid) : '';
   const cached = new Map((options.cache?.entries ?? []).map((e) => [e.key, e.data]));
-  for (const [i, c] of spec.channels.entries()) {
+  const indices = options.only === undefined ? spec.channels.map((_, i) => i) : [options.only];
+  for (const i of indices) {
+    const c = spec.channels[i]!;
     await hooks.checkCancelled?.();
     const key = options.cache ? `${options.cache.channelKeys[i]}\n${gk}` : '';
     const hit = options.cache ? cached.get(key) : undefined;
@@ -164,8 +168,9 @@ export async function channelsOnGrid(
     if (options.cache && options.onReprojected) options.onReprojected({ channel: i, key, data: sharedCopy(data) });
     out.push(data);
   }
-  for (const [i, sigma] of (options.blurSigmas ?? []).entries()) {
-    if (sigma > 0) blurCovered(out[i]!, grid.width, grid.height, sigma);
+  for (const [k, i] of indices.entries()) {
+    const sigma = options.blurSigmas?.[i] ?? 0;
+    if (sigma > 0) blurCovered(out[k]!, grid.width, grid.height, sigma);
   }
   if (spec.backgroundNeutralization) {
     await hooks.checkCancelled?.();
@@ -262,147 +267,232 @@ function fitsMap(displayMap: Affine, canvasHeight: number, gridHeight: number): 
   return compose(compose(toDisplay, displayMap), toFits);
 }
 
+/**
+ * What every part of a render takes from the files' headers: the grid and its memory verdict, each
+ * channel's instrument (INSTRUME of its first file) and resolution blur. Plain data, so a render
+ * split over worker threads (src/workers/composite-render.ts) plans once and hands it to each part.
+ */
+export interface NChannelSetup {
+  readonly plan: GridPlan;
+  readonly instruments: ReadonlyArray<string | undefined>;
+  readonly blurSigmas: readonly number[];
+}
+
+function allPathsOf(spec: Pick<NChannelSpec, 'channels'>): string[] {
+  return [...new Set(spec.channels.flatMap((c) => c.paths))];
+}
+
+function setupOf(spec: NChannelSpec, byPath: ReadonlyMap<string, OpenedCelestialImage>): NChannelSetup {
+  const plan = planGridOrThrow([...byPath.values()], {
+    width: spec.width, height: spec.height, zoom: spec.cropZoom, channelCount: spec.channels.length,
+    memoryLimitBytes: spec.memoryLimitBytes, failThreshold: spec.failThreshold, allowForceDownscale: spec.allowForceDownscale,
+  });
+  const instruments = spec.channels.map((c) => instrumentOf(byPath.get(c.paths[0]!)!));
+  const blurSigmas = resolutionSigmas(
+    spec.channels.map((c, i) => ({ instrument: instruments[i], nativeScale: Math.min(...c.paths.map((p) => finestScale(byPath.get(p)!.wcs))) })),
+    finestScale(plan.grid.wcs),
+  );
+  return { plan, instruments, blurSigmas };
+}
+
+/** The setup of a render (headers only): the first part of a render split over threads. */
+export async function planNChannel(spec: NChannelSpec): Promise<NChannelSetup> {
+  validateChannels(spec.channels);
+  return withCelestialImages(allPathsOf(spec), spec.limits, async (inputs) => setupOf(spec, new Map(inputs.map((img) => [img.path, img]))));
+}
+
+/** A channel's tone mapping (its own, or the automatic one chosen from its data) into `out`. */
+function toneInto(c: NChannelChannel, data: Float32Array, instrument: string | undefined, out: Float32Array): Float32Array {
+  const order = new CoveredOrder(data);
+  const tone = c.autoStretch ? autoStretchParams(data, instrument, order).tone : c.tone;
+  return toneChannel(data, tone, out, order);
+}
+
+/** One channel of a render split over threads: its display values and, when reprojected, its cache entry. */
+export interface ChannelPart {
+  /** Tone-mapped values on the grid (0..1, NaN = no coverage). */
+  readonly values: Float32Array;
+  readonly cacheEntry?: CachedChannel & { readonly channel: number };
+}
+
+/**
+ * Channel `index` of a render, alone: reprojected (or copied from the cache), blurred, neutralised
+ * and tone-mapped exactly as `renderNChannel` does it. Events: its `reproject` (a cache miss), a
+ * `background_neutralize` (when on), its `stretch`.
+ */
+export async function renderChannelPart(spec: NChannelSpec, setup: NChannelSetup, index: number, hooks: PipelineHooks = {}): Promise<ChannelPart> {
+  const c = spec.channels[index]!;
+  return withCelestialImages([...new Set(c.paths)], spec.limits, async (inputs) => {
+    const byPath = new Map(inputs.map((img) => [img.path, img]));
+    let cacheEntry: (CachedChannel & { channel: number }) | undefined;
+    const [data] = await channelsOnGrid(spec, setup.plan.grid, byPath, hooks, { cache: spec.cache, onReprojected: (e) => (cacheEntry = e), blurSigmas: setup.blurSigmas, only: index });
+    await hooks.checkCancelled?.();
+    hooks.onProgress?.({ stage: 'stretch', message: `Stretching ${c.label}`, filter: c.label, index: index + 1, total: spec.channels.length });
+    return { values: toneInto(c, data!, setup.instruments[index], data!), cacheEntry };
+  });
+}
+
+/** Seam feathering across instruments: whether it applies and its strength. */
+function featheringOf(spec: NChannelSpec, instruments: ReadonlyArray<string | undefined>) {
+  const colourIdx = spec.channels.map((c, i) => (c.color === 'luminance' ? -1 : i)).filter((i) => i >= 0);
+  const known = [...new Set(colourIdx.map((i) => instruments[i]).filter((v): v is string => !!v))];
+  const multi = known.length > 1 && colourIdx.length > 1;
+  let featherStrength = 0;
+  let autoFeather = false;
+  if (spec.featherStrength !== null) featherStrength = spec.featherStrength;
+  else if (multi) {
+    autoFeather = true;
+    featherStrength = autoFeatherStrength(colourIdx.map((i) => instrumentScale(instruments[i] ?? '', spec.channels[i]!.wavelengthUm)));
+  }
+  return { colourIdx, known, multi, featherStrength, autoFeather };
+}
+
 export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = {}): Promise<NChannelOutput> {
   validateChannels(spec.channels);
-  const allPaths = [...new Set(spec.channels.flatMap((c) => c.paths))];
   const progress = hooks.onProgress ?? (() => undefined);
-  return withCelestialImages(allPaths, spec.limits, async (inputs) => {
+  return withCelestialImages(allPathsOf(spec), spec.limits, async (inputs) => {
     const byPath = new Map(inputs.map((img) => [img.path, img]));
-    const plan = planGridOrThrow(inputs, {
-      width: spec.width, height: spec.height, zoom: spec.cropZoom, channelCount: spec.channels.length,
-      memoryLimitBytes: spec.memoryLimitBytes, failThreshold: spec.failThreshold, allowForceDownscale: spec.allowForceDownscale,
-    });
-    const { grid } = plan;
-    const n = grid.width * grid.height;
-    const instruments = spec.channels.map((c) => instrumentOf(byPath.get(c.paths[0]!)!));
-    const blurSigmas = resolutionSigmas(
-      spec.channels.map((c, i) => ({ instrument: instruments[i], nativeScale: Math.min(...c.paths.map((p) => finestScale(byPath.get(p)!.wcs))) })),
-      finestScale(grid.wcs),
-    );
+    const setup = setupOf(spec, byPath);
+    const { grid } = setup.plan;
     const cacheEntries: Array<CachedChannel & { channel: number }> = [];
-    const data = await channelsOnGrid(spec, grid, byPath, hooks, { cache: spec.cache, onReprojected: (e) => cacheEntries.push(e), blurSigmas });
-    const cacheHits = spec.cache ? spec.channels.length - cacheEntries.length : 0;
-
-    // Instrument groups for seam feathering (one group when a single instrument is known).
-    const colourIdx = spec.channels.map((c, i) => (c.color === 'luminance' ? -1 : i)).filter((i) => i >= 0);
-    const known = [...new Set(colourIdx.map((i) => instruments[i]).filter((v): v is string => !!v))];
-    const multi = known.length > 1 && colourIdx.length > 1;
-    let featherStrength = 0;
-    let autoFeather = false;
-    if (spec.featherStrength !== null) featherStrength = spec.featherStrength;
-    else if (multi) {
-      autoFeather = true;
-      featherStrength = autoFeatherStrength(colourIdx.map((i) => instrumentScale(instruments[i] ?? '', spec.channels[i]!.wavelengthUm)));
-    }
-    const { grid: _g, ...planInfo } = plan;
-    const extras = { plan: planInfo, autoFeather, featherStrength, cacheEntries: spec.cache ? cacheEntries : undefined, cacheHits, blurSigmas };
+    const data = await channelsOnGrid(spec, grid, byPath, hooks, { cache: spec.cache, onReprojected: (e) => cacheEntries.push(e), blurSigmas: setup.blurSigmas });
+    const cache = { cacheEntries: spec.cache ? cacheEntries : undefined, cacheHits: spec.cache ? spec.channels.length - cacheEntries.length : 0 };
     if (spec.debugMasks) {
+      const { colourIdx, known, multi, featherStrength, autoFeather } = featheringOf(spec, setup.instruments);
+      const { grid: _g, ...planInfo } = setup.plan;
       const shown = colourIdx.map((i) => spec.channels[i]!);
       const panels = maskPanels(colourIdx.map((i) => data[i]!), grid.width, grid.height, spec.width, spec.height);
       const image = await encodeRaster({ width: panels.width, height: panels.height, channels: 1, pixels: panels.pixels }, { format: 'png' });
       const warning = multi && featherStrength > 0
         ? `Channels from ${known.length} instruments (${known.join(', ')}): their seams are feathered (strength ${featherStrength.toFixed(3)})`
         : null;
-      return { image, mediaType: MEDIA_TYPES.png, width: panels.width, height: panels.height, quality: { score: 1, snr: 0, balance: 0, spread: 0, coverage: 0 }, ...extras, debug: { channels: shown.map((c) => c.label), warning } };
+      return {
+        image, mediaType: MEDIA_TYPES.png, width: panels.width, height: panels.height, quality: { score: 1, snr: 0, balance: 0, spread: 0, coverage: 0 },
+        plan: planInfo, autoFeather, featherStrength, blurSigmas: setup.blurSigmas, ...cache, debug: { channels: shown.map((c) => c.label), warning },
+      };
     }
-    const groupKey = (i: number) => (multi && featherStrength > 0 ? instruments[i] ?? '' : '');
-    const groups = new Map<string, Group>();
-    const covered = new Uint8Array(n);
-    let lum: Float32Array | undefined;
-    let lumWeight = 0;
     for (const [ci, c] of spec.channels.entries()) {
       await hooks.checkCancelled?.();
       progress({ stage: 'stretch', message: `Stretching ${c.label}`, filter: c.label, index: ci + 1, total: spec.channels.length });
-      const order = new CoveredOrder(data[ci]!);
-      const tone = c.autoStretch ? autoStretchParams(data[ci]!, instruments[ci], order).tone : c.tone;
-      const values = toneChannel(data[ci]!, tone, data[ci]!, order);
-      for (let i = 0; i < n; i++) if (values[i] === values[i]) covered[i] = 1;
-      if (c.color === 'luminance') {
-        lum = values;
-        lumWeight = Math.min(1, c.weight);
-        continue;
-      }
-      const key = groupKey(ci);
-      let g = groups.get(key);
-      if (!g) {
-        g = { sum: new Float32Array(n * 3), weights: [0, 0, 0], covered: new Uint8Array(n), pixels: 0 };
-        groups.set(key, g);
-      }
-      const [r, gg, b] = c.color;
-      for (let k = 0; k < 3; k++) g.weights[k]! += c.color[k]!;
-      const w = c.weight;
-      for (let i = 0; i < n; i++) {
-        const v0 = values[i]!;
-        if (v0 !== v0) continue;
-        if (!g.covered[i]) g.pixels++;
-        g.covered[i] = 1;
-        const v = Math.min(1, v0 * w);
-        g.sum[3 * i]! += r * v;
-        g.sum[3 * i + 1]! += gg * v;
-        g.sum[3 * i + 2]! += b * v;
-      }
-      data[ci] = new Float32Array(0); // release the channel
+      toneInto(c, data[ci]!, setup.instruments[ci], data[ci]!);
     }
-
-    await hooks.checkCancelled?.();
-    progress({ stage: 'combine', message: 'Combining channels' });
-    const all = [...groups.values()];
-    let rgb = combineGroups(all, n, true);
-    if (all.length > 1) {
-      // the instrument covering most pixels is the base; each other one fades in from its edge
-      const majority = all.reduce((a, b) => (b.pixels > a.pixels ? b : a));
-      const radius = Math.max(Math.floor(Math.min(grid.width, grid.height) * featherStrength), 20);
-      for (const minority of all.filter((g) => g !== majority)) {
-        const mask = featherMask(minority.covered, grid.width, grid.height, radius);
-        if (!mask) continue;
-        const base = combineGroups(all.filter((g) => g !== minority), n);
-        for (let i = 0; i < n; i++) {
-          if (!minority.covered[i]) continue;
-          const m = mask[i]!;
-          for (let k = 0; k < 3; k++) rgb[3 * i + k] = base[3 * i + k]! * (1 - m) + rgb[3 * i + k]! * m;
-        }
-      }
-    }
-    if (lum) blendLuminance(rgb, lum, lumWeight);
-    // No coverage is NaN for the overall adjustment, which skips it; without one it is black at once.
-    const none = spec.overall ? NaN : 0;
-    for (let i = 0; i < n; i++) {
-      if (!covered[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = none;
-      else for (let k = 0; k < 3; k++) rgb[3 * i + k] = srgbEncode(rgb[3 * i + k]!);
-    }
-    if (spec.overall) {
-      applyOverall(rgb, spec.overall);
-      for (let i = 0; i < rgb.length; i++) if (rgb[i] !== rgb[i]) rgb[i] = 0;
-    }
-    if (spec.sharpening && spec.sharpening.amount > 0) sharpen(rgb, covered, grid.width, grid.height, spec.sharpening);
-    if (spec.saturation && !isNeutralSaturation(spec.saturation)) adjustSaturation(rgb, spec.saturation);
-
-    await hooks.checkCancelled?.();
-    progress({ stage: 'encode', message: 'Encoding image' });
-    // Display orientation (FITS row 1 at the bottom), cropped to the lit box in the same copy.
-    const fitsBox = contentBox({ width: grid.width, height: grid.height, data: rgb });
-    const box = fitsBox && { x0: fitsBox.x0, x1: fitsBox.x1, y0: grid.height - fitsBox.y1, y1: grid.height - fitsBox.y0 };
-    let picture: RgbImage = flipRows({ width: grid.width, height: grid.height, data: rgb }, box);
-    rgb = new Float32Array(0);
-    let map: Affine = box ? { ...IDENTITY, c: box.x0, f: box.y0 } : IDENTITY;
-    const quality = qualityMetrics(picture);
-    if (Math.abs(spec.rotationDegrees) > 0.01) {
-      const r = rotateImage(picture, spec.rotationDegrees);
-      picture = r.image;
-      map = compose(r.map, map);
-    }
-    const placed = placeOnCanvas(picture, { width: spec.width, height: spec.height, zoom: spec.cropZoom, centerX: spec.cropCenterX, centerY: spec.cropCenterY });
-    map = compose(placed.map, map);
-    let image: Uint8Array = await encodeRaster({ width: spec.width, height: spec.height, channels: 3, pixels: toBytes(placed.image) }, { format: spec.format, quality: spec.quality });
-    if (spec.embedAvm) {
-      try {
-        const wcs = canvasWcs(grid.wcs, fitsMap(map, spec.height, grid.height));
-        image = embedAvm(Buffer.from(image), avmSpatial(wcs, spec.width, spec.height), spec.avm ?? { facility: 'JWST' });
-      } catch (err) {
-        if (!(err instanceof EngineError)) throw err; // a projection AVM cannot describe: no spatial tags
-        image = embedAvm(Buffer.from(image), undefined, spec.avm ?? { facility: 'JWST' });
-      }
-    }
-    return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, ...extras };
+    return { ...(await finishNChannel(spec, setup, data, hooks)), ...cache };
   });
+}
+
+/**
+ * The rest of a render once every channel is tone-mapped (`values`, NaN = no coverage; released
+ * as they are used): combination, seam feathering, luminance, overall adjustment, sharpening,
+ * saturation, canvas and encoding.
+ */
+export async function finishNChannel(
+  spec: NChannelSpec,
+  setup: NChannelSetup,
+  values: Float32Array[],
+  hooks: PipelineHooks = {},
+): Promise<Omit<NChannelOutput, 'cacheEntries' | 'cacheHits'>> {
+  const progress = hooks.onProgress ?? (() => undefined);
+  const { grid } = setup.plan;
+  const n = grid.width * grid.height;
+  const { multi, featherStrength, autoFeather } = featheringOf(spec, setup.instruments);
+  const { grid: _g, ...planInfo } = setup.plan;
+  const extras = { plan: planInfo, autoFeather, featherStrength, blurSigmas: setup.blurSigmas };
+  const groupKey = (i: number) => (multi && featherStrength > 0 ? setup.instruments[i] ?? '' : '');
+  const groups = new Map<string, Group>();
+  const covered = new Uint8Array(n);
+  let lum: Float32Array | undefined;
+  let lumWeight = 0;
+  for (const [ci, c] of spec.channels.entries()) {
+    const v = values[ci]!;
+    for (let i = 0; i < n; i++) if (v[i] === v[i]) covered[i] = 1;
+    if (c.color === 'luminance') {
+      lum = v;
+      lumWeight = Math.min(1, c.weight);
+      continue;
+    }
+    const key = groupKey(ci);
+    let g = groups.get(key);
+    if (!g) {
+      g = { sum: new Float32Array(n * 3), weights: [0, 0, 0], covered: new Uint8Array(n), pixels: 0 };
+      groups.set(key, g);
+    }
+    for (let k = 0; k < 3; k++) g.weights[k]! += c.color[k]!;
+    accumulate(g, v, c.color, c.weight);
+    values[ci] = new Float32Array(0); // release the channel
+  }
+  await hooks.checkCancelled?.();
+  progress({ stage: 'combine', message: 'Combining channels' });
+  const all = [...groups.values()];
+  let rgb = combineGroups(all, n, true);
+  if (all.length > 1) {
+    // the instrument covering most pixels is the base; each other one fades in from its edge
+    const majority = all.reduce((a, b) => (b.pixels > a.pixels ? b : a));
+    const radius = Math.max(Math.floor(Math.min(grid.width, grid.height) * featherStrength), 20);
+    for (const minority of all.filter((g) => g !== majority)) {
+      const mask = featherMask(minority.covered, grid.width, grid.height, radius);
+      if (!mask) continue;
+      const base = combineGroups(all.filter((g) => g !== minority), n);
+      for (let i = 0; i < n; i++) {
+        if (!minority.covered[i]) continue;
+        const m = mask[i]!;
+        for (let k = 0; k < 3; k++) rgb[3 * i + k] = base[3 * i + k]! * (1 - m) + rgb[3 * i + k]! * m;
+      }
+    }
+  }
+  if (lum) blendLuminance(rgb, lum, lumWeight);
+  // No coverage is NaN for the overall adjustment, which skips it; without one it is black at once.
+  const none = spec.overall ? NaN : 0;
+  for (let i = 0; i < n; i++) {
+    if (!covered[i]) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = none;
+    else for (let k = 0; k < 3; k++) rgb[3 * i + k] = srgbEncode(rgb[3 * i + k]!);
+  }
+  if (spec.overall) {
+    applyOverall(rgb, spec.overall);
+    for (let i = 0; i < rgb.length; i++) if (rgb[i] !== rgb[i]) rgb[i] = 0;
+  }
+  if (spec.sharpening && spec.sharpening.amount > 0) sharpen(rgb, covered, grid.width, grid.height, spec.sharpening);
+  if (spec.saturation && !isNeutralSaturation(spec.saturation)) adjustSaturation(rgb, spec.saturation);
+
+  await hooks.checkCancelled?.();
+  progress({ stage: 'encode', message: 'Encoding image' });
+  // Display orientation (FITS row 1 at the bottom), cropped to the lit box in the same copy.
+  const fitsBox = contentBox({ width: grid.width, height: grid.height, data: rgb });
+  const box = fitsBox && { x0: fitsBox.x0, x1: fitsBox.x1, y0: grid.height - fitsBox.y1, y1: grid.height - fitsBox.y0 };
+  let picture: RgbImage = flipRows({ width: grid.width, height: grid.height, data: rgb }, box);
+  rgb = new Float32Array(0);
+  let map: Affine = box ? { ...IDENTITY, c: box.x0, f: box.y0 } : IDENTITY;
+  const quality = qualityMetrics(picture);
+  if (Math.abs(spec.rotationDegrees) > 0.01) {
+    const r = rotateImage(picture, spec.rotationDegrees);
+    picture = r.image;
+    map = compose(r.map, map);
+  }
+  const placed = placeOnCanvas(picture, { width: spec.width, height: spec.height, zoom: spec.cropZoom, centerX: spec.cropCenterX, centerY: spec.cropCenterY });
+  map = compose(placed.map, map);
+  let image: Uint8Array = await encodeRaster({ width: spec.width, height: spec.height, channels: 3, pixels: toBytes(placed.image) }, { format: spec.format, quality: spec.quality });
+  if (spec.embedAvm) {
+    try {
+      const wcs = canvasWcs(grid.wcs, fitsMap(map, spec.height, grid.height));
+      image = embedAvm(Buffer.from(image), avmSpatial(wcs, spec.width, spec.height), spec.avm ?? { facility: 'JWST' });
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err; // a projection AVM cannot describe: no spatial tags
+      image = embedAvm(Buffer.from(image), undefined, spec.avm ?? { facility: 'JWST' });
+    }
+  }
+  return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, ...extras };
+}
+
+/** Adds a channel's values times its weight and colour into a group's sum (where covered). */
+function accumulate(g: Group, values: Float32Array, color: readonly [number, number, number], w: number): void {
+  const [r, gg, b] = color;
+  for (let i = 0; i < values.length; i++) {
+    const v0 = values[i]!;
+    if (v0 !== v0) continue;
+    if (!g.covered[i]) g.pixels++;
+    g.covered[i] = 1;
+    const v = Math.min(1, v0 * w);
+    g.sum[3 * i]! += r * v;
+    g.sum[3 * i + 1]! += gg * v;
+    g.sum[3 * i + 2]! += b * v;
+  }
 }

@@ -7,6 +7,7 @@
  */
 import { AsinhStretch, HistEqStretch, LinearStretch, LogStretch, PowerStretch, SqrtStretch, statisticsOf, ZScaleInterval, type Stretch } from '../imaging/index.js';
 import { lerp, orderStatistics, percentileRanks } from '../imaging/quantiles.js';
+import type { NumericArray } from '../imaging/finite.js';
 import { STRETCH_NAMES, type StretchName } from '../imaging/index.js';
 import { applyCurve, type ToneCurve } from '../reproject/tone.js';
 
@@ -21,11 +22,14 @@ export interface ChannelTone {
   readonly curve: ToneCurve;
 }
 
-/** The finite values of `data` (a copy: percentile selection reorders it). */
-function finiteCopy(data: ArrayLike<number>): Float64Array {
+/**
+ * The finite values of `data` (a copy: percentile selection reorders it), float32 when the data
+ * are (the same values in half the memory: their order statistics are the same numbers).
+ */
+function finiteCopy(data: ArrayLike<number>): NumericArray {
   let n = 0;
   for (let i = 0; i < data.length; i++) if (data[i]! - data[i]! === 0) n++;
-  const out = new Float64Array(n);
+  const out = data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   let k = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
@@ -43,7 +47,7 @@ function finiteCopy(data: ArrayLike<number>): Float64Array {
  */
 export class CoveredOrder {
   readonly count: number;
-  private values: Float64Array | undefined;
+  private values: NumericArray | undefined;
   private readonly known = new Map<number, number>();
 
   constructor(private readonly data: ArrayLike<number>) {
@@ -67,7 +71,7 @@ export class CoveredOrder {
 
   /** The finite values (a copy the caller may reorder). */
   finite(): Float64Array {
-    return this.values ? Float64Array.from(this.values) : finiteCopy(this.data);
+    return Float64Array.from(this.values ?? finiteCopy(this.data));
   }
 }
 

@@ -14,6 +14,7 @@ import { footprintRegion, intersectRegions, planeWcs, regionArea, type Celestial
 import { PixelMapper } from './pixel-mapper.js';
 import type { Interpolation } from './interpolation.js';
 import { createRegionReprojector, type RegionReprojector } from './region-reprojector.js';
+import { STRIP_PIXELS } from './reproject-interp.js';
 import { medianInPlace } from '../analysis/stats/select.js';
 import { solveBackgroundCorrections } from './background.js';
 import { throwIfCancelled } from '../core/cancellation.js';
@@ -303,12 +304,21 @@ function singleInput(input: CelestialImage, grid: OutputGrid, options: CoaddOpti
   const region = footprintRegion(planeWcs(input.wcs), input.plane.width, input.plane.height, outWcs, width, height);
   if (region && regionArea(region) > 0) {
     const rw = region.x1 - region.x0;
-    const tmp = new Float32Array(regionArea(region));
+    // Interpolation in bands of four of the reprojector's strips (its strips restart at each run's
+    // first row, so bands made of whole strips give the same positions as one run): the band
+    // buffers are a few MB, not two more region-sized arrays.
+    const method = options.method ?? 'bilinear';
+    const bandRows = method === 'exact' ? region.y1 - region.y0 : Math.min(region.y1 - region.y0, 4 * Math.max(1, Math.floor(STRIP_PIXELS / rw)));
+    const tmp = new Float32Array(bandRows * rw);
     const fp = new Float32Array(tmp.length);
-    createRegionReprojector(input, outWcs, options.method ?? 'bilinear', options.roundtrip ?? true).run(region, tmp, fp);
-    for (let y = region.y0; y < region.y1; y++) {
-      data.set(tmp.subarray((y - region.y0) * rw, (y - region.y0 + 1) * rw), y * width + region.x0);
-      footprint.set(fp.subarray((y - region.y0) * rw, (y - region.y0 + 1) * rw), y * width + region.x0);
+    const reprojector = createRegionReprojector(input, outWcs, method, options.roundtrip ?? true);
+    for (let b0 = region.y0; b0 < region.y1; b0 += bandRows) {
+      const b1 = Math.min(region.y1, b0 + bandRows);
+      reprojector.run({ x0: region.x0, x1: region.x1, y0: b0, y1: b1 }, tmp, fp);
+      for (let y = b0; y < b1; y++) {
+        data.set(tmp.subarray((y - b0) * rw, (y - b0 + 1) * rw), y * width + region.x0);
+        footprint.set(fp.subarray((y - b0) * rw, (y - b0 + 1) * rw), y * width + region.x0);
+      }
     }
   }
   options.onProgress?.(1);

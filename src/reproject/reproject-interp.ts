@@ -31,6 +31,9 @@ export interface ReprojectResult {
   readonly footprint: Float32Array;
 }
 
+/** Output pixels per strip of `Reprojector.run` (whole rows; strips start at the region's first row). */
+export const STRIP_PIXELS = 262_144;
+
 /** The reusable part of a reprojection: evaluated WCSs, mapper and sampler. */
 export class Reprojector {
   private readonly mapper: PixelMapper;
@@ -58,7 +61,7 @@ export class Reprojector {
   run(region: PixelRegion, data: Float64Array | Float32Array, footprint?: Float32Array): void {
     const w = region.x1 - region.x0;
     // Strips of rows: the lattice mapper interpolates positions inside 16x16 cells.
-    const stripRows = Math.max(1, Math.min(region.y1 - region.y0, Math.floor(262_144 / Math.max(1, w))));
+    const stripRows = Math.max(1, Math.min(region.y1 - region.y0, Math.floor(STRIP_PIXELS / Math.max(1, w))));
     const ix = new Float64Array(w * stripRows);
     const iy = new Float64Array(w * stripRows);
     for (let ys = region.y0; ys < region.y1; ys += stripRows) {

@@ -5,7 +5,6 @@
  * and /composite/analyze-channels (auto-stretch suggestions). The pixel work runs in the worker
  * pool (src/composite); a client that disconnects stops the render at its next step.
  */
-import { MessageChannel } from 'node:worker_threads';
 import { stat } from 'node:fs/promises';
 import { isObjectLocation } from '../storage/registry.js';
 import { statLocation } from '../storage/locations.js';
@@ -23,6 +22,7 @@ import type { ChannelAnalysis } from '../composite/analyze.js';
 import type { EstimateResponse } from '../composite/estimate.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import type { TaskName } from '../workers/tasks/index.js';
+import { renderNChannelOnPool, runControlled as runOnPool } from '../workers/composite-render.js';
 import type { JobHandler, JsonObject, ProgressReporter } from '../jobs/index.js';
 import { AsyncQuery, skyJobHandler } from './sky-support.js';
 import { jobOwnerOf } from './job-support.js';
@@ -252,24 +252,14 @@ export function compositeHeaders(r: NChannelOutput, fallbacks: readonly string[]
   return h;
 }
 
-/**
- * Runs a composite task with a control port for its progress events (`onEvent`); the request's
- * signal stops it when the client goes away or the engine shuts down.
- */
+/** Runs a composite task with a control port for its progress events; the request's signal stops it. */
 function runControlled<T>(ctx: EngineContext, task: TaskName, payload: object, signal: AbortSignal, onEvent?: (e: ProgressEvent) => void): Promise<T> {
-  const channel = new MessageChannel();
-  channel.port1.on('message', (m: { event?: ProgressEvent }) => {
-    if (m.event) onEvent?.(m.event);
-  });
-  channel.port1.unref();
-  return ctx.pool
-    .run<T>(task, { ...payload, controlPort: channel.port2 }, { transferList: [channel.port2], signal })
-    .finally(() => channel.port1.close());
+  return runOnPool<T>(ctx.pool, task, payload, signal, onEvent);
 }
 
 /** Renders in the pool and keeps the channels it reprojected in the engine's cache. */
 async function renderCached(ctx: EngineContext, spec: NChannelSpec, signal: AbortSignal, onEvent?: (e: ProgressEvent) => void): Promise<NChannelOutput> {
-  const r = await runControlled<NChannelOutput>(ctx, 'composite.nchannel', spec, signal, onEvent);
+  const r = await renderNChannelOnPool(ctx.pool, spec, signal, onEvent);
   const cache = reprojectionCacheOf(ctx);
   for (const e of r.cacheEntries ?? []) cache.put({ key: e.key, data: e.data }, spec.cache!.channelKeys[e.channel]!);
   return r;
