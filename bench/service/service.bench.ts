@@ -212,6 +212,13 @@ try {
   recordResult({ case: 'previews', metric: 'steady latency p99/p50', ours: s99 / s50, higherIsBetter: false, extra: { ...extra, requests: steady.length } });
   recordResult({ case: 'previews', metric: 'engine CPU share of all cores', ours: busy, higherIsBetter: true, extra });
   recordResult({ case: 'previews', metric: 'engine runnable share of all cores', ours: wanted, higherIsBetter: true, extra });
+  recordResult({
+    case: 'previews',
+    metric: 'busiest threads runnable share of the wall time (least of the two)',
+    ours: Math.min(...busiest.map((x) => (x.run + x.wait) / elapsed)),
+    higherIsBetter: true,
+    extra: { ...extra, ...Object.fromEntries(busiest.map((x, i) => [`thread${i + 1}_on_cpu`, x.run / elapsed])) },
+  });
   recordResult({ case: 'previews', metric: 'engine event-loop delay p99 ms', ours: eld.p99_ms, reference: controlEld.p99_ms, referenceName: 'idle Node process at the same priority', higherIsBetter: false, extra: { ...extra, p50_ms: eld.p50_ms, max_ms: eld.max_ms, control_p50_ms: controlEld.p50_ms, control_max_ms: controlEld.max_ms } });
   recordResult({ case: 'previews', metric: 'bench client CPU s', ours: clientCpu, higherIsBetter: false, extra });
   recordResult({ case: 'previews', metric: 'engine peak RSS MiB', ours: rss, higherIsBetter: false, extra });
