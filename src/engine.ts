@@ -96,8 +96,9 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
       const path = objects ? f.relativePath : f.localPath;
       await library.registerCompletedFile({ path, source: 'download', sha256: f.sha256, jobId: f.jobId, owner: f.owner, visibility: 'public' });
     },
-    // Dismissing a download with its files keeps those the library made other records from.
-    isFileReferenced: (path) => library.isReferenced(path),
+    // Dismissing a download with its files keeps those the library made other records from, and
+    // those in another user's data (a file kept when its first downloader dismissed their job).
+    isFileReferenced: (path, job) => library.isReferenced(path, { owner: job.owner }),
   });
   // Records follow jobs of every kind: outputs recorded before the job is marked completed; a removed job's gone files noticed.
   jobs.beforeComplete(async (job) => {

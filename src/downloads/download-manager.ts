@@ -119,10 +119,11 @@ export interface DownloadManagerOptions {
    */
   readonly onFileComplete?: (file: CompletedDownload) => Promise<void> | void;
   /**
-   * Whether something outside the downloads still needs a file (the library: a record was made
-   * from it). Dismissing a job with its files keeps such a file. Absent: nothing else does.
+   * Whether something outside the downloads still needs a file that `job` (being dismissed with
+   * its files) lists: the library, when a record was made from it or the file is in another user's
+   * data. Dismissing a job with its files keeps such a file. Absent: nothing else does.
    */
-  readonly isFileReferenced?: (localPath: string) => Promise<boolean>;
+  readonly isFileReferenced?: (localPath: string, job: { readonly id: string; readonly owner: string | null }) => Promise<boolean>;
 }
 
 export interface CompletedDownload {
@@ -633,7 +634,7 @@ export class DownloadManager {
     let deleted = 0;
     for (const f of job.files) {
       if (shared.has(f.localPath)) continue;
-      if (f.status === 'complete' && (await this.o.isFileReferenced?.(f.localPath))) continue;
+      if (f.status === 'complete' && (await this.o.isFileReferenced?.(f.localPath, { id: job.id, owner: job.owner }))) continue;
       if (this.o.objectStore) {
         // Downloaded into object storage: the object (or the unfinished upload) is what goes.
         if (f.upload) await this.o.objectStore.abortUpload(f.upload.key, f.upload.uploadId).catch(() => undefined);

@@ -237,14 +237,17 @@ export class LibraryService {
 
   /**
    * Whether the library still needs this file (absolute or DATA_DIR-relative path): another record
-   * was made from it (lineage) and is still there. A download dismissed with its files keeps such
-   * a file, so a product's inputs never vanish under it.
+   * was made from it (lineage) and is still there, or, asked on behalf of `by.owner`, its record is
+   * in another user's data (a file its first downloader kept when they dismissed their job). A
+   * download dismissed with its files keeps such a file, so a product's inputs never vanish under
+   * it and one user never deletes another's data.
    */
-  async isReferenced(path: string): Promise<boolean> {
+  async isReferenced(path: string, by?: { readonly owner: string | null }): Promise<boolean> {
     const rel = this.relativePath(path);
     if (rel === undefined) return false;
     const record = await this.repo.getByPath(rel);
     if (!record) return false;
+    if (by && record.owner !== null && record.owner !== by.owner) return true;
     return (await this.repo.derivedFrom(record.dataId, EVERYONE)).some((r) => !r.missing);
   }
 

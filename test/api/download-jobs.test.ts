@@ -122,4 +122,24 @@ describe('downloads as job-core jobs (/api/jobs) with owners', () => {
       fake.setDownloadSwitches({ '*': {} });
     }
   });
+
+  it('dismissing with delete_files keeps a file that is in another user\'s data (its first downloader kept it)', async () => {
+    const obs = 'jw09992-o004_t001_miri_f770w';
+    const first = await call('POST', '/mast/download/start-chunked', alice, { obs_id: obs });
+    assert.equal((await engine.ctx.downloads.waitUntilSettled(first.body.job_id)).status, 'complete');
+    const files = ((await call('GET', `/mast/download/progress-chunked/${first.body.job_id}`, alice)).body.file_progress as Json[]).map((f) => f.local_path as string);
+    assert.ok(files.length >= 2);
+    // Alice dismisses her job and keeps the files: they stay in her "my data".
+    assert.equal((await call('DELETE', `/api/jobs/${first.body.job_id}`, alice)).status, 200);
+    const second = await call('POST', '/mast/download/start-chunked', bob, { obs_id: obs });
+    assert.notEqual(second.body.job_id, first.body.job_id);
+    assert.equal((await engine.ctx.downloads.waitUntilSettled(second.body.job_id)).status, 'complete');
+    // Bob dismisses his job of the same files with delete_files: Alice's files stay.
+    const d = await call('DELETE', `/mast/download/resumable/${second.body.job_id}?delete_files=true`, bob);
+    assert.equal(d.status, 200, JSON.stringify(d.body));
+    assert.equal(d.body.deleted_files, 0);
+    for (const path of files) await readFile(path);
+    const mine = await call('GET', `/api/jwstdata?mine=true&observationId=${obs}`, alice);
+    assert.equal((mine.body as unknown as Json[]).length, files.length, 'her records are not missing');
+  });
 });
