@@ -17,6 +17,9 @@
  *     shared machine most of a loop's delay is waiting for a core, which the control measures
  *     too, so the difference is what the engine's own work on its loop adds;
  *   - the bench process's own CPU (the clients share the cores with the engine).
+ * Meanwhile a prober asks GET /health (liveness) every 100 ms, one at a time, as a container
+ * health check would: its answers (all should be 200 healthy) and their latency (goal < 50 ms
+ * under any load) are reported beside the previews'.
  *
  * Latency is given over all requests and "steady": without each client's first request, which
  * queued behind the other 99 sent at the same instant (its wait depends on its place in that
@@ -154,6 +157,18 @@ try {
   const steadyLatencies: number[] = [];
   const bySize = new Map<number, number[]>();
   let failed = 0;
+  const health: number[] = [];
+  let unhealthy = 0;
+  const prober = (async () => {
+    while (performance.now() < deadline) {
+      const h0 = performance.now();
+      const r = await fetch(`${url}/health`).catch(() => undefined);
+      const body = r ? ((await r.json()) as { status?: string }) : undefined;
+      health.push(performance.now() - h0);
+      if (r?.status !== 200 || body?.status !== 'healthy') unhealthy++;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  })();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       for (let k = 0; performance.now() < deadline; k++) {
@@ -167,6 +182,7 @@ try {
       }
     }),
   );
+  await prober;
   const elapsed = (performance.now() - t0) / 1000;
   const threads = schedDelta(sched0, await schedstat(pid));
   const clientUsage = process.cpuUsage(client0);
@@ -200,6 +216,8 @@ try {
   console.log(`  engine main thread    on CPU ${share(main.run)}, runnable ${share(main.run + main.wait)}; event-loop delay p50 ${eld.p50_ms} / p99 ${eld.p99_ms} / max ${eld.max_ms} ms (goal p99 < 20 ms)`);
   console.log(`  idle control process  event-loop delay p50 ${controlEld.p50_ms} / p99 ${controlEld.p99_ms} / max ${controlEld.max_ms} ms (same priority: the machine's share of the engine's delay)`);
   console.log(`  bench client CPU      ${clientCpu.toFixed(1)} s (${share(clientCpu)} of one core, on the same cores)`);
+  const h = [...health].sort((a, b) => a - b);
+  console.log(`  GET /health           ${h.length} probes (liveness, every 100 ms), ${unhealthy} not 200 healthy; latency p50/p99/max ${pct(h, 50).toFixed(1)} / ${pct(h, 99).toFixed(1)} / ${h[h.length - 1]!.toFixed(1)} ms (goal < 50 ms)`);
   console.log(`  engine peak RSS       ${rss.toFixed(0)} MiB`);
   console.log(`  load average          ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const extra = { clients: CLIENTS, seconds: SECONDS, size: SIZE, failed, elapsed, loadavg1: loadavg()[0]! };
@@ -222,6 +240,7 @@ try {
   recordResult({ case: 'previews', metric: 'engine event-loop delay p99 ms', ours: eld.p99_ms, reference: controlEld.p99_ms, referenceName: 'idle Node process at the same priority', higherIsBetter: false, extra: { ...extra, p50_ms: eld.p50_ms, max_ms: eld.max_ms, control_p50_ms: controlEld.p50_ms, control_max_ms: controlEld.max_ms } });
   recordResult({ case: 'previews', metric: 'bench client CPU s', ours: clientCpu, higherIsBetter: false, extra });
   recordResult({ case: 'previews', metric: 'engine peak RSS MiB', ours: rss, higherIsBetter: false, extra });
+  recordResult({ case: 'GET /health under the preview load', metric: 'latency p99 ms', ours: pct(h, 99), higherIsBetter: false, extra: { ...extra, probes: h.length, unhealthy, max_ms: h[h.length - 1]! } });
 } finally {
   control.stdin!.end();
   server.stdin!.end();
