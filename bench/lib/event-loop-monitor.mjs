@@ -1,7 +1,7 @@
 /**
  * Preloaded by bench/run.ts into every Node process of a benchmark (NODE_OPTIONS=--import): samples
- * the event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution) for the whole life of
- * the process and, at exit, appends one JSON line to $BENCH_ELD_FILE:
+ * the event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution) of the main thread for
+ * the whole life of the process and, at exit, appends one JSON line to $BENCH_ELD_FILE:
  *   {"pid", "script", "role", "seconds", "p50_ms", "p99_ms", "max_ms"}
  * where role is what the process declared with bench/lib/event-loop-role.ts (engine, harness,
  * helper), 'harness' when it declared nothing.
@@ -10,9 +10,11 @@
  */
 import { appendFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 
 const file = process.env.BENCH_ELD_FILE;
-if (file) {
+// Only the main thread's loop: worker threads (preloaded too) are where the work is meant to block.
+if (file && isMainThread) {
   const started = performance.now();
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();

@@ -61,6 +61,15 @@ export interface Float32BinCounts {
   readonly bandSums: Float64Array;
 }
 
+/** The merged counts: both histograms, the sums, and the value at each of the setup's ranks. */
+export interface Float32BinTotals {
+  readonly rawCounts: Float64Array;
+  readonly counts: Float64Array;
+  readonly s1: number;
+  readonly s2: number;
+  value(rank: number): number;
+}
+
 export class Float32BinPass {
   private readonly params = new Float64Array(P_COUNT);
   private readonly rawEdges: Float64Array;
@@ -77,9 +86,10 @@ export class Float32BinPass {
   /**
    * `buckets`: the first pass's finite counts per bucket (of the whole plane); `map`: the display
    * mapping (used only when setup.affine is undefined; a function cannot cross to a worker, so a
-   * worker rebuilds it).
+   * worker rebuilds it); `shared`: the percentile counts in shared memory (no copy when a worker
+   * returns them).
    */
-  constructor(readonly setup: Float32BinSetup, private readonly buckets: Float64Array, private readonly map: (v: number) => number) {
+  constructor(readonly setup: Float32BinSetup, private readonly buckets: Float64Array, private readonly map: (v: number) => number, options: { shared?: boolean } = {}) {
     const nb = setup.bins;
     const p = this.params;
     const span = setup.max - setup.min;
@@ -98,7 +108,7 @@ export class Float32BinPass {
     this.part = new Int32Array(nb);
     this.rawTotal = new Float64Array(nb);
     this.total = new Float64Array(nb);
-    this.order = new Float32OrderStatistics(buckets, setup.ranks);
+    this.order = new Float32OrderStatistics(buckets, setup.ranks, options.shared ?? false);
     const { flags } = this;
     const slotOf = this.order.slotOf;
     for (let b = 0; b < 65_536; b++) {
@@ -137,7 +147,7 @@ export class Float32BinPass {
    * Adds up `parts` (the counts of consecutive row ranges, in plane order; this pass's own are not
    * included unless listed) and gives the histograms' counts, the sums and the values at the setup's ranks.
    */
-  merge(parts: readonly Float32BinCounts[]): { rawCounts: Float64Array; counts: Float64Array; s1: number; s2: number; value: (rank: number) => number } {
+  merge(parts: readonly Float32BinCounts[]): Float32BinTotals {
     const nb = this.setup.bins;
     const rawCounts = new Float64Array(nb);
     const counts = new Float64Array(nb);

@@ -29,6 +29,11 @@ export function bucketOfKey(key: number): number {
   return (key >>> 16) ^ 0x8000;
 }
 
+/** Count, min and max of finite values from the count and the smallest and largest keys. */
+export function summaryOfKeys(count: number, minKey: number, maxKey: number): { count: number; min: number; max: number } {
+  return count === 0 ? { count: 0, min: NaN, max: NaN } : { count, min: floatOfKey(minKey), max: floatOfKey(maxKey) };
+}
+
 /** The int32 view of a float32 array (same memory). */
 export function bitsOf(data: Float32Array): Int32Array {
   return new Int32Array(data.buffer, data.byteOffset, data.length);
@@ -72,8 +77,14 @@ export class Float32Scan {
 
   /** Call once every band was added. */
   finish(): { count: number; min: number; max: number } {
+    const { count, minKey, maxKey } = this.finishKeys();
+    return summaryOfKeys(count, minKey, maxKey);
+  }
+
+  /** finish() with the min and max as keys (parts of a plane merge exactly: see summaryOfKeys). */
+  finishKeys(): { count: number; minKey: number; maxKey: number } {
     this.flush();
-    return this.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: this.count, min: floatOfKey(this.minMax[0]!), max: floatOfKey(this.minMax[1]!) };
+    return { count: this.count, minKey: this.minMax[0]!, maxKey: this.minMax[1]! };
   }
 }
 
@@ -91,7 +102,8 @@ export class Float32OrderStatistics {
   readonly counts: Float64Array;
   private readonly bucketOfRank = new Map<number, number>();
 
-  constructor(buckets: Float64Array, ranks: readonly number[]) {
+  /** `shared`: the counts in a SharedArrayBuffer (handed between worker threads without a copy). */
+  constructor(buckets: Float64Array, ranks: readonly number[], shared = false) {
     const wanted = [...new Set(ranks)].sort((a, b) => a - b);
     let slots = 0;
     let before = 0;
@@ -108,7 +120,7 @@ export class Float32OrderStatistics {
       }
       before += n;
     }
-    this.counts = new Float64Array(slots * 65_536);
+    this.counts = shared ? new Float64Array(new SharedArrayBuffer(slots * 65_536 * 8)) : new Float64Array(slots * 65_536);
   }
 
   /** Counts the values of `band` that fall in the wanted buckets (the second pass). */

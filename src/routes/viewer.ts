@@ -12,6 +12,7 @@ import type { EngineContext } from '../context.js';
 import { parseHistogramParams, parsePixelDataParams, parsePreviewParams } from '../imaging/options.js';
 import type { HistogramResult, PixelDataResult, PreviewFileResult } from '../imaging/viewer/index.js';
 import { previewFileRequest } from '../imaging/viewer/preview-file.js';
+import { histogramInParts, type HistogramPartAnswer, type HistogramPartRunner } from '../imaging/viewer/histogram-split.js';
 import type { CubeInfo } from '../imaging/cube-info.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
 import { CONTRACT_COLORMAPS, MATPLOTLIB_VERSION, colormapNames, getColormap } from '../imaging/colormaps/index.js';
@@ -134,7 +135,10 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     if (notModified(request, reply, etag)) return reply;
     let body = jsonCache.get(etag)?.body as Omit<HistogramResult, never> | undefined;
     if (!body) {
-      body = await ctx.pool.run<HistogramResult>('viewer.histogram', { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx), smooth: req.smooth }, { signal: requestSignal(ctx, request, reply) });
+      // one task per pool thread at a time (histogram-split.ts): both cores on one request
+      const signal = requestSignal(ctx, request, reply);
+      const run: HistogramPartRunner = (payload) => ctx.pool.run<HistogramPartAnswer>('viewer.histogram-part', payload, { signal });
+      body = await histogramInParts(run, { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx), smooth: req.smooth }, ctx.pool.parallelism);
       jsonCache.set(etag, { body, headers: {} }, 64 * req.bins + 2048);
     }
     return reply.header('etag', etag).header('cache-control', 'no-cache').send({ data_id: request.params.data_id, ...body });

@@ -103,6 +103,11 @@ export class WorkerPool {
     return this.piscina.threads.length;
   }
 
+  /** The most threads the pool runs (the parts a caller splits a plane into). */
+  get parallelism(): number {
+    return this.maxThreads;
+  }
+
   get queueSize(): number {
     return this.waiting.length + this.piscina.queueSize;
   }

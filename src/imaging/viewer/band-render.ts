@@ -17,7 +17,7 @@ import { planeBands, planeRows, type OpenedImage, type ViewerLimits } from './so
 import { hduScaling } from '../../fits/index.js';
 import { Float32Scan } from '../float32-keys.js';
 
-const ZSCALE_SAMPLES = 1000;
+export const ZSCALE_SAMPLES = 1000;
 /** Finite values collected for exact percentiles; beyond, a systematic sample. */
 export const MAX_COLLECTED_VALUES = 32_000_000;
 
@@ -32,14 +32,12 @@ export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: {
   const size = fitInside(width, height, box.width, box.height);
   const resampler = new AreaResampler(width, height, size.width, size.height);
   // The zscale sample if every pixel turns out finite: flat indices 0, s, 2s, ...
-  const stride0 = Math.max(1, Math.trunc(Math.max(1, total / ZSCALE_SAMPLES)));
-  const pre = new Float64Array(Math.min(ZSCALE_SAMPLES, Math.ceil(total / stride0)));
+  const { stride0, pre } = allFiniteSample(total);
   let offset = 0;
   for await (const band of planeBands(img, limits)) {
     resampler.pushRows(band);
-    const end = offset + band.length;
-    for (let j = Math.ceil(offset / stride0); j < pre.length && j * stride0 < end; j++) pre[j] = band[j * stride0 - offset]!;
-    offset = end;
+    takeSample(pre, stride0, offset, band);
+    offset += band.length;
   }
   const reduced = resampler.finish();
   const summary = resampler.summary;
@@ -52,7 +50,7 @@ export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: {
  * zscale sample assuming every pixel is finite: the real zscale sample (a second, targeted read when
  * some are not) and, for histeq or black/white points, the finite values.
  */
-async function displayStatistics(
+export async function displayStatistics(
   img: OpenedImage, limits: ViewerLimits, display: DisplayOptions, summary: FiniteSummary, pre: Float64Array, rowCounts: Int32Array,
 ): Promise<DisplayStatistics> {
   const zscale = display.stretch === 'zscale'
@@ -85,21 +83,34 @@ export async function scanStatistics(img: OpenedImage, limits: ViewerLimits, dis
   const { width, height } = img;
   const total = width * height;
   const rowCounts = new Int32Array(height);
-  const stride0 = Math.max(1, Math.trunc(Math.max(1, total / ZSCALE_SAMPLES)));
-  const pre = new Float64Array(Math.min(ZSCALE_SAMPLES, Math.ceil(total / stride0)));
+  const { stride0, pre } = allFiniteSample(total);
   const acc = { count: 0, min: Infinity, max: -Infinity };
   const keys = yieldsFloat32(img) ? new Float32Scan(width, rowCounts) : undefined;
   let offset = 0;
   for await (const band of planeBands(img, limits)) {
     if (keys) keys.add(asFloat32(band), offset / width);
     else scanBand(band, width, offset / width, rowCounts, acc);
-    const end = offset + band.length;
-    for (let j = Math.ceil(offset / stride0); j < pre.length && j * stride0 < end; j++) pre[j] = band[j * stride0 - offset]!;
-    offset = end;
+    takeSample(pre, stride0, offset, band);
+    offset += band.length;
   }
   const summary: FiniteSummary = keys ? keys.finish() : acc.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: acc.count, min: acc.min, max: acc.max };
   const stats = await displayStatistics(img, limits, display, summary, pre, rowCounts);
   return keys ? { stats, buckets: keys.buckets } : { stats };
+}
+
+/** The zscale sample's flat indices (0, stride0, 2 stride0, ...) if every one of `total` pixels turns out finite. */
+export function allFiniteSample(total: number): { stride0: number; pre: Float64Array } {
+  const stride0 = Math.max(1, Math.trunc(Math.max(1, total / ZSCALE_SAMPLES)));
+  return { stride0, pre: new Float64Array(Math.min(ZSCALE_SAMPLES, Math.ceil(total / stride0))) };
+}
+
+/** Copies the sampled pixels of `band` (flat offset `offset`) into `pre`; returns the range of entries filled. */
+export function takeSample(pre: Float64Array, stride0: number, offset: number, band: ArrayLike<number>): [number, number] {
+  const end = offset + band.length;
+  const from = Math.ceil(offset / stride0);
+  let j = from;
+  for (; j < pre.length && j * stride0 < end; j++) pre[j] = band[j * stride0 - offset]!;
+  return [Math.min(from, j), j];
 }
 
 /** True when `planeBands` yields Float32Array bands (BITPIX 8, 16 and -32, not smoothed). */

@@ -6,7 +6,7 @@
  * since the display mapping is non-decreasing, the stretched range is [map(min), map(max)], so
  * bins are known before the counting pass, and percentiles come from quantile buckets.
  */
-import { buildDisplayMapping, type AppliedDisplay, type DisplayOptions } from '../display.js';
+import { buildDisplayMapping, type AppliedDisplay, type DisplayMapping, type DisplayOptions } from '../display.js';
 import { histogram, UniformBins, type Histogram } from '../histogram.js';
 import { BucketQuantiles } from '../quantiles.js';
 import type { DisplayStatistics } from '../statistics.js';
@@ -14,7 +14,7 @@ import { openImage, planeBands, withSmoothing, type OpenedImage, type ViewerLimi
 import type { SmoothOptions } from '../smoothing.js';
 import { asFloat32, scanStatistics } from './band-render.js';
 import { floatOfKey } from '../float32-keys.js';
-import { Float32BinPass } from '../float32-histogram.js';
+import { Float32BinPass, type Float32BinSetup, type Float32BinTotals } from '../float32-histogram.js';
 import { lerp, percentileRanks } from '../quantiles.js';
 
 export const HISTOGRAM_PERCENTILES = [0.5, 1, 5, 25, 50, 75, 95, 99, 99.5] as const;
@@ -119,28 +119,51 @@ async function streamedHistogram(img: OpenedImage, req: HistogramFileRequest, st
  * a band (float64 increments of the same few bins run several times slower in V8).
  */
 async function float32Histogram(img: OpenedImage, req: HistogramFileRequest, stats: DisplayStatistics, buckets: Float64Array): Promise<Omit<HistogramResult, 'cube_info'>> {
+  if (stats.summary.count === 0) return streamedHistogram(img, req, stats);
+  const plan = float32CountPlan(req, stats, buckets);
+  const pass = new Float32BinPass(plan.setup, buckets, plan.mapping.map);
+  for await (const band of planeBands(img, req.limits)) pass.add(asFloat32(band));
+  return float32Result(plan, pass.merge([pass.counts()]), stats.summary.count);
+}
+
+/** What the counting pass of a float32 plane depends on, from the first pass (the same in every worker that counts a part). */
+export interface Float32CountPlan {
+  readonly mapping: DisplayMapping;
+  readonly rawBins: UniformBins;
+  readonly bins: UniformBins;
+  readonly ranks: ReadonlyArray<[number, number, number]>;
+  readonly setup: Float32BinSetup;
+}
+
+/** The bins, ranks and shift of the counting pass (stats of a plane with finite values). */
+export function float32CountPlan(req: Pick<HistogramFileRequest, 'bins' | 'display'>, stats: DisplayStatistics, buckets: Float64Array): Float32CountPlan {
   const { count, min, max } = stats.summary;
-  if (count === 0) return streamedHistogram(img, req, stats);
   const mapping = buildDisplayMapping(stats, req.display);
   const { affine, map } = mapping;
   const span = max - min;
-  const sMin = mapping.map(min);
-  const sMax = mapping.map(max);
   const rawBins = new UniformBins(req.bins, 0, span === 0 ? 0 : 1);
-  const bins = new UniformBins(req.bins, sMin, sMax);
+  const bins = new UniformBins(req.bins, mapping.map(min), mapping.map(max));
   const ranks = HISTOGRAM_PERCENTILES.map((p) => percentileRanks(p, count));
   // shift for the sums: the mapped lower edge of the median's bucket
   let b = 0;
   for (let seen = buckets[0]!; seen <= count / 2 && b < 65_535; ) seen += buckets[++b]!;
   const shift = mapped(floatOfKey(((b ^ 0x8000) << 16) | 0), affine, map);
-  const pass = new Float32BinPass({ bins: req.bins, min, max, rawEdges: rawBins.edges, edges: bins.edges, affine, shift, ranks: ranks.flatMap(([r0, r1]) => [r0, r1]) }, buckets, map);
-  for await (const band of planeBands(img, req.limits)) pass.add(asFloat32(band));
-  const acc = pass.merge([pass.counts()]);
+  const setup: Float32BinSetup = { bins: req.bins, min, max, rawEdges: rawBins.edges, edges: bins.edges, affine, shift, ranks: ranks.flatMap(([r0, r1]) => [r0, r1]) };
+  return { mapping, rawBins, bins, ranks, setup };
+}
+
+/** The histogram's figures from the merged counts. */
+export function float32Result(plan: Float32CountPlan, acc: Float32BinTotals, count: number): Omit<HistogramResult, 'cube_info'> {
+  const { mapping, ranks } = plan;
+  const { affine, map } = mapping;
+  const sMin = mapping.map(plan.setup.min);
+  const sMax = mapping.map(plan.setup.max);
   const ps = ranks.map(([r0, r1, frac]) => lerp(mapped(acc.value(r0), affine, map), mapped(acc.value(r1), affine, map), frac));
   const d = acc.s1 / count;
+  const shift = plan.setup.shift;
   return {
-    histogram: toJson(bins.result(acc.counts)),
-    raw_histogram: toJson(rawBins.result(acc.rawCounts)),
+    histogram: toJson(plan.bins.result(acc.counts)),
+    raw_histogram: toJson(plan.rawBins.result(acc.rawCounts)),
     percentiles: Object.fromEntries(HISTOGRAM_PERCENTILES.map((p, i) => [percentileKey(p), !(sMax > sMin) ? sMin : ps[i]!])),
     stats: { min: sMin, max: sMax, mean: shift + d, std: Math.sqrt(Math.max(0, acc.s2 / count - d * d)) },
     stretch: mapping.applied,

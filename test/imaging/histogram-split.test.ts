@@ -1,0 +1,88 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeFits } from '../../src/fits/index.js';
+import { histogramFile, histogramInParts, histogramPart, type HistogramFileRequest, type HistogramPartPayload, type ViewerLimits } from '../../src/imaging/viewer/index.js';
+import type { DisplayOptions } from '../../src/imaging/display.js';
+
+/** Every stage's payload and answer cross a structured clone, as they do between pool threads. */
+const runInProcess = async (payload: HistogramPartPayload) => structuredClone(await histogramPart(structuredClone(payload)));
+
+/** A float32 plane with NaN, infinities, both zeros, a narrow background and bright outliers. */
+function plane(width: number, height: number, seed: number, allFinite: boolean): Float32Array {
+  const data = new Float32Array(width * height);
+  let s = seed;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = s / 4294967296;
+    let v = 100 + 0.01 * (i % width) + u * 3;
+    if (i % 1013 === 0) v = 5000 * u;
+    if (!allFinite) {
+      if (i % 97 === 0) v = NaN;
+      else if (i % 211 === 0) v = i % 2 ? Infinity : -Infinity;
+      else if (i % 157 === 0) v = i % 2 ? 0 : -0;
+      else if (i < width * 2) v = NaN; // NaN first rows: the zscale sample is read back by rank
+    }
+    data[i] = v;
+  }
+  return data;
+}
+
+describe('histogram split across workers (histogramInParts)', () => {
+  let dir: string;
+  const files: Array<{ name: string; path: string; width: number }> = [];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'histogram-split-'));
+    for (const [name, width, height, allFinite] of [['nan-inf-zeros', 61, 140, false], ['all-finite', 50, 97, true]] as const) {
+      const path = join(dir, `${name}.fits`);
+      await writeFile(path, await encodeFits([{ axes: [width, height], data: plane(width, height, width * height, allFinite) }]));
+      files.push({ name, path, width });
+    }
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  const displays: DisplayOptions[] = [
+    { stretch: 'zscale' }, { stretch: 'linear' }, { stretch: 'log' }, { stretch: 'asinh', asinhA: 0.05 }, { stretch: 'sqrt', gamma: 0.7 },
+    // not split (needs every finite value): answered whole by the first part
+    { stretch: 'histeq' }, { stretch: 'linear', blackPoint: 0.02, whitePoint: 0.98 },
+  ];
+  it('equals histogramFile exactly, for 2 and 3 parts, every display and bin count', async () => {
+    for (const f of files) {
+      // a decode limit of 3 rows: bands of 3 rows, so small planes split into many bands
+      const limits: ViewerLimits = { maxFileBytes: 1e9, maxElements: f.width * 3 };
+      for (const display of displays) {
+        for (const bins of [256, 7]) {
+          const req: HistogramFileRequest = { path: f.path, sliceIndex: -1, bins, display, limits };
+          const whole = await histogramFile(req);
+          for (const parts of [2, 3]) {
+            assert.deepEqual(await histogramInParts(runInProcess, req, parts), whole, `${f.name} ${JSON.stringify(display)} ${bins} bins, ${parts} parts`);
+          }
+        }
+      }
+    }
+  });
+
+  it('runs the four stages, one scan and one count task per part', async () => {
+    const f = files[0]!;
+    const req: HistogramFileRequest = { path: f.path, sliceIndex: -1, bins: 16, display: { stretch: 'zscale' }, limits: { maxFileBytes: 1e9, maxElements: f.width * 3 } };
+    const stages: string[] = [];
+    await histogramInParts(async (p) => {
+      stages.push(p.stage);
+      return runInProcess(p);
+    }, req, 2);
+    assert.deepEqual(stages, ['scan', 'scan', 'plan', 'count', 'count', 'finish']);
+  });
+
+  it('a plane too small to split is computed whole', async () => {
+    const req: HistogramFileRequest = { path: files[0]!.path, sliceIndex: -1, bins: 16, display: { stretch: 'zscale' }, limits: { maxFileBytes: 1e9, maxElements: 1e8 } };
+    const stages: string[] = [];
+    const r = await histogramInParts(async (p) => {
+      stages.push(p.stage);
+      return runInProcess(p);
+    }, req, 2);
+    assert.deepEqual(stages, ['scan', 'scan']);
+    assert.deepEqual(r, await histogramFile(req));
+  });
+});
