@@ -14,7 +14,11 @@
  * Counts are therefore those of binning every pixel. A plane can be split in row ranges counted
  * separately (worker threads) and merged (`merge`) with exactly the same result.
  */
-import { NON_FINITE_BITS, WARM_UP_PIXELS, Float32OrderStatistics, bitsOf, floatOfKey } from './float32-keys.js';
+import { NON_FINITE_BITS as NON_FINITE, WARM_UP_PIXELS, Float32OrderStatistics, bitsOf, floatOfKey } from './float32-keys.js';
+
+// A module-local copy for the loops: an imported binding is a getter call per pixel where the
+// modules are compiled to CommonJS (tsx in worker threads: the tests and benches).
+const NON_FINITE_BITS: number = NON_FINITE;
 
 /** Everything the counting pass depends on (plain data: it crosses to worker threads). */
 export interface Float32BinSetup {

@@ -7,7 +7,11 @@
 import { ZScaleInterval } from '../intervals.js';
 import { zscaleSample } from '../finite.js';
 import { lerp, percentileRanks, percentilesOfMapped } from '../quantiles.js';
-import { Float32OrderStatistics, NON_FINITE_BITS, bitsOf, floatOfKey } from '../float32-keys.js';
+import { Float32OrderStatistics, NON_FINITE_BITS as NON_FINITE, bitsOf, floatOfKey } from '../float32-keys.js';
+
+// A module-local copy for the loop: an imported binding is a getter call per pixel where the
+// modules are compiled to CommonJS (tsx in worker threads: the tests and benches).
+const NON_FINITE_BITS: number = NON_FINITE;
 import { bunitOf, withImageHdu, type HduRef } from './image-hdu.js';
 import { planeBands, type ViewerLimits } from './source.js';
 import { float32Exact } from './tiles.js';
