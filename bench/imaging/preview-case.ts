@@ -7,6 +7,10 @@
  */
 import { histogramInParts, type HistogramPartAnswer, type HistogramPartRunner, type HistogramResult, type PreviewFileResult, type ViewerLimits } from '../../src/imaging/viewer/index.js';
 import { WorkerPool } from '../../src/workers/pool.js';
+import { declareEventLoopRole } from '../lib/event-loop-role.js';
+
+// The main thread does what the engine's does for these requests (drives pool tasks).
+declareEventLoopRole('engine');
 
 const [kind, path, repeatText] = process.argv.slice(2);
 const repeat = Number(repeatText ?? 3);
