@@ -1,7 +1,8 @@
 /**
  * GET /preview and GET /histogram with smooth_method / smooth_sigma / smooth_size (upstream
  * section 5): 400 messages, the histogram made from the smoothed full-resolution plane (NaN kept
- * out, never 0), previews that change with the smoothing.
+ * out, never 0), previews that change with the smoothing; the camelCase names of the library
+ * facades (upstream §5: smoothMethod, smoothSigma, smoothSize).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,5 +81,27 @@ describe('preview and histogram smoothing', () => {
     assert.match(String(smooth.headers['content-type']), /image\/png/);
     assert.notEqual(smooth.headers.etag, plain.headers.etag);
     assert.notDeepEqual(smooth.rawPayload, plain.rawPayload);
+  });
+
+  it('takes smoothMethod / smoothSigma / smoothSize on the library facades (/api/jwstdata/{id}/histogram, /preview)', async () => {
+    assert.equal((await engine.app.inject({ method: 'POST', url: '/api/jwstdata/scan' })).statusCode, 200);
+    let id: string | undefined;
+    for (let i = 0; i < 200 && id === undefined; i++) {
+      const list = (await get('/api/jwstdata')).json() as Array<{ id: string; fileName: string }>;
+      id = list.find((r) => r.fileName === 'noise.fits')?.id;
+      if (id === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(id, 'the record of noise.fits');
+    const facade = await get(`/api/jwstdata/${id}/histogram?bins=64&smoothMethod=gaussian&smoothSigma=2`);
+    assert.equal(facade.statusCode, 200, facade.body);
+    const direct = (await get('/histogram/x?file_path=noise.fits&bins=64&smooth_method=gaussian&smooth_sigma=2')).json() as { raw_histogram: { counts: number[] } };
+    assert.deepEqual((facade.json() as { raw_histogram: { counts: number[] } }).raw_histogram.counts, direct.raw_histogram.counts);
+    const bad = await get(`/api/jwstdata/${id}/preview?smoothMethod=median&smoothSize=4`);
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().detail, 'smooth_size must be odd');
+    const box = await get(`/api/jwstdata/${id}/preview?width=64&height=48&smoothMethod=box&smoothSize=5`);
+    const boxDirect = await get('/preview/x?file_path=noise.fits&width=64&height=48&smooth_method=box&smooth_size=5');
+    assert.equal(box.statusCode, 200);
+    assert.deepEqual(box.rawPayload, boxDirect.rawPayload);
   });
 });
