@@ -9,11 +9,15 @@
 import type { ArrayCell, Complex, TableCell } from '../fits/table/types.js';
 import { isArrayCell } from '../fits/table/json.js';
 
-/** Python's repr of a float from its shortest round-trip digits. */
-function formatShortest(mantissa: string, exp: number, negative: boolean): string {
+/**
+ * Python's repr of a float from its shortest round-trip digits: positional when
+ * 1e-4 <= |value| < 1e16, else scientific (numpy's str of float32 and float64 scalars compares
+ * the value itself, so float32's 0.0001, just below 1e-4, prints 1e-04).
+ */
+function formatShortest(mantissa: string, exp: number, negative: boolean, positional: boolean): string {
   const digits = mantissa.replace('.', '');
   let out: string;
-  if (exp >= -5 && exp < 16) {
+  if (positional) {
     if (exp < 0) out = `0.${'0'.repeat(-exp - 1)}${digits}`;
     else if (digits.length <= exp + 1) out = `${digits}${'0'.repeat(exp + 1 - digits.length)}.0`;
     else out = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
@@ -31,13 +35,21 @@ function nonFinite(v: number): string | null {
   return null;
 }
 
+const positional = (a: number): boolean => a >= 1e-4 && a < 1e16;
+
 /** str(float) in Python / numpy float64. */
 export function pyFloat(v: number): string {
   const nf = nonFinite(v);
   if (nf !== null) return nf;
   if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
-  const [m, e] = Math.abs(v).toExponential().split('e') as [string, string];
-  return formatShortest(m, Number(e), v < 0);
+  const a = Math.abs(v);
+  if (positional(a)) {
+    // JS prints these positionally with the same shortest round-trip digits; Python adds '.0' to integral values.
+    const s = String(v);
+    return Number.isInteger(v) ? `${s}.0` : s;
+  }
+  const [m, e] = a.toExponential().split('e') as [string, string];
+  return formatShortest(m, Number(e), v < 0, false);
 }
 
 /** str(np.float32(v)): the shortest digits that round-trip through float32. */
@@ -50,7 +62,7 @@ export function pyFloat32(v: number): string {
     const s = a.toExponential(p - 1);
     if (Math.fround(Number(s)) === a) {
       const [m, e] = s.split('e') as [string, string];
-      return formatShortest(m.replace(/\.?0+$/, '') || '0', Number(e), v < 0);
+      return formatShortest(m.replace(/\.?0+$/, '') || '0', Number(e), v < 0, positional(a));
     }
   }
   return pyFloat(v);
