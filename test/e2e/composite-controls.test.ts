@@ -242,8 +242,14 @@ describe('composite workbench controls, end to end', { timeout: 300_000 }, () =>
       assert.equal(await page.getByTestId('composite-job').count(), 0, 'the progress panel is gone');
       assert.ok(await page.getByRole('button', { name: 'Generate composite' }).isEnabled());
       // the job ended cancelled, or had finished before the cancel reached it
-      const record = (await (await fetch(`${stack.url}/api/jobs/${job.job_id}`)).json()) as { status: string };
-      assert.ok(['cancelled', 'succeeded'].includes(record.status), record.status);
+      // a cancel is a request: the render stops at its next check, so wait for the job to end
+      const ended = ['cancelled', 'succeeded', 'failed'];
+      let status = '';
+      for (let tries = 0; tries < 300 && !ended.includes(status); tries++) {
+        if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        status = ((await (await fetch(`${stack.url}/api/jobs/${job.job_id}`)).json()) as { status: string }).status;
+      }
+      assert.ok(['cancelled', 'succeeded'].includes(status), status);
     } finally {
       await page.unrouteAll({ behavior: 'ignoreErrors' });
     }
