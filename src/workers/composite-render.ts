@@ -10,8 +10,8 @@
  *      are moved to it (transferred, not copied), so it frees each one once combined.
  * Every step is the one-thread render's own code in the same order, so the picture is the same
  * byte for byte (test/composite/parallel-render.test.ts). Progress events are put back in the
- * one-thread order (src/composite/progress-order.ts). A debug-mask render or a single channel
- * runs as one task, as before. A failing or stopped channel stops the others; the render ends
+ * one-thread order (src/composite/progress-order.ts). A debug-mask render, a single channel, or a
+ * render submitted while fewer than two threads are free runs as one task, as before. A failing or stopped channel stops the others; the render ends
  * only once every task has ended.
  */
 import { MessageChannel } from 'node:worker_threads';
@@ -72,7 +72,9 @@ async function allEnded<T>(promises: ReadonlyArray<Promise<T>>, onFirstError: (e
 }
 
 export async function renderNChannelOnPool(pool: WorkerPool, spec: NChannelSpec, signal?: AbortSignal, onEvent?: (e: ProgressEvent) => void): Promise<NChannelOutput> {
-  if (spec.debugMasks || spec.channels.length < 2) return runControlled<NChannelOutput>(pool, 'composite.nchannel', spec, signal, onEvent);
+  // The split costs 20-33 % more CPU and holds every channel at once (docs/composites.md, "On
+  // several threads"): it pays only when a second thread is free, so a busy engine renders in one.
+  if (spec.debugMasks || spec.channels.length < 2 || pool.idleThreads < 2) return runControlled<NChannelOutput>(pool, 'composite.nchannel', spec, signal, onEvent);
   const { cache, ...rest } = spec;
   const setup = await pool.run<NChannelSetup>('composite.nchannel-plan', rest, signal ? { signal } : {});
   const order = new ChannelProgressOrder(spec.channels.length, spec.backgroundNeutralization, (e) => onEvent?.(e));

@@ -108,6 +108,11 @@ export class WorkerPool {
     return this.maxThreads;
   }
 
+  /** Threads free for a new task right now (none while tasks wait for one). */
+  get idleThreads(): number {
+    return this.waiting.length > 0 ? 0 : this.maxThreads - this.dispatched;
+  }
+
   get queueSize(): number {
     return this.waiting.length + this.piscina.queueSize;
   }

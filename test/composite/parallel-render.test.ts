@@ -121,4 +121,26 @@ describe('N-channel composite on several worker threads', () => {
     await assert.rejects(run, /client gone/);
     assert.equal(pool.stats().active, 0, 'every task has ended');
   });
+  it('renders as one task when fewer than two threads are free (a busy engine gains nothing from the split)', async () => {
+    const s = spec(nebula.map((p, i) => ({ label: `f${i}`, paths: [p], weight: 1, color: hueToRgb([240, 120, 0][i]!), autoStretch: true, tone: MANUAL })));
+    const tasks: string[] = [];
+    const run = pool.run.bind(pool);
+    pool.run = ((task, payload, options) => {
+      tasks.push(task);
+      return run(task, payload, options);
+    }) as WorkerPool['run'];
+    try {
+      assert.equal(pool.idleThreads, 2);
+      const busy = run('ping', { spinMs: 1500 }); // holds one thread of two
+      assert.equal(pool.idleThreads, 1);
+      const one = await renderNChannel(s);
+      const many = await renderNChannelOnPool(pool, s);
+      await busy;
+      assertSame(one, many);
+      assert.deepEqual(tasks, ['composite.nchannel']);
+      assert.equal(pool.idleThreads, 2);
+    } finally {
+      pool.run = run;
+    }
+  });
 });
