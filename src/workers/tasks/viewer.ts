@@ -9,13 +9,11 @@ import {
   fitsHeaderFile,
   fitsInfoFile,
   fitsTableFile,
-  histogramFile,
   histogramPart,
   pixelDataFile,
   previewFile,
   thumbnailFile,
   type CutoutRequest,
-  type HistogramFileRequest,
   type HistogramPartPayload,
   type PixelDataRequest,
   type PreviewFileRequest,
@@ -47,7 +45,6 @@ export interface PathPayload {
 export const viewerTasks = {
   'viewer.preview': (p: PreviewFileRequest) => previewFile(p),
   'viewer.thumbnail': (p: PathPayload) => thumbnailFile(p.path, p.limits),
-  'viewer.histogram': (p: HistogramFileRequest) => histogramFile(p),
   /** One stage of a histogram split across the pool (histogramInParts, driven by the caller). */
   'viewer.histogram-part': (p: HistogramPartPayload) => histogramPart(p),
   'viewer.pixeldata': (p: PixelDataRequest) => pixelDataFile(p),
