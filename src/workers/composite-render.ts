@@ -11,8 +11,8 @@
  * Every step is the one-thread render's own code in the same order, so the picture is the same
  * byte for byte (test/composite/parallel-render.test.ts). Progress events are put back in the
  * one-thread order (src/composite/progress-order.ts). A debug-mask render, a single channel, or a
- * render submitted while fewer than two threads are free runs as one task, as before. A failing or stopped channel stops the others; the render ends
- * only once every task has ended.
+ * render submitted while fewer than two threads are free runs as one task, as before. A failing or
+ * stopped channel stops the others; the render ends only once every task has ended.
  */
 import { MessageChannel } from 'node:worker_threads';
 import type { ChannelPart, NChannelOutput, NChannelSetup, NChannelSpec, ProgressEvent } from '../composite/pipeline.js';
