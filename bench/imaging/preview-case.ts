@@ -25,7 +25,7 @@ for (let i = 0; i < repeat; i++) {
   const c0 = process.cpuUsage();
   if (kind === 'histogram') {
     const run: HistogramPartRunner = (payload) => pool.run<HistogramPartAnswer>('viewer.histogram-part', payload);
-    const h: HistogramResult = await histogramInParts(run, { path: path!, sliceIndex: -1, bins: 256, display: { stretch: 'zscale' }, limits }, pool.parallelism);
+    const h: HistogramResult = await histogramInParts(run, { path: path!, sliceIndex: -1, bins: 256, display: { stretch: 'zscale' }, limits }, Math.max(1, pool.idleThreads));
     JSON.stringify(h);
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1e6);

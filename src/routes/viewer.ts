@@ -135,10 +135,11 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     if (notModified(request, reply, etag)) return reply;
     let body = jsonCache.get(etag)?.body as Omit<HistogramResult, never> | undefined;
     if (!body) {
-      // one task per pool thread at a time (histogram-split.ts): both cores on one request
+      // split over the pool's free threads (histogram-split.ts): both cores on one request when
+      // they are idle; on a busy pool one task, as a split only adds passes there (as composites do)
       const signal = requestSignal(ctx, request, reply);
       const run: HistogramPartRunner = (payload) => ctx.pool.run<HistogramPartAnswer>('viewer.histogram-part', payload, { signal });
-      body = await histogramInParts(run, { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx), smooth: req.smooth }, ctx.pool.parallelism);
+      body = await histogramInParts(run, { path: file.path, sliceIndex: req.sliceIndex, bins: req.bins, display: req.display, limits: viewerLimits(ctx), smooth: req.smooth }, Math.max(1, ctx.pool.idleThreads));
       jsonCache.set(etag, { body, headers: {} }, 64 * req.bins + 2048);
     }
     return reply.header('etag', etag).header('cache-control', 'no-cache').send({ data_id: request.params.data_id, ...body });

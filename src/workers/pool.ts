@@ -103,12 +103,8 @@ export class WorkerPool {
     return this.piscina.threads.length;
   }
 
-  /** The most threads the pool runs (the parts a caller splits a plane into). */
-  get parallelism(): number {
-    return this.maxThreads;
-  }
-
-  /** Threads free for a new task right now (none while tasks wait for one). */
+  /** Threads free for a new task right now (none while tasks wait for one): how many parts a caller
+   * splitting one request over the pool (a histogram, a composite) can run at once. */
   get idleThreads(): number {
     return this.waiting.length > 0 ? 0 : this.maxThreads - this.dispatched;
   }
