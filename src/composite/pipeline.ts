@@ -97,6 +97,9 @@ export interface NChannelOutput {
   readonly width: number;
   readonly height: number;
   readonly quality: QualityMetrics;
+  /** The picture's size before it is placed on the canvas (after rotation): what crop zoom 1 fits. */
+  readonly pictureWidth: number;
+  readonly pictureHeight: number;
   readonly plan: Omit<GridPlan, 'grid'>;
   readonly autoFeather: boolean;
   readonly featherStrength: number;
@@ -368,6 +371,7 @@ export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = 
         : null;
       return {
         image, mediaType: MEDIA_TYPES.png, width: panels.width, height: panels.height, quality: { score: 1, snr: 0, balance: 0, spread: 0, coverage: 0 },
+        pictureWidth: panels.width, pictureHeight: panels.height,
         plan: planInfo, autoFeather, featherStrength, blurSigmas: setup.blurSigmas, ...cache, debug: { channels: shown.map((c) => c.label), warning },
       };
     }
@@ -479,7 +483,7 @@ export async function finishNChannel(
       image = embedAvm(Buffer.from(image), undefined, spec.avm ?? { facility: 'JWST' });
     }
   }
-  return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, ...extras };
+  return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, pictureWidth: picture.width, pictureHeight: picture.height, ...extras };
 }
 
 /** Adds a channel's values times its weight and colour into a group's sum (where covered). */

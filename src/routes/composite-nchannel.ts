@@ -236,6 +236,8 @@ export function compositeHeaders(r: NChannelOutput, fallbacks: readonly string[]
     'x-composite-auto-feather': String(r.autoFeather),
     'x-composite-feather-strength': r.featherStrength.toFixed(3),
     'x-composite-budget-status': r.plan.status,
+    // Ours: the picture's width,height before placement, so a client maps drags to crop units.
+    'x-composite-picture-size': `${r.pictureWidth},${r.pictureHeight}`,
   };
   if (r.plan.sideFactor < 1) {
     h['x-composite-was-downscaled'] = 'true';

@@ -101,6 +101,7 @@ describe('POST /composite/generate-nchannel', () => {
     assert.equal(res.statusCode, 200, res.body);
     const img = await pixels(res.rawPayload);
     assert.deepEqual([img.width, img.height], [W, H]);
+    assert.equal(res.headers['x-composite-picture-size'], `${W},${H}`, 'the picture before placement: the grid, unrotated');
     const stretch = (f: (x: number, y: number) => number, kind: 'linear' | 'asinh' | 'sqrt') => {
       const values = new Float64Array(W * H);
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) values[y * W + x] = Math.fround(f(x, y));

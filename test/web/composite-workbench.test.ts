@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compositeParams, parseLinkedChannels, planRecipe, suggestRequest, targetOf, type Recipe } from '../../web/src/recipes.js';
-import { cropTo, panBy, type View } from '../../web/src/composite-view.js';
+import { cropTo, fillOf, panBy, type View } from '../../web/src/composite-view.js';
 import type { MastRow } from '../../web/src/api/types.js';
 import { placement } from '../../src/composite/canvas.js';
 import { START_LOOK, START_OUTPUT, blocker, channel, compositeRequest, hueHex, previewSize, type Look, type Output } from '../../web/src/composite-request.js';
@@ -89,6 +89,51 @@ describe('preview drags in the route units', () => {
       assert.ok(Math.abs(canvasOf({ ...v, ...framed }, px) - 0.5) < 2e-3, `box centre at the canvas centre (zoom ${v.zoom})`);
     }
     assert.equal(cropTo(base, { x0: 0.5, y0: 0.5, x1: 0.505, y1: 0.5 }), null, 'a click frames nothing');
+  });
+
+  // Oblong canvases and pictures: the picture fills one axis only at zoom 1.
+  const shapes = [
+    { cw: 1600, ch: 900, pw: 1000, ph: 1000 }, // square picture on a wide canvas
+    { cw: 1000, ch: 1000, pw: 2000, ph: 700 }, // wide picture on a square canvas
+    { cw: 800, ch: 1200, pw: 1500, ph: 900 }, // wide picture on a tall canvas
+  ];
+  /** Canvas fractions (x, y) showing picture fractions (px, py), as the engine places the picture. */
+  const canvasAt = (s: (typeof shapes)[number], v: View, px: number, py: number) => {
+    const pl = placement(s.pw, s.ph, { width: s.cw, height: s.ch, zoom: v.zoom, centerX: v.centerX, centerY: v.centerY });
+    return { x: (px * pl.sw - pl.offX) / s.cw, y: (py * pl.sh - pl.offY) / s.ch };
+  };
+
+  it('on oblong canvases and pictures, panning keeps the picture under the pointer on every axis that can move', () => {
+    for (const s of shapes) {
+      const fill = fillOf(s.cw, s.ch, s.pw, s.ph);
+      for (const zoom of [1.3, 2, 4]) {
+        const v = { ...base, zoom, centerX: 0.45, centerY: 0.55 };
+        const before = canvasAt(s, v, 0.5, 0.5);
+        const pan = panBy(v, -0.05, 0.04, fill)!;
+        const after = canvasAt(s, { ...v, ...pan }, 0.5, 0.5);
+        // an axis larger than the canvas follows the pointer; one that is not stays centred
+        const movesX = fill.x * zoom > 1, movesY = fill.y * zoom > 1;
+        assert.ok(Math.abs(after.x - (before.x - (movesX ? 0.05 : 0))) < 3e-3, `${JSON.stringify(s)} zoom ${zoom}: x ${before.x} -> ${after.x}`);
+        assert.ok(Math.abs(after.y - (before.y + (movesY ? 0.04 : 0))) < 3e-3, `${JSON.stringify(s)} zoom ${zoom}: y ${before.y} -> ${after.y}`);
+      }
+    }
+    assert.equal(panBy({ ...base, zoom: 0.9 }, 0.1, 0.1, fillOf(800, 1200, 1500, 900)), null, 'the picture is inside the canvas on both axes');
+    assert.deepEqual(panBy({ ...base, zoom: 1.2 }, 0.1, 0.1, fillOf(1600, 900, 1000, 1000)), { centerX: 0.5, centerY: 0 }, 'only the axis the picture overflows pans');
+  });
+
+  it('on oblong canvases and pictures, a framed box ends centred on the canvas', () => {
+    for (const s of shapes) {
+      const fill = fillOf(s.cw, s.ch, s.pw, s.ph);
+      for (const v of [base, { ...base, zoom: 2, centerX: 0.3, centerY: 0.7 }]) {
+        const box = { x0: 0.4, y0: 0.42, x1: 0.6, y1: 0.58 };
+        const pl = placement(s.pw, s.ph, { width: s.cw, height: s.ch, zoom: v.zoom, centerX: v.centerX, centerY: v.centerY });
+        const px = (((box.x0 + box.x1) / 2) * s.cw + pl.offX) / pl.sw;
+        const py = (((box.y0 + box.y1) / 2) * s.ch + pl.offY) / pl.sh;
+        const framed = cropTo(v, box, fill)!;
+        const at = canvasAt(s, { ...v, ...framed }, px, py);
+        assert.ok(Math.abs(at.x - 0.5) < 3e-3 && Math.abs(at.y - 0.5) < 3e-3, `${JSON.stringify(s)} zoom ${v.zoom}: box centre at ${at.x}, ${at.y}`);
+      }
+    }
   });
 });
 

@@ -20,7 +20,7 @@ import { ImageResult } from '../components/ImageResult.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { withToken } from '../api/client.js';
 import { parseLinkedChannels } from '../recipes.js';
-import { clamp, cropTo, panBy, round, type View } from '../composite-view.js';
+import { clamp, cropTo, fillOf, panBy, round, SQUARE, type Fill, type View } from '../composite-view.js';
 import {
   AVM_FIELDS, CURVES, OVERALL_STRETCHES, START_LOOK, START_OUTPUT, STRETCHES, blocker, channel, compositeRequest, hueHex, labelOf, rgbOf,
   type Channel, type Look, type Output,
@@ -38,6 +38,8 @@ interface Rendered {
   mime: string;
   width: number;
   height: number;
+  /** How the picture fills this canvas at crop zoom 1 (from X-Composite-Picture-Size), for drags. */
+  fill: Fill;
   quality: Record<string, string>;
   cache: string | null;
   /** What the engine changed or warns about: a shrunk grid, a forced downscale, the masks' warning. */
@@ -117,7 +119,10 @@ function rendered(blob: Blob, body: Record<string, unknown>, header: (name: stri
   if (warning) notes.push(warning);
   const masks = header('x-debug-channels');
   if (masks) notes.push(`coverage masks of ${masks}`);
-  return { url: URL.createObjectURL(blob), mime: blob.type || 'image/png', width: Number(body.width), height: Number(body.height), quality, cache: header('x-composite-cache') ?? null, notes };
+  const [pw, ph] = (header('x-composite-picture-size') ?? '').split(',').map(Number);
+  const width = Number(body.width), height = Number(body.height);
+  const fill = fillOf(width, height, pw ?? NaN, ph ?? NaN);
+  return { url: URL.createObjectURL(blob), mime: blob.type || 'image/png', width, height, fill, quality, cache: header('x-composite-cache') ?? null, notes };
 }
 
 async function render(body: Record<string, unknown>, signal: AbortSignal): Promise<Rendered> {
@@ -401,7 +406,7 @@ export function CompositePage({ params = new URLSearchParams() }: { params?: URL
       const f = fractionAt(e, r);
       setCropBox((b) => (b ? { ...b, x1: f.x, y1: f.y } : b));
     } else {
-      const pan = panBy(d.view, (e.clientX - d.x) / r.width, (e.clientY - d.y) / r.height);
+      const pan = panBy(d.view, (e.clientX - d.x) / r.width, (e.clientY - d.y) / r.height, shown?.fill ?? SQUARE);
       if (pan) setView((v) => ({ ...v, ...pan }));
     }
   };
@@ -410,7 +415,7 @@ export function CompositePage({ params = new URLSearchParams() }: { params?: URL
     drag.current = null;
     if (d?.mode === 'crop' && cropBox) {
       setCropBox(null);
-      const framed = cropTo(d.view, cropBox);
+      const framed = cropTo(d.view, cropBox, shown?.fill ?? SQUARE);
       if (framed) setView((v) => ({ ...v, ...framed }));
     }
   };
