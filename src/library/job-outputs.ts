@@ -5,7 +5,8 @@
  * calls these through its generic hooks (JobService.beforeComplete and its `removed` events); this
  * module knows jobs only by the few fields below.
  */
-import type { LibraryService } from './service.js';
+import type { Queryable } from '../db/index.js';
+import type { LibraryService, PreparedFile } from './service.js';
 import { isLibraryFile } from './facts.js';
 import type { LibraryRecord } from './record.js';
 
@@ -46,21 +47,32 @@ function sourceOf(kind: string): 'download' | 'job' {
 }
 
 /**
- * Registers the job's library files (FITS, ECSV) as records made by the job from its input
- * records. Idempotent (a re-run refreshes the same records). Returns the records.
+ * Record writes prepared outside any transaction, to commit in one: `write` in the transaction
+ * (run again if that transaction is retried), `committed` once it committed.
  */
-export async function recordJobOutputs(library: LibraryService, job: FinishedJob): Promise<LibraryRecord[]> {
+export interface PreparedWrites {
+  write(tx: Queryable): Promise<void>;
+  committed(): void;
+}
+
+/**
+ * The records of the job's library files (FITS, ECSV) as made by the job from its input records:
+ * the file work now (headers, SHA-256, the input records' ids), the writes when the caller
+ * commits them (the job core: in the transaction that marks the job completed). Undefined when the
+ * job wrote no library file.
+ */
+export async function prepareJobOutputs(library: LibraryService, job: FinishedJob): Promise<PreparedWrites | undefined> {
   const files = job.outputs.filter((o) => isLibraryFile(o.path));
-  if (files.length === 0) return [];
+  if (files.length === 0) return undefined;
   const inputIds: string[] = [];
   for (const name of inputFileNames(job.inputs)) {
     const record = await library.recordOf(name);
     if (record && !inputIds.includes(record.dataId)) inputIds.push(record.dataId);
   }
   const source = sourceOf(job.kind);
-  const out: LibraryRecord[] = [];
+  const prepared: PreparedFile[] = [];
   for (const file of files) {
-    out.push(await library.registerCompletedFile({
+    prepared.push(await library.prepareCompletedFile({
       path: file.path,
       source,
       jobId: job.id,
@@ -68,5 +80,31 @@ export async function recordJobOutputs(library: LibraryService, job: FinishedJob
       owner: source === 'job' ? job.owner : null,
     }));
   }
-  return out;
+  return preparedWrites(library, prepared);
+}
+
+/** The writes of prepared records; `committed` starts their thumbnails. */
+export function preparedWrites(library: LibraryService, prepared: readonly PreparedFile[]): PreparedWrites {
+  let written: LibraryRecord[] = [];
+  return {
+    async write(tx) {
+      const records: LibraryRecord[] = [];
+      for (const p of prepared) records.push(await library.commitCompletedFile(p, tx));
+      written = records;
+    },
+    committed() {
+      written.forEach((record, i) => void library.afterCommit(prepared[i]!, record));
+    },
+  };
+}
+
+/**
+ * Registers the job's library files as records made by the job from its input records, in one
+ * transaction of the library's database. Idempotent (a re-run refreshes the same records).
+ */
+export async function recordJobOutputs(library: LibraryService, job: FinishedJob): Promise<void> {
+  const writes = await prepareJobOutputs(library, job);
+  if (!writes) return;
+  await library.db.transaction((tx) => writes.write(tx));
+  writes.committed();
 }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { opendir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import type { Database } from '../db/index.js';
+import type { Database, Queryable } from '../db/index.js';
 import { NotFoundError } from '../errors.js';
 import { readFileFacts, isLibraryFile, type FactsLimits } from './facts.js';
 import { locationStream } from '../storage/locations.js';
@@ -61,6 +61,14 @@ export interface CompletedFile {
   readonly description?: string | null;
   /** Wait for the stored thumbnail (default: rendered in the background). */
   readonly awaitThumbnail?: boolean;
+}
+
+/** A completed file's record, ready to write (`LibraryService.prepareCompletedFile`). */
+export interface PreparedFile {
+  readonly input: FileRecordInput;
+  /** Where the file is read from (local path or s3:// location), for its thumbnail. */
+  readonly location: string;
+  readonly awaitThumbnail: boolean;
 }
 
 export interface ScanReport {
@@ -141,16 +149,27 @@ export class LibraryService {
    * headers, size, checksum, lineage and owner, then its thumbnail. Returns the record.
    */
   async registerCompletedFile(file: CompletedFile): Promise<LibraryRecord> {
+    const prepared = await this.prepareCompletedFile(file);
+    const record = await this.commitCompletedFile(prepared);
+    await this.afterCommit(prepared, record);
+    return (await this.repo.get(record.dataId)) ?? record;
+  }
+
+  /**
+   * The file work of a completed file's record, outside any transaction: its location, header
+   * facts and SHA-256 (read from the file unless known). `commitCompletedFile` writes the record
+   * later, e.g. in the transaction that marks its job or download complete.
+   */
+  async prepareCompletedFile(file: CompletedFile): Promise<PreparedFile> {
     const rel = this.relativePath(file.path);
     if (rel === undefined) throw new NotFoundError('File is outside the data directory');
     const info = await this.locate(rel);
     if (!info) throw new NotFoundError(`File not found: ${rel.split('/').pop() ?? rel}`);
-    const abs = info.location;
     // A file registered already, unchanged since (a download's file, then its job's outputs), keeps its checksum.
     const known = file.sha256 ? undefined : await this.repo.getByPath(rel);
     const knownSha = known?.sha256 && known.sizeBytes === info.size && known.fileMtimeMs === Math.round(info.mtimeMs) ? known.sha256 : undefined;
-    const [facts, sha256] = await Promise.all([readFileFacts(abs, rel, this.options.readLimits), file.sha256 ?? knownSha ?? sha256File(abs)]);
-    const record = await this.repo.upsertFile({
+    const [facts, sha256] = await Promise.all([readFileFacts(info.location, rel, this.options.readLimits), file.sha256 ?? knownSha ?? sha256File(info.location)]);
+    const input: FileRecordInput = {
       ...facts,
       path: rel,
       sizeBytes: info.size,
@@ -162,17 +181,28 @@ export class LibraryService {
       owner: file.owner ?? null,
       visibility: file.visibility ?? (file.owner ? 'private' : this.options.defaultVisibility ?? 'public'),
       description: file.description ?? null,
-    });
-    if (this.options.thumbnailer && (record.dataType === 'image' || record.dataType === 'cube')) {
-      // Rendering reads pixels: downloads do not wait for it unless asked.
-      const render = this.storeThumbnail(record, abs).then(() => undefined, (err: unknown) => this.options.logger?.warn({ err, path: rel }, 'thumbnail failed'));
-      if (file.awaitThumbnail) await render;
-      else {
-        this.background.add(render);
-        void render.finally(() => this.background.delete(render));
-      }
+    };
+    return { input, location: info.location, awaitThumbnail: file.awaitThumbnail === true };
+  }
+
+  /**
+   * Writes a prepared record: on the library's database, or in `tx`, a transaction of the same
+   * database that other writes share (idempotent: run again after a rollback, it writes the same).
+   */
+  commitCompletedFile(prepared: PreparedFile, tx?: Queryable): Promise<LibraryRecord> {
+    return this.repo.upsertFile(prepared.input, tx);
+  }
+
+  /** After the record is committed: its thumbnail (pixel work), in the background unless asked to wait. */
+  async afterCommit(prepared: PreparedFile, record: LibraryRecord): Promise<void> {
+    if (!this.options.thumbnailer || (record.dataType !== 'image' && record.dataType !== 'cube')) return;
+    // Rendering reads pixels: downloads do not wait for it unless asked.
+    const render = this.storeThumbnail(record, prepared.location).then(() => undefined, (err: unknown) => this.options.logger?.warn({ err, path: record.path }, 'thumbnail failed'));
+    if (prepared.awaitThumbnail) await render;
+    else {
+      this.background.add(render);
+      void render.finally(() => this.background.delete(render));
     }
-    return (await this.repo.get(record.dataId)) ?? record;
   }
 
   /**

@@ -5,6 +5,7 @@ import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/index.js';
 import { EVERYONE, ANONYMOUS, LIBRARY_MIGRATIONS, LibraryService, levelFromName, observationIdFrom, parseSRegion, sha256File } from '../../src/library/index.js';
+import { prepareJobOutputs } from '../../src/library/job-outputs.js';
 import { forEachBackend, type BackendTarget } from '../helpers/db-backends.js';
 import { writeEcsv, writeProduct } from './fixtures.js';
 
@@ -121,6 +122,37 @@ forEachBackend('library', (target) => {
       assert.equal(after.dataId, before.dataId, 'the path keeps its id');
       assert.equal(after.missing, false);
       assert.equal(after.filter, 'F1130W');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('prepares a job\'s output records outside any transaction and writes them only with the transaction that commits them', async () => {
+    const { service, dataDir } = await library(target, { thumbnails: true });
+    try {
+      await placeProducts(dataDir);
+      const job = { id: 'job-7', kind: 'composite', owner: 'bob', inputs: { file_path: CAL }, outputs: [{ path: MIRI }, { path: 'notes.txt' }] };
+      const input = await service.registerCompletedFile({ path: CAL, source: 'download' });
+      const writes = (await prepareJobOutputs(service, job))!;
+      // Prepared (headers read, checksum computed): nothing written yet.
+      assert.equal(await service.repo.getByPath(MIRI), undefined);
+      // A transaction that fails after the writes leaves no record.
+      await assert.rejects(service.db.transaction(async (tx) => {
+        await writes.write(tx);
+        throw new Error('injected');
+      }), /injected/);
+      assert.equal(await service.repo.getByPath(MIRI), undefined);
+      // Run again in a transaction that commits: the records, with lineage; then their thumbnails.
+      await service.db.transaction((tx) => writes.write(tx));
+      writes.committed();
+      const out = (await service.repo.getByPath(MIRI))!;
+      assert.equal(out.jobId, 'job-7');
+      assert.equal(out.owner, 'bob');
+      assert.deepEqual(out.inputIds, [input.dataId]);
+      assert.equal(out.sha256, await sha256File(join(dataDir, MIRI)));
+      await service.idle();
+      assert.equal((await service.repo.get(out.dataId))!.hasThumbnail, true);
+      assert.equal(await prepareJobOutputs(service, { ...job, outputs: [{ path: 'notes.txt' }] }), undefined);
     } finally {
       await service.close();
     }
