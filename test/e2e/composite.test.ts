@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, placeFakeI2d, startStack, type Stack } from './harness.js';
+import { placement } from '../../src/composite/canvas.js';
+import { fillOf } from '../../web/src/composite-view.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FILTERS = ['f090w', 'f187n', 'f212n'];
@@ -40,6 +42,17 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     const body = JSON.parse(r.request().postData() ?? '{}') as { width?: number; channels: Array<{ color: unknown }> };
     return body.width === 1000 && also(body);
   }, { timeout: 90_000 });
+  /** The picture's size before placement, from the render's X-Composite-Picture-Size. */
+  const pictureOf = (r: { headers(): Record<string, string> }) => {
+    const [w, h] = (r.headers()['x-composite-picture-size'] ?? '').split(',').map(Number);
+    assert.ok(w! > 0 && h! > 0, `picture size ${r.headers()['x-composite-picture-size']}`);
+    return { w: w!, h: h! };
+  };
+  /** Canvas fractions (x, y) that show picture fractions (px, py), as the engine places the picture on the 1000 px canvas. */
+  const canvasAt = (pic: { w: number; h: number }, v: { zoom: number; cx: number; cy: number }, px: number, py: number) => {
+    const pl = placement(pic.w, pic.h, { width: 1000, height: 1000, zoom: v.zoom, centerX: v.cx, centerY: v.cy });
+    return { x: (px * pl.sw - pl.offX) / 1000, y: (py * pl.sh - pl.offY) / 1000 };
+  };
   const fullShown = () => page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
 
   it('previews at low resolution, then full resolution, with the quality score; colour, luminance, rotate and pan by dragging re-render from the cache', async () => {
@@ -77,6 +90,7 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     const box = (await page.getByTestId('composite-preview').boundingBox())!;
     const cx = box.x + box.width / 2;
     const cy = box.y + box.height / 2;
+    const rotated = nextFull((b) => Math.abs(((b as unknown as { rotation_degrees?: number }).rotation_degrees ?? 0) - 90) < 3);
     await page.mouse.move(cx + 150, cy);
     await page.mouse.down();
     await page.mouse.move(cx + 106, cy + 106, { steps: 4 });
@@ -84,6 +98,9 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     await page.mouse.up();
     const rotation = Number(await page.locator('#comp-rotation').inputValue());
     assert.ok(Math.abs(rotation - 90) < 3, `rotation after dragging a quarter turn clockwise: ${rotation}`);
+    // the rotated picture on screen before it is dragged, as a user sees it (drags follow the picture shown)
+    await rotated;
+    await fullShown();
 
     // Pan by dragging once zoomed in.
     await page.locator('#comp-drag').selectOption('pan');
@@ -97,10 +114,13 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     await full;
     await fullShown();
     assert.match(await stateText() ?? '', /Full resolution \(1000 px\)/);
-    const last = JSON.parse((await full).request().postData()!) as { crop_zoom: number; crop_center_x: number; rotation_degrees: number; channels: Array<{ color: unknown }> };
+    const last = JSON.parse((await full).request().postData()!) as { crop_zoom: number; crop_center_x: number; crop_center_y: number; rotation_degrees: number; channels: Array<{ color: unknown }> };
     assert.equal(last.crop_zoom, 2);
-    // the picture follows the pointer: 96 px of the 480 px box at zoom 2 is 0.2 of the pan range
-    assert.ok(Math.abs(last.crop_center_x - 0.7) < 0.02, `dragging 96 px left at zoom 2 pans right: ${last.crop_center_x}`);
+    // the picture follows the pointer: the picture point under it moved 96 px of the 480 px box
+    // (0.2 of the canvas) left, whatever the rotated picture's shape (checked with the engine's placement)
+    const pic = pictureOf(await full);
+    const moved = canvasAt(pic, { zoom: 2, cx: last.crop_center_x, cy: last.crop_center_y }, 0.5, 0.5).x - canvasAt(pic, { zoom: 2, cx: 0.5, cy: last.crop_center_y }, 0.5, 0.5).x;
+    assert.ok(Math.abs(moved + 0.2) < 0.02, `dragging 96 px left at zoom 2 moves the picture 0.2 left: ${moved} (crop_center_x ${last.crop_center_x}, picture ${pic.w}x${pic.h})`);
     assert.ok(Math.abs(last.rotation_degrees - rotation) < 1e-6);
     assert.deepEqual(last.channels[2]!.color, { luminance: true });
   });
@@ -160,8 +180,13 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
   });
 
   it('frames a crop box on the preview: zoom by its size, centre on it', async () => {
+    const reset = nextFull((b) => (b as unknown as { rotation_degrees: number; crop_zoom: number }).rotation_degrees === 0 && (b as unknown as { crop_zoom: number }).crop_zoom === 1);
     await page.getByRole('button', { name: 'Reset view' }).click();
     await page.locator('#comp-drag').selectOption('crop');
+    // the unrotated picture on screen before the box is framed (drags follow the picture shown)
+    const shownPic = pictureOf(await reset);
+    const fill = fillOf(1000, 1000, shownPic.w, shownPic.h);
+    await page.waitForFunction(`document.querySelector('[data-testid=composite-preview]')?.dataset.fill === '${fill.x.toFixed(4)},${fill.y.toFixed(4)}'`, undefined, { timeout: 30_000 });
     await fullShown();
     await page.getByTestId('composite-preview').scrollIntoViewIfNeeded();
     const box = (await page.getByTestId('composite-preview').boundingBox())!;
@@ -172,10 +197,16 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.75, { steps: 5 });
     await page.getByTestId('crop-box').waitFor();
     await page.mouse.up();
-    const body = JSON.parse((await full).request().postData()!) as { crop_zoom: number; crop_center_x: number; crop_center_y: number; rotation_degrees: number };
+    const res = await full;
+    const body = JSON.parse(res.request().postData()!) as { crop_zoom: number; crop_center_x: number; crop_center_y: number; rotation_degrees: number };
     await fullShown();
-    // the box centre (0.625 of the picture at zoom 1) at the canvas centre: (0.625 x 4 - 0.5) / 3
-    assert.ok(Math.abs(body.crop_center_x - 2 / 3) < 0.01 && Math.abs(body.crop_center_y - 2 / 3) < 0.01, `crop centre ${body.crop_center_x}, ${body.crop_center_y}`);
+    // the picture point at the box centre (0.625 of the canvas at zoom 1) now at the canvas centre,
+    // by the engine's own placement of this picture (not square: its size from the header)
+    const pic = pictureOf(res);
+    const start = placement(pic.w, pic.h, { width: 1000, height: 1000, zoom: 1, centerX: 0.5, centerY: 0.5 });
+    const px = (625 + start.offX) / start.sw, py = (625 + start.offY) / start.sh;
+    const at = canvasAt(pic, { zoom: 4, cx: body.crop_center_x, cy: body.crop_center_y }, px, py);
+    assert.ok(Math.abs(at.x - 0.5) < 0.01 && Math.abs(at.y - 0.5) < 0.01, `box centre lands at ${at.x}, ${at.y} (crop centre ${body.crop_center_x}, ${body.crop_center_y}; picture ${pic.w}x${pic.h})`);
     assert.equal(body.rotation_degrees, 0);
     assert.equal(await page.getByTestId('crop-box').count(), 0);
   });

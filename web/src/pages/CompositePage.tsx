@@ -600,6 +600,7 @@ export function CompositePage({ params = new URLSearchParams() }: { params?: URL
               </p>
               <div
                 data-testid="composite-preview"
+                data-fill={`${shown.fill.x.toFixed(4)},${shown.fill.y.toFixed(4)}`}
                 style={{ display: 'inline-block', position: 'relative', overflow: 'hidden', cursor: dragMode === 'pan' ? 'grab' : 'crosshair', touchAction: 'none', userSelect: 'none' }}
                 onPointerDown={onPointerDown}
                 onPointerMove={onPointerMove}
