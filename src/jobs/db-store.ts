@@ -9,7 +9,7 @@
  * written by one node sticks against another on any backend.
  */
 import type { Database, MigrationSet } from '../db/index.js';
-import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore } from './store.js';
+import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
 import { JOB_STATES, type JobRecord, type JobState } from './types.js';
 
 /** The `jobs` component's schema: table `job_records` (ids and times sort bytewise on PostgreSQL). */
@@ -88,12 +88,17 @@ export class DbJobStore implements JobStore {
       [job.id, job.kind, job.state, job.owner, job.createdAt, job.updatedAt, JSON.stringify(job), finishedTimeOf(job)]);
   }
 
-  async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
+  async update(job: JobRecord, expect?: readonly JobState[], alsoWrite?: StoreWrites): Promise<boolean> {
     const states = expect ?? JOB_STATES;
-    const changed = await this.db.run(
-      `UPDATE job_records SET state = ?, owner = ?, updated_at = ?, record = ?, finished_at = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`,
-      [job.state, job.owner, job.updatedAt, JSON.stringify(job), finishedTimeOf(job), job.id, ...states]);
-    return changed === 1;
+    const sql = `UPDATE job_records SET state = ?, owner = ?, updated_at = ?, record = ?, finished_at = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`;
+    const params = [job.state, job.owner, job.updatedAt, JSON.stringify(job), finishedTimeOf(job), job.id, ...states];
+    if (!alsoWrite) return (await this.db.run(sql, params)) === 1;
+    // The record first: when it no longer matches (cancelled elsewhere) the other writes never run.
+    return this.db.transaction(async (tx) => {
+      if ((await tx.run(sql, params)) !== 1) return false;
+      await alsoWrite(tx);
+      return true;
+    });
   }
 
   async get(id: string): Promise<JobRecord | undefined> {

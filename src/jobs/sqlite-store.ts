@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore } from './store.js';
+import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, StoreWritesUnsupportedError, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
 import { JOB_STATES, type JobRecord, type JobState } from './types.js';
 
 export const JOBS_DB_NAME = 'jobs.sqlite';
@@ -71,7 +71,8 @@ export class SqliteJobStore implements JobStore {
     this.insertStmt.run(row(job));
   }
 
-  async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
+  async update(job: JobRecord, expect?: readonly JobState[], alsoWrite?: StoreWrites): Promise<boolean> {
+    if (alsoWrite) throw new StoreWritesUnsupportedError('SqliteJobStore');
     const states = expect ?? JOB_STATES;
     const sql = `UPDATE jobs SET state = @state, updated_at = @updatedAt, record = @record, finished_at = @finishedAt WHERE id = @id AND state IN (${sqlMarks(states.length)})`;
     const info = this.db.prepare(sql).run(row(job), ...states);

@@ -7,6 +7,7 @@
  * terminal state written by one process is never overwritten by another (cancel on an API node
  * while a worker finishes).
  */
+import type { Queryable } from '../db/database.js';
 import type { JobRecord, JobState } from './types.js';
 import { copyRecord } from './types.js';
 import { isFinished } from './state.js';
@@ -68,14 +69,30 @@ export interface JobPage {
   readonly total: number;
 }
 
+/**
+ * Other records written in the transaction that writes a job's record (a job's library records
+ * with its `completed` state). Run again whenever that transaction is retried: idempotent.
+ */
+export type StoreWrites = (tx: Queryable) => Promise<void>;
+
+/** A store without a database to share refuses `alsoWrite` with this error (never retried). */
+export class StoreWritesUnsupportedError extends Error {
+  constructor(store: string) {
+    super(`${store} cannot write other records with a job's record: use DbJobStore on the engine's database`);
+    this.name = 'StoreWritesUnsupportedError';
+  }
+}
+
 export interface JobStore {
   /** Adds a new record (its id must be new). */
   insert(job: JobRecord): Promise<void>;
   /**
    * Replaces the record when its stored state is one of `expect` (any state when omitted);
-   * returns false (and writes nothing) otherwise or when the record is gone.
+   * returns false (and writes nothing) otherwise or when the record is gone. `alsoWrite` runs in
+   * the same transaction after the record matched: all of it commits, or none (false, or its
+   * error, rolls it all back). Only stores on a shared database take it (DbJobStore).
    */
-  update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean>;
+  update(job: JobRecord, expect?: readonly JobState[], alsoWrite?: StoreWrites): Promise<boolean>;
   get(id: string): Promise<JobRecord | undefined>;
   list(query?: JobQuery): Promise<JobPage>;
   /** Counts by state (for readiness). */
@@ -125,7 +142,8 @@ export class MemoryJobStore implements JobStore {
     this.records.set(job.id, copyRecord(job));
   }
 
-  async update(job: JobRecord, expect?: readonly JobState[]): Promise<boolean> {
+  async update(job: JobRecord, expect?: readonly JobState[], alsoWrite?: StoreWrites): Promise<boolean> {
+    if (alsoWrite) throw new StoreWritesUnsupportedError('MemoryJobStore');
     const stored = this.records.get(job.id);
     if (!stored || (expect && !expect.includes(stored.state))) return false;
     this.records.set(job.id, copyRecord(job));

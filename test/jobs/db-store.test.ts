@@ -1,7 +1,7 @@
 /** DbJobStore (the job store on src/db) holds the JobStore contract on SQLite and on a private PostgreSQL. */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDatabase, schemaVersions } from '../../src/db/index.js';
+import { openDatabase, schemaVersions, type Queryable } from '../../src/db/index.js';
 import { DbJobStore, JOB_MIGRATIONS } from '../../src/jobs/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,6 +52,37 @@ forEachBackend('DbJobStore', (target) => {
       const ids = async (before: string) => (await store.list({ finishedBefore: before })).jobs.map((j) => j.id).sort();
       assert.deepEqual(await ids('2026-01-02T03:05:30.000Z'), ['done']);
       assert.deepEqual(await ids('2026-01-02T04:00:00.000Z'), ['done', 'legacy']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('update with alsoWrite: the record and the other writes commit together, or neither (no match, or a failure inside)', async () => {
+    const fresh = await target.fresh();
+    const extra = { component: 'test-extra', migrations: [{ version: 1, name: 'notes', sqlite: 'CREATE TABLE notes (job TEXT NOT NULL)', postgres: 'CREATE TABLE notes (job TEXT NOT NULL)' }] };
+    const { db } = await openDatabase({ databaseUrl: fresh.databaseUrl, sqliteFile: fresh.sqliteFile, migrations: [JOB_MIGRATIONS, extra] });
+    const store = new DbJobStore(db);
+    const notes = async () => (await db.query<{ job: string }>('SELECT job FROM notes ORDER BY job')).map((r) => r.job);
+    const note = (id: string) => async (tx: Queryable) => { await tx.run('INSERT INTO notes (job) VALUES (?)', [id]); };
+    try {
+      await store.insert(sampleRecord('a', { state: 'running' }));
+      await store.insert(sampleRecord('b', { state: 'cancelled' }));
+      // A failure after some of the writes: the record and those writes roll back.
+      await assert.rejects(store.update(sampleRecord('a', { state: 'completed' }), ['running'], async (tx) => {
+        await note('a')(tx);
+        throw new Error('injected');
+      }), /injected/);
+      assert.equal((await store.get('a'))!.state, 'running');
+      assert.deepEqual(await notes(), []);
+      // The stored state no longer matches (cancelled meanwhile): nothing written, the writes never run.
+      let ran = false;
+      assert.equal(await store.update(sampleRecord('b', { state: 'completed' }), ['running'], async (tx) => { ran = true; await note('b')(tx); }), false);
+      assert.equal(ran, false);
+      assert.equal((await store.get('b'))!.state, 'cancelled');
+      // A match: both.
+      assert.equal(await store.update(sampleRecord('a', { state: 'completed' }), ['running'], note('a')), true);
+      assert.equal((await store.get('a'))!.state, 'completed');
+      assert.deepEqual(await notes(), ['a']);
     } finally {
       await store.close();
     }
