@@ -22,7 +22,7 @@ export interface EngineContext {
   readonly mast: MastClient;
   /** Download jobs (chunked, resumable, verified), started and recovered at start-up. */
   readonly downloads: DownloadManager;
-  /** Every long operation as a job (src/jobs): records in DATA_DIR/jobs.sqlite, one event stream. */
+  /** Every long operation as a job (src/jobs): records in the engine's database beside the library, one event stream. */
   readonly jobs: JobService;
   /** At most MAX_CONCURRENT_RENDERS renders and analyses at once (interactive: 429 past it). */
   readonly renderGate: RenderGate;

@@ -19,7 +19,9 @@ import { routeModules } from './routes/index.js';
 import { mastClientFromSettings } from './mast/from-settings.js';
 import { downloadManagerFromSettings, mastClientProductSource } from './downloads/service.js';
 import { jobServiceFromSettings, registerJobKinds } from './routes/job-kinds.js';
-import { JobOutputRetention, RenderGate } from './jobs/index.js';
+import { DbJobStore, JobOutputRetention, RenderGate } from './jobs/index.js';
+import { openJobDatabase } from './jobs/store-from-settings.js';
+import { LIBRARY_MIGRATIONS } from './library/schema.js';
 import { libraryFromSettings } from './library/from-settings.js';
 import { recordJobOutputs } from './library/job-outputs.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -82,8 +84,11 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
     configureStorage(settings.storage);
     registerObjectStore(objects);
   }
-  const library = await libraryFromSettings(settings, pool, logger.child({ module: 'library' }), objects);
-  const jobs = await jobServiceFromSettings(settings, logger.child({ module: 'jobs' }), objects);
+  // One database handle for the library and the job records (engine.db, or DATABASE_URL's), so that
+  // a job's `completed` state and its library records commit in one transaction.
+  const db = await openJobDatabase(settings, logger.child({ module: 'database' }), [LIBRARY_MIGRATIONS]);
+  const library = await libraryFromSettings(settings, pool, logger.child({ module: 'library' }), objects, db);
+  const jobs = await jobServiceFromSettings(settings, logger.child({ module: 'jobs' }), objects, new DbJobStore(db, { ownsDatabase: false }));
   // Downloads are jobs of kind `download` of this service (registered here, run wherever it runs jobs).
   const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
     jobs,

@@ -65,7 +65,8 @@ export interface DownloadManagerOptions {
   /**
    * The engine's job service: download records live in its store beside every other job and run
    * on its backend (in-process, or BullMQ workers). Without it the manager makes its own (the CLI,
-   * tests): records in `jobStore` (default DATA_DIR/jobs.sqlite), runs in this process.
+   * tests): records in `jobStore` (default a SqliteJobStore of its own, DATA_DIR/jobs.sqlite; the CLI passes
+   * the engine's), runs in this process.
    */
   readonly jobs?: JobService;
   /** The store of the manager's own job service (only without `jobs`). */

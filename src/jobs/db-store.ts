@@ -1,8 +1,9 @@
 /**
- * The job store on the engine's shared database (src/db): with DATABASE_URL (PostgreSQL) every
- * engine and worker machine keeps job records in that one database, beside the library, so no
- * node needs a SQLite file on a shared volume. It runs on the embedded SQLite backend too (tests
- * hold both to one contract), but the embedded default stays `SqliteJobStore` (DATA_DIR/jobs.sqlite).
+ * The job store on the engine's shared database (src/db), beside the library: DATA_DIR/engine.db
+ * (embedded), or with DATABASE_URL (PostgreSQL) the one database every engine and worker machine
+ * shares, so no node needs a SQLite file on a shared volume. The engine opens that database once
+ * for both (`ownsDatabase: false`), so `update(..., alsoWrite)` commits a job's state and its
+ * library records in one transaction.
  *
  * Like `SqliteJobStore`, each record is kept whole as JSON text beside the columns queries filter
  * and sort on; `update` is one conditional statement (`WHERE state IN (...)`), so a terminal state

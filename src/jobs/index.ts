@@ -18,9 +18,11 @@
  *   `compute` (renders, analyses: shares the render gate) or `transfer` (downloads).
  * - A store (store.ts `JobStore`): insert, conditional update (`expect` states, so terminal states
  *   written by one process stick against another), get, list (filters, paging, newest first),
- *   countByState, delete. Embedded: `SqliteJobStore` (DATA_DIR/jobs.sqlite, WAL). With
- *   DATABASE_URL: `DbJobStore` (db-store.ts) on the shared src/db database (table `job_records`,
- *   migrations of component `jobs`). Every store passes test/jobs/store.conformance.ts.
+ *   countByState, delete. The engine's: `DbJobStore` (db-store.ts, table `job_records`,
+ *   migrations of component `jobs`) on the database it shares with the library (DATA_DIR/engine.db,
+ *   or DATABASE_URL's), so `update(job, expect, alsoWrite)` commits other records with a job's
+ *   state. An older DATA_DIR/jobs.sqlite is copied there once (legacy-import.ts). `SqliteJobStore`
+ *   (a jobs.sqlite of its own) remains the default of a standalone download manager (tests). Every store passes test/jobs/store.conformance.ts.
  * - A backend (backend.ts `JobBackend`): enqueue a ticket {id, kind, lane}, stop(id, JobStop),
  *   has, stats (queue depth, running, capacity per lane), health (liveness hook: "Redis
  *   reachable"), close. It calls the service's `runner(jobId, signal)` to run a job locally; the

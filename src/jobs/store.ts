@@ -1,7 +1,7 @@
 /**
- * Where job records live. The embedded default is `SqliteJobStore` (DATA_DIR/jobs.sqlite);
- * `MemoryJobStore` serves tests and embedding; PostgreSQL or Redis stores implement the same
- * interface. Every store passes test/jobs/store.conformance.ts.
+ * Where job records live. The engine's is `DbJobStore` on its database (DATA_DIR/engine.db or
+ * DATABASE_URL's, shared with the library); `MemoryJobStore` serves tests and embedding;
+ * `SqliteJobStore` a standalone download manager. Every store passes test/jobs/store.conformance.ts.
  *
  * `update` is conditional: it writes only when the stored state is one of `expect`, so that a
  * terminal state written by one process is never overwritten by another (cancel on an API node

@@ -4,6 +4,7 @@
  * worker pool. Used by the engine and by the CLI.
  */
 import type { Settings } from '../config.js';
+import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js'; // not db/index: it loads pg
 import type { WorkerPool } from '../workers/pool.js';
 import type { PreviewFileResult } from '../imaging/viewer/preview-file.js';
@@ -12,14 +13,22 @@ import { LIBRARY_MIGRATIONS } from './schema.js';
 import type { StorageProvider } from '../storage/provider.js';
 import { LibraryService, type LibraryLogger } from './service.js';
 
-/** `objects`: the object store (STORAGE_PROVIDER=s3), where the library's files are looked up first. */
-export async function libraryFromSettings(settings: Settings, pool: WorkerPool | undefined, logger?: LibraryLogger, objects?: StorageProvider): Promise<LibraryService> {
-  const { db, applied } = await openDatabase({
-    databaseUrl: settings.databaseUrl,
-    sqliteFile: settings.databaseFile,
-    migrations: [LIBRARY_MIGRATIONS],
-  });
-  if (applied.length) logger?.info({ database: db.description, applied: applied.map((m) => `${m.component}:${m.version}`) }, 'database migrated');
+/**
+ * `objects`: the object store (STORAGE_PROVIDER=s3), where the library's files are looked up first.
+ * `shared`: the engine's database, opened and migrated (LIBRARY_MIGRATIONS) by the caller, which
+ * the job store shares; otherwise the library opens its own. The library closes it.
+ */
+export async function libraryFromSettings(settings: Settings, pool: WorkerPool | undefined, logger?: LibraryLogger, objects?: StorageProvider, shared?: Database): Promise<LibraryService> {
+  let db = shared;
+  if (!db) {
+    const opened = await openDatabase({
+      databaseUrl: settings.databaseUrl,
+      sqliteFile: settings.databaseFile,
+      migrations: [LIBRARY_MIGRATIONS],
+    });
+    db = opened.db;
+    if (opened.applied.length) logger?.info({ database: db.description, applied: opened.applied.map((m) => `${m.component}:${m.version}`) }, 'database migrated');
+  }
   return new LibraryService({
     db,
     dataDir: settings.dataDir,

@@ -4,7 +4,7 @@
  */
 import type { Settings } from '../config.js';
 import type { EngineContext } from '../context.js';
-import { JobHandlerRegistry, JobService, type JobLogger } from '../jobs/index.js';
+import { JobHandlerRegistry, JobService, type JobLogger, type JobStore } from '../jobs/index.js';
 import { jobStoreFromSettings } from '../jobs/store-from-settings.js';
 import type { StorageProvider } from '../storage/provider.js';
 
@@ -17,12 +17,13 @@ import { compositeNChannelJobHandler } from './composite-nchannel.js';
 import { observationMosaicJobHandler } from './observation-mosaic.js';
 
 /**
- * The job service: records in the job store (above); jobs run in this process, or through BullMQ
+ * The job service: records in `store` (the engine passes one on the database it shares with the
+ * library), else in the job store of the settings (above); jobs run in this process, or through BullMQ
  * queues on REDIS_URL (src/jobs/redis) on any worker that shares DATA_DIR, or, with `outputStore`
  * (STORAGE_PROVIDER=s3), on any worker at all: outputs go to the object store.
  */
-export async function jobServiceFromSettings(settings: Settings, logger?: JobLogger, outputStore?: StorageProvider): Promise<JobService> {
-  const store = await jobStoreFromSettings(settings, logger);
+export async function jobServiceFromSettings(settings: Settings, logger?: JobLogger, outputStore?: StorageProvider, store?: JobStore): Promise<JobService> {
+  store ??= await jobStoreFromSettings(settings, logger);
   const handlers = new JobHandlerRegistry();
   const runtime = await jobRuntimeFromSettings(settings, {
     store,

@@ -4,7 +4,8 @@
  * the job is saved as paused (by shutdown) and resumed by the next start.
  */
 import { after, before, describe, it } from 'node:test';
-import { JOBS_DB_NAME, SqliteJobStore } from '../../src/jobs/index.js';
+import { jobStoreFromSettings } from '../../src/jobs/store-from-settings.js';
+import { loadSettings } from '../../src/config.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -90,8 +91,8 @@ for (const [signal, obsId] of [['SIGKILL', 'jw09992-o004_t001_miri_f770w'], ['SI
         const code = await engine.stop(signal);
         if (signal === 'SIGTERM') assert.equal(code, 0, engine.proc?.stderr());
 
-        // The download is a job-core record (DATA_DIR/jobs.sqlite); its checkpoint is the saved form.
-        const store = new SqliteJobStore(join(dataDir, JOBS_DB_NAME));
+        // The download is a job-core record (DATA_DIR/engine.db); its checkpoint is the saved form.
+        const store = await jobStoreFromSettings(loadSettings({ DATA_DIR: dataDir }));
         const record = (await store.get(id))!;
         await store.close();
         assert.equal(record.kind, 'download');

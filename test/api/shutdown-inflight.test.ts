@@ -14,7 +14,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeMast } from '../fake-mast/server.js';
-import { JOBS_DB_NAME, SqliteJobStore } from '../../src/jobs/index.js';
+import { jobStoreFromSettings } from '../../src/jobs/store-from-settings.js';
+import { loadSettings } from '../../src/config.js';
 import { freePort, spawnEngine, spawnWorker, waitForHealth, type SpawnedEngine } from '../helpers/engine-process.js';
 import { TestRedis } from '../helpers/redis.js';
 import { writeTile } from './sky-files.js';
@@ -110,9 +111,9 @@ describe('SIGTERM with a mosaic and a download in flight', () => {
       assert.match(answer.type, /application\/json/);
       assert.equal(typeof (JSON.parse(answer.text) as Json).detail, 'string');
 
-      // The shutdown put the download back in the queue (a job-core record in DATA_DIR/jobs.sqlite,
+      // The shutdown put the download back in the queue (a job-core record in DATA_DIR/engine.db,
       // its checkpoint the saved form) and kept its partial bytes.
-      const store = new SqliteJobStore(join(dataDir, JOBS_DB_NAME));
+      const store = await jobStoreFromSettings(loadSettings({ DATA_DIR: dataDir }));
       const record = (await store.get(id))!;
       await store.close();
       assert.equal(record.kind, 'download');

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSettings } from '../../src/config.js';
 import { jobServiceFromSettings } from '../../src/routes/job-kinds.js';
-import { SqliteJobStore } from '../../src/jobs/index.js';
 import { forEachBackend } from '../helpers/db-backends.js';
 import { jobStoreConformance, sampleRecord } from './store.conformance.js';
 
@@ -88,7 +87,7 @@ forEachBackend('DbJobStore', (target) => {
     }
   });
 
-  it('the engine keeps job records in the database of DATABASE_URL (PostgreSQL), else in DATA_DIR/jobs.sqlite', async () => {
+  it('the engine keeps job records in the engine\'s database: DATABASE_URL\'s (PostgreSQL), else DATA_DIR/engine.db, never a jobs.sqlite', async () => {
     const fresh = await target.fresh();
     const env = { DATA_DIR: fresh.dataDir, LOG_LEVEL: 'silent', ...(fresh.databaseUrl ? { DATABASE_URL: fresh.databaseUrl } : {}) };
     const jobs = await jobServiceFromSettings(loadSettings(env));
@@ -97,15 +96,12 @@ forEachBackend('DbJobStore', (target) => {
     try {
       const job = await jobs.submit('echo', { n: 1 }, { owner: 'ann' });
       assert.equal((await jobs.waitUntilSettled(job.id)).state, 'completed');
-      if (target.kind === 'postgres') {
-        assert.ok(jobs.store instanceof DbJobStore);
-        assert.equal(existsSync(join(fresh.dataDir, 'jobs.sqlite')), false);
-        const rows = await jobs.store.db.query<{ id: string; state: string; owner: string }>('SELECT id, state, owner FROM job_records');
-        assert.deepEqual(rows.map((r) => ({ ...r })), [{ id: job.id, state: 'completed', owner: 'ann' }]);
-      } else {
-        assert.ok(jobs.store instanceof SqliteJobStore);
-        assert.equal(existsSync(join(fresh.dataDir, 'jobs.sqlite')), true);
-      }
+      assert.ok(jobs.store instanceof DbJobStore);
+      assert.equal(jobs.store.db.kind, target.kind);
+      assert.equal(existsSync(join(fresh.dataDir, 'jobs.sqlite')), false);
+      assert.equal(existsSync(join(fresh.dataDir, 'engine.db')), target.kind === 'sqlite');
+      const rows = await jobs.store.db.query<{ id: string; state: string; owner: string }>('SELECT id, state, owner FROM job_records');
+      assert.deepEqual(rows.map((r) => ({ ...r })), [{ id: job.id, state: 'completed', owner: 'ann' }]);
     } finally {
       await jobs.close();
       await jobs.store.close();

@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JOBS_DB_NAME, SqliteJobStore } from '../../src/jobs/index.js';
+import { jobStoreFromSettings } from '../../src/jobs/store-from-settings.js';
+import { loadSettings } from '../../src/config.js';
 import { S3Storage } from '../../src/storage/s3.js';
 import { FakeMast } from '../fake-mast/server.js';
 import type { FakeDownloadEndpoint } from '../fake-mast/download-endpoint.js';
@@ -89,7 +90,7 @@ describe('download into S3, engine killed with SIGKILL mid-file', () => {
       proc!.child.kill('SIGKILL');
       await proc!.exited;
 
-      const db = new SqliteJobStore(join(dataDir, JOBS_DB_NAME));
+      const db = await jobStoreFromSettings(loadSettings({ DATA_DIR: dataDir }));
       const record = (await db.get(id))!;
       await db.close();
       const files = (record.checkpoint as Json).files as Json[];

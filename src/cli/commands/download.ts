@@ -139,7 +139,7 @@ export function downloadCommands(program: Command): void {
       const files = o.file.length > 0 ? validateProductSelection(o.file) : null;
       const settings = loadSettings({ ...process.env, ...(o.mastUrl ? { MAST_BASE_URL: o.mastUrl } : {}) });
       const mast = mastClientFromSettings(settings);
-      // Records in the engine's job store (DATA_DIR/jobs.sqlite, or DATABASE_URL's): this command
+      // Records in the engine's job store (DATA_DIR/engine.db, or DATABASE_URL's): this command
       // runs and resumes only its own job; other jobs (maybe an engine's, running now) are left alone.
       const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { autoResume: false, recoverOnStart: false, jobStore: await jobStoreFromSettings(settings) });
       const view = new ProgressView(o.progress && process.stderr.isTTY === true && !o.json);
