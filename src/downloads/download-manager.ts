@@ -20,7 +20,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadRequestError, ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import {
-  InProcessBackend, JobHandlerRegistry, JobPauseRequest, JobService, JOBS_DB_NAME, SqliteJobStore, isActive as isCoreActive,
+  InProcessBackend, JobHandlerRegistry, JobPauseRequest, JobService, JOBS_DB_NAME, type CompletionWrites, SqliteJobStore, isActive as isCoreActive,
   type JobHandler, type JobRecord, type JobRunContext, type JobRunResult, type JobStore as CoreJobStore, type JsonObject,
 } from '../jobs/index.js';
 import { enforceCacheBound } from './cache-bound.js';
@@ -115,10 +115,12 @@ export interface DownloadManagerOptions {
   readonly progressIntervalMs?: number;
   readonly logger?: DownloadLogger;
   /**
-   * Called when a file is complete (verified, renamed into place), before the job can complete:
-   * the library registers its record here. A failure is logged, never fails the download.
+   * Called when a file is in place and verified, before it is marked complete: the library reads
+   * its headers and returns the writes of its record, which commit in the same transaction as the
+   * first saved state of the job that marks the file complete (JobRunContext.alsoWrite). A failure
+   * is logged, never fails the download (the file is then complete without a record until a scan).
    */
-  readonly onFileComplete?: (file: CompletedDownload) => Promise<void> | void;
+  readonly onFileComplete?: (file: CompletedDownload) => Promise<CompletionWrites | void> | CompletionWrites | void;
   /**
    * Whether something outside the downloads still needs a file that `job` (being dismissed with
    * its files) lists: the library, when a record was made from it or the file is in another user's
@@ -838,7 +840,8 @@ export class DownloadManager {
       save(true);
       if (!this.objectDownloader) await this.checkDiskSpace(job);
       const todo = job.files.filter((f) => f.status === 'pending');
-      await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, { touch, saveNow: () => save(true) }, (err) => (diskFull ??= err))));
+      const saving = { touch, saveNow: () => save(true), alsoWrite: (w: CompletionWrites) => ctx.alsoWrite(w) };
+      await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, saving, (err) => (diskFull ??= err))));
       if (diskFull) throw diskFull;
       signal.throwIfAborted();
       const failed = job.files.filter((f) => f.status === 'failed');
@@ -923,12 +926,13 @@ export class DownloadManager {
     return undefined;
   }
 
-  private async runFile(job: Job, file: FileEntry, signal: AbortSignal, jobAbort: AbortController, speed: SpeedMeter, saving: { touch: () => void; saveNow: () => Promise<void> }, onDiskFull: (err: DiskFullError) => void): Promise<void> {
+  private async runFile(job: Job, file: FileEntry, signal: AbortSignal, jobAbort: AbortController, speed: SpeedMeter, saving: { touch: () => void; saveNow: () => Promise<void>; alsoWrite: (w: CompletionWrites) => void }, onDiskFull: (err: DiskFullError) => void): Promise<void> {
     let ticket: SlotTicket | undefined;
     try {
       ticket = await this.slots.enter(signal);
       const slot = ticket;
       job.currentFile = file.filename;
+      let recorded = false;
       const hooks = {
         onBytes: (n: number) => speed.add(n),
         beforeStreaming: () => slot.stream(signal),
@@ -936,6 +940,12 @@ export class DownloadManager {
         onProgress: saving.touch,
         onLayout: saving.saveNow,
         onNotice: (message: string, data?: Record<string, unknown>) => this.log.info({ jobId: job.id, ...data }, message),
+        beforeComplete: async (sha256: string) => {
+          const writes = await this.recordWritesOf(job, file, sha256);
+          if (!writes) return undefined;
+          recorded = true;
+          return () => saving.alsoWrite(writes);
+        },
       };
       const downloader = this.objectDownloader ?? this.downloader;
       try {
@@ -952,14 +962,8 @@ export class DownloadManager {
         await downloader.download(file, signal, hooks);
       }
       this.log.debug({ jobId: job.id, file: file.filename, sha256: file.sha256 }, 'file complete');
-      if (this.o.onFileComplete && file.status === 'complete') {
-        try {
-          const location = this.o.objectStore ? this.o.objectStore.location(objectKeyOf(file)) : file.localPath;
-          await this.o.onFileComplete({ jobId: job.id, obsId: job.obsId, localPath: file.localPath, relativePath: file.relativePath, sha256: file.sha256 ?? null, location, owner: job.owner });
-        } catch (err) {
-          this.log.warn({ err, jobId: job.id, file: file.filename }, 'file-complete hook failed');
-        }
-      }
+      // The file's record lands with the saved state that marks it complete, now rather than with the next save.
+      if (recorded) await saving.saveNow();
     } catch (err) {
       if (err instanceof DiskFullError) {
         file.status = 'paused';
@@ -979,6 +983,18 @@ export class DownloadManager {
       ticket?.release();
       if (job.currentFile === file.filename) job.currentFile = job.files.find((f) => f.status === 'downloading')?.filename ?? null;
       saving.touch();
+    }
+  }
+
+  /** The writes of a verified file's library record (`onFileComplete`), or undefined (none, or it failed: logged). */
+  private async recordWritesOf(job: Job, file: FileEntry, sha256: string): Promise<CompletionWrites | undefined> {
+    if (!this.o.onFileComplete) return undefined;
+    try {
+      const location = this.o.objectStore ? this.o.objectStore.location(objectKeyOf(file)) : file.localPath;
+      return (await this.o.onFileComplete({ jobId: job.id, obsId: job.obsId, localPath: file.localPath, relativePath: file.relativePath, sha256, location, owner: job.owner })) ?? undefined;
+    } catch (err) {
+      this.log.warn({ err, jobId: job.id, file: file.filename }, 'file-complete hook failed');
+      return undefined;
     }
   }
 

@@ -71,6 +71,12 @@ export interface FileDownloadHooks {
    * verifying (a retry may still request again). Called at most once per download.
    */
   onAllRequested?(): void;
+  /**
+   * The file is in place and verified (`sha256`), about to be marked complete: resolves to what to
+   * run in the same tick as that mark (registering its library record's write, so that no saved
+   * state says `complete` without it).
+   */
+  beforeComplete?(sha256: string): Promise<(() => void) | void>;
 }
 
 
@@ -208,7 +214,7 @@ class FileRun {
     if (size === undefined || remote.totalBytes === undefined || size !== remote.totalBytes) return false;
     const digest = await this.digestOf(entry.localPath, size);
     if (hasChecksumFailure(digest.fits)) return false;
-    this.complete(digest, size);
+    await this.complete(digest, size);
     await this.o.fs.remove(this.part);
     this.hooks.onNotice?.('file already on disk and verified; not downloaded again', { file: entry.filename });
     return true;
@@ -557,11 +563,13 @@ class FileRun {
       throw new VerificationError(`FITS checksum does not verify: ${why}`, { retryFromZero: reused });
     }
     await this.o.fs.rename(this.part, entry.localPath);
-    this.complete(digest, size);
+    await this.complete(digest, size);
   }
 
-  private complete(digest: DigestResult, size: number): void {
+  private async complete(digest: DigestResult, size: number): Promise<void> {
+    const marked = await this.hooks.beforeComplete?.(digest.sha256);
     const e = this.entry;
+    marked?.();
     e.totalBytes = size;
     e.ranges = size > 0 ? [[0, size]] : [];
     e.sha256 = digest.sha256;

@@ -176,7 +176,7 @@ class ObjectRun {
     }
     const result = digest.finish();
     if (result.bytes !== total || hasChecksumFailure(result.fits)) return false;
-    this.complete(result);
+    await this.complete(result);
     this.hooks.onNotice?.('object already in storage and verified; not downloaded again', { file: entry.filename });
     return true;
   }
@@ -354,11 +354,13 @@ class ObjectRun {
       throw new VerificationError('FITS checksum does not verify', { retryFromZero: reused });
     }
     await upload.complete();
-    this.complete(result);
+    await this.complete(result);
   }
 
-  private complete(digest: DigestResult): void {
+  private async complete(digest: DigestResult): Promise<void> {
+    const marked = await this.hooks.beforeComplete?.(digest.sha256);
     const e = this.entry;
+    marked?.();
     e.totalBytes = digest.bytes;
     e.ranges = digest.bytes > 0 ? [[0, digest.bytes]] : [];
     e.sha256 = digest.sha256;

@@ -10,6 +10,7 @@
  */
 import { ValidationError } from '../errors.js';
 import type { JobOutput, JobPauseReason, JobRecord, JsonObject } from './types.js';
+import type { CompletionWrites } from './service.js';
 
 export type JobStopKind = 'cancel' | 'pause' | 'shutdown';
 
@@ -56,6 +57,13 @@ export interface JobRunContext<I extends JsonObject = JsonObject> {
    * resolves once that write has landed (or failed, which is logged); otherwise it resolves at once.
    */
   checkpoint(state: JsonObject, options?: { readonly now?: boolean }): Promise<void>;
+  /**
+   * Other records (a downloaded file's library record) written in one transaction with the next
+   * write of the job's record, and with each later one until one lands: call it in the same tick
+   * as the change of state they belong to (a file marked done), then `checkpoint`, so that no
+   * write of the record carries that state without them. Needs a store on a shared database.
+   */
+  alsoWrite(writes: CompletionWrites): void;
 }
 
 export interface JobRunResult {

@@ -19,7 +19,7 @@ import type { JobBackend, JobRunner } from './backend.js';
 import { LocalJobEvents, type JobEventBus, type JobEventListener } from './events.js';
 import { JobHandlerRegistry, JobPauseRequest, JobStop, stopOf, type JobRunContext } from './handlers.js';
 import { isActive, isFinished, transition } from './state.js';
-import type { JobPage, JobQuery, JobStore } from './store.js';
+import { StoreWritesUnsupportedError, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
 import type { StorageProvider } from '../storage/provider.js';
 import { copyRecord, isJobId, type JobError, type JobEvent, type JobRecord, type JsonObject } from './types.js';
 
@@ -63,8 +63,21 @@ export interface JobServiceOptions {
   readonly outputStore?: StorageProvider;
 }
 
-/** Work that must be done before a successful run is marked completed (see `beforeComplete`). */
-export type CompletionHook = (job: Readonly<JobRecord>) => Promise<void>;
+/**
+ * Other records to commit with a write of a job's record (see `beforeComplete`, and a run's
+ * `alsoWrite`): `write` runs in that transaction (again if it is retried: idempotent),
+ * `committed` once it committed.
+ */
+export interface CompletionWrites {
+  readonly write: StoreWrites;
+  committed?(): void;
+}
+
+/**
+ * Work done before a successful run is marked completed (see `beforeComplete`): the file work
+ * now; what it returns is written in the transaction that marks the job completed.
+ */
+export type CompletionHook = (job: Readonly<JobRecord>) => Promise<CompletionWrites | void>;
 
 export interface SubmitOptions {
   readonly owner?: string | null;
@@ -110,6 +123,26 @@ interface Live {
   persistTimer: NodeJS.Timeout | undefined;
   lastPersist: number;
   persisting: Promise<unknown> | undefined;
+  /** Record writes (`JobRunContext.alsoWrite`) waiting for a write of the job's record to land. */
+  pending: CompletionWrites[];
+}
+
+/** Several writes as one (in order, in the caller's transaction); undefined for none. */
+function allWrites(writes: readonly CompletionWrites[]): StoreWrites | undefined {
+  if (writes.length === 0) return undefined;
+  return async (tx) => {
+    for (const w of writes) await w.write(tx);
+  };
+}
+
+function committed(writes: readonly CompletionWrites[], log: JobLogger, jobId: string): void {
+  for (const w of writes) {
+    try {
+      w.committed?.();
+    } catch (err) {
+      log.warn({ err, jobId }, 'after-commit step failed');
+    }
+  }
 }
 
 export class JobService {
@@ -337,9 +370,12 @@ export class JobService {
 
   /**
    * Runs `hook` with the record of every run that succeeded, before it is marked `completed` (for
-   * every kind): whoever sees the job completed finds what the hook wrote (the library's records
-   * of its outputs). A hook that throws fails the job (its error is the job's). Returns the
-   * function that removes it.
+   * every kind). The hook does its file work (headers, checksums) and returns the writes (the
+   * library's records of the outputs) that the store commits in the same transaction as the
+   * `completed` state: whoever sees the job completed finds them, and a job cancelled meanwhile
+   * (the conditional write finds it no longer running) leaves none. A hook that throws fails the
+   * job (its error is the job's). Writes need a store on a shared database (DbJobStore). Returns
+   * the function that removes it.
    */
   beforeComplete(hook: CompletionHook): () => void {
     this.completionHooks.add(hook);
@@ -446,7 +482,8 @@ export class JobService {
     job.error = null;
     job.stage = resumed ? 'Resuming' : 'Starting';
     if (!(await this.store.update(job, ['queued']))) return; // cancelled or paused meanwhile
-    const live: Live = { job, publishTimer: undefined, lastPublish: 0, persistTimer: undefined, lastPersist: Date.now(), persisting: undefined };
+    const live: Live = { job, publishTimer: undefined, lastPublish: 0, persistTimer: undefined, lastPersist: Date.now(), persisting: undefined, pending: [] };
+    let completion: CompletionWrites[] = [];
     this.live.set(id, live);
     this.publish('state', job);
     const ctx: JobRunContext = {
@@ -471,6 +508,9 @@ export class JobService {
         this.touch(live, options?.now === true);
         if (options?.now === true) await live.persisting;
       },
+      alsoWrite: (writes) => {
+        live.pending.push(writes);
+      },
     };
     try {
       const out = await handler.run(ctx);
@@ -480,9 +520,19 @@ export class JobService {
         job.result = out.result ?? null;
         job.outputs = [...(out.outputs ?? [])];
         await this.storeOutputs(job);
-        for (const hook of this.completionHooks) await hook(copyRecord(job));
-        transition(job, 'completed');
-        job.stage = 'Completed';
+        const writes: CompletionWrites[] = [];
+        for (const hook of this.completionHooks) {
+          const w = await hook(copyRecord(job));
+          if (w) writes.push(w);
+        }
+        // Stopped while the hooks read the files: the stop wins, their records are not written.
+        const late = stopOf(signal);
+        if (late) this.settleStopped(job, late);
+        else {
+          completion = writes;
+          transition(job, 'completed');
+          job.stage = 'Completed';
+        }
       }
     } catch (err) {
       const stop = stopOf(signal);
@@ -502,7 +552,10 @@ export class JobService {
       await live.persisting;
       this.live.delete(id);
       job.updatedAt = new Date().toISOString();
-      if (await this.settle(job)) {
+      // The files a checkpoint marked done and, when completed, the outputs: their records commit with this write.
+      const writes = [...live.pending, ...((job.state as string) === 'completed' ? completion : [])];
+      if (await this.settle(job, allWrites(writes))) {
+        committed(writes, this.log, id);
         if ((job.state as string) === 'cancelled') await this.afterCancel(job);
         this.publish('state', job);
       } else this.publish('state', (await this.store.get(id).catch(() => undefined)) ?? job);
@@ -520,14 +573,15 @@ export class JobService {
    * Writes the end of a run. The store may be unreachable (database down): the write is retried,
    * backing off up to 30 s, until it answers or the service closes, so a finished run is never
    * left `running` with nobody to run it (meanwhile its queue ticket stays taken, so no other
-   * worker starts it). Returns whether the record was still `running` (false: cancelled elsewhere).
+   * worker starts it). `alsoWrite` (records) commits in the same transaction, retried with it.
+   * Returns whether the record was still `running` (false: cancelled elsewhere; nothing written).
    */
-  private async settle(job: JobRecord): Promise<boolean> {
+  private async settle(job: JobRecord, alsoWrite?: StoreWrites): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.store.update(job, ['running']);
+        return await this.store.update(job, ['running'], alsoWrite);
       } catch (err) {
-        if (this.closed) throw err;
+        if (this.closed || err instanceof StoreWritesUnsupportedError) throw err;
         const wait = Math.min(30_000, (this.o.storeRetryMs ?? 500) * 2 ** Math.min(attempt, 10));
         this.log.warn({ err, jobId: job.id, state: job.state, retryInMs: wait }, 'could not save the end of a job run; retrying');
         await sleep(wait, undefined, { signal: this.closing.signal }).catch(() => undefined);
@@ -560,7 +614,7 @@ export class JobService {
       if (live.job.state === 'running') {
         live.job.updatedAt = new Date().toISOString();
         const previous = live.persisting ?? Promise.resolve();
-        live.persisting = previous.then(() => this.store.update(live.job, ['running'])).then(() => undefined, (err: unknown) => this.log.warn({ err, jobId: live.job.id }, 'could not save job progress'));
+        live.persisting = previous.then(() => this.persistLive(live)).then(() => undefined, (err: unknown) => this.log.warn({ err, jobId: live.job.id }, 'could not save job progress'));
       }
     }
     const pInterval = this.o.progressIntervalMs ?? 250;
@@ -579,9 +633,24 @@ export class JobService {
         live.lastPersist = Date.now();
         if (live.job.state !== 'running') return;
         live.job.updatedAt = new Date().toISOString();
-        live.persisting = this.store.update(live.job, ['running']).catch((err: unknown) => this.log.warn({ err, jobId: live.job.id }, 'could not save job progress'));
+        // After the write before it: one that carries record writes must land (or fail) before another starts.
+        const previous = live.persisting ?? Promise.resolve();
+        live.persisting = previous.then(() => this.persistLive(live)).catch((err: unknown) => this.log.warn({ err, jobId: live.job.id }, 'could not save job progress'));
       }, Math.max(0, sInterval - (now - live.lastPersist)));
       live.persistTimer.unref?.();
+    }
+  }
+
+  /**
+   * Writes a running job's record with the record writes waiting for it (one transaction); those
+   * that did not land stay waiting for the next write (the end of the run's, at the latest). The
+   * writes of one job are chained (`live.persisting`), so none overtakes one that carries records.
+   */
+  private async persistLive(live: Live): Promise<void> {
+    const writes = [...live.pending];
+    if (await this.store.update(live.job, ['running'], allWrites(writes))) {
+      live.pending = live.pending.filter((w) => !writes.includes(w));
+      committed(writes, this.log, live.job.id);
     }
   }
 
