@@ -1,6 +1,7 @@
 /**
- * The library: records for every FITS/ECSV file under DATA_DIR. Downloads and job outputs call
- * `registerCompletedFile` when a file completes; `scan` finds files placed by hand and notices
+ * The library: records for every FITS/ECSV file under DATA_DIR. Downloads and job outputs prepare
+ * a completed file's record (`prepareCompletedFile`) and commit it in the transaction that marks the
+ * file or job complete (`commitCompletedFile`; `registerCompletedFile` does both at once); `scan` finds files placed by hand and notices
  * deleted ones (headers only, never pixel data). `resolve` turns a data_id into its sandboxed path
  * for the viewer and analysis routes. No HTTP in here.
  */
