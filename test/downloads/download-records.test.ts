@@ -1,0 +1,84 @@
+/**
+ * A downloaded file's record commits with the saved state that marks the file complete (issue #18),
+ * on SQLite and PostgreSQL: whatever moment the store is looked at, the files its saved state calls
+ * complete are exactly the files with a record, also while the record writes fail (then the saved
+ * state stays behind until a write carries both).
+ */
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openDatabase, type Queryable } from '../../src/db/index.js';
+import { DownloadManager, downloadJobOf } from '../../src/downloads/download-manager.js';
+import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
+import { ManualClock } from '../../src/core/retry.js';
+import { DbJobStore, InProcessBackend, JOB_MIGRATIONS, JobHandlerRegistry, JobService, type JobRecord } from '../../src/jobs/index.js';
+import { forEachBackend } from '../helpers/db-backends.js';
+import { fakeServer, seededBytes } from './helpers.js';
+
+const RECORDS = { component: 'test-records', migrations: [{ version: 1, name: 'file records', sqlite: 'CREATE TABLE file_records (path TEXT PRIMARY KEY)', postgres: 'CREATE TABLE file_records (path TEXT PRIMARY KEY)' }] };
+
+forEachBackend('download records', (target) => {
+  it('the saved state marks a file complete exactly when its record is written, through failed writes', async () => {
+    const fake = await fakeServer();
+    const where = await target.fresh();
+    const { db } = await openDatabase({ ...where, migrations: [JOB_MIGRATIONS, RECORDS] });
+    const store = new DbJobStore(db, { ownsDatabase: false });
+    const jobs = new JobService({ store, backend: new InProcessBackend({ compute: 1, transfer: 4 }), handlers: new JobHandlerRegistry(), dataDir: where.dataDir, persistIntervalMs: 1, progressIntervalMs: 1, storeRetryMs: 1 });
+    const obsId = 'jw01234-o001_t001_nircam';
+    const list: RemoteProduct[] = [];
+    for (let i = 0; i < 6; i++) {
+      const uri = `mast:JWST/product/${obsId}_${i}_cal.fits`;
+      const bytes = seededBytes(40_000 + i * 7_000, i + 1);
+      fake.endpoint.addFile(uri, bytes, {});
+      list.push({ filename: `${obsId}_${i}_cal.fits`, url: fake.url(uri), dataUri: uri, size: bytes.length });
+    }
+    const failed = new Set<string>();
+    const downloads = new DownloadManager({
+      downloadDir: join(where.dataDir, 'mast'),
+      dataDir: where.dataDir,
+      products: new StaticProductSource(new Map([[obsId, list]])),
+      jobs,
+      chunkSize: 16 * 1024,
+      maxConcurrentFiles: 2,
+      retryClock: new ManualClock(),
+      progressIntervalMs: 1,
+      // The first write of each record fails (a database hiccup inside the transaction).
+      onFileComplete: (f) => ({
+        write: async (tx: Queryable) => {
+          if (!failed.has(f.relativePath)) {
+            failed.add(f.relativePath);
+            throw new Error('injected failure inside the record write');
+          }
+          await tx.run('INSERT INTO file_records (path) VALUES (?) ON CONFLICT (path) DO NOTHING', [f.relativePath]);
+        },
+      }),
+    });
+    // The store as one statement sees it: the files its saved state calls complete, and the records.
+    const looks: Array<Promise<{ complete: string[]; records: string[] }>> = [];
+    const look = async (id: string) => {
+      const rows = await db.query<{ record: string; paths: string | null }>(
+        `SELECT record, (SELECT ${target.kind === 'postgres' ? "string_agg(path, '|' ORDER BY path)" : "group_concat(path, '|')"} FROM file_records) AS paths FROM job_records WHERE id = ?`, [id]);
+      const job = downloadJobOf(JSON.parse(rows[0]!.record) as JobRecord);
+      return { complete: job.files.filter((f) => f.status === 'complete').map((f) => f.relativePath).sort(), records: (rows[0]!.paths ?? '').split('|').filter(Boolean).sort() };
+    };
+    await jobs.start();
+    await downloads.start();
+    try {
+      const job = await downloads.createJob({ obsId, productType: 'SCIENCE' });
+      const stop = jobs.subscribe(job.id, () => looks.push(look(job.id)));
+      const done = await downloads.waitUntilSettled(job.id);
+      stop();
+      assert.equal(done.status, 'complete');
+      assert.equal(failed.size, 6, 'each record write failed once');
+      const seen = await Promise.all([...looks, look(job.id)]);
+      for (const s of seen) assert.deepEqual(s.complete, s.records);
+      assert.equal(seen.at(-1)!.records.length, 6);
+      assert.ok(seen.some((s) => s.records.length > 0 && s.records.length < 6), 'files recorded while the job ran');
+    } finally {
+      await downloads.close();
+      await jobs.close();
+      await db.close();
+      await fake.server.close();
+    }
+  });
+});
