@@ -23,7 +23,7 @@ import { DbJobStore, JobOutputRetention, RenderGate } from './jobs/index.js';
 import { openJobDatabase } from './jobs/store-from-settings.js';
 import { LIBRARY_MIGRATIONS } from './library/schema.js';
 import { libraryFromSettings } from './library/from-settings.js';
-import { prepareJobOutputs, preparedWrites } from './library/job-outputs.js';
+import { downloadRecords, prepareJobOutputs } from './library/job-outputs.js';
 import { Authenticator } from './auth/authenticator.js';
 
 export interface Engine {
@@ -93,16 +93,8 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   const downloads = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
     jobs,
     logger: logger.child({ module: 'downloads' }),
-    // Every downloaded file becomes a library record in the transaction that saves it as complete
-    // in its job, in its downloader's "my data"; MAST's archive files stay public (visible to
-    // everyone, as before users existed).
-    onFileComplete: async (f) => {
-      // In the bucket the file is the object of its relative path (the key): its local path names the
-      // DATA_DIR of the node that accepted the download, which is not this worker's without a shared disk.
-      const path = objects ? f.relativePath : f.localPath;
-      const prepared = await library.prepareCompletedFile({ path, source: 'download', sha256: f.sha256, jobId: f.jobId, owner: f.owner, visibility: 'public' });
-      return preparedWrites(library, [prepared]);
-    },
+    // Every downloaded file becomes a library record in the transaction that saves it as complete in its job.
+    onFileComplete: downloadRecords(library, { inBucket: objects !== undefined }),
     // Dismissing a download with its files keeps those the library made other records from, and
     // those in another user's data (a file kept when its first downloader dismissed their job).
     isFileReferenced: (path, job) => library.isReferenced(path, { owner: job.owner }),

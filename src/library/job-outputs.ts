@@ -83,6 +83,30 @@ export async function prepareJobOutputs(library: LibraryService, job: FinishedJo
   return preparedWrites(library, prepared);
 }
 
+/** What the library reads of a downloaded file (the download manager's `CompletedDownload`). */
+export interface DownloadedFile {
+  readonly jobId: string;
+  readonly localPath: string;
+  readonly relativePath: string;
+  readonly sha256: string | null;
+  readonly owner: string | null;
+}
+
+/**
+ * The download manager's `onFileComplete` for a library: a downloaded file's record prepared now
+ * (headers; the SHA-256 the download verified), written in the transaction that saves the file as
+ * complete in its job. In the downloader's "my data"; MAST's archive files stay public. `inBucket`:
+ * downloads go to object storage, where the file is the object of its relative path (its local
+ * path names the DATA_DIR of the node that accepted the download, not this one's).
+ */
+export function downloadRecords(library: LibraryService, options: { readonly inBucket: boolean }): (file: DownloadedFile) => Promise<PreparedWrites> {
+  return async (f) => {
+    const path = options.inBucket ? f.relativePath : f.localPath;
+    const prepared = await library.prepareCompletedFile({ path, source: 'download', sha256: f.sha256, jobId: f.jobId, owner: f.owner, visibility: 'public' });
+    return preparedWrites(library, [prepared]);
+  };
+}
+
 /** The writes of prepared records; `committed` starts their thumbnails. */
 export function preparedWrites(library: LibraryService, prepared: readonly PreparedFile[]): PreparedWrites {
   let written: LibraryRecord[] = [];

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { FakeMast } from '../fake-mast/server.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -32,6 +33,19 @@ describe('jwst-engine download', () => {
     assert.match(r.stdout, /^2 files, .* in .*jw01039-o004_t001_miri_ch3-long\n$/);
     const bytes = await readFile(join(dataDir, 'mast', 'jw01039-o004_t001_miri_ch3-long', 'jw01039-o004_t001_miri_ch3-long_x1d.fits'));
     assert.equal(sha(bytes), sha(fake.dataset.files.get('mast:jwst/product/jw01039-o004_t001_miri_ch3-long_x1d.fits')!.bytes()));
+    // Each file is a library record of the engine's database, as an engine's download makes it:
+    // public, made by the download job, with the verified SHA-256.
+    const db = new Database(join(dataDir, 'engine.db'), { readonly: true });
+    try {
+      const rows = db.prepare("SELECT path, sha256, source, job_id, visibility FROM library_records WHERE path LIKE '%jw01039-o004_t001_miri_ch3-long%' ORDER BY path").all() as Array<{ path: string; sha256: string; source: string; job_id: string | null; visibility: string }>;
+      assert.equal(rows.length, 2, JSON.stringify(rows));
+      for (const row of rows) {
+        assert.equal(row.sha256, sha(await readFile(join(dataDir, row.path))), row.path);
+        assert.deepEqual([row.source, row.visibility, typeof row.job_id], ['download', 'public', 'string']);
+      }
+    } finally {
+      db.close();
+    }
   });
 
   it('Ctrl-C pauses (exit 130); running it again resumes to the end', async () => {

@@ -6,7 +6,12 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadSettings } from '../../config.js';
-import { jobStoreFromSettings } from '../../jobs/store-from-settings.js';
+import { openJobDatabase } from '../../jobs/store-from-settings.js';
+import { DbJobStore } from '../../jobs/db-store.js';
+import { LIBRARY_MIGRATIONS } from '../../library/schema.js';
+import { libraryFromSettings } from '../../library/from-settings.js';
+import { downloadRecords } from '../../library/job-outputs.js';
+import { S3Storage } from '../../storage/s3.js';
 import { mastClientFromSettings } from '../../mast/index.js';
 import { barLayout, etaText, fitName, type BarLayout } from '../progress-format.js';
 import { downloadManagerFromSettings, formatBytes, mastClientProductSource, validateObsId, validateProductSelection, type DownloadManager, type Job, type JobProgress } from '../../downloads/index.js';
@@ -139,9 +144,19 @@ export function downloadCommands(program: Command): void {
       const files = o.file.length > 0 ? validateProductSelection(o.file) : null;
       const settings = loadSettings({ ...process.env, ...(o.mastUrl ? { MAST_BASE_URL: o.mastUrl } : {}) });
       const mast = mastClientFromSettings(settings);
-      // Records in the engine's job store (DATA_DIR/engine.db, or DATABASE_URL's): this command
+      // Job records in the engine's database (DATA_DIR/engine.db, or DATABASE_URL's): this command
       // runs and resumes only its own job; other jobs (maybe an engine's, running now) are left alone.
-      const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), { autoResume: false, recoverOnStart: false, jobStore: await jobStoreFromSettings(settings) });
+      // Each downloaded file becomes a library record as the engine's downloads do: in the
+      // transaction that saves the file as complete (thumbnails are made when first asked for).
+      const db = await openJobDatabase(settings, undefined, [LIBRARY_MIGRATIONS]);
+      const objects = settings.storage.provider === 's3' && settings.storage.s3 ? new S3Storage(settings.storage.s3) : undefined;
+      const library = await libraryFromSettings(settings, undefined, undefined, objects, db);
+      const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
+        autoResume: false,
+        recoverOnStart: false,
+        jobStore: new DbJobStore(db, { ownsDatabase: false }),
+        onFileComplete: downloadRecords(library, { inBucket: objects !== undefined }),
+      });
       const view = new ProgressView(o.progress && process.stderr.isTTY === true && !o.json);
       let job: Job | undefined;
       let interrupted = false;
@@ -185,6 +200,7 @@ export function downloadCommands(program: Command): void {
         process.off('SIGINT', onSigint);
         view.stop();
         await manager.close();
+        await library.close(); // closes the shared database
         await mast.close();
       }
     });
