@@ -15,7 +15,7 @@ ENV NODE_ENV=production \
     PORT=8000 \
     DATA_DIR=/app/data \
     MAST_DOWNLOAD_DIR=/app/data/mast \
-    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576
 WORKDIR /app
 RUN groupadd --gid 1001 engine && useradd --uid 1001 --gid engine --create-home engine \
     && mkdir -p /app/data && chown engine:engine /app/data

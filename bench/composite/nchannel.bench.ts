@@ -8,7 +8,9 @@
  * each side with the range over the rounds, and the ratios of the bests (time) and of the
  * reference's smallest to our largest peak RSS (memory), CPU time beside wall time. Ours renders
  * on a worker pool as the engine does (ours.ts); BENCH_ONE_THREAD=1 adds our one-thread render as
- * a third side in every round. BENCH_CASES=3,6,obs picks cases.
+ * a third side in every round. BENCH_CASES=3,6,obs picks cases. Our side runs the built engine
+ * (dist/, rebuilt when stale) with plain node and npm start's GLIBC_TUNABLES, as users run it
+ * (bench/lib/built-engine.ts); peak RSS is the whole process's, every thread included.
  * Smoke run: BENCH_TILE=256 BENCH_CANVAS=200 BENCH_ROUNDS=1.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,8 +19,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compositeInputs, mosaicInputs } from '../reproject/inputs.js';
 import { printRounds, runOurs as runSide, runReference, type SideResult } from '../reproject/side-by-side.js';
+import { builtEngineNote } from '../lib/built-engine.js';
 
-const runOurs = (mode: string, files: string[], env: Record<string, string> = {}) => runSide(mode, files, new URL('./ours.ts', import.meta.url), env);
+const runOurs = (mode: string, files: string[], env: Record<string, string> = {}) => runSide(mode, files, new URL('./ours.ts', import.meta.url), env, true);
 const reference = (script: string, files: string[]) => runReference(fileURLToPath(new URL(script, import.meta.url)), files);
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
@@ -62,6 +65,7 @@ function printOneThread(rs: readonly SideResult[], ref: readonly SideResult[]): 
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-nchannel-'));
+console.log(builtEngineNote());
 try {
   const n = Number(process.env.BENCH_TILE ?? 2048);
   const canvas = Number(process.env.BENCH_CANVAS ?? 2000);

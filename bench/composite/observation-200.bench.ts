@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gridTiles } from '../reproject/inputs.js';
 import { printRounds, runOurs as runSide, runReference } from '../reproject/side-by-side.js';
+import { builtEngineNote } from '../lib/built-engine.js';
 
-const runOurs = (mode: string, files: string[]) => runSide(mode, files, new URL('./ours.ts', import.meta.url));
+const runOurs = (mode: string, files: string[]) => runSide(mode, files, new URL('./ours.ts', import.meta.url), {}, true);
 
 const files = Number(process.env.BENCH_OBS_FILES ?? 200);
 const n = Number(process.env.BENCH_TILE ?? 2048);
@@ -21,6 +22,7 @@ const dir = await mkdtemp(join(tmpdir(), 'bench-obs200-'));
 try {
   const t0 = performance.now();
   const tiles = (await gridTiles(dir, n, cols, Math.ceil(files / cols))).slice(0, files);
+  console.log(builtEngineNote());
   console.log(`wrote ${tiles.length} tiles of ${n}x${n} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const ours = runOurs('observation', tiles);
   const ref = process.env.BENCH_OBS_REFERENCE === '1' ? runReference(fileURLToPath(new URL('./observation.py', import.meta.url)), tiles) : undefined;

@@ -6,15 +6,21 @@
  *                                    are started before the clock starts, as in a running engine;
  *                                    BENCH_SERIAL=1: in this thread alone (renderNChannel)
  *   ours.ts observation <file>...    observation mosaic (background matched) to FITS
- * Prints one JSON line: seconds, peak RSS (MB), output size.
+ * Prints one JSON line: seconds, CPU seconds, peak RSS (MB, the whole process: every thread), output size.
+ * The benches run it on the built engine (dist/, plain node: bench/lib/built-engine.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NChannelSpec } from '../../src/composite/pipeline.js';
-import { WorkerPool } from '../../src/workers/pool.js';
-import { chromaticOrderHues } from '../../src/discovery/colors.js';
-import { hueToRgb } from '../../src/reproject/colors.js';
+
+// The engine's modules come from BENCH_ENGINE: dist/ when the bench runs the built engine
+// (bench/lib/built-engine.ts, plain node), else src/ (under tsx).
+const engine = process.env.BENCH_ENGINE ?? new URL('../../src/', import.meta.url).href;
+const load = <T>(path: string): Promise<T> => import(new URL(path, engine).href) as Promise<T>;
+const { WorkerPool } = await load<typeof import('../../src/workers/pool.js')>('workers/pool.js');
+const { chromaticOrderHues } = await load<typeof import('../../src/discovery/colors.js')>('discovery/colors.js');
+const { hueToRgb } = await load<typeof import('../../src/reproject/colors.js')>('reproject/colors.js');
 
 const [mode, ...files] = process.argv.slice(2);
 const limits = { maxFileBytes: 4 * 1024 ** 3, maxElements: 200_000_000 };
@@ -45,13 +51,13 @@ if (mode === 'nchannel') {
   };
   // loaded only where used, as the engine's main thread never runs the pipeline itself
   const r = pool
-    ? await (await import('../../src/workers/composite-render.js')).renderNChannelOnPool(pool, spec)
-    : await (await import('../../src/composite/pipeline.js')).renderNChannel(spec);
+    ? await (await load<typeof import('../../src/workers/composite-render.js')>('workers/composite-render.js')).renderNChannelOnPool(pool, spec)
+    : await (await load<typeof import('../../src/composite/pipeline.js')>('composite/pipeline.js')).renderNChannel(spec);
   width = r.width;
   height = r.height;
 } else if (mode === 'observation') {
   const dir = await mkdtemp(join(tmpdir(), 'bench-obs-'));
-  const { writeObservationMosaic } = await import('../../src/composite/observation-mosaic.js');
+  const { writeObservationMosaic } = await load<typeof import('../../src/composite/observation-mosaic.js')>('composite/observation-mosaic.js');
   const r = await writeObservationMosaic({ paths: files, maxOutputPixels: 64_000_000, batchSize: 10, backgroundMatch: true, outputPath: join(dir, 'm.fits'), limits });
   width = r.width;
   height = r.height;

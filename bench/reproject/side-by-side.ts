@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { builtEngineCommand } from '../lib/built-engine.js';
 import { pythonHas, runPythonJson } from '../lib/python.js';
 import { recordResult } from '../lib/results.js';
 
@@ -14,10 +15,17 @@ export interface SideResult {
   readonly cpuSeconds?: number;
 }
 
-/** Our side: `script` (default bench/reproject/ours.ts) `mode` `files...` in its own process; its last JSON line. */
-export function runOurs(mode: string, files: string[], scriptUrl: URL = new URL('./ours.ts', import.meta.url), env: Record<string, string> = {}): SideResult {
+/**
+ * Our side: `script` (default bench/reproject/ours.ts) `mode` `files...` in its own process; its
+ * last JSON line. `built`: on the built engine as `npm start` runs it (bench/lib/built-engine.ts),
+ * otherwise under tsx.
+ */
+export function runOurs(mode: string, files: string[], scriptUrl: URL = new URL('./ours.ts', import.meta.url), env: Record<string, string> = {}, built = false): SideResult {
   const script = fileURLToPath(scriptUrl);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, mode, ...files], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } });
+  const run = built
+    ? builtEngineCommand(script, [mode, ...files], env)
+    : { command: process.execPath, args: ['--import', 'tsx', script, mode, ...files], env: { ...process.env, ...env } };
+  const r = spawnSync(run.command, run.args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: run.env });
   if (r.status !== 0) throw new Error(`ours.ts ${mode} failed: ${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as SideResult;
