@@ -81,6 +81,28 @@ export function flipRows(img: RgbImage, box?: Box): RgbImage {
   return { width: w, height: h, data: out };
 }
 
+/**
+ * flipRows(img, box) done inside img's own array (img is consumed): the box's rows are moved to
+ * the front, then their order reversed. The same values without a second image-sized array.
+ */
+export function flipRowsInPlace(img: RgbImage, box?: Box): RgbImage {
+  const { x0, y0, x1, y1 } = box ?? { x0: 0, y0: 0, x1: img.width, y1: img.height };
+  const w = x1 - x0;
+  const h = y1 - y0;
+  const d = img.data;
+  // flipped row y is source row img.height - 1 - (y + y0): the source rows [top, top + h), reversed
+  const top = img.height - y0 - h;
+  // moving forward never overwrites a row still to be moved (destination <= source)
+  for (let r = 0; r < h; r++) d.copyWithin(3 * r * w, 3 * ((top + r) * img.width + x0), 3 * ((top + r) * img.width + x1));
+  const row = new Float32Array(3 * w);
+  for (let a = 0, b = h - 1; a < b; a++, b--) {
+    row.set(d.subarray(3 * a * w, 3 * (a + 1) * w));
+    d.copyWithin(3 * a * w, 3 * b * w, 3 * (b + 1) * w);
+    d.set(row, 3 * b * w);
+  }
+  return { width: w, height: h, data: d.subarray(0, 3 * w * h) };
+}
+
 /** Bilinear sample of channel k at (x, y); outside the image counts as black (scipy cval 0). */
 function sample(img: RgbImage, x: number, y: number, out: Float64Array): void {
   const x0 = Math.floor(x), y0 = Math.floor(y);
@@ -174,14 +196,13 @@ export function placeOnCanvas(img: RgbImage, p: Placement): { image: RgbImage; m
   const x0 = Math.max(0, -offX), x1 = Math.min(p.width, sw - offX);
   const y0 = Math.max(0, -offY), y1 = Math.min(p.height, sh - offY);
   if (sw <= img.width && sh <= img.height) {
-    const planes = [0, 1, 2].map((k) => resampleArea({ width: img.width, height: img.height, data: planeOf(img, k) }, sw, sh).data);
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const i = (y + offY) * sw + x + offX;
-        const o = 3 * (y * p.width + x);
-        for (let k = 0; k < 3; k++) {
-          const v = planes[k]![i]!;
-          out[o + k] = v === v ? v : 0;
+    // one colour plane at a time: two plane-sized arrays alive, not six
+    for (let k = 0; k < 3; k++) {
+      const plane = resampleArea({ width: img.width, height: img.height, data: planeOf(img, k) }, sw, sh).data;
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const v = plane[(y + offY) * sw + x + offX]!;
+          out[3 * (y * p.width + x) + k] = v === v ? v : 0;
         }
       }
     }

@@ -10,12 +10,13 @@ import { encodeRaster, MEDIA_TYPES } from '../imaging/index.js';
 import type { ViewerLimits } from '../imaging/viewer/source.js';
 import { gaussianFilter } from '../analysis/filters/ndimage.js';
 import { EngineError, ValidationError } from '../errors.js';
+import { throwIfCancelled } from '../core/cancellation.js';
 import { withCelestialImages, type ImageShape, type OpenedCelestialImage } from '../reproject/load.js';
 import type { OutputGrid } from '../reproject/grid.js';
 import { applyOverall, type OverallAdjustment } from '../reproject/tone.js';
 import { avmSpatial, embedAvm, type AvmMetadata, type WcsDefinition } from '../wcs/index.js';
 import { autoStretchParams } from './auto-stretch.js';
-import { compose, contentBox, flipRows, IDENTITY, placeOnCanvas, rotateImage, toBytes, type Affine, type RgbImage } from './canvas.js';
+import { compose, contentBox, flipRowsInPlace, IDENTITY, placeOnCanvas, rotateImage, toBytes, type Affine, type RgbImage } from './canvas.js';
 import { channelOnGrid, readChannelFiles, skyLevel } from './channel-data.js';
 import { adjustSaturation, hslToRgb, isNeutralSaturation, rgbToHsl, srgbEncode, type SaturationAdjustment } from './color.js';
 import { autoFeatherStrength, featherMask, instrumentScale } from './feather.js';
@@ -197,7 +198,75 @@ interface Group {
   readonly sum: Float32Array;
   readonly weights: [number, number, number];
   readonly covered: Uint8Array;
-  pixels: number;
+}
+
+/**
+ * The combination's sums, filled channel by channel in request order (`foldChannel`) as soon as
+ * each channel is tone-mapped, so no render holds every channel's plane at once. `shared`: on
+ * SharedArrayBuffers, for channel tasks on several threads folding into one (in turn:
+ * `foldChannelInTurn`).
+ */
+export interface ChannelSums {
+  /** One group per seam-feathering instrument (a single one without feathering), in order of first channel. */
+  readonly groups: Group[];
+  /** Group index of each channel (-1: the luminance channel). */
+  readonly groupOf: readonly number[];
+  /** Pixels any channel covers. */
+  readonly covered: Uint8Array;
+  /** The luminance channel's values once folded (preallocated when shared). */
+  lum: Float32Array | undefined;
+  /** [0]: how many channels are folded (they fold in request order). */
+  readonly folded: Int32Array;
+}
+
+export function newChannelSums(spec: NChannelSpec, setup: NChannelSetup, shared: boolean): ChannelSums {
+  const { grid } = setup.plan;
+  const n = grid.width * grid.height;
+  const buffer = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const { multi, featherStrength } = featheringOf(spec, setup.instruments);
+  const keys: string[] = [];
+  const groups: Group[] = [];
+  const groupOf = spec.channels.map((c, ci) => {
+    if (c.color === 'luminance') return -1;
+    const key = multi && featherStrength > 0 ? setup.instruments[ci] ?? '' : '';
+    let g = keys.indexOf(key);
+    if (g < 0) {
+      g = keys.push(key) - 1;
+      groups.push({ sum: new Float32Array(buffer(n * 3 * 4)), weights: [0, 0, 0], covered: new Uint8Array(buffer(n)) });
+    }
+    for (let k = 0; k < 3; k++) groups[g]!.weights[k]! += c.color[k]!;
+    return g;
+  });
+  const lum = shared && groupOf.includes(-1) ? new Float32Array(buffer(n * 4)) : undefined;
+  return { groups, groupOf, covered: new Uint8Array(buffer(n)), lum, folded: new Int32Array(buffer(4)) };
+}
+
+/** Adds channel `ci`'s tone-mapped values (NaN = no coverage) to the sums; the next channel to fold must be `ci`. */
+export function foldChannel(sums: ChannelSums, spec: NChannelSpec, ci: number, values: Float32Array): void {
+  const c = spec.channels[ci]!;
+  const { covered } = sums;
+  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) covered[i] = 1;
+  const g = sums.groupOf[ci]!;
+  if (c.color === 'luminance' || g < 0) {
+    if (sums.lum) sums.lum.set(values);
+    else sums.lum = values;
+  } else {
+    accumulate(sums.groups[g]!, values, c.color, c.weight);
+  }
+  Atomics.store(sums.folded, 0, ci + 1);
+}
+
+/**
+ * foldChannel once the channels before `ci` are folded (by tasks on other threads): waits,
+ * blocking this worker thread, and stops if the render is stopped meanwhile.
+ */
+export function foldChannelInTurn(sums: ChannelSums, spec: NChannelSpec, ci: number, values: Float32Array): void {
+  for (let k = Atomics.load(sums.folded, 0); k !== ci; k = Atomics.load(sums.folded, 0)) {
+    throwIfCancelled();
+    Atomics.wait(sums.folded, 0, k, 50);
+  }
+  foldChannel(sums, spec, ci, values);
+  Atomics.notify(sums.folded, 0);
 }
 
 /** Linear RGB of a set of groups, each plane divided by its weight sum (at least 1). */
@@ -311,19 +380,17 @@ function toneInto(c: NChannelChannel, data: Float32Array, instrument: string | u
   return toneChannel(data, tone, out, order);
 }
 
-/** One channel of a render split over threads: its display values and, when reprojected, its cache entry. */
+/** One channel of a render split over threads: its cache entry when reprojected (its values are folded into the sums). */
 export interface ChannelPart {
-  /** Tone-mapped values on the grid (0..1, NaN = no coverage). */
-  readonly values: Float32Array;
   readonly cacheEntry?: CachedChannel & { readonly channel: number };
 }
 
 /**
  * Channel `index` of a render, alone: reprojected (or copied from the cache), blurred, neutralised
- * and tone-mapped exactly as `renderNChannel` does it. Events: its `reproject` (a cache miss), a
- * `background_neutralize` (when on), its `stretch`.
+ * and tone-mapped exactly as `renderNChannel` does it, then folded into the shared `sums` in its
+ * turn. Events: its `reproject` (a cache miss), a `background_neutralize` (when on), its `stretch`.
  */
-export async function renderChannelPart(spec: NChannelSpec, setup: NChannelSetup, index: number, hooks: PipelineHooks = {}): Promise<ChannelPart> {
+export async function renderChannelPart(spec: NChannelSpec, setup: NChannelSetup, index: number, sums: ChannelSums, hooks: PipelineHooks = {}): Promise<ChannelPart> {
   const c = spec.channels[index]!;
   return withCelestialImages([...new Set(c.paths)], spec.limits, async (inputs) => {
     const byPath = new Map(inputs.map((img) => [img.path, img]));
@@ -331,7 +398,8 @@ export async function renderChannelPart(spec: NChannelSpec, setup: NChannelSetup
     const [data] = await channelsOnGrid(spec, setup.plan.grid, byPath, hooks, { cache: spec.cache, onReprojected: (e) => (cacheEntry = e), blurSigmas: setup.blurSigmas, only: index });
     await hooks.checkCancelled?.();
     hooks.onProgress?.({ stage: 'stretch', message: `Stretching ${c.label}`, filter: c.label, index: index + 1, total: spec.channels.length });
-    return { values: toneInto(c, data!, setup.instruments[index], data!), cacheEntry };
+    foldChannelInTurn(sums, spec, index, toneInto(c, data!, setup.instruments[index], data!));
+    return { cacheEntry };
   });
 }
 
@@ -375,62 +443,44 @@ export async function renderNChannel(spec: NChannelSpec, hooks: PipelineHooks = 
         plan: planInfo, autoFeather, featherStrength, blurSigmas: setup.blurSigmas, ...cache, debug: { channels: shown.map((c) => c.label), warning },
       };
     }
+    const sums = newChannelSums(spec, setup, false);
     for (const [ci, c] of spec.channels.entries()) {
       await hooks.checkCancelled?.();
       progress({ stage: 'stretch', message: `Stretching ${c.label}`, filter: c.label, index: ci + 1, total: spec.channels.length });
-      toneInto(c, data[ci]!, setup.instruments[ci], data[ci]!);
+      foldChannel(sums, spec, ci, toneInto(c, data[ci]!, setup.instruments[ci], data[ci]!));
+      data[ci] = new Float32Array(0); // folded: released
     }
-    return { ...(await finishNChannel(spec, setup, data, hooks)), ...cache };
+    return { ...(await finishNChannel(spec, setup, sums, hooks)), ...cache };
   });
 }
 
 /**
- * The rest of a render once every channel is tone-mapped (`values`, NaN = no coverage; released
- * as they are used): combination, seam feathering, luminance, overall adjustment, sharpening,
- * saturation, canvas and encoding.
+ * The rest of a render once every channel is folded into `sums`: combination, seam feathering,
+ * luminance, overall adjustment, sharpening, saturation, canvas and encoding.
  */
 export async function finishNChannel(
   spec: NChannelSpec,
   setup: NChannelSetup,
-  values: Float32Array[],
+  sums: ChannelSums,
   hooks: PipelineHooks = {},
 ): Promise<Omit<NChannelOutput, 'cacheEntries' | 'cacheHits'>> {
   const progress = hooks.onProgress ?? (() => undefined);
   const { grid } = setup.plan;
   const n = grid.width * grid.height;
-  const { multi, featherStrength, autoFeather } = featheringOf(spec, setup.instruments);
+  const { featherStrength, autoFeather } = featheringOf(spec, setup.instruments);
   const { grid: _g, ...planInfo } = setup.plan;
   const extras = { plan: planInfo, autoFeather, featherStrength, blurSigmas: setup.blurSigmas };
-  const groupKey = (i: number) => (multi && featherStrength > 0 ? setup.instruments[i] ?? '' : '');
-  const groups = new Map<string, Group>();
-  const covered = new Uint8Array(n);
-  let lum: Float32Array | undefined;
-  let lumWeight = 0;
-  for (const [ci, c] of spec.channels.entries()) {
-    const v = values[ci]!;
-    for (let i = 0; i < n; i++) if (v[i] === v[i]) covered[i] = 1;
-    if (c.color === 'luminance') {
-      lum = v;
-      lumWeight = Math.min(1, c.weight);
-      continue;
-    }
-    const key = groupKey(ci);
-    let g = groups.get(key);
-    if (!g) {
-      g = { sum: new Float32Array(n * 3), weights: [0, 0, 0], covered: new Uint8Array(n), pixels: 0 };
-      groups.set(key, g);
-    }
-    for (let k = 0; k < 3; k++) g.weights[k]! += c.color[k]!;
-    accumulate(g, v, c.color, c.weight);
-    values[ci] = new Float32Array(0); // release the channel
-  }
+  const { covered, lum } = sums;
+  const lumChannel = spec.channels.find((c) => c.color === 'luminance');
+  const lumWeight = lumChannel ? Math.min(1, lumChannel.weight) : 0;
   await hooks.checkCancelled?.();
   progress({ stage: 'combine', message: 'Combining channels' });
-  const all = [...groups.values()];
+  const all = sums.groups;
   let rgb = combineGroups(all, n, true);
   if (all.length > 1) {
     // the instrument covering most pixels is the base; each other one fades in from its edge
-    const majority = all.reduce((a, b) => (b.pixels > a.pixels ? b : a));
+    const pixels = new Map(all.map((g) => [g, countSet(g.covered)]));
+    const majority = all.reduce((a, b) => (pixels.get(b)! > pixels.get(a)! ? b : a));
     const radius = Math.max(Math.floor(Math.min(grid.width, grid.height) * featherStrength), 20);
     for (const minority of all.filter((g) => g !== majority)) {
       const mask = featherMask(minority.covered, grid.width, grid.height, radius);
@@ -459,11 +509,14 @@ export async function finishNChannel(
 
   await hooks.checkCancelled?.();
   progress({ stage: 'encode', message: 'Encoding image' });
-  // Display orientation (FITS row 1 at the bottom), cropped to the lit box in the same copy.
+  // Display orientation (FITS row 1 at the bottom), cropped to the lit box.
   const fitsBox = contentBox({ width: grid.width, height: grid.height, data: rgb });
   const box = fitsBox && { x0: fitsBox.x0, x1: fitsBox.x1, y0: grid.height - fitsBox.y1, y1: grid.height - fitsBox.y0 };
-  let picture: RgbImage = flipRows({ width: grid.width, height: grid.height, data: rgb }, box);
+  // In rgb's own array (a group's sum or combineGroups' fresh one: nothing reads it after this).
+  let picture: RgbImage = flipRowsInPlace({ width: grid.width, height: grid.height, data: rgb }, box);
   rgb = new Float32Array(0);
+  sums.groups.length = 0; // the sums are spent (the picture may be in one's array)
+  sums.lum = undefined;
   let map: Affine = box ? { ...IDENTITY, c: box.x0, f: box.y0 } : IDENTITY;
   const quality = qualityMetrics(picture);
   if (Math.abs(spec.rotationDegrees) > 0.01) {
@@ -471,9 +524,12 @@ export async function finishNChannel(
     picture = r.image;
     map = compose(r.map, map);
   }
-  const placed = placeOnCanvas(picture, { width: spec.width, height: spec.height, zoom: spec.cropZoom, centerX: spec.cropCenterX, centerY: spec.cropCenterY });
+  const { width: pictureWidth, height: pictureHeight } = picture;
+  const placed = placedBytes(picture, spec);
+  picture = { width: 0, height: 0, data: new Float32Array(0) }; // released before encoding
   map = compose(placed.map, map);
-  let image: Uint8Array = await encodeRaster({ width: spec.width, height: spec.height, channels: 3, pixels: toBytes(placed.image) }, { format: spec.format, quality: spec.quality });
+  const { pixels } = placed;
+  let image: Uint8Array = await encodeRaster({ width: spec.width, height: spec.height, channels: 3, pixels }, { format: spec.format, quality: spec.quality });
   if (spec.embedAvm) {
     try {
       const wcs = canvasWcs(grid.wcs, fitsMap(map, spec.height, grid.height));
@@ -483,7 +539,19 @@ export async function finishNChannel(
       image = embedAvm(Buffer.from(image), undefined, spec.avm ?? { facility: 'JWST' });
     }
   }
-  return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, pictureWidth: picture.width, pictureHeight: picture.height, ...extras };
+  return { image, mediaType: MEDIA_TYPES[spec.format], width: spec.width, height: spec.height, quality, pictureWidth, pictureHeight, ...extras };
+}
+
+/** The picture placed on the canvas, as 8-bit RGB (the float canvas lives only in here). */
+function placedBytes(picture: RgbImage, spec: NChannelSpec): { pixels: Uint8Array; map: Affine } {
+  const placed = placeOnCanvas(picture, { width: spec.width, height: spec.height, zoom: spec.cropZoom, centerX: spec.cropCenterX, centerY: spec.cropCenterY });
+  return { pixels: toBytes(placed.image), map: placed.map };
+}
+
+function countSet(mask: Uint8Array): number {
+  let k = 0;
+  for (let i = 0; i < mask.length; i++) k += mask[i]!;
+  return k;
 }
 
 /** Adds a channel's values times its weight and colour into a group's sum (where covered). */
@@ -492,7 +560,6 @@ function accumulate(g: Group, values: Float32Array, color: readonly [number, num
   for (let i = 0; i < values.length; i++) {
     const v0 = values[i]!;
     if (v0 !== v0) continue;
-    if (!g.covered[i]) g.pixels++;
     g.covered[i] = 1;
     const v = Math.min(1, v0 * w);
     g.sum[3 * i]! += r * v;

@@ -5,9 +5,10 @@
  *   1. `composite.nchannel-plan`: the grid and each channel's instrument and blur, from headers;
  *   2. one `composite.nchannel-channel` task per channel, all submitted at once (the pool runs as
  *      many as it has threads): read, reproject or take from the cache, blur, neutralise and
- *      tone-map; the values come back here (one copy of a float32 plane per channel);
- *   3. `composite.nchannel-finish`: combination, feathering and the rest, encoding; the channels
- *      are moved to it (transferred, not copied), so it frees each one once combined.
+ *      tone-map, then fold the values into the combination's sums (on SharedArrayBuffers made
+ *      here), each channel in its turn (request order, so the float sums are the one-thread
+ *      render's): no channel's plane leaves its thread or outlives its task;
+ *   3. `composite.nchannel-finish`: the rest from the sums (combination, feathering, encoding).
  * Every step is the one-thread render's own code in the same order, so the picture is the same
  * byte for byte (test/composite/parallel-render.test.ts). Progress events are put back in the
  * one-thread order (src/composite/progress-order.ts). A debug-mask render, a single channel, or a
@@ -15,7 +16,7 @@
  * stopped channel stops the others; the render ends only once every task has ended.
  */
 import { MessageChannel } from 'node:worker_threads';
-import type { ChannelPart, NChannelOutput, NChannelSetup, NChannelSpec, ProgressEvent } from '../composite/pipeline.js';
+import { newChannelSums, type ChannelPart, type NChannelOutput, type NChannelSetup, type NChannelSpec, type ProgressEvent } from '../composite/pipeline.js';
 import { ChannelProgressOrder } from '../composite/progress-order.js';
 import type { WorkerPool } from './pool.js';
 import type { TaskName } from './tasks/index.js';
@@ -80,14 +81,12 @@ export async function renderNChannelOnPool(pool: WorkerPool, spec: NChannelSpec,
   const order = new ChannelProgressOrder(spec.channels.length, spec.backgroundNeutralization, (e) => onEvent?.(e));
   const stop = new AbortController();
   const channelSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const sums = newChannelSums(spec, setup, true);
   const parts = await allEnded(
-    spec.channels.map((_, index) => runControlled<ChannelPart>(pool, 'composite.nchannel-channel', { ...spec, setup, index }, channelSignal, (e) => order.receive(index, e))),
+    spec.channels.map((_, index) => runControlled<ChannelPart>(pool, 'composite.nchannel-channel', { ...spec, setup, index, sums }, channelSignal, (e) => order.receive(index, e))),
     (err) => stop.abort(err),
   );
   const cacheEntries = parts.flatMap((p) => (p.cacheEntry ? [p.cacheEntry] : []));
-  // The channels move to the finishing thread (no copy), which lets each go once it is combined.
-  const values = parts.map((p) => p.values);
-  const transfer = values.map((v) => v.buffer as ArrayBuffer);
-  const finished = await runControlled<Omit<NChannelOutput, 'cacheEntries' | 'cacheHits'>>(pool, 'composite.nchannel-finish', { ...rest, setup, values }, signal, onEvent, transfer);
+  const finished = await runControlled<Omit<NChannelOutput, 'cacheEntries' | 'cacheHits'>>(pool, 'composite.nchannel-finish', { ...rest, setup, sums }, signal, onEvent);
   return { ...finished, cacheEntries: cache ? cacheEntries : undefined, cacheHits: cache ? spec.channels.length - cacheEntries.length : 0 };
 }

@@ -1,12 +1,12 @@
 /**
  * The shared order statistics of a channel (tone.ts CoveredOrder) give what a fresh copy and
  * selection give (percentilesOfMapped), in any order of calls; flipRows flips and crops as a flip
- * followed by cropImage.
+ * followed by cropImage, and flipRowsInPlace gives the same in the image's own array.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoveredOrder, channelStretch, toneChannel } from '../../src/composite/tone.js';
-import { cropImage, flipRows } from '../../src/composite/canvas.js';
+import { cropImage, flipRows, flipRowsInPlace } from '../../src/composite/canvas.js';
 import { percentilesOfMapped } from '../../src/imaging/index.js';
 
 function channel(n: number): Float32Array {
@@ -62,5 +62,18 @@ describe('flipRows', () => {
     for (let y = 0; y < 4; y++) assert.deepEqual(flipped.data.subarray(15 * y, 15 * (y + 1)), img.data.subarray(15 * (3 - y), 15 * (4 - y)));
     const box = { x0: 1, y0: 1, x1: 4, y1: 3 };
     assert.deepEqual(flipRows(img, box), cropImage(flipped, box));
+  });
+
+  it('gives the same picture in the image\'s own array (flipRowsInPlace)', () => {
+    for (const [w, h] of [[5, 4], [6, 7], [1, 1]] as const) {
+      const make = () => ({ width: w, height: h, data: Float32Array.from({ length: 3 * w * h }, (_, i) => i) });
+      const boxes = [undefined, { x0: 0, y0: 0, x1: w, y1: h }, { x0: Math.min(1, w - 1), y0: 0, x1: w, y1: Math.max(1, h - 1) }, { x0: 0, y0: Math.min(2, h - 1), x1: 1, y1: h }];
+      for (const box of boxes) {
+        const img = make();
+        const got = flipRowsInPlace(img, box);
+        assert.equal(got.data.buffer, img.data.buffer, 'no new array');
+        assert.deepEqual({ ...got, data: Array.from(got.data) }, { ...flipRows(make(), box), data: Array.from(flipRows(make(), box).data) }, `${w}x${h} ${JSON.stringify(box)}`);
+      }
+    }
   });
 });

@@ -9,7 +9,7 @@ import { throwIfCancelled } from '../../core/cancellation.js';
 import { analyzeChannels, type AnalyzeSpec } from '../../composite/analyze.js';
 import { estimateComposite, type EstimateSpec } from '../../composite/estimate.js';
 import { writeObservationMosaic, type ObservationMosaicSpec } from '../../composite/observation-mosaic.js';
-import { finishNChannel, planNChannel, renderChannelPart, renderNChannel, type NChannelSetup, type NChannelSpec, type PipelineHooks } from '../../composite/pipeline.js';
+import { finishNChannel, planNChannel, renderChannelPart, renderNChannel, type ChannelSums, type NChannelSetup, type NChannelSpec, type PipelineHooks } from '../../composite/pipeline.js';
 
 type WithPort<T> = T & { controlPort?: MessagePort };
 
@@ -33,10 +33,10 @@ export const compositeTasks = {
   // A render split over threads (src/workers/composite-render.ts): plan, one task per channel, finish.
   'composite.nchannel-plan': (p: NChannelSpec) => planNChannel(p),
   // Both leave large dead arrays; collected once their answer is sent (collect-garbage.ts).
-  'composite.nchannel-channel': (p: WithPort<NChannelSpec & { setup: NChannelSetup; index: number }>) =>
-    collectingAfter(() => withControl(p.controlPort, (hooks) => renderChannelPart(p, p.setup, p.index, hooks))),
-  'composite.nchannel-finish': (p: WithPort<NChannelSpec & { setup: NChannelSetup; values: Float32Array[] }>) =>
-    collectingAfter(() => withControl(p.controlPort, (hooks) => finishNChannel(p, p.setup, p.values, hooks))),
+  'composite.nchannel-channel': (p: WithPort<NChannelSpec & { setup: NChannelSetup; index: number; sums: ChannelSums }>) =>
+    collectingAfter(() => withControl(p.controlPort, (hooks) => renderChannelPart(p, p.setup, p.index, p.sums, hooks))),
+  'composite.nchannel-finish': (p: WithPort<NChannelSpec & { setup: NChannelSetup; sums: ChannelSums }>) =>
+    collectingAfter(() => withControl(p.controlPort, (hooks) => finishNChannel(p, p.setup, p.sums, hooks))),
   'composite.analyze': (p: WithPort<AnalyzeSpec>) => withControl(p.controlPort, (hooks) => analyzeChannels(p, hooks)),
   'composite.estimate': (p: EstimateSpec) => estimateComposite(p),
   'composite.observation-mosaic': async (p: ObservationMosaicSpec & { progressPort?: MessagePort }) => {
