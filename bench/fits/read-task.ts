@@ -1,12 +1,15 @@
 /**
  * One measurement of bench/fits/read.bench.ts, run in its own process so that its peak RSS is its own.
- * Usage: tsx bench/fits/read-task.ts sci|stats FILE REPEAT  -> prints one JSON line.
+ * Usage: tsx bench/fits/read-task.ts sci|stats FILE REPEAT [prewarm]  -> prints one JSON line.
+ * `prewarm` starts as an engine pool thread does (src/workers/worker.ts): prewarmFitsReader(), finished
+ * before the first read, as it is in a thread started with the engine before any request.
  */
 import type { ImagePlane } from '../../src/core/image-plane.js';
-import { FitsFile, readPlane, readPlaneRows, releasePlane } from '../../src/fits/index.js';
+import { FitsFile, prewarmFitsReader, readPlane, readPlaneRows, releasePlane } from '../../src/fits/index.js';
 
-const [task, path, repeatText] = process.argv.slice(2);
+const [task, path, repeatText, start] = process.argv.slice(2);
 const repeat = Number(repeatText ?? 3);
+if (start === 'prewarm') await prewarmFitsReader();
 
 interface Moments {
   n: number;

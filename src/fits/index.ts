@@ -59,3 +59,4 @@ export {
   type TableHduSpec,
 } from './writer.js';
 export { releaseBuffer, releasePlane, setBufferPoolLimit, takeBuffer } from './buffer-pool.js';
+export { prewarmFitsReader } from './prewarm.js';

@@ -9,13 +9,18 @@
  * started, and the task's loops stop at their next `throwIfCancelled()` once the main thread sets
  * the stop flag.
  */
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { EngineError } from '../errors.js';
 import { CancelledError, withCancellation } from '../core/cancellation.js';
 import { toClientError } from '../client-text.js';
 import { tasks, type TaskFunction } from './tasks/index.js';
+import { prewarmFitsReader } from '../fits/prewarm.js';
 
 (globalThis as { __workerThreadId?: number }).__workerThreadId = threadId;
+
+// A pool thread's first plane read should not pay for V8's first external-memory collection and
+// cold code (docs/fits.md, "Measured"). Synchronous part first: the pooled buffer exists before any task.
+if (!isMainThread) void prewarmFitsReader();
 
 /** Slots of a task's control array (Int32Array over a SharedArrayBuffer). */
 export const CONTROL_STOP = 0;
