@@ -6,9 +6,10 @@
  *      smoothing (FWHM 3, 5x5) + detect_sources (3 x RMS, 10 pixels) + deblend_sources
  *      (32 levels, contrast 0.001);
  *   3. exact-overlap circular aperture photometry (r = 5) of the 1,000 stars.
- * Each case runs once untimed (warm-up), then times are CPU seconds (user + system, all threads) of each side's process, medians of BENCH_REPEAT
- * runs (default 3; the segmentation case runs half as often): on a shared machine wall time
- * mostly measures the neighbours.
+ * Each side warms up once untimed (eleven runs for a case under 0.2 s), then BENCH_REPEAT rounds
+ * (default 5) alternate: ours runs each case once, then analysis.py (one long-lived process) does;
+ * the best round of each side counts, in CPU seconds (user + system, all threads of each
+ * process: on a shared machine wall time mostly measures the neighbours) and in wall seconds.
  * The input is written once to bench/out/analysis/. Everything runs on a worker thread.
  *
  * Usage: npm run bench -- analysis      (BENCH_SMALL=1 for a 1024x1024 image with 250 stars)

@@ -122,19 +122,19 @@ export class MeshBackground {
         let n = 0;
         const y0 = by * boxY;
         const x0 = bx * boxX;
+        // float32 data goes straight into the sorter's float32 buffer (same values, one copy less)
+        const into = sortedBox ? sortedBox.values : buf;
         for (let y = y0; y < Math.min(y0 + boxY, height); y++) {
           const row = y * width;
           for (let x = x0; x < Math.min(x0 + boxX, width); x++) {
             const i = row + x;
             const v = data[i]!;
-            if (v - v === 0 && (!mask || mask[i] === 0) && (!coverageMask || coverageMask[i] === 0)) buf[n++] = v;
+            if (v - v === 0 && (!mask || mask[i] === 0) && (!coverageMask || coverageMask[i] === 0)) into[n++] = v;
           }
         }
         if (boxN - n > threshold) continue;
         const b = by * nbx + bx;
         if (sortedBox) {
-          const vals = sortedBox.values;
-          for (let i = 0; i < n; i++) vals[i] = buf[i]!;
           sortedBox.sort(n);
           const a = sortedBox.sorted;
           const [s0, e0] = this.clip ? clipSorted(a, n, this.clip.sigmaLower, this.clip.sigmaUpper, this.clip.maxiters) : [0, n];
@@ -225,23 +225,35 @@ function fillByIdw(bkg: Float64Array, rms: Float64Array, kept: Uint8Array, nx: n
   const pts: number[] = [];
   for (let i = 0; i < kept.length; i++) if (kept[i]) pts.push(i);
   const k = Math.min(10, pts.length);
-  const d = new Float64Array(pts.length);
-  const order = pts.map((_, j) => j);
+  // the k nearest by (distance, index), kept in order by insertion: the same k, in the same
+  // order, as a full sort, without sorting every kept box for every excluded one
+  const nd = new Float64Array(k);
+  const nj = new Int32Array(k);
   for (let i = 0; i < kept.length; i++) {
     if (kept[i]) continue;
     const y = Math.floor(i / nx);
     const x = i % nx;
+    let m = 0;
     for (let j = 0; j < pts.length; j++) {
       const p = pts[j]!;
-      d[j] = Math.hypot(Math.floor(p / nx) - y, (p % nx) - x);
+      const dj = Math.hypot(Math.floor(p / nx) - y, (p % nx) - x);
+      // j increases, so an equal distance goes after the ones already held
+      if (m === k && !(dj < nd[k - 1]!)) continue;
+      let t = m < k ? m++ : k - 1;
+      while (t > 0 && nd[t - 1]! > dj) {
+        nd[t] = nd[t - 1]!;
+        nj[t] = nj[t - 1]!;
+        t--;
+      }
+      nd[t] = dj;
+      nj[t] = j;
     }
-    order.sort((a, b) => d[a]! - d[b]! || a - b);
     let wsum = 0;
     let sb = 0;
     let sr = 0;
     for (let t = 0; t < k; t++) {
-      const j = order[t]!;
-      const w = 1 / d[j]!;
+      const j = nj[t]!;
+      const w = 1 / nd[t]!;
       wsum += w;
       sb += w * bkg[pts[j]!]!;
       sr += w * rms[pts[j]!]!;

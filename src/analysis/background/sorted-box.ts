@@ -9,9 +9,11 @@ import type { BkgEstimatorName, BkgRmsEstimatorName } from './estimators.js';
 import { MAD_TO_STD } from '../stats/robust.js';
 
 export class SortedBox {
-  private keysA: Uint32Array;
-  private keysB: Uint32Array;
-  private readonly count = new Uint32Array(256);
+  private readonly keysA: Uint32Array;
+  private readonly keysB: Uint32Array;
+  private readonly floatB: Float32Array;
+  /** The four 8-bit digit histograms, counted in one pass. */
+  private readonly count = new Uint32Array(1024);
   readonly values: Float32Array;
   /** The sorted values (float64). */
   sorted: Float64Array;
@@ -20,6 +22,7 @@ export class SortedBox {
     this.values = new Float32Array(capacity);
     this.keysA = new Uint32Array(this.values.buffer);
     this.keysB = new Uint32Array(capacity);
+    this.floatB = new Float32Array(this.keysB.buffer);
     this.sorted = new Float64Array(capacity);
   }
 
@@ -27,40 +30,44 @@ export class SortedBox {
   sort(n: number): void {
     let src = this.keysA;
     let dst = this.keysB;
-    // order-preserving map of IEEE bit patterns to unsigned integers
+    const count = this.count;
+    count.fill(0);
+    // order-preserving map of IEEE bit patterns to unsigned integers, and all four histograms
     for (let i = 0; i < n; i++) {
       const u = src[i]!;
-      src[i] = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+      const k = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+      src[i] = k;
+      count[k & 255]!++;
+      count[256 + ((k >>> 8) & 255)]!++;
+      count[512 + ((k >>> 16) & 255)]!++;
+      count[768 + (k >>> 24)]!++;
     }
-    const count = this.count;
-    for (let shift = 0; shift < 32; shift += 8) {
-      count.fill(0);
-      for (let i = 0; i < n; i++) count[(src[i]! >>> shift) & 255]!++;
+    for (let pass = 0; pass < 4; pass++) {
+      const shift = pass * 8;
+      const base = pass * 256;
+      // a digit all keys share leaves the order as it is: skip the pass (the high bytes of a
+      // box of sky values mostly agree)
+      if (count[base + ((src[0]! >>> shift) & 255)] === n) continue;
       let acc = 0;
-      for (let b = 0; b < 256; b++) {
+      for (let b = base; b < base + 256; b++) {
         const c = count[b]!;
         count[b] = acc;
         acc += c;
       }
       for (let i = 0; i < n; i++) {
         const k = src[i]!;
-        dst[count[(k >>> shift) & 255]!++] = k;
+        dst[count[base + ((k >>> shift) & 255)]!++] = k;
       }
       const t = src;
       src = dst;
       dst = t;
     }
-    // after 4 passes the sorted keys are back in keysA (the values' buffer)
-    const f = new Float32Array(src.buffer, 0, src.length);
+    const f = src === this.keysA ? this.values : this.floatB;
+    const out = this.sorted;
     for (let i = 0; i < n; i++) {
       const k = src[i]!;
       src[i] = k & 0x80000000 ? (k & 0x7fffffff) >>> 0 : ~k >>> 0;
-    }
-    const out = this.sorted;
-    for (let i = 0; i < n; i++) out[i] = f[i]!;
-    if (src !== this.keysA) {
-      this.keysB = this.keysA;
-      this.keysA = src;
+      out[i] = f[i]!;
     }
   }
 }
