@@ -222,13 +222,16 @@ export class SharedBufferPool {
 /** The buffers of download streams and file digests (2 MiB each). */
 export const sharedBuffers = new SharedBufferPool(FEED_PIECE);
 
-/** Feeds bytes [0, length) of `path` into `digest`, reading the next piece while the last one is hashed. */
-export async function feedFile(digest: StreamDigest, fs: FileLayer, path: string, length: number | undefined, signal?: AbortSignal): Promise<void> {
+/**
+ * Feeds bytes [from, length) of `path` into `digest`, reading the next piece while the last one
+ * is hashed.
+ */
+export async function feedFile(digest: StreamDigest, fs: FileLayer, path: string, length: number | undefined, signal?: AbortSignal, from = 0): Promise<void> {
   const file = await fs.openReadable(path);
   const buffers = [sharedBuffers.take(), sharedBuffers.take()];
   const hashing: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
   try {
-    for (let pos = 0, i = 0; ; i ^= 1) {
+    for (let pos = from, i = 0; ; i ^= 1) {
       signal?.throwIfAborted();
       const want = length === undefined ? FEED_PIECE : Math.min(FEED_PIECE, length - pos);
       if (want <= 0) break;

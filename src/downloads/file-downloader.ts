@@ -19,6 +19,7 @@ import type { ResponseBody } from './http1-client.js';
 import type { DigestResult } from './content-digest.js';
 import { BatchWriter } from './batch-writer.js';
 import { DigestService, feedFile, type StreamDigest } from './digest-service.js';
+import { PrefixDigest } from './prefix-digest.js';
 import {
   DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
   UnsatisfiableRangeError, VerificationError,
@@ -305,6 +306,9 @@ class FileRun {
       await this.hooks.onLayout?.();
     }
     const digest = inOrder ? await this.primeDigest(prefixEnd(entry.ranges)) : undefined;
+    // Out of order, the bytes written so far in file order are read back and hashed meanwhile.
+    const behind: PrefixDigest | undefined = inOrder ? undefined : new PrefixDigest(this.newDigest(), (from, to) => feedFile(behind!.digest, this.o.fs, this.part, to, this.signal, from));
+    behind?.grew(prefixEnd(entry.ranges));
     const file = await this.o.fs.openWritable(this.part);
     const syncer = this.o.syncData !== false ? new BackgroundSync(file) : undefined;
     const local = new AbortController();
@@ -352,6 +356,7 @@ class FileRun {
             writer ??= new BatchWriter(file, chunk[0], digest, (at, length) => {
               this.record(at, length);
               syncer?.written(length);
+              behind?.grew(prefixEnd(entry.ranges));
             });
             try {
               await this.fetchChunk(writer, chunk, local.signal, early, lookahead);
@@ -376,10 +381,12 @@ class FileRun {
       if (firstError !== undefined) throw firstError;
       await syncer?.settle();
       if (this.o.syncData !== false) await file.sync();
+      if (behind) return prefixEnd(entry.ranges) === total ? await behind.upTo(total) : undefined;
       if (!digestBroken) return digest;
       digest?.dispose();
       return undefined;
     } finally {
+      await behind?.abandon();
       this.signal.removeEventListener('abort', onAbort);
       await syncer?.settle().catch(() => undefined);
       await file.close().catch(() => undefined);
