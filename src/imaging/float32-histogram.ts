@@ -6,9 +6,12 @@
  * looks up the pixel's bucket for the rest:
  * - bin counts: the raw bin ((v - min) / span, numpy's arithmetic) and, for the affine (linear,
  *   zscale) displays, the stretched bin are non-decreasing functions of the value, so a bucket
- *   whose lowest and highest values fall in the same bin is counted whole from the first pass;
- *   only the pixels of the few buckets that straddle a bin edge are binned one by one (the
- *   stretched bins of other displays are binned per pixel, their mappings being transcendental);
+ *   whose lowest and highest values fall in the same bin is counted whole from the first pass.
+ *   The few buckets that straddle a bin edge (at most one per edge, but they can hold nearly every
+ *   pixel: zscale bins narrower than a bucket) are cut into 256 sub-buckets of 256 keys (affine
+ *   displays): a pixel of a sub-bucket wholly in one bin only increments that sub-bucket's count,
+ *   and only the pixels of sub-buckets holding an edge (~1 %) are binned one by one (the stretched
+ *   bins of other displays are binned per pixel, their mappings being transcendental);
  * - percentiles: the pixels of the buckets holding the wanted ranks are counted by their low 16 bits
  *   (Float32OrderStatistics).
  * Counts are therefore those of binning every pixel. A plane can be split in row ranges counted
@@ -42,6 +45,11 @@ export interface Float32BinSetup {
 const RAW_PER_PIXEL = 1;
 const STRETCHED_PER_PIXEL = 2;
 const WANTED = 4;
+/** Flags above these bits: 1 + the bucket's slot in the sub-bucket tables (0: none). */
+const SUB_SHIFT = 3;
+/** Sub-bucket table entries: a bin (>= 0), or one of these. */
+const SUB_PER_PIXEL = -1;
+const SUB_SKIP = -2;
 
 // Parameters of the kernels, in one Float64Array (numbers only: one shape for V8).
 const P_MIN = 0;
@@ -59,8 +67,8 @@ const P_COUNT = 9;
 export interface Float32BinCounts {
   readonly rawPart: Float64Array;
   readonly part: Float64Array;
-  /** Float32OrderStatistics' counts of the wanted buckets' low bits. */
-  readonly order: Float64Array;
+  /** Float32OrderStatistics' counts of the wanted buckets' low bits (int32 while they fit: faster increments). */
+  readonly order: Float64Array | Int32Array;
   /** Sums of (mapped - shift) and of its square, per band, in band order. */
   readonly bandSums: Float64Array;
 }
@@ -79,7 +87,18 @@ export class Float32BinPass {
   private readonly rawEdges: Float64Array;
   private readonly edges: Float64Array;
   private readonly flags = new Int32Array(65_536);
+  /** Per straddling bucket, 256 entries (by key bits 8..15): the raw / stretched bin of those keys, or SUB_*. */
+  private readonly subRaw: Int32Array;
+  private readonly subStretched: Int32Array;
+  /** Per sub-bucket: 1 when either of its bins is SUB_PER_PIXEL, else 0 (its pixels are counted in subCounts). */
+  private readonly subPerPixel: Int32Array;
+  /** Pixels per sub-bucket (those not binned one by one), int32 until a flush. */
+  private readonly subCounts: Int32Array;
   private readonly order: Float32OrderStatistics;
+  /** The order counts of this pass's bands, int32 until a flush into `order.counts`. */
+  private readonly orderPart: Int32Array;
+  private orderPixels = 0;
+  private orderFlushed = false;
   private readonly rawPart: Int32Array;
   private readonly part: Int32Array;
   private readonly rawTotal: Float64Array;
@@ -112,9 +131,13 @@ export class Float32BinPass {
     this.part = new Int32Array(nb);
     this.rawTotal = new Float64Array(nb);
     this.total = new Float64Array(nb);
-    this.order = new Float32OrderStatistics(buckets, setup.ranks, options.shared ?? false);
+    // its counts take only flushes and merges (the shared, per-pass counts are orderPart)
+    this.order = new Float32OrderStatistics(buckets, setup.ranks);
+    const shared = options.shared ?? false;
+    this.orderPart = shared ? new Int32Array(new SharedArrayBuffer(this.order.counts.length * 4)) : new Int32Array(this.order.counts.length);
     const { flags } = this;
     const slotOf = this.order.slotOf;
+    const straddling: number[] = [];
     for (let b = 0; b < 65_536; b++) {
       if (buckets[b] === 0) continue;
       const lo = floatOfKey(((b ^ 0x8000) << 16) | 0);
@@ -122,16 +145,43 @@ export class Float32BinPass {
       let f = slotOf[b]! >= 0 ? WANTED : 0;
       if (rawBin(lo, p, this.rawEdges) !== rawBin(hi, p, this.rawEdges)) f |= RAW_PER_PIXEL;
       if (!setup.affine || stretchedBin(lo, p, this.edges) !== stretchedBin(hi, p, this.edges)) f |= STRETCHED_PER_PIXEL;
+      // An edge lies in at most one bucket, so at most ~2 x 257 buckets straddle one.
+      if (setup.affine && (f & (RAW_PER_PIXEL | STRETCHED_PER_PIXEL)) !== 0) {
+        straddling.push(b);
+        f |= straddling.length << SUB_SHIFT;
+      }
       flags[b] = f;
     }
+    // Second level for the straddling buckets: 256 sub-buckets of 256 keys each. The bins are
+    // non-decreasing in the key, so a sub-bucket whose first and last keys share a bin is in it
+    // whole; only the pixels of sub-buckets holding an edge are binned one by one.
+    this.subRaw = new Int32Array((straddling.length + 1) * 256);
+    this.subStretched = new Int32Array((straddling.length + 1) * 256);
+    this.subPerPixel = new Int32Array((straddling.length + 1) * 256);
+    this.subCounts = new Int32Array((straddling.length + 1) * 256);
+    straddling.forEach((b, i) => {
+      const f = flags[b]!;
+      for (let sb = 0; sb < 256; sb++) {
+        const first = ((b ^ 0x8000) << 16) | (sb << 8);
+        const lo = floatOfKey(first);
+        const hi = floatOfKey(first | 0xff);
+        const j = ((i + 1) << 8) | sb;
+        this.subRaw[j] = (f & RAW_PER_PIXEL) === 0 ? SUB_SKIP : subEntry(rawBin(lo, p, this.rawEdges), rawBin(hi, p, this.rawEdges), nb);
+        this.subStretched[j] = (f & STRETCHED_PER_PIXEL) === 0 ? SUB_SKIP : subEntry(stretchedBin(lo, p, this.edges), stretchedBin(hi, p, this.edges), nb);
+        this.subPerPixel[j] = this.subRaw[j] === SUB_PER_PIXEL || this.subStretched[j] === SUB_PER_PIXEL ? 1 : 0;
+      }
+    });
   }
 
   /** Counts one band (whole rows; bands in plane order). */
   add(band: Float32Array): void {
     const { params, rawEdges, edges, flags, rawPart, part, sums } = this;
     const order = this.order;
-    if (this.setup.affine) countAffine(band, bitsOf(band), params, rawEdges, edges, flags, order.slotOf, order.counts, rawPart, part, sums);
-    else countMapped(band, bitsOf(band), params, rawEdges, edges, flags, order.slotOf, order.counts, rawPart, part, sums, this.map);
+    // int32 order counts: flush into the float64 ones before a count could pass 2^31 - 1
+    if (this.orderPixels + band.length > 0x7fffffff) this.flushOrder();
+    this.orderPixels += band.length;
+    if (this.setup.affine) countAffine(band, bitsOf(band), params, rawEdges, edges, flags, this.subRaw, this.subStretched, this.subPerPixel, this.subCounts, order.slotOf, this.orderPart, rawPart, part, sums);
+    else countMapped(band, bitsOf(band), params, rawEdges, edges, flags, order.slotOf, this.orderPart, rawPart, part, sums, this.map);
     this.bandSums.push(sums[0]!, sums[1]!);
     // int32 counters within a band (fewer than 2^31 pixels); float64 totals
     for (let k = 0; k < part.length; k++) {
@@ -144,7 +194,31 @@ export class Float32BinPass {
 
   /** This pass's counts (after its bands), to `merge` with other parts'. */
   counts(): Float32BinCounts {
-    return { rawPart: this.rawTotal, part: this.total, order: this.order.counts, bandSums: Float64Array.from(this.bandSums) };
+    if (this.orderFlushed) this.flushOrder();
+    this.flushSubCounts();
+    return { rawPart: this.rawTotal, part: this.total, order: this.orderFlushed ? this.order.counts : this.orderPart, bandSums: Float64Array.from(this.bandSums) };
+  }
+
+  /** Adds the sub-buckets' pixels to their bins (each is wholly in one raw and one stretched bin, or skipped). */
+  private flushSubCounts(): void {
+    const { subCounts, subRaw, subStretched, rawTotal, total } = this;
+    for (let j = 0; j < subCounts.length; j++) {
+      const n = subCounts[j]!;
+      if (n === 0) continue;
+      if (subRaw[j]! >= 0) rawTotal[subRaw[j]!] += n;
+      if (subStretched[j]! >= 0) total[subStretched[j]!] += n;
+    }
+    subCounts.fill(0);
+  }
+
+  private flushOrder(): void {
+    this.flushSubCounts();
+    const { orderPart } = this;
+    const counts = this.order.counts;
+    for (let i = 0; i < orderPart.length; i++) counts[i] += orderPart[i]!;
+    orderPart.fill(0);
+    this.orderPixels = 0;
+    this.orderFlushed = true;
   }
 
   /**
@@ -206,6 +280,12 @@ function stretchedBin(v: number, p: Float64Array, e: Float64Array): number {
   return binOf(m, p[P_S_FIRST]!, p[P_S_LAST]!, e, e.length - 1);
 }
 
+/** A sub-bucket's table entry from the bins of its first and last keys. */
+function subEntry(first: number, last: number, nb: number): number {
+  if (first !== last) return SUB_PER_PIXEL;
+  return first >= 0 && first < nb ? first : SUB_SKIP;
+}
+
 function binOf(x: number, first: number, last: number, e: Float64Array, nb: number): number {
   if (x < first) return -1;
   if (x > last) return nb;
@@ -223,7 +303,7 @@ function binOf(x: number, first: number, last: number, e: Float64Array, nb: numb
  */
 function countAffine(
   band: Float32Array, bits: Int32Array, p: Float64Array, rEdges: Float64Array, sEdges: Float64Array, flags: Int32Array,
-  slotOf: Int32Array, order: Float64Array, rawPart: Int32Array, part: Int32Array, sums: Float64Array,
+  subRaw: Int32Array, subStretched: Int32Array, subPerPixel: Int32Array, subCounts: Int32Array, slotOf: Int32Array, order: Int32Array, rawPart: Int32Array, part: Int32Array, sums: Float64Array,
 ): void {
   const nb = part.length;
   const min = p[P_MIN]!;
@@ -252,23 +332,34 @@ function countAffine(
     const b = (key >>> 16) ^ 0x8000;
     const f = flags[b]!;
     if (f === 0) continue;
-    if ((f & RAW_PER_PIXEL) !== 0) {
-      let r = span === 0 ? 0 : (v - min) / span;
-      r = r < 0 ? 0 : r > 1 ? 1 : r;
-      if (r >= rFirst && r <= rLast) {
-        let k = ((r - rFirst) * rNorm) | 0;
-        if (k === nb) k--;
-        if (r < rEdges[k]!) k--;
-        else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
-        rawPart[k]++;
+    if (f >= 1 << SUB_SHIFT) {
+      const j = ((f >> SUB_SHIFT) << 8) | ((key >>> 8) & 0xff);
+      // a sub-bucket wholly in one bin of each kind: counted as a whole, distributed afterwards
+      if (subPerPixel[j] === 0) subCounts[j]++;
+      else {
+        const kr = subRaw[j]!;
+        if (kr >= 0) rawPart[kr]++;
+        else if (kr === SUB_PER_PIXEL) {
+          let r = span === 0 ? 0 : (v - min) / span;
+          r = r < 0 ? 0 : r > 1 ? 1 : r;
+          if (r >= rFirst && r <= rLast) {
+            let k = ((r - rFirst) * rNorm) | 0;
+            if (k === nb) k--;
+            if (r < rEdges[k]!) k--;
+            else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
+            rawPart[k]++;
+          }
+        }
+        const ks = subStretched[j]!;
+        if (ks >= 0) part[ks]++;
+        else if (ks === SUB_PER_PIXEL && m >= sFirst && m <= sLast) {
+          let k = ((m - sFirst) * sNorm) | 0;
+          if (k === nb) k--;
+          if (m < sEdges[k]!) k--;
+          else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
+          part[k]++;
+        }
       }
-    }
-    if ((f & STRETCHED_PER_PIXEL) !== 0 && m >= sFirst && m <= sLast) {
-      let k = ((m - sFirst) * sNorm) | 0;
-      if (k === nb) k--;
-      if (m < sEdges[k]!) k--;
-      else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
-      part[k]++;
     }
     if ((f & WANTED) !== 0) order[(slotOf[b]! << 16) | (key & 0xffff)]++;
   }
@@ -279,7 +370,7 @@ function countAffine(
 /** countAffine for a mapping that is not affine: one call per pixel, stretched bins per pixel. */
 function countMapped(
   band: Float32Array, bits: Int32Array, p: Float64Array, rEdges: Float64Array, sEdges: Float64Array, flags: Int32Array,
-  slotOf: Int32Array, order: Float64Array, rawPart: Int32Array, part: Int32Array, sums: Float64Array, map: (v: number) => number,
+  slotOf: Int32Array, order: Int32Array, rawPart: Int32Array, part: Int32Array, sums: Float64Array, map: (v: number) => number,
 ): void {
   const nb = part.length;
   const min = p[P_MIN]!;
@@ -336,12 +427,17 @@ function warmUp(): void {
   const bits = bitsOf(WARM_UP_PIXELS);
   const flags = new Int32Array(65_536).fill(RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED);
   const slotOf = new Int32Array(65_536);
-  const order = new Float64Array(65_536);
+  const order = new Int32Array(65_536);
+  // sub-bucket slot 1 for every bucket: per pixel, a bin, skipped
+  const sub = new Int32Array(512);
+  for (let j = 256; j < 512; j++) sub[j] = j % 3 === 0 ? SUB_PER_PIXEL : j % 3 === 1 ? j & 3 : SUB_SKIP;
+  const subPerPixel = sub.map((e) => (e === SUB_PER_PIXEL ? 1 : 0));
   const maps = [(v: number) => Math.min(1, Math.max(0, v / 8)), (v: number) => (v > 0 ? 1 : 0)];
   for (let i = 0; i < 4; i++) {
     p[P_SPAN] = i === 3 ? 0 : 10;
+    flags.fill(i === 1 ? WANTED : RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED | (1 << SUB_SHIFT));
     flags[0x8000] = i === 2 ? 0 : RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED; // the bucket of +0
-    countAffine(WARM_UP_PIXELS, bits, p, edges, edges, flags, slotOf, order, new Int32Array(4), new Int32Array(4), sums);
+    countAffine(WARM_UP_PIXELS, bits, p, edges, edges, flags, sub, sub, subPerPixel, new Int32Array(512), slotOf, order, new Int32Array(4), new Int32Array(4), sums);
     countMapped(WARM_UP_PIXELS, bits, p, edges, edges, flags, slotOf, order, new Int32Array(4), new Int32Array(4), sums, maps[i % 2]!);
   }
 }

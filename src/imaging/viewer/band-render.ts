@@ -13,7 +13,7 @@ import type { DisplayOptions } from '../display.js';
 import type { FiniteSummary } from '../finite.js';
 import { AreaResampler, fitInside } from '../resample.js';
 import type { DisplayStatistics } from '../statistics.js';
-import { planeBands, planeRows, type OpenedImage, type ViewerLimits } from './source.js';
+import { planeBands, planeRowReader, type OpenedImage, type ViewerLimits } from './source.js';
 import { hduScaling } from '../../fits/index.js';
 import { Float32Scan } from '../float32-keys.js';
 
@@ -159,6 +159,7 @@ async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: I
     before[j] = seen;
   }
   const out = new Float64Array(size);
+  const read = planeRowReader(img, limits);
   // Read runs of consecutive needed rows together.
   let j = 0;
   while (j < size) {
@@ -167,7 +168,7 @@ async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: I
     let k = j;
     while (k + 1 < size && rowOf[k + 1]! <= last + 1) last = rowOf[++k]!;
     let jj = j;
-    for await (const piece of planeRows(img, limits, first, last + 1)) {
+    for await (const piece of read(first, last + 1)) {
       const rows = piece.data.length / img.width;
       while (jj <= k && rowOf[jj]! < piece.y0 + rows) {
         const r = rowOf[jj]! - piece.y0;
