@@ -23,6 +23,8 @@ import { TablePanel } from './viewer/TablePanel.js';
 import { HeaderPanel } from './viewer/HeaderPanel.js';
 
 const CMAPS = ['grayscale', 'inferno', 'magma', 'viridis', 'plasma', 'hot', 'cool', 'rainbow', 'jet', 'cividis', 'turbo', 'cubehelix', 'coolwarm', 'gist_heat'];
+/** How long the address waits for the last of a run of display changes (see `update`). */
+const URL_WRITE_MS = 200;
 const GREY = Array.from({ length: 256 }, (_, i) => `#${i.toString(16).padStart(2, '0').repeat(3)}`);
 
 interface Readout {
@@ -45,8 +47,13 @@ function useDebounced<T>(value: T, ms: number): T {
 export function ViewerPage({ route }: { route: Route }) {
   const [state, setState] = useState<ViewerUrlState>(() => readViewerState(route.params));
   const [view, setView] = useState<View | null>(() => viewFromState(readViewerState(route.params)));
+  // A state change whose address is not written yet (see `update`).
+  const pendingUrl = useRef<{ state: ViewerUrlState; timer: number } | null>(null);
   // Back/Forward (or an edited address) brings another state: take it whole.
   useEffect(() => {
+    // A write still pending belongs to the state left behind.
+    if (pendingUrl.current) window.clearTimeout(pendingUrl.current.timer);
+    pendingUrl.current = null;
     const s = readViewerState(route.params);
     setState(s);
     setView(viewFromState(s));
@@ -70,13 +77,37 @@ export function ViewerPage({ route }: { route: Route }) {
   const [photRow, setPhotRow] = useState<PhotometryRow | null>(null);
   const [stageSize, setStageSize] = useState({ width: 800, height: 600 });
 
+  // The address is written URL_WRITE_MS after the last change, at the end of a pointer gesture, or
+  // at once for a new history entry: each write costs the browser ~11 ms of CPU, which would land
+  // in the frame of every stretch or slider change.
+  const flushUrl = useCallback(() => {
+    const p = pendingUrl.current;
+    if (!p) return;
+    window.clearTimeout(p.timer);
+    pendingUrl.current = null;
+    writeViewerState(p.state);
+  }, []);
   const update = useCallback((patch: Partial<ViewerUrlState>, push = false) => {
     setState((s) => {
       const next = { ...s, ...patch };
-      writeViewerState(next, push);
+      if (pendingUrl.current) window.clearTimeout(pendingUrl.current.timer);
+      pendingUrl.current = null;
+      if (push) writeViewerState(next, true);
+      else pendingUrl.current = { state: next, timer: window.setTimeout(flushUrl, URL_WRITE_MS) };
       return next;
     });
-  }, []);
+  }, [flushUrl]);
+  useEffect(() => {
+    window.addEventListener('pointerup', flushUrl);
+    window.addEventListener('pagehide', flushUrl);
+    return () => {
+      window.removeEventListener('pointerup', flushUrl);
+      window.removeEventListener('pagehide', flushUrl);
+      // Not flushed: the address is already another page's.
+      if (pendingUrl.current) window.clearTimeout(pendingUrl.current.timer);
+      pendingUrl.current = null;
+    };
+  }, [flushUrl]);
 
   // The view goes to the URL once it rests (pan and zoom fire many times a second).
   const restingView = useDebounced(view, 250);
