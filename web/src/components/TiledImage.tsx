@@ -36,14 +36,12 @@ interface Props {
 
 export const MIN_SCALE = 1 / 512;
 /**
- * While a pan or zoom streams in (wheel, drag, pinch, arrow keys), frames are shaded at 1/FACTOR
- * of the canvas's size in each direction and scaled up, and the full resolution is drawn once the
- * view has rested for SETTLE_MS. The colour mapping runs per screen pixel; on a software
- * rasteriser (no GPU) a full-size frame takes longer than a 60 Hz frame, a quarter of the pixels
- * fits in one.
+ * While a pan or zoom streams in (wheel, drag, pinch, arrow keys), the picture already drawn is
+ * moved and scaled by a CSS transform (the compositor's work only, no shading), and WebGL draws
+ * the view exactly once the gesture has paused for REST_MS or ended. On a software rasteriser a
+ * composited WebGL frame alone costs more than a 60 Hz frame; a transformed layer does not.
  */
-const INTERACTIVE_FACTOR = 2;
-const SETTLE_MS = 150;
+const REST_MS = 100;
 export const MAX_SCALE = 64;
 
 export function fitView(plane: { width: number; height: number }, cssWidth: number, cssHeight: number): View {
@@ -67,10 +65,11 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
   const [size, setSize] = useState({ width: 0, height: 0 });
   const [glError, setGlError] = useState<string | null>(null);
   const frame = useRef(0);
-  // Until when the view counts as moving (frames drawn at reduced resolution), and the timer that
-  // draws the full resolution after it.
+  // Until when the view counts as moving (the drawn picture moved by CSS), and the timer that draws
+  // the view after it; what the canvas's pixels were drawn for.
   const movingUntil = useRef(0);
   const settleTimer = useRef(0);
+  const drawn = useRef<{ view: View; display: Display; width: number; height: number } | null>(null);
   const latest = useRef({ view, display, size, hold });
   latest.current = { view, display, size, hold };
   const pointers = useRef(new Map<number, { x: number; y: number }>());
@@ -83,20 +82,26 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     const { view: v, display: d, size: z, hold: h } = latest.current;
     const c = canvas.current;
     if (!r || !c || !v || z.width === 0) return;
-    const low = performance.now() < movingUntil.current;
-    const f = low ? INTERACTIVE_FACTOR : 1;
-    const bw = Math.max(1, Math.round(z.width / f));
-    const bh = Math.max(1, Math.round(z.height / f));
-    if (c.width !== bw || c.height !== bh) {
-      c.width = bw;
-      c.height = bh;
-    }
-    if (low) {
+    const was = drawn.current;
+    if (performance.now() < movingUntil.current && was && !h && was.display === d && was.width === z.width && was.height === z.height) {
+      // The native point at screen p under the drawn view is at m + (p - m) * k + t under v.
+      const k = v.scale / was.view.scale;
+      const [mx, my] = screenCentre(z.width, z.height);
+      c.style.transformOrigin = `${mx}px ${my}px`;
+      c.style.transform = `translate(${(was.view.cx - v.cx) * v.scale}px, ${(v.cy - was.view.cy) * v.scale}px) scale(${k})`;
+      c.dataset.ready = 'false';
       window.clearTimeout(settleTimer.current);
       settleTimer.current = window.setTimeout(() => {
         if (!frame.current) frame.current = requestAnimationFrame(draw);
       }, movingUntil.current - performance.now() + 1);
+      return;
     }
+    if (c.width !== z.width || c.height !== z.height) {
+      c.width = z.width;
+      c.height = z.height;
+    }
+    c.style.transform = '';
+    drawn.current = { view: v, display: d, width: z.width, height: z.height };
     if (!s) {
       c.dataset.ready = 'false';
       r.draw([], v, d, z.width, z.height);
@@ -106,13 +111,13 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     const t0 = performance.now();
     const { tiles, complete, level } = s.tilesFor(v, z.width, z.height);
     r.draw(h ? [] : tiles, v, d, z.width, z.height);
-    noteTiming(low ? 'draw-moving' : 'draw', t0, `level ${level}, ${tiles.length} tiles`);
+    noteTiming('draw', t0, `level ${level}, ${tiles.length} tiles`);
     (window as unknown as { __viewerMemory?: unknown }).__viewerMemory = s.memory();
-    if (complete && !h && !low && planeStart.current !== null) {
+    if (complete && !h && planeStart.current !== null) {
       noteTiming('first-complete-frame', planeStart.current, `level ${level}`);
       planeStart.current = null;
     }
-    c.dataset.ready = String(complete && !h && !low);
+    c.dataset.ready = String(complete && !h);
     c.dataset.level = String(level);
   }, []);
 
@@ -152,6 +157,7 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
     if (!r || !plane) return;
     const s = new TileStore(r, plane, schedule);
     store.current = s;
+    drawn.current = null; // another plane: never moved by CSS, drawn
     planeStart.current = performance.now();
     if (canvas.current) {
       canvas.current.dataset.ready = 'false';
@@ -174,7 +180,7 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
   // redraw lands in that frame rather than the one after.
   useLayoutEffect(schedule, [view, display, size, hold, schedule]);
   const moving = () => {
-    movingUntil.current = performance.now() + SETTLE_MS;
+    movingUntil.current = performance.now() + REST_MS;
   };
 
   const toImage = useCallback((clientX: number, clientY: number): ImagePoint | null => {
@@ -249,6 +255,11 @@ export function TiledImage({ plane, display, view, onView, onHover, onPick, regi
   function onPointerUp(e: PointerEvent<HTMLDivElement>) {
     pointers.current.delete(e.pointerId);
     const d = drag.current;
+    // The gesture ended: draw the view now rather than after the rest.
+    if (d && d.kind !== 'region' && movingUntil.current > performance.now()) {
+      movingUntil.current = 0;
+      schedule();
+    }
     if (d && !d.moved && d.kind === 'pan' && d.start && inside(d.start)) onPick?.(d.start);
     drag.current = null;
   }
