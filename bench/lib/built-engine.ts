@@ -10,9 +10,9 @@
  * bench/composite/ours.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
@@ -35,6 +35,9 @@ export function buildEngineIfStale(): void {
 }
 
 const transpiled = new Map<string, string>();
+process.once('exit', () => {
+  for (const out of transpiled.values()) rmSync(dirname(out), { recursive: true, force: true });
+});
 
 /** `script` (a .ts file) as a plain .mjs in a temporary directory. */
 function transpile(script: string): string {
