@@ -272,7 +272,10 @@ export function ViewerPage({ route }: { route: Route }) {
       setGrid(null);
       return;
     }
-    let live = true;
+    // Asked for once the plane's coarsest tile is in, as the statistics are: its worker-pool task
+    // would otherwise take the engine's other core while the first view's tile pass runs.
+    if (statsGate !== planeQueryKey) return;
+    const abort = new AbortController();
     const el = document.querySelector('[data-testid=viewer-stage]');
     const hw = (el?.clientWidth ?? 800) / 2 / gridView.scale;
     const hh = (el?.clientHeight ?? 600) / 2 / gridView.scale;
@@ -282,13 +285,11 @@ export function ViewerPage({ route }: { route: Route }) {
     const y0 = Math.max(-0.5, q(gridView.cy - hh));
     const y1 = Math.min(info.hdu.height - 0.5, q(gridView.cy + hh));
     if (!(x1 > x0 && y1 > y0)) return;
-    getJson<SkyGrid>(`/viewer/grid${query({ file_path: filePath, hdu: info.hdu.index, x0, y0, x1, y1, lines: 5 })}`)
-      .then((g) => live && setGrid(g))
-      .catch(() => live && setGrid(null));
-    return () => {
-      live = false;
-    };
-  }, [info, state.grid, gridView, filePath]);
+    getJson<SkyGrid>(`/viewer/grid${query({ file_path: filePath, hdu: info.hdu.index, x0, y0, x1, y1, lines: 5 })}`, abort.signal)
+      .then((g) => !abort.signal.aborted && setGrid(g))
+      .catch(() => !abort.signal.aborted && setGrid(null));
+    return () => abort.abort();
+  }, [info, state.grid, gridView, filePath, statsGate, planeQueryKey]);
 
   // The cursor read-out: the native pixel's true value from its loaded level-0 tile when float32
   // holds the data exactly, otherwise (and for RA/Dec) from the engine once the cursor rests.

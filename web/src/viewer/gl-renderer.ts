@@ -109,6 +109,24 @@ export class GlRenderer {
   private cmapKey = '';
   private cmapColors: readonly string[] | null = null;
 
+  /**
+   * Compiles the viewer's program once in a throwaway context at app start, so that the GPU
+   * process's channel and its program cache are ready before a file is chosen: the viewer's own
+   * context is then made and linked on the first view's critical path (before its tile requests).
+   */
+  static warmUp(): void {
+    const t0 = performance.now();
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return;
+    try {
+      new GlRenderer(gl);
+    } catch {
+      // The viewer reports the same failure when it makes its own context.
+    }
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    noteTiming('gl-warm-up', t0);
+  }
+
   static create(canvas: HTMLCanvasElement): GlRenderer | null {
     const t0 = performance.now();
     // No preserved drawing buffer: every frame is drawn whole, and preserving it costs a copy of the
