@@ -77,7 +77,7 @@ async function shutdownEngine(app: App, ctx: EngineContext): Promise<void> {
 export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {
   await mkdir(settings.dataDir, { recursive: true });
   const mast = mastClientFromSettings(settings, { logger });
-  const pool = new WorkerPool({ threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs });
+  const pool = new WorkerPool({ threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs, keepAllThreads: true });
   // STORAGE_PROVIDER=s3: one provider for the process; s3:// locations of its bucket resolve to it.
   const objects = settings.storage.provider === 's3' && settings.storage.s3 ? new S3Storage(settings.storage.s3) : undefined;
   if (objects) {

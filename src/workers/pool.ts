@@ -38,6 +38,12 @@ export interface WorkerPoolOptions {
   readonly threads?: number;
   /** How long a stopped task may take to reach its next check before its thread is terminated (default 500 ms). */
   readonly abortGraceMs?: number;
+  /**
+   * Start every thread now and keep them while idle (a server): otherwise one starts now and the
+   * others on demand, and the request that meets a starting thread waits for its start-up (loading
+   * the engine's modules, 100-300 ms), as does one after a minute idle. Default false (the CLI).
+   */
+  readonly keepAllThreads?: boolean;
 }
 
 export interface RunOptions {
@@ -93,7 +99,7 @@ export class WorkerPool {
     setMaxListeners(0, this.stopping.signal); // one listener per task submitted
     this.piscina = new Piscina({
       filename: workerFilename(),
-      minThreads: 1,
+      minThreads: options.keepAllThreads === true ? threads : 1,
       maxThreads: threads,
       idleTimeout: 60_000,
     });
