@@ -361,23 +361,29 @@ async function startBuiltEngine(): Promise<Engine> {
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitReady(url, () => child.exitCode);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, dataDir, close: stop };
+}
+
+/** Until the engine is ready as a load balancer sees it (/health/ready: the pool answers), with its threads started. */
+async function waitReady(url: string, exitCode: () => number | null): Promise<void> {
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`the built engine exited (${child.exitCode}) before answering`);
-    // Ready as a load balancer sees it (/health/ready: the pool answers), with its threads started.
+    if (exitCode() !== null) throw new Error(`the built engine exited (${exitCode()}) before answering`);
     const ready = await fetch(`${url}/health/ready`).then(async (r) => (r.ok ? ((await r.json()) as { worker_pool: { threads: number } }) : undefined), () => undefined);
     if (ready && ready.worker_pool.threads >= 2) break;
     if (i > 300) throw new Error('the built engine was not ready (/health/ready) in 30 s');
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    url,
-    dataDir,
-    async close() {
-      child.kill('SIGTERM');
-      await exited;
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function main(): Promise<void> {
