@@ -10,7 +10,7 @@ import type { EngineContext } from './context.js';
 import { createLogger } from './logger.js';
 import { buildServer, type App, type RouteModule } from './server.js';
 import { PathSandbox } from './storage/path-sandbox.js';
-import { S3Storage } from './storage/s3.js';
+import { objectStoreOf } from './storage/s3.js';
 import { configureStorage, registerObjectStore } from './storage/registry.js';
 import { WorkerPool } from './workers/pool.js';
 import { VERSION } from './version.js';
@@ -79,7 +79,7 @@ export async function createEngineContext(settings: Settings, logger: Logger = c
   const mast = mastClientFromSettings(settings, { logger });
   const pool = new WorkerPool({ threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs, keepAllThreads: true });
   // STORAGE_PROVIDER=s3: one provider for the process; s3:// locations of its bucket resolve to it.
-  const objects = settings.storage.provider === 's3' && settings.storage.s3 ? new S3Storage(settings.storage.s3) : undefined;
+  const objects = objectStoreOf(settings.storage);
   if (objects) {
     configureStorage(settings.storage);
     registerObjectStore(objects);

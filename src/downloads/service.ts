@@ -7,7 +7,7 @@ import type { MastClient } from '../mast/client.js';
 import { ALL_PRODUCTS } from '../mast/product-selection.js';
 import { DownloadManager, type DownloadLogger, type DownloadManagerOptions } from './download-manager.js';
 import { productsFromRows, type ProductSource } from './product-source.js';
-import { S3Storage } from '../storage/s3.js';
+import { objectStoreOf } from '../storage/s3.js';
 import { AwsMirror } from './aws-mirror.js';
 
 /** The MAST client's product list, picked by the shared selection rule (the same as `/mast/products`). */
@@ -43,7 +43,13 @@ export function downloadManagerFromSettings(
     syncData: settings.downloadFsync,
     mirror: new AwsMirror(settings.awsMirror, settings.mastBaseUrl, { token: settings.mastToken, logger: options.logger }),
     // STORAGE_PROVIDER=s3: downloads stream into the bucket (multipart, resumable), not to disk.
-    ...(settings.storage.provider === 's3' && settings.storage.s3 ? { objectStore: new S3Storage(settings.storage.s3), partBytes: settings.storage.uploadPartBytes } : {}),
+    ...objectStoreOption(settings),
     ...options,
   });
+}
+
+/** STORAGE_PROVIDER=s3: the download manager's object store and part size; nothing for local storage. */
+function objectStoreOption(settings: Settings): Partial<DownloadManagerOptions> {
+  const objectStore = objectStoreOf(settings.storage);
+  return objectStore ? { objectStore, partBytes: settings.storage.uploadPartBytes } : {};
 }

@@ -121,14 +121,3 @@ export function preparedWrites(library: LibraryService, prepared: readonly Prepa
     },
   };
 }
-
-/**
- * Registers the job's library files as records made by the job from its input records, in one
- * transaction of the library's database. Idempotent (a re-run refreshes the same records).
- */
-export async function recordJobOutputs(library: LibraryService, job: FinishedJob): Promise<void> {
-  const writes = await prepareJobOutputs(library, job);
-  if (!writes) return;
-  await library.db.transaction((tx) => writes.write(tx));
-  writes.committed();
-}

@@ -10,7 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { StorageError } from './errors.js';
 import { checkKey, checkPrefix } from './keys.js';
 import { type ByteRange, DEFAULT_PRESIGN_SECONDS, type ListOptions, MAX_PARTS, type ObjectInfo, type StorageProvider, type UploadedPart } from './provider.js';
-import type { S3Settings } from './settings.js';
+import type { S3Settings, StorageSettings } from './settings.js';
 
 type Sdk = typeof import('@aws-sdk/client-s3');
 let sdkPromise: Promise<Sdk> | undefined;
@@ -257,4 +257,9 @@ export class S3Storage implements StorageProvider {
     (await this.clientPromise).destroy();
     this.clientPromise = undefined;
   }
+}
+
+/** The object store the settings name (STORAGE_PROVIDER=s3 with its bucket), or undefined for local storage. */
+export function objectStoreOf(storage: StorageSettings): S3Storage | undefined {
+  return storage.provider === 's3' && storage.s3 ? new S3Storage(storage.s3) : undefined;
 }

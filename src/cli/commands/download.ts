@@ -11,7 +11,7 @@ import { DbJobStore } from '../../jobs/db-store.js';
 import { LIBRARY_MIGRATIONS } from '../../library/schema.js';
 import { libraryFromSettings } from '../../library/from-settings.js';
 import { downloadRecords } from '../../library/job-outputs.js';
-import { S3Storage } from '../../storage/s3.js';
+import { objectStoreOf } from '../../storage/s3.js';
 import { mastClientFromSettings } from '../../mast/index.js';
 import { barLayout, etaText, fitName, type BarLayout } from '../progress-format.js';
 import { downloadManagerFromSettings, formatBytes, mastClientProductSource, validateObsId, validateProductSelection, type DownloadManager, type Job, type JobProgress } from '../../downloads/index.js';
@@ -149,7 +149,7 @@ export function downloadCommands(program: Command): void {
       // Each downloaded file becomes a library record as the engine's downloads do: in the
       // transaction that saves the file as complete (thumbnails are made when first asked for).
       const db = await openJobDatabase(settings, undefined, [LIBRARY_MIGRATIONS]);
-      const objects = settings.storage.provider === 's3' && settings.storage.s3 ? new S3Storage(settings.storage.s3) : undefined;
+      const objects = objectStoreOf(settings.storage);
       const library = await libraryFromSettings(settings, undefined, undefined, objects, db);
       const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
         autoResume: false,
