@@ -4,6 +4,7 @@
  * (`renderPlane`), or row bands of an image too large to hold (`BandReducer`, then `renderReduced`),
  * which keeps only the output grid, two accumulator rows and a bounded sample.
  */
+import { throwIfCancelled } from '../core/cancellation.js';
 import type { ImagePlane } from '../core/image-plane.js';
 import type { Colormap } from './colormaps/index.js';
 import { buildDisplayMapping, type AppliedDisplay, type DisplayOptions } from './display.js';
@@ -49,7 +50,10 @@ export async function renderReduced(reduced: ImagePlane, stats: DisplayStatistic
 }
 
 async function encode(plane: ImagePlane, applied: AppliedDisplay, map: (v: number) => number, options: RenderOptions): Promise<RenderedImage> {
+  // Colour mapping and encoding a large raster take a few hundred ms: not for a client gone meanwhile.
+  throwIfCancelled();
   const raster = rasterize(plane, { applied, map }, options.colormap, options.nanColor ?? TRANSPARENT);
+  throwIfCancelled();
   const image = await encodeRaster(raster, { format: options.format, quality: options.quality });
   // JPEG has no alpha: the encoder flattened it away.
   const channels = options.format === 'jpeg' && (raster.channels === 2 || raster.channels === 4) ? ((raster.channels - 1) as 1 | 3) : raster.channels;
