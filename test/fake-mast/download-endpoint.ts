@@ -221,7 +221,7 @@ export class FakeDownloadEndpoint {
     for (let pos = 0; pos < limit && !closed; pos += piece) {
       const ok = res.write(body.subarray(pos, Math.min(limit, pos + piece)));
       if (faults.bytesPerSecond) await new Promise((r) => setTimeout(r, 50));
-      else if (!ok) await new Promise((r) => res.once('drain', r).once('close', r));
+      else if (!ok) await drainOrClose(res);
     }
     if (closed) return;
     if (resetAt !== undefined) {
@@ -234,6 +234,17 @@ export class FakeDownloadEndpoint {
       // Hang: keep the socket open, send nothing, until the client gives up.
     } else res.end();
   }
+}
+
+/** Waits for 'drain' or 'close', removing the other listener so waits do not pile up on the response. */
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
 }
 
 /** A plain HTTP server with only the download endpoint, on a free loopback port. */
