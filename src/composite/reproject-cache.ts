@@ -4,7 +4,8 @@
  * its files again. An entry is one channel's linear data on one grid (before resolution blur and
  * background neutralisation, which are redone from it), keyed by
  *   - the channel's files in order, each with its identity (path, device, inode, size, mtime), so
- *     a file replaced or rewritten is a miss;
+ *     a file replaced or rewritten is a miss (the route takes them again after the render and
+ *     keeps no channel whose files changed meanwhile);
  *   - whether several files are background-matched (`background_neutralization`);
  *   - the reading limits;
  *   - the target grid (its WCS and shape; the grid follows the canvas size and zoom, so a preview

@@ -180,22 +180,7 @@ async function nchannelSpec(ctx: EngineContext, body: NChannelBody, fallbacks: s
   const cache = reprojectionCacheOf(ctx);
   let cacheView: NChannelSpec['cache'];
   if (cache.enabled) {
-    const channelKeys = [];
-    for (const c of channels) {
-      const files = [];
-      for (const path of c.paths) {
-        if (isObjectLocation(path)) {
-          // An object has no inode: its ETag (in the version) names its bytes.
-          const st = await statLocation(path);
-          if (!st) throw new NotFoundError(`File not found: ${path.split('/').pop() ?? ''}`);
-          files.push({ path: `${path}#${st.version}`, dev: 0, ino: 0, size: st.size, mtimeMs: st.mtimeMs });
-          continue;
-        }
-        const st = await stat(path);
-        files.push({ path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
-      }
-      channelKeys.push(channelKey(files, backgroundNeutralization, limits));
-    }
+    const channelKeys = await channelKeysOf(channels, backgroundNeutralization, limits);
     cacheView = { channelKeys, entries: cache.lookup(channelKeys) };
   }
   return {
@@ -222,6 +207,27 @@ async function nchannelSpec(ctx: EngineContext, body: NChannelBody, fallbacks: s
     failThreshold: ctx.settings.compositeDownscaleFailThreshold,
     allowForceDownscale: body.allow_force_downscale ?? false,
   };
+}
+
+/** Each channel's cache key: its files' identities (path, device, inode, size, mtime; an object's ETag), background matching and the reading limits. */
+async function channelKeysOf(channels: NChannelSpec['channels'], backgroundNeutralization: boolean, limits: NChannelSpec['limits']): Promise<string[]> {
+  const channelKeys = [];
+  for (const c of channels) {
+    const files = [];
+    for (const path of c.paths) {
+      if (isObjectLocation(path)) {
+        // An object has no inode: its ETag (in the version) names its bytes.
+        const st = await statLocation(path);
+        if (!st) throw new NotFoundError(`File not found: ${path.split('/').pop() ?? ''}`);
+        files.push({ path: `${path}#${st.version}`, dev: 0, ino: 0, size: st.size, mtimeMs: st.mtimeMs });
+        continue;
+      }
+      const st = await stat(path);
+      files.push({ path, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+    }
+    channelKeys.push(channelKey(files, backgroundNeutralization, limits));
+  }
+  return channelKeys;
 }
 
 /** The upstream's response headers of a rendered composite. */
@@ -262,8 +268,16 @@ function runControlled<T>(ctx: EngineContext, task: TaskName, payload: object, s
 /** Renders in the pool and keeps the channels it reprojected in the engine's cache. */
 async function renderCached(ctx: EngineContext, spec: NChannelSpec, signal: AbortSignal, onEvent?: (e: ProgressEvent) => void): Promise<NChannelOutput> {
   const r = await renderNChannelOnPool(ctx.pool, spec, signal, onEvent);
+  const entries = r.cacheEntries ?? [];
+  if (entries.length === 0) return r;
+  // A file replaced while the render read it would file the new bytes under the old identity:
+  // keep only the channels whose files are still the ones the keys were made from.
+  const before = spec.cache!.channelKeys;
+  const after = await channelKeysOf(spec.channels, spec.backgroundNeutralization, spec.limits).catch(() => []);
   const cache = reprojectionCacheOf(ctx);
-  for (const e of r.cacheEntries ?? []) cache.put({ key: e.key, data: e.data }, spec.cache!.channelKeys[e.channel]!);
+  for (const e of entries) {
+    if (after[e.channel] === before[e.channel]) cache.put({ key: e.key, data: e.data }, before[e.channel]!);
+  }
   return r;
 }
 

@@ -8,6 +8,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
+import { link, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { writeTile } from './sky-files.js';
 import { renderNChannel } from '../../src/composite/pipeline.js';
@@ -75,6 +77,32 @@ describe('N-channel re-renders, debug masks, resolution blur', () => {
     assert.deepEqual(smaller.reprojected, ['ch0', 'ch1', 'ch2'], 'a coarser grid');
     const larger = await stream(engine, request([0, 120, 240], { width: 640, height: 480 }));
     assert.deepEqual(larger.reprojected, [], 'the grid is never finer than the inputs: the same grid as at 64 px');
+  });
+
+  it('does not keep a channel whose file was replaced while the render read it', async () => {
+    // The key names the file's identity at the request; a file replaced during the render, then
+    // put back (a rename restores the inode, size and mtime), must not find the replacement's bytes.
+    const names = ['r', 'g', 'b'].map((c) => `w/${c}.fits`);
+    const values = [(x: number, y: number) => 1 + x + y, (x: number) => 2 + Math.sin(x / 3), (_x: number, y: number) => 3 + y / 4];
+    for (const e of [engine, cold]) for (const [i, name] of names.entries()) await writeTile(e.dataDir, { ...base, name, value: values[i]! });
+    const payload = { ...request([0, 120, 240]), channels: names.map((name, i) => ({ file_paths: [name], color: { hue: [0, 120, 240][i] } })) };
+    const g = join(engine.dataDir, 'w/g.fits');
+    // Hold every render slot so the request makes its keys, then waits at the gate while g is replaced.
+    const gate = engine.ctx.renderGate;
+    const held = await Promise.all(Array.from({ length: gate.slots }, () => gate.enter()));
+    const first = stream(engine, payload);
+    while (gate.stats().waiting === 0) await new Promise((r) => setTimeout(r, 5));
+    await link(g, `${g}.orig`); // the original kept by a hard link, the new file renamed over it
+    await writeTile(engine.dataDir, { ...base, name: 'w/g.new.fits', value: (x) => 9 - Math.cos(x / 2) });
+    await rename(join(engine.dataDir, 'w/g.new.fits'), g);
+    for (const release of held) release();
+    await first;
+    await rename(`${g}.orig`, g); // back: the same inode, size and mtime as when the keys were made
+    const again = await stream(engine, payload);
+    const reference = await stream(cold, payload);
+    assert.ok(again.image.equals(reference.image), 'the render after the file came back shows its own pixels');
+    assert.deepEqual(again.reprojected, ['ch1']);
+    assert.equal(again.headers['x-composite-cache'], '2/3');
   });
 
   it('debug_masks: one coverage panel per colour channel, white where the channel has data', async () => {
