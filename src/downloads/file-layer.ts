@@ -5,6 +5,7 @@
  */
 import { open, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { DiskFullError } from './errors.js';
+import { PartialWriteError, writeAll } from './write-thread.js';
 
 export interface WritableFile {
   /** Writes all of `data` at `position`, or throws (DiskFullError with the bytes that landed). */
@@ -38,18 +39,29 @@ function isNoSpace(err: unknown): boolean {
 }
 
 class NodeWritableFile implements WritableFile {
+  /** Writes under way: the descriptor is closed only after them (the write thread uses its number). */
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(private readonly handle: FileHandle, private readonly path: string) {}
 
-  async write(data: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      try {
-        const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
-        done += bytesWritten;
-      } catch (err) {
-        if (isNoSpace(err)) throw new DiskFullError(`disk full while writing ${this.path}`, done, err);
-        throw err;
-      }
+  write(data: Uint8Array, position: number): Promise<void> {
+    const done = this.writeAll(data, position);
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending.add(settled);
+    void settled.then(() => this.pending.delete(settled));
+    return done;
+  }
+
+  private async writeAll(data: Uint8Array, position: number): Promise<void> {
+    try {
+      await writeAll(this.handle, data, position);
+    } catch (err) {
+      if (!(err instanceof PartialWriteError)) throw err;
+      if (isNoSpace(err.error)) throw new DiskFullError(`disk full while writing ${this.path}`, err.bytesWritten, err.error);
+      throw err.error;
     }
   }
 
@@ -61,8 +73,9 @@ class NodeWritableFile implements WritableFile {
     return this.handle.sync();
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    await Promise.all(this.pending);
+    await this.handle.close();
   }
 }
 

@@ -1,0 +1,138 @@
+/**
+ * Positional writes of download buffers on a thread of their own, in pieces of WRITE_PIECE bytes.
+ *
+ * Why pieces: the kernel sizes a page-cache folio after the write call that creates it, so one
+ * 2 MiB pwrite asks for 2 MiB folios (high-order pages). On a VM whose host takes freed guest
+ * memory back (virtio-balloon free page reporting reports exactly such blocks), every first touch
+ * of those pages is a fault served by the host: on the session-9 VM a 2 MiB pwrite cost 1.4 CPU
+ * s/GiB in `copy_folio_from_iter_atomic`, 64 KiB pwrites 0.17-0.2 s/GiB (curl writes 16 KiB).
+ * Why a thread: 32 writes per 2 MiB through libuv's pool would be 32 hand-offs to the event loop;
+ * here one message goes out per buffer and one reply comes back, and the event loop never blocks
+ * on the disk. Only SharedArrayBuffer data can be written there; anything else, or every write
+ * once the thread failed, goes through libuv in parallel pieces (`writePieces`).
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+
+/** Bytes per write call: small enough for the kernel's cheap low-order page allocations. */
+export const WRITE_PIECE = 64 * 1024;
+
+/** Bytes written from the start of a write that failed, and the error (with its errno code). */
+export class PartialWriteError extends Error {
+  constructor(readonly bytesWritten: number, readonly error: NodeJS.ErrnoException) {
+    super(error.message);
+  }
+}
+
+type WriteRequest = { seq: number; fd: number; buffer: SharedArrayBuffer; offset: number; length: number; position: number; piece: number };
+type WriteReply = { seq: number; done: number; code?: string; message?: string };
+
+// The thread's whole program (CommonJS, evaluated: no file to find or bundle).
+const PROGRAM = `
+const { parentPort } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+parentPort.on('message', (m) => {
+  let done = 0;
+  try {
+    while (done < m.length) {
+      const n = Math.min(m.piece, m.length - done);
+      done += writeSync(m.fd, new Uint8Array(m.buffer, m.offset + done, n), 0, n, m.position + done);
+    }
+    parentPort.postMessage({ seq: m.seq, done });
+  } catch (err) {
+    parentPort.postMessage({ seq: m.seq, done, code: err && err.code, message: String(err && err.message) });
+  }
+});
+`;
+
+class WriteThread {
+  private worker: Worker | undefined;
+  private failed = false;
+  private nextSeq = 1;
+  private readonly waiting = new Map<number, (r: WriteReply | undefined) => void>();
+
+  /** Writes `data` at `position` of `fd`; undefined when the thread is not available (write elsewhere). */
+  write(fd: number, data: Uint8Array, position: number): Promise<WriteReply | undefined> {
+    const worker = this.get();
+    if (!worker || !(data.buffer instanceof SharedArrayBuffer)) return Promise.resolve(undefined);
+    const seq = this.nextSeq++;
+    return new Promise((resolve) => {
+      // A thread with writes in flight keeps the process alive; an idle one does not.
+      if (this.waiting.size === 0) worker.ref();
+      this.waiting.set(seq, resolve);
+      try {
+        worker.postMessage({ seq, fd, buffer: data.buffer as SharedArrayBuffer, offset: data.byteOffset, length: data.length, position, piece: WRITE_PIECE } satisfies WriteRequest);
+      } catch {
+        this.waiting.delete(seq);
+        resolve(undefined);
+      }
+    });
+  }
+
+  private get(): Worker | undefined {
+    if (this.worker || this.failed) return this.worker;
+    let worker: Worker;
+    try {
+      worker = new Worker(PROGRAM, { eval: true });
+    } catch {
+      this.failed = true;
+      return undefined;
+    }
+    worker.unref();
+    worker.on('message', (reply: WriteReply) => {
+      const resolve = this.waiting.get(reply.seq);
+      if (!resolve) return;
+      this.waiting.delete(reply.seq);
+      if (this.waiting.size === 0) worker.unref();
+      resolve(reply);
+    });
+    const fail = () => {
+      this.failed = true;
+      this.worker = undefined;
+      // Whatever the thread did not confirm is written again elsewhere (same bytes, same place).
+      for (const resolve of this.waiting.values()) resolve(undefined);
+      this.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+    this.worker = worker;
+    return worker;
+  }
+}
+
+const thread = new WriteThread();
+
+/**
+ * Writes all of `data` at `position`, in WRITE_PIECE pieces; throws PartialWriteError with the
+ * bytes written from the start (contiguously) when a piece fails.
+ */
+export async function writeAll(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  const reply = await thread.write(handle.fd, data, position);
+  if (!reply) return writePieces(handle, data, position);
+  if (reply.code !== undefined || reply.done < data.length) {
+    throw new PartialWriteError(reply.done, Object.assign(new Error(reply.message ?? 'short write'), { code: reply.code }));
+  }
+}
+
+/** Through libuv: the pieces in parallel (positional writes, so their order does not matter). */
+async function writePieces(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  const pieces: Array<Promise<number>> = [];
+  for (let start = 0; start < data.length; start += WRITE_PIECE) {
+    const end = Math.min(data.length, start + WRITE_PIECE);
+    pieces.push(
+      (async () => {
+        let done = start;
+        while (done < end) done += (await handle.write(data, done, end - done, position + done)).bytesWritten;
+        return done - start;
+      })(),
+    );
+  }
+  const results = await Promise.allSettled(pieces);
+  // Only the bytes up to the first failed piece count as written.
+  let written = 0;
+  for (const r of results) {
+    if (r.status === 'rejected') throw new PartialWriteError(written, r.reason as NodeJS.ErrnoException);
+    written += r.value;
+  }
+}
+
