@@ -1,12 +1,13 @@
 /**
  * One side of bench/imaging/preview.bench.ts, in its own process so its peak RSS is its own:
  * renders CASE (preview | thumbnail | histogram) of PATH REPEAT times as the engine does, on its
- * worker pool (2 threads; the histogram split across both, as GET /histogram does), so the main
- * thread's event loop stays free (the runner reports its delay), and prints one JSON line. CPU
- * time is the process's, all threads.
+ * worker pool (2 threads; the histogram and the thumbnail split across both, as GET /histogram and
+ * POST /thumbnail do), so the main thread's event loop stays free (the runner reports its delay),
+ * and prints one JSON line. CPU time is the process's, all threads.
  */
-import { histogramInParts, type HistogramPartAnswer, type HistogramPartRunner, type HistogramResult, type PreviewFileResult, type ViewerLimits } from '../../src/imaging/viewer/index.js';
+import { histogramInParts, type HistogramPartAnswer, type HistogramPartRunner, type HistogramResult, type PreviewFileResult, type ViewerLimits, thumbnailRequest } from '../../src/imaging/viewer/index.js';
 import { WorkerPool } from '../../src/workers/pool.js';
+import { previewOnPool } from '../../src/workers/preview-render.js';
 import { declareEventLoopRole } from '../lib/event-loop-role.js';
 
 // The main thread does what the engine's does for these requests (drives pool tasks).
@@ -33,7 +34,7 @@ for (let i = 0; i < repeat; i++) {
     continue;
   }
   last = kind === 'thumbnail'
-    ? await pool.run<PreviewFileResult>('viewer.thumbnail', { path: path!, limits })
+    ? await previewOnPool(pool, thumbnailRequest(path!, limits))
     : await pool.run<PreviewFileResult>('viewer.preview', {
       path: path!, sliceIndex: -1, display: { stretch: 'zscale' }, colormap: 'gray', width: 1000, height: 1000,
       format: 'png', quality: 90, nanColor: { r: 0, g: 0, b: 0, a: 0 }, limits,

@@ -71,16 +71,43 @@ export class AreaResampler {
   private count = 0;
   /** Finite values per input row (lets the zscale sample skip rows). */
   readonly rowFiniteCounts: Int32Array;
+  /**
+   * Per input row, the column of its first finite value when its finite values are one unbroken
+   * run (as in a plane with a NaN border or outside a convex footprint), else -1: the zscale
+   * sample then reads back one pixel of the row instead of the whole row (`contiguousStart`).
+   */
+  readonly rowFirstFinite: Int32Array;
   private min = Infinity;
   private max = -Infinity;
 
-  constructor(readonly inWidth: number, readonly inHeight: number, readonly outWidth: number, readonly outHeight: number) {
+  /** Output rows made here: all, or one part's (`AreaResampler.part`). */
+  private readonly o0: number;
+  private readonly o1: number;
+  /** Input rows pushed here: [y0, y1); the statistics count rows from `countFrom` on. */
+  private readonly y0: number;
+  private readonly y1: number;
+  private readonly countFrom: number;
+
+  /**
+   * `part`: make only output rows [o0, o1) (`partRows` gives them and the input rows to push),
+   * bit for bit as the whole resampler makes them. The input row shared with the previous part (a
+   * row straddling two output rows) is pushed to both, and counted in the statistics by the previous
+   * part only, so the parts' statistics add up to the whole plane's.
+   */
+  constructor(readonly inWidth: number, readonly inHeight: number, readonly outWidth: number, readonly outHeight: number, part?: ResamplerPart) {
     this.output = new Float32Array(outWidth * outHeight).fill(NaN);
     this.cols = contributions(inWidth, outWidth);
     this.rows = contributions(inHeight, outHeight);
+    this.o0 = part ? part.o0 : 0;
+    this.o1 = part ? part.o1 : outHeight;
+    this.y0 = part ? part.y0 : 0;
+    this.y1 = part ? part.y1 : inHeight;
+    this.countFrom = part ? part.countFrom : 0;
+    this.nextInputRow = this.y0;
     this.rowSum = new Float64Array(outWidth);
     this.rowWeight = new Float64Array(outWidth);
     this.rowFiniteCounts = new Int32Array(inHeight);
+    this.rowFirstFinite = new Int32Array(inHeight).fill(-1);
     if (inWidth >= outWidth) {
       // Invert the per-input contributions into per-output runs of input columns.
       const { start, out, weight } = this.cols;
@@ -107,19 +134,30 @@ export class AreaResampler {
   pushRows(data: ArrayLike<number>, rowCount = Math.floor(data.length / this.inWidth)): void {
     const { inWidth, outWidth, rows, rowSum, rowWeight } = this;
     const bits = data instanceof Float32Array ? bitsOf(data) : undefined;
+    const { o0, o1 } = this;
     for (let r = 0; r < rowCount; r++) {
       const iy = this.nextInputRow++;
-      if (iy >= this.inHeight) throw new RangeError('more rows than the image has');
+      if (iy >= this.y1) throw new RangeError('more rows than the image has');
       rowSum.fill(0);
       rowWeight.fill(0);
       const base = r * inWidth;
-      const countBefore = this.count;
+      const { count: countBefore, min: minBefore, max: maxBefore } = this;
       if (this.runs && bits) this.horizontalRuns32(data as Float32Array, bits, base);
       else if (this.runs) this.horizontalRuns(data, base);
       else this.horizontalGeneral(data, base);
-      this.rowFiniteCounts[iy] = this.count - countBefore;
+      if (iy < this.countFrom) {
+        // The row the previous part counted.
+        this.count = countBefore;
+        this.min = minBefore;
+        this.max = maxBefore;
+      } else {
+        const c = this.count - countBefore;
+        this.rowFiniteCounts[iy] = c;
+        this.rowFirstFinite[iy] = contiguousStart(data, base, inWidth, c);
+      }
       for (let k = rows.start[iy]!, end = rows.start[iy + 1]!; k < end; k++) {
         const oy = rows.out[k]!;
+        if (oy < o0 || oy >= o1) continue;
         const wy = rows.weight[k]!;
         let acc = this.pending.get(oy);
         if (!acc) {
@@ -136,7 +174,7 @@ export class AreaResampler {
         }
       }
       // Output rows before the first one the next input row touches are complete.
-      const nextFirst = this.nextInputRow < this.inHeight ? rows.out[rows.start[this.nextInputRow]!]! : this.outHeight;
+      const nextFirst = this.nextInputRow < this.y1 ? rows.out[rows.start[this.nextInputRow]!]! : this.outHeight;
       for (const oy of [...this.pending.keys()]) if (oy < nextFirst) this.finishRow(oy);
     }
   }
@@ -144,6 +182,28 @@ export class AreaResampler {
   /** Finite values seen so far: count, min, max (gathered in the same pass, for the display statistics). */
   get summary(): FiniteSummary {
     return this.count === 0 ? { count: 0, min: NaN, max: NaN } : { count: this.count, min: this.min, max: this.max };
+  }
+
+  /**
+   * The count, min and max so far as they accumulate (min Infinity, max -Infinity while none):
+   * parts' figures merged in row order with `mergeFinite` give the whole plane's `summary`.
+   */
+  get running(): FiniteSummary {
+    return { count: this.count, min: this.min, max: this.max };
+  }
+
+  /**
+   * Output rows [o0, o1) of `outHeight` for part `part` of `parts` of the rows (as even in input
+   * rows as output rows allow), the input rows [y0, y1) that touch them, and the first input row
+   * the part counts (`countFrom`: past the row shared with the previous part).
+   */
+  static partRows(inHeight: number, outHeight: number, part: number, parts: number): ResamplerPart {
+    const rows = contributions(inHeight, outHeight);
+    const o0 = Math.round((part * outHeight) / parts);
+    const o1 = Math.round(((part + 1) * outHeight) / parts);
+    const [y0, y1] = inputRowsOf(rows, inHeight, o0, o1);
+    const countFrom = part === 0 ? 0 : inputRowsOf(rows, inHeight, Math.round(((part - 1) * outHeight) / parts), o0)[1];
+    return { o0, o1, y0, y1, countFrom: Math.max(y0, countFrom) };
   }
 
   /**
@@ -310,10 +370,61 @@ export class AreaResampler {
 
   /** The resampled plane (call after every input row was pushed). */
   finish(): ImagePlane<Float32Array> {
-    if (this.nextInputRow !== this.inHeight) throw new RangeError(`resampler got ${this.nextInputRow} of ${this.inHeight} rows`);
+    if (this.nextInputRow !== this.y1) throw new RangeError(`resampler got ${this.nextInputRow - this.y0} of ${this.y1 - this.y0} rows`);
     for (const oy of [...this.pending.keys()]) this.finishRow(oy);
     return { width: this.outWidth, height: this.outHeight, data: this.output };
   }
+}
+
+/**
+ * The index (from `base`) of the first finite value of the row data[base, base + width) holding
+ * `count` finite values, when those are one unbroken run; -1 when they are not (or there are none).
+ * Looks only at the non-finite values at both ends of the row.
+ */
+export function contiguousStart(data: ArrayLike<number>, base: number, width: number, count: number): number {
+  if (count === width) return 0;
+  if (count === 0) return -1;
+  let first = base;
+  for (let v = data[first]!; v - v !== 0; v = data[++first]!);
+  let last = base + width - 1;
+  for (let v = data[last]!; v - v !== 0; v = data[--last]!);
+  return last - first + 1 === count ? first - base : -1;
+}
+
+/** One part of a resampling split by rows (`AreaResampler.partRows`). */
+export interface ResamplerPart {
+  readonly o0: number;
+  readonly o1: number;
+  readonly y0: number;
+  readonly y1: number;
+  readonly countFrom: number;
+}
+
+/** Input rows [y0, y1) that contribute to output rows [o0, o1) (empty when o0 >= o1). */
+function inputRowsOf(rows: Contributions, inHeight: number, o0: number, o1: number): [number, number] {
+  if (o0 >= o1) return [0, 0];
+  let y0 = 0;
+  // Each input row's outputs are consecutive and non-decreasing from row to row.
+  while (y0 < inHeight && (rows.start[y0 + 1] === rows.start[y0] || rows.out[rows.start[y0 + 1]! - 1]! < o0)) y0++;
+  let y1 = y0;
+  while (y1 < inHeight && rows.start[y1 + 1]! > rows.start[y1]! && rows.out[rows.start[y1]!]! < o1) y1++;
+  return [y0, y1];
+}
+
+/**
+ * Merges finite count/min/max of consecutive parts (in row order) as one pass over their rows
+ * would have found them (a ±0 tie keeps the first part's, as the pass does).
+ */
+export function mergeFinite(parts: readonly FiniteSummary[]): FiniteSummary {
+  let count = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const p of parts) {
+    count += p.count;
+    if (p.min < min) min = p.min;
+    if (p.max > max) max = p.max;
+  }
+  return count === 0 ? { count: 0, min: NaN, max: NaN } : { count, min, max };
 }
 
 /** Resamples a whole plane to width x height by NaN-aware area averaging (a copy even when same size). */

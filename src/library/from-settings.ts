@@ -7,7 +7,8 @@ import type { Settings } from '../config.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js'; // not db/index: it loads pg
 import type { WorkerPool } from '../workers/pool.js';
-import type { PreviewFileResult } from '../imaging/viewer/preview-file.js';
+import { thumbnailRequest } from '../imaging/viewer/preview-file.js';
+import { previewOnPool } from '../workers/preview-render.js';
 import { limitsFromSettings } from '../imaging/viewer/source.js';
 import { LIBRARY_MIGRATIONS } from './schema.js';
 import type { StorageProvider } from '../storage/provider.js';
@@ -37,7 +38,7 @@ export async function libraryFromSettings(settings: Settings, pool: WorkerPool |
     readLimits: { maxExpansionRatio: settings.maxDecompressionRatio },
     thumbnailer: pool
       ? async (path) => {
-          const r = await pool.run<PreviewFileResult>('viewer.thumbnail', { path, limits: limitsFromSettings(settings) });
+          const r = await previewOnPool(pool, thumbnailRequest(path, limitsFromSettings(settings)));
           return { mediaType: r.mediaType, bytes: r.image };
         }
       : undefined,

@@ -11,7 +11,8 @@ import type { App } from '../server.js';
 import type { EngineContext } from '../context.js';
 import { parseHistogramParams, parsePixelDataParams, parsePreviewParams } from '../imaging/options.js';
 import type { HistogramResult, PixelDataResult, PreviewFileResult } from '../imaging/viewer/index.js';
-import { previewFileRequest } from '../imaging/viewer/preview-file.js';
+import { previewFileRequest, thumbnailRequest } from '../imaging/viewer/preview-file.js';
+import { previewOnPool } from '../workers/preview-render.js';
 import { histogramInParts, type HistogramPartAnswer, type HistogramPartRunner } from '../imaging/viewer/histogram-split.js';
 import type { CubeInfo } from '../imaging/cube-info.js';
 import { parseAvmMetadataJson } from '../wcs/index.js';
@@ -119,7 +120,8 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     const etag = etagOf('thumbnail', file, {});
     const hit = cache.get(etag);
     if (hit) return { thumbnail_base64: hit.image.toString('base64') };
-    const r = await renders.run(etag, (signal) => ctx.pool.run<PreviewFileResult>('viewer.thumbnail', { path: file.path, limits: viewerLimits(ctx) }, { signal }), requestSignal(ctx, request, reply));
+    // split over the pool's free threads (preview-split.ts), one task on a busy pool
+    const r = await renders.run(etag, (signal) => previewOnPool(ctx.pool, thumbnailRequest(file.path, viewerLimits(ctx)), signal), requestSignal(ctx, request, reply));
     const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     cache.set(etag, { image, mediaType: r.mediaType, headers: {} }, image.byteLength);
     return { thumbnail_base64: image.toString('base64') };

@@ -13,7 +13,7 @@ import type { DisplayOptions } from '../display.js';
 import type { FiniteSummary } from '../finite.js';
 import { AreaResampler, fitInside } from '../resample.js';
 import type { DisplayStatistics } from '../statistics.js';
-import { planeBands, planeRowReader, type OpenedImage, type ViewerLimits } from './source.js';
+import { planeBands, planeReaders, type OpenedImage, type ViewerLimits } from './source.js';
 import { hduScaling } from '../../fits/index.js';
 import { Float32Scan } from '../float32-keys.js';
 
@@ -42,19 +42,20 @@ export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: {
   const reduced = resampler.finish();
   const summary = resampler.summary;
 
-  return { reduced, stats: await displayStatistics(img, limits, display, summary, pre, resampler.rowFiniteCounts) };
+  return { reduced, stats: await displayStatistics(img, limits, display, summary, pre, resampler.rowFiniteCounts, resampler.rowFirstFinite) };
 }
 
 /**
  * What the display needs once a first pass has the count/min/max, the per-row finite counts and the
  * zscale sample assuming every pixel is finite: the real zscale sample (a second, targeted read when
- * some are not) and, for histeq or black/white points, the finite values.
+ * some are not) and, for histeq or black/white points, the finite values. `rowFirst` (optional,
+ * `AreaResampler.rowFirstFinite`): rows whose finite values are one run, and where it starts.
  */
 export async function displayStatistics(
-  img: OpenedImage, limits: ViewerLimits, display: DisplayOptions, summary: FiniteSummary, pre: Float64Array, rowCounts: Int32Array,
+  img: OpenedImage, limits: ViewerLimits, display: DisplayOptions, summary: FiniteSummary, pre: Float64Array, rowCounts: Int32Array, rowFirst?: Int32Array,
 ): Promise<DisplayStatistics> {
   const zscale = display.stretch === 'zscale'
-    ? summary.count === img.width * img.height ? pre : await sampleByRank(img, limits, rowCounts, summary.count)
+    ? summary.count === img.width * img.height ? pre : await sampleByRank(img, limits, rowCounts, summary.count, rowFirst)
     : new Float64Array(0);
   const needValues = display.stretch === 'histeq' || (display.blackPoint ?? 0) > 0 || (display.whitePoint ?? 1) < 1;
   const values = needValues && summary.count > 0 ? await collectFinite(img, limits, summary) : { values: new Float64Array(0), sampled: false };
@@ -142,8 +143,11 @@ function scanBand(band: PixelArray, width: number, firstRow: number, rowCounts: 
   acc.max = max;
 }
 
-/** astropy's zscale sample, reading back only the rows that hold sampled values. */
-async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: Int32Array, count: number): Promise<Float64Array> {
+/**
+ * astropy's zscale sample, reading back only the rows that hold sampled values; of a row whose
+ * finite values are one run starting at `rowFirst[row]` (>= 0), only the sampled pixels.
+ */
+async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: Int32Array, count: number, rowFirst?: Int32Array): Promise<Float64Array> {
   if (count === 0) return new Float64Array(0);
   const stride = Math.max(1, Math.trunc(Math.max(1, count / ZSCALE_SAMPLES)));
   const size = Math.min(ZSCALE_SAMPLES, Math.ceil(count / stride));
@@ -159,24 +163,32 @@ async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: I
     before[j] = seen;
   }
   const out = new Float64Array(size);
-  const read = planeRowReader(img, limits);
+  const { rows: read, pixel } = planeReaders(img, limits);
+  // Samples in rows of one run of finite values: the pixel alone; the others' rows are read.
+  const needed: number[] = [];
+  for (let j = 0; j < size; j++) {
+    const first = pixel && rowFirst ? rowFirst[rowOf[j]!]! : -1;
+    if (first >= 0) out[j] = await pixel!(first + j * stride - before[j]!, rowOf[j]!);
+    else needed.push(j);
+  }
   // Read runs of consecutive needed rows together.
-  let j = 0;
-  while (j < size) {
-    const first = rowOf[j]!;
+  let i = 0;
+  while (i < needed.length) {
+    const first = rowOf[needed[i]!]!;
     let last = first;
-    let k = j;
-    while (k + 1 < size && rowOf[k + 1]! <= last + 1) last = rowOf[++k]!;
-    let jj = j;
+    let k = i;
+    while (k + 1 < needed.length && rowOf[needed[k + 1]!]! <= last + 1) last = rowOf[needed[++k]!]!;
+    let ii = i;
     for await (const piece of read(first, last + 1)) {
       const rows = piece.data.length / img.width;
-      while (jj <= k && rowOf[jj]! < piece.y0 + rows) {
+      while (ii <= k && rowOf[needed[ii]!]! < piece.y0 + rows) {
+        const jj = needed[ii]!;
         const r = rowOf[jj]! - piece.y0;
         out[jj] = nthFinite(piece.data, r * img.width, img.width, jj * stride - before[jj]!);
-        jj++;
+        ii++;
       }
     }
-    j = k + 1;
+    i = k + 1;
   }
   return out;
 }

@@ -3,6 +3,7 @@ export * from './source.js';
 export * from './preview-file.js';
 export * from './histogram-file.js';
 export * from './histogram-split.js';
+export * from './preview-split.js';
 export * from './pixeldata-file.js';
 export * from './fits-contents.js';
 export * from './cutout.js';

@@ -117,6 +117,16 @@ export async function openImage(path: string, sliceIndex: number, limits: Viewer
   }
 }
 
+/** Runs `fn` on the request's image (`openImage`), closing the file after. */
+export async function withOpenImage<T>(req: { readonly path: string; readonly sliceIndex: number; readonly limits: ViewerLimits }, fn: (img: OpenedImage) => Promise<T>): Promise<T> {
+  const img = await openImage(req.path, req.sliceIndex, req.limits);
+  try {
+    return await fn(img);
+  } finally {
+    await img.file.close();
+  }
+}
+
 export function describeImage(file: FitsFile, hdu: Hdu, sliceIndex: number, limits: ViewerLimits): OpenedImage {
   const width = hdu.axes[0]!;
   const height = hdu.axes[1] ?? 1;
@@ -216,6 +226,19 @@ class UncompressedRows {
     this.scaling = hduScaling(hdu);
   }
 
+  private one: Buffer | undefined;
+  private oneOut: Float32Array | Float64Array | undefined;
+
+  /** The value of pixel (x, y) of the plane, reading its bytes alone. */
+  async pixel(x: number, y: number): Promise<number> {
+    const bpp = bytesPerPixel(this.img.hdu.storedBitpix);
+    this.one ??= Buffer.allocUnsafeSlow(8);
+    this.oneOut ??= this.scaling.output === 'float32' ? new Float32Array(1) : new Float64Array(1);
+    const view = this.one.subarray(0, bpp);
+    await this.img.file.readInto(view, this.base + y * this.rowBytes + x * bpp);
+    return decodeBand(view, this.scaling, this.oneOut)[0]!;
+  }
+
   async *bands(y0: number, y1: number): AsyncGenerator<PixelArray> {
     const { img, scaling, rowBytes } = this;
     const aliases = scaling.bscale === 1 && scaling.bzero === 0 && (scaling.bitpix === -32 || scaling.bitpix === -64);
@@ -244,13 +267,27 @@ class UncompressedRows {
  * sample, which reads back ~1,000 scattered rows, one `readPlane` per row cost ~40 ms.
  */
 export function planeRowReader(img: OpenedImage, limits: ViewerLimits): (y0: number, y1: number) => AsyncGenerator<{ y0: number; data: PixelArray }> {
-  if (img.hdu.kind !== 'image' || img.smoothed) return (y0, y1) => planeRows(img, limits, y0, y1);
+  return planeReaders(img, limits).rows;
+}
+
+/**
+ * `planeRowReader`'s rows, and for an uncompressed plane `pixel(x, y)`: one pixel's value, reading
+ * its bytes alone (undefined for other planes, whose pixels are read with their rows or tiles).
+ */
+export function planeReaders(img: OpenedImage, limits: ViewerLimits): {
+  rows: (y0: number, y1: number) => AsyncGenerator<{ y0: number; data: PixelArray }>;
+  pixel?: (x: number, y: number) => Promise<number>;
+} {
+  if (img.hdu.kind !== 'image' || img.smoothed) return { rows: (y0, y1) => planeRows(img, limits, y0, y1) };
   const rows = new UncompressedRows(img);
-  return async function* (y0, y1) {
-    let y = y0;
-    for await (const data of rows.bands(y0, y1)) {
-      yield { y0: y, data };
-      y += data.length / img.width;
-    }
+  return {
+    rows: async function* (y0, y1) {
+      let y = y0;
+      for await (const data of rows.bands(y0, y1)) {
+        yield { y0: y, data };
+        y += data.length / img.width;
+      }
+    },
+    pixel: (x, y) => rows.pixel(x, y),
   };
 }

@@ -12,11 +12,13 @@ import {
   histogramPart,
   pixelDataFile,
   previewFile,
+  previewPart,
   thumbnailFile,
   type CutoutRequest,
   type HistogramPartPayload,
   type PixelDataRequest,
   type PreviewFileRequest,
+  type PreviewPartPayload,
   type TableRequest,
   type ViewerLimits,
 } from '../../imaging/viewer/index.js';
@@ -47,6 +49,8 @@ export const viewerTasks = {
   'viewer.thumbnail': (p: PathPayload) => thumbnailFile(p.path, p.limits),
   /** One stage of a histogram split across the pool (histogramInParts, driven by the caller). */
   'viewer.histogram-part': (p: HistogramPartPayload) => histogramPart(p),
+  /** One stage of a preview or thumbnail split across the pool (previewInParts, driven by the caller). */
+  'viewer.preview-part': (p: PreviewPartPayload) => previewPart(p),
   'viewer.pixeldata': (p: PixelDataRequest) => pixelDataFile(p),
   'viewer.cubeinfo': (p: PathPayload) => cubeInfoFile(p.path, p.limits),
   'viewer.fits-info': (p: PathPayload) => fitsInfoFile(p.path, p.limits),

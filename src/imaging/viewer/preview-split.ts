@@ -1,0 +1,150 @@
+/**
+ * A preview or thumbnail of an uncompressed plane on several worker threads at once. A pool task
+ * cannot submit tasks of its own, so the caller (on the main thread) runs two stages and the
+ * workers do every computation:
+ *   1. `reduce`, one task per part: the output rows are cut into consecutive ranges, and each part
+ *      reads the input rows that touch its output rows (the row straddling two parts' output rows,
+ *      if any, is read by both) and area-averages them exactly as the whole resampler does: an
+ *      output row is only ever made by one part, from zero, in input-row order, so its sums are
+ *      bit for bit the same. It also returns the finite count, min and max of its rows (the shared
+ *      row counted by the earlier part only), the per-row finite counts and the all-finite zscale
+ *      sample's entries in its rows.
+ *   2. `finish`, one task: merges them (integer counts; min and max in row order, as one pass
+ *      finds them), takes astropy's zscale sample (reading back the rows that hold it when some
+ *      pixels are not finite) and renders the picture as `previewFile` does.
+ * The result is byte-identical to `previewFile`'s. Planes that cannot be split (compressed,
+ * smoothed, a display that needs every finite value, too few rows) are rendered whole by the
+ * first part; the others answer nothing.
+ */
+import type { FiniteSummary } from '../finite.js';
+import { AreaResampler, fitInside, mergeFinite } from '../resample.js';
+import { allFiniteSample, displayStatistics, takeSample } from './band-render.js';
+import { getColormap } from '../colormaps/index.js';
+import { previewFile, renderPreview, type PreviewFileRequest, type PreviewFileResult } from './preview-file.js';
+import { planeRowBands, withOpenImage, type OpenedImage } from './source.js';
+
+/** A plane with fewer bands than this per part (about 1 M pixels) is rendered whole. */
+const MIN_BANDS_PER_PART = 4;
+
+export interface PreviewReducedPart {
+  readonly kind: 'part';
+  /** Output rows [o0, o1), `outWidth` each. */
+  readonly o0: number;
+  readonly o1: number;
+  readonly output: Float32Array;
+  /** Finite values per input row of [countFrom, countFrom + rowCounts.length), and their first column if one run (`rowFirstFinite`). */
+  readonly countFrom: number;
+  readonly rowCounts: Int32Array;
+  readonly rowFirst: Int32Array;
+  /** Count, min and max of the finite values of those rows (min Infinity when none). */
+  readonly running: FiniteSummary;
+  /** The all-finite zscale sample's entries [from, from + values.length). */
+  readonly sample: { readonly from: number; readonly values: Float64Array };
+}
+
+interface Whole {
+  readonly kind: 'whole';
+  readonly result: PreviewFileResult | null;
+}
+
+export type PreviewPartPayload =
+  | { readonly stage: 'whole'; readonly req: PreviewFileRequest }
+  | { readonly stage: 'reduce'; readonly req: PreviewFileRequest; readonly part: number; readonly parts: number }
+  | { readonly stage: 'finish'; readonly req: PreviewFileRequest; readonly reduced: readonly PreviewReducedPart[] };
+
+export type PreviewPartAnswer = PreviewReducedPart | Whole;
+
+/** Runs one stage's task on a worker thread (the pool's `run` for 'viewer.preview-part'). */
+export type PreviewPartRunner = (payload: PreviewPartPayload) => Promise<PreviewPartAnswer>;
+
+/** `previewFile(req)` computed by `parts` worker tasks at a time (see the module comment). */
+export async function previewInParts(run: PreviewPartRunner, req: PreviewFileRequest, parts: number): Promise<PreviewFileResult> {
+  const n = Math.max(1, Math.floor(parts));
+  if (n === 1) return ((await run({ stage: 'whole', req })) as Whole).result!;
+  const answers = await Promise.all(Array.from({ length: n }, (_, part) => run({ stage: 'reduce', req, part, parts: n })));
+  const first = answers[0]!;
+  if (first.kind === 'whole') return first.result!;
+  return ((await run({ stage: 'finish', req, reduced: answers as PreviewReducedPart[] })) as Whole).result!;
+}
+
+/** The worker side: one stage of `previewInParts`. */
+export async function previewPart(payload: PreviewPartPayload): Promise<PreviewPartAnswer> {
+  switch (payload.stage) {
+    case 'whole':
+      return { kind: 'whole', result: await previewFile(payload.req) };
+    case 'reduce': {
+      const reduced = await reducePart(payload.req, payload.part, payload.parts);
+      if (reduced) return reduced;
+      return { kind: 'whole', result: payload.part === 0 ? await previewFile(payload.req) : null };
+    }
+    case 'finish':
+      return { kind: 'whole', result: await finishParts(payload.req, payload.reduced) };
+  }
+}
+
+function needsValues(req: PreviewFileRequest): boolean {
+  const d = req.display;
+  return d.stretch === 'histeq' || (d.blackPoint ?? 0) > 0 || (d.whitePoint ?? 1) < 1;
+}
+
+function outputSize(img: OpenedImage, req: PreviewFileRequest): { width: number; height: number } {
+  return fitInside(img.width, img.height, req.width, req.height);
+}
+
+function splittable(img: OpenedImage, req: PreviewFileRequest, parts: number): boolean {
+  return parts > 1 && !req.smooth && !needsValues(req) && img.hdu.kind === 'image' && getColormap(req.colormap) !== undefined &&
+    Math.ceil(img.height / img.bandRows) >= MIN_BANDS_PER_PART * parts && outputSize(img, req).height >= parts;
+}
+
+async function reducePart(req: PreviewFileRequest, part: number, parts: number): Promise<PreviewReducedPart | undefined> {
+  return withOpenImage(req, async (img) => {
+    if (!splittable(img, req, parts)) return undefined;
+    const { width, height } = img;
+    const size = outputSize(img, req);
+    const rows = AreaResampler.partRows(height, size.height, part, parts);
+    const resampler = new AreaResampler(width, height, size.width, size.height, rows);
+    const { stride0, pre } = allFiniteSample(width * height);
+    let from = pre.length;
+    let to = 0;
+    for await (const band of planeRowBands(img, req.limits, rows.y0, rows.y1)) {
+      resampler.pushRows(band.data);
+      const [a, b] = takeSample(pre, stride0, band.y0 * width, band.data);
+      if (b > a) {
+        from = Math.min(from, a);
+        to = Math.max(to, b);
+      }
+    }
+    const output = resampler.finish().data.slice(rows.o0 * size.width, rows.o1 * size.width);
+    return {
+      kind: 'part',
+      o0: rows.o0,
+      o1: rows.o1,
+      output,
+      countFrom: rows.countFrom,
+      rowCounts: resampler.rowFiniteCounts.slice(rows.countFrom, rows.y1),
+      rowFirst: resampler.rowFirstFinite.slice(rows.countFrom, rows.y1),
+      running: resampler.running,
+      sample: { from: Math.min(from, to), values: pre.slice(Math.min(from, to), to) },
+    };
+  });
+}
+
+async function finishParts(req: PreviewFileRequest, parts: readonly PreviewReducedPart[]): Promise<PreviewFileResult> {
+  return withOpenImage(req, async (img) => {
+    const { width, height } = img;
+    const size = outputSize(img, req);
+    const output = new Float32Array(size.width * size.height).fill(NaN);
+    const rowCounts = new Int32Array(height);
+    const rowFirst = new Int32Array(height);
+    const { pre } = allFiniteSample(width * height);
+    for (const p of parts) {
+      output.set(p.output, p.o0 * size.width);
+      rowCounts.set(p.rowCounts, p.countFrom);
+      rowFirst.set(p.rowFirst, p.countFrom);
+      pre.set(p.sample.values, p.sample.from);
+    }
+    const summary = mergeFinite(parts.map((p) => p.running));
+    const stats = await displayStatistics(img, req.limits, req.display, summary, pre, rowCounts, rowFirst);
+    return renderPreview(req, img, { width: size.width, height: size.height, data: output }, stats);
+  });
+}
