@@ -139,10 +139,9 @@ export default async function main({ root }: { root: string }): Promise<void> {
     sigma_clipped_stats: () => streamingSigmaClippedStats(plane.data, undefined, { sigmaLower: 3, sigmaUpper: 3, maxiters: 5, cenfunc: 'median' }),
     background_segmentation: () => {
       const bkg = new MeshBackground({ boxSize: 64, filterSize: 3, sigma: 3, maxiters: 10 }).compute(plane);
-      const sub = new Float64Array(plane.data.length);
-      for (let i = 0; i < sub.length; i++) sub[i] = plane.data[i]! - bkg.background[i]!;
       const k = gaussianKernel1d(3 / 2.3548200450309493, 5);
-      const conv = astropyConvolveSeparable({ width: size, height: size, data: sub }, k, k);
+      // convolve(data - background): the difference is made row by row inside the convolution
+      const conv = astropyConvolveSeparable(plane, k, k, { subtract: bkg.background });
       const threshold = new Float64Array(bkg.backgroundRms.length);
       for (let i = 0; i < threshold.length; i++) threshold[i] = 3 * bkg.backgroundRms[i]!;
       const segm = detectSources({ width: size, height: size, data: conv }, { threshold, npixels: 10 });

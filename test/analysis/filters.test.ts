@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gaussianFilter, medianFilter, uniformFilter } from '../../src/analysis/filters/ndimage.js';
-import { astropyConvolveSeparable, boxKernel1d, gaussianKernel1d } from '../../src/analysis/filters/astropy-convolve.js';
+import { astropyConvolveSeparable, boxKernel1d, gaussianKernel1d, type AstropyConvolveOptions } from '../../src/analysis/filters/astropy-convolve.js';
 import { unsharpMask } from '../../src/analysis/filters/unsharp-mask.js';
 import { cleanOutliers } from '../../src/analysis/filters/clean-outliers.js';
 import type { ImagePlane } from '../../src/core/image-plane.js';
@@ -78,6 +78,68 @@ describe('filters against scipy.ndimage 1.10 and astropy.convolution 5.2', () =>
     const m = medianFilter(plane, 3);
     assert.ok(Number.isNaN(m[12]!));
     assert.equal(m[13], 1);
+  });
+});
+
+describe('astropy convolve: the one-pass (fused) path against the general path', () => {
+  /** Deterministic noise on a slope, with NaN holes at the given density (and a NaN border of `border` px). */
+  function image(width: number, height: number, holeEvery: number, border: number, f32: boolean): ImagePlane {
+    const data = f32 ? new Float32Array(width * height) : new Float64Array(width * height);
+    let s = 7;
+    for (let i = 0; i < data.length; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const x = i % width;
+      const y = Math.floor(i / width);
+      data[i] = 50 + 0.1 * x - 0.05 * y + (s / 4294967296 - 0.5) * 10;
+      if (holeEvery > 0 && s % holeEvery === 0) data[i] = NaN;
+      if (x < border || y < border || x >= width - border || y >= height - border) data[i] = NaN;
+    }
+    return { width, height, data };
+  }
+  const same = (a: Float64Array, b: Float64Array, what: string): void => {
+    assert.equal(a.length, b.length);
+    for (let i = 0; i < a.length; i++) {
+      if (!Object.is(a[i], b[i])) assert.fail(`${what}: pixel ${i}: ${a[i]} vs ${b[i]}`);
+    }
+  };
+  const kernels: Array<[string, Float64Array]> = [['gauss5', gaussianKernel1d(3 / 2.3548200450309493, 5)], ['gauss3', gaussianKernel1d(0.8, 3)], ['gauss9', gaussianKernel1d(1.1)], ['box3', boxKernel1d(2.5)]];
+  const optionSets: AstropyConvolveOptions[] = [
+    {},
+    { preserveNan: true },
+    { boundary: null },
+    { boundary: null, preserveNan: true },
+    { fillValue: 3 },
+    { nanTreatment: 'fill', fillValue: 2 },
+    { nanTreatment: 'fill', boundary: 'extend', preserveNan: true },
+    // not streamed (general path both times), for completeness
+    { boundary: 'extend' },
+    { boundary: 'wrap' },
+    { normalizeKernel: false },
+  ];
+  for (const [name, k] of kernels) {
+    it(`bit-identical results with ${name} (kernel ${k.length}), holes few and many, float32 and float64, with and without subtract`, () => {
+      for (const [holeEvery, border] of [[0, 0], [997, 0], [61, 3], [7, 0]] as const) {
+        for (const f32 of [true, false]) {
+          const plane = image(37, 29, holeEvery, border, f32);
+          const bkg = new Float64Array(plane.data.length);
+          for (let i = 0; i < bkg.length; i++) bkg[i] = 40 + Math.sin(i / 50);
+          bkg[100] = NaN;
+          const sub = new Float64Array(bkg.length);
+          for (let i = 0; i < sub.length; i++) sub[i] = plane.data[i]! - bkg[i]!;
+          for (const o of optionSets) {
+            const what = `${name} holes 1/${holeEvery} border ${border} ${f32 ? 'f32' : 'f64'} ${JSON.stringify(o)}`;
+            same(astropyConvolveSeparable(plane, k, k, o), astropyConvolveSeparable(plane, k, k, { ...o, fused: false }), what);
+            const general = astropyConvolveSeparable({ ...plane, data: sub }, k, k, { ...o, fused: false });
+            same(astropyConvolveSeparable(plane, k, k, { ...o, subtract: bkg }), general, `${what} subtract`);
+            same(astropyConvolveSeparable(plane, k, k, { ...o, subtract: bkg, fused: false }), general, `${what} subtract, general path`);
+          }
+        }
+      }
+    });
+  }
+  it('refuses a subtract array of another shape', () => {
+    const plane = image(8, 8, 0, 0, true);
+    assert.throws(() => astropyConvolveSeparable(plane, boxKernel1d(3), boxKernel1d(3), { subtract: new Float64Array(10) }), /same shape/);
   });
 });
 

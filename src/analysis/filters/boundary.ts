@@ -45,46 +45,13 @@ export function extendedIndices(n: number, before: number, after: number, mode: 
 /**
  * The pass along y of a separable filter, row by row (cache friendly): out row y is the sum over
  * t of weights[t] * src row (y - before + t), rows beyond the edge mapped by `mode` ('constant'
- * rows are `cval`). `out` must not be `src`.
+ * rows are `cval`). `out` must not be `src`. The sum of each pixel is kept in a register and the
+ * additions happen in order (0 + w0 s0 + w1 s1 + ...).
  */
 export function correlateColumns(src: ArrayLike<number>, width: number, height: number, weights: ArrayLike<number>, before: number, mode: BoundaryMode, cval: number, out: Float64Array): void {
   const L = weights.length;
   const idx = extendedIndices(height, before, L - 1 - before, mode);
-  if (L === 3 || L === 5) {
-    columns35(src, width, height, weights, idx, cval, out);
-    return;
-  }
-  for (let y = 0; y < height; y++) {
-    const o = y * width;
-    for (let x = 0; x < width; x++) out[o + x] = 0;
-    for (let t = 0; t < L; t++) {
-      const r = idx[y + t]!;
-      const w = weights[t]!;
-      if (r < 0) {
-        const c = w * cval;
-        for (let x = 0; x < width; x++) out[o + x]! += c;
-      } else {
-        const s = r * width;
-        for (let x = 0; x < width; x++) out[o + x]! += w * src[s + x]!;
-      }
-    }
-  }
-}
-
-/**
- * correlateColumns for 3 and 5 taps (the usual smoothing kernels) with the sum kept in a register
- * instead of one read-modify-write pass over the output row per tap. The additions happen in the
- * same order (0 + w0 s0 + w1 s1 + ...), so the results are bit-identical. A row beyond the edge in
- * 'constant' mode reads from `pad`, a row of `cval`.
- */
-function columns35(src: ArrayLike<number>, width: number, height: number, weights: ArrayLike<number>, idx: Int32Array, cval: number, out: Float64Array): void {
-  const L = weights.length;
   const pad = new Float64Array(width).fill(cval);
-  const w0 = weights[0]!;
-  const w1 = weights[1]!;
-  const w2 = weights[2]!;
-  const w3 = L === 5 ? weights[3]! : 0;
-  const w4 = L === 5 ? weights[4]! : 0;
   // a Float64Array source is read directly; other arrays row by row through a float64 copy
   const direct = src instanceof Float64Array ? src : undefined;
   const rowsOf = new Array<Float64Array>(L);
@@ -100,34 +67,72 @@ function columns35(src: ArrayLike<number>, width: number, height: number, weight
         rowsOf[t] = c;
       }
     }
-    const o = y * width;
-    if (L === 5) {
-      const a = rowsOf[0]!;
-      const b = rowsOf[1]!;
-      const c = rowsOf[2]!;
-      const d = rowsOf[3]!;
-      const e = rowsOf[4]!;
-      for (let x = 0; x < width; x++) {
-        let acc = 0;
-        acc += w0 * a[x]!;
-        acc += w1 * b[x]!;
-        acc += w2 * c[x]!;
-        acc += w3 * d[x]!;
-        acc += w4 * e[x]!;
-        out[o + x] = acc;
-      }
-    } else {
-      const a = rowsOf[0]!;
-      const b = rowsOf[1]!;
-      const c = rowsOf[2]!;
-      for (let x = 0; x < width; x++) {
-        let acc = 0;
-        acc += w0 * a[x]!;
-        acc += w1 * b[x]!;
-        acc += w2 * c[x]!;
-        out[o + x] = acc;
-      }
+    columnsInto(rowsOf, weights, width, out, y * width);
+  }
+}
+
+/** The pass along y for one output row: line[off + x] = sum over t of w[t] * rows[t][x], added in order t = 0, 1, ... (as correlateColumns). */
+export function columnsInto(rows: Float64Array[], w: ArrayLike<number>, width: number, line: Float64Array, off: number): void {
+  if (w.length === 5) {
+    const [w0, w1, w2, w3, w4] = w as unknown as [number, number, number, number, number];
+    const a = rows[0]!;
+    const b = rows[1]!;
+    const c = rows[2]!;
+    const d = rows[3]!;
+    const e = rows[4]!;
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      acc += w0 * a[x]!;
+      acc += w1 * b[x]!;
+      acc += w2 * c[x]!;
+      acc += w3 * d[x]!;
+      acc += w4 * e[x]!;
+      line[off + x] = acc;
     }
+    return;
+  }
+  if (w.length === 3) {
+    const [w0, w1, w2] = w as unknown as [number, number, number];
+    const a = rows[0]!;
+    const b = rows[1]!;
+    const c = rows[2]!;
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      acc += w0 * a[x]!;
+      acc += w1 * b[x]!;
+      acc += w2 * c[x]!;
+      line[off + x] = acc;
+    }
+    return;
+  }
+  line.fill(0, off, off + width);
+  for (let t = 0; t < w.length; t++) {
+    const r = rows[t]!;
+    const wt = w[t]!;
+    for (let x = 0; x < width; x++) line[off + x]! += wt * r[x]!;
+  }
+}
+
+/** The pass along x for one row: out[o + i] = sum over t of w[t] * line[i + t], in order (as correlateRows). */
+export function rowFromLine(line: Float64Array, w: ArrayLike<number>, width: number, out: Float64Array, o: number): void {
+  if (w.length === 5) {
+    const [w0, w1, w2, w3, w4] = w as unknown as [number, number, number, number, number];
+    for (let i = 0; i < width; i++) {
+      let s = 0;
+      s += w0 * line[i]!;
+      s += w1 * line[i + 1]!;
+      s += w2 * line[i + 2]!;
+      s += w3 * line[i + 3]!;
+      s += w4 * line[i + 4]!;
+      out[o + i] = s;
+    }
+    return;
+  }
+  const L = w.length;
+  for (let i = 0; i < width; i++) {
+    let s = 0;
+    for (let t = 0; t < L; t++) s += w[t]! * line[i + t]!;
+    out[o + i] = s;
   }
 }
 
@@ -141,30 +146,12 @@ export function correlateRows(src: Float64Array, width: number, height: number, 
   const idx = extendedIndices(width, before, L - 1 - before, mode);
   const line = new Float64Array(width + L - 1);
   const w = Float64Array.from(weights);
-  const [w0, w1, w2, w3, w4] = L === 5 ? w : [0, 0, 0, 0, 0];
   for (let y = 0; y < height; y++) {
     const base = y * width;
     for (let j = 0; j < line.length; j++) {
       const k = idx[j]!;
       line[j] = k < 0 ? cval : src[base + k]!;
     }
-    if (L === 5) {
-      // the usual smoothing kernel unrolled (same order of additions: bit-identical)
-      for (let i = 0; i < width; i++) {
-        let s = 0;
-        s += w0 * line[i]!;
-        s += w1 * line[i + 1]!;
-        s += w2 * line[i + 2]!;
-        s += w3 * line[i + 3]!;
-        s += w4 * line[i + 4]!;
-        out[base + i] = s;
-      }
-      continue;
-    }
-    for (let i = 0; i < width; i++) {
-      let s = 0;
-      for (let t = 0; t < L; t++) s += w[t]! * line[i + t]!;
-      out[base + i] = s;
-    }
+    rowFromLine(line, w, width, out, base);
   }
 }
