@@ -180,6 +180,23 @@ describe('AreaResampler parts', () => {
     assert.deepEqual(resampleArea({ width: 2, height: 2, data: Float32Array.of(1, 2, 3, 4) }, 1, 1).data, Float32Array.of(2.5));
   });
 
+  it('without min and max (zscale displays) the sums, counts and parts are the same', () => {
+    const [inW, inH, outW, outH] = [97, 301, 40, 124];
+    const data = values(inW, inH, 11, { scattered: true, border: 2 });
+    const full = new AreaResampler(inW, inH, outW, outH);
+    full.pushRows(data, inH);
+    const fast = new AreaResampler(inW, inH, outW, outH, undefined, { minMax: false });
+    fast.pushRows(data, inH);
+    assert.deepEqual(fast.finish().data, full.finish().data);
+    assert.deepEqual(fast.rowFiniteCounts, full.rowFiniteCounts);
+    assert.deepEqual(fast.rowFirstFinite, full.rowFirstFinite);
+    assert.deepEqual(fast.summary, { count: full.summary.count, min: NaN, max: NaN });
+    const rows = AreaResampler.partRows(inH, outH, 1, 2);
+    const part = new AreaResampler(inW, inH, outW, outH, rows, { minMax: false });
+    part.pushRows(data.subarray(rows.y0 * inW, rows.y1 * inW));
+    assert.deepEqual(part.finish().data.subarray(rows.o0 * outW), full.output.subarray(rows.o0 * outW));
+  });
+
   it('mergeFinite keeps the first part\'s zero on a ±0 tie, as one pass does', () => {
     const merged = mergeFinite([{ count: 1, min: 0, max: 0 }, { count: 1, min: -0, max: -0 }, { count: 0, min: Infinity, max: -Infinity }]);
     assert.ok(Object.is(merged.min, 0) && Object.is(merged.max, 0));

@@ -30,7 +30,7 @@ export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: {
   const { width, height } = img;
   const total = width * height;
   const size = fitInside(width, height, box.width, box.height);
-  const resampler = new AreaResampler(width, height, size.width, size.height);
+  const resampler = new AreaResampler(width, height, size.width, size.height, undefined, { minMax: usesMinMax(display) });
   // The zscale sample if every pixel turns out finite: flat indices 0, s, 2s, ...
   const { stride0, pre } = allFiniteSample(total);
   let offset = 0;
@@ -43,6 +43,11 @@ export async function reduceBands(img: OpenedImage, limits: ViewerLimits, box: {
   const summary = resampler.summary;
 
   return { reduced, stats: await displayStatistics(img, limits, display, summary, pre, resampler.rowFiniteCounts, resampler.rowFirstFinite) };
+}
+
+/** False for zscale displays, whose limits come from the zscale sample and not from the data's min and max. */
+export function usesMinMax(display: DisplayOptions): boolean {
+  return display.stretch !== 'zscale';
 }
 
 /**

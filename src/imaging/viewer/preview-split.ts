@@ -18,7 +18,7 @@
  */
 import type { FiniteSummary } from '../finite.js';
 import { AreaResampler, fitInside, mergeFinite } from '../resample.js';
-import { allFiniteSample, displayStatistics, takeSample } from './band-render.js';
+import { allFiniteSample, displayStatistics, takeSample, usesMinMax } from './band-render.js';
 import { getColormap } from '../colormaps/index.js';
 import { previewFile, renderPreview, type PreviewFileRequest, type PreviewFileResult } from './preview-file.js';
 import { planeRowBands, withOpenImage, type OpenedImage } from './source.js';
@@ -102,7 +102,7 @@ async function reducePart(req: PreviewFileRequest, part: number, parts: number):
     const { width, height } = img;
     const size = outputSize(img, req);
     const rows = AreaResampler.partRows(height, size.height, part, parts);
-    const resampler = new AreaResampler(width, height, size.width, size.height, rows);
+    const resampler = new AreaResampler(width, height, size.width, size.height, rows, { minMax: usesMinMax(req.display) });
     const { stride0, pre } = allFiniteSample(width * height);
     let from = pre.length;
     let to = 0;
