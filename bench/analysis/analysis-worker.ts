@@ -142,9 +142,8 @@ export default async function main({ root }: { root: string }): Promise<void> {
       const k = gaussianKernel1d(3 / 2.3548200450309493, 5);
       // convolve(data - background): the difference is made row by row inside the convolution
       const conv = astropyConvolveSeparable(plane, k, k, { subtract: bkg.background });
-      const threshold = new Float64Array(bkg.backgroundRms.length);
-      for (let i = 0; i < threshold.length; i++) threshold[i] = 3 * bkg.backgroundRms[i]!;
-      const segm = detectSources({ width: size, height: size, data: conv }, { threshold, npixels: 10 });
+      // threshold 3 * background RMS, multiplied pixel by pixel as it is compared
+      const segm = detectSources({ width: size, height: size, data: conv }, { threshold: bkg.backgroundRms, thresholdFactor: 3, npixels: 10 });
       const deb = deblendSources(conv, segm, { npixels: 10, nlevels: 32, contrast: 0.001 });
       return { bkg, segm, deb };
     },

@@ -4,7 +4,7 @@ import { astropyConvolveSeparable, gaussianKernel1d } from '../../src/analysis/f
 import { detectSources } from '../../src/analysis/segmentation/detect.js';
 import { deblendSources } from '../../src/analysis/segmentation/deblend.js';
 import { sourceCatalog } from '../../src/analysis/segmentation/catalog.js';
-import { labelImage } from '../../src/analysis/segmentation/label.js';
+import { labelAreas, labelImage } from '../../src/analysis/segmentation/label.js';
 import { SigmaClip, sigmaClippedStatsOf } from '../../src/analysis/stats/sigma-clip.js';
 import { validValues } from '../../src/analysis/mask.js';
 import { IMAGE_KEYS, referencePlane, references, relClose, runLength } from './fixtures.js';
@@ -65,5 +65,36 @@ describe('segmentation against photutils 1.6 detect_sources / deblend_sources / 
     // a U shape whose arms meet late still gets one label, numbered by its first pixel
     const u = Uint8Array.from([1, 0, 1, 1, 0, 1, 1, 1, 1]);
     assert.deepEqual(Array.from(labelImage(u, 3, 3, 4).labels), [1, 0, 1, 1, 0, 1, 1, 1, 1]);
+  });
+
+  it('drops small components in the labelling pass as labelling, areas and renumbering would; thresholdFactor as the product image', () => {
+    let s = 3;
+    const rnd = (): number => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 4294967296;
+    };
+    for (const [w, h, density] of [[61, 47, 0.45], [128, 9, 0.6], [1, 30, 0.5], [40, 40, 0.2]] as const) {
+      const on = new Uint8Array(w * h);
+      for (let i = 0; i < on.length; i++) on[i] = rnd() < density ? 1 : 0;
+      for (const conn of [4, 8] as const) {
+        const all = labelImage(on, w, h, conn);
+        const areas = labelAreas(all.labels, all.count);
+        for (const minArea of [1, 2, 5, 12, 1000]) {
+          const map = new Int32Array(all.count + 1);
+          let kept = 0;
+          for (let l = 1; l <= all.count; l++) if (areas[l]! >= minArea) map[l] = ++kept;
+          const expected = all.labels.map((l) => map[l]!);
+          const got = labelImage(on, w, h, conn, minArea);
+          assert.equal(got.count, kept, `${w}x${h} conn ${conn} minArea ${minArea}`);
+          assert.deepEqual(got.labels, expected, `${w}x${h} conn ${conn} minArea ${minArea}`);
+        }
+      }
+      const data = new Float64Array(w * h).map(() => rnd() * 10);
+      const rms = new Float64Array(w * h).map(() => 1 + rnd());
+      const product = rms.map((v) => 3 * v);
+      const plane = { width: w, height: h, data };
+      assert.deepEqual(detectSources(plane, { threshold: rms, thresholdFactor: 3, npixels: 3 }), detectSources(plane, { threshold: product, npixels: 3 }));
+      assert.deepEqual(detectSources(plane, { threshold: 2, thresholdFactor: 3, npixels: 3 }), detectSources(plane, { threshold: 6, npixels: 3 }));
+    }
   });
 });

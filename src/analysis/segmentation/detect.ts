@@ -6,11 +6,13 @@
 import type { ImagePlane } from '../../core/image-plane.js';
 import { ValidationError } from '../../errors.js';
 import { checkMask, type PixelMask } from '../mask.js';
-import { labelImage, labelAreas, type Connectivity } from './label.js';
+import { labelImage, type Connectivity } from './label.js';
 import type { SegmentationImage } from './segmentation-image.js';
 
 export interface DetectSourcesOptions {
   readonly threshold: number | Float64Array;
+  /** The threshold is thresholdFactor * threshold (e.g. 3 and a background RMS image), without a full-size product array. */
+  readonly thresholdFactor?: number;
   readonly npixels: number;
   readonly connectivity?: Connectivity;
   readonly mask?: PixelMask;
@@ -24,16 +26,17 @@ export function detectSources(plane: ImagePlane, options: DetectSourcesOptions):
   const mask = options.mask;
   const n = width * height;
   if (typeof threshold !== 'number' && threshold.length !== n) throw new ValidationError('threshold image must have the same shape as the data');
+  const factor = options.thresholdFactor;
   const on = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = typeof threshold === 'number' ? threshold : threshold[i]!;
-    if (data[i]! > t && (!mask || mask[i] === 0)) on[i] = 1;
+  if (typeof threshold === 'number') {
+    const t = factor === undefined ? threshold : factor * threshold;
+    for (let i = 0; i < n; i++) if (data[i]! > t && (!mask || mask[i] === 0)) on[i] = 1;
+  } else if (factor === undefined) {
+    for (let i = 0; i < n; i++) if (data[i]! > threshold[i]! && (!mask || mask[i] === 0)) on[i] = 1;
+  } else {
+    for (let i = 0; i < n; i++) if (data[i]! > factor * threshold[i]! && (!mask || mask[i] === 0)) on[i] = 1;
   }
-  const { labels, count } = labelImage(on, width, height, options.connectivity ?? 8);
-  const areas = labelAreas(labels, count);
-  const map = new Int32Array(count + 1);
-  let kept = 0;
-  for (let l = 1; l <= count; l++) if (areas[l]! >= npixels) map[l] = ++kept;
-  if (kept !== count) for (let i = 0; i < n; i++) labels[i] = map[labels[i]!]!;
+  // components under npixels are dropped in the labelling's last pass
+  const { labels, count: kept } = labelImage(on, width, height, options.connectivity ?? 8, npixels);
   return { width, height, labels, nlabels: kept };
 }

@@ -32,11 +32,15 @@ function union(parent: Int32Array, a: number, b: number): number {
 
 /**
  * Labels the pixels set in `on` (a w*h mask, 1 = foreground) with 4- or 8-connectivity; the
- * result is a w*h label array.
+ * result is a w*h label array. Components of fewer than `minArea` pixels are left out (0) and the
+ * others numbered 1..count in raster order of their first pixel, in the same final pass (as
+ * labelling, labelAreas and a renumbering pass would give).
  */
-export function labelImage(on: Uint8Array, w: number, h: number, connectivity: Connectivity = 8): Labelled {
+export function labelImage(on: Uint8Array, w: number, h: number, connectivity: Connectivity = 8, minArea = 1): Labelled {
   const labels = new Int32Array(w * h);
   let parent = new Int32Array(256);
+  // pixels per provisional label (summed per component before the final pass)
+  let area = new Int32Array(256);
   let next = 1;
   const eight = connectivity === 8;
   for (let y = 0; y < h; y++) {
@@ -67,22 +71,32 @@ export function labelImage(on: Uint8Array, w: number, h: number, connectivity: C
           const grown = new Int32Array(parent.length * 2);
           grown.set(parent);
           parent = grown;
+          const grownArea = new Int32Array(area.length * 2);
+          grownArea.set(area);
+          area = grownArea;
         }
         parent[next] = next;
         l = next++;
       }
       labels[i] = l;
+      area[l]!++;
     }
   }
-  // final labels in order of first appearance in raster order
+  // final labels in order of first appearance in raster order; -1 marks a component too small
   const finalOf = new Int32Array(next);
+  if (minArea > 1) {
+    const total = new Int32Array(next);
+    for (let l = 1; l < next; l++) total[find(parent, l)]! += area[l]!;
+    for (let l = 1; l < next; l++) if (parent[l] === l && total[l]! < minArea) finalOf[l] = -1;
+  }
   let count = 0;
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     if (l === 0) continue;
     const r = find(parent, l);
-    if (finalOf[r] === 0) finalOf[r] = ++count;
-    labels[i] = finalOf[r]!;
+    let f = finalOf[r]!;
+    if (f === 0) f = finalOf[r] = ++count;
+    labels[i] = f < 0 ? 0 : f;
   }
   return { labels, count };
 }
