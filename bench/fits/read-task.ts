@@ -1,15 +1,25 @@
 /**
  * One measurement of bench/fits/read.bench.ts, run in its own process so that its peak RSS is its own.
  * Usage: tsx bench/fits/read-task.ts sci|stats FILE REPEAT [prewarm]  -> prints one JSON line.
- * `prewarm` starts as an engine pool thread does (src/workers/worker.ts): prewarmFitsReader(), finished
- * before the first read, as it is in a thread started with the engine before any request.
+ * `prewarm` runs the measurement as an engine pool thread does (src/workers/worker.ts): in a worker
+ * thread (whose plain reads are synchronous), after prewarmFitsReader() has finished, as it has in a
+ * thread started with the engine before any request.
  */
+import { Worker, isMainThread } from 'node:worker_threads';
 import type { ImagePlane } from '../../src/core/image-plane.js';
 import { FitsFile, prewarmFitsReader, readPlane, readPlaneRows, releasePlane } from '../../src/fits/index.js';
 
 const [task, path, repeatText, start] = process.argv.slice(2);
 const repeat = Number(repeatText ?? 3);
-if (start === 'prewarm') await prewarmFitsReader();
+const inWorker = start === 'prewarm';
+if (inWorker && isMainThread) {
+  // The same script in a worker thread, with the same arguments; it prints the result line.
+  const worker = new Worker(new URL(import.meta.url), { argv: process.argv.slice(2) });
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
+  });
+} else if (inWorker) await prewarmFitsReader();
 
 interface Moments {
   n: number;
@@ -69,9 +79,11 @@ async function stats(): Promise<{ seconds: number; bytes: number; check: number;
   return { seconds, bytes, check: m.max, mean, std: Math.sqrt(m.sumsq / m.n - mean * mean), nan: m.nan };
 }
 
-const runs = [];
-for (let i = 0; i < repeat; i++) runs.push(task === 'sci' ? await sci() : await stats());
-const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-const later = runs.slice(1);
-const warm = later.length ? later.reduce((a, b) => (b.seconds < a.seconds ? b : a)).seconds : undefined;
-console.log(JSON.stringify({ ...best, cold: runs[0]!.seconds, warm, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+if (!(inWorker && isMainThread)) {
+  const runs = [];
+  for (let i = 0; i < repeat; i++) runs.push(task === 'sci' ? await sci() : await stats());
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const later = runs.slice(1);
+  const warm = later.length ? later.reduce((a, b) => (b.seconds < a.seconds ? b : a)).seconds : undefined;
+  console.log(JSON.stringify({ ...best, cold: runs[0]!.seconds, warm, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+}

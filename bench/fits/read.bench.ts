@@ -92,8 +92,8 @@ try {
   const sides: { label: string; run: (kind: string, path: string) => Result }[] = [
     { label: 'ours', run: (kind, path) => runTask(process.execPath, [task, kind, path, '3']) },
     { label: 'ours, GLIBC_TUNABLES=glibc.malloc.hugetlb=1', run: (kind, path) => runTask(process.execPath, [task, kind, path, '3'], HUGE) },
-    // What an engine pool thread does: prewarmFitsReader() at its start (src/workers/worker.ts).
-    { label: 'ours, hugetlb + prewarmFitsReader at start (engine pool thread)', run: (kind, path) => runTask(process.execPath, [task, kind, path, '3', 'prewarm'], HUGE) },
+    // What an engine pool thread does: read in a worker thread, after prewarmFitsReader() at its start (src/workers/worker.ts).
+    { label: 'ours, hugetlb, worker thread + prewarmFitsReader at start (engine pool thread)', run: (kind, path) => runTask(process.execPath, [task, kind, path, '3', 'prewarm'], HUGE) },
   ];
   if (python) sides.push({ label: 'astropy (fits.getdata -> native float)', run: (kind, path) => runTask(PYTHON, [join(here, 'read.py'), kind, path, '3']) });
   const rows: { name: string; results: { label: string; r: Result }[] }[] = [];

@@ -24,8 +24,12 @@ export interface ByteSource {
   readonly wrapper: Wrapper;
   /** Up to `length` bytes from `offset` (fewer only at the end of the stream). */
   read(offset: number, length: number): Promise<Buffer>;
-  /** Fill `target` from `offset`; returns the bytes read (fewer only at the end of the stream). */
-  readInto(target: Uint8Array, offset: number): Promise<number>;
+  /**
+   * Fill `target` from `offset`; returns the bytes read (fewer only at the end of the stream).
+   * `parallel`: the caller keeps several reads in flight and wants each to run off the calling
+   * thread (a plain file then reads on libuv's thread pool even in a worker thread).
+   */
+  readInto(target: Uint8Array, offset: number, parallel?: boolean): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -107,14 +111,16 @@ class FileSource implements ByteSource {
     const done = await this.readInto(buf, offset);
     return done === n ? buf : buf.subarray(0, done);
   }
-  async readInto(target: Uint8Array, offset: number): Promise<number> {
+  async readInto(target: Uint8Array, offset: number, parallel = false): Promise<number> {
     if (this.closed) throw new FitsError('FITS_IO', 'the FITS file is closed');
     const n = Math.max(0, Math.min(target.length, this.size - offset));
     let done = 0;
-    if (!isMainThread) {
+    if (!isMainThread && !parallel) {
       // In a worker thread (the pool's, one task at a time) a read blocks nothing else: reading
       // synchronously saves the hand-off to a libuv thread and back for each band (issue #20: the
       // pool thread slept 13-19 % of a run of previews with async reads, 5-11 % with these).
+      // A whole plane's pipeline (`parallel`) reads asynchronously instead: its kernel copies and
+      // page faults then run on the other core while this thread byte-swaps (docs/fits.md).
       while (done < n) {
         const bytesRead = readSync(this.fh.fd, target, done, n - done, offset + done);
         if (bytesRead === 0) break;

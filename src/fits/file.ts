@@ -122,10 +122,13 @@ export class FitsFile {
     return buf;
   }
 
-  /** Fill `target` with the bytes at `offset` of the (decompressed) stream, or FITS_TRUNCATED. */
-  async readInto(target: Uint8Array, offset: number): Promise<void> {
+  /**
+   * Fill `target` with the bytes at `offset` of the (decompressed) stream, or FITS_TRUNCATED.
+   * `parallel`: one of several reads kept in flight (see ByteSource.readInto).
+   */
+  async readInto(target: Uint8Array, offset: number, parallel = false): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new FitsError('FITS_BAD_ARGUMENT', `invalid offset ${offset}`);
-    const n = await this.source.readInto(target, offset);
+    const n = await this.source.readInto(target, offset, parallel);
     if (n < target.length) {
       throw new FitsError('FITS_TRUNCATED', `file ends at byte ${this.source.size}, ${target.length - n} bytes short of the ${target.length} bytes needed at offset ${offset}`);
     }

@@ -149,7 +149,7 @@ async function readNative(file: FitsFile, target: Buffer, offset: number, bytesP
       const start = next;
       next += PIPELINE_CHUNK;
       const part = target.subarray(start, Math.min(target.length, start + PIPELINE_CHUNK));
-      await file.readInto(part, offset + start);
+      await file.readInto(part, offset + start, true);
       swapInPlace(part, bytesPer);
     }
   };
