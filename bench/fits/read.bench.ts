@@ -30,6 +30,8 @@ interface Result {
   check: number;
   peakRssMB: number;
   cold: number;
+  /** User + system CPU seconds of the whole process during the first read (plane task only). */
+  coldCpu?: number;
   warm?: number;
   mean?: number;
   std?: number;
@@ -108,6 +110,7 @@ try {
       ...rs.reduce((a, b) => (b.seconds < a.seconds ? b : a)),
       peakRssMB: Math.max(...rs.map((r) => r.peakRssMB)),
       cold: Math.min(...rs.map((r) => r.cold)),
+      coldCpu: Math.min(...rs.map((r) => r.coldCpu ?? Infinity)),
       warm: Math.min(...rs.map((r) => r.warm ?? Infinity)),
     });
     rows.push({ name, results: sides.map((side, k) => ({ label: side.label, r: summary(runs[k]!) })) });
@@ -119,14 +122,15 @@ try {
   console.log('MiB/s: "first" = first read in a fresh process (fresh memory); "repeat" = best later read in the same process');
   console.log('(ours hands the previous plane back with releasePlane; astropy frees it). Best over alternating runs.');
   console.log('');
-  console.log('| task | reader | first MiB/s | repeat MiB/s | peak RSS MiB | throughput ours/astropy (first / repeat) | same answer |');
-  console.log('|---|---|---:|---:|---:|---:|---|');
+  console.log('| task | reader | first MiB/s | first CPU ms (best) | repeat MiB/s | peak RSS MiB | throughput ours/astropy (first / repeat) | same answer |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---|');
   for (const { name, results } of rows) {
     const astropy = results.find((x) => x.label.startsWith('astropy'))?.r;
     for (const { label, r } of results) {
       const ratio = astropy && r !== astropy ? `${(astropy.cold / r.cold).toFixed(2)} / ${(astropy.warm! / r.warm!).toFixed(2)}` : '';
       const same = astropy ? Math.abs(r.check - astropy.check) <= 1e-6 * Math.abs(astropy.check) && (r.nan ?? 0) === (astropy.nan ?? 0) : undefined;
-      console.log(`| ${name} | ${label} | ${cell(r, r.cold)} | ${cell(r, r.warm)} | ${r.peakRssMB.toFixed(0)} | ${ratio} | ${same === undefined ? 'n/a' : same ? 'yes' : 'NO'} |`);
+      const cpu = r.coldCpu !== undefined && Number.isFinite(r.coldCpu) ? (r.coldCpu * 1000).toFixed(1) : 'n/a';
+      console.log(`| ${name} | ${label} | ${cell(r, r.cold)} | ${cpu} | ${cell(r, r.warm)} | ${r.peakRssMB.toFixed(0)} | ${ratio} | ${same === undefined ? 'n/a' : same ? 'yes' : 'NO'} |`);
     }
   }
   if (!python) console.log('(astropy side skipped: /usr/bin/python3 with astropy not found)');
