@@ -3,6 +3,7 @@
  * and whatever they name (after symlinks are followed) must stay inside it.
  * Messages are the upstream engine's, so clients that show them keep working.
  */
+import type { Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { AccessDeniedError, BadRequestError, NotFoundError } from '../errors.js';
@@ -28,31 +29,57 @@ export function checkRelativePath(relPath: string): void {
  * Throws 403 for escapes, 404 for a missing file, 400 for a non-file.
  */
 export async function resolveInside(root: string, relPath: string, options: ResolveOptions = {}): Promise<string> {
+  return (await resolveInsideStat(root, relPath, options)).real;
+}
+
+/**
+ * The real path of each root (DATA_DIR) met so far. `realpath` of `root/relPath` resolves the root's
+ * own symlinks too, so the root's real path is only needed for the containment check: a path found
+ * outside the remembered one is checked again against the root resolved afresh (the root may have
+ * been moved or re-pointed), so a request costs one `realpath` and one `stat`, not two and two.
+ */
+const realRoots = new Map<string, string>();
+
+async function realRootOf(root: string, fresh: boolean): Promise<string> {
+  let real = fresh ? undefined : realRoots.get(root);
+  if (real === undefined) {
+    real = await realpath(root).catch(() => root);
+    realRoots.set(root, real);
+  }
+  return real;
+}
+
+function isInside(real: string, realRoot: string): boolean {
+  return real === realRoot || real.startsWith(realRoot + sep);
+}
+
+/** resolveInside, with the `stat` of what it found (none for a path that may not exist and does not). */
+async function resolveInsideStat(root: string, relPath: string, options: ResolveOptions = {}): Promise<{ real: string; info?: Stats }> {
   checkRelativePath(relPath);
-  const realRoot = await realpath(root).catch(() => root);
-  const candidate = join(realRoot, relPath);
   let real: string;
   try {
-    real = await realpath(candidate);
+    real = await realpath(join(root, relPath));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       if (options.mayNotExist) {
         // The nearest existing ancestor must still be inside the root once its symlinks are followed.
+        const realRoot = await realRootOf(root, true);
+        const candidate = join(realRoot, relPath);
         await assertAncestorInside(realRoot, candidate);
-        return candidate;
+        return { real: candidate };
       }
       throw new NotFoundError(`File not found: ${basename(relPath)}`);
     }
     throw new BadRequestError('Invalid file path');
   }
-  if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+  if (!isInside(real, await realRootOf(root, false)) && !isInside(real, await realRootOf(root, true))) {
     throw new AccessDeniedError('Access denied: path outside allowed directory');
   }
   const info = await stat(real);
   if (!info.isFile() && !(options.allowDirectory && info.isDirectory())) {
     throw new BadRequestError('Path is not a file');
   }
-  return real;
+  return { real, info };
 }
 
 async function assertAncestorInside(realRoot: string, candidate: string): Promise<void> {
@@ -60,7 +87,7 @@ async function assertAncestorInside(realRoot: string, candidate: string): Promis
   for (;;) {
     try {
       const real = await realpath(dir);
-      if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+      if (!isInside(real, realRoot)) {
         throw new AccessDeniedError('Access denied: path outside allowed directory');
       }
       return;
@@ -101,8 +128,7 @@ export class PathSandbox {
       const found = await this.objects.stat(key);
       if (found) return { path: this.objects.location(key), size: found.size, version: `${found.etag}-${found.size}` };
     }
-    const path = await resolveInside(this.root, relPath);
-    const st = await stat(path);
-    return { path, size: st.size, version: `${st.ino}-${st.size}-${st.mtimeMs}` };
+    const { real, info } = await resolveInsideStat(this.root, relPath);
+    return { path: real, size: info!.size, version: `${info!.ino}-${info!.size}-${info!.mtimeMs}` };
   }
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PathSandbox } from '../../src/storage/path-sandbox.js';
@@ -67,5 +67,38 @@ describe('PathSandbox', () => {
     assert.equal(await sandbox.resolve('processed/new.fits', { mayNotExist: true }), join(root, 'processed', 'new.fits'));
     await symlink(base, join(root, 'outside-dir'));
     await rejectsWith(sandbox.resolve('outside-dir/new.fits', { mayNotExist: true }), 403, /outside allowed directory/);
+  });
+
+  it('resolveInput answers each request from the file as it is now (a path asked for before is not trusted blindly)', async () => {
+    await writeFile(join(root, 'mast', 'obs1', 'b.fits'), 'first');
+    const first = await sandbox.resolveInput('mast/obs1/b.fits');
+    assert.equal(first.path, join(root, 'mast', 'obs1', 'b.fits'));
+    assert.equal(first.size, 5);
+    // rewritten in place: same path, new size and version
+    await writeFile(join(root, 'mast', 'obs1', 'b.fits'), 'second!');
+    const second = await sandbox.resolveInput('mast/obs1/b.fits');
+    assert.equal(second.size, 7);
+    assert.notEqual(second.version, first.version);
+    // replaced by a symlink that leads outside: refused
+    await unlink(join(root, 'mast', 'obs1', 'b.fits'));
+    await symlink(join(base, 'secret.txt'), join(root, 'mast', 'obs1', 'b.fits'));
+    await rejectsWith(sandbox.resolveInput('mast/obs1/b.fits'), 403, /outside allowed directory/);
+    // a directory on the way replaced by a symlink to the outside, with the file moved there: refused
+    await writeFile(join(root, 'mast', 'c.fits'), 'c');
+    await mkdir(join(root, 'sub'));
+    await writeFile(join(root, 'sub', 'c.fits'), 'c');
+    assert.equal((await sandbox.resolveInput('sub/c.fits')).path, join(root, 'sub', 'c.fits'));
+    await mkdir(join(base, 'elsewhere'));
+    await rename(join(root, 'sub', 'c.fits'), join(base, 'elsewhere', 'c.fits'));
+    await rm(join(root, 'sub'), { recursive: true });
+    await symlink(join(base, 'elsewhere'), join(root, 'sub'));
+    await rejectsWith(sandbox.resolveInput('sub/c.fits'), 403, /outside allowed directory/);
+    // deleted: 404
+    await unlink(join(root, 'mast', 'c.fits'));
+    await sandbox.resolveInput('mast/c.fits').catch(() => undefined);
+    await writeFile(join(root, 'mast', 'c.fits'), 'c');
+    await sandbox.resolveInput('mast/c.fits');
+    await unlink(join(root, 'mast', 'c.fits'));
+    await rejectsWith(sandbox.resolveInput('mast/c.fits'), 404, /^File not found: c.fits$/);
   });
 });
