@@ -21,6 +21,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** The monitor's timer (bench/lib/event-loop-monitor.mjs): an idle loop records it, so the delay is the figure minus it. */
+const ELD_TIMER_MS = 10;
 const args = process.argv.slice(2);
 const jsonArg = args.find((a) => a === '--json' || a.startsWith('--json='));
 const filters = args.filter((a) => !a.startsWith('--'));
@@ -108,7 +110,10 @@ try {
     const engine = engineAll.slice(0, 4);
     const others = byP99.filter((e) => e.role !== 'engine').slice(0, 4);
     if (engine.length) {
-      process.stdout.write(`event-loop delay p99 / max of the engine's processes (goal p99 < 20 ms; whole life, start-up included; worst ${engine.length} of ${engineAll.length}): ${list(engine)}\n`);
+      const worst = engine[0]!;
+      process.stdout.write(`event-loop delay p99 / max of the engine's processes (goal p99 < 20 ms; whole life, start-up included; worst ${engine.length} of ${engineAll.length}): ${list(engine)}: goal ${worst.p99_ms - ELD_TIMER_MS < 20 ? 'met' : 'not met'} (worst p99 ${(worst.p99_ms - ELD_TIMER_MS).toFixed(1)} ms beyond the ${ELD_TIMER_MS} ms timer)\n`);
+    } else {
+      process.stdout.write(`event-loop delay of the engine: no engine process in this bench (its code runs in the harness's own process, on its main thread, or in a tool's): nothing to hold to the 20 ms goal here\n`);
     }
     if (others.length) {
       process.stdout.write(`event-loop delay p99 / max of harness and helper processes (their own work on the main thread, not the engine's; worst ${others.length}): ${list(others)}\n`);

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { compositeInputs, mosaicInputs } from '../reproject/inputs.js';
 import { printRounds, runOurs as runSide, runReference, type SideResult } from '../reproject/side-by-side.js';
 import { builtEngineNote } from '../lib/built-engine.js';
+import { eventLoopRoleEnv } from '../lib/event-loop-role.js';
 
 const runOurs = (mode: string, files: string[], env: Record<string, string> = {}) => runSide(mode, files, new URL('./ours.ts', import.meta.url), env, true);
 const reference = (script: string, files: string[]) => runReference(fileURLToPath(new URL(script, import.meta.url)), files);
@@ -73,7 +74,7 @@ try {
   const six = [...three, ...(await compositeInputs(join(dir, 'b'), n))];
   for (const files of [three, six]) {
     if (!cases.includes(String(files.length))) continue;
-    const r = alternate(() => runOurs('nchannel', files), () => reference('./nchannel.py', files), oneThread ? () => runOurs('nchannel', files, { BENCH_SERIAL: '1' }) : undefined);
+    const r = alternate(() => runOurs('nchannel', files, eventLoopRoleEnv('engine')), () => reference('./nchannel.py', files), oneThread ? () => runOurs('nchannel', files, { BENCH_SERIAL: '1' }) : undefined);
     printRounds(`${files.length}-channel composite, inputs ${n}x${n}, ${canvas} px canvas`, `${files.length}-channel composite ${n}^2 -> ${canvas} px`, r.ours, r.ref);
     printOneThread(r.one, r.ref);
   }

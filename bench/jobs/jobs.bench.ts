@@ -32,6 +32,7 @@ import { TestRedis } from '../../test/helpers/redis.js';
 import { writeTile } from '../../test/api/sky-files.js';
 import { tempDir } from '../../test/jobs/redis/cluster.js';
 import { recordResult } from '../lib/results.js';
+import { eventLoopRoleEnv } from '../lib/event-loop-role.js';
 
 const N = Number(process.env.BENCH_JOBS ?? 200);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 30);
@@ -109,12 +110,12 @@ async function run(setup: Setup, redis: TestRedis, dataDir: string, round: numbe
     ...(setup.redis ? { REDIS_URL: redis.url, JOB_QUEUE_PREFIX: `bench-${round}-${setup.workers}` } : {}),
   };
   const workers: SpawnedEngine[] = [];
-  const api = spawnEngine({ ...env, PORT: String(apiPort), ...(setup.redis ? { RUN_LOCAL_WORKERS: 'false' } : {}) });
+  const api = spawnEngine({ ...env, ...eventLoopRoleEnv('engine'), PORT: String(apiPort), ...(setup.redis ? { RUN_LOCAL_WORKERS: 'false' } : {}) });
   try {
     await waitForHealth(apiPort, api, 180_000);
     for (let i = 0; i < setup.workers; i++) {
       const port = await freePort();
-      const w = spawnWorker({ ...env, PORT: String(port) });
+      const w = spawnWorker({ ...env, ...eventLoopRoleEnv('engine'), PORT: String(port) });
       workers.push(w);
       await waitForHealth(port, w, 180_000);
     }

@@ -4,7 +4,8 @@
  * the whole life of the process and, at exit, appends one JSON line to $BENCH_ELD_FILE:
  *   {"pid", "script", "role", "seconds", "p50_ms", "p99_ms", "max_ms"}
  * where role is what the process declared with bench/lib/event-loop-role.ts (engine, harness,
- * helper), 'harness' when it declared nothing.
+ * helper), else the BENCH_ELD_ROLE of its environment (how a bench labels a process it cannot
+ * change, such as the built engine `node dist/main.js`: engineProcessEnv), else 'harness'.
  * Plain JavaScript so that it also loads in children started without tsx. Prints nothing: benches
  * parse their children's stdout.
  */
@@ -24,7 +25,7 @@ if (file && isMainThread) {
     const line = {
       pid: process.pid,
       script: process.argv.slice(1).find((a) => !a.startsWith('-')) ?? '',
-      role: globalThis[Symbol.for('jwst-bench.event-loop-role')] ?? 'harness',
+      role: globalThis[Symbol.for('jwst-bench.event-loop-role')] ?? process.env.BENCH_ELD_ROLE ?? 'harness',
       seconds: Math.round(performance.now() - started) / 1000,
       p50_ms: h.count ? ms(h.percentile(50)) : 0,
       p99_ms: h.count ? ms(h.percentile(99)) : 0,

@@ -11,6 +11,15 @@
  */
 export type EventLoopRole = 'engine' | 'harness' | 'helper';
 
+/**
+ * The environment entry that labels a child process the bench starts but cannot change (the built
+ * engine, `node dist/main.js`; an engine started by a test helper): read by the monitor when the
+ * process declared nothing. Its own children inherit it.
+ */
+export function eventLoopRoleEnv(role: EventLoopRole): { BENCH_ELD_ROLE: EventLoopRole } {
+  return { BENCH_ELD_ROLE: role };
+}
+
 /** Declares this process's role (children do not inherit it). */
 export function declareEventLoopRole(role: EventLoopRole): void {
   (globalThis as Record<symbol, unknown>)[Symbol.for('jwst-bench.event-loop-role')] = role;

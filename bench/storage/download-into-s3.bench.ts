@@ -17,6 +17,10 @@ import { S3Storage } from '../../src/storage/s3.js';
 import { startTestS3, type S3ServerKind } from '../../test/helpers/s3.js';
 import { FITS_BLOCK, writeFitsFile } from '../downloads/fits-file.js';
 import { best, recordResult } from '../lib/results.js';
+import { declareEventLoopRole } from '../lib/event-loop-role.js';
+
+// The engine's DownloadManager runs on this process's loop (so does the S3 server: its work is in the figure).
+declareEventLoopRole('engine');
 
 const MiB = 1024 * 1024;
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -35,6 +35,7 @@ import { encodeFits } from '../../src/fits/index.js';
 import { startStack } from '../../test/e2e/harness.js';
 import { startTunables } from '../lib/built-engine.js';
 import { median, recordResult } from '../lib/results.js';
+import { eventLoopRoleEnv } from '../lib/event-loop-role.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SIZE = Number(process.env.BENCH_VIEWER_SIZE ?? 4096);
@@ -357,7 +358,7 @@ async function startBuiltEngine(): Promise<Engine> {
   const child = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_THREADS: '2', MAST_BASE_URL: 'http://127.0.0.1:9', GLIBC_TUNABLES: startTunables() },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKER_THREADS: '2', MAST_BASE_URL: 'http://127.0.0.1:9', GLIBC_TUNABLES: startTunables(), ...eventLoopRoleEnv('engine') },
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
