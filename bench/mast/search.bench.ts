@@ -12,10 +12,6 @@ import { request } from 'undici';
 import { loadSettings } from '../../src/config.js';
 import { startEngine } from '../../src/engine.js';
 import { pythonHas, runPythonJson } from '../lib/python.js';
-import { declareEventLoopRole } from '../lib/event-loop-role.js';
-
-// The engine runs in this process (startEngine) and answers the HTTP requests this bench sends.
-declareEventLoopRole('engine');
 
 const N = Number(process.env.BENCH_N ?? 200);
 const root = fileURLToPath(new URL('../..', import.meta.url));
