@@ -7,14 +7,12 @@
  *   happens now, the limit is raised past it, and the first 4096² float32 plane reuses the buffer.
  *   Untouched pages are not resident, so this costs address space, not RSS, until a read uses it.
  * - The open/parse/read/swap code is compiled by reading a small in-memory file (~2.5 ms saved),
- *   then the file path itself (fs open/stat/read/close through FileSource, which the in-memory
- *   file does not reach) by writing a 64×64 file into a temporary directory, reading it and
- *   deleting it: measured, a first `FitsFile.open` after the in-memory warm-up alone still took
- *   1.5-2 ms more than after this (docs/fits.md).
+ *   then the file path itself (fs open/stat/read of the first blocks/close through openSource,
+ *   which the in-memory file does not reach) by opening Node's own executable: it is not FITS, so
+ *   the open fails after those steps. A first `FitsFile.open` after the in-memory warm-up alone
+ *   took 1.5-2 ms more than after a real file's (docs/fits.md). No temporary file: a pool thread
+ *   terminated during its start-up would leave it behind.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { releaseBuffer, takeBuffer } from './buffer-pool.js';
 import { FitsFile } from './file.js';
 import { readPlane } from './image.js';
@@ -25,8 +23,6 @@ const POOLED_PLANE_BYTES = 64 * 1024 * 1024;
  * ~20 MiB resident in every thread. */
 const WARM_WIDTH = 256;
 const WARM_HEIGHT = 256;
-/** The on-disk warm-up file: small, only the code path matters. */
-const WARM_FILE_SIDE = 64;
 
 let started: Promise<void> | undefined;
 
@@ -50,20 +46,12 @@ export function prewarmFitsReader(): Promise<void> {
   return started;
 }
 
-/** Open, read and close a small real file: the fs and FileSource code the in-memory read skips. */
+/** FitsFile.open on a file that is surely there and readable (the open fails: it is not FITS). */
 async function warmFilePath(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'fits-prewarm-'));
   try {
-    const path = join(dir, 'warm.fits');
-    const values = new Float32Array(WARM_FILE_SIDE * WARM_FILE_SIDE);
-    await writeFile(path, await encodeFits([{ data: values, axes: [WARM_FILE_SIDE, WARM_FILE_SIDE], bitpix: -32 }]));
-    const file = await FitsFile.open(path);
-    try {
-      await readPlane(file, 0);
-    } finally {
-      await file.close();
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    const file = await FitsFile.open(process.execPath);
+    await file.close();
+  } catch {
+    // Expected: FITS_NOT_FITS, after the open, stat, first read and close it was run for.
   }
 }
