@@ -16,6 +16,7 @@
  * smoothed, a display that needs every finite value, too few rows) are rendered whole by the
  * first part; the others answer nothing.
  */
+import { isMainThread } from 'node:worker_threads';
 import type { FiniteSummary } from '../finite.js';
 import { AreaResampler, fitInside, mergeFinite } from '../resample.js';
 import { allFiniteSample, displayStatistics, takeSample, usesMinMax } from './band-render.js';
@@ -148,3 +149,21 @@ async function finishParts(req: PreviewFileRequest, parts: readonly PreviewReduc
     return renderPreview(req, img, { width: size.width, height: size.height, data: output }, stats);
   });
 }
+
+/**
+ * A pool thread compiles the float32 area average (both parts of a split run it) when it starts,
+ * not during its first thumbnails: a 2048×128 plane with a NaN border through both kernels.
+ */
+function warmResampler(): void {
+  const width = 2048;
+  const height = 128;
+  const data = new Float32Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = i % width < 3 || i % width >= width - 3 ? NaN : (i % 977) * 0.25;
+  for (const minMax of [false, true]) {
+    const rows = AreaResampler.partRows(height, 8, 1, 2);
+    const r = new AreaResampler(width, height, 128, 8, rows, { minMax });
+    r.pushRows(data.subarray(rows.y0 * width, rows.y1 * width));
+    r.finish();
+  }
+}
+if (!isMainThread) warmResampler();
