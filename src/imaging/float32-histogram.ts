@@ -109,10 +109,11 @@ export class Float32BinPass {
   /**
    * `buckets`: the first pass's finite counts per bucket (of the whole plane); `map`: the display
    * mapping (used only when setup.affine is undefined; a function cannot cross to a worker, so a
-   * worker rebuilds it); `shared`: the percentile counts in shared memory (no copy when a worker
-   * returns them).
+   * worker rebuilds it); `orderCounts`: where to count the percentile buckets' values (at least
+   * `orderLength` entries, zero; shared memory where other threads merge the parts), instead of a
+   * new array. A pass with `orderCounts` must not take 2^31 pixels or more (its counts stay int32).
    */
-  constructor(readonly setup: Float32BinSetup, private readonly buckets: Float64Array, private readonly map: (v: number) => number, options: { shared?: boolean } = {}) {
+  constructor(readonly setup: Float32BinSetup, private readonly buckets: Float64Array, private readonly map: (v: number) => number, options: { orderCounts?: Int32Array } = {}) {
     const nb = setup.bins;
     const p = this.params;
     const span = setup.max - setup.min;
@@ -133,8 +134,7 @@ export class Float32BinPass {
     this.total = new Float64Array(nb);
     // its counts take only flushes and merges (the shared, per-pass counts are orderPart)
     this.order = new Float32OrderStatistics(buckets, setup.ranks);
-    const shared = options.shared ?? false;
-    this.orderPart = shared ? new Int32Array(new SharedArrayBuffer(this.order.counts.length * 4)) : new Int32Array(this.order.counts.length);
+    this.orderPart = options.orderCounts ?? new Int32Array(this.order.counts.length);
     const { flags } = this;
     const slotOf = this.order.slotOf;
     const straddling: number[] = [];
@@ -171,6 +171,11 @@ export class Float32BinPass {
         this.subPerPixel[j] = this.subRaw[j] === SUB_PER_PIXEL || this.subStretched[j] === SUB_PER_PIXEL ? 1 : 0;
       }
     });
+  }
+
+  /** Entries of the percentile counts (see `orderCounts`). */
+  get orderLength(): number {
+    return this.order.counts.length;
   }
 
   /** Counts one band (whole rows; bands in plane order). */
@@ -247,7 +252,6 @@ export class Float32BinPass {
     }
     let s1 = 0;
     let s2 = 0;
-    const order = new Float64Array(this.order.counts.length);
     for (const part of parts) {
       for (let k = 0; k < nb; k++) {
         rawCounts[k] += part.rawPart[k]!;
@@ -257,10 +261,11 @@ export class Float32BinPass {
         s1 += part.bandSums[i]!;
         s2 += part.bandSums[i + 1]!;
       }
-      for (let i = 0; i < order.length; i++) order[i] += part.order[i]!;
     }
-    this.order.counts.set(order);
-    return { rawCounts, counts, s1, s2, value: (rank) => this.order.value(rank) };
+    // the percentile counts are read where they are (adding 9 x 65,536 entries per part, into a
+    // fresh array, cost more than the counting pass's own setup)
+    const orders = parts.map((part) => part.order);
+    return { rawCounts, counts, s1, s2, value: (rank) => this.order.valueIn(rank, orders) };
   }
 }
 

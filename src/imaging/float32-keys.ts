@@ -130,15 +130,19 @@ export class Float32OrderStatistics {
 
   /** The value of rank `rank` (one of those planned). */
   value(rank: number): number {
+    return this.valueIn(rank, [this.counts]);
+  }
+
+  /**
+   * `value(rank)` where the counts are the sum of `parts` (laid out as `counts`: the counts of
+   * parts of the plane), read only up to the rank instead of added up whole.
+   */
+  valueIn(rank: number, parts: ReadonlyArray<ArrayLike<number>>): number {
     const b = this.bucketOfRank.get(rank);
     if (b === undefined) return NaN;
     const base = this.slotOf[b]! << 16;
-    let seen = this.firstRank.get(b)!;
-    for (let low = 0; low < 65_536; low++) {
-      seen += this.counts[base + low]!;
-      if (seen > rank) return floatOfKey((((b ^ 0x8000) << 16) | low) | 0);
-    }
-    return NaN;
+    const low = lowOfRank(parts, base, this.firstRank.get(b)!, rank);
+    return low < 0 ? NaN : floatOfKey((((b ^ 0x8000) << 16) | low) | 0);
   }
 }
 
@@ -189,6 +193,16 @@ export function countWanted(bits: Int32Array, slotOf: Int32Array, counts: Float6
   }
 }
 
+/** The low 16 bits at which the counts (`parts` added up, from `base`; `seen` before them) pass `rank`, or -1. */
+export function lowOfRank(parts: ReadonlyArray<ArrayLike<number>>, base: number, seen: number, rank: number): number {
+  const n = parts.length;
+  for (let low = 0; low < 65_536; low++) {
+    for (let p = 0; p < n; p++) seen += parts[p]![base + low]!;
+    if (seen > rank) return low;
+  }
+  return -1;
+}
+
 /** Sample pixels for warming the loops up: finite values of both signs, NaN and infinities. */
 export const WARM_UP_PIXELS = Float32Array.of(1.5, -2.25, NaN, 0, -0, Infinity, 3e-40, -Infinity, 7, 1e30, -1e-30, 2.5);
 
@@ -202,6 +216,7 @@ function warmUp(): void {
   for (let i = 0; i < 4; i++) {
     scanKeys(bits, 4, 3, rowCounts, 0, part, Int32Array.of(0x7fffffff, -0x80000000));
     countWanted(bits, slotOf, counts);
+    lowOfRank([counts, part], 0, 0, 3);
   }
 }
 warmUp();

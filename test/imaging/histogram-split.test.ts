@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFits } from '../../src/fits/index.js';
-import { histogramFile, histogramInParts, histogramPart, type HistogramFileRequest, type HistogramPartPayload, type ViewerLimits } from '../../src/imaging/viewer/index.js';
+import { histogramFile, histogramInParts, histogramPart, type HistogramFileRequest, type HistogramPartAnswer, type HistogramPartPayload, type ViewerLimits } from '../../src/imaging/viewer/index.js';
 import type { DisplayOptions } from '../../src/imaging/display.js';
 
 /** Every stage's payload and answer cross a structured clone, as they do between pool threads. */
@@ -64,15 +64,45 @@ describe('histogram split across workers (histogramInParts)', () => {
     }
   });
 
-  it('runs the four stages, one scan and one count task per part', async () => {
+  it('runs two stages, one scan and one count task per part; the last count task answers', async () => {
     const f = files[0]!;
     const req: HistogramFileRequest = { path: f.path, sliceIndex: -1, bins: 16, display: { stretch: 'zscale' }, limits: { maxFileBytes: 1e9, maxElements: f.width * 3 } };
     const stages: string[] = [];
+    const answers: HistogramPartAnswer[] = [];
     await histogramInParts(async (p) => {
       stages.push(p.stage);
-      return runInProcess(p);
+      const a = await runInProcess(p);
+      answers.push(a);
+      return a;
     }, req, 2);
-    assert.deepEqual(stages, ['scan', 'scan', 'plan', 'count', 'count', 'finish']);
+    assert.deepEqual(stages, ['scan', 'scan', 'count', 'count']);
+    // not held in memory (the plane is over the decode limit): the count tasks read their rows again
+    assert.deepEqual(answers.slice(0, 2).map((a) => a.kind === 'scan' && a.pixels), [null, null]);
+    assert.deepEqual(answers.slice(2).map((a) => a.kind === 'whole' && a.result !== null).sort(), [false, true]);
+  });
+
+  it('a plane held in memory is read once, with the same result', async () => {
+    // 128 wide: bands of 2,048 rows (BAND_PIXELS), so 12 bands for 3 parts; NaN first rows (the
+    // zscale sample is taken from the held rows by rank), infinities, zeros, outliers
+    const width = 128;
+    const height = 12 * 2048 - 100;
+    const path = join(dir, 'held.fits');
+    await writeFile(path, await encodeFits([{ axes: [width, height], data: plane(width, height, 7, false) }]));
+    const limits: ViewerLimits = { maxFileBytes: 1e9, maxElements: 1e8 };
+    for (const display of [{ stretch: 'zscale' }, { stretch: 'log' }] as DisplayOptions[]) {
+      const req: HistogramFileRequest = { path, sliceIndex: -1, bins: 256, display, limits };
+      const whole = await histogramFile(req);
+      for (const parts of [2, 3]) {
+        const held: boolean[] = [];
+        const r = await histogramInParts(async (p) => {
+          const a = await runInProcess(p);
+          if (a.kind === 'scan') held.push(a.pixels !== null);
+          return a;
+        }, req, parts);
+        assert.deepEqual(held, Array(parts).fill(true));
+        assert.deepEqual(r, whole, `${JSON.stringify(display)} ${parts} parts`);
+      }
+    }
   });
 
   it('a plane too small to split is computed whole', async () => {

@@ -60,7 +60,7 @@ export async function displayStatistics(
   img: OpenedImage, limits: ViewerLimits, display: DisplayOptions, summary: FiniteSummary, pre: Float64Array, rowCounts: Int32Array, rowFirst?: Int32Array,
 ): Promise<DisplayStatistics> {
   const zscale = display.stretch === 'zscale'
-    ? summary.count === img.width * img.height ? pre : await sampleByRank(img, limits, rowCounts, summary.count, rowFirst)
+    ? await zscaleSampleOf(planeReaders(img, limits), img.width, img.height, summary.count, pre, rowCounts, rowFirst)
     : new Float64Array(0);
   const needValues = display.stretch === 'histeq' || (display.blackPoint ?? 0) > 0 || (display.whitePoint ?? 1) < 1;
   const values = needValues && summary.count > 0 ? await collectFinite(img, limits, summary) : { values: new Float64Array(0), sampled: false };
@@ -152,7 +152,26 @@ function scanBand(band: PixelArray, width: number, firstRow: number, rowCounts: 
  * astropy's zscale sample, reading back only the rows that hold sampled values; of a row whose
  * finite values are one run starting at `rowFirst[row]` (>= 0), only the sampled pixels.
  */
-async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: Int32Array, count: number, rowFirst?: Int32Array): Promise<Float64Array> {
+/** Rows [y0, y1) of a plane, in pieces with their first row (a piece is valid until the next one is asked for). */
+export type PlaneRowReader = (y0: number, y1: number) => AsyncIterable<{ y0: number; data: PixelArray }> | Iterable<{ y0: number; data: PixelArray }>;
+
+/** Where the zscale sample is read back from: rows, and (optionally) single pixels (`planeReaders`). */
+export interface SampleReaders {
+  readonly rows: PlaneRowReader;
+  readonly pixel?: (x: number, y: number) => Promise<number>;
+}
+
+/**
+ * astropy's zscale sample of a plane of `count` finite values: `pre` (taken during the first pass)
+ * when every pixel is finite, otherwise read back through `readers` (see sampleByRank).
+ */
+export async function zscaleSampleOf(
+  readers: SampleReaders, width: number, height: number, count: number, pre: Float64Array, rowCounts: Int32Array, rowFirst?: Int32Array,
+): Promise<Float64Array> {
+  return count === width * height ? pre : sampleByRank(readers, width, rowCounts, count, rowFirst);
+}
+
+async function sampleByRank(readers: SampleReaders, width: number, rowCounts: Int32Array, count: number, rowFirst?: Int32Array): Promise<Float64Array> {
   if (count === 0) return new Float64Array(0);
   const stride = Math.max(1, Math.trunc(Math.max(1, count / ZSCALE_SAMPLES)));
   const size = Math.min(ZSCALE_SAMPLES, Math.ceil(count / stride));
@@ -168,7 +187,7 @@ async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: I
     before[j] = seen;
   }
   const out = new Float64Array(size);
-  const { rows: read, pixel } = planeReaders(img, limits);
+  const { rows: read, pixel } = readers;
   // Samples in rows of one run of finite values: the pixel alone; the others' rows are read.
   const needed: number[] = [];
   for (let j = 0; j < size; j++) {
@@ -185,11 +204,11 @@ async function sampleByRank(img: OpenedImage, limits: ViewerLimits, rowCounts: I
     while (k + 1 < needed.length && rowOf[needed[k + 1]!]! <= last + 1) last = rowOf[needed[++k]!]!;
     let ii = i;
     for await (const piece of read(first, last + 1)) {
-      const rows = piece.data.length / img.width;
+      const rows = piece.data.length / width;
       while (ii <= k && rowOf[needed[ii]!]! < piece.y0 + rows) {
         const jj = needed[ii]!;
         const r = rowOf[jj]! - piece.y0;
-        out[jj] = nthFinite(piece.data, r * img.width, img.width, jj * stride - before[jj]!);
+        out[jj] = nthFinite(piece.data, r * width, width, jj * stride - before[jj]!);
         ii++;
       }
     }
