@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { writeFitsFile } from './fits-file.js';
+import { recordResult } from '../lib/results.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MiB = 1024 * 1024;
@@ -180,10 +181,34 @@ function printTable(rows: Array<{ scenario: string; tool: string; m: Measure; by
       (r.m.cpuS / (r.bytes / (1024 * MiB))).toFixed(2),
     ]);
   }
+  recordRows(rows);
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const l of lines) process.stdout.write(`${l.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
   process.stdout.write('(vs best ref: wall time relative to the faster of curl and aria2c for the same scenario; lower is better.\n');
   process.stdout.write(' curl and aria2c never fsync: compare the engine without fsync with them, and the engine default with "curl, then sync")\n');
+}
+
+/**
+ * The figures for `--json`: each engine row against curl in the same scenario (the fsync default
+ * against "curl, then sync", the others against plain curl), wall time and CPU per GiB, and the
+ * 4-connection row against the 1-connection one.
+ */
+function recordRows(rows: Array<{ scenario: string; tool: string; m: Measure; bytes: number }>): void {
+  const find = (scenario: string, prefix: string) => rows.find((x) => x.scenario === scenario && x.tool.startsWith(prefix));
+  const gib = (r: { m: Measure; bytes: number }): number => r.m.cpuS / (r.bytes / (1024 * MiB));
+  for (const r of rows.filter((x) => x.tool.startsWith('engine'))) {
+    const durable = r.tool.startsWith('engine (1 conn') || r.tool.startsWith('engine (4 conns');
+    const ref = find(r.scenario, durable ? 'curl, then sync' : 'curl (3 parallel)');
+    const referenceName = ref?.tool;
+    const extra = { peak_rss_mib: Math.round(r.m.rssMiB), bytes: r.bytes };
+    recordResult({ case: `${r.scenario}, ${r.tool}`, metric: 's wall', ours: r.m.wallS, reference: ref?.m.wallS, referenceName, higherIsBetter: false, extra });
+    const curl = find(r.scenario, 'curl (3 parallel)');
+    recordResult({ case: `${r.scenario}, ${r.tool}`, metric: 'CPU s/GiB', ours: gib(r), reference: curl && gib(curl), referenceName: curl?.tool, higherIsBetter: false, extra });
+  }
+  for (const four of rows.filter((x) => x.tool.startsWith('engine (4 conns'))) {
+    const one = find(four.scenario, 'engine (1 conn');
+    if (one) recordResult({ case: `${four.scenario}, 4 connections per file vs 1`, metric: 's wall', ours: four.m.wallS, reference: one.m.wallS, referenceName: one.tool, higherIsBetter: false });
+  }
 }
 
 await main();

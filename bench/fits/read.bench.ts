@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { FitsWriter } from '../../src/fits/index.js';
 import { PYTHON, pythonHas } from '../lib/python.js';
+import { recordResult } from '../lib/results.js';
 
 const SIDE = 4096;
 const totalMB = Number(process.env.BENCH_FITS_MB ?? 1024);
@@ -131,6 +132,17 @@ try {
       const same = astropy ? Math.abs(r.check - astropy.check) <= 1e-6 * Math.abs(astropy.check) && (r.nan ?? 0) === (astropy.nan ?? 0) : undefined;
       const cpu = r.coldCpu !== undefined && Number.isFinite(r.coldCpu) ? (r.coldCpu * 1000).toFixed(1) : 'n/a';
       console.log(`| ${name} | ${label} | ${cell(r, r.cold)} | ${cpu} | ${cell(r, r.warm)} | ${r.peakRssMB.toFixed(0)} | ${ratio} | ${same === undefined ? 'n/a' : same ? 'yes' : 'NO'} |`);
+      if (r !== astropy) {
+        const extra = { peak_rss_mb: Math.round(r.peakRssMB), same_answer: same ?? 'n/a' };
+        recordResult({ case: `${name}, ${label}, first read`, metric: 'MiB/s wall', ours: mbs(r, r.cold), reference: astropy && mbs(astropy, astropy.cold), referenceName: astropy && 'astropy fits.getdata -> native float', higherIsBetter: true, extra });
+        if (r.coldCpu !== undefined && Number.isFinite(r.coldCpu)) {
+          const refCpu = astropy?.coldCpu !== undefined && Number.isFinite(astropy.coldCpu) ? astropy.coldCpu * 1000 : undefined;
+          recordResult({ case: `${name}, ${label}, first read`, metric: 'ms CPU', ours: r.coldCpu * 1000, reference: refCpu, referenceName: astropy && 'astropy fits.getdata -> native float', higherIsBetter: false, extra });
+        }
+        if (r.warm !== undefined && Number.isFinite(r.warm)) {
+          recordResult({ case: `${name}, ${label}, repeat read`, metric: 'MiB/s wall', ours: mbs(r, r.warm), reference: astropy?.warm !== undefined && Number.isFinite(astropy.warm) ? mbs(astropy, astropy.warm) : undefined, referenceName: astropy && 'astropy fits.getdata -> native float', higherIsBetter: true, extra });
+        }
+      }
     }
   }
   if (!python) console.log('(astropy side skipped: /usr/bin/python3 with astropy not found)');
