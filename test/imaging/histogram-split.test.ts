@@ -93,6 +93,8 @@ describe('histogram split across workers (histogramInParts)', () => {
       const req: HistogramFileRequest = { path, sliceIndex: -1, bins: 256, display, limits };
       const whole = await histogramFile(req);
       for (const parts of [2, 3]) {
+        // a streamed request in between: the buffers it was offered must not be offered twice later
+        await histogramInParts(runInProcess, { ...req, limits: { maxFileBytes: 1e9, maxElements: width * 3 } }, parts);
         const held: boolean[] = [];
         const r = await histogramInParts(async (p) => {
           const a = await runInProcess(p);

@@ -132,7 +132,9 @@ export async function histogramInParts(run: HistogramPartRunner, req: HistogramF
   } finally {
     if (hold) {
       holding--;
-      keepSpares([...offered, ...scans.map((s) => (s.kind === 'scan' ? s.pixels?.buffer : undefined))], input?.board);
+      // only the buffers the scans answered with: an offered one comes back as another object for
+      // the same memory (structured clone), so keeping both would hand it to two parts at once
+      keepSpares(scans.map((s) => (s.kind === 'scan' ? s.pixels?.buffer : undefined)), input?.board);
     }
   }
 }
