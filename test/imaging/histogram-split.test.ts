@@ -107,6 +107,26 @@ describe('histogram split across workers (histogramInParts)', () => {
     }
   });
 
+  it('held requests one after another reuse buffers without handing one to two parts', async () => {
+    // The spare buffers a request was offered come back from its scans (as other objects for the
+    // same memory): kept twice, a later request gave one buffer to two parts, which overwrote each other.
+    const width = 128;
+    const height = 12 * 2048 - 100;
+    const path = join(dir, 'held-again.fits');
+    await writeFile(path, await encodeFits([{ axes: [width, height], data: plane(width, height, 11, false) }]));
+    const req: HistogramFileRequest = { path, sliceIndex: -1, bins: 256, display: { stretch: 'zscale' }, limits: { maxFileBytes: 1e9, maxElements: 1e8 } };
+    let i = 0;
+    for (const rows of [height, 3, height, height, 3, height]) {
+      // a decode limit of 3 rows streams the plane: that request holds nothing
+      const limited = { ...req, limits: { maxFileBytes: 1e9, maxElements: width * rows } };
+      const whole = await histogramFile(limited); // its bands set the order of the sums
+      for (const parts of [2, 3]) {
+        i++;
+        assert.deepEqual(await histogramInParts(runInProcess, limited, parts), whole, `request ${i}, ${parts} parts, bands of ${rows} rows`);
+      }
+    }
+  });
+
   it('a plane too small to split is computed whole', async () => {
     const req: HistogramFileRequest = { path: files[0]!.path, sliceIndex: -1, bins: 16, display: { stretch: 'zscale' }, limits: { maxFileBytes: 1e9, maxElements: 1e8 } };
     const stages: string[] = [];
