@@ -5,7 +5,7 @@
  */
 import { open, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { DiskFullError } from './errors.js';
-import { PartialWriteError, writeAll } from './write-thread.js';
+import { PartialWriteError, startWriteThread, writeAll } from './write-thread.js';
 
 export interface WritableFile {
   /** Writes all of `data` at `position`, or throws (DiskFullError with the bytes that landed). */
@@ -81,6 +81,7 @@ class NodeWritableFile implements WritableFile {
 
 export const nodeFileLayer: FileLayer = {
   async openWritable(path) {
+    startWriteThread(); // boots while the first piece streams in
     // 'a' would ignore positions on Linux; 'r+' needs the file to exist.
     const handle = await open(path, 'r+').catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;

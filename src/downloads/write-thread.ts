@@ -69,6 +69,10 @@ class WriteThread {
     });
   }
 
+  start(): void {
+    this.get();
+  }
+
   private get(): Worker | undefined {
     if (this.worker || this.failed) return this.worker;
     let worker: Worker;
@@ -101,6 +105,15 @@ class WriteThread {
 }
 
 const thread = new WriteThread();
+
+/**
+ * Starts the write thread if it is not running, so the first buffer of a download does not wait
+ * for a thread to boot (tens of ms, more on a loaded machine) while its connection keeps receiving:
+ * bytes held longer are bytes a crash makes the resumed run fetch again.
+ */
+export function startWriteThread(): void {
+  thread.start();
+}
 
 /**
  * Writes all of `data` at `position`, in WRITE_PIECE pieces; throws PartialWriteError with the
