@@ -24,7 +24,7 @@ import { Float32Scan, summaryOfKeys } from '../float32-keys.js';
 import type { DisplayStatistics } from '../statistics.js';
 import { allFiniteSample, asFloat32, takeSample, yieldsFloat32, zscaleSampleOf, type PlaneRowReader, type SampleReaders } from './band-render.js';
 import { HISTOGRAM_PERCENTILES, float32CountPlan, float32Result, histogramFile, type HistogramFileRequest, type HistogramResult } from './histogram-file.js';
-import { openImage, planeReaders, planeRowBands, type OpenedImage } from './source.js';
+import { planeReaders, planeRowBands, withOpenImage, type OpenedImage } from './source.js';
 
 /** A plane with fewer bands than this per part is computed whole. */
 const MIN_BANDS_PER_PART = 4;
@@ -186,18 +186,9 @@ function splittable(img: OpenedImage, req: HistogramFileRequest, parts: number):
     Math.ceil(img.height / img.bandRows) >= MIN_BANDS_PER_PART * parts && (img.width * img.height) / parts < MAX_PART_PIXELS;
 }
 
-async function withImage<T>(req: HistogramFileRequest, fn: (img: OpenedImage) => Promise<T>): Promise<T> {
-  const img = await openImage(req.path, req.sliceIndex, req.limits);
-  try {
-    return await fn(img);
-  } finally {
-    await img.file.close();
-  }
-}
-
 /** `spare`: undefined to read the rows again later, else a buffer to hold them in (null: a new one). */
 async function scanPart(req: HistogramFileRequest, part: number, parts: number, spare: SharedArrayBuffer | null | undefined): Promise<HistogramScanPart | Whole> {
-  const split = await withImage(req, async (img) => {
+  const split = await withOpenImage(req, async (img) => {
     if (!splittable(img, req, parts)) return undefined;
     const { width, height } = img;
     const [y0, y1] = partRows(img, part, parts);
@@ -297,7 +288,7 @@ async function countPart(req: HistogramFileRequest, part: number, input: Histogr
   };
   const { counting, pass } = input.parts.every((p) => p.pixels)
     ? await count({ rows: heldRows(input) })
-    : await withImage(req, (img) => count(planeReaders(img, req.limits)));
+    : await withOpenImage(req, (img) => count(planeReaders(img, req.limits)));
   const mine = pass.counts();
   board.raw(part).set(mine.rawPart);
   board.stretched(part).set(mine.part);
