@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compositeInputs, mosaicInputs } from '../reproject/inputs.js';
-import { printRounds, runOurs as runSide, runReference, type SideResult } from '../reproject/side-by-side.js';
+import { alternate, printRounds, runOurs as runSide, runReference, type SideResult } from '../reproject/side-by-side.js';
 import { builtEngineNote } from '../lib/built-engine.js';
 import { eventLoopRoleEnv } from '../lib/event-loop-role.js';
 
@@ -29,31 +29,6 @@ const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const cases = (process.env.BENCH_CASES ?? '3,6,obs').split(',');
 
 const oneThread = process.env.BENCH_ONE_THREAD === '1';
-
-/**
- * `rounds` alternating rounds of both sides (the reference first in odd rounds); with
- * BENCH_ONE_THREAD=1 also our render in one thread (renderNChannel, no pool) in each round.
- */
-function alternate(ours: () => SideResult, ref: () => SideResult | undefined, one?: () => SideResult): { ours: SideResult[]; ref: SideResult[]; one: SideResult[] } {
-  const o: SideResult[] = [];
-  const r: SideResult[] = [];
-  const s: SideResult[] = [];
-  for (let k = 0; k < rounds; k++) {
-    if (k % 2 === 1) {
-      const x = ref();
-      if (x) r.push(x);
-    }
-    if (one && k % 2 === 1) s.push(one());
-    o.push(ours());
-    if (one && k % 2 === 0) s.push(one());
-    if (k % 2 === 0) {
-      const x = ref();
-      if (x) r.push(x);
-    }
-    process.stderr.write(`  round ${k + 1}/${rounds}: ours ${o.at(-1)!.seconds.toFixed(2)} s${r.length > k ? `, reference ${r.at(-1)!.seconds.toFixed(2)} s` : ''}\n`);
-  }
-  return { ours: o, ref: r, one: s };
-}
 
 function printOneThread(rs: readonly SideResult[], ref: readonly SideResult[]): void {
   if (!rs.length) return;
@@ -74,13 +49,13 @@ try {
   const six = [...three, ...(await compositeInputs(join(dir, 'b'), n))];
   for (const files of [three, six]) {
     if (!cases.includes(String(files.length))) continue;
-    const r = alternate(() => runOurs('nchannel', files, eventLoopRoleEnv('engine')), () => reference('./nchannel.py', files), oneThread ? () => runOurs('nchannel', files, { BENCH_SERIAL: '1' }) : undefined);
+    const r = alternate(rounds, () => runOurs('nchannel', files, eventLoopRoleEnv('engine')), () => reference('./nchannel.py', files), oneThread ? () => runOurs('nchannel', files, { BENCH_SERIAL: '1' }) : undefined);
     printRounds(`${files.length}-channel composite, inputs ${n}x${n}, ${canvas} px canvas`, `${files.length}-channel composite ${n}^2 -> ${canvas} px`, r.ours, r.ref);
     printOneThread(r.one, r.ref);
   }
   if (cases.includes('obs')) {
     const tiles = await mosaicInputs(join(dir, 'm'), n);
-    const r = alternate(() => runOurs('observation', tiles), () => reference('./observation.py', tiles));
+    const r = alternate(rounds, () => runOurs('observation', tiles), () => reference('./observation.py', tiles));
     printRounds(`observation mosaic, 4 tiles ${n}x${n}, background matched, FITS out`, `observation mosaic 4 x ${n}^2`, r.ours, r.ref);
   }
 } finally {

@@ -38,4 +38,5 @@ img = img.resize((round(img.width * f), round(img.height * f)), Image.LANCZOS)
 buf = io.BytesIO()
 img.save(buf, format='PNG')
 seconds = time.perf_counter() - t0
-print(json.dumps({'seconds': seconds, 'peakRssMb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'width': img.width, 'height': img.height}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({'seconds': seconds, 'cpuSeconds': ru.ru_utime + ru.ru_stime, 'peakRssMb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'width': img.width, 'height': img.height}))

@@ -2,7 +2,8 @@
  * One side of a reprojection benchmark, run in its own process so its peak memory is its own:
  *   ours.ts mosaic <file>...      4-tile mosaic (optimal grid, bilinear, mean) to a FITS file
  *   ours.ts composite <r> <g> <b> 3-channel composite PNG in a 2000x2000 box
- * Prints one JSON line: seconds, peak RSS (MB), output size.
+ * Prints one JSON line: seconds, CPU seconds (user + system, all threads, over the same span), peak
+ * RSS (MB), output size.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { writeMosaicFits } from '../../src/reproject/mosaic.js';
 const [mode, ...files] = process.argv.slice(2);
 const limits = { maxFileBytes: 4 * 1024 ** 3, maxElements: 200_000_000 };
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 let width = 0;
 let height = 0;
 if (mode === 'mosaic') {
@@ -44,4 +46,5 @@ if (mode === 'mosaic') {
   throw new Error(`unknown mode ${mode}`);
 }
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, width, height }));
+const cpu = process.cpuUsage(c0);
+console.log(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: process.resourceUsage().maxRSS / 1024, width, height }));

@@ -31,27 +31,37 @@ export function runOurs(mode: string, files: string[], scriptUrl: URL = new URL(
   return JSON.parse(lines[lines.length - 1]!) as SideResult;
 }
 
+/**
+ * `rounds` alternating rounds of both sides (the reference first in odd rounds, so that a shared
+ * machine's load falls on both alike); `one`, when given, is a third side run in each round.
+ */
+export function alternate(rounds: number, ours: () => SideResult, ref: () => SideResult | undefined, one?: () => SideResult): { ours: SideResult[]; ref: SideResult[]; one: SideResult[] } {
+  const o: SideResult[] = [];
+  const r: SideResult[] = [];
+  const s: SideResult[] = [];
+  for (let k = 0; k < rounds; k++) {
+    if (k % 2 === 1) {
+      const x = ref();
+      if (x) r.push(x);
+    }
+    if (one && k % 2 === 1) s.push(one());
+    o.push(ours());
+    if (one && k % 2 === 0) s.push(one());
+    if (k % 2 === 0) {
+      const x = ref();
+      if (x) r.push(x);
+    }
+    process.stderr.write(`  round ${k + 1}/${rounds}: ours ${o.at(-1)!.seconds.toFixed(2)} s${r.length > k ? `, reference ${r.at(-1)!.seconds.toFixed(2)} s` : ''}\n`);
+  }
+  return { ours: o, ref: r, one: s };
+}
+
 let hasStack: boolean | undefined;
 
 export function runReference(script: string, files: string[]): SideResult | undefined {
   hasStack ??= pythonHas('astropy', 'reproject', 'numpy', 'PIL');
   if (!hasStack) return undefined;
   return runPythonJson<SideResult>(fileURLToPath(new URL(script, import.meta.url)), files);
-}
-
-export function printTable(title: string, ours: SideResult, ref: SideResult | undefined): void {
-  const row = (name: string, r: SideResult) =>
-    `| ${name.padEnd(22)} | ${r.seconds.toFixed(2).padStart(8)} s | ${r.peakRssMb.toFixed(0).padStart(7)} MB | ${`${r.width}x${r.height}`.padStart(11)} |`;
-  console.log(`\n${title}`);
-  console.log('| implementation         |       time |   peak RSS |      output |');
-  console.log('|------------------------|------------|------------|-------------|');
-  console.log(row('jwst-processing-engine', ours));
-  if (ref) {
-    console.log(row('reproject 0.10 / astropy', ref));
-    console.log(`ratio (reference / ours): time ${(ref.seconds / ours.seconds).toFixed(2)}x, peak memory ${(ref.peakRssMb / ours.peakRssMb).toFixed(2)}x`);
-  } else {
-    console.log('(Python reference side skipped: /usr/bin/python3 lacks astropy/reproject/numpy/PIL)');
-  }
 }
 
 const REFERENCE_NAME = 'reproject 0.10 / astropy (upstream chain rebuilt)';
