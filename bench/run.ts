@@ -6,7 +6,9 @@
  * runner prints each process's event-loop delay (p99 and max) after its bench, by the role the
  * process declared (bench/lib/event-loop-role.ts): 'engine' processes (the engine's own main
  * thread, goal p99 < 20 ms) apart from 'harness' ones, which compute on their main thread or wait
- * for Python synchronously, so their delay is the length of that work.
+ * for Python synchronously, so their delay is the length of that work. A process that marks the work
+ * it times (beginTimedWork in bench/lib/event-loop-role.ts) is judged on those windows, with its
+ * start-up and whole-life figures printed beside (bench/lib/event-loop-report.ts).
  *
  * Usage: npm run bench [-- [--json[=FILE]] name-substring ...]
  *   --json  also writes the results machine-readably (default bench/out/results-<UTC time>.json):
@@ -19,23 +21,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { eventLoopReport, type EventLoopDelay } from './lib/event-loop-report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** The monitor's timer (bench/lib/event-loop-monitor.mjs): an idle loop records it, so the delay is the figure minus it. */
-const ELD_TIMER_MS = 10;
 const args = process.argv.slice(2);
 const jsonArg = args.find((a) => a === '--json' || a.startsWith('--json='));
 const filters = args.filter((a) => !a.startsWith('--'));
-
-interface EventLoopDelay {
-  pid: number;
-  script: string;
-  role?: string;
-  seconds: number;
-  p50_ms: number;
-  p99_ms: number;
-  max_ms: number;
-}
 
 interface BenchRun {
   file: string;
@@ -104,20 +95,7 @@ try {
     const seconds = (performance.now() - t0) / 1000;
     if (status !== 0) failed++;
     const eventLoop = readLines<EventLoopDelay>(eldFile).filter((e) => e.seconds >= 0.5);
-    const byP99 = [...eventLoop].sort((a, b) => b.p99_ms - a.p99_ms);
-    const list = (es: EventLoopDelay[]) => es.map((e) => `${relative(root, e.script) || e.script} ${e.p99_ms} / ${e.max_ms} ms`).join('; ');
-    const engineAll = byP99.filter((e) => e.role === 'engine');
-    const engine = engineAll.slice(0, 4);
-    const others = byP99.filter((e) => e.role !== 'engine').slice(0, 4);
-    if (engine.length) {
-      const worst = engine[0]!;
-      process.stdout.write(`event-loop delay p99 / max of the engine's processes (goal p99 < 20 ms; whole life, start-up included; worst ${engine.length} of ${engineAll.length}): ${list(engine)}: goal ${worst.p99_ms - ELD_TIMER_MS < 20 ? 'met' : 'not met'} (worst p99 ${(worst.p99_ms - ELD_TIMER_MS).toFixed(1)} ms beyond the ${ELD_TIMER_MS} ms timer)\n`);
-    } else {
-      process.stdout.write(`event-loop delay of the engine: no engine process in this bench (its code runs in the harness's own process, on its main thread, or in a tool's): nothing to hold to the 20 ms goal here\n`);
-    }
-    if (others.length) {
-      process.stdout.write(`event-loop delay p99 / max of harness and helper processes (their own work on the main thread, not the engine's; worst ${others.length}): ${list(others)}\n`);
-    }
+    for (const line of eventLoopReport(eventLoop, (script) => relative(root, script) || script)) process.stdout.write(`${line}\n`);
     runs.push({ file, status, seconds, eventLoop, results: readLines(resultsFile), output });
   }
 } finally {

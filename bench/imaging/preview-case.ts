@@ -8,7 +8,7 @@
 import { histogramInParts, type HistogramPartAnswer, type HistogramPartRunner, type HistogramResult, type PreviewFileResult, type ViewerLimits, thumbnailRequest } from '../../src/imaging/viewer/index.js';
 import { WorkerPool } from '../../src/workers/pool.js';
 import { previewOnPool } from '../../src/workers/preview-render.js';
-import { declareEventLoopRole } from '../lib/event-loop-role.js';
+import { beginTimedWork, declareEventLoopRole, endTimedWork } from '../lib/event-loop-role.js';
 
 // The main thread does what the engine's does for these requests (drives pool tasks).
 declareEventLoopRole('engine');
@@ -21,6 +21,8 @@ const times: number[] = [];
 const cpu: number[] = [];
 const pool = new WorkerPool({ threads: 2 });
 let last: PreviewFileResult | undefined;
+// the runner judges this process's loop on the timed requests, not on compiling the modules above
+beginTimedWork();
 for (let i = 0; i < repeat; i++) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
@@ -43,6 +45,7 @@ for (let i = 0; i < repeat; i++) {
   cpu.push((c.user + c.system) / 1e6);
   times.push((performance.now() - t0) / 1000);
 }
+endTimedWork();
 await pool.close();
 const png = last ? Buffer.from(last.image) : Buffer.alloc(32);
 console.log(JSON.stringify({

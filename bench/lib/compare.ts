@@ -6,6 +6,8 @@
  * load averages of both runs are printed first.
  */
 
+import { judgedP99 } from './event-loop-report.js';
+
 export interface RecordedResult {
   readonly case: string;
   readonly metric: string;
@@ -19,6 +21,8 @@ export interface RecordedEventLoop {
   readonly script: string;
   readonly role?: string;
   readonly p99_ms: number;
+  /** The timed-work windows' figures, when the process marked them (bench/lib/event-loop-monitor.mjs). */
+  readonly work?: { readonly p99_ms: number; readonly count?: number };
 }
 
 export interface RecordedBench {
@@ -72,12 +76,12 @@ function changeOf(before: RecordedResult, after: RecordedResult): number | undef
   return after.higherIsBetter ? after.ours / before.ours : before.ours / after.ours;
 }
 
-/** The worst event-loop p99 of the engine's own processes per bench file. */
+/** The worst event-loop p99 of the engine's own processes per bench file (during the timed work when marked). */
 export function engineLoopP99(run: RecordedRun): Map<string, number> {
   const out = new Map<string, number>();
   for (const b of run.benches) {
     const engine = (b.eventLoop ?? []).filter((e) => e.role === 'engine');
-    if (engine.length) out.set(b.file, Math.max(...engine.map((e) => e.p99_ms)));
+    if (engine.length) out.set(b.file, Math.max(...engine.map(judgedP99)));
   }
   return out;
 }

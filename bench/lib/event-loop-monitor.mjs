@@ -6,6 +6,13 @@
  * where role is what the process declared with bench/lib/event-loop-role.ts (engine, harness,
  * helper), else the BENCH_ELD_ROLE of its environment (how a bench labels a process it cannot
  * change, such as the built engine `node dist/main.js`: engineProcessEnv), else 'harness'.
+ *
+ * A process that marks its timed work (beginTimedWork / endTimedWork in event-loop-role.ts, through
+ * the hook this module puts on globalThis) also gets the delay over those windows alone and over
+ * its start-up (from the preload to the first window), since a whole-life figure mixes module
+ * compilation at start-up with the loop's behaviour during the work the bench times:
+ *   {"work": {"seconds", "windows", "count", "p50_ms", "p99_ms", "max_ms"},
+ *    "startup": {"seconds", "count", "p50_ms", "p99_ms", "max_ms"}}
  * Plain JavaScript so that it also loads in children started without tsx. Prints nothing: benches
  * parse their children's stdout.
  */
@@ -17,20 +24,60 @@ const file = process.env.BENCH_ELD_FILE;
 // Only the main thread's loop: worker threads (preloaded too) are where the work is meant to block.
 if (file && isMainThread) {
   const started = performance.now();
-  const h = monitorEventLoopDelay({ resolution: 10 });
-  h.enable();
+  const ms = (ns) => Math.round(ns / 1e4) / 100;
+  const figures = (h) => ({
+    count: h.count,
+    p50_ms: h.count ? ms(h.percentile(50)) : 0,
+    p99_ms: h.count ? ms(h.percentile(99)) : 0,
+    max_ms: h.count ? ms(h.max) : 0,
+  });
+  const life = monitorEventLoopDelay({ resolution: 10 });
+  life.enable();
+  // start-up: until the first timed window opens (or the exit, if none does)
+  const startup = monitorEventLoopDelay({ resolution: 10 });
+  startup.enable();
+  let startupSeconds;
+  const work = monitorEventLoopDelay({ resolution: 10 });
+  let windows = 0;
+  let workSeconds = 0;
+  let openedAt;
+  globalThis[Symbol.for('jwst-bench.event-loop-work')] = {
+    begin() {
+      if (openedAt !== undefined) return;
+      if (startupSeconds === undefined) {
+        startup.disable();
+        startupSeconds = (performance.now() - started) / 1000;
+      }
+      openedAt = performance.now();
+      windows++;
+      work.enable();
+    },
+    end() {
+      if (openedAt === undefined) return;
+      work.disable();
+      workSeconds += (performance.now() - openedAt) / 1000;
+      openedAt = undefined;
+    },
+  };
   process.on('exit', () => {
-    h.disable();
-    const ms = (ns) => Math.round(ns / 1e4) / 100;
+    globalThis[Symbol.for('jwst-bench.event-loop-work')].end();
+    life.disable();
+    startup.disable();
+    const seconds = Math.round(performance.now() - started) / 1000;
+    const { p50_ms, p99_ms, max_ms } = figures(life);
     const line = {
       pid: process.pid,
       script: process.argv.slice(1).find((a) => !a.startsWith('-')) ?? '',
       role: globalThis[Symbol.for('jwst-bench.event-loop-role')] ?? process.env.BENCH_ELD_ROLE ?? 'harness',
-      seconds: Math.round(performance.now() - started) / 1000,
-      p50_ms: h.count ? ms(h.percentile(50)) : 0,
-      p99_ms: h.count ? ms(h.percentile(99)) : 0,
-      max_ms: h.count ? ms(h.max) : 0,
+      seconds,
+      p50_ms,
+      p99_ms,
+      max_ms,
     };
+    if (windows > 0) {
+      line.work = { seconds: Math.round(workSeconds * 1000) / 1000, windows, ...figures(work) };
+      line.startup = { seconds: Math.round(startupSeconds * 1000) / 1000, ...figures(startup) };
+    }
     try {
       appendFileSync(file, `${JSON.stringify(line)}\n`);
     } catch {

@@ -24,3 +24,25 @@ export function eventLoopRoleEnv(role: EventLoopRole): { BENCH_ELD_ROLE: EventLo
 export function declareEventLoopRole(role: EventLoopRole): void {
   (globalThis as Record<symbol, unknown>)[Symbol.for('jwst-bench.event-loop-role')] = role;
 }
+
+interface WorkHook {
+  begin(): void;
+  end(): void;
+}
+
+const workHook = (): WorkHook | undefined => (globalThis as Record<symbol, WorkHook | undefined>)[Symbol.for('jwst-bench.event-loop-work')];
+
+/**
+ * Opens a window of the work the bench times: bench/lib/event-loop-monitor.mjs then reports the
+ * event-loop delay over these windows apart from the whole life (start-up's module compilation
+ * included). Several windows add up; a window left open closes at exit. Does nothing when the
+ * process runs without the monitor (outside bench/run.ts).
+ */
+export function beginTimedWork(): void {
+  workHook()?.begin();
+}
+
+/** Closes the window opened by beginTimedWork. */
+export function endTimedWork(): void {
+  workHook()?.end();
+}

@@ -11,7 +11,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { startStack } from '../../test/e2e/harness.js';
-import { declareEventLoopRole } from '../lib/event-loop-role.js';
+import { beginTimedWork, declareEventLoopRole, endTimedWork } from '../lib/event-loop-role.js';
 
 declareEventLoopRole('engine');
 
@@ -25,8 +25,10 @@ createInterface({ input: process.stdin })
     if (line === 'start') {
       eld.reset();
       eld.enable();
+      beginTimedWork();
     } else if (line === 'stop') {
       eld.disable();
+      endTimedWork();
       const out = { p50_ms: ms(eld.percentile(50)), p99_ms: ms(eld.percentile(99)), max_ms: ms(eld.max), count: eld.count };
       process.stdout.write(`${JSON.stringify({ eld: out })}\n`);
     }

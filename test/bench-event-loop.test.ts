@@ -1,0 +1,116 @@
+/**
+ * bench/lib/event-loop-monitor.mjs (the timed-work windows beside the whole life) and
+ * bench/lib/event-loop-report.ts (the runner's lines: the goal read on the work when marked).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { eventLoopReport, judgedP99, type EventLoopDelay } from '../bench/lib/event-loop-report.js';
+import { engineLoopP99, type RecordedRun } from '../bench/lib/compare.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const monitor = pathToFileURL(join(root, 'bench', 'lib', 'event-loop-monitor.mjs')).href;
+const role = pathToFileURL(join(root, 'bench', 'lib', 'event-loop-role.ts')).href;
+
+/** Runs `code` (an ES module) with the monitor preloaded; the lines it wrote. */
+function monitored(code: string, env: Record<string, string> = {}): Array<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'eld-test-'));
+  try {
+    const file = join(dir, 'eld.jsonl');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', `--import=${monitor}`, '--input-type=module', '-e', code], {
+      cwd: root,
+      env: { ...process.env, ...env, BENCH_ELD_FILE: file, NODE_OPTIONS: '' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const entry = (script: string, p99: number, work?: number): EventLoopDelay => ({
+  pid: 1,
+  script,
+  role: 'engine',
+  seconds: 3,
+  p50_ms: 10,
+  p99_ms: p99,
+  max_ms: p99 + 5,
+  ...(work === undefined
+    ? {}
+    : { work: { seconds: 2, windows: 1, count: 200, p50_ms: 10, p99_ms: work, max_ms: work + 1 }, startup: { seconds: 1, count: 80, p50_ms: 10, p99_ms: p99, max_ms: p99 + 5 } }),
+});
+
+describe('event-loop monitor', () => {
+  it('reports the timed-work windows and the start-up apart from the whole life', () => {
+    const [line] = monitored(`
+      import { beginTimedWork, declareEventLoopRole, endTimedWork } from '${role}';
+      declareEventLoopRole('engine');
+      const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+      await wait(30);
+      for (let k = 0; k < 2; k++) {
+        beginTimedWork();
+        beginTimedWork(); // a second begin while open is the same window
+        await wait(50);
+        endTimedWork();
+        await wait(20);
+      }
+      beginTimedWork(); // left open: closed at exit
+      await wait(20);
+    `);
+    assert.ok(line);
+    assert.equal(line['role'], 'engine');
+    for (const k of ['seconds', 'p50_ms', 'p99_ms', 'max_ms']) assert.equal(typeof line[k], 'number', k);
+    const work = line['work'] as Record<string, number>;
+    const startup = line['startup'] as Record<string, number>;
+    assert.equal(work['windows'], 3);
+    assert.ok(work['seconds']! > 0 && work['seconds']! <= (line['seconds'] as number));
+    assert.ok(startup['seconds']! > 0 && startup['seconds']! <= (line['seconds'] as number));
+    for (const k of ['count', 'p50_ms', 'p99_ms', 'max_ms']) {
+      assert.equal(typeof work[k], 'number', `work ${k}`);
+      assert.equal(typeof startup[k], 'number', `startup ${k}`);
+    }
+  });
+
+  it('keeps the whole-life line alone for a process that marks nothing, its role from the environment', () => {
+    const [line] = monitored('await new Promise((r) => setTimeout(r, 30));', { BENCH_ELD_ROLE: 'helper' });
+    assert.ok(line);
+    assert.equal(line['role'], 'helper');
+    assert.equal(line['work'], undefined);
+    assert.equal(line['startup'], undefined);
+  });
+});
+
+describe('event-loop report', () => {
+  it('judges an engine process on its timed work and prints its start-up and whole life beside', () => {
+    const lines = eventLoopReport([entry('preview-case.ts', 49, 14)]);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /preview-case\.ts 14 \/ 15 ms during the timed work \(2\.0 s; start-up 49 \/ 54 ms over 1\.0 s; whole life 49 \/ 54 ms\)/);
+    assert.match(lines[0]!, /goal met \(worst p99 4\.0 ms beyond the 10 ms timer, during its timed work\)/);
+  });
+
+  it('judges a process without windows on its whole life, and sorts by the judged figure', () => {
+    const lines = eventLoopReport([entry('a.ts', 60, 12), entry('b.ts', 35)]);
+    assert.match(lines[0]!, /: b\.ts 35 \/ 40 ms \(whole life, start-up included\); a\.ts 12 /);
+    assert.match(lines[0]!, /goal not met \(worst p99 25\.0 ms beyond the 10 ms timer, over its whole life/);
+  });
+
+  it('lists harness processes apart and says when a bench has no engine process', () => {
+    const lines = eventLoopReport([{ ...entry('bench.ts', 900), role: 'harness' }]);
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /no engine process/);
+    assert.match(lines[1]!, /bench\.ts 900 \/ 905 ms \(whole life/);
+  });
+
+  it('is the figure the comparison of two runs reads', () => {
+    assert.equal(judgedP99(entry('x', 49, 14)), 14);
+    assert.equal(judgedP99(entry('x', 49)), 49);
+    const run: RecordedRun = { date: '', commit: 'c', loadavg: [0, 0, 0], benches: [{ file: 'f', results: [], eventLoop: [entry('x', 49, 14), entry('y', 30)] }] };
+    assert.equal(engineLoopP99(run).get('f'), 30);
+  });
+});
