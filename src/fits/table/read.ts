@@ -239,21 +239,66 @@ export async function* iterateRowBlocks(
   const step = Math.max(1, Math.min(chunkRows(d.rowBytes, options.chunkBytes), Math.floor(CHUNK_ELEMENTS / perRow)));
   const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
   let used = 0;
-  // With reuseBuffer, every block is read into the same buffer (valid until the next block): a
-  // column scan then touches one chunk of fresh memory instead of the whole table's size.
-  let shared: Uint8Array | undefined;
-  for (let start = offset; start < end; start += step) {
-    const n = Math.min(step, end - start);
+  const claim = (n: number) => {
     used += n * d.rowBytes;
     if (used > maxBytes) throw new FitsError('FITS_TOO_LARGE', `the read needs more than ${maxBytes} bytes`);
-    if (options.reuseBuffer && file.readInto && n * d.rowBytes > 0) {
-      shared ??= new Uint8Array(Math.min(step, end - offset) * d.rowBytes);
-      const bytes = shared.subarray(0, n * d.rowBytes);
-      await file.readInto(bytes, hdu.dataOffset + start * d.rowBytes);
-      yield { start, n, bytes };
-    } else {
-      yield { start, n, bytes: await readMain(file, hdu, d, start, n) };
+  };
+  if (options.reuseBuffer && file.readInto && d.rowBytes > 0 && end > offset) {
+    yield* readAhead(file as TableSource & Required<Pick<TableSource, 'readInto'>>, hdu.dataOffset, d.rowBytes, offset, end, step, claim);
+    return;
+  }
+  for (let start = offset; start < end; start += step) {
+    const n = Math.min(step, end - start);
+    claim(n);
+    yield { start, n, bytes: await readMain(file, hdu, d, start, n) };
+  }
+}
+
+/**
+ * The blocks of [offset, end) read into two buffers in turn (valid until the next block): the read
+ * of the next block is in flight while the caller decodes this one, so the kernel's copy from the
+ * page cache runs on libuv's thread pool (the other core) during the decoding instead of before
+ * it. A column scan touches two chunks of fresh memory, not the table's size.
+ */
+async function* readAhead(
+  file: TableSource & Required<Pick<TableSource, 'readInto'>>,
+  dataOffset: number,
+  rowBytes: number,
+  offset: number,
+  end: number,
+  step: number,
+  claim: (n: number) => void,
+): AsyncGenerator<RowBlock> {
+  const size = Math.min(step, end - offset) * rowBytes;
+  const buffers: Uint8Array[] = [new Uint8Array(size)];
+  const read = (start: number, k: number) => {
+    const n = Math.min(step, end - start);
+    claim(n);
+    const bytes = (buffers[k] ??= new Uint8Array(size)).subarray(0, n * rowBytes);
+    const done = file.readInto(bytes, dataOffset + start * rowBytes, true);
+    done.catch(() => undefined); // awaited below, or dropped when the caller stops early
+    return { start, n, bytes, done };
+  };
+  let next: ReturnType<typeof read> | undefined = read(offset, 0);
+  let refused: unknown;
+  try {
+    for (let k = 0; next; k ^= 1) {
+      const block: ReturnType<typeof read> = next;
+      next = undefined;
+      await block.done;
+      if (block.start + step < end) {
+        try {
+          next = read(block.start + step, k ^ 1);
+        } catch (e) {
+          refused = e; // over maxBytes: thrown where that block is asked for, as without read-ahead
+        }
+      }
+      yield { start: block.start, n: block.n, bytes: block.bytes };
+      if (refused !== undefined) throw refused;
     }
+  } finally {
+    // a caller that stopped early may close the file next: no read may still be running then
+    await next?.done.catch(() => undefined);
   }
 }
 

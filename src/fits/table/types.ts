@@ -18,8 +18,11 @@ export interface HeaderLike {
 export interface TableSource {
   /** Exactly `length` bytes at `offset` of the (decompressed) FITS stream. */
   readBytes(offset: number, length: number): Promise<Uint8Array>;
-  /** Optional: fills `target` with the bytes at `offset` (FitsFile has it); lets a scan reuse one buffer. */
-  readInto?(target: Uint8Array, offset: number): Promise<void>;
+  /**
+   * Optional: fills `target` with the bytes at `offset` (FitsFile has it); lets a scan reuse its
+   * buffers. `parallel`: the caller keeps another read in flight and wants this one off its thread.
+   */
+  readInto?(target: Uint8Array, offset: number, parallel?: boolean): Promise<void>;
   /** The HDU index, so HDUs can be given by number. */
   readonly hdus?: readonly TableHduLike[];
 }
