@@ -8,7 +8,9 @@
  * thread, goal p99 < 20 ms) apart from 'harness' ones, which compute on their main thread or wait
  * for Python synchronously, so their delay is the length of that work. A process that marks the work
  * it times (beginTimedWork in bench/lib/event-loop-role.ts) is judged on those windows, with its
- * start-up and whole-life figures printed beside (bench/lib/event-loop-report.ts).
+ * start-up and whole-life figures printed beside (bench/lib/event-loop-report.ts). The runner's own
+ * loop, idle but for relaying output, is measured over each bench as a control: on a shared machine
+ * its delay is the share of every process's delay that comes from waiting for a core.
  *
  * Usage: npm run bench [-- [--json[=FILE]] name-substring ...]
  *   --json  also writes the results machine-readably (default bench/out/results-<UTC time>.json):
@@ -18,10 +20,11 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { eventLoopReport, type EventLoopDelay } from './lib/event-loop-report.js';
+import { controlLine, eventLoopReport, type DelayFigures, type EventLoopDelay } from './lib/event-loop-report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -33,6 +36,8 @@ interface BenchRun {
   status: number | null;
   seconds: number;
   eventLoop: EventLoopDelay[];
+  /** The runner's own loop over the bench (it only relays output): the machine's share of any process's delay. */
+  controlEventLoop: DelayFigures;
   results: unknown[];
   output: string;
 }
@@ -91,12 +96,18 @@ try {
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${monitor}`.trim(),
     };
     const t0 = performance.now();
+    const control = monitorEventLoopDelay({ resolution: 10 });
+    control.enable();
     const { status, output } = await runBench(file, env);
+    control.disable();
     const seconds = (performance.now() - t0) / 1000;
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    const controlEventLoop: DelayFigures = { seconds: Math.round(seconds * 1000) / 1000, count: control.count, p50_ms: ms(control.percentile(50)), p99_ms: ms(control.percentile(99)), max_ms: ms(control.max) };
     if (status !== 0) failed++;
     const eventLoop = readLines<EventLoopDelay>(eldFile).filter((e) => e.seconds >= 0.5);
     for (const line of eventLoopReport(eventLoop, (script) => relative(root, script) || script)) process.stdout.write(`${line}\n`);
-    runs.push({ file, status, seconds, eventLoop, results: readLines(resultsFile), output });
+    process.stdout.write(`${controlLine(controlEventLoop)}\n`);
+    runs.push({ file, status, seconds, eventLoop, controlEventLoop, results: readLines(resultsFile), output });
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { eventLoopReport, judgedP99, type EventLoopDelay } from '../bench/lib/event-loop-report.js';
+import { controlLine, eventLoopReport, judgedP99, type EventLoopDelay } from '../bench/lib/event-loop-report.js';
 import { engineLoopP99, type RecordedRun } from '../bench/lib/compare.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -112,5 +112,9 @@ describe('event-loop report', () => {
     assert.equal(judgedP99(entry('x', 49)), 49);
     const run: RecordedRun = { date: '', commit: 'c', loadavg: [0, 0, 0], benches: [{ file: 'f', results: [], eventLoop: [entry('x', 49, 14), entry('y', 30)] }] };
     assert.equal(engineLoopP99(run).get('f'), 30);
+  });
+
+  it('prints the runner\'s idle loop as the control', () => {
+    assert.match(controlLine({ seconds: 42.4, p50_ms: 10.1, p99_ms: 61, max_ms: 230 }), /runner's idle loop over the same 42 s .*: 61 \/ 230 ms$/);
   });
 });

@@ -64,3 +64,12 @@ export function eventLoopReport(entries: readonly EventLoopDelay[], name: (scrip
   }
   return lines;
 }
+
+/**
+ * The control line: the runner's own loop over the bench, idle but for relaying output, at the
+ * benches' priority. A process's delay up to this figure is the machine's (waiting for a core), not
+ * a stall of its own.
+ */
+export function controlLine(c: DelayFigures): string {
+  return `event-loop delay p99 / max of the runner's idle loop over the same ${c.seconds.toFixed(0)} s (control: the machine's share of the delays above, from waiting for a core): ${c.p99_ms} / ${c.max_ms} ms`;
+}
