@@ -50,6 +50,18 @@ const SUB_SHIFT = 3;
 /** Sub-bucket table entries: a bin (>= 0), or one of these. */
 const SUB_PER_PIXEL = -1;
 const SUB_SKIP = -2;
+/**
+ * The affine kernel's one table (`sub`): per sub-bucket a pixel count (bits 0..28) and two marks:
+ * its pixels are binned one by one (the count is then not used), its bucket holds a wanted rank.
+ * Every pixel increments its entry and reads the marks in the same load (no branch on a flag).
+ */
+const SUB_BINNED = 1 << 29;
+const SUB_WANTED = 1 << 30;
+const SUB_COUNT = SUB_BINNED - 1;
+/** Flush the counts before any could reach the marks. */
+const SUB_MAX_PIXELS = SUB_BINNED >>> 1;
+/** Keys of wanted pixels kept before they are counted (4 MB). */
+const WANTED_LIST = 1 << 20;
 
 // Parameters of the kernels, in one Float64Array (numbers only: one shape for V8).
 const P_MIN = 0;
@@ -82,18 +94,29 @@ export interface Float32BinTotals {
   value(rank: number): number;
 }
 
+/** Wanted-key lists of ended passes (a worker thread runs one pass at a time): fresh memory costs page faults. */
+const spareLists: Int32Array[] = [];
+const NO_LIST = new Int32Array(1);
+
 export class Float32BinPass {
   private readonly params = new Float64Array(P_COUNT);
   private readonly rawEdges: Float64Array;
   private readonly edges: Float64Array;
   private readonly flags = new Int32Array(65_536);
-  /** Per straddling bucket, 256 entries (by key bits 8..15): the raw / stretched bin of those keys, or SUB_*. */
+  /** Per region (256 entries, by key bits 8..15): the raw / stretched bin of those keys, or SUB_*. */
   private readonly subRaw: Int32Array;
   private readonly subStretched: Int32Array;
-  /** Per sub-bucket: 1 when either of its bins is SUB_PER_PIXEL, else 0 (its pixels are counted in subCounts). */
-  private readonly subPerPixel: Int32Array;
-  /** Pixels per sub-bucket (those not binned one by one), int32 until a flush. */
-  private readonly subCounts: Int32Array;
+  /**
+   * Affine displays: the first entry of each bucket's region in `sub`: region 0 (never counted)
+   * for buckets counted whole, then the straddling buckets', then the wanted ones' not straddling.
+   */
+  private readonly regionOf = new Int32Array(65_536);
+  /** Pixels per sub-bucket and marks (SUB_BINNED, SUB_WANTED), until a flush. */
+  private readonly sub: Int32Array;
+  private subPixels = 0;
+  /** Keys of wanted pixels (affine displays), wantedAt[0] of them not yet counted. */
+  private wanted: Int32Array | undefined;
+  private readonly wantedAt = new Int32Array(1);
   private readonly order: Float32OrderStatistics;
   /** The order counts of this pass's bands, int32 until a flush into `order.counts`. */
   private readonly orderPart: Int32Array;
@@ -138,6 +161,8 @@ export class Float32BinPass {
     const { flags } = this;
     const slotOf = this.order.slotOf;
     const straddling: number[] = [];
+    // the wanted buckets not straddling get a region too (for the mark), after the straddling ones
+    const wantedOnly: number[] = [];
     for (let b = 0; b < 65_536; b++) {
       if (buckets[b] === 0) continue;
       const lo = floatOfKey(((b ^ 0x8000) << 16) | 0);
@@ -149,16 +174,21 @@ export class Float32BinPass {
       if (setup.affine && (f & (RAW_PER_PIXEL | STRETCHED_PER_PIXEL)) !== 0) {
         straddling.push(b);
         f |= straddling.length << SUB_SHIFT;
-      }
+      } else if (setup.affine && (f & WANTED) !== 0) wantedOnly.push(b);
       flags[b] = f;
     }
     // Second level for the straddling buckets: 256 sub-buckets of 256 keys each. The bins are
     // non-decreasing in the key, so a sub-bucket whose first and last keys share a bin is in it
     // whole; only the pixels of sub-buckets holding an edge are binned one by one.
-    this.subRaw = new Int32Array((straddling.length + 1) * 256);
-    this.subStretched = new Int32Array((straddling.length + 1) * 256);
-    this.subPerPixel = new Int32Array((straddling.length + 1) * 256);
-    this.subCounts = new Int32Array((straddling.length + 1) * 256);
+    const regions = 1 + straddling.length + wantedOnly.length;
+    this.subRaw = new Int32Array(regions * 256).fill(SUB_SKIP);
+    this.subStretched = new Int32Array(regions * 256).fill(SUB_SKIP);
+    this.sub = new Int32Array(regions * 256);
+    [...straddling, ...wantedOnly].forEach((b, i) => {
+      const at = (i + 1) << 8;
+      this.regionOf[b] = at;
+      if ((flags[b]! & WANTED) !== 0) this.sub.fill(SUB_WANTED, at, at + 256);
+    });
     straddling.forEach((b, i) => {
       const f = flags[b]!;
       for (let sb = 0; sb < 256; sb++) {
@@ -168,7 +198,7 @@ export class Float32BinPass {
         const j = ((i + 1) << 8) | sb;
         this.subRaw[j] = (f & RAW_PER_PIXEL) === 0 ? SUB_SKIP : subEntry(rawBin(lo, p, this.rawEdges), rawBin(hi, p, this.rawEdges), nb);
         this.subStretched[j] = (f & STRETCHED_PER_PIXEL) === 0 ? SUB_SKIP : subEntry(stretchedBin(lo, p, this.edges), stretchedBin(hi, p, this.edges), nb);
-        this.subPerPixel[j] = this.subRaw[j] === SUB_PER_PIXEL || this.subStretched[j] === SUB_PER_PIXEL ? 1 : 0;
+        if (this.subRaw[j] === SUB_PER_PIXEL || this.subStretched[j] === SUB_PER_PIXEL) this.sub[j]! |= SUB_BINNED;
       }
     });
   }
@@ -185,7 +215,7 @@ export class Float32BinPass {
     // int32 order counts: flush into the float64 ones before a count could pass 2^31 - 1
     if (this.orderPixels + band.length > 0x7fffffff) this.flushOrder();
     this.orderPixels += band.length;
-    if (this.setup.affine) countAffine(band, bitsOf(band), params, rawEdges, edges, flags, this.subRaw, this.subStretched, this.subPerPixel, this.subCounts, order.slotOf, this.orderPart, rawPart, part, sums);
+    if (this.setup.affine) this.addAffine(band);
     else countMapped(band, bitsOf(band), params, rawEdges, edges, flags, order.slotOf, this.orderPart, rawPart, part, sums, this.map);
     this.bandSums.push(sums[0]!, sums[1]!);
     // int32 counters within a band (fewer than 2^31 pixels); float64 totals
@@ -197,26 +227,67 @@ export class Float32BinPass {
     part.fill(0);
   }
 
+  private addAffine(band: Float32Array): void {
+    if (this.order.counts.length > 0) this.wanted ??= spareLists.pop() ?? new Int32Array(WANTED_LIST);
+    const wanted = this.wanted ?? NO_LIST;
+    this.sums.fill(0);
+    // the kernel writes a key per pixel at the list's end (kept only if wanted): pieces shorter than the list
+    const step = WANTED_LIST - 1;
+    for (let i = 0; i < band.length; i += step) {
+      const piece = band.length <= step ? band : band.subarray(i, i + step);
+      if (this.subPixels + piece.length > SUB_MAX_PIXELS) this.flushSubCounts();
+      this.subPixels += piece.length;
+      if (this.wantedAt[0]! + piece.length >= wanted.length) this.countWanted();
+      countAffine(piece, bitsOf(piece), this.params, this.rawEdges, this.edges, this.regionOf, this.sub, this.subRaw, this.subStretched, wanted, this.wantedAt, this.rawPart, this.part, this.sums);
+    }
+  }
+
+  /** Counts the listed wanted keys by their low 16 bits, bucket (slot) by bucket: each slot's counts stay in the cache while they are counted. */
+  private countWanted(): void {
+    const { wanted, wantedAt } = this;
+    if (!wanted || wantedAt[0] === 0) return;
+    countListed(wanted, wantedAt[0]!, this.order.slotOf, this.order.counts.length >>> 16, this.orderPart, this.slotScratch());
+    wantedAt[0] = 0;
+  }
+
+  private sorted: Int32Array | undefined;
+  private slotScratch(): Int32Array {
+    this.sorted ??= spareLists.pop() ?? new Int32Array(WANTED_LIST);
+    return this.sorted;
+  }
+
   /** This pass's counts (after its bands), to `merge` with other parts'. */
   counts(): Float32BinCounts {
+    this.countWanted();
+    // the lists go back to the worker's spares (fresh memory costs page faults)
+    if (this.wanted) spareLists.push(this.wanted);
+    if (this.sorted) spareLists.push(this.sorted);
+    this.wanted = undefined;
+    this.sorted = undefined;
+    spareLists.splice(0, spareLists.length - 4);
     if (this.orderFlushed) this.flushOrder();
     this.flushSubCounts();
     return { rawPart: this.rawTotal, part: this.total, order: this.orderFlushed ? this.order.counts : this.orderPart, bandSums: Float64Array.from(this.bandSums) };
   }
 
-  /** Adds the sub-buckets' pixels to their bins (each is wholly in one raw and one stretched bin, or skipped). */
+  /** Adds the sub-buckets' pixels to their bins (each is wholly in one raw and one stretched bin, skipped, or binned one by one). */
   private flushSubCounts(): void {
-    const { subCounts, subRaw, subStretched, rawTotal, total } = this;
-    for (let j = 0; j < subCounts.length; j++) {
-      const n = subCounts[j]!;
+    const { sub, subRaw, subStretched, rawTotal, total } = this;
+    for (let j = 256; j < sub.length; j++) {
+      const e = sub[j]!;
+      const n = e & SUB_COUNT;
       if (n === 0) continue;
+      sub[j] = e & ~SUB_COUNT;
+      if ((e & SUB_BINNED) !== 0) continue;
       if (subRaw[j]! >= 0) rawTotal[subRaw[j]!] += n;
       if (subStretched[j]! >= 0) total[subStretched[j]!] += n;
     }
-    subCounts.fill(0);
+    sub.fill(0, 0, 256);
+    this.subPixels = 0;
   }
 
   private flushOrder(): void {
+    this.countWanted();
     this.flushSubCounts();
     const { orderPart } = this;
     const counts = this.order.counts;
@@ -307,8 +378,8 @@ function binOf(x: number, first: number, last: number, e: Float64Array, nb: numb
  * (divisions, edge corrections) and the same as binOf's, inlined.
  */
 function countAffine(
-  band: Float32Array, bits: Int32Array, p: Float64Array, rEdges: Float64Array, sEdges: Float64Array, flags: Int32Array,
-  subRaw: Int32Array, subStretched: Int32Array, subPerPixel: Int32Array, subCounts: Int32Array, slotOf: Int32Array, order: Int32Array, rawPart: Int32Array, part: Int32Array, sums: Float64Array,
+  band: Float32Array, bits: Int32Array, p: Float64Array, rEdges: Float64Array, sEdges: Float64Array, regionOf: Int32Array, sub: Int32Array,
+  subRaw: Int32Array, subStretched: Int32Array, wanted: Int32Array, wantedAt: Int32Array, rawPart: Int32Array, part: Int32Array, sums: Float64Array,
 ): void {
   const nb = part.length;
   const min = p[P_MIN]!;
@@ -322,8 +393,10 @@ function countAffine(
   const aMin = p[P_A_MIN]!;
   const aSpan = p[P_A_SPAN]!;
   const shift = p[P_SHIFT]!;
-  let s1 = 0;
-  let s2 = 0;
+  // a band counted in pieces sums on from the previous piece (the same additions as in one loop)
+  let s1 = sums[0]!;
+  let s2 = sums[1]!;
+  let n = wantedAt[0]!;
   for (let i = 0, len = band.length; i < len; i++) {
     const u = bits[i]!;
     if ((u & NON_FINITE_BITS) === NON_FINITE_BITS) continue;
@@ -334,42 +407,59 @@ function countAffine(
     s1 += d;
     s2 += d * d;
     const key = u ^ ((u >> 31) & 0x7fffffff);
-    const b = (key >>> 16) ^ 0x8000;
-    const f = flags[b]!;
-    if (f === 0) continue;
-    if (f >= 1 << SUB_SHIFT) {
-      const j = ((f >> SUB_SHIFT) << 8) | ((key >>> 8) & 0xff);
-      // a sub-bucket wholly in one bin of each kind: counted as a whole, distributed afterwards
-      if (subPerPixel[j] === 0) subCounts[j]++;
-      else {
-        const kr = subRaw[j]!;
-        if (kr >= 0) rawPart[kr]++;
-        else if (kr === SUB_PER_PIXEL) {
-          let r = span === 0 ? 0 : (v - min) / span;
-          r = r < 0 ? 0 : r > 1 ? 1 : r;
-          if (r >= rFirst && r <= rLast) {
-            let k = ((r - rFirst) * rNorm) | 0;
-            if (k === nb) k--;
-            if (r < rEdges[k]!) k--;
-            else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
-            rawPart[k]++;
-          }
-        }
-        const ks = subStretched[j]!;
-        if (ks >= 0) part[ks]++;
-        else if (ks === SUB_PER_PIXEL && m >= sFirst && m <= sLast) {
-          let k = ((m - sFirst) * sNorm) | 0;
-          if (k === nb) k--;
-          if (m < sEdges[k]!) k--;
-          else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
-          part[k]++;
-        }
+    // one load for the count and both marks; region 0 (buckets counted whole) is never read back
+    const j = regionOf[(key >>> 16) ^ 0x8000]! | ((key >>> 8) & 0xff);
+    const e = sub[j]!;
+    sub[j] = e + 1;
+    // the key is written every time and kept (n moves on) only for a wanted bucket: no branch to mispredict
+    wanted[n] = key;
+    n += e >>> 30;
+    if ((e & SUB_BINNED) === 0) continue;
+    // a sub-bucket holding a bin edge: binned one by one (its count is not used)
+    const kr = subRaw[j]!;
+    if (kr >= 0) rawPart[kr]++;
+    else if (kr === SUB_PER_PIXEL) {
+      let r = span === 0 ? 0 : (v - min) / span;
+      r = r < 0 ? 0 : r > 1 ? 1 : r;
+      if (r >= rFirst && r <= rLast) {
+        let k = ((r - rFirst) * rNorm) | 0;
+        if (k === nb) k--;
+        if (r < rEdges[k]!) k--;
+        else if (k !== nb - 1 && r >= rEdges[k + 1]!) k++;
+        rawPart[k]++;
       }
     }
-    if ((f & WANTED) !== 0) order[(slotOf[b]! << 16) | (key & 0xffff)]++;
+    const ks = subStretched[j]!;
+    if (ks >= 0) part[ks]++;
+    else if (ks === SUB_PER_PIXEL && m >= sFirst && m <= sLast) {
+      let k = ((m - sFirst) * sNorm) | 0;
+      if (k === nb) k--;
+      if (m < sEdges[k]!) k--;
+      else if (k !== nb - 1 && m >= sEdges[k + 1]!) k++;
+      part[k]++;
+    }
   }
+  wantedAt[0] = n;
   sums[0] = s1;
   sums[1] = s2;
+}
+
+/**
+ * Counts `n` listed keys of wanted buckets into counts[slot << 16 | low bits], after sorting them by
+ * slot (`sorted`: room for n): one slot's 256 KB of counts at a time.
+ */
+function countListed(keys: Int32Array, n: number, slotOf: Int32Array, slots: number, counts: Int32Array, sorted: Int32Array): void {
+  const at = new Int32Array(slots + 1);
+  for (let k = 0; k < n; k++) at[slotOf[(keys[k]! >>> 16) ^ 0x8000]! + 1]++;
+  for (let s = 0; s < slots; s++) at[s + 1] += at[s]!;
+  for (let k = 0; k < n; k++) {
+    const key = keys[k]!;
+    sorted[at[slotOf[(key >>> 16) ^ 0x8000]!]++] = key;
+  }
+  for (let k = 0; k < n; k++) {
+    const key = sorted[k]!;
+    counts[(slotOf[(key >>> 16) ^ 0x8000]! << 16) | (key & 0xffff)]++;
+  }
 }
 
 /** countAffine for a mapping that is not affine: one call per pixel, stretched bins per pixel. */
@@ -424,7 +514,7 @@ function countMapped(
   sums[1] = s2;
 }
 
-/** Runs both kernels on a few pixels through every branch, so the first real band finds full type feedback. */
+/** Runs the kernels on a few pixels through every branch, so the first real band finds full type feedback. */
 function warmUp(): void {
   const edges = Float64Array.of(0, 0.25, 0.5, 0.75, 1);
   const p = Float64Array.of(-3, 10, 0, 1, 0, 1, -1, 4, 0.5);
@@ -433,16 +523,21 @@ function warmUp(): void {
   const flags = new Int32Array(65_536).fill(RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED);
   const slotOf = new Int32Array(65_536);
   const order = new Int32Array(65_536);
-  // sub-bucket slot 1 for every bucket: per pixel, a bin, skipped
+  // region 1 for every bucket: its sub-buckets binned per pixel, in a bin, skipped; some wanted
+  const regionOf = new Int32Array(65_536).fill(256);
+  const bins = new Int32Array(512);
+  for (let j = 256; j < 512; j++) bins[j] = j % 3 === 0 ? SUB_PER_PIXEL : j % 3 === 1 ? j & 3 : SUB_SKIP;
   const sub = new Int32Array(512);
-  for (let j = 256; j < 512; j++) sub[j] = j % 3 === 0 ? SUB_PER_PIXEL : j % 3 === 1 ? j & 3 : SUB_SKIP;
-  const subPerPixel = sub.map((e) => (e === SUB_PER_PIXEL ? 1 : 0));
+  const wanted = new Int32Array(WARM_UP_PIXELS.length + 1);
   const maps = [(v: number) => Math.min(1, Math.max(0, v / 8)), (v: number) => (v > 0 ? 1 : 0)];
   for (let i = 0; i < 4; i++) {
     p[P_SPAN] = i === 3 ? 0 : 10;
+    for (let j = 256; j < 512; j++) sub[j] = (j + i) % 2 === 0 ? SUB_BINNED | SUB_WANTED : (j + i) % 3 === 0 ? SUB_WANTED : 0;
     flags.fill(i === 1 ? WANTED : RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED | (1 << SUB_SHIFT));
     flags[0x8000] = i === 2 ? 0 : RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED; // the bucket of +0
-    countAffine(WARM_UP_PIXELS, bits, p, edges, edges, flags, sub, sub, subPerPixel, new Int32Array(512), slotOf, order, new Int32Array(4), new Int32Array(4), sums);
+    const at = new Int32Array(1);
+    countAffine(WARM_UP_PIXELS, bits, p, edges, edges, regionOf, sub, bins, bins, wanted, at, new Int32Array(4), new Int32Array(4), sums);
+    countListed(wanted, at[0]!, slotOf, 1, order, new Int32Array(wanted.length));
     countMapped(WARM_UP_PIXELS, bits, p, edges, edges, flags, slotOf, order, new Int32Array(4), new Int32Array(4), sums, maps[i % 2]!);
   }
 }
