@@ -199,6 +199,18 @@ export async function* planeRowBands(img: OpenedImage, limits: ViewerLimits, y0:
   }
 }
 
+/**
+ * planeRowBands read straight into `target` (rows [y0, y1) from its start; each band a view of it)
+ * when the plane is uncompressed float32 without scaling: the file's bytes are decoded where they
+ * land, with no band buffer to copy from. Undefined for other planes.
+ */
+export function planeRowBandsInto(img: OpenedImage, y0: number, y1: number, target: Float32Array): AsyncGenerator<{ y0: number; data: Float32Array }> | undefined {
+  if (img.hdu.kind !== 'image' || img.smoothed) return undefined;
+  const scaling = hduScaling(img.hdu);
+  if (scaling.bitpix !== -32 || scaling.bscale !== 1 || scaling.bzero !== 0) return undefined;
+  return new UncompressedRows(img).bandsInto(y0, y1, target);
+}
+
 /** Bands of an uncompressed image plane (rows [y0, y1)) through one reused byte buffer and one output array. */
 function uncompressedBands(img: OpenedImage, y0 = 0, y1 = img.height): AsyncGenerator<PixelArray> {
   return new UncompressedRows(img).bands(y0, y1);
@@ -237,6 +249,18 @@ class UncompressedRows {
     const view = this.one.subarray(0, bpp);
     await this.img.file.readInto(view, this.base + y * this.rowBytes + x * bpp);
     return decodeBand(view, this.scaling, this.oneOut)[0]!;
+  }
+
+  /** Bands of rows [y0, y1) (float32, no scaling) read into `target` from its start. */
+  async *bandsInto(y0: number, y1: number, target: Float32Array): AsyncGenerator<{ y0: number; data: Float32Array }> {
+    const { img, scaling, rowBytes } = this;
+    for (let y = y0; y < y1; y += img.bandRows) {
+      throwIfCancelled();
+      const rows = Math.min(img.bandRows, y1 - y);
+      const view = Buffer.from(target.buffer, target.byteOffset + (y - y0) * rowBytes, rows * rowBytes);
+      await img.file.readInto(view, this.base + y * rowBytes);
+      yield { y0: y, data: decodeBand(view, scaling) as Float32Array };
+    }
   }
 
   async *bands(y0: number, y1: number): AsyncGenerator<PixelArray> {
