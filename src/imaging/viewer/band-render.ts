@@ -208,7 +208,7 @@ async function sampleByRank(readers: SampleReaders, width: number, rowCounts: In
       while (ii <= k && rowOf[needed[ii]!]! < piece.y0 + rows) {
         const jj = needed[ii]!;
         const r = rowOf[jj]! - piece.y0;
-        out[jj] = nthFinite(piece.data, r * width, width, jj * stride - before[jj]!);
+        out[jj] = nthFinite(piece.data, r * width, width, jj * stride - before[jj]!, rowCounts[rowOf[jj]!]!);
         ii++;
       }
     }
@@ -217,9 +217,17 @@ async function sampleByRank(readers: SampleReaders, width: number, rowCounts: In
   return out;
 }
 
-function nthFinite(data: PixelArray, start: number, length: number, n: number): number {
+/** The n-th finite value of data[start, start + length), which holds `count` finite values. */
+function nthFinite(data: PixelArray, start: number, length: number, n: number, count: number): number {
+  // from both ends to the first finite values: when the span between them is `count` long, every
+  // value in it is finite (a row with a NaN border) and the n-th is read directly
+  let a = start;
+  let b = start + length - 1;
+  while (a <= b && data[a]! - data[a]! !== 0) a++;
+  while (b >= a && data[b]! - data[b]! !== 0) b--;
+  if (b - a + 1 === count) return n < count ? data[a + n]! : NaN;
   let seen = 0;
-  for (let i = start, end = start + length; i < end; i++) {
+  for (let i = a; i <= b; i++) {
     const v = data[i]!;
     if (v - v !== 0) continue;
     if (seen === n) return v;
