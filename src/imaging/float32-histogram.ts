@@ -157,7 +157,7 @@ export class Float32BinPass {
     this.total = new Float64Array(nb);
     // its counts take only flushes and merges (the shared, per-pass counts are orderPart)
     this.order = new Float32OrderStatistics(buckets, setup.ranks);
-    this.orderPart = options.orderCounts ?? new Int32Array(this.order.counts.length);
+    this.orderPart = options.orderCounts ?? new Int32Array(this.order.slots * 65_536);
     const { flags } = this;
     const slotOf = this.order.slotOf;
     const straddling: number[] = [];
@@ -205,7 +205,7 @@ export class Float32BinPass {
 
   /** Entries of the percentile counts (see `orderCounts`). */
   get orderLength(): number {
-    return this.order.counts.length;
+    return this.order.slots * 65_536;
   }
 
   /** Counts one band (whole rows; bands in plane order). */
@@ -228,7 +228,7 @@ export class Float32BinPass {
   }
 
   private addAffine(band: Float32Array): void {
-    if (this.order.counts.length > 0) this.wanted ??= spareLists.pop() ?? new Int32Array(WANTED_LIST);
+    if (this.order.slots > 0) this.wanted ??= spareLists.pop() ?? new Int32Array(WANTED_LIST);
     const wanted = this.wanted ?? NO_LIST;
     this.sums.fill(0);
     // the kernel writes a key per pixel at the list's end (kept only if wanted): pieces shorter than the list
@@ -246,7 +246,7 @@ export class Float32BinPass {
   private countWanted(): void {
     const { wanted, wantedAt } = this;
     if (!wanted || wantedAt[0] === 0) return;
-    countListed(wanted, wantedAt[0]!, this.order.slotOf, this.order.counts.length >>> 16, this.orderPart, this.slotScratch());
+    countListed(wanted, wantedAt[0]!, this.order.slotOf, this.order.slots, this.orderPart, this.slotScratch());
     wantedAt[0] = 0;
   }
 

@@ -98,12 +98,13 @@ export class Float32OrderStatistics {
   /** Slot of each bucket that holds a wanted rank, -1 for the others. */
   readonly slotOf = new Int32Array(65_536).fill(-1);
   private readonly firstRank = new Map<number, number>();
-  /** Counts of the wanted buckets' values by low 16 bits: slot << 16 | low bits. */
-  readonly counts: Float64Array;
+  /** Buckets holding wanted ranks (slots of 65,536 counts). */
+  readonly slots: number;
+  private counted: Float64Array | undefined;
   private readonly bucketOfRank = new Map<number, number>();
 
   /** `shared`: the counts in a SharedArrayBuffer (handed between worker threads without a copy). */
-  constructor(buckets: Float64Array, ranks: readonly number[], shared = false) {
+  constructor(buckets: Float64Array, ranks: readonly number[], private readonly shared = false) {
     const wanted = [...new Set(ranks)].sort((a, b) => a - b);
     let slots = 0;
     let before = 0;
@@ -120,7 +121,17 @@ export class Float32OrderStatistics {
       }
       before += n;
     }
-    this.counts = shared ? new Float64Array(new SharedArrayBuffer(slots * 65_536 * 8)) : new Float64Array(slots * 65_536);
+    this.slots = slots;
+  }
+
+  /**
+   * Counts of the wanted buckets' values by low 16 bits: slot << 16 | low bits. Allocated on first
+   * use: a caller that counts elsewhere (Float32BinPass) never touches these 0.5 MB a slot, whose
+   * page faults cost more than its counting setup.
+   */
+  get counts(): Float64Array {
+    this.counted ??= this.shared ? new Float64Array(new SharedArrayBuffer(this.slots * 65_536 * 8)) : new Float64Array(this.slots * 65_536);
+    return this.counted;
   }
 
   /** Counts the values of `band` that fall in the wanted buckets (the second pass). */
