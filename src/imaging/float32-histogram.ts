@@ -96,6 +96,8 @@ export interface Float32BinTotals {
 
 /** Wanted-key lists of ended passes (a worker thread runs one pass at a time): fresh memory costs page faults. */
 const spareLists: Int32Array[] = [];
+/** countListed's sort (slots < 256: a pass has at most 2 x 9 ranks). */
+let scratch: { sorted: Int32Array; slotsOf: Uint8Array } | undefined;
 const NO_LIST = new Int32Array(1);
 
 export class Float32BinPass {
@@ -246,14 +248,10 @@ export class Float32BinPass {
   private countWanted(): void {
     const { wanted, wantedAt } = this;
     if (!wanted || wantedAt[0] === 0) return;
-    countListed(wanted, wantedAt[0]!, this.order.slotOf, this.order.slots, this.orderPart, this.slotScratch());
+    // one scratch per thread: countListed runs to its end without yielding
+    scratch ??= { sorted: new Int32Array(WANTED_LIST), slotsOf: new Uint8Array(WANTED_LIST) };
+    countListed(wanted, wantedAt[0]!, this.order.slotOf, this.order.slots, this.orderPart, scratch.sorted, scratch.slotsOf);
     wantedAt[0] = 0;
-  }
-
-  private sorted: Int32Array | undefined;
-  private slotScratch(): Int32Array {
-    this.sorted ??= spareLists.pop() ?? new Int32Array(WANTED_LIST);
-    return this.sorted;
   }
 
   /** This pass's counts (after its bands), to `merge` with other parts'. */
@@ -261,10 +259,8 @@ export class Float32BinPass {
     this.countWanted();
     // the lists go back to the worker's spares (fresh memory costs page faults)
     if (this.wanted) spareLists.push(this.wanted);
-    if (this.sorted) spareLists.push(this.sorted);
     this.wanted = undefined;
-    this.sorted = undefined;
-    spareLists.splice(0, spareLists.length - 4);
+    spareLists.splice(0, spareLists.length - 2);
     if (this.orderFlushed) this.flushOrder();
     this.flushSubCounts();
     return { rawPart: this.rawTotal, part: this.total, order: this.orderFlushed ? this.order.counts : this.orderPart, bandSums: Float64Array.from(this.bandSums) };
@@ -446,19 +442,21 @@ function countAffine(
 
 /**
  * Counts `n` listed keys of wanted buckets into counts[slot << 16 | low bits], after sorting them by
- * slot (`sorted`: room for n): one slot's 256 KB of counts at a time.
+ * slot (`sorted`: room for n; `slotsOf`: n bytes): one slot's 256 KB of counts at a time.
  */
-function countListed(keys: Int32Array, n: number, slotOf: Int32Array, slots: number, counts: Int32Array, sorted: Int32Array): void {
+function countListed(keys: Int32Array, n: number, slotOf: Int32Array, slots: number, counts: Int32Array, sorted: Int32Array, slotsOf: Uint8Array): void {
   const at = new Int32Array(slots + 1);
-  for (let k = 0; k < n; k++) at[slotOf[(keys[k]! >>> 16) ^ 0x8000]! + 1]++;
-  for (let s = 0; s < slots; s++) at[s + 1] += at[s]!;
   for (let k = 0; k < n; k++) {
-    const key = keys[k]!;
-    sorted[at[slotOf[(key >>> 16) ^ 0x8000]!]++] = key;
+    const s = slotOf[(keys[k]! >>> 16) ^ 0x8000]!;
+    slotsOf[k] = s;
+    at[s + 1]++;
   }
-  for (let k = 0; k < n; k++) {
-    const key = sorted[k]!;
-    counts[(slotOf[(key >>> 16) ^ 0x8000]! << 16) | (key & 0xffff)]++;
+  for (let s = 0; s < slots; s++) at[s + 1] += at[s]!;
+  const end = at.slice(1);
+  for (let k = 0; k < n; k++) sorted[at[slotsOf[k]!]++] = keys[k]!;
+  for (let s = 0, k = 0; s < slots; s++) {
+    const base = s << 16;
+    for (const e = end[s]!; k < e; k++) counts[base | (sorted[k]! & 0xffff)]++;
   }
 }
 
@@ -537,7 +535,7 @@ function warmUp(): void {
     flags[0x8000] = i === 2 ? 0 : RAW_PER_PIXEL | STRETCHED_PER_PIXEL | WANTED; // the bucket of +0
     const at = new Int32Array(1);
     countAffine(WARM_UP_PIXELS, bits, p, edges, edges, regionOf, sub, bins, bins, wanted, at, new Int32Array(4), new Int32Array(4), sums);
-    countListed(wanted, at[0]!, slotOf, 1, order, new Int32Array(wanted.length));
+    countListed(wanted, at[0]!, slotOf, 1, order, new Int32Array(wanted.length), new Uint8Array(wanted.length));
     countMapped(WARM_UP_PIXELS, bits, p, edges, edges, flags, slotOf, order, new Int32Array(4), new Int32Array(4), sums, maps[i % 2]!);
   }
 }
