@@ -105,7 +105,11 @@ class PythonSide {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: AsyncIterator<string>;
   constructor(args: string[]) {
-    this.child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // without our side's GLIBC_TUNABLES: the reference runs in its usual environment (numpy asks
+    // for huge pages on its large arrays itself)
+    const env = { ...process.env };
+    delete env['GLIBC_TUNABLES'];
+    this.child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
   }
@@ -192,13 +196,14 @@ export default async function main({ root }: { root: string }): Promise<void> {
       py ? `max rel diff of sums ${Math.max(...py.aperture_photometry.sums.map((v, i) => Math.abs(phot[i]!.aperture_sum - v) / Math.abs(v))).toExponential(1)}` : ''],
   ];
   process.stdout.write(`\nanalysis on a ${size}x${size} float32 image (best of ${rounds} alternating rounds; CPU = user + system of each process, all threads; Node ${process.version})\n`);
+  process.stdout.write(`ours: GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] || '(none)'}${process.env['GLIBC_TUNABLES'] ? ' as npm start' : ''}; photutils: without it\n`);
   process.stdout.write(`${'case'.padEnd(42)} ${'ours cpu/wall s'.padStart(16)} ${'python cpu/wall s'.padStart(18)} ${'cpu ratio'.padStart(9)} ${'wall ratio'.padStart(10)}  check\n`);
   const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
   for (const [name, key, check] of rows) {
     const [oc, ow] = ours[key];
     const [tc, tw] = python ? theirs[key] : [undefined, undefined];
-    recordResult({ case: name, metric: 's CPU (best)', ours: oc, reference: tc, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, rounds, check } });
-    recordResult({ case: name, metric: 's wall (best)', ours: ow, reference: tw, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, rounds } });
+    recordResult({ case: name, metric: 's CPU (best)', ours: oc, reference: tc, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, rounds, check, glibcTunables: process.env['GLIBC_TUNABLES'] ?? '' } });
+    recordResult({ case: name, metric: 's wall (best)', ours: ow, reference: tw, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, rounds, glibcTunables: process.env['GLIBC_TUNABLES'] ?? '' } });
     process.stdout.write(`${name.padEnd(42)} ${`${f(oc)}/${f(ow)}`.padStart(16)} ${(tc === undefined ? '-' : `${f(tc)}/${f(tw!)}`).padStart(18)} ${(tc === undefined ? '-' : `${(tc / oc).toFixed(2)}x`).padStart(9)} ${(tw === undefined ? '-' : `${(tw / ow).toFixed(2)}x`).padStart(10)}  ${check}\n`);
   }
 }
