@@ -1,9 +1,9 @@
 /**
  * One side of bench/imaging/preview.bench.ts, in its own process so its peak RSS is its own:
  * renders CASE (preview | thumbnail | histogram) of PATH REPEAT times as the engine does, on its
- * worker pool (2 threads; the histogram and the thumbnail split across both, as GET /histogram and
- * POST /thumbnail do), so the main thread's event loop stays free (the runner reports its delay),
- * and prints one JSON line. CPU time is the process's, all threads.
+ * worker pool (2 threads; the histogram, the preview and the thumbnail split across both, as GET
+ * /histogram, GET /preview and POST /thumbnail do), so the main thread's event loop stays free
+ * (the runner reports its delay), and prints one JSON line. CPU time is the process's, all threads.
  */
 import { histogramInParts, type HistogramPartAnswer, type HistogramPartRunner, type HistogramResult, type PreviewFileResult, type ViewerLimits, thumbnailRequest } from '../../src/imaging/viewer/index.js';
 import { WorkerPool } from '../../src/workers/pool.js';
@@ -37,7 +37,7 @@ for (let i = 0; i < repeat; i++) {
   }
   last = kind === 'thumbnail'
     ? await previewOnPool(pool, thumbnailRequest(path!, limits))
-    : await pool.run<PreviewFileResult>('viewer.preview', {
+    : await previewOnPool(pool, {
       path: path!, sliceIndex: -1, display: { stretch: 'zscale' }, colormap: 'gray', width: 1000, height: 1000,
       format: 'png', quality: 90, nanColor: { r: 0, g: 0, b: 0, a: 0 }, limits,
     });

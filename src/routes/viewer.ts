@@ -97,7 +97,8 @@ export async function viewerRoutes(app: App, ctx: EngineContext): Promise<void> 
     if (notModified(request, reply, etag, hit?.headers)) return reply;
     if (hit) return reply.type(hit.mediaType).header('etag', etag).header('cache-control', 'no-cache').headers(hit.headers).send(hit.image);
     const payload = previewFileRequest(file.path, req, viewerLimits(ctx), avm);
-    const r = await renders.run(etag, (signal) => ctx.pool.run<PreviewFileResult>('viewer.preview', payload, { signal }), requestSignal(ctx, request, reply));
+    // split over the pool's free threads (preview-split.ts), one task on a busy pool
+    const r = await renders.run(etag, (signal) => previewOnPool(ctx.pool, payload, signal), requestSignal(ctx, request, reply));
     const image = Buffer.from(r.image.buffer, r.image.byteOffset, r.image.byteLength);
     const headers = {
       'x-cube-slices': String(r.nSlices),
