@@ -59,6 +59,7 @@ function contributions(inSize: number, outSize: number): Contributions {
 }
 
 export class AreaResampler {
+  /** Output rows [o0, o1) (every row unless `part`), `outWidth` floats each, from index 0. */
   readonly output: Float32Array;
   private readonly cols: Contributions;
   private readonly rows: Contributions;
@@ -94,21 +95,26 @@ export class AreaResampler {
    * `part`: make only output rows [o0, o1) (`partRows` gives them and the input rows to push),
    * bit for bit as the whole resampler makes them. The input row shared with the previous part (a
    * row straddling two output rows) is pushed to both, and counted in the statistics by the previous
-   * part only, so the parts' statistics add up to the whole plane's.
+   * part only, so the parts' statistics add up to the whole plane's. A part holds only its own
+   * rows (`output`), so two parts use the memory of one whole output between them.
+   * `options.output`: the array to make them in (its length (o1 - o0) × outWidth; filled with NaN
+   * here), e.g. over shared memory, so the rows reach the next thread without a copy.
    */
   /** Whether min and max are tracked (`options.minMax`, default true). */
   private readonly minMax: boolean;
 
   constructor(
     readonly inWidth: number, readonly inHeight: number, readonly outWidth: number, readonly outHeight: number, part?: ResamplerPart,
-    options: { readonly minMax?: boolean } = {},
+    options: { readonly minMax?: boolean; readonly output?: Float32Array } = {},
   ) {
     this.minMax = options.minMax ?? true;
-    this.output = new Float32Array(outWidth * outHeight).fill(NaN);
-    this.cols = contributions(inWidth, outWidth);
-    this.rows = contributions(inHeight, outHeight);
     this.o0 = part ? part.o0 : 0;
     this.o1 = part ? part.o1 : outHeight;
+    const length = (this.o1 - this.o0) * outWidth;
+    if (options.output && options.output.length !== length) throw new RangeError(`output holds ${options.output.length} floats, not ${length}`);
+    this.output = (options.output ?? new Float32Array(length)).fill(NaN);
+    this.cols = contributions(inWidth, outWidth);
+    this.rows = contributions(inHeight, outHeight);
     this.y0 = part ? part.y0 : 0;
     this.y1 = part ? part.y1 : inHeight;
     this.countFrom = part ? part.countFrom : 0;
@@ -379,7 +385,7 @@ export class AreaResampler {
     const acc = this.pending.get(oy);
     if (!acc) return;
     this.pending.delete(oy);
-    const base = oy * this.outWidth;
+    const base = (oy - this.o0) * this.outWidth;
     for (let ox = 0; ox < this.outWidth; ox++) {
       const w = acc.weight[ox]!;
       if (w > 0) this.output[base + ox] = acc.sum[ox]! / w;
@@ -389,11 +395,11 @@ export class AreaResampler {
     this.spare.push(acc);
   }
 
-  /** The resampled plane (call after every input row was pushed). */
+  /** The resampled plane, or a part's rows of it (call after every input row was pushed). */
   finish(): ImagePlane<Float32Array> {
     if (this.nextInputRow !== this.y1) throw new RangeError(`resampler got ${this.nextInputRow - this.y0} of ${this.y1 - this.y0} rows`);
     for (const oy of [...this.pending.keys()]) this.finishRow(oy);
-    return { width: this.outWidth, height: this.outHeight, data: this.output };
+    return { width: this.outWidth, height: this.o1 - this.o0, data: this.output };
   }
 }
 

@@ -51,6 +51,12 @@ export interface RunOptions {
   readonly transferList?: ReadonlyArray<ArrayBuffer | import('node:worker_threads').MessagePort>;
   /** Aborting it stops the task (see the module comment); `run` rejects with its reason. */
   readonly signal?: AbortSignal;
+  /**
+   * The task continues a request whose earlier tasks already ran (the last stage of a split): it
+   * waits ahead of the tasks that start new requests (first in, first out among such tasks), so a
+   * request begun on an idle pool is not sent to the back of a queue that formed meanwhile.
+   */
+  readonly resumes?: boolean;
 }
 
 export interface PoolStats {
@@ -88,8 +94,9 @@ export class WorkerPool {
   private terminated = 0;
   /** Tasks handed to piscina and not yet ended (at most `maxThreads`). */
   private dispatched = 0;
-  /** Tasks waiting for a thread, oldest first. */
+  /** Tasks waiting for a thread, oldest first; the first `resuming` of them continue a request (`RunOptions.resumes`). */
   private readonly waiting: Array<() => void> = [];
+  private resuming = 0;
   private readonly maxThreads: number;
 
   constructor(options: WorkerPoolOptions = {}) {
@@ -156,7 +163,7 @@ export class WorkerPool {
     this.active++;
     let outcome: TaskOutcome;
     try {
-      await this.turn(hard.signal);
+      await this.turn(hard.signal, options.resumes === true);
       try {
         outcome = (await this.piscina.run(message, { signal: hard.signal, ...(transferList ? { transferList } : {}) })) as TaskOutcome;
       } finally {
@@ -180,7 +187,7 @@ export class WorkerPool {
   }
 
   /** Resolves when this task may go to a thread (first in, first out); rejects if `signal` aborts first. */
-  private turn(signal: AbortSignal): Promise<void> {
+  private turn(signal: AbortSignal, resumes: boolean): Promise<void> {
     if (this.dispatched < this.maxThreads && this.waiting.length === 0) {
       this.dispatched++;
       return Promise.resolve();
@@ -192,17 +199,22 @@ export class WorkerPool {
       };
       const onAbort = () => {
         const i = this.waiting.indexOf(grant);
-        if (i >= 0) this.waiting.splice(i, 1);
+        if (i >= 0) {
+          this.waiting.splice(i, 1);
+          if (i < this.resuming) this.resuming--;
+        }
         reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(grant);
+      if (resumes) this.waiting.splice(this.resuming++, 0, grant);
+      else this.waiting.push(grant);
     });
   }
 
   /** A dispatched task has ended: its thread goes to the oldest waiting task. */
   private next(): void {
     const grant = this.waiting.shift();
+    if (this.resuming > 0) this.resuming--;
     if (grant) grant();
     else this.dispatched--;
   }

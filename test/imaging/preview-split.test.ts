@@ -166,7 +166,9 @@ describe('AreaResampler parts', () => {
           const r = new AreaResampler(inW, inH, outW, outH, rows);
           // in bands of 2 rows
           for (let y = rows.y0; y < rows.y1; y += 2) r.pushRows(data.subarray(y * inW, Math.min(rows.y1, y + 2) * inW));
-          output.set(r.finish().data.subarray(rows.o0 * outW, rows.o1 * outW), rows.o0 * outW);
+          const made = r.finish();
+          assert.equal(made.height, rows.o1 - rows.o0);
+          output.set(made.data, rows.o0 * outW);
           counts.set(r.rowFiniteCounts.subarray(rows.countFrom, rows.y1), rows.countFrom);
           running.push(r.running);
         }
@@ -194,7 +196,21 @@ describe('AreaResampler parts', () => {
     const rows = AreaResampler.partRows(inH, outH, 1, 2);
     const part = new AreaResampler(inW, inH, outW, outH, rows, { minMax: false });
     part.pushRows(data.subarray(rows.y0 * inW, rows.y1 * inW));
-    assert.deepEqual(part.finish().data.subarray(rows.o0 * outW), full.output.subarray(rows.o0 * outW));
+    assert.deepEqual(part.finish().data, full.output.subarray(rows.o0 * outW));
+  });
+
+  it('a part makes its rows in the array it is given (shared memory), and refuses one of the wrong length', () => {
+    const [inW, inH, outW, outH] = [50, 90, 20, 36];
+    const data = values(inW, inH, 12, { scattered: true, border: 1 });
+    const full = new AreaResampler(inW, inH, outW, outH);
+    full.pushRows(data, inH);
+    const rows = AreaResampler.partRows(inH, outH, 1, 3);
+    const into = new Float32Array(new SharedArrayBuffer((rows.o1 - rows.o0) * outW * 4)).fill(7);
+    const part = new AreaResampler(inW, inH, outW, outH, rows, { output: into });
+    part.pushRows(data.subarray(rows.y0 * inW, rows.y1 * inW));
+    assert.equal(part.finish().data, into);
+    assert.deepEqual([...into], [...full.output.subarray(rows.o0 * outW, rows.o1 * outW)]);
+    assert.throws(() => new AreaResampler(inW, inH, outW, outH, rows, { output: new Float32Array(outW * outH) }), RangeError);
   });
 
   it('mergeFinite keeps the first part\'s zero on a ±0 tie, as one pass does', () => {

@@ -103,7 +103,9 @@ async function reducePart(req: PreviewFileRequest, part: number, parts: number):
     const { width, height } = img;
     const size = outputSize(img, req);
     const rows = AreaResampler.partRows(height, size.height, part, parts);
-    const resampler = new AreaResampler(width, height, size.width, size.height, rows, { minMax: usesMinMax(req.display) });
+    // Shared memory: the rows reach the caller and the finish task without being copied.
+    const shared = new Float32Array(new SharedArrayBuffer((rows.o1 - rows.o0) * size.width * Float32Array.BYTES_PER_ELEMENT));
+    const resampler = new AreaResampler(width, height, size.width, size.height, rows, { minMax: usesMinMax(req.display), output: shared });
     const { stride0, pre } = allFiniteSample(width * height);
     let from = pre.length;
     let to = 0;
@@ -115,7 +117,7 @@ async function reducePart(req: PreviewFileRequest, part: number, parts: number):
         to = Math.max(to, b);
       }
     }
-    const output = resampler.finish().data.slice(rows.o0 * size.width, rows.o1 * size.width);
+    const output = resampler.finish().data;
     return {
       kind: 'part',
       o0: rows.o0,
@@ -134,16 +136,21 @@ async function finishParts(req: PreviewFileRequest, parts: readonly PreviewReduc
   return withOpenImage(req, async (img) => {
     const { width, height } = img;
     const size = outputSize(img, req);
-    const output = new Float32Array(size.width * size.height).fill(NaN);
+    // Every output row comes from exactly one part (consecutive ranges from row 0).
+    const output = new Float32Array(size.width * size.height);
     const rowCounts = new Int32Array(height);
     const rowFirst = new Int32Array(height);
     const { pre } = allFiniteSample(width * height);
+    let next = 0;
     for (const p of parts) {
+      if (p.o0 !== next || p.output.length !== (p.o1 - p.o0) * size.width) throw new RangeError(`part rows [${p.o0}, ${p.o1}) after row ${next}`);
+      next = p.o1;
       output.set(p.output, p.o0 * size.width);
       rowCounts.set(p.rowCounts, p.countFrom);
       rowFirst.set(p.rowFirst, p.countFrom);
       pre.set(p.sample.values, p.sample.from);
     }
+    if (next !== size.height) throw new RangeError(`parts end at row ${next} of ${size.height}`);
     const summary = mergeFinite(parts.map((p) => p.running));
     const stats = await displayStatistics(img, req.limits, req.display, summary, pre, rowCounts, rowFirst);
     return renderPreview(req, img, { width: size.width, height: size.height, data: output }, stats);
