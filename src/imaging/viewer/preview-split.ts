@@ -21,6 +21,8 @@ import type { FiniteSummary } from '../finite.js';
 import { AreaResampler, fitInside, mergeFinite } from '../resample.js';
 import { allFiniteSample, displayStatistics, takeSample, usesMinMax } from './band-render.js';
 import { getColormap } from '../colormaps/index.js';
+import { renderPlane } from '../preview.js';
+import { TRANSPARENT } from '../rasterize.js';
 import { previewFile, renderPreview, type PreviewFileRequest, type PreviewFileResult } from './preview-file.js';
 import { planeRowBands, withOpenImage, type OpenedImage } from './source.js';
 
@@ -173,4 +175,20 @@ function warmResampler(): void {
     r.finish();
   }
 }
-if (!isMainThread) warmResampler();
+/**
+ * And the `finish` stage's code (display statistics and mapping, rasterising, sharp's PNG and
+ * JPEG encoders), so that a thread's first previews do not pay for compiling it.
+ */
+async function warmRender(): Promise<void> {
+  const width = 512;
+  const height = 64;
+  const data = new Float32Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = i % width < 2 ? NaN : ((i * 7919) % 1009) * 0.5;
+  for (const [display, colormap, format] of [[{ stretch: 'zscale' }, 'gray', 'png'], [{ stretch: 'asinh' }, 'viridis', 'jpeg']] as const) {
+    await renderPlane({ width, height, data }, { display, colormap: getColormap(colormap)!, width, height, format, nanColor: TRANSPARENT });
+  }
+}
+if (!isMainThread) {
+  warmResampler();
+  void warmRender().catch(() => undefined);
+}
