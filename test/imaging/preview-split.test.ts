@@ -12,6 +12,8 @@ import {
   type PreviewFileRequest, type PreviewFileResult, type PreviewPartPayload, type ViewerLimits,
 } from '../../src/imaging/viewer/index.js';
 import { FIXTURES_DIR } from '../helpers/paths.js';
+import { Piscina } from 'piscina';
+import runTask, { MOVE_MIN_BYTES } from '../../src/workers/worker.js';
 
 /** Every stage's payload and answer cross a structured clone, as they do between pool threads. */
 const runInProcess = async (payload: PreviewPartPayload) => structuredClone(await previewPart(structuredClone(payload)));
@@ -123,6 +125,22 @@ describe('preview and thumbnail split across workers (previewInParts)', () => {
     assert.deepEqual(await stages(f.path, 2, 1e8), ['reduce', 'reduce']);
     assert.deepEqual(await stages(files.find((x) => x.name === 'tiny')!.path, 2, 21), ['reduce', 'reduce']);
     assert.deepEqual(await stages(f.path, 1, f.width * 3), ['whole']);
+  });
+
+  it('a rendered answer has the encoded image at its top level: a pool thread moves it rather than cloning it', async () => {
+    const f = files.find((x) => x.name === 'all-finite')!;
+    const req: PreviewFileRequest = { ...thumbnailRequest(f.path, { maxFileBytes: 1e9, maxElements: f.width * 3 }), width: 1000, height: 1000 };
+    const reduced = [await previewPart({ stage: 'reduce', req, part: 0, parts: 2 }), await previewPart({ stage: 'reduce', req, part: 1, parts: 2 })];
+    const whole = await previewFile(req);
+    assert.ok(whole.image.byteLength >= MOVE_MIN_BYTES);
+    for (const payload of [{ stage: 'whole', req }, { stage: 'finish', req, reduced }] as PreviewPartPayload[]) {
+      const r = (await runTask({ task: 'viewer.preview-part', payload })) as unknown as Record<symbol, unknown>;
+      const transfer = r[Piscina.transferableSymbol] as ArrayBuffer[] | undefined;
+      const outcome = r[Piscina.valueSymbol] as { ok: true; value: { image: Uint8Array } } | undefined;
+      assert.ok(transfer && outcome, `${payload.stage}: the answer is moved`);
+      assert.equal(outcome.value.image.buffer, transfer[0]);
+      assert.ok(Buffer.from(outcome.value.image).equals(Buffer.from(whole.image)), payload.stage);
+    }
   });
 
   it('an unknown colour map is refused as previewFile refuses it', async () => {

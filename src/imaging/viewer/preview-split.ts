@@ -45,9 +45,15 @@ export interface PreviewReducedPart {
   readonly sample: { readonly from: number; readonly values: Float64Array };
 }
 
-interface Whole {
-  readonly kind: 'whole';
-  readonly result: PreviewFileResult | null;
+/**
+ * A rendered picture. Its fields are the answer's own, so that the encoded image is a top-level
+ * array, which a pool thread moves to the caller instead of cloning it (worker.ts, moveLargeArrays).
+ */
+type Rendered = PreviewFileResult & { readonly kind: 'rendered' };
+
+/** The answer of a part whose plane the first part rendered whole. */
+interface Nothing {
+  readonly kind: 'nothing';
 }
 
 export type PreviewPartPayload =
@@ -55,7 +61,7 @@ export type PreviewPartPayload =
   | { readonly stage: 'reduce'; readonly req: PreviewFileRequest; readonly part: number; readonly parts: number }
   | { readonly stage: 'finish'; readonly req: PreviewFileRequest; readonly reduced: readonly PreviewReducedPart[] };
 
-export type PreviewPartAnswer = PreviewReducedPart | Whole;
+export type PreviewPartAnswer = PreviewReducedPart | Rendered | Nothing;
 
 /** Runs one stage's task on a worker thread (the pool's `run` for 'viewer.preview-part'). */
 export type PreviewPartRunner = (payload: PreviewPartPayload) => Promise<PreviewPartAnswer>;
@@ -63,25 +69,37 @@ export type PreviewPartRunner = (payload: PreviewPartPayload) => Promise<Preview
 /** `previewFile(req)` computed by `parts` worker tasks at a time (see the module comment). */
 export async function previewInParts(run: PreviewPartRunner, req: PreviewFileRequest, parts: number): Promise<PreviewFileResult> {
   const n = Math.max(1, Math.floor(parts));
-  if (n === 1) return ((await run({ stage: 'whole', req })) as Whole).result!;
+  if (n === 1) return picture(await run({ stage: 'whole', req }));
   const answers = await Promise.all(Array.from({ length: n }, (_, part) => run({ stage: 'reduce', req, part, parts: n })));
   const first = answers[0]!;
-  if (first.kind === 'whole') return first.result!;
-  return ((await run({ stage: 'finish', req, reduced: answers as PreviewReducedPart[] })) as Whole).result!;
+  if (first.kind === 'rendered') return picture(first);
+  return picture(await run({ stage: 'finish', req, reduced: answers as PreviewReducedPart[] }));
+}
+
+function rendered(result: PreviewFileResult): Rendered {
+  return { kind: 'rendered', ...result };
+}
+
+/** The result as `previewFile` gives it (without the answer's `kind`). */
+function picture(answer: PreviewPartAnswer): PreviewFileResult {
+  if (answer.kind !== 'rendered') throw new Error(`preview split: expected a picture, got '${answer.kind}'`);
+  const { kind, ...result } = answer;
+  void kind;
+  return result;
 }
 
 /** The worker side: one stage of `previewInParts`. */
 export async function previewPart(payload: PreviewPartPayload): Promise<PreviewPartAnswer> {
   switch (payload.stage) {
     case 'whole':
-      return { kind: 'whole', result: await previewFile(payload.req) };
+      return rendered(await previewFile(payload.req));
     case 'reduce': {
       const reduced = await reducePart(payload.req, payload.part, payload.parts);
       if (reduced) return reduced;
-      return { kind: 'whole', result: payload.part === 0 ? await previewFile(payload.req) : null };
+      return payload.part === 0 ? rendered(await previewFile(payload.req)) : { kind: 'nothing' };
     }
     case 'finish':
-      return { kind: 'whole', result: await finishParts(payload.req, payload.reduced) };
+      return rendered(await finishParts(payload.req, payload.reduced));
   }
 }
 
