@@ -195,11 +195,17 @@ export class BatchWriter {
     this.current = this.spare.pop() ?? this.newBuffer();
     this.fill = 0;
     const data = buf.subarray(0, length);
-    const hashed = this.digest?.update(data);
+    // In order with a digest on a thread: that thread writes and hashes the buffer (one message
+    // each way); else the write thread writes it and the digest thread hashes it.
+    const { digest, file } = this;
+    const posted = digest?.updateAndWrite && file.writeVia ? file.writeVia(data, at, (fd) => digest.updateAndWrite!(data, fd, at)) : undefined;
+    posted?.catch(() => undefined); // its error is taken in the chain
+    const hashed = posted ? undefined : digest?.update(data);
     this.chain = this.chain.then(async () => {
       if (this.writeError !== undefined) return;
       try {
-        await this.file.write(data, at);
+        // Not written by the digest thread (it failed): written here, still in file order.
+        if (!(await (posted ?? false))) await this.file.write(data, at);
         this.onWritten(at, length);
       } catch (err) {
         if (err instanceof DiskFullError && err.bytesWritten > 0) this.onWritten(at, err.bytesWritten);
@@ -208,7 +214,7 @@ export class BatchWriter {
       }
     });
     // The buffer is free again once it is both on disk and hashed.
-    const released = Promise.all([this.chain, hashed]).then(() => {
+    const released = Promise.all([this.chain, hashed, posted?.catch(() => undefined)]).then(() => {
       this.spare.push(buf);
       for (const wake of this.freed.splice(0)) wake();
       if (this.waiting && this.canTakeMore() && this.writeError === undefined) {

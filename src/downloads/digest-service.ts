@@ -15,9 +15,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ContentDigest, type DigestResult } from './content-digest.js';
 import type { FileLayer } from './file-layer.js';
+import { WRITE_PIECE } from './write-thread.js';
 
 export interface StreamDigest {
   update(data: Uint8Array): Promise<void>;
+  /**
+   * Hashes `data` (shared memory) and writes it at `position` of descriptor `fd` on the digest's
+   * thread, in WRITE_PIECE pwrites; resolves with what the write did once both are done.
+   * Undefined when the thread cannot (no worker, data not shared, or the thread failed: then the
+   * bytes may not be written and the digest is unusable): the caller writes them itself.
+   * Absent on digests that hash on the caller's thread.
+   */
+  updateAndWrite?(data: Uint8Array, fd: number, position: number): Promise<WriteOutcome | undefined>;
   /** Bytes fed so far (NaN once the digest is unusable). */
   readonly bytes: number;
   finish(): Promise<DigestResult>;
@@ -25,11 +34,18 @@ export interface StreamDigest {
   dispose(): void;
 }
 
+/** What a write done on a digest thread did: bytes written contiguously from its start, and the error. */
+export interface WriteOutcome {
+  done: number;
+  code?: string;
+  message?: string;
+}
+
 export type DigestRequest =
-  | { op: 'update'; id: number; seq: number; buffer: ArrayBufferLike; offset: number; length: number }
+  | { op: 'update'; id: number; seq: number; buffer: ArrayBufferLike; offset: number; length: number; write?: { fd: number; position: number; piece: number } }
   | { op: 'finish'; id: number; seq: number }
   | { op: 'drop'; id: number; seq: number };
-export type DigestReply = { seq: number; result?: DigestResult; error?: string };
+export type DigestReply = { seq: number; result?: DigestResult; written?: WriteOutcome; error?: string };
 
 /** Hashing on this thread (no worker, or a broken one). */
 class InThreadDigest implements StreamDigest {
@@ -164,6 +180,19 @@ export class DigestService {
         }
         const reply = await thread.send(worker, message, transfer);
         if (reply.error) broken = true;
+      },
+      updateAndWrite: async (data, fd, position) => {
+        if (broken) return undefined;
+        if (!(data.buffer instanceof SharedArrayBuffer)) {
+          broken = true; // neither hashed nor written: the caller writes, and the file is hashed after
+          return undefined;
+        }
+        bytes += data.length;
+        const write = { fd, position, piece: WRITE_PIECE };
+        const reply = await thread.send(worker, { op: 'update', id, seq: this.nextSeq++, buffer: data.buffer, offset: data.byteOffset, length: data.length, write });
+        if (reply.error) broken = true;
+        // A reply without the write's outcome: the thread died (or never wrote); written elsewhere.
+        return reply.written;
       },
       finish: async () => {
         settle();

@@ -309,7 +309,8 @@ class FileRun {
     // Out of order, the bytes written so far in file order are read back and hashed meanwhile.
     const behind: PrefixDigest | undefined = inOrder ? undefined : new PrefixDigest(this.newDigest(), (from, to) => feedFile(behind!.digest, this.o.fs, this.part, to, this.signal, from));
     behind?.grew(prefixEnd(entry.ranges));
-    const file = await this.o.fs.openWritable(this.part);
+    // In order, the digest's thread also writes the file (BatchWriter): no write thread to start.
+    const file = await this.o.fs.openWritable(this.part, { viaDigestThread: digest?.updateAndWrite !== undefined });
     const syncer = this.o.syncData !== false ? new BackgroundSync(file) : undefined;
     const local = new AbortController();
     setMaxListeners(0, local.signal);
@@ -448,7 +449,7 @@ class FileRun {
       digest?.dispose();
       digest = await this.primeDigest(from);
       entry.sequential = true;
-      const file = await this.o.fs.openWritable(this.part);
+      const file = await this.o.fs.openWritable(this.part, { viaDigestThread: digest.updateAndWrite !== undefined });
       const syncer = this.o.syncData !== false ? new BackgroundSync(file) : undefined;
       let pos = from;
       let writer: BatchWriter | undefined;

@@ -4,12 +4,20 @@
  * ENOSPC/EDQUOT become DiskFullError carrying how many bytes of the failed write did land.
  */
 import { open, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import type { WriteOutcome } from './digest-service.js';
 import { DiskFullError } from './errors.js';
 import { PartialWriteError, startWriteThread, writeAll } from './write-thread.js';
 
 export interface WritableFile {
   /** Writes all of `data` at `position`, or throws (DiskFullError with the bytes that landed). */
   write(data: Uint8Array, position: number): Promise<void>;
+  /**
+   * Optional: writes `data` at `position` through `writer`, which is given the descriptor and
+   * writes on another thread (a digest thread: BatchWriter). False when `writer` answered
+   * undefined (it wrote nothing, or may not have): the caller writes the bytes with `write`.
+   * Throws as `write` does.
+   */
+  writeVia?(data: Uint8Array, position: number, writer: (fd: number) => Promise<WriteOutcome | undefined>): Promise<boolean>;
   truncate(length: number): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
@@ -21,8 +29,11 @@ export interface ReadableFile {
 }
 
 export interface FileLayer {
-  /** Opens for writing, creating the file when missing, never truncating. */
-  openWritable(path: string): Promise<WritableFile>;
+  /**
+   * Opens for writing, creating the file when missing, never truncating. `viaDigestThread`: the
+   * caller means to write through `writeVia` (no write thread needs to start for it).
+   */
+  openWritable(path: string, options?: { viaDigestThread?: boolean }): Promise<WritableFile>;
   openReadable(path: string): Promise<ReadableFile>;
   /** Size in bytes, or undefined when the file does not exist. */
   size(path: string): Promise<number | undefined>;
@@ -45,7 +56,22 @@ class NodeWritableFile implements WritableFile {
   constructor(private readonly handle: FileHandle, private readonly path: string) {}
 
   write(data: Uint8Array, position: number): Promise<void> {
-    const done = this.writeAll(data, position);
+    return this.track(this.writeAll(data, position));
+  }
+
+  writeVia(data: Uint8Array, position: number, writer: (fd: number) => Promise<WriteOutcome | undefined>): Promise<boolean> {
+    const done = writer(this.handle.fd).then((outcome) => {
+      if (!outcome) return false;
+      if (outcome.code === undefined && outcome.done >= data.length) return true;
+      const error = Object.assign(new Error(outcome.message ?? 'short write'), { code: outcome.code }) as NodeJS.ErrnoException;
+      if (isNoSpace(error)) throw new DiskFullError(`disk full while writing ${this.path}`, outcome.done, error);
+      throw error;
+    });
+    return this.track(done);
+  }
+
+  /** Keeps `done` among the writes `close` waits for. */
+  private track<T>(done: Promise<T>): Promise<T> {
     const settled = done.then(
       () => undefined,
       () => undefined,
@@ -80,8 +106,8 @@ class NodeWritableFile implements WritableFile {
 }
 
 export const nodeFileLayer: FileLayer = {
-  async openWritable(path) {
-    startWriteThread(); // boots while the first piece streams in
+  async openWritable(path, options) {
+    if (!options?.viaDigestThread) startWriteThread(); // boots while the first piece streams in
     // 'a' would ignore positions on Linux; 'r+' needs the file to exist.
     const handle = await open(path, 'r+').catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;

@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContentDigest } from '../../src/downloads/content-digest.js';
 import { DigestService, feedFile, sharedBuffers } from '../../src/downloads/digest-service.js';
@@ -69,6 +69,53 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
       const last = service.create();
       await last.update(Buffer.from('abc'));
       assert.equal((await last.finish()).sha256, sha256(Buffer.from('abc')));
+    } finally {
+      await tmp.remove();
+    }
+  });
+
+  it('writes and hashes on the digest thread (updateAndWrite): bytes at their positions, then a failed write stops the later ones', async () => {
+    const tmp = await tempDir();
+    try {
+      const service = new DigestService();
+      services.push(service);
+      const data = seededBytes(5 * 1024 * 1024 + 123, 11);
+      const path = join(tmp.dir, 'w.bin');
+      const handle = await open(path, 'w+');
+      const digest = service.create();
+      const buffers: Buffer[] = [];
+      const posted: Array<Promise<unknown>> = [];
+      // Posted without waiting, as BatchWriter does: the thread writes them in order.
+      for (let pos = 0; pos < data.length; pos += sharedBuffers.size) {
+        const buf = sharedBuffers.take();
+        buffers.push(buf);
+        const n = data.copy(buf, 0, pos, Math.min(data.length, pos + sharedBuffers.size));
+        posted.push(digest.updateAndWrite!(buf.subarray(0, n), handle.fd, pos));
+      }
+      const outcomes = await Promise.all(posted);
+      assert.deepEqual(outcomes, [{ done: 2 * 1024 * 1024 }, { done: 2 * 1024 * 1024 }, { done: 1024 * 1024 + 123 }]);
+      const got = await digest.finish();
+      assert.equal(got.sha256, sha256(data));
+      await handle.close();
+      assert.ok((await readFile(path)).equals(data));
+
+      // A descriptor open for reading only: the first write fails with its code, the next is not tried.
+      const reader = await open(path, 'r');
+      const failing = service.create();
+      const first = await failing.updateAndWrite!(buffers[0]!.subarray(0, 1000), reader.fd, 0);
+      assert.equal(first?.done, 0);
+      assert.equal(first?.code, 'EBADF');
+      const second = await failing.updateAndWrite!(buffers[1]!.subarray(0, 1000), reader.fd, 1000);
+      assert.equal(second?.done, 0);
+      assert.equal(second?.code, 'ECANCELED');
+      failing.dispose();
+      await reader.close();
+      // Ordinary (not shared) memory is not taken: the caller writes it, and the digest is given up.
+      const plain = service.create();
+      assert.equal(await plain.updateAndWrite!(Buffer.from('abc'), 0, 0), undefined);
+      assert.ok(Number.isNaN(plain.bytes));
+      plain.dispose();
+      for (const b of buffers) sharedBuffers.give(b);
     } finally {
       await tmp.remove();
     }
