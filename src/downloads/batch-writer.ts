@@ -142,12 +142,13 @@ export class BatchWriter {
   /**
    * Lends the free end of the current buffer to the connection (bounded by `stop`). Without a
    * spare buffer the last byte is kept back: filling `current` would force a flush with nothing
-   * to go on with. Nothing moves `current` until `filled` (see BodyTarget).
+   * to go on with; but not while waiting (paused), as the body resumes only once a buffer came
+   * back. Nothing moves `current` until `filled` (see BodyTarget).
    */
   private readonly target: BodyTarget = {
     lend: () => {
       if (this.writeError !== undefined || this.overrun) return undefined;
-      const room = Math.min(WRITE_BATCH - this.fill - (this.spare.length > 0 ? 0 : 1), this.stop - this.received);
+      const room = Math.min(WRITE_BATCH - this.fill - (this.spare.length > 0 || this.waiting ? 0 : 1), this.stop - this.received);
       return room > 0 ? this.current.subarray(this.fill, this.fill + room) : undefined;
     },
     filled: (n) => {

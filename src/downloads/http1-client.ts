@@ -41,7 +41,8 @@ export type BodySink = (chunk: Buffer) => boolean;
 
 /**
  * A consumer that lends its own memory so the socket reads body bytes straight into it.
- * `lend()` is asked after every socket read while the body flows: the next read lands at the
+ * `lend()` is asked after every socket read of the body, paused or not (a paused body's next read
+ * comes after `resume()`, into what was lent before it): the next read lands at the
  * start of the returned region (at most its length), then `filled(n)` says how many bytes did.
  * Between the two, the region must stay untouched and owned by the consumer; it stays so because
  * the consumer only moves on inside `filled`/its sink, or once the body has ended or failed (and
@@ -91,9 +92,13 @@ class Body implements ResponseBody {
     this.pause();
   }
 
-  /** From the connection: where the next bytes may be read in place (only while flowing). */
+  /**
+   * From the connection: where the next bytes may be read in place. Also while paused (nothing
+   * pending): the socket asks right after each read, and the read after a pause comes only once
+   * resumed; lent then, it lands in place instead of in the connection's scratch memory and a copy.
+   */
   lend(): Uint8Array | undefined {
-    if (!this.target || !this.sink || this.paused || this.pending.length > 0 || this.discarded || this.ended || this.error) return undefined;
+    if (!this.target || !this.sink || this.pending.length > 0 || this.discarded || this.ended || this.error) return undefined;
     return this.target.lend();
   }
 

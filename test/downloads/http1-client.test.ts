@@ -96,11 +96,19 @@ describe('Http1Client', () => {
       let inPlace = 0;
       let copied = 0;
       let fills = 0;
-      // Lends [at, at+regionBytes); pauses after every fifth read and resumes later (the first
-      // read after a resume comes through the sink, as a copy).
+      let pauses = 0;
+      let paused = false;
+      // Lends [at, at+regionBytes); pauses after every fifth read and resumes later. lend() is
+      // also asked while paused: at every other pause it lends nothing, so the first read after
+      // that resume comes through the sink, as a copy; at the others that read lands in place.
       const pauseNow = () => {
         if (++fills % 5 !== 0) return true;
-        setTimeout(() => res.body.resume(), 2);
+        paused = true;
+        pauses++;
+        setTimeout(() => {
+          paused = false;
+          res.body.resume();
+        }, 2);
         return false;
       };
       await res.body.pipe(
@@ -112,6 +120,7 @@ describe('Http1Client', () => {
         },
         {
           lend: () => {
+            if (paused && pauses % 2 === 1) return undefined;
             lentEnd = at + regionBytes;
             return out.subarray(at, lentEnd);
           },
