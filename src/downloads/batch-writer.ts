@@ -41,6 +41,8 @@ export class BatchWriter {
   private readonly freed: Array<() => void> = [];
   /** When the current buffer received its first byte. */
   private bufferedSince = 0;
+  /** Buffers queued to be written on this thread's side (not by the digest thread), not yet written. */
+  private writesHere = 0;
   /** The digest saw bytes out of file order: it must not be used. */
   digestBroken = false;
 
@@ -196,22 +198,31 @@ export class BatchWriter {
     this.current = this.spare.pop() ?? this.newBuffer();
     this.fill = 0;
     const data = buf.subarray(0, length);
-    // In order with a digest on a thread: that thread writes and hashes the buffer (one message
-    // each way); else the write thread writes it and the digest thread hashes it.
+    // In order with a digest on a running thread: that thread writes and hashes the buffer (one
+    // message each way); else the bytes are hashed there and written here (the write thread, or
+    // libuv). Writes stay in file order: after a buffer written here, the next one goes to the
+    // digest thread only once the chain reaches it (a .part written in order is trusted up to its
+    // size on resume, so no byte may land past one not yet written).
     const { digest, file } = this;
-    const posted = digest?.updateAndWrite && file.writeVia ? file.writeVia(data, at, (fd) => digest.updateAndWrite!(data, fd, at)) : undefined;
+    const viaDigest = digest?.updateAndWrite !== undefined && file.writeVia !== undefined && digest.writesNow?.() === true;
+    const post = () => file.writeVia!(data, at, (fd) => digest!.updateAndWrite!(data, fd, at));
+    let posted = viaDigest && this.writesHere === 0 ? post() : undefined;
     posted?.catch(() => undefined); // its error is taken in the chain
-    const hashed = posted ? undefined : digest?.update(data);
+    const hashed = viaDigest ? undefined : digest?.update(data);
+    if (!viaDigest) this.writesHere++;
     this.chain = this.chain.then(async () => {
       if (this.writeError !== undefined) return;
       try {
-        // Not written by the digest thread (it failed): written here, still in file order.
+        if (viaDigest) posted ??= post();
+        // Not written by the digest thread (it failed), or not meant to be: written here, in order.
         if (!(await (posted ?? false))) await this.file.write(data, at);
         this.onWritten(at, length);
       } catch (err) {
         if (err instanceof DiskFullError && err.bytesWritten > 0) this.onWritten(at, err.bytesWritten);
         this.writeError = err;
         this.body?.discard();
+      } finally {
+        if (!viaDigest) this.writesHere--;
       }
     });
     // The buffer is free again once it is both on disk and hashed.

@@ -27,6 +27,12 @@ export interface StreamDigest {
    * Absent on digests that hash on the caller's thread.
    */
   updateAndWrite?(data: Uint8Array, fd: number, position: number): Promise<WriteOutcome | undefined>;
+  /**
+   * True once the digest's thread has answered a first message (it is running): until then a
+   * write posted to it would wait for the thread to boot (~0.1 s, seconds under tsx on a loaded
+   * machine) and bytes a crash loses would pile up; write elsewhere meanwhile.
+   */
+  writesNow?(): boolean;
   /** Bytes fed so far (NaN once the digest is unusable). */
   readonly bytes: number;
   finish(): Promise<DigestResult>;
@@ -73,6 +79,8 @@ function workerFile(): string | undefined {
 class DigestThread {
   private worker: Worker | undefined;
   failed = false;
+  /** The worker has answered at least once (it has booted). */
+  answered = false;
   /** Digests created on this thread and not yet finished or dropped. */
   active = 0;
   private readonly waiting = new Map<number, { resolve: (r: DigestReply) => void }>();
@@ -88,6 +96,7 @@ class DigestThread {
     const worker = new Worker(source, { eval: true });
     worker.unref();
     worker.on('message', (reply: DigestReply) => {
+      this.answered = true;
       const w = this.waiting.get(reply.seq);
       if (!w) return;
       this.waiting.delete(reply.seq);
@@ -181,6 +190,7 @@ export class DigestService {
         const reply = await thread.send(worker, message, transfer);
         if (reply.error) broken = true;
       },
+      writesNow: () => !broken && thread.answered && !thread.failed,
       updateAndWrite: async (data, fd, position) => {
         if (broken) return undefined;
         if (!(data.buffer instanceof SharedArrayBuffer)) {

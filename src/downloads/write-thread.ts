@@ -8,8 +8,10 @@
  * s/GiB in `copy_folio_from_iter_atomic`, 64 KiB pwrites 0.17-0.2 s/GiB (curl writes 16 KiB).
  * Why a thread: 32 writes per 2 MiB through libuv's pool would be 32 hand-offs to the event loop;
  * here one message goes out per buffer and one reply comes back, and the event loop never blocks
- * on the disk. Only SharedArrayBuffer data can be written there; anything else, or every write
- * once the thread failed, goes through libuv in parallel pieces (`writePieces`).
+ * on the disk. Only SharedArrayBuffer data can be written there; anything else, every write
+ * before `startWriteThread` (files written in order are written by their digest thread, and
+ * write here only until it runs) or once the thread failed, goes through libuv in parallel
+ * pieces (`writePieces`).
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
@@ -48,12 +50,14 @@ parentPort.on('message', (m) => {
 class WriteThread {
   private worker: Worker | undefined;
   private failed = false;
+  /** Started by startWriteThread only: a write never waits for the thread to boot (libuv instead). */
+  private wanted = false;
   private nextSeq = 1;
   private readonly waiting = new Map<number, (r: WriteReply | undefined) => void>();
 
   /** Writes `data` at `position` of `fd`; undefined when the thread is not available (write elsewhere). */
   write(fd: number, data: Uint8Array, position: number): Promise<WriteReply | undefined> {
-    const worker = this.get();
+    const worker = this.wanted ? this.get() : undefined;
     if (!worker || !(data.buffer instanceof SharedArrayBuffer)) return Promise.resolve(undefined);
     const seq = this.nextSeq++;
     return new Promise((resolve) => {
@@ -70,6 +74,7 @@ class WriteThread {
   }
 
   start(): void {
+    this.wanted = true;
     this.get();
   }
 
