@@ -22,7 +22,6 @@ const size = small ? 1024 : 4096;
 const nStars = small ? 250 : 1000;
 // alternating rounds; the best of each side counts
 const rounds = Math.max(1, Number(process.env.BENCH_REPEAT ?? 5));
-const helper = process.env.BENCH_ANALYSIS_HELPER === '0' ? undefined : meshHelper();
 
 /** Deterministic image: LCG + Box-Muller noise (sigma 5) on 100 + gradient, Gaussian stars (sigma 1.5 px). */
 function makeImage(): { plane: ImagePlane<Float32Array>; positions: Array<[number, number]> } {
@@ -145,8 +144,8 @@ export default async function main({ root }: { root: string }): Promise<void> {
     sigma_clipped_stats: () => streamingSigmaClippedStats(plane.data, undefined, { sigmaLower: 3, sigmaUpper: 3, maxiters: 5, cenfunc: 'median' }),
     background_segmentation: async () => {
       // both cores: a helper thread takes half the box statistics and the RMS zoom (bit-identical
-      // to compute(); CPU is still counted for all threads); BENCH_ANALYSIS_HELPER=0: one thread
-      const bkg = await new MeshBackground({ boxSize: 64, filterSize: 3, sigma: 3, maxiters: 10 }).computeParallel(plane, helper);
+      // to compute(); CPU is still counted for all threads)
+      const bkg = await new MeshBackground({ boxSize: 64, filterSize: 3, sigma: 3, maxiters: 10 }).computeParallel(plane, meshHelper());
       const k = gaussianKernel1d(3 / 2.3548200450309493, 5);
       // convolve(data - background): the difference is made row by row inside the convolution
       const conv = astropyConvolveSeparable(plane, k, k, { subtract: bkg.background });
@@ -200,14 +199,14 @@ export default async function main({ root }: { root: string }): Promise<void> {
       py ? `max rel diff of sums ${Math.max(...py.aperture_photometry.sums.map((v, i) => Math.abs(phot[i]!.aperture_sum - v) / Math.abs(v))).toExponential(1)}` : ''],
   ];
   process.stdout.write(`\nanalysis on a ${size}x${size} float32 image (best of ${rounds} alternating rounds; CPU = user + system of each process, all threads; Node ${process.version})\n`);
-  process.stdout.write(`ours: GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] || '(none)'}${process.env['GLIBC_TUNABLES'] ? ' as npm start' : ''}, Background2D ${helper ? 'on two threads (computeParallel)' : 'on one thread'}; photutils: without the tunables, one thread\n`);
+  process.stdout.write(`ours: GLIBC_TUNABLES=${process.env['GLIBC_TUNABLES'] || '(none)'}${process.env['GLIBC_TUNABLES'] ? ' as npm start' : ''}; photutils: without it\n`);
   process.stdout.write(`${'case'.padEnd(42)} ${'ours cpu/wall s'.padStart(16)} ${'python cpu/wall s'.padStart(18)} ${'cpu ratio'.padStart(9)} ${'wall ratio'.padStart(10)}  check\n`);
   const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
   for (const [name, key, check] of rows) {
     const [oc, ow] = ours[key];
     const [tc, tw] = python ? theirs[key] : [undefined, undefined];
-    recordResult({ case: name, metric: 's CPU (best)', ours: oc, reference: tc, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, rounds, check, glibcTunables: process.env['GLIBC_TUNABLES'] ?? '', meshHelper: helper !== undefined } });
-    recordResult({ case: name, metric: 's wall (best)', ours: ow, reference: tw, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, rounds, glibcTunables: process.env['GLIBC_TUNABLES'] ?? '', meshHelper: helper !== undefined } });
+    recordResult({ case: name, metric: 's CPU (best)', ours: oc, reference: tc, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, rounds, check, glibcTunables: process.env['GLIBC_TUNABLES'] ?? '' } });
+    recordResult({ case: name, metric: 's wall (best)', ours: ow, reference: tw, referenceName: 'photutils/astropy', higherIsBetter: false, extra: { size, rounds, glibcTunables: process.env['GLIBC_TUNABLES'] ?? '' } });
     process.stdout.write(`${name.padEnd(42)} ${`${f(oc)}/${f(ow)}`.padStart(16)} ${(tc === undefined ? '-' : `${f(tc)}/${f(tw!)}`).padStart(18)} ${(tc === undefined ? '-' : `${(tc / oc).toFixed(2)}x`).padStart(9)} ${(tw === undefined ? '-' : `${(tw / ow).toFixed(2)}x`).padStart(10)}  ${check}\n`);
   }
 }

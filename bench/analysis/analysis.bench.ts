@@ -18,10 +18,6 @@
  * arrays of 4 MiB or more (it asks with madvise). The Python side runs without the tunables (its
  * environment as before). BENCH_HUGETLB=0 measures our side without them.
  *
- * Background2D runs on two threads (MeshBackground.computeParallel: a helper thread does half the
- * box statistics and the RMS zoom; same result bit for bit); CPU counts both threads.
- * BENCH_ANALYSIS_HELPER=0 runs it on one thread (compute), as before session 10.
- *
  * Usage: npm run bench -- analysis      (BENCH_SMALL=1 for a 1024x1024 image with 250 stars)
  */
 import { spawn } from 'node:child_process';
