@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import type { ImagePlane } from '../../src/core/image-plane.js';
 import { streamingSigmaClippedStats } from '../../src/analysis/stats/streaming-sigma-clip.js';
 import { MeshBackground } from '../../src/analysis/background/mesh-background.js';
-import { meshHelper } from '../../src/analysis/background/mesh-thread.js';
 import { astropyConvolveSeparable, gaussianKernel1d } from '../../src/analysis/filters/astropy-convolve.js';
 import { detectSources } from '../../src/analysis/segmentation/detect.js';
 import { deblendSources } from '../../src/analysis/segmentation/deblend.js';
@@ -71,7 +70,7 @@ async function timed(fn: () => unknown): Promise<[number, number]> {
   await settle();
   const w0 = performance.now();
   const t0 = process.cpuUsage();
-  await fn();
+  fn();
   const d = process.cpuUsage(t0);
   return [(d.user + d.system) / 1e6, (performance.now() - w0) / 1e3];
 }
@@ -79,12 +78,12 @@ async function timed(fn: () => unknown): Promise<[number, number]> {
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
 
 /** Untimed warm-up (JIT compilation; the Python side warms up the same way): once, or eleven times for a case shorter than 0.2 s so the optimising compiler has settled. */
-async function warm(fn: () => unknown, key: CaseKey): Promise<unknown> {
+function warm<T>(fn: () => T, key: CaseKey): T {
   const w0 = performance.now();
-  let out = await fn();
+  let out = fn();
   if (performance.now() - w0 < 200) {
     short.add(key);
-    for (let i = 0; i < 10; i++) out = await fn();
+    for (let i = 0; i < 10; i++) out = fn();
   }
   return out;
 }
@@ -142,10 +141,8 @@ export default async function main({ root }: { root: string }): Promise<void> {
   const work: Record<CaseKey, () => unknown> = {
     aperture_photometry: () => aperturePhotometry(plane, { positions, aperture: { kind: 'circle', r: 5 }, mask }),
     sigma_clipped_stats: () => streamingSigmaClippedStats(plane.data, undefined, { sigmaLower: 3, sigmaUpper: 3, maxiters: 5, cenfunc: 'median' }),
-    background_segmentation: async () => {
-      // both cores: a helper thread takes half the box statistics and the RMS zoom (bit-identical
-      // to compute(); CPU is still counted for all threads)
-      const bkg = await new MeshBackground({ boxSize: 64, filterSize: 3, sigma: 3, maxiters: 10 }).computeParallel(plane, meshHelper());
+    background_segmentation: () => {
+      const bkg = new MeshBackground({ boxSize: 64, filterSize: 3, sigma: 3, maxiters: 10 }).compute(plane);
       const k = gaussianKernel1d(3 / 2.3548200450309493, 5);
       // convolve(data - background): the difference is made row by row inside the convolution
       const conv = astropyConvolveSeparable(plane, k, k, { subtract: bkg.background });
@@ -155,9 +152,9 @@ export default async function main({ root }: { root: string }): Promise<void> {
       return { bkg, segm, deb };
     },
   };
-  const phot = (await warm(work.aperture_photometry, 'aperture_photometry')) as ReturnType<typeof aperturePhotometry>;
-  const scs = (await warm(work.sigma_clipped_stats, 'sigma_clipped_stats')) as ReturnType<typeof streamingSigmaClippedStats>;
-  const seg = (await warm(work.background_segmentation, 'background_segmentation')) as { segm: { nlabels: number }; deb: { nlabels: number } };
+  const phot = warm(work.aperture_photometry, 'aperture_photometry') as ReturnType<typeof aperturePhotometry>;
+  const scs = warm(work.sigma_clipped_stats, 'sigma_clipped_stats') as ReturnType<typeof streamingSigmaClippedStats>;
+  const seg = warm(work.background_segmentation, 'background_segmentation') as { segm: { nlabels: number }; deb: { nlabels: number } };
 
   let python: PythonSide | undefined;
   let py: PyChecks | undefined;
@@ -180,7 +177,7 @@ export default async function main({ root }: { root: string }): Promise<void> {
       // a case under 0.2 s runs once untimed just before (both sides): after the segmentation's
       // GCs V8 has flushed its compiled code and its pixels are out of the caches, which tripled
       // the 5 ms photometry; Python's interpreter keeps its code
-      if (short.has(c)) await work[c]();
+      if (short.has(c)) work[c]();
       keep(ours, c, await timed(work[c]));
     }
     if (python) {

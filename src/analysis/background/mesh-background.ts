@@ -60,45 +60,7 @@ function pair(v: number | readonly [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
 }
 
-/** Per-box values of a band of box rows: NaN and kept 0 where a box is excluded. */
-export interface BoxStatistics {
-  readonly bkg: Float64Array;
-  readonly rms: Float64Array;
-  readonly kept: Uint8Array;
-  readonly nkept: number;
-}
-
-/** A band of box rows for a helper thread: its own copy of the pixels (and masks) of the band. */
-export interface BoxBand {
-  readonly options: MeshBackgroundOptions;
-  readonly plane: ImagePlane;
-  readonly mask: PixelMask | undefined;
-  readonly coverageMask: PixelMask | undefined;
-  readonly nbx: number;
-  readonly nby: number;
-}
-
-/** A mesh to zoom on a helper thread (the arguments of `zoomMesh`). */
-export interface MeshZoom {
-  readonly mesh: Float64Array;
-  readonly nx: number;
-  readonly ny: number;
-  readonly boxX: number;
-  readonly boxY: number;
-  readonly width: number;
-  readonly height: number;
-  readonly pad: boolean;
-}
-
-/** Another thread that does a share of `computeParallel`'s work (mesh-thread.ts). */
-export interface MeshHelper {
-  boxStatistics(band: BoxBand): Promise<BoxStatistics>;
-  zoom(z: MeshZoom): Promise<Float64Array>;
-}
-
 export class MeshBackground {
-  /** The options as given (without masks): a helper thread builds the same estimator from them. */
-  private readonly options: MeshBackgroundOptions;
   readonly boxY: number;
   readonly boxX: number;
   readonly filterY: number;
@@ -112,8 +74,6 @@ export class MeshBackground {
   readonly filterThreshold: number | null;
 
   constructor(options: MeshBackgroundOptions) {
-    const { mask: _m, coverageMask: _c, ...plain } = options;
-    this.options = plain;
     [this.boxY, this.boxX] = pair(options.boxSize);
     [this.filterY, this.filterX] = pair(options.filterSize ?? 3);
     for (const [name, v] of [['box_size', this.boxY], ['box_size', this.boxX], ['filter_size', this.filterY], ['filter_size', this.filterX]] as const) {
@@ -131,66 +91,7 @@ export class MeshBackground {
   }
 
   compute(plane: ImagePlane, mask?: PixelMask, coverageMask?: PixelMask): MeshBackgroundResult {
-    const g = this.grid(plane, mask, coverageMask);
-    const boxes = this.boxStatistics(plane, mask, coverageMask, g.nbx, g.nby);
-    const mesh = this.meshes(boxes, g.nbx, g.nby);
-    const background = zoomMesh(mesh.bkgMesh, g.nbx, g.nby, this.boxX, this.boxY, plane.width, plane.height, g.pad);
-    const backgroundRms = zoomMesh(mesh.rmsMesh, g.nbx, g.nby, this.boxX, this.boxY, plane.width, plane.height, g.pad);
-    return this.result(plane, coverageMask, g, boxes.nkept, mesh, background, backgroundRms);
-  }
-
-  /**
-   * The same result as `compute`, bit for bit, with the work split over this thread and a helper
-   * thread (`helper`, e.g. `meshHelper()` of mesh-thread.ts): the helper takes the lower half of
-   * the box rows (a copy of their pixels is handed over) and then zooms the RMS mesh while this
-   * thread zooms the background mesh. Without a helper, or for a single row of boxes, this is
-   * `compute`.
-   */
-  async computeParallel(plane: ImagePlane, helper: MeshHelper | undefined, mask?: PixelMask, coverageMask?: PixelMask): Promise<MeshBackgroundResult> {
-    const g = this.grid(plane, mask, coverageMask);
-    if (!helper || g.nby < 2) return this.compute(plane, mask, coverageMask);
-    const { width, height } = plane;
-    const split = Math.ceil(g.nby / 2);
-    const y0 = split * this.boxY;
-    const at = y0 * width;
-    // the helper's share: its own copy of the band's pixels, handed over without a second copy;
-    // if the helper fails, this thread does that share from the original pixels
-    const part = { options: this.options, plane: { width, height: height - y0, data: plane.data.slice(at) }, mask: mask?.slice(at), coverageMask: coverageMask?.slice(at), nbx: g.nbx, nby: g.nby - split };
-    const lower = helper
-      .boxStatistics(part)
-      .catch(() => this.boxStatistics({ width, height: height - y0, data: plane.data.subarray(at) }, mask?.subarray(at), coverageMask?.subarray(at), g.nbx, g.nby - split, false));
-    let upper: BoxStatistics;
-    try {
-      upper = this.boxStatistics({ width, height: y0, data: plane.data.subarray(0, at) }, mask?.subarray(0, at), coverageMask?.subarray(0, at), g.nbx, split, false);
-    } finally {
-      // settled before leaving, so that no rejection is left unhandled if this side throws
-      await lower.catch(() => undefined);
-    }
-    const rest = await lower;
-    const nb = g.nbx * g.nby;
-    const o = split * g.nbx;
-    const boxes = { bkg: new Float64Array(nb), rms: new Float64Array(nb), kept: new Uint8Array(nb), nkept: upper.nkept + rest.nkept };
-    for (const [k, from] of [[0, upper], [o, rest]] as const) {
-      boxes.bkg.set(from.bkg, k);
-      boxes.rms.set(from.rms, k);
-      boxes.kept.set(from.kept, k);
-    }
-    if (boxes.nkept === 0) throw this.allExcluded();
-    const mesh = this.meshes(boxes, g.nbx, g.nby);
-    const zoomArgs = [g.nbx, g.nby, this.boxX, this.boxY, width, height, g.pad] as const;
-    const rmsZoom = helper.zoom({ mesh: mesh.rmsMesh, nx: g.nbx, ny: g.nby, boxX: this.boxX, boxY: this.boxY, width, height, pad: g.pad }).catch(() => zoomMesh(mesh.rmsMesh, ...zoomArgs));
-    let background: Float64Array;
-    try {
-      background = zoomMesh(mesh.bkgMesh, ...zoomArgs);
-    } finally {
-      await rmsZoom.catch(() => undefined);
-    }
-    return this.result(plane, coverageMask, g, boxes.nkept, mesh, background, await rmsZoom);
-  }
-
-  /** Checks the inputs; the box grid. */
-  private grid(plane: ImagePlane, mask: PixelMask | undefined, coverageMask: PixelMask | undefined): { nbx: number; nby: number; pad: boolean } {
-    const { width, height } = plane;
+    const { width, height, data } = plane;
     checkMask(plane, mask);
     checkMask(plane, coverageMask);
     const { boxX, boxY } = this;
@@ -198,28 +99,12 @@ export class MeshBackground {
     const pad = this.edgeMethod === 'pad';
     const nbx = pad ? Math.ceil(width / boxX) : Math.floor(width / boxX);
     const nby = pad ? Math.ceil(height / boxY) : Math.floor(height / boxY);
-    const nb = nbx * nby;
-    if (nb > 4_000_000) throw new ValidationError(`box_size (${boxY}, ${boxX}) makes ${nb} boxes; use larger boxes`);
-    return { nbx, nby, pad };
-  }
-
-  private allExcluded(): ValidationError {
-    return new ValidationError(`All boxes contain more than ${this.excludePercentile} percent masked pixels (or all are completely masked); check the data or increase exclude_percentile`);
-  }
-
-  /**
-   * Per-box background and RMS of `nby` rows of `nbx` boxes from the plane's first row (a band of
-   * the image starting at a box row gives the same values as the whole image for those boxes);
-   * excluded boxes are NaN with kept 0. Throws when no box is kept, unless `need` is false.
-   */
-  boxStatistics(plane: ImagePlane, mask: PixelMask | undefined, coverageMask: PixelMask | undefined, nbx: number, nby: number, need = true): BoxStatistics {
-    const { width, height, data } = plane;
-    const { boxX, boxY } = this;
     const boxN = boxX * boxY;
     let threshold = (this.excludePercentile / 100) * boxN;
     if (this.excludePercentile === 100) threshold -= 1;
 
     const nb = nbx * nby;
+    if (nb > 4_000_000) throw new ValidationError(`box_size (${boxY}, ${boxX}) makes ${nb} boxes; use larger boxes`);
     const bkg = new Float64Array(nb).fill(NaN);
     const rms = new Float64Array(nb).fill(NaN);
     const kept = new Uint8Array(nb);
@@ -269,14 +154,9 @@ export class MeshBackground {
         nkept++;
       }
     }
-    if (nkept === 0 && need) throw this.allExcluded();
-    return { bkg, rms, kept, nkept };
-  }
-
-  /** Excluded boxes filled (IDW), then both meshes median filtered. */
-  private meshes(boxes: BoxStatistics, nbx: number, nby: number): { bkgMesh: Float64Array; rmsMesh: Float64Array } {
-    const { bkg, rms, kept, nkept } = boxes;
-    const nb = nbx * nby;
+    if (nkept === 0) {
+      throw new ValidationError(`All boxes contain more than ${this.excludePercentile} percent masked pixels (or all are completely masked); check the data or increase exclude_percentile`);
+    }
     if (nkept < nb) {
       // brute-force IDW costs (excluded x kept) distance evaluations
       if ((nb - nkept) * nkept > 2e7) {
@@ -285,18 +165,10 @@ export class MeshBackground {
       fillByIdw(bkg, rms, kept, nbx, nby);
     }
     const unfiltered = Float64Array.from(bkg);
-    return { bkgMesh: this.filterMesh(bkg, nbx, nby, unfiltered), rmsMesh: this.filterMesh(rms, nbx, nby, unfiltered) };
-  }
-
-  private result(
-    plane: ImagePlane,
-    coverageMask: PixelMask | undefined,
-    g: { nbx: number; nby: number },
-    nkept: number,
-    mesh: { bkgMesh: Float64Array; rmsMesh: Float64Array },
-    background: Float64Array,
-    backgroundRms: Float64Array,
-  ): MeshBackgroundResult {
+    const bkgMesh = this.filterMesh(bkg, nbx, nby, unfiltered);
+    const rmsMesh = this.filterMesh(rms, nbx, nby, unfiltered);
+    const background = zoomMesh(bkgMesh, nbx, nby, boxX, boxY, width, height, pad);
+    const backgroundRms = zoomMesh(rmsMesh, nbx, nby, boxX, boxY, width, height, pad);
     if (coverageMask) {
       for (let i = 0; i < coverageMask.length; i++) {
         if (coverageMask[i]) {
@@ -305,16 +177,15 @@ export class MeshBackground {
         }
       }
     }
-    const { bkgMesh, rmsMesh } = mesh;
     return {
-      width: plane.width,
-      height: plane.height,
+      width,
+      height,
       background,
       backgroundRms,
       backgroundMesh: bkgMesh,
       backgroundRmsMesh: rmsMesh,
-      nboxesX: g.nbx,
-      nboxesY: g.nby,
+      nboxesX: nbx,
+      nboxesY: nby,
       nboxesUsed: nkept,
       backgroundMedian: medianInPlace(Float64Array.from(bkgMesh)),
       backgroundRmsMedian: medianInPlace(Float64Array.from(rmsMesh)),
@@ -393,8 +264,7 @@ function fillByIdw(bkg: Float64Array, rms: Float64Array, kept: Uint8Array, nx: n
   void ny;
 }
 
-/** A mesh zoomed to full resolution and clipped to its range (step 5). */
-export function zoomMesh(mesh: Float64Array, nx: number, ny: number, boxX: number, boxY: number, width: number, height: number, pad: boolean): Float64Array {
+function zoomMesh(mesh: Float64Array, nx: number, ny: number, boxX: number, boxY: number, width: number, height: number, pad: boolean): Float64Array {
   let min = Infinity;
   let max = -Infinity;
   for (const v of mesh) {
