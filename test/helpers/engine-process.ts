@@ -25,9 +25,13 @@ export interface SpawnedEngine {
   stderr(): string;
 }
 
-/** Starts `node --import tsx src/main.ts` from the repository root, `env` added to this process's environment. */
-export function spawnEngine(env: Record<string, string>): SpawnedEngine {
-  return spawnScript(['src/main.ts'], env);
+/**
+ * Starts `node --import tsx src/main.ts` from the repository root, `env` added to this process's
+ * environment. With `keepStdout` its JSON log is kept too (`stdout()`), for tests that show the
+ * engine's own account of a failed request.
+ */
+export function spawnEngine(env: Record<string, string>, options: { keepStdout?: boolean } = {}): SpawnedEngine & { stdout(): string } {
+  return spawnScript(['src/main.ts'], env, options.keepStdout ?? false);
 }
 
 /**

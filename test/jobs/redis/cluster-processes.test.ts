@@ -28,7 +28,7 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
   let redis: TestRedis;
   let fake: FakeMast;
   let dirs: { dir: string; cleanup: () => Promise<void> };
-  let api: SpawnedEngine;
+  let api: SpawnedEngine & { stdout(): string };
   let apiPort: number;
   const workers: Array<ReturnType<typeof spawnWorker>> = [];
   let env: Record<string, string>;
@@ -40,7 +40,10 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
-    return { status: res.status, body: text.startsWith('{') ? (JSON.parse(text) as Json) : { raw: text } };
+    const parsed = text.startsWith('{') ? (JSON.parse(text) as Json) : { raw: text };
+    // a 5xx says only "Internal server error": attach the API node's error log, so a failure shows its cause
+    if (res.status >= 500) parsed.api_errors = api.stdout().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-5);
+    return { status: res.status, body: parsed };
   };
 
   /** Polls a status route until `done` accepts the body (the API may be briefly cut from Redis). */
@@ -80,7 +83,7 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
       WORKER_THREADS: '1', MAST_BASE_URL: fake.url, CHUNK_SIZE: String(CHUNK), RETRY_BASE_DELAY: '0.01',
       JOB_LOCK_DURATION: '2', JOB_STALLED_INTERVAL: '0.5', WORKER_CONCURRENCY_COMPUTE: '2', LIBRARY_SCAN_ON_START: 'false',
     };
-    api = spawnEngine({ ...env, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' });
+    api = spawnEngine({ ...env, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' }, { keepStdout: true });
     await waitForHealth(apiPort, api, 120_000);
     workers.push(await startWorker(), await startWorker());
   });
