@@ -17,11 +17,13 @@ import type { DigestRequest, DigestReply, WriteOutcome } from './digest-service.
 const port = parentPort;
 if (!port) throw new Error('digest-worker must run in a worker thread');
 const digests = new Map<number, ContentDigest>();
-/** Streams whose write failed: their later writes are skipped. */
-const writeFailed = new Set<number>();
+/** Streams whose write failed, with that failure: their later writes are skipped and report it again. */
+const writeFailed = new Map<number, { code: string; message: string }>();
 
 function write(id: number, fd: number, bytes: Uint8Array, position: number, piece: number): WriteOutcome {
-  if (writeFailed.has(id)) return { done: 0, code: 'ECANCELED', message: 'an earlier write of this file failed' };
+  // the same cause (e.g. ENOSPC) as the write that failed, so the caller classifies it the same way
+  const earlier = writeFailed.get(id);
+  if (earlier) return { done: 0, code: earlier.code, message: `an earlier write of this file failed: ${earlier.message}` };
   let done = 0;
   try {
     while (done < bytes.length) {
@@ -30,9 +32,10 @@ function write(id: number, fd: number, bytes: Uint8Array, position: number, piec
     }
     return { done };
   } catch (err) {
-    writeFailed.add(id);
     const e = err as NodeJS.ErrnoException;
-    return { done, code: e.code ?? 'EIO', message: String(e.message) };
+    const failure = { code: e.code ?? 'EIO', message: String(e.message) };
+    writeFailed.set(id, failure);
+    return { done, ...failure };
   }
 }
 
