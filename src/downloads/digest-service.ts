@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ContentDigest, type DigestResult } from './content-digest.js';
 import type { FileLayer } from './file-layer.js';
-import { WRITE_PIECE } from './write-thread.js';
+import { WRITE_PIECE, type WriteOutcome } from './write-thread.js';
 
 export interface StreamDigest {
   update(data: Uint8Array): Promise<void>;
@@ -38,13 +38,6 @@ export interface StreamDigest {
   finish(): Promise<DigestResult>;
   /** Gives the digest up without a result. */
   dispose(): void;
-}
-
-/** What a write done on a digest thread did: bytes written contiguously from its start, and the error. */
-export interface WriteOutcome {
-  done: number;
-  code?: string;
-  message?: string;
 }
 
 export type DigestRequest =

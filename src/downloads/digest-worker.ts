@@ -12,7 +12,8 @@
 import { writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ContentDigest } from './content-digest.js';
-import type { DigestRequest, DigestReply, WriteOutcome } from './digest-service.js';
+import type { DigestRequest, DigestReply } from './digest-service.js';
+import type { WriteOutcome } from './write-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('digest-worker must run in a worker thread');

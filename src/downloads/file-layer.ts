@@ -4,9 +4,8 @@
  * ENOSPC/EDQUOT become DiskFullError carrying how many bytes of the failed write did land.
  */
 import { open, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
-import type { WriteOutcome } from './digest-service.js';
 import { DiskFullError } from './errors.js';
-import { PartialWriteError, startWriteThread, writeAll } from './write-thread.js';
+import { checkWriteOutcome, PartialWriteError, startWriteThread, writeAll, type WriteOutcome } from './write-thread.js';
 
 export interface WritableFile {
   /** Writes all of `data` at `position`, or throws (DiskFullError with the bytes that landed). */
@@ -60,13 +59,15 @@ class NodeWritableFile implements WritableFile {
   }
 
   writeVia(data: Uint8Array, position: number, writer: (fd: number) => Promise<WriteOutcome | undefined>): Promise<boolean> {
-    const done = writer(this.handle.fd).then((outcome) => {
-      if (!outcome) return false;
-      if (outcome.code === undefined && outcome.done >= data.length) return true;
-      const error = Object.assign(new Error(outcome.message ?? 'short write'), { code: outcome.code }) as NodeJS.ErrnoException;
-      if (isNoSpace(error)) throw new DiskFullError(`disk full while writing ${this.path}`, outcome.done, error);
-      throw error;
-    });
+    const done = writer(this.handle.fd)
+      .then((outcome) => {
+        if (!outcome) return false;
+        checkWriteOutcome(outcome, data.length);
+        return true;
+      })
+      .catch((err: unknown) => {
+        throw this.writeFailure(err);
+      });
     return this.track(done);
   }
 
@@ -85,10 +86,15 @@ class NodeWritableFile implements WritableFile {
     try {
       await writeAll(this.handle, data, position);
     } catch (err) {
-      if (!(err instanceof PartialWriteError)) throw err;
-      if (isNoSpace(err.error)) throw new DiskFullError(`disk full while writing ${this.path}`, err.bytesWritten, err.error);
-      throw err.error;
+      throw this.writeFailure(err);
     }
+  }
+
+  /** A failed write as the caller sees it: DiskFullError (with the bytes that landed), or the errno error. */
+  private writeFailure(err: unknown): unknown {
+    if (!(err instanceof PartialWriteError)) return err;
+    if (isNoSpace(err.error)) return new DiskFullError(`disk full while writing ${this.path}`, err.bytesWritten, err.error);
+    return err.error;
   }
 
   truncate(length: number): Promise<void> {

@@ -27,7 +27,21 @@ export class PartialWriteError extends Error {
 }
 
 type WriteRequest = { seq: number; fd: number; buffer: SharedArrayBuffer; offset: number; length: number; position: number; piece: number };
-type WriteReply = { seq: number; done: number; code?: string; message?: string };
+/** What a positional write done on another thread did: bytes written contiguously from its start, and the error. */
+export interface WriteOutcome {
+  done: number;
+  code?: string;
+  message?: string;
+}
+
+type WriteReply = WriteOutcome & { seq: number };
+
+/** Throws PartialWriteError unless `outcome` wrote all `length` bytes. */
+export function checkWriteOutcome(outcome: WriteOutcome, length: number): void {
+  if (outcome.code !== undefined || outcome.done < length) {
+    throw new PartialWriteError(outcome.done, Object.assign(new Error(outcome.message ?? 'short write'), { code: outcome.code }));
+  }
+}
 
 // The thread's whole program (CommonJS, evaluated: no file to find or bundle).
 const PROGRAM = `
@@ -127,9 +141,7 @@ export function startWriteThread(): void {
 export async function writeAll(handle: FileHandle, data: Uint8Array, position: number): Promise<void> {
   const reply = await thread.write(handle.fd, data, position);
   if (!reply) return writePieces(handle, data, position);
-  if (reply.code !== undefined || reply.done < data.length) {
-    throw new PartialWriteError(reply.done, Object.assign(new Error(reply.message ?? 'short write'), { code: reply.code }));
-  }
+  checkWriteOutcome(reply, data.length);
 }
 
 /** Through libuv: the pieces in parallel (positional writes, so their order does not matter). */
