@@ -66,8 +66,8 @@ describe('WorkerPool stops tasks', () => {
       await pool.run('ping', {}); // the thread is up
       const first = new AbortController();
       const second = new AbortController();
-      const running = pool.run('viewer.preview', payload, { signal: first.signal });
-      const queued = pool.run('viewer.preview', payload, { signal: second.signal });
+      const running = pool.run('viewer.preview-part', { stage: 'whole', req: payload }, { signal: first.signal });
+      const queued = pool.run('viewer.preview-part', { stage: 'whole', req: payload }, { signal: second.signal });
       running.catch(() => undefined);
       queued.catch(() => undefined);
       await until('one running, one queued', () => pool.stats().active === 2 && pool.stats().queued === 1);
@@ -95,7 +95,7 @@ describe('WorkerPool stops tasks', () => {
     try {
       await pool.run('ping', {}); // the thread is up
       const c = new AbortController();
-      const task = pool.run('viewer.preview', payload, { signal: c.signal });
+      const task = pool.run('viewer.preview-part', { stage: 'whole', req: payload }, { signal: c.signal });
       task.catch(() => undefined);
       await until('the task to start', () => pool.stats().active === 1 && pool.stats().queued === 0);
       await new Promise((r) => setTimeout(r, 100));
@@ -129,7 +129,7 @@ describe('WorkerPool stops tasks', () => {
     const pool = new WorkerPool({ threads: 1, abortGraceMs: 60_000 });
     try {
       await pool.run('ping', {}); // the thread is up
-      const task = pool.run('viewer.preview', payload);
+      const task = pool.run('viewer.preview-part', { stage: 'whole', req: payload });
       task.catch(() => undefined);
       await until('the task to start', () => pool.stats().active === 1 && pool.stats().queued === 0);
       pool.stopAll(new Error('shutting down'));

@@ -11,13 +11,10 @@ import {
   fitsTableFile,
   histogramPart,
   pixelDataFile,
-  previewFile,
   previewPart,
-  thumbnailFile,
   type CutoutRequest,
   type HistogramPartPayload,
   type PixelDataRequest,
-  type PreviewFileRequest,
   type PreviewPartPayload,
   type TableRequest,
   type ViewerLimits,
@@ -45,11 +42,9 @@ export interface PathPayload {
 }
 
 export const viewerTasks = {
-  'viewer.preview': (p: PreviewFileRequest) => previewFile(p),
-  'viewer.thumbnail': (p: PathPayload) => thumbnailFile(p.path, p.limits),
   /** One stage of a histogram split across the pool (histogramInParts, driven by the caller). */
   'viewer.histogram-part': (p: HistogramPartPayload) => histogramPart(p),
-  /** One stage of a preview or thumbnail split across the pool (previewInParts, driven by the caller). */
+  /** A preview or thumbnail: one stage of a split across the pool, or the whole ('whole'; previewInParts, driven by the caller). */
   'viewer.preview-part': (p: PreviewPartPayload) => previewPart(p),
   'viewer.pixeldata': (p: PixelDataRequest) => pixelDataFile(p),
   'viewer.cubeinfo': (p: PathPayload) => cubeInfoFile(p.path, p.limits),
