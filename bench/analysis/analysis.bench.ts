@@ -20,22 +20,15 @@
  *
  * Usage: npm run bench -- analysis      (BENCH_SMALL=1 for a 1024x1024 image with 250 stars)
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { startTunables } from '../lib/built-engine.js';
+import { rerunWithTunables } from '../lib/tunables.js';
 
-const tunables = process.env.BENCH_HUGETLB === '0' ? '' : startTunables();
-if (tunables && !(process.env.GLIBC_TUNABLES ?? '').includes(tunables)) {
-  // glibc reads its tunables at start-up: run this bench again in a process that has them (spawn,
-  // not spawnSync, so that this process's event loop stays idle while it waits)
-  const env = { ...process.env, GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, tunables].filter(Boolean).join(':') };
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { stdio: 'inherit', env });
-  process.exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-} else {
-  await runHere();
-}
+const rerun = await rerunWithTunables(process.env.BENCH_HUGETLB === '0' ? '' : startTunables(), import.meta.url);
+if (rerun !== undefined) process.exitCode = rerun;
+else await runHere();
 
 // The work (analysis-worker.ts) runs on a worker thread, as the engine runs analysis on its pool:
 // the main thread's event loop stays free (the runner reports its delay). CPU times are the

@@ -17,7 +17,6 @@
  *
  * Usage: npm run bench -- decompress        (env BENCH_SIZE=1024 BENCH_REPEAT=3 for a quick run)
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import { FitsFile } from '../../src/fits/file.js';
 import { readPlane } from '../../src/fits/image.js';
 import { pythonHas, runPythonJson } from '../lib/python.js';
 import { recordResult } from '../lib/results.js';
+import { rerunWithTunables } from '../lib/tunables.js';
 
 interface PyCase {
   path: string;
@@ -37,13 +37,8 @@ interface PyCase {
 const size = Number(process.env.BENCH_SIZE ?? 2048);
 const repeat = Number(process.env.BENCH_REPEAT ?? 5);
 
-const HUGETLB = 'glibc.malloc.hugetlb=1';
-if (process.env.BENCH_HUGETLB !== '0' && !(process.env.GLIBC_TUNABLES ?? '').includes(HUGETLB)) {
-  // glibc reads its tunables at start-up: run this bench again in a process that has it
-  const tunables = [process.env.GLIBC_TUNABLES, HUGETLB].filter(Boolean).join(':');
-  const again = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, GLIBC_TUNABLES: tunables } });
-  process.exit(again.status ?? 1);
-}
+const rerun = await rerunWithTunables(process.env.BENCH_HUGETLB === '0' ? '' : 'glibc.malloc.hugetlb=1', import.meta.url);
+if (rerun !== undefined) process.exit(rerun);
 
 if (!pythonHas('astropy', 'numpy')) {
   console.log('decompress bench skipped: /usr/bin/python3 with astropy is needed to write the compressed files');
