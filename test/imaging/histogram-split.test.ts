@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFits } from '../../src/fits/index.js';
-import { histogramFile, histogramInParts, histogramPart, type HistogramFileRequest, type HistogramPartAnswer, type HistogramPartPayload, type ViewerLimits } from '../../src/imaging/viewer/index.js';
+import { histogramFile, histogramInParts, histogramPart, warmHistogramSplit, type HistogramFileRequest, type HistogramPartAnswer, type HistogramPartPayload, type ViewerLimits } from '../../src/imaging/viewer/index.js';
 import type { DisplayOptions } from '../../src/imaging/display.js';
 
 /** Every stage's payload and answer cross a structured clone, as they do between pool threads. */
@@ -104,6 +104,37 @@ describe('histogram split across workers (histogramInParts)', () => {
         assert.deepEqual(held, Array(parts).fill(true));
         assert.deepEqual(r, whole, `${JSON.stringify(display)} ${parts} parts`);
       }
+    }
+  });
+
+  it('a held plane that is not plain float32 (int16 with BSCALE/BZERO/BLANK) is decoded through the band buffer, with the same result', async () => {
+    // plain float32 rows are read straight into the held buffer; scaled ones are copied there
+    const width = 128;
+    const height = 12 * 2048 - 100;
+    const data = plane(width, height, 5, false).map((v) => (Number.isFinite(v) ? Math.round(v * 2) / 2 : NaN));
+    const path = join(dir, 'held-int16.fits');
+    await writeFile(path, await encodeFits([{ axes: [width, height], data, bitpix: 16, bscale: 0.5, bzero: 100, blank: -32768 }]));
+    const req: HistogramFileRequest = { path, sliceIndex: -1, bins: 256, display: { stretch: 'zscale' }, limits: { maxFileBytes: 1e9, maxElements: 1e8 } };
+    const whole = await histogramFile(req);
+    for (const parts of [2, 3]) {
+      const held: boolean[] = [];
+      const r = await histogramInParts(async (p) => {
+        const a = await runInProcess(p);
+        if (a.kind === 'scan') held.push(a.pixels !== null);
+        return a;
+      }, req, parts);
+      assert.deepEqual(held, Array(parts).fill(true));
+      assert.deepEqual(r, whole, `${parts} parts`);
+    }
+  });
+
+  it("a pool thread's warm-up (both stages on a small held plane) leaves later requests unchanged", async () => {
+    await warmHistogramSplit();
+    await warmHistogramSplit();
+    const f = files[0]!;
+    for (const display of [{ stretch: 'zscale' }, { stretch: 'linear' }] as DisplayOptions[]) {
+      const req: HistogramFileRequest = { path: f.path, sliceIndex: -1, bins: 256, display, limits: { maxFileBytes: 1e9, maxElements: f.width * 3 } };
+      assert.deepEqual(await histogramInParts(runInProcess, req, 2), await histogramFile(req), JSON.stringify(display));
     }
   });
 

@@ -18,13 +18,15 @@
  *      answer nothing. No task waits for another.
  * The result is identical to `histogramFile`'s: the bands are the same and every merge is exact.
  */
+import { isMainThread } from 'node:worker_threads';
+import type { PixelArray } from '../../core/image-plane.js';
 import type { FiniteSummary } from '../finite.js';
 import { Float32BinPass, type Float32BinCounts } from '../float32-histogram.js';
 import { Float32Scan, summaryOfKeys } from '../float32-keys.js';
 import type { DisplayStatistics } from '../statistics.js';
 import { allFiniteSample, asFloat32, takeSample, yieldsFloat32, zscaleSampleOf, type PlaneRowReader, type SampleReaders } from './band-render.js';
 import { HISTOGRAM_PERCENTILES, float32CountPlan, float32Result, histogramFile, type HistogramFileRequest, type HistogramResult } from './histogram-file.js';
-import { planeReaders, planeRowBands, withOpenImage, type OpenedImage } from './source.js';
+import { planeReaders, planeRowBands, planeRowBandsInto, withOpenImage, type OpenedImage } from './source.js';
 
 /** A plane with fewer bands than this per part is computed whole. */
 const MIN_BANDS_PER_PART = 4;
@@ -192,34 +194,50 @@ async function scanPart(req: HistogramFileRequest, part: number, parts: number, 
     if (!splittable(img, req, parts)) return undefined;
     const { width, height } = img;
     const [y0, y1] = partRows(img, part, parts);
-    const rowCounts = new Int32Array(height);
-    const scan = new Float32Scan(width, rowCounts);
-    const { stride0, pre } = allFiniteSample(width * height);
     const n = (y1 - y0) * width;
     const pixels = spare === undefined || !img.inMemory ? null : new Float32Array(spare && spare.byteLength >= n * 4 ? spare : new SharedArrayBuffer(n * 4), 0, n);
-    let from = pre.length;
-    let to = 0;
-    for await (const band of planeRowBands(img, req.limits, y0, y1)) {
-      const f = asFloat32(band.data);
-      scan.add(f, band.y0);
-      pixels?.set(f, (band.y0 - y0) * width);
-      const [a, b] = takeSample(pre, stride0, band.y0 * width, f);
-      if (b > a) {
-        from = Math.min(from, a);
-        to = Math.max(to, b);
-      }
-    }
-    const { count, minKey, maxKey } = scan.finishKeys();
-    const answer: HistogramScanPart = {
-      kind: 'scan', y0, y1, width, height, bandRows: img.bandRows, count, minKey, maxKey, buckets: scan.buckets, rowCounts: rowCounts.slice(y0, y1),
-      sample: { from: Math.min(from, to), values: pre.slice(Math.min(from, to), to) },
-      cubeInfo: { n_slices: img.slice.nSlices, current_slice: img.slice.current },
-      pixels,
-    };
-    return answer;
+    // held rows are decoded where they are kept when the plane allows (no band buffer, no copy)
+    const into = pixels ? planeRowBandsInto(img, y0, y1, pixels) : undefined;
+    const rows = into ?? planeRowBands(img, req.limits, y0, y1);
+    return scanRows(rows, { width, height, y0, y1, bandRows: img.bandRows }, into ? null : pixels, { n_slices: img.slice.nSlices, current_slice: img.slice.current }, pixels);
   });
   if (split) return split;
   return { kind: 'whole', result: part === 0 ? await histogramFile(req) : null };
+}
+
+interface PartShape {
+  readonly width: number;
+  readonly height: number;
+  readonly y0: number;
+  readonly y1: number;
+  readonly bandRows: number;
+}
+
+/** A scan part's figures from its rows' bands, copied into `copyTo` on the way if given; `pixels` is what the part answers as its held rows. */
+async function scanRows(
+  rows: AsyncIterable<{ y0: number; data: PixelArray }>, shape: PartShape, copyTo: Float32Array | null, cubeInfo: HistogramResult['cube_info'], pixels: Float32Array | null,
+): Promise<HistogramScanPart> {
+  const { width, height, y0, y1, bandRows } = shape;
+  const rowCounts = new Int32Array(height);
+  const scan = new Float32Scan(width, rowCounts);
+  const { stride0, pre } = allFiniteSample(width * height);
+  let from = pre.length;
+  let to = 0;
+  for await (const band of rows) {
+    const f = asFloat32(band.data);
+    scan.add(f, band.y0);
+    copyTo?.set(f, (band.y0 - y0) * width);
+    const [a, b] = takeSample(pre, stride0, band.y0 * width, f);
+    if (b > a) {
+      from = Math.min(from, a);
+      to = Math.max(to, b);
+    }
+  }
+  const { count, minKey, maxKey } = scan.finishKeys();
+  return {
+    kind: 'scan', y0, y1, width, height, bandRows, count, minKey, maxKey, buckets: scan.buckets, rowCounts: rowCounts.slice(y0, y1),
+    sample: { from: Math.min(from, to), values: pre.slice(Math.min(from, to), to) }, cubeInfo, pixels,
+  };
 }
 
 /** The scans merged exactly (on the caller's thread: integer counts and keys, no pixels). */
@@ -337,3 +355,40 @@ class Board {
     return new Int32Array(this.buffer, this.orderAt + part * ORDER_SLOTS * 65_536 * 4, ORDER_SLOTS * 65_536);
   }
 }
+
+/**
+ * A pool thread runs both stages on a small held plane when it starts (as preview-split.ts warms
+ * the thumbnail's code). The count stage's per-request code (the zscale sample read back, the
+ * display mapping, the counting setup, the merge) runs once a task: in the first requests of a
+ * thread V8 compiled it, dropped it (a new closure or object shape each request) and compiled it
+ * again, 50-140 ms of CPU a request for the first 3-4 requests (docs/viewer.md, session 11).
+ * Payloads go through structuredClone, as a task's do, so the objects have the shapes tasks see.
+ */
+export async function warmHistogramSplit(): Promise<void> {
+  const width = 512;
+  const height = 96;
+  const shape = { width, height, bandRows: 8 };
+  const data = new Float32Array(new SharedArrayBuffer(width * height * 4));
+  for (let i = 0; i < data.length; i++) data[i] = i % width < 2 ? NaN : 100 + ((i * 7919) % 1009) * 0.01 + (i % 4093 === 0 ? 5000 : 0);
+  const limits = { maxFileBytes: 1, maxElements: 1 };
+  // one board for all rounds (9 MB: fresh memory costs page faults)
+  let board: SharedArrayBuffer | undefined;
+  for (let round = 0; round < 4; round++) {
+    const req: HistogramFileRequest = { path: '', sliceIndex: -1, bins: 256, display: { stretch: round === 3 ? 'linear' : 'zscale' }, limits };
+    const scans: HistogramScanPart[] = [];
+    for (const [y0, y1] of [[0, 48], [48, 96]] as const) {
+      const pixels = data.subarray(y0 * width, y1 * width);
+      const bands = (async function* () {
+        for (let y = y0; y < y1; y += shape.bandRows) yield { y0: y, data: data.subarray(y * width, (y + shape.bandRows) * width) };
+      })();
+      scans.push(structuredClone(await scanRows(bands, { ...shape, y0, y1 }, null, { n_slices: 1, current_slice: 0 }, pixels)));
+    }
+    const input = mergeScans(req, scans, board);
+    board = input.board;
+    for (const part of [0, 1]) {
+      const payload = structuredClone({ stage: 'count', req, part, input } as const);
+      await countPart(payload.req, payload.part, payload.input);
+    }
+  }
+}
+if (!isMainThread) void warmHistogramSplit().catch(() => undefined);
