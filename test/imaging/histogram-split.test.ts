@@ -10,6 +10,18 @@ import type { DisplayOptions } from '../../src/imaging/display.js';
 /** Every stage's payload and answer cross a structured clone, as they do between pool threads. */
 const runInProcess = async (payload: HistogramPartPayload) => structuredClone(await histogramPart(structuredClone(payload)));
 
+/** histogramInParts in process, checking that every scan held its rows in memory. */
+async function heldInParts(req: HistogramFileRequest, parts: number) {
+  const held: boolean[] = [];
+  const r = await histogramInParts(async (p) => {
+    const a = await runInProcess(p);
+    if (a.kind === 'scan') held.push(a.pixels !== null);
+    return a;
+  }, req, parts);
+  assert.deepEqual(held, Array(parts).fill(true));
+  return r;
+}
+
 /** A float32 plane with NaN, infinities, both zeros, a narrow background and bright outliers. */
 function plane(width: number, height: number, seed: number, allFinite: boolean): Float32Array {
   const data = new Float32Array(width * height);
@@ -95,14 +107,7 @@ describe('histogram split across workers (histogramInParts)', () => {
       for (const parts of [2, 3]) {
         // a streamed request in between: the buffers it was offered must not be offered twice later
         await histogramInParts(runInProcess, { ...req, limits: { maxFileBytes: 1e9, maxElements: width * 3 } }, parts);
-        const held: boolean[] = [];
-        const r = await histogramInParts(async (p) => {
-          const a = await runInProcess(p);
-          if (a.kind === 'scan') held.push(a.pixels !== null);
-          return a;
-        }, req, parts);
-        assert.deepEqual(held, Array(parts).fill(true));
-        assert.deepEqual(r, whole, `${JSON.stringify(display)} ${parts} parts`);
+        assert.deepEqual(await heldInParts(req, parts), whole, `${JSON.stringify(display)} ${parts} parts`);
       }
     }
   });
@@ -117,14 +122,7 @@ describe('histogram split across workers (histogramInParts)', () => {
     const req: HistogramFileRequest = { path, sliceIndex: -1, bins: 256, display: { stretch: 'zscale' }, limits: { maxFileBytes: 1e9, maxElements: 1e8 } };
     const whole = await histogramFile(req);
     for (const parts of [2, 3]) {
-      const held: boolean[] = [];
-      const r = await histogramInParts(async (p) => {
-        const a = await runInProcess(p);
-        if (a.kind === 'scan') held.push(a.pixels !== null);
-        return a;
-      }, req, parts);
-      assert.deepEqual(held, Array(parts).fill(true));
-      assert.deepEqual(r, whole, `${parts} parts`);
+      assert.deepEqual(await heldInParts(req, parts), whole, `${parts} parts`);
     }
   });
 
