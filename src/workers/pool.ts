@@ -106,6 +106,8 @@ export class WorkerPool {
     setMaxListeners(0, this.stopping.signal); // one listener per task submitted
     this.piscina = new Piscina({
       filename: workerFilename(),
+      // worker.ts's handler once the thread is warm (`warmTask`)
+      name: 'warmTask',
       minThreads: options.keepAllThreads === true ? threads : 1,
       maxThreads: threads,
       idleTimeout: 60_000,

@@ -16,12 +16,22 @@ import { CancelledError, withCancellation } from '../core/cancellation.js';
 import { toClientError } from '../client-text.js';
 import { tasks, type TaskFunction } from './tasks/index.js';
 import { prewarmFitsReader } from '../fits/prewarm.js';
+import { warmPreviewThread } from '../imaging/viewer/preview-split.js';
 
 (globalThis as { __workerThreadId?: number }).__workerThreadId = threadId;
 
-// A pool thread's first plane read should not pay for V8's first external-memory collection and
-// cold code (docs/fits.md, "Measured"). Synchronous part first: the pooled buffer exists before any task.
-if (!isMainThread) void prewarmFitsReader();
+/**
+ * The handler piscina runs (the pool's `name`): `runTask`, once the thread is warm. A pool thread's
+ * first plane read should not pay for V8's first external-memory collection and cold code
+ * (docs/fits.md, "Measured"), nor its first previews for compiling their stages. piscina awaits a
+ * promised handler before it reports the thread ready; warm-up work merely started here stopped
+ * once the thread went idle (piscina parks it in `Atomics.wait`, which stops its event loop), and
+ * what was left of it (file reads, sharp's encodes and the code after them) ran during, and slowed,
+ * the thread's first tasks (docs/viewer.md, session 11).
+ */
+export const warmTask: Promise<typeof runTask> | undefined = isMainThread
+  ? undefined
+  : Promise.all([prewarmFitsReader(), warmPreviewThread()]).then(() => runTask);
 
 /** Slots of a task's control array (Int32Array over a SharedArrayBuffer). */
 export const CONTROL_STOP = 0;

@@ -8,7 +8,7 @@ import { AreaResampler, contiguousStart, mergeFinite, resampleArea } from '../..
 import { renderPlane } from '../../src/imaging/preview.js';
 import { getColormap } from '../../src/imaging/colormaps/index.js';
 import {
-  previewFile, previewInParts, previewPart, thumbnailRequest,
+  previewFile, previewInParts, previewPart, thumbnailRequest, warmSplit,
   type PreviewFileRequest, type PreviewFileResult, type PreviewPartPayload, type ViewerLimits,
 } from '../../src/imaging/viewer/index.js';
 import { FIXTURES_DIR } from '../helpers/paths.js';
@@ -215,6 +215,28 @@ describe('AreaResampler parts', () => {
     const part = new AreaResampler(inW, inH, outW, outH, rows, { minMax: false });
     part.pushRows(data.subarray(rows.y0 * inW, rows.y1 * inW));
     assert.deepEqual(part.finish().data, full.output.subarray(rows.o0 * outW));
+  });
+
+  it('the four-column sums (no min and max) equal the one-run-at-a-time sums bit for bit, at any scale and width', () => {
+    // widths that leave 0-3 columns after the groups of four, runs of 1, 2 and uneven lengths
+    for (const [inW, outW] of [[97, 40], [64, 64], [65, 64], [131, 2], [1000, 7], [4096, 256], [300, 97], [33, 31]] as const) {
+      const inH = 23;
+      const data = values(inW, inH, inW + outW, { scattered: true, border: 1 });
+      for (let i = 0; i < data.length; i += 37) data[i] = -0;
+      const keys = new AreaResampler(inW, inH, outW, 9);
+      keys.pushRows(data, inH);
+      const sums = new AreaResampler(inW, inH, outW, 9, undefined, { minMax: false });
+      sums.pushRows(data, inH);
+      const a = keys.finish().data;
+      const b = sums.finish().data;
+      assert.ok(Buffer.from(b.buffer).equals(Buffer.from(a.buffer)), `${inW} -> ${outW}`);
+      assert.equal(sums.summary.count, keys.summary.count, `${inW} -> ${outW}`);
+      assert.deepEqual(sums.rowFiniteCounts, keys.rowFiniteCounts);
+    }
+  });
+
+  it('the thread warm-up runs both stages on its in-memory plane to the end', async () => {
+    await warmSplit();
   });
 
   it('a part makes its rows in the array it is given (shared memory), and refuses one of the wrong length', () => {

@@ -16,7 +16,6 @@
  * smoothed, a display that needs every finite value, too few rows) are rendered whole by the
  * first part; the others answer nothing.
  */
-import { isMainThread } from 'node:worker_threads';
 import type { FiniteSummary } from '../finite.js';
 import { AreaResampler, fitInside, mergeFinite } from '../resample.js';
 import { allFiniteSample, displayStatistics, takeSample, usesMinMax } from './band-render.js';
@@ -24,7 +23,8 @@ import { getColormap } from '../colormaps/index.js';
 import { renderPlane } from '../preview.js';
 import { TRANSPARENT } from '../rasterize.js';
 import { previewFile, renderPreview, type PreviewFileRequest, type PreviewFileResult } from './preview-file.js';
-import { planeRowBands, withOpenImage, type OpenedImage } from './source.js';
+import { describeImage, planeRowBands, withOpenImage, type OpenedImage } from './source.js';
+import { encodeFits, FitsFile, firstImageHdu } from '../../fits/index.js';
 
 /** A plane with fewer bands than this per part (about 1 M pixels) is rendered whole. */
 const MIN_BANDS_PER_PART = 4;
@@ -118,63 +118,68 @@ function splittable(img: OpenedImage, req: PreviewFileRequest, parts: number): b
 }
 
 async function reducePart(req: PreviewFileRequest, part: number, parts: number): Promise<PreviewReducedPart | undefined> {
-  return withOpenImage(req, async (img) => {
-    if (!splittable(img, req, parts)) return undefined;
-    const { width, height } = img;
-    const size = outputSize(img, req);
-    const rows = AreaResampler.partRows(height, size.height, part, parts);
-    // Shared memory: the rows reach the caller and the finish task without being copied.
-    const shared = new Float32Array(new SharedArrayBuffer((rows.o1 - rows.o0) * size.width * Float32Array.BYTES_PER_ELEMENT));
-    const resampler = new AreaResampler(width, height, size.width, size.height, rows, { minMax: usesMinMax(req.display), output: shared });
-    const { stride0, pre } = allFiniteSample(width * height);
-    let from = pre.length;
-    let to = 0;
-    for await (const band of planeRowBands(img, req.limits, rows.y0, rows.y1)) {
-      resampler.pushRows(band.data);
-      const [a, b] = takeSample(pre, stride0, band.y0 * width, band.data);
-      if (b > a) {
-        from = Math.min(from, a);
-        to = Math.max(to, b);
-      }
+  return withOpenImage(req, async (img) => (splittable(img, req, parts) ? reduceOpened(img, req, part, parts) : undefined));
+}
+
+/** Part `part` of `parts` of the opened plane's reduce stage. */
+async function reduceOpened(img: OpenedImage, req: PreviewFileRequest, part: number, parts: number): Promise<PreviewReducedPart> {
+  const { width, height } = img;
+  const size = outputSize(img, req);
+  const rows = AreaResampler.partRows(height, size.height, part, parts);
+  // Shared memory: the rows reach the caller and the finish task without being copied.
+  const shared = new Float32Array(new SharedArrayBuffer((rows.o1 - rows.o0) * size.width * Float32Array.BYTES_PER_ELEMENT));
+  const resampler = new AreaResampler(width, height, size.width, size.height, rows, { minMax: usesMinMax(req.display), output: shared });
+  const { stride0, pre } = allFiniteSample(width * height);
+  let from = pre.length;
+  let to = 0;
+  for await (const band of planeRowBands(img, req.limits, rows.y0, rows.y1)) {
+    resampler.pushRows(band.data);
+    const [a, b] = takeSample(pre, stride0, band.y0 * width, band.data);
+    if (b > a) {
+      from = Math.min(from, a);
+      to = Math.max(to, b);
     }
-    const output = resampler.finish().data;
-    return {
-      kind: 'part',
-      o0: rows.o0,
-      o1: rows.o1,
-      output,
-      countFrom: rows.countFrom,
-      rowCounts: resampler.rowFiniteCounts.slice(rows.countFrom, rows.y1),
-      rowFirst: resampler.rowFirstFinite.slice(rows.countFrom, rows.y1),
-      running: resampler.running,
-      sample: { from: Math.min(from, to), values: pre.slice(Math.min(from, to), to) },
-    };
-  });
+  }
+  const output = resampler.finish().data;
+  return {
+    kind: 'part',
+    o0: rows.o0,
+    o1: rows.o1,
+    output,
+    countFrom: rows.countFrom,
+    rowCounts: resampler.rowFiniteCounts.slice(rows.countFrom, rows.y1),
+    rowFirst: resampler.rowFirstFinite.slice(rows.countFrom, rows.y1),
+    running: resampler.running,
+    sample: { from: Math.min(from, to), values: pre.slice(Math.min(from, to), to) },
+  };
 }
 
 async function finishParts(req: PreviewFileRequest, parts: readonly PreviewReducedPart[]): Promise<PreviewFileResult> {
-  return withOpenImage(req, async (img) => {
-    const { width, height } = img;
-    const size = outputSize(img, req);
-    // Every output row comes from exactly one part (consecutive ranges from row 0).
-    const output = new Float32Array(size.width * size.height);
-    const rowCounts = new Int32Array(height);
-    const rowFirst = new Int32Array(height);
-    const { pre } = allFiniteSample(width * height);
-    let next = 0;
-    for (const p of parts) {
-      if (p.o0 !== next || p.output.length !== (p.o1 - p.o0) * size.width) throw new RangeError(`part rows [${p.o0}, ${p.o1}) after row ${next}`);
-      next = p.o1;
-      output.set(p.output, p.o0 * size.width);
-      rowCounts.set(p.rowCounts, p.countFrom);
-      rowFirst.set(p.rowFirst, p.countFrom);
-      pre.set(p.sample.values, p.sample.from);
-    }
-    if (next !== size.height) throw new RangeError(`parts end at row ${next} of ${size.height}`);
-    const summary = mergeFinite(parts.map((p) => p.running));
-    const stats = await displayStatistics(img, req.limits, req.display, summary, pre, rowCounts, rowFirst);
-    return renderPreview(req, img, { width: size.width, height: size.height, data: output }, stats);
-  });
+  return withOpenImage(req, (img) => finishOpened(img, req, parts));
+}
+
+/** The finish stage on the opened plane. */
+async function finishOpened(img: OpenedImage, req: PreviewFileRequest, parts: readonly PreviewReducedPart[]): Promise<PreviewFileResult> {
+  const { width, height } = img;
+  const size = outputSize(img, req);
+  // Every output row comes from exactly one part (consecutive ranges from row 0).
+  const output = new Float32Array(size.width * size.height);
+  const rowCounts = new Int32Array(height);
+  const rowFirst = new Int32Array(height);
+  const { pre } = allFiniteSample(width * height);
+  let next = 0;
+  for (const p of parts) {
+    if (p.o0 !== next || p.output.length !== (p.o1 - p.o0) * size.width) throw new RangeError(`part rows [${p.o0}, ${p.o1}) after row ${next}`);
+    next = p.o1;
+    output.set(p.output, p.o0 * size.width);
+    rowCounts.set(p.rowCounts, p.countFrom);
+    rowFirst.set(p.rowFirst, p.countFrom);
+    pre.set(p.sample.values, p.sample.from);
+  }
+  if (next !== size.height) throw new RangeError(`parts end at row ${next} of ${size.height}`);
+  const summary = mergeFinite(parts.map((p) => p.running));
+  const stats = await displayStatistics(img, req.limits, req.display, summary, pre, rowCounts, rowFirst);
+  return renderPreview(req, img, { width: size.width, height: size.height, data: output }, stats);
 }
 
 /**
@@ -206,7 +211,49 @@ async function warmRender(): Promise<void> {
     await renderPlane({ width, height, data }, { display, colormap: getColormap(colormap)!, width, height, format, nanColor: TRANSPARENT });
   }
 }
-if (!isMainThread) {
-  warmResampler();
-  void warmRender().catch(() => undefined);
+/**
+ * And the split's own stages on a small in-memory plane, a few times over: the first thumbnails of
+ * a thread otherwise ran the merge, the zscale sample's ~1,000 single-pixel reads and the
+ * grey+alpha rasterising and PNG interpreted, at 2-5× their later cost (the bench's warm calls 2-3:
+ * the finish stage 45-70 ms against ~14 ms from the fourth call on, at load 10).
+ */
+export async function warmSplit(): Promise<void> {
+  const width = 2048;
+  const height = 128;
+  const data = new Float32Array(width * height);
+  for (let i = 0; i < data.length; i++) {
+    const x = i % width;
+    const y = Math.floor(i / width);
+    // a NaN border (one pixel read back a sampled row) and rows with a NaN inside (the row is read)
+    data[i] = x < 16 || x >= width - 16 || y < 4 || y >= height - 4 || (y % 9 === 0 && x === 700) ? NaN : ((i * 7919) % 1009) * 0.5;
+  }
+  const file = await FitsFile.fromBuffer(await encodeFits([{ data, axes: [width, height], bitpix: -32 }]));
+  try {
+    const img = describeImage(file, firstImageHdu(file)!, -1, { maxFileBytes: 1 << 30, maxElements: 1 << 30 });
+    const req: PreviewFileRequest = {
+      path: '<warm-up>', sliceIndex: -1, display: { stretch: 'zscale' }, colormap: 'gray', width: 256, height: 256,
+      format: 'png', quality: 90, nanColor: TRANSPARENT, limits: { maxFileBytes: 1 << 30, maxElements: 1 << 30 },
+    };
+    for (let k = 0; k < 4; k++) {
+      const parts = [await reduceOpened(img, req, 0, 2), await reduceOpened(img, req, 1, 2)];
+      await finishOpened(img, req, parts);
+    }
+  } finally {
+    await file.close();
+  }
+}
+/**
+ * Compiles a pool thread's preview code before it takes its first task. Awaited while the thread
+ * starts (worker.ts): piscina parks an idle thread in `Atomics.wait`, which stops its event loop,
+ * so asynchronous warm-up work left running (sharp's encodes) only went on during the thread's
+ * next tasks, and took their time.
+ */
+export async function warmPreviewThread(): Promise<void> {
+  try {
+    warmResampler();
+    await warmRender();
+    await warmSplit();
+  } catch {
+    // Only a speed-up.
+  }
 }
