@@ -297,8 +297,8 @@ export class AreaResampler {
    * weighted and counted in column order, as in horizontalRuns.
    */
   private horizontalSums32(data: Float32Array, base: number): void {
-    const { rowSum, rowWeight, innerSum, innerCount } = this;
-    const { first, last, wFirst, wLast } = this.runs!;
+    const { innerSum, innerCount } = this;
+    const { first, last } = this.runs!;
     const n = this.outWidth;
     let ox = 0;
     for (; ox + 3 < n; ox += 4) {
@@ -341,11 +341,57 @@ export class AreaResampler {
       innerSum[ox] = s0;
       innerCount[ox] = c0;
     }
+    this.addRunEnds(data, base);
+  }
+
+  /**
+   * horizontalRuns for float32 rows: the inner runs test finiteness on the bits and track min/max
+   * as order keys (integer compares; V8 runs them much faster than float ones), same results.
+   */
+  private horizontalRuns32(data: Float32Array, bits: Int32Array, base: number): void {
+    const { innerSum, innerCount } = this;
+    const { first, last } = this.runs!;
+    let mn = 0x7fffffff;
+    let mx = -0x80000000;
+    for (let ox = 0, n = this.outWidth; ox < n; ox++) {
+      let inner = 0;
+      let sum = 0;
+      for (let i = base + first[ox]! + 1, end = base + last[ox]!; i < end; i++) {
+        const u = bits[i]!;
+        if ((u & 0x7f800000) === 0x7f800000) continue;
+        sum += data[i]!;
+        inner++;
+        const k = u ^ ((u >> 31) & 0x7fffffff);
+        if (k < mn) mn = k;
+        if (k > mx) mx = k;
+      }
+      innerSum[ox] = sum;
+      innerCount[ox] = inner;
+    }
+    // The ends in column order first, then the inner runs' extremes, as one pass kept them.
+    this.addRunEnds(data, base);
+    if (mn <= mx) {
+      const lo = floatOfKey(mn);
+      const hi = floatOfKey(mx);
+      if (lo < this.min) this.min = lo;
+      if (hi > this.max) this.max = hi;
+    }
+  }
+
+  /**
+   * A row's output columns from their inner runs' sums and finite counts (`innerSum`,
+   * `innerCount`) and the runs' two ends, partially weighted: the sum in the order horizontalRuns
+   * adds it (first end, inner run, last end); the ends counted (a column shared with the previous
+   * output once) and compared for min and max in column order.
+   */
+  private addRunEnds(data: Float32Array, base: number): void {
+    const { rowSum, rowWeight, innerSum, innerCount } = this;
+    const { first, last, wFirst, wLast } = this.runs!;
     let count = 0;
     let min = this.min;
     let max = this.max;
     let counted = -1; // last input column already counted
-    for (ox = 0; ox < n; ox++) {
+    for (let ox = 0, n = this.outWidth; ox < n; ox++) {
       const a = first[ox]!;
       const b = last[ox]!;
       let sum = 0;
@@ -379,86 +425,6 @@ export class AreaResampler {
       counted = b;
       rowSum[ox] = sum;
       rowWeight[ox] = weight;
-    }
-    this.count += count;
-    this.min = min;
-    this.max = max;
-  }
-
-  /**
-   * horizontalRuns for float32 rows: the inner runs test finiteness on the bits and track min/max
-   * as order keys (integer compares; V8 runs them much faster than float ones), same results.
-   */
-  private horizontalRuns32(data: Float32Array, bits: Int32Array, base: number): void {
-    const { rowSum, rowWeight } = this;
-    const keys = this.minMax;
-    const { first, last, wFirst, wLast } = this.runs!;
-    let count = 0;
-    let min = this.min;
-    let max = this.max;
-    let mn = 0x7fffffff;
-    let mx = -0x80000000;
-    let counted = -1; // last input column already counted
-    for (let ox = 0, n = this.outWidth; ox < n; ox++) {
-      const a = first[ox]!;
-      const b = last[ox]!;
-      let sum = 0;
-      let weight = 0;
-      let v = data[base + a]!;
-      if (v - v === 0) {
-        const w = wFirst[ox]!;
-        sum += w * v;
-        weight += w;
-        if (a > counted) {
-          count++;
-          if (v < min) min = v;
-          if (v > max) max = v;
-        }
-      }
-      let inner = 0;
-      let innerSum = 0;
-      if (keys) {
-        for (let i = base + a + 1, end = base + b; i < end; i++) {
-          const u = bits[i]!;
-          if ((u & 0x7f800000) === 0x7f800000) continue;
-          innerSum += data[i]!;
-          inner++;
-          const k = u ^ ((u >> 31) & 0x7fffffff);
-          if (k < mn) mn = k;
-          if (k > mx) mx = k;
-        }
-      } else {
-        // No min/max (`minMax: false`): the same sums and count, bound by the in-order additions.
-        for (let i = base + a + 1, end = base + b; i < end; i++) {
-          v = data[i]!;
-          if (v - v !== 0) continue;
-          innerSum += v;
-          inner++;
-        }
-      }
-      sum += innerSum;
-      weight += inner;
-      count += inner;
-      if (b > a) {
-        v = data[base + b]!;
-        if (v - v === 0) {
-          const w = wLast[ox]!;
-          sum += w * v;
-          weight += w;
-          count++;
-          if (v < min) min = v;
-          if (v > max) max = v;
-        }
-      }
-      counted = b;
-      rowSum[ox] = sum;
-      rowWeight[ox] = weight;
-    }
-    if (mn <= mx) {
-      const lo = floatOfKey(mn);
-      const hi = floatOfKey(mx);
-      if (lo < min) min = lo;
-      if (hi > max) max = hi;
     }
     this.count += count;
     this.min = min;
