@@ -4,13 +4,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { controlLine, eventLoopReport, judgedP99, type EventLoopDelay } from '../bench/lib/event-loop-report.js';
 import { engineLoopP99, type RecordedRun } from '../bench/lib/compare.js';
+import { timedWorkControl } from '../bench/lib/event-loop-role.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const monitor = pathToFileURL(join(root, 'bench', 'lib', 'event-loop-monitor.mjs')).href;
@@ -83,6 +86,60 @@ describe('event-loop monitor', () => {
     assert.equal(line['role'], 'helper');
     assert.equal(line['work'], undefined);
     assert.equal(line['startup'], undefined);
+  });
+});
+
+describe('timed work in a child the bench cannot change', () => {
+  it('opens and closes the child\'s windows from the bench (timedWorkControl, SIGURG)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eld-test-'));
+    const saved = process.env['BENCH_ELD_FILE'];
+    const file = join(dir, 'eld.jsonl');
+    process.env['BENCH_ELD_FILE'] = file; // as under bench/run.ts
+    const control = timedWorkControl();
+    try {
+      assert.ok(control.env['BENCH_ELD_WORK_CONTROL']);
+      // The child marks nothing itself; it says 'got' after the monitor has seen each signal.
+      const code = `process.on('SIGURG', () => process.stdout.write('got\\n')); process.stdout.write('ready\\n'); process.stdin.resume();`;
+      const child = spawn(process.execPath, [`--import=${monitor}`, '--input-type=module', '-e', code], {
+        env: { ...process.env, ...control.env, BENCH_ELD_FILE: file, BENCH_ELD_ROLE: 'engine', NODE_OPTIONS: '' },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const next = async () => (await lines.next()).value as string;
+      assert.equal(await next(), 'ready');
+      for (let k = 0; k < 2; k++) {
+        control.begin(child.pid);
+        assert.equal(await next(), 'got');
+        control.begin(child.pid); // a second begin while open is the same window
+        assert.equal(await next(), 'got');
+        control.end(child.pid, undefined);
+        assert.equal(await next(), 'got');
+      }
+      child.stdin!.end();
+      await once(child, 'exit');
+      const line = JSON.parse(readFileSync(file, 'utf8').trim()) as Record<string, unknown>;
+      assert.equal(line['role'], 'engine');
+      assert.equal((line['work'] as Record<string, number>)['windows'], 2);
+    } finally {
+      control.close();
+      if (saved === undefined) delete process.env['BENCH_ELD_FILE'];
+      else process.env['BENCH_ELD_FILE'] = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does nothing outside the runner, where the children have no monitor', () => {
+    const saved = process.env['BENCH_ELD_FILE'];
+    delete process.env['BENCH_ELD_FILE'];
+    try {
+      const control = timedWorkControl();
+      assert.deepEqual(control.env, {});
+      control.begin(process.pid); // would be ignored anyway: SIGURG's default is to ignore it
+      control.end(process.pid);
+      control.close();
+    } finally {
+      if (saved !== undefined) process.env['BENCH_ELD_FILE'] = saved;
+    }
   });
 });
 

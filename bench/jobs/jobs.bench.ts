@@ -32,7 +32,7 @@ import { TestRedis } from '../../test/helpers/redis.js';
 import { writeTile } from '../../test/api/sky-files.js';
 import { tempDir } from '../../test/jobs/redis/cluster.js';
 import { recordResult } from '../lib/results.js';
-import { eventLoopRoleEnv } from '../lib/event-loop-role.js';
+import { eventLoopRoleEnv, timedWorkControl } from '../lib/event-loop-role.js';
 
 const N = Number(process.env.BENCH_JOBS ?? 200);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 30);
@@ -40,6 +40,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const ALGORITHM = process.env.BENCH_JOB_ALGORITHM ?? 'biweight';
 const SIZE = Number(process.env.BENCH_JOB_SIZE ?? 800);
 type Json = Record<string, any>;
+/** The API's and workers' event loops are judged during the timed batches and the one-by-one jobs, not their start-up and warm-up. */
+const timedWork = timedWorkControl();
 
 interface Setup {
   readonly name: string;
@@ -110,12 +112,12 @@ async function run(setup: Setup, redis: TestRedis, dataDir: string, round: numbe
     ...(setup.redis ? { REDIS_URL: redis.url, JOB_QUEUE_PREFIX: `bench-${round}-${setup.workers}` } : {}),
   };
   const workers: SpawnedEngine[] = [];
-  const api = spawnEngine({ ...env, ...eventLoopRoleEnv('engine'), PORT: String(apiPort), ...(setup.redis ? { RUN_LOCAL_WORKERS: 'false' } : {}) });
+  const api = spawnEngine({ ...env, ...eventLoopRoleEnv('engine'), ...timedWork.env, PORT: String(apiPort), ...(setup.redis ? { RUN_LOCAL_WORKERS: 'false' } : {}) });
   try {
     await waitForHealth(apiPort, api, 180_000);
     for (let i = 0; i < setup.workers; i++) {
       const port = await freePort();
-      const w = spawnWorker({ ...env, ...eventLoopRoleEnv('engine'), PORT: String(port) });
+      const w = spawnWorker({ ...env, ...eventLoopRoleEnv('engine'), ...timedWork.env, PORT: String(port) });
       workers.push(w);
       await waitForHealth(port, w, 180_000);
     }
@@ -137,11 +139,14 @@ async function run(setup: Setup, redis: TestRedis, dataDir: string, round: numbe
     const cpuNow = (): Cpu => ({
       api: cpuMs(api.child.pid), workers: workers.reduce((a, w) => a + cpuMs(w.child.pid), 0), redis: setup.redis ? cpuMs(redis.pid) : 0, client: clientCpuMs(),
     });
+    const pids = () => [api, ...workers].map((p) => p.child.pid);
     const batch = async (body: (i: number) => Json): Promise<Batch> => {
+      timedWork.begin(...pids());
       const c0 = cpuNow();
       const ids = await Promise.all(Array.from({ length: N }, (_, i) => submit(body(i))));
       while ((await pending()) > 0) await sleep(100);
       const c1 = cpuNow();
+      timedWork.end(...pids());
       const done: Json[] = [];
       for (const id of ids) done.push(await call('GET', `/api/jobs/${id}`));
       const failed = done.filter((j) => j.state !== 'completed');
@@ -163,6 +168,7 @@ async function run(setup: Setup, redis: TestRedis, dataDir: string, round: numbe
     const heavyBatch = await batch(heavy);
     const tinyBatch = await batch((i) => tiny(N + i));
 
+    timedWork.begin(...pids());
     const s0 = cpuNow();
     const seq: number[] = [];
     for (let i = 0; i < SEQUENTIAL; i++) {
@@ -170,6 +176,7 @@ async function run(setup: Setup, redis: TestRedis, dataDir: string, round: numbe
       seq.push(Date.parse(j.finishedAt) - Date.parse(j.createdAt));
     }
     const s1 = cpuNow();
+    timedWork.end(...pids());
     const sequentialCpu = (s1.api + s1.workers + s1.redis - s0.api - s0.workers - s0.redis) / SEQUENTIAL;
 
     const rss = [api, ...workers].map((p, i) => `${i === 0 ? 'api' : `w${i}`} ${peakRssMb(p.child.pid).toFixed(0)}`).join(', ');
@@ -227,6 +234,7 @@ try {
     }
   }
 } finally {
+  timedWork.close();
   await redis.stop();
   await dirs.cleanup();
 }

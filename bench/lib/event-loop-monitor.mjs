@@ -13,10 +13,13 @@
  * compilation at start-up with the loop's behaviour during the work the bench times:
  *   {"work": {"seconds", "windows", "count", "p50_ms", "p99_ms", "max_ms"},
  *    "startup": {"seconds", "count", "p50_ms", "p99_ms", "max_ms"}}
+ * A bench opens and closes these windows in a child it cannot change (the built engine) through
+ * timedWorkControl (event-loop-role.ts): on SIGURG the window follows the state, '1' or '0', in the
+ * file named by $BENCH_ELD_WORK_CONTROL.
  * Plain JavaScript so that it also loads in children started without tsx. Prints nothing: benches
  * parse their children's stdout.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 
@@ -59,6 +62,20 @@ if (file && isMainThread) {
       openedAt = undefined;
     },
   };
+  const control = process.env.BENCH_ELD_WORK_CONTROL;
+  if (control) {
+    process.on('SIGURG', () => {
+      let state = '0';
+      try {
+        state = readFileSync(control, 'utf8').trim();
+      } catch {
+        // the bench has removed it: the work is over
+      }
+      const hook = globalThis[Symbol.for('jwst-bench.event-loop-work')];
+      if (state === '1') hook.begin();
+      else hook.end();
+    });
+  }
   process.on('exit', () => {
     globalThis[Symbol.for('jwst-bench.event-loop-work')].end();
     life.disable();

@@ -9,6 +9,10 @@
  *   - 'helper': a test server (the range server, the fake MAST).
  * A process that says nothing is listed as 'harness'.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 export type EventLoopRole = 'engine' | 'harness' | 'helper';
 
 /**
@@ -45,4 +49,48 @@ export function beginTimedWork(): void {
 /** Closes the window opened by beginTimedWork. */
 export function endTimedWork(): void {
   workHook()?.end();
+}
+
+/** Names the file holding the state of the windows a bench opens in its children (read by the monitor on SIGURG). */
+const CONTROL_ENV = 'BENCH_ELD_WORK_CONTROL';
+
+/**
+ * Timed-work windows in child processes the bench cannot change (the built engine, `node
+ * dist/main.js`; the jobs bench's API and workers): `env` goes into the children's environment;
+ * `begin(pid…)` / `end(pid…)` write the wanted state to a file and send each child SIGURG, on
+ * which bench/lib/event-loop-monitor.mjs opens or closes its window (as beginTimedWork /
+ * endTimedWork do in-process). SIGURG because a process without the monitor ignores it (SIGUSR2
+ * would end it); the state is in the file, not in the signal, so two signals that merge still
+ * leave the window as asked. Outside bench/run.ts `env` is empty and begin/end do nothing.
+ */
+export interface TimedWorkControl {
+  readonly env: Record<string, string>;
+  begin(...pids: Array<number | undefined>): void;
+  end(...pids: Array<number | undefined>): void;
+  /** Removes the state file (after the children have exited). */
+  close(): void;
+}
+
+export function timedWorkControl(): TimedWorkControl {
+  if (!process.env['BENCH_ELD_FILE']) return { env: {}, begin() {}, end() {}, close() {} };
+  const dir = mkdtempSync(join(tmpdir(), 'bench-eld-'));
+  const file = join(dir, 'work');
+  writeFileSync(file, '0');
+  const send = (state: '0' | '1', pids: Array<number | undefined>) => {
+    writeFileSync(file, state);
+    for (const pid of pids) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGURG');
+      } catch {
+        // the child has exited: its figures are final
+      }
+    }
+  };
+  return {
+    env: { [CONTROL_ENV]: file },
+    begin: (...pids) => send('1', pids),
+    end: (...pids) => send('0', pids),
+    close: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
