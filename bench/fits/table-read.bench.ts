@@ -5,6 +5,13 @@
  * (in a child process, so the peak RSS printed is the reading alone).
  * Each operation: best of BENCH_REPEAT (default 5) rounds alternating with astropy, after two unmeasured
  * rounds of ours.
+ *
+ * Our side runs with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (part of what `npm start` and the
+ * Dockerfile set), so a column's fresh 16 MB result is faulted in as 2 MiB pages, as numpy's are
+ * (it asks with madvise for arrays of 4 MiB or more). Without it the row was bimodal: whenever
+ * glibc had trimmed the freed results of the previous round from the top of its heap, the new
+ * result came back as 3,900 fresh 4 KiB pages, +5 ms a call (docs/fits-tables.md, session 11).
+ * The Python side runs without the tunable. BENCH_HUGETLB=0 measures our side without it.
  * Run: npm run bench -- table-read
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +24,9 @@ import { columnStats, encodeBinTable, readNumericColumn, readTableRows } from '.
 import { encodeFits } from '../../src/fits/writer.js';
 import { pythonHas, runPythonJson } from '../lib/python.js';
 import { recordResult } from '../lib/results.js';
+import { rerunWithTunables } from '../lib/tunables.js';
+
+const HUGETLB = 'glibc.malloc.hugetlb=1';
 
 const ROWS = Number(process.env.TABLE_BENCH_ROWS ?? 2_000_000);
 
@@ -71,7 +81,7 @@ async function main(): Promise<void> {
     // two unmeasured rounds: V8 optimises the decoders on the first calls (numpy is compiled ahead)
     for (let round = -2; round < rounds; round++) {
       if (python && round >= 0) {
-        const py = runPythonJson<Record<keyof Times, [number, number]>>(fileURLToPath(new URL('table-read.py', import.meta.url)), [path]);
+        const py = runPythonJson<Record<keyof Times, [number, number]>>(fileURLToPath(new URL('table-read.py', import.meta.url)), [path], { GLIBC_TUNABLES: pythonTunables });
         for (const k of Object.keys(theirs) as Array<keyof typeof theirs>) theirs[k].push(py[k]);
       }
       const tStats = await timeIt(() => columnStats(file, 1));
@@ -105,7 +115,7 @@ async function main(): Promise<void> {
     const header = ['operation', 'ours wall', 'astropy wall', 'ratio', 'ours CPU', 'astropy CPU', 'CPU ratio'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-    console.log(`table: ${ROWS} rows x 5 columns, ${mb.toFixed(1)} MB; best of ${rounds} alternating rounds (astropy: best of 2 runs per round)`);
+    console.log(`table: ${ROWS} rows x 5 columns, ${mb.toFixed(1)} MB; best of ${rounds} alternating rounds (astropy: best of 2 runs per round); ours with GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES || '(none)'}`);
     console.log(line(header));
     for (const r of rows) console.log(line(r));
     console.log(`peak RSS ${rss.toFixed(0)} MB (node)`);
@@ -114,5 +124,12 @@ async function main(): Promise<void> {
   }
 }
 
+/** The Python side's GLIBC_TUNABLES: this process's without the one added for our side. */
+const pythonTunables = (process.env.GLIBC_TUNABLES ?? '').split(':').filter((t) => t && t !== HUGETLB).join(':');
+
 if (process.argv[2] === '--make') await makeTable(process.argv[3] as string);
-else await main();
+else {
+  const rerun = await rerunWithTunables(process.env.BENCH_HUGETLB === '0' ? '' : HUGETLB, import.meta.url);
+  if (rerun !== undefined) process.exitCode = rerun;
+  else await main();
+}
