@@ -39,8 +39,10 @@ const workHook = (): WorkHook | undefined => (globalThis as Record<symbol, WorkH
 /**
  * Opens a window of the work the bench times: bench/lib/event-loop-monitor.mjs then reports the
  * event-loop delay over these windows apart from the whole life (start-up's module compilation
- * included). Several windows add up; a window left open closes at exit. Does nothing when the
- * process runs without the monitor (outside bench/run.ts).
+ * included). Several windows add up, but each one after the first also counts the gap before it
+ * as one delay (Node 20's monitorEventLoopDelay keeps its last sample's time across disable and
+ * enable): open one window over the timed work. A window left open closes at exit. Does nothing
+ * when the process runs without the monitor (outside bench/run.ts).
  */
 export function beginTimedWork(): void {
   workHook()?.begin();
