@@ -19,6 +19,11 @@ import { READ_SIZE, type BodyTarget, type ResponseBody } from './http1-client.js
 export const WRITE_BATCH = sharedBuffers.size;
 /** Buffers per writer: one filling, the others being written and hashed (4 × 2 MiB measured best). */
 const BUFFERS = 4;
+/**
+ * A writer short of buffers is woken when this many of its buffers are still with the digest
+ * thread: one wake-up per BUFFERS - 2 buffers, while the thread still has one to work on.
+ */
+const HURRY_KEEP = 1;
 /** Bytes are not kept in memory longer than this before being written. */
 const FLUSH_AFTER_MS = 1000;
 
@@ -72,7 +77,10 @@ export class BatchWriter {
     if (pos !== this.received) {
       // A jump (pieces of one connection need not be adjacent): write what is buffered first,
       // waiting for a free buffer rather than allocating one.
-      while (this.fill > 0 && this.spare.length === 0 && this.writeError === undefined) await new Promise<void>((r) => this.freed.push(r));
+      while (this.fill > 0 && this.spare.length === 0 && this.writeError === undefined) {
+        this.digest?.hurry?.(HURRY_KEEP);
+        await new Promise<void>((r) => this.freed.push(r));
+      }
       this.flush();
       this.queued = pos;
       if (this.digest) this.digestBroken = true;
@@ -169,6 +177,8 @@ export class BatchWriter {
     if (this.fill > 0 && performance.now() - this.bufferedSince > FLUSH_AFTER_MS && this.spare.length > 0) this.flush();
     if (this.canTakeMore()) return true;
     this.waiting = true;
+    // Paused until buffers come back: ask the digest thread to say when all but one are done.
+    this.digest?.hurry?.(HURRY_KEEP);
     return false;
   }
 
@@ -184,6 +194,7 @@ export class BatchWriter {
   }
 
   private async settle(): Promise<void> {
+    this.digest?.hurry?.(0);
     await this.chain;
     await this.releases;
   }
@@ -205,15 +216,17 @@ export class BatchWriter {
     // size on resume, so no byte may land past one not yet written).
     const { digest, file } = this;
     const viaDigest = digest?.updateAndWrite !== undefined && file.writeVia !== undefined && digest.writesNow?.() === true;
-    const post = () => file.writeVia!(data, at, (fd) => digest!.updateAndWrite!(data, fd, at));
-    let posted = viaDigest && this.writesHere === 0 ? post() : undefined;
+    // Lazy: the digest thread does not answer each buffer; we hurry it when we wait (see DigestThread).
+    const post = (lazy: boolean) => file.writeVia!(data, at, (fd) => digest!.updateAndWrite!(data, fd, at, lazy));
+    let posted = viaDigest && this.writesHere === 0 ? post(true) : undefined;
     posted?.catch(() => undefined); // its error is taken in the chain
     const hashed = viaDigest ? undefined : digest?.update(data);
     if (!viaDigest) this.writesHere++;
     this.chain = this.chain.then(async () => {
       if (this.writeError !== undefined) return;
       try {
-        if (viaDigest) posted ??= post();
+        // Posted late (after writes made here), perhaps while a caller already waits: not lazy.
+        if (viaDigest) posted ??= post(false);
         // Not written by the digest thread (it failed), or not meant to be: written here, in order.
         if (!(await (posted ?? false))) await this.file.write(data, at);
         this.onWritten(at, length);

@@ -26,7 +26,14 @@ export interface StreamDigest {
    * bytes may not be written and the digest is unusable): the caller writes them itself.
    * Absent on digests that hash on the caller's thread.
    */
-  updateAndWrite?(data: Uint8Array, fd: number, position: number): Promise<WriteOutcome | undefined>;
+  updateAndWrite?(data: Uint8Array, fd: number, position: number, lazy?: boolean): Promise<WriteOutcome | undefined>;
+  /**
+   * `lazy` updates (above) settle when this thread next looks (another update, a timer), not as
+   * soon as the worker is done; a caller that waits for them calls `hurry(keep)` first: it is
+   * answered once at most `keep` of them are pending (so a writer short of buffers is woken once
+   * per few buffers, not once per buffer).
+   */
+  hurry?(keep?: number): void;
   /**
    * True once the digest's thread has answered a first message (it is running): until then a
    * write posted to it would wait for the thread to boot (~0.1 s, seconds under tsx on a loaded
@@ -41,10 +48,9 @@ export interface StreamDigest {
 }
 
 export type DigestRequest =
-  | { op: 'update'; id: number; seq: number; buffer: ArrayBufferLike; offset: number; length: number; write?: { fd: number; position: number; piece: number } }
+  | { op: 'update'; id: number; buffer: ArrayBufferLike; offset: number; length: number; write?: { fd: number; position: number; piece: number } }
   | { op: 'finish'; id: number; seq: number }
   | { op: 'drop'; id: number; seq: number };
-export type DigestReply = { seq: number; result?: DigestResult; written?: WriteOutcome; error?: string };
 
 /** Hashing on this thread (no worker, or a broken one). */
 class InThreadDigest implements StreamDigest {
@@ -68,7 +74,36 @@ function workerFile(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-/** One digest worker thread and the replies it still owes. */
+/** Indices of a digest thread's shared state (an Int32Array the worker updates after every update). */
+export const HANDLED = 0; // updates the worker has finished (written and hashed), in posting order
+export const FAILURES = 1; // updates that failed; each failure's reply is posted before this moves
+export const WAKE_AT = 2; // 0, or the update number after which the worker posts a wake-up
+
+/** What the worker posts: a failed update (its number), a finish's answer (seq), a wake-up or that it runs. */
+export type DigestReply = { seq?: number; n?: number; result?: DigestResult; written?: WriteOutcome; error?: string; wake?: true; ready?: true };
+
+interface PendingUpdate {
+  n: number;
+  stream: number;
+  /** The caller waits for this one: ask the worker to wake this thread when it is done. */
+  eager: boolean;
+  written: number | undefined;
+  resolve: (r: DigestReply) => void;
+}
+
+/** How often updates nobody waits for are looked at (progress is recorded then): a timer, not a thread wake-up. */
+const POLL_MS = 50;
+
+/**
+ * One digest worker thread and the updates it still owes.
+ *
+ * Why no reply per update: each message back wakes the event loop (~0.3-0.5 ms on the session-10
+ * VM, ~0.2-0.3 CPU s/GiB of postMessage). The worker counts finished updates in shared memory
+ * instead; this side reads the count whenever it posts another update (every 2 MiB), on a slow
+ * timer, and asks for a wake-up (WAKE_AT) only when a caller waits: `eager` updates, or a stream
+ * that `hurry`s (a writer with no free buffer, or draining). A failed update still comes back as
+ * a message, posted before the count moves past it.
+ */
 class DigestThread {
   private worker: Worker | undefined;
   failed = false;
@@ -76,7 +111,15 @@ class DigestThread {
   answered = false;
   /** Digests created on this thread and not yet finished or dropped. */
   active = 0;
-  private readonly waiting = new Map<number, { resolve: (r: DigestReply) => void }>();
+  private readonly state = new Int32Array(new SharedArrayBuffer(3 * 4));
+  private posted = 0;
+  private failuresSeen = 0;
+  private readonly failures = new Map<number, DigestReply>();
+  private readonly pending: PendingUpdate[] = [];
+  /** Streams whose caller waits, with how many of their updates may stay pending before it is woken. */
+  private readonly hurried = new Map<number, number>();
+  private readonly calls = new Map<number, (r: DigestReply) => void>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly file: string) {}
 
@@ -86,21 +129,27 @@ class DigestThread {
     // Under tsx (tests, `npm run dev`) the worker is TypeScript: register tsx in the thread first.
     const url = JSON.stringify(pathToFileURL(this.file).href);
     const source = this.file.endsWith('.ts') ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${url}))` : `import(${url})`;
-    const worker = new Worker(source, { eval: true });
+    const worker = new Worker(source, { eval: true, workerData: { state: this.state } });
     worker.unref();
     worker.on('message', (reply: DigestReply) => {
       this.answered = true;
-      const w = this.waiting.get(reply.seq);
-      if (!w) return;
-      this.waiting.delete(reply.seq);
-      if (this.waiting.size === 0) worker.unref();
-      w.resolve(reply);
+      if (reply.n !== undefined) {
+        this.failures.set(reply.n, reply);
+        this.failuresSeen++;
+      } else if (reply.seq !== undefined) {
+        const resolve = this.calls.get(reply.seq);
+        this.calls.delete(reply.seq);
+        resolve?.(reply);
+      }
+      this.poll();
     });
     const fail = (why: string) => {
       this.failed = true;
       this.worker = undefined;
-      for (const [seq, w] of this.waiting) w.resolve({ seq, error: why });
-      this.waiting.clear();
+      clearTimeout(this.timer);
+      for (const p of this.pending.splice(0)) p.resolve({ error: why });
+      for (const [seq, resolve] of this.calls) resolve({ seq, error: why });
+      this.calls.clear();
     };
     worker.on('error', (err) => fail(err.message));
     worker.on('exit', () => fail('digest worker exited'));
@@ -108,29 +157,91 @@ class DigestThread {
     return worker;
   }
 
-  send(worker: Worker, m: DigestRequest, transfer?: ArrayBuffer[]): Promise<DigestReply> {
+  /** Posts an update (numbered in posting order); resolves once the worker finished it. */
+  update(worker: Worker, m: DigestRequest & { op: 'update' }, stream: number, eager: boolean, transfer?: ArrayBuffer[]): Promise<DigestReply> {
     return new Promise((resolve) => {
       // A dead worker drops messages silently: answer at once instead of waiting forever.
+      if (this.failed || this.worker !== worker) {
+        resolve({ error: 'digest worker is not running' });
+        return;
+      }
+      try {
+        worker.postMessage(m, transfer);
+      } catch (err) {
+        resolve({ error: err instanceof Error ? err.message : String(err) });
+        return;
+      }
+      this.pending.push({ n: ++this.posted, stream, eager, written: m.write ? m.length : undefined, resolve });
+      this.poll();
+    });
+  }
+
+  /** A finish (or another call with a reply of its own). */
+  call(worker: Worker, m: DigestRequest & { op: 'finish' }): Promise<DigestReply> {
+    return new Promise((resolve) => {
       if (this.failed || this.worker !== worker) {
         resolve({ seq: m.seq, error: 'digest worker is not running' });
         return;
       }
-      // A worker with work in flight keeps the process alive; an idle one does not.
-      if (this.waiting.size === 0) worker.ref();
-      this.waiting.set(m.seq, { resolve });
+      this.calls.set(m.seq, resolve);
       try {
-        worker.postMessage(m, transfer);
+        worker.postMessage(m);
       } catch (err) {
-        this.waiting.delete(m.seq);
+        this.calls.delete(m.seq);
         resolve({ seq: m.seq, error: err instanceof Error ? err.message : String(err) });
+        return;
       }
+      this.poll();
     });
+  }
+
+  /** The caller of `stream` waits until at most `keep` of its updates are pending: wake this thread then. */
+  hurry(stream: number, keep: number): void {
+    this.hurried.set(stream, Math.min(keep, this.hurried.get(stream) ?? keep));
+    this.poll();
+  }
+
+  /** Settles the updates the worker has finished and says which one to be woken after. */
+  private poll(): void {
+    for (;;) {
+      const handled = Atomics.load(this.state, HANDLED);
+      // Read after HANDLED: a failure counted there has been posted; wait for its message.
+      if (Atomics.load(this.state, FAILURES) > this.failuresSeen) return;
+      while (this.pending.length > 0 && this.pending[0]!.n <= handled) {
+        const p = this.pending.shift()!;
+        const failure = this.failures.get(p.n);
+        this.failures.delete(p.n);
+        p.resolve(failure ?? { written: p.written === undefined ? undefined : { done: p.written } });
+      }
+      let next = this.pending.find((p) => p.eager)?.n ?? Number.POSITIVE_INFINITY;
+      for (const [stream, keep] of this.hurried) {
+        const mine = this.pending.filter((p) => p.stream === stream);
+        if (mine.length <= keep) this.hurried.delete(stream); // its caller has what it waited for
+        else next = Math.min(next, mine[mine.length - keep - 1]!.n);
+      }
+      const wake = Number.isFinite(next) ? next : 0;
+      Atomics.store(this.state, WAKE_AT, wake);
+      // Either the worker sees WAKE_AT after counting, or this load sees its count (both sequentially consistent).
+      if (wake !== 0 && Atomics.load(this.state, HANDLED) >= wake) continue;
+      // A worker with a caller waiting keeps the process alive; otherwise it does not.
+      if (wake !== 0 || this.calls.size > 0) this.worker?.ref();
+      else this.worker?.unref();
+      if (this.pending.length > 0 && !this.timer) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.poll();
+        }, POLL_MS);
+        this.timer.unref();
+      }
+      return;
+    }
   }
 
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
     this.failed = true;
+    clearTimeout(this.timer);
     if (w) await w.terminate();
   }
 }
@@ -169,22 +280,23 @@ export class DigestService {
       update: async (data) => {
         if (broken) return;
         bytes += data.length;
-        let message: DigestRequest;
+        let message: DigestRequest & { op: 'update' };
         let transfer: ArrayBuffer[] | undefined;
         if (data.buffer instanceof SharedArrayBuffer) {
-          message = { op: 'update', id, seq: this.nextSeq++, buffer: data.buffer, offset: data.byteOffset, length: data.length };
+          message = { op: 'update', id, buffer: data.buffer, offset: data.byteOffset, length: data.length };
         } else {
           // A fresh copy (Buffer#slice would be a view into a pooled allocation).
           const copy = new Uint8Array(data.length);
           copy.set(data);
-          message = { op: 'update', id, seq: this.nextSeq++, buffer: copy.buffer, offset: 0, length: copy.length };
+          message = { op: 'update', id, buffer: copy.buffer, offset: 0, length: copy.length };
           transfer = [copy.buffer as ArrayBuffer];
         }
-        const reply = await thread.send(worker, message, transfer);
+        const reply = await thread.update(worker, message, id, true, transfer);
         if (reply.error) broken = true;
       },
       writesNow: () => !broken && thread.answered && !thread.failed,
-      updateAndWrite: async (data, fd, position) => {
+      hurry: (keep = 0) => thread.hurry(id, keep),
+      updateAndWrite: async (data, fd, position, lazy = false) => {
         if (broken) return undefined;
         if (!(data.buffer instanceof SharedArrayBuffer)) {
           broken = true; // neither hashed nor written: the caller writes, and the file is hashed after
@@ -192,7 +304,7 @@ export class DigestService {
         }
         bytes += data.length;
         const write = { fd, position, piece: WRITE_PIECE };
-        const reply = await thread.send(worker, { op: 'update', id, seq: this.nextSeq++, buffer: data.buffer, offset: data.byteOffset, length: data.length, write });
+        const reply = await thread.update(worker, { op: 'update', id, buffer: data.buffer, offset: data.byteOffset, length: data.length, write }, id, !lazy);
         if (reply.error) broken = true;
         // A reply without the write's outcome: the thread died (or never wrote); written elsewhere.
         return reply.written;
@@ -200,7 +312,7 @@ export class DigestService {
       finish: async () => {
         settle();
         if (broken) throw new Error('digest worker failed');
-        const reply = await thread.send(worker, { op: 'finish', id, seq: this.nextSeq++ });
+        const reply = await thread.call(worker, { op: 'finish', id, seq: this.nextSeq++ });
         if (reply.error || !reply.result) throw new Error(`digest worker failed: ${reply.error ?? 'no result'}`);
         return reply.result;
       },
@@ -210,6 +322,16 @@ export class DigestService {
         if (!broken && !thread.failed) worker.postMessage({ op: 'drop', id, seq: 0 } satisfies DigestRequest);
       },
     };
+  }
+
+  /**
+   * Starts up to `count` digest threads now, so their boot (~0.1 s, longer on a loaded machine)
+   * overlaps the job's set-up instead of holding the first buffers of its first file. The
+   * download manager starts one per job: a second costs ~0.1 CPU s that one file never uses.
+   */
+  warm(count = Number.POSITIVE_INFINITY): void {
+    if (!this.pickThread()) return;
+    for (const t of (this.threads ?? []).slice(0, count)) t.get();
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * Worker thread of DigestService: SHA-256 and FITS checksums of download streams, off the event
  * loop. Messages are handled in order, so a stream's updates are hashed in the order they were
- * posted; each is acknowledged so the sender can reuse its (shared) buffer.
+ * posted. Finished updates are counted in memory shared with the sender (which then reuses the
+ * buffer), not answered one by one; a failed one is also posted back, and the sender may ask to
+ * be woken after a given update (WAKE_AT in digest-service.ts).
  *
  * An update may also carry a positional write of the same bytes (`write`): the .part file of a
  * file downloaded in order is written here, in WRITE_PIECE pwrites, before the bytes are hashed,
@@ -10,9 +12,9 @@
  * stream's write fails, its later writes are not attempted (no bytes land past a hole).
  */
 import { writeSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ContentDigest } from './content-digest.js';
-import type { DigestRequest, DigestReply } from './digest-service.js';
+import { FAILURES, HANDLED, WAKE_AT, type DigestRequest, type DigestReply } from './digest-service.js';
 import type { WriteOutcome } from './write-thread.js';
 
 const port = parentPort;
@@ -40,29 +42,60 @@ function write(id: number, fd: number, bytes: Uint8Array, position: number, piec
   }
 }
 
+// Shared with DigestService's thread: finished updates are counted there, not answered one by one.
+const shared = (workerData as { state?: Int32Array } | null)?.state;
+const state = shared instanceof Int32Array ? shared : new Int32Array(new SharedArrayBuffer(3 * 4));
+let handled = 0;
+
+/** Counts an update as finished (a failure is posted first) and wakes the other side if it asked. */
+function finished(failure?: DigestReply): void {
+  if (failure) {
+    port!.postMessage(failure);
+    Atomics.add(state, FAILURES, 1);
+  }
+  handled = Atomics.add(state, HANDLED, 1) + 1;
+  for (;;) {
+    const at = Atomics.load(state, WAKE_AT);
+    if (at === 0 || handled < at) return;
+    if (Atomics.compareExchange(state, WAKE_AT, at, 0) === at) {
+      port!.postMessage({ wake: true } satisfies DigestReply);
+      return;
+    }
+  }
+}
+
 port.on('message', (m: DigestRequest) => {
-  let reply: DigestReply;
-  let written: WriteOutcome | undefined;
-  try {
-    if (m.op === 'update') {
+  if (m.op === 'update') {
+    const n = handled + 1;
+    let written: WriteOutcome | undefined;
+    try {
       const bytes = new Uint8Array(m.buffer, m.offset, m.length);
       if (m.write) written = write(m.id, m.write.fd, bytes, m.write.position, m.write.piece);
       let d = digests.get(m.id);
       if (!d) digests.set(m.id, (d = new ContentDigest()));
       d.update(bytes);
-      reply = { seq: m.seq, written };
-    } else if (m.op === 'finish') {
-      const d = digests.get(m.id) ?? new ContentDigest();
-      digests.delete(m.id);
-      writeFailed.delete(m.id);
-      reply = { seq: m.seq, result: d.finish() };
-    } else {
-      digests.delete(m.id);
-      writeFailed.delete(m.id);
+    } catch (err) {
+      finished({ n, written, error: err instanceof Error ? err.message : String(err) });
       return;
     }
-  } catch (err) {
-    reply = { seq: m.seq, written, error: err instanceof Error ? err.message : String(err) };
+    finished(written && (written.code !== undefined || written.done < m.length) ? { n, written } : undefined);
+    return;
   }
-  port.postMessage(reply);
+  if (m.op === 'finish') {
+    let reply: DigestReply;
+    try {
+      const d = digests.get(m.id) ?? new ContentDigest();
+      reply = { seq: m.seq, result: d.finish() };
+    } catch (err) {
+      reply = { seq: m.seq, error: err instanceof Error ? err.message : String(err) };
+    }
+    digests.delete(m.id);
+    writeFailed.delete(m.id);
+    port.postMessage(reply);
+    return;
+  }
+  digests.delete(m.id);
+  writeFailed.delete(m.id);
 });
+// Running: the first writes may be posted here now (writesNow).
+port.postMessage({ ready: true } satisfies DigestReply);

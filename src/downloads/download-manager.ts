@@ -468,6 +468,7 @@ export class DownloadManager {
   async createJob(request: CreateJobRequest, options: { owner?: string | null } = {}): Promise<Job> {
     if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
     validateObsId(request.obsId);
+    this.digests.warm(1);
     const selection = request.productFilenames ? validateProductSelection(request.productFilenames) : null;
     // A selection is checked against the product list now, so unknown names are the caller's 422.
     const selected = selection ? await this.listSelection(request.obsId, selection, undefined, request.source ?? 'mast') : undefined;
@@ -768,6 +769,7 @@ export class DownloadManager {
 
   private async runJob(ctx: JobRunContext): Promise<JobRunResult> {
     const job = downloadJobOf(ctx.job);
+    this.digests.warm(1);
     job.status = 'queued';
     const id = job.id;
     this.live.set(id, job);
