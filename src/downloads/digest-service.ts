@@ -230,8 +230,7 @@ class DigestThread {
         this.timer = setTimeout(() => {
           this.timer = undefined;
           this.poll();
-        }, POLL_MS);
-        this.timer.unref();
+        }, POLL_MS); // not unref'd: updates still owed keep the process alive, as a waiting reply did
       }
       return;
     }

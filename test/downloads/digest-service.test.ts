@@ -122,4 +122,43 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
       await tmp.remove();
     }
   });
+
+  it('lazy writes (no reply per buffer): settle when hurried, or by themselves; a failure still carries its code', async () => {
+    const tmp = await tempDir();
+    try {
+      const service = new DigestService();
+      services.push(service);
+      const data = seededBytes(6 * 1024 * 1024 + 17, 5);
+      const handle = await open(join(tmp.dir, 'lazy.bin'), 'w+');
+      const digest = service.create();
+      const buffers: Buffer[] = [];
+      const posted: Array<Promise<unknown>> = [];
+      for (let pos = 0; pos < data.length; pos += sharedBuffers.size) {
+        const buf = sharedBuffers.take();
+        buffers.push(buf);
+        const n = data.copy(buf, 0, pos, Math.min(data.length, pos + sharedBuffers.size));
+        posted.push(digest.updateAndWrite!(buf.subarray(0, n), handle.fd, pos, true));
+      }
+      // The first ones settle without a wake-up (looked at on a timer); the rest once hurried.
+      assert.deepEqual(await posted[0], { done: 2 * 1024 * 1024 });
+      digest.hurry!(0);
+      assert.deepEqual(await Promise.all(posted), [2, 2, 2].map((m) => ({ done: m * 1024 * 1024 })).concat([{ done: 17 }]));
+      assert.equal((await digest.finish()).sha256, sha256(data));
+      await handle.close();
+      assert.ok((await readFile(join(tmp.dir, 'lazy.bin'))).equals(data));
+
+      const reader = await open(join(tmp.dir, 'lazy.bin'), 'r');
+      const failing = service.create();
+      const first = failing.updateAndWrite!(buffers[0]!.subarray(0, 100), reader.fd, 0, true);
+      const second = failing.updateAndWrite!(buffers[1]!.subarray(0, 100), reader.fd, 100, true);
+      failing.hurry!(0);
+      assert.equal((await first)?.code, 'EBADF');
+      assert.equal((await second)?.code, 'EBADF');
+      failing.dispose();
+      await reader.close();
+      for (const b of buffers) sharedBuffers.give(b);
+    } finally {
+      await tmp.remove();
+    }
+  });
 });
