@@ -17,6 +17,7 @@ import { toClientError } from '../client-text.js';
 import { tasks, type TaskFunction } from './tasks/index.js';
 import { prewarmFitsReader } from '../fits/prewarm.js';
 import { warmPreviewThread } from '../imaging/viewer/preview-split.js';
+import { warmHistogramSplit } from '../imaging/viewer/histogram-split.js';
 
 (globalThis as { __workerThreadId?: number }).__workerThreadId = threadId;
 
@@ -31,7 +32,7 @@ import { warmPreviewThread } from '../imaging/viewer/preview-split.js';
  */
 export const warmTask: Promise<typeof runTask> | undefined = isMainThread
   ? undefined
-  : Promise.all([prewarmFitsReader(), warmPreviewThread()]).then(() => runTask);
+  : Promise.all([prewarmFitsReader(), warmPreviewThread(), warmHistogramSplit().catch(() => undefined)]).then(() => runTask);
 
 /** Slots of a task's control array (Int32Array over a SharedArrayBuffer). */
 export const CONTROL_STOP = 0;

@@ -18,7 +18,6 @@
  *      answer nothing. No task waits for another.
  * The result is identical to `histogramFile`'s: the bands are the same and every merge is exact.
  */
-import { isMainThread } from 'node:worker_threads';
 import type { PixelArray } from '../../core/image-plane.js';
 import type { FiniteSummary } from '../finite.js';
 import { Float32BinPass, type Float32BinCounts } from '../float32-histogram.js';
@@ -363,6 +362,7 @@ class Board {
  * thread V8 compiled it, dropped it (a new closure or object shape each request) and compiled it
  * again, 50-140 ms of CPU a request for the first 3-4 requests (docs/viewer.md, session 11).
  * Payloads go through structuredClone, as a task's do, so the objects have the shapes tasks see.
+ * Run by worker.ts's `warmTask` before the thread takes its first task.
  */
 export async function warmHistogramSplit(): Promise<void> {
   const width = 512;
@@ -391,4 +391,3 @@ export async function warmHistogramSplit(): Promise<void> {
     }
   }
 }
-if (!isMainThread) void warmHistogramSplit().catch(() => undefined);
