@@ -3,9 +3,23 @@ import assert from 'node:assert/strict';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContentDigest } from '../../src/downloads/content-digest.js';
-import { DigestService, feedFile, sharedBuffers } from '../../src/downloads/digest-service.js';
+import { DigestService, feedFile, sharedBuffers, type StreamDigest } from '../../src/downloads/digest-service.js';
+import type { WriteOutcome } from '../../src/downloads/write-thread.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
 import { seededBytes, sha256, tempDir } from './helpers.js';
+
+/** Copies `data` into shared buffers and posts each to be written at its position and hashed, without waiting. */
+function postWrites(digest: StreamDigest, data: Buffer, fd: number, lazy: boolean): { buffers: Buffer[]; posted: Array<Promise<WriteOutcome | undefined>> } {
+  const buffers: Buffer[] = [];
+  const posted: Array<Promise<WriteOutcome | undefined>> = [];
+  for (let pos = 0; pos < data.length; pos += sharedBuffers.size) {
+    const buf = sharedBuffers.take();
+    buffers.push(buf);
+    const n = data.copy(buf, 0, pos, Math.min(data.length, pos + sharedBuffers.size));
+    posted.push(digest.updateAndWrite!(buf.subarray(0, n), fd, pos, lazy));
+  }
+  return { buffers, posted };
+}
 
 describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => {
   const services: DigestService[] = [];
@@ -83,15 +97,8 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
       const path = join(tmp.dir, 'w.bin');
       const handle = await open(path, 'w+');
       const digest = service.create();
-      const buffers: Buffer[] = [];
-      const posted: Array<Promise<unknown>> = [];
       // Posted without waiting, as BatchWriter does: the thread writes them in order.
-      for (let pos = 0; pos < data.length; pos += sharedBuffers.size) {
-        const buf = sharedBuffers.take();
-        buffers.push(buf);
-        const n = data.copy(buf, 0, pos, Math.min(data.length, pos + sharedBuffers.size));
-        posted.push(digest.updateAndWrite!(buf.subarray(0, n), handle.fd, pos));
-      }
+      const { buffers, posted } = postWrites(digest, data, handle.fd, false);
       const outcomes = await Promise.all(posted);
       assert.deepEqual(outcomes, [{ done: 2 * 1024 * 1024 }, { done: 2 * 1024 * 1024 }, { done: 1024 * 1024 + 123 }]);
       const got = await digest.finish();
@@ -131,14 +138,7 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
       const data = seededBytes(6 * 1024 * 1024 + 17, 5);
       const handle = await open(join(tmp.dir, 'lazy.bin'), 'w+');
       const digest = service.create();
-      const buffers: Buffer[] = [];
-      const posted: Array<Promise<unknown>> = [];
-      for (let pos = 0; pos < data.length; pos += sharedBuffers.size) {
-        const buf = sharedBuffers.take();
-        buffers.push(buf);
-        const n = data.copy(buf, 0, pos, Math.min(data.length, pos + sharedBuffers.size));
-        posted.push(digest.updateAndWrite!(buf.subarray(0, n), handle.fd, pos, true));
-      }
+      const { buffers, posted } = postWrites(digest, data, handle.fd, true);
       // The first ones settle without a wake-up (looked at on a timer); the rest once hurried.
       assert.deepEqual(await posted[0], { done: 2 * 1024 * 1024 });
       digest.hurry!(0);
