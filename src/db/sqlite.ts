@@ -2,9 +2,38 @@
  * Embedded SQLite through better-sqlite3 (synchronous, in-process). WAL journal so readers never
  * wait for the writer; statements are cached. better-sqlite3 is synchronous, so an async
  * transaction holds a lock that every other statement waits for: nothing interleaves with it.
+ *
+ * Other processes (an API node and workers on one DATA_DIR) write the same file: a write that
+ * finds their write lock taken waits for it, first briefly inside SQLite (which blocks this
+ * process), then by trying again between turns of the event loop, for up to `busyWaitMs` in all;
+ * after that it fails with DB_BUSY (503, Retry-After), never with a raw SQLITE_BUSY (a 500).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite3 from 'better-sqlite3';
+import { EngineError } from '../errors.js';
+import { catalogueMessage } from '../error-catalogue.js';
 import type { Database, Queryable, Row, SqlValue } from './database.js';
+
+/** SQLite's own wait for a lock, per attempt: it blocks the event loop, so it stays short. */
+const SYNC_BUSY_TIMEOUT_MS = 100;
+/** Default longest wait for another process's write lock before DB_BUSY. */
+export const DEFAULT_BUSY_WAIT_MS = 30_000;
+
+export interface SqliteDatabaseOptions {
+  /** Longest a statement or transaction waits for another process's lock (default 30 s). */
+  readonly busyWaitMs?: number;
+}
+
+/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, ...): another connection holds the lock. */
+export function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** The catalogued answer to a database that stayed locked: 503, try again in a moment. */
+function busyError(cause: unknown): EngineError {
+  return new EngineError('DB_BUSY', catalogueMessage('DB_BUSY'), 503, { cause, headers: { 'retry-after': '2' } });
+}
 
 type Statement = BetterSqlite3.Statement<unknown[], Row>;
 
@@ -20,16 +49,40 @@ export class SqliteDatabase implements Database {
   /** Resolves when the running transaction (if any) ends. */
   private lock: Promise<void> = Promise.resolve();
 
-  constructor(readonly file: string) {
+  private readonly busyWaitMs: number;
+
+  constructor(readonly file: string, options: SqliteDatabaseOptions = {}) {
+    this.busyWaitMs = options.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS;
     this.db = new BetterSqlite3(file);
+    // Opening waits inside SQLite as before (once per process, before it serves anything).
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
     // SQLite never gathers planner statistics by itself; without them a page of a large table can
     // sort every row instead of walking an index. SQLite's advice for long-lived connections:
     // optimize (limited, quick) when opening and again when closing.
     this.db.pragma('optimize = 0x10002');
+    this.db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_TIMEOUT_MS, this.busyWaitMs)}`);
+  }
+
+  /**
+   * Runs `attempt` (synchronous) again while another process holds the lock, pausing between
+   * tries, until `busyWaitMs` has passed: then DB_BUSY. `ready` is awaited before each try.
+   */
+  private async whileBusy<T>(attempt: () => T, ready: () => Promise<void> = async () => undefined): Promise<T> {
+    const started = Date.now();
+    for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+      await ready();
+      try {
+        return attempt();
+      } catch (err) {
+        if (!isSqliteBusy(err)) throw err;
+        const waited = Date.now() - started;
+        if (waited >= this.busyWaitMs) throw busyError(err);
+        await sleep(Math.min(pause, this.busyWaitMs - waited));
+      }
+    }
   }
 
   get description(): string {
@@ -63,13 +116,12 @@ export class SqliteDatabase implements Database {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    await this.lock;
-    return this.queryNow<T>(sql, params);
+    // Each try waits for our own transaction first: a statement must never run inside one.
+    return this.whileBusy(() => this.queryNow<T>(sql, params), () => this.lock);
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    await this.lock;
-    return this.runNow(sql, params);
+    return this.whileBusy(() => this.runNow(sql, params), () => this.lock);
   }
 
   /** Runs a script of several statements (migrations). */
@@ -90,14 +142,15 @@ export class SqliteDatabase implements Database {
       run: async (sql: string, params: readonly SqlValue[] = []) => this.runNow(sql, params),
     };
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      // The write lock; our own is held meanwhile, so only other processes can hold it.
+      await this.whileBusy(() => this.db.exec('BEGIN IMMEDIATE'));
       try {
         const result = await work(tx);
         this.db.exec('COMMIT');
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
+        throw isSqliteBusy(err) ? busyError(err) : err;
       }
     } finally {
       release();
