@@ -24,7 +24,7 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Queue, Worker, WaitingError, type Job as BullJob } from 'bullmq';
+import { DelayedError, Queue, Worker, WaitingError, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BackendHealth, BackendStats, JobBackend, JobRunner, JobTicket, LaneStats } from '../backend.js';
 import { JobStop, stopOf, type JobLane, type JobStopKind } from '../handlers.js';
@@ -163,6 +163,20 @@ export class BullMqBackend implements JobBackend {
       await bull.moveToWait(token);
       throw new WaitingError();
     }
+    const mine = this.runs.get(id);
+    if (mine) {
+      // Taken again while this node still runs it: its lock lapsed (a loaded machine) and a
+      // stalled check put the ticket back. Completing this ticket at once would remove it while
+      // the run goes on, and if this node then died, nothing would ever reclaim the record it
+      // leaves running. This ticket is held until that run ends instead (its lock renewed).
+      this.log.info({ jobId: id, kind: bull.data.kind, node: this.node }, 'job taken again while it runs here; held until its run ends');
+      await mine.done;
+      if (stopOf(mine.controller.signal)?.kind === 'shutdown') {
+        await bull.moveToWait(token);
+        throw new WaitingError();
+      }
+      return;
+    }
     const controller = new AbortController();
     let finished: () => void = () => undefined;
     const run: LocalRun = { controller, done: new Promise<void>((r) => (finished = r)) };
@@ -175,6 +189,18 @@ export class BullMqBackend implements JobBackend {
       const reclaim = bull.attemptsStarted > 1 || bull.stalledCounter > 0;
       this.log.info({ jobId: id, kind: bull.data.kind, node: this.node, reclaim }, 'job taken by this worker');
       await runner(id, controller.signal, { reclaim });
+    } catch (err) {
+      // The runner throws only when the store failed before the run began (a busy or unreachable
+      // database): the record is unchanged. Dropping the ticket would strand a record a dead
+      // worker left running (no sweep re-queues those), so it is taken again a little later.
+      if (this.closed) {
+        await bull.moveToWait(token);
+        throw new WaitingError();
+      }
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(bull.attemptsStarted, 6));
+      this.log.warn({ err, jobId: id, kind: bull.data.kind, retryInMs: delay }, 'could not start a job (job store failed); its ticket is taken again later');
+      await bull.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
     } finally {
       this.runs.delete(id);
       finished();

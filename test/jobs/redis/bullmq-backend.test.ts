@@ -6,9 +6,21 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { MemoryJobStore, type JobEvent, type JobHandler, type JobRecord } from '../../../src/jobs/index.js';
 import { TestRedis } from '../../helpers/redis.js';
 import { startNode, tempDir, untilAborted, type Node } from './cluster.js';
+
+/** The shared store; `failGet` ids fail their next read as a locked database does. */
+class FlakyStore extends MemoryJobStore {
+  readonly failGet = new Set<string>();
+
+  override async get(id: string): Promise<JobRecord | undefined> {
+    if (this.failGet.delete(id)) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    return super.get(id);
+  }
+}
 
 /** Runs that are in their handler now, by job id (shared by every node of the test). */
 const holding = new Map<string, () => void>();
@@ -59,14 +71,14 @@ async function untilHealthy(node: Node): Promise<void> {
 describe('BullMQ job backend', () => {
   let redis: TestRedis;
   let dirs: { dir: string; cleanup: () => Promise<void> };
-  let store: MemoryJobStore;
+  let store: FlakyStore;
   let api: Node;
   let workers: Node[];
 
   before(async () => {
     redis = await TestRedis.start({ persistence: 'aof' });
     dirs = await tempDir();
-    store = new MemoryJobStore();
+    store = new FlakyStore();
     const common = { url: redis.url, prefix: 'test', store, dataDir: dirs.dir, handlers };
     api = await startNode({ ...common, name: 'api', concurrency: 0 });
     workers = [await startNode({ ...common, name: 'w1', concurrency: 1 }), await startNode({ ...common, name: 'w2', concurrency: 1 })];
@@ -144,6 +156,56 @@ describe('BullMQ job backend', () => {
     holding.get(waiting[1]!.id)!();
     assert.equal((await api.jobs.waitUntilSettled(waiting[1]!.id)).state, 'completed');
     assert.equal((await api.jobs.get(waiting[0]!.id))?.state, 'cancelled');
+  });
+
+  it('takes a ticket again when the store failed as a worker took it (the job is not dropped)', async () => {
+    // The worker's first read of the record fails: before, BullMQ failed the ticket and dropped it,
+    // and a record a dead worker had left running was stranded (no sweep re-queues those).
+    const id = randomUUID();
+    store.failGet.add(id);
+    await api.jobs.submit('tag', {}, { id });
+    while (store.failGet.has(id)) await new Promise((r) => setTimeout(r, 20));
+    // Bounded: a dropped ticket would leave the job queued for ever.
+    const done = await api.jobs.waitUntilSettled(id, AbortSignal.timeout(120_000));
+    assert.equal(done.state, 'completed');
+    assert.ok(['w1', 'w2'].includes(done.result?.node as string));
+  });
+
+  it('holds a ticket taken again by the node that still runs the job (its lock lapsed) until that run ends', async () => {
+    // One node with two slots: when the lock of its run lapses, the stalled check puts the ticket
+    // back and the same node takes it again. Completing that ticket at once removed it while the
+    // run went on: had the node died then, nothing would have reclaimed the record left running
+    // (the cluster test's job stuck "running" for 15 minutes).
+    const node = await startNode({ url: redis.url, prefix: 'lapse', store, dataDir: dirs.dir, handlers, name: 'w3', concurrency: 2 });
+    const queue = new Queue('compute', { connection: { url: redis.url }, prefix: 'lapse' });
+    try {
+      const job = await node.jobs.submit('hold', {});
+      await untilHolding(job.id);
+      // This process's event loop stops for longer than the lock lasts (2 s): the lock lapses.
+      for (const until = Date.now() + 3000; Date.now() < until;) {
+        // a blocked event loop, as on a loaded machine
+      }
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const ticket = await queue.getJob(job.id);
+        if (!ticket || ticket.attemptsStarted >= 2) break; // taken again (or already removed)
+        assert.ok(Date.now() < deadline, 'the ticket was never taken again');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Taken again and still held (its processing waits for the run), not removed.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(await queue.getJobState(job.id), 'active', 'the ticket taken again is held while the run goes on');
+      assert.equal((await store.get(job.id))?.state, 'running');
+      holding.get(job.id)!();
+      assert.equal((await node.jobs.waitUntilSettled(job.id)).state, 'completed');
+      while ((await queue.getJobState(job.id)) !== 'unknown') {
+        assert.ok(Date.now() < deadline, 'the ticket was not removed after the run ended');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await queue.close();
+      await node.close();
+    }
   });
 
   it('loses no job when Redis restarts mid-run, and reports Redis in health meanwhile', async () => {
