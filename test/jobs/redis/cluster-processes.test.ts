@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FakeMast } from '../../fake-mast/server.js';
 import type { FakeDownloadEndpoint } from '../../fake-mast/download-endpoint.js';
@@ -23,6 +23,13 @@ type Json = Record<string, any>;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CHUNK = 65536;
+/**
+ * Longest wait for one job to settle, or for a download to be caught mid-file. Every job here ends
+ * in a minute or two even at load 25; a wait this long means the job is stranded.
+ */
+const WAIT_MS = 300_000;
+/** Longest start of one node (tsx compiles the engine as it loads: minutes at load 20-35). */
+const START_MS = 300_000;
 
 describe('scale-out: API node without workers, two worker processes, Redis', () => {
   let redis: TestRedis;
@@ -42,15 +49,33 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     const text = await res.text();
     const parsed = text.startsWith('{') ? (JSON.parse(text) as Json) : { raw: text };
     // a 5xx says only "Internal server error": attach the API node's error log, so a failure shows its cause
-    if (res.status >= 500) parsed.api_errors = api.stdout().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-5);
+    // (a 503 is logged as a warning: "request refused")
+    if (res.status >= 500) parsed.api_errors = api.stdout().split('\n').filter((l) => /"level":(50|60)/.test(l) || l.includes('request refused')).slice(-5);
     return { status: res.status, body: parsed };
   };
 
-  /** Polls a status route until `done` accepts the body (the API may be briefly cut from Redis). */
-  const until = async (path: string, done: (b: Json) => boolean): Promise<Json> => {
+  /**
+   * What the cluster says about job `id` when a wait for it runs out: its record, and every line
+   * of each worker's log that names it (taken, reclaimed, failed) with their warnings and errors.
+   */
+  const diagnose = async (id: string | undefined): Promise<string> => {
+    const record = id ? await call('GET', `/api/jobs/${id}`).then((r) => r.body, (err: Error) => ({ unreachable: err.message })) : {};
+    const lines = (p: { stdout(): string }) => p.stdout().split('\n')
+      .filter((l) => (id !== undefined && l.includes(id)) || /"level":(40|50|60)/.test(l)).slice(-15);
+    return JSON.stringify({ record, workers: workers.map((w) => ({ pid: w.child.pid, exit: w.child.exitCode ?? w.child.signalCode, log: lines(w) })), api: lines(api) }, null, 1);
+  };
+
+  /**
+   * Polls a status route until `done` accepts the body (the API may be briefly cut from Redis).
+   * Bounded: a job that never settles fails the test with the cluster's account of it, instead of
+   * hanging until the CI step's timeout.
+   */
+  const until = async (path: string, done: (b: Json) => boolean, id?: string): Promise<Json> => {
+    const deadline = Date.now() + WAIT_MS;
     for (;;) {
       const r = await call('GET', path).catch(() => undefined);
       if (r?.status === 200 && done(r.body)) return r.body;
+      if (Date.now() > deadline) assert.fail(`${path}: not settled after ${WAIT_MS / 1000} s (last answer ${JSON.stringify(r)}): ${await diagnose(id)}`);
       await sleep(100);
     }
   };
@@ -58,7 +83,12 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
   const startWorker = async (): Promise<ReturnType<typeof spawnWorker>> => {
     const port = await freePort();
     const w = spawnWorker({ ...env, PORT: String(port), LOG_LEVEL: 'info' });
-    await waitForHealth(port, w, 120_000);
+    // One that never came up is killed here (it is not in `workers` yet): else the test hangs on it.
+    await waitForHealth(port, w, START_MS).catch(async (err: unknown) => {
+      w.child.kill('SIGKILL');
+      await w.exited;
+      throw err;
+    });
     return w;
   };
 
@@ -84,13 +114,20 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
       JOB_LOCK_DURATION: '2', JOB_STALLED_INTERVAL: '0.5', WORKER_CONCURRENCY_COMPUTE: '2', LIBRARY_SCAN_ON_START: 'false',
     };
     api = spawnEngine({ ...env, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' }, { keepStdout: true });
-    await waitForHealth(apiPort, api, 120_000);
+    await waitForHealth(apiPort, api, START_MS);
     workers.push(await startWorker(), await startWorker());
   });
 
   after(async () => {
     for (const p of [api, ...workers]) p?.child.kill('SIGKILL');
     await Promise.all([api, ...workers].map((p) => p?.exited));
+    // CLUSTER_LOG_DIR=dir keeps every node's log (to study a run that passed, or a loop of them).
+    const logDir = process.env.CLUSTER_LOG_DIR;
+    if (logDir) {
+      await mkdir(logDir, { recursive: true });
+      const stamp = `${Date.now()}-${process.pid}`;
+      await Promise.all([api, ...workers].map((p, i) => p && writeFile(join(logDir, `${stamp}-${i === 0 ? 'api' : `worker${i}`}.log`), p.stdout() + p.stderr())));
+    }
     await redis?.stop();
     await fake?.close();
     await dirs?.cleanup();
@@ -134,7 +171,9 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     let victim: ReturnType<typeof spawnWorker> | undefined;
     let cut: string[] = [];
     let cutDownload: string | undefined;
+    const lookUntil = Date.now() + WAIT_MS;
     while (!victim) {
+      if (Date.now() > lookUntil) assert.fail(`no download caught mid-file in ${WAIT_MS / 1000} s: ${await diagnose(downloads[0])} ${await diagnose(downloads[1])}`);
       for (const w of workers) {
         const mine = taken(w);
         const states = await Promise.all(mine.map(async (id) => ({ id, job: (await call('GET', `/api/jobs/${id}`)).body })));
@@ -158,7 +197,7 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     const killedAt = new Date().toISOString();
     await redis.restart('kill');
 
-    for (const a of analyses) await until(`/process/jobs/${a.id}`, (b) => b.status === 'completed' || b.status === 'failed');
+    for (const a of analyses) await until(`/process/jobs/${a.id}`, (b) => b.status === 'completed' || b.status === 'failed', a.id);
     const results = new Map<string, Json[]>();
     for (const a of analyses) {
       const b = (await call('GET', `/process/jobs/${a.id}`)).body;
@@ -168,12 +207,12 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     for (const [key, [first, second]] of results) assert.deepEqual(first, second, `${key}: both runs agree`);
 
     // The sky job routes keep the contract's words: done / failed.
-    const m = await until(`/mosaic/jobs/${mosaic.body.job_id}`, (b) => b.status === 'done' || b.status === 'failed');
+    const m = await until(`/mosaic/jobs/${mosaic.body.job_id}`, (b) => b.status === 'done' || b.status === 'failed', mosaic.body.job_id as string);
     assert.equal(m.status, 'done', JSON.stringify(m));
     const png = await fetch(`http://127.0.0.1:${apiPort}/mosaic/jobs/${mosaic.body.job_id}/result`);
     assert.equal(png.status, 200);
     assert.deepEqual([...new Uint8Array(await png.arrayBuffer()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
-    const f = await until(`/mosaic/jobs/${footprint.body.job_id}`, (b) => b.status === 'done' || b.status === 'failed');
+    const f = await until(`/mosaic/jobs/${footprint.body.job_id}`, (b) => b.status === 'done' || b.status === 'failed', footprint.body.job_id as string);
     assert.equal(f.status, 'done', JSON.stringify(f));
     const fp = (await (await fetch(`http://127.0.0.1:${apiPort}/mosaic/jobs/${footprint.body.job_id}/result`)).json()) as Json;
     assert.equal(fp.n_files, 2);
@@ -181,7 +220,7 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     fake.setDownloadSwitches({ '*': {} });
     const endpoint = fake.downloadState.get('endpoint') as FakeDownloadEndpoint;
     for (const id of downloads) {
-      const done = await until(`/mast/download/progress-chunked/${id}`, (b) => b.is_complete === true);
+      const done = await until(`/mast/download/progress-chunked/${id}`, (b) => b.is_complete === true, id);
       assert.equal(done.stage, 'complete', JSON.stringify(done));
       // Each run cut short (the SIGKILL; on a loaded machine also a run reclaimed after its lock
       // lapsed while Redis restarted) may leave its pieces in flight to be fetched again.
