@@ -5,8 +5,9 @@
  *
  * `update(data)` resolves once the worker has hashed `data`: until then the caller must not
  * change those bytes. Data in a SharedArrayBuffer is read in place (no copy); other data is
- * copied into the message. If the worker cannot start or dies, digests are computed on this
- * thread, or (for a stream cut short) `finish()` rejects and the caller reads the file again.
+ * copied into the message. If the worker cannot start (fails, or has not answered in 30 s) or
+ * dies, digests are computed on this thread, or (for a stream cut short) `finish()` rejects and
+ * the caller reads the file again.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -93,6 +94,8 @@ interface PendingUpdate {
 
 /** How often updates nobody waits for are looked at (progress is recorded then): a timer, not a thread wake-up. */
 const POLL_MS = 50;
+/** Longest a digest thread may take to answer first (it boots in ~0.1 s, seconds under tsx at load 30). */
+const BOOT_TIMEOUT_MS = 30_000;
 
 /**
  * One digest worker thread and the updates it still owes.
@@ -120,8 +123,9 @@ class DigestThread {
   private readonly hurried = new Map<number, number>();
   private readonly calls = new Map<number, (r: DigestReply) => void>();
   private timer: NodeJS.Timeout | undefined;
+  private bootTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string, private readonly bootTimeoutMs = BOOT_TIMEOUT_MS) {}
 
   /** The running worker, started on first use; undefined once it failed. */
   get(): Worker | undefined {
@@ -133,6 +137,7 @@ class DigestThread {
     worker.unref();
     worker.on('message', (reply: DigestReply) => {
       this.answered = true;
+      clearTimeout(this.bootTimer);
       if (reply.n !== undefined) {
         this.failures.set(reply.n, reply);
         this.failuresSeen++;
@@ -147,12 +152,22 @@ class DigestThread {
       this.failed = true;
       this.worker = undefined;
       clearTimeout(this.timer);
+      clearTimeout(this.bootTimer);
       for (const p of this.pending.splice(0)) p.resolve({ error: why });
       for (const [seq, resolve] of this.calls) resolve({ seq, error: why });
       this.calls.clear();
     };
     worker.on('error', (err) => fail(err.message));
     worker.on('exit', () => fail('digest worker exited'));
+    // A thread stuck booting (its module never loads) would hold every update posted to it for
+    // ever, unlike one that dies: given up after a while, its streams fail and are hashed again
+    // here. Safe: until its first answer no write is posted to it (writesNow), only hashing.
+    this.bootTimer = setTimeout(() => {
+      if (this.answered || this.worker !== worker) return;
+      fail(`digest worker did not start in ${this.bootTimeoutMs} ms`);
+      void worker.terminate();
+    }, this.bootTimeoutMs);
+    this.bootTimer.unref();
     this.worker = worker;
     return worker;
   }
@@ -241,6 +256,7 @@ class DigestThread {
     this.worker = undefined;
     this.failed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.bootTimer);
     if (w) await w.terminate();
   }
 }
@@ -255,9 +271,10 @@ export class DigestService {
 
   /**
    * `useWorker: false` hashes on this thread; `workerFile` replaces the worker script (tests);
-   * `threads` worker threads share the streams (each stream stays on one, which hashes it in order).
+   * `threads` worker threads share the streams (each stream stays on one, which hashes it in order);
+   * `bootTimeoutMs`: a thread that has not answered by then is given up (its streams fail).
    */
-  constructor(private readonly options: { useWorker?: boolean; workerFile?: string; threads?: number } = {}) {}
+  constructor(private readonly options: { useWorker?: boolean; workerFile?: string; threads?: number; bootTimeoutMs?: number } = {}) {}
 
   create(): StreamDigest {
     const thread = this.pickThread();
@@ -344,7 +361,7 @@ export class DigestService {
     if (this.options.useWorker === false) return undefined;
     if (!this.threads) {
       const file = this.options.workerFile ?? workerFile();
-      this.threads = file ? Array.from({ length: Math.max(1, this.options.threads ?? DEFAULT_THREADS) }, () => new DigestThread(file)) : [];
+      this.threads = file ? Array.from({ length: Math.max(1, this.options.threads ?? DEFAULT_THREADS) }, () => new DigestThread(file, this.options.bootTimeoutMs)) : [];
     }
     let best: DigestThread | undefined;
     for (const t of this.threads) if (!t.failed && (!best || t.active < best.active)) best = t;

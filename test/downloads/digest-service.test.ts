@@ -88,6 +88,27 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
     }
   });
 
+  it('a worker that never answers (stuck booting): given up after bootTimeoutMs, its stream fails, later digests hash here', { timeout: 30_000 }, async () => {
+    const tmp = await tempDir();
+    try {
+      // Alive, but its module never gets to listen: messages wait in its queue for ever.
+      const script = join(tmp.dir, 'mute-worker.mjs');
+      await writeFile(script, 'setInterval(() => {}, 1 << 30);\n');
+      const service = new DigestService({ workerFile: script, threads: 1, bootTimeoutMs: 100 });
+      services.push(service);
+      const stuck = service.create();
+      // Before the fix this update never settled (the cluster test's resumed download at 43 %).
+      await stuck.update(Buffer.from('abc'));
+      assert.ok(Number.isNaN(stuck.bytes));
+      await assert.rejects(stuck.finish());
+      const next = service.create();
+      await next.update(Buffer.from('abc'));
+      assert.equal((await next.finish()).sha256, sha256(Buffer.from('abc')));
+    } finally {
+      await tmp.remove();
+    }
+  });
+
   it('writes and hashes on the digest thread (updateAndWrite): bytes at their positions, then a failed write stops the later ones', async () => {
     const tmp = await tempDir();
     try {
