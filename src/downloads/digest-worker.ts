@@ -11,14 +11,18 @@
  * which on the session-10 VM cost ~0.5 ms of the event loop's time per write message). Once a
  * stream's write fails, its later writes are not attempted (no bytes land past a hole).
  */
-import { writeSync } from 'node:fs';
+import { readlinkSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ContentDigest } from './content-digest.js';
 import { FAILURES, HANDLED, WAKE_AT, type DigestRequest, type DigestReply } from './digest-service.js';
 import type { WriteOutcome } from './write-thread.js';
+import { BACKGROUND_NICE, lowerThreadPriority } from './thread-priority.js';
 
 const port = parentPort;
 if (!port) throw new Error('digest-worker must run in a worker thread');
+// Bulk work: the event loop, when it wakes, gets a core before this thread (thread-priority.ts).
+lowerThreadPriority(os, readlinkSync, BACKGROUND_NICE);
 const digests = new Map<number, ContentDigest>();
 /** Streams whose write failed, with that failure: their later writes are skipped and report it again. */
 const writeFailed = new Map<number, { code: string; message: string }>();

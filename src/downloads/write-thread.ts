@@ -15,6 +15,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
+import { BACKGROUND_NICE, lowerThreadPriority } from './thread-priority.js';
 
 /** Bytes per write call: small enough for the kernel's cheap low-order page allocations. */
 export const WRITE_PIECE = 64 * 1024;
@@ -47,6 +48,7 @@ export function checkWriteOutcome(outcome: WriteOutcome, length: number): void {
 const PROGRAM = `
 const { parentPort } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
+(${lowerThreadPriority.toString()})(require('node:os'), require('node:fs').readlinkSync, ${BACKGROUND_NICE});
 parentPort.on('message', (m) => {
   let done = 0;
   try {
