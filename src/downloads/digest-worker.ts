@@ -11,7 +11,7 @@
  * which on the session-10 VM cost ~0.5 ms of the event loop's time per write message). Once a
  * stream's write fails, its later writes are not attempted (no bytes land past a hole).
  */
-import { readlinkSync, writeSync } from 'node:fs';
+import { readSync, readlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ContentDigest } from './content-digest.js';
@@ -45,6 +45,10 @@ function write(id: number, fd: number, bytes: Uint8Array, position: number, piec
     return { done, ...failure };
   }
 }
+
+/** Where `updateFromFile` reads (allocated on first use; reused, so its pages stay this thread's). */
+const READ_PIECE = 2 * 1024 * 1024;
+let scratch: Buffer | undefined;
 
 // Shared with DigestService's thread: finished updates are counted there, not answered one by one.
 const shared = (workerData as { state?: Int32Array } | null)?.state;
@@ -83,6 +87,34 @@ port.on('message', (m: DigestRequest) => {
       return;
     }
     finished(written && (written.code !== undefined || written.done < m.length) ? { n, written } : undefined);
+    return;
+  }
+  if (m.op === 'updateFromFile') {
+    const n = handled + 1;
+    let done = 0;
+    try {
+      let d = digests.get(m.id);
+      if (!d) digests.set(m.id, (d = new ContentDigest()));
+      scratch ??= Buffer.allocUnsafeSlow(READ_PIECE);
+      while (done < m.length) {
+        let got: number;
+        try {
+          got = readSync(m.fd, scratch, 0, Math.min(scratch.length, m.length - done), m.position + done);
+        } catch (err) {
+          // The read's own failure goes back with its errno, as FileHandle.read's would have.
+          const e = err as NodeJS.ErrnoException;
+          finished({ n, read: { done, code: e.code ?? 'EIO' }, error: String(e.message) });
+          return;
+        }
+        if (got === 0) break; // the end of the file
+        d.update(scratch.subarray(0, got));
+        done += got;
+      }
+    } catch (err) {
+      finished({ n, error: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    finished(done < m.length ? { n, read: { done } } : undefined);
     return;
   }
   if (m.op === 'finish') {

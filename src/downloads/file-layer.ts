@@ -25,6 +25,11 @@ export interface WritableFile {
 export interface ReadableFile {
   read(into: Uint8Array, position: number): Promise<number>;
   close(): Promise<void>;
+  /**
+   * The open descriptor, for a digest thread that reads the file itself (`updateFromFile`); absent
+   * where reads must go through `read` (a layer that intercepts them).
+   */
+  readonly fd?: number;
 }
 
 export interface FileLayer {
@@ -126,6 +131,7 @@ export const nodeFileLayer: FileLayer = {
     return {
       read: async (into, position) => (await handle.read(into, 0, into.length, position)).bytesRead,
       close: () => handle.close(),
+      fd: handle.fd,
     };
   },
   async size(path) {
