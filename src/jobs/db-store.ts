@@ -72,26 +72,31 @@ CREATE INDEX job_records_by_finished ON job_records (finished_at);
 export interface DbJobStoreOptions {
   /** Close the database with the store (default true: the store opened it for itself). */
   readonly ownsDatabase?: boolean;
+  /** The records' table (default `job_records`; `SqliteJobStore`'s `jobs.sqlite` calls it `jobs`). */
+  readonly table?: string;
 }
 
 /** A JobStore on a migrated src/db database (run `JOB_MIGRATIONS` first, e.g. through openDatabase). */
 export class DbJobStore implements JobStore {
   private closed = false;
+  private readonly table: string;
 
-  constructor(readonly db: Database, private readonly options: DbJobStoreOptions = {}) {}
+  constructor(readonly db: Database, private readonly options: DbJobStoreOptions = {}) {
+    this.table = options.table ?? 'job_records';
+  }
 
   get description(): string {
     return this.db.description;
   }
 
   async insert(job: JobRecord): Promise<void> {
-    await this.db.run('INSERT INTO job_records (id, kind, state, owner, created_at, updated_at, record, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    await this.db.run(`INSERT INTO ${this.table} (id, kind, state, owner, created_at, updated_at, record, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [job.id, job.kind, job.state, job.owner, job.createdAt, job.updatedAt, JSON.stringify(job), finishedTimeOf(job)]);
   }
 
   async update(job: JobRecord, expect?: readonly JobState[], alsoWrite?: StoreWrites): Promise<boolean> {
     const states = expect ?? JOB_STATES;
-    const sql = `UPDATE job_records SET state = ?, owner = ?, updated_at = ?, record = ?, finished_at = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`;
+    const sql = `UPDATE ${this.table} SET state = ?, owner = ?, updated_at = ?, record = ?, finished_at = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`;
     const params = [job.state, job.owner, job.updatedAt, JSON.stringify(job), finishedTimeOf(job), job.id, ...states];
     if (!alsoWrite) return (await this.db.run(sql, params)) === 1;
     // The record first: when it no longer matches (cancelled elsewhere) the other writes never run.
@@ -103,30 +108,30 @@ export class DbJobStore implements JobStore {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    const rows = await this.db.query<{ record: string }>('SELECT record FROM job_records WHERE id = ?', [id]);
+    const rows = await this.db.query<{ record: string }>(`SELECT record FROM ${this.table} WHERE id = ?`, [id]);
     return rows[0] ? (JSON.parse(rows[0].record) as JobRecord) : undefined;
   }
 
   async list(query: JobQuery = {}): Promise<JobPage> {
     const { clause, params } = jobQueryWhere(query);
-    const count = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM job_records ${clause}`, params);
+    const count = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${this.table} ${clause}`, params);
     const limit = Math.max(0, Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER));
     const rows = await this.db.query<{ record: string }>(
-      `SELECT record FROM job_records ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+      `SELECT record FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
       [...params, limit, Math.max(0, query.offset ?? 0)]);
     return { total: Number(count[0]?.n ?? 0), jobs: rows.map((r) => JSON.parse(r.record) as JobRecord) };
   }
 
   async countByState(): Promise<Record<JobState, number>> {
     const counts = emptyCounts();
-    for (const r of await this.db.query<{ state: JobState; n: number | string }>('SELECT state, COUNT(*) AS n FROM job_records GROUP BY state')) {
+    for (const r of await this.db.query<{ state: JobState; n: number | string }>(`SELECT state, COUNT(*) AS n FROM ${this.table} GROUP BY state`)) {
       if (r.state in counts) counts[r.state] = Number(r.n);
     }
     return counts;
   }
 
   async delete(id: string): Promise<void> {
-    await this.db.run('DELETE FROM job_records WHERE id = ?', [id]);
+    await this.db.run(`DELETE FROM ${this.table} WHERE id = ?`, [id]);
   }
 
   async close(): Promise<void> {
