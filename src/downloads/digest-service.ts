@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ContentDigest, type DigestResult } from './content-digest.js';
 import type { FileLayer, ReadableFile } from './file-layer.js';
+import { BOOT_TIMEOUT_MS, giveUpIfSilent } from './thread-boot.js';
 import { WRITE_PIECE, type WriteOutcome } from './write-thread.js';
 
 export interface StreamDigest {
@@ -104,8 +105,6 @@ interface PendingUpdate {
 
 /** How often updates nobody waits for are looked at (progress is recorded then): a timer, not a thread wake-up. */
 const POLL_MS = 50;
-/** Longest a digest thread may take to answer first (it boots in ~0.1 s, seconds under tsx at load 30). */
-const BOOT_TIMEOUT_MS = 30_000;
 
 /**
  * One digest worker thread and the updates it still owes.
@@ -133,7 +132,7 @@ class DigestThread {
   private readonly hurried = new Map<number, number>();
   private readonly calls = new Map<number, (r: DigestReply) => void>();
   private timer: NodeJS.Timeout | undefined;
-  private bootTimer: NodeJS.Timeout | undefined;
+  private booted: (() => void) | undefined;
 
   constructor(private readonly file: string, private readonly bootTimeoutMs = BOOT_TIMEOUT_MS) {}
 
@@ -147,7 +146,7 @@ class DigestThread {
     worker.unref();
     worker.on('message', (reply: DigestReply) => {
       this.answered = true;
-      clearTimeout(this.bootTimer);
+      this.booted?.();
       if (reply.n !== undefined) {
         this.failures.set(reply.n, reply);
         this.failuresSeen++;
@@ -162,7 +161,6 @@ class DigestThread {
       this.failed = true;
       this.worker = undefined;
       clearTimeout(this.timer);
-      clearTimeout(this.bootTimer);
       for (const p of this.pending.splice(0)) p.resolve({ error: why });
       for (const [seq, resolve] of this.calls) resolve({ seq, error: why });
       this.calls.clear();
@@ -172,12 +170,9 @@ class DigestThread {
     // A thread stuck booting (its module never loads) would hold every update posted to it for
     // ever, unlike one that dies: given up after a while, its streams fail and are hashed again
     // here. Safe: until its first answer no write is posted to it (writesNow), only hashing.
-    this.bootTimer = setTimeout(() => {
-      if (this.answered || this.worker !== worker) return;
-      fail(`digest worker did not start in ${this.bootTimeoutMs} ms`);
-      void worker.terminate();
-    }, this.bootTimeoutMs);
-    this.bootTimer.unref();
+    this.booted = giveUpIfSilent(worker, 'digest worker', this.bootTimeoutMs, (why) => {
+      if (this.worker === worker) fail(why);
+    });
     this.worker = worker;
     return worker;
   }
@@ -266,7 +261,7 @@ class DigestThread {
     this.worker = undefined;
     this.failed = true;
     clearTimeout(this.timer);
-    clearTimeout(this.bootTimer);
+    this.booted?.();
     if (w) await w.terminate();
   }
 }

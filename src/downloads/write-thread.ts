@@ -10,12 +10,15 @@
  * here one message goes out per buffer and one reply comes back, and the event loop never blocks
  * on the disk. Only SharedArrayBuffer data can be written there; anything else, every write
  * before `startWriteThread` (files written in order are written by their digest thread, and
- * write here only until it runs) or once the thread failed, goes through libuv in parallel
- * pieces (`writePieces`).
+ * write here only until it runs), before the thread has answered that it runs, or once the
+ * thread failed, goes through libuv in parallel pieces (`writePieces`). A thread that has not
+ * answered in 30 s (stuck while it boots) is given up like a digest thread (thread-boot.ts):
+ * nothing was posted to it, so nothing waits for it or is written twice (session 12).
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { BACKGROUND_NICE, lowerThreadPriority } from './thread-priority.js';
+import { BOOT_TIMEOUT_MS, giveUpIfSilent } from './thread-boot.js';
 
 /** Bytes per write call: small enough for the kernel's cheap low-order page allocations. */
 export const WRITE_PIECE = 64 * 1024;
@@ -36,6 +39,8 @@ export interface WriteOutcome {
 }
 
 type WriteReply = WriteOutcome & { seq: number };
+/** The thread's first message: it listens. */
+type ReadyReply = { ready: true };
 
 /** Throws PartialWriteError unless `outcome` wrote all `length` bytes. */
 export function checkWriteOutcome(outcome: WriteOutcome, length: number): void {
@@ -61,20 +66,31 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ seq: m.seq, done, code: err && err.code, message: String(err && err.message) });
   }
 });
+parentPort.postMessage({ ready: true });
 `;
 
-class WriteThread {
+/** The write thread (exported for tests: `program` replaces its source, `bootTimeoutMs` its boot timeout). */
+export class WriteThread {
   private worker: Worker | undefined;
   private failed = false;
-  /** Started by startWriteThread only: a write never waits for the thread to boot (libuv instead). */
+  /** Started by startWriteThread only. */
   private wanted = false;
+  /** The thread has answered that it listens: until then a write never waits for it to boot (libuv instead). */
+  private ready = false;
   private nextSeq = 1;
   private readonly waiting = new Map<number, (r: WriteReply | undefined) => void>();
+
+  constructor(private readonly options: { program?: string; bootTimeoutMs?: number } = {}) {}
+
+  /** `starting` until the thread answers, `failed` once it died or was given up. */
+  get state(): 'idle' | 'starting' | 'running' | 'failed' {
+    return this.failed ? 'failed' : this.ready ? 'running' : this.worker ? 'starting' : 'idle';
+  }
 
   /** Writes `data` at `position` of `fd`; undefined when the thread is not available (write elsewhere). */
   write(fd: number, data: Uint8Array, position: number): Promise<WriteReply | undefined> {
     const worker = this.wanted ? this.get() : undefined;
-    if (!worker || !(data.buffer instanceof SharedArrayBuffer)) return Promise.resolve(undefined);
+    if (!worker || !this.ready || !(data.buffer instanceof SharedArrayBuffer)) return Promise.resolve(undefined);
     const seq = this.nextSeq++;
     return new Promise((resolve) => {
       // A thread with writes in flight keeps the process alive; an idle one does not.
@@ -98,13 +114,18 @@ class WriteThread {
     if (this.worker || this.failed) return this.worker;
     let worker: Worker;
     try {
-      worker = new Worker(PROGRAM, { eval: true });
+      worker = new Worker(this.options.program ?? PROGRAM, { eval: true });
     } catch {
       this.failed = true;
       return undefined;
     }
-    worker.unref();
-    worker.on('message', (reply: WriteReply) => {
+    let booted = () => {};
+    worker.on('message', (reply: WriteReply | ReadyReply) => {
+      if ('ready' in reply) {
+        this.ready = true;
+        booted();
+        return;
+      }
       const resolve = this.waiting.get(reply.seq);
       if (!resolve) return;
       this.waiting.delete(reply.seq);
@@ -120,6 +141,11 @@ class WriteThread {
     };
     worker.on('error', fail);
     worker.on('exit', fail);
+    booted = giveUpIfSilent(worker, 'write thread', this.options.bootTimeoutMs ?? BOOT_TIMEOUT_MS, () => {
+      if (this.worker === worker) fail();
+    });
+    // After the 'message' listener, which refs the worker again: an idle thread must not keep the process alive.
+    worker.unref();
     this.worker = worker;
     return worker;
   }

@@ -59,13 +59,15 @@ describe('download threads run below the event loop (thread-priority.ts)', { ski
       const digest = service.create();
       await digest.update(data);
       assert.equal((await digest.finish()).sha256, sha256(data));
-      // A shared buffer written through the file layer goes to the write thread.
+      // A shared buffer written through the file layer goes to the write thread (once it has
+      // answered that it runs: until then writes go through libuv, session 12).
       const file = await nodeFileLayer.openWritable(join(tmp.dir, 'out.part'));
       const shared = sharedBuffers.take();
       data.copy(shared, 0, 0, shared.length);
       await file.write(shared, 0);
       sharedBuffers.give(shared);
       await file.close();
+      while (otherThreadsNice().filter((n) => n === lowered).length < before + 2) await new Promise((r) => setTimeout(r, 20));
       assert.ok(otherThreadsNice().filter((n) => n === lowered).length >= before + 2, `threads at nice ${lowered}: ${otherThreadsNice().join(' ')}`);
       assert.equal(os.getPriority(), mainNice);
     } finally {

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
-import { WRITE_PIECE } from '../../src/downloads/write-thread.js';
+import { WRITE_PIECE, WriteThread } from '../../src/downloads/write-thread.js';
 import { seededBytes, tempDir } from './helpers.js';
 
 describe('file writes in pieces on the write thread', () => {
@@ -23,5 +23,29 @@ describe('file writes in pieces on the write thread', () => {
     await Promise.all(writes);
     assert.ok((await readFile(path)).equals(data));
     await tmp.remove();
+  });
+
+  it('a thread that never answers (stuck booting) is never written to and is given up after bootTimeoutMs; a booted one writes (session 12)', { timeout: 30_000 }, async () => {
+    const tmp = await tempDir();
+    const handle = await open(join(tmp.dir, 'w.bin'), 'w+');
+    try {
+      const data = Buffer.from(new SharedArrayBuffer(3 * WRITE_PIECE + 5));
+      data.set(seededBytes(data.length, 9));
+      // Alive, but it never listens: a write posted to it would wait in its queue for ever.
+      const mute = new WriteThread({ program: 'setInterval(() => {}, 1 << 30);', bootTimeoutMs: 100 });
+      mute.start();
+      assert.equal(await mute.write(handle.fd, data, 0), undefined, 'written elsewhere, not queued behind the boot');
+      while (mute.state !== 'failed') await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await mute.write(handle.fd, data, 0), undefined);
+
+      const thread = new WriteThread({ bootTimeoutMs: 60_000 });
+      thread.start();
+      while (thread.state !== 'running') await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(await thread.write(handle.fd, data, 0), { seq: 1, done: data.length });
+      assert.ok((await readFile(join(tmp.dir, 'w.bin'))).equals(data));
+    } finally {
+      await handle.close();
+      await tmp.remove();
+    }
   });
 });
