@@ -18,6 +18,14 @@ import { NetworkError, StalledError } from './errors.js';
 /** Bytes read from a plain socket at once (the largest chunk handed to a body consumer). */
 export const READ_SIZE = 256 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
+/**
+ * Bytes read at once while a response has nobody to take its body yet (its head, then a body not
+ * yet piped: the lookahead request of each piece): what such a read brings past the head is held
+ * (a copy) and copied again into the consumer's memory, so it is kept small; the rest waits in the
+ * socket until the consumer lends memory to read it into (session 12: a whole READ_SIZE read was
+ * held per response, ~51 MB of double copies per GiB in 5 MiB pieces).
+ */
+export const UNCLAIMED_READ_SIZE = 16 * 1024;
 
 export interface HttpRequestOptions {
   readonly method: 'GET' | 'HEAD';
@@ -144,6 +152,11 @@ class Body implements ResponseBody {
     this.maybeSettle();
   }
 
+  /** A consumer has piped the body (until then its bytes are held). */
+  get claimed(): boolean {
+    return this.sink !== undefined;
+  }
+
   pipe(sink: BodySink, target?: BodyTarget): Promise<void> {
     if (this.sink) throw new Error('body is already being read');
     this.sink = sink;
@@ -239,6 +252,11 @@ class Exchange {
     }
     if (this.phase === 'body') this.feedBody(data);
     else this.reusable = false; // bytes after the response: the connection is not trustworthy
+  }
+
+  /** Its body is being read by a consumer; otherwise (head still coming, body not piped yet, done) a read now would be held. */
+  get claimed(): boolean {
+    return this.phase === 'body' && this.body?.claimed === true;
   }
 
   /** A region of the body consumer's memory for the next read, bounded by the bytes still due. */
@@ -388,6 +406,8 @@ class Connection {
   private stallMs = 0;
   /** Plain TCP: where reads land when no body lends memory. */
   private scratch: Buffer | undefined;
+  /** The start of `scratch`, for reads while the exchange has nobody to take its body. */
+  private scratchStart: Buffer | undefined;
   /** The body memory handed to the socket for its next read, if any. */
   private lent: Uint8Array | undefined;
 
@@ -399,6 +419,7 @@ class Connection {
       this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     } else {
       this.scratch = Buffer.allocUnsafeSlow(READ_SIZE);
+      this.scratchStart = this.scratch.subarray(0, UNCLAIMED_READ_SIZE);
       this.socket = net.connect({
         host,
         port,
@@ -406,7 +427,7 @@ class Connection {
           // Asked again after every read: the next read's destination.
           buffer: () => this.nextReadBuffer(),
           callback: (n: number, buf: Uint8Array) => {
-            if (buf === this.lent && buf !== this.scratch) this.onReadInPlace(n);
+            if (buf === this.lent && buf !== this.scratch && buf !== this.scratchStart) this.onReadInPlace(n);
             else this.onData(Buffer.from(buf.buffer, buf.byteOffset, n));
             return true;
           },
@@ -467,8 +488,11 @@ class Connection {
   }
 
   private nextReadBuffer(): Uint8Array {
-    this.lent = this.exchange?.phase === 'body' ? this.exchange.lend() : undefined;
-    return this.lent ?? this.scratch!;
+    const ex = this.exchange;
+    this.lent = ex?.phase === 'body' ? ex.lend() : undefined;
+    // Decided before the read comes: also for the next response's first read (asked right after
+    // the last read of the one before, or when the connection opens).
+    return this.lent ?? (ex?.claimed ? this.scratch! : this.scratchStart!);
   }
 
   private onReadInPlace(n: number): void {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { Http1Client, type HttpResponse } from '../../src/downloads/http1-client.js';
+import { Http1Client, UNCLAIMED_READ_SIZE, type HttpResponse } from '../../src/downloads/http1-client.js';
 import { seededBytes } from './helpers.js';
 
 const data = seededBytes(3 * 1024 * 1024 + 11, 5);
@@ -140,6 +140,37 @@ describe('Http1Client', () => {
     }
     // The connection is reused afterwards, and a plain sink still sees every byte.
     assert.ok((await readAll(await get(client, '/file'))).equals(data));
+    await client.close();
+    while (open > 0) await new Promise((r) => setTimeout(r, 5));
+  });
+
+  it('holds at most a small read of a body nobody has piped yet; the rest is read in place once it is', async () => {
+    const client = new Http1Client({ connectionsPerOrigin: 1 });
+    // As the lookahead request of the next piece: the answer arrives, its body is piped later.
+    const res = await get(client, '/file');
+    await new Promise((r) => setTimeout(r, 50)); // the server has sent what the socket takes
+    const out = Buffer.alloc(data.length);
+    let at = 0;
+    let copied = 0;
+    await res.body.pipe(
+      (chunk) => {
+        chunk.copy(out, at);
+        at += chunk.length;
+        copied += chunk.length;
+        return true;
+      },
+      {
+        lend: () => out.subarray(at),
+        filled: (n) => {
+          at += n;
+          return true;
+        },
+      },
+    );
+    assert.equal(at, data.length);
+    assert.ok(out.equals(data));
+    // The read that brought the head (its tail is body), and perhaps one more before the pause holds.
+    assert.ok(copied > 0 && copied <= 2 * UNCLAIMED_READ_SIZE, `held before the pipe: ${copied} bytes`);
     await client.close();
     while (open > 0) await new Promise((r) => setTimeout(r, 5));
   });
