@@ -17,6 +17,7 @@
  * Counts are therefore those of binning every pixel. A plane can be split in row ranges counted
  * separately (worker threads) and merged (`merge`) with exactly the same result.
  */
+import { CountKernel, KERNEL_PIECE, type KernelParams } from './count-kernel.js';
 import { NON_FINITE_BITS as NON_FINITE, WARM_UP_PIXELS, Float32OrderStatistics, bitsOf, floatOfKey } from './float32-keys.js';
 
 // A module-local copy for the loops: an imported binding is a getter call per pixel where the
@@ -112,7 +113,7 @@ export class Float32BinPass {
    * Affine displays: the first entry of each bucket's region in `sub`: region 0 (never counted)
    * for buckets counted whole, then the straddling buckets', then the wanted ones' not straddling.
    */
-  private readonly regionOf = new Int32Array(65_536);
+  private readonly regionOf: Int32Array;
   /** Pixels per sub-bucket and marks (SUB_BINNED, SUB_WANTED), until a flush. */
   private readonly sub: Int32Array;
   private subPixels = 0;
@@ -124,11 +125,21 @@ export class Float32BinPass {
   private readonly orderPart: Int32Array;
   private orderPixels = 0;
   private orderFlushed = false;
+  /** orderPart holds no count yet (it is given zero, or zeroed by a flush: the kernel's counts are copied in, not added). */
+  private orderPartZero = true;
   private readonly rawPart: Int32Array;
   private readonly part: Int32Array;
   private readonly rawTotal: Float64Array;
   private readonly total: Float64Array;
-  private readonly sums = new Float64Array(2);
+  private readonly sums: Float64Array;
+  /**
+   * Affine displays: the WebAssembly count loop (count-kernel.ts), whose memory holds regionOf, sub,
+   * subRaw, subStretched, rawPart, part, sums and the key list; undefined: countAffine in TypeScript.
+   */
+  private kernel: CountKernel | undefined;
+  /** counts() was called: the kernel's tables are given back. */
+  private ended = false;
+  private readonly kernelParams: KernelParams | undefined;
   private bandSums: number[] = [];
 
   /**
@@ -137,8 +148,10 @@ export class Float32BinPass {
    * worker rebuilds it); `orderCounts`: where to count the percentile buckets' values (at least
    * `orderLength` entries, zero; shared memory where other threads merge the parts), instead of a
    * new array. A pass with `orderCounts` must not take 2^31 pixels or more (its counts stay int32).
+   * `kernel`: 'js' counts an affine display with the TypeScript loop instead of the WebAssembly one
+   * (the tests compare them; the results are identical).
    */
-  constructor(readonly setup: Float32BinSetup, private readonly buckets: Float64Array, private readonly map: (v: number) => number, options: { orderCounts?: Int32Array } = {}) {
+  constructor(readonly setup: Float32BinSetup, private readonly buckets: Float64Array, private readonly map: (v: number) => number, options: { orderCounts?: Int32Array; kernel?: 'js' | 'wasm' } = {}) {
     const nb = setup.bins;
     const p = this.params;
     const span = setup.max - setup.min;
@@ -153,8 +166,6 @@ export class Float32BinPass {
     p[P_SHIFT] = setup.shift;
     this.rawEdges = Float64Array.from(setup.rawEdges);
     this.edges = Float64Array.from(setup.edges);
-    this.rawPart = new Int32Array(nb);
-    this.part = new Int32Array(nb);
     this.rawTotal = new Float64Array(nb);
     this.total = new Float64Array(nb);
     // its counts take only flushes and merges (the shared, per-pass counts are orderPart)
@@ -183,9 +194,27 @@ export class Float32BinPass {
     // non-decreasing in the key, so a sub-bucket whose first and last keys share a bin is in it
     // whole; only the pixels of sub-buckets holding an edge are binned one by one.
     const regions = 1 + straddling.length + wantedOnly.length;
-    this.subRaw = new Int32Array(regions * 256).fill(SUB_SKIP);
-    this.subStretched = new Int32Array(regions * 256).fill(SUB_SKIP);
-    this.sub = new Int32Array(regions * 256);
+    const kernel = setup.affine && options.kernel !== 'js' ? CountKernel.take(nb, regions, WANTED_LIST, this.order.slots) : undefined;
+    this.kernel = kernel;
+    if (kernel) {
+      const t = kernel.tables;
+      ({ regionOf: this.regionOf, sub: this.sub, subRaw: this.subRaw, subStretched: this.subStretched, rawPart: this.rawPart, part: this.part, sums: this.sums } = t);
+      this.subRaw.fill(SUB_SKIP);
+      this.subStretched.fill(SUB_SKIP);
+      t.rEdges.set(this.rawEdges);
+      t.slotOf.set(slotOf);
+      t.sEdges.set(this.edges);
+      this.kernelParams = { min: p[P_MIN]!, span, rFirst: p[P_R_FIRST]!, rLast: p[P_R_LAST]!, sFirst: p[P_S_FIRST]!, sLast: p[P_S_LAST]!, aMin: p[P_A_MIN]!, aSpan: p[P_A_SPAN]!, shift: p[P_SHIFT]! };
+    } else {
+      this.regionOf = new Int32Array(65_536);
+      this.subRaw = new Int32Array(regions * 256).fill(SUB_SKIP);
+      this.subStretched = new Int32Array(regions * 256).fill(SUB_SKIP);
+      this.sub = new Int32Array(regions * 256);
+      this.rawPart = new Int32Array(nb);
+      this.part = new Int32Array(nb);
+      this.sums = new Float64Array(2);
+      this.kernelParams = undefined;
+    }
     [...straddling, ...wantedOnly].forEach((b, i) => {
       const at = (i + 1) << 8;
       this.regionOf[b] = at;
@@ -210,8 +239,9 @@ export class Float32BinPass {
     return this.order.slots * 65_536;
   }
 
-  /** Counts one band (whole rows; bands in plane order). */
+  /** Counts one band (whole rows; bands in plane order; none after `counts()`). */
   add(band: Float32Array): void {
+    if (this.ended) throw new Error('Float32BinPass.add after counts()');
     const { params, rawEdges, edges, flags, rawPart, part, sums } = this;
     const order = this.order;
     // int32 order counts: flush into the float64 ones before a count could pass 2^31 - 1
@@ -230,6 +260,19 @@ export class Float32BinPass {
   }
 
   private addAffine(band: Float32Array): void {
+    const { kernel } = this;
+    if (kernel) {
+      this.wanted = kernel.tables.wanted;
+      this.sums.fill(0);
+      for (let i = 0; i < band.length; i += KERNEL_PIECE) {
+        const piece = band.length <= KERNEL_PIECE ? band : band.subarray(i, i + KERNEL_PIECE);
+        if (this.subPixels + piece.length > SUB_MAX_PIXELS) this.flushSubCounts();
+        this.subPixels += piece.length;
+        if (this.wantedAt[0]! + piece.length >= WANTED_LIST) this.countWanted();
+        this.wantedAt[0] = kernel.count(piece, this.kernelParams!, this.wantedAt[0]!);
+      }
+      return;
+    }
     if (this.order.slots > 0) this.wanted ??= spareLists.pop() ?? new Int32Array(WANTED_LIST);
     const wanted = this.wanted ?? NO_LIST;
     this.sums.fill(0);
@@ -248,6 +291,11 @@ export class Float32BinPass {
   private countWanted(): void {
     const { wanted, wantedAt } = this;
     if (!wanted || wantedAt[0] === 0) return;
+    if (this.kernel) {
+      this.kernel.countListed(wantedAt[0]!);
+      wantedAt[0] = 0;
+      return;
+    }
     // one scratch per thread: countListed runs to its end without yielding
     scratch ??= { sorted: new Int32Array(WANTED_LIST), slotsOf: new Uint8Array(WANTED_LIST) };
     countListed(wanted, wantedAt[0]!, this.order.slotOf, this.order.slots, this.orderPart, scratch.sorted, scratch.slotsOf);
@@ -257,12 +305,17 @@ export class Float32BinPass {
   /** This pass's counts (after its bands), to `merge` with other parts'. */
   counts(): Float32BinCounts {
     this.countWanted();
+    this.moveKernelOrder();
     // the lists go back to the worker's spares (fresh memory costs page faults)
-    if (this.wanted) spareLists.push(this.wanted);
+    if (this.wanted && !this.kernel) spareLists.push(this.wanted);
     this.wanted = undefined;
     spareLists.splice(0, spareLists.length - 2);
     if (this.orderFlushed) this.flushOrder();
     this.flushSubCounts();
+    // the kernel's memory (its tables) goes back to the thread's spares
+    this.kernel?.release();
+    this.kernel = undefined;
+    this.ended = true;
     return { rawPart: this.rawTotal, part: this.total, order: this.orderFlushed ? this.order.counts : this.orderPart, bandSums: Float64Array.from(this.bandSums) };
   }
 
@@ -282,13 +335,22 @@ export class Float32BinPass {
     this.subPixels = 0;
   }
 
+  /** The kernel's order counts (WebAssembly memory) into orderPart. */
+  private moveKernelOrder(): void {
+    if (!this.kernel) return;
+    this.kernel.moveOrder(this.orderPart, this.orderPartZero);
+    this.orderPartZero = false;
+  }
+
   private flushOrder(): void {
     this.countWanted();
+    this.moveKernelOrder();
     this.flushSubCounts();
     const { orderPart } = this;
     const counts = this.order.counts;
     for (let i = 0; i < orderPart.length; i++) counts[i] += orderPart[i]!;
     orderPart.fill(0);
+    this.orderPartZero = true;
     this.orderPixels = 0;
     this.orderFlushed = true;
   }

@@ -7,6 +7,8 @@
  * in value order, from which exact order statistics need one more pass over only a few buckets.
  */
 
+import { ScanKernel } from './count-kernel.js';
+
 const f32 = new Float32Array(1);
 const i32 = new Int32Array(f32.buffer);
 
@@ -50,18 +52,29 @@ export class Float32Scan {
   /** Finite values per bucket (totals). */
   readonly buckets = new Float64Array(65_536);
   /** Per-band counts: int32 increments are several times faster than float64 ones in V8. */
-  private readonly part = new Int32Array(65_536);
+  private part: Int32Array;
   private partN = 0;
+  /** The loop in WebAssembly (count-kernel.ts; `part` is in its memory), or undefined: scanKeys. */
+  private kernel: ScanKernel | undefined;
+  private ended = false;
 
-  constructor(readonly width: number, readonly rowCounts: Int32Array) {}
+  /** `kernel`: 'js' runs scanKeys in TypeScript instead of WebAssembly (the tests compare them). */
+  constructor(readonly width: number, readonly rowCounts: Int32Array, options: { kernel?: 'js' | 'wasm' } = {}) {
+    this.kernel = options.kernel === 'js' ? undefined : ScanKernel.take();
+    this.part = this.kernel ? this.kernel.part : new Int32Array(65_536);
+  }
 
-  /** Adds the rows of `band` (whole rows of `width`), the first of them being row `firstRow`. */
+  /** Adds the rows of `band` (whole rows of `width`), the first of them being row `firstRow`; none after `finish`. */
   add(band: Float32Array, firstRow: number): void {
+    if (this.ended) throw new Error('Float32Scan.add after finish()');
     // int32 counters: flush before they could overflow
     if (this.partN + band.length > 0x7fffffff) this.flush();
     this.partN += band.length;
     const mm = this.minMax;
-    this.count += scanKeys(bitsOf(band), this.width, band.length / this.width, this.rowCounts, firstRow, this.part, mm);
+    const rows = band.length / this.width;
+    this.count += this.kernel
+      ? this.kernel.scan(bitsOf(band), this.width, rows, this.rowCounts, firstRow, mm)
+      : scanKeys(bitsOf(band), this.width, rows, this.rowCounts, firstRow, this.part, mm);
   }
 
   private flush(): void {
@@ -84,6 +97,13 @@ export class Float32Scan {
   /** finish() with the min and max as keys (parts of a plane merge exactly: see summaryOfKeys). */
   finishKeys(): { count: number; minKey: number; maxKey: number } {
     this.flush();
+    // the kernel's memory goes back to the thread's spares
+    if (this.kernel) {
+      this.kernel.release();
+      this.kernel = undefined;
+      this.part = new Int32Array(0);
+    }
+    this.ended = true;
     return { count: this.count, minKey: this.minMax[0]!, maxKey: this.minMax[1]! };
   }
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFits } from '../../src/fits/index.js';
-import { Float32BinPass } from '../../src/imaging/float32-histogram.js';
+import { Float32BinPass, type Float32BinSetup } from '../../src/imaging/float32-histogram.js';
 import { Float32Scan } from '../../src/imaging/float32-keys.js';
 import { float32CountPlan, openImage, planeRowBands, planeRowBandsInto, type ViewerLimits } from '../../src/imaging/viewer/index.js';
 import { zscaleSampleOf } from '../../src/imaging/viewer/band-render.js';
@@ -130,6 +130,75 @@ describe('GET /histogram counting pieces', () => {
       }
       assert.equal(a.s1, s1);
       assert.equal(a.s2, s2);
+    }
+  });
+
+  /** Planes of edge cases for the WebAssembly kernels (count.c) against the TypeScript loops. */
+  function edgePlanes(): Array<{ name: string; width: number; data: Float32Array }> {
+    const rnd = random(7);
+    const special = [NaN, Infinity, -Infinity, 0, -0, 1e-40, -1e-40, 1.4e-45, 3.4e38, -3.4e38];
+    const of = (name: string, width: number, height: number, f: (i: number) => number) => ({ name, width, data: Float32Array.from({ length: width * height }, (_, i) => f(i)) });
+    return [
+      of('specials', 61, 140, (i) => (i % 7 === 0 ? special[i % special.length]! : 100 + rnd() * 3 + (i % 1013 === 0 ? 5000 : 0))),
+      of('constant', 40, 30, () => 7.5),
+      of('all NaN', 33, 12, () => NaN),
+      of('narrow', 128, 64, () => 1 + rnd() * 1e-6),
+      of('decades', 97, 50, () => (rnd() < 0.5 ? -1 : 1) * 10 ** (rnd() * 60 - 30)),
+      of('one column', 1, 3001, (i) => (i % 13 === 0 ? NaN : rnd() * 10)),
+      of('row longer than a kernel piece', 40_000, 3, (i) => (i % 5 === 0 ? special[i % special.length]! : -50 - rnd() * 20)),
+    ];
+  }
+
+  it('Float32Scan: the WebAssembly scan equals scanKeys (counts per row, buckets, min and max)', () => {
+    for (const { name, width, data } of edgePlanes()) {
+      const height = data.length / width;
+      const out = (['js', 'wasm'] as const).map((kernel) => {
+        const rowCounts = new Int32Array(height + 2).fill(-1);
+        const scan = new Float32Scan(width, rowCounts, { kernel });
+        // bands of a few rows, one of them of a single row
+        for (let y = 0; y < height;) {
+          const rows = y === 1 ? 1 : Math.max(1, Math.min(height - y, 5));
+          scan.add(data.subarray(y * width, (y + rows) * width), y);
+          y += rows;
+        }
+        return { keys: scan.finishKeys(), rowCounts: Array.from(rowCounts), buckets: Array.from(scan.buckets) };
+      });
+      assert.deepEqual(out[1], out[0], name);
+    }
+  });
+
+  it('Float32BinPass: the WebAssembly count loop equals countAffine (bins, sums, percentiles), passes of different sizes one after another', () => {
+    const limits = [1, 7, 256];
+    for (const { name, width, data } of edgePlanes()) {
+      const scan = new Float32Scan(width, new Int32Array(data.length / width), { kernel: 'js' });
+      scan.add(data, 0);
+      const summary = scan.finish();
+      if (summary.count === 0) continue;
+      const finite = Float64Array.from(data.filter((v) => Number.isFinite(v))).sort();
+      const stats: DisplayStatistics = { summary, sampled: false, zscaleSample: () => finite.filter((_, i) => i % 7 === 0), finiteValues: () => new Float64Array(0) };
+      for (const bins of limits) {
+        for (const display of [{ stretch: 'linear' as const }, { stretch: 'zscale' as const }]) {
+          const plan = float32CountPlan({ bins, display }, stats, scan.buckets);
+          const setups: Float32BinSetup[] = [plan.setup];
+          // degenerate edges: every raw edge equal (a bin width of 0), stretched edges over a denormal width
+          if (bins > 1) {
+            setups.push({ ...plan.setup, rawEdges: plan.setup.rawEdges.map(() => 0.5), edges: plan.setup.edges.map((_, k) => k * 1e-320) });
+          }
+          for (const setup of setups) {
+            const out = (['js', 'wasm'] as const).map((kernel) => {
+              const pass = new Float32BinPass(setup, scan.buckets, plan.mapping.map, { kernel });
+              for (let i = 0; i < data.length; i += width * 3) pass.add(data.subarray(i, i + width * 3));
+              const counts = pass.counts();
+              const totals = pass.merge([counts]);
+              return {
+                raw: Array.from(counts.rawPart), part: Array.from(counts.part), order: Array.from(counts.order), sums: Array.from(counts.bandSums),
+                totals: [Array.from(totals.rawCounts), Array.from(totals.counts), totals.s1, totals.s2], values: setup.ranks.map((r) => totals.value(r)),
+              };
+            });
+            assert.deepEqual(out[1], out[0], `${name}, ${bins} bins, ${display.stretch}`);
+          }
+        }
+      }
     }
   });
 });

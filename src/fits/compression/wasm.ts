@@ -10,11 +10,11 @@ import { N_RANDOM, ditherRandomValues } from './dither.js';
 
 // The project compiles without the DOM lib, whose declarations hold WebAssembly's: the little used
 // here is declared locally.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
-interface WasmApi {
+export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: object };
 }

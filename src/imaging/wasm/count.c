@@ -1,0 +1,170 @@
+/*
+ * The count loop of GET /histogram's affine displays (zscale, linear), compiled to WebAssembly by
+ * scripts/build-wasm.mjs (clang --target=wasm32, no libc). It is float32-histogram.ts's
+ * `countAffine`, statement for statement: that TypeScript function stays the reference, and the
+ * tests run both on the same bands (test/imaging/histogram-count.test.ts). The TypeScript side
+ * (src/imaging/count-kernel.ts) owns the memory: a pass's tables live in one instance's linear
+ * memory, and the pixels are copied in a piece at a time (64 KB: they stay in the cache).
+ *
+ * Every double operation is the TypeScript one in the same order (-ffp-contract=off: no fused
+ * multiply-add), so the sums are bit-identical. JavaScript's `x | 0` (ToInt32) and its reads past
+ * a typed array's end (undefined: every comparison false, increments dropped) are reproduced where
+ * a bin index is computed, though they arise only for degenerate edges.
+ */
+#include <stdint.h>
+
+#define EXPORT(name) __attribute__((export_name(name)))
+
+#define NON_FINITE_BITS 0x7f800000u
+/* float32-histogram.ts: sub-bucket entry marks and table values */
+#define SUB_BINNED (1 << 29)
+#define SUB_PER_PIXEL (-1)
+
+/* ECMAScript ToInt32 of a double. */
+static inline int32_t to_int32(double x) {
+  if (x > -2147483649.0 && x < 2147483648.0) return (int32_t)x;
+  if (!(x - x == 0.0)) return 0; /* NaN, +-inf */
+  if (x > -9223372036854775808.0 && x < 9223372036854775808.0) return (int32_t)(uint32_t)(uint64_t)(int64_t)x;
+  /* |x| >= 2^63: a multiple of 2^11; only its bits 11..31 matter */
+  double t = x < 0 ? -x : x;
+  double q = __builtin_floor(t / 4294967296.0);
+  uint32_t lo = (uint32_t)(uint64_t)(t - q * 4294967296.0);
+  return (int32_t)(x < 0 ? (0u - lo) : lo);
+}
+
+/* binOf of the kernels: counts[k]++ for x's bin among edges e[0..nb] (x already in [first, last]). */
+static inline void bin_into(double x, double first, double norm, const double *e, int32_t nb, int32_t *counts) {
+  int32_t k = to_int32((x - first) * norm);
+  if (k == nb) k--;
+  if (k >= 0 && k <= nb && x < e[k]) k--;
+  else if (k != nb - 1 && k >= -1 && k < nb && x >= e[k + 1]) k++;
+  if (k >= 0 && k < nb) counts[k]++;
+}
+
+/*
+ * countAffine over `len` pixels at `band`; `n` keys are already listed in `wanted`, the new count
+ * is returned. sums[0..1] are summed on from their values.
+ */
+EXPORT("count_affine")
+int32_t count_affine(const float *band, int32_t len, double min, double span, double rFirst, double rLast, double sFirst, double sLast,
+                     double aMin, double aSpan, double shift, const double *rEdges, const double *sEdges, const int32_t *regionOf,
+                     int32_t *sub, const int32_t *subRaw, const int32_t *subStretched, int32_t *wanted, int32_t n,
+                     int32_t *rawPart, int32_t *part, int32_t nb, double *sums) {
+  const double rNorm = nb / (rLast - rFirst);
+  const double sNorm = nb / (sLast - sFirst);
+  double s1 = sums[0];
+  double s2 = sums[1];
+  for (int32_t i = 0; i < len; i++) {
+    float f = band[i];
+    uint32_t u;
+    __builtin_memcpy(&u, &f, 4);
+    if ((u & NON_FINITE_BITS) == NON_FINITE_BITS) continue;
+    const double v = f;
+    double m = (v - aMin) / aSpan;
+    m = m < 0 ? 0 : m > 1 ? 1 : m;
+    const double d = m - shift;
+    s1 += d;
+    s2 += d * d;
+    const uint32_t key = u ^ ((uint32_t)((int32_t)u >> 31) & 0x7fffffffu);
+    const int32_t j = regionOf[(key >> 16) ^ 0x8000u] | (int32_t)((key >> 8) & 0xffu);
+    const int32_t e = sub[j];
+    sub[j] = e + 1;
+    wanted[n] = (int32_t)key;
+    n += (int32_t)((uint32_t)e >> 30);
+    if ((e & SUB_BINNED) == 0) continue;
+    const int32_t kr = subRaw[j];
+    if (kr >= 0) rawPart[kr]++;
+    else if (kr == SUB_PER_PIXEL) {
+      double r = span == 0 ? 0 : (v - min) / span;
+      r = r < 0 ? 0 : r > 1 ? 1 : r;
+      if (r >= rFirst && r <= rLast) bin_into(r, rFirst, rNorm, rEdges, nb, rawPart);
+    }
+    const int32_t ks = subStretched[j];
+    if (ks >= 0) part[ks]++;
+    else if (ks == SUB_PER_PIXEL && m >= sFirst && m <= sLast) bin_into(m, sFirst, sNorm, sEdges, nb, part);
+  }
+  sums[0] = s1;
+  sums[1] = s2;
+  return n;
+}
+
+#include <wasm_simd128.h>
+
+/*
+ * float32-keys.ts's `scanKeys` over `rows` rows of `width` float32 bits at `bits`: each row's
+ * finite count into rowCounts[r], the bucket counts into part[0..65535] (part[65536]: where the
+ * non-finite pixels' increments go, never read), the smallest and largest keys into minMax[0..1]
+ * (updated); returns the finite count. Four pixels at a time: the finiteness test, the keys, the
+ * minimum and maximum in SIMD, the four increments scalar (no branch).
+ */
+EXPORT("scan_keys")
+int32_t scan_keys(const int32_t *bits, int32_t width, int32_t rows, int32_t *rowCounts, int32_t *part, int32_t *minMax) {
+  const v128_t nonFinite = wasm_i32x4_splat((int32_t)NON_FINITE_BITS);
+  const v128_t magnitude = wasm_i32x4_splat(0x7fffffff);
+  const v128_t top = wasm_i32x4_splat(0x8000);
+  const v128_t sink = wasm_i32x4_splat(65536);
+  const v128_t hi = wasm_i32x4_splat(0x7fffffff);
+  const v128_t lo = wasm_i32x4_splat((int32_t)0x80000000);
+  v128_t mn = wasm_i32x4_splat(minMax[0]);
+  v128_t mx = wasm_i32x4_splat(minMax[1]);
+  int32_t total = 0;
+  for (int32_t r = 0; r < rows; r++) {
+    const int32_t *row = bits + (int64_t)r * width;
+    v128_t cnt = wasm_i32x4_splat(0);
+    int32_t i = 0;
+    for (; i + 4 <= width; i += 4) {
+      const v128_t u = wasm_v128_load(row + i);
+      const v128_t finite = wasm_i32x4_ne(wasm_v128_and(u, nonFinite), nonFinite);
+      const v128_t k = wasm_v128_xor(u, wasm_v128_and(wasm_i32x4_shr(u, 31), magnitude));
+      mn = wasm_i32x4_min(mn, wasm_v128_bitselect(k, hi, finite));
+      mx = wasm_i32x4_max(mx, wasm_v128_bitselect(k, lo, finite));
+      cnt = wasm_i32x4_sub(cnt, finite);
+      const v128_t b = wasm_v128_bitselect(wasm_v128_xor(wasm_u32x4_shr(k, 16), top), sink, finite);
+      part[wasm_i32x4_extract_lane(b, 0)]++;
+      part[wasm_i32x4_extract_lane(b, 1)]++;
+      part[wasm_i32x4_extract_lane(b, 2)]++;
+      part[wasm_i32x4_extract_lane(b, 3)]++;
+    }
+    int32_t c = wasm_i32x4_extract_lane(cnt, 0) + wasm_i32x4_extract_lane(cnt, 1) + wasm_i32x4_extract_lane(cnt, 2) + wasm_i32x4_extract_lane(cnt, 3);
+    for (; i < width; i++) {
+      const uint32_t u = (uint32_t)row[i];
+      if ((u & NON_FINITE_BITS) == NON_FINITE_BITS) continue;
+      c++;
+      const int32_t k = (int32_t)(u ^ ((uint32_t)((int32_t)u >> 31) & 0x7fffffffu));
+      mn = wasm_i32x4_min(mn, wasm_i32x4_splat(k));
+      mx = wasm_i32x4_max(mx, wasm_i32x4_splat(k));
+      part[((uint32_t)k >> 16) ^ 0x8000u]++;
+    }
+    rowCounts[r] = c;
+    total += c;
+  }
+  int32_t a = wasm_i32x4_extract_lane(mn, 0), z = wasm_i32x4_extract_lane(mx, 0);
+  for (int l = 1; l < 4; l++) {
+    const int32_t m1 = l == 1 ? wasm_i32x4_extract_lane(mn, 1) : l == 2 ? wasm_i32x4_extract_lane(mn, 2) : wasm_i32x4_extract_lane(mn, 3);
+    const int32_t m2 = l == 1 ? wasm_i32x4_extract_lane(mx, 1) : l == 2 ? wasm_i32x4_extract_lane(mx, 2) : wasm_i32x4_extract_lane(mx, 3);
+    if (m1 < a) a = m1;
+    if (m2 > z) z = m2;
+  }
+  minMax[0] = a;
+  minMax[1] = z;
+  return total;
+}
+
+/*
+ * float32-histogram.ts's `countListed`: counts the `n` listed keys (all of buckets with a slot,
+ * slotOf >= 0) into counts[slot << 16 | low 16 bits], after sorting them by slot into `sorted`
+ * (room for n), so that one slot's 256 KB of counts is in the cache at a time. `at`: slots + 1
+ * entries of scratch.
+ */
+EXPORT("count_listed")
+void count_listed(const int32_t *keys, int32_t n, const int32_t *slotOf, int32_t slots, int32_t *counts, int32_t *sorted, int32_t *at) {
+  for (int32_t s = 0; s <= slots; s++) at[s] = 0;
+  for (int32_t k = 0; k < n; k++) at[slotOf[((uint32_t)keys[k] >> 16) ^ 0x8000u] + 1]++;
+  for (int32_t s = 0; s < slots; s++) at[s + 1] += at[s];
+  for (int32_t k = 0; k < n; k++) sorted[at[slotOf[((uint32_t)keys[k] >> 16) ^ 0x8000u]]++] = keys[k];
+  /* at[s] is now the end of slot s */
+  for (int32_t s = 0, k = 0; s < slots; s++) {
+    int32_t *base = counts + ((int64_t)s << 16);
+    for (const int32_t e = at[s]; k < e; k++) base[sorted[k] & 0xffff]++;
+  }
+}
