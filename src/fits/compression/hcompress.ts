@@ -13,6 +13,7 @@
  * exactly as long as values stay below 2^53.
  */
 import { badData } from './errors.js';
+import { HC_ERR_END, HC_ERR_FORMAT, HC_ERR_SHORT, wasmHcompressDecode, type WasmHcompressHeader } from './wasm.js';
 
 /**
  * MSB-first bit reader with up to 32 bits of look-ahead. Reading may run a few bytes past the end
@@ -613,11 +614,17 @@ export interface HcompressTile {
   readonly data: Int32Array | Float64Array;
 }
 
-/**
- * Decodes one HCOMPRESS_1 tile. `maxPixels` bounds the size the stream may declare (the tile's own
- * size), so a corrupt header cannot make us allocate more.
- */
-export function decodeHcompress(input: Uint8Array, smooth: boolean, maxPixels: number): HcompressTile {
+/** Tiles above this many pixels go to the TypeScript decoder: WebAssembly memory never shrinks, and
+ * hc_decode's working set is ~8.5 bytes a pixel (a 4096² tile keeps ~140 MB in each thread). */
+const WASM_MAX_PIXELS = 1 << 24;
+
+interface HcompressHeader extends WasmHcompressHeader {
+  /** The sum of all pixels, as a double (exact below 2^53). */
+  readonly sumall: number;
+}
+
+/** Reads and checks the 25-byte header; every check depends on the header alone. */
+function readHeader(input: Uint8Array, maxPixels: number): HcompressHeader {
   if (input.length < 25) throw badData('HCOMPRESS_1: compressed tile is too short');
   if (input[0] !== 0xdd || input[1] !== 0x99) throw badData('HCOMPRESS_1: bad magic number');
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
@@ -627,10 +634,45 @@ export function decodeHcompress(input: Uint8Array, smooth: boolean, maxPixels: n
   if (nx <= 0 || ny <= 0 || nx * ny > maxPixels) {
     throw badData(`HCOMPRESS_1: tile declares ${nx} x ${ny} pixels, more than the ${maxPixels} it can hold`);
   }
-  const sumall = view.getInt32(14) * 4294967296 + view.getUint32(18);
-  const planes = [input[22]!, input[23]!, input[24]!];
+  const sumHi = view.getInt32(14);
+  const sumLo = view.getUint32(18);
+  const planes = [input[22]!, input[23]!, input[24]!] as const;
   if (planes.some((p) => p > 52)) throw badData(`HCOMPRESS_1: ${Math.max(...planes)} bit planes is more than supported`);
+  // a tile one pixel wide or high has only its first quadrant (quadrants 2 and 3 take planes[1], 4 planes[2])
+  if ((planes[1] > 0 || planes[2] > 0) && (nx === 1 || ny === 1)) {
+    throw badData('HCOMPRESS_1: bit planes given for an empty quadrant');
+  }
+  return { nx, ny, scale, sumHi, sumLo, sumall: sumHi * 4294967296 + sumLo, planes };
+}
 
+/**
+ * Decodes one HCOMPRESS_1 tile. `maxPixels` bounds the size the stream may declare (the tile's own
+ * size), so a corrupt header cannot make us allocate more. The bit planes and the inverse
+ * transform run in WebAssembly (codecs.c hc_decode) with the same results and errors as
+ * decodeHcompressReference, which takes the tiles the WebAssembly decoder leaves (above 2^24
+ * pixels, or coefficients beyond 2^44).
+ */
+export function decodeHcompress(input: Uint8Array, smooth: boolean, maxPixels: number): HcompressTile {
+  const h = readHeader(input, maxPixels);
+  if (h.nx * h.ny <= WASM_MAX_PIXELS) {
+    const got = wasmHcompressDecode(input, h, smooth);
+    if (typeof got === 'number') {
+      if (got === HC_ERR_SHORT) throw badData('HCOMPRESS_1: compressed tile ends early');
+      if (got === HC_ERR_END) throw badData('HCOMPRESS_1: bad bit plane values (no end code)');
+      throw badData(`HCOMPRESS_1: bad bit-plane format code ${HC_ERR_FORMAT - got}`);
+    }
+    if (got) return { nx: h.nx, ny: h.ny, scale: h.scale, data: got };
+  }
+  return decodeBody(input, h, smooth);
+}
+
+/** The TypeScript decoder (the reference for codecs.c's hc_decode, and its fallback). */
+export function decodeHcompressReference(input: Uint8Array, smooth: boolean, maxPixels: number): HcompressTile {
+  return decodeBody(input, readHeader(input, maxPixels), smooth);
+}
+
+function decodeBody(input: Uint8Array, h: HcompressHeader, smooth: boolean): HcompressTile {
+  const { nx, ny, scale, sumall, planes } = h;
   // 32-bit integers while every value fits (bit planes <= 30, as for 8/16-bit images), else doubles
   const useInt = Math.max(...planes) <= 30 && Math.abs(sumall) < 2 ** 30;
   const a = useInt ? new Int32Array(nx * ny) : new Float64Array(nx * ny);

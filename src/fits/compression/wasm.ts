@@ -26,6 +26,8 @@ interface CodecExports {
   rice_decode(buf: number, len: number, count: number, blocksize: number, bytepix: number, out: number): number;
   ones_sum(buf: number, words: number): number;
   dequantize(input: number, n: number, out: number, wide: number, method: number, scale: number, zero: number, hasBlank: number, blank: number, rand: number, iseed: number): void;
+  hc_work_bytes(nx: number, ny: number): number;
+  hc_decode(buf: number, len: number, nx: number, ny: number, scale: number, sumHi: number, sumLo: number, p0: number, p1: number, p2: number, smooth: number, work: number): number;
 }
 
 /** Zero bytes after a RICE_1 stream (RICE_PAD in codecs.c). */
@@ -135,6 +137,53 @@ export function wasmDequantize(ints: Int32Array, q: WasmDequantize, out: Float32
   new Int32Array(buffer, intPtr, count).set(ints);
   dequantizeIn(c, intPtr, count, floatPtr, wide, q);
   out.set(wide ? new Float64Array(buffer, floatPtr, count) : new Float32Array(buffer, floatPtr, count));
+}
+
+/** Zero bytes after an HCOMPRESS_1 stream (HC_PAD in codecs.c). */
+const HC_PAD = 16;
+/** Results of codecs.c hc_decode. */
+const HC_INT32 = 1;
+const HC_FLOAT64 = 2;
+export const HC_ERR_SHORT = -1;
+export const HC_ERR_END = -2;
+export const HC_ERR_FORMAT = -1000;
+
+/** The header fields of an HCOMPRESS_1 tile that hc_decode takes (hcompress.ts has checked them). */
+export interface WasmHcompressHeader {
+  readonly nx: number;
+  readonly ny: number;
+  readonly scale: number;
+  /** The pixel sum's two 32-bit halves (signed high, unsigned low). */
+  readonly sumHi: number;
+  readonly sumLo: number;
+  readonly planes: readonly [number, number, number];
+}
+
+/**
+ * Runs codecs.c's hc_decode on one HCOMPRESS_1 tile (`input`: the whole stream, header included):
+ * the pixels, copied out (Int32Array when 32-bit arithmetic sufficed, as hcompress.ts's decoder
+ * returns them), an error code (HC_ERR_*), or undefined when the tile is for the TypeScript decoder
+ * (coefficients beyond 2^44, or linear memory that cannot grow to the tile's working set).
+ */
+export function wasmHcompressDecode(input: Uint8Array, h: WasmHcompressHeader, smooth: boolean): Int32Array | Float64Array | number | undefined {
+  const c = instance();
+  const inPtr = heapBase;
+  const workPtr = align(inPtr + input.length + HC_PAD, 16);
+  const count = h.nx * h.ny;
+  let buffer: ArrayBuffer;
+  try {
+    buffer = ensureMemory(c, workPtr + c.hc_work_bytes(h.nx, h.ny));
+  } catch {
+    return undefined; // RangeError: no more memory for this instance; the TypeScript decoder allocates its own
+  }
+  const bytes = new Uint8Array(buffer, inPtr, input.length + HC_PAD);
+  bytes.set(input);
+  bytes.fill(0, input.length);
+  const [p0, p1, p2] = h.planes;
+  const status = c.hc_decode(inPtr, input.length, h.nx, h.ny, h.scale, h.sumHi, h.sumLo, p0, p1, p2, smooth ? 1 : 0, workPtr);
+  if (status === HC_INT32) return new Int32Array(buffer, workPtr, count).slice();
+  if (status === HC_FLOAT64) return new Float64Array(buffer, workPtr, count).slice();
+  return status < 0 ? status : undefined;
 }
 
 /** Bytes copied into linear memory per ones_sum call (a 2 MiB download buffer goes in two). */

@@ -204,6 +204,267 @@ void dequantize(const int32_t *in, u32 n, void *out, u32 wide, u32 method, doubl
   }
 }
 
+/*
+ * HCOMPRESS_1 tiles (FITS tile compression convention, sec. 4; R. White's H-compress). Written for
+ * this project from the description; hcompress.ts is the TypeScript decoder these functions
+ * reproduce exactly, values and errors (compression-hcompress.test.ts runs both on astropy's
+ * tiles and on made, cut and changed streams).
+ *
+ * The tile's whole stream (its 25-byte header included, followed by HC_PAD zero bytes) is at buf;
+ * `work` holds hc_work_bytes(nx, ny) bytes: the coefficients (8 bytes a pixel: 32-bit ones use
+ * the first half), the unshuffle buffer and the quadtree codes. As hcompress.ts does, the
+ * coefficients are 32-bit integers while the bit planes (<= 30) and the pixel sum (< 2^30) allow
+ * it and the scaled coefficients stay below 2^28 (so sums of four stay inside 32 bits, as the
+ * convention's 32-bit arithmetic for 8/16-bit images assumes), else 64-bit integers, which equal
+ * the reference's doubles while the scaled coefficients stay below 2^44 (HC_TOO_LARGE past it:
+ * the TypeScript decoder takes those tiles).
+ *
+ * Returns HC_INT32 (int32 pixels at work), HC_FLOAT64 (doubles at work), HC_TOO_LARGE, or an
+ * error: HC_ERR_SHORT (the stream ends early), HC_ERR_END (no end code after the bit planes),
+ * HC_ERR_FORMAT - code (a bit plane's format code is neither 0 nor 0xF). The caller has checked
+ * the header: magic, 1 <= nx*ny <= 2^24, bit planes <= 52, no bit planes for an empty quadrant.
+ */
+typedef int64_t i64;
+
+#define HC_PAD 16
+#define HC_COLS 64
+#define HC_INT32 1
+#define HC_FLOAT64 2
+#define HC_TOO_LARGE 3
+#define HC_ERR_SHORT (-1)
+#define HC_ERR_END (-2)
+#define HC_ERR_FORMAT (-1000)
+
+/* MSB-first reader with a left-aligned 64-bit window (as rice() above). Bits past the stream read
+ * as zeros (the padding); past len + 4 bytes `bad` is set and the window is refilled with zeros,
+ * so a corrupt stream cannot read outside the padding and fails with HC_ERR_SHORT. Any bit read
+ * past len ends in HC_ERR_SHORT (the final check), as the TypeScript reader's does. */
+typedef struct {
+  const uint8_t *buf;
+  u32 len;
+  u32 c;
+  u32 avail;
+  u32 bad;
+  u64 acc;
+} hc_bits;
+
+static inline __attribute__((always_inline)) void hc_need(hc_bits *r, u32 n) {
+  if (r->avail < n) {
+    if (r->c <= r->len + 4) {
+      r->acc |= (u64)load_be32(r->buf + r->c) << (32 - r->avail);
+      r->c += 4;
+    } else {
+      r->bad = 1;
+    }
+    r->avail += 32;
+  }
+}
+
+static inline __attribute__((always_inline)) u32 hc_get(hc_bits *r, u32 n) {
+  hc_need(r, n);
+  u32 v = (u32)(r->acc >> (64 - n));
+  r->acc <<= n;
+  r->avail -= n;
+  return v;
+}
+
+static inline __attribute__((always_inline)) u32 hc_bit(hc_bits *r) { return hc_get(r, 1); }
+
+/* The quadtree's fixed code for 4-bit values (3 to 6 bits): 6-bit prefix -> length << 4 | value. */
+static const uint8_t HC_HUFFMAN[64] = {
+    0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x32, 0x32, 0x32, 0x32, 0x32, 0x32, 0x32, 0x32,
+    0x34, 0x34, 0x34, 0x34, 0x34, 0x34, 0x34, 0x34, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38, 0x38,
+    0x43, 0x43, 0x43, 0x43, 0x45, 0x45, 0x45, 0x45, 0x4a, 0x4a, 0x4a, 0x4a, 0x4c, 0x4c, 0x4c, 0x4c,
+    0x4f, 0x4f, 0x4f, 0x4f, 0x56, 0x56, 0x57, 0x57, 0x59, 0x59, 0x5b, 0x5b, 0x5d, 0x5d, 0x60, 0x6e};
+
+static inline __attribute__((always_inline)) u32 hc_huffman(hc_bits *r) {
+  hc_need(r, 6);
+  u32 e = HC_HUFFMAN[r->acc >> 58];
+  u32 n = e >> 4;
+  r->acc <<= n;
+  r->avail -= n;
+  return e & 15;
+}
+
+static inline int hc_ceil_log2(int n) {
+  int k = 0;
+  while ((1 << k) < n) k++;
+  return k;
+}
+
+/* Expands, in place, the 4-bit codes of a ((nx+1)/2) x ((ny+1)/2) grid into the 0/1 values of
+ * an nx x ny grid (row length ny): moved from the end first, then split into their four bits. */
+static void hc_expand(uint8_t *b, int nx, int ny) {
+  int nx2 = (nx + 1) >> 1, ny2 = (ny + 1) >> 1;
+  int k = ny2 * nx2 - 1;
+  for (int i = nx2 - 1; i >= 0; i--) {
+    int s = 2 * (ny * i + ny2 - 1);
+    for (int j = ny2 - 1; j >= 0; j--, s -= 2) b[s] = b[k--];
+  }
+  int i = 0;
+  for (; i < nx - 1; i += 2) {
+    uint8_t *r0 = b + ny * i, *r1 = r0 + ny;
+    int j = 0;
+    for (; j < ny - 1; j += 2) {
+      u32 v = r0[j];
+      r1[j + 1] = v & 1;
+      r1[j] = (v >> 1) & 1;
+      r0[j + 1] = (v >> 2) & 1;
+      r0[j] = (v >> 3) & 1;
+    }
+    if (j < ny) {
+      u32 v = r0[j];
+      r1[j] = (v >> 1) & 1;
+      r0[j] = (v >> 3) & 1;
+    }
+  }
+  if (i < nx) {
+    uint8_t *r0 = b + ny * i;
+    int j = 0;
+    for (; j < ny - 1; j += 2) {
+      u32 v = r0[j];
+      r0[j + 1] = (v >> 2) & 1;
+      r0[j] = (v >> 3) & 1;
+    }
+    if (j < ny) r0[j] = (r0[j] >> 3) & 1;
+  }
+}
+
+/* Truncating division clamped to [-smax, smax]. */
+static inline i64 hc_clamp(i64 s, i64 div, i64 smax) {
+  i64 q = s / div;
+  return q > smax ? smax : q < -smax ? -smax : q;
+}
+
+static inline i64 hc_min(i64 x, i64 y) { return x < y ? x : y; }
+static inline i64 hc_max(i64 x, i64 y) { return x > y ? x : y; }
+
+#define T int32_t
+#define U uint32_t
+#define FN(name) name##32
+#include "hcompress-t.h"
+#undef T
+#undef U
+#undef FN
+#define T int64_t
+#define U uint64_t
+#define FN(name) name##64
+#include "hcompress-t.h"
+#undef T
+#undef U
+#undef FN
+
+/* Decodes the bit planes of one nqx x nqy quadrant starting at `a` (row length n). */
+static int32_t hc_quadrant(hc_bits *r, uint8_t *codes, void *a, int wide, int n, int nqx, int nqy, int nplanes) {
+  if (nqx <= 0 || nqy <= 0) return 0;
+  int log2n = hc_ceil_log2(nqx > nqy ? nqx : nqy);
+  u32 size = (u32)(((nqx + 1) >> 1) * ((nqy + 1) >> 1));
+  for (int bit = nplanes - 1; bit >= 0; bit--) {
+    u32 format = hc_get(r, 4);
+    if (format == 0) {
+      /* the bit plane written directly, 4 pixels a nybble */
+      for (u32 i = 0; i < size; i++) codes[i] = (uint8_t)hc_get(r, 4);
+    } else if (format == 0xf) {
+      codes[0] = (uint8_t)hc_huffman(r);
+      int nx = 1, ny = 1, nfx = nqx, nfy = nqy, c = 1 << log2n;
+      for (int k = 1; k < log2n; k++) {
+        /* grid sizes (n+1)/2 of the next finer level, up to ((nqx+1)/2, (nqy+1)/2) */
+        c >>= 1;
+        nx <<= 1;
+        ny <<= 1;
+        if (nfx <= c) nx -= 1;
+        else nfx -= c;
+        if (nfy <= c) ny -= 1;
+        else nfy -= c;
+        hc_expand(codes, nx, ny);
+        for (int i = nx * ny - 1; i >= 0; i--)
+          if (codes[i] != 0) codes[i] = (uint8_t)hc_huffman(r);
+      }
+    } else {
+      return r->bad ? HC_ERR_SHORT : HC_ERR_FORMAT - (int32_t)format;
+    }
+    if (r->bad) return HC_ERR_SHORT;
+    if (wide) hc_insert64(codes, nqx, nqy, (i64 *)a, n, bit);
+    else hc_insert32(codes, nqx, nqy, (int32_t *)a, n, bit);
+  }
+  return 0;
+}
+
+static inline u32 hc_align16(u32 n) { return (n + 15) & ~15u; }
+
+static inline u32 hc_tmp_bytes(u32 nx, u32 ny) {
+  u32 rows = HC_COLS * (nx / 2 + 1), cols = ny / 2 + 1;
+  return hc_align16(8 * (rows > cols ? rows : cols));
+}
+
+/* Bytes of `work` hc_decode needs for an nx x ny tile. */
+EXPORT("hc_work_bytes")
+u32 hc_work_bytes(u32 nx, u32 ny) { return hc_align16(8 * nx * ny) + hc_tmp_bytes(nx, ny) + ((nx + 3) >> 2) * ((ny + 3) >> 2) + 16; }
+
+EXPORT("hc_decode")
+int32_t hc_decode(const uint8_t *buf, u32 len, int32_t nx, int32_t ny, int32_t scale, u32 sum_hi, u32 sum_lo, u32 p0, u32 p1, u32 p2,
+                  u32 smooth, uint8_t *work) {
+  u32 n = (u32)nx * (u32)ny;
+  i64 sumall = (i64)(((u64)sum_hi << 32) | sum_lo);
+  u32 maxp = p0 > p1 ? p0 : p1;
+  if (p2 > maxp) maxp = p2;
+  int wide = !(maxp <= 30 && sumall > -(1 << 30) && sumall < (1 << 30));
+  uint8_t *tmp = work + hc_align16(8 * n);
+  uint8_t *codes = tmp + hc_tmp_bytes((u32)nx, (u32)ny);
+  __builtin_memset(work, 0, (wide ? 8 : 4) * n);
+
+  hc_bits r = {buf, len, 25, 0, 0, 0};
+  int nx2 = (nx + 1) >> 1, ny2 = (ny + 1) >> 1;
+  u32 es = wide ? 8 : 4;
+  int32_t st = hc_quadrant(&r, codes, work, wide, ny, nx2, ny2, (int)p0);
+  if (st == 0) st = hc_quadrant(&r, codes, work + es * (u32)ny2, wide, ny, nx2, ny >> 1, (int)p1);
+  if (st == 0) st = hc_quadrant(&r, codes, work + es * (u32)(ny * nx2), wide, ny, nx >> 1, ny2, (int)p1);
+  if (st == 0) st = hc_quadrant(&r, codes, work + es * (u32)(ny * nx2 + ny2), wide, ny, nx >> 1, ny >> 1, (int)p2);
+  if (st != 0) return st;
+  if (hc_get(&r, 4) != 0) return HC_ERR_END;
+  if (r.bad) return HC_ERR_SHORT;
+  /* the signs start on a byte boundary */
+  r.c -= r.avail >> 3;
+  r.avail = 0;
+  r.acc = 0;
+  double maxabs = wide ? (double)hc_signs64(&r, (i64 *)work, n) : (double)hc_signs32(&r, (int32_t *)work, n);
+  if (r.bad || r.c - (r.avail >> 3) > len) return HC_ERR_SHORT;
+  double absum = sumall < 0 ? -(double)sumall : (double)sumall;
+  if (absum > maxabs) maxabs = absum;
+  int32_t factor = scale > 1 ? scale : 1;
+
+  if (!wide && maxabs * factor < 268435456.0 /* 2^28 */) {
+    int32_t *a = (int32_t *)work;
+    a[0] = (int32_t)sumall;
+    if (factor > 1)
+      for (u32 i = 0; i < n; i++) a[i] = (int32_t)((u32)a[i] * (u32)factor);
+    hc_inverse32(a, nx, ny, (int)smooth, scale, (int32_t *)tmp);
+    return HC_INT32;
+  }
+  if (maxabs * factor >= 17592186044416.0 /* 2^44 */) return HC_TOO_LARGE;
+  if (!wide) {
+    /* widen in place from the end (byte copies: the two views alias) */
+    for (u32 i = n; i-- > 0;) {
+      int32_t v;
+      __builtin_memcpy(&v, work + 4 * i, 4);
+      i64 w = v;
+      __builtin_memcpy(work + 8 * i, &w, 8);
+    }
+  }
+  i64 *a = (i64 *)work;
+  a[0] = sumall;
+  if (factor > 1)
+    for (u32 i = 0; i < n; i++) a[i] *= factor;
+  hc_inverse64(a, nx, ny, (int)smooth, scale, (i64 *)tmp);
+  for (u32 i = 0; i < n; i++) {
+    i64 v;
+    __builtin_memcpy(&v, work + 8 * i, 8);
+    double d = (double)v;
+    __builtin_memcpy(work + 8 * i, &d, 8);
+  }
+  return HC_FLOAT64;
+}
+
 #include <wasm_simd128.h>
 
 /*
