@@ -292,43 +292,25 @@ static inline int hc_ceil_log2(int n) {
   return k;
 }
 
-/* Expands, in place, the 4-bit codes of a ((nx+1)/2) x ((ny+1)/2) grid into the 0/1 values of
- * an nx x ny grid (row length ny): moved from the end first, then split into their four bits. */
-static void hc_expand(uint8_t *b, int nx, int ny) {
-  int nx2 = (nx + 1) >> 1, ny2 = (ny + 1) >> 1;
-  int k = ny2 * nx2 - 1;
-  for (int i = nx2 - 1; i >= 0; i--) {
-    int s = 2 * (ny * i + ny2 - 1);
-    for (int j = ny2 - 1; j >= 0; j--, s -= 2) b[s] = b[k--];
-  }
-  int i = 0;
-  for (; i < nx - 1; i += 2) {
-    uint8_t *r0 = b + ny * i, *r1 = r0 + ny;
-    int j = 0;
-    for (; j < ny - 1; j += 2) {
-      u32 v = r0[j];
-      r1[j + 1] = v & 1;
-      r1[j] = (v >> 1) & 1;
-      r0[j + 1] = (v >> 2) & 1;
-      r0[j] = (v >> 3) & 1;
+/* One level of a bit plane's quadtree: the gx x gy grid of 4-bit codes `chi` from its parent grid
+ * `par` ((gx+1)/2 x (gy+1)/2): an entry whose bit in its parent's code is set (bit 3 for the
+ * top-left child, 2 top-right, 1 bottom-left, 0 bottom-right) is read from the stream, the others
+ * are 0; entries are read from the last to the first. */
+static inline __attribute__((always_inline)) void hc_level(hc_bits *r, const uint8_t *par, uint8_t *chi, int gx, int gy) {
+  int py = (gy + 1) >> 1;
+  for (int gi = gx - 1; gi >= 0; gi--) {
+    const uint8_t *prow = par + py * (gi >> 1);
+    u32 sh = (gi & 1) ? 0 : 2;
+    uint8_t *crow = chi + gy * gi;
+    for (int gj = gy - 1; gj >= 0; gj--) {
+      u32 f = (u32)(prow[gj >> 1] >> sh) & ((gj & 1) ? 1u : 2u);
+      crow[gj] = f ? (uint8_t)hc_huffman(r) : 0;
     }
-    if (j < ny) {
-      u32 v = r0[j];
-      r1[j] = (v >> 1) & 1;
-      r0[j] = (v >> 3) & 1;
-    }
-  }
-  if (i < nx) {
-    uint8_t *r0 = b + ny * i;
-    int j = 0;
-    for (; j < ny - 1; j += 2) {
-      u32 v = r0[j];
-      r0[j + 1] = (v >> 2) & 1;
-      r0[j] = (v >> 3) & 1;
-    }
-    if (j < ny) r0[j] = (r0[j] >> 3) & 1;
   }
 }
+
+/* Row pairs (x >> 1 -> [0], x & 1 -> [1]) as two int32 in one 64-bit word, for the 32-bit insert. */
+static const u64 HC_PAIR[4] = {0, 1ull << 32, 1, 1 | (1ull << 32)};
 
 /* Truncating division clamped to [-smax, smax]. */
 static inline i64 hc_clamp(i64 s, i64 div, i64 smax) {
@@ -354,42 +336,6 @@ static inline i64 hc_max(i64 x, i64 y) { return x > y ? x : y; }
 #undef U
 #undef FN
 
-/* Decodes the bit planes of one nqx x nqy quadrant starting at `a` (row length n). */
-static int32_t hc_quadrant(hc_bits *r, uint8_t *codes, void *a, int wide, int n, int nqx, int nqy, int nplanes) {
-  if (nqx <= 0 || nqy <= 0) return 0;
-  int log2n = hc_ceil_log2(nqx > nqy ? nqx : nqy);
-  u32 size = (u32)(((nqx + 1) >> 1) * ((nqy + 1) >> 1));
-  for (int bit = nplanes - 1; bit >= 0; bit--) {
-    u32 format = hc_get(r, 4);
-    if (format == 0) {
-      /* the bit plane written directly, 4 pixels a nybble */
-      for (u32 i = 0; i < size; i++) codes[i] = (uint8_t)hc_get(r, 4);
-    } else if (format == 0xf) {
-      codes[0] = (uint8_t)hc_huffman(r);
-      int nx = 1, ny = 1, nfx = nqx, nfy = nqy, c = 1 << log2n;
-      for (int k = 1; k < log2n; k++) {
-        /* grid sizes (n+1)/2 of the next finer level, up to ((nqx+1)/2, (nqy+1)/2) */
-        c >>= 1;
-        nx <<= 1;
-        ny <<= 1;
-        if (nfx <= c) nx -= 1;
-        else nfx -= c;
-        if (nfy <= c) ny -= 1;
-        else nfy -= c;
-        hc_expand(codes, nx, ny);
-        for (int i = nx * ny - 1; i >= 0; i--)
-          if (codes[i] != 0) codes[i] = (uint8_t)hc_huffman(r);
-      }
-    } else {
-      return r->bad ? HC_ERR_SHORT : HC_ERR_FORMAT - (int32_t)format;
-    }
-    if (r->bad) return HC_ERR_SHORT;
-    if (wide) hc_insert64(codes, nqx, nqy, (i64 *)a, n, bit);
-    else hc_insert32(codes, nqx, nqy, (int32_t *)a, n, bit);
-  }
-  return 0;
-}
-
 static inline u32 hc_align16(u32 n) { return (n + 15) & ~15u; }
 
 static inline u32 hc_tmp_bytes(u32 nx, u32 ny) {
@@ -399,7 +345,7 @@ static inline u32 hc_tmp_bytes(u32 nx, u32 ny) {
 
 /* Bytes of `work` hc_decode needs for an nx x ny tile. */
 EXPORT("hc_work_bytes")
-u32 hc_work_bytes(u32 nx, u32 ny) { return hc_align16(8 * nx * ny) + hc_tmp_bytes(nx, ny) + ((nx + 3) >> 2) * ((ny + 3) >> 2) + 16; }
+u32 hc_work_bytes(u32 nx, u32 ny) { return hc_align16(8 * nx * ny) + hc_tmp_bytes(nx, ny) + hc_align16(((nx + 3) >> 2) * ((ny + 3) >> 2)) * 2; }
 
 EXPORT("hc_decode")
 int32_t hc_decode(const uint8_t *buf, u32 len, int32_t nx, int32_t ny, int32_t scale, u32 sum_hi, u32 sum_lo, u32 p0, u32 p1, u32 p2,
@@ -410,16 +356,24 @@ int32_t hc_decode(const uint8_t *buf, u32 len, int32_t nx, int32_t ny, int32_t s
   if (p2 > maxp) maxp = p2;
   int wide = !(maxp <= 30 && sumall > -(1 << 30) && sumall < (1 << 30));
   uint8_t *tmp = work + hc_align16(8 * n);
-  uint8_t *codes = tmp + hc_tmp_bytes((u32)nx, (u32)ny);
+  uint8_t *grid0 = tmp + hc_tmp_bytes((u32)nx, (u32)ny);
+  uint8_t *grid1 = grid0 + hc_align16((((u32)nx + 3) >> 2) * (((u32)ny + 3) >> 2));
   __builtin_memset(work, 0, (wide ? 8 : 4) * n);
 
   hc_bits r = {buf, len, 25, 0, 0, 0};
   int nx2 = (nx + 1) >> 1, ny2 = (ny + 1) >> 1;
-  u32 es = wide ? 8 : 4;
-  int32_t st = hc_quadrant(&r, codes, work, wide, ny, nx2, ny2, (int)p0);
-  if (st == 0) st = hc_quadrant(&r, codes, work + es * (u32)ny2, wide, ny, nx2, ny >> 1, (int)p1);
-  if (st == 0) st = hc_quadrant(&r, codes, work + es * (u32)(ny * nx2), wide, ny, nx >> 1, ny2, (int)p1);
-  if (st == 0) st = hc_quadrant(&r, codes, work + es * (u32)(ny * nx2 + ny2), wide, ny, nx >> 1, ny >> 1, (int)p2);
+  int32_t st;
+#define HC_QUADRANTS(FN, T)                                                                                    \
+  st = FN(&r, grid0, grid1, (T *)work, ny, nx2, ny2, (int)p0);                                                 \
+  if (st == 0) st = FN(&r, grid0, grid1, (T *)work + ny2, ny, nx2, ny >> 1, (int)p1);                          \
+  if (st == 0) st = FN(&r, grid0, grid1, (T *)work + ny * nx2, ny, nx >> 1, ny2, (int)p1);                     \
+  if (st == 0) st = FN(&r, grid0, grid1, (T *)work + ny * nx2 + ny2, ny, nx >> 1, ny >> 1, (int)p2);
+  if (wide) {
+    HC_QUADRANTS(hc_quadrant64, i64)
+  } else {
+    HC_QUADRANTS(hc_quadrant32, int32_t)
+  }
+#undef HC_QUADRANTS
   if (st != 0) return st;
   if (hc_get(&r, 4) != 0) return HC_ERR_END;
   if (r.bad) return HC_ERR_SHORT;

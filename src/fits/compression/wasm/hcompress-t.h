@@ -13,50 +13,117 @@
 #define ADD(x, y) ((T)((U)(x) + (U)(y)))
 #define SUB(x, y) ((T)((U)(x) - (U)(y)))
 
-/* Sets bit `bit` of the nqx x nqy quadrant at `a` (row length n) from the 4-bit codes of its
- * ((nqx+1)/2) x ((nqy+1)/2) grid: code bit 3 -> [i][j], 2 -> [i][j+1], 1 -> [i+1][j], 0 -> [i+1][j+1]. */
-static void FN(hc_insert)(const uint8_t *codes, int nqx, int nqy, T *a, int n, int bit) {
-  int k = 0, i = 0;
-  for (; i < nqx - 1; i += 2) {
-    T *r0 = a + n * i, *r1 = r0 + n;
-    int j = 0;
-    for (; j < nqy - 1; j += 2) {
-      u32 v = codes[k++];
-      if (v != 0) {
-        r0[j] |= (T)((v >> 3) & 1) << bit;
-        r0[j + 1] |= (T)((v >> 2) & 1) << bit;
-        r1[j] |= (T)((v >> 1) & 1) << bit;
-        r1[j + 1] |= (T)(v & 1) << bit;
-      }
-    }
-    if (j < nqy) {
-      u32 v = codes[k++];
-      r0[j] |= (T)((v >> 3) & 1) << bit;
-      r1[j] |= (T)((v >> 1) & 1) << bit;
-    }
-  }
-  if (i < nqx) {
-    T *r0 = a + n * i;
-    int j = 0;
-    for (; j < nqy - 1; j += 2) {
-      u32 v = codes[k++];
-      r0[j] |= (T)((v >> 3) & 1) << bit;
-      r0[j + 1] |= (T)((v >> 2) & 1) << bit;
-    }
-    if (j < nqy) r0[j] |= (T)((codes[k] >> 3) & 1) << bit;
+/* ORs the two bits of x (x >> 1 into p[0], x & 1 into p[1]) in at bit `bit`. */
+static inline __attribute__((always_inline)) void FN(hc_or2)(T *p, u32 x, int bit) {
+  if (sizeof(T) == 4) {
+    u64 w;
+    __builtin_memcpy(&w, p, 8);
+    w |= HC_PAIR[x] << bit;
+    __builtin_memcpy(p, &w, 8);
+  } else {
+    p[0] |= (T)(x >> 1) << bit;
+    p[1] |= (T)(x & 1) << bit;
   }
 }
 
+/* ORs the 4-bit code v of one 2x2 block in at bit `bit`: bit 3 -> r0[0], 2 -> r0[1], 1 -> r1[0],
+ * 0 -> r1[1]; without `two` the block has no second row, without `pair` no second column. */
+static inline __attribute__((always_inline)) void FN(hc_put)(T *r0, T *r1, int two, int pair, u32 v, int bit) {
+  if (pair) {
+    FN(hc_or2)(r0, v >> 2, bit);
+    if (two) FN(hc_or2)(r1, v & 3, bit);
+  } else {
+    r0[0] |= (T)((v >> 3) & 1) << bit;
+    if (two) r1[0] |= (T)((v >> 1) & 1) << bit;
+  }
+}
+
+/*
+ * Decodes the bit planes of one nqx x nqy quadrant at `a` (row length n). A plane is either
+ * written directly (format 0: a 4-bit code per 2x2 block, blocks in row order) or as a quadtree
+ * (format 0xF): the top code, then level after level (hc_level) down to the grid of 2x2 blocks,
+ * whose codes go straight into the coefficients. grid0 and grid1 hold ((nqx+1)/2) x ((nqy+1)/2)
+ * codes each.
+ */
+static int32_t FN(hc_quadrant)(hc_bits *reader, uint8_t *grid0, uint8_t *grid1, T *a, int n, int nqx, int nqy, int nplanes) {
+  if (nqx <= 0 || nqy <= 0) return 0;
+  hc_bits r = *reader; /* a local copy the compiler keeps in registers */
+  int32_t st = 0;
+  int log2n = hc_ceil_log2(nqx > nqy ? nqx : nqy);
+  int gx = (nqx + 1) >> 1, gy = (nqy + 1) >> 1;
+  int fullx = nqx >> 1, fully = nqy >> 1; /* blocks with two rows / two columns */
+  for (int bit = nplanes - 1; bit >= 0; bit--) {
+    u32 format = hc_get(&r, 4);
+    if (format == 0) {
+      for (int gi = 0; gi < gx; gi++) {
+        T *r0 = a + n * 2 * gi, *r1 = r0 + n;
+        int two = gi < fullx;
+        for (int gj = 0; gj < fully; gj++) {
+          u32 v = hc_get(&r, 4);
+          if (v != 0) FN(hc_put)(r0 + 2 * gj, r1 + 2 * gj, two, 1, v, bit);
+        }
+        if (fully < gy) FN(hc_put)(r0 + 2 * fully, r1 + 2 * fully, two, 0, hc_get(&r, 4), bit);
+      }
+    } else if (format == 0xf) {
+      if (log2n <= 1) {
+        FN(hc_put)(a, a + n, nqx > 1, nqy > 1, hc_huffman(&r), bit);
+      } else {
+        uint8_t *par = grid0, *chi = grid1;
+        par[0] = (uint8_t)hc_huffman(&r);
+        /* the grid sizes level by level, ((nqx+1)/2, (nqy+1)/2) at the last, each (next + 1) / 2 */
+        int lx = 1, ly = 1, nfx = nqx, nfy = nqy, c = 1 << log2n;
+        for (int k = 1; k < log2n; k++) {
+          c >>= 1;
+          lx <<= 1;
+          ly <<= 1;
+          if (nfx <= c) lx -= 1;
+          else nfx -= c;
+          if (nfy <= c) ly -= 1;
+          else nfy -= c;
+          if (k == log2n - 1) break;
+          hc_level(&r, par, chi, lx, ly);
+          uint8_t *t = par;
+          par = chi;
+          chi = t;
+        }
+        /* the last level (lx, ly) = (gx, gy): codes read from the last block to the first */
+        int py = (gy + 1) >> 1;
+        for (int gi = gx - 1; gi >= 0; gi--) {
+          const uint8_t *prow = par + py * (gi >> 1);
+          u32 sh = (gi & 1) ? 0 : 2;
+          T *r0 = a + n * 2 * gi, *r1 = r0 + n;
+          int two = gi < fullx;
+          for (int gj = gy - 1; gj >= 0; gj--) {
+            u32 f = (u32)(prow[gj >> 1] >> sh) & ((gj & 1) ? 1u : 2u);
+            if (f) FN(hc_put)(r0 + 2 * gj, r1 + 2 * gj, two, gj < fully, hc_huffman(&r), bit);
+          }
+        }
+      }
+    } else {
+      st = r.bad ? HC_ERR_SHORT : HC_ERR_FORMAT - (int32_t)format;
+      break;
+    }
+    if (r.bad) {
+      st = HC_ERR_SHORT;
+      break;
+    }
+  }
+  *reader = r;
+  return st;
+}
+
 /* One sign bit per non-zero coefficient; returns the largest magnitude before the signs. */
-static T FN(hc_signs)(hc_bits *r, T *a, u32 count) {
+static T FN(hc_signs)(hc_bits *reader, T *a, u32 count) {
+  hc_bits r = *reader; /* a local copy the compiler keeps in registers */
   T maxv = 0;
   for (u32 i = 0; i < count; i++) {
     T v = a[i];
     if (v != 0) {
-      if (hc_bit(r)) a[i] = -v;
+      if (hc_bit(&r)) a[i] = -v;
       if (v > maxv) maxv = v;
     }
   }
+  *reader = r;
   return maxv;
 }
 
