@@ -302,9 +302,12 @@ static inline __attribute__((always_inline)) void hc_level(hc_bits *r, const uin
     const uint8_t *prow = par + py * (gi >> 1);
     u32 sh = (gi & 1) ? 0 : 2;
     uint8_t *crow = chi + gy * gi;
-    for (int gj = gy - 1; gj >= 0; gj--) {
-      u32 f = (u32)(prow[gj >> 1] >> sh) & ((gj & 1) ? 1u : 2u);
-      crow[gj] = f ? (uint8_t)hc_huffman(r) : 0;
+    /* by parent: its two bits for this row (2: left child, 1: right child) */
+    for (int pj = py - 1; pj >= 0; pj--) {
+      u32 f = (u32)(prow[pj] >> sh) & 3;
+      int gj = 2 * pj;
+      if (gj + 1 < gy) crow[gj + 1] = (f & 1) ? (uint8_t)hc_huffman(r) : 0;
+      crow[gj] = (f & 2) ? (uint8_t)hc_huffman(r) : 0;
     }
   }
 }

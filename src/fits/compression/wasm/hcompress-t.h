@@ -93,9 +93,14 @@ static int32_t FN(hc_quadrant)(hc_bits *reader, uint8_t *grid0, uint8_t *grid1, 
           u32 sh = (gi & 1) ? 0 : 2;
           T *r0 = a + n * 2 * gi, *r1 = r0 + n;
           int two = gi < fullx;
-          for (int gj = gy - 1; gj >= 0; gj--) {
-            u32 f = (u32)(prow[gj >> 1] >> sh) & ((gj & 1) ? 1u : 2u);
-            if (f) FN(hc_put)(r0 + 2 * gj, r1 + 2 * gj, two, gj < fully, hc_huffman(&r), bit);
+          /* by parent: its two bits for this row (2: left child, 1: right child), often both 0 */
+          for (int pj = py - 1; pj >= 0; pj--) {
+            u32 f = (u32)(prow[pj] >> sh) & 3;
+            if (f == 0) continue;
+            int gj = 2 * pj + 1;
+            if ((f & 1) && gj < gy) FN(hc_put)(r0 + 2 * gj, r1 + 2 * gj, two, gj < fully, hc_huffman(&r), bit);
+            gj--;
+            if (f & 2) FN(hc_put)(r0 + 2 * gj, r1 + 2 * gj, two, gj < fully, hc_huffman(&r), bit);
           }
         }
       }
