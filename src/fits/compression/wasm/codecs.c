@@ -12,6 +12,9 @@
  * docs/fits-compression.md for this one).
  */
 #include <stdint.h>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 typedef uint64_t u64;
 typedef uint32_t u32;
@@ -421,8 +424,6 @@ int32_t hc_decode(const uint8_t *buf, u32 len, int32_t nx, int32_t ny, int32_t s
   }
   return HC_FLOAT64;
 }
-
-#include <wasm_simd128.h>
 
 /*
  * The FITS checksum convention's 32-bit ones' complement sum of `words` big-endian words at p

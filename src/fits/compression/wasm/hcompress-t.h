@@ -258,6 +258,40 @@ static void FN(hc_inverse)(T *a, int nx, int ny, int smooth, int32_t scale, T *t
     for (; i < nxtop - oddx; i += 2) {
       T *r0 = a + ny * i, *r1 = r0 + ny;
       int j = 0;
+#ifdef __wasm_simd128__
+      if (sizeof(T) == 4) {
+        /* four 2x2 blocks a step: the scalar loop below, lane by lane (selects for the branches) */
+        const v128_t zero = wasm_i32x4_splat(0);
+        const v128_t vprnd0 = wasm_i32x4_splat((int32_t)prnd0), vnrnd0 = wasm_i32x4_splat((int32_t)nrnd0);
+        const v128_t vprnd1 = wasm_i32x4_splat((int32_t)prnd1), vnrnd1 = wasm_i32x4_splat((int32_t)nrnd1);
+        const v128_t vmask0 = wasm_i32x4_splat((int32_t)mask0), vmask1 = wasm_i32x4_splat((int32_t)mask1);
+        const v128_t vbit0 = wasm_i32x4_splat((int32_t)bit0), vbit1 = wasm_i32x4_splat((int32_t)bit1);
+        for (; j + 8 <= nytop - oddy; j += 8) {
+          v128_t a0 = wasm_v128_load(r0 + j), a1 = wasm_v128_load(r0 + j + 4);
+          v128_t b0 = wasm_v128_load(r1 + j), b1 = wasm_v128_load(r1 + j + 4);
+          v128_t h0 = wasm_i32x4_shuffle(a0, a1, 0, 2, 4, 6), hy = wasm_i32x4_shuffle(a0, a1, 1, 3, 5, 7);
+          v128_t hx = wasm_i32x4_shuffle(b0, b1, 0, 2, 4, 6), hc = wasm_i32x4_shuffle(b0, b1, 1, 3, 5, 7);
+          hx = wasm_v128_and(wasm_i32x4_add(hx, wasm_v128_bitselect(vprnd1, vnrnd1, wasm_i32x4_ge(hx, zero))), vmask1);
+          hy = wasm_v128_and(wasm_i32x4_add(hy, wasm_v128_bitselect(vprnd1, vnrnd1, wasm_i32x4_ge(hy, zero))), vmask1);
+          hc = wasm_v128_and(wasm_i32x4_add(hc, wasm_v128_bitselect(vprnd0, vnrnd0, wasm_i32x4_ge(hc, zero))), vmask0);
+          v128_t lowbit0 = wasm_v128_and(hc, vbit0);
+          hx = wasm_v128_bitselect(wasm_i32x4_sub(hx, lowbit0), wasm_i32x4_add(hx, lowbit0), wasm_i32x4_ge(hx, zero));
+          hy = wasm_v128_bitselect(wasm_i32x4_sub(hy, lowbit0), wasm_i32x4_add(hy, lowbit0), wasm_i32x4_ge(hy, zero));
+          v128_t lowbit1 = wasm_v128_and(wasm_v128_xor(wasm_v128_xor(hc, hx), hy), vbit1);
+          v128_t pos = wasm_i32x4_sub(lowbit0, lowbit1);
+          v128_t neg = wasm_v128_bitselect(lowbit1, pos, wasm_i32x4_eq(lowbit0, zero));
+          h0 = wasm_i32x4_add(h0, wasm_v128_bitselect(pos, neg, wasm_i32x4_ge(h0, zero)));
+          v128_t sa = wasm_i32x4_add(h0, hx), sb = wasm_i32x4_add(hy, hc);
+          v128_t da = wasm_i32x4_sub(h0, hx), db = wasm_i32x4_sub(hy, hc);
+          v128_t o11 = wasm_i32x4_shr(wasm_i32x4_add(sa, sb), shift), o10 = wasm_i32x4_shr(wasm_i32x4_sub(sa, sb), shift);
+          v128_t o01 = wasm_i32x4_shr(wasm_i32x4_add(da, db), shift), o00 = wasm_i32x4_shr(wasm_i32x4_sub(da, db), shift);
+          wasm_v128_store(r0 + j, wasm_i32x4_shuffle(o00, o01, 0, 4, 1, 5));
+          wasm_v128_store(r0 + j + 4, wasm_i32x4_shuffle(o00, o01, 2, 6, 3, 7));
+          wasm_v128_store(r1 + j, wasm_i32x4_shuffle(o10, o11, 0, 4, 1, 5));
+          wasm_v128_store(r1 + j + 4, wasm_i32x4_shuffle(o10, o11, 2, 6, 3, 7));
+        }
+      }
+#endif
       for (; j < nytop - oddy; j += 2) {
         T h0 = r0[j], hx = r1[j], hy = r0[j + 1], hc = r1[j + 1];
         hx = ADD(hx, hx >= 0 ? prnd1 : nrnd1) & mask1;
