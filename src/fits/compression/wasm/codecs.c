@@ -271,7 +271,6 @@ static inline __attribute__((always_inline)) u32 hc_get(hc_bits *r, u32 n) {
   return v;
 }
 
-static inline __attribute__((always_inline)) u32 hc_bit(hc_bits *r) { return hc_get(r, 1); }
 
 /* The quadtree's fixed code for 4-bit values (3 to 6 bits): 6-bit prefix -> length << 4 | value. */
 static const uint8_t HC_HUFFMAN[64] = {

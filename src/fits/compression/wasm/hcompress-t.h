@@ -121,12 +121,17 @@ static int32_t FN(hc_quadrant)(hc_bits *reader, uint8_t *grid0, uint8_t *grid1, 
 static T FN(hc_signs)(hc_bits *reader, T *a, u32 count) {
   hc_bits r = *reader; /* a local copy the compiler keeps in registers */
   T maxv = 0;
+  /* without branches (the signs are random): a zero coefficient takes no bit. A refill for a zero
+   * one at the end changes neither the bytes consumed nor, past len + 4, the outcome. */
   for (u32 i = 0; i < count; i++) {
     T v = a[i];
-    if (v != 0) {
-      if (hc_bit(&r)) a[i] = -v;
-      if (v > maxv) maxv = v;
-    }
+    u32 nz = v != 0;
+    hc_need(&r, 1);
+    T s = (T)((u32)(r.acc >> 63) & nz);
+    r.acc <<= nz;
+    r.avail -= nz;
+    a[i] = (v ^ -s) + s;
+    maxv = v > maxv ? v : maxv;
   }
   *reader = r;
   return maxv;
