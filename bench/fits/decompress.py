@@ -36,6 +36,8 @@ def write(out_dir, size):
         ("gzip2_int16", i16, dict(compression_type="GZIP_2")),
         ("hcompress_int16", i16, dict(compression_type="HCOMPRESS_1")),
         ("rice_float32_dither", f32, dict(compression_type="RICE_1", quantize_method=1)),
+        ("hcompress_float32_dither", f32, dict(compression_type="HCOMPRESS_1", quantize_method=1)),
+        ("plio_int16", i16, dict(compression_type="PLIO_1")),
     ]
     results = {}
     for name, data, kw in cases:

@@ -280,11 +280,12 @@ function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: num
       if (elemType !== 'I' && elemType !== 'J' && elemType !== 'B') throw badData(`PLIO_1 data of type ${elemType}`);
       // PLIO lists are 16-bit words; writers store them as 1PI (or, rarely, as bytes)
       const n = elemType === 'I' || elemType === 'B' ? bytes.length >> 1 : bytes.length >> 2;
-      const list = new Int16Array(n);
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      if (elemType === 'J') for (let i = 0; i < n; i++) list[i] = view.getInt32(i * 4);
-      else for (let i = 0; i < n; i++) list[i] = view.getInt16(i * 2);
-      return { kind: 'int', data: decodePlio(list, count) };
+      // the list goes into the reused 16-bit buffer (big-endian bytes, one pass), the pixels into
+      // the reused 32-bit one when the tile is dropped after copying
+      const list = scratch ? scratch.int16(n) : new Int16Array(n);
+      if (elemType === 'J') for (let i = 0, j = 2; i < n; i++, j += 4) list[i] = (bytes[j]! << 8) | bytes[j + 1]!;
+      else for (let i = 0, j = 0; i < n; i++, j += 2) list[i] = (bytes[j]! << 8) | bytes[j + 1]!;
+      return { kind: 'int', data: decodePlio(list, count, scratch?.ints(count)) };
     }
     case 'NOCOMPRESS':
       return uncompressedValues(bytes, elemType, count);

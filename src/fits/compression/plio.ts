@@ -9,9 +9,13 @@
  */
 import { badData } from './errors.js';
 
-/** Decodes `count` pixels from the big-endian 16-bit words of a PLIO tile. */
-export function decodePlio(words: Int16Array, count: number): Int32Array {
-  const out = new Int32Array(count);
+/**
+ * Decodes `count` pixels from the 16-bit words of a PLIO tile (native values). With `into` (at
+ * least `count` long, e.g. a reused buffer), the pixels are written there (zeros included) and its
+ * first `count` are returned.
+ */
+export function decodePlio(words: Int16Array, count: number, into?: Int32Array): Int32Array {
+  const out = into && into.length >= count ? into.subarray(0, count).fill(0) : new Int32Array(count);
   if (count === 0) return out;
   if (words.length < 3) throw badData('PLIO_1: line list shorter than its header');
   let first: number;
@@ -38,6 +42,14 @@ export function decodePlio(words: Int16Array, count: number): Int32Array {
     const word = words[ip]!;
     const opcode = word >> 12; // words are non-negative for valid opcodes
     const data = word & 0xfff;
+    if ((opcode & 6) === 6) {
+      // IS / DS, one pixel of a changed value: most words of a noisy image (the loop's condition
+      // has checked x1 <= xe)
+      pv += opcode === 6 ? data : -data;
+      out[op++] = pv;
+      x1++;
+      continue;
+    }
     switch (opcode) {
       case 0:
       case 4:
@@ -63,12 +75,6 @@ export function decodePlio(words: Int16Array, count: number): Int32Array {
         break;
       case 3:
         pv -= data;
-        break;
-      case 6:
-      case 7:
-        pv += opcode === 6 ? data : -data;
-        if (x1 <= xe) out[op++] = pv;
-        x1++;
         break;
       default:
         // negative words (opcodes 8..15) are ignored, as IRAF does
