@@ -209,6 +209,15 @@ test('PLIO_1: a hand-made line list (set value, runs, zeros, increments)', () =>
   assert.deepEqual(Array.from(decodePlio(words, 4)), [7, 7, 7, 0]);
   assert.throws(() => decodePlio(Int16Array.from([0, 0, 99, 1]), 4), isFitsError);
   assert.throws(() => decodePlio(Int16Array.from([0, 0]), 4), isFitsError);
+  // negative words (opcodes 8..15, e.g. 0xE005 and 0xF001, whose low opcode bits look like IS/DS)
+  // are ignored; a reused buffer is filled (zeros included) and its first pixels returned
+  const withNegative = [op(6, 2), (0xe005 << 16) >> 16, (0xf001 << 16) >> 16, op(7, 1), op(0, 1), op(6, 4)];
+  const list = Int16Array.from([0, 0, 3 + withNegative.length, ...withNegative]);
+  assert.deepEqual(Array.from(decodePlio(list, 5)), [3, 2, 0, 6, 0]);
+  const reused = new Int32Array(8).fill(-9);
+  const got = decodePlio(list, 5, reused);
+  assert.equal(got.buffer, reused.buffer);
+  assert.deepEqual(Array.from(got), [3, 2, 0, 6, 0]);
 });
 
 test('HCOMPRESS_1: bad magic, truncation and oversized headers are FitsErrors without big allocations', () => {

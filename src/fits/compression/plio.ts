@@ -42,7 +42,7 @@ export function decodePlio(words: Int16Array, count: number, into?: Int32Array):
     const word = words[ip]!;
     const opcode = word >> 12; // words are non-negative for valid opcodes
     const data = word & 0xfff;
-    if ((opcode & 6) === 6) {
+    if ((opcode | 1) === 7) {
       // IS / DS, one pixel of a changed value: most words of a noisy image (the loop's condition
       // has checked x1 <= xe)
       pv += opcode === 6 ? data : -data;
