@@ -31,6 +31,9 @@ const FILES = [
   corpusPath('astropy-compressed_with_nan.fits'),
   join(REPO_ROOT, 'test/fixtures/fits-compression/gzip2_int16.fits'),
   join(REPO_ROOT, 'test/fixtures/fits-compression/hcomp_int16_smooth.fits'),
+  // HCOMPRESS in WebAssembly: odd tiles (the first image of hcomp_edges), 64-bit arithmetic (int32)
+  join(REPO_ROOT, 'test/fixtures/fits-compression/hcomp_edges.fits'),
+  join(REPO_ROOT, 'test/fixtures/fits-compression/hcomp_int32.fits'),
   join(REPO_ROOT, 'test/fixtures/fits-compression/rice_float64_dither2.fits'),
   join(REPO_ROOT, 'test/fixtures/fits-compression/cube_rice_int16.fits'),
 ];
