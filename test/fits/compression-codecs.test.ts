@@ -19,6 +19,7 @@ import {
   unshuffleBytes,
 } from '../../src/fits/compression/index.js';
 import { decodeRiceReference } from '../../src/fits/compression/rice.js';
+import { decodePlioBigEndian } from '../../src/fits/compression/plio.js';
 import { unshuffleInt16, unshuffleInt32 } from '../../src/fits/compression/gzip.js';
 import { decodeRiceDequantized } from '../../src/fits/compression/rice.js';
 import { wasmDequantize } from '../../src/fits/compression/wasm.js';
@@ -235,6 +236,50 @@ test('HCOMPRESS_1: bad magic, truncation and oversized headers are FitsErrors wi
   header[22] = 3;
   header.fill(0xff, 25);
   assert.throws(() => decodeHcompress(header, false, 16), isFitsError);
+});
+
+test('PLIO_1: the WebAssembly decoder of stored lists gives decodePlio\'s pixels and errors (random lists, both headers, cut lists)', () => {
+  let s = 12345;
+  const rand = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 4294967296;
+  };
+  const outcome = (fn: () => Int32Array) => {
+    try {
+      return Array.from(fn());
+    } catch (e) {
+      if (!(e instanceof FitsError)) throw e;
+      return e.message;
+    }
+  };
+  const kinds = new Set<string>();
+  for (let k = 0; k < 1500; k++) {
+    const body: number[] = [];
+    const nWords = Math.floor(rand() * 60);
+    for (let i = 0; i < nWords; i++) {
+      // mostly valid opcodes with small data, some negative words (ignored) and raw values
+      const r = rand();
+      body.push(r < 0.85 ? ((Math.floor(rand() * 8) << 12) | Math.floor(rand() * (rand() < 0.5 ? 8 : 4096))) : r < 0.93 ? -Math.floor(rand() * 32768) - 1 : Math.floor(rand() * 65536) - 32768);
+    }
+    const long = rand() < 0.3;
+    const header = long ? [0, 7, -100, (7 + body.length) & 0x7fff, (7 + body.length) >> 15, 0, 0] : [0, 0, 3 + body.length];
+    let words = [...header, ...body];
+    if (rand() < 0.15) words = words.slice(0, Math.floor(rand() * words.length)); // cut: header checks
+    if (rand() < 0.05) words[2] = Math.floor(rand() * 100) - 50; // a bad length or first word
+    const list = Int16Array.from(words);
+    const bytes = new Uint8Array(list.length * 2 + (rand() < 0.3 ? 1 : 0)); // an odd byte is ignored
+    list.forEach((w, i) => {
+      bytes[2 * i] = (w >> 8) & 0xff;
+      bytes[2 * i + 1] = w & 0xff;
+    });
+    const count = Math.floor(rand() * 300);
+    const expected = outcome(() => decodePlio(list, count));
+    assert.deepEqual(outcome(() => decodePlioBigEndian(bytes, count)), expected, `list ${k}: ${words}`);
+    assert.deepEqual(outcome(() => decodePlioBigEndian(bytes, count, new Int32Array(count + 3).fill(-1))), expected, `list ${k} reused`);
+    kinds.add(typeof expected === 'string' ? expected.replace(/[0-9]+/g, 'N') : 'pixels');
+  }
+  // pixels and every error of the format came up
+  assert.ok(kinds.size >= 4 && kinds.has('pixels'), [...kinds].join('; '));
 });
 
 test('dither: the convention random sequence and the three quantization methods', () => {

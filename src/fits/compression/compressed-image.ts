@@ -16,7 +16,7 @@ import { decodeRice, decodeRiceDequantized } from './rice.js';
 import { wasmDequantize, type WasmDequantize } from './wasm.js';
 import { MAX_GZIP_RUN_BYTES, decodeGzipTile, gzipElementBytes, inflateBounded, inflateGzipRun, unshuffleBytes, unshuffleInt16, unshuffleInt32 } from './gzip.js';
 import { decodeHcompress } from './hcompress.js';
-import { decodePlio } from './plio.js';
+import { decodePlio, decodePlioBigEndian } from './plio.js';
 import { NULL_VALUE, dequantize, ditherSeedIndex, quantizeMethodCode, type QuantizeMethod } from './dither.js';
 import { type TableColumn, type TileTable, parseTileTable, readDescriptor, readScalar } from './tile-table.js';
 
@@ -279,12 +279,12 @@ function decodeIntegers(info: CompressedImageInfo, bytes: Uint8Array, count: num
     case 'PLIO_1': {
       if (elemType !== 'I' && elemType !== 'J' && elemType !== 'B') throw badData(`PLIO_1 data of type ${elemType}`);
       // PLIO lists are 16-bit words; writers store them as 1PI (or, rarely, as bytes)
-      const n = elemType === 'I' || elemType === 'B' ? bytes.length >> 1 : bytes.length >> 2;
-      // the list goes into the reused 16-bit buffer (big-endian bytes, one pass), the pixels into
-      // the reused 32-bit one when the tile is dropped after copying
+      // the pixels go into the reused 32-bit buffer when the tile is dropped after copying; 16-bit
+      // words (as stored) are decoded in WebAssembly, 32-bit ones converted first
+      if (elemType !== 'J') return { kind: 'int', data: decodePlioBigEndian(bytes, count, scratch?.ints(count)) };
+      const n = bytes.length >> 2;
       const list = scratch ? scratch.int16(n) : new Int16Array(n);
-      if (elemType === 'J') for (let i = 0, j = 2; i < n; i++, j += 4) list[i] = (bytes[j]! << 8) | bytes[j + 1]!;
-      else for (let i = 0, j = 0; i < n; i++, j += 2) list[i] = (bytes[j]! << 8) | bytes[j + 1]!;
+      for (let i = 0, j = 2; i < n; i++, j += 4) list[i] = (bytes[j]! << 8) | bytes[j + 1]!;
       return { kind: 'int', data: decodePlio(list, count, scratch?.ints(count)) };
     }
     case 'NOCOMPRESS':

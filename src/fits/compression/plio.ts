@@ -8,31 +8,59 @@
  * The current value starts at 1; pixels not covered by the list are zero.
  */
 import { badData } from './errors.js';
+import { PLIO_ERR_SET, wasmPlioDecode } from './wasm.js';
 
 /**
- * Decodes `count` pixels from the 16-bit words of a PLIO tile (native values). With `into` (at
+ * Reads and checks a list's header through `word(i)` (the i-th 16-bit word, signed) of `n` words:
+ * where the instructions start and end, or undefined for a list without any (all pixels zero).
+ */
+function listBounds(word: (i: number) => number, n: number): { first: number; length: number } | undefined {
+  if (n < 3) throw badData('PLIO_1: line list shorter than its header');
+  let first: number;
+  let length: number;
+  if (word(2) > 0) {
+    length = word(2);
+    first = 3;
+  } else {
+    if (n < 7) throw badData('PLIO_1: line list shorter than its header');
+    length = (word(4) << 15) + word(3);
+    first = word(1);
+  }
+  if (length > n) throw badData(`PLIO_1: line list claims ${length} words but has ${n}`);
+  if (first < 3 || first > length) {
+    if (first === length) return undefined;
+    throw badData('PLIO_1: bad line list header');
+  }
+  return { first, length };
+}
+
+/**
+ * decodePlio on the list as stored (big-endian 16-bit words, a 1PI or 1PB column), in WebAssembly
+ * (codecs.c plio_decode): the same pixels and errors, without converting the words first.
+ */
+export function decodePlioBigEndian(bytes: Uint8Array, count: number, into?: Int32Array): Int32Array {
+  const out = into && into.length >= count ? into.subarray(0, count) : new Int32Array(count);
+  if (count === 0) return out;
+  const bounds = listBounds((i) => ((bytes[2 * i]! << 24) >> 16) | bytes[2 * i + 1]!, bytes.length >> 1);
+  if (!bounds) return out.fill(0);
+  if (wasmPlioDecode(bytes.subarray(0, 2 * bounds.length), bounds.first, bounds.length, out) === PLIO_ERR_SET) {
+    throw badData('PLIO_1: set-value opcode at the end of the list');
+  }
+  return out;
+}
+
+/**
+ * Decodes `count` pixels from the 16-bit words of a PLIO tile (native values). The reference for
+ * codecs.c plio_decode (decodePlioBigEndian), which decodes 16-bit lists as stored. With `into` (at
  * least `count` long, e.g. a reused buffer), the pixels are written there (zeros included) and its
  * first `count` are returned.
  */
 export function decodePlio(words: Int16Array, count: number, into?: Int32Array): Int32Array {
   const out = into && into.length >= count ? into.subarray(0, count).fill(0) : new Int32Array(count);
   if (count === 0) return out;
-  if (words.length < 3) throw badData('PLIO_1: line list shorter than its header');
-  let first: number;
-  let length: number;
-  if (words[2]! > 0) {
-    length = words[2]!;
-    first = 3;
-  } else {
-    if (words.length < 7) throw badData('PLIO_1: line list shorter than its header');
-    length = (words[4]! << 15) + words[3]!;
-    first = words[1]!;
-  }
-  if (length > words.length) throw badData(`PLIO_1: line list claims ${length} words but has ${words.length}`);
-  if (first < 3 || first > length) {
-    if (first === length) return out;
-    throw badData('PLIO_1: bad line list header');
-  }
+  const bounds = listBounds((i) => words[i]!, words.length);
+  if (!bounds) return out;
+  const { first, length } = bounds;
 
   let op = 0; // next output pixel (0-based)
   let x1 = 1; // next list pixel (1-based, as in the format)

@@ -27,6 +27,7 @@ interface CodecExports {
   ones_sum(buf: number, words: number): number;
   dequantize(input: number, n: number, out: number, wide: number, method: number, scale: number, zero: number, hasBlank: number, blank: number, rand: number, iseed: number): void;
   hc_work_bytes(nx: number, ny: number): number;
+  plio_decode(list: number, first: number, length: number, count: number, out: number): number;
   hc_decode(buf: number, len: number, nx: number, ny: number, scale: number, sumHi: number, sumLo: number, p0: number, p1: number, p2: number, smooth: number, work: number): number;
 }
 
@@ -184,6 +185,25 @@ export function wasmHcompressDecode(input: Uint8Array, h: WasmHcompressHeader, s
   if (status === HC_INT32) return new Int32Array(buffer, workPtr, count).slice();
   if (status === HC_FLOAT64) return new Float64Array(buffer, workPtr, count).slice();
   return status < 0 ? status : undefined;
+}
+
+/** codecs.c plio_decode's error: a set-value word is the list's last. */
+export const PLIO_ERR_SET = -1;
+
+/**
+ * Runs codecs.c's plio_decode on a PLIO_1 list (`list`: its big-endian 16-bit words, header
+ * included, at least `length` of them; plio.ts has checked the header) and copies the pixels into
+ * `out` (`out.length` of them). Returns 0 or PLIO_ERR_SET.
+ */
+export function wasmPlioDecode(list: Uint8Array, first: number, length: number, out: Int32Array): number {
+  const c = instance();
+  const inPtr = heapBase;
+  const outPtr = align(inPtr + list.length, 16);
+  const buffer = ensureMemory(c, outPtr + out.length * 4);
+  new Uint8Array(buffer, inPtr, list.length).set(list);
+  const status = c.plio_decode(inPtr, first, length, out.length, outPtr);
+  if (status === 0) out.set(new Int32Array(buffer, outPtr, out.length));
+  return status;
 }
 
 /** Bytes copied into linear memory per ones_sum call (a 2 MiB download buffer goes in two). */

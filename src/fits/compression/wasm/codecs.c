@@ -425,6 +425,68 @@ int32_t hc_decode(const uint8_t *buf, u32 len, int32_t nx, int32_t ny, int32_t s
 }
 
 /*
+ * PLIO_1 line lists (plio.ts has the format and the TypeScript decoder these results reproduce,
+ * compression-codecs.test.ts runs both): the list's big-endian 16-bit words at `list`, decoded
+ * from word `first` up to word `length` (the caller has read and checked the header) into `count`
+ * int32 pixels at out. Values wrap to 32 bits as the reference's Int32Array stores do. Returns 0,
+ * or PLIO_ERR_SET when a set-value word is the list's last.
+ */
+#define PLIO_ERR_SET (-1)
+
+EXPORT("plio_decode")
+int32_t plio_decode(const uint8_t *list, u32 first, u32 length, u32 count, int32_t *out) {
+  __builtin_memset(out, 0, 4 * count);
+  u32 op = 0;          /* next output pixel */
+  int64_t x1 = 1;      /* next list pixel, 1-based */
+  const int64_t xe = count;
+  u32 pv = 1;
+  for (u32 ip = first; ip < length && x1 <= xe; ip++) {
+    int32_t word = (int16_t)(((u32)list[2 * ip] << 8) | list[2 * ip + 1]);
+    int32_t opcode = word >> 12; /* negative for words 0x8000-0xFFFF: ignored */
+    u32 data = (u32)word & 0xfff;
+    if ((opcode | 1) == 7) {
+      /* IS / DS: one pixel of the changed value (most words of a noisy image) */
+      pv = opcode == 6 ? pv + data : pv - data;
+      out[op++] = (int32_t)pv;
+      x1++;
+      continue;
+    }
+    switch (opcode) {
+      case 0:
+      case 4:
+      case 5: {
+        int64_t x2 = x1 + data - 1;
+        int64_t i2 = x2 < xe ? x2 : xe;
+        int64_t np = i2 - x1 + 1;
+        if (np > 0) {
+          if (opcode == 4)
+            for (int64_t k = 0; k < np; k++) out[op + k] = (int32_t)pv;
+          else if (opcode == 5 && i2 == x2)
+            out[op + np - 1] = (int32_t)pv;
+          op += (u32)np;
+        }
+        x1 = x2 + 1;
+        break;
+      }
+      case 1:
+        if (ip + 1 >= length) return PLIO_ERR_SET;
+        pv = ((u32)(int32_t)(int16_t)(((u32)list[2 * ip + 2] << 8) | list[2 * ip + 3]) << 12) + data;
+        ip++;
+        break;
+      case 2:
+        pv += data;
+        break;
+      case 3:
+        pv -= data;
+        break;
+      default:
+        break;
+    }
+  }
+  return 0;
+}
+
+/*
  * The FITS checksum convention's 32-bit ones' complement sum of `words` big-endian words at p
  * (src/fits/checksum.ts): the words are added into 64-bit lanes (a call is given at most 2^32
  * words, so they cannot overflow) and the total folded with end-around carries. The result is 0
