@@ -89,6 +89,8 @@ export interface Settings {
   readonly jobLockDurationMs: number;
   /** JOB_STALLED_INTERVAL (s): how often workers look for such jobs. */
   readonly jobStalledIntervalMs: number;
+  /** JOB_START_ATTEMPTS: takes of a job whose worker cannot start it (the store fails) before it is failed (JOB_START_FAILED). */
+  readonly jobStartAttempts: number;
   /** Users (docs/library.md): JWT_SECRET_KEY (HS256) and/or JWT_JWKS_URL (RS256/ES256); AUTH_ENABLED for API keys alone. */
   readonly jwtSecretKey: string | undefined;
   readonly jwtJwksUrl: string | undefined;
@@ -341,7 +343,7 @@ export function loadStorageSettings(env: Env): StorageSettings {
 }
 
 function jobQueueSettings(env: Env): Pick<Settings, 'redisUrl' | 'jobQueuePrefix' | 'jobQueueCompute' | 'jobQueueTransfer' | 'runLocalWorkers' |
-  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs'> {
+  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs' | 'jobStartAttempts'> {
   const redis = redisUrl(env, 'REDIS_URL');
   const runLocalWorkers = boolean(env, 'RUN_LOCAL_WORKERS', true);
   if (!runLocalWorkers && redis === undefined) {
@@ -360,5 +362,6 @@ function jobQueueSettings(env: Env): Pick<Settings, 'redisUrl' | 'jobQueuePrefix
     workerConcurrencyTransfer: optionalNumber(env, 'WORKER_CONCURRENCY_TRANSFER', { min: 0, max: 256, integer: true }),
     jobLockDurationMs: number(env, 'JOB_LOCK_DURATION', 30, { min: 1, max: 3600 }) * 1000,
     jobStalledIntervalMs: number(env, 'JOB_STALLED_INTERVAL', 15, { min: 0.1, max: 3600 }) * 1000,
+    jobStartAttempts: number(env, 'JOB_START_ATTEMPTS', 20, { min: 1, max: 1_000_000, integer: true }),
   };
 }

@@ -17,6 +17,14 @@ export interface JobRunOptions {
 /** Runs one job here, to its end; `signal` aborts with a JobStop. Never throws. */
 export type JobRunner = (jobId: string, signal: AbortSignal, options?: JobRunOptions) => Promise<void>;
 
+/**
+ * Records that job `jobId` could not be started: its runner threw before the run began (the
+ * store failed) `attempts` times in a row, and the backend gives its ticket up. Resolves with
+ * whether a record was marked failed (false: nothing to fail, e.g. it was cancelled meanwhile);
+ * rejects when the store fails too (the backend then keeps the ticket).
+ */
+export type JobStartFailure = (jobId: string, attempts: number, options?: JobRunOptions) => Promise<boolean>;
+
 export interface JobTicket {
   readonly id: string;
   readonly kind: string;
@@ -45,8 +53,11 @@ export interface BackendHealth {
 
 export interface JobBackend {
   readonly name: string;
-  /** Starts taking jobs; `runner` runs one job in this process. */
-  start(runner: JobRunner): Promise<void>;
+  /**
+   * Starts taking jobs; `runner` runs one job in this process. `failStart`, when given, is called
+   * for a ticket whose runner keeps throwing before its run (a backend that retries such tickets).
+   */
+  start(runner: JobRunner, failStart?: JobStartFailure): Promise<void>;
   /** Queues a job; a job already waiting or running is not added twice. */
   enqueue(ticket: JobTicket): Promise<void>;
   /**

@@ -13,9 +13,9 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { catalogueEntry } from '../error-catalogue.js';
+import { catalogueEntry, catalogueMessage } from '../error-catalogue.js';
 import { toClientError } from '../client-text.js';
-import type { JobBackend, JobRunner } from './backend.js';
+import type { JobBackend, JobRunner, JobStartFailure } from './backend.js';
 import { LocalJobEvents, type JobEventBus, type JobEventListener } from './events.js';
 import { JobHandlerRegistry, JobPauseRequest, JobStop, stopOf, type JobRunContext } from './handlers.js';
 import { isActive, isFinished, transition } from './state.js';
@@ -179,7 +179,7 @@ export class JobService {
     if (this.started) return;
     this.started = true;
     if (this.o.recoverOnStart ?? true) await this.recover();
-    if (this.o.runLocally ?? true) await this.backend.start(this.runner);
+    if (this.o.runLocally ?? true) await this.backend.start(this.runner, this.failStart);
   }
 
   private async recover(): Promise<void> {
@@ -461,6 +461,24 @@ export class JobService {
     const handler = this.handlers.has(job.kind) ? this.handlers.get(job.kind) : undefined;
     await this.backend.enqueue({ id: job.id, kind: job.kind, lane: handler?.lane ?? 'compute' });
   }
+
+  /**
+   * A job whose runner kept throwing before its run (the backend gives its ticket up): a `queued`
+   * record, or a `running` one a dead worker left (`reclaim`), is failed with JOB_START_FAILED.
+   */
+  readonly failStart: JobStartFailure = async (id, attempts, options = {}) => {
+    const job = await this.store.get(id);
+    if (!job || this.live.has(id)) return false;
+    const was = job.state;
+    if (was !== 'queued' && !(was === 'running' && options.reclaim)) return false;
+    transition(job, 'failed');
+    job.error = { code: 'JOB_START_FAILED', message: catalogueMessage('JOB_START_FAILED'), httpStatus: 500 };
+    job.stage = 'Failed';
+    if (!(await this.store.update(job, [was]))) return false;
+    this.log.error({ jobId: id, kind: job.kind, attempts }, 'job could not be started; failed (JOB_START_FAILED)');
+    this.publish('state', job);
+    return true;
+  };
 
   /** Runs one job to its end in this process (the backend calls it). */
   readonly runner: JobRunner = async (id, signal, options = {}) => {

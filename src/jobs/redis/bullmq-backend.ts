@@ -26,7 +26,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, Worker, WaitingError, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BackendHealth, BackendStats, JobBackend, JobRunner, JobTicket, LaneStats } from '../backend.js';
+import type { BackendHealth, BackendStats, JobBackend, JobRunner, JobStartFailure, JobTicket, LaneStats } from '../backend.js';
 import { JobStop, stopOf, type JobLane, type JobStopKind } from '../handlers.js';
 import type { JobLogger } from '../service.js';
 import { bullConnection, createRedisClient } from './connection.js';
@@ -51,13 +51,24 @@ export interface BullMqBackendOptions {
   readonly queuedJobs?: () => Promise<readonly JobTicket[]>;
   /** How often `queuedJobs` is swept (default 30 s; 0: only at start and after reconnects). */
   readonly sweepIntervalMs?: number;
+  /**
+   * Tries of a ticket whose runner throws before its run (the store failed) before the job is
+   * failed with JOB_START_FAILED (default 20: about 8 minutes of retries backing off to 30 s).
+   */
+  readonly maxStartAttempts?: number;
+  /** First wait before such a ticket is taken again, doubling up to 30 s (default 500 ms). */
+  readonly startRetryMs?: number;
   readonly logger?: JobLogger;
 }
 
 interface TicketData {
   readonly id: string;
   readonly kind: string;
+  /** Takes in a row whose runner threw before its run (put back delayed each time). */
+  readonly startFailures?: number;
 }
+
+export const DEFAULT_MAX_START_ATTEMPTS = 20;
 
 interface LocalRun {
   readonly controller: AbortController;
@@ -89,6 +100,7 @@ export class BullMqBackend implements JobBackend {
   private heartbeat: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private runner: JobRunner | undefined;
+  private failStart: JobStartFailure | undefined;
   private closed = false;
   private everReady = false;
 
@@ -123,9 +135,10 @@ export class BullMqBackend implements JobBackend {
   // ------------------------------------------------------------------------------------------
   // Running jobs on this node
 
-  async start(runner: JobRunner): Promise<void> {
+  async start(runner: JobRunner, failStart?: JobStartFailure): Promise<void> {
     if (this.runner || this.closed) return;
     this.runner = runner;
+    this.failStart = failStart;
     const lanes = JOB_LANES.filter((lane) => this.o.concurrency[lane] > 0);
     if (lanes.length === 0) return;
     // Stops published by any node reach the run here.
@@ -178,6 +191,7 @@ export class BullMqBackend implements JobBackend {
       return;
     }
     const controller = new AbortController();
+    let reclaim = false;
     let finished: () => void = () => undefined;
     const run: LocalRun = { controller, done: new Promise<void>((r) => (finished = r)) };
     this.runs.set(id, run);
@@ -186,7 +200,7 @@ export class BullMqBackend implements JobBackend {
       const pending = await this.redis.get(this.stopKey(id));
       if (pending === 'cancel' || pending === 'pause') controller.abort(new JobStop(pending));
       // Started before and cut (the worker died or was stopped): the record may still say running.
-      const reclaim = bull.attemptsStarted > 1 || bull.stalledCounter > 0;
+      reclaim = bull.attemptsStarted > 1 || bull.stalledCounter > 0;
       this.log.info({ jobId: id, kind: bull.data.kind, node: this.node, reclaim }, 'job taken by this worker');
       await runner(id, controller.signal, { reclaim });
     } catch (err) {
@@ -197,8 +211,19 @@ export class BullMqBackend implements JobBackend {
         await bull.moveToWait(token);
         throw new WaitingError();
       }
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(bull.attemptsStarted, 6));
-      this.log.warn({ err, jobId: id, kind: bull.data.kind, retryInMs: delay }, 'could not start a job (job store failed); its ticket is taken again later');
+      // Not for ever (session 12): after maxStartAttempts tries the record is failed, if the store
+      // takes that write; if not, the ticket stays (nothing is dropped that no record shows).
+      const failures = (bull.data.startFailures ?? 0) + 1;
+      if (failures >= (this.o.maxStartAttempts ?? DEFAULT_MAX_START_ATTEMPTS) && this.failStart) {
+        const recorded = await this.failStart(id, failures, { reclaim }).then(() => true, (recordErr: unknown) => {
+          this.log.warn({ err: recordErr, jobId: id, kind: bull.data.kind, attempts: failures }, 'could not record a job that cannot be started; its ticket is taken again later');
+          return false;
+        });
+        if (recorded) return; // the ticket completes and goes
+      }
+      await bull.updateData({ ...bull.data, startFailures: failures }).catch(() => undefined);
+      const delay = Math.min(30_000, (this.o.startRetryMs ?? 500) * 2 ** Math.min(failures, 6));
+      this.log.warn({ err, jobId: id, kind: bull.data.kind, attempts: failures, retryInMs: delay }, 'could not start a job (job store failed); its ticket is taken again later');
       await bull.moveToDelayed(Date.now() + delay, token);
       throw new DelayedError();
     } finally {

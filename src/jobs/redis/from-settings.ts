@@ -24,7 +24,7 @@ export interface JobRuntime {
 }
 
 export type JobRuntimeSettings = Pick<Settings, 'redisUrl' | 'jobQueuePrefix' | 'jobQueueCompute' | 'jobQueueTransfer' | 'runLocalWorkers' |
-  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs'>;
+  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs' | 'jobStartAttempts'>;
 
 export interface JobRuntimeOptions {
   readonly store: JobStore;
@@ -57,6 +57,7 @@ export async function jobRuntimeFromSettings(settings: JobRuntimeSettings, o: Jo
     },
     lockDurationMs: settings.jobLockDurationMs,
     stalledIntervalMs: settings.jobStalledIntervalMs,
+    maxStartAttempts: settings.jobStartAttempts,
     queuedJobs: async () => {
       const page = await o.store.list({ states: ['queued'], limit: SWEEP_LIMIT });
       return page.jobs.map((j) => ({ id: j.id, kind: j.kind, lane: o.laneOf(j.kind) }));

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobHandlerRegistry, JobService, type JobHandler, type JobStore } from '../../../src/jobs/index.js';
-import { BullMqBackend, RedisJobEvents } from '../../../src/jobs/redis/index.js';
+import { BullMqBackend, RedisJobEvents, type BullMqBackendOptions } from '../../../src/jobs/redis/index.js';
 
 export interface Node {
   readonly name: string;
@@ -26,6 +26,8 @@ export interface NodeOptions {
   /** 0: an API node without local workers. */
   readonly concurrency: number;
   readonly lockDurationMs?: number;
+  /** More backend options (start-failure cap and backoff, ...). */
+  readonly backend?: Partial<BullMqBackendOptions>;
 }
 
 export async function startNode(o: NodeOptions): Promise<Node> {
@@ -39,6 +41,7 @@ export async function startNode(o: NodeOptions): Promise<Node> {
     lockDurationMs: o.lockDurationMs ?? 2000,
     stalledIntervalMs: 500,
     sweepIntervalMs: 0,
+    ...o.backend,
   });
   const events = new RedisJobEvents({ url: o.url, prefix: o.prefix, reload: (id) => o.store.get(id) });
   await events.ready();

@@ -15,19 +15,20 @@ describe('job queue settings', () => {
     assert.equal(s.workerConcurrencyTransfer, undefined);
     assert.equal(s.jobLockDurationMs, 30_000);
     assert.equal(s.jobStalledIntervalMs, 15_000);
+    assert.equal(s.jobStartAttempts, 20);
   });
 
   it('reads an API node without workers, queue names, concurrency and lock times', () => {
     const s = loadSettings({
       REDIS_URL: 'redis://:secret@redis.internal:6380/2', RUN_LOCAL_WORKERS: 'false', JOB_QUEUE_PREFIX: 'team-a',
       JOB_QUEUE_COMPUTE: 'cpu', JOB_QUEUE_TRANSFER: 'net', WORKER_CONCURRENCY_COMPUTE: '2', WORKER_CONCURRENCY_TRANSFER: '0',
-      JOB_LOCK_DURATION: '5', JOB_STALLED_INTERVAL: '0.5',
+      JOB_LOCK_DURATION: '5', JOB_STALLED_INTERVAL: '0.5', JOB_START_ATTEMPTS: '3',
     });
     assert.equal(s.redisUrl, 'redis://:secret@redis.internal:6380/2');
     assert.equal(s.runLocalWorkers, false);
     assert.deepEqual([s.jobQueuePrefix, s.jobQueueCompute, s.jobQueueTransfer], ['team-a', 'cpu', 'net']);
     assert.deepEqual([s.workerConcurrencyCompute, s.workerConcurrencyTransfer], [2, 0]);
-    assert.deepEqual([s.jobLockDurationMs, s.jobStalledIntervalMs], [5000, 500]);
+    assert.deepEqual([s.jobLockDurationMs, s.jobStalledIntervalMs, s.jobStartAttempts], [5000, 500, 3]);
   });
 
   it('rejects bad values, naming the variable but never echoing a Redis password', () => {

@@ -1,0 +1,96 @@
+/**
+ * A worker whose runner throws before the run (the job store fails as the ticket is taken): the
+ * ticket is put back delayed and taken again, but not for ever (session 12): after
+ * `maxStartAttempts` takes the job is failed with JOB_START_FAILED, recorded on the job, and the
+ * ticket goes. If the store does not take that write either, the ticket stays: nothing is dropped.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { MemoryJobStore, type JobHandler, type JobRecord } from '../../../src/jobs/index.js';
+import { catalogueMessage } from '../../../src/error-catalogue.js';
+import { TestRedis } from '../../helpers/redis.js';
+import { startNode, tempDir, type Node } from './cluster.js';
+
+/** The worker's view of the shared store: each id in `failGets` fails that many more reads, as a locked or unreachable database does. */
+class FailingStore extends MemoryJobStore {
+  readonly failGets = new Map<string, number>();
+  readonly reads = new Map<string, number>();
+
+  constructor(private readonly shared: MemoryJobStore) {
+    super();
+  }
+
+  override async get(id: string): Promise<JobRecord | undefined> {
+    this.reads.set(id, (this.reads.get(id) ?? 0) + 1);
+    const left = this.failGets.get(id) ?? 0;
+    if (left > 0) {
+      this.failGets.set(id, left - 1);
+      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    }
+    return this.shared.get(id);
+  }
+
+  override insert = (...a: Parameters<MemoryJobStore['insert']>) => this.shared.insert(...a);
+  override update = (...a: Parameters<MemoryJobStore['update']>) => this.shared.update(...a);
+  override list = (...a: Parameters<MemoryJobStore['list']>) => this.shared.list(...a);
+  override countByState = () => this.shared.countByState();
+  override delete = (...a: Parameters<MemoryJobStore['delete']>) => this.shared.delete(...a);
+}
+
+const handlers = (node: string): JobHandler[] => [{ kind: 'tag', async run() { return { result: { node } }; } }];
+
+describe('BullMQ backend: a job that cannot be started (session 12)', () => {
+  let redis: TestRedis;
+  let dirs: { dir: string; cleanup: () => Promise<void> };
+  let store: FailingStore;
+  let api: Node;
+  let worker: Node;
+  let queue: Queue;
+
+  before(async () => {
+    redis = await TestRedis.start();
+    dirs = await tempDir();
+    const shared = new MemoryJobStore();
+    store = new FailingStore(shared);
+    const common = { url: redis.url, prefix: 'capped', dataDir: dirs.dir, handlers };
+    api = await startNode({ ...common, store: shared, name: 'api', concurrency: 0 });
+    worker = await startNode({ ...common, store, name: 'w', concurrency: 1, backend: { maxStartAttempts: 3, startRetryMs: 10 } });
+    queue = new Queue('compute', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) }, prefix: 'capped' });
+  });
+
+  after(async () => {
+    await queue?.close();
+    for (const node of [api, worker]) await node?.close();
+    await redis?.stop();
+    await dirs?.cleanup();
+  });
+
+  it('fails the job with JOB_START_FAILED after maxStartAttempts takes, on its record, and drops its ticket', async () => {
+    const id = randomUUID();
+    store.failGets.set(id, 3); // the three takes' reads; the failure's own read succeeds
+    await api.jobs.submit('tag', {}, { id });
+    // Bounded: before, the ticket was put back for ever and the job stayed queued.
+    const done = await api.jobs.waitUntilSettled(id, AbortSignal.timeout(120_000));
+    assert.equal(done.state, 'failed');
+    assert.equal(done.error?.code, 'JOB_START_FAILED');
+    assert.equal(done.error?.httpStatus, 500);
+    assert.equal(done.error?.message, catalogueMessage('JOB_START_FAILED'));
+    assert.ok((store.reads.get(id) ?? 0) >= 4, 'three takes, then the failure\'s read');
+    while (await queue.getJob(id)) await new Promise((r) => setTimeout(r, 20));
+  });
+
+  it('keeps the ticket while the store cannot record the failure either; the job runs once the store answers', async () => {
+    const id = randomUUID();
+    store.failGets.set(id, 1_000_000);
+    await api.jobs.submit('tag', {}, { id });
+    // Past the cap: every take also tries to record the failure, and that read fails too.
+    while ((store.reads.get(id) ?? 0) < 8) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(await queue.getJob(id), 'the ticket is still there');
+    store.failGets.delete(id);
+    const done = await api.jobs.waitUntilSettled(id, AbortSignal.timeout(120_000));
+    assert.equal(done.state, 'completed');
+    assert.equal(done.result?.node, 'w');
+  });
+});
