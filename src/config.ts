@@ -71,6 +71,8 @@ export interface Settings {
   readonly databaseUrl: string | undefined;
   /** DATABASE_FILE: the embedded SQLite file (default DATA_DIR/engine.db). */
   readonly databaseFile: string;
+  /** DATABASE_POOL_WAIT (s): longest a statement waits for a PostgreSQL pool connection before DB_POOL_TIMEOUT (503). */
+  readonly databasePoolWaitMs: number;
   /** LIBRARY_SCAN_ON_START: scan DATA_DIR for files placed by hand when the engine starts. */
   readonly libraryScanOnStart: boolean;
   /** REDIS_URL: jobs go through BullMQ queues on this Redis (scale-out); unset: jobs run in-process. */
@@ -281,6 +283,7 @@ export function loadSettings(env: Env = process.env): Settings {
     jobOutputMaxBytes: number(env, 'JOB_OUTPUT_MAX_BYTES', 10 * 1024 ** 3, { min: 1, integer: true }),
     databaseUrl: databaseUrl(env),
     databaseFile: resolve(raw(env, 'DATABASE_FILE') ?? resolve(dataDir, 'engine.db')),
+    databasePoolWaitMs: number(env, 'DATABASE_POOL_WAIT', 10, { min: 0.1, max: 3600 }) * 1000,
     libraryScanOnStart: boolean(env, 'LIBRARY_SCAN_ON_START', true),
     ...jobQueueSettings(env),
     ...authSettings(env),

@@ -16,6 +16,10 @@ export interface OpenDatabaseOptions {
   readonly sqliteFile: string;
   readonly migrations?: readonly MigrationSet[];
   readonly maxConnections?: number;
+  /** PostgreSQL: longest a statement waits for a pool connection before DB_POOL_TIMEOUT (default 10 s). */
+  readonly connectionWaitMs?: number;
+  /** PostgreSQL: where such a wait that ran out is logged. */
+  readonly logger?: { warn(obj: object, msg?: string): void };
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -28,7 +32,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<{ db: 
     if (!isPostgresUrl(options.databaseUrl)) throw new Error('DATABASE_URL must be a postgres:// URL');
     // pg loads only here: an embedded engine starts without it.
     const { PostgresDatabase } = await import('./postgres.js');
-    db = new PostgresDatabase(options.databaseUrl, { maxConnections: options.maxConnections });
+    db = new PostgresDatabase(options.databaseUrl, { maxConnections: options.maxConnections, connectionWaitMs: options.connectionWaitMs, logger: options.logger });
   } else {
     await mkdir(dirname(options.sqliteFile), { recursive: true });
     db = new SqliteDatabase(options.sqliteFile);

@@ -2,9 +2,33 @@
  * PostgreSQL through `pg` (a connection pool). Several engine machines can share one database:
  * migrations take an advisory lock, and every write is a single statement or a transaction.
  * BIGINT columns come back as JavaScript numbers (sizes and times stay far below 2^53).
+ *
+ * A statement waits at most `connectionWaitMs` (DATABASE_POOL_WAIT, 10 s) for a connection (all
+ * `maxConnections` busy, or the server slow to accept a new one), then fails with the catalogued
+ * DB_POOL_TIMEOUT (503, Retry-After) and a log line; pg's own default waits for ever (session 12).
  */
 import pg from 'pg';
+import { EngineError } from '../errors.js';
+import { catalogueMessage } from '../error-catalogue.js';
 import { toDollarParams, type Database, type Queryable, type Row, type SqlValue } from './database.js';
+
+/** Default longest wait for a pool connection before DB_POOL_TIMEOUT. */
+export const DEFAULT_CONNECTION_WAIT_MS = 10_000;
+
+export interface PostgresDatabaseOptions {
+  /** Connections in the pool (default 10). */
+  readonly maxConnections?: number | undefined;
+  /** Longest a statement waits for a connection (default 10 s). */
+  readonly connectionWaitMs?: number | undefined;
+  /** Where a wait that ran out is logged. */
+  readonly logger?: { warn(obj: object, msg?: string): void } | undefined;
+}
+
+/** pg-pool's errors for a wait that ran out: no connection freed, or a new one not opened, in time. */
+function isConnectionWaitTimeout(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : '';
+  return message === 'timeout exceeded when trying to connect' || message === 'Connection terminated due to connection timeout';
+}
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
@@ -25,15 +49,15 @@ export function redactUrl(url: string): string {
 
 class PgQueryable implements Queryable {
   readonly kind = 'postgres' as const;
-  constructor(protected readonly client: pg.Pool | pg.PoolClient) {}
+  constructor(protected readonly client: pg.Pool | pg.PoolClient, protected readonly waited: (err: unknown) => unknown = (err) => err) {}
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const result = await this.client.query(toDollarParams(sql), bind(params));
+    const result = await this.client.query(toDollarParams(sql), bind(params)).catch((err: unknown) => Promise.reject(this.waited(err)));
     return result.rows as T[];
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    const result = await this.client.query(toDollarParams(sql), bind(params));
+    const result = await this.client.query(toDollarParams(sql), bind(params)).catch((err: unknown) => Promise.reject(this.waited(err)));
     return result.rowCount ?? 0;
   }
 }
@@ -41,12 +65,24 @@ class PgQueryable implements Queryable {
 export class PostgresDatabase extends PgQueryable implements Database {
   private readonly pool: pg.Pool;
 
-  constructor(readonly url: string, options: { maxConnections?: number } = {}) {
-    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  constructor(readonly url: string, options: PostgresDatabaseOptions = {}) {
+    const waitMs = options.connectionWaitMs ?? DEFAULT_CONNECTION_WAIT_MS;
+    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, connectionTimeoutMillis: waitMs });
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
-    super(pool);
+    // A wait for a connection that ran out: the catalogued 503, and a line saying how busy the pool was.
+    const waited = (err: unknown): unknown => {
+      if (!isConnectionWaitTimeout(err)) return err;
+      options.logger?.warn({ database: redactUrl(url), waitedMs: waitMs, connections: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, reason: (err as Error).message },
+        'no database connection within the wait (DB_POOL_TIMEOUT)');
+      return new EngineError('DB_POOL_TIMEOUT', catalogueMessage('DB_POOL_TIMEOUT'), 503, { cause: err, headers: { 'retry-after': '2' } });
+    };
+    super(pool, waited);
     this.pool = pool;
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    return this.pool.connect().catch((err: unknown) => Promise.reject(this.waited(err)));
   }
 
   get description(): string {
@@ -54,7 +90,7 @@ export class PostgresDatabase extends PgQueryable implements Database {
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     try {
       await client.query('BEGIN');
       try {
@@ -72,7 +108,7 @@ export class PostgresDatabase extends PgQueryable implements Database {
 
   /** Runs `work` on one connection holding a session advisory lock (migrations). */
   async withAdvisoryLock<T>(key: number, work: (client: Queryable & { script(sql: string): Promise<void> }) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [key]);
       const q = Object.assign(new PgQueryable(client), { script: async (sql: string) => { await client.query(sql); } });
@@ -87,7 +123,7 @@ export class PostgresDatabase extends PgQueryable implements Database {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.query('SELECT 1');
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export async function openJobDatabase(settings: Settings, logger?: JobLogger, al
   const { db, applied } = await openDatabase({
     databaseUrl: settings.databaseUrl,
     sqliteFile: settings.databaseFile,
+    connectionWaitMs: settings.databasePoolWaitMs,
+    ...(logger ? { logger } : {}),
     migrations: [...alsoMigrate, JOB_MIGRATIONS],
   });
   try {

@@ -25,6 +25,8 @@ export async function libraryFromSettings(settings: Settings, pool: WorkerPool |
     const opened = await openDatabase({
       databaseUrl: settings.databaseUrl,
       sqliteFile: settings.databaseFile,
+      connectionWaitMs: settings.databasePoolWaitMs,
+      ...(logger ? { logger } : {}),
       migrations: [LIBRARY_MIGRATIONS],
     });
     db = opened.db;

@@ -15,7 +15,7 @@ import { textTable } from '../text-table.js';
 /** The local key store, open for one command. */
 async function withLocalKeys<T>(work: (keys: ApiKeys) => Promise<T>): Promise<T> {
   const settings = loadSettings();
-  const { db } = await openDatabase({ databaseUrl: settings.databaseUrl, sqliteFile: settings.databaseFile, migrations: [LIBRARY_MIGRATIONS] });
+  const { db } = await openDatabase({ databaseUrl: settings.databaseUrl, sqliteFile: settings.databaseFile, connectionWaitMs: settings.databasePoolWaitMs, migrations: [LIBRARY_MIGRATIONS] });
   try {
     return await work(new ApiKeys(db));
   } finally {
