@@ -1,7 +1,8 @@
 /**
  * The WebAssembly builds (wasm/count.c) of GET /histogram's per-pixel loops: float32-histogram.ts's
  * count loop for affine displays (`countAffine`) and its counting of the listed percentile keys
- * (`countListed`), and float32-keys.ts's scan (`scanKeys`), each statement for statement; the
+ * (`countListed`), and float32-keys.ts's scan (`scanKeys`, which can also byte-swap the FITS
+ * words of each piece it scans: `swap32`), each statement for statement; the
  * TypeScript functions stay the reference the tests compare them with, and the fallback where
  * WebAssembly is missing. A pass (or scan) takes one instance: its linear memory holds the pass's
  * tables (sub-bucket counts and bins, regions, listed keys and their counts, per-band bins,
@@ -27,6 +28,7 @@ interface CountExports {
     rawPart: number, part: number, nb: number, sums: number,
   ): number;
   count_listed(keys: number, n: number, slotOf: number, slots: number, counts: number, sorted: number, at: number): void;
+  swap32(words: number, n: number): void;
   scan_keys(bits: number, width: number, rows: number, rowCounts: number, part: number, minMax: number): number;
 }
 
@@ -213,18 +215,28 @@ export class ScanKernel {
     this.minMax = new Int32Array(buf, this.at.minMax, 2);
   }
 
-  /** scanKeys(bits, width, rows, rowCounts, firstRow, this.part, minMax). */
-  scan(bits: Int32Array, width: number, rows: number, rowCounts: Int32Array, firstRow: number, minMax: Int32Array): number {
+  /**
+   * scanKeys(bits, width, rows, rowCounts, firstRow, this.part, minMax). `bigEndian`: `bits` hold
+   * FITS (big-endian) words, each piece is byte-swapped where it is scanned and written back: `bits`
+   * end native.
+   */
+  scan(bits: Int32Array, width: number, rows: number, rowCounts: Int32Array, firstRow: number, minMax: Int32Array, bigEndian = false): number {
     const x = this.exports;
     if (!x) throw new Error('scan kernel used after release');
     const at = this.at;
+    const input = this.input;
     this.minMax.set(minMax);
     let total = 0;
     if (width <= KERNEL_PIECE) {
       const step = Math.floor(KERNEL_PIECE / width);
       for (let r = 0; r < rows; r += step) {
         const n = Math.min(step, rows - r);
-        this.input.set(bits.subarray(r * width, (r + n) * width));
+        const piece = bits.subarray(r * width, (r + n) * width);
+        input.set(piece);
+        if (bigEndian) {
+          x.swap32(at.input, piece.length);
+          piece.set(input.subarray(0, piece.length));
+        }
         total += x.scan_keys(at.input, width, n, at.rowCounts, at.part, at.minMax);
         rowCounts.set(this.rowCounts.subarray(0, n), firstRow + r);
       }
@@ -233,7 +245,12 @@ export class ScanKernel {
         let c = 0;
         for (let i = 0; i < width; i += KERNEL_PIECE) {
           const n = Math.min(KERNEL_PIECE, width - i);
-          this.input.set(bits.subarray(r * width + i, r * width + i + n));
+          const piece = bits.subarray(r * width + i, r * width + i + n);
+          input.set(piece);
+          if (bigEndian) {
+            x.swap32(at.input, n);
+            piece.set(input.subarray(0, n));
+          }
           c += x.scan_keys(at.input, n, 1, at.rowCounts, at.part, at.minMax);
         }
         rowCounts[firstRow + r] = c;

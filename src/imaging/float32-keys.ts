@@ -7,6 +7,7 @@
  * in value order, from which exact order statistics need one more pass over only a few buckets.
  */
 
+import { swapInPlace } from '../fits/pixels.js';
 import { ScanKernel } from './count-kernel.js';
 
 const f32 = new Float32Array(1);
@@ -66,15 +67,28 @@ export class Float32Scan {
 
   /** Adds the rows of `band` (whole rows of `width`), the first of them being row `firstRow`; none after `finish`. */
   add(band: Float32Array, firstRow: number): void {
+    this.addBits(bitsOf(band), firstRow, false);
+  }
+
+  /**
+   * `add` for a band whose memory still holds the FITS file's big-endian words: they are
+   * byte-swapped in place (in pieces, as they are scanned: one pass over the band instead of two).
+   */
+  addBigEndian(band: Float32Array, firstRow: number): void {
+    this.addBits(bitsOf(band), firstRow, true);
+  }
+
+  private addBits(bits: Int32Array, firstRow: number, bigEndian: boolean): void {
     if (this.ended) throw new Error('Float32Scan.add after finish()');
+    if (bigEndian && !this.kernel) swapInPlace(Buffer.from(bits.buffer, bits.byteOffset, bits.byteLength), 4);
     // int32 counters: flush before they could overflow
-    if (this.partN + band.length > 0x7fffffff) this.flush();
-    this.partN += band.length;
+    if (this.partN + bits.length > 0x7fffffff) this.flush();
+    this.partN += bits.length;
     const mm = this.minMax;
-    const rows = band.length / this.width;
+    const rows = bits.length / this.width;
     this.count += this.kernel
-      ? this.kernel.scan(bitsOf(band), this.width, rows, this.rowCounts, firstRow, mm)
-      : scanKeys(bitsOf(band), this.width, rows, this.rowCounts, firstRow, this.part, mm);
+      ? this.kernel.scan(bits, this.width, rows, this.rowCounts, firstRow, mm, bigEndian)
+      : scanKeys(bits, this.width, rows, this.rowCounts, firstRow, this.part, mm);
   }
 
   private flush(): void {

@@ -149,21 +149,27 @@ describe('GET /histogram counting pieces', () => {
     ];
   }
 
-  it('Float32Scan: the WebAssembly scan equals scanKeys (counts per row, buckets, min and max)', () => {
+  it('Float32Scan: the WebAssembly scan equals scanKeys (counts per row, buckets, min and max), also on big-endian bands it swaps', () => {
     for (const { name, width, data } of edgePlanes()) {
       const height = data.length / width;
-      const out = (['js', 'wasm'] as const).map((kernel) => {
+      const out = (['js', 'wasm'] as const).flatMap((kernel) => [false, true].map((bigEndian) => {
         const rowCounts = new Int32Array(height + 2).fill(-1);
         const scan = new Float32Scan(width, rowCounts, { kernel });
+        const rows = data.slice();
+        if (bigEndian) Buffer.from(rows.buffer).swap32();
         // bands of a few rows, one of them of a single row
         for (let y = 0; y < height;) {
-          const rows = y === 1 ? 1 : Math.max(1, Math.min(height - y, 5));
-          scan.add(data.subarray(y * width, (y + rows) * width), y);
-          y += rows;
+          const n = y === 1 ? 1 : Math.max(1, Math.min(height - y, 5));
+          const band = rows.subarray(y * width, (y + n) * width);
+          if (bigEndian) scan.addBigEndian(band, y);
+          else scan.add(band, y);
+          y += n;
         }
+        // a big-endian band ends native
+        assert.deepEqual(new Int32Array(rows.buffer), new Int32Array(data.buffer), `${name}, ${kernel}, big-endian ${bigEndian}`);
         return { keys: scan.finishKeys(), rowCounts: Array.from(rowCounts), buckets: Array.from(scan.buckets) };
-      });
-      assert.deepEqual(out[1], out[0], name);
+      }));
+      for (const o of out.slice(1)) assert.deepEqual(o, out[0], name);
     }
   });
 

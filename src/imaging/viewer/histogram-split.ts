@@ -196,9 +196,10 @@ async function scanPart(req: HistogramFileRequest, part: number, parts: number, 
     const n = (y1 - y0) * width;
     const pixels = spare === undefined || !img.inMemory ? null : new Float32Array(spare && spare.byteLength >= n * 4 ? spare : new SharedArrayBuffer(n * 4), 0, n);
     // held rows are decoded where they are kept when the plane allows (no band buffer, no copy)
-    const into = pixels ? planeRowBandsInto(img, y0, y1, pixels) : undefined;
+    // (big-endian as read: the scan swaps each piece where it scans it)
+    const into = pixels ? planeRowBandsInto(img, y0, y1, pixels, { bigEndian: true }) : undefined;
     const rows = into ?? planeRowBands(img, req.limits, y0, y1);
-    return scanRows(rows, { width, height, y0, y1, bandRows: img.bandRows }, into ? null : pixels, { n_slices: img.slice.nSlices, current_slice: img.slice.current }, pixels);
+    return scanRows(rows, { width, height, y0, y1, bandRows: img.bandRows }, into ? null : pixels, { n_slices: img.slice.nSlices, current_slice: img.slice.current }, pixels, into !== undefined);
   });
   if (split) return split;
   return { kind: 'whole', result: part === 0 ? await histogramFile(req) : null };
@@ -212,9 +213,14 @@ interface PartShape {
   readonly bandRows: number;
 }
 
-/** A scan part's figures from its rows' bands, copied into `copyTo` on the way if given; `pixels` is what the part answers as its held rows. */
+/**
+ * A scan part's figures from its rows' bands, copied into `copyTo` on the way if given; `pixels` is
+ * what the part answers as its held rows. `bigEndian`: the bands hold the file's float32 words,
+ * swapped in place by the scan.
+ */
 async function scanRows(
   rows: AsyncIterable<{ y0: number; data: PixelArray }>, shape: PartShape, copyTo: Float32Array | null, cubeInfo: HistogramResult['cube_info'], pixels: Float32Array | null,
+  bigEndian = false,
 ): Promise<HistogramScanPart> {
   const { width, height, y0, y1, bandRows } = shape;
   const rowCounts = new Int32Array(height);
@@ -224,7 +230,8 @@ async function scanRows(
   let to = 0;
   for await (const band of rows) {
     const f = asFloat32(band.data);
-    scan.add(f, band.y0);
+    if (bigEndian) scan.addBigEndian(f, band.y0);
+    else scan.add(f, band.y0);
     copyTo?.set(f, (band.y0 - y0) * width);
     const [a, b] = takeSample(pre, stride0, band.y0 * width, f);
     if (b > a) {
@@ -376,12 +383,19 @@ export async function warmHistogramSplit(): Promise<void> {
   for (let round = 0; round < 4; round++) {
     const req: HistogramFileRequest = { path: '', sliceIndex: -1, bins: 256, display: { stretch: round === 3 ? 'linear' : 'zscale' }, limits };
     const scans: HistogramScanPart[] = [];
+    // rounds 0 and 2 scan the rows as a held plane's are read (big-endian, swapped by the scan)
+    const bigEndian = round % 2 === 0;
+    const rows = bigEndian ? new Float32Array(new SharedArrayBuffer(data.byteLength)) : data;
+    if (bigEndian) {
+      rows.set(data);
+      Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength).swap32();
+    }
     for (const [y0, y1] of [[0, 48], [48, 96]] as const) {
-      const pixels = data.subarray(y0 * width, y1 * width);
+      const pixels = rows.subarray(y0 * width, y1 * width);
       const bands = (async function* () {
-        for (let y = y0; y < y1; y += shape.bandRows) yield { y0: y, data: data.subarray(y * width, (y + shape.bandRows) * width) };
+        for (let y = y0; y < y1; y += shape.bandRows) yield { y0: y, data: rows.subarray(y * width, (y + shape.bandRows) * width) };
       })();
-      scans.push(structuredClone(await scanRows(bands, { ...shape, y0, y1 }, null, { n_slices: 1, current_slice: 0 }, pixels)));
+      scans.push(structuredClone(await scanRows(bands, { ...shape, y0, y1 }, null, { n_slices: 1, current_slice: 0 }, pixels, bigEndian)));
     }
     const input = mergeScans(req, scans, board);
     board = input.board;

@@ -204,11 +204,11 @@ export async function* planeRowBands(img: OpenedImage, limits: ViewerLimits, y0:
  * when the plane is uncompressed float32 without scaling: the file's bytes are decoded where they
  * land, with no band buffer to copy from. Undefined for other planes.
  */
-export function planeRowBandsInto(img: OpenedImage, y0: number, y1: number, target: Float32Array): AsyncGenerator<{ y0: number; data: Float32Array }> | undefined {
+export function planeRowBandsInto(img: OpenedImage, y0: number, y1: number, target: Float32Array, options: { bigEndian?: boolean } = {}): AsyncGenerator<{ y0: number; data: Float32Array }> | undefined {
   if (img.hdu.kind !== 'image' || img.smoothed) return undefined;
   const scaling = hduScaling(img.hdu);
   if (scaling.bitpix !== -32 || scaling.bscale !== 1 || scaling.bzero !== 0) return undefined;
-  return new UncompressedRows(img).bandsInto(y0, y1, target);
+  return new UncompressedRows(img).bandsInto(y0, y1, target, options.bigEndian ?? false);
 }
 
 /** Bands of an uncompressed image plane (rows [y0, y1)) through one reused byte buffer and one output array. */
@@ -251,15 +251,15 @@ class UncompressedRows {
     return decodeBand(view, this.scaling, this.oneOut)[0]!;
   }
 
-  /** Bands of rows [y0, y1) (float32, no scaling) read into `target` from its start. */
-  async *bandsInto(y0: number, y1: number, target: Float32Array): AsyncGenerator<{ y0: number; data: Float32Array }> {
+  /** Bands of rows [y0, y1) (float32, no scaling) read into `target` from its start; `bigEndian`: left as the file's bytes (the caller swaps them). */
+  async *bandsInto(y0: number, y1: number, target: Float32Array, bigEndian: boolean): AsyncGenerator<{ y0: number; data: Float32Array }> {
     const { img, scaling, rowBytes } = this;
     for (let y = y0; y < y1; y += img.bandRows) {
       throwIfCancelled();
       const rows = Math.min(img.bandRows, y1 - y);
       const view = Buffer.from(target.buffer, target.byteOffset + (y - y0) * rowBytes, rows * rowBytes);
       await img.file.readInto(view, this.base + y * rowBytes);
-      yield { y0: y, data: decodeBand(view, scaling) as Float32Array };
+      yield { y0: y, data: bigEndian ? new Float32Array(target.buffer, view.byteOffset, rows * img.width) : decodeBand(view, scaling) as Float32Array };
     }
   }
 

@@ -168,3 +168,23 @@ void count_listed(const int32_t *keys, int32_t n, const int32_t *slotOf, int32_t
     for (const int32_t e = at[s]; k < e; k++) base[sorted[k] & 0xffff]++;
   }
 }
+
+/*
+ * Reverses the bytes of each of the `n` 32-bit words at `words` (FITS big-endian to native), 16
+ * bytes at a time: the scan of a plane read raw swaps each piece where it scans it, instead of a
+ * pass of its own over the plane (swap32).
+ */
+EXPORT("swap32")
+void swap32(uint8_t *words, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = wasm_v128_load(words + 4 * i);
+    wasm_v128_store(words + 4 * i, wasm_i8x16_shuffle(v, v, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12));
+  }
+  for (; i < n; i++) {
+    uint32_t w;
+    __builtin_memcpy(&w, words + 4 * i, 4);
+    w = __builtin_bswap32(w);
+    __builtin_memcpy(words + 4 * i, &w, 4);
+  }
+}
