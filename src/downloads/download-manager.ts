@@ -327,7 +327,7 @@ export class DownloadManager {
     this.ownsJobs = options.jobs === undefined;
     this.jobs = options.jobs ?? new JobService({
       store: options.jobStore ?? new SqliteJobStore(join(options.dataDir, JOBS_DB_NAME)),
-      backend: new InProcessBackend({ compute: 1, transfer: Math.max(4, files) }),
+      backend: new InProcessBackend({ compute: 1, transfer: Math.max(4, files) }, { logger: this.log }),
       handlers: new JobHandlerRegistry(),
       dataDir: options.dataDir,
       logger: this.log,

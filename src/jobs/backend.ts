@@ -5,6 +5,7 @@
  * relays stops to them. The service only ever talks to this interface.
  */
 import type { JobLane, JobStop } from './handlers.js';
+import type { JobLogger } from './service.js';
 
 export interface JobRunOptions {
   /**
@@ -12,6 +13,11 @@ export interface JobRunOptions {
    * record still `running` is taken over: re-queued (counting the attempt) and run here.
    */
   readonly reclaim?: boolean;
+  /**
+   * Called once the run began (the record is marked running): the backend forgets the failed
+   * starts it counted for the job (a later take, after a crash or a stop, counts from zero).
+   */
+  readonly started?: () => void;
 }
 
 /** Runs one job here, to its end; `signal` aborts with a JobStop. Never throws. */
@@ -24,6 +30,48 @@ export type JobRunner = (jobId: string, signal: AbortSignal, options?: JobRunOpt
  * rejects when the store fails too (the backend then keeps the ticket).
  */
 export type JobStartFailure = (jobId: string, attempts: number, options?: JobRunOptions) => Promise<boolean>;
+
+/** How a backend takes again a job whose runner threw before its run (the store failed). */
+export interface StartRetryOptions {
+  /** Takes in a row before the job is failed with JOB_START_FAILED (default 20, JOB_START_ATTEMPTS). */
+  readonly maxStartAttempts?: number;
+  /** First wait before it is taken again, doubling up to 30 s (default 500 ms: 1 s, 2 s, ... 30 s). */
+  readonly startRetryMs?: number;
+}
+
+export const DEFAULT_MAX_START_ATTEMPTS = 20;
+
+export interface StartFailure {
+  readonly id: string;
+  readonly kind: string;
+  /** Failed takes in a row, this one included. */
+  readonly failures: number;
+  readonly reclaim: boolean;
+  readonly err: unknown;
+}
+
+/**
+ * What a backend does after a job's runner threw before its run (both backends, session 12):
+ * from the `maxStartAttempts`-th failure on, the record is failed (`failStart`, JOB_START_FAILED)
+ * and undefined is returned: the backend drops the job. Otherwise, and whenever the store does
+ * not take that write either, the wait in ms before the job is taken again: the backend keeps it,
+ * so no record is left queued (or running) with nothing to run it.
+ */
+export async function afterStartFailure(
+  o: StartRetryOptions, failStart: JobStartFailure | undefined, log: JobLogger, f: StartFailure,
+): Promise<number | undefined> {
+  const what = { jobId: f.id, kind: f.kind, attempts: f.failures };
+  if (f.failures >= (o.maxStartAttempts ?? DEFAULT_MAX_START_ATTEMPTS) && failStart) {
+    const recorded = await failStart(f.id, f.failures, { reclaim: f.reclaim }).then(() => true, (err: unknown) => {
+      log.warn({ ...what, err }, 'could not record a job that cannot be started; it is taken again later');
+      return false;
+    });
+    if (recorded) return undefined;
+  }
+  const delay = Math.min(30_000, (o.startRetryMs ?? 500) * 2 ** Math.min(f.failures, 6));
+  log.warn({ ...what, err: f.err, retryInMs: delay }, 'could not start a job (job store failed); it is taken again later');
+  return delay;
+}
 
 export interface JobTicket {
   readonly id: string;
@@ -83,18 +131,25 @@ interface Lane {
 export class InProcessBackend implements JobBackend {
   readonly name = 'in-process';
   private runner: JobRunner | undefined;
+  private failStart: JobStartFailure | undefined;
   private readonly lanes = new Map<JobLane, Lane>();
+  /** Jobs whose runner threw before the run: failed takes in a row, and the timer of the next take. */
+  private readonly startFailures = new Map<string, number>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
+  private readonly log: JobLogger;
   private closed = false;
 
   /** `capacity` per lane, e.g. `{ compute: 2, transfer: 4 }`. */
-  constructor(capacity: Readonly<Record<JobLane, number>>) {
+  constructor(capacity: Readonly<Record<JobLane, number>>, private readonly o: StartRetryOptions & { readonly logger?: JobLogger } = {}) {
     for (const [lane, n] of Object.entries(capacity) as Array<[JobLane, number]>) {
       this.lanes.set(lane, { capacity: n, waiting: [], running: new Map() });
     }
+    this.log = o.logger ?? { info: () => undefined, warn: () => undefined, error: () => undefined };
   }
 
-  async start(runner: JobRunner): Promise<void> {
+  async start(runner: JobRunner, failStart?: JobStartFailure): Promise<void> {
     this.runner = runner;
+    this.failStart = failStart;
     for (const lane of this.lanes.values()) this.pump(lane);
   }
 
@@ -106,6 +161,7 @@ export class InProcessBackend implements JobBackend {
   }
 
   has(jobId: string): boolean {
+    if (this.retries.has(jobId)) return true;
     for (const lane of this.lanes.values()) {
       if (lane.running.has(jobId) || lane.waiting.some((t) => t.id === jobId)) return true;
     }
@@ -113,6 +169,9 @@ export class InProcessBackend implements JobBackend {
   }
 
   async stop(jobId: string, stop: JobStop): Promise<void> {
+    clearTimeout(this.retries.get(jobId));
+    this.retries.delete(jobId);
+    this.startFailures.delete(jobId);
     for (const lane of this.lanes.values()) {
       const i = lane.waiting.findIndex((t) => t.id === jobId);
       if (i >= 0) lane.waiting.splice(i, 1);
@@ -144,6 +203,8 @@ export class InProcessBackend implements JobBackend {
 
   async close(stop: JobStop): Promise<void> {
     this.closed = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
     const runs: Array<Promise<void>> = [];
     for (const lane of this.lanes.values()) {
       lane.waiting.length = 0;
@@ -172,12 +233,37 @@ export class InProcessBackend implements JobBackend {
       const controller = new AbortController();
       const done = Promise.resolve()
         .then(() => runner(ticket.id, controller.signal))
-        .catch(() => undefined)
+        .then(() => void this.startFailures.delete(ticket.id), (err: unknown) => this.startFailed(ticket, controller.signal, err))
+        .catch((err: unknown) => this.log.error({ err, jobId: ticket.id }, 'job runner failed'))
         .finally(() => {
           lane.running.delete(ticket.id);
           this.pump(lane);
         });
       lane.running.set(ticket.id, { controller, done });
     }
+  }
+
+  /**
+   * The runner threw before the run began (the store failed; the record is unchanged): before
+   * session 12 the job was dropped here, its record left queued until a restart. Now it is taken
+   * again later, and failed after `maxStartAttempts` takes, as on the BullMQ backend.
+   */
+  private async startFailed(ticket: JobTicket, signal: AbortSignal, err: unknown): Promise<void> {
+    if (this.closed || signal.aborted) { // closing (still queued in the store: the next start queues it), or stopped
+      this.startFailures.delete(ticket.id);
+      return;
+    }
+    const failures = (this.startFailures.get(ticket.id) ?? 0) + 1;
+    const delay = await afterStartFailure(this.o, this.failStart, this.log, { id: ticket.id, kind: ticket.kind, failures, reclaim: false, err });
+    if (delay === undefined || this.closed || signal.aborted) { // failed, closing, or stopped meanwhile
+      this.startFailures.delete(ticket.id);
+      return;
+    }
+    this.startFailures.set(ticket.id, failures);
+    const timer = setTimeout(() => { // not unref'd: a CLI waiting for the job must not exit meanwhile (close() clears it)
+      this.retries.delete(ticket.id);
+      void this.enqueue(ticket);
+    }, delay);
+    this.retries.set(ticket.id, timer);
   }
 }

@@ -500,6 +500,7 @@ export class JobService {
     job.error = null;
     job.stage = resumed ? 'Resuming' : 'Starting';
     if (!(await this.store.update(job, ['queued']))) return; // cancelled or paused meanwhile
+    options.started?.(); // the run began: the backend forgets its failed starts (session 12)
     const live: Live = { job, publishTimer: undefined, lastPublish: 0, persistTimer: undefined, lastPersist: Date.now(), persisting: undefined, pending: [] };
     let completion: CompletionWrites[] = [];
     this.live.set(id, live);

@@ -26,14 +26,15 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, Worker, WaitingError, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BackendHealth, BackendStats, JobBackend, JobRunner, JobStartFailure, JobTicket, LaneStats } from '../backend.js';
+import { afterStartFailure, type BackendHealth, type BackendStats, type JobBackend, type JobRunner, type JobStartFailure, type JobTicket, type LaneStats, type StartRetryOptions } from '../backend.js';
 import { JobStop, stopOf, type JobLane, type JobStopKind } from '../handlers.js';
 import type { JobLogger } from '../service.js';
 import { bullConnection, createRedisClient } from './connection.js';
 
 export const JOB_LANES: readonly JobLane[] = ['compute', 'transfer'];
 
-export interface BullMqBackendOptions {
+/** `maxStartAttempts`, `startRetryMs`: a ticket whose runner throws before its run (backend.ts `afterStartFailure`). */
+export interface BullMqBackendOptions extends StartRetryOptions {
   readonly url: string;
   /** Key prefix of the queues and of this backend's keys and channels. */
   readonly prefix: string;
@@ -51,24 +52,17 @@ export interface BullMqBackendOptions {
   readonly queuedJobs?: () => Promise<readonly JobTicket[]>;
   /** How often `queuedJobs` is swept (default 30 s; 0: only at start and after reconnects). */
   readonly sweepIntervalMs?: number;
-  /**
-   * Tries of a ticket whose runner throws before its run (the store failed) before the job is
-   * failed with JOB_START_FAILED (default 20: about 8 minutes of retries backing off to 30 s).
-   */
-  readonly maxStartAttempts?: number;
-  /** First wait before such a ticket is taken again, doubling up to 30 s (default 500 ms). */
-  readonly startRetryMs?: number;
   readonly logger?: JobLogger;
 }
 
 interface TicketData {
   readonly id: string;
   readonly kind: string;
-  /** Takes in a row whose runner threw before its run (put back delayed each time). */
+  /** Takes in a row whose runner threw before its run (put back delayed each time); 0 again once a run began. */
   readonly startFailures?: number;
 }
 
-export const DEFAULT_MAX_START_ATTEMPTS = 20;
+export { DEFAULT_MAX_START_ATTEMPTS } from '../backend.js';
 
 interface LocalRun {
   readonly controller: AbortController;
@@ -202,7 +196,9 @@ export class BullMqBackend implements JobBackend {
       // Started before and cut (the worker died or was stopped): the record may still say running.
       reclaim = bull.attemptsStarted > 1 || bull.stalledCounter > 0;
       this.log.info({ jobId: id, kind: bull.data.kind, node: this.node, reclaim }, 'job taken by this worker');
-      await runner(id, controller.signal, { reclaim });
+      let resetting: Promise<void> | undefined;
+      await runner(id, controller.signal, { reclaim, started: () => void (resetting = this.startedRun(bull)) });
+      await resetting; // before the ticket completes (and goes)
     } catch (err) {
       // The runner throws only when the store failed before the run began (a busy or unreachable
       // database): the record is unchanged. Dropping the ticket would strand a record a dead
@@ -214,16 +210,9 @@ export class BullMqBackend implements JobBackend {
       // Not for ever (session 12): after maxStartAttempts tries the record is failed, if the store
       // takes that write; if not, the ticket stays (nothing is dropped that no record shows).
       const failures = (bull.data.startFailures ?? 0) + 1;
-      if (failures >= (this.o.maxStartAttempts ?? DEFAULT_MAX_START_ATTEMPTS) && this.failStart) {
-        const recorded = await this.failStart(id, failures, { reclaim }).then(() => true, (recordErr: unknown) => {
-          this.log.warn({ err: recordErr, jobId: id, kind: bull.data.kind, attempts: failures }, 'could not record a job that cannot be started; its ticket is taken again later');
-          return false;
-        });
-        if (recorded) return; // the ticket completes and goes
-      }
+      const delay = await afterStartFailure(this.o, this.failStart, this.log, { id, kind: bull.data.kind, failures, reclaim, err });
+      if (delay === undefined) return; // the record is failed: the ticket completes and goes
       await bull.updateData({ ...bull.data, startFailures: failures }).catch(() => undefined);
-      const delay = Math.min(30_000, (this.o.startRetryMs ?? 500) * 2 ** Math.min(failures, 6));
-      this.log.warn({ err, jobId: id, kind: bull.data.kind, attempts: failures, retryInMs: delay }, 'could not start a job (job store failed); its ticket is taken again later');
       await bull.moveToDelayed(Date.now() + delay, token);
       throw new DelayedError();
     } finally {
@@ -237,6 +226,19 @@ export class BullMqBackend implements JobBackend {
       throw new WaitingError();
     }
     if (stop) await this.redis.del(this.stopKey(id));
+  }
+
+  /**
+   * The run of a ticket began (its record is marked running): its count of failed starts goes
+   * back to 0 (session 12). Before, a ticket that failed to start a few times, then ran and was
+   * reclaimed after its worker died (or put back by a stopping worker), kept that count, and the
+   * next takes failed it with JOB_START_FAILED before JOB_START_ATTEMPTS failures in a row.
+   */
+  private async startedRun(bull: BullJob<TicketData>): Promise<void> {
+    if (!bull.data.startFailures) return;
+    await bull.updateData({ ...bull.data, startFailures: 0 }).catch((err: unknown) => {
+      this.log.warn({ err, jobId: bull.data.id }, 'could not reset the failed starts of a job that started');
+    });
   }
 
   private onStopMessage(message: string): void {

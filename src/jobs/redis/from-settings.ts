@@ -40,7 +40,7 @@ const SWEEP_LIMIT = 10_000;
 
 export async function jobRuntimeFromSettings(settings: JobRuntimeSettings, o: JobRuntimeOptions): Promise<JobRuntime> {
   if (!settings.redisUrl) {
-    return { backend: new InProcessBackend(o.capacity), events: undefined, runLocally: true, recoverOnStart: true, description: 'in-process' };
+    return { backend: new InProcessBackend(o.capacity, { maxStartAttempts: settings.jobStartAttempts, logger: o.logger }), events: undefined, runLocally: true, recoverOnStart: true, description: 'in-process' };
   }
   const [{ BullMqBackend }, { RedisJobEvents }, { redactedUrl }] = await Promise.all([
     import('./bullmq-backend.js'), import('./events.js'), import('./connection.js'),

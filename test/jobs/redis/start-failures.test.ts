@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { MemoryJobStore, type JobHandler, type JobRecord } from '../../../src/jobs/index.js';
 import { catalogueMessage } from '../../../src/error-catalogue.js';
 import { TestRedis } from '../../helpers/redis.js';
-import { startNode, tempDir, type Node } from './cluster.js';
+import { startNode, tempDir, untilAborted, type Node } from './cluster.js';
 
 /** The worker's view of the shared store: each id in `failGets` fails that many more reads, as a locked or unreachable database does. */
 class FailingStore extends MemoryJobStore {
@@ -92,5 +92,60 @@ describe('BullMQ backend: a job that cannot be started (session 12)', () => {
     const done = await api.jobs.waitUntilSettled(id, AbortSignal.timeout(120_000));
     assert.equal(done.state, 'completed');
     assert.equal(done.result?.node, 'w');
+  });
+});
+
+describe('BullMQ backend: failed starts are counted anew once a run began (session 12)', () => {
+  let redis: TestRedis;
+  let dirs: { dir: string; cleanup: () => Promise<void> };
+  let shared: MemoryJobStore;
+  let api: Node;
+  const workers: Node[] = [];
+  const holding = new Set<string>();
+  // On w1 a job runs until it is stopped; on w2 it ends at once.
+  const held = (node: string): JobHandler[] => [{
+    kind: 'hold',
+    async run({ signal, job }) {
+      if (node === 'w1') {
+        holding.add(job.id);
+        await untilAborted(signal);
+      }
+      return { result: { node } };
+    },
+  }];
+
+  before(async () => {
+    redis = await TestRedis.start();
+    dirs = await tempDir();
+    shared = new MemoryJobStore();
+    api = await startNode({ url: redis.url, prefix: 'reset', dataDir: dirs.dir, handlers: held, store: shared, name: 'api', concurrency: 0 });
+  });
+
+  after(async () => {
+    for (const node of [api, ...workers]) await node?.close();
+    await redis?.stop();
+    await dirs?.cleanup();
+  });
+
+  it('a job that failed to start twice, then ran and was put back (its worker stopped), is not failed at its next failed start', async () => {
+    const common = { url: redis.url, prefix: 'reset', dataDir: dirs.dir, handlers: held, concurrency: 1, backend: { maxStartAttempts: 3, startRetryMs: 10 } };
+    const id = randomUUID();
+    const first = new FailingStore(shared);
+    first.failGets.set(id, 2); // two takes fail, the third starts the run
+    const w1 = await startNode({ ...common, store: first, name: 'w1' });
+    workers.push(w1);
+    await api.jobs.submit('hold', {}, { id });
+    while (!holding.has(id)) await new Promise((r) => setTimeout(r, 20));
+    // The worker stops (as after a crash, the ticket goes back with the count it carries).
+    await w1.close();
+    assert.equal((await shared.get(id))?.state, 'queued');
+    const second = new FailingStore(shared);
+    second.failGets.set(id, 1); // one more failed start: the third in all, the first since the run
+    workers.push(await startNode({ ...common, store: second, name: 'w2' }));
+    const done = await api.jobs.waitUntilSettled(id, AbortSignal.timeout(120_000));
+    // Before: the count was still 2, so this take made 3 = maxStartAttempts: JOB_START_FAILED.
+    assert.equal(done.error?.code, undefined);
+    assert.equal(done.state, 'completed');
+    assert.equal(done.result?.node, 'w2');
   });
 });
