@@ -20,7 +20,11 @@ export interface JobRunOptions {
   readonly started?: () => void;
 }
 
-/** Runs one job here, to its end; `signal` aborts with a JobStop. Never throws. */
+/**
+ * Runs one job here, to its end; `signal` aborts with a JobStop. Throws only when the run could not
+ * begin (the job store failed before the record was marked running): the backend takes the job
+ * again later (`afterStartFailure`).
+ */
 export type JobRunner = (jobId: string, signal: AbortSignal, options?: JobRunOptions) => Promise<void>;
 
 /**
