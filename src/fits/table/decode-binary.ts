@@ -264,6 +264,55 @@ export function decodeRealColumnInto(col: TableColumn, bytes: Uint8Array, rowByt
   return k - at;
 }
 
+function gatherInt32(view: DataView, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array): number {
+  if (perRow === 1) {
+    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[r] = view.getInt32(p) * scale + zero;
+    return nRows;
+  }
+  let k = 0;
+  for (let r = 0; r < nRows; r++) for (let e = 0, p = base + r * rowBytes; e < perRow; e++, p += 4) out[k++] = view.getInt32(p) * scale + zero;
+  return k;
+}
+
+function gatherInt16(view: DataView, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array): number {
+  if (perRow === 1) {
+    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[r] = view.getInt16(p) * scale + zero;
+    return nRows;
+  }
+  let k = 0;
+  for (let r = 0; r < nRows; r++) for (let e = 0, p = base + r * rowBytes; e < perRow; e++, p += 2) out[k++] = view.getInt16(p) * scale + zero;
+  return k;
+}
+
+function gatherUint8(bytes: Uint8Array, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array): number {
+  if (perRow === 1) {
+    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[r] = (bytes[p] as number) * scale + zero;
+    return nRows;
+  }
+  let k = 0;
+  for (let r = 0; r < nRows; r++) for (let e = 0, p = base + r * rowBytes; e < perRow; e++, p++) out[k++] = (bytes[p] as number) * scale + zero;
+  return k;
+}
+
+/**
+ * Fast path of decodeNumericBlock for integer columns (B, I, J) when TNULL is not checked: writes
+ * `raw * scale + zero` of `nRows` rows into `out` from index 0 and returns how many it wrote, or -1
+ * for any other column type.
+ */
+export function decodeIntegerColumnInto(col: TableColumn, bytes: Uint8Array, rowBytes: number, nRows: number, perRow: number, out: Float64Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (col.code) {
+    case 'J':
+      return gatherInt32(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out);
+    case 'I':
+      return gatherInt16(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out);
+    case 'B':
+      return gatherUint8(bytes, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out);
+    default:
+      return -1;
+  }
+}
+
 /**
  * Physical values (float64) of a fixed-width real-valued column over a block of `nRows` rows, in
  * one pass per column (the fast path of statistics and numeric columns). TNULL elements are NaN
