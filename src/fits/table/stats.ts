@@ -87,7 +87,7 @@ class Accumulator {
  * Add `n` physical values from `values`, NaNs counted apart. One function for every column type,
  * so V8 optimises one loop on float64 feedback. Two compensated (TwoSum) lanes, even and odd
  * elements, so the two addition chains overlap; they are merged with one more TwoSum at the end.
- * `+ 0` turns -0 into +0, as `raw * 1 + 0` did when values were decoded one by one.
+ * -0 comes out as +0, as `raw * 1 + 0` made it when values were decoded one by one.
  */
 function accumulateValues(a: Accumulator, values: Float64Array, n: number): void {
   let min = a.min;
@@ -99,8 +99,8 @@ function accumulateValues(a: Accumulator, values: Float64Array, n: number): void
   let nan = 0;
   let i = 0;
   for (; i + 1 < n; i += 2) {
-    let v = (values[i] as number) + 0;
-    let w = (values[i + 1] as number) + 0;
+    let v = values[i] as number;
+    let w = values[i + 1] as number;
     if (v !== v || w !== w) {
       // Rare: a NaN adds 0 to its lane and leaves min/max alone.
       if (v !== v) {
@@ -136,8 +136,9 @@ function accumulateValues(a: Accumulator, values: Float64Array, n: number): void
   const b = t - s0;
   a.comp = c0 + c1 + (s0 - (t - b) + (s1 - b));
   a.sum = t;
-  a.min = min;
-  a.max = max;
+  // -0 only ever reaches min/max (a lane's sum starts at +0, and +0 + -0 is +0): make it +0 there.
+  a.min = min + 0;
+  a.max = max + 0;
   a.nan += nan;
   a.count += i - nan;
   if (i < n) a.add((values[i] as number) + 0);
