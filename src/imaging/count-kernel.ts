@@ -15,13 +15,10 @@
  * 38 ms instead of 63, the listed keys 3.5 ms instead of 11, the scan 9 ms instead of 30 (best of
  * 10, load 4-7; docs/viewer.md, session 12).
  */
-// the WebAssembly declarations the project uses (it compiles without the DOM lib, which holds them)
-import type { WasmApi, WasmMemory } from '../fits/compression/wasm.js';
+import { alignUp, compileWasm, ensureMemory, heapStart, instantiateWasm, webAssembly, type WasmHeapExports } from '../core/wasm-module.js';
 import { COUNT_WASM_BASE64 } from './wasm/count-wasm.js';
 
-interface CountExports {
-  readonly memory: WasmMemory;
-  readonly __heap_base: { readonly value: number };
+interface CountExports extends WasmHeapExports {
   count_affine(
     band: number, len: number, min: number, span: number, rFirst: number, rLast: number, sFirst: number, sLast: number, aMin: number, aSpan: number,
     shift: number, rEdges: number, sEdges: number, regionOf: number, sub: number, subRaw: number, subStretched: number, wanted: number, n: number,
@@ -45,11 +42,9 @@ function takeInstance(): CountExports | undefined {
   const spare = spares.pop();
   if (spare) return spare;
   try {
-    // synchronous: the module is ~3 KB, compiled once per thread in well under a millisecond
-    const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!wasm) return undefined;
-    module ??= new wasm.Module(Buffer.from(COUNT_WASM_BASE64, 'base64'));
-    return new wasm.Instance(module, {}).exports as unknown as CountExports;
+    if (!webAssembly()) return undefined;
+    module ??= compileWasm(COUNT_WASM_BASE64);
+    return instantiateWasm<CountExports>(module);
   } catch {
     return undefined;
   }
@@ -61,14 +56,13 @@ function giveBack(x: CountExports | undefined): void {
 
 /** Lays out `sizes` (bytes) from the instance's heap base, growing its memory to hold them; returns their offsets. */
 function layOut<K extends string>(x: CountExports, sizes: Record<K, number>): Record<K, number> {
-  let end = Math.ceil(Number(x.__heap_base.value) / 16) * 16;
+  let end = heapStart(x);
   const at = {} as Record<K, number>;
   for (const k of Object.keys(sizes) as K[]) {
     at[k] = end;
-    end += Math.ceil(sizes[k] / 16) * 16;
+    end += alignUp(sizes[k], 16);
   }
-  const have = x.memory.buffer.byteLength;
-  if (end > have) x.memory.grow(Math.ceil((end - have) / 65_536));
+  ensureMemory(x.memory, end);
   return at;
 }
 

@@ -7,22 +7,9 @@
  */
 import { CODECS_WASM_BASE64 } from './wasm/codecs-wasm.js';
 import { N_RANDOM, ditherRandomValues } from './dither.js';
+import { alignUp as align, compileWasm, ensureMemory, heapStart, instantiateWasm, type WasmHeapExports } from '../../core/wasm-module.js';
 
-// The project compiles without the DOM lib, whose declarations hold WebAssembly's: the little used
-// here is declared locally.
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-export interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: object };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-interface CodecExports {
-  readonly memory: WasmMemory;
-  readonly __heap_base: { readonly value: number };
+interface CodecExports extends WasmHeapExports {
   rice_decode(buf: number, len: number, count: number, blocksize: number, bytepix: number, out: number): number;
   ones_sum(buf: number, words: number): number;
   dequantize(input: number, n: number, out: number, wide: number, method: number, scale: number, zero: number, hasBlank: number, blank: number, rand: number, iseed: number): void;
@@ -47,24 +34,11 @@ let heapBase = 0;
 
 function instance(): CodecExports {
   if (!codecs) {
-    // synchronous: the module is 4 KB, compiled once per thread in well under a millisecond
-    const module = new wasm.Module(Buffer.from(CODECS_WASM_BASE64, 'base64'));
-    codecs = new wasm.Instance(module, {}).exports as unknown as CodecExports;
-    randPtr = align(Number(codecs.__heap_base.value), 16);
+    codecs = instantiateWasm<CodecExports>(compileWasm(CODECS_WASM_BASE64));
+    randPtr = heapStart(codecs);
     heapBase = randPtr + N_RANDOM * 8;
   }
   return codecs;
-}
-
-function align(n: number, to: number): number {
-  return Math.ceil(n / to) * to;
-}
-
-/** Makes sure linear memory holds `end` bytes, returning the (possibly new) buffer. */
-function ensureMemory(c: CodecExports, end: number): ArrayBuffer {
-  const have = c.memory.buffer.byteLength;
-  if (end > have) c.memory.grow(Math.ceil((end - have) / 65536));
-  return c.memory.buffer;
 }
 
 /**
@@ -75,7 +49,7 @@ export function wasmRiceDecode(input: Uint8Array, count: number, blocksize: numb
   const c = instance();
   const inPtr = heapBase;
   const outPtr = align(inPtr + input.length + RICE_PAD, 16);
-  const buffer = ensureMemory(c, outPtr + count * 4);
+  const buffer = ensureMemory(c.memory, outPtr + count * 4);
   const bytes = new Uint8Array(buffer, inPtr, input.length + RICE_PAD);
   bytes.set(input);
   bytes.fill(0, input.length);
@@ -116,7 +90,7 @@ export function wasmRiceDequantize(input: Uint8Array, count: number, blocksize: 
   const intPtr = align(inPtr + input.length + RICE_PAD, 16);
   const floatPtr = align(intPtr + count * 4, 16);
   const wide = out instanceof Float64Array;
-  const buffer = ensureMemory(c, floatPtr + count * (wide ? 8 : 4));
+  const buffer = ensureMemory(c.memory, floatPtr + count * (wide ? 8 : 4));
   const bytes = new Uint8Array(buffer, inPtr, input.length + RICE_PAD);
   bytes.set(input);
   bytes.fill(0, input.length);
@@ -134,7 +108,7 @@ export function wasmDequantize(ints: Int32Array, q: WasmDequantize, out: Float32
   const count = ints.length;
   const floatPtr = align(intPtr + count * 4, 16);
   const wide = out instanceof Float64Array;
-  const buffer = ensureMemory(c, floatPtr + count * (wide ? 8 : 4));
+  const buffer = ensureMemory(c.memory, floatPtr + count * (wide ? 8 : 4));
   new Int32Array(buffer, intPtr, count).set(ints);
   dequantizeIn(c, intPtr, count, floatPtr, wide, q);
   out.set(wide ? new Float64Array(buffer, floatPtr, count) : new Float32Array(buffer, floatPtr, count));
@@ -173,7 +147,7 @@ export function wasmHcompressDecode(input: Uint8Array, h: WasmHcompressHeader, s
   const count = h.nx * h.ny;
   let buffer: ArrayBuffer;
   try {
-    buffer = ensureMemory(c, workPtr + c.hc_work_bytes(h.nx, h.ny));
+    buffer = ensureMemory(c.memory, workPtr + c.hc_work_bytes(h.nx, h.ny));
   } catch {
     return undefined; // RangeError: no more memory for this instance; the TypeScript decoder allocates its own
   }
@@ -199,7 +173,7 @@ export function wasmPlioDecode(list: Uint8Array, first: number, length: number, 
   const c = instance();
   const inPtr = heapBase;
   const outPtr = align(inPtr + list.length, 16);
-  const buffer = ensureMemory(c, outPtr + out.length * 4);
+  const buffer = ensureMemory(c.memory, outPtr + out.length * 4);
   new Uint8Array(buffer, inPtr, list.length).set(list);
   const status = c.plio_decode(inPtr, first, length, out.length, outPtr);
   if (status === 0) out.set(new Int32Array(buffer, outPtr, out.length));
@@ -217,7 +191,7 @@ const SUM_PIECE = 1 << 20;
 export function wasmOnesSum(bytes: Uint8Array): number {
   const c = instance();
   const ptr = heapBase;
-  let buffer = ensureMemory(c, ptr + Math.min(SUM_PIECE, bytes.length));
+  let buffer = ensureMemory(c.memory, ptr + Math.min(SUM_PIECE, bytes.length));
   let total = 0;
   for (let pos = 0; pos < bytes.length; pos += SUM_PIECE) {
     const piece = bytes.subarray(pos, Math.min(bytes.length, pos + SUM_PIECE));
