@@ -264,50 +264,55 @@ export function decodeRealColumnInto(col: TableColumn, bytes: Uint8Array, rowByt
   return k - at;
 }
 
-function gatherInt32(view: DataView, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array): number {
+function gatherInt32(view: DataView, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array, at: number): number {
   if (perRow === 1) {
-    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[r] = view.getInt32(p) * scale + zero;
+    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[at + r] = view.getInt32(p) * scale + zero;
     return nRows;
   }
-  let k = 0;
+  let k = at;
   for (let r = 0; r < nRows; r++) for (let e = 0, p = base + r * rowBytes; e < perRow; e++, p += 4) out[k++] = view.getInt32(p) * scale + zero;
-  return k;
+  return k - at;
 }
 
-function gatherInt16(view: DataView, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array): number {
+function gatherInt16(view: DataView, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array, at: number): number {
   if (perRow === 1) {
-    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[r] = view.getInt16(p) * scale + zero;
+    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[at + r] = view.getInt16(p) * scale + zero;
     return nRows;
   }
-  let k = 0;
+  let k = at;
   for (let r = 0; r < nRows; r++) for (let e = 0, p = base + r * rowBytes; e < perRow; e++, p += 2) out[k++] = view.getInt16(p) * scale + zero;
-  return k;
+  return k - at;
 }
 
-function gatherUint8(bytes: Uint8Array, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array): number {
+function gatherUint8(bytes: Uint8Array, base: number, rowBytes: number, nRows: number, perRow: number, scale: number, zero: number, out: Float64Array, at: number): number {
   if (perRow === 1) {
-    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[r] = (bytes[p] as number) * scale + zero;
+    for (let r = 0, p = base; r < nRows; r++, p += rowBytes) out[at + r] = (bytes[p] as number) * scale + zero;
     return nRows;
   }
-  let k = 0;
+  let k = at;
   for (let r = 0; r < nRows; r++) for (let e = 0, p = base + r * rowBytes; e < perRow; e++, p++) out[k++] = (bytes[p] as number) * scale + zero;
-  return k;
+  return k - at;
 }
 
 /**
- * Fast path of decodeNumericBlock for integer columns (B, I, J) when TNULL is not checked: writes
- * `raw * scale + zero` of `nRows` rows into `out` from index 0 and returns how many it wrote, or -1
- * for any other column type.
+ * The fast path of decodeNumericBlock wherever no TNULL has to be checked: writes the physical
+ * values of `nRows` rows of a real (E, D: decodeRealColumnInto) or integer (B, I, J: `raw * scale +
+ * zero`, as decodeNumericBlock computes them) column straight into `out` from index `at`, and
+ * returns how many it wrote; -1 when decodeNumericBlock is needed (TNULL checked with nulls
+ * 'mask', K columns).
  */
-export function decodeIntegerColumnInto(col: TableColumn, bytes: Uint8Array, rowBytes: number, nRows: number, perRow: number, out: Float64Array): number {
+export function decodeNumericColumnInto(col: TableColumn, bytes: Uint8Array, rowBytes: number, nRows: number, perRow: number, nulls: NullMode, out: Float64Array, at: number): number {
+  const real = decodeRealColumnInto(col, bytes, rowBytes, nRows, perRow, out, at);
+  if (real >= 0) return real;
+  if (nulls === 'mask' && col.tnull !== null && typeof col.tnull !== 'string') return -1;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (col.code) {
     case 'J':
-      return gatherInt32(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out);
+      return gatherInt32(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out, at);
     case 'I':
-      return gatherInt16(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out);
+      return gatherInt16(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out, at);
     case 'B':
-      return gatherUint8(bytes, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out);
+      return gatherUint8(bytes, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out, at);
     default:
       return -1;
   }

@@ -6,7 +6,7 @@
 import { FitsError } from '../errors.js';
 import { resolveHdu } from '../hdu-ref.js';
 import { decodeAsciiCell } from './decode-ascii.js';
-import { decodeNumericBlock, decodeRealColumnInto } from './decode-binary.js';
+import { decodeNumericBlock, decodeNumericColumnInto } from './decode-binary.js';
 import { describeTable, isRealNumeric, numericCellElements } from './describe.js';
 import { isArrayCell } from './json.js';
 import { findColumn, iterateRowBlocks, iterateTableChunks } from './read.js';
@@ -87,7 +87,7 @@ export async function readNumericColumn(
         put(cell === null ? Number.NaN : Number(cell));
       }
     } else {
-      const wrote = decodeRealColumnInto(col, block.bytes, d.rowBytes, block.n, perRow, values, k);
+      const wrote = decodeNumericColumnInto(col, block.bytes, d.rowBytes, block.n, perRow, nulls, values, k);
       if (wrote >= 0) {
         k += wrote;
         continue;

@@ -6,7 +6,7 @@
  */
 import { resolveHdu } from '../hdu-ref.js';
 import { decodeAsciiCell } from './decode-ascii.js';
-import { decodeIntegerColumnInto, decodeNumericBlock, decodeRealColumnInto } from './decode-binary.js';
+import { decodeNumericBlock, decodeNumericColumnInto } from './decode-binary.js';
 import { describeTable, isRealNumeric, numericCellElements } from './describe.js';
 import { isArrayCell } from './json.js';
 import { iterateRowBlocks } from './read.js';
@@ -150,10 +150,8 @@ function accumulateValues(a: Accumulator, values: Float64Array, n: number): void
  * columns with TNULL (nulls: 'mask') and K columns take decodeNumericBlock with its null mask.
  */
 function accumulateBinary(a: Accumulator, col: TableColumn, bytes: Uint8Array, rowBytes: number, nRows: number, perRow: number, nulls: NullMode, scratch: Float64Array): void {
-  const checkNull = nulls === 'mask' && col.tnull !== null && typeof col.tnull !== 'string';
-  const n = checkNull ? -1 : decodeRealColumnInto(col, bytes, rowBytes, nRows, perRow, scratch, 0);
-  const m = n >= 0 || checkNull ? n : decodeIntegerColumnInto(col, bytes, rowBytes, nRows, perRow, scratch);
-  if (m >= 0) return accumulateValues(a, scratch, m);
+  const n = decodeNumericColumnInto(col, bytes, rowBytes, nRows, perRow, nulls, scratch, 0);
+  if (n >= 0) return accumulateValues(a, scratch, n);
   const { values, nullMask } = decodeNumericBlock(col, bytes, rowBytes, nRows, perRow, nulls);
   for (let i = 0; i < values.length; i++) {
     if (nullMask !== null && nullMask[i] === 1) a.nulls++;
