@@ -32,7 +32,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
   let store: S3Storage;
   let fake: FakeMast;
   const dirs: Array<{ dir: string; cleanup: () => Promise<void> }> = [];
-  let api: SpawnedEngine;
+  let api: SpawnedEngine & { stdout(): string };
   let apiPort: number;
   const workers: Array<ReturnType<typeof spawnWorker>> = [];
 
@@ -42,7 +42,13 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
     });
     const bytes = Buffer.from(await res.arrayBuffer());
     const text = bytes.toString('utf8');
-    return { status: res.status, body: text.startsWith('{') ? (JSON.parse(text) as Json) : {}, bytes };
+    const parsed: Json = text.startsWith('{') ? (JSON.parse(text) as Json) : {};
+    // A 5xx carries the API process's last error log lines, so a failure says its cause.
+    if (res.status >= 500) {
+      const lines = api.stdout().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(-5);
+      return { status: res.status, body: parsed, bytes: Buffer.concat([bytes, Buffer.from(`\napi_errors: ${lines.join('\n')}`)]) };
+    }
+    return { status: res.status, body: parsed, bytes };
   };
   const until = async (path: string, done: (b: Json) => boolean): Promise<Json> => {
     for (;;) {
@@ -66,7 +72,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
       JOB_LOCK_DURATION: '5', JOB_STALLED_INTERVAL: '1', WORKER_CONCURRENCY_COMPUTE: '1', LIBRARY_SCAN_ON_START: 'false',
     };
     apiPort = await freePort();
-    api = spawnEngine({ ...env, DATA_DIR: dirs[0]!.dir, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' });
+    api = spawnEngine({ ...env, DATA_DIR: dirs[0]!.dir, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' }, { keepStdout: true });
     await waitForHealth(apiPort, api, 120_000);
     for (const dir of [dirs[1]!.dir, dirs[2]!.dir]) {
       const port = await freePort();
@@ -90,7 +96,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
     const ids: string[] = [];
     for (const obs of OBSERVATIONS) {
       const r = await call('POST', '/mast/download/start-chunked', { obs_id: obs, product_filenames: [`${obs}_i2d.fits`] });
-      assert.equal(r.status, 200, r.bytes.toString().slice(0, 300));
+      assert.equal(r.status, 200, r.bytes.toString().slice(0, 3000));
       ids.push(r.body.job_id as string);
     }
     for (const id of ids) {
@@ -117,7 +123,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
         ['background_2d', { box_size: 32, filter_size: 3 }, {}],
       ] as const) {
         const r = await call('POST', '/process/jobs', { data_id: `${algorithm}`, algorithm, parameters, file_path: key, ...extra });
-        assert.equal(r.status, 202, r.bytes.toString().slice(0, 300));
+        assert.equal(r.status, 202, r.bytes.toString().slice(0, 3000));
         analyses.push(r.body.job_id as string);
       }
     }
@@ -126,7 +132,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
     const composite = await call('POST', '/composite/generate?async=true', {
       red: channel(keys[2]!), green: channel(keys[1]!), blue: channel(keys[0]!), width: 200, height: 200, embed_avm: false,
     });
-    assert.equal(composite.status, 202, composite.bytes.toString().slice(0, 300));
+    assert.equal(composite.status, 202, composite.bytes.toString().slice(0, 3000));
 
     for (const id of analyses) {
       const b = await until(`/process/jobs/${id}`, (j) => j.status === 'completed' || j.status === 'failed');
@@ -135,7 +141,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
         assert.ok(await store.stat(out), `${out} is an object`);
         if (out.endsWith('.ecsv')) {
           const page = await call('GET', `/analysis/table-data?file_path=${encodeURIComponent(out)}&hdu_index=0`);
-          assert.equal(page.status, 200, page.bytes.toString().slice(0, 300));
+          assert.equal(page.status, 200, page.bytes.toString().slice(0, 3000));
         }
       }
     }
