@@ -14,15 +14,30 @@
  * - Created whole: the id is written to a file of its own, which is then hard-linked to the lock's
  *   name (`link` fails if the name exists, like O_EXCL), so a lock never exists without its id.
  *   Where hard links are not supported, `wx` (O_EXCL) then the write, as before.
- * - Taken over once: a stale lock is removed only by the taker that creates (`wx`) the marker
- *   `.download.lock.takeover-{inode}-{mtime}` named after that very file, and only if the name
- *   still holds that file (same inode and mtime to the nanosecond); others back off and try
- *   again. (Before, two takers could each remove the lock, the second one the first one's new
- *   lock, and both went on.) A marker left by a taker that died mid-takeover (two system calls
- *   apart) is removed after 30 s.
+ * - Taken over once: a stale lock is removed only by the taker that creates a marker named after
+ *   that very file, `.download.lock.takeover-{inode}-{mtime}` (created whole, like the lock, with
+ *   `taker {job id}` inside), and only if the name still holds that file (same inode and mtime to
+ *   the nanosecond); others back off and try again. (Before, two takers could each remove the
+ *   lock, the second one the first one's new lock, and both went on.)
+ * - A marker left by a taker that died mid-takeover (two system calls apart) is never removed
+ *   while the lock it names is there: the next taker creates the next marker of the chain
+ *   (`…-{mtime}.2`, `.3`, …) once it finds the last one stale, which is when its taker's job is
+ *   not running (or is this job: its earlier run was cut), judged like the lock's holder. So two
+ *   takers never both hold a marker of one lock. (Session 13: a marker was removed once 30 s
+ *   old, by whichever taker saw it first; a live taker paused for longer (stopped, swapped out)
+ *   between its stat and its unlink then removed the lock a second taker had made meanwhile, and
+ *   two takers seeing one old marker could remove it and then each other's new one. A pid in the
+ *   marker would not do: takers on other machines or in other containers share the folder.) A
+ *   marker with no readable taker (written by an older engine, or an instant old where hard links
+ *   are not supported) is stale once 30 s old.
+ * - Left-overs are swept when a lock is taken and released: drafts (`.download.lock.{pid}-{hex}.new`,
+ *   left by a process killed between its create and its unlink: they showed in listings and
+ *   piled up) older than 60 s, and the markers of a lock that is no longer at the name (they guard
+ *   nothing: a file never comes back to the name). A live creator whose draft is swept anyway
+ *   (paused for over 60 s) sees its `link` fail with ENOENT and makes a new draft.
  */
 import { randomBytes } from 'node:crypto';
-import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BigIntStats } from 'node:fs';
@@ -30,8 +45,10 @@ import type { BigIntStats } from 'node:fs';
 export const OBSERVATION_LOCK_NAME = '.download.lock';
 /** A lock with no readable job id this old is stale (a write after a create takes microseconds). */
 export const UNREADABLE_LOCK_GRACE_MS = 10_000;
-/** A takeover marker this old was left by a taker that died between its two system calls. */
+/** A takeover marker with no readable taker this old was left by a taker that died (older engines' markers). */
 const TAKEOVER_MARKER_GRACE_MS = 30_000;
+/** A draft this old was left by a process killed between its create and its unlink (they take microseconds). */
+export const DRAFT_GRACE_MS = 60_000;
 /** How often a lock that cannot be judged yet (unreadable and young, or being taken over) is looked at again. */
 const RECHECK_MS = 100;
 
@@ -52,22 +69,26 @@ function holderOf(text: string): string | undefined {
 
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
-/** Creates the lock with `jobId` inside, whole; false when it exists. */
-async function create(path: string, jobId: string): Promise<boolean> {
-  const draft = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.new`;
-  await writeFile(draft, jobId, { flag: 'wx' });
-  try {
-    await link(draft, path);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') return false;
-    if (!NO_HARD_LINKS.has(code)) throw err;
-  } finally {
-    await unlink(draft).catch(() => undefined);
+/** Creates the file `path` with `text` inside, whole; false when it exists. */
+async function create(path: string, text: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const draft = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.new`;
+    await writeFile(draft, text, { flag: 'wx' });
+    try {
+      await link(draft, path);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EEXIST') return false;
+      if (code === 'ENOENT' && attempt < 5) continue; // our draft was swept as left over (we were paused): a new one
+      if (!NO_HARD_LINKS.has(code)) throw err;
+    } finally {
+      await unlink(draft).catch(() => undefined);
+    }
+    break;
   }
   try {
-    await writeFile(path, jobId, { flag: 'wx' });
+    await writeFile(path, text, { flag: 'wx' });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -79,23 +100,57 @@ function sameFile(a: BigIntStats, b: BigIntStats): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.size === b.size;
 }
 
+type IsRunning = (jobId: string) => Promise<boolean>;
+
+/** Whether the takeover marker `marker` was left by a taker that is gone; false when it is at work or has just finished. */
+async function markerStale(marker: string, jobId: string, isRunning: IsRunning): Promise<boolean> {
+  const text = await readFile(marker, 'utf8').catch(() => undefined);
+  if (text === undefined) return false; // removed: its taker is done, the lock is judged again
+  const taker = /^taker ([A-Za-z0-9._:-]{1,200})$/.exec(text.trim())?.[1];
+  if (taker !== undefined) return taker === jobId || !(await isRunning(taker));
+  const left = await stat(marker).catch(() => undefined);
+  return left !== undefined && Date.now() - left.mtimeMs > TAKEOVER_MARKER_GRACE_MS;
+}
+
 /** Removes the stale lock `judged` if no other taker is at it and it is still the lock; false when another taker is. */
-async function takeOver(path: string, judged: BigIntStats): Promise<boolean> {
-  const marker = `${path}.takeover-${judged.ino}-${judged.mtimeNs}`;
-  try {
-    await writeFile(marker, String(process.pid), { flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const left = await stat(marker).catch(() => undefined);
-    if (left && Date.now() - left.mtimeMs > TAKEOVER_MARKER_GRACE_MS) await unlink(marker).catch(() => undefined);
-    return false;
+async function takeOver(path: string, judged: BigIntStats, jobId: string, isRunning: IsRunning): Promise<boolean> {
+  const chain = `${path}.takeover-${judged.ino}-${judged.mtimeNs}`;
+  const markers: string[] = [];
+  for (;;) {
+    const marker = markers.length === 0 ? chain : `${chain}.${markers.length + 1}`;
+    markers.push(marker);
+    if (await create(marker, `taker ${jobId}`)) break;
+    if (!(await markerStale(marker, jobId, isRunning))) return false;
   }
   try {
     const now = await stat(path, { bigint: true }).catch(() => undefined);
     if (now && sameFile(now, judged)) await unlink(path).catch(() => undefined);
     return true;
   } finally {
-    await unlink(marker).catch(() => undefined);
+    // The lock judged has left the name (by us or before): its markers guard nothing any more.
+    for (const marker of markers) await unlink(marker).catch(() => undefined);
+  }
+}
+
+const DRAFT = /^\.download\.lock\..*\.new$/;
+const MARKER = /^\.download\.lock\.takeover-(\d+)-(\d+)(?:\.\d+)?$/;
+
+/** Removes the left-overs in `dir`: drafts older than DRAFT_GRACE_MS and markers of a lock no longer at the name. */
+export async function sweepLockLeftovers(dir: string, now = Date.now()): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const drafts = names.filter((n) => DRAFT.test(n));
+  const markers = names.filter((n) => MARKER.test(n));
+  if (drafts.length === 0 && markers.length === 0) return;
+  // Listed first, then the lock: a marker listed names a file made before it, so a lock other than that file now means that file is gone for good.
+  const lock = await stat(join(dir, OBSERVATION_LOCK_NAME), { bigint: true }).catch(() => undefined);
+  for (const name of markers) {
+    const [, ino, mtime] = MARKER.exec(name) ?? [];
+    if (lock && String(lock.ino) === ino && String(lock.mtimeNs) === mtime) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+  }
+  for (const name of drafts) {
+    const left = await stat(join(dir, name)).catch(() => undefined);
+    if (left && now - left.mtimeMs > DRAFT_GRACE_MS) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
 
@@ -118,7 +173,7 @@ export async function lockObservation(dir: string, jobId: string, options: Obser
     if (holder === jobId) break;
     const unreadableFor = Date.now() - Number(judged.mtimeMs);
     if (holder === undefined ? unreadableFor >= grace : !(await options.isRunning(holder))) {
-      if (!(await takeOver(path, judged))) await sleep(RECHECK_MS, undefined, { signal });
+      if (!(await takeOver(path, judged, jobId, options.isRunning))) await sleep(RECHECK_MS, undefined, { signal });
       continue;
     }
     if (holder === undefined) {
@@ -131,8 +186,10 @@ export async function lockObservation(dir: string, jobId: string, options: Obser
     }
     await (options.waitForHolder ? options.waitForHolder(holder, signal) : sleep(1000, undefined, { signal }));
   }
+  await sweepLockLeftovers(dir);
   return async () => {
     const holder = (await readFile(path, 'utf8').catch(() => '')).trim();
     if (holder === jobId) await unlink(path).catch(() => undefined);
+    await sweepLockLeftovers(dir);
   };
 }

@@ -2,17 +2,27 @@
  * The observation lock (`.download.lock`): an empty or unreadable lock is waited for while it is
  * young and taken over once it is old (it was retried every 20 ms for ever); a stale lock is taken
  * over by exactly one of several jobs at once (two of them could each remove it and both go on);
- * a lock is never seen without its job id.
+ * a lock is never seen without its job id. Session 13: old drafts and markers of a gone lock are
+ * swept; an old marker of a taker still running is not removed (a paused taker and another both went on).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockObservation, OBSERVATION_LOCK_NAME } from '../../src/downloads/observation-lock.js';
 import { tempDir } from './helpers.js';
 
 const nobodyRuns = { isRunning: async () => false };
+
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const tmp = await tempDir();
+  try {
+    await body(tmp.dir);
+  } finally {
+    await tmp.remove();
+  }
+}
 
 describe('observation lock (session 12)', () => {
   it('takes over an empty or unreadable lock once it is older than the grace period, and waits for a young one', async () => {
@@ -98,4 +108,52 @@ describe('observation lock (session 12)', () => {
       await tmp.remove();
     }
   });
+
+  it('(session 13) sweeps drafts left by killed creators once old, and markers of a lock that is gone; leaves young drafts', () => inTempDir(async (dir) => {
+    const old = new Date(Date.now() - 3_600_000);
+    const oldDraft = `${OBSERVATION_LOCK_NAME}.4242-0123456789ab.new`;
+    const oldMarkerDraft = `${OBSERVATION_LOCK_NAME}.takeover-5-6.4242-0123456789ab.new`;
+    const youngDraft = `${OBSERVATION_LOCK_NAME}.4243-0123456789ab.new`;
+    const goneMarker = `${OBSERVATION_LOCK_NAME}.takeover-1-2`;
+    for (const name of [oldDraft, oldMarkerDraft, youngDraft, goneMarker, `${goneMarker}.2`, 'jw01.fits', '.download.lock.keep']) {
+      await writeFile(join(dir, name), 'x');
+    }
+    for (const name of [oldDraft, oldMarkerDraft]) await utimes(join(dir, name), old, old);
+    const release = await lockObservation(dir, 'job-a', nobodyRuns, AbortSignal.timeout(60_000));
+    assert.deepEqual((await readdir(dir)).sort(), [OBSERVATION_LOCK_NAME, youngDraft, '.download.lock.keep', 'jw01.fits'].sort());
+    await release();
+    assert.deepEqual((await readdir(dir)).sort(), [youngDraft, '.download.lock.keep', 'jw01.fits'].sort(), 'a young draft may be a live creator\'s');
+  }));
+
+  it('(session 13) an old takeover marker of a taker still running is not removed: the lock is not taken over until that taker stops', () => inTempDir(async (dir) => {
+    const path = join(dir, OBSERVATION_LOCK_NAME);
+    await writeFile(path, 'dead-job');
+    const judged = await stat(path, { bigint: true });
+    // A taker paused (stopped, swapped out) for an hour after making its marker: older than the 30 s that used to count as dead.
+    const marker = join(dir, `${OBSERVATION_LOCK_NAME}.takeover-${judged.ino}-${judged.mtimeNs}`);
+    await writeFile(marker, 'taker job-slow');
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(marker, old, old);
+    let slowRuns = true;
+    let askedAboutSlow = 0;
+    const stop = new AbortController();
+    const options = {
+      isRunning: async (id: string) => {
+        if (id !== 'job-slow') return false;
+        if (++askedAboutSlow === 3) stop.abort(new Error('stop waiting'));
+        return slowRuns;
+      },
+    };
+    await assert.rejects(lockObservation(dir, 'job-b', options, AbortSignal.any([stop.signal, AbortSignal.timeout(60_000)])));
+    assert.equal(await readFile(path, 'utf8'), 'dead-job', 'the lock is left to the taker at work');
+    assert.equal((await stat(path, { bigint: true })).ino, judged.ino);
+    assert.equal(await readFile(marker, 'utf8'), 'taker job-slow', 'its marker is left alone');
+    // The taker's job stops (its process died mid-takeover): the next marker of the chain, then the lock.
+    slowRuns = false;
+    const release = await lockObservation(dir, 'job-b', options, AbortSignal.timeout(60_000));
+    assert.equal(await readFile(path, 'utf8'), 'job-b');
+    assert.deepEqual(await readdir(dir), [OBSERVATION_LOCK_NAME], 'the markers of the old lock are removed');
+    await release();
+    assert.deepEqual(await readdir(dir), []);
+  }));
 });
