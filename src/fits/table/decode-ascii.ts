@@ -7,6 +7,7 @@
  * CFITSIO does; astropy ignores them).
  */
 import { FitsError } from '../errors.js';
+import { zeroAddend } from './describe.js';
 import type { NullMode, TableCell, TableColumn } from './types.js';
 
 const INT_RE = /^[+-]?\d+$/;
@@ -45,7 +46,7 @@ export function decodeAsciiCell(col: TableColumn, bytes: Uint8Array, rowStart: n
     if (!INT_RE.test(text)) {
       throw new FitsError('FITS_BAD_DATA', `row ${row + 1}, column '${col.name}': '${text}' is not an integer (${col.tform})`);
     }
-    if (linear) return Number(text) * col.tscal + col.tzero;
+    if (linear) return Number(text) * col.tscal + zeroAddend(col);
     if (col.valueType === 'int32') return Number(text);
     const big = BigInt(text);
     if (big < INT64_MIN || big > INT64_MAX) {
@@ -58,5 +59,5 @@ export function decodeAsciiCell(col: TableColumn, bytes: Uint8Array, rowStart: n
   if (value === undefined) {
     throw new FitsError('FITS_BAD_DATA', `row ${row + 1}, column '${col.name}': '${text}' is not a number (${col.tform})`);
   }
-  return linear ? value * col.tscal + col.tzero : value;
+  return linear ? value * col.tscal + zeroAddend(col) : value;
 }

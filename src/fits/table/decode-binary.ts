@@ -3,6 +3,7 @@
  * the unsigned conventions, TNULL and TDIM applied.
  */
 import { FitsError } from '../errors.js';
+import { zeroAddend } from './describe.js';
 import type { ArrayCell, BinaryCode, Complex, NullMode, NumericArray, TableCell, TableColumn } from './types.js';
 
 const TWO_63 = 1n << 63n;
@@ -98,13 +99,14 @@ function physical(col: TableColumn, stored: NumericArray, mask: Uint8Array | und
   // Linear scaling to float64; for complex only the real part gets TZERO.
   const out = new Float64Array(stored.length);
   const complex = col.code === 'C' || col.code === 'M';
+  const zero = zeroAddend(col);
   for (let i = 0; i < stored.length; i++) {
     if (mask?.[i]) {
       out[i] = Number.NaN;
       continue;
     }
     const v = typeof stored[i] === 'bigint' ? Number(stored[i]) : (stored[i] as number);
-    out[i] = complex && i % 2 === 1 ? v * col.tscal : v * col.tscal + col.tzero;
+    out[i] = complex && i % 2 === 1 ? v * col.tscal : v * col.tscal + zero;
   }
   return out;
 }
@@ -245,7 +247,7 @@ export function decodeRealColumnInto(col: TableColumn, bytes: Uint8Array, rowByt
   if (code !== 'E' && code !== 'D') return -1;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const scale = col.tscal;
-  const zero = col.tzero;
+  const zero = zeroAddend(col);
   const plain = scale === 1 && zero === 0;
   if (perRow === 1) {
     const n = code === 'D' ? gatherFloat64(view, col.byteOffset, rowBytes, nRows, out, at) : gatherFloat32(view, col.byteOffset, rowBytes, nRows, out, at);
@@ -308,11 +310,11 @@ export function decodeNumericColumnInto(col: TableColumn, bytes: Uint8Array, row
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (col.code) {
     case 'J':
-      return gatherInt32(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out, at);
+      return gatherInt32(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, zeroAddend(col), out, at);
     case 'I':
-      return gatherInt16(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out, at);
+      return gatherInt16(view, col.byteOffset, rowBytes, nRows, perRow, col.tscal, zeroAddend(col), out, at);
     case 'B':
-      return gatherUint8(bytes, col.byteOffset, rowBytes, nRows, perRow, col.tscal, col.tzero, out, at);
+      return gatherUint8(bytes, col.byteOffset, rowBytes, nRows, perRow, col.tscal, zeroAddend(col), out, at);
     default:
       return -1;
   }
@@ -339,7 +341,7 @@ export function decodeNumericBlock(
   const nullMask = checkNull ? new Uint8Array(values.length) : null;
   const tnull = checkNull ? Number(col.tnull) : 0;
   const scale = col.tscal;
-  const zero = col.tzero;
+  const zero = zeroAddend(col);
   let k = 0;
   for (let r = 0; r < nRows; r++) {
     const base = r * rowBytes + col.byteOffset;

@@ -44,6 +44,19 @@ function asReal(value: CardValue | undefined, keyword: string, fallback: number)
 
 const REAL_NUMERIC: ReadonlySet<ValueType> = new Set<ValueType>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64']);
 
+/**
+ * TZEROn as added to `stored * TSCALn`: -0 for a TZERO of 0 where the product can be -0 (a float,
+ * or a negative TSCAL), since `x + -0` is `x` for every x while `x + 0` turns -0 into +0; astropy
+ * adds TZERO only when it is not 0, so a stored -0.0 (or 0 times a negative TSCAL) stays -0.0
+ * there too. Integers times a positive TSCAL keep the +0 they had (no -0 to keep; the same number
+ * type in the gather loops as before).
+ */
+export function zeroAddend(col: TableColumn): number {
+  if (col.tzero !== 0) return col.tzero;
+  const integer = col.code === 'B' || col.code === 'I' || col.code === 'J' || col.code === 'K';
+  return integer && col.tscal > 0 ? 0 : -0;
+}
+
 /** A column whose values are real numbers (not logical, bits, strings or complex). */
 export function isRealNumeric(col: TableColumn): boolean {
   return REAL_NUMERIC.has(col.valueType);

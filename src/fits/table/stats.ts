@@ -44,8 +44,9 @@ class Accumulator {
       this.nan++;
       return;
     }
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
+    // Zeros: -0 is the lower and +0 the higher (Math.min/max, IEEE 754-2019 minimum/maximum).
+    if (v < this.min || (v === this.min && Object.is(v, -0))) this.min = v;
+    if (v > this.max || (v === this.max && Object.is(v, 0))) this.max = v;
     const sum = this.sum;
     const t = sum + v;
     const bv = t - sum;
@@ -87,9 +88,11 @@ class Accumulator {
  * Add `n` physical values from `values`, NaNs counted apart. One function for every column type,
  * so V8 optimises one loop on float64 feedback. Two compensated (TwoSum) lanes, even and odd
  * elements, so the two addition chains overlap; they are merged with one more TwoSum at the end.
- * -0 comes out as +0, as `raw * 1 + 0` made it when values were decoded one by one.
+ * The loop keeps the first of equal values; when min or max is a zero and the values may hold
+ * both signs (`signedZeros`: float columns, a negative TSCAL), they are looked at again so that
+ * -0 is the lower and +0 the higher, as in Accumulator.add (session 13: both came out as +0).
  */
-function accumulateValues(a: Accumulator, values: Float64Array, n: number): void {
+function accumulateValues(a: Accumulator, values: Float64Array, n: number, signedZeros: boolean): void {
   let min = a.min;
   let max = a.max;
   let s0 = a.sum;
@@ -136,12 +139,29 @@ function accumulateValues(a: Accumulator, values: Float64Array, n: number): void
   const b = t - s0;
   a.comp = c0 + c1 + (s0 - (t - b) + (s1 - b));
   a.sum = t;
-  // -0 only ever reaches min/max (a lane's sum starts at +0, and +0 + -0 is +0): make it +0 there.
-  a.min = min + 0;
-  a.max = max + 0;
+  if (signedZeros && (min === 0 || max === 0)) {
+    let negative = Object.is(min, -0);
+    let positive = Object.is(max, 0);
+    for (let k = 0; k < i; k++) {
+      const v = values[k] as number;
+      if (v === 0) {
+        if (Object.is(v, -0)) negative = true;
+        else positive = true;
+      }
+    }
+    if (min === 0) min = negative ? -0 : 0;
+    if (max === 0) max = positive ? 0 : -0;
+  }
+  a.min = min;
+  a.max = max;
   a.nan += nan;
   a.count += i - nan;
-  if (i < n) a.add((values[i] as number) + 0);
+  if (i < n) a.add(values[i] as number);
+}
+
+/** Whether a column's physical values can be -0: floats, or integers times a negative TSCAL (TZERO 0). */
+function mayHoldNegativeZero(col: TableColumn): boolean {
+  return col.code === 'E' || col.code === 'D' || col.tscal < 0 || Object.is(col.tscal, -0);
 }
 
 /**
@@ -151,7 +171,7 @@ function accumulateValues(a: Accumulator, values: Float64Array, n: number): void
  */
 function accumulateBinary(a: Accumulator, col: TableColumn, bytes: Uint8Array, rowBytes: number, nRows: number, perRow: number, nulls: NullMode, scratch: Float64Array): void {
   const n = decodeNumericColumnInto(col, bytes, rowBytes, nRows, perRow, nulls, scratch, 0);
-  if (n >= 0) return accumulateValues(a, scratch, n);
+  if (n >= 0) return accumulateValues(a, scratch, n, mayHoldNegativeZero(col));
   const { values, nullMask } = decodeNumericBlock(col, bytes, rowBytes, nRows, perRow, nulls);
   for (let i = 0; i < values.length; i++) {
     if (nullMask !== null && nullMask[i] === 1) a.nulls++;
