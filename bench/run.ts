@@ -8,13 +8,15 @@
  * thread, goal p99 < 20 ms) apart from 'harness' ones, which compute on their main thread or wait
  * for Python synchronously, so their delay is the length of that work. A process that marks the work
  * it times (beginTimedWork in bench/lib/event-loop-role.ts) is judged on those windows, with its
- * start-up and whole-life figures printed beside (bench/lib/event-loop-report.ts). The runner's own
+ * start-up and whole-life figures printed beside (bench/lib/event-loop-report.ts). Processes that
+ * lived under 0.5 s are not judged but get a line of their own (shortLivedLine). The runner's own
  * loop, idle but for relaying output, is measured over each bench as a control: on a shared machine
  * its delay is the share of every process's delay that comes from waiting for a core.
  *
  * Usage: npm run bench [-- [--json[=FILE]] name-substring ...]
  *   --json  also writes the results machine-readably (default bench/out/results-<UTC time>.json):
- *           per bench its exit status, duration, event-loop delays, the figures it recorded with
+ *           per bench its exit status, duration, event-loop delays (`eventLoop`: processes that lived
+ *           0.5 s or more; `shortLivedEventLoop`: the others), the figures it recorded with
  *           bench/lib/results.ts (recordResult) and its printed output, plus the commit, Node
  *           version, CPU count and load average, so that a later run can be compared.
  */
@@ -24,7 +26,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { controlLine, eventLoopReport, type DelayFigures, type EventLoopDelay } from './lib/event-loop-report.js';
+import { controlLine, eventLoopReport, shortLivedLine, splitShortLived, type DelayFigures, type EventLoopDelay } from './lib/event-loop-report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -35,7 +37,10 @@ interface BenchRun {
   file: string;
   status: number | null;
   seconds: number;
+  /** Processes that lived SHORT_LIVED_SECONDS or more (the ones judged and compared). */
   eventLoop: EventLoopDelay[];
+  /** Processes that lived less (added in session 13; they used to be dropped). */
+  shortLivedEventLoop: EventLoopDelay[];
   /** The runner's own loop over the bench (it only relays output): the machine's share of any process's delay. */
   controlEventLoop: DelayFigures;
   results: unknown[];
@@ -104,10 +109,12 @@ try {
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     const controlEventLoop: DelayFigures = { seconds: Math.round(seconds * 1000) / 1000, count: control.count, p50_ms: ms(control.percentile(50)), p99_ms: ms(control.percentile(99)), max_ms: ms(control.max) };
     if (status !== 0) failed++;
-    const eventLoop = readLines<EventLoopDelay>(eldFile).filter((e) => e.seconds >= 0.5);
-    for (const line of eventLoopReport(eventLoop, (script) => relative(root, script) || script)) process.stdout.write(`${line}\n`);
+    const { judged: eventLoop, shortLived: shortLivedEventLoop } = splitShortLived(readLines<EventLoopDelay>(eldFile));
+    const name = (script: string) => relative(root, script) || script;
+    const short = shortLivedLine(shortLivedEventLoop, name);
+    for (const line of [...eventLoopReport(eventLoop, name), ...(short ? [short] : [])]) process.stdout.write(`${line}\n`);
     process.stdout.write(`${controlLine(controlEventLoop)}\n`);
-    runs.push({ file, status, seconds, eventLoop, controlEventLoop, results: readLines(resultsFile), output });
+    runs.push({ file, status, seconds, eventLoop, shortLivedEventLoop, controlEventLoop, results: readLines(resultsFile), output });
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { controlLine, eventLoopReport, judgedP99, type EventLoopDelay } from '../bench/lib/event-loop-report.js';
+import { controlLine, eventLoopReport, judgedP99, shortLivedLine, splitShortLived, type EventLoopDelay } from '../bench/lib/event-loop-report.js';
 import { engineLoopP99, type RecordedRun } from '../bench/lib/compare.js';
 import { timedWorkControl } from '../bench/lib/event-loop-role.js';
 
@@ -169,6 +169,22 @@ describe('event-loop report', () => {
     assert.equal(judgedP99(entry('x', 49)), 49);
     const run: RecordedRun = { date: '', commit: 'c', loadavg: [0, 0, 0], benches: [{ file: 'f', results: [], eventLoop: [entry('x', 49, 14), entry('y', 30)] }] };
     assert.equal(engineLoopP99(run).get('f'), 30);
+  });
+
+  it('(session 13) reports the processes that lived under 0.5 s apart, with the worst engine stall, instead of dropping them', () => {
+    const long = entry('server.ts', 25, 14);
+    const stalled = { ...entry('quick-engine.ts', 260), seconds: 0.3 };
+    const quickHarness = { ...entry('probe.ts', 12), role: 'harness', seconds: 0.05 };
+    const { judged, shortLived } = splitShortLived([stalled, long, quickHarness]);
+    assert.deepEqual(judged, [long], 'judged and compared as before: only the processes that lived 0.5 s or more');
+    assert.deepEqual(shortLived, [stalled, quickHarness]);
+    const line = shortLivedLine(shortLived);
+    assert.ok(line);
+    assert.match(line, /of the 2 processes that lived under 0\.5 s .*1 engine; worst 2\)/);
+    assert.match(line, /quick-engine\.ts 260 \/ 265 ms \(whole life, start-up included\) \[engine, lived 0\.30 s\]; probe\.ts 12 \/ 17 ms .*\[harness, lived 0\.05 s\]/);
+    assert.match(line, /worst engine p99 250\.0 ms beyond the 10 ms timer, over the 20 ms goal \(not judged\)$/);
+    assert.equal(shortLivedLine([]), undefined, 'no line when every process lived long enough');
+    assert.doesNotMatch(shortLivedLine([quickHarness])!, /worst engine/);
   });
 
   it('prints the runner\'s idle loop as the control', () => {

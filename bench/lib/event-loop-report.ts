@@ -66,6 +66,38 @@ export function eventLoopReport(entries: readonly EventLoopDelay[], name: (scrip
 }
 
 /**
+ * A process that lived less than this (seconds) has under 50 samples at the monitor's 10 ms timer,
+ * mostly its start-up: it is left out of the judged lines and of `eventLoop` in `--json` (so runs
+ * compare as before), and reported apart by shortLivedLine (`shortLivedEventLoop` in `--json`).
+ */
+export const SHORT_LIVED_SECONDS = 0.5;
+
+/** The processes judged (lived SHORT_LIVED_SECONDS or more) and the short-lived ones, in their order. */
+export function splitShortLived<T extends { readonly seconds: number }>(entries: readonly T[]): { judged: T[]; shortLived: T[] } {
+  return { judged: entries.filter((e) => e.seconds >= SHORT_LIVED_SECONDS), shortLived: entries.filter((e) => e.seconds < SHORT_LIVED_SECONDS) };
+}
+
+/**
+ * The line for the processes that lived under SHORT_LIVED_SECONDS (session 13: they were dropped
+ * without a word, so a stall in a short process went unreported): how many, how many of them
+ * engine processes, the worst four by the judged figure with their role and life, and the worst
+ * engine one's p99 against the goal, not judged (few samples, start-up included unless it marked
+ * its work). Undefined when there are none.
+ */
+export function shortLivedLine(entries: readonly EventLoopDelay[], name: (script: string) => string = (s) => s): string | undefined {
+  if (entries.length === 0) return undefined;
+  const worstFirst = [...entries].sort((a, b) => judgedP99(b) - judgedP99(a));
+  const engine = worstFirst.filter((e) => e.role === 'engine');
+  const shown = worstFirst.slice(0, 4).map((e) => `${describe(e, name)} [${e.role ?? 'harness'}, lived ${e.seconds.toFixed(2)} s]`);
+  const head = `event-loop delay p99 / max of the ${entries.length} processes that lived under ${SHORT_LIVED_SECONDS} s (not in the lines above: under 50 samples each; ${engine.length} engine; worst ${shown.length})`;
+  const first = engine[0];
+  const verdict = first
+    ? `; worst engine p99 ${(judgedP99(first) - ELD_TIMER_MS).toFixed(1)} ms beyond the ${ELD_TIMER_MS} ms timer, ${judgedP99(first) - ELD_TIMER_MS < ELD_GOAL_MS ? 'within' : 'over'} the ${ELD_GOAL_MS} ms goal (not judged)`
+    : '';
+  return `${head}: ${shown.join('; ')}${verdict}`;
+}
+
+/**
  * The control line: the runner's own loop over the bench, idle but for relaying output, at the
  * benches' priority. A process's delay up to this figure is the machine's (waiting for a core), not
  * a stall of its own.
