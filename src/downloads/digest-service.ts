@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ContentDigest, type DigestResult } from './content-digest.js';
 import type { FileLayer, ReadableFile } from './file-layer.js';
 import { BOOT_TIMEOUT_MS, giveUpIfSilent } from './thread-boot.js';
@@ -134,15 +134,25 @@ class DigestThread {
   private timer: NodeJS.Timeout | undefined;
   private booted: (() => void) | undefined;
 
-  constructor(private readonly file: string, private readonly bootTimeoutMs = BOOT_TIMEOUT_MS) {}
+  constructor(private readonly file: string, private readonly bootTimeoutMs = BOOT_TIMEOUT_MS, private readonly startThread: ThreadStarter = startWorker) {}
 
-  /** The running worker, started on first use; undefined once it failed. */
+  /**
+   * The running worker, started on first use; undefined once it failed, or when no thread could
+   * be made now: `new Worker` throws ERR_WORKER_INIT_FAILED (EAGAIN) at once when the system is
+   * out of threads (a loaded machine, a pids limit). That is not the thread failing: the caller
+   * hashes on its own thread this time and the next use tries again.
+   */
   get(): Worker | undefined {
     if (this.worker || this.failed) return this.worker;
     // Under tsx (tests, `npm run dev`) the worker is TypeScript: register tsx in the thread first.
     const url = JSON.stringify(pathToFileURL(this.file).href);
     const source = this.file.endsWith('.ts') ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${url}))` : `import(${url})`;
-    const worker = new Worker(source, { eval: true, workerData: { state: this.state } });
+    let worker: Worker;
+    try {
+      worker = this.startThread(source, { eval: true, workerData: { state: this.state } });
+    } catch {
+      return undefined;
+    }
     worker.unref();
     worker.on('message', (reply: DigestReply) => {
       this.answered = true;
@@ -266,6 +276,11 @@ class DigestThread {
   }
 }
 
+/** Makes a worker thread (tests inject one that fails as `new Worker` does when no thread can be made). */
+export type ThreadStarter = (source: string, options: WorkerOptions) => Worker;
+
+const startWorker: ThreadStarter = (source, options) => new Worker(source, options);
+
 /** Digest threads by default: two, so that concurrent files hash on both cores of a small machine. */
 const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
@@ -277,9 +292,10 @@ export class DigestService {
   /**
    * `useWorker: false` hashes on this thread; `workerFile` replaces the worker script (tests);
    * `threads` worker threads share the streams (each stream stays on one, which hashes it in order);
-   * `bootTimeoutMs`: a thread that has not answered by then is given up (its streams fail).
+   * `bootTimeoutMs`: a thread that has not answered by then is given up (its streams fail);
+   * `startThread` replaces `new Worker` (tests).
    */
-  constructor(private readonly options: { useWorker?: boolean; workerFile?: string; threads?: number; bootTimeoutMs?: number } = {}) {}
+  constructor(private readonly options: { useWorker?: boolean; workerFile?: string; threads?: number; bootTimeoutMs?: number; startThread?: ThreadStarter } = {}) {}
 
   create(): StreamDigest {
     const thread = this.pickThread();
@@ -365,6 +381,7 @@ export class DigestService {
    * Starts up to `count` digest threads now, so their boot (~0.1 s, longer on a loaded machine)
    * overlaps the job's set-up instead of holding the first buffers of its first file. The
    * download manager starts one per job: a second costs ~0.1 CPU s that one file never uses.
+   * Never throws: a thread that cannot be made now is made on first use, or hashing stays here.
    */
   warm(count = Number.POSITIVE_INFINITY): void {
     if (!this.pickThread()) return;
@@ -382,7 +399,7 @@ export class DigestService {
     if (this.options.useWorker === false) return undefined;
     if (!this.threads) {
       const file = this.options.workerFile ?? workerFile();
-      this.threads = file ? Array.from({ length: Math.max(1, this.options.threads ?? DEFAULT_THREADS) }, () => new DigestThread(file, this.options.bootTimeoutMs)) : [];
+      this.threads = file ? Array.from({ length: Math.max(1, this.options.threads ?? DEFAULT_THREADS) }, () => new DigestThread(file, this.options.bootTimeoutMs, this.options.startThread)) : [];
     }
     let best: DigestThread | undefined;
     for (const t of this.threads) if (!t.failed && (!best || t.active < best.active)) best = t;

@@ -105,6 +105,8 @@ export interface DownloadManagerOptions {
    * (object-downloader.ts). Absent: `.part` files under the download folder.
    */
   readonly objectStore?: StorageProvider;
+  /** The digest threads of this process's runs (tests inject one whose threads cannot start). */
+  readonly digests?: DigestService;
   /** Bytes per uploaded part into `objectStore` (default 8 MiB; at least 5 MiB). */
   readonly partBytes?: number;
   /** The AWS mirror jobs with `source: 'aws'` fetch from (default: bucket stpubdata on AWS, keys from MAST_BASE_URL's path lookup). */
@@ -277,7 +279,7 @@ export class DownloadManager {
   private readonly downloader: FileDownloader;
   private readonly objectDownloader: ObjectFileDownloader | undefined;
   private readonly mirror: AwsMirror;
-  private readonly digests = new DigestService();
+  private readonly digests: DigestService;
   private readonly slots: FileSlots;
   /** Download views of the jobs running in this process (live objects, changed by their runs). */
   private readonly live = new Map<string, Job>();
@@ -299,6 +301,7 @@ export class DownloadManager {
     const files = options.maxConcurrentFiles ?? 3;
     const perFile = options.connectionsPerFile ?? 1;
     this.fs = options.fs ?? nodeFileLayer;
+    this.digests = options.digests ?? new DigestService();
     // Each streaming connection may hold one request ahead of the one it streams; beyond those,
     // a connection per slot lets the next file send its first request while the one before it
     // finishes (FileSlots). Files only prepare on connections beyond the streaming ones, so a
@@ -468,7 +471,9 @@ export class DownloadManager {
   async createJob(request: CreateJobRequest, options: { owner?: string | null } = {}): Promise<Job> {
     if (this.closed) throw new ConflictError('The download service is shutting down', 'DOWNLOAD_CLOSED');
     validateObsId(request.obsId);
-    this.digests.warm(1);
+    // The run's digest thread boots while the products are listed, if the run is this process's
+    // (an API node without local workers leaves runs to the workers: no thread for nothing).
+    if (this.jobs.runsLocally) this.digests.warm(1);
     const selection = request.productFilenames ? validateProductSelection(request.productFilenames) : null;
     // A selection is checked against the product list now, so unknown names are the caller's 422.
     const selected = selection ? await this.listSelection(request.obsId, selection, undefined, request.source ?? 'mast') : undefined;

@@ -171,6 +171,11 @@ export class JobService {
     this.log = options.logger ?? silent;
   }
 
+  /** Whether this process runs jobs (false: an API node that only queues them for workers). */
+  get runsLocally(): boolean {
+    return this.o.runLocally ?? true;
+  }
+
   // ------------------------------------------------------------------------------------------
   // Life cycle
 
@@ -179,7 +184,7 @@ export class JobService {
     if (this.started) return;
     this.started = true;
     if (this.o.recoverOnStart ?? true) await this.recover();
-    if (this.o.runLocally ?? true) await this.backend.start(this.runner, this.failStart);
+    if (this.runsLocally) await this.backend.start(this.runner, this.failStart);
   }
 
   private async recover(): Promise<void> {

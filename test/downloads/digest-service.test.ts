@@ -2,6 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ContentDigest } from '../../src/downloads/content-digest.js';
 import { DigestService, feedFile, sharedBuffers, type StreamDigest } from '../../src/downloads/digest-service.js';
 import type { WriteOutcome } from '../../src/downloads/write-thread.js';
@@ -109,6 +110,32 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
     } finally {
       await tmp.remove();
     }
+  });
+
+  it('no thread can be made (new Worker throws ERR_WORKER_INIT_FAILED, EAGAIN): warm does not throw, digests hash here, the next use makes the thread', async () => {
+    let refuse = true;
+    let made = 0;
+    const service = new DigestService({
+      threads: 1,
+      startThread: (source, options) => {
+        if (refuse) throw Object.assign(new Error('EAGAIN'), { code: 'ERR_WORKER_INIT_FAILED' });
+        made++;
+        return new Worker(source, options);
+      },
+    });
+    services.push(service);
+    assert.doesNotThrow(() => service.warm(1));
+    const here = service.create();
+    await here.update(Buffer.from('abc'));
+    assert.equal(here.updateAndWrite, undefined, 'hashed on this thread');
+    assert.equal((await here.finish()).sha256, sha256(Buffer.from('abc')));
+    // Threads again (the machine's load went down): the thread is made, not given up for good.
+    refuse = false;
+    const there = service.create();
+    await there.update(Buffer.from('def'));
+    assert.equal(typeof there.updateAndWrite, 'function', 'hashed on the digest thread');
+    assert.equal((await there.finish()).sha256, sha256(Buffer.from('def')));
+    assert.equal(made, 1);
   });
 
   it('writes and hashes on the digest thread (updateAndWrite): bytes at their positions, then a failed write stops the later ones', async () => {

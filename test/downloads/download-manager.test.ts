@@ -4,7 +4,9 @@ import { mkdir, readFile, stat, utimes, writeFile, readdir } from 'node:fs/promi
 import { join } from 'node:path';
 import { DownloadManager, downloadJobOf, type DownloadManagerOptions } from '../../src/downloads/download-manager.js';
 import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
-import { MemoryJobStore, type JobRecord, type JobState } from '../../src/jobs/index.js';
+import { InProcessBackend, JobHandlerRegistry, JobService, MemoryJobStore, type JobRecord, type JobState } from '../../src/jobs/index.js';
+import { DigestService } from '../../src/downloads/digest-service.js';
+import { Worker } from 'node:worker_threads';
 import { jobToJson } from '../../src/downloads/job.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
 import type { Job } from '../../src/downloads/job.js';
@@ -102,6 +104,41 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const p = m.progress(done);
     assert.equal(p.percent, 100);
     assert.equal(p.isFinished, true);
+  });
+
+  it('no thread can be made when a job is created (ERR_WORKER_INIT_FAILED, EAGAIN on a loaded machine): the job is created and completes, hashed on this thread', async () => {
+    let tries = 0;
+    const digests = new DigestService({
+      startThread: () => {
+        tries++;
+        throw Object.assign(new Error('EAGAIN'), { code: 'ERR_WORKER_INIT_FAILED' });
+      },
+    });
+    const m = manager(join(tmp.dir, 'no-threads'), { digests });
+    await m.start();
+    const obs = observation([30_000, 9_000]);
+    const job = await m.createJob({ obsId: obs.obsId, productFilenames: [...obs.data.keys()] });
+    const done = await m.waitUntilSettled(job.id);
+    assert.equal(done.status, 'complete');
+    await assertFilesIdentical(done, obs.data);
+    assert.ok(tries > 0, 'a thread was asked for');
+  });
+
+  it('an API node that runs no jobs (runLocally false) starts no digest thread for the jobs it creates', async () => {
+    let tries = 0;
+    const digests = new DigestService({ startThread: (source, options) => (tries++, new Worker(source, options)) });
+    const dir = join(tmp.dir, 'api-node');
+    const jobs = new JobService({
+      store: new MemoryJobStore(), backend: new InProcessBackend({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry(), dataDir: dir, runLocally: false,
+    });
+    const m = manager(dir, { digests, jobs });
+    await m.start();
+    await jobs.start();
+    const obs = observation([1_000]);
+    const job = await m.createJob({ obsId: obs.obsId, productFilenames: [...obs.data.keys()] });
+    assert.equal((await m.jobs.store.get(job.id))?.state, 'queued');
+    assert.equal(tries, 0);
+    await jobs.close();
   });
 
   it('fails only the product that answers 404, with a clear message, and completes the others', async () => {
