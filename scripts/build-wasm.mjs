@@ -2,7 +2,8 @@
 // Builds the project's C sources into WebAssembly and writes each, base64-encoded, to a TS module
 // next to it (so tsc carries it into dist/ and nothing needs a C compiler to build or run the
 // engine): src/fits/compression/wasm/codecs.c -> codecs-wasm.ts (CODECS_WASM_BASE64) and
-// src/imaging/wasm/count.c -> count-wasm.ts (COUNT_WASM_BASE64). Run after editing a .c file and
+// src/imaging/wasm/count.c -> count-wasm.ts (COUNT_WASM_BASE64), src/fits/wasm/sum.c -> sum-wasm.ts
+// (SUM_WASM_BASE64: imports a shared memory, see sum.c). Run after editing a .c file and
 // commit both files.
 // Needs clang with the wasm32 target and wasm-ld (Debian: apt-get install clang-14 lld-14).
 // Usage: node scripts/build-wasm.mjs [--check]   (--check: fail if a committed module differs)
@@ -16,6 +17,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const targets = [
   { dir: 'src/fits/compression/wasm', name: 'codecs', constant: 'CODECS_WASM_BASE64' },
   { dir: 'src/imaging/wasm', name: 'count', constant: 'COUNT_WASM_BASE64' },
+  // The memory comes from the caller and is shared between threads (the download buffers); no C
+  // stack in it (the one function keeps its values in wasm locals).
+  { dir: 'src/fits/wasm', name: 'sum', constant: 'SUM_WASM_BASE64', extra: ['-matomics', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296', '-Wl,-z,stack-size=0'] },
 ];
 const clang = ['clang-14', 'clang'].find((c) => spawnSync(c, ['--version']).status === 0);
 if (!clang) {
@@ -25,12 +29,12 @@ if (!clang) {
 const tmp = mkdtempSync(join(tmpdir(), 'build-wasm-'));
 let stale = 0;
 try {
-  for (const { dir: rel, name, constant } of targets) {
+  for (const { dir: rel, name, constant, extra = [] } of targets) {
     const dir = join(root, rel);
     const out = join(tmp, `${name}.wasm`);
     const flags = ['--target=wasm32', '-O3', '-ffp-contract=off', '-nostdlib', '-mbulk-memory', '-msimd128', '-Wall', '-Wextra', '-Werror'];
     const link = ['-Wl,--no-entry', '-Wl,--export=__heap_base', '-Wl,--strip-all'];
-    const run = spawnSync(clang, [...flags, ...link, '-o', out, join(dir, `${name}.c`)], { stdio: 'inherit' });
+    const run = spawnSync(clang, [...flags, ...link, ...extra, '-o', out, join(dir, `${name}.c`)], { stdio: 'inherit' });
     if (run.status !== 0) process.exit(run.status ?? 1);
     const b64 = readFileSync(out).toString('base64');
     const lines = b64.match(/.{1,100}/g) ?? [];

@@ -18,6 +18,8 @@ import { ContentDigest, type DigestResult } from './content-digest.js';
 import type { FileLayer, ReadableFile } from './file-layer.js';
 import { BOOT_TIMEOUT_MS, giveUpIfSilent } from './thread-boot.js';
 import { WRITE_PIECE, type WriteOutcome } from './write-thread.js';
+import { sharedWasmMemory, sumHeapStart } from '../fits/ones-sum.js';
+import type { WasmMemory } from '../core/wasm-module.js';
 
 export interface StreamDigest {
   update(data: Uint8Array): Promise<void>;
@@ -59,7 +61,8 @@ export interface StreamDigest {
 }
 
 export type DigestRequest =
-  | { op: 'update'; id: number; buffer: ArrayBufferLike; offset: number; length: number; write?: { fd: number; position: number; piece: number } }
+  // `inPool`: the bytes lie in sharedBuffers' wasm memory (the thread has it): no buffer is sent
+  | { op: 'update'; id: number; buffer?: ArrayBufferLike; inPool?: true; offset: number; length: number; write?: { fd: number; position: number; piece: number } }
   | { op: 'updateFromFile'; id: number; fd: number; position: number; length: number }
   | { op: 'finish'; id: number; seq: number }
   | { op: 'drop'; id: number; seq: number };
@@ -149,7 +152,8 @@ class DigestThread {
     const source = this.file.endsWith('.ts') ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${url}))` : `import(${url})`;
     let worker: Worker;
     try {
-      worker = this.startThread(source, { eval: true, workerData: { state: this.state } });
+      // The pool's wasm memory: the thread sums the FITS checksum of pool buffers in place.
+      worker = this.startThread(source, { eval: true, workerData: { state: this.state, poolMemory: sharedBuffers.wasmMemory() } });
     } catch {
       return undefined;
     }
@@ -320,7 +324,7 @@ export class DigestService {
         let message: DigestRequest & { op: 'update' };
         let transfer: ArrayBuffer[] | undefined;
         if (data.buffer instanceof SharedArrayBuffer) {
-          message = { op: 'update', id, buffer: data.buffer, offset: data.byteOffset, length: data.length };
+          message = { op: 'update', id, ...sharedBuffers.where(data) };
         } else {
           // A fresh copy (Buffer#slice would be a view into a pooled allocation).
           const copy = new Uint8Array(data.length);
@@ -341,7 +345,7 @@ export class DigestService {
         }
         bytes += data.length;
         const write = { fd, position, piece: WRITE_PIECE };
-        const reply = await thread.update(worker, { op: 'update', id, buffer: data.buffer, offset: data.byteOffset, length: data.length, write }, id, !lazy);
+        const reply = await thread.update(worker, { op: 'update', id, ...sharedBuffers.where(data), write }, id, !lazy);
         if (reply.error) broken = true;
         // A reply without the write's outcome: the thread died (or never wrote); written elsewhere.
         return reply.written;
@@ -413,17 +417,52 @@ const FEED_PIECE = 2 * 1024 * 1024;
  * Reusable shared-memory buffers. They must be reused, not left to the garbage collector: once
  * the digest worker has seen a SharedArrayBuffer, its memory lives until both threads collect it,
  * and the worker's small heap is rarely collected.
+ *
+ * The first `keep` buffers are slots of one shared WebAssembly memory (made on first use; its
+ * pages cost memory only once touched), which the digest threads are given: they sum a slot's
+ * FITS checksum in place (src/fits/ones-sum.ts) instead of copying it into wasm memory first
+ * (~0.06 CPU s/GiB, session 13). Beyond those, and where WebAssembly is missing, plain
+ * SharedArrayBuffers, as before.
  */
 export class SharedBufferPool {
   private readonly free: Buffer[] = [];
+  private readonly freeSlots: Buffer[] = [];
+  private memory: (WasmMemory & { readonly buffer: SharedArrayBuffer }) | null | undefined;
+  private slotsMade = 0;
+  private firstSlot = 0;
   constructor(readonly size: number, private readonly keep = 32) {}
 
+  /** The memory the slots live in (undefined where WebAssembly or shared memory is missing). */
+  wasmMemory(): WasmMemory | undefined {
+    if (this.memory === undefined) {
+      try {
+        // Slots start at a page boundary above sum.c's low addresses.
+        this.firstSlot = Math.ceil(sumHeapStart() / 65_536) * 65_536;
+        this.memory = sharedWasmMemory((this.firstSlot + this.keep * this.size) / 65_536);
+      } catch {
+        this.memory = null;
+      }
+    }
+    return this.memory ?? undefined;
+  }
+
   take(): Buffer {
+    const slot = this.freeSlots.pop();
+    if (slot) return slot;
+    const memory = this.wasmMemory() as { readonly buffer: SharedArrayBuffer } | undefined;
+    if (memory && this.slotsMade < this.keep) return Buffer.from(memory.buffer, this.firstSlot + this.size * this.slotsMade++, this.size);
     return this.free.pop() ?? Buffer.from(new SharedArrayBuffer(this.size));
   }
 
   give(buf: Buffer): void {
-    if (buf.length === this.size && this.free.length < this.keep) this.free.push(buf);
+    if (this.memory && buf.buffer === this.memory.buffer) this.freeSlots.push(buf);
+    else if (buf.length === this.size && this.free.length < this.keep) this.free.push(buf);
+  }
+
+  /** How an update message names shared bytes: a place in the pool's memory, or their buffer. */
+  where(data: Uint8Array): { buffer?: ArrayBufferLike; inPool?: true; offset: number; length: number } {
+    if (this.memory && data.buffer === this.memory.buffer) return { inPool: true, offset: data.byteOffset, length: data.length };
+    return { buffer: data.buffer, offset: data.byteOffset, length: data.length };
   }
 }
 

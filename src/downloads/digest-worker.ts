@@ -18,6 +18,8 @@ import { ContentDigest } from './content-digest.js';
 import { FAILURES, HANDLED, WAKE_AT, type DigestRequest, type DigestReply } from './digest-service.js';
 import type { WriteOutcome } from './write-thread.js';
 import { BACKGROUND_NICE, lowerThreadPriority } from './thread-priority.js';
+import { sumInPlaceOver } from '../fits/ones-sum.js';
+import type { WasmMemory } from '../core/wasm-module.js';
 
 const port = parentPort;
 if (!port) throw new Error('digest-worker must run in a worker thread');
@@ -52,6 +54,13 @@ let scratch: Buffer | undefined;
 
 // Shared with DigestService's thread: finished updates are counted there, not answered one by one.
 const shared = (workerData as { state?: Int32Array } | null)?.state;
+// The download buffers' memory (SharedBufferPool): their FITS sums are taken in place.
+const poolMemory = (workerData as { poolMemory?: WasmMemory } | null)?.poolMemory;
+try {
+  if (poolMemory) sumInPlaceOver(poolMemory);
+} catch {
+  // no in-place sums here: the pool's bytes are copied into wasm memory as other bytes are
+}
 const state = shared instanceof Int32Array ? shared : new Int32Array(new SharedArrayBuffer(3 * 4));
 let handled = 0;
 
@@ -77,7 +86,9 @@ port.on('message', (m: DigestRequest) => {
     const n = handled + 1;
     let written: WriteOutcome | undefined;
     try {
-      const bytes = new Uint8Array(m.buffer, m.offset, m.length);
+      const source = m.inPool ? poolMemory?.buffer : m.buffer;
+      if (!source) throw new Error('an update without its bytes');
+      const bytes = new Uint8Array(source, m.offset, m.length);
       if (m.write) written = write(m.id, m.write.fd, bytes, m.write.position, m.write.piece);
       let d = digests.get(m.id);
       if (!d) digests.set(m.id, (d = new ContentDigest()));

@@ -5,7 +5,7 @@
  * (0xFFFFFFFF). Sums are computed in bounded bands so a gigabyte HDU costs a few MiB.
  */
 import { BLOCK_LENGTH } from './card.js';
-import { wasmOnesSum } from './compression/wasm.js';
+import { wasmOnesSum } from './ones-sum.js';
 import type { FitsFile, Hdu } from './file.js';
 import type { Header } from './header.js';
 
@@ -45,7 +45,7 @@ export class OnesComplementSum {
   }
 
   private addAligned(bytes: Uint8Array): void {
-    // WebAssembly (SIMD, codecs.c ones_sum) adds the words: no copy into a swappable buffer, no byte swap
+    // WebAssembly (SIMD, sum.c ones_sum via ones-sum.ts) adds the words: no copy into a swappable buffer, no byte swap
     const s = wasmOnesSum(bytes);
     if (s !== 0) this.nonzero = true;
     this.acc = (this.acc + (s % MOD)) % MOD;

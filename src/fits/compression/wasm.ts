@@ -11,7 +11,6 @@ import { alignUp as align, compileWasm, ensureMemory, heapStart, instantiateWasm
 
 interface CodecExports extends WasmHeapExports {
   rice_decode(buf: number, len: number, count: number, blocksize: number, bytepix: number, out: number): number;
-  ones_sum(buf: number, words: number): number;
   dequantize(input: number, n: number, out: number, wide: number, method: number, scale: number, zero: number, hasBlank: number, blank: number, rand: number, iseed: number): void;
   hc_work_bytes(nx: number, ny: number): number;
   plio_decode(list: number, first: number, length: number, count: number, out: number): number;
@@ -178,27 +177,4 @@ export function wasmPlioDecode(list: Uint8Array, first: number, length: number, 
   const status = c.plio_decode(inPtr, first, length, out.length, outPtr);
   if (status === 0) out.set(new Int32Array(buffer, outPtr, out.length));
   return status;
-}
-
-/** Bytes copied into linear memory per ones_sum call (a 2 MiB download buffer goes in two). */
-const SUM_PIECE = 1 << 20;
-
-/**
- * The ones' complement sum of the big-endian 32-bit words of `bytes` (length a multiple of 4),
- * folded to 32 bits with end-around carries (codecs.c ones_sum): 0 only when every word is 0,
- * 0xFFFFFFFF for a nonzero sum that is 0 modulo 2^32 - 1.
- */
-export function wasmOnesSum(bytes: Uint8Array): number {
-  const c = instance();
-  const ptr = heapBase;
-  let buffer = ensureMemory(c.memory, ptr + Math.min(SUM_PIECE, bytes.length));
-  let total = 0;
-  for (let pos = 0; pos < bytes.length; pos += SUM_PIECE) {
-    const piece = bytes.subarray(pos, Math.min(bytes.length, pos + SUM_PIECE));
-    if (buffer.byteLength === 0) buffer = c.memory.buffer; // detached by a grow elsewhere (not expected)
-    new Uint8Array(buffer, ptr, piece.length).set(piece);
-    total += c.ones_sum(ptr, piece.length >>> 2) >>> 0;
-    if (total > 0xffffffff) total -= 0xffffffff; // end-around carry: stays nonzero
-  }
-  return total;
 }
