@@ -30,6 +30,22 @@ function isConnectionWaitTimeout(err: unknown): boolean {
   return message === 'timeout exceeded when trying to connect' || message === 'Connection terminated due to connection timeout';
 }
 
+/** Errno codes of a connection that could not be opened or was cut. */
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** SQLSTATEs of a server that cannot take work now: shutting down, starting up, out of connection slots. */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/**
+ * The server refused or cut the connection (not the statement's fault): pg's own messages for a
+ * lost connection, a socket errno, SQLSTATE class 08 (connection exception) or the states above.
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_ERRNOS.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  return /^Connection terminated|is not queryable$/.test(err.message);
+}
+
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 function bind(params: readonly SqlValue[]): unknown[] {
@@ -70,8 +86,14 @@ export class PostgresDatabase extends PgQueryable implements Database {
     const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, connectionTimeoutMillis: waitMs });
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
-    // A wait for a connection that ran out: the catalogued 503, and a line saying how busy the pool was.
+    // A wait for a connection that ran out: the catalogued 503, and a line saying how busy the pool
+    // was. A connection refused or cut (the server restarting, full, a reset socket): 503 too, so
+    // the client retries, instead of "Internal server error" (session 13).
     const waited = (err: unknown): unknown => {
+      if (isConnectionFailure(err)) {
+        options.logger?.warn({ database: redactUrl(url), reason: (err as Error).message, code: (err as { code?: unknown }).code }, 'database connection failed (DB_UNAVAILABLE)');
+        return new EngineError('DB_UNAVAILABLE', catalogueMessage('DB_UNAVAILABLE'), 503, { cause: err, headers: { 'retry-after': '2' } });
+      }
       if (!isConnectionWaitTimeout(err)) return err;
       options.logger?.warn({ database: redactUrl(url), waitedMs: waitMs, connections: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, reason: (err as Error).message },
         'no database connection within the wait (DB_POOL_TIMEOUT)');
@@ -81,8 +103,23 @@ export class PostgresDatabase extends PgQueryable implements Database {
     this.pool = pool;
   }
 
-  private async connect(): Promise<pg.PoolClient> {
-    return this.pool.connect().catch((err: unknown) => Promise.reject(this.waited(err)));
+  /**
+   * A connection of our own until `release`. pg-pool drops its error listener while a client is
+   * checked out, and a client whose server cuts it (a restart, pg_terminate_backend) emits 'error':
+   * without a listener that is an uncaught exception that ends the process. The statement in
+   * flight rejects with the same error; the pool drops the broken client when it comes back.
+   */
+  private async connect(): Promise<{ client: pg.PoolClient; release: () => void }> {
+    const client = await this.pool.connect().catch((err: unknown) => Promise.reject(this.waited(err)));
+    const onError = (): void => undefined;
+    client.on('error', onError);
+    return {
+      client,
+      release: () => {
+        client.removeListener('error', onError);
+        client.release();
+      },
+    };
   }
 
   get description(): string {
@@ -90,7 +127,11 @@ export class PostgresDatabase extends PgQueryable implements Database {
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.connect();
+    return this.inTransaction(work).catch((err: unknown) => Promise.reject(this.waited(err)));
+  }
+
+  private async inTransaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const { client, release } = await this.connect();
     try {
       await client.query('BEGIN');
       try {
@@ -102,13 +143,13 @@ export class PostgresDatabase extends PgQueryable implements Database {
         throw err;
       }
     } finally {
-      client.release();
+      release();
     }
   }
 
   /** Runs `work` on one connection holding a session advisory lock (migrations). */
   async withAdvisoryLock<T>(key: number, work: (client: Queryable & { script(sql: string): Promise<void> }) => Promise<T>): Promise<T> {
-    const client = await this.connect();
+    const { client, release } = await this.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [key]);
       const q = Object.assign(new PgQueryable(client), { script: async (sql: string) => { await client.query(sql); } });
@@ -118,7 +159,7 @@ export class PostgresDatabase extends PgQueryable implements Database {
         await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {});
       }
     } finally {
-      client.release();
+      release();
     }
   }
 
