@@ -12,7 +12,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, EngineError, NotFoundError } from '../errors.js';
 import { catalogueEntry, catalogueMessage } from '../error-catalogue.js';
 import { toClientError } from '../client-text.js';
 import type { JobBackend, JobRunner, JobStartFailure } from './backend.js';
@@ -22,6 +22,9 @@ import { isActive, isFinished, transition } from './state.js';
 import { StoreWritesUnsupportedError, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
 import type { StorageProvider } from '../storage/provider.js';
 import { copyRecord, isJobId, type JobError, type JobEvent, type JobRecord, type JsonObject } from './types.js';
+
+/** Longest wait for the backend to take a new job's ticket (Redis away: BullMQ waits for ever). */
+const DEFAULT_ENQUEUE_WAIT_MS = 10_000;
 
 export interface JobLogger {
   info(obj: object, msg?: string): void;
@@ -53,6 +56,8 @@ export interface JobServiceOptions {
    * distributed backend with stalled-job detection sets false (workers elsewhere may still run them).
    */
   readonly recoverOnStart?: boolean;
+  /** Longest wait for the backend to take a new job's ticket before the job is withdrawn (JOB_QUEUE_UNAVAILABLE; default 10 s). */
+  readonly enqueueWaitMs?: number;
   /** First wait before writing the end of a run again when the store failed (default 500 ms, doubling to 30 s). */
   readonly storeRetryMs?: number;
   /**
@@ -256,8 +261,50 @@ export class JobService {
     };
     await this.store.insert(job);
     this.publish('created', job);
-    await this.enqueue(job);
+    await this.enqueueNew(job);
     return copyRecord(job);
+  }
+
+  /**
+   * Queues a job just inserted, or takes its record back: a record no queue holds a ticket of is
+   * a job that never runs (or, on Redis, runs only when the next sweep finds it). The queue may
+   * refuse (a Redis error reply) or not answer (Redis away: BullMQ's commands wait for it for
+   * ever), so the wait is bounded; then the record is withdrawn and the caller gets the catalogued
+   * 503 to retry. A ticket that still reaches the queue later finds no queued record and ends.
+   */
+  private async enqueueNew(job: JobRecord): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waitMs = this.o.enqueueWaitMs ?? DEFAULT_ENQUEUE_WAIT_MS;
+    try {
+      await Promise.race([
+        this.enqueue(job),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`the job queue did not answer in ${waitMs} ms`)), waitMs);
+        }),
+      ]);
+      return;
+    } catch (err) {
+      const withdrawn = await this.withdraw(job).catch((e: unknown) => {
+        // The store failed too: the record stays queued and the backend's sweep queues it later.
+        this.log.warn({ err: e, jobId: job.id }, 'could not withdraw a job the queue did not take');
+        return true;
+      });
+      // Taken meanwhile by a worker: the ticket did reach the queue, and the job runs.
+      if (!withdrawn) return;
+      this.log.warn({ err, jobId: job.id, kind: job.kind }, 'job not queued (JOB_QUEUE_UNAVAILABLE)');
+      throw new EngineError('JOB_QUEUE_UNAVAILABLE', catalogueMessage('JOB_QUEUE_UNAVAILABLE'), 503, { cause: err, headers: { 'retry-after': '2' } });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Removes a queued record no run has taken; false when it is no longer queued (a run took it). */
+  private async withdraw(job: JobRecord): Promise<boolean> {
+    const gone: JobRecord = { ...copyRecord(job), state: 'cancelled', stage: 'Not queued', updatedAt: new Date().toISOString() };
+    if (!(await this.store.update(gone, ['queued']))) return false;
+    await this.store.delete(job.id);
+    this.publish('removed', gone);
+    return true;
   }
 
   /**

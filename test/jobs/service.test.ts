@@ -243,4 +243,44 @@ describe('JobService with a failing store', () => {
       await cleanup();
     }
   });
+
+  it('a queue that refuses or does not answer: submit answers JOB_QUEUE_UNAVAILABLE (503, Retry-After) and leaves no record; a ticket that arrived (the job taken) is a job', async () => {
+    const { dir, cleanup } = await tempDir();
+    let mode: 'refuse' | 'silent' | 'taken' = 'refuse';
+    const store = new MemoryJobStore();
+    class FlakyQueue extends InProcessBackend {
+      override async enqueue(ticket: Parameters<InProcessBackend['enqueue']>[0]): Promise<void> {
+        if (mode === 'refuse') throw new Error('OOM command not allowed when used memory > maxmemory');
+        if (mode === 'silent') return new Promise<void>(() => undefined); // Redis away: BullMQ waits
+        // The add reached Redis and a worker took the ticket, but the answer never came back.
+        const record = (await store.get(ticket.id))!;
+        await store.update({ ...record, state: 'running' }, ['queued']);
+        return new Promise<void>(() => undefined);
+      }
+    }
+    const registry = new JobHandlerRegistry().register(echo);
+    const jobs = new JobService({ store, backend: new FlakyQueue({ compute: 1, transfer: 1 }), handlers: registry, dataDir: dir, enqueueWaitMs: 50 });
+    await jobs.start();
+    const events: JobEvent[] = [];
+    jobs.subscribe(undefined, (e) => events.push(e));
+    try {
+      for (const m of ['refuse', 'silent'] as const) {
+        mode = m;
+        const err = await jobs.submit('echo', { a: 1 }).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof Error && 'code' in err, `${m}: an EngineError`);
+        const e = err as Error & { code: string; httpStatus: number; headers: Record<string, string> };
+        assert.equal(e.code, 'JOB_QUEUE_UNAVAILABLE');
+        assert.equal(e.httpStatus, 503);
+        assert.equal(e.headers['retry-after'], '2');
+        assert.equal((await store.list({})).total, 0, `${m}: no record left that no queue holds`);
+      }
+      assert.deepEqual(events.map((e) => e.type), ['created', 'removed', 'created', 'removed']);
+      mode = 'taken';
+      const job = await jobs.submit('echo', { a: 2 });
+      assert.equal((await store.get(job.id))?.state, 'running');
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
 });
