@@ -40,6 +40,9 @@ export async function serve(start: (settings: Settings) => Promise<Engine>, env:
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Every pool thread started and warm before the first request: a request that met a starting
+  // thread waited for it, and the start-up's CPU delayed the event loop (WorkerPool.warmUp).
+  await ctx.pool.warmUp();
   await app.listen({ port: ctx.settings.port, host: ctx.settings.host });
 }
 

@@ -128,6 +128,20 @@ export class WorkerPool {
     return this.waiting.length + this.piscina.queueSize;
   }
 
+  /**
+   * Starts every thread and resolves once each has loaded the engine's modules and finished its
+   * warm-up (worker.ts, `warmTask`): one ping per thread, each held until all have arrived. Two
+   * threads' start-up took 2.7-2.9 CPU-s under tsx (module compilation, the warm-ups, V8's
+   * background compiles and collections on the process's platform threads): on 2 cores the main
+   * thread waits for a core meanwhile, and a request that meets a starting thread waits for it
+   * (docs/benchmarks.md, issue #20, session 13). Call it before serving.
+   */
+  async warmUp(timeoutMs = 30_000): Promise<void> {
+    const meet = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+    meet[1] = this.maxThreads;
+    await Promise.all(Array.from({ length: this.maxThreads }, () => this.run('ping', { meet, meetTimeoutMs: timeoutMs })));
+  }
+
   stats(): PoolStats {
     return { active: this.active, queued: this.queueSize, threads: this.piscina.threads.length, stopped: this.stopped, cancelled: this.cancelled, terminated: this.terminated };
   }

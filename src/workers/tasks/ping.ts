@@ -1,8 +1,11 @@
 /**
  * A trivial task used by /health to prove the pool answers; `spinMs` busy-waits and `echoBytes`
- * answers that many bytes (0, 1, 2, ... 255, 0, ...) as `bytes` (both for tests).
+ * answers that many bytes (0, 1, 2, ... 255, 0, ...) as `bytes` (both for tests). `meet` (shared
+ * memory: [arrived, expected]) holds the thread until `expected` pings have arrived, each on its
+ * own thread since a held thread takes no other task (WorkerPool.warmUp), or `meetTimeoutMs` passed.
  */
-export function ping(payload: { spinMs?: number; echoBytes?: number } = {}): { pong: true; threadId: number; bytes?: Uint8Array } {
+export function ping(payload: { spinMs?: number; echoBytes?: number; meet?: Int32Array; meetTimeoutMs?: number } = {}): { pong: true; threadId: number; bytes?: Uint8Array } {
+  if (payload.meet) meetAll(payload.meet, payload.meetTimeoutMs ?? 30_000);
   const until = Date.now() + Math.max(0, Math.min(payload.spinMs ?? 0, 60_000));
   while (Date.now() < until) {
     // busy on purpose: proves long work does not block the main thread
@@ -11,6 +14,19 @@ export function ping(payload: { spinMs?: number; echoBytes?: number } = {}): { p
   const bytes = new Uint8Array(Math.max(0, Math.min(payload.echoBytes, 1 << 24)));
   for (let i = 0; i < bytes.length; i++) bytes[i] = i & 255;
   return { pong: true, threadId: threadIdOf(), bytes };
+}
+
+function meetAll(meet: Int32Array, timeoutMs: number): void {
+  const until = Date.now() + timeoutMs;
+  const expected = Atomics.load(meet, 1);
+  let arrived = Atomics.add(meet, 0, 1) + 1;
+  if (arrived >= expected) Atomics.notify(meet, 0);
+  while (arrived < expected) {
+    const left = until - Date.now();
+    if (left <= 0) return;
+    Atomics.wait(meet, 0, arrived, left);
+    arrived = Atomics.load(meet, 0);
+  }
 }
 
 function threadIdOf(): number {
