@@ -201,7 +201,7 @@ export const ERROR_CATALOGUE = {
   JOB_NOT_COMPLETED: e(409, 'jobs', 'The job has no result yet (or was cancelled).'),
   JOB_SERVICE_CLOSED: e(409, 'jobs', 'The job service is shutting down.'),
   JOB_INTERRUPTED: e(500, 'jobs', 'The job was cut by service restarts too many times.'),
-  JOB_QUEUE_UNAVAILABLE: e(503, 'jobs', 'The job queue (Redis) refused a new job or did not take it within 10 s: the job was not created (its record withdrawn, so no job waits that no worker will run). Retry-After says when to retry.', 'The job queue is unavailable; try again'),
+  JOB_QUEUE_UNAVAILABLE: e(503, 'jobs', 'The job queue (Redis) refused a new or resumed job or did not take it within 10 s: a new job was not created (its record withdrawn), a resumed one is paused (or failed) again as it was, so no job waits queued that no worker will run. Retry-After says when to retry.', 'The job queue is unavailable; try again'),
   JOB_START_FAILED: e(500, 'jobs', 'A worker could not start the job JOB_START_ATTEMPTS times in a row (20 by default; the job store failed as it was taken; in-process or on Redis workers): the job is failed instead of retried for ever; retry it once the store answers.', 'The job could not be started (the job store kept failing); retry it'),
   JOB_OUTPUT_NOT_FOUND: e(404, 'jobs', 'No output with this name, or its file is gone.'),
   JOB_OUTPUT_NOT_PREVIEWABLE: e(415, 'jobs', 'Only FITS and image outputs can be previewed.'),

@@ -272,7 +272,17 @@ export class JobService {
    * ever), so the wait is bounded; then the record is withdrawn and the caller gets the catalogued
    * 503 to retry. A ticket that still reaches the queue later finds no queued record and ends.
    */
-  private async enqueueNew(job: JobRecord): Promise<void> {
+  private enqueueNew(job: JobRecord): Promise<void> {
+    return this.enqueueOrUndo(job, () => this.withdraw(job), 'could not withdraw a job the queue did not take');
+  }
+
+  /**
+   * Queues `job` within the bounded wait, or undoes what made it queued: `undo` resolves false when
+   * the record is no longer queued (a worker took it: the ticket did arrive, and the job runs).
+   * Otherwise the caller gets JOB_QUEUE_UNAVAILABLE (503, Retry-After). If `undo` itself fails (the
+   * store too), the record stays queued and the backend's sweep queues it later.
+   */
+  private async enqueueOrUndo(job: JobRecord, undo: () => Promise<boolean>, undoFailed: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const waitMs = this.o.enqueueWaitMs ?? DEFAULT_ENQUEUE_WAIT_MS;
     try {
@@ -284,13 +294,11 @@ export class JobService {
       ]);
       return;
     } catch (err) {
-      const withdrawn = await this.withdraw(job).catch((e: unknown) => {
-        // The store failed too: the record stays queued and the backend's sweep queues it later.
-        this.log.warn({ err: e, jobId: job.id }, 'could not withdraw a job the queue did not take');
+      const undone = await undo().catch((e: unknown) => {
+        this.log.warn({ err: e, jobId: job.id }, undoFailed);
         return true;
       });
-      // Taken meanwhile by a worker: the ticket did reach the queue, and the job runs.
-      if (!withdrawn) return;
+      if (!undone) return;
       this.log.warn({ err, jobId: job.id, kind: job.kind }, 'job not queued (JOB_QUEUE_UNAVAILABLE)');
       throw new EngineError('JOB_QUEUE_UNAVAILABLE', catalogueMessage('JOB_QUEUE_UNAVAILABLE'), 503, { cause: err, headers: { 'retry-after': '2' } });
     } finally {
@@ -355,14 +363,24 @@ export class JobService {
     const job = await this.require(id);
     if (job.state === 'queued' || job.state === 'running') return job;
     const from = job.state;
+    const before = copyRecord(job);
     transition(job, 'queued');
     job.stage = 'Queued';
     job.error = null;
     if (from === 'failed') job.attempts = 0;
     if (!(await this.store.update(job, [from]))) throw new ConflictError(`Job ${id} changed meanwhile; try again`, 'JOB_CHANGED');
     this.publish('state', job);
-    await this.enqueue(job);
+    // As for submit: a queued record without a ticket would wait for the sweep (30 s on Redis).
+    await this.enqueueOrUndo(job, () => this.putBack(before), 'could not put back a job the queue did not take');
     return copyRecord(job);
+  }
+
+  /** Puts a resumed record back as it was (paused or failed) if it is still queued (no run took it). */
+  private async putBack(before: JobRecord): Promise<boolean> {
+    const back: JobRecord = { ...copyRecord(before), updatedAt: new Date().toISOString() };
+    if (!(await this.store.update(back, ['queued']))) return false;
+    this.publish('state', back);
+    return true;
   }
 
   /**

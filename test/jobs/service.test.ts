@@ -283,4 +283,62 @@ describe('JobService with a failing store', () => {
       await cleanup();
     }
   });
+
+  it('a queue that refuses or does not answer on resume: JOB_QUEUE_UNAVAILABLE (503, Retry-After) and the record is paused again as it was; a ticket that arrived (the job taken) is a run', async () => {
+    const { dir, cleanup } = await tempDir();
+    let mode: 'ok' | 'refuse' | 'silent' | 'taken' = 'ok';
+    const store = new MemoryJobStore();
+    class FlakyQueue extends InProcessBackend {
+      override async enqueue(ticket: Parameters<InProcessBackend['enqueue']>[0]): Promise<void> {
+        if (mode === 'ok') return super.enqueue(ticket);
+        if (mode === 'refuse') throw new Error('OOM command not allowed when used memory > maxmemory');
+        if (mode === 'silent') return new Promise<void>(() => undefined); // Redis away: BullMQ waits
+        const record = (await store.get(ticket.id))!;
+        await store.update({ ...record, state: 'running' }, ['queued']);
+        return new Promise<void>(() => undefined);
+      }
+    }
+    const running = gate();
+    const dl: JobHandler = {
+      kind: 'dl',
+      pausable: true,
+      async run({ signal, checkpoint }) {
+        checkpoint({ bytes: 100 });
+        running.open();
+        await untilAborted(signal);
+        return {};
+      },
+    };
+    const jobs = new JobService({ store, backend: new FlakyQueue({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry().register(dl), dataDir: dir, enqueueWaitMs: 50 });
+    await jobs.start();
+    try {
+      const job = await jobs.submit('dl', {});
+      await running.wait;
+      const paused = await jobs.pause(job.id);
+      assert.equal(paused.state, 'paused');
+      const events: JobEvent[] = [];
+      jobs.subscribe(undefined, (e) => events.push(e));
+      for (const m of ['refuse', 'silent'] as const) {
+        mode = m;
+        const err = await jobs.resume(job.id).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof Error && 'code' in err, `${m}: an EngineError`);
+        const e = err as Error & { code: string; httpStatus: number; headers: Record<string, string> };
+        assert.equal(e.code, 'JOB_QUEUE_UNAVAILABLE');
+        assert.equal(e.httpStatus, 503);
+        assert.equal(e.headers['retry-after'], '2');
+        const after = await store.get(job.id);
+        assert.equal(after?.state, 'paused', `${m}: paused again, not queued without a ticket`);
+        assert.equal(after?.pauseReason, paused.pauseReason);
+        assert.deepEqual(after?.checkpoint, { bytes: 100 });
+      }
+      assert.deepEqual(events.map((e) => `${e.type}:${e.job.state}`), ['state:queued', 'state:paused', 'state:queued', 'state:paused']);
+      mode = 'taken';
+      const resumed = await jobs.resume(job.id);
+      assert.equal(resumed.state, 'queued');
+      assert.equal((await store.get(job.id))?.state, 'running', 'taken by a worker meanwhile: not put back');
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
 });
