@@ -42,7 +42,9 @@ export async function serve(start: (settings: Settings) => Promise<Engine>, env:
   process.on('SIGINT', () => stop('SIGINT'));
   // Every pool thread started and warm before the first request: a request that met a starting
   // thread waited for it, and the start-up's CPU delayed the event loop (WorkerPool.warmUp).
-  await ctx.pool.warmUp();
+  // A thread that cannot start (EAGAIN at the process's thread limit) does not keep the service
+  // from serving: the pool answers its own typed error per task and starts threads again later.
+  await ctx.pool.warmUp().catch((err: unknown) => ctx.logger.warn({ err }, 'worker pool warm-up failed; serving anyway'));
   await app.listen({ port: ctx.settings.port, host: ctx.settings.host });
 }
 
