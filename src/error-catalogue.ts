@@ -74,6 +74,7 @@ export const ERROR_CATALOGUE = {
   IO_FAILED: e(500, 'system', 'A disk read or write failed (EIO and other system errors).', 'A disk read or write failed'),
   IO_BUSY: e(503, 'system', 'Too many open files or a busy resource (EMFILE, ENFILE, EBUSY); retry later.', 'The server is out of file handles; try again'),
   DB_POOL_TIMEOUT: e(503, 'system', 'No PostgreSQL connection became free (or could be opened) within DATABASE_POOL_WAIT (10 s): every connection of the pool is busy or the server is slow; logged with the pool\'s counts. Retry-After says when to retry.', 'The database is busy; try again'),
+  THREADS_UNAVAILABLE: e(503, 'system', 'No worker thread could be made for the task (`new Worker` failed with ERR_WORKER_INIT_FAILED, EAGAIN: the machine or container is out of threads, a pids limit or `ulimit -u`): the task did not run. The worker pool makes the thread for a later task once threads are available again. Retry-After says when to retry.', 'The server cannot start a worker thread now; try again'),
   DB_UNAVAILABLE: e(503, 'system', 'PostgreSQL refused or cut the connection (not running, restarting, starting up, out of connection slots, a reset socket): logged with the reason. Retry-After says when to retry.', 'The database is unavailable; try again'),
   DB_BUSY: e(503, 'system', 'The embedded database (SQLite, DATA_DIR/engine.db) stayed locked by another process on the same DATA_DIR (an API node or a worker) for 30 s; Retry-After says when to retry.', 'The database is busy; try again'),
 

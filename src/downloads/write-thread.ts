@@ -13,12 +13,16 @@
  * write here only until it runs), before the thread has answered that it runs, or once the
  * thread failed, goes through libuv in parallel pieces (`writePieces`). A thread that has not
  * answered in 30 s (stuck while it boots) is given up like a digest thread (thread-boot.ts):
- * nothing was posted to it, so nothing waits for it or is written twice (session 12).
+ * nothing was posted to it, so nothing waits for it or is written twice (session 12). A thread
+ * that cannot be made (`new Worker` throws ERR_WORKER_INIT_FAILED, EAGAIN, when the machine is out
+ * of threads) is not a failed thread: writes go through libuv meanwhile and a write `retryMs`
+ * later tries again (before, the thread was given up for the life of the process).
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { BACKGROUND_NICE, lowerThreadPriority } from './thread-priority.js';
 import { BOOT_TIMEOUT_MS, giveUpIfSilent } from './thread-boot.js';
+import type { ThreadStarter } from './digest-service.js';
 
 /** Bytes per write call: small enough for the kernel's cheap low-order page allocations. */
 export const WRITE_PIECE = 64 * 1024;
@@ -69,7 +73,11 @@ parentPort.on('message', (m) => {
 parentPort.postMessage({ ready: true });
 `;
 
-/** The write thread (exported for tests: `program` replaces its source, `bootTimeoutMs` its boot timeout). */
+/**
+ * The write thread (exported for tests: `program` replaces its source, `bootTimeoutMs` its boot
+ * timeout, `startThread` replaces `new Worker`, `retryMs` the wait before a thread that could not
+ * be made is asked for again, default 1 s: a failing `new Worker` per buffer would cost for nothing).
+ */
 export class WriteThread {
   private worker: Worker | undefined;
   private failed = false;
@@ -78,9 +86,11 @@ export class WriteThread {
   /** The thread has answered that it listens: until then a write never waits for it to boot (libuv instead). */
   private ready = false;
   private nextSeq = 1;
+  /** When no thread could be made: not asked for again before this time (ms since the epoch). */
+  private retryAt = 0;
   private readonly waiting = new Map<number, (r: WriteReply | undefined) => void>();
 
-  constructor(private readonly options: { program?: string; bootTimeoutMs?: number } = {}) {}
+  constructor(private readonly options: { program?: string; bootTimeoutMs?: number; startThread?: ThreadStarter; retryMs?: number } = {}) {}
 
   /** `starting` until the thread answers, `failed` once it died or was given up. */
   get state(): 'idle' | 'starting' | 'running' | 'failed' {
@@ -111,12 +121,14 @@ export class WriteThread {
   }
 
   private get(): Worker | undefined {
-    if (this.worker || this.failed) return this.worker;
+    if (this.worker || this.failed || Date.now() < this.retryAt) return this.worker;
     let worker: Worker;
     try {
-      worker = new Worker(this.options.program ?? PROGRAM, { eval: true });
-    } catch {
-      this.failed = true;
+      const source = this.options.program ?? PROGRAM;
+      worker = this.options.startThread ? this.options.startThread(source, { eval: true }) : new Worker(source, { eval: true });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ERR_WORKER_INIT_FAILED') this.retryAt = Date.now() + (this.options.retryMs ?? 1_000);
+      else this.failed = true;
       return undefined;
     }
     let booted = () => {};

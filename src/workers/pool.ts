@@ -16,12 +16,21 @@
  * busy is moved to the back of its skip queue (or, with `stricterFIFO`, newer tasks go to the
  * front), so under a steady load some requests waited many times longer than the rest (issue #20,
  * `npm run bench -- service`).
+ *
+ * No thread: `new Worker` throws ERR_WORKER_INIT_FAILED (EAGAIN) at once when the machine or
+ * container is out of threads. piscina makes its threads in its constructor (minThreads), in
+ * `run` when no thread is free, and again after one ended (minThreads, from an abort or exit
+ * listener: there the throw was an uncaught exception that ended the process). So piscina keeps
+ * no minimum here (the pool starts its threads itself, and a lost one is made again by the next
+ * task that needs it), and a task whose thread cannot be made answers THREADS_UNAVAILABLE (503,
+ * Retry-After) instead of an untyped 500; the next task tries again (docs/jobs.md, eagain13).
  */
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { EngineError } from '../errors.js';
+import { catalogueMessage } from '../error-catalogue.js';
 import { CancelledError } from '../core/cancellation.js';
 import { CONTROL_SLOTS, CONTROL_STARTED, CONTROL_STOP, type TaskMessage, type TaskOutcome } from './worker.js';
 import type { TaskName } from './tasks/index.js';
@@ -42,6 +51,8 @@ export interface WorkerPoolOptions {
    * Start every thread now and keep them while idle (a server): otherwise one starts now and the
    * others on demand, and the request that meets a starting thread waits for its start-up (loading
    * the engine's modules, 100-300 ms), as does one after a minute idle. Default false (the CLI).
+   * A thread lost (terminated for ignoring a stop) is made again by the next task that finds no
+   * free thread.
    */
   readonly keepAllThreads?: boolean;
 }
@@ -70,12 +81,19 @@ export interface PoolStats {
   readonly cancelled: number;
   /** Of those, tasks whose thread had to be terminated (they reached no check in time). */
   readonly terminated: number;
+  /** Tasks answered THREADS_UNAVAILABLE: the thread they needed could not be made (out of threads). */
+  readonly noThread: number;
 }
 
 function workerFilename(): string {
   // Under tsx (tests, `npm run dev`) this module is a .ts file and so is the worker.
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   return fileURLToPath(new URL(`./worker${ext}`, import.meta.url));
+}
+
+/** `new Worker` failed because no thread can be made now (EAGAIN: out of threads), not the task. */
+function isNoThread(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ERR_WORKER_INIT_FAILED';
 }
 
 /** What `run` rejects with once its signal aborted: the reason when it is an Error. */
@@ -92,12 +110,20 @@ export class WorkerPool {
   private stopped = 0;
   private cancelled = 0;
   private terminated = 0;
+  private noThread = 0;
   /** Tasks handed to piscina and not yet ended (at most `maxThreads`). */
   private dispatched = 0;
   /** Tasks waiting for a thread, oldest first; the first `resuming` of them continue a request (`RunOptions.resumes`). */
   private readonly waiting: Array<() => void> = [];
   private resuming = 0;
   private readonly maxThreads: number;
+  /**
+   * Control arrays of tasks piscina had queued when it failed to make their thread: it dropped
+   * their promises, so each is stopped (it ends at once when a thread takes it) and must be taken
+   * before piscina is closed: closing rejects a queued task, and a dropped promise's rejection is
+   * an unhandled rejection that ends the process.
+   */
+  private orphans: Int32Array[] = [];
 
   constructor(options: WorkerPoolOptions = {}) {
     const threads = options.threads && options.threads > 0 ? options.threads : Math.max(2, availableParallelism());
@@ -108,10 +134,49 @@ export class WorkerPool {
       filename: workerFilename(),
       // worker.ts's handler once the thread is warm (`warmTask`)
       name: 'warmTask',
-      minThreads: options.keepAllThreads === true ? threads : 1,
+      // No minimum: piscina would make the missing threads in its constructor and in its abort
+      // and exit listeners, where a thread that cannot be made throws out of reach (module comment).
+      minThreads: 0,
       maxThreads: threads,
-      idleTimeout: 60_000,
+      idleTimeout: options.keepAllThreads === true ? Number.POSITIVE_INFINITY : 60_000,
     });
+    // A thread that failed while idle (piscina has dropped it already): without a listener, the
+    // 'error' event would be thrown where it is emitted, an uncaught exception.
+    this.piscina.on('error', () => undefined);
+    this.prestart(options.keepAllThreads === true ? threads : 1);
+  }
+
+  /** Starts `count` threads (piscina makes one per task that finds none free): pings, not waited for. */
+  private prestart(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
+      try {
+        this.piscina.run({ task: 'ping', payload: {}, control } satisfies TaskMessage).catch(() => undefined);
+      } catch (err) {
+        if (!isNoThread(err)) throw err;
+        this.orphan(control);
+        return; // the first task makes them
+      }
+    }
+  }
+
+  /** Hands a task to piscina; THREADS_UNAVAILABLE (503) when the thread it needs cannot be made now. */
+  private submit(message: TaskMessage & { control: Int32Array }, signal: AbortSignal, transferList: ArrayBuffer[] | undefined): Promise<unknown> {
+    try {
+      return this.piscina.run(message, { signal, ...(transferList ? { transferList } : {}) });
+    } catch (err) {
+      if (!isNoThread(err)) throw err;
+      this.orphan(message.control);
+      this.noThread++;
+      throw new EngineError('THREADS_UNAVAILABLE', catalogueMessage('THREADS_UNAVAILABLE'), 503, { cause: err, headers: { 'retry-after': '2' } });
+    }
+  }
+
+  /** A task piscina queued and then failed to make a thread for (see `orphans`): it must not run. */
+  private orphan(control: Int32Array): void {
+    Atomics.store(control, CONTROL_STOP, 1);
+    this.orphans = this.orphans.filter((c) => Atomics.load(c, CONTROL_STARTED) === 0);
+    this.orphans.push(control);
   }
 
   get threads(): number {
@@ -139,11 +204,18 @@ export class WorkerPool {
   async warmUp(timeoutMs = 30_000): Promise<void> {
     const meet = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
     meet[1] = this.maxThreads;
-    await Promise.all(Array.from({ length: this.maxThreads }, () => this.run('ping', { meet, meetTimeoutMs: timeoutMs })));
+    const ping = () => this.run('ping', { meet, meetTimeoutMs: timeoutMs }).catch((err: unknown) => {
+      if (!(err instanceof EngineError && err.code === 'THREADS_UNAVAILABLE')) throw err;
+      // A thread that cannot be made now (out of threads): the others do not wait for its ping,
+      // and the pool serves with fewer threads; the next task that finds none free makes it.
+      Atomics.add(meet, 0, 1);
+      Atomics.notify(meet, 0);
+    });
+    await Promise.all(Array.from({ length: this.maxThreads }, ping));
   }
 
   stats(): PoolStats {
-    return { active: this.active, queued: this.queueSize, threads: this.piscina.threads.length, stopped: this.stopped, cancelled: this.cancelled, terminated: this.terminated };
+    return { active: this.active, queued: this.queueSize, threads: this.piscina.threads.length, stopped: this.stopped, cancelled: this.cancelled, terminated: this.terminated, noThread: this.noThread };
   }
 
   /** Runs `task` in a worker thread; its EngineErrors come back as EngineErrors. */
@@ -181,7 +253,7 @@ export class WorkerPool {
     try {
       await this.turn(hard.signal, options.resumes === true);
       try {
-        outcome = (await this.piscina.run(message, { signal: hard.signal, ...(transferList ? { transferList } : {}) })) as TaskOutcome;
+        outcome = (await this.submit({ ...message, control }, hard.signal, transferList)) as TaskOutcome;
       } finally {
         this.next();
       }
@@ -254,9 +326,24 @@ export class WorkerPool {
       timer.unref();
     });
     try {
+      // Closing piscina rejects the tasks it still queues, and a dropped one's rejection would end
+      // the process (see `orphans`): they are left to the threads, which take them as they free
+      // up; with no thread to take them, piscina (holding no thread) is left as it is.
+      if (!(await this.orphansTaken(timeoutMs))) return;
       if ((await Promise.race([this.piscina.close({ force: true }).then(() => 'closed' as const), late])) === 'late') await this.piscina.destroy();
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** Whether every orphan has been taken by a thread (they end at once), waiting at most `timeoutMs`. */
+  private async orphansTaken(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      this.orphans = this.orphans.filter((c) => Atomics.load(c, CONTROL_STARTED) === 0);
+      if (this.orphans.length === 0) return true;
+      if (this.piscina.threads.length === 0 || Date.now() >= until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 }

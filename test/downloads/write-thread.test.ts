@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
 import { WRITE_PIECE, WriteThread } from '../../src/downloads/write-thread.js';
 import { seededBytes, tempDir } from './helpers.js';
@@ -43,6 +44,39 @@ describe('file writes in pieces on the write thread', () => {
       while (thread.state !== 'running') await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(await thread.write(handle.fd, data, 0), { seq: 1, done: data.length });
       assert.ok((await readFile(join(tmp.dir, 'w.bin'))).equals(data));
+    } finally {
+      await handle.close();
+      await tmp.remove();
+    }
+  });
+
+  it('no thread can be made (new Worker throws ERR_WORKER_INIT_FAILED, EAGAIN): writes go elsewhere, the thread is not given up, a later write makes it', async () => {
+    const tmp = await tempDir();
+    const handle = await open(join(tmp.dir, 'e.bin'), 'w+');
+    try {
+      const data = Buffer.from(new SharedArrayBuffer(WRITE_PIECE + 5));
+      data.set(seededBytes(data.length, 3));
+      let refuse = true;
+      let tries = 0;
+      const thread = new WriteThread({
+        retryMs: 0,
+        startThread: (source, options) => {
+          tries++;
+          if (refuse) throw Object.assign(new Error('Worker initialization failure: EAGAIN'), { code: 'ERR_WORKER_INIT_FAILED' });
+          return new Worker(source, options);
+        },
+      });
+      thread.start();
+      assert.equal(await thread.write(handle.fd, data, 0), undefined, 'written elsewhere');
+      const state = (): string => thread.state;
+      assert.equal(state(), 'idle', 'not failed for good');
+      assert.equal(tries, 2);
+      refuse = false;
+      assert.equal(await thread.write(handle.fd, data, 0), undefined, 'the thread boots; this write goes elsewhere');
+      while (state() !== 'running') await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(await thread.write(handle.fd, data, 0), { seq: 1, done: data.length });
+      assert.equal(tries, 3);
+      assert.ok((await readFile(join(tmp.dir, 'e.bin'))).equals(data));
     } finally {
       await handle.close();
       await tmp.remove();
