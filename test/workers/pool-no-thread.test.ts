@@ -48,6 +48,24 @@ async function noThreadAnswer(task: Promise<unknown>): Promise<void> {
   assert.equal(e?.headers?.['retry-after'], '2');
 }
 
+/** Runs `use` on a new pool, then lets threads be made again and closes it. */
+async function withPool(options: ConstructorParameters<typeof WorkerPool>[0], use: (pool: WorkerPool) => Promise<void>): Promise<void> {
+  const pool = new WorkerPool(options);
+  try {
+    await use(pool);
+  } finally {
+    refuse = false;
+    await pool.close();
+  }
+}
+
+/** Threads can be made again: warmUp makes every thread the pool lacks. */
+async function threadsBack(pool: WorkerPool, expected: number): Promise<void> {
+  refuse = false;
+  await pool.warmUp(60_000);
+  assert.equal(pool.threads, expected);
+}
+
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
@@ -64,8 +82,7 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
   it('at start: the pool is made, warmUp ends, tasks answer THREADS_UNAVAILABLE; once threads are back they run and warmUp makes them all', async () => {
     refuse = true;
     refused = 0;
-    const pool = new WorkerPool({ threads: 2, keepAllThreads: true });
-    try {
+    await withPool({ threads: 2, keepAllThreads: true }, async (pool) => {
       await pool.warmUp(60_000);
       assert.ok(refused > 0, 'threads were asked for');
       assert.equal(pool.threads, 0);
@@ -73,18 +90,13 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
       assert.ok(pool.stats().noThread >= 1);
       refuse = false;
       assert.equal(((await pool.run('ping', {})) as { pong: boolean }).pong, true);
-      await pool.warmUp(60_000);
-      assert.equal(pool.threads, 2);
-    } finally {
-      refuse = false;
-      await pool.close();
-    }
+      await threadsBack(pool, 2);
+    });
   });
 
   it('a second thread that cannot be made: that task answers THREADS_UNAVAILABLE, the one with a thread runs, a later task makes it', async () => {
     refuse = false;
-    const pool = new WorkerPool({ threads: 2 });
-    try {
+    await withPool({ threads: 2 }, async (pool) => {
       await until('the first thread to be started', () => pool.threads >= 1);
       refuse = true;
       const threadsBefore = pool.threads;
@@ -94,19 +106,13 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
       const outcomes = await Promise.allSettled([first, second]);
       if (threadsBefore < 2) assert.ok(outcomes.some((o) => o.status === 'rejected'), 'a task needed a new thread');
       for (const o of outcomes) if (o.status === 'rejected') await noThreadAnswer(Promise.reject(o.reason));
-      refuse = false;
-      await pool.warmUp(60_000);
-      assert.equal(pool.threads, 2);
-    } finally {
-      refuse = false;
-      await pool.close();
-    }
+      await threadsBack(pool, 2);
+    });
   });
 
   it('a thread terminated for ignoring a stop and not made again: no crash, the next task answers THREADS_UNAVAILABLE, then runs once threads are back', async () => {
     refuse = false;
-    const pool = new WorkerPool({ threads: 1, keepAllThreads: true, abortGraceMs: 0 });
-    try {
+    await withPool({ threads: 1, keepAllThreads: true, abortGraceMs: 0 }, async (pool) => {
       await pool.run('ping', {}); // the thread is up
       refuse = true;
       const c = new AbortController();
@@ -122,10 +128,7 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
       refuse = false;
       assert.equal(((await pool.run('ping', {})) as { pong: boolean }).pong, true);
       assert.equal(pool.threads, 1);
-    } finally {
-      refuse = false;
-      await pool.close();
-    }
+    });
   });
 
   it('closing while no thread can be made: no unhandled rejection from the tasks piscina dropped', async () => {
