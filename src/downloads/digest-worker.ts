@@ -18,7 +18,7 @@ import { ContentDigest } from './content-digest.js';
 import { FAILURES, HANDLED, WAKE_AT, type DigestRequest, type DigestReply } from './digest-service.js';
 import type { WriteOutcome } from './write-thread.js';
 import { BACKGROUND_NICE, lowerThreadPriority } from './thread-priority.js';
-import { sumInPlaceOver } from '../fits/ones-sum.js';
+import { inPlaceSumBuffer, sumInPlaceOver } from '../fits/ones-sum.js';
 import type { WasmMemory } from '../core/wasm-module.js';
 
 const port = parentPort;
@@ -72,7 +72,15 @@ function writeAndHash(id: number, fd: number, bytes: Uint8Array, position: numbe
 
 /** Where `updateFromFile` reads (allocated on first use; reused, so its pages stay this thread's). */
 const READ_PIECE = 2 * 1024 * 1024;
-let scratch: Buffer | undefined;
+let scratch: Uint8Array | undefined;
+/** The read-back buffer: in a wasm memory of its own (the FITS sum reads it in place), else plain. */
+function readBuffer(): Uint8Array {
+  try {
+    return inPlaceSumBuffer(READ_PIECE);
+  } catch {
+    return Buffer.allocUnsafeSlow(READ_PIECE);
+  }
+}
 
 // Shared with DigestService's thread: finished updates are counted there, not answered one by one.
 const shared = (workerData as { state?: Int32Array } | null)?.state;
@@ -128,7 +136,7 @@ port.on('message', (m: DigestRequest) => {
     try {
       let d = digests.get(m.id);
       if (!d) digests.set(m.id, (d = new ContentDigest()));
-      scratch ??= Buffer.allocUnsafeSlow(READ_PIECE);
+      scratch ??= readBuffer();
       while (done < m.length) {
         let got: number;
         try {

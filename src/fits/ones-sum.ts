@@ -55,6 +55,17 @@ export function sumInPlaceOver(memory: WasmMemory): void {
 }
 
 /**
+ * `size` bytes of a shared wasm memory of their own, summed in place on this thread: a buffer that
+ * bytes are read into (the digest thread's read-back) so that their FITS sum needs no copy.
+ */
+export function inPlaceSumBuffer(size: number): Uint8Array {
+  const at = sumHeapStart();
+  const memory = sharedWasmMemory(Math.ceil((at + size) / PAGE));
+  sumInPlaceOver(memory);
+  return new Uint8Array(memory.buffer, at, size);
+}
+
+/**
  * The ones' complement sum of the big-endian 32-bit words of `bytes` (length a multiple of 4),
  * folded to 32 bits with end-around carries (sum.c ones_sum): 0 only when every word is 0,
  * 0xFFFFFFFF for a nonzero sum that is 0 modulo 2^32 - 1.

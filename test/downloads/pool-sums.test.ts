@@ -7,10 +7,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ContentDigest } from '../../src/downloads/content-digest.js';
-import { DigestService, sharedBuffers } from '../../src/downloads/digest-service.js';
-import { sharedWasmMemory, sumHeapStart, sumInPlaceOver, wasmOnesSum } from '../../src/fits/ones-sum.js';
-import { seededBytes } from './helpers.js';
+import { DigestService, feedFile, sharedBuffers } from '../../src/downloads/digest-service.js';
+import { nodeFileLayer } from '../../src/downloads/file-layer.js';
+import { inPlaceSumBuffer, sharedWasmMemory, sumHeapStart, sumInPlaceOver, wasmOnesSum } from '../../src/fits/ones-sum.js';
+import { seededBytes, tempDir } from './helpers.js';
 
 /** Big-endian 32-bit words added and folded with end-around carries, as sum.c does. */
 function referenceSum(bytes: Uint8Array): number {
@@ -42,6 +45,10 @@ describe('ones complement sums over the pool memory', () => {
     // all ones: a nonzero sum that is 0 modulo 2^32 - 1 stays 0xFFFFFFFF
     const ones = new Uint8Array(memory.buffer, sumHeapStart(), 64).fill(0xff);
     assert.equal(wasmOnesSum(ones), 0xffffffff);
+    // a read buffer of its own (the digest thread's read-back)
+    const own = inPlaceSumBuffer(4096);
+    own.set(data.subarray(0, 4096));
+    assert.equal(wasmOnesSum(own.subarray(2, 4094)), referenceSum(data.subarray(2, 4094)));
   });
 
   it('pool buffers are slots of one shared wasm memory', () => {
@@ -83,6 +90,31 @@ describe('ones complement sums over the pool memory', () => {
       assert.deepEqual(got, here.finish());
       assert.ok(got.fits.isFits && got.fits.hdus.length > 0);
       assert.equal(got.fits.hdus.every((h) => h.datasum !== 'invalid'), valid);
+    }
+  });
+
+  it('a digest thread reading a FITS file back (its own wasm read buffer) verifies it as this thread does', async () => {
+    const service = new DigestService();
+    services.push(service);
+    const good = new Uint8Array(readFileSync(new URL('../fixtures/fits-corpus/astropy-checksum.fits', import.meta.url)));
+    const bad = Uint8Array.from(good);
+    bad[bad.length - 100]! ^= 0x40;
+    const tmp = await tempDir();
+    try {
+      for (const [bytes, valid] of [[good, true], [bad, false]] as const) {
+        const path = join(tmp.dir, valid ? 'good.fits' : 'bad.fits');
+        await writeFile(path, bytes);
+        const digest = service.create();
+        assert.ok(digest.updateFromFile, 'hashed on a digest thread');
+        await feedFile(digest, nodeFileLayer, path, bytes.length);
+        const got = await digest.finish();
+        const here = new ContentDigest();
+        here.update(bytes);
+        assert.deepEqual(got, here.finish());
+        assert.equal(got.fits.hdus.every((h) => h.datasum !== 'invalid'), valid);
+      }
+    } finally {
+      await tmp.remove();
     }
   });
 });
