@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContentDigest } from '../../src/downloads/content-digest.js';
-import { DigestService, feedFile, sharedBuffers } from '../../src/downloads/digest-service.js';
+import { DigestService, feedFile, sharedBuffers, type StreamDigest } from '../../src/downloads/digest-service.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
 import { inPlaceSumBuffer, sharedWasmMemory, sumHeapStart, sumInPlaceOver, wasmOnesSum } from '../../src/fits/ones-sum.js';
 import { seededBytes, tempDir } from './helpers.js';
@@ -21,6 +21,24 @@ function referenceSum(bytes: Uint8Array): number {
   for (let i = 0; i + 4 <= bytes.length; i += 4) s += ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
   while (s > 0xffffffff) s = (s % 2 ** 32) + Math.floor(s / 2 ** 32);
   return s;
+}
+
+/** A FITS file with valid sums, and the same with one data byte flipped. */
+function goodAndBad(): Array<readonly [Uint8Array, boolean]> {
+  const good = new Uint8Array(readFileSync(new URL('../fixtures/fits-corpus/astropy-checksum.fits', import.meta.url)));
+  const bad = Uint8Array.from(good);
+  bad[bad.length - 100]! ^= 0x40;
+  return [[good, true], [bad, false]];
+}
+
+/** The digest's result is this thread's for `bytes`, and its DATASUMs verify iff `valid`. */
+async function sameAsHere(digest: StreamDigest, bytes: Uint8Array, valid: boolean): Promise<void> {
+  const got = await digest.finish();
+  const here = new ContentDigest();
+  here.update(bytes);
+  assert.deepEqual(got, here.finish());
+  assert.ok(got.fits.isFits && got.fits.hdus.length > 0);
+  assert.equal(got.fits.hdus.every((h) => h.datasum !== 'invalid'), valid);
 }
 
 describe('ones complement sums over the pool memory', () => {
@@ -68,10 +86,7 @@ describe('ones complement sums over the pool memory', () => {
   it('a digest thread fed pool buffers verifies a FITS file as this thread does, and notices a flipped byte', async () => {
     const service = new DigestService();
     services.push(service);
-    const good = new Uint8Array(readFileSync(new URL('../fixtures/fits-corpus/astropy-checksum.fits', import.meta.url)));
-    const bad = Uint8Array.from(good);
-    bad[bad.length - 100]! ^= 0x40;
-    for (const [bytes, valid] of [[good, true], [bad, false]] as const) {
+    for (const [bytes, valid] of goodAndBad()) {
       const digest = service.create();
       const buf = sharedBuffers.take();
       try {
@@ -84,34 +99,22 @@ describe('ones complement sums over the pool memory', () => {
       } finally {
         sharedBuffers.give(buf);
       }
-      const got = await digest.finish();
-      const here = new ContentDigest();
-      here.update(bytes);
-      assert.deepEqual(got, here.finish());
-      assert.ok(got.fits.isFits && got.fits.hdus.length > 0);
-      assert.equal(got.fits.hdus.every((h) => h.datasum !== 'invalid'), valid);
+      await sameAsHere(digest, bytes, valid);
     }
   });
 
   it('a digest thread reading a FITS file back (its own wasm read buffer) verifies it as this thread does', async () => {
     const service = new DigestService();
     services.push(service);
-    const good = new Uint8Array(readFileSync(new URL('../fixtures/fits-corpus/astropy-checksum.fits', import.meta.url)));
-    const bad = Uint8Array.from(good);
-    bad[bad.length - 100]! ^= 0x40;
     const tmp = await tempDir();
     try {
-      for (const [bytes, valid] of [[good, true], [bad, false]] as const) {
+      for (const [bytes, valid] of goodAndBad()) {
         const path = join(tmp.dir, valid ? 'good.fits' : 'bad.fits');
         await writeFile(path, bytes);
         const digest = service.create();
         assert.ok(digest.updateFromFile, 'hashed on a digest thread');
         await feedFile(digest, nodeFileLayer, path, bytes.length);
-        const got = await digest.finish();
-        const here = new ContentDigest();
-        here.update(bytes);
-        assert.deepEqual(got, here.finish());
-        assert.equal(got.fits.hdus.every((h) => h.datasum !== 'invalid'), valid);
+        await sameAsHere(digest, bytes, valid);
       }
     } finally {
       await tmp.remove();
