@@ -216,6 +216,37 @@ describe('JobService', () => {
   });
 });
 
+type QueueMode = 'ok' | 'refuse' | 'silent' | 'taken';
+
+/**
+ * An in-process backend whose enqueue fails as a Redis queue can: `refuse` (an error reply),
+ * `silent` (Redis away: BullMQ waits for ever), `taken` (the add reached Redis and a worker took the
+ * ticket, but the answer never came back); `ok` queues as usual.
+ */
+function flakyQueue(store: MemoryJobStore, mode: () => QueueMode): InProcessBackend {
+  class FlakyQueue extends InProcessBackend {
+    override async enqueue(ticket: Parameters<InProcessBackend['enqueue']>[0]): Promise<void> {
+      const m = mode();
+      if (m === 'ok') return super.enqueue(ticket);
+      if (m === 'refuse') throw new Error('OOM command not allowed when used memory > maxmemory');
+      if (m === 'silent') return new Promise<void>(() => undefined);
+      const record = (await store.get(ticket.id))!;
+      await store.update({ ...record, state: 'running' }, ['queued']);
+      return new Promise<void>(() => undefined);
+    }
+  }
+  return new FlakyQueue({ compute: 1, transfer: 1 });
+}
+
+/** `err` is the catalogued JOB_QUEUE_UNAVAILABLE: 503 with Retry-After 2. */
+function assertQueueUnavailable(err: unknown, label: string): void {
+  assert.ok(err instanceof Error && 'code' in err, `${label}: an EngineError`);
+  const e = err as Error & { code: string; httpStatus: number; headers: Record<string, string> };
+  assert.equal(e.code, 'JOB_QUEUE_UNAVAILABLE');
+  assert.equal(e.httpStatus, 503);
+  assert.equal(e.headers['retry-after'], '2');
+}
+
 describe('JobService with a failing store', () => {
   it('writes the end of a run again until the store answers (database down), never leaving it running', async () => {
     const { dir, cleanup } = await tempDir();
@@ -246,32 +277,17 @@ describe('JobService with a failing store', () => {
 
   it('a queue that refuses or does not answer: submit answers JOB_QUEUE_UNAVAILABLE (503, Retry-After) and leaves no record; a ticket that arrived (the job taken) is a job', async () => {
     const { dir, cleanup } = await tempDir();
-    let mode: 'refuse' | 'silent' | 'taken' = 'refuse';
+    let mode: QueueMode = 'refuse';
     const store = new MemoryJobStore();
-    class FlakyQueue extends InProcessBackend {
-      override async enqueue(ticket: Parameters<InProcessBackend['enqueue']>[0]): Promise<void> {
-        if (mode === 'refuse') throw new Error('OOM command not allowed when used memory > maxmemory');
-        if (mode === 'silent') return new Promise<void>(() => undefined); // Redis away: BullMQ waits
-        // The add reached Redis and a worker took the ticket, but the answer never came back.
-        const record = (await store.get(ticket.id))!;
-        await store.update({ ...record, state: 'running' }, ['queued']);
-        return new Promise<void>(() => undefined);
-      }
-    }
     const registry = new JobHandlerRegistry().register(echo);
-    const jobs = new JobService({ store, backend: new FlakyQueue({ compute: 1, transfer: 1 }), handlers: registry, dataDir: dir, enqueueWaitMs: 50 });
+    const jobs = new JobService({ store, backend: flakyQueue(store, () => mode), handlers: registry, dataDir: dir, enqueueWaitMs: 50 });
     await jobs.start();
     const events: JobEvent[] = [];
     jobs.subscribe(undefined, (e) => events.push(e));
     try {
       for (const m of ['refuse', 'silent'] as const) {
         mode = m;
-        const err = await jobs.submit('echo', { a: 1 }).then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof Error && 'code' in err, `${m}: an EngineError`);
-        const e = err as Error & { code: string; httpStatus: number; headers: Record<string, string> };
-        assert.equal(e.code, 'JOB_QUEUE_UNAVAILABLE');
-        assert.equal(e.httpStatus, 503);
-        assert.equal(e.headers['retry-after'], '2');
+        assertQueueUnavailable(await jobs.submit('echo', { a: 1 }).then(() => undefined, (e: unknown) => e), m);
         assert.equal((await store.list({})).total, 0, `${m}: no record left that no queue holds`);
       }
       assert.deepEqual(events.map((e) => e.type), ['created', 'removed', 'created', 'removed']);
@@ -286,18 +302,8 @@ describe('JobService with a failing store', () => {
 
   it('a queue that refuses or does not answer on resume: JOB_QUEUE_UNAVAILABLE (503, Retry-After) and the record is paused again as it was; a ticket that arrived (the job taken) is a run', async () => {
     const { dir, cleanup } = await tempDir();
-    let mode: 'ok' | 'refuse' | 'silent' | 'taken' = 'ok';
+    let mode: QueueMode = 'ok';
     const store = new MemoryJobStore();
-    class FlakyQueue extends InProcessBackend {
-      override async enqueue(ticket: Parameters<InProcessBackend['enqueue']>[0]): Promise<void> {
-        if (mode === 'ok') return super.enqueue(ticket);
-        if (mode === 'refuse') throw new Error('OOM command not allowed when used memory > maxmemory');
-        if (mode === 'silent') return new Promise<void>(() => undefined); // Redis away: BullMQ waits
-        const record = (await store.get(ticket.id))!;
-        await store.update({ ...record, state: 'running' }, ['queued']);
-        return new Promise<void>(() => undefined);
-      }
-    }
     const running = gate();
     const dl: JobHandler = {
       kind: 'dl',
@@ -309,7 +315,7 @@ describe('JobService with a failing store', () => {
         return {};
       },
     };
-    const jobs = new JobService({ store, backend: new FlakyQueue({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry().register(dl), dataDir: dir, enqueueWaitMs: 50 });
+    const jobs = new JobService({ store, backend: flakyQueue(store, () => mode), handlers: new JobHandlerRegistry().register(dl), dataDir: dir, enqueueWaitMs: 50 });
     await jobs.start();
     try {
       const job = await jobs.submit('dl', {});
@@ -320,12 +326,7 @@ describe('JobService with a failing store', () => {
       jobs.subscribe(undefined, (e) => events.push(e));
       for (const m of ['refuse', 'silent'] as const) {
         mode = m;
-        const err = await jobs.resume(job.id).then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof Error && 'code' in err, `${m}: an EngineError`);
-        const e = err as Error & { code: string; httpStatus: number; headers: Record<string, string> };
-        assert.equal(e.code, 'JOB_QUEUE_UNAVAILABLE');
-        assert.equal(e.httpStatus, 503);
-        assert.equal(e.headers['retry-after'], '2');
+        assertQueueUnavailable(await jobs.resume(job.id).then(() => undefined, (e: unknown) => e), m);
         const after = await store.get(job.id);
         assert.equal(after?.state, 'paused', `${m}: paused again, not queued without a ticket`);
         assert.equal(after?.pauseReason, paused.pauseReason);
