@@ -36,6 +36,25 @@ describe('architecture', () => {
 });
 
 /**
+ * No fs/promises FileHandle where a pool thread may run the code: its close() aborts the whole
+ * process if the thread is terminated at that moment (src/core/file-descriptor.ts, session 14).
+ * Downloads run on the main thread (the write thread takes descriptor numbers), so they may.
+ */
+describe('file handles', () => {
+  const MAIN_THREAD_ONLY = new Set(['downloads']);
+  const FILE_HANDLE = /import\s*(type\s*)?\{[^}]*\b(open|FileHandle)\b[^}]*\}\s*from\s*['"](node:)?fs\/promises['"]/;
+  it('opens files by descriptor number in every module a pool thread may run', () => {
+    const offences: string[] = [];
+    for (const file of files(SRC)) {
+      if (MAIN_THREAD_ONLY.has(relative(SRC, file).split('/')[0]!)) continue;
+      const m = FILE_HANDLE.exec(readFileSync(file, 'utf8'));
+      if (m) offences.push(`${relative(SRC, file)}: ${m[0]}`);
+    }
+    assert.deepEqual(offences, []);
+  });
+});
+
+/**
  * A clone is self-contained: no code of the repository reads a path outside it (people clone the
  * project with nothing beside it). Relative paths in the code (`'../x'`, `new URL('../..', ...)`,
  * Python's `join(HERE, '..', '..')`) are resolved from the file's own folder and must stay inside

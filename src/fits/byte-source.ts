@@ -7,7 +7,7 @@
  */
 import { createReadStream, readSync, rmSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import { type FileHandle, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
@@ -16,6 +16,7 @@ import unbzip2Stream from 'unbzip2-stream';
 import { decompressLzw, isLzwCompressed } from './compression/lzw.js';
 import { FitsError } from './errors.js';
 import { openObjectLocation } from '../storage/object-source.js';
+import { closeFd, fstatFd, openFd, readFullyFd, writeAllFd } from '../core/file-descriptor.js';
 
 export type Wrapper = 'none' | 'gzip' | 'bzip2' | 'compress';
 
@@ -90,10 +91,11 @@ class BufferSource implements ByteSource {
   async close(): Promise<void> {}
 }
 
+/** A plain file read by descriptor number (no FileHandle on a pool thread: src/core/file-descriptor.ts). */
 class FileSource implements ByteSource {
   private closed = false;
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     readonly size: number,
     readonly wrapper: Wrapper,
     private readonly cleanup?: () => Promise<void>,
@@ -122,23 +124,18 @@ class FileSource implements ByteSource {
       // A whole plane's pipeline (`parallel`) reads asynchronously instead: its kernel copies and
       // page faults then run on the other core while this thread byte-swaps (docs/fits.md).
       while (done < n) {
-        const bytesRead = readSync(this.fh.fd, target, done, n - done, offset + done);
+        const bytesRead = readSync(this.fd, target, done, n - done, offset + done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }
       return done;
     }
-    while (done < n) {
-      const { bytesRead } = await this.fh.read(target, done, n - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return done;
+    return readFullyFd(this.fd, target, 0, n, offset);
   }
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fh.close();
+    await closeFd(this.fd);
     if (this.cleanup) await this.cleanup();
   }
 }
@@ -159,41 +156,30 @@ export async function openSource(path: string, options: SourceOptions = {}): Pro
   // An object in S3: ranged reads through the storage layer (the AWS SDK loads with the first one).
   if (path.startsWith('s3://')) return openObjectLocation(path, options, openSource);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = await openFd(path, 'r');
   } catch (err) {
     throw new FitsError('FITS_IO', `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
   }
   try {
-    const st = await fh.stat();
+    const st = await fstatFd(fd);
     if (!st.isFile()) throw new FitsError('FITS_BAD_ARGUMENT', `${path} is not a regular file`);
     // The first header blocks, read once: the magic number of a compressed file, or the start of
     // the primary header (served from memory when the HDUs are scanned).
     const want = Buffer.alloc(Math.min(st.size, PREFIX_BYTES));
-    let got = 0;
-    while (got < want.length) {
-      const { bytesRead } = await fh.read(want, got, want.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    const head = want.subarray(0, got);
-    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      await fh.close();
-      return await gunzipSource(path, st.size, maxBytes, options);
-    }
-    if (isBzip2(head)) {
-      await fh.close();
-      return await gunzipSource(path, st.size, maxBytes, options, 'bzip2');
-    }
-    if (isLzwCompressed(head)) {
-      await fh.close();
-      return await lzwSource(path, st.size, maxBytes, options);
+    const head = want.subarray(0, await readFullyFd(fd, want, 0, want.length, 0));
+    const wrapped = (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) ? 'gzip' : isBzip2(head) ? 'bzip2' : isLzwCompressed(head) ? 'compress' : undefined;
+    if (wrapped) {
+      const closing = fd;
+      fd = -1; // closed here: the catch below must not close it again
+      await closeFd(closing);
+      return wrapped === 'compress' ? await lzwSource(path, st.size, maxBytes, options) : await gunzipSource(path, st.size, maxBytes, options, wrapped);
     }
     if (st.size > maxBytes) throw tooLarge('the file', maxBytes);
-    return new FileSource(fh, st.size, 'none', undefined, head);
+    return new FileSource(fd, st.size, 'none', undefined, head);
   } catch (err) {
-    await fh.close().catch(() => undefined);
+    if (fd >= 0) await closeFd(fd).catch(() => undefined);
     throw err;
   }
 }
@@ -255,7 +241,7 @@ async function gunzipSource(path: string, compressedBytes: number, maxBytes: num
   const memLimit = Math.min(options.inMemoryBytes ?? DEFAULT_IN_MEMORY_BYTES, limit);
   const chunks: Buffer[] = [];
   let total = 0;
-  let spill: { dir: string; fh: FileHandle } | undefined;
+  let spill: { dir: string; fd: number; written: number } | undefined;
   const input = createReadStream(path);
   const gunzip = decompressor(wrapper, input);
   try {
@@ -265,18 +251,18 @@ async function gunzipSource(path: string, compressedBytes: number, maxBytes: num
       if (!spill && total > memLimit) {
         const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), `fits-${wrapper}-`));
         trackTempDir(dir);
-        spill = { dir, fh: await open(join(dir, 'data.fits'), 'w+') };
-        for (const c of chunks) await writeAll(spill.fh, c);
+        spill = { dir, fd: await openFd(join(dir, 'data.fits'), 'w+'), written: 0 };
+        for (const c of chunks) await spillChunk(spill, c);
         chunks.length = 0;
       }
-      if (spill) await writeAll(spill.fh, chunk);
+      if (spill) await spillChunk(spill, chunk);
       else chunks.push(chunk);
     }
   } catch (err) {
     input.destroy();
     gunzip.destroy();
     if (spill) {
-      await spill.fh.close().catch(() => undefined);
+      await closeFd(spill.fd).catch(() => undefined);
       tempDirs.delete(spill.dir);
       await rm(spill.dir, { recursive: true, force: true });
     }
@@ -284,19 +270,16 @@ async function gunzipSource(path: string, compressedBytes: number, maxBytes: num
     throw new FitsError('FITS_BAD_DATA', `${wrapper} stream of ${path} is corrupt or truncated: ${(err as Error).message}`, { cause: err });
   }
   if (!spill) return new BufferSource(Buffer.concat(chunks, total), wrapper);
-  const { dir, fh } = spill;
-  return new FileSource(fh, total, wrapper, async () => {
+  const { dir, fd } = spill;
+  return new FileSource(fd, total, wrapper, async () => {
     tempDirs.delete(dir);
     await rm(dir, { recursive: true, force: true });
   });
 }
 
-async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await fh.write(buf, done, buf.length - done);
-    done += bytesWritten;
-  }
+async function spillChunk(spill: { fd: number; written: number }, chunk: Buffer): Promise<void> {
+  await writeAllFd(spill.fd, chunk, spill.written);
+  spill.written += chunk.length;
 }
 
 async function lzwSource(path: string, compressedBytes: number, maxBytes: number, options: SourceOptions): Promise<ByteSource> {

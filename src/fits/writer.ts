@@ -5,7 +5,8 @@
  * written with placeholder checksums, the data follows, and the header is rewritten in place
  * (same size) once the data sum is known, so a gigabyte image never sits in memory.
  */
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
+import { closeFd, openFd, writeAllFd } from '../core/file-descriptor.js';
 import { BLOCK_LENGTH, COMMENTARY_KEYWORDS, type CardValue, type NewCard } from './card.js';
 import { OnesComplementSum, applyChecksum } from './checksum.js';
 import { FitsError } from './errors.js';
@@ -263,19 +264,16 @@ class MemoryTarget implements Target {
   }
 }
 
+/** A file written by descriptor number (no FileHandle on a pool thread: src/core/file-descriptor.ts). */
 class FileTarget implements Target {
   position = 0;
-  constructor(private readonly fh: FileHandle) {}
+  constructor(private readonly fd: number) {}
   async write(buf: Uint8Array): Promise<void> {
     await this.writeAt(buf, this.position);
     this.position += buf.length;
   }
-  async writeAt(buf: Uint8Array, position: number): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, position + done);
-      done += bytesWritten;
-    }
+  writeAt(buf: Uint8Array, position: number): Promise<void> {
+    return writeAllFd(this.fd, buf, position);
   }
 }
 
@@ -301,14 +299,14 @@ export class FitsWriter {
   /** Write to a file (through a temporary name, renamed on close so a failed write leaves nothing half-done). */
   static async create(path: string): Promise<FitsWriter> {
     const tmp = `${path}.partial-${process.pid}-${Date.now()}`;
-    let fh: FileHandle;
+    let fd: number;
     try {
-      fh = await open(tmp, 'wx');
+      fd = await openFd(tmp, 'wx');
     } catch (err) {
       throw new FitsError('FITS_IO', `cannot create ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
     }
-    return new FitsWriter(new FileTarget(fh), async (ok) => {
-      await fh.close();
+    return new FitsWriter(new FileTarget(fd), async (ok) => {
+      await closeFd(fd);
       if (ok) await rename(tmp, path);
       else await rm(tmp, { force: true });
     });

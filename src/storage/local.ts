@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, opendir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, opendir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,7 @@ import { StorageError } from './errors.js';
 import { checkKey, checkPrefix } from './keys.js';
 import { resolveInside } from './path-sandbox.js';
 import { type ByteRange, type ListOptions, MAX_PARTS, type ObjectInfo, type StorageProvider, type UploadedPart } from './provider.js';
+import { closeFd, openFd, readFullyFd, writeAllFd } from '../core/file-descriptor.js';
 
 const UPLOADS = '.uploads';
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
@@ -83,20 +84,16 @@ export class LocalStorage implements StorageProvider {
 
   async readRange(key: string, offset: number, length: number): Promise<Buffer> {
     const path = await this.existing(key);
-    const fh = await open(path, 'r').catch((err: unknown) => {
+    // By descriptor number: ranged reads of FITS objects run on pool threads (src/core/file-descriptor.ts).
+    const fd = await openFd(path, 'r').catch((err: unknown) => {
       throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? notFound(key) : failed(`open ${key}`, err);
     });
     try {
       const buf = Buffer.allocUnsafeSlow(Math.max(0, length));
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
+      const done = await readFullyFd(fd, buf, 0, length, offset);
       return done === length ? buf : buf.subarray(0, done);
     } finally {
-      await fh.close();
+      await closeFd(fd);
     }
   }
 
@@ -237,7 +234,8 @@ export class LocalStorage implements StorageProvider {
     const target = await resolveInside(this.root, key, { mayNotExist: true });
     await mkdir(dirname(target), { recursive: true });
     const temp = join(dirname(target), `.${basename(target)}.${uploadId}.tmp`);
-    const out = await open(temp, 'w');
+    const out = await openFd(temp, 'w');
+    let written = 0;
     try {
       for (const p of sorted) {
         const bytes = await readFile(join(dir, `${p.partNumber}.part`)).catch(() => {
@@ -246,12 +244,13 @@ export class LocalStorage implements StorageProvider {
         if (createHash('md5').update(bytes).digest('hex') !== p.etag) {
           throw new StorageError('STORAGE_FAILED', `Part ${p.partNumber} of upload ${uploadId} does not match its ETag`);
         }
-        await out.write(bytes);
+        await writeAllFd(out, bytes, written);
+        written += bytes.length;
       }
-      await out.close();
+      await closeFd(out);
       await rename(temp, target);
     } catch (err) {
-      await out.close().catch(() => undefined);
+      await closeFd(out).catch(() => undefined);
       await rm(temp, { force: true });
       throw err;
     }

@@ -6,7 +6,8 @@
  * checksums, the library's header sniffing) and for job outputs.
  */
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { closeFd, openFd, readFd } from '../core/file-descriptor.js';
 import type { Readable } from 'node:stream';
 import { objectStoreFor, parseObjectLocation } from './registry.js';
 
@@ -33,13 +34,13 @@ export async function statLocation(location: string): Promise<LocationInfo | und
 export async function readLocationHead(location: string, length: number): Promise<Buffer> {
   const parsed = parseObjectLocation(location);
   if (parsed) return objectStoreFor(parsed.bucket).readRange(parsed.key, 0, length);
-  const handle = await open(location, 'r');
+  // By descriptor number: this runs on pool threads too (src/core/file-descriptor.ts says why).
+  const fd = await openFd(location, 'r');
   try {
     const buf = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buf, 0, length, 0);
-    return buf.subarray(0, bytesRead);
+    return buf.subarray(0, await readFd(fd, buf, 0, length, 0));
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
 }
 
