@@ -8,7 +8,10 @@
  * once; a running one gets its stop flag set in shared memory and ends at its next
  * `throwIfCancelled()` (between bands, tiles, rows, sources). One that has not ended
  * `abortGraceMs` later has its thread terminated (piscina's own abort), so the work really stops
- * either way. `run` then rejects with the signal's reason, once the task has ended.
+ * either way. A task that has seen its stop by then (it is unwinding: its finally blocks close
+ * files) gets `unwindGraceMs` more before that: terminating a thread in the middle of a close
+ * could abort the whole process (src/core/file-descriptor.ts). `run` then rejects with the
+ * signal's reason, once the task has ended.
  *
  * Order: tasks wait in this pool's own first-in, first-out queue and are handed to piscina only
  * when a thread is free, so they start in the order they were submitted. Piscina's queue does not
@@ -32,7 +35,7 @@ import { Piscina } from 'piscina';
 import { EngineError } from '../errors.js';
 import { catalogueMessage } from '../error-catalogue.js';
 import { CancelledError } from '../core/cancellation.js';
-import { CONTROL_SLOTS, CONTROL_STARTED, CONTROL_STOP, type TaskMessage, type TaskOutcome } from './worker.js';
+import { CONTROL_SLOTS, CONTROL_STARTED, CONTROL_STOP, CONTROL_STOP_SEEN, type TaskMessage, type TaskOutcome } from './worker.js';
 import type { TaskName } from './tasks/index.js';
 
 /** Re-created on the main thread from a worker's flattened error. */
@@ -47,6 +50,8 @@ export interface WorkerPoolOptions {
   readonly threads?: number;
   /** How long a stopped task may take to reach its next check before its thread is terminated (default 500 ms). */
   readonly abortGraceMs?: number;
+  /** How much longer a task that has seen its stop (and is unwinding) may take before its thread is terminated (default 5 s). */
+  readonly unwindGraceMs?: number;
   /**
    * Start every thread now and keep them while idle (a server): otherwise one starts now and the
    * others on demand, and the request that meets a starting thread waits for its start-up (loading
@@ -104,6 +109,7 @@ function reasonOf(signal: AbortSignal): Error {
 export class WorkerPool {
   private readonly piscina: Piscina;
   private readonly abortGraceMs: number;
+  private readonly unwindGraceMs: number;
   private readonly stopping = new AbortController();
   private closed = false;
   private active = 0;
@@ -129,6 +135,7 @@ export class WorkerPool {
     const threads = options.threads && options.threads > 0 ? options.threads : Math.max(2, availableParallelism());
     this.maxThreads = threads;
     this.abortGraceMs = options.abortGraceMs ?? 500;
+    this.unwindGraceMs = options.unwindGraceMs ?? 5000;
     setMaxListeners(0, this.stopping.signal); // one listener per task submitted
     this.piscina = new Piscina({
       filename: workerFilename(),
@@ -238,9 +245,14 @@ export class WorkerPool {
         hard.abort(by.reason); // still queued: it leaves the queue
         return;
       }
-      grace = setTimeout(() => {
+      const terminate = () => {
         this.terminated++;
         hard.abort(by?.reason);
+      };
+      grace = setTimeout(() => {
+        if (Atomics.load(control, CONTROL_STOP_SEEN) === 0) return terminate();
+        grace = setTimeout(terminate, this.unwindGraceMs); // it reached a check: let it end on its own
+        grace.unref();
       }, this.abortGraceMs);
       grace.unref();
     };

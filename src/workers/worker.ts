@@ -37,7 +37,9 @@ export const warmTask: Promise<typeof runTask> | undefined = isMainThread
 /** Slots of a task's control array (Int32Array over a SharedArrayBuffer). */
 export const CONTROL_STOP = 0;
 export const CONTROL_STARTED = 1;
-export const CONTROL_SLOTS = 2;
+/** Set by the task's thread once the task has seen its stop (it is unwinding: finally blocks, closes). */
+export const CONTROL_STOP_SEEN = 2;
+export const CONTROL_SLOTS = 3;
 
 export interface TaskMessage {
   readonly task: string;
@@ -85,7 +87,7 @@ export default async function runTask(message: TaskMessage): Promise<TaskOutcome
     Atomics.store(control, CONTROL_STARTED, 1);
     if (Atomics.load(control, CONTROL_STOP) === 1) return failure(new CancelledError());
   }
-  const stopped = control ? () => Atomics.load(control, CONTROL_STOP) === 1 : () => false;
+  const stopped = control ? () => stopSeen(control) : () => false;
   let value: unknown;
   try {
     value = await withCancellation(stopped, () => fn(message.payload as never));
@@ -93,6 +95,13 @@ export default async function runTask(message: TaskMessage): Promise<TaskOutcome
     return failure(err);
   }
   return moveLargeArrays({ ok: true, value });
+}
+
+/** Whether the task was asked to stop; the first time it was, tells the pool the task saw it. */
+function stopSeen(control: Int32Array): boolean {
+  if (Atomics.load(control, CONTROL_STOP) !== 1) return false;
+  Atomics.store(control, CONTROL_STOP_SEEN, 1);
+  return true;
 }
 
 /** Byte arrays of an answer at least this large go to the main thread by transfer (moveLargeArrays). */

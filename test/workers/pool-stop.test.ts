@@ -110,6 +110,48 @@ describe('WorkerPool stops tasks', () => {
     }
   });
 
+  it('lets a task that has seen its stop unwind past the grace period: not terminated, its thread kept (session 14)', async () => {
+    // A thread terminated while its task closes a file in a finally block could abort the whole
+    // process (src/core/file-descriptor.ts): a task that reached its check is let end on its own.
+    const pool = new WorkerPool({ threads: 1, abortGraceMs: 0, unwindGraceMs: 60_000 });
+    try {
+      const { threadId } = (await pool.run('ping', {})) as { threadId: number };
+      const c = new AbortController();
+      const task = pool.run('ping', { spinMs: 60_000, unwindMs: 400 }, { signal: c.signal });
+      task.catch(() => undefined);
+      await until('the task to start', () => pool.stats().active === 1 && pool.stats().queued === 0);
+      await new Promise((r) => setTimeout(r, 100));
+      c.abort(new Error('stop'));
+      await assert.rejects(task, /stop/);
+      const s = pool.stats();
+      assert.equal(s.terminated, 0, JSON.stringify(s));
+      assert.equal(s.cancelled, 1, JSON.stringify(s));
+      assert.equal(((await pool.run('ping', {})) as { threadId: number }).threadId, threadId, 'the same thread');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('terminates a task that unwinds past the unwind grace too', async () => {
+    const pool = new WorkerPool({ threads: 1, abortGraceMs: 0, unwindGraceMs: 200 });
+    try {
+      await pool.run('ping', {});
+      const c = new AbortController();
+      const task = pool.run('ping', { spinMs: 60_000, unwindMs: 60_000 }, { signal: c.signal });
+      task.catch(() => undefined);
+      await until('the task to start', () => pool.stats().active === 1 && pool.stats().queued === 0);
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      c.abort(new Error('stop'));
+      await assert.rejects(task, /stop/);
+      assert.ok(Date.now() - t0 < 30_000, 'ended by the unwind grace, not by the task');
+      assert.equal(pool.stats().terminated, 1);
+      assert.ok(await pool.run('ping', {}));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('runs many tasks at once without a listener-leak warning', async () => {
     const pool = new WorkerPool({ threads: 1 });
     const warnings: string[] = [];

@@ -1,14 +1,22 @@
+import { CancelledError, isCancelled } from '../../core/cancellation.js';
+
 /**
  * A trivial task used by /health to prove the pool answers; `spinMs` busy-waits and `echoBytes`
  * answers that many bytes (0, 1, 2, ... 255, 0, ...) as `bytes` (both for tests). `meet` (shared
  * memory: [arrived, expected]) holds the thread until `expected` pings have arrived, each on its
  * own thread since a held thread takes no other task (WorkerPool.warmUp), or `meetTimeoutMs` passed.
+ * `unwindMs`: the spin checks its stop, and once stopped busy-waits that long (a slow finally
+ * block) before it throws CancelledError (the pool's unwind grace, in tests).
  */
-export function ping(payload: { spinMs?: number; echoBytes?: number; meet?: Int32Array; meetTimeoutMs?: number } = {}): { pong: true; threadId: number; bytes?: Uint8Array } {
+export function ping(payload: { spinMs?: number; echoBytes?: number; meet?: Int32Array; meetTimeoutMs?: number; unwindMs?: number } = {}): { pong: true; threadId: number; bytes?: Uint8Array } {
   if (payload.meet) meetAll(payload.meet, payload.meetTimeoutMs ?? 30_000);
   const until = Date.now() + Math.max(0, Math.min(payload.spinMs ?? 0, 60_000));
   while (Date.now() < until) {
     // busy on purpose: proves long work does not block the main thread
+    if (payload.unwindMs !== undefined && isCancelled()) {
+      spin(Math.min(payload.unwindMs, 60_000));
+      throw new CancelledError();
+    }
   }
   if (payload.echoBytes === undefined) return { pong: true, threadId: threadIdOf() };
   const bytes = new Uint8Array(Math.max(0, Math.min(payload.echoBytes, 1 << 24)));
@@ -32,4 +40,11 @@ function meetAll(meet: Int32Array, timeoutMs: number): void {
 function threadIdOf(): number {
   // worker_threads.threadId is 0 on the main thread
   return (globalThis as { __workerThreadId?: number }).__workerThreadId ?? 0;
+}
+
+function spin(ms: number): void {
+  const until = Date.now() + Math.max(0, ms);
+  while (Date.now() < until) {
+    // a slow unwind, on purpose
+  }
 }
