@@ -9,6 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import Fastify from 'fastify';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +145,9 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
 
   it('over HTTP, on an engine started with no thread to be had: a route that runs a pool task answers 503 with Retry-After and the catalogued text, then 200 once threads are back', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pool-no-thread-'));
+    // inject() loads light-my-request on first use, and tsx may compile one of its modules on
+    // esbuild's own worker thread, which the refusal below would break: load it first.
+    await Fastify().inject({ url: '/' });
     refuse = true;
     const ctx = await createEngineContext(loadSettings({ DATA_DIR: dir, LOG_LEVEL: 'silent', WORKER_THREADS: '2' }));
     const app = await buildServer(ctx, [(a) => {
