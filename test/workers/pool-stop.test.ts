@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkerPool } from '../../src/workers/pool.js';
+import type { TaskName } from '../../src/workers/tasks/index.js';
 import runTask, { CONTROL_SLOTS, CONTROL_STOP } from '../../src/workers/worker.js';
 import { CancelledError, isCancelled, throwIfCancelled, withCancellation } from '../../src/core/cancellation.js';
 import { previewFileRequest } from '../../src/imaging/viewer/preview-file.js';
@@ -35,6 +36,17 @@ async function until(what: string, test: () => boolean, timeoutMs = 60_000): Pro
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Runs `task` alone on `pool`, stops it 100 ms after it started, and waits for it to reject with the stop. */
+async function stopOnceRunning(pool: WorkerPool, task: TaskName, taskPayload: unknown): Promise<void> {
+  const c = new AbortController();
+  const run = pool.run(task, taskPayload, { signal: c.signal });
+  run.catch(() => undefined);
+  await until('the task to start', () => pool.stats().active === 1 && pool.stats().queued === 0);
+  await new Promise((r) => setTimeout(r, 100));
+  c.abort(new Error('stop'));
+  await assert.rejects(run, /stop/);
 }
 
 describe('throwIfCancelled', () => {
@@ -94,13 +106,7 @@ describe('WorkerPool stops tasks', () => {
     const pool = new WorkerPool({ threads: 1, abortGraceMs: 0 });
     try {
       await pool.run('ping', {}); // the thread is up
-      const c = new AbortController();
-      const task = pool.run('viewer.preview-part', { stage: 'whole', req: payload }, { signal: c.signal });
-      task.catch(() => undefined);
-      await until('the task to start', () => pool.stats().active === 1 && pool.stats().queued === 0);
-      await new Promise((r) => setTimeout(r, 100));
-      c.abort(new Error('stop'));
-      await assert.rejects(task, /stop/);
+      await stopOnceRunning(pool, 'viewer.preview-part', { stage: 'whole', req: payload });
       const s = pool.stats();
       // Whichever came first, the check or the grace period: the task is over either way.
       assert.equal(s.cancelled + s.terminated, 1, JSON.stringify(s));
@@ -113,16 +119,11 @@ describe('WorkerPool stops tasks', () => {
   it('lets a task that has seen its stop unwind past the grace period: not terminated, its thread kept (session 14)', async () => {
     // A thread terminated while its task closes a file in a finally block could abort the whole
     // process (src/core/file-descriptor.ts): a task that reached its check is let end on its own.
-    const pool = new WorkerPool({ threads: 1, abortGraceMs: 0, unwindGraceMs: 60_000 });
+    // The grace lets the spinning task see its stop even on a loaded machine; it then unwinds 4 s.
+    const pool = new WorkerPool({ threads: 1, abortGraceMs: 1000, unwindGraceMs: 60_000 });
     try {
       const { threadId } = (await pool.run('ping', {})) as { threadId: number };
-      const c = new AbortController();
-      const task = pool.run('ping', { spinMs: 60_000, unwindMs: 400 }, { signal: c.signal });
-      task.catch(() => undefined);
-      await until('the task to start', () => pool.stats().active === 1 && pool.stats().queued === 0);
-      await new Promise((r) => setTimeout(r, 100));
-      c.abort(new Error('stop'));
-      await assert.rejects(task, /stop/);
+      await stopOnceRunning(pool, 'ping', { spinMs: 60_000, unwindMs: 4000 });
       const s = pool.stats();
       assert.equal(s.terminated, 0, JSON.stringify(s));
       assert.equal(s.cancelled, 1, JSON.stringify(s));
@@ -136,14 +137,8 @@ describe('WorkerPool stops tasks', () => {
     const pool = new WorkerPool({ threads: 1, abortGraceMs: 0, unwindGraceMs: 200 });
     try {
       await pool.run('ping', {});
-      const c = new AbortController();
-      const task = pool.run('ping', { spinMs: 60_000, unwindMs: 60_000 }, { signal: c.signal });
-      task.catch(() => undefined);
-      await until('the task to start', () => pool.stats().active === 1 && pool.stats().queued === 0);
-      await new Promise((r) => setTimeout(r, 100));
       const t0 = Date.now();
-      c.abort(new Error('stop'));
-      await assert.rejects(task, /stop/);
+      await stopOnceRunning(pool, 'ping', { spinMs: 60_000, unwindMs: 60_000 });
       assert.ok(Date.now() - t0 < 30_000, 'ended by the unwind grace, not by the task');
       assert.equal(pool.stats().terminated, 1);
       assert.ok(await pool.run('ping', {}));
