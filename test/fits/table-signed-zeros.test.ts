@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FitsFile } from '../../src/fits/file.js';
-import { columnStats, readNumericColumn } from '../../src/fits/table/index.js';
+import { columnStats, readNumericColumn, readTableRows } from '../../src/fits/table/index.js';
 import { FIXTURES_DIR } from '../helpers/paths.js';
 
 interface RefNumber { value: number; negative_zero: boolean }
@@ -73,4 +73,37 @@ describe('signed zeros (session 13)', () => {
       assert.equal(spell((await readNumericColumn(file, 1, 'I_POS_SCALE', { nulls })).values[0] as number), '0');
     }
   }));
+});
+
+/** astropy's reading of ascii-signed-zeros.fits (make-ascii-signed-zeros.py): every value, zeros with their sign. */
+interface AsciiRef { rows: string[][]; columns: Record<string, { dtype: string; values: RefNumber[] }> }
+const ASCII_REF = JSON.parse(readFileSync(join(DIR, 'ascii-signed-zeros.json'), 'utf8')) as AsciiRef;
+
+describe('signed zeros in ASCII tables (session 14)', () => {
+  // An integer field has no sign of zero: astropy parses '-0' as 0, then scales it, so '-0' under
+  // TSCAL -1 (TZERO 0) is -0.0. Before, '-0' was parsed as -0 and came out +0 (-0 × -1 + -0).
+  it('every field reads as astropy reads it: values, the rows\' cells, and min/max', async () => {
+    const file = await FitsFile.open(join(DIR, 'ascii-signed-zeros.fits'));
+    try {
+      assert.ok(ASCII_REF.rows.some((r) => r[0]?.trim() === '-0'), 'the fixture spells a -0 integer field');
+      for (const nulls of ['mask', 'raw'] as const) {
+        const rows = await readTableRows(file, 1, { nulls });
+        const stats = await columnStats(file, 1, { nulls });
+        for (const [name, ref] of Object.entries(ASCII_REF.columns)) {
+          const want = ref.values.map((v) => spell(v.negative_zero ? -0 : v.value));
+          const values = [...(await readNumericColumn(file, 1, name, { nulls })).values];
+          assert.deepEqual(values.map(spell), want, `${name} (${nulls}) readNumericColumn`);
+          const j = rows.columns.findIndex((c) => c.name === name);
+          assert.deepEqual(rows.rows.map((r) => spell(Number(r[j]))), want, `${name} (${nulls}) readTableRows`);
+          const finite = ref.values.map((v) => (v.negative_zero ? -0 : v.value));
+          const lo = finite.reduce((a, b) => Math.min(a, b));
+          const hi = finite.reduce((a, b) => Math.max(a, b));
+          assert.equal(spell(stats[name]?.min as number), spell(lo), `${name} (${nulls}) min`);
+          assert.equal(spell(stats[name]?.max as number), spell(hi), `${name} (${nulls}) max`);
+        }
+      }
+    } finally {
+      await file.close();
+    }
+  });
 });

@@ -46,8 +46,11 @@ export function decodeAsciiCell(col: TableColumn, bytes: Uint8Array, rowStart: n
     if (!INT_RE.test(text)) {
       throw new FitsError('FITS_BAD_DATA', `row ${row + 1}, column '${col.name}': '${text}' is not an integer (${col.tform})`);
     }
-    if (linear) return Number(text) * col.tscal + zeroAddend(col);
-    if (col.valueType === 'int32') return Number(text);
+    // An integer has no sign of zero: '-0' is 0 (`+ 0`), as astropy parses it before scaling, so
+    // '-0' under TSCAL -1 is -0 like '0' (it gave +0 before, session 14).
+    const int = Number(text) + 0;
+    if (linear) return int * col.tscal + zeroAddend(col);
+    if (col.valueType === 'int32') return int;
     const big = BigInt(text);
     if (big < INT64_MIN || big > INT64_MAX) {
       throw new FitsError('FITS_BAD_DATA', `row ${row + 1}, column '${col.name}': ${text} does not fit in 64 bits`);
