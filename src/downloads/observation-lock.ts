@@ -30,13 +30,17 @@
  *   marker would not do: takers on other machines or in other containers share the folder.) A
  *   marker with no readable taker (written by an older engine, or an instant old where hard links
  *   are not supported) is stale once 30 s old.
- * - Left-overs are swept when a lock is taken and released: drafts (`.download.lock.{pid}-{hex}.new`,
+ * - Left-overs are swept when a lock is taken and released: drafts (`.download.lock.{pid}-h{host}-{hex}.new`,
  *   left by a process killed between its create and its unlink: they showed in listings and
  *   piled up) older than 60 s, and the markers of a lock that is no longer at the name (they guard
- *   nothing: a file never comes back to the name). A live creator whose draft is swept anyway
- *   (paused for over 60 s) sees its `link` fail with ENOENT and makes a new draft.
+ *   nothing: a file never comes back to the name). A draft whose creator is alive on this host
+ *   (its host tag is ours, its pid answers `kill(pid, 0)`) is never swept, however old (session 14:
+ *   it was, after 60 s). A creator on another machine or container cannot be asked: its old
+ *   draft is swept, and if it was alive (paused for over 60 s) its `link` fails with ENOENT and it
+ *   makes a new draft.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { link, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -67,12 +71,38 @@ function holderOf(text: string): string | undefined {
   return /^[A-Za-z0-9._:-]{1,200}$/.test(id) ? id : undefined;
 }
 
+/**
+ * This host in draft names: 8 hex digits of the SHA-256 of its name (any characters, fixed length).
+ * Two machines of one name only make a dead creator's draft look alive: it is kept, never the reverse.
+ */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+/** `{path}.{pid}-h{host}-{hex}.new`: a draft of `path` made by this process. */
+function draftOf(path: string): string {
+  return `${path}.${process.pid}-h${HOST_TAG}-${randomBytes(6).toString('hex')}.new`;
+}
+
+/** Whether the draft `name` was made by a process alive on this host (drafts of older engines, `{pid}-{hex}`, name no host: false). */
+function draftCreatorAlive(name: string): boolean {
+  const m = /\.(\d+)-h([0-9a-f]{8})-[0-9a-f]+\.new$/.exec(name);
+  if (!m || m[2] !== HOST_TAG) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return true;
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 /** Creates the file `path` with `text` inside, whole; false when it exists. */
 async function create(path: string, text: string): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
-    const draft = `${path}.${process.pid}-${randomBytes(6).toString('hex')}.new`;
+    const draft = draftOf(path);
     await writeFile(draft, text, { flag: 'wx' });
     try {
       await link(draft, path);
@@ -135,7 +165,10 @@ async function takeOver(path: string, judged: BigIntStats, jobId: string, isRunn
 const DRAFT = /^\.download\.lock\..*\.new$/;
 const MARKER = /^\.download\.lock\.takeover-(\d+)-(\d+)(?:\.\d+)?$/;
 
-/** Removes the left-overs in `dir`: drafts older than DRAFT_GRACE_MS and markers of a lock no longer at the name. */
+/**
+ * Removes the left-overs in `dir`: drafts older than DRAFT_GRACE_MS whose creator is not alive on
+ * this host, and markers of a lock no longer at the name.
+ */
 export async function sweepLockLeftovers(dir: string, now = Date.now()): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const drafts = names.filter((n) => DRAFT.test(n));
@@ -150,7 +183,7 @@ export async function sweepLockLeftovers(dir: string, now = Date.now()): Promise
   }
   for (const name of drafts) {
     const left = await stat(join(dir, name)).catch(() => undefined);
-    if (left && now - left.mtimeMs > DRAFT_GRACE_MS) await unlink(join(dir, name)).catch(() => undefined);
+    if (left && now - left.mtimeMs > DRAFT_GRACE_MS && !draftCreatorAlive(name)) await unlink(join(dir, name)).catch(() => undefined);
   }
 }
 

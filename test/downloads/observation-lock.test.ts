@@ -9,6 +9,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockObservation, OBSERVATION_LOCK_NAME } from '../../src/downloads/observation-lock.js';
 import { tempDir } from './helpers.js';
@@ -123,6 +127,30 @@ describe('observation lock (session 12)', () => {
     assert.deepEqual((await readdir(dir)).sort(), [OBSERVATION_LOCK_NAME, youngDraft, '.download.lock.keep', 'jw01.fits'].sort());
     await release();
     assert.deepEqual((await readdir(dir)).sort(), [youngDraft, '.download.lock.keep', 'jw01.fits'].sort(), 'a young draft may be a live creator\'s');
+  }));
+
+  it('(session 14) a draft older than 60 s whose creator is alive is kept; a dead creator\'s, another host\'s and an older engine\'s are swept', () => inTempDir(async (dir) => {
+    // Drafts are `.download.lock.{pid}-h{8 hex of sha256(hostname)}-{hex}.new` (the lock's and a takeover marker's).
+    const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+    const otherHost = host === '00000000' ? '11111111' : '00000000';
+    const dead = spawn(process.execPath, ['-e', '']);
+    await once(dead, 'exit');
+    assert.ok(dead.pid);
+    const alive = `${OBSERVATION_LOCK_NAME}.${process.pid}-h${host}-0123456789ab.new`;
+    const aliveMarker = `${OBSERVATION_LOCK_NAME}.takeover-5-6.${process.pid}-h${host}-0123456789ab.new`;
+    const deadCreator = `${OBSERVATION_LOCK_NAME}.${dead.pid}-h${host}-0123456789ab.new`;
+    const elsewhere = `${OBSERVATION_LOCK_NAME}.${process.pid}-h${otherHost}-0123456789ab.new`;
+    const olderEngine = `${OBSERVATION_LOCK_NAME}.${process.pid}-0123456789ab.new`;
+    const old = new Date(Date.now() - 3_600_000);
+    for (const name of [alive, aliveMarker, deadCreator, elsewhere, olderEngine]) {
+      await writeFile(join(dir, name), 'job-x');
+      await utimes(join(dir, name), old, old);
+    }
+    const release = await lockObservation(dir, 'job-a', nobodyRuns, AbortSignal.timeout(60_000));
+    // Before: every draft over 60 s old was swept, this live process's too (its link then failed with ENOENT).
+    assert.deepEqual((await readdir(dir)).sort(), [OBSERVATION_LOCK_NAME, alive, aliveMarker].sort());
+    await release();
+    assert.deepEqual((await readdir(dir)).sort(), [alive, aliveMarker].sort());
   }));
 
   it('(session 13) an old takeover marker of a taker still running is not removed: the lock is not taken over until that taker stops', () => inTempDir(async (dir) => {
