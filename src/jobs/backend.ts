@@ -6,6 +6,7 @@
  */
 import type { JobLane, JobStop } from './handlers.js';
 import type { JobLogger } from './service.js';
+import type { JobError } from './types.js';
 
 export interface JobRunOptions {
   /**
@@ -22,8 +23,9 @@ export interface JobRunOptions {
 
 /**
  * Runs one job here, to its end; `signal` aborts with a JobStop. Throws only when the run could not
- * begin (the job store failed before the record was marked running): the backend takes the job
- * again later (`afterStartFailure`).
+ * begin (the job store failed before the record was marked running), or with `JobRunDeferred` when
+ * the run ended on a transient failure and its record is queued again: either way the backend takes
+ * the job again later (`afterStartFailure`).
  */
 export type JobRunner = (jobId: string, signal: AbortSignal, options?: JobRunOptions) => Promise<void>;
 
@@ -31,9 +33,31 @@ export type JobRunner = (jobId: string, signal: AbortSignal, options?: JobRunOpt
  * Records that job `jobId` could not be started: its runner threw before the run began (the
  * store failed) `attempts` times in a row, and the backend gives its ticket up. Resolves with
  * whether a record was marked failed (false: nothing to fail, e.g. it was cancelled meanwhile);
- * rejects when the store fails too (the backend then keeps the ticket).
+ * rejects when the store fails too (the backend then keeps the ticket). With `error` (runs that
+ * each ended with `JobRunDeferred`), the queued record is failed with that error instead of
+ * JOB_START_FAILED.
  */
-export type JobStartFailure = (jobId: string, attempts: number, options?: JobRunOptions) => Promise<boolean>;
+export type JobStartFailure = (jobId: string, attempts: number, options?: JobFailOptions) => Promise<boolean>;
+
+export interface JobFailOptions {
+  /** The record may be `running`, left by a dead worker (see JobRunOptions). */
+  readonly reclaim?: boolean;
+  /** The error to fail the job with (default JOB_START_FAILED). */
+  readonly error?: JobError;
+}
+
+/**
+ * Thrown by a runner whose run ended on a transient failure (THREADS_UNAVAILABLE: no worker thread
+ * could be made for a task; session 14): the record was put back `queued` (not failed). The backend
+ * takes the job again after a wait, as after a failed start (`afterStartFailure`), and after
+ * `maxTransientAttempts` such runs in a row fails it with `error`, the failure's own.
+ */
+export class JobRunDeferred extends Error {
+  constructor(readonly error: JobError, options?: { cause?: unknown }) {
+    super(`job run deferred: ${error.code}`, options);
+    this.name = 'JobRunDeferred';
+  }
+}
 
 /** How a backend takes again a job whose runner threw before its run (the store failed). */
 export interface StartRetryOptions {
@@ -41,17 +65,27 @@ export interface StartRetryOptions {
   readonly maxStartAttempts?: number;
   /** First wait before it is taken again, doubling up to 30 s (default 500 ms: 1 s, 2 s, ... 30 s). */
   readonly startRetryMs?: number;
+  /** Runs in a row that end with `JobRunDeferred` (THREADS_UNAVAILABLE) before the job fails with its error (default 4). */
+  readonly maxTransientAttempts?: number;
+  /** Wait before such a job runs again, doubling up to 30 s (default 2000 ms: 2 s, 4 s, 8 s). */
+  readonly transientRetryMs?: number;
 }
 
 export const DEFAULT_MAX_START_ATTEMPTS = 20;
+export const DEFAULT_MAX_TRANSIENT_ATTEMPTS = 4;
 
 export interface StartFailure {
   readonly id: string;
   readonly kind: string;
-  /** Failed takes in a row, this one included. */
+  /** Failed takes in a row, this one included (of the failure's sort: `transientFailures` for a `JobRunDeferred`). */
   readonly failures: number;
   readonly reclaim: boolean;
   readonly err: unknown;
+}
+
+/** Which count of failed takes in a row a runner's throw adds to (`afterStartFailure`'s `failures`). */
+export function failureCount(err: unknown): 'startFailures' | 'transientFailures' {
+  return err instanceof JobRunDeferred ? 'transientFailures' : 'startFailures';
 }
 
 /**
@@ -59,18 +93,28 @@ export interface StartFailure {
  * from the `maxStartAttempts`-th failure on, the record is failed (`failStart`, JOB_START_FAILED)
  * and undefined is returned: the backend drops the job. Otherwise, and whenever the store does
  * not take that write either, the wait in ms before the job is taken again: the backend keeps it,
- * so no record is left queued (or running) with nothing to run it.
+ * so no record is left queued (or running) with nothing to run it. A run that ended with
+ * `JobRunDeferred` (session 14) goes the same way with its own bounds: failed with its error from
+ * the `maxTransientAttempts`-th on, else taken again after `transientRetryMs` doubling.
  */
 export async function afterStartFailure(
   o: StartRetryOptions, failStart: JobStartFailure | undefined, log: JobLogger, f: StartFailure,
 ): Promise<number | undefined> {
   const what = { jobId: f.id, kind: f.kind, attempts: f.failures };
-  if (f.failures >= (o.maxStartAttempts ?? DEFAULT_MAX_START_ATTEMPTS) && failStart) {
-    const recorded = await failStart(f.id, f.failures, { reclaim: f.reclaim }).then(() => true, (err: unknown) => {
+  const deferred = f.err instanceof JobRunDeferred ? f.err : undefined;
+  const max = deferred ? (o.maxTransientAttempts ?? DEFAULT_MAX_TRANSIENT_ATTEMPTS) : (o.maxStartAttempts ?? DEFAULT_MAX_START_ATTEMPTS);
+  if (f.failures >= max && failStart) {
+    const options: JobFailOptions = deferred ? { reclaim: false, error: deferred.error } : { reclaim: f.reclaim };
+    const recorded = await failStart(f.id, f.failures, options).then(() => true, (err: unknown) => {
       log.warn({ ...what, err }, 'could not record a job that cannot be started; it is taken again later');
       return false;
     });
     if (recorded) return undefined;
+  }
+  if (deferred) {
+    const delay = Math.min(30_000, (o.transientRetryMs ?? 2000) * 2 ** Math.min(f.failures - 1, 10));
+    log.warn({ ...what, code: deferred.error.code, retryInMs: delay }, 'job run deferred (transient failure); it is queued and runs again later');
+    return delay;
   }
   const delay = Math.min(30_000, (o.startRetryMs ?? 500) * 2 ** Math.min(f.failures, 6));
   log.warn({ ...what, err: f.err, retryInMs: delay }, 'could not start a job (job store failed); it is taken again later');
@@ -139,6 +183,8 @@ export class InProcessBackend implements JobBackend {
   private readonly lanes = new Map<JobLane, Lane>();
   /** Jobs whose runner threw before the run: failed takes in a row, and the timer of the next take. */
   private readonly startFailures = new Map<string, number>();
+  /** Jobs whose runs ended with `JobRunDeferred`: such runs in a row (kept across the runs that began). */
+  private readonly transientFailures = new Map<string, number>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
   private readonly log: JobLogger;
   private closed = false;
@@ -175,7 +221,7 @@ export class InProcessBackend implements JobBackend {
   async stop(jobId: string, stop: JobStop): Promise<void> {
     clearTimeout(this.retries.get(jobId));
     this.retries.delete(jobId);
-    this.startFailures.delete(jobId);
+    this.forget(jobId);
     for (const lane of this.lanes.values()) {
       const i = lane.waiting.findIndex((t) => t.id === jobId);
       if (i >= 0) lane.waiting.splice(i, 1);
@@ -236,8 +282,8 @@ export class InProcessBackend implements JobBackend {
       const ticket = lane.waiting.shift()!;
       const controller = new AbortController();
       const done = Promise.resolve()
-        .then(() => runner(ticket.id, controller.signal))
-        .then(() => void this.startFailures.delete(ticket.id), (err: unknown) => this.startFailed(ticket, controller.signal, err))
+        .then(() => runner(ticket.id, controller.signal, { started: () => void this.startFailures.delete(ticket.id) }))
+        .then(() => this.forget(ticket.id), (err: unknown) => this.startFailed(ticket, controller.signal, err))
         .catch((err: unknown) => this.log.error({ err, jobId: ticket.id }, 'job runner failed'))
         .finally(() => {
           lane.running.delete(ticket.id);
@@ -247,23 +293,32 @@ export class InProcessBackend implements JobBackend {
     }
   }
 
+  /** The job's run ended (or it was stopped): its counts of failed takes go. */
+  private forget(jobId: string): void {
+    this.startFailures.delete(jobId);
+    this.transientFailures.delete(jobId);
+  }
+
   /**
    * The runner threw before the run began (the store failed; the record is unchanged): before
    * session 12 the job was dropped here, its record left queued until a restart. Now it is taken
-   * again later, and failed after `maxStartAttempts` takes, as on the BullMQ backend.
+   * again later, and failed after `maxStartAttempts` takes, as on the BullMQ backend. A run that
+   * ended with `JobRunDeferred` (record queued again, session 14) is taken again the same way,
+   * counted apart, and failed with its error after `maxTransientAttempts` runs.
    */
   private async startFailed(ticket: JobTicket, signal: AbortSignal, err: unknown): Promise<void> {
     if (this.closed || signal.aborted) { // closing (still queued in the store: the next start queues it), or stopped
-      this.startFailures.delete(ticket.id);
+      this.forget(ticket.id);
       return;
     }
-    const failures = (this.startFailures.get(ticket.id) ?? 0) + 1;
+    const counts = failureCount(err) === 'transientFailures' ? this.transientFailures : this.startFailures;
+    const failures = (counts.get(ticket.id) ?? 0) + 1;
     const delay = await afterStartFailure(this.o, this.failStart, this.log, { id: ticket.id, kind: ticket.kind, failures, reclaim: false, err });
     if (delay === undefined || this.closed || signal.aborted) { // failed, closing, or stopped meanwhile
-      this.startFailures.delete(ticket.id);
+      this.forget(ticket.id);
       return;
     }
-    this.startFailures.set(ticket.id, failures);
+    counts.set(ticket.id, failures);
     const timer = setTimeout(() => { // not unref'd: a CLI waiting for the job must not exit meanwhile (close() clears it)
       this.retries.delete(ticket.id);
       void this.enqueue(ticket);

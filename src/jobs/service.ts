@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, EngineError, NotFoundError } from '../errors.js';
 import { catalogueEntry, catalogueMessage } from '../error-catalogue.js';
 import { toClientError } from '../client-text.js';
-import type { JobBackend, JobRunner, JobStartFailure } from './backend.js';
+import { JobRunDeferred, type JobBackend, type JobRunner, type JobStartFailure } from './backend.js';
 import { LocalJobEvents, type JobEventBus, type JobEventListener } from './events.js';
 import { JobHandlerRegistry, JobPauseRequest, JobStop, stopOf, type JobRunContext } from './handlers.js';
 import { isActive, isFinished, transition } from './state.js';
@@ -106,6 +106,15 @@ export interface Readiness {
 const silent: JobLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export const INTERRUPTED: JobError = { code: 'JOB_INTERRUPTED', message: 'interrupted by service restart too many times', httpStatus: 500 };
+
+/**
+ * Errors that end a run without failing the job (session 14): the record goes back to `queued` and
+ * the backend runs it again after a wait (`JobRunDeferred`; its attempts and backoff are the
+ * backend's, `maxTransientAttempts` and `transientRetryMs`); only when those are used up is the job
+ * failed with the error. THREADS_UNAVAILABLE: the worker pool could not make a thread for a task
+ * (out of threads); the pool makes it for a later task once threads are available again.
+ */
+const TRANSIENT_RUN_ERRORS: ReadonlySet<string> = new Set(['THREADS_UNAVAILABLE']);
 
 /**
  * The client-safe error of a failed run: its catalogued code and status, a message with no server
@@ -534,7 +543,8 @@ export class JobService {
 
   /**
    * A job whose runner kept throwing before its run (the backend gives its ticket up): a `queued`
-   * record, or a `running` one a dead worker left (`reclaim`), is failed with JOB_START_FAILED.
+   * record, or a `running` one a dead worker left (`reclaim`), is failed with JOB_START_FAILED, or
+   * with `options.error` (a job whose runs kept ending on a transient failure, THREADS_UNAVAILABLE).
    */
   readonly failStart: JobStartFailure = async (id, attempts, options = {}) => {
     const job = await this.store.get(id);
@@ -542,10 +552,10 @@ export class JobService {
     const was = job.state;
     if (was !== 'queued' && !(was === 'running' && options.reclaim)) return false;
     transition(job, 'failed');
-    job.error = { code: 'JOB_START_FAILED', message: catalogueMessage('JOB_START_FAILED'), httpStatus: 500 };
+    job.error = options.error ?? { code: 'JOB_START_FAILED', message: catalogueMessage('JOB_START_FAILED'), httpStatus: 500 };
     job.stage = 'Failed';
     if (!(await this.store.update(job, [was]))) return false;
-    this.log.error({ jobId: id, kind: job.kind, attempts }, 'job could not be started; failed (JOB_START_FAILED)');
+    this.log.error({ jobId: id, kind: job.kind, attempts, code: job.error.code }, options.error ? 'job failed after its runs were deferred (transient failure) too many times' : 'job could not be started; failed (JOB_START_FAILED)');
     this.publish('state', job);
     return true;
   };
@@ -573,6 +583,8 @@ export class JobService {
     options.started?.(); // the run began: the backend forgets its failed starts (session 12)
     const live: Live = { job, publishTimer: undefined, lastPublish: 0, persistTimer: undefined, lastPersist: Date.now(), persisting: undefined, pending: [] };
     let completion: CompletionWrites[] = [];
+    /** Set when the run ended on a transient failure and its record is to be queued again. */
+    let deferred: JobRunDeferred | undefined;
     this.live.set(id, live);
     this.publish('state', job);
     const ctx: JobRunContext = {
@@ -630,10 +642,18 @@ export class JobService {
         transition(job, 'paused', undefined, err.reason);
         job.stage = 'Paused';
       } else {
-        transition(job, 'failed');
-        job.error = jobErrorOf(err, this.dataDir);
-        job.stage = 'Failed';
-        if (job.error.httpStatus >= 500) this.log.error({ err, jobId: id, kind: job.kind }, 'job failed');
+        const error = jobErrorOf(err, this.dataDir);
+        if (TRANSIENT_RUN_ERRORS.has(error.code)) {
+          // Not failed (session 14): queued again, and the backend runs it again after a wait.
+          transition(job, 'queued');
+          job.stage = 'No worker thread could be made; queued to run again shortly';
+          deferred = new JobRunDeferred(error, { cause: err });
+        } else {
+          transition(job, 'failed');
+          job.error = error;
+          job.stage = 'Failed';
+          if (job.error.httpStatus >= 500) this.log.error({ err, jobId: id, kind: job.kind }, 'job failed');
+        }
       }
     } finally {
       if (live.publishTimer) clearTimeout(live.publishTimer);
@@ -647,7 +667,10 @@ export class JobService {
         committed(writes, this.log, id);
         if ((job.state as string) === 'cancelled') await this.afterCancel(job);
         this.publish('state', job);
-      } else this.publish('state', (await this.store.get(id).catch(() => undefined)) ?? job);
+      } else {
+        deferred = undefined; // cancelled elsewhere meanwhile: nothing to run again
+        this.publish('state', (await this.store.get(id).catch(() => undefined)) ?? job);
+      }
       for (const listener of this.runEndListeners) {
         try {
           listener(copyRecord(job));
@@ -656,6 +679,8 @@ export class JobService {
         }
       }
     }
+    // The record is queued again: the backend takes the job again after its wait (or fails it).
+    if (deferred) throw deferred;
   };
 
   /**

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import {
   InProcessBackend, JobHandlerRegistry, JobService, MemoryJobStore, type JobHandler, type JobStore,
 } from '../../src/jobs/index.js';
@@ -30,4 +31,13 @@ export function gate(): { wait: Promise<void>; open: () => void } {
   let open!: () => void;
   const wait = new Promise<void>((r) => (open = r));
   return { wait, open };
+}
+
+/** Waits until `cond` holds, looking every `everyMs` (bounded: a regression fails instead of hanging). */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, everyMs = 10, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    assert.ok(Date.now() < deadline, `timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }

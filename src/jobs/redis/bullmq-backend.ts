@@ -26,7 +26,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, Worker, WaitingError, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterStartFailure, type BackendHealth, type BackendStats, type JobBackend, type JobRunner, type JobStartFailure, type JobTicket, type LaneStats, type StartRetryOptions } from '../backend.js';
+import { afterStartFailure, failureCount, type BackendHealth, type BackendStats, type JobBackend, type JobRunner, type JobStartFailure, type JobTicket, type LaneStats, type StartRetryOptions } from '../backend.js';
 import { JobStop, stopOf, type JobLane, type JobStopKind } from '../handlers.js';
 import type { JobLogger } from '../service.js';
 import { bullConnection, createRedisClient } from './connection.js';
@@ -60,6 +60,8 @@ interface TicketData {
   readonly kind: string;
   /** Takes in a row whose runner threw before its run (put back delayed each time); 0 again once a run began. */
   readonly startFailures?: number;
+  /** Runs in a row that ended with `JobRunDeferred` (THREADS_UNAVAILABLE; put back delayed each time), session 14. */
+  readonly transientFailures?: number;
 }
 
 export { DEFAULT_MAX_START_ATTEMPTS } from '../backend.js';
@@ -186,6 +188,7 @@ export class BullMqBackend implements JobBackend {
     }
     const controller = new AbortController();
     let reclaim = false;
+    let resetting: Promise<void> | undefined;
     let finished: () => void = () => undefined;
     const run: LocalRun = { controller, done: new Promise<void>((r) => (finished = r)) };
     this.runs.set(id, run);
@@ -196,7 +199,6 @@ export class BullMqBackend implements JobBackend {
       // Started before and cut (the worker died or was stopped): the record may still say running.
       reclaim = bull.attemptsStarted > 1 || bull.stalledCounter > 0;
       this.log.info({ jobId: id, kind: bull.data.kind, node: this.node, reclaim }, 'job taken by this worker');
-      let resetting: Promise<void> | undefined;
       await runner(id, controller.signal, { reclaim, started: () => void (resetting = this.startedRun(bull)) });
       await resetting; // before the ticket completes (and goes)
     } catch (err) {
@@ -209,10 +211,14 @@ export class BullMqBackend implements JobBackend {
       }
       // Not for ever (session 12): after maxStartAttempts tries the record is failed, if the store
       // takes that write; if not, the ticket stays (nothing is dropped that no record shows).
-      const failures = (bull.data.startFailures ?? 0) + 1;
+      // A run that ended with JobRunDeferred (its record queued again, session 14) is put back the
+      // same way, counted apart (`transientFailures`, kept when a run begins).
+      await resetting;
+      const count = failureCount(err);
+      const failures = (bull.data[count] ?? 0) + 1;
       const delay = await afterStartFailure(this.o, this.failStart, this.log, { id, kind: bull.data.kind, failures, reclaim, err });
       if (delay === undefined) return; // the record is failed: the ticket completes and goes
-      await bull.updateData({ ...bull.data, startFailures: failures }).catch(() => undefined);
+      await bull.updateData({ ...bull.data, [count]: failures }).catch(() => undefined);
       await bull.moveToDelayed(Date.now() + delay, token);
       throw new DelayedError();
     } finally {

@@ -1,0 +1,193 @@
+/**
+ * A job whose pool task answers THREADS_UNAVAILABLE (503: no worker thread could be made, the
+ * machine is out of threads), on the in-process backend (session 14). Before, the job failed with
+ * that error at once, although the pool makes the thread for a later task once threads are back.
+ * Now the run ends with the record `queued` again (never `failed` meanwhile), the backend runs it
+ * again after a wait doubling from `transientRetryMs` (the path a failed start takes), and only
+ * after `maxTransientAttempts` such runs in a row is the job failed with THREADS_UNAVAILABLE.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import {
+  InProcessBackend, JobHandlerRegistry, JobService, MemoryJobStore, type JobEvent, type JobHandler, type JobStartFailure,
+} from '../../src/jobs/index.js';
+import { EngineError } from '../../src/errors.js';
+import { catalogueMessage } from '../../src/error-catalogue.js';
+import { WorkerPool } from '../../src/workers/pool.js';
+import { tempDir, until } from './helpers.js';
+
+/** The error the worker pool throws when it cannot make the thread a task needs (src/workers/pool.ts). */
+const noThread = () => new EngineError('THREADS_UNAVAILABLE', catalogueMessage('THREADS_UNAVAILABLE'), 503, { headers: { 'retry-after': '2' } });
+
+/** A handler whose first `failing` runs answer THREADS_UNAVAILABLE (each run's start time kept). */
+function flaky(failing: number): JobHandler & { runs: number[] } {
+  const runs: number[] = [];
+  return {
+    kind: 'flaky',
+    runs,
+    async run() {
+      runs.push(Date.now());
+      if (runs.length <= failing) throw noThread();
+      return { result: { ran: runs.length } };
+    },
+  };
+}
+
+async function withService(
+  handler: JobHandler,
+  body: (jobs: JobService, events: JobEvent[], logged: string[]) => Promise<void>,
+  retry = { maxTransientAttempts: 3, transientRetryMs: 50 },
+): Promise<void> {
+  const { dir, cleanup } = await tempDir();
+  const logged: string[] = [];
+  const logger = { info: () => undefined, warn: (_: object, msg?: string) => logged.push(`warn ${msg}`), error: (_: object, msg?: string) => logged.push(`error ${msg}`) };
+  const registry = new JobHandlerRegistry();
+  registry.register(handler);
+  const backend = new InProcessBackend({ compute: 1, transfer: 1 }, { ...retry, logger });
+  const jobs = new JobService({ store: new MemoryJobStore(), backend, handlers: registry, dataDir: dir, logger });
+  const events: JobEvent[] = [];
+  jobs.subscribe(undefined, (e) => events.push(e));
+  await jobs.start();
+  try {
+    await body(jobs, events, logged);
+  } finally {
+    await jobs.close();
+    await cleanup();
+  }
+}
+
+const statesOf = (events: JobEvent[], id: string) => events.filter((e) => e.job.id === id && e.type === 'state').map((e) => e.job.state);
+
+describe('in-process backend: a job whose pool task answers THREADS_UNAVAILABLE (session 14)', () => {
+  it('is queued again (not failed) and run again after a doubling wait; it completes once a thread can be made', async () => {
+    const handler = flaky(2);
+    await withService(handler, async (jobs, events) => {
+      await jobs.submit('flaky', {}, { id: 'j1' });
+      const done = await jobs.waitUntilSettled('j1', AbortSignal.timeout(60_000));
+      // Before: failed with THREADS_UNAVAILABLE after the first run.
+      assert.equal(done.state, 'completed');
+      assert.deepEqual(done.result, { ran: 3 });
+      assert.equal(handler.runs.length, 3);
+      assert.deepEqual(statesOf(events, 'j1'), ['running', 'queued', 'running', 'queued', 'running', 'completed'], 'never failed meanwhile');
+      const queued = events.find((e) => e.type === 'state' && e.job.state === 'queued');
+      assert.equal(queued?.job.error, null);
+      assert.match(queued?.job.stage ?? '', /worker thread/);
+      // Waits of 50 ms, then 100 ms (timers fire no earlier than asked).
+      const [a, b, c] = handler.runs as [number, number, number];
+      assert.ok(b - a >= 45, `first wait ${b - a} ms`);
+      assert.ok(c - b >= 95, `second wait ${c - b} ms`);
+    });
+  });
+
+  it('fails with THREADS_UNAVAILABLE only after maxTransientAttempts runs, and the lane serves the next job', async () => {
+    const handler = flaky(Number.POSITIVE_INFINITY);
+    await withService(handler, async (jobs, events, logged) => {
+      await jobs.submit('flaky', {}, { id: 'j2' });
+      const done = await jobs.waitUntilSettled('j2', AbortSignal.timeout(60_000));
+      assert.equal(done.state, 'failed');
+      assert.equal(done.error?.code, 'THREADS_UNAVAILABLE');
+      assert.equal(done.error?.httpStatus, 503);
+      assert.equal(handler.runs.length, 3);
+      assert.deepEqual(statesOf(events, 'j2'), ['running', 'queued', 'running', 'queued', 'running', 'queued', 'failed']);
+      assert.ok(logged.some((m) => m.startsWith('error job failed after its runs were deferred')), logged.join('\n'));
+      // It leaves its slot once the failure is written; the lane serves the next job.
+      await until(() => !jobs.backend.has('j2'), 'j2 left the backend');
+      const next = await jobs.submit('flaky', {});
+      assert.equal((await jobs.waitUntilSettled(next.id, AbortSignal.timeout(60_000))).state, 'failed'); // this handler never succeeds
+      assert.equal(handler.runs.length, 6);
+    });
+  });
+
+  it('a job cancelled while it waits to run again is not run again', async () => {
+    const handler = flaky(Number.POSITIVE_INFINITY);
+    await withService(handler, async (jobs) => {
+      await jobs.submit('flaky', {}, { id: 'j3' });
+      await until(async () => handler.runs.length >= 1 && (await jobs.get('j3'))?.state === 'queued', 'j3 queued again after its first run');
+      const { cancelled, job } = await jobs.cancel('j3');
+      assert.equal(cancelled, true);
+      assert.equal(job.state, 'cancelled');
+      assert.equal(jobs.backend.has('j3'), false);
+      await new Promise((r) => setTimeout(r, 300)); // past the 50 ms wait
+      assert.equal(handler.runs.length, 1);
+      assert.equal((await jobs.get('j3'))?.state, 'cancelled');
+    }, { maxTransientAttempts: 3, transientRetryMs: 100 });
+  });
+
+  it('by default: 4 runs, waits of 2 s, 4 s and 8 s between them (afterStartFailure); other errors still fail at once', async () => {
+    const { afterStartFailure, JobRunDeferred } = await import('../../src/jobs/index.js'); // (not on the old code: only this test fails for it)
+    const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const err = new JobRunDeferred({ code: 'THREADS_UNAVAILABLE', message: 'x', httpStatus: 503 });
+    const failed: Array<Parameters<JobStartFailure>> = [];
+    const failStart: JobStartFailure = async (...args) => {
+      failed.push(args);
+      return true;
+    };
+    const waits = [];
+    for (let failures = 1; failures <= 4; failures++) waits.push(await afterStartFailure({}, failStart, log, { id: 'x', kind: 'k', failures, reclaim: true, err }));
+    assert.deepEqual(waits, [2000, 4000, 8000, undefined]);
+    assert.deepEqual(failed, [['x', 4, { reclaim: false, error: err.error }]]);
+    // A failed start keeps its own bounds (20 takes, 1 s doubling).
+    assert.equal(await afterStartFailure({}, failStart, log, { id: 'y', kind: 'k', failures: 4, reclaim: false, err: new Error('database is locked') }), 8000);
+
+    const other: JobHandler = { kind: 'other', async run() { throw new EngineError('FITS_TOO_LARGE', 'too large', 413); } };
+    await withService(other, async (jobs) => {
+      await jobs.submit('other', {}, { id: 'j4' });
+      const done = await jobs.waitUntilSettled('j4', AbortSignal.timeout(60_000));
+      assert.equal(done.state, 'failed');
+      assert.equal(done.error?.code, 'FITS_TOO_LARGE');
+      assert.equal(done.attempts, 1);
+    });
+  });
+});
+
+// A real pool, whose thread starter throws as `new Worker` does when the machine is out of
+// threads (as test/workers/pool-no-thread.test.ts does: piscina takes Worker from node:worker_threads).
+const threads = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+const RealWorker = threads.Worker;
+let refuse = false;
+class RefusingWorker extends RealWorker {
+  constructor(...args: ConstructorParameters<typeof RealWorker>) {
+    if (refuse) throw Object.assign(new Error('Worker initialization failure: EAGAIN'), { code: 'ERR_WORKER_INIT_FAILED' });
+    super(...args);
+  }
+}
+
+describe('a job running a pool task when no thread can be made (session 14)', () => {
+  before(() => {
+    threads.Worker = RefusingWorker;
+  });
+  after(() => {
+    threads.Worker = RealWorker;
+  });
+
+  it('waits queued while the pool answers THREADS_UNAVAILABLE, and runs once threads can be made again', async () => {
+    refuse = true;
+    const pool = new WorkerPool({ threads: 1 });
+    const tries: string[] = [];
+    const handler: JobHandler = {
+      kind: 'ping',
+      async run() {
+        const answer = await pool.run('ping', {}).catch((err: unknown) => {
+          tries.push((err as { code?: string }).code ?? String(err));
+          if (tries.length === 2) refuse = false; // threads are back before the third run
+          throw err;
+        });
+        return { result: answer as { pong: boolean } };
+      },
+    };
+    try {
+      await withService(handler, async (jobs, events) => {
+        await jobs.submit('ping', {}, { id: 'p1' });
+        const done = await jobs.waitUntilSettled('p1', AbortSignal.timeout(60_000));
+        assert.deepEqual(tries, ['THREADS_UNAVAILABLE', 'THREADS_UNAVAILABLE']);
+        assert.equal(done.state, 'completed');
+        assert.equal(done.result?.pong, true);
+        assert.ok(!statesOf(events, 'p1').includes('failed'));
+      }, { maxTransientAttempts: 4, transientRetryMs: 20 });
+    } finally {
+      refuse = false;
+      await pool.close();
+    }
+  });
+});
