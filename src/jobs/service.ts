@@ -646,6 +646,8 @@ export class JobService {
         if (TRANSIENT_RUN_ERRORS.has(error.code)) {
           // Not failed (session 14): queued again, and the backend runs it again after a wait.
           transition(job, 'queued');
+          // A run that found no thread is not a run: it must not use up the attempts a restart counts (requeueCut).
+          job.attempts = Math.max(0, job.attempts - 1);
           job.stage = 'No worker thread could be made; queued to run again shortly';
           deferred = new JobRunDeferred(error, { cause: err });
         } else {

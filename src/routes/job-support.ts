@@ -9,7 +9,11 @@ import type { Viewer } from '../library/index.js';
 
 /** The error a synchronous route answers with when the job it waited for did not complete. */
 export function jobFailure(job: JobRecord): EngineError {
-  if (job.state === 'failed' && job.error) return new EngineError(job.error.code, job.error.message, job.error.httpStatus);
+  if (job.state === 'failed' && job.error) {
+    // A record keeps no headers: a 503 (out of threads, database or queue away) says when to retry, as the same error does outside a job.
+    const headers: Record<string, string> = job.error.httpStatus === 503 ? { 'retry-after': '2' } : {};
+    return new EngineError(job.error.code, job.error.message, job.error.httpStatus, { headers });
+  }
   return new EngineError('JOB_NOT_COMPLETED', `Job ${job.state}`, 409);
 }
 

@@ -73,6 +73,9 @@ describe('in-process backend: a job whose pool task answers THREADS_UNAVAILABLE 
       const queued = events.find((e) => e.type === 'state' && e.job.state === 'queued');
       assert.equal(queued?.job.error, null);
       assert.match(queued?.job.stage ?? '', /worker thread/);
+      // A run that found no thread is not counted: a restart's bound (3 runs cut) is not used up by them.
+      assert.equal(queued?.job.attempts, 0);
+      assert.equal(done.attempts, 1);
       // Waits of 50 ms, then 100 ms (timers fire no earlier than asked).
       const [a, b, c] = handler.runs as [number, number, number];
       assert.ok(b - a >= 45, `first wait ${b - a} ms`);
