@@ -10,7 +10,9 @@
  * Guarantees: a file is `complete` only after verification; pause stops every transfer and frees
  * its connection and file handle, resume continues each file from its exact byte (on any node),
  * cancel is final and removes the job's `.part` files; byte progress is checkpointed at most once a
- * second (the service's persist interval), every state change at once; one observation is written
+ * second (the service's persist interval), every state change of the job at once, a file's layout
+ * and completion in coalesced writes (coalesced-saves.ts: one write saves every file that changed
+ * meanwhile, awaited before the file's first byte and after its completion); one observation is written
  * by one job at a time, across processes (observation-lock.ts).
  */
 import { clientText } from '../client-text.js';
@@ -28,6 +30,7 @@ import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
 import { DiskFullError, DownloadError, PermanentHttpError } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './file-layer.js';
 import { DigestService } from './digest-service.js';
+import { CoalescedSaves } from './coalesced-saves.js';
 import { FileDownloader } from './file-downloader.js';
 import { AwsMirror, DEFAULT_AWS_MIRROR } from './aws-mirror.js';
 import { ObjectFileDownloader, objectKeyOf } from './object-downloader.js';
@@ -788,11 +791,17 @@ export class DownloadManager {
     else ctx.signal.addEventListener('abort', onStop, { once: true });
     const signal = local.signal;
     let saveTimer: NodeJS.Timeout | undefined;
+    // Record writes of files marked complete since the last save: handed to the job core with the
+    // first saved state that calls those files complete (never with an older one), whenever that
+    // state is written (a coalesced write, the core's throttled one, or the end of the run).
+    let held: CompletionWrites[] = [];
     const save = (now = false) => {
       if (saveTimer) clearTimeout(saveTimer);
       saveTimer = undefined;
       job.speedBytesPerSec = job.status === 'downloading' ? speed.rate() : 0;
       job.updatedAt = new Date().toISOString();
+      for (const w of held) ctx.alsoWrite(w);
+      held = [];
       const saved = ctx.checkpoint(jobToJson(job) as unknown as JsonObject, { now });
       const t = jobTotals(job);
       ctx.progress(t.totalBytes > 0 ? t.downloadedBytes / t.totalBytes : 0, job.message);
@@ -803,6 +812,8 @@ export class DownloadManager {
       saveTimer = setTimeout(save, Math.max(25, Math.floor((this.o.progressIntervalMs ?? 250) / 2)));
       saveTimer.unref();
     };
+    // Saves that must land (a file's layout, a completed file's record): coalesced, see coalesced-saves.ts.
+    const saves = new CoalescedSaves(() => save(true));
     let diskFull: DiskFullError | undefined;
     let unlock: (() => Promise<void>) | undefined;
     try {
@@ -847,7 +858,7 @@ export class DownloadManager {
       save(true);
       if (!this.objectDownloader) await this.checkDiskSpace(job);
       const todo = job.files.filter((f) => f.status === 'pending');
-      const saving = { touch, saveNow: () => save(true), alsoWrite: (w: CompletionWrites) => ctx.alsoWrite(w) };
+      const saving = { touch, saveNow: () => saves.request(), alsoWrite: (w: CompletionWrites) => void held.push(w) };
       await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, saving, (err) => (diskFull ??= err))));
       if (diskFull) throw diskFull;
       signal.throwIfAborted();
@@ -883,6 +894,7 @@ export class DownloadManager {
       await unlock?.().catch(() => undefined);
       for (const f of job.files) if (f.status === 'downloading') f.status = 'paused';
       job.currentFile = null;
+      await saves.close();
       save();
       this.live.delete(id);
     }
@@ -935,6 +947,7 @@ export class DownloadManager {
 
   private async runFile(job: Job, file: FileEntry, signal: AbortSignal, jobAbort: AbortController, speed: SpeedMeter, saving: { touch: () => void; saveNow: () => Promise<void>; alsoWrite: (w: CompletionWrites) => void }, onDiskFull: (err: DiskFullError) => void): Promise<void> {
     let ticket: SlotTicket | undefined;
+    let landed: Promise<void> | undefined;
     try {
       ticket = await this.slots.enter(signal);
       const slot = ticket;
@@ -969,8 +982,9 @@ export class DownloadManager {
         await downloader.download(file, signal, hooks);
       }
       this.log.debug({ jobId: job.id, file: file.filename, sha256: file.sha256 }, 'file complete');
-      // The file's record lands with the saved state that marks it complete, now rather than with the next save.
-      if (recorded) await saving.saveNow();
+      // The file's record lands with the saved state that marks it complete, soon rather than with
+      // the next throttled save; awaited once the slot is free (the write is shared with other files).
+      if (recorded) landed = saving.saveNow();
     } catch (err) {
       if (err instanceof DiskFullError) {
         file.status = 'paused';
@@ -991,6 +1005,7 @@ export class DownloadManager {
       if (job.currentFile === file.filename) job.currentFile = job.files.find((f) => f.status === 'downloading')?.filename ?? null;
       saving.touch();
     }
+    await landed;
   }
 
   /** The writes of a verified file's library record (`onFileComplete`), or undefined (none, or it failed: logged). */

@@ -1,0 +1,107 @@
+/**
+ * Issue #20 (session 14): what a download job's checkpoints cost as its file count grows. Not a
+ * `*.bench.ts` (the runner does not pick it up): `nice node --import tsx bench/downloads/checkpoints.ts
+ * [files ...]` (default 400 2000 5000). For each count it runs one real download job (the download
+ * manager, the job service, a DbJobStore on SQLite as the engine has it, a library-like record write
+ * per file) of that many 2 KB files from the fake MAST server, and prints: the job-record writes
+ * (`store.update`) and the event-loop time they took (serialising and writing the whole record),
+ * the longest one, the event-loop delay over the run (p99, max), the wall and CPU time of the run,
+ * and, apart, the cost of one `jobToJson` and one `structuredClone` of the record at that size.
+ */
+import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, loadavg } from 'node:os';
+import { openDatabase, type Queryable } from '../../src/db/index.js';
+import { DownloadManager, downloadJobOf } from '../../src/downloads/download-manager.js';
+import { jobToJson } from '../../src/downloads/job.js';
+import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
+import { DbJobStore, InProcessBackend, JOB_MIGRATIONS, JobHandlerRegistry, JobService, type JobRecord } from '../../src/jobs/index.js';
+import { FakeDownloadEndpoint, startDownloadServer } from '../../test/fake-mast/download-endpoint.js';
+
+const RECORDS = { component: 'bench-records', migrations: [{ version: 1, name: 'file records', sqlite: 'CREATE TABLE file_records (path TEXT PRIMARY KEY)', postgres: 'CREATE TABLE file_records (path TEXT PRIMARY KEY)' }] };
+
+async function run(files: number): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ckpt-bench-'));
+  const endpoint = new FakeDownloadEndpoint();
+  const server = await startDownloadServer(endpoint);
+  const { db } = await openDatabase({ databaseUrl: undefined, sqliteFile: join(dataDir, 'engine.db'), dataDir, migrations: [JOB_MIGRATIONS, RECORDS] } as never);
+  const store = new DbJobStore(db, { ownsDatabase: false });
+  let writes = 0;
+  let writeMs = 0;
+  let longestWrite = 0;
+  const update = store.update.bind(store);
+  store.update = async (...args: Parameters<DbJobStore['update']>) => {
+    // better-sqlite3 is synchronous: the event loop is held from the call to the promise's return.
+    const t0 = performance.now();
+    const p = update(...args);
+    const held = performance.now() - t0;
+    writes++;
+    writeMs += held;
+    longestWrite = Math.max(longestWrite, held);
+    return p;
+  };
+  const jobs = new JobService({ store, backend: new InProcessBackend({ compute: 1, transfer: 4 }), handlers: new JobHandlerRegistry(), dataDir });
+  const obsId = 'jw01234-o001_t001_nircam';
+  const list: RemoteProduct[] = [];
+  const body = Buffer.alloc(2048, 7);
+  for (let i = 0; i < files; i++) {
+    const name = `${obsId}_${String(i).padStart(5, '0')}_x1d.json`;
+    const uri = `mast:JWST/product/${name}`;
+    endpoint.addFile(uri, body, {});
+    list.push({ filename: name, url: FakeDownloadEndpoint.urlFor(server.url, uri), dataUri: uri, size: body.length });
+  }
+  const downloads = new DownloadManager({
+    downloadDir: join(dataDir, 'mast'), dataDir, products: new StaticProductSource(new Map([[obsId, list]])), jobs, syncData: false,
+    onFileComplete: (f) => ({ write: async (tx: Queryable) => void (await tx.run('INSERT INTO file_records (path) VALUES (?) ON CONFLICT (path) DO NOTHING', [f.relativePath])) }),
+  });
+  await jobs.start();
+  await downloads.start();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  try {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    delay.enable();
+    const job = await downloads.createJob({ obsId, productType: 'SCIENCE' });
+    const done = await downloads.waitUntilSettled(job.id);
+    delay.disable();
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    if (done.status !== 'complete') throw new Error(`job ended ${done.status}: ${done.error}`);
+    const saved = downloadJobOf((await store.get(job.id)) as JobRecord);
+    const complete = saved.files.filter((f) => f.status === 'complete').length;
+    const recs = (await db.query<{ n: number }>('SELECT count(*) AS n FROM file_records'))[0]!.n;
+    // One save's pieces at this size, apart (median of 9).
+    const med = (f: () => unknown) => {
+      const t: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        const s = performance.now();
+        f();
+        t.push(performance.now() - s);
+      }
+      return t.sort((a, b) => a - b)[4]!;
+    };
+    const record = (await store.get(job.id))!;
+    const toJson = med(() => jobToJson(saved));
+    const clone = med(() => structuredClone(record));
+    const stringify = med(() => JSON.stringify(record));
+    console.log([
+      `${String(files).padStart(5)} files`,
+      `wall ${wall.toFixed(2)} s`, `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`,
+      `record writes ${writes} (${(writeMs / 1000).toFixed(3)} s, longest ${longestWrite.toFixed(1)} ms)`,
+      `loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms max ${(delay.max / 1e6).toFixed(1)} ms`,
+      `one jobToJson ${toJson.toFixed(2)} ms, JSON.stringify ${stringify.toFixed(2)} ms, structuredClone ${clone.toFixed(2)} ms`,
+      `saved complete ${complete}/${files}, records ${recs}`,
+    ].join(' | '));
+  } finally {
+    await downloads.close();
+    await jobs.close();
+    await db.close();
+    await server.close?.();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
+for (const n of counts.length ? counts : [400, 2000, 5000]) await run(n);
