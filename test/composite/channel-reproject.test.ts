@@ -6,20 +6,10 @@
 import { describe, it } from 'node:test';
 import { channelOnGrid } from '../../src/composite/channel-data.js';
 import { Header } from '../../src/fits/index.js';
-import { compareCovered, decode, fixture, formulaPlane, wcsOf, type FixtureInput } from '../reproject/fixture.js';
-
-interface InterpCase {
-  name: string;
-  kind: 'interp';
-  order: string;
-  input: FixtureInput;
-  output_header: Record<string, number | string>;
-  data: Array<number | null>;
-  footprint: Array<number | null>;
-}
+import { compareCovered, decode, formulaPlane, interpCases, wcsOf } from '../reproject/fixture.js';
 
 describe('composite channel reprojection vs reproject_interp', () => {
-  for (const c of (fixture.cases.filter((k) => k.kind === 'interp') as unknown as InterpCase[]).filter((k) => k.order === 'bilinear')) {
+  for (const c of interpCases().filter((k) => k.order === 'bilinear')) {
     it(c.name, async () => {
       const out = c.output_header;
       const grid = { wcs: wcsOf(out), width: out.NAXIS1 as number, height: out.NAXIS2 as number };

@@ -13,6 +13,22 @@ export const fixture = JSON.parse(readFileSync(new URL('../fixtures/reproject/re
   cases: Array<Record<string, unknown> & { name: string; kind: string }>;
 };
 
+/** A case of reproject_interp: an input, the output grid's header, and reproject's data and footprint. */
+export interface InterpCase {
+  name: string;
+  kind: 'interp';
+  order: string;
+  input: FixtureInput;
+  output_header: Record<string, number | string>;
+  data: Array<number | null>;
+  footprint: Array<number | null>;
+}
+
+/** The fixture's reproject_interp cases, of every order. */
+export function interpCases(): InterpCase[] {
+  return fixture.cases.filter((k) => k.kind === 'interp') as unknown as InterpCase[];
+}
+
 export function caseNamed<T>(name: string): T {
   const c = fixture.cases.find((k) => k.name === name);
   if (!c) throw new Error(`fixture case ${name} missing`);

@@ -2,22 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { reprojectInterp, type Interpolation } from '../../src/reproject/index.js';
-import { compareCovered, decode, fixture, formulaPlane, wcsOf, type FixtureInput } from './fixture.js';
-
-interface InterpCase {
-  name: string;
-  kind: 'interp';
-  order: string;
-  input: FixtureInput;
-  output_header: Record<string, number | string>;
-  data: Array<number | null>;
-  footprint: Array<number | null>;
-}
+import { compareCovered, decode, formulaPlane, interpCases, wcsOf } from './fixture.js';
 
 const ORDERS: Record<string, Interpolation> = { bilinear: 'bilinear', 'nearest-neighbor': 'nearest', bicubic: 'bicubic' };
 
 describe('reprojectInterp vs reproject 0.10 reproject_interp', () => {
-  for (const c of fixture.cases.filter((k) => k.kind === 'interp') as unknown as InterpCase[]) {
+  for (const c of interpCases()) {
     it(`${c.name} (${c.order})`, () => {
       const out = c.output_header;
       const result = reprojectInterp(
