@@ -4,7 +4,7 @@
  */
 import { FitsError } from '../errors.js';
 import { parseAsciiTform, parseBinaryTform, parseTdim } from './tform.js';
-import type { BinaryCode, CardValue, HeaderLike, TableColumn, TableDescription, TableHduLike, ValueType } from './types.js';
+import type { AsciiCode, BinaryCode, CardValue, HeaderLike, TableColumn, TableDescription, TableHduLike, ValueType } from './types.js';
 
 /** The standard allows 999 columns; refusing more keeps a hostile TFIELDS from looping for ever. */
 const MAX_FIELDS = 999;
@@ -115,6 +115,11 @@ function commonKeywords(header: HeaderLike, n: number): Common {
   };
 }
 
+/** The fields a binary and an ASCII column begin with: index, names, TFORMn as written and the type letter. */
+function columnIdentity(n: number, c: Common, tformText: string, code: BinaryCode | AsciiCode): Pick<TableColumn, 'index' | 'name' | 'ttype' | 'tform' | 'code'> {
+  return { index: n - 1, name: c.name, ttype: c.ttype, tform: tformText.trim(), code };
+}
+
 function binaryColumn(header: HeaderLike, n: number, byteOffset: number, warnings: string[]): TableColumn {
   const tformText = asString(header.get(`TFORM${n}`));
   if (tformText === null) throw new FitsError('FITS_BAD_HEADER', `binary table has no TFORM${n}`);
@@ -167,11 +172,7 @@ function binaryColumn(header: HeaderLike, n: number, byteOffset: number, warning
   else shape = t.repeat === 1 ? [] : [t.repeat];
 
   return {
-    index: n - 1,
-    name: c.name,
-    ttype: c.ttype,
-    tform: tformText.trim(),
-    code: t.code,
+    ...columnIdentity(n, c, tformText, t.code),
     repeat: t.varLength ? 1 : t.repeat,
     varLength: t.varLength,
     maxVarLength: t.maxVarLength,
@@ -208,11 +209,7 @@ function asciiColumn(header: HeaderLike, n: number, rowBytes: number): TableColu
   else valueType = t.width <= 9 ? 'int32' : 'int64';
   const rawNull = header.get(`TNULL${n}`);
   return {
-    index: n - 1,
-    name: c.name,
-    ttype: c.ttype,
-    tform: tformText.trim(),
-    code: t.code,
+    ...columnIdentity(n, c, tformText, t.code),
     repeat: t.code === 'A' ? t.width : 1,
     varLength: null,
     maxVarLength: null,
