@@ -323,31 +323,28 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Byte-level progress of a job', params: JobParams, response: { 200: ChunkedProgress } },
   }, async (req) => chunkedProgressJson(downloads.progress(await findJob(downloads, req, req.params.job_id))));
 
-  app.post('/mast/download/resume/:job_id', {
-    schema: { tags, summary: 'Resume a paused or failed job from the bytes on disk', params: JobParams, response: { 200: PauseResumeResponse } },
-  }, async (req) => {
-    const id = req.params.job_id;
-    await findJob(downloads, req, id, `No resumable state found for job ${id}`);
-    const job = await downloads.resume(id);
-    return { job_id: job.id, status: 'resuming', message: 'Download resumed' };
-  });
+  /**
+   * POST /mast/download/{action}/:job_id: `act` on the caller's job (404 DOWNLOAD_JOB_NOT_FOUND
+   * with `notFound(id)` when it has none of that id), answered with the job's id, `status` and
+   * the message `act` gives.
+   */
+  const jobControlRoute = (action: string, summary: string, status: string, notFound: (id: string) => string, act: (id: string) => Promise<{ job: Job; message: string }>) =>
+    app.post(`/mast/download/${action}/:job_id`, {
+      schema: { tags, summary, params: JobParams, response: { 200: PauseResumeResponse } },
+    }, async (req) => {
+      const id = req.params.job_id;
+      await findJob(downloads, req, id, notFound(id));
+      const { job, message } = await act(id);
+      return { job_id: job.id, status, message };
+    });
 
-  app.post('/mast/download/pause/:job_id', {
-    schema: { tags, summary: 'Pause a running job (transfers stop, bytes stay)', params: JobParams, response: { 200: PauseResumeResponse } },
-  }, async (req) => {
-    const id = req.params.job_id;
-    await findJob(downloads, req, id, `No active download for job ${id}`);
-    const job = await downloads.pause(id);
-    return { job_id: job.id, status: 'paused', message: 'Download paused' };
-  });
-
-  app.post('/mast/download/cancel/:job_id', {
-    schema: { tags, summary: 'Cancel a job for good', params: JobParams, response: { 200: PauseResumeResponse } },
-  }, async (req) => {
-    const id = req.params.job_id;
-    await findJob(downloads, req, id, `No download found for job ${id}`);
+  jobControlRoute('resume', 'Resume a paused or failed job from the bytes on disk', 'resuming', (id) => `No resumable state found for job ${id}`,
+    async (id) => ({ job: await downloads.resume(id), message: 'Download resumed' }));
+  jobControlRoute('pause', 'Pause a running job (transfers stop, bytes stay)', 'paused', (id) => `No active download for job ${id}`,
+    async (id) => ({ job: await downloads.pause(id), message: 'Download paused' }));
+  jobControlRoute('cancel', 'Cancel a job for good', 'cancelled', (id) => `No download found for job ${id}`, async (id) => {
     const { job, wasActive } = await downloads.cancel(id);
-    return { job_id: job.id, status: 'cancelled', message: wasActive ? 'Download cancelled' : 'Download marked as cancelled' };
+    return { job, message: wasActive ? 'Download cancelled' : 'Download marked as cancelled' };
   });
 
   app.get('/mast/download/resumable', {
