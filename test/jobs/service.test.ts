@@ -238,6 +238,23 @@ function flakyQueue(store: MemoryJobStore, mode: () => QueueMode): InProcessBack
   return new FlakyQueue({ compute: 1, transfer: 1 });
 }
 
+/**
+ * A started service of `handler` on a `flakyQueue` in a temporary folder: the queue behaves as
+ * `queue.mode` says when it is asked; `close()` closes the service and removes the folder.
+ */
+async function serviceOnFlakyQueue(handler: JobHandler, mode: QueueMode) {
+  const { dir, cleanup } = await tempDir();
+  const queue = { mode };
+  const store = new MemoryJobStore();
+  const jobs = new JobService({ store, backend: flakyQueue(store, () => queue.mode), handlers: new JobHandlerRegistry().register(handler), dataDir: dir, enqueueWaitMs: 50 });
+  await jobs.start();
+  const close = async () => {
+    await jobs.close();
+    await cleanup();
+  };
+  return { jobs, store, queue, close };
+}
+
 /** `err` is the catalogued JOB_QUEUE_UNAVAILABLE: 503 with Retry-After 2. */
 function assertQueueUnavailable(err: unknown, label: string): void {
   assert.ok(err instanceof Error && 'code' in err, `${label}: an EngineError`);
@@ -276,34 +293,25 @@ describe('JobService with a failing store', () => {
   });
 
   it('a queue that refuses or does not answer: submit answers JOB_QUEUE_UNAVAILABLE (503, Retry-After) and leaves no record; a ticket that arrived (the job taken) is a job', async () => {
-    const { dir, cleanup } = await tempDir();
-    let mode: QueueMode = 'refuse';
-    const store = new MemoryJobStore();
-    const registry = new JobHandlerRegistry().register(echo);
-    const jobs = new JobService({ store, backend: flakyQueue(store, () => mode), handlers: registry, dataDir: dir, enqueueWaitMs: 50 });
-    await jobs.start();
+    const { jobs, store, queue, close } = await serviceOnFlakyQueue(echo, 'refuse');
     const events: JobEvent[] = [];
     jobs.subscribe(undefined, (e) => events.push(e));
     try {
       for (const m of ['refuse', 'silent'] as const) {
-        mode = m;
+        queue.mode = m;
         assertQueueUnavailable(await jobs.submit('echo', { a: 1 }).then(() => undefined, (e: unknown) => e), m);
         assert.equal((await store.list({})).total, 0, `${m}: no record left that no queue holds`);
       }
       assert.deepEqual(events.map((e) => e.type), ['created', 'removed', 'created', 'removed']);
-      mode = 'taken';
+      queue.mode = 'taken';
       const job = await jobs.submit('echo', { a: 2 });
       assert.equal((await store.get(job.id))?.state, 'running');
     } finally {
-      await jobs.close();
-      await cleanup();
+      await close();
     }
   });
 
   it('a queue that refuses or does not answer on resume: JOB_QUEUE_UNAVAILABLE (503, Retry-After) and the record is paused again as it was; a ticket that arrived (the job taken) is a run', async () => {
-    const { dir, cleanup } = await tempDir();
-    let mode: QueueMode = 'ok';
-    const store = new MemoryJobStore();
     const running = gate();
     const dl: JobHandler = {
       kind: 'dl',
@@ -315,8 +323,7 @@ describe('JobService with a failing store', () => {
         return {};
       },
     };
-    const jobs = new JobService({ store, backend: flakyQueue(store, () => mode), handlers: new JobHandlerRegistry().register(dl), dataDir: dir, enqueueWaitMs: 50 });
-    await jobs.start();
+    const { jobs, store, queue, close } = await serviceOnFlakyQueue(dl, 'ok');
     try {
       const job = await jobs.submit('dl', {});
       await running.wait;
@@ -325,7 +332,7 @@ describe('JobService with a failing store', () => {
       const events: JobEvent[] = [];
       jobs.subscribe(undefined, (e) => events.push(e));
       for (const m of ['refuse', 'silent'] as const) {
-        mode = m;
+        queue.mode = m;
         assertQueueUnavailable(await jobs.resume(job.id).then(() => undefined, (e: unknown) => e), m);
         const after = await store.get(job.id);
         assert.equal(after?.state, 'paused', `${m}: paused again, not queued without a ticket`);
@@ -333,13 +340,12 @@ describe('JobService with a failing store', () => {
         assert.deepEqual(after?.checkpoint, { bytes: 100 });
       }
       assert.deepEqual(events.map((e) => `${e.type}:${e.job.state}`), ['state:queued', 'state:paused', 'state:queued', 'state:paused']);
-      mode = 'taken';
+      queue.mode = 'taken';
       const resumed = await jobs.resume(job.id);
       assert.equal(resumed.state, 'queued');
       assert.equal((await store.get(job.id))?.state, 'running', 'taken by a worker meanwhile: not put back');
     } finally {
-      await jobs.close();
-      await cleanup();
+      await close();
     }
   });
 });
