@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, utimes, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DownloadManager, downloadJobOf, type DownloadManagerOptions } from '../../src/downloads/download-manager.js';
-import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
+import { StaticProductSource } from '../../src/downloads/product-source.js';
 import { InProcessBackend, JobHandlerRegistry, JobService, MemoryJobStore, type JobRecord, type JobState } from '../../src/jobs/index.js';
 import { DigestService } from '../../src/downloads/digest-service.js';
 import { Worker } from 'node:worker_threads';
@@ -13,7 +13,7 @@ import type { Job } from '../../src/downloads/job.js';
 import { ValidationError } from '../../src/errors.js';
 import { ManualClock } from '../../src/core/retry.js';
 import type { DownloadFaults } from '../fake-mast/download-endpoint.js';
-import { diskThatFillsUp, fakeServer, seededBytes, sha256, tempDir } from './helpers.js';
+import { diskThatFillsUp, fakeServer, seededBytes, serveObservation, sha256, tempDir } from './helpers.js';
 
 describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   let fake: Awaited<ReturnType<typeof fakeServer>>;
@@ -32,22 +32,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     await tmp.remove();
   });
 
-  /** An observation of `sizes.length` files on the fake; returns its id and contents. */
-  function observation(sizes: number[], faults: Array<DownloadFaults | undefined> = []) {
-    const obsId = `jw0${++seq}-o001_t001_nircam`;
-    const list: RemoteProduct[] = [];
-    const data = new Map<string, Buffer>();
-    sizes.forEach((size, i) => {
-      const filename = `${obsId}_${i}_cal.fits`;
-      const uri = `mast:JWST/product/${filename}`;
-      const bytes = seededBytes(size, seq * 100 + i);
-      fake.endpoint.addFile(uri, bytes, faults[i] ?? {});
-      data.set(filename, bytes);
-      list.push({ filename, url: fake.url(uri), dataUri: uri, size });
-    });
-    products.set(obsId, list);
-    return { obsId, data, uris: list.map((p) => p.dataUri!) };
-  }
+  /** An observation of `sizes.length` files on the fake; returns its id, contents and URIs. */
+  const observation = (sizes: number[], faults: Array<DownloadFaults | undefined> = []) => serveObservation(fake, products, ++seq, sizes, faults);
 
   function manager(dir: string, extra: Partial<DownloadManagerOptions> = {}): DownloadManager {
     const m = new DownloadManager({

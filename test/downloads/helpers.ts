@@ -1,4 +1,4 @@
-/** Shared pieces of the download tests: seeded data, a fake server, a file entry, an injectable disk. */
+/** Shared pieces of the download tests: seeded data, a fake server and observations on it, a file entry, an injectable disk. */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,8 @@ import { ChunkFetcher, createDownloadAgent } from '../../src/downloads/chunk-fet
 import { DiskFullError } from '../../src/downloads/errors.js';
 import { nodeFileLayer, type FileLayer } from '../../src/downloads/file-layer.js';
 import { newFileEntry, type FileEntry } from '../../src/downloads/job.js';
-import { FakeDownloadEndpoint, startDownloadServer } from '../fake-mast/download-endpoint.js';
+import type { StaticProductSource, RemoteProduct } from '../../src/downloads/product-source.js';
+import { FakeDownloadEndpoint, startDownloadServer, type DownloadFaults } from '../fake-mast/download-endpoint.js';
 
 export function seededBytes(length: number, seed = 1): Buffer {
   const out = Buffer.allocUnsafe(length);
@@ -32,6 +33,29 @@ export async function fakeServer() {
   const endpoint = new FakeDownloadEndpoint();
   const server = await startDownloadServer(endpoint);
   return { endpoint, server, url: (uri: string) => FakeDownloadEndpoint.urlFor(server.url, uri) };
+}
+
+/**
+ * Observation number `n` (jw0{n}-o001_t001_nircam) on the fake server: one file of seeded bytes
+ * per size (seed 100 n + i), each with its faults, listed in `products`. Returns its id, each
+ * file's contents by name and the files' data URIs.
+ */
+export function serveObservation(
+  fake: Awaited<ReturnType<typeof fakeServer>>, products: StaticProductSource, n: number, sizes: number[], faults: Array<DownloadFaults | undefined> = [],
+) {
+  const obsId = `jw0${n}-o001_t001_nircam`;
+  const list: RemoteProduct[] = [];
+  const data = new Map<string, Buffer>();
+  sizes.forEach((size, i) => {
+    const filename = `${obsId}_${i}_cal.fits`;
+    const uri = `mast:JWST/product/${filename}`;
+    const bytes = seededBytes(size, n * 100 + i);
+    fake.endpoint.addFile(uri, bytes, faults[i] ?? {});
+    data.set(filename, bytes);
+    list.push({ filename, url: fake.url(uri), dataUri: uri, size });
+  });
+  products.set(obsId, list);
+  return { obsId, data, uris: list.map((p) => p.dataUri!) };
 }
 
 export function testFetcher(stallTimeoutMs = 2000, extra: { token?: string; tokenOrigin?: string } = {}): ChunkFetcher {

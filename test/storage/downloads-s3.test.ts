@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DownloadManager, downloadJobOf } from '../../src/downloads/download-manager.js';
-import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
+import { StaticProductSource } from '../../src/downloads/product-source.js';
 import { ManualClock } from '../../src/core/retry.js';
 import { S3Storage } from '../../src/storage/s3.js';
 import type { StorageProvider, UploadedPart } from '../../src/storage/provider.js';
 import type { DownloadFaults } from '../fake-mast/download-endpoint.js';
-import { fakeServer, seededBytes, sha256, tempDir } from '../downloads/helpers.js';
+import { fakeServer, serveObservation, sha256, tempDir } from '../downloads/helpers.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
 const MiB = 1024 * 1024;
@@ -68,21 +68,8 @@ describe('downloads into S3 (multipart, resumable, verified)', () => {
     await tmp.remove();
   });
 
-  function observation(sizes: number[], faults: Array<DownloadFaults | undefined> = []) {
-    const obsId = `jw0${++seq}-o001_t001_nircam`;
-    const list: RemoteProduct[] = [];
-    const data = new Map<string, Buffer>();
-    sizes.forEach((size, i) => {
-      const filename = `${obsId}_${i}_cal.fits`;
-      const uri = `mast:JWST/product/${filename}`;
-      const bytes = seededBytes(size, seq * 100 + i);
-      fake.endpoint.addFile(uri, bytes, faults[i] ?? {});
-      data.set(filename, bytes);
-      list.push({ filename, url: fake.url(uri), dataUri: uri, size });
-    });
-    products.set(obsId, list);
-    return { obsId, data };
-  }
+  /** An observation of `sizes.length` files on the fake; returns its id, contents and URIs. */
+  const observation = (sizes: number[], faults: Array<DownloadFaults | undefined> = []) => serveObservation(fake, products, ++seq, sizes, faults);
 
   function manager(store: StorageProvider, dir: string): DownloadManager {
     const m = new DownloadManager({
