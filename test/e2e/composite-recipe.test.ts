@@ -7,26 +7,18 @@
  * filter (its file, the colour of its wavelength) and renders it. The fake's i2d files are
  * 0.8 MB; every wait is on a condition of the page.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, screenshotsDir, startStack, type Stack } from './harness.js';
+import { browserStack, screenshotsDir } from './harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HELD = 'jw02733-o001_t001_nircam_clear-f090w';
 const MISSING = ['jw02733-o001_t001_nircam_clear-f212n', 'jw02733-o001_t001_nircam_f444w-f470n'];
 
 describe('composite recipe in one click, end to end', { timeout: 240_000 }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let page: Page;
-
-  before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
-    stack = await startStack();
+  const e2e = browserStack({ viewport: { width: 1366, height: 1000 } }, async (stack) => {
     // Slow enough (about 2 s a file) for the page's progress to be seen, fast enough to stay small.
     stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });
     const name = `${HELD}_i2d.fits`;
@@ -35,45 +27,38 @@ describe('composite recipe in one click, end to end', { timeout: 240_000 }, () =
     await mkdir(join(stack.dataDir, 'mast', HELD), { recursive: true });
     await writeFile(join(stack.dataDir, 'mast', HELD, name), await file.load());
     await mkdir(screenshotsDir(), { recursive: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 1000 } });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
   });
 
   it('offers the recipes of the results and builds one: downloads what is missing, then the composite renders with its channels', async () => {
     const starts: Array<Record<string, unknown>> = [];
-    page.on('request', (r) => {
+    e2e.page.on('request', (r) => {
       if (r.url().endsWith('/mast/download/start-chunked')) starts.push(JSON.parse(r.postData() ?? '{}') as Record<string, unknown>);
     });
-    await page.goto(`${stack.url}/app/#/search?mode=target&target=${encodeURIComponent('NGC 3132')}&run=1`);
-    const recipe = page.getByTestId('recipe').filter({ has: page.getByText('NIRCAM classic', { exact: true }) });
+    await e2e.page.goto(`${e2e.stack.url}/app/#/search?mode=target&target=${encodeURIComponent('NGC 3132')}&run=1`);
+    const recipe = e2e.page.getByTestId('recipe').filter({ has: e2e.page.getByText('NIRCAM classic', { exact: true }) });
     await recipe.waitFor({ timeout: 60_000 });
     assert.deepEqual(await recipe.locator('.filter-chip').allTextContents(), ['F090W', 'F212N', 'F470N'], 'filters, shortest wavelength first');
     assert.match(await recipe.textContent() ?? '', /NIRCAM/);
     // The cross-instrument recipe names both instruments.
-    const best = page.getByTestId('recipe').filter({ has: page.getByText('MIRI + NIRCAM Best 6', { exact: true }) });
+    const best = e2e.page.getByTestId('recipe').filter({ has: e2e.page.getByText('MIRI + NIRCAM Best 6', { exact: true }) });
     assert.match(await best.textContent() ?? '', /MIRI \+ NIRCAM/);
-    await page.getByRole('heading', { name: /Colour composite recipes/ }).scrollIntoViewIfNeeded();
+    await e2e.page.getByRole('heading', { name: /Colour composite recipes/ }).scrollIntoViewIfNeeded();
 
     await recipe.getByRole('button', { name: 'Build composite: NIRCAM classic' }).click();
     // Progress of a download while it runs, the held observation left alone.
-    await page.waitForFunction(`[...document.querySelectorAll('[role=progressbar]')].some((b) => /download jw02733-o001_t001_nircam/.test(b.getAttribute('aria-label')) && Number(b.getAttribute('aria-valuenow')) > 0)`, undefined, { timeout: 60_000 });
-    const held = page.getByTestId('recipe-build').locator('li', { hasText: HELD });
+    await e2e.page.waitForFunction(`[...document.querySelectorAll('[role=progressbar]')].some((b) => /download jw02733-o001_t001_nircam/.test(b.getAttribute('aria-label')) && Number(b.getAttribute('aria-valuenow')) > 0)`, undefined, { timeout: 60_000 });
+    const held = e2e.page.getByTestId('recipe-build').locator('li', { hasText: HELD });
     assert.equal(await held.getByTestId('build-state').textContent(), 'in library');
-    await page.screenshot({ path: join(screenshotsDir(), 'composite-recipe.png') });
+    await e2e.page.screenshot({ path: join(screenshotsDir(), 'composite-recipe.png') });
 
     // Then the composite page with the recipe's channels, rendered at full resolution.
-    const full = page.waitForResponse((r) => {
+    const full = e2e.page.waitForResponse((r) => {
       if (!r.url().endsWith('/composite/generate-nchannel') || r.status() !== 200) return false;
       return (JSON.parse(r.request().postData() ?? '{}') as { width?: number }).width === 1000;
     }, { timeout: 120_000 });
-    await page.waitForURL(/#\/composite\?/, { timeout: 60_000 });
+    await e2e.page.waitForURL(/#\/composite\?/, { timeout: 60_000 });
     const body = JSON.parse((await full).request().postData()!) as { channels: Array<{ label: string; file_paths: string[]; color: { rgb: number[] } }>; feather_strength: number | null };
-    await page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 60_000 });
+    await e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 60_000 });
 
     assert.deepEqual(starts.map((s) => s.obs_id).sort(), [...MISSING].sort(), 'only the missing observations are downloaded');
     assert.ok(starts.every((s) => JSON.stringify(s.subgroup) === '["I2D"]'), `their i2d products: ${JSON.stringify(starts)}`);
@@ -85,9 +70,9 @@ describe('composite recipe in one click, end to end', { timeout: 240_000 }, () =
     // Colours by wavelength: blue for the shortest, red for the longest.
     assert.deepEqual(body.channels[0]!.color.rgb, [0, 0, 1]);
     assert.deepEqual(body.channels[2]!.color.rgb, [1, 0, 0]);
-    for (const o of MISSING) assert.ok(existsSync(join(stack.dataDir, 'mast', o, `${o}_i2d.fits`)), `${o} downloaded`);
-    const score = Number(/quality ([\d.]+) \/ 5/.exec(await page.getByTestId('quality-score').textContent() ?? '')?.[1]);
+    for (const o of MISSING) assert.ok(existsSync(join(e2e.stack.dataDir, 'mast', o, `${o}_i2d.fits`)), `${o} downloaded`);
+    const score = Number(/quality ([\d.]+) \/ 5/.exec(await e2e.page.getByTestId('quality-score').textContent() ?? '')?.[1]);
     assert.ok(score >= 1 && score <= 5, `quality score ${score}`);
-    assert.match(await page.getByTestId('composite-recipe').textContent() ?? '', /NIRCAM classic/);
+    assert.match(await e2e.page.getByTestId('composite-recipe').textContent() ?? '', /NIRCAM classic/);
   });
 });

@@ -6,38 +6,20 @@
  * engine's reprojection cache; a white point dragged on its slider renders previews only until
  * the pointer is released, then the full resolution; a crop box framed on the preview.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, placeFakeI2d, startStack, type Stack } from './harness.js';
+import { browserStack, placeFakeI2d } from './harness.js';
 import { placement } from '../../src/composite/canvas.js';
 import { fillOf } from '../../web/src/composite-view.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FILTERS = ['f090w', 'f187n', 'f212n'];
 
 describe('composite workbench, end to end', { timeout: 240_000 }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let page: Page;
+  const e2e = browserStack({ viewport: { width: 1366, height: 1100 } }, (stack) => placeFakeI2d(stack, FILTERS));
 
-  before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
-    stack = await startStack();
-    await placeFakeI2d(stack, FILTERS);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 1100 } });
-  });
-
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
-
-  const stateText = () => page.getByTestId('preview-state').textContent();
+  const stateText = () => e2e.page.getByTestId('preview-state').textContent();
   /** Resolves with the next full-resolution (1000 px) render's response (register before acting). */
-  const nextFull = (also: (body: { channels: Array<{ color: unknown }> }) => boolean = () => true) => page.waitForResponse((r) => {
+  const nextFull = (also: (body: { channels: Array<{ color: unknown }> }) => boolean = () => true) => e2e.page.waitForResponse((r) => {
     if (!r.url().endsWith('/composite/generate-nchannel') || r.status() !== 200) return false;
     const body = JSON.parse(r.request().postData() ?? '{}') as { width?: number; channels: Array<{ color: unknown }> };
     return body.width === 1000 && also(body);
@@ -53,24 +35,24 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     const pl = placement(pic.w, pic.h, { width: 1000, height: 1000, zoom: v.zoom, centerX: v.cx, centerY: v.cy });
     return { x: (px * pl.sw - pl.offX) / 1000, y: (py * pl.sh - pl.offY) / 1000 };
   };
-  const fullShown = () => page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
+  const fullShown = () => e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
 
   it('previews at low resolution, then full resolution, with the quality score; colour, luminance, rotate and pan by dragging re-render from the cache', async () => {
     const renders: Array<{ width: number; cache: string | null; body: Record<string, unknown> }> = [];
-    page.on('response', (res) => {
+    e2e.page.on('response', (res) => {
       if (!res.url().endsWith('/composite/generate-nchannel') || res.status() !== 200) return;
       const body = JSON.parse(res.request().postData() ?? '{}') as Record<string, unknown>;
       renders.push({ width: body.width as number, cache: res.headers()['x-composite-cache'] ?? null, body });
     });
-    await page.goto(`${stack.url}/app/#/composite`);
+    await e2e.page.goto(`${e2e.stack.url}/app/#/composite`);
     for (const [i, f] of FILTERS.entries()) {
-      const select = page.locator(`#ch${i}-files`);
+      const select = e2e.page.locator(`#ch${i}-files`);
       await select.locator('option').first().waitFor({ state: 'attached' });
       await select.selectOption([`mast/jw02733-o001_t001_nircam_clear-${f}/jw02733-o001_t001_nircam_clear-${f}_i2d.fits`]);
     }
-    await page.getByTestId('composite-preview').waitFor({ timeout: 60_000 });
-    await page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
-    const quality = await page.getByTestId('quality-score').textContent();
+    await e2e.page.getByTestId('composite-preview').waitFor({ timeout: 60_000 });
+    await e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
+    const quality = await e2e.page.getByTestId('quality-score').textContent();
     const score = Number(/quality ([\d.]+) \/ 5/.exec(quality ?? '')?.[1]);
     assert.ok(score >= 1 && score <= 5, `quality score shown: ${quality}`);
     assert.ok(renders.some((r) => r.width === 360) && renders.some((r) => r.width === 1000), `preview then full: ${JSON.stringify(renders)}`);
@@ -78,39 +60,39 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     // A colour change: a new preview, its channels from the cache.
     const before = renders.length;
     let full = nextFull();
-    await page.locator('#ch0-color').fill('#3355ff');
+    await e2e.page.locator('#ch0-color').fill('#3355ff');
     await full;
     await fullShown();
     const after = renders.slice(before);
     assert.ok(after.length >= 1 && after.every((r) => r.cache === '3/3'), `re-renders from the cache: ${JSON.stringify(after.map((r) => [r.width, r.cache]))}`);
 
     // Rotate by dragging (rotate mode): a quarter turn around the centre is about +90 degrees.
-    await page.locator('#comp-drag').selectOption('rotate');
-    await page.getByTestId('composite-preview').scrollIntoViewIfNeeded();
-    const box = (await page.getByTestId('composite-preview').boundingBox())!;
+    await e2e.page.locator('#comp-drag').selectOption('rotate');
+    await e2e.page.getByTestId('composite-preview').scrollIntoViewIfNeeded();
+    const box = (await e2e.page.getByTestId('composite-preview').boundingBox())!;
     const cx = box.x + box.width / 2;
     const cy = box.y + box.height / 2;
     const rotated = nextFull((b) => Math.abs(((b as unknown as { rotation_degrees?: number }).rotation_degrees ?? 0) - 90) < 3);
-    await page.mouse.move(cx + 150, cy);
-    await page.mouse.down();
-    await page.mouse.move(cx + 106, cy + 106, { steps: 4 });
-    await page.mouse.move(cx, cy + 150, { steps: 4 });
-    await page.mouse.up();
-    const rotation = Number(await page.locator('#comp-rotation').inputValue());
+    await e2e.page.mouse.move(cx + 150, cy);
+    await e2e.page.mouse.down();
+    await e2e.page.mouse.move(cx + 106, cy + 106, { steps: 4 });
+    await e2e.page.mouse.move(cx, cy + 150, { steps: 4 });
+    await e2e.page.mouse.up();
+    const rotation = Number(await e2e.page.locator('#comp-rotation').inputValue());
     assert.ok(Math.abs(rotation - 90) < 3, `rotation after dragging a quarter turn clockwise: ${rotation}`);
     // the rotated picture on screen before it is dragged, as a user sees it (drags follow the picture shown)
     await rotated;
     await fullShown();
 
     // Pan by dragging once zoomed in.
-    await page.locator('#comp-drag').selectOption('pan');
-    await page.locator('#comp-zoom').fill('2');
-    await page.mouse.move(cx, cy);
-    await page.mouse.down();
-    await page.mouse.move(cx - 96, cy, { steps: 4 });
-    await page.mouse.up();
+    await e2e.page.locator('#comp-drag').selectOption('pan');
+    await e2e.page.locator('#comp-zoom').fill('2');
+    await e2e.page.mouse.move(cx, cy);
+    await e2e.page.mouse.down();
+    await e2e.page.mouse.move(cx - 96, cy, { steps: 4 });
+    await e2e.page.mouse.up();
     full = nextFull((b) => JSON.stringify(b.channels[2]?.color) === '{"luminance":true}');
-    await page.locator('#ch2-lum').check();
+    await e2e.page.locator('#ch2-lum').check();
     await full;
     await fullShown();
     assert.match(await stateText() ?? '', /Full resolution \(1000 px\)/);
@@ -133,37 +115,37 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
       const body = JSON.parse(r.postData() ?? '{}') as { width: number; channels: Array<Record<string, unknown>> };
       sent.push({ width: body.width, released, body });
     };
-    page.on('request', onRequest);
+    e2e.page.on('request', onRequest);
     try {
       // leaving automatic starts from the engine's automatic tone of the channel
-      const analysis = page.waitForResponse((r) => r.url().endsWith('/composite/analyze-channels') && r.status() === 200, { timeout: 60_000 });
+      const analysis = e2e.page.waitForResponse((r) => r.url().endsWith('/composite/analyze-channels') && r.status() === 200, { timeout: 60_000 });
       let full = nextFull((b) => (b.channels[0] as Record<string, unknown>).stretch === 'asinh');
-      await page.locator('#ch0-stretch').selectOption('asinh');
+      await e2e.page.locator('#ch0-stretch').selectOption('asinh');
       const suggested = ((await (await analysis).json()) as { channels: Array<{ params: { black_point: number; gamma: number } }> }).channels[0]!.params;
       await full;
       // the full resolution of the curve change: nothing renders after it
       full = nextFull((b) => (b.channels[0] as Record<string, unknown>).curve === 's_curve');
-      await page.locator('#ch0-curve').selectOption('s_curve');
+      await e2e.page.locator('#ch0-curve').selectOption('s_curve');
       await full;
       await fullShown();
-      const white = page.locator('#ch0-white');
+      const white = e2e.page.locator('#ch0-white');
       await white.scrollIntoViewIfNeeded();
       const box = (await white.boundingBox())!;
       const y = box.y + box.height / 2;
       sent.length = 0;
       full = nextFull();
       // nothing renders now, so the first preview answered from here on is of a held value
-      const preview = page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel') && r.status() === 200
+      const preview = e2e.page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel') && r.status() === 200
         && (JSON.parse(r.request().postData() ?? '{}') as { width?: number }).width === 360, { timeout: 60_000 });
       // from the right end (1.0) towards the middle of the range, held
-      await page.mouse.move(box.x + box.width - 4, y);
-      await page.mouse.down();
-      for (let k = 1; k <= 6; k++) await page.mouse.move(box.x + box.width - 4 - k * (box.width / 14), y, { steps: 2 });
+      await e2e.page.mouse.move(box.x + box.width - 4, y);
+      await e2e.page.mouse.down();
+      for (let k = 1; k <= 6; k++) await e2e.page.mouse.move(box.x + box.width - 4 - k * (box.width / 14), y, { steps: 2 });
       // a preview arrives while the pointer is still down
       await preview;
       const held = Number(await white.inputValue());
       released = true;
-      await page.mouse.up();
+      await e2e.page.mouse.up();
       const last = JSON.parse((await full).request().postData()!) as { channels: Array<Record<string, unknown>> };
       await fullShown();
       assert.ok(held < 0.9, `the slider moved: ${held}`);
@@ -175,28 +157,28 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
       assert.equal(last.channels[0]!.curve, 's_curve');
       assert.equal(last.channels[1]!.stretch, undefined, 'automatic channels send no tone field');
     } finally {
-      page.off('request', onRequest);
+      e2e.page.off('request', onRequest);
     }
   });
 
   it('frames a crop box on the preview: zoom by its size, centre on it', async () => {
     const reset = nextFull((b) => (b as unknown as { rotation_degrees: number; crop_zoom: number }).rotation_degrees === 0 && (b as unknown as { crop_zoom: number }).crop_zoom === 1);
-    await page.getByRole('button', { name: 'Reset view' }).click();
-    await page.locator('#comp-drag').selectOption('crop');
+    await e2e.page.getByRole('button', { name: 'Reset view' }).click();
+    await e2e.page.locator('#comp-drag').selectOption('crop');
     // the unrotated picture on screen before the box is framed (drags follow the picture shown)
     const shownPic = pictureOf(await reset);
     const fill = fillOf(1000, 1000, shownPic.w, shownPic.h);
-    await page.waitForFunction(`document.querySelector('[data-testid=composite-preview]')?.dataset.fill === '${fill.x.toFixed(4)},${fill.y.toFixed(4)}'`, undefined, { timeout: 30_000 });
+    await e2e.page.waitForFunction(`document.querySelector('[data-testid=composite-preview]')?.dataset.fill === '${fill.x.toFixed(4)},${fill.y.toFixed(4)}'`, undefined, { timeout: 30_000 });
     await fullShown();
-    await page.getByTestId('composite-preview').scrollIntoViewIfNeeded();
-    const box = (await page.getByTestId('composite-preview').boundingBox())!;
+    await e2e.page.getByTestId('composite-preview').scrollIntoViewIfNeeded();
+    const box = (await e2e.page.getByTestId('composite-preview').boundingBox())!;
     const full = nextFull((b) => (b as unknown as { crop_zoom: number }).crop_zoom === 4);
     // the lower-right quarter's upper-left quarter: x and y from 0.5 to 0.75 of the box
-    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.75, { steps: 5 });
-    await page.getByTestId('crop-box').waitFor();
-    await page.mouse.up();
+    await e2e.page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await e2e.page.mouse.down();
+    await e2e.page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.75, { steps: 5 });
+    await e2e.page.getByTestId('crop-box').waitFor();
+    await e2e.page.mouse.up();
     const res = await full;
     const body = JSON.parse(res.request().postData()!) as { crop_zoom: number; crop_center_x: number; crop_center_y: number; rotation_degrees: number };
     await fullShown();
@@ -208,6 +190,6 @@ describe('composite workbench, end to end', { timeout: 240_000 }, () => {
     const at = canvasAt(pic, { zoom: 4, cx: body.crop_center_x, cy: body.crop_center_y }, px, py);
     assert.ok(Math.abs(at.x - 0.5) < 0.01 && Math.abs(at.y - 0.5) < 0.01, `box centre lands at ${at.x}, ${at.y} (crop centre ${body.crop_center_x}, ${body.crop_center_y}; picture ${pic.w}x${pic.h})`);
     assert.equal(body.rotation_degrees, 0);
-    assert.equal(await page.getByTestId('crop-box').count(), 0);
+    assert.equal(await e2e.page.getByTestId('crop-box').count(), 0);
   });
 });

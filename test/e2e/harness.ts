@@ -1,10 +1,14 @@
 /**
  * The engine and the fake MAST together on loopback ports, for end-to-end tests and `npm run demo`.
  */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { loadSettings } from '../../src/config.js';
 import { startEngine, type Engine } from '../../src/engine.js';
 import { FakeMast } from '../fake-mast/server.js';
@@ -76,4 +80,34 @@ export async function launchChromium(): Promise<import('playwright-core').Browse
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** A stack with a Chromium page on it; its fields are set once the describe block's `before` has run. */
+export interface BrowserStack {
+  readonly stack: Stack;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+/**
+ * The stack and browser of a describe block of browser tests: before them, checks that Chromium is
+ * installed (CHROMIUM_PATH, default /usr/bin/chromium), starts a stack, lets `prepare` set it up
+ * (files placed, the fake's switches set), then opens a page of `pageOptions`; after them, closes
+ * the browser and the stack, as much of them as was opened. Call it in the describe block.
+ */
+export function browserStack(pageOptions: BrowserContextOptions, prepare: (stack: Stack) => Promise<unknown> = async () => undefined): BrowserStack {
+  const opened: { stack?: Stack; browser?: Browser; page?: Page } = {};
+  before(async () => {
+    const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+    assert.ok(existsSync(chromium), `Chromium not found at ${chromium}`);
+    opened.stack = await startStack();
+    await prepare(opened.stack);
+    opened.browser = await launchChromium();
+    opened.page = await opened.browser.newPage(pageOptions);
+  });
+  after(async () => {
+    await opened.browser?.close();
+    await opened.stack?.close();
+  });
+  return opened as BrowserStack;
 }

@@ -6,18 +6,15 @@
  * a pixel of an _s3d cube plots that pixel's spectrum, the values of the pixel asked for; a
  * catalogue with x/y pixel columns only is overlaid on the image at its pixels.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
 import { encodeBinTable } from '../../src/fits/table/index.js';
-import { launchChromium, startStack, type Stack } from './harness.js';
+import { browserStack } from './harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIR = 'mast/jw09998-o001_t001_nirspec_g395h';
 const X1D = `${DIR}/jw09998-o001_t001_nirspec_g395h_x1d.fits`;
 const CUBE = `${DIR}/jw09998-o001_t001_nirspec_g395h_s3d.fits`;
@@ -28,13 +25,7 @@ const FLUX = Float64Array.from({ length: N }, (_, i) => 1e-3 * (1 + Math.sin(i /
 const LABEL = Array.from({ length: N }, (_, i) => (i % 10 === 0 ? `line${i}` : `cont${i}`));
 
 describe('table grid and spectra in the workbench, end to end', { timeout: 240_000 }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let page: Page;
-
-  before(async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
-    stack = await startStack();
+  const e2e = browserStack({ viewport: { width: 1366, height: 900 } }, async (stack) => {
     await mkdir(join(stack.dataDir, DIR), { recursive: true });
     const table = encodeBinTable([
       { name: 'WAVELENGTH', unit: 'um', values: WAVELENGTH },
@@ -44,27 +35,20 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 240_0
     await writeFile(join(stack.dataDir, X1D), await encodeFits([{ axes: [] }, { type: 'table', ...table }]));
     // The spectra fixture's -TAB cube (8 x 9 pixels, 12 slices, NaN pixels and an empty slice).
     await copyFile(fileURLToPath(new URL('../fixtures/spectra/s3d_tab.fits', import.meta.url)), join(stack.dataDir, CUBE));
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   });
 
-  after(async () => {
-    await browser?.close();
-    await stack?.close();
-  });
-
-  const range = () => page.getByTestId('table-range').textContent();
-  const grid = () => page.locator('table').last();
+  const range = () => e2e.page.getByTestId('table-range').textContent();
+  const grid = () => e2e.page.locator('table').last();
   const firstCell = () => grid().locator('tbody tr').first().locator('td').first().textContent();
-  const waitRange = (re: RegExp) => page.waitForFunction(`${re.toString()}.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`, undefined, { timeout: 30_000 });
+  const waitRange = (re: RegExp) => e2e.page.waitForFunction(`${re.toString()}.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`, undefined, { timeout: 30_000 });
 
   it('pages through a table on the server: Next and Previous rows, the range and the rows follow', async () => {
-    await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent(X1D)}`);
+    await e2e.page.goto(`${e2e.stack.url}/app/#/viewer?file=${encodeURIComponent(X1D)}`);
     await waitRange(/^rows 1–100 of 250$/);
     assert.equal(Number(await firstCell()), 2.9);
     assert.equal(await grid().locator('tbody tr').count(), 100);
-    const previous = page.getByRole('button', { name: 'Previous rows' });
-    const next = page.getByRole('button', { name: 'Next rows' });
+    const previous = e2e.page.getByRole('button', { name: 'Previous rows' });
+    const next = e2e.page.getByRole('button', { name: 'Next rows' });
     assert.ok(await previous.isDisabled(), 'no page before the first');
     await next.click();
     await waitRange(/^rows 101–200 of 250$/);
@@ -77,20 +61,20 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 240_0
     await waitRange(/^rows 101–200 of 250$/);
 
     // Sorted descending by the server, the second page holds rows 150..51 of the table.
-    const header = page.getByTitle('Sort by WAVELENGTH');
+    const header = e2e.page.getByTitle('Sort by WAVELENGTH');
     await header.click();
-    await page.locator('th[aria-sort=ascending]').waitFor({ timeout: 30_000 });
+    await e2e.page.locator('th[aria-sort=ascending]').waitFor({ timeout: 30_000 });
     await waitRange(/^rows 1–100 of 250$/);
     await header.click();
-    await page.locator('th[aria-sort=descending]').waitFor({ timeout: 30_000 });
-    await page.waitForFunction(`[...document.querySelectorAll('table')].pop()?.querySelector('tbody tr td')?.textContent?.startsWith('5.39')`, undefined, { timeout: 30_000 });
+    await e2e.page.locator('th[aria-sort=descending]').waitFor({ timeout: 30_000 });
+    await e2e.page.waitForFunction(`[...document.querySelectorAll('table')].pop()?.querySelector('tbody tr td')?.textContent?.startsWith('5.39')`, undefined, { timeout: 30_000 });
     await next.click();
     await waitRange(/^rows 101–200 of 250$/);
     assert.ok(Math.abs(Number(await firstCell()) - WAVELENGTH[149]!) < 1e-9, `descending, row 101 is table row 150: ${await firstCell()}`);
 
     // A search keeps its matches only (25 "line" rows), one page, sorted as asked.
-    await page.getByLabel('Search rows').fill('LINE');
-    await page.getByLabel('Search rows').press('Enter');
+    await e2e.page.getByLabel('Search rows').fill('LINE');
+    await e2e.page.getByLabel('Search rows').press('Enter');
     await waitRange(/^rows 1–25 of 25 matching “LINE”$/);
     assert.ok(await next.isDisabled(), 'one page of matches');
     const labels = await grid().locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[2]?.textContent));
@@ -99,62 +83,62 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 240_0
   });
 
   it('zooms the spectrum plot on a drag across it, resets on a double-click; converts the flux unit', async () => {
-    const plot = page.getByRole('img', { name: 'Spectrum plot' });
+    const plot = e2e.page.getByRole('img', { name: 'Spectrum plot' });
     await plot.waitFor({ timeout: 30_000 });
-    await page.waitForFunction(`document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax !== undefined`, undefined, { timeout: 30_000 });
-    const scale = async () => page.evaluate(`['xMin', 'xMax'].map((k) => Number(document.querySelector('[aria-label="Spectrum plot"]').dataset[k]))`) as Promise<[number, number]>;
+    await e2e.page.waitForFunction(`document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax !== undefined`, undefined, { timeout: 30_000 });
+    const scale = async () => e2e.page.evaluate(`['xMin', 'xMax'].map((k) => Number(document.querySelector('[aria-label="Spectrum plot"]').dataset[k]))`) as Promise<[number, number]>;
     const [lo0, hi0] = await scale();
     assert.ok(lo0! <= 2.9 && hi0! >= WAVELENGTH[N - 1]!, `whole spectrum in view: ${lo0}..${hi0}`);
     await plot.scrollIntoViewIfNeeded();
-    const over = page.locator('[aria-label="Spectrum plot"] .u-over');
+    const over = e2e.page.locator('[aria-label="Spectrum plot"] .u-over');
     const box = (await over.boundingBox())!;
     const y = box.y + box.height / 2;
-    await page.mouse.move(box.x + box.width * 0.25, y);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.5, y, { steps: 5 });
-    await page.mouse.up();
-    await page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax) < ${hi0}`, undefined, { timeout: 30_000 });
+    await e2e.page.mouse.move(box.x + box.width * 0.25, y);
+    await e2e.page.mouse.down();
+    await e2e.page.mouse.move(box.x + box.width * 0.5, y, { steps: 5 });
+    await e2e.page.mouse.up();
+    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax) < ${hi0}`, undefined, { timeout: 30_000 });
     const [lo1, hi1] = await scale();
     const span0 = hi0! - lo0!;
     // the dragged quarter of the plot: from about a quarter to about half of the range
     assert.ok(Math.abs(lo1! - (lo0! + span0 * 0.25)) < span0 * 0.05 && Math.abs(hi1! - (lo0! + span0 * 0.5)) < span0 * 0.05, `zoomed to ${lo1}..${hi1} of ${lo0}..${hi0}`);
     await over.dblclick();
-    await page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax) >= ${WAVELENGTH[N - 1]}`, undefined, { timeout: 30_000 });
+    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax) >= ${WAVELENGTH[N - 1]}`, undefined, { timeout: 30_000 });
 
     // Another flux unit: the engine converts (AB magnitudes of the Jy fluxes; astropy's AB zero point
     // is 48.6 mag below 1 erg/s/cm2/Hz, 3630.78 Jy, so m = -2.5 log10(f / Jy) + 8.9) and the plot follows.
-    const converted = page.waitForResponse((r) => r.url().includes('/analysis/spectral-data') && r.url().includes('flux_unit=ABmag') && r.status() === 200);
-    await page.getByLabel('Flux unit').selectOption('ABmag');
+    const converted = e2e.page.waitForResponse((r) => r.url().includes('/analysis/spectral-data') && r.url().includes('flux_unit=ABmag') && r.status() === 200);
+    await e2e.page.getByLabel('Flux unit').selectOption('ABmag');
     const body = (await (await converted).json()) as { columns: Array<{ name: string; unit: string | null }>; data: { FLUX: number[] } };
     assert.equal(body.columns.find((c) => c.name === 'FLUX')?.unit, 'ABmag');
     assert.ok(Math.abs(body.data.FLUX[0]! - (-2.5 * Math.log10(FLUX[0]!) + 8.9)) < 1e-6, `AB magnitude of ${FLUX[0]} Jy: ${body.data.FLUX[0]}`);
     // the y axis now spans magnitudes (about 15.6 and fainter) where it spanned fluxes below 0.01 Jy
-    await page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.yMax) > 10`, undefined, { timeout: 30_000 })
+    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.yMax) > 10`, undefined, { timeout: 30_000 })
       .catch(async (err) => {
-        throw new Error(`plot scales: ${await page.evaluate(`JSON.stringify(document.querySelector('[aria-label="Spectrum plot"]')?.dataset)`)} ${err}`);
+        throw new Error(`plot scales: ${await e2e.page.evaluate(`JSON.stringify(document.querySelector('[aria-label="Spectrum plot"]')?.dataset)`)} ${err}`);
       });
   });
 
   it("plots a cube pixel's spectrum when the pixel is clicked", async () => {
-    await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent(CUBE)}&grid=0`);
-    await page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
-    await page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).has('zoom')`, undefined, { timeout: 30_000 });
-    await page.evaluate('window.scrollTo(0, 0)');
-    const box = (await page.getByTestId('tile-canvas').boundingBox())!;
-    const p = new URLSearchParams((await page.evaluate('location.hash') as string).split('?')[1]);
+    await e2e.page.goto(`${e2e.stack.url}/app/#/viewer?file=${encodeURIComponent(CUBE)}&grid=0`);
+    await e2e.page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
+    await e2e.page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).has('zoom')`, undefined, { timeout: 30_000 });
+    await e2e.page.evaluate('window.scrollTo(0, 0)');
+    const box = (await e2e.page.getByTestId('tile-canvas').boundingBox())!;
+    const p = new URLSearchParams((await e2e.page.evaluate('location.hash') as string).split('?')[1]);
     const [zoom, cx, cy] = ['zoom', 'cx', 'cy'].map((k) => Number(p.get(k)));
     const [px, py] = [5, 6]; // 0-based numpy (x, y), y counted from the bottom row
-    const asked = page.waitForResponse((r) => r.url().includes('/viewer/spectrum') && r.status() === 200);
-    await page.mouse.click(box.x + Math.floor(box.width / 2) + 0.5 + (px - cx!) * zoom!, box.y + Math.floor(box.height / 2) + 0.5 - (py - cy!) * zoom!);
+    const asked = e2e.page.waitForResponse((r) => r.url().includes('/viewer/spectrum') && r.status() === 200);
+    await e2e.page.mouse.click(box.x + Math.floor(box.width / 2) + 0.5 + (px - cx!) * zoom!, box.y + Math.floor(box.height / 2) + 0.5 - (py - cy!) * zoom!);
     const res = await asked;
     const q = new URL(res.url()).searchParams;
     assert.deepEqual([Number(q.get('x')), Number(q.get('y'))], [px, py], 'the clicked pixel is asked for');
-    const spectrum = page.getByTestId('pixel-spectrum');
+    const spectrum = e2e.page.getByTestId('pixel-spectrum');
     await spectrum.waitFor({ timeout: 30_000 });
     assert.match((await spectrum.textContent()) ?? '', new RegExp(`Spectrum of pixel x=${px + 1}, y=${py + 1}`));
     // the values shown are the cube's at that pixel (as /analysis/cube-spectrum sums one pixel; the empty slice null)
     const shown = ((await res.json()) as { values: Array<number | null> }).values;
-    const ref = (await (await fetch(`${stack.url}/analysis/cube-spectrum?file_path=${encodeURIComponent(CUBE)}&x=${px}&y=${py}`)).json()) as { data: { FLUX: Array<number | null> } };
+    const ref = (await (await fetch(`${e2e.stack.url}/analysis/cube-spectrum?file_path=${encodeURIComponent(CUBE)}&x=${px}&y=${py}`)).json()) as { data: { FLUX: Array<number | null> } };
     assert.equal(shown.length, 12);
     shown.forEach((v, k) => {
       const want = ref.data.FLUX[k] ?? null;
@@ -167,13 +151,13 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 240_0
     const rows: Array<[number, number, number]> = [[1, 1.5, 2.25], [2, 5, 6], [3, 7, 0.5]];
     const ecsv = ['# %ECSV 1.0', '# ---', '# datatype:', '# - {name: label, datatype: int64}', '# - {name: xcentroid, unit: pix, datatype: float64}',
       '# - {name: ycentroid, unit: pix, datatype: float64}', 'label xcentroid ycentroid', ...rows.map((r) => r.join(' '))];
-    await writeFile(join(stack.dataDir, DIR, 'pixels_cat.ecsv'), `${ecsv.join('\n')}\n`);
-    await page.getByLabel(/^Catalogue/).fill(`${DIR}/pixels_cat.ecsv`);
-    await page.getByRole('button', { name: 'Show catalogue' }).click();
+    await writeFile(join(e2e.stack.dataDir, DIR, 'pixels_cat.ecsv'), `${ecsv.join('\n')}\n`);
+    await e2e.page.getByLabel(/^Catalogue/).fill(`${DIR}/pixels_cat.ecsv`);
+    await e2e.page.getByRole('button', { name: 'Show catalogue' }).click();
     const marker = '[data-overlay^="pixels_cat.ecsv"] [data-testid=overlay-marker]';
-    await page.locator(marker).first().waitFor({ timeout: 30_000 });
-    const got = (await page.evaluate(`[...document.querySelectorAll('${marker}')].map((c) => [Number(c.dataset.x), Number(c.dataset.y)])`)) as Array<[number, number]>;
+    await e2e.page.locator(marker).first().waitFor({ timeout: 30_000 });
+    const got = (await e2e.page.evaluate(`[...document.querySelectorAll('${marker}')].map((c) => [Number(c.dataset.x), Number(c.dataset.y)])`)) as Array<[number, number]>;
     assert.deepEqual(got, rows.map(([, x, y]) => [x, y]));
-    assert.match((await page.getByTestId('overlay-item').first().textContent()) ?? '', /3 markers/);
+    assert.match((await e2e.page.getByTestId('overlay-item').first().textContent()) ?? '', /3 markers/);
   });
 });
