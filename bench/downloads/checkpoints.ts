@@ -6,7 +6,8 @@
  * per file) of that many 2 KB files from the fake MAST server, and prints: the job-record writes
  * (`store.update`) and the event-loop time they took (serialising and writing the whole record),
  * the longest one, the event-loop delay over the run (p99, max), the wall and CPU time of the run,
- * and, apart, the cost of one `jobToJson` and one `structuredClone` of the record at that size.
+ * and, apart, the cost of one `jobToJson`, `JSON.stringify` and `structuredClone` of the record at
+ * that size, and of the event copy that shares a frozen checkpoint (`deepFreeze`, `copyForEvent`).
  */
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { DownloadManager, downloadJobOf } from '../../src/downloads/download-man
 import { jobToJson } from '../../src/downloads/job.js';
 import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
 import { DbJobStore, InProcessBackend, JOB_MIGRATIONS, JobHandlerRegistry, JobService, type JobRecord } from '../../src/jobs/index.js';
+import { copyForEvent, deepFreeze, type JsonObject } from '../../src/jobs/types.js';
 import { FakeDownloadEndpoint, startDownloadServer } from '../../test/fake-mast/download-endpoint.js';
 
 const RECORDS = { component: 'bench-records', migrations: [{ version: 1, name: 'file records', sqlite: 'CREATE TABLE file_records (path TEXT PRIMARY KEY)', postgres: 'CREATE TABLE file_records (path TEXT PRIMARY KEY)' }] };
@@ -85,12 +87,15 @@ async function run(files: number): Promise<void> {
     const toJson = med(() => jobToJson(saved));
     const clone = med(() => structuredClone(record));
     const stringify = med(() => JSON.stringify(record));
+    const freeze = med(() => deepFreeze(jobToJson(saved))) - toJson;
+    const frozen = { ...record, checkpoint: deepFreeze(jobToJson(saved) as unknown as JsonObject) };
+    const eventCopy = med(() => copyForEvent(frozen));
     console.log([
       `${String(files).padStart(5)} files`,
       `wall ${wall.toFixed(2)} s`, `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`,
       `record writes ${writes} (${(writeMs / 1000).toFixed(3)} s, longest ${longestWrite.toFixed(1)} ms)`,
       `loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms max ${(delay.max / 1e6).toFixed(1)} ms`,
-      `one jobToJson ${toJson.toFixed(2)} ms, JSON.stringify ${stringify.toFixed(2)} ms, structuredClone ${clone.toFixed(2)} ms`,
+      `one jobToJson ${toJson.toFixed(2)} ms, JSON.stringify ${stringify.toFixed(2)} ms, structuredClone ${clone.toFixed(2)} ms, deepFreeze ${freeze.toFixed(2)} ms, copyForEvent (frozen checkpoint) ${eventCopy.toFixed(2)} ms`,
       `saved complete ${complete}/${files}, records ${recs}`,
     ].join(' | '));
   } finally {

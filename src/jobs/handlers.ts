@@ -55,6 +55,8 @@ export interface JobRunContext<I extends JsonObject = JsonObject> {
    * writes it at once, for a state a crash must not lose (a download's list of files, made
    * before its first byte, so a kill in the run's first second still resumes from the disk) and
    * resolves once that write has landed (or failed, which is logged); otherwise it resolves at once.
+   * `state` is the service's from then on (events share it, frozen, rather than copy it): pass a
+   * new object each time.
    */
   checkpoint(state: JsonObject, options?: { readonly now?: boolean }): Promise<void>;
   /**

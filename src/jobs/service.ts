@@ -21,7 +21,7 @@ import { JobHandlerRegistry, JobPauseRequest, JobStop, stopOf, type JobRunContex
 import { isActive, isFinished, transition } from './state.js';
 import { StoreWritesUnsupportedError, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
 import type { StorageProvider } from '../storage/provider.js';
-import { copyRecord, isJobId, type JobError, type JobEvent, type JobRecord, type JsonObject } from './types.js';
+import { copyForEvent, copyRecord, isJobId, type JobError, type JobEvent, type JobRecord, type JsonObject } from './types.js';
 
 /** Longest wait for the backend to take a new job's ticket (Redis away: BullMQ waits for ever). */
 const DEFAULT_ENQUEUE_WAIT_MS = 10_000;
@@ -771,6 +771,6 @@ export class JobService {
   }
 
   private publish(type: JobEvent['type'], job: JobRecord): void {
-    this.events.publish({ type, job: copyRecord(job) });
+    this.events.publish({ type, job: copyForEvent(job) });
   }
 }
