@@ -148,7 +148,7 @@ describe('download checkpoints are coalesced (issue #20)', () => {
       const done = await first.downloads.waitUntilSettled(job.id);
       assert.equal(done.status, 'complete');
       // Before: one write of the whole record per completed file (60), plus the state changes.
-      assert.ok(written.length < FILES / 3, `${written.length} running writes for ${FILES} files`);
+      assert.ok(written.length < FILES / 2, `${written.length} running writes for ${FILES} files`);
       for (const w of written) assert.deepEqual(completeIn(w.record), w.records, 'a saved state calls a file complete exactly when its record is written');
       const final = await look(first.db, job.id);
       assert.equal(completeIn(final.record).length, FILES);

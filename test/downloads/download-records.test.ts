@@ -54,12 +54,12 @@ forEachBackend('download records', (target) => {
       }),
     });
     // The store as one statement sees it: the files its saved state calls complete, and the records.
-    const looks: Array<Promise<{ complete: string[]; records: string[] }>> = [];
+    const looks: Array<Promise<{ complete: string[]; records: string[]; state: string }>> = [];
     const look = async (id: string) => {
       const rows = await db.query<{ record: string; paths: string | null }>(
         `SELECT record, (SELECT ${target.kind === 'postgres' ? "string_agg(path, '|' ORDER BY path)" : "group_concat(path, '|')"} FROM file_records) AS paths FROM job_records WHERE id = ?`, [id]);
       const job = downloadJobOf(JSON.parse(rows[0]!.record) as JobRecord);
-      return { complete: job.files.filter((f) => f.status === 'complete').map((f) => f.relativePath).sort(), records: (rows[0]!.paths ?? '').split('|').filter(Boolean).sort() };
+      return { complete: job.files.filter((f) => f.status === 'complete').map((f) => f.relativePath).sort(), records: (rows[0]!.paths ?? '').split('|').filter(Boolean).sort(), state: (JSON.parse(rows[0]!.record) as JobRecord).state };
     };
     await jobs.start();
     await downloads.start();
@@ -73,7 +73,10 @@ forEachBackend('download records', (target) => {
       const seen = await Promise.all([...looks, look(job.id)]);
       for (const s of seen) assert.deepEqual(s.complete, s.records);
       assert.equal(seen.at(-1)!.records.length, 6);
-      assert.ok(seen.some((s) => s.records.length > 0 && s.records.length < 6), 'files recorded while the job ran');
+      // Written by a running write, not only by the end of the run. (Not "some but not all": the
+      // checkpoint writes are coalesced (issue #20, session 14), and as every record's first write
+      // fails here, a loaded machine may batch the later ones into one write.)
+      assert.ok(seen.some((s) => s.records.length > 0 && s.state === 'running'), 'files recorded while the job ran');
     } finally {
       await downloads.close();
       await jobs.close();
