@@ -26,7 +26,8 @@ export interface CoalescedSavesOptions {
 export class CoalescedSaves {
   /** Writes started (for tests and the bench). */
   writes = 0;
-  private inFlight = false;
+  /** The write in flight, if any. */
+  private inFlight: Promise<void> | undefined;
   private waiting: { promise: Promise<void>; resolve: () => void } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastEnd = 0;
@@ -58,7 +59,7 @@ export class CoalescedSaves {
     this.timer = undefined;
     const waiting = this.waiting;
     this.waiting = undefined;
-    while (this.inFlight) await new Promise((r) => setImmediate(r));
+    await this.inFlight;
     waiting?.resolve();
   }
 
@@ -77,16 +78,15 @@ export class CoalescedSaves {
     const waiting = this.waiting;
     if (!waiting || this.closed) return;
     this.waiting = undefined;
-    this.inFlight = true;
     this.writes++;
     const began = performance.now();
-    void Promise.resolve()
+    this.inFlight = Promise.resolve()
       .then(this.write)
       .catch(() => undefined)
       .then(() => {
         this.lastEnd = performance.now();
         this.lastCost = this.lastEnd - began;
-        this.inFlight = false;
+        this.inFlight = undefined;
         waiting.resolve();
         this.schedule();
       });
