@@ -45,8 +45,15 @@ static inline void bin_into(double x, double first, double norm, const double *e
 /* One pixel's table work of count_affine (u: its bits, v: its value, m: its clamped mapped value). */
 #define COUNT_TABLES(u, v, m)                                                                                  \
   do {                                                                                                         \
-    const uint32_t key = (u) ^ ((uint32_t)((int32_t)(u) >> 31) & 0x7fffffffu);                                 \
-    const int32_t j = regionOf[(key >> 16) ^ 0x8000u] | (int32_t)((key >> 8) & 0xffu);                         \
+    const uint32_t key_ = (u) ^ ((uint32_t)((int32_t)(u) >> 31) & 0x7fffffffu);                                \
+    COUNT_TABLES_AT(key_, (key_ >> 16) ^ 0x8000u, (key_ >> 8) & 0xffu, v, m);                                  \
+  } while (0)
+
+/* The same, given the key, its bucket (hi) and its sub-bucket in the bucket (lo). */
+#define COUNT_TABLES_AT(keyIn, hi, lo, v, m)                                                                   \
+  do {                                                                                                         \
+    const uint32_t key = (keyIn);                                                                              \
+    const int32_t j = regionOf[(hi)] | (int32_t)(lo);                                                          \
     const int32_t e = sub[j];                                                                                  \
     sub[j] = e + 1;                                                                                            \
     wanted[n] = (int32_t)key;                                                                                  \
@@ -90,6 +97,7 @@ int32_t count_affine(const float *band, int32_t len, double min, double span, do
     const v128_t lo2 = wasm_f64x2_splat(aMin), span2 = wasm_f64x2_splat(aSpan), shift2 = wasm_f64x2_splat(shift);
     const v128_t zero2 = wasm_f64x2_splat(0), one2 = wasm_f64x2_splat(1);
     const v128_t nonFinite = wasm_i32x4_splat((int32_t)NON_FINITE_BITS);
+    const v128_t magnitude = wasm_i32x4_splat(0x7fffffff), top = wasm_i32x4_splat(0x8000), lowByte = wasm_i32x4_splat(0xff);
     for (; i + 4 <= len; i += 4) {
       const v128_t f4 = wasm_v128_load(band + i);
       const v128_t fin4 = wasm_i32x4_ne(wasm_v128_and(f4, nonFinite), nonFinite);
@@ -109,12 +117,14 @@ int32_t count_affine(const float *band, int32_t len, double min, double span, do
       s2 += wasm_f64x2_extract_lane(ddb, 0);
       s1 += wasm_f64x2_extract_lane(db, 1);
       s2 += wasm_f64x2_extract_lane(ddb, 1);
-      const uint32_t u0 = (uint32_t)wasm_i32x4_extract_lane(f4, 0), u1 = (uint32_t)wasm_i32x4_extract_lane(f4, 1);
-      const uint32_t u2 = (uint32_t)wasm_i32x4_extract_lane(f4, 2), u3 = (uint32_t)wasm_i32x4_extract_lane(f4, 3);
-      if ((u0 & NON_FINITE_BITS) != NON_FINITE_BITS) COUNT_TABLES(u0, wasm_f64x2_extract_lane(va, 0), wasm_f64x2_extract_lane(ma, 0));
-      if ((u1 & NON_FINITE_BITS) != NON_FINITE_BITS) COUNT_TABLES(u1, wasm_f64x2_extract_lane(va, 1), wasm_f64x2_extract_lane(ma, 1));
-      if ((u2 & NON_FINITE_BITS) != NON_FINITE_BITS) COUNT_TABLES(u2, wasm_f64x2_extract_lane(vb, 0), wasm_f64x2_extract_lane(mb, 0));
-      if ((u3 & NON_FINITE_BITS) != NON_FINITE_BITS) COUNT_TABLES(u3, wasm_f64x2_extract_lane(vb, 1), wasm_f64x2_extract_lane(mb, 1));
+      /* the four keys, buckets and sub-buckets at once (the integer operations of COUNT_TABLES) */
+      const v128_t k4 = wasm_v128_xor(f4, wasm_v128_and(wasm_i32x4_shr(f4, 31), magnitude));
+      const v128_t hi4 = wasm_v128_xor(wasm_u32x4_shr(k4, 16), top);
+      const v128_t lo4 = wasm_v128_and(wasm_u32x4_shr(k4, 8), lowByte);
+      if (wasm_i32x4_extract_lane(fin4, 0)) COUNT_TABLES_AT((uint32_t)wasm_i32x4_extract_lane(k4, 0), (uint32_t)wasm_i32x4_extract_lane(hi4, 0), wasm_i32x4_extract_lane(lo4, 0), wasm_f64x2_extract_lane(va, 0), wasm_f64x2_extract_lane(ma, 0));
+      if (wasm_i32x4_extract_lane(fin4, 1)) COUNT_TABLES_AT((uint32_t)wasm_i32x4_extract_lane(k4, 1), (uint32_t)wasm_i32x4_extract_lane(hi4, 1), wasm_i32x4_extract_lane(lo4, 1), wasm_f64x2_extract_lane(va, 1), wasm_f64x2_extract_lane(ma, 1));
+      if (wasm_i32x4_extract_lane(fin4, 2)) COUNT_TABLES_AT((uint32_t)wasm_i32x4_extract_lane(k4, 2), (uint32_t)wasm_i32x4_extract_lane(hi4, 2), wasm_i32x4_extract_lane(lo4, 2), wasm_f64x2_extract_lane(vb, 0), wasm_f64x2_extract_lane(mb, 0));
+      if (wasm_i32x4_extract_lane(fin4, 3)) COUNT_TABLES_AT((uint32_t)wasm_i32x4_extract_lane(k4, 3), (uint32_t)wasm_i32x4_extract_lane(hi4, 3), wasm_i32x4_extract_lane(lo4, 3), wasm_f64x2_extract_lane(vb, 1), wasm_f64x2_extract_lane(mb, 1));
     }
   }
   for (; i < len; i++) {
