@@ -21,12 +21,18 @@
  * `npm run bench -- service`).
  *
  * No thread: `new Worker` throws ERR_WORKER_INIT_FAILED (EAGAIN) at once when the machine or
- * container is out of threads. piscina makes its threads in its constructor (minThreads), in
- * `run` when no thread is free, and again after one ended (minThreads, from an abort or exit
- * listener: there the throw was an uncaught exception that ended the process). So piscina keeps
- * no minimum here (the pool starts its threads itself, and a lost one is made again by the next
- * task that needs it), and a task whose thread cannot be made answers THREADS_UNAVAILABLE (503,
- * Retry-After) instead of an untyped 500; the next task tries again (docs/jobs.md, eagain13).
+ * container is out of threads. piscina (5.x, dist/index.js) makes its threads in `_addNewWorker`,
+ * called from: its constructor and its abort and exit listeners (`_ensureMinimumWorkers`, up to
+ * minThreads); `run` (`runTask`, when no ready thread is free); and `_onWorkerAvailable`, when a
+ * thread becomes ready or ends a task while piscina still queues a task no thread is free for.
+ * Outside `run` the throw was an uncaught exception that ended the process. So piscina keeps no
+ * minimum here (the pool starts its threads itself, and a lost one is made again by the next task
+ * that needs it), and it may make a thread only inside our own calls of `run` (`runOnPiscina`):
+ * the rest of the time its `maxThreads` is 0 (`threadCap`), so `_onWorkerAvailable` leaves a task
+ * it cannot place queued until one of its threads is free (session 15; it queues such tasks after
+ * a refused thread, see `orphans`). A task whose thread cannot be made answers THREADS_UNAVAILABLE
+ * (503, Retry-After) instead of an untyped 500, the threads the pool has keep serving, and the
+ * next task that finds none free tries again (docs/jobs.md, eagain13 and session 15).
  */
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
@@ -130,6 +136,11 @@ export class WorkerPool {
    * an unhandled rejection that ends the process.
    */
   private orphans: Int32Array[] = [];
+  /**
+   * piscina's options as its pool reads them, live (`Piscina.options`): `maxThreads` is how many
+   * threads it may hold when it decides to make one. 0 except inside `runOnPiscina` (module comment).
+   */
+  private readonly threadCap: { maxThreads: number };
 
   constructor(options: WorkerPoolOptions = {}) {
     const threads = options.threads && options.threads > 0 ? options.threads : Math.max(2, availableParallelism());
@@ -150,6 +161,10 @@ export class WorkerPool {
     // A thread that failed while idle (piscina has dropped it already): without a listener, the
     // 'error' event would be thrown where it is emitted, an uncaught exception.
     this.piscina.on('error', () => undefined);
+    this.threadCap = this.piscina.options;
+    this.threadCap.maxThreads = 0;
+    // A piscina that copies its options would make threads from its handlers again: fail loudly.
+    if (this.piscina.maxThreads !== 0) throw new Error('piscina does not read its options live: the worker pool cannot keep it from making threads outside run (src/workers/pool.ts)');
     this.prestart(options.keepAllThreads === true ? threads : 1);
   }
 
@@ -158,7 +173,7 @@ export class WorkerPool {
     for (let i = 0; i < count; i++) {
       const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
       try {
-        this.piscina.run({ task: 'ping', payload: {}, control } satisfies TaskMessage).catch(() => undefined);
+        this.runOnPiscina({ task: 'ping', payload: {}, control } satisfies TaskMessage).catch(() => undefined);
       } catch (err) {
         if (!isNoThread(err)) throw err;
         this.orphan(control);
@@ -170,12 +185,22 @@ export class WorkerPool {
   /** Hands a task to piscina; THREADS_UNAVAILABLE (503) when the thread it needs cannot be made now. */
   private submit(message: TaskMessage & { control: Int32Array }, signal: AbortSignal, transferList: ArrayBuffer[] | undefined): Promise<unknown> {
     try {
-      return this.piscina.run(message, { signal, ...(transferList ? { transferList } : {}) });
+      return this.runOnPiscina(message, { signal, ...(transferList ? { transferList } : {}) });
     } catch (err) {
       if (!isNoThread(err)) throw err;
       this.orphan(message.control);
       this.noThread++;
       throw new EngineError('THREADS_UNAVAILABLE', catalogueMessage('THREADS_UNAVAILABLE'), 503, { cause: err, headers: { 'retry-after': '2' } });
+    }
+  }
+
+  /** `piscina.run`, the only call in which piscina may make a thread (`threadCap`): a refusal throws here, to the caller. */
+  private runOnPiscina(message: TaskMessage, options?: { signal?: AbortSignal; transferList?: ArrayBuffer[] }): Promise<unknown> {
+    this.threadCap.maxThreads = this.maxThreads;
+    try {
+      return this.piscina.run(message, options);
+    } finally {
+      this.threadCap.maxThreads = 0;
     }
   }
 

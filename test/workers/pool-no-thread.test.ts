@@ -1,14 +1,14 @@
 /**
  * The pool when no thread can be made: `new Worker` throws ERR_WORKER_INIT_FAILED (EAGAIN) at once
  * when the machine is out of threads. piscina constructs its threads with node:worker_threads'
- * Worker, so the test injects there a thread starter that throws as `new Worker` does (no ulimit).
+ * Worker, so the test injects there a thread starter that throws as `new Worker` does (no ulimit,
+ * ./refuse-threads.ts).
  * Before: the constructor threw (the engine did not start), a task that needed a new thread was an
  * untyped 500, and a thread terminated for ignoring a stop was made again in an abort listener,
  * where the throw was an uncaught exception that ended the process.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import Fastify from 'fastify';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,37 +17,9 @@ import { WorkerPool } from '../../src/workers/pool.js';
 import { loadSettings } from '../../src/config.js';
 import { createEngineContext } from '../../src/engine.js';
 import { buildServer } from '../../src/server.js';
+import { noThreadAnswer, refuseThreads, until } from './refuse-threads.js';
 
-const threads = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-const RealWorker = threads.Worker;
-let refuse = false;
-let refused = 0;
-
-class RefusingWorker extends RealWorker {
-  constructor(...args: ConstructorParameters<typeof RealWorker>) {
-    if (refuse) {
-      refused++;
-      throw Object.assign(new Error('Worker initialization failure: EAGAIN'), { code: 'ERR_WORKER_INIT_FAILED' });
-    }
-    super(...args);
-  }
-}
-
-async function until(what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function noThreadAnswer(task: Promise<unknown>): Promise<void> {
-  const err = await task.then(() => undefined, (e: unknown) => e);
-  const e = err as { code?: string; httpStatus?: number; headers?: Record<string, string> } | undefined;
-  assert.equal(e?.code, 'THREADS_UNAVAILABLE', `a typed answer, not ${String(err)}`);
-  assert.equal(e?.httpStatus, 503);
-  assert.equal(e?.headers?.['retry-after'], '2');
-}
+const threads = refuseThreads();
 
 /** Runs `use` on a new pool, then lets threads be made again and closes it. */
 async function withPool(options: ConstructorParameters<typeof WorkerPool>[0], use: (pool: WorkerPool) => Promise<void>): Promise<void> {
@@ -55,14 +27,14 @@ async function withPool(options: ConstructorParameters<typeof WorkerPool>[0], us
   try {
     await use(pool);
   } finally {
-    refuse = false;
+    threads.refuse = false;
     await pool.close();
   }
 }
 
 /** Threads can be made again: warmUp makes every thread the pool lacks. */
 async function threadsBack(pool: WorkerPool, expected: number): Promise<void> {
-  refuse = false;
+  threads.refuse = false;
   await pool.warmUp(60_000);
   assert.equal(pool.threads, expected);
 }
@@ -72,34 +44,34 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)', () => {
   before(() => {
-    threads.Worker = RefusingWorker;
+    threads.install();
     process.on('unhandledRejection', onUnhandled);
   });
   after(() => {
-    threads.Worker = RealWorker;
+    threads.uninstall();
     process.off('unhandledRejection', onUnhandled);
   });
 
   it('at start: the pool is made, warmUp ends, tasks answer THREADS_UNAVAILABLE; once threads are back they run and warmUp makes them all', async () => {
-    refuse = true;
-    refused = 0;
+    threads.refuse = true;
+    threads.refused = 0;
     await withPool({ threads: 2, keepAllThreads: true }, async (pool) => {
       await pool.warmUp(60_000);
-      assert.ok(refused > 0, 'threads were asked for');
+      assert.ok(threads.refused > 0, 'threads were asked for');
       assert.equal(pool.threads, 0);
       await noThreadAnswer(pool.run('ping', {}));
       assert.ok(pool.stats().noThread >= 1);
-      refuse = false;
+      threads.refuse = false;
       assert.equal(((await pool.run('ping', {})) as { pong: boolean }).pong, true);
       await threadsBack(pool, 2);
     });
   });
 
   it('a second thread that cannot be made: that task answers THREADS_UNAVAILABLE, the one with a thread runs, a later task makes it', async () => {
-    refuse = false;
+    threads.refuse = false;
     await withPool({ threads: 2 }, async (pool) => {
       await until('the first thread to be started', () => pool.threads >= 1);
-      refuse = true;
+      threads.refuse = true;
       const threadsBefore = pool.threads;
       const first = pool.run('ping', {});
       const second = pool.run('ping', {});
@@ -112,10 +84,10 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
   });
 
   it('a thread terminated for ignoring a stop and not made again: no crash, the next task answers THREADS_UNAVAILABLE, then runs once threads are back', async () => {
-    refuse = false;
+    threads.refuse = false;
     await withPool({ threads: 1, keepAllThreads: true, abortGraceMs: 0 }, async (pool) => {
       await pool.run('ping', {}); // the thread is up
-      refuse = true;
+      threads.refuse = true;
       const c = new AbortController();
       const task = pool.run('ping', { spinMs: 60_000 }, { signal: c.signal }); // reaches no check
       task.catch(() => undefined);
@@ -126,19 +98,19 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
       assert.equal(pool.stats().terminated, 1);
       await until('the terminated thread to be gone', () => pool.threads === 0);
       await noThreadAnswer(pool.run('ping', {}));
-      refuse = false;
+      threads.refuse = false;
       assert.equal(((await pool.run('ping', {})) as { pong: boolean }).pong, true);
       assert.equal(pool.threads, 1);
     });
   });
 
   it('closing while no thread can be made: no unhandled rejection from the tasks piscina dropped', async () => {
-    refuse = true;
+    threads.refuse = true;
     const pool = new WorkerPool({ threads: 1 });
     await noThreadAnswer(pool.run('ping', {}));
     await noThreadAnswer(pool.run('ping', {}));
     await pool.close();
-    refuse = false;
+    threads.refuse = false;
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(unhandled, []);
   });
@@ -148,7 +120,7 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
     // inject() loads light-my-request on first use, and tsx may compile one of its modules on
     // esbuild's own worker thread, which the refusal below would break: load it first.
     await Fastify().inject({ url: '/' });
-    refuse = true;
+    threads.refuse = true;
     const ctx = await createEngineContext(loadSettings({ DATA_DIR: dir, LOG_LEVEL: 'silent', WORKER_THREADS: '2' }));
     const app = await buildServer(ctx, [(a) => {
       a.get('/t/pool', async () => ctx.pool.run('ping', {}));
@@ -158,10 +130,10 @@ describe('WorkerPool when no thread can be made (ERR_WORKER_INIT_FAILED, EAGAIN)
       assert.equal(res.statusCode, 503);
       assert.equal(res.headers['retry-after'], '2');
       assert.deepEqual(res.json(), { detail: 'The server cannot start a worker thread now; try again' });
-      refuse = false;
+      threads.refuse = false;
       assert.equal((await app.inject({ method: 'GET', url: '/t/pool' })).statusCode, 200);
     } finally {
-      refuse = false;
+      threads.refuse = false;
       await app.close();
       await ctx.pool.close();
       await rm(dir, { recursive: true, force: true });
