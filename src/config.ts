@@ -40,6 +40,8 @@ export interface Settings {
   readonly workerThreads: number;
   /** TASK_ABORT_GRACE_MS: a stopped worker task that reaches no stop check this long has its thread terminated. */
   readonly taskAbortGraceMs: number;
+  /** TASK_UNWIND_GRACE_MS: how much longer a stopped task that reached its check (closing its files) may take before that. */
+  readonly taskUnwindGraceMs: number;
   /** SHUTDOWN_TIMEOUT_MS: budget of a SIGTERM/SIGINT shutdown; past it the process exits 1. */
   readonly shutdownTimeoutMs: number;
   /** N-channel composites (issue #16): memory budget, downscale verdict, file caps. */
@@ -93,6 +95,10 @@ export interface Settings {
   readonly jobStalledIntervalMs: number;
   /** JOB_START_ATTEMPTS: takes of a job whose worker cannot start it (the store fails) before it is failed (JOB_START_FAILED). */
   readonly jobStartAttempts: number;
+  /** JOB_THREAD_ATTEMPTS: runs in a row of a job that end on THREADS_UNAVAILABLE (no worker thread) before it fails with it. */
+  readonly jobThreadAttempts: number;
+  /** JOB_THREAD_RETRY_MS: wait before such a job runs again, doubling up to 30 s. */
+  readonly jobThreadRetryMs: number;
   /** Users (docs/library.md): JWT_SECRET_KEY (HS256) and/or JWT_JWKS_URL (RS256/ES256); AUTH_ENABLED for API keys alone. */
   readonly jwtSecretKey: string | undefined;
   readonly jwtJwksUrl: string | undefined;
@@ -264,6 +270,7 @@ export function loadSettings(env: Env = process.env): Settings {
     maxMosaicOutputPixels: number(env, 'MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000, { min: 1, integer: true }),
     workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),
     taskAbortGraceMs: number(env, 'TASK_ABORT_GRACE_MS', 500, { min: 0, max: 600_000, integer: true }),
+    taskUnwindGraceMs: number(env, 'TASK_UNWIND_GRACE_MS', 5000, { min: 0, max: 600_000, integer: true }),
     shutdownTimeoutMs: number(env, 'SHUTDOWN_TIMEOUT_MS', 8000, { min: 100, max: 3_600_000, integer: true }),
     maxCompositeMemoryBytes: number(env, 'MAX_COMPOSITE_MEMORY_BYTES', 3e9, { min: 1e8 }),
     compositeDownscaleFailThreshold: number(env, 'COMPOSITE_DOWNSCALE_FAIL_THRESHOLD', 0.85, { min: 0, max: 1 }),
@@ -346,7 +353,8 @@ export function loadStorageSettings(env: Env): StorageSettings {
 }
 
 function jobQueueSettings(env: Env): Pick<Settings, 'redisUrl' | 'jobQueuePrefix' | 'jobQueueCompute' | 'jobQueueTransfer' | 'runLocalWorkers' |
-  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs' | 'jobStartAttempts'> {
+  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs' | 'jobStartAttempts' |
+  'jobThreadAttempts' | 'jobThreadRetryMs'> {
   const redis = redisUrl(env, 'REDIS_URL');
   const runLocalWorkers = boolean(env, 'RUN_LOCAL_WORKERS', true);
   if (!runLocalWorkers && redis === undefined) {
@@ -366,5 +374,8 @@ function jobQueueSettings(env: Env): Pick<Settings, 'redisUrl' | 'jobQueuePrefix
     jobLockDurationMs: number(env, 'JOB_LOCK_DURATION', 30, { min: 1, max: 3600 }) * 1000,
     jobStalledIntervalMs: number(env, 'JOB_STALLED_INTERVAL', 15, { min: 0.1, max: 3600 }) * 1000,
     jobStartAttempts: number(env, 'JOB_START_ATTEMPTS', 20, { min: 1, max: 1_000_000, integer: true }),
+    // The wait doubles up to 30 s (backend.ts `afterStartFailure`): a longer first wait would not be kept.
+    jobThreadAttempts: number(env, 'JOB_THREAD_ATTEMPTS', 4, { min: 1, max: 1_000_000, integer: true }),
+    jobThreadRetryMs: number(env, 'JOB_THREAD_RETRY_MS', 2000, { min: 1, max: 30_000, integer: true }),
   };
 }

@@ -12,7 +12,7 @@ import { buildServer, type App, type RouteModule } from './server.js';
 import { PathSandbox } from './storage/path-sandbox.js';
 import { objectStoreOf } from './storage/s3.js';
 import { configureStorage, registerObjectStore } from './storage/registry.js';
-import { WorkerPool } from './workers/pool.js';
+import { WorkerPool, type WorkerPoolOptions } from './workers/pool.js';
 import { VERSION } from './version.js';
 import { UnavailableError } from './errors.js';
 import { routeModules } from './routes/index.js';
@@ -74,10 +74,15 @@ async function shutdownEngine(app: App, ctx: EngineContext): Promise<void> {
   await step('pool', ctx.pool.close());
 }
 
+/** The server's worker pool: WORKER_THREADS, TASK_ABORT_GRACE_MS, TASK_UNWIND_GRACE_MS; every thread kept. */
+export function workerPoolOptions(settings: Pick<Settings, 'workerThreads' | 'taskAbortGraceMs' | 'taskUnwindGraceMs'>): WorkerPoolOptions {
+  return { threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs, unwindGraceMs: settings.taskUnwindGraceMs, keepAllThreads: true };
+}
+
 export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {
   await mkdir(settings.dataDir, { recursive: true });
   const mast = mastClientFromSettings(settings, { logger });
-  const pool = new WorkerPool({ threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs, keepAllThreads: true });
+  const pool = new WorkerPool(workerPoolOptions(settings));
   // STORAGE_PROVIDER=s3: one provider for the process; s3:// locations of its bucket resolve to it.
   const objects = objectStoreOf(settings.storage);
   if (objects) {

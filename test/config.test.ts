@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { ConfigError, loadSettings } from '../src/config.js';
+import { workerPoolOptions } from '../src/engine.js';
 
 describe('loadSettings', () => {
   it('has the documented defaults', () => {
@@ -55,6 +56,13 @@ describe('loadSettings', () => {
     assert.equal(s.mastBaseUrl, 'http://127.0.0.1:9999');
   });
 
+  it('reads the worker pool stop graces (TASK_ABORT_GRACE_MS, TASK_UNWIND_GRACE_MS, session 15) into the engine pool', () => {
+    assert.deepEqual(workerPoolOptions(loadSettings({})), { threads: 0, abortGraceMs: 500, unwindGraceMs: 5000, keepAllThreads: true });
+    const s = loadSettings({ WORKER_THREADS: '3', TASK_ABORT_GRACE_MS: '250', TASK_UNWIND_GRACE_MS: '0' });
+    assert.deepEqual(workerPoolOptions(s), { threads: 3, abortGraceMs: 250, unwindGraceMs: 0, keepAllThreads: true });
+    assert.equal(loadSettings({ TASK_UNWIND_GRACE_MS: '600000' }).taskUnwindGraceMs, 600_000);
+  });
+
   it('rejects bad values with a message naming the variable', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: 'eighty' }, /PORT="eighty" is invalid: expected an integer/],
@@ -71,6 +79,10 @@ describe('loadSettings', () => {
       [{ DOWNLOAD_STALL_TIMEOUT: 'soon' }, /DOWNLOAD_STALL_TIMEOUT/],
       [{ DOWNLOAD_FSYNC: 'sometimes' }, /DOWNLOAD_FSYNC="sometimes" is invalid: expected true or false/],
       [{ MAST_DOWNLOAD_TIMEOUT: '-5' }, /MAST_DOWNLOAD_TIMEOUT/],
+      [{ TASK_UNWIND_GRACE_MS: '-1' }, /TASK_UNWIND_GRACE_MS="-1" is invalid: expected an integer >= 0 <= 600000/],
+      [{ TASK_UNWIND_GRACE_MS: '600001' }, /TASK_UNWIND_GRACE_MS/],
+      [{ TASK_UNWIND_GRACE_MS: '2.5' }, /TASK_UNWIND_GRACE_MS/],
+      [{ TASK_UNWIND_GRACE_MS: '5s' }, /TASK_UNWIND_GRACE_MS="5s" is invalid/],
     ];
     for (const [env, re] of cases) {
       assert.throws(() => loadSettings(env), (err: unknown) => err instanceof ConfigError && re.test(err.message));

@@ -65,9 +65,9 @@ export interface StartRetryOptions {
   readonly maxStartAttempts?: number;
   /** First wait before it is taken again, doubling up to 30 s (default 500 ms: 1 s, 2 s, ... 30 s). */
   readonly startRetryMs?: number;
-  /** Runs in a row that end with `JobRunDeferred` (THREADS_UNAVAILABLE) before the job fails with its error (default 4). */
+  /** Runs in a row that end with `JobRunDeferred` (THREADS_UNAVAILABLE) before the job fails with its error (default 4, JOB_THREAD_ATTEMPTS). */
   readonly maxTransientAttempts?: number;
-  /** Wait before such a job runs again, doubling up to 30 s (default 2000 ms: 2 s, 4 s, 8 s). */
+  /** Wait before such a job runs again, doubling up to 30 s (default 2000 ms: 2 s, 4 s, 8 s; JOB_THREAD_RETRY_MS). */
   readonly transientRetryMs?: number;
 }
 

@@ -8,14 +8,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import {
-  InProcessBackend, JobHandlerRegistry, JobService, MemoryJobStore, type JobEvent, type JobHandler, type JobStartFailure,
+  InProcessBackend, JobHandlerRegistry, JobService, MemoryJobStore, type JobBackend, type JobEvent, type JobHandler, type JobLogger, type JobStartFailure,
 } from '../../src/jobs/index.js';
+import { jobRuntimeFromSettings } from '../../src/jobs/redis/from-settings.js';
+import { loadSettings } from '../../src/config.js';
 import { EngineError } from '../../src/errors.js';
 import { catalogueMessage } from '../../src/error-catalogue.js';
 import { WorkerPool } from '../../src/workers/pool.js';
 import { tempDir, until } from './helpers.js';
+import { refuseThreads } from '../workers/refuse-threads.js';
 
 /** The error the worker pool throws when it cannot make the thread a task needs (src/workers/pool.ts). */
 const noThread = () => new EngineError('THREADS_UNAVAILABLE', catalogueMessage('THREADS_UNAVAILABLE'), 503, { headers: { 'retry-after': '2' } });
@@ -38,13 +40,14 @@ async function withService(
   handler: JobHandler,
   body: (jobs: JobService, events: JobEvent[], logged: string[]) => Promise<void>,
   retry = { maxTransientAttempts: 3, transientRetryMs: 50 },
+  backendOf = async (logger: JobLogger): Promise<JobBackend> => new InProcessBackend({ compute: 1, transfer: 1 }, { ...retry, logger }),
 ): Promise<void> {
   const { dir, cleanup } = await tempDir();
   const logged: string[] = [];
   const logger = { info: () => undefined, warn: (_: object, msg?: string) => logged.push(`warn ${msg}`), error: (_: object, msg?: string) => logged.push(`error ${msg}`) };
   const registry = new JobHandlerRegistry();
   registry.register(handler);
-  const backend = new InProcessBackend({ compute: 1, transfer: 1 }, { ...retry, logger });
+  const backend = await backendOf(logger);
   const jobs = new JobService({ store: new MemoryJobStore(), backend, handlers: registry, dataDir: dir, logger });
   const events: JobEvent[] = [];
   jobs.subscribe(undefined, (e) => events.push(e));
@@ -117,6 +120,18 @@ describe('in-process backend: a job whose pool task answers THREADS_UNAVAILABLE 
     }, { maxTransientAttempts: 3, transientRetryMs: 100 });
   });
 
+  it('JOB_THREAD_ATTEMPTS and JOB_THREAD_RETRY_MS set those bounds on the backend the engine builds (session 15)', async () => {
+    const handler = flaky(Number.POSITIVE_INFINITY);
+    const settings = loadSettings({ JOB_THREAD_ATTEMPTS: '2', JOB_THREAD_RETRY_MS: '10' });
+    await withService(handler, async (jobs, events) => {
+      await jobs.submit('flaky', {}, { id: 'j5' });
+      const done = await jobs.waitUntilSettled('j5', AbortSignal.timeout(60_000));
+      assert.equal(done.error?.code, 'THREADS_UNAVAILABLE');
+      assert.equal(handler.runs.length, 2);
+      assert.deepEqual(statesOf(events, 'j5'), ['running', 'queued', 'running', 'queued', 'failed']);
+    }, undefined, async (logger) => (await jobRuntimeFromSettings(settings, { store: new MemoryJobStore(), capacity: { compute: 1, transfer: 1 }, laneOf: () => 'compute', logger })).backend);
+  });
+
   it('by default: 4 runs, waits of 2 s, 4 s and 8 s between them (afterStartFailure); other errors still fail at once', async () => {
     const { afterStartFailure, JobRunDeferred } = await import('../../src/jobs/index.js'); // (not on the old code: only this test fails for it)
     const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -145,27 +160,19 @@ describe('in-process backend: a job whose pool task answers THREADS_UNAVAILABLE 
 });
 
 // A real pool, whose thread starter throws as `new Worker` does when the machine is out of
-// threads (as test/workers/pool-no-thread.test.ts does: piscina takes Worker from node:worker_threads).
-const threads = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-const RealWorker = threads.Worker;
-let refuse = false;
-class RefusingWorker extends RealWorker {
-  constructor(...args: ConstructorParameters<typeof RealWorker>) {
-    if (refuse) throw Object.assign(new Error('Worker initialization failure: EAGAIN'), { code: 'ERR_WORKER_INIT_FAILED' });
-    super(...args);
-  }
-}
+// threads (test/workers/refuse-threads.ts).
+const threads = refuseThreads();
 
 describe('a job running a pool task when no thread can be made (session 14)', () => {
   before(() => {
-    threads.Worker = RefusingWorker;
+    threads.install();
   });
   after(() => {
-    threads.Worker = RealWorker;
+    threads.uninstall();
   });
 
   it('waits queued while the pool answers THREADS_UNAVAILABLE, and runs once threads can be made again', async () => {
-    refuse = true;
+    threads.refuse = true;
     const pool = new WorkerPool({ threads: 1 });
     const tries: string[] = [];
     const handler: JobHandler = {
@@ -173,7 +180,7 @@ describe('a job running a pool task when no thread can be made (session 14)', ()
       async run() {
         const answer = await pool.run('ping', {}).catch((err: unknown) => {
           tries.push((err as { code?: string }).code ?? String(err));
-          if (tries.length === 2) refuse = false; // threads are back before the third run
+          if (tries.length === 2) threads.refuse = false; // threads are back before the third run
           throw err;
         });
         return { result: answer as { pong: boolean } };
@@ -189,7 +196,7 @@ describe('a job running a pool task when no thread can be made (session 14)', ()
         assert.ok(!statesOf(events, 'p1').includes('failed'));
       }, { maxTransientAttempts: 4, transientRetryMs: 20 });
     } finally {
-      refuse = false;
+      threads.refuse = false;
       await pool.close();
     }
   });

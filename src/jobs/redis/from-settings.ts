@@ -5,7 +5,7 @@
  * (an embedded engine starts without them).
  */
 import type { Settings } from '../../config.js';
-import { InProcessBackend, type JobBackend } from '../backend.js';
+import { InProcessBackend, type JobBackend, type StartRetryOptions } from '../backend.js';
 import type { JobEventBus } from '../events.js';
 import type { JobLane } from '../handlers.js';
 import type { JobLogger } from '../service.js';
@@ -24,7 +24,8 @@ export interface JobRuntime {
 }
 
 export type JobRuntimeSettings = Pick<Settings, 'redisUrl' | 'jobQueuePrefix' | 'jobQueueCompute' | 'jobQueueTransfer' | 'runLocalWorkers' |
-  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs' | 'jobStartAttempts'>;
+  'workerConcurrencyCompute' | 'workerConcurrencyTransfer' | 'jobLockDurationMs' | 'jobStalledIntervalMs' | 'jobStartAttempts' |
+  'jobThreadAttempts' | 'jobThreadRetryMs'>;
 
 export interface JobRuntimeOptions {
   readonly store: JobStore;
@@ -38,9 +39,14 @@ export interface JobRuntimeOptions {
 /** Queued records swept back into the queues at most this many at a time. */
 const SWEEP_LIMIT = 10_000;
 
+/** JOB_START_ATTEMPTS, JOB_THREAD_ATTEMPTS, JOB_THREAD_RETRY_MS: how either backend takes a job again. */
+function retryOptions(settings: JobRuntimeSettings): StartRetryOptions {
+  return { maxStartAttempts: settings.jobStartAttempts, maxTransientAttempts: settings.jobThreadAttempts, transientRetryMs: settings.jobThreadRetryMs };
+}
+
 export async function jobRuntimeFromSettings(settings: JobRuntimeSettings, o: JobRuntimeOptions): Promise<JobRuntime> {
   if (!settings.redisUrl) {
-    return { backend: new InProcessBackend(o.capacity, { maxStartAttempts: settings.jobStartAttempts, logger: o.logger }), events: undefined, runLocally: true, recoverOnStart: true, description: 'in-process' };
+    return { backend: new InProcessBackend(o.capacity, { ...retryOptions(settings), logger: o.logger }), events: undefined, runLocally: true, recoverOnStart: true, description: 'in-process' };
   }
   const [{ BullMqBackend }, { RedisJobEvents }, { redactedUrl }] = await Promise.all([
     import('./bullmq-backend.js'), import('./events.js'), import('./connection.js'),
@@ -57,7 +63,7 @@ export async function jobRuntimeFromSettings(settings: JobRuntimeSettings, o: Jo
     },
     lockDurationMs: settings.jobLockDurationMs,
     stalledIntervalMs: settings.jobStalledIntervalMs,
-    maxStartAttempts: settings.jobStartAttempts,
+    ...retryOptions(settings),
     queuedJobs: async () => {
       const page = await o.store.list({ states: ['queued'], limit: SWEEP_LIMIT });
       return page.jobs.map((j) => ({ id: j.id, kind: j.kind, lane: o.laneOf(j.kind) }));
