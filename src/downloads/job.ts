@@ -109,9 +109,17 @@ export const isResumable = (job: Job): boolean =>
 
 /** A file not started yet: the fields that identify it, nothing transferred, nothing verified. */
 export function newFileEntry(init: Pick<FileEntry, 'filename' | 'url' | 'dataUri' | 'localPath' | 'relativePath' | 'totalBytes'> & { fallbackUrl?: string | null }, error: string | null = null): FileEntry {
+  // Every field named, in one literal (not `...init`): V8 gives the entries one fast shape, so
+  // reading a field of every file (totals, checkpoint-builder.ts) costs ~0.3 ms at 5000 files,
+  // not ~10 (issue #20, session 15).
   return {
-    ...init,
+    filename: init.filename,
+    url: init.url,
     fallbackUrl: init.fallbackUrl ?? null,
+    dataUri: init.dataUri,
+    localPath: init.localPath,
+    relativePath: init.relativePath,
+    totalBytes: init.totalBytes,
     ranges: [],
     sequential: true,
     status: error ? 'failed' : 'pending',
@@ -226,34 +234,43 @@ export function requestJson(job: Job): Pick<JobJson, 'obs_id' | 'product_type' |
 }
 
 export function jobToJson(job: Job, now: Date = new Date()): JobJson {
-  const totals = jobTotals(job);
+  return jobJsonWith(job, job.files.map(fileToJson), jobTotals(job), now);
+}
+
+/** One file's saved form (a part of `jobToJson`; checkpoint-builder.ts caches it per file). */
+export function fileToJson(f: FileEntry): FileJson {
+  return {
+    filename: f.filename,
+    url: f.url,
+    ...(f.fallbackUrl ? { fallback_url: f.fallbackUrl } : {}),
+    data_uri: f.dataUri,
+    local_path: f.localPath,
+    relative_path: f.relativePath,
+    total_bytes: f.totalBytes ?? 0,
+    total_known: f.totalBytes !== undefined,
+    downloaded_bytes: fileDownloadedBytes(f),
+    status: f.status,
+    error: f.error,
+    started_at: f.startedAt,
+    completed_at: f.completedAt,
+    sha256: f.sha256,
+    etag: f.etag,
+    last_modified: f.lastModified,
+    ranges: f.ranges.map(([a, b]) => [a, b]),
+    sequential: f.sequential,
+    fits_checksum: f.fitsChecksum,
+    ...(f.upload ? { upload: uploadToJson(f.upload) } : {}),
+  };
+}
+
+/** The saved form of `job` with `files` as its file list (the saved form of `job.files`) and `totals` (`jobTotals(job)`). */
+export function jobJsonWith(job: Job, files: FileJson[], totals: { totalBytes: number; downloadedBytes: number }, now: Date): JobJson {
   return {
     schema_version: JOB_SCHEMA_VERSION,
     job_id: job.id,
     ...requestJson(job),
     download_dir: job.downloadDir,
-    files: job.files.map((f) => ({
-      filename: f.filename,
-      url: f.url,
-      ...(f.fallbackUrl ? { fallback_url: f.fallbackUrl } : {}),
-      data_uri: f.dataUri,
-      local_path: f.localPath,
-      relative_path: f.relativePath,
-      total_bytes: f.totalBytes ?? 0,
-      total_known: f.totalBytes !== undefined,
-      downloaded_bytes: fileDownloadedBytes(f),
-      status: f.status,
-      error: f.error,
-      started_at: f.startedAt,
-      completed_at: f.completedAt,
-      sha256: f.sha256,
-      etag: f.etag,
-      last_modified: f.lastModified,
-      ranges: f.ranges.map(([a, b]) => [a, b]),
-      sequential: f.sequential,
-      fits_checksum: f.fitsChecksum,
-      ...(f.upload ? { upload: uploadToJson(f.upload) } : {}),
-    })),
+    files,
     total_bytes: totals.totalBytes,
     downloaded_bytes: totals.downloadedBytes,
     status: job.status,
