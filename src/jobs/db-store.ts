@@ -11,7 +11,7 @@
  */
 import type { Database, MigrationSet } from '../db/index.js';
 import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
-import { JOB_STATES, type JobRecord, type JobState } from './types.js';
+import { JOB_STATES, recordJson, type JobRecord, type JobState } from './types.js';
 
 /** The `jobs` component's schema: table `job_records` (ids and times sort bytewise on PostgreSQL). */
 export const JOB_MIGRATIONS: MigrationSet = {
@@ -91,13 +91,13 @@ export class DbJobStore implements JobStore {
 
   async insert(job: JobRecord): Promise<void> {
     await this.db.run(`INSERT INTO ${this.table} (id, kind, state, owner, created_at, updated_at, record, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [job.id, job.kind, job.state, job.owner, job.createdAt, job.updatedAt, JSON.stringify(job), finishedTimeOf(job)]);
+      [job.id, job.kind, job.state, job.owner, job.createdAt, job.updatedAt, recordJson(job), finishedTimeOf(job)]);
   }
 
   async update(job: JobRecord, expect?: readonly JobState[], alsoWrite?: StoreWrites): Promise<boolean> {
     const states = expect ?? JOB_STATES;
     const sql = `UPDATE ${this.table} SET state = ?, owner = ?, updated_at = ?, record = ?, finished_at = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`;
-    const params = [job.state, job.owner, job.updatedAt, JSON.stringify(job), finishedTimeOf(job), job.id, ...states];
+    const params = [job.state, job.owner, job.updatedAt, recordJson(job), finishedTimeOf(job), job.id, ...states];
     if (!alsoWrite) return (await this.db.run(sql, params)) === 1;
     // The record first: when it no longer matches (cancelled elsewhere) the other writes never run.
     return this.db.transaction(async (tx) => {

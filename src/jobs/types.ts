@@ -107,3 +107,35 @@ export function copyForEvent(job: JobRecord): JobRecord {
   if (checkpoint === null) return copyRecord(job);
   return { ...copyRecord({ ...job, checkpoint: null }), checkpoint: deepFreeze(checkpoint) };
 }
+
+/** JSON text of frozen values, made with them (`withJsonText`). */
+const jsonTexts = new WeakMap<object, string>();
+
+/**
+ * Gives `value` its JSON text, made by the caller at less cost than `JSON.stringify(value)` (a
+ * download's checkpoint: its files' JSON is cached per file, checkpoint-builder.ts), so the stores
+ * write it as is (`recordJson`) instead of serialising the whole value again. `text` must parse to
+ * what `JSON.stringify(value)` would give; `value` is deep-frozen here, so it stays true. Returns
+ * `value`. (Issue #20, session 15.)
+ */
+export function withJsonText<T extends JsonObject>(value: T, text: string): T {
+  jsonTexts.set(deepFreeze(value), text);
+  return value;
+}
+
+/** The JSON text `withJsonText` gave `value`, if any. */
+export function jsonTextOf(value: object): string | undefined {
+  return jsonTexts.get(value);
+}
+
+/**
+ * A record's JSON text as the stores keep it: `JSON.stringify(job)`, except that a checkpoint
+ * with a JSON text of its own (`withJsonText`) is spliced in as that text, not serialised again
+ * (it then comes last; the parsed record is the same).
+ */
+export function recordJson(job: JobRecord): string {
+  const text = job.checkpoint === null ? undefined : jsonTexts.get(job.checkpoint);
+  if (text === undefined) return JSON.stringify(job);
+  const rest = JSON.stringify({ ...job, checkpoint: undefined });
+  return `${rest.slice(0, -1)},"checkpoint":${text}}`;
+}

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LocalJobEvents, type JobEventBus, type JobEventListener } from '../events.js';
-import type { JobEvent, JobRecord } from '../types.js';
+import { recordJson, type JobEvent, type JobRecord } from '../types.js';
 import { createRedisClient } from './connection.js';
 
 export interface RedisJobEventsOptions {
@@ -63,8 +63,9 @@ export class RedisJobEvents implements JobEventBus {
   publish(event: JobEvent): void {
     this.local.publish(event);
     if (this.closed) return;
-    const envelope: Envelope = { node: this.node, event };
-    this.pub.publish(this.channel, JSON.stringify(envelope)).catch((err: Error) => this.o.onError?.(err, 'job events: publish'));
+    // `JSON.stringify({ node, event })`, with the job's checkpoint text spliced in when it has one (recordJson).
+    const text = `{"node":${JSON.stringify(this.node)},"event":{"type":${JSON.stringify(event.type)},"job":${recordJson(event.job)}}}`;
+    this.pub.publish(this.channel, text).catch((err: Error) => this.o.onError?.(err, 'job events: publish'));
   }
 
   subscribe(jobId: string | undefined, listener: JobEventListener): () => void {
