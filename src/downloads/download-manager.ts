@@ -30,6 +30,7 @@ import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
 import { DiskFullError, DownloadError, PermanentHttpError } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './file-layer.js';
 import { DigestService } from './digest-service.js';
+import { CheckpointBuilder } from './checkpoint-builder.js';
 import { CoalescedSaves } from './coalesced-saves.js';
 import { FileDownloader } from './file-downloader.js';
 import { AwsMirror, DEFAULT_AWS_MIRROR } from './aws-mirror.js';
@@ -795,6 +796,8 @@ export class DownloadManager {
     // first saved state that calls those files complete (never with an older one), whenever that
     // state is written (a coalesced write, the core's throttled one, or the end of the run).
     let held: CompletionWrites[] = [];
+    // Each save's checkpoint, made again only for the files changed since the last (checkpoint-builder.ts).
+    const checkpoints = new CheckpointBuilder();
     const save = (now = false) => {
       if (saveTimer) clearTimeout(saveTimer);
       saveTimer = undefined;
@@ -802,9 +805,9 @@ export class DownloadManager {
       job.updatedAt = new Date().toISOString();
       for (const w of held) ctx.alsoWrite(w);
       held = [];
-      const saved = ctx.checkpoint(jobToJson(job) as unknown as JsonObject, { now });
-      const t = jobTotals(job);
-      ctx.progress(t.totalBytes > 0 ? t.downloadedBytes / t.totalBytes : 0, job.message);
+      const state = checkpoints.build(job);
+      const saved = ctx.checkpoint(state as unknown as JsonObject, { now });
+      ctx.progress(state.total_bytes > 0 ? state.downloaded_bytes / state.total_bytes : 0, job.message);
       return saved;
     };
     const touch = () => {
