@@ -8,6 +8,11 @@
  * the longest one, the event-loop delay over the run (p99, max), the wall and CPU time of the run,
  * and, apart, the cost of one `jobToJson`, `JSON.stringify` and `structuredClone` of the record at
  * that size, and of the event copy that shares a frozen checkpoint (`deepFreeze`, `copyForEvent`).
+ * Since session 15 also: the SQLite statements that write the record (the UPDATE, and the COMMIT of
+ * a write with records; better-sqlite3 runs them on the event loop, a turn after `store.update`
+ * returned), the record's size, and, where the code has them (checkpoint-builder.ts, `recordJson`),
+ * one save as the run makes it (`CheckpointBuilder.build`, one file changed since the last) and
+ * the store's text of that record; the same file runs on the code before them.
  */
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -18,6 +23,7 @@ import { DownloadManager, downloadJobOf } from '../../src/downloads/download-man
 import { jobToJson } from '../../src/downloads/job.js';
 import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
 import { DbJobStore, InProcessBackend, JOB_MIGRATIONS, JobHandlerRegistry, JobService, type JobRecord } from '../../src/jobs/index.js';
+import * as jobTypes from '../../src/jobs/types.js';
 import { copyForEvent, deepFreeze, type JsonObject } from '../../src/jobs/types.js';
 import { FakeDownloadEndpoint, startDownloadServer } from '../../test/fake-mast/download-endpoint.js';
 
@@ -43,6 +49,30 @@ async function run(files: number): Promise<void> {
     longestWrite = Math.max(longestWrite, held);
     return p;
   };
+  // The statements themselves (synchronous, on the event loop).
+  const sqlite = db as unknown as { runNow: (sql: string, params: unknown[]) => number; db: { exec: (sql: string) => unknown } };
+  const statementMs: number[] = [];
+  const timed = <A extends unknown[], R>(f: (...a: A) => R, when: (...a: A) => boolean) => (...a: A): R => {
+    if (!when(...a)) return f(...a);
+    const t0 = performance.now();
+    try {
+      return f(...a);
+    } finally {
+      statementMs.push(performance.now() - t0);
+    }
+  };
+  let inRecordWrite = false;
+  const runNow = sqlite.runNow.bind(sqlite);
+  sqlite.runNow = timed((sql: string, params: unknown[]) => {
+    const r = runNow(sql, params);
+    if (sql.startsWith('UPDATE job_records')) inRecordWrite = true;
+    return r;
+  }, (sql) => sql.startsWith('UPDATE job_records'));
+  const exec = sqlite.db.exec.bind(sqlite.db);
+  sqlite.db.exec = timed((sql: string) => {
+    inRecordWrite = false;
+    return exec(sql);
+  }, (sql) => sql === 'COMMIT' && inRecordWrite);
   const jobs = new JobService({ store, backend: new InProcessBackend({ compute: 1, transfer: 4 }), handlers: new JobHandlerRegistry(), dataDir });
   const obsId = 'jw01234-o001_t001_nircam';
   const list: RemoteProduct[] = [];
@@ -90,12 +120,36 @@ async function run(files: number): Promise<void> {
     const freeze = med(() => deepFreeze(jobToJson(saved))) - toJson;
     const frozen = { ...record, checkpoint: deepFreeze(jobToJson(saved) as unknown as JsonObject) };
     const eventCopy = med(() => copyForEvent(frozen));
+    const statements = [...statementMs].sort((a, b) => a - b);
+    const runStatements = `${(statements.reduce((a, b) => a + b, 0) / 1000).toFixed(3)} s, median ${statements[statements.length >> 1]?.toFixed(1)} ms, longest ${statements.at(-1)?.toFixed(1)} ms`;
+    // Session 15's pieces, where the code has them.
+    let incremental = 'no incremental checkpoint';
+    const builderModule = await import('../../src/downloads/checkpoint-builder.js' as string).catch(() => undefined) as
+      { CheckpointBuilder: new () => { build(job: typeof saved): object } } | undefined;
+    const recordJson = (jobTypes as { recordJson?: (job: JobRecord) => string }).recordJson;
+    if (builderModule && recordJson) {
+      const builder = new builderModule.CheckpointBuilder();
+      builder.build(saved);
+      let k = 0;
+      const build = med(() => {
+        saved.files[k++ % saved.files.length]!.etag = `"${k}"`;
+        return builder.build(saved);
+      });
+      const built = { ...record, checkpoint: builder.build(saved) as JsonObject };
+      const text = med(() => recordJson(built));
+      statementMs.length = 0;
+      for (let i = 0; i < 9; i++) await store.update(built);
+      const write = [...statementMs].sort((a, b) => a - b)[4]!;
+      incremental = `incremental build (1 file changed) ${build.toFixed(2)} ms, recordJson ${text.toFixed(2)} ms, its UPDATE ${write.toFixed(2)} ms`;
+    }
     console.log([
       `${String(files).padStart(5)} files`,
       `wall ${wall.toFixed(2)} s`, `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`,
       `record writes ${writes} (${(writeMs / 1000).toFixed(3)} s, longest ${longestWrite.toFixed(1)} ms)`,
+      `record statements ${statementMs.length ? runStatements : '-'}`,
       `loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms max ${(delay.max / 1e6).toFixed(1)} ms`,
       `one jobToJson ${toJson.toFixed(2)} ms, JSON.stringify ${stringify.toFixed(2)} ms, structuredClone ${clone.toFixed(2)} ms, deepFreeze ${freeze.toFixed(2)} ms, copyForEvent (frozen checkpoint) ${eventCopy.toFixed(2)} ms`,
+      `${incremental} (record ${(JSON.stringify(record).length / 1e6).toFixed(2)} MB)`,
       `saved complete ${complete}/${files}, records ${recs}`,
     ].join(' | '));
   } finally {
