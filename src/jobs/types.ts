@@ -137,5 +137,5 @@ export function recordJson(job: JobRecord): string {
   const text = job.checkpoint === null ? undefined : jsonTexts.get(job.checkpoint);
   if (text === undefined) return JSON.stringify(job);
   const rest = JSON.stringify({ ...job, checkpoint: undefined });
-  return `${rest.slice(0, -1)},"checkpoint":${text}}`;
+  return `${rest === '{}' ? '{' : `${rest.slice(0, -1)},`}"checkpoint":${text}}`;
 }
