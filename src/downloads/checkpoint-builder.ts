@@ -18,65 +18,43 @@ import { fileToJson, jobJsonWith, type FileEntry, type FileJson, type Job, type 
 /** Files per cached chunk of text. */
 const CHUNK = 64;
 
+/** The fields of a file a saved form was made from (ranges copied; an upload only as "has one"). */
+type Seen = Omit<FileEntry, 'ranges' | 'upload'> & { readonly ranges: ReadonlyArray<readonly [number, number]>; readonly hasUpload: boolean };
+
 /**
- * A file's saved form and text, with the fields they were made from (a class: a fixed shape, so
- * comparing 5000 of them costs well under a millisecond; the saved form itself, made with
- * spreads, is not fast to read).
+ * A file's saved form and text, with the fields they were made from (`seen`: one object literal,
+ * so one fixed shape, and comparing 5000 of them costs well under a millisecond; the saved form
+ * itself, made with spreads, is not fast to read).
  */
 class CachedFile {
-  readonly filename: string;
-  readonly url: string;
-  readonly fallbackUrl: string | null;
-  readonly dataUri: string | null;
-  readonly localPath: string;
-  readonly relativePath: string;
-  readonly totalBytes: number | undefined;
-  readonly ranges: ReadonlyArray<readonly [number, number]>;
-  readonly sequential: boolean;
-  readonly status: FileEntry['status'];
-  readonly error: string | null;
-  readonly startedAt: string | null;
-  readonly completedAt: string | null;
-  readonly sha256: string | null;
-  readonly etag: string | null;
-  readonly lastModified: string | null;
-  readonly fitsChecksum: FileEntry['fitsChecksum'];
-  readonly hasUpload: boolean;
+  private readonly seen: Seen;
+  /** The file's share of the job's totals (`jobTotals`). */
+  readonly totalBytes: number;
   readonly downloadedBytes: number;
 
   constructor(f: FileEntry, readonly json: FileJson, readonly text: string) {
-    this.filename = f.filename;
-    this.url = f.url;
-    this.fallbackUrl = f.fallbackUrl;
-    this.dataUri = f.dataUri;
-    this.localPath = f.localPath;
-    this.relativePath = f.relativePath;
-    this.totalBytes = f.totalBytes;
-    this.ranges = f.ranges.map(([a, b]) => [a, b] as const);
-    this.sequential = f.sequential;
-    this.status = f.status;
-    this.error = f.error;
-    this.startedAt = f.startedAt;
-    this.completedAt = f.completedAt;
-    this.sha256 = f.sha256;
-    this.etag = f.etag;
-    this.lastModified = f.lastModified;
-    this.fitsChecksum = f.fitsChecksum;
-    this.hasUpload = f.upload !== null;
+    this.seen = {
+      filename: f.filename, url: f.url, fallbackUrl: f.fallbackUrl, dataUri: f.dataUri, localPath: f.localPath,
+      relativePath: f.relativePath, totalBytes: f.totalBytes, ranges: f.ranges.map(([a, b]) => [a, b] as const),
+      sequential: f.sequential, status: f.status, error: f.error, startedAt: f.startedAt, completedAt: f.completedAt,
+      sha256: f.sha256, etag: f.etag, lastModified: f.lastModified, fitsChecksum: f.fitsChecksum, hasUpload: f.upload !== null,
+    };
+    this.totalBytes = f.totalBytes ?? 0;
     this.downloadedBytes = json.downloaded_bytes;
   }
 
   /** Whether `f` still has the fields this was made from (every field `fileToJson` reads). */
   matches(f: FileEntry): boolean {
+    const s = this.seen;
     // An upload in progress (object storage) changes part by part: made again each time (few files at once).
-    if (this.hasUpload || f.upload !== null) return false;
-    if (f.status !== this.status || f.totalBytes !== this.totalBytes || f.sequential !== this.sequential || f.error !== this.error ||
-      f.startedAt !== this.startedAt || f.completedAt !== this.completedAt || f.sha256 !== this.sha256 || f.etag !== this.etag ||
-      f.lastModified !== this.lastModified || f.fitsChecksum !== this.fitsChecksum || f.url !== this.url ||
-      f.fallbackUrl !== this.fallbackUrl || f.dataUri !== this.dataUri || f.localPath !== this.localPath ||
-      f.relativePath !== this.relativePath || f.filename !== this.filename) return false;
+    if (s.hasUpload || f.upload !== null) return false;
+    if (f.status !== s.status || f.totalBytes !== s.totalBytes || f.sequential !== s.sequential || f.error !== s.error ||
+      f.startedAt !== s.startedAt || f.completedAt !== s.completedAt || f.sha256 !== s.sha256 || f.etag !== s.etag ||
+      f.lastModified !== s.lastModified || f.fitsChecksum !== s.fitsChecksum || f.url !== s.url ||
+      f.fallbackUrl !== s.fallbackUrl || f.dataUri !== s.dataUri || f.localPath !== s.localPath ||
+      f.relativePath !== s.relativePath || f.filename !== s.filename) return false;
     const a = f.ranges;
-    const b = this.ranges;
+    const b = s.ranges;
     if (a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false;
     return true;
@@ -110,7 +88,7 @@ export class CheckpointBuilder {
           this.remade++;
         }
         files[i] = cached.json;
-        totalBytes += cached.totalBytes ?? 0;
+        totalBytes += cached.totalBytes;
         downloadedBytes += cached.downloadedBytes;
         if (same && this.chunks[c]!.texts[texts.length] !== cached.text) same = false;
         texts.push(cached.text);
