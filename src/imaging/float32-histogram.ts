@@ -140,7 +140,9 @@ export class Float32BinPass {
   /** counts() was called: the kernel's tables are given back. */
   private ended = false;
   private readonly kernelParams: KernelParams | undefined;
-  private bandSums: number[] = [];
+  /** Each band's two sums (float64: a number[] began as small integers, all-NaN bands' 0, and was deoptimised at the first fraction). */
+  private bandSums = new Float64Array(64);
+  private bandSumsLength = 0;
 
   /**
    * `buckets`: the first pass's finite counts per bucket (of the whole plane); `map`: the display
@@ -249,7 +251,13 @@ export class Float32BinPass {
     this.orderPixels += band.length;
     if (this.setup.affine) this.addAffine(band);
     else countMapped(band, bitsOf(band), params, rawEdges, edges, flags, order.slotOf, this.orderPart, rawPart, part, sums, this.map);
-    this.bandSums.push(sums[0]!, sums[1]!);
+    if (this.bandSumsLength === this.bandSums.length) {
+      const grown = new Float64Array(2 * this.bandSums.length);
+      grown.set(this.bandSums);
+      this.bandSums = grown;
+    }
+    this.bandSums[this.bandSumsLength++] = sums[0]!;
+    this.bandSums[this.bandSumsLength++] = sums[1]!;
     // int32 counters within a band (fewer than 2^31 pixels); float64 totals
     for (let k = 0; k < part.length; k++) {
       this.rawTotal[k] += rawPart[k]!;
@@ -316,7 +324,7 @@ export class Float32BinPass {
     this.kernel?.release();
     this.kernel = undefined;
     this.ended = true;
-    return { rawPart: this.rawTotal, part: this.total, order: this.orderFlushed ? this.order.counts : this.orderPart, bandSums: Float64Array.from(this.bandSums) };
+    return { rawPart: this.rawTotal, part: this.total, order: this.orderFlushed ? this.order.counts : this.orderPart, bandSums: this.bandSums.slice(0, this.bandSumsLength) };
   }
 
   /** Adds the sub-buckets' pixels to their bins (each is wholly in one raw and one stretched bin, skipped, or binned one by one). */
@@ -392,8 +400,10 @@ export class Float32BinPass {
       }
     }
     // the percentile counts are read where they are (adding 9 x 65,536 entries per part, into a
-    // fresh array, cost more than the counting pass's own setup)
-    const orders = parts.map((part) => part.order);
+    // fresh array, cost more than the counting pass's own setup); in a packed array, as valueIn's
+    // other callers pass (`map` makes a holey one: lowsOfRanks' code was deoptimised by its map)
+    const orders: ArrayLike<number>[] = [];
+    for (const part of parts) orders.push(part.order);
     return { rawCounts, counts, s1, s2, value: (rank) => this.order.valueIn(rank, orders) };
   }
 }

@@ -195,7 +195,7 @@ export class Float32OrderStatistics {
     let low = this.lows.low.get(rank);
     if (low === undefined) {
       const ranks = [...this.bucketOfRank].filter(([, other]) => other === b).map(([r]) => r).sort((x, y) => x - y);
-      const lows = lowsOfRanks(parts, this.slotOf[b]! << 16, this.firstRank.get(b)!, ranks);
+      const lows = lowsOfRanks(parts, this.slotOf[b]! << 16, this.firstRank.get(b)!, Float64Array.from(ranks));
       ranks.forEach((r, i) => this.lows!.low.set(r, lows[i]!));
       low = lows[ranks.indexOf(rank)]!;
     }
@@ -256,7 +256,7 @@ export function countWanted(bits: Int32Array, slotOf: Int32Array, counts: Float6
  * For each of `ranks` (ascending), the low 16 bits at which the counts (`parts` added up, from
  * `base`; `seen` before them) pass it, or -1.
  */
-export function lowsOfRanks(parts: ReadonlyArray<ArrayLike<number>>, base: number, seen: number, ranks: readonly number[]): Int32Array {
+export function lowsOfRanks(parts: ReadonlyArray<ArrayLike<number>>, base: number, seen: number, ranks: Float64Array): Int32Array {
   const lows = new Int32Array(ranks.length).fill(-1);
   const n = parts.length;
   let w = 0;
@@ -280,7 +280,7 @@ function warmUp(): void {
   for (let i = 0; i < 4; i++) {
     scanKeys(bits, 4, 3, rowCounts, 0, part, Int32Array.of(0x7fffffff, -0x80000000));
     countWanted(bits, slotOf, counts);
-    lowsOfRanks([counts, part], 0, 0, [1, 3]);
+    lowsOfRanks([counts, part], 0, 0, Float64Array.of(1, 3));
   }
 }
 warmUp();

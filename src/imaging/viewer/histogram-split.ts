@@ -381,8 +381,8 @@ export async function warmHistogramSplit(): Promise<void> {
   const height = 96;
   const shape = { width, height, bandRows: 8 };
   const data = new Float32Array(new SharedArrayBuffer(width * height * 4));
-  for (let i = 0; i < data.length; i++) data[i] = i % width < 2 ? NaN : 100 + ((i * 7919) % 1009) * 0.01 + (i % 4093 === 0 ? 5000 : 0);
-  const limits = { maxFileBytes: 1, maxElements: 1 };
+  for (let i = 0; i < data.length; i++) data[i] = i % width < 2 ? NaN : 100.5 + ((i * 7919) % 1009) * 0.01 + (i % 4093 === 0 ? 5000 : 0);
+  const limits = { maxFileBytes: 2 ** 32, maxElements: 2 ** 32 };
   // one board for all rounds (9 MB: fresh memory costs page faults)
   let board: SharedArrayBuffer | undefined;
   for (let round = 0; round < 4; round++) {
