@@ -12,23 +12,36 @@ export interface DigestResult {
   readonly fits: FitsChecksumReport;
 }
 
+/**
+ * One half of a digest, when a stream's two halves run on two threads (DigestService): the
+ * SHA-256, or the FITS checksums. The other half of the result is then empty ('' or no HDUs).
+ */
+export type DigestPart = 'sha256' | 'fits';
+
 export class ContentDigest {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
   private readonly fits = new FitsChecksumAccumulator();
+  private readonly sumsFits: boolean;
   private count = 0;
+
+  /** Both halves, or only `part`. */
+  constructor(part?: DigestPart) {
+    this.hash = part === 'fits' ? undefined : createHash('sha256');
+    this.sumsFits = part !== 'sha256';
+  }
 
   get bytes(): number {
     return this.count;
   }
 
   update(data: Uint8Array): void {
-    this.hash.update(data);
-    this.fits.update(data);
+    this.hash?.update(data);
+    if (this.sumsFits) this.fits.update(data);
     this.count += data.length;
   }
 
   finish(): DigestResult {
-    return { sha256: this.hash.digest('hex'), bytes: this.count, fits: this.fits.finish() };
+    return { sha256: this.hash?.digest('hex') ?? '', bytes: this.count, fits: this.fits.finish() };
   }
 }
 

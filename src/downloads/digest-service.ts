@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { ContentDigest, type DigestResult } from './content-digest.js';
+import { ContentDigest, type DigestPart, type DigestResult } from './content-digest.js';
 import type { FileLayer, ReadableFile } from './file-layer.js';
 import { BOOT_TIMEOUT_MS, giveUpIfSilent } from './thread-boot.js';
 import { WRITE_PIECE, type WriteOutcome } from './write-thread.js';
@@ -55,6 +55,8 @@ export interface StreamDigest {
   writesNow?(): boolean;
   /** Bytes fed so far (NaN once the digest is unusable). */
   readonly bytes: number;
+  /** How many digest threads compute it: 2 once split over two (ThreadedDigest); absent on this thread. */
+  readonly threads?: number;
   finish(): Promise<DigestResult>;
   /** Gives the digest up without a result. */
   dispose(): void;
@@ -62,9 +64,10 @@ export interface StreamDigest {
 
 export type DigestRequest =
   // `inPool`: the bytes lie in sharedBuffers' wasm memory (the thread has it): no buffer is sent
-  | { op: 'update'; id: number; buffer?: ArrayBufferLike; inPool?: true; offset: number; length: number; write?: { fd: number; position: number; piece: number } }
-  | { op: 'updateFromFile'; id: number; fd: number; position: number; length: number }
-  | { op: 'finish'; id: number; seq: number }
+  // `part`: the thread computes only that half of the stream's digest (a stream split over two threads)
+  | { op: 'update'; id: number; part?: DigestPart; buffer?: ArrayBufferLike; inPool?: true; offset: number; length: number; write?: { fd: number; position: number; piece: number } }
+  | { op: 'updateFromFile'; id: number; part?: DigestPart; fd: number; position: number; length: number }
+  | { op: 'finish'; id: number; part?: DigestPart; seq: number }
   | { op: 'drop'; id: number; seq: number };
 
 /** Hashing on this thread (no worker, or a broken one). */
@@ -285,6 +288,136 @@ export type ThreadStarter = (source: string, options: WorkerOptions) => Worker;
 
 const startWorker: ThreadStarter = (source, options) => new Worker(source, options);
 
+/** A digest thread and its running worker; `part`, when the stream's digest is split over two threads. */
+interface Lane {
+  readonly thread: DigestThread;
+  readonly worker: Worker;
+  readonly part?: DigestPart;
+}
+
+/**
+ * A stream's digest on the digest threads. When another thread is idle at the stream's first
+ * bytes, the digest is split over both: the first thread writes the bytes and sums the FITS
+ * checksums, the second computes the SHA-256 of the same shared bytes. SHA-256 is the larger half
+ * (~0.6 of the ~1 CPU s/GiB a stream costs its thread), so one file then flows at about the rate
+ * of the slower half instead of the sum of both. Every message goes to each lane; an update
+ * settles once every lane has finished it (the caller then reuses the buffer).
+ */
+class ThreadedDigest implements StreamDigest {
+  private lanes: Lane[];
+  private decided = false;
+  private settled = false;
+  private broken = false;
+  private count = 0;
+
+  constructor(private readonly id: number, first: Lane, private readonly partnerFor: () => Lane | undefined, private readonly nextSeq: () => number) {
+    this.lanes = [first];
+    first.thread.active++;
+  }
+
+  get bytes(): number {
+    return this.broken ? Number.NaN : this.count;
+  }
+
+  get threads(): number {
+    return this.lanes.length;
+  }
+
+  /** At the first bytes: the SHA-256 half goes to an idle running thread, if there is one. */
+  private split(): readonly Lane[] {
+    if (this.decided) return this.lanes;
+    this.decided = true;
+    const partner = this.partnerFor();
+    if (partner) {
+      partner.thread.active++;
+      this.lanes = [{ ...this.lanes[0]!, part: 'fits' }, { ...partner, part: 'sha256' }];
+    }
+    return this.lanes;
+  }
+
+  private settle(): void {
+    if (!this.settled) for (const lane of this.lanes) lane.thread.active--;
+    this.settled = true;
+  }
+
+  async update(data: Uint8Array): Promise<void> {
+    if (this.broken) return;
+    this.count += data.length;
+    const replies = await Promise.all(
+      this.split().map((lane) => {
+        if (data.buffer instanceof SharedArrayBuffer) return lane.thread.update(lane.worker, { op: 'update', id: this.id, part: lane.part, ...sharedBuffers.where(data) }, this.id, true);
+        // A fresh copy per lane (Buffer#slice would be a view into a pooled allocation).
+        const copy = new Uint8Array(data.length);
+        copy.set(data);
+        return lane.thread.update(lane.worker, { op: 'update', id: this.id, part: lane.part, buffer: copy.buffer, offset: 0, length: copy.length }, this.id, true, [copy.buffer as ArrayBuffer]);
+      }),
+    );
+    if (replies.some((r) => r.error)) this.broken = true;
+  }
+
+  writesNow(): boolean {
+    return !this.broken && this.lanes.every((lane) => lane.thread.answered && !lane.thread.failed);
+  }
+
+  hurry(keep = 0): void {
+    for (const lane of this.lanes) lane.thread.hurry(this.id, keep);
+  }
+
+  async updateAndWrite(data: Uint8Array, fd: number, position: number, lazy = false): Promise<WriteOutcome | undefined> {
+    if (this.broken) return undefined;
+    if (!(data.buffer instanceof SharedArrayBuffer)) {
+      this.broken = true; // neither hashed nor written: the caller writes, and the file is hashed after
+      return undefined;
+    }
+    this.count += data.length;
+    const write = { fd, position, piece: WRITE_PIECE };
+    // The first lane writes (and is the one that sums the FITS checksums, when split).
+    const replies = await Promise.all(this.split().map((lane, i) => lane.thread.update(lane.worker, { op: 'update', id: this.id, part: lane.part, ...sharedBuffers.where(data), ...(i === 0 ? { write } : {}) }, this.id, !lazy)));
+    if (replies.some((r) => r.error)) this.broken = true;
+    // A reply without the write's outcome: the thread died (or never wrote); written elsewhere.
+    return replies[0]!.written;
+  }
+
+  async updateFromFile(fd: number, position: number, length: number): Promise<number> {
+    if (this.broken) return length;
+    this.count += length;
+    // Each lane reads the bytes itself (pread into its own memory).
+    const replies = await Promise.all(this.split().map((lane) => lane.thread.update(lane.worker, { op: 'updateFromFile', id: this.id, part: lane.part, fd, position, length }, this.id, true)));
+    // A reply without `read`: the whole length was read, or the thread failed (then `error`).
+    const reads = replies.map((r) => r.read?.done ?? length);
+    const done = Math.min(...reads);
+    this.count -= length - done;
+    if (reads.some((n) => n !== done)) this.broken = true; // the lanes saw different bytes
+    const failed = replies.find((r) => r.read?.code !== undefined);
+    if (failed) {
+      this.broken = true;
+      throw Object.assign(new Error(failed.error ?? 'read failed'), { code: failed.read!.code });
+    }
+    if (replies.some((r) => r.error && !r.read)) this.broken = true; // a thread failed: the digest is unusable
+    return done;
+  }
+
+  async finish(): Promise<DigestResult> {
+    this.settle();
+    if (this.broken) throw new Error('digest worker failed');
+    const replies = await Promise.all(this.lanes.map((lane) => lane.thread.call(lane.worker, { op: 'finish', id: this.id, part: lane.part, seq: this.nextSeq() })));
+    const results = replies.map((r) => {
+      if (r.error || !r.result) throw new Error(`digest worker failed: ${r.error ?? 'no result'}`);
+      return r.result;
+    });
+    if (results.length === 1) return results[0]!;
+    const [fits, sha] = results as [DigestResult, DigestResult];
+    if (fits.bytes !== sha.bytes) throw new Error(`digest worker failed: its halves hashed ${fits.bytes} and ${sha.bytes} bytes`);
+    return { sha256: sha.sha256, bytes: fits.bytes, fits: fits.fits };
+  }
+
+  dispose(): void {
+    if (this.settled) return; // finished or already dropped
+    this.settle();
+    for (const lane of this.lanes) if (!this.broken && !lane.thread.failed) lane.worker.postMessage({ op: 'drop', id: this.id, seq: 0 } satisfies DigestRequest);
+  }
+}
+
 /** Digest threads by default: two, so that concurrent files hash on both cores of a small machine. */
 const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
@@ -297,94 +430,23 @@ export class DigestService {
    * `useWorker: false` hashes on this thread; `workerFile` replaces the worker script (tests);
    * `threads` worker threads share the streams (each stream stays on one, which hashes it in order);
    * `bootTimeoutMs`: a thread that has not answered by then is given up (its streams fail);
-   * `startThread` replaces `new Worker` (tests).
+   * `startThread` replaces `new Worker` (tests); `split: false` never splits a stream over two
+   * threads (ThreadedDigest).
    */
-  constructor(private readonly options: { useWorker?: boolean; workerFile?: string; threads?: number; bootTimeoutMs?: number; startThread?: ThreadStarter } = {}) {}
+  constructor(private readonly options: { useWorker?: boolean; workerFile?: string; threads?: number; bootTimeoutMs?: number; startThread?: ThreadStarter; split?: boolean } = {}) {}
 
   create(): StreamDigest {
     const thread = this.pickThread();
     const worker = thread?.get();
     if (!thread || !worker) return new InThreadDigest();
-    const id = this.nextId++;
-    thread.active++;
-    let done = false;
-    const settle = () => {
-      if (!done) thread.active--;
-      done = true;
-    };
-    let bytes = 0;
-    let broken = false;
-    return {
-      get bytes() {
-        return broken ? Number.NaN : bytes;
-      },
-      update: async (data) => {
-        if (broken) return;
-        bytes += data.length;
-        let message: DigestRequest & { op: 'update' };
-        let transfer: ArrayBuffer[] | undefined;
-        if (data.buffer instanceof SharedArrayBuffer) {
-          message = { op: 'update', id, ...sharedBuffers.where(data) };
-        } else {
-          // A fresh copy (Buffer#slice would be a view into a pooled allocation).
-          const copy = new Uint8Array(data.length);
-          copy.set(data);
-          message = { op: 'update', id, buffer: copy.buffer, offset: 0, length: copy.length };
-          transfer = [copy.buffer as ArrayBuffer];
-        }
-        const reply = await thread.update(worker, message, id, true, transfer);
-        if (reply.error) broken = true;
-      },
-      writesNow: () => !broken && thread.answered && !thread.failed,
-      hurry: (keep = 0) => thread.hurry(id, keep),
-      updateAndWrite: async (data, fd, position, lazy = false) => {
-        if (broken) return undefined;
-        if (!(data.buffer instanceof SharedArrayBuffer)) {
-          broken = true; // neither hashed nor written: the caller writes, and the file is hashed after
-          return undefined;
-        }
-        bytes += data.length;
-        const write = { fd, position, piece: WRITE_PIECE };
-        const reply = await thread.update(worker, { op: 'update', id, ...sharedBuffers.where(data), write }, id, !lazy);
-        if (reply.error) broken = true;
-        // A reply without the write's outcome: the thread died (or never wrote); written elsewhere.
-        return reply.written;
-      },
-      updateFromFile: async (fd, position, length) => {
-        if (broken) return length;
-        bytes += length;
-        const reply = await thread.update(worker, { op: 'updateFromFile', id, fd, position, length }, id, true);
-        // Only a whole read counts a failure without its own reply (the end of the file comes with one).
-        if (reply.read) {
-          bytes -= length - reply.read.done;
-          if (reply.read.code !== undefined) {
-            broken = true;
-            throw Object.assign(new Error(reply.error ?? 'read failed'), { code: reply.read.code });
-          }
-          return reply.read.done;
-        }
-        if (reply.error) broken = true; // the thread failed: as for update, the digest is unusable
-        return length;
-      },
-      finish: async () => {
-        settle();
-        if (broken) throw new Error('digest worker failed');
-        const reply = await thread.call(worker, { op: 'finish', id, seq: this.nextSeq++ });
-        if (reply.error || !reply.result) throw new Error(`digest worker failed: ${reply.error ?? 'no result'}`);
-        return reply.result;
-      },
-      dispose: () => {
-        if (done) return; // finished or already dropped
-        settle();
-        if (!broken && !thread.failed) worker.postMessage({ op: 'drop', id, seq: 0 } satisfies DigestRequest);
-      },
-    };
+    const partner = this.options.split === false ? () => undefined : () => this.idlePartner(thread);
+    return new ThreadedDigest(this.nextId++, { thread, worker }, partner, () => this.nextSeq++);
   }
 
   /**
    * Starts up to `count` digest threads now, so their boot (~0.1 s, longer on a loaded machine)
    * overlaps the job's set-up instead of holding the first buffers of its first file. The
-   * download manager starts one per job: a second costs ~0.1 CPU s that one file never uses.
+   * download manager starts both: even a job of one file uses two, its digest split over them.
    * Never throws: a thread that cannot be made now is made on first use, or hashing stays here.
    */
   warm(count = Number.POSITIVE_INFINITY): void {
@@ -396,6 +458,16 @@ export class DigestService {
     const threads = this.threads ?? [];
     this.threads = [];
     await Promise.all(threads.map((t) => t.close()));
+  }
+
+  /** A running thread other than `thread` with no stream: half of a new stream's digest can go there. */
+  private idlePartner(thread: DigestThread): Lane | undefined {
+    for (const t of this.threads ?? []) {
+      if (t === thread || t.failed || !t.answered || t.active > 0) continue;
+      const worker = t.get();
+      if (worker) return { thread: t, worker };
+    }
+    return undefined;
   }
 
   /** The live thread with the fewest streams; undefined when hashing must stay on this thread. */

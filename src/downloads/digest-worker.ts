@@ -10,6 +10,9 @@
  * so a buffer costs one message each way instead of two (every message wakes a sleeping thread,
  * which on the session-10 VM cost ~0.5 ms of the event loop's time per write message). Once a
  * stream's write fails, its later writes are not attempted (no bytes land past a hole).
+ *
+ * A stream split over two threads (`part`, see ThreadedDigest) is known to each by the same id:
+ * one writes and sums the FITS checksums, the other computes the SHA-256 of the same bytes.
  */
 import { readSync, readlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -120,7 +123,7 @@ port.on('message', (m: DigestRequest) => {
       if (!source) throw new Error('an update without its bytes');
       const bytes = new Uint8Array(source, m.offset, m.length);
       let d = digests.get(m.id);
-      if (!d) digests.set(m.id, (d = new ContentDigest()));
+      if (!d) digests.set(m.id, (d = new ContentDigest(m.part)));
       if (m.write) written = writeAndHash(m.id, m.write.fd, bytes, m.write.position, m.write.piece, d);
       else d.update(bytes);
     } catch (err) {
@@ -135,7 +138,7 @@ port.on('message', (m: DigestRequest) => {
     let done = 0;
     try {
       let d = digests.get(m.id);
-      if (!d) digests.set(m.id, (d = new ContentDigest()));
+      if (!d) digests.set(m.id, (d = new ContentDigest(m.part)));
       scratch ??= readBuffer();
       while (done < m.length) {
         let got: number;
@@ -161,7 +164,7 @@ port.on('message', (m: DigestRequest) => {
   if (m.op === 'finish') {
     let reply: DigestReply;
     try {
-      const d = digests.get(m.id) ?? new ContentDigest();
+      const d = digests.get(m.id) ?? new ContentDigest(m.part);
       reply = { seq: m.seq, result: d.finish() };
     } catch (err) {
       reply = { seq: m.seq, error: err instanceof Error ? err.message : String(err) };

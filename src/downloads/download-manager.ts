@@ -477,7 +477,7 @@ export class DownloadManager {
     validateObsId(request.obsId);
     // The run's digest thread boots while the products are listed, if the run is this process's
     // (an API node without local workers leaves runs to the workers: no thread for nothing).
-    if (this.jobs.runsLocally) this.digests.warm(1);
+    if (this.jobs.runsLocally) this.digests.warm();
     const selection = request.productFilenames ? validateProductSelection(request.productFilenames) : null;
     // A selection is checked against the product list now, so unknown names are the caller's 422.
     const selected = selection ? await this.listSelection(request.obsId, selection, undefined, request.source ?? 'mast') : undefined;
@@ -778,7 +778,7 @@ export class DownloadManager {
 
   private async runJob(ctx: JobRunContext): Promise<JobRunResult> {
     const job = downloadJobOf(ctx.job);
-    this.digests.warm(1);
+    this.digests.warm();
     job.status = 'queued';
     const id = job.id;
     this.live.set(id, job);

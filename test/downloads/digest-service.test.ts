@@ -211,4 +211,122 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
       await tmp.remove();
     }
   });
+
+  describe('a stream split over two threads (the FITS sums and writes on one, SHA-256 on the other)', () => {
+    /** Both threads of `service` booted and idle: two streams at once, one on each, then finished. */
+    async function bootBoth(service: DigestService): Promise<void> {
+      const a = service.create();
+      const b = service.create();
+      await Promise.all([a.update(Buffer.from('a')), b.update(Buffer.from('b'))]);
+      await Promise.all([a.finish(), b.finish()]);
+    }
+
+    it('gives what hashing on this thread gives, through writes, updates and reads back; a stream beside it is not split', async () => {
+      const tmp = await tempDir();
+      try {
+        const service = new DigestService({ threads: 2 });
+        services.push(service);
+        await bootBoth(service);
+        // A FITS file with CHECKSUM/DATASUM, so the FITS half has verdicts to give, twice over.
+        const fits = await readFile(new URL('../fixtures/fits-corpus/astropy-checksum.fits', import.meta.url));
+        const data = Buffer.concat([fits, seededBytes(4 * 1024 * 1024 + 77, 9)]);
+        const path = join(tmp.dir, 'split.bin');
+        const handle = await open(path, 'w+');
+        const digest = service.create();
+        const { buffers, posted } = postWrites(digest, data, handle.fd, true);
+        assert.equal(digest.threads, 2, 'split at its first bytes');
+        // Meanwhile another stream: both threads are taken, so it stays on one.
+        const beside = service.create();
+        await beside.update(Buffer.from('beside'));
+        assert.equal(beside.threads, 1);
+        digest.hurry!(0);
+        await Promise.all(posted);
+        await digest.update(Buffer.from('tail')); // ordinary memory: a copy for each thread
+        await handle.close();
+        await writeFile(path, Buffer.concat([data, Buffer.from('tail')]));
+        // And read back by the threads (as for a file downloaded over several connections).
+        const again = await open(path, 'r');
+        assert.equal(await digest.updateFromFile!(again.fd, 0, 1000), 1000);
+        await again.close();
+        const expected = new ContentDigest();
+        expected.update(data);
+        expected.update(Buffer.from('tail'));
+        expected.update(data.subarray(0, 1000));
+        const want = expected.finish();
+        const got = await digest.finish();
+        assert.equal(got.sha256, want.sha256);
+        assert.equal(got.bytes, want.bytes);
+        assert.deepEqual(got.fits, want.fits);
+        assert.ok((await readFile(path)).subarray(0, data.length).equals(data), 'written once, at their positions');
+        assert.equal((await beside.finish()).sha256, sha256(Buffer.from('beside')));
+        for (const b of buffers) sharedBuffers.give(b);
+        // With split off, a stream stays on one thread even when the other is idle.
+        const single = new DigestService({ threads: 2, split: false });
+        services.push(single);
+        await bootBoth(single);
+        const one = single.create();
+        await one.update(Buffer.from('abc'));
+        assert.equal(one.threads, 1);
+        assert.equal((await one.finish()).sha256, sha256(Buffer.from('abc')));
+      } finally {
+        await tmp.remove();
+      }
+    });
+
+    it('the end of the file while reading back: both halves stop there', async () => {
+      const tmp = await tempDir();
+      try {
+        const service = new DigestService({ threads: 2 });
+        services.push(service);
+        await bootBoth(service);
+        const data = seededBytes(3000, 4);
+        const path = join(tmp.dir, 'short.bin');
+        await writeFile(path, data);
+        const handle = await open(path, 'r');
+        const digest = service.create();
+        assert.equal(await digest.updateFromFile!(handle.fd, 0, 10_000), 3000);
+        await handle.close();
+        assert.equal(digest.threads, 2);
+        assert.equal(digest.bytes, 3000);
+        assert.equal((await digest.finish()).sha256, sha256(data));
+      } finally {
+        await tmp.remove();
+      }
+    });
+
+    it('the SHA-256 thread dies mid-stream: the digest fails (the caller hashes the file again), the next one hashes on the live thread', async () => {
+      const tmp = await tempDir();
+      try {
+        // The second thread boots and answers, then dies at its first update.
+        const script = join(tmp.dir, 'late-dying-worker.mjs');
+        await writeFile(script, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => { throw new Error('worker crashed'); });\nparentPort.postMessage({ ready: true });\n");
+        let made = 0;
+        const service = new DigestService({
+          threads: 2,
+          startThread: (source, options) => (made++ === 0 ? new Worker(source, options) : new Worker(script, { workerData: options.workerData })),
+        });
+        services.push(service);
+        // Both booted (the second says it runs), and the real one has served a stream.
+        service.warm();
+        const first = service.create();
+        await first.update(Buffer.from('x'));
+        await first.finish();
+        await new Promise((r) => setTimeout(r, 200));
+        const doomed = service.create();
+        const shared = sharedBuffers.take();
+        shared.write('abc');
+        await doomed.update(shared.subarray(0, 3));
+        sharedBuffers.give(shared);
+        assert.equal(doomed.threads, 2, 'split at its first bytes');
+        assert.ok(Number.isNaN(doomed.bytes));
+        await assert.rejects(doomed.finish());
+        const next = service.create();
+        await next.update(Buffer.from('def'));
+        assert.equal(next.threads, 1);
+        assert.equal((await next.finish()).sha256, sha256(Buffer.from('def')));
+      } finally {
+        await tmp.remove();
+      }
+    });
+  });
 });
