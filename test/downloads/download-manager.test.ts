@@ -298,7 +298,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const first = manager(dir);
     await first.start();
     const job = await first.createJob({ obsId: obs.obsId });
-    await new Promise((r) => setTimeout(r, 250));
+    // Some bytes on disk first (a fixed wait was too short for a loaded CI machine: no file listed yet).
+    while ((first.get(job.id)?.files[0]?.ranges[0]?.[1] ?? 0) === 0) await new Promise((r) => setTimeout(r, 20));
     await first.close();
     // Stopped by the shutdown: queued again in the store (DATA_DIR/jobs.sqlite), its bytes kept.
     const third = manager(dir, { recoverOnStart: false });
