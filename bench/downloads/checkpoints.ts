@@ -12,11 +12,14 @@
  * a write with records; better-sqlite3 runs them on the event loop, a turn after `store.update`
  * returned), the record's size, and, where the code has them (checkpoint-builder.ts, `recordJson`),
  * one save as the run makes it (`CheckpointBuilder.build`, one file changed since the last) and
- * the store's text of that record; the same file runs on the code before them.
+ * the store's text of that record; the same file runs on the code before them. Since the WAL
+ * checkpoint thread (session 15, src/db/sqlite-checkpointer.ts): the WAL file's size when the job
+ * ended; the same file runs on the code before it.
  */
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { openDatabase, type Queryable } from '../../src/db/index.js';
 import { DownloadManager, downloadJobOf } from '../../src/downloads/download-manager.js';
@@ -100,6 +103,14 @@ async function run(files: number): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     if (done.status !== 'complete') throw new Error(`job ended ${done.status}: ${done.error}`);
+    // The WAL's size on disk when the job ended (it grows when checkpoints fall behind the writes).
+    const walMb = (() => {
+      try {
+        return statSync(join(dataDir, 'engine.db-wal')).size / 1e6;
+      } catch {
+        return 0;
+      }
+    })();
     const saved = downloadJobOf((await store.get(job.id)) as JobRecord);
     const complete = saved.files.filter((f) => f.status === 'complete').length;
     const recs = (await db.query<{ n: number }>('SELECT count(*) AS n FROM file_records'))[0]!.n;
@@ -155,7 +166,7 @@ async function run(files: number): Promise<void> {
       `loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms max ${(delay.max / 1e6).toFixed(1)} ms`,
       `one jobToJson ${toJson.toFixed(2)} ms, JSON.stringify ${stringify.toFixed(2)} ms, structuredClone ${clone.toFixed(2)} ms, deepFreeze ${freeze.toFixed(2)} ms, copyForEvent (frozen checkpoint) ${eventCopy.toFixed(2)} ms`,
       `${incremental} (record ${(JSON.stringify(record).length / 1e6).toFixed(2)} MB)`,
-      `saved complete ${complete}/${files}, records ${recs}`,
+      `saved complete ${complete}/${files}, records ${recs}, WAL at the end ${walMb.toFixed(1)} MB`,
     ].join(' | '));
   } finally {
     await downloads.close();

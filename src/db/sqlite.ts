@@ -13,6 +13,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { EngineError } from '../errors.js';
 import { catalogueMessage } from '../error-catalogue.js';
 import type { Database, Queryable, Row, SqlValue } from './database.js';
+import { isMemoryDatabase, WalCheckpointer, type CheckpointerOptions, type CheckpointResult } from './sqlite-checkpointer.js';
 
 /** SQLite's own wait for a lock, per attempt: it blocks the event loop, so it stays short. */
 const SYNC_BUSY_TIMEOUT_MS = 100;
@@ -22,6 +23,11 @@ export const DEFAULT_BUSY_WAIT_MS = 30_000;
 export interface SqliteDatabaseOptions {
   /** Longest a statement or transaction waits for another process's lock (default 30 s). */
   readonly busyWaitMs?: number;
+  /**
+   * WAL checkpoints on a thread of their own (sqlite-checkpointer.ts; default on for a file,
+   * never for an in-memory database); false keeps SQLite's auto-checkpoint inside commits.
+   */
+  readonly checkpointThread?: boolean | CheckpointerOptions;
 }
 
 /** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, ...): another connection holds the lock. */
@@ -37,6 +43,13 @@ function busyError(cause: unknown): EngineError {
 
 type Statement = BetterSqlite3.Statement<unknown[], Row>;
 
+/** About the bytes a write puts in the WAL: its text and byte values (the pages it rewrites). */
+function sizeOf(params: readonly SqlValue[]): number {
+  let n = 64;
+  for (const p of params) n += typeof p === 'string' ? p.length : p instanceof Uint8Array ? p.byteLength : 8;
+  return n;
+}
+
 function bind(params: readonly SqlValue[]): unknown[] {
   // SQLite has no boolean type: store 0/1 like the schema says.
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
@@ -50,6 +63,7 @@ export class SqliteDatabase implements Database {
   private lock: Promise<void> = Promise.resolve();
 
   private readonly busyWaitMs: number;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(readonly file: string, options: SqliteDatabaseOptions = {}) {
     this.busyWaitMs = options.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS;
@@ -64,6 +78,30 @@ export class SqliteDatabase implements Database {
     // optimize (limited, quick) when opening and again when closing.
     this.db.pragma('optimize = 0x10002');
     this.db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_TIMEOUT_MS, this.busyWaitMs)}`);
+    const thread = options.checkpointThread ?? true;
+    if (thread !== false && !isMemoryDatabase(file)) {
+      // Until the thread runs (and if it cannot), commits checkpoint as SQLite does by default.
+      const autocheckpoint = this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+      const set = (pages: number) => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${pages}`);
+      };
+      this.checkpointer = new WalCheckpointer(file, { onReady: () => set(0), onLost: () => set(autocheckpoint) }, thread === true ? {} : thread);
+    }
+  }
+
+  /** The checkpoint thread: `off` for an in-memory database or when not asked for. */
+  get checkpointState(): 'off' | WalCheckpointer['state'] {
+    return this.checkpointer?.state ?? 'off';
+  }
+
+  /** Resolves once the checkpoint thread runs or could not start (tests, benches). */
+  async checkpointThreadStarted(): Promise<void> {
+    while (this.checkpointState === 'starting') await sleep(5);
+  }
+
+  /** A WAL checkpoint now on the checkpoint thread; undefined when it does not run. */
+  checkpointNow(mode: 'PASSIVE' | 'TRUNCATE' = 'PASSIVE'): Promise<CheckpointResult | undefined> {
+    return this.checkpointer?.checkpoint(mode) ?? Promise.resolve(undefined);
   }
 
   /**
@@ -103,6 +141,7 @@ export class SqliteDatabase implements Database {
     const stmt = this.prepare(sql);
     if (stmt.reader) return stmt.all(...bind(params)) as T[];
     stmt.run(...bind(params));
+    if (this.checkpointer) this.checkpointer.written += sizeOf(params);
     return [];
   }
 
@@ -112,16 +151,27 @@ export class SqliteDatabase implements Database {
       stmt.all(...bind(params));
       return 0;
     }
-    return stmt.run(...bind(params)).changes;
+    const changes = stmt.run(...bind(params)).changes;
+    if (this.checkpointer) this.checkpointer.written += sizeOf(params);
+    return changes;
+  }
+
+  /** After a commit: a checkpoint on the thread once about `nudgeBytes` were written (done before the next commit, as a rule). */
+  private committed(): void {
+    this.checkpointer?.committed();
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     // Each try waits for our own transaction first: a statement must never run inside one.
-    return this.whileBusy(() => this.queryNow<T>(sql, params), () => this.lock);
+    const rows = await this.whileBusy(() => this.queryNow<T>(sql, params), () => this.lock);
+    this.committed();
+    return rows;
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-    return this.whileBusy(() => this.runNow(sql, params), () => this.lock);
+    const changes = await this.whileBusy(() => this.runNow(sql, params), () => this.lock);
+    this.committed();
+    return changes;
   }
 
   /** Runs a script of several statements (migrations). */
@@ -147,6 +197,7 @@ export class SqliteDatabase implements Database {
       try {
         const result = await work(tx);
         this.db.exec('COMMIT');
+        this.committed();
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -163,6 +214,8 @@ export class SqliteDatabase implements Database {
 
   async close(): Promise<void> {
     await this.lock;
+    // The thread's connection first: the main one, closed last, checkpoints what is left and removes the WAL.
+    await this.checkpointer?.stop();
     if (this.db.open) {
       this.db.pragma('optimize');
       this.db.close();
