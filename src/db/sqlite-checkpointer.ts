@@ -36,8 +36,8 @@ export interface CheckpointResult {
   readonly checkpointed: number;
 }
 
-/** About how many bytes the main connection commits before it nudges the thread: 256 pages of 4 KiB. */
-export const NUDGE_BYTES = 1024 * 1024;
+/** About how many bytes the main connection commits before it nudges the thread: 1000 pages of 4 KiB, SQLite's auto-checkpoint. */
+export const NUDGE_BYTES = 1000 * 4096;
 
 type Reply = { ready: true } | { seq: number; result?: CheckpointResult; error?: string };
 
