@@ -7,7 +7,7 @@ import { ContentDigest } from '../../src/downloads/content-digest.js';
 import { DigestService, feedFile, sharedBuffers, type StreamDigest } from '../../src/downloads/digest-service.js';
 import type { WriteOutcome } from '../../src/downloads/write-thread.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
-import { seededBytes, sha256, tempDir } from './helpers.js';
+import { seededBytes, sha256, inTempDir } from './helpers.js';
 
 /** Copies `data` into shared buffers and posts each to be written at its position and hashed, without waiting. */
 function postWrites(digest: StreamDigest, data: Buffer, fd: number, lazy: boolean): { buffers: Buffer[]; posted: Array<Promise<WriteOutcome | undefined>> } {
@@ -68,48 +68,39 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
   });
 
   it('digests a file on disk (feedFile)', async () => {
-    const tmp = await tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const data = seededBytes(3 * 1024 * 1024 + 5, 3);
-      const path = join(tmp.dir, 'f.bin');
+      const path = join(dir, 'f.bin');
       await writeFile(path, data);
       const service = new DigestService();
       services.push(service);
       const digest = service.create();
       await feedFile(digest, nodeFileLayer, path, 1_000_000);
       assert.equal((await digest.finish()).sha256, sha256(data.subarray(0, 1_000_000)));
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 
   it('workers that die: pending updates settle, finish rejects, later digests go to a live worker, then to this thread', async () => {
-    const tmp = await tempDir();
-    try {
-      const script = join(tmp.dir, 'dying-worker.mjs');
+    await inTempDir(async (dir) => {
+      const script = join(dir, 'dying-worker.mjs');
       await writeFile(script, "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => { throw new Error('worker crashed'); });\n");
       const service = new DigestService({ workerFile: script, threads: 2 });
       services.push(service);
       // Each of the two threads takes a stream and dies with it.
       await failsThenHashesElsewhere(service, 2);
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 
   it('a worker that never answers (stuck booting): given up after bootTimeoutMs, its stream fails, later digests hash here', { timeout: 30_000 }, async () => {
-    const tmp = await tempDir();
-    try {
+    await inTempDir(async (dir) => {
       // Alive, but its module never gets to listen: messages wait in its queue for ever.
-      const script = join(tmp.dir, 'mute-worker.mjs');
+      const script = join(dir, 'mute-worker.mjs');
       await writeFile(script, 'setInterval(() => {}, 1 << 30);\n');
       const service = new DigestService({ workerFile: script, threads: 1, bootTimeoutMs: 100 });
       services.push(service);
       // Before the fix its update never settled (the cluster test's resumed download at 43 %).
       await failsThenHashesElsewhere(service, 1);
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 
   it('no thread can be made (new Worker throws ERR_WORKER_INIT_FAILED, EAGAIN): warm does not throw, digests hash here, the next use makes the thread', async () => {
@@ -139,12 +130,11 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
   });
 
   it('writes and hashes on the digest thread (updateAndWrite): bytes at their positions, then a failed write stops the later ones', async () => {
-    const tmp = await tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const service = new DigestService();
       services.push(service);
       const data = seededBytes(5 * 1024 * 1024 + 123, 11);
-      const path = join(tmp.dir, 'w.bin');
+      const path = join(dir, 'w.bin');
       const handle = await open(path, 'w+');
       const digest = service.create();
       // Posted without waiting, as BatchWriter does: the thread writes them in order.
@@ -175,18 +165,15 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
       assert.ok(Number.isNaN(plain.bytes));
       plain.dispose();
       for (const b of buffers) sharedBuffers.give(b);
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 
   it('lazy writes (no reply per buffer): settle when hurried, or by themselves; a failure still carries its code', async () => {
-    const tmp = await tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const service = new DigestService();
       services.push(service);
       const data = seededBytes(6 * 1024 * 1024 + 17, 5);
-      const handle = await open(join(tmp.dir, 'lazy.bin'), 'w+');
+      const handle = await open(join(dir, 'lazy.bin'), 'w+');
       const digest = service.create();
       const { buffers, posted } = postWrites(digest, data, handle.fd, true);
       // The first ones settle without a wake-up (looked at on a timer); the rest once hurried.
@@ -195,9 +182,9 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
       assert.deepEqual(await Promise.all(posted), [2, 2, 2].map((m) => ({ done: m * 1024 * 1024 })).concat([{ done: 17 }]));
       assert.equal((await digest.finish()).sha256, sha256(data));
       await handle.close();
-      assert.ok((await readFile(join(tmp.dir, 'lazy.bin'))).equals(data));
+      assert.ok((await readFile(join(dir, 'lazy.bin'))).equals(data));
 
-      const reader = await open(join(tmp.dir, 'lazy.bin'), 'r');
+      const reader = await open(join(dir, 'lazy.bin'), 'r');
       const failing = service.create();
       const first = failing.updateAndWrite!(buffers[0]!.subarray(0, 100), reader.fd, 0, true);
       const second = failing.updateAndWrite!(buffers[1]!.subarray(0, 100), reader.fd, 100, true);
@@ -207,9 +194,7 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
       failing.dispose();
       await reader.close();
       for (const b of buffers) sharedBuffers.give(b);
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 
   describe('a stream split over two threads (the FITS sums and writes on one, SHA-256 on the other)', () => {
@@ -222,15 +207,14 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
     }
 
     it('gives what hashing on this thread gives, through writes, updates and reads back; a stream beside it is not split', async () => {
-      const tmp = await tempDir();
-      try {
+      await inTempDir(async (dir) => {
         const service = new DigestService({ threads: 2 });
         services.push(service);
         await bootBoth(service);
         // A FITS file with CHECKSUM/DATASUM, so the FITS half has verdicts to give, twice over.
         const fits = await readFile(new URL('../fixtures/fits-corpus/astropy-checksum.fits', import.meta.url));
         const data = Buffer.concat([fits, seededBytes(4 * 1024 * 1024 + 77, 9)]);
-        const path = join(tmp.dir, 'split.bin');
+        const path = join(dir, 'split.bin');
         const handle = await open(path, 'w+');
         const digest = service.create();
         const { buffers, posted } = postWrites(digest, data, handle.fd, true);
@@ -268,19 +252,16 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
         await one.update(Buffer.from('abc'));
         assert.equal(one.threads, 1);
         assert.equal((await one.finish()).sha256, sha256(Buffer.from('abc')));
-      } finally {
-        await tmp.remove();
-      }
+      });
     });
 
     it('the end of the file while reading back: both halves stop there', async () => {
-      const tmp = await tempDir();
-      try {
+      await inTempDir(async (dir) => {
         const service = new DigestService({ threads: 2 });
         services.push(service);
         await bootBoth(service);
         const data = seededBytes(3000, 4);
-        const path = join(tmp.dir, 'short.bin');
+        const path = join(dir, 'short.bin');
         await writeFile(path, data);
         const handle = await open(path, 'r');
         const digest = service.create();
@@ -289,16 +270,13 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
         assert.equal(digest.threads, 2);
         assert.equal(digest.bytes, 3000);
         assert.equal((await digest.finish()).sha256, sha256(data));
-      } finally {
-        await tmp.remove();
-      }
+      });
     });
 
     it('the SHA-256 thread dies mid-stream: the digest fails (the caller hashes the file again), the next one hashes on the live thread', async () => {
-      const tmp = await tempDir();
-      try {
+      await inTempDir(async (dir) => {
         // The second thread boots and answers, then dies at its first update.
-        const script = join(tmp.dir, 'late-dying-worker.mjs');
+        const script = join(dir, 'late-dying-worker.mjs');
         await writeFile(script, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => { throw new Error('worker crashed'); });\nparentPort.postMessage({ ready: true });\n");
         let made = 0;
         const service = new DigestService({
@@ -324,9 +302,7 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
         await next.update(Buffer.from('def'));
         assert.equal(next.threads, 1);
         assert.equal((await next.finish()).sha256, sha256(Buffer.from('def')));
-      } finally {
-        await tmp.remove();
-      }
+      });
     });
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ContentDigest } from '../../src/downloads/content-digest.js';
 import { DigestService, feedFile } from '../../src/downloads/digest-service.js';
 import { nodeFileLayer, type FileLayer } from '../../src/downloads/file-layer.js';
-import { seededBytes, tempDir } from './helpers.js';
+import { seededBytes, inTempDir } from './helpers.js';
 
 /** The real file system, counting the reads that go through `read()` and the closes. */
 function countingLayer(): FileLayer & { reads: number; closes: number } {
@@ -42,11 +42,10 @@ describe('feedFile on a digest thread (the thread reads the file itself)', () =>
   after(() => service.close());
 
   it('hashes [from, to) pieces read on the thread as hashing the whole file here, with no read on this thread', async () => {
-    const tmp = await tempDir();
-    try {
+    await inTempDir(async (dir) => {
       // Over two 8 MiB requests, not a multiple of the thread's 2 MiB reads.
       const data = seededBytes(19 * 1024 * 1024 + 2881, 4);
-      const path = join(tmp.dir, 'f.part');
+      const path = join(dir, 'f.part');
       await writeFile(path, data);
       const fs = countingLayer();
       const digest = service.create();
@@ -58,35 +57,29 @@ describe('feedFile on a digest thread (the thread reads the file itself)', () =>
       assert.deepEqual(await digest.finish(), expected(data));
       assert.equal(fs.reads, 0);
       assert.equal(fs.closes, 2);
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 
   it('stops at the end of a file shorter than asked, as reads returning 0 did', async () => {
-    const tmp = await tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const data = seededBytes(8 * 1024 * 1024 + 5, 6);
-      const path = join(tmp.dir, 'short.part');
+      const path = join(dir, 'short.part');
       await writeFile(path, data);
       const digest = service.create();
       await feedFile(digest, nodeFileLayer, path, 40 * 1024 * 1024);
       assert.equal(digest.bytes, data.length);
       assert.deepEqual(await digest.finish(), expected(data));
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 
   it("rejects with the read's errno code, and closes the file", async () => {
-    const tmp = await tempDir();
-    try {
+    await inTempDir(async (tmpDir) => {
       let closed = 0;
       // A descriptor that cannot be read (a directory: EISDIR), as a failing disk would be.
       const fs: FileLayer = {
         ...nodeFileLayer,
         async openReadable() {
-          const dir = await open(tmp.dir, 'r');
+          const dir = await open(tmpDir, 'r');
           return { fd: dir.fd, read: async () => 0, close: async () => void (closed++, await dir.close()) };
         },
       };
@@ -99,15 +92,12 @@ describe('feedFile on a digest thread (the thread reads the file itself)', () =>
       const next = service.create();
       await next.update(Buffer.from('abc'));
       assert.deepEqual(await next.finish(), expected(Buffer.from('abc')));
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 
   it('stops on abort between requests and closes the file', async () => {
-    const tmp = await tempDir();
-    try {
-      const path = join(tmp.dir, 'a.part');
+    await inTempDir(async (dir) => {
+      const path = join(dir, 'a.part');
       await writeFile(path, seededBytes(20 * 1024 * 1024, 2));
       const fs = countingLayer();
       const abort = new AbortController();
@@ -116,8 +106,6 @@ describe('feedFile on a digest thread (the thread reads the file itself)', () =>
       await assert.rejects(feedFile(digest, fs, path, 20 * 1024 * 1024, abort.signal), /paused/);
       assert.equal(fs.closes, 1);
       digest.dispose();
-    } finally {
-      await tmp.remove();
-    }
+    });
   });
 });

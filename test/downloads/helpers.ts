@@ -29,6 +29,16 @@ export async function tempDir(prefix = 'jwst-dl-'): Promise<{ dir: string; remov
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Runs `fn` with a fresh temporary directory, removed afterwards whatever `fn` does. */
+export async function inTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const tmp = await tempDir();
+  try {
+    return await fn(tmp.dir);
+  } finally {
+    await tmp.remove();
+  }
+}
+
 export async function fakeServer() {
   const endpoint = new FakeDownloadEndpoint();
   const server = await startDownloadServer(endpoint);
