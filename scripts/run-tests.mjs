@@ -29,9 +29,15 @@ if (files.some((f) => f.startsWith('test/e2e/'))) {
   const build = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
+// Each file runs in its own process, two at a time. --test-timeout bounds each file (Node 20 applies
+// it to the file's process as a whole): a file that hangs fails after it and the run goes on,
+// instead of holding CI until the job's own timeout. The bound is far above any file's time at
+// load 16 on 2 cores (the longest, the cluster and install tests, take minutes there); no test
+// relies on it for what it asserts. TEST_FILE_TIMEOUT_MS overrides it.
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 30 * 60_000);
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', `--test-timeout=${fileTimeoutMs}`, ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);
