@@ -31,7 +31,9 @@ function pgUid(): { uid: number; gid: number } {
 function runPg(bin: string, args: string[]): void {
   const cmd = asRoot ? 'runuser' : bin;
   const argv = asRoot ? ['-u', 'postgres', '--', bin, ...args] : args;
-  const result = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 120_000 });
+  // Generous bounds: initdb and a start take seconds on a quiet machine, far longer at load 16+;
+  // the bounds only end a command that never will.
+  const result = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 360_000 });
   if (result.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
 }
 
@@ -60,7 +62,7 @@ export class TestPostgres {
     for (let attempt = 0; attempt < 5; attempt++) {
       const server = new TestPostgres(dir, await freePort(), bin);
       try {
-        runPg(join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-t', '60', 'start',
+        runPg(join(bin, 'pg_ctl'), ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-t', '300', 'start',
           '-o', `-p ${server.port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=50`]);
         running.add(server);
         return server;

@@ -135,9 +135,12 @@ export class TestRedis {
     await Promise.race([this.waitForPing(), spawnError]);
   }
 
-  /** Polls PING over a raw socket until +PONG; fails if the server exits first or after 15 s. */
+  /**
+   * Polls PING over a raw socket until +PONG; fails if the server exits first or after 120 s (it
+   * answers in well under a second on a quiet machine; the bound only ends a server that never will).
+   */
   private async waitForPing(): Promise<void> {
-    const until = Date.now() + 15_000;
+    const until = Date.now() + 120_000;
     for (;;) {
       if (!this.child) throw new Error(`redis-server exited on port ${this.port}: ${this.log}`);
       if (await ping(this.port)) return;
