@@ -23,6 +23,10 @@ type Json = Record<string, any>;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const BUCKET = 'cluster';
+/** Longest wait for one job to settle: every job here ends in a minute or two even at load 25. */
+const WAIT_MS = 300_000;
+/** Longest start of one process (tsx compiles the engine as it loads: minutes at load 20-35). */
+const START_MS = 300_000;
 const OBSERVATIONS = ['jw02733-o001_t001_nircam_clear-f090w', 'jw02733-o001_t001_nircam_clear-f187n', 'jw02733-o001_t001_nircam_clear-f356w'];
 
 describe('scale-out on S3: API + two workers, no shared disk', () => {
@@ -50,12 +54,24 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
     }
     return { status: res.status, body: parsed, bytes };
   };
-  const until = async (path: string, done: (b: Json) => boolean): Promise<Json> => {
+  /**
+   * Polls a status route until `done` accepts the body. Bounded (WAIT_MS): a job that never
+   * settles fails the test with the cluster's account of it instead of hanging the run.
+   */
+  const until = async (path: string, done: (b: Json) => boolean, id?: string): Promise<Json> => {
+    const deadline = Date.now() + WAIT_MS;
     for (;;) {
       const r = await call('GET', path).catch(() => undefined);
       if (r?.status === 200 && done(r.body)) return r.body;
+      if (Date.now() > deadline) assert.fail(`${path}: not settled after ${WAIT_MS / 1000} s (last answer ${JSON.stringify(r?.body)}): ${diagnose(id)}`);
       await sleep(100);
     }
+  };
+  /** Every line of each process's log that names job `id`, with their warnings and errors. */
+  const diagnose = (id: string | undefined): string => {
+    const lines = (p: { stdout(): string }) => p.stdout().split('\n')
+      .filter((l) => (id !== undefined && l.includes(id)) || /"level":(40|50|60)/.test(l)).slice(-15);
+    return JSON.stringify({ workers: workers.map((w) => ({ pid: w.child.pid, exit: w.child.exitCode ?? w.child.signalCode, log: lines(w) })), api: lines(api) }, null, 1);
   };
   const taken = (w: ReturnType<typeof spawnWorker>): string[] =>
     w.stdout().split('\n').filter((l) => l.includes('job taken by this worker')).map((l) => (JSON.parse(l) as Json).jobId as string);
@@ -73,12 +89,12 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
     };
     apiPort = await freePort();
     api = spawnEngine({ ...env, DATA_DIR: dirs[0]!.dir, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' }, { keepStdout: true });
-    await waitForHealth(apiPort, api, 120_000);
+    await waitForHealth(apiPort, api, START_MS);
     for (const dir of [dirs[1]!.dir, dirs[2]!.dir]) {
       const port = await freePort();
       const w = spawnWorker({ ...env, DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'info' });
       workers.push(w);
-      await waitForHealth(port, w, 120_000);
+      await waitForHealth(port, w, START_MS);
     }
   });
 
@@ -100,7 +116,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
       ids.push(r.body.job_id as string);
     }
     for (const id of ids) {
-      const done = await until(`/mast/download/progress-chunked/${id}`, (b) => b.is_complete === true || b.status === 'failed');
+      const done = await until(`/mast/download/progress-chunked/${id}`, (b) => b.is_complete === true || b.status === 'failed', id);
       assert.equal(done.stage, 'complete', JSON.stringify(done));
       for (const f of done.file_progress as Json[]) {
         const key = f.relative_path as string;
@@ -135,7 +151,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
     assert.equal(composite.status, 202, composite.bytes.toString().slice(0, 3000));
 
     for (const id of analyses) {
-      const b = await until(`/process/jobs/${id}`, (j) => j.status === 'completed' || j.status === 'failed');
+      const b = await until(`/process/jobs/${id}`, (j) => j.status === 'completed' || j.status === 'failed', id);
       assert.equal(b.status, 'completed', JSON.stringify(b));
       for (const out of b.result.output_files as string[]) {
         assert.ok(await store.stat(out), `${out} is an object`);
@@ -145,7 +161,7 @@ describe('scale-out on S3: API + two workers, no shared disk', () => {
         }
       }
     }
-    const c = await until(`/composite/jobs/${composite.body.job_id}`, (b) => b.status === 'done' || b.status === 'failed');
+    const c = await until(`/composite/jobs/${composite.body.job_id}`, (b) => b.status === 'done' || b.status === 'failed', composite.body.job_id as string);
     assert.equal(c.status, 'done', JSON.stringify(c));
     assert.ok(await store.stat(`processed/${composite.body.job_id}/composite.png`), 'the composite is an object');
     const png = await call('GET', `/composite/jobs/${composite.body.job_id}/result`);
