@@ -311,12 +311,11 @@ describe('MAST failures through the API', () => {
     const slow = await startTestEngine({ MAST_BASE_URL: fake.url, MAST_SEARCH_TIMEOUT: '1', RETRY_BASE_DELAY: '0.01' });
     try {
       fake.fault({ mode: 'stall', times: Infinity });
-      const t0 = Date.now();
       const r = await post('/mast/search/target', { target_name: 'NGC 3132' }, slow);
+      // The budget ends the search instead of hanging: the 504 names it (a wall-clock bound on the
+      // request, here before, flaked on a loaded machine; a hang fails the run's per-file timeout).
       assert.equal(r.status, 504);
       assert.equal(r.body.detail, 'MAST search timed out after 1 seconds. Try a smaller search radius or a more specific query.');
-      // Not a timing benchmark: only proves the budget ends the search instead of hanging.
-      assert.ok(Date.now() - t0 < 30_000);
       fake.reset();
       fake.set({ executingPolls: 1_000_000, executingHoldMs: 50 });
       const e = await post('/mast/search/program', { program_id: 2733 }, slow);
