@@ -91,7 +91,7 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
     });
   });
 
-  it('a worker that never answers (stuck booting): given up after bootTimeoutMs, its stream fails, later digests hash here', { timeout: 30_000 }, async () => {
+  it('a worker that never answers (stuck booting): given up after bootTimeoutMs, its stream fails, later digests hash here', { timeout: 300_000 }, async () => {
     await inTempDir(async (dir) => {
       // Alive, but its module never gets to listen: messages wait in its queue for ever.
       const script = join(dir, 'mute-worker.mjs');

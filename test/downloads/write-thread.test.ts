@@ -26,7 +26,7 @@ describe('file writes in pieces on the write thread', () => {
     await tmp.remove();
   });
 
-  it('a thread that never answers (stuck booting) is never written to and is given up after bootTimeoutMs; a booted one writes (session 12)', { timeout: 30_000 }, async () => {
+  it('a thread that never answers (stuck booting) is never written to and is given up after bootTimeoutMs; a booted one writes (session 12)', { timeout: 300_000 }, async () => {
     const tmp = await tempDir();
     const handle = await open(join(tmp.dir, 'w.bin'), 'w+');
     try {
