@@ -169,7 +169,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     await m.start();
     const obs = observation([150_000, 150_000], [{ bytesPerSecond: 100_000 }, { bytesPerSecond: 100_000 }]);
     const job = await m.createJob({ obsId: obs.obsId });
-    await new Promise((r) => setTimeout(r, 300));
+    // Some bytes on disk first (a fixed wait can end before any arrived on a loaded machine).
+    while (!m.get(job.id)!.files.some((f) => (f.ranges[0]?.[1] ?? 0) > 0)) await new Promise((r) => setTimeout(r, 20));
     const paused = await m.pause(job.id);
     assert.equal(paused.status, 'paused');
     assert.equal(paused.pauseReason, 'user');
