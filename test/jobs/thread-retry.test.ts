@@ -114,10 +114,12 @@ describe('in-process backend: a job whose pool task answers THREADS_UNAVAILABLE 
       assert.equal(cancelled, true);
       assert.equal(job.state, 'cancelled');
       assert.equal(jobs.backend.has('j3'), false);
-      await new Promise((r) => setTimeout(r, 300)); // past the 50 ms wait
+      await new Promise((r) => setTimeout(r, 2500)); // past the 1 s wait
       assert.equal(handler.runs.length, 1);
       assert.equal((await jobs.get('j3'))?.state, 'cancelled');
-    }, { maxTransientAttempts: 3, transientRetryMs: 100 });
+      // A wait of 1 s, not 100 ms: on a loaded machine the poll above could miss a 100 ms wait (or
+      // the cancel come after it), and the job had run twice by then.
+    }, { maxTransientAttempts: 3, transientRetryMs: 1000 });
   });
 
   it('JOB_THREAD_ATTEMPTS and JOB_THREAD_RETRY_MS set those bounds on the backend the engine builds (session 15)', async () => {
@@ -189,7 +191,8 @@ describe('a job running a pool task when no thread can be made (session 14)', ()
     try {
       await withService(handler, async (jobs, events) => {
         await jobs.submit('ping', {}, { id: 'p1' });
-        const done = await jobs.waitUntilSettled('p1', AbortSignal.timeout(60_000));
+        // Bounded generously: the third run boots a real thread (tens of seconds at load 15).
+        const done = await jobs.waitUntilSettled('p1', AbortSignal.timeout(300_000));
         assert.deepEqual(tries, ['THREADS_UNAVAILABLE', 'THREADS_UNAVAILABLE']);
         assert.equal(done.state, 'completed');
         assert.equal(done.result?.pong, true);

@@ -45,7 +45,9 @@ describe('BullMQ backend: a job whose pool task answers THREADS_UNAVAILABLE (ses
     const store = new MemoryJobStore();
     const common = { url: redis.url, prefix: 'threads', dataDir: dirs.dir, handlers, store };
     api = await startNode({ ...common, name: 'api', concurrency: 0 });
-    worker = await startNode({ ...common, name: 'w', concurrency: 1, backend: { maxTransientAttempts: 3, transientRetryMs: 100 } });
+    // Waits of 1 s then 2 s: the tests poll for the job waiting between runs, and on a loaded
+    // machine a poll could miss a 100 ms wait (or act after it ended).
+    worker = await startNode({ ...common, name: 'w', concurrency: 1, backend: { maxTransientAttempts: 3, transientRetryMs: 1000 } });
     api.jobs.subscribe(undefined, (e) => events.push(e));
     queue = new Queue('compute', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) }, prefix: 'threads' });
   });
@@ -72,8 +74,8 @@ describe('BullMQ backend: a job whose pool task answers THREADS_UNAVAILABLE (ses
     assert.deepEqual(done.result, { node: 'w', runs: 3 });
     assert.ok(!statesOf(id).includes('failed'), statesOf(id).join(' '));
     const [a, b, c] = runs.get(id) as [number, number, number];
-    assert.ok(b - a >= 90, `first wait ${b - a} ms`);
-    assert.ok(c - b >= 190, `second wait ${c - b} ms`);
+    assert.ok(b - a >= 950, `first wait ${b - a} ms`);
+    assert.ok(c - b >= 1950, `second wait ${c - b} ms`);
     await until(async () => !(await queue.getJob(id)), 'the ticket went', 20);
   });
 
@@ -96,7 +98,7 @@ describe('BullMQ backend: a job whose pool task answers THREADS_UNAVAILABLE (ses
     await until(async () => (await queue.getJobState(id)) === 'delayed', 'the ticket put back delayed');
     const { cancelled } = await api.jobs.cancel(id);
     assert.equal(cancelled, true);
-    await new Promise((r) => setTimeout(r, 500)); // past the waits
+    await new Promise((r) => setTimeout(r, 2500)); // past the 1 s wait
     assert.equal(runs.get(id)?.length, 1);
     assert.equal((await api.jobs.get(id))?.state, 'cancelled');
     assert.equal(await queue.getJob(id), undefined);
