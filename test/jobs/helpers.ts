@@ -33,8 +33,11 @@ export function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
-/** Waits until `cond` holds, looking every `everyMs` (bounded: a regression fails instead of hanging). */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, everyMs = 10, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits until `cond` holds, looking every `everyMs` (bounded: a regression fails instead of hanging;
+ * generously, as what takes milliseconds on a quiet machine can take tens of seconds at load 16).
+ */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, everyMs = 10, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     assert.ok(Date.now() < deadline, `timed out: ${what}`);

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InProcessBackend, JobHandlerRegistry, JobService, JobStop, MemoryJobStore, type JobHandler } from '../../src/jobs/index.js';
 import { catalogueMessage } from '../../src/error-catalogue.js';
-import { tempDir } from './helpers.js';
+import { tempDir, until } from './helpers.js';
 
 /**
  * Each id in `failStarts` fails that many more writes marking it running (the runner's take), as a
@@ -52,15 +52,6 @@ async function withService(
   } finally {
     await jobs.close();
     await cleanup();
-  }
-}
-
-/** Waits until `cond` holds (bounded, so a regression fails instead of hanging). */
-async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await cond())) {
-    assert.ok(Date.now() < deadline, what);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

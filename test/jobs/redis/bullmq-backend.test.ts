@@ -11,6 +11,7 @@ import { Queue } from 'bullmq';
 import { MemoryJobStore, type JobEvent, type JobHandler, type JobRecord } from '../../../src/jobs/index.js';
 import { TestRedis } from '../../helpers/redis.js';
 import { startNode, tempDir, untilAborted, type Node } from './cluster.js';
+import { until } from '../helpers.js';
 
 /** The shared store; `failGet` ids fail their next read as a locked database does. */
 class FlakyStore extends MemoryJobStore {
@@ -60,12 +61,12 @@ function nextEvent(node: Node, jobId: string, match: (e: JobEvent) => boolean): 
 }
 
 async function untilHolding(jobId: string): Promise<void> {
-  while (!holding.has(jobId)) await new Promise((r) => setTimeout(r, 20));
+  await until(() => holding.has(jobId), `job ${jobId} running in its handler`, 20);
 }
 
 /** Liveness comes back once the node has reconnected (a loaded machine may take a moment). */
 async function untilHealthy(node: Node): Promise<void> {
-  while (!(await node.backend.health()).ok) await new Promise((r) => setTimeout(r, 50));
+  await until(async () => (await node.backend.health()).ok, `node ${node.name} healthy again`, 50);
 }
 
 describe('BullMQ job backend', () => {
@@ -164,7 +165,7 @@ describe('BullMQ job backend', () => {
     const id = randomUUID();
     store.failGet.add(id);
     await api.jobs.submit('tag', {}, { id });
-    while (store.failGet.has(id)) await new Promise((r) => setTimeout(r, 20));
+    await until(() => !store.failGet.has(id), 'the failing read was made', 20);
     // Bounded: a dropped ticket would leave the job queued for ever.
     const done = await api.jobs.waitUntilSettled(id, AbortSignal.timeout(120_000));
     assert.equal(done.state, 'completed');
@@ -176,7 +177,7 @@ describe('BullMQ job backend', () => {
     // back and the same node takes it again. Completing that ticket at once removed it while the
     // run went on: had the node died then, nothing would have reclaimed the record left running
     // (the cluster test's job stuck "running" for 15 minutes).
-    const node = await startNode({ url: redis.url, prefix: 'lapse', store, dataDir: dirs.dir, handlers, name: 'w3', concurrency: 2 });
+    const node = await startNode({ url: redis.url, prefix: 'lapse', store, dataDir: dirs.dir, handlers, name: 'w3', concurrency: 2, lockDurationMs: 2000 });
     const queue = new Queue('compute', { connection: { url: redis.url }, prefix: 'lapse' });
     try {
       const job = await node.jobs.submit('hold', {});

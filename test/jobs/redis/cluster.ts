@@ -38,7 +38,9 @@ export async function startNode(o: NodeOptions): Promise<Node> {
     prefix: o.prefix,
     queueNames: { compute: 'compute', transfer: 'transfer' },
     concurrency: { compute: o.concurrency, transfer: o.concurrency },
-    lockDurationMs: o.lockDurationMs ?? 2000,
+    // 10 s: every node of a test shares its process, and at load 16 a nice'd process can miss a
+    // renewal of 2 s (a lapsed lock runs the job twice); a test of a lapse sets its own.
+    lockDurationMs: o.lockDurationMs ?? 10_000,
     stalledIntervalMs: 500,
     sweepIntervalMs: 0,
     ...o.backend,

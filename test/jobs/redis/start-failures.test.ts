@@ -12,6 +12,7 @@ import { MemoryJobStore, type JobHandler, type JobRecord } from '../../../src/jo
 import { catalogueMessage } from '../../../src/error-catalogue.js';
 import { TestRedis } from '../../helpers/redis.js';
 import { startNode, tempDir, untilAborted, type Node } from './cluster.js';
+import { until } from '../helpers.js';
 
 /** The worker's view of the shared store: each id in `failGets` fails that many more reads, as a locked or unreachable database does. */
 class FailingStore extends MemoryJobStore {
@@ -78,7 +79,7 @@ describe('BullMQ backend: a job that cannot be started (session 12)', () => {
     assert.equal(done.error?.httpStatus, 500);
     assert.equal(done.error?.message, catalogueMessage('JOB_START_FAILED'));
     assert.ok((store.reads.get(id) ?? 0) >= 4, 'three takes, then the failure\'s read');
-    while (await queue.getJob(id)) await new Promise((r) => setTimeout(r, 20));
+    await until(async () => !(await queue.getJob(id)), 'the ticket went', 20);
   });
 
   it('keeps the ticket while the store cannot record the failure either; the job runs once the store answers', async () => {
@@ -86,7 +87,7 @@ describe('BullMQ backend: a job that cannot be started (session 12)', () => {
     store.failGets.set(id, 1_000_000);
     await api.jobs.submit('tag', {}, { id });
     // Past the cap: every take also tries to record the failure, and that read fails too.
-    while ((store.reads.get(id) ?? 0) < 8) await new Promise((r) => setTimeout(r, 20));
+    await until(() => (store.reads.get(id) ?? 0) >= 8, 'eight reads of the record', 20);
     assert.ok(await queue.getJob(id), 'the ticket is still there');
     store.failGets.delete(id);
     const done = await api.jobs.waitUntilSettled(id, AbortSignal.timeout(120_000));
@@ -135,7 +136,7 @@ describe('BullMQ backend: failed starts are counted anew once a run began (sessi
     const w1 = await startNode({ ...common, store: first, name: 'w1' });
     workers.push(w1);
     await api.jobs.submit('hold', {}, { id });
-    while (!holding.has(id)) await new Promise((r) => setTimeout(r, 20));
+    await until(() => holding.has(id), 'the run began on w1', 20);
     // The worker stops (as after a crash, the ticket goes back with the count it carries).
     await w1.close();
     assert.equal((await shared.get(id))?.state, 'queued');
