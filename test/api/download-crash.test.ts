@@ -54,7 +54,7 @@ class EngineProcess {
     return { status: res.status, body: (await res.json()) as Json };
   }
 
-  async waitFor(jobId: string, done: (p: Json) => boolean, timeoutMs = 30_000): Promise<Json> {
+  async waitFor(jobId: string, done: (p: Json) => boolean, timeoutMs = 300_000): Promise<Json> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.call('GET', `/mast/download/progress-chunked/${jobId}`);

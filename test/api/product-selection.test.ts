@@ -26,7 +26,7 @@ async function post(url: string, payload: Json): Promise<Json> {
 
 async function chunkedFiles(body: Json): Promise<string[]> {
   const { job_id } = await post('/mast/download/start-chunked', body);
-  const end = Date.now() + 60_000;
+  const end = Date.now() + 300_000; // generous: seconds on a quiet machine, far more at load 16
   for (;;) {
     const p = (await engine.app.inject({ method: 'GET', url: `/mast/download/progress-chunked/${job_id}` })).json() as Json;
     if (p.is_complete) {

@@ -52,7 +52,7 @@ function client(port: number) {
     const text = await res.text();
     return { status: res.status, body: text.startsWith('{') ? (JSON.parse(text) as Json) : { raw: text.slice(0, 200) } };
   };
-  const until = async (path: string, done: (b: Json) => boolean, timeoutMs = 120_000): Promise<Json> => {
+  const until = async (path: string, done: (b: Json) => boolean, timeoutMs = 300_000): Promise<Json> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const r = await call('GET', path);
@@ -88,7 +88,7 @@ describe('SIGTERM with a mosaic and a download in flight', () => {
       // mosaic has started, even on a loaded machine (at 30 kB/s a CI run at load 30 finished it first).
       fake.setDownloadSwitches({ '*': { bytesPerSecond: 5_000 } });
       engine = spawnEngine(env);
-      await waitForHealth(port, engine, 120_000);
+      await waitForHealth(port, engine);
 
       const obsId = 'jw09992-o003_t001_miri_f770w';
       const start = await call('POST', '/mast/download/start-chunked', { obs_id: obsId });
@@ -131,7 +131,7 @@ describe('SIGTERM with a mosaic and a download in flight', () => {
       // Started again on the same DATA_DIR: the download resumes by itself and completes.
       fake.setDownloadSwitches({ '*': {} });
       engine = spawnEngine(env);
-      await waitForHealth(port, engine, 120_000);
+      await waitForHealth(port, engine);
       const done = await until(`/mast/download/progress-chunked/${id}`, (p) => p.is_complete);
       assert.equal(done.stage, 'complete', JSON.stringify(done));
       for (const f of done.file_progress as Json[]) {
@@ -160,8 +160,8 @@ describe('jwst-engine worker and SIGTERM', () => {
       await writeMosaicTiles(dataDir);
       api = spawnEngine({ ...env, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' });
       worker = spawnWorker({ ...env, PORT: String(workerPort) });
-      await waitForHealth(apiPort, api, 120_000);
-      await waitForHealth(workerPort, worker, 120_000);
+      await waitForHealth(apiPort, api);
+      await waitForHealth(workerPort, worker);
       const { call, until } = client(apiPort);
       const started = await call('POST', '/mosaic/generate?async=true', MOSAIC);
       assert.equal(started.status, 202, JSON.stringify(started.body));

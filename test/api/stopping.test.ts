@@ -37,7 +37,7 @@ after(async () => {
 
 const stats = (): PoolStats => engine.ctx.pool.stats();
 
-async function until(what: string, test: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+async function until(what: string, test: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await test())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (pool ${JSON.stringify(stats())})`);

@@ -56,8 +56,12 @@ function spawnScript(args: readonly string[], env: Record<string, string>, keepS
   return { child, exited, stderr: () => stderr, stdout: () => stdout };
 }
 
-/** Polls GET /health on the port until it answers 200; throws (with the engine's stderr) after `deadlineMs`. */
-export async function waitForHealth(port: number, engine: SpawnedEngine, deadlineMs = 90_000): Promise<void> {
+/**
+ * Polls GET /health on the port until it answers 200; throws (with the engine's stderr) after
+ * `deadlineMs`: generous, as tsx compiles the engine as it loads (seconds on a quiet machine,
+ * minutes at load 16-35 on 2 cores).
+ */
+export async function waitForHealth(port: number, engine: SpawnedEngine, deadlineMs = 300_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     try {

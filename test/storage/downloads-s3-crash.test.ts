@@ -49,7 +49,7 @@ async function call(port: number, method: string, path: string, body?: unknown):
   return { status: res.status, body: (await res.json()) as Json };
 }
 
-async function waitFor(port: number, jobId: string, done: (p: Json) => boolean, timeoutMs = 120_000): Promise<Json> {
+async function waitFor(port: number, jobId: string, done: (p: Json) => boolean, timeoutMs = 300_000): Promise<Json> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const r = await call(port, 'GET', `/mast/download/progress-chunked/${jobId}`);

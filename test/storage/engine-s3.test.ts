@@ -44,7 +44,7 @@ describe('engine on S3 storage', () => {
       ...server.env('engine-data'), HOST: '127.0.0.1', PORT: String(port), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn',
       LIBRARY_SCAN_ON_START: 'false', WORKER_THREADS: '1',
     });
-    await waitForHealth(port, engine, 120_000);
+    await waitForHealth(port, engine);
   });
 
   after(async () => {

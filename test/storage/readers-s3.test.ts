@@ -112,7 +112,7 @@ describe('reader families on S3 (engine process, nothing on its disk)', () => {
       ...server.env(BUCKET), S3_ENDPOINT: proxy.url, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn',
       LIBRARY_SCAN_ON_START: 'false', WORKER_THREADS: '1', STORAGE_READ_CACHE_MB: '8',
     });
-    await waitForHealth(port, engine, 120_000);
+    await waitForHealth(port, engine);
   });
 
   after(async () => {

@@ -25,7 +25,7 @@ const threads = refuseThreads();
  * THREADS_UNAVAILABLE, so it is asked again.
  */
 async function servedWithoutNewThread(pool: WorkerPool): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 300_000; // generous: a wait of milliseconds, far longer at load 16
   for (;;) {
     const answer = await pool.run<{ pong: boolean }>('ping', {}).catch((err: unknown) => {
       if ((err as { code?: string }).code !== 'THREADS_UNAVAILABLE' || Date.now() > deadline) throw err;

@@ -30,7 +30,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function until(what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> {
+async function until(what: string, test: () => boolean, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!test()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

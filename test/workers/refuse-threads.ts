@@ -42,7 +42,7 @@ export function refuseThreads(): ThreadRefusal {
   return state;
 }
 
-export async function until(what: string, test: () => boolean, timeoutMs = 60_000): Promise<void> {
+export async function until(what: string, test: () => boolean, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!test()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
