@@ -38,7 +38,7 @@ function dims(b: Buffer): [number, number] {
   throw new Error('no image size found');
 }
 
-describe('composite workbench controls, end to end', { timeout: 300_000 }, () => {
+describe('composite workbench controls, end to end', { timeout: 900_000 }, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;

@@ -17,7 +17,7 @@ import { browserStack, screenshotsDir } from './harness.js';
 const HELD = 'jw02733-o001_t001_nircam_clear-f090w';
 const MISSING = ['jw02733-o001_t001_nircam_clear-f212n', 'jw02733-o001_t001_nircam_f444w-f470n'];
 
-describe('composite recipe in one click, end to end', { timeout: 240_000 }, () => {
+describe('composite recipe in one click, end to end', { timeout: 900_000 }, () => {
   const e2e = browserStack({ viewport: { width: 1366, height: 1000 } }, async (stack) => {
     // Slow enough (about 2 s a file) for the page's progress to be seen, fast enough to stay small.
     stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });

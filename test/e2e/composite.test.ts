@@ -14,7 +14,7 @@ import { fillOf } from '../../web/src/composite-view.js';
 
 const FILTERS = ['f090w', 'f187n', 'f212n'];
 
-describe('composite workbench, end to end', { timeout: 240_000 }, () => {
+describe('composite workbench, end to end', { timeout: 900_000 }, () => {
   const e2e = browserStack({ viewport: { width: 1366, height: 1100 } }, (stack) => placeFakeI2d(stack, FILTERS));
 
   const stateText = () => e2e.page.getByTestId('preview-state').textContent();

@@ -18,7 +18,7 @@ const PUBLIC = `mast/${OBS}/${OBS}_i2d.fits`;
 const PUBLIC_CAL = `mast/${OBS}/jw02733001001_02101_00001_nrca1_cal.fits`;
 const ALICE = 'processed/job-7/ngc3132_gaussian_filter.fits';
 
-describe('workbench library with users, end to end', { timeout: 180_000 }, () => {
+describe('workbench library with users, end to end', { timeout: 900_000 }, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;

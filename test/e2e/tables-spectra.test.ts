@@ -24,7 +24,7 @@ const WAVELENGTH = Float64Array.from({ length: N }, (_, i) => 2.9 + 0.01 * i);
 const FLUX = Float64Array.from({ length: N }, (_, i) => 1e-3 * (1 + Math.sin(i / 20)));
 const LABEL = Array.from({ length: N }, (_, i) => (i % 10 === 0 ? `line${i}` : `cont${i}`));
 
-describe('table grid and spectra in the workbench, end to end', { timeout: 240_000 }, () => {
+describe('table grid and spectra in the workbench, end to end', { timeout: 900_000 }, () => {
   const e2e = browserStack({ viewport: { width: 1366, height: 900 } }, async (stack) => {
     await mkdir(join(stack.dataDir, DIR), { recursive: true });
     const table = encodeBinTable([

@@ -41,7 +41,7 @@ function wcsCards(crpix1: number, crpix2: number) {
   ];
 }
 
-describe('viewer overlays and tools, end to end', { timeout: 300_000 }, () => {
+describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;

@@ -21,7 +21,7 @@ const N = 4000;
 const BRIGHT = { x: 2345, y: 1234 };
 
 
-describe('full-resolution viewer, end to end', { timeout: 300_000 }, () => {
+describe('full-resolution viewer, end to end', { timeout: 900_000 }, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;

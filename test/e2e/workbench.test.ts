@@ -18,7 +18,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = screenshotsDir();
 const OBS = 'jw02733-o001_t001_nircam_clear-f090w';
 
-describe('web interface, end to end', { timeout: 240_000 }, () => {
+describe('web interface, end to end', { timeout: 900_000 }, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
