@@ -5,13 +5,26 @@
  * for both (`ownsDatabase: false`), so `update(..., alsoWrite)` commits a job's state and its
  * library records in one transaction.
  *
- * Like `SqliteJobStore`, each record is kept whole as JSON text beside the columns queries filter
- * and sort on; `update` is one conditional statement (`WHERE state IN (...)`), so a terminal state
- * written by one node sticks against another on any backend.
+ * Like `SqliteJobStore`, each record is kept as JSON text beside the columns queries filter and
+ * sort on; `update` is conditional (`WHERE state IN (...)`), so a terminal state written by one node
+ * sticks against another on any backend.
+ *
+ * A record whose checkpoint comes in parts (`withJsonParts`: a download's file list in chunks of 64
+ * files) is kept in parts (issue #20, session 16): the record without the chunks in the job's row,
+ * headed by a mark (`#parts <generation> <chunks> <offset>`, a line JSON never starts with), and
+ * each chunk in a row of its own (`job_record_parts`). A write of such a record rewrites only the
+ * chunks that changed since this store's last write of it, in one transaction with the row (and
+ * with `alsoWrite`'s writes); every write gives the row a new generation, and the next one skips
+ * unchanged chunks only when the row still has the generation this store wrote (else another
+ * writer came between: every chunk is written again). Readers put the chunks back in, so every
+ * loader gets the same record (`jobFromJson` reads it); a record written whole (older engines,
+ * records without parts) is read as before.
  */
-import type { Database, MigrationSet } from '../db/index.js';
+import { randomUUID } from 'node:crypto';
+import type { Database, Queryable } from '../db/database.js';
+import { migrate, type MigrationSet } from '../db/migrations.js'; // not db/index: it loads pg
 import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
-import { JOB_STATES, recordJson, type JobRecord, type JobState } from './types.js';
+import { JOB_STATES, recordJson, recordJsonParts, spliceJsonChunks, type JobRecord, type JobState } from './types.js';
 
 /** The `jobs` component's schema: table `job_records` (ids and times sort bytewise on PostgreSQL). */
 export const JOB_MIGRATIONS: MigrationSet = {
@@ -68,25 +81,118 @@ CREATE INDEX job_records_by_finished ON job_records (finished_at);
   ],
 };
 
+/**
+ * The chunks of records kept in parts (`job_record_parts`), a component of its own: `DbJobStore`
+ * applies it before its first write in parts (so a database migrated with `JOB_MIGRATIONS` alone
+ * gets it too); the engine applies it at start with the others (store-from-settings.ts).
+ */
+export const JOB_PART_MIGRATIONS: MigrationSet = {
+  component: 'job record parts',
+  migrations: [
+    {
+      version: 1,
+      name: 'job record parts',
+      sqlite: partsTableSql('job_record_parts', 'job_records', ''),
+      postgres: partsTableSql('job_record_parts', 'job_records', ' COLLATE "C"'),
+    },
+  ],
+};
+
+/** The chunks' table: deleted with their job (`ON DELETE CASCADE`). */
+export function partsTableSql(table: string, jobs: string, collate: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${table} (
+  job_id TEXT${collate} NOT NULL REFERENCES ${jobs} (id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY (job_id, seq)
+);
+`;
+}
+
+/** The first line of a record kept in parts: `#parts <generation> <chunks> <offset>\n`. */
+const PARTS_MARK = '#parts ';
+/** What a read compares to see that a record kept in parts was not written again meanwhile (longer than any mark). */
+const MARK_PROBE = 64;
+
+interface PartsMark {
+  readonly generation: string;
+  readonly chunks: number;
+  readonly at: number;
+  /** Where the record's text starts (after the mark's line). */
+  readonly start: number;
+}
+
+function parseMark(record: string): PartsMark | undefined {
+  if (!record.startsWith(PARTS_MARK)) return undefined;
+  const end = record.indexOf('\n');
+  const [generation, chunks, at] = record.slice(PARTS_MARK.length, end).split(' ');
+  return { generation: generation!, chunks: Number(chunks), at: Number(at), start: end + 1 };
+}
+
+/**
+ * A row's record text, whole: a record kept in parts gets its chunks back (`chunks()`: its chunk
+ * rows' texts in order, read in the same snapshot as `record`).
+ */
+export function wholeRecordText(record: string, chunks: () => readonly string[]): string {
+  const mark = parseMark(record);
+  if (!mark) return record;
+  const all = chunks();
+  if (all.length < mark.chunks) throw new Error(`a job record kept in ${mark.chunks} parts has ${all.length}`);
+  return spliceJsonChunks(record.slice(mark.start), mark.at, all.slice(0, mark.chunks));
+}
+
+/** How often a read tries again when a record kept in parts was written between its statements. */
+const READ_TRIES = 20;
 
 export interface DbJobStoreOptions {
   /** Close the database with the store (default true: the store opened it for itself). */
   readonly ownsDatabase?: boolean;
   /** The records' table (default `job_records`; `SqliteJobStore`'s `jobs.sqlite` calls it `jobs`). */
   readonly table?: string;
+  /**
+   * The table of their chunks and how it is made (default `job_record_parts`, through
+   * `JOB_PART_MIGRATIONS`; `SqliteJobStore` makes `jobs_parts` with its schema).
+   */
+  readonly parts?: { readonly table: string; readonly ready: () => Promise<void> };
+}
+
+/** What this store last wrote of a running record kept in parts: the row's generation and the chunks. */
+interface WrittenParts {
+  readonly generation: string;
+  readonly chunks: readonly string[];
 }
 
 /** A JobStore on a migrated src/db database (run `JOB_MIGRATIONS` first, e.g. through openDatabase). */
 export class DbJobStore implements JobStore {
   private closed = false;
   private readonly table: string;
+  private readonly partsTable: string;
+  private partsReady: Promise<void> | undefined;
+  /** Per running job written in parts: what the row and its chunk rows hold if nobody else wrote since. */
+  private readonly written = new Map<string, WrittenParts>();
+  /** Generations: this store's prefix and a counter (unique per write; no two stores share one). */
+  private readonly generationPrefix = randomUUID().slice(0, 8);
+  private generations = 0;
+  /** Chunk rows written and deleted (tests and the bench). */
+  readonly partWrites = { upserted: 0, deleteStatements: 0 };
 
   constructor(readonly db: Database, private readonly options: DbJobStoreOptions = {}) {
     this.table = options.table ?? 'job_records';
+    this.partsTable = options.parts?.table ?? 'job_record_parts';
   }
 
   get description(): string {
     return this.db.description;
+  }
+
+  /** The chunks' table exists (made once, on first need). */
+  private ensureParts(): Promise<void> {
+    this.partsReady ??= (this.options.parts?.ready ?? (async () => void (await migrate(this.db, [JOB_PART_MIGRATIONS]))))();
+    this.partsReady.catch(() => {
+      this.partsReady = undefined; // the next write tries again
+    });
+    return this.partsReady;
   }
 
   async insert(job: JobRecord): Promise<void> {
@@ -96,30 +202,132 @@ export class DbJobStore implements JobStore {
 
   async update(job: JobRecord, expect?: readonly JobState[], alsoWrite?: StoreWrites): Promise<boolean> {
     const states = expect ?? JOB_STATES;
+    const parts = recordJsonParts(job);
+    if (parts) return this.updateInParts(job, states, parts, alsoWrite);
     const sql = `UPDATE ${this.table} SET state = ?, owner = ?, updated_at = ?, record = ?, finished_at = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`;
     const params = [job.state, job.owner, job.updatedAt, recordJson(job), finishedTimeOf(job), job.id, ...states];
-    if (!alsoWrite) return (await this.db.run(sql, params)) === 1;
+    // A record with a checkpoint may replace one kept in parts: its chunk rows go in the same
+    // transaction (none otherwise: only checkpoints come in parts).
+    this.written.delete(job.id);
+    const hadParts = job.checkpoint !== null;
+    if (hadParts) await this.ensureParts();
+    if (!alsoWrite && !hadParts) return (await this.db.run(sql, params)) === 1;
     // The record first: when it no longer matches (cancelled elsewhere) the other writes never run.
     return this.db.transaction(async (tx) => {
       if ((await tx.run(sql, params)) !== 1) return false;
-      await alsoWrite(tx);
+      if (hadParts) await this.deleteParts(tx, job.id, 0);
+      if (alsoWrite) await alsoWrite(tx);
       return true;
     });
   }
 
+  private async deleteParts(tx: Queryable, id: string, from: number): Promise<void> {
+    this.partWrites.deleteStatements++;
+    await tx.run(`DELETE FROM ${this.partsTable} WHERE job_id = ? AND seq >= ?`, [id, from]);
+  }
+
+  /** `update` of a record kept in parts: the row, the chunks that changed, `alsoWrite`, one transaction. */
+  private async updateInParts(job: JobRecord, states: readonly JobState[], parts: NonNullable<ReturnType<typeof recordJsonParts>>,
+    alsoWrite: StoreWrites | undefined): Promise<boolean> {
+    await this.ensureParts();
+    const generation = `${this.generationPrefix}${(this.generations++).toString(36)}`;
+    const { chunks } = parts;
+    const record = `${PARTS_MARK}${generation} ${chunks.length} ${parts.at}\n${parts.text}`;
+    const set = `UPDATE ${this.table} SET state = ?, owner = ?, updated_at = ?, record = ?, finished_at = ? WHERE id = ? AND state IN (${sqlMarks(states.length)})`;
+    const params = [job.state, job.owner, job.updatedAt, record, finishedTimeOf(job), job.id, ...states];
+    try {
+      return await this.db.transaction(async (tx) => {
+        const before = this.written.get(job.id);
+        this.written.delete(job.id); // until this one commits
+        // Only chunks that changed when the row holds what this store wrote last (its generation).
+        const since = before && (await tx.run(`${set} AND substr(record, 1, ?) = ?`,
+          [...params, PARTS_MARK.length + before.generation.length + 1, `${PARTS_MARK}${before.generation} `])) === 1 ? before : undefined;
+        if (!since && (await tx.run(set, params)) !== 1) return false;
+        for (let i = 0; i < chunks.length; i++) {
+          if (since && since.chunks[i] === chunks[i]) continue;
+          this.partWrites.upserted++;
+          await tx.run(`INSERT INTO ${this.partsTable} (job_id, seq, json) VALUES (?, ?, ?) ON CONFLICT (job_id, seq) DO UPDATE SET json = excluded.json`,
+            [job.id, i, chunks[i]!]);
+        }
+        // A shorter list (or rows of another writer): no chunk past the last.
+        if (!since || since.chunks.length > chunks.length) await this.deleteParts(tx, job.id, chunks.length);
+        if (alsoWrite) await alsoWrite(tx);
+        // Kept only while the job runs: a paused or finished job's next write (if any) writes every chunk.
+        if (job.state === 'running') this.written.set(job.id, { generation, chunks });
+        return true;
+      });
+    } catch (err) {
+      this.written.delete(job.id);
+      throw err;
+    }
+  }
+
   async get(id: string): Promise<JobRecord | undefined> {
-    const rows = await this.db.query<{ record: string }>(`SELECT record FROM ${this.table} WHERE id = ?`, [id]);
-    return rows[0] ? (JSON.parse(rows[0].record) as JobRecord) : undefined;
+    const rows = await this.db.query<{ id: string; record: string }>(`SELECT id, record FROM ${this.table} WHERE id = ?`, [id]);
+    return (await this.parse(rows))[0];
   }
 
   async list(query: JobQuery = {}): Promise<JobPage> {
     const { clause, params } = jobQueryWhere(query);
     const count = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${this.table} ${clause}`, params);
     const limit = Math.max(0, Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER));
-    const rows = await this.db.query<{ record: string }>(
-      `SELECT record FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+    const rows = await this.db.query<{ id: string; record: string }>(
+      `SELECT id, record FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
       [...params, limit, Math.max(0, query.offset ?? 0)]);
-    return { total: Number(count[0]?.n ?? 0), jobs: rows.map((r) => JSON.parse(r.record) as JobRecord) };
+    return { total: Number(count[0]?.n ?? 0), jobs: await this.parse(rows) };
+  }
+
+  /**
+   * The records of `rows`, in order, those kept in parts with their chunks put back. The chunks
+   * are read by a second statement: the rows are read again after it, and a row whose generation
+   * changed meanwhile (written again, by any process) is read again, chunks and all; a row gone
+   * meanwhile (deleted) is left out.
+   */
+  private async parse(rows: ReadonlyArray<{ id: string; record: string }>): Promise<JobRecord[]> {
+    const texts = new Map<string, string>();
+    let pending = new Map<string, string>();
+    for (const r of rows) {
+      if (r.record.startsWith(PARTS_MARK)) pending.set(r.id, r.record);
+      else texts.set(r.id, r.record);
+    }
+    for (let tries = 0; pending.size > 0; tries++) {
+      if (tries === READ_TRIES) throw new Error(`job records ${[...pending.keys()].join(', ')} kept changing while read`);
+      const ids = [...pending.keys()];
+      const chunkRows = await this.db.query<{ job_id: string; seq: number | string; json: string }>(
+        `SELECT job_id, seq, json FROM ${this.partsTable} WHERE job_id IN (${sqlMarks(ids.length)}) ORDER BY job_id, seq`, ids);
+      const heads = await this.db.query<{ id: string; head: string }>(
+        `SELECT id, substr(record, 1, ${MARK_PROBE}) AS head FROM ${this.table} WHERE id IN (${sqlMarks(ids.length)})`, ids);
+      const headOf = new Map(heads.map((h) => [h.id, h.head]));
+      const chunksOf = new Map<string, string[]>();
+      for (const c of chunkRows) {
+        let list = chunksOf.get(c.job_id);
+        if (!list) chunksOf.set(c.job_id, (list = []));
+        if (Number(c.seq) === list.length) list.push(c.json);
+      }
+      const again: string[] = [];
+      for (const [id, record] of pending) {
+        const mark = parseMark(record)!;
+        const head = headOf.get(id);
+        if (head === undefined) continue; // deleted meanwhile
+        const chunks = chunksOf.get(id) ?? [];
+        if (head.startsWith(record.slice(0, mark.start)) && chunks.length >= mark.chunks) texts.set(id, wholeRecordText(record, () => chunks));
+        else again.push(id);
+      }
+      pending = new Map();
+      if (again.length > 0) {
+        for (const r of await this.db.query<{ id: string; record: string }>(
+          `SELECT id, record FROM ${this.table} WHERE id IN (${sqlMarks(again.length)})`, again)) {
+          if (r.record.startsWith(PARTS_MARK)) pending.set(r.id, r.record);
+          else texts.set(r.id, r.record);
+        }
+      }
+    }
+    const out: JobRecord[] = [];
+    for (const r of rows) {
+      const text = texts.get(r.id);
+      if (text !== undefined) out.push(JSON.parse(text) as JobRecord);
+    }
+    return out;
   }
 
   async countByState(): Promise<Record<JobState, number>> {
@@ -131,6 +339,8 @@ export class DbJobStore implements JobStore {
   }
 
   async delete(id: string): Promise<void> {
+    this.written.delete(id);
+    // Its chunk rows go with it (ON DELETE CASCADE).
     await this.db.run(`DELETE FROM ${this.table} WHERE id = ?`, [id]);
   }
 

@@ -14,6 +14,8 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from '../db/database.js';
+import { wholeRecordText } from './db-store.js';
+import { PARTS_TABLE } from './sqlite-store.js';
 import { finishedTimeOf } from './store.js';
 import type { JobRecord } from './types.js';
 
@@ -36,7 +38,11 @@ function readLegacy(file: string): JobRecord[] | undefined {
     old.pragma('busy_timeout = 5000');
     const table = old.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").get();
     if (!table) return [];
-    return (old.prepare('SELECT record FROM jobs').all() as Array<{ record: string }>).map((r) => JSON.parse(r.record) as JobRecord);
+    const rows = old.prepare('SELECT id, record FROM jobs').all() as Array<{ id: string; record: string }>;
+    // Records a later SqliteJobStore kept in parts (db-store.ts): their chunks put back.
+    const hasParts = old.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(PARTS_TABLE) !== undefined;
+    const chunksOf = (id: string) => (old.prepare(`SELECT json FROM ${PARTS_TABLE} WHERE job_id = ? ORDER BY seq`).all(id) as Array<{ json: string }>).map((c) => c.json);
+    return rows.map((r) => JSON.parse(hasParts ? wholeRecordText(r.record, () => chunksOf(r.id)) : r.record) as JobRecord);
   } finally {
     old.close();
   }

@@ -13,11 +13,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SqliteDatabase, type SqliteDatabaseOptions } from '../db/sqlite.js';
 import type { Queryable } from '../db/database.js';
-import { DbJobStore } from './db-store.js';
+import { DbJobStore, partsTableSql } from './db-store.js';
 import { finishedAtBackfill, StoreWritesUnsupportedError, type JobPage, type JobQuery, type StoreWrites } from './store.js';
 import type { JobRecord, JobState } from './types.js';
 
 export const JOBS_DB_NAME = 'jobs.sqlite';
+/** The chunks of records kept in parts. */
+export const PARTS_TABLE = 'jobs_parts';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS jobs (
@@ -33,6 +35,8 @@ const SCHEMA = [
   'CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_at DESC, id DESC)',
   'CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state)',
   'CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (kind, created_at DESC)',
+  // Records kept in parts (db-store.ts, issue #20, session 16).
+  partsTableSql(PARTS_TABLE, 'jobs', ''),
 ];
 
 /**
@@ -67,9 +71,10 @@ export class SqliteJobStore extends DbJobStore {
   constructor(path: string, options: SqliteDatabaseOptions = {}) {
     mkdirSync(dirname(path), { recursive: true });
     const db = new SqliteDatabase(path, options);
-    super(db, { table: 'jobs' });
+    const ready = prepareSchema(db);
+    super(db, { table: 'jobs', parts: { table: PARTS_TABLE, ready: () => ready } });
     this.path = path;
-    this.ready = prepareSchema(db);
+    this.ready = ready;
     this.ready.catch(() => undefined); // reported by the first call that awaits it
   }
 

@@ -3,7 +3,7 @@ import type { Settings } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { MigrationSet } from '../db/migrations.js';
 import { openDatabase } from '../db/open.js'; // not db/index: it loads pg
-import { DbJobStore, JOB_MIGRATIONS } from './db-store.js';
+import { DbJobStore, JOB_MIGRATIONS, JOB_PART_MIGRATIONS } from './db-store.js';
 import { importLegacyJobs, LEGACY_JOBS_FILE, MIGRATED_JOBS_FILE } from './legacy-import.js';
 import type { JobLogger } from './service.js';
 
@@ -19,7 +19,7 @@ export async function openJobDatabase(settings: Settings, logger?: JobLogger, al
     sqliteFile: settings.databaseFile,
     connectionWaitMs: settings.databasePoolWaitMs,
     ...(logger ? { logger } : {}),
-    migrations: [...alsoMigrate, JOB_MIGRATIONS],
+    migrations: [...alsoMigrate, JOB_MIGRATIONS, JOB_PART_MIGRATIONS],
   });
   try {
     if (applied.length) logger?.info({ database: db.description, applied: applied.map((m) => `${m.component}:${m.version}`) }, 'database migrated');
