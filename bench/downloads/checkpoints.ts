@@ -14,7 +14,9 @@
  * one save as the run makes it (`CheckpointBuilder.build`, one file changed since the last) and
  * the store's text of that record; the same file runs on the code before them. Since the WAL
  * checkpoint thread (session 15, src/db/sqlite-checkpointer.ts): the WAL file's size when the job
- * ended; the same file runs on the code before it.
+ * ended; the same file runs on the code before it. Since records kept in parts (session 16,
+ * db-store.ts): the chunk rows' statements apart (the UPDATE of the job's row is then small), and
+ * a running save's whole `store.update` with one file changed.
  */
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -65,8 +67,19 @@ async function run(files: number): Promise<void> {
     }
   };
   let inRecordWrite = false;
+  // Session 16: the chunk rows of a record kept in parts (db-store.ts), timed apart.
+  const partMs: number[] = [];
+  const isPart = (sql: string) => sql.startsWith('INSERT INTO job_record_parts') || sql.startsWith('DELETE FROM job_record_parts');
   const runNow = sqlite.runNow.bind(sqlite);
   sqlite.runNow = timed((sql: string, params: unknown[]) => {
+    if (isPart(sql)) {
+      const t0 = performance.now();
+      try {
+        return runNow(sql, params);
+      } finally {
+        partMs.push(performance.now() - t0);
+      }
+    }
     const r = runNow(sql, params);
     if (sql.startsWith('UPDATE job_records')) inRecordWrite = true;
     return r;
@@ -133,6 +146,8 @@ async function run(files: number): Promise<void> {
     const eventCopy = med(() => copyForEvent(frozen));
     const statements = [...statementMs].sort((a, b) => a - b);
     const runStatements = `${(statements.reduce((a, b) => a + b, 0) / 1000).toFixed(3)} s, median ${statements[statements.length >> 1]?.toFixed(1)} ms, longest ${statements.at(-1)?.toFixed(1)} ms`;
+    const parts = [...partMs].sort((a, b) => a - b);
+    const runParts = parts.length === 0 ? 'none' : `${parts.length} (${(parts.reduce((a, b) => a + b, 0) / 1000).toFixed(3)} s, median ${parts[parts.length >> 1]!.toFixed(2)} ms, longest ${parts.at(-1)!.toFixed(1)} ms)`;
     // Session 15's pieces, where the code has them.
     let incremental = 'no incremental checkpoint';
     const builderModule = await import('../../src/downloads/checkpoint-builder.js' as string).catch(() => undefined) as
@@ -156,13 +171,25 @@ async function run(files: number): Promise<void> {
       statementMs.length = 0;
       for (let i = 0; i < 9; i++) await store.update(built);
       const write = [...statementMs].sort((a, b) => a - b)[4]!;
-      incremental = `incremental build (1 file changed) min ${builds[0]!.toFixed(2)} median ${builds[15]!.toFixed(2)} ms, recordJson ${text.toFixed(2)} ms, its UPDATE ${write.toFixed(2)} ms`;
+      // A running job's save with one file changed, the whole store.update (its statements are synchronous): median of 9.
+      const saves: number[] = [];
+      await store.update({ ...record, state: 'running', checkpoint: builder.build(saved) as JsonObject });
+      for (let i = 0; i < 9; i++) {
+        saved.files[k++ % saved.files.length]!.etag = `"${k}"`;
+        const next = { ...record, state: 'running' as const, checkpoint: builder.build(saved) as JsonObject };
+        const t0 = performance.now();
+        await store.update(next);
+        saves.push(performance.now() - t0);
+      }
+      saves.sort((a, b) => a - b);
+      incremental = `incremental build (1 file changed) min ${builds[0]!.toFixed(2)} median ${builds[15]!.toFixed(2)} ms, recordJson ${text.toFixed(2)} ms, its UPDATE ${write.toFixed(2)} ms, a running save's store.update ${saves[4]!.toFixed(2)} ms`;
     }
     console.log([
       `${String(files).padStart(5)} files`,
       `wall ${wall.toFixed(2)} s`, `cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`,
       `record writes ${writes} (${(writeMs / 1000).toFixed(3)} s, longest ${longestWrite.toFixed(1)} ms)`,
       `record statements ${statementMs.length ? runStatements : '-'}`,
+      `chunk-row statements ${runParts}`,
       `loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms max ${(delay.max / 1e6).toFixed(1)} ms`,
       `one jobToJson ${toJson.toFixed(2)} ms, JSON.stringify ${stringify.toFixed(2)} ms, structuredClone ${clone.toFixed(2)} ms, deepFreeze ${freeze.toFixed(2)} ms, copyForEvent (frozen checkpoint) ${eventCopy.toFixed(2)} ms`,
       `${incremental} (record ${(JSON.stringify(record).length / 1e6).toFixed(2)} MB)`,

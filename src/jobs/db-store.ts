@@ -16,12 +16,13 @@
  * chunks that changed since this store's last write of it, in one transaction with the row (and
  * with `alsoWrite`'s writes); every write gives the row a new generation, and the next one skips
  * unchanged chunks only when the row still has the generation this store wrote (else another
- * writer came between: every chunk is written again). Readers put the chunks back in, so every
+ * writer came between: every chunk is written again). Reads select the row with its chunks
+ * joined (one statement, so one snapshot: `recordColumnsSql`) and put them back in, so every
  * loader gets the same record (`jobFromJson` reads it); a record written whole (older engines,
  * records without parts) is read as before.
  */
 import { randomUUID } from 'node:crypto';
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, DatabaseKind, Queryable } from '../db/database.js';
 import { migrate, type MigrationSet } from '../db/migrations.js'; // not db/index: it loads pg
 import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
 import { JOB_STATES, recordJson, recordJsonParts, spliceJsonChunks, type JobRecord, type JobState } from './types.js';
@@ -112,38 +113,32 @@ CREATE TABLE IF NOT EXISTS ${table} (
 
 /** The first line of a record kept in parts: `#parts <generation> <chunks> <offset>\n`. */
 const PARTS_MARK = '#parts ';
-/** What a read compares to see that a record kept in parts was not written again meanwhile (longer than any mark). */
-const MARK_PROBE = 64;
-
-interface PartsMark {
-  readonly generation: string;
-  readonly chunks: number;
-  readonly at: number;
-  /** Where the record's text starts (after the mark's line). */
-  readonly start: number;
-}
-
-function parseMark(record: string): PartsMark | undefined {
-  if (!record.startsWith(PARTS_MARK)) return undefined;
-  const end = record.indexOf('\n');
-  const [generation, chunks, at] = record.slice(PARTS_MARK.length, end).split(' ');
-  return { generation: generation!, chunks: Number(chunks), at: Number(at), start: end + 1 };
-}
 
 /**
- * A row's record text, whole: a record kept in parts gets its chunks back (`chunks()`: its chunk
- * rows' texts in order, read in the same snapshot as `record`).
+ * What a statement selects to read records whole in one snapshot (`wholeRecordText`): `record`,
+ * `chunks` (the record's chunk rows joined with commas, in order) and `chunk_rows` (how many).
  */
-export function wholeRecordText(record: string, chunks: () => readonly string[]): string {
-  const mark = parseMark(record);
-  if (!mark) return record;
-  const all = chunks();
-  if (all.length < mark.chunks) throw new Error(`a job record kept in ${mark.chunks} parts has ${all.length}`);
-  return spliceJsonChunks(record.slice(mark.start), mark.at, all.slice(0, mark.chunks));
+export function recordColumnsSql(kind: DatabaseKind, table = 'job_records', partsTable = 'job_record_parts'): string {
+  const joined = kind === 'postgres' ? "string_agg(p.json, ',' ORDER BY p.seq)" : "group_concat(p.json, ',' ORDER BY p.seq)";
+  return `${table}.record AS record, (SELECT ${joined} FROM ${partsTable} p WHERE p.job_id = ${table}.id) AS chunks, ` +
+    `(SELECT COUNT(*) FROM ${partsTable} p WHERE p.job_id = ${table}.id) AS chunk_rows`;
 }
 
-/** How often a read tries again when a record kept in parts was written between its statements. */
-const READ_TRIES = 20;
+export type RecordRow = {
+  readonly record: string;
+  readonly chunks: string | null;
+  readonly chunk_rows: number | string | null;
+};
+
+/** A record's JSON text from a row `recordColumnsSql` selected: a record kept in parts gets its chunks back. */
+export function wholeRecordText(row: RecordRow): string {
+  const { record } = row;
+  if (!record.startsWith(PARTS_MARK)) return record;
+  const end = record.indexOf('\n');
+  const [, chunks, at] = record.slice(PARTS_MARK.length, end).split(' ');
+  if (Number(row.chunk_rows ?? 0) !== Number(chunks)) throw new Error(`a job record kept in ${chunks} parts has ${row.chunk_rows ?? 0}`);
+  return spliceJsonChunks(record.slice(end + 1), Number(at), row.chunks === null ? [] : [row.chunks]);
+}
 
 export interface DbJobStoreOptions {
   /** Close the database with the store (default true: the store opened it for itself). */
@@ -177,9 +172,13 @@ export class DbJobStore implements JobStore {
   /** Chunk rows written and deleted (tests and the bench). */
   readonly partWrites = { upserted: 0, deleteStatements: 0 };
 
+  /** What reads select: the record and its chunks, in one statement (one snapshot). */
+  private readonly columns: string;
+
   constructor(readonly db: Database, private readonly options: DbJobStoreOptions = {}) {
     this.table = options.table ?? 'job_records';
     this.partsTable = options.parts?.table ?? 'job_record_parts';
+    this.columns = recordColumnsSql(db.kind, this.table, this.partsTable);
   }
 
   get description(): string {
@@ -196,6 +195,8 @@ export class DbJobStore implements JobStore {
   }
 
   async insert(job: JobRecord): Promise<void> {
+    // The chunks' table before the first record: whoever reads a record can read its chunks.
+    await this.ensureParts();
     await this.db.run(`INSERT INTO ${this.table} (id, kind, state, owner, created_at, updated_at, record, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [job.id, job.kind, job.state, job.owner, job.createdAt, job.updatedAt, recordJson(job), finishedTimeOf(job)]);
   }
@@ -263,71 +264,25 @@ export class DbJobStore implements JobStore {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    const rows = await this.db.query<{ id: string; record: string }>(`SELECT id, record FROM ${this.table} WHERE id = ?`, [id]);
-    return (await this.parse(rows))[0];
+    await this.ensureParts();
+    const rows = await this.db.query<RecordRow>(`SELECT ${this.columns} FROM ${this.table} WHERE id = ?`, [id]);
+    return this.parse(rows)[0];
   }
 
   async list(query: JobQuery = {}): Promise<JobPage> {
     const { clause, params } = jobQueryWhere(query);
     const count = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${this.table} ${clause}`, params);
     const limit = Math.max(0, Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER));
-    const rows = await this.db.query<{ id: string; record: string }>(
-      `SELECT id, record FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+    await this.ensureParts();
+    const rows = await this.db.query<RecordRow>(
+      `SELECT ${this.columns} FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
       [...params, limit, Math.max(0, query.offset ?? 0)]);
-    return { total: Number(count[0]?.n ?? 0), jobs: await this.parse(rows) };
+    return { total: Number(count[0]?.n ?? 0), jobs: this.parse(rows) };
   }
 
-  /**
-   * The records of `rows`, in order, those kept in parts with their chunks put back. The chunks
-   * are read by a second statement: the rows are read again after it, and a row whose generation
-   * changed meanwhile (written again, by any process) is read again, chunks and all; a row gone
-   * meanwhile (deleted) is left out.
-   */
-  private async parse(rows: ReadonlyArray<{ id: string; record: string }>): Promise<JobRecord[]> {
-    const texts = new Map<string, string>();
-    let pending = new Map<string, string>();
-    for (const r of rows) {
-      if (r.record.startsWith(PARTS_MARK)) pending.set(r.id, r.record);
-      else texts.set(r.id, r.record);
-    }
-    for (let tries = 0; pending.size > 0; tries++) {
-      if (tries === READ_TRIES) throw new Error(`job records ${[...pending.keys()].join(', ')} kept changing while read`);
-      const ids = [...pending.keys()];
-      const chunkRows = await this.db.query<{ job_id: string; seq: number | string; json: string }>(
-        `SELECT job_id, seq, json FROM ${this.partsTable} WHERE job_id IN (${sqlMarks(ids.length)}) ORDER BY job_id, seq`, ids);
-      const heads = await this.db.query<{ id: string; head: string }>(
-        `SELECT id, substr(record, 1, ${MARK_PROBE}) AS head FROM ${this.table} WHERE id IN (${sqlMarks(ids.length)})`, ids);
-      const headOf = new Map(heads.map((h) => [h.id, h.head]));
-      const chunksOf = new Map<string, string[]>();
-      for (const c of chunkRows) {
-        let list = chunksOf.get(c.job_id);
-        if (!list) chunksOf.set(c.job_id, (list = []));
-        if (Number(c.seq) === list.length) list.push(c.json);
-      }
-      const again: string[] = [];
-      for (const [id, record] of pending) {
-        const mark = parseMark(record)!;
-        const head = headOf.get(id);
-        if (head === undefined) continue; // deleted meanwhile
-        const chunks = chunksOf.get(id) ?? [];
-        if (head.startsWith(record.slice(0, mark.start)) && chunks.length >= mark.chunks) texts.set(id, wholeRecordText(record, () => chunks));
-        else again.push(id);
-      }
-      pending = new Map();
-      if (again.length > 0) {
-        for (const r of await this.db.query<{ id: string; record: string }>(
-          `SELECT id, record FROM ${this.table} WHERE id IN (${sqlMarks(again.length)})`, again)) {
-          if (r.record.startsWith(PARTS_MARK)) pending.set(r.id, r.record);
-          else texts.set(r.id, r.record);
-        }
-      }
-    }
-    const out: JobRecord[] = [];
-    for (const r of rows) {
-      const text = texts.get(r.id);
-      if (text !== undefined) out.push(JSON.parse(text) as JobRecord);
-    }
-    return out;
+  /** The records of `rows` (selected with `recordColumnsSql`), in order. */
+  private parse(rows: readonly RecordRow[]): JobRecord[] {
+    return rows.map((r) => JSON.parse(wholeRecordText(r)) as JobRecord);
   }
 
   async countByState(): Promise<Record<JobState, number>> {

@@ -49,6 +49,6 @@ export * from './store.js';
 export * from './backend.js';
 export * from './service.js';
 export { SqliteJobStore, JOBS_DB_NAME } from './sqlite-store.js';
-export { DbJobStore, JOB_MIGRATIONS, JOB_PART_MIGRATIONS, type DbJobStoreOptions } from './db-store.js';
+export { DbJobStore, JOB_MIGRATIONS, JOB_PART_MIGRATIONS, recordColumnsSql, wholeRecordText, type DbJobStoreOptions, type RecordRow } from './db-store.js';
 export { JobOutputRetention, folderBytes, type OutputRetentionOptions, type RetentionReport } from './retention.js';
 export { RenderGate, RenderBusyError, type Release } from './render-gate.js';

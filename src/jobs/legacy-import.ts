@@ -14,7 +14,7 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from '../db/database.js';
-import { wholeRecordText } from './db-store.js';
+import { recordColumnsSql, wholeRecordText, type RecordRow } from './db-store.js';
 import { PARTS_TABLE } from './sqlite-store.js';
 import { finishedTimeOf } from './store.js';
 import type { JobRecord } from './types.js';
@@ -38,11 +38,10 @@ function readLegacy(file: string): JobRecord[] | undefined {
     old.pragma('busy_timeout = 5000');
     const table = old.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").get();
     if (!table) return [];
-    const rows = old.prepare('SELECT id, record FROM jobs').all() as Array<{ id: string; record: string }>;
-    // Records a later SqliteJobStore kept in parts (db-store.ts): their chunks put back.
+    // Records a later SqliteJobStore kept in parts (db-store.ts) get their chunks back.
     const hasParts = old.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(PARTS_TABLE) !== undefined;
-    const chunksOf = (id: string) => (old.prepare(`SELECT json FROM ${PARTS_TABLE} WHERE job_id = ? ORDER BY seq`).all(id) as Array<{ json: string }>).map((c) => c.json);
-    return rows.map((r) => JSON.parse(hasParts ? wholeRecordText(r.record, () => chunksOf(r.id)) : r.record) as JobRecord);
+    const rows = old.prepare(`SELECT ${hasParts ? recordColumnsSql('sqlite', 'jobs', PARTS_TABLE) : 'record, NULL AS chunks, 0 AS chunk_rows'} FROM jobs`).all() as RecordRow[];
+    return rows.map((r) => JSON.parse(wholeRecordText(r)) as JobRecord);
   } finally {
     old.close();
   }

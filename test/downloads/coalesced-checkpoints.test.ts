@@ -15,7 +15,7 @@ import { CoalescedSaves } from '../../src/downloads/coalesced-saves.js';
 import { DownloadManager, downloadJobOf } from '../../src/downloads/download-manager.js';
 import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
 import { ManualClock } from '../../src/core/retry.js';
-import { DbJobStore, InProcessBackend, JOB_MIGRATIONS, JobHandlerRegistry, JobService, type JobRecord, type JobState } from '../../src/jobs/index.js';
+import { DbJobStore, InProcessBackend, JOB_MIGRATIONS, JobHandlerRegistry, JobService, recordColumnsSql, wholeRecordText, type JobRecord, type RecordRow, type JobState } from '../../src/jobs/index.js';
 import type { StoreWrites } from '../../src/jobs/store.js';
 import { fakeServer, seededBytes, sha256, tempDir } from './helpers.js';
 
@@ -129,10 +129,10 @@ describe('download checkpoints are coalesced (issue #20)', () => {
     return { db, jobs, downloads };
   }
 
-  /** The stored record and the file records, read in one statement. */
+  /** The stored record (with its chunk rows when kept in parts, issue #20 session 16) and the file records, read in one statement. */
   async function look(db: Database, id: string): Promise<{ record: string; records: string[] }> {
-    const rows = await db.query<{ record: string; paths: string | null }>("SELECT record, (SELECT group_concat(path, '|') FROM file_records) AS paths FROM job_records WHERE id = ?", [id]);
-    return { record: rows[0]!.record, records: (rows[0]!.paths ?? '').split('|').filter(Boolean).sort() };
+    const rows = await db.query<RecordRow & { paths: string | null }>(`SELECT ${recordColumnsSql(db.kind)}, (SELECT group_concat(path, '|') FROM file_records) AS paths FROM job_records WHERE id = ?`, [id]);
+    return { record: wholeRecordText(rows[0]!), records: (rows[0]!.paths ?? '').split('|').filter(Boolean).sort() };
   }
 
   const completeIn = (record: string) => downloadJobOf(JSON.parse(record) as JobRecord).files.filter((f) => f.status === 'complete').map((f) => f.relativePath).sort();

@@ -11,7 +11,7 @@ import { openDatabase, type Queryable } from '../../src/db/index.js';
 import { DownloadManager, downloadJobOf } from '../../src/downloads/download-manager.js';
 import { StaticProductSource, type RemoteProduct } from '../../src/downloads/product-source.js';
 import { ManualClock } from '../../src/core/retry.js';
-import { DbJobStore, InProcessBackend, JOB_MIGRATIONS, JobHandlerRegistry, JobService, type JobRecord } from '../../src/jobs/index.js';
+import { DbJobStore, InProcessBackend, JOB_MIGRATIONS, JobHandlerRegistry, JobService, recordColumnsSql, wholeRecordText, type JobRecord, type RecordRow } from '../../src/jobs/index.js';
 import { forEachBackend } from '../helpers/db-backends.js';
 import { fakeServer, seededBytes } from './helpers.js';
 
@@ -56,10 +56,11 @@ forEachBackend('download records', (target) => {
     // The store as one statement sees it: the files its saved state calls complete, and the records.
     const looks: Array<Promise<{ complete: string[]; records: string[]; state: string }>> = [];
     const look = async (id: string) => {
-      const rows = await db.query<{ record: string; paths: string | null }>(
-        `SELECT record, (SELECT ${target.kind === 'postgres' ? "string_agg(path, '|' ORDER BY path)" : "group_concat(path, '|')"} FROM file_records) AS paths FROM job_records WHERE id = ?`, [id]);
-      const job = downloadJobOf(JSON.parse(rows[0]!.record) as JobRecord);
-      return { complete: job.files.filter((f) => f.status === 'complete').map((f) => f.relativePath).sort(), records: (rows[0]!.paths ?? '').split('|').filter(Boolean).sort(), state: (JSON.parse(rows[0]!.record) as JobRecord).state };
+      // The record with its chunk rows (a record kept in parts, issue #20 session 16), in the same statement.
+      const rows = await db.query<RecordRow & { paths: string | null }>(
+        `SELECT ${recordColumnsSql(target.kind)}, (SELECT ${target.kind === 'postgres' ? "string_agg(path, '|' ORDER BY path)" : "group_concat(path, '|')"} FROM file_records) AS paths FROM job_records WHERE id = ?`, [id]);
+      const job = downloadJobOf(JSON.parse(wholeRecordText(rows[0]!)) as JobRecord);
+      return { complete: job.files.filter((f) => f.status === 'complete').map((f) => f.relativePath).sort(), records: (rows[0]!.paths ?? '').split('|').filter(Boolean).sort(), state: (JSON.parse(wholeRecordText(rows[0]!)) as JobRecord).state };
     };
     await jobs.start();
     await downloads.start();
