@@ -6,8 +6,9 @@
  * since (its fields are compared with the cached form at each build: a file is never written
  * stale, whoever changed it); the texts are joined in chunks of `CHUNK` files, a chunk joined again
  * only when one of its files changed; the checkpoint's text is the chunks, concatenated inside the
- * job's few fields. The checkpoint is handed with its text (`withJsonText`), so the stores write that
- * text (`recordJson`) and events share the frozen files instead of copying or freezing them.
+ * job's few fields. The checkpoint is handed with its text (`withJsonParts`: the job's fields around
+ * the chunks), so the stores write that text (`recordJson`; `DbJobStore` writes only the chunks that
+ * changed, issue #20 session 16) and events share the frozen files instead of copying or freezing them.
  *
  * The saved form is unchanged: the text parses to what `JSON.stringify(jobToJson(job))` gives
  * (test/downloads/checkpoint-builder.test.ts), and a build saves the job as it is when called.

@@ -210,13 +210,13 @@ export class DbJobStore implements JobStore {
     // A record with a checkpoint may replace one kept in parts: its chunk rows go in the same
     // transaction (none otherwise: only checkpoints come in parts).
     this.written.delete(job.id);
-    const hadParts = job.checkpoint !== null;
-    if (hadParts) await this.ensureParts();
-    if (!alsoWrite && !hadParts) return (await this.db.run(sql, params)) === 1;
+    const mayHaveParts = job.checkpoint !== null;
+    if (mayHaveParts) await this.ensureParts();
+    if (!alsoWrite && !mayHaveParts) return (await this.db.run(sql, params)) === 1;
     // The record first: when it no longer matches (cancelled elsewhere) the other writes never run.
     return this.db.transaction(async (tx) => {
       if ((await tx.run(sql, params)) !== 1) return false;
-      if (hadParts) await this.deleteParts(tx, job.id, 0);
+      if (mayHaveParts) await this.deleteParts(tx, job.id, 0);
       if (alsoWrite) await alsoWrite(tx);
       return true;
     });
