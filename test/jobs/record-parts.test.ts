@@ -46,6 +46,15 @@ function recordOf(checkpoint: JsonObject | null, state: JobState = 'running', id
   };
 }
 
+/** A running record with the checkpoint `builder` makes of `job` now. */
+const saved = (builder: CheckpointBuilder, job: Job) => recordOf(builder.build(job, NOW) as unknown as JsonObject);
+
+/** The job's row (queued), then its first save in parts. */
+async function firstSave(store: DbJobStore, builder: CheckpointBuilder, job: Job): Promise<void> {
+  await store.insert(recordOf(null, 'queued'));
+  assert.equal(await store.update(saved(builder, job), ['queued']), true);
+}
+
 const complete = (job: Job, i: number) => {
   const f = job.files[i]!;
   f.status = 'complete';
@@ -86,7 +95,7 @@ forEachBackend('job records in parts', (target) => {
     const builder = new CheckpointBuilder();
     try {
       await store.insert(recordOf(null, 'queued'));
-      let record = recordOf(builder.build(job, NOW) as unknown as JsonObject);
+      let record = saved(builder, job);
       assert.equal(await store.update(record, ['queued']), true);
       assert.equal(counts.upserts, 10, 'the first write writes every chunk');
       let rows = await chunkRows(store);
@@ -95,7 +104,7 @@ forEachBackend('job records in parts', (target) => {
 
       // One file of chunk 3 changes: one chunk row written, the others untouched.
       complete(job, 3 * 64 + 5);
-      record = recordOf(builder.build(job, NOW) as unknown as JsonObject);
+      record = saved(builder, job);
       const before = counts.upserts;
       assert.equal(await store.update(record, ['running']), true);
       assert.equal(counts.upserts - before, 1);
@@ -106,7 +115,7 @@ forEachBackend('job records in parts', (target) => {
       // Files in chunks 0 and 9 change, and the record's own fields: two chunk rows.
       complete(job, 1);
       job.files[639]!.ranges = [[0, 17]];
-      record = { ...recordOf(builder.build(job, NOW) as unknown as JsonObject), progress: 0.75, stage: 'Almost "done"' };
+      record = { ...saved(builder, job), progress: 0.75, stage: 'Almost "done"' };
       const before2 = counts.upserts;
       assert.equal(await store.update(record, ['running']), true);
       assert.equal(counts.upserts - before2, 2);
@@ -143,16 +152,15 @@ forEachBackend('job records in parts', (target) => {
     const job = jobOf(640);
     const builder = new CheckpointBuilder();
     try {
-      await store.insert(recordOf(null, 'queued'));
-      assert.equal(await store.update(recordOf(builder.build(job, NOW) as unknown as JsonObject), ['queued']), true);
-      assert.equal((await chunkRows(store)).length, 10);
+      await firstSave(store, builder, job);
+      assert.equal((await chunkRows(store)).length, 10, 'one row per 64 files');
       job.files.length = 100;
-      let record = recordOf(builder.build(job, NOW) as unknown as JsonObject);
+      let record = saved(builder, job);
       assert.equal(await store.update(record, ['running']), true);
       assert.deepEqual((await chunkRows(store)).map((r) => r.seq), [0, 1]);
       assert.deepEqual(await store.get('job-1'), whole(record));
       job.files.length = 0;
-      record = recordOf(builder.build(job, NOW) as unknown as JsonObject);
+      record = saved(builder, job);
       assert.equal(await store.update(record, ['running']), true);
       assert.deepEqual(await chunkRows(store), []);
       assert.deepEqual(await store.get('job-1'), whole(record));
@@ -160,7 +168,7 @@ forEachBackend('job records in parts', (target) => {
 
       // In parts again, then written whole (a record as loaded, without parts): the chunks go.
       job.files.push(...jobOf(200).files);
-      assert.equal(await store.update(recordOf(builder.build(job, NOW) as unknown as JsonObject), ['running']), true);
+      assert.equal(await store.update(saved(builder, job), ['running']), true);
       assert.equal((await chunkRows(store)).length, 4);
       const loaded = whole((await store.get('job-1'))!);
       const paused = { ...loaded, state: 'paused' as const, pauseReason: 'user' as const };
@@ -201,33 +209,32 @@ forEachBackend('job records in parts', (target) => {
     const job = jobOf(300);
     const builderA = new CheckpointBuilder();
     try {
-      await a.insert(recordOf(null, 'queued'));
-      assert.equal(await a.update(recordOf(builderA.build(job, NOW) as unknown as JsonObject), ['queued']), true);
+      await firstSave(a, builderA, job);
       // B (another node, a stalled run taken over) writes the record with other files changed.
       const jobB = jobOf(300);
       for (const i of [0, 70, 140]) complete(jobB, i);
       assert.equal(await b.update(recordOf(new CheckpointBuilder().build(jobB, NOW) as unknown as JsonObject), ['running']), true);
       // A writes again with one file changed: it must not keep B's chunks 0, 1 and 2.
       complete(job, 299);
-      let record = recordOf(builderA.build(job, NOW) as unknown as JsonObject);
+      let record = saved(builderA, job);
       assert.equal(await a.update(record, ['running']), true);
       assert.deepEqual(await b.get('job-1'), whole(record));
 
       // A write that does not match its states changes nothing.
       complete(job, 5);
-      const refused = recordOf(builderA.build(job, NOW) as unknown as JsonObject);
+      const refused = saved(builderA, job);
       assert.equal(await a.update(refused, ['paused']), false);
       assert.deepEqual(await a.get('job-1'), whole(record));
 
       // alsoWrite fails: rolled back, chunks and all; the next write still reads back right.
       complete(job, 200);
-      const failing = recordOf(builderA.build(job, NOW) as unknown as JsonObject);
+      const failing = saved(builderA, job);
       await assert.rejects(a.update(failing, ['running'], async () => {
         throw new Error('record write failed');
       }), /record write failed/);
       assert.deepEqual(await b.get('job-1'), whole(record));
       complete(job, 201);
-      record = recordOf(builderA.build(job, NOW) as unknown as JsonObject);
+      record = saved(builderA, job);
       assert.equal(await a.update(record, ['running'], async () => undefined), true);
       assert.deepEqual(await b.get('job-1'), whole(record));
 
@@ -251,10 +258,10 @@ it('SqliteJobStore keeps records in parts too (jobs_parts), and an engine copyin
     let record = recordOf(null, 'queued');
     try {
       await store.insert(record);
-      record = recordOf(builder.build(job, NOW) as unknown as JsonObject);
+      record = saved(builder, job);
       assert.equal(await store.update(record, ['queued']), true);
       complete(job, 150);
-      record = recordOf(builder.build(job, NOW) as unknown as JsonObject);
+      record = saved(builder, job);
       assert.equal(await store.update(record, ['running']), true);
       assert.equal(store.partWrites.upserted, 5, '4 chunks, then the one that changed');
       assert.deepEqual(await store.get('job-1'), whole(record));
