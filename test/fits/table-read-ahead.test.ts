@@ -100,4 +100,35 @@ describe('table read-ahead', () => {
     assert.equal(await blocksBefore(true), 2);
     await file.close();
   });
+
+  it('reuses the previous scan\'s buffers and still yields each scan\'s own bytes (bigger, smaller, side by side)', async () => {
+    const big = await table();
+    const rows = 300;
+    const c = encodeBinTable([{ name: 'C', values: new Float64Array(rows).map((_, i) => -i - 0.25) }], { extname: 'S' });
+    const small = await FitsFile.fromBuffer(Buffer.from(await encodeFits([{ axes: [] }, { type: 'table', ...c }])));
+    const blocks = async (file: FitsFile, chunkBytes: number, reuseBuffer: boolean) => {
+      const hdu = file.hdus[1]!;
+      const d = describeTable(hdu);
+      const out: string[] = [];
+      for await (const blk of iterateRowBlocks(file, hdu, d, d.columns, { chunkBytes, reuseBuffer })) out.push(`${blk.start}+${blk.n}:${Buffer.from(blk.bytes).toString('hex')}`);
+      return out;
+    };
+    const plainBig = await blocks(big, 1200, false);
+    const plainSmall = await blocks(small, 800, false);
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(await blocks(big, 1200, true), plainBig);
+      assert.deepEqual(await blocks(small, 800, true), plainSmall);
+      assert.deepEqual(await blocks(big, 4000, true), await blocks(big, 4000, false));
+    }
+    const [a, b] = await Promise.all([blocks(big, 1200, true), blocks(small, 800, true)]);
+    assert.deepEqual(a, plainBig);
+    assert.deepEqual(b, plainSmall);
+    // the column read's result is not cleared first: every value still comes from the table
+    for (let round = 0; round < 3; round++) {
+      assert.deepEqual(Array.from((await readNumericColumn(small, 1, 'C')).values), Array.from({ length: rows }, (_, i) => -i - 0.25));
+      assert.deepEqual(Array.from((await readNumericColumn(big, 1, 'A', { offset: 10, limit: 500 })).values), Array.from({ length: 500 }, (_, i) => (i + 10) * 1.5 - 7));
+    }
+    await big.close();
+    await small.close();
+  });
 });

@@ -75,7 +75,9 @@ export async function readNumericColumn(
   const perRow = numericCellElements(col);
   const total = rows * perRow;
   if (total > maxElements) throw new FitsError('FITS_TOO_LARGE', `column '${col.name}' has ${total} elements in the requested rows (limit ${maxElements})`);
-  const values = new Float64Array(total);
+  // Every element is written below, so the result is not zeroed first: calloc's clearing of
+  // recycled memory was ~8 % of a column read's CPU (perf, issue #20 session 16).
+  const values = unzeroedFloat64(total);
   let k = 0;
   const put = (v: number) => {
     values[k++] = v;
@@ -97,5 +99,12 @@ export async function readNumericColumn(
       k += part.length;
     }
   }
+  if (k < total) values.fill(0, k); // never expected; what the zeroed array held before
   return { column: col, offset, rows, values, elementsPerRow: perRow, rowOffsets: null };
+}
+
+/** A Float64Array of `n` elements on its own memory, not cleared (the caller writes every element). */
+function unzeroedFloat64(n: number): Float64Array {
+  const bytes = Buffer.allocUnsafeSlow(n * 8);
+  return new Float64Array(bytes.buffer, bytes.byteOffset, n);
 }

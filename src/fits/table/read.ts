@@ -255,10 +255,11 @@ export async function* iterateRowBlocks(
 }
 
 /**
- * The blocks of [offset, end) read into two buffers in turn (valid until the next block): the read
+ * The blocks of [offset, end) read into two buffers in turn (valid until the next block, or until
+ * the iteration ends: the buffers are kept for the next scan): the read
  * of the next block is in flight while the caller decodes this one, so the kernel's copy from the
  * page cache runs on libuv's thread pool (the other core) during the decoding instead of before
- * it. A column scan touches two chunks of fresh memory, not the table's size.
+ * it. A column scan touches two chunks of memory (kept for the next scan), not the table's size.
  */
 async function* readAhead(
   file: TableSource & Required<Pick<TableSource, 'readInto'>>,
@@ -270,11 +271,13 @@ async function* readAhead(
   claim: (n: number) => void,
 ): AsyncGenerator<RowBlock> {
   const size = Math.min(step, end - offset) * rowBytes;
-  const buffers: Uint8Array[] = [new Uint8Array(size)];
+  const buffers = takeChunkPair(size);
   const read = (start: number, k: number) => {
     const n = Math.min(step, end - start);
     claim(n);
-    const bytes = (buffers[k] ??= new Uint8Array(size)).subarray(0, n * rowBytes);
+    let buffer = buffers[k];
+    if (buffer === undefined || buffer.length < size) buffer = buffers[k] = new Uint8Array(size);
+    const bytes = buffer.subarray(0, n * rowBytes);
     const done = file.readInto(bytes, dataOffset + start * rowBytes, true);
     done.catch(() => undefined); // awaited below, or dropped when the caller stops early
     return { start, n, bytes, done };
@@ -299,7 +302,34 @@ async function* readAhead(
   } finally {
     // a caller that stopped early may close the file next: no read may still be running then
     await next?.done.catch(() => undefined);
+    giveChunkPair(buffers);
   }
+}
+
+/**
+ * The read-ahead's two chunk buffers, kept for the next scan: a column read or statistics scan
+ * then writes into memory that is already faulted in, instead of 2 x 4 MiB of fresh pages per
+ * call (the kernel zeroing them) or a calloc clearing recycled ones (issue #20, session 16).
+ * One pair per thread; a scan running while another holds it allocates its own.
+ */
+let sparePair: Uint8Array[] | undefined;
+/** Pairs bigger than this are not kept (a table of very wide rows): 2 x 4 MiB, the default chunks. */
+const MAX_KEPT_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** The kept pair when it fits `size` (read() replaces a member that is missing or too small). */
+function takeChunkPair(size: number): Uint8Array[] {
+  const pair = sparePair;
+  if (pair && pair[0]!.length >= size) {
+    sparePair = undefined;
+    return pair;
+  }
+  return [];
+}
+
+function giveChunkPair(pair: Uint8Array[]): void {
+  const size = Math.min(...pair.map((b) => b.length));
+  if (pair.length === 0 || size > MAX_KEPT_CHUNK_BYTES || (sparePair && sparePair[0]!.length >= size)) return;
+  sparePair = pair;
 }
 
 /**
