@@ -51,9 +51,14 @@ describe('jwst-engine download', () => {
   it('Ctrl-C pauses (exit 130); running it again resumes to the end', async () => {
     fake.setDownloadSwitches({ '*': { bytesPerSecond: 300_000 } });
     const first = await cli(['download', 'jw02733-o002_t001_miri_f770w', '--no-progress'], (child) => {
+      let said = '';
       let sent = false;
-      child.stderr!.on('data', () => {
-        if (!sent) {
+      child.stderr!.on('data', (d: Buffer) => {
+        said += d.toString();
+        // Once the job exists (its line is out), not at the first output: any earlier line (a
+        // warning, say) would, on a loaded machine, send Ctrl-C before there is a job to pause
+        // (the CLI then exits 130 without the 'Paused' line).
+        if (!sent && /Job [0-9a-f]{12}:/.test(said)) {
           sent = true;
           setTimeout(() => child.kill('SIGINT'), 800);
         }
