@@ -6,10 +6,11 @@
  * so network, disk and hashing overlap. The connection is paused whenever no buffer could take
  * another read, so memory stays at BUFFERS buffers whatever the disk or hash speed.
  *
- * The writer lives across the bodies of consecutive Range requests: the tail of one piece is
- * issued at its end but not waited for, so the next piece streams at once. On a slow link a
- * buffer is also written once it has held bytes for FLUSH_AFTER_MS, so a crash loses little and
- * progress moves. `onWritten` reports every range that reached the disk, right after its write.
+ * The writer lives across the bodies of consecutive Range requests: the tail of one piece stays
+ * in the buffer the next piece goes on filling (buffers go out full, not one partial write and
+ * digest message per request); nothing waits between pieces, so the next piece streams at once.
+ * On a slow link a buffer is also written once it has held bytes for FLUSH_AFTER_MS (within a
+ * body, or between bodies by a timer), so a crash loses little and progress moves. `onWritten` reports every range that reached the disk, right after its write.
  */
 import { DiskFullError, RangeMismatchError } from './errors.js';
 import type { WritableFile } from './file-layer.js';
@@ -48,6 +49,8 @@ export class BatchWriter {
   private bufferedSince = 0;
   /** Buffers queued to be written on this thread's side (not by the digest thread), not yet written. */
   private writesHere = 0;
+  /** Writes a piece's tail left in `current` if no body goes on filling it (see take). */
+  private tailTimer: NodeJS.Timeout | undefined;
   /** The digest saw bytes out of file order: it must not be used. */
   digestBroken = false;
 
@@ -108,8 +111,19 @@ export class BatchWriter {
       throw new RangeMismatchError(`server sent more bytes than announced (past byte ${stop})`);
     }
     if (failure !== undefined) throw failure;
-    // Written while the next piece streams (not waited for), when a buffer is free to go on with.
-    if (this.spare.length > 0) this.flush();
+    // The tail stays in `current` for the next piece of this connection to go on filling (the
+    // next piece is usually adjacent), so buffers go out full: a flush per piece cost a partial
+    // write and a message to each digest thread per Range request. A jump, drain or close writes
+    // it; one held too long goes now, as within a body, or once the timer finds it so between
+    // bodies (one timer per FLUSH_AFTER_MS at most, not one per piece).
+    if (this.fill > 0 && this.spare.length > 0 && performance.now() - this.bufferedSince > FLUSH_AFTER_MS) this.flush();
+    if (this.fill > 0 && this.tailTimer === undefined) {
+      this.tailTimer = setTimeout(() => {
+        this.tailTimer = undefined;
+        if (this.body === undefined && !this.closed && this.fill > 0 && this.spare.length > 0) this.flush();
+      }, FLUSH_AFTER_MS);
+      this.tailTimer.unref();
+    }
   }
 
   /** Writes everything buffered and waits for every write and hash; throws a write error. */
@@ -124,6 +138,7 @@ export class BatchWriter {
     if (this.closed) return;
     await this.drain().catch(() => undefined);
     this.closed = true;
+    clearTimeout(this.tailTimer);
     for (const buf of this.owned) sharedBuffers.give(buf);
   }
 
