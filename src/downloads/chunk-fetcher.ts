@@ -158,9 +158,18 @@ export class ChunkFetcher {
     return new PermanentHttpError(status, url);
   }
 
+  /** The origin of the URL asked last (the same file's URL, request after request), parsed once. */
+  private lastOrigin: { url: string; origin: string } | undefined;
+
+  private originOf(url: string): string {
+    if (this.lastOrigin?.url !== url) this.lastOrigin = { url, origin: new URL(url).origin };
+    return this.lastOrigin.origin;
+  }
+
   private async send(url: string, method: 'GET' | 'HEAD', extra: Record<string, string>, signal: AbortSignal): Promise<HttpResponse & { url: string }> {
     const maxRedirects = this.options.maxRedirects ?? 5;
-    const policy = this.options.redirects ?? redirectAllowList(url);
+    // Made when a redirect comes (rare), not per request: it parses the URL and classifies its host.
+    let policy = this.options.redirects;
     let current = url;
     for (let hop = 0; hop <= maxRedirects; hop++) {
       const headers: Record<string, string> = {
@@ -168,7 +177,7 @@ export class ChunkFetcher {
         'user-agent': this.options.userAgent ?? 'jwst-processing-engine',
         ...extra,
       };
-      if (this.options.token && this.options.tokenOrigin && new URL(current).origin === this.options.tokenOrigin) {
+      if (this.options.token && this.options.tokenOrigin && this.originOf(current) === this.options.tokenOrigin) {
         headers.authorization = `token ${this.options.token}`;
       }
       let res: HttpResponse;
@@ -186,6 +195,7 @@ export class ChunkFetcher {
         } catch {
           throw new RedirectRefusedError('the Location header is not a URL');
         }
+        policy ??= redirectAllowList(url);
         const why = policy.refusal(target);
         if (why) throw new RedirectRefusedError(why);
         current = target.toString();
