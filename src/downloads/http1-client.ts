@@ -23,9 +23,11 @@ const MAX_HEAD_BYTES = 64 * 1024;
  * yet piped: the lookahead request of each piece): what such a read brings past the head is held
  * (a copy) and copied again into the consumer's memory, so it is kept small; the rest waits in the
  * socket until the consumer lends memory to read it into (session 12: a whole READ_SIZE read was
- * held per response, ~51 MB of double copies per GiB in 5 MiB pieces).
+ * held per response, ~51 MB of double copies per GiB in 5 MiB pieces). 4 KiB holds a response
+ * head (S3's are ~0.5-1 KiB; a longer one takes another read); 16 KiB copied ~12 KiB more per
+ * request twice (session 16).
  */
-export const UNCLAIMED_READ_SIZE = 16 * 1024;
+export const UNCLAIMED_READ_SIZE = 4 * 1024;
 
 export interface HttpRequestOptions {
   readonly method: 'GET' | 'HEAD';
@@ -401,9 +403,19 @@ class Connection {
   exchange: Exchange | undefined;
   used = 0;
   closed = false;
+  /** In its pool's idle list (since `idleSince`, performance.now()). */
+  idle = false;
+  idleSince = 0;
   idleTimer: NodeJS.Timeout | undefined;
+  /**
+   * One timer for the connection's life, refreshed on every read and request (not cleared on
+   * pause and made again on resume, twice per request with a lookahead): paused, it is ignored
+   * when it fires, and the next resume re-arms it.
+   */
   private stallTimer: NodeJS.Timeout | undefined;
+  private stallTimerMs = 0;
   private stallMs = 0;
+  private stallPaused = false;
   /** Plain TCP: where reads land when no body lends memory. */
   private scratch: Buffer | undefined;
   /** The start of `scratch`, for reads while the exchange has nobody to take its body. */
@@ -455,7 +467,7 @@ class Connection {
   }
 
   pause(): void {
-    this.clearStall();
+    this.stallPaused = true;
     this.socket.pause();
   }
 
@@ -467,25 +479,34 @@ class Connection {
 
   destroy(): void {
     this.clearStall();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.socket.destroy();
   }
 
   clearStall(): void {
     if (this.stallTimer) clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
+    this.stallPaused = false;
   }
 
   private touch(): void {
     if (!this.exchange || this.exchange.phase === 'done') return;
-    if (this.stallTimer) this.stallTimer.refresh();
+    this.stallPaused = false;
+    if (this.stallTimer && this.stallTimerMs === this.stallMs) this.stallTimer.refresh();
     else {
-      this.stallTimer = setTimeout(() => {
-        this.stallTimer = undefined;
-        this.exchange?.fail(new StalledError(this.stallMs));
-        this.destroy();
-      }, this.stallMs);
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimerMs = this.stallMs;
+      this.stallTimer = setTimeout(this.onStall, this.stallMs);
     }
   }
+
+  private readonly onStall = (): void => {
+    if (this.stallPaused) return; // the consumer holds the body: not a stall (resume re-arms)
+    this.stallTimer = undefined;
+    this.exchange?.fail(new StalledError(this.stallMs));
+    this.destroy();
+  };
 
   private nextReadBuffer(): Uint8Array {
     const ex = this.exchange;
@@ -518,6 +539,16 @@ class Connection {
   }
 }
 
+/** A parsed request URL and the parts a request needs (kept for the next request to the same URL). */
+interface Target {
+  readonly href: string;
+  readonly url: URL;
+  readonly origin: string;
+  /** Path and query, as the request line sends them. */
+  readonly path: string;
+  readonly host: string;
+}
+
 /** Failures of a reused connection before any byte of the answer (the server had closed it). */
 const staleConnectionErrors = new WeakSet<Error>();
 
@@ -539,13 +570,13 @@ export interface Http1ClientOptions {
 export class Http1Client {
   private readonly pools = new Map<string, OriginPool>();
   private closed = false;
+  private last: Target | undefined;
 
   constructor(private readonly options: Http1ClientOptions) {}
 
   /** Sends one request; resolves with the response head (the body streams through `body`). */
   async request(url: string, options: HttpRequestOptions): Promise<HttpResponse> {
-    const u = new URL(url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new NetworkError(`unsupported URL scheme ${u.protocol}`);
+    const u = this.parse(url);
     options.signal.throwIfAborted();
     const conn = await this.acquire(u, options.signal);
     try {
@@ -560,6 +591,19 @@ export class Http1Client {
     }
   }
 
+  /**
+   * The URL asked last, parsed once: a file's Range requests all ask the same URL, and parsing it
+   * (with its origin) per request cost more than the rest of a request's set-up.
+   */
+  private parse(url: string): Target {
+    const last = this.last;
+    if (last?.href === url) return last;
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new NetworkError(`unsupported URL scheme ${u.protocol}`);
+    this.last = { href: url, url: u, origin: u.origin, path: `${u.pathname || '/'}${u.search}`, host: u.host };
+    return this.last;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const pool of this.pools.values()) {
@@ -568,7 +612,7 @@ export class Http1Client {
     }
   }
 
-  private exchange(conn: Connection, u: URL, options: HttpRequestOptions): Promise<HttpResponse> {
+  private exchange(conn: Connection, u: Target, options: HttpRequestOptions): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       const { signal } = options;
       let answered = false;
@@ -599,7 +643,7 @@ export class Http1Client {
           this.release(conn, err === undefined && ex.reusable, u);
         },
       );
-      let head = `${options.method} ${u.pathname || '/'}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\nconnection: keep-alive\r\n`;
+      let head = `${options.method} ${u.path} HTTP/1.1\r\nhost: ${u.host}\r\nconnection: keep-alive\r\n`;
       for (const [k, v] of Object.entries(options.headers)) {
         if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) {
           ended = true;
@@ -623,14 +667,14 @@ export class Http1Client {
     return p;
   }
 
-  private acquire(u: URL, signal: AbortSignal, fresh = false): Promise<Connection> {
+  private acquire(u: Target, signal: AbortSignal, fresh = false): Promise<Connection> {
     if (this.closed) return Promise.reject(new NetworkError('download client closed'));
     const key = u.origin;
     const pool = this.pool(key);
     if (!fresh) {
       while (pool.idle.length > 0) {
         const c = pool.idle.pop()!;
-        if (c.idleTimer) clearTimeout(c.idleTimer);
+        c.idle = false; // its idle timer, if it fires meanwhile, leaves it alone
         if (c.closed) continue;
         c.socket.ref();
         pool.busy++;
@@ -659,8 +703,8 @@ export class Http1Client {
     });
   }
 
-  private connect(u: URL): Connection {
-    return new Connection(u, (c) => {
+  private connect(u: Target): Connection {
+    return new Connection(u.url, (c) => {
       const pool = this.pool(u.origin);
       const i = pool.idle.indexOf(c);
       if (i >= 0) pool.idle.splice(i, 1);
@@ -668,7 +712,7 @@ export class Http1Client {
   }
 
   /** The exchange on `conn` is over: keep the connection for the next request, or close it. */
-  private release(conn: Connection, reusable: boolean, u: URL): void {
+  private release(conn: Connection, reusable: boolean, u: Target): void {
     conn.exchange = undefined;
     const pool = this.pool(u.origin);
     pool.busy--;
@@ -682,8 +726,22 @@ export class Http1Client {
     if (!keep) return;
     if (conn.socket.isPaused()) conn.socket.resume();
     pool.idle.push(conn);
-    conn.idleTimer = setTimeout(() => conn.destroy(), this.options.keepAliveMs ?? 10_000);
-    conn.idleTimer.unref();
+    conn.idle = true;
+    conn.idleSince = performance.now();
+    // One timer per connection, made when none runs (not one per request, as the connection is
+    // taken again at once): it closes the connection once idle for keepAliveMs, else looks again.
+    if (!conn.idleTimer) this.closeWhenIdle(conn, this.options.keepAliveMs ?? 10_000);
     conn.socket.unref();
+  }
+
+  private closeWhenIdle(conn: Connection, after: number): void {
+    conn.idleTimer = setTimeout(() => {
+      conn.idleTimer = undefined;
+      if (!conn.idle || conn.closed) return; // busy: its next release arms a timer again
+      const left = (this.options.keepAliveMs ?? 10_000) - (performance.now() - conn.idleSince);
+      if (left <= 0) conn.destroy();
+      else this.closeWhenIdle(conn, left);
+    }, after);
+    conn.idleTimer.unref();
   }
 }
