@@ -201,7 +201,7 @@ export class ChunkFetcher {
         current = target.toString();
         continue;
       }
-      return { ...res, url: current };
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body, url: current };
     }
     throw new TooManyRedirectsError(url);
   }

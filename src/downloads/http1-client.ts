@@ -216,6 +216,25 @@ class Body implements ResponseBody {
 
 type Framing = { kind: 'length'; remaining: number } | { kind: 'chunked' } | { kind: 'close' };
 
+/** A latin1 code String#trim removes (tab to CR, space, NBSP). */
+function trimmable(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 160;
+}
+
+/** `s.trim()`, without a new string when there is nothing to trim (most header names and values). */
+function trim(s: string): string {
+  return s.length > 0 && (trimmable(s.charCodeAt(0)) || trimmable(s.charCodeAt(s.length - 1))) ? s.trim() : s;
+}
+
+/** `s.toLowerCase()` for latin1 text, without a new string when it is lower-case already. */
+function lowerCase(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 192) return s.toLowerCase();
+  }
+  return s;
+}
+
 /** One request and its response on a connection. */
 class Exchange {
   phase: 'head' | 'body' | 'done' = 'head';
@@ -303,30 +322,37 @@ class Exchange {
     this.onEnd(err);
   }
 
+  /** One response head per request: scanned in place (no line array), trimmed and lower-cased only where needed. */
   private parseHead(text: string): boolean {
-    const lines = text.split('\r\n');
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    const statusLine = text.slice(0, eol);
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
     if (!m) {
-      this.fail(new NetworkError(`malformed HTTP status line ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`));
+      this.fail(new NetworkError(`malformed HTTP status line ${JSON.stringify(statusLine.slice(0, 60))}`));
       return false;
     }
     const status = Number(m[1]);
     const headers: Record<string, string | string[]> = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      const prev = headers[name];
-      headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    for (let i = eol + 2; i < text.length; ) {
+      let end = text.indexOf('\r\n', i);
+      if (end < 0) end = text.length;
+      const colon = text.indexOf(':', i);
+      if (colon > i && colon < end) {
+        const name = lowerCase(trim(text.slice(i, colon)));
+        const value = trim(text.slice(colon + 1, end));
+        const prev = headers[name];
+        headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+      }
+      i = end + 2;
     }
     if (status >= 100 && status < 200) return true; // interim answer: the real one follows
     const one = (name: string) => {
       const v = headers[name];
       return Array.isArray(v) ? v.join(', ') : v;
     };
-    if (/\bclose\b/i.test(one('connection') ?? '') || /^HTTP\/1\.0/.test(lines[0]!)) this.reusable = false;
+    const connection = one('connection');
+    if ((connection !== undefined && /\bclose\b/i.test(connection)) || statusLine.startsWith('HTTP/1.0')) this.reusable = false;
     const te = one('transfer-encoding');
     const cl = one('content-length');
     if (this.isHead || status === 204 || status === 304) this.framing = { kind: 'length', remaining: 0 };
