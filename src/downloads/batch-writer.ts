@@ -10,7 +10,8 @@
  * in the buffer the next piece goes on filling (buffers go out full, not one partial write and
  * digest message per request); nothing waits between pieces, so the next piece streams at once.
  * On a slow link a buffer is also written once it has held bytes for FLUSH_AFTER_MS (within a
- * body, or between bodies by a timer), so a crash loses little and progress moves. `onWritten` reports every range that reached the disk, right after its write.
+ * body, or between bodies by a timer), so a crash loses little and progress moves. `onWritten`
+ * reports every range that reached the disk, right after its write.
  */
 import { DiskFullError, RangeMismatchError } from './errors.js';
 import type { WritableFile } from './file-layer.js';
