@@ -72,10 +72,13 @@ describe('reader families on S3 (engine process, nothing on its disk)', () => {
     const type = res.headers.get('content-type') ?? '';
     return { status: res.status, body: type.includes('json') ? (JSON.parse(bytes.toString('utf8')) as Json) : {}, bytes, type };
   };
-  const until = async (path: string, done: (b: Json) => boolean): Promise<Json> => {
+  /** Polls `path` until `done` holds; fails after `timeoutMs` (generous: seconds on a quiet machine, far more at load 16) with the last answer. */
+  const until = async (path: string, done: (b: Json) => boolean, timeoutMs = 300_000): Promise<Json> => {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const r = await call('GET', path);
       if (r.status === 200 && done(r.body)) return r.body;
+      if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${path} to settle; last answer ${r.status}: ${r.bytes.toString().slice(0, 300)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
