@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Browser, Page, Response } from 'playwright-core';
 import { join } from 'node:path';
-import { launchChromium, placeFakeI2d, screenshotsDir, startStack, type Stack } from './harness.js';
+import { launchChromium, placeFakeI2d, screenshotsDir, openPage, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FILTERS = ['f090w', 'f187n', 'f212n'];
@@ -50,7 +50,7 @@ describe('composite workbench controls, end to end', { timeout: 900_000 }, () =>
     stack = await startStack();
     await placeFakeI2d(stack, FILTERS);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 1400 } });
+    page = await openPage(browser, { viewport: { width: 1366, height: 1400 } });
     // Chromium keeps no body of these responses for the test (the page reads them as blobs), so
     // the page keeps each render's bytes, by request body, for bytesOf().
     await page.addInitScript(`(() => {
@@ -77,13 +77,13 @@ describe('composite workbench controls, end to end', { timeout: 900_000 }, () =>
     if (!isRender(r)) return false;
     const b = bodyOf(r);
     return b.width === W && b.height === H && also(b);
-  }, { timeout: 120_000 });
-  const fullShown = () => page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 120_000 });
+  });
+  const fullShown = () => page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`);
 
   /** The bytes of a render the page received. */
   async function bytesOf(res: Response): Promise<Buffer> {
     const key = res.request().postData() ?? '';
-    await page.waitForFunction((k) => (globalThis as unknown as { __renders: Map<string, ArrayBuffer> }).__renders.has(k), key, { timeout: 60_000 });
+    await page.waitForFunction((k) => (globalThis as unknown as { __renders: Map<string, ArrayBuffer> }).__renders.has(k), key);
     const b64 = await page.evaluate((k) => {
       const bytes = new Uint8Array((globalThis as unknown as { __renders: Map<string, ArrayBuffer> }).__renders.get(k)!);
       let s = '';
@@ -198,8 +198,8 @@ describe('composite workbench controls, end to end', { timeout: 900_000 }, () =>
         if (t && window.__jobTexts.at(-1) !== t) window.__jobTexts.push(t);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     })()`);
-    const submitted = page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel?async=true'), { timeout: 60_000 });
-    const events = page.waitForRequest((r) => /\/api\/jobs\/[^/]+\/events$/.test(r.url()), { timeout: 60_000 });
+    const submitted = page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel?async=true'));
+    const events = page.waitForRequest((r) => /\/api\/jobs\/[^/]+\/events$/.test(r.url()));
     await page.getByRole('button', { name: 'Generate composite' }).click();
     const accepted = await submitted;
     assert.equal(accepted.status(), 202);
@@ -207,7 +207,7 @@ describe('composite workbench controls, end to end', { timeout: 900_000 }, () =>
     assert.deepEqual(bodyOf(accepted), last.body, 'the job renders the settings of the last full resolution');
     assert.ok((await events).url().endsWith(job.events_url));
     const out = page.getByTestId('generated-image');
-    await out.waitFor({ timeout: 120_000 });
+    await out.waitFor();
     await page.waitForFunction(`(document.querySelector('[data-testid=generated-image]')?.naturalWidth ?? 0) > 0`);
     const size = (await page.evaluate(`[document.querySelector('[data-testid=generated-image]').naturalWidth, document.querySelector('[data-testid=generated-image]').naturalHeight]`)) as number[];
     assert.deepEqual(size, [W, H]);
@@ -231,14 +231,14 @@ describe('composite workbench controls, end to end', { timeout: 900_000 }, () =>
     const events = /\/api\/jobs\/[^/]+\/events$/;
     await page.route(events, () => undefined);
     try {
-      const submitted = page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel?async=true'), { timeout: 60_000 });
+      const submitted = page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel?async=true'));
       await page.getByRole('button', { name: 'Generate composite' }).click();
       const job = (await (await submitted).json()) as { job_id: string };
       await page.getByTestId('composite-job').waitFor();
-      const cancel = page.waitForRequest((r) => r.url().endsWith(`/api/jobs/${job.job_id}/cancel`) && r.method() === 'POST', { timeout: 30_000 });
+      const cancel = page.waitForRequest((r) => r.url().endsWith(`/api/jobs/${job.job_id}/cancel`) && r.method() === 'POST');
       await page.getByRole('button', { name: 'Cancel', exact: true }).click();
       await cancel;
-      await page.getByRole('alert').filter({ hasText: 'The render job was cancelled.' }).waitFor({ timeout: 30_000 });
+      await page.getByRole('alert').filter({ hasText: 'The render job was cancelled.' }).waitFor();
       assert.equal(await page.getByTestId('composite-job').count(), 0, 'the progress panel is gone');
       assert.ok(await page.getByRole('button', { name: 'Generate composite' }).isEnabled());
       // the job ended cancelled, or had finished before the cancel reached it

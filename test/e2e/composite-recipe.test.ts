@@ -36,7 +36,7 @@ describe('composite recipe in one click, end to end', { timeout: 900_000 }, () =
     });
     await e2e.page.goto(`${e2e.stack.url}/app/#/search?mode=target&target=${encodeURIComponent('NGC 3132')}&run=1`);
     const recipe = e2e.page.getByTestId('recipe').filter({ has: e2e.page.getByText('NIRCAM classic', { exact: true }) });
-    await recipe.waitFor({ timeout: 60_000 });
+    await recipe.waitFor();
     assert.deepEqual(await recipe.locator('.filter-chip').allTextContents(), ['F090W', 'F212N', 'F470N'], 'filters, shortest wavelength first');
     assert.match(await recipe.textContent() ?? '', /NIRCAM/);
     // The cross-instrument recipe names both instruments.
@@ -46,7 +46,7 @@ describe('composite recipe in one click, end to end', { timeout: 900_000 }, () =
 
     await recipe.getByRole('button', { name: 'Build composite: NIRCAM classic' }).click();
     // Progress of a download while it runs, the held observation left alone.
-    await e2e.page.waitForFunction(`[...document.querySelectorAll('[role=progressbar]')].some((b) => /download jw02733-o001_t001_nircam/.test(b.getAttribute('aria-label')) && Number(b.getAttribute('aria-valuenow')) > 0)`, undefined, { timeout: 60_000 });
+    await e2e.page.waitForFunction(`[...document.querySelectorAll('[role=progressbar]')].some((b) => /download jw02733-o001_t001_nircam/.test(b.getAttribute('aria-label')) && Number(b.getAttribute('aria-valuenow')) > 0)`);
     const held = e2e.page.getByTestId('recipe-build').locator('li', { hasText: HELD });
     assert.equal(await held.getByTestId('build-state').textContent(), 'in library');
     await e2e.page.screenshot({ path: join(screenshotsDir(), 'composite-recipe.png') });
@@ -55,10 +55,10 @@ describe('composite recipe in one click, end to end', { timeout: 900_000 }, () =
     const full = e2e.page.waitForResponse((r) => {
       if (!r.url().endsWith('/composite/generate-nchannel') || r.status() !== 200) return false;
       return (JSON.parse(r.request().postData() ?? '{}') as { width?: number }).width === 1000;
-    }, { timeout: 120_000 });
-    await e2e.page.waitForURL(/#\/composite\?/, { timeout: 60_000 });
+    });
+    await e2e.page.waitForURL(/#\/composite\?/);
     const body = JSON.parse((await full).request().postData()!) as { channels: Array<{ label: string; file_paths: string[]; color: { rgb: number[] } }>; feather_strength: number | null };
-    await e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 60_000 });
+    await e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`);
 
     assert.deepEqual(starts.map((s) => s.obs_id).sort(), [...MISSING].sort(), 'only the missing observations are downloaded');
     assert.ok(starts.every((s) => JSON.stringify(s.subgroup) === '["I2D"]'), `their i2d products: ${JSON.stringify(starts)}`);

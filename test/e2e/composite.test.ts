@@ -23,7 +23,7 @@ describe('composite workbench, end to end', { timeout: 900_000 }, () => {
     if (!r.url().endsWith('/composite/generate-nchannel') || r.status() !== 200) return false;
     const body = JSON.parse(r.request().postData() ?? '{}') as { width?: number; channels: Array<{ color: unknown }> };
     return body.width === 1000 && also(body);
-  }, { timeout: 90_000 });
+  });
   /** The picture's size before placement, from the render's X-Composite-Picture-Size. */
   const pictureOf = (r: { headers(): Record<string, string> }) => {
     const [w, h] = (r.headers()['x-composite-picture-size'] ?? '').split(',').map(Number);
@@ -35,7 +35,7 @@ describe('composite workbench, end to end', { timeout: 900_000 }, () => {
     const pl = placement(pic.w, pic.h, { width: 1000, height: 1000, zoom: v.zoom, centerX: v.cx, centerY: v.cy });
     return { x: (px * pl.sw - pl.offX) / 1000, y: (py * pl.sh - pl.offY) / 1000 };
   };
-  const fullShown = () => e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
+  const fullShown = () => e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`);
 
   it('previews at low resolution, then full resolution, with the quality score; colour, luminance, rotate and pan by dragging re-render from the cache', async () => {
     const renders: Array<{ width: number; cache: string | null; body: Record<string, unknown> }> = [];
@@ -50,8 +50,8 @@ describe('composite workbench, end to end', { timeout: 900_000 }, () => {
       await select.locator('option').first().waitFor({ state: 'attached' });
       await select.selectOption([`mast/jw02733-o001_t001_nircam_clear-${f}/jw02733-o001_t001_nircam_clear-${f}_i2d.fits`]);
     }
-    await e2e.page.getByTestId('composite-preview').waitFor({ timeout: 60_000 });
-    await e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
+    await e2e.page.getByTestId('composite-preview').waitFor();
+    await e2e.page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`);
     const quality = await e2e.page.getByTestId('quality-score').textContent();
     const score = Number(/quality ([\d.]+) \/ 5/.exec(quality ?? '')?.[1]);
     assert.ok(score >= 1 && score <= 5, `quality score shown: ${quality}`);
@@ -118,7 +118,7 @@ describe('composite workbench, end to end', { timeout: 900_000 }, () => {
     e2e.page.on('request', onRequest);
     try {
       // leaving automatic starts from the engine's automatic tone of the channel
-      const analysis = e2e.page.waitForResponse((r) => r.url().endsWith('/composite/analyze-channels') && r.status() === 200, { timeout: 60_000 });
+      const analysis = e2e.page.waitForResponse((r) => r.url().endsWith('/composite/analyze-channels') && r.status() === 200);
       let full = nextFull((b) => (b.channels[0] as Record<string, unknown>).stretch === 'asinh');
       await e2e.page.locator('#ch0-stretch').selectOption('asinh');
       const suggested = ((await (await analysis).json()) as { channels: Array<{ params: { black_point: number; gamma: number } }> }).channels[0]!.params;
@@ -136,7 +136,7 @@ describe('composite workbench, end to end', { timeout: 900_000 }, () => {
       full = nextFull();
       // nothing renders now, so the first preview answered from here on is of a held value
       const preview = e2e.page.waitForResponse((r) => r.url().endsWith('/composite/generate-nchannel') && r.status() === 200
-        && (JSON.parse(r.request().postData() ?? '{}') as { width?: number }).width === 360, { timeout: 60_000 });
+        && (JSON.parse(r.request().postData() ?? '{}') as { width?: number }).width === 360);
       // from the right end (1.0) towards the middle of the range, held
       await e2e.page.mouse.move(box.x + box.width - 4, y);
       await e2e.page.mouse.down();
@@ -168,7 +168,7 @@ describe('composite workbench, end to end', { timeout: 900_000 }, () => {
     // the unrotated picture on screen before the box is framed (drags follow the picture shown)
     const shownPic = pictureOf(await reset);
     const fill = fillOf(1000, 1000, shownPic.w, shownPic.h);
-    await e2e.page.waitForFunction(`document.querySelector('[data-testid=composite-preview]')?.dataset.fill === '${fill.x.toFixed(4)},${fill.y.toFixed(4)}'`, undefined, { timeout: 30_000 });
+    await e2e.page.waitForFunction(`document.querySelector('[data-testid=composite-preview]')?.dataset.fill === '${fill.x.toFixed(4)},${fill.y.toFixed(4)}'`);
     await fullShown();
     await e2e.page.getByTestId('composite-preview').scrollIntoViewIfNeeded();
     const box = (await e2e.page.getByTestId('composite-preview').boundingBox())!;

@@ -82,6 +82,45 @@ export async function launchChromium(): Promise<import('playwright-core').Browse
   });
 }
 
+/**
+ * How long a browser test waits for a condition (an element, a function of the page, a response,
+ * a URL) before it fails: the suite's convention for waits (README, Tests, sessions 16-17). A wait
+ * takes a second on a quiet machine and has taken 30 s and more at load 18 on 2 cores; a hang still
+ * fails, after 300 s, naming what it waited for. The describe blocks' own bounds are 15 min.
+ */
+export const WAIT_MS = 300_000;
+
+/** `what` as one short line for an error message. */
+function described(what: unknown): string {
+  const text = (typeof what === 'string' ? what : String(what)).replace(/\s+/g, ' ').trim();
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}
+
+/**
+ * A page of `browser` whose waits and actions default to WAIT_MS (Playwright's own default is
+ * 30 s; a test passes no `timeout` of its own). waitForFunction, waitForResponse, waitForRequest
+ * and waitForURL that fail say what they waited for (Playwright's message names only the method;
+ * a locator's wait names its locator itself).
+ */
+export async function openPage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
+  const page = await browser.newPage(options);
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
+  for (const method of ['waitForFunction', 'waitForResponse', 'waitForRequest', 'waitForURL'] as const) {
+    const original = (page[method] as (...args: unknown[]) => Promise<unknown>).bind(page);
+    const annotated = async (...args: unknown[]): Promise<unknown> => {
+      try {
+        return await original(...args);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        throw new Error(`${method} for ${described(args[0])}: ${message}`, { cause: err });
+      }
+    };
+    Object.defineProperty(page, method, { value: annotated, configurable: true, writable: true });
+  }
+  return page;
+}
+
 /** A stack with a Chromium page on it; its fields are set once the describe block's `before` has run. */
 export interface BrowserStack {
   readonly stack: Stack;
@@ -103,7 +142,7 @@ export function browserStack(pageOptions: BrowserContextOptions, prepare: (stack
     opened.stack = await startStack();
     await prepare(opened.stack);
     opened.browser = await launchChromium();
-    opened.page = await opened.browser.newPage(pageOptions);
+    opened.page = await openPage(opened.browser, pageOptions);
   });
   after(async () => {
     await opened.browser?.close();

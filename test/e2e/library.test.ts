@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { screenshotsDir, startStack, type Stack } from './harness.js';
+import { screenshotsDir, openPage, startStack, type Stack } from './harness.js';
 import { writeProduct } from '../library/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,7 +36,7 @@ describe('workbench library with users, end to end', { timeout: 900_000 }, () =>
     await lib.registerCompletedFile({ path: ALICE, source: 'job', jobId: 'job-7', inputIds: [input.dataId], owner: 'alice', awaitThumbnail: true });
     aliceKey = (await stack.engine.ctx.auth.apiKeys.create('alice', 'User', 'browser')).key;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    page = await openPage(browser, { viewport: { width: 1366, height: 900 } });
     await mkdir(screenshotsDir(), { recursive: true });
   });
 
@@ -49,7 +49,7 @@ describe('workbench library with users, end to end', { timeout: 900_000 }, () =>
 
   it('shows the public library before signing in', async () => {
     await page.goto(`${stack.url}/app/#/library`);
-    await page.getByRole('button', { name: 'Public library', pressed: true }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Public library', pressed: true }).waitFor();
     await page.getByTestId('library-record').first().waitFor();
     const cards = await names();
     assert.equal(cards.length, 2, cards.join(' | '));
@@ -69,13 +69,13 @@ describe('workbench library with users, end to end', { timeout: 900_000 }, () =>
     await page.getByText('Signed in as alice').waitFor();
     // My data: alice's job output, with its lineage.
     await page.getByRole('button', { name: 'My data', pressed: true }).waitFor();
-    await page.getByText('made from', { exact: false }).waitFor({ timeout: 30_000 });
+    await page.getByText('made from', { exact: false }).waitFor();
     const cards = await names();
     assert.equal(cards.length, 1, cards.join(' | '));
     assert.match(cards[0]!, /ngc3132_gaussian_filter\.fits/);
     assert.match(cards[0]!, /private/);
     assert.match(cards[0]!, new RegExp(`made from ${OBS}_i2d\\.fits by job job-7`));
-    await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].some((i) => i.complete && i.naturalWidth > 0)`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].some((i) => i.complete && i.naturalWidth > 0)`);
     await page.screenshot({ path: join(screenshotsDir(), 'library-mine.png') });
     assert.deepEqual(unauthorised, [], 'every engine request carries the token');
   });
@@ -83,13 +83,13 @@ describe('workbench library with users, end to end', { timeout: 900_000 }, () =>
   it('filters the public library by level, instrument, filter and target', async () => {
     await page.getByRole('button', { name: 'Public library' }).click();
     await page.getByRole('button', { name: 'Public library', pressed: true }).waitFor();
-    await page.waitForFunction(`document.querySelectorAll('[data-testid=library-record]').length === 2`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`document.querySelectorAll('[data-testid=library-record]').length === 2`);
     await page.getByLabel('Level', { exact: true }).selectOption('L3');
     await page.getByLabel('Instrument', { exact: true }).fill('nircam');
     await page.getByLabel('Filter', { exact: true }).fill('F090W');
     await page.getByLabel('Target', { exact: true }).fill('ngc');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.waitForFunction(`document.querySelectorAll('[data-testid=library-record]').length === 1`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`document.querySelectorAll('[data-testid=library-record]').length === 1`);
     assert.match((await names())[0]!, /_i2d\.fits/);
     await page.getByLabel('Instrument', { exact: true }).fill('MIRI');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -100,9 +100,9 @@ describe('workbench library with users, end to end', { timeout: 900_000 }, () =>
     await page.goto(`${stack.url}/app/`);
     await page.getByLabel('Target name').fill('NGC 3132');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await page.getByRole('link', { name: OBS, exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByRole('link', { name: OBS, exact: true }).waitFor();
     const badge = page.getByRole('link', { name: 'already in your library at L3' });
-    await badge.waitFor({ timeout: 30_000 });
+    await badge.waitFor();
     assert.equal(await badge.count(), 1);
   });
 });

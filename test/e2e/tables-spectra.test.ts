@@ -40,7 +40,7 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 900_0
   const range = () => e2e.page.getByTestId('table-range').textContent();
   const grid = () => e2e.page.locator('table').last();
   const firstCell = () => grid().locator('tbody tr').first().locator('td').first().textContent();
-  const waitRange = (re: RegExp) => e2e.page.waitForFunction(`${re.toString()}.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`, undefined, { timeout: 30_000 });
+  const waitRange = (re: RegExp) => e2e.page.waitForFunction(`${re.toString()}.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`);
 
   it('pages through a table on the server: Next and Previous rows, the range and the rows follow', async () => {
     await e2e.page.goto(`${e2e.stack.url}/app/#/viewer?file=${encodeURIComponent(X1D)}`);
@@ -63,11 +63,11 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 900_0
     // Sorted descending by the server, the second page holds rows 150..51 of the table.
     const header = e2e.page.getByTitle('Sort by WAVELENGTH');
     await header.click();
-    await e2e.page.locator('th[aria-sort=ascending]').waitFor({ timeout: 30_000 });
+    await e2e.page.locator('th[aria-sort=ascending]').waitFor();
     await waitRange(/^rows 1–100 of 250$/);
     await header.click();
-    await e2e.page.locator('th[aria-sort=descending]').waitFor({ timeout: 30_000 });
-    await e2e.page.waitForFunction(`[...document.querySelectorAll('table')].pop()?.querySelector('tbody tr td')?.textContent?.startsWith('5.39')`, undefined, { timeout: 30_000 });
+    await e2e.page.locator('th[aria-sort=descending]').waitFor();
+    await e2e.page.waitForFunction(`[...document.querySelectorAll('table')].pop()?.querySelector('tbody tr td')?.textContent?.startsWith('5.39')`);
     await next.click();
     await waitRange(/^rows 101–200 of 250$/);
     assert.ok(Math.abs(Number(await firstCell()) - WAVELENGTH[149]!) < 1e-9, `descending, row 101 is table row 150: ${await firstCell()}`);
@@ -84,8 +84,8 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 900_0
 
   it('zooms the spectrum plot on a drag across it, resets on a double-click; converts the flux unit', async () => {
     const plot = e2e.page.getByRole('img', { name: 'Spectrum plot' });
-    await plot.waitFor({ timeout: 30_000 });
-    await e2e.page.waitForFunction(`document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax !== undefined`, undefined, { timeout: 30_000 });
+    await plot.waitFor();
+    await e2e.page.waitForFunction(`document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax !== undefined`);
     const scale = async () => e2e.page.evaluate(`['xMin', 'xMax'].map((k) => Number(document.querySelector('[aria-label="Spectrum plot"]').dataset[k]))`) as Promise<[number, number]>;
     const [lo0, hi0] = await scale();
     assert.ok(lo0! <= 2.9 && hi0! >= WAVELENGTH[N - 1]!, `whole spectrum in view: ${lo0}..${hi0}`);
@@ -97,13 +97,13 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 900_0
     await e2e.page.mouse.down();
     await e2e.page.mouse.move(box.x + box.width * 0.5, y, { steps: 5 });
     await e2e.page.mouse.up();
-    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax) < ${hi0}`, undefined, { timeout: 30_000 });
+    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax) < ${hi0}`);
     const [lo1, hi1] = await scale();
     const span0 = hi0! - lo0!;
     // the dragged quarter of the plot: from about a quarter to about half of the range
     assert.ok(Math.abs(lo1! - (lo0! + span0 * 0.25)) < span0 * 0.05 && Math.abs(hi1! - (lo0! + span0 * 0.5)) < span0 * 0.05, `zoomed to ${lo1}..${hi1} of ${lo0}..${hi0}`);
     await over.dblclick();
-    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax) >= ${WAVELENGTH[N - 1]}`, undefined, { timeout: 30_000 });
+    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.xMax) >= ${WAVELENGTH[N - 1]}`);
 
     // Another flux unit: the engine converts (AB magnitudes of the Jy fluxes; astropy's AB zero point
     // is 48.6 mag below 1 erg/s/cm2/Hz, 3630.78 Jy, so m = -2.5 log10(f / Jy) + 8.9) and the plot follows.
@@ -113,7 +113,7 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 900_0
     assert.equal(body.columns.find((c) => c.name === 'FLUX')?.unit, 'ABmag');
     assert.ok(Math.abs(body.data.FLUX[0]! - (-2.5 * Math.log10(FLUX[0]!) + 8.9)) < 1e-6, `AB magnitude of ${FLUX[0]} Jy: ${body.data.FLUX[0]}`);
     // the y axis now spans magnitudes (about 15.6 and fainter) where it spanned fluxes below 0.01 Jy
-    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.yMax) > 10`, undefined, { timeout: 30_000 })
+    await e2e.page.waitForFunction(`Number(document.querySelector('[aria-label="Spectrum plot"]')?.dataset.yMax) > 10`)
       .catch(async (err) => {
         throw new Error(`plot scales: ${await e2e.page.evaluate(`JSON.stringify(document.querySelector('[aria-label="Spectrum plot"]')?.dataset)`)} ${err}`);
       });
@@ -121,8 +121,8 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 900_0
 
   it("plots a cube pixel's spectrum when the pixel is clicked", async () => {
     await e2e.page.goto(`${e2e.stack.url}/app/#/viewer?file=${encodeURIComponent(CUBE)}&grid=0`);
-    await e2e.page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
-    await e2e.page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).has('zoom')`, undefined, { timeout: 30_000 });
+    await e2e.page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`);
+    await e2e.page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).has('zoom')`);
     await e2e.page.evaluate('window.scrollTo(0, 0)');
     const box = (await e2e.page.getByTestId('tile-canvas').boundingBox())!;
     const p = new URLSearchParams((await e2e.page.evaluate('location.hash') as string).split('?')[1]);
@@ -134,7 +134,7 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 900_0
     const q = new URL(res.url()).searchParams;
     assert.deepEqual([Number(q.get('x')), Number(q.get('y'))], [px, py], 'the clicked pixel is asked for');
     const spectrum = e2e.page.getByTestId('pixel-spectrum');
-    await spectrum.waitFor({ timeout: 30_000 });
+    await spectrum.waitFor();
     assert.match((await spectrum.textContent()) ?? '', new RegExp(`Spectrum of pixel x=${px + 1}, y=${py + 1}`));
     // the values shown are the cube's at that pixel (as /analysis/cube-spectrum sums one pixel; the empty slice null)
     const shown = ((await res.json()) as { values: Array<number | null> }).values;
@@ -155,7 +155,7 @@ describe('table grid and spectra in the workbench, end to end', { timeout: 900_0
     await e2e.page.getByLabel(/^Catalogue/).fill(`${DIR}/pixels_cat.ecsv`);
     await e2e.page.getByRole('button', { name: 'Show catalogue' }).click();
     const marker = '[data-overlay^="pixels_cat.ecsv"] [data-testid=overlay-marker]';
-    await e2e.page.locator(marker).first().waitFor({ timeout: 30_000 });
+    await e2e.page.locator(marker).first().waitFor();
     const got = (await e2e.page.evaluate(`[...document.querySelectorAll('${marker}')].map((c) => [Number(c.dataset.x), Number(c.dataset.y)])`)) as Array<[number, number]>;
     assert.deepEqual(got, rows.map(([, x, y]) => [x, y]));
     assert.match((await e2e.page.getByTestId('overlay-item').first().textContent()) ?? '', /3 markers/);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
 import { encodeBinTable } from '../../src/fits/table/index.js';
-import { screenshotsDir, launchChromium, startStack, type Stack } from './harness.js';
+import { screenshotsDir, launchChromium, openPage, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const W = 600;
@@ -88,9 +88,9 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
     ], { extname: 'CAT' });
     await writeFile(join(stack.dataDir, DIR, 'sources.fits'), await encodeFits([{ axes: [] }, { type: 'table', ...fitsCat }]));
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+    page = await openPage(browser, { viewport: { width: 1366, height: 900 }, acceptDownloads: true });
     await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent(IMAGE)}&grid=0`);
-    await page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
+    await page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`);
   });
 
   after(async () => {
@@ -104,9 +104,9 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
   const nearest = (p: [number, number], list: Array<[number, number]>) => Math.min(...list.map((q) => Math.hypot(p[0] - q[0], p[1] - q[1])));
 
   it("draws the observation's _cat.ecsv at its sources through the rotated WCS", async () => {
-    await page.waitForFunction(`(document.getElementById('overlay-table')?.value ?? '').endsWith('_cat.ecsv')`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`(document.getElementById('overlay-table')?.value ?? '').endsWith('_cat.ecsv')`);
     await page.getByRole('button', { name: 'Show catalogue' }).click();
-    await page.locator('[data-testid=overlay-marker]').first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=overlay-marker]').first().waitFor();
     const got = await markers('jw09999');
     assert.equal(got.length, STARS.length);
     for (const s of STARS) assert.ok(nearest(s, got) < 1e-4, `a marker at (${s.join(', ')}): ${JSON.stringify(got)}`);
@@ -116,7 +116,7 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
   it('draws a FITS table with RA/DEC columns as markers', async () => {
     await page.getByLabel(/^Catalogue/).fill(`${DIR}/sources.fits`);
     await page.getByRole('button', { name: 'Show catalogue' }).click();
-    await page.locator('[data-overlay^="sources.fits"] [data-testid=overlay-marker]').first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-overlay^="sources.fits"] [data-testid=overlay-marker]').first().waitFor();
     const got = await markers('sources.fits');
     assert.equal(got.length, 3);
     for (const s of STARS.slice(0, 3)) assert.ok(nearest(s, got) < 1e-4, `a marker at (${s.join(', ')}): ${JSON.stringify(got)}`);
@@ -124,7 +124,7 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
 
   it('marks the stars found by find_stars', async () => {
     await page.getByRole('button', { name: 'Find stars' }).click();
-    await page.locator('[data-overlay^=find_stars] [data-testid=overlay-marker]').first().waitFor({ timeout: 60_000 });
+    await page.locator('[data-overlay^=find_stars] [data-testid=overlay-marker]').first().waitFor();
     const got = await markers('find_stars');
     assert.equal(got.length, STARS.length, JSON.stringify(got));
     for (const s of STARS) assert.ok(nearest(s, got) < 0.2, `a star found near (${s.join(', ')}): ${JSON.stringify(got)}`);
@@ -133,7 +133,7 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
   it("draws another file's footprint at its pixel edges", async () => {
     await page.getByLabel('Footprints of other files').selectOption([OTHER]);
     await page.getByRole('button', { name: 'Show footprints' }).click();
-    await page.locator('[data-overlay^=footprints] path').first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-overlay^=footprints] path').first().waitFor();
     const [pts] = await outlines('footprints');
     const want: Array<[number, number]> = [[149.5, 79.5], [349.5, 79.5], [349.5, 179.5], [149.5, 179.5]];
     assert.equal(pts!.length, 4);
@@ -145,7 +145,7 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
     const reg = ['# Region file format: DS9 version 4.1', 'fk5',
       `circle(${ra},${dec},2") # text={star 2}`, `box(${ra},${dec},8",2",0)`, 'image', 'ellipse(121.3,91.6,6,3,0)', 'polygon(10,10,40,10,40,30)'].join('\n');
     await page.getByLabel('Load DS9 regions').setInputFiles({ name: 'stars.reg', mimeType: 'text/plain', buffer: Buffer.from(reg) });
-    await page.locator('[data-overlay="stars.reg"] path').nth(3).waitFor({ timeout: 30_000 });
+    await page.locator('[data-overlay="stars.reg"] path').nth(3).waitFor();
     const [circle, box, ellipse, polygon] = await outlines('stars.reg');
     const [sx, sy] = STARS[1]!;
     // 2" = 10 pixels of 0.2", whatever the rotation.
@@ -181,7 +181,7 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
     const [sx, sy] = STARS[1]!;
     await page.mouse.click(box.x + Math.floor(box.width / 2) + 0.5 + (sx - cx!) * zoom!, box.y + Math.floor(box.height / 2) + 0.5 - (sy - cy!) * zoom!);
     const table = page.getByTestId('photometry-result');
-    await table.waitFor({ timeout: 60_000 }).catch(async (err) => {
+    await table.waitFor().catch(async (err) => {
       throw new Error(`no photometry: ${await page.locator('[role=alert]').allTextContents()} ${err}`);
     });
     const sum = Number(await table.locator('tr', { has: page.locator('th', { hasText: /^aperture_sum_bkgsub|^residual/ }) }).first().locator('td').textContent());
@@ -229,7 +229,7 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
     await writeFile(join(stack.dataDir, DIR, 'ring.reg'), ['# Region file format: DS9 version 4.1', 'image', 'circle(301,201,20) # text={ring}', ''].join('\n'));
     await page.getByLabel(/^Region file on the engine/).fill(`${DIR}/ring.reg`);
     await page.getByRole('button', { name: 'Show regions' }).click();
-    await page.locator('[data-overlay="ring.reg"] path').first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-overlay="ring.reg"] path').first().waitFor();
     // DS9's circle(301,201,20) about 0-based (300, 200), as a polygon of points near the circle.
     for (const p of (await outlines('ring.reg'))[0]!) assert.ok(Math.abs(Math.hypot(p[0] - 300, p[1] - 200) - 20) < 0.05, `ring point ${p.join(', ')}`);
     assert.equal((await ov()).at(-1), `reg:${DIR}/ring.reg`);
@@ -253,10 +253,10 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
         stars: n('[data-overlay^="find_stars"] [data-testid=overlay-marker]'), footprint: n('[data-overlay^="footprints"] path'), ring: n('[data-overlay="ring.reg"] path'),
         items: n('[data-testid=overlay-item]') };
       return Object.entries(${JSON.stringify(want)}).every(([k, v]) => got[k] === v);
-    })()`, undefined, { timeout: 90_000 });
+    })()`);
 
     await page.reload();
-    await page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
+    await page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`);
     // A hidden overlay draws no marker: wait for its list item as well (it loads last at times).
     await settled({ catalogue: STARS.length, fits: 3, stars: 0, footprint: 1, ring: 1, items: 5 });
     assert.deepEqual(await drawn(), { catalogue: STARS.length, fits: 3, stars: 0, footprint: 1, ring: 1, local: 0, items: 5 }, 'restored from the URL, find_stars hidden; the local file is not');
@@ -273,14 +273,14 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
   });
 
   it('on a phone: a tap reads out the pixel and two fingers pinch-zoom', async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = await openPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       await phone.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent(IMAGE)}&grid=0`);
-      await phone.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
+      await phone.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`);
       await phone.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).has('zoom')`);
       const box = (await phone.getByTestId('tile-canvas').boundingBox())!;
       await phone.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
-      await phone.waitForFunction(`/value=[\\d.]+ MJy\\/sr/.test(document.querySelector('[data-testid=cursor-readout]')?.textContent ?? '')`, undefined, { timeout: 30_000 });
+      await phone.waitForFunction(`/value=[\\d.]+ MJy\\/sr/.test(document.querySelector('[data-testid=cursor-readout]')?.textContent ?? '')`);
       const zoom0 = Number(new URLSearchParams((await phone.evaluate('location.hash') as string).split('?')[1]).get('zoom'));
       const cdp = await phone.context().newCDPSession(phone);
       const mid = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
@@ -290,7 +290,7 @@ describe('viewer overlays and tools, end to end', { timeout: 900_000 }, () => {
       await touch('touchStart', 30);
       for (let d = 40; d <= 120; d += 10) await touch('touchMove', d);
       await touch('touchEnd', 0);
-      await phone.waitForFunction(`Number(new URLSearchParams(location.hash.split('?')[1]).get('zoom')) > ${zoom0 * 2}`, undefined, { timeout: 30_000 });
+      await phone.waitForFunction(`Number(new URLSearchParams(location.hash.split('?')[1]).get('zoom')) > ${zoom0 * 2}`);
     } finally {
       await phone.close();
     }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { encodeFits } from '../../src/fits/index.js';
-import { launchChromium, startStack, type Stack } from './harness.js';
+import { launchChromium, openPage, startStack, type Stack } from './harness.js';
 import { mulberry32 as rng } from '../helpers/prng.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,7 +44,7 @@ describe('full-resolution viewer, end to end', { timeout: 900_000 }, () => {
     ];
     await writeFile(join(stack.dataDir, 'big.fits'), await encodeFits([{ axes: [], cards: [] }, { axes: [N, N], data, extname: 'SCI', cards }]));
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    page = await openPage(browser, { viewport: { width: 1366, height: 900 } });
   });
 
   after(async () => {
@@ -52,7 +52,7 @@ describe('full-resolution viewer, end to end', { timeout: 900_000 }, () => {
     await stack?.close();
   });
 
-  const ready = () => page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
+  const ready = () => page.waitForFunction(`document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`);
   const level = async () => Number(await page.getByTestId('tile-canvas').getAttribute('data-level'));
   const urlParams = async () => new URLSearchParams((await page.evaluate('location.hash') as string).split('?')[1] ?? '');
 
@@ -71,7 +71,7 @@ describe('full-resolution viewer, end to end', { timeout: 900_000 }, () => {
       const got = { x: Number(d.x), y: Number(d.y), value: d.value };
       if (n && (Math.abs(got.x - n.x) > n.tol || Math.abs(got.y - n.y) > n.tol)) return false;
       return got;
-    })()`, undefined, { timeout: 30_000 }).catch(async (err) => {
+    })()`).catch(async (err) => {
       throw new Error(`no read-out at (${sx}, ${sy}): ${await page.getByTestId('cursor-readout').textContent()}: ${err}`);
     });
     return (await handle.jsonValue()) as { x: number; y: number; value: string };
@@ -81,7 +81,7 @@ describe('full-resolution viewer, end to end', { timeout: 900_000 }, () => {
     await page.goto(`${stack.url}/app/#/viewer?file=big.fits`);
     await ready();
     assert.ok((await level()) >= 2, 'a fitted 4000 px image is drawn from a coarse level');
-    await page.locator('[data-testid=sky-grid] path').first().waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=sky-grid] path').first().waitFor();
     assert.ok((await page.locator('[data-testid=sky-grid] text').count()) >= 3, 'grid lines are labelled');
     await page.getByTestId('compass').waitFor();
     assert.match((await page.getByTestId('scale-bar').textContent()) ?? '', /[″′]/);
@@ -95,7 +95,7 @@ describe('full-resolution viewer, end to end', { timeout: 900_000 }, () => {
     await ready();
     // The first frames use limits from the coarsest tile (area-averaged: a narrow range in which the
     // native noise saturates too); the plane's zscale (0.57-2.98 here) follows.
-    await page.waitForSelector('[data-testid=viewer][data-limits=final]', { timeout: 60_000 });
+    await page.waitForSelector('[data-testid=viewer][data-limits=final]');
     assert.equal(await level(), 0);
     assert.match((await page.getByTestId('zoom-level').textContent()) ?? '', /Zoom 100%/);
     const canvas = page.getByTestId('tile-canvas');

@@ -12,7 +12,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { screenshotsDir, launchChromium, startStack, type Stack } from './harness.js';
+import { screenshotsDir, launchChromium, openPage, startStack, type Stack } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = screenshotsDir();
@@ -29,7 +29,7 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     // Slow the fake's downloads so progress can be watched and paused.
     stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 150_000 } });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    page = await openPage(browser, { viewport: { width: 1366, height: 900 } });
     await mkdir(SHOTS, { recursive: true });
   });
 
@@ -47,11 +47,11 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     await page.getByLabel('Target name').fill('NGC 3132');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     const link = page.getByRole('link', { name: OBS });
-    await link.waitFor({ timeout: 30_000 });
+    await link.waitFor();
     const caption = await page.locator('caption').first().textContent();
     assert.match(caption ?? '', /\d+ observations?/);
     // MAST's preview JPEGs (through their HTTPS form) are shown beside each observation.
-    await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].some((i) => i.complete && i.naturalWidth > 0)`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`[...document.querySelectorAll('img.thumb')].some((i) => i.complete && i.naturalWidth > 0)`);
     await shot('search');
   });
 
@@ -65,15 +65,15 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     await page.getByRole('link', { name: OBS }).click();
     await page.getByRole('heading', { name: `Observation ${OBS}` }).waitFor();
     await page.goBack();
-    await page.getByRole('link', { name: OBS }).waitFor({ timeout: 30_000 });
+    await page.getByRole('link', { name: OBS }).waitFor();
     assert.equal(await page.locator('caption').first().textContent(), caption);
     assert.equal(await page.getByLabel('Target name').inputValue(), 'NGC 3132');
     assert.deepEqual(searches, [], 'the results come back from this tab, not from a new search');
     // A shared link runs the search it names.
-    const other = await browser.newPage();
+    const other = await openPage(browser);
     try {
       await other.goto(`${stack.url}/app/#/search?mode=target&target=${encodeURIComponent('NGC 3132')}&run=1`);
-      await other.getByRole('link', { name: OBS }).waitFor({ timeout: 30_000 });
+      await other.getByRole('link', { name: OBS }).waitFor();
       assert.equal(await other.locator('caption').first().textContent(), caption);
     } finally {
       await other.close();
@@ -91,18 +91,18 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     const job = page.locator('article[data-job-id]').first();
     await job.waitFor();
     // Only the ticked product is downloaded.
-    await job.getByText('of 1 files').waitFor({ timeout: 30_000 });
+    await job.getByText('of 1 files').waitFor();
     const bar = job.getByRole('progressbar').first();
     const first = Number(await bar.getAttribute('aria-valuenow'));
-    await page.waitForFunction(`Number(document.querySelector('article[data-job-id] [role=progressbar]')?.getAttribute('aria-valuenow')) > ${first}`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`Number(document.querySelector('article[data-job-id] [role=progressbar]')?.getAttribute('aria-valuenow')) > ${first}`);
     await job.getByRole('button', { name: 'Pause' }).click();
-    await job.getByTestId('job-stage').filter({ hasText: 'paused' }).waitFor({ timeout: 15_000 });
+    await job.getByTestId('job-stage').filter({ hasText: 'paused' }).waitFor();
     const pausedAt = Number(await bar.getAttribute('aria-valuenow'));
     assert.ok(pausedAt < 100, 'paused before the end');
     await shot('downloads');
     stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 20_000_000 } });
     await job.getByRole('button', { name: 'Resume' }).click();
-    await job.getByTestId('job-stage').filter({ hasText: 'complete' }).waitFor({ timeout: 60_000 });
+    await job.getByTestId('job-stage').filter({ hasText: 'complete' }).waitFor();
     assert.equal(Number(await bar.getAttribute('aria-valuenow')), 100);
   });
 
@@ -111,7 +111,7 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     const canvas = page.getByTestId('tile-canvas');
     await canvas.waitFor();
     const ready = `document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`;
-    await page.waitForFunction(ready, undefined, { timeout: 60_000 });
+    await page.waitForFunction(ready);
     await page.waitForTimeout(300);
     const before = await canvas.screenshot();
     await page.getByLabel('Stretch', { exact: true }).selectOption('log');
@@ -148,7 +148,7 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     await page.mouse.up();
     await page.getByRole('button', { name: 'Measure' }).click();
     const table = page.getByTestId('region-stats');
-    await table.waitFor({ timeout: 30_000 });
+    await table.waitFor();
     const text = (await table.textContent()) ?? '';
     assert.match(text, /pixel_count/);
     assert.match(text, /mean/);
@@ -173,12 +173,12 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     }
     await page.getByRole('button', { name: 'Generate composite' }).click();
     const out = page.getByTestId('generated-image');
-    await out.waitFor({ timeout: 60_000 });
+    await out.waitFor();
     await page.waitForFunction(`(document.querySelector('[data-testid=generated-image]')?.naturalWidth ?? 0) > 0`);
     const dims = (await page.evaluate(`[document.querySelector('[data-testid=generated-image]').naturalWidth, document.querySelector('[data-testid=generated-image]').naturalHeight]`)) as number[];
     assert.ok(Math.max(dims[0] ?? 0, dims[1] ?? 0) > 100, `composite size ${dims.join('x')}`);
     // the page as it is used: controls beside the live preview, rendered at full resolution
-    await page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`, undefined, { timeout: 90_000 });
+    await page.waitForFunction(`/Full resolution/.test(document.querySelector('[data-testid=preview-state]')?.textContent ?? '')`);
     await page.evaluate('window.scrollTo(0, 0)');
     await shot('composite');
   });
@@ -189,11 +189,11 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     await select.locator('option').first().waitFor({ state: 'attached' });
     await select.selectOption(['f187n', 'f212n'].map((f) => `mast/jw02733-o001_t001_nircam_clear-${f}/jw02733-o001_t001_nircam_clear-${f}_i2d.fits`));
     await page.getByRole('button', { name: 'Show footprints' }).click();
-    await page.getByRole('img', { name: /Footprints of the chosen files/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('img', { name: /Footprints of the chosen files/ }).waitFor();
     assert.equal(await page.locator('svg polygon').count(), 2);
     await page.getByRole('button', { name: 'Generate mosaic' }).click();
     const out = page.getByTestId('generated-image');
-    await out.waitFor({ timeout: 60_000 });
+    await out.waitFor();
     await page.waitForFunction(`(document.querySelector('[data-testid=generated-image]')?.naturalWidth ?? 0) > 0`);
     await shot('mosaic');
   });
@@ -209,12 +209,12 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     }
     await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent('mast/jw01039-o004_t001_miri_ch3-long/jw01039-o004_t001_miri_ch3-long_s3d.fits')}`);
     const slider = page.locator('#slice');
-    await slider.waitFor({ timeout: 30_000 });
+    await slider.waitFor();
     const label = page.locator('label[for=slice]');
     await page.waitForFunction(`/Wavelength slice \\d+ of \\d+ \\([\\d.e+-]+ um\\)/.test(document.querySelector('label[for=slice]')?.textContent ?? '')`);
     await slider.fill('3');
     // The canvas says which slice its "ready" is about: the previous slice stays ready until the new one is asked for.
-    await page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).get('slice') === '3' && document.querySelector('[data-testid=tile-canvas]')?.dataset.slice === '3' && document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`, undefined, { timeout: 60_000 });
+    await page.waitForFunction(`new URLSearchParams(location.hash.split('?')[1]).get('slice') === '3' && document.querySelector('[data-testid=tile-canvas]')?.dataset.slice === '3' && document.querySelector('[data-testid=tile-canvas]')?.dataset.ready === 'true'`);
     assert.match((await label.textContent()) ?? '', /slice 4 of/);
     await shot('cube');
     // A rectangle measured on the cube also gives its mean spectrum against wavelength.
@@ -227,50 +227,50 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
     await page.mouse.move(cubeBox.x + cubeBox.width / 2 + 20, cubeBox.y + cubeBox.height / 2 + 20, { steps: 5 });
     await page.mouse.up();
     await page.getByRole('button', { name: 'Measure' }).click();
-    await page.getByTestId('region-stats').waitFor({ timeout: 30_000 });
+    await page.getByTestId('region-stats').waitFor();
     await page.getByRole('tab', { name: 'Spectrum' }).click();
     const regionSpectrum = page.getByTestId('region-spectrum');
-    await regionSpectrum.waitFor({ timeout: 30_000 });
+    await regionSpectrum.waitFor();
     assert.match((await regionSpectrum.textContent()) ?? '', /Mean spectrum of x=\d+–\d+, y=\d+–\d+ .*wavelength in um/);
 
     await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent('mast/jw01039-o004_t001_miri_ch3-long/jw01039-o004_t001_miri_ch3-long_x1d.fits')}`);
-    await page.getByRole('img', { name: 'Spectrum plot' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('img', { name: 'Spectrum plot' }).waitFor();
     assert.ok((await page.locator('table').last().locator('tbody tr').count()) > 0, 'spectrum rows shown');
     // the spectrum in another unit: the plot asks the engine to convert
     const converted = page.waitForResponse((r) => r.url().includes('/analysis/spectral-data') && r.url().includes('wavelength_unit=nm') && r.status() === 200);
     await page.getByLabel('Wavelength unit').selectOption('nm');
     await converted;
-    await page.getByRole('img', { name: 'Spectrum plot' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('img', { name: 'Spectrum plot' }).waitFor();
     // the grid sorts on the server: a header click sorts ascending, a second one descending
     const header = page.getByTitle('Sort by WAVELENGTH');
     await header.click();
-    await page.locator('th[aria-sort=ascending]').waitFor({ timeout: 30_000 });
+    await page.locator('th[aria-sort=ascending]').waitFor();
     const firstAsc = await page.locator('table').last().locator('tbody tr').first().locator('td').first().textContent();
     await header.click();
-    await page.locator('th[aria-sort=descending]').waitFor({ timeout: 30_000 });
-    await page.waitForFunction(`[...document.querySelectorAll('table')].pop()?.querySelector('tbody tr td')?.textContent !== ${JSON.stringify(firstAsc)}`, undefined, { timeout: 30_000 });
+    await page.locator('th[aria-sort=descending]').waitFor();
+    await page.waitForFunction(`[...document.querySelectorAll('table')].pop()?.querySelector('tbody tr td')?.textContent !== ${JSON.stringify(firstAsc)}`);
     // a search no row matches gives an empty page
     await page.getByLabel('Search rows').fill('no-such-text');
     await page.getByLabel('Search rows').press('Enter');
-    await page.waitForFunction(`/of 0 matching/.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`/of 0 matching/.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`);
     await shot('spectrum');
 
     // A JWST source catalogue (ECSV, no FITS) opens in the same grid, sorted on the server.
     await copyFile(fileURLToPath(new URL('../fixtures/ecsv/jwst_cat.ecsv', import.meta.url)), join(dir, 'jw01039-o004_t001_miri_ch3-long_cat.ecsv'));
     await page.goto(`${stack.url}/app/#/viewer?file=${encodeURIComponent('mast/jw01039-o004_t001_miri_ch3-long/jw01039-o004_t001_miri_ch3-long_cat.ecsv')}`);
-    await page.waitForFunction(`/rows 1–\\d+ of 40$/.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`/rows 1–\\d+ of 40$/.test(document.querySelector('[data-testid=table-range]')?.textContent ?? '')`);
     await page.getByTitle('Sort by xcentroid').click();
-    await page.locator('th[aria-sort=ascending]').waitFor({ timeout: 30_000 });
+    await page.locator('th[aria-sort=ascending]').waitFor();
     assert.equal(await page.getByRole('alert').count(), 0, 'no error from an earlier file');
   });
 
   it('reads well on a phone-sized screen', async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = await openPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       await phone.goto(`${stack.url}/app/#/search`);
       await phone.getByLabel('Target name').fill('NGC 3132');
       await phone.getByRole('button', { name: 'Search', exact: true }).click();
-      await phone.getByRole('link', { name: OBS }).waitFor({ timeout: 30_000 });
+      await phone.getByRole('link', { name: OBS }).waitFor();
       // Each result is a card that shows every column, labelled.
       const tr = `document.querySelector('table.cards-on-phone tbody tr')`;
       assert.equal(await phone.evaluate(`getComputedStyle(${tr}).display`), 'block');
@@ -288,7 +288,7 @@ describe('web interface, end to end', { timeout: 900_000 }, () => {
   it('lists downloaded files in the library with thumbnails', async () => {
     await page.goto(`${stack.url}/app/#/library`);
     await page.getByRole('heading', { name: `Observation ${OBS}` }).waitFor();
-    await page.waitForFunction(`document.querySelectorAll('img.thumb').length > 0`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`document.querySelectorAll('img.thumb').length > 0`);
     await shot('library');
   });
 });
