@@ -15,8 +15,19 @@ import type { S3Settings, StorageSettings } from './settings.js';
 type Sdk = typeof import('@aws-sdk/client-s3');
 let sdkPromise: Promise<Sdk> | undefined;
 
+/**
+ * The SDK's own switch for its Node-version notice (documented by AWS in aws-sdk-js-v3 issue #7983;
+ * read by @aws-sdk/core's emitWarningIfUnsupportedVersion when a client is made). On Node 20 the
+ * SDK prints, once per process and per worker thread that makes a client, that its releases after
+ * the first week of January 2027 will require Node 22. That is a note for whoever upgrades the SDK
+ * (README, "Node versions"), not for a user of the engine, who cannot act on it: we set the switch
+ * unless the environment already says otherwise (`...=false` shows the notice).
+ */
+export const SDK_NODE_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
 /** The SDK module, imported once on first use. */
 function sdk(): Promise<Sdk> {
+  process.env[SDK_NODE_WARNING_SWITCH] ??= 'true';
   sdkPromise ??= import('@aws-sdk/client-s3');
   return sdkPromise;
 }
