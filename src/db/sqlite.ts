@@ -28,7 +28,21 @@ export interface SqliteDatabaseOptions {
    * never for an in-memory database); false keeps SQLite's auto-checkpoint inside commits.
    */
   readonly checkpointThread?: boolean | CheckpointerOptions;
+  /**
+   * When the checkpoint thread starts: once about `bytes` were committed, or `ms` after opening,
+   * whichever comes first (default CHECKPOINT_THREAD_START). Until then commits checkpoint as SQLite
+   * does by default (past 1000 pages of WAL), as they did while the thread booted.
+   */
+  readonly checkpointThreadStart?: { readonly bytes: number; readonly ms: number };
 }
+
+/**
+ * A short-lived process (a one-shot CLI download commits a few KB in well under a second) never
+ * starts the thread, whose boot is ~0.1 CPU s (a Node thread, better-sqlite3 loaded again); a
+ * process that writes (1 MiB, a quarter of the WAL SQLite would checkpoint at) or lives on gets it
+ * (issue #20, session 17).
+ */
+export const CHECKPOINT_THREAD_START = { bytes: 1024 * 1024, ms: 1_000 } as const;
 
 /** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, ...): another connection holds the lock. */
 export function isSqliteBusy(err: unknown): boolean {
@@ -63,7 +77,13 @@ export class SqliteDatabase implements Database {
   private lock: Promise<void> = Promise.resolve();
 
   private readonly busyWaitMs: number;
-  private readonly checkpointer: WalCheckpointer | undefined;
+  private checkpointer: WalCheckpointer | undefined;
+  /** Starts the checkpoint thread (once); undefined once started, or when there is none to start. */
+  private startCheckpointer: (() => void) | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
+  /** About the bytes committed before the thread started. */
+  private writtenBeforeThread = 0;
+  private readonly startAfterBytes: number;
 
   constructor(readonly file: string, options: SqliteDatabaseOptions = {}) {
     this.busyWaitMs = options.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS;
@@ -78,6 +98,8 @@ export class SqliteDatabase implements Database {
     // optimize (limited, quick) when opening and again when closing.
     this.db.pragma('optimize = 0x10002');
     this.db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_TIMEOUT_MS, this.busyWaitMs)}`);
+    const start = options.checkpointThreadStart ?? CHECKPOINT_THREAD_START;
+    this.startAfterBytes = start.bytes;
     const thread = options.checkpointThread ?? true;
     if (thread !== false && !isMemoryDatabase(file)) {
       // Until the thread runs (and if it cannot), commits checkpoint as SQLite does by default.
@@ -85,23 +107,41 @@ export class SqliteDatabase implements Database {
       const set = (pages: number) => {
         if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${pages}`);
       };
-      this.checkpointer = new WalCheckpointer(file, { onReady: () => set(0), onLost: () => set(autocheckpoint) }, thread === true ? {} : thread);
+      this.startCheckpointer = () => {
+        this.startCheckpointer = undefined;
+        clearTimeout(this.startTimer);
+        this.checkpointer = new WalCheckpointer(file, { onReady: () => set(0), onLost: () => set(autocheckpoint) }, thread === true ? {} : thread);
+        this.checkpointer.written = this.writtenBeforeThread;
+      };
+      if (start.ms <= 0) this.startCheckpointer();
+      else {
+        this.startTimer = setTimeout(() => this.startCheckpointer?.(), start.ms);
+        this.startTimer.unref();
+      }
     }
   }
 
-  /** The checkpoint thread: `off` for an in-memory database or when not asked for. */
+  /** The checkpoint thread: `off` for an in-memory database or when not asked for; `starting` until it runs (or before it is started). */
   get checkpointState(): 'off' | WalCheckpointer['state'] {
+    if (this.startCheckpointer) return 'starting';
     return this.checkpointer?.state ?? 'off';
   }
 
-  /** Resolves once the checkpoint thread runs or could not start (tests, benches). */
+  /** Starts the checkpoint thread now if it has not started; resolves once it runs or could not start (tests, benches). */
   async checkpointThreadStarted(): Promise<void> {
+    this.startCheckpointer?.();
     while (this.checkpointState === 'starting') await sleep(5);
   }
 
   /** A WAL checkpoint now on the checkpoint thread; undefined when it does not run. */
   checkpointNow(mode: 'PASSIVE' | 'TRUNCATE' = 'PASSIVE'): Promise<CheckpointResult | undefined> {
     return this.checkpointer?.checkpoint(mode) ?? Promise.resolve(undefined);
+  }
+
+  /** Counts what a write put in the WAL, for the thread's nudges (or its start). */
+  private wrote(params: readonly SqlValue[]): void {
+    if (this.checkpointer) this.checkpointer.written += sizeOf(params);
+    else if (this.startCheckpointer) this.writtenBeforeThread += sizeOf(params);
   }
 
   /**
@@ -141,7 +181,7 @@ export class SqliteDatabase implements Database {
     const stmt = this.prepare(sql);
     if (stmt.reader) return stmt.all(...bind(params)) as T[];
     stmt.run(...bind(params));
-    if (this.checkpointer) this.checkpointer.written += sizeOf(params);
+    this.wrote(params);
     return [];
   }
 
@@ -152,12 +192,13 @@ export class SqliteDatabase implements Database {
       return 0;
     }
     const changes = stmt.run(...bind(params)).changes;
-    if (this.checkpointer) this.checkpointer.written += sizeOf(params);
+    this.wrote(params);
     return changes;
   }
 
   /** After a commit: a checkpoint on the thread once about `nudgeBytes` were written (done before the next commit, as a rule). */
   private committed(): void {
+    if (this.startCheckpointer && this.writtenBeforeThread >= this.startAfterBytes) this.startCheckpointer();
     this.checkpointer?.committed();
   }
 
@@ -214,6 +255,8 @@ export class SqliteDatabase implements Database {
 
   async close(): Promise<void> {
     await this.lock;
+    this.startCheckpointer = undefined;
+    clearTimeout(this.startTimer);
     // The thread's connection first: the main one, closed last, checkpoints what is left and removes the WAL.
     await this.checkpointer?.stop();
     if (this.db.open) {

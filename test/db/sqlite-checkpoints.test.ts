@@ -11,9 +11,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { SqliteDatabase, type SqliteDatabaseOptions } from '../../src/db/sqlite.js';
+import { CHECKPOINT_THREAD_START, SqliteDatabase, type SqliteDatabaseOptions } from '../../src/db/sqlite.js';
 
 const PAGE = 4096;
 /** A row of ~1500 pages (more than the 1000-page auto-checkpoint), its content differing per `n` (SQLite skips unchanged overflow pages). */
@@ -96,6 +96,35 @@ describe('embedded database: WAL checkpoints on their own thread', () => {
       await db.close();
       assert.equal(existsSync(`${file}-wal`), false);
     }
+  });
+
+  it('the thread starts once about 1 MiB was committed, or a while after opening; a process that writes little and ends soon starts none', async () => {
+    let made = 0;
+    const startThread = (source: string, options: WorkerOptions) => (made++, new Worker(source, options));
+    const file = join(dir, `engine-${++n}.db`);
+    const db = new SqliteDatabase(file, { checkpointThread: { ...NEVER, startThread } });
+    db.execScript('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    await db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['x'.repeat(100_000)]);
+    assert.equal(made, 0);
+    assert.equal(db.checkpointState, 'starting');
+    await db.run('UPDATE t SET v = ? WHERE id = 1', ['y'.repeat(CHECKPOINT_THREAD_START.bytes)]);
+    assert.equal(made, 1, 'started by the commit that took the writes past 1 MiB');
+    await db.checkpointThreadStarted();
+    assert.equal(db.checkpointState, 'running');
+    await db.close();
+    assert.equal(existsSync(`${file}-wal`), false);
+    // Opened and closed at once (a one-shot command): no thread, the WAL still removed at close.
+    const quick = new SqliteDatabase(join(dir, `engine-${++n}.db`), { checkpointThread: { ...NEVER, startThread } });
+    quick.execScript('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    await quick.run('INSERT INTO t (id) VALUES (1)');
+    await quick.close();
+    assert.equal(made, 1);
+    // Or a while after opening, written or not.
+    const timed = new SqliteDatabase(join(dir, `engine-${++n}.db`), { checkpointThread: { ...NEVER, startThread }, checkpointThreadStart: { bytes: Infinity, ms: 20 } });
+    while (made < 2) await sleep(10);
+    await timed.checkpointThreadStarted();
+    assert.equal(timed.checkpointState, 'running');
+    await timed.close();
   });
 
   it('an in-memory database has no thread', async () => {
