@@ -33,6 +33,9 @@ const manager = new DownloadManager({
   maxConcurrentFiles: Number(files),
   autoResume: false,
   syncData: process.env.DOWNLOAD_FSYNC !== '0',
+  // One-shot, as the CLI's download (src/cli/commands/download.ts); a running engine boots its
+  // digest threads ahead, as the service does.
+  startDigestThreadsEarly: warm !== undefined,
 });
 
 async function download(obsId: string): Promise<void> {

@@ -435,10 +435,19 @@ export class DigestService {
    */
   constructor(private readonly options: { useWorker?: boolean; workerFile?: string; threads?: number; bootTimeoutMs?: number; startThread?: ThreadStarter; split?: boolean } = {}) {}
 
-  create(): StreamDigest {
+  /**
+   * A digest for a stream of about `expectedBytes` (undefined: unknown). A stream of at most
+   * SMALL_STREAM bytes hashes on this thread while no digest thread has answered yet: it would
+   * otherwise wait for one to boot (~0.1 s, 0.15-0.3 s while other threads boot beside it) to hash
+   * what this thread hashes in a few ms; a one-shot download of small files then starts no thread.
+   */
+  create(expectedBytes?: number): StreamDigest {
+    if (expectedBytes !== undefined && expectedBytes <= SMALL_STREAM && this.options.useWorker !== false && !this.threads?.some((t) => t.answered && !t.failed)) return new InThreadDigest();
     const thread = this.pickThread();
     const worker = thread?.get();
     if (!thread || !worker) return new InThreadDigest();
+    // The others boot now too (if not yet started): the next streams, or the halves of one, go there.
+    this.warm();
     const partner = this.options.split === false ? () => undefined : () => this.idlePartner(thread);
     return new ThreadedDigest(this.nextId++, { thread, worker }, partner, () => this.nextSeq++);
   }
@@ -484,6 +493,12 @@ export class DigestService {
 }
 
 const FEED_PIECE = 2 * 1024 * 1024;
+
+/**
+ * Largest stream hashed on the caller's thread while no digest thread runs yet (DigestService.create):
+ * SHA-256 and the FITS sum of 8 MiB take ~6 ms here, in pieces of at most one 2 MiB buffer.
+ */
+export const SMALL_STREAM = 8 * 1024 * 1024;
 
 /**
  * Reusable shared-memory buffers. They must be reused, not left to the garbage collector: once

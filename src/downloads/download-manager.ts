@@ -111,6 +111,13 @@ export interface DownloadManagerOptions {
   readonly objectStore?: StorageProvider;
   /** The digest threads of this process's runs (tests inject one whose threads cannot start). */
   readonly digests?: DigestService;
+  /**
+   * Boot the digest threads when a job is created or run (default true: a service's first job,
+   * whose products are listed meanwhile). False for a one-shot process (the CLI): they start at
+   * its first file over SMALL_STREAM (8 MiB) bytes, and a download of small files, hashed on the
+   * event loop, starts none (a thread's boot is ~0.1 CPU s; issue #20, session 17).
+   */
+  readonly startDigestThreadsEarly?: boolean;
   /** Bytes per uploaded part into `objectStore` (default 8 MiB; at least 5 MiB). */
   readonly partBytes?: number;
   /** The AWS mirror jobs with `source: 'aws'` fetch from (default: bucket stpubdata on AWS, keys from MAST_BASE_URL's path lookup). */
@@ -477,7 +484,7 @@ export class DownloadManager {
     validateObsId(request.obsId);
     // The run's digest thread boots while the products are listed, if the run is this process's
     // (an API node without local workers leaves runs to the workers: no thread for nothing).
-    if (this.jobs.runsLocally) this.digests.warm();
+    if (this.jobs.runsLocally && this.o.startDigestThreadsEarly !== false) this.digests.warm();
     const selection = request.productFilenames ? validateProductSelection(request.productFilenames) : null;
     // A selection is checked against the product list now, so unknown names are the caller's 422.
     const selected = selection ? await this.listSelection(request.obsId, selection, undefined, request.source ?? 'mast') : undefined;
@@ -778,7 +785,7 @@ export class DownloadManager {
 
   private async runJob(ctx: JobRunContext): Promise<JobRunResult> {
     const job = downloadJobOf(ctx.job);
-    this.digests.warm();
+    if (this.o.startDigestThreadsEarly !== false) this.digests.warm();
     job.status = 'queued';
     const id = job.id;
     this.live.set(id, job);

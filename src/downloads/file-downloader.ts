@@ -18,7 +18,7 @@ import { dropBody, type ChunkFetcher, type RangeResponse, type RemoteFileInfo } 
 import type { ResponseBody } from './http1-client.js';
 import type { DigestResult } from './content-digest.js';
 import { BatchWriter } from './batch-writer.js';
-import { DigestService, feedFile, type StreamDigest } from './digest-service.js';
+import { DigestService, feedFile, SMALL_STREAM, type StreamDigest } from './digest-service.js';
 import { PrefixDigest } from './prefix-digest.js';
 import {
   DiskFullError, DownloadError, FileChangedError, RangeIgnoredError, RangeMismatchError, TruncatedBodyError,
@@ -307,10 +307,10 @@ class FileRun {
     }
     const digest = inOrder ? await this.primeDigest(prefixEnd(entry.ranges)) : undefined;
     // Out of order, the bytes written so far in file order are read back and hashed meanwhile.
-    const behind: PrefixDigest | undefined = inOrder ? undefined : new PrefixDigest(this.newDigest(), (from, to) => feedFile(behind!.digest, this.o.fs, this.part, to, this.signal, from));
+    const behind: PrefixDigest | undefined = inOrder ? undefined : new PrefixDigest(this.newDigest(total), (from, to) => feedFile(behind!.digest, this.o.fs, this.part, to, this.signal, from));
     behind?.grew(prefixEnd(entry.ranges));
     // In order, the digest's thread also writes the file (BatchWriter): no write thread to start.
-    const file = await this.o.fs.openWritable(this.part, { viaDigestThread: digest?.updateAndWrite !== undefined });
+    const file = await this.o.fs.openWritable(this.part, { viaDigestThread: digest?.updateAndWrite !== undefined, smallFile: total <= SMALL_STREAM });
     const syncer = this.o.syncData !== false ? new BackgroundSync(file) : undefined;
     const local = new AbortController();
     setMaxListeners(0, local.signal);
@@ -449,7 +449,7 @@ class FileRun {
       digest?.dispose();
       digest = await this.primeDigest(from);
       entry.sequential = true;
-      const file = await this.o.fs.openWritable(this.part, { viaDigestThread: digest.updateAndWrite !== undefined });
+      const file = await this.o.fs.openWritable(this.part, { viaDigestThread: digest.updateAndWrite !== undefined, smallFile: entry.totalBytes !== undefined && entry.totalBytes <= SMALL_STREAM });
       const syncer = this.o.syncData !== false ? new BackgroundSync(file) : undefined;
       let pos = from;
       let writer: BatchWriter | undefined;
@@ -462,8 +462,8 @@ class FileRun {
           entry.ranges = [];
           pos = 0;
           digest.dispose();
-          digest = this.newDigest();
           if (res.totalBytes !== undefined) entry.totalBytes = res.totalBytes;
+          digest = this.newDigest(entry.totalBytes);
           entry.etag = res.etag ?? entry.etag;
           entry.lastModified = res.lastModified ?? entry.lastModified;
         }
@@ -504,13 +504,14 @@ class FileRun {
 
   /** A digest already fed with the first `length` bytes of the .part file. */
   private async primeDigest(length: number): Promise<StreamDigest> {
-    const digest = this.newDigest();
+    const digest = this.newDigest(this.entry.totalBytes);
     if (length > 0) await feedFile(digest, this.o.fs, this.part, length, this.signal);
     return digest;
   }
 
-  private newDigest(): StreamDigest {
-    return this.track((this.o.digests ?? inThreadDigests).create());
+  /** `fileBytes`: the whole file's size when known (a small file may hash on this thread, DigestService.create). */
+  private newDigest(fileBytes?: number): StreamDigest {
+    return this.track((this.o.digests ?? inThreadDigests).create(fileBytes));
   }
 
   private allRequested(): void {
@@ -527,7 +528,7 @@ class FileRun {
   /** SHA-256 and FITS checksums of the first `size` bytes of a file on disk. */
   private async digestOf(path: string, size: number): Promise<DigestResult> {
     for (const service of [this.o.digests ?? inThreadDigests, inThreadDigests]) {
-      const digest = this.track(service.create());
+      const digest = this.track(service.create(size));
       await feedFile(digest, this.o.fs, path, size, this.signal);
       const result = await digest.finish().catch(() => undefined);
       if (result) return result;

@@ -35,9 +35,11 @@ export interface ReadableFile {
 export interface FileLayer {
   /**
    * Opens for writing, creating the file when missing, never truncating. `viaDigestThread`: the
-   * caller means to write through `writeVia` (no write thread needs to start for it).
+   * caller means to write through `writeVia` (no write thread needs to start for it); `smallFile`:
+   * it writes a few MiB at most (SMALL_STREAM), which libuv's writes serve while a write thread
+   * would still boot (none is started for it).
    */
-  openWritable(path: string, options?: { viaDigestThread?: boolean }): Promise<WritableFile>;
+  openWritable(path: string, options?: { viaDigestThread?: boolean; smallFile?: boolean }): Promise<WritableFile>;
   openReadable(path: string): Promise<ReadableFile>;
   /** Size in bytes, or undefined when the file does not exist. */
   size(path: string): Promise<number | undefined>;
@@ -118,7 +120,7 @@ class NodeWritableFile implements WritableFile {
 
 export const nodeFileLayer: FileLayer = {
   async openWritable(path, options) {
-    if (!options?.viaDigestThread) startWriteThread(); // boots while the first piece streams in
+    if (!options?.viaDigestThread && !options?.smallFile) startWriteThread(); // boots while the first piece streams in
     // 'a' would ignore positions on Linux; 'r+' needs the file to exist.
     const handle = await open(path, 'r+').catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;

@@ -4,7 +4,7 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ContentDigest } from '../../src/downloads/content-digest.js';
-import { DigestService, feedFile, sharedBuffers, type StreamDigest } from '../../src/downloads/digest-service.js';
+import { DigestService, feedFile, sharedBuffers, SMALL_STREAM, type StreamDigest } from '../../src/downloads/digest-service.js';
 import type { WriteOutcome } from '../../src/downloads/write-thread.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
 import { seededBytes, sha256, inTempDir } from './helpers.js';
@@ -127,6 +127,33 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
     assert.equal(typeof there.updateAndWrite, 'function', 'hashed on the digest thread');
     assert.equal((await there.finish()).sha256, sha256(Buffer.from('def')));
     assert.equal(made, 1);
+  });
+
+  it('a small stream hashes on this thread while no digest thread runs (no thread started for it); a large one starts them all; once one runs, small streams go there too', async () => {
+    let made = 0;
+    const service = new DigestService({ threads: 2, startThread: (source, options) => (made++, new Worker(source, options)) });
+    services.push(service);
+    // The same answer (SHA-256, byte count, FITS verdict) as ContentDigest on this thread.
+    const data = seededBytes(2 * 2880, 7);
+    const want = new ContentDigest();
+    want.update(data);
+    const small = service.create(SMALL_STREAM);
+    assert.equal(small.updateAndWrite, undefined, 'hashed on this thread');
+    await small.update(data);
+    assert.deepEqual(await small.finish(), want.finish());
+    assert.equal(made, 0, 'no thread started for a small stream');
+    // Unknown or large: on a thread, and every thread boots now.
+    for (const expected of [SMALL_STREAM + 1, undefined]) {
+      const large = service.create(expected);
+      assert.equal(typeof large.updateAndWrite, 'function', `on a thread (${expected})`);
+      await large.update(Buffer.from(data));
+      assert.equal((await large.finish()).sha256, sha256(data));
+    }
+    assert.equal(made, 2);
+    // A thread has answered: a small stream goes to it (no hashing on this thread any more).
+    const later = service.create(1024);
+    assert.equal(typeof later.updateAndWrite, 'function');
+    later.dispose();
   });
 
   it('writes and hashes on the digest thread (updateAndWrite): bytes at their positions, then a failed write stops the later ones', async () => {
