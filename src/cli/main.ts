@@ -7,18 +7,19 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
-import { commandModules } from './commands/index.js';
+import { commandModulesFor } from './commands/index.js';
 import { cliErrorMessage } from './error-message.js';
 import { remoteOptions } from './remote.js';
 
-export function buildProgram(): Command {
+/** The program with the commands `args` (the arguments after the program's name) need; every command when none is named. */
+export async function buildProgram(args: readonly string[] = process.argv.slice(2)): Promise<Command> {
   const program = new Command();
   program
     .name('jwst-engine')
     .description('JWST data from the terminal: MAST search, downloads, FITS inspection, previews and analysis')
     .version(VERSION);
   remoteOptions(program);
-  for (const register of commandModules) register(program);
+  for (const register of await commandModulesFor(args)) register(program);
   return program;
 }
 
@@ -45,7 +46,7 @@ if (invokedDirectly()) {
     process.stderr.write(`error: ${cliErrorMessage(err)}\n`);
     process.exit(1);
   });
-  buildProgram().parseAsync(process.argv).catch((err: unknown) => {
+  buildProgram().then((program) => program.parseAsync(process.argv)).catch((err: unknown) => {
     process.stderr.write(`error: ${cliErrorMessage(err)}\n`);
     process.exit(1);
   });

@@ -7,9 +7,6 @@ import type { Settings } from '../config.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/open.js'; // not db/index: it loads pg
 import type { WorkerPool } from '../workers/pool.js';
-import { thumbnailRequest } from '../imaging/viewer/preview-file.js';
-import { previewOnPool } from '../workers/preview-render.js';
-import { limitsFromSettings } from '../imaging/viewer/source.js';
 import { LIBRARY_MIGRATIONS } from './schema.js';
 import type { StorageProvider } from '../storage/provider.js';
 import { LibraryService, type LibraryLogger } from './service.js';
@@ -40,6 +37,10 @@ export async function libraryFromSettings(settings: Settings, pool: WorkerPool |
     readLimits: { maxExpansionRatio: settings.maxDecompressionRatio },
     thumbnailer: pool
       ? async (path) => {
+          // Loaded at the first thumbnail, not with the library: the imaging code (sharp, FITS,
+          // WCS; ~250 modules) is not needed by a process that only records files (the CLI's
+          // download, which has no pool).
+          const [{ previewOnPool }, { thumbnailRequest }, { limitsFromSettings }] = await Promise.all([import('../workers/preview-render.js'), import('../imaging/viewer/preview-file.js'), import('../imaging/viewer/source.js')]);
           const r = await previewOnPool(pool, thumbnailRequest(path, limitsFromSettings(settings)));
           return { mediaType: r.mediaType, bytes: r.image };
         }

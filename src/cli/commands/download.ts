@@ -4,7 +4,7 @@
  * ETA). Ctrl-C pauses (bytes and state stay on disk); running the same command again resumes.
  */
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { loadSettings } from '../../config.js';
 import { openJobDatabase } from '../../jobs/store-from-settings.js';
 import { DbJobStore } from '../../jobs/db-store.js';
@@ -70,13 +70,14 @@ class ProgressView {
   private lastStatus = '';
   private readonly layout: BarLayout;
 
-  constructor(private readonly bars: boolean) {
+  /** `bars`: cli-progress, loaded only then (a terminal); plain lines without it. */
+  constructor(bars: typeof cliProgress | undefined) {
     // Sized for the terminal (cli-progress' own {eta} prints NULL/INF, so ours is {etaText}).
     this.layout = barLayout(process.stderr.columns);
     if (bars) {
-      this.multi = new cliProgress.MultiBar(
+      this.multi = new bars.MultiBar(
         { format: this.layout.format, hideCursor: true, clearOnComplete: false, stopOnComplete: false, barsize: this.layout.barSize, autopadding: true },
-        cliProgress.Presets.shades_classic,
+        bars.Presets.shades_classic,
       );
     }
   }
@@ -154,10 +155,12 @@ export function downloadCommands(program: Command): void {
       const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
         autoResume: false,
         recoverOnStart: false,
+        // One job, then exit: no digest thread booted for a download of small files.
+        startDigestThreadsEarly: false,
         jobStore: new DbJobStore(db, { ownsDatabase: false }),
         onFileComplete: downloadRecords(library, { inBucket: objects !== undefined }),
       });
-      const view = new ProgressView(o.progress && process.stderr.isTTY === true && !o.json);
+      const view = new ProgressView(o.progress && process.stderr.isTTY === true && !o.json ? (await import('cli-progress')).default : undefined);
       let job: Job | undefined;
       let interrupted = false;
       const onSigint = () => {
