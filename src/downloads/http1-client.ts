@@ -11,9 +11,17 @@
  * consumer's sink. No garbage per packet. TLS connections use ordinary `data` events (decryption
  * dominates).
  */
+import { createRequire } from 'node:module';
 import net from 'node:net';
-import tls from 'node:tls';
+import type * as Tls from 'node:tls';
 import { NetworkError, StalledError } from './errors.js';
+
+/**
+ * node:tls, loaded at the first https connection: a download over plain http (a local mirror, the
+ * bench) never needs it, and loading it costs ~10 ms of a one-shot process's start (session 17).
+ */
+let tlsModule: typeof Tls | undefined;
+const tls = (): typeof Tls => (tlsModule ??= createRequire(import.meta.url)('node:tls') as typeof Tls);
 
 /** Bytes read from a plain socket at once (the largest chunk handed to a body consumer). */
 export const READ_SIZE = 256 * 1024;
@@ -453,7 +461,7 @@ class Connection {
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (url.protocol === 'https:') {
-      this.socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(ca ? { ca } : {}) });
+      this.socket = tls().connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(ca ? { ca } : {}) });
       this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     } else {
       this.scratch = Buffer.allocUnsafeSlow(READ_SIZE);
