@@ -5,10 +5,31 @@
  * backoff, Retry-After, the deadline as budget, an injectable clock).
  * The token is sent only to the configured MAST origin and never logged.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { MastTimeoutError, MastUnavailableError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, Retrier, systemClock, type Clock, type RetryPolicy } from '../core/retry.js';
+
+/**
+ * undici's Agent and request API only: its package entry also loads fetch, cookies (which load
+ * Node's own bundled undici as well), WebSocket, the mocks, HTTP/2 and the caches, ~200 CPU ms of
+ * every CLI command that asks MAST against ~75 for these two (issue #20, session 17). The package
+ * has no `exports` map, so these files are reachable; if a release moves them, the whole package
+ * serves the same calls (`dispatcher.request` is the same function, put on its prototype there).
+ */
+const undici = ((): { Agent: typeof UndiciAgent; request: (dispatcher: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> } => {
+  const load = createRequire(import.meta.url);
+  try {
+    const Agent = load('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
+    const request = load('undici/lib/api/api-request.js') as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+    if (typeof Agent === 'function' && typeof request === 'function') return { Agent, request: (dispatcher, options) => request.call(dispatcher, options) };
+  } catch {
+    // a release with another layout: the package entry below
+  }
+  const whole = load('undici') as typeof import('undici');
+  return { Agent: whole.Agent, request: (dispatcher, options) => dispatcher.request(options) };
+})();
 
 /** An overall time budget shared by every request of one search. */
 export class Deadline {
@@ -137,7 +158,7 @@ export class MastTransport {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.origin = new URL(this.baseUrl).origin;
     this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+    this.dispatcher = options.dispatcher ?? new undici.Agent({ keepAliveTimeout: 10_000, connections: 16 });
   }
 
   resolveUrl(url: string): string {
@@ -189,12 +210,14 @@ export class MastTransport {
     const timer = setTimeout(() => perRequest.abort(new RequestTimedOut(timeoutMs)), timeoutMs);
     const signal = AbortSignal.any([perRequest.signal, req.deadline.signal]);
     try {
-      const res = await request(url, {
+      const target = new URL(url);
+      const res = await undici.request(this.dispatcher, {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
         method: req.method,
         headers: this.headers(url, req.form !== undefined),
         body: req.form,
         signal,
-        dispatcher: this.dispatcher,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
