@@ -118,10 +118,10 @@ const PARTS_MARK = '#parts ';
  * What a statement selects to read records whole in one snapshot (`wholeRecordText`): `record`,
  * `chunks` (the record's chunk rows joined with commas, in order) and `chunk_rows` (how many).
  */
-export function recordColumnsSql(kind: DatabaseKind, table = 'job_records', partsTable = 'job_record_parts'): string {
+export function recordColumnsSql(kind: DatabaseKind, table = 'job_records', partsTable = 'job_record_parts', without = ''): string {
   const joined = kind === 'postgres' ? "string_agg(p.json, ',' ORDER BY p.seq)" : "group_concat(p.json, ',' ORDER BY p.seq)";
-  return `${table}.record AS record, (SELECT ${joined} FROM ${partsTable} p WHERE p.job_id = ${table}.id) AS chunks, ` +
-    `(SELECT COUNT(*) FROM ${partsTable} p WHERE p.job_id = ${table}.id) AS chunk_rows`;
+  return `${table}.record AS record, (SELECT ${joined} FROM ${partsTable} p WHERE p.job_id = ${table}.id${without}) AS chunks, ` +
+    `(SELECT COUNT(*) FROM ${partsTable} p WHERE p.job_id = ${table}.id${without}) AS chunk_rows`;
 }
 
 export type RecordRow = {
@@ -274,10 +274,26 @@ export class DbJobStore implements JobStore {
     const count = await this.db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${this.table} ${clause}`, params);
     const limit = Math.max(0, Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER));
     await this.ensureParts();
-    const rows = await this.db.query<RecordRow>(
-      `SELECT ${this.columns} FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
-      [...params, limit, Math.max(0, query.offset ?? 0)]);
-    return { total: Number(count[0]?.n ?? 0), jobs: this.parse(rows) };
+    const paging = [limit, Math.max(0, query.offset ?? 0)];
+    const without = query.withoutCheckpoint ?? [];
+    if (without.length === 0) {
+      const rows = await this.db.query<RecordRow>(`SELECT ${this.columns} FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, ...paging]);
+      return { total: Number(count[0]?.n ?? 0), jobs: this.parse(rows) };
+    }
+    // The chunk rows of those records are not read; their rows' text without them is still JSON.
+    const not = ` AND p.job_id NOT IN (${sqlMarks(without.length)})`;
+    const rows = await this.db.query<RecordRow & { readonly id: string }>(
+      `SELECT ${this.table}.id AS id, ${recordColumnsSql(this.db.kind, this.table, this.partsTable, not)} FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+      [...without, ...without, ...params, ...paging]);
+    const skip = new Set(without);
+    return {
+      total: Number(count[0]?.n ?? 0),
+      jobs: rows.map((r) => {
+        if (!skip.has(r.id)) return this.parse([r])[0]!;
+        const text = r.record.startsWith(PARTS_MARK) ? r.record.slice(r.record.indexOf('\n') + 1) : r.record;
+        return { ...(JSON.parse(text) as JobRecord), checkpoint: null };
+      }),
+    };
   }
 
   /** The records of `rows` (selected with `recordColumnsSql`), in order. */

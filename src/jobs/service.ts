@@ -428,11 +428,16 @@ export class JobService {
   // ------------------------------------------------------------------------------------------
   // Queries
 
-  /** The job (live when it runs here), or undefined. */
+  /**
+   * The job (live when it runs here), or undefined. A live record comes as an event's copy does
+   * (`copyForEvent`): its fields copied, its checkpoint frozen and shared, never copied (a
+   * download's lists every file: a deep copy per poll held the event loop ~7 ms at 2000 files;
+   * issue #20, session 17). Nothing changes a checkpoint in place, and a caller that tried would throw.
+   */
   async get(id: string): Promise<JobRecord | undefined> {
     if (!isJobId(id)) return undefined;
     const live = this.live.get(id);
-    if (live) return copyRecord(live.job);
+    if (live) return copyForEvent(live.job);
     return this.store.get(id);
   }
 
@@ -442,9 +447,23 @@ export class JobService {
     return job;
   }
 
+  /**
+   * A page of jobs; those running here are their live records as `get` gives them. The store is
+   * asked not to read their checkpoints (`withoutCheckpoint`): it would read and parse a running
+   * download's whole file list only for it to be replaced (issue #20, session 17). A job that
+   * stopped running here meanwhile is read again, whole.
+   */
   async list(query: JobQuery = {}): Promise<JobPage> {
-    const page = await this.store.list(query);
-    return { total: page.total, jobs: page.jobs.map((j) => (this.live.has(j.id) ? copyRecord(this.live.get(j.id)!.job) : j)) };
+    const live = [...this.live.keys()];
+    const page = await this.store.list(live.length > 0 ? { ...query, withoutCheckpoint: [...(query.withoutCheckpoint ?? []), ...live] } : query);
+    const jobs: JobRecord[] = [];
+    for (const j of page.jobs) {
+      const now = this.live.get(j.id);
+      if (now) jobs.push(copyForEvent(now.job));
+      else if (live.includes(j.id) && !query.withoutCheckpoint?.includes(j.id)) jobs.push((await this.store.get(j.id)) ?? j);
+      else jobs.push(j);
+    }
+    return { total: page.total, jobs };
   }
 
   /**

@@ -24,6 +24,12 @@ export interface JobQuery {
    * `finishedTimeOf` (the stores keep it in a column, so the query reads no other record).
    */
   readonly finishedBefore?: string;
+  /**
+   * Records of these ids may come with `checkpoint: null`: the caller has them already (the job
+   * service: its live records), so a store need not read them (DbJobStore reads none of their
+   * chunk rows nor parses them; issue #20, session 17). A store that ignores it returns them whole.
+   */
+  readonly withoutCheckpoint?: readonly string[];
   /** Newest first; default 50. */
   readonly limit?: number;
   readonly offset?: number;

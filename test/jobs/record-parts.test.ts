@@ -146,6 +146,38 @@ forEachBackend('job records in parts', (target) => {
     }
   });
 
+  it('list({ withoutCheckpoint }): those records come with a null checkpoint, no chunk read; the others whole (session 17)', async () => {
+    const fresh = await target.fresh();
+    const store = await open(fresh);
+    const builder = new CheckpointBuilder();
+    const other = new CheckpointBuilder();
+    try {
+      await firstSave(store, builder, jobOf(200));
+      const second = { ...jobOf(130), id: 'job-2' };
+      await store.insert(recordOf(null, 'queued', 'job-2'));
+      const secondRecord = { ...recordOf(other.build(second, NOW) as unknown as JsonObject, 'running', 'job-2') };
+      assert.equal(await store.update(secondRecord, ['queued']), true);
+      // One written whole (an older engine's row, no parts).
+      const third = recordOf({ files: [1, 2, 3], note: 'whole' }, 'paused', 'job-3');
+      await store.insert(recordOf(null, 'queued', 'job-3'));
+      await store.db.run("UPDATE job_records SET record = ?, state = 'paused' WHERE id = 'job-3'", [JSON.stringify(third)]);
+      const all = await store.list({ limit: 10 });
+      const page = await store.list({ limit: 10, withoutCheckpoint: ['job-1', 'job-3', 'job-none'] });
+      assert.equal(page.total, 3);
+      assert.deepEqual(page.jobs.map((j) => j.id), all.jobs.map((j) => j.id));
+      for (const [i, j] of page.jobs.entries()) {
+        if (j.id === 'job-2') assert.deepEqual(j, whole(secondRecord));
+        else assert.deepEqual(j, { ...all.jobs[i]!, checkpoint: null });
+      }
+      // With the other filters and paging.
+      const one = await store.list({ states: ['running'], limit: 1, offset: 1, withoutCheckpoint: ['job-2'] });
+      assert.equal(one.total, 2);
+      assert.deepEqual(one.jobs.map((j) => [j.id, j.checkpoint === null]), [['job-1', false]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a shorter list deletes the chunks past it; an empty list keeps none; a whole write drops them', async () => {
     const fresh = await target.fresh();
     const store = await open(fresh);

@@ -22,6 +22,61 @@ const echo: JobHandler = {
 };
 
 describe('JobService', () => {
+  it('get and list give a running job\'s record with its checkpoint frozen and shared, not copied, and the store reads no checkpoint of it (session 17)', async () => {
+    const { dir, cleanup } = await tempDir();
+    const running = gate();
+    const saved: JsonObject = { files: [{ name: 'a', done: false }], note: 'live' };
+    const held: JobHandler = {
+      kind: 'held',
+      async run({ signal, checkpoint }) {
+        await checkpoint(saved);
+        running.open();
+        await untilAborted(signal);
+        return {};
+      },
+    };
+    const store = new MemoryJobStore();
+    const asked: unknown[] = [];
+    const list = store.list.bind(store);
+    store.list = (query = {}) => {
+      asked.push(query.withoutCheckpoint);
+      return list(query);
+    };
+    const jobs = makeService(dir, [held], store);
+    await jobs.start();
+    try {
+      const job = await jobs.submit('held', {});
+      await running.wait;
+      const a = (await jobs.get(job.id))!;
+      const b = (await jobs.get(job.id))!;
+      assert.equal(a.state, 'running');
+      assert.equal(a.checkpoint, saved, 'the checkpoint is shared');
+      assert.equal(b.checkpoint, a.checkpoint);
+      assert.ok(Object.isFrozen(a.checkpoint) && Object.isFrozen((a.checkpoint!.files as JsonObject[])[0]), 'and frozen, deep');
+      assert.throws(() => {
+        ((a.checkpoint!.files as JsonObject[])[0] as { done: boolean }).done = true;
+      }, TypeError);
+      // The rest is the caller's own copy.
+      a.stage = 'changed by a caller';
+      (a.inputs as { x?: number }).x = 1;
+      assert.notEqual((await jobs.get(job.id))!.stage, 'changed by a caller');
+      assert.deepEqual((await jobs.get(job.id))!.inputs, {});
+      const page = await jobs.list({ kinds: ['held'] });
+      assert.deepEqual(asked.at(-1), [job.id], 'the store is told which records the service has live');
+      assert.equal(page.jobs.length, 1);
+      assert.equal(page.jobs[0]!.checkpoint, saved);
+      assert.equal(page.jobs[0]!.state, 'running');
+      await jobs.cancel(job.id);
+      const after = await jobs.list({ kinds: ['held'] });
+      assert.deepEqual(asked.at(-1), undefined, 'nothing live: a plain query');
+      assert.deepEqual(after.jobs[0]!.checkpoint, saved);
+      assert.equal(after.jobs[0]!.state, 'cancelled');
+    } finally {
+      await jobs.close();
+      await cleanup();
+    }
+  });
+
   it('runs a job to completed with its result, outputs and one event stream', async () => {
     const { dir, cleanup } = await tempDir();
     const jobs = makeService(dir, [echo]);
