@@ -296,6 +296,8 @@ export class DownloadManager {
   private readonly live = new Map<string, Job>();
   /** Last view seen of every download job this process heard of (for the synchronous `get`). */
   private readonly known = new Map<string, Job>();
+  /** Each event's progress, shared by its subscribers (`eventProgress`). */
+  private readonly progressOfEvent = new WeakMap<JobRecord, JobProgress>();
   private readonly resuming = new Set<string>();
   /** createJob's check-then-submit, one at a time in this process (so equal requests join). */
   private creating: Promise<unknown> = Promise.resolve();
@@ -767,8 +769,19 @@ export class DownloadManager {
   subscribe(jobId: string, listener: (progress: JobProgress) => void, onEnd?: () => void): () => void {
     return this.jobs.subscribe(jobId, (e) => {
       if (e.type === 'removed') onEnd?.();
-      else listener(this.progress(downloadJobOf(e.job)));
+      else listener(this.eventProgress(e.job));
     });
+  }
+
+  /**
+   * The progress of an event's record, made once per event: every subscriber of the job hears the
+   * same event object, so the same (read-only) progress, not one parse of its file list each (issue
+   * #20, session 17).
+   */
+  private eventProgress(record: JobRecord): JobProgress {
+    let p = this.progressOfEvent.get(record);
+    if (p === undefined) this.progressOfEvent.set(record, (p = this.progress(downloadJobOf(record))));
+    return p;
   }
 
   /** Resolves when the job is no longer queued or running. */

@@ -8,12 +8,12 @@
  * another user's job answers 404 like a missing one (an admin reaches every job), as /api/jobs.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../server.js';
 import { eventStreams } from './sse.js';
 import type { EngineContext } from '../context.js';
 import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
-import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type Job, type JobProgress } from '../downloads/index.js';
+import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type FileProgress, type Job, type JobProgress } from '../downloads/index.js';
 import { jobOwnerOf, jobScopeOf } from './job-support.js';
 
 function nullable<T extends TSchema>(t: T) {
@@ -143,6 +143,9 @@ const ResumableResponse = Type.Object({ jobs: Type.Array(ResumableSummary), coun
 const JobsResponse = Type.Object({ jobs: Type.Array(ChunkedProgress), count: Type.Integer() });
 const DismissResponse = Type.Object({ job_id: Type.String(), dismissed: Type.Boolean(), deleted_files: Type.Integer() });
 
+/** The response schemas of the progress and jobs routes (tests serialise with them as Fastify does). */
+export const PROGRESS_SCHEMAS = { chunked: ChunkedProgress, jobs: JobsResponse } as const;
+
 /** The contract's progress-chunked shape (plus additions), from the core's progress. */
 export function chunkedProgressJson(p: JobProgress): Static<typeof ChunkedProgress> {
   const done = p.files.filter((f) => f.status === 'complete');
@@ -170,21 +173,112 @@ export function chunkedProgressJson(p: JobProgress): Static<typeof ChunkedProgre
     download_progress_percent: p.percent,
     speed_bytes_per_sec: p.speedBytesPerSec,
     eta_seconds: p.etaSeconds,
-    file_progress: p.files.map((f) => ({
-      filename: f.filename,
-      total_bytes: f.totalBytes,
-      downloaded_bytes: f.downloadedBytes,
-      progress_percent: f.percent,
-      status: f.status,
-      local_path: f.localPath,
-      relative_path: f.relativePath,
-      sha256: f.sha256,
-      fits_checksum: f.fitsChecksum,
-      error: f.error,
-    })),
+    file_progress: p.files.map(fileProgressJson),
     is_resumable: p.isResumable,
     pause_reason: p.pauseReason,
   };
+}
+
+function fileProgressJson(f: FileProgress): Static<typeof FileProgressSchema> {
+  return {
+    filename: f.filename,
+    total_bytes: f.totalBytes,
+    downloaded_bytes: f.downloadedBytes,
+    progress_percent: f.percent,
+    status: f.status,
+    local_path: f.localPath,
+    relative_path: f.relativePath,
+    sha256: f.sha256,
+    fits_checksum: f.fitsChecksum,
+    error: f.error,
+  };
+}
+
+/** A run of files in a progress answer, serialised: their `file_progress` entries, and the `files` and `relative_files` items of those complete. */
+interface FileRun {
+  readonly of: readonly FileProgress[];
+  readonly entries: Buffer;
+  /** Empty when none of the run is complete. */
+  readonly locals: Buffer;
+  readonly relatives: Buffer;
+}
+
+/** Files per run: a run is serialised again only when one of its files changed. */
+const RUN_FILES = 64;
+
+const sameFileProgress = (a: FileProgress, b: FileProgress): boolean =>
+  a.filename === b.filename && a.totalBytes === b.totalBytes && a.downloadedBytes === b.downloadedBytes && a.percent === b.percent &&
+  a.status === b.status && a.localPath === b.localPath && a.relativePath === b.relativePath && a.sha256 === b.sha256 &&
+  a.fitsChecksum === b.fitsChecksum && a.error === b.error;
+
+function fileRun(files: readonly FileProgress[], before: FileRun | undefined): FileRun {
+  if (before && before.of.length === files.length && files.every((f, i) => sameFileProgress(before.of[i]!, f))) return before;
+  const done = files.filter((f) => f.status === 'complete');
+  return {
+    of: files,
+    entries: Buffer.from(files.map((f) => JSON.stringify(fileProgressJson(f))).join(','), 'utf8'),
+    locals: Buffer.from(done.map((f) => JSON.stringify(f.localPath)).join(','), 'utf8'),
+    relatives: Buffer.from(done.map((f) => JSON.stringify(f.relativePath)).join(','), 'utf8'),
+  };
+}
+
+/** Per job object (a running job's `Job` stays the same object while it runs): its files' runs at the last answer. */
+const fileRunsOf = new WeakMap<object, FileRun[]>();
+
+const COMMA = Buffer.from(',');
+
+/** `parts` with a comma between those not empty. */
+function commaList(parts: readonly Buffer[], out: Buffer[]): void {
+  let first = true;
+  for (const b of parts) {
+    if (b.length === 0) continue;
+    if (!first) out.push(COMMA);
+    out.push(b);
+    first = false;
+  }
+}
+
+/** `JSON.stringify(chunkedProgressJson(p))`: the SSE events' text (`send` made the same). */
+export function chunkedProgressText(p: JobProgress): string {
+  return JSON.stringify(chunkedProgressJson(p));
+}
+
+/**
+ * The UTF-8 bytes of `chunkedProgressText(p)`, which are also what the route's response schema
+ * serialised (same keys in the same order; test/downloads/progress-json.test.ts), made at less
+ * cost when `key` is given: the files are serialised in runs of 64 kept under `key` (the running
+ * job's `Job`), and a run is made again only when one of its files changed since the last answer.
+ * A poll of a job of thousands of files, most of them pending or complete, serialises the few
+ * runs in flight and copies the others' bytes (issue #20, session 17).
+ */
+export function chunkedProgressBytes(p: JobProgress, key?: object): Buffer {
+  const before = key ? fileRunsOf.get(key) : undefined;
+  const runs: FileRun[] = [];
+  for (let i = 0, r = 0; i < p.files.length; i += RUN_FILES, r++) runs.push(fileRun(p.files.slice(i, i + RUN_FILES), before?.[r]));
+  if (key) fileRunsOf.set(key, runs);
+  const head = JSON.stringify({
+    job_id: p.jobId, obs_id: p.obsId, stage: p.status, status: p.status, message: p.message, progress: Math.floor(p.percent),
+    total_files: p.totalFiles, downloaded_files: p.completedFiles, failed_files: p.failedFiles, current_file: p.currentFile,
+  });
+  const middle = JSON.stringify({
+    error: p.error, started_at: p.startedAt, completed_at: p.completedAt, created_at: p.createdAt, download_dir: p.downloadDir,
+    is_complete: p.isFinished, total_bytes: p.totalBytes, downloaded_bytes: p.downloadedBytes, download_progress_percent: p.percent,
+    speed_bytes_per_sec: p.speedBytesPerSec, eta_seconds: p.etaSeconds,
+  });
+  const tail = JSON.stringify({ is_resumable: p.isResumable, pause_reason: p.pauseReason });
+  const out: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"files":[`)];
+  commaList(runs.map((r) => r.locals), out);
+  out.push(Buffer.from('],"relative_files":['));
+  commaList(runs.map((r) => r.relatives), out);
+  out.push(Buffer.from(`],${middle.slice(1, -1)},"file_progress":[`));
+  commaList(runs.map((r) => r.entries), out);
+  out.push(Buffer.from(`],${tail.slice(1)}`));
+  return Buffer.concat(out);
+}
+
+/** Sends a JSON answer already serialised (its bytes), with the content type Fastify's serialiser gives; the handler then returns nothing. */
+function sendJsonBytes(reply: FastifyReply, bytes: Buffer): void {
+  void (reply as FastifyReply).type('application/json; charset=utf-8').send(bytes);
 }
 
 function legacyProgressJson(p: JobProgress): Static<typeof LegacyProgress> {
@@ -227,6 +321,14 @@ async function findJob(downloads: DownloadManager, req: FastifyRequest, jobId: s
   return job;
 }
 
+
+/** The text of an event's progress, made once for all its SSE subscribers (`DownloadManager.subscribe` shares the object). */
+const progressTexts = new WeakMap<JobProgress, string>();
+function progressTextOf(p: JobProgress): string {
+  let text = progressTexts.get(p);
+  if (text === undefined) progressTexts.set(p, (text = chunkedProgressText(p)));
+  return text;
+}
 
 export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void> {
   const downloads = ctx.downloads;
@@ -321,7 +423,11 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
 
   app.get('/mast/download/progress-chunked/:job_id', {
     schema: { tags, summary: 'Byte-level progress of a job', params: JobParams, response: { 200: ChunkedProgress } },
-  }, async (req) => chunkedProgressJson(downloads.progress(await findJob(downloads, req, req.params.job_id))));
+  }, async (req, reply) => {
+    const job = await findJob(downloads, req, req.params.job_id);
+    // Serialised here (byte for byte the schema's answer), each run of files kept while none of it changes.
+    sendJsonBytes(reply, chunkedProgressBytes(downloads.progress(job), job));
+  });
 
   /**
    * POST /mast/download/{action}/:job_id: `act` on the caller's job (404 DOWNLOAD_JOB_NOT_FOUND
@@ -380,9 +486,13 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
 
   app.get('/mast/download/jobs', {
     schema: { tags, summary: 'Every known job with its progress', response: { 200: JobsResponse } },
-  }, async (req) => {
-    const jobs = (await downloads.list(jobScopeOf(req))).map((j) => chunkedProgressJson(downloads.progress(j)));
-    return { jobs, count: jobs.length };
+  }, async (req, reply) => {
+    const jobs = (await downloads.list(jobScopeOf(req))).map((j) => chunkedProgressBytes(downloads.progress(j), j));
+    // `{ jobs, count }` in the schema's order, each job's bytes as the progress route makes them.
+    const out: Buffer[] = [Buffer.from('{"jobs":[')];
+    commaList(jobs, out);
+    out.push(Buffer.from(`],"count":${jobs.length}}`));
+    sendJsonBytes(reply, Buffer.concat(out));
   });
 
   app.get('/mast/download/events/:job_id', {
@@ -399,7 +509,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     let unsubscribe = () => {};
     stream.onEnd(() => unsubscribe());
     const first = downloads.progress(job);
-    send('progress', chunkedProgressJson(first));
+    stream.sendJson('progress', chunkedProgressText(first));
     if (first.isFinished) {
       send('end', { job_id: job.id, status: job.status });
       end();
@@ -408,7 +518,8 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     unsubscribe = downloads.subscribe(
       job.id,
       (p) => {
-        send('progress', chunkedProgressJson(p));
+        // Every subscriber of the job hears the same progress object per event: its text is made once.
+        stream.sendJson('progress', progressTextOf(p));
         if (p.isFinished) {
           send('end', { job_id: p.jobId, status: p.status });
           end();

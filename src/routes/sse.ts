@@ -8,6 +8,8 @@ import type { App } from '../server.js';
 
 export interface EventStream {
   send(event: string, data: unknown): void;
+  /** `send` of data already serialised (`json`: the JSON text `send` would have made of it). */
+  sendJson(event: string, json: string): void;
   /** Ends the stream (idempotent); also called when the client goes or the server closes. */
   end(): void;
   /** Runs `fn` when the stream ends, whoever ended it. */
@@ -42,6 +44,9 @@ export function eventStreams(app: App): { open(request: FastifyRequest, reply: F
       return {
         send(event, data) {
           if (open) raw.write(`event: ${event}\nid: ${++seq}\ndata: ${JSON.stringify(data)}\n\n`);
+        },
+        sendJson(event, json) {
+          if (open) raw.write(`event: ${event}\nid: ${++seq}\ndata: ${json}\n\n`);
         },
         end,
         onEnd(fn) {
