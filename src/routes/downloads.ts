@@ -322,12 +322,18 @@ async function findJob(downloads: DownloadManager, req: FastifyRequest, jobId: s
 }
 
 
-/** The text of an event's progress, made once for all its SSE subscribers (`DownloadManager.subscribe` shares the object). */
-const progressTexts = new WeakMap<JobProgress, string>();
-function progressTextOf(p: JobProgress): string {
-  let text = progressTexts.get(p);
-  if (text === undefined) progressTexts.set(p, (text = chunkedProgressText(p)));
-  return text;
+/**
+ * The bytes of an event's progress, made once for all its SSE subscribers (`DownloadManager.subscribe`
+ * shares the object per event) with `chunkedProgressBytes`, its runs kept under `key` (the job's
+ * `Job` while it runs here, the object the progress route keeps them under): an event serialises
+ * the runs whose files changed since the last event or poll and copies the others (issue #20,
+ * session 17).
+ */
+const progressBytes = new WeakMap<JobProgress, Buffer>();
+function progressBytesOf(p: JobProgress, key: object | undefined): Buffer {
+  let bytes = progressBytes.get(p);
+  if (bytes === undefined) progressBytes.set(p, (bytes = chunkedProgressBytes(p, key)));
+  return bytes;
 }
 
 export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void> {
@@ -509,7 +515,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     let unsubscribe = () => {};
     stream.onEnd(() => unsubscribe());
     const first = downloads.progress(job);
-    stream.sendJson('progress', chunkedProgressText(first));
+    stream.sendJson('progress', chunkedProgressBytes(first, job));
     if (first.isFinished) {
       send('end', { job_id: job.id, status: job.status });
       end();
@@ -518,8 +524,8 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     unsubscribe = downloads.subscribe(
       job.id,
       (p) => {
-        // Every subscriber of the job hears the same progress object per event: its text is made once.
-        stream.sendJson('progress', progressTextOf(p));
+        // Every subscriber of the job hears the same progress object per event: its bytes are made once.
+        stream.sendJson('progress', progressBytesOf(p, downloads.get(p.jobId)));
         if (p.isFinished) {
           send('end', { job_id: p.jobId, status: p.status });
           end();

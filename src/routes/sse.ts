@@ -8,8 +8,11 @@ import type { App } from '../server.js';
 
 export interface EventStream {
   send(event: string, data: unknown): void;
-  /** `send` of data already serialised (`json`: the JSON text `send` would have made of it). */
-  sendJson(event: string, json: string): void;
+  /**
+   * `send` of data already serialised (`json`: the JSON text `send` would have made of it, or its
+   * UTF-8 bytes, written as they are: one buffer for every subscriber, no encoding per stream).
+   */
+  sendJson(event: string, json: string | Buffer): void;
   /** Ends the stream (idempotent); also called when the client goes or the server closes. */
   end(): void;
   /** Runs `fn` when the stream ends, whoever ended it. */
@@ -46,7 +49,17 @@ export function eventStreams(app: App): { open(request: FastifyRequest, reply: F
           if (open) raw.write(`event: ${event}\nid: ${++seq}\ndata: ${JSON.stringify(data)}\n\n`);
         },
         sendJson(event, json) {
-          if (open) raw.write(`event: ${event}\nid: ${++seq}\ndata: ${json}\n\n`);
+          if (!open) return;
+          if (typeof json === 'string') {
+            raw.write(`event: ${event}\nid: ${++seq}\ndata: ${json}\n\n`);
+            return;
+          }
+          // The same bytes as the string form, in one write (corked: one chunk on the wire).
+          raw.cork();
+          raw.write(`event: ${event}\nid: ${++seq}\ndata: `);
+          raw.write(json);
+          raw.write('\n\n');
+          raw.uncork();
         },
         end,
         onEnd(fn) {

@@ -4,11 +4,15 @@
  * serialiser compiler, as the routes used it before) and what `JSON.stringify` makes (the SSE
  * events, `chunkedProgressText`), for jobs of every status, files of every status, strings that
  * need escaping, lists longer than a run of 64 files; and the runs kept under a job object follow
- * every change of a file.
+ * every change of a file. The SSE events (`EventStream.sendJson` of those bytes, runs kept under the
+ * job object the progress route uses) carry the same bytes as `send` of the JSON.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import Fastify from 'fastify';
+import type { App } from '../../src/server.js';
+import { eventStreams } from '../../src/routes/sse.js';
 import { PROGRESS_SCHEMAS, chunkedProgressBytes, chunkedProgressJson, chunkedProgressText } from '../../src/routes/downloads.js';
 import type { FileProgress, JobProgress } from '../../src/downloads/index.js';
 
@@ -93,5 +97,41 @@ describe('progress answers serialised by hand', () => {
     }
     const pending = progress({ files: files.map((f) => ({ ...f, status: 'pending' as const })) });
     assert.equal(bytes(pending), JSON.stringify(chunkedProgressJson(pending)));
+  });
+
+  it('SSE: events sent as kept-run bytes are the stream `send` of the JSON makes, polls between them', async () => {
+    const app = Fastify() as unknown as App;
+    const streams = eventStreams(app);
+    const key = {};
+    // A job's events as it runs: files change from one event to the next, a poll between events keeps runs under the same key.
+    const events: JobProgress[] = [];
+    let files = progress({}, 300).files;
+    for (let k = 0; k < 6; k++) {
+      files = files.map((f, i) => (i % 97 === k ? { ...f, status: 'complete' as const, downloadedBytes: f.totalBytes, percent: 100, localPath: `${f.localPath} ${k}` } : f));
+      events.push(progress({ files, completedFiles: files.filter((f) => f.status === 'complete').length, downloadedBytes: 2345 + k }));
+    }
+    events.push(...cases.map(([, p]) => p));
+    app.get('/events/:form', async (req, reply) => {
+      const stream = streams.open(req, reply);
+      const bytes = (req.params as { form: string }).form === 'bytes';
+      for (const p of events) {
+        if (bytes) {
+          chunkedProgressBytes(p, key); // a poll of the job between events
+          stream.sendJson('progress', chunkedProgressBytes(p, key));
+        } else stream.send('progress', chunkedProgressJson(p));
+      }
+      stream.send('end', { job_id: 'abcdef012345', status: 'complete' });
+      stream.end();
+    });
+    try {
+      const [text, bytes] = await Promise.all(['text', 'bytes'].map((form) => app.inject({ method: 'GET', url: `/events/${form}` })));
+      assert.equal(bytes!.statusCode, 200);
+      assert.equal(bytes!.body, text!.body);
+      const expected = events.map((p, i) => `event: progress\nid: ${i + 1}\ndata: ${JSON.stringify(chunkedProgressJson(p))}\n\n`).join('') +
+        `event: end\nid: ${events.length + 1}\ndata: {"job_id":"abcdef012345","status":"complete"}\n\n`;
+      assert.equal(bytes!.rawPayload.toString('utf8'), expected);
+    } finally {
+      await app.close();
+    }
   });
 });
