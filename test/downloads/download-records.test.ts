@@ -29,7 +29,9 @@ forEachBackend('download records', (target) => {
     for (let i = 0; i < 6; i++) {
       const uri = `mast:JWST/product/${obsId}_${i}_cal.fits`;
       const bytes = seededBytes(40_000 + i * 7_000, i + 1);
-      fake.endpoint.addFile(uri, bytes, {});
+      // The last file comes slowly (~5 s): the job is still running while the others' records
+      // commit, however loaded the machine (a fast run could otherwise end before any look).
+      fake.endpoint.addFile(uri, bytes, i === 5 ? { bytesPerSecond: 15_000 } : {});
       list.push({ filename: `${obsId}_${i}_cal.fits`, url: fake.url(uri), dataUri: uri, size: bytes.length });
     }
     const failed = new Set<string>();
