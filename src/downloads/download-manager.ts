@@ -29,7 +29,7 @@ import { enforceCacheBound } from './cache-bound.js';
 import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
 import { DiskFullError, DownloadError, PermanentHttpError } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './file-layer.js';
-import { DigestService } from './digest-service.js';
+import { DigestService, SMALL_STREAM } from './digest-service.js';
 import { CheckpointBuilder } from './checkpoint-builder.js';
 import { CoalescedSaves } from './coalesced-saves.js';
 import { FileDownloader } from './file-downloader.js';
@@ -875,6 +875,10 @@ export class DownloadManager {
         }
       }
       job.error = null;
+      // A one-shot process boots its digest threads now if a file will need them (over SMALL_STREAM
+      // or of unknown size): before its first bytes, not amid them, where the boot's CPU (~0.1 s a
+      // thread) delays the event loop and a file's first bytes find no idle thread to split onto.
+      if (this.o.startDigestThreadsEarly === false && job.files.some((f) => f.status !== 'complete' && (f.totalBytes === undefined || f.totalBytes > SMALL_STREAM))) this.digests.warm();
       const totals = jobTotals(job);
       job.message = `Downloading ${job.files.length} files (${formatBytes(totals.totalBytes)})...`;
       // The file list is stored before the first byte: a kill at any moment resumes from the .part files.
