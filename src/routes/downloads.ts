@@ -206,10 +206,11 @@ interface FileRun {
 /** Files per run: a run is serialised again only when one of its files changed. */
 const RUN_FILES = 64;
 
-const sameFileProgress = (a: FileProgress, b: FileProgress): boolean =>
-  a.filename === b.filename && a.totalBytes === b.totalBytes && a.downloadedBytes === b.downloadedBytes && a.percent === b.percent &&
-  a.status === b.status && a.localPath === b.localPath && a.relativePath === b.relativePath && a.sha256 === b.sha256 &&
-  a.fitsChecksum === b.fitsChecksum && a.error === b.error;
+/** Every field the same (all are primitives): a field added to FileProgress is compared too. */
+function sameFileProgress(a: FileProgress, b: FileProgress): boolean {
+  for (const key in a) if (a[key as keyof FileProgress] !== b[key as keyof FileProgress]) return false;
+  return true;
+}
 
 function fileRun(files: readonly FileProgress[], before: FileRun | undefined): FileRun {
   if (before && before.of.length === files.length && files.every((f, i) => sameFileProgress(before.of[i]!, f))) return before;
@@ -256,23 +257,24 @@ export function chunkedProgressBytes(p: JobProgress, key?: object): Buffer {
   const runs: FileRun[] = [];
   for (let i = 0, r = 0; i < p.files.length; i += RUN_FILES, r++) runs.push(fileRun(p.files.slice(i, i + RUN_FILES), before?.[r]));
   if (key) fileRunsOf.set(key, runs);
-  const head = JSON.stringify({
-    job_id: p.jobId, obs_id: p.obsId, stage: p.status, status: p.status, message: p.message, progress: Math.floor(p.percent),
-    total_files: p.totalFiles, downloaded_files: p.completedFiles, failed_files: p.failedFiles, current_file: p.currentFile,
-  });
-  const middle = JSON.stringify({
-    error: p.error, started_at: p.startedAt, completed_at: p.completedAt, created_at: p.createdAt, download_dir: p.downloadDir,
-    is_complete: p.isFinished, total_bytes: p.totalBytes, downloaded_bytes: p.downloadedBytes, download_progress_percent: p.percent,
-    speed_bytes_per_sec: p.speedBytesPerSec, eta_seconds: p.etaSeconds,
-  });
-  const tail = JSON.stringify({ is_resumable: p.isResumable, pause_reason: p.pauseReason });
-  const out: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"files":[`)];
+  // The answer without its files, made by chunkedProgressJson (the one mapping of its fields), and
+  // the runs put into its three empty lists. A string value is escaped JSON, so `"files":[]` and
+  // the others are found only as keys, in the schema's order.
+  const shell = JSON.stringify(chunkedProgressJson({ ...p, files: [] }));
+  const openAt: number[] = [];
+  for (const key of ['"files":[', '"relative_files":[', '"file_progress":[']) {
+    const at = shell.indexOf(`${key}]`, openAt.at(-1) ?? 0);
+    if (at < 0) throw new Error(`progress answer without ${key}]`);
+    openAt.push(at + key.length);
+  }
+  const [files, relatives, entries] = openAt as [number, number, number];
+  const out: Buffer[] = [Buffer.from(shell.slice(0, files))];
   commaList(runs.map((r) => r.locals), out);
-  out.push(Buffer.from('],"relative_files":['));
+  out.push(Buffer.from(shell.slice(files, relatives)));
   commaList(runs.map((r) => r.relatives), out);
-  out.push(Buffer.from(`],${middle.slice(1, -1)},"file_progress":[`));
+  out.push(Buffer.from(shell.slice(relatives, entries)));
   commaList(runs.map((r) => r.entries), out);
-  out.push(Buffer.from(`],${tail.slice(1)}`));
+  out.push(Buffer.from(shell.slice(entries)));
   return Buffer.concat(out);
 }
 
