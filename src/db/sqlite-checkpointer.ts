@@ -17,6 +17,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { startBelowEventLoop } from '../core/thread-priority.js';
 
 export interface CheckpointerOptions {
   /** Longest time between two checkpoints while nothing is written (default 1000 ms). */
@@ -116,7 +117,8 @@ export class WalCheckpointer {
     const threadOptions: WorkerOptions = { eval: true, workerData, execArgv: [] };
     let worker: Worker | undefined;
     try {
-      worker = options.startThread ? options.startThread(PROGRAM, threadOptions) : new Worker(PROGRAM, threadOptions);
+      // Below the event loop (core/thread-priority.ts): it boots amid a download's first second, and checkpoints can wait.
+      worker = startBelowEventLoop(() => (options.startThread ? options.startThread(PROGRAM, threadOptions) : new Worker(PROGRAM, threadOptions)));
     } catch {
       worker = undefined;
     }

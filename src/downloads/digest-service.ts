@@ -17,6 +17,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { ContentDigest, type DigestPart, type DigestResult } from './content-digest.js';
 import type { FileLayer, ReadableFile } from './file-layer.js';
 import { BOOT_TIMEOUT_MS, giveUpIfSilent } from './thread-boot.js';
+import { startBelowEventLoop } from '../core/thread-priority.js';
 import { WRITE_PIECE, type WriteOutcome } from './write-thread.js';
 import { sharedWasmMemory, sumHeapStart } from '../fits/ones-sum.js';
 import type { WasmMemory } from '../core/wasm-module.js';
@@ -156,7 +157,8 @@ class DigestThread {
     let worker: Worker;
     try {
       // The pool's wasm memory: the thread sums the FITS checksum of pool buffers in place.
-      worker = this.startThread(source, { eval: true, workerData: { state: this.state, poolMemory: sharedBuffers.wasmMemory() } });
+      // Below the event loop from its first instruction: its boot overlaps the job's first requests.
+      worker = startBelowEventLoop(() => this.startThread(source, { eval: true, workerData: { state: this.state, poolMemory: sharedBuffers.wasmMemory() } }));
     } catch {
       return undefined;
     }

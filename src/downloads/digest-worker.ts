@@ -20,13 +20,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ContentDigest } from './content-digest.js';
 import { FAILURES, HANDLED, WAKE_AT, type DigestRequest, type DigestReply } from './digest-service.js';
 import type { WriteOutcome } from './write-thread.js';
-import { BACKGROUND_NICE, lowerThreadPriority } from './thread-priority.js';
+import { BACKGROUND_NICE, lowerThreadPriority } from '../core/thread-priority.js';
 import { inPlaceSumBuffer, sumInPlaceOver } from '../fits/ones-sum.js';
 import type { WasmMemory } from '../core/wasm-module.js';
 
 const port = parentPort;
 if (!port) throw new Error('digest-worker must run in a worker thread');
-// Bulk work: the event loop, when it wakes, gets a core before this thread (thread-priority.ts).
+// Bulk work: the event loop, when it wakes, gets a core before this thread (core/thread-priority.ts).
 lowerThreadPriority(os, readlinkSync, BACKGROUND_NICE);
 const digests = new Map<number, ContentDigest>();
 /** Streams whose write failed, with that failure: their later writes are skipped and report it again. */

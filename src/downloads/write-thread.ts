@@ -20,7 +20,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { BACKGROUND_NICE, lowerThreadPriority } from './thread-priority.js';
+import { BACKGROUND_NICE, lowerThreadPriority, startBelowEventLoop } from '../core/thread-priority.js';
 import { BOOT_TIMEOUT_MS, giveUpIfSilent } from './thread-boot.js';
 import type { ThreadStarter } from './digest-service.js';
 
@@ -125,7 +125,7 @@ export class WriteThread {
     let worker: Worker;
     try {
       const source = this.options.program ?? PROGRAM;
-      worker = this.options.startThread ? this.options.startThread(source, { eval: true }) : new Worker(source, { eval: true });
+      worker = startBelowEventLoop(() => (this.options.startThread ? this.options.startThread(source, { eval: true }) : new Worker(source, { eval: true })));
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ERR_WORKER_INIT_FAILED') this.retryAt = Date.now() + (this.options.retryMs ?? 1_000);
       else this.failed = true;

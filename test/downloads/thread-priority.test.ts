@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DigestService, sharedBuffers } from '../../src/downloads/digest-service.js';
 import { nodeFileLayer } from '../../src/downloads/file-layer.js';
-import { BACKGROUND_NICE, lowerThreadPriority } from '../../src/downloads/thread-priority.js';
+import { BACKGROUND_NICE, lowerThreadPriority, startBelowEventLoop } from '../../src/core/thread-priority.js';
 import { seededBytes, sha256, tempDir } from './helpers.js';
 
 // Per-thread nice values are Linux's (setpriority on a thread id named by /proc/thread-self).
@@ -48,6 +48,23 @@ describe('download threads run below the event loop (thread-priority.ts)', { ski
     await worker.terminate();
     // On the main thread too it names the calling thread: here, the process's main thread id.
     assert.equal(Number(readlinkSync('/proc/thread-self').split('/').pop()), process.pid);
+  });
+
+  it('startBelowEventLoop lowers a new thread before its code runs; the thread lowering itself then keeps that value (not twice as low)', async () => {
+    const source = `const { parentPort } = require('node:worker_threads');
+      const os = require('node:os');
+      const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+      const atStart = os.getPriority(tid);
+      const got = (${lowerThreadPriority.toString()})(os, require('node:fs').readlinkSync, ${BACKGROUND_NICE});
+      parentPort.postMessage({ atStart, got, now: os.getPriority(tid) });`;
+    const worker = startBelowEventLoop(() => new Worker(source, { eval: true }));
+    const reply = await new Promise<{ atStart: number; got: number; now: number }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    assert.deepEqual(reply, { atStart: lowered, got: lowered, now: lowered });
+    assert.equal(os.getPriority(), mainNice, 'the process (its main thread) keeps its priority');
   });
 
   it('the digest thread and the write thread lower themselves once they run; the answers are unchanged', async () => {
