@@ -128,6 +128,8 @@ class DigestThread {
   failed = false;
   /** The worker has answered at least once (it has booted). */
   answered = false;
+  /** Callers of `booting` waiting for the first answer (or the failure). */
+  private bootWaiters: Array<() => void> = [];
   /** Digests created on this thread and not yet finished or dropped. */
   active = 0;
   private readonly state = new Int32Array(new SharedArrayBuffer(3 * 4));
@@ -165,6 +167,7 @@ class DigestThread {
     worker.unref();
     worker.on('message', (reply: DigestReply) => {
       this.answered = true;
+      this.bootDone();
       this.booted?.();
       if (reply.n !== undefined) {
         this.failures.set(reply.n, reply);
@@ -179,6 +182,7 @@ class DigestThread {
     const fail = (why: string) => {
       this.failed = true;
       this.worker = undefined;
+      this.bootDone();
       clearTimeout(this.timer);
       for (const p of this.pending.splice(0)) p.resolve({ error: why });
       for (const [seq, resolve] of this.calls) resolve({ seq, error: why });
@@ -194,6 +198,16 @@ class DigestThread {
     });
     this.worker = worker;
     return worker;
+  }
+
+  /** Resolves once the started thread has answered or failed; undefined if it is not booting now. */
+  booting(): Promise<void> | undefined {
+    if (!this.worker || this.answered || this.failed) return undefined;
+    return new Promise((resolve) => this.bootWaiters.push(resolve));
+  }
+
+  private bootDone(): void {
+    for (const resolve of this.bootWaiters.splice(0)) resolve();
   }
 
   /** Posts an update (numbered in posting order); resolves once the worker finished it. */
@@ -281,6 +295,7 @@ class DigestThread {
     this.failed = true;
     clearTimeout(this.timer);
     this.booted?.();
+    this.bootDone();
     if (w) await w.terminate();
   }
 }
@@ -463,6 +478,18 @@ export class DigestService {
   warm(count = Number.POSITIVE_INFINITY): void {
     if (!this.pickThread()) return;
     for (const t of (this.threads ?? []).slice(0, count)) t.get();
+  }
+
+  /**
+   * Resolves once every digest thread started (warm) has answered or failed, or after `maxMs`:
+   * a one-shot download waits for them before its first request (DownloadManager).
+   */
+  async running(maxMs: number): Promise<void> {
+    const boots = (this.threads ?? []).flatMap((t) => t.booting() ?? []);
+    if (boots.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(boots), new Promise((resolve) => (timer = setTimeout(resolve, maxMs)))]);
+    clearTimeout(timer);
   }
 
   async close(): Promise<void> {

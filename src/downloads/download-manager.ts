@@ -214,6 +214,8 @@ export interface JobProgress {
 const silentLogger: DownloadLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 const ALL = Number.MAX_SAFE_INTEGER;
+/** Longest a one-shot run waits for its digest threads to boot (~0.1 s) before its first request; later, it goes on without them as before. */
+const DIGEST_BOOT_WAIT_MS = 1_000;
 
 /** The record's inputs: the request, snake_case like the saved form (no server path: /api/jobs shows them). */
 const inputsOf = (job: Job): JsonObject => requestJson(job) as unknown as JsonObject;
@@ -878,12 +880,18 @@ export class DownloadManager {
       // A one-shot process boots its digest threads now if a file will need them (over SMALL_STREAM
       // or of unknown size): before its first bytes, not amid them, where the boot's CPU (~0.1 s a
       // thread) delays the event loop and a file's first bytes find no idle thread to split onto.
-      if (this.o.startDigestThreadsEarly === false && job.files.some((f) => f.status !== 'complete' && (f.totalBytes === undefined || f.totalBytes > SMALL_STREAM))) this.digests.warm();
+      const bootThreads = this.o.startDigestThreadsEarly === false && job.files.some((f) => f.status !== 'complete' && (f.totalBytes === undefined || f.totalBytes > SMALL_STREAM));
+      if (bootThreads) this.digests.warm();
       const totals = jobTotals(job);
       job.message = `Downloading ${job.files.length} files (${formatBytes(totals.totalBytes)})...`;
       // The file list is stored before the first byte: a kill at any moment resumes from the .part files.
       save(true);
       if (!this.objectDownloader) await this.checkDiskSpace(job);
+      // ... and waits for them to run (session 18): bytes that came sooner would be written here
+      // (libuv) and queued for a thread still booting, at most a writer's 4 buffers a file before it
+      // pauses anyway; those writes, then the burst when the threads answer, held the event loop
+      // 20-45 ms, and a single file's digest splits only onto a thread that runs.
+      if (bootThreads) await this.digests.running(DIGEST_BOOT_WAIT_MS);
       const todo = job.files.filter((f) => f.status === 'pending');
       const saving = { touch, saveNow: () => saves.request(), alsoWrite: (w: CompletionWrites) => void held.push(w) };
       await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, saving, (err) => (diskFull ??= err))));

@@ -129,6 +129,31 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
     assert.equal(made, 1);
   });
 
+  it('running(): resolves once the started threads answered (a stream then writes on them at once), at once when none boots, after maxMs for one that never answers', { timeout: 300_000 }, async () => {
+    const service = new DigestService({ threads: 2 });
+    services.push(service);
+    await service.running(10); // nothing started: resolves at once
+    service.warm();
+    await service.running(300_000);
+    const digest = service.create();
+    assert.equal(digest.writesNow?.(), true, 'its threads run');
+    await digest.update(Buffer.from('abc'));
+    assert.equal(digest.threads, 2, 'split at its first bytes: the other thread runs too');
+    assert.equal((await digest.finish()).sha256, sha256(Buffer.from('abc')));
+    await inTempDir(async (dir) => {
+      const script = join(dir, 'mute-worker.mjs');
+      await writeFile(script, 'setInterval(() => {}, 1 << 30);\n');
+      const mute = new DigestService({ workerFile: script, threads: 1 });
+      services.push(mute);
+      mute.warm();
+      await mute.running(50); // gives up waiting; the thread itself is given up later (bootTimeoutMs)
+      const stuck = mute.create();
+      assert.equal(stuck.writesNow?.(), false, 'not running: its writes go elsewhere');
+      stuck.dispose();
+      await mute.close();
+    });
+  });
+
   it('a small stream hashes on this thread while no digest thread runs (no thread started for it); a large one starts them all; once one runs, small streams go there too', async () => {
     let made = 0;
     const service = new DigestService({ threads: 2, startThread: (source, options) => (made++, new Worker(source, options)) });
