@@ -34,6 +34,22 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
 
   /** An observation of `sizes.length` files on the fake; returns its id, contents and URIs. */
   const observation = (sizes: number[], faults: Array<DownloadFaults | undefined> = []) => serveObservation(fake, products, ++seq, sizes, faults);
+  /**
+   * A file whose bytes from `byte` on (a multiple of the 16 KiB chunks below) are held until `release()` (never, unless called): a test that
+   * acts while a download is unfinished waits for its first bytes, not for a fixed time, and the
+   * download cannot end meanwhile however fast or loaded the machine (issue #20: no test depends on
+   * a relative speed). A test that goes on releases the hold or resets the file's faults first.
+   */
+  const holdAt = (byte: number) => {
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    return { holdAt: { byte, until }, release };
+  };
+  /** Resolves once the job's file number `i` (or any file) has bytes on disk. */
+  async function firstBytes(m: DownloadManager, id: string, i?: number): Promise<void> {
+    const has = () => (m.get(id)?.files ?? []).filter((_, k) => i === undefined || k === i).some((f) => (f.ranges[0]?.[1] ?? 0) > 0);
+    while (!has()) await new Promise((r) => setTimeout(r, 20));
+  }
 
   function manager(dir: string, extra: Partial<DownloadManagerOptions> = {}): DownloadManager {
     const m = new DownloadManager({
@@ -45,7 +61,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
       retry: { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 50 },
       // the shared retry helper waits on this clock: retries without sleeping
       retryClock: new ManualClock(),
-      stallTimeoutMs: 2000,
+      // A held body (holdAt) waits for the test, not for a stall timeout.
+      stallTimeoutMs: 60_000,
       persistIntervalMs: 100,
       progressIntervalMs: 50,
       ...extra,
@@ -167,10 +184,10 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('pauses a job with partial files and resumes each file from its exact byte', async () => {
     const m = manager(join(tmp.dir, 'c'));
     await m.start();
-    const obs = observation([150_000, 150_000], [{ bytesPerSecond: 100_000 }, { bytesPerSecond: 100_000 }]);
+    const obs = observation([150_000, 150_000], [holdAt(49_152), holdAt(49_152)]);
     const job = await m.createJob({ obsId: obs.obsId });
     // Some bytes on disk first (a fixed wait can end before any arrived on a loaded machine).
-    while (!m.get(job.id)!.files.some((f) => (f.ranges[0]?.[1] ?? 0) > 0)) await new Promise((r) => setTimeout(r, 20));
+    await firstBytes(m, job.id);
     const paused = await m.pause(job.id);
     assert.equal(paused.status, 'paused');
     assert.equal(paused.pauseReason, 'user');
@@ -195,24 +212,25 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('two resumes racing: one wins, the other gets 409', async () => {
     const m = manager(join(tmp.dir, 'd'));
     await m.start();
-    const obs = observation([60_000], [{ bytesPerSecond: 60_000 }]);
+    const gate = holdAt(16_384);
+    const obs = observation([60_000], [gate]);
     const job = await m.createJob({ obsId: obs.obsId });
-    await new Promise((r) => setTimeout(r, 100));
+    await firstBytes(m, job.id);
     await m.pause(job.id);
     const results = await Promise.allSettled([m.resume(job.id), m.resume(job.id)]);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     assert.equal(rejected.reason.httpStatus, 409);
-    fake.endpoint.setFaults(obs.uris[0]!, {});
+    gate.release();
     assert.equal((await m.waitUntilSettled(job.id)).status, 'complete');
   });
 
   it('cancel is final: the running job stops and never turns into paused or resumable', async () => {
     const m = manager(join(tmp.dir, 'e'));
     await m.start();
-    const obs = observation([200_000], [{ bytesPerSecond: 60_000 }]);
+    const obs = observation([200_000], [holdAt(49_152)]);
     const job = await m.createJob({ obsId: obs.obsId });
-    await new Promise((r) => setTimeout(r, 150));
+    await firstBytes(m, job.id);
     const { job: cancelled, wasActive } = await m.cancel(job.id);
     assert.equal(wasActive, true);
     assert.equal(cancelled.status, 'cancelled');
@@ -228,8 +246,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('cancel removes the .part files at once and keeps completed files; dismissing without delete_files keeps them too', async () => {
     const m = manager(join(tmp.dir, 'cancel-parts'));
     await m.start();
-    // the big file takes ~20 s: still unfinished when cancelled, even on a loaded machine
-    const obs = observation([20_000, 1_000_000], [undefined, { bytesPerSecond: 50_000 }]);
+    // the big file's bytes past 96 KiB are held: still unfinished when cancelled, however loaded the machine
+    const obs = observation([20_000, 1_000_000], [undefined, holdAt(98_304)]);
     const job = await m.createJob({ obsId: obs.obsId });
     const [small, big] = [...obs.data.keys()];
     const [done, slow] = [small, big].map((name) => () => m.get(job.id)!.files.find((f) => f.filename === name));
@@ -252,9 +270,9 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('cancelling a paused job removes its .part files too', async () => {
     const m = manager(join(tmp.dir, 'cancel-paused'));
     await m.start();
-    const obs = observation([200_000], [{ bytesPerSecond: 60_000 }]);
+    const obs = observation([200_000], [holdAt(49_152)]);
     const job = await m.createJob({ obsId: obs.obsId });
-    while ((m.get(job.id)!.files[0]?.ranges.length ?? 0) === 0) await new Promise((r) => setTimeout(r, 20));
+    await firstBytes(m, job.id);
     const paused = await m.pause(job.id);
     const part = `${paused.files[0]!.localPath}.part`;
     await stat(part);
@@ -295,12 +313,12 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
 
   it('after a restart finds unfinished jobs and resumes them from the bytes on disk', async () => {
     const dir = join(tmp.dir, 'h');
-    const obs = observation([120_000], [{ bytesPerSecond: 60_000 }]);
+    const obs = observation([120_000], [holdAt(32_768)]);
     const first = manager(dir);
     await first.start();
     const job = await first.createJob({ obsId: obs.obsId });
     // Some bytes on disk first (a fixed wait was too short for a loaded CI machine: no file listed yet).
-    while ((first.get(job.id)?.files[0]?.ranges[0]?.[1] ?? 0) === 0) await new Promise((r) => setTimeout(r, 20));
+    await firstBytes(first, job.id, 0);
     await first.close();
     // Stopped by the shutdown: queued again in the store (DATA_DIR/jobs.sqlite), its bytes kept.
     const third = manager(dir, { recoverOnStart: false });
@@ -322,7 +340,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
 
   it('a product selection downloads exactly the named files, refuses unknown names, and survives pause, restart and recovery', async () => {
     const dir = join(tmp.dir, 'sel');
-    const obs = observation([90_000, 30_000, 90_000], [{ bytesPerSecond: 150_000 }, undefined, { bytesPerSecond: 150_000 }]);
+    const obs = observation([90_000, 30_000, 90_000], [holdAt(32_768), undefined, holdAt(32_768)]);
     const names = [...obs.data.keys()];
     const chosen = [names[2]!, names[0]!];
     const first = manager(dir);
@@ -333,7 +351,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     // The filters do not narrow a selection (a PREVIEW type would match none of these files).
     const job = await first.createJob({ obsId: obs.obsId, productType: 'PREVIEW', productFilenames: chosen });
     assert.deepEqual(job.files.map((f) => f.filename).sort(), [...chosen].sort());
-    await new Promise((r) => setTimeout(r, 200));
+    await firstBytes(first, job.id);
     await first.pause(job.id);
     await first.close();
     const peek = manager(dir, { recoverOnStart: false });
@@ -370,7 +388,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
   it('with auto-resume off, a job cut by a crash waits in the resumable list', async () => {
     const dir = join(tmp.dir, 'i');
     const store = new MemoryJobStore();
-    const obs = observation([100_000], [{ bytesPerSecond: 60_000 }]);
+    const obs = observation([100_000], [holdAt(32_768)]);
     const first = manager(dir, { jobStore: store });
     await first.start();
     const job = await first.createJob({ obsId: obs.obsId });
@@ -514,7 +532,8 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     const dir = join(tmp.dir, 'dismiss-shared');
     const m = manager(dir);
     await m.start();
-    const obs = observation([20_000, 120_000], [undefined, { bytesPerSecond: 120_000 }]);
+    const gate = holdAt(65_536);
+    const obs = observation([20_000, 120_000], [undefined, gate]);
     const [small, slow] = [...obs.data.keys()];
     const a = await m.createJob({ obsId: obs.obsId, productFilenames: [small!] });
     assert.equal((await m.waitUntilSettled(a.id)).status, 'complete');
@@ -523,6 +542,7 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     while (!m.get(b.id)!.files.some((f) => f.filename === slow && f.ranges.length > 0)) await new Promise((r) => setTimeout(r, 20));
     const { deletedFiles } = await m.dismiss(a.id, true);
     assert.equal(deletedFiles, 0, 'the only file of the dismissed job is listed by the running one');
+    gate.release();
     const done = await m.waitUntilSettled(b.id);
     assert.equal(done.status, 'complete', done.error ?? '');
     await assertFilesIdentical(done, obs.data);

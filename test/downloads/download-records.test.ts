@@ -26,12 +26,15 @@ forEachBackend('download records', (target) => {
     const jobs = new JobService({ store, backend: new InProcessBackend({ compute: 1, transfer: 4 }), handlers: new JobHandlerRegistry(), dataDir: where.dataDir, persistIntervalMs: 1, progressIntervalMs: 1, storeRetryMs: 1 });
     const obsId = 'jw01234-o001_t001_nircam';
     const list: RemoteProduct[] = [];
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
     for (let i = 0; i < 6; i++) {
       const uri = `mast:JWST/product/${obsId}_${i}_cal.fits`;
       const bytes = seededBytes(40_000 + i * 7_000, i + 1);
-      // The last file comes slowly (~5 s): the job is still running while the others' records
-      // commit, however loaded the machine (a fast run could otherwise end before any look).
-      fake.endpoint.addFile(uri, bytes, i === 5 ? { bytesPerSecond: 15_000 } : {});
+      // The last file's bytes past its first 16 KiB piece are held until a look has seen records
+      // written while the job runs: the job cannot end before, however fast or loaded the machine
+      // (it came slowly, ~5 s, before: a wait on the clock, issue #20).
+      fake.endpoint.addFile(uri, bytes, i === 5 ? { holdAt: { byte: 16 * 1024, until } } : {});
       list.push({ filename: `${obsId}_${i}_cal.fits`, url: fake.url(uri), dataUri: uri, size: bytes.length });
     }
     const failed = new Set<string>();
@@ -69,7 +72,18 @@ forEachBackend('download records', (target) => {
     try {
       const job = await downloads.createJob({ obsId, productType: 'SCIENCE' });
       const stop = jobs.subscribe(job.id, () => looks.push(look(job.id)));
+      let settled = false;
+      void (async () => {
+        while (!settled) {
+          const seen = look(job.id);
+          looks.push(seen);
+          const s = await seen;
+          if (s.records.length > 0 && s.state === 'running') return release();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
       const done = await downloads.waitUntilSettled(job.id);
+      settled = true; // (only a failed run ends before the release)
       stop();
       assert.equal(done.status, 'complete');
       assert.equal(failed.size, 6, 'each record write failed once');

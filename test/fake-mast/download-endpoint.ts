@@ -43,6 +43,15 @@ export interface DownloadFaults {
   redirectToOrigin?: string;
   /** Send no more than this many body bytes per second. */
   bytesPerSecond?: number;
+  /**
+   * The file's bytes from `byte` on are sent once `until` resolves: a GET for bytes from `byte` on
+   * is answered (headers too) only then, and a body that starts before `byte` sends the bytes up to
+   * it and waits there (the client may close meanwhile). For a test that must act while a download
+   * is surely unfinished, whatever the machine's speed, instead of after a fixed sleep (issue #20).
+   * A `byte` on a boundary of the client's pieces holds only whole requests, so the bytes before it
+   * reach the client's disk (a writer in the middle of a body keeps them in memory meanwhile).
+   */
+  holdAt?: { byte: number; until: Promise<unknown> };
   noEtag?: boolean;
   noLastModified?: boolean;
   /** Status for HEAD only (e.g. 405 when HEAD is refused). */
@@ -189,12 +198,16 @@ export class FakeDownloadEndpoint {
     const body = file.data.subarray(start, end + 1);
     if (!faults.noContentLength) headers['content-length'] = String(body.length);
     record(status);
-    res.writeHead(status, headers);
-    if (req.method === 'HEAD') {
-      res.end();
-      return true;
-    }
-    void this.sendBody(req, res, body, faults);
+    const answer = () => {
+      res.writeHead(status, headers);
+      if (req.method === 'HEAD') res.end();
+      else void this.sendBody(req, res, body, faults, start);
+    };
+    const hold = faults.holdAt;
+    if (req.method === 'GET' && hold && start >= hold.byte && start < total) {
+      const closes = new Promise<void>((r) => res.once('close', r));
+      void Promise.race([hold.until.then(() => true), closes.then(() => false)]).then((go) => go && !res.destroyed && answer());
+    } else answer();
     return true;
   }
 
@@ -204,7 +217,7 @@ export class FakeDownloadEndpoint {
     this.openSockets.clear();
   }
 
-  private async sendBody(req: IncomingMessage, res: ServerResponse, body: Buffer, faults: DownloadFaults): Promise<void> {
+  private async sendBody(req: IncomingMessage, res: ServerResponse, body: Buffer, faults: DownloadFaults, start: number): Promise<void> {
     const take = (f: CountedFault | undefined): number | undefined => {
       if (!f || f.count <= 0) return undefined;
       f.count--;
@@ -217,9 +230,19 @@ export class FakeDownloadEndpoint {
     const limit = cut === undefined ? body.length : Math.min(cut, body.length);
     const piece = faults.bytesPerSecond ? Math.max(1, Math.floor(faults.bytesPerSecond / 20)) : 64 * 1024;
     let closed = false;
-    res.once('close', () => (closed = true));
-    for (let pos = 0; pos < limit && !closed; pos += piece) {
-      const ok = res.write(body.subarray(pos, Math.min(limit, pos + piece)));
+    const closes = new Promise<void>((r) => res.once('close', () => r(void (closed = true))));
+    // Where this body reaches the held bytes (relative to its first byte), if it does.
+    const holdFrom = faults.holdAt ? Math.max(0, faults.holdAt.byte - start) : Number.POSITIVE_INFINITY;
+    let held = false;
+    for (let pos = 0; pos < limit && !closed;) {
+      if (!held && pos >= holdFrom) {
+        await Promise.race([faults.holdAt!.until, closes]);
+        held = true;
+        continue;
+      }
+      const end = Math.min(limit, pos + piece, held || holdFrom <= pos ? limit : holdFrom);
+      const ok = res.write(body.subarray(pos, end));
+      pos = end;
       if (faults.bytesPerSecond) await new Promise((r) => setTimeout(r, 50));
       else if (!ok) await drainOrClose(res);
     }
