@@ -12,24 +12,41 @@ import { MastTimeoutError, MastUnavailableError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, Retrier, systemClock, type Clock, type RetryPolicy } from '../core/retry.js';
 
 /**
+ * How MAST requests reach undici: `'parts'`, its Agent and request API files alone (the fast path),
+ * or `'package'`, its whole package entry (a release that moved those files).
+ */
+export type UndiciLoad = 'parts' | 'package';
+
+type UndiciRequest = (dispatcher: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
+/**
  * undici's Agent and request API only: its package entry also loads fetch, cookies (which load
  * Node's own bundled undici as well), WebSocket, the mocks, HTTP/2 and the caches, ~200 CPU ms of
  * every CLI command that asks MAST against ~75 for these two (issue #20, session 17). The package
  * has no `exports` map, so these files are reachable; if a release moves them, the whole package
  * serves the same calls (`dispatcher.request` is the same function, put on its prototype there).
+ * `load` is a `require` (a test passes one that fails, to see the fallback).
  */
-const undici = ((): { Agent: typeof UndiciAgent; request: (dispatcher: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> } => {
-  const load = createRequire(import.meta.url);
+export function loadUndici(load: (id: string) => unknown): { readonly via: UndiciLoad; readonly Agent: typeof UndiciAgent; readonly request: UndiciRequest } {
   try {
     const Agent = load('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
     const request = load('undici/lib/api/api-request.js') as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-    if (typeof Agent === 'function' && typeof request === 'function') return { Agent, request: (dispatcher, options) => request.call(dispatcher, options) };
+    if (typeof Agent === 'function' && typeof request === 'function') return { via: 'parts', Agent, request: (dispatcher, options) => request.call(dispatcher, options) };
   } catch {
     // a release with another layout: the package entry below
   }
   const whole = load('undici') as typeof import('undici');
-  return { Agent: whole.Agent, request: (dispatcher, options) => dispatcher.request(options) };
-})();
+  return { via: 'package', Agent: whole.Agent, request: (dispatcher, options) => dispatcher.request(options) };
+}
+
+const undici = loadUndici(createRequire(import.meta.url));
+
+/**
+ * Which way this process's MAST requests reach undici. `'package'` means the fast path broke (an
+ * undici release moved its files): every command that asks MAST then starts ~125 CPU ms slower;
+ * test/mast/transport.test.ts fails on it, so a dependency bump that does this is noticed.
+ */
+export const undiciLoadedVia: UndiciLoad = undici.via;
 
 /** An overall time budget shared by every request of one search. */
 export class Deadline {
