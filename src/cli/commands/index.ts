@@ -30,12 +30,15 @@ export const commandEntries: readonly CommandEntry[] = [
 
 /**
  * The modules a command line needs: those naming a word of `args` (the arguments after the
- * program's name), in the listed order; every module when none does (help, --version, a
- * misspelt command, which commander then answers with the full list). A word that names a
- * command only by chance (an option's value) loads one module more, no harm.
+ * program's name), in the listed order; none for a line of options only that asks for the version
+ * (`--version`, `-V`) and not for help (commander prints the version, which no command changes,
+ * and exits: issue #20, session 18); every module otherwise when none is named (help, a misspelt
+ * command, which commander then answers with the full list). A word that names a command only by
+ * chance (an option's value) loads one module more, no harm.
  */
 export async function commandModulesFor(args: readonly string[]): Promise<CommandModule[]> {
   const words = new Set(args.filter((a) => !a.startsWith('-')));
+  if (words.size === 0 && args.some((a) => a === '--version' || a === '-V') && !args.some((a) => a === '--help' || a === '-h')) return [];
   const named = commandEntries.filter((e) => e.names.some((n) => words.has(n)));
   return Promise.all((named.length > 0 ? named : commandEntries).map((e) => e.load()));
 }
