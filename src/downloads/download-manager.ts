@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { BadRequestError, ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import {
   InProcessBackend, JobHandlerRegistry, JobPauseRequest, JobService, JOBS_DB_NAME, type CompletionWrites, SqliteJobStore, isActive as isCoreActive,
-  type JobHandler, type JobRecord, type JobRunContext, type JobRunResult, type JobStore as CoreJobStore, type JsonObject,
+  type JobHandler, type JobRecord, type JobRunContext, type JobRunResult, type JobStore as CoreJobStore, type JobSummary, type JsonObject,
+  isFinished as isFinishedState,
 } from '../jobs/index.js';
 import { enforceCacheBound } from './cache-bound.js';
 import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
@@ -214,6 +215,17 @@ export interface JobProgress {
 const silentLogger: DownloadLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 const ALL = Number.MAX_SAFE_INTEGER;
+/** Ids per store query of `listEach` (the SQL stores put them in one IN list). */
+const IDS_PER_QUERY = 200;
+
+/**
+ * What a finished (completed, failed, cancelled) download record's answer is kept under: its state
+ * and `updatedAt`, which every write of the record changes (a resume, which runs it again, and any
+ * later end); null while it is not finished. `listEach` (issue #20, session 18).
+ */
+export function finishedVersionOf(s: Pick<JobSummary, 'state' | 'updatedAt'>): string | null {
+  return isFinishedState(s.state) ? `${s.state} ${s.updatedAt}` : null;
+}
 /** Longest a one-shot run waits for its digest threads to boot (~0.1 s) before its first request; later, it goes on without them as before. */
 const DIGEST_BOOT_WAIT_MS = 1_000;
 
@@ -711,6 +723,36 @@ export class DownloadManager {
   async list(owner?: string | null): Promise<Job[]> {
     const page = await this.jobs.list({ kinds: [DOWNLOAD_KIND], limit: ALL, ...(owner !== undefined ? { owner } : {}) });
     return page.jobs.map((r) => this.live.get(r.id) ?? downloadJobOf(r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /**
+   * `list(owner)`'s jobs, in its order, each as `make` makes it, at less cost for finished jobs
+   * whose answer the caller kept (issue #20, session 18): the store gives every job's summary
+   * first (its columns: no record, no file rows), and a finished job (completed, failed or
+   * cancelled, not running here) for which `kept(id, version)` answers is not read at all; the
+   * others are read as `list` reads them (their records whole, a job running here live). `version`
+   * (`finishedVersionOf`) changes with every write of a finished record; `make` gets it for a
+   * finished job it is given (null for the others), to keep what it made under it.
+   */
+  async listEach<T>(owner: string | null | undefined, kept: (id: string, version: string) => T | undefined, make: (job: Job, version: string | null) => T): Promise<T[]> {
+    const query = { kinds: [DOWNLOAD_KIND], limit: ALL, ...(owner !== undefined ? { owner } : {}) };
+    const summaries = await this.jobs.listSummaries(query);
+    const made = new Map<string, T>();
+    const read: string[] = [];
+    for (const s of summaries) {
+      const version = this.live.has(s.id) ? null : finishedVersionOf(s);
+      const hit = version === null ? undefined : kept(s.id, version);
+      if (hit === undefined) read.push(s.id);
+      else made.set(s.id, hit);
+    }
+    for (let i = 0; i < read.length; i += IDS_PER_QUERY) {
+      for (const r of (await this.jobs.list({ ...query, ids: read.slice(i, i + IDS_PER_QUERY) })).jobs) {
+        const live = this.live.get(r.id);
+        made.set(r.id, make(live ?? downloadJobOf(r), live ? null : finishedVersionOf(r)));
+      }
+    }
+    // `list`'s order: the store's (newest first, ties by id), sorted stably by creation.
+    return summaries.filter((s) => made.has(s.id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((s) => made.get(s.id)!);
   }
 
   async resumable(owner?: string | null): Promise<Job[]> {

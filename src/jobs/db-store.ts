@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, DatabaseKind, Queryable } from '../db/database.js';
 import { migrate, type MigrationSet } from '../db/migrations.js'; // not db/index: it loads pg
-import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
+import { emptyCounts, finishedAtBackfill, finishedTimeOf, jobQueryWhere, sqlMarks, type JobPage, type JobQuery, type JobStore, type JobSummary, type StoreWrites } from './store.js';
 import { JOB_STATES, recordJson, recordJsonParts, spliceJsonChunks, type JobRecord, type JobState } from './types.js';
 
 /** The `jobs` component's schema: table `job_records` (ids and times sort bytewise on PostgreSQL). */
@@ -294,6 +294,15 @@ export class DbJobStore implements JobStore {
         return { ...(JSON.parse(text) as JobRecord), checkpoint: null };
       }),
     };
+  }
+
+  async listSummaries(query: JobQuery = {}): Promise<JobSummary[]> {
+    const { clause, params } = jobQueryWhere(query);
+    const limit = Math.max(0, Math.min(query.limit ?? 50, Number.MAX_SAFE_INTEGER));
+    const rows = await this.db.query<{ id: string; kind: string; state: JobState; owner: string | null; created_at: string; updated_at: string }>(
+      `SELECT id, kind, state, owner, created_at, updated_at FROM ${this.table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+      [...params, limit, Math.max(0, query.offset ?? 0)]);
+    return rows.map((r) => ({ id: r.id, kind: r.kind, state: r.state, owner: r.owner, createdAt: r.created_at, updatedAt: r.updated_at }));
   }
 
   /** The records of `rows` (selected with `recordColumnsSql`), in order. */

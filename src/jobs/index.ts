@@ -18,7 +18,7 @@
  *   `compute` (renders, analyses: shares the render gate) or `transfer` (downloads).
  * - A store (store.ts `JobStore`): insert, conditional update (`expect` states, so terminal states
  *   written by one process stick against another), get, list (filters, paging, newest first),
- *   countByState, delete. The engine's: `DbJobStore` (db-store.ts, table `job_records`,
+ *   listSummaries (the same jobs' columns, no record read), countByState, delete. The engine's: `DbJobStore` (db-store.ts, table `job_records`,
  *   migrations of component `jobs`) on the database it shares with the library (DATA_DIR/engine.db,
  *   or DATABASE_URL's), so `update(job, expect, alsoWrite)` commits other records with a job's
  *   state. An older DATA_DIR/jobs.sqlite is copied there once (legacy-import.ts). `SqliteJobStore`

@@ -19,7 +19,7 @@ import { JobRunDeferred, type JobBackend, type JobRunner, type JobStartFailure }
 import { LocalJobEvents, type JobEventBus, type JobEventListener } from './events.js';
 import { JobHandlerRegistry, JobPauseRequest, JobStop, stopOf, type JobRunContext } from './handlers.js';
 import { isActive, isFinished, transition } from './state.js';
-import { StoreWritesUnsupportedError, type JobPage, type JobQuery, type JobStore, type StoreWrites } from './store.js';
+import { StoreWritesUnsupportedError, type JobPage, type JobQuery, type JobStore, type JobSummary, type StoreWrites } from './store.js';
 import type { StorageProvider } from '../storage/provider.js';
 import { copyForEvent, copyRecord, isJobId, type JobError, type JobEvent, type JobRecord, type JsonObject } from './types.js';
 
@@ -464,6 +464,14 @@ export class JobService {
       else jobs.push(j);
     }
     return { total: page.total, jobs };
+  }
+
+  /**
+   * The summaries of the jobs `list(query)` would give, from the store alone (no record read: a
+   * job running here may have written since, its `updatedAt` and progress newer in memory).
+   */
+  listSummaries(query: JobQuery = {}): Promise<JobSummary[]> {
+    return this.store.listSummaries(query);
   }
 
   /**

@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import { SqliteDatabase, type SqliteDatabaseOptions } from '../db/sqlite.js';
 import type { Queryable } from '../db/database.js';
 import { DbJobStore, partsTableSql } from './db-store.js';
-import { finishedAtBackfill, StoreWritesUnsupportedError, type JobPage, type JobQuery, type StoreWrites } from './store.js';
+import { finishedAtBackfill, StoreWritesUnsupportedError, type JobPage, type JobQuery, type JobSummary, type StoreWrites } from './store.js';
 import type { JobRecord, JobState } from './types.js';
 
 export const JOBS_DB_NAME = 'jobs.sqlite';
@@ -97,6 +97,11 @@ export class SqliteJobStore extends DbJobStore {
   override async list(query: JobQuery = {}): Promise<JobPage> {
     await this.ready;
     return super.list(query);
+  }
+
+  override async listSummaries(query: JobQuery = {}): Promise<JobSummary[]> {
+    await this.ready;
+    return super.listSummaries(query);
   }
 
   override async countByState(): Promise<Record<JobState, number>> {

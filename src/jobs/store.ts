@@ -69,6 +69,24 @@ export function jobQueryWhere(query: JobQuery): { clause: string; params: string
   return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
+/**
+ * What a list of jobs shows without their records: the columns the stores keep beside each record
+ * (`listSummaries` reads nothing else: no record text, no chunk rows).
+ */
+export interface JobSummary {
+  readonly id: string;
+  readonly kind: string;
+  readonly state: JobState;
+  readonly owner: string | null;
+  readonly createdAt: string;
+  /** Every write of the record changes it (with `state`: what a cache of a finished job's answer is keyed by). */
+  readonly updatedAt: string;
+}
+
+export function summaryOf(job: JobRecord): JobSummary {
+  return { id: job.id, kind: job.kind, state: job.state, owner: job.owner, createdAt: job.createdAt, updatedAt: job.updatedAt };
+}
+
 export interface JobPage {
   readonly jobs: JobRecord[];
   /** Jobs matching the query, all pages. */
@@ -101,6 +119,11 @@ export interface JobStore {
   update(job: JobRecord, expect?: readonly JobState[], alsoWrite?: StoreWrites): Promise<boolean>;
   get(id: string): Promise<JobRecord | undefined>;
   list(query?: JobQuery): Promise<JobPage>;
+  /**
+   * The summaries of the jobs `list(query)` gives, in the same order (newest first, ties by id),
+   * without reading their records (`withoutCheckpoint` is ignored: nothing of a record is read).
+   */
+  listSummaries(query?: JobQuery): Promise<JobSummary[]>;
   /** Counts by state (for readiness). */
   countByState(): Promise<Record<JobState, number>>;
   delete(id: string): Promise<void>;
@@ -165,6 +188,12 @@ export class MemoryJobStore implements JobStore {
     const all = [...this.records.values()].filter((j) => matches(j, query)).sort(newestFirst);
     const offset = query.offset ?? 0;
     return { jobs: all.slice(offset, offset + (query.limit ?? 50)).map(copyRecord), total: all.length };
+  }
+
+  async listSummaries(query: JobQuery = {}): Promise<JobSummary[]> {
+    const all = [...this.records.values()].filter((j) => matches(j, query)).sort(newestFirst);
+    const offset = query.offset ?? 0;
+    return all.slice(offset, offset + (query.limit ?? 50)).map(summaryOf);
   }
 
   async countByState(): Promise<Record<JobState, number>> {

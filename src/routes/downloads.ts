@@ -15,6 +15,7 @@ import type { EngineContext } from '../context.js';
 import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
 import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type FileProgress, type Job, type JobProgress } from '../downloads/index.js';
 import { jobOwnerOf, jobScopeOf } from './job-support.js';
+import { ByteLru } from './viewer-support.js';
 
 function nullable<T extends TSchema>(t: T) {
   const schema = t as unknown as { type?: unknown };
@@ -338,6 +339,9 @@ function progressBytesOf(p: JobProgress, key: object | undefined): Buffer {
   return bytes;
 }
 
+/** Bytes of finished jobs' answers `GET /mast/download/jobs` keeps (an item larger is not kept). */
+export const FINISHED_ANSWERS_BYTES = 64 * 1024 * 1024;
+
 export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void> {
   const downloads = ctx.downloads;
   const tags = ['downloads'];
@@ -492,10 +496,30 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     return { job_id: id, dismissed: true, deleted_files: deletedFiles };
   });
 
+  /**
+   * Finished jobs' items of the jobs answer, by job id, with the version of the record they were
+   * made from (`finishedVersionOf`: its state and `updated_at`, which every write changes): such an
+   * item does not change until the record does (resume, dismiss, delete), so a repeated list reads
+   * those jobs' summaries only, not their records (issue #20, session 18). An entry is dropped as
+   * soon as its job changes here (any event but progress); a change on another node shows in the version.
+   */
+  const finishedItems = new ByteLru<{ readonly version: string; readonly bytes: Buffer }>(FINISHED_ANSWERS_BYTES, FINISHED_ANSWERS_BYTES);
+  const unsubscribe = downloads.jobs.subscribe(undefined, (e) => {
+    if (e.type !== 'progress') finishedItems.delete(e.job.id);
+  });
+  app.addHook('onClose', async () => unsubscribe());
+
   app.get('/mast/download/jobs', {
     schema: { tags, summary: 'Every known job with its progress', response: { 200: JobsResponse } },
   }, async (req, reply) => {
-    const jobs = (await downloads.list(jobScopeOf(req))).map((j) => chunkedProgressBytes(downloads.progress(j), j));
+    const jobs = await downloads.listEach(jobScopeOf(req), (id, version) => {
+      const kept = finishedItems.get(id);
+      return kept?.version === version ? kept.bytes : undefined;
+    }, (j, version) => {
+      const bytes = chunkedProgressBytes(downloads.progress(j), j);
+      if (version !== null) finishedItems.set(j.id, { version, bytes }, bytes.length);
+      return bytes;
+    });
     // `{ jobs, count }` in the schema's order, each job's bytes as the progress route makes them.
     const out: Buffer[] = [Buffer.from('{"jobs":[')];
     commaList(jobs, out);

@@ -73,6 +73,13 @@ export class ByteLru<V> {
     }
   }
 
+  delete(key: string): void {
+    const old = this.map.get(key);
+    if (!old) return;
+    this.total -= old.size;
+    this.map.delete(key);
+  }
+
   get bytes(): number {
     return this.total;
   }

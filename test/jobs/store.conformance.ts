@@ -133,6 +133,32 @@ export function jobStoreConformance(name: string, makeStore: () => Promise<{ sto
       }
     });
 
+    it('lists summaries (id, kind, state, owner, creation and last write) of the jobs and in the order list gives, with its filters', async () => {
+      const { store, cleanup } = await makeStore();
+      try {
+        const at = (s: number) => `2026-01-02T03:04:${String(s).padStart(2, '0')}.000Z`;
+        for (let i = 0; i < 7; i++) {
+          await store.insert(sampleRecord(`s${i}`, {
+            kind: i % 2 ? 'download' : 'analysis', state: i < 3 ? 'completed' : 'queued', owner: i === 6 ? 'bob' : null,
+            createdAt: at(i % 4), updatedAt: at(10 + i), checkpoint: { files: [{ name: `f${i}` }] },
+          }));
+        }
+        assert.equal(await store.update(sampleRecord('s3', { kind: 'download', state: 'failed', createdAt: at(3), updatedAt: at(40), checkpoint: { files: [] } })), true);
+        const queries: Parameters<JobStore['list']>[0][] = [
+          {}, { limit: 3 }, { limit: 3, offset: 3 }, { kinds: ['download'] }, { states: ['completed', 'failed'] }, { owner: 'bob' }, { owner: null },
+          { ids: ['s1', 's3', 'nope'] }, { ids: [] }, { kinds: ['download'], limit: 100, withoutCheckpoint: ['s1'] },
+        ];
+        for (const q of queries) {
+          const want = (await store.list(q)).jobs.map((j) => ({ id: j.id, kind: j.kind, state: j.state, owner: j.owner, createdAt: j.createdAt, updatedAt: j.updatedAt }));
+          assert.deepEqual(await store.listSummaries(q), want, JSON.stringify(q));
+        }
+        assert.deepEqual((await store.listSummaries({ ids: ['s3'] }))[0], { id: 's3', kind: 'download', state: 'failed', owner: null, createdAt: at(3), updatedAt: at(40) });
+      } finally {
+        await store.close();
+        await cleanup?.();
+      }
+    });
+
     it('deletes (an unknown id is fine) and keeps records across a reopen', async () => {
       const { store, reopen, cleanup } = await makeStore();
       let current = store;
