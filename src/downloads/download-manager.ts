@@ -215,6 +215,10 @@ export interface JobProgress {
 const silentLogger: DownloadLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 const ALL = Number.MAX_SAFE_INTEGER;
+/** The store query of every download job (of `owner` when given): `list` and `listEach` read the same jobs. */
+const downloadsOf = (owner: string | null | undefined) => ({ kinds: [DOWNLOAD_KIND], limit: ALL, ...(owner !== undefined ? { owner } : {}) });
+/** `list`'s order, after the store's newest first: stably by creation. */
+const oldestFirst = (a: { readonly createdAt: string }, b: { readonly createdAt: string }): number => a.createdAt.localeCompare(b.createdAt);
 /** Ids per store query of `listEach` (the SQL stores put them in one IN list). */
 const IDS_PER_QUERY = 200;
 
@@ -721,8 +725,8 @@ export class DownloadManager {
 
   /** Every download job (of `owner` when given), oldest first. */
   async list(owner?: string | null): Promise<Job[]> {
-    const page = await this.jobs.list({ kinds: [DOWNLOAD_KIND], limit: ALL, ...(owner !== undefined ? { owner } : {}) });
-    return page.jobs.map((r) => this.live.get(r.id) ?? downloadJobOf(r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const page = await this.jobs.list(downloadsOf(owner));
+    return page.jobs.map((r) => this.live.get(r.id) ?? downloadJobOf(r)).sort(oldestFirst);
   }
 
   /**
@@ -735,7 +739,7 @@ export class DownloadManager {
    * finished job it is given (null for the others), to keep what it made under it.
    */
   async listEach<T>(owner: string | null | undefined, kept: (id: string, version: string) => T | undefined, make: (job: Job, version: string | null) => T): Promise<T[]> {
-    const query = { kinds: [DOWNLOAD_KIND], limit: ALL, ...(owner !== undefined ? { owner } : {}) };
+    const query = downloadsOf(owner);
     const summaries = await this.jobs.listSummaries(query);
     const made = new Map<string, T>();
     const read: string[] = [];
@@ -752,7 +756,7 @@ export class DownloadManager {
       }
     }
     // `list`'s order: the store's (newest first, ties by id), sorted stably by creation.
-    return summaries.filter((s) => made.has(s.id)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((s) => made.get(s.id)!);
+    return summaries.filter((s) => made.has(s.id)).sort(oldestFirst).map((s) => made.get(s.id)!);
   }
 
   async resumable(owner?: string | null): Promise<Job[]> {

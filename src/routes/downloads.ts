@@ -15,7 +15,7 @@ import type { EngineContext } from '../context.js';
 import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
 import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type FileProgress, type Job, type JobProgress } from '../downloads/index.js';
 import { jobOwnerOf, jobScopeOf } from './job-support.js';
-import { ByteLru } from './viewer-support.js';
+import { ByteLru } from '../core/byte-lru.js';
 
 function nullable<T extends TSchema>(t: T) {
   const schema = t as unknown as { type?: unknown };

@@ -11,7 +11,8 @@ import type { EngineContext } from '../context.js';
 import { BadRequestError } from '../errors.js';
 import { TILE_SIZE, checkRegionFile, readRegionFile, tileSetKey, type ImageInfo, type PixelSpectrum, type PixelValuesResult, type PlaneStats, type SkyGridResult, type TileResult } from '../imaging/viewer/index.js';
 import { requestSignal } from './request-signal.js';
-import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { ByteLru } from '../core/byte-lru.js';
+import { SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 export const MAX_VALUE_POINTS = 100;
 const MAX_COORD = 10_000_000;

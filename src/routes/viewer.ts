@@ -22,7 +22,8 @@ import { IMAGE_FORMATS } from '../imaging/encode.js';
 import { NotFoundError } from '../errors.js';
 import { requestSignal } from './request-signal.js';
 import { ANY_INT, ANY_NUMBER, FilePath, MAX_JSON_TEXT_LENGTH, MAX_NAME_LENGTH, MAX_PATH_LENGTH } from './input-limits.js';
-import { ByteLru, SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
+import { ByteLru } from '../core/byte-lru.js';
+import { SingleFlight, etagOf, notModified, resolveFitsPath, viewerLimits } from './viewer-support.js';
 
 const DataId = Type.Object({ data_id: Type.String({ maxLength: MAX_PATH_LENGTH }) });
 

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteLru, SingleFlight } from '../../src/routes/viewer-support.js';
+import { ByteLru } from '../../src/core/byte-lru.js';
+import { SingleFlight } from '../../src/routes/viewer-support.js';
 
 describe('viewer route helpers', () => {
   it('ByteLru evicts least recently used entries to stay within its byte budget', () => {
