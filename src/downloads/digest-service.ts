@@ -200,6 +200,11 @@ class DigestThread {
     return worker;
   }
 
+  /** Asked for already (`get`): booting, running or failed. */
+  get started(): boolean {
+    return this.worker !== undefined || this.failed;
+  }
+
   /** Resolves once the started thread has answered or failed; undefined if it is not booting now. */
   booting(): Promise<void> | undefined {
     if (!this.worker || this.answered || this.failed) return undefined;
@@ -481,11 +486,23 @@ export class DigestService {
   }
 
   /**
-   * Resolves once every digest thread started (warm) has answered or failed, or after `maxMs`:
-   * a one-shot download waits for them before its first request (DownloadManager).
+   * Starts the first digest thread not started yet (a one-shot run starts them one per turn:
+   * each `new Worker` holds the caller's thread a few ms); false when none is left to start.
    */
-  async running(maxMs: number): Promise<void> {
-    const boots = (this.threads ?? []).flatMap((t) => t.booting() ?? []);
+  warmOne(): boolean {
+    if (!this.pickThread()) return false;
+    const next = this.threads?.find((t) => !t.started);
+    next?.get();
+    return next !== undefined;
+  }
+
+  /**
+   * Resolves once every digest thread started (warm) has answered or failed and `also` (other
+   * threads' boots: the write thread) has settled, or after `maxMs`: a one-shot download waits for
+   * them before its first request (DownloadManager).
+   */
+  async running(maxMs: number, also: Array<Promise<void>> = []): Promise<void> {
+    const boots = [...(this.threads ?? []).flatMap((t) => t.booting() ?? []), ...also];
     if (boots.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(boots), new Promise((resolve) => (timer = setTimeout(resolve, maxMs)))]);

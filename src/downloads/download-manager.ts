@@ -19,6 +19,7 @@ import { clientText } from '../client-text.js';
 import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import { BadRequestError, ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import {
@@ -832,6 +833,31 @@ export class DownloadManager {
     return p;
   }
 
+  /**
+   * A one-shot run's helper threads, one `new Worker` per turn: the digest threads not yet started
+   * and, when a file may be written out of order (several connections, or a resumed file with gaps),
+   * the write thread, which would otherwise boot when that file opens, amid its first pieces (libuv
+   * writing them meanwhile: session 18). Resolves once all answered or failed, or after
+   * DIGEST_BOOT_WAIT_MS; later, the run goes on without them as before.
+   */
+  private async bootOneShotThreads(job: Job): Promise<void> {
+    const started = Date.now();
+    do await nextTurn();
+    while (this.digests.warmOne());
+    const also: Array<Promise<void>> = [];
+    if (this.fs.startWrites && !this.objectDownloader && job.files.some((f) => this.mayWriteOutOfOrder(f))) also.push(this.fs.startWrites());
+    await this.digests.running(Math.max(0, DIGEST_BOOT_WAIT_MS - (Date.now() - started)), also);
+  }
+
+  /** Whether `f` may be written out of file order (FileDownloader.fetchChunked: not by its digest thread). */
+  private mayWriteOutOfOrder(f: FileEntry): boolean {
+    if (f.status !== 'pending' || (f.totalBytes !== undefined && f.totalBytes <= SMALL_STREAM)) return false;
+    const chunk = this.o.chunkSize ?? 5 * 1024 * 1024;
+    const split = (this.o.connectionsPerFile ?? 1) > 1 && (f.totalBytes === undefined || f.totalBytes > chunk);
+    const gaps = f.ranges.length > 1 || (f.ranges.length === 1 && f.ranges[0]![0] !== 0);
+    return split || gaps;
+  }
+
   /** Resolves when the job is no longer queued or running. */
   async waitUntilSettled(jobId: string, signal?: AbortSignal): Promise<Job> {
     if (!(await this.record(jobId))) throw new NotFoundError(`Job ${jobId} not found`, 'DOWNLOAD_JOB_NOT_FOUND');
@@ -927,7 +953,9 @@ export class DownloadManager {
       // or of unknown size): before its first bytes, not amid them, where the boot's CPU (~0.1 s a
       // thread) delays the event loop and a file's first bytes find no idle thread to split onto.
       const bootThreads = this.o.startDigestThreadsEarly === false && job.files.some((f) => f.status !== 'complete' && (f.totalBytes === undefined || f.totalBytes > SMALL_STREAM));
-      if (bootThreads) this.digests.warm();
+      // One thread now, the others in later turns (bootOneShotThreads): each `new Worker` holds
+      // this thread ~4 ms, and this turn also saves the file list.
+      if (bootThreads) this.digests.warmOne();
       const totals = jobTotals(job);
       job.message = `Downloading ${job.files.length} files (${formatBytes(totals.totalBytes)})...`;
       // The file list is stored before the first byte: a kill at any moment resumes from the .part files.
@@ -937,7 +965,7 @@ export class DownloadManager {
       // (libuv) and queued for a thread still booting, at most a writer's 4 buffers a file before it
       // pauses anyway; those writes, then the burst when the threads answer, held the event loop
       // 20-45 ms, and a single file's digest splits only onto a thread that runs.
-      if (bootThreads) await this.digests.running(DIGEST_BOOT_WAIT_MS);
+      if (bootThreads) await this.bootOneShotThreads(job);
       const todo = job.files.filter((f) => f.status === 'pending');
       const saving = { touch, saveNow: () => saves.request(), alsoWrite: (w: CompletionWrites) => void held.push(w) };
       await Promise.all(todo.map((f) => this.runFile(job, f, signal, local, speed, saving, (err) => (diskFull ??= err))));

@@ -40,6 +40,12 @@ export interface FileLayer {
    * would still boot (none is started for it).
    */
   openWritable(path: string, options?: { viaDigestThread?: boolean; smallFile?: boolean }): Promise<WritableFile>;
+  /**
+   * Optional: starts now what writes out of file order use (the node layer's write thread, else
+   * started by the first such `openWritable`) and resolves once it runs or cannot run (they then
+   * go through libuv). A one-shot download waits for it before its first request (DownloadManager).
+   */
+  startWrites?(): Promise<void>;
   openReadable(path: string): Promise<ReadableFile>;
   /** Size in bytes, or undefined when the file does not exist. */
   size(path: string): Promise<number | undefined>;
@@ -120,7 +126,7 @@ class NodeWritableFile implements WritableFile {
 
 export const nodeFileLayer: FileLayer = {
   async openWritable(path, options) {
-    if (!options?.viaDigestThread && !options?.smallFile) startWriteThread(); // boots while the first piece streams in
+    if (!options?.viaDigestThread && !options?.smallFile) void startWriteThread(); // boots while the first piece streams in
     // 'a' would ignore positions on Linux; 'r+' needs the file to exist.
     const handle = await open(path, 'r+').catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
@@ -128,6 +134,7 @@ export const nodeFileLayer: FileLayer = {
     });
     return new NodeWritableFile(handle, path);
   },
+  startWrites: startWriteThread,
   async openReadable(path) {
     const handle = await open(path, 'r');
     return {

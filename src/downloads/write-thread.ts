@@ -89,6 +89,8 @@ export class WriteThread {
   /** When no thread could be made: not asked for again before this time (ms since the epoch). */
   private retryAt = 0;
   private readonly waiting = new Map<number, (r: WriteReply | undefined) => void>();
+  /** Callers of `start` waiting for the thread's first answer (or its failure). */
+  private bootWaiters: Array<() => void> = [];
 
   constructor(private readonly options: { program?: string; bootTimeoutMs?: number; startThread?: ThreadStarter; retryMs?: number } = {}) {}
 
@@ -115,9 +117,22 @@ export class WriteThread {
     });
   }
 
-  start(): void {
+  /**
+   * Starts the thread if it is not running; resolves once it has answered, or failed, or at once
+   * when it runs already or no thread could be made now (writes then go through libuv).
+   */
+  start(): Promise<void> {
     this.wanted = true;
     this.get();
+    if (!this.worker || this.ready || this.failed) return Promise.resolve();
+    // A caller waits for the boot: the booting thread keeps the process alive meanwhile.
+    this.worker.ref();
+    return new Promise((resolve) => this.bootWaiters.push(resolve));
+  }
+
+  private bootDone(): void {
+    if (this.waiting.size === 0) this.worker?.unref();
+    for (const resolve of this.bootWaiters.splice(0)) resolve();
   }
 
   private get(): Worker | undefined {
@@ -136,6 +151,7 @@ export class WriteThread {
       if ('ready' in reply) {
         this.ready = true;
         booted();
+        this.bootDone();
         return;
       }
       const resolve = this.waiting.get(reply.seq);
@@ -150,6 +166,7 @@ export class WriteThread {
       // Whatever the thread did not confirm is written again elsewhere (same bytes, same place).
       for (const resolve of this.waiting.values()) resolve(undefined);
       this.waiting.clear();
+      this.bootDone();
     };
     worker.on('error', fail);
     worker.on('exit', fail);
@@ -168,10 +185,11 @@ const thread = new WriteThread();
 /**
  * Starts the write thread if it is not running, so the first buffer of a download does not wait
  * for a thread to boot (tens of ms, more on a loaded machine) while its connection keeps receiving:
- * bytes held longer are bytes a crash makes the resumed run fetch again.
+ * bytes held longer are bytes a crash makes the resumed run fetch again. Resolves once the thread
+ * runs or cannot (WriteThread.start): a one-shot run waits for it before its first request.
  */
-export function startWriteThread(): void {
-  thread.start();
+export function startWriteThread(): Promise<void> {
+  return thread.start();
 }
 
 /**

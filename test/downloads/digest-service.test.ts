@@ -129,6 +129,19 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
     assert.equal(made, 1);
   });
 
+  it('warmOne(): starts the next thread not started, one a call, false when none is left (a one-shot run starts one per turn)', async () => {
+    let made = 0;
+    const service = new DigestService({ threads: 2, startThread: (source, options) => (made++, new Worker(source, options)) });
+    services.push(service);
+    assert.equal(service.warmOne(), true);
+    assert.equal(made, 1);
+    assert.equal(service.warmOne(), true);
+    assert.equal(made, 2);
+    assert.equal(service.warmOne(), false);
+    assert.equal(made, 2);
+    await service.running(300_000);
+  });
+
   it('running(): resolves once the started threads answered (a stream then writes on them at once), at once when none boots, after maxMs for one that never answers', { timeout: 300_000 }, async () => {
     const service = new DigestService({ threads: 2 });
     services.push(service);

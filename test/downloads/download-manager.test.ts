@@ -300,6 +300,30 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     await assertFilesIdentical(done, obs.data);
   });
 
+  it('a one-shot run with several connections per file starts the write thread before the file opens and waits for it; with one connection it starts none (issue #20, session 19)', async () => {
+    for (const perFile of [4, 1]) {
+      const events: string[] = [];
+      const fs = {
+        ...nodeFileLayer,
+        startWrites: () => {
+          events.push('start writes');
+          // answered a turn later, as a booted thread is
+          return new Promise<void>((resolve) => setImmediate(() => (events.push('writes run'), resolve())));
+        },
+        openWritable: (path: string, options?: { viaDigestThread?: boolean; smallFile?: boolean }) => (events.push('open'), nodeFileLayer.openWritable(path, options)),
+      };
+      const m = manager(join(tmp.dir, `one-shot-writes-${perFile}`), { fs, connectionsPerFile: perFile, chunkSize: 1024 * 1024, startDigestThreadsEarly: false });
+      await m.start();
+      // over SMALL_STREAM (8 MiB): a one-shot run boots its threads for it
+      const obs = observation([9 * 1024 * 1024 + 5]);
+      const done = await m.waitUntilSettled((await m.createJob({ obsId: obs.obsId })).id);
+      assert.equal(done.status, 'complete');
+      await assertFilesIdentical(done, obs.data);
+      if (perFile > 1) assert.deepEqual(events.slice(0, 3), ['start writes', 'writes run', 'open'], events.join());
+      else assert.deepEqual(events, ['open'], 'in order: its digest threads write it');
+    }
+  });
+
   it('refuses to start when the disk has too little free space', async () => {
     const m = manager(join(tmp.dir, 'g'), { fs: { ...nodeFileLayer, freeBytes: async () => 1000 } });
     await m.start();

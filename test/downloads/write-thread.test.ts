@@ -34,14 +34,17 @@ describe('file writes in pieces on the write thread', () => {
       data.set(seededBytes(data.length, 9));
       // Alive, but it never listens: a write posted to it would wait in its queue for ever.
       const mute = new WriteThread({ program: 'setInterval(() => {}, 1 << 30);', bootTimeoutMs: 100 });
-      mute.start();
+      const givenUp = mute.start();
       assert.equal(await mute.write(handle.fd, data, 0), undefined, 'written elsewhere, not queued behind the boot');
-      while (mute.state !== 'failed') await new Promise((r) => setTimeout(r, 20));
+      // start() resolves once the thread answered or failed (a one-shot run waits on it: DownloadManager)
+      await givenUp;
+      assert.equal(mute.state, 'failed');
       assert.equal(await mute.write(handle.fd, data, 0), undefined);
 
       const thread = new WriteThread({ bootTimeoutMs: 60_000 });
-      thread.start();
-      while (thread.state !== 'running') await new Promise((r) => setTimeout(r, 20));
+      await thread.start();
+      assert.equal(thread.state, 'running');
+      await thread.start(); // running already: at once
       assert.deepEqual(await thread.write(handle.fd, data, 0), { seq: 1, done: data.length });
       assert.ok((await readFile(join(tmp.dir, 'w.bin'))).equals(data));
     } finally {
@@ -66,7 +69,7 @@ describe('file writes in pieces on the write thread', () => {
           return new Worker(source, options);
         },
       });
-      thread.start();
+      await thread.start(); // no thread could be made: resolves at once
       assert.equal(await thread.write(handle.fd, data, 0), undefined, 'written elsewhere');
       const state = (): string => thread.state;
       assert.equal(state(), 'idle', 'not failed for good');
