@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Database } from './database.js';
-import { SqliteDatabase } from './sqlite.js';
+import { SqliteDatabase, type SqliteDatabaseOptions } from './sqlite.js';
 import { migrate, type AppliedMigration, type MigrationSet } from './migrations.js';
 
 export interface OpenDatabaseOptions {
@@ -20,6 +20,8 @@ export interface OpenDatabaseOptions {
   readonly connectionWaitMs?: number;
   /** PostgreSQL: where such a wait that ran out is logged. */
   readonly logger?: { warn(obj: object, msg?: string): void };
+  /** SQLite: when its checkpoint thread starts (a one-shot process: ONE_SHOT_CHECKPOINT_THREAD_START). */
+  readonly checkpointThreadStart?: SqliteDatabaseOptions['checkpointThreadStart'];
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -35,7 +37,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<{ db: 
     db = new PostgresDatabase(options.databaseUrl, { maxConnections: options.maxConnections, connectionWaitMs: options.connectionWaitMs, logger: options.logger });
   } else {
     await mkdir(dirname(options.sqliteFile), { recursive: true });
-    db = new SqliteDatabase(options.sqliteFile);
+    db = new SqliteDatabase(options.sqliteFile, options.checkpointThreadStart ? { checkpointThreadStart: options.checkpointThreadStart } : {});
   }
   try {
     const applied = await migrate(db, options.migrations ?? []);

@@ -30,7 +30,7 @@ export interface SqliteDatabaseOptions {
   readonly checkpointThread?: boolean | CheckpointerOptions;
   /**
    * When the checkpoint thread starts: once about `bytes` were committed, or `ms` after opening,
-   * whichever comes first (default CHECKPOINT_THREAD_START). Until then commits checkpoint as SQLite
+   * whichever comes first (default CHECKPOINT_THREAD_START; `ms` Infinity: on `bytes` only). Until then commits checkpoint as SQLite
    * does by default (past 1000 pages of WAL), as they did while the thread booted.
    */
   readonly checkpointThreadStart?: { readonly bytes: number; readonly ms: number };
@@ -43,6 +43,15 @@ export interface SqliteDatabaseOptions {
  * (issue #20, session 17).
  */
 export const CHECKPOINT_THREAD_START = { bytes: 1024 * 1024, ms: 1_000 } as const;
+
+/**
+ * A one-shot download (the CLI's, one job then exit) lives as long as its transfer, so the 1 s
+ * timer above started the thread amid it: its boot (~0.1 CPU s, `new Worker` ~5 ms on the event
+ * loop) during the first seconds of data. Such a process commits a few KB a second (the job's
+ * state), so the thread starts only once it has committed 1 MiB, still well before SQLite's own
+ * checkpoint inside a commit (1000 pages of WAL) would (issue #20, session 19).
+ */
+export const ONE_SHOT_CHECKPOINT_THREAD_START = { bytes: CHECKPOINT_THREAD_START.bytes, ms: Number.POSITIVE_INFINITY } as const;
 
 /** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, ...): another connection holds the lock. */
 export function isSqliteBusy(err: unknown): boolean {
@@ -114,7 +123,8 @@ export class SqliteDatabase implements Database {
         this.checkpointer.written = this.writtenBeforeThread;
       };
       if (start.ms <= 0) this.startCheckpointer();
-      else {
+      // (setTimeout would take Infinity for 1 ms)
+      else if (Number.isFinite(start.ms)) {
         this.startTimer = setTimeout(() => this.startCheckpointer?.(), start.ms);
         this.startTimer.unref();
       }

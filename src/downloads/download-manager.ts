@@ -20,6 +20,7 @@ import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ONE_SHOT_CHECKPOINT_THREAD_START } from '../db/sqlite.js';
 import { join } from 'node:path';
 import { BadRequestError, ConflictError, EngineError, NotFoundError, ValidationError } from '../errors.js';
 import {
@@ -361,7 +362,9 @@ export class DownloadManager {
     this.slots = new FileSlots(files, prepareAhead);
     this.ownsJobs = options.jobs === undefined;
     this.jobs = options.jobs ?? new JobService({
-      store: options.jobStore ?? new SqliteJobStore(join(options.dataDir, JOBS_DB_NAME)),
+      // A one-shot process (its digest threads not started early, as the CLI's) starts the WAL
+      // checkpoint thread only if it commits 1 MiB, not a second into its transfer.
+      store: options.jobStore ?? new SqliteJobStore(join(options.dataDir, JOBS_DB_NAME), options.startDigestThreadsEarly === false ? { checkpointThreadStart: ONE_SHOT_CHECKPOINT_THREAD_START } : {}),
       backend: new InProcessBackend({ compute: 1, transfer: Math.max(4, files) }, { logger: this.log }),
       handlers: new JobHandlerRegistry(),
       dataDir: options.dataDir,

@@ -2,7 +2,7 @@
 import type { Settings } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { MigrationSet } from '../db/migrations.js';
-import { openDatabase } from '../db/open.js'; // not db/index: it loads pg
+import { openDatabase, type OpenDatabaseOptions } from '../db/open.js'; // not db/index: it loads pg
 import { DbJobStore, JOB_MIGRATIONS, JOB_PART_MIGRATIONS } from './db-store.js';
 import { importLegacyJobs, LEGACY_JOBS_FILE, MIGRATED_JOBS_FILE } from './legacy-import.js';
 import type { JobLogger } from './service.js';
@@ -12,9 +12,13 @@ import type { JobLogger } from './service.js';
  * database of DATABASE_URL (PostgreSQL), else the embedded DATABASE_FILE (DATA_DIR/engine.db),
  * where an older engine's DATA_DIR/jobs.sqlite is copied once. Job records and library records
  * live in this one database, so a job's completion and its records commit together.
+ * `checkpointThreadStart`: the embedded database's (a one-shot process: ONE_SHOT_CHECKPOINT_THREAD_START).
  */
-export async function openJobDatabase(settings: Settings, logger?: JobLogger, alsoMigrate: readonly MigrationSet[] = []): Promise<Database> {
+export async function openJobDatabase(
+  settings: Settings, logger?: JobLogger, alsoMigrate: readonly MigrationSet[] = [], checkpointThreadStart?: OpenDatabaseOptions['checkpointThreadStart'],
+): Promise<Database> {
   const { db, applied } = await openDatabase({
+    checkpointThreadStart,
     databaseUrl: settings.databaseUrl,
     sqliteFile: settings.databaseFile,
     connectionWaitMs: settings.databasePoolWaitMs,

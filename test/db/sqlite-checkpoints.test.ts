@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { CHECKPOINT_THREAD_START, SqliteDatabase, type SqliteDatabaseOptions } from '../../src/db/sqlite.js';
+import { CHECKPOINT_THREAD_START, ONE_SHOT_CHECKPOINT_THREAD_START, SqliteDatabase, type SqliteDatabaseOptions } from '../../src/db/sqlite.js';
 
 const PAGE = 4096;
 /** A row of ~1500 pages (more than the 1000-page auto-checkpoint), its content differing per `n` (SQLite skips unchanged overflow pages). */
@@ -125,6 +125,22 @@ describe('embedded database: WAL checkpoints on their own thread', () => {
     await timed.checkpointThreadStarted();
     assert.equal(timed.checkpointState, 'running');
     await timed.close();
+  });
+
+  it('a one-shot process (ONE_SHOT_CHECKPOINT_THREAD_START) starts the thread only once it committed 1 MiB, never on a timer (issue #20, session 19)', async () => {
+    let made = 0;
+    const startThread = (source: string, options: WorkerOptions) => (made++, new Worker(source, options));
+    const db = new SqliteDatabase(join(dir, `engine-${++n}.db`), { checkpointThread: { ...NEVER, startThread }, checkpointThreadStart: ONE_SHOT_CHECKPOINT_THREAD_START });
+    db.execScript('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    await db.run('INSERT INTO t (id, v) VALUES (1, ?)', ['x'.repeat(100_000)]);
+    // Timers fire in the order they expire: an Infinity taken by setTimeout as 1 ms would have fired by now.
+    await sleep(20);
+    assert.equal(made, 0);
+    assert.equal(db.checkpointState, 'starting');
+    await db.run('UPDATE t SET v = ? WHERE id = 1', ['y'.repeat(CHECKPOINT_THREAD_START.bytes)]);
+    assert.equal(made, 1, 'started by the commit that took the writes past 1 MiB');
+    await db.checkpointThreadStarted();
+    await db.close();
   });
 
   it('an in-memory database has no thread', async () => {

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type cliProgress from 'cli-progress';
 import { loadSettings } from '../../config.js';
 import { openJobDatabase } from '../../jobs/store-from-settings.js';
+import { ONE_SHOT_CHECKPOINT_THREAD_START } from '../../db/sqlite.js';
 import { DbJobStore } from '../../jobs/db-store.js';
 import { LIBRARY_MIGRATIONS } from '../../library/schema.js';
 import { libraryFromSettings } from '../../library/from-settings.js';
@@ -149,7 +150,8 @@ export function downloadCommands(program: Command): void {
       // runs and resumes only its own job; other jobs (maybe an engine's, running now) are left alone.
       // Each downloaded file becomes a library record as the engine's downloads do: in the
       // transaction that saves the file as complete (thumbnails are made when first asked for).
-      const db = await openJobDatabase(settings, undefined, [LIBRARY_MIGRATIONS]);
+      // One job, then exit: the WAL checkpoint thread only if it commits 1 MiB, not amid the transfer.
+      const db = await openJobDatabase(settings, undefined, [LIBRARY_MIGRATIONS], ONE_SHOT_CHECKPOINT_THREAD_START);
       const objects = objectStoreOf(settings.storage);
       const library = await libraryFromSettings(settings, undefined, undefined, objects, db);
       const manager = downloadManagerFromSettings(settings, mastClientProductSource(mast, settings.mastBaseUrl), {
