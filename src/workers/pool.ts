@@ -119,6 +119,8 @@ export class WorkerPool {
   private readonly stopping = new AbortController();
   private closed = false;
   private active = 0;
+  /** Called when `active` drops to 0 (close waits for the stopped tasks to end). */
+  private whenIdle: Array<() => void> = [];
   private stopped = 0;
   private cancelled = 0;
   private terminated = 0;
@@ -299,6 +301,7 @@ export class WorkerPool {
       throw err;
     } finally {
       this.active--;
+      if (this.active === 0) for (const resolve of this.whenIdle.splice(0)) resolve();
       if (grace) clearTimeout(grace);
       for (const s of signals) s.removeEventListener('abort', onAbort);
     }
@@ -352,7 +355,19 @@ export class WorkerPool {
     if (!this.stopping.signal.aborted) this.stopping.abort(reason);
   }
 
-  /** Stops every task (see stopAll) and ends the threads; waits at most `timeoutMs` for them. */
+  /**
+   * Stops every task (see stopAll) and ends the threads; waits at most `timeoutMs` for them.
+   *
+   * The process stays alive until this resolves (issue #20, session 19): `late` is a ref'd timer.
+   * What the close waits for holds no ref'd handle of its own once a stopped task's thread is
+   * terminated: piscina's close waits for every task it had handed out to answer, and a task whose
+   * thread was terminated (it reached no stop check within `abortGraceMs`) never answers, so that
+   * wait ended only by piscina's close timeout and this `late` timer, both unref'd before. With
+   * nothing else alive the event loop emptied mid-close: the process exited without finishing its
+   * shutdown (a test's `after` hook failed with "Promise resolution is still pending"). So the pool
+   * first waits for its own tasks to end (each ends at its check or with its thread, within the
+   * grace periods: `run` settles either way), then closes piscina with no task left to answer.
+   */
   async close(timeoutMs = 2_000): Promise<void> {
     if (this.closed) return;
     this.stopAll(new EngineError('POOL_CLOSED', 'The worker pool is shut down', 503));
@@ -360,17 +375,26 @@ export class WorkerPool {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), timeoutMs);
-      timer.unref();
     });
     try {
       // Closing piscina rejects the tasks it still queues, and a dropped one's rejection would end
       // the process (see `orphans`): they are left to the threads, which take them as they free
       // up; with no thread to take them, piscina (holding no thread) is left as it is.
       if (!(await this.orphansTaken(timeoutMs))) return;
+      if ((await Promise.race([this.tasksEnded(), late])) === 'late') {
+        await this.piscina.destroy();
+        return;
+      }
       if ((await Promise.race([this.piscina.close({ force: true }).then(() => 'closed' as const), late])) === 'late') await this.piscina.destroy();
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Resolves when no task of `run` is queued or running. */
+  private tasksEnded(): Promise<'ended'> {
+    if (this.active === 0) return Promise.resolve('ended');
+    return new Promise((resolve) => this.whenIdle.push(() => resolve('ended')));
   }
 
   /** Whether every orphan has been taken by a thread (they end at once), waiting at most `timeoutMs`. */

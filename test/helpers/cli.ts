@@ -13,8 +13,13 @@ export interface CliResult {
  * `onStart` gets the child as soon as it is spawned (e.g. to send it SIGINT).
  */
 export function runCli(args: readonly string[], env: Record<string, string> = {}, onStart?: (child: ChildProcess) => void): Promise<CliResult> {
+  return runTsx(['src/cli/main.ts', ...args], env, onStart);
+}
+
+/** `node --import tsx ...args` from the repository root (a script file and its arguments), as `runCli`. */
+export function runTsx(args: readonly string[], env: Record<string, string> = {}, onStart?: (child: ChildProcess) => void): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
