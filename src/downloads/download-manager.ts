@@ -40,7 +40,7 @@ import { AwsMirror, DEFAULT_AWS_MIRROR } from './aws-mirror.js';
 import { ObjectFileDownloader, objectKeyOf } from './object-downloader.js';
 import type { StorageProvider } from '../storage/provider.js';
 import {
-  fileDownloadedBytes, isResumable, jobFromJson, jobToJson, jobTotals, newFileEntry, requestJson,
+  fileDownloadedBytes, fileFromJson, isResumable, jobFromJson, jobToJson, jobTotals, newFileEntry, requestJson,
   type DownloadSource, type FileEntry, type Job, type JobJson, type JobStatus, type PauseReason,
 } from './job.js';
 import { markImported, readLegacyStates } from './legacy-state.js';
@@ -298,6 +298,66 @@ function legacyState(job: Job, autoResume: boolean): { state: JobRecord['state']
   }
 }
 
+/** A file's progress (`DownloadManager.progress`). */
+function fileProgressOf(f: FileEntry): FileProgress {
+  const total = f.totalBytes ?? 0;
+  const done = fileDownloadedBytes(f);
+  return {
+    filename: f.filename,
+    localPath: f.localPath,
+    relativePath: f.relativePath,
+    totalBytes: total,
+    downloadedBytes: done,
+    percent: total > 0 ? Math.min(100, (done / total) * 100) : f.status === 'complete' ? 100 : 0,
+    status: f.status,
+    error: f.error,
+    sha256: f.sha256,
+    fitsChecksum: f.fitsChecksum,
+  };
+}
+
+/** The job's progress with its files' (`fileProgressOf` of each of `job.files`, in order; the totals are theirs, as `jobTotals` sums them). */
+function progressWith(job: Job, files: readonly FileProgress[]): JobProgress {
+  let totalBytes = 0;
+  let downloadedBytes = 0;
+  let completedFiles = 0;
+  let failedFiles = 0;
+  for (const f of files) {
+    totalBytes += f.totalBytes;
+    downloadedBytes += f.downloadedBytes;
+    if (f.status === 'complete') completedFiles++;
+    else if (f.status === 'failed') failedFiles++;
+  }
+  const running = job.status === 'downloading';
+  const speed = running ? job.speedBytesPerSec : 0;
+  const eta = running ? etaSeconds(totalBytes - downloadedBytes, speed) : job.status === 'complete' ? 0 : undefined;
+  const finished = job.status === 'complete' || job.status === 'failed' || job.status === 'cancelled';
+  return {
+    jobId: job.id,
+    obsId: job.obsId,
+    status: job.status,
+    pauseReason: job.pauseReason,
+    message: job.message,
+    error: job.error,
+    totalFiles: files.length,
+    completedFiles,
+    failedFiles,
+    currentFile: running ? job.currentFile : null,
+    totalBytes,
+    downloadedBytes,
+    percent: totalBytes > 0 ? Math.min(100, (downloadedBytes / totalBytes) * 100) : job.status === 'complete' ? 100 : 0,
+    speedBytesPerSec: speed,
+    etaSeconds: eta ?? null,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    completedAt: job.completedAt,
+    downloadDir: job.downloadDir,
+    isFinished: finished,
+    isResumable: isResumable({ status: job.status, files }),
+    files,
+  };
+}
+
 export class DownloadManager {
   readonly downloadDir: string;
   /** The job service downloads are records of. */
@@ -318,6 +378,8 @@ export class DownloadManager {
   private readonly known = new Map<string, Job>();
   /** Each event's progress, shared by its subscribers (`eventProgress`). */
   private readonly progressOfEvent = new WeakMap<JobRecord, JobProgress>();
+  /** Per running job with SSE subscribers, its last event's saved file forms and the progress kept of each frozen one (`progressOfRecord`); dropped when it stops running. */
+  private readonly lastEventFiles = new Map<string, { readonly forms: readonly unknown[]; readonly kept: ReadonlyArray<FileProgress | undefined> }>();
   private readonly resuming = new Set<string>();
   /** createJob's check-then-submit, one at a time in this process (so equal requests join). */
   private creating: Promise<unknown> = Promise.resolve();
@@ -376,6 +438,8 @@ export class DownloadManager {
     this.jobs.handlers.register(this.handler());
     this.unsubscribeAll = this.jobs.subscribe(undefined, (e) => {
       if (e.job.kind !== DOWNLOAD_KIND) return;
+      // A job's last event files are kept while it runs (wherever: this listener hears every node's events).
+      if (e.type === 'removed' || e.job.state !== 'running') this.lastEventFiles.delete(e.job.id);
       if (e.type === 'removed') this.known.delete(e.job.id);
       else if (!this.live.has(e.job.id)) this.known.set(e.job.id, downloadJobOf(e.job));
     });
@@ -768,50 +832,7 @@ export class DownloadManager {
   }
 
   progress(job: Job): JobProgress {
-    const totals = jobTotals(job);
-    const running = job.status === 'downloading';
-    const speed = running ? job.speedBytesPerSec : 0;
-    const eta = running ? etaSeconds(totals.totalBytes - totals.downloadedBytes, speed) : job.status === 'complete' ? 0 : undefined;
-    const finished = job.status === 'complete' || job.status === 'failed' || job.status === 'cancelled';
-    return {
-      jobId: job.id,
-      obsId: job.obsId,
-      status: job.status,
-      pauseReason: job.pauseReason,
-      message: job.message,
-      error: job.error,
-      totalFiles: job.files.length,
-      completedFiles: totals.completedFiles,
-      failedFiles: job.files.filter((f) => f.status === 'failed').length,
-      currentFile: running ? job.currentFile : null,
-      totalBytes: totals.totalBytes,
-      downloadedBytes: totals.downloadedBytes,
-      percent: totals.totalBytes > 0 ? Math.min(100, (totals.downloadedBytes / totals.totalBytes) * 100) : job.status === 'complete' ? 100 : 0,
-      speedBytesPerSec: speed,
-      etaSeconds: eta ?? null,
-      createdAt: job.createdAt,
-      startedAt: job.startedAt,
-      completedAt: job.completedAt,
-      downloadDir: job.downloadDir,
-      isFinished: finished,
-      isResumable: isResumable(job),
-      files: job.files.map((f) => {
-        const total = f.totalBytes ?? 0;
-        const done = fileDownloadedBytes(f);
-        return {
-          filename: f.filename,
-          localPath: f.localPath,
-          relativePath: f.relativePath,
-          totalBytes: total,
-          downloadedBytes: done,
-          percent: total > 0 ? Math.min(100, (done / total) * 100) : f.status === 'complete' ? 100 : 0,
-          status: f.status,
-          error: f.error,
-          sha256: f.sha256,
-          fitsChecksum: f.fitsChecksum,
-        };
-      }),
-    };
+    return progressWith(job, job.files.map(fileProgressOf));
   }
 
   /**
@@ -832,7 +853,7 @@ export class DownloadManager {
    */
   private eventProgress(record: JobRecord): JobProgress {
     let p = this.progressOfEvent.get(record);
-    if (p === undefined) this.progressOfEvent.set(record, (p = this.progress(downloadJobOf(record))));
+    if (p === undefined) this.progressOfEvent.set(record, (p = this.progressOfRecord(record)));
     return p;
   }
 
@@ -859,6 +880,37 @@ export class DownloadManager {
     const split = (this.o.connectionsPerFile ?? 1) > 1 && (f.totalBytes === undefined || f.totalBytes > chunk);
     const gaps = f.ranges.length > 1 || (f.ranges.length === 1 && f.ranges[0]![0] !== 0);
     return split || gaps;
+  }
+
+  /**
+   * `progress(downloadJobOf(record))`, made from what changed since the job's last event when it
+   * can (issue #20, session 19). A running job's checkpoints share each file's saved form, frozen,
+   * while the file does not change (checkpoint-builder.ts; events carry them frozen,
+   * `copyForEvent`): a file whose form is the very object of the last event's (frozen, so unchanged)
+   * keeps that event's progress object, and only the others are read. The route then finds those
+   * objects unchanged by identity (`chunkedProgressBytes`). What is kept is always the progress of
+   * that exact frozen form, so every event still reflects its own record. A record not running (a
+   * run's end: files' statuses are then rewritten) is read whole, as before.
+   */
+  private progressOfRecord(record: JobRecord): JobProgress {
+    const saved = record.checkpoint?.files;
+    if (record.state !== 'running' || !Array.isArray(saved)) return this.progress(downloadJobOf(record));
+    const last = this.lastEventFiles.get(record.id);
+    const files = new Array<FileProgress>(saved.length);
+    const kept = new Array<FileProgress | undefined>(saved.length);
+    for (let i = 0; i < saved.length; i++) {
+      const form = saved[i];
+      let f = last !== undefined && last.forms[i] === form ? last.kept[i] : undefined;
+      if (f === undefined) {
+        f = fileProgressOf(fileFromJson(form, i));
+        // Only a frozen form can be known unchanged by identity at the next event.
+        if (typeof form === 'object' && form !== null && Object.isFrozen(form)) kept[i] = f;
+      } else kept[i] = f;
+      files[i] = f;
+    }
+    this.lastEventFiles.set(record.id, { forms: saved, kept });
+    // The job's own fields: a running record's do not depend on its files (downloadJobOf).
+    return progressWith(downloadJobOf({ ...record, checkpoint: { ...record.checkpoint, files: [] } }), files);
   }
 
   /** Resolves when the job is no longer queued or running. */

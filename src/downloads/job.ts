@@ -103,7 +103,7 @@ export interface Job {
 /** Running or waiting to run. */
 export const isActive = (status: JobStatus): boolean => status === 'queued' || status === 'fetching_products' || status === 'downloading';
 /** Paused or failed with something left to do (a job paused before its product list is resumable too). */
-export const isResumable = (job: Job): boolean =>
+export const isResumable = (job: { readonly status: JobStatus; readonly files: ReadonlyArray<{ readonly status: FileStatus }> }): boolean =>
   ((job.status === 'paused' || job.status === 'failed') && job.files.some((f) => f.status !== 'complete')) ||
   (job.status === 'paused' && job.files.length === 0);
 
@@ -309,6 +309,38 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string
   return v as T;
 }
 
+/** One saved file (`files[i]` of a saved job), as `jobFromJson` reads it. */
+export function fileFromJson(raw: unknown, i: number): FileEntry {
+  if (typeof raw !== 'object' || raw === null) throw new InvalidJobJsonError(`files[${i}] is not an object`);
+  const f = raw as Record<string, unknown>;
+  const total = int(f.total_bytes ?? 0, `files[${i}].total_bytes`);
+  const known = typeof f.total_known === 'boolean' ? f.total_known : total > 0;
+  const ranges = f.ranges === undefined ? [] : f.ranges;
+  if (!isValidRangeList(ranges)) throw new InvalidJobJsonError(`files[${i}].ranges is malformed`);
+  const filename = str(f.filename, `files[${i}].filename`);
+  return {
+    filename,
+    url: str(f.url, `files[${i}].url`),
+    fallbackUrl: strOrNull(f.fallback_url, `files[${i}].fallback_url`),
+    dataUri: strOrNull(f.data_uri, `files[${i}].data_uri`),
+    localPath: str(f.local_path, `files[${i}].local_path`),
+    relativePath: typeof f.relative_path === 'string' ? f.relative_path : filename,
+    totalBytes: known ? total : undefined,
+    ranges: ranges.map(([a, b]): ByteRange => [a, b]),
+    // Upstream files were written in order; their .part size is their progress.
+    sequential: typeof f.sequential === 'boolean' ? f.sequential : true,
+    status: oneOf(f.status, FILE_STATUSES, `files[${i}].status`),
+    error: strOrNull(f.error, `files[${i}].error`),
+    startedAt: strOrNull(f.started_at, `files[${i}].started_at`),
+    completedAt: strOrNull(f.completed_at, `files[${i}].completed_at`),
+    sha256: strOrNull(f.sha256, `files[${i}].sha256`),
+    etag: strOrNull(f.etag, `files[${i}].etag`),
+    lastModified: strOrNull(f.last_modified, `files[${i}].last_modified`),
+    upload: uploadFromJson(f.upload),
+    fitsChecksum: f.fits_checksum === null || f.fits_checksum === undefined ? null : oneOf(f.fits_checksum, ['valid', 'absent', 'not_fits'] as const, `files[${i}].fits_checksum`),
+  };
+}
+
 /** Reads a saved job, accepting the upstream engine's older state files (no ranges, no version). */
 export function jobFromJson(value: unknown): Job {
   if (typeof value !== 'object' || value === null) throw new InvalidJobJsonError('not an object');
@@ -321,36 +353,7 @@ export function jobFromJson(value: unknown): Job {
   const status = o.status === 'pending' ? 'queued' : oneOf(o.status, JOB_STATUSES, 'status');
   if (!Array.isArray(o.files)) throw new InvalidJobJsonError('files must be a list');
   const downloadDir = str(o.download_dir, 'download_dir');
-  const files = o.files.map((raw, i): FileEntry => {
-    if (typeof raw !== 'object' || raw === null) throw new InvalidJobJsonError(`files[${i}] is not an object`);
-    const f = raw as Record<string, unknown>;
-    const total = int(f.total_bytes ?? 0, `files[${i}].total_bytes`);
-    const known = typeof f.total_known === 'boolean' ? f.total_known : total > 0;
-    const ranges = f.ranges === undefined ? [] : f.ranges;
-    if (!isValidRangeList(ranges)) throw new InvalidJobJsonError(`files[${i}].ranges is malformed`);
-    const filename = str(f.filename, `files[${i}].filename`);
-    return {
-      filename,
-      url: str(f.url, `files[${i}].url`),
-      fallbackUrl: strOrNull(f.fallback_url, `files[${i}].fallback_url`),
-      dataUri: strOrNull(f.data_uri, `files[${i}].data_uri`),
-      localPath: str(f.local_path, `files[${i}].local_path`),
-      relativePath: typeof f.relative_path === 'string' ? f.relative_path : filename,
-      totalBytes: known ? total : undefined,
-      ranges: ranges.map(([a, b]): ByteRange => [a, b]),
-      // Upstream files were written in order; their .part size is their progress.
-      sequential: typeof f.sequential === 'boolean' ? f.sequential : true,
-      status: oneOf(f.status, FILE_STATUSES, `files[${i}].status`),
-      error: strOrNull(f.error, `files[${i}].error`),
-      startedAt: strOrNull(f.started_at, `files[${i}].started_at`),
-      completedAt: strOrNull(f.completed_at, `files[${i}].completed_at`),
-      sha256: strOrNull(f.sha256, `files[${i}].sha256`),
-      etag: strOrNull(f.etag, `files[${i}].etag`),
-      lastModified: strOrNull(f.last_modified, `files[${i}].last_modified`),
-      upload: uploadFromJson(f.upload),
-      fitsChecksum: f.fits_checksum === null || f.fits_checksum === undefined ? null : oneOf(f.fits_checksum, ['valid', 'absent', 'not_fits'] as const, `files[${i}].fits_checksum`),
-    };
-  });
+  const files = o.files.map(fileFromJson);
   const savedAt = typeof o.saved_at === 'string' ? o.saved_at : new Date(0).toISOString();
   return {
     id,

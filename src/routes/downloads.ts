@@ -10,7 +10,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../server.js';
-import { eventStreams } from './sse.js';
+import { eventStreams, inItsOwnTurn } from './sse.js';
 import type { EngineContext } from '../context.js';
 import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
 import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type FileProgress, type Job, type JobProgress } from '../downloads/index.js';
@@ -207,14 +207,21 @@ interface FileRun {
 /** Files per run: a run is serialised again only when one of its files changed. */
 const RUN_FILES = 64;
 
-/** Every field the same (all are primitives): a field added to FileProgress is compared too. */
+/**
+ * Every field the same (all are primitives): a field added to FileProgress is compared too. The
+ * same object first: an SSE event's files that did not change since the last event are the same
+ * objects (`DownloadManager` keeps them per saved file form, issue #20, session 19).
+ */
 function sameFileProgress(a: FileProgress, b: FileProgress): boolean {
+  if (a === b) return true;
   for (const key in a) if (a[key as keyof FileProgress] !== b[key as keyof FileProgress]) return false;
   return true;
 }
 
-function fileRun(files: readonly FileProgress[], before: FileRun | undefined): FileRun {
-  if (before && before.of.length === files.length && files.every((f, i) => sameFileProgress(before.of[i]!, f))) return before;
+/** The run of `all[from, to)`: `before` when none of its files changed (compared in place, no copy of the run's list then). */
+function fileRun(all: readonly FileProgress[], from: number, to: number, before: FileRun | undefined): FileRun {
+  if (before && before.of.length === to - from && sameFiles(before.of, all, from)) return before;
+  const files = all.slice(from, to);
   const done = files.filter((f) => f.status === 'complete');
   return {
     of: files,
@@ -222,6 +229,11 @@ function fileRun(files: readonly FileProgress[], before: FileRun | undefined): F
     locals: Buffer.from(done.map((f) => JSON.stringify(f.localPath)).join(','), 'utf8'),
     relatives: Buffer.from(done.map((f) => JSON.stringify(f.relativePath)).join(','), 'utf8'),
   };
+}
+
+function sameFiles(run: readonly FileProgress[], all: readonly FileProgress[], from: number): boolean {
+  for (let i = 0; i < run.length; i++) if (!sameFileProgress(run[i]!, all[from + i]!)) return false;
+  return true;
 }
 
 /** Per job object (a running job's `Job` stays the same object while it runs): its files' runs at the last answer. */
@@ -256,7 +268,7 @@ export function chunkedProgressText(p: JobProgress): string {
 export function chunkedProgressBytes(p: JobProgress, key?: object): Buffer {
   const before = key ? fileRunsOf.get(key) : undefined;
   const runs: FileRun[] = [];
-  for (let i = 0, r = 0; i < p.files.length; i += RUN_FILES, r++) runs.push(fileRun(p.files.slice(i, i + RUN_FILES), before?.[r]));
+  for (let i = 0, r = 0; i < p.files.length; i += RUN_FILES, r++) runs.push(fileRun(p.files, i, Math.min(i + RUN_FILES, p.files.length), before?.[r]));
   if (key) fileRunsOf.set(key, runs);
   // The answer without its files, made by chunkedProgressJson (the one mapping of its fields), and
   // the runs put into its three empty lists. A string value is escaped JSON, so `"files":[]` and
@@ -550,17 +562,21 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     unsubscribe = downloads.subscribe(
       job.id,
       (p) => {
-        // Every subscriber of the job hears the same progress object per event: its bytes are made once.
-        stream.sendJson('progress', progressBytesOf(p, downloads.get(p.jobId)));
-        if (p.isFinished) {
-          send('end', { job_id: p.jobId, status: p.status });
-          end();
-        }
+        // Every subscriber of the job hears the same progress object per event: its bytes are made
+        // once, now (from the event's own record), and written to each stream in a turn of its own.
+        const bytes = progressBytesOf(p, downloads.get(p.jobId));
+        inItsOwnTurn(() => {
+          stream.sendJson('progress', bytes);
+          if (p.isFinished) {
+            send('end', { job_id: p.jobId, status: p.status });
+            end();
+          }
+        });
       },
-      () => {
+      () => inItsOwnTurn(() => {
         send('end', { job_id: job.id, status: 'dismissed' });
         end();
-      },
+      }),
     );
   });
 }

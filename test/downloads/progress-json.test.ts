@@ -6,15 +6,29 @@
  * need escaping, lists longer than a run of 64 files; and the runs kept under a job object follow
  * every change of a file. The SSE events (`EventStream.sendJson` of those bytes, runs kept under the
  * job object the progress route uses) carry the same bytes as `send` of the JSON.
+ *
+ * Session 19: an event's progress is made from what changed since the job's last event (files whose
+ * frozen saved form is the same object keep their progress object), and the route writes each
+ * stream in a turn of its own. Each event of a run, made by the download manager from records the
+ * run's checkpoints give, is what the whole record made (`progress(downloadJobOf(record))`), byte
+ * for byte, through a file changed, many changed, lists that grow and shrink, a form changed in
+ * place (not frozen: read again), a pause and a finish.
  */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import Fastify from 'fastify';
 import type { App } from '../../src/server.js';
-import { eventStreams } from '../../src/routes/sse.js';
+import { eventStreams, inItsOwnTurn } from '../../src/routes/sse.js';
 import { PROGRESS_SCHEMAS, chunkedProgressBytes, chunkedProgressJson, chunkedProgressText } from '../../src/routes/downloads.js';
-import type { FileProgress, JobProgress } from '../../src/downloads/index.js';
+import { DownloadManager, downloadJobOf, type FileProgress, type JobProgress } from '../../src/downloads/index.js';
+import { CheckpointBuilder } from '../../src/downloads/checkpoint-builder.js';
+import { newFileEntry, type FileEntry, type Job } from '../../src/downloads/job.js';
+import { StaticProductSource } from '../../src/downloads/product-source.js';
+import { InProcessBackend, JobHandlerRegistry, JobService, LocalJobEvents, SqliteJobStore, copyForEvent, type JobRecord, type JsonObject } from '../../src/jobs/index.js';
 
 const serializerOf = (schema: object) => SerializerSelector()()({ schema, method: 'GET', url: '/x', httpStatus: '200' }) as (data: unknown) => string;
 const chunked = serializerOf(PROGRESS_SCHEMAS.chunked);
@@ -132,6 +146,159 @@ describe('progress answers serialised by hand', () => {
       assert.equal(bytes!.rawPayload.toString('utf8'), expected);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('SSE events from what changed (issue #20, session 19)', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  function entry(i: number): FileEntry {
+    const name = `jw01234_${i}_cal.fits`;
+    return newFileEntry({ filename: name, url: `https://mast.example/${name}`, dataUri: `mast:JWST/product/${name}`, localPath: `/data/mast/jw01234/${i} "q" \\ é.fits`, relativePath: `mast/jw01234/${name}`, totalBytes: 2048 });
+  }
+
+  function jobOf(n: number): Job {
+    return {
+      id: 'sse000000019', obsId: 'jw01234-o001_t001_nircam', productType: 'SCIENCE', calibLevel: null, subgroup: null, extension: null, productId: null,
+      productFilenames: null, source: 'mast', downloadDir: '/data/mast/jw01234', files: Array.from({ length: n }, (_, i) => entry(i)), status: 'downloading', pauseReason: null, error: null,
+      message: `Downloading ${n} files`, createdAt: '2026-12-07T10:00:00.000Z', startedAt: '2026-12-07T10:00:00.500Z', completedAt: null,
+      updatedAt: '2026-12-07T10:00:00.500Z', owner: null, speedBytesPerSec: 1000, currentFile: null,
+    };
+  }
+
+  const grow = (f: FileEntry, by: number) => {
+    f.status = 'downloading';
+    f.ranges = [[0, Math.min(2048, (f.ranges[0]?.[1] ?? 0) + by)]];
+  };
+  const complete = (f: FileEntry) => {
+    f.status = 'complete';
+    f.ranges = [[0, 2048]];
+    f.sha256 = 'ab'.repeat(32);
+    f.fitsChecksum = 'valid';
+  };
+
+  it('each event is the whole record\'s progress, byte for byte, as the run changes; streams get them in order', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sse-events-'));
+    dirs.push(dataDir);
+    const bus = new LocalJobEvents();
+    const jobs = new JobService({ store: new SqliteJobStore(join(dataDir, 'jobs.db')), backend: new InProcessBackend({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry(), dataDir, events: bus });
+    const downloads = new DownloadManager({ downloadDir: join(dataDir, 'mast'), dataDir, jobs, products: new StaticProductSource() });
+    const app = Fastify() as unknown as App;
+    const streams = eventStreams(app);
+    try {
+      const job = jobOf(0);
+      job.status = 'fetching_products';
+      const builder = new CheckpointBuilder();
+      const base: JobRecord = {
+        id: job.id, kind: 'download', state: 'running', progress: 0, stage: 'Running', createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: null,
+        updatedAt: job.updatedAt, owner: null, inputs: { obs_id: job.obsId } as JsonObject, result: null, outputs: [], error: null, pauseReason: null, attempts: 1, checkpoint: null,
+      };
+      let k = 0;
+      const recordOf = (over: Partial<JobRecord> = {}): JobRecord => {
+        job.updatedAt = new Date(Date.parse('2026-12-07T10:00:01.000Z') + ++k * 250).toISOString();
+        return copyForEvent({ ...base, updatedAt: job.updatedAt, checkpoint: builder.build(job, new Date(job.updatedAt)) as unknown as JsonObject, ...over });
+      };
+      // The run, event by event.
+      const records: Array<[string, JobRecord]> = [];
+      records.push(['no files yet', recordOf()]);
+      job.files = Array.from({ length: 300 }, (_, i) => entry(i));
+      job.status = 'downloading';
+      records.push(['300 files', recordOf()]);
+      records.push(['nothing changed', recordOf()]);
+      grow(job.files[70]!, 512);
+      records.push(['one file changed', recordOf()]);
+      for (let i = 0; i < 300; i += 3) (i % 2 ? complete : (f: FileEntry) => grow(f, 1024))(job.files[i]!);
+      job.files[7]!.status = 'failed';
+      job.files[7]!.error = 'HTTP 500 from "MAST"\n';
+      records.push(['many files changed', recordOf()]);
+      job.files.push(...Array.from({ length: 30 }, (_, i) => entry(300 + i)));
+      records.push(['the last run grows, a run added', recordOf()]);
+      job.files.splice(250);
+      complete(job.files[249]!);
+      records.push(['the list shrinks', recordOf()]);
+      // A record whose saved forms are not frozen (read from a store or another node), then one of its forms changed in place.
+      const loose = JSON.parse(JSON.stringify(recordOf())) as JobRecord;
+      records.push(['saved forms not frozen', loose]);
+      const again = { ...loose, updatedAt: '2026-12-07T11:00:00.000Z' };
+      ((again.checkpoint!.files as JsonObject[])[3]!).status = 'complete';
+      records.push(['a form not frozen changed in place', again]);
+      records.push(['frozen again', recordOf()]);
+      grow(job.files[10]!, 100);
+      job.files[11]!.status = 'downloading';
+      records.push(['paused: transfers shown paused', recordOf({ state: 'paused', pauseReason: 'user' })]);
+      job.status = 'downloading';
+      grow(job.files[12]!, 100);
+      records.push(['running again', recordOf()]);
+      for (const f of job.files) complete(f);
+      job.status = 'complete';
+      records.push(['finished', recordOf({ state: 'completed', finishedAt: '2026-12-07T12:00:00.000Z', progress: 1, stage: 'Completed' })]);
+
+      const expected = records.map(([, r]) => downloads.progress(downloadJobOf(r)));
+      const key = {}; // the running job's Job, under which the route keeps its runs
+      app.get('/events/:form', async (req, reply) => {
+        const stream = streams.open(req, reply);
+        if ((req.params as { form: string }).form === 'text') {
+          for (const p of expected) stream.send('progress', chunkedProgressJson(p));
+          stream.end();
+          return;
+        }
+        const heard: JobProgress[] = [];
+        const off = downloads.subscribe(job.id, (p) => {
+          heard.push(p);
+          const bytes = chunkedProgressBytes(p, key);
+          inItsOwnTurn(() => stream.sendJson('progress', bytes));
+        });
+        for (const [name, r] of records) {
+          bus.publish({ type: 'progress', job: r });
+          const i = heard.length - 1;
+          assert.deepEqual(heard[i], expected[i], name);
+          assert.equal(chunkedProgressBytes(heard[i]!, key).toString('utf8'), JSON.stringify(chunkedProgressJson(expected[i]!)), name);
+        }
+        off();
+        inItsOwnTurn(() => stream.end());
+      });
+      const [text, bytes] = await Promise.all(['text', 'bytes'].map((form) => app.inject({ method: 'GET', url: `/events/${form}` })));
+      assert.equal(bytes!.statusCode, 200);
+      assert.equal(bytes!.rawPayload.toString('utf8'), text!.rawPayload.toString('utf8'));
+      assert.equal(text!.rawPayload.toString('utf8'), expected.map((p, i) => `event: progress\nid: ${i + 1}\ndata: ${JSON.stringify(chunkedProgressJson(p))}\n\n`).join(''));
+    } finally {
+      await app.close();
+      await downloads.close();
+      await jobs.close();
+    }
+  });
+
+  it('a file unchanged between events keeps its progress object; a changed one gets a new one', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sse-events-'));
+    dirs.push(dataDir);
+    const bus = new LocalJobEvents();
+    const jobs = new JobService({ store: new SqliteJobStore(join(dataDir, 'jobs.db')), backend: new InProcessBackend({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry(), dataDir, events: bus });
+    const downloads = new DownloadManager({ downloadDir: join(dataDir, 'mast'), dataDir, jobs, products: new StaticProductSource() });
+    try {
+      const job = jobOf(200);
+      const builder = new CheckpointBuilder();
+      const record = (): JobRecord => copyForEvent({
+        id: job.id, kind: 'download', state: 'running', progress: 0, stage: 'Running', createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: null,
+        updatedAt: job.updatedAt, owner: null, inputs: { obs_id: job.obsId } as JsonObject, result: null, outputs: [], error: null, pauseReason: null, attempts: 1,
+        checkpoint: builder.build(job) as unknown as JsonObject,
+      });
+      const heard: JobProgress[] = [];
+      const off = downloads.subscribe(job.id, (p) => heard.push(p));
+      bus.publish({ type: 'progress', job: record() });
+      grow(job.files[5]!, 700);
+      bus.publish({ type: 'progress', job: record() });
+      off();
+      const [a, b] = heard as [JobProgress, JobProgress];
+      assert.equal(b.files[5]!.downloadedBytes, 700);
+      assert.notEqual(a.files[5], b.files[5]);
+      assert.equal(a.files.filter((f, i) => f === b.files[i]).length, 199);
+    } finally {
+      await downloads.close();
+      await jobs.close();
     }
   });
 });
