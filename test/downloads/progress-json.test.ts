@@ -156,6 +156,15 @@ describe('SSE events from what changed (issue #20, session 19)', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
+  /** A download manager whose job service's events the test publishes (no job runs). */
+  async function manager(): Promise<{ bus: LocalJobEvents; jobs: JobService; downloads: DownloadManager }> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sse-events-'));
+    dirs.push(dataDir);
+    const bus = new LocalJobEvents();
+    const jobs = new JobService({ store: new SqliteJobStore(join(dataDir, 'jobs.db')), backend: new InProcessBackend({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry(), dataDir, events: bus });
+    return { bus, jobs, downloads: new DownloadManager({ downloadDir: join(dataDir, 'mast'), dataDir, jobs, products: new StaticProductSource() }) };
+  }
+
   function entry(i: number): FileEntry {
     const name = `jw01234_${i}_cal.fits`;
     return newFileEntry({ filename: name, url: `https://mast.example/${name}`, dataUri: `mast:JWST/product/${name}`, localPath: `/data/mast/jw01234/${i} "q" \\ é.fits`, relativePath: `mast/jw01234/${name}`, totalBytes: 2048 });
@@ -182,11 +191,7 @@ describe('SSE events from what changed (issue #20, session 19)', () => {
   };
 
   it('each event is the whole record\'s progress, byte for byte, as the run changes; streams get them in order', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'sse-events-'));
-    dirs.push(dataDir);
-    const bus = new LocalJobEvents();
-    const jobs = new JobService({ store: new SqliteJobStore(join(dataDir, 'jobs.db')), backend: new InProcessBackend({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry(), dataDir, events: bus });
-    const downloads = new DownloadManager({ downloadDir: join(dataDir, 'mast'), dataDir, jobs, products: new StaticProductSource() });
+    const { bus, jobs, downloads } = await manager();
     const app = Fastify() as unknown as App;
     const streams = eventStreams(app);
     try {
@@ -273,11 +278,7 @@ describe('SSE events from what changed (issue #20, session 19)', () => {
   });
 
   it('a file unchanged between events keeps its progress object; a changed one gets a new one', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'sse-events-'));
-    dirs.push(dataDir);
-    const bus = new LocalJobEvents();
-    const jobs = new JobService({ store: new SqliteJobStore(join(dataDir, 'jobs.db')), backend: new InProcessBackend({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry(), dataDir, events: bus });
-    const downloads = new DownloadManager({ downloadDir: join(dataDir, 'mast'), dataDir, jobs, products: new StaticProductSource() });
+    const { bus, jobs, downloads } = await manager();
     try {
       const job = jobOf(200);
       const builder = new CheckpointBuilder();
