@@ -29,6 +29,7 @@ import {
   isFinished as isFinishedState,
 } from '../jobs/index.js';
 import { enforceCacheBound } from './cache-bound.js';
+import { LoopSlices } from '../core/loop-slices.js';
 import { ChunkFetcher, createDownloadAgent } from './chunk-fetcher.js';
 import { DiskFullError, DownloadError, PermanentHttpError } from './errors.js';
 import { nodeFileLayer, type FileLayer } from './file-layer.js';
@@ -221,8 +222,10 @@ const ALL = Number.MAX_SAFE_INTEGER;
 const downloadsOf = (owner: string | null | undefined) => ({ kinds: [DOWNLOAD_KIND], limit: ALL, ...(owner !== undefined ? { owner } : {}) });
 /** `list`'s order, after the store's newest first: stably by creation. */
 const oldestFirst = (a: { readonly createdAt: string }, b: { readonly createdAt: string }): number => a.createdAt.localeCompare(b.createdAt);
-/** Ids per store query of `listEach` (the SQL stores put them in one IN list). */
+/** Most ids per store query of `listEach` (the SQL stores put them in one IN list). */
 const IDS_PER_QUERY = 200;
+/** Longest `listEach` works on the event loop before it lets the loop run, ms (issue #20, session 19). */
+const LIST_SLICE_MS = 10;
 
 /**
  * What a finished (completed, failed, cancelled) download record's answer is kept under: its state
@@ -799,32 +802,72 @@ export class DownloadManager {
 
   /**
    * `list(owner)`'s jobs, in its order, each as `make` makes it, at less cost for finished jobs
-   * whose answer the caller kept (issue #20, session 18): the store gives every job's summary
-   * first (its columns: no record, no file rows), and a finished job (completed, failed or
-   * cancelled, not running here) for which `kept(id, version)` answers is not read at all; the
-   * others are read as `list` reads them (their records whole, a job running here live). `version`
-   * (`finishedVersionOf`) changes with every write of a finished record; `make` gets it for a
-   * finished job it is given (null for the others), to keep what it made under it.
+   * whose answer the caller kept (issue #20, session 18), and without holding the event loop
+   * (session 19). The store gives every job's summary first (its columns: no record, no file
+   * rows), sorted into `list`'s order: the promise settles then (a store error rejects it), and
+   * the items come from the iterator it gives, made as it is read. A finished job (completed,
+   * failed or cancelled, not running here) for which `kept(id, version)` answers is not read at
+   * all; a job running here is its live `Job`; the others are read as `list` reads them (their
+   * records whole), a few per store query. `version` (`finishedVersionOf`) changes with every
+   * write of a finished record; `make` gets it for a finished job it is given (null for the
+   * others), to keep what it made under it. A job deleted before it is read is left out.
+   *
+   * The event loop runs between store queries and whenever `LIST_SLICE_MS` have gone by, and a
+   * query reads as many records as fit in about that time (one of 2000 files takes ~5 ms to read
+   * and parse, one of ten files a fraction of a millisecond). Stopping the iterator (`return`, a
+   * `for await` left) stops the work at its next item.
    */
-  async listEach<T>(owner: string | null | undefined, kept: (id: string, version: string) => T | undefined, make: (job: Job, version: string | null) => T): Promise<T[]> {
+  async listEach<T>(owner: string | null | undefined, kept: (id: string, version: string) => T | undefined,
+    make: (job: Job, version: string | null) => T): Promise<AsyncGenerator<T, void, undefined>> {
     const query = downloadsOf(owner);
-    const summaries = await this.jobs.listSummaries(query);
-    const made = new Map<string, T>();
-    const read: string[] = [];
+    // `list`'s order: the store's (newest first, ties by id), sorted stably by creation.
+    const summaries = (await this.jobs.listSummaries(query)).sort(oldestFirst);
+    return this.eachListed(summaries, query, kept, make);
+  }
+
+  private async *eachListed<T>(summaries: readonly JobSummary[], query: ReturnType<typeof downloadsOf>, kept: (id: string, version: string) => T | undefined,
+    make: (job: Job, version: string | null) => T): AsyncGenerator<T, void, undefined> {
+    const slices = new LoopSlices(LIST_SLICE_MS);
+    // The caller's kept items, asked for every job before any is made: asked one by one, the items
+    // made meanwhile would push those not yet asked out of a cache smaller than the list (an LRU
+    // scanned in a cycle), and every job would be read.
+    const hits = new Map<string, T>();
     for (const s of summaries) {
       const version = this.live.has(s.id) ? null : finishedVersionOf(s);
       const hit = version === null ? undefined : kept(s.id, version);
-      if (hit === undefined) read.push(s.id);
-      else made.set(s.id, hit);
+      if (hit !== undefined) hits.set(s.id, hit);
     }
-    for (let i = 0; i < read.length; i += IDS_PER_QUERY) {
-      for (const r of (await this.jobs.list({ ...query, ids: read.slice(i, i + IDS_PER_QUERY) })).jobs) {
-        const live = this.live.get(r.id);
-        made.set(r.id, make(live ?? downloadJobOf(r), live ? null : finishedVersionOf(r)));
+    const read = async (ids: readonly string[]): Promise<Map<string, JobRecord>> =>
+      new Map((await this.jobs.list({ ...query, ids: [...ids] })).jobs.map((r) => [r.id, r]));
+    let perQuery = 1;
+    for (let at = 0; at < summaries.length;) {
+      const window = summaries.slice(at, at + perQuery);
+      at += window.length;
+      const asked = window.filter((s) => !this.live.has(s.id) && !hits.has(s.id)).map((s) => s.id);
+      let records = new Map<string, JobRecord>();
+      if (asked.length > 0) {
+        const started = performance.now();
+        records = await read(asked);
+        // As many records per query as take a quarter of a slice to one slice.
+        const took = performance.now() - started;
+        if (took < LIST_SLICE_MS / 4) perQuery = Math.min(perQuery * 2, IDS_PER_QUERY);
+        else if (took > LIST_SLICE_MS) perQuery = Math.max(1, perQuery >> 1);
+        await slices.turn();
+      }
+      for (const s of window) {
+        // A job that started here since is its live `Job`; one that stopped running here since was
+        // not read: it is now.
+        const live = this.live.get(s.id);
+        const hit = hits.get(s.id);
+        if (live) yield make(live, null);
+        else if (hit !== undefined) yield hit;
+        else {
+          const record = asked.includes(s.id) ? records.get(s.id) : (await read([s.id])).get(s.id);
+          if (record) yield make(downloadJobOf(record), finishedVersionOf(record));
+        }
+        await slices.turnIfDue();
       }
     }
-    // `list`'s order: the store's (newest first, ties by id), sorted stably by creation.
-    return summaries.filter((s) => made.has(s.id)).sort(oldestFirst).map((s) => made.get(s.id)!);
   }
 
   async resumable(owner?: string | null): Promise<Job[]> {

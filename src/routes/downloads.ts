@@ -8,6 +8,7 @@
  * another user's job answers 404 like a missing one (an admin reaches every job), as /api/jobs.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../server.js';
 import { eventStreams, inItsOwnTurn } from './sse.js';
@@ -296,6 +297,34 @@ function sendJsonBytes(reply: FastifyReply, bytes: Buffer): void {
   void (reply as FastifyReply).type('application/json; charset=utf-8').send(bytes);
 }
 
+/**
+ * Sends a JSON answer as the stream of its bytes (chunked), with the content type Fastify's
+ * serialiser gives; the handler returns the reply it gives (an async handler that returned nothing
+ * would have Fastify send an empty answer, the stream not being done). Fastify pipes the stream: a
+ * client gone destroys it (which ends `chunks`), and an error of `chunks` once the head was sent
+ * is logged and ends the connection.
+ */
+function sendJsonStream(reply: FastifyReply, chunks: AsyncIterable<Buffer>): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(Readable.from(chunks));
+}
+
+/**
+ * The jobs answer `{ jobs, count }`, in the schema's order, as its pieces: the items as `items`
+ * gives them (each job's bytes as the progress route makes them), `count` after them, so it counts
+ * what was sent (a job deleted before it was read is in neither). The bytes are those of the
+ * response schema over the same jobs (issue #20, session 19: no longer joined into one buffer).
+ */
+export async function* jobsAnswer(items: AsyncIterable<Buffer>): AsyncGenerator<Buffer, void, undefined> {
+  yield Buffer.from('{"jobs":[');
+  let count = 0;
+  for await (const item of items) {
+    if (item.length === 0) continue;
+    if (count++ > 0) yield COMMA;
+    yield item;
+  }
+  yield Buffer.from(`],"count":${count}}`);
+}
+
 function legacyProgressJson(p: JobProgress): Static<typeof LegacyProgress> {
   const round1 = (x: number) => Math.round(x * 10) / 10;
   return {
@@ -524,7 +553,9 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
   app.get('/mast/download/jobs', {
     schema: { tags, summary: 'Every known job with its progress', response: { 200: JobsResponse } },
   }, async (req, reply) => {
-    const jobs = await downloads.listEach(jobScopeOf(req), (id, version) => {
+    // The jobs' summaries are read here (a store error is an error answer); the items then as
+    // they are sent, the event loop running between them (`listEach`).
+    const items = await downloads.listEach(jobScopeOf(req), (id, version) => {
       const kept = finishedItems.get(id);
       return kept?.version === version ? kept.bytes : undefined;
     }, (j, version) => {
@@ -532,11 +563,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
       if (version !== null) finishedItems.set(j.id, { version, bytes }, bytes.length);
       return bytes;
     });
-    // `{ jobs, count }` in the schema's order, each job's bytes as the progress route makes them.
-    const out: Buffer[] = [Buffer.from('{"jobs":[')];
-    commaList(jobs, out);
-    out.push(Buffer.from(`],"count":${jobs.length}}`));
-    sendJsonBytes(reply, Buffer.concat(out));
+    return sendJsonStream(reply, jobsAnswer(items));
   });
 
   app.get('/mast/download/events/:job_id', {

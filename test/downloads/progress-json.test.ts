@@ -23,7 +23,7 @@ import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import Fastify from 'fastify';
 import type { App } from '../../src/server.js';
 import { eventStreams, inItsOwnTurn } from '../../src/routes/sse.js';
-import { PROGRESS_SCHEMAS, chunkedProgressBytes, chunkedProgressJson, chunkedProgressText } from '../../src/routes/downloads.js';
+import { PROGRESS_SCHEMAS, chunkedProgressBytes, chunkedProgressJson, chunkedProgressText, jobsAnswer } from '../../src/routes/downloads.js';
 import { DownloadManager, downloadJobOf, type FileProgress, type JobProgress } from '../../src/downloads/index.js';
 import { CheckpointBuilder } from '../../src/downloads/checkpoint-builder.js';
 import { newFileEntry, type FileEntry, type Job } from '../../src/downloads/job.js';
@@ -86,6 +86,19 @@ describe('progress answers serialised by hand', () => {
   it('the jobs list: the schema bytes of { jobs, count }', () => {
     const list = cases.map(([, p]) => p);
     assert.equal(`{"jobs":[${list.map((p) => chunkedProgressBytes(p).toString('utf8')).join(',')}],"count":${list.length}}`, jobs({ jobs: list.map(chunkedProgressJson), count: list.length }));
+  });
+
+  it('the jobs list sent in pieces (jobsAnswer): the same bytes, one piece per item and comma', async () => {
+    async function* each<T>(items: readonly T[]): AsyncGenerator<T> {
+      yield* items;
+    }
+    const all = cases.map(([, p]) => p);
+    for (const list of [[], all.slice(0, 1), all]) {
+      const pieces: Buffer[] = [];
+      for await (const piece of jobsAnswer(each(list.map((p) => chunkedProgressBytes(p))))) pieces.push(piece);
+      assert.equal(Buffer.concat(pieces).toString('utf8'), jobs({ jobs: list.map(chunkedProgressJson), count: list.length }));
+      assert.equal(pieces.length, list.length === 0 ? 2 : 2 * list.length + 1, 'head, items with commas between, tail');
+    }
   });
 
   it('runs kept under a job object follow every change of a file', () => {

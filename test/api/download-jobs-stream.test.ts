@@ -1,0 +1,181 @@
+/**
+ * `GET /mast/download/jobs` over a real socket sends its answer as it makes it (issue #20,
+ * session 19): the first job reaches the client before the last record is read, the event loop
+ * runs between records, the bytes are Fastify's serialiser of the response schema over
+ * `downloads.list`; a client gone mid-answer stops the reads, a store error mid-answer ends the
+ * connection (no well-formed short answer), and the engine answers the next call in full.
+ * Every wait is on an event, none on the clock.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { setImmediate as loopTurn } from 'node:timers/promises';
+import SerializerSelector from '@fastify/fast-json-stringify-compiler';
+import { request } from 'undici';
+import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { PROGRESS_SCHEMAS, chunkedProgressJson } from '../../src/routes/downloads.js';
+import type { JobQuery, JobRecord } from '../../src/jobs/index.js';
+
+const serialise = SerializerSelector()()({ schema: PROGRESS_SCHEMAS.jobs, method: 'GET', url: '/x', httpStatus: '200' }) as (data: unknown) => string;
+const BASE = Date.parse('2026-12-01T00:00:00.000Z');
+const at = (s: number) => new Date(BASE + s * 1000).toISOString();
+
+/** A completed download record of `files` files, created at second `n`. */
+function finished(id: string, n: number, files: number): JobRecord {
+  const dir = `/data/downloads/${id}`;
+  const list = Array.from({ length: files }, (_, f) => ({
+    filename: `${id}_${f}_cal.fits`, url: `https://mast.example/${id}/${f}`, data_uri: `mast:JWST/product/${id}_${f}_cal.fits`,
+    local_path: `${dir}/${id}_${f}_cal.fits`, relative_path: `${id}/${id}_${f}_cal.fits`, total_bytes: 1000 + f, total_known: true,
+    downloaded_bytes: 1000 + f, status: 'complete', error: null, started_at: at(n), completed_at: at(n + 1), sha256: 'ab'.repeat(32),
+    etag: null, last_modified: null, ranges: [[0, 1000 + f]], sequential: true, fits_checksum: 'valid',
+  }));
+  return {
+    id, kind: 'download', state: 'completed', progress: 1, stage: 'Completed', createdAt: at(n), startedAt: at(n), finishedAt: at(n + 2), updatedAt: at(n + 2),
+    owner: null, inputs: { obs_id: id, product_type: 'SCIENCE' }, result: null, outputs: [], error: null, pauseReason: null, attempts: 1,
+    checkpoint: {
+      schema_version: 1, job_id: id, obs_id: id, product_type: 'SCIENCE', calib_level: null, subgroup: null, extension: null, product_id: null,
+      product_filenames: null, download_dir: dir, files: list, total_bytes: 0, downloaded_bytes: 0, status: 'complete', pause_reason: null,
+      message: `Downloaded ${files} files`, created_at: at(n), started_at: at(n), completed_at: at(n + 2), error: null, saved_at: at(n + 2),
+    },
+  };
+}
+
+describe('GET /mast/download/jobs streams its answer without holding the event loop', () => {
+  let engine: TestEngine;
+  let address: string;
+  /** Called at each store `list` of records (not of summaries) with the ids it reads, before it reads. */
+  let onRead: (ids: string[]) => Promise<void> | void = () => undefined;
+  /** Called when the items of a jobs answer end (all sent, or the answer stopped). */
+  let onItemsEnd: () => void = () => undefined;
+  /** The server side of the last request. */
+  let lastResponse: ServerResponse | undefined;
+  before(async () => {
+    engine = await startTestEngine({ LIBRARY_SCAN_ON_START: 'false' });
+    const store = engine.ctx.downloads.jobs.store;
+    const list = store.list.bind(store);
+    store.list = async (q: JobQuery = {}) => {
+      if (q.ids) await onRead([...q.ids]);
+      return list(q);
+    };
+    const downloads = engine.ctx.downloads;
+    const listEach = downloads.listEach.bind(downloads);
+    downloads.listEach = (async (...args: Parameters<typeof listEach>) => {
+      const items = await listEach(...args);
+      return (async function* () {
+        try {
+          yield* items;
+        } finally {
+          onItemsEnd();
+        }
+      })();
+    }) as typeof downloads.listEach;
+    address = await engine.app.listen({ port: 0, host: '127.0.0.1' });
+    engine.app.server.on('request', (_req, res: ServerResponse) => (lastResponse = res));
+  });
+  after(async () => {
+    await engine.dispose();
+  });
+
+  /** The answer `downloads.list` gives, as the response schema serialises it. */
+  const uncached = async (): Promise<string> => {
+    const downloads = engine.ctx.downloads;
+    const jobs = (await downloads.list()).map((j) => chunkedProgressJson(downloads.progress(j)));
+    return serialise({ jobs, count: jobs.length });
+  };
+  const insert = async (records: JobRecord[]) => {
+    for (const r of records) await engine.ctx.downloads.jobs.store.insert(r);
+  };
+
+  // A route that made its whole answer before sending it would wait for ever at the last read: the timeout ends such a run.
+  it('sends the first job before the last is read, same bytes', { timeout: 120_000 }, async () => {
+    await insert(['a', 'b', 'c', 'd'].map((id, i) => finished(`stream-${id}`, i * 10, 70 + i)));
+    let firstBytes!: () => void;
+    const received = new Promise<void>((r) => (firstBytes = r));
+    let reads = 0;
+    onRead = async (ids) => {
+      reads++;
+      if (ids.includes('stream-d')) await received;
+    };
+    const res = await request(`${address}/mast/download/jobs`);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(res.headers['transfer-encoding'], 'chunked');
+    const chunks: Buffer[] = [];
+    for await (const chunk of res.body) {
+      chunks.push(chunk as Buffer);
+      firstBytes();
+    }
+    assert.ok(reads >= 2, `records read in ${reads} queries`);
+    const body = Buffer.concat(chunks).toString('utf8');
+    assert.equal(body, await uncached());
+    assert.equal(JSON.parse(body).count, 4);
+    // Kept now: the same bytes again, no record read.
+    reads = 0;
+    const again = await request(`${address}/mast/download/jobs`);
+    assert.equal(await again.body.text(), body);
+    assert.equal(reads, 0);
+    onRead = () => undefined;
+  });
+
+  it('lets the event loop run between the records it reads (listEach)', async () => {
+    let turned = false;
+    let reads = 0;
+    onRead = () => {
+      // Queued at the first read: it runs once the loop turns.
+      if (reads++ === 0) setImmediate(() => (turned = true));
+    };
+    const ids: string[] = [];
+    for await (const id of await engine.ctx.downloads.listEach(undefined, () => undefined, (j) => j.id)) ids.push(id);
+    onRead = () => undefined;
+    assert.deepEqual(ids, ['stream-a', 'stream-b', 'stream-c', 'stream-d']);
+    assert.ok(reads >= 2, `records read in ${reads} queries`);
+    assert.equal(turned, true, 'the event loop ran before the list ended');
+  });
+
+  it('stops reading when the client goes, and answers the next call in full', async () => {
+    const fresh = ['e', 'f', 'g', 'h', 'i'].map((id, i) => finished(`gone-${id}`, 100 + i * 10, 200));
+    await insert(fresh);
+    const read: string[] = [];
+    let ended!: () => void;
+    const itemsEnded = new Promise<void>((r) => (ended = r));
+    onItemsEnd = () => ended();
+    const res = await request(`${address}/mast/download/jobs`);
+    assert.equal(res.statusCode, 200);
+    const server = lastResponse!;
+    onRead = async (ids) => {
+      read.push(...ids);
+      if (read.length < 2) return;
+      // The second record: the client goes, and this read ends once the server saw it go and the loop turned.
+      onRead = (more) => void read.push(...more);
+      res.body.destroy();
+      if (!server.destroyed) await once(server, 'close');
+      await loopTurn();
+    };
+    res.body.on('error', () => undefined).resume();
+    await itemsEnded;
+    // The items ended (the answer's reads with them) before the last jobs were read.
+    assert.ok(read.length >= 2 && read.length < fresh.length, `read ${read.join(', ')}`);
+    onRead = () => undefined;
+    onItemsEnd = () => undefined;
+    const next = await request(`${address}/mast/download/jobs`);
+    const body = await next.body.text();
+    assert.equal(body, await uncached());
+    assert.equal(JSON.parse(body).count, 9);
+  });
+
+  it('ends the connection on a store error after the head was sent; the next call answers in full', async () => {
+    await insert(['j', 'k', 'l'].map((id, i) => finished(`fail-${id}`, 300 + i * 10, 5)));
+    onRead = (ids) => {
+      if (ids.includes('fail-k')) throw new Error('the store failed');
+    };
+    const res = await request(`${address}/mast/download/jobs`);
+    assert.equal(res.statusCode, 200);
+    await assert.rejects(res.body.text());
+    onRead = () => undefined;
+    const next = await request(`${address}/mast/download/jobs`);
+    const body = await next.body.text();
+    assert.equal(body, await uncached());
+    assert.equal(JSON.parse(body).count, 12);
+  });
+});
