@@ -227,6 +227,12 @@ const IDS_PER_QUERY = 200;
 /** Longest `listEach` works on the event loop before it lets the loop run, ms (issue #20, session 19). */
 const LIST_SLICE_MS = 10;
 
+/** A page of `listEach`'s list: `offset` jobs skipped, then at most `limit` (every one when absent). */
+export interface ListPage {
+  readonly offset: number;
+  readonly limit?: number;
+}
+
 /**
  * What a finished (completed, failed, cancelled) download record's answer is kept under: its state
  * and `updatedAt`, which every write of the record changes (a resume, which runs it again, and any
@@ -801,7 +807,8 @@ export class DownloadManager {
   }
 
   /**
-   * `list(owner)`'s jobs, in its order, each as `make` makes it, at less cost for finished jobs
+   * `list(owner)`'s jobs, in its order (the `page` of them: `offset` jobs skipped, at most
+   * `limit`), each as `make` makes it, at less cost for finished jobs
    * whose answer the caller kept (issue #20, session 18), and without holding the event loop
    * (session 19). The store gives every job's summary first (its columns: no record, no file
    * rows), sorted into `list`'s order: the promise settles then (a store error rejects it), and
@@ -817,12 +824,13 @@ export class DownloadManager {
    * and parse, one of ten files a fraction of a millisecond). Stopping the iterator (`return`, a
    * `for await` left) stops the work at its next item.
    */
-  async listEach<T>(owner: string | null | undefined, kept: (id: string, version: string) => T | undefined,
+  async listEach<T>(owner: string | null | undefined, page: ListPage, kept: (id: string, version: string) => T | undefined,
     make: (job: Job, version: string | null) => T): Promise<AsyncGenerator<T, void, undefined>> {
     const query = downloadsOf(owner);
-    // `list`'s order: the store's (newest first, ties by id), sorted stably by creation.
+    // `list`'s order: the store's (newest first, ties by id), sorted stably by creation; then the page of it.
     const summaries = (await this.jobs.listSummaries(query)).sort(oldestFirst);
-    return this.eachListed(summaries, query, kept, make);
+    const end = page.limit === undefined ? undefined : page.offset + page.limit;
+    return this.eachListed(summaries.slice(page.offset, end), query, kept, make);
   }
 
   private async *eachListed<T>(summaries: readonly JobSummary[], query: ReturnType<typeof downloadsOf>, kept: (id: string, version: string) => T | undefined,

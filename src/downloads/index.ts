@@ -1,5 +1,5 @@
 /** The download engine: chunked, resumable, verified downloads of MAST products, as jobs. */
-export { DownloadManager, DOWNLOAD_KIND, downloadJobOf, formatBytes, type DownloadManagerOptions, type CreateJobRequest, type JobProgress, type FileProgress, type DownloadLogger } from './download-manager.js';
+export { DownloadManager, DOWNLOAD_KIND, downloadJobOf, formatBytes, type DownloadManagerOptions, type ListPage, type CreateJobRequest, type JobProgress, type FileProgress, type DownloadLogger } from './download-manager.js';
 export { type ProductSource, type ProductQuery, type RemoteProduct, type MastProductRow, mastDownloadUrl, mastProductSource, productsFromRows, StaticProductSource } from './product-source.js';
 export { type Job, type JobStatus, type FileEntry, type FileStatus, type PauseReason, type JobJson, jobToJson, jobFromJson, isActive, isResumable, JOB_STATUSES } from './job.js';
 export { readLegacyStates, STATE_DIR_NAME } from './legacy-state.js';

@@ -142,7 +142,11 @@ const ResumableSummary = Type.Object({
   error: NullableString,
 });
 const ResumableResponse = Type.Object({ jobs: Type.Array(ResumableSummary), count: Type.Integer() });
-const JobsResponse = Type.Object({ jobs: Type.Array(ChunkedProgress), count: Type.Integer() });
+const JobsResponse = Type.Object({ jobs: Type.Array(ChunkedProgress), count: Type.Integer({ description: 'jobs in this answer' }) });
+const JobsQuery = Type.Object({
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0, description: 'jobs of the list (oldest first) to skip' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'at most this many jobs (default: every job after offset)' })),
+});
 const DismissResponse = Type.Object({ job_id: Type.String(), dismissed: Type.Boolean(), deleted_files: Type.Integer() });
 
 /** The response schemas of the progress and jobs routes (tests serialise with them as Fastify does). */
@@ -551,11 +555,14 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
   app.addHook('onClose', async () => unsubscribe());
 
   app.get('/mast/download/jobs', {
-    schema: { tags, summary: 'Every known job with its progress', response: { 200: JobsResponse } },
+    schema: {
+      tags, summary: 'Every known job with its progress, oldest first (offset and limit for a page of them)', querystring: JobsQuery, response: { 200: JobsResponse },
+    },
   }, async (req, reply) => {
     // The jobs' summaries are read here (a store error is an error answer); the items then as
     // they are sent, the event loop running between them (`listEach`).
-    const items = await downloads.listEach(jobScopeOf(req), (id, version) => {
+    const page = { offset: req.query.offset ?? 0, ...(req.query.limit !== undefined ? { limit: req.query.limit } : {}) };
+    const items = await downloads.listEach(jobScopeOf(req), page, (id, version) => {
       const kept = finishedItems.get(id);
       return kept?.version === version ? kept.bytes : undefined;
     }, (j, version) => {

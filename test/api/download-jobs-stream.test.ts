@@ -3,7 +3,8 @@
  * session 19): the first job reaches the client before the last record is read, the event loop
  * runs between records, the bytes are Fastify's serialiser of the response schema over
  * `downloads.list`; a client gone mid-answer stops the reads, a store error mid-answer ends the
- * connection (no well-formed short answer), and the engine answers the next call in full.
+ * connection (no well-formed short answer), and the engine answers the next call in full;
+ * `offset` and `limit` give pages of the same list.
  * Every wait is on an event, none on the clock.
  */
 import { after, before, describe, it } from 'node:test';
@@ -126,7 +127,7 @@ describe('GET /mast/download/jobs streams its answer without holding the event l
       if (reads++ === 0) setImmediate(() => (turned = true));
     };
     const ids: string[] = [];
-    for await (const id of await engine.ctx.downloads.listEach(undefined, () => undefined, (j) => j.id)) ids.push(id);
+    for await (const id of await engine.ctx.downloads.listEach(undefined, { offset: 0 }, () => undefined, (j) => j.id)) ids.push(id);
     onRead = () => undefined;
     assert.deepEqual(ids, ['stream-a', 'stream-b', 'stream-c', 'stream-d']);
     assert.ok(reads >= 2, `records read in ${reads} queries`);
@@ -177,5 +178,27 @@ describe('GET /mast/download/jobs streams its answer without holding the event l
     const body = await next.body.text();
     assert.equal(body, await uncached());
     assert.equal(JSON.parse(body).count, 12);
+  });
+
+  it('answers a page of the list with offset and limit, count the jobs of the page', async () => {
+    const all = JSON.parse(await uncached()) as { jobs: Array<{ job_id: string }>; count: number };
+    const ids: string[] = [];
+    for (let offset = 0; ; offset += 5) {
+      const res = await request(`${address}/mast/download/jobs?offset=${offset}&limit=5`);
+      const body = await res.body.text();
+      const page = JSON.parse(body) as typeof all;
+      assert.equal(page.count, page.jobs.length);
+      // Each item as in the whole list.
+      assert.deepEqual(page.jobs, all.jobs.slice(offset, offset + 5));
+      ids.push(...page.jobs.map((j) => j.job_id));
+      if (page.count < 5) break;
+    }
+    assert.deepEqual(ids, all.jobs.map((j) => j.job_id));
+    assert.equal((await (await request(`${address}/mast/download/jobs?offset=100`)).body.text()), '{"jobs":[],"count":0}');
+    for (const bad of ['limit=0', 'limit=1001', 'offset=-1']) {
+      const res = await request(`${address}/mast/download/jobs?${bad}`);
+      assert.equal(res.statusCode, 422, bad);
+      assert.match(await res.body.text(), /"loc":\["querystring","(limit|offset)"\]/);
+    }
   });
 });
