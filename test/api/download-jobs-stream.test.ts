@@ -84,6 +84,12 @@ describe('GET /mast/download/jobs streams its answer without holding the event l
     const jobs = (await downloads.list()).map((j) => chunkedProgressJson(downloads.progress(j)));
     return serialise({ jobs, count: jobs.length });
   };
+  /** The route's whole answer, byte for byte the uncached one, of `count` jobs. */
+  const answersInFull = async (count: number): Promise<void> => {
+    const body = await (await request(`${address}/mast/download/jobs`)).body.text();
+    assert.equal(body, await uncached());
+    assert.equal(JSON.parse(body).count, count);
+  };
   const insert = async (records: JobRecord[]) => {
     for (const r of records) await engine.ctx.downloads.jobs.store.insert(r);
   };
@@ -159,10 +165,7 @@ describe('GET /mast/download/jobs streams its answer without holding the event l
     assert.ok(read.length >= 2 && read.length < fresh.length, `read ${read.join(', ')}`);
     onRead = () => undefined;
     onItemsEnd = () => undefined;
-    const next = await request(`${address}/mast/download/jobs`);
-    const body = await next.body.text();
-    assert.equal(body, await uncached());
-    assert.equal(JSON.parse(body).count, 9);
+    await answersInFull(9);
   });
 
   it('ends the connection on a store error after the head was sent; the next call answers in full', async () => {
@@ -174,10 +177,7 @@ describe('GET /mast/download/jobs streams its answer without holding the event l
     assert.equal(res.statusCode, 200);
     await assert.rejects(res.body.text());
     onRead = () => undefined;
-    const next = await request(`${address}/mast/download/jobs`);
-    const body = await next.body.text();
-    assert.equal(body, await uncached());
-    assert.equal(JSON.parse(body).count, 12);
+    await answersInFull(12);
   });
 
   it('answers a page of the list with offset and limit, count the jobs of the page', async () => {
