@@ -79,9 +79,12 @@ for (const [signal, obsId] of [['SIGKILL', 'jw09992-o004_t001_miri_f770w'], ['SI
     it('finds the job again after a restart and finishes it with byte-identical files, reusing the bytes on disk', async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'download-crash-'));
       const engine = new EngineProcess(await freePort(), dataDir);
+      let held: { release: () => void } | undefined;
       try {
         fake.reset();
-        fake.setDownloadSwitches({ '*': { bytesPerSecond: 300_000 } });
+        // Both files stop at 128 KiB until the engine is stopped (which cuts the held requests):
+        // mid-download when the signal comes, however fast or loaded the machine.
+        held = fake.holdDownloads(131_072);
         await engine.start();
         const start = await engine.call('POST', '/mast/download/start-chunked', { obs_id: obsId });
         assert.equal(start.status, 200, JSON.stringify(start.body));
@@ -133,6 +136,7 @@ for (const [signal, obsId] of [['SIGKILL', 'jw09992-o004_t001_miri_f770w'], ['SI
         await engine.stop('SIGTERM');
       } finally {
         engine.proc?.child.kill('SIGKILL');
+        held?.release();
         await rm(dataDir, { recursive: true, force: true });
       }
     });

@@ -92,7 +92,8 @@ describe('downloads as job-core jobs (/api/jobs) with owners', () => {
   });
 
   it('pause, resume and cancel through /api/jobs act on the download (bytes kept on pause; .part files removed on cancel)', async () => {
-    fake.setDownloadSwitches({ '*': { bytesPerSecond: 200_000 } });
+    // Every file but the two small ones stops at 128 KiB: the job is unfinished through the pause, resume and cancel.
+    const gate = fake.holdDownloads(131_072);
     try {
       const start = await call('POST', '/mast/download/start-chunked', alice, { obs_id: OBS_BIG });
       const id = start.body.job_id as string;
@@ -120,6 +121,7 @@ describe('downloads as job-core jobs (/api/jobs) with owners', () => {
       assert.match(sse.body, /event: end\n(id: \d+\n)?data: \{"jobId":"[0-9a-f]{12}","status":"cancelled"\}/);
     } finally {
       fake.setDownloadSwitches({ '*': {} });
+      gate.release();
     }
   });
 

@@ -94,13 +94,17 @@ describe('chunked download jobs over HTTP', () => {
 
   it('POST /mast/download answers 504 after MAST_DOWNLOAD_TIMEOUT (from the settings); the job goes on', async () => {
     const slow = await startTestEngine({ MAST_BASE_URL: fake.url, CHUNK_SIZE: '65536', AUTO_RESUME_DOWNLOADS: 'false', MAST_DOWNLOAD_TIMEOUT: '0.3' });
+    // No byte is answered until the test ends: the wait surely outlasts the 0.3 s timeout.
+    const gate = fake.holdDownloads(0);
     try {
-      fake.setDownloadSwitches({ '*': { bytesPerSecond: 100_000 } });
       const r = await slow.app.inject({ method: 'POST', url: '/mast/download', payload: { obs_id: OBS } });
       assert.equal(r.statusCode, 504, r.body);
       assert.match(r.json().detail, /^Download timed out after 0\.3 seconds\. The files may be very large\. It continues as job [0-9a-f]{12}\.$/);
+      const id = /job ([0-9a-f]{12})\.$/.exec(r.json().detail)![1]!;
+      assert.ok(['queued', 'fetching_products', 'downloading'].includes(slow.ctx.downloads.get(id)?.status ?? ''), 'the job goes on');
     } finally {
       await slow.dispose();
+      gate.release();
     }
   });
 
@@ -157,7 +161,8 @@ describe('chunked download jobs over HTTP', () => {
   });
 
   it('pause then resume over HTTP continues partial files to byte-identical results; racing resumes get one 409', async () => {
-    fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });
+    // Every file but the two small ones stops at 128 KiB until the job is paused (the hold is removed by fake.reset below).
+    fake.holdDownloads(131_072);
     const { body } = await call('POST', '/mast/download/start-chunked', { obs_id: OBS_BIG });
     const id = body.job_id;
     await until(id, (p) => p.downloaded_bytes > 100_000);
@@ -183,7 +188,7 @@ describe('chunked download jobs over HTTP', () => {
   it('start-chunked with resume_job_id resumes the paused job', async () => {
     // Every test takes its own observation: finished files on disk are (rightly) not fetched again.
     const obs = 'jw09992-o001_t001_miri_f770w';
-    fake.setDownloadSwitches({ '*': { bytesPerSecond: 300_000 } });
+    fake.holdDownloads(65_536); // both files stop after their first chunk until the pause (fake.reset below removes the hold)
     const { body } = await call('POST', '/mast/download/start-chunked', { obs_id: obs });
     await until(body.job_id, (p) => p.downloaded_bytes > 0);
     assert.equal((await call('POST', `/mast/download/pause/${body.job_id}`)).status, 200);
@@ -194,13 +199,15 @@ describe('chunked download jobs over HTTP', () => {
   });
 
   it('cancel is final and removes the .part files at once; dismiss deletes the completed files', async () => {
-    fake.setDownloadSwitches({ '*': { bytesPerSecond: 200_000 } });
+    // The segmentation map (270720 bytes) completes; the image (806400) stops at 320 KiB: one file
+    // finished and one unfinished when the cancel comes, whatever the machine's speed.
+    fake.holdDownloads(327_680);
     const { body } = await call('POST', '/mast/download/start-chunked', { obs_id: 'jw09992-o002_t001_miri_f770w' });
     const id = body.job_id;
-    await until(id, (p) => p.downloaded_bytes > 0);
+    await until(id, (p) => p.file_progress.some((f: Json) => f.status === 'complete') && p.downloaded_bytes >= 270_720 + 327_680);
     const c = await call('POST', `/mast/download/cancel/${id}`);
     assert.deepEqual(c.body, { job_id: id, status: 'cancelled', message: 'Download cancelled' });
-    await new Promise((r) => setTimeout(r, 100));
+    // No wait: the answer comes once the run has ended and its .part files are removed (JobService.cancel waits for both).
     const p = await progress(id);
     assert.equal(p.stage, 'cancelled');
     assert.equal(p.is_complete, true);
@@ -208,7 +215,8 @@ describe('chunked download jobs over HTTP', () => {
     assert.equal((await call('POST', `/mast/download/resume/${id}`)).status, 400);
     const unfinished = p.file_progress.filter((f: Json) => f.status !== 'complete');
     const finished = p.file_progress.filter((f: Json) => f.status === 'complete');
-    assert.ok(unfinished.length > 0);
+    assert.equal(unfinished.length, 1);
+    assert.equal(finished.length, 1);
     for (const f of unfinished) {
       await assert.rejects(stat(`${f.local_path}.part`), { code: 'ENOENT' }, `${f.filename}.part removed by cancel`);
       assert.equal(f.downloaded_bytes, 0);
@@ -275,21 +283,35 @@ describe('chunked download jobs over HTTP', () => {
   it('the SSE stream pushes live progress while a job runs', async () => {
     const address = await engine.app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      fake.setDownloadSwitches({ '*': { bytesPerSecond: 600_000 } });
+      // No byte comes before the stream's first event; then the files stop at 128 KiB until the
+      // stream has pushed a live event with bytes: at least the snapshot (0 bytes), a live event
+      // (some bytes, not all) and the completion, however fast or loaded the machine.
+      const start = fake.holdDownloads(0);
       const { body } = await call('POST', '/mast/download/start-chunked', { obs_id: 'jw09992-o003_t001_miri_f770w' });
+      let rest: { release: () => void } | undefined;
       const text = await new Promise<string>((resolve, reject) => {
         httpRequest(`${address}/mast/download/events/${body.job_id}`, (res) => {
           let buf = '';
           res.setEncoding('utf8');
-          res.on('data', (c: string) => (buf += c));
+          res.on('data', (c: string) => {
+            buf += c;
+            const seen = parseSse(buf.slice(0, buf.lastIndexOf('\n\n') + 2)).filter((e) => e.event === 'progress');
+            if (!rest && seen.length >= 1) {
+              rest = fake.holdDownloads(131_072);
+              start.release();
+            }
+            if (rest && seen.some((e) => e.data.stage === 'downloading' && e.data.downloaded_bytes > 0)) rest.release();
+          });
           res.on('end', () => resolve(buf));
         }).on('error', reject).end();
       });
       const events = parseSse(text);
       const progressEvents = events.filter((e) => e.event === 'progress');
       assert.ok(progressEvents.length >= 3, `${progressEvents.length} progress events`);
+      assert.equal(progressEvents[0]!.data.downloaded_bytes, 0, 'the first event came before any byte');
       const bytes = progressEvents.map((e) => e.data.downloaded_bytes as number);
       assert.ok(bytes.every((b, i) => i === 0 || b >= bytes[i - 1]!), 'monotonic');
+      assert.ok(progressEvents.some((e) => e.data.stage === 'downloading' && e.data.downloaded_bytes > 0 && e.data.downloaded_bytes < e.data.total_bytes), 'a live event while bytes were missing');
       assert.ok(progressEvents.some((e) => e.data.stage === 'downloading' && e.data.speed_bytes_per_sec > 0));
       assert.equal(events.at(-1)!.event, 'end');
       assert.equal(progressEvents.at(-1)!.data.stage, 'complete');

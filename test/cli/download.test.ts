@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -49,7 +49,17 @@ describe('jwst-engine download', () => {
   });
 
   it('Ctrl-C pauses (exit 130); running it again resumes to the end', async () => {
-    fake.setDownloadSwitches({ '*': { bytesPerSecond: 300_000 } });
+    // Every file but the two small ones stops at 128 KiB (two 64 KiB chunks) until the pause: the
+    // download is unfinished when Ctrl-C comes, however fast or loaded the machine.
+    const gate = fake.holdDownloads(131_072);
+    const folder = join(dataDir, 'mast', 'jw02733-o002_t001_miri_f770w');
+    /** Whether a `.part` file of the download holds bytes. */
+    const partialOnDisk = async () => {
+      for (const name of await readdir(folder).catch(() => [])) {
+        if (name.endsWith('.part') && (await stat(join(folder, name)).then((st) => st.size, () => 0)) > 0) return true;
+      }
+      return false;
+    };
     const first = await cli(['download', 'jw02733-o002_t001_miri_f770w', '--no-progress'], (child) => {
       let said = '';
       let sent = false;
@@ -57,13 +67,18 @@ describe('jwst-engine download', () => {
         said += d.toString();
         // Once the job exists (its line is out), not at the first output: any earlier line (a
         // warning, say) would, on a loaded machine, send Ctrl-C before there is a job to pause
-        // (the CLI then exits 130 without the 'Paused' line).
+        // (the CLI then exits 130 without the 'Paused' line). Then once bytes are on disk (not
+        // after a fixed time), so that the second run has something to resume from.
         if (!sent && /Job [0-9a-f]{12}:/.test(said)) {
           sent = true;
-          setTimeout(() => child.kill('SIGINT'), 800);
+          void (async () => {
+            while (!(await partialOnDisk())) await new Promise((r) => setTimeout(r, 20));
+            child.kill('SIGINT');
+          })();
         }
       });
     });
+    gate.release();
     assert.equal(first.code, 130, first.stderr);
     assert.match(first.stderr, /Paused\. Run the same command again to resume\./);
     fake.reset();

@@ -198,10 +198,14 @@ describe('FileDownloader against the fake Download/file endpoint', () => {
   });
 
   it('stops on abort leaving an exact .part that a later run continues', async () => {
-    const t = setup(120_000, { bytesPerSecond: 80_000 });
+    // The bytes from 32 KiB on are held (never released: the abort ends the held request): the
+    // abort comes once bytes are on disk, not after a fixed time, and the file is surely unfinished.
+    const t = setup(120_000, { holdAt: { byte: 2 * CHUNK, until: new Promise(() => undefined) } }, { stallMs: 60_000 });
     const c = new AbortController();
-    setTimeout(() => c.abort(new TransferAbortedError('paused')), 250);
-    await assert.rejects(t.run(c.signal), TransferAbortedError);
+    const running = t.run(c.signal);
+    while ((await stat(`${t.entry.localPath}.part`).then((st) => st.size, () => 0)) === 0) await new Promise((r) => setTimeout(r, 10));
+    c.abort(new TransferAbortedError('paused'));
+    await assert.rejects(running, TransferAbortedError);
     const have = t.entry.ranges[0]![1];
     assert.ok(have > 0 && have < 120_000);
     assert.equal((await stat(`${t.entry.localPath}.part`)).size, have);

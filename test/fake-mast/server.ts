@@ -143,6 +143,22 @@ export class FakeMast {
     return this;
   }
 
+  /**
+   * Every file's bytes from `byte` on are answered only once `release()` is called (the download
+   * endpoint's `holdAt`, for every file). At a multiple of the client's chunk size (it asks for one
+   * chunk per request) the bytes before it reach the client's disk: a test that acts while a
+   * download is unfinished waits for those bytes, not for a time, and the download cannot end
+   * meanwhile however fast or loaded the machine (issue #20: no test depends on a relative speed).
+   * A request cut meanwhile (pause, cancel, shutdown) ends its hold; `reset()` or other download
+   * switches remove it for the requests after.
+   */
+  holdDownloads(byte: number): { release: () => void } {
+    let release!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    this.setDownloadSwitches({ '*': { holdAt: { byte, until } } });
+    return { release };
+  }
+
   /** Back to defaults: switches, faults, jobs, log, download switches and state. */
   reset(): this {
     this.switches = { ...DEFAULT_SWITCHES };

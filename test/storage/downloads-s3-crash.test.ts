@@ -70,6 +70,7 @@ describe('download into S3, engine killed with SIGKILL mid-file', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'download-s3-crash-'));
     const port = await freePort();
     let proc: SpawnedEngine | undefined;
+    let held: { release: () => void } | undefined;
     const start = async () => {
       proc = spawnEngine({
         PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', WORKER_THREADS: '1',
@@ -80,13 +81,26 @@ describe('download into S3, engine killed with SIGKILL mid-file', () => {
     };
     try {
       fake.reset();
-      fake.setDownloadSwitches({ '*': { bytesPerSecond: 6 * MiB } });
+      // The segmentation map (9.4 MB) completes; the i2d (28 MB) stops at 12 MiB until the kill:
+      // past two parts, mid-file, however fast or loaded the machine.
+      held = fake.holdDownloads(12 * MiB);
       await start();
       const started = await call(port, 'POST', '/mast/download/start-chunked', { obs_id: OBS });
       assert.equal(started.status, 200, JSON.stringify(started.body));
       const id = started.body.job_id as string;
-      // Past two parts of the i2d, so the checkpoint holds parts (saved after each one).
+      // Past two parts of the i2d; then until the checkpoint holds them (saved after each one) and
+      // holds the map as complete, read from the job store: the bytes arrive at once up to the
+      // hold, so a margin of bytes is no margin of time for the saves (a kill between the map's
+      // last part and its saved completion would leave an object the checkpoint calls unfinished).
       await waitFor(port, id, (p) => (p.file_progress as Json[]).some((f) => /_i2d\.fits$/.test(f.filename) && f.downloaded_bytes > 2 * PART + MiB));
+      const live = await jobStoreFromSettings(loadSettings({ DATA_DIR: dataDir }));
+      try {
+        const saved = async () => ((((await live.get(id))?.checkpoint as Json | undefined)?.files ?? []) as Json[]);
+        const ready = (files: Json[]) => files.length > 0 && files.every((f) => (/_i2d\.fits$/.test(f.filename) ? (f.upload?.parts.length ?? 0) >= 2 : f.status === 'complete'));
+        while (!ready(await saved())) await new Promise((res) => setTimeout(res, 20));
+      } finally {
+        await live.close();
+      }
       proc!.child.kill('SIGKILL');
       await proc!.exited;
 
@@ -136,6 +150,7 @@ describe('download into S3, engine killed with SIGKILL mid-file', () => {
       await proc!.exited;
     } finally {
       proc?.child.kill('SIGKILL');
+      held?.release();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -82,7 +82,8 @@ describe('downloads into S3 (multipart, resumable, verified)', () => {
       partBytes: PART,
       retry: { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 50 },
       retryClock: new ManualClock(),
-      stallTimeoutMs: 5000,
+      // A held body (holdAt) waits for the test, not for a stall timeout.
+      stallTimeoutMs: 60_000,
       persistIntervalMs: 100,
       progressIntervalMs: 50,
     });
@@ -131,7 +132,10 @@ describe('downloads into S3 (multipart, resumable, verified)', () => {
     const m = manager(store, dir);
     await m.start();
     const size = 17 * MiB + 5;
-    const { obsId, data } = observation([size], [{ bytesPerSecond: 12 * MiB }]);
+    // The bytes stop after two parts until the pause (held, not throttled: however fast or loaded
+    // the machine, the pause comes before the file is complete).
+    let release!: () => void;
+    const { obsId, data } = observation([size], [{ holdAt: { byte: 2 * PART, until: new Promise<void>((r) => (release = r)) } }]);
     const job = await m.createJob({ obsId });
     // Wait for two completed parts saved in the checkpoint, then pause.
     for (;;) {
@@ -153,6 +157,7 @@ describe('downloads into S3 (multipart, resumable, verified)', () => {
 
     const mark = fake.endpoint.requests.length;
     fake.endpoint.faults.set(`mast:JWST/product/${file.filename}`, {});
+    release();
     await m.resume(job.id);
     const done = await m.waitUntilSettled(job.id);
     assert.equal(done.status, 'complete', done.error ?? '');
@@ -188,7 +193,8 @@ describe('downloads into S3 (multipart, resumable, verified)', () => {
     const { store, calls } = counted(raw);
     const m = manager(store, join(tmp.dir, 'd'));
     await m.start();
-    const { obsId } = observation([11 * MiB], [{ bytesPerSecond: 8 * MiB }]);
+    // The bytes stop after the first part until the cancel: the file is surely unfinished then.
+    const { obsId } = observation([11 * MiB], [{ holdAt: { byte: PART, until: new Promise<void>(() => undefined) } }]);
     const job = await m.createJob({ obsId });
     for (;;) {
       const saved = downloadJobOf((await m.jobs.store.get(job.id))!);

@@ -134,8 +134,9 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
   });
 
   it('runs 20 mixed jobs on both workers through a worker SIGKILL and a Redis restart', async () => {
-    // Slow enough that a download is mid-file when its worker is killed.
-    fake.setDownloadSwitches({ '*': { bytesPerSecond: 150_000 } });
+    // Every download file stops after its first 64 KiB chunk until the worker is killed: a download
+    // is surely mid-file then, however fast or loaded the machine (released right after the kill).
+    const gate = fake.holdDownloads(CHUNK);
     const algorithms: Array<[string, string, Json]> = [
       ['m/big.fits', 'background_2d', { box_size: 64, filter_size: 3 }],
       ['m/big.fits', 'segmentation', { nsigma: 2, npixels: 10, background: 'mesh', box_size: 64 }],
@@ -195,6 +196,7 @@ describe('scale-out: API node without workers, two worker processes, Redis', () 
     victim.child.kill('SIGKILL');
     await victim.exited;
     const killedAt = new Date().toISOString();
+    gate.release();
     await redis.restart('kill');
 
     for (const a of analyses) await until(`/process/jobs/${a.id}`, (b) => b.status === 'completed' || b.status === 'failed', a.id);
