@@ -37,6 +37,20 @@ describe('a heavy preview never blocks the event loop', () => {
 
   it('liveness stays healthy under 200 concurrent previews (the pool\'s queue is deep; /health never waits for it)', async () => {
     await writeRamp(engine.dataDir, 'load.fits', 400, 400);
+    // Every pool thread is held by a ping that waits for the test (shared memory: [arrived,
+    // expected], one more expected than there are threads), so the 200 previews queue behind them
+    // and the load surely lasts until three probes were answered, however fast or loaded the
+    // machine. The pings give up after a minute on their own: if /health waited for the pool, the
+    // probes would answer only after the load and the count below would fail (rather than hang).
+    const threads = engine.ctx.settings.workerThreads;
+    const hold = new Int32Array(new SharedArrayBuffer(8));
+    hold[1] = threads + 1;
+    const holders = Array.from({ length: threads }, () => engine.ctx.pool.run('ping', { meet: hold, meetTimeoutMs: 60_000 }));
+    while (Atomics.load(hold, 0) < threads) await new Promise((r) => setTimeout(r, 10));
+    const release = () => {
+      Atomics.add(hold, 0, 1);
+      Atomics.notify(hold, 0);
+    };
     let pending = 200;
     const load = Array.from({ length: 200 }, (_, i) =>
       engine.app.inject({ url: `/preview/x?file_path=load.fits&width=300&height=300&gamma=${(1 + i * 1e-6).toFixed(8)}` }).finally(() => pending--));
@@ -44,8 +58,10 @@ describe('a heavy preview never blocks the event loop', () => {
     while (pending > 0) {
       const res = await engine.app.inject({ url: '/health' });
       probes.push({ status: res.statusCode, body: res.json().status, during: pending > 0 });
+      if (probes.filter((p) => p.during).length === 3) release();
       await new Promise((r) => setTimeout(r, 10));
     }
+    await Promise.all(holders);
     const answers = await Promise.all(load);
     assert.ok(answers.every((r) => r.statusCode === 200), 'every preview rendered');
     const during = probes.filter((p) => p.during);
