@@ -511,25 +511,42 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
 
   it('concurrent pairs for one observation: an equal request joins the running job, another waits its turn; never one .part for two', async () => {
     const dir = join(tmp.dir, 'pairs');
-    const m = manager(dir);
+    // While `held` is set, every size asked of a file on disk waits for it: a job that finds its
+    // files already on disk (a HEAD, then this size) cannot finish before the test lets it.
+    let held: Promise<void> | undefined;
+    const fs = { ...nodeFileLayer, size: async (path: string) => (await held, nodeFileLayer.size(path)) };
+    const m = manager(dir, { fs });
     await m.start();
+    const unfinished = async (id: string) => ['queued', 'running'].includes((await m.jobs.store.get(id))!.state);
     for (let pair = 0; pair < 6; pair++) {
-      const obs = observation([60_000, 30_000], [{ bytesPerSecond: 600_000 }]);
+      // The first file's bytes past one chunk are held until the three first jobs were asked for:
+      // the first job is surely running when the others come, however fast or loaded the machine
+      // (issue #20; was a 600 kB/s throttle, a window of time).
+      const gate = holdAt(16_384);
+      const obs = observation([60_000, 30_000], [gate]);
       const [a, b] = await Promise.all([m.createJob({ obsId: obs.obsId }), m.createJob({ obsId: obs.obsId })]);
       assert.equal(b.id, a.id, 'the same request joins the job that fetches it');
       // Another request for the observation (other filters) is its own job and waits for the first.
       const c = await m.createJob({ obsId: obs.obsId, calibLevel: [2, 3] });
       assert.notEqual(c.id, a.id);
+      assert.ok(await unfinished(a.id), 'the first job still runs');
+      gate.release();
       const [da, dc] = await Promise.all([m.waitUntilSettled(a.id), m.waitUntilSettled(c.id)]);
       assert.equal(da.status, 'complete', da.error ?? '');
       assert.equal(dc.status, 'complete', dc.error ?? '');
       await assertFilesIdentical(da, obs.data);
       await assertFilesIdentical(dc, obs.data);
-      // A selection of files a running job already fetches joins it.
+      // A selection of files a running job already fetches joins it (the files are on disk now:
+      // the job only checks them, held until the second request was answered).
+      let release!: () => void;
+      held = new Promise<void>((r) => (release = r));
       const again = await m.createJob({ obsId: obs.obsId, calibLevel: [9] });
       const joined = await m.createJob({ obsId: obs.obsId, calibLevel: [9] });
       assert.equal(joined.id, again.id);
-      await m.waitUntilSettled(again.id);
+      assert.ok(await unfinished(again.id), 'the job joined was still running');
+      held = undefined;
+      release();
+      assert.equal((await m.waitUntilSettled(again.id)).status, 'complete');
     }
   });
 
@@ -539,9 +556,14 @@ describe('DownloadManager: jobs, states, pause/resume/cancel, recovery', () => {
     await m.start();
     for (let run = 0; run < 4; run++) {
       const newVersion = seededBytes(64_000, 9000 + run);
-      const obs = observation([64_000, 20_000], [{ changeAfterGets: { gets: 2, data: newVersion }, bytesPerSecond: 400_000 }]);
+      // The changing file's bytes past one chunk are held until the second job was asked for: it
+      // comes while the first runs, however fast or loaded the machine (issue #20; was 400 kB/s).
+      const gate = holdAt(16_384);
+      const obs = observation([64_000, 20_000], [{ changeAfterGets: { gets: 2, data: newVersion }, holdAt: gate.holdAt }]);
       const a = await m.createJob({ obsId: obs.obsId });
       const b = await m.createJob({ obsId: obs.obsId, calibLevel: [3] });
+      assert.ok(['queued', 'running'].includes((await m.jobs.store.get(a.id))!.state), 'the first job still runs');
+      gate.release();
       const [da, db] = await Promise.all([m.waitUntilSettled(a.id), m.waitUntilSettled(b.id)]);
       for (const job of [da, db]) {
         assert.equal(job.status, 'complete', job.error ?? '');
