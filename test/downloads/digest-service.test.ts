@@ -354,7 +354,9 @@ describe('DigestService (SHA-256 and FITS checksums on a worker thread)', () => 
         const first = service.create();
         await first.update(Buffer.from('x'));
         await first.finish();
-        await new Promise((r) => setTimeout(r, 200));
+        // Both have answered (booted), whatever the machine's speed: was a 200 ms wait (issue #20).
+        // The bound only ends a wait that would never end; the assertions below tell if it did.
+        await service.running(60_000);
         const doomed = service.create();
         const shared = sharedBuffers.take();
         shared.write('abc');
