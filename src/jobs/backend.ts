@@ -69,6 +69,23 @@ export interface StartRetryOptions {
   readonly maxTransientAttempts?: number;
   /** Wait before such a job runs again, doubling up to 30 s (default 2000 ms: 2 s, 4 s, 8 s; JOB_THREAD_RETRY_MS). */
   readonly transientRetryMs?: number;
+  /**
+   * The wait really used before a job is taken again, given the one chosen above (default: that
+   * one; the in-process backend's timer, BullMQ's ticket delay). Called once per retry, as it is
+   * scheduled: tests see a retry scheduled and hold it pending (a wait of a day) instead of racing
+   * a wait of real time (issue #20; test/jobs/thread-retry.test.ts).
+   */
+  readonly retryWait?: (ms: number, job: RetryingJob) => number;
+}
+
+/** The job whose next take `StartRetryOptions.retryWait` times. */
+export interface RetryingJob {
+  readonly id: string;
+  readonly kind: string;
+  /** Failed takes in a row of this sort, this one included. */
+  readonly failures: number;
+  /** The run ended with `JobRunDeferred` (THREADS_UNAVAILABLE), not a failed start. */
+  readonly deferred: boolean;
 }
 
 export const DEFAULT_MAX_START_ATTEMPTS = 20;
@@ -111,12 +128,13 @@ export async function afterStartFailure(
     });
     if (recorded) return undefined;
   }
+  const wait = (ms: number) => (o.retryWait ? o.retryWait(ms, { id: f.id, kind: f.kind, failures: f.failures, deferred: deferred !== undefined }) : ms);
   if (deferred) {
-    const delay = Math.min(30_000, (o.transientRetryMs ?? 2000) * 2 ** Math.min(f.failures - 1, 10));
+    const delay = wait(Math.min(30_000, (o.transientRetryMs ?? 2000) * 2 ** Math.min(f.failures - 1, 10)));
     log.warn({ ...what, code: deferred.error.code, retryInMs: delay }, 'job run deferred (transient failure); it is queued and runs again later');
     return delay;
   }
-  const delay = Math.min(30_000, (o.startRetryMs ?? 500) * 2 ** Math.min(f.failures, 6));
+  const delay = wait(Math.min(30_000, (o.startRetryMs ?? 500) * 2 ** Math.min(f.failures, 6)));
   log.warn({ ...what, err: f.err, retryInMs: delay }, 'could not start a job (job store failed); it is taken again later');
   return delay;
 }

@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  InProcessBackend, JobHandlerRegistry, JobService, MemoryJobStore, type JobBackend, type JobEvent, type JobHandler, type JobLogger, type JobStartFailure,
+  InProcessBackend, JobHandlerRegistry, JobService, MemoryJobStore, type JobBackend, type JobEvent, type JobHandler, type JobLogger, type JobStartFailure, type StartRetryOptions,
 } from '../../src/jobs/index.js';
 import { jobRuntimeFromSettings } from '../../src/jobs/redis/from-settings.js';
 import { loadSettings } from '../../src/config.js';
@@ -39,7 +39,7 @@ function flaky(failing: number): JobHandler & { runs: number[] } {
 async function withService(
   handler: JobHandler,
   body: (jobs: JobService, events: JobEvent[], logged: string[]) => Promise<void>,
-  retry = { maxTransientAttempts: 3, transientRetryMs: 50 },
+  retry: StartRetryOptions = { maxTransientAttempts: 3, transientRetryMs: 50 },
   backendOf = async (logger: JobLogger): Promise<JobBackend> => new InProcessBackend({ compute: 1, transfer: 1 }, { ...retry, logger }),
 ): Promise<void> {
   const { dir, cleanup } = await tempDir();
@@ -107,19 +107,34 @@ describe('in-process backend: a job whose pool task answers THREADS_UNAVAILABLE 
 
   it('a job cancelled while it waits to run again is not run again', async () => {
     const handler = flaky(Number.POSITIVE_INFINITY);
+    // The retry is held pending (a wait of a day) and seen scheduled through `retryWait`, so the
+    // cancel lands while it waits however slow the machine (was: a 1 s wait the cancel had to
+    // beat, then 2.5 s of sleep; issue #20).
+    const scheduled: Array<{ ms: number; failures: number }> = [];
+    let heldRetry!: () => void;
+    const held = new Promise<void>((r) => (heldRetry = r));
+    const retryWait = (ms: number, job: { failures: number }) => {
+      scheduled.push({ ms, failures: job.failures });
+      heldRetry();
+      return 86_400_000;
+    };
     await withService(handler, async (jobs) => {
       await jobs.submit('flaky', {}, { id: 'j3' });
-      await until(async () => handler.runs.length >= 1 && (await jobs.get('j3'))?.state === 'queued', 'j3 queued again after its first run');
+      await held;
+      // The run has ended and its retry's timer is pending: the backend still holds the job, not as a run.
+      await until(async () => (await jobs.backend.stats()).running === 0 && jobs.backend.has('j3') && (await jobs.get('j3'))?.state === 'queued', 'j3 queued again, its retry pending');
+      assert.equal(handler.runs.length, 1);
+      assert.deepEqual(scheduled, [{ ms: 1000, failures: 1 }]);
       const { cancelled, job } = await jobs.cancel('j3');
       assert.equal(cancelled, true);
       assert.equal(job.state, 'cancelled');
+      // Its retry timer went with it (has() counts pending retries): nothing is left to run it again.
       assert.equal(jobs.backend.has('j3'), false);
-      await new Promise((r) => setTimeout(r, 2500)); // past the 1 s wait
+      assert.deepEqual(await jobs.backend.stats(), { queued: 0, running: 0, capacity: 2, lanes: { compute: { queued: 0, running: 0, capacity: 1 }, transfer: { queued: 0, running: 0, capacity: 1 } } });
       assert.equal(handler.runs.length, 1);
       assert.equal((await jobs.get('j3'))?.state, 'cancelled');
-      // A wait of 1 s, not 100 ms: on a loaded machine the poll above could miss a 100 ms wait (or
-      // the cancel come after it), and the job had run twice by then.
-    }, { maxTransientAttempts: 3, transientRetryMs: 1000 });
+      assert.equal(scheduled.length, 1, 'no second retry was scheduled');
+    }, { maxTransientAttempts: 3, transientRetryMs: 1000, retryWait });
   });
 
   it('JOB_THREAD_ATTEMPTS and JOB_THREAD_RETRY_MS set those bounds on the backend the engine builds (session 15)', async () => {

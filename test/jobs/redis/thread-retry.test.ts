@@ -38,6 +38,7 @@ describe('BullMQ backend: a job whose pool task answers THREADS_UNAVAILABLE (ses
   let worker: Node;
   let queue: Queue;
   const events: JobEvent[] = [];
+  const held = new Set<string>();
 
   before(async () => {
     redis = await TestRedis.start();
@@ -47,7 +48,9 @@ describe('BullMQ backend: a job whose pool task answers THREADS_UNAVAILABLE (ses
     api = await startNode({ ...common, name: 'api', concurrency: 0 });
     // Waits of 1 s then 2 s: the tests poll for the job waiting between runs, and on a loaded
     // machine a poll could miss a 100 ms wait (or act after it ended).
-    worker = await startNode({ ...common, name: 'w', concurrency: 1, backend: { maxTransientAttempts: 3, transientRetryMs: 1000 } });
+    // A job in `held` waits a day instead (its retry pending until the test is done with it).
+    const retryWait = (ms: number, job: { id: string }) => (held.has(job.id) ? 86_400_000 : ms);
+    worker = await startNode({ ...common, name: 'w', concurrency: 1, backend: { maxTransientAttempts: 3, transientRetryMs: 1000, retryWait } });
     api.jobs.subscribe(undefined, (e) => events.push(e));
     queue = new Queue('compute', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) }, prefix: 'threads' });
   });
@@ -93,12 +96,23 @@ describe('BullMQ backend: a job whose pool task answers THREADS_UNAVAILABLE (ses
   });
 
   it('a job cancelled while its ticket waits delayed is not run again', async () => {
+    // Its ticket is put back delayed by a day (`retryWait`), so the cancel lands while it waits
+    // however slow the machine (was: a 1 s delay the cancel had to beat, then 2.5 s of sleep; issue #20).
     const id = randomUUID();
+    held.add(id);
     await api.jobs.submit('flaky', { fail: 1_000 }, { id });
     await until(async () => (await queue.getJobState(id)) === 'delayed', 'the ticket put back delayed');
+    assert.equal(runs.get(id)?.length, 1);
     const { cancelled } = await api.jobs.cancel(id);
     assert.equal(cancelled, true);
-    await new Promise((r) => setTimeout(r, 2500)); // past the 1 s wait
+    assert.equal(await queue.getJob(id), undefined);
+    // The retry's moment, brought forward: every delayed ticket is promoted (a ticket of this job
+    // left behind would be too), then a job submitted after it runs to the end on the one worker
+    // slot, which takes tickets in order: had this job a ticket, it would have been taken first.
+    await queue.promoteJobs();
+    const next = randomUUID();
+    await api.jobs.submit('flaky', { fail: 0 }, { id: next });
+    assert.equal((await api.jobs.waitUntilSettled(next, AbortSignal.timeout(120_000))).state, 'completed');
     assert.equal(runs.get(id)?.length, 1);
     assert.equal((await api.jobs.get(id))?.state, 'cancelled');
     assert.equal(await queue.getJob(id), undefined);
