@@ -115,6 +115,62 @@ describe('incremental checkpoint', () => {
     assert.equal(b.remade, idle);
   });
 
+  it('by list position: a file reordered, replaced, added, removed or changed in place gets its right form; unchanged ones keep theirs (the same object)', () => {
+    const job = jobOf(200);
+    const b = new CheckpointBuilder();
+    const first = b.build(job, NOW);
+    const formOf = new Map(job.files.map((f, i) => [f, first.files[i]!]));
+    /** Builds, checks against the whole form, and that each unchanged file's form is the one it had. */
+    const check = (changed: ReadonlySet<FileEntry>, remade: number): void => {
+      const before = b.remade;
+      assertSameAsWhole(b, job);
+      assert.equal(b.remade - before, remade);
+      const state = b.build(job, NOW);
+      job.files.forEach((f, i) => {
+        if (!changed.has(f)) assert.equal(state.files[i], formOf.get(f), `file ${f.filename} keeps its form`);
+        formOf.set(f, state.files[i]!);
+      });
+    };
+    // Reordered (reversed, then two swapped): nothing made again, every form follows its file.
+    job.files.reverse();
+    check(new Set(), 0);
+    [job.files[3], job.files[150]] = [job.files[150]!, job.files[3]!];
+    check(new Set(), 0);
+    // A FileEntry replaced by a new object with other fields at the same place.
+    const replaced = { ...job.files[10]!, status: 'complete' as const, sha256: 'ab'.repeat(32) };
+    job.files[10] = replaced;
+    check(new Set([replaced]), 1);
+    // Replaced by an equal copy: made again (a new entry), the same bytes.
+    const copy = { ...job.files[11]!, ranges: job.files[11]!.ranges.map(([a, c]) => [a, c] as [number, number]) };
+    job.files[11] = copy;
+    check(new Set([copy]), 1);
+    // A field changed in place, and a file moved and changed at once.
+    const inPlace = job.files[20]!;
+    inPlace.ranges = [[0, 77]];
+    const moved = job.files[30]!;
+    moved.status = 'failed';
+    job.files.splice(30, 1);
+    job.files.splice(5, 0, moved);
+    check(new Set([inPlace, moved]), 2);
+    // Grown (new files at the end and in the middle), then shrunk.
+    const added = jobOf(230).files.slice(200);
+    job.files.push(...added.slice(0, 20));
+    job.files.splice(50, 0, ...added.slice(20));
+    check(new Set(added), 30);
+    job.files = job.files.slice(0, 120);
+    check(new Set(), 0);
+    // A file dropped from the list and put back later keeps its form when unchanged, is made again when changed.
+    const out = job.files.pop()!;
+    check(new Set(), 0);
+    job.files.push(out);
+    check(new Set(), 0);
+    job.files.pop();
+    check(new Set(), 0);
+    out.error = 'changed while out of the list';
+    job.files.push(out);
+    check(new Set([out]), 1);
+  });
+
   it('stores write the spliced text and read back the record the whole serialisation gives; the loader reads it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ckpt-builder-'));
     const job = jobOf(100);
