@@ -36,7 +36,7 @@ import { nodeFileLayer, type FileLayer } from './file-layer.js';
 import { DigestService, SMALL_STREAM } from './digest-service.js';
 import { CheckpointBuilder } from './checkpoint-builder.js';
 import { CoalescedSaves } from './coalesced-saves.js';
-import { FileDownloader } from './file-downloader.js';
+import { FileDownloader, writtenInFileOrder } from './file-downloader.js';
 import { AwsMirror, DEFAULT_AWS_MIRROR } from './aws-mirror.js';
 import { ObjectFileDownloader, objectKeyOf } from './object-downloader.js';
 import type { StorageProvider } from '../storage/provider.js';
@@ -924,14 +924,15 @@ export class DownloadManager {
     await this.digests.running(Math.max(0, DIGEST_BOOT_WAIT_MS - (Date.now() - started)), also);
   }
 
-  /** Whether `f` may be written out of file order (FileDownloader.fetchChunked: not by its digest thread). */
+  /** Whether `f` may be written out of file order (the rule FileDownloader.fetchChunked follows, `writtenInFileOrder`). */
   private mayWriteOutOfOrder(f: FileEntry): boolean {
     if (f.status !== 'pending' || (f.totalBytes !== undefined && f.totalBytes <= SMALL_STREAM)) return false;
     const chunk = this.o.chunkSize ?? 5 * 1024 * 1024;
-    const split = (this.o.connectionsPerFile ?? 1) > 1 && (f.totalBytes === undefined || f.totalBytes > chunk);
-    const gaps = f.ranges.length > 1 || (f.ranges.length === 1 && f.ranges[0]![0] !== 0);
-    return split || gaps;
+    // More than one chunk to fetch: all of the file's connections are used.
+    const connections = f.totalBytes === undefined || f.totalBytes > chunk ? (this.o.connectionsPerFile ?? 1) : 1;
+    return !writtenInFileOrder(f.ranges, connections);
   }
+
 
   /**
    * `progress(downloadJobOf(record))`, made from what changed since the job's last event when it

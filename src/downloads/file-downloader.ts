@@ -300,7 +300,7 @@ class FileRun {
       else dropBody(first.response.body);
     }
     const workers = Math.max(1, Math.min(this.o.connectionsPerFile, chunks.length + (prefetched ? 1 : 0)));
-    const inOrder = workers === 1 && (entry.ranges.length === 0 || (entry.ranges.length === 1 && entry.ranges[0]![0] === 0));
+    const inOrder = writtenInFileOrder(entry.ranges, workers);
     if (entry.sequential !== inOrder) {
       entry.sequential = inOrder;
       await this.hooks.onLayout?.();
@@ -631,6 +631,15 @@ interface Lookahead {
   start(): void;
   /** Give the early request up and put its piece back in the queue. */
   drop(): void;
+}
+
+/**
+ * Whether a file with `ranges` already on disk, fetched over `connections` connections, is written
+ * in file order (its digest thread then writes it; otherwise the write thread does, out of order).
+ * The one rule `fetchChunked` follows and a one-shot run predicts to start the write thread early.
+ */
+export function writtenInFileOrder(ranges: readonly ByteRange[], connections: number): boolean {
+  return connections === 1 && (ranges.length === 0 || (ranges.length === 1 && ranges[0]![0] === 0));
 }
 
 function discard(response: Promise<RangeResponse>): void {
