@@ -75,8 +75,14 @@ async function shutdownEngine(app: App, ctx: EngineContext): Promise<void> {
 }
 
 /** The server's worker pool: WORKER_THREADS, TASK_ABORT_GRACE_MS, TASK_UNWIND_GRACE_MS; every thread kept. */
-export function workerPoolOptions(settings: Pick<Settings, 'workerThreads' | 'taskAbortGraceMs' | 'taskUnwindGraceMs'>): WorkerPoolOptions {
-  return { threads: settings.workerThreads, abortGraceMs: settings.taskAbortGraceMs, unwindGraceMs: settings.taskUnwindGraceMs, keepAllThreads: true };
+export function workerPoolOptions(settings: Pick<Settings, 'workerThreads' | 'taskAbortGraceMs' | 'taskUnwindGraceMs' | 'workerPlaneBufferBytes'>): WorkerPoolOptions {
+  return {
+    threads: settings.workerThreads,
+    abortGraceMs: settings.taskAbortGraceMs,
+    unwindGraceMs: settings.taskUnwindGraceMs,
+    keepAllThreads: true,
+    residentPlaneBytes: settings.workerPlaneBufferBytes,
+  };
 }
 
 export async function createEngineContext(settings: Settings, logger: Logger = createLogger(settings)): Promise<EngineContext> {

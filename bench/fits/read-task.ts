@@ -1,15 +1,17 @@
 /**
  * One measurement of bench/fits/read.bench.ts, run in its own process so that its peak RSS is its own.
- * Usage: tsx bench/fits/read-task.ts sci|stats FILE REPEAT [prewarm]  -> prints one JSON line.
+ * Usage: tsx bench/fits/read-task.ts sci|stats FILE REPEAT [prewarm [RESIDENT_MB]]  -> prints one JSON line.
  * `prewarm` runs the measurement as an engine pool thread does (src/workers/worker.ts): in a worker
  * thread (whose plain reads are synchronous), after prewarmFitsReader() has finished, as it has in a
- * thread started with the engine before any request.
+ * thread started with the engine before any request; RESIDENT_MB is the thread's resident plane
+ * buffer (WORKER_PLANE_BUFFER_MB, the engine's default when left out).
  */
 import { Worker, isMainThread } from 'node:worker_threads';
 import type { ImagePlane } from '../../src/core/image-plane.js';
+import { loadSettings } from '../../src/config.js';
 import { FitsFile, prewarmFitsReader, readPlane, readPlaneRows, releasePlane } from '../../src/fits/index.js';
 
-const [task, path, repeatText, start] = process.argv.slice(2);
+const [task, path, repeatText, start, residentText] = process.argv.slice(2);
 const repeat = Number(repeatText ?? 3);
 const inWorker = start === 'prewarm';
 if (inWorker && isMainThread) {
@@ -19,7 +21,10 @@ if (inWorker && isMainThread) {
     worker.once('error', reject);
     worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`))));
   });
-} else if (inWorker) await prewarmFitsReader();
+} else if (inWorker) {
+  const residentPlaneBytes = residentText === undefined ? loadSettings({}).workerPlaneBufferBytes : Number(residentText) * 1024 * 1024;
+  await prewarmFitsReader({ residentPlaneBytes });
+}
 
 interface Moments {
   n: number;

@@ -51,6 +51,11 @@ export function releasePlane(plane: ImagePlane): void {
   releaseBuffer(plane.data);
 }
 
+/** The sizes of the buffers the pool holds now (this thread's pool), largest first. */
+export function pooledBufferSizes(): number[] {
+  return pool.map((ab) => ab.byteLength).sort((a, b) => b - a);
+}
+
 /** Set how many bytes the pool may hold (0 empties and disables it). */
 export function setBufferPoolLimit(bytes: number): void {
   maxPooledBytes = Math.max(0, bytes);

@@ -58,5 +58,5 @@ export {
   type ImageSpec,
   type TableHduSpec,
 } from './writer.js';
-export { releaseBuffer, releasePlane, setBufferPoolLimit, takeBuffer } from './buffer-pool.js';
+export { pooledBufferSizes, releaseBuffer, releasePlane, setBufferPoolLimit, takeBuffer } from './buffer-pool.js';
 export { prewarmFitsReader } from './prewarm.js';

@@ -6,6 +6,13 @@
  *   One untouched 64 MiB buffer is allocated here and handed to the buffer pool: the collection
  *   happens now, the limit is raised past it, and the first 4096² float32 plane reuses the buffer.
  *   Untouched pages are not resident, so this costs address space, not RSS, until a read uses it.
+ * - With `residentPlaneBytes` (an engine pool thread: WORKER_PLANE_BUFFER_MB, default 64), a buffer of
+ *   that size is faulted in now, one write per page, and pooled: the first read of a plane up to that
+ *   size (and over half of it: the pool's reuse rule) copies into resident memory, as every later
+ *   read does, instead of waiting for the kernel to zero fresh pages (9-14 ms for 64 MiB of huge
+ *   pages, at times 65-95 ms; docs/fits.md). The price is that much resident memory per thread from
+ *   the start: what the pool holds anyway once the thread has read such a plane (it keeps released
+ *   buffers), brought forward, as a JVM's AlwaysPreTouch does for its heap.
  * - The open/parse/read/swap code is compiled by reading a small in-memory file (~2.5 ms saved),
  *   then the file path itself (fs open/stat/read of the first blocks/close through openSource,
  *   which the in-memory file does not reach) by opening Node's own executable: it is not FITS, so
@@ -24,13 +31,21 @@ const POOLED_PLANE_BYTES = 64 * 1024 * 1024;
 const WARM_WIDTH = 256;
 const WARM_HEIGHT = 256;
 
+/** Bytes between two writes that fault a buffer in: the smallest page size. */
+const PAGE_BYTES = 4096;
+
+export interface PrewarmOptions {
+  /** Fault in a pooled plane buffer of this many bytes (default 0: the 64 MiB buffer stays untouched). */
+  readonly residentPlaneBytes?: number;
+}
+
 let started: Promise<void> | undefined;
 
-/** Idempotent; never throws (a failure only means the first read is slower). */
-export function prewarmFitsReader(): Promise<void> {
+/** Idempotent (the first call's options count); never throws (a failure only means the first read is slower). */
+export function prewarmFitsReader(options: PrewarmOptions = {}): Promise<void> {
   started ??= (async () => {
     try {
-      releaseBuffer(takeBuffer(POOLED_PLANE_BYTES));
+      poolPlaneBuffers(Math.max(0, Math.floor(options.residentPlaneBytes ?? 0)));
       const values = new Float32Array(WARM_WIDTH * WARM_HEIGHT);
       const file = await FitsFile.fromBuffer(await encodeFits([{ data: values, axes: [WARM_WIDTH, WARM_HEIGHT], bitpix: -32 }]));
       try {
@@ -44,6 +59,24 @@ export function prewarmFitsReader(): Promise<void> {
     }
   })();
   return started;
+}
+
+/**
+ * The untouched 64 MiB buffer (V8's first external-memory collection happens now) and, when asked,
+ * a resident one; both taken before either is released, so that the pool's reuse rule cannot hand
+ * the first back as the second.
+ */
+function poolPlaneBuffers(residentBytes: number): void {
+  const buffers: Buffer[] = [];
+  if (residentBytes > 0) buffers.push(faultIn(takeBuffer(residentBytes)));
+  if (residentBytes < POOLED_PLANE_BYTES) buffers.push(takeBuffer(POOLED_PLANE_BYTES));
+  for (const buffer of buffers) releaseBuffer(buffer);
+}
+
+/** One write per page makes the kernel back every page of the buffer now. */
+function faultIn(buffer: Buffer): Buffer {
+  for (let at = 0; at < buffer.length; at += PAGE_BYTES) buffer[at] = 0;
+  return buffer;
 }
 
 /** FitsFile.open on a file that is surely there and readable (the open fails: it is not FITS). */

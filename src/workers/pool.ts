@@ -66,6 +66,17 @@ export interface WorkerPoolOptions {
    * free thread.
    */
   readonly keepAllThreads?: boolean;
+  /**
+   * Bytes of plane buffer each thread faults in at its start and keeps pooled (`prewarmFitsReader`),
+   * so that its first read of a plane up to this size finds resident memory (default 0: none; the
+   * engine's WORKER_PLANE_BUFFER_MB). Costs that much resident memory per thread from the start.
+   */
+  readonly residentPlaneBytes?: number;
+}
+
+/** What a pool thread is started with (piscina's `workerData`), read by worker.ts. */
+export interface PoolThreadData {
+  readonly residentPlaneBytes: number;
 }
 
 export interface RunOptions {
@@ -159,6 +170,7 @@ export class WorkerPool {
       minThreads: 0,
       maxThreads: threads,
       idleTimeout: options.keepAllThreads === true ? Number.POSITIVE_INFINITY : 60_000,
+      workerData: { residentPlaneBytes: options.residentPlaneBytes ?? 0 } satisfies PoolThreadData,
     });
     // A thread that failed while idle (piscina has dropped it already): without a listener, the
     // 'error' event would be thrown where it is emitted, an uncaught exception.

@@ -18,6 +18,7 @@ import { tasks, type TaskFunction } from './tasks/index.js';
 import { prewarmFitsReader } from '../fits/prewarm.js';
 import { warmPreviewThread } from '../imaging/viewer/preview-split.js';
 import { warmHistogramSplit } from '../imaging/viewer/histogram-split.js';
+import type { PoolThreadData } from './pool.js';
 
 (globalThis as { __workerThreadId?: number }).__workerThreadId = threadId;
 
@@ -32,7 +33,14 @@ import { warmHistogramSplit } from '../imaging/viewer/histogram-split.js';
  */
 export const warmTask: Promise<typeof runTask> | undefined = isMainThread
   ? undefined
-  : Promise.all([prewarmFitsReader(), warmPreviewThread(), warmHistogramSplit().catch(() => undefined)]).then(() => runTask);
+  : Promise.all([prewarmFitsReader({ residentPlaneBytes: residentPlaneBytes() }), warmPreviewThread(), warmHistogramSplit().catch(() => undefined)]).then(() => runTask);
+
+/** The pool's `residentPlaneBytes` (pool.ts), 0 when this thread was not started by a WorkerPool. */
+function residentPlaneBytes(): number {
+  const data: unknown = Piscina.workerData;
+  const bytes: unknown = (data as Partial<PoolThreadData> | null | undefined)?.residentPlaneBytes;
+  return typeof bytes === 'number' && Number.isFinite(bytes) ? bytes : 0;
+}
 
 /** Slots of a task's control array (Int32Array over a SharedArrayBuffer). */
 export const CONTROL_STOP = 0;

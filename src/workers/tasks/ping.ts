@@ -1,4 +1,5 @@
 import { CancelledError, isCancelled } from '../../core/cancellation.js';
+import { pooledBufferSizes } from '../../fits/buffer-pool.js';
 
 /**
  * A trivial task used by /health to prove the pool answers; `spinMs` busy-waits and `echoBytes`
@@ -6,9 +7,12 @@ import { CancelledError, isCancelled } from '../../core/cancellation.js';
  * memory: [arrived, expected]) holds the thread until `expected` pings have arrived, each on its
  * own thread since a held thread takes no other task (WorkerPool.warmUp), or `meetTimeoutMs` passed.
  * `unwindMs`: the spin checks its stop, and once stopped busy-waits that long (a slow finally
- * block) before it throws CancelledError (the pool's unwind grace, in tests).
+ * block) before it throws CancelledError (the pool's unwind grace, in tests). `pooled` answers the
+ * sizes of the buffers the thread's buffer pool holds (what its start-up pooled, in tests).
  */
-export function ping(payload: { spinMs?: number; echoBytes?: number; meet?: Int32Array; meetTimeoutMs?: number; unwindMs?: number } = {}): { pong: true; threadId: number; bytes?: Uint8Array } {
+export function ping(
+  payload: { spinMs?: number; echoBytes?: number; meet?: Int32Array; meetTimeoutMs?: number; unwindMs?: number; pooled?: boolean } = {},
+): { pong: true; threadId: number; bytes?: Uint8Array; pooled?: number[] } {
   if (payload.meet) meetAll(payload.meet, payload.meetTimeoutMs ?? 30_000);
   const until = Date.now() + Math.max(0, Math.min(payload.spinMs ?? 0, 60_000));
   while (Date.now() < until) {
@@ -18,6 +22,7 @@ export function ping(payload: { spinMs?: number; echoBytes?: number; meet?: Int3
       throw new CancelledError();
     }
   }
+  if (payload.pooled === true) return { pong: true, threadId: threadIdOf(), pooled: pooledBufferSizes() };
   if (payload.echoBytes === undefined) return { pong: true, threadId: threadIdOf() };
   const bytes = new Uint8Array(Math.max(0, Math.min(payload.echoBytes, 1 << 24)));
   for (let i = 0; i < bytes.length; i++) bytes[i] = i & 255;
