@@ -224,8 +224,13 @@ const downloadsOf = (owner: string | null | undefined) => ({ kinds: [DOWNLOAD_KI
 const oldestFirst = (a: { readonly createdAt: string }, b: { readonly createdAt: string }): number => a.createdAt.localeCompare(b.createdAt);
 /** Most ids per store query of `listEach` (the SQL stores put them in one IN list). */
 const IDS_PER_QUERY = 200;
-/** Longest `listEach` works on the event loop before it lets the loop run, ms (issue #20, session 19). */
-const LIST_SLICE_MS = 10;
+/**
+ * Longest `listEach` works on the event loop before it lets the loop run, ms (issue #20, session
+ * 19: 10; session 20: 5, now that one job's item is made in slices too).
+ */
+const LIST_SLICE_MS = 5;
+/** What one store query of `listEach` is sized to take, ms (its records are parsed in one piece). */
+const READ_MS = 10;
 
 /** A page of `listEach`'s list: `offset` jobs skipped, then at most `limit` (every one when absent). */
 export interface ListPage {
@@ -254,10 +259,11 @@ const STATUS_OF_STATE: Readonly<Record<JobRecord['state'], JobStatus>> = {
 /**
  * The download view of a record: its checkpoint (the saved form) or, before the first run, its
  * inputs; the status, times and owner from the record (the core's state machine is the only one).
+ * `files`, when given, are the checkpoint's files already read (`downloadJobIn`).
  */
-export function downloadJobOf(record: JobRecord): Job {
+export function downloadJobOf(record: JobRecord, files?: FileEntry[]): Job {
   const saved = (record.checkpoint ?? { ...record.inputs, download_dir: '', files: [], status: 'queued', message: '' }) as unknown as Partial<JobJson>;
-  const job = jobFromJson({ ...saved, job_id: record.id, status: 'queued' });
+  const job = jobFromJson({ ...saved, job_id: record.id, status: 'queued' }, files);
   const running = record.state === 'running';
   let status = STATUS_OF_STATE[record.state];
   // A running record is waiting (for its observation's turn), listing products or downloading.
@@ -305,6 +311,16 @@ function legacyState(job: Job, autoResume: boolean): { state: JobRecord['state']
     case 'paused': return autoResume && job.pauseReason !== 'user' ? { state: 'queued', pauseReason: null } : { state: 'paused', pauseReason: job.pauseReason ?? 'user' };
     default: return autoResume ? { state: 'queued', pauseReason: null } : { state: 'paused', pauseReason: 'interrupted' };
   }
+}
+
+/**
+ * `downloadJobOf(record)`, its checkpoint's files read a few at a time with the event loop let run
+ * between slices (`slices`; issue #20, session 20: the record is the caller's alone, so nothing
+ * changes it meanwhile).
+ */
+async function downloadJobIn(record: JobRecord, slices: LoopSlices): Promise<Job> {
+  const forms = record.checkpoint?.files;
+  return downloadJobOf(record, Array.isArray(forms) ? await slices.map(forms, fileFromJson) : undefined);
 }
 
 /** A file's progress (`DownloadManager.progress`). */
@@ -806,6 +822,9 @@ export class DownloadManager {
     return page.jobs.map((r) => this.live.get(r.id) ?? downloadJobOf(r)).sort(oldestFirst);
   }
 
+  /** `listEach`'s slice of work between turns of the event loop, ms (tests set 0: a turn at every step). */
+  listSliceMs = LIST_SLICE_MS;
+
   /**
    * `list(owner)`'s jobs, in its order (the `page` of them: `offset` jobs skipped, at most
    * `limit`), each as `make` makes it, at less cost for finished jobs
@@ -819,13 +838,15 @@ export class DownloadManager {
    * write of a finished record; `make` gets it for a finished job it is given (null for the
    * others), to keep what it made under it. A job deleted before it is read is left out.
    *
-   * The event loop runs between store queries and whenever `LIST_SLICE_MS` have gone by, and a
-   * query reads as many records as fit in about that time (one of 2000 files takes ~5 ms to read
-   * and parse, one of ten files a fraction of a millisecond). Stopping the iterator (`return`, a
-   * `for await` left) stops the work at its next item.
+   * The event loop runs before and after every store query and whenever `LIST_SLICE_MS` have gone
+   * by, and a query reads as many records as fit in about `READ_MS` (one of 2000 files takes ~5 ms
+   * to read and parse, one of ten files a fraction of a millisecond). A record read is made into
+   * its `Job` a few files at a time, and `make` gets the slices to make its item the same way
+   * (session 20: a job of 10,000 files in one go held the loop 60-90 ms); the item it gives may be
+   * a promise. Stopping the iterator (`return`, a `for await` left) stops the work at its next item.
    */
   async listEach<T>(owner: string | null | undefined, page: ListPage, kept: (id: string, version: string) => T | undefined,
-    make: (job: Job, version: string | null) => T): Promise<AsyncGenerator<T, void, undefined>> {
+    make: (job: Job, version: string | null, slices: LoopSlices) => T | Promise<T>): Promise<AsyncGenerator<T, void, undefined>> {
     const query = downloadsOf(owner);
     // `list`'s order: the store's (newest first, ties by id), sorted stably by creation; then the page of it.
     const summaries = (await this.jobs.listSummaries(query)).sort(oldestFirst);
@@ -834,8 +855,8 @@ export class DownloadManager {
   }
 
   private async *eachListed<T>(summaries: readonly JobSummary[], query: ReturnType<typeof downloadsOf>, kept: (id: string, version: string) => T | undefined,
-    make: (job: Job, version: string | null) => T): AsyncGenerator<T, void, undefined> {
-    const slices = new LoopSlices(LIST_SLICE_MS);
+    make: (job: Job, version: string | null, slices: LoopSlices) => T | Promise<T>): AsyncGenerator<T, void, undefined> {
+    const slices = new LoopSlices(this.listSliceMs);
     // The caller's kept items, asked for every job before any is made: asked one by one, the items
     // made meanwhile would push those not yet asked out of a cache smaller than the list (an LRU
     // scanned in a cycle), and every job would be read.
@@ -845,6 +866,7 @@ export class DownloadManager {
       const hit = version === null ? undefined : kept(s.id, version);
       if (hit !== undefined) hits.set(s.id, hit);
     }
+    // Each query starts a slice of its own (after a turn of the loop): it is one piece, its records parsed whole.
     const read = async (ids: readonly string[]): Promise<Map<string, JobRecord>> =>
       new Map((await this.jobs.list({ ...query, ids: [...ids] })).jobs.map((r) => [r.id, r]));
     let perQuery = 1;
@@ -854,12 +876,13 @@ export class DownloadManager {
       const asked = window.filter((s) => !this.live.has(s.id) && !hits.has(s.id)).map((s) => s.id);
       let records = new Map<string, JobRecord>();
       if (asked.length > 0) {
+        await slices.turn();
         const started = performance.now();
         records = await read(asked);
-        // As many records per query as take a quarter of a slice to one slice.
+        // As many records per query as take a quarter of READ_MS to READ_MS.
         const took = performance.now() - started;
-        if (took < LIST_SLICE_MS / 4) perQuery = Math.min(perQuery * 2, IDS_PER_QUERY);
-        else if (took > LIST_SLICE_MS) perQuery = Math.max(1, perQuery >> 1);
+        if (took < READ_MS / 4) perQuery = Math.min(perQuery * 2, IDS_PER_QUERY);
+        else if (took > READ_MS) perQuery = Math.max(1, perQuery >> 1);
         await slices.turn();
       }
       for (const s of window) {
@@ -867,11 +890,15 @@ export class DownloadManager {
         // not read: it is now.
         const live = this.live.get(s.id);
         const hit = hits.get(s.id);
-        if (live) yield make(live, null);
+        if (live) yield await make(live, null, slices);
         else if (hit !== undefined) yield hit;
         else {
-          const record = asked.includes(s.id) ? records.get(s.id) : (await read([s.id])).get(s.id);
-          if (record) yield make(downloadJobOf(record), finishedVersionOf(record));
+          let record = records.get(s.id);
+          if (!asked.includes(s.id)) {
+            await slices.turn();
+            record = (await read([s.id])).get(s.id);
+          }
+          if (record) yield await make(await downloadJobIn(record, slices), finishedVersionOf(record), slices);
         }
         await slices.turnIfDue();
       }
@@ -884,6 +911,16 @@ export class DownloadManager {
 
   progress(job: Job): JobProgress {
     return progressWith(job, job.files.map(fileProgressOf));
+  }
+
+  /**
+   * `progress(job)`, its files' progress made with the event loop let run between slices (`slices`),
+   * for a job no one else changes meanwhile (`listEach`'s read from records); a job running here is
+   * made in one go, one snapshot of it (issue #20, session 20).
+   */
+  async progressIn(job: Job, slices: LoopSlices): Promise<JobProgress> {
+    if (this.live.get(job.id) === job) return this.progress(job);
+    return progressWith(job, await slices.map(job.files, fileProgressOf));
   }
 
   /**

@@ -341,8 +341,11 @@ export function fileFromJson(raw: unknown, i: number): FileEntry {
   };
 }
 
-/** Reads a saved job, accepting the upstream engine's older state files (no ranges, no version). */
-export function jobFromJson(value: unknown): Job {
+/**
+ * Reads a saved job, accepting the upstream engine's older state files (no ranges, no version).
+ * `files`, when given, are its `files` already read (`fileFromJson` of each, in order).
+ */
+export function jobFromJson(value: unknown, files?: FileEntry[]): Job {
   if (typeof value !== 'object' || value === null) throw new InvalidJobJsonError('not an object');
   const o = value as Record<string, unknown>;
   const version = o.schema_version === undefined ? 0 : int(o.schema_version, 'schema_version');
@@ -353,7 +356,7 @@ export function jobFromJson(value: unknown): Job {
   const status = o.status === 'pending' ? 'queued' : oneOf(o.status, JOB_STATUSES, 'status');
   if (!Array.isArray(o.files)) throw new InvalidJobJsonError('files must be a list');
   const downloadDir = str(o.download_dir, 'download_dir');
-  const files = o.files.map(fileFromJson);
+  files ??= o.files.map(fileFromJson);
   const savedAt = typeof o.saved_at === 'string' ? o.saved_at : new Date(0).toISOString();
   return {
     id,

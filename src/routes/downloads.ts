@@ -17,6 +17,7 @@ import { NotFoundError, UpstreamTimeoutError } from '../errors.js';
 import { MAX_SELECTED_PRODUCTS, PRODUCT_FILENAME_PATTERN, validateObsId, type DownloadManager, type FileProgress, type Job, type JobProgress } from '../downloads/index.js';
 import { jobOwnerOf, jobScopeOf } from './job-support.js';
 import { ByteLru } from '../core/byte-lru.js';
+import type { LoopSlices } from '../core/loop-slices.js';
 
 function nullable<T extends TSchema>(t: T) {
   const schema = t as unknown as { type?: unknown };
@@ -271,9 +272,45 @@ export function chunkedProgressText(p: JobProgress): string {
  * runs in flight and copies the others' bytes (issue #20, session 17).
  */
 export function chunkedProgressBytes(p: JobProgress, key?: object): Buffer {
+  const out: Buffer[] = [];
+  for (const _ of progressPieces(p, key, out));
+  return Buffer.concat(out);
+}
+
+/** Bytes of a piece of `chunkedProgressPieces` (the last of an item may be shorter). */
+const ITEM_PIECE_BYTES = 64 * 1024;
+
+/**
+ * `chunkedProgressBytes(p, key)` as pieces of about 64 KiB (joined, the very same bytes), its runs
+ * of files made with the event loop let run between them whenever `slices` is due: a job of 10,000
+ * files is ~100 ms of work on a loaded machine (issue #20, session 20).
+ */
+export async function chunkedProgressPieces(p: JobProgress, key: object | undefined, slices: LoopSlices): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  await slices.drain(progressPieces(p, key, out));
+  const pieces: Buffer[] = [];
+  for (let from = 0, bytes = 0, i = 0; i < out.length; i++) {
+    bytes += out[i]!.length;
+    if (bytes >= ITEM_PIECE_BYTES || i === out.length - 1) {
+      pieces.push(Buffer.concat(out.slice(from, i + 1), bytes));
+      from = i + 1;
+      bytes = 0;
+    }
+  }
+  return pieces;
+}
+
+/**
+ * The work of `chunkedProgressBytes`: puts the answer's parts into `out`, in order, and stops
+ * (yields) after each run of files it makes, so a caller may let the event loop run there.
+ */
+function* progressPieces(p: JobProgress, key: object | undefined, out: Buffer[]): Generator<void, void, undefined> {
   const before = key ? fileRunsOf.get(key) : undefined;
   const runs: FileRun[] = [];
-  for (let i = 0, r = 0; i < p.files.length; i += RUN_FILES, r++) runs.push(fileRun(p.files, i, Math.min(i + RUN_FILES, p.files.length), before?.[r]));
+  for (let i = 0, r = 0; i < p.files.length; i += RUN_FILES, r++) {
+    runs.push(fileRun(p.files, i, Math.min(i + RUN_FILES, p.files.length), before?.[r]));
+    yield;
+  }
   if (key) fileRunsOf.set(key, runs);
   // The answer without its files, made by chunkedProgressJson (the one mapping of its fields), and
   // the runs put into its three empty lists. A string value is escaped JSON, so `"files":[]` and
@@ -286,14 +323,13 @@ export function chunkedProgressBytes(p: JobProgress, key?: object): Buffer {
     openAt.push(at + key.length);
   }
   const [files, relatives, entries] = openAt as [number, number, number];
-  const out: Buffer[] = [Buffer.from(shell.slice(0, files))];
+  out.push(Buffer.from(shell.slice(0, files)));
   commaList(runs.map((r) => r.locals), out);
   out.push(Buffer.from(shell.slice(files, relatives)));
   commaList(runs.map((r) => r.relatives), out);
   out.push(Buffer.from(shell.slice(relatives, entries)));
   commaList(runs.map((r) => r.entries), out);
   out.push(Buffer.from(shell.slice(entries)));
-  return Buffer.concat(out);
 }
 
 /** Sends a JSON answer already serialised (its bytes), with the content type Fastify's serialiser gives; the handler then returns nothing. */
@@ -314,17 +350,18 @@ function sendJsonStream(reply: FastifyReply, chunks: AsyncIterable<Buffer>): Fas
 
 /**
  * The jobs answer `{ jobs, count }`, in the schema's order, as its pieces: the items as `items`
- * gives them (each job's bytes as the progress route makes them), `count` after them, so it counts
- * what was sent (a job deleted before it was read is in neither). The bytes are those of the
- * response schema over the same jobs (issue #20, session 19: no longer joined into one buffer).
+ * gives them (each job's bytes as the progress route makes them, in pieces: session 20), `count`
+ * after them, so it counts what was sent (a job deleted before it was read is in neither). The
+ * bytes are those of the response schema over the same jobs (issue #20, session 19: no longer
+ * joined into one buffer).
  */
-export async function* jobsAnswer(items: AsyncIterable<Buffer>): AsyncGenerator<Buffer, void, undefined> {
+export async function* jobsAnswer(items: AsyncIterable<readonly Buffer[]>): AsyncGenerator<Buffer, void, undefined> {
   yield Buffer.from('{"jobs":[');
   let count = 0;
   for await (const item of items) {
-    if (item.length === 0) continue;
+    if (!item.some((piece) => piece.length > 0)) continue;
     if (count++ > 0) yield COMMA;
-    yield item;
+    for (const piece of item) if (piece.length > 0) yield piece;
   }
   yield Buffer.from(`],"count":${count}}`);
 }
@@ -548,29 +585,39 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
    * those jobs' summaries only, not their records (issue #20, session 18). An entry is dropped as
    * soon as its job changes here (any event but progress); a change on another node shows in the version.
    */
-  const finishedItems = new ByteLru<{ readonly version: string; readonly bytes: Buffer }>(FINISHED_ANSWERS_BYTES, FINISHED_ANSWERS_BYTES);
+  const finishedItems = new ByteLru<{ readonly version: string; readonly pieces: readonly Buffer[] }>(FINISHED_ANSWERS_BYTES, FINISHED_ANSWERS_BYTES);
   const unsubscribe = downloads.jobs.subscribe(undefined, (e) => {
     if (e.type !== 'progress') finishedItems.delete(e.job.id);
   });
   app.addHook('onClose', async () => unsubscribe());
 
-  app.get('/mast/download/jobs', {
-    schema: {
-      tags, summary: 'Every known job with its progress, oldest first (offset and limit for a page of them)', querystring: JobsQuery, response: { 200: JobsResponse },
-    },
-  }, async (req, reply) => {
-    // The jobs' summaries are read here (a store error is an error answer); the items then as
-    // they are sent, the event loop running between them (`listEach`).
-    const page = { offset: req.query.offset ?? 0, ...(req.query.limit !== undefined ? { limit: req.query.limit } : {}) };
-    const items = await downloads.listEach(jobScopeOf(req), page, (id, version) => {
+  /**
+   * The items of the jobs answer (`listEach`: the jobs' summaries are read now, so a store error is
+   * an error answer; the items then as they are sent, the event loop running between them and
+   * between the slices of a large job's item: issue #20, session 20).
+   */
+  const jobItems = (req: FastifyRequest, query: Static<typeof JobsQuery>) => {
+    const page = { offset: query.offset ?? 0, ...(query.limit !== undefined ? { limit: query.limit } : {}) };
+    return downloads.listEach(jobScopeOf(req), page, (id, version) => {
       const kept = finishedItems.get(id);
-      return kept?.version === version ? kept.bytes : undefined;
-    }, (j, version) => {
-      const bytes = chunkedProgressBytes(downloads.progress(j), j);
-      if (version !== null) finishedItems.set(j.id, { version, bytes }, bytes.length);
-      return bytes;
+      return kept?.version === version ? kept.pieces : undefined;
+    }, async (j, version, slices) => {
+      const pieces = await chunkedProgressPieces(await downloads.progressIn(j, slices), j, slices);
+      if (version !== null) finishedItems.set(j.id, { version, pieces }, pieces.reduce((n, b) => n + b.length, 0));
+      return pieces;
     });
-    return sendJsonStream(reply, jobsAnswer(items));
+  };
+  const jobsSchema = {
+    tags, summary: 'Every known job with its progress, oldest first (offset and limit for a page of them)', querystring: JobsQuery, response: { 200: JobsResponse },
+  };
+  app.get('/mast/download/jobs', { schema: jobsSchema, exposeHeadRoute: false }, async (req, reply) =>
+    sendJsonStream(reply, jobsAnswer(await jobItems(req, req.query))));
+  // Fastify's own HEAD route would run the GET handler and read its stream to the end (every job's
+  // item made, then dropped). This one answers GET's status and headers (chunked: no length)
+  // after the same checks and the summaries' read, and makes no item (issue #20, session 20).
+  app.head('/mast/download/jobs', { schema: { ...jobsSchema, response: {} } }, async (req, reply) => {
+    await (await jobItems(req, req.query)).return();
+    return reply.type('application/json; charset=utf-8').header('transfer-encoding', 'chunked').send();
   });
 
   app.get('/mast/download/events/:job_id', {

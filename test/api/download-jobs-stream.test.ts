@@ -10,6 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { setImmediate as loopTurn } from 'node:timers/promises';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
@@ -49,6 +50,8 @@ describe('GET /mast/download/jobs streams its answer without holding the event l
   let onRead: (ids: string[]) => Promise<void> | void = () => undefined;
   /** Called when the items of a jobs answer end (all sent, or the answer stopped). */
   let onItemsEnd: () => void = () => undefined;
+  /** Items taken from `listEach`'s iterators. */
+  let taken = 0;
   /** The server side of the last request. */
   let lastResponse: ServerResponse | undefined;
   before(async () => {
@@ -63,13 +66,23 @@ describe('GET /mast/download/jobs streams its answer without holding the event l
     const listEach = downloads.listEach.bind(downloads);
     downloads.listEach = (async (...args: Parameters<typeof listEach>) => {
       const items = await listEach(...args);
-      return (async function* () {
+      const wrapped = (async function* () {
         try {
-          yield* items;
+          for await (const item of items) {
+            taken++;
+            yield item;
+          }
         } finally {
           onItemsEnd();
         }
       })();
+      // Stopped before its first item (HEAD), the generator's body never runs: tell it here too.
+      const stop = wrapped.return.bind(wrapped);
+      wrapped.return = (value) => {
+        onItemsEnd();
+        return stop(value);
+      };
+      return wrapped;
     }) as typeof downloads.listEach;
     address = await engine.app.listen({ port: 0, host: '127.0.0.1' });
     engine.app.server.on('request', (_req, res: ServerResponse) => (lastResponse = res));
@@ -178,6 +191,74 @@ describe('GET /mast/download/jobs streams its answer without holding the event l
     await assert.rejects(res.body.text());
     onRead = () => undefined;
     await answersInFull(12);
+  });
+
+  it('sends a job of many files made in slices: the same bytes, the loop run while its item is made', { timeout: 120_000 }, async () => {
+    const downloads = engine.ctx.downloads;
+    await insert([finished('large-a', 500, 3000)]);
+    const progressIn = downloads.progressIn.bind(downloads);
+    let turnedWhileMade: boolean | undefined;
+    downloads.progressIn = async (job, slices) => {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      const p = await progressIn(job, slices);
+      if (job.id === 'large-a') turnedWhileMade = turned;
+      return p;
+    };
+    // A slice of 0 ms: the loop runs after every step (a run of 64 files), so every slice boundary is crossed.
+    const slicesBefore = downloads.listSliceMs;
+    downloads.listSliceMs = 0;
+    try {
+      const hash = async (query: string) => {
+        const res = await request(`${address}/mast/download/jobs${query}`);
+        const digest = createHash('sha256');
+        for await (const chunk of res.body) digest.update(chunk as Buffer);
+        return digest.digest('hex');
+      };
+      const expected = createHash('sha256').update(await uncached()).digest('hex');
+      assert.equal(await hash(''), expected, 'made in slices');
+      assert.equal(turnedWhileMade, true, 'a callback queued when the item began ran before it was made');
+      assert.equal(await hash(''), expected, 'kept in pieces');
+      const page = JSON.parse(await (await request(`${address}/mast/download/jobs?offset=12&limit=1`)).body.text()) as { jobs: Array<{ job_id: string; file_progress: unknown[] }> };
+      assert.equal(page.jobs[0]?.job_id, 'large-a');
+      assert.equal(page.jobs[0]?.file_progress.length, 3000);
+    } finally {
+      downloads.listSliceMs = slicesBefore;
+      downloads.progressIn = progressIn;
+    }
+  });
+
+  it('HEAD answers GET\'s status and headers after the summaries, and makes no item', async () => {
+    const get = await request(`${address}/mast/download/jobs`);
+    const body = await get.body.text();
+    // A job not kept yet: an answer made in full would read its record.
+    await insert([finished('head-a', 600, 50)]);
+    let reads = 0;
+    onRead = () => void reads++;
+    let ended!: () => void;
+    const itemsEnded = new Promise<void>((r) => (ended = r));
+    onItemsEnd = () => ended();
+    taken = 0;
+    try {
+      const head = await request(`${address}/mast/download/jobs`, { method: 'HEAD' });
+      assert.equal(head.statusCode, 200);
+      assert.equal(head.headers['content-type'], get.headers['content-type']);
+      assert.equal(head.headers['transfer-encoding'], 'chunked');
+      assert.equal(head.headers['content-length'], undefined);
+      assert.equal(await head.body.text(), '');
+      // Its items were stopped (or, Fastify's own HEAD route, read to their end and dropped).
+      await itemsEnded;
+      assert.equal(taken, 0, 'no item taken');
+      assert.equal(reads, 0, 'no record read');
+      const bad = await request(`${address}/mast/download/jobs?limit=0`, { method: 'HEAD' });
+      assert.equal(bad.statusCode, 422);
+      await bad.body.text();
+    } finally {
+      onRead = () => undefined;
+      onItemsEnd = () => undefined;
+    }
+    // GET after HEAD (the same connection when kept alive: no stray body bytes), with the new job.
+    await answersInFull(JSON.parse(body).count + 1);
   });
 
   it('answers a page of the list with offset and limit, count the jobs of the page', async () => {

@@ -13,6 +13,9 @@
  * run's checkpoints give, is what the whole record made (`progress(downloadJobOf(record))`), byte
  * for byte, through a file changed, many changed, lists that grow and shrink, a form changed in
  * place (not frozen: read again), a pause and a finish.
+ *
+ * Session 20: a large item made in slices (`chunkedProgressPieces`) joins to the same bytes, and
+ * the jobs answer sends an item of several pieces as they are.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +26,8 @@ import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import Fastify from 'fastify';
 import type { App } from '../../src/server.js';
 import { eventStreams, inItsOwnTurn } from '../../src/routes/sse.js';
-import { PROGRESS_SCHEMAS, chunkedProgressBytes, chunkedProgressJson, chunkedProgressText, jobsAnswer } from '../../src/routes/downloads.js';
+import { PROGRESS_SCHEMAS, chunkedProgressBytes, chunkedProgressJson, chunkedProgressPieces, chunkedProgressText, jobsAnswer } from '../../src/routes/downloads.js';
+import { LoopSlices } from '../../src/core/loop-slices.js';
 import { DownloadManager, downloadJobOf, type FileProgress, type JobProgress } from '../../src/downloads/index.js';
 import { CheckpointBuilder } from '../../src/downloads/checkpoint-builder.js';
 import { newFileEntry, type FileEntry, type Job } from '../../src/downloads/job.js';
@@ -95,10 +99,47 @@ describe('progress answers serialised by hand', () => {
     const all = cases.map(([, p]) => p);
     for (const list of [[], all.slice(0, 1), all]) {
       const pieces: Buffer[] = [];
-      for await (const piece of jobsAnswer(each(list.map((p) => chunkedProgressBytes(p))))) pieces.push(piece);
+      for await (const piece of jobsAnswer(each(list.map((p) => [chunkedProgressBytes(p)])))) pieces.push(piece);
       assert.equal(Buffer.concat(pieces).toString('utf8'), jobs({ jobs: list.map(chunkedProgressJson), count: list.length }));
       assert.equal(pieces.length, list.length === 0 ? 2 : 2 * list.length + 1, 'head, items with commas between, tail');
     }
+    // An item in several pieces (session 20) is sent piece by piece, with no comma inside it.
+    const split = (b: Buffer) => [b.subarray(0, 10), Buffer.alloc(0), b.subarray(10)];
+    const pieces: Buffer[] = [];
+    for await (const piece of jobsAnswer(each([...all.map((p) => split(chunkedProgressBytes(p))), [Buffer.alloc(0)]]))) pieces.push(piece);
+    assert.equal(Buffer.concat(pieces).toString('utf8'), jobs({ jobs: all.map(chunkedProgressJson), count: all.length }), 'an empty item is left out');
+    assert.equal(pieces.length, 3 * all.length + 1, 'head, two pieces per item, commas, tail');
+  });
+
+  it('a large item made in slices (chunkedProgressPieces): the same bytes, the event loop run between its runs', async () => {
+    const large = progress({ status: 'complete', isFinished: true }, 3000);
+    const text = chunked(chunkedProgressJson(large));
+    // A slice of 0 ms is always due: the loop runs after every run of 64 files.
+    let turns = 0;
+    const slices = new LoopSlices(0);
+    const turn = slices.turn.bind(slices);
+    slices.turn = async () => {
+      turns++;
+      await turn();
+    };
+    let ranMeanwhile = false;
+    setImmediate(() => (ranMeanwhile = true));
+    const pieces = await chunkedProgressPieces(large, undefined, slices);
+    assert.ok(ranMeanwhile, 'a callback queued before ran before the item was made');
+    assert.equal(turns, Math.ceil(3000 / 64), 'a turn after each run of files');
+    assert.equal(Buffer.concat(pieces).toString('utf8'), text);
+    assert.ok(pieces.length > 1, `${pieces.length} pieces`);
+    for (const piece of pieces.slice(0, -1)) assert.ok(piece.length >= 64 * 1024, `${piece.length} bytes`);
+    // Runs kept under a key: the same bytes, and the next answer (one file changed) from the kept runs.
+    const key = {};
+    assert.equal(Buffer.concat(await chunkedProgressPieces(large, key, new LoopSlices(0))).toString('utf8'), text);
+    const files = large.files.map((f, i) => (i === 1500 ? { ...f, downloadedBytes: 7 } : f));
+    const next = { ...large, files };
+    assert.equal(chunkedProgressBytes(next, key).toString('utf8'), chunked(chunkedProgressJson(next)));
+    assert.equal(Buffer.concat(await chunkedProgressPieces(large, key, new LoopSlices(0))).toString('utf8'), text);
+    // A small item: one piece.
+    const small = await chunkedProgressPieces(cases[0]![1], undefined, new LoopSlices(0));
+    assert.deepEqual(small, [chunkedProgressBytes(cases[0]![1])]);
   });
 
   it('runs kept under a job object follow every change of a file', () => {
