@@ -112,3 +112,16 @@ describe('self-contained clone', () => {
     assert.deepEqual(offences, []);
   });
 });
+
+/**
+ * Test holds (src/workers/task-hold.ts) are armed by tests only: no module of the engine calls
+ * `holdForTest` (the pool defines it), so no route, setting or environment variable can hold a task.
+ */
+describe('test holds', () => {
+  it('are armed by no module of src/', () => {
+    const offences = files(SRC)
+      .filter((file) => /\.\s*holdForTest\s*\(|\[\s*['"`]holdForTest/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file));
+    assert.deepEqual(offences, []);
+  });
+});

@@ -43,6 +43,7 @@ import { catalogueMessage } from '../error-catalogue.js';
 import { CancelledError } from '../core/cancellation.js';
 import { CONTROL_SLOTS, CONTROL_STARTED, CONTROL_STOP, CONTROL_STOP_SEEN, type TaskMessage, type TaskOutcome } from './worker.js';
 import type { TaskName } from './tasks/index.js';
+import { TaskHold, wake, type HoldOptions } from './task-hold.js';
 
 /** Re-created on the main thread from a worker's flattened error. */
 export class WorkerTaskError extends EngineError {
@@ -154,6 +155,8 @@ export class WorkerPool {
    * threads it may hold when it decides to make one. 0 except inside `runOnPiscina` (module comment).
    */
   private readonly threadCap: { maxThreads: number };
+  /** Holds armed by tests, by task name (`holdForTest`); undefined in an engine that never armed one. */
+  private testHolds: Map<TaskName, TaskHold> | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     const threads = options.threads && options.threads > 0 ? options.threads : Math.max(2, availableParallelism());
@@ -260,6 +263,20 @@ export class WorkerPool {
     await Promise.all(Array.from({ length: this.maxThreads }, ping));
   }
 
+  /**
+   * For tests only (src/workers/task-hold.ts): every run of `task` submitted from now until the
+   * hold is released waits at one of its own stop checks until `release()` or its stop. No route,
+   * setting or environment variable calls this (test/architecture.test.ts).
+   */
+  holdForTest(task: TaskName, options?: HoldOptions): TaskHold {
+    const holds = (this.testHolds ??= new Map());
+    const hold = new TaskHold(options, () => {
+      if (holds.get(task) === hold) holds.delete(task);
+    });
+    holds.set(task, hold);
+    return hold;
+  }
+
   stats(): PoolStats {
     return { active: this.active, queued: this.queueSize, threads: this.piscina.threads.length, stopped: this.stopped, cancelled: this.cancelled, terminated: this.terminated, noThread: this.noThread };
   }
@@ -272,6 +289,7 @@ export class WorkerPool {
     if (aborted) throw reasonOf(aborted);
 
     const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
+    const hold = this.testHolds?.get(task)?.cells;
     const hard = new AbortController();
     let by: AbortSignal | undefined;
     let grace: NodeJS.Timeout | undefined;
@@ -280,6 +298,7 @@ export class WorkerPool {
       by = event.target as AbortSignal;
       this.stopped++;
       Atomics.store(control, CONTROL_STOP, 1);
+      if (hold) wake(hold); // a held task (test only) sees its stop at once
       if (Atomics.load(control, CONTROL_STARTED) === 0) {
         hard.abort(by.reason); // still queued: it leaves the queue
         return;
@@ -297,7 +316,7 @@ export class WorkerPool {
     };
     for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
 
-    const message: TaskMessage = { task, payload, control };
+    const message: TaskMessage = hold ? { task, payload, control, hold } : { task, payload, control };
     const transferList = options.transferList as unknown as ArrayBuffer[] | undefined;
     this.active++;
     let outcome: TaskOutcome;

@@ -15,6 +15,7 @@ import { EngineError } from '../errors.js';
 import { CancelledError, withCancellation } from '../core/cancellation.js';
 import { toClientError } from '../client-text.js';
 import { tasks, type TaskFunction } from './tasks/index.js';
+import { holdingStopTest } from './task-hold.js';
 import { prewarmFitsReader } from '../fits/prewarm.js';
 import { warmPreviewThread } from '../imaging/viewer/preview-split.js';
 import { warmHistogramSplit } from '../imaging/viewer/histogram-split.js';
@@ -54,6 +55,8 @@ export interface TaskMessage {
   readonly payload: unknown;
   /** Shared with the main thread: [CONTROL_STOP] set to 1 asks the task to stop. */
   readonly control?: Int32Array;
+  /** A test's hold (src/workers/task-hold.ts): the task waits at one of its stop checks until released or stopped. */
+  readonly hold?: Int32Array;
 }
 
 export type TaskOutcome =
@@ -95,7 +98,8 @@ export default async function runTask(message: TaskMessage): Promise<TaskOutcome
     Atomics.store(control, CONTROL_STARTED, 1);
     if (Atomics.load(control, CONTROL_STOP) === 1) return failure(new CancelledError());
   }
-  const stopped = control ? () => stopSeen(control) : () => false;
+  const stopTest = control ? () => stopSeen(control) : () => false;
+  const stopped = message.hold ? holdingStopTest(message.hold, stopTest) : stopTest;
   let value: unknown;
   try {
     value = await withCancellation(stopped, () => fn(message.payload as never));
