@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { FakeMast } from '../fake-mast/server.js';
 import { jobStoreFromSettings } from '../../src/jobs/store-from-settings.js';
 import { loadSettings } from '../../src/config.js';
-import { freePort, spawnEngine, spawnWorker, waitForHealth, type SpawnedEngine } from '../helpers/engine-process.js';
+import { freePort, spawnEngine, spawnHeld, waitForHealth, waitForHold, type SpawnedEngine } from '../helpers/engine-process.js';
 import { TestRedis } from '../helpers/redis.js';
 import { writeTile } from './sky-files.js';
 
@@ -32,7 +32,11 @@ after(async () => {
   await fake.close();
 });
 
-/** Two overlapping tiles whose exact (flux-conserving) FITS mosaic takes far longer than the test waits. */
+/**
+ * Two overlapping tiles for an exact (flux-conserving) FITS mosaic. The engines stopped mid-render
+ * run it held (test/helpers/held-engine.ts): it waits in the middle of its work until the SIGTERM
+ * stops it, so it is surely still rendering then, however fast or loaded the machine.
+ */
 async function writeMosaicTiles(dataDir: string): Promise<void> {
   const scale = 0.031 / 3600;
   const sky = (x: number, y: number) => 10 + Math.sin(x / 37) * Math.cos(y / 23) * 5;
@@ -88,7 +92,7 @@ describe('SIGTERM with a mosaic and a download in flight', () => {
       // Both files stop after their first 64 KiB chunk until the engine is stopped (the stop cuts
       // the held requests): still downloading when SIGTERM comes, however fast or loaded the machine.
       held = fake.holdDownloads(65_536);
-      engine = spawnEngine(env);
+      engine = spawnHeld('engine', 'reproject.mosaic-fits', env);
       await waitForHealth(port, engine);
 
       const obsId = 'jw09992-o003_t001_miri_f770w';
@@ -99,7 +103,7 @@ describe('SIGTERM with a mosaic and a download in flight', () => {
         .then(async (r) => ({ status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() }));
       await until('/health/ready', (b) => b.render_gate.active >= 1);
       await until(`/mast/download/progress-chunked/${id}`, (p) => p.downloaded_bytes > 30_000);
-      await sleep(500);
+      await waitForHold(engine, 'reproject.mosaic-fits'); // the mosaic renders (on a pool thread) and cannot finish
       const running = (await call('GET', `/mast/download/progress-chunked/${id}`)).body;
       assert.equal(running.is_complete, false, 'the download is still running when the engine is stopped');
 
@@ -157,11 +161,11 @@ describe('jwst-engine worker and SIGTERM', () => {
     const workerPort = await freePort();
     const env = { HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', WORKER_THREADS: '1', MAST_BASE_URL: fake.url, REDIS_URL: redis.url, LIBRARY_SCAN_ON_START: 'false' };
     let api: SpawnedEngine | undefined;
-    let worker: ReturnType<typeof spawnWorker> | undefined;
+    let worker: ReturnType<typeof spawnHeld> | undefined;
     try {
       await writeMosaicTiles(dataDir);
       api = spawnEngine({ ...env, PORT: String(apiPort), RUN_LOCAL_WORKERS: 'false' });
-      worker = spawnWorker({ ...env, PORT: String(workerPort) });
+      worker = spawnHeld('worker', 'reproject.mosaic-fits', { ...env, PORT: String(workerPort) });
       await waitForHealth(apiPort, api);
       await waitForHealth(workerPort, worker);
       const { call, until } = client(apiPort);
@@ -169,7 +173,7 @@ describe('jwst-engine worker and SIGTERM', () => {
       assert.equal(started.status, 202, JSON.stringify(started.body));
       const id = started.body.job_id as string;
       await until(`/api/jobs/${id}`, (j) => j.state === 'running');
-      await sleep(500);
+      await waitForHold(worker, 'reproject.mosaic-fits'); // its mosaic renders and cannot finish
 
       worker.child.kill('SIGTERM');
       assert.equal(await worker.exited, 0, worker.stderr());

@@ -12,27 +12,40 @@ describe('a heavy preview never blocks the event loop', () => {
   after(async () => engine.dispose());
 
   it('light requests (GET /, GET /health) are answered while the preview renders', async () => {
-    let previewDone = false;
-    const heavy = engine.app
-      .inject({ url: '/preview/x?file_path=heavy.fits&stretch=histeq&black_point=0.01&white_point=0.99&width=2000&height=2000' })
-      .then((res) => {
-        previewDone = true;
-        return res;
-      });
-    const answeredDuringPreview: string[] = [];
-    while (!previewDone) {
-      for (const url of ['/', '/health']) {
-        const res = await engine.app.inject({ url });
-        assert.equal(res.statusCode, 200);
-        if (!previewDone) answeredDuringPreview.push(url);
+    // The preview's task waits in the middle of its render (a test hold, src/workers/task-hold.ts:
+    // at its second stop check, so its reading of the plane has begun) until four light answers
+    // came, so they surely come while it renders, however fast or loaded the machine; then it
+    // finishes. A preview rendered on the main thread would never reach the hold and would block
+    // the answers: it fails the first assertion below instead.
+    const hold = engine.ctx.pool.holdForTest('viewer.preview-part');
+    try {
+      let previewDone = false;
+      const heavy = engine.app
+        .inject({ url: '/preview/x?file_path=heavy.fits&stretch=histeq&black_point=0.01&white_point=0.99&width=2000&height=2000' })
+        .then((res) => {
+          previewDone = true;
+          return res;
+        });
+      await Promise.race([hold.reached(), heavy]);
+      assert.equal(previewDone, false, 'the preview reached its hold point on a pool thread before it finished');
+      const answeredDuringPreview: string[] = [];
+      while (!previewDone) {
+        for (const url of ['/', '/health']) {
+          const res = await engine.app.inject({ url });
+          assert.equal(res.statusCode, 200);
+          if (!previewDone) answeredDuringPreview.push(url);
+        }
+        if (answeredDuringPreview.length >= 4) hold.release();
+        await new Promise((r) => setTimeout(r, 5));
       }
-      await new Promise((r) => setTimeout(r, 5));
+      const res = await heavy;
+      assert.equal(res.statusCode, 200);
+      assert.ok(answeredDuringPreview.includes('/'), 'GET / was answered before the preview finished');
+      assert.ok(answeredDuringPreview.includes('/health'), 'GET /health (which itself uses the pool) was answered before the preview finished');
+      assert.ok(answeredDuringPreview.length >= 4, `only ${answeredDuringPreview.length} light answers during the preview`);
+    } finally {
+      hold.release();
     }
-    const res = await heavy;
-    assert.equal(res.statusCode, 200);
-    assert.ok(answeredDuringPreview.includes('/'), 'GET / was answered before the preview finished');
-    assert.ok(answeredDuringPreview.includes('/health'), 'GET /health (which itself uses the pool) was answered before the preview finished');
-    assert.ok(answeredDuringPreview.length >= 4, `only ${answeredDuringPreview.length} light answers during the preview`);
   });
 
   it('liveness stays healthy under 200 concurrent previews (the pool\'s queue is deep; /health never waits for it)', async () => {

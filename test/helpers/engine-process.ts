@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { REPO_ROOT } from './paths.js';
+import type { TaskName } from '../../src/workers/tasks/index.js';
 
 /** A local port that was free a moment ago (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -40,6 +41,40 @@ export function spawnEngine(env: Record<string, string>, options: { keepStdout?:
  */
 export function spawnWorker(env: Record<string, string>): SpawnedEngine & { stdout(): string } {
   return spawnScript(['src/cli/main.ts', 'worker'], env, true);
+}
+
+/**
+ * An engine (`engine`) or job worker (`worker`) whose pool holds every run of `task` in the middle
+ * of its work until it is stopped (test/helpers/held-engine.ts): a render that surely is still
+ * running when the test stops the process. `waitForHold` waits until a run got there.
+ */
+export function spawnHeld(kind: 'engine' | 'worker', task: TaskName, env: Record<string, string>): SpawnedEngine & { stdout(): string } {
+  return spawnScript(['test/helpers/held-engine.ts', kind, task], env, kind === 'worker');
+}
+
+/** Resolves once a run of `task` waits at the hold of a process from `spawnHeld` (its stderr says so); rejects if the process exits first. */
+export function waitForHold(engine: SpawnedEngine, task: TaskName): Promise<void> {
+  const line = `held: ${task}\n`;
+  return new Promise((resolve, reject) => {
+    const stderr = engine.child.stderr!;
+    const done = () => {
+      stderr.off('data', check); // (after spawnScript's own listener, which has added the text)
+      engine.child.off('exit', onExit);
+    };
+    const check = () => {
+      if (!engine.stderr().includes(line)) return;
+      done();
+      resolve();
+    };
+    const onExit = () => {
+      done();
+      reject(new Error(`the process exited before a run of ${task} reached its hold: ${engine.stderr()}`));
+    };
+    stderr.on('data', check);
+    engine.child.once('exit', onExit);
+    if (engine.child.exitCode !== null || engine.child.signalCode !== null) onExit();
+    else check();
+  });
 }
 
 function spawnScript(args: readonly string[], env: Record<string, string>, keepStdout = false): SpawnedEngine & { stdout(): string } {
