@@ -30,6 +30,8 @@ describe('Http1Client', () => {
   let connections = 0;
   let open = 0;
   let maxOpen = 0;
+  /** The last GET /file answer and its socket (the server's side). */
+  let lastFile: { res: import('node:http').ServerResponse; socket: Socket } | undefined;
 
   before(async () => {
     server = createServer(async (req, res) => {
@@ -47,6 +49,7 @@ describe('Http1Client', () => {
         // never finishes: for abort and stall
       } else {
         res.writeHead(200, { 'content-length': String(data.length) });
+        if (req.method !== 'HEAD') lastFile = { res, socket: req.socket };
         res.end(req.method === 'HEAD' ? undefined : data);
       }
     });
@@ -68,6 +71,21 @@ describe('Http1Client', () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   });
+
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  /**
+   * Resolves once the last /file answer was written out as far as the kernel takes it (its end
+   * asked for, and at least `bytes` of it accepted by the kernel: on loopback that is in the
+   * client's receive buffer, there for the client to read), and the client's event loop then went
+   * twice through its I/O phase, where a client that read without being asked would have read it.
+   */
+  async function serverSent(bytes: number): Promise<void> {
+    const accepted = () => (lastFile ? lastFile.socket.bytesWritten - lastFile.socket.writableLength : 0);
+    while (!lastFile?.res.writableEnded || accepted() < Math.min(bytes, data.length)) await turn();
+    await turn();
+    await turn();
+  }
 
   const get = (client: Http1Client, path: string, signal = new AbortController().signal, method: 'GET' | 'HEAD' = 'GET') =>
     client.request(`${base}${path}`, { method, headers: {}, signal, timeoutMs: 2000 });
@@ -147,8 +165,9 @@ describe('Http1Client', () => {
   it('holds at most a small read of a body nobody has piped yet; the rest is read in place once it is', async () => {
     const client = new Http1Client({ connectionsPerOrigin: 1 });
     // As the lookahead request of the next piece: the answer arrives, its body is piped later.
+    lastFile = undefined;
     const res = await get(client, '/file');
-    await new Promise((r) => setTimeout(r, 50)); // the server has sent what the socket takes
+    await serverSent(8 * UNCLAIMED_READ_SIZE); // the server has sent what the socket takes, far more than the client may hold
     const out = Buffer.alloc(data.length);
     let at = 0;
     let copied = 0;
@@ -181,9 +200,18 @@ describe('Http1Client', () => {
     const bodies = await Promise.all(Array.from({ length: 5 }, async () => readAll(await get(client, '/file'))));
     for (const b of bodies) assert.ok(b.equals(data));
     assert.ok(maxOpen <= 2, `at most 2 connections open (saw ${maxOpen})`);
-    // The server drops every idle connection; the next request must still succeed.
+    // The server drops every idle connection; the next request must still succeed. Asked at once
+    // (no I/O turn between), it surely goes out on a connection the client has not seen close yet,
+    // and is retried on a fresh one.
     for (const s of sockets) s.destroy();
-    await new Promise((r) => setTimeout(r, 20));
+    assert.ok((await readAll(await get(client, '/file'))).equals(data));
+    // Asked once the server's sockets have closed and the client's loop went through its I/O
+    // phase since (where it reads their end), it goes out on a fresh connection; were the close not
+    // seen yet, as above.
+    for (const s of sockets) s.destroy();
+    while (open > 0) await turn();
+    await turn();
+    await turn();
     assert.ok((await readAll(await get(client, '/file'))).equals(data));
     await client.close();
   });
@@ -192,8 +220,15 @@ describe('Http1Client', () => {
     const client = new Http1Client({ connectionsPerOrigin: 2 });
     const controller = new AbortController();
     const res = await get(client, '/slow', controller.signal);
-    const reading = readAll(res);
-    setTimeout(() => controller.abort(new Error('paused by user')), 20);
+    // Aborted once the body's first bytes have reached the reader (the rest never comes).
+    let firstBytes!: () => void;
+    const arrived = new Promise<void>((resolve) => (firstBytes = resolve));
+    const reading = res.body.pipe(() => {
+      firstBytes();
+      return true;
+    });
+    await arrived;
+    controller.abort(new Error('paused by user'));
     await assert.rejects(reading, /paused by user/);
     const stalled = await client.request(`${base}/slow`, { method: 'GET', headers: {}, signal: new AbortController().signal, timeoutMs: 150 });
     await assert.rejects(readAll(stalled), (err: Error) => err.name === 'StalledError' || /no data for 150 ms/.test(err.message));
