@@ -8,6 +8,7 @@
  * another user's job answers 404 like a missing one (an admin reaches every job), as /api/jobs.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../server.js';
@@ -272,9 +273,29 @@ export function chunkedProgressText(p: JobProgress): string {
  * runs in flight and copies the others' bytes (issue #20, session 17).
  */
 export function chunkedProgressBytes(p: JobProgress, key?: object): Buffer {
+  const answer = chunkedProgressParts(p, key);
+  return Buffer.concat(answer.pieces, answer.length);
+}
+
+/** A JSON answer as the pieces it is made of, in order, and their total length in bytes. */
+export interface AnswerPieces {
+  readonly pieces: readonly Buffer[];
+  readonly length: number;
+}
+
+/**
+ * `chunkedProgressBytes(p, key)` not joined: the parts it is the concatenation of (the answer's own
+ * fields and each run's kept bytes, commas between: ~290 at 5000 files), made at once, and their
+ * total length. A poll or an SSE event writes them to the socket as they are (one `writev`), so
+ * the 2.3 MB of a 5000-file answer are not copied once more into a fresh buffer (issue #20,
+ * session 20).
+ */
+export function chunkedProgressParts(p: JobProgress, key?: object): AnswerPieces {
   const out: Buffer[] = [];
   for (const _ of progressPieces(p, key, out));
-  return Buffer.concat(out);
+  let length = 0;
+  for (const b of out) length += b.length;
+  return { pieces: out, length };
 }
 
 /** Bytes of a piece of `chunkedProgressPieces` (the last of an item may be shorter). */
@@ -332,10 +353,45 @@ function* progressPieces(p: JobProgress, key: object | undefined, out: Buffer[])
   out.push(Buffer.from(shell.slice(entries)));
 }
 
-/** Sends a JSON answer already serialised (its bytes), with the content type Fastify's serialiser gives; the handler then returns nothing. */
-function sendJsonBytes(reply: FastifyReply, bytes: Buffer): void {
-  void (reply as FastifyReply).type('application/json; charset=utf-8').send(bytes);
+/**
+ * A reply body of pieces already made. Fastify pipes a stream body into the response; piped into
+ * an HTTP response, this one writes all its pieces corked and ends it, so they leave in one
+ * `writev` without being copied into one buffer, as `send` of that buffer would have written it
+ * whole at once (issue #20, session 20). Read any other way, it gives its pieces in order.
+ */
+class PiecesBody extends Readable {
+  constructor(private readonly pieces: readonly Buffer[]) {
+    super();
+  }
+
+  override _read(): void {
+    for (const b of this.pieces) this.push(b);
+    this.push(null);
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(dest: T, options?: { end?: boolean }): T {
+    if (!(dest instanceof ServerResponse) || options?.end === false) return super.pipe(dest, options);
+    dest.cork();
+    for (const b of this.pieces) dest.write(b);
+    dest.end();
+    dest.uncork();
+    // Ended and read: whoever waits for this stream's end (Fastify) sees it done.
+    this.push(null);
+    this.resume();
+    return dest;
+  }
 }
+
+/**
+ * Sends a JSON answer already serialised, as its pieces (`chunkedProgressParts`), with the content
+ * type Fastify's serialiser gives and their length as Content-Length (Fastify keeps a stream
+ * reply's content-length; a HEAD answer keeps it too, without the body); the handler returns the
+ * reply it gives (see `sendJsonStream`). The bytes are those of the pieces joined.
+ */
+function sendJsonPieces(reply: FastifyReply, answer: AnswerPieces): FastifyReply {
+  return reply.type('application/json; charset=utf-8').header('content-length', String(answer.length)).send(new PiecesBody(answer.pieces));
+}
+
 
 /**
  * Sends a JSON answer as the stream of its bytes (chunked), with the content type Fastify's
@@ -409,16 +465,16 @@ async function findJob(downloads: DownloadManager, req: FastifyRequest, jobId: s
 
 /**
  * The bytes of an event's progress, made once for all its SSE subscribers (`DownloadManager.subscribe`
- * shares the object per event) with `chunkedProgressBytes`, its runs kept under `key` (the job's
+ * shares the object per event) with `chunkedProgressParts`, its runs kept under `key` (the job's
  * `Job` while it runs here, the object the progress route keeps them under): an event serialises
  * the runs whose files changed since the last event or poll and copies the others (issue #20,
- * session 17).
+ * session 17); the pieces are written to each stream as they are, not joined (session 20).
  */
-const progressBytes = new WeakMap<JobProgress, Buffer>();
-function progressBytesOf(p: JobProgress, key: object | undefined): Buffer {
-  let bytes = progressBytes.get(p);
-  if (bytes === undefined) progressBytes.set(p, (bytes = chunkedProgressBytes(p, key)));
-  return bytes;
+const progressBytes = new WeakMap<JobProgress, readonly Buffer[]>();
+function progressBytesOf(p: JobProgress, key: object | undefined): readonly Buffer[] {
+  let pieces = progressBytes.get(p);
+  if (pieces === undefined) progressBytes.set(p, (pieces = chunkedProgressParts(p, key).pieces));
+  return pieces;
 }
 
 /** Bytes of finished jobs' answers `GET /mast/download/jobs` keeps (an item larger is not kept). */
@@ -519,8 +575,9 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     schema: { tags, summary: 'Byte-level progress of a job', params: JobParams, response: { 200: ChunkedProgress } },
   }, async (req, reply) => {
     const job = await findJob(downloads, req, req.params.job_id);
-    // Serialised here (byte for byte the schema's answer), each run of files kept while none of it changes.
-    sendJsonBytes(reply, chunkedProgressBytes(downloads.progress(job), job));
+    // Serialised here (byte for byte the schema's answer), each run of files kept while none of it
+    // changes, and sent as those pieces (not joined).
+    return sendJsonPieces(reply, chunkedProgressParts(downloads.progress(job), job));
   });
 
   /**
@@ -634,7 +691,7 @@ export async function downloadRoutes(app: App, ctx: EngineContext): Promise<void
     let unsubscribe = () => {};
     stream.onEnd(() => unsubscribe());
     const first = downloads.progress(job);
-    stream.sendJson('progress', chunkedProgressBytes(first, job));
+    stream.sendJson('progress', chunkedProgressParts(first, job).pieces);
     if (first.isFinished) {
       send('end', { job_id: job.id, status: job.status });
       end();

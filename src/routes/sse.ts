@@ -3,6 +3,8 @@
  * comment ping every 15 s, and every open stream ended when the server closes (so shutdown
  * never waits for a client that keeps listening).
  */
+import type { ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../server.js';
 
@@ -10,9 +12,10 @@ export interface EventStream {
   send(event: string, data: unknown): void;
   /**
    * `send` of data already serialised (`json`: the JSON text `send` would have made of it, or its
-   * UTF-8 bytes, written as they are: one buffer for every subscriber, no encoding per stream).
+   * UTF-8 bytes, written as they are: one buffer, or the pieces whose concatenation they are, for
+   * every subscriber, no encoding or copy per stream).
    */
-  sendJson(event: string, json: string | Buffer): void;
+  sendJson(event: string, json: string | Buffer | readonly Buffer[]): void;
   /** Ends the stream (idempotent); also called when the client goes or the server closes. */
   end(): void;
   /** Runs `fn` when the stream ends, whoever ended it. */
@@ -42,6 +45,30 @@ function nextTurn(): void {
     turns.shift();
     if (turns.length > 0) setImmediate(nextTurn);
   }
+}
+
+/**
+ * Writes `pieces` as `raw.write` of them joined would, byte for byte (one HTTP chunk when the
+ * answer is chunked: its size line, the pieces, CRLF), without joining them: straight to the
+ * socket, corked by the caller, so they leave in the one `writev` (issue #20, session 20). Only
+ * once the answer's head went out on a socket still writable, when `raw.write` itself writes
+ * straight to that socket (a response holds a socket only while it is the connection's current
+ * one); else (and for a response without a network socket, as `inject`'s) they are joined and
+ * written by `raw.write`.
+ */
+function writeJoined(raw: ServerResponse, pieces: readonly Buffer[]): void {
+  let length = 0;
+  for (const b of pieces) length += b.length;
+  if (length === 0) return; // as raw.write of an empty buffer: nothing on the wire
+  const socket = raw.socket;
+  if (!raw.headersSent || !(socket instanceof Socket) || !socket.writable) {
+    raw.write(Buffer.concat(pieces, length));
+    return;
+  }
+  const chunked = (raw as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding === true;
+  if (chunked) socket.write(`${length.toString(16)}\r\n`, 'latin1');
+  for (const b of pieces) socket.write(b);
+  if (chunked) socket.write('\r\n', 'latin1');
 }
 
 /** One per route module: `open` starts a stream on a request; all end on app close. */
@@ -79,10 +106,12 @@ export function eventStreams(app: App): { open(request: FastifyRequest, reply: F
             raw.write(`event: ${event}\nid: ${++seq}\ndata: ${json}\n\n`);
             return;
           }
-          // The same bytes as the string form, in one write (corked: one chunk on the wire).
+          // The same bytes as the string form, in one write (corked: one `writev`, one chunk on the
+          // wire); pieces are written as they are, not joined first (issue #20, session 20).
           raw.cork();
           raw.write(`event: ${event}\nid: ${++seq}\ndata: `);
-          raw.write(json);
+          if (Buffer.isBuffer(json)) raw.write(json);
+          else writeJoined(raw, json);
           raw.write('\n\n');
           raw.uncork();
         },

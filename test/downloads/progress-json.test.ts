@@ -22,11 +22,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type AddressInfo } from 'node:net';
 import SerializerSelector from '@fastify/fast-json-stringify-compiler';
 import Fastify from 'fastify';
 import type { App } from '../../src/server.js';
+import type { EngineContext } from '../../src/context.js';
 import { eventStreams, inItsOwnTurn } from '../../src/routes/sse.js';
-import { PROGRESS_SCHEMAS, chunkedProgressBytes, chunkedProgressJson, chunkedProgressPieces, chunkedProgressText, jobsAnswer } from '../../src/routes/downloads.js';
+import { PROGRESS_SCHEMAS, chunkedProgressBytes, chunkedProgressJson, chunkedProgressParts, chunkedProgressPieces, chunkedProgressText, downloadRoutes, jobsAnswer } from '../../src/routes/downloads.js';
 import { LoopSlices } from '../../src/core/loop-slices.js';
 import { DownloadManager, downloadJobOf, type FileProgress, type JobProgress } from '../../src/downloads/index.js';
 import { CheckpointBuilder } from '../../src/downloads/checkpoint-builder.js';
@@ -352,6 +354,135 @@ describe('SSE events from what changed (issue #20, session 19)', () => {
       assert.notEqual(a.files[5], b.files[5]);
       assert.equal(a.files.filter((f, i) => f === b.files[i]).length, 199);
     } finally {
+      await downloads.close();
+      await jobs.close();
+    }
+  });
+});
+
+describe('answers sent as their pieces, not joined (issue #20, session 20)', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  /**
+   * Raw HTTP/1.1 over one connection: the requests' bytes written, everything the server sent
+   * returned once it closed the connection or `done` says all came.
+   */
+  async function rawExchange(port: number, requests: string, done: (received: Buffer) => boolean = () => false): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      const socket = connect(port, '127.0.0.1', () => socket.write(requests));
+      socket.on('data', (d: Buffer) => {
+        parts.push(d);
+        const all = Buffer.concat(parts);
+        if (done(all)) {
+          socket.destroy();
+          resolve(all);
+        }
+      });
+      socket.on('end', () => resolve(Buffer.concat(parts)));
+      socket.on('error', reject);
+    });
+  }
+  /** A chunked answer's last chunk came (an SSE stream keeps its connection alive after it). */
+  const lastChunk = (b: Buffer) => b.subarray(-7).toString('latin1') === '\r\n0\r\n\r\n';
+  const withoutDate = (head: string) => head.split('\r\n').filter((l) => !/^date:/i.test(l)).join('\r\n');
+
+  it('chunkedProgressParts joined are chunkedProgressBytes, and their length the sum of theirs', () => {
+    for (const [name, p] of [...cases, ['300 files', progress({}, 300)] as [string, JobProgress]]) {
+      const key = {};
+      for (const round of ['first', 'from the kept runs']) {
+        const { pieces, length } = chunkedProgressParts(p, key);
+        const joined = Buffer.concat(pieces);
+        assert.equal(joined.length, length, `${name}, ${round}`);
+        assert.equal(joined.toString('utf8'), chunked(chunkedProgressJson(p)), `${name}, ${round}`);
+      }
+    }
+  });
+
+  it('SSE: an event written as pieces puts the same bytes on the wire as one buffer (chunk framing included)', async () => {
+    const app = Fastify() as unknown as App;
+    const streams = eventStreams(app);
+    const events = [...cases.map(([, p]) => p), progress({}, 300), progress({}, 0)];
+    app.get('/events/:form', async (req, reply) => {
+      const stream = streams.open(req, reply);
+      const key = {};
+      for (const p of events) {
+        const { pieces } = chunkedProgressParts(p, key);
+        stream.sendJson('progress', (req.params as { form: string }).form === 'pieces' ? pieces : Buffer.concat(pieces));
+      }
+      stream.send('end', { status: 'complete' });
+      stream.end();
+    });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (app.server.address() as AddressInfo).port;
+      const [bytes, pieces] = await Promise.all(['bytes', 'pieces'].map((form) => rawExchange(port, `GET /events/${form} HTTP/1.1\r\nHost: x\r\n\r\n`, lastChunk)));
+      const split = (b: Buffer) => [withoutDate(b.subarray(0, b.indexOf('\r\n\r\n')).toString('latin1')), b.subarray(b.indexOf('\r\n\r\n'))] as const;
+      const [headA, bodyA] = split(bytes!);
+      const [headB, bodyB] = split(pieces!);
+      assert.match(headA, /transfer-encoding: chunked/i);
+      assert.equal(headB, headA);
+      assert.ok(bodyB.equals(bodyA), 'the same bytes on the wire');
+      const text = events.map((p, i) => `event: progress\nid: ${i + 1}\ndata: ${JSON.stringify(chunkedProgressJson(p))}\n\n`).join('');
+      assert.ok(bodyA.includes(Buffer.from(JSON.stringify(chunkedProgressJson(events[5]!)))));
+      assert.equal((await app.inject({ method: 'GET', url: '/events/pieces' })).body, `${text}event: end\nid: ${events.length + 1}\ndata: {"status":"complete"}\n\n`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a poll answer sent as pieces: Content-Length is its length, the bytes the schema\'s; HEAD gives the length and no body', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'poll-pieces-'));
+    dirs.push(dataDir);
+    const store = new SqliteJobStore(join(dataDir, 'jobs.db'));
+    const jobs = new JobService({ store, backend: new InProcessBackend({ compute: 1, transfer: 1 }), handlers: new JobHandlerRegistry(), dataDir, events: new LocalJobEvents() });
+    const downloads = new DownloadManager({ downloadDir: join(dataDir, 'mast'), dataDir, jobs, products: new StaticProductSource() });
+    const app = Fastify() as unknown as App;
+    try {
+      const job: Job = {
+        id: 'poll00000020', obsId: 'jw01234-o001_t001_nircam', productType: 'SCIENCE', calibLevel: null, subgroup: null, extension: null, productId: null,
+        productFilenames: null, source: 'mast', downloadDir: '/data/mast/jw01234', status: 'paused', pauseReason: 'user', error: null, message: 'Paused "by you" é',
+        files: Array.from({ length: 300 }, (_, i) => {
+          const name = `jw01234_${i}_cal.fits`;
+          const f = newFileEntry({ filename: name, url: `https://mast.example/${name}`, dataUri: `mast:JWST/product/${name}`, localPath: `/data/mast/jw01234/${i} "q" \\ é ☃.fits`, relativePath: `mast/jw01234/${name}`, totalBytes: 2048 });
+          if (i % 3 === 0) Object.assign(f, { status: 'complete', ranges: [[0, 2048]], sha256: 'ab'.repeat(32), fitsChecksum: 'valid' });
+          return f;
+        }),
+        createdAt: '2026-12-07T10:00:00.000Z', startedAt: '2026-12-07T10:00:00.500Z', completedAt: null, updatedAt: '2026-12-07T10:00:02.000Z', owner: null, speedBytesPerSec: 0, currentFile: null,
+      };
+      await store.insert({
+        id: job.id, kind: 'download', state: 'paused', progress: 0.3, stage: job.message, createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: null,
+        updatedAt: job.updatedAt, owner: null, inputs: { obs_id: job.obsId } as JsonObject, result: null, outputs: [], error: null, pauseReason: 'user', attempts: 1,
+        checkpoint: new CheckpointBuilder().build(job) as unknown as JsonObject,
+      });
+      await app.register(async (scoped) => downloadRoutes(scoped as App, { downloads } as unknown as EngineContext));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (app.server.address() as AddressInfo).port;
+      const expected = Buffer.from(chunked(chunkedProgressJson(downloads.progress((await downloads.getOrLoad(job.id))!))));
+      assert.ok(expected.length > 64 * 1024 && expected.toString('utf8').includes('é ☃'));
+      const url = `/mast/download/progress-chunked/${job.id}`;
+      // HEAD, GET, GET on one connection (the last closes it): each answer's head and body in turn.
+      let rest = await rawExchange(port, `HEAD ${url} HTTP/1.1\r\nHost: x\r\n\r\nGET ${url} HTTP/1.1\r\nHost: x\r\n\r\nGET ${url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      for (const method of ['HEAD', 'GET', 'GET']) {
+        const end = rest.indexOf('\r\n\r\n');
+        const head = rest.subarray(0, end).toString('latin1');
+        assert.match(head, /^HTTP\/1\.1 200 /, method);
+        assert.match(head, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
+        assert.equal(/\r\ncontent-length: (\d+)/i.exec(head)?.[1], String(expected.length), method);
+        assert.doesNotMatch(head, /transfer-encoding/i);
+        const length = method === 'HEAD' ? 0 : expected.length;
+        if (method === 'GET') assert.ok(rest.subarray(end + 4, end + 4 + length).equals(expected), 'the schema\'s bytes');
+        rest = rest.subarray(end + 4 + length);
+      }
+      assert.equal(rest.length, 0, 'nothing after the last answer');
+      const injected = await app.inject({ method: 'GET', url });
+      assert.equal(injected.headers['content-length'], String(expected.length));
+      assert.ok(injected.rawPayload.equals(expected));
+    } finally {
+      await app.close();
       await downloads.close();
       await jobs.close();
     }
