@@ -18,6 +18,18 @@
  * makes it for the job running here (`chunkedProgressBytes(downloads.progress(job), job)`), `changed`
  * files changed between polls (BENCH_CHANGED, default 0,1,100 in this mode) and a checkpoint saved
  * and published between polls (not timed), as the run saves several times between two polls.
+ *
+ * `BENCH_HTTP=1` (session 20): the answers go out through the routes themselves over loopback TCP
+ * (a bare Fastify with `downloadRoutes` on this process's download manager, the job running here),
+ * read by `http-reader.ts` in a process of its own, which hashes the bytes on the wire (every
+ * answer's head less its Date line, and its body as it came, chunk framing included). A poll is
+ * `GET /mast/download/progress-chunked/{id}` and is timed from its `onRequest` hook: CPU (user +
+ * sys) until the response's `finish` (the last byte handed to the kernel), and the event-loop hold,
+ * the wall time until a `setImmediate` queued there runs (the request's whole tick: handler, reply,
+ * socket writes). In event mode BENCH_STREAMS (default 1) SSE streams are opened on
+ * `/mast/download/events/{id}` and each event is timed from its publish until every stream has it
+ * (every byte of it; CPU), its hold being the publishing tick (the event's bytes made) and the longest turn that
+ * wrote it to a stream (wall, from a setImmediate chain that runs only while the event is out).
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -30,13 +42,35 @@ import { newFileEntry, type Job } from '../../src/downloads/job.js';
 import { StaticProductSource } from '../../src/downloads/product-source.js';
 import type { JobProgress } from '../../src/downloads/index.js';
 import { InProcessBackend, JobHandlerRegistry, JobService, LocalJobEvents, SqliteJobStore, copyForEvent, type JobRecord, type JsonObject } from '../../src/jobs/index.js';
-import { chunkedProgressBytes } from '../../src/routes/downloads.js';
+import { chunkedProgressBytes, downloadRoutes } from '../../src/routes/downloads.js';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import type { App } from '../../src/server.js';
+import type { EngineContext } from '../../src/context.js';
 
 const COUNTS = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
 const POLL = process.env.BENCH_MODE === 'poll';
 const CHANGED = (process.env.BENCH_CHANGED ?? (POLL ? '0,1,100' : '1,100')).split(',').map(Number).filter((n) => n >= 0 && (POLL || n > 0));
 const WARM = 30;
+const HTTP = process.env.BENCH_HTTP === '1';
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 1);
+
+/** The reader process (http-reader.ts): `ask` sends one command and resolves with its answer line. */
+function reader(): { ask(cmd: string): Promise<string>; close(): void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./http-reader.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting: Array<(line: string) => void> = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.(line));
+  return {
+    ask: (cmd) => new Promise((resolve) => {
+      waiting.push(resolve);
+      child.stdin!.write(`${cmd}\n`);
+    }),
+    close: () => child.kill(),
+  };
+}
 
 function jobOf(n: number): Job {
   const dir = '/data/mast/jw01234-o001_t001_nircam';
@@ -109,12 +143,76 @@ async function run(n: number, changed: number, dataDir: string): Promise<void> {
   let timing = false;
   let t0 = 0;
   let last: Buffer | undefined;
-  const off = POLL ? () => undefined : downloads.subscribe(job.id, (p: JobProgress) => {
+  const off = POLL || HTTP ? () => undefined : downloads.subscribe(job.id, (p: JobProgress) => {
     last = chunkedProgressBytes(p, key);
     if (timing) ms.push(performance.now() - t0);
   });
   let cpuUs = 0;
-  for (let k = 0; k < WARM + EVENTS; k++) {
+  const holds: number[] = [];
+  let wireHash = '';
+  if (HTTP) {
+    const app = Fastify({ logger: false });
+    // A poll timed from its request (see the head of this file).
+    let req: { cpu: NodeJS.CpuUsage; t0: number } | undefined;
+    app.addHook('onRequest', (request, reply, done) => {
+      if (!request.url.startsWith('/mast/download/progress-chunked/')) return done();
+      const r = (req = { cpu: process.cpuUsage(), t0: performance.now() });
+      setImmediate(() => {
+        if (timing) holds.push(performance.now() - r.t0);
+      });
+      reply.raw.on('finish', () => {
+        const used = process.cpuUsage(r.cpu);
+        if (timing) {
+          cpuUs += used.user + used.system;
+          ms.push(performance.now() - r.t0);
+        }
+      });
+      done();
+    });
+    await app.register(async (scoped) => downloadRoutes(scoped as unknown as App, { downloads, settings: { mastDownloadTimeoutMs: 600_000 } } as unknown as EngineContext));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    const hostPort = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const client = reader();
+    if (!POLL) await client.ask(`sse ${hostPort} /mast/download/events/${job.id} ${STREAMS}`);
+    for (let k = 0; k < WARM + EVENTS; k++) {
+      step(job, k, changed);
+      const record = copyForEvent({ ...base, updatedAt: job.updatedAt, checkpoint: builder.build(job, new Date(job.updatedAt)) as unknown as JsonObject });
+      timing = k >= WARM;
+      if (POLL) {
+        bus.publish({ type: 'progress', job: record });
+        bytes = Number((await client.ask(`poll ${hostPort} /mast/download/progress-chunked/${job.id}`)).split(' ')[1]);
+        continue;
+      }
+      // An event: the longest turn while it is out, from a chain of turns that stops once every stream has it.
+      let out = true;
+      let longest = 0;
+      let last = performance.now();
+      const chain = () => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+        if (out) setImmediate(chain);
+      };
+      const cpu = process.cpuUsage();
+      const t0 = performance.now();
+      bus.publish({ type: 'progress', job: record });
+      const tick = performance.now() - t0;
+      last = performance.now();
+      setImmediate(chain);
+      await client.ask(`wait ${k + 2}`);
+      out = false;
+      const used = process.cpuUsage(cpu);
+      if (timing) {
+        cpuUs += used.user + used.system;
+        ms.push(performance.now() - t0);
+        holds.push(Math.max(tick, longest));
+      }
+    }
+    wireHash = (await client.ask('end')).slice(5);
+    client.close();
+    await app.close();
+  } else for (let k = 0; k < WARM + EVENTS; k++) {
     step(job, k, changed);
     const record = copyForEvent({ ...base, updatedAt: job.updatedAt, checkpoint: builder.build(job, new Date(job.updatedAt)) as unknown as JsonObject });
     timing = k >= WARM;
@@ -137,11 +235,14 @@ async function run(n: number, changed: number, dataDir: string): Promise<void> {
   await jobs.close().catch(() => undefined);
   ms.sort((a, b) => a - b);
   const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!.toFixed(3);
+  holds.sort((a, b) => a - b);
+  const qh = (p: number) => holds[Math.min(holds.length - 1, Math.floor(p * holds.length))]?.toFixed(3);
   console.log(JSON.stringify({
     mode: POLL ? 'poll' : 'event', files: n, changed, events: EVENTS, event_bytes: bytes,
     wall_ms: { p50: q(0.5), p90: q(0.9), max: q(1) },
     cpu_ms_per_event: (cpuUs / 1000 / EVENTS).toFixed(3),
-    sha256: hash.digest('hex').slice(0, 16), load1: loadavg()[0]!.toFixed(2),
+    ...(HTTP ? { streams: POLL ? 0 : STREAMS, hold_ms: { p50: qh(0.5), p90: qh(0.9), max: qh(1) }, wire_sha256: wireHash } : { sha256: hash.digest('hex').slice(0, 16) }),
+    load1: loadavg()[0]!.toFixed(2),
   }));
 }
 
