@@ -18,9 +18,11 @@ const HELD = 'jw02733-o001_t001_nircam_clear-f090w';
 const MISSING = ['jw02733-o001_t001_nircam_clear-f212n', 'jw02733-o001_t001_nircam_f444w-f470n'];
 
 describe('composite recipe in one click, end to end', { timeout: 900_000 }, () => {
+  let held: { release: () => void } | undefined;
   const e2e = browserStack({ viewport: { width: 1366, height: 1000 } }, async (stack) => {
-    // Slow enough (about 2 s a file) for the page's progress to be seen, fast enough to stay small.
-    stack.fake.setDownloadSwitches({ '*': { bytesPerSecond: 400_000 } });
+    // The downloads stop after their first 128 KiB until the page has shown their progress: it is
+    // seen while they run, however fast or loaded the machine.
+    held = stack.fake.holdDownloads(131_072);
     const name = `${HELD}_i2d.fits`;
     const file = stack.fake.dataset.files.get(`mast:jwst/product/${name}`);
     assert.ok(file, `fake file ${name}`);
@@ -47,9 +49,10 @@ describe('composite recipe in one click, end to end', { timeout: 900_000 }, () =
     await recipe.getByRole('button', { name: 'Build composite: NIRCAM classic' }).click();
     // Progress of a download while it runs, the held observation left alone.
     await e2e.page.waitForFunction(`[...document.querySelectorAll('[role=progressbar]')].some((b) => /download jw02733-o001_t001_nircam/.test(b.getAttribute('aria-label')) && Number(b.getAttribute('aria-valuenow')) > 0)`);
-    const held = e2e.page.getByTestId('recipe-build').locator('li', { hasText: HELD });
-    assert.equal(await held.getByTestId('build-state').textContent(), 'in library');
+    const inLibrary = e2e.page.getByTestId('recipe-build').locator('li', { hasText: HELD });
+    assert.equal(await inLibrary.getByTestId('build-state').textContent(), 'in library');
     await e2e.page.screenshot({ path: join(screenshotsDir(), 'composite-recipe.png') });
+    held?.release();
 
     // Then the composite page with the recipe's channels, rendered at full resolution.
     const full = e2e.page.waitForResponse((r) => {
