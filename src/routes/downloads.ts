@@ -392,7 +392,6 @@ function sendJsonPieces(reply: FastifyReply, answer: AnswerPieces): FastifyReply
   return reply.type('application/json; charset=utf-8').header('content-length', String(answer.length)).send(new PiecesBody(answer.pieces));
 }
 
-
 /**
  * Sends a JSON answer as the stream of its bytes (chunked), with the content type Fastify's
  * serialiser gives; the handler returns the reply it gives (an async handler that returned nothing
@@ -461,7 +460,6 @@ async function findJob(downloads: DownloadManager, req: FastifyRequest, jobId: s
   if (!job || (scope !== undefined && job.owner !== scope)) throw new NotFoundError(message, 'DOWNLOAD_JOB_NOT_FOUND');
   return job;
 }
-
 
 /**
  * The bytes of an event's progress, made once for all its SSE subscribers (`DownloadManager.subscribe`
