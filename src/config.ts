@@ -41,7 +41,8 @@ export interface Settings {
   /**
    * WORKER_PLANE_BUFFER_MB: each engine worker thread faults in one plane buffer of this size at its
    * start and keeps it in its buffer pool, so its first plane read of up to this size reuses memory
-   * that is already resident instead of waiting for fresh pages (0: nothing made resident at start).
+   * that is already resident instead of waiting for fresh pages (default 0: nothing made resident
+   * at start; the engine does not hand planes back to the pool, so only that first read gains).
    */
   readonly workerPlaneBufferBytes: number;
   /** TASK_ABORT_GRACE_MS: a stopped worker task that reaches no stop check this long has its thread terminated. */
@@ -275,7 +276,7 @@ export function loadSettings(env: Env = process.env): Settings {
     maxCompositeReprojectPixels: number(env, 'MAX_COMPOSITE_REPROJECT_PIXELS', 64_000_000, { min: 1, integer: true }),
     maxMosaicOutputPixels: number(env, 'MAX_MOSAIC_OUTPUT_PIXELS', 64_000_000, { min: 1, integer: true }),
     workerThreads: number(env, 'WORKER_THREADS', 0, { min: 0, max: 256, integer: true }),
-    workerPlaneBufferBytes: number(env, 'WORKER_PLANE_BUFFER_MB', 64, { min: 0, max: 512, integer: true }) * 1024 * 1024,
+    workerPlaneBufferBytes: number(env, 'WORKER_PLANE_BUFFER_MB', 0, { min: 0, max: 512, integer: true }) * 1024 * 1024,
     taskAbortGraceMs: number(env, 'TASK_ABORT_GRACE_MS', 500, { min: 0, max: 600_000, integer: true }),
     taskUnwindGraceMs: number(env, 'TASK_UNWIND_GRACE_MS', 5000, { min: 0, max: 600_000, integer: true }),
     shutdownTimeoutMs: number(env, 'SHUTDOWN_TIMEOUT_MS', 8000, { min: 100, max: 3_600_000, integer: true }),

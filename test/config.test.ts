@@ -58,9 +58,9 @@ describe('loadSettings', () => {
 
   it('reads the worker pool stop graces (TASK_ABORT_GRACE_MS, TASK_UNWIND_GRACE_MS, session 15) into the engine pool', () => {
     const MiB = 1024 * 1024;
-    assert.deepEqual(workerPoolOptions(loadSettings({})), { threads: 0, abortGraceMs: 500, unwindGraceMs: 5000, keepAllThreads: true, residentPlaneBytes: 64 * MiB });
-    const s = loadSettings({ WORKER_THREADS: '3', TASK_ABORT_GRACE_MS: '250', TASK_UNWIND_GRACE_MS: '0', WORKER_PLANE_BUFFER_MB: '0' });
-    assert.deepEqual(workerPoolOptions(s), { threads: 3, abortGraceMs: 250, unwindGraceMs: 0, keepAllThreads: true, residentPlaneBytes: 0 });
+    assert.deepEqual(workerPoolOptions(loadSettings({})), { threads: 0, abortGraceMs: 500, unwindGraceMs: 5000, keepAllThreads: true, residentPlaneBytes: 0 });
+    const s = loadSettings({ WORKER_THREADS: '3', TASK_ABORT_GRACE_MS: '250', TASK_UNWIND_GRACE_MS: '0', WORKER_PLANE_BUFFER_MB: '64' });
+    assert.deepEqual(workerPoolOptions(s), { threads: 3, abortGraceMs: 250, unwindGraceMs: 0, keepAllThreads: true, residentPlaneBytes: 64 * MiB });
     assert.equal(loadSettings({ WORKER_PLANE_BUFFER_MB: '512' }).workerPlaneBufferBytes, 512 * MiB);
     assert.throws(() => loadSettings({ WORKER_PLANE_BUFFER_MB: '513' }), /WORKER_PLANE_BUFFER_MB/);
     assert.throws(() => loadSettings({ WORKER_PLANE_BUFFER_MB: '-1' }), /WORKER_PLANE_BUFFER_MB/);

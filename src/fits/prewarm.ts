@@ -6,13 +6,12 @@
  *   One untouched 64 MiB buffer is allocated here and handed to the buffer pool: the collection
  *   happens now, the limit is raised past it, and the first 4096² float32 plane reuses the buffer.
  *   Untouched pages are not resident, so this costs address space, not RSS, until a read uses it.
- * - With `residentPlaneBytes` (an engine pool thread: WORKER_PLANE_BUFFER_MB, default 64), a buffer of
- *   that size is faulted in now, one write per page, and pooled: the first read of a plane up to that
- *   size (and over half of it: the pool's reuse rule) copies into resident memory, as every later
- *   read does, instead of waiting for the kernel to zero fresh pages (9-14 ms for 64 MiB of huge
- *   pages, at times 65-95 ms; docs/fits.md). The price is that much resident memory per thread from
- *   the start: what the pool holds anyway once the thread has read such a plane (it keeps released
- *   buffers), brought forward, as a JVM's AlwaysPreTouch does for its heap.
+ * - With `residentPlaneBytes` (an engine pool thread: WORKER_PLANE_BUFFER_MB, default 0: off), a
+ *   buffer of that size is faulted in now, one write per page, and pooled: the first read of a plane
+ *   up to that size (and over half of it: the pool's reuse rule) copies into resident memory instead
+ *   of waiting for the kernel to zero fresh pages (9-14 ms for 64 MiB of huge pages, at times 65-95
+ *   ms; docs/fits.md). Only that first read gains (the engine's tasks do not hand planes back to the
+ *   pool), and the memory is resident from the start until such a read takes it: opt-in.
  * - The open/parse/read/swap code is compiled by reading a small in-memory file (~2.5 ms saved),
  *   then the file path itself (fs open/stat/read of the first blocks/close through openSource,
  *   which the in-memory file does not reach) by opening Node's own executable: it is not FITS, so

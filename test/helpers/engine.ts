@@ -13,10 +13,7 @@ export interface TestEngine extends Engine {
 
 export async function startTestEngine(env: Record<string, string> = {}): Promise<TestEngine> {
   const dataDir = await mkdtemp(join(tmpdir(), 'jwst-engine-test-'));
-  // No resident plane buffers (64 MiB per pool thread by default): test files start many engines
-  // side by side, and some measure their process's memory. test/workers/prewarm-resident.test.ts
-  // covers the default.
-  const settings: Settings = loadSettings({ LOG_LEVEL: 'silent', WORKER_THREADS: '2', WORKER_PLANE_BUFFER_MB: '0', ...env, DATA_DIR: env.DATA_DIR ?? dataDir });
+  const settings: Settings = loadSettings({ LOG_LEVEL: 'silent', WORKER_THREADS: '2', ...env, DATA_DIR: env.DATA_DIR ?? dataDir });
   const engine = await startEngine(settings);
   return {
     ...engine,
