@@ -70,7 +70,8 @@ export interface WorkerPoolOptions {
   /**
    * Bytes of plane buffer each thread faults in at its start and keeps pooled (`prewarmFitsReader`),
    * so that its first read of a plane up to this size finds resident memory (default 0: none; the
-   * engine's WORKER_PLANE_BUFFER_MB, also 0 by default). Costs that much resident memory per thread from the start.
+   * engine's WORKER_PLANE_BUFFER_MB, also 0 by default). Costs that much resident memory per thread
+   * from the start.
    */
   readonly residentPlaneBytes?: number;
 }
